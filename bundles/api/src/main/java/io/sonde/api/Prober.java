@@ -1,0 +1,31 @@
+package io.sonde.api;
+
+import java.util.concurrent.CompletionStage;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Measures one {@link Target}. Registered as an OSGi service with the property
+ * {@value #PROBE_TYPE} naming the {@link Target#kind() kind} it handles.
+ *
+ * <p>Probes are asynchronous: {@link #probe(Target)} starts the measurement and returns at once, so
+ * thousands of probes can be in flight without a thread each. The returned stage completes with a
+ * result, successful or not; it should not complete exceptionally, but the scheduler copes if it
+ * does. A prober should honour {@link Target#timeout()}; the scheduler enforces it anyway and then
+ * cancels the stage's {@link java.util.concurrent.CompletableFuture}, if it is one, so the prober
+ * can release its sockets.
+ */
+@ConsumerType
+public interface Prober {
+
+    /** Service property naming the target kind a prober handles, for example {@code tcp}. */
+    String PROBE_TYPE = "probe.type";
+
+    /**
+     * Starts one probe of {@code target}. Must not block on the network.
+     *
+     * @param target the target to measure, already validated
+     * @return a stage completing with the result of this one probe
+     */
+    CompletionStage<? extends ProbeResult> probe(Target target);
+}

@@ -1,0 +1,23 @@
+package io.sonde.api;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Whiteboard service receiving every probe result: the exporter, later the uplink. Each sink is
+ * called from its own thread, in the order the results of a target completed; a slow sink delays
+ * only itself.
+ */
+@ConsumerType
+public interface ResultSink {
+
+    /** @param result one completed probe */
+    void accept(ProbeResult result);
+
+    /**
+     * Called when a target is no longer configured, so a sink can forget what it kept about it.
+     *
+     * @param target the removed target, as it was last configured
+     */
+    default void targetRemoved(Target target) {
+    }
+}

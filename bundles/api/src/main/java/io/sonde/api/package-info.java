@@ -1,0 +1,15 @@
+/**
+ * The contract between the Sonde agent and its probe plugins.
+ *
+ * <p>A probe plugin registers a {@link io.sonde.api.Prober} service with the service property
+ * {@value io.sonde.api.Prober#PROBE_TYPE}; the scheduler hands it {@link io.sonde.api.Target}s and
+ * fans the {@link io.sonde.api.ProbeResult}s it completes out to every
+ * {@link io.sonde.api.ResultSink}. Targets reach the scheduler through
+ * {@link io.sonde.api.TargetListener}.
+ */
+@Export
+@Version("1.0.0")
+package io.sonde.api;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,232 @@
+package io.sonde.core.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+import io.sonde.api.Target;
+
+/**
+ * Every configured target entry, from ConfigAdmin and from the targets file, and the last good
+ * {@link Target} of each. Not thread-safe: one thread owns it.
+ *
+ * <p>An entry whose current version is invalid keeps its last good target in force. A target name
+ * belongs to the entry that holds it; another entry claiming it is refused. Each distinct problem
+ * is reported once, when it first appears.
+ */
+final class Catalog {
+
+    private static final String FILE_KEY = "targets_file";
+    private static final String AGENT_KEY = "agent";
+
+    /** One configuration entry as last received. */
+    private record Entry(String key, Map<String, ?> raw, String fallbackName, String source, boolean fromFile,
+            String duplicateOf) {
+    }
+
+    /** What a {@link #recompute} produced. */
+    record Result(List<Target> targets, List<String> newProblems, int invalidEntries) {
+    }
+
+    private final Map<String, Entry> configurations = new TreeMap<>();
+    private List<Entry> fileEntries = List.of();
+    private TargetValidator.Defaults fileDefaults;
+    private TargetValidator.Defaults agentDefaults =
+            new TargetValidator.Defaults(Duration.ofMillis(5000), Duration.ofMillis(3000));
+
+    private final Map<String, ConfigProblem> globalProblems = new HashMap<>();
+    private Map<String, Target> good = new HashMap<>();
+    private final Map<String, String> reported = new HashMap<>();
+
+    /** Adds or replaces the target configuration {@code pid}. */
+    void putConfiguration(String pid, Map<String, ?> raw, String source, String fallbackName) {
+        configurations.put("cfg:" + pid, new Entry("cfg:" + pid, raw, fallbackName, source, false, null));
+    }
+
+    void removeConfiguration(String pid) {
+        configurations.remove("cfg:" + pid);
+    }
+
+    /**
+     * Applies the agent settings; invalid values are reported and the previous ones stay.
+     *
+     * @param source the agent configuration's file, for messages
+     */
+    void setAgentDefaults(Object intervalMs, Object timeoutMs, String source) {
+        TargetValidator.Defaults d = defaults(intervalMs, timeoutMs, source, AGENT_KEY);
+        if (d != null) {
+            agentDefaults = d;
+            globalProblems.remove(AGENT_KEY);
+        }
+    }
+
+    /** Takes a newly read targets file; its entries replace the previous file's. */
+    void setFile(String source, TargetsFile file) {
+        TargetValidator.Defaults d = file.intervalMs() == null && file.timeoutMs() == null ? null
+                : defaults(file.intervalMs() == null ? agentDefaults.interval().toMillis() : file.intervalMs(),
+                        file.timeoutMs() == null ? agentDefaults.timeout().toMillis() : file.timeoutMs(),
+                        source, FILE_KEY);
+        if (d == null && (file.intervalMs() != null || file.timeoutMs() != null)) {
+            return; // bad file-wide settings: the file is unusable, the previous one stays
+        }
+        fileDefaults = d;
+        List<Entry> entries = new ArrayList<>(file.entries().size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < file.entries().size(); i++) {
+            Map<String, Object> raw = file.entries().get(i);
+            String name = raw == null ? null : TargetValidator.text(raw.get("name"));
+            String where = name == null ? source + " targets[" + i + "]" : source + " targets[" + i + "] \"" + name + "\"";
+            if (raw == null) {
+                entries.add(new Entry("file:#" + i, null, null, where, true, null));
+            } else if (name == null || name.isBlank()) {
+                entries.add(new Entry("file:#" + i, raw, null, where, true, null));
+            } else if (!seen.add(name.strip())) {
+                entries.add(new Entry("file:" + name.strip() + "#" + i, raw, null, where, true, name.strip()));
+            } else {
+                entries.add(new Entry("file:" + name.strip(), raw, null, where, true, null));
+            }
+        }
+        fileEntries = entries;
+        globalProblems.remove(FILE_KEY);
+    }
+
+    /** The targets file could not be used; its previous entries stay in force. */
+    void fileUnusable(ConfigProblem problem) {
+        globalProblems.put(FILE_KEY, problem);
+    }
+
+    /** No targets file is configured any more. */
+    void clearFile() {
+        fileEntries = List.of();
+        fileDefaults = null;
+        globalProblems.remove(FILE_KEY);
+    }
+
+    /** Parses interval and timeout defaults; on a problem records it under {@code problemKey} and returns null. */
+    private TargetValidator.Defaults defaults(Object intervalMs, Object timeoutMs, String source, String problemKey) {
+        String intervalKey = "probe_interval_ms";
+        String timeoutKey = "default_timeout_ms";
+        List<ConfigProblem> problems = new ArrayList<>();
+        Long interval = TargetValidator.whole(intervalMs, intervalKey, source, problems);
+        Long timeout = TargetValidator.whole(timeoutMs, timeoutKey, source, problems);
+        if (interval != null && (interval < TargetValidator.MIN_INTERVAL_MS || interval > TargetValidator.MAX_INTERVAL_MS)) {
+            problems.add(new ConfigProblem(source, intervalKey, interval + " is out of range ("
+                    + TargetValidator.MIN_INTERVAL_MS + "-" + TargetValidator.MAX_INTERVAL_MS + ")"));
+        }
+        if (timeout != null && timeout < 1) {
+            problems.add(new ConfigProblem(source, timeoutKey, timeout + " must be at least 1"));
+        }
+        if (!problems.isEmpty()) {
+            globalProblems.put(problemKey, join(problems));
+            return null;
+        }
+        return new TargetValidator.Defaults(Duration.ofMillis(interval), Duration.ofMillis(timeout));
+    }
+
+    /**
+     * Validates every entry against the current defaults and installed kinds.
+     *
+     * @param kindKnown whether a kind that is not built in has a prober installed
+     */
+    Result recompute(Predicate<String> kindKnown) {
+        List<Entry> all = new ArrayList<>(configurations.values());
+        all.addAll(fileEntries);
+
+        Map<String, Target> candidates = new LinkedHashMap<>();
+        Map<String, ConfigProblem> problems = new LinkedHashMap<>();
+        for (Entry e : all) {
+            if (e.raw() == null) {
+                problems.put(e.key(), new ConfigProblem(e.source(), null, "is not a JSON object"));
+                continue;
+            }
+            TargetValidator.Defaults d = e.fromFile() && fileDefaults != null ? fileDefaults : agentDefaults;
+            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), kindKnown);
+            if (o.ok()) {
+                candidates.put(e.key(), o.target());
+            } else {
+                problems.put(e.key(), join(o.problems()));
+            }
+        }
+
+        // A name belongs to the entry whose last good target holds it, else to the first claimant.
+        Map<String, String> previousOwner = new HashMap<>();
+        good.forEach((key, t) -> previousOwner.put(t.name(), key));
+        Map<String, String> owner = new HashMap<>();
+        for (Map.Entry<String, Target> c : candidates.entrySet()) {
+            String name = c.getValue().name();
+            String prev = previousOwner.get(name);
+            if (prev != null && candidates.containsKey(prev) && candidates.get(prev).name().equals(name)) {
+                owner.put(name, prev);
+            } else {
+                owner.putIfAbsent(name, c.getKey());
+            }
+        }
+        Map<String, Entry> byKey = new HashMap<>();
+        all.forEach(e -> byKey.put(e.key(), e));
+        for (Map.Entry<String, Target> c : candidates.entrySet()) {
+            String name = c.getValue().name();
+            String winner = owner.get(name);
+            if (!winner.equals(c.getKey())) {
+                problems.put(c.getKey(), new ConfigProblem(byKey.get(c.getKey()).source(), "name",
+                        "'" + name + "' is already used by " + byKey.get(winner).source()));
+            }
+        }
+
+        Map<String, Target> next = new LinkedHashMap<>();
+        Set<String> taken = new HashSet<>(owner.keySet());
+        for (Entry e : all) {
+            String key = e.key();
+            if (!problems.containsKey(key)) {
+                next.put(key, candidates.get(key));
+            }
+        }
+        for (Entry e : all) {
+            String key = e.key();
+            Target previous = good.get(key);
+            if (problems.containsKey(key) && previous != null && !taken.contains(previous.name())) {
+                next.put(key, previous); // the last good version stays in force
+                taken.add(previous.name());
+            }
+        }
+        // keep the configuration order: ConfigAdmin entries by PID, then the file's
+        Map<String, Target> ordered = new LinkedHashMap<>();
+        for (Entry e : all) {
+            Target t = next.get(e.key());
+            if (t != null) {
+                ordered.put(e.key(), t);
+            }
+        }
+        good = ordered;
+
+        List<String> fresh = new ArrayList<>();
+        Map<String, ConfigProblem> current = new LinkedHashMap<>(globalProblems);
+        current.putAll(problems);
+        reported.keySet().retainAll(current.keySet());
+        for (Map.Entry<String, ConfigProblem> p : current.entrySet()) {
+            String message = p.getValue().message();
+            if (!message.equals(reported.put(p.getKey(), message))) {
+                fresh.add(message);
+            }
+        }
+        return new Result(List.copyOf(ordered.values()), fresh, problems.size());
+    }
+
+    private static ConfigProblem join(List<ConfigProblem> problems) {
+        if (problems.size() == 1) {
+            return problems.get(0);
+        }
+        String source = problems.get(0).source();
+        String reason = problems.stream()
+                .map(p -> p.key() == null ? p.reason() : "key '" + p.key() + "': " + p.reason())
+                .collect(Collectors.joining("; "));
+        return new ConfigProblem(source, null, reason);
+    }
+}

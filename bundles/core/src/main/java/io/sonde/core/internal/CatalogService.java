@@ -1,0 +1,295 @@
+package io.sonde.core.internal;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Collection;
+import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ManagedServiceFactory;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.client.Collector;
+import io.sonde.api.Prober;
+import io.sonde.api.Target;
+import io.sonde.api.TargetListener;
+
+/**
+ * Collects the targets: factory configurations of {@code io.sonde.target} and the agent's
+ * {@code targets_file}; validates them and tells every {@link TargetListener} the valid set.
+ * Configuration errors are logged once each, counted, and never stop the agent.
+ */
+@Component(configurationPid = AgentConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
+@Designate(ocd = AgentConfig.class)
+public final class CatalogService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
+    private static final long FILE_POLL_MS = 1000;
+    private static final long PUBLISH_DELAY_MS = 20;
+
+    private final ScheduledExecutorService executor;
+    private final Catalog catalog = new Catalog();
+    private final CoreMetrics metrics = new CoreMetrics();
+    private final Set<TargetListener> listeners = new CopyOnWriteArraySet<>();
+    private final Map<ServiceReference<Prober>, String> proberKinds = new ConcurrentHashMap<>();
+    private final Set<String> kindsSeen = ConcurrentHashMap.newKeySet();
+    private final ServiceRegistration<ManagedServiceFactory> factoryRegistration;
+    private final ServiceRegistration<Collector> metricsRegistration;
+
+    private List<Target> published;
+    private ScheduledFuture<?> pendingPublish;
+    private Path targetsFile;
+    private Object targetsFileStamp;
+    private ScheduledFuture<?> fileWatch;
+
+    @Activate
+    public CatalogService(BundleContext context, AgentConfig config, Map<String, Object> properties) {
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sonde-core");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.execute(() -> applyAgentConfig(config, properties));
+
+        Dictionary<String, Object> factoryProps = new Hashtable<>();
+        factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
+        factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetFactory(), factoryProps);
+        metricsRegistration = context.registerService(Collector.class, metrics, null);
+    }
+
+    @Modified
+    void modified(AgentConfig config, Map<String, Object> properties) {
+        executor.execute(() -> applyAgentConfig(config, properties));
+    }
+
+    @Deactivate
+    void deactivate() {
+        factoryRegistration.unregister();
+        metricsRegistration.unregister();
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addListener(TargetListener listener) {
+        listeners.add(listener);
+        executor.execute(() -> {
+            if (published != null && listeners.contains(listener)) {
+                notify(listener, published);
+            }
+        });
+    }
+
+    void removeListener(TargetListener listener) {
+        listeners.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Prober.class)
+    void addProber(ServiceReference<Prober> ref) {
+        Object type = ref.getProperty(Prober.PROBE_TYPE);
+        if (type == null) {
+            LOG.warn("Prober service {} from bundle {} has no '{}' property and is ignored",
+                    ref.getProperty(Constants.SERVICE_ID), ref.getBundle().getSymbolicName(), Prober.PROBE_TYPE);
+            return;
+        }
+        proberKinds.put(ref, String.valueOf(type));
+        if (kindsSeen.add(String.valueOf(type)) && !TargetValidator.BUILT_IN_KINDS.contains(String.valueOf(type))) {
+            executor.execute(this::recompute); // targets of this kind may now be valid
+        }
+    }
+
+    void removeProber(ServiceReference<Prober> ref) {
+        proberKinds.remove(ref);
+    }
+
+    // --- on the core thread ---
+
+    private void applyAgentConfig(AgentConfig config, Map<String, Object> properties) {
+        String source = sourceOf(properties, "configuration " + AgentConfig.PID);
+        catalog.setAgentDefaults(config.probe_interval_ms(), config.default_timeout_ms(), source);
+        String file = config.targets_file().strip();
+        Path path = null;
+        if (!file.isEmpty()) {
+            path = Path.of(file);
+            if (!path.isAbsolute()) {
+                path = Path.of(System.getProperty("sonde.home", ".")).resolve(path);
+            }
+            path = path.normalize();
+        }
+        if (!Objects.equals(path, targetsFile)) {
+            targetsFile = path;
+            targetsFileStamp = null;
+            if (fileWatch != null) {
+                fileWatch.cancel(false);
+                fileWatch = null;
+            }
+            if (path == null) {
+                catalog.clearFile();
+            } else {
+                fileWatch = executor.scheduleWithFixedDelay(this::checkTargetsFile, FILE_POLL_MS, FILE_POLL_MS,
+                        TimeUnit.MILLISECONDS);
+                checkTargetsFile();
+                return; // checkTargetsFile recomputed
+            }
+        }
+        recompute();
+    }
+
+    /** Reloads the targets file when its size, time or identity changed. */
+    private void checkTargetsFile() {
+        Path path = targetsFile;
+        if (path == null) {
+            return;
+        }
+        Object stamp;
+        try {
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+            stamp = List.of(a.size(), a.lastModifiedTime(), String.valueOf(a.fileKey()));
+        } catch (IOException e) {
+            stamp = "missing";
+        }
+        if (stamp.equals(targetsFileStamp)) {
+            return;
+        }
+        targetsFileStamp = stamp;
+        try {
+            long start = System.nanoTime();
+            TargetsFile parsed = TargetsFile.read(path);
+            catalog.setFile(path.toString(), parsed);
+            LOG.info("Read {} target entries from {} in {} ms", parsed.entries().size(), path,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        } catch (TargetsFile.Unusable e) {
+            catalog.fileUnusable(e.problem());
+        }
+        recompute();
+    }
+
+    private void recompute() {
+        Catalog.Result result = catalog.recompute(kind -> kindsSeen.contains(kind) || proberKinds.containsValue(kind));
+        int shown = 0;
+        for (String problem : result.newProblems()) {
+            metrics.configError();
+            if (shown++ < 100) {
+                LOG.warn("Configuration error: {}", problem);
+            }
+        }
+        if (shown > 100) {
+            LOG.warn("... and {} more configuration errors in this change", shown - 100);
+        }
+        metrics.invalid(result.invalidEntries());
+        if (!result.targets().equals(published)) {
+            published = result.targets();
+            schedulePublish();
+        }
+    }
+
+    /** Coalesces bursts of changes (many files at start) into one notification. */
+    private void schedulePublish() {
+        if (pendingPublish == null || pendingPublish.isDone()) {
+            pendingPublish = executor.schedule(() -> listeners.forEach(l -> notify(l, published)),
+                    PUBLISH_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static void notify(TargetListener listener, List<Target> targets) {
+        try {
+            listener.targetsChanged(targets);
+        } catch (RuntimeException e) {
+            LOG.error("Target listener {} failed", listener.getClass().getName(), e);
+        }
+    }
+
+    /** The file a configuration came from, as FileInstall records it, else {@code fallback}. */
+    static String sourceOf(Map<String, ?> properties, String fallback) {
+        Object file = properties.get("felix.fileinstall.filename");
+        if (file == null) {
+            return fallback;
+        }
+        try {
+            return Path.of(new URI(file.toString())).toString();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return file.toString();
+        }
+    }
+
+    /** The NAME of {@code io.sonde.target-NAME.cfg}, used when a target file sets no name. */
+    static String nameFromFile(String source) {
+        String fileName = Path.of(source).getFileName().toString();
+        String prefix = TargetConfig.FACTORY_PID + "-";
+        if (fileName.startsWith(prefix) && fileName.endsWith(".cfg")) {
+            return fileName.substring(prefix.length(), fileName.length() - ".cfg".length());
+        }
+        return null;
+    }
+
+    /** Receives the factory configurations of {@code io.sonde.target}. */
+    private final class TargetFactory implements ManagedServiceFactory {
+
+        @Override
+        public String getName() {
+            return "Sonde targets";
+        }
+
+        @Override
+        public void updated(String pid, Dictionary<String, ?> properties) {
+            Map<String, Object> raw = new HashMap<>();
+            for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
+                String key = keys.nextElement();
+                raw.put(key, properties.get(key));
+            }
+            String source = sourceOf(raw, "configuration " + pid);
+            String fallbackName = raw.containsKey("felix.fileinstall.filename") ? nameFromFile(source) : null;
+            executor.execute(() -> {
+                catalog.putConfiguration(pid, raw, source, fallbackName);
+                recompute();
+            });
+        }
+
+        @Override
+        public void deleted(String pid) {
+            executor.execute(() -> {
+                catalog.removeConfiguration(pid);
+                recompute();
+            });
+        }
+    }
+
+    /** For tests: the targets currently in force. */
+    Collection<Target> published() {
+        return published;
+    }
+}

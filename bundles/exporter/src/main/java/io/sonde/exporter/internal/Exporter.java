@@ -1,0 +1,244 @@
+package io.sonde.exporter.internal;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.exporter.common.TextFormat;
+import io.prometheus.client.hotspot.GarbageCollectorExports;
+import io.prometheus.client.hotspot.MemoryPoolsExports;
+import io.prometheus.client.hotspot.StandardExports;
+import io.prometheus.client.hotspot.ThreadExports;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.ResultSink;
+import io.sonde.api.Target;
+
+/**
+ * Serves Prometheus metrics over HTTP: the probe metrics it keeps from every result, the
+ * self-metrics that other bundles register as {@link Collector} services, and JVM basics.
+ * Endpoints: {@code /metrics}, {@code /healthz}.
+ */
+@Component(service = ResultSink.class, configurationPid = ExporterConfig.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ExporterConfig.class)
+public final class Exporter implements ResultSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Exporter.class);
+    private static final long RETRY_SECONDS = 5;
+
+    private final CollectorRegistry registry = new CollectorRegistry(true);
+    private final ProbeMetrics probeMetrics = new ProbeMetrics(registry);
+    private final List<Collector> contributed = new CopyOnWriteArrayList<>();
+    private final AtomicLong configErrors = new AtomicLong();
+    private final String version;
+    private final Server server;
+    private final ServerConnector connector;
+    private final ScheduledExecutorService retry;
+
+    @Activate
+    public Exporter(BundleContext context, ExporterConfig config, Map<String, Object> properties) {
+        version = context.getBundle().getVersion().toString();
+        new StandardExports().register(registry);
+        new MemoryPoolsExports().register(registry);
+        new GarbageCollectorExports().register(registry);
+        new ThreadExports().register(registry);
+        registry.register(new SelfMetrics());
+
+        String source = sourceOf(properties);
+        int port = 9100;
+        try {
+            port = Integer.parseInt(config.port().strip());
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            configErrors.incrementAndGet();
+            LOG.warn("Configuration error: {}: key 'port': '{}' is not a port number (1-65535); using 9100",
+                    source, config.port());
+            port = 9100;
+        }
+        String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
+
+        QueuedThreadPool threads = new QueuedThreadPool(8, 2);
+        threads.setName("sonde-http");
+        threads.setDaemon(true);
+        server = new Server(threads);
+        connector = new ServerConnector(server, 1, 1);
+        connector.setHost(bind);
+        connector.setPort(port);
+        connector.setReuseAddress(true);
+        server.addConnector(connector);
+        server.setHandler(new Endpoints());
+        server.setStopTimeout(1000);
+        retry = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sonde-http-start");
+            t.setDaemon(true);
+            return t;
+        });
+        retry.execute(() -> start(bind, config.port(), true));
+    }
+
+    /** Starts the listener; if the port is taken, says so once and tries again every few seconds. */
+    private void start(String bind, String port, boolean first) {
+        try {
+            server.start();
+            LOG.info("Serving /metrics on http://{}:{}/metrics", bind, connector.getLocalPort());
+        } catch (Exception e) {
+            if (first) {
+                LOG.error("Cannot listen on {}:{} ({}); retrying every {} s. Set 'port' or 'bind' in etc/{}.cfg",
+                        bind, port, e.getMessage(), RETRY_SECONDS, ExporterConfig.PID);
+            }
+            try {
+                server.stop();
+            } catch (Exception ignored) {
+                // nothing started
+            }
+            if (!retry.isShutdown()) {
+                retry.schedule(() -> start(bind, port, false), RETRY_SECONDS, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        retry.shutdownNow();
+        try {
+            retry.awaitTermination(2, TimeUnit.SECONDS);
+            server.stop();
+        } catch (Exception e) {
+            LOG.warn("Stopping the HTTP server failed", e);
+        }
+    }
+
+    /** For tests: the port actually listened on, or -1. */
+    int port() {
+        return connector.getLocalPort();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Collector.class)
+    void addCollector(Collector collector) {
+        contributed.add(collector);
+    }
+
+    void removeCollector(Collector collector) {
+        contributed.remove(collector);
+    }
+
+    @Override
+    public void accept(ProbeResult result) {
+        probeMetrics.record(result);
+    }
+
+    @Override
+    public void targetRemoved(Target target) {
+        probeMetrics.remove(target);
+    }
+
+    private static String sourceOf(Map<String, Object> properties) {
+        Object file = properties.get("felix.fileinstall.filename");
+        if (file == null) {
+            return "configuration " + ExporterConfig.PID;
+        }
+        try {
+            return Path.of(URI.create(file.toString())).toString();
+        } catch (IllegalArgumentException e) {
+            return file.toString();
+        }
+    }
+
+    /** {@code sonde_build_info} and the exporter's own configuration errors. */
+    private final class SelfMetrics extends Collector {
+        @Override
+        public List<MetricFamilySamples> collect() {
+            GaugeMetricFamily info = new GaugeMetricFamily("sonde_build_info",
+                    "Version of the Sonde agent and of the Java runtime", List.of("version", "java_version"));
+            info.addMetric(List.of(version, System.getProperty("java.version")), 1);
+            CounterMetricFamily errors = new CounterMetricFamily("sonde_config_errors_total",
+                    "Configuration errors found since start; each bad change counts once", configErrors.get());
+            return List.of(info, errors);
+        }
+    }
+
+    /** Routes requests: /metrics, /healthz, and a small index. */
+    private final class Endpoints extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws IOException {
+            String method = request.getMethod();
+            if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
+                response.setStatus(HttpStatus.METHOD_NOT_ALLOWED_405);
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                callback.succeeded();
+                return true;
+            }
+            String path = Request.getPathInContext(request);
+            switch (path) {
+                case "/metrics" -> {
+                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, TextFormat.CONTENT_TYPE_004);
+                    try (OutputStream out = Content.Sink.asOutputStream(response);
+                            Writer writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16)) {
+                        if (!HttpMethod.HEAD.is(method)) {
+                            MetricsWriter.write(writer, contributed, () -> registry.metricFamilySamples().asIterator());
+                        }
+                    }
+                    callback.succeeded();
+                }
+                case "/healthz" -> text(response, callback, HttpStatus.OK_200, "ok\n");
+                case "/" -> text(response, callback, HttpStatus.OK_200,
+                        "Sonde agent " + version + "\n/metrics  Prometheus metrics\n/healthz  liveness\n");
+                default -> text(response, callback, HttpStatus.NOT_FOUND_404, "not found: " + path + "\n");
+            }
+            return true;
+        }
+
+        private void text(Response response, Callback callback, int status, String body) {
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+            response.write(true, StandardCharsets.UTF_8.encode(body), callback);
+        }
+    }
+
+    /** For tests: the address the exporter listens on. */
+    InetSocketAddress address() {
+        return new InetSocketAddress(connector.getHost(), connector.getLocalPort());
+    }
+}

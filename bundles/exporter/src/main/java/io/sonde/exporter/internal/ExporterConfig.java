@@ -1,0 +1,18 @@
+package io.sonde.exporter.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** The metrics endpoint: PID {@code io.sonde.exporter}, file {@code etc/io.sonde.exporter.cfg}. */
+@ObjectClassDefinition(name = "Sonde exporter", description = "Prometheus /metrics over HTTP")
+public @interface ExporterConfig {
+
+    /** The configuration PID. */
+    String PID = "io.sonde.exporter";
+
+    @AttributeDefinition(description = "TCP port of /metrics, 1-65535")
+    String port() default "9100";
+
+    @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for all, 127.0.0.1 for this host only")
+    String bind() default "0.0.0.0";
+}

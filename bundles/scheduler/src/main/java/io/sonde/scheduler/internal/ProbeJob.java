@@ -1,0 +1,198 @@
+package io.sonde.scheduler.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.ProbeFailure;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.Target;
+
+/** The schedule of one target: runs on the grid {@code start + k * interval}, one probe at a time. */
+final class ProbeJob implements Runnable {
+
+    /** Extra time a prober gets beyond the target's timeout to report its own timeout result. */
+    static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final Scheduler scheduler;
+    final Target target;
+    private final long period;
+    private long planned;
+    private ScheduledFuture<?> nextRun;
+    private volatile Probe inFlight;
+    private boolean cancelled; // guarded by this
+
+    ProbeJob(Scheduler scheduler, Target target, long firstRun) {
+        this.scheduler = scheduler;
+        this.target = target;
+        this.period = target.interval().toNanos();
+        this.planned = firstRun;
+    }
+
+    /** Schedules the first run. */
+    synchronized void start() {
+        if (!cancelled) {
+            nextRun = scheduler.timer.schedule(this, planned - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Stops the schedule and the probe in flight; no result of this job reaches a sink after this. */
+    void cancel() {
+        Probe probe;
+        synchronized (this) {
+            cancelled = true;
+            if (nextRun != null) {
+                nextRun.cancel(false);
+            }
+            probe = inFlight;
+        }
+        if (probe != null) {
+            probe.abandon();
+        }
+    }
+
+    boolean inFlight() {
+        return inFlight != null;
+    }
+
+    @Override
+    public void run() {
+        long now = System.nanoTime();
+        synchronized (this) {
+            if (cancelled) {
+                return;
+            }
+            scheduler.metrics.lateness(now - planned);
+            if (inFlight != null) {
+                scheduler.metrics.skipped(SchedulerMetrics.SKIP_OVERLAP, 1);
+            } else {
+                ProberSlot slot = scheduler.proberFor(target.kind());
+                if (slot != null) {
+                    Probe probe = new Probe(slot);
+                    inFlight = probe;
+                    probe.start();
+                }
+            }
+            long next = Plan.next(planned, now, period);
+            long missed = Plan.skippedTurns(planned, next, period);
+            if (missed > 0) {
+                scheduler.metrics.skipped(SchedulerMetrics.SKIP_LATE, missed);
+            }
+            planned = next;
+            nextRun = scheduler.timer.schedule(this, next - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** One probe in flight. */
+    private final class Probe {
+        private final ProberSlot slot;
+        private final AtomicBoolean done = new AtomicBoolean();
+        private final Instant startedAt = Instant.now();
+        private final long startNanos = System.nanoTime();
+        private volatile CompletionStage<? extends ProbeResult> stage;
+        private ScheduledFuture<?> timeout;
+
+        Probe(ProberSlot slot) {
+            this.slot = slot;
+        }
+
+        void start() {
+            scheduler.metrics.started();
+            timeout = scheduler.timer.schedule(this::timedOut, target.timeout().toNanos() + GRACE_NANOS,
+                    TimeUnit.NANOSECONDS);
+            try {
+                slot.executor.execute(this::call);
+            } catch (RejectedExecutionException e) {
+                finish(failure(FailureReason.ERROR, "the " + target.kind() + " prober is saturated: "
+                        + ProberSlot.QUEUE_CAPACITY + " probes are waiting to start"));
+            }
+        }
+
+        private void call() {
+            if (done.get()) {
+                return;
+            }
+            CompletionStage<? extends ProbeResult> s;
+            try {
+                s = slot.prober.probe(target);
+            } catch (RuntimeException | LinkageError e) {
+                finish(failure(FailureReason.ERROR, "the " + target.kind() + " prober threw " + e));
+                return;
+            }
+            if (s == null) {
+                finish(failure(FailureReason.ERROR, "the " + target.kind() + " prober returned no result"));
+                return;
+            }
+            stage = s;
+            s.whenComplete((result, error) -> {
+                if (error != null) {
+                    finish(failure(FailureReason.ERROR, "the " + target.kind() + " prober failed: " + error));
+                } else if (result == null) {
+                    finish(failure(FailureReason.ERROR, "the " + target.kind() + " prober completed with no result"));
+                } else {
+                    finish(result);
+                }
+            });
+            if (done.get()) {
+                cancelStage();
+            }
+        }
+
+        private void timedOut() {
+            if (finish(failure(FailureReason.TIMEOUT, "no result within the timeout of "
+                    + target.timeout().toMillis() + " ms"))) {
+                cancelStage();
+            }
+        }
+
+        /** The target was removed or the scheduler stopped: drop this probe quietly. */
+        void abandon() {
+            if (done.compareAndSet(false, true)) {
+                timeout.cancel(false);
+                cancelStage();
+                inFlight = null;
+                scheduler.metrics.finished();
+            }
+        }
+
+        private void cancelStage() {
+            CompletionStage<? extends ProbeResult> s = stage;
+            if (s != null) {
+                try {
+                    CompletableFuture<? extends ProbeResult> f = s.toCompletableFuture();
+                    f.cancel(true);
+                } catch (UnsupportedOperationException ignored) {
+                    // a stage that is no future cannot be cancelled; its prober must end it itself
+                }
+            }
+        }
+
+        private ProbeFailure failure(FailureReason reason, String message) {
+            return new ProbeFailure(target, startedAt, Duration.ofNanos(System.nanoTime() - startNanos), reason, message);
+        }
+
+        /** Delivers the first outcome; later ones are ignored. */
+        private boolean finish(ProbeResult result) {
+            if (!done.compareAndSet(false, true)) {
+                return false;
+            }
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            scheduler.metrics.finished();
+            synchronized (ProbeJob.this) {
+                inFlight = null;
+                if (!cancelled) {
+                    scheduler.deliver(result);
+                }
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.sonde.scheduler.internal;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.client.Collector;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.Prober;
+import io.sonde.api.ResultSink;
+import io.sonde.api.Target;
+import io.sonde.api.TargetListener;
+
+/**
+ * Runs every target on its interval with the {@link Prober} of its kind and hands each result to
+ * every {@link ResultSink}. Knows nothing of protocols.
+ */
+@Component(service = TargetListener.class)
+public final class Scheduler implements TargetListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+    final ScheduledThreadPoolExecutor timer;
+    final SchedulerMetrics metrics;
+    private final Map<String, ProbeJob> jobs = new HashMap<>(); // guarded by itself
+    private final Map<String, List<ProberSlot>> probers = new ConcurrentHashMap<>();
+    private final Map<ResultSink, SinkWorker> sinks = new ConcurrentHashMap<>();
+    private final ServiceRegistration<Collector> metricsRegistration;
+
+    @Activate
+    public Scheduler(BundleContext context) {
+        timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sonde-scheduler");
+            t.setDaemon(true);
+            t.setPriority(Thread.MAX_PRIORITY);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        metrics = new SchedulerMetrics(this::state);
+        metricsRegistration = context.registerService(Collector.class, metrics, null);
+    }
+
+    @Deactivate
+    void deactivate() {
+        metricsRegistration.unregister();
+        List<ProbeJob> all;
+        synchronized (jobs) {
+            all = new ArrayList<>(jobs.values());
+            jobs.clear();
+        }
+        all.forEach(ProbeJob::cancel);
+        timer.shutdownNow();
+        probers.values().forEach(list -> list.forEach(ProberSlot::close));
+        sinks.values().forEach(SinkWorker::stop);
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void targetsChanged(Collection<Target> targets) {
+        List<ProbeJob> stopped = new ArrayList<>();
+        List<Target> removedFromSinks = new ArrayList<>();
+        List<Target> fresh = new ArrayList<>();
+        synchronized (jobs) {
+            Map<String, Target> wanted = new HashMap<>();
+            targets.forEach(t -> wanted.put(t.name(), t));
+            for (var it = jobs.entrySet().iterator(); it.hasNext();) {
+                var e = it.next();
+                Target now = wanted.get(e.getKey());
+                Target was = e.getValue().target;
+                if (now == null || !now.equals(was)) {
+                    stopped.add(e.getValue());
+                    it.remove();
+                    if (now == null || !now.kind().equals(was.kind())) {
+                        removedFromSinks.add(was); // its series go: the name, or the kind label, is gone
+                    }
+                }
+            }
+            for (Target t : targets) {
+                if (!jobs.containsKey(t.name())) {
+                    fresh.add(t);
+                }
+            }
+            long now = System.nanoTime();
+            for (int i = 0; i < fresh.size(); i++) {
+                Target t = fresh.get(i);
+                ProbeJob job = new ProbeJob(this, t, now + Plan.firstDelay(i, fresh.size(), t.interval().toNanos()));
+                jobs.put(t.name(), job);
+            }
+        }
+        stopped.forEach(ProbeJob::cancel);
+        for (Target t : removedFromSinks) {
+            sinks.values().forEach(w -> w.removed(t));
+        }
+        synchronized (jobs) {
+            for (Target t : fresh) {
+                ProbeJob job = jobs.get(t.name());
+                if (job != null && job.target == t) {
+                    job.start();
+                }
+            }
+        }
+        if (!stopped.isEmpty() || !fresh.isEmpty()) {
+            LOG.info("Targets changed: {} in force, {} started, {} stopped", targets.size(), fresh.size(), stopped.size());
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addProber(Prober prober, Map<String, Object> properties) {
+        Object type = properties.get(Prober.PROBE_TYPE);
+        if (type == null) {
+            return; // the core reports probers without a type
+        }
+        String kind = String.valueOf(type);
+        Object ranking = properties.get(Constants.SERVICE_RANKING);
+        ProberSlot slot = new ProberSlot(prober, kind, ranking instanceof Integer r ? r : 0,
+                (Long) properties.get(Constants.SERVICE_ID));
+        probers.compute(kind, (k, list) -> {
+            List<ProberSlot> next = list == null ? new ArrayList<>() : new ArrayList<>(list);
+            next.add(slot);
+            next.sort((a, b) -> a.outranks(b) ? -1 : b.outranks(a) ? 1 : 0);
+            return List.copyOf(next);
+        });
+        LOG.info("Prober for kind '{}' available", kind);
+    }
+
+    void removeProber(Prober prober, Map<String, Object> properties) {
+        Object type = properties.get(Prober.PROBE_TYPE);
+        if (type == null) {
+            return;
+        }
+        String kind = String.valueOf(type);
+        List<ProberSlot> removed = new ArrayList<>();
+        probers.computeIfPresent(kind, (k, list) -> {
+            List<ProberSlot> next = new ArrayList<>();
+            for (ProberSlot s : list) {
+                (s.prober == prober ? removed : next).add(s);
+            }
+            return next.isEmpty() ? null : List.copyOf(next);
+        });
+        removed.forEach(ProberSlot::close);
+        LOG.info("Prober for kind '{}' gone{}", kind, probers.containsKey(kind) ? "; another takes over" : "");
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addSink(ResultSink sink, Map<String, Object> properties) {
+        Object name = properties.getOrDefault(Constants.SERVICE_PID, properties.get("component.name"));
+        String label = name != null ? String.valueOf(name) : sink.getClass().getName();
+        sinks.put(sink, new SinkWorker(sink, label, SinkWorker.QUEUE_CAPACITY));
+    }
+
+    void removeSink(ResultSink sink) {
+        SinkWorker w = sinks.remove(sink);
+        if (w != null) {
+            w.stop();
+        }
+    }
+
+    ProberSlot proberFor(String kind) {
+        List<ProberSlot> list = probers.get(kind);
+        return list == null ? null : list.get(0);
+    }
+
+    void deliver(ProbeResult result) {
+        for (SinkWorker w : sinks.values()) {
+            w.offer(result);
+        }
+    }
+
+    private SchedulerMetrics.State state() {
+        int active = 0;
+        int noProber = 0;
+        synchronized (jobs) {
+            for (ProbeJob job : jobs.values()) {
+                if (probers.containsKey(job.target.kind())) {
+                    active++;
+                } else {
+                    noProber++;
+                }
+            }
+        }
+        return new SchedulerMetrics.State(active, noProber, List.copyOf(sinks.values()));
+    }
+}

@@ -1,0 +1,85 @@
+package io.sonde.scheduler.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.Counter;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.Histogram;
+
+/** The scheduler's self-metrics, served by the exporter through the {@link Collector} whiteboard. */
+final class SchedulerMetrics extends Collector {
+
+    static final String SKIP_OVERLAP = "overlap";
+    static final String SKIP_LATE = "late";
+
+    /** Counts of targets by state, and the sinks, supplied by the scheduler at collection time. */
+    record State(int active, int noProber, List<SinkWorker> sinks) {
+    }
+
+    private final Histogram lateness = Histogram.build("sonde_scheduler_lateness_seconds",
+                    "How late probes start against their planned time")
+            .buckets(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
+            .create();
+    private final Counter skipped = Counter.build("sonde_scheduler_skipped_total",
+                    "Probe turns skipped: overlap (the previous probe still ran) or late (the turn had passed)")
+            .labelNames("reason")
+            .create();
+    private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
+    private final Supplier<State> state;
+
+    SchedulerMetrics(Supplier<State> state) {
+        this.state = state;
+        skipped.labels(SKIP_OVERLAP);
+        skipped.labels(SKIP_LATE);
+    }
+
+    void lateness(long nanos) {
+        lateness.observe(Math.max(0, nanos) / 1e9);
+    }
+
+    void skipped(String reason, long turns) {
+        skipped.labels(reason).inc(turns);
+    }
+
+    void started() {
+        inFlight.incrementAndGet();
+    }
+
+    void finished() {
+        inFlight.decrementAndGet();
+    }
+
+    long inFlight() {
+        return inFlight.get();
+    }
+
+    @Override
+    public List<MetricFamilySamples> collect() {
+        List<MetricFamilySamples> out = new ArrayList<>();
+        out.addAll(lateness.collect());
+        out.addAll(skipped.collect());
+        out.add(new GaugeMetricFamily("sonde_probes_in_flight", "Probes started and not yet finished", inFlight.get()));
+        State s = state.get();
+        GaugeMetricFamily targets = new GaugeMetricFamily("sonde_targets",
+                "Targets by state: active (probed), no_prober (no plugin for its kind), invalid (configuration entries whose current version is rejected)",
+                List.of("state"));
+        targets.addMetric(List.of("active"), s.active());
+        targets.addMetric(List.of("no_prober"), s.noProber());
+        out.add(targets);
+        CounterMetricFamily dropped = new CounterMetricFamily("sonde_sink_dropped_total",
+                "Results a sink could not take because its queue was full", List.of("sink"));
+        CounterMetricFamily failures = new CounterMetricFamily("sonde_sink_failures_total",
+                "Results a sink threw an exception on", List.of("sink"));
+        for (SinkWorker w : s.sinks()) {
+            dropped.addMetric(List.of(w.name()), w.dropped());
+            failures.addMetric(List.of(w.name()), w.failures());
+        }
+        out.add(dropped);
+        out.add(failures);
+        return out;
+    }
+}

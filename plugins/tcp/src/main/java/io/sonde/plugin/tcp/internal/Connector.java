@@ -1,0 +1,265 @@
+package io.sonde.plugin.tcp.internal;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.sonde.api.FailureReason;
+
+/**
+ * Non-blocking TCP connects on one selector thread: any number in flight, no thread each. Each
+ * connect completes its future with the time from {@code connect()} to an established connection,
+ * or with the classified failure; the socket is closed either way.
+ */
+final class Connector implements AutoCloseable {
+
+    /** What one connect came to. */
+    record Outcome(Duration elapsed, FailureReason failure, String message) {
+    }
+
+    private final Selector selector;
+    private final Thread thread;
+    private final Queue<Attempt> incoming = new ConcurrentLinkedQueue<>();
+    private final Queue<Attempt> cancels = new ConcurrentLinkedQueue<>();
+    private final PriorityQueue<Attempt> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline, b.deadline));
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private volatile boolean open = true;
+
+    Connector(String name) throws IOException {
+        selector = Selector.open();
+        thread = new Thread(this::loop, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Connects to {@code address}; the future fails never, it completes with an outcome. Cancelling
+     * the future abandons the connect and closes its socket.
+     */
+    CompletableFuture<Outcome> connect(InetSocketAddress address, Duration timeout) {
+        CompletableFuture<Outcome> future = new CompletableFuture<>();
+        if (!open) {
+            future.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, "the TCP prober is stopping"));
+            return future;
+        }
+        SocketChannel channel;
+        long start;
+        try {
+            channel = SocketChannel.open();
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            start = System.nanoTime();
+            if (channel.connect(address)) { // loopback may connect at once
+                future.complete(new Outcome(Duration.ofNanos(System.nanoTime() - start), null, null));
+                closeQuietly(channel);
+                return future;
+            }
+        } catch (IOException | RuntimeException e) {
+            future.complete(classify(e, address, 0));
+            return future;
+        }
+        Attempt attempt = new Attempt(channel, address, future, start, start + timeout.toNanos());
+        future.whenComplete((o, e) -> {
+            if (future.isCancelled()) {
+                attempt.cancelled = true;
+                cancels.add(attempt);
+                wake();
+            }
+        });
+        incoming.add(attempt);
+        wake();
+        return future;
+    }
+
+    private void wake() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            selector.wakeup();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (open) {
+                long waitMs = 0;
+                Attempt first = deadlines.peek();
+                if (first != null) {
+                    waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(first.deadline - System.nanoTime()) + 1);
+                }
+                selector.select(waitMs);
+                wakeupPending.set(false);
+                register();
+                for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext();) {
+                    SelectionKey key = it.next();
+                    it.remove();
+                    finish((Attempt) key.attachment());
+                }
+                expire();
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            // closed: fall through and fail what is left
+        } finally {
+            failAll("the TCP prober stopped");
+        }
+    }
+
+    private void register() {
+        for (Attempt a; (a = incoming.poll()) != null;) {
+            if (a.cancelled) {
+                closeQuietly(a.channel);
+                continue;
+            }
+            try {
+                a.key = a.channel.register(selector, SelectionKey.OP_CONNECT, a);
+                deadlines.add(a);
+            } catch (IOException | RuntimeException e) {
+                a.complete(classify(e, a.address, System.nanoTime() - a.start));
+            }
+        }
+    }
+
+    private void finish(Attempt a) {
+        if (a.done) {
+            return;
+        }
+        long end;
+        try {
+            if (!a.channel.finishConnect()) {
+                return;
+            }
+            end = System.nanoTime();
+            a.complete(new Outcome(Duration.ofNanos(end - a.start), null, null));
+        } catch (IOException | RuntimeException e) {
+            a.complete(classify(e, a.address, System.nanoTime() - a.start));
+        }
+        // it leaves the deadline queue when it reaches the head: removal from the middle is linear
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        for (Attempt a; (a = deadlines.peek()) != null;) {
+            if (a.done) {
+                deadlines.poll();
+            } else if (a.cancelled) {
+                deadlines.poll();
+                a.complete(null);
+            } else if (a.deadline - now <= 0) {
+                deadlines.poll();
+                a.complete(new Outcome(Duration.ofNanos(now - a.start), FailureReason.TIMEOUT,
+                        "no answer from " + a.address + " within " + TimeUnit.NANOSECONDS.toMillis(a.deadline - a.start) + " ms"));
+            } else {
+                break;
+            }
+        }
+        // cancelled attempts not yet due are closed now rather than at their deadline
+        for (Attempt a; (a = cancels.poll()) != null;) {
+            a.complete(null);
+        }
+    }
+
+    private void failAll(String message) {
+        for (Attempt a; (a = incoming.poll()) != null;) {
+            a.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, message));
+        }
+        for (Attempt a; (a = deadlines.poll()) != null;) {
+            a.complete(new Outcome(Duration.ofNanos(System.nanoTime() - a.start), FailureReason.ERROR, message));
+        }
+    }
+
+    /** Tells refused, unreachable and other failures apart. */
+    static Outcome classify(Throwable e, InetSocketAddress address, long elapsedNanos) {
+        Duration elapsed = Duration.ofNanos(Math.max(0, elapsedNanos));
+        String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof ConnectException && detail.toLowerCase().contains("refused")) {
+            return new Outcome(elapsed, FailureReason.REFUSED, "connection to " + address + " refused");
+        }
+        if (e instanceof NoRouteToHostException || (e instanceof SocketException
+                && (detail.contains("unreachable") || detail.contains("No route")))) {
+            return new Outcome(elapsed, FailureReason.UNREACHABLE, address + ": " + detail);
+        }
+        if (e instanceof java.nio.channels.UnresolvedAddressException) {
+            return new Outcome(elapsed, FailureReason.DNS, "cannot resolve " + address.getHostString());
+        }
+        return new Outcome(elapsed, FailureReason.ERROR, "connect to " + address + " failed: " + detail);
+    }
+
+    @Override
+    public void close() {
+        open = false;
+        selector.wakeup();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            selector.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        failAll("the TCP prober stopped");
+    }
+
+    /** Connects in flight or awaiting their deadline, for tests. */
+    int pending() {
+        return deadlines.size() + incoming.size();
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    /** One connect in flight; touched by the selector thread, except {@link #cancelled}. */
+    private static final class Attempt {
+        final SocketChannel channel;
+        final InetSocketAddress address;
+        final CompletableFuture<Outcome> future;
+        final long start;
+        final long deadline;
+        volatile boolean cancelled;
+        boolean done;
+        SelectionKey key;
+
+        Attempt(SocketChannel channel, InetSocketAddress address, CompletableFuture<Outcome> future, long start,
+                long deadline) {
+            this.channel = channel;
+            this.address = address;
+            this.future = future;
+            this.start = start;
+            this.deadline = deadline;
+        }
+
+        /** Closes the socket and completes the future; {@code null} when abandoned. */
+        void complete(Outcome outcome) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (key != null) {
+                key.cancel();
+            }
+            closeQuietly(channel);
+            if (outcome != null) {
+                future.complete(outcome);
+            }
+        }
+    }
+}

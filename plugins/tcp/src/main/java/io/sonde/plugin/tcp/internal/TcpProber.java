@@ -1,0 +1,122 @@
+package io.sonde.plugin.tcp.internal;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.Prober;
+import io.sonde.api.TcpConnectResult;
+import io.sonde.api.Target;
+
+/**
+ * {@code kind=tcp}: the time to establish a TCP connection (SYN to ESTABLISHED), IPv4 or IPv6.
+ * Host names are resolved off the selector thread; address literals need no lookup.
+ */
+@Component(service = Prober.class, property = Prober.PROBE_TYPE + "=tcp")
+public final class TcpProber implements Prober {
+
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    private final Connector connector;
+    private final ThreadPoolExecutor resolver;
+
+    @Activate
+    public TcpProber() throws IOException {
+        connector = new Connector("sonde-tcp-connect");
+        AtomicInteger n = new AtomicInteger();
+        resolver = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
+            Thread t = new Thread(r, "sonde-tcp-resolve-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        resolver.allowCoreThreadTimeOut(true);
+    }
+
+    @Deactivate
+    void deactivate() {
+        resolver.shutdownNow();
+        connector.close();
+    }
+
+    @Override
+    public CompletionStage<TcpConnectResult> probe(Target target) {
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        CompletableFuture<TcpConnectResult> result = new CompletableFuture<>();
+        String host = target.host();
+        if (isAddressLiteral(host)) {
+            try {
+                connect(target, startedAt, start, InetAddress.getByName(host), result);
+            } catch (UnknownHostException e) {
+                result.complete(failed(target, startedAt, start, FailureReason.DNS, "bad address '" + host + "'", null));
+            }
+            return result;
+        }
+        try {
+            resolver.execute(() -> {
+                if (result.isDone()) {
+                    return;
+                }
+                InetAddress address;
+                try {
+                    address = InetAddress.getByName(host);
+                } catch (UnknownHostException e) {
+                    result.complete(failed(target, startedAt, start, FailureReason.DNS,
+                            "cannot resolve '" + host + "'", null));
+                    return;
+                }
+                connect(target, startedAt, start, address, result);
+            });
+        } catch (RejectedExecutionException e) {
+            result.complete(failed(target, startedAt, start, FailureReason.ERROR,
+                    "too many host names waiting to be resolved", null));
+        }
+        return result;
+    }
+
+    private void connect(Target target, Instant startedAt, long start, InetAddress address,
+            CompletableFuture<TcpConnectResult> result) {
+        InetSocketAddress socketAddress = new InetSocketAddress(address, target.port());
+        Duration left = target.timeout().minusNanos(System.nanoTime() - start);
+        if (left.isNegative() || left.isZero()) {
+            result.complete(failed(target, startedAt, start, FailureReason.TIMEOUT,
+                    "resolving '" + target.host() + "' used up the timeout", socketAddress));
+            return;
+        }
+        CompletableFuture<Connector.Outcome> connect = connector.connect(socketAddress, left);
+        result.whenComplete((r, e) -> {
+            if (result.isCancelled()) {
+                connect.cancel(true);
+            }
+        });
+        connect.thenAccept(o -> result.complete(new TcpConnectResult(target, startedAt, o.elapsed(), o.failure(),
+                o.message(), socketAddress)));
+    }
+
+    private static TcpConnectResult failed(Target target, Instant startedAt, long start, FailureReason reason,
+            String message, InetSocketAddress address) {
+        return new TcpConnectResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
+                address);
+    }
+
+    /** True for an IPv4 or IPv6 address literal, which resolves without a lookup. */
+    static boolean isAddressLiteral(String host) {
+        return IPV4.matcher(host).matches() || host.indexOf(':') >= 0;
+    }
+}
