@@ -33,6 +33,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -71,21 +72,47 @@ public final class Exporter implements ResultSink {
     private final List<Collector> contributed = new CopyOnWriteArrayList<>();
     private final AtomicLong configErrors = new AtomicLong();
     private final String version;
-    private final Server server;
-    private final ServerConnector connector;
-    private final ScheduledExecutorService retry;
+    private final ScheduledExecutorService http; // owns the server: builds, starts and stops it
+    private Server server; // on the http thread only
+    private ServerConnector connector; // on the http thread only
+    private volatile int localPort = -1;
+    private InetSocketAddress listening; // guarded by DS: activate and modified do not overlap
 
     @Activate
     public Exporter(BundleContext context, ExporterConfig config, Map<String, Object> properties) {
         version = context.getBundle().getVersion().toString();
+        registry.register(new SelfMetrics());
+        http = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sonde-http-control");
+            t.setDaemon(true);
+            return t;
+        });
+        // Building Jetty loads a few hundred classes: do it beside the framework's start, not in it.
+        http.execute(this::build);
+        modified(config, properties);
+    }
+
+    private void build() {
         new StandardExports().register(registry);
         new MemoryPoolsExports().register(registry);
         new GarbageCollectorExports().register(registry);
         new ThreadExports().register(registry);
-        registry.register(new SelfMetrics());
+        QueuedThreadPool threads = new QueuedThreadPool(8, 2);
+        threads.setName("sonde-http");
+        threads.setDaemon(true);
+        server = new Server(threads);
+        connector = new ServerConnector(server, 1, 1);
+        connector.setReuseAddress(true);
+        server.addConnector(connector);
+        server.setHandler(new Endpoints());
+        server.setStopTimeout(1000);
+    }
 
+    /** Applies a new port or address by restarting the listener; anything else needs nothing. */
+    @Modified
+    void modified(ExporterConfig config, Map<String, Object> properties) {
         String source = sourceOf(properties);
-        int port = 9100;
+        int port;
         try {
             port = Integer.parseInt(config.port().strip());
             if (port < 1 || port > 65535) {
@@ -93,36 +120,34 @@ public final class Exporter implements ResultSink {
             }
         } catch (NumberFormatException e) {
             configErrors.incrementAndGet();
-            LOG.warn("Configuration error: {}: key 'port': '{}' is not a port number (1-65535); using 9100",
-                    source, config.port());
-            port = 9100;
+            port = listening == null ? 9100 : listening.getPort();
+            LOG.warn("Configuration error: {}: key 'port': '{}' is not a port number (1-65535); keeping {}",
+                    source, config.port(), port);
         }
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
-
-        QueuedThreadPool threads = new QueuedThreadPool(8, 2);
-        threads.setName("sonde-http");
-        threads.setDaemon(true);
-        server = new Server(threads);
-        connector = new ServerConnector(server, 1, 1);
-        connector.setHost(bind);
-        connector.setPort(port);
-        connector.setReuseAddress(true);
-        server.addConnector(connector);
-        server.setHandler(new Endpoints());
-        server.setStopTimeout(1000);
-        retry = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-http-start");
-            t.setDaemon(true);
-            return t;
+        InetSocketAddress wanted = InetSocketAddress.createUnresolved(bind, port);
+        if (wanted.equals(listening)) {
+            return;
+        }
+        listening = wanted;
+        http.execute(() -> {
+            try {
+                server.stop();
+            } catch (Exception e) {
+                LOG.warn("Stopping the HTTP listener failed", e);
+            }
+            connector.setHost(bind);
+            connector.setPort(wanted.getPort());
+            start(bind, String.valueOf(wanted.getPort()), true);
         });
-        retry.execute(() -> start(bind, config.port(), true));
     }
 
     /** Starts the listener; if the port is taken, says so once and tries again every few seconds. */
     private void start(String bind, String port, boolean first) {
         try {
             server.start();
-            LOG.info("Serving /metrics on http://{}:{}/metrics", bind, connector.getLocalPort());
+            localPort = connector.getLocalPort();
+            LOG.info("Serving /metrics on http://{}:{}/metrics", bind, localPort);
         } catch (Exception e) {
             if (first) {
                 LOG.error("Cannot listen on {}:{} ({}); retrying every {} s. Set 'port' or 'bind' in etc/{}.cfg",
@@ -133,18 +158,21 @@ public final class Exporter implements ResultSink {
             } catch (Exception ignored) {
                 // nothing started
             }
-            if (!retry.isShutdown()) {
-                retry.schedule(() -> start(bind, port, false), RETRY_SECONDS, TimeUnit.SECONDS);
+            if (!http.isShutdown() && bind.equals(connector.getHost())
+                    && port.equals(String.valueOf(connector.getPort()))) {
+                http.schedule(() -> start(bind, port, false), RETRY_SECONDS, TimeUnit.SECONDS);
             }
         }
     }
 
     @Deactivate
     void deactivate() {
-        retry.shutdownNow();
+        http.shutdownNow();
         try {
-            retry.awaitTermination(2, TimeUnit.SECONDS);
-            server.stop();
+            http.awaitTermination(2, TimeUnit.SECONDS);
+            if (server != null) {
+                server.stop();
+            }
         } catch (Exception e) {
             LOG.warn("Stopping the HTTP server failed", e);
         }
@@ -152,7 +180,7 @@ public final class Exporter implements ResultSink {
 
     /** For tests: the port actually listened on, or -1. */
     int port() {
-        return connector.getLocalPort();
+        return localPort;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Collector.class)
@@ -237,8 +265,4 @@ public final class Exporter implements ResultSink {
         }
     }
 
-    /** For tests: the address the exporter listens on. */
-    InetSocketAddress address() {
-        return new InetSocketAddress(connector.getHost(), connector.getLocalPort());
-    }
 }

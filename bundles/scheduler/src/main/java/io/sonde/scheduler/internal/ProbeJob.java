@@ -27,6 +27,7 @@ final class ProbeJob implements Runnable {
     private ScheduledFuture<?> nextRun;
     private volatile Probe inFlight;
     private boolean cancelled; // guarded by this
+    private boolean starved; // guarded by this: the last turn found no prober
 
     ProbeJob(Scheduler scheduler, Target target, long firstRun) {
         this.scheduler = scheduler;
@@ -57,6 +58,23 @@ final class ProbeJob implements Runnable {
         }
     }
 
+    /**
+     * A prober for this kind has just come: if the last turn found none, moves the next turn to
+     * {@code at} (a new grid) rather than waiting out the interval.
+     */
+    synchronized boolean kick(long at) {
+        if (cancelled || !starved) {
+            return false;
+        }
+        starved = false;
+        if (nextRun != null) {
+            nextRun.cancel(false);
+        }
+        planned = at;
+        nextRun = scheduler.timer.schedule(this, at - System.nanoTime(), TimeUnit.NANOSECONDS);
+        return true;
+    }
+
     boolean inFlight() {
         return inFlight != null;
     }
@@ -73,6 +91,7 @@ final class ProbeJob implements Runnable {
                 scheduler.metrics.skipped(SchedulerMetrics.SKIP_OVERLAP, 1);
             } else {
                 ProberSlot slot = scheduler.proberFor(target.kind());
+                starved = slot == null;
                 if (slot != null) {
                     Probe probe = new Probe(slot);
                     inFlight = probe;

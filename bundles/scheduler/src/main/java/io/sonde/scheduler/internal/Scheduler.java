@@ -143,6 +143,24 @@ public final class Scheduler implements TargetListener {
             return List.copyOf(next);
         });
         LOG.info("Prober for kind '{}' available", kind);
+        kickStarved(kind);
+    }
+
+    /** Targets of {@code kind} that were waiting for a prober start now, spread over their interval. */
+    private void kickStarved(String kind) {
+        synchronized (jobs) {
+            List<ProbeJob> waiting = new ArrayList<>();
+            for (ProbeJob job : jobs.values()) {
+                if (job.target.kind().equals(kind)) {
+                    waiting.add(job);
+                }
+            }
+            long now = System.nanoTime();
+            for (int i = 0; i < waiting.size(); i++) {
+                ProbeJob job = waiting.get(i);
+                job.kick(now + Plan.firstDelay(i, waiting.size(), job.target.interval().toNanos()));
+            }
+        }
     }
 
     void removeProber(Prober prober, Map<String, Object> properties) {

@@ -1,0 +1,187 @@
+package io.sonde.launcher;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * Starts the Sonde agent: an OSGi framework with every bundle in {@code system/}, FileInstall
+ * watching {@code etc/} (configuration) and {@code plugins/} (probe bundles). Stops cleanly on
+ * SIGTERM or Ctrl-C.
+ *
+ * <p>Framework properties can be overridden with {@code -Dkey=value}.
+ */
+public final class Main {
+
+    private static final Logger LOG = Logger.getLogger("io.sonde.launcher");
+
+    /**
+     * Configuration machinery that should start with the extenders: FileInstall reads etc/ and
+     * plugins/ in its own threads, beside the start of the rest.
+     */
+    private static final java.util.Set<String> START_EARLY =
+            java.util.Set.of("org.apache.felix.configadmin", "org.apache.felix.fileinstall");
+
+    /**
+     * Packages the framework exports from the class path: SLF4J, whose java.util.logging binding
+     * sits beside it in system/boot/. Keep in step with -runsystempackages in bndrun/agent.bndrun.
+     */
+    static final String SYSTEM_PACKAGES = "org.slf4j;version=2.0.17,org.slf4j.event;version=2.0.17,"
+            + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17";
+
+    /** How long a stop may take before the JVM exits anyway. */
+    static final long STOP_TIMEOUT_MS = 4000;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath().normalize();
+        System.setProperty("sonde.home", home.toString());
+        long t0 = System.nanoTime();
+
+        Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(frameworkProperties(home));
+        framework.init();
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "sonde-shutdown"));
+
+        BundleContext context = framework.getBundleContext();
+        List<Bundle> toStart = new ArrayList<>();
+        for (Path jar : bundles(home.resolve("system"))) {
+            try {
+                // reference: the framework reads the jar where it is instead of copying it to data/
+                Bundle b = context.installBundle("reference:" + jar.toUri());
+                if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                    toStart.add(b);
+                }
+            } catch (BundleException e) {
+                LOG.log(Level.SEVERE, "Cannot install system bundle " + jar + ": " + e.getMessage(), e);
+            }
+        }
+        framework.start();
+        toStart.sort(Comparator.comparingInt(Main::startRank));
+        for (Bundle b : toStart) {
+            try {
+                long s0 = System.nanoTime();
+                b.start();
+                if (Boolean.getBoolean("sonde.launcher.timing")) {
+                    LOG.info(String.format("started %s in %d ms", b.getSymbolicName(), (System.nanoTime() - s0) / 1_000_000));
+                }
+            } catch (BundleException e) {
+                LOG.log(Level.SEVERE, "Cannot start system bundle " + b.getSymbolicName() + ": " + e.getMessage(), e);
+            }
+        }
+        LOG.info(String.format("Sonde agent started in %d ms, %d ms after the JVM (home %s)",
+                (System.nanoTime() - t0) / 1_000_000,
+                System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));
+
+        FrameworkEvent event = framework.waitForStop(0);
+        System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
+    }
+
+    /**
+     * Extenders (SCR) and the configuration machinery start first, then bundles that register
+     * ServiceLoader providers, then the rest.
+     */
+    static int startRank(Bundle bundle) {
+        if (START_EARLY.contains(bundle.getSymbolicName())) {
+            return 0;
+        }
+        String provided = bundle.getHeaders().get(Constants.PROVIDE_CAPABILITY);
+        if (provided == null) {
+            return 2;
+        }
+        if (provided.contains("osgi.extender")) {
+            return 0;
+        }
+        return provided.contains("osgi.serviceloader") ? 1 : 2;
+    }
+
+    /** The framework's properties: storage under data/, FileInstall on etc/ and plugins/. */
+    static Map<String, String> frameworkProperties(Path home) {
+        Map<String, String> p = new HashMap<>();
+        p.put(Constants.FRAMEWORK_STORAGE, home.resolve("data").resolve("cache").toString());
+        // etc/ and plugins/ are the truth: start from them every time
+        p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        p.put("felix.fileinstall.dir", home.resolve("etc").toString());
+        p.put("felix.fileinstall.filter", ".*\\.cfg");
+        p.put("felix.fileinstall.poll", "1000");
+        p.put("felix.fileinstall.noInitialDelay", "true");
+        p.put("felix.fileinstall.log.default", "jul");
+        p.put("felix.fileinstall.log.level", "3");
+        p.put("felix.fileinstall.enableConfigSave", "false");
+        p.put("ds.loglevel", "warn");
+        p.put("felix.log.level", "2");
+        p.put("sonde.home", home.toString());
+        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES);
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("felix.") || key.startsWith("org.osgi.") || key.startsWith("ds.")
+                    || key.startsWith("sonde.")) {
+                p.put(key, System.getProperty(key));
+            }
+        }
+        return p;
+    }
+
+    /** The OSGi bundles in {@code dir}, by name; jars without a symbolic name are skipped. */
+    static List<Path> bundles(Path dir) throws IOException {
+        List<Path> jars = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.jar")) {
+            for (Path jar : s) {
+                if (isBundle(jar)) {
+                    jars.add(jar);
+                }
+            }
+        }
+        jars.sort(null);
+        return jars;
+    }
+
+    private static boolean isBundle(Path jar) {
+        try (JarFile f = new JarFile(jar.toFile())) {
+            Manifest m = f.getManifest();
+            return m != null && m.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME) != null;
+        } catch (IOException e) {
+            LOG.warning("Not a readable jar, skipped: " + jar + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            if ((framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
+                LOG.info("Stopping the Sonde agent");
+                framework.stop();
+                FrameworkEvent e = framework.waitForStop(STOP_TIMEOUT_MS);
+                if (e.getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+                    LOG.warning("The agent did not stop within " + STOP_TIMEOUT_MS + " ms; exiting anyway");
+                }
+            }
+        } catch (BundleException | InterruptedException e) {
+            LOG.log(Level.WARNING, "Stopping the agent failed", e);
+        }
+    }
+
+}
