@@ -164,9 +164,10 @@ final class ProbeJob implements Runnable {
         }
 
         private void timedOut() {
-            if (finish(failure(FailureReason.TIMEOUT, "no result within the timeout of "
-                    + target.timeout().toMillis() + " ms"))) {
-                cancelStage();
+            if (claim()) {
+                cancelStage(); // before the result goes out: the prober lets go of its sockets first
+                deliver(failure(FailureReason.TIMEOUT, "no result within the timeout of "
+                        + target.timeout().toMillis() + " ms"));
             }
         }
 
@@ -197,13 +198,24 @@ final class ProbeJob implements Runnable {
         }
 
         /** Delivers the first outcome; later ones are ignored. */
-        private boolean finish(ProbeResult result) {
+        private void finish(ProbeResult result) {
+            if (claim()) {
+                deliver(result);
+            }
+        }
+
+        /** @return true for the one caller that gets to deliver this probe's outcome */
+        private boolean claim() {
             if (!done.compareAndSet(false, true)) {
                 return false;
             }
             if (timeout != null) {
                 timeout.cancel(false);
             }
+            return true;
+        }
+
+        private void deliver(ProbeResult result) {
             scheduler.metrics.finished();
             synchronized (ProbeJob.this) {
                 inFlight = null;
@@ -211,7 +223,6 @@ final class ProbeJob implements Runnable {
                     scheduler.deliver(result);
                 }
             }
-            return true;
         }
     }
 }

@@ -42,10 +42,16 @@ public final class Scheduler implements TargetListener {
     private final Map<String, ProbeJob> jobs = new HashMap<>(); // guarded by itself
     private final Map<String, List<ProberSlot>> probers = new ConcurrentHashMap<>();
     private final Map<ResultSink, SinkWorker> sinks = new ConcurrentHashMap<>();
-    private final ServiceRegistration<Collector> metricsRegistration;
+    private ServiceRegistration<Collector> metricsRegistration;
 
     @Activate
     public Scheduler(BundleContext context) {
+        this();
+        metricsRegistration = context.registerService(Collector.class, metrics, null);
+    }
+
+    /** A scheduler outside OSGi, for tests: its metrics are not registered. */
+    Scheduler() {
         timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sonde-scheduler");
             t.setDaemon(true);
@@ -55,12 +61,13 @@ public final class Scheduler implements TargetListener {
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         metrics = new SchedulerMetrics(this::state);
-        metricsRegistration = context.registerService(Collector.class, metrics, null);
     }
 
     @Deactivate
     void deactivate() {
-        metricsRegistration.unregister();
+        if (metricsRegistration != null) {
+            metricsRegistration.unregister();
+        }
         List<ProbeJob> all;
         synchronized (jobs) {
             all = new ArrayList<>(jobs.values());

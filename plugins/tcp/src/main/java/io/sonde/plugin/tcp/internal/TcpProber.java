@@ -105,8 +105,10 @@ public final class TcpProber implements Prober {
                 connect.cancel(true);
             }
         });
-        connect.thenAccept(o -> result.complete(new TcpConnectResult(target, startedAt, o.elapsed(), o.failure(),
-                o.message(), socketAddress)));
+        connect.thenAccept(o -> result.complete(o.failure() == FailureReason.TIMEOUT
+                ? failed(target, startedAt, start, FailureReason.TIMEOUT, "no answer from " + socketAddress
+                        + " within " + target.timeout().toMillis() + " ms", socketAddress)
+                : new TcpConnectResult(target, startedAt, o.elapsed(), o.failure(), o.message(), socketAddress)));
     }
 
     private static TcpConnectResult failed(Target target, Instant startedAt, long start, FailureReason reason,

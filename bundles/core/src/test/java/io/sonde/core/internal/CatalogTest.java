@@ -1,0 +1,133 @@
+package io.sonde.core.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import io.sonde.api.Target;
+
+public class CatalogTest {
+
+    private final Catalog catalog = new Catalog();
+
+    private static Map<String, Object> tcp(String name, int port) {
+        Map<String, Object> raw = new HashMap<>();
+        raw.put("name", name);
+        raw.put("kind", "tcp");
+        raw.put("host", "127.0.0.1");
+        raw.put("port", String.valueOf(port));
+        return raw;
+    }
+
+    private Catalog.Result recompute() {
+        return catalog.recompute(k -> false);
+    }
+
+    private static List<String> names(Catalog.Result r) {
+        return r.targets().stream().map(Target::name).toList();
+    }
+
+    @Test
+    public void addChangeRemove() {
+        catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(List.of("a"), names(r));
+        assertEquals(1, r.targets().get(0).port());
+
+        catalog.putConfiguration("p1", tcp("a", 2), "a.cfg", null);
+        assertEquals(2, recompute().targets().get(0).port());
+
+        catalog.removeConfiguration("p1");
+        assertEquals(List.of(), names(recompute()));
+    }
+
+    @Test
+    public void lastGoodVersionStaysInForceAndTheErrorIsReportedOnce() {
+        catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
+        recompute();
+        catalog.putConfiguration("p1", tcp("a", 70000), "a.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(1, r.targets().get(0).port());
+        assertEquals(1, r.newProblems().size());
+        assertTrue(r.newProblems().get(0), r.newProblems().get(0).startsWith("a.cfg: key 'port': 70000"));
+        assertEquals(1, r.invalidEntries());
+
+        // an unrelated change does not report it again
+        catalog.putConfiguration("p2", tcp("b", 2), "b.cfg", null);
+        r = recompute();
+        assertEquals(List.of(), r.newProblems());
+        assertEquals(List.of("a", "b"), names(r));
+
+        // fixed: the new version replaces the old, the invalid count drops
+        catalog.putConfiguration("p1", tcp("a", 3), "a.cfg", null);
+        r = recompute();
+        assertEquals(3, r.targets().get(0).port());
+        assertEquals(0, r.invalidEntries());
+    }
+
+    @Test
+    public void duplicateNameIsRefusedAndTheFirstOwnerKeepsIt() {
+        catalog.putConfiguration("p2", tcp("a", 1), "first.cfg", null);
+        recompute();
+        catalog.putConfiguration("p1", tcp("a", 2), "second.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(1, r.targets().size());
+        assertEquals(1, r.targets().get(0).port());
+        assertEquals(List.of("second.cfg: key 'name': 'a' is already used by first.cfg"), r.newProblems());
+
+        // the owner goes: the other claimant takes the name
+        catalog.removeConfiguration("p2");
+        r = recompute();
+        assertEquals(2, r.targets().get(0).port());
+    }
+
+    @Test
+    public void fileEntriesAndDuplicatesWithinTheFile() {
+        catalog.setFile("t.json", new TargetsFile(null, null, List.of(tcp("x", 1), tcp("y", 2), tcp("x", 3))));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("x", "y"), names(r));
+        assertEquals(1, r.newProblems().size());
+        assertTrue(r.newProblems().get(0), r.newProblems().get(0).contains("targets[2] \"x\": key 'name'"));
+    }
+
+    @Test
+    public void unusableFileKeepsThePreviousEntries() {
+        catalog.setFile("t.json", new TargetsFile(null, null, List.of(tcp("x", 1))));
+        recompute();
+        catalog.fileUnusable(new ConfigProblem("t.json", null, "is not valid JSON: oops"));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("x"), names(r));
+        assertEquals(List.of("t.json: is not valid JSON: oops"), r.newProblems());
+    }
+
+    @Test
+    public void fileWideDefaultsApply() {
+        catalog.setFile("t.json", new TargetsFile(10_000L, 1_000L, List.of(tcp("x", 1))));
+        Target t = recompute().targets().get(0);
+        assertEquals(10_000, t.interval().toMillis());
+        assertEquals(1_000, t.timeout().toMillis());
+    }
+
+    @Test
+    public void badAgentDefaultsAreReportedAndThePreviousStay() {
+        catalog.setAgentDefaults("0", "3000", "agent.cfg");
+        catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(5000, r.targets().get(0).interval().toMillis());
+        assertEquals(1, r.newProblems().size());
+        assertTrue(r.newProblems().get(0), r.newProblems().get(0).startsWith("agent.cfg: key 'probe_interval_ms'"));
+    }
+
+    @Test
+    public void entryThatIsNotAnObject() {
+        java.util.ArrayList<Map<String, Object>> entries = new java.util.ArrayList<>();
+        entries.add(null);
+        catalog.setFile("t.json", new TargetsFile(null, null, entries));
+        assertEquals(List.of("t.json targets[0]: is not a JSON object"), recompute().newProblems());
+    }
+}

@@ -1,0 +1,212 @@
+package io.sonde.core.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.Test;
+
+import io.sonde.api.Target;
+
+public class TargetValidatorTest {
+
+    private static final TargetValidator.Defaults DEFAULTS =
+            new TargetValidator.Defaults(Duration.ofMillis(5000), Duration.ofMillis(3000));
+
+    private static Map<String, Object> tcp() {
+        Map<String, Object> raw = new HashMap<>();
+        raw.put("name", "web");
+        raw.put("kind", "tcp");
+        raw.put("host", "127.0.0.1");
+        raw.put("port", "8080");
+        return raw;
+    }
+
+    private static TargetValidator.Outcome validate(Map<String, Object> raw) {
+        return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", kind -> false);
+    }
+
+    private static ConfigProblem onlyProblem(Map<String, Object> raw) {
+        TargetValidator.Outcome o = validate(raw);
+        assertFalse("expected a problem", o.ok());
+        assertEquals(o.problems().toString(), 1, o.problems().size());
+        return o.problems().get(0);
+    }
+
+    @Test
+    public void validTcpTargetTakesDefaults() {
+        Target t = validate(tcp()).target();
+        assertEquals("web", t.name());
+        assertEquals("tcp", t.kind());
+        assertEquals(8080, t.port());
+        assertEquals(Duration.ofMillis(5000), t.interval());
+        assertEquals(Duration.ofMillis(3000), t.timeout());
+        assertEquals("etc/io.sonde.target-web.cfg", t.source());
+    }
+
+    @Test
+    public void stringsAndNumbersAreBothAccepted() {
+        Map<String, Object> raw = tcp();
+        raw.put("port", 8080L);
+        raw.put("interval_ms", 1000);
+        raw.put("timeout_ms", " 500 ");
+        raw.put("tags", List.of("a", " b "));
+        Target t = validate(raw).target();
+        assertEquals(Duration.ofMillis(1000), t.interval());
+        assertEquals(Duration.ofMillis(500), t.timeout());
+        assertEquals(Set.of("a", "b"), t.tags());
+    }
+
+    @Test
+    public void commaSeparatedTags() {
+        Map<String, Object> raw = tcp();
+        raw.put("tags", "prod, eu-west,,db ");
+        assertEquals(Set.of("prod", "eu-west", "db"), validate(raw).target().tags());
+    }
+
+    @Test
+    public void latencyProbeAliases() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "tcpconnect");
+        assertEquals("tcp", validate(raw).target().kind());
+        raw.put("kind", "ECHO");
+        assertEquals("udp", validate(raw).target().kind());
+    }
+
+    @Test
+    public void unknownKindNamesTheKey() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "gopher");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("kind", p.key());
+        assertTrue(p.reason(), p.reason().contains("unknown kind 'gopher'"));
+        assertTrue(p.message(), p.message().startsWith("etc/io.sonde.target-web.cfg: key 'kind': "));
+    }
+
+    @Test
+    public void pluginKindIsValidOnceItsProberIsKnown() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "gopher");
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "gopher"::equals).ok());
+    }
+
+    @Test
+    public void portOutOfRange() {
+        Map<String, Object> raw = tcp();
+        raw.put("port", "70000");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("port", p.key());
+        assertTrue(p.reason(), p.reason().contains("70000 is not a port number"));
+    }
+
+    @Test
+    public void tcpNeedsAPort() {
+        Map<String, Object> raw = tcp();
+        raw.remove("port");
+        assertEquals("port", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void missingHost() {
+        Map<String, Object> raw = tcp();
+        raw.remove("host");
+        assertEquals("host", onlyProblem(raw).key());
+        raw.put("host", "   ");
+        assertEquals("host", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void hostThatIsAUrlIsRejectedExceptForHttp() {
+        Map<String, Object> raw = tcp();
+        raw.put("host", "http://example.test/");
+        assertEquals("host", onlyProblem(raw).key());
+        raw.put("kind", "http");
+        raw.remove("port");
+        assertTrue(validate(raw).ok());
+        raw.put("host", "ftp://example.test/");
+        assertEquals("host", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void bracketedIpv6IsUnwrapped() {
+        Map<String, Object> raw = tcp();
+        raw.put("host", "[::1]");
+        assertEquals("::1", validate(raw).target().host());
+    }
+
+    @Test
+    public void intervalZeroIsRejected() {
+        Map<String, Object> raw = tcp();
+        raw.put("interval_ms", "0");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("interval_ms", p.key());
+        assertTrue(p.reason(), p.reason().contains("out of range"));
+    }
+
+    @Test
+    public void nonNumericTimeout() {
+        Map<String, Object> raw = tcp();
+        raw.put("timeout_ms", "3s");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("timeout_ms", p.key());
+        assertEquals("'3s' is not a whole number", p.reason());
+    }
+
+    @Test
+    public void fractionalNumberIsRejected() {
+        Map<String, Object> raw = tcp();
+        raw.put("port", 80.5);
+        assertEquals("port", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void timeoutLongerThanIntervalIsRejected() {
+        Map<String, Object> raw = tcp();
+        raw.put("interval_ms", "1000");
+        raw.put("timeout_ms", "2000");
+        assertEquals("timeout_ms", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void defaultTimeoutIsCappedByAShortInterval() {
+        Map<String, Object> raw = tcp();
+        raw.put("interval_ms", "1000");
+        assertEquals(Duration.ofMillis(1000), validate(raw).target().timeout());
+    }
+
+    @Test
+    public void nameFallsBackToTheFileName() {
+        Map<String, Object> raw = tcp();
+        raw.remove("name");
+        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", k -> false).target();
+        assertEquals("fromfile", t.name());
+        assertEquals("name", onlyProblem(raw).key());
+    }
+
+    @Test
+    public void everyProblemIsReported() {
+        Map<String, Object> raw = new HashMap<>();
+        raw.put("kind", "tcp");
+        raw.put("port", "x");
+        TargetValidator.Outcome o = validate(raw);
+        assertNull(o.target());
+        assertEquals(List.of("name", "host", "port"), o.problems().stream().map(ConfigProblem::key).toList());
+    }
+
+    @Test
+    public void kindSpecificKeysBecomeOptionsAndFrameworkKeysAreDropped() {
+        Map<String, Object> raw = tcp();
+        raw.put("count", "5");
+        raw.put("service.pid", "io.sonde.target~web");
+        raw.put("felix.fileinstall.filename", "file:/x");
+        Target t = validate(raw).target();
+        assertEquals(Map.of("count", "5"), t.options());
+    }
+}

@@ -1,0 +1,113 @@
+package io.sonde.exporter.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Assume;
+import org.junit.Test;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.api.FailureReason;
+import io.sonde.api.ProbeFailure;
+import io.sonde.api.Target;
+import io.sonde.api.TcpConnectResult;
+
+public class MetricsOutputTest {
+
+    private final CollectorRegistry registry = new CollectorRegistry(true);
+    private final ProbeMetrics metrics = new ProbeMetrics(registry);
+
+    private static Target target(String name) {
+        return new Target(name, "tcp", "127.0.0.1", 80, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of(),
+                Map.of(), "test");
+    }
+
+    private String render(List<Collector> contributed) throws IOException {
+        StringWriter w = new StringWriter();
+        MetricsWriter.write(w, contributed, () -> registry.metricFamilySamples().asIterator());
+        return w.toString();
+    }
+
+    private static Collector targets(String state, double value) {
+        return new Collector() {
+            @Override
+            public List<MetricFamilySamples> collect() {
+                GaugeMetricFamily f = new GaugeMetricFamily("sonde_targets", "Targets by state", List.of("state"));
+                f.addMetric(List.of(state), value);
+                return List.of(f);
+            }
+        };
+    }
+
+    @Test
+    public void successFailureAndTimeoutAreCounted() throws Exception {
+        Target t = target("web");
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(2), null, null, null));
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(1), FailureReason.REFUSED, "refused", null));
+        metrics.record(new ProbeFailure(t, Instant.now(), Duration.ofSeconds(1), FailureReason.TIMEOUT, "late"));
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_total{target=\"web\",kind=\"tcp\",} 3.0"));
+        assertTrue(out, out.contains("probe_timeout_total{target=\"web\",kind=\"tcp\",} 1.0"));
+        assertTrue(out, out.contains("probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\",} 1.0"));
+        assertTrue(out, out.contains("probe_success{target=\"web\",kind=\"tcp\",} 0.0"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"web\",kind=\"tcp\",le=\"0.0025\",} 1.0"));
+        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"tcp\",} 1.0"));
+    }
+
+    @Test
+    public void removedTargetLeavesNoSeries() throws Exception {
+        Target t = target("gone");
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(2), null, null, null));
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(1), FailureReason.UNREACHABLE, "x", null));
+        metrics.record(new TcpConnectResult(target("stays"), Instant.now(), Duration.ofMillis(2), null, null, null));
+        metrics.remove(t);
+        String out = render(List.of());
+        assertFalse(out, out.contains("\"gone\""));
+        assertTrue(out, out.contains("\"stays\""));
+    }
+
+    @Test
+    public void familiesFromSeveralBundlesAreMerged() throws Exception {
+        String out = render(List.of(targets("invalid", 2), targets("active", 5), targets("active", 1)));
+        assertEquals(out, 1, out.split("# TYPE sonde_targets ", -1).length - 1);
+        assertTrue(out, out.contains("sonde_targets{state=\"invalid\",} 2.0"));
+        assertTrue(out, out.contains("sonde_targets{state=\"active\",} 6.0"));
+    }
+
+    @Test
+    public void outputPassesPromtool() throws Exception {
+        File promtool = new File("/usr/bin/promtool");
+        if (!promtool.canExecute()) {
+            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it",
+                    System.getenv("CI") == null);
+            return;
+        }
+        for (int i = 0; i < 50; i++) {
+            Target t = target("t" + i);
+            metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), null, null, null));
+            metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), FailureReason.DNS, "x", null));
+        }
+        String out = render(List.of(targets("active", 50), targets("invalid", 0)));
+        Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
+        p.getOutputStream().write(out.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String verdict = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(verdict, 0, p.exitValue());
+        assertEquals("", verdict.strip());
+    }
+}

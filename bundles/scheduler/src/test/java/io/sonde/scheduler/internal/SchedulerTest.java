@@ -1,0 +1,232 @@
+package io.sonde.scheduler.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.After;
+import org.junit.Test;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.PluginResult;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.Prober;
+import io.sonde.api.ResultSink;
+import io.sonde.api.Target;
+
+/**
+ * The scheduler with real threads and in-test probers. Waits are upper bounds for something that
+ * must happen, never assertions on how fast.
+ */
+public class SchedulerTest {
+
+    private final Scheduler scheduler = new Scheduler();
+    private final Recorder sink = new Recorder();
+
+    @After
+    public void stop() {
+        scheduler.deactivate();
+    }
+
+    private static Target target(String name, String kind, long intervalMs, long timeoutMs) {
+        return new Target(name, kind, "127.0.0.1", 1, Duration.ofMillis(intervalMs), Duration.ofMillis(timeoutMs),
+                Set.of(), Map.of(), "test");
+    }
+
+    private static ProbeResult ok(Target t) {
+        return new PluginResult(t, Instant.now(), Duration.ofMillis(1), null, null, "test", "1", Map.of());
+    }
+
+    private void addProber(String kind, Prober p) {
+        scheduler.addProber(p, Map.of(Prober.PROBE_TYPE, kind, "service.id", 1L));
+    }
+
+    private void addSink(ResultSink s, String name) {
+        scheduler.addSink(s, Map.of("component.name", name));
+    }
+
+    static final class Recorder implements ResultSink {
+        final BlockingQueue<ProbeResult> results = new LinkedBlockingQueue<>();
+        final BlockingQueue<Target> removed = new LinkedBlockingQueue<>();
+
+        @Override
+        public void accept(ProbeResult result) {
+            results.add(result);
+        }
+
+        @Override
+        public void targetRemoved(Target target) {
+            removed.add(target);
+        }
+
+        ProbeResult next() throws InterruptedException {
+            ProbeResult r = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull("no result arrived", r);
+            return r;
+        }
+    }
+
+    @Test
+    public void probesRepeatOnTheInterval() throws Exception {
+        addSink(sink, "rec");
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        scheduler.targetsChanged(List.of(target("a", "k", 50, 40)));
+        for (int i = 0; i < 3; i++) {
+            assertTrue(sink.next().isSuccessful());
+        }
+    }
+
+    @Test
+    public void timeoutIsEnforcedWhenTheProberIgnoresIt() throws Exception {
+        addSink(sink, "rec");
+        CompletableFuture<ProbeResult> never = new CompletableFuture<>();
+        addProber("k", t -> never);
+        scheduler.targetsChanged(List.of(target("a", "k", 1000, 50)));
+        ProbeResult r = sink.next();
+        assertEquals(FailureReason.TIMEOUT, r.failureReason());
+        assertTrue("the stage is cancelled so the prober can let go", never.isCancelled());
+    }
+
+    @Test
+    public void throwingProberGivesAnErrorResult() throws Exception {
+        addSink(sink, "rec");
+        addProber("k", t -> {
+            throw new IllegalStateException("boom");
+        });
+        scheduler.targetsChanged(List.of(target("a", "k", 1000, 500)));
+        ProbeResult r = sink.next();
+        assertEquals(FailureReason.ERROR, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().contains("boom"));
+    }
+
+    @Test
+    public void aProbeStillRunningIsSkippedNotStacked() throws Exception {
+        addSink(sink, "rec");
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger concurrent = new AtomicInteger();
+        AtomicInteger maxConcurrent = new AtomicInteger();
+        addProber("k", t -> {
+            calls.incrementAndGet();
+            maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+            // answers after one and a half intervals, within timeout plus grace: a turn is skipped
+            return CompletableFuture.supplyAsync(() -> {
+                concurrent.decrementAndGet();
+                return ok(t);
+            }, CompletableFuture.delayedExecutor(150, TimeUnit.MILLISECONDS));
+        });
+        Target t = new Target("a", "k", "h", 1, Duration.ofMillis(100), Duration.ofMillis(100), Set.of(), Map.of(), "x");
+        scheduler.targetsChanged(List.of(t));
+        sink.next();
+        sink.next();
+        assertEquals(1, maxConcurrent.get());
+        assertTrue(scheduler.metrics.collect().stream()
+                .filter(f -> f.name.equals("sonde_scheduler_skipped"))
+                .flatMap(f -> f.samples.stream())
+                .anyMatch(s -> s.labelValues.equals(List.of("overlap")) && s.value > 0));
+    }
+
+    @Test
+    public void slowSinkDoesNotStallAFastOne() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        addSink(new ResultSink() {
+            @Override
+            public void accept(ProbeResult result) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "slow");
+        addSink(new ResultSink() {
+            @Override
+            public void accept(ProbeResult result) {
+                throw new RuntimeException("sink failure");
+            }
+        }, "throwing");
+        addSink(sink, "rec");
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        scheduler.targetsChanged(List.of(target("a", "k", 20, 10)));
+        for (int i = 0; i < 5; i++) {
+            sink.next();
+        }
+        release.countDown();
+    }
+
+    @Test
+    public void blockingProberStallsOnlyItsOwnKind() throws Exception {
+        addSink(sink, "rec");
+        CountDownLatch release = new CountDownLatch(1);
+        addProber("stuck", t -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return CompletableFuture.completedFuture(ok(t));
+        });
+        addProber("fine", t -> CompletableFuture.completedFuture(ok(t)));
+        scheduler.targetsChanged(List.of(target("s", "stuck", 20, 10), target("f", "fine", 20, 10)));
+        int fine = 0;
+        for (int i = 0; i < 40 && fine < 5; i++) {
+            ProbeResult r = sink.next();
+            if (r.target().name().equals("f")) {
+                fine++;
+            }
+        }
+        assertEquals(5, fine);
+        release.countDown();
+    }
+
+    @Test
+    public void removedTargetStopsAndSinksAreTold() throws Exception {
+        addSink(sink, "rec");
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        Target a = target("a", "k", 20, 10);
+        scheduler.targetsChanged(List.of(a));
+        sink.next();
+        scheduler.targetsChanged(List.of());
+        Target gone = sink.removed.poll(10, TimeUnit.SECONDS);
+        assertEquals(a, gone);
+        sink.results.clear();
+        assertNull("no result after removal", sink.results.poll(200, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    public void targetWithoutProberWaitsAndStartsWhenOneComes() throws Exception {
+        addSink(sink, "rec");
+        scheduler.targetsChanged(List.of(target("a", "late", 60_000, 1000)));
+        // the first turn finds no prober
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!stateIs(0, 1) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(stateIs(0, 1));
+        Thread.sleep(50);
+        addProber("late", t -> CompletableFuture.completedFuture(ok(t)));
+        // probed at once, not after the 60 s interval
+        assertTrue(sink.next().isSuccessful());
+        assertTrue(stateIs(1, 0));
+    }
+
+    private boolean stateIs(int active, int noProber) {
+        return scheduler.metrics.collect().stream()
+                .filter(f -> f.name.equals("sonde_targets"))
+                .flatMap(f -> f.samples.stream())
+                .allMatch(s -> s.value == (s.labelValues.get(0).equals("active") ? active : noProber));
+    }
+}
