@@ -3,7 +3,11 @@ package io.sonde.core.internal;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-/** The agent's own settings: PID {@code io.sonde.agent}, file {@code etc/io.sonde.agent.cfg}. */
+/**
+ * The agent's own settings: PID {@code io.sonde.agent}, file {@code etc/io.sonde.agent.cfg}.
+ * A double underscore in a method name stands for one in the key ({@code targets__file} reads
+ * {@code targets_file}): Declarative Services maps a single underscore to a dot.
+ */
 @ObjectClassDefinition(name = "Sonde agent",
         description = "Identity of the agent and defaults for its targets")
 public @interface AgentConfig {
@@ -12,17 +16,17 @@ public @interface AgentConfig {
     String PID = "io.sonde.agent";
 
     @AttributeDefinition(description = "Name of this agent; defaults to the host name")
-    String agent_id() default "";
+    String agent__id() default "";
 
     @AttributeDefinition(description = "Tags of this agent, comma-separated")
     String tags() default "";
 
     @AttributeDefinition(description = "Interval of targets that set none, in milliseconds")
-    String probe_interval_ms() default "5000";
+    String probe__interval__ms() default "5000";
 
     @AttributeDefinition(description = "Timeout of targets that set none, in milliseconds")
-    String default_timeout_ms() default "3000";
+    String default__timeout__ms() default "3000";
 
     @AttributeDefinition(description = "A JSON target list (the Latency Probe's format), watched and reloaded")
-    String targets_file() default "";
+    String targets__file() default "";
 }

@@ -79,7 +79,7 @@ public final class CatalogService {
             t.setDaemon(true);
             return t;
         });
-        executor.execute(() -> applyAgentConfig(config, properties));
+        submit(() -> applyAgentConfig(config, properties));
 
         Dictionary<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
@@ -89,7 +89,7 @@ public final class CatalogService {
 
     @Modified
     void modified(AgentConfig config, Map<String, Object> properties) {
-        executor.execute(() -> applyAgentConfig(config, properties));
+        submit(() -> applyAgentConfig(config, properties));
     }
 
     @Deactivate
@@ -107,7 +107,7 @@ public final class CatalogService {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(TargetListener listener) {
         listeners.add(listener);
-        executor.execute(() -> {
+        submit(() -> {
             if (published != null && listeners.contains(listener)) {
                 notify(listener, published);
             }
@@ -128,7 +128,7 @@ public final class CatalogService {
         }
         proberKinds.put(ref, String.valueOf(type));
         if (kindsSeen.add(String.valueOf(type)) && !TargetValidator.BUILT_IN_KINDS.contains(String.valueOf(type))) {
-            executor.execute(this::recompute); // targets of this kind may now be valid
+            submit(this::recompute); // targets of this kind may now be valid
         }
     }
 
@@ -136,12 +136,27 @@ public final class CatalogService {
         proberKinds.remove(ref);
     }
 
+    /** Runs {@code task} on the core thread; a failure is logged, never lost in a future. */
+    private void submit(Runnable task) {
+        try {
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException | LinkageError e) {
+                    LOG.error("Applying a configuration change failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // deactivating: the change no longer matters
+        }
+    }
+
     // --- on the core thread ---
 
     private void applyAgentConfig(AgentConfig config, Map<String, Object> properties) {
         String source = sourceOf(properties, "configuration " + AgentConfig.PID);
-        catalog.setAgentDefaults(config.probe_interval_ms(), config.default_timeout_ms(), source);
-        String file = config.targets_file().strip();
+        catalog.setAgentDefaults(config.probe__interval__ms(), config.default__timeout__ms(), source);
+        String file = config.targets__file().strip();
         Path path = null;
         if (!file.isEmpty()) {
             path = Path.of(file);
@@ -160,8 +175,8 @@ public final class CatalogService {
             if (path == null) {
                 catalog.clearFile();
             } else {
-                fileWatch = executor.scheduleWithFixedDelay(this::checkTargetsFile, FILE_POLL_MS, FILE_POLL_MS,
-                        TimeUnit.MILLISECONDS);
+                fileWatch = executor.scheduleWithFixedDelay(() -> submit(this::checkTargetsFile), FILE_POLL_MS,
+                        FILE_POLL_MS, TimeUnit.MILLISECONDS);
                 checkTargetsFile();
                 return; // checkTargetsFile recomputed
             }
@@ -220,7 +235,7 @@ public final class CatalogService {
     /** Coalesces bursts of changes (many files at start) into one notification. */
     private void schedulePublish() {
         if (pendingPublish == null || pendingPublish.isDone()) {
-            pendingPublish = executor.schedule(() -> listeners.forEach(l -> notify(l, published)),
+            pendingPublish = executor.schedule(() -> submit(() -> listeners.forEach(l -> notify(l, published))),
                     PUBLISH_DELAY_MS, TimeUnit.MILLISECONDS);
         }
     }
@@ -273,7 +288,7 @@ public final class CatalogService {
             }
             String source = sourceOf(raw, "configuration " + pid);
             String fallbackName = raw.containsKey("felix.fileinstall.filename") ? nameFromFile(source) : null;
-            executor.execute(() -> {
+            submit(() -> {
                 catalog.putConfiguration(pid, raw, source, fallbackName);
                 recompute();
             });
@@ -281,7 +296,7 @@ public final class CatalogService {
 
         @Override
         public void deleted(String pid) {
-            executor.execute(() -> {
+            submit(() -> {
                 catalog.removeConfiguration(pid);
                 recompute();
             });

@@ -28,10 +28,10 @@ public @interface TargetConfig {
     String port() default "";
 
     @AttributeDefinition(description = "Milliseconds between probes; defaults to the agent's probe_interval_ms")
-    String interval_ms() default "";
+    String interval__ms() default "";
 
     @AttributeDefinition(description = "Milliseconds a probe may take; defaults to the agent's default_timeout_ms")
-    String timeout_ms() default "";
+    String timeout__ms() default "";
 
     @AttributeDefinition(description = "Tags, comma-separated")
     String tags() default "";

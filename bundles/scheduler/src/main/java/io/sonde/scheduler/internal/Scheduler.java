@@ -149,7 +149,8 @@ public final class Scheduler implements TargetListener {
             next.sort((a, b) -> a.outranks(b) ? -1 : b.outranks(a) ? 1 : 0);
             return List.copyOf(next);
         });
-        LOG.info("Prober for kind '{}' available", kind);
+        LOG.info("Prober for kind '{}' available (service {}, component {})", kind,
+                properties.get(Constants.SERVICE_ID), properties.get("component.name"));
         kickStarved(kind);
     }
 
@@ -185,7 +186,8 @@ public final class Scheduler implements TargetListener {
             return next.isEmpty() ? null : List.copyOf(next);
         });
         removed.forEach(ProberSlot::close);
-        LOG.info("Prober for kind '{}' gone{}", kind, probers.containsKey(kind) ? "; another takes over" : "");
+        LOG.info("Prober for kind '{}' gone (service {}){}", kind, properties.get(Constants.SERVICE_ID),
+                probers.containsKey(kind) ? "; another takes over" : "");
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

@@ -1,0 +1,125 @@
+package io.sonde.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/** Targets from ConfigAdmin and from a targets file, in a real framework, against real sockets. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class TargetConfigurationIT extends AgentTestSupport {
+
+    @Configuration
+    public Option[] config() {
+        return agent();
+    }
+
+    @Test
+    public void targetAddedChangedAndRemoved() throws Exception {
+        int open = openPort();
+        target("web", "name", "web", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
+                "interval_ms", "200", "timeout_ms", "100", "tags", "itest");
+        awaitMetrics(m -> value(m, "probe_success{target=\"web\",kind=\"tcp\",}") == 1.0
+                && value(m, "probe_latency_seconds_count{target=\"web\",kind=\"tcp\",}") >= 1);
+
+        // edited live: now a closed port
+        target("web", "name", "web", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(closedPort()),
+                "interval_ms", "200", "timeout_ms", "100");
+        awaitMetrics(m -> value(m, "probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\",}") >= 1
+                && value(m, "probe_success{target=\"web\",kind=\"tcp\",}") == 0.0);
+
+        // removed: its series go
+        configAdmin.getFactoryConfiguration("io.sonde.target", "web", "?").delete();
+        awaitMetrics(m -> !m.contains("target=\"web\""));
+    }
+
+    @Test
+    public void everyBadConfigurationIsCountedAndHarmsNothing() throws Exception {
+        int open = openPort();
+        target("good", "name", "good", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
+                "interval_ms", "200", "timeout_ms", "100");
+        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"good\",kind=\"tcp\",}") == 1.0);
+        double errors = value(m0, "sonde_config_errors_total");
+
+        List<Object[]> bad = new ArrayList<>();
+        bad.add(new Object[] {"name", "b1", "kind", "gopher", "host", "127.0.0.1", "port", "1"});
+        bad.add(new Object[] {"name", "b2", "kind", "tcp", "host", "127.0.0.1", "port", "70000"});
+        bad.add(new Object[] {"name", "b3", "kind", "tcp", "port", "80"});
+        bad.add(new Object[] {"name", "b4", "kind", "tcp", "host", "127.0.0.1", "port", "80", "interval_ms", "0"});
+        bad.add(new Object[] {"name", "b5", "kind", "tcp", "host", "127.0.0.1", "port", "80", "timeout_ms", "soon"});
+        bad.add(new Object[] {"name", "good", "kind", "tcp", "host", "127.0.0.1", "port", "81"}); // duplicate name
+        int i = 0;
+        for (Object[] kv : bad) {
+            target("bad" + i++, kv);
+            double expected = errors + i;
+            String m = awaitMetrics(p -> value(p, "sonde_config_errors_total") == expected);
+            assertEquals(i, value(m, "sonde_targets{state=\"invalid\",}"), 0);
+        }
+        // nothing bad is probed, the good target still is
+        long before = (long) value(metrics(), "probe_total{target=\"good\",kind=\"tcp\",}");
+        String m = awaitMetrics(p -> value(p, "probe_total{target=\"good\",kind=\"tcp\",}") > before + 2);
+        for (int b = 1; b <= 5; b++) {
+            assertTrue(m, !m.contains("target=\"b" + b + "\""));
+        }
+        assertEquals(1.0, value(m, "sonde_targets{state=\"active\",}"), 0);
+        assertEquals(1.0, value(m, "probe_success{target=\"good\",kind=\"tcp\",}"), 0);
+    }
+
+    @Test
+    public void lastGoodVersionStaysInForce() throws Exception {
+        int open = openPort();
+        target("keep", "name", "keep", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
+                "interval_ms", "200", "timeout_ms", "100");
+        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"keep\",kind=\"tcp\",}") == 1.0);
+        double errors = value(m0, "sonde_config_errors_total");
+
+        target("keep", "name", "keep", "kind", "tcp", "host", "127.0.0.1", "port", "70000",
+                "interval_ms", "200", "timeout_ms", "100");
+        awaitMetrics(m -> value(m, "sonde_config_errors_total") == errors + 1);
+        long before = (long) value(metrics(), "probe_total{target=\"keep\",kind=\"tcp\",}");
+        String m = awaitMetrics(p -> value(p, "probe_total{target=\"keep\",kind=\"tcp\",}") > before + 2);
+        // still probing the old, open port: no failures
+        assertEquals(1.0, value(m, "probe_success{target=\"keep\",kind=\"tcp\",}"), 0);
+        assertTrue(m, !m.contains("probe_failure_total{target=\"keep\""));
+    }
+
+    @Test
+    public void targetsFileIsLoadedReloadedAndSurvivesBadJson() throws Exception {
+        int open = openPort();
+        File file = File.createTempFile("targets", ".json");
+        file.deleteOnExit();
+        StringBuilder json = new StringBuilder("{\"probe_interval_ms\": 500, \"default_timeout_ms\": 200, \"targets\": [");
+        for (int i = 0; i < 50; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"name\": \"f").append(i)
+                    .append("\", \"kind\": \"tcpconnect\", \"host\": \"127.0.0.1\", \"port\": ").append(open).append('}');
+        }
+        Files.writeString(file.toPath(), json.append("]}").toString());
+        agentConfig("targets_file", file.getAbsolutePath());
+        String m = awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 50
+                && value(p, "probe_success{target=\"f49\",kind=\"tcp\",}") == 1.0);
+        double errors = value(m, "sonde_config_errors_total");
+
+        // broken JSON: counted, the 50 stay
+        Files.writeString(file.toPath(), "{\"targets\": [ {\"name\": ");
+        m = awaitMetrics(p -> value(p, "sonde_config_errors_total") == errors + 1);
+        assertEquals(50.0, value(m, "sonde_targets{state=\"active\",}"), 0);
+
+        // fixed and shrunk: reloaded
+        Files.writeString(file.toPath(), "{\"targets\": [{\"name\": \"only\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": "
+                + open + ", \"interval_ms\": 200, \"timeout_ms\": 100}]}");
+        awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 1
+                && value(p, "probe_success{target=\"only\",kind=\"tcp\",}") == 1.0 && !p.contains("target=\"f1\""));
+    }
+}
