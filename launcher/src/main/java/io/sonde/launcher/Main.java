@@ -179,8 +179,11 @@ public final class Main {
                     LOG.warning("The agent did not stop within " + STOP_TIMEOUT_MS + " ms; exiting anyway");
                 }
             }
+            LOG.info("Sonde agent stopped");
         } catch (BundleException | InterruptedException e) {
             LOG.log(Level.WARNING, "Stopping the agent failed", e);
+        } finally {
+            AgentLogManager.release();
         }
     }
 

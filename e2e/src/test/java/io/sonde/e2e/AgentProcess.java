@@ -1,0 +1,203 @@
+package io.sonde.e2e;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A copy of the built distribution in a temporary directory, started with {@code bin/sonde} as a
+ * real process, its exporter on a free loopback port, its output in {@code log/console.log}.
+ */
+final class AgentProcess implements AutoCloseable {
+
+    static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    final Path home;
+    final int port;
+    private final Process process;
+    private final Path console;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<ServerSocket> listeners = new ArrayList<>();
+
+    private AgentProcess(Path home, int port, Process process, Path console) {
+        this.home = home;
+        this.port = port;
+        this.process = process;
+        this.console = console;
+    }
+
+    static Path distribution() {
+        return Path.of(System.getProperty("sonde.distribution", "../distribution/target/sonde")).toAbsolutePath();
+    }
+
+    /** Copies the distribution, points its exporter and self target at a free port, starts it. */
+    static AgentProcess start() throws IOException, InterruptedException {
+        Path home = Files.createTempDirectory("sonde-e2e-");
+        run("cp", "-a", distribution() + "/.", home.toString());
+        int port = freePort();
+        Files.writeString(home.resolve("etc/io.sonde.exporter.cfg"), "port = " + port + "\nbind = 127.0.0.1\n");
+        Path self = home.resolve("etc/io.sonde.target-self.cfg");
+        Files.writeString(self, Files.readString(self).replace("port = 9100", "port = " + port)
+                .replace("interval_ms = 5000", "interval_ms = 500").replace("timeout_ms = 1000", "timeout_ms = 400"));
+        Files.createDirectories(home.resolve("log"));
+        Path console = home.resolve("log/console.log");
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/sonde").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(console.toFile());
+        pb.environment().remove("SONDE_HOME");
+        return new AgentProcess(home, port, pb.start(), console);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Sends SIGTERM and waits up to {@code wait} for the process to end; returns whether it did. */
+    boolean terminate(Duration wait) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    int exitValue() {
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process.isAlive() && !terminate(Duration.ofSeconds(10))) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        for (ServerSocket s : listeners) {
+            s.close();
+        }
+        run("rm", "-rf", home.toString());
+    }
+
+    String log() throws IOException {
+        return Files.readString(console, StandardCharsets.UTF_8);
+    }
+
+    String metrics() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException("/metrics answered " + r.statusCode());
+        }
+        return r.body();
+    }
+
+    String awaitMetrics(Predicate<String> condition) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        String last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the agent exited with " + process.exitValue() + "; its log:\n" + log());
+            }
+            try {
+                last = metrics();
+                if (condition.test(last)) {
+                    return last;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("condition not met within " + PATIENCE + "; last /metrics:\n" + last + "\nlog:\n" + log());
+    }
+
+    /** Waits for a log line containing every one of {@code parts}; returns it. */
+    String awaitLogLine(String... parts) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String line : log().split("\n")) {
+                boolean all = true;
+                for (String p : parts) {
+                    all &= line.contains(p);
+                }
+                if (all) {
+                    return line;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no log line with " + List.of(parts) + "; log:\n" + log());
+    }
+
+    long countLogLines(String... parts) throws IOException {
+        return log().lines().filter(l -> {
+            for (String p : parts) {
+                if (!l.contains(p)) {
+                    return false;
+                }
+            }
+            return true;
+        }).count();
+    }
+
+    /** Writes a file under the agent's home atomically (temporary name, then rename), as an operator should. */
+    void write(String relative, String content) throws IOException {
+        Path target = home.resolve(relative);
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.writeString(tmp, content);
+        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A loopback listener that accepts and closes connections until the agent is closed. */
+    int openPort() throws IOException {
+        ServerSocket s = new ServerSocket();
+        s.bind(new InetSocketAddress("127.0.0.1", 0), 200);
+        listeners.add(s);
+        Thread t = new Thread(() -> {
+            try {
+                while (!s.isClosed()) {
+                    s.accept().close();
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        }, "e2e-acceptor");
+        t.setDaemon(true);
+        t.start();
+        return s.getLocalPort();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    static double value(String metrics, String prefix) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(prefix)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
+    static void run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("failed: " + List.of(command));
+        }
+    }
+}
