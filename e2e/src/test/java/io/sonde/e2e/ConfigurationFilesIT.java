@@ -31,8 +31,8 @@ public class ConfigurationFilesIT {
 
     @Test
     public void shippedConfigurationProbesTheAgentItself() throws Exception {
-        String m = agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\",}") == 1.0
-                && value(p, "probe_latency_seconds_count{target=\"self\",kind=\"tcp\",}") >= 1);
+        String m = agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\"}") == 1.0
+                && value(p, "probe_latency_seconds_count{target=\"self\",kind=\"tcp\"}") >= 1);
         assertTrue(m, m.contains("sonde_build_info{"));
         assertTrue(m, m.contains("sonde_scheduler_lateness_seconds_bucket"));
         assertTrue(m, m.contains("jvm_memory_bytes_used"));
@@ -61,12 +61,12 @@ public class ConfigurationFilesIT {
         String cfg = "io.sonde.target-web.cfg";
         agent.write("etc/" + cfg, "name = web\nkind = tcp\nhost = 127.0.0.1\nport = " + open
                 + "\ninterval_ms = 300\ntimeout_ms = 200\ntags = e2e, web\n");
-        agent.awaitMetrics(p -> value(p, "probe_success{target=\"web\",kind=\"tcp\",}") == 1.0);
+        agent.awaitMetrics(p -> value(p, "probe_success{target=\"web\",kind=\"tcp\"}") == 1.0);
 
         int closed = AgentProcess.freePort();
         agent.write("etc/" + cfg, "name = web\nkind = tcp\nhost = 127.0.0.1\nport = " + closed
                 + "\ninterval_ms = 300\ntimeout_ms = 200\n");
-        agent.awaitMetrics(p -> value(p, "probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\",}") >= 1);
+        agent.awaitMetrics(p -> value(p, "probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\"}") >= 1);
 
         Files.delete(agent.home.resolve("etc/" + cfg));
         agent.awaitMetrics(p -> !p.contains("target=\"web\""));
@@ -74,7 +74,7 @@ public class ConfigurationFilesIT {
 
     @Test
     public void badFileIsLoggedOnceWithFileKeyAndReasonAndHarmsNothing() throws Exception {
-        String m0 = agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\",}") == 1.0);
+        String m0 = agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\"}") == 1.0);
         double errors = value(m0, "sonde_config_errors_total");
         agent.write("etc/io.sonde.target-bad.cfg", "kind = tcp\nhost = 127.0.0.1\nport = 70000\n");
         String line = agent.awaitLogLine("io.sonde.target-bad.cfg", "key 'port'", "70000");
@@ -83,8 +83,8 @@ public class ConfigurationFilesIT {
         agent.awaitMetrics(p -> value(p, "sonde_config_errors_total") == errors + 1
                 && value(p, "sonde_targets{state=\"invalid\",}") >= 1);
         // the agent and the other target go on
-        double probes = value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\",}");
-        agent.awaitMetrics(p -> value(p, "probe_total{target=\"self\",kind=\"tcp\",}") > probes + 1);
+        double probes = value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\"}");
+        agent.awaitMetrics(p -> value(p, "probe_total{target=\"self\",kind=\"tcp\"}") > probes + 1);
         assertEquals(1, agent.countLogLines("io.sonde.target-bad.cfg", "key 'port'"));
         Files.delete(agent.home.resolve("etc/io.sonde.target-bad.cfg"));
     }
@@ -100,7 +100,7 @@ public class ConfigurationFilesIT {
         agent.write("etc/targets.json", json.append("]}").toString());
         String agentCfg = Files.readString(agent.home.resolve("etc/io.sonde.agent.cfg"));
         agent.write("etc/io.sonde.agent.cfg", agentCfg.replaceAll("(?m)^targets_file =.*$", "targets_file = etc/targets.json"));
-        String m = agent.awaitMetrics(p -> value(p, "probe_success{target=\"j19\",kind=\"tcp\",}") == 1.0);
+        String m = agent.awaitMetrics(p -> value(p, "probe_success{target=\"j19\",kind=\"tcp\"}") == 1.0);
         double errors = value(m, "sonde_config_errors_total");
 
         agent.write("etc/targets.json", "{\"targets\": [ {\"name\": \"j0\", ");

@@ -26,7 +26,7 @@ public class PluginsIT {
         agent = AgentProcess.start();
         plugin = agent.home.resolve("plugins/io.sonde.plugin.tcp.jar");
         pluginBytes = Files.readAllBytes(plugin);
-        agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\",}") == 1.0);
+        agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\"}") == 1.0);
     }
 
     @After
@@ -45,13 +45,13 @@ public class PluginsIT {
         Files.delete(plugin);
         String m = agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
                 && value(p, "sonde_targets{state=\"active\",}") == 0.0);
-        double stalled = value(m, "probe_total{target=\"self\",kind=\"tcp\",}");
+        double stalled = value(m, "probe_total{target=\"self\",kind=\"tcp\"}");
         Thread.sleep(1500); // three intervals of the self target
-        assertEquals(stalled, value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\",}"), 0);
+        assertEquals(stalled, value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\"}"), 0);
 
         restorePlugin();
         agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 1.0
-                && value(p, "probe_total{target=\"self\",kind=\"tcp\",}") > stalled + 1);
+                && value(p, "probe_total{target=\"self\",kind=\"tcp\"}") > stalled + 1);
         assertTrue(agent.alive());
     }
 
@@ -60,8 +60,8 @@ public class PluginsIT {
         Files.write(agent.home.resolve("plugins/broken.jar"), "this is not a jar".getBytes());
         String line = agent.awaitLogLine("broken.jar");
         assertTrue(line, line.contains("WARN") || line.contains("SEVERE"));
-        double probes = value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\",}");
-        agent.awaitMetrics(p -> value(p, "probe_total{target=\"self\",kind=\"tcp\",}") > probes + 1
+        double probes = value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\"}");
+        agent.awaitMetrics(p -> value(p, "probe_total{target=\"self\",kind=\"tcp\"}") > probes + 1
                 && value(p, "sonde_targets{state=\"active\",}") == 1.0);
         assertTrue(agent.alive());
     }

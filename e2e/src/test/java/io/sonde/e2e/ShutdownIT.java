@@ -16,7 +16,7 @@ public class ShutdownIT {
     public void sigtermStopsTheAgentWithinFiveSecondsAndClosesItsPort() throws Exception {
         try (AgentProcess agent = AgentProcess.start()) {
             // probes in flight: a target whose connects hang until their timeout
-            agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\",}") == 1.0);
+            agent.awaitMetrics(p -> value(p, "probe_success{target=\"self\",kind=\"tcp\"}") == 1.0);
             long t0 = System.nanoTime();
             boolean stopped = agent.terminate(Duration.ofSeconds(5));
             long ms = (System.nanoTime() - t0) / 1_000_000;

@@ -32,23 +32,23 @@ public class ProberLifecycleIT extends AgentTestSupport {
         int open = openPort();
         target("web", "name", "web", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
                 "interval_ms", "200", "timeout_ms", "100");
-        awaitMetrics(m -> value(m, "probe_success{target=\"web\",kind=\"tcp\",}") == 1.0);
+        awaitMetrics(m -> value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1.0);
 
         Bundle tcp = installed("io.sonde.plugin.tcp");
         assertNotNull(tcp);
         tcp.uninstall();
         String m = awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0);
         assertEquals(0.0, value(m, "sonde_targets{state=\"active\",}"), 0);
-        long stalled = (long) value(m, "probe_total{target=\"web\",kind=\"tcp\",}");
+        long stalled = (long) value(m, "probe_total{target=\"web\",kind=\"tcp\"}");
         Thread.sleep(600);
         assertEquals("no probes without a prober", stalled,
-                (long) value(metrics(), "probe_total{target=\"web\",kind=\"tcp\",}"));
+                (long) value(metrics(), "probe_total{target=\"web\",kind=\"tcp\"}"));
 
         try (InputStream in = new FileInputStream(tcpPlugin())) {
             context.installBundle("itest:tcp-again", in).start();
         }
         awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 1.0
-                && value(p, "probe_total{target=\"web\",kind=\"tcp\",}") > stalled + 1);
+                && value(p, "probe_total{target=\"web\",kind=\"tcp\"}") > stalled + 1);
     }
 
     @Test

@@ -31,14 +31,14 @@ public class TargetConfigurationIT extends AgentTestSupport {
         int open = openPort();
         target("web", "name", "web", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
                 "interval_ms", "200", "timeout_ms", "100", "tags", "itest");
-        awaitMetrics(m -> value(m, "probe_success{target=\"web\",kind=\"tcp\",}") == 1.0
-                && value(m, "probe_latency_seconds_count{target=\"web\",kind=\"tcp\",}") >= 1);
+        awaitMetrics(m -> value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1.0
+                && value(m, "probe_latency_seconds_count{target=\"web\",kind=\"tcp\"}") >= 1);
 
         // edited live: now a closed port
         target("web", "name", "web", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(closedPort()),
                 "interval_ms", "200", "timeout_ms", "100");
-        awaitMetrics(m -> value(m, "probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\",}") >= 1
-                && value(m, "probe_success{target=\"web\",kind=\"tcp\",}") == 0.0);
+        awaitMetrics(m -> value(m, "probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\"}") >= 1
+                && value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 0.0);
 
         // removed: its series go
         configAdmin.getFactoryConfiguration("io.sonde.target", "web", "?").delete();
@@ -50,7 +50,7 @@ public class TargetConfigurationIT extends AgentTestSupport {
         int open = openPort();
         target("good", "name", "good", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
                 "interval_ms", "200", "timeout_ms", "100");
-        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"good\",kind=\"tcp\",}") == 1.0);
+        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"good\",kind=\"tcp\"}") == 1.0);
         double errors = value(m0, "sonde_config_errors_total");
 
         List<Object[]> bad = new ArrayList<>();
@@ -68,13 +68,13 @@ public class TargetConfigurationIT extends AgentTestSupport {
             assertEquals(i, value(m, "sonde_targets{state=\"invalid\",}"), 0);
         }
         // nothing bad is probed, the good target still is
-        long before = (long) value(metrics(), "probe_total{target=\"good\",kind=\"tcp\",}");
-        String m = awaitMetrics(p -> value(p, "probe_total{target=\"good\",kind=\"tcp\",}") > before + 2);
+        long before = (long) value(metrics(), "probe_total{target=\"good\",kind=\"tcp\"}");
+        String m = awaitMetrics(p -> value(p, "probe_total{target=\"good\",kind=\"tcp\"}") > before + 2);
         for (int b = 1; b <= 5; b++) {
             assertTrue(m, !m.contains("target=\"b" + b + "\""));
         }
         assertEquals(1.0, value(m, "sonde_targets{state=\"active\",}"), 0);
-        assertEquals(1.0, value(m, "probe_success{target=\"good\",kind=\"tcp\",}"), 0);
+        assertEquals(1.0, value(m, "probe_success{target=\"good\",kind=\"tcp\"}"), 0);
     }
 
     @Test
@@ -82,16 +82,16 @@ public class TargetConfigurationIT extends AgentTestSupport {
         int open = openPort();
         target("keep", "name", "keep", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
                 "interval_ms", "200", "timeout_ms", "100");
-        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"keep\",kind=\"tcp\",}") == 1.0);
+        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"keep\",kind=\"tcp\"}") == 1.0);
         double errors = value(m0, "sonde_config_errors_total");
 
         target("keep", "name", "keep", "kind", "tcp", "host", "127.0.0.1", "port", "70000",
                 "interval_ms", "200", "timeout_ms", "100");
         awaitMetrics(m -> value(m, "sonde_config_errors_total") == errors + 1);
-        long before = (long) value(metrics(), "probe_total{target=\"keep\",kind=\"tcp\",}");
-        String m = awaitMetrics(p -> value(p, "probe_total{target=\"keep\",kind=\"tcp\",}") > before + 2);
+        long before = (long) value(metrics(), "probe_total{target=\"keep\",kind=\"tcp\"}");
+        String m = awaitMetrics(p -> value(p, "probe_total{target=\"keep\",kind=\"tcp\"}") > before + 2);
         // still probing the old, open port: no failures
-        assertEquals(1.0, value(m, "probe_success{target=\"keep\",kind=\"tcp\",}"), 0);
+        assertEquals(1.0, value(m, "probe_success{target=\"keep\",kind=\"tcp\"}"), 0);
         assertTrue(m, !m.contains("probe_failure_total{target=\"keep\""));
     }
 
@@ -108,7 +108,7 @@ public class TargetConfigurationIT extends AgentTestSupport {
         Files.writeString(file.toPath(), json.append("]}").toString());
         agentConfig("targets_file", file.getAbsolutePath());
         String m = awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 50
-                && value(p, "probe_success{target=\"f49\",kind=\"tcp\",}") == 1.0);
+                && value(p, "probe_success{target=\"f49\",kind=\"tcp\"}") == 1.0);
         double errors = value(m, "sonde_config_errors_total");
 
         // broken JSON: counted, the 50 stay
@@ -120,6 +120,6 @@ public class TargetConfigurationIT extends AgentTestSupport {
         Files.writeString(file.toPath(), "{\"targets\": [{\"name\": \"only\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": "
                 + open + ", \"interval_ms\": 200, \"timeout_ms\": 100}]}");
         awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 1
-                && value(p, "probe_success{target=\"only\",kind=\"tcp\",}") == 1.0 && !p.contains("target=\"f1\""));
+                && value(p, "probe_success{target=\"only\",kind=\"tcp\"}") == 1.0 && !p.contains("target=\"f1\""));
     }
 }

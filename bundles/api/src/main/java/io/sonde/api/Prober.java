@@ -22,6 +22,14 @@ public interface Prober {
     String PROBE_TYPE = "probe.type";
 
     /**
+     * Service property, {@code Boolean}: {@code true} declares that {@link #probe(Target)} never
+     * blocks and returns within microseconds, so the scheduler may call it on its own thread
+     * instead of handing each call to a thread of the prober's kind. A prober that declares it and
+     * then blocks is caught and handed calls the ordinary way, after a warning. Default false.
+     */
+    String PROBE_ASYNC = "probe.async";
+
+    /**
      * Starts one probe of {@code target}. Must not block on the network.
      *
      * @param target the target to measure, already validated

@@ -68,7 +68,7 @@ public final class Exporter implements ResultSink {
     private static final long RETRY_SECONDS = 5;
 
     private final CollectorRegistry registry = new CollectorRegistry(true);
-    private final ProbeMetrics probeMetrics = new ProbeMetrics(registry);
+    private final ProbeMetrics probeMetrics = new ProbeMetrics();
     private final List<Collector> contributed = new CopyOnWriteArrayList<>();
     private final AtomicLong configErrors = new AtomicLong();
     private final String version;
@@ -245,6 +245,7 @@ public final class Exporter implements ResultSink {
                     try (OutputStream out = Content.Sink.asOutputStream(response);
                             Writer writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16)) {
                         if (!HttpMethod.HEAD.is(method)) {
+                            probeMetrics.write(writer);
                             MetricsWriter.write(writer, contributed, () -> registry.metricFamilySamples().asIterator());
                         }
                     }

@@ -29,7 +29,7 @@ import io.sonde.api.TcpConnectResult;
 public class MetricsOutputTest {
 
     private final CollectorRegistry registry = new CollectorRegistry(true);
-    private final ProbeMetrics metrics = new ProbeMetrics(registry);
+    private final ProbeMetrics metrics = new ProbeMetrics();
 
     private static Target target(String name) {
         return new Target(name, "tcp", "127.0.0.1", 80, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of(),
@@ -38,6 +38,7 @@ public class MetricsOutputTest {
 
     private String render(List<Collector> contributed) throws IOException {
         StringWriter w = new StringWriter();
+        metrics.write(w);
         MetricsWriter.write(w, contributed, () -> registry.metricFamilySamples().asIterator());
         return w.toString();
     }
@@ -60,12 +61,12 @@ public class MetricsOutputTest {
         metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(1), FailureReason.REFUSED, "refused", null));
         metrics.record(new ProbeFailure(t, Instant.now(), Duration.ofSeconds(1), FailureReason.TIMEOUT, "late"));
         String out = render(List.of());
-        assertTrue(out, out.contains("probe_total{target=\"web\",kind=\"tcp\",} 3.0"));
-        assertTrue(out, out.contains("probe_timeout_total{target=\"web\",kind=\"tcp\",} 1.0"));
-        assertTrue(out, out.contains("probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\",} 1.0"));
-        assertTrue(out, out.contains("probe_success{target=\"web\",kind=\"tcp\",} 0.0"));
-        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"web\",kind=\"tcp\",le=\"0.0025\",} 1.0"));
-        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"tcp\",} 1.0"));
+        assertTrue(out, out.contains("probe_total{target=\"web\",kind=\"tcp\"} 3"));
+        assertTrue(out, out.contains("probe_timeout_total{target=\"web\",kind=\"tcp\"} 1"));
+        assertTrue(out, out.contains("probe_failure_total{target=\"web\",kind=\"tcp\",reason=\"refused\"} 1"));
+        assertTrue(out, out.contains("probe_success{target=\"web\",kind=\"tcp\"} 0"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"web\",kind=\"tcp\",le=\"0.0025\"} 1"));
+        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"tcp\"} 1"));
     }
 
     @Test
@@ -78,6 +79,31 @@ public class MetricsOutputTest {
         String out = render(List.of());
         assertFalse(out, out.contains("\"gone\""));
         assertTrue(out, out.contains("\"stays\""));
+    }
+
+    @Test
+    public void labelValuesAreEscaped() throws Exception {
+        Target t = new Target("a \"quoted\" \\ name", "tcp", "h", 1, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                Set.of(), Map.of(), "test");
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(2), null, null, null));
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_total{target=\"a \\\"quoted\\\" \\\\ name\",kind=\"tcp\"} 1"));
+    }
+
+    @Test
+    public void histogramIsCumulative() throws Exception {
+        Target t = target("h");
+        for (long ms : new long[] {0, 1, 3, 20, 20_000}) {
+            metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(ms), null, null, null));
+        }
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"h\",kind=\"tcp\",le=\"0.0001\"} 1"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"h\",kind=\"tcp\",le=\"0.001\"} 2"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"h\",kind=\"tcp\",le=\"0.025\"} 4"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"h\",kind=\"tcp\",le=\"10\"} 4"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"h\",kind=\"tcp\",le=\"+Inf\"} 5"));
+        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"h\",kind=\"tcp\"} 5"));
+        assertTrue(out, out.contains("probe_latency_seconds_sum{target=\"h\",kind=\"tcp\"} 20.024"));
     }
 
     @Test

@@ -3,7 +3,20 @@ package io.sonde.scheduler.internal;
 /** The arithmetic of fixed-rate scheduling, apart from threads and clocks so it can be tested. */
 final class Plan {
 
+    /**
+     * Start times are put on a grid of this step, so targets that share a slot start together: one
+     * wake-up of the scheduler, and of the prober, for all of them. 10,000 targets at 10 s make five
+     * a slot, and 200 wake-ups a second instead of 1,000.
+     */
+    static final long SLOT_NANOS = 5_000_000;
+
     private Plan() {
+    }
+
+    /** @return the first slot boundary at or after {@code t} */
+    static long align(long t) {
+        long rest = Math.floorMod(t, SLOT_NANOS);
+        return rest == 0 ? t : t + (SLOT_NANOS - rest);
     }
 
     /**

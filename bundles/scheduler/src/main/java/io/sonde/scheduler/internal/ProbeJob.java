@@ -109,13 +109,13 @@ final class ProbeJob implements Runnable {
     }
 
     /** One probe in flight. */
-    private final class Probe {
+    final class Probe {
         private final ProberSlot slot;
         private final AtomicBoolean done = new AtomicBoolean();
         private final Instant startedAt = Instant.now();
         private final long startNanos = System.nanoTime();
         private volatile CompletionStage<? extends ProbeResult> stage;
-        private ScheduledFuture<?> timeout;
+        private final long deadline = startNanos + target.timeout().toNanos() + GRACE_NANOS;
 
         Probe(ProberSlot slot) {
             this.slot = slot;
@@ -123,8 +123,14 @@ final class ProbeJob implements Runnable {
 
         void start() {
             scheduler.metrics.started();
-            timeout = scheduler.timer.schedule(this::timedOut, target.timeout().toNanos() + GRACE_NANOS,
-                    TimeUnit.NANOSECONDS);
+            scheduler.inFlight.add(this);
+            long now = System.nanoTime();
+            if (slot.callInline(now)) {
+                slot.inlineCallStarted(now);
+                call();
+                slot.inlineCallEnded(System.nanoTime(), now);
+                return;
+            }
             try {
                 slot.executor.execute(this::call);
             } catch (RejectedExecutionException e) {
@@ -163,6 +169,15 @@ final class ProbeJob implements Runnable {
             }
         }
 
+        /** Called by the scheduler's sweep: enforces the timeout a prober did not. */
+        boolean overdue(long now) {
+            if (now - deadline >= 0) {
+                timedOut();
+                return true;
+            }
+            return false;
+        }
+
         private void timedOut() {
             if (claim()) {
                 cancelStage(); // before the result goes out: the prober lets go of its sockets first
@@ -174,7 +189,7 @@ final class ProbeJob implements Runnable {
         /** The target was removed or the scheduler stopped: drop this probe quietly. */
         void abandon() {
             if (done.compareAndSet(false, true)) {
-                timeout.cancel(false);
+                scheduler.inFlight.remove(this);
                 cancelStage();
                 inFlight = null;
                 scheduler.metrics.finished();
@@ -209,9 +224,7 @@ final class ProbeJob implements Runnable {
             if (!done.compareAndSet(false, true)) {
                 return false;
             }
-            if (timeout != null) {
-                timeout.cancel(false);
-            }
+            scheduler.inFlight.remove(this);
             return true;
         }
 

@@ -22,11 +22,26 @@ final class ProberSlot {
     final long serviceId;
     final ThreadPoolExecutor executor;
 
-    ProberSlot(Prober prober, String kind, int ranking, long serviceId) {
+    /** An inline call that takes longer than this counts against the prober. */
+    static final long SLOW_CALL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** Slow calls tolerated (the first calls load classes and run interpreted) before demotion. */
+    static final int SLOW_CALLS_TOLERATED = 3;
+    /** An inline call still running after this is blocked: demoted at once. */
+    static final long STUCK_CALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final java.util.concurrent.atomic.AtomicInteger slowCalls = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Whether the scheduler calls {@link Prober#probe} on its own thread; cleared if it blocks. */
+    private volatile boolean inline;
+    /** When the inline call in progress started, or 0. */
+    private volatile long inlineCallStart;
+
+    ProberSlot(Prober prober, String kind, int ranking, long serviceId, boolean async) {
         this.prober = prober;
         this.kind = kind;
         this.ranking = ranking;
         this.serviceId = serviceId;
+        this.inline = async;
         AtomicInteger n = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE_CAPACITY), r -> {
@@ -35,6 +50,52 @@ final class ProberSlot {
                     return t;
                 }, new ThreadPoolExecutor.AbortPolicy());
         this.executor.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Whether to call the prober on the calling thread. A declared-async prober is demoted for good
+     * when an inline call has been running for {@link #STUCK_CALL_NANOS}, or when more than
+     * {@link #SLOW_CALLS_TOLERATED} calls took over {@link #SLOW_CALL_NANOS}.
+     */
+    boolean callInline(long now) {
+        long started = inlineCallStart;
+        if (inline && started != 0 && now - started > STUCK_CALL_NANOS) {
+            demote(now - started);
+        }
+        return inline;
+    }
+
+    /**
+     * @return true once, when an inline call has been running for {@link #STUCK_CALL_NANOS}: the
+     *         prober is demoted and its caller's thread is lost until the call returns
+     */
+    boolean stuck(long now) {
+        long started = inlineCallStart;
+        if (inline && started != 0 && now - started > STUCK_CALL_NANOS) {
+            demote(now - started);
+            return true;
+        }
+        return false;
+    }
+
+    void inlineCallStarted(long now) {
+        inlineCallStart = now;
+    }
+
+    void inlineCallEnded(long now, long started) {
+        inlineCallStart = 0;
+        if (now - started > SLOW_CALL_NANOS && slowCalls.incrementAndGet() > SLOW_CALLS_TOLERATED) {
+            demote(now - started);
+        }
+    }
+
+    private synchronized void demote(long nanos) {
+        if (inline) {
+            inline = false;
+            org.slf4j.LoggerFactory.getLogger(ProberSlot.class).warn(
+                    "The {} prober declares {}=true but a call took {} ms: it is called on its own threads from now on",
+                    kind, Prober.PROBE_ASYNC, TimeUnit.NANOSECONDS.toMillis(nanos));
+        }
     }
 
     /** Higher ranking wins, then the older service (lower id), as OSGi orders services. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -43,6 +44,13 @@ public final class Scheduler implements TargetListener {
     private final Map<String, List<ProberSlot>> probers = new ConcurrentHashMap<>();
     private final Map<ResultSink, SinkWorker> sinks = new ConcurrentHashMap<>();
     private ServiceRegistration<Collector> metricsRegistration;
+    /** Probes started and not finished, for the timeout sweep. */
+    final java.util.Set<ProbeJob.Probe> inFlight = ConcurrentHashMap.newKeySet();
+    /** How often the scheduler looks for probes past their timeout that no prober ended. */
+    static final long SWEEP_MS = 50;
+    private final Thread watchdog;
+    private static final long WATCHDOG_PERIOD_MS = 500;
+    private static final int MAX_TIMER_THREADS = 4;
 
     @Activate
     public Scheduler(BundleContext context) {
@@ -52,8 +60,9 @@ public final class Scheduler implements TargetListener {
 
     /** A scheduler outside OSGi, for tests: its metrics are not registered. */
     Scheduler() {
+        AtomicInteger n = new AtomicInteger();
         timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sonde-scheduler");
+            Thread t = new Thread(r, "sonde-scheduler-" + n.incrementAndGet());
             t.setDaemon(true);
             t.setPriority(Thread.MAX_PRIORITY);
             return t;
@@ -61,6 +70,46 @@ public final class Scheduler implements TargetListener {
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         metrics = new SchedulerMetrics(this::state);
+        timer.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+        watchdog = new Thread(this::watch, "sonde-scheduler-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
+
+    /**
+     * Ends probes that ran past their timeout (plus a grace for the prober to report it itself).
+     * One pass over the probes in flight every {@link #SWEEP_MS} costs less than a timer task a probe.
+     */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (ProbeJob.Probe p : inFlight) {
+            p.overdue(now);
+        }
+    }
+
+    /**
+     * Probers that declare themselves async are called on the scheduler's thread. One that blocks
+     * there for good would stop every target: every half second this looks for such a call, moves
+     * the prober to calls on its own threads, and gives the scheduler a fresh thread to go on with.
+     */
+    private void watch() {
+        while (!timer.isShutdown()) {
+            try {
+                Thread.sleep(WATCHDOG_PERIOD_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (List<ProberSlot> list : probers.values()) {
+                for (ProberSlot slot : list) {
+                    if (slot.stuck(now) && timer.getCorePoolSize() < MAX_TIMER_THREADS) {
+                        timer.setCorePoolSize(timer.getCorePoolSize() + 1);
+                        LOG.warn("The {} prober has held a scheduler thread for over {} s; scheduling goes on in a new thread",
+                                slot.kind, TimeUnit.NANOSECONDS.toSeconds(ProberSlot.STUCK_CALL_NANOS));
+                    }
+                }
+            }
+        }
     }
 
     @Deactivate
@@ -75,6 +124,7 @@ public final class Scheduler implements TargetListener {
         }
         all.forEach(ProbeJob::cancel);
         timer.shutdownNow();
+        watchdog.interrupt();
         probers.values().forEach(list -> list.forEach(ProberSlot::close));
         sinks.values().forEach(SinkWorker::stop);
         try {
@@ -112,7 +162,8 @@ public final class Scheduler implements TargetListener {
             long now = System.nanoTime();
             for (int i = 0; i < fresh.size(); i++) {
                 Target t = fresh.get(i);
-                ProbeJob job = new ProbeJob(this, t, now + Plan.firstDelay(i, fresh.size(), t.interval().toNanos()));
+                ProbeJob job = new ProbeJob(this, t,
+                        Plan.align(now + Plan.firstDelay(i, fresh.size(), t.interval().toNanos())));
                 jobs.put(t.name(), job);
             }
         }
@@ -142,7 +193,9 @@ public final class Scheduler implements TargetListener {
         String kind = String.valueOf(type);
         Object ranking = properties.get(Constants.SERVICE_RANKING);
         ProberSlot slot = new ProberSlot(prober, kind, ranking instanceof Integer r ? r : 0,
-                (Long) properties.get(Constants.SERVICE_ID));
+                (Long) properties.get(Constants.SERVICE_ID),
+                Boolean.TRUE.equals(properties.get(Prober.PROBE_ASYNC))
+                        || "true".equals(String.valueOf(properties.get(Prober.PROBE_ASYNC))));
         probers.compute(kind, (k, list) -> {
             List<ProberSlot> next = list == null ? new ArrayList<>() : new ArrayList<>(list);
             next.add(slot);
@@ -166,7 +219,7 @@ public final class Scheduler implements TargetListener {
             long now = System.nanoTime();
             for (int i = 0; i < waiting.size(); i++) {
                 ProbeJob job = waiting.get(i);
-                job.kick(now + Plan.firstDelay(i, waiting.size(), job.target.interval().toNanos()));
+                job.kick(Plan.align(now + Plan.firstDelay(i, waiting.size(), job.target.interval().toNanos())));
             }
         }
     }

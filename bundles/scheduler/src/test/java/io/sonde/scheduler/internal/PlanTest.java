@@ -38,6 +38,17 @@ public class PlanTest {
     }
 
     @Test
+    public void startsAreAlignedToSlots() {
+        assertEquals(0, Plan.align(0));
+        assertEquals(Plan.SLOT_NANOS, Plan.align(1));
+        assertEquals(Plan.SLOT_NANOS, Plan.align(Plan.SLOT_NANOS));
+        assertEquals(-Plan.SLOT_NANOS, Plan.align(-Plan.SLOT_NANOS - 1 + 1));
+        assertEquals(0, Plan.align(-1));
+        long t = 123_456_789_012L;
+        assertEquals(0, Math.floorMod(Plan.align(t), Plan.SLOT_NANOS));
+    }
+
+    @Test
     public void firstRunsAreSpreadOverTheInterval() {
         assertEquals(0, Plan.firstDelay(0, 1, 10_000));
         assertEquals(0, Plan.firstDelay(0, 10_000, 10_000_000_000L));

@@ -48,32 +48,20 @@ final class Connector implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address}; the future fails never, it completes with an outcome. Cancelling
-     * the future abandons the connect and closes its socket.
+     * Connects to {@code address}; the future never fails, it completes with an outcome. Cancelling
+     * the future abandons the connect and closes its socket. Only queues the request: every socket
+     * operation happens on the selector thread, so a caller pays for one wake-up at most.
+     *
+     * @param reset close with a reset (SO_LINGER 0) rather than a FIN: no TIME_WAIT socket is left
+     *              on this host, at the price of a "connection reset" on the peer
      */
-    CompletableFuture<Outcome> connect(InetSocketAddress address, Duration timeout) {
+    CompletableFuture<Outcome> connect(InetSocketAddress address, Duration timeout, boolean reset) {
         CompletableFuture<Outcome> future = new CompletableFuture<>();
         if (!open) {
             future.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, "the TCP prober is stopping"));
             return future;
         }
-        SocketChannel channel;
-        long start;
-        try {
-            channel = SocketChannel.open();
-            channel.configureBlocking(false);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            start = System.nanoTime();
-            if (channel.connect(address)) { // loopback may connect at once
-                future.complete(new Outcome(Duration.ofNanos(System.nanoTime() - start), null, null));
-                closeQuietly(channel);
-                return future;
-            }
-        } catch (IOException | RuntimeException e) {
-            future.complete(classify(e, address, 0));
-            return future;
-        }
-        Attempt attempt = new Attempt(channel, address, future, start, start + timeout.toNanos());
+        Attempt attempt = new Attempt(address, future, timeout.toNanos(), reset);
         future.whenComplete((o, e) -> {
             if (future.isCancelled()) {
                 attempt.cancelled = true;
@@ -117,17 +105,31 @@ final class Connector implements AutoCloseable {
         }
     }
 
+    /** Opens and connects the queued attempts. */
     private void register() {
         for (Attempt a; (a = incoming.poll()) != null;) {
             if (a.cancelled) {
-                closeQuietly(a.channel);
+                a.done = true;
                 continue;
             }
             try {
+                a.channel = SocketChannel.open();
+                a.channel.configureBlocking(false);
+                if (a.reset) {
+                    a.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+                }
+                a.start = System.nanoTime();
+                a.deadline = a.start + a.timeoutNanos;
+                // On loopback and very near hosts the handshake is over by the time connect() returns
+                // (it still says "in progress"): one look saves a round through the selector.
+                if (a.channel.connect(a.address) || a.channel.finishConnect()) {
+                    a.complete(new Outcome(Duration.ofNanos(System.nanoTime() - a.start), null, null));
+                    continue;
+                }
                 a.key = a.channel.register(selector, SelectionKey.OP_CONNECT, a);
                 deadlines.add(a);
             } catch (IOException | RuntimeException e) {
-                a.complete(classify(e, a.address, System.nanoTime() - a.start));
+                a.complete(classify(e, a.address, a.start == 0 ? 0 : System.nanoTime() - a.start));
             }
         }
     }
@@ -229,22 +231,22 @@ final class Connector implements AutoCloseable {
 
     /** One connect in flight; touched by the selector thread, except {@link #cancelled}. */
     private static final class Attempt {
-        final SocketChannel channel;
         final InetSocketAddress address;
         final CompletableFuture<Outcome> future;
-        final long start;
-        final long deadline;
+        final long timeoutNanos;
+        final boolean reset;
         volatile boolean cancelled;
+        SocketChannel channel;
+        long start;
+        long deadline;
         boolean done;
         SelectionKey key;
 
-        Attempt(SocketChannel channel, InetSocketAddress address, CompletableFuture<Outcome> future, long start,
-                long deadline) {
-            this.channel = channel;
+        Attempt(InetSocketAddress address, CompletableFuture<Outcome> future, long timeoutNanos, boolean reset) {
             this.address = address;
             this.future = future;
-            this.start = start;
-            this.deadline = deadline;
+            this.timeoutNanos = timeoutNanos;
+            this.reset = reset;
         }
 
         /** Closes the socket and completes the future; {@code null} when abandoned. */
@@ -256,7 +258,9 @@ final class Connector implements AutoCloseable {
             if (key != null) {
                 key.cancel();
             }
-            closeQuietly(channel);
+            if (channel != null) {
+                closeQuietly(channel);
+            }
             if (outcome != null) {
                 future.complete(outcome);
             }

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of the built Sonde agent (distribution/target/sonde).
+
+    python3 bench/agent_bench.py launch [--runs 7]
+    python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
+
+launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
+        shipped configuration (one target), over several runs; medians are reported.
+scale:  N TCP targets on loopback listeners that accept and close, at a fixed interval. After a
+        warm-up of one interval it measures over a window: the agent's RSS, its CPU (utime+stime
+        from /proc), scheduler lateness p99 and skipped turns (from its own histogram and counter),
+        and how long /metrics takes to render.
+
+Traffic stays on 127.0.0.0/8. Every loop is bounded; the agent and listeners are stopped by PID
+and closed at the end.
+"""
+import argparse
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIST = os.path.join(ROOT, "distribution", "target", "sonde")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    """A copy of the distribution, started with bin/sonde, exporter on a free loopback port."""
+
+    def __init__(self, targets=None, interval_ms=10000, java_opts=None):
+        self.home = tempfile.mkdtemp(prefix="sonde-bench-")
+        shutil.copytree(DIST, self.home, dirs_exist_ok=True, symlinks=True)
+        self.port = free_port()
+        etc = os.path.join(self.home, "etc")
+        with open(os.path.join(etc, "io.sonde.exporter.cfg"), "w") as f:
+            f.write(f"port = {self.port}\nbind = 127.0.0.1\n")
+        self_cfg = os.path.join(etc, "io.sonde.target-self.cfg")
+        with open(self_cfg) as f:
+            text = f.read().replace("port = 9100", f"port = {self.port}")
+        with open(self_cfg, "w") as f:
+            f.write(text)
+        if targets is not None:
+            os.remove(self_cfg)
+            with open(os.path.join(etc, "targets.json"), "w") as f:
+                json.dump({"probe_interval_ms": interval_ms, "default_timeout_ms": 2000, "targets": targets}, f)
+            agent_cfg = os.path.join(etc, "io.sonde.agent.cfg")
+            with open(agent_cfg) as f:
+                text = f.read().replace("targets_file =", "targets_file = etc/targets.json", 1)
+            with open(agent_cfg, "w") as f:
+                f.write(text)
+        env = dict(os.environ)
+        if java_opts:
+            env["JAVA_OPTS"] = java_opts
+        self.log = open(os.path.join(self.home, "console.log"), "w")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen([os.path.join(self.home, "bin", "sonde")], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+
+    def metrics(self, timeout=10):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=timeout) as r:
+            return r.read().decode()
+
+    def wait_for(self, predicate, seconds=60, poll=0.01):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("agent exited; see " + self.log.name)
+            try:
+                m = self.metrics()
+                if predicate(m):
+                    return m
+            except OSError:
+                pass
+            time.sleep(poll)
+        raise TimeoutError("condition not met in %d s" % seconds)
+
+    def rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def cpu_split(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) / TICK, int(fields[12]) / TICK
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Listeners:
+    """Loopback listeners on 127.0.0.1..127.0.0.N, one port, accepting and closing in one thread."""
+
+    def __init__(self, addresses=8):
+        self.addresses = [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(addresses)]
+        self.port = free_port()
+        self.sel = selectors.DefaultSelector()
+        self.socks = []
+        for address in self.addresses:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, self.port))
+            s.listen(4096)
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ)
+            self.socks.append(s)
+        self.accepted = 0
+        self.running = True
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while self.running:
+            for key, _ in self.sel.select(0.2):
+                for _ in range(64):
+                    try:
+                        c, _ = key.fileobj.accept()
+                    except BlockingIOError:
+                        break
+                    c.close()
+                    self.accepted += 1
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        for s in self.socks:
+            s.close()
+
+
+def sample(metrics, name):
+    for line in metrics.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return float("nan")
+
+
+def buckets(metrics, name):
+    out = {}
+    for line in metrics.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            out[float(le)] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def p99(before, after):
+    les = sorted(after)
+    total = after[les[-1]] - before.get(les[-1], 0)
+    if total <= 0:
+        return float("nan"), 0
+    for le in les:
+        if after[le] - before.get(le, 0) >= 0.99 * total:
+            return le, int(total)
+    return float("inf"), int(total)
+
+
+def launch(args):
+    firsts, rss = [], []
+    for i in range(args.runs):
+        a = Agent()
+        try:
+            a.wait_for(lambda m: 'probe_total{target="self"' in m, seconds=30)
+            firsts.append(time.monotonic() - a.t0)
+            time.sleep(args.idle_seconds)
+            rss.append(a.rss_mb())
+        finally:
+            a.stop()
+        print(f"run {i + 1}: first result {firsts[-1]:.3f} s, idle RSS {rss[-1]:.1f} MB", flush=True)
+    print(f"launch -> first probe result: median {statistics.median(firsts):.3f} s "
+          f"(min {min(firsts):.3f}, max {max(firsts):.3f}) over {len(firsts)} runs")
+    print(f"idle RSS, one target, after {args.idle_seconds} s: median {statistics.median(rss):.1f} MB "
+          f"(min {min(rss):.1f}, max {max(rss):.1f})")
+
+
+def scale(args):
+    listeners = Listeners(args.addresses)
+    rows = []
+    try:
+        for n in [int(x) for x in args.targets.split(",")]:
+            targets = [{"name": f"t{i}", "kind": "tcp", "host": listeners.addresses[i % len(listeners.addresses)],
+                        "port": listeners.port, "close": args.close}
+                       for i in range(n)]
+            a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts)
+            try:
+                a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
+                time.sleep(args.interval_ms / 1000 + 2)  # warm-up: every target probed once
+                m0 = a.metrics()
+                c0, t0 = a.cpu_seconds(), time.monotonic()
+                u0, s0 = a.cpu_split()
+                rss_peak = 0.0
+                end = t0 + args.seconds
+                while time.monotonic() < end:
+                    rss_peak = max(rss_peak, a.rss_mb())
+                    time.sleep(1)
+                c1, t1 = a.cpu_seconds(), time.monotonic()
+                u1, s1 = a.cpu_split()
+                m1 = a.metrics()
+                renders = []
+                for _ in range(5):
+                    r0 = time.monotonic()
+                    body = a.metrics(timeout=30)
+                    renders.append((time.monotonic() - r0) * 1000)
+                lat_p99, observed = p99(buckets(m0, "sonde_scheduler_lateness_seconds"),
+                                        buckets(m1, "sonde_scheduler_lateness_seconds"))
+                skipped = sum(sample(m1, f'sonde_scheduler_skipped_total{{reason="{r}",}}')
+                              - sample(m0, f'sonde_scheduler_skipped_total{{reason="{r}",}}') for r in ("overlap", "late"))
+                probes = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_total{")) - \
+                    sum(float(l.rsplit(" ", 1)[1]) for l in m0.splitlines() if l.startswith("probe_total{"))
+                ok = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_success{"))
+                row = dict(targets=n, cpu_pct=100 * (c1 - c0) / (t1 - t0),
+                           user_pct=100 * (u1 - u0) / (t1 - t0), sys_pct=100 * (s1 - s0) / (t1 - t0), rss_mb=rss_peak,
+                           lateness_p99_le_ms=lat_p99 * 1000, turns=observed, skipped=int(skipped),
+                           probes_per_s=probes / (t1 - t0), succeeding=int(ok),
+                           render_ms_median=statistics.median(renders), metrics_kb=len(body) // 1024)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            finally:
+                a.stop()
+    finally:
+        listeners.close()
+    print()
+    print("| targets | CPU % of one core | RSS MB (peak) | lateness p99 | skipped turns | probes/s | /metrics render ms (median) | /metrics size KB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | ≤ {r['lateness_p99_le_ms']:g} ms "
+              f"| {r['skipped']} of {r['turns']} | {r['probes_per_s']:.0f} | {r['render_ms_median']:.0f} | {r['metrics_kb']:,} |")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    l = sub.add_parser("launch")
+    l.add_argument("--runs", type=int, default=7)
+    l.add_argument("--idle-seconds", type=int, default=10)
+    s = sub.add_parser("scale")
+    s.add_argument("--targets", default="100,1000,10000")
+    s.add_argument("--interval-ms", type=int, default=10000)
+    s.add_argument("--seconds", type=int, default=60)
+    s.add_argument("--addresses", type=int, default=100, help="loopback addresses the targets spread over")
+    s.add_argument("--close", default="fin", choices=["fin", "reset"], help="the TCP targets' close option")
+    s.add_argument("--java-opts", default=None, help="extra JVM options, after the launcher's defaults")
+    args = p.parse_args()
+    if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
+        sys.exit("build first: mvn -B -q package -DskipTests")
+    {"launch": launch, "scale": scale}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
