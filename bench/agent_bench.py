@@ -3,6 +3,7 @@
 
     python3 bench/agent_bench.py launch [--runs 7]
     python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -10,6 +11,8 @@ scale:  N TCP targets on loopback listeners that accept and close, at a fixed in
         warm-up of one interval it measures over a window: the agent's RSS, its CPU (utime+stime
         from /proc), scheduler lateness p99 and skipped turns (from its own histogram and counter),
         and how long /metrics takes to render.
+peer:   the same probes through prometheus-blackbox-exporter (Debian package), driven the way
+        Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
 
 Traffic stays on 127.0.0.0/8. Every loop is bounded; the agent and listeners are stopped by PID
 and closed at the end.
@@ -91,16 +94,10 @@ class Agent:
         raise TimeoutError("condition not met in %d s" % seconds)
 
     def rss_mb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        return proc_rss_mb(self.proc.pid)
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
+        return proc_cpu(self.proc.pid)
 
     def cpu_split(self):
         with open(f"/proc/{self.proc.pid}/stat") as f:
@@ -257,6 +254,113 @@ def scale(args):
               f"| {r['skipped']} of {r['turns']} | {r['probes_per_s']:.0f} | {r['render_ms_median']:.0f} | {r['metrics_kb']:,} |")
 
 
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def proc_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peer(args):
+    """The same probes through prometheus-blackbox-exporter, as Prometheus would drive it: one
+    /probe request per target per interval. Only the exporter's own CPU is counted."""
+    import http.client
+    exe = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
+    if not exe:
+        sys.exit("needs the Debian package prometheus-blackbox-exporter")
+    listeners = Listeners(args.addresses)
+    workdir = tempfile.mkdtemp(prefix="sonde-bench-bbe-")
+    config = os.path.join(workdir, "blackbox.yml")
+    with open(config, "w") as f:
+        f.write("modules:\n  tcp_connect:\n    prober: tcp\n    timeout: 2s\n")
+    port = free_port()
+    log = open(os.path.join(workdir, "bbe.log"), "w")
+    bbe = subprocess.Popen([exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
+                           stdout=log, stderr=subprocess.STDOUT)
+    rows = []
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        for n in [int(x) for x in args.targets.split(",")]:
+            rate = n / (args.interval_ms / 1000)
+            threads = max(1, min(8, int(rate // 150) + 1))
+            stop_at = time.monotonic() + args.seconds + 5
+            window = {}
+            done = [0]
+            failed = [0]
+
+            def drive(k):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                per_thread = rate / threads
+                i = k
+                start = time.monotonic()
+                sent = 0
+                while time.monotonic() < stop_at:
+                    due = start + sent / per_thread
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    host = listeners.addresses[i % len(listeners.addresses)]
+                    try:
+                        conn.request("GET", f"/probe?module=tcp_connect&target={host}:{listeners.port}")
+                        body = conn.getresponse().read()
+                        done[0] += 1
+                        if b"probe_success 1" not in body:
+                            failed[0] += 1
+                    except (OSError, http.client.HTTPException):
+                        failed[0] += 1
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    sent += 1
+                    i += threads
+                conn.close()
+
+            workers = [threading.Thread(target=drive, args=(k,), daemon=True) for k in range(threads)]
+            for w in workers:
+                w.start()
+            time.sleep(5)  # warm-up
+            c0, t0, d0 = proc_cpu(bbe.pid), time.monotonic(), done[0]
+            rss_peak = 0.0
+            end = t0 + args.seconds
+            while time.monotonic() < end:
+                rss_peak = max(rss_peak, proc_rss_mb(bbe.pid))
+                time.sleep(1)
+            c1, t1, d1 = proc_cpu(bbe.pid), time.monotonic(), done[0]
+            for w in workers:
+                w.join(args.seconds + 30)
+            row = dict(targets=n, peer="blackbox_exporter", cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=rss_peak,
+                       probes_per_s=(d1 - d0) / (t1 - t0), failed=failed[0])
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        bbe.send_signal(signal.SIGTERM)
+        try:
+            bbe.wait(10)
+        except subprocess.TimeoutExpired:
+            bbe.kill()
+            bbe.wait(10)
+        log.close()
+        listeners.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print("| targets | blackbox_exporter CPU % of one core | RSS MB (peak) | probes/s |")
+    print("|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | {r['probes_per_s']:.0f} |")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -268,12 +372,22 @@ def main():
     s.add_argument("--interval-ms", type=int, default=10000)
     s.add_argument("--seconds", type=int, default=60)
     s.add_argument("--addresses", type=int, default=100, help="loopback addresses the targets spread over")
+    s.add_argument("--with-peer", action="store_true",
+                   help="then run the same targets through prometheus-blackbox-exporter (the peer mode)")
     s.add_argument("--close", default="fin", choices=["fin", "reset"], help="the TCP targets' close option")
     s.add_argument("--java-opts", default=None, help="extra JVM options, after the launcher's defaults")
+    q = sub.add_parser("peer")
+    q.add_argument("--targets", default="100,1000,10000")
+    q.add_argument("--interval-ms", type=int, default=10000)
+    q.add_argument("--seconds", type=int, default=60)
+    q.add_argument("--addresses", type=int, default=100)
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer}[args.cmd](args)
+    if getattr(args, "with_peer", False):
+        print()
+        peer(args)
 
 
 if __name__ == "__main__":

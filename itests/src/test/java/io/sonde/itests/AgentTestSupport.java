@@ -147,20 +147,15 @@ public abstract class AgentTestSupport {
 
     /** Creates or replaces the target factory configuration {@code name}. */
     protected Configuration target(String name, Object... keyValues) throws IOException {
-        Configuration c = configAdmin.getFactoryConfiguration("io.sonde.target", name, "?");
-        Dictionary<String, Object> p = new Hashtable<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            p.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        c.update(p);
-        if (!created.contains(c)) {
-            created.add(c);
-        }
-        return c;
+        return update(configAdmin.getFactoryConfiguration("io.sonde.target", name, "?"), keyValues);
     }
 
     protected Configuration agentConfig(Object... keyValues) throws IOException {
-        Configuration c = configAdmin.getConfiguration("io.sonde.agent", "?");
+        return update(configAdmin.getConfiguration("io.sonde.agent", "?"), keyValues);
+    }
+
+    /** Replaces the properties of {@code c} with the given keys and values; deleted after the test. */
+    private Configuration update(Configuration c, Object... keyValues) throws IOException {
         Dictionary<String, Object> p = new Hashtable<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             p.put((String) keyValues[i], keyValues[i + 1]);

@@ -156,6 +156,8 @@ public final class CatalogService {
     private void applyAgentConfig(AgentConfig config, Map<String, Object> properties) {
         String source = sourceOf(properties, "configuration " + AgentConfig.PID);
         catalog.setAgentDefaults(config.probe__interval__ms(), config.default__timeout__ms(), source);
+        String agentId = config.agent__id().strip().isEmpty() ? hostName() : config.agent__id().strip();
+        metrics.agent(agentId, String.join(",", TargetValidator.tags(config.tags())));
         String file = config.targets__file().strip();
         Path path = null;
         if (!file.isEmpty()) {
@@ -245,6 +247,16 @@ public final class CatalogService {
             listener.targetsChanged(targets);
         } catch (RuntimeException e) {
             LOG.error("Target listener {} failed", listener.getClass().getName(), e);
+        }
+    }
+
+    /** This host's name, from the kernel: no name service is asked. */
+    static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null ? "unknown" : env;
         }
     }
 
