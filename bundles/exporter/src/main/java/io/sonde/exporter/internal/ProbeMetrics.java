@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToLongFunction;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.ProbeResult;
@@ -103,22 +104,8 @@ final class ProbeMetrics {
             }
             w.append(line);
         }
-        header(w, "probe_total", "counter", "Probes attempted");
-        for (Series s : series.values()) {
-            long v;
-            synchronized (s) {
-                v = s.total;
-            }
-            sample(w, line, "probe_total", s.labels, v);
-        }
-        header(w, "probe_timeout_total", "counter", "Probes that got no answer within their timeout");
-        for (Series s : series.values()) {
-            long v;
-            synchronized (s) {
-                v = s.timeouts;
-            }
-            sample(w, line, "probe_timeout_total", s.labels, v);
-        }
+        counter(w, line, "probe_total", "Probes attempted", s -> s.total);
+        counter(w, line, "probe_timeout_total", "Probes that got no answer within their timeout", s -> s.timeouts);
         header(w, "probe_failure_total", "counter", "Probes that failed other than by timeout, by reason");
         for (Series s : series.values()) {
             line.setLength(0);
@@ -141,6 +128,19 @@ final class ProbeMetrics {
             if (v >= 0) {
                 sample(w, line, "probe_success", s.labels, v);
             }
+        }
+    }
+
+    /** Writes a counter family with one sample a target. */
+    private void counter(Writer w, StringBuilder line, String name, String help, ToLongFunction<Series> value)
+            throws IOException {
+        header(w, name, "counter", help);
+        for (Series s : series.values()) {
+            long v;
+            synchronized (s) {
+                v = value.applyAsLong(s);
+            }
+            sample(w, line, name, s.labels, v);
         }
     }
 
