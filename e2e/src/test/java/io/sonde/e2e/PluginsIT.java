@@ -43,8 +43,10 @@ public class PluginsIT {
     @Test
     public void deletedProberStopsProbingAndItsReturnResumesIt() throws Exception {
         Files.delete(plugin);
-        String m = agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
+        agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
                 && value(p, "sonde_targets{state=\"active\",}") == 0.0);
+        Thread.sleep(500); // a probe in flight when the prober went still reports ("the TCP prober stopped")
+        String m = agent.metrics();
         double stalled = value(m, "probe_total{target=\"self\",kind=\"tcp\"}");
         Thread.sleep(1500); // three intervals of the self target
         assertEquals(stalled, value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\"}"), 0);

@@ -217,6 +217,7 @@ public final class CatalogService {
 
     private void recompute() {
         Catalog.Result result = catalog.recompute(kind -> kindsSeen.contains(kind) || proberKinds.containsValue(kind));
+        metrics.invalid(result.invalidEntries());
         int shown = 0;
         for (String problem : result.newProblems()) {
             metrics.configError();
@@ -227,7 +228,6 @@ public final class CatalogService {
         if (shown > 100) {
             LOG.warn("... and {} more configuration errors in this change", shown - 100);
         }
-        metrics.invalid(result.invalidEntries());
         if (!result.targets().equals(published)) {
             published = result.targets();
             schedulePublish();
