@@ -253,7 +253,7 @@ public final class CatalogService {
     /** This host's name, from the kernel: no name service is asked. */
     static String hostName() {
         try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            return Files.readAllLines(Path.of("/proc/sys/kernel/hostname")).get(0).strip(); // readString stops short on procfs
         } catch (IOException | RuntimeException e) {
             String env = System.getenv("HOSTNAME");
             return env == null ? "unknown" : env;
