@@ -42,6 +42,32 @@ public record PingResult(
         return sent == 0 ? 0 : 1.0 - (double) received() / sent;
     }
 
+    /** @return the shortest RTT, or {@link Duration#ZERO} without replies */
+    public Duration min() {
+        return rtts.stream().min(Duration::compareTo).orElse(Duration.ZERO);
+    }
+
+    /** @return the longest RTT, or {@link Duration#ZERO} without replies */
+    public Duration max() {
+        return rtts.stream().max(Duration::compareTo).orElse(Duration.ZERO);
+    }
+
+    /** @return the mean RTT, or {@link Duration#ZERO} without replies */
+    public Duration avg() {
+        return rtts.isEmpty() ? Duration.ZERO
+                : Duration.ofNanos(rtts.stream().mapToLong(Duration::toNanos).sum() / rtts.size());
+    }
+
+    /** @return the population standard deviation of the RTTs, or {@link Duration#ZERO} with fewer than two */
+    public Duration stddev() {
+        if (rtts.size() < 2) {
+            return Duration.ZERO;
+        }
+        double mean = rtts.stream().mapToLong(Duration::toNanos).average().orElse(0);
+        double var = rtts.stream().mapToDouble(d -> (d.toNanos() - mean) * (d.toNanos() - mean)).sum() / rtts.size();
+        return Duration.ofNanos(Math.round(Math.sqrt(var)));
+    }
+
     /**
      * @return mean absolute difference between consecutive RTTs, or {@link Duration#ZERO} with
      *         fewer than two replies

@@ -1,0 +1,248 @@
+package io.sonde.plugin.icmp.internal;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.sonde.sockets.Family;
+import io.sonde.sockets.NativeException;
+import io.sonde.sockets.NativeSocket;
+import io.sonde.sockets.Received;
+import io.sonde.sockets.SocketError;
+
+/**
+ * The one ICMP socket of an address family, shared by every target of that family, and the one
+ * thread that receives on it and hands each reply to its round by sequence number. If the socket
+ * fails (closed, ENOBUFS, a permission taken away) it is opened again.
+ */
+final class Channel implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Channel.class);
+    private static final int WAIT_MS = 200;
+    private static final long REOPEN_PAUSE_MS = 1000;
+
+    /** How a request went out, to find its reply. */
+    record Pending(Round round, int index, long sentEpochNanos, long sentNanoTime) {
+    }
+
+    final Family family;
+    private final Mode forced;
+    private volatile NativeSocket socket;
+    private volatile Mode mode;
+    private volatile String unavailable;
+    private final int identifier = ThreadLocalRandom.current().nextInt(1, 0xffff);
+    private final AtomicInteger sequence = new AtomicInteger(ThreadLocalRandom.current().nextInt(0xffff));
+    private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+    private final byte[] sendBuffer = new byte[64];
+    private final Thread receiver;
+    private volatile boolean running = true;
+
+    /**
+     * @param forced a mode to use instead of detecting one (for tests), or null
+     */
+    Channel(Family family, Mode forced) {
+        this.family = family;
+        this.forced = forced;
+        open();
+        receiver = new Thread(this::receive, "sonde-icmp-receive-" + family.name().toLowerCase());
+        receiver.setDaemon(true);
+        receiver.start();
+    }
+
+    Mode mode() {
+        return mode;
+    }
+
+    /** Why ICMP cannot be sent, when {@link #mode()} is {@link Mode#NONE}. */
+    String unavailable() {
+        return unavailable;
+    }
+
+    /** Tries datagram sockets, then raw ones; says what to change if neither can be had. */
+    private synchronized void open() {
+        NativeSocket s = null;
+        Mode m = Mode.NONE;
+        String why = null;
+        if (forced == null || forced == Mode.DATAGRAM) {
+            try {
+                s = NativeSocket.icmp(family, false);
+                m = Mode.DATAGRAM;
+            } catch (NativeException e) {
+                why = e.getMessage();
+            }
+        }
+        if (s == null && (forced == null || forced == Mode.RAW)) {
+            try {
+                s = NativeSocket.icmp(family, true);
+                m = Mode.RAW;
+            } catch (NativeException e) {
+                why = e.getMessage();
+            }
+        }
+        if (s != null) {
+            try {
+                s.enableTimestamps();
+                s.enableReceiveTtl();
+                s.enableErrorQueue();
+                s.setReceiveBuffer(1 << 20);
+            } catch (NativeException e) {
+                LOG.warn("ICMP socket option not available: {}", e.getMessage());
+            }
+        } else if (forced == null || forced == Mode.PING) {
+            if (PingCommand.available(family)) {
+                m = Mode.PING;
+            }
+        }
+        socket = s;
+        mode = m;
+        unavailable = m == Mode.NONE ? Mode.advice(family, why) : null;
+    }
+
+    /** Closes the socket and opens a new one, after a failure. */
+    private synchronized void reopen(String reason) {
+        NativeSocket old = socket;
+        if (old != null) {
+            old.close();
+        }
+        LOG.warn("ICMP {} socket failed ({}); opening a new one", family, reason);
+        open();
+    }
+
+    /** Sends request {@code index} of {@code round}; a failure is recorded on the round. */
+    void send(Round round, int index) {
+        NativeSocket s = socket;
+        if (s == null) {
+            round.sendFailed(unavailable != null ? unavailable : "no ICMP socket");
+            return;
+        }
+        int seq = sequence.incrementAndGet() & 0xffff;
+        round.sequences[index] = seq;
+        synchronized (sendBuffer) {
+            int length = IcmpCodec.echoRequest(family, sendBuffer, identifier, seq, round.nonce, index);
+            Instant now = Instant.now();
+            pending.put(seq, new Pending(round, index, now.getEpochSecond() * 1_000_000_000L + now.getNano(),
+                    System.nanoTime()));
+            try {
+                s.send(sendBuffer, length, round.address, 0);
+                round.sent(index);
+            } catch (NativeException e) {
+                pending.remove(seq);
+                round.sendFailed("sending to " + round.address.getHostAddress() + " failed: " + e.getMessage());
+                if (e.errno() == NativeException.EBADF || e.errno() == NativeException.ENOBUFS || e.denied()) {
+                    reopen(e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Forgets the requests of a finished round. */
+    void forget(Round round) {
+        for (int seq : round.sequences) {
+            pending.computeIfPresent(seq, (k, p) -> p.round() == round ? null : p);
+        }
+    }
+
+    private void receive() {
+        byte[] buffer = new byte[2048];
+        while (running) {
+            NativeSocket s = socket;
+            if (s == null || !s.isOpen()) {
+                sleep(WAIT_MS);
+                continue;
+            }
+            try {
+                int ready = s.await(WAIT_MS);
+                if ((ready & NativeSocket.READABLE) != 0) {
+                    for (Received r; (r = s.receive(buffer, false)) != null;) {
+                        handle(s, buffer, r);
+                    }
+                }
+                if ((ready & NativeSocket.ERROR) != 0) {
+                    for (Received r; (r = s.receive(buffer, true)) != null;) {
+                        handleError(buffer, r);
+                    }
+                }
+            } catch (NativeException e) {
+                if (!running) {
+                    return;
+                }
+                if (s == socket) {
+                    reopen(e.getMessage());
+                }
+                sleep(REOPEN_PAUSE_MS);
+            }
+        }
+    }
+
+    private void handle(NativeSocket s, byte[] buffer, Received r) {
+        IcmpCodec.Parsed p = IcmpCodec.parse(family, s.raw(), buffer, r.length(), r.ttl());
+        if (p == null || p.kind() == IcmpCodec.Kind.OTHER) {
+            return;
+        }
+        if (s.raw() && p.identifier() != identifier) {
+            return; // another program's ping: raw sockets see every ICMP packet
+        }
+        Pending q = pending.get(p.sequence());
+        if (q == null) {
+            return;
+        }
+        if (p.kind() == IcmpCodec.Kind.UNREACHABLE) {
+            q.round().unreachable(q.round().address.getHostAddress() + " is unreachable (ICMP code " + p.code()
+                    + " from " + (r.source() == null ? "?" : r.source().getHostAddress()) + ")");
+            return;
+        }
+        if (!IcmpCodec.payloadMatches(buffer, p.payloadOffset(), p.payloadLength(), q.round().nonce, q.index())
+                || !q.round().address.equals(r.source())) {
+            return; // not our reply, or corrupted
+        }
+        long rtt = r.kernelTimeNanos() > 0 ? r.kernelTimeNanos() - q.sentEpochNanos() : System.nanoTime() - q.sentNanoTime();
+        if (q.round().reply(q.index(), rtt, p.ttl())) {
+            q.round().finishNow();
+        }
+    }
+
+    private void handleError(byte[] buffer, Received r) {
+        SocketError e = r.error();
+        if (e == null || r.length() < IcmpCodec.HEADER) {
+            return;
+        }
+        // the error queue returns the request we sent: its sequence says whose it was
+        Pending q = pending.get(IcmpCodec.getShort(buffer, 6));
+        if (q != null && (e.origin() == SocketError.ORIGIN_ICMP || e.origin() == SocketError.ORIGIN_ICMP6)) {
+            q.round().unreachable(q.round().address.getHostAddress() + " is unreachable (ICMP type " + e.type()
+                    + " code " + e.code() + " from " + (e.offender() == null ? "?" : e.offender().getHostAddress()) + ")");
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        NativeSocket s = socket;
+        if (s != null) {
+            s.close();
+        }
+        try {
+            receiver.join(2 * WAIT_MS + 500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** For tests: requests waiting for a reply. */
+    int pendingCount() {
+        return pending.size();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.sonde.plugin.icmp.internal;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.sonde.api.PingResult;
+import io.sonde.api.Target;
+import io.sonde.sockets.Family;
+
+/**
+ * Echo rounds over one shared socket per address family. One thread paces the later requests of
+ * each round and ends rounds at their deadline; one thread per family receives. No thread per
+ * target or per packet.
+ */
+final class IcmpEngine implements AutoCloseable {
+
+    private final Channel v4;
+    private final Channel v6;
+    private final ScheduledExecutorService clock;
+    private final AtomicLong nonces = new AtomicLong(ThreadLocalRandom.current().nextLong());
+
+    /** @param forced a mode to use instead of the best available (tests), or null */
+    IcmpEngine(Mode forced) {
+        v4 = new Channel(Family.IPV4, forced);
+        v6 = new Channel(Family.IPV6, forced);
+        ScheduledThreadPoolExecutor c = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sonde-icmp-clock");
+            t.setDaemon(true);
+            return t;
+        });
+        c.setRemoveOnCancelPolicy(true);
+        clock = c;
+    }
+
+    Mode mode(Family f) {
+        return channel(f).mode();
+    }
+
+    String unavailable(Family f) {
+        return channel(f).unavailable();
+    }
+
+    private Channel channel(Family f) {
+        return f == Family.IPV4 ? v4 : v6;
+    }
+
+    /**
+     * Sends {@code count} echo requests to {@code address}, {@code interval} apart, and waits up
+     * to {@code timeout} after the last one.
+     */
+    CompletableFuture<PingResult> ping(Target target, InetAddress address, int count, Duration interval,
+            Duration timeout, Instant startedAt) {
+        Channel ch = channel(Family.of(address));
+        Round round = new Round(target, address, count, nonces.incrementAndGet(), startedAt);
+        long deadline = interval.toNanos() * (count - 1) + timeout.toNanos();
+        Process[] process = new Process[1];
+        ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
+        round.onFinish(r -> {
+            if (timer[0] != null) {
+                timer[0].cancel(false);
+            }
+            PingCommand.kill(process[0]);
+            ch.forget(r);
+            r.result(timeout);
+        });
+        round.future.whenComplete((r, e) -> round.finishNow()); // cancelled by the scheduler: clean up
+        switch (ch.mode()) {
+            case NONE -> {
+                round.sendFailed(ch.unavailable());
+                round.finishNow();
+                return round.future;
+            }
+            case PING -> process[0] = PingCommand.start(round, interval, timeout);
+            default -> {
+                ch.send(round, 0);
+                for (int i = 1; i < count; i++) {
+                    int index = i;
+                    clock.schedule(() -> ch.send(round, index), interval.toNanos() * i, TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+        timer[0] = clock.schedule(round::finishNow, deadline + (ch.mode() == Mode.PING ? 2_000_000_000L : 0),
+                TimeUnit.NANOSECONDS);
+        return round.future;
+    }
+
+    @Override
+    public void close() {
+        clock.shutdownNow();
+        v4.close();
+        v6.close();
+    }
+}

@@ -1,0 +1,154 @@
+package io.sonde.plugin.icmp.internal;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.api.FailureReason;
+import io.sonde.api.PingResult;
+import io.sonde.api.Prober;
+import io.sonde.api.Target;
+import io.sonde.sockets.Family;
+
+/**
+ * {@code kind=icmp}: rounds of {@code count} echo requests (default 3) {@code packet_interval_ms}
+ * apart (default 100), IPv4 and IPv6. Uses unprivileged datagram sockets where the system allows,
+ * raw sockets with privilege, or the system's ping; says at start which.
+ */
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=icmp", Prober.PROBE_ASYNC + ":Boolean=true"})
+public final class IcmpProber implements Prober {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IcmpProber.class);
+    static final String COUNT = "count";
+    static final String PACKET_INTERVAL = "packet_interval_ms";
+
+    private final IcmpEngine engine;
+    private final ThreadPoolExecutor resolver;
+    private final ServiceRegistration<Collector> metrics;
+
+    @Activate
+    public IcmpProber(BundleContext context) {
+        this(context, null);
+    }
+
+    IcmpProber(BundleContext context, Mode forced) {
+        engine = new IcmpEngine(forced);
+        for (Family f : Family.values()) {
+            Mode m = engine.mode(f);
+            if (m == Mode.NONE) {
+                LOG.warn("ICMP over {}: {}", f, engine.unavailable(f));
+            } else {
+                LOG.info("ICMP over {}: {}", f, switch (m) {
+                    case DATAGRAM -> "unprivileged datagram sockets";
+                    case RAW -> "raw sockets";
+                    default -> "the system's ping binary (coarser timing; allow datagram sockets for better)";
+                });
+            }
+        }
+        resolver = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
+            Thread t = new Thread(r, "sonde-icmp-resolve");
+            t.setDaemon(true);
+            return t;
+        });
+        resolver.allowCoreThreadTimeOut(true);
+        metrics = context == null ? null : context.registerService(Collector.class, new Collector() {
+            @Override
+            public List<MetricFamilySamples> collect() {
+                GaugeMetricFamily f = new GaugeMetricFamily("sonde_icmp_mode",
+                        "How ICMP echo is sent, per address family: datagram, raw, ping or none",
+                        List.of("family", "mode"));
+                for (Family fam : Family.values()) {
+                    f.addMetric(List.of(fam.name().toLowerCase(), engine.mode(fam).label()), 1);
+                }
+                return List.of(f);
+            }
+        }, null);
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (metrics != null) {
+            metrics.unregister();
+        }
+        resolver.shutdownNow();
+        engine.close();
+    }
+
+    Mode mode(Family f) {
+        return engine.mode(f);
+    }
+
+    @Override
+    public CompletionStage<PingResult> probe(Target target) {
+        Instant startedAt = Instant.now();
+        int count = Integer.parseInt(target.option(COUNT, "3"));
+        Duration interval = Duration.ofMillis(Long.parseLong(target.option(PACKET_INTERVAL, "100")));
+        String host = target.host();
+        if (isAddressLiteral(host)) {
+            try {
+                return engine.ping(target, InetAddress.getByName(host), count, interval, target.timeout(), startedAt);
+            } catch (UnknownHostException e) {
+                return failed(target, startedAt, FailureReason.DNS, "bad address '" + host + "'");
+            }
+        }
+        CompletableFuture<PingResult> result = new CompletableFuture<>();
+        try {
+            resolver.execute(() -> {
+                try {
+                    InetAddress a = InetAddress.getByName(host);
+                    engine.ping(target, a, count, interval, target.timeout(), startedAt).whenComplete((r, e) -> {
+                        if (r != null) {
+                            result.complete(r);
+                        } else {
+                            result.completeExceptionally(e);
+                        }
+                    });
+                } catch (UnknownHostException e) {
+                    result.complete(failed(target, startedAt, FailureReason.DNS, "cannot resolve '" + host + "'").join());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            return failed(target, startedAt, FailureReason.ERROR, "too many host names waiting to be resolved");
+        }
+        return result;
+    }
+
+    private static CompletableFuture<PingResult> failed(Target t, Instant startedAt, FailureReason reason, String message) {
+        return CompletableFuture.completedFuture(new PingResult(t, startedAt, Duration.ZERO, reason, message, null, 0,
+                List.of(), 0, -1));
+    }
+
+    static boolean isAddressLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
+    }
+}
