@@ -151,6 +151,19 @@ final class TargetValidator {
 
         Set<String> tags = tags(raw.get("tags"));
 
+        if ("icmp".equals(kind)) {
+            Long count = optionalWhole(raw, "count", 1, 1000, source, problems);
+            Long spacing = optionalWhole(raw, "packet_interval_ms", 1, 60_000, source, problems);
+            long c = count == null ? 3 : count;
+            long s = spacing == null ? 100 : spacing;
+            if ((c - 1) * s >= timeout.toMillis() && problems.isEmpty()) {
+                problems.add(new ConfigProblem(source, "count", c + " requests " + s
+                        + " ms apart do not fit in the timeout of " + timeout.toMillis() + " ms, which bounds the round"));
+            }
+        } else if ("traceroute".equals(kind)) {
+            optionalWhole(raw, "max_hops", 1, 255, source, problems);
+        }
+
         Map<String, String> options = new LinkedHashMap<>();
         for (Map.Entry<String, ?> e : raw.entrySet()) {
             String key = e.getKey();
@@ -164,6 +177,21 @@ final class TargetValidator {
             return new Outcome(null, List.copyOf(problems));
         }
         return new Outcome(new Target(name, kind, host, port, interval, timeout, tags, options, source), List.of());
+    }
+
+    /** A kind-specific whole number in {@code min..max}, or null if absent or wrong (then a problem is recorded). */
+    private static Long optionalWhole(Map<String, ?> raw, String key, long min, long max, String source,
+            List<ConfigProblem> problems) {
+        Object v = raw.get(key);
+        if (isAbsent(v)) {
+            return null;
+        }
+        Long n = whole(v, key, source, problems);
+        if (n != null && (n < min || n > max)) {
+            problems.add(new ConfigProblem(source, key, n + " is out of range (" + min + "-" + max + ")"));
+            return null;
+        }
+        return n;
     }
 
     /** Keys that ConfigAdmin, FileInstall or DS add to every configuration. */

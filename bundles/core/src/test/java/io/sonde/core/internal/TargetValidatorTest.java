@@ -200,6 +200,43 @@ public class TargetValidatorTest {
         assertEquals(List.of("name", "host", "port"), o.problems().stream().map(ConfigProblem::key).toList());
     }
 
+    private static Map<String, Object> icmp(String count, String spacing) {
+        Map<String, Object> raw = new HashMap<>();
+        raw.put("name", "ping");
+        raw.put("kind", "icmp");
+        raw.put("host", "127.0.0.1");
+        if (count != null) {
+            raw.put("count", count);
+        }
+        if (spacing != null) {
+            raw.put("packet_interval_ms", spacing);
+        }
+        return raw;
+    }
+
+    @Test
+    public void icmpKeysAreChecked() {
+        assertTrue(validate(icmp(null, null)).ok());
+        assertTrue(validate(icmp("5", "10")).ok());
+        assertEquals("count", onlyProblem(icmp("0", null)).key());
+        assertEquals("count", onlyProblem(icmp("100000", null)).key());
+        assertEquals("packet_interval_ms", onlyProblem(icmp(null, "0")).key());
+        ConfigProblem p = onlyProblem(icmp("100", "100"));
+        assertTrue(p.reason(), p.reason().contains("do not fit in the timeout"));
+    }
+
+    @Test
+    public void tracerouteMaxHopsIsChecked() {
+        Map<String, Object> raw = icmp(null, null);
+        raw.put("kind", "traceroute");
+        raw.put("max_hops", "0");
+        assertEquals("max_hops", onlyProblem(raw).key());
+        raw.put("max_hops", "300");
+        assertEquals("max_hops", onlyProblem(raw).key());
+        raw.put("max_hops", "30");
+        assertTrue(validate(raw).ok());
+    }
+
     @Test
     public void kindSpecificKeysBecomeOptionsAndFrameworkKeysAreDropped() {
         Map<String, Object> raw = tcp();

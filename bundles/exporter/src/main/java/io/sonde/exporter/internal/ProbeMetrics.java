@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 
+import java.time.Duration;
+
 import io.sonde.api.FailureReason;
+import io.sonde.api.PingResult;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
 
@@ -41,6 +44,11 @@ final class ProbeMetrics {
         long total;
         long timeouts;
         int success = -1; // -1: no probe yet
+        // ICMP rounds only; packetsSent < 0 until the first
+        long packetsSent = -1;
+        long packetsReceived;
+        double jitter;
+        double stddev;
 
         Series(Target t) {
             labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
@@ -54,14 +62,20 @@ final class ProbeMetrics {
         Series s = series.computeIfAbsent(t.name() + '\u0000' + t.kind(), k -> new Series(t));
         synchronized (s) {
             s.total++;
-            if (result.isSuccessful()) {
-                double seconds = result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9;
-                int b = 0;
-                while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]) {
-                    b++;
+            if (result instanceof PingResult ping) {
+                // every reply is a latency sample; loss is sent minus received
+                s.packetsSent = Math.max(0, s.packetsSent) + ping.sent();
+                s.packetsReceived += ping.received();
+                for (Duration rtt : ping.rtts()) {
+                    observe(s, rtt.toNanos() / 1e9);
                 }
-                s.buckets[b]++;
-                s.latencySum += seconds;
+                s.jitter = ping.jitter().toNanos() / 1e9;
+                s.stddev = ping.stddev().toNanos() / 1e9;
+            }
+            if (result.isSuccessful()) {
+                if (!(result instanceof PingResult)) {
+                    observe(s, result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9);
+                }
                 s.success = 1;
             } else {
                 s.success = 0;
@@ -72,6 +86,15 @@ final class ProbeMetrics {
                 }
             }
         }
+    }
+
+    private static void observe(Series s, double seconds) {
+        int b = 0;
+        while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]) {
+            b++;
+        }
+        s.buckets[b]++;
+        s.latencySum += seconds;
     }
 
     void remove(Target t) {
@@ -119,6 +142,9 @@ final class ProbeMetrics {
             }
             w.append(line);
         }
+        if (series.values().stream().anyMatch(x -> x.packetsSent >= 0)) {
+            icmp(w, line);
+        }
         header(w, "probe_success", "gauge", "1 if the last probe succeeded, else 0");
         for (Series s : series.values()) {
             int v;
@@ -127,6 +153,36 @@ final class ProbeMetrics {
             }
             if (v >= 0) {
                 sample(w, line, "probe_success", s.labels, v);
+            }
+        }
+    }
+
+    /** The ICMP families, for the targets that have had a round. */
+    private void icmp(Writer w, StringBuilder line) throws IOException {
+        String[][] families = {
+            {"probe_packets_sent_total", "counter", "ICMP echo requests sent"},
+            {"probe_packets_received_total", "counter", "ICMP echo replies received (duplicates not counted)"},
+            {"probe_jitter_seconds", "gauge", "Mean difference between consecutive round-trip times of the last round"},
+            {"probe_rtt_stddev_seconds", "gauge", "Standard deviation of the round-trip times of the last round"},
+        };
+        for (int f = 0; f < families.length; f++) {
+            header(w, families[f][0], families[f][1], families[f][2]);
+            for (Series s : series.values()) {
+                line.setLength(0);
+                synchronized (s) {
+                    if (s.packetsSent < 0) {
+                        continue;
+                    }
+                    line.append(families[f][0]).append('{').append(s.labels).append("} ");
+                    switch (f) {
+                        case 0 -> line.append(s.packetsSent);
+                        case 1 -> line.append(s.packetsReceived);
+                        case 2 -> line.append(s.jitter);
+                        default -> line.append(s.stddev);
+                    }
+                    line.append('\n');
+                }
+                w.append(line);
             }
         }
     }

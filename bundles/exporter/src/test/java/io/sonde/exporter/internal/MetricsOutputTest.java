@@ -107,6 +107,23 @@ public class MetricsOutputTest {
     }
 
     @Test
+    public void icmpRoundsCountPacketsAndEveryReply() throws Exception {
+        Target t = new Target("lo", "icmp", "127.0.0.1", 0, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of(),
+                Map.of(), "test");
+        metrics.record(new io.sonde.api.PingResult(t, Instant.now(), Duration.ofMillis(2), null, null, null, 3,
+                List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64));
+        metrics.record(new io.sonde.api.PingResult(t, Instant.now(), Duration.ZERO, FailureReason.TIMEOUT, "lost",
+                null, 3, List.of(), 0, -1));
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_packets_sent_total{target=\"lo\",kind=\"icmp\"} 6"));
+        assertTrue(out, out.contains("probe_packets_received_total{target=\"lo\",kind=\"icmp\"} 2"));
+        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"lo\",kind=\"icmp\"} 2"));
+        assertTrue(out, out.contains("probe_timeout_total{target=\"lo\",kind=\"icmp\"} 1"));
+        assertTrue(out, out.contains("probe_success{target=\"lo\",kind=\"icmp\"} 0"));
+        assertTrue(out, out.contains("# TYPE probe_jitter_seconds gauge"));
+    }
+
+    @Test
     public void familiesFromSeveralBundlesAreMerged() throws Exception {
         String out = render(List.of(targets("invalid", 2), targets("active", 5), targets("active", 1)));
         assertEquals(out, 1, out.split("# TYPE sonde_targets ", -1).length - 1);

@@ -53,14 +53,14 @@ final class IcmpEngine implements AutoCloseable {
     }
 
     /**
-     * Sends {@code count} echo requests to {@code address}, {@code interval} apart, and waits up
-     * to {@code timeout} after the last one.
+     * Sends {@code count} echo requests to {@code address}, {@code interval} apart, and takes the
+     * replies that arrive within {@code timeout} of the first: the timeout bounds the whole round.
      */
     CompletableFuture<PingResult> ping(Target target, InetAddress address, int count, Duration interval,
             Duration timeout, Instant startedAt) {
         Channel ch = channel(Family.of(address));
         Round round = new Round(target, address, count, nonces.incrementAndGet(), startedAt);
-        long deadline = interval.toNanos() * (count - 1) + timeout.toNanos();
+        long deadline = timeout.toNanos();
         Process[] process = new Process[1];
         ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
         round.onFinish(r -> {
@@ -87,8 +87,7 @@ final class IcmpEngine implements AutoCloseable {
                 }
             }
         }
-        timer[0] = clock.schedule(round::finishNow, deadline + (ch.mode() == Mode.PING ? 2_000_000_000L : 0),
-                TimeUnit.NANOSECONDS);
+        timer[0] = clock.schedule(round::finishNow, deadline, TimeUnit.NANOSECONDS);
         return round.future;
     }
 

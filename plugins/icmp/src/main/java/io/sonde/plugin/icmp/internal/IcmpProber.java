@@ -30,7 +30,7 @@ import io.sonde.sockets.Family;
 
 /**
  * {@code kind=icmp}: rounds of {@code count} echo requests (default 3) {@code packet_interval_ms}
- * apart (default 100), IPv4 and IPv6. Uses unprivileged datagram sockets where the system allows,
+ * apart (default 100), IPv4 and IPv6; the target's timeout bounds the whole round. Uses unprivileged datagram sockets where the system allows,
  * raw sockets with privilege, or the system's ping; says at start which.
  */
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=icmp", Prober.PROBE_ASYNC + ":Boolean=true"})

@@ -51,11 +51,12 @@ final class PingCommand {
         cmd.add(Integer.toString(round.count));
         cmd.add("-i");
         cmd.add(String.format(Locale.ROOT, "%.3f", Math.max(interval.toNanos() / 1e9, 0.002)));
+        // the timeout bounds the whole round: the last request gets what is left of it
+        long lastWait = timeout.toNanos() - interval.toNanos() * (round.count - 1);
         cmd.add("-W");
-        cmd.add(String.format(Locale.ROOT, "%.3f", Math.max(timeout.toNanos() / 1e9, 0.001)));
-        long deadline = (long) Math.ceil((interval.toNanos() * (round.count - 1) + timeout.toNanos()) / 1e9);
+        cmd.add(String.format(Locale.ROOT, "%.3f", Math.max(lastWait / 1e9, 0.001)));
         cmd.add("-w");
-        cmd.add(Long.toString(Math.max(1, deadline)));
+        cmd.add(Long.toString(Math.max(1, (long) Math.ceil(timeout.toNanos() / 1e9))));
         cmd.add(round.address.getHostAddress());
         return cmd;
     }
