@@ -4,6 +4,7 @@
     python3 bench/agent_bench.py launch [--runs 7]
     python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -11,6 +12,8 @@ scale:  N TCP targets on loopback listeners that accept and close, at a fixed in
         warm-up of one interval it measures over a window: the agent's RSS, its CPU (utime+stime
         from /proc), scheduler lateness p99 and skipped turns (from its own histogram and counter),
         and how long /metrics takes to render.
+icmp:   N ICMP targets on loopback addresses, one echo each per interval, then fping (Debian
+        package) with the same list at the same pace: CPU per echo, replies, mean RTT.
 peer:   the same probes through prometheus-blackbox-exporter (Debian package), driven the way
         Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
 
@@ -361,6 +364,81 @@ def peer(args):
         print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | {r['probes_per_s']:.0f} |")
 
 
+def icmp(args):
+    """N ICMP targets on loopback addresses, one echo each per interval: the agent against fping
+    with the same list in the same run. CPU per echo, replies, mean RTT."""
+    fping = shutil.which("fping")
+    if not fping:
+        sys.exit("needs the Debian package fping")
+    n = args.targets
+    hosts = [f"127.{1 + i // 62500}.{(i // 250) % 250}.{1 + i % 250}" for i in range(n)]
+    rounds = max(1, args.seconds * 1000 // args.interval_ms)
+    # the agent
+    targets = [{"name": f"i{i}", "kind": "icmp", "host": h, "count": 1} for i, h in enumerate(hosts)]
+    a = Agent(targets=targets, interval_ms=args.interval_ms)
+    try:
+        a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
+        idle_rss = a.rss_mb()
+        time.sleep(args.interval_ms / 1000 + 2)
+        m0 = a.metrics()
+        c0, t0 = a.cpu_seconds(), time.monotonic()
+        time.sleep(rounds * args.interval_ms / 1000)
+        c1, t1 = a.cpu_seconds(), time.monotonic()
+        m1 = a.metrics()
+        rss = a.rss_mb()
+        mode = [l for l in m1.splitlines() if l.startswith('sonde_icmp_mode{family="ipv4"')]
+
+        def total(m, name):
+            return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
+        sent = total(m1, "probe_packets_sent_total") - total(m0, "probe_packets_sent_total")
+        got = total(m1, "probe_packets_received_total") - total(m0, "probe_packets_received_total")
+        rtt_sum = total(m1, "probe_latency_seconds_sum") - total(m0, "probe_latency_seconds_sum")
+        rtt_n = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
+        agent_row = dict(tool="sonde", mode=mode, cpu_s=c1 - c0, seconds=t1 - t0, sent=sent, received=got,
+                         cpu_us_per_echo=1e6 * (c1 - c0) / max(1, sent), mean_rtt_us=1e6 * rtt_sum / max(1, rtt_n),
+                         rss_mb=rss, idle_rss_mb=idle_rss)
+    finally:
+        a.stop()
+    # fping, same list, same pace: -C rounds, -p period per target, -i 1 ms between packets
+    workdir = tempfile.mkdtemp(prefix="sonde-bench-fping-")
+    try:
+        listfile = os.path.join(workdir, "targets")
+        with open(listfile, "w") as f:
+            f.write("\n".join(hosts) + "\n")
+        gap = max(1, args.interval_ms // n) if n else 1
+        t0 = time.monotonic()
+        p = subprocess.Popen([fping, "-q", "-C", str(rounds), "-p", str(args.interval_ms), "-i", str(gap),
+                              "-t", "2000", "-f", listfile], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.stderr.read().decode()
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = status
+        t1 = time.monotonic()
+        rtts = []
+        for line in err.splitlines():
+            if " : " in line:
+                for v in line.split(" : ", 1)[1].split():
+                    if v != "-":
+                        rtts.append(float(v))
+        cpu = usage.ru_utime + usage.ru_stime
+        fping_row = dict(tool="fping", cpu_s=cpu, seconds=t1 - t0, sent=n * rounds, received=len(rtts),
+                         cpu_us_per_echo=1e6 * cpu / max(1, n * rounds),
+                         mean_rtt_us=1000 * statistics.mean(rtts) if rtts else float("nan"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for r in (agent_row, fping_row):
+        print(json.dumps(r), flush=True)
+    print()
+    print("| | echoes | replies | CPU per echo | mean RTT | RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
+    mode = agent_row["mode"][0].split('mode="')[1].split('"')[0] if agent_row["mode"] else "?"
+    print(f"| Sonde ({mode}) | {agent_row['sent']:.0f} | {agent_row['received']:.0f} "
+          f"| {agent_row['cpu_us_per_echo']:.1f} µs | {agent_row['mean_rtt_us']:.1f} µs | {agent_row['rss_mb']:.0f} MB |")
+    print(f"| fping | {fping_row['sent']} | {fping_row['received']} | {fping_row['cpu_us_per_echo']:.1f} µs "
+          f"| {fping_row['mean_rtt_us']:.1f} µs | |")
+    print(f"ratio of CPU per echo: {agent_row['cpu_us_per_echo'] / fping_row['cpu_us_per_echo']:.2f}; "
+          f"RTT bias (Sonde mean - fping mean): {agent_row['mean_rtt_us'] - fping_row['mean_rtt_us']:.1f} µs")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -381,10 +459,14 @@ def main():
     q.add_argument("--interval-ms", type=int, default=10000)
     q.add_argument("--seconds", type=int, default=60)
     q.add_argument("--addresses", type=int, default=100)
+    c = sub.add_parser("icmp")
+    c.add_argument("--targets", type=int, default=10000)
+    c.add_argument("--interval-ms", type=int, default=10000)
+    c.add_argument("--seconds", type=int, default=60)
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale, "peer": peer}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)

@@ -131,6 +131,40 @@ public final class NativeSocket implements Closeable {
         }
     }
 
+    /**
+     * On a raw ICMP socket, lets only the given ICMP types through to this socket (ICMP_FILTER,
+     * ICMP6_FILTER): a raw socket otherwise receives every ICMP packet the host gets, including,
+     * on loopback, the requests it sends itself.
+     */
+    public void passOnlyIcmpTypes(int... types) throws NativeException {
+        if (!raw) {
+            return;
+        }
+        if (family == Family.IPV4) {
+            int block = 0xffffffff;
+            for (int t : types) {
+                if (t < 32) {
+                    block &= ~(1 << t);
+                }
+            }
+            setInt(255, 1, block, "ICMP_FILTER");
+            return;
+        }
+        try (Memory m = new Memory(32)) {
+            int[] words = new int[8];
+            java.util.Arrays.fill(words, 0xffffffff);
+            for (int t : types) {
+                words[t >> 5] &= ~(1 << (t & 31));
+            }
+            for (int i = 0; i < 8; i++) {
+                m.setInt(i * 4L, words[i]);
+            }
+            LibC.setsockopt(fd(), 58, 1, m, 32);
+        } catch (LastErrorException e) {
+            throw error("setsockopt(ICMP6_FILTER)", e);
+        }
+    }
+
     public void setReceiveBuffer(int bytes) throws NativeException {
         setInt(SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
     }

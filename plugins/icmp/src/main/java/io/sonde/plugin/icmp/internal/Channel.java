@@ -90,6 +90,7 @@ final class Channel implements AutoCloseable {
                 s.enableReceiveTtl();
                 s.enableErrorQueue();
                 s.setReceiveBuffer(1 << 20);
+                s.passOnlyIcmpTypes(IcmpCodec.echoReplyType(family), IcmpCodec.unreachableType(family));
             } catch (NativeException e) {
                 LOG.warn("ICMP socket option not available: {}", e.getMessage());
             }
