@@ -217,6 +217,46 @@ public final class NativeSocket implements Closeable {
     }
 
     /**
+     * Waits until any of {@code sockets} can be read or has an error queued, for at most
+     * {@code timeoutMillis}. Closed sockets are passed over.
+     *
+     * @return for each socket, {@link #READABLE} and/or {@link #ERROR}, or 0
+     */
+    public static int[] awaitAny(NativeSocket[] sockets, int timeoutMillis) throws NativeException {
+        int[] ready = new int[sockets.length];
+        if (sockets.length == 0) {
+            try {
+                Thread.sleep(timeoutMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ready;
+        }
+        try (Memory fds = new Memory(8L * sockets.length)) {
+            for (int i = 0; i < sockets.length; i++) {
+                fds.setInt(8L * i, sockets[i].fd);
+                fds.setShort(8L * i + 4, (short) (POLLIN | POLLERR));
+                fds.setShort(8L * i + 6, (short) 0);
+            }
+            try {
+                if (LibC.poll(fds, sockets.length, timeoutMillis) <= 0) {
+                    return ready;
+                }
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == 4) {
+                    return ready;
+                }
+                throw error("poll", e);
+            }
+            for (int i = 0; i < sockets.length; i++) {
+                short revents = fds.getShort(8L * i + 6);
+                ready[i] = ((revents & POLLIN) != 0 ? READABLE : 0) | ((revents & POLLERR) != 0 ? ERROR : 0);
+            }
+            return ready;
+        }
+    }
+
+    /**
      * Takes one datagram without waiting.
      *
      * @param into       receives the payload; for raw IPv4 ICMP it starts with the IP header

@@ -1,0 +1,188 @@
+package io.sonde.plugin.traceroute.internal;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.Target;
+import io.sonde.api.TracerouteResult;
+import io.sonde.sockets.Family;
+import io.sonde.sockets.NativeException;
+import io.sonde.sockets.NativeSocket;
+import io.sonde.sockets.Received;
+import io.sonde.sockets.SocketError;
+
+/**
+ * Runs traces without privilege: UDP probes, ICMP answers from the socket error queue
+ * (IP_RECVERR). One thread sends (a TTL step per trace every {@link #TICK_MS}) and ends traces;
+ * one thread waits on every trace's socket at once. No thread per trace.
+ */
+final class Tracer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Tracer.class);
+    static final long TICK_MS = 2;
+    private static final int WAIT_MS = 20;
+
+    private final List<Trace> active = new CopyOnWriteArrayList<>();
+    private final ScheduledThreadPoolExecutor clock;
+    private final Thread receiver;
+    private volatile boolean running = true;
+
+    Tracer() {
+        clock = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sonde-traceroute-send");
+            t.setDaemon(true);
+            return t;
+        });
+        clock.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        receiver = new Thread(this::receive, "sonde-traceroute-receive");
+        receiver.setDaemon(true);
+        receiver.start();
+    }
+
+    CompletableFuture<TracerouteResult> trace(Target target, InetAddress address, int port, int maxHops, int queries,
+            Duration hopTimeout, Instant startedAt) {
+        NativeSocket socket;
+        try {
+            socket = NativeSocket.udp(Family.of(address));
+            socket.enableErrorQueue();
+            socket.enableTimestamps();
+        } catch (NativeException e) {
+            return CompletableFuture.completedFuture(new TracerouteResult(target, startedAt, Duration.ZERO,
+                    FailureReason.ERROR, "cannot open a UDP socket: " + e.getMessage(), address, List.of(), false));
+        }
+        Trace t = new Trace(target, address, port, maxHops, queries, hopTimeout,
+                ThreadLocalRandom.current().nextLong(), startedAt, socket);
+        t.future.whenComplete((r, e) -> {
+            if (t.future.isCancelled()) {
+                end(t);
+            }
+        });
+        active.add(t);
+        return t.future;
+    }
+
+    /** Sends each trace's next TTL and ends the traces that are complete. */
+    private void tick() {
+        long now = System.nanoTime();
+        for (Trace t : active) {
+            try {
+                int ttl = t.nextTtl();
+                if (ttl > 0) {
+                    t.socket.setTtl(ttl);
+                    for (int q = 0; q < t.queries; q++) {
+                        byte[] p = Trace.payload(t.nonce, ttl, q);
+                        t.sent(ttl, q, Trace.epochNow());
+                        send(t, p);
+                    }
+                }
+                if (t.complete(now)) {
+                    end(t);
+                }
+            } catch (NativeException e) {
+                LOG.debug("traceroute to {} failed", t.address, e);
+                end(t);
+            } catch (RuntimeException e) {
+                LOG.warn("traceroute to {} failed", t.address, e);
+                end(t);
+            }
+        }
+    }
+
+    /**
+     * An ICMP error about an earlier probe also leaves a pending error on the socket, which the next
+     * send reports (ECONNREFUSED, EHOSTUNREACH, ...) and so consumes: that is news we already have
+     * from the error queue, so the probe is sent again.
+     */
+    private static void send(Trace t, byte[] p) throws NativeException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                t.socket.send(p, p.length, t.address, t.port);
+                return;
+            } catch (NativeException e) {
+                boolean pendingError = e.errno() == 111 || e.errno() == 113 || e.errno() == 101 || e.errno() == 112;
+                if (!pendingError || attempt >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void end(Trace t) {
+        if (active.remove(t)) {
+            t.socket.close();
+            t.finish();
+        }
+    }
+
+    private void receive() {
+        byte[] buffer = new byte[2048];
+        while (running) {
+            Trace[] traces = active.toArray(new Trace[0]);
+            NativeSocket[] sockets = new NativeSocket[traces.length];
+            for (int i = 0; i < traces.length; i++) {
+                sockets[i] = traces[i].socket;
+            }
+            int[] ready;
+            try {
+                ready = NativeSocket.awaitAny(sockets, WAIT_MS);
+            } catch (NativeException e) {
+                continue; // a socket closed under us: the next round takes a fresh list
+            }
+            for (int i = 0; i < traces.length; i++) {
+                if (ready[i] != 0) {
+                    drain(traces[i], buffer);
+                }
+            }
+        }
+    }
+
+    private void drain(Trace t, byte[] buffer) {
+        boolean v6 = Family.of(t.address) == Family.IPV6;
+        try {
+            for (Received r; (r = t.socket.receive(buffer, true)) != null;) {
+                SocketError e = r.error();
+                if (e == null || (e.origin() != SocketError.ORIGIN_ICMP && e.origin() != SocketError.ORIGIN_ICMP6)) {
+                    continue;
+                }
+                int[] id = t.identify(buffer, r.length());
+                if (id != null) {
+                    t.answer(id[0], id[1], e.offender(), r.kernelTimeNanos(), v6, e.type(), e.code());
+                }
+            }
+            while (t.socket.receive(buffer, false) != null) {
+                // a UDP answer from the destination itself: ignore
+            }
+        } catch (NativeException e) {
+            // closed while draining
+        }
+    }
+
+    int active() {
+        return active.size();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        clock.shutdownNow();
+        try {
+            receiver.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Trace t : active) {
+            end(t);
+        }
+    }
+}
