@@ -47,6 +47,16 @@ public class IcmpIT {
     }
 
     @Test
+    public void tracerouteToLoopbackIsOneHop() throws Exception {
+        agent.write("etc/io.sonde.target-tr.cfg",
+                "name = tr\nkind = traceroute\nhost = 127.0.0.1\ninterval_ms = 1000\ntimeout_ms = 900\nmax_hops = 5\n");
+        String m = agent.awaitMetrics(p -> value(p, "probe_success{target=\"tr\",kind=\"traceroute\"}") == 1.0);
+        assertEquals(1.0, value(m, "probe_traceroute_hops{target=\"tr\",kind=\"traceroute\"}"), 0);
+        assertTrue(m.contains("probe_traceroute_route_hash{target=\"tr\",kind=\"traceroute\"}"));
+        Files.delete(agent.home.resolve("etc/io.sonde.target-tr.cfg"));
+    }
+
+    @Test
     public void replacingThePluginLeaksNoSocketOrThread() throws Exception {
         agent.write("etc/io.sonde.target-lo2.cfg",
                 "name = lo2\nkind = icmp\nhost = 127.0.0.2\ninterval_ms = 300\ntimeout_ms = 250\ncount = 1\n");

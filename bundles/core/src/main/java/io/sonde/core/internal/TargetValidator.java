@@ -162,6 +162,8 @@ final class TargetValidator {
             }
         } else if ("traceroute".equals(kind)) {
             optionalWhole(raw, "max_hops", 1, 255, source, problems);
+            optionalWhole(raw, "queries", 1, 10, source, problems);
+            optionalWhole(raw, "hop_timeout_ms", 1, 60_000, source, problems);
         }
 
         Map<String, String> options = new LinkedHashMap<>();

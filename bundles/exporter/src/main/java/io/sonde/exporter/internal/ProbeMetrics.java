@@ -10,6 +10,7 @@ import java.time.Duration;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.PingResult;
+import io.sonde.api.TracerouteResult;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
 
@@ -49,6 +50,10 @@ final class ProbeMetrics {
         long packetsReceived;
         double jitter;
         double stddev;
+        // traceroute only; hops < 0 until the first trace
+        int hops = -1;
+        long routeHash;
+        long routeChanges;
 
         Series(Target t) {
             labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
@@ -72,6 +77,14 @@ final class ProbeMetrics {
                 s.jitter = ping.jitter().toNanos() / 1e9;
                 s.stddev = ping.stddev().toNanos() / 1e9;
             }
+            if (result instanceof TracerouteResult trace) {
+                long hash = routeHash(trace);
+                if (s.hops >= 0 && hash != s.routeHash) {
+                    s.routeChanges++;
+                }
+                s.routeHash = hash;
+                s.hops = trace.hops().size();
+            }
             if (result.isSuccessful()) {
                 if (!(result instanceof PingResult)) {
                     observe(s, result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9);
@@ -86,6 +99,16 @@ final class ProbeMetrics {
                 }
             }
         }
+    }
+
+    /** A number that changes when the path does: CRC-32 of the hop addresses in order. */
+    static long routeHash(TracerouteResult trace) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        for (TracerouteResult.Hop h : trace.hops()) {
+            crc.update((h.address() == null ? "*" : h.address().getHostAddress()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            crc.update(',');
+        }
+        return crc.getValue();
     }
 
     private static void observe(Series s, double seconds) {
@@ -145,6 +168,9 @@ final class ProbeMetrics {
         if (series.values().stream().anyMatch(x -> x.packetsSent >= 0)) {
             icmp(w, line);
         }
+        if (series.values().stream().anyMatch(x -> x.hops >= 0)) {
+            traceroute(w, line);
+        }
         header(w, "probe_success", "gauge", "1 if the last probe succeeded, else 0");
         for (Series s : series.values()) {
             int v;
@@ -181,6 +207,29 @@ final class ProbeMetrics {
                         default -> line.append(s.stddev);
                     }
                     line.append('\n');
+                }
+                w.append(line);
+            }
+        }
+    }
+
+    /** The traceroute families, for the targets that have had a trace. */
+    private void traceroute(Writer w, StringBuilder line) throws IOException {
+        String[][] families = {
+            {"probe_traceroute_hops", "gauge", "Hops of the last trace, the destination included when reached"},
+            {"probe_traceroute_route_hash", "gauge", "CRC-32 of the hop addresses of the last trace: changes when the path does"},
+            {"probe_traceroute_route_changes_total", "counter", "Traces whose path differed from the trace before"},
+        };
+        for (int f = 0; f < families.length; f++) {
+            header(w, families[f][0], families[f][1], families[f][2]);
+            for (Series s : series.values()) {
+                line.setLength(0);
+                synchronized (s) {
+                    if (s.hops < 0) {
+                        continue;
+                    }
+                    line.append(families[f][0]).append('{').append(s.labels).append("} ")
+                            .append(f == 0 ? s.hops : f == 1 ? s.routeHash : s.routeChanges).append('\n');
                 }
                 w.append(line);
             }

@@ -124,6 +124,26 @@ public class MetricsOutputTest {
     }
 
     @Test
+    public void traceroutePathChangesAreCounted() throws Exception {
+        Target t = new Target("tr", "traceroute", "198.18.3.2", 0, Duration.ofSeconds(60), Duration.ofSeconds(5),
+                Set.of(), Map.of(), "test");
+        java.net.InetAddress a = java.net.InetAddress.getByName("198.18.0.2");
+        java.net.InetAddress b = java.net.InetAddress.getByName("198.18.1.2");
+        java.net.InetAddress d = java.net.InetAddress.getByName("198.18.3.2");
+        List<io.sonde.api.TracerouteResult.Hop> path1 = List.of(new io.sonde.api.TracerouteResult.Hop(1, a, List.of(), 3),
+                new io.sonde.api.TracerouteResult.Hop(2, d, List.of(), 3));
+        List<io.sonde.api.TracerouteResult.Hop> path2 = List.of(new io.sonde.api.TracerouteResult.Hop(1, b, List.of(), 3),
+                new io.sonde.api.TracerouteResult.Hop(2, d, List.of(), 3));
+        for (List<io.sonde.api.TracerouteResult.Hop> p : List.of(path1, path1, path2)) {
+            metrics.record(new io.sonde.api.TracerouteResult(t, Instant.now(), Duration.ofMillis(5), null, null, d, p, true));
+        }
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_traceroute_hops{target=\"tr\",kind=\"traceroute\"} 2"));
+        assertTrue(out, out.contains("probe_traceroute_route_changes_total{target=\"tr\",kind=\"traceroute\"} 1"));
+        assertTrue(out, out.contains("probe_success{target=\"tr\",kind=\"traceroute\"} 1"));
+    }
+
+    @Test
     public void familiesFromSeveralBundlesAreMerged() throws Exception {
         String out = render(List.of(targets("invalid", 2), targets("active", 5), targets("active", 1)));
         assertEquals(out, 1, out.split("# TYPE sonde_targets ", -1).length - 1);

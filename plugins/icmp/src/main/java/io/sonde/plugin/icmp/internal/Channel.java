@@ -128,10 +128,11 @@ final class Channel implements AutoCloseable {
             Instant now = Instant.now();
             pending.put(seq, new Pending(round, index, now.getEpochSecond() * 1_000_000_000L + now.getNano(),
                     System.nanoTime()));
+            round.sent(index); // before: on loopback the reply can be in before send() returns
             try {
                 s.send(sendBuffer, length, round.address, 0);
-                round.sent(index);
             } catch (NativeException e) {
+                round.unsent(index);
                 pending.remove(seq);
                 round.sendFailed("sending to " + round.address.getHostAddress() + " failed: " + e.getMessage());
                 if (e.errno() == NativeException.EBADF || e.errno() == NativeException.ENOBUFS || e.denied()) {

@@ -58,6 +58,10 @@ final class Round {
         sent++;
     }
 
+    synchronized void unsent(int index) {
+        sent--;
+    }
+
     synchronized void sendFailed(String message) {
         sendError = message;
     }
