@@ -158,15 +158,20 @@ final class Channel implements AutoCloseable {
                 continue;
             }
             try {
-                int ready = s.await(WAIT_MS);
-                if ((ready & NativeSocket.READABLE) != 0) {
-                    for (Received r; (r = s.receive(buffer, false)) != null;) {
-                        handle(s, buffer, r);
+                // take what is ready, asking poll() again rather than reading until EAGAIN: through
+                // JNA each EAGAIN is an exception, dearer than the system call
+                for (int ready = s.await(WAIT_MS), n = 0; ready != 0 && n < 1024; ready = s.await(0), n++) {
+                    if ((ready & NativeSocket.READABLE) != 0) {
+                        Received r = s.receive(buffer, false);
+                        if (r != null) {
+                            handle(s, buffer, r);
+                        }
                     }
-                }
-                if ((ready & NativeSocket.ERROR) != 0) {
-                    for (Received r; (r = s.receive(buffer, true)) != null;) {
-                        handleError(buffer, r);
+                    if ((ready & NativeSocket.ERROR) != 0) {
+                        Received r = s.receive(buffer, true);
+                        if (r != null) {
+                            handleError(buffer, r);
+                        }
                     }
                 }
             } catch (NativeException e) {

@@ -141,27 +141,31 @@ final class Tracer implements AutoCloseable {
             }
             for (int i = 0; i < traces.length; i++) {
                 if (ready[i] != 0) {
-                    drain(traces[i], buffer);
+                    drain(traces[i], buffer, ready[i]);
                 }
             }
         }
     }
 
-    private void drain(Trace t, byte[] buffer) {
+    private void drain(Trace t, byte[] buffer, int firstReady) {
         boolean v6 = Family.of(t.address) == Family.IPV6;
         try {
-            for (Received r; (r = t.socket.receive(buffer, true)) != null;) {
-                SocketError e = r.error();
-                if (e == null || (e.origin() != SocketError.ORIGIN_ICMP && e.origin() != SocketError.ORIGIN_ICMP6)) {
-                    continue;
+            // poll() again rather than reading until EAGAIN, which JNA turns into an exception
+            for (int ready = firstReady, n = 0; ready != 0 && n < 1024;
+                    ready = t.socket.await(0), n++) {
+                if ((ready & NativeSocket.ERROR) != 0) {
+                    Received r = t.socket.receive(buffer, true);
+                    SocketError e = r == null ? null : r.error();
+                    if (e != null && (e.origin() == SocketError.ORIGIN_ICMP || e.origin() == SocketError.ORIGIN_ICMP6)) {
+                        int[] id = t.identify(buffer, r.length());
+                        if (id != null) {
+                            t.answer(id[0], id[1], e.offender(), r.kernelTimeNanos(), v6, e.type(), e.code());
+                        }
+                    }
                 }
-                int[] id = t.identify(buffer, r.length());
-                if (id != null) {
-                    t.answer(id[0], id[1], e.offender(), r.kernelTimeNanos(), v6, e.type(), e.code());
+                if ((ready & NativeSocket.READABLE) != 0) {
+                    t.socket.receive(buffer, false); // a UDP answer from the destination itself: ignore
                 }
-            }
-            while (t.socket.receive(buffer, false) != null) {
-                // a UDP answer from the destination itself: ignore
             }
         } catch (NativeException e) {
             // closed while draining
