@@ -58,6 +58,42 @@ public class IcmpEngineTest {
         }
     }
 
+    /**
+     * Datagram sockets need the group in net.ipv4.ping_group_range. As root the test opens the
+     * range to group 0 alone for its own run, and puts the old value back.
+     */
+    @Test
+    public void datagramRoundOnLoopback() throws Exception {
+        Assume.assumeTrue("changing ping_group_range needs root", root());
+        Path sysctl = Path.of("/proc/sys/net/ipv4/ping_group_range");
+        String old = Files.readAllLines(sysctl).get(0).trim();
+        try {
+            Files.writeString(sysctl, "0 0");
+            try (IcmpEngine engine = new IcmpEngine(null)) {
+                assertEquals("unprivileged first", Mode.DATAGRAM, engine.mode(Family.IPV4));
+                PingResult r = engine.ping(target("127.0.0.1"), InetAddress.getByName("127.0.0.1"), 3,
+                        Duration.ofMillis(20), Duration.ofSeconds(2), Instant.now()).get(10, TimeUnit.SECONDS);
+                assertTrue(r.errorMessage(), r.isSuccessful());
+                assertEquals(3, r.received());
+                assertEquals(64, r.replyTtl());
+            }
+        } finally {
+            Files.writeString(sysctl, old.replace('\t', ' '));
+        }
+        assertEquals(old, Files.readAllLines(sysctl).get(0).trim());
+    }
+
+    @Test
+    public void withPingGroupRangeClosedRootFallsBackToRaw() throws Exception {
+        Assume.assumeTrue("raw ICMP needs root", root());
+        String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ping_group_range")).get(0).trim();
+        String[] r = range.split("\\s+");
+        Assume.assumeTrue("ping_group_range is open here: " + range, Long.parseLong(r[0]) > Long.parseLong(r[1]));
+        try (IcmpEngine engine = new IcmpEngine(null)) {
+            assertEquals(Mode.RAW, engine.mode(Family.IPV4));
+        }
+    }
+
     @Test
     public void rawIpv6RoundOnLoopback() throws Exception {
         Assume.assumeTrue("raw ICMP needs root", root());
