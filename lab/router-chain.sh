@@ -4,7 +4,8 @@
 #   router-chain.sh up     create (replaces a previous lab)
 #   router-chain.sh down   remove everything it created
 # Needs root (ip netns). The destination dst is 198.18.3.2; routers answer from
-# 198.18.0.2, 198.18.1.2 and 198.18.2.2; 198.18.4.1 on dst drops everything silently.
+# 198.18.0.2, 198.18.1.2 and 198.18.2.2; 198.18.4.1 on dst drops everything silently;
+# r3 has no route to 198.18.5.0/24 and says so (ICMP destination unreachable).
 set -euo pipefail
 P=${SONDE_LAB_PREFIX:-sonde}
 NS=("$P-r1" "$P-r2" "$P-r3" "$P-dst")
@@ -54,6 +55,7 @@ up() {
     ip -n "$P-r3" route add 198.18.0.0/23 via 198.18.2.1
     ip -n "$P-r3" route add default via 198.18.3.2
     ip -n "$P-dst" route add default via 198.18.3.1
+    ip -n "$P-r3" route add unreachable 198.18.5.0/24
     # silent drop: packets to 198.18.4.1 vanish on dst, no answer of any kind
     ip netns exec "$P-dst" nft add table ip lab
     ip netns exec "$P-dst" nft add chain ip lab in '{ type filter hook input priority 0; policy accept; }'

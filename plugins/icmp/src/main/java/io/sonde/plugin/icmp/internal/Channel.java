@@ -170,7 +170,7 @@ final class Channel implements AutoCloseable {
                     if ((ready & NativeSocket.ERROR) != 0) {
                         Received r = s.receive(buffer, true);
                         if (r != null) {
-                            handleError(buffer, r);
+                            handleError(s, buffer, r);
                         }
                     }
                 }
@@ -213,13 +213,16 @@ final class Channel implements AutoCloseable {
         }
     }
 
-    private void handleError(byte[] buffer, Received r) {
+    private void handleError(NativeSocket s, byte[] buffer, Received r) {
         SocketError e = r.error();
-        if (e == null || r.length() < IcmpCodec.HEADER) {
+        // the error queue returns the request we sent (on a raw IPv4 socket after its IP header):
+        // its sequence says whose it was
+        int at = s.raw() && family == Family.IPV4 && r.length() >= 20 ? (buffer[0] & 0x0f) * 4 : 0;
+        if (e == null || r.length() - at < IcmpCodec.HEADER || (buffer[at] & 0xff) != IcmpCodec.echoRequestType(family)
+                || (s.raw() && IcmpCodec.getShort(buffer, at + 4) != identifier)) {
             return;
         }
-        // the error queue returns the request we sent: its sequence says whose it was
-        Pending q = pending.get(IcmpCodec.getShort(buffer, 6));
+        Pending q = pending.get(IcmpCodec.getShort(buffer, at + 6));
         if (q != null && (e.origin() == SocketError.ORIGIN_ICMP || e.origin() == SocketError.ORIGIN_ICMP6)) {
             q.round().unreachable(q.round().address.getHostAddress() + " is unreachable (ICMP type " + e.type()
                     + " code " + e.code() + " from " + (e.offender() == null ? "?" : e.offender().getHostAddress()) + ")");

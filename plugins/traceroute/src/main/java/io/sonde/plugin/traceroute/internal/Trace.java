@@ -42,6 +42,7 @@ final class Trace {
     private int nextTtl = 1;
     private int reachedTtl = -1;
     private String stop; // why the trace ended early (an unreachable), or null
+    private int stopTtl = -1;
     private boolean done;
 
     Trace(Target target, InetAddress address, int port, int maxHops, int queries, Duration hopTimeout, long nonce,
@@ -133,9 +134,10 @@ final class Trace {
                 if (reachedTtl < 0 || ttl < reachedTtl) {
                     reachedTtl = ttl;
                 }
-            } else if (stop == null) {
+            } else if (stop == null || ttl < stopTtl) {
                 stop = "unreachable at hop " + ttl + " (ICMP code " + code + " from "
                         + (from == null ? "?" : from.getHostAddress()) + ")";
+                stopTtl = ttl;
             }
         }
     }
@@ -148,7 +150,7 @@ final class Trace {
         if (now - startNanos >= target.timeout().toNanos()) {
             return true;
         }
-        int last = reachedTtl > 0 ? reachedTtl : (stop != null ? lastAnswered() : maxHops);
+        int last = reachedTtl > 0 ? reachedTtl : (stop != null ? stopTtl : maxHops);
         for (int t = 1; t <= last; t++) {
             if (ttlSentNanos[t - 1] == 0) {
                 return false; // not yet sent
@@ -164,19 +166,10 @@ final class Trace {
         return true;
     }
 
-    private int lastAnswered() {
-        for (int t = maxHops; t >= 1; t--) {
-            if (hopAddress[t - 1] != null) {
-                return t;
-            }
-        }
-        return 1;
-    }
-
     /** Ends the trace and completes its future; the caller closes the socket. */
     synchronized TracerouteResult finish() {
         done = true;
-        int last = reachedTtl > 0 ? reachedTtl : lastSent();
+        int last = reachedTtl > 0 ? reachedTtl : stopTtl > 0 ? stopTtl : lastSent();
         List<TracerouteResult.Hop> hops = new ArrayList<>(last);
         for (int t = 1; t <= last; t++) {
             List<Duration> rtts = new ArrayList<>();

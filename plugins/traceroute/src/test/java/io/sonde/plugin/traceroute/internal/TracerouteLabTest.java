@@ -132,6 +132,15 @@ public class TracerouteLabTest {
     }
 
     @Test
+    public void unreachableEndsTheTraceWhereItIsSaid() throws Exception {
+        TracerouteResult r = trace("198.18.5.1", 10, 500, 4000);
+        assertFalse(r.reached());
+        assertEquals(FailureReason.UNREACHABLE, r.failureReason());
+        assertEquals(List.of("198.18.0.2", "198.18.1.2", "198.18.2.2"), addresses(r));
+        assertTrue(r.errorMessage(), r.errorMessage().contains("hop 3"));
+    }
+
+    @Test
     public void loopbackIsOneHop() throws Exception {
         TracerouteResult r = trace("127.0.0.1", 5, 500, 3000);
         assertTrue(r.errorMessage(), r.reached());
