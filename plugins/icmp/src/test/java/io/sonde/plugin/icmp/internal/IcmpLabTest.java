@@ -84,6 +84,13 @@ public class IcmpLabTest {
     }
 
     @Test
+    public void unreachableIsToldApartFromATimeout() throws Exception {
+        PingResult r = ping("198.18.5.1", 2, 1000);
+        assertEquals(r.errorMessage(), FailureReason.UNREACHABLE, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().contains("198.18.2.2"));
+    }
+
+    @Test
     public void everyReplyOfManyTargetsOnTheChain() throws Exception {
         List<String> hosts = List.of("198.18.0.2", "198.18.1.2", "198.18.2.2", "198.18.3.2", "198.18.1.1");
         for (String h : hosts) {
