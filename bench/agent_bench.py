@@ -5,6 +5,7 @@
     python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -439,6 +440,43 @@ def icmp(args):
           f"RTT bias (Sonde mean - fping mean): {agent_row['mean_rtt_us'] - fping_row['mean_rtt_us']:.1f} µs")
 
 
+def traceroute(args):
+    """N traceroute targets four hops away, through the namespaces of lab/router-chain.sh (root)."""
+    lab = os.path.join(ROOT, "lab", "router-chain.sh")
+    env = dict(os.environ, SONDE_LAB_PREFIX="sb")
+    subprocess.run([lab, "up"], check=True, env=env)
+    try:
+        hosts = [f"198.18.6.{1 + i % 254}" for i in range(args.targets)]
+        targets = [{"name": f"tr{i}", "kind": "traceroute", "host": h, "max_hops": 8, "hop_timeout_ms": 1000,
+                    "interval_ms": args.interval_ms, "timeout_ms": 5000} for i, h in enumerate(hosts)]
+        a = Agent(targets=targets, interval_ms=args.interval_ms)
+        try:
+            a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
+            time.sleep(args.interval_ms / 1000 + 5)
+            m0 = a.metrics()
+            c0, t0 = a.cpu_seconds(), time.monotonic()
+            time.sleep(args.seconds)
+            c1, t1 = a.cpu_seconds(), time.monotonic()
+            m1 = a.metrics()
+
+            def total(m, name):
+                return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
+            traces = total(m1, "probe_total") - total(m0, "probe_total")
+            reached = sum(1 for l in m1.splitlines() if l.startswith("probe_success{") and l.endswith(" 1"))
+            hops = [float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_traceroute_hops{")]
+            row = dict(targets=args.targets, interval_s=args.interval_ms / 1000, traces=traces,
+                       cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=a.rss_mb(), reached=reached,
+                       hops_median=statistics.median(hops) if hops else None)
+            print(json.dumps(row))
+            print(f"| {args.targets:,} traceroute targets every {args.interval_ms / 1000:g} s | "
+                  f"{row['cpu_pct']:.1f} % of one core | {row['rss_mb']:.0f} MB | {reached} reached, median hops "
+                  f"{row['hops_median']} |")
+        finally:
+            a.stop()
+    finally:
+        subprocess.run([lab, "down"], env=env)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -463,10 +501,14 @@ def main():
     c.add_argument("--targets", type=int, default=10000)
     c.add_argument("--interval-ms", type=int, default=10000)
     c.add_argument("--seconds", type=int, default=60)
+    t = sub.add_parser("traceroute")
+    t.add_argument("--targets", type=int, default=1000)
+    t.add_argument("--interval-ms", type=int, default=60000)
+    t.add_argument("--seconds", type=int, default=120)
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp, "traceroute": traceroute}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)

@@ -5,7 +5,8 @@
 #   router-chain.sh down   remove everything it created
 # Needs root (ip netns). The destination dst is 198.18.3.2; routers answer from
 # 198.18.0.2, 198.18.1.2 and 198.18.2.2; 198.18.4.1 on dst drops everything silently;
-# r3 has no route to 198.18.5.0/24 and says so (ICMP destination unreachable).
+# r3 has no route to 198.18.5.0/24 and says so (ICMP destination unreachable);
+# every address of 198.18.6.0/24 is dst too (many destinations four hops away).
 set -euo pipefail
 P=${SONDE_LAB_PREFIX:-sonde}
 NS=("$P-r1" "$P-r2" "$P-r3" "$P-dst")
@@ -39,6 +40,7 @@ up() {
         ip -n "$right" link set a$i up
     done
     ip -n "$P-dst" addr add 198.18.4.1/32 dev lo
+    ip -n "$P-dst" addr add 198.18.6.0/24 dev lo   # many destinations, for benchmarks
     for ns in "$P-r1" "$P-r2" "$P-r3"; do
         ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
     done
