@@ -6,7 +6,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -61,7 +60,7 @@ public final class CatalogService {
     private final Catalog catalog = new Catalog();
     private final CoreMetrics metrics = new CoreMetrics();
     private final Set<TargetListener> listeners = new CopyOnWriteArraySet<>();
-    private final Map<ServiceReference<Prober>, String> proberKinds = new ConcurrentHashMap<>();
+    /** Probe types registered since start: a kind once seen stays valid, its targets then wait as no_prober. */
     private final Set<String> kindsSeen = ConcurrentHashMap.newKeySet();
     private final ServiceRegistration<ManagedServiceFactory> factoryRegistration;
     private final ServiceRegistration<Collector> metricsRegistration;
@@ -126,14 +125,13 @@ public final class CatalogService {
                     ref.getProperty(Constants.SERVICE_ID), ref.getBundle().getSymbolicName(), Prober.PROBE_TYPE);
             return;
         }
-        proberKinds.put(ref, String.valueOf(type));
         if (kindsSeen.add(String.valueOf(type)) && !TargetValidator.BUILT_IN_KINDS.contains(String.valueOf(type))) {
             submit(this::recompute); // targets of this kind may now be valid
         }
     }
 
     void removeProber(ServiceReference<Prober> ref) {
-        proberKinds.remove(ref);
+        // nothing to forget: the kind stays known, and its targets wait as no_prober
     }
 
     /** Runs {@code task} on the core thread; a failure is logged, never lost in a future. */
@@ -216,7 +214,7 @@ public final class CatalogService {
     }
 
     private void recompute() {
-        Catalog.Result result = catalog.recompute(kind -> kindsSeen.contains(kind) || proberKinds.containsValue(kind));
+        Catalog.Result result = catalog.recompute(kindsSeen::contains);
         metrics.invalid(result.invalidEntries());
         int shown = 0;
         for (String problem : result.newProblems()) {
@@ -313,10 +311,5 @@ public final class CatalogService {
                 recompute();
             });
         }
-    }
-
-    /** For tests: the targets currently in force. */
-    Collection<Target> published() {
-        return published;
     }
 }

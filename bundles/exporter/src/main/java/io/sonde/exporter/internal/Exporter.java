@@ -75,7 +75,6 @@ public final class Exporter implements ResultSink {
     private final ScheduledExecutorService http; // owns the server: builds, starts and stops it
     private Server server; // on the http thread only
     private ServerConnector connector; // on the http thread only
-    private volatile int localPort = -1;
     private InetSocketAddress listening; // guarded by DS: activate and modified do not overlap
 
     @Activate
@@ -146,8 +145,7 @@ public final class Exporter implements ResultSink {
     private void start(String bind, String port, boolean first) {
         try {
             server.start();
-            localPort = connector.getLocalPort();
-            LOG.info("Serving /metrics on http://{}:{}/metrics", bind, localPort);
+            LOG.info("Serving /metrics on http://{}:{}/metrics", bind, connector.getLocalPort());
         } catch (Exception e) {
             if (first) {
                 LOG.error("Cannot listen on {}:{} ({}); retrying every {} s. Set 'port' or 'bind' in etc/{}.cfg",
@@ -176,11 +174,6 @@ public final class Exporter implements ResultSink {
         } catch (Exception e) {
             LOG.warn("Stopping the HTTP server failed", e);
         }
-    }
-
-    /** For tests: the port actually listened on, or -1. */
-    int port() {
-        return localPort;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Collector.class)

@@ -124,10 +124,6 @@ final class ProbeMetrics {
         series.remove(t.name() + '\u0000' + t.kind());
     }
 
-    int size() {
-        return series.size();
-    }
-
     /** Writes the five probe families in the text format, version 0.0.4. */
     void write(Writer w) throws IOException {
         if (series.isEmpty()) {

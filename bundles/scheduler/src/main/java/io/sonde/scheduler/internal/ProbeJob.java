@@ -75,10 +75,6 @@ final class ProbeJob implements Runnable {
         return true;
     }
 
-    boolean inFlight() {
-        return inFlight != null;
-    }
-
     @Override
     public void run() {
         long now = System.nanoTime();

@@ -53,10 +53,6 @@ final class SchedulerMetrics extends Collector {
         inFlight.decrementAndGet();
     }
 
-    long inFlight() {
-        return inFlight.get();
-    }
-
     @Override
     public List<MetricFamilySamples> collect() {
         List<MetricFamilySamples> out = new ArrayList<>();

@@ -267,11 +267,6 @@ final class Channel implements AutoCloseable {
         }
     }
 
-    /** For tests: requests waiting for a reply. */
-    int pendingCount() {
-        return pending.size();
-    }
-
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -92,10 +92,6 @@ public final class IcmpProber implements Prober {
         engine.close();
     }
 
-    Mode mode(Family f) {
-        return engine.mode(f);
-    }
-
     @Override
     public CompletionStage<PingResult> probe(Target target) {
         Instant startedAt = Instant.now();

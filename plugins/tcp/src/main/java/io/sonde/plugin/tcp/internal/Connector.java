@@ -216,11 +216,6 @@ final class Connector implements AutoCloseable {
         failAll("the TCP prober stopped");
     }
 
-    /** Connects in flight or awaiting their deadline, for tests. */
-    int pending() {
-        return deadlines.size() + incoming.size();
-    }
-
     private static void closeQuietly(SocketChannel channel) {
         try {
             channel.close();

@@ -172,10 +172,6 @@ final class Tracer implements AutoCloseable {
         }
     }
 
-    int active() {
-        return active.size();
-    }
-
     @Override
     public void close() {
         running = false;
