@@ -47,6 +47,7 @@ public final class NativeSocket implements Closeable {
     private final Family family;
     private final boolean raw;
     private volatile int fd;
+    private volatile boolean recvErr;
     // sending: guarded by sendLock
     private final Object sendLock = new Object();
     private final Memory sendBuffer = new Memory(65_536);
@@ -122,13 +123,25 @@ public final class NativeSocket implements Closeable {
         }
     }
 
-    /** Queues ICMP errors about sent packets for {@link #receive(byte[], boolean)} with the error queue. */
+    /**
+     * Queues ICMP errors about sent packets for {@link #receive(byte[], boolean)} with the error
+     * queue. The kernel then also leaves each such error pending on the socket, where the next send
+     * or receive would report it as its own failure; this socket takes those as what they are, news
+     * already in the error queue: a send is made again, a receive finds nothing.
+     */
     public void enableErrorQueue() throws NativeException {
         if (family == Family.IPV4) {
             setInt(family.ipLevel, IP_RECVERR, 1, "IP_RECVERR");
         } else {
             setInt(family.ipLevel, IPV6_RECVERR, 1, "IPV6_RECVERR");
         }
+        recvErr = true;
+    }
+
+    /** ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN: how a pending ICMP error shows on a call. */
+    private boolean pendingIcmpError(LastErrorException e) {
+        int n = e.getErrorCode();
+        return recvErr && (n == 111 || n == 113 || n == 101 || n == 112);
     }
 
     /**
@@ -183,10 +196,17 @@ public final class NativeSocket implements Closeable {
         synchronized (sendLock) {
             sendBuffer.write(0, data, 0, length);
             int addressLength = writeAddress(sendAddress, address, port);
-            try {
-                LibC.sendto(fd(), sendBuffer, length, 0, sendAddress, addressLength);
-            } catch (LastErrorException e) {
-                throw error("sendto " + address.getHostAddress(), e);
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    LibC.sendto(fd(), sendBuffer, length, 0, sendAddress, addressLength);
+                    return;
+                } catch (LastErrorException e) {
+                    // a pending error about an earlier packet is cleared by the failed call: send again.
+                    // Answers to packets still in flight can keep arriving meanwhile, so allow a few.
+                    if (!pendingIcmpError(e) || attempt >= 15) {
+                        throw error("sendto " + address.getHostAddress(), e);
+                    }
+                }
             }
         }
     }
@@ -278,7 +298,8 @@ public final class NativeSocket implements Closeable {
             try {
                 n = LibC.recvmsg(fd(), message, MSG_DONTWAIT | (errorQueue ? MSG_ERRQUEUE : 0));
             } catch (LastErrorException e) {
-                if (e.getErrorCode() == EAGAIN) {
+                // a pending ICMP error reported by a normal read: the error queue holds it
+                if (e.getErrorCode() == EAGAIN || (!errorQueue && pendingIcmpError(e))) {
                     return null;
                 }
                 throw error("recvmsg", e);

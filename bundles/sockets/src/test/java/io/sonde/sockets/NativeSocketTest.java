@@ -99,6 +99,28 @@ public class NativeSocketTest {
     }
 
     @Test
+    public void aPendingIcmpErrorDoesNotFailTheNextCall() throws Exception {
+        int port;
+        try (DatagramSocket d = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+            port = d.getLocalPort();
+        }
+        try (NativeSocket s = NativeSocket.udp(Family.IPV4)) {
+            s.enableErrorQueue();
+            InetAddress lo = InetAddress.getByName("127.0.0.1");
+            s.send(new byte[] {1}, 1, lo, port);
+            for (int i = 0; i < 50 && (s.await(100) & NativeSocket.ERROR) == 0; i++) {
+                // wait for the port unreachable
+            }
+            // the error is pending on the socket: neither call fails because of it
+            s.send(new byte[] {2}, 1, lo, port);
+            assertNull(s.receive(new byte[64], false));
+            Received queued = s.receive(new byte[64], true);
+            assertNotNull(queued);
+            assertEquals(111, queued.error().errno());
+        }
+    }
+
+    @Test
     public void datagramIcmpIsDeniedOrWorksAsTheSysctlSays() throws Exception {
         // readString stops short on procfs: read lines
         String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ping_group_range")).get(0).trim();

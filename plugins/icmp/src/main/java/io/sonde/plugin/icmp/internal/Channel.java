@@ -130,15 +130,7 @@ final class Channel implements AutoCloseable {
                     System.nanoTime()));
             round.sent(index); // before: on loopback the reply can be in before send() returns
             try {
-                try {
-                    s.send(sendBuffer, length, round.address, 0);
-                } catch (NativeException e) {
-                    if (!reportsIcmpError(e)) {
-                        throw e;
-                    }
-                    // the pending error was about an earlier request (it is in the error queue): send again
-                    s.send(sendBuffer, length, round.address, 0);
-                }
+                s.send(sendBuffer, length, round.address, 0);
             } catch (NativeException e) {
                 round.unsent(index);
                 pending.remove(seq);
@@ -170,17 +162,7 @@ final class Channel implements AutoCloseable {
                 // JNA each EAGAIN is an exception, dearer than the system call
                 for (int ready = s.await(WAIT_MS), n = 0; ready != 0 && n < 1024; ready = s.await(0), n++) {
                     if ((ready & NativeSocket.READABLE) != 0) {
-                        Received r = null;
-                        try {
-                            r = s.receive(buffer, false);
-                        } catch (NativeException e) {
-                            // an ICMP error also leaves a pending socket error, which this read reports
-                            // and clears; the error itself waits in the error queue, read below
-                            if (!reportsIcmpError(e)) {
-                                throw e;
-                            }
-                            ready |= NativeSocket.ERROR;
-                        }
+                        Received r = s.receive(buffer, false);
                         if (r != null) {
                             handle(s, buffer, r);
                         }
@@ -202,12 +184,6 @@ final class Channel implements AutoCloseable {
                 sleep(REOPEN_PAUSE_MS);
             }
         }
-    }
-
-    /** EHOSTUNREACH, ENETUNREACH, ECONNREFUSED, EHOSTDOWN: news of an ICMP error, not a broken socket. */
-    static boolean reportsIcmpError(NativeException e) {
-        int n = e.errno();
-        return n == 113 || n == 101 || n == 111 || n == 112;
     }
 
     private void handle(NativeSocket s, byte[] buffer, Received r) {

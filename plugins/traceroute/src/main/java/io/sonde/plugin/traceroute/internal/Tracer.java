@@ -83,7 +83,7 @@ final class Tracer implements AutoCloseable {
                     for (int q = 0; q < t.queries; q++) {
                         byte[] p = Trace.payload(t.nonce, ttl, q);
                         t.sent(ttl, q, Trace.epochNow());
-                        send(t, p);
+                        t.socket.send(p, p.length, t.address, t.port);
                     }
                 }
                 if (t.complete(now)) {
@@ -95,25 +95,6 @@ final class Tracer implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("traceroute to {} failed", t.address, e);
                 end(t);
-            }
-        }
-    }
-
-    /**
-     * An ICMP error about an earlier probe also leaves a pending error on the socket, which the next
-     * send reports (ECONNREFUSED, EHOSTUNREACH, ...) and so consumes: that is news we already have
-     * from the error queue, so the probe is sent again.
-     */
-    private static void send(Trace t, byte[] p) throws NativeException {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                t.socket.send(p, p.length, t.address, t.port);
-                return;
-            } catch (NativeException e) {
-                boolean pendingError = e.errno() == 111 || e.errno() == 113 || e.errno() == 101 || e.errno() == 112;
-                if (!pendingError || attempt >= 3) {
-                    throw e;
-                }
             }
         }
     }
