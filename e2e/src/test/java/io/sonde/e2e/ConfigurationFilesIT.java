@@ -90,6 +90,22 @@ public class ConfigurationFilesIT {
     }
 
     @Test
+    public void targetsFileThatDoesNotExistYetIsReportedThenLoadedWhenItComes() throws Exception {
+        double errors = value(agent.awaitMetrics(p -> p.contains("sonde_config_errors_total")), "sonde_config_errors_total");
+        String agentCfg = Files.readString(agent.home.resolve("etc/io.sonde.agent.cfg"));
+        agent.write("etc/io.sonde.agent.cfg", agentCfg.replaceAll("(?m)^targets_file =.*$", "targets_file = etc/later.json"));
+        String line = agent.awaitLogLine("later.json", "no such file");
+        assertTrue(line, line.contains(agent.home.resolve("etc/later.json").toString()));
+        agent.awaitMetrics(p -> value(p, "sonde_config_errors_total") == errors + 1);
+        int open = agent.openPort();
+        agent.write("etc/later.json", "{\"targets\": [{\"name\": \"later\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": "
+                + open + ", \"interval_ms\": 300, \"timeout_ms\": 200}]}");
+        agent.awaitMetrics(p -> value(p, "probe_success{target=\"later\",kind=\"tcp\"}") == 1.0);
+        agent.write("etc/io.sonde.agent.cfg", agentCfg);
+        agent.awaitMetrics(p -> !p.contains("target=\"later\""));
+    }
+
+    @Test
     public void targetsFileLoadsReloadsAndSurvivesBrokenJson() throws Exception {
         int open = agent.openPort();
         StringBuilder json = new StringBuilder("{\"probe_interval_ms\": 1000, \"default_timeout_ms\": 500, \"targets\": [");
