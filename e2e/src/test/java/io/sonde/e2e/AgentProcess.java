@@ -57,6 +57,10 @@ final class AgentProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(console.toFile());
         pb.environment().remove("SONDE_HOME");
+        // names come from a hosts file of the test's own: no name server is ever asked
+        Path hosts = home.resolve("etc/hosts.e2e");
+        Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n");
+        pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
         return new AgentProcess(home, port, pb.start(), console);
     }
 

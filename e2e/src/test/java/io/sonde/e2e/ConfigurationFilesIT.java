@@ -90,6 +90,23 @@ public class ConfigurationFilesIT {
     }
 
     @Test
+    public void anUnknownNameAndAnAddressOfTheWrongFamilyAreConfigurationErrors() throws Exception {
+        double errors = value(agent.awaitMetrics(p -> p.contains("sonde_config_errors_total")), "sonde_config_errors_total");
+        agent.write("etc/io.sonde.target-nowhere.cfg", "kind = icmp\nhost = nowhere.sonde.test\n");
+        String line = agent.awaitLogLine("io.sonde.target-nowhere.cfg", "key 'host'", "'nowhere.sonde.test' does not resolve");
+        assertTrue(line, line.contains(agent.home.resolve("etc/io.sonde.target-nowhere.cfg").toString()));
+        agent.write("etc/io.sonde.target-family.cfg", "kind = tcp\nhost = 127.0.0.1\nport = 9\nip_version = 6\n");
+        agent.awaitLogLine("io.sonde.target-family.cfg", "key 'host'", "'127.0.0.1' is an IPv4 address but ip_version is 6");
+        agent.write("etc/io.sonde.target-v4only.cfg", "kind = traceroute\nhost = v4only.sonde.test\nip_version = 6\n");
+        agent.awaitLogLine("io.sonde.target-v4only.cfg", "key 'host'", "has no IPv6 address (it resolves to 198.18.0.77)");
+        String m = agent.awaitMetrics(p -> value(p, "sonde_config_errors_total") == errors + 3);
+        assertTrue(m, !m.contains("target=\"nowhere\"") && !m.contains("target=\"family\""));
+        for (String name : new String[] {"nowhere", "family", "v4only"}) {
+            Files.delete(agent.home.resolve("etc/io.sonde.target-" + name + ".cfg"));
+        }
+    }
+
+    @Test
     public void targetsFileThatDoesNotExistYetIsReportedThenLoadedWhenItComes() throws Exception {
         double errors = value(agent.awaitMetrics(p -> p.contains("sonde_config_errors_total")), "sonde_config_errors_total");
         String agentCfg = Files.readString(agent.home.resolve("etc/io.sonde.agent.cfg"));

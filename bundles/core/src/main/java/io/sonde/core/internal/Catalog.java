@@ -135,8 +135,9 @@ final class Catalog {
      * Validates every entry against the current defaults and installed kinds.
      *
      * @param kindKnown whether a kind that is not built in has a prober installed
+     * @param hostCheck whether a target's host has an address
      */
-    Result recompute(Predicate<String> kindKnown) {
+    Result recompute(Predicate<String> kindKnown, HostNames.Check hostCheck) {
         List<Entry> all = new ArrayList<>(configurations.values());
         all.addAll(fileEntries);
 
@@ -148,7 +149,8 @@ final class Catalog {
                 continue;
             }
             TargetValidator.Defaults d = e.fromFile() && fileDefaults != null ? fileDefaults : agentDefaults;
-            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), kindKnown);
+            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), kindKnown,
+                    hostCheck);
             if (o.ok()) {
                 candidates.put(e.key(), o.target());
             } else {

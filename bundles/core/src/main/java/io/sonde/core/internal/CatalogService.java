@@ -59,6 +59,7 @@ public final class CatalogService {
     private final ScheduledExecutorService executor;
     private final Catalog catalog = new Catalog();
     private final CoreMetrics metrics = new CoreMetrics();
+    private final HostNames hostNames = HostNames.system();
     private final Set<TargetListener> listeners = new CopyOnWriteArraySet<>();
     /** Probe types registered since start: a kind once seen stays valid, its targets then wait as no_prober. */
     private final Set<String> kindsSeen = ConcurrentHashMap.newKeySet();
@@ -79,6 +80,12 @@ public final class CatalogService {
             return t;
         });
         submit(() -> applyAgentConfig(config, properties));
+        // names that did not resolve are asked again: a target waits as invalid until its name exists
+        executor.scheduleWithFixedDelay(() -> submit(() -> {
+            if (hostNames.forgetFailures()) {
+                recompute();
+            }
+        }), HostNames.FAILURE_MS, HostNames.FAILURE_MS, TimeUnit.MILLISECONDS);
 
         Dictionary<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
@@ -214,7 +221,7 @@ public final class CatalogService {
     }
 
     private void recompute() {
-        Catalog.Result result = catalog.recompute(kindsSeen::contains);
+        Catalog.Result result = catalog.recompute(kindsSeen::contains, hostNames::problem);
         metrics.invalid(result.invalidEntries());
         int shown = 0;
         for (String problem : result.newProblems()) {

@@ -17,7 +17,8 @@ import io.sonde.api.Target;
 
 /**
  * Turns one raw configuration entry (a ConfigAdmin dictionary or one entry of a targets file) into
- * a {@link Target}, or into the list of what is wrong with it. Pure: no I/O, no name resolution.
+ * a {@link Target}, or into the list of what is wrong with it. Pure but for the host check it is
+ * given, which may ask the name service.
  */
 final class TargetValidator {
 
@@ -29,6 +30,9 @@ final class TargetValidator {
 
     static final long MIN_INTERVAL_MS = 10;
     static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
+
+    /** Restricts a target to IPv4 ({@code 4}) or IPv6 ({@code 6}); any by default. */
+    static final String IP_VERSION = "ip_version";
 
     private static final Set<String> GENERIC_KEYS =
             Set.of("name", "kind", "host", "port", "interval_ms", "timeout_ms", "tags");
@@ -53,9 +57,10 @@ final class TargetValidator {
      * @param defaults    interval and timeout for targets that set none
      * @param source      where the entry comes from, for messages
      * @param kindKnown   tells whether a kind that is not built in has a prober installed
+     * @param hostCheck   whether the host of a built-in kind has an address (of the family asked for)
      */
     static Outcome validate(Map<String, ?> raw, String fallbackName, Defaults defaults, String source,
-            Predicate<String> kindKnown) {
+            Predicate<String> kindKnown, HostNames.Check hostCheck) {
         List<ConfigProblem> problems = new ArrayList<>();
 
         String name = text(raw.get("name"));
@@ -166,6 +171,25 @@ final class TargetValidator {
             optionalWhole(raw, "hop_timeout_ms", 1, 60_000, source, problems);
         }
 
+        int ipVersion = 0;
+        Object rawVersion = raw.get(IP_VERSION);
+        if (!isAbsent(rawVersion)) {
+            String v = text(rawVersion).strip();
+            if (v.equals("4") || v.equals("6")) {
+                ipVersion = Integer.parseInt(v);
+            } else {
+                problems.add(new ConfigProblem(source, IP_VERSION, "'" + v + "' is neither 4 nor 6"));
+            }
+        }
+        // ask the name service last, and only about an entry that is otherwise good
+        if (problems.isEmpty() && BUILT_IN_KINDS.contains(kind)) {
+            String address = "http".equals(kind) ? urlHost(host) : host;
+            String hostProblem = hostCheck.problem(address, ipVersion);
+            if (hostProblem != null) {
+                problems.add(new ConfigProblem(source, "host", hostProblem));
+            }
+        }
+
         Map<String, String> options = new LinkedHashMap<>();
         for (Map.Entry<String, ?> e : raw.entrySet()) {
             String key = e.getKey();
@@ -228,6 +252,12 @@ final class TargetValidator {
         } catch (URISyntaxException e) {
             return "'" + url + "' is not a URL: " + e.getReason();
         }
+    }
+
+    /** The host of a URL that {@link #checkUrl} accepted, without IPv6 brackets. */
+    private static String urlHost(String url) {
+        String h = URI.create(url).getHost();
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
     }
 
     private static boolean isAbsent(Object value) {

@@ -25,7 +25,7 @@ public class CatalogTest {
     }
 
     private Catalog.Result recompute() {
-        return catalog.recompute(k -> false);
+        return catalog.recompute(k -> false, HostNames.Check.NONE);
     }
 
     private static List<String> names(Catalog.Result r) {

@@ -30,7 +30,8 @@ public class TargetValidatorTest {
     }
 
     private static TargetValidator.Outcome validate(Map<String, Object> raw) {
-        return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", kind -> false);
+        return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", kind -> false,
+                HostNames.Check.NONE);
     }
 
     private static ConfigProblem onlyProblem(Map<String, Object> raw) {
@@ -94,7 +95,7 @@ public class TargetValidatorTest {
     public void pluginKindIsValidOnceItsProberIsKnown() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "gopher");
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "gopher"::equals).ok());
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "gopher"::equals, HostNames.Check.NONE).ok());
     }
 
     @Test
@@ -185,7 +186,7 @@ public class TargetValidatorTest {
     public void nameFallsBackToTheFileName() {
         Map<String, Object> raw = tcp();
         raw.remove("name");
-        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", k -> false).target();
+        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", k -> false, HostNames.Check.NONE).target();
         assertEquals("fromfile", t.name());
         assertEquals("name", onlyProblem(raw).key());
     }
@@ -245,5 +246,56 @@ public class TargetValidatorTest {
         raw.put("felix.fileinstall.filename", "file:/x");
         Target t = validate(raw).target();
         assertEquals(Map.of("count", "5"), t.options());
+    }
+
+    @Test
+    public void ipVersionIsFourOrSix() {
+        Map<String, Object> raw = tcp();
+        raw.put("ip_version", "5");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("ip_version", p.key());
+        assertTrue(p.reason(), p.reason().contains("neither 4 nor 6"));
+        raw.put("ip_version", 6);
+        assertEquals("6", validate(raw).target().option("ip_version", null));
+    }
+
+    @Test
+    public void theHostCheckSpeaksForTheHostAndSeesTheIpVersion() {
+        Map<String, Object> raw = tcp();
+        raw.put("ip_version", "6");
+        int[] asked = new int[1];
+        TargetValidator.Outcome o = TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, (host, v) -> {
+            asked[0] = v;
+            return "'" + host + "' is an IPv4 address but ip_version is 6";
+        });
+        assertEquals(6, asked[0]);
+        assertEquals("host", o.problems().get(0).key());
+        assertTrue(o.problems().get(0).message().contains("f.cfg"));
+    }
+
+    @Test
+    public void theHostOfAnUrlIsChecked() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "http");
+        raw.put("host", "https://[::1]:8443/health");
+        String[] asked = new String[1];
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, (host, v) -> {
+            asked[0] = host;
+            return null;
+        }).ok());
+        assertEquals("::1", asked[0]);
+    }
+
+    @Test
+    public void noNameServiceIsAskedForABadEntryOrAPluginKind() {
+        Map<String, Object> raw = tcp();
+        raw.put("port", "0");
+        HostNames.Check never = (host, v) -> {
+            throw new AssertionError("asked about " + host);
+        };
+        assertFalse(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, never).ok());
+        raw.put("kind", "gopher");
+        raw.put("port", "70");
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "gopher"::equals, never).ok());
     }
 }

@@ -1,16 +1,10 @@
 package io.sonde.plugin.icmp.internal;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -27,6 +21,7 @@ import io.sonde.api.PingResult;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.sockets.Family;
+import io.sonde.sockets.Resolver;
 
 /**
  * {@code kind=icmp}: rounds of {@code count} echo requests (default 3) {@code packet_interval_ms}
@@ -41,7 +36,7 @@ public final class IcmpProber implements Prober {
     static final String PACKET_INTERVAL = "packet_interval_ms";
 
     private final IcmpEngine engine;
-    private final ThreadPoolExecutor resolver;
+    private final Resolver resolver = new Resolver("sonde-icmp-resolve", 1);
     private final ServiceRegistration<Collector> metrics;
 
     @Activate
@@ -63,12 +58,6 @@ public final class IcmpProber implements Prober {
                 });
             }
         }
-        resolver = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, "sonde-icmp-resolve");
-            t.setDaemon(true);
-            return t;
-        });
-        resolver.allowCoreThreadTimeOut(true);
         metrics = context == null ? null : context.registerService(Collector.class, new Collector() {
             @Override
             public List<MetricFamilySamples> collect() {
@@ -88,7 +77,7 @@ public final class IcmpProber implements Prober {
         if (metrics != null) {
             metrics.unregister();
         }
-        resolver.shutdownNow();
+        resolver.close();
         engine.close();
     }
 
@@ -97,54 +86,30 @@ public final class IcmpProber implements Prober {
         Instant startedAt = Instant.now();
         int count = Integer.parseInt(target.option(COUNT, "3"));
         Duration interval = Duration.ofMillis(Long.parseLong(target.option(PACKET_INTERVAL, "100")));
-        String host = target.host();
-        if (isAddressLiteral(host)) {
-            try {
-                return engine.ping(target, InetAddress.getByName(host), count, interval, target.timeout(), startedAt);
-            } catch (UnknownHostException e) {
-                return failed(target, startedAt, FailureReason.DNS, "bad address '" + host + "'");
-            }
-        }
         CompletableFuture<PingResult> result = new CompletableFuture<>();
-        try {
-            resolver.execute(() -> {
-                try {
-                    InetAddress a = InetAddress.getByName(host);
-                    engine.ping(target, a, count, interval, target.timeout(), startedAt).whenComplete((r, e) -> {
-                        if (r != null) {
-                            result.complete(r);
-                        } else {
-                            result.completeExceptionally(e);
-                        }
-                    });
-                } catch (UnknownHostException e) {
-                    result.complete(failed(target, startedAt, FailureReason.DNS, "cannot resolve '" + host + "'").join());
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            return failed(target, startedAt, FailureReason.ERROR, "too many host names waiting to be resolved");
-        }
+        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+                .whenComplete((address, e) -> {
+                    if (address == null) {
+                        result.complete(failed(target, startedAt, FailureReason.DNS,
+                                (e.getCause() != null ? e.getCause() : e).getMessage()).join());
+                    } else if (!result.isDone()) {
+                        CompletableFuture<PingResult> round =
+                                engine.ping(target, address, count, interval, target.timeout(), startedAt);
+                        result.whenComplete((r, x) -> round.cancel(false)); // cancelled by the scheduler: end the round
+                        round.whenComplete((r, x) -> {
+                            if (r != null) {
+                                result.complete(r);
+                            } else {
+                                result.completeExceptionally(x);
+                            }
+                        });
+                    }
+                });
         return result;
     }
 
     private static CompletableFuture<PingResult> failed(Target t, Instant startedAt, FailureReason reason, String message) {
         return CompletableFuture.completedFuture(new PingResult(t, startedAt, Duration.ZERO, reason, message, null, 0,
                 List.of(), 0, -1));
-    }
-
-    static boolean isAddressLiteral(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
     }
 }

@@ -3,16 +3,10 @@ package io.sonde.plugin.tcp.internal;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -22,10 +16,12 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.Prober;
 import io.sonde.api.TcpConnectResult;
 import io.sonde.api.Target;
+import io.sonde.sockets.Resolver;
 
 /**
  * {@code kind=tcp}: the time to establish a TCP connection (SYN to ESTABLISHED), IPv4 or IPv6.
- * Host names are resolved off the selector thread; address literals need no lookup.
+ * Host names are resolved off the selector thread; address literals need no lookup; option
+ * {@code ip_version} (4 or 6) keeps to one address family.
  *
  * <p>Target option {@code close}: {@code fin} (default) ends each connection politely, which leaves
  * a TIME_WAIT socket on this host for a minute; {@code reset} ends it with a reset, which leaves
@@ -38,23 +34,16 @@ public final class TcpProber implements Prober {
     static final String CLOSE = "close";
 
     private final Connector connector;
-    private final ThreadPoolExecutor resolver;
+    private final Resolver resolver = new Resolver("sonde-tcp-resolve", 2);
 
     @Activate
     public TcpProber() throws IOException {
         connector = new Connector("sonde-tcp-connect");
-        AtomicInteger n = new AtomicInteger();
-        resolver = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, "sonde-tcp-resolve-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        resolver.allowCoreThreadTimeOut(true);
     }
 
     @Deactivate
     void deactivate() {
-        resolver.shutdownNow();
+        resolver.close();
         connector.close();
     }
 
@@ -63,34 +52,18 @@ public final class TcpProber implements Prober {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         CompletableFuture<TcpConnectResult> result = new CompletableFuture<>();
-        String host = target.host();
-        if (isAddressLiteral(host)) {
-            try {
-                connect(target, startedAt, start, InetAddress.getByName(host), result);
-            } catch (UnknownHostException e) {
-                result.complete(failed(target, startedAt, start, FailureReason.DNS, "bad address '" + host + "'", null));
-            }
-            return result;
-        }
-        try {
-            resolver.execute(() -> {
-                if (result.isDone()) {
-                    return;
-                }
-                InetAddress address;
-                try {
-                    address = InetAddress.getByName(host);
-                } catch (UnknownHostException e) {
-                    result.complete(failed(target, startedAt, start, FailureReason.DNS,
-                            "cannot resolve '" + host + "'", null));
-                    return;
-                }
-                connect(target, startedAt, start, address, result);
-            });
-        } catch (RejectedExecutionException e) {
-            result.complete(failed(target, startedAt, start, FailureReason.ERROR,
-                    "too many host names waiting to be resolved", null));
-        }
+        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+                .whenComplete((address, e) -> {
+                    if (result.isDone()) {
+                        return;
+                    }
+                    if (address == null) {
+                        result.complete(failed(target, startedAt, start, FailureReason.DNS,
+                                (e.getCause() != null ? e.getCause() : e).getMessage(), null));
+                    } else {
+                        connect(target, startedAt, start, address, result);
+                    }
+                });
         return result;
     }
 
@@ -120,22 +93,5 @@ public final class TcpProber implements Prober {
             String message, InetSocketAddress address) {
         return new TcpConnectResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
                 address);
-    }
-
-    /** True for an IPv4 or IPv6 address literal, which resolves without a lookup. */
-    static boolean isAddressLiteral(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
     }
 }

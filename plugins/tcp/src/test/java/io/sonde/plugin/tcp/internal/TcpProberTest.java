@@ -171,12 +171,13 @@ public class TcpProberTest {
     }
 
     @Test
-    public void addressLiterals() {
-        assertTrue(TcpProber.isAddressLiteral("127.0.0.1"));
-        assertTrue(TcpProber.isAddressLiteral("::1"));
-        assertTrue(TcpProber.isAddressLiteral("fd00::1"));
-        assertTrue(!TcpProber.isAddressLiteral("localhost"));
-        assertTrue(!TcpProber.isAddressLiteral("1.2.3.example"));
+    public void anAddressOfTheOtherFamilyIsANameFailure() throws Exception {
+        ServerSocket s = listen("127.0.0.1", 50);
+        Target t = target("127.0.0.1", s.getLocalPort(), 2000);
+        TcpConnectResult r = probe(new Target(t.name(), t.kind(), t.host(), t.port(), t.interval(), t.timeout(),
+                t.tags(), Map.of("ip_version", "6"), t.source()));
+        assertEquals(FailureReason.DNS, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().contains("no IPv6 address"));
     }
 
     @Test

@@ -1,16 +1,10 @@
 package io.sonde.plugin.traceroute.internal;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -20,6 +14,7 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TracerouteResult;
+import io.sonde.sockets.Resolver;
 
 /**
  * {@code kind=traceroute}: the path to a host, hop by hop, without privilege (UDP probes, ICMP
@@ -30,21 +25,15 @@ import io.sonde.api.TracerouteResult;
 public final class TracerouteProber implements Prober {
 
     private final Tracer tracer = new Tracer();
-    private final ThreadPoolExecutor resolver;
+    private final Resolver resolver = new Resolver("sonde-traceroute-resolve", 1);
 
     @Activate
     public TracerouteProber() {
-        resolver = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, "sonde-traceroute-resolve");
-            t.setDaemon(true);
-            return t;
-        });
-        resolver.allowCoreThreadTimeOut(true);
     }
 
     @Deactivate
     void deactivate() {
-        resolver.shutdownNow();
+        resolver.close();
         tracer.close();
     }
 
@@ -55,32 +44,23 @@ public final class TracerouteProber implements Prober {
         int queries = Integer.parseInt(target.option("queries", "3"));
         Duration hopTimeout = Duration.ofMillis(Long.parseLong(target.option("hop_timeout_ms", "1000")));
         int port = target.port() > 0 ? target.port() : 33434;
-        String host = target.host();
-        if (host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
-            try {
-                return tracer.trace(target, InetAddress.getByName(host), port, maxHops, queries, hopTimeout, startedAt);
-            } catch (UnknownHostException e) {
-                return failed(target, startedAt, "bad address '" + host + "'");
-            }
-        }
         CompletableFuture<TracerouteResult> result = new CompletableFuture<>();
-        try {
-            resolver.execute(() -> {
-                try {
-                    tracer.trace(target, InetAddress.getByName(host), port, maxHops, queries, hopTimeout, startedAt)
-                            .whenComplete((r, e) -> result.complete(r));
-                } catch (UnknownHostException e) {
-                    result.complete(failed(target, startedAt, "cannot resolve '" + host + "'").join());
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            return failed(target, startedAt, "too many host names waiting to be resolved");
-        }
+        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+                .whenComplete((address, e) -> {
+                    if (address == null) {
+                        result.complete(failed(target, startedAt, (e.getCause() != null ? e.getCause() : e).getMessage()));
+                    } else if (!result.isDone()) {
+                        CompletableFuture<TracerouteResult> trace =
+                                tracer.trace(target, address, port, maxHops, queries, hopTimeout, startedAt);
+                        result.whenComplete((r, x) -> trace.cancel(false)); // cancelled by the scheduler: end it
+                        trace.whenComplete((r, x) -> result.complete(r));
+                    }
+                });
         return result;
     }
 
-    private static CompletableFuture<TracerouteResult> failed(Target t, Instant startedAt, String message) {
-        return CompletableFuture.completedFuture(new TracerouteResult(t, startedAt, Duration.ZERO,
-                message.startsWith("too many") ? FailureReason.ERROR : FailureReason.DNS, message, null, List.of(), false));
+    private static TracerouteResult failed(Target t, Instant startedAt, String message) {
+        return new TracerouteResult(t, startedAt, Duration.ZERO,
+                message.startsWith("too many") ? FailureReason.ERROR : FailureReason.DNS, message, null, List.of(), false);
     }
 }
