@@ -58,6 +58,11 @@ final class Channel implements AutoCloseable {
         return mode;
     }
 
+    /** The socket in use now, or null. */
+    NativeSocket socket() {
+        return socket;
+    }
+
     /** Why ICMP cannot be sent, when {@link #mode()} is {@link Mode#NONE}. */
     String unavailable() {
         return unavailable;

@@ -48,7 +48,7 @@ final class IcmpEngine implements AutoCloseable {
         return channel(f).unavailable();
     }
 
-    private Channel channel(Family f) {
+    Channel channel(Family f) {
         return f == Family.IPV4 ? v4 : v6;
     }
 

@@ -24,6 +24,7 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.PingResult;
 import io.sonde.api.Target;
 import io.sonde.sockets.Family;
+import io.sonde.sockets.NativeSocket;
 
 /** Real ICMP on loopback, where every 127.0.0.0/8 address answers. Raw mode needs root. */
 public class IcmpEngineTest {
@@ -124,6 +125,31 @@ public class IcmpEngineTest {
                 }
             }
             assertEquals(500, ok);
+        }
+    }
+
+    @Test
+    public void aSocketThatFailsIsReopenedAndTheRoundThatMetItSaysWhy() throws Exception {
+        try (IcmpEngine engine = new IcmpEngine(null)) {
+            Mode mode = engine.mode(Family.IPV4);
+            Assume.assumeTrue("needs datagram or raw ICMP, have " + mode, mode == Mode.DATAGRAM || mode == Mode.RAW);
+            InetAddress lo = InetAddress.getByName("127.0.0.1");
+            NativeSocket first = engine.channel(Family.IPV4).socket();
+            first.close(); // as if the descriptor had gone bad under the engine
+
+            PingResult failed = engine.ping(target("127.0.0.1"), lo, 1, Duration.ofMillis(10), Duration.ofSeconds(1),
+                    Instant.now()).get(10, TimeUnit.SECONDS);
+            assertEquals(FailureReason.ERROR, failed.failureReason());
+            assertTrue(failed.errorMessage(), failed.errorMessage().contains("sending to 127.0.0.1 failed")
+                    && failed.errorMessage().contains("closed"));
+
+            NativeSocket second = engine.channel(Family.IPV4).socket();
+            assertTrue("a new socket", second != first && second.isOpen());
+            assertEquals(mode, engine.mode(Family.IPV4));
+            PingResult r = engine.ping(target("127.0.0.1"), lo, 2, Duration.ofMillis(10), Duration.ofSeconds(2),
+                    Instant.now()).get(10, TimeUnit.SECONDS);
+            assertTrue(r.errorMessage(), r.isSuccessful());
+            assertEquals(2, r.received());
         }
     }
 
