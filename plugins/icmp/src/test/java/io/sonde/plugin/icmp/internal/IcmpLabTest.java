@@ -21,8 +21,10 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.PingResult;
 
 /**
- * ICMP through the router chain of lab/router-chain.sh (namespaces of its own, 198.18.0.0/15):
- * TTL shows the hops, a silently dropping address times out. Needs root; skips otherwise.
+ * ICMP through the router chain of lab/router-chain.sh (namespaces of its own, 198.18.0.0/15 and
+ * fd00:18::/32): TTL shows the hops, a silently dropping address times out, the relay's delay
+ * and loss show as they are, and RTTs agree with fping's on the same path. Needs root; skips
+ * otherwise.
  */
 public class IcmpLabTest {
 
@@ -61,8 +63,73 @@ public class IcmpLabTest {
     }
 
     private static PingResult ping(String host, int count, long timeoutMs) throws Exception {
-        return engine.ping(IcmpEngineTest.target(host), InetAddress.getByName(host), count, Duration.ofMillis(20),
+        return ping(host, count, 20, timeoutMs);
+    }
+
+    private static PingResult ping(String host, int count, long spacingMs, long timeoutMs) throws Exception {
+        return engine.ping(IcmpEngineTest.target(host), InetAddress.getByName(host), count, Duration.ofMillis(spacingMs),
                 Duration.ofMillis(timeoutMs), Instant.now()).get(20, TimeUnit.SECONDS);
+    }
+
+    private static double medianMs(List<Double> ms) {
+        List<Double> s = ms.stream().sorted().toList();
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    @Test
+    public void ipv6BehindThreeRouters() throws Exception {
+        PingResult r = ping("fd00:18:3::2", 3, 2000);
+        assertTrue(r.errorMessage(), r.isSuccessful());
+        assertEquals(3, r.received());
+        assertEquals("hop limit 64 less three routers", 61, r.replyTtl());
+        assertEquals(FailureReason.TIMEOUT, ping("fd00:18:4::1", 2, 500).failureReason());
+        PingResult u = ping("fd00:18:5::1", 2, 1000);
+        assertEquals(u.errorMessage(), FailureReason.UNREACHABLE, u.failureReason());
+    }
+
+    @Test
+    public void theRelaysDelayIsInEveryRtt() throws Exception {
+        for (String host : List.of("198.18.7.1", "fd00:18:7::1")) {
+            PingResult r = ping(host, 5, 2000);
+            assertTrue(r.errorMessage(), r.isSuccessful());
+            for (Duration d : r.rtts()) {
+                assertTrue(host + " " + d, d.toNanos() >= 20_000_000);
+            }
+            assertEquals(61, r.replyTtl()); // the relay gives back the hop it costs
+        }
+    }
+
+    @Test
+    public void lossIsCountedExactly() throws Exception {
+        // the relay drops every 4th packet to 198.18.8.0/24: 10 of 40, wherever the count starts
+        PingResult r = ping("198.18.8.1", 40, 5, 3000);
+        assertEquals(40, r.sent());
+        assertEquals(30, r.received());
+        assertEquals(0.25, r.loss(), 1e-9);
+        assertTrue(r.isSuccessful());
+    }
+
+    /**
+     * The same path measured by fping and by the engine, one after the other: their medians
+     * agree. A generous bound (the relay is a Python process); the benchmark measures the bias.
+     */
+    @Test
+    public void rttsAgreeWithFping() throws Exception {
+        Assume.assumeTrue("fping is not installed", new File("/usr/bin/fping").canExecute());
+        for (String host : List.of("198.18.3.2", "198.18.7.1")) {
+            Process p = new ProcessBuilder("fping", "-C", "20", "-p", "50", "-q", host).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            List<Double> theirs = java.util.Arrays.stream(out.substring(out.indexOf(':') + 1).trim().split("\\s+"))
+                    .filter(v -> !v.equals("-")).map(Double::parseDouble).toList();
+            PingResult r = ping(host, 20, 50, 3000); // fping loses replies slower than its period
+            List<Double> ours = r.rtts().stream().map(d -> d.toNanos() / 1e6).toList();
+            assertEquals(out, 20, theirs.size());
+            assertEquals(20, ours.size());
+            double diff = medianMs(ours) - medianMs(theirs);
+            assertTrue(host + ": ours " + medianMs(ours) + " ms, fping's " + medianMs(theirs) + " ms",
+                    Math.abs(diff) < (host.endsWith(".7.1") ? 2.0 : 0.5));
+        }
     }
 
     @Test

@@ -110,15 +110,43 @@ public class TracerouteLabTest {
     public void sameHopsAsTraceroute() throws Exception {
         Assume.assumeTrue("traceroute(8) is not installed", new File("/usr/sbin/traceroute").canExecute()
                 || new File("/usr/bin/traceroute").canExecute());
-        String out = run("traceroute", "-n", "-q", "1", "-w", "1", "-m", "10", "198.18.3.2");
-        List<String> theirs = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length >= 2 && f[0].matches("\\d+")) {
-                theirs.add(f[1]);
+        for (String host : List.of("198.18.3.2", "198.18.7.1", "fd00:18:3::2", "fd00:18:7::5")) {
+            String out = run("traceroute", host.contains(":") ? "-6" : "-4", "-n", "-q", "1", "-w", "1", "-m", "10", host);
+            List<String> theirs = new ArrayList<>();
+            for (String line : out.split("\n")) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 2 && f[0].matches("\\d+")) {
+                    theirs.add(f[1].equals("*") ? "*" : InetAddress.getByName(f[1]).getHostAddress());
+                }
+            }
+            assertEquals(host, theirs, addresses(trace(host, 10, 1000, 5000)));
+        }
+    }
+
+    @Test
+    public void ipv6HopsUnreachableAndSilentDrop() throws Exception {
+        TracerouteResult r = trace("fd00:18:3::2", 10, 1000, 5000);
+        assertTrue(r.errorMessage(), r.reached());
+        assertEquals(List.of("fd00:18:0:0:0:0:0:2", "fd00:18:1:0:0:0:0:2", "fd00:18:2:0:0:0:0:2", "fd00:18:3:0:0:0:0:2"),
+                addresses(r));
+        TracerouteResult u = trace("fd00:18:5::1", 10, 500, 4000);
+        assertEquals(FailureReason.UNREACHABLE, u.failureReason());
+        assertEquals(3, u.hops().size());
+        TracerouteResult d = trace("fd00:18:4::1", 5, 300, 4000);
+        assertFalse(d.reached());
+        assertEquals(FailureReason.TIMEOUT, d.failureReason());
+    }
+
+    @Test
+    public void theRelaysDelayShowsFromTheHopBehindIt() throws Exception {
+        TracerouteResult r = trace("198.18.7.1", 10, 1000, 8000);
+        assertTrue(r.errorMessage(), r.reached());
+        assertEquals(List.of("198.18.0.2", "198.18.1.2", "198.18.2.2", "198.18.7.1"), addresses(r));
+        for (TracerouteResult.Hop h : r.hops()) {
+            for (Duration rtt : h.rtts()) {
+                assertTrue("hop " + h.ttl() + " " + rtt, h.ttl() < 3 ? rtt.toMillis() < 20 : rtt.toNanos() >= 20_000_000);
             }
         }
-        assertEquals(theirs, addresses(trace("198.18.3.2", 10, 1000, 5000)));
     }
 
     @Test
