@@ -28,14 +28,17 @@ final class AgentProcess implements AutoCloseable {
     final int port;
     private final Process process;
     private final Path console;
+    /** The network namespace the agent runs in, or null for this one. */
+    private final String namespace;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<ServerSocket> listeners = new ArrayList<>();
 
-    private AgentProcess(Path home, int port, Process process, Path console) {
+    private AgentProcess(Path home, int port, Process process, Path console, String namespace) {
         this.home = home;
         this.port = port;
         this.process = process;
         this.console = console;
+        this.namespace = namespace;
     }
 
     static Path distribution() {
@@ -44,6 +47,15 @@ final class AgentProcess implements AutoCloseable {
 
     /** Copies the distribution, points its exporter and self target at a free port, starts it. */
     static AgentProcess start() throws IOException, InterruptedException {
+        return start(null, null);
+    }
+
+    /**
+     * As {@link #start()}, but in network namespace {@code namespace} (or this one if null) and as
+     * the unprivileged user nobody with {@code capabilities} (as {@code setpriv --ambient-caps} takes
+     * them, e.g. {@code +net_raw}; none if null) when {@code namespace} is given. Needs root.
+     */
+    static AgentProcess start(String namespace, String capabilities) throws IOException, InterruptedException {
         Path home = Files.createTempDirectory("sonde-e2e-");
         run("cp", "-a", distribution() + "/.", home.toString());
         int port = freePort();
@@ -53,7 +65,17 @@ final class AgentProcess implements AutoCloseable {
                 .replace("interval_ms = 5000", "interval_ms = 500").replace("timeout_ms = 1000", "timeout_ms = 400"));
         Files.createDirectories(home.resolve("log"));
         Path console = home.resolve("log/console.log");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/sonde").toString())
+        List<String> command = new ArrayList<>();
+        if (namespace != null) {
+            run("chown", "-R", "65534:65534", home.toString());
+            command.addAll(List.of("ip", "netns", "exec", namespace, "setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups"));
+            if (capabilities != null) {
+                command.addAll(List.of("--inh-caps=" + capabilities, "--ambient-caps=" + capabilities));
+            }
+        }
+        command.add(home.resolve("bin/sonde").toString());
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(console.toFile());
         pb.environment().remove("SONDE_HOME");
@@ -61,7 +83,7 @@ final class AgentProcess implements AutoCloseable {
         Path hosts = home.resolve("etc/hosts.e2e");
         Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n");
         pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
-        return new AgentProcess(home, port, pb.start(), console);
+        return new AgentProcess(home, port, pb.start(), console, namespace);
     }
 
     long pid() {
@@ -98,6 +120,16 @@ final class AgentProcess implements AutoCloseable {
     }
 
     String metrics() throws IOException, InterruptedException {
+        if (namespace != null) { // its loopback is not ours: ask from inside
+            Process p = new ProcessBuilder("ip", "netns", "exec", namespace, "curl", "-sf", "--max-time", "10",
+                    "http://127.0.0.1:" + port + "/metrics").start();
+            String body = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(15, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException("/metrics not answered in " + namespace);
+            }
+            return body;
+        }
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
