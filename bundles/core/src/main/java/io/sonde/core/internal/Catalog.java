@@ -27,9 +27,25 @@ final class Catalog {
     private static final String FILE_KEY = "targets_file";
     private static final String AGENT_KEY = "agent";
 
-    /** One configuration entry as last received. */
-    private record Entry(String key, Map<String, ?> raw, String fallbackName, String source, boolean fromFile,
+    /**
+     * One configuration entry as last received. {@code origin} is the configuration's file, or the
+     * targets file for its entries, whose position {@code index} is then part of {@link #source()}.
+     */
+    private record Entry(String key, Map<String, ?> raw, String fallbackName, String origin, int index,
             String duplicateOf) {
+
+        boolean fromFile() {
+            return index >= 0;
+        }
+
+        /** Where the entry is, for messages: built when asked, a file may hold 10,000 entries. */
+        String source() {
+            if (index < 0) {
+                return origin;
+            }
+            String name = raw == null ? null : TargetValidator.text(raw.get("name"));
+            return name == null ? origin + " targets[" + index + "]" : origin + " targets[" + index + "] \"" + name + "\"";
+        }
     }
 
     /** What a {@link #recompute} produced. */
@@ -48,7 +64,7 @@ final class Catalog {
 
     /** Adds or replaces the target configuration {@code pid}. */
     void putConfiguration(String pid, Map<String, ?> raw, String source, String fallbackName) {
-        configurations.put("cfg:" + pid, new Entry("cfg:" + pid, raw, fallbackName, source, false, null));
+        configurations.put("cfg:" + pid, new Entry("cfg:" + pid, raw, fallbackName, source, -1, null));
     }
 
     void removeConfiguration(String pid) {
@@ -83,15 +99,14 @@ final class Catalog {
         for (int i = 0; i < file.entries().size(); i++) {
             Map<String, Object> raw = file.entries().get(i);
             String name = raw == null ? null : TargetValidator.text(raw.get("name"));
-            String where = name == null ? source + " targets[" + i + "]" : source + " targets[" + i + "] \"" + name + "\"";
             if (raw == null) {
-                entries.add(new Entry("file:#" + i, null, null, where, true, null));
+                entries.add(new Entry("file:#" + i, null, null, source, i, null));
             } else if (name == null || name.isBlank()) {
-                entries.add(new Entry("file:#" + i, raw, null, where, true, null));
+                entries.add(new Entry("file:#" + i, raw, null, source, i, null));
             } else if (!seen.add(name.strip())) {
-                entries.add(new Entry("file:" + name.strip() + "#" + i, raw, null, where, true, name.strip()));
+                entries.add(new Entry("file:" + name.strip() + "#" + i, raw, null, source, i, name.strip()));
             } else {
-                entries.add(new Entry("file:" + name.strip(), raw, null, where, true, null));
+                entries.add(new Entry("file:" + name.strip(), raw, null, source, i, null));
             }
         }
         fileEntries = entries;
@@ -149,8 +164,8 @@ final class Catalog {
                 continue;
             }
             TargetValidator.Defaults d = e.fromFile() && fileDefaults != null ? fileDefaults : agentDefaults;
-            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), kindKnown,
-                    hostCheck);
+            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), e.origin(),
+                    kindKnown, hostCheck);
             if (o.ok()) {
                 candidates.put(e.key(), o.target());
             } else {

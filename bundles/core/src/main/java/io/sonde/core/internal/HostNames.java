@@ -59,7 +59,9 @@ final class HostNames {
         Known k = known.get(host);
         if (k == null || k.until() < now) {
             k = ask(host, now);
-            known.put(host, k);
+            if (!isLiteral(k)) { // a literal costs no lookup: not worth its memory at 10,000 targets
+                known.put(host, k);
+            }
         }
         if (k.failure() != null) {
             return k.failure();
@@ -72,10 +74,14 @@ final class HostNames {
             return null;
         }
         String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
-        boolean literal = k.addresses().length == 1 && k.addresses()[0].toString().startsWith("/"); // no name
-        return literal
+        return isLiteral(k)
                 ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
                 : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")";
+    }
+
+    /** An address given as such has no name: its text form starts with the slash. */
+    private static boolean isLiteral(Known k) {
+        return k.addresses() != null && k.addresses().length == 1 && k.addresses()[0].toString().startsWith("/");
     }
 
     private Known ask(String host, long now) {

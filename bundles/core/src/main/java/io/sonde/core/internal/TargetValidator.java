@@ -56,10 +56,11 @@ final class TargetValidator {
      * @param fallbackName name to use when the entry has none (from a file name), or {@code null}
      * @param defaults    interval and timeout for targets that set none
      * @param source      where the entry comes from, for messages
+     * @param origin      the file the target comes from, as {@link Target#source()} holds it
      * @param kindKnown   tells whether a kind that is not built in has a prober installed
      * @param hostCheck   whether the host of a built-in kind has an address (of the family asked for)
      */
-    static Outcome validate(Map<String, ?> raw, String fallbackName, Defaults defaults, String source,
+    static Outcome validate(Map<String, ?> raw, String fallbackName, Defaults defaults, String source, String origin,
             Predicate<String> kindKnown, HostNames.Check hostCheck) {
         List<ConfigProblem> problems = new ArrayList<>();
 
@@ -196,13 +197,14 @@ final class TargetValidator {
             if (GENERIC_KEYS.contains(key) || isFrameworkKey(key) || e.getValue() == null) {
                 continue;
             }
-            options.put(key, String.valueOf(e.getValue()).strip());
+            String value = String.valueOf(e.getValue()).strip();
+            options.put(key, value.length() <= 8 ? value.intern() : value); // "3", "100", "reset": shared
         }
 
         if (!problems.isEmpty()) {
             return new Outcome(null, List.copyOf(problems));
         }
-        return new Outcome(new Target(name, kind, host, port, interval, timeout, tags, options, source), List.of());
+        return new Outcome(new Target(name, kind, host, port, interval, timeout, tags, options, origin), List.of());
     }
 
     /** A kind-specific whole number in {@code min..max}, or null if absent or wrong (then a problem is recorded). */

@@ -79,9 +79,13 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
     private static Map<String, Object> toMap(JsonObject object) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> e : object.entrySet()) {
-            map.put(e.getKey(), value(e.getValue()));
+            // keys and kinds repeat in every entry: one copy each, not one per target
+            Object v = value(e.getValue());
+            if (v != null) { // null is as good as absent
+                map.put(e.getKey().intern(), "kind".equals(e.getKey()) && v instanceof String k ? k.intern() : v);
+            }
         }
-        return map;
+        return Map.copyOf(map); // compact: a file may hold 10,000 of these
     }
 
     /** JSON value to a string, a number, a list or {@code null}; objects stay as JSON text. */

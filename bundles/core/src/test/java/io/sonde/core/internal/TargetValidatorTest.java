@@ -30,7 +30,8 @@ public class TargetValidatorTest {
     }
 
     private static TargetValidator.Outcome validate(Map<String, Object> raw) {
-        return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", kind -> false,
+        return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", "etc/io.sonde.target-web.cfg",
+                kind -> false,
                 HostNames.Check.NONE);
     }
 
@@ -95,7 +96,7 @@ public class TargetValidatorTest {
     public void pluginKindIsValidOnceItsProberIsKnown() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "gopher");
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "gopher"::equals, HostNames.Check.NONE).ok());
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "x", "gopher"::equals, HostNames.Check.NONE).ok());
     }
 
     @Test
@@ -186,7 +187,7 @@ public class TargetValidatorTest {
     public void nameFallsBackToTheFileName() {
         Map<String, Object> raw = tcp();
         raw.remove("name");
-        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", k -> false, HostNames.Check.NONE).target();
+        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", "x", k -> false, HostNames.Check.NONE).target();
         assertEquals("fromfile", t.name());
         assertEquals("name", onlyProblem(raw).key());
     }
@@ -264,7 +265,7 @@ public class TargetValidatorTest {
         Map<String, Object> raw = tcp();
         raw.put("ip_version", "6");
         int[] asked = new int[1];
-        TargetValidator.Outcome o = TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, (host, v) -> {
+        TargetValidator.Outcome o = TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, (host, v) -> {
             asked[0] = v;
             return "'" + host + "' is an IPv4 address but ip_version is 6";
         });
@@ -279,7 +280,7 @@ public class TargetValidatorTest {
         raw.put("kind", "http");
         raw.put("host", "https://[::1]:8443/health");
         String[] asked = new String[1];
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, (host, v) -> {
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, (host, v) -> {
             asked[0] = host;
             return null;
         }).ok());
@@ -293,9 +294,9 @@ public class TargetValidatorTest {
         HostNames.Check never = (host, v) -> {
             throw new AssertionError("asked about " + host);
         };
-        assertFalse(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", k -> false, never).ok());
+        assertFalse(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, never).ok());
         raw.put("kind", "gopher");
         raw.put("port", "70");
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "gopher"::equals, never).ok());
+        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", "gopher"::equals, never).ok());
     }
 }

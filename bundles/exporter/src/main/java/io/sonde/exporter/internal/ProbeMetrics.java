@@ -38,6 +38,7 @@ final class ProbeMetrics {
 
     /** Everything known of one target; guarded by itself. */
     private static final class Series {
+        final String kind;
         final String labels; // target="...",kind="..."
         final long[] buckets = new long[LATENCY_BUCKETS.length + 1]; // the last one is +Inf only
         final long[] failures = new long[REASONS.length];
@@ -56,15 +57,20 @@ final class ProbeMetrics {
         long routeChanges;
 
         Series(Target t) {
+            kind = t.kind();
             labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
         }
     }
 
+    /** By target name (names are unique among targets); a name that changes kind gets a new series. */
     private final Map<String, Series> series = new ConcurrentHashMap<>();
 
     void record(ProbeResult result) {
         Target t = result.target();
-        Series s = series.computeIfAbsent(t.name() + '\u0000' + t.kind(), k -> new Series(t));
+        Series s = series.get(t.name());
+        if (s == null || !s.kind.equals(t.kind())) {
+            s = series.compute(t.name(), (k, old) -> old != null && old.kind.equals(t.kind()) ? old : new Series(t));
+        }
         synchronized (s) {
             s.total++;
             if (result instanceof PingResult ping) {
@@ -121,7 +127,7 @@ final class ProbeMetrics {
     }
 
     void remove(Target t) {
-        series.remove(t.name() + '\u0000' + t.kind());
+        series.computeIfPresent(t.name(), (k, s) -> s.kind.equals(t.kind()) ? null : s);
     }
 
     /** Writes the five probe families in the text format, version 0.0.4. */

@@ -27,7 +27,31 @@ final class Channel implements AutoCloseable {
     private static final long REOPEN_PAUSE_MS = 1000;
 
     /** How a request went out, to find its reply. */
-    record Pending(Round round, int index, long sentEpochNanos, long sentNanoTime) {
+    static final class Pending {
+        final Round round;
+        final int index;
+        /** Set just before the request goes out, so that the RTT holds no bookkeeping of ours. */
+        volatile long sentEpochNanos;
+        volatile long sentNanoTime;
+
+        Pending(Round round, int index) {
+            this.round = round;
+            this.index = index;
+        }
+
+        Round round() {
+            return round;
+        }
+
+        int index() {
+            return index;
+        }
+
+        void stamp() {
+            sentNanoTime = System.nanoTime();
+            Instant now = Instant.now();
+            sentEpochNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
     }
 
     final Family family;
@@ -130,11 +154,11 @@ final class Channel implements AutoCloseable {
         round.sequences[index] = seq;
         synchronized (sendBuffer) {
             int length = IcmpCodec.echoRequest(family, sendBuffer, identifier, seq, round.nonce, index);
-            Instant now = Instant.now();
-            pending.put(seq, new Pending(round, index, now.getEpochSecond() * 1_000_000_000L + now.getNano(),
-                    System.nanoTime()));
+            Pending p = new Pending(round, index);
+            pending.put(seq, p);
             round.sent(index); // before: on loopback the reply can be in before send() returns
             try {
+                p.stamp();
                 s.send(sendBuffer, length, round.address, 0);
             } catch (NativeException e) {
                 round.unsent(index);
@@ -212,7 +236,7 @@ final class Channel implements AutoCloseable {
                 || !q.round().address.equals(r.source())) {
             return; // not our reply, or corrupted
         }
-        long rtt = r.kernelTimeNanos() > 0 ? r.kernelTimeNanos() - q.sentEpochNanos() : System.nanoTime() - q.sentNanoTime();
+        long rtt = r.kernelTimeNanos() > 0 ? r.kernelTimeNanos() - q.sentEpochNanos : System.nanoTime() - q.sentNanoTime;
         if (q.round().reply(q.index(), rtt, p.ttl())) {
             q.round().finishNow();
         }
