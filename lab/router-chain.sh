@@ -75,6 +75,7 @@ up() {
     for ns in "${NS[@]}"; do
         ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
         ip netns exec "$ns" sysctl -qw net.ipv4.icmp_msgs_per_sec=100000
+        ip netns exec "$ns" sysctl -qw net.ipv4.icmp_msgs_burst=100000
         ip netns exec "$ns" sysctl -qw net.ipv6.icmp.ratelimit=0
     done
     # routes: towards dst go right, back to the host go left

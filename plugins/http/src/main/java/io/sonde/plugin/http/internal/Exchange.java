@@ -1,0 +1,411 @@
+package io.sonde.plugin.http.internal;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.HttpGetResult;
+import io.sonde.api.Target;
+import io.sonde.sockets.Resolver;
+
+/**
+ * One HTTP(S) probe: a fresh connection per request (as blackbox_exporter and curl make them),
+ * HTTP/1.1, redirects followed on new connections. Each phase is timed at the event that ends it:
+ * {@code dns} when the name is resolved, {@code connect} when the TCP handshake is done, {@code tls}
+ * when the TLS handshake is, {@code processing} from the request's last byte written to the
+ * response's first byte read, {@code transfer} from there to the body's last byte. Over redirects
+ * the phases add up.
+ *
+ * <p>The JDK's HTTP clients do not report these events, so the request is framed here on a plain
+ * or {@link SSLSocket}; TLS itself is the JDK's.
+ */
+final class Exchange {
+
+    /** Body bytes kept for {@code body_regex}; the rest is counted, not kept. */
+    static final int MATCH_LIMIT = 1 << 20;
+
+    private final Target target;
+    private final Request request;
+    private final Resolver resolver;
+    private final Trust trust;
+    private final Instant startedAt = Instant.now();
+    private final long start = System.nanoTime();
+    private final long deadline;
+    private final long[] phases = new long[5]; // dns, connect, tls, processing, transfer
+    private volatile Socket socket;
+    private volatile boolean aborted;
+
+    private int status;
+    private String version;
+    private String tlsVersion;
+    private Instant earliest;
+    private Instant leaf;
+    private long bodySize;
+    private boolean bodyMatched;
+
+    Exchange(Target target, Request request, Resolver resolver, Trust trust) {
+        this.target = target;
+        this.request = request;
+        this.resolver = resolver;
+        this.trust = trust;
+        this.deadline = start + target.timeout().toNanos();
+    }
+
+    /** Ends the exchange from another thread: the socket is closed, a blocked read ends. */
+    void abort() {
+        aborted = true;
+        Socket s = socket;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+
+    HttpGetResult run() {
+        URI url = request.url();
+        String method = request.method();
+        try {
+            for (int hop = 0; ; hop++) {
+                String location = once(url, method);
+                if (location == null || !request.followRedirects() || hop >= Request.MAX_REDIRECTS) {
+                    break;
+                }
+                url = url.resolve(location);
+                if (status == 303) {
+                    method = "GET";
+                }
+            }
+        } catch (Failure f) {
+            return result(f.reason, f.getMessage());
+        }
+        if (!request.expect().matches(status)) {
+            return result(FailureReason.STATUS, "status " + status + " from " + url + " is not one of "
+                    + request.expect().text());
+        }
+        if (request.bodyRegex() != null && !bodyMatched) {
+            return result(FailureReason.BODY_MISMATCH, "the body of " + url + " does not match /"
+                    + request.bodyRegex().pattern() + "/");
+        }
+        return result(null, null);
+    }
+
+    /** One request on a new connection; returns the redirect location, if the answer is one. */
+    private String once(URI url, String method) throws Failure {
+        String host = url.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = request.port(url);
+        long t0 = System.nanoTime();
+        InetAddress address;
+        try {
+            address = resolver.resolve(host, request.ipVersion()).get(left(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new Failure(FailureReason.DNS, e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new Failure(FailureReason.TIMEOUT, "resolving '" + host + "' took longer than the timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure(FailureReason.ERROR, "interrupted");
+        }
+        long t1 = System.nanoTime();
+        phases[0] += t1 - t0;
+        InetSocketAddress where = new InetSocketAddress(address, port);
+        Socket s = new Socket();
+        socket = s;
+        try (s) {
+            if (aborted) {
+                throw new Failure(FailureReason.TIMEOUT, "aborted");
+            }
+            s.setTcpNoDelay(true);
+            s.connect(where, millisLeft());
+            long t2 = System.nanoTime();
+            phases[1] += t2 - t1;
+            Socket io = s;
+            if (request.tls(url)) {
+                io = handshake(s, host, port, address);
+                phases[2] += System.nanoTime() - t2;
+            }
+            OutputStream out = io.getOutputStream();
+            out.write(requestHead(url, method, host, port, address).getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            long t3 = System.nanoTime();
+            io.setSoTimeout(millisLeft());
+            InputStream in = new BufferedInputStream(io.getInputStream(), 16384);
+            int first = in.read();
+            if (first < 0) {
+                throw new Failure(FailureReason.ERROR, where + " closed the connection without answering");
+            }
+            long t4 = System.nanoTime();
+            phases[3] += t4 - t3;
+            String location = response(in, first, method, url);
+            phases[4] += System.nanoTime() - t4;
+            return location;
+        } catch (Failure f) {
+            throw f;
+        } catch (SocketTimeoutException e) {
+            throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
+        } catch (ConnectException e) {
+            throw new Failure(FailureReason.REFUSED, "connecting to " + where + ": " + e.getMessage());
+        } catch (NoRouteToHostException e) {
+            throw new Failure(FailureReason.UNREACHABLE, "connecting to " + where + ": " + e.getMessage());
+        } catch (UnknownHostException e) {
+            throw new Failure(FailureReason.DNS, e.getMessage());
+        } catch (SSLException e) {
+            throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + port + " failed: " + tlsReason(e));
+        } catch (IOException e) {
+            if (aborted) {
+                throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
+            }
+            throw new Failure(FailureReason.ERROR, url + ": " + e);
+        } finally {
+            socket = null;
+        }
+    }
+
+    private SSLSocket handshake(Socket s, String host, int port, InetAddress address) throws IOException, Failure {
+        SSLSocket tls;
+        try {
+            tls = (SSLSocket) trust.factory(request.caFile(), request.insecure()).createSocket(s, host, port, true);
+        } catch (GeneralSecurityException e) {
+            throw new Failure(FailureReason.TLS, "ca_file " + request.caFile() + " cannot be used: " + e.getMessage());
+        }
+        socket = tls;
+        SSLParameters p = tls.getSSLParameters();
+        if (!request.insecure()) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+        }
+        tls.setSSLParameters(p);
+        tls.setSoTimeout(millisLeft());
+        tls.startHandshake();
+        tlsVersion = tls.getSession().getProtocol();
+        Certificate[] chain = tls.getSession().getPeerCertificates();
+        for (int i = 0; i < chain.length; i++) {
+            if (chain[i] instanceof X509Certificate x) {
+                Instant notAfter = x.getNotAfter().toInstant();
+                if (i == 0) {
+                    leaf = notAfter;
+                }
+                if (earliest == null || notAfter.isBefore(earliest)) {
+                    earliest = notAfter;
+                }
+            }
+        }
+        return tls;
+    }
+
+    private String requestHead(URI url, String method, String host, int port, InetAddress address) {
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        if (url.getRawQuery() != null) {
+            path += "?" + url.getRawQuery();
+        }
+        boolean defaultPort = port == (request.tls(url) ? 443 : 80);
+        String hostHeader = (address instanceof Inet6Address && host.indexOf(':') >= 0 ? "[" + host + "]" : host)
+                + (defaultPort ? "" : ":" + port);
+        StringBuilder b = new StringBuilder(256).append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Host", hostHeader);
+        headers.put("User-Agent", "Sonde");
+        headers.put("Accept", "*/*");
+        for (Map.Entry<String, String> h : request.headers().entrySet()) {
+            headers.keySet().removeIf(k -> k.equalsIgnoreCase(h.getKey()));
+            headers.put(h.getKey(), h.getValue());
+        }
+        headers.put("Connection", "close");
+        headers.forEach((k, v) -> b.append(k).append(": ").append(v).append("\r\n"));
+        return b.append("\r\n").toString();
+    }
+
+    /** Reads status, headers and body; returns the Location of a redirect, else null. */
+    private String response(InputStream in, int first, String method, URI url) throws IOException, Failure {
+        String location;
+        long contentLength;
+        boolean chunked;
+        do { // 1xx answers come before the real one
+            String statusLine = (first >= 0 ? (char) first : "") + line(in);
+            first = -1;
+            String[] parts = statusLine.split(" ", 3);
+            if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
+                throw new Failure(FailureReason.ERROR, url + " answered with no HTTP status line: '"
+                        + statusLine.substring(0, Math.min(80, statusLine.length())) + "'");
+            }
+            version = parts[0];
+            try {
+                status = Integer.parseInt(parts[1]);
+            } catch (NumberFormatException e) {
+                throw new Failure(FailureReason.ERROR, url + " answered with status '" + parts[1] + "'");
+            }
+            location = null;
+            contentLength = -1;
+            chunked = false;
+            for (String h = line(in); !h.isEmpty(); h = line(in)) {
+                int colon = h.indexOf(':');
+                if (colon <= 0) {
+                    continue;
+                }
+                String name = h.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+                String value = h.substring(colon + 1).strip();
+                switch (name) {
+                    case "location" -> location = value;
+                    case "content-length" -> contentLength = Long.parseLong(value);
+                    case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+                    default -> { }
+                }
+            }
+        } while (status >= 100 && status < 200 && status != 101);
+
+        ByteArrayOutputStream kept = request.bodyRegex() != null ? new ByteArrayOutputStream() : null;
+        bodySize = 0;
+        boolean noBody = method.equals("HEAD") || status == 204 || status == 304;
+        if (!noBody) {
+            if (chunked) {
+                for (long size = chunkSize(in); size > 0; size = chunkSize(in)) {
+                    copy(in, size, kept);
+                    line(in);
+                }
+                while (!line(in).isEmpty()) {
+                    // trailers
+                }
+            } else if (contentLength >= 0) {
+                copy(in, contentLength, kept);
+            } else {
+                copy(in, Long.MAX_VALUE, kept);
+            }
+        }
+        if (kept != null) {
+            bodyMatched = request.bodyRegex().matcher(kept.toString(StandardCharsets.UTF_8)).find();
+        }
+        boolean redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+        return redirect ? location : null;
+    }
+
+    private void copy(InputStream in, long n, ByteArrayOutputStream kept) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = n;
+        while (left > 0) {
+            int r = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (r < 0) {
+                if (n == Long.MAX_VALUE) {
+                    return; // the body ends with the connection
+                }
+                throw new EOFException("the body ended after " + bodySize + " bytes");
+            }
+            bodySize += r;
+            left -= r;
+            if (kept != null && kept.size() < MATCH_LIMIT) {
+                kept.write(buffer, 0, Math.min(r, MATCH_LIMIT - kept.size()));
+            }
+        }
+    }
+
+    private static long chunkSize(InputStream in) throws IOException {
+        String l = line(in);
+        int semi = l.indexOf(';');
+        try {
+            return Long.parseLong((semi >= 0 ? l.substring(0, semi) : l).strip(), 16);
+        } catch (NumberFormatException e) {
+            throw new IOException("bad chunk size '" + l + "'");
+        }
+    }
+
+    /** A header line without its CRLF; at most 64 KiB. */
+    private static String line(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder(64);
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) {
+                throw new EOFException("the connection ended inside the response head");
+            }
+            if (c != '\r') {
+                b.append((char) c);
+            }
+            if (b.length() > 65536) {
+                throw new IOException("a response header line longer than 64 KiB");
+            }
+        }
+        return b.toString();
+    }
+
+    private static String tlsReason(SSLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) { // the most telling cause first
+            if (t instanceof CertificateExpiredException || String.valueOf(t.getMessage()).contains("validity check failed")) {
+                return "the certificate has expired or is not yet valid (" + t.getMessage() + ")";
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("No subject alternative") || m.contains("No name matching")) {
+                return "the certificate does not name the host (" + m + ")";
+            }
+            if (m.contains("PKIX path")) {
+                return "the certificate is not trusted (" + m + ")";
+            }
+        }
+        return e.getMessage();
+    }
+
+    private long left() throws Failure {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new Failure(FailureReason.TIMEOUT, "no answer within " + target.timeout().toMillis() + " ms");
+        }
+        return left;
+    }
+
+    private int millisLeft() throws Failure {
+        return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left()));
+    }
+
+    private HttpGetResult result(FailureReason reason, String message) {
+        Map<String, Duration> p = new LinkedHashMap<>();
+        String[] names = {"dns", "connect", "tls", "processing", "transfer"};
+        for (int i = 0; i < names.length; i++) {
+            p.put(names[i], Duration.ofNanos(phases[i]));
+        }
+        return new HttpGetResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
+                status, p, bodySize, version, tlsVersion, earliest, leaf);
+    }
+
+    /** Ends the probe with a reason. */
+    static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final transient FailureReason reason;
+
+        Failure(FailureReason reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+    }
+}

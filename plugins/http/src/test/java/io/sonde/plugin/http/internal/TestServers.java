@@ -1,0 +1,175 @@
+package io.sonde.plugin.http.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+
+/**
+ * Real HTTP and HTTPS servers on loopback (the JDK's), with certificates made by keytool for the
+ * test: a test CA and a server certificate it signed for 127.0.0.1, a self-signed one, and one the
+ * CA signed that expired days ago.
+ *
+ * <p>Paths: {@code /} says hello, {@code /slow} waits {@link #SLOW_MS} before answering,
+ * {@code /status/N} answers N, {@code /redirect} sends to {@code /}, {@code /chunked} streams its body.
+ */
+final class TestServers implements AutoCloseable {
+
+    static final long SLOW_MS = 300;
+    static final String HELLO = "hello from the sonde test server";
+
+    final Path dir;
+    final Path caPem;
+    final HttpServer plain;
+    final HttpsServer signed;
+    final HttpsServer selfSigned;
+    final HttpsServer expired;
+    private final List<HttpServer> all = new ArrayList<>();
+    private final List<java.util.concurrent.ExecutorService> executors = new ArrayList<>();
+
+    TestServers() throws Exception {
+        dir = Files.createTempDirectory("sonde-http-test-");
+        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=Sonde Test CA",
+                "-ext", "bc:c", "-validity", "30", "-keystore", "ca.p12");
+        caPem = dir.resolve("ca.pem");
+        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-file", "ca.pem");
+        issue("signed", "san=ip:127.0.0.1", null, "20");
+        issue("expired", "san=ip:127.0.0.1", "-10d", "2");
+        keytool("-genkeypair", "-alias", "self", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
+                "-ext", "san=ip:127.0.0.1", "-validity", "30", "-keystore", "self.p12");
+
+        plain = serve(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 100));
+        signed = serve(https("signed.p12"));
+        selfSigned = serve(https("self.p12"));
+        expired = serve(https("expired.p12"));
+    }
+
+    /** A server key in {@code NAME.p12} with a certificate the CA signed, its chain included. */
+    private void issue(String name, String san, String startDate, String validity) throws Exception {
+        String store = name + ".p12";
+        keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
+                "-validity", "30", "-keystore", store);
+        keytool("-certreq", "-alias", name, "-keystore", store, "-file", name + ".csr");
+        List<String> gencert = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", "ca.p12", "-infile",
+                name + ".csr", "-outfile", name + ".crt", "-rfc", "-ext", san, "-validity", validity));
+        if (startDate != null) {
+            gencert.addAll(List.of("-startdate", startDate));
+        }
+        keytool(gencert.toArray(String[]::new));
+        keytool("-importcert", "-noprompt", "-alias", "ca", "-keystore", store, "-file", "ca.pem");
+        keytool("-importcert", "-alias", name, "-keystore", store, "-file", name + ".crt");
+    }
+
+    private void keytool(String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        command.addAll(List.of(args));
+        command.addAll(List.of("-storepass", "changeit", "-keypass", "changeit", "-storetype", "PKCS12"));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("keytool " + List.of(args) + " failed: " + out);
+        }
+    }
+
+    private HttpsServer https(String store) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve(store))) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 100);
+        s.setHttpsConfigurator(new HttpsConfigurator(context));
+        return s;
+    }
+
+    private <S extends HttpServer> S serve(S s) {
+        s.createContext("/", this::handle);
+        java.util.concurrent.ExecutorService e = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+            Thread t = new Thread(r, "test-http");
+            t.setDaemon(true);
+            return t;
+        });
+        executors.add(e);
+        s.setExecutor(e);
+        s.start();
+        all.add(s);
+        return s;
+    }
+
+    private void handle(HttpExchange x) throws IOException {
+        try (x) {
+            String path = x.getRequestURI().getPath();
+            byte[] hello = HELLO.getBytes(StandardCharsets.UTF_8);
+            int status = 200;
+            if (path.equals("/slow")) {
+                sleep(SLOW_MS);
+            } else if (path.startsWith("/status/")) {
+                status = Integer.parseInt(path.substring("/status/".length()));
+            } else if (path.equals("/redirect")) {
+                x.getResponseHeaders().add("Location", "/");
+                status = 302;
+            } else if (path.equals("/chunked")) {
+                x.sendResponseHeaders(200, 0); // 0: chunked
+                try (OutputStream out = x.getResponseBody()) {
+                    for (int i = 0; i < 10; i++) {
+                        out.write(hello);
+                        out.flush();
+                    }
+                }
+                return;
+            }
+            boolean head = x.getRequestMethod().equals("HEAD");
+            x.sendResponseHeaders(status, head ? -1 : hello.length);
+            if (!head) {
+                try (OutputStream out = x.getResponseBody()) {
+                    out.write(hello);
+                }
+            }
+        }
+    }
+
+    static String url(HttpServer s, String scheme, String path) {
+        return scheme + "://127.0.0.1:" + s.getAddress().getPort() + path;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (HttpServer s : all) {
+            s.stop(0);
+        }
+        executors.forEach(java.util.concurrent.ExecutorService::shutdownNow);
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+}
