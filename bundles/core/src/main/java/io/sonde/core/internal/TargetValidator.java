@@ -166,6 +166,8 @@ final class TargetValidator {
                 problems.add(new ConfigProblem(source, "count", c + " requests " + s
                         + " ms apart do not fit in the timeout of " + timeout.toMillis() + " ms, which bounds the round"));
             }
+        } else if ("http".equals(kind)) {
+            checkHttp(raw, source, problems);
         } else if ("traceroute".equals(kind)) {
             optionalWhole(raw, "max_hops", 1, 255, source, problems);
             optionalWhole(raw, "queries", 1, 10, source, problems);
@@ -205,6 +207,44 @@ final class TargetValidator {
             return new Outcome(null, List.copyOf(problems));
         }
         return new Outcome(new Target(name, kind, host, port, interval, timeout, tags, options, origin), List.of());
+    }
+
+    /** The keys of {@code kind=http}: method, expected status, body pattern, trust and redirects. */
+    private static void checkHttp(Map<String, ?> raw, String source, List<ConfigProblem> problems) {
+        String method = text(raw.get("method"));
+        if (!isAbsent(method) && !Set.of("GET", "HEAD").contains(method.strip().toUpperCase(Locale.ROOT))) {
+            problems.add(new ConfigProblem(source, "method", "'" + method.strip() + "' is not GET or HEAD"));
+        }
+        String expect = text(raw.get("expect_status"));
+        if (!isAbsent(expect)) {
+            for (String part : expect.split(",")) {
+                String p = part.strip().toLowerCase(Locale.ROOT);
+                if (!p.matches("[1-5]xx|[1-5]\\d\\d|[1-5]\\d\\d\\s*-\\s*[1-5]\\d\\d")) {
+                    problems.add(new ConfigProblem(source, "expect_status", "'" + part.strip()
+                            + "' is not a status code (200), a class (2xx) or a range (200-204)"));
+                    break;
+                }
+            }
+        }
+        String regex = text(raw.get("body_regex"));
+        if (!isAbsent(regex)) {
+            try {
+                java.util.regex.Pattern.compile(regex.strip());
+            } catch (java.util.regex.PatternSyntaxException e) {
+                problems.add(new ConfigProblem(source, "body_regex", "is not a regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex()));
+            }
+        }
+        for (String key : List.of("follow_redirects", "insecure_skip_verify")) {
+            String v = text(raw.get(key));
+            if (!isAbsent(v) && !v.strip().equalsIgnoreCase("true") && !v.strip().equalsIgnoreCase("false")) {
+                problems.add(new ConfigProblem(source, key, "'" + v.strip() + "' is neither true nor false"));
+            }
+        }
+        String ca = text(raw.get("ca_file"));
+        if (!isAbsent(ca) && !java.nio.file.Files.isReadable(java.nio.file.Path.of(ca.strip()))) {
+            problems.add(new ConfigProblem(source, "ca_file", "'" + ca.strip() + "' is not a readable file"));
+        }
     }
 
     /** A kind-specific whole number in {@code min..max}, or null if absent or wrong (then a problem is recorded). */

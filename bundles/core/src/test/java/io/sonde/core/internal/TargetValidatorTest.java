@@ -299,4 +299,29 @@ public class TargetValidatorTest {
         raw.put("port", "70");
         assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", "gopher"::equals, never).ok());
     }
+
+    @Test
+    public void httpKeysAreChecked() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "http");
+        raw.put("host", "http://127.0.0.1:8080/health");
+        assertTrue(validate(raw).ok());
+        String[][] bad = {
+            {"method", "POST", "is not GET or HEAD"},
+            {"expect_status", "2xx, 20x", "'20x' is not a status code"},
+            {"body_regex", "ok(", "is not a regular expression"},
+            {"follow_redirects", "yes", "neither true nor false"},
+            {"ca_file", "/nonexistent/ca.pem", "is not a readable file"},
+        };
+        for (String[] b : bad) {
+            Map<String, Object> r = new HashMap<>(raw);
+            r.put(b[0], b[1]);
+            ConfigProblem p = onlyProblem(r);
+            assertEquals(b[0], p.key());
+            assertTrue(p.reason(), p.reason().contains(b[2]));
+        }
+        raw.put("expect_status", "200-204, 3xx, 418");
+        raw.put("method", "head");
+        assertTrue(validate(raw).ok());
+    }
 }

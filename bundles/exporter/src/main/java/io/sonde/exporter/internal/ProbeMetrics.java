@@ -9,6 +9,7 @@ import java.util.function.ToLongFunction;
 import java.time.Duration;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.HttpGetResult;
 import io.sonde.api.PingResult;
 import io.sonde.api.TracerouteResult;
 import io.sonde.api.ProbeResult;
@@ -55,12 +56,27 @@ final class ProbeMetrics {
         int hops = -1;
         long routeHash;
         long routeChanges;
+        // HTTP only, from the first request on
+        Http http;
 
         Series(Target t) {
             kind = t.kind();
             labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
         }
     }
+
+    /** The last HTTP answer of a target. */
+    private static final class Http {
+        final double[] phases = new double[PHASES.length];
+        int status;
+        long bodySize;
+        String version;
+        String tls;
+        double certExpiry = -1;
+        double leafExpiry = -1;
+    }
+
+    static final String[] PHASES = {"dns", "connect", "tls", "processing", "transfer"};
 
     /** By target name (names are unique among targets); a name that changes kind gets a new series. */
     private final Map<String, Series> series = new ConcurrentHashMap<>();
@@ -90,6 +106,19 @@ final class ProbeMetrics {
                 }
                 s.routeHash = hash;
                 s.hops = trace.hops().size();
+            }
+            if (result instanceof HttpGetResult h) {
+                Http x = s.http == null ? (s.http = new Http()) : s.http;
+                for (int i = 0; i < PHASES.length; i++) {
+                    Duration d = h.phases().get(PHASES[i]);
+                    x.phases[i] = d == null ? 0 : d.toNanos() / 1e9;
+                }
+                x.status = h.statusCode();
+                x.bodySize = h.bodySize();
+                x.version = h.httpVersion();
+                x.tls = h.tlsVersion();
+                x.certExpiry = h.certExpiry() == null ? -1 : h.certExpiry().getEpochSecond();
+                x.leafExpiry = h.leafCertExpiry() == null ? -1 : h.leafCertExpiry().getEpochSecond();
             }
             if (result.isSuccessful()) {
                 if (!(result instanceof PingResult)) {
@@ -173,6 +202,9 @@ final class ProbeMetrics {
         if (series.values().stream().anyMatch(x -> x.hops >= 0)) {
             traceroute(w, line);
         }
+        if (series.values().stream().anyMatch(x -> x.http != null)) {
+            http(w, line);
+        }
         header(w, "probe_success", "gauge", "1 if the last probe succeeded, else 0");
         for (Series s : series.values()) {
             int v;
@@ -209,6 +241,62 @@ final class ProbeMetrics {
                         default -> line.append(s.stddev);
                     }
                     line.append('\n');
+                }
+                w.append(line);
+            }
+        }
+    }
+
+    /** The HTTP families, for the targets that have had a request. */
+    private void http(Writer w, StringBuilder line) throws IOException {
+        header(w, "probe_http_duration_seconds", "gauge", "Duration of each phase of the last request, redirects added up");
+        for (Series s : series.values()) {
+            line.setLength(0);
+            synchronized (s) {
+                if (s.http == null) {
+                    continue;
+                }
+                for (int i = 0; i < PHASES.length; i++) {
+                    line.append("probe_http_duration_seconds{").append(s.labels).append(",phase=\"").append(PHASES[i])
+                            .append("\"} ").append(s.http.phases[i]).append('\n');
+                }
+            }
+            w.append(line);
+        }
+        String[][] families = {
+            {"probe_http_status_code", "Status code of the last response, 0 if none came"},
+            {"probe_http_response_body_bytes", "Body bytes of the last response"},
+            {"probe_tls_cert_expiry_timestamp_seconds", "When the earliest-expiring certificate of the chain expires (cert=\"earliest\") and the server's own (cert=\"leaf\"), Unix time"},
+            {"probe_http_version_info", "Protocol and TLS version of the last response"},
+        };
+        for (int f = 0; f < families.length; f++) {
+            header(w, families[f][0], "gauge", families[f][1]);
+            for (Series s : series.values()) {
+                line.setLength(0);
+                synchronized (s) {
+                    Http x = s.http;
+                    if (x == null) {
+                        continue;
+                    }
+                    String name = families[f][0];
+                    switch (f) {
+                        case 0 -> line.append(name).append('{').append(s.labels).append("} ").append(x.status).append('\n');
+                        case 1 -> line.append(name).append('{').append(s.labels).append("} ").append(x.bodySize).append('\n');
+                        case 2 -> {
+                            if (x.certExpiry >= 0) {
+                                line.append(name).append('{').append(s.labels).append(",cert=\"earliest\"} ")
+                                        .append((long) x.certExpiry).append('\n');
+                                line.append(name).append('{').append(s.labels).append(",cert=\"leaf\"} ")
+                                        .append((long) x.leafExpiry).append('\n');
+                            }
+                        }
+                        default -> {
+                            if (x.version != null) {
+                                line.append(name).append('{').append(s.labels).append(",version=\"").append(escape(x.version))
+                                        .append("\",tls_version=\"").append(x.tls == null ? "" : escape(x.tls)).append("\"} 1\n");
+                            }
+                        }
+                    }
                 }
                 w.append(line);
             }

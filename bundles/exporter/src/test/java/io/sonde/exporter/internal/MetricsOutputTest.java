@@ -143,6 +143,28 @@ public class MetricsOutputTest {
         assertTrue(out, out.contains("probe_success{target=\"tr\",kind=\"traceroute\"} 1"));
     }
 
+    private void recordHttp(String name) {
+        Target t = new Target(name, "http", "https://127.0.0.1/", 0, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                Set.of(), Map.of(), "test");
+        Map<String, Duration> phases = Map.of("dns", Duration.ZERO, "connect", Duration.ofMillis(1), "tls",
+                Duration.ofMillis(3), "processing", Duration.ofMillis(300), "transfer", Duration.ofMillis(2));
+        metrics.record(new io.sonde.api.HttpGetResult(t, Instant.now(), Duration.ofMillis(306), null, null, 200, phases,
+                42, "HTTP/1.1", "TLSv1.3", Instant.ofEpochSecond(1_900_000_000), Instant.ofEpochSecond(1_900_000_100)));
+    }
+
+    @Test
+    public void httpPhasesStatusAndCertificateExpiry() throws Exception {
+        recordHttp("web");
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_http_duration_seconds{target=\"web\",kind=\"http\",phase=\"processing\"} 0.3\n"));
+        assertTrue(out, out.contains("probe_http_duration_seconds{target=\"web\",kind=\"http\",phase=\"dns\"} 0.0\n"));
+        assertTrue(out, out.contains("probe_http_status_code{target=\"web\",kind=\"http\"} 200\n"));
+        assertTrue(out, out.contains("probe_tls_cert_expiry_timestamp_seconds{target=\"web\",kind=\"http\",cert=\"earliest\"} 1900000000\n"));
+        assertTrue(out, out.contains("probe_tls_cert_expiry_timestamp_seconds{target=\"web\",kind=\"http\",cert=\"leaf\"} 1900000100\n"));
+        assertTrue(out, out.contains("probe_http_version_info{target=\"web\",kind=\"http\",version=\"HTTP/1.1\",tls_version=\"TLSv1.3\"} 1\n"));
+        assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"http\"} 1\n"));
+    }
+
     @Test
     public void familiesFromSeveralBundlesAreMerged() throws Exception {
         String out = render(List.of(targets("invalid", 2), targets("active", 5), targets("active", 1)));
@@ -164,6 +186,7 @@ public class MetricsOutputTest {
             metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), null, null, null));
             metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), FailureReason.DNS, "x", null));
         }
+        recordHttp("web");
         String out = render(List.of(targets("active", 50), targets("invalid", 0)));
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
         p.getOutputStream().write(out.getBytes(StandardCharsets.UTF_8));
