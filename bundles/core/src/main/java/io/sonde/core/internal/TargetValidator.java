@@ -166,6 +166,8 @@ final class TargetValidator {
                 problems.add(new ConfigProblem(source, "count", c + " requests " + s
                         + " ms apart do not fit in the timeout of " + timeout.toMillis() + " ms, which bounds the round"));
             }
+        } else if ("udp".equals(kind)) {
+            optionalWhole(raw, "size", 24, 65_000, source, problems);
         } else if ("http".equals(kind)) {
             checkHttp(raw, source, problems);
         } else if ("traceroute".equals(kind)) {

@@ -1,0 +1,73 @@
+package io.sonde.plugin.udp.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.Prober;
+import io.sonde.api.Target;
+import io.sonde.api.UdpConnectResult;
+import io.sonde.sockets.Resolver;
+
+/**
+ * {@code kind=udp} (the Latency Probe's {@code echo}): one datagram to {@code host:port} carrying a
+ * sequence number and a nonce, the time until the same bytes come back. An ICMP port unreachable
+ * is {@code refused}, no answer within the timeout is a timeout, an answer that is not ours is
+ * ignored. Option {@code size}: datagram bytes, 24 to 65,000 (default 64).
+ */
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=udp", Prober.PROBE_ASYNC + ":Boolean=true"})
+public final class UdpProber implements Prober {
+
+    private final Resolver resolver = new Resolver("sonde-udp-resolve", 1);
+    private final Echoer echoer;
+
+    @Activate
+    public UdpProber() throws IOException {
+        echoer = new Echoer("sonde-udp-echo");
+    }
+
+    @Deactivate
+    void deactivate() {
+        resolver.close();
+        echoer.close();
+    }
+
+    @Override
+    public CompletionStage<UdpConnectResult> probe(Target target) {
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        int size = Integer.parseInt(target.option("size", "64"));
+        CompletableFuture<UdpConnectResult> result = new CompletableFuture<>();
+        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+                .whenComplete((address, e) -> {
+                    if (result.isDone()) {
+                        return;
+                    }
+                    if (address == null) {
+                        result.complete(new UdpConnectResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start),
+                                FailureReason.DNS, (e.getCause() != null ? e.getCause() : e).getMessage(), null));
+                        return;
+                    }
+                    InetSocketAddress to = new InetSocketAddress(address, target.port());
+                    long deadline = start + target.timeout().toNanos();
+                    CompletableFuture<Echoer.Outcome> echo = echoer.echo(to, size, deadline);
+                    result.whenComplete((r, x) -> {
+                        if (result.isCancelled()) {
+                            echo.cancel(false);
+                        }
+                    });
+                    echo.thenAccept(o -> result.complete(new UdpConnectResult(target, startedAt, o.elapsed(), o.failure(),
+                            o.failure() == FailureReason.TIMEOUT ? "no echo from " + to + " within "
+                                    + target.timeout().toMillis() + " ms" : o.message(), to)));
+                });
+        return result;
+    }
+}

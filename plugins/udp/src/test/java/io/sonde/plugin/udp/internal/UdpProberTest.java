@@ -1,0 +1,143 @@
+package io.sonde.plugin.udp.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.junit.After;
+import org.junit.Test;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.Target;
+import io.sonde.api.UdpConnectResult;
+
+/** Real UDP on loopback: an echo server, a closed port, a silent one and one that answers wrongly. */
+public class UdpProberTest {
+
+    private final UdpProber prober;
+    private final List<DatagramSocket> servers = new ArrayList<>();
+
+    public UdpProberTest() throws Exception {
+        prober = new UdpProber();
+    }
+
+    @After
+    public void tearDown() {
+        prober.deactivate();
+        servers.forEach(DatagramSocket::close);
+    }
+
+    /** A server on {@code address} that answers each datagram with {@code reply} of it (null: silence). */
+    private int server(String address, Function<byte[], byte[]> reply) throws Exception {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), 0));
+        servers.add(s);
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[65536];
+            try {
+                while (true) {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    s.receive(p);
+                    byte[] in = java.util.Arrays.copyOf(p.getData(), p.getLength());
+                    byte[] out = reply.apply(in);
+                    if (out != null) {
+                        s.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        }, "test-udp");
+        t.setDaemon(true);
+        t.start();
+        return s.getLocalPort();
+    }
+
+    private UdpConnectResult probe(String host, int port, long timeoutMs, Map<String, String> options) throws Exception {
+        Target t = new Target("u", "udp", host, port, Duration.ofSeconds(10), Duration.ofMillis(timeoutMs), Set.of(),
+                options, "test");
+        return prober.probe(t).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    public void echoIsTimed() throws Exception {
+        int port = server("127.0.0.1", in -> in);
+        UdpConnectResult r = probe("127.0.0.1", port, 1000, Map.of());
+        assertNull(r.errorMessage(), r.failureReason());
+        assertTrue(r.responseTime().toNanos() > 0 && r.responseTime().toMillis() < 1000);
+        assertEquals(new InetSocketAddress("127.0.0.1", port), r.address());
+        int[] seen = new int[1];
+        int sized = server("127.0.0.1", in -> {
+            seen[0] = in.length;
+            return in;
+        });
+        assertTrue(probe("127.0.0.1", sized, 1000, Map.of("size", "1200")).isSuccessful());
+        assertEquals(1200, seen[0]);
+    }
+
+    @Test
+    public void ipv6() throws Exception {
+        int port;
+        try {
+            port = server("::1", in -> in);
+        } catch (SocketException e) {
+            org.junit.Assume.assumeNoException("no IPv6 loopback", e);
+            return;
+        }
+        assertTrue(probe("::1", port, 1000, Map.of()).isSuccessful());
+    }
+
+    @Test
+    public void closedPortIsRefused() throws Exception {
+        int port;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            port = s.getLocalPort();
+        }
+        UdpConnectResult r = probe("127.0.0.1", port, 1000, Map.of());
+        assertEquals(r.errorMessage(), FailureReason.REFUSED, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().contains("port unreachable"));
+    }
+
+    @Test
+    public void silenceIsATimeoutAndAForeignAnswerIsIgnored() throws Exception {
+        UdpConnectResult r = probe("127.0.0.1", server("127.0.0.1", in -> null), 200, Map.of());
+        assertEquals(FailureReason.TIMEOUT, r.failureReason());
+        assertTrue(r.responseTime().toMillis() >= 150);
+        UdpConnectResult wrong = probe("127.0.0.1", server("127.0.0.1", in -> {
+            byte[] out = in.clone();
+            out[out.length - 1] ^= 1; // intact header, but not only: the nonce is what counts
+            out[10] ^= 1;
+            return out;
+        }), 200, Map.of());
+        assertEquals(FailureReason.TIMEOUT, wrong.failureReason());
+    }
+
+    @Test
+    public void manyAtOnceOnOneThread() throws Exception {
+        int port = server("127.0.0.1", in -> in);
+        List<CompletableFuture<UdpConnectResult>> all = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            Target t = new Target("u" + i, "udp", "127.0.0.1", port, Duration.ofSeconds(10), Duration.ofSeconds(3),
+                    Set.of(), Map.of(), "test");
+            all.add(prober.probe(t).toCompletableFuture());
+        }
+        int ok = 0;
+        for (CompletableFuture<UdpConnectResult> f : all) {
+            ok += f.get(10, TimeUnit.SECONDS).isSuccessful() ? 1 : 0;
+        }
+        assertTrue(ok + " of 500", ok >= 490); // one test server thread: the kernel may drop a few at its queue
+    }
+}
