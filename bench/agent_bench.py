@@ -477,6 +477,89 @@ def traceroute(args):
         subprocess.run([lab, "down"], env=env)
 
 
+HTTP_SERVER = r"""
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.request_queue_size = 1024
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"""
+
+
+def http(args):
+    """N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU. Then one
+    target probed every 100 ms against curl's time_total for the same URL, medians compared."""
+    server = subprocess.Popen([sys.executable, "-c", HTTP_SERVER], stdout=subprocess.PIPE)
+    port = int(server.stdout.readline())
+    try:
+        targets = [{"name": f"h{i}", "kind": "http", "host": f"http://127.0.0.1:{port}/t{i}"} for i in range(args.targets)]
+        a = Agent(targets=targets, interval_ms=args.interval_ms)
+        try:
+            a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
+            time.sleep(args.interval_ms / 1000 + 2)
+            m0 = a.metrics()
+            c0, t0 = a.cpu_seconds(), time.monotonic()
+            time.sleep(args.seconds)
+            c1, t1 = a.cpu_seconds(), time.monotonic()
+            m1 = a.metrics()
+
+            def total(m, name):
+                return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
+            probes = total(m1, "probe_total") - total(m0, "probe_total")
+            ok = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
+            row = dict(targets=args.targets, cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=a.rss_mb(), probes=probes,
+                       succeeded=ok)
+        finally:
+            a.stop()
+        print(json.dumps(row), flush=True)
+        print(f"| {args.targets:,} HTTP targets every {args.interval_ms / 1000:g} s | {row['cpu_pct']:.1f} % of one core "
+              f"| {row['rss_mb']:.0f} MB | {row['succeeded']:.0f} of {row['probes']:.0f} probes succeeded |")
+
+        # overhead against curl: one URL, the agent's per-probe total (sum of its phases) against time_total
+        url = f"http://127.0.0.1:{port}/one"
+        a = Agent(targets=[{"name": "one", "kind": "http", "host": url, "interval_ms": 100, "timeout_ms": 90}],
+                  interval_ms=100)
+        ours = []
+        try:
+            a.wait_for(lambda m: sample(m, 'probe_total{target="one",kind="http"}') >= 50, seconds=60, poll=0.1)
+            last = None
+            deadline = time.monotonic() + args.overhead_seconds
+            while time.monotonic() < deadline:
+                m = a.metrics()
+                n = sample(m, 'probe_total{target="one",kind="http"}')
+                if n != last:
+                    last = n
+                    ours.append(sum(sample(m, f'probe_http_duration_seconds{{target="one",kind="http",phase="{ph}"}}')
+                                    for ph in ("dns", "connect", "tls", "processing", "transfer")))
+                time.sleep(0.1)
+        finally:
+            a.stop()
+        curl = shutil.which("curl")
+        theirs = []
+        for _ in range(len(ours)):
+            out = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{time_total}", url], capture_output=True,
+                                 text=True).stdout
+            theirs.append(float(out))
+            time.sleep(0.1)
+        mo, mt = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+        print(f"one URL, {len(ours)} probes each: Sonde median {mo:.3f} ms, curl time_total median {mt:.3f} ms, "
+              f"overhead {mo - mt:+.3f} ms")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -505,10 +588,15 @@ def main():
     t.add_argument("--targets", type=int, default=1000)
     t.add_argument("--interval-ms", type=int, default=60000)
     t.add_argument("--seconds", type=int, default=120)
+    h = sub.add_parser("http")
+    h.add_argument("--targets", type=int, default=1000)
+    h.add_argument("--interval-ms", type=int, default=10000)
+    h.add_argument("--seconds", type=int, default=60)
+    h.add_argument("--overhead-seconds", type=int, default=30)
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp, "traceroute": traceroute}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp, "traceroute": traceroute, "http": http}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)
