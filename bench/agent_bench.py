@@ -6,6 +6,7 @@
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
+    python3 bench/agent_bench.py http  [--targets 1000] [--interval-ms 10000] [--seconds 60]
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -17,9 +18,11 @@ icmp:   N ICMP targets on loopback addresses, one echo each per interval, then f
         package) with the same list at the same pace: CPU per echo, replies, mean RTT.
 peer:   the same probes through prometheus-blackbox-exporter (Debian package), driven the way
         Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
+http:   N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU; then
+        one URL every 100 ms against curl's time_total, medians compared.
 
-Traffic stays on 127.0.0.0/8. Every loop is bounded; the agent and listeners are stopped by PID
-and closed at the end.
+Traffic stays on 127.0.0.0/8 (traceroute: the lab's namespaces). Every loop is bounded; the agent
+and listeners are stopped by PID and closed at the end.
 """
 import argparse
 import json
