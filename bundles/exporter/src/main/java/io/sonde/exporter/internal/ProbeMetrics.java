@@ -42,7 +42,7 @@ final class ProbeMetrics {
         final String kind;
         final String labels; // target="...",kind="..."
         final long[] buckets = new long[LATENCY_BUCKETS.length + 1]; // the last one is +Inf only
-        final long[] failures = new long[REASONS.length];
+        long[] failures; // by reason, from the first failure on: most targets never fail
         double latencySum;
         long total;
         long timeouts;
@@ -130,6 +130,9 @@ final class ProbeMetrics {
                 if (result.failureReason() == FailureReason.TIMEOUT) {
                     s.timeouts++;
                 } else {
+                    if (s.failures == null) {
+                        s.failures = new long[REASONS.length];
+                    }
                     s.failures[result.failureReason().ordinal()]++;
                 }
             }
@@ -187,7 +190,7 @@ final class ProbeMetrics {
         for (Series s : series.values()) {
             line.setLength(0);
             synchronized (s) {
-                for (int r = 0; r < REASONS.length; r++) {
+                for (int r = 0; s.failures != null && r < REASONS.length; r++) {
                     if (s.failures[r] > 0) {
                         line.append("probe_failure_total{").append(s.labels).append(",reason=\"")
                                 .append(REASONS[r].label()).append("\"} ").append(s.failures[r]).append('\n');
