@@ -86,25 +86,29 @@ public final class IcmpProber implements Prober {
         Instant startedAt = Instant.now();
         int count = Integer.parseInt(target.option(COUNT, "3"));
         Duration interval = Duration.ofMillis(Long.parseLong(target.option(PACKET_INTERVAL, "100")));
+        CompletableFuture<java.net.InetAddress> resolved =
+                resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)));
+        if (resolved.isDone() && !resolved.isCompletedExceptionally()) { // an address literal: no hand-over
+            return engine.ping(target, resolved.join(), count, interval, target.timeout(), startedAt);
+        }
         CompletableFuture<PingResult> result = new CompletableFuture<>();
-        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
-                .whenComplete((address, e) -> {
-                    if (address == null) {
-                        result.complete(failed(target, startedAt, FailureReason.DNS,
-                                (e.getCause() != null ? e.getCause() : e).getMessage()).join());
-                    } else if (!result.isDone()) {
-                        CompletableFuture<PingResult> round =
-                                engine.ping(target, address, count, interval, target.timeout(), startedAt);
-                        result.whenComplete((r, x) -> round.cancel(false)); // cancelled by the scheduler: end the round
-                        round.whenComplete((r, x) -> {
-                            if (r != null) {
-                                result.complete(r);
-                            } else {
-                                result.completeExceptionally(x);
-                            }
-                        });
+        resolved.whenComplete((address, e) -> {
+            if (address == null) {
+                result.complete(failed(target, startedAt, FailureReason.DNS,
+                        (e.getCause() != null ? e.getCause() : e).getMessage()).join());
+            } else if (!result.isDone()) {
+                CompletableFuture<PingResult> round =
+                        engine.ping(target, address, count, interval, target.timeout(), startedAt);
+                result.whenComplete((r, x) -> round.cancel(false)); // cancelled by the scheduler: end the round
+                round.whenComplete((r, x) -> {
+                    if (r != null) {
+                        result.complete(r);
+                    } else {
+                        result.completeExceptionally(x);
                     }
                 });
+            }
+        });
         return result;
     }
 

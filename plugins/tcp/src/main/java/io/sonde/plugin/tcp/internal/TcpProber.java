@@ -52,18 +52,23 @@ public final class TcpProber implements Prober {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         CompletableFuture<TcpConnectResult> result = new CompletableFuture<>();
-        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
-                .whenComplete((address, e) -> {
-                    if (result.isDone()) {
-                        return;
-                    }
-                    if (address == null) {
-                        result.complete(failed(target, startedAt, start, FailureReason.DNS,
-                                (e.getCause() != null ? e.getCause() : e).getMessage(), null));
-                    } else {
-                        connect(target, startedAt, start, address, result);
-                    }
-                });
+        CompletableFuture<InetAddress> resolved =
+                resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)));
+        if (resolved.isDone() && !resolved.isCompletedExceptionally()) { // an address literal: no hand-over
+            connect(target, startedAt, start, resolved.join(), result);
+            return result;
+        }
+        resolved.whenComplete((address, e) -> {
+            if (result.isDone()) {
+                return;
+            }
+            if (address == null) {
+                result.complete(failed(target, startedAt, start, FailureReason.DNS,
+                        (e.getCause() != null ? e.getCause() : e).getMessage(), null));
+            } else {
+                connect(target, startedAt, start, address, result);
+            }
+        });
         return result;
     }
 
