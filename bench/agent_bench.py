@@ -169,6 +169,11 @@ def sample(metrics, name):
     return float("nan")
 
 
+def total(metrics, name):
+    """The sum of a family's samples over all its label sets."""
+    return sum(float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines() if l.startswith(name + "{"))
+
+
 def buckets(metrics, name):
     out = {}
     for line in metrics.splitlines():
@@ -392,8 +397,6 @@ def icmp(args):
         rss = a.rss_mb()
         mode = [l for l in m1.splitlines() if l.startswith('sonde_icmp_mode{family="ipv4"')]
 
-        def total(m, name):
-            return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
         sent = total(m1, "probe_packets_sent_total") - total(m0, "probe_packets_sent_total")
         got = total(m1, "probe_packets_received_total") - total(m0, "probe_packets_received_total")
         rtt_sum = total(m1, "probe_latency_seconds_sum") - total(m0, "probe_latency_seconds_sum")
@@ -462,8 +465,6 @@ def traceroute(args):
             c1, t1 = a.cpu_seconds(), time.monotonic()
             m1 = a.metrics()
 
-            def total(m, name):
-                return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
             traces = total(m1, "probe_total") - total(m0, "probe_total")
             reached = sum(1 for l in m1.splitlines() if l.startswith("probe_success{") and l.endswith(" 1"))
             hops = [float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_traceroute_hops{")]
@@ -517,8 +518,6 @@ def http(args):
             c1, t1 = a.cpu_seconds(), time.monotonic()
             m1 = a.metrics()
 
-            def total(m, name):
-                return sum(float(l.rsplit(" ", 1)[1]) for l in m.splitlines() if l.startswith(name + "{"))
             probes = total(m1, "probe_total") - total(m0, "probe_total")
             ok = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
             row = dict(targets=args.targets, cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=a.rss_mb(), probes=probes,
