@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.ToLongFunction;
+import java.util.function.BiConsumer;
 
 import java.time.Duration;
 
@@ -168,37 +168,28 @@ final class ProbeMetrics {
             return;
         }
         StringBuilder line = new StringBuilder(256);
-        header(w, "probe_latency_seconds", "histogram", "Latency of successful probes");
-        for (Series s : series.values()) {
-            line.setLength(0);
-            synchronized (s) {
-                long cumulative = 0;
-                for (int i = 0; i < LATENCY_BUCKETS.length; i++) {
-                    cumulative += s.buckets[i];
-                    line.append("probe_latency_seconds_bucket{").append(s.labels).append(LE[i]).append(cumulative).append('\n');
-                }
-                cumulative += s.buckets[LATENCY_BUCKETS.length];
-                line.append("probe_latency_seconds_bucket{").append(s.labels).append(",le=\"+Inf\"} ").append(cumulative).append('\n');
-                line.append("probe_latency_seconds_count{").append(s.labels).append("} ").append(cumulative).append('\n');
-                line.append("probe_latency_seconds_sum{").append(s.labels).append("} ").append(s.latencySum).append('\n');
+        family(w, line, "probe_latency_seconds", "histogram", "Latency of successful probes", (s, l) -> {
+            long cumulative = 0;
+            for (int i = 0; i < LATENCY_BUCKETS.length; i++) {
+                cumulative += s.buckets[i];
+                l.append("probe_latency_seconds_bucket{").append(s.labels).append(LE[i]).append(cumulative).append('\n');
             }
-            w.append(line);
-        }
-        counter(w, line, "probe_total", "Probes attempted", s -> s.total);
-        counter(w, line, "probe_timeout_total", "Probes that got no answer within their timeout", s -> s.timeouts);
-        header(w, "probe_failure_total", "counter", "Probes that failed other than by timeout, by reason");
-        for (Series s : series.values()) {
-            line.setLength(0);
-            synchronized (s) {
-                for (int r = 0; s.failures != null && r < REASONS.length; r++) {
-                    if (s.failures[r] > 0) {
-                        line.append("probe_failure_total{").append(s.labels).append(",reason=\"")
-                                .append(REASONS[r].label()).append("\"} ").append(s.failures[r]).append('\n');
-                    }
+            cumulative += s.buckets[LATENCY_BUCKETS.length];
+            l.append("probe_latency_seconds_bucket{").append(s.labels).append(",le=\"+Inf\"} ").append(cumulative).append('\n');
+            put(l, "probe_latency_seconds_count", s, cumulative);
+            put(l, "probe_latency_seconds_sum", s, s.latencySum);
+        });
+        family(w, line, "probe_total", "counter", "Probes attempted", (s, l) -> put(l, "probe_total", s, s.total));
+        family(w, line, "probe_timeout_total", "counter", "Probes that got no answer within their timeout",
+                (s, l) -> put(l, "probe_timeout_total", s, s.timeouts));
+        family(w, line, "probe_failure_total", "counter", "Probes that failed other than by timeout, by reason", (s, l) -> {
+            for (int r = 0; s.failures != null && r < REASONS.length; r++) {
+                if (s.failures[r] > 0) {
+                    l.append("probe_failure_total{").append(s.labels).append(",reason=\"")
+                            .append(REASONS[r].label()).append("\"} ").append(s.failures[r]).append('\n');
                 }
             }
-            w.append(line);
-        }
+        });
         if (series.values().stream().anyMatch(x -> x.packetsSent >= 0)) {
             icmp(w, line);
         }
@@ -208,149 +199,126 @@ final class ProbeMetrics {
         if (series.values().stream().anyMatch(x -> x.http != null)) {
             http(w, line);
         }
-        header(w, "probe_success", "gauge", "1 if the last probe succeeded, else 0");
-        for (Series s : series.values()) {
-            int v;
-            synchronized (s) {
-                v = s.success;
+        family(w, line, "probe_success", "gauge", "1 if the last probe succeeded, else 0", (s, l) -> {
+            if (s.success >= 0) {
+                put(l, "probe_success", s, s.success);
             }
-            if (v >= 0) {
-                sample(w, line, "probe_success", s.labels, v);
-            }
-        }
+        });
     }
 
     /** The ICMP families, for the targets that have had a round. */
     private void icmp(Writer w, StringBuilder line) throws IOException {
-        String[][] families = {
-            {"probe_packets_sent_total", "counter", "ICMP echo requests sent"},
-            {"probe_packets_received_total", "counter", "ICMP echo replies received (duplicates not counted)"},
-            {"probe_jitter_seconds", "gauge", "Mean difference between consecutive round-trip times of the last round"},
-            {"probe_rtt_stddev_seconds", "gauge", "Standard deviation of the round-trip times of the last round"},
-        };
-        for (int f = 0; f < families.length; f++) {
-            header(w, families[f][0], families[f][1], families[f][2]);
-            for (Series s : series.values()) {
-                line.setLength(0);
-                synchronized (s) {
-                    if (s.packetsSent < 0) {
-                        continue;
-                    }
-                    line.append(families[f][0]).append('{').append(s.labels).append("} ");
-                    switch (f) {
-                        case 0 -> line.append(s.packetsSent);
-                        case 1 -> line.append(s.packetsReceived);
-                        case 2 -> line.append(s.jitter);
-                        default -> line.append(s.stddev);
-                    }
-                    line.append('\n');
-                }
-                w.append(line);
+        family(w, line, "probe_packets_sent_total", "counter", "ICMP echo requests sent", (s, l) -> {
+            if (s.packetsSent >= 0) {
+                put(l, "probe_packets_sent_total", s, s.packetsSent);
             }
-        }
+        });
+        family(w, line, "probe_packets_received_total", "counter", "ICMP echo replies received (duplicates not counted)",
+                (s, l) -> {
+                    if (s.packetsSent >= 0) {
+                        put(l, "probe_packets_received_total", s, s.packetsReceived);
+                    }
+                });
+        family(w, line, "probe_jitter_seconds", "gauge",
+                "Mean difference between consecutive round-trip times of the last round", (s, l) -> {
+                    if (s.packetsSent >= 0) {
+                        put(l, "probe_jitter_seconds", s, s.jitter);
+                    }
+                });
+        family(w, line, "probe_rtt_stddev_seconds", "gauge", "Standard deviation of the round-trip times of the last round",
+                (s, l) -> {
+                    if (s.packetsSent >= 0) {
+                        put(l, "probe_rtt_stddev_seconds", s, s.stddev);
+                    }
+                });
     }
 
     /** The HTTP families, for the targets that have had a request. */
     private void http(Writer w, StringBuilder line) throws IOException {
-        header(w, "probe_http_duration_seconds", "gauge", "Duration of each phase of the last request, redirects added up");
-        for (Series s : series.values()) {
-            line.setLength(0);
-            synchronized (s) {
-                if (s.http == null) {
-                    continue;
-                }
-                for (int i = 0; i < PHASES.length; i++) {
-                    line.append("probe_http_duration_seconds{").append(s.labels).append(",phase=\"").append(PHASES[i])
-                            .append("\"} ").append(s.http.phases[i]).append('\n');
-                }
-            }
-            w.append(line);
-        }
-        String[][] families = {
-            {"probe_http_status_code", "Status code of the last response, 0 if none came"},
-            {"probe_http_response_body_bytes", "Body bytes of the last response"},
-            {"probe_tls_cert_expiry_timestamp_seconds", "When the earliest-expiring certificate of the chain expires (cert=\"earliest\") and the server's own (cert=\"leaf\"), Unix time"},
-            {"probe_http_version_info", "Protocol and TLS version of the last response"},
-        };
-        for (int f = 0; f < families.length; f++) {
-            header(w, families[f][0], "gauge", families[f][1]);
-            for (Series s : series.values()) {
-                line.setLength(0);
-                synchronized (s) {
-                    Http x = s.http;
-                    if (x == null) {
-                        continue;
+        family(w, line, "probe_http_duration_seconds", "gauge",
+                "Duration of each phase of the last request, redirects added up", (s, l) -> {
+                    for (int i = 0; s.http != null && i < PHASES.length; i++) {
+                        l.append("probe_http_duration_seconds{").append(s.labels).append(",phase=\"").append(PHASES[i])
+                                .append("\"} ").append(s.http.phases[i]).append('\n');
                     }
-                    String name = families[f][0];
-                    switch (f) {
-                        case 0 -> line.append(name).append('{').append(s.labels).append("} ").append(x.status).append('\n');
-                        case 1 -> line.append(name).append('{').append(s.labels).append("} ").append(x.bodySize).append('\n');
-                        case 2 -> {
-                            if (x.certExpiry >= 0) {
-                                line.append(name).append('{').append(s.labels).append(",cert=\"earliest\"} ")
-                                        .append((long) x.certExpiry).append('\n');
-                                line.append(name).append('{').append(s.labels).append(",cert=\"leaf\"} ")
-                                        .append((long) x.leafExpiry).append('\n');
-                            }
-                        }
-                        default -> {
-                            if (x.version != null) {
-                                line.append(name).append('{').append(s.labels).append(",version=\"").append(escape(x.version))
-                                        .append("\",tls_version=\"").append(x.tls == null ? "" : escape(x.tls)).append("\"} 1\n");
-                            }
-                        }
-                    }
-                }
-                w.append(line);
+                });
+        family(w, line, "probe_http_status_code", "gauge", "Status code of the last response, 0 if none came", (s, l) -> {
+            if (s.http != null) {
+                put(l, "probe_http_status_code", s, s.http.status);
             }
-        }
+        });
+        family(w, line, "probe_http_response_body_bytes", "gauge", "Body bytes of the last response", (s, l) -> {
+            if (s.http != null) {
+                put(l, "probe_http_response_body_bytes", s, s.http.bodySize);
+            }
+        });
+        String expiry = "probe_tls_cert_expiry_timestamp_seconds";
+        family(w, line, expiry, "gauge", "When the earliest-expiring certificate of the chain expires"
+                + " (cert=\"earliest\") and the server's own (cert=\"leaf\"), Unix time", (s, l) -> {
+                    if (s.http != null && s.http.certExpiry >= 0) {
+                        l.append(expiry).append('{').append(s.labels).append(",cert=\"earliest\"} ")
+                                .append((long) s.http.certExpiry).append('\n');
+                        l.append(expiry).append('{').append(s.labels).append(",cert=\"leaf\"} ")
+                                .append((long) s.http.leafExpiry).append('\n');
+                    }
+                });
+        family(w, line, "probe_http_version_info", "gauge", "Protocol and TLS version of the last response", (s, l) -> {
+            if (s.http != null && s.http.version != null) {
+                l.append("probe_http_version_info{").append(s.labels).append(",version=\"").append(escape(s.http.version))
+                        .append("\",tls_version=\"").append(s.http.tls == null ? "" : escape(s.http.tls)).append("\"} 1\n");
+            }
+        });
     }
 
     /** The traceroute families, for the targets that have had a trace. */
     private void traceroute(Writer w, StringBuilder line) throws IOException {
-        String[][] families = {
-            {"probe_traceroute_hops", "gauge", "Hops of the last trace, the destination included when reached"},
-            {"probe_traceroute_route_hash", "gauge", "CRC-32 of the hop addresses of the last trace: changes when the path does"},
-            {"probe_traceroute_route_changes_total", "counter", "Traces whose path differed from the trace before"},
-        };
-        for (int f = 0; f < families.length; f++) {
-            header(w, families[f][0], families[f][1], families[f][2]);
-            for (Series s : series.values()) {
-                line.setLength(0);
-                synchronized (s) {
-                    if (s.hops < 0) {
-                        continue;
+        family(w, line, "probe_traceroute_hops", "gauge", "Hops of the last trace, the destination included when reached",
+                (s, l) -> {
+                    if (s.hops >= 0) {
+                        put(l, "probe_traceroute_hops", s, s.hops);
                     }
-                    line.append(families[f][0]).append('{').append(s.labels).append("} ")
-                            .append(f == 0 ? s.hops : f == 1 ? s.routeHash : s.routeChanges).append('\n');
-                }
-                w.append(line);
+                });
+        family(w, line, "probe_traceroute_route_hash", "gauge",
+                "CRC-32 of the hop addresses of the last trace: changes when the path does", (s, l) -> {
+                    if (s.hops >= 0) {
+                        put(l, "probe_traceroute_route_hash", s, s.routeHash);
+                    }
+                });
+        family(w, line, "probe_traceroute_route_changes_total", "counter",
+                "Traces whose path differed from the trace before", (s, l) -> {
+                    if (s.hops >= 0) {
+                        put(l, "probe_traceroute_route_changes_total", s, s.routeChanges);
+                    }
+                });
+    }
+
+    /**
+     * Writes one family: its header, then for each target, under the target's lock, what
+     * {@code samples} appends to the reused line (nothing for a target the family does not concern).
+     */
+    private void family(Writer w, StringBuilder line, String name, String type, String help,
+            BiConsumer<Series, StringBuilder> samples) throws IOException {
+        header(w, name, type, help);
+        for (Series s : series.values()) {
+            line.setLength(0);
+            synchronized (s) {
+                samples.accept(s, line);
             }
+            w.append(line);
         }
     }
 
-    /** Writes a counter family with one sample a target. */
-    private void counter(Writer w, StringBuilder line, String name, String help, ToLongFunction<Series> value)
-            throws IOException {
-        header(w, name, "counter", help);
-        for (Series s : series.values()) {
-            long v;
-            synchronized (s) {
-                v = value.applyAsLong(s);
-            }
-            sample(w, line, name, s.labels, v);
-        }
+    private static void put(StringBuilder line, String name, Series s, long value) {
+        line.append(name).append('{').append(s.labels).append("} ").append(value).append('\n');
+    }
+
+    private static void put(StringBuilder line, String name, Series s, double value) {
+        line.append(name).append('{').append(s.labels).append("} ").append(value).append('\n');
     }
 
     private static void header(Writer w, String name, String type, String help) throws IOException {
         w.append("# HELP ").append(name).append(' ').append(help).append('\n');
         w.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    }
-
-    private static void sample(Writer w, StringBuilder line, String name, String labels, long value) throws IOException {
-        line.setLength(0);
-        line.append(name).append('{').append(labels).append("} ").append(value).append('\n');
-        w.append(line);
     }
 
     /** Escapes a label value: backslash, double quote and line feed. */
