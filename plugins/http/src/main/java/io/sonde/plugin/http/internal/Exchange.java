@@ -200,8 +200,8 @@ final class Exchange {
         SSLSocket tls;
         try {
             tls = (SSLSocket) trust.factory(request.caFile(), request.insecure()).createSocket(s, host, port, true);
-        } catch (GeneralSecurityException e) {
-            throw new Failure(FailureReason.TLS, "ca_file " + request.caFile() + " cannot be used: " + e.getMessage());
+        } catch (GeneralSecurityException | IOException e) { // a CA file removed or spoilt since validation
+            throw new Failure(FailureReason.TLS, "ca_file " + request.caFile() + " cannot be used: " + e);
         }
         socket = tls;
         SSLParameters p = tls.getSSLParameters();

@@ -12,6 +12,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -23,27 +24,34 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /**
  * The TLS settings of a target: the JVM's trust store by default (on Debian, the system's CA
  * certificates), the PEM certificates of {@code ca_file} instead, or no verification at all with
- * {@code insecure_skip_verify}. Contexts are built once per setting (a CA file again when it changes).
+ * {@code insecure_skip_verify}. Contexts are built once per setting, a CA file's again when it has
+ * changed (looked at every {@link #RECHECK_NANOS}).
  */
 final class Trust {
 
     private record Key(String caFile, boolean insecure) {
     }
 
-    private record Built(SSLSocketFactory factory, Object stamp) {
+    private record Built(SSLSocketFactory factory, Object stamp, long checkedAt) {
     }
+
+    /** How often a {@code ca_file} is looked at for changes: not at every probe. */
+    static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Map<Key, Built> contexts = new ConcurrentHashMap<>();
 
     /** @throws GeneralSecurityException or IOException when {@code ca_file} cannot be used; the message says why */
     SSLSocketFactory factory(String caFile, boolean insecure) throws GeneralSecurityException, IOException {
         Key key = new Key(insecure ? null : caFile, insecure);
-        Object stamp = caFile == null || insecure ? "" : stamp(Path.of(caFile));
         Built b = contexts.get(key);
-        if (b == null || !b.stamp().equals(stamp)) {
-            b = new Built(build(key).getSocketFactory(), stamp);
-            contexts.put(key, b);
+        long now = System.nanoTime();
+        if (b != null && (key.caFile() == null || now - b.checkedAt() < RECHECK_NANOS)) {
+            return b.factory();
         }
+        Object stamp = key.caFile() == null ? "" : stamp(Path.of(key.caFile()));
+        b = b != null && b.stamp().equals(stamp) ? new Built(b.factory(), stamp, now)
+                : new Built(build(key).getSocketFactory(), stamp, now);
+        contexts.put(key, b);
         return b.factory();
     }
 

@@ -173,4 +173,44 @@ public class HttpProberTest {
         assertEquals(FailureReason.TLS, r.failureReason());
         assertTrue(r.errorMessage(), r.errorMessage().contains("does not name the host"));
     }
+
+    @Test
+    public void aCaFileThatIsGoneOrHoldsNoCertificateIsATlsFailureThatSaysSo() throws Exception {
+        String url = TestServers.url(servers.signed, "https", "/");
+        java.nio.file.Path garbage = servers.dir.resolve("garbage.pem");
+        java.nio.file.Files.writeString(garbage, "not a certificate\n");
+        for (String ca : new String[] {garbage.toString(), servers.dir.resolve("gone.pem").toString()}) {
+            HttpGetResult r = probe(url, 5000, "ca_file", ca);
+            assertEquals(FailureReason.TLS, r.failureReason());
+            assertTrue(r.errorMessage(), r.errorMessage().contains("ca_file " + ca + " cannot be used"));
+        }
+    }
+
+    private static long openFiles() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    /** A probe the scheduler gives up on (its stage cancelled) has its connection closed at once. */
+    @Test
+    public void aCancelledProbeClosesItsConnection() throws Exception {
+        probe(plain("/"), 2000); // threads and classes in place before counting
+        long before = openFiles();
+        java.util.List<java.util.concurrent.CompletableFuture<HttpGetResult>> slow = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Target t = new Target("slow" + i, "http", plain("/slow"), 0, Duration.ofSeconds(60), Duration.ofSeconds(30),
+                    Set.of(), Map.of(), "test");
+            slow.add(prober.probe(t).toCompletableFuture());
+        }
+        Thread.sleep(100);
+        assertTrue("20 connections open", openFiles() >= before + 20);
+        slow.forEach(f -> f.cancel(false));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (openFiles() > before + 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20); // the server side ends its sleeps of 300 ms
+        }
+        assertTrue(openFiles() + " open, " + before + " before", openFiles() <= before + 2);
+        assertTrue(probe(plain("/"), 2000).isSuccessful());
+    }
 }

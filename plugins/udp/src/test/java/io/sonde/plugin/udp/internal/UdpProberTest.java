@@ -140,4 +140,32 @@ public class UdpProberTest {
         }
         assertTrue(ok + " of 500", ok >= 490); // one test server thread: the kernel may drop a few at its queue
     }
+
+    /** A probe the scheduler gives up on (its stage cancelled) has its socket closed at once. */
+    @Test
+    public void aCancelledProbeClosesItsSocket() throws Exception {
+        int port = server("127.0.0.1", in -> null);
+        probe("127.0.0.1", port, 50, Map.of()); // the selector thread in place before counting
+        long before = openFiles();
+        List<CompletableFuture<UdpConnectResult>> all = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            Target t = new Target("u" + i, "udp", "127.0.0.1", port, Duration.ofSeconds(60), Duration.ofSeconds(30),
+                    Set.of(), Map.of(), "test");
+            all.add(prober.probe(t).toCompletableFuture());
+        }
+        Thread.sleep(100);
+        assertTrue("50 sockets open", openFiles() >= before + 50);
+        all.forEach(f -> f.cancel(false));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (openFiles() > before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(before, openFiles());
+    }
+
+    private static long openFiles() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
 }
