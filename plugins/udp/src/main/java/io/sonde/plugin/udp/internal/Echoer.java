@@ -38,7 +38,7 @@ final class Echoer implements AutoCloseable {
         final CompletableFuture<Outcome> future = new CompletableFuture<>();
         long sequence;
         final long nonce = ThreadLocalRandom.current().nextLong();
-        DatagramChannel channel;
+        volatile DatagramChannel channel;
         long sentAt;
 
         Echo(InetSocketAddress to, int size, long deadline) {
@@ -127,10 +127,19 @@ final class Echoer implements AutoCloseable {
         }
         byDeadline.add(e);
         ByteBuffer out = ByteBuffer.allocate(e.size);
-        e.future.whenComplete((r, x) -> selector.wakeup()); // a cancelled probe's channel is closed soon
+        e.future.whenComplete((r, x) -> {
+            if (e.future.isCancelled()) {
+                e.close(); // at once, not when its deadline comes round;
+                selector.wakeup(); // the descriptor goes when the selector next drops cancelled keys
+            }
+        });
         try {
             e.channel = DatagramChannel.open(e.to.getAddress() instanceof java.net.Inet6Address
                     ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
+            if (e.future.isCancelled()) {
+                e.close(); // cancelled while it was being opened
+                return;
+            }
             e.channel.configureBlocking(false);
             e.channel.connect(e.to);
             e.channel.register(selector, SelectionKey.OP_READ, e);
