@@ -14,7 +14,6 @@ import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
@@ -182,8 +181,6 @@ final class Exchange {
             throw new Failure(FailureReason.REFUSED, "connecting to " + where + ": " + e.getMessage());
         } catch (NoRouteToHostException e) {
             throw new Failure(FailureReason.UNREACHABLE, "connecting to " + where + ": " + e.getMessage());
-        } catch (UnknownHostException e) {
-            throw new Failure(FailureReason.DNS, e.getMessage());
         } catch (SSLException e) {
             throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + port + " failed: " + tlsReason(e));
         } catch (IOException e) {
