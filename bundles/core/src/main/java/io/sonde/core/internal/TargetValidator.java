@@ -170,6 +170,11 @@ final class TargetValidator {
             optionalWhole(raw, "size", 24, 65_000, source, problems);
         } else if ("http".equals(kind)) {
             checkHttp(raw, source, problems);
+        } else if ("dns".equals(kind)) {
+            // the DNS plugin checks its other keys (query_type, expect_rcode, ...) when it probes
+            if (isAbsent(raw.get("query")) || text(raw.get("query")).isBlank()) {
+                problems.add(new ConfigProblem(source, "query", "missing; dns targets need the name to look up"));
+            }
         } else if ("traceroute".equals(kind)) {
             optionalWhole(raw, "max_hops", 1, 255, source, problems);
             optionalWhole(raw, "queries", 1, 10, source, problems);

@@ -93,6 +93,21 @@ public class TargetValidatorTest {
     }
 
     @Test
+    public void dnsTargetsNeedAQueryButNoPort() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "dns");
+        raw.remove("port");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("query", p.key());
+        assertEquals("missing; dns targets need the name to look up", p.reason());
+        raw.put("query", "example.org");
+        raw.put("query_type", "MX");
+        Target t = validate(raw).target();
+        assertEquals(0, t.port());
+        assertEquals("MX", t.option("query_type", "A"));
+    }
+
+    @Test
     public void pluginKindIsValidOnceItsProberIsKnown() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "gopher");

@@ -11,6 +11,7 @@ import java.time.Duration;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HttpGetResult;
 import io.sonde.api.PingResult;
+import io.sonde.api.PluginResult;
 import io.sonde.api.TracerouteResult;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
@@ -58,6 +59,8 @@ final class ProbeMetrics {
         long routeChanges;
         // HTTP only, from the first request on
         Http http;
+        // third-party kinds: the numbers of the last PluginResult, by metric name
+        Map<String, Double> plugin;
 
         Series(Target t) {
             kind = t.kind();
@@ -120,6 +123,9 @@ final class ProbeMetrics {
                 x.certExpiry = h.certExpiry() == null ? -1 : h.certExpiry().getEpochSecond();
                 x.leafExpiry = h.leafCertExpiry() == null ? -1 : h.leafCertExpiry().getEpochSecond();
             }
+            if (result instanceof PluginResult p) {
+                s.plugin = pluginValues(p);
+            }
             if (result.isSuccessful()) {
                 if (!(result instanceof PingResult)) {
                     observe(s, result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9);
@@ -137,6 +143,43 @@ final class ProbeMetrics {
                 }
             }
         }
+    }
+
+    /** Families this class writes itself: a plugin's number never takes one of these names. */
+    private static final java.util.Set<String> OWN_FAMILIES = java.util.Set.of("probe_latency_seconds", "probe_total",
+            "probe_timeout_total", "probe_failure_total", "probe_success", "probe_packets_sent_total",
+            "probe_packets_received_total", "probe_jitter_seconds", "probe_rtt_stddev_seconds", "probe_http_duration_seconds",
+            "probe_http_status_code", "probe_http_response_body_bytes", "probe_tls_cert_expiry_timestamp_seconds",
+            "probe_http_version_info", "probe_traceroute_hops", "probe_traceroute_route_hash",
+            "probe_traceroute_route_changes_total");
+    private static final java.util.regex.Pattern METRIC_PART = java.util.regex.Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
+
+    /**
+     * The numbers (and booleans, as 1 and 0) of a plugin's result data, each named
+     * {@code probe_<kind>_<key>}; keys that are not valid in a metric name are left out.
+     */
+    static Map<String, Double> pluginValues(PluginResult p) {
+        Map<String, Double> values = new java.util.TreeMap<>();
+        String kind = p.target().kind().replace('-', '_').replace('.', '_');
+        if (!METRIC_PART.matcher(kind).matches()) {
+            return values;
+        }
+        for (Map.Entry<String, Object> e : p.data().entrySet()) {
+            Object v = e.getValue();
+            double value;
+            if (v instanceof Number n) {
+                value = n.doubleValue();
+            } else if (v instanceof Boolean b) {
+                value = b ? 1 : 0;
+            } else {
+                continue;
+            }
+            String name = "probe_" + kind + "_" + e.getKey();
+            if (METRIC_PART.matcher(e.getKey()).matches() && !OWN_FAMILIES.contains(name)) {
+                values.put(name, value);
+            }
+        }
+        return values;
     }
 
     /** A number that changes when the path does: CRC-32 of the hop addresses in order. */
@@ -198,6 +241,21 @@ final class ProbeMetrics {
         }
         if (series.values().stream().anyMatch(x -> x.http != null)) {
             http(w, line);
+        }
+        java.util.SortedSet<String> pluginFamilies = new java.util.TreeSet<>();
+        for (Series x : series.values()) {
+            Map<String, Double> values = x.plugin;
+            if (values != null) {
+                pluginFamilies.addAll(values.keySet());
+            }
+        }
+        for (String name : pluginFamilies) {
+            family(w, line, name, "gauge", "Reported by the plugin of this kind with its last result", (s, l) -> {
+                Double v = s.plugin == null ? null : s.plugin.get(name);
+                if (v != null) {
+                    put(l, name, s, v.doubleValue());
+                }
+            });
         }
         family(w, line, "probe_success", "gauge", "1 if the last probe succeeded, else 0", (s, l) -> {
             if (s.success >= 0) {

@@ -165,6 +165,34 @@ public class MetricsOutputTest {
         assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"http\"} 1\n"));
     }
 
+    private void recordDns(String name, Map<String, Object> data) {
+        Target t = new Target(name, "dns", "127.0.0.1", 53, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                Set.of(), Map.of("query", "example.org"), "test");
+        metrics.record(new io.sonde.api.PluginResult(t, Instant.now(), Duration.ofMillis(1), null, null, "io.sonde.plugin.dns",
+                "1.0.0", data));
+    }
+
+    @Test
+    public void pluginNumbersBecomeGaugesNamedAfterKindAndKey() throws Exception {
+        recordDns("resolver", Map.of("answer_rrs", 2, "lookup_time_seconds", 0.25, "tcp_fallback", true,
+                "address", "127.0.0.1", "bad key", 1, "success", 7));
+        recordDns("other", Map.of("answer_rrs", 0));
+        String out = render(List.of());
+        assertTrue(out, out.contains("# TYPE probe_dns_answer_rrs gauge\n"));
+        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"resolver\",kind=\"dns\"} 2.0\n"));
+        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"other\",kind=\"dns\"} 0.0\n"));
+        assertTrue(out, out.contains("probe_dns_lookup_time_seconds{target=\"resolver\",kind=\"dns\"} 0.25\n"));
+        assertTrue(out, out.contains("probe_dns_tcp_fallback{target=\"resolver\",kind=\"dns\"} 1.0\n"));
+        assertTrue(out, out.contains("probe_dns_success{target=\"resolver\",kind=\"dns\"} 7.0\n"));
+        assertFalse(out, out.contains("address"));
+        assertFalse(out, out.contains("bad key"));
+        // the newest result replaces the numbers of the one before
+        recordDns("resolver", Map.of("answer_rrs", 1));
+        out = render(List.of());
+        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"resolver\",kind=\"dns\"} 1.0\n"));
+        assertFalse(out, out.contains("probe_dns_lookup_time_seconds{target=\"resolver\""));
+    }
+
     @Test
     public void familiesFromSeveralBundlesAreMerged() throws Exception {
         String out = render(List.of(targets("invalid", 2), targets("active", 5), targets("active", 1)));
@@ -187,6 +215,7 @@ public class MetricsOutputTest {
             metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), FailureReason.DNS, "x", null));
         }
         recordHttp("web");
+        recordDns("resolver", Map.of("answer_rrs", 2, "lookup_time_seconds", 0.25, "rcode", 0));
         String out = render(List.of(targets("active", 50), targets("invalid", 0)));
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
         p.getOutputStream().write(out.getBytes(StandardCharsets.UTF_8));

@@ -1,0 +1,239 @@
+package io.sonde.plugin.dns.internal;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.PluginResult;
+import io.sonde.api.Prober;
+import io.sonde.api.Target;
+
+/**
+ * {@code kind=dns}: one query to the DNS server {@code host} (port {@code port}, default 53), over
+ * UDP and again over TCP when the UDP answer comes truncated, or over TCP only with
+ * {@code transport=tcp}. Success is an answer whose response code is expected ({@code expect_rcode},
+ * default NOERROR) and, with {@code expect_answer}, an answer record matching it. The other keys are
+ * those of {@link DnsQuery}; {@code ip_version} (4 or 6) picks the server's address family.
+ *
+ * <p>The result is a {@link PluginResult} whose numeric data the exporter shows as
+ * {@code probe_dns_<key>}: {@code rcode}, {@code answer_rrs}, {@code authority_rrs},
+ * {@code additional_rrs}, {@code query_succeeded} (1 if any answer came), {@code tcp_fallback}
+ * (1 if UDP came back truncated), {@code lookup_time_seconds} (finding the server's address),
+ * {@code serial} (for an SOA answer). {@code address} is the server address asked.
+ */
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true"})
+public final class DnsProber implements Prober {
+
+    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    private final String pluginName;
+    private final String pluginVersion;
+    /** Looks up server names, which can block; literals never come here. */
+    private final ExecutorService lookups = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "sonde-dns-lookup");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Activate
+    public DnsProber(BundleContext context) {
+        this(context.getBundle().getSymbolicName(), context.getBundle().getVersion().toString());
+    }
+
+    DnsProber(String pluginName, String pluginVersion) {
+        this.pluginName = pluginName;
+        this.pluginVersion = pluginVersion;
+    }
+
+    @Deactivate
+    void deactivate() {
+        lookups.shutdownNow();
+    }
+
+    @Override
+    public CompletionStage<PluginResult> probe(Target target) {
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        Probe p = new Probe(target, startedAt, start);
+        DnsQuery query;
+        try {
+            query = DnsQuery.of(target);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(p.failed(FailureReason.ERROR, source(target) + e.getMessage()));
+        }
+        int ipVersion = "4".equals(target.option("ip_version", "")) ? 4 : "6".equals(target.option("ip_version", "")) ? 6 : 0;
+        CompletableFuture<InetAddress> address = isLiteral(target.host())
+                ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.supplyAsync(() -> lookup(target.host(), ipVersion), lookups);
+        CompletableFuture<PluginResult> result = new CompletableFuture<>();
+        address.whenComplete((a, e) -> {
+            try {
+                InetAddress server = a != null ? a : e == null ? InetAddress.getByName(target.host()) : null;
+                p.lookup = System.nanoTime() - start;
+                if (server == null) {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    result.complete(p.failed(FailureReason.DNS, "cannot resolve DNS server " + target.host() + ": "
+                            + cause.getMessage()));
+                    return;
+                }
+                p.server = new InetSocketAddress(server, target.port() == 0 ? SimpleResolver.DEFAULT_PORT : target.port());
+                send(p, query, query.tcp(), result);
+            } catch (UnknownHostException | RuntimeException x) {
+                result.complete(p.failed(FailureReason.ERROR, String.valueOf(x.getMessage())));
+            }
+        });
+        return result;
+    }
+
+    /** Sends the query; a truncated answer over UDP is asked again over TCP, in the time left. */
+    private void send(Probe p, DnsQuery query, boolean tcp, CompletableFuture<PluginResult> result) {
+        Duration left = p.target.timeout().minusNanos(System.nanoTime() - p.start);
+        if (left.isNegative() || left.isZero()) {
+            result.complete(p.failed(FailureReason.TIMEOUT, "no answer from " + p.server + " within "
+                    + p.target.timeout().toMillis() + " ms"));
+            return;
+        }
+        SimpleResolver resolver = new SimpleResolver(p.server);
+        resolver.setTCP(tcp);
+        resolver.setIgnoreTruncation(true); // a truncated answer comes to us: we ask again over TCP and say so
+        resolver.setTimeout(left);
+        resolver.sendAsync(query.message(), Runnable::run).whenComplete((response, e) -> {
+            if (result.isDone()) {
+                return; // cancelled by the scheduler
+            }
+            if (e != null) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                result.complete(failure(p, cause, tcp));
+                return;
+            }
+            if (!tcp && response.getHeader().getFlag(Flags.TC)) {
+                p.tcpFallback = true;
+                send(p, query, true, result);
+                return;
+            }
+            result.complete(answered(p, query, response));
+        });
+    }
+
+    private PluginResult answered(Probe p, DnsQuery query, Message response) {
+        Map<String, Object> data = p.data();
+        data.put("query_succeeded", 1);
+        data.put("rcode", response.getRcode());
+        data.put("answer_rrs", response.getSection(Section.ANSWER).size());
+        data.put("authority_rrs", response.getSection(Section.AUTHORITY).size());
+        data.put("additional_rrs", response.getSection(Section.ADDITIONAL).size());
+        for (Record r : response.getSection(Section.ANSWER)) {
+            if (r instanceof SOARecord soa) {
+                data.put("serial", soa.getSerial());
+            }
+        }
+        String mismatch = query.mismatch(response);
+        FailureReason reason = null;
+        if (mismatch != null) {
+            reason = FailureReason.STATUS;
+        } else if (!query.answerMatches(response)) {
+            reason = FailureReason.BODY_MISMATCH;
+            mismatch = "no answer record matches '" + query.expectAnswer().pattern() + "' (" + Rcode.string(response.getRcode())
+                    + ", " + response.getSection(Section.ANSWER).size() + " answer records)";
+        }
+        return new PluginResult(p.target, p.startedAt, Duration.ofNanos(System.nanoTime() - p.start), reason,
+                mismatch, pluginName, pluginVersion, data);
+    }
+
+    private PluginResult failure(Probe p, Throwable cause, boolean tcp) {
+        String via = (tcp ? "tcp " : "udp ") + p.server;
+        if (cause instanceof TimeoutException || cause instanceof SocketTimeoutException) {
+            return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
+        }
+        if (cause instanceof PortUnreachableException || cause instanceof ConnectException) {
+            return p.failed(FailureReason.REFUSED, via + " refused: " + cause.getMessage());
+        }
+        if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase().contains("timed out")) {
+            return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
+        }
+        return p.failed(FailureReason.ERROR, via + ": " + cause);
+    }
+
+    private static InetAddress lookup(String host, int ipVersion) {
+        try {
+            for (InetAddress a : InetAddress.getAllByName(host)) {
+                if (ipVersion == 0 || (ipVersion == 4 && a instanceof Inet4Address) || (ipVersion == 6 && a instanceof Inet6Address)) {
+                    return a;
+                }
+            }
+            throw new CompletionException(new UnknownHostException(host + " has no IPv" + ipVersion + " address"));
+        } catch (UnknownHostException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || IPV4_LITERAL.matcher(host).matches();
+    }
+
+    private static String source(Target target) {
+        return target.source().isEmpty() ? "" : target.source() + ": ";
+    }
+
+    /** One probe in flight. */
+    private final class Probe {
+        final Target target;
+        final Instant startedAt;
+        final long start;
+        long lookup;
+        InetSocketAddress server;
+        boolean tcpFallback;
+
+        Probe(Target target, Instant startedAt, long start) {
+            this.target = target;
+            this.startedAt = startedAt;
+            this.start = start;
+        }
+
+        Map<String, Object> data() {
+            Map<String, Object> data = new HashMap<>();
+            data.put("lookup_time_seconds", lookup / 1e9);
+            data.put("tcp_fallback", tcpFallback ? 1 : 0);
+            data.put("query_succeeded", 0);
+            if (server != null) {
+                data.put("address", server.getAddress().getHostAddress());
+            }
+            return data;
+        }
+
+        PluginResult failed(FailureReason reason, String message) {
+            return new PluginResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
+                    pluginName, pluginVersion, data());
+        }
+    }
+}

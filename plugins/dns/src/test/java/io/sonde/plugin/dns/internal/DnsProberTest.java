@@ -1,0 +1,180 @@
+package io.sonde.plugin.dns.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.xbill.DNS.Rcode;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.PluginResult;
+import io.sonde.api.Target;
+import io.sonde.plugin.dns.testing.TestDnsServer;
+
+/** The prober against a DNS server on loopback that the test starts. */
+public class DnsProberTest {
+
+    private TestDnsServer server;
+    private DnsProber prober;
+
+    @Before
+    public void setUp() throws Exception {
+        server = new TestDnsServer()
+                .add("www.example.test.", "A", "192.0.2.10")
+                .add("www.example.test.", "AAAA", "2001:db8::10")
+                .add("example.test.", "MX", "10 mail.example.test.")
+                .add("example.test.", "SOA", "ns.example.test. admin.example.test. 2026112201 3600 600 86400 60")
+                .rcode("broken.example.test.", Rcode.SERVFAIL);
+        for (int i = 0; i < 40; i++) { // about 4 KB: more than UDP carries, with or without EDNS
+            server.add("big.example.test.", "TXT", "\"" + "record " + i + " " + "x".repeat(80) + "\"");
+        }
+        prober = new DnsProber("io.sonde.plugin.dns", "0.0.0.test");
+    }
+
+    @After
+    public void tearDown() throws Exception {
+        prober.deactivate();
+        server.close();
+    }
+
+    private PluginResult probe(String host, int port, Map<String, String> options) throws Exception {
+        Target t = new Target("dns-test", "dns", host, port, Duration.ofSeconds(5), Duration.ofMillis(1500), Set.of(),
+                options, "etc/io.sonde.target-dns-test.cfg");
+        return prober.probe(t).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    private PluginResult probe(Map<String, String> options) throws Exception {
+        return probe("127.0.0.1", server.port(), options);
+    }
+
+    @Test
+    public void answersAnAQueryOverUdp() throws Exception {
+        PluginResult r = probe(Map.of("query", "www.example.test"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(1, r.data().get("answer_rrs"));
+        assertEquals(0, r.data().get("rcode"));
+        assertEquals(1, r.data().get("query_succeeded"));
+        assertEquals(0, r.data().get("tcp_fallback"));
+        assertEquals("127.0.0.1", r.data().get("address"));
+        assertEquals("io.sonde.plugin.dns", r.pluginName());
+        assertEquals(1, server.udpQueries());
+        assertEquals(0, server.tcpQueries());
+        assertTrue(r.responseTime().toNanos() > 0);
+    }
+
+    @Test
+    public void queryTypeAndAnswerMatch() throws Exception {
+        PluginResult aaaa = probe(Map.of("query", "www.example.test.", "query_type", "aaaa", "expect_answer", "2001:db8:0:0:0:0:0:10"));
+        assertNull(aaaa.errorMessage(), aaaa.failureReason());
+        PluginResult mx = probe(Map.of("query", "example.test", "query_type", "MX", "expect_answer", "mail\\.example"));
+        assertNull(mx.errorMessage(), mx.failureReason());
+        PluginResult wrong = probe(Map.of("query", "www.example.test", "expect_answer", "192\\.0\\.2\\.99"));
+        assertEquals(FailureReason.BODY_MISMATCH, wrong.failureReason());
+        assertTrue(wrong.errorMessage(), wrong.errorMessage().contains("192\\.0\\.2\\.99"));
+        assertEquals(1, wrong.data().get("answer_rrs"));
+    }
+
+    @Test
+    public void soaSerialIsReported() throws Exception {
+        PluginResult r = probe(Map.of("query", "example.test", "query_type", "SOA"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(2026112201L, r.data().get("serial"));
+    }
+
+    @Test
+    public void responseCodesAreCheckedAgainstExpectRcode() throws Exception {
+        PluginResult nx = probe(Map.of("query", "nothing.example.test"));
+        assertEquals(FailureReason.STATUS, nx.failureReason());
+        assertEquals("rcode NXDOMAIN, expected NOERROR", nx.errorMessage());
+        assertEquals(Rcode.NXDOMAIN, nx.data().get("rcode"));
+        assertEquals(1, nx.data().get("query_succeeded"));
+
+        PluginResult expected = probe(Map.of("query", "nothing.example.test", "expect_rcode", "nxdomain, NOERROR"));
+        assertNull(expected.errorMessage(), expected.failureReason());
+
+        PluginResult servfail = probe(Map.of("query", "broken.example.test"));
+        assertEquals(FailureReason.STATUS, servfail.failureReason());
+        assertEquals("rcode SERVFAIL, expected NOERROR", servfail.errorMessage());
+    }
+
+    @Test
+    public void aTruncatedUdpAnswerIsAskedAgainOverTcp() throws Exception {
+        PluginResult r = probe(Map.of("query", "big.example.test", "query_type", "TXT"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(40, r.data().get("answer_rrs"));
+        assertEquals(1, r.data().get("tcp_fallback"));
+        assertEquals(1, server.udpQueries());
+        assertEquals(1, server.tcpQueries());
+    }
+
+    @Test
+    public void tcpOnly() throws Exception {
+        PluginResult r = probe(Map.of("query", "www.example.test", "transport", "tcp"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(0, server.udpQueries());
+        assertEquals(1, server.tcpQueries());
+    }
+
+    @Test
+    public void aSilentServerTimesOutWithinTheTimeout() throws Exception {
+        server.silent(true);
+        long start = System.nanoTime();
+        PluginResult r = probe(Map.of("query", "www.example.test"));
+        assertEquals(FailureReason.TIMEOUT, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().contains("no answer from udp /127.0.0.1:" + server.port() + " within 1500 ms"));
+        assertEquals(0, r.data().get("query_succeeded"));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
+    public void aClosedPortIsRefused() throws Exception {
+        int port;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            port = s.getLocalPort();
+        }
+        PluginResult udp = probe("127.0.0.1", port, Map.of("query", "www.example.test"));
+        assertEquals(udp.errorMessage(), FailureReason.REFUSED, udp.failureReason());
+        PluginResult tcp = probe("127.0.0.1", port, Map.of("query", "www.example.test", "transport", "tcp"));
+        assertEquals(tcp.errorMessage(), FailureReason.REFUSED, tcp.failureReason());
+    }
+
+    @Test
+    public void aServerNameIsLookedUpAndTimed() throws Exception {
+        PluginResult r = probe("localhost", server.port(), Map.of("query", "www.example.test", "ip_version", "4"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals("127.0.0.1", r.data().get("address"));
+        assertTrue((Double) r.data().get("lookup_time_seconds") > 0);
+    }
+
+    @Test
+    public void badOptionsAreErrorsNamingFileAndKey() throws Exception {
+        PluginResult missing = probe(Map.of());
+        assertEquals(FailureReason.ERROR, missing.failureReason());
+        assertTrue(missing.errorMessage(), missing.errorMessage().startsWith("etc/io.sonde.target-dns-test.cfg: key 'query': missing"));
+        Map<String, String> bad = new HashMap<>(Map.of("query", "www.example.test"));
+        bad.put("query_type", "AXFRR");
+        assertTrue(probe(bad).errorMessage().contains("key 'query_type': 'AXFRR' is not a DNS record type"));
+        bad.put("query_type", "A");
+        bad.put("expect_rcode", "FINE");
+        assertTrue(probe(bad).errorMessage().contains("key 'expect_rcode': 'FINE' is not a response code"));
+        bad.put("expect_rcode", "NOERROR");
+        bad.put("expect_answer", "(");
+        assertTrue(probe(bad).errorMessage().contains("key 'expect_answer': not a regular expression"));
+        bad.remove("expect_answer");
+        bad.put("transport", "quic");
+        assertTrue(probe(bad).errorMessage().contains("key 'transport': 'quic' is neither udp nor tcp"));
+        assertEquals(0, server.udpQueries());
+    }
+}
