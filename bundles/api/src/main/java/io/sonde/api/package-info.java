@@ -5,10 +5,11 @@
  * {@value io.sonde.api.Prober#PROBE_TYPE}; the scheduler hands it {@link io.sonde.api.Target}s and
  * fans the {@link io.sonde.api.ProbeResult}s it completes out to every
  * {@link io.sonde.api.ResultSink}. Targets reach the scheduler through
- * {@link io.sonde.api.TargetListener}.
+ * * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
+ * {@link io.sonde.api.TargetFactory}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

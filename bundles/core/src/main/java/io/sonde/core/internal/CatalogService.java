@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 import io.prometheus.client.Collector;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
+import io.sonde.api.TargetFactory;
 import io.sonde.api.TargetListener;
 
 /**
@@ -55,6 +56,8 @@ public final class CatalogService {
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
     private static final long FILE_POLL_MS = 1000;
     private static final long PUBLISH_DELAY_MS = 20;
+    private static final TargetValidator.Defaults ON_REQUEST_DEFAULTS =
+            new TargetValidator.Defaults(java.time.Duration.ofMillis(10_000), java.time.Duration.ofMillis(5_000));
 
     private final ScheduledExecutorService executor;
     private final Catalog catalog = new Catalog();
@@ -65,6 +68,7 @@ public final class CatalogService {
     private final Set<String> kindsSeen = ConcurrentHashMap.newKeySet();
     private final ServiceRegistration<ManagedServiceFactory> factoryRegistration;
     private final ServiceRegistration<Collector> metricsRegistration;
+    private final ServiceRegistration<TargetFactory> factoryService;
 
     private List<Target> published;
     private ScheduledFuture<?> pendingPublish;
@@ -89,7 +93,8 @@ public final class CatalogService {
 
         Dictionary<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
-        factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetFactory(), factoryProps);
+        factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetConfigurations(), factoryProps);
+        factoryService = context.registerService(TargetFactory.class, this::create, null);
         metricsRegistration = context.registerService(Collector.class, metrics, null);
     }
 
@@ -101,6 +106,7 @@ public final class CatalogService {
     @Deactivate
     void deactivate() {
         factoryRegistration.unregister();
+        factoryService.unregister();
         metricsRegistration.unregister();
         executor.shutdownNow();
         try {
@@ -139,6 +145,20 @@ public final class CatalogService {
 
     void removeProber(ServiceReference<Prober> ref) {
         // nothing to forget: the kind stays known, and its targets wait as no_prober
+    }
+
+    /** {@link TargetFactory}: the rules of configuration files, without asking the name service. */
+    private Target create(Map<String, ?> settings, String source) {
+        TargetValidator.Outcome outcome = TargetValidator.validate(settings, null, ON_REQUEST_DEFAULTS, source, source,
+                kindsSeen::contains, HostNames.Check.NONE);
+        if (!outcome.problems().isEmpty()) {
+            StringBuilder message = new StringBuilder();
+            for (ConfigProblem p : outcome.problems()) {
+                message.append(message.length() == 0 ? "" : "; ").append(p.message());
+            }
+            throw new IllegalArgumentException(message.toString());
+        }
+        return outcome.target();
     }
 
     /** Runs {@code task} on the core thread; a failure is logged, never lost in a future. */
@@ -289,7 +309,7 @@ public final class CatalogService {
     }
 
     /** Receives the factory configurations of {@code io.sonde.target}. */
-    private final class TargetFactory implements ManagedServiceFactory {
+    private final class TargetConfigurations implements ManagedServiceFactory {
 
         @Override
         public String getName() {

@@ -51,6 +51,8 @@ import io.prometheus.client.hotspot.MemoryPoolsExports;
 import io.prometheus.client.hotspot.StandardExports;
 import io.prometheus.client.hotspot.ThreadExports;
 import io.sonde.api.ProbeResult;
+import io.sonde.api.Prober;
+import io.sonde.api.TargetFactory;
 import io.sonde.api.ResultSink;
 import io.sonde.api.Target;
 
@@ -71,6 +73,7 @@ public final class Exporter implements ResultSink {
     private final ProbeMetrics probeMetrics = new ProbeMetrics();
     private final List<Collector> contributed = new CopyOnWriteArrayList<>();
     private final AtomicLong configErrors = new AtomicLong();
+    private final ProbeEndpoint probes = new ProbeEndpoint(16);
     private final String version;
     private final ScheduledExecutorService http; // owns the server: builds, starts and stops it
     private Server server; // on the http thread only
@@ -123,6 +126,17 @@ public final class Exporter implements ResultSink {
             LOG.warn("Configuration error: {}: key 'port': '{}' is not a port number (1-65535); keeping {}",
                     source, config.port(), port);
         }
+        try {
+            int limit = Integer.parseInt(config.probe__concurrency().strip());
+            if (limit < 1 || limit > 1000) {
+                throw new NumberFormatException();
+            }
+            probes.limit(limit);
+        } catch (NumberFormatException e) {
+            configErrors.incrementAndGet();
+            LOG.warn("Configuration error: {}: key 'probe_concurrency': '{}' is not a number from 1 to 1000; keeping the limit as it was",
+                    source, config.probe__concurrency());
+        }
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
         InetSocketAddress wanted = InetSocketAddress.createUnresolved(bind, port);
         if (wanted.equals(listening)) {
@@ -165,6 +179,7 @@ public final class Exporter implements ResultSink {
 
     @Deactivate
     void deactivate() {
+        probes.close();
         http.shutdownNow();
         try {
             http.awaitTermination(2, TimeUnit.SECONDS);
@@ -183,6 +198,39 @@ public final class Exporter implements ResultSink {
 
     void removeCollector(Collector collector) {
         contributed.remove(collector);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addModule(ProbeModule module) {
+        probes.addModule(module);
+    }
+
+    void removeModule(ProbeModule module) {
+        probes.removeModule(module);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addProber(Prober prober, Map<String, Object> properties) {
+        Object type = properties.get(Prober.PROBE_TYPE);
+        if (type != null) {
+            probes.addProber(type.toString(), prober);
+        }
+    }
+
+    void removeProber(Prober prober, Map<String, Object> properties) {
+        Object type = properties.get(Prober.PROBE_TYPE);
+        if (type != null) {
+            probes.removeProber(type.toString(), prober);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setTargetFactory(TargetFactory factory) {
+        probes.factory(factory);
+    }
+
+    void unsetTargetFactory(TargetFactory factory) {
+        probes.factory(null);
     }
 
     @Override
@@ -244,19 +292,16 @@ public final class Exporter implements ResultSink {
                     }
                     callback.succeeded();
                 }
-                case "/healthz" -> text(response, callback, HttpStatus.OK_200, "ok\n");
-                case "/" -> text(response, callback, HttpStatus.OK_200,
-                        "Sonde agent " + version + "\n/metrics  Prometheus metrics\n/healthz  liveness\n");
-                default -> text(response, callback, HttpStatus.NOT_FOUND_404, "not found: " + path + "\n");
+                case "/probe" -> probes.handle(request, response, callback);
+                case "/healthz" -> ProbeEndpoint.text(response, callback, HttpStatus.OK_200, "ok");
+                case "/" -> ProbeEndpoint.text(response, callback, HttpStatus.OK_200, "Sonde agent " + version
+                        + "\n/metrics  Prometheus metrics\n/probe?target=...&module=...  one probe, in blackbox_exporter's names\n"
+                        + "/healthz  liveness");
+                default -> ProbeEndpoint.text(response, callback, HttpStatus.NOT_FOUND_404, "not found: " + path);
             }
             return true;
         }
 
-        private void text(Response response, Callback callback, int status, String body) {
-            response.setStatus(status);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-            response.write(true, StandardCharsets.UTF_8.encode(body), callback);
-        }
     }
 
 }

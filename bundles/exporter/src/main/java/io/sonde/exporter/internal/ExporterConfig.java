@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /** The metrics endpoint: PID {@code io.sonde.exporter}, file {@code etc/io.sonde.exporter.cfg}. */
-@ObjectClassDefinition(name = "Sonde exporter", description = "Prometheus /metrics over HTTP")
+@ObjectClassDefinition(name = "Sonde exporter", description = "Prometheus /metrics and the blackbox-compatible /probe over HTTP")
 public @interface ExporterConfig {
 
     /** The configuration PID. */
@@ -15,4 +15,7 @@ public @interface ExporterConfig {
 
     @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for all, 127.0.0.1 for this host only")
     String bind() default "0.0.0.0";
+
+    @AttributeDefinition(description = "Most probes that /probe runs at once; more get 503 (1-1000)")
+    String probe__concurrency() default "16";
 }

@@ -225,6 +225,9 @@ public final class DnsProber implements Prober {
             data.put("lookup_time_seconds", lookup / 1e9);
             data.put("tcp_fallback", tcpFallback ? 1 : 0);
             data.put("query_succeeded", 0);
+            for (String section : new String[] {"answer_rrs", "authority_rrs", "additional_rrs"}) {
+                data.put(section, 0); // no answer, no records
+            }
             if (server != null) {
                 data.put("address", server.getAddress().getHostAddress());
             }

@@ -1,0 +1,410 @@
+package io.sonde.exporter.internal;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.prometheus.client.exporter.common.TextFormat;
+import io.sonde.api.Prober;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.Target;
+import io.sonde.api.TargetFactory;
+import io.sonde.sockets.Resolver;
+
+/**
+ * {@code GET /probe?target=...&module=...}: one probe on request, answered in blackbox_exporter's
+ * metric names. The module (a factory configuration) says the kind and its keys; the target is a
+ * URL for http, {@code host:port} for tcp and udp, {@code host[:port]} for dns, a host otherwise.
+ * The timeout is the module's {@code timeout_ms}, and no more than Prometheus' scrape timeout
+ * ({@code X-Prometheus-Scrape-Timeout-Seconds}) less half a second. At most {@code limit} probes
+ * run at once; beyond that the answer is 503, so a scrape storm cannot crowd out the scheduled probes.
+ * Probes made here are not counted in {@code /metrics} and not uploaded.
+ */
+final class ProbeEndpoint implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProbeEndpoint.class);
+    static final String TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds";
+    /** Kept from Prometheus' scrape timeout for the answer to travel back, as blackbox_exporter does. */
+    static final double TIMEOUT_OFFSET_SECONDS = 0.5;
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    /** The module of a request that names none, as in blackbox_exporter. */
+    static final String DEFAULT_MODULE = "http_2xx";
+
+    private final Map<String, ProbeModule> modules = new ConcurrentHashMap<>();
+    private final Map<String, Prober> probers = new ConcurrentHashMap<>();
+    private final Resolver resolver = new Resolver("sonde-probe-resolve", 2);
+    private final ThreadPoolExecutor calls = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> daemon(r, "sonde-probe-call"));
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sonde-probe-timer"));
+    private volatile TargetFactory factory;
+    private volatile Semaphore permits;
+    private volatile int limit;
+
+    ProbeEndpoint(int limit) {
+        limit(limit);
+    }
+
+    void limit(int limit) {
+        if (limit != this.limit) {
+            this.limit = limit;
+            permits = new Semaphore(limit); // probes in flight release the permits they took
+        }
+    }
+
+    void factory(TargetFactory factory) {
+        this.factory = factory;
+    }
+
+    void addModule(ProbeModule m) {
+        if (m.name().isEmpty()) {
+            LOG.warn("Configuration error: {}: key 'name': missing; give the module a name or name the file {}-<name>.cfg",
+                    m.source(), ProbeModuleConfig.PID);
+            return;
+        }
+        ProbeModule before = modules.putIfAbsent(m.name(), m);
+        if (before != null && before != m) {
+            LOG.warn("Configuration error: {}: key 'name': module '{}' is already defined in {}; this one is ignored",
+                    m.source(), m.name(), before.source());
+        }
+    }
+
+    void removeModule(ProbeModule m) {
+        modules.remove(m.name(), m);
+    }
+
+    void addProber(String kind, Prober p) {
+        probers.put(kind, p);
+    }
+
+    void removeProber(String kind, Prober p) {
+        probers.remove(kind, p);
+    }
+
+    /** Answers one request; the answer may be written later, from another thread. */
+    void handle(Request request, Response response, Callback callback) {
+        Fields params;
+        try {
+            params = Request.extractQueryParameters(request);
+        } catch (RuntimeException e) {
+            text(response, callback, HttpStatus.BAD_REQUEST_400, "Malformed query string: " + e.getMessage());
+            return;
+        }
+        String problem = null;
+        String target = null;
+        String moduleName = DEFAULT_MODULE;
+        boolean debug = false;
+        try {
+            target = single(params, "target");
+            String m = single(params, "module");
+            if (m != null && !m.isBlank()) {
+                moduleName = m.strip();
+            }
+            String d = single(params, "debug");
+            if (d != null && !d.equalsIgnoreCase("true") && !d.equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException("Parameter 'debug': '" + d + "' is neither true nor false");
+            }
+            debug = Boolean.parseBoolean(d);
+        } catch (IllegalArgumentException e) {
+            problem = e.getMessage();
+        }
+        if (problem == null && (target == null || target.isBlank())) {
+            problem = "Target parameter is missing";
+        }
+        ProbeModule module = modules.get(moduleName);
+        if (problem == null && module == null) {
+            problem = "Unknown module \"" + moduleName + "\"; modules: " + String.join(", ", new TreeSet<>(modules.keySet()));
+        }
+        Duration timeout = null;
+        if (problem == null) {
+            try {
+                timeout = timeout(module, request.getHeaders().get(TIMEOUT_HEADER));
+            } catch (IllegalArgumentException e) {
+                problem = e.getMessage();
+            }
+        }
+        if (problem != null) {
+            text(response, callback, HttpStatus.BAD_REQUEST_400, problem);
+            return;
+        }
+        TargetFactory f = factory;
+        Prober prober = probers.get(module.kind());
+        if (f == null || prober == null) {
+            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, f == null
+                    ? "Targets cannot be checked: the core bundle is not running"
+                    : "Module \"" + moduleName + "\" (" + module.source() + "): no prober of kind '" + module.kind()
+                            + "' is installed");
+            return;
+        }
+        Target t;
+        try {
+            f.create(settings(module, placeholder(module.kind()), timeout), module.source());
+        } catch (IllegalArgumentException e) {
+            text(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500, "Module \"" + moduleName + "\" is misconfigured: "
+                    + e.getMessage());
+            return;
+        }
+        try {
+            t = f.create(settings(module, target.strip(), timeout), "target \"" + target.strip() + "\" (module " + moduleName + ")");
+        } catch (IllegalArgumentException e) {
+            text(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
+            return;
+        }
+        Semaphore s = permits;
+        if (!s.tryAcquire()) {
+            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Too many probes in flight on /probe (limit "
+                    + limit + ", probe_concurrency in etc/" + ExporterConfig.PID + ".cfg); try again");
+            return;
+        }
+        new OnDemandProbe(module, t, prober, debug, response, callback, s).start();
+    }
+
+    /** The effective timeout: the module's, within the scrape timeout less the offset. */
+    static Duration timeout(ProbeModule module, String header) {
+        Duration timeout = null;
+        if (!module.timeoutMs().isEmpty()) {
+            try {
+                long ms = Long.parseLong(module.timeoutMs());
+                if (ms >= 1) {
+                    timeout = Duration.ofMillis(ms);
+                }
+            } catch (NumberFormatException e) {
+                // the target factory names it
+            }
+        }
+        if (header != null) {
+            double seconds;
+            try {
+                seconds = Double.parseDouble(header.strip());
+            } catch (NumberFormatException e) {
+                seconds = Double.NaN;
+            }
+            if (!(seconds > 0) || Double.isInfinite(seconds)) {
+                throw new IllegalArgumentException("Header " + TIMEOUT_HEADER + ": '" + header.strip()
+                        + "' is not a positive number of seconds");
+            }
+            double left = seconds - TIMEOUT_OFFSET_SECONDS;
+            Duration scrape = Duration.ofNanos((long) ((left > 0 ? left : seconds / 2) * 1e9));
+            if (timeout == null || scrape.compareTo(timeout) < 0) {
+                timeout = scrape.toMillis() < 1 ? Duration.ofMillis(1) : scrape;
+            }
+        }
+        return timeout == null ? DEFAULT_TIMEOUT : timeout;
+    }
+
+    /** A target of the module's kind that passes any host check, to check the module's own keys. */
+    private static String placeholder(String kind) {
+        return switch (kind) {
+            case "http" -> "http://127.0.0.1/";
+            case "tcp", "udp" -> "127.0.0.1:1";
+            default -> "127.0.0.1";
+        };
+    }
+
+    /**
+     * The settings of the target {@code target} probed with {@code module}.
+     *
+     * @throws IllegalArgumentException if {@code target} is not what the kind takes
+     */
+    static Map<String, Object> settings(ProbeModule module, String target, Duration timeout) {
+        Map<String, Object> s = new HashMap<>(module.options());
+        s.put("name", target);
+        s.put("kind", module.kind());
+        long ms = Math.max(1, timeout.toMillis());
+        s.put("timeout_ms", ms);
+        s.put("interval_ms", Math.max(ms, 1000));
+        if ("http".equals(module.kind())) {
+            s.put("host", target.contains("://") ? target : "http://" + target);
+            return s;
+        }
+        String host = target;
+        String port = null;
+        if (target.startsWith("[")) {
+            int close = target.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException("'" + target + "' opens '[' but does not close it");
+            }
+            host = target.substring(1, close);
+            String rest = target.substring(close + 1);
+            if (rest.startsWith(":")) {
+                port = rest.substring(1);
+            } else if (!rest.isEmpty()) {
+                throw new IllegalArgumentException("'" + target + "': '" + rest + "' after the address");
+            }
+        } else if (target.indexOf(':') >= 0 && target.indexOf(':') == target.lastIndexOf(':')) {
+            host = target.substring(0, target.indexOf(':'));
+            port = target.substring(target.indexOf(':') + 1);
+        }
+        s.put("host", host);
+        if (port != null) {
+            s.put("port", port);
+        }
+        return s;
+    }
+
+    private static String single(Fields params, String name) {
+        List<String> values = params.getValues(name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw new IllegalArgumentException("Parameter '" + name + "' is given " + values.size() + " times; give it once");
+        }
+        return values.get(0);
+    }
+
+    static void text(Response response, Callback callback, int status, String body) {
+        response.setStatus(status);
+        response.getHeaders().put("Content-Type", "text/plain; charset=utf-8");
+        response.write(true, StandardCharsets.UTF_8.encode(body.endsWith("\n") ? body : body + "\n"), callback);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        calls.shutdownNow();
+        resolver.close();
+    }
+
+    /** One probe on request, from the look-up of its host to the answer. */
+    private final class OnDemandProbe {
+        private final ProbeModule module;
+        private final Target target;
+        private final Prober prober;
+        private final boolean debug;
+        private final Response response;
+        private final Callback callback;
+        private final Semaphore permit;
+        private final AtomicBoolean answered = new AtomicBoolean();
+        private final long start = System.nanoTime();
+        private volatile double lookup = -1;
+        private volatile InetAddress address;
+        private volatile CompletableFuture<? extends ProbeResult> running;
+
+        OnDemandProbe(ProbeModule module, Target target, Prober prober, boolean debug, Response response, Callback callback,
+                Semaphore permit) {
+            this.module = module;
+            this.target = target;
+            this.prober = prober;
+            this.debug = debug;
+            this.response = response;
+            this.callback = callback;
+            this.permit = permit;
+        }
+
+        void start() {
+            long grace = TimeUnit.MILLISECONDS.toNanos(200);
+            try {
+                timer.schedule(() -> answer(null, "no result within the timeout of " + target.timeout().toMillis() + " ms"),
+                        target.timeout().toNanos() + grace, TimeUnit.NANOSECONDS);
+                resolver.resolve(hostOf(target), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+                        .whenComplete((a, e) -> {
+                            lookup = (System.nanoTime() - start) / 1e9;
+                            if (a == null) {
+                                Throwable cause = e != null && e.getCause() != null ? e.getCause() : e;
+                                answer(null, "cannot resolve " + hostOf(target) + ": " + (cause == null ? "no address" : cause.getMessage()));
+                                return;
+                            }
+                            address = a;
+                            calls.execute(this::probe);
+                        });
+            } catch (RuntimeException e) { // shutting down
+                answer(null, "the exporter is stopping: " + e);
+            }
+        }
+
+        private void probe() {
+            if (answered.get()) {
+                return;
+            }
+            // the prober gets the address just found (no second look-up); an http URL keeps its name for Host and SNI
+            Target t = "http".equals(target.kind()) ? target : new Target(target.name(), target.kind(), address.getHostAddress(),
+                    target.port(), target.interval(), target.timeout(), target.tags(), target.options(), target.source());
+            try {
+                CompletableFuture<? extends ProbeResult> f = prober.probe(t).toCompletableFuture();
+                running = f;
+                f.whenComplete((r, e) -> answer(r, e == null ? null : "the prober failed: " + e));
+            } catch (RuntimeException e) {
+                LOG.warn("Prober of kind '{}' failed on /probe target {}", target.kind(), target.name(), e);
+                answer(null, "the prober failed: " + e);
+            }
+        }
+
+        private void answer(ProbeResult result, String failure) {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            permit.release();
+            CompletableFuture<? extends ProbeResult> f = running;
+            if (f != null && !f.isDone()) {
+                f.cancel(false); // the prober releases its sockets
+            }
+            double duration = (System.nanoTime() - start) / 1e9;
+            String metrics = BlackboxFormat.write(new BlackboxFormat.OnDemand(target.kind(), result, lookup, address, duration));
+            response.setStatus(HttpStatus.OK_200);
+            if (debug) {
+                StringBuilder b = new StringBuilder();
+                b.append("Module ").append(module.name()).append(" (").append(module.source()).append("): kind ")
+                        .append(module.kind()).append(", timeout ").append(target.timeout().toMillis()).append(" ms, options ")
+                        .append(new java.util.TreeMap<>(module.options())).append('\n');
+                b.append("Target ").append(target.host()).append(target.port() > 0 ? " port " + target.port() : "")
+                        .append(address == null ? "" : ", address " + address.getHostAddress())
+                        .append(lookup < 0 ? "" : String.format(Locale.ROOT, ", looked up in %.6f s", lookup)).append('\n');
+                if (result != null) {
+                    b.append(result.isSuccessful() ? "Probe succeeded"
+                            : "Probe failed (" + result.failureReason().label() + "): " + result.errorMessage())
+                            .append(String.format(Locale.ROOT, " after %.6f s%n", result.responseTime().toNanos() / 1e9));
+                } else {
+                    b.append("Probe failed: ").append(failure).append('\n');
+                }
+                b.append("\nMetrics that would have been returned:\n").append(metrics);
+                text(response, callback, HttpStatus.OK_200, b.toString());
+                return;
+            }
+            response.getHeaders().put("Content-Type", TextFormat.CONTENT_TYPE_004);
+            response.write(true, StandardCharsets.UTF_8.encode(metrics), callback);
+        }
+    }
+
+    private static String hostOf(Target t) {
+        if (!"http".equals(t.kind())) {
+            return t.host();
+        }
+        try {
+            String h = new URI(t.host()).getHost();
+            return h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
+        } catch (URISyntaxException | NullPointerException e) {
+            return t.host(); // the factory accepted it: cannot happen
+        }
+    }
+}
