@@ -25,6 +25,9 @@ final class BlackboxFormat {
     record OnDemand(String kind, ProbeResult result, double lookupSeconds, InetAddress address, double durationSeconds) {
     }
 
+    /** 0001-01-01T00:00:00Z in Unix seconds. */
+    static final long GO_ZERO_TIME = -62_135_596_800L;
+
     private final Map<String, List<String>> samples = new TreeMap<>();
     private final Map<String, String> help = new TreeMap<>();
 
@@ -89,13 +92,15 @@ final class BlackboxFormat {
         gauge("probe_http_ssl", "Indicates if SSL was used for the final redirect", h.tlsVersion() != null ? 1 : 0);
         gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex",
                 h.failureReason() == FailureReason.BODY_MISMATCH ? 1 : 0);
-        if (h.httpVersion() != null) {
-            gauge("probe_http_version", "Returns the version of HTTP of the probe response", httpVersion(h.httpVersion()));
-        }
+        gauge("probe_http_version", "Returns the version of HTTP of the probe response",
+                h.httpVersion() == null ? 0 : httpVersion(h.httpVersion()));
         if (h.certExpiry() != null) {
             gauge("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", h.certExpiry().getEpochSecond());
-            gauge("probe_ssl_last_chain_expiry_timestamp_seconds",
-                    "Returns last SSL chain expiry in timestamp", h.certExpiry().getEpochSecond());
+            // the earliest expiry of the verified chain; without verification there is none, and
+            // blackbox_exporter then says Go's zero time, which dashboards may test for
+            boolean verified = !Boolean.parseBoolean(h.target().option("insecure_skip_verify", "false"));
+            gauge("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp",
+                    verified ? h.certExpiry().getEpochSecond() : GO_ZERO_TIME);
         }
         if (h.tlsVersion() != null) {
             help.put("probe_tls_version_info", "Returns the TLS version used or NaN when unknown");

@@ -1,0 +1,395 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+import org.junit.AfterClass;
+import org.junit.Assume;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+
+import io.sonde.plugin.dns.testing.TestDnsServer;
+
+/**
+ * /probe against prometheus-blackbox-exporter (Debian package), both asked about the same local
+ * targets in the same run: Sonde must answer with every metric name blackbox_exporter gives (bar
+ * the ones listed in {@link #NOT_MEASURED}) and the same values where a value is not a timing.
+ */
+public class BlackboxIT {
+
+    private static final String BLACKBOX = "/usr/bin/prometheus-blackbox-exporter";
+    /** Families blackbox_exporter writes that Sonde does not: our results do not carry them (yet). */
+    private static final Set<String> NOT_MEASURED = Set.of("probe_http_redirects", "probe_ssl_last_chain_info");
+    /** Values that are timings or depend on timing: compared for range, not equality. */
+    private static final Set<String> TIMINGS = Set.of("probe_duration_seconds", "probe_dns_lookup_time_seconds",
+            "probe_http_duration_seconds", "probe_icmp_duration_seconds", "probe_dns_duration_seconds");
+
+    private static AgentProcess agent;
+    private static Process blackbox;
+    private static int blackboxPort;
+    private static HttpServer http;
+    private static HttpsServer https;
+    private static TestDnsServer dns;
+    private static Path work;
+    private static final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeClass
+    public static void start() throws Exception {
+        Assume.assumeTrue("prometheus-blackbox-exporter is not installed; CI installs it",
+                new File(BLACKBOX).canExecute() || System.getenv("CI") != null);
+        work = Files.createTempDirectory("sonde-blackbox-");
+        http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        http.createContext("/", BlackboxIT::answer);
+        http.setExecutor(pool); // a slow answer must not hold up the others
+        http.start();
+        https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        https.setHttpsConfigurator(new HttpsConfigurator(selfSigned(work)));
+        https.createContext("/", BlackboxIT::answer);
+        https.setExecutor(pool);
+        https.start();
+        dns = new TestDnsServer().add("www.example.test.", "A", "192.0.2.10").add("www.example.test.", "A", "192.0.2.11")
+                .add("example.test.", "SOA", "ns.example.test. admin.example.test. 7 3600 600 86400 60");
+
+        Path config = work.resolve("blackbox.yml");
+        Files.writeString(config, String.join("\n",
+                "modules:",
+                "  http_2xx: {prober: http}",
+                "  https_insecure: {prober: http, http: {tls_config: {insecure_skip_verify: true}}}",
+                "  tcp_connect: {prober: tcp}",
+                "  icmp: {prober: icmp}",
+                "  dns_test: {prober: dns, dns: {query_name: www.example.test, query_type: A, transport_protocol: udp}}",
+                "  dns_soa: {prober: dns, dns: {query_name: example.test, query_type: SOA, transport_protocol: udp}}",
+                "  dns_nx: {prober: dns, dns: {query_name: missing.example.test, query_type: A, transport_protocol: udp}}",
+                ""));
+        blackboxPort = AgentProcess.freePort();
+        blackbox = new ProcessBuilder(BLACKBOX, "--config.file=" + config, "--web.listen-address=127.0.0.1:" + blackboxPort)
+                .redirectErrorStream(true).redirectOutput(work.resolve("blackbox.log").toFile()).start();
+
+        agent = AgentProcess.start();
+        agent.write("etc/io.sonde.probe.module-https_insecure.cfg", "prober = http\ninsecure_skip_verify = true\n");
+        agent.write("etc/io.sonde.probe.module-dns_test.cfg", "prober = dns\nquery = www.example.test\nquery_type = A\n");
+        agent.write("etc/io.sonde.probe.module-dns_soa.cfg", "prober = dns\nquery = example.test\nquery_type = SOA\n");
+        agent.write("etc/io.sonde.probe.module-dns_nx.cfg", "prober = dns\nquery = missing.example.test\n");
+        agent.awaitMetrics(m -> true);
+        long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+        while (System.nanoTime() < deadline && (get(blackboxPort, "/-/healthy", null).statusCode() != 200
+                || get(agent.port, "/probe?target=127.0.0.1&module=dns_nx", null).statusCode() != 200)) {
+            Thread.sleep(100);
+        }
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (blackbox != null) {
+            blackbox.destroy();
+            blackbox.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (http != null) {
+            http.stop(0);
+            https.stop(0);
+            dns.close();
+            pool.shutdownNow();
+        }
+        if (work != null) {
+            AgentProcess.run("rm", "-rf", work.toString());
+        }
+    }
+
+    private static void answer(HttpExchange x) throws IOException {
+        String path = x.getRequestURI().getPath();
+        if (path.equals("/slow")) {
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        byte[] body = ("hello from " + path + "\n").getBytes(StandardCharsets.UTF_8);
+        x.sendResponseHeaders(path.equals("/down") ? 503 : 200, body.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    /** A self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
+    private static SSLContext selfSigned(Path dir) throws Exception {
+        Path store = dir.resolve("server.p12");
+        AgentProcess.run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "e2e",
+                "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                "-validity", "30", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = new FileInputStream(store.toFile())) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), null, null);
+        return ssl;
+    }
+
+    private static HttpResponse<String> get(int port, String pathAndQuery, String scrapeTimeout) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
+                .timeout(Duration.ofSeconds(15));
+        if (scrapeTimeout != null) {
+            b.header("X-Prometheus-Scrape-Timeout-Seconds", scrapeTimeout);
+        }
+        try {
+            return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return new Failed(e);
+        }
+    }
+
+    private static String probe(int port, String target, String module) throws Exception {
+        HttpResponse<String> r = get(port, "/probe?target=" + URLEncoder.encode(target, StandardCharsets.UTF_8)
+                + "&module=" + module, "5");
+        assertEquals(port + " " + module + " " + target + ": " + r.body(), 200, r.statusCode());
+        return r.body();
+    }
+
+    /** The samples of an exposition: {@code name{labels}} to value. */
+    private static Map<String, Double> samples(String exposition) {
+        Map<String, Double> samples = new TreeMap<>();
+        for (String line : exposition.split("\n")) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                int space = line.lastIndexOf(' ');
+                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return samples;
+    }
+
+    private static Set<String> families(Map<String, Double> samples) {
+        Set<String> names = new TreeSet<>();
+        for (String s : samples.keySet()) {
+            names.add(s.contains("{") ? s.substring(0, s.indexOf('{')) : s);
+        }
+        return names;
+    }
+
+    /** Asks both, checks names and values; returns Sonde's samples. */
+    private static Map<String, Double> compare(String target, String module) throws Exception {
+        String theirs = probe(blackboxPort, target, module);
+        String ours = probe(agent.port, target, module);
+        promtool(ours);
+        Map<String, Double> b = samples(theirs);
+        Map<String, Double> s = samples(ours);
+        Set<String> missing = families(b);
+        missing.removeAll(families(s));
+        missing.removeAll(NOT_MEASURED);
+        assertTrue(module + " " + target + ": Sonde lacks " + missing + "\nblackbox:\n" + theirs + "\nsonde:\n" + ours,
+                missing.isEmpty());
+        for (Map.Entry<String, Double> e : b.entrySet()) {
+            String family = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
+            Double mine = s.get(e.getKey());
+            if (NOT_MEASURED.contains(family)) {
+                continue;
+            }
+            if (TIMINGS.contains(family)) {
+                if (mine != null) {
+                    assertTrue(e.getKey() + " = " + mine + "\n" + ours, mine >= 0 && mine < 5);
+                }
+                continue;
+            }
+            assertEquals(module + " " + target + " " + e.getKey() + "\nblackbox:\n" + theirs + "\nsonde:\n" + ours,
+                    e.getValue(), mine, 1e-9);
+        }
+        return s;
+    }
+
+    private static void promtool(String exposition) throws Exception {
+        File promtool = new File("/usr/bin/promtool");
+        if (!promtool.canExecute()) {
+            return; // MetricsOutputTest insists on it in CI
+        }
+        Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
+        p.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String verdict = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(verdict + "\n" + exposition, 0, p.exitValue());
+    }
+
+    @Test
+    public void httpAgreesWithBlackboxExporter() throws Exception {
+        int port = http.getAddress().getPort();
+        Map<String, Double> ok = compare("http://127.0.0.1:" + port + "/ok", "http_2xx");
+        assertEquals(1, ok.get("probe_success"), 0);
+        assertEquals(200, ok.get("probe_http_status_code"), 0);
+        Map<String, Double> down = compare("http://127.0.0.1:" + port + "/down", "http_2xx");
+        assertEquals(0, down.get("probe_success"), 0);
+        assertEquals(503, down.get("probe_http_status_code"), 0);
+    }
+
+    @Test
+    public void httpsAgreesOnCertificateAndTlsVersion() throws Exception {
+        Map<String, Double> s = compare("https://127.0.0.1:" + https.getAddress().getPort() + "/ok", "https_insecure");
+        assertEquals(1, s.get("probe_success"), 0);
+        assertEquals(1, s.get("probe_http_ssl"), 0);
+        assertTrue(s.toString(), s.get("probe_ssl_earliest_cert_expiry") > System.currentTimeMillis() / 1000.0);
+    }
+
+    @Test
+    public void tcpAgreesWithBlackboxExporter() throws Exception {
+        int open = agent.openPort();
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        assertEquals(1, compare("127.0.0.1:" + open, "tcp_connect").get("probe_success"), 0);
+        assertEquals(0, compare("127.0.0.1:" + closed, "tcp_connect").get("probe_success"), 0);
+    }
+
+    @Test
+    public void icmpAgreesWithBlackboxExporter() throws Exception {
+        Assume.assumeTrue("blackbox_exporter's ICMP needs root here", "root".equals(System.getProperty("user.name")));
+        Map<String, Double> s = compare("127.0.0.1", "icmp");
+        assertEquals(1, s.get("probe_success"), 0);
+        assertEquals(64, s.get("probe_icmp_reply_hop_limit"), 0);
+    }
+
+    @Test
+    public void dnsAgreesWithBlackboxExporter() throws Exception {
+        String server = "127.0.0.1:" + dns.port();
+        Map<String, Double> a = compare(server, "dns_test");
+        assertEquals(1, a.get("probe_success"), 0);
+        assertEquals(2, a.get("probe_dns_answer_rrs"), 0);
+        assertEquals(7, compare(server, "dns_soa").get("probe_dns_serial"), 0);
+        Map<String, Double> nx = compare(server, "dns_nx");
+        assertEquals(0, nx.get("probe_success"), 0);
+        assertEquals(1, nx.get("probe_dns_query_succeeded"), 0);
+    }
+
+    @Test
+    public void badRequestsAre400WithAReason() throws Exception {
+        HttpResponse<String> missing = get(agent.port, "/probe?module=http_2xx", null);
+        assertEquals(400, missing.statusCode());
+        assertEquals("Target parameter is missing\n", missing.body());
+        HttpResponse<String> unknown = get(agent.port, "/probe?target=127.0.0.1&module=nope", null);
+        assertEquals(400, unknown.statusCode());
+        assertTrue(unknown.body(), unknown.body().startsWith("Unknown module \"nope\"; modules: dns_nx, dns_soa, dns_test,"));
+        HttpResponse<String> twice = get(agent.port, "/probe?target=a&target=b&module=icmp", null);
+        assertEquals(400, twice.statusCode());
+        assertEquals("Parameter 'target' is given 2 times; give it once\n", twice.body());
+        HttpResponse<String> noPort = get(agent.port, "/probe?target=127.0.0.1&module=tcp_connect", null);
+        assertEquals(400, noPort.statusCode());
+        assertEquals("target \"127.0.0.1\" (module tcp_connect): key 'port': missing; tcp targets need a port (1-65535)\n",
+                noPort.body());
+        HttpResponse<String> badPort = get(agent.port, "/probe?target=127.0.0.1:99999&module=tcp_connect", null);
+        assertEquals(400, badPort.statusCode());
+        assertTrue(badPort.body(), badPort.body().contains("key 'port': 99999 is not a port number"));
+        HttpResponse<String> header = get(agent.port, "/probe?target=127.0.0.1&module=icmp", "soon");
+        assertEquals(400, header.statusCode());
+        assertEquals("Header X-Prometheus-Scrape-Timeout-Seconds: 'soon' is not a positive number of seconds\n", header.body());
+        // a broken escape, which java.net.URI will not even send: written by hand
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", agent.port)) {
+            raw.setSoTimeout(10_000);
+            raw.getOutputStream().write("GET /probe?target=%zz&module=icmp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(raw.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer, answer.startsWith("HTTP/1.1 400 "));
+        }
+    }
+
+    @Test
+    public void scrapeTimeoutBoundsTheProbeAndTheLimitBoundsTheRequests() throws Exception {
+        String slow = URLEncoder.encode("http://127.0.0.1:" + http.getAddress().getPort() + "/slow", StandardCharsets.UTF_8);
+        // Prometheus gives 1.5 s: the probe gets 1 s, the server takes 3 s
+        long start = System.nanoTime();
+        HttpResponse<String> r = get(agent.port, "/probe?target=" + slow + "&module=http_2xx", "1.5");
+        double took = (System.nanoTime() - start) / 1e9;
+        assertEquals(200, r.statusCode());
+        Map<String, Double> s = samples(r.body());
+        assertEquals(r.body(), 0, s.get("probe_success"), 0);
+        assertTrue(took + " s", took < 2.9);
+
+        // one probe at a time: of two slow requests at once, one is turned away at once
+        agent.write("etc/io.sonde.exporter.cfg", "port = " + agent.port + "\nbind = 127.0.0.1\nprobe_concurrency = 1\n");
+        try {
+            boolean refused = false;
+            long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+            while (!refused && System.nanoTime() < deadline) {
+                List<CompletableFuture<HttpResponse<String>>> both = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    both.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return get(agent.port, "/probe?target=" + slow + "&module=http_2xx", "1");
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+                }
+                for (CompletableFuture<HttpResponse<String>> f : both) {
+                    HttpResponse<String> answer = f.get(20, TimeUnit.SECONDS);
+                    if (answer.statusCode() == 503) {
+                        assertTrue(answer.body(), answer.body().startsWith("Too many probes in flight on /probe (limit 1, "
+                                + "probe_concurrency in etc/io.sonde.exporter.cfg)"));
+                        refused = true;
+                    } else {
+                        assertEquals(answer.body(), 200, answer.statusCode());
+                    }
+                }
+            }
+            assertTrue("a second probe at once was never refused", refused);
+        } finally {
+            agent.write("etc/io.sonde.exporter.cfg", "port = " + agent.port + "\nbind = 127.0.0.1\n");
+        }
+    }
+
+    /** A response standing for a connection that failed. */
+    private static final class Failed implements HttpResponse<String> {
+        private final IOException cause;
+
+        Failed(IOException cause) {
+            this.cause = cause;
+        }
+
+        @Override public int statusCode() { return -1; }
+        @Override public HttpRequest request() { return null; }
+        @Override public java.util.Optional<HttpResponse<String>> previousResponse() { return java.util.Optional.empty(); }
+        @Override public java.net.http.HttpHeaders headers() { return java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true); }
+        @Override public String body() { return cause.toString(); }
+        @Override public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return java.util.Optional.empty(); }
+        @Override public URI uri() { return null; }
+        @Override public HttpClient.Version version() { return HttpClient.Version.HTTP_1_1; }
+    }
+}
