@@ -7,6 +7,7 @@
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
     python3 bench/agent_bench.py http  [--targets 1000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py probe [--targets 1000] [--interval-ms 10000] [--seconds 60]
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -20,6 +21,8 @@ peer:   the same probes through prometheus-blackbox-exporter (Debian package), d
         Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
 http:   N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU; then
         one URL every 100 ms against curl's time_total, medians compared.
+probe:  the peer mode's load against Sonde's /probe and then blackbox_exporter's, in one run: CPU per
+        probe, RSS, and the request latency a scraper sees.
 
 Traffic stays on 127.0.0.0/8 (traceroute: the lab's namespaces). Every loop is bounded; the agent
 and listeners are stopped by PID and closed at the end.
@@ -280,97 +283,149 @@ def proc_rss_mb(pid):
     return float("nan")
 
 
-def peer(args):
-    """The same probes through prometheus-blackbox-exporter, as Prometheus would drive it: one
-    /probe request per target per interval. Only the exporter's own CPU is counted."""
+def probe_load(port, pid, name, listeners, args):
+    """Drives GET /probe?module=tcp_connect on 127.0.0.1:port the way Prometheus would: one request
+    per target per interval, for each target count of args.targets. Counts the CPU and peak RSS of
+    process pid only; returns one row per count."""
     import http.client
-    exe = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
-    if not exe:
-        sys.exit("needs the Debian package prometheus-blackbox-exporter")
-    listeners = Listeners(args.addresses)
-    workdir = tempfile.mkdtemp(prefix="sonde-bench-bbe-")
-    config = os.path.join(workdir, "blackbox.yml")
-    with open(config, "w") as f:
-        f.write("modules:\n  tcp_connect:\n    prober: tcp\n    timeout: 2s\n")
-    port = free_port()
-    log = open(os.path.join(workdir, "bbe.log"), "w")
-    bbe = subprocess.Popen([exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
-                           stdout=log, stderr=subprocess.STDOUT)
     rows = []
-    try:
+    for n in [int(x) for x in args.targets.split(",")]:
+        rate = n / (args.interval_ms / 1000)
+        threads = max(1, min(8, int(rate // 150) + 1))
+        stop_at = time.monotonic() + args.seconds + 5
+        done = [0]
+        failed = [0]
+        latencies = []
+
+        def drive(k):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            per_thread = rate / threads
+            i = k
+            start = time.monotonic()
+            sent = 0
+            while time.monotonic() < stop_at:
+                due = start + sent / per_thread
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                host = listeners.addresses[i % len(listeners.addresses)]
+                try:
+                    t = time.monotonic()
+                    conn.request("GET", f"/probe?module=tcp_connect&target={host}:{listeners.port}",
+                                 headers={"X-Prometheus-Scrape-Timeout-Seconds": "2.5"})
+                    body = conn.getresponse().read()
+                    latencies.append(time.monotonic() - t)
+                    done[0] += 1
+                    if b"probe_success 1" not in body:
+                        failed[0] += 1
+                except (OSError, http.client.HTTPException):
+                    failed[0] += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                sent += 1
+                i += threads
+            conn.close()
+
+        workers = [threading.Thread(target=drive, args=(k,), daemon=True) for k in range(threads)]
+        for w in workers:
+            w.start()
+        time.sleep(5)  # warm-up
+        c0, t0, d0, l0 = proc_cpu(pid), time.monotonic(), done[0], len(latencies)
+        rss_peak = 0.0
+        end = t0 + args.seconds
+        while time.monotonic() < end:
+            rss_peak = max(rss_peak, proc_rss_mb(pid))
+            time.sleep(1)
+        c1, t1, d1, l1 = proc_cpu(pid), time.monotonic(), done[0], len(latencies)
+        for w in workers:
+            w.join(args.seconds + 30)
+        window = sorted(latencies[l0:l1])
+        row = dict(targets=n, peer=name, cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=rss_peak,
+                   probes_per_s=(d1 - d0) / (t1 - t0), failed=failed[0],
+                   median_ms=1000 * window[len(window) // 2] if window else float("nan"),
+                   p99_ms=1000 * window[int(len(window) * 0.99)] if window else float("nan"),
+                   cpu_ms_per_probe=1000 * (c1 - c0) / max(1, d1 - d0))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+class Blackbox:
+    """prometheus-blackbox-exporter (Debian package) on a free loopback port with a tcp_connect module."""
+
+    def __init__(self):
+        exe = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
+        if not exe:
+            sys.exit("needs the Debian package prometheus-blackbox-exporter")
+        self.workdir = tempfile.mkdtemp(prefix="sonde-bench-bbe-")
+        config = os.path.join(self.workdir, "blackbox.yml")
+        with open(config, "w") as f:
+            f.write("modules:\n  tcp_connect:\n    prober: tcp\n    timeout: 2s\n")
+        self.port = free_port()
+        self.log = open(os.path.join(self.workdir, "bbe.log"), "w")
+        self.proc = subprocess.Popen([exe, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
-        for n in [int(x) for x in args.targets.split(",")]:
-            rate = n / (args.interval_ms / 1000)
-            threads = max(1, min(8, int(rate // 150) + 1))
-            stop_at = time.monotonic() + args.seconds + 5
-            window = {}
-            done = [0]
-            failed = [0]
 
-            def drive(k):
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                per_thread = rate / threads
-                i = k
-                start = time.monotonic()
-                sent = 0
-                while time.monotonic() < stop_at:
-                    due = start + sent / per_thread
-                    wait = due - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                    host = listeners.addresses[i % len(listeners.addresses)]
-                    try:
-                        conn.request("GET", f"/probe?module=tcp_connect&target={host}:{listeners.port}")
-                        body = conn.getresponse().read()
-                        done[0] += 1
-                        if b"probe_success 1" not in body:
-                            failed[0] += 1
-                    except (OSError, http.client.HTTPException):
-                        failed[0] += 1
-                        conn.close()
-                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                    sent += 1
-                    i += threads
-                conn.close()
-
-            workers = [threading.Thread(target=drive, args=(k,), daemon=True) for k in range(threads)]
-            for w in workers:
-                w.start()
-            time.sleep(5)  # warm-up
-            c0, t0, d0 = proc_cpu(bbe.pid), time.monotonic(), done[0]
-            rss_peak = 0.0
-            end = t0 + args.seconds
-            while time.monotonic() < end:
-                rss_peak = max(rss_peak, proc_rss_mb(bbe.pid))
-                time.sleep(1)
-            c1, t1, d1 = proc_cpu(bbe.pid), time.monotonic(), done[0]
-            for w in workers:
-                w.join(args.seconds + 30)
-            row = dict(targets=n, peer="blackbox_exporter", cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=rss_peak,
-                       probes_per_s=(d1 - d0) / (t1 - t0), failed=failed[0])
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    finally:
-        bbe.send_signal(signal.SIGTERM)
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
         try:
-            bbe.wait(10)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            bbe.kill()
-            bbe.wait(10)
-        log.close()
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def peer(args):
+    """The same probes through prometheus-blackbox-exporter, as Prometheus would drive it: one
+    /probe request per target per interval. Only the exporter's own CPU is counted."""
+    listeners = Listeners(args.addresses)
+    bbe = Blackbox()
+    try:
+        rows = probe_load(bbe.port, bbe.proc.pid, "blackbox_exporter", listeners, args)
+    finally:
+        bbe.stop()
         listeners.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     print()
     print("| targets | blackbox_exporter CPU % of one core | RSS MB (peak) | probes/s |")
     print("|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | {r['probes_per_s']:.0f} |")
+
+
+def probe(args):
+    """GET /probe?module=tcp_connect against Sonde's /probe, then blackbox_exporter's, same load, same
+    run: CPU per probe, RSS, request latency as the scraper sees it."""
+    listeners = Listeners(args.addresses)
+    rows = []
+    try:
+        a = Agent()
+        try:
+            a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') >= 1, seconds=60, poll=0.2)
+            rows += probe_load(a.port, a.proc.pid, "sonde", listeners, args)
+        finally:
+            a.stop()
+        bbe = Blackbox()
+        try:
+            rows += probe_load(bbe.port, bbe.proc.pid, "blackbox_exporter", listeners, args)
+        finally:
+            bbe.stop()
+    finally:
+        listeners.close()
+    print()
+    print("| /probe tcp_connect | requests/s | CPU % of one core | CPU ms per probe | RSS MB (peak) | median ms | p99 ms | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['peer']} | {r['probes_per_s']:.0f} | {r['cpu_pct']:.1f} | {r['cpu_ms_per_probe']:.3f} | "
+              f"{r['rss_mb']:.0f} | {r['median_ms']:.2f} | {r['p99_ms']:.2f} | {r['failed']} |")
 
 
 def icmp(args):
@@ -582,6 +637,11 @@ def main():
     q.add_argument("--interval-ms", type=int, default=10000)
     q.add_argument("--seconds", type=int, default=60)
     q.add_argument("--addresses", type=int, default=100)
+    b = sub.add_parser("probe")
+    b.add_argument("--targets", default="1000", help="targets a scraper would probe through /probe, per interval")
+    b.add_argument("--interval-ms", type=int, default=10000)
+    b.add_argument("--seconds", type=int, default=60)
+    b.add_argument("--addresses", type=int, default=100)
     c = sub.add_parser("icmp")
     c.add_argument("--targets", type=int, default=10000)
     c.add_argument("--interval-ms", type=int, default=10000)
@@ -598,7 +658,7 @@ def main():
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale, "peer": peer, "icmp": icmp, "traceroute": traceroute, "http": http}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer, "probe": probe, "icmp": icmp, "traceroute": traceroute, "http": http}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)
