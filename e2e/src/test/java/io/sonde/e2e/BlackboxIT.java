@@ -300,6 +300,19 @@ public class BlackboxIT {
     }
 
     @Test
+    public void aNameThatDoesNotResolveIsAFailedProbeNotABadRequest() throws Exception {
+        // the agent's names come from the test's hosts file: no name server is asked
+        HttpResponse<String> r = get(agent.port, "/probe?target=http://nowhere.sonde.test/&module=http_2xx", null);
+        assertEquals(r.body(), 200, r.statusCode());
+        Map<String, Double> s = samples(r.body());
+        assertEquals(r.body(), 0, s.get("probe_success"), 0);
+        assertTrue(r.body(), s.containsKey("probe_dns_lookup_time_seconds"));
+        assertTrue(r.body(), !s.containsKey("probe_ip_protocol"));
+        HttpResponse<String> debug = get(agent.port, "/probe?target=http://nowhere.sonde.test/&module=http_2xx&debug=true", null);
+        assertTrue(debug.body(), debug.body().contains("Probe failed: cannot resolve nowhere.sonde.test"));
+    }
+
+    @Test
     public void badRequestsAre400WithAReason() throws Exception {
         HttpResponse<String> missing = get(agent.port, "/probe?module=http_2xx", null);
         assertEquals(400, missing.statusCode());

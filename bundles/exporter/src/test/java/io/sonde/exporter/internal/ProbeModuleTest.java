@@ -1,0 +1,46 @@
+package io.sonde.exporter.internal;
+
+import static org.junit.Assert.assertEquals;
+
+import java.lang.annotation.Annotation;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.Test;
+
+/** What a module takes from its configuration file. */
+public class ProbeModuleTest {
+
+    private static ProbeModuleConfig config(String name, String prober, String timeout) {
+        return new ProbeModuleConfig() {
+            @Override public Class<? extends Annotation> annotationType() { return ProbeModuleConfig.class; }
+            @Override public String name() { return name; }
+            @Override public String prober() { return prober; }
+            @Override public String timeout__ms() { return timeout; }
+        };
+    }
+
+    @Test
+    public void nameFromTheFileKindKeysAndNothingOfTheFramework() {
+        Map<String, Object> p = new HashMap<>();
+        p.put("felix.fileinstall.filename", "file:/opt/sonde/etc/io.sonde.probe.module-http_post_2xx.cfg");
+        p.put("service.pid", "io.sonde.probe.module.abc");
+        p.put("service.factoryPid", "io.sonde.probe.module");
+        p.put("component.id", 7L);
+        p.put("osgi.ds.satisfying.condition.target", "(osgi.condition.id=true)");
+        p.put("prober", "HTTP");
+        p.put("timeout_ms", "2000");
+        p.put("method", "HEAD");
+        p.put("expect_status", " 200-204 ");
+        ProbeModule m = new ProbeModule(config("", "HTTP", "2000"), p);
+        assertEquals("http_post_2xx", m.name());
+        assertEquals("http", m.kind());
+        assertEquals("2000", m.timeoutMs());
+        assertEquals(Map.of("method", "HEAD", "expect_status", "200-204"), m.options());
+        assertEquals("/opt/sonde/etc/io.sonde.probe.module-http_post_2xx.cfg", m.source());
+
+        p.put("name", "explicit");
+        assertEquals("explicit", new ProbeModule(config("explicit", "tcp", null), p).name());
+        assertEquals("", new ProbeModule(config("", "tcp", null), Map.of()).name()); // the endpoint says so in the log
+    }
+}
