@@ -333,6 +333,16 @@ public class BlackboxIT {
         HttpResponse<String> header = get(agent.port, "/probe?target=127.0.0.1&module=icmp", "soon");
         assertEquals(400, header.statusCode());
         assertEquals("Header X-Prometheus-Scrape-Timeout-Seconds: 'soon' is not a positive number of seconds\n", header.body());
+        // a broken module is the configuration's fault: said in the log, counted, and a 500 naming file and key
+        agent.write("etc/io.sonde.probe.module-broken.cfg", "prober = http\nmethod = POST\n");
+        String logged = agent.awaitLogLine("Configuration error", "io.sonde.probe.module-broken.cfg", "key 'method'");
+        assertTrue(logged, logged.contains("'POST' is not GET or HEAD"));
+        HttpResponse<String> broken = get(agent.port, "/probe?target=127.0.0.1&module=broken", null);
+        assertEquals(500, broken.statusCode());
+        assertTrue(broken.body(), broken.body().startsWith("Module \"broken\" is misconfigured: " + agent.home.toRealPath()
+                .resolve("etc/io.sonde.probe.module-broken.cfg") + ": key 'method': 'POST' is not GET or HEAD"));
+        Files.delete(agent.home.resolve("etc/io.sonde.probe.module-broken.cfg"));
+
         // a broken escape, which java.net.URI will not even send: written by hand
         try (java.net.Socket raw = new java.net.Socket("127.0.0.1", agent.port)) {
             raw.setSoTimeout(10_000);

@@ -73,7 +73,7 @@ public final class Exporter implements ResultSink {
     private final ProbeMetrics probeMetrics = new ProbeMetrics();
     private final List<Collector> contributed = new CopyOnWriteArrayList<>();
     private final AtomicLong configErrors = new AtomicLong();
-    private final ProbeEndpoint probes = new ProbeEndpoint(16);
+    private final ProbeEndpoint probes = new ProbeEndpoint(16, configErrors::incrementAndGet);
     private final String version;
     private final ScheduledExecutorService http; // owns the server: builds, starts and stops it
     private Server server; // on the http thread only

@@ -13,8 +13,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -60,12 +59,23 @@ final class ProbeEndpoint implements AutoCloseable {
     private final Resolver resolver = new Resolver("sonde-probe-resolve", 2);
     private final ThreadPoolExecutor calls = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> daemon(r, "sonde-probe-call"));
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sonde-probe-timer"));
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "sonde-probe-timer"));
+
+    {
+        timer.setRemoveOnCancelPolicy(true); // a probe answered in time takes its deadline out of the queue
+    }
     private volatile TargetFactory factory;
     private volatile Semaphore permits;
     private volatile int limit;
 
-    ProbeEndpoint(int limit) {
+    private final Runnable configError;
+
+    /**
+     * @param limit       most probes in flight
+     * @param configError called once for each module found broken (the exporter counts them)
+     */
+    ProbeEndpoint(int limit, Runnable configError) {
+        this.configError = configError;
         limit(limit);
     }
 
@@ -78,16 +88,57 @@ final class ProbeEndpoint implements AutoCloseable {
 
     void factory(TargetFactory factory) {
         this.factory = factory;
+        if (factory != null) {
+            modules.values().forEach(this::report);
+        }
+    }
+
+    /** @return what is wrong with {@code m}, naming its file and the key, or {@code null} if it is usable */
+    String problem(ProbeModule m, TargetFactory f) {
+        if (m.kind().isEmpty()) {
+            return m.source() + ": key 'prober': missing; the kind of probe, e.g. http, tcp, icmp, dns";
+        }
+        if (!m.timeoutMs().isEmpty()) {
+            long ms;
+            try {
+                ms = Long.parseLong(m.timeoutMs());
+            } catch (NumberFormatException e) {
+                ms = 0;
+            }
+            if (ms < 1) {
+                return m.source() + ": key 'timeout_ms': '" + m.timeoutMs() + "' is not a whole number of milliseconds (1 or more)";
+            }
+        }
+        try {
+            f.create(settings(m, placeholder(m.kind()), timeout(m, null)), m.source());
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Logs and counts what is wrong with a module, once, when it comes (or the core does). */
+    private void report(ProbeModule m) {
+        TargetFactory f = factory;
+        String problem = f == null ? null : problem(m, f);
+        if (problem != null) {
+            configError.run();
+            LOG.warn("Configuration error: {} (the /probe module '{}' answers 500 until it is mended)", problem, m.name());
+        }
     }
 
     void addModule(ProbeModule m) {
         if (m.name().isEmpty()) {
+            configError.run();
             LOG.warn("Configuration error: {}: key 'name': missing; give the module a name or name the file {}-<name>.cfg",
                     m.source(), ProbeModuleConfig.PID);
             return;
         }
         ProbeModule before = modules.putIfAbsent(m.name(), m);
-        if (before != null && before != m) {
+        if (before == null) {
+            report(m);
+        } else if (before != m) {
+            configError.run();
             LOG.warn("Configuration error: {}: key 'name': module '{}' is already defined in {}; this one is ignored",
                     m.source(), m.name(), before.source());
         }
@@ -152,22 +203,23 @@ final class ProbeEndpoint implements AutoCloseable {
             return;
         }
         TargetFactory f = factory;
+        if (f == null) {
+            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Targets cannot be checked: the core bundle is not running");
+            return;
+        }
+        String broken = problem(module, f);
+        if (broken != null) {
+            text(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500, "Module \"" + moduleName + "\" is misconfigured: "
+                    + broken);
+            return;
+        }
         Prober prober = probers.get(module.kind());
-        if (f == null || prober == null) {
-            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, f == null
-                    ? "Targets cannot be checked: the core bundle is not running"
-                    : "Module \"" + moduleName + "\" (" + module.source() + "): no prober of kind '" + module.kind()
-                            + "' is installed");
+        if (prober == null) {
+            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Module \"" + moduleName + "\" (" + module.source()
+                    + "): no prober of kind '" + module.kind() + "' is installed");
             return;
         }
         Target t;
-        try {
-            f.create(settings(module, placeholder(module.kind()), timeout), module.source());
-        } catch (IllegalArgumentException e) {
-            text(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500, "Module \"" + moduleName + "\" is misconfigured: "
-                    + e.getMessage());
-            return;
-        }
         try {
             t = f.create(settings(module, target.strip(), timeout), "target \"" + target.strip() + "\" (module " + moduleName + ")");
         } catch (IllegalArgumentException e) {
@@ -310,6 +362,7 @@ final class ProbeEndpoint implements AutoCloseable {
         private volatile double lookup = -1;
         private volatile InetAddress address;
         private volatile CompletableFuture<? extends ProbeResult> running;
+        private volatile java.util.concurrent.ScheduledFuture<?> deadline;
 
         OnDemandProbe(ProbeModule module, Target target, Prober prober, boolean debug, Response response, Callback callback,
                 Semaphore permit) {
@@ -325,8 +378,8 @@ final class ProbeEndpoint implements AutoCloseable {
         void start() {
             long grace = TimeUnit.MILLISECONDS.toNanos(200);
             try {
-                timer.schedule(() -> answer(null, "no result within the timeout of " + target.timeout().toMillis() + " ms"),
-                        target.timeout().toNanos() + grace, TimeUnit.NANOSECONDS);
+                deadline = timer.schedule(() -> answer(null, "no result within the timeout of " + target.timeout().toMillis()
+                        + " ms"), target.timeout().toNanos() + grace, TimeUnit.NANOSECONDS);
                 resolver.resolve(hostOf(target), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
                         .whenComplete((a, e) -> {
                             lookup = (System.nanoTime() - start) / 1e9;
@@ -365,6 +418,10 @@ final class ProbeEndpoint implements AutoCloseable {
                 return;
             }
             permit.release();
+            java.util.concurrent.ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
             CompletableFuture<? extends ProbeResult> f = running;
             if (f != null && !f.isDone()) {
                 f.cancel(false); // the prober releases its sockets
