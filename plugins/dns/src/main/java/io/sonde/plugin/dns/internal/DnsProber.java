@@ -175,7 +175,10 @@ public final class DnsProber implements Prober {
         if (cause instanceof TimeoutException || cause instanceof SocketTimeoutException) {
             return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
         }
-        if (cause instanceof PortUnreachableException || cause instanceof ConnectException) {
+        if (cause instanceof PortUnreachableException) {
+            return p.failed(FailureReason.REFUSED, via + " refused: ICMP port unreachable");
+        }
+        if (cause instanceof ConnectException) {
             return p.failed(FailureReason.REFUSED, via + " refused: " + cause.getMessage());
         }
         if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase().contains("timed out")) {

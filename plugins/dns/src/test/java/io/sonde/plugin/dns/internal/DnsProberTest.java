@@ -146,6 +146,7 @@ public class DnsProberTest {
         }
         PluginResult udp = probe("127.0.0.1", port, Map.of("query", "www.example.test"));
         assertEquals(udp.errorMessage(), FailureReason.REFUSED, udp.failureReason());
+        assertEquals("udp /127.0.0.1:" + port + " refused: ICMP port unreachable", udp.errorMessage());
         PluginResult tcp = probe("127.0.0.1", port, Map.of("query", "www.example.test", "transport", "tcp"));
         assertEquals(tcp.errorMessage(), FailureReason.REFUSED, tcp.failureReason());
     }
