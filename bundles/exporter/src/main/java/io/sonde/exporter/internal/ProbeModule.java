@@ -19,6 +19,8 @@ import org.osgi.service.metatype.annotations.Designate;
 public final class ProbeModule {
 
     /** Keys of the configuration that are not the kind's own. */
+    /** The Latency Probe's names, accepted for targets too. */
+    private static final Map<String, String> KIND_ALIASES = Map.of("tcpconnect", "tcp", "echo", "udp");
     private static final Set<String> OWN_KEYS = Set.of("name", "prober", "kind", "timeout_ms");
 
     private final String name;
@@ -35,7 +37,8 @@ public final class ProbeModule {
         if (k == null || k.toString().isBlank()) {
             k = properties.get("kind");
         }
-        kind = k == null ? "" : k.toString().strip().toLowerCase(java.util.Locale.ROOT);
+        String kindText = k == null ? "" : k.toString().strip().toLowerCase(java.util.Locale.ROOT);
+        kind = KIND_ALIASES.getOrDefault(kindText, kindText);
         timeoutMs = config.timeout__ms() == null ? "" : config.timeout__ms().strip();
         Map<String, String> o = new LinkedHashMap<>();
         properties.forEach((key, value) -> {

@@ -42,5 +42,7 @@ public class ProbeModuleTest {
         p.put("name", "explicit");
         assertEquals("explicit", new ProbeModule(config("explicit", "tcp", null), p).name());
         assertEquals("", new ProbeModule(config("", "tcp", null), Map.of()).name()); // the endpoint says so in the log
+        assertEquals("tcp", new ProbeModule(config("x", "tcpconnect", null), Map.of()).kind());
+        assertEquals("udp", new ProbeModule(config("x", "Echo", null), Map.of()).kind());
     }
 }
