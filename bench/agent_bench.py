@@ -114,16 +114,30 @@ class Agent:
             fields = f.read().rsplit(")", 1)[1].split()
         return int(fields[11]) / TICK, int(fields[12]) / TICK
 
+    def measure(self, seconds):
+        """/metrics before and after a window of `seconds`, and the agent's CPU seconds and wall
+        seconds in it."""
+        m0 = self.metrics()
+        c0, t0 = self.cpu_seconds(), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = self.cpu_seconds(), time.monotonic()
+        return m0, self.metrics(), c1 - c0, t1 - t0
+
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        terminate(self.proc)
         self.log.close()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def terminate(proc):
+    """SIGTERM to a process we started, then SIGKILL if it has not ended within 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 class Listeners:
@@ -374,12 +388,7 @@ class Blackbox:
                 time.sleep(0.1)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        terminate(self.proc)
         self.log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -444,11 +453,7 @@ def icmp(args):
         a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
         idle_rss = a.rss_mb()
         time.sleep(args.interval_ms / 1000 + 2)
-        m0 = a.metrics()
-        c0, t0 = a.cpu_seconds(), time.monotonic()
-        time.sleep(rounds * args.interval_ms / 1000)
-        c1, t1 = a.cpu_seconds(), time.monotonic()
-        m1 = a.metrics()
+        m0, m1, cpu, seconds = a.measure(rounds * args.interval_ms / 1000)
         rss = a.rss_mb()
         mode = [l for l in m1.splitlines() if l.startswith('sonde_icmp_mode{family="ipv4"')]
 
@@ -456,8 +461,8 @@ def icmp(args):
         got = total(m1, "probe_packets_received_total") - total(m0, "probe_packets_received_total")
         rtt_sum = total(m1, "probe_latency_seconds_sum") - total(m0, "probe_latency_seconds_sum")
         rtt_n = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
-        agent_row = dict(tool="sonde", mode=mode, cpu_s=c1 - c0, seconds=t1 - t0, sent=sent, received=got,
-                         cpu_us_per_echo=1e6 * (c1 - c0) / max(1, sent), mean_rtt_us=1e6 * rtt_sum / max(1, rtt_n),
+        agent_row = dict(tool="sonde", mode=mode, cpu_s=cpu, seconds=seconds, sent=sent, received=got,
+                         cpu_us_per_echo=1e6 * cpu / max(1, sent), mean_rtt_us=1e6 * rtt_sum / max(1, rtt_n),
                          rss_mb=rss, idle_rss_mb=idle_rss)
     finally:
         a.stop()
@@ -514,17 +519,13 @@ def traceroute(args):
         try:
             a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
             time.sleep(args.interval_ms / 1000 + 5)
-            m0 = a.metrics()
-            c0, t0 = a.cpu_seconds(), time.monotonic()
-            time.sleep(args.seconds)
-            c1, t1 = a.cpu_seconds(), time.monotonic()
-            m1 = a.metrics()
+            m0, m1, cpu, seconds = a.measure(args.seconds)
 
             traces = total(m1, "probe_total") - total(m0, "probe_total")
             reached = sum(1 for l in m1.splitlines() if l.startswith("probe_success{") and l.endswith(" 1"))
             hops = [float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_traceroute_hops{")]
             row = dict(targets=args.targets, interval_s=args.interval_ms / 1000, traces=traces,
-                       cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=a.rss_mb(), reached=reached,
+                       cpu_pct=100 * cpu / seconds, rss_mb=a.rss_mb(), reached=reached,
                        hops_median=statistics.median(hops) if hops else None)
             print(json.dumps(row))
             print(f"| {args.targets:,} traceroute targets every {args.interval_ms / 1000:g} s | "
@@ -567,15 +568,11 @@ def http(args):
         try:
             a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
             time.sleep(args.interval_ms / 1000 + 2)
-            m0 = a.metrics()
-            c0, t0 = a.cpu_seconds(), time.monotonic()
-            time.sleep(args.seconds)
-            c1, t1 = a.cpu_seconds(), time.monotonic()
-            m1 = a.metrics()
+            m0, m1, cpu, seconds = a.measure(args.seconds)
 
             probes = total(m1, "probe_total") - total(m0, "probe_total")
             ok = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
-            row = dict(targets=args.targets, cpu_pct=100 * (c1 - c0) / (t1 - t0), rss_mb=a.rss_mb(), probes=probes,
+            row = dict(targets=args.targets, cpu_pct=100 * cpu / seconds, rss_mb=a.rss_mb(), probes=probes,
                        succeeded=ok)
         finally:
             a.stop()
