@@ -100,7 +100,7 @@ public class TargetValidatorTest {
         ConfigProblem p = onlyProblem(raw);
         assertEquals("query", p.key());
         assertEquals("missing; dns targets need the name to look up", p.reason());
-        raw.put("query", "example.org");
+        raw.put("query", "localhost");
         raw.put("query_type", "MX");
         Target t = validate(raw).target();
         assertEquals(0, t.port());

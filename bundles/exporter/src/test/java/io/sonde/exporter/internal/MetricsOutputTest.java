@@ -167,7 +167,7 @@ public class MetricsOutputTest {
 
     private void recordDns(String name, Map<String, Object> data) {
         Target t = new Target(name, "dns", "127.0.0.1", 53, Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Set.of(), Map.of("query", "example.org"), "test");
+                Set.of(), Map.of("query", "localhost"), "test");
         metrics.record(new io.sonde.api.PluginResult(t, Instant.now(), Duration.ofMillis(1), null, null, "io.sonde.plugin.dns",
                 "1.0.0", data));
     }
