@@ -56,6 +56,12 @@ public class DnsIT {
         Files.move(library, aside.resolve(library.getFileName()));
         agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") >= 2);
         int queries = server.udpQueries();
+        // /probe says why it cannot answer for the module of a kind that is gone
+        java.net.http.HttpResponse<String> gone = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + agent.port + "/probe?module=dns_udp&target=127.0.0.1:"
+                        + server.port())).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(gone.body(), 503, gone.statusCode());
+        assertTrue(gone.body(), gone.body().endsWith("no prober of kind 'dns' is installed\n"));
 
         // an operator drops the plugin in first, its library a moment later
         Files.copy(aside.resolve(plugin.getFileName()), agent.home.resolve("plugins/.dns.tmp"));
