@@ -6,10 +6,11 @@
  * fans the {@link io.sonde.api.ProbeResult}s it completes out to every
  * {@link io.sonde.api.ResultSink}. Targets reach the scheduler through
  * * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
- * {@link io.sonde.api.TargetFactory}.
+ * {@link io.sonde.api.TargetFactory}. The agent's own identity is the service
+ * {@link io.sonde.api.AgentIdentity}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

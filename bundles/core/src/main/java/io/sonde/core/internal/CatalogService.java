@@ -39,6 +39,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.Collector;
+import io.sonde.api.AgentIdentity;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetFactory;
@@ -75,9 +76,13 @@ public final class CatalogService {
     private Path targetsFile;
     private Object targetsFileStamp;
     private ScheduledFuture<?> fileWatch;
+    private final BundleContext context;
+    private AgentIdentity identity;
+    private ServiceRegistration<AgentIdentity> identityRegistration;
 
     @Activate
     public CatalogService(BundleContext context, AgentConfig config, Map<String, Object> properties) {
+        this.context = context;
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sonde-core");
             t.setDaemon(true);
@@ -105,6 +110,13 @@ public final class CatalogService {
 
     @Deactivate
     void deactivate() {
+        synchronized (this) {
+            if (identityRegistration != null) {
+                identityRegistration.unregister();
+                identityRegistration = null;
+            }
+            identity = null;
+        }
         factoryRegistration.unregister();
         factoryService.unregister();
         metricsRegistration.unregister();
@@ -182,7 +194,9 @@ public final class CatalogService {
         String source = sourceOf(properties, "configuration " + AgentConfig.PID);
         catalog.setAgentDefaults(config.probe__interval__ms(), config.default__timeout__ms(), source);
         String agentId = config.agent__id().strip().isEmpty() ? hostName() : config.agent__id().strip();
-        metrics.agent(agentId, String.join(",", TargetValidator.tags(config.tags())));
+        List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
+        metrics.agent(agentId, String.join(",", tags));
+        publishIdentity(new AgentIdentity(agentId, tags));
         String file = config.targets__file().strip();
         Path path = null;
         if (!file.isEmpty()) {
@@ -273,6 +287,18 @@ public final class CatalogService {
         } catch (RuntimeException e) {
             LOG.error("Target listener {} failed", listener.getClass().getName(), e);
         }
+    }
+
+    /** (Re-)registers the agent's identity when it changed. */
+    private synchronized void publishIdentity(AgentIdentity next) {
+        if (next.equals(identity) || executor.isShutdown()) {
+            return;
+        }
+        identity = next;
+        if (identityRegistration != null) {
+            identityRegistration.unregister();
+        }
+        identityRegistration = context.registerService(AgentIdentity.class, next, null);
     }
 
     /** This host's name, from the kernel: no name service is asked. */

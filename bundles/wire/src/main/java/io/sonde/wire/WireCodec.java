@@ -1,0 +1,222 @@
+package io.sonde.wire;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipException;
+
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
+
+/**
+ * Reads and writes the documents of this package: JSON with snake_case names, instants in RFC 3339,
+ * optionally gzip, every read bounded in bytes before and after decompression.
+ */
+public final class WireCodec {
+
+    /** The major schema version this side speaks. */
+    public static final int SCHEMA = 1;
+
+    private static final TypeAdapter<Instant> INSTANT = new TypeAdapter<>() {
+        @Override
+        public void write(JsonWriter out, Instant value) throws IOException {
+            if (value == null) {
+                out.nullValue();
+            } else {
+                out.value(value.toString());
+            }
+        }
+
+        @Override
+        public Instant read(JsonReader in) throws IOException {
+            if (in.peek() == JsonToken.NULL) {
+                in.nextNull();
+                return null;
+            }
+            String path = in.getPreviousPath();
+            String text = in.nextString();
+            try {
+                return Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                throw new JsonParseException(path + ": '" + abbreviate(text) + "' is not an RFC 3339 time");
+            }
+        }
+    };
+
+    private static final Gson GSON = new GsonBuilder()
+            .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .registerTypeAdapter(Instant.class, INSTANT.nullSafe())
+            .disableHtmlEscaping()
+            .setStrictness(Strictness.STRICT)
+            .create();
+
+    private WireCodec() {
+    }
+
+    /** @return the Gson instance with this protocol's conventions, for documents of its users' own */
+    public static Gson gson() {
+        return GSON;
+    }
+
+    /** @return {@code document} as UTF-8 JSON */
+    public static byte[] json(Object document) {
+        return GSON.toJson(document).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** @return {@code raw} gzip-compressed */
+    public static byte[] gzip(byte[] raw) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, raw.length / 4));
+        try (OutputStream gz = new GZIPOutputStream(out, 8192)) {
+            gz.write(raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // not with a byte array
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Reads one document.
+     *
+     * @param body     the request or response body
+     * @param gzip     whether the body is gzip-compressed
+     * @param maxBytes the most bytes the document may have, compressed and uncompressed alike
+     * @param type     the document's record type
+     * @param <T>      the document type
+     * @return the document; never {@code null}
+     * @throws WireException when the body is not such a document, or too large
+     */
+    public static <T> T read(InputStream body, boolean gzip, long maxBytes, Class<T> type) throws WireException {
+        try {
+            InputStream in = new Bounded(body, maxBytes, "the request body");
+            if (gzip) {
+                in = new Bounded(new GZIPInputStream(in, 8192), maxBytes, "the uncompressed document");
+            }
+            try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+                T doc = GSON.fromJson(reader, type);
+                if (doc == null) {
+                    throw new WireException(WireException.Problem.MALFORMED, "the body is empty, a JSON object was expected");
+                }
+                return doc;
+            }
+        } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+            // Gson wraps the reader's own failures (too large, not gzip) in a JsonIOException
+            if (e.getCause() instanceof IOException io) {
+                throw problem(io);
+            }
+            throw new WireException(WireException.Problem.MALFORMED, "malformed JSON: " + message(e));
+        } catch (IOException e) {
+            throw problem(e);
+        }
+    }
+
+    private static WireException problem(IOException e) {
+        if (e instanceof TooLarge) {
+            return new WireException(WireException.Problem.TOO_LARGE, e.getMessage());
+        }
+        if (e instanceof ZipException) {
+            return new WireException(WireException.Problem.MALFORMED,
+                    "the body is not gzip as its Content-Encoding says: " + e.getMessage());
+        }
+        if (e instanceof java.io.EOFException) {
+            return new WireException(WireException.Problem.MALFORMED, "the body ends early (truncated gzip or JSON)");
+        }
+        return new WireException(WireException.Problem.MALFORMED, "the body could not be read: " + e.getMessage());
+    }
+
+    /**
+     * Refuses a document of another major schema version.
+     *
+     * @param schema   the document's {@code schema} field
+     * @param document what the document is, for the message
+     * @throws WireException for any version but {@link #SCHEMA}
+     */
+    public static void checkSchema(int schema, String document) throws WireException {
+        if (schema == SCHEMA) {
+            return;
+        }
+        if (schema > SCHEMA) {
+            throw new WireException(WireException.Problem.SCHEMA, document + ": schema " + schema
+                    + " is newer than this side speaks (" + SCHEMA + "); upgrade it");
+        }
+        throw new WireException(WireException.Problem.SCHEMA, document + ": schema "
+                + (schema == 0 ? "is missing" : schema + " is not known") + " (this side speaks " + SCHEMA + ")");
+    }
+
+    /** @return {@code text} cut to 64 characters for messages */
+    public static String abbreviate(String text) {
+        return text.length() <= 64 ? text : text.substring(0, 61) + "...";
+    }
+
+    private static String message(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t && t.getMessage() != null && t.getMessage().equals(String.valueOf(t.getCause()))) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() != null ? t.getMessage() : e.toString();
+        return m.replace("\nSee https://github.com/google/gson/blob/main/Troubleshooting.md#malformed-json", "")
+                .replaceAll("\\s*See https://github\\.com/google/gson/\\S*", "");
+    }
+
+    /** An input that fails once more than a number of bytes came through it. */
+    private static final class Bounded extends FilterInputStream {
+        private final long max;
+        private final String what;
+        private long count;
+
+        Bounded(InputStream in, long max, String what) {
+            super(in);
+            this.max = max;
+            this.what = what;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                add(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                add(n);
+            }
+            return n;
+        }
+
+        private void add(long n) throws TooLarge {
+            count += n;
+            if (count > max) {
+                throw new TooLarge(what + " is larger than " + max + " bytes");
+            }
+        }
+    }
+
+    private static final class TooLarge extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.sonde.wire;
+
+import java.time.Instant;
+
+import com.google.gson.JsonObject;
+
+/**
+ * One probe result as it travels from an agent to the server. Its identity is the agent's id, the
+ * batch's spool {@code epoch} and {@code seq}.
+ *
+ * @param seq                   the result's sequence number within its spool epoch, from 1
+ * @param target                the target's name
+ * @param kind                  the probe type, for example {@code tcp}
+ * @param startedAt             when the probe started, as the agent measured it
+ * @param success               whether the probe succeeded
+ * @param failureReason         the failure reason's label ({@code timeout}, {@code refused}, ...),
+ *                              or {@code null} when it succeeded
+ * @param error                 the failure's message, or {@code null}
+ * @param responseTimeSeconds   the response time (of a failure: the time until it was known)
+ * @param details               the kind's own measurements (ping RTTs, hops, HTTP phases, plugin data)
+ */
+public record WireResult(
+        long seq,
+        String target,
+        String kind,
+        Instant startedAt,
+        boolean success,
+        String failureReason,
+        String error,
+        double responseTimeSeconds,
+        JsonObject details) {
+}
