@@ -1,0 +1,419 @@
+package io.sonde.uplink.internal;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.zip.GZIPOutputStream;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.gson.stream.JsonWriter;
+
+import io.prometheus.client.Collector;
+import io.sonde.api.AgentIdentity;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.ResultSink;
+import io.sonde.wire.AgentStatus;
+import io.sonde.wire.BatchAck;
+import io.sonde.wire.EnrollRequest;
+import io.sonde.wire.EnrollResponse;
+import io.sonde.wire.ErrorDocument;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * The agent's uplink: every result goes into the durable spool first; a thread of its own enrolls
+ * the agent once, then uploads the spool oldest first in gzip batches, removes what the server
+ * acknowledges, reports the agent's status now and then, and backs off (exponentially, with
+ * jitter, honouring Retry-After) while the server cannot be reached.
+ */
+@Component(configurationPid = UplinkConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = ResultSink.class, property = "sink.name=uplink")
+@Designate(ocd = UplinkConfig.class)
+public final class Uplink implements ResultSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);
+    static final long BACKOFF_FIRST_MS = 1000;
+    static final long BACKOFF_MAX_MS = 30_000;
+    static final long IDLE_POLL_MS = 500;
+    static final long SYNC_MS = 1000;
+    static final String CREDENTIAL_FILE = "uplink-credential.json";
+
+    /** What the agent keeps of its enrollment, in data/state/ (0600). */
+    record Credential(String serverUrl, String agentId, String credential) {
+    }
+
+    /** An exchange that did not work; try again after {@code retryAfterMs} (0: the backoff decides). */
+    private static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final long retryAfterMs;
+
+        Failure(String message, long retryAfterMs) {
+            super(message);
+            this.retryAfterMs = retryAfterMs;
+        }
+    }
+
+    private final Spool spool;
+    private final UplinkMetrics metrics;
+    private final ServiceRegistration<Collector> metricsRegistration;
+    private final Thread sender;
+    private final Path stateDir;
+    private final URI server;
+    private final HttpClient http;
+    private final UplinkConfig config;
+    private final AgentIdentity identity;
+    private final String version;
+    private volatile boolean running = true;
+    private Credential credential;
+    private String lastProblem;
+    private int batchLimit;
+
+    @Activate
+    public Uplink(BundleContext context, UplinkConfig config, Map<String, Object> properties,
+            @Reference AgentIdentity identity) throws IOException {
+        this.config = config;
+        this.identity = identity;
+        this.version = context.getBundle().getVersion().toString();
+        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        this.stateDir = home.resolve("data").resolve("state");
+        this.batchLimit = Math.max(1, config.batch__max__results());
+        this.spool = Spool.open(home.resolve("data").resolve("spool"), Math.max(1, config.spool__max__mb()) * 1024L * 1024L,
+                TimeUnit.HOURS.toMillis(Math.max(1, config.spool__max__age__h())), System::currentTimeMillis);
+        this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
+        this.metricsRegistration = context.registerService(Collector.class, metrics, null);
+
+        String source = String.valueOf(properties.getOrDefault("felix.fileinstall.filename", "configuration " + UplinkConfig.PID));
+        URI url = null;
+        HttpClient client = null;
+        try {
+            url = serverUrl(config.server__url());
+            String caFile = config.server__ca__file().strip();
+            SSLContext tls = ServerTrust.context(config.server__ca__sha256(), caFile.isEmpty() ? null : home.resolve(caFile));
+            client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5))
+                    .version(HttpClient.Version.HTTP_1_1).build();
+        } catch (IllegalArgumentException | IOException | java.security.GeneralSecurityException e) {
+            // results are still spooled: they go out once the configuration is mended
+            LOG.error("Configuration error: {}: {}; results are kept in the spool until it is mended", source, e.getMessage());
+        }
+        this.server = url;
+        this.http = client;
+        this.sender = new Thread(this::run, "sonde-uplink");
+        this.sender.setDaemon(true);
+        if (http != null) {
+            LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)", server, identity.agentId(),
+                    spool.epoch(), spool.records());
+            sender.start();
+        }
+    }
+
+    static URI serverUrl(String text) {
+        try {
+            URI u = new URI(text.strip());
+            if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+                throw new IllegalArgumentException("key 'server_url': '" + text + "' is not an https:// URL with a host");
+            }
+            String s = u.toString();
+            return URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("key 'server_url': '" + text + "' is not a URL: " + e.getMessage());
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        running = false;
+        LockSupport.unpark(sender);
+        if (sender.isAlive()) {
+            sender.interrupt();
+            sender.join(3000);
+        }
+        metricsRegistration.unregister();
+        spool.close();
+    }
+
+    @Override
+    public void accept(ProbeResult result) {
+        spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result));
+    }
+
+    // --- the sender thread ---
+
+    private void run() {
+        long backoff = 0;
+        long nextStatus = 0;
+        long nextSync = 0;
+        credential = loadCredential();
+        while (running) {
+            try {
+                long now = System.currentTimeMillis();
+                if (now >= nextSync) {
+                    spool.sync();
+                    spool.maintain();
+                    nextSync = now + SYNC_MS;
+                }
+                if (credential == null) {
+                    credential = enroll();
+                }
+                if (now >= nextStatus) {
+                    sendStatus();
+                    nextStatus = now + Math.max(1, config.status__interval__s()) * 1000L;
+                }
+                List<Spool.Record> batch = spool.read(batchLimit, Math.max(1024, config.batch__max__bytes()));
+                if (batch.isEmpty()) {
+                    healthy();
+                    backoff = 0;
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MS));
+                    continue;
+                }
+                upload(batch);
+                healthy();
+                backoff = 0;
+            } catch (Failure f) {
+                metrics.up = false;
+                if (!f.getMessage().equals(lastProblem)) {
+                    LOG.warn("Uplink to {}: {}; results are spooled ({} waiting) and sent when it works again",
+                            server, f.getMessage(), spool.records());
+                    lastProblem = f.getMessage();
+                }
+                backoff = backoff == 0 ? BACKOFF_FIRST_MS : Math.min(BACKOFF_MAX_MS, backoff * 2);
+                long wait = f.retryAfterMs > 0 ? f.retryAfterMs
+                        : (long) (backoff * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+                sleep(wait);
+            } catch (IOException | RuntimeException e) {
+                metrics.up = false;
+                LOG.error("Uplink failed; trying again", e);
+                sleep(BACKOFF_MAX_MS);
+            }
+        }
+    }
+
+    private void healthy() {
+        if (!metrics.up && lastProblem != null) {
+            LOG.info("Uplink to {} works again; {} results waiting", server, spool.records());
+        }
+        lastProblem = null;
+        metrics.up = true;
+    }
+
+    private void sleep(long ms) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (running && System.nanoTime() < end) {
+            LockSupport.parkNanos(this, end - System.nanoTime());
+            if (Thread.interrupted()) {
+                return;
+            }
+        }
+    }
+
+    private void upload(List<Spool.Record> batch) throws Failure, IOException {
+        byte[] body = batchBody(batch);
+        long t0 = System.nanoTime();
+        metrics.sent.addAndGet(batch.size());
+        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/results"))
+                .header("Authorization", "Bearer " + credential.credential())
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        long last = batch.get(batch.size() - 1).seq();
+        int status = r.statusCode();
+        if (status == 200) {
+            metrics.batchSeconds.observe((System.nanoTime() - t0) / 1e9);
+            BatchAck ack = readOr(r, BatchAck.class, null);
+            spool.ack(last);
+            metrics.acked.addAndGet(batch.size());
+            batchLimit = Math.min(Math.max(1, config.batch__max__results()), batchLimit * 2);
+            LOG.debug("Batch up to {} acknowledged: {}", last, ack);
+            return;
+        }
+        String why = message(r);
+        if (status == 401 || status == 403) {
+            throw new Failure("the server refuses this agent (" + status + ": " + why + ")", 0);
+        }
+        if (status == 413 || status == 400 || status == 422) {
+            if (batch.size() > 1) { // find the result it refuses: halve until it is alone
+                batchLimit = Math.max(1, batch.size() / 2);
+                LOG.warn("The server refused a batch of {} results ({}: {}); sending smaller batches", batch.size(), status, why);
+                return;
+            }
+            LOG.error("The server refused result {} of epoch {} for good ({}: {}); it is dropped", last, spool.epoch(), status, why);
+            spool.rejected(1);
+            spool.ack(last);
+            return;
+        }
+        throw new Failure("results answered " + status + ": " + why, retryAfter(r));
+    }
+
+    private byte[] batchBody(List<Spool.Record> batch) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(batch.size() * 48 + 256);
+        try (JsonWriter w = new JsonWriter(new OutputStreamWriter(new GZIPOutputStream(bytes, 8192), StandardCharsets.UTF_8))) {
+            w.beginObject();
+            w.name("schema").value(WireCodec.SCHEMA);
+            w.name("agent_id").value(credential.agentId());
+            w.name("epoch").value(spool.epoch());
+            w.name("results").beginArray();
+            for (Spool.Record rec : batch) {
+                w.jsonValue(new String(rec.payload(), StandardCharsets.UTF_8)); // stored as JSON when spooled
+            }
+            w.endArray();
+            w.endObject();
+        }
+        return bytes.toByteArray();
+    }
+
+    private Credential enroll() throws Failure, IOException {
+        String token = config.enrollment__token().strip();
+        if (token.isEmpty()) {
+            throw new Failure("this agent has no credential and io.sonde.uplink has no enrollment_token", 30_000);
+        }
+        EnrollRequest req = new EnrollRequest(WireCodec.SCHEMA, token, identity.agentId(), identity.tags(), version);
+        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/enroll"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(req))));
+        if (r.statusCode() != 200) {
+            throw new Failure("enrollment refused (" + r.statusCode() + ": " + message(r) + ")", retryAfter(r));
+        }
+        EnrollResponse e = readOr(r, EnrollResponse.class, null);
+        if (e == null || e.credential() == null || e.agentId() == null) {
+            throw new Failure("the server's answer to the enrollment has no credential", 0);
+        }
+        Credential c = new Credential(server.toString(), e.agentId(), e.credential());
+        saveCredential(c);
+        LOG.info("Enrolled with {} as agent {} (tags {}); the credential is kept in {}", server, e.agentId(), e.tags(),
+                stateDir.resolve(CREDENTIAL_FILE));
+        return c;
+    }
+
+    private void sendStatus() throws Failure {
+        long oldest = spool.oldestMillis();
+        AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
+                oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0);
+        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
+                .header("Authorization", "Bearer " + credential.credential())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(s))));
+        if (r.statusCode() == 401 || r.statusCode() == 403) {
+            throw new Failure("the server refuses this agent (" + r.statusCode() + ": " + message(r) + ")", 0);
+        }
+        if (r.statusCode() != 200 && r.statusCode() != 204) {
+            throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
+        }
+    }
+
+    private HttpResponse<byte[]> exchange(HttpRequest.Builder request) throws Failure {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (SSLHandshakeException e) {
+            throw new Failure("TLS refused: " + rootMessage(e), 0);
+        } catch (IOException e) {
+            throw new Failure("cannot reach the server: " + rootMessage(e), 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure("stopping", 0);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return t instanceof java.net.ConnectException ? "connection refused" : m;
+    }
+
+    private URI endpoint(String path) {
+        return URI.create(server + path);
+    }
+
+    private static String path(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static <T> T readOr(HttpResponse<byte[]> r, Class<T> type, T fallback) {
+        try {
+            return WireCodec.read(new ByteArrayInputStream(r.body()), false, 1 << 20, type);
+        } catch (WireException e) {
+            return fallback;
+        }
+    }
+
+    private static String message(HttpResponse<byte[]> r) {
+        ErrorDocument e = readOr(r, ErrorDocument.class, null);
+        if (e != null && e.error() != null) {
+            return e.error();
+        }
+        return WireCodec.abbreviate(new String(r.body(), StandardCharsets.UTF_8).strip());
+    }
+
+    /** Retry-After in seconds, bounded to 1 s .. 10 min; 0 when absent or not a number. */
+    static long retryAfter(HttpResponse<?> r) {
+        return r.headers().firstValue("Retry-After").map(v -> {
+            try {
+                return Math.min(600_000L, Math.max(1000L, Long.parseLong(v.strip()) * 1000L));
+            } catch (NumberFormatException e) {
+                return 0L;
+            }
+        }).orElse(0L);
+    }
+
+    private Credential loadCredential() {
+        Path file = stateDir.resolve(CREDENTIAL_FILE);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        try {
+            Credential c = WireCodec.gson().fromJson(Files.readString(file), Credential.class);
+            if (c == null || c.credential() == null || !server.toString().equals(c.serverUrl())
+                    || !identity.agentId().equals(c.agentId())) {
+                LOG.info("The kept credential is for another server or agent id; enrolling again");
+                return null;
+            }
+            return c;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("The kept credential {} is unreadable ({}); enrolling again", file, e.getMessage());
+            return null;
+        }
+    }
+
+    private void saveCredential(Credential c) throws IOException {
+        Files.createDirectories(stateDir);
+        Path file = stateDir.resolve(CREDENTIAL_FILE);
+        Path tmp = stateDir.resolve(CREDENTIAL_FILE + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(tmp, WireCodec.json(c));
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

@@ -1,0 +1,52 @@
+package io.sonde.uplink.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.Histogram;
+
+/** The uplink's and the spool's self-metrics, served by the exporter through the Collector whiteboard. */
+final class UplinkMetrics extends Collector {
+
+    private final Spool spool;
+    private final java.util.function.LongSupplier clock;
+    volatile boolean up;
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong acked = new AtomicLong();
+    final Histogram batchSeconds = Histogram.build("sonde_uplink_batch_seconds",
+                    "Time of one upload of results, from sending to the server's acknowledgement")
+            .buckets(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+            .create();
+
+    UplinkMetrics(Spool spool, java.util.function.LongSupplier clock) {
+        this.spool = spool;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<MetricFamilySamples> collect() {
+        List<MetricFamilySamples> out = new ArrayList<>();
+        out.add(new GaugeMetricFamily("sonde_uplink_up", "1 when the last exchange with the server succeeded", up ? 1 : 0));
+        out.add(new CounterMetricFamily("sonde_uplink_sent_total", "Results sent to the server, resent ones again", sent.get()));
+        out.add(new CounterMetricFamily("sonde_uplink_acked_total", "Results the server acknowledged as stored", acked.get()));
+        out.addAll(batchSeconds.collect());
+        out.add(new GaugeMetricFamily("sonde_spool_records", "Results in the spool not yet acknowledged by the server", spool.records()));
+        out.add(new GaugeMetricFamily("sonde_spool_bytes", "Bytes the spool takes on disk", spool.bytes()));
+        long oldest = spool.oldestMillis();
+        out.add(new GaugeMetricFamily("sonde_spool_oldest_seconds", "Age of the oldest result waiting in the spool, 0 if none",
+                oldest == Long.MAX_VALUE ? 0 : Math.max(0, clock.getAsLong() - oldest) / 1000.0));
+        CounterMetricFamily dropped = new CounterMetricFamily("sonde_spool_dropped_total",
+                "Results dropped from the spool: full (bound or disk), age, corrupt (found so at open), rejected (refused by the server for good)",
+                List.of("reason"));
+        for (Map.Entry<String, Long> e : new java.util.TreeMap<>(spool.dropped()).entrySet()) {
+            dropped.addMetric(List.of(e.getKey()), e.getValue());
+        }
+        out.add(dropped);
+        return out;
+    }
+}
