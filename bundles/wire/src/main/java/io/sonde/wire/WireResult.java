@@ -1,6 +1,7 @@
 package io.sonde.wire;
 
 import java.time.Instant;
+import java.util.List;
 
 import com.google.gson.JsonObject;
 
@@ -29,4 +30,11 @@ public record WireResult(
         String error,
         double responseTimeSeconds,
         JsonObject details) {
+
+    /**
+     * Every failure reason a result may carry, in the order of their codes (a reason's code is its
+     * index plus one; 0 is success).
+     */
+    public static final List<String> FAILURE_REASONS =
+            List.of("timeout", "refused", "unreachable", "dns", "tls", "status", "body_mismatch", "error");
 }

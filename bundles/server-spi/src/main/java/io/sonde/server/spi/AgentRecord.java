@@ -1,0 +1,24 @@
+package io.sonde.server.spi;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An agent as the server knows it.
+ *
+ * @param agentId      its id
+ * @param tags         its tags: its own and its enrollment token's
+ * @param version      the version it last reported
+ * @param enrolledAt   when it enrolled last
+ * @param lastSeen     when it was last heard from, or null
+ * @param revokedAt    when it was revoked, or null
+ * @param spoolRecords results waiting in its spool at its last report
+ */
+public record AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen,
+        Instant revokedAt, long spoolRecords) {
+
+    /** Takes an immutable copy of the tags. */
+    public AgentRecord {
+        tags = tags == null ? List.of() : List.copyOf(tags);
+    }
+}

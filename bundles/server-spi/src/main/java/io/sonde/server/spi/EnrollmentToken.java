@@ -1,0 +1,21 @@
+package io.sonde.server.spi;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An enrollment token as stored: never its secret.
+ *
+ * @param id        its public id
+ * @param tags      tags given to the agents that enroll with it
+ * @param expiresAt when it stops working
+ * @param singleUse whether it works only once
+ * @param createdAt when it was made
+ */
+public record EnrollmentToken(long id, List<String> tags, Instant expiresAt, boolean singleUse, Instant createdAt) {
+
+    /** Takes an immutable copy of the tags. */
+    public EnrollmentToken {
+        tags = tags == null ? List.of() : List.copyOf(tags);
+    }
+}

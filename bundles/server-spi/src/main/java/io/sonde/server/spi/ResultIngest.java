@@ -1,0 +1,34 @@
+package io.sonde.server.spi;
+
+import java.io.InputStream;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import io.sonde.wire.BatchAck;
+import io.sonde.wire.WireException;
+
+/** Takes a result batch from the wire: bounds, validation, storage exactly once. */
+@ProviderType
+public interface ResultIngest {
+
+    /**
+     * @param agentId the authenticated agent the batch must be of
+     * @param body    the request body
+     * @param gzip    whether the body says it is gzip
+     * @return the acknowledgement: every result of the batch is stored once
+     * @throws WireException  for a batch that is wrong (4xx)
+     * @throws StoreException when it cannot be stored now (503)
+     * @throws Busy           when the server has too much in hand (429)
+     */
+    BatchAck ingest(String agentId, InputStream body, boolean gzip) throws WireException, StoreException, Busy;
+
+    /** The server has too many batches in hand: try again after a second or so. */
+    final class Busy extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        /** @param message what is full */
+        public Busy(String message) {
+            super(message);
+        }
+    }
+}

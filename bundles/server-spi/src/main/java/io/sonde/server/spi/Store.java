@@ -1,0 +1,65 @@
+package io.sonde.server.spi;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import io.sonde.wire.WireResult;
+
+/**
+ * Where the server keeps agents, enrollment tokens and results. Every implementation passes the
+ * same contract tests. Secrets reach it only as SHA-256 hashes.
+ */
+@ProviderType
+public interface Store {
+
+    /** Creates an enrollment token from the hash of its secret. */
+    EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse, Instant now)
+            throws StoreException;
+
+    /**
+     * Enrolls an agent atomically: checks the token (known, not expired, not used up), records its
+     * use, and creates the agent or gives it a new credential.
+     *
+     * @return the agent as now stored, with the token's tags added to its own
+     * @throws StoreException with {@link StoreException.Kind#REFUSED} for a bad token or a revoked agent
+     */
+    AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash, Instant now)
+            throws StoreException;
+
+    /** @return the agent whose credential has this hash, revoked or not */
+    Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException;
+
+    /** @return every agent, by id */
+    List<AgentRecord> agents() throws StoreException;
+
+    /** Refuses the agent's credential from now on. @return false if there is no such agent */
+    boolean revokeAgent(String agentId, Instant now) throws StoreException;
+
+    /** Records that the agent was heard from, and its version if given. */
+    void touch(String agentId, Instant now, String version, long spoolRecords) throws StoreException;
+
+    /**
+     * Stores results of one agent and spool epoch, each identity once, all or nothing.
+     *
+     * @return how many were new; the rest were stored before
+     */
+    int ingest(String agentId, String epoch, List<WireResult> results) throws StoreException;
+
+    /** Raw results, oldest first, paged. */
+    Page<StoredResult> results(ResultQuery query) throws StoreException;
+
+    /** Per step statistics of response times; steps without results are left out. */
+    List<SeriesStep> series(SeriesQuery query) throws StoreException;
+
+    /** @return results stored */
+    long resultCount() throws StoreException;
+
+    /** @return bytes the store takes on disk, or -1 if unknown */
+    long sizeBytes();
+
+    /** Asks the database something trivial. @throws StoreException if it cannot answer */
+    void check() throws StoreException;
+}

@@ -1,0 +1,750 @@
+package io.sonde.server.store.h2.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.jdbcx.JdbcDataSource;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.EnrollmentToken;
+import io.sonde.server.spi.Page;
+import io.sonde.server.spi.ResultQuery;
+import io.sonde.server.spi.SeriesQuery;
+import io.sonde.server.spi.SeriesStep;
+import io.sonde.server.spi.StoreException;
+import io.sonde.server.spi.StoredResult;
+import io.sonde.wire.WireResult;
+
+/**
+ * The embedded store: H2 files under {@code data/store/}. Identities are normalized (agents,
+ * epochs and series are small tables; a result row holds their numbers), a result's id is its
+ * epoch's number and its sequence packed in one {@code BIGINT} primary key, so that a batch sent
+ * twice is found by one range read and stored once.
+ */
+final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
+
+    static final int SCHEMA_VERSION = 1;
+    /** A sequence number takes the low 40 bits of a result id; the epoch's number the rest. */
+    static final int SEQ_BITS = 40;
+    static final long MAX_SEQ = (1L << SEQ_BITS) - 1;
+
+    private static final String[] SCHEMA = {
+        "CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS agent (id INT AUTO_INCREMENT PRIMARY KEY, agent_id VARCHAR(200) NOT NULL UNIQUE,"
+                + " tags VARCHAR(4000) NOT NULL, version VARCHAR(100), credential_hash BINARY(32) UNIQUE,"
+                + " enrolled_at BIGINT, last_seen BIGINT, revoked_at BIGINT, spool_records BIGINT DEFAULT 0 NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS enrollment_token (id BIGINT AUTO_INCREMENT PRIMARY KEY, token_hash BINARY(32) NOT NULL UNIQUE,"
+                + " tags VARCHAR(4000) NOT NULL, expires_at BIGINT NOT NULL, single_use BOOLEAN NOT NULL,"
+                + " uses INT DEFAULT 0 NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS epoch (id INT AUTO_INCREMENT PRIMARY KEY, agent INT NOT NULL, epoch VARCHAR(64) NOT NULL,"
+                + " UNIQUE (agent, epoch))",
+        "CREATE TABLE IF NOT EXISTS series (id INT AUTO_INCREMENT PRIMARY KEY, agent INT NOT NULL, target VARCHAR(256) NOT NULL,"
+                + " kind VARCHAR(64) NOT NULL, UNIQUE (agent, target, kind))",
+        "CREATE TABLE IF NOT EXISTS result (rid BIGINT PRIMARY KEY, series INT NOT NULL, started_us BIGINT NOT NULL,"
+                + " rt_us INT NOT NULL, failure TINYINT NOT NULL, sent SMALLINT, received SMALLINT,"
+                + " error VARCHAR(1000), details VARBINARY(1048576))",
+        "CREATE INDEX IF NOT EXISTS result_series_time ON result (series, started_us)",
+    };
+
+    private final JdbcConnectionPool pool;
+    private final Path dir;
+    private final Map<String, Integer> agentIds = new ConcurrentHashMap<>();
+    private final Map<Integer, String> agentNames = new ConcurrentHashMap<>();
+    private final Map<String, Integer> epochIds = new ConcurrentHashMap<>();
+    private final Map<Integer, String> epochNames = new ConcurrentHashMap<>();
+    private final Map<String, Integer> seriesIds = new ConcurrentHashMap<>();
+    private final Map<Integer, String[]> seriesNames = new ConcurrentHashMap<>();
+
+    private H2Store(JdbcConnectionPool pool, Path dir) {
+        this.pool = pool;
+        this.dir = dir;
+    }
+
+    /** Opens (creating, migrating) the store in {@code dir}. */
+    static H2Store open(Path dir, int poolSize) throws SQLException {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new SQLException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        JdbcDataSource ds = new JdbcDataSource();
+        // WRITE_DELAY=0: a commit is on disk (in the OS) before the batch is acknowledged, so a
+        // server killed right after an acknowledgement has the batch; a kill before the
+        // acknowledgement makes the agent send it again, and it is found and not stored twice
+        ds.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
+        ds.setUser("sonde");
+        ds.setPassword("");
+        JdbcConnectionPool pool = JdbcConnectionPool.create(ds);
+        pool.setMaxConnections(poolSize);
+        H2Store store = new H2Store(pool, dir);
+        store.migrate();
+        return store;
+    }
+
+    private void migrate() throws SQLException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (String ddl : SCHEMA) {
+                s.execute(ddl);
+            }
+            int version = 0;
+            try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                if (rs.next()) {
+                    version = rs.getInt(1);
+                }
+            }
+            if (version > SCHEMA_VERSION) {
+                c.rollback();
+                throw new SQLException("the store in " + dir + " has schema version " + version
+                        + ", newer than this server knows (" + SCHEMA_VERSION + "); run a newer server, it is never migrated down");
+            }
+            if (version < SCHEMA_VERSION) {
+                s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
+            }
+            c.commit();
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.dispose();
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath(), "sonde", "")) {
+            c.createStatement().execute("SHUTDOWN");
+        } catch (SQLException e) {
+            // already closed
+        }
+    }
+
+    private static StoreException unavailable(SQLException e) {
+        return new StoreException(StoreException.Kind.UNAVAILABLE, "the store failed: " + e.getMessage(), e);
+    }
+
+    private static StoreException refused(String message) {
+        return new StoreException(StoreException.Kind.REFUSED, message, null);
+    }
+
+    private static String joinTags(List<String> tags) {
+        return String.join(",", tags);
+    }
+
+    private static List<String> splitTags(String tags) {
+        return tags == null || tags.isEmpty() ? List.of() : List.of(tags.split(","));
+    }
+
+    private static Long millis(Instant t) {
+        return t == null ? null : t.toEpochMilli();
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    // --- enrollment and agents ---
+
+    @Override
+    public EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse,
+            Instant now) throws StoreException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement p = c.prepareStatement("INSERT INTO enrollment_token (token_hash, tags, expires_at, single_use, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+            p.setBytes(1, tokenHash);
+            p.setString(2, joinTags(tags));
+            p.setLong(3, expiresAt.toEpochMilli());
+            p.setBoolean(4, singleUse);
+            p.setLong(5, now.toEpochMilli());
+            p.executeUpdate();
+            try (ResultSet rs = p.getGeneratedKeys()) {
+                rs.next();
+                return new EnrollmentToken(rs.getLong(1), tags, expiresAt, singleUse, now);
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash,
+            Instant now) throws StoreException {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                List<String> tokenTags;
+                try (PreparedStatement p = c.prepareStatement(
+                        "SELECT id, tags, expires_at, single_use, uses FROM enrollment_token WHERE token_hash = ? FOR UPDATE")) {
+                    p.setBytes(1, tokenHash);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next()) {
+                            throw refused("the enrollment token is not known");
+                        }
+                        if (rs.getLong("expires_at") <= now.toEpochMilli()) {
+                            throw refused("the enrollment token expired at " + Instant.ofEpochMilli(rs.getLong("expires_at")));
+                        }
+                        if (rs.getBoolean("single_use") && rs.getInt("uses") > 0) {
+                            throw refused("the enrollment token was for one use and has been used");
+                        }
+                        tokenTags = splitTags(rs.getString("tags"));
+                        try (PreparedStatement u = c.prepareStatement("UPDATE enrollment_token SET uses = uses + 1 WHERE id = ?")) {
+                            u.setLong(1, rs.getLong("id"));
+                            u.executeUpdate();
+                        }
+                    }
+                }
+                Set<String> all = new LinkedHashSet<>(tags);
+                all.addAll(tokenTags);
+                List<String> merged = List.copyOf(all);
+                Instant revoked = null;
+                boolean exists = false;
+                try (PreparedStatement p = c.prepareStatement("SELECT revoked_at FROM agent WHERE agent_id = ? FOR UPDATE")) {
+                    p.setString(1, agentId);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (rs.next()) {
+                            exists = true;
+                            revoked = instant(rs, "revoked_at");
+                        }
+                    }
+                }
+                if (revoked != null) {
+                    throw refused("agent '" + agentId + "' was revoked at " + revoked + " and cannot enroll again under this id");
+                }
+                String sql = exists
+                        ? "UPDATE agent SET tags = ?, version = ?, credential_hash = ?, enrolled_at = ?, last_seen = ? WHERE agent_id = ?"
+                        : "INSERT INTO agent (tags, version, credential_hash, enrolled_at, last_seen, agent_id) VALUES (?, ?, ?, ?, ?, ?)";
+                try (PreparedStatement p = c.prepareStatement(sql)) {
+                    p.setString(1, joinTags(merged));
+                    p.setString(2, version);
+                    p.setBytes(3, credentialHash);
+                    p.setLong(4, now.toEpochMilli());
+                    p.setLong(5, now.toEpochMilli());
+                    p.setString(6, agentId);
+                    p.executeUpdate();
+                }
+                c.commit();
+                return new AgentRecord(agentId, merged, version, now, now, null, 0);
+            } catch (StoreException | SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static AgentRecord agent(ResultSet rs) throws SQLException {
+        return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
+                instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"));
+    }
+
+    @Override
+    public Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement p = c.prepareStatement("SELECT * FROM agent WHERE credential_hash = ?")) {
+            p.setBytes(1, credentialHash);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(agent(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<AgentRecord> agents() throws StoreException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement p = c.prepareStatement("SELECT * FROM agent ORDER BY agent_id");
+                ResultSet rs = p.executeQuery()) {
+            List<AgentRecord> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(agent(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean revokeAgent(String agentId, Instant now) throws StoreException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement p = c.prepareStatement(
+                        "UPDATE agent SET revoked_at = COALESCE(revoked_at, ?) WHERE agent_id = ?")) {
+            p.setLong(1, now.toEpochMilli());
+            p.setString(2, agentId);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void touch(String agentId, Instant now, String version, long spoolRecords) throws StoreException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement p = c.prepareStatement(version == null
+                        ? "UPDATE agent SET last_seen = ? WHERE agent_id = ?"
+                        : "UPDATE agent SET last_seen = ?, version = ?, spool_records = ? WHERE agent_id = ?")) {
+            p.setLong(1, now.toEpochMilli());
+            if (version == null) {
+                p.setString(2, agentId);
+            } else {
+                p.setString(2, version);
+                p.setLong(3, spoolRecords);
+                p.setString(4, agentId);
+            }
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    // --- results ---
+
+    private int agentPk(Connection c, String agentId) throws SQLException, StoreException {
+        Integer id = agentIds.get(agentId);
+        if (id != null) {
+            return id;
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM agent WHERE agent_id = ?")) {
+            p.setString(1, agentId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    throw refused("agent '" + agentId + "' is not enrolled");
+                }
+                id = rs.getInt(1);
+            }
+        }
+        agentIds.put(agentId, id);
+        agentNames.put(id, agentId);
+        return id;
+    }
+
+    /** The number of a small identity row, inserted if new; two servers may race, so MERGE. */
+    private int identity(Connection c, Map<String, Integer> cache, Map<Integer, ?> names, String key, String table,
+            String[] columns, Object[] values) throws SQLException {
+        Integer id = cache.get(key);
+        if (id != null) {
+            return id;
+        }
+        String where = String.join(" = ? AND ", columns) + " = ?";
+        String select = "SELECT id FROM " + table + " WHERE " + where;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try (PreparedStatement p = c.prepareStatement(select)) {
+                for (int i = 0; i < values.length; i++) {
+                    p.setObject(i + 1, values[i]);
+                }
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        id = rs.getInt(1);
+                        break;
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO " + table + " (" + String.join(", ", columns)
+                    + ") VALUES (" + String.join(", ", java.util.Collections.nCopies(columns.length, "?")) + ")",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                for (int i = 0; i < values.length; i++) {
+                    p.setObject(i + 1, values[i]);
+                }
+                p.executeUpdate();
+                try (ResultSet rs = p.getGeneratedKeys()) {
+                    rs.next();
+                    id = rs.getInt(1);
+                    break;
+                }
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) { // another transaction made it first: read it
+                    throw e;
+                }
+            }
+        }
+        if (id == null) {
+            throw new SQLException("cannot make the " + table + " row for " + key);
+        }
+        cache.put(key, id);
+        return id;
+    }
+
+    @Override
+    public int ingest(String agentId, String epoch, List<WireResult> results) throws StoreException {
+        if (results.isEmpty()) {
+            return 0;
+        }
+        for (int attempt = 0; ; attempt++) {
+            try (Connection c = pool.getConnection()) {
+                c.setAutoCommit(true);
+                int agent = agentPk(c, agentId);
+                int epochPk = identity(c, epochIds, epochNames, agent + "/" + epoch, "epoch",
+                        new String[] {"agent", "epoch"}, new Object[] {agent, epoch});
+                epochNames.putIfAbsent(epochPk, epoch);
+                int[] series = new int[results.size()];
+                for (int i = 0; i < results.size(); i++) {
+                    WireResult r = results.get(i);
+                    String key = agent + "/" + r.kind() + "/" + r.target();
+                    series[i] = identity(c, seriesIds, seriesNames, key, "series",
+                            new String[] {"agent", "target", "kind"}, new Object[] {agent, r.target(), r.kind()});
+                    seriesNames.putIfAbsent(series[i], new String[] {agentId, r.target(), r.kind()});
+                }
+                c.setAutoCommit(false);
+                try {
+                    int stored = insert(c, epochPk, results, series);
+                    c.commit();
+                    return stored;
+                } catch (SQLException e) {
+                    c.rollback();
+                    throw e;
+                }
+            } catch (SQLException e) {
+                // a concurrent copy of the same batch won the race: read again what exists
+                if ("23505".equals(e.getSQLState()) && attempt < 3) {
+                    continue;
+                }
+                throw unavailable(e);
+            }
+        }
+    }
+
+    private int insert(Connection c, int epochPk, List<WireResult> results, int[] series) throws SQLException {
+        long base = (long) epochPk << SEQ_BITS;
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (WireResult r : results) {
+            min = Math.min(min, r.seq());
+            max = Math.max(max, r.seq());
+        }
+        Set<Long> existing = new HashSet<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT rid FROM result WHERE rid BETWEEN ? AND ?")) {
+            p.setLong(1, base | min);
+            p.setLong(2, base | max);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    existing.add(rs.getLong(1));
+                }
+            }
+        }
+        int stored = 0;
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO result (rid, series, started_us, rt_us, failure, sent, received,"
+                + " error, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < results.size(); i++) {
+                WireResult r = results.get(i);
+                long rid = base | r.seq();
+                if (!existing.add(rid)) {
+                    continue; // stored before, or twice in this batch
+                }
+                p.setLong(1, rid);
+                p.setInt(2, series[i]);
+                p.setLong(3, ChronoUnit.MICROS.between(Instant.EPOCH, r.startedAt()));
+                p.setInt(4, (int) Math.min(Integer.MAX_VALUE, Math.round(r.responseTimeSeconds() * 1e6)));
+                p.setByte(5, (byte) (r.success() ? 0 : WireResult.FAILURE_REASONS.indexOf(r.failureReason()) + 1));
+                JsonObject d = r.details();
+                setCount(p, 6, d, "sent");
+                setCount(p, 7, d, "received");
+                if (r.error() == null) {
+                    p.setNull(8, Types.VARCHAR);
+                } else {
+                    p.setString(8, r.error().length() > 1000 ? r.error().substring(0, 1000) : r.error());
+                }
+                if (d == null || d.size() == 0) {
+                    p.setNull(9, Types.VARBINARY);
+                } else {
+                    p.setBytes(9, d.toString().getBytes(StandardCharsets.UTF_8));
+                }
+                p.addBatch();
+                stored++;
+            }
+            if (stored > 0) {
+                p.executeBatch();
+            }
+        }
+        return stored;
+    }
+
+    private static void setCount(PreparedStatement p, int index, JsonObject d, String key) throws SQLException {
+        if (d != null && d.has(key) && d.get(key).isJsonPrimitive() && d.get(key).getAsJsonPrimitive().isNumber()) {
+            p.setShort(index, (short) Math.max(0, Math.min(Short.MAX_VALUE, d.get(key).getAsInt())));
+        } else {
+            p.setNull(index, Types.SMALLINT);
+        }
+    }
+
+    /** Series numbers matching an agent (or any) and a target (or any); empty if none. */
+    private int[] seriesOf(Connection c, String agentId, String target) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT s.id FROM series s JOIN agent a ON a.id = s.agent WHERE 1 = 1");
+        if (agentId != null) {
+            sql.append(" AND a.agent_id = ?");
+        }
+        if (target != null) {
+            sql.append(" AND s.target = ?");
+        }
+        try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            if (agentId != null) {
+                p.setString(i++, agentId);
+            }
+            if (target != null) {
+                p.setString(i, target);
+            }
+            List<Integer> ids = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                }
+            }
+            return ids.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    private String[] seriesName(Connection c, int series) throws SQLException {
+        String[] name = seriesNames.get(series);
+        if (name != null) {
+            return name;
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT a.agent_id, s.target, s.kind FROM series s JOIN agent a ON a.id = s.agent WHERE s.id = ?")) {
+            p.setInt(1, series);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                name = new String[] {rs.getString(1), rs.getString(2), rs.getString(3)};
+            }
+        }
+        seriesNames.put(series, name);
+        return name;
+    }
+
+    private String epochName(Connection c, int epoch) throws SQLException {
+        String name = epochNames.get(epoch);
+        if (name != null) {
+            return name;
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT epoch FROM epoch WHERE id = ?")) {
+            p.setInt(1, epoch);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                name = rs.getString(1);
+            }
+        }
+        epochNames.put(epoch, name);
+        return name;
+    }
+
+    private static String inList(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    @Override
+    public Page<StoredResult> results(ResultQuery q) throws StoreException {
+        long afterUs = Long.MIN_VALUE;
+        long afterRid = Long.MIN_VALUE;
+        if (q.after() != null) {
+            String[] parts = q.after().split("-", 2);
+            try {
+                afterUs = Long.parseLong(parts[0]);
+                afterRid = Long.parseLong(parts[1]);
+            } catch (RuntimeException e) {
+                throw refused("after: '" + q.after() + "' is not a cursor this API gave");
+            }
+        }
+        try (Connection c = pool.getConnection()) {
+            int[] series = seriesOf(c, q.agentId(), q.target());
+            if (series.length == 0) {
+                return new Page<>(List.of(), null);
+            }
+            String sql = "SELECT rid, series, started_us, rt_us, failure, error, details FROM result WHERE series IN ("
+                    + inList(series.length) + ") AND started_us >= ? AND started_us < ?"
+                    + " AND (started_us > ? OR (started_us = ? AND rid > ?)) ORDER BY started_us, rid LIMIT ?";
+            List<StoredResult> items = new ArrayList<>();
+            long lastUs = 0;
+            long lastRid = 0;
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                int i = 1;
+                for (int s : series) {
+                    p.setInt(i++, s);
+                }
+                p.setLong(i++, micros(q.from()));
+                p.setLong(i++, micros(q.to()));
+                p.setLong(i++, afterUs);
+                p.setLong(i++, afterUs);
+                p.setLong(i++, afterRid);
+                p.setInt(i, q.limit() + 1);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        if (items.size() == q.limit()) {
+                            return new Page<>(items, lastUs + "-" + lastRid);
+                        }
+                        long rid = rs.getLong(1);
+                        String[] name = seriesName(c, rs.getInt(2));
+                        lastUs = rs.getLong(3);
+                        lastRid = rid;
+                        int failure = rs.getByte(5);
+                        byte[] details = rs.getBytes(7);
+                        WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
+                                Instant.EPOCH.plus(lastUs, ChronoUnit.MICROS), failure == 0,
+                                failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(6),
+                                rs.getInt(4) / 1e6,
+                                details == null ? new JsonObject() : JsonParser.parseString(new String(details, StandardCharsets.UTF_8)).getAsJsonObject());
+                        items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
+                    }
+                }
+            }
+            return new Page<>(items, null);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static long micros(Instant t) {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, t);
+    }
+
+    @Override
+    public List<SeriesStep> series(SeriesQuery q) throws StoreException {
+        long stepUs = q.step().toNanos() / 1000;
+        long fromUs = Math.floorDiv(micros(q.from()), stepUs) * stepUs;
+        long toUs = micros(q.to());
+        try (Connection c = pool.getConnection()) {
+            int[] series = seriesOf(c, q.agentId(), q.target());
+            if (series.length == 0) {
+                return List.of();
+            }
+            String sql = "SELECT started_us, rt_us, failure, sent, received FROM result WHERE series IN (" + inList(series.length)
+                    + ") AND started_us >= ? AND started_us < ?" + (series.length == 1 ? " ORDER BY started_us" : "");
+            List<SeriesStep> out = new ArrayList<>();
+            StepAccumulator acc = null;
+            java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                int i = 1;
+                for (int s : series) {
+                    p.setInt(i++, s);
+                }
+                p.setLong(i++, fromUs);
+                p.setLong(i, toUs);
+                p.setFetchSize(10_000);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        long t = rs.getLong(1);
+                        long start = Math.floorDiv(t, stepUs) * stepUs;
+                        if (unordered != null) {
+                            acc = unordered.computeIfAbsent(start, StepAccumulator::new);
+                        } else if (acc == null || acc.startUs != start) {
+                            if (acc != null) {
+                                out.add(acc.step());
+                            }
+                            acc = new StepAccumulator(start);
+                        }
+                        int sent = rs.getShort(4);
+                        boolean hasCounts = !rs.wasNull();
+                        int received = rs.getShort(5);
+                        acc.add(rs.getInt(2), rs.getByte(3) == 0, hasCounts ? sent : -1, received);
+                    }
+                }
+            }
+            if (unordered != null) {
+                unordered.values().forEach(a -> out.add(a.step()));
+            } else if (acc != null) {
+                out.add(acc.step());
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /** Collects one step; percentiles are exact (nearest rank) over the step's successful probes. */
+    static final class StepAccumulator {
+        final long startUs;
+        long count;
+        long failures;
+        long sent;
+        long received;
+        boolean packets;
+        int[] rts = new int[16];
+        int n;
+
+        StepAccumulator(long startUs) {
+            this.startUs = startUs;
+        }
+
+        void add(int rtUs, boolean success, int sentPackets, int receivedPackets) {
+            count++;
+            if (sentPackets >= 0) {
+                packets = true;
+                sent += sentPackets;
+                received += receivedPackets;
+            }
+            if (!success) {
+                failures++;
+                return;
+            }
+            if (n == rts.length) {
+                rts = Arrays.copyOf(rts, n * 2);
+            }
+            rts[n++] = rtUs;
+        }
+
+        SeriesStep step() {
+            double loss = packets && sent > 0 ? (double) (sent - received) / sent : (double) failures / count;
+            if (n == 0) {
+                return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss, null, null, null, null, null);
+            }
+            Arrays.sort(rts, 0, n);
+            return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss,
+                    rts[0] / 1e6, rts[n - 1] / 1e6, rank(0.5), rank(0.9), rank(0.99));
+        }
+
+        private double rank(double q) {
+            int idx = (int) Math.ceil(q * n) - 1;
+            return rts[Math.max(0, Math.min(n - 1, idx))] / 1e6;
+        }
+    }
+
+    @Override
+    public long resultCount() throws StoreException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM result")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public long sizeBytes() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".db")).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void check() throws StoreException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+}
