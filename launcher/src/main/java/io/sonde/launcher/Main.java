@@ -56,6 +56,7 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        String name = System.getProperty("sonde.name", "agent");
         Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath().normalize();
         System.setProperty("sonde.home", home.toString());
         long t0 = System.nanoTime();
@@ -65,7 +66,7 @@ public final class Main {
                 .newFramework(frameworkProperties(home));
         framework.init();
 
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "sonde-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework, name), "sonde-shutdown"));
 
         BundleContext context = framework.getBundleContext();
         List<Bundle> toStart = new ArrayList<>();
@@ -93,7 +94,7 @@ public final class Main {
                 LOG.log(Level.SEVERE, "Cannot start system bundle " + b.getSymbolicName() + ": " + e.getMessage(), e);
             }
         }
-        LOG.info(String.format("Sonde agent started in %d ms, %d ms after the JVM (home %s)",
+        LOG.info(String.format("Sonde %s started in %d ms, %d ms after the JVM (home %s)", name,
                 (System.nanoTime() - t0) / 1_000_000,
                 System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));
 
@@ -138,7 +139,7 @@ public final class Main {
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, SYSTEM_PACKAGES);
         for (String key : System.getProperties().stringPropertyNames()) {
             if (key.startsWith("felix.") || key.startsWith("org.osgi.") || key.startsWith("ds.")
-                    || key.startsWith("sonde.")) {
+                    || key.startsWith("sonde.") || key.startsWith("org.apache.felix.")) {
                 p.put(key, System.getProperty(key));
             }
         }
@@ -169,19 +170,19 @@ public final class Main {
         }
     }
 
-    private static void stop(Framework framework) {
+    private static void stop(Framework framework, String name) {
         try {
             if ((framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
-                LOG.info("Stopping the Sonde agent");
+                LOG.info("Stopping the Sonde " + name);
                 framework.stop();
                 FrameworkEvent e = framework.waitForStop(STOP_TIMEOUT_MS);
                 if (e.getType() == FrameworkEvent.WAIT_TIMEDOUT) {
-                    LOG.warning("The agent did not stop within " + STOP_TIMEOUT_MS + " ms; exiting anyway");
+                    LOG.warning("The " + name + " did not stop within " + STOP_TIMEOUT_MS + " ms; exiting anyway");
                 }
             }
-            LOG.info("Sonde agent stopped");
+            LOG.info("Sonde " + name + " stopped");
         } catch (BundleException | InterruptedException e) {
-            LOG.log(Level.WARNING, "Stopping the agent failed", e);
+            LOG.log(Level.WARNING, "Stopping the " + name + " failed", e);
         } finally {
             AgentLogManager.release();
         }

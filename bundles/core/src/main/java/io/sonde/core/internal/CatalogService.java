@@ -52,6 +52,9 @@ import io.sonde.api.TargetListener;
  */
 @Component(configurationPid = AgentConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
 @Designate(ocd = AgentConfig.class)
+// registered by hand (it changes with the configuration), announced for the resolver
+@org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
+        attribute = "objectClass:List<String>=\"io.sonde.api.AgentIdentity\"", uses = AgentIdentity.class)
 public final class CatalogService {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);

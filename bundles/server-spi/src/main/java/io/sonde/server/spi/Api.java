@@ -8,16 +8,20 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import io.sonde.wire.ErrorDocument;
 import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
 
 /** How every servlet of the server answers: JSON documents, errors as {@code {"error": "..."}}. */
 public final class Api {
+
+    /** The protocol's conventions, and absent values written as {@code null}: {@code "next": null}. */
+    private static final com.google.gson.Gson GSON = WireCodec.gson().newBuilder().serializeNulls().create();
 
     private Api() {
     }
 
     /** Writes {@code document} as JSON with {@code status}. */
     public static void json(HttpServletResponse response, int status, Object document) throws IOException {
-        byte[] body = WireCodec.json(document);
+        byte[] body = GSON.toJson(document).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         response.setStatus(status);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
@@ -31,6 +35,33 @@ public final class Api {
     /** Writes an error document saying {@code message}. */
     public static void error(HttpServletResponse response, int status, String message) throws IOException {
         json(response, status, new ErrorDocument(message));
+    }
+
+    /**
+     * Reads a JSON request body, gzip if its Content-Encoding says so, at most {@code maxBytes}.
+     *
+     * @throws WireException when it is not such a document
+     */
+    public static <T> T read(HttpServletRequest request, long maxBytes, Class<T> type) throws IOException, WireException {
+        return WireCodec.read(request.getInputStream(), isGzip(request), maxBytes, type);
+    }
+
+    /** @return whether the request body is gzip by its Content-Encoding; other encodings are refused */
+    public static boolean isGzip(HttpServletRequest request) throws WireException {
+        String encoding = request.getHeader("Content-Encoding");
+        if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
+            return false;
+        }
+        if (encoding.strip().equalsIgnoreCase("gzip")) {
+            return true;
+        }
+        throw new WireException(WireException.Problem.MALFORMED,
+                "Content-Encoding '" + WireCodec.abbreviate(encoding) + "' is not supported (gzip or none)");
+    }
+
+    /** The status a wrong document is answered with. */
+    public static int status(WireException e) {
+        return e.problem() == WireException.Problem.TOO_LARGE ? 413 : 400;
     }
 
     /** @return the principal the authentication filter found, or null */

@@ -21,6 +21,9 @@ import io.sonde.server.spi.Store;
 /** Registers the embedded H2 store when {@code store = h2} (the default). */
 @Component(configurationPid = StoreConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
 @Designate(ocd = StoreConfig.class)
+// registered by hand (only when store = h2), announced for the resolver
+@org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
+        attribute = "objectClass:List<String>=\"io.sonde.server.spi.Store\"", uses = Store.class)
 public final class H2StoreService {
 
     private static final Logger LOG = LoggerFactory.getLogger(H2StoreService.class);

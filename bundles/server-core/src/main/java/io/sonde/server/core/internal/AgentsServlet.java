@@ -1,0 +1,187 @@
+package io.sonde.server.core.internal;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.Api;
+import io.sonde.server.spi.Principal;
+import io.sonde.server.spi.ResultIngest;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.wire.AgentStatus;
+import io.sonde.wire.BatchAck;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * The agents: {@code GET /api/v1/agents} and {@code GET|DELETE /api/v1/agents/{id}} (admin);
+ * {@code POST /api/v1/agents/{id}/results} and {@code .../status} (the agent itself).
+ */
+@Component(service = Servlet.class, configurationPid = ServerConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@HttpWhiteboardServletPattern({"/api/v1/agents", "/api/v1/agents/*"})
+public final class AgentsServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AgentsServlet.class);
+
+    private final transient Store store;
+    private final transient ResultIngest ingest;
+    private final Duration offlineAfter;
+
+    @Activate
+    public AgentsServlet(@Reference Store store, @Reference ResultIngest ingest, ServerConfig config) {
+        this.store = store;
+        this.ingest = ingest;
+        this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
+    }
+
+    /** @return {id} and the rest of the path after /api/v1/agents, or null for the list itself */
+    private static String[] parts(HttpServletRequest request) {
+        String info = request.getPathInfo();
+        if (info == null || info.equals("/")) {
+            return null;
+        }
+        String[] p = info.substring(1).split("/", 2);
+        p[0] = URLDecoder.decode(p[0], StandardCharsets.UTF_8);
+        return p.length == 2 ? p : new String[] {p[0], ""};
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String[] p = parts(request);
+        try {
+            Instant now = Instant.now();
+            if (p == null) {
+                List<Map<String, Object>> items = new ArrayList<>();
+                for (AgentRecord a : store.agents()) {
+                    items.add(view(a, now));
+                }
+                Map<String, Object> page = new LinkedHashMap<>();
+                page.put("items", items);
+                page.put("next", null);
+                Api.json(response, 200, page);
+                return;
+            }
+            if (!p[1].isEmpty()) {
+                Api.error(response, 404, "no such resource: " + request.getRequestURI());
+                return;
+            }
+            for (AgentRecord a : store.agents()) {
+                if (a.agentId().equals(p[0])) {
+                    Api.json(response, 200, view(a, now));
+                    return;
+                }
+            }
+            Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
+        } catch (StoreException e) {
+            unavailable(response, e);
+        }
+    }
+
+    Map<String, Object> view(AgentRecord a, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("agent_id", a.agentId());
+        m.put("tags", a.tags());
+        m.put("version", a.version());
+        m.put("last_seen", a.lastSeen() == null ? null : a.lastSeen().toString());
+        m.put("online", online(a, now));
+        m.put("enrolled_at", a.enrolledAt() == null ? null : a.enrolledAt().toString());
+        m.put("revoked", a.revokedAt() != null);
+        m.put("spool_records", a.spoolRecords());
+        return m;
+    }
+
+    boolean online(AgentRecord a, Instant now) {
+        return a.revokedAt() == null && a.lastSeen() != null && a.lastSeen().isAfter(now.minus(offlineAfter));
+    }
+
+    @Override
+    protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String[] p = parts(request);
+        if (p == null || !p[1].isEmpty()) {
+            Api.error(response, 405, "DELETE takes one agent: /api/v1/agents/{agent_id}");
+            return;
+        }
+        try {
+            if (store.revokeAgent(p[0], Instant.now())) {
+                LOG.info("Agent '{}' revoked", p[0]);
+                response.setStatus(204);
+            } else {
+                Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
+            }
+        } catch (StoreException e) {
+            unavailable(response, e);
+        }
+    }
+
+    @Override
+    protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String[] p = parts(request);
+        if (p == null || !(p[1].equals("results") || p[1].equals("status"))) {
+            Api.error(response, 404, "no such resource: POST " + request.getRequestURI());
+            return;
+        }
+        Principal who = Api.principal(request);
+        if (who == null || !who.isAgent(p[0])) {
+            Api.error(response, who == null ? 401 : 403, who == null ? "a credential is needed"
+                    : "this credential may not write for agent '" + WireCodec.abbreviate(p[0]) + "'");
+            return;
+        }
+        try {
+            if (p[1].equals("results")) {
+                BatchAck ack = ingest.ingest(p[0], request.getInputStream(), Api.isGzip(request));
+                store.touch(p[0], Instant.now(), null, 0);
+                Api.json(response, 200, ack);
+            } else {
+                AgentStatus s = Api.read(request, 64 * 1024, AgentStatus.class);
+                WireCodec.checkSchema(s.schema(), "status");
+                store.touch(p[0], Instant.now(), s.version() == null ? "" : WireCodec.abbreviate(s.version()),
+                        Math.max(0, s.spoolRecords()));
+                response.setStatus(204);
+            }
+        } catch (WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (ResultIngest.Busy e) {
+            response.setHeader("Retry-After", "1");
+            Api.error(response, 429, e.getMessage());
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.REFUSED) {
+                Api.error(response, 400, e.getMessage());
+            } else {
+                unavailable(response, e);
+            }
+        }
+    }
+
+    private static void unavailable(HttpServletResponse response, StoreException e) throws IOException {
+        response.setHeader("Retry-After", "5");
+        Api.error(response, 503, e.getMessage());
+    }
+}

@@ -1,0 +1,61 @@
+package io.sonde.server.core.internal;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+import io.sonde.server.spi.Api;
+import io.sonde.server.spi.ResultIngest;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+
+/** {@code /healthz}: 200 when the store answers and ingest is there, else 503 saying what is missing. */
+@Component(service = Servlet.class)
+@HttpWhiteboardServletPattern("/healthz")
+public final class HealthServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private transient volatile Store store;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private transient volatile ResultIngest ingest;
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        boolean ok = true;
+        Store s = store;
+        if (s == null) {
+            ok = false;
+            body.put("store", "not available");
+        } else {
+            try {
+                s.check();
+                body.put("store", "ok");
+            } catch (StoreException e) {
+                ok = false;
+                body.put("store", e.getMessage());
+            }
+        }
+        if (ingest == null) {
+            ok = false;
+            body.put("ingest", "not available");
+        } else {
+            body.put("ingest", "ok");
+        }
+        body.put("status", ok ? "ok" : "unavailable");
+        Api.json(response, ok ? 200 : 503, body);
+    }
+}

@@ -1,0 +1,30 @@
+package io.sonde.server.core.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** The listener and TLS keys of {@code etc/io.sonde.server.cfg}. A double underscore stands for one in the key. */
+@ObjectClassDefinition(name = "Sonde server", description = "Where the server listens and with which certificate")
+public @interface ServerConfig {
+
+    /** The server's configuration PID. */
+    String PID = "io.sonde.server";
+
+    @AttributeDefinition(description = "HTTPS port")
+    int port() default 8443;
+
+    @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for every one")
+    String bind() default "0.0.0.0";
+
+    @AttributeDefinition(description = "PEM certificate chain of the server (leaf first); empty: the server's own CA makes one")
+    String tls__cert() default "";
+
+    @AttributeDefinition(description = "PEM private key of tls_cert")
+    String tls__key() default "";
+
+    @AttributeDefinition(description = "Further host names and addresses for the certificate the server makes, comma-separated")
+    String tls__names() default "";
+
+    @AttributeDefinition(description = "Seconds without a word from an agent after which it counts as offline")
+    int offline__after__s() default 60;
+}

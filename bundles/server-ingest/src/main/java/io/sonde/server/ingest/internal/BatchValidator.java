@@ -1,0 +1,116 @@
+package io.sonde.server.ingest.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+import io.sonde.wire.ResultBatch;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+import io.sonde.wire.WireResult;
+
+/**
+ * The rules a batch must keep before any of it is stored; the first broken one is named with the
+ * field's path, for example {@code results[3].seq: -1 is not a sequence number (1 to 1099511627775)}.
+ */
+final class BatchValidator {
+
+    /** Kinds of the probe plugins that ship with the agent. */
+    static final Set<String> BUILT_IN_KINDS = Set.of("icmp", "traceroute", "tcp", "udp", "http", "dns");
+    static final long MAX_SEQ = (1L << 40) - 1;
+    static final int MAX_TARGET = 256;
+    static final int MAX_ERROR = 4096;
+    static final int MAX_DETAILS = 64 * 1024;
+    static final double MAX_RESPONSE_SECONDS = 3600;
+    static final String EPOCH = "[A-Za-z0-9_-]{1,64}";
+
+    private final Set<String> kinds;
+    private final int maxResults;
+    private final Duration maxFuture;
+    private final Duration maxAge;
+
+    BatchValidator(Set<String> kinds, int maxResults, Duration maxFuture, Duration maxAge) {
+        this.kinds = kinds;
+        this.maxResults = maxResults;
+        this.maxFuture = maxFuture;
+        this.maxAge = maxAge;
+    }
+
+    private static WireException invalid(String message) {
+        return new WireException(WireException.Problem.INVALID, message);
+    }
+
+    void validate(ResultBatch b, String agentId, Instant now) throws WireException {
+        WireCodec.checkSchema(b.schema(), "batch");
+        if (!agentId.equals(b.agentId())) {
+            throw invalid("agent_id: '" + (b.agentId() == null ? "null" : WireCodec.abbreviate(b.agentId()))
+                    + "' is not the agent of the URL and credential ('" + agentId + "')");
+        }
+        if (b.epoch() == null || !b.epoch().matches(EPOCH)) {
+            throw invalid("epoch: " + (b.epoch() == null ? "missing" : "'" + WireCodec.abbreviate(b.epoch())
+                    + "' is not a spool epoch (1 to 64 letters, digits, _ or -)"));
+        }
+        List<WireResult> results = b.results();
+        if (results == null || results.isEmpty()) {
+            throw invalid("results: missing or empty");
+        }
+        if (results.size() > maxResults) {
+            throw new WireException(WireException.Problem.TOO_LARGE, "results: " + results.size()
+                    + " results, at most " + maxResults + " in one batch");
+        }
+        Instant latest = now.plus(maxFuture);
+        Instant earliest = now.minus(maxAge);
+        long previous = 0;
+        for (int i = 0; i < results.size(); i++) {
+            WireResult r = results.get(i);
+            String at = "results[" + i + "]";
+            if (r == null) {
+                throw invalid(at + ": null");
+            }
+            if (r.seq() < 1 || r.seq() > MAX_SEQ) {
+                throw invalid(at + ".seq: " + r.seq() + " is not a sequence number (1 to " + MAX_SEQ + ")");
+            }
+            if (r.seq() <= previous) {
+                throw invalid(at + ".seq: " + r.seq() + " does not rise above the one before (" + previous + ")");
+            }
+            previous = r.seq();
+            if (r.target() == null || r.target().isEmpty() || r.target().length() > MAX_TARGET) {
+                throw invalid(at + ".target: " + (r.target() == null || r.target().isEmpty() ? "missing"
+                        : r.target().length() + " characters, at most " + MAX_TARGET));
+            }
+            if (r.kind() == null || !kinds.contains(r.kind())) {
+                throw invalid(at + ".kind: " + (r.kind() == null ? "missing" : "'" + WireCodec.abbreviate(r.kind())
+                        + "' is not a kind this server knows (" + String.join(", ", new java.util.TreeSet<>(kinds))
+                        + "; add third-party kinds to extra_kinds in io.sonde.server.cfg)"));
+            }
+            if (r.startedAt() == null) {
+                throw invalid(at + ".started_at: missing");
+            }
+            if (r.startedAt().isAfter(latest)) {
+                throw invalid(at + ".started_at: " + r.startedAt() + " is more than " + maxFuture.toSeconds()
+                        + " s in the future (the server's time is " + now + "); check the agent's clock");
+            }
+            if (r.startedAt().isBefore(earliest)) {
+                throw invalid(at + ".started_at: " + r.startedAt() + " is older than " + maxAge.toDays() + " days");
+            }
+            if (r.success() && r.failureReason() != null) {
+                throw invalid(at + ".failure_reason: a successful result has none");
+            }
+            if (!r.success() && (r.failureReason() == null || !WireResult.FAILURE_REASONS.contains(r.failureReason()))) {
+                throw invalid(at + ".failure_reason: " + (r.failureReason() == null ? "missing on a failed result"
+                        : "'" + WireCodec.abbreviate(r.failureReason()) + "' is not one of " + WireResult.FAILURE_REASONS));
+            }
+            double rt = r.responseTimeSeconds();
+            if (!Double.isFinite(rt) || rt < 0 || rt > MAX_RESPONSE_SECONDS) {
+                throw invalid(at + ".response_time_seconds: " + rt + " is not a response time (0 to " + (int) MAX_RESPONSE_SECONDS + " s)");
+            }
+            if (r.error() != null && r.error().length() > MAX_ERROR) {
+                throw invalid(at + ".error: " + r.error().length() + " characters, at most " + MAX_ERROR);
+            }
+            if (r.details() != null && r.details().toString().length() > MAX_DETAILS) {
+                throw invalid(at + ".details: larger than " + MAX_DETAILS + " bytes");
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.sonde.server.ingest.internal;
+
+import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Histogram;
+import io.sonde.server.spi.ResultIngest;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.wire.BatchAck;
+import io.sonde.wire.ResultBatch;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * Takes result batches: at most {@code max_in_flight} at once (the rest are turned away with 429,
+ * so memory stays bounded), each read within its byte bound, validated whole, then stored in one
+ * transaction: all of a batch or nothing.
+ */
+@Component(configurationPid = IngestConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = IngestConfig.class)
+public final class Ingest implements ResultIngest {
+
+    /** How long a batch waits for a free slot before it is turned away. */
+    static final long SLOT_WAIT_MS = 200;
+
+    private final Store store;
+    private final IngestConfig config;
+    private final BatchValidator validator;
+    private final Semaphore slots;
+    private final Counter ingested = Counter.build("sonde_server_ingested_results_total", "Results stored").create();
+    private final Counter duplicates = Counter.build("sonde_server_duplicate_results_total",
+            "Results received again that were stored before, and not stored twice").create();
+    private final Counter rejected = Counter.build("sonde_server_rejected_batches_total",
+            "Batches not stored, by reason: malformed, too_large, schema, invalid, busy, unavailable").labelNames("reason").create();
+    private final Histogram latency = Histogram.build("sonde_server_ingest_seconds",
+            "Time to read, check and store one batch").buckets(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).create();
+    private final ServiceRegistration<Collector> metrics;
+
+    @Activate
+    public Ingest(BundleContext context, IngestConfig config, @Reference Store store) {
+        this.store = store;
+        this.config = config;
+        Set<String> kinds = new HashSet<>(BatchValidator.BUILT_IN_KINDS);
+        for (String k : config.extra__kinds().split(",")) {
+            if (!k.isBlank()) {
+                kinds.add(k.strip());
+            }
+        }
+        this.validator = new BatchValidator(Set.copyOf(kinds), Math.max(1, config.max__batch__results()),
+                Duration.ofSeconds(Math.max(0, config.max__future__s())), Duration.ofDays(Math.max(1, config.max__age__days())));
+        this.slots = new Semaphore(Math.max(1, config.max__in__flight()));
+        for (String r : List.of("malformed", "too_large", "schema", "invalid", "busy", "unavailable")) {
+            rejected.labels(r);
+        }
+        Collector all = new Collector() {
+            @Override
+            public List<MetricFamilySamples> collect() {
+                List<MetricFamilySamples> out = new java.util.ArrayList<>();
+                out.addAll(ingested.collect());
+                out.addAll(duplicates.collect());
+                out.addAll(rejected.collect());
+                out.addAll(latency.collect());
+                return out;
+            }
+        };
+        this.metrics = context.registerService(Collector.class, all, null);
+    }
+
+    @Deactivate
+    void deactivate() {
+        metrics.unregister();
+    }
+
+    @Override
+    public BatchAck ingest(String agentId, InputStream body, boolean gzip) throws WireException, StoreException, Busy {
+        boolean got;
+        try {
+            got = slots.tryAcquire(SLOT_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            got = false;
+        }
+        if (!got) {
+            rejected.labels("busy").inc();
+            throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After");
+        }
+        long t0 = System.nanoTime();
+        try {
+            ResultBatch batch = WireCodec.read(body, gzip, Math.max(1024, config.max__batch__bytes()), ResultBatch.class);
+            validator.validate(batch, agentId, Instant.now());
+            int stored = store.ingest(agentId, batch.epoch(), batch.results());
+            int dup = batch.results().size() - stored;
+            ingested.inc(stored);
+            duplicates.inc(dup);
+            latency.observe((System.nanoTime() - t0) / 1e9);
+            return new BatchAck(WireCodec.SCHEMA, stored, dup);
+        } catch (WireException e) {
+            rejected.labels(e.problem().label()).inc();
+            throw e;
+        } catch (StoreException e) {
+            rejected.labels(e.kind() == StoreException.Kind.UNAVAILABLE ? "unavailable" : "invalid").inc();
+            throw e;
+        } finally {
+            slots.release();
+        }
+    }
+}

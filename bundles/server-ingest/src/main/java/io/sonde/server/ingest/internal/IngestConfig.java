@@ -1,0 +1,30 @@
+package io.sonde.server.ingest.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** The ingest keys of {@code etc/io.sonde.server.cfg}. A double underscore stands for one in the key. */
+@ObjectClassDefinition(name = "Sonde server ingest", description = "Bounds and rules for result batches")
+public @interface IngestConfig {
+
+    /** The server's configuration PID. */
+    String PID = "io.sonde.server";
+
+    @AttributeDefinition(description = "Most bytes of one batch, compressed or not")
+    int max__batch__bytes() default 16 * 1024 * 1024;
+
+    @AttributeDefinition(description = "Most results in one batch")
+    int max__batch__results() default 10_000;
+
+    @AttributeDefinition(description = "Batches being stored at once; beyond it requests are answered 429")
+    int max__in__flight() default 4;
+
+    @AttributeDefinition(description = "Probe kinds of third-party plugins the server takes besides the built-in ones, comma-separated")
+    String extra__kinds() default "";
+
+    @AttributeDefinition(description = "Seconds a result may lie in the future (agent clocks differ)")
+    int max__future__s() default 600;
+
+    @AttributeDefinition(description = "Days a result may lie in the past")
+    int max__age__days() default 90;
+}

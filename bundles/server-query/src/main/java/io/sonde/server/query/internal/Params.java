@@ -1,0 +1,101 @@
+package io.sonde.server.query.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/** Reading query parameters, each error naming the parameter. */
+final class Params {
+
+    private final Map<String, String[]> params;
+
+    Params(Map<String, String[]> params) {
+        this.params = params;
+    }
+
+    String text(String name) throws WireException {
+        String[] v = params.get(name);
+        if (v == null || v.length == 0 || v[0].isEmpty()) {
+            return null;
+        }
+        if (v.length > 1) {
+            throw bad(name, "given " + v.length + " times");
+        }
+        if (v[0].length() > 1000) {
+            throw bad(name, "longer than 1000 characters");
+        }
+        return v[0];
+    }
+
+    String required(String name) throws WireException {
+        String v = text(name);
+        if (v == null) {
+            throw bad(name, "missing");
+        }
+        return v;
+    }
+
+    Instant time(String name, Instant fallback) throws WireException {
+        String v = text(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Instant.parse(v);
+        } catch (DateTimeParseException e) {
+            try {
+                return Instant.ofEpochSecond(Long.parseLong(v));
+            } catch (NumberFormatException n) {
+                throw bad(name, "'" + WireCodec.abbreviate(v) + "' is not an RFC 3339 time or Unix seconds");
+            }
+        }
+    }
+
+    int integer(String name, int fallback, int min, int max) throws WireException {
+        String v = text(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n < min || n > max) {
+                throw bad(name, n + " is not between " + min + " and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw bad(name, "'" + WireCodec.abbreviate(v) + "' is not a whole number");
+        }
+    }
+
+    /** A duration as {@code 300}, {@code 10s}, {@code 5m}, {@code 1h} or {@code 1d}. */
+    Duration duration(String name, Duration fallback) throws WireException {
+        String v = text(name);
+        if (v == null) {
+            return fallback;
+        }
+        String s = v.strip().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        char last = s.isEmpty() ? ' ' : s.charAt(s.length() - 1);
+        switch (last) {
+            case 's' -> s = s.substring(0, s.length() - 1);
+            case 'm' -> { unit = 60; s = s.substring(0, s.length() - 1); }
+            case 'h' -> { unit = 3600; s = s.substring(0, s.length() - 1); }
+            case 'd' -> { unit = 86400; s = s.substring(0, s.length() - 1); }
+            default -> { }
+        }
+        try {
+            return Duration.ofSeconds(Math.multiplyExact(Long.parseLong(s), unit));
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw bad(name, "'" + WireCodec.abbreviate(v) + "' is not a duration (300, 10s, 5m, 1h, 1d)");
+        }
+    }
+
+    static WireException bad(String name, String why) {
+        return new WireException(WireException.Problem.INVALID, "parameter '" + name + "': " + why);
+    }
+}

@@ -1,0 +1,140 @@
+package io.sonde.server.query.internal;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+import io.sonde.server.spi.Api;
+import io.sonde.server.spi.Page;
+import io.sonde.server.spi.ResultQuery;
+import io.sonde.server.spi.SeriesQuery;
+import io.sonde.server.spi.SeriesStep;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.server.spi.StoredResult;
+import io.sonde.wire.WireException;
+import io.sonde.wire.WireResult;
+
+/**
+ * What was stored: {@code GET /api/v1/results} (raw results with their identity, paged) and
+ * {@code GET /api/v1/series} (per step: count, failures, loss, min, max, p50, p90, p99).
+ */
+@Component(service = Servlet.class)
+@HttpWhiteboardServletPattern({"/api/v1/results", "/api/v1/series"})
+public final class QueryServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    static final Duration MIN_STEP = Duration.ofSeconds(10);
+    static final Duration MAX_STEP = Duration.ofDays(1);
+    static final long MAX_STEPS = 100_000;
+    static final int MAX_LIMIT = 10_000;
+
+    private final transient Store store;
+
+    @Activate
+    public QueryServlet(@Reference Store store) {
+        this.store = store;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        Params p = new Params(request.getParameterMap());
+        try {
+            Instant now = Instant.now();
+            Instant to = p.time("to", now);
+            if ("/api/v1/results".equals(request.getServletPath())) {
+                Instant from = p.time("from", to.minus(Duration.ofHours(1)));
+                checkRange(from, to);
+                Page<StoredResult> page = store.results(new ResultQuery(p.text("agent"), p.text("target"), from, to,
+                        p.integer("limit", 1000, 1, MAX_LIMIT), p.text("after")));
+                List<Map<String, Object>> items = new ArrayList<>(page.items().size());
+                for (StoredResult r : page.items()) {
+                    items.add(view(r));
+                }
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("items", items);
+                body.put("next", page.next());
+                Api.json(response, 200, body);
+            } else {
+                String target = p.required("target");
+                Duration step = p.duration("step", Duration.ofMinutes(5));
+                if (step.compareTo(MIN_STEP) < 0 || step.compareTo(MAX_STEP) > 0) {
+                    throw Params.bad("step", step.toSeconds() + " s is not between 10 s and 1 day");
+                }
+                Instant from = p.time("from", to.minus(Duration.ofDays(1)));
+                checkRange(from, to);
+                if (Duration.between(from, to).dividedBy(step) > MAX_STEPS) {
+                    throw Params.bad("step", "the range holds more than " + MAX_STEPS + " steps; take a longer step");
+                }
+                List<SeriesStep> steps = store.series(new SeriesQuery(p.text("agent"), target, from, to, step));
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("items", steps.stream().map(QueryServlet::view).toList());
+                body.put("next", null);
+                Api.json(response, 200, body);
+            }
+        } catch (WireException e) {
+            Api.error(response, 400, e.getMessage());
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.REFUSED) {
+                Api.error(response, 400, e.getMessage());
+            } else {
+                response.setHeader("Retry-After", "5");
+                Api.error(response, 503, e.getMessage());
+            }
+        }
+    }
+
+    private static void checkRange(Instant from, Instant to) throws WireException {
+        if (!from.isBefore(to)) {
+            throw Params.bad("from", from + " is not before 'to' (" + to + ")");
+        }
+    }
+
+    static Map<String, Object> view(StoredResult s) {
+        WireResult r = s.result();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("agent_id", s.agentId());
+        m.put("epoch", s.epoch());
+        m.put("seq", r.seq());
+        m.put("target", r.target());
+        m.put("kind", r.kind());
+        m.put("started_at", r.startedAt().toString());
+        m.put("success", r.success());
+        m.put("failure_reason", r.failureReason());
+        m.put("error", r.error());
+        m.put("response_time_seconds", r.responseTimeSeconds());
+        m.put("details", s.details());
+        return m;
+    }
+
+    static Map<String, Object> view(SeriesStep s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("start", s.start().toString());
+        m.put("count", s.count());
+        m.put("failures", s.failures());
+        m.put("loss", s.loss());
+        m.put("min", s.min());
+        m.put("max", s.max());
+        m.put("p50", s.p50());
+        m.put("p90", s.p90());
+        m.put("p99", s.p99());
+        return m;
+    }
+}
