@@ -26,19 +26,20 @@ final class AgentProcess implements AutoCloseable {
 
     final Path home;
     final int port;
-    private final Process process;
+    private Process process;
     private final Path console;
     /** The network namespace the agent runs in, or null for this one. */
     private final String namespace;
+    private final String capabilities;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<ServerSocket> listeners = new ArrayList<>();
 
-    private AgentProcess(Path home, int port, Process process, Path console, String namespace) {
+    private AgentProcess(Path home, int port, Path console, String namespace, String capabilities) {
         this.home = home;
         this.port = port;
-        this.process = process;
         this.console = console;
         this.namespace = namespace;
+        this.capabilities = capabilities;
     }
 
     static Path distribution() {
@@ -64,10 +65,18 @@ final class AgentProcess implements AutoCloseable {
         Files.writeString(self, Files.readString(self).replace("port = 9100", "port = " + port)
                 .replace("interval_ms = 5000", "interval_ms = 500").replace("timeout_ms = 1000", "timeout_ms = 400"));
         Files.createDirectories(home.resolve("log"));
-        Path console = home.resolve("log/console.log");
-        List<String> command = new ArrayList<>();
+        AgentProcess agent = new AgentProcess(home, port, home.resolve("log/console.log"), namespace, capabilities);
         if (namespace != null) {
             run("chown", "-R", "65534:65534", home.toString());
+        }
+        agent.launch();
+        return agent;
+    }
+
+    /** Starts the agent (again) on its home, appending to its console log. */
+    void launch() throws IOException {
+        List<String> command = new ArrayList<>();
+        if (namespace != null) {
             command.addAll(List.of("ip", "netns", "exec", namespace, "setpriv", "--reuid=65534", "--regid=65534",
                     "--clear-groups"));
             if (capabilities != null) {
@@ -77,13 +86,19 @@ final class AgentProcess implements AutoCloseable {
         command.add(home.resolve("bin/sonde").toString());
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
-                .redirectOutput(console.toFile());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(console.toFile()));
         pb.environment().remove("SONDE_HOME");
         // names come from a hosts file of the test's own: no name server is ever asked
         Path hosts = home.resolve("etc/hosts.e2e");
         Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n");
         pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
-        return new AgentProcess(home, port, pb.start(), console, namespace);
+        process = pb.start();
+    }
+
+    /** Kills the agent with SIGKILL, as a crash would, and waits for it to be gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     long pid() {

@@ -1,0 +1,136 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import com.google.gson.JsonObject;
+
+/**
+ * The agent reports to the server: enrollment through io.sonde.uplink.cfg dropped in live, the
+ * agent listed with its tags and version, every result the agent measured stored once, and the
+ * uplink taken away and given back live.
+ */
+public class UplinkIT {
+
+    static String targetCfg(String name, int port, int intervalMs) {
+        return "kind = tcp\nhost = 127.0.0.1\nport = " + port + "\ninterval_ms = " + intervalMs + "\ntimeout_ms = "
+                + Math.min(1000, intervalMs - 10) + "\n";
+    }
+
+    /** Waits until the agent's spool is empty and the server has acknowledged everything. */
+    static void awaitDrained(AgentProcess agent) throws Exception {
+        agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") == 0 && AgentProcess.value(m, "sonde_uplink_up ") == 1);
+    }
+
+    @Test
+    public void enrolledAgentDeliversEveryResultItMeasuredOnce() throws Exception {
+        try (ServerProcess server = ServerProcess.start("");
+                AgentProcess agent = AgentProcess.start();
+                CountingListener l1 = new CountingListener();
+                CountingListener l2 = new CountingListener();
+                CountingListener l3 = new CountingListener()) {
+            agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-a1\ntags = rack1\n");
+            String token = server.enrollmentToken("{\"tags\": [\"e2e\", \"site=lab\"]}");
+            agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(token, ""));
+            agent.awaitLogLine("Enrolled with " + server.url() + " as agent e2e-a1");
+            // targets come after the uplink: what is measured before it exists is not for the server
+            List<CountingListener> listeners = List.of(l1, l2, l3);
+            for (int i = 0; i < 3; i++) {
+                agent.write("etc/io.sonde.target-t" + i + ".cfg", targetCfg("t" + i, listeners.get(i).port(), 100 + 50 * i));
+            }
+
+            Path credential = agent.home.resolve("data/state/uplink-credential.json");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(credential)));
+            JsonObject a = awaitAgent(server, "e2e-a1");
+            assertTrue(a.toString(), a.get("online").getAsBoolean());
+            assertTrue(a.toString(), a.get("version").getAsString().startsWith("0.1.0"));
+            assertEquals("[\"rack1\",\"e2e\",\"site=lab\"]", a.get("tags").toString());
+
+            Thread.sleep(4000); // a few hundred probes
+            for (int i = 0; i < 3; i++) {
+                Files.delete(agent.home.resolve("etc/io.sonde.target-t" + i + ".cfg"));
+            }
+            Thread.sleep(2500); // the targets stop; their last results reach the spool
+            awaitDrained(agent);
+
+            Map<String, long[]> stored = new HashMap<>();
+            List<JsonObject> results = server.results("e2e-a1", null);
+            for (JsonObject r : results) {
+                long[] c = stored.computeIfAbsent(r.get("target").getAsString(), k -> new long[2]);
+                c[r.get("success").getAsBoolean() ? 0 : 1]++;
+                assertEquals("e2e-a1", r.get("agent_id").getAsString());
+            }
+            for (int i = 0; i < 3; i++) {
+                long[] c = stored.getOrDefault("t" + i, new long[2]);
+                assertTrue("t" + i + " has results: " + c[0], c[0] > 10);
+                assertEquals("t" + i + ": every connection the agent made is one stored success", listeners.get(i).accepted.get(), c[0]);
+                assertEquals("t" + i + " failed probes", 0, c[1]);
+            }
+            assertIdentitiesContiguous(results);
+            JsonObject first = results.get(0);
+            assertEquals("tcp", first.get("kind").getAsString());
+            assertTrue(first.toString(), first.get("details").getAsJsonObject().has("address"));
+
+            // secrets: hashed on the server, never in a log
+            String secret = Files.readString(credential);
+            String agentCredential = secret.replaceAll(".*\"credential\":\"([^\"]+)\".*", "$1");
+            assertFalse(server.log().contains(agentCredential));
+            assertFalse(agent.log().contains(agentCredential));
+            assertFalse(server.log().contains(token));
+            assertFalse(agent.log().contains(token));
+            assertFalse(server.log().contains(server.adminToken()));
+
+            // the uplink goes when its file goes, the agent stays; back with the file, no new enrollment
+            Files.delete(agent.home.resolve("etc/io.sonde.uplink.cfg"));
+            agent.awaitMetrics(m -> !m.contains("sonde_uplink_up"));
+            assertTrue(agent.alive());
+            agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(token, ""));
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1);
+            assertEquals(1, agent.countLogLines("Enrolled with"));
+        }
+    }
+
+    static JsonObject awaitAgent(ServerProcess server, String id) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        JsonObject a = null;
+        while (System.nanoTime() < deadline) {
+            a = server.agent(id);
+            if (a != null && a.get("online").getAsBoolean()) {
+                return a;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("agent " + id + " not online: " + a);
+    }
+
+    /** Per (agent, epoch): sequence numbers 1..n, none missing, none twice. */
+    static void assertIdentitiesContiguous(List<JsonObject> results) {
+        Map<String, List<Long>> byEpoch = new HashMap<>();
+        for (JsonObject r : results) {
+            byEpoch.computeIfAbsent(r.get("agent_id").getAsString() + "/" + r.get("epoch").getAsString(), k -> new ArrayList<>())
+                    .add(r.get("seq").getAsLong());
+        }
+        assertFalse("no results", byEpoch.isEmpty());
+        for (Map.Entry<String, List<Long>> e : byEpoch.entrySet()) {
+            List<Long> seqs = e.getValue();
+            seqs.sort(null);
+            for (int i = 0; i < seqs.size(); i++) {
+                if (seqs.get(i) != i + 1) {
+                    throw new AssertionError(e.getKey() + ": sequence " + (i + 1) + " is " + seqs.get(i)
+                            + " (" + seqs.size() + " results; a gap or a duplicate)");
+                }
+            }
+        }
+    }
+}
