@@ -246,7 +246,8 @@ final class ServerTls {
     private static byte[] pem(Object o) throws IOException {
         StringWriter s = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(s)) {
-            w.writeObject(o);
+            // keys as PKCS#8 (BEGIN PRIVATE KEY), which every tool and our own reader take
+            w.writeObject(o instanceof PrivateKey k ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k, null) : o);
         }
         return s.toString().getBytes(StandardCharsets.US_ASCII);
     }
