@@ -90,7 +90,7 @@ final class AgentProcess implements AutoCloseable {
         pb.environment().remove("SONDE_HOME");
         // names come from a hosts file of the test's own: no name server is ever asked
         Path hosts = home.resolve("etc/hosts.e2e");
-        Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n");
+        Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n127.0.0.1 other.sonde.test\n");
         pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
         process = pb.start();
     }
