@@ -1,0 +1,81 @@
+package io.sonde.server.ingest.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.Test;
+
+import io.sonde.wire.ResultBatch;
+import io.sonde.wire.WireException;
+import io.sonde.wire.WireResult;
+
+public class BatchValidatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
+    private final BatchValidator v = new BatchValidator(java.util.Set.of("tcp", "icmp", "x.plugin"), 100,
+            Duration.ofMinutes(10), Duration.ofDays(90));
+
+    private static WireResult ok(long seq) {
+        return new WireResult(seq, "t", "tcp", NOW.minusSeconds(5), true, null, null, 0.001, null);
+    }
+
+    private static ResultBatch batch(WireResult... results) {
+        return new ResultBatch(1, "a", "0123abcd", List.of(results));
+    }
+
+    private void refused(ResultBatch b, String message) {
+        try {
+            v.validate(b, "a", NOW);
+            fail("accepted " + b);
+        } catch (WireException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains(message));
+        }
+    }
+
+    @Test
+    public void aGoodBatchPasses() throws Exception {
+        v.validate(batch(ok(1), ok(2), new WireResult(7, "p", "icmp", NOW.plusSeconds(60), false, "timeout", "no reply", 3, null),
+                new WireResult(8, "q", "x.plugin", NOW.minus(Duration.ofDays(80)), true, null, null, 0, null)), "a", NOW);
+    }
+
+    @Test
+    public void everyRuleNamesItsField() {
+        refused(new ResultBatch(3, "a", "e", List.of(ok(1))), "schema 3 is newer");
+        refused(new ResultBatch(1, "b", "e", List.of(ok(1))), "agent_id: 'b' is not the agent of the URL");
+        refused(new ResultBatch(1, "a", null, List.of(ok(1))), "epoch: missing");
+        refused(new ResultBatch(1, "a", "x".repeat(65), List.of(ok(1))), "is not a spool epoch");
+        refused(new ResultBatch(1, "a", "e", null), "results: missing or empty");
+        refused(batch(ok(0)), "results[0].seq: 0 is not a sequence number");
+        refused(batch(ok(1), ok(1)), "results[1].seq: 1 does not rise above the one before (1)");
+        refused(batch(ok(1), new WireResult(2, null, "tcp", NOW, true, null, null, 0, null)), "results[1].target: missing");
+        refused(batch(new WireResult(1, "t", "udp", NOW, true, null, null, 0, null)), "results[0].kind: 'udp' is not a kind this server knows");
+        refused(batch(new WireResult(1, "t", "tcp", null, true, null, null, 0, null)), "results[0].started_at: missing");
+        refused(batch(new WireResult(1, "t", "tcp", NOW.plusSeconds(601), true, null, null, 0, null)), "more than 600 s in the future");
+        refused(batch(new WireResult(1, "t", "tcp", NOW.minus(Duration.ofDays(91)), true, null, null, 0, null)), "older than 90 days");
+        refused(batch(new WireResult(1, "t", "tcp", NOW, true, "timeout", null, 0, null)), "a successful result has none");
+        refused(batch(new WireResult(1, "t", "tcp", NOW, false, "zap", null, 0, null)), "'zap' is not one of");
+        refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, Double.NaN, null)), "NaN is not a response time");
+        refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, 4000, null)), "4000.0 is not a response time");
+        refused(batch(new WireResult(1, "t", "tcp", NOW, false, "error", "e".repeat(5000), 0, null)), "results[0].error: 5000 characters");
+    }
+
+    @Test
+    public void tooManyResultsIsTooLarge() {
+        List<WireResult> many = new ArrayList<>();
+        for (int i = 1; i <= 101; i++) {
+            many.add(ok(i));
+        }
+        try {
+            v.validate(new ResultBatch(1, "a", "e", many), "a", NOW);
+            fail();
+        } catch (WireException e) {
+            assertEquals(WireException.Problem.TOO_LARGE, e.problem());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.sonde.uplink.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import com.google.gson.JsonObject;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.PingResult;
+import io.sonde.api.PluginResult;
+import io.sonde.api.Target;
+import io.sonde.api.TracerouteResult;
+import io.sonde.wire.WireResult;
+
+public class ResultEncoderTest {
+
+    private static final Target T = new Target("p", "icmp", "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofMillis(900),
+            null, null, "test");
+    private static final Instant AT = Instant.parse("2026-12-01T10:00:00.000123Z");
+
+    @Test
+    public void theWireKnowsEveryFailureReasonOfTheApi() {
+        List<String> labels = new ArrayList<>();
+        for (FailureReason r : FailureReason.values()) {
+            labels.add(r.label());
+        }
+        assertEquals(labels, WireResult.FAILURE_REASONS);
+    }
+
+    @Test
+    public void pingKeepsItsRttsAndCounts() throws Exception {
+        PingResult p = new PingResult(T, AT, Duration.ofMillis(2), FailureReason.TIMEOUT, "1 of 3 lost",
+                InetAddress.getByName("127.0.0.1"), 3, List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64);
+        WireResult w = ResultEncoder.toWire(9, p);
+        assertEquals(9, w.seq());
+        assertEquals("timeout", w.failureReason());
+        assertEquals("1 of 3 lost", w.error());
+        assertEquals(AT, w.startedAt());
+        JsonObject d = w.details();
+        assertEquals(3, d.get("sent").getAsInt());
+        assertEquals(2, d.get("received").getAsInt());
+        assertEquals(0.003, d.getAsJsonArray("rtts").get(1).getAsDouble(), 1e-12);
+        assertEquals(64, d.get("reply_ttl").getAsInt());
+    }
+
+    @Test
+    public void tracerouteKeepsItsHops() throws Exception {
+        TracerouteResult t = new TracerouteResult(T, AT, Duration.ofMillis(5), null, null, InetAddress.getByName("127.0.0.1"),
+                List.of(new TracerouteResult.Hop(1, null, List.of(), 3),
+                        new TracerouteResult.Hop(2, InetAddress.getByName("127.0.0.1"), List.of(Duration.ofMillis(1)), 3)), true);
+        JsonObject d = ResultEncoder.toWire(1, t).details();
+        assertEquals(2, d.getAsJsonArray("hops").size());
+        assertEquals("127.0.0.1", d.getAsJsonArray("hops").get(1).getAsJsonObject().get("address").getAsString());
+        assertNull(ResultEncoder.toWire(1, t).failureReason());
+    }
+
+    @Test
+    public void pluginDataBecomesJson() {
+        PluginResult p = new PluginResult(T, AT, Duration.ofMillis(1), null, null, "io.x", "1.0",
+                Map.of("answers", 3, "nan", Double.NaN, "ok", true, "name", "x"));
+        JsonObject d = ResultEncoder.toWire(1, p).details().getAsJsonObject("data");
+        assertEquals(3, d.get("answers").getAsInt());
+        assertEquals("NaN", d.get("nan").getAsString());
+        assertEquals(true, d.get("ok").getAsBoolean());
+    }
+}
