@@ -43,6 +43,8 @@ public final class Scheduler implements TargetListener {
     private final Map<String, ProbeJob> jobs = new HashMap<>(); // guarded by itself
     private final Map<String, List<ProberSlot>> probers = new ConcurrentHashMap<>();
     private final Map<ResultSink, SinkWorker> sinks = new ConcurrentHashMap<>();
+    /** Results produced; beside each sink's accepted count it shows what a sink never saw (absent, or its queue full). */
+    private final java.util.concurrent.atomic.LongAdder results = new java.util.concurrent.atomic.LongAdder();
     private ServiceRegistration<Collector> metricsRegistration;
     /** Probes started and not finished, for the timeout sweep. */
     final java.util.Set<ProbeJob.Probe> inFlight = ConcurrentHashMap.newKeySet();
@@ -263,6 +265,7 @@ public final class Scheduler implements TargetListener {
     }
 
     void deliver(ProbeResult result) {
+        results.increment();
         for (SinkWorker w : sinks.values()) {
             w.offer(result);
         }
@@ -280,6 +283,6 @@ public final class Scheduler implements TargetListener {
                 }
             }
         }
-        return new SchedulerMetrics.State(active, noProber, List.copyOf(sinks.values()));
+        return new SchedulerMetrics.State(active, noProber, List.copyOf(sinks.values()), results.sum());
     }
 }

@@ -17,7 +17,7 @@ final class SchedulerMetrics extends Collector {
     static final String SKIP_LATE = "late";
 
     /** Counts of targets by state, and the sinks, supplied by the scheduler at collection time. */
-    record State(int active, int noProber, List<SinkWorker> sinks) {
+    record State(int active, int noProber, List<SinkWorker> sinks, long results) {
     }
 
     private final Histogram lateness = Histogram.build("sonde_scheduler_lateness_seconds",
@@ -70,12 +70,17 @@ final class SchedulerMetrics extends Collector {
                 "Results a sink could not take because its queue was full", List.of("sink"));
         CounterMetricFamily failures = new CounterMetricFamily("sonde_sink_failures_total",
                 "Results a sink threw an exception on", List.of("sink"));
+        CounterMetricFamily accepted = new CounterMetricFamily("sonde_sink_results_total",
+                "Results handed to a sink since it came; sonde_results_total less this is what it never saw", List.of("sink"));
         for (SinkWorker w : s.sinks()) {
             dropped.addMetric(List.of(w.name()), w.dropped());
             failures.addMetric(List.of(w.name()), w.failures());
+            accepted.addMetric(List.of(w.name()), w.delivered());
         }
         out.add(dropped);
         out.add(failures);
+        out.add(accepted);
+        out.add(new CounterMetricFamily("sonde_results_total", "Probe results produced and fanned out to the sinks", s.results()));
         return out;
     }
 }

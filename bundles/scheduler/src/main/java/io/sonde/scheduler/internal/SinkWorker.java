@@ -38,6 +38,7 @@ final class SinkWorker {
     private final Thread thread;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
     private volatile boolean running = true;
 
     SinkWorker(ResultSink sink, String name, int capacity) {
@@ -59,6 +60,10 @@ final class SinkWorker {
 
     long failures() {
         return failures.get();
+    }
+
+    long delivered() {
+        return delivered.get();
     }
 
     void offer(ProbeResult result) {
@@ -99,6 +104,7 @@ final class SinkWorker {
                     sink.targetRemoved(r.target());
                 } else {
                     sink.accept((ProbeResult) item);
+                    delivered.incrementAndGet();
                 }
             } catch (RuntimeException | LinkageError e) {
                 if (failures.getAndIncrement() % 1000 == 0) {
