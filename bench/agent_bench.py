@@ -8,6 +8,7 @@
     python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
     python3 bench/agent_bench.py http  [--targets 1000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py probe [--targets 1000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py uplink [--targets 10000] [--interval-ms 10000] [--seconds 60] [--rounds 2]
 
 launch: time from exec of bin/sonde to the first probe result on /metrics, and idle RSS with the
         shipped configuration (one target), over several runs; medians are reported.
@@ -21,6 +22,8 @@ peer:   the same probes through prometheus-blackbox-exporter (Debian package), d
         Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
 http:   N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU; then
         one URL every 100 ms against curl's time_total, medians compared.
+uplink: N TCP targets without and then with the uplink to a server (bench/server_bench.py's), alternated
+        over rounds in one run: the uplink's CPU and RSS cost, skipped turns, sink drops.
 probe:  the peer mode's load against Sonde's /probe and then blackbox_exporter's, in one run: CPU per
         probe, RSS, and the request latency a scraper sees.
 
@@ -56,11 +59,14 @@ def free_port():
 class Agent:
     """A copy of the distribution, started with bin/sonde, exporter on a free loopback port."""
 
-    def __init__(self, targets=None, interval_ms=10000, java_opts=None):
+    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None):
         self.home = tempfile.mkdtemp(prefix="sonde-bench-")
         shutil.copytree(DIST, self.home, dirs_exist_ok=True, symlinks=True)
         self.port = free_port()
         etc = os.path.join(self.home, "etc")
+        if uplink:
+            with open(os.path.join(etc, "io.sonde.uplink.cfg"), "w") as f:
+                f.write(uplink)
         with open(os.path.join(etc, "io.sonde.exporter.cfg"), "w") as f:
             f.write(f"port = {self.port}\nbind = 127.0.0.1\n")
         self_cfg = os.path.join(etc, "io.sonde.target-self.cfg")
@@ -239,36 +245,7 @@ def scale(args):
                        for i in range(n)]
             a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts)
             try:
-                a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
-                time.sleep(args.interval_ms / 1000 + 2)  # warm-up: every target probed once
-                m0 = a.metrics()
-                c0, t0 = a.cpu_seconds(), time.monotonic()
-                u0, s0 = a.cpu_split()
-                rss_peak = 0.0
-                end = t0 + args.seconds
-                while time.monotonic() < end:
-                    rss_peak = max(rss_peak, a.rss_mb())
-                    time.sleep(1)
-                c1, t1 = a.cpu_seconds(), time.monotonic()
-                u1, s1 = a.cpu_split()
-                m1 = a.metrics()
-                renders = []
-                for _ in range(5):
-                    r0 = time.monotonic()
-                    body = a.metrics(timeout=30)
-                    renders.append((time.monotonic() - r0) * 1000)
-                lat_p99, observed = p99(buckets(m0, "sonde_scheduler_lateness_seconds"),
-                                        buckets(m1, "sonde_scheduler_lateness_seconds"))
-                skipped = sum(sample(m1, f'sonde_scheduler_skipped_total{{reason="{r}",}}')
-                              - sample(m0, f'sonde_scheduler_skipped_total{{reason="{r}",}}') for r in ("overlap", "late"))
-                probes = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_total{")) - \
-                    sum(float(l.rsplit(" ", 1)[1]) for l in m0.splitlines() if l.startswith("probe_total{"))
-                ok = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_success{"))
-                row = dict(targets=n, cpu_pct=100 * (c1 - c0) / (t1 - t0),
-                           user_pct=100 * (u1 - u0) / (t1 - t0), sys_pct=100 * (s1 - s0) / (t1 - t0), rss_mb=rss_peak,
-                           lateness_p99_le_ms=lat_p99 * 1000, turns=observed, skipped=int(skipped),
-                           probes_per_s=probes / (t1 - t0), succeeding=int(ok),
-                           render_ms_median=statistics.median(renders), metrics_kb=len(body) // 1024)
+                row = measure_scale(a, n, args)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             finally:
@@ -281,6 +258,41 @@ def scale(args):
     for r in rows:
         print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | ≤ {r['lateness_p99_le_ms']:g} ms "
               f"| {r['skipped']} of {r['turns']} | {r['probes_per_s']:.0f} | {r['render_ms_median']:.0f} | {r['metrics_kb']:,} |")
+
+
+def measure_scale(a, n, args):
+    """Waits for n active targets and a warm-up interval, then measures a window of args.seconds."""
+    a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
+    time.sleep(args.interval_ms / 1000 + 2)  # warm-up: every target probed once
+    m0 = a.metrics()
+    c0, t0 = a.cpu_seconds(), time.monotonic()
+    u0, s0 = a.cpu_split()
+    rss_peak = 0.0
+    end = t0 + args.seconds
+    while time.monotonic() < end:
+        rss_peak = max(rss_peak, a.rss_mb())
+        time.sleep(1)
+    c1, t1 = a.cpu_seconds(), time.monotonic()
+    u1, s1 = a.cpu_split()
+    m1 = a.metrics()
+    renders = []
+    for _ in range(5):
+        r0 = time.monotonic()
+        body = a.metrics(timeout=30)
+        renders.append((time.monotonic() - r0) * 1000)
+    lat_p99, observed = p99(buckets(m0, "sonde_scheduler_lateness_seconds"),
+                            buckets(m1, "sonde_scheduler_lateness_seconds"))
+    skipped = sum(sample(m1, f'sonde_scheduler_skipped_total{{reason="{r}",}}')
+                  - sample(m0, f'sonde_scheduler_skipped_total{{reason="{r}",}}') for r in ("overlap", "late"))
+    probes = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_total{")) - \
+        sum(float(l.rsplit(" ", 1)[1]) for l in m0.splitlines() if l.startswith("probe_total{"))
+    ok = sum(float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_success{"))
+    row = dict(targets=n, cpu_pct=100 * (c1 - c0) / (t1 - t0),
+               user_pct=100 * (u1 - u0) / (t1 - t0), sys_pct=100 * (s1 - s0) / (t1 - t0), rss_mb=rss_peak,
+               lateness_p99_le_ms=lat_p99 * 1000, turns=observed, skipped=int(skipped),
+               probes_per_s=probes / (t1 - t0), succeeding=int(ok),
+               render_ms_median=statistics.median(renders), metrics_kb=len(body) // 1024)
+    return row
 
 
 def proc_cpu(pid):
@@ -391,6 +403,50 @@ class Blackbox:
         terminate(self.proc)
         self.log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def uplink(args):
+    """The same N TCP targets without and with the uplink to a running server, alternated
+    args.rounds times in one run: the uplink's CPU and RSS cost, and that nothing is skipped."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import server_bench
+    server = server_bench.Server()
+    listeners = Listeners(args.addresses)
+    n = args.targets
+    targets = [{"name": f"t{i}", "kind": "tcp", "host": listeners.addresses[i % len(listeners.addresses)], "port": listeners.port}
+               for i in range(n)]
+    rows = {"off": [], "on": []}
+    try:
+        _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({}))
+        token = json.loads(body)["token"]
+        for r in range(args.rounds):
+            for mode in ("off", "on"):
+                cfg = None
+                if mode == "on":
+                    cfg = (f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
+                           f"server_ca_sha256 = {server.fingerprint()}\n")
+                a = Agent(targets=targets, interval_ms=args.interval_ms, uplink=cfg)
+                try:
+                    row = measure_scale(a, n, args)
+                    if mode == "on":
+                        m = a.metrics()
+                        row["acked"] = sample(m, "sonde_uplink_acked_total")
+                        row["spool_records"] = sample(m, "sonde_spool_records")
+                        row["sink_dropped"] = total(m, "sonde_sink_dropped_total")
+                    rows[mode].append(row)
+                    print(mode, json.dumps(row), flush=True)
+                finally:
+                    a.stop()
+    finally:
+        listeners.close()
+        server.clean()
+    print()
+    print("| uplink | CPU % of one core (median) | RSS MB (peak, median) | skipped turns | lateness p99 |")
+    print("|---|---:|---:|---:|---:|")
+    for mode in ("off", "on"):
+        rs = rows[mode]
+        print(f"| {mode} | {statistics.median(r['cpu_pct'] for r in rs):.1f} | {statistics.median(r['rss_mb'] for r in rs):.0f} "
+              f"| {sum(r['skipped'] for r in rs)} | ≤ {max(r['lateness_p99_le_ms'] for r in rs):g} ms |")
 
 
 def peer(args):
@@ -647,6 +703,12 @@ def main():
     t.add_argument("--targets", type=int, default=1000)
     t.add_argument("--interval-ms", type=int, default=60000)
     t.add_argument("--seconds", type=int, default=120)
+    u = sub.add_parser("uplink")
+    u.add_argument("--targets", type=int, default=10000)
+    u.add_argument("--interval-ms", type=int, default=10000)
+    u.add_argument("--seconds", type=int, default=60)
+    u.add_argument("--rounds", type=int, default=2)
+    u.add_argument("--addresses", type=int, default=100)
     h = sub.add_parser("http")
     h.add_argument("--targets", type=int, default=1000)
     h.add_argument("--interval-ms", type=int, default=10000)
@@ -655,7 +717,8 @@ def main():
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
-    {"launch": launch, "scale": scale, "peer": peer, "probe": probe, "icmp": icmp, "traceroute": traceroute, "http": http}[args.cmd](args)
+    {"launch": launch, "scale": scale, "peer": peer, "probe": probe, "icmp": icmp, "traceroute": traceroute, "http": http,
+     "uplink": uplink}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)

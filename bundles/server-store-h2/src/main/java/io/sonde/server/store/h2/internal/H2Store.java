@@ -106,7 +106,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     private void migrate() throws SQLException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = connection(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             for (String ddl : SCHEMA) {
                 s.execute(ddl);
@@ -129,14 +129,18 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    /** A pooled connection; a closed store is a store failure (503), not a crash. */
+    private Connection connection() throws SQLException {
+        try {
+            return pool.getConnection();
+        } catch (IllegalStateException e) {
+            throw new SQLException("the store is closed", e);
+        }
+    }
+
     @Override
     public void close() {
-        pool.dispose();
-        try (Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath(), "sonde", "")) {
-            c.createStatement().execute("SHUTDOWN");
-        } catch (SQLException e) {
-            // already closed
-        }
+        pool.dispose(); // the last connection closed closes the database
     }
 
     private static StoreException unavailable(SQLException e) {
@@ -169,7 +173,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse,
             Instant now) throws StoreException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement("INSERT INTO enrollment_token (token_hash, tags, expires_at, single_use, created_at)"
                         + " VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
             p.setBytes(1, tokenHash);
@@ -190,7 +194,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash,
             Instant now) throws StoreException {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection()) {
             c.setAutoCommit(false);
             try {
                 List<String> tokenTags;
@@ -261,7 +265,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement("SELECT * FROM agent WHERE credential_hash = ?")) {
             p.setBytes(1, credentialHash);
             try (ResultSet rs = p.executeQuery()) {
@@ -274,7 +278,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public List<AgentRecord> agents() throws StoreException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement("SELECT * FROM agent ORDER BY agent_id");
                 ResultSet rs = p.executeQuery()) {
             List<AgentRecord> out = new ArrayList<>();
@@ -289,7 +293,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public boolean revokeAgent(String agentId, Instant now) throws StoreException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement(
                         "UPDATE agent SET revoked_at = COALESCE(revoked_at, ?) WHERE agent_id = ?")) {
             p.setLong(1, now.toEpochMilli());
@@ -302,7 +306,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void touch(String agentId, Instant now, String version, long spoolRecords) throws StoreException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement(version == null
                         ? "UPDATE agent SET last_seen = ? WHERE agent_id = ?"
                         : "UPDATE agent SET last_seen = ?, version = ?, spool_records = ? WHERE agent_id = ?")) {
@@ -393,7 +397,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
             return 0;
         }
         for (int attempt = 0; ; attempt++) {
-            try (Connection c = pool.getConnection()) {
+            try (Connection c = connection()) {
                 c.setAutoCommit(true);
                 int agent = agentPk(c, agentId);
                 int epochPk = identity(c, epochIds, epochNames, agent + "/" + epoch, "epoch",
@@ -566,7 +570,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                 throw refused("after: '" + q.after() + "' is not a cursor this API gave");
             }
         }
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection()) {
             int[] series = seriesOf(c, q.agentId(), q.target());
             if (series.length == 0) {
                 return new Page<>(List.of(), null);
@@ -623,7 +627,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
         long stepUs = q.step().toNanos() / 1000;
         long fromUs = Math.floorDiv(micros(q.from()), stepUs) * stepUs;
         long toUs = micros(q.to());
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection()) {
             int[] series = seriesOf(c, q.agentId(), q.target());
             if (series.length == 0) {
                 return List.of();
@@ -721,7 +725,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public long resultCount() throws StoreException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+        try (Connection c = connection(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM result")) {
             rs.next();
             return rs.getLong(1);
@@ -741,7 +745,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void check() throws StoreException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = connection(); Statement s = c.createStatement()) {
             s.execute("SELECT 1");
         } catch (SQLException e) {
             throw unavailable(e);

@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of the built Sonde server (distribution/target/sonde-server).
+
+    python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10]
+    python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
+
+ingest: a load generator simulating many agents (each enrolled through the API with its own
+        credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
+        acknowledges them. Reported per stage (every million stored, up to the last): the sustained
+        rate, the server's CPU (utime+stime from /proc, in cores) and RSS, the store's size and its
+        bytes per stored result. Results are spread over the last 7 days; one target of one agent
+        ("hot", every 10 s for 7 days) is then asked for with /api/v1/series at 5-minute steps,
+        20 times: the median and p90 latency.
+replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
+        number of results; the server is started and the time until the spool is empty is measured
+        while probing goes on; spool bytes per result are reported.
+
+Traffic stays on 127.0.0.1. Processes are stopped by PID at the end; every loop is bounded.
+"""
+import argparse
+import gzip
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER_DIST = os.path.join(ROOT, "distribution", "target", "sonde-server")
+AGENT_DIST = os.path.join(ROOT, "distribution", "target", "sonde")
+TICK = os.sysconf("SC_CLK_TCK")
+DAY = 86400
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def proc_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def terminate(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+class Server:
+    """A copy of the server distribution on a free loopback port."""
+
+    def __init__(self, extra=""):
+        self.home = tempfile.mkdtemp(prefix="sonde-server-bench-")
+        shutil.copytree(SERVER_DIST, self.home, dirs_exist_ok=True, symlinks=True)
+        self.port = free_port()
+        with open(os.path.join(self.home, "etc", "io.sonde.server.cfg"), "w") as f:
+            f.write(f"port = {self.port}\nbind = 127.0.0.1\nstore = h2\n{extra}")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
+        log = open(os.path.join(self.home, "log", "console.log"), "a")
+        self.proc = subprocess.Popen([os.path.join(self.home, "bin", "sonde-server")], stdout=log, stderr=subprocess.STDOUT,
+                                     env={k: v for k, v in os.environ.items() if k != "SONDE_SERVER_HOME"})
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if self.request("GET", "/healthz", auth=None)[0] == 200:
+                    return
+            except (OSError, ssl.SSLError, http.client.HTTPException):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("server did not start; see " + self.home)
+
+    def context(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.home, "data", "tls", "ca.pem"))
+        return ctx
+
+    def admin(self):
+        with open(os.path.join(self.home, "data", "admin.token")) as f:
+            return f.read().strip()
+
+    def fingerprint(self):
+        with open(os.path.join(self.home, "log", "console.log")) as f:
+            return re.search(r"fingerprint is ([0-9A-F:]{95})", f.read()).group(1)
+
+    def request(self, method, path, body=None, auth="admin", headers=None, conn=None):
+        own = conn is None
+        if own:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context(), timeout=60)
+        h = dict(headers or {})
+        if auth == "admin":
+            h["Authorization"] = "Bearer " + self.admin()
+        elif auth:
+            h["Authorization"] = "Bearer " + auth
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        if own:
+            conn.close()
+        return r.status, data
+
+    def stop(self):
+        terminate(self.proc)
+
+    def clean(self):
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def enroll(server, count):
+    status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["bench"]}))
+    token = json.loads(body)["token"]
+    creds = []
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+    for i in range(count):
+        status, body = server.request("POST", "/api/v1/enroll", json.dumps(
+            {"schema": 1, "enrollment_token": token, "agent_id": f"bench-{i:04d}", "version": "bench"}), auth=None, conn=conn)
+        assert status == 200, body
+        creds.append(json.loads(body)["credential"])
+    conn.close()
+    return creds
+
+
+class Generator:
+    """Batches of one agent after another; each agent has 10 targets and its own rising sequence."""
+
+    def __init__(self, agents, batch, now):
+        self.agents = agents
+        self.batch = batch
+        self.start = now - 7 * DAY + 60
+        self.lock = threading.Lock()
+        self.next_agent = 0
+        self.seq = [0] * agents
+
+    def take(self):
+        with self.lock:
+            a = self.next_agent
+            self.next_agent = (a + 1) % self.agents
+            first = self.seq[a] + 1
+            self.seq[a] += self.batch
+        return a, first
+
+    def body(self, a, first):
+        # JSON written by format strings: the generator must outrun the server on the same 2 cores
+        parts = []
+        span = 7 * DAY - 120
+        for i in range(self.batch):
+            seq = first + i
+            if a == 0 and seq <= 60480:  # the hot target: every 10 s for 7 days
+                t = self.start + (seq - 1) * 10
+                ok = seq % 97 != 0
+                parts.append('{"seq":%d,"target":"hot","kind":"icmp","started_at":"%s","success":%s,%s"response_time_seconds":%.6f,'
+                             '"details":{"sent":3,"received":%d}}' % (seq, iso(t), "true" if ok else "false",
+                                                                     "" if ok else '"failure_reason":"timeout",',
+                                                                     0.0005 + (seq * 7919 % 1000) / 1e6, 3 if ok else 2))
+                continue
+            t = self.start + (seq * 7919 + a * 104729) % span
+            if seq % 2:
+                parts.append('{"seq":%d,"target":"t%d","kind":"tcp","started_at":"%s","success":true,"response_time_seconds":%.6f,'
+                             '"details":{"address":"198.18.0.1","port":443}}' % (seq, seq % 10, iso(t), (seq * 31 % 5000) / 1e6 + 0.0001))
+            else:
+                parts.append('{"seq":%d,"target":"p%d","kind":"icmp","started_at":"%s","success":true,"response_time_seconds":%.6f,'
+                             '"details":{"address":"198.18.0.2","sent":3,"received":3,"rtts":[0.00021,0.00025,0.00023]}}'
+                             % (seq, seq % 10, iso(t), (seq * 17 % 9000) / 1e6 + 0.0002))
+        doc = '{"schema":1,"agent_id":"bench-%04d","epoch":"bench%04d","results":[%s]}' % (a, a, ",".join(parts))
+        return gzip.compress(doc.encode(), compresslevel=1)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"
+
+
+def ingest(args):
+    millions = [int(m) for m in args.millions.split(",")]
+    server = Server(f"max_in_flight = {args.senders + 1}\n")
+    try:
+        creds = enroll(server, args.agents)
+        gen = Generator(args.agents, args.batch, time.time())
+        stored = [0]
+        errors = []
+        stop = threading.Event()
+        count_lock = threading.Lock()
+
+        # bodies are made ahead by a producer so that the senders only send
+        queue = []
+        qlock = threading.Condition()
+
+        def produce():
+            while not stop.is_set():
+                with qlock:
+                    while len(queue) >= args.senders * 2 and not stop.is_set():
+                        qlock.wait(0.5)
+                a, first = gen.take()
+                body = gen.body(a, first)
+                with qlock:
+                    queue.append((a, body))
+                    qlock.notify_all()
+
+        def send():
+            conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
+            while not stop.is_set():
+                with qlock:
+                    while not queue and not stop.is_set():
+                        qlock.wait(0.5)
+                    if stop.is_set():
+                        break
+                    a, body = queue.pop(0)
+                    qlock.notify_all()
+                for attempt in range(20):
+                    try:
+                        status, data = server.request("POST", f"/api/v1/agents/bench-{a:04d}/results", body, auth=creds[a],
+                                                      headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, conn=conn)
+                    except (OSError, http.client.HTTPException) as e:
+                        conn.close()
+                        conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
+                        continue
+                    if status == 200:
+                        with count_lock:
+                            stored[0] += json.loads(data)["accepted"]
+                        break
+                    if status in (429, 503):
+                        time.sleep(0.05)
+                        continue
+                    errors.append((status, data[:200]))
+                    break
+            conn.close()
+
+        producers = [threading.Thread(target=produce, daemon=True) for _ in range(args.producers)]
+        senders = [threading.Thread(target=send, daemon=True) for _ in range(args.senders)]
+        for t in producers + senders:
+            t.start()
+        print(f"# ingest: {args.agents} agents, batches of {args.batch}, {args.senders} senders, {args.producers} producers")
+        print("| stored | rate (results/s) | server CPU (cores) | server RSS (MB) | store (MB) | bytes/result |")
+        print("|---|---|---|---|---|---|")
+        rows = []
+        last_n, last_t, last_cpu = 0, time.time(), proc_cpu(server.proc.pid)
+        deadline = time.time() + args.max_seconds
+        for m in millions:
+            target = m * 1_000_000
+            while stored[0] < target and time.time() < deadline and not errors:
+                time.sleep(0.5)
+            n, t, cpu = stored[0], time.time(), proc_cpu(server.proc.pid)
+            rate = (n - last_n) / (t - last_t)
+            size = store_bytes(server.home)
+            row = (n, rate, (cpu - last_cpu) / (t - last_t), proc_rss_mb(server.proc.pid), size / 1e6, size / max(1, n))
+            rows.append(row)
+            print("| %d | %.0f | %.2f | %.0f | %.0f | %.1f |" % row, flush=True)
+            last_n, last_t, last_cpu = n, t, cpu
+        stop.set()
+        with qlock:
+            qlock.notify_all()
+        for t in senders + producers:
+            t.join(30)
+        if errors:
+            print("errors:", errors[:5])
+        # the store's size once everything is written out
+        time.sleep(2)
+        size = store_bytes(server.home)
+        print(f"store after the load: {size / 1e6:.0f} MB for {stored[0]} results: {size / max(1, stored[0]):.1f} bytes per result")
+        query(server)
+    finally:
+        server.clean()
+
+
+def store_bytes(home):
+    d = os.path.join(home, "data", "store")
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".db"))
+
+
+def query(server):
+    now = time.time()
+    path = "/api/v1/series?agent=bench-0000&target=hot&step=5m&from=%s&to=%s" % (iso(now - 7 * DAY), iso(now))
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+    times = []
+    steps = 0
+    for i in range(22):
+        t0 = time.perf_counter()
+        status, body = server.request("GET", path, conn=conn)
+        dt = time.perf_counter() - t0
+        assert status == 200, body
+        if i >= 2:  # two to warm up
+            times.append(dt)
+        steps = len(json.loads(body)["items"])
+    conn.close()
+    times.sort()
+    print(f"series, one target over 7 days at 5-minute steps ({steps} steps from 60,480 results): "
+          f"median {statistics.median(times) * 1000:.0f} ms, p90 {times[int(0.9 * len(times)) - 1] * 1000:.0f} ms")
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return float("nan")
+
+
+def replay(args):
+    server = Server()
+    server.stop()  # made its CA and token; down from now on
+    home = tempfile.mkdtemp(prefix="sonde-replay-bench-")
+    shutil.copytree(AGENT_DIST, home, dirs_exist_ok=True, symlinks=True)
+    port = free_port()
+    etc = os.path.join(home, "etc")
+    os.remove(os.path.join(etc, "io.sonde.target-self.cfg"))
+    with open(os.path.join(etc, "io.sonde.exporter.cfg"), "w") as f:
+        f.write(f"port = {port}\nbind = 127.0.0.1\n")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    lport = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                listener.accept()[0].close()
+            except OSError:
+                pass
+    threading.Thread(target=accept, daemon=True).start()
+    targets = [{"name": f"t{i}", "kind": "tcp", "host": "127.0.0.1", "port": lport} for i in range(args.targets)]
+    with open(os.path.join(etc, "targets.json"), "w") as f:
+        json.dump({"probe_interval_ms": args.interval_ms, "default_timeout_ms": 900, "targets": targets}, f)
+    with open(os.path.join(etc, "io.sonde.agent.cfg"), "w") as f:
+        f.write("agent_id = replay\ntargets_file = etc/targets.json\n")
+    status = None
+    # the token is made while the server is up for a moment
+    server.start()
+    _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({}))
+    token = json.loads(body)["token"]
+    with open(os.path.join(etc, "io.sonde.uplink.cfg"), "w") as f:
+        f.write(f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\nserver_ca_sha256 = {server.fingerprint()}\n")
+    os.makedirs(os.path.join(home, "log"), exist_ok=True)
+    agent = subprocess.Popen([os.path.join(home, "bin", "sonde")], stdout=open(os.path.join(home, "log", "console.log"), "w"),
+                             stderr=subprocess.STDOUT, env={k: v for k, v in os.environ.items() if k != "SONDE_HOME"})
+
+    def agent_metrics():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            return r.read().decode()
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if metric(agent_metrics(), "sonde_uplink_acked_total") > 0:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        server.stop()
+        t_down = time.time()
+        print(f"# replay: {args.targets} targets every {args.interval_ms} ms; server down, spooling to {args.results} results")
+        deadline = time.time() + args.max_seconds
+        m = agent_metrics()
+        while metric(m, "sonde_spool_records") < args.results and time.time() < deadline:
+            time.sleep(2)
+            m = agent_metrics()
+        records, sbytes = metric(m, "sonde_spool_records"), metric(m, "sonde_spool_bytes")
+        print(f"spooled {records:.0f} results in {time.time() - t_down:.0f} s: {sbytes / 1e6:.0f} MB, "
+              f"{sbytes / max(1, records):.0f} bytes per result")
+        cpu0 = proc_cpu(agent.pid)
+        t0 = time.time()
+        server.start()
+        acked0 = metric(m, "sonde_uplink_acked_total")
+        while time.time() < deadline:
+            m = agent_metrics()
+            if metric(m, "sonde_spool_records") < args.targets * 2:  # only the newest round or two left
+                break
+            time.sleep(0.5)
+        dt = time.time() - t0
+        delivered = metric(m, "sonde_uplink_acked_total") - acked0
+        print(f"backlog delivered in {dt:.1f} s ({delivered:.0f} results, {delivered / dt:.0f}/s) while probing went on; "
+              f"agent CPU {100 * (proc_cpu(agent.pid) - cpu0) / dt:.0f} % of a core, RSS {proc_rss_mb(agent.pid):.0f} MB; "
+              f"skipped turns {metric(m, 'sonde_scheduler_skipped_total')}")
+    finally:
+        stop.set()
+        terminate(agent)
+        listener.close()
+        shutil.rmtree(home, ignore_errors=True)
+        server.clean()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="mode", required=True)
+    i = sub.add_parser("ingest")
+    i.add_argument("--agents", type=int, default=1000)
+    i.add_argument("--batch", type=int, default=5000)
+    i.add_argument("--senders", type=int, default=3)
+    i.add_argument("--producers", type=int, default=1)
+    i.add_argument("--millions", default="1,10")
+    i.add_argument("--max-seconds", type=int, default=1800)
+    r = sub.add_parser("replay")
+    r.add_argument("--targets", type=int, default=2000)
+    r.add_argument("--interval-ms", type=int, default=1000)
+    r.add_argument("--results", type=int, default=720000)
+    r.add_argument("--max-seconds", type=int, default=1200)
+    args = p.parse_args()
+    {"ingest": ingest, "replay": replay}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+package io.sonde.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+
+import javax.inject.Inject;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+
+import io.sonde.server.spi.ResultIngest;
+import io.sonde.server.spi.Store;
+import io.sonde.wire.BatchAck;
+import io.sonde.wire.WireCodec;
+
+/**
+ * The server's resolved bundles (distribution/target/sonde-server/system) in a real Felix: the
+ * HTTPS Whiteboard configured by the server, the H2 store and the ingest as services, the store
+ * switched away and back by configuration.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ServerBundlesIT {
+
+    static final Duration PATIENCE = Duration.ofSeconds(20);
+    /** Made once in the JVM that builds the configuration; inside the framework, read back from it. */
+    static final Path CONFIGURED_HOME = newHome();
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    ConfigurationAdmin configAdmin;
+
+    private static Path newHome() {
+        try {
+            return Files.createTempDirectory("sonde-server-itest");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Configuration
+    public Option[] config() {
+        File system = new File(System.getProperty("sonde.server.distribution", "../distribution/target/sonde-server"), "system");
+        File[] jars = system.listFiles((d, n) -> n.endsWith(".jar"));
+        if (jars == null || jars.length == 0) {
+            throw new IllegalStateException("no bundles in " + system + ": build the distribution first");
+        }
+        Arrays.sort(jars);
+        List<Option> options = new ArrayList<>();
+        options.add(junitBundles());
+        options.add(systemProperty("pax.exam.logging").value("none"));
+        options.add(mavenBundle("org.ops4j.pax.logging", "pax-logging-api", "2.3.2"));
+        options.add(frameworkProperty("sonde.home").value(CONFIGURED_HOME.toString()));
+        options.add(frameworkProperty("org.apache.felix.http.require.config").value("true"));
+        options.add(frameworkProperty("org.apache.felix.http.enable").value("false"));
+        for (File jar : jars) {
+            options.add(bundle(jar.toURI().toString()));
+        }
+        return options.toArray(new Option[0]);
+    }
+
+    private <T> T await(Class<T> type, boolean present) throws InterruptedException {
+        ServiceTracker<T, T> t = new ServiceTracker<>(context, type, null);
+        t.open();
+        try {
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (System.nanoTime() < deadline) {
+                T s = t.getService();
+                if ((s != null) == present) {
+                    return s;
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError(type.getSimpleName() + (present ? " never came" : " never went"));
+        } finally {
+            t.close();
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    private void serverConfig(int port, String store) throws Exception {
+        org.osgi.service.cm.Configuration c = configAdmin.getConfiguration("io.sonde.server", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("port", String.valueOf(port));
+        p.put("bind", "127.0.0.1");
+        p.put("store", store);
+        c.update(p);
+    }
+
+    private Path home() {
+        return Path.of(context.getProperty("sonde.home"));
+    }
+
+    private HttpClient client() throws Exception {
+        Path ca = home().resolve("data/tls/ca.pem");
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!Files.exists(ca) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(ca)) {
+            ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    private static HttpResponse<String> awaitStatus(HttpClient http, URI uri, int status) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        HttpResponse<String> last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (last.statusCode() == status) {
+                    return last;
+                }
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(uri + " did not answer " + status + ": " + (last == null ? "nothing" : last.statusCode() + " " + last.body()));
+    }
+
+    @Test
+    public void theServerServesHttpsWithItsStoreAndIngestAndFollowsItsConfiguration() throws Exception {
+        int port = freePort();
+        serverConfig(port, "h2");
+        HttpClient http = client();
+        URI health = URI.create("https://127.0.0.1:" + port + "/healthz");
+        assertTrue(awaitStatus(http, health, 200).body().contains("\"status\":\"ok\""));
+        Store store = await(Store.class, true);
+        ResultIngest ingest = await(ResultIngest.class, true);
+
+        // an agent enrolls over HTTPS; its batch goes through the ingest service into the store
+        String admin = Files.readString(home().resolve("data/admin.token")).strip();
+        HttpResponse<String> token = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/api/v1/enrollment-tokens"))
+                .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(token.body(), 201, token.statusCode());
+        String secret = token.body().replaceAll(".*\"token\":\"([^\"]+)\".*", "$1");
+        HttpResponse<String> enrolled = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/api/v1/enroll"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"schema\":1,\"enrollment_token\":\"" + secret + "\",\"agent_id\":\"it-1\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(enrolled.body(), 200, enrolled.statusCode());
+        String batch = "{\"schema\":1,\"agent_id\":\"it-1\",\"epoch\":\"e1\",\"results\":[{\"seq\":1,\"target\":\"t\",\"kind\":\"tcp\","
+                + "\"started_at\":\"" + Instant.now() + "\",\"success\":true,\"response_time_seconds\":0.002}]}";
+        BatchAck ack = ingest.ingest("it-1", new ByteArrayInputStream(WireCodec.gzip(batch.getBytes(StandardCharsets.UTF_8))), true);
+        assertEquals(1, ack.accepted());
+        assertEquals(1, store.resultCount());
+        assertNotNull(store.agents().get(0).enrolledAt());
+
+        // another store is chosen: the embedded one goes, health says why; back to h2, all is there again
+        serverConfig(port, "postgres");
+        await(Store.class, false);
+        assertTrue(awaitStatus(http, health, 503).body().contains("\"store\":\"not available\""));
+        serverConfig(port, "h2");
+        Store again = await(Store.class, true);
+        awaitStatus(http, health, 200);
+        assertEquals("the store's files are kept", 1, again.resultCount());
+    }
+}
