@@ -27,9 +27,9 @@ import org.h2.jdbcx.JdbcConnectionPool;
 import org.h2.jdbcx.JdbcDataSource;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 
 import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.DetailsCodec;
 import io.sonde.server.spi.EnrollmentToken;
 import io.sonde.server.spi.Page;
 import io.sonde.server.spi.ResultQuery;
@@ -95,7 +95,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
         // WRITE_DELAY=0: a commit is on disk (in the OS) before the batch is acknowledged, so a
         // server killed right after an acknowledgement has the batch; a kill before the
         // acknowledgement makes the agent send it again, and it is found and not stored twice
-        ds.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
+        ds.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
         ds.setUser("sonde");
         ds.setPassword("");
         JdbcConnectionPool pool = JdbcConnectionPool.create(ds);
@@ -470,10 +470,11 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                 } else {
                     p.setString(8, r.error().length() > 1000 ? r.error().substring(0, 1000) : r.error());
                 }
-                if (d == null || d.size() == 0) {
+                byte[] details = DetailsCodec.encode(d);
+                if (details == null) {
                     p.setNull(9, Types.VARBINARY);
                 } else {
-                    p.setBytes(9, d.toString().getBytes(StandardCharsets.UTF_8));
+                    p.setBytes(9, details);
                 }
                 p.addBatch();
                 stored++;
@@ -607,7 +608,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                                 Instant.EPOCH.plus(lastUs, ChronoUnit.MICROS), failure == 0,
                                 failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(6),
                                 rs.getInt(4) / 1e6,
-                                details == null ? new JsonObject() : JsonParser.parseString(new String(details, StandardCharsets.UTF_8)).getAsJsonObject());
+                                DetailsCodec.decode(details));
                         items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
                     }
                 }
