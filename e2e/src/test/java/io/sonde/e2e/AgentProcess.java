@@ -245,6 +245,21 @@ final class AgentProcess implements AutoCloseable {
         return Double.NaN;
     }
 
+    /** Checks an exposition with promtool (Debian package prometheus; .ci/run installs it). */
+    static void promtool(String exposition) throws Exception {
+        java.io.File promtool = new java.io.File("/usr/bin/promtool");
+        if (!promtool.canExecute()) {
+            return; // MetricsOutputTest insists on it in CI
+        }
+        Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
+        p.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String verdict = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new AssertionError("promtool check metrics: " + verdict + "\n" + exposition);
+        }
+    }
+
     static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).inheritIO().start();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -210,7 +210,7 @@ public class BlackboxIT {
     private static Map<String, Double> compare(String target, String module) throws Exception {
         String theirs = probe(blackboxPort, target, module);
         String ours = probe(agent.port, target, module);
-        promtool(ours);
+        AgentProcess.promtool(ours);
         Map<String, Double> b = samples(theirs);
         Map<String, Double> s = samples(ours);
         Set<String> missing = families(b);
@@ -234,19 +234,6 @@ public class BlackboxIT {
                     e.getValue(), mine, 1e-9);
         }
         return s;
-    }
-
-    private static void promtool(String exposition) throws Exception {
-        File promtool = new File("/usr/bin/promtool");
-        if (!promtool.canExecute()) {
-            return; // MetricsOutputTest insists on it in CI
-        }
-        Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
-        p.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        String verdict = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(verdict + "\n" + exposition, 0, p.exitValue());
     }
 
     @Test

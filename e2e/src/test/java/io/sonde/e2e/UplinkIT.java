@@ -78,6 +78,11 @@ public class UplinkIT {
                 assertEquals("t" + i + " failed probes", 0, c[1]);
             }
             assertIdentitiesContiguous(results);
+            AgentProcess.promtool(agent.metrics());
+            String serverMetrics = server.get("/metrics").body();
+            AgentProcess.promtool(serverMetrics);
+            assertTrue(serverMetrics, serverMetrics.contains("sonde_server_agents{state=\"online\",} 1.0"));
+            assertTrue(serverMetrics, serverMetrics.contains("sonde_server_ingest_seconds_count"));
             JsonObject first = results.get(0);
             assertEquals("tcp", first.get("kind").getAsString());
             assertTrue(first.toString(), first.get("details").getAsJsonObject().has("address"));
