@@ -64,6 +64,19 @@ public final class Api {
         return e.problem() == WireException.Problem.TOO_LARGE ? 413 : 400;
     }
 
+    /**
+     * Answers a store failure: 503 with Retry-After when the store cannot be used now, else
+     * {@code refusedStatus} with the store's reason.
+     */
+    public static void storeFailed(HttpServletResponse response, StoreException e, int refusedStatus) throws IOException {
+        if (e.kind() == StoreException.Kind.UNAVAILABLE) {
+            response.setHeader("Retry-After", "5");
+            error(response, 503, e.getMessage());
+        } else {
+            error(response, refusedStatus, e.getMessage());
+        }
+    }
+
     /** @return the principal the authentication filter found, or null */
     public static Principal principal(HttpServletRequest request) {
         Object p = request.getAttribute(Principal.ATTRIBUTE);

@@ -331,15 +331,18 @@ final class Spool implements Closeable {
         ByteBuffer[] parts = {header, ByteBuffer.wrap(body)};
         long pos = seg.size;
         try {
-            active.position(pos);
+            if (active.position() != pos) { // only after a failed write: normally the channel is at the end
+                active.position(pos);
+            }
             long want = HEADER + body.length;
             long done = 0;
             while (done < want) {
-                done += active.write(parts);
+                done += active.write(parts); // one system call for header and payload
             }
         } catch (IOException e) {
             try {
                 active.truncate(pos); // no half record stays behind
+                active.position(pos);
             } catch (IOException ignored) {
                 // the scan at the next open drops it
             }
@@ -420,29 +423,41 @@ final class Spool implements Closeable {
             Segment seg = e.getValue();
             long pos = hintSegment == seg.firstSeq && hintSeq == from - 1 && hintSeq >= seg.firstSeq - 1 ? hintOffset : 0;
             try (FileChannel ch = FileChannel.open(seg.path, StandardOpenOption.READ)) {
-                ByteBuffer h = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+                // one read for many records: as much of the segment as the batch may take
                 while (pos + HEADER <= seg.size && out.size() < maxRecords) {
-                    h.clear();
-                    readFully(ch, h, pos);
-                    h.flip();
-                    int len = h.getInt();
-                    h.getInt();
-                    long seq = h.getLong();
-                    long time = h.getLong();
-                    if (seq >= from) {
-                        if (!out.isEmpty() && bytes + len > maxBytes) {
-                            return out;
+                    long chunk = Math.min(seg.size - pos, Math.max(HEADER + MAX_RECORD, maxBytes - bytes + HEADER * 64L));
+                    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, chunk)).order(ByteOrder.LITTLE_ENDIAN);
+                    readFully(ch, buf, pos);
+                    buf.flip();
+                    boolean more = false;
+                    while (buf.remaining() >= HEADER && out.size() < maxRecords) {
+                        int at = buf.position();
+                        int len = buf.getInt(at);
+                        long seq = buf.getLong(at + 8);
+                        long time = buf.getLong(at + 16);
+                        if (buf.remaining() < HEADER + len) {
+                            more = true; // the record goes on past this read
+                            break;
                         }
-                        ByteBuffer payload = ByteBuffer.allocate(len);
-                        readFully(ch, payload, pos + HEADER);
-                        out.add(new Record(seq, time, payload.array()));
-                        bytes += len;
-                        from = seq + 1;
+                        if (seq >= from) {
+                            if (!out.isEmpty() && bytes + len > maxBytes) {
+                                return out;
+                            }
+                            byte[] payload = new byte[len];
+                            buf.get(at + HEADER, payload);
+                            out.add(new Record(seq, time, payload));
+                            bytes += len;
+                            from = seq + 1;
+                        }
+                        buf.position(at + HEADER + len);
+                        pos += HEADER + len;
+                        hintSegment = seg.firstSeq;
+                        hintSeq = seq;
+                        hintOffset = pos;
                     }
-                    pos += HEADER + len;
-                    hintSegment = seg.firstSeq;
-                    hintSeq = seq;
-                    hintOffset = pos;
+                    if (!more && buf.remaining() < HEADER && pos + HEADER > seg.size) {
+                        break;
+                    }
                 }
             } catch (NoSuchFileException gone) {
                 // dropped meanwhile: go on with the next

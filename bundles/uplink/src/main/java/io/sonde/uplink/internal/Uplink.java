@@ -66,7 +66,7 @@ public final class Uplink implements ResultSink {
     private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);
     static final long BACKOFF_FIRST_MS = 1000;
     static final long BACKOFF_MAX_MS = 30_000;
-    static final long IDLE_POLL_MS = 500;
+    static final long IDLE_POLL_MS = 1000;
     static final long SYNC_MS = 1000;
     static final String CREDENTIAL_FILE = "uplink-credential.json";
 
@@ -277,7 +277,12 @@ public final class Uplink implements ResultSink {
 
     private byte[] batchBody(List<Spool.Record> batch) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(batch.size() * 48 + 256);
-        try (JsonWriter w = new JsonWriter(new OutputStreamWriter(new GZIPOutputStream(bytes, 8192), StandardCharsets.UTF_8))) {
+        GZIPOutputStream gzip = new GZIPOutputStream(bytes, 8192) {
+            {
+                def.setLevel(java.util.zip.Deflater.BEST_SPEED); // a third of the default level's CPU, 10-15 % larger
+            }
+        };
+        try (JsonWriter w = new JsonWriter(new OutputStreamWriter(gzip, StandardCharsets.UTF_8))) {
             w.beginObject();
             w.name("schema").value(WireCodec.SCHEMA);
             w.name("agent_id").value(credential.agentId());

@@ -98,7 +98,7 @@ public final class AgentsServlet extends HttpServlet {
             }
             Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
         } catch (StoreException e) {
-            unavailable(response, e);
+            Api.storeFailed(response, e, 400);
         }
     }
 
@@ -137,7 +137,7 @@ public final class AgentsServlet extends HttpServlet {
                 Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
             }
         } catch (StoreException e) {
-            unavailable(response, e);
+            Api.storeFailed(response, e, 400);
         }
     }
 
@@ -172,16 +172,7 @@ public final class AgentsServlet extends HttpServlet {
             response.setHeader("Retry-After", "1");
             Api.error(response, 429, e.getMessage());
         } catch (StoreException e) {
-            if (e.kind() == StoreException.Kind.REFUSED) {
-                Api.error(response, 400, e.getMessage());
-            } else {
-                unavailable(response, e);
-            }
+            Api.storeFailed(response, e, 400);
         }
-    }
-
-    private static void unavailable(HttpServletResponse response, StoreException e) throws IOException {
-        response.setHeader("Retry-After", "5");
-        Api.error(response, 503, e.getMessage());
     }
 }

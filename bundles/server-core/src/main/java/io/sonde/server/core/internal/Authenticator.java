@@ -101,8 +101,7 @@ public final class Authenticator implements Filter {
         try {
             agent = s.agentByCredential(hash);
         } catch (StoreException e) {
-            response.setHeader("Retry-After", "5");
-            Api.error(response, 503, "the store is not available: " + e.getMessage());
+            Api.storeFailed(response, e, 401);
             return;
         }
         if (agent.isEmpty()) {

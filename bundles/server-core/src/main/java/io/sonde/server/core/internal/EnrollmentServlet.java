@@ -69,12 +69,7 @@ public final class EnrollmentServlet extends HttpServlet {
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());
         } catch (StoreException e) {
-            if (e.kind() == StoreException.Kind.UNAVAILABLE) {
-                response.setHeader("Retry-After", "5");
-                Api.error(response, 503, e.getMessage());
-            } else {
-                Api.error(response, 403, e.getMessage());
-            }
+            Api.storeFailed(response, e, 403);
         }
     }
 

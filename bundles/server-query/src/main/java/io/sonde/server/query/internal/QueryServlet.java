@@ -92,12 +92,7 @@ public final class QueryServlet extends HttpServlet {
         } catch (WireException e) {
             Api.error(response, 400, e.getMessage());
         } catch (StoreException e) {
-            if (e.kind() == StoreException.Kind.REFUSED) {
-                Api.error(response, 400, e.getMessage());
-            } else {
-                response.setHeader("Retry-After", "5");
-                Api.error(response, 503, e.getMessage());
-            }
+            Api.storeFailed(response, e, 400);
         }
     }
 
