@@ -263,7 +263,8 @@ def scale(args):
 def measure_scale(a, n, args):
     """Waits for n active targets and a warm-up interval, then measures a window of args.seconds."""
     a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
-    time.sleep(args.interval_ms / 1000 + 2)  # warm-up: every target probed once
+    # warm-up: every target probed once, or longer where asked (the JIT is still compiling then)
+    time.sleep(max(args.interval_ms / 1000 + 2, getattr(args, "warmup", 0)))
     m0 = a.metrics()
     c0, t0 = a.cpu_seconds(), time.monotonic()
     u0, s0 = a.cpu_split()
@@ -708,6 +709,7 @@ def main():
     u.add_argument("--interval-ms", type=int, default=10000)
     u.add_argument("--seconds", type=int, default=60)
     u.add_argument("--rounds", type=int, default=2)
+    u.add_argument("--warmup", type=int, default=60, help="seconds before the window: past the JIT's first compilations")
     u.add_argument("--addresses", type=int, default=100)
     h = sub.add_parser("http")
     h.add_argument("--targets", type=int, default=1000)

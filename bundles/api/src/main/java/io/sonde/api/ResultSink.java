@@ -20,4 +20,11 @@ public interface ResultSink {
      */
     default void targetRemoved(Target target) {
     }
+
+    /**
+     * Called on the sink's thread when the results handed to it so far are all it has for now (its
+     * queue ran dry): a sink that writes them somewhere can do so in one go here.
+     */
+    default void flush() {
+    }
 }

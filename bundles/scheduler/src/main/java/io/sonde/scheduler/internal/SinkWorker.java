@@ -17,8 +17,8 @@ import io.sonde.api.Target;
 /**
  * Feeds one {@link ResultSink} from its own thread and bounded queue, so a slow or failing sink
  * delays only itself. When the queue is full, results for that sink are dropped and counted.
- * Producers never wake the thread: it drains the queue, then naps for {@link #NAP_NANOS}, so a
- * thousand results a second cost a few hundred wake-ups, not a thousand.
+ * Producers never wake the thread: it drains the queue, tells the sink to flush, then naps for
+ * {@link #NAP_NANOS}, so a thousand results a second cost a few hundred wake-ups, not a thousand.
  */
 final class SinkWorker {
 
@@ -92,12 +92,24 @@ final class SinkWorker {
     }
 
     private void loop() {
+        boolean unflushed = false;
         while (running) {
             Object item = queue.poll();
             if (item == null) {
+                if (unflushed) {
+                    unflushed = false;
+                    try {
+                        sink.flush();
+                    } catch (RuntimeException | LinkageError e) {
+                        if (failures.getAndIncrement() % 1000 == 0) {
+                            LOG.error("Result sink {} failed to flush (failure #{}, logged every 1000th)", name, failures.get(), e);
+                        }
+                    }
+                }
                 LockSupport.parkNanos(this, NAP_NANOS);
                 continue;
             }
+            unflushed = true;
             size.decrementAndGet();
             try {
                 if (item instanceof Removal r) {

@@ -88,7 +88,14 @@ final class Spool implements Closeable {
     private final Map<String, AtomicLong> dropped = Map.of(DROP_FULL, new AtomicLong(), DROP_AGE, new AtomicLong(),
             DROP_CORRUPT, new AtomicLong(), DROP_REJECTED, new AtomicLong());
     private final CRC32C crc = new CRC32C();
-    private final ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    /** Records appended and not yet written: one write for all of them. */
+    private byte[] pending = new byte[64 * 1024];
+    private int pendingLength;
+    private int pendingCount;
+    private long pendingFirstSeq;
+    private long pendingOldest = Long.MAX_VALUE;
+    private long pendingNewest = Long.MIN_VALUE;
+    private final long flushBytes;
 
     private FileChannel active;
     private long nextSeq;
@@ -106,6 +113,7 @@ final class Spool implements Closeable {
         this.maxBytes = maxBytes;
         this.maxAgeMillis = maxAgeMillis;
         this.segmentBytes = Math.max(64 * 1024, Math.min(16L << 20, maxBytes / 8));
+        this.flushBytes = Math.min(256 * 1024, segmentBytes / 2);
         this.clock = clock;
         this.epoch = epoch;
     }
@@ -265,7 +273,10 @@ final class Spool implements Closeable {
     }
 
     /**
-     * Appends one record. Never throws: a record that cannot be stored is counted as dropped.
+     * Appends one record to the spool's write buffer; {@link #flush} writes the buffer to the
+     * active segment with one system call (the result sink flushes each time its queue runs dry,
+     * so a record waits no longer than the results still queued for the sink). Never throws: a
+     * record that cannot be stored is counted as dropped.
      *
      * @param timeMillis when the result was measured
      * @param payload    makes the payload for the sequence number the record gets
@@ -281,22 +292,58 @@ final class Spool implements Closeable {
             return -1;
         }
         enforceAge();
-        while (totalBytes + length > maxBytes && dropOldest(DROP_FULL)) {
-            // room made
-        }
         if (totalBytes + length > maxBytes) {
-            dropped.get(DROP_FULL).incrementAndGet();
-            return -1;
+            flush(); // the buffer becomes part of a segment that the bound can drop
+            while (totalBytes + length > maxBytes && dropOldest(DROP_FULL)) {
+                // room made
+            }
+            if (totalBytes + length > maxBytes) {
+                dropped.get(DROP_FULL).incrementAndGet();
+                return -1;
+            }
+        }
+        if (pendingLength + length > flushBytes) {
+            flush();
+        }
+        if (pendingLength + length > pending.length) {
+            pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + length));
+        }
+        ByteBuffer h = ByteBuffer.wrap(pending, pendingLength, HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        h.putInt(body.length).putInt(0).putLong(seq).putLong(timeMillis);
+        crc.reset();
+        crc.update(pending, pendingLength + 8, 16);
+        crc.update(body, 0, body.length);
+        ByteBuffer.wrap(pending, pendingLength + 4, 4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
+        System.arraycopy(body, 0, pending, pendingLength + HEADER, body.length);
+        if (pendingCount == 0) {
+            pendingFirstSeq = seq;
+        }
+        pendingLength += length;
+        pendingCount++;
+        pendingOldest = Math.min(pendingOldest, timeMillis);
+        pendingNewest = Math.max(pendingNewest, timeMillis);
+        totalBytes += length;
+        nextSeq = seq + 1;
+        return seq;
+    }
+
+    /**
+     * Writes the buffered records to the active segment. On a write error (a full disk) the oldest
+     * segment is dropped and the write tried once more; if that fails too, the buffered records are
+     * dropped and counted, and their sequence numbers given again (nobody saw them).
+     */
+    synchronized void flush() {
+        if (pendingCount == 0) {
+            return;
         }
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                write(seq, timeMillis, body);
+                writePending();
                 if (appendFailing) {
                     appendFailing = false;
                     LOG.info("Spool {}: writing works again", dir);
                 }
-                nextSeq = seq + 1;
-                return seq;
+                return;
             } catch (IOException e) {
                 if (!appendFailing) {
                     LOG.warn("Spool {}: cannot write ({}); dropping the oldest results to make room", dir, e.toString());
@@ -308,36 +355,40 @@ final class Spool implements Closeable {
                 }
             }
         }
-        dropped.get(DROP_FULL).incrementAndGet();
-        return -1;
+        dropped.get(DROP_FULL).addAndGet(pendingCount);
+        totalBytes -= pendingLength;
+        nextSeq = pendingFirstSeq;
+        clearPending();
     }
 
-    private void write(long seq, long time, byte[] body) throws IOException {
+    private void clearPending() {
+        pendingLength = 0;
+        pendingCount = 0;
+        pendingOldest = Long.MAX_VALUE;
+        pendingNewest = Long.MIN_VALUE;
+        if (pending.length > 4 * flushBytes) {
+            pending = new byte[(int) flushBytes];
+        }
+    }
+
+    private void writePending() throws IOException {
         Segment seg = segments.isEmpty() ? null : segments.lastEntry().getValue();
-        if (active == null || seg == null || seg.size + HEADER + body.length > segmentBytes && seg.records() > 0) {
+        if (active == null || seg == null || seg.lastSeq != pendingFirstSeq - 1
+                || seg.size + pendingLength > segmentBytes && seg.records() > 0) {
             closeActive();
-            seg = new Segment(dir.resolve(String.format("%020d.seg", seq)), seq);
+            seg = new Segment(dir.resolve(String.format("%020d.seg", pendingFirstSeq)), pendingFirstSeq);
             active = FileChannel.open(seg.path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             active.truncate(0);
-            segments.put(seq, seg);
+            segments.put(pendingFirstSeq, seg);
         }
-        header.clear();
-        header.putInt(body.length).putInt(0).putLong(seq).putLong(time);
-        crc.reset();
-        crc.update(header.array(), 8, 16);
-        crc.update(body, 0, body.length);
-        header.putInt(4, (int) crc.getValue());
-        header.flip();
-        ByteBuffer[] parts = {header, ByteBuffer.wrap(body)};
         long pos = seg.size;
         try {
             if (active.position() != pos) { // only after a failed write: normally the channel is at the end
                 active.position(pos);
             }
-            long want = HEADER + body.length;
-            long done = 0;
-            while (done < want) {
-                done += active.write(parts); // one system call for header and payload
+            ByteBuffer buf = ByteBuffer.wrap(pending, 0, pendingLength);
+            while (buf.hasRemaining()) {
+                active.write(buf);
             }
         } catch (IOException e) {
             try {
@@ -353,14 +404,14 @@ final class Spool implements Closeable {
             }
             throw e;
         }
-        seg.size = pos + HEADER + body.length;
-        seg.lastSeq = seq;
-        seg.oldestMillis = Math.min(seg.oldestMillis, time);
-        seg.newestMillis = Math.max(seg.newestMillis, time);
-        totalBytes += HEADER + body.length;
+        seg.size = pos + pendingLength;
+        seg.lastSeq = pendingFirstSeq + pendingCount - 1;
+        seg.oldestMillis = Math.min(seg.oldestMillis, pendingOldest);
+        seg.newestMillis = Math.max(seg.newestMillis, pendingNewest);
         if (oldestUnackedMillis == Long.MAX_VALUE) {
-            oldestUnackedMillis = time;
+            oldestUnackedMillis = pendingOldest;
         }
+        clearPending();
     }
 
     /** Drops the oldest segment, counting its unacknowledged records; false if there is none to drop. */
@@ -402,6 +453,7 @@ final class Spool implements Closeable {
 
     /** Drops what is too old now; called now and then, also when nothing is appended. */
     synchronized void maintain() {
+        flush();
         enforceAge();
     }
 
@@ -412,6 +464,7 @@ final class Spool implements Closeable {
      * @param maxBytes   most payload bytes to return (at least one record is returned)
      */
     synchronized List<Record> read(int maxRecords, long maxBytes) throws IOException {
+        flush();
         List<Record> out = new ArrayList<>();
         long from = acked + 1;
         long bytes = 0;
@@ -515,7 +568,7 @@ final class Spool implements Closeable {
 
     /** @return results waiting to be acknowledged */
     synchronized long records() {
-        long n = 0;
+        long n = pendingCount;
         for (Segment seg : segments.values()) {
             n += Math.max(0, seg.lastSeq - Math.max(acked, seg.firstSeq - 1));
         }
@@ -529,7 +582,7 @@ final class Spool implements Closeable {
 
     /** @return measuring time of the oldest unacknowledged result, or {@link Long#MAX_VALUE} if none */
     synchronized long oldestMillis() {
-        return records() == 0 ? Long.MAX_VALUE : oldestUnackedMillis;
+        return records() == 0 ? Long.MAX_VALUE : Math.min(oldestUnackedMillis, pendingOldest);
     }
 
     /** @return the sequence number the next record gets */
@@ -577,6 +630,7 @@ final class Spool implements Closeable {
 
     @Override
     public synchronized void close() {
+        flush();
         sync();
         closeActive();
     }

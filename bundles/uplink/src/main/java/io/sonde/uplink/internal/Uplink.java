@@ -168,6 +168,12 @@ public final class Uplink implements ResultSink {
         spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result));
     }
 
+    /** The sink's queue ran dry: what it appended goes to disk in one write. */
+    @Override
+    public void flush() {
+        spool.flush();
+    }
+
     // --- the sender thread ---
 
     private void run() {
