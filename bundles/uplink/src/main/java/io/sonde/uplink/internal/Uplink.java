@@ -68,6 +68,8 @@ public final class Uplink implements ResultSink {
     static final long BACKOFF_MAX_MS = 30_000;
     static final long IDLE_POLL_MS = 1000;
     static final long SYNC_MS = 1000;
+    /** An exchange that has no answer by then has failed: a silent network must not hold the uplink long. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     static final String CREDENTIAL_FILE = "uplink-credential.json";
 
     /** What the agent keeps of its enrollment, in data/state/ (0600). */
@@ -92,6 +94,11 @@ public final class Uplink implements ResultSink {
     private final Path stateDir;
     private final URI server;
     private final HttpClient http;
+    private final java.util.concurrent.ExecutorService httpExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sonde-uplink-http");
+        t.setDaemon(true);
+        return t;
+    });
     private final UplinkConfig config;
     private final AgentIdentity identity;
     private final String version;
@@ -121,8 +128,9 @@ public final class Uplink implements ResultSink {
             url = serverUrl(config.server__url());
             String caFile = config.server__ca__file().strip();
             SSLContext tls = ServerTrust.context(config.server__ca__sha256(), caFile.isEmpty() ? null : home.resolve(caFile));
+            // one thread of its own for the client's work: the sender waits for each exchange anyway
             client = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(5))
-                    .version(HttpClient.Version.HTTP_1_1).build();
+                    .version(HttpClient.Version.HTTP_1_1).executor(httpExecutor).build();
         } catch (IllegalArgumentException | IOException | java.security.GeneralSecurityException e) {
             // results are still spooled: they go out once the configuration is mended
             LOG.error("Configuration error: {}: {}; results are kept in the spool until it is mended", source, e.getMessage());
@@ -160,6 +168,7 @@ public final class Uplink implements ResultSink {
             sender.join(3000);
         }
         metricsRegistration.unregister();
+        httpExecutor.shutdownNow();
         spool.close();
     }
 
@@ -344,7 +353,7 @@ public final class Uplink implements ResultSink {
 
     private HttpResponse<byte[]> exchange(HttpRequest.Builder request) throws Failure {
         try {
-            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (SSLHandshakeException e) {
             throw new Failure("TLS refused: " + rootMessage(e), 0);
         } catch (IOException e) {
