@@ -26,6 +26,11 @@ public final class Api {
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
         response.setHeader("Cache-Control", "no-store");
+        if (status >= 400) {
+            // the request's body may be left unread: the client must not send its next request on
+            // this connection, or it would find it closed under it
+            response.setHeader("Connection", "close");
+        }
         response.setContentLength(body.length);
         try (OutputStream out = response.getOutputStream()) {
             out.write(body);
