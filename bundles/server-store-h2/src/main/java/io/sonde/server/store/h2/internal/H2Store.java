@@ -64,10 +64,11 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                 + " UNIQUE (agent, epoch))",
         "CREATE TABLE IF NOT EXISTS series (id INT AUTO_INCREMENT PRIMARY KEY, agent INT NOT NULL, target VARCHAR(256) NOT NULL,"
                 + " kind VARCHAR(64) NOT NULL, UNIQUE (agent, target, kind))",
-        "CREATE TABLE IF NOT EXISTS result (rid BIGINT PRIMARY KEY, series INT NOT NULL, started_us BIGINT NOT NULL,"
-                + " rt_us INT NOT NULL, failure TINYINT NOT NULL, sent SMALLINT, received SMALLINT,"
-                + " error VARCHAR(1000), details VARBINARY(1048576))",
-        "CREATE INDEX IF NOT EXISTS result_series_time ON result (series, started_us)",
+        // started_ms: the start to the millisecond; outcome: response time in microseconds, failure code
+        // and the start's microseconds within its millisecond, packed (Row); packets: sent << 16 | received
+        "CREATE TABLE IF NOT EXISTS result (rid BIGINT PRIMARY KEY, series INT NOT NULL, started_ms BIGINT NOT NULL,"
+                + " outcome BIGINT NOT NULL, packets INT, error VARCHAR(1000), details VARBINARY(1048576))",
+        "CREATE INDEX IF NOT EXISTS result_series_time ON result (series, started_ms)",
     };
 
     private final JdbcConnectionPool pool;
@@ -449,32 +450,38 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
             }
         }
         int stored = 0;
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO result (rid, series, started_us, rt_us, failure, sent, received,"
-                + " error, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO result (rid, series, started_ms, outcome, packets, error, details)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < results.size(); i++) {
                 WireResult r = results.get(i);
                 long rid = base | r.seq();
                 if (!existing.add(rid)) {
                     continue; // stored before, or twice in this batch
                 }
+                long us = micros(r.startedAt());
                 p.setLong(1, rid);
                 p.setInt(2, series[i]);
-                p.setLong(3, ChronoUnit.MICROS.between(Instant.EPOCH, r.startedAt()));
-                p.setInt(4, (int) Math.min(Integer.MAX_VALUE, Math.round(r.responseTimeSeconds() * 1e6)));
-                p.setByte(5, (byte) (r.success() ? 0 : WireResult.FAILURE_REASONS.indexOf(r.failureReason()) + 1));
+                p.setLong(3, Math.floorDiv(us, 1000));
+                p.setLong(4, Row.outcome(Math.round(r.responseTimeSeconds() * 1e6),
+                        r.success() ? 0 : WireResult.FAILURE_REASONS.indexOf(r.failureReason()) + 1, (int) Math.floorMod(us, 1000)));
                 JsonObject d = r.details();
-                setCount(p, 6, d, "sent");
-                setCount(p, 7, d, "received");
-                if (r.error() == null) {
-                    p.setNull(8, Types.VARCHAR);
+                int sent = count(d, "sent");
+                int received = count(d, "received");
+                if (sent < 0 || received < 0) {
+                    p.setNull(5, Types.INTEGER);
                 } else {
-                    p.setString(8, r.error().length() > 1000 ? r.error().substring(0, 1000) : r.error());
+                    p.setInt(5, Row.packets(sent, received));
+                }
+                if (r.error() == null) {
+                    p.setNull(6, Types.VARCHAR);
+                } else {
+                    p.setString(6, r.error().length() > 1000 ? r.error().substring(0, 1000) : r.error());
                 }
                 byte[] details = DetailsCodec.encode(d);
                 if (details == null) {
-                    p.setNull(9, Types.VARBINARY);
+                    p.setNull(7, Types.VARBINARY);
                 } else {
-                    p.setBytes(9, details);
+                    p.setBytes(7, details);
                 }
                 p.addBatch();
                 stored++;
@@ -486,11 +493,39 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
         return stored;
     }
 
-    private static void setCount(PreparedStatement p, int index, JsonObject d, String key) throws SQLException {
+    /** A packet count from the details, or -1 where there is none. */
+    private static int count(JsonObject d, String key) {
         if (d != null && d.has(key) && d.get(key).isJsonPrimitive() && d.get(key).getAsJsonPrimitive().isNumber()) {
-            p.setShort(index, (short) Math.max(0, Math.min(Short.MAX_VALUE, d.get(key).getAsInt())));
-        } else {
-            p.setNull(index, Types.SMALLINT);
+            return Math.max(0, Math.min(0xFFFF, d.get(key).getAsInt()));
+        }
+        return -1;
+    }
+
+    /** The packed columns of a result row: fewer columns, fewer bytes per row. */
+    static final class Row {
+        private Row() {
+        }
+
+        /** Response time in microseconds, failure code (0 success, 4 bits), the start's microseconds within its millisecond. */
+        static long outcome(long rtUs, int failure, int microsOfMilli) {
+            long rt = Math.max(0, Math.min(rtUs, (1L << 40) - 1));
+            return ((rt << 4 | (failure & 0xF)) << 10) | (microsOfMilli & 0x3FF);
+        }
+
+        static long rtUs(long outcome) {
+            return outcome >>> 14;
+        }
+
+        static int failure(long outcome) {
+            return (int) (outcome >>> 10) & 0xF;
+        }
+
+        static long startedUs(long startedMs, long outcome) {
+            return startedMs * 1000 + (outcome & 0x3FF);
+        }
+
+        static int packets(int sent, int received) {
+            return sent << 16 | received;
         }
     }
 
@@ -560,12 +595,12 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public Page<StoredResult> results(ResultQuery q) throws StoreException {
-        long afterUs = Long.MIN_VALUE;
+        long afterMs = Long.MIN_VALUE;
         long afterRid = Long.MIN_VALUE;
         if (q.after() != null) {
             String[] parts = q.after().split("-", 2);
             try {
-                afterUs = Long.parseLong(parts[0]);
+                afterMs = Long.parseLong(parts[0]);
                 afterRid = Long.parseLong(parts[1]);
             } catch (RuntimeException e) {
                 throw refused("after: '" + q.after() + "' is not a cursor this API gave");
@@ -576,44 +611,59 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
             if (series.length == 0) {
                 return new Page<>(List.of(), null);
             }
-            String sql = "SELECT rid, series, started_us, rt_us, failure, error, details FROM result WHERE series IN ("
-                    + inList(series.length) + ") AND started_us >= ? AND started_us < ?"
-                    + " AND (started_us > ? OR (started_us = ? AND rid > ?)) ORDER BY started_us, rid LIMIT ?";
+            // coarse to the millisecond in SQL, exact in here; the order is by millisecond, then identity
+            String sql = "SELECT rid, series, started_ms, outcome, error, details FROM result WHERE series IN ("
+                    + inList(series.length) + ") AND started_ms >= ? AND started_ms <= ?"
+                    + " AND (started_ms > ? OR (started_ms = ? AND rid > ?)) ORDER BY started_ms, rid LIMIT ?";
+            long fromUs = micros(q.from());
+            long toUs = micros(q.to());
             List<StoredResult> items = new ArrayList<>();
-            long lastUs = 0;
+            long lastMs = 0;
             long lastRid = 0;
-            try (PreparedStatement p = c.prepareStatement(sql)) {
-                int i = 1;
-                for (int s : series) {
-                    p.setInt(i++, s);
-                }
-                p.setLong(i++, micros(q.from()));
-                p.setLong(i++, micros(q.to()));
-                p.setLong(i++, afterUs);
-                p.setLong(i++, afterUs);
-                p.setLong(i++, afterRid);
-                p.setInt(i, q.limit() + 1);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        if (items.size() == q.limit()) {
-                            return new Page<>(items, lastUs + "-" + lastRid);
-                        }
-                        long rid = rs.getLong(1);
-                        String[] name = seriesName(c, rs.getInt(2));
-                        lastUs = rs.getLong(3);
-                        lastRid = rid;
-                        int failure = rs.getByte(5);
-                        byte[] details = rs.getBytes(7);
-                        WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
-                                Instant.EPOCH.plus(lastUs, ChronoUnit.MICROS), failure == 0,
-                                failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(6),
-                                rs.getInt(4) / 1e6,
-                                DetailsCodec.decode(details));
-                        items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
+            boolean more = true;
+            while (more && items.size() < q.limit()) {
+                more = false;
+                try (PreparedStatement p = c.prepareStatement(sql)) {
+                    int i = 1;
+                    for (int s : series) {
+                        p.setInt(i++, s);
                     }
+                    p.setLong(i++, Math.floorDiv(fromUs, 1000));
+                    p.setLong(i++, Math.floorDiv(toUs - 1, 1000));
+                    p.setLong(i++, afterMs);
+                    p.setLong(i++, afterMs);
+                    p.setLong(i++, afterRid);
+                    p.setInt(i, q.limit() + 1);
+                    int rows = 0;
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            if (items.size() == q.limit()) {
+                                return new Page<>(items, lastMs + "-" + lastRid);
+                            }
+                            rows++;
+                            long rid = rs.getLong(1);
+                            lastMs = rs.getLong(3);
+                            lastRid = rid;
+                            afterMs = lastMs;
+                            afterRid = rid;
+                            long outcome = rs.getLong(4);
+                            long us = Row.startedUs(lastMs, outcome);
+                            if (us < fromUs || us >= toUs) {
+                                continue; // in the first or last millisecond, outside the range
+                            }
+                            String[] name = seriesName(c, rs.getInt(2));
+                            int failure = Row.failure(outcome);
+                            WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
+                                    Instant.EPOCH.plus(us, ChronoUnit.MICROS), failure == 0,
+                                    failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(5),
+                                    Row.rtUs(outcome) / 1e6, DetailsCodec.decode(rs.getBytes(6)));
+                            items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
+                        }
+                    }
+                    more = rows == q.limit() + 1; // rows outside the exact range took places: ask again
                 }
             }
-            return new Page<>(items, null);
+            return new Page<>(items, more ? lastMs + "-" + lastRid : null);
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -633,8 +683,8 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
             if (series.length == 0) {
                 return List.of();
             }
-            String sql = "SELECT started_us, rt_us, failure, sent, received FROM result WHERE series IN (" + inList(series.length)
-                    + ") AND started_us >= ? AND started_us < ?" + (series.length == 1 ? " ORDER BY started_us" : "");
+            String sql = "SELECT started_ms, outcome, packets FROM result WHERE series IN (" + inList(series.length)
+                    + ") AND started_ms >= ? AND started_ms <= ?" + (series.length == 1 ? " ORDER BY started_ms" : "");
             List<SeriesStep> out = new ArrayList<>();
             StepAccumulator acc = null;
             java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
@@ -643,12 +693,16 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                 for (int s : series) {
                     p.setInt(i++, s);
                 }
-                p.setLong(i++, fromUs);
-                p.setLong(i, toUs);
+                p.setLong(i++, Math.floorDiv(fromUs, 1000));
+                p.setLong(i, Math.floorDiv(toUs - 1, 1000));
                 p.setFetchSize(10_000);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
-                        long t = rs.getLong(1);
+                        long outcome = rs.getLong(2);
+                        long t = Row.startedUs(rs.getLong(1), outcome);
+                        if (t < fromUs || t >= toUs) {
+                            continue;
+                        }
                         long start = Math.floorDiv(t, stepUs) * stepUs;
                         if (unordered != null) {
                             acc = unordered.computeIfAbsent(start, StepAccumulator::new);
@@ -658,10 +712,10 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                             }
                             acc = new StepAccumulator(start);
                         }
-                        int sent = rs.getShort(4);
+                        int packets = rs.getInt(3);
                         boolean hasCounts = !rs.wasNull();
-                        int received = rs.getShort(5);
-                        acc.add(rs.getInt(2), rs.getByte(3) == 0, hasCounts ? sent : -1, received);
+                        acc.add((int) Math.min(Integer.MAX_VALUE, Row.rtUs(outcome)), Row.failure(outcome) == 0,
+                                hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                     }
                 }
             }

@@ -140,6 +140,23 @@ public class H2StoreTest {
     }
 
     @Test
+    public void microsecondsAreKeptAndRangesAreExactWithinAMillisecond() throws Exception {
+        store.ingest("a1", "e1", List.of(result(1, "t", T0.plusNanos(100_000), 0.001, true),
+                result(2, "t", T0.plusNanos(900_000), 3599.999999, false), result(3, "t", T0.plusNanos(1_000_000), 0.000001, true)));
+        List<StoredResult> r = store.results(new ResultQuery("a1", "t", T0.plusNanos(500_000), T0.plusNanos(1_000_000), 10, null)).items();
+        assertEquals(1, r.size());
+        assertEquals(T0.plusNanos(900_000), r.get(0).result().startedAt());
+        assertEquals(3599.999999, r.get(0).result().responseTimeSeconds(), 1e-9);
+        assertEquals("timeout", r.get(0).result().failureReason());
+        Page<StoredResult> first = store.results(new ResultQuery("a1", "t", T0, T0.plusSeconds(1), 1, null));
+        assertEquals(1, first.items().get(0).result().seq());
+        Page<StoredResult> second = store.results(new ResultQuery("a1", "t", T0, T0.plusSeconds(1), 2, first.next()));
+        assertEquals(2, second.items().size());
+        assertEquals(null, second.next());
+        assertEquals(2, store.series(new SeriesQuery("a1", "t", T0, T0.plusNanos(1_000_000), Duration.ofSeconds(10))).get(0).count());
+    }
+
+    @Test
     public void seriesStepsHaveExactPercentilesAndLoss() throws Exception {
         Random random = new Random(7);
         List<WireResult> batch = new ArrayList<>();
