@@ -1,0 +1,103 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+import org.junit.Test;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+
+/**
+ * A busy server says when to come back: the agent's uplink waits for the Retry-After of a 429 and a
+ * 503 before it sends again, and then delivers. The server here is the test's own (the JDK's HTTPS
+ * server with a keytool certificate the agent pins), answering as a busy Sonde server would.
+ */
+public class RetryAfterIT {
+
+    @Test
+    public void theUplinkWaitsAsLongAsTheServerAsks() throws Exception {
+        Path dir = Files.createTempDirectory("sonde-retry-after-");
+        Process kt = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
+                "-alias", "s", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                "-validity", "2", "-keystore", "s.p12", "-storepass", "changeit", "-keypass", "changeit", "-storetype", "PKCS12")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        kt.getInputStream().readAllBytes();
+        assertTrue(kt.waitFor(60, TimeUnit.SECONDS) && kt.exitValue() == 0);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve("s.p12"))) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        String pin = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(((X509Certificate) ks.getCertificate("s")).getEncoded()));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), null, null);
+
+        List<Long> attempts = new CopyOnWriteArrayList<>();
+        AtomicInteger answered = new AtomicInteger();
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
+        server.setHttpsConfigurator(new HttpsConfigurator(ctx));
+        server.createContext("/api/v1/enroll", e -> answer(e, 200, "{\"schema\":1,\"agent_id\":\"e2e-busy\",\"credential\":\"c\",\"tags\":[]}", null));
+        server.createContext("/api/v1/agents/e2e-busy/status", e -> answer(e, 204, null, null));
+        server.createContext("/api/v1/agents/e2e-busy/results", e -> {
+            attempts.add(System.nanoTime());
+            switch (answered.getAndIncrement()) {
+                case 0 -> answer(e, 429, "{\"error\":\"busy\"}", "3");
+                case 1 -> answer(e, 503, "{\"error\":\"the store is not available\"}", "2");
+                default -> answer(e, 200, "{\"schema\":1,\"accepted\":1,\"duplicates\":0}", null);
+            }
+        });
+        server.start();
+        try (AgentProcess agent = AgentProcess.start()) {
+            agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-busy\n");
+            agent.write("etc/io.sonde.uplink.cfg", "server_url = https://127.0.0.1:" + server.getAddress().getPort()
+                    + "\nenrollment_token = t\nserver_ca_sha256 = " + pin + "\n");
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 1);
+            assertTrue(attempts.size() >= 3);
+            double first = (attempts.get(1) - attempts.get(0)) / 1e9;
+            double second = (attempts.get(2) - attempts.get(1)) / 1e9;
+            // never sooner than asked (later is allowed: the machine is noisy)
+            assertTrue("after the 429 it came back in " + first + " s", first >= 2.9);
+            assertTrue("after the 503 it came back in " + second + " s", second >= 1.9);
+            agent.awaitLogLine("results answered 429: busy");
+            assertEquals(1.0, AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1), "sonde_uplink_up "), 0);
+        } finally {
+            server.stop(0);
+            AgentProcess.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    private static void answer(HttpExchange e, int status, String body, String retryAfter) throws IOException {
+        e.getRequestBody().readAllBytes();
+        if (retryAfter != null) {
+            e.getResponseHeaders().add("Retry-After", retryAfter);
+        }
+        byte[] b = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        e.getResponseHeaders().add("Content-Type", "application/json");
+        e.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
+        if (b.length > 0) {
+            e.getResponseBody().write(b);
+        }
+        e.close();
+    }
+}
