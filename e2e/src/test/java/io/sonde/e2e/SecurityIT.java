@@ -127,6 +127,8 @@ public class SecurityIT {
         assertTrue(r.body(), r.body().contains("agent 'sec-b' was revoked"));
         assertEquals(404, server.admin("DELETE", "/api/v1/agents/nobody", null).statusCode());
         assertTrue(server.agent("sec-b").get("revoked").getAsBoolean());
+        String metrics = server.get("/metrics").body();
+        assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_auth_failures_total ") >= 4);
     }
 
     @Test

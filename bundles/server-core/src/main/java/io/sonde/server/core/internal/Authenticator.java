@@ -47,7 +47,8 @@ public final class Authenticator implements Filter {
     static final String ADMIN_PREFIX = "sonde_admin_";
 
     private final byte[] adminHash;
-    final AtomicLong failures = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final org.osgi.framework.ServiceRegistration<io.prometheus.client.Collector> metrics;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Store store;
@@ -63,6 +64,18 @@ public final class Authenticator implements Filter {
             LOG.info("Admin token: {}", file);
         }
         adminHash = Secrets.sha256(Files.readString(file, StandardCharsets.US_ASCII).strip());
+        metrics = context.registerService(io.prometheus.client.Collector.class, new io.prometheus.client.Collector() {
+            @Override
+            public java.util.List<MetricFamilySamples> collect() {
+                return java.util.List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_auth_failures_total",
+                        "API requests refused for a missing, unknown or revoked credential", failures.get()));
+            }
+        }, null);
+    }
+
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        metrics.unregister();
     }
 
     static boolean isOpen(String method, String path) {
