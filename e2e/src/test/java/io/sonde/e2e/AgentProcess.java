@@ -249,7 +249,9 @@ final class AgentProcess implements AutoCloseable {
     static void promtool(String exposition) throws Exception {
         java.io.File promtool = new java.io.File("/usr/bin/promtool");
         if (!promtool.canExecute()) {
-            return; // MetricsOutputTest insists on it in CI
+            // required in CI (.ci/run installs it): there a missing promtool fails, elsewhere it is skipped
+            org.junit.Assert.assertNull("promtool is not installed (Debian package prometheus), and CI needs it", System.getenv("CI"));
+            org.junit.Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it", false);
         }
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
         p.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));

@@ -42,9 +42,9 @@ public class ConfigurationFilesIT {
     public void metricsPassPromtool() throws Exception {
         File promtool = new File("/usr/bin/promtool");
         if (!promtool.canExecute()) {
-            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it",
-                    System.getenv("CI") == null);
-            return;
+            // required in CI (.ci/run installs it): there a missing promtool fails, elsewhere the test is skipped
+            org.junit.Assert.assertNull("promtool is not installed (Debian package prometheus), and CI needs it", System.getenv("CI"));
+            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it", false);
         }
         String m = agent.awaitMetrics(p -> p.contains("probe_latency_seconds_bucket"));
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();

@@ -205,9 +205,9 @@ public class MetricsOutputTest {
     public void outputPassesPromtool() throws Exception {
         File promtool = new File("/usr/bin/promtool");
         if (!promtool.canExecute()) {
-            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it",
-                    System.getenv("CI") == null);
-            return;
+            // required in CI (.ci/run installs it): there a missing promtool fails, elsewhere the test is skipped
+            org.junit.Assert.assertNull("promtool is not installed (Debian package prometheus), and CI needs it", System.getenv("CI"));
+            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it", false);
         }
         for (int i = 0; i < 50; i++) {
             Target t = target("t" + i);

@@ -149,8 +149,9 @@ public class ProbeEndpointTest {
     public void answersPassPromtool() throws Exception {
         File promtool = new File("/usr/bin/promtool");
         if (!promtool.canExecute()) {
-            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it", System.getenv("CI") == null);
-            return;
+            // required in CI (.ci/run installs it): there a missing promtool fails, elsewhere the test is skipped
+            org.junit.Assert.assertNull("promtool is not installed (Debian package prometheus), and CI needs it", System.getenv("CI"));
+            Assume.assumeTrue("promtool is not installed (Debian package prometheus); CI installs it", false);
         }
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
         p.getOutputStream().write(httpAnswer().getBytes(StandardCharsets.UTF_8));

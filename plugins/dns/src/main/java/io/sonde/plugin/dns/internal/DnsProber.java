@@ -181,7 +181,7 @@ public final class DnsProber implements Prober {
         if (cause instanceof ConnectException) {
             return p.failed(FailureReason.REFUSED, via + " refused: " + cause.getMessage());
         }
-        if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase().contains("timed out")) {
+        if (cause instanceof IOException && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("timed out")) {
             return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
         }
         return p.failed(FailureReason.ERROR, via + ": " + cause);

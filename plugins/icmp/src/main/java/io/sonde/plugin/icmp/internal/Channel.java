@@ -73,7 +73,7 @@ final class Channel implements AutoCloseable {
         this.family = family;
         this.forced = forced;
         open();
-        receiver = new Thread(this::receive, "sonde-icmp-receive-" + family.name().toLowerCase());
+        receiver = new Thread(this::receive, "sonde-icmp-receive-" + family.name().toLowerCase(java.util.Locale.ROOT));
         receiver.setDaemon(true);
         receiver.start();
     }

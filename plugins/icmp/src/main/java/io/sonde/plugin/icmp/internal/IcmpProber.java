@@ -65,7 +65,7 @@ public final class IcmpProber implements Prober {
                         "How ICMP echo is sent, per address family: datagram, raw, ping or none",
                         List.of("family", "mode"));
                 for (Family fam : Family.values()) {
-                    f.addMetric(List.of(fam.name().toLowerCase(), engine.mode(fam).label()), 1);
+                    f.addMetric(List.of(fam.name().toLowerCase(java.util.Locale.ROOT), engine.mode(fam).label()), 1);
                 }
                 return List.of(f);
             }

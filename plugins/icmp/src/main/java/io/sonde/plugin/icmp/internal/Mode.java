@@ -14,7 +14,7 @@ enum Mode {
     NONE;
 
     String label() {
-        return name().toLowerCase();
+        return name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** What the operator can do when no way to send ICMP is open. */

@@ -186,7 +186,7 @@ final class Connector implements AutoCloseable {
     static Outcome classify(Throwable e, InetSocketAddress address, long elapsedNanos) {
         Duration elapsed = Duration.ofNanos(Math.max(0, elapsedNanos));
         String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof ConnectException && detail.toLowerCase().contains("refused")) {
+        if (e instanceof ConnectException && detail.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
             return new Outcome(elapsed, FailureReason.REFUSED, "connection to " + address + " refused");
         }
         if (e instanceof NoRouteToHostException || (e instanceof SocketException
