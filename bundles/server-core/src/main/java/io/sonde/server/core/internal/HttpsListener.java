@@ -40,14 +40,22 @@ public final class HttpsListener {
         Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
         String cert = config.tls__cert().strip();
         String key = config.tls__key().strip();
+        Object source = properties.getOrDefault("felix.fileinstall.filename", ServerConfig.PID);
         if (cert.isEmpty() != key.isEmpty()) {
             LOG.error("Configuration error: {}: key '{}': tls_cert and tls_key go together; using the server's own CA",
-                    properties.getOrDefault("felix.fileinstall.filename", ServerConfig.PID), cert.isEmpty() ? "tls_cert" : "tls_key");
+                    source, cert.isEmpty() ? "tls_cert" : "tls_key");
             cert = "";
         }
-        ServerTls.Material tls = ServerTls.prepare(home.resolve("data").resolve("tls"),
+        boolean[] refused = {false};
+        ServerTls.Material tls = ServerTls.prepareOrOwn(home.resolve("data").resolve("tls"),
                 cert.isEmpty() ? null : home.resolve(cert), cert.isEmpty() ? null : home.resolve(key),
-                ServerTls.names(config.bind(), config.tls__names()), Instant.now());
+                ServerTls.names(config.bind(), config.tls__names()), Instant.now(), problem -> {
+                    refused[0] = true;
+                    LOG.error("Configuration error: {}: key 'tls_cert': {}; using the server's own CA", source, problem);
+                });
+        if (refused[0]) {
+            cert = "";
+        }
         if (tls.ca() != null && !cert.isEmpty()) {
             LOG.info("TLS: certificate from {}; its CA's SHA-256 fingerprint is {}", cert, tls.fingerprint());
         } else if (cert.isEmpty()) {

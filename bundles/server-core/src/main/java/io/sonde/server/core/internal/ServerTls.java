@@ -71,6 +71,24 @@ final class ServerTls {
     }
 
     /**
+     * As {@link #prepare(Path, Path, Path, Set, Instant)}, but operator material that cannot be used
+     * (missing, not PEM, a key that is not the certificate's) is reported to {@code problem} and the
+     * server's own CA is used instead, so the server still listens and says why.
+     */
+    static Material prepareOrOwn(Path dir, Path certFile, Path keyFile, Set<String> names, Instant now,
+            java.util.function.Consumer<String> problem) throws IOException, GeneralSecurityException {
+        if (certFile != null) {
+            try {
+                return prepare(dir, certFile, keyFile, names, now);
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                problem.accept(certFile + " and " + keyFile + " cannot be used ("
+                        + (e instanceof java.nio.file.NoSuchFileException ? "no such file: " : "") + e.getMessage() + ")");
+            }
+        }
+        return prepare(dir, null, null, names, now);
+    }
+
+    /**
      * @param dir      {@code data/tls/}
      * @param certFile the operator's chain, or null
      * @param keyFile  the operator's key, or null
@@ -84,6 +102,7 @@ final class ServerTls {
         if (certFile != null) {
             List<X509Certificate> chain = readCertificates(certFile);
             PrivateKey key = readKey(keyFile);
+            checkPair(key, chain.get(0), keyFile);
             writeKeyStore(p12, password, key, chain);
             X509Certificate last = chain.get(chain.size() - 1);
             return new Material(p12, password, chain.size() > 1 ? last : null, chain.get(0), false);
@@ -162,6 +181,22 @@ final class ServerTls {
             }
         }
         return names;
+    }
+
+    /** Refuses a key that is not the certificate's: Jetty would only fail at the first handshake. */
+    private static void checkPair(PrivateKey key, X509Certificate leaf, Path keyFile) throws GeneralSecurityException {
+        String alg = "EC".equals(key.getAlgorithm()) ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
+        byte[] probe = "sonde".getBytes(StandardCharsets.US_ASCII);
+        java.security.Signature sign = java.security.Signature.getInstance(alg);
+        sign.initSign(key);
+        sign.update(probe);
+        byte[] signature = sign.sign();
+        java.security.Signature verify = java.security.Signature.getInstance(alg);
+        verify.initVerify(leaf.getPublicKey());
+        verify.update(probe);
+        if (!verify.verify(signature)) {
+            throw new GeneralSecurityException(keyFile + " is not the key of the first certificate");
+        }
     }
 
     static boolean isAddress(String name) {

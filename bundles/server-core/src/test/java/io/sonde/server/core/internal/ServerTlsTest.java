@@ -66,4 +66,33 @@ public class ServerTlsTest {
         assertEquals(m.fingerprint(), own.fingerprint());
         assertFalse("no CA of its own", Files.exists(dir.resolve("ca.key")));
     }
+
+    @Test
+    public void operatorMaterialThatCannotBeUsedIsReportedAndTheOwnCaServes() throws Exception {
+        Path made = Files.createTempDirectory("tls-made2");
+        ServerTls.Material m = ServerTls.prepare(made, null, null, Set.of("localhost"), Instant.now());
+        Path other = Files.createTempDirectory("tls-other");
+        ServerTls.prepare(other, null, null, Set.of("localhost"), Instant.now());
+        java.util.List<String> problems = new java.util.ArrayList<>();
+
+        Path dir = Files.createTempDirectory("tls-bad");
+        ServerTls.Material missing = ServerTls.prepareOrOwn(dir, dir.resolve("nope.pem"), dir.resolve("nope.key"),
+                Set.of("localhost"), Instant.now(), problems::add);
+        assertTrue(missing.made());
+        assertTrue(problems.toString(), problems.get(0).contains("nope.pem") && problems.get(0).contains("no such file"));
+
+        Path junk = dir.resolve("junk.pem");
+        Files.writeString(junk, "not PEM at all");
+        ServerTls.prepareOrOwn(dir, junk, made.resolve("server.key"), Set.of("localhost"), Instant.now(), problems::add);
+        assertTrue(problems.toString(), problems.get(1).contains("holds no PEM certificate"));
+
+        ServerTls.prepareOrOwn(dir, made.resolve("server.pem"), other.resolve("server.key"), Set.of("localhost"), Instant.now(),
+                problems::add);
+        assertTrue(problems.toString(), problems.get(2).contains("is not the key of the first certificate"));
+
+        ServerTls.Material good = ServerTls.prepareOrOwn(Files.createTempDirectory("tls-good"), made.resolve("server.pem"),
+                made.resolve("server.key"), Set.of("localhost"), Instant.now(), problems::add);
+        assertEquals(3, problems.size());
+        assertEquals(m.leaf(), good.leaf());
+    }
 }
