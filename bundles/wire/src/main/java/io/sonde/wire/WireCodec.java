@@ -170,8 +170,7 @@ public final class WireCodec {
             t = t.getCause();
         }
         String m = t.getMessage() != null ? t.getMessage() : e.toString();
-        return m.replace("\nSee https://github.com/google/gson/blob/main/Troubleshooting.md#malformed-json", "")
-                .replaceAll("\\s*See https://github\\.com/google/gson/\\S*", "");
+        return m.replaceAll("\\s*See https://github\\.com/google/gson/\\S*", ""); // Gson's pointer to its own docs
     }
 
     /** An input that fails once more than a number of bytes came through it. */

@@ -269,7 +269,10 @@ public final class Uplink implements ResultSink {
             spool.ack(last);
             metrics.acked.addAndGet(batch.size());
             batchLimit = Math.min(Math.max(1, config.batch__max__results()), batchLimit * 2);
-            LOG.debug("Batch up to {} acknowledged: {}", last, ack);
+            if (ack != null && ack.accepted() + ack.duplicates() != batch.size()) {
+                LOG.warn("The server acknowledged {} new and {} known results for a batch of {} (up to {})",
+                        ack.accepted(), ack.duplicates(), batch.size(), last);
+            }
             return;
         }
         String why = message(r);
