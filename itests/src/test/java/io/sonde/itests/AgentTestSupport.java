@@ -150,6 +150,11 @@ public abstract class AgentTestSupport {
         return update(configAdmin.getFactoryConfiguration("io.sonde.target", name, "?"), keyValues);
     }
 
+    /** Creates or replaces the /probe module factory configuration {@code name}. */
+    protected Configuration probeModule(String name, Object... keyValues) throws IOException {
+        return update(configAdmin.getFactoryConfiguration("io.sonde.probe.module", name, "?"), keyValues);
+    }
+
     protected Configuration agentConfig(Object... keyValues) throws IOException {
         return update(configAdmin.getConfiguration("io.sonde.agent", "?"), keyValues);
     }

@@ -37,9 +37,9 @@ public class ProberLifecycleIT extends AgentTestSupport {
         Bundle tcp = installed("io.sonde.plugin.tcp");
         assertNotNull(tcp);
         tcp.uninstall();
-        awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0);
-        Thread.sleep(500); // a probe in flight when the prober went still reports ("the TCP prober stopped")
-        String m = metrics();
+        // a probe in flight when the prober went still reports ("the TCP prober stopped"); then none starts
+        String m = awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
+                && value(p, "sonde_probes_in_flight") == 0.0);
         assertEquals(0.0, value(m, "sonde_targets{state=\"active\",}"), 0);
         long stalled = (long) value(m, "probe_total{target=\"web\",kind=\"tcp\"}");
         Thread.sleep(600);
@@ -51,6 +51,56 @@ public class ProberLifecycleIT extends AgentTestSupport {
         }
         awaitMetrics(p -> value(p, "sonde_targets{state=\"active\",}") == 1.0
                 && value(p, "probe_total{target=\"web\",kind=\"tcp\"}") > stalled + 1);
+    }
+
+    /** A tcp prober of the test's, ranked above the plugin's, that knows no keys and fails every probe. */
+    private org.osgi.framework.ServiceRegistration<io.sonde.api.Prober> rankedProber() {
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put(io.sonde.api.Prober.PROBE_TYPE, "tcp");
+        props.put(org.osgi.framework.Constants.SERVICE_RANKING, 10);
+        return context.registerService(io.sonde.api.Prober.class, new io.sonde.api.Prober() {
+            @Override
+            public java.util.concurrent.CompletionStage<io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {
+                return java.util.concurrent.CompletableFuture.completedFuture(new io.sonde.api.TcpConnectResult(t,
+                        java.time.Instant.now(), java.time.Duration.ofMillis(1), io.sonde.api.FailureReason.ERROR,
+                        "the ranked test prober", null));
+            }
+
+            @Override
+            public io.sonde.api.TargetSchema schema() {
+                return io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true);
+            }
+        }, props);
+    }
+
+    @Test
+    public void aProberThatTakesOverChecksItsTargetsAgainAndProbeFollowsTheRanking() throws Exception {
+        int open = openPort();
+        target("ranked", "name", "ranked", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
+                "interval_ms", "200", "timeout_ms", "100", "close", "reset");
+        probeModule("tcp_connect", "name", "tcp_connect", "prober", "tcp", "close", "reset");
+        awaitMetrics(m -> value(m, "probe_success{target=\"ranked\",kind=\"tcp\"}") == 1.0);
+        String probe = "/probe?module=tcp_connect&target=127.0.0.1:" + open;
+        assertTrue(get(probe).body(), get(probe).body().contains("probe_success 1"));
+
+        // the ranked prober knows no 'close': the target is checked again by its rules and withdrawn
+        double errors = value(metrics(), "sonde_config_errors_total");
+        org.osgi.framework.ServiceRegistration<io.sonde.api.Prober> ranked = rankedProber();
+        try {
+            awaitMetrics(m -> value(m, "sonde_targets{state=\"invalid\",}") == 1.0
+                    && value(m, "sonde_config_errors_total") > errors && !m.contains("target=\"ranked\""));
+            HttpResponse<String> r = get(probe); // the module, by the same rules, is misconfigured for this prober
+            assertEquals(r.body(), 500, r.statusCode());
+            assertTrue(r.body(), r.body().contains("io.sonde.probe.module~tcp_connect: key 'close' is not known for kind tcp"));
+        } finally {
+            ranked.unregister();
+        }
+        // it goes: the plugin's prober serves the kind again, for the scheduler and for /probe alike
+        awaitMetrics(m -> value(m, "probe_success{target=\"ranked\",kind=\"tcp\"}") == 1.0
+                && value(m, "sonde_targets{state=\"invalid\",}") == 0.0);
+        HttpResponse<String> r = get(probe);
+        assertEquals(r.body(), 200, r.statusCode());
+        assertTrue(r.body(), r.body().contains("probe_success 1"));
     }
 
     @Test

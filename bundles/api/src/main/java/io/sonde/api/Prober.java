@@ -1,5 +1,6 @@
 package io.sonde.api;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 import org.osgi.annotation.versioning.ConsumerType;
@@ -36,4 +37,31 @@ public interface Prober {
      * @return a stage completing with the result of this one probe
      */
     CompletionStage<? extends ProbeResult> probe(Target target);
+
+    /**
+     * Declares what the kind takes beyond the generic keys. The core checks every target of the
+     * kind against it before the target is probed, so {@link #probe(Target)} reads values that are
+     * known to be good; a key the schema does not list is an error, with a suggestion if one is close.
+     *
+     * @return the kind's schema; {@code null}, the default, for a prober built before
+     *         {@code io.sonde.api} 1.3, whose targets' own keys are then passed on unchecked
+     * @since 1.3
+     */
+    default TargetSchema schema() {
+        return null;
+    }
+
+    /**
+     * Checks what one key's declaration cannot: keys that depend on each other or on the generic
+     * ones (a round of requests that must fit in the timeout). Called by the core, after every key
+     * passed its {@link TargetSchema} check, on a target that is not probed yet; must not block or
+     * touch the network. The server may call it to check a target description too.
+     *
+     * @param target a target whose keys each passed the schema
+     * @return what is wrong, empty if nothing
+     * @since 1.3
+     */
+    default List<TargetProblem> check(Target target) {
+        return List.of();
+    }
 }

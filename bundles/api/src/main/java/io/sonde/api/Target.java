@@ -49,4 +49,34 @@ public record Target(
     public String option(String key, String defaultValue) {
         return options.getOrDefault(key, defaultValue);
     }
+
+    /** Kind names of the Latency Probe's configuration, accepted for the kinds they stand for. */
+    private static final Map<String, String> KIND_ALIASES = Map.of("tcpconnect", "tcp", "echo", "udp");
+
+    /**
+     * @param kind a kind as written in a configuration
+     * @return the kind it names: stripped, lower case, an alias ({@code tcpconnect}, {@code echo})
+     *         replaced by the kind it stands for ({@code tcp}, {@code udp})
+     * @since 1.3
+     */
+    public static String canonicalKind(String kind) {
+        String k = kind.strip().toLowerCase(java.util.Locale.ROOT);
+        return KIND_ALIASES.getOrDefault(k, k);
+    }
+
+    /** The generic key that keeps a target to one address family. */
+    public static final String IP_VERSION = "ip_version";
+
+    /**
+     * @return the address family the target asks for with {@value #IP_VERSION}: 4, 6, or 0 for any
+     * @since 1.3
+     */
+    public int ipVersion() {
+        String v = options.get(IP_VERSION);
+        return v == null ? 0 : switch (v.strip()) {
+            case "4" -> 4;
+            case "6" -> 6;
+            default -> 0;
+        };
+    }
 }

@@ -1,6 +1,8 @@
 package io.sonde.api;
 
+import java.net.InetAddress;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -23,4 +25,28 @@ public interface TargetFactory {
      *         the source, the key and the reason for each problem, separated by {@code "; "}
      */
     Target create(Map<String, ?> settings, String source);
+
+    /**
+     * Looks up the address a target is probed at, by the rules of its kind's {@link HostForm} and
+     * its {@link Target#ipVersion() IP version}, off the caller's thread, as the core does for
+     * configured targets.
+     *
+     * @param target a target made by {@link #create}
+     * @return a stage completing with the target to hand the prober (for a {@link HostForm#NAME}
+     *         host, the same target at the address found, so the prober looks up nothing; otherwise
+     *         the target as it is) and the address ({@code null} for {@link HostForm#OTHER}); or failing
+     *         with a {@link java.net.UnknownHostException} whose message says why
+     * @since 1.3
+     */
+    CompletionStage<Resolved> resolve(Target target);
+
+    /**
+     * A target ready to probe and the address it is probed at.
+     *
+     * @param target  the target to hand the prober
+     * @param address the address looked up, or {@code null} if the kind's host is not a name
+     * @since 1.3
+     */
+    record Resolved(Target target, InetAddress address) {
+    }
 }

@@ -5,12 +5,13 @@
  * {@value io.sonde.api.Prober#PROBE_TYPE}; the scheduler hands it {@link io.sonde.api.Target}s and
  * fans the {@link io.sonde.api.ProbeResult}s it completes out to every
  * {@link io.sonde.api.ResultSink}. Targets reach the scheduler through
- * * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
+ * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
  * {@link io.sonde.api.TargetFactory}. The agent's own identity is the service
- * {@link io.sonde.api.AgentIdentity}.
+ * {@link io.sonde.api.AgentIdentity}. A prober declares its kind's own keys in a
+ * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -20,9 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Resolver implements AutoCloseable {
 
-    /** The target option that restricts a probe to one address family: {@code 4} or {@code 6}. */
-    public static final String IP_VERSION = "ip_version";
-
     private final ThreadPoolExecutor pool;
 
     /** @param name prefix of the threads' names; {@code threads} resolve in parallel */
@@ -50,27 +47,40 @@ public final class Resolver implements AutoCloseable {
                 return CompletableFuture.failedFuture(e);
             }
         }
-        CompletableFuture<InetAddress> result = new CompletableFuture<>();
+        Lookup lookup = new Lookup(host, ipVersion);
         try {
-            pool.execute(() -> {
-                if (result.isDone()) {
-                    return;
-                }
-                try {
-                    result.complete(pick(host, InetAddress.getAllByName(host), ipVersion));
-                } catch (UnknownHostException e) {
-                    result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "'"));
-                }
-            });
+            pool.execute(lookup);
         } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new UnknownHostException("too many host names waiting to be resolved"));
+            lookup.result.completeExceptionally(new UnknownHostException(pool.isShutdown()
+                    ? "the prober is stopping" : "too many host names waiting to be resolved"));
         }
-        return result;
+        return lookup.result;
     }
 
-    /** The IP version a target asks for in its {@value #IP_VERSION} option: 4, 6 or 0 for any. */
-    public static int ipVersion(String option) {
-        return option == null || option.isBlank() ? 0 : Integer.parseInt(option.strip());
+    /** One look-up, kept in the queue with its answer so that {@link #close} can complete it. */
+    private static final class Lookup implements Runnable {
+        final String host;
+        final int ipVersion;
+        final CompletableFuture<InetAddress> result = new CompletableFuture<>();
+
+        Lookup(String host, int ipVersion) {
+            this.host = host;
+            this.ipVersion = ipVersion;
+        }
+
+        @Override
+        public void run() {
+            if (result.isDone()) {
+                return;
+            }
+            try {
+                result.complete(pick(host, InetAddress.getAllByName(host), ipVersion));
+            } catch (UnknownHostException e) {
+                result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "'"));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "': " + e));
+            }
+        }
     }
 
     private static InetAddress pick(String host, InetAddress[] all, int ipVersion) throws UnknownHostException {
@@ -100,8 +110,13 @@ public final class Resolver implements AutoCloseable {
         return dots == 3;
     }
 
+    /** Stops; the look-ups still queued fail at once, saying so, instead of timing out later. */
     @Override
     public void close() {
-        pool.shutdownNow();
+        for (Runnable r : pool.shutdownNow()) {
+            if (r instanceof Lookup l) {
+                l.result.completeExceptionally(new UnknownHostException("the prober is stopping"));
+            }
+        }
     }
 }

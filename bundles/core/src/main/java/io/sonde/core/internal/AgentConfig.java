@@ -21,11 +21,11 @@ public @interface AgentConfig {
     @AttributeDefinition(description = "Tags of this agent, comma-separated")
     String tags() default "";
 
-    @AttributeDefinition(description = "Interval of targets that set none, in milliseconds")
-    String probe__interval__ms() default "5000";
+    @AttributeDefinition(description = "Interval of targets that set none, in milliseconds (10-86400000)", min = "10")
+    long probe__interval__ms() default 5000;
 
-    @AttributeDefinition(description = "Timeout of targets that set none, in milliseconds")
-    String default__timeout__ms() default "3000";
+    @AttributeDefinition(description = "Timeout of targets that set none, in milliseconds", min = "1")
+    long default__timeout__ms() default 3000;
 
     @AttributeDefinition(description = "A JSON target list (the Latency Probe's format), watched and reloaded")
     String targets__file() default "";

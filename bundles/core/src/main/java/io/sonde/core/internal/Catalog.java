@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import io.sonde.api.Target;
@@ -48,8 +47,23 @@ final class Catalog {
         }
     }
 
-    /** What a {@link #recompute} produced. */
-    record Result(List<Target> targets, List<String> newProblems, int invalidEntries) {
+    /**
+     * What a {@link #recompute} produced.
+     *
+     * @param targets        the targets in force
+     * @param newProblems    problems not reported before
+     * @param invalidEntries entries whose current version is rejected
+     * @param noProber       entries whose kind has no prober now
+     * @param resolving      entries waiting for their host's address
+     * @param checked        entries checked again in this recompute (the others had not changed)
+     */
+    record Result(List<Target> targets, List<String> newProblems, int invalidEntries, int noProber, int resolving,
+            int checked) {
+    }
+
+    /** An entry as last checked, with what it was checked against: reused while none of it changed. */
+    private record Checked(Map<String, ?> raw, TargetValidator.Defaults defaults, String source, long prober,
+            TargetValidator.Checked result) {
     }
 
     private final Map<String, Entry> configurations = new TreeMap<>();
@@ -60,6 +74,9 @@ final class Catalog {
 
     private final Map<String, ConfigProblem> globalProblems = new HashMap<>();
     private Map<String, Target> good = new HashMap<>();
+    /** The prober that checked each good target: a target checked by one prober does not outlive it by another. */
+    private Map<String, Long> goodProber = new HashMap<>();
+    private Map<String, Checked> checked = new HashMap<>();
     private final Map<String, String> reported = new HashMap<>();
 
     /** Adds or replaces the target configuration {@code pid}. */
@@ -82,6 +99,11 @@ final class Catalog {
             agentDefaults = d;
             globalProblems.remove(AGENT_KEY);
         }
+    }
+
+    /** The agent's interval and timeout defaults in force. */
+    TargetValidator.Defaults agentDefaults() {
+        return agentDefaults;
     }
 
     /** Takes a newly read targets file; its entries replace the previous file's. */
@@ -147,31 +169,57 @@ final class Catalog {
     }
 
     /**
-     * Validates every entry against the current defaults and installed kinds.
+     * Validates every entry against the current defaults and installed kinds. An entry that did not
+     * change since it was last checked (same keys, defaults and prober) is not checked again; only
+     * its host's verdict is asked, which is a look-up in memory.
      *
-     * @param kindKnown whether a kind that is not built in has a prober installed
-     * @param hostCheck whether a target's host has an address
+     * @param kinds     the probers installed, by kind
+     * @param hostCheck the verdict on a target's host
      */
-    Result recompute(Predicate<String> kindKnown, HostNames.Check hostCheck) {
-        List<Entry> all = new ArrayList<>(configurations.values());
+    Result recompute(ProberKind.Lookup kinds, HostNames.Check hostCheck) {
+        List<Entry> all = new ArrayList<>(configurations.size() + fileEntries.size());
+        all.addAll(configurations.values());
         all.addAll(fileEntries);
 
         Map<String, Target> candidates = new LinkedHashMap<>();
+        Map<String, Long> candidateProber = new HashMap<>();
         Map<String, ConfigProblem> problems = new LinkedHashMap<>();
+        Map<String, Checked> nextChecked = new HashMap<>(all.size() * 2);
+        int noProber = 0;
+        int resolving = 0;
+        int rechecked = 0;
         for (Entry e : all) {
             if (e.raw() == null) {
                 problems.put(e.key(), new ConfigProblem(e.source(), null, "is not a JSON object"));
                 continue;
             }
             TargetValidator.Defaults d = e.fromFile() && fileDefaults != null ? fileDefaults : agentDefaults;
-            TargetValidator.Outcome o = TargetValidator.validate(e.raw(), e.fallbackName(), d, e.source(), e.origin(),
-                    kindKnown, hostCheck);
-            if (o.ok()) {
-                candidates.put(e.key(), o.target());
-            } else {
-                problems.put(e.key(), join(o.problems()));
+            String kindText = TargetValidator.text(e.raw().get("kind"));
+            ProberKind kind = kindText == null || kindText.isBlank() ? null : kinds.kind(TargetValidator.canonicalKind(kindText));
+            long proberId = kind == null ? -1 : kind.serviceId();
+            Checked c = checked.get(e.key());
+            String source = e.source();
+            // an entry that only moved in its file keeps its check; a problem's message names its place anew
+            if (c == null || c.prober() != proberId || !c.defaults().equals(d)
+                    || (!c.result().outcome().ok() && !c.source().equals(source))
+                    || !(c.raw() == e.raw() || c.raw().equals(e.raw()))) {
+                c = new Checked(e.raw(), d, source, proberId,
+                        TargetValidator.check(e.raw(), e.fallbackName(), d, source, e.origin(), kinds));
+                rechecked++;
+            }
+            nextChecked.put(e.key(), c);
+            TargetValidator.Outcome o = TargetValidator.lookUp(c.result(), source, hostCheck);
+            switch (o.state()) {
+                case OK -> {
+                    candidates.put(e.key(), o.target());
+                    candidateProber.put(e.key(), o.prober());
+                }
+                case INVALID -> problems.put(e.key(), join(o.problems()));
+                case NO_PROBER -> noProber++;
+                case RESOLVING -> resolving++;
             }
         }
+        checked = nextChecked;
 
         // A name belongs to the entry whose last good target holds it, else to the first claimant.
         Map<String, String> previousOwner = new HashMap<>();
@@ -201,15 +249,27 @@ final class Catalog {
         Set<String> taken = new HashSet<>(owner.keySet());
         for (Entry e : all) {
             String key = e.key();
-            if (!problems.containsKey(key)) {
+            if (candidates.containsKey(key) && !problems.containsKey(key)) {
                 next.put(key, candidates.get(key));
             }
         }
+        Map<String, Long> nextProber = new HashMap<>();
+        candidateProber.forEach((key, id) -> {
+            if (next.containsKey(key)) {
+                nextProber.put(key, id);
+            }
+        });
         for (Entry e : all) {
             String key = e.key();
             Target previous = good.get(key);
-            if (problems.containsKey(key) && previous != null && !taken.contains(previous.name())) {
+            if (next.containsKey(key) || previous == null || taken.contains(previous.name())) {
+                continue;
+            }
+            ProberKind now = kinds.kind(previous.kind());
+            Long by = goodProber.get(key);
+            if (now == null || by == null || now.serviceId() == by) {
                 next.put(key, previous); // the last good version stays in force
+                nextProber.put(key, by);
                 taken.add(previous.name());
             }
         }
@@ -222,6 +282,8 @@ final class Catalog {
             }
         }
         good = ordered;
+        nextProber.keySet().retainAll(ordered.keySet());
+        goodProber = nextProber;
 
         List<String> fresh = new ArrayList<>();
         Map<String, ConfigProblem> current = new LinkedHashMap<>(globalProblems);
@@ -233,7 +295,7 @@ final class Catalog {
                 fresh.add(message);
             }
         }
-        return new Result(List.copyOf(ordered.values()), fresh, problems.size());
+        return new Result(List.copyOf(ordered.values()), fresh, problems.size(), noProber, resolving, rechecked);
     }
 
     private static ConfigProblem join(List<ConfigProblem> problems) {

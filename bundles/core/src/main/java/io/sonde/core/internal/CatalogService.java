@@ -1,11 +1,11 @@
 package io.sonde.core.internal;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -14,12 +14,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -40,10 +45,13 @@ import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.Collector;
 import io.sonde.api.AgentIdentity;
+import io.sonde.api.ConfigSource;
+import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetFactory;
 import io.sonde.api.TargetListener;
+import io.sonde.api.TargetSchema;
 
 /**
  * Collects the targets: factory configurations of {@code io.sonde.target} and the agent's
@@ -60,16 +68,22 @@ public final class CatalogService {
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
     private static final long FILE_POLL_MS = 1000;
     private static final long PUBLISH_DELAY_MS = 20;
+    /** Names looked up at once: a list of slow names waits here, never on the core thread. */
+    private static final int LOOKUP_THREADS = 4;
     private static final TargetValidator.Defaults ON_REQUEST_DEFAULTS =
             new TargetValidator.Defaults(java.time.Duration.ofMillis(10_000), java.time.Duration.ofMillis(5_000));
 
     private final ScheduledExecutorService executor;
     private final Catalog catalog = new Catalog();
     private final CoreMetrics metrics = new CoreMetrics();
-    private final HostNames hostNames = HostNames.system();
     private final Set<TargetListener> listeners = new CopyOnWriteArraySet<>();
-    /** Probe types registered since start: a kind once seen stays valid, its targets then wait as no_prober. */
-    private final Set<String> kindsSeen = ConcurrentHashMap.newKeySet();
+    /** Every prober service, by kind (core thread only). */
+    private final Map<String, List<ProberService>> probers = new HashMap<>();
+    /** The prober serving each kind: the highest ranked of its kind. Read from any thread. */
+    private volatile Map<String, ProberKind> kinds = Map.of();
+    private final ThreadPoolExecutor lookups;
+    private final HostNames hostNames;
+    private final AtomicBoolean recomputeQueued = new AtomicBoolean();
     private final ServiceRegistration<ManagedServiceFactory> factoryRegistration;
     private final ServiceRegistration<Collector> metricsRegistration;
     private final ServiceRegistration<TargetFactory> factoryService;
@@ -91,18 +105,22 @@ public final class CatalogService {
             t.setDaemon(true);
             return t;
         });
+        AtomicInteger lookupThreads = new AtomicInteger();
+        lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "sonde-core-lookup-" + lookupThreads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        lookups.allowCoreThreadTimeOut(true);
+        hostNames = new HostNames(InetAddress::getAllByName, System::currentTimeMillis, lookups, this::recomputeSoon);
         submit(() -> applyAgentConfig(config, properties));
-        // names that did not resolve are asked again: a target waits as invalid until its name exists
-        executor.scheduleWithFixedDelay(() -> submit(() -> {
-            if (hostNames.forgetFailures()) {
-                recompute();
-            }
-        }), HostNames.FAILURE_MS, HostNames.FAILURE_MS, TimeUnit.MILLISECONDS);
+        // answers expire: names are asked again, and a name that did not resolve may exist now
+        executor.scheduleWithFixedDelay(this::recomputeSoon, HostNames.FAILURE_MS, HostNames.FAILURE_MS, TimeUnit.MILLISECONDS);
 
         Dictionary<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
         factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetConfigurations(), factoryProps);
-        factoryService = context.registerService(TargetFactory.class, this::create, null);
+        factoryService = context.registerService(TargetFactory.class, new Factory(), null);
         metricsRegistration = context.registerService(Collector.class, metrics, null);
     }
 
@@ -124,6 +142,7 @@ public final class CatalogService {
         factoryService.unregister();
         metricsRegistration.unregister();
         executor.shutdownNow();
+        lookups.shutdownNow();
         try {
             executor.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -145,35 +164,113 @@ public final class CatalogService {
         listeners.remove(listener);
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, service = Prober.class)
-    void addProber(ServiceReference<Prober> ref) {
+    /** One registered prober. */
+    private record ProberService(ServiceReference<Prober> ref, Prober prober) {
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addProber(Prober prober, ServiceReference<Prober> ref) {
         Object type = ref.getProperty(Prober.PROBE_TYPE);
         if (type == null) {
             LOG.warn("Prober service {} from bundle {} has no '{}' property and is ignored",
                     ref.getProperty(Constants.SERVICE_ID), ref.getBundle().getSymbolicName(), Prober.PROBE_TYPE);
             return;
         }
-        if (kindsSeen.add(String.valueOf(type)) && !TargetValidator.BUILT_IN_KINDS.contains(String.valueOf(type))) {
-            submit(this::recompute); // targets of this kind may now be valid
+        String kind = String.valueOf(type);
+        submit(() -> {
+            probers.computeIfAbsent(kind, k -> new ArrayList<>()).add(new ProberService(ref, prober));
+            kindChanged(kind);
+        });
+    }
+
+    void removeProber(Prober prober, ServiceReference<Prober> ref) {
+        Object type = ref.getProperty(Prober.PROBE_TYPE);
+        if (type == null) {
+            return;
         }
-    }
-
-    void removeProber(ServiceReference<Prober> ref) {
-        // nothing to forget: the kind stays known, and its targets wait as no_prober
-    }
-
-    /** {@link TargetFactory}: the rules of configuration files, without asking the name service. */
-    private Target create(Map<String, ?> settings, String source) {
-        TargetValidator.Outcome outcome = TargetValidator.validate(settings, null, ON_REQUEST_DEFAULTS, source, source,
-                kindsSeen::contains, HostNames.Check.NONE);
-        if (!outcome.problems().isEmpty()) {
-            StringBuilder message = new StringBuilder();
-            for (ConfigProblem p : outcome.problems()) {
-                message.append(message.length() == 0 ? "" : "; ").append(p.message());
+        String kind = String.valueOf(type);
+        submit(() -> {
+            List<ProberService> list = probers.get(kind);
+            if (list != null && list.removeIf(p -> p.ref().equals(ref)) && list.isEmpty()) {
+                probers.remove(kind);
             }
-            throw new IllegalArgumentException(message.toString());
+            kindChanged(kind);
+        });
+    }
+
+    /** The prober of {@code kind} may have changed: the highest ranked serves it, and its targets are checked anew. */
+    private void kindChanged(String kind) {
+        List<ProberService> list = probers.get(kind);
+        ProberService top = list == null || list.isEmpty() ? null
+                : list.stream().max((a, b) -> a.ref().compareTo(b.ref())).orElseThrow();
+        ProberKind before = kinds.get(kind);
+        long topId = top == null ? -1 : (Long) top.ref().getProperty(Constants.SERVICE_ID);
+        if ((before == null ? -1 : before.serviceId()) == topId) {
+            return;
         }
-        return outcome.target();
+        Map<String, ProberKind> next = new HashMap<>(kinds);
+        if (top == null) {
+            next.remove(kind);
+            LOG.info("No prober of kind {} is left; its targets wait as no_prober", kind);
+        } else {
+            String bundle = top.ref().getBundle() == null ? "?" : top.ref().getBundle().getSymbolicName();
+            TargetSchema schema;
+            try {
+                schema = top.prober().schema();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("The {} prober of {} failed to declare its keys; its targets' own keys are not checked", kind, bundle, e);
+                schema = null;
+            }
+            if (schema == null) {
+                LOG.warn("The {} prober of {} declares no keys (built for io.sonde.api before 1.3): its targets' own keys"
+                        + " are passed on unchecked", kind, bundle);
+            }
+            next.put(kind, new ProberKind(top.prober(), schema, topId, bundle));
+            if (before != null) {
+                LOG.info("Kind {} is now served by {} (service {}); its targets are checked again", kind, bundle, topId);
+            }
+        }
+        kinds = Map.copyOf(next);
+        recompute();
+    }
+
+    /** The probers now, for the validator. */
+    private final ProberKind.Lookup kindLookup = kind -> kinds.get(kind);
+
+    /** {@link TargetFactory}: the rules of configuration files, looked up on request. */
+    private final class Factory implements TargetFactory {
+
+        @Override
+        public Target create(Map<String, ?> settings, String source) {
+            TargetValidator.Outcome outcome = TargetValidator.validate(settings, null, ON_REQUEST_DEFAULTS, source, source,
+                    kindLookup, HostNames.Check.NONE);
+            if (outcome.state() == TargetValidator.State.NO_PROBER) {
+                throw new IllegalArgumentException(source + ": key 'kind': no installed plugin registers probe.type="
+                        + TargetValidator.canonicalKind(TargetValidator.text(settings.get("kind"))));
+            }
+            if (!outcome.problems().isEmpty()) {
+                StringBuilder message = new StringBuilder();
+                for (ConfigProblem p : outcome.problems()) {
+                    message.append(message.length() == 0 ? "" : "; ").append(p.message());
+                }
+                throw new IllegalArgumentException(message.toString());
+            }
+            return outcome.target();
+        }
+
+        @Override
+        public CompletionStage<Resolved> resolve(Target target) {
+            ProberKind kind = kinds.get(target.kind());
+            HostForm form = kind == null || kind.schema() == null ? HostForm.NAME : kind.schema().host();
+            String name = form.lookupName(target.host());
+            if (name == null) {
+                return CompletableFuture.completedFuture(new Resolved(target, null));
+            }
+            return hostNames.address(name, target.ipVersion()).thenApply(address -> new Resolved(form == HostForm.NAME
+                    ? new Target(target.name(), target.kind(), address.getHostAddress(), target.port(), target.interval(),
+                            target.timeout(), target.tags(), target.options(), target.source())
+                    : target, address));
+        }
     }
 
     /** Runs {@code task} on the core thread; a failure is logged, never lost in a future. */
@@ -194,8 +291,16 @@ public final class CatalogService {
     // --- on the core thread ---
 
     private void applyAgentConfig(AgentConfig config, Map<String, Object> properties) {
-        String source = sourceOf(properties, "configuration " + AgentConfig.PID);
-        catalog.setAgentDefaults(config.probe__interval__ms(), config.default__timeout__ms(), source);
+        String source = ConfigSource.of(properties, "configuration " + AgentConfig.PID);
+        java.util.function.Consumer<String> problem = p -> {
+            metrics.configError();
+            LOG.warn("Configuration error: {}", p);
+        };
+        TargetValidator.Defaults now = catalog.agentDefaults(); // a value that is no number keeps the one in force
+        catalog.setAgentDefaults(
+                ConfigSource.typed(config::probe__interval__ms, "probe_interval_ms", now.interval().toMillis(), source, problem),
+                ConfigSource.typed(config::default__timeout__ms, "default_timeout_ms", now.timeout().toMillis(), source, problem),
+                source);
         String agentId = config.agent__id().strip().isEmpty() ? hostName() : config.agent__id().strip();
         List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
         metrics.agent(agentId, String.join(",", tags));
@@ -257,9 +362,29 @@ public final class CatalogService {
         recompute();
     }
 
+    /** Recomputes soon on the core thread, once for a burst of requests (answers of many look-ups). */
+    private void recomputeSoon() {
+        if (recomputeQueued.compareAndSet(false, true)) {
+            try {
+                executor.schedule(() -> submit(() -> {
+                    recomputeQueued.set(false);
+                    recompute();
+                }), PUBLISH_DELAY_MS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                recomputeQueued.set(false); // deactivating
+            }
+        }
+    }
+
     private void recompute() {
-        Catalog.Result result = catalog.recompute(kindsSeen::contains, hostNames::problem);
-        metrics.invalid(result.invalidEntries());
+        long start = System.nanoTime();
+        Catalog.Result result = catalog.recompute(kindLookup, hostNames::check);
+        long took = System.nanoTime() - start;
+        metrics.entries(result.invalidEntries(), result.noProber(), result.resolving());
+        metrics.recomputed(took);
+        if (result.checked() > 0) {
+            LOG.debug("Checked {} changed target entries in {} us", result.checked(), took / 1000);
+        }
         int shown = 0;
         for (String problem : result.newProblems()) {
             metrics.configError();
@@ -314,29 +439,6 @@ public final class CatalogService {
         }
     }
 
-    /** The file a configuration came from, as FileInstall records it, else {@code fallback}. */
-    static String sourceOf(Map<String, ?> properties, String fallback) {
-        Object file = properties.get("felix.fileinstall.filename");
-        if (file == null) {
-            return fallback;
-        }
-        try {
-            return Path.of(new URI(file.toString())).toString();
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return file.toString();
-        }
-    }
-
-    /** The NAME of {@code io.sonde.target-NAME.cfg}, used when a target file sets no name. */
-    static String nameFromFile(String source) {
-        String fileName = Path.of(source).getFileName().toString();
-        String prefix = TargetConfig.FACTORY_PID + "-";
-        if (fileName.startsWith(prefix) && fileName.endsWith(".cfg")) {
-            return fileName.substring(prefix.length(), fileName.length() - ".cfg".length());
-        }
-        return null;
-    }
-
     /** Receives the factory configurations of {@code io.sonde.target}. */
     private final class TargetConfigurations implements ManagedServiceFactory {
 
@@ -352,8 +454,9 @@ public final class CatalogService {
                 String key = keys.nextElement();
                 raw.put(key, properties.get(key));
             }
-            String source = sourceOf(raw, "configuration " + pid);
-            String fallbackName = raw.containsKey("felix.fileinstall.filename") ? nameFromFile(source) : null;
+            String source = ConfigSource.of(raw, "configuration " + pid);
+            String fallbackName = raw.containsKey(ConfigSource.FILE_KEY)
+                    ? ConfigSource.nameFromFile(source, TargetConfig.FACTORY_PID) : null;
             submit(() -> {
                 catalog.putConfiguration(pid, raw, source, fallbackName);
                 recompute();

@@ -10,13 +10,16 @@ import io.prometheus.client.GaugeMetricFamily;
 
 /**
  * The core's self-metrics, registered as a {@link Collector} service for the exporter to serve:
- * {@code sonde_config_errors_total}, the {@code invalid} member of {@code sonde_targets} and
- * {@code sonde_agent_info}.
+ * {@code sonde_config_errors_total}, the {@code invalid}, {@code no_prober} and {@code resolving}
+ * members of {@code sonde_targets}, {@code sonde_config_apply_seconds} and {@code sonde_agent_info}.
  */
 final class CoreMetrics extends Collector {
 
     private final AtomicLong configErrors = new AtomicLong();
     private final AtomicInteger invalid = new AtomicInteger();
+    private final AtomicInteger noProber = new AtomicInteger();
+    private final AtomicInteger resolving = new AtomicInteger();
+    private final AtomicLong applyNanos = new AtomicLong();
     private volatile List<String> agent = List.of("", "");
 
     /** The agent's identity, for {@code sonde_agent_info}. */
@@ -28,8 +31,16 @@ final class CoreMetrics extends Collector {
         configErrors.incrementAndGet();
     }
 
-    void invalid(int entries) {
-        invalid.set(entries);
+    /** The entries that are not targets now, by why. */
+    void entries(int invalidEntries, int noProberEntries, int resolvingEntries) {
+        invalid.set(invalidEntries);
+        noProber.set(noProberEntries);
+        resolving.set(resolvingEntries);
+    }
+
+    /** The core time the last configuration change took to apply. */
+    void recomputed(long nanos) {
+        applyNanos.set(nanos);
     }
 
     @Override
@@ -37,12 +48,17 @@ final class CoreMetrics extends Collector {
         CounterMetricFamily errors = new CounterMetricFamily("sonde_config_errors_total",
                 "Configuration errors found since start; each bad change counts once", configErrors.get());
         GaugeMetricFamily targets = new GaugeMetricFamily("sonde_targets",
-                "Targets by state: active (probed), no_prober (no plugin for its kind), invalid (configuration entries whose current version is rejected)",
+                "Targets by state: active (probed), backoff (failing, probed less often), no_prober (no plugin for its kind),"
+                        + " resolving (waiting for its host's address), invalid (configuration entries whose current version is rejected)",
                 List.of("state"));
         targets.addMetric(List.of("invalid"), invalid.get());
+        targets.addMetric(List.of("no_prober"), noProber.get());
+        targets.addMetric(List.of("resolving"), resolving.get());
+        GaugeMetricFamily apply = new GaugeMetricFamily("sonde_config_apply_seconds",
+                "Core time the last change of the target configuration took to check and apply", applyNanos.get() / 1e9);
         GaugeMetricFamily info = new GaugeMetricFamily("sonde_agent_info", "The agent's identity: agent_id and tags",
                 List.of("agent_id", "tags"));
         info.addMetric(agent, 1);
-        return List.of(errors, targets, info);
+        return List.of(errors, targets, apply, info);
     }
 }

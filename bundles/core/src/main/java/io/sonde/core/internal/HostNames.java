@@ -5,8 +5,11 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
@@ -14,11 +17,14 @@ import java.util.stream.Collectors;
  * Checks at configuration time that a target's host has an address (of the family its
  * {@code ip_version} asks for), so that a misspelt name or an IPv6 literal on an IPv4-only target
  * is a configuration error, reported once with its file and key, rather than a probe failure
- * every interval. Answers are remembered: failures for {@link #FAILURE_MS} (then asked again, so
- * a name that appears later becomes valid), successes for {@link #SUCCESS_MS}. A resolver that is
- * down ("temporary failure") is no verdict: the target is accepted and its probes say what fails.
+ * every interval. Names are looked up on the {@code lookups} executor, never on the caller's
+ * thread: a name not known yet is {@link Answer#PENDING} until its answer comes, and then
+ * {@code onAnswer} runs so the caller checks again. Answers are remembered: failures for
+ * {@link #FAILURE_MS}, successes for {@link #SUCCESS_MS}; an expired answer still speaks while
+ * the name is asked again, so a target does not flicker. A resolver that is down ("temporary
+ * failure") is no verdict: the target is accepted and its probes say what fails.
  *
- * <p>Used on the core thread only.
+ * <p>Thread-safe.
  */
 final class HostNames {
 
@@ -30,11 +36,22 @@ final class HostNames {
         InetAddress[] all(String host) throws UnknownHostException;
     }
 
-    /** What {@link TargetValidator} asks: the problem with {@code host}, or null. */
-    interface Check {
-        Check NONE = (host, ipVersion) -> null;
+    /**
+     * A verdict on a host.
+     *
+     * @param pending whether the name is being looked up and there is no verdict yet
+     * @param problem why the host cannot be probed, or {@code null}
+     */
+    record Answer(boolean pending, String problem) {
+        static final Answer OK = new Answer(false, null);
+        static final Answer PENDING = new Answer(true, null);
+    }
 
-        String problem(String host, int ipVersion);
+    /** What {@link TargetValidator} asks: the verdict on {@code host} for {@code ipVersion} (4, 6 or 0). */
+    interface Check {
+        Check NONE = (host, ipVersion) -> Answer.OK;
+
+        Answer check(String host, int ipVersion);
     }
 
     private record Known(InetAddress[] addresses, String failure, long until) {
@@ -42,49 +59,110 @@ final class HostNames {
 
     private final Lookup lookup;
     private final LongSupplier clockMs;
-    private final Map<String, Known> known = new HashMap<>();
+    private final Executor lookups;
+    private final Runnable onAnswer;
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> asking = new ConcurrentHashMap<>();
 
-    HostNames(Lookup lookup, LongSupplier clockMs) {
+    /**
+     * @param lookup   the name service
+     * @param clockMs  the clock of the answers' ages
+     * @param lookups  where names are looked up
+     * @param onAnswer run (on a lookup thread) after an answer came that changes a verdict
+     */
+    HostNames(Lookup lookup, LongSupplier clockMs, Executor lookups, Runnable onAnswer) {
         this.lookup = lookup;
         this.clockMs = clockMs;
+        this.lookups = lookups;
+        this.onAnswer = onAnswer;
     }
 
-    static HostNames system() {
-        return new HostNames(InetAddress::getAllByName, System::currentTimeMillis);
-    }
-
-    /** @return why {@code host} cannot be probed with {@code ipVersion} (4, 6 or 0 for any), or null */
-    String problem(String host, int ipVersion) {
-        long now = clockMs.getAsLong();
+    /** @return the verdict on {@code host} for {@code ipVersion} (4, 6 or 0 for any); never blocks */
+    Answer check(String host, int ipVersion) {
+        if (isLiteral(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
+            return verdict(host, literal(host), ipVersion);
+        }
         Known k = known.get(host);
-        if (k == null || k.until() < now) {
-            k = ask(host, now);
-            if (!isLiteral(k)) { // a literal costs no lookup: not worth its memory at 10,000 targets
-                known.put(host, k);
+        if (k == null || k.until() < clockMs.getAsLong()) {
+            ask(host);
+        }
+        return k == null ? Answer.PENDING : verdict(host, k, ipVersion);
+    }
+
+    /**
+     * Looks {@code host} up now, without the remembered answers (a probe on request measures its lookup).
+     *
+     * @return the first address of the family, or a failure with an {@link UnknownHostException} saying why
+     */
+    CompletableFuture<InetAddress> address(String host, int ipVersion) {
+        CompletableFuture<InetAddress> result = new CompletableFuture<>();
+        boolean literal = isLiteral(host);
+        Runnable task = () -> {
+            try {
+                result.complete(pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
+            } catch (UnknownHostException e) {
+                result.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "': " + e));
+            }
+        };
+        if (literal) {
+            task.run();
+            return result;
+        }
+        try {
+            lookups.execute(task);
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new UnknownHostException("the agent is stopping"));
+        }
+        return result;
+    }
+
+    /** The first of {@code all} of the family asked for (0: any). */
+    static InetAddress pick(String host, InetAddress[] all, int ipVersion) throws UnknownHostException {
+        for (InetAddress a : all) {
+            if (ipVersion == 0 || (ipVersion == 4 && a instanceof Inet4Address) || (ipVersion == 6 && a instanceof Inet6Address)) {
+                return a;
             }
         }
-        if (k.failure() != null) {
-            return k.failure();
-        }
-        if (k.addresses() == null || ipVersion == 0) {
-            return null;
-        }
-        Class<?> wanted = ipVersion == 4 ? Inet4Address.class : Inet6Address.class;
-        if (Arrays.stream(k.addresses()).anyMatch(wanted::isInstance)) {
-            return null;
-        }
-        String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
-        return isLiteral(k)
-                ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
-                : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")";
+        throw new UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
     }
 
-    /** An address given as such has no name: its text form starts with the slash. */
-    private static boolean isLiteral(Known k) {
-        return k.addresses() != null && k.addresses().length == 1 && k.addresses()[0].toString().startsWith("/");
+    private void ask(String host) {
+        if (asking.putIfAbsent(host, Boolean.TRUE) != null) {
+            return;
+        }
+        try {
+            lookups.execute(() -> {
+                try {
+                    Known before = known.get(host);
+                    Known now = answer(host, clockMs.getAsLong());
+                    known.put(host, now);
+                    if (before == null || !sameVerdict(before, now)) {
+                        onAnswer.run();
+                    }
+                } finally {
+                    asking.remove(host);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            asking.remove(host); // stopping
+        }
     }
 
-    private Known ask(String host, long now) {
+    private static boolean sameVerdict(Known a, Known b) {
+        return java.util.Objects.equals(a.failure(), b.failure()) && Arrays.equals(a.addresses(), b.addresses());
+    }
+
+    private static Known literal(String host) {
+        try {
+            return new Known(InetAddress.getAllByName(host), null, Long.MAX_VALUE);
+        } catch (UnknownHostException e) {
+            return new Known(null, "'" + host + "' is not a valid address", Long.MAX_VALUE);
+        }
+    }
+
+    private Known answer(String host, long now) {
         try {
             return new Known(lookup.all(host), null, now + SUCCESS_MS);
         } catch (UnknownHostException e) {
@@ -94,14 +172,42 @@ final class HostNames {
             }
             return new Known(null, "'" + host + "' does not resolve to an address (asked again every "
                     + FAILURE_MS / 1000 + " s)", now + FAILURE_MS);
+        } catch (RuntimeException e) {
+            return new Known(null, null, now + FAILURE_MS);
         }
     }
 
-    /** Forgets failed and expired answers; true if some name failed, so that it is asked again. */
-    boolean forgetFailures() {
-        long now = clockMs.getAsLong();
-        boolean failed = known.values().stream().anyMatch(k -> k.failure() != null || k.addresses() == null);
-        known.values().removeIf(k -> k.failure() != null || k.addresses() == null || k.until() < now);
-        return failed;
+    private static Answer verdict(String host, Known k, int ipVersion) {
+        if (k.failure() != null) {
+            return new Answer(false, k.failure());
+        }
+        if (k.addresses() == null || ipVersion == 0) {
+            return Answer.OK;
+        }
+        Class<?> wanted = ipVersion == 4 ? Inet4Address.class : Inet6Address.class;
+        if (Arrays.stream(k.addresses()).anyMatch(wanted::isInstance)) {
+            return Answer.OK;
+        }
+        String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
+        return new Answer(false, isLiteral(host)
+                ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
+                : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")");
+    }
+
+    /** An IPv4 or IPv6 address literal, which the JDK parses without a lookup. */
+    static boolean isLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 }

@@ -1,7 +1,5 @@
 package io.sonde.core.internal;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,57 +9,106 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 
+import io.sonde.api.ConfigSource;
+import io.sonde.api.HostForm;
 import io.sonde.api.Target;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
 
 /**
  * Turns one raw configuration entry (a ConfigAdmin dictionary or one entry of a targets file) into
- * a {@link Target}, or into the list of what is wrong with it. Pure but for the host check it is
- * given, which may ask the name service.
+ * a {@link Target}, or into the list of what is wrong with it. The generic keys ({@link #GENERIC_KEYS})
+ * are checked here; every other key belongs to the kind, whose prober declares them in its
+ * {@link TargetSchema} and checks their combinations in {@link io.sonde.api.Prober#check}. An entry
+ * whose kind has no prober yet is {@link State#NO_PROBER held}, and one whose host is being looked up
+ * {@link State#RESOLVING waits}: neither is an error. Pure but for the prober's check and the host
+ * check it is given.
  */
 final class TargetValidator {
-
-    /** Kinds that ship with Sonde, valid even while their plugin is not installed. */
-    static final Set<String> BUILT_IN_KINDS = Set.of("icmp", "traceroute", "tcp", "udp", "http", "dns");
-
-    /** Names from the Latency Probe's configuration, accepted as aliases. */
-    static final Map<String, String> KIND_ALIASES = Map.of("tcpconnect", "tcp", "echo", "udp");
 
     static final long MIN_INTERVAL_MS = 10;
     static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
 
-    /** Restricts a target to IPv4 ({@code 4}) or IPv6 ({@code 6}); any by default. */
-    static final String IP_VERSION = "ip_version";
-
-    private static final Set<String> GENERIC_KEYS =
-            Set.of("name", "kind", "host", "port", "interval_ms", "timeout_ms", "tags");
+    /** The keys every target has, whatever its kind; all others are the kind's. */
+    static final List<String> GENERIC_KEYS = TargetSchema.GENERIC_KEYS;
 
     /** Interval and timeout of targets that set none. */
     record Defaults(Duration interval, Duration timeout) {
     }
 
-    /** The outcome: a target, or the problems that prevent one. */
-    record Outcome(Target target, List<ConfigProblem> problems) {
+    /** Where an entry stands. */
+    enum State {
+        /** A target, ready to probe. */
+        OK,
+        /** Something is wrong with it: see the problems. */
+        INVALID,
+        /** Its kind has no prober yet: checked when one comes. */
+        NO_PROBER,
+        /** Its host is being looked up: checked again when the answer comes. */
+        RESOLVING
+    }
+
+    /**
+     * The outcome: a target, the problems that prevent one, or why it waits.
+     *
+     * @param prober the service id of the prober that checked the target, -1 if none did
+     */
+    record Outcome(State state, Target target, List<ConfigProblem> problems, long prober) {
         boolean ok() {
-            return target != null;
+            return state == State.OK;
         }
+
+        static Outcome invalid(List<ConfigProblem> problems) {
+            return new Outcome(State.INVALID, null, List.copyOf(problems), -1);
+        }
+    }
+
+    /**
+     * An entry that passed its kind's checks, before its host is looked up: what {@link Catalog}
+     * keeps so that an unchanged entry is not checked again, and {@link #lookUp} finishes.
+     *
+     * @param outcome    the outcome so far: {@link State#OK} with the target, or final
+     * @param lookupName the name to look up before the target is accepted, or {@code null}
+     */
+    record Checked(Outcome outcome, String lookupName) {
     }
 
     private TargetValidator() {
     }
 
-    /**
-     * @param raw         the entry's keys and values; values are strings, numbers or lists
-     * @param fallbackName name to use when the entry has none (from a file name), or {@code null}
-     * @param defaults    interval and timeout for targets that set none
-     * @param source      where the entry comes from, for messages
-     * @param origin      the file the target comes from, as {@link Target#source()} holds it
-     * @param kindKnown   tells whether a kind that is not built in has a prober installed
-     * @param hostCheck   whether the host of a built-in kind has an address (of the family asked for)
-     */
+    /** Checks {@code raw} and looks its host up: {@link #check} then {@link #lookUp}. */
     static Outcome validate(Map<String, ?> raw, String fallbackName, Defaults defaults, String source, String origin,
-            Predicate<String> kindKnown, HostNames.Check hostCheck) {
+            ProberKind.Lookup kinds, HostNames.Check hostCheck) {
+        return lookUp(check(raw, fallbackName, defaults, source, origin, kinds), source, hostCheck);
+    }
+
+    /** Finishes a {@link Checked} entry with the verdict on its host. */
+    static Outcome lookUp(Checked checked, String source, HostNames.Check hostCheck) {
+        Outcome o = checked.outcome();
+        if (!o.ok() || checked.lookupName() == null) {
+            return o;
+        }
+        HostNames.Answer a = hostCheck.check(checked.lookupName(), o.target().ipVersion());
+        if (a.pending()) {
+            return new Outcome(State.RESOLVING, null, List.of(), o.prober());
+        }
+        if (a.problem() != null) {
+            return Outcome.invalid(List.of(new ConfigProblem(source, "host", a.problem())));
+        }
+        return o;
+    }
+
+    /**
+     * @param raw          the entry's keys and values; values are strings, numbers or lists
+     * @param fallbackName name to use when the entry has none (from a file name), or {@code null}
+     * @param defaults     interval and timeout for targets that set none
+     * @param source       where the entry comes from, for messages
+     * @param origin       the file the target comes from, as {@link Target#source()} holds it
+     * @param kinds        the probers installed, by kind
+     */
+    static Checked check(Map<String, ?> raw, String fallbackName, Defaults defaults, String source, String origin,
+            ProberKind.Lookup kinds) {
         List<ConfigProblem> problems = new ArrayList<>();
 
         String name = text(raw.get("name"));
@@ -79,18 +126,10 @@ final class TargetValidator {
 
         String kind = text(raw.get("kind"));
         if (kind == null || kind.isBlank()) {
-            problems.add(new ConfigProblem(source, "kind",
-                    "missing; one of " + String.join(", ", sorted(BUILT_IN_KINDS)) + " or a plugin's type"));
+            problems.add(new ConfigProblem(source, "kind", "missing; the probe type, for example icmp, tcp or http"));
             kind = null;
         } else {
-            kind = kind.strip().toLowerCase(Locale.ROOT);
-            kind = KIND_ALIASES.getOrDefault(kind, kind);
-            if (!BUILT_IN_KINDS.contains(kind) && !kindKnown.test(kind)) {
-                problems.add(new ConfigProblem(source, "kind", "unknown kind '" + kind + "': not one of "
-                        + String.join(", ", sorted(BUILT_IN_KINDS))
-                        + " and no installed plugin registers probe.type=" + kind));
-                kind = null;
-            }
+            kind = canonicalKind(kind);
         }
 
         String host = text(raw.get("host"));
@@ -99,22 +138,11 @@ final class TargetValidator {
             host = null;
         } else {
             host = host.strip();
-            String hostProblem = "http".equals(kind) ? checkUrl(host) : checkHost(host);
-            if (hostProblem != null) {
-                problems.add(new ConfigProblem(source, "host", hostProblem));
-            } else if (!"http".equals(kind) && host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
         }
 
         int port = 0;
         Object rawPort = raw.get("port");
-        boolean portRequired = "tcp".equals(kind) || "udp".equals(kind);
-        if (isAbsent(rawPort)) {
-            if (portRequired) {
-                problems.add(new ConfigProblem(source, "port", "missing; " + kind + " targets need a port (1-65535)"));
-            }
-        } else {
+        if (!isAbsent(rawPort)) {
             Long p = whole(rawPort, "port", source, problems);
             if (p != null) {
                 if (p < 1 || p > 65535) {
@@ -157,156 +185,80 @@ final class TargetValidator {
 
         Set<String> tags = tags(raw.get("tags"));
 
-        if ("icmp".equals(kind)) {
-            Long count = optionalWhole(raw, "count", 1, 1000, source, problems);
-            Long spacing = optionalWhole(raw, "packet_interval_ms", 1, 60_000, source, problems);
-            long c = count == null ? 3 : count;
-            long s = spacing == null ? 100 : spacing;
-            if ((c - 1) * s >= timeout.toMillis() && problems.isEmpty()) {
-                problems.add(new ConfigProblem(source, "count", c + " requests " + s
-                        + " ms apart do not fit in the timeout of " + timeout.toMillis() + " ms, which bounds the round"));
-            }
-        } else if ("udp".equals(kind)) {
-            optionalWhole(raw, "size", 24, 65_000, source, problems);
-        } else if ("http".equals(kind)) {
-            checkHttp(raw, source, problems);
-        } else if ("dns".equals(kind)) {
-            // the DNS plugin checks its other keys (query_type, expect_rcode, ...) when it probes
-            if (isAbsent(raw.get("query")) || text(raw.get("query")).isBlank()) {
-                problems.add(new ConfigProblem(source, "query", "missing; dns targets need the name to look up"));
-            }
-        } else if ("traceroute".equals(kind)) {
-            optionalWhole(raw, "max_hops", 1, 255, source, problems);
-            optionalWhole(raw, "queries", 1, 10, source, problems);
-            optionalWhole(raw, "hop_timeout_ms", 1, 60_000, source, problems);
-        }
-
-        int ipVersion = 0;
-        Object rawVersion = raw.get(IP_VERSION);
+        Object rawVersion = raw.get(Target.IP_VERSION);
         if (!isAbsent(rawVersion)) {
             String v = text(rawVersion).strip();
-            if (v.equals("4") || v.equals("6")) {
-                ipVersion = Integer.parseInt(v);
-            } else {
-                problems.add(new ConfigProblem(source, IP_VERSION, "'" + v + "' is neither 4 nor 6"));
-            }
-        }
-        // ask the name service last, and only about an entry that is otherwise good
-        if (problems.isEmpty() && BUILT_IN_KINDS.contains(kind)) {
-            String address = "http".equals(kind) ? urlHost(host) : host;
-            String hostProblem = hostCheck.problem(address, ipVersion);
-            if (hostProblem != null) {
-                problems.add(new ConfigProblem(source, "host", hostProblem));
+            if (!v.equals("4") && !v.equals("6")) {
+                problems.add(new ConfigProblem(source, Target.IP_VERSION, "'" + v + "' is neither 4 nor 6"));
             }
         }
 
         Map<String, String> options = new LinkedHashMap<>();
         for (Map.Entry<String, ?> e : raw.entrySet()) {
             String key = e.getKey();
-            if (GENERIC_KEYS.contains(key) || isFrameworkKey(key) || e.getValue() == null) {
+            if ((GENERIC_KEYS.contains(key) && !key.equals(Target.IP_VERSION)) || ConfigSource.isFrameworkKey(key)
+                    || e.getValue() == null) {
                 continue;
             }
-            String value = String.valueOf(e.getValue()).strip();
+            String value = text(e.getValue()).strip();
             options.put(key, value.length() <= 8 ? value.intern() : value); // "3", "100", "reset": shared
         }
 
+        ProberKind prober = kind == null ? null : kinds.kind(kind);
+        if (prober == null) {
+            return new Checked(problems.isEmpty() && kind != null
+                    ? new Outcome(State.NO_PROBER, null, List.of(), -1)
+                    : Outcome.invalid(problems), null);
+        }
+        TargetSchema schema = prober.schema();
+        // a prober built before api 1.3 declares nothing: its host is checked as a name, not looked up
+        HostForm form = schema == null ? HostForm.NAME : schema.host();
+        if (host != null) {
+            String hostProblem = form.problem(host);
+            if (hostProblem != null) {
+                problems.add(new ConfigProblem(source, "host", hostProblem));
+            } else {
+                host = form.normalize(host);
+            }
+        }
+        if (schema != null) {
+            checkOptions(schema, kind, options, port, source, problems);
+        }
         if (!problems.isEmpty()) {
-            return new Outcome(null, List.copyOf(problems));
+            return new Checked(Outcome.invalid(problems), null);
         }
-        return new Outcome(new Target(name, kind, host, port, interval, timeout, tags, options, origin), List.of());
-    }
-
-    /** The keys of {@code kind=http}: method, expected status, body pattern, trust and redirects. */
-    private static void checkHttp(Map<String, ?> raw, String source, List<ConfigProblem> problems) {
-        String method = text(raw.get("method"));
-        if (!isAbsent(method) && !Set.of("GET", "HEAD").contains(method.strip().toUpperCase(Locale.ROOT))) {
-            problems.add(new ConfigProblem(source, "method", "'" + method.strip() + "' is not GET or HEAD"));
-        }
-        String expect = text(raw.get("expect_status"));
-        if (!isAbsent(expect)) {
-            for (String part : expect.split(",")) {
-                String p = part.strip().toLowerCase(Locale.ROOT);
-                if (!p.matches("[1-5]xx|[1-5]\\d\\d|[1-5]\\d\\d\\s*-\\s*[1-5]\\d\\d")) {
-                    problems.add(new ConfigProblem(source, "expect_status", "'" + part.strip()
-                            + "' is not a status code (200), a class (2xx) or a range (200-204)"));
-                    break;
-                }
-            }
-        }
-        String regex = text(raw.get("body_regex"));
-        if (!isAbsent(regex)) {
-            try {
-                java.util.regex.Pattern.compile(regex.strip());
-            } catch (java.util.regex.PatternSyntaxException e) {
-                problems.add(new ConfigProblem(source, "body_regex", "is not a regular expression: "
-                        + e.getDescription() + " near index " + e.getIndex()));
-            }
-        }
-        for (String key : List.of("follow_redirects", "insecure_skip_verify")) {
-            String v = text(raw.get(key));
-            if (!isAbsent(v) && !v.strip().equalsIgnoreCase("true") && !v.strip().equalsIgnoreCase("false")) {
-                problems.add(new ConfigProblem(source, key, "'" + v.strip() + "' is neither true nor false"));
-            }
-        }
-        String ca = text(raw.get("ca_file"));
-        if (!isAbsent(ca) && !java.nio.file.Files.isReadable(java.nio.file.Path.of(ca.strip()))) {
-            problems.add(new ConfigProblem(source, "ca_file", "'" + ca.strip() + "' is not a readable file"));
-        }
-    }
-
-    /** A kind-specific whole number in {@code min..max}, or null if absent or wrong (then a problem is recorded). */
-    private static Long optionalWhole(Map<String, ?> raw, String key, long min, long max, String source,
-            List<ConfigProblem> problems) {
-        Object v = raw.get(key);
-        if (isAbsent(v)) {
-            return null;
-        }
-        Long n = whole(v, key, source, problems);
-        if (n != null && (n < min || n > max)) {
-            problems.add(new ConfigProblem(source, key, n + " is out of range (" + min + "-" + max + ")"));
-            return null;
-        }
-        return n;
-    }
-
-    /** Keys that ConfigAdmin, FileInstall or DS add to every configuration. */
-    static boolean isFrameworkKey(String key) {
-        return key.startsWith("service.") || key.startsWith("felix.") || key.startsWith("component.");
-    }
-
-    private static String checkHost(String host) {
-        if (host.contains("://")) {
-            return "'" + host + "' looks like a URL; give a host name or address";
-        }
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (Character.isWhitespace(c) || c == '/' || c == '?' || c == '#' || c == '@') {
-                return "'" + host + "' is not a host name or address";
-            }
-        }
-        return null;
-    }
-
-    private static String checkUrl(String url) {
+        Target target = new Target(name, kind, host, port, interval, timeout, tags, options, origin);
+        List<TargetProblem> found;
         try {
-            URI uri = new URI(url);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https")) {
-                return "'" + url + "' is not an http:// or https:// URL";
+            found = prober.prober().check(target);
+        } catch (RuntimeException e) {
+            found = List.of(new TargetProblem(null, "the " + kind + " plugin (" + prober.bundle()
+                    + ") failed to check it: " + e));
+        }
+        if (found != null && !found.isEmpty()) {
+            for (TargetProblem p : found) {
+                problems.add(new ConfigProblem(source, p.key(), p.reason()));
             }
-            if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                return "'" + url + "' has no host";
-            }
-            return null;
-        } catch (URISyntaxException e) {
-            return "'" + url + "' is not a URL: " + e.getReason();
+            return new Checked(Outcome.invalid(problems), null);
+        }
+        return new Checked(new Outcome(State.OK, target, List.of(), prober.serviceId()),
+                schema == null ? null : form.lookupName(host));
+    }
+
+    /** The kind's own keys against its schema, by the schema's one rule, and the port it may need. */
+    private static void checkOptions(TargetSchema schema, String kind, Map<String, String> options, int port,
+            String source, List<ConfigProblem> problems) {
+        if (schema.portRequired() && port == 0 && problems.stream().noneMatch(p -> "port".equals(p.key()))) {
+            problems.add(new ConfigProblem(source, "port", "missing; " + kind + " targets need a port (1-65535)"));
+        }
+        for (TargetProblem p : schema.problems(kind, options)) {
+            problems.add(new ConfigProblem(source, p.key(), p.reason()));
         }
     }
 
-    /** The host of a URL that {@link #checkUrl} accepted, without IPv6 brackets. */
-    private static String urlHost(String url) {
-        String h = URI.create(url).getHost();
-        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    /** A kind as written: lower case, aliases of the Latency Probe replaced. */
+    static String canonicalKind(String kind) {
+        return Target.canonicalKind(kind);
     }
 
     private static boolean isAbsent(Object value) {
@@ -369,7 +321,4 @@ final class TargetValidator {
         }
     }
 
-    private static List<String> sorted(Collection<String> c) {
-        return c.stream().sorted().toList();
-    }
 }

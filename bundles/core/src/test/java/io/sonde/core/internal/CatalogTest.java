@@ -24,8 +24,10 @@ public class CatalogTest {
         return raw;
     }
 
+    private final TestKinds kinds = TestKinds.standard();
+
     private Catalog.Result recompute() {
-        return catalog.recompute(k -> false, HostNames.Check.NONE);
+        return catalog.recompute(kinds, HostNames.Check.NONE);
     }
 
     private static List<String> names(Catalog.Result r) {
@@ -129,5 +131,94 @@ public class CatalogTest {
         entries.add(null);
         catalog.setFile("t.json", new TargetsFile(null, null, entries));
         assertEquals(List.of("t.json targets[0]: is not a JSON object"), recompute().newProblems());
+    }
+
+    @Test
+    public void aTargetWaitsForItsProberAndIsCheckedWhenItComes() {
+        Map<String, Object> raw = tcp("g", 70);
+        raw.put("kind", "gopher");
+        raw.put("selector", "/");
+        catalog.putConfiguration("p1", raw, "g.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(List.of(), names(r));
+        assertEquals(1, r.noProber());
+        assertEquals(0, r.invalidEntries());
+        assertEquals(List.of(), r.newProblems());
+
+        // the plugin comes, and does not know the key: now it is an error, named with the file
+        kinds.put("gopher", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true), null);
+        r = recompute();
+        assertEquals(List.of(), names(r));
+        assertEquals(0, r.noProber());
+        assertEquals(1, r.invalidEntries());
+        assertEquals(List.of("g.cfg: key 'selector' is not known for kind gopher; its own keys are none, only the generic ones"),
+                r.newProblems());
+
+        // a newer plugin knows it
+        kinds.put("gopher", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true,
+                io.sonde.api.TargetOption.text("selector", "/", "what to ask for")), null);
+        assertEquals(List.of("g"), names(recompute()));
+    }
+
+    @Test
+    public void aReplacedProberChecksItsTargetsAgainAndTheOldVerdictDoesNotOutliveIt() {
+        Map<String, Object> raw = tcp("a", 1);
+        raw.put("close", "reset");
+        catalog.putConfiguration("p1", raw, "a.cfg", null);
+        assertEquals(List.of("a"), names(recompute()));
+
+        // the prober goes: the target stays in force, waiting as no_prober
+        kinds.remove("tcp");
+        Catalog.Result r = recompute();
+        assertEquals(List.of("a"), names(r));
+        assertEquals(1, r.noProber());
+
+        // another takes its place without the key: the target is checked again and withdrawn
+        kinds.put("tcp", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true), null);
+        r = recompute();
+        assertEquals(List.of(), names(r));
+        assertEquals(1, r.invalidEntries());
+        assertTrue(r.newProblems().toString(), r.newProblems().get(0).contains("key 'close' is not known for kind tcp"));
+    }
+
+    @Test
+    public void oneChangedEntryOfAManyIsTheOnlyOneCheckedAgain() {
+        List<Map<String, Object>> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            entries.add(tcp("t" + i, 1 + i % 60000));
+        }
+        catalog.setFile("t.json", new TargetsFile(null, null, entries));
+        Catalog.Result r = recompute();
+        assertEquals(10_000, r.targets().size());
+        assertEquals(10_000, r.checked());
+
+        // the file read again, one entry edited, one inserted at the top (every index moves)
+        List<Map<String, Object>> edited = new java.util.ArrayList<>();
+        edited.add(tcp("new", 9));
+        for (Map<String, Object> e : entries) {
+            edited.add(new HashMap<>(e));
+        }
+        edited.get(5001).put("port", "7");
+        catalog.setFile("t.json", new TargetsFile(null, null, edited));
+        r = recompute();
+        assertEquals(10_001, r.targets().size());
+        assertEquals(2, r.checked());
+        assertEquals(7, r.targets().stream().filter(t -> t.name().equals("t5000")).findFirst().orElseThrow().port());
+        assertEquals(0, recompute().checked());
+    }
+
+    @Test
+    public void aHostBeingLookedUpKeepsTheLastGoodVersion() {
+        catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
+        recompute();
+        Map<String, Object> moved = tcp("a", 1);
+        moved.put("host", "new-name.test");
+        catalog.putConfiguration("p1", moved, "a.cfg", null);
+        Catalog.Result r = catalog.recompute(kinds, (host, v) -> HostNames.Answer.PENDING);
+        assertEquals("127.0.0.1", r.targets().get(0).host());
+        assertEquals(1, r.resolving());
+        r = catalog.recompute(kinds, (host, v) -> HostNames.Answer.OK);
+        assertEquals("new-name.test", r.targets().get(0).host());
+        assertEquals(0, r.resolving());
     }
 }

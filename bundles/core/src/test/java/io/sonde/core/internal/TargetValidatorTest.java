@@ -29,13 +29,18 @@ public class TargetValidatorTest {
         return raw;
     }
 
-    private static TargetValidator.Outcome validate(Map<String, Object> raw) {
+    private final TestKinds kinds = TestKinds.standard();
+
+    private TargetValidator.Outcome validate(Map<String, Object> raw) {
         return TargetValidator.validate(raw, null, DEFAULTS, "etc/io.sonde.target-web.cfg", "etc/io.sonde.target-web.cfg",
-                kind -> false,
-                HostNames.Check.NONE);
+                kinds, HostNames.Check.NONE);
     }
 
-    private static ConfigProblem onlyProblem(Map<String, Object> raw) {
+    private TargetValidator.Outcome validate(Map<String, Object> raw, HostNames.Check check) {
+        return TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", kinds, check);
+    }
+
+    private ConfigProblem onlyProblem(Map<String, Object> raw) {
         TargetValidator.Outcome o = validate(raw);
         assertFalse("expected a problem", o.ok());
         assertEquals(o.problems().toString(), 1, o.problems().size());
@@ -78,40 +83,101 @@ public class TargetValidatorTest {
         Map<String, Object> raw = tcp();
         raw.put("kind", "tcpconnect");
         assertEquals("tcp", validate(raw).target().kind());
+        kinds.put("udp", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true), null);
         raw.put("kind", "ECHO");
         assertEquals("udp", validate(raw).target().kind());
     }
 
     @Test
-    public void unknownKindNamesTheKey() {
+    public void aKindWithoutAProberIsHeldNotRejected() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "gopher");
-        ConfigProblem p = onlyProblem(raw);
-        assertEquals("kind", p.key());
-        assertTrue(p.reason(), p.reason().contains("unknown kind 'gopher'"));
-        assertTrue(p.message(), p.message().startsWith("etc/io.sonde.target-web.cfg: key 'kind': "));
+        TargetValidator.Outcome o = validate(raw);
+        assertEquals(TargetValidator.State.NO_PROBER, o.state());
+        assertEquals(List.of(), o.problems());
+        // a generic key that is wrong is an error at once, prober or not
+        raw.put("interval_ms", "soon");
+        assertEquals("interval_ms", onlyProblem(raw).key());
     }
 
     @Test
-    public void dnsTargetsNeedAQueryButNoPort() {
+    public void aRequiredKeyOfTheKind() {
+        kinds.put("dns", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, false,
+                io.sonde.api.TargetOption.text("query", null, "the name to look up").asRequired()), null);
         Map<String, Object> raw = tcp();
         raw.put("kind", "dns");
         raw.remove("port");
         ConfigProblem p = onlyProblem(raw);
         assertEquals("query", p.key());
-        assertEquals("missing; dns targets need the name to look up", p.reason());
+        assertEquals("missing; dns targets need it: the name to look up", p.reason());
         raw.put("query", "localhost");
-        raw.put("query_type", "MX");
         Target t = validate(raw).target();
         assertEquals(0, t.port());
-        assertEquals("MX", t.option("query_type", "A"));
+        assertEquals("localhost", t.option("query", null));
     }
 
     @Test
-    public void pluginKindIsValidOnceItsProberIsKnown() {
+    public void aMisspeltKeyIsAnErrorWithASuggestion() {
         Map<String, Object> raw = tcp();
-        raw.put("kind", "gopher");
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "x", "x", "gopher"::equals, HostNames.Check.NONE).ok());
+        raw.put("intervall_ms", "1000");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("etc/io.sonde.target-web.cfg: key 'intervall_ms' is not known for kind tcp; did you mean 'interval_ms'?",
+                p.message());
+        raw.remove("intervall_ms");
+        raw.put("clsoe", "reset");
+        assertTrue(onlyProblem(raw).message().endsWith("did you mean 'close'?"));
+    }
+
+    @Test
+    public void aKeyOfAnotherKindIsAnErrorThatNamesTheKindsOwnKeys() {
+        Map<String, Object> raw = tcp();
+        raw.put("count", "5");
+        assertEquals("etc/io.sonde.target-web.cfg: key 'count' is not known for kind tcp; its own keys are close",
+                onlyProblem(raw).message());
+    }
+
+    @Test
+    public void aValueTheKindDoesNotKnowIsAnError() {
+        Map<String, Object> raw = tcp();
+        raw.put("close", "rst");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("close", p.key());
+        assertEquals("'rst' is not one of fin, reset", p.reason());
+        raw.put("close", " RESET ");
+        assertEquals("RESET", validate(raw).target().option("close", null));
+        assertEquals("reset", TestKinds.CLOSE.value(validate(raw).target()));
+    }
+
+    @Test
+    public void aPluginBuiltBeforeSchemasGetsItsKeysUnchecked() {
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "legacy");
+        raw.put("anything", "goes");
+        TargetValidator.Outcome o = validate(raw, (host, v) -> {
+            throw new AssertionError("a legacy kind's host is not looked up: " + host);
+        });
+        assertTrue(o.problems().toString(), o.ok());
+        assertEquals("goes", o.target().option("anything", null));
+    }
+
+    @Test
+    public void thePluginsCheckOfItsKeysTogether() {
+        Map<String, Object> raw = icmp("100", "100");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("count", p.key());
+        assertTrue(p.reason(), p.reason().contains("do not fit in the timeout"));
+    }
+
+    @Test
+    public void aPluginWhoseCheckThrowsIsAProblemNotACrash() {
+        kinds.put("broken", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, false), t -> {
+            throw new IllegalStateException("boom");
+        });
+        Map<String, Object> raw = tcp();
+        raw.put("kind", "broken");
+        raw.remove("port");
+        ConfigProblem p = onlyProblem(raw);
+        assertTrue(p.reason(), p.reason().contains("failed to check it") && p.reason().contains("boom"));
     }
 
     @Test
@@ -202,7 +268,7 @@ public class TargetValidatorTest {
     public void nameFallsBackToTheFileName() {
         Map<String, Object> raw = tcp();
         raw.remove("name");
-        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", "x", k -> false, HostNames.Check.NONE).target();
+        Target t = TargetValidator.validate(raw, "fromfile", DEFAULTS, "x", "x", kinds, HostNames.Check.NONE).target();
         assertEquals("fromfile", t.name());
         assertEquals("name", onlyProblem(raw).key());
     }
@@ -232,36 +298,24 @@ public class TargetValidatorTest {
     }
 
     @Test
-    public void icmpKeysAreChecked() {
+    public void numbersOfTheKindAreChecked() {
         assertTrue(validate(icmp(null, null)).ok());
         assertTrue(validate(icmp("5", "10")).ok());
         assertEquals("count", onlyProblem(icmp("0", null)).key());
-        assertEquals("count", onlyProblem(icmp("100000", null)).key());
+        assertEquals("1000000 is out of range (1-1000)", onlyProblem(icmp("1000000", null)).reason());
         assertEquals("packet_interval_ms", onlyProblem(icmp(null, "0")).key());
-        ConfigProblem p = onlyProblem(icmp("100", "100"));
-        assertTrue(p.reason(), p.reason().contains("do not fit in the timeout"));
-    }
-
-    @Test
-    public void tracerouteMaxHopsIsChecked() {
-        Map<String, Object> raw = icmp(null, null);
-        raw.put("kind", "traceroute");
-        raw.put("max_hops", "0");
-        assertEquals("max_hops", onlyProblem(raw).key());
-        raw.put("max_hops", "300");
-        assertEquals("max_hops", onlyProblem(raw).key());
-        raw.put("max_hops", "30");
-        assertTrue(validate(raw).ok());
+        assertEquals("'fast' is not a whole number", onlyProblem(icmp(null, "fast")).reason());
     }
 
     @Test
     public void kindSpecificKeysBecomeOptionsAndFrameworkKeysAreDropped() {
         Map<String, Object> raw = tcp();
-        raw.put("count", "5");
+        raw.put("close", "reset");
         raw.put("service.pid", "io.sonde.target~web");
         raw.put("felix.fileinstall.filename", "file:/x");
+        raw.put("component.name", "x");
         Target t = validate(raw).target();
-        assertEquals(Map.of("count", "5"), t.options());
+        assertEquals(Map.of("close", "reset"), t.options());
     }
 
     @Test
@@ -280,9 +334,9 @@ public class TargetValidatorTest {
         Map<String, Object> raw = tcp();
         raw.put("ip_version", "6");
         int[] asked = new int[1];
-        TargetValidator.Outcome o = TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, (host, v) -> {
+        TargetValidator.Outcome o = validate(raw, (host, v) -> {
             asked[0] = v;
-            return "'" + host + "' is an IPv4 address but ip_version is 6";
+            return new HostNames.Answer(false, "'" + host + "' is an IPv4 address but ip_version is 6");
         });
         assertEquals(6, asked[0]);
         assertEquals("host", o.problems().get(0).key());
@@ -295,11 +349,18 @@ public class TargetValidatorTest {
         raw.put("kind", "http");
         raw.put("host", "https://[::1]:8443/health");
         String[] asked = new String[1];
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, (host, v) -> {
+        assertTrue(validate(raw, (host, v) -> {
             asked[0] = host;
-            return null;
+            return HostNames.Answer.OK;
         }).ok());
         assertEquals("::1", asked[0]);
+    }
+
+    @Test
+    public void aHostBeingLookedUpWaits() {
+        TargetValidator.Outcome o = validate(tcp(), (host, v) -> HostNames.Answer.PENDING);
+        assertEquals(TargetValidator.State.RESOLVING, o.state());
+        assertEquals(List.of(), o.problems());
     }
 
     @Test
@@ -309,34 +370,20 @@ public class TargetValidatorTest {
         HostNames.Check never = (host, v) -> {
             throw new AssertionError("asked about " + host);
         };
-        assertFalse(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", k -> false, never).ok());
+        assertFalse(validate(raw, never).ok());
         raw.put("kind", "gopher");
         raw.put("port", "70");
-        assertTrue(TargetValidator.validate(raw, null, DEFAULTS, "f.cfg", "f.cfg", "gopher"::equals, never).ok());
+        assertEquals(TargetValidator.State.NO_PROBER, validate(raw, never).state());
     }
 
     @Test
-    public void httpKeysAreChecked() {
+    public void prefixedKeysOfTheKind() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "http");
         raw.put("host", "http://127.0.0.1:8080/health");
+        raw.put("header.Accept", "text/plain");
         assertTrue(validate(raw).ok());
-        String[][] bad = {
-            {"method", "POST", "is not GET or HEAD"},
-            {"expect_status", "2xx, 20x", "'20x' is not a status code"},
-            {"body_regex", "ok(", "is not a regular expression"},
-            {"follow_redirects", "yes", "neither true nor false"},
-            {"ca_file", "/nonexistent/ca.pem", "is not a readable file"},
-        };
-        for (String[] b : bad) {
-            Map<String, Object> r = new HashMap<>(raw);
-            r.put(b[0], b[1]);
-            ConfigProblem p = onlyProblem(r);
-            assertEquals(b[0], p.key());
-            assertTrue(p.reason(), p.reason().contains(b[2]));
-        }
-        raw.put("expect_status", "200-204, 3xx, 418");
-        raw.put("method", "head");
-        assertTrue(validate(raw).ok());
+        raw.put("header.", "x");
+        assertTrue(onlyProblem(raw).message(), onlyProblem(raw).message().contains("key 'header.' is not known for kind http"));
     }
 }

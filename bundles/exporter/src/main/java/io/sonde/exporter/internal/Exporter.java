@@ -6,9 +6,7 @@ import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -50,6 +48,7 @@ import io.prometheus.client.hotspot.GarbageCollectorExports;
 import io.prometheus.client.hotspot.MemoryPoolsExports;
 import io.prometheus.client.hotspot.StandardExports;
 import io.prometheus.client.hotspot.ThreadExports;
+import io.sonde.api.ConfigSource;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
 import io.sonde.api.TargetFactory;
@@ -73,7 +72,7 @@ public final class Exporter implements ResultSink {
     private final ProbeMetrics probeMetrics = new ProbeMetrics();
     private final List<Collector> contributed = new CopyOnWriteArrayList<>();
     private final AtomicLong configErrors = new AtomicLong();
-    private final ProbeEndpoint probes = new ProbeEndpoint(16, configErrors::incrementAndGet);
+    private final ProbeEndpoint probes;
     private final String version;
     private final ScheduledExecutorService http; // owns the server: builds, starts and stops it
     private Server server; // on the http thread only
@@ -83,6 +82,7 @@ public final class Exporter implements ResultSink {
     @Activate
     public Exporter(BundleContext context, ExporterConfig config, Map<String, Object> properties) {
         version = context.getBundle().getVersion().toString();
+        probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
         http = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sonde-http-control");
@@ -113,29 +113,19 @@ public final class Exporter implements ResultSink {
     /** Applies a new port or address by restarting the listener; anything else needs nothing. */
     @Modified
     void modified(ExporterConfig config, Map<String, Object> properties) {
-        String source = sourceOf(properties);
-        int port;
-        try {
-            port = Integer.parseInt(config.port().strip());
-            if (port < 1 || port > 65535) {
-                throw new NumberFormatException();
-            }
-        } catch (NumberFormatException e) {
-            configErrors.incrementAndGet();
-            port = listening == null ? 9100 : listening.getPort();
-            LOG.warn("Configuration error: {}: key 'port': '{}' is not a port number (1-65535); keeping {}",
-                    source, config.port(), port);
+        String source = ConfigSource.of(properties, "configuration " + ExporterConfig.PID);
+        int before = listening == null ? 9100 : listening.getPort();
+        int port = ConfigSource.typed(config::port, "port", before, source, this::configError);
+        if (port < 1 || port > 65535) {
+            configError(source + ": key 'port': " + port + " is not a port number (1-65535); using " + before);
+            port = before;
         }
-        try {
-            int limit = Integer.parseInt(config.probe__concurrency().strip());
-            if (limit < 1 || limit > 1000) {
-                throw new NumberFormatException();
-            }
+        int limit = ConfigSource.typed(config::probe__concurrency, "probe_concurrency", probes.limit(), source, this::configError);
+        if (limit < 1 || limit > 1000) {
+            configError(source + ": key 'probe_concurrency': " + limit + " is not a number from 1 to 1000; keeping "
+                    + probes.limit());
+        } else {
             probes.limit(limit);
-        } catch (NumberFormatException e) {
-            configErrors.incrementAndGet();
-            LOG.warn("Configuration error: {}: key 'probe_concurrency': '{}' is not a number from 1 to 1000; keeping the limit as it was",
-                    source, config.probe__concurrency());
         }
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
         InetSocketAddress wanted = InetSocketAddress.createUnresolved(bind, port);
@@ -167,8 +157,8 @@ public final class Exporter implements ResultSink {
             }
             try {
                 server.stop();
-            } catch (Exception ignored) {
-                // nothing started
+            } catch (Exception stop) {
+                LOG.debug("Stopping the listener that did not start failed", stop);
             }
             if (!http.isShutdown() && bind.equals(connector.getHost())
                     && port.equals(String.valueOf(connector.getPort()))) {
@@ -209,21 +199,6 @@ public final class Exporter implements ResultSink {
         probes.removeModule(module);
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addProber(Prober prober, Map<String, Object> properties) {
-        Object type = properties.get(Prober.PROBE_TYPE);
-        if (type != null) {
-            probes.addProber(type.toString(), prober);
-        }
-    }
-
-    void removeProber(Prober prober, Map<String, Object> properties) {
-        Object type = properties.get(Prober.PROBE_TYPE);
-        if (type != null) {
-            probes.removeProber(type.toString(), prober);
-        }
-    }
-
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     void setTargetFactory(TargetFactory factory) {
         probes.factory(factory);
@@ -243,16 +218,9 @@ public final class Exporter implements ResultSink {
         probeMetrics.remove(target);
     }
 
-    private static String sourceOf(Map<String, Object> properties) {
-        Object file = properties.get("felix.fileinstall.filename");
-        if (file == null) {
-            return "configuration " + ExporterConfig.PID;
-        }
-        try {
-            return Path.of(URI.create(file.toString())).toString();
-        } catch (IllegalArgumentException e) {
-            return file.toString();
-        }
+    private void configError(String message) {
+        configErrors.incrementAndGet();
+        LOG.warn("Configuration error: {}", message);
     }
 
     /** {@code sonde_build_info} and the exporter's own configuration errors. */

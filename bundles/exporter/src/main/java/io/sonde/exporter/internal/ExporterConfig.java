@@ -11,11 +11,11 @@ public @interface ExporterConfig {
     String PID = "io.sonde.exporter";
 
     @AttributeDefinition(description = "TCP port of /metrics, 1-65535")
-    String port() default "9100";
+    int port() default 9100;
 
     @AttributeDefinition(description = "Address to listen on; 0.0.0.0 for all, 127.0.0.1 for this host only")
     String bind() default "0.0.0.0";
 
     @AttributeDefinition(description = "Most probes that /probe runs at once; more get 503 (1-1000)")
-    String probe__concurrency() default "16";
+    int probe__concurrency() default 16;
 }

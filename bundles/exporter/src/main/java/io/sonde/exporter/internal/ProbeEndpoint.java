@@ -28,11 +28,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.exporter.common.TextFormat;
+import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
 import io.sonde.api.TargetFactory;
-import io.sonde.sockets.Resolver;
+import io.sonde.api.TargetSchema;
 
 /**
  * {@code GET /probe?target=...&module=...}: one probe on request, answered in blackbox_exporter's
@@ -54,8 +55,7 @@ final class ProbeEndpoint implements AutoCloseable {
     static final String DEFAULT_MODULE = "http_2xx";
 
     private final Map<String, ProbeModule> modules = new ConcurrentHashMap<>();
-    private final Map<String, Prober> probers = new ConcurrentHashMap<>();
-    private final Resolver resolver = new Resolver("sonde-probe-resolve", 2);
+    private final Probers probers;
     private final ThreadPoolExecutor calls = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> daemon(r, "sonde-probe-call"));
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "sonde-probe-timer"));
@@ -69,13 +69,67 @@ final class ProbeEndpoint implements AutoCloseable {
 
     private final Runnable configError;
 
+    /** The prober that serves a kind now, borrowed for one probe. */
+    interface Probers {
+        /** @return the highest ranked prober of {@code kind}, or {@code null} if none is registered */
+        Borrowed borrow(String kind);
+    }
+
+    /** A prober in use; {@link #close} gives it back. */
+    record Borrowed(Prober prober, Runnable release) implements AutoCloseable {
+        @Override
+        public void close() {
+            release.run();
+        }
+    }
+
+    /** The framework's probers, by kind: the one the service registry ranks highest, as the scheduler takes. */
+    static Probers probers(org.osgi.framework.BundleContext context) {
+        return kind -> {
+            java.util.Collection<org.osgi.framework.ServiceReference<Prober>> refs;
+            try {
+                refs = context.getServiceReferences(Prober.class, "(" + Prober.PROBE_TYPE + "="
+                        + escape(kind) + ")");
+            } catch (org.osgi.framework.InvalidSyntaxException | IllegalStateException e) {
+                return null;
+            }
+            org.osgi.framework.ServiceReference<Prober> best = refs.stream().max(Comparable::compareTo).orElse(null);
+            Prober p = best == null ? null : context.getService(best);
+            return p == null ? null : new Borrowed(p, () -> {
+                try {
+                    context.ungetService(best);
+                } catch (IllegalStateException e) {
+                    LOG.debug("Giving back the prober after the exporter stopped", e);
+                }
+            });
+        };
+    }
+
+    /** A kind as a filter value: the characters an LDAP filter reserves are escaped. */
+    static String escape(String value) {
+        StringBuilder b = new StringBuilder(value.length());
+        for (char c : value.toCharArray()) {
+            if (c == '\\' || c == '(' || c == ')' || c == '*') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.toString();
+    }
+
     /**
      * @param limit       most probes in flight
      * @param configError called once for each module found broken (the exporter counts them)
+     * @param probers     the probers, by kind
      */
-    ProbeEndpoint(int limit, Runnable configError) {
+    ProbeEndpoint(int limit, Runnable configError, Probers probers) {
         this.configError = configError;
+        this.probers = probers;
         limit(limit);
+    }
+
+    int limit() {
+        return limit;
     }
 
     void limit(int limit) {
@@ -92,27 +146,32 @@ final class ProbeEndpoint implements AutoCloseable {
         }
     }
 
-    /** @return what is wrong with {@code m}, naming its file and the key, or {@code null} if it is usable */
+    /**
+     * @return what is wrong with {@code m}, naming its file and the key, or {@code null} if it is
+     *         usable or cannot be checked yet (its kind has no prober: a request says so)
+     */
     String problem(ProbeModule m, TargetFactory f) {
+        if (m.problem() != null) {
+            return m.problem();
+        }
         if (m.kind().isEmpty()) {
             return m.source() + ": key 'prober': missing; the kind of probe, e.g. http, tcp, icmp, dns";
         }
-        if (!m.timeoutMs().isEmpty()) {
-            long ms;
-            try {
-                ms = Long.parseLong(m.timeoutMs());
-            } catch (NumberFormatException e) {
-                ms = 0;
+        TargetSchema schema;
+        try (Borrowed b = probers.borrow(m.kind())) {
+            if (b == null) {
+                return null;
             }
-            if (ms < 1) {
-                return m.source() + ": key 'timeout_ms': '" + m.timeoutMs() + "' is not a whole number of milliseconds (1 or more)";
-            }
+            schema = b.prober().schema();
+        } catch (RuntimeException e) {
+            return m.source() + ": the " + m.kind() + " plugin failed to declare its keys: " + e;
         }
         try {
-            f.create(settings(m, placeholder(m.kind()), timeout(m, null)), m.source());
+            f.create(settings(m, placeholder(schema), timeout(m, null), schema), m.source());
             return null;
         } catch (IllegalArgumentException e) {
-            return e.getMessage();
+            return e.getMessage().startsWith(m.source()) ? e.getMessage().replace(m.source() + " (placeholder target)", m.source())
+                    : e.getMessage();
         }
     }
 
@@ -145,14 +204,6 @@ final class ProbeEndpoint implements AutoCloseable {
 
     void removeModule(ProbeModule m) {
         modules.remove(m.name(), m);
-    }
-
-    void addProber(String kind, Prober p) {
-        probers.put(kind, p);
-    }
-
-    void removeProber(String kind, Prober p) {
-        probers.remove(kind, p);
     }
 
     /** Answers one request; the answer may be written later, from another thread. */
@@ -212,41 +263,40 @@ final class ProbeEndpoint implements AutoCloseable {
                     + broken);
             return;
         }
-        Prober prober = probers.get(module.kind());
+        Borrowed prober = probers.borrow(module.kind());
         if (prober == null) {
             text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Module \"" + moduleName + "\" (" + module.source()
                     + "): no prober of kind '" + module.kind() + "' is installed");
             return;
         }
-        Target t;
+        boolean started = false;
         try {
-            t = f.create(settings(module, target.strip(), timeout), "target \"" + target.strip() + "\" (module " + moduleName + ")");
-        } catch (IllegalArgumentException e) {
-            text(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
-            return;
+            Target t;
+            try {
+                t = f.create(settings(module, target.strip(), timeout, prober.prober().schema()),
+                        "target \"" + target.strip() + "\" (module " + moduleName + ")");
+            } catch (IllegalArgumentException e) {
+                text(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
+                return;
+            }
+            Semaphore s = permits;
+            if (!s.tryAcquire()) {
+                text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Too many probes in flight on /probe (limit "
+                        + limit + ", probe_concurrency in etc/" + ExporterConfig.PID + ".cfg); try again");
+                return;
+            }
+            new OnDemandProbe(module, t, prober, f, debug, response, callback, s).start();
+            started = true;
+        } finally {
+            if (!started) {
+                prober.close();
+            }
         }
-        Semaphore s = permits;
-        if (!s.tryAcquire()) {
-            text(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "Too many probes in flight on /probe (limit "
-                    + limit + ", probe_concurrency in etc/" + ExporterConfig.PID + ".cfg); try again");
-            return;
-        }
-        new OnDemandProbe(module, t, prober, debug, response, callback, s).start();
     }
 
     /** The effective timeout: the module's, within the scrape timeout less the offset. */
     static Duration timeout(ProbeModule module, String header) {
-        Duration timeout = null;
-        if (!module.timeoutMs().isEmpty()) {
-            try {
-                long ms = Long.parseLong(module.timeoutMs());
-                if (ms >= 1) {
-                    timeout = Duration.ofMillis(ms);
-                }
-            } catch (NumberFormatException e) {
-                // the target factory names it
-            }
-        }
+        Duration timeout = module.timeoutMs() > 0 ? Duration.ofMillis(module.timeoutMs()) : null;
         if (header != null) {
             double seconds;
             try {
@@ -267,13 +317,12 @@ final class ProbeEndpoint implements AutoCloseable {
         return timeout == null ? DEFAULT_TIMEOUT : timeout;
     }
 
-    /** A target of the module's kind that passes any host check, to check the module's own keys. */
-    private static String placeholder(String kind) {
-        return switch (kind) {
-            case "http" -> "http://127.0.0.1/";
-            case "tcp", "udp" -> "127.0.0.1:1";
-            default -> "127.0.0.1";
-        };
+    /** A target of the module's kind that passes its host check, to check the module's own keys. */
+    private static String placeholder(TargetSchema schema) {
+        if (schema != null && schema.host() == HostForm.URL) {
+            return "http://127.0.0.1/";
+        }
+        return schema != null && schema.portRequired() ? "127.0.0.1:1" : "127.0.0.1";
     }
 
     /**
@@ -281,14 +330,14 @@ final class ProbeEndpoint implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code target} is not what the kind takes
      */
-    static Map<String, Object> settings(ProbeModule module, String target, Duration timeout) {
+    static Map<String, Object> settings(ProbeModule module, String target, Duration timeout, TargetSchema schema) {
         Map<String, Object> s = new HashMap<>(module.options());
         s.put("name", target);
         s.put("kind", module.kind());
         long ms = Math.max(1, timeout.toMillis());
         s.put("timeout_ms", ms);
         s.put("interval_ms", Math.max(ms, 1000));
-        if ("http".equals(module.kind())) {
+        if (schema != null && schema.host() == HostForm.URL) {
             s.put("host", target.contains("://") ? target : "http://" + target);
             return s;
         }
@@ -344,14 +393,14 @@ final class ProbeEndpoint implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         calls.shutdownNow();
-        resolver.close();
     }
 
     /** One probe on request, from the look-up of its host to the answer. */
     private final class OnDemandProbe {
         private final ProbeModule module;
         private final Target target;
-        private final Prober prober;
+        private final Borrowed prober;
+        private final TargetFactory factory;
         private final boolean debug;
         private final Response response;
         private final Callback callback;
@@ -360,14 +409,16 @@ final class ProbeEndpoint implements AutoCloseable {
         private final long start = System.nanoTime();
         private volatile double lookup = -1;
         private volatile InetAddress address;
+        private volatile Target resolved;
         private volatile CompletableFuture<? extends ProbeResult> running;
         private volatile java.util.concurrent.ScheduledFuture<?> deadline;
 
-        OnDemandProbe(ProbeModule module, Target target, Prober prober, boolean debug, Response response, Callback callback,
-                Semaphore permit) {
+        OnDemandProbe(ProbeModule module, Target target, Borrowed prober, TargetFactory factory, boolean debug,
+                Response response, Callback callback, Semaphore permit) {
             this.module = module;
             this.target = target;
             this.prober = prober;
+            this.factory = factory;
             this.debug = debug;
             this.response = response;
             this.callback = callback;
@@ -379,17 +430,17 @@ final class ProbeEndpoint implements AutoCloseable {
             try {
                 deadline = timer.schedule(() -> answer(null, "no result within the timeout of " + target.timeout().toMillis()
                         + " ms"), target.timeout().toNanos() + grace, TimeUnit.NANOSECONDS);
-                resolver.resolve(hostOf(target), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
-                        .whenComplete((a, e) -> {
-                            lookup = (System.nanoTime() - start) / 1e9;
-                            if (a == null) {
-                                Throwable cause = e != null && e.getCause() != null ? e.getCause() : e;
-                                answer(null, "cannot resolve " + hostOf(target) + ": " + (cause == null ? "no address" : cause.getMessage()));
-                                return;
-                            }
-                            address = a;
-                            calls.execute(this::probe);
-                        });
+                factory.resolve(target).whenComplete((r, e) -> {
+                    lookup = (System.nanoTime() - start) / 1e9;
+                    if (r == null) {
+                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                        answer(null, "cannot resolve " + target.host() + ": " + (cause == null ? "no address" : cause.getMessage()));
+                        return;
+                    }
+                    address = r.address();
+                    resolved = r.target();
+                    calls.execute(this::probe);
+                });
             } catch (RuntimeException e) { // shutting down
                 answer(null, "the exporter is stopping: " + e);
             }
@@ -399,11 +450,9 @@ final class ProbeEndpoint implements AutoCloseable {
             if (answered.get()) {
                 return;
             }
-            // the prober gets the address just found (no second look-up); an http URL keeps its name for Host and SNI
-            Target t = "http".equals(target.kind()) ? target : new Target(target.name(), target.kind(), address.getHostAddress(),
-                    target.port(), target.interval(), target.timeout(), target.tags(), target.options(), target.source());
+            // the prober gets the address just found (no second look-up); a URL keeps its name for Host and SNI
             try {
-                CompletableFuture<? extends ProbeResult> f = prober.probe(t).toCompletableFuture();
+                CompletableFuture<? extends ProbeResult> f = prober.prober().probe(resolved).toCompletableFuture();
                 running = f;
                 f.whenComplete((r, e) -> answer(r, e == null ? null : "the prober failed: " + e));
             } catch (RuntimeException e) {
@@ -417,6 +466,7 @@ final class ProbeEndpoint implements AutoCloseable {
                 return;
             }
             permit.release();
+            prober.close();
             java.util.concurrent.ScheduledFuture<?> d = deadline;
             if (d != null) {
                 d.cancel(false);
@@ -449,18 +499,6 @@ final class ProbeEndpoint implements AutoCloseable {
             }
             response.getHeaders().put("Content-Type", TextFormat.CONTENT_TYPE_004);
             response.write(true, StandardCharsets.UTF_8.encode(metrics), callback);
-        }
-    }
-
-    private static String hostOf(Target t) {
-        if (!"http".equals(t.kind())) {
-            return t.host();
-        }
-        try {
-            String h = new URI(t.host()).getHost();
-            return h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
-        } catch (URISyntaxException | NullPointerException e) {
-            return t.host(); // the factory accepted it: cannot happen
         }
     }
 }

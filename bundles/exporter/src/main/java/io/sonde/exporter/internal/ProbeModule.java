@@ -1,7 +1,5 @@
 package io.sonde.exporter.internal;
 
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -12,37 +10,51 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
-/** One module of {@code /probe}, from one factory configuration; the endpoint checks it when used. */
+import io.sonde.api.ConfigSource;
+import io.sonde.api.Target;
+
+/**
+ * One module of {@code /probe}, from one factory configuration; the endpoint checks it when used,
+ * through the core's {@link io.sonde.api.TargetFactory}, by the rules of a configured target: the
+ * kind's aliases, its keys and the framework's keys are the core's to know.
+ */
 @Component(service = ProbeModule.class, configurationPid = ProbeModuleConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ProbeModuleConfig.class, factory = true)
 public final class ProbeModule {
 
-    /** Keys of the configuration that are not the kind's own. */
-    /** The Latency Probe's names, accepted for targets too. */
-    private static final Map<String, String> KIND_ALIASES = Map.of("tcpconnect", "tcp", "echo", "udp");
+    /** Keys of the configuration that are the module's, not the kind's. */
     private static final Set<String> OWN_KEYS = Set.of("name", "prober", "kind", "timeout_ms");
 
     private final String name;
     private final String kind;
-    private final String timeoutMs;
+    private final long timeoutMs;
     private final Map<String, String> options;
     private final String source;
+    private final String problem;
 
     @Activate
     public ProbeModule(ProbeModuleConfig config, Map<String, Object> properties) {
-        source = sourceOf(properties);
-        name = config.name() != null && !config.name().isBlank() ? config.name().strip() : nameFromFile(properties);
+        source = ConfigSource.of(properties, "configuration " + properties.getOrDefault(Constants.SERVICE_PID, ProbeModuleConfig.PID));
+        String n = config.name() == null || config.name().isBlank() ? ConfigSource.nameFromFile(source, ProbeModuleConfig.PID)
+                : config.name().strip();
+        name = n == null ? "" : n;
         Object k = config.prober();
         if (k == null || k.toString().isBlank()) {
             k = properties.get("kind");
         }
-        String kindText = k == null ? "" : k.toString().strip().toLowerCase(java.util.Locale.ROOT);
-        kind = KIND_ALIASES.getOrDefault(kindText, kindText);
-        timeoutMs = config.timeout__ms() == null ? "" : config.timeout__ms().strip();
+        kind = k == null || k.toString().isBlank() ? "" : Target.canonicalKind(k.toString());
+        StringBuilder problems = new StringBuilder();
+        long ms = ConfigSource.typed(config::timeout__ms, "timeout_ms", 0L, source, p -> problems.append(p));
+        if (ms < 0) {
+            problems.append(source).append(": key 'timeout_ms': ").append(ms).append(" is not a number of milliseconds (1 or more)");
+            ms = 0;
+        }
+        timeoutMs = ms;
+        problem = problems.length() == 0 ? null : problems.toString();
         Map<String, String> o = new LinkedHashMap<>();
         properties.forEach((key, value) -> {
-            if (!OWN_KEYS.contains(key) && !isFrameworkKey(key) && value != null) {
+            if (!OWN_KEYS.contains(key) && value != null) {
                 o.put(key, value.toString().strip());
             }
         });
@@ -50,29 +62,30 @@ public final class ProbeModule {
     }
 
     /** Used in tests. */
-    ProbeModule(String name, String kind, String timeoutMs, Map<String, String> options, String source) {
+    ProbeModule(String name, String kind, long timeoutMs, Map<String, String> options, String source) {
         this.name = name;
         this.kind = kind;
         this.timeoutMs = timeoutMs;
         this.options = Map.copyOf(options);
         this.source = source;
+        this.problem = null;
     }
 
     String name() {
         return name;
     }
 
-    /** The probe type, lower case; empty if the configuration names none. */
+    /** The probe type, aliases resolved; empty if the configuration names none. */
     String kind() {
         return kind;
     }
 
-    /** {@code timeout_ms} as written, empty if absent. */
-    String timeoutMs() {
+    /** {@code timeout_ms}, 0 if not set. */
+    long timeoutMs() {
         return timeoutMs;
     }
 
-    /** The kind's own keys: everything but name, prober, timeout_ms and the framework's. */
+    /** Everything but name, prober and timeout_ms: the kind's keys and the framework's, which the core drops. */
     Map<String, String> options() {
         return options;
     }
@@ -82,34 +95,8 @@ public final class ProbeModule {
         return source;
     }
 
-    private static boolean isFrameworkKey(String key) {
-        return key.startsWith("service.") || key.startsWith("component.") || key.startsWith("felix.") || key.startsWith("osgi.")
-                || key.equals(Constants.OBJECTCLASS) || key.equals("objectClass");
-    }
-
-    private static String nameFromFile(Map<String, Object> properties) {
-        Object file = properties.get("felix.fileinstall.filename");
-        if (file == null) {
-            return "";
-        }
-        String f = file.toString();
-        f = f.substring(f.lastIndexOf('/') + 1);
-        String prefix = ProbeModuleConfig.PID + "-";
-        if (f.startsWith(prefix) && f.endsWith(".cfg")) {
-            return f.substring(prefix.length(), f.length() - ".cfg".length());
-        }
-        return "";
-    }
-
-    private static String sourceOf(Map<String, Object> properties) {
-        Object file = properties.get("felix.fileinstall.filename");
-        if (file == null) {
-            return "configuration " + properties.getOrDefault(Constants.SERVICE_PID, ProbeModuleConfig.PID);
-        }
-        try {
-            return Path.of(URI.create(file.toString())).toString();
-        } catch (IllegalArgumentException e) {
-            return file.toString();
-        }
+    /** What is wrong with the module's own keys, or {@code null}. */
+    String problem() {
+        return problem;
     }
 }

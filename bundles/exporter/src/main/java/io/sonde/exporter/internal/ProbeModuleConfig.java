@@ -21,7 +21,7 @@ public @interface ProbeModuleConfig {
     @AttributeDefinition(description = "Probe type: http, tcp, icmp, dns, udp, traceroute or a plugin's type (blackbox's 'prober')")
     String prober();
 
-    @AttributeDefinition(description = "Longest time a probe may take, ms; default: the scrape timeout Prometheus sends, less 0.5 s, else 5000",
-            required = false)
-    String timeout__ms() default "";
+    @AttributeDefinition(description = "Longest time a probe may take, ms; 0 (default): the scrape timeout Prometheus sends, less 0.5 s, else 5000",
+            required = false, min = "0")
+    long timeout__ms() default 0;
 }

@@ -30,30 +30,41 @@ import io.sonde.api.TcpConnectResult;
 public class ProbeEndpointTest {
 
     private static ProbeModule module(String kind, String timeoutMs) {
-        return new ProbeModule("m", kind, timeoutMs, Map.of("count", "1"), "etc/io.sonde.probe.module-m.cfg");
+        return new ProbeModule("m", kind, timeoutMs.isEmpty() ? 0 : Long.parseLong(timeoutMs), Map.of("count", "1"),
+                "etc/io.sonde.probe.module-m.cfg");
+    }
+
+    /** The host forms of the kinds, as their plugins declare them. */
+    private static io.sonde.api.TargetSchema schema(String kind) {
+        return io.sonde.api.TargetSchema.of(kind.equals("http") ? io.sonde.api.HostForm.URL : io.sonde.api.HostForm.NAME,
+                kind.equals("tcp") || kind.equals("udp"));
+    }
+
+    private static Map<String, Object> settings(ProbeModule m, String target, Duration t) {
+        return ProbeEndpoint.settings(m, target, t, schema(m.kind()));
     }
 
     @Test
     public void targetsAreReadAsBlackboxExporterReadsThem() {
         Duration t = Duration.ofSeconds(2);
-        Map<String, Object> http = ProbeEndpoint.settings(module("http", ""), "localhost/health", t);
+        Map<String, Object> http = settings(module("http", ""), "localhost/health", t);
         assertEquals("http://localhost/health", http.get("host"));
-        assertEquals("https://localhost/", ProbeEndpoint.settings(module("http", ""), "https://localhost/", t).get("host"));
-        Map<String, Object> tcp = ProbeEndpoint.settings(module("tcp", ""), "localhost:5432", t);
+        assertEquals("https://localhost/", settings(module("http", ""), "https://localhost/", t).get("host"));
+        Map<String, Object> tcp = settings(module("tcp", ""), "localhost:5432", t);
         assertEquals("localhost", tcp.get("host"));
         assertEquals("5432", tcp.get("port"));
         assertEquals("localhost:5432", tcp.get("name"));
         assertEquals(2000L, tcp.get("timeout_ms"));
         assertEquals("1", tcp.get("count")); // the module's own keys come along
-        Map<String, Object> v6 = ProbeEndpoint.settings(module("dns", ""), "[::1]:5353", t);
+        Map<String, Object> v6 = settings(module("dns", ""), "[::1]:5353", t);
         assertEquals("::1", v6.get("host"));
         assertEquals("5353", v6.get("port"));
-        Map<String, Object> bare = ProbeEndpoint.settings(module("icmp", ""), "::1", t);
+        Map<String, Object> bare = settings(module("icmp", ""), "::1", t);
         assertEquals("::1", bare.get("host"));
         assertFalse(bare.containsKey("port"));
         assertEquals("'[::1' opens '[' but does not close it",
-                assertThrows(IllegalArgumentException.class, () -> ProbeEndpoint.settings(module("tcp", ""), "[::1", t)).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ProbeEndpoint.settings(module("tcp", ""), "[::1]80", t));
+                assertThrows(IllegalArgumentException.class, () -> settings(module("tcp", ""), "[::1", t)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> settings(module("tcp", ""), "[::1]80", t));
     }
 
     @Test

@@ -16,12 +16,14 @@ public class ProbeModuleTest {
             @Override public Class<? extends Annotation> annotationType() { return ProbeModuleConfig.class; }
             @Override public String name() { return name; }
             @Override public String prober() { return prober; }
-            @Override public String timeout__ms() { return timeout; }
+            @Override public long timeout__ms() {
+                return timeout == null ? 0 : Long.parseLong(timeout); // as DS does: a value that is no number throws
+            }
         };
     }
 
     @Test
-    public void nameFromTheFileKindKeysAndNothingOfTheFramework() {
+    public void nameFromTheFileKindAndKeys() {
         Map<String, Object> p = new HashMap<>();
         p.put("felix.fileinstall.filename", "file:/opt/sonde/etc/io.sonde.probe.module-http_post_2xx.cfg");
         p.put("service.pid", "io.sonde.probe.module.abc");
@@ -35,8 +37,12 @@ public class ProbeModuleTest {
         ProbeModule m = new ProbeModule(config("", "HTTP", "2000"), p);
         assertEquals("http_post_2xx", m.name());
         assertEquals("http", m.kind());
-        assertEquals("2000", m.timeoutMs());
-        assertEquals(Map.of("method", "HEAD", "expect_status", "200-204"), m.options());
+        assertEquals(2000, m.timeoutMs());
+        // the kind's keys, and the framework's, which the core's target factory drops by its one rule
+        assertEquals("HEAD", m.options().get("method"));
+        assertEquals("200-204", m.options().get("expect_status"));
+        assertEquals(null, m.options().get("prober"));
+        assertEquals(null, m.options().get("timeout_ms"));
         assertEquals("/opt/sonde/etc/io.sonde.probe.module-http_post_2xx.cfg", m.source());
 
         p.put("name", "explicit");
@@ -44,5 +50,14 @@ public class ProbeModuleTest {
         assertEquals("", new ProbeModule(config("", "tcp", null), Map.of()).name()); // the endpoint says so in the log
         assertEquals("tcp", new ProbeModule(config("x", "tcpconnect", null), Map.of()).kind());
         assertEquals("udp", new ProbeModule(config("x", "Echo", null), Map.of()).kind());
+    }
+
+    @Test
+    public void aTimeoutThatIsNoNumberMakesTheModuleBrokenNamingTheKey() {
+        Map<String, Object> p = new HashMap<>();
+        p.put("felix.fileinstall.filename", "file:/opt/sonde/etc/io.sonde.probe.module-m.cfg");
+        ProbeModule m = new ProbeModule(config("", "tcp", "soon"), p);
+        assertEquals(0, m.timeoutMs());
+        org.junit.Assert.assertTrue(m.problem(), m.problem().startsWith("/opt/sonde/etc/io.sonde.probe.module-m.cfg: key 'timeout_ms': "));
     }
 }

@@ -271,7 +271,8 @@ public final class Scheduler implements TargetListener {
         }
     }
 
-    private SchedulerMetrics.State state() {
+    /** What the scheduler holds now; targets without a prober are the core's to count (no_prober). */
+    SchedulerMetrics.State state() {
         int active = 0;
         int noProber = 0;
         synchronized (jobs) {

@@ -61,10 +61,10 @@ final class SchedulerMetrics extends Collector {
         out.add(new GaugeMetricFamily("sonde_probes_in_flight", "Probes started and not yet finished", inFlight.get()));
         State s = state.get();
         GaugeMetricFamily targets = new GaugeMetricFamily("sonde_targets",
-                "Targets by state: active (probed), no_prober (no plugin for its kind), invalid (configuration entries whose current version is rejected)",
+                "Targets by state: active (probed), backoff (failing, probed less often), no_prober (no plugin for its kind),"
+                        + " resolving (waiting for its host's address), invalid (configuration entries whose current version is rejected)",
                 List.of("state"));
         targets.addMetric(List.of("active"), s.active());
-        targets.addMetric(List.of("no_prober"), s.noProber());
         out.add(targets);
         CounterMetricFamily dropped = new CounterMetricFamily("sonde_sink_dropped_total",
                 "Results a sink could not take because its queue was full", List.of("sink"));

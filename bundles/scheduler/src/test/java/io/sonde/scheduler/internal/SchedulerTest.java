@@ -226,6 +226,37 @@ public class SchedulerTest {
         return scheduler.metrics.collect().stream()
                 .filter(f -> f.name.equals("sonde_targets"))
                 .flatMap(f -> f.samples.stream())
-                .allMatch(s -> s.value == (s.labelValues.get(0).equals("active") ? active : noProber));
+                .filter(s -> s.labelValues.get(0).equals("active"))
+                .allMatch(s -> s.value == active) && scheduler.state().noProber() == noProber;
+    }
+
+    @Test
+    public void aProberThatBlocksInProbeStallsNeitherCancelNorTargetChangesNorMetrics() throws Exception {
+        addSink(sink, "rec");
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // declares that it never blocks, then blocks: called on the scheduler's own thread
+        scheduler.addProber((Prober) t -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return CompletableFuture.completedFuture(ok(t));
+        }, Map.of(Prober.PROBE_TYPE, "k", Prober.PROBE_ASYNC, true, "service.id", 2L));
+        try {
+            scheduler.targetsChanged(List.of(target("a", "k", 60_000, 1000)));
+            assertTrue("the prober was called", entered.await(10, TimeUnit.SECONDS));
+            // while it blocks: the core's thread changes the targets, and a scrape runs
+            CompletableFuture<Void> change = CompletableFuture.runAsync(() -> scheduler.targetsChanged(List.of()));
+            CompletableFuture<Integer> scrape = CompletableFuture.supplyAsync(() -> scheduler.metrics.collect().size());
+            change.get(10, TimeUnit.SECONDS);
+            assertTrue(scrape.get(10, TimeUnit.SECONDS) > 0);
+            assertEquals(0, scheduler.state().active());
+        } finally {
+            release.countDown();
+        }
+        assertEquals("the removed target's late result reaches no sink", null, sink.results.poll(300, TimeUnit.MILLISECONDS));
     }
 }

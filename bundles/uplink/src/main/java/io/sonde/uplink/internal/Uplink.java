@@ -42,6 +42,7 @@ import com.google.gson.stream.JsonWriter;
 
 import io.prometheus.client.Collector;
 import io.sonde.api.AgentIdentity;
+import io.sonde.api.ConfigSource;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.ResultSink;
 import io.sonde.wire.AgentStatus;
@@ -121,7 +122,7 @@ public final class Uplink implements ResultSink {
         this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
 
-        String source = String.valueOf(properties.getOrDefault("felix.fileinstall.filename", "configuration " + UplinkConfig.PID));
+        String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         URI url = null;
         HttpClient client = null;
         try {

@@ -12,6 +12,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -34,9 +35,12 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.HostForm;
 import io.sonde.api.PluginResult;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
 
 /**
  * {@code kind=dns}: one query to the DNS server {@code host} (port {@code port}, default 53), over
@@ -80,6 +84,22 @@ public final class DnsProber implements Prober {
         lookups.shutdownNow();
     }
 
+    /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, DnsQuery.QUERY, DnsQuery.QUERY_TYPE,
+            DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION);
+
+    /** What the agent checks every dns target against before it is probed. */
+    @Override
+    public TargetSchema schema() {
+        return SCHEMA;
+    }
+
+    /** The checks a key's declaration cannot make: a domain name, a record type, response codes. */
+    @Override
+    public List<TargetProblem> check(Target target) {
+        return DnsQuery.problems(target);
+    }
+
     @Override
     public CompletionStage<PluginResult> probe(Target target) {
         Instant startedAt = Instant.now();
@@ -91,7 +111,7 @@ public final class DnsProber implements Prober {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(p.failed(FailureReason.ERROR, source(target) + e.getMessage()));
         }
-        int ipVersion = "4".equals(target.option("ip_version", "")) ? 4 : "6".equals(target.option("ip_version", "")) ? 6 : 0;
+        int ipVersion = target.ipVersion();
         CompletableFuture<InetAddress> address = isLiteral(target.host())
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> lookup(target.host(), ipVersion), lookups);

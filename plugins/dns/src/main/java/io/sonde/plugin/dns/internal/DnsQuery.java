@@ -1,10 +1,11 @@
 package io.sonde.plugin.dns.internal;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -16,6 +17,8 @@ import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetProblem;
 
 /**
  * What a {@code kind=dns} target asks, read from its options:
@@ -34,57 +37,86 @@ import io.sonde.api.Target;
  */
 record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expectAnswer, boolean tcp, boolean recursion) {
 
+    static final TargetOption QUERY = TargetOption.text("query", null,
+            "The name to look up, for example example.org; relative names are taken as absolute").asRequired();
+    static final TargetOption QUERY_TYPE = TargetOption.text("query_type", "A",
+            "The record type: A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, ... or TYPEnnn");
+    static final TargetOption EXPECT_RCODE = TargetOption.text("expect_rcode", "NOERROR",
+            "Response codes that count as success, comma-separated: NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...");
+    static final TargetOption EXPECT_ANSWER = TargetOption.pattern("expect_answer",
+            "A regular expression one answer record must contain, in zone-file form");
+    static final TargetOption TRANSPORT = TargetOption.choice("transport", "udp",
+            "udp (and TCP again when the answer is truncated) or tcp only", "udp", "tcp");
+    static final TargetOption RECURSION = TargetOption.bool("recursion_desired", true,
+            "Whether the query asks the server to recurse (the RD flag)");
+
     /**
-     * Reads the options of {@code target}.
+     * Reads the options of {@code target}, which the agent has checked against the schema and
+     * with {@link #problems}.
      *
      * @throws IllegalArgumentException naming the key and what is wrong with it
      */
     static DnsQuery of(Target target) {
-        String query = target.option("query", "").strip();
-        if (query.isEmpty()) {
-            throw new IllegalArgumentException("key 'query': missing; the name to look up, for example example.org");
+        List<TargetProblem> problems = new ArrayList<>();
+        DnsQuery q = read(target, problems);
+        if (q == null) {
+            TargetProblem p = problems.get(0);
+            throw new IllegalArgumentException("key '" + p.key() + "': " + p.reason());
         }
-        Name name;
-        try {
-            name = Name.fromString(query, Name.root);
-        } catch (TextParseException e) {
-            throw new IllegalArgumentException("key 'query': '" + query + "' is not a domain name: " + e.getMessage());
+        return q;
+    }
+
+    /** @return what is wrong with the target's query beyond what the schema checks: empty if nothing */
+    static List<TargetProblem> problems(Target target) {
+        List<TargetProblem> problems = new ArrayList<>();
+        read(target, problems);
+        return problems;
+    }
+
+    private static DnsQuery read(Target target, List<TargetProblem> problems) {
+        String query = QUERY.value(target);
+        Name name = null;
+        if (query == null) {
+            problems.add(new TargetProblem(QUERY.name(), "missing; the name to look up, for example example.org"));
+        } else {
+            try {
+                name = Name.fromString(query, Name.root);
+            } catch (TextParseException e) {
+                problems.add(new TargetProblem(QUERY.name(), "'" + query + "' is not a domain name: " + e.getMessage()));
+            }
         }
-        String typeText = target.option("query_type", "A").strip().toUpperCase(Locale.ROOT);
+        String typeText = QUERY_TYPE.value(target).toUpperCase(Locale.ROOT);
         int type = Type.value(typeText);
-        if (type < 0 || typeText.isEmpty()) {
-            throw new IllegalArgumentException("key 'query_type': '" + typeText
-                    + "' is not a DNS record type (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, ... or TYPEnnn)");
+        if (type < 0) {
+            problems.add(new TargetProblem(QUERY_TYPE.name(), "'" + typeText
+                    + "' is not a DNS record type (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, ... or TYPEnnn)"));
         }
         Set<Integer> rcodes = new TreeSet<>();
-        for (String part : target.option("expect_rcode", "NOERROR").split(",")) {
+        for (String part : EXPECT_RCODE.value(target).split(",")) {
             String code = part.strip().toUpperCase(Locale.ROOT);
             int value = Rcode.value(code);
             if (value < 0 || code.isEmpty()) {
-                throw new IllegalArgumentException("key 'expect_rcode': '" + part.strip()
-                        + "' is not a response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...)");
+                problems.add(new TargetProblem(EXPECT_RCODE.name(), "'" + part.strip()
+                        + "' is not a response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...)"));
+                break;
             }
             rcodes.add(value);
         }
+        String regex = EXPECT_ANSWER.value(target);
         Pattern answer = null;
-        String regex = target.option("expect_answer", "").strip();
-        if (!regex.isEmpty()) {
-            try {
+        if (regex != null) {
+            String p = EXPECT_ANSWER.problem(regex);
+            if (p != null) {
+                problems.add(new TargetProblem(EXPECT_ANSWER.name(), p));
+            } else {
                 answer = Pattern.compile(regex);
-            } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException("key 'expect_answer': not a regular expression: "
-                        + e.getDescription() + " near index " + e.getIndex());
             }
         }
-        String transport = target.option("transport", "udp").strip().toLowerCase(Locale.ROOT);
-        if (!transport.equals("udp") && !transport.equals("tcp")) {
-            throw new IllegalArgumentException("key 'transport': '" + transport + "' is neither udp nor tcp");
+        if (!problems.isEmpty()) {
+            return null;
         }
-        String rd = target.option("recursion_desired", "true").strip();
-        if (!rd.equalsIgnoreCase("true") && !rd.equalsIgnoreCase("false")) {
-            throw new IllegalArgumentException("key 'recursion_desired': '" + rd + "' is neither true nor false");
-        }
-        return new DnsQuery(name, type, Set.copyOf(rcodes), answer, transport.equals("tcp"), Boolean.parseBoolean(rd));
+        return new DnsQuery(name, type, Set.copyOf(rcodes), answer, TRANSPORT.value(target).equals("tcp"),
+                RECURSION.booleanValue(target));
     }
 
     /** A new query message (each with its own random id). */

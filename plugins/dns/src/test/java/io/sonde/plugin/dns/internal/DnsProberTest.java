@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -159,23 +160,44 @@ public class DnsProberTest {
         assertTrue((Double) r.data().get("lookup_time_seconds") > 0);
     }
 
+    /** What the agent says of a target's keys: the schema's check, then the plugin's own. */
+    private List<io.sonde.api.TargetProblem> problems(Map<String, String> options) {
+        DnsProber prober = new DnsProber("io.sonde.plugin.dns", "1.0.0");
+        List<io.sonde.api.TargetProblem> found = new java.util.ArrayList<>(prober.schema().problems("dns", options));
+        if (found.isEmpty()) {
+            found.addAll(prober.check(new Target("dns-test", "dns", "127.0.0.1", server.port(), Duration.ofSeconds(10),
+                    Duration.ofSeconds(2), Set.of(), options, "etc/io.sonde.target-dns-test.cfg")));
+        }
+        return found;
+    }
+
+    private void assertProblem(String key, String reason, Map<String, String> options) {
+        List<io.sonde.api.TargetProblem> found = problems(options);
+        assertEquals(found.toString(), 1, found.size());
+        assertEquals(key, found.get(0).key());
+        assertTrue(found.get(0).reason(), found.get(0).reason().contains(reason));
+    }
+
     @Test
-    public void badOptionsAreErrorsNamingFileAndKey() throws Exception {
-        PluginResult missing = probe(Map.of());
-        assertEquals(FailureReason.ERROR, missing.failureReason());
-        assertTrue(missing.errorMessage(), missing.errorMessage().startsWith("etc/io.sonde.target-dns-test.cfg: key 'query': missing"));
+    public void badOptionsAreNamedByKeyBeforeAnythingIsSent() throws Exception {
+        assertProblem("query", "missing", Map.of());
         Map<String, String> bad = new HashMap<>(Map.of("query", "www.example.test"));
         bad.put("query_type", "AXFRR");
-        assertTrue(probe(bad).errorMessage().contains("key 'query_type': 'AXFRR' is not a DNS record type"));
+        assertProblem("query_type", "'AXFRR' is not a DNS record type", bad);
         bad.put("query_type", "A");
         bad.put("expect_rcode", "FINE");
-        assertTrue(probe(bad).errorMessage().contains("key 'expect_rcode': 'FINE' is not a response code"));
+        assertProblem("expect_rcode", "'FINE' is not a response code", bad);
         bad.put("expect_rcode", "NOERROR");
         bad.put("expect_answer", "(");
-        assertTrue(probe(bad).errorMessage().contains("key 'expect_answer': not a regular expression"));
+        assertProblem("expect_answer", "is not a regular expression", bad);
         bad.remove("expect_answer");
         bad.put("transport", "quic");
-        assertTrue(probe(bad).errorMessage().contains("key 'transport': 'quic' is neither udp nor tcp"));
+        assertProblem("transport", "'quic' is not one of udp, tcp", bad);
+        bad.remove("transport");
+        bad.put("query_typ", "MX");
+        assertProblem(null, "key 'query_typ' is not known for kind dns; did you mean 'query_type'?", bad);
+        bad.remove("query_typ");
+        assertEquals(List.of(), problems(bad));
         assertEquals(0, server.udpQueries());
     }
 }

@@ -33,6 +33,7 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.HostForm;
 import io.sonde.api.HttpGetResult;
 import io.sonde.api.Target;
 import io.sonde.sockets.Resolver;
@@ -123,10 +124,7 @@ final class Exchange {
 
     /** One request on a new connection; returns the redirect location, if the answer is one. */
     private String once(URI url, String method) throws Failure {
-        String host = url.getHost();
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
+        String host = HostForm.URL.lookupName(url.toString());
         int port = request.port(url);
         long t0 = System.nanoTime();
         InetAddress address;

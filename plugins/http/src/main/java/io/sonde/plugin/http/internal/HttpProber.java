@@ -2,6 +2,7 @@ package io.sonde.plugin.http.internal;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -18,6 +19,8 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.HttpGetResult;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -51,6 +54,17 @@ public final class HttpProber implements Prober {
     void deactivate() {
         pool.shutdownNow();
         resolver.close();
+    }
+
+    @Override
+    public TargetSchema schema() {
+        return Request.SCHEMA;
+    }
+
+    @Override
+    public List<TargetProblem> check(Target target) {
+        String problem = Request.StatusSet.problem(Request.EXPECT_STATUS.value(target));
+        return problem == null ? List.of() : List.of(new TargetProblem(Request.EXPECT_STATUS.name(), problem));
     }
 
     @Override

@@ -9,8 +9,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
+import io.sonde.api.HostForm;
 import io.sonde.api.Target;
-import io.sonde.sockets.Resolver;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetSchema;
 
 /**
  * What one {@code kind=http} target asks for, read from its keys: the URL in {@code host}
@@ -25,6 +27,24 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
     static final int MAX_REDIRECTS = 10;
     static final String HEADER_PREFIX = "header.";
 
+    static final TargetOption METHOD = TargetOption.choice("method", "GET", "The request method", "GET", "HEAD");
+    static final TargetOption HEADER = TargetOption.text(HEADER_PREFIX + "*", null,
+            "A request header: header.NAME = value, for example header.Accept = text/html");
+    static final TargetOption EXPECT_STATUS = TargetOption.text("expect_status", "2xx",
+            "Status codes that count as success: codes (200), classes (2xx) and ranges (200-204), comma-separated");
+    static final TargetOption BODY_REGEX = TargetOption.pattern("body_regex",
+            "A regular expression the body must match (the first 1 MiB is searched)");
+    static final TargetOption FOLLOW_REDIRECTS = TargetOption.bool("follow_redirects", true,
+            "Whether to follow redirects, at most " + MAX_REDIRECTS);
+    static final TargetOption CA_FILE = TargetOption.file("ca_file",
+            "PEM file of the certificate authorities to trust instead of the system's");
+    static final TargetOption INSECURE = TargetOption.bool("insecure_skip_verify", false,
+            "Accept any certificate (the expiry is still measured)");
+
+    /** {@code kind=http}: a URL, the port optional (it overrides the URL's). */
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.URL, false,
+            METHOD, HEADER, EXPECT_STATUS, BODY_REGEX, FOLLOW_REDIRECTS, CA_FILE, INSECURE);
+
     private static final Map<String, Pattern> PATTERNS = new ConcurrentHashMap<>();
 
     static Request of(Target t) {
@@ -35,13 +55,10 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
                 headers.put(k.substring(HEADER_PREFIX.length()), v);
             }
         });
-        String regex = t.option("body_regex", null);
-        return new Request(url, t.port(), t.option("method", "GET").toUpperCase(Locale.ROOT), headers,
-                StatusSet.parse(t.option("expect_status", "2xx")),
-                regex == null || regex.isEmpty() ? null : PATTERNS.computeIfAbsent(regex, Pattern::compile),
-                Boolean.parseBoolean(t.option("follow_redirects", "true")),
-                Resolver.ipVersion(t.option(Resolver.IP_VERSION, null)), t.option("ca_file", null),
-                Boolean.parseBoolean(t.option("insecure_skip_verify", "false")));
+        String regex = BODY_REGEX.value(t);
+        return new Request(url, t.port(), METHOD.value(t), headers, StatusSet.parse(EXPECT_STATUS.value(t)),
+                regex == null ? null : PATTERNS.computeIfAbsent(regex, Pattern::compile),
+                FOLLOW_REDIRECTS.booleanValue(t), t.ipVersion(), CA_FILE.value(t), INSECURE.booleanValue(t));
     }
 
     boolean tls(URI u) {
@@ -58,6 +75,18 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
 
     /** Status codes that count as success. */
     record StatusSet(List<int[]> ranges, String text) {
+
+        private static final Pattern PART = Pattern.compile("[1-5]xx|[1-5]\\d\\d|[1-5]\\d\\d\\s*-\\s*[1-5]\\d\\d");
+
+        /** @return what is wrong with {@code text} as a list of codes, classes and ranges, or {@code null} */
+        static String problem(String text) {
+            for (String part : text.split(",")) {
+                if (!PART.matcher(part.strip().toLowerCase(Locale.ROOT)).matches()) {
+                    return "'" + part.strip() + "' is not a status code (200), a class (2xx) or a range (200-204)";
+                }
+            }
+            return null;
+        }
 
         static StatusSet parse(String text) {
             List<int[]> ranges = new ArrayList<>();

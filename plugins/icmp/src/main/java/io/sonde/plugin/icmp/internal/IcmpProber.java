@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.api.HostForm;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
 import io.sonde.api.PingResult;
 import io.sonde.api.Prober;
@@ -32,8 +36,11 @@ import io.sonde.sockets.Resolver;
 public final class IcmpProber implements Prober {
 
     private static final Logger LOG = LoggerFactory.getLogger(IcmpProber.class);
-    static final String COUNT = "count";
-    static final String PACKET_INTERVAL = "packet_interval_ms";
+    static final TargetOption COUNT = TargetOption.integer("count", 3, 1, 1000, "Echo requests in each round");
+    static final TargetOption PACKET_INTERVAL = TargetOption.integer("packet_interval_ms", 100, 1, 60_000,
+            "Milliseconds between the requests of a round");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, COUNT, PACKET_INTERVAL);
 
     private final IcmpEngine engine;
     private final Resolver resolver = new Resolver("sonde-icmp-resolve", 1);
@@ -82,12 +89,28 @@ public final class IcmpProber implements Prober {
     }
 
     @Override
+    public TargetSchema schema() {
+        return SCHEMA;
+    }
+
+    /** The round's requests must all be sent within the timeout, which bounds the round. */
+    @Override
+    public List<TargetProblem> check(Target target) {
+        long count = COUNT.longValue(target);
+        long spacing = PACKET_INTERVAL.longValue(target);
+        if ((count - 1) * spacing >= target.timeout().toMillis()) {
+            return List.of(new TargetProblem(COUNT.name(), count + " requests " + spacing + " ms apart do not fit in the timeout of "
+                    + target.timeout().toMillis() + " ms, which bounds the round"));
+        }
+        return List.of();
+    }
+
+    @Override
     public CompletionStage<PingResult> probe(Target target) {
         Instant startedAt = Instant.now();
-        int count = Integer.parseInt(target.option(COUNT, "3"));
-        Duration interval = Duration.ofMillis(Long.parseLong(target.option(PACKET_INTERVAL, "100")));
-        CompletableFuture<java.net.InetAddress> resolved =
-                resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)));
+        int count = COUNT.intValue(target);
+        Duration interval = Duration.ofMillis(PACKET_INTERVAL.longValue(target));
+        CompletableFuture<java.net.InetAddress> resolved = resolver.resolve(target.host(), target.ipVersion());
         if (resolved.isDone() && !resolved.isCompletedExceptionally()) { // an address literal: no hand-over
             return engine.ping(target, resolved.join(), count, interval, target.timeout(), startedAt);
         }

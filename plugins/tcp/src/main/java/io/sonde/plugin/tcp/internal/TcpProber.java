@@ -13,9 +13,12 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.TcpConnectResult;
 import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetSchema;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -30,8 +33,11 @@ import io.sonde.sockets.Resolver;
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tcp", Prober.PROBE_ASYNC + ":Boolean=true"})
 public final class TcpProber implements Prober {
 
-    /** Target option: how to end the connection, {@code fin} (default) or {@code reset}. */
-    static final String CLOSE = "close";
+    /** Target option: how to end the connection. */
+    static final TargetOption CLOSE = TargetOption.choice("close", "fin",
+            "How each connection ends: fin (polite; leaves TIME_WAIT on this host) or reset (leaves none)", "fin", "reset");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, CLOSE);
 
     private final Connector connector;
     private final Resolver resolver = new Resolver("sonde-tcp-resolve", 2);
@@ -48,12 +54,17 @@ public final class TcpProber implements Prober {
     }
 
     @Override
+    public TargetSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
     public CompletionStage<TcpConnectResult> probe(Target target) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         CompletableFuture<TcpConnectResult> result = new CompletableFuture<>();
         CompletableFuture<InetAddress> resolved =
-                resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)));
+                resolver.resolve(target.host(), target.ipVersion());
         if (resolved.isDone() && !resolved.isCompletedExceptionally()) { // an address literal: no hand-over
             connect(target, startedAt, start, resolved.join(), result);
             return result;
@@ -82,7 +93,7 @@ public final class TcpProber implements Prober {
             return;
         }
         CompletableFuture<Connector.Outcome> connect = connector.connect(socketAddress, left,
-                "reset".equals(target.option(CLOSE, "fin")));
+                "reset".equals(CLOSE.value(target)));
         result.whenComplete((r, e) -> {
             if (result.isCancelled()) {
                 connect.cancel(true);

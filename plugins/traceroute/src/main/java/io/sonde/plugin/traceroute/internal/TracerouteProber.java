@@ -10,6 +10,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
+import io.sonde.api.HostForm;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
@@ -23,6 +26,13 @@ import io.sonde.sockets.Resolver;
  */
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=traceroute", Prober.PROBE_ASYNC + ":Boolean=true"})
 public final class TracerouteProber implements Prober {
+
+    static final TargetOption MAX_HOPS = TargetOption.integer("max_hops", 30, 1, 255, "The farthest hop (TTL) probed");
+    static final TargetOption QUERIES = TargetOption.integer("queries", 3, 1, 10, "Probes sent to each hop");
+    static final TargetOption HOP_TIMEOUT = TargetOption.integer("hop_timeout_ms", 1000, 1, 60_000,
+            "Milliseconds to wait for one hop's answer");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, MAX_HOPS, QUERIES, HOP_TIMEOUT);
 
     private final Tracer tracer = new Tracer();
     private final Resolver resolver = new Resolver("sonde-traceroute-resolve", 1);
@@ -38,14 +48,19 @@ public final class TracerouteProber implements Prober {
     }
 
     @Override
+    public TargetSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
     public CompletionStage<TracerouteResult> probe(Target target) {
         Instant startedAt = Instant.now();
-        int maxHops = Integer.parseInt(target.option("max_hops", "30"));
-        int queries = Integer.parseInt(target.option("queries", "3"));
-        Duration hopTimeout = Duration.ofMillis(Long.parseLong(target.option("hop_timeout_ms", "1000")));
+        int maxHops = MAX_HOPS.intValue(target);
+        int queries = QUERIES.intValue(target);
+        Duration hopTimeout = Duration.ofMillis(HOP_TIMEOUT.longValue(target));
         int port = target.port() > 0 ? target.port() : 33434;
         CompletableFuture<TracerouteResult> result = new CompletableFuture<>();
-        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+        resolver.resolve(target.host(), target.ipVersion())
                 .whenComplete((address, e) -> {
                     if (address == null) {
                         result.complete(failed(target, startedAt, (e.getCause() != null ? e.getCause() : e).getMessage()));

@@ -12,8 +12,11 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetSchema;
 import io.sonde.api.UdpConnectResult;
 import io.sonde.sockets.Resolver;
 
@@ -25,6 +28,12 @@ import io.sonde.sockets.Resolver;
  */
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=udp", Prober.PROBE_ASYNC + ":Boolean=true"})
 public final class UdpProber implements Prober {
+
+    /** Target option: the datagram's size. */
+    static final TargetOption SIZE = TargetOption.integer("size", 64, 24, 65_000,
+            "Bytes of each datagram, sequence number and nonce included");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, SIZE);
 
     private final Resolver resolver = new Resolver("sonde-udp-resolve", 1);
     private final Echoer echoer;
@@ -41,12 +50,17 @@ public final class UdpProber implements Prober {
     }
 
     @Override
+    public TargetSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
     public CompletionStage<UdpConnectResult> probe(Target target) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
-        int size = Integer.parseInt(target.option("size", "64"));
+        int size = SIZE.intValue(target);
         CompletableFuture<UdpConnectResult> result = new CompletableFuture<>();
-        resolver.resolve(target.host(), Resolver.ipVersion(target.option(Resolver.IP_VERSION, null)))
+        resolver.resolve(target.host(), target.ipVersion())
                 .whenComplete((address, e) -> {
                     if (result.isDone()) {
                         return;

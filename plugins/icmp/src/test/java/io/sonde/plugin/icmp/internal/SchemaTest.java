@@ -1,0 +1,50 @@
+package io.sonde.plugin.icmp.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.Test;
+
+import io.sonde.api.HostForm;
+import io.sonde.api.Target;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
+
+/** The keys the icmp plugin declares, checked as the agent checks them, without probing. */
+public class SchemaTest {
+
+    private static final TargetSchema SCHEMA = IcmpProber.SCHEMA;
+
+    private static Target target(String host, Map<String, String> options, long timeoutMs) {
+        return new Target("t", "icmp", host, 80, Duration.ofMillis(Math.max(timeoutMs, 1000)), Duration.ofMillis(timeoutMs),
+                Set.of(), options, "etc/io.sonde.target-t.cfg");
+    }
+
+    private static String only(Map<String, String> options) {
+        List<TargetProblem> p = SCHEMA.problems("icmp", options);
+        assertEquals(p.toString(), 1, p.size());
+        return (p.get(0).key() == null ? "" : p.get(0).key() + ": ") + p.get(0).reason();
+    }
+
+    @Test
+    public void countAndSpacingAreBoundedAndMustFitTheTimeout() {
+        assertEquals(List.of(), SCHEMA.problems("icmp", Map.of("count", "5", "packet_interval_ms", "10")));
+        assertEquals("count: 0 is out of range (1-1000)", only(Map.of("count", "0")));
+        assertEquals("packet_interval_ms: 'fast' is not a whole number", only(Map.of("packet_interval_ms", "fast")));
+        IcmpProber p = new IcmpProber(null, Mode.NONE);
+        try {
+            assertEquals(SCHEMA, p.schema());
+            assertEquals(List.of(), p.check(target("h", Map.of("count", "5", "packet_interval_ms", "100"), 1000)));
+            List<TargetProblem> tooMany = p.check(target("h", Map.of("count", "100", "packet_interval_ms", "100"), 3000));
+            assertEquals("count", tooMany.get(0).key());
+            assertTrue(tooMany.get(0).reason(), tooMany.get(0).reason().contains("do not fit in the timeout of 3000 ms"));
+        } finally {
+            p.deactivate();
+        }
+    }
+}
