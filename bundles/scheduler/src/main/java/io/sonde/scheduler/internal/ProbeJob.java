@@ -75,9 +75,15 @@ final class ProbeJob implements Runnable {
         return true;
     }
 
+    /**
+     * One turn: decides under the job's lock, starts the probe after letting go of it, so that a
+     * prober that blocks in {@code probe} stalls neither {@link #cancel}, {@link #kick}, the core's
+     * {@code targetsChanged} nor a metrics scrape.
+     */
     @Override
     public void run() {
         long now = System.nanoTime();
+        Probe probe = null;
         synchronized (this) {
             if (cancelled) {
                 return;
@@ -89,9 +95,8 @@ final class ProbeJob implements Runnable {
                 ProberSlot slot = scheduler.proberFor(target.kind());
                 starved = slot == null;
                 if (slot != null) {
-                    Probe probe = new Probe(slot);
+                    probe = new Probe(slot);
                     inFlight = probe;
-                    probe.start();
                 }
             }
             long next = Plan.next(planned, now, period);
@@ -101,6 +106,9 @@ final class ProbeJob implements Runnable {
             }
             planned = next;
             nextRun = scheduler.timer.schedule(this, next - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+        if (probe != null) {
+            probe.start();
         }
     }
 
@@ -120,6 +128,10 @@ final class ProbeJob implements Runnable {
         void start() {
             scheduler.metrics.started();
             scheduler.inFlight.add(this);
+            if (done.get()) { // abandoned between the turn's decision and here: its removal may have come first
+                scheduler.inFlight.remove(this);
+                return;
+            }
             long now = System.nanoTime();
             if (slot.callInline(now)) {
                 slot.inlineCallStarted(now);
