@@ -70,8 +70,19 @@ final class Connector implements AutoCloseable {
             }
         });
         incoming.add(attempt);
-        wake();
+        if (!open) {
+            drainIncoming(); // closed meanwhile: the selector thread may have drained the queue before this came
+        } else {
+            wake();
+        }
         return future;
+    }
+
+    /** Fails the attempts not yet taken up; each is polled, and completed, by one thread only. */
+    private void drainIncoming() {
+        for (Attempt a; (a = incoming.poll()) != null;) {
+            a.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, "the TCP prober stopped"));
+        }
     }
 
     private void wake() {
@@ -173,10 +184,9 @@ final class Connector implements AutoCloseable {
         }
     }
 
+    /** On the selector thread as it ends: fails what is queued and what is in flight. */
     private void failAll(String message) {
-        for (Attempt a; (a = incoming.poll()) != null;) {
-            a.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, message));
-        }
+        drainIncoming();
         for (Attempt a; (a = deadlines.poll()) != null;) {
             a.complete(new Outcome(Duration.ofNanos(System.nanoTime() - a.start), FailureReason.ERROR, message));
         }
@@ -199,6 +209,11 @@ final class Connector implements AutoCloseable {
         return new Outcome(elapsed, FailureReason.ERROR, "connect to " + address + " failed: " + detail);
     }
 
+    /**
+     * Stops the selector thread, which fails what is in flight as it ends; the attempts and the
+     * deadline queue are never touched from this thread while it runs. Closing the selector ends a
+     * thread that did not stop within two seconds.
+     */
     @Override
     public void close() {
         open = false;
@@ -209,11 +224,11 @@ final class Connector implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            selector.close();
-        } catch (IOException ignored) {
-            // closing
+            selector.close(); // a thread still in select() ends with ClosedSelectorException, then fails the rest
+        } catch (IOException e) {
+            // the selector's own descriptors: nothing is left to do with them
         }
-        failAll("the TCP prober stopped");
+        drainIncoming();
     }
 
     private static void closeQuietly(SocketChannel channel) {

@@ -152,12 +152,44 @@ public class TcpProberTest {
             }
             fillers.add(f);
         }
+        long before = sockets();
         CompletableFuture<TcpConnectResult> f = prober.probe(target("127.0.0.1", s.getLocalPort(), 5000)).toCompletableFuture();
+        // the connect is in flight on the selector thread: one socket more, until the cancel closes it
+        assertTrue("the connect never opened its socket", until(() -> sockets() > before));
         f.cancel(true);
+        assertTrue("the cancelled connect's socket is still open (" + sockets() + " > " + before + ")",
+                until(() -> sockets() == before));
         for (Socket filler : fillers) {
             filler.close();
         }
-        assertTrue(f.isCancelled());
+    }
+
+    /** Sockets this process has open, by /proc/self/fd. */
+    static long sockets() {
+        java.io.File[] fds = new java.io.File("/proc/self/fd").listFiles();
+        long n = 0;
+        for (java.io.File fd : fds == null ? new java.io.File[0] : fds) {
+            try {
+                if (java.nio.file.Files.readSymbolicLink(fd.toPath()).toString().startsWith("socket:")) {
+                    n++;
+                }
+            } catch (IOException e) {
+                // closed while listed
+            }
+        }
+        return n;
+    }
+
+    /** Polls {@code condition} until it holds or ten seconds pass: a bound, not a measurement. */
+    static boolean until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
     }
 
     @Test
