@@ -46,7 +46,8 @@ public final class NativeSocket implements Closeable {
 
     private final Family family;
     private final boolean raw;
-    private volatile int fd;
+    /** The descriptor, -1 once closed; taken by one closer only, so a number reused meanwhile is never closed. */
+    private final java.util.concurrent.atomic.AtomicInteger fd;
     private volatile boolean recvErr;
     // sending: guarded by sendLock
     private final Object sendLock = new Object();
@@ -64,7 +65,7 @@ public final class NativeSocket implements Closeable {
     private NativeSocket(Family family, boolean raw, int fd) {
         this.family = family;
         this.raw = raw;
-        this.fd = fd;
+        this.fd = new java.util.concurrent.atomic.AtomicInteger(fd);
     }
 
     /**
@@ -254,7 +255,7 @@ public final class NativeSocket implements Closeable {
         }
         try (Memory fds = new Memory(8L * sockets.length)) {
             for (int i = 0; i < sockets.length; i++) {
-                fds.setInt(8L * i, sockets[i].fd);
+                fds.setInt(8L * i, sockets[i].fd.get());
                 fds.setShort(8L * i + 4, (short) (POLLIN | POLLERR));
                 fds.setShort(8L * i + 6, (short) 0);
             }
@@ -342,23 +343,22 @@ public final class NativeSocket implements Closeable {
 
     @Override
     public void close() {
-        int f = fd;
-        fd = -1;
+        int f = fd.getAndSet(-1);
         if (f >= 0) {
             try {
                 LibC.close(f);
-            } catch (LastErrorException ignored) {
-                // closed already
+            } catch (LastErrorException e) {
+                // EBADF cannot happen (the number was ours alone); EINTR/EIO: the descriptor is released anyway on Linux
             }
         }
     }
 
     public boolean isOpen() {
-        return fd >= 0;
+        return fd.get() >= 0;
     }
 
     private int fd() throws NativeException {
-        int f = fd;
+        int f = fd.get();
         if (f < 0) {
             throw new NativeException("socket", NativeException.EBADF, "the socket is closed");
         }

@@ -49,11 +49,35 @@ public class ResolverTest {
         assertTrue(Resolver.isLiteral("fd00::1"));
         assertFalse(Resolver.isLiteral("localhost"));
         assertFalse(Resolver.isLiteral("1.2.3.example"));
-        assertEquals(0, Resolver.ipVersion(null));
-        assertEquals(6, Resolver.ipVersion(" 6"));
+    }
+
+    @Test
+    public void closingCompletesTheLookupsStillQueued() throws Exception {
+        Resolver one = new Resolver("sonde-test-close", 1);
+        java.util.List<java.util.concurrent.CompletableFuture<InetAddress>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            all.add(one.resolve("localhost", 0));
+        }
+        one.close();
+        // every one answers: the running look-up with its address, the queued ones with a failure saying why
+        java.util.concurrent.CompletableFuture.allOf(all.stream().map(f -> f.handle((a, e) -> a))
+                .toArray(java.util.concurrent.CompletableFuture[]::new)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        long stopped = all.stream().filter(java.util.concurrent.CompletableFuture::isCompletedExceptionally).count();
+        if (stopped > 0) {
+            try {
+                all.stream().filter(java.util.concurrent.CompletableFuture::isCompletedExceptionally).findFirst().get().get();
+            } catch (ExecutionException e) {
+                assertTrue(e.getCause().getMessage(), e.getCause().getMessage().contains("stopping"));
+            }
+        }
+        assertFails("stopping", "localhost", 0, one);
     }
 
     private void assertFails(String expected, String host, int version) {
+        assertFails(expected, host, version, resolver);
+    }
+
+    private static void assertFails(String expected, String host, int version, Resolver resolver) {
         try {
             resolver.resolve(host, version).get();
             fail("resolved " + host);
