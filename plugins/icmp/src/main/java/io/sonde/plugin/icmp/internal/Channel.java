@@ -61,6 +61,7 @@ final class Channel implements AutoCloseable {
     private volatile String unavailable;
     private final int identifier = ThreadLocalRandom.current().nextInt(1, 0xffff);
     private final AtomicInteger sequence = new AtomicInteger(ThreadLocalRandom.current().nextInt(0xffff));
+    /** Requests awaiting their reply, by sequence number: 16 bits, so at most 65,536 in flight per socket. */
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
     private final byte[] sendBuffer = new byte[64];
     private final Thread receiver;
@@ -150,12 +151,16 @@ final class Channel implements AutoCloseable {
             round.sendFailed(unavailable != null ? unavailable : "no ICMP socket");
             return;
         }
-        int seq = sequence.incrementAndGet() & 0xffff;
-        round.sequences[index] = seq;
+        Pending p = new Pending(round, index);
+        int seq = claim(sequence, pending, p);
+        if (seq < 0) {
+            round.sendFailed("more than " + (0xffff + 1) + " echo requests in flight on one ICMP " + family
+                    + " socket; spread the targets' intervals or lower their count");
+            return;
+        }
+        round.sequence(index, seq);
         synchronized (sendBuffer) {
             int length = IcmpCodec.echoRequest(family, sendBuffer, identifier, seq, round.nonce, index);
-            Pending p = new Pending(round, index);
-            pending.put(seq, p);
             round.sent(index); // before: on loopback the reply can be in before send() returns
             try {
                 p.stamp();
@@ -171,10 +176,28 @@ final class Channel implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the next sequence number no request in flight holds: a request never overwrites
+     * another's, which would show as a false loss of both.
+     *
+     * @return the number, or -1 if all 65,536 are in flight
+     */
+    static int claim(AtomicInteger sequence, Map<Integer, Pending> pending, Pending p) {
+        for (int tries = 0; tries <= 0xffff; tries++) {
+            int seq = sequence.incrementAndGet() & 0xffff;
+            if (pending.putIfAbsent(seq, p) == null) {
+                return seq;
+            }
+        }
+        return -1;
+    }
+
     /** Forgets the requests of a finished round. */
     void forget(Round round) {
-        for (int seq : round.sequences) {
-            pending.computeIfPresent(seq, (k, p) -> p.round() == round ? null : p);
+        for (int seq : round.sequences()) {
+            if (seq >= 0) {
+                pending.computeIfPresent(seq, (k, p) -> p.round() == round ? null : p);
+            }
         }
     }
 

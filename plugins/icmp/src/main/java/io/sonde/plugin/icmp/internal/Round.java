@@ -20,7 +20,8 @@ final class Round {
     final long nonce;
     final Instant startedAt;
     final CompletableFuture<PingResult> future = new CompletableFuture<>();
-    final int[] sequences;
+    /** The sequence number of each request, -1 until sent; written by the sender, read by whoever finishes the round. */
+    private final int[] sequences;
     private final long[] rtt;
     private int sent;
     private int received;
@@ -50,8 +51,17 @@ final class Round {
         this.nonce = nonce;
         this.startedAt = startedAt;
         this.sequences = new int[count];
+        java.util.Arrays.fill(sequences, -1);
         this.rtt = new long[count];
         java.util.Arrays.fill(rtt, -1);
+    }
+
+    synchronized void sequence(int index, int seq) {
+        sequences[index] = seq;
+    }
+
+    synchronized int[] sequences() {
+        return sequences.clone();
     }
 
     synchronized void sent(int index) {
