@@ -296,7 +296,7 @@ public class BlackboxIT {
         assertTrue(r.body(), s.containsKey("probe_dns_lookup_time_seconds"));
         assertTrue(r.body(), !s.containsKey("probe_ip_protocol"));
         HttpResponse<String> debug = get(agent.port, "/probe?target=http://nowhere.sonde.test/&module=http_2xx&debug=true", null);
-        assertTrue(debug.body(), debug.body().contains("Probe failed: cannot resolve nowhere.sonde.test"));
+        assertTrue(debug.body(), debug.body().contains("Probe failed: cannot resolve 'nowhere.sonde.test'"));
     }
 
     @Test
@@ -323,11 +323,11 @@ public class BlackboxIT {
         // a broken module is the configuration's fault: said in the log, counted, and a 500 naming file and key
         agent.write("etc/io.sonde.probe.module-broken.cfg", "prober = http\nmethod = POST\n");
         String logged = agent.awaitLogLine("Configuration error", "io.sonde.probe.module-broken.cfg", "key 'method'");
-        assertTrue(logged, logged.contains("'POST' is not GET or HEAD"));
+        assertTrue(logged, logged.contains("'POST' is not one of GET, HEAD"));
         HttpResponse<String> broken = get(agent.port, "/probe?target=127.0.0.1&module=broken", null);
         assertEquals(500, broken.statusCode());
         assertTrue(broken.body(), broken.body().startsWith("Module \"broken\" is misconfigured: " + agent.home.toRealPath()
-                .resolve("etc/io.sonde.probe.module-broken.cfg") + ": key 'method': 'POST' is not GET or HEAD"));
+                .resolve("etc/io.sonde.probe.module-broken.cfg") + ": key 'method': 'POST' is not one of GET, HEAD"));
         Files.delete(agent.home.resolve("etc/io.sonde.probe.module-broken.cfg"));
 
         // a broken escape, which java.net.URI will not even send: written by hand

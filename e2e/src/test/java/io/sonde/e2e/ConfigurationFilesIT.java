@@ -90,6 +90,34 @@ public class ConfigurationFilesIT {
     }
 
     @Test
+    public void theMistakesThatOncePassedInSilenceAreErrorsNamingFileAndKey() throws Exception {
+        double errors = value(agent.awaitMetrics(p -> p.contains("sonde_config_errors_total")), "sonde_config_errors_total");
+        String[][] corpus = {
+            {"typo", "intervall_ms = 1000", "key 'intervall_ms' is not known for kind tcp; did you mean 'interval_ms'?"},
+            {"otherkind", "count = 5", "key 'count' is not known for kind tcp; its own keys are close"},
+            {"badvalue", "close = rst", "key 'close': 'rst' is not one of fin, reset"},
+        };
+        for (String[] c : corpus) {
+            agent.write("etc/io.sonde.target-" + c[0] + ".cfg", "kind = tcp\nhost = 127.0.0.1\nport = 9\n" + c[1] + "\n");
+        }
+        for (String[] c : corpus) {
+            String line = agent.awaitLogLine("Configuration error", "io.sonde.target-" + c[0] + ".cfg", c[2]);
+            assertTrue(line, line.contains(agent.home.resolve("etc/io.sonde.target-" + c[0] + ".cfg").toString()));
+        }
+        String m = agent.awaitMetrics(p -> value(p, "sonde_config_errors_total") >= errors + corpus.length);
+        for (String[] c : corpus) {
+            assertTrue(m, !m.contains("target=\"" + c[0] + "\""));
+            Files.delete(agent.home.resolve("etc/io.sonde.target-" + c[0] + ".cfg"));
+        }
+        // a kind whose plugin is not installed waits, and is no error
+        agent.write("etc/io.sonde.target-later.cfg", "kind = gopher\nhost = 127.0.0.1\nport = 70\nselector = /\n");
+        agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0);
+        assertEquals(0, agent.countLogLines("Configuration error", "io.sonde.target-later.cfg"));
+        Files.delete(agent.home.resolve("etc/io.sonde.target-later.cfg"));
+        agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 0.0);
+    }
+
+    @Test
     public void anUnknownNameAndAnAddressOfTheWrongFamilyAreConfigurationErrors() throws Exception {
         double errors = value(agent.awaitMetrics(p -> p.contains("sonde_config_errors_total")), "sonde_config_errors_total");
         agent.write("etc/io.sonde.target-nowhere.cfg", "kind = icmp\nhost = nowhere.sonde.test\n");

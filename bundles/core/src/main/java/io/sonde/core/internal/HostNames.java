@@ -101,7 +101,8 @@ final class HostNames {
             try {
                 result.complete(pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
             } catch (UnknownHostException e) {
-                result.completeExceptionally(e);
+                result.completeExceptionally(literal || e.getMessage() != null && e.getMessage().startsWith("'")
+                        ? e : new UnknownHostException("cannot resolve '" + host + "'"));
             } catch (RuntimeException e) {
                 result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "': " + e));
             }

@@ -434,7 +434,8 @@ final class ProbeEndpoint implements AutoCloseable {
                     lookup = (System.nanoTime() - start) / 1e9;
                     if (r == null) {
                         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-                        answer(null, "cannot resolve " + target.host() + ": " + (cause == null ? "no address" : cause.getMessage()));
+                        answer(null, cause == null || cause.getMessage() == null ? "cannot resolve " + target.host()
+                                : cause.getMessage());
                         return;
                     }
                     address = r.address();

@@ -54,7 +54,7 @@ public final class ProbeModule {
         problem = problems.length() == 0 ? null : problems.toString();
         Map<String, String> o = new LinkedHashMap<>();
         properties.forEach((key, value) -> {
-            if (!OWN_KEYS.contains(key) && value != null) {
+            if (!OWN_KEYS.contains(key) && !ConfigSource.isFrameworkKey(key) && value != null) {
                 o.put(key, value.toString().strip());
             }
         });
@@ -85,7 +85,7 @@ public final class ProbeModule {
         return timeoutMs;
     }
 
-    /** Everything but name, prober and timeout_ms: the kind's keys and the framework's, which the core drops. */
+    /** The kind's keys: everything but name, prober, timeout_ms and the framework's. */
     Map<String, String> options() {
         return options;
     }
