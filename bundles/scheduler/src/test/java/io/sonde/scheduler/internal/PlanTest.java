@@ -42,7 +42,9 @@ public class PlanTest {
         assertEquals(0, Plan.align(0));
         assertEquals(Plan.SLOT_NANOS, Plan.align(1));
         assertEquals(Plan.SLOT_NANOS, Plan.align(Plan.SLOT_NANOS));
-        assertEquals(-Plan.SLOT_NANOS, Plan.align(-Plan.SLOT_NANOS - 1 + 1));
+        assertEquals("up to the next slot, also below zero", -Plan.SLOT_NANOS, Plan.align(-Plan.SLOT_NANOS - 1));
+        assertEquals(-Plan.SLOT_NANOS, Plan.align(-Plan.SLOT_NANOS));
+        assertEquals(Plan.SLOT_NANOS, Plan.align(Plan.SLOT_NANOS - 1));
         assertEquals(0, Plan.align(-1));
         long t = 123_456_789_012L;
         assertEquals(0, Math.floorMod(Plan.align(t), Plan.SLOT_NANOS));

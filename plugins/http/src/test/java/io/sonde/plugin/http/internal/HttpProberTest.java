@@ -114,9 +114,13 @@ public class HttpProberTest {
 
     @Test
     public void headHasNoBodyAndHeadersAreSent() throws Exception {
-        HttpGetResult r = probe(plain("/"), 2000, "method", "HEAD", "header.X-Probe", "sonde");
+        // /header answers 200 only to a request carrying X-Probe: sonde, 412 otherwise
+        HttpGetResult r = probe(plain("/header"), 2000, "method", "HEAD", "header.X-Probe", "sonde");
         assertTrue(r.errorMessage(), r.isSuccessful());
         assertEquals(0, r.bodySize());
+        HttpGetResult without = probe(plain("/header"), 2000, "method", "HEAD");
+        assertEquals(412, without.statusCode());
+        assertEquals(412, probe(plain("/header"), 2000, "header.X-Probe", "other").statusCode());
     }
 
     @Test
@@ -127,9 +131,10 @@ public class HttpProberTest {
         }
         HttpGetResult refused = probe("http://127.0.0.1:" + closed + "/", 2000);
         assertEquals(FailureReason.REFUSED, refused.failureReason());
-        HttpGetResult slow = probe(plain("/slow"), 100);
+        // /hang answers after HANG_MS: a probe that gave up at its timeout is over long before
+        HttpGetResult slow = probe(plain("/hang"), 100);
         assertEquals(FailureReason.TIMEOUT, slow.failureReason());
-        assertTrue(slow.responseTime().toMillis() < TestServers.SLOW_MS);
+        assertTrue(slow.responseTime().toString(), slow.responseTime().toMillis() < TestServers.HANG_MS / 2);
     }
 
     @Test
@@ -203,10 +208,13 @@ public class HttpProberTest {
                     Set.of(), Map.of(), "test");
             slow.add(prober.probe(t).toCompletableFuture());
         }
-        Thread.sleep(100);
+        long opening = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (openFiles() < before + 20 && System.nanoTime() < opening) {
+            Thread.sleep(5); // the exchanges connect on their threads: polled until a bound, not slept for
+        }
         assertTrue("20 connections open", openFiles() >= before + 20);
         slow.forEach(f -> f.cancel(false));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (openFiles() > before + 2 && System.nanoTime() < deadline) {
             Thread.sleep(20); // the server side ends its sleeps of 300 ms
         }

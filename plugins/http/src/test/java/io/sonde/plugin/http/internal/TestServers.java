@@ -26,11 +26,14 @@ import com.sun.net.httpserver.HttpsServer;
  * CA signed that expired days ago.
  *
  * <p>Paths: {@code /} says hello, {@code /slow} waits {@link #SLOW_MS} before answering,
- * {@code /status/N} answers N, {@code /redirect} sends to {@code /}, {@code /chunked} streams its body.
+ * {@code /hang} waits {@link #HANG_MS}, {@code /header} answers 200 to a request with {@code X-Probe: sonde} and
+ * 412 to others, {@code /status/N} answers N, {@code /redirect} sends to {@code /}, {@code /chunked} streams its body.
  */
 final class TestServers implements AutoCloseable {
 
     static final long SLOW_MS = 300;
+    /** How long {@code /hang} waits: far beyond any timeout a test gives. */
+    static final long HANG_MS = 10_000;
     static final String HELLO = "hello from the sonde test server";
 
     final Path dir;
@@ -122,6 +125,10 @@ final class TestServers implements AutoCloseable {
             int status = 200;
             if (path.equals("/slow")) {
                 sleep(SLOW_MS);
+            } else if (path.equals("/hang")) {
+                sleep(HANG_MS);
+            } else if (path.equals("/header")) {
+                status = "sonde".equals(x.getRequestHeaders().getFirst("X-Probe")) ? 200 : 412;
             } else if (path.startsWith("/status/")) {
                 status = Integer.parseInt(path.substring("/status/".length()));
             } else if (path.equals("/redirect")) {

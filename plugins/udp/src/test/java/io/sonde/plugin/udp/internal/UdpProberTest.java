@@ -156,11 +156,14 @@ public class UdpProberTest {
         Target staying = new Target("stays", "udp", "127.0.0.1", port, Duration.ofSeconds(60), Duration.ofSeconds(20),
                 Set.of(), Map.of(), "test"); // its earlier deadline heads the queue: the others must not wait on it
         CompletableFuture<UdpConnectResult> stays = prober.probe(staying).toCompletableFuture();
-        Thread.sleep(100);
         // (the warm-up's socket may still count in "before": a closed channel's descriptor goes at the next select)
+        long opening = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (openFiles() < before + 50 && System.nanoTime() < opening) {
+            Thread.sleep(5); // the selector thread opens them: polled until a bound, not slept for
+        }
         assertTrue("51 sockets open", openFiles() >= before + 50);
         all.forEach(f -> f.cancel(false));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (openFiles() > before + 1 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
