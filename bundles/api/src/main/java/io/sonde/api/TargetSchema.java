@@ -20,9 +20,9 @@ import java.util.Set;
  */
 public record TargetSchema(HostForm host, boolean portRequired, List<TargetOption> options) {
 
-    /** The keys every target has, whatever its kind, checked by the agent itself. */
-    public static final List<String> GENERIC_KEYS =
-            List.of("name", "kind", "host", "port", "interval_ms", "timeout_ms", "tags", Target.IP_VERSION);
+    /** The keys every target has, whatever its kind, checked by the agent itself ({@link Backoff}'s among them). */
+    public static final List<String> GENERIC_KEYS = List.of("name", "kind", "host", "port", "interval_ms", "timeout_ms",
+            "tags", Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms");
 
     /** Requires a host form; refuses two options of one name. */
     public TargetSchema {

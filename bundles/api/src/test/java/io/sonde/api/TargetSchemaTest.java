@@ -112,4 +112,20 @@ public class TargetSchemaTest {
         }, "port", 9100, "etc/e.cfg", said::add));
         assertEquals(List.of("etc/e.cfg: key 'port': Could not coerce value abc to type int; using 9100"), said);
     }
+
+    @Test
+    public void backoffDoublesFromTheThresholdUpToItsCeiling() {
+        Target t = new Target("t", "x", "h", 1, Duration.ofSeconds(1), Duration.ofSeconds(1), Set.of(),
+                Map.of("backoff_max_ms", "5000"), "f.cfg");
+        assertEquals(Duration.ofSeconds(1), Backoff.interval(t, 2));
+        assertEquals(Duration.ofSeconds(2), Backoff.interval(t, 3));
+        assertEquals(Duration.ofSeconds(4), Backoff.interval(t, 4));
+        assertEquals(Duration.ofSeconds(5), Backoff.interval(t, 5));
+        assertEquals(Duration.ofSeconds(5), Backoff.interval(t, 1_000_000));
+        Target off = new Target("t", "x", "h", 1, Duration.ofSeconds(1), Duration.ofSeconds(1), Set.of(),
+                Map.of("backoff", "OFF"), "f.cfg");
+        assertEquals(Duration.ofSeconds(1), Backoff.interval(off, 100));
+        Target slow = new Target("t", "x", "h", 1, Duration.ofMinutes(10), Duration.ofSeconds(1), Set.of(), Map.of(), "f.cfg");
+        assertEquals("never below its own interval", Duration.ofMinutes(10), Backoff.interval(slow, 10));
+    }
 }

@@ -94,11 +94,38 @@ final class Catalog {
      * @param source the agent configuration's file, for messages
      */
     void setAgentDefaults(Object intervalMs, Object timeoutMs, String source) {
+        setAgentDefaults(intervalMs, timeoutMs, Map.of(), source);
+    }
+
+    /**
+     * @param backoff the agent-wide backoff settings ({@code backoff}, {@code backoff_after},
+     *                {@code backoff_max_ms}) as configured, for targets that set none
+     */
+    void setAgentDefaults(Object intervalMs, Object timeoutMs, Map<String, String> backoff, String source) {
         TargetValidator.Defaults d = defaults(intervalMs, timeoutMs, source, AGENT_KEY);
-        if (d != null) {
-            agentDefaults = d;
-            globalProblems.remove(AGENT_KEY);
+        if (d == null) {
+            return;
         }
+        Map<String, String> differing = new java.util.TreeMap<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (io.sonde.api.TargetOption o : io.sonde.api.Backoff.KEYS) {
+            String v = backoff.get(o.name());
+            if (v == null || v.isBlank()) {
+                continue;
+            }
+            String problem = o.problem(v.strip());
+            if (problem != null) {
+                problems.add(new ConfigProblem(source, o.name(), problem));
+            } else if (!v.strip().equalsIgnoreCase(o.defaultValue())) {
+                differing.put(o.name(), v.strip());
+            }
+        }
+        if (!problems.isEmpty()) {
+            globalProblems.put(AGENT_KEY, join(problems));
+            return;
+        }
+        agentDefaults = new TargetValidator.Defaults(d.interval(), d.timeout(), differing);
+        globalProblems.remove(AGENT_KEY);
     }
 
     /** The agent's interval and timeout defaults in force. */

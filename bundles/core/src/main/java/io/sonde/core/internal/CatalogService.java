@@ -297,10 +297,16 @@ public final class CatalogService {
             LOG.warn("Configuration error: {}", p);
         };
         TargetValidator.Defaults now = catalog.agentDefaults(); // a value that is no number keeps the one in force
+        Map<String, String> backoff = new HashMap<>();
+        backoff.put("backoff", config.backoff());
+        backoff.put("backoff_after", String.valueOf(ConfigSource.typed(config::backoff__after, "backoff_after",
+                Long.parseLong(io.sonde.api.Backoff.AFTER.defaultValue()), source, problem)));
+        backoff.put("backoff_max_ms", String.valueOf(ConfigSource.typed(config::backoff__max__ms, "backoff_max_ms",
+                Long.parseLong(io.sonde.api.Backoff.MAX_MS.defaultValue()), source, problem)));
         catalog.setAgentDefaults(
                 ConfigSource.typed(config::probe__interval__ms, "probe_interval_ms", now.interval().toMillis(), source, problem),
                 ConfigSource.typed(config::default__timeout__ms, "default_timeout_ms", now.timeout().toMillis(), source, problem),
-                source);
+                backoff, source);
         String agentId = config.agent__id().strip().isEmpty() ? hostName() : config.agent__id().strip();
         List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
         metrics.agent(agentId, String.join(",", tags));
@@ -343,8 +349,10 @@ public final class CatalogService {
         try {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
             stamp = List.of(a.size(), a.lastModifiedTime(), String.valueOf(a.fileKey()));
-        } catch (IOException e) {
+        } catch (java.nio.file.NoSuchFileException e) {
             stamp = "missing";
+        } catch (IOException e) {
+            stamp = "unreadable: " + e; // not absent: read it, and the reading says why it cannot be used
         }
         if (stamp.equals(targetsFileStamp)) {
             return;
@@ -434,6 +442,8 @@ public final class CatalogService {
         try {
             return Files.readAllLines(Path.of("/proc/sys/kernel/hostname")).get(0).strip(); // readString stops short on procfs
         } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot read this host's name from /proc/sys/kernel/hostname ({}); set agent_id in etc/{}.cfg", e,
+                    AgentConfig.PID);
             String env = System.getenv("HOSTNAME");
             return env == null ? "unknown" : env;
         }

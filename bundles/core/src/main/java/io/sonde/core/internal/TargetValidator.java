@@ -10,9 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import io.sonde.api.Backoff;
 import io.sonde.api.ConfigSource;
 import io.sonde.api.HostForm;
 import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
 
@@ -34,8 +36,19 @@ final class TargetValidator {
     static final List<String> GENERIC_KEYS = TargetSchema.GENERIC_KEYS;
 
     /** Interval and timeout of targets that set none. */
-    record Defaults(Duration interval, Duration timeout) {
+    record Defaults(Duration interval, Duration timeout, Map<String, String> backoff) {
+        Defaults(Duration interval, Duration timeout) {
+            this(interval, timeout, Map.of());
+        }
+
+        /** @param backoff the agent's backoff settings that differ from the built-in ones, by key */
+        Defaults {
+            backoff = Map.copyOf(backoff);
+        }
     }
+
+    /** Generic keys that stay in {@link Target#options()}, for the scheduler and the probers to read. */
+    private static final Set<String> CARRIED = Set.of(Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms");
 
     /** Where an entry stands. */
     enum State {
@@ -193,10 +206,25 @@ final class TargetValidator {
             }
         }
 
+        for (TargetOption o : Backoff.KEYS) {
+            Object v = raw.get(o.name());
+            if (!isAbsent(v)) {
+                String problem = o.problem(text(v).strip());
+                if (problem != null) {
+                    problems.add(new ConfigProblem(source, o.name(), problem));
+                }
+            }
+        }
+
         Map<String, String> options = new LinkedHashMap<>();
+        defaults.backoff().forEach((key, value) -> {
+            if (isAbsent(raw.get(key))) {
+                options.put(key, value); // the agent's setting, where the target sets none
+            }
+        });
         for (Map.Entry<String, ?> e : raw.entrySet()) {
             String key = e.getKey();
-            if ((GENERIC_KEYS.contains(key) && !key.equals(Target.IP_VERSION)) || ConfigSource.isFrameworkKey(key)
+            if ((GENERIC_KEYS.contains(key) && !CARRIED.contains(key)) || ConfigSource.isFrameworkKey(key)
                     || e.getValue() == null) {
                 continue;
             }

@@ -221,4 +221,27 @@ public class CatalogTest {
         assertEquals("new-name.test", r.targets().get(0).host());
         assertEquals(0, r.resolving());
     }
+
+    @Test
+    public void backoffSettingsOfTheAgentApplyWhereATargetSetsNoneAndBadOnesAreNamed() {
+        catalog.setAgentDefaults(5000L, 3000L, Map.of("backoff", "on", "backoff_after", "5", "backoff_max_ms", "300000"), "agent.cfg");
+        Map<String, Object> own = tcp("own", 1);
+        own.put("backoff_after", "2");
+        catalog.putConfiguration("p1", own, "own.cfg", null);
+        catalog.putConfiguration("p2", tcp("inherits", 2), "inherits.cfg", null);
+        Catalog.Result r = recompute();
+        Map<String, Target> byName = new HashMap<>();
+        r.targets().forEach(t -> byName.put(t.name(), t));
+        assertEquals("2", byName.get("own").option("backoff_after", null));
+        assertEquals("5", byName.get("inherits").option("backoff_after", null));
+        assertEquals("the built-in default is not copied into every target", null, byName.get("inherits").option("backoff_max_ms", null));
+
+        catalog.setAgentDefaults(5000L, 3000L, Map.of("backoff", "sometimes"), "agent.cfg");
+        r = recompute();
+        assertEquals(List.of("agent.cfg: key 'backoff': 'sometimes' is not one of on, off"), r.newProblems());
+        Map<String, Object> bad = tcp("bad", 3);
+        bad.put("backoff_max_ms", "1");
+        catalog.putConfiguration("p3", bad, "bad.cfg", null);
+        assertEquals(List.of("bad.cfg: key 'backoff_max_ms': 1 is out of range (10-86400000)"), recompute().newProblems());
+    }
 }

@@ -9,13 +9,20 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.sonde.api.Backoff;
 import io.sonde.api.FailureReason;
 import io.sonde.api.ProbeFailure;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
 
-/** The schedule of one target: runs on the grid {@code start + k * interval}, one probe at a time. */
+/**
+ * The schedule of one target: runs on the grid {@code start + k * interval}, one probe at a time.
+ * A target that keeps failing is probed at the stretched interval {@link Backoff} gives (the
+ * circuit breaker); its first success restores its own.
+ */
 final class ProbeJob implements Runnable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProbeJob.class);
 
     /** Extra time a prober gets beyond the target's timeout to report its own timeout result. */
     static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -28,6 +35,8 @@ final class ProbeJob implements Runnable {
     private volatile Probe inFlight;
     private boolean cancelled; // guarded by this
     private boolean starved; // guarded by this: the last turn found no prober
+    private long failures; // guarded by this: consecutive failed results
+    private long backoffPeriod; // guarded by this: the stretched interval, 0 when not backing off
 
     ProbeJob(Scheduler scheduler, Target target, long firstRun) {
         this.scheduler = scheduler;
@@ -99,8 +108,9 @@ final class ProbeJob implements Runnable {
                     inFlight = probe;
                 }
             }
-            long next = Plan.next(planned, now, period);
-            long missed = Plan.skippedTurns(planned, next, period);
+            long p = backoffPeriod > 0 ? backoffPeriod : period;
+            long next = Plan.next(planned, now, p);
+            long missed = backoffPeriod > 0 ? 0 : Plan.skippedTurns(planned, next, period);
             if (missed > 0) {
                 scheduler.metrics.skipped(SchedulerMetrics.SKIP_LATE, missed);
             }
@@ -109,6 +119,40 @@ final class ProbeJob implements Runnable {
         }
         if (probe != null) {
             probe.start();
+        }
+    }
+
+    /** @return whether the target is probed at a stretched interval because it keeps failing */
+    synchronized boolean backingOff() {
+        return backoffPeriod > 0;
+    }
+
+    /** Counts a result towards backoff; says so, once, when the target enters or leaves it. Holds the lock. */
+    private void counted(ProbeResult result) {
+        if (result.isSuccessful()) {
+            failures = 0;
+            if (backoffPeriod > 0) {
+                backoffPeriod = 0;
+                LOG.info("Target {} answers again: back to its interval of {} ms", target.name(), target.interval().toMillis());
+                // the next turn comes at its own interval, not at the end of the stretched one
+                if (nextRun != null && !cancelled) {
+                    nextRun.cancel(false);
+                    long now = System.nanoTime();
+                    planned = Plan.next(planned, now, period);
+                    nextRun = scheduler.timer.schedule(this, planned - now, TimeUnit.NANOSECONDS);
+                }
+            }
+            return;
+        }
+        failures++;
+        long stretched = Backoff.interval(target, failures).toNanos();
+        if (stretched > period) {
+            if (backoffPeriod == 0) {
+                LOG.info("Target {} failed {} times in a row ({}): probed at doubling intervals up to {} ms until it answers",
+                        target.name(), failures, result.failureReason() == null ? "?" : result.failureReason().label(),
+                        Backoff.MAX_MS.longValue(target));
+            }
+            backoffPeriod = stretched;
         }
     }
 
@@ -241,6 +285,7 @@ final class ProbeJob implements Runnable {
             synchronized (ProbeJob.this) {
                 inFlight = null;
                 if (!cancelled) {
+                    counted(result);
                     scheduler.deliver(result);
                 }
             }

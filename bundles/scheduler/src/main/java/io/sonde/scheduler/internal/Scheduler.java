@@ -274,16 +274,19 @@ public final class Scheduler implements TargetListener {
     /** What the scheduler holds now; targets without a prober are the core's to count (no_prober). */
     SchedulerMetrics.State state() {
         int active = 0;
+        int backoff = 0;
         int noProber = 0;
         synchronized (jobs) {
             for (ProbeJob job : jobs.values()) {
-                if (probers.containsKey(job.target.kind())) {
-                    active++;
-                } else {
+                if (!probers.containsKey(job.target.kind())) {
                     noProber++;
+                } else if (job.backingOff()) {
+                    backoff++;
+                } else {
+                    active++;
                 }
             }
         }
-        return new SchedulerMetrics.State(active, noProber, List.copyOf(sinks.values()), results.sum());
+        return new SchedulerMetrics.State(active, backoff, noProber, List.copyOf(sinks.values()), results.sum());
     }
 }

@@ -17,7 +17,7 @@ final class SchedulerMetrics extends Collector {
     static final String SKIP_LATE = "late";
 
     /** Counts of targets by state, and the sinks, supplied by the scheduler at collection time. */
-    record State(int active, int noProber, List<SinkWorker> sinks, long results) {
+    record State(int active, int backoff, int noProber, List<SinkWorker> sinks, long results) {
     }
 
     private final Histogram lateness = Histogram.build("sonde_scheduler_lateness_seconds",
@@ -65,6 +65,7 @@ final class SchedulerMetrics extends Collector {
                         + " resolving (waiting for its host's address), invalid (configuration entries whose current version is rejected)",
                 List.of("state"));
         targets.addMetric(List.of("active"), s.active());
+        targets.addMetric(List.of("backoff"), s.backoff());
         out.add(targets);
         CounterMetricFamily dropped = new CounterMetricFamily("sonde_sink_dropped_total",
                 "Results a sink could not take because its queue was full", List.of("sink"));

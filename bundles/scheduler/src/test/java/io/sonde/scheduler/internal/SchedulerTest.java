@@ -259,4 +259,53 @@ public class SchedulerTest {
         }
         assertEquals("the removed target's late result reaches no sink", null, sink.results.poll(300, TimeUnit.MILLISECONDS));
     }
+
+    private static Target failing(String name, Map<String, String> options) {
+        return new Target(name, "k", "127.0.0.1", 1, Duration.ofMillis(50), Duration.ofMillis(40), Set.of(), options, "test");
+    }
+
+    private static ProbeResult failed(Target t) {
+        return new PluginResult(t, Instant.now(), Duration.ofMillis(1), FailureReason.REFUSED, "refused", "test", "1", Map.of());
+    }
+
+    @Test
+    public void aFailingTargetBacksOffAndOneSuccessRestoresItsInterval() throws Exception {
+        addSink(sink, "rec");
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        addProber("k", t -> CompletableFuture.completedFuture(up.get() ? ok(t) : failed(t)));
+        scheduler.targetsChanged(List.of(failing("down", Map.of("backoff_after", "2", "backoff_max_ms", "400"))));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (scheduler.state().backoff() != 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals("in backoff after two failures", 1, scheduler.state().backoff());
+        assertEquals(0, scheduler.state().active());
+        // stretched: a gap of eight intervals between two probes, which its own interval never leaves
+        long previous = sink.next().startedAt().toEpochMilli();
+        long widest = 0;
+        for (int i = 0; i < 7; i++) { // 50, 100, 200, 400, 400 ms after the first failures
+            long at = sink.next().startedAt().toEpochMilli();
+            widest = Math.max(widest, at - previous);
+            previous = at;
+        }
+        assertTrue("widest gap " + widest + " ms", widest >= 8 * 50 - 50);
+        up.set(true);
+        while (!sink.next().isSuccessful()) {
+            // the failures still queued
+        }
+        assertEquals(0, scheduler.state().backoff());
+        assertEquals(1, scheduler.state().active());
+    }
+
+    @Test
+    public void backoffOffKeepsTheInterval() throws Exception {
+        addSink(sink, "rec");
+        addProber("k", t -> CompletableFuture.completedFuture(failed(t)));
+        scheduler.targetsChanged(List.of(failing("down", Map.of("backoff", "off", "backoff_after", "1"))));
+        for (int i = 0; i < 5; i++) {
+            assertTrue(!sink.next().isSuccessful());
+        }
+        assertEquals(0, scheduler.state().backoff());
+        assertEquals(1, scheduler.state().active());
+    }
 }
