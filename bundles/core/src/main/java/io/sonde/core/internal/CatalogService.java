@@ -89,6 +89,12 @@ public final class CatalogService {
     private final ServiceRegistration<TargetFactory> factoryService;
 
     private List<Target> published;
+    /** The targets as configured, before the governor stretches any. */
+    private List<Target> configured = List.of();
+    private final ResourceGovernor governor = new ResourceGovernor();
+    private ResourceUsage usage;
+    private ScheduledFuture<?> resourceSampler;
+    private static final long SAMPLE_MS = 5000;
     private ScheduledFuture<?> pendingPublish;
     private Path targetsFile;
     private Object targetsFileStamp;
@@ -311,6 +317,9 @@ public final class CatalogService {
         List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
         metrics.agent(agentId, String.join(",", tags));
         publishIdentity(new AgentIdentity(agentId, tags));
+        applyCeilings(new ResourceGovernor.Ceilings(
+                Math.max(0, ConfigSource.typed(config::max__cpu__percent, "max_cpu_percent", 0.0, source, problem)),
+                Math.max(0, ConfigSource.typed(config::max__memory__mb, "max_memory_mb", 0L, source, problem))));
         String file = config.targets__file().strip();
         Path path = null;
         if (!file.isEmpty()) {
@@ -403,9 +412,65 @@ public final class CatalogService {
         if (shown > 100) {
             LOG.warn("... and {} more configuration errors in this change", shown - 100);
         }
-        if (!result.targets().equals(published)) {
-            published = result.targets();
+        configured = result.targets();
+        publishApplied();
+    }
+
+    /** Publishes the configured targets with the intervals the resource governor gives them now. */
+    private void publishApplied() {
+        List<Target> next = governor.apply(configured);
+        if (!next.equals(published)) {
+            published = next;
             schedulePublish();
+        }
+    }
+
+    /** Applies the ceilings; samples the agent's use every few seconds while there is one. */
+    private void applyCeilings(ResourceGovernor.Ceilings c) {
+        governor.ceilings(c);
+        if (c.any() && resourceSampler == null) {
+            usage = new ResourceUsage();
+            resourceSampler = executor.scheduleWithFixedDelay(() -> submit(this::sampleResources), SAMPLE_MS, SAMPLE_MS,
+                    TimeUnit.MILLISECONDS);
+        } else if (!c.any() && resourceSampler != null) {
+            resourceSampler.cancel(false);
+            resourceSampler = null;
+            metrics.resources(false, false, 0);
+            publishApplied();
+        }
+    }
+
+    private void sampleResources() {
+        ResourceGovernor.Usage u = usage.sample();
+        if (u == null) {
+            return;
+        }
+        boolean cpuBefore = governor.cpuOver();
+        boolean memBefore = governor.memoryOver();
+        ResourceGovernor.Change c = governor.sample(u);
+        ResourceGovernor.Ceilings limits = governor.ceilings();
+        if (c.cpuOver() != cpuBefore) {
+            if (c.cpuOver()) {
+                LOG.warn("The agent uses {}% of a core, over max_cpu_percent = {}: stretching target intervals, dearest first",
+                        String.format(java.util.Locale.ROOT, "%.1f", u.cpuPercent()), limits.cpuPercent());
+            } else {
+                LOG.info("The agent's CPU use is back under max_cpu_percent = {} ({}% of a core)", limits.cpuPercent(),
+                        String.format(java.util.Locale.ROOT, "%.1f", u.cpuPercent()));
+            }
+        }
+        if (c.memoryOver() != memBefore) {
+            if (c.memoryOver()) {
+                LOG.warn("The agent's resident memory is {} MiB, over max_memory_mb = {}: stretching target intervals, dearest first",
+                        u.residentBytes() >> 20, limits.memoryMb());
+            } else {
+                LOG.info("The agent's resident memory is back under max_memory_mb = {} ({} MiB)", limits.memoryMb(),
+                        u.residentBytes() >> 20);
+            }
+        }
+        metrics.resources(c.cpuOver(), c.memoryOver(), governor.level());
+        if (c.levelChanged()) {
+            LOG.debug("Shed level {} of {}", governor.level(), ResourceGovernor.MAX_LEVEL);
+            publishApplied();
         }
     }
 

@@ -20,6 +20,9 @@ final class CoreMetrics extends Collector {
     private final AtomicInteger noProber = new AtomicInteger();
     private final AtomicInteger resolving = new AtomicInteger();
     private final AtomicLong applyNanos = new AtomicLong();
+    private volatile boolean cpuThrottled;
+    private volatile boolean memoryThrottled;
+    private volatile int shedLevel;
     private volatile List<String> agent = List.of("", "");
 
     /** The agent's identity, for {@code sonde_agent_info}. */
@@ -36,6 +39,13 @@ final class CoreMetrics extends Collector {
         invalid.set(invalidEntries);
         noProber.set(noProberEntries);
         resolving.set(resolvingEntries);
+    }
+
+    /** Whether the agent is over its ceilings now, and how far it sheds load. */
+    void resources(boolean cpu, boolean memory, int level) {
+        cpuThrottled = cpu;
+        memoryThrottled = memory;
+        shedLevel = level;
     }
 
     /** The core time the last configuration change took to apply. */
@@ -59,6 +69,13 @@ final class CoreMetrics extends Collector {
         GaugeMetricFamily info = new GaugeMetricFamily("sonde_agent_info", "The agent's identity: agent_id and tags",
                 List.of("agent_id", "tags"));
         info.addMetric(agent, 1);
-        return List.of(errors, targets, apply, info);
+        GaugeMetricFamily throttled = new GaugeMetricFamily("sonde_resource_throttled",
+                "1 while the agent's use is over its ceiling (max_cpu_percent, max_memory_mb) and it stretches target intervals",
+                List.of("resource"));
+        throttled.addMetric(List.of("cpu"), cpuThrottled ? 1 : 0);
+        throttled.addMetric(List.of("memory"), memoryThrottled ? 1 : 0);
+        GaugeMetricFamily shed = new GaugeMetricFamily("sonde_resource_shed_level",
+                "How far the agent sheds load under its ceilings: 0 none, 8 every interval doubled, 32 at most (x16)", shedLevel);
+        return List.of(errors, targets, apply, throttled, shed, info);
     }
 }
