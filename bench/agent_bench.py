@@ -505,12 +505,14 @@ def icmp(args):
     rounds = max(1, args.seconds * 1000 // args.interval_ms)
     # the agent
     targets = [{"name": f"i{i}", "kind": "icmp", "host": h, "count": 1} for i, h in enumerate(hosts)]
-    a = Agent(targets=targets, interval_ms=args.interval_ms)
+    a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts)
     try:
         a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == n, seconds=120, poll=0.5)
         idle_rss = a.rss_mb()
         time.sleep(args.interval_ms / 1000 + 2)
+        u0, s0 = a.cpu_split()
         m0, m1, cpu, seconds = a.measure(rounds * args.interval_ms / 1000)
+        u1, s1 = a.cpu_split()
         rss = a.rss_mb()
         mode = [l for l in m1.splitlines() if l.startswith('sonde_icmp_mode{family="ipv4"')]
 
@@ -518,11 +520,14 @@ def icmp(args):
         got = total(m1, "probe_packets_received_total") - total(m0, "probe_packets_received_total")
         rtt_sum = total(m1, "probe_latency_seconds_sum") - total(m0, "probe_latency_seconds_sum")
         rtt_n = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
-        agent_row = dict(tool="sonde", mode=mode, cpu_s=cpu, seconds=seconds, sent=sent, received=got,
+        agent_row = dict(tool="sonde", mode=mode, cpu_s=cpu, user_s=u1 - u0, sys_s=s1 - s0, seconds=seconds, sent=sent, received=got,
                          cpu_us_per_echo=1e6 * cpu / max(1, sent), mean_rtt_us=1e6 * rtt_sum / max(1, rtt_n),
                          rss_mb=rss, idle_rss_mb=idle_rss)
     finally:
         a.stop()
+    if args.skip_fping:
+        print(json.dumps(agent_row), flush=True)
+        return
     # fping, same list, same pace: -C rounds, -p period per target, -i 1 ms between packets
     workdir = tempfile.mkdtemp(prefix="sonde-bench-fping-")
     try:
@@ -544,7 +549,7 @@ def icmp(args):
                     if v != "-":
                         rtts.append(float(v))
         cpu = usage.ru_utime + usage.ru_stime
-        fping_row = dict(tool="fping", cpu_s=cpu, seconds=t1 - t0, sent=n * rounds, received=len(rtts),
+        fping_row = dict(tool="fping", cpu_s=cpu, user_s=usage.ru_utime, sys_s=usage.ru_stime, seconds=t1 - t0, sent=n * rounds, received=len(rtts),
                          cpu_us_per_echo=1e6 * cpu / max(1, n * rounds),
                          mean_rtt_us=1000 * statistics.mean(rtts) if rtts else float("nan"))
     finally:
@@ -700,6 +705,8 @@ def main():
     c.add_argument("--targets", type=int, default=10000)
     c.add_argument("--interval-ms", type=int, default=10000)
     c.add_argument("--seconds", type=int, default=60)
+    c.add_argument("--java-opts", default=None, help="extra JVM options, after the launcher's defaults (a profiler, say)")
+    c.add_argument("--skip-fping", action="store_true", help="the agent alone (while profiling)")
     t = sub.add_parser("traceroute")
     t.add_argument("--targets", type=int, default=1000)
     t.add_argument("--interval-ms", type=int, default=60000)

@@ -34,6 +34,8 @@ final class Tracer implements AutoCloseable {
     private static final int WAIT_MS = 20;
 
     private final List<Trace> active = new CopyOnWriteArrayList<>();
+    /** Where the receiver waits while no trace is in flight, instead of polling nothing every {@value #WAIT_MS} ms. */
+    private final Object idle = new Object();
     private final ScheduledThreadPoolExecutor clock;
     private final Thread receiver;
     private volatile boolean running = true;
@@ -69,6 +71,9 @@ final class Tracer implements AutoCloseable {
             }
         });
         active.add(t);
+        synchronized (idle) {
+            idle.notifyAll();
+        }
         return t.future;
     }
 
@@ -109,6 +114,16 @@ final class Tracer implements AutoCloseable {
     private void receive() {
         byte[] buffer = new byte[2048];
         while (running) {
+            synchronized (idle) {
+                while (running && active.isEmpty()) {
+                    try {
+                        idle.wait(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
             Trace[] traces = active.toArray(new Trace[0]);
             NativeSocket[] sockets = new NativeSocket[traces.length];
             for (int i = 0; i < traces.length; i++) {
@@ -156,6 +171,9 @@ final class Tracer implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        synchronized (idle) {
+            idle.notifyAll();
+        }
         clock.shutdownNow();
         try {
             receiver.join(1000);
