@@ -676,6 +676,42 @@ def http(args):
         server.wait(10)
 
 
+def edit(args):
+    """One entry of a large targets file edited, again and again: how long the core takes to read
+    the file and apply the change (sonde_config_apply_seconds, the core thread's wall time for the
+    whole change), and how many entries it checked again."""
+    n = args.targets
+    port = free_port()  # nothing listens: connects are refused at once; backoff keeps the load low
+    targets = [{"name": f"e{i}", "kind": "tcp", "host": "127.0.0.1", "port": port} for i in range(n)]
+    a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts)
+    path = os.path.join(a.home, "etc", "targets.json")
+    try:
+        a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') + sample(m, 'sonde_targets{state="backoff",}') == n,
+                   seconds=180, poll=0.5)
+        log = os.path.join(a.home, "log", "sonde.log")
+        applied = []
+        for r in range(args.edits):
+            before = open(log).read().count("target entries from")
+            targets[r]["port"] = port + 1 + r % 2  # one entry changed
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump({"probe_interval_ms": args.interval_ms, "default_timeout_ms": 2000, "targets": targets}, f)
+            os.rename(tmp, path)
+            deadline = time.monotonic() + 30
+            while open(log).read().count("target entries from") == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            line = [l for l in open(log).read().splitlines() if "target entries from" in l][-1]
+            ms = 1000 * sample(a.metrics(), "sonde_config_apply_seconds")
+            applied.append(ms)
+            print(json.dumps({"edit": r + 1, "apply_ms": round(ms, 2), "log": line.split("] ", 1)[-1]}), flush=True)
+            time.sleep(1.5)  # the file is polled every second
+        print()
+        print(f"one entry of {n} edited, {args.edits} times: applied in median {statistics.median(applied):.1f} ms "
+              f"(min {min(applied):.1f}, max {max(applied):.1f}) of core time")
+    finally:
+        a.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -723,11 +759,16 @@ def main():
     h.add_argument("--interval-ms", type=int, default=10000)
     h.add_argument("--seconds", type=int, default=60)
     h.add_argument("--overhead-seconds", type=int, default=30)
+    e = sub.add_parser("edit")
+    e.add_argument("--targets", type=int, default=10000)
+    e.add_argument("--interval-ms", type=int, default=10000)
+    e.add_argument("--edits", type=int, default=7)
+    e.add_argument("--java-opts", default=None)
     args = p.parse_args()
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
     {"launch": launch, "scale": scale, "peer": peer, "probe": probe, "icmp": icmp, "traceroute": traceroute, "http": http,
-     "uplink": uplink}[args.cmd](args)
+     "uplink": uplink, "edit": edit}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)

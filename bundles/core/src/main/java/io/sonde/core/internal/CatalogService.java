@@ -367,16 +367,23 @@ public final class CatalogService {
             return;
         }
         targetsFileStamp = stamp;
+        long start = System.nanoTime();
+        int entries = -1;
         try {
-            long start = System.nanoTime();
             TargetsFile parsed = TargetsFile.read(path);
             catalog.setFile(path.toString(), parsed);
-            LOG.info("Read {} target entries from {} in {} ms", parsed.entries().size(), path,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            entries = parsed.entries().size();
         } catch (TargetsFile.Unusable e) {
             catalog.fileUnusable(e.problem());
         }
-        recompute();
+        long read = System.nanoTime();
+        int checked = recompute();
+        long took = System.nanoTime() - start;
+        metrics.recomputed(took); // the whole change: reading, parsing, checking and publishing
+        if (entries >= 0) {
+            LOG.info("Read {} target entries from {} and applied them in {} ms ({} checked again, {} ms of it reading)",
+                    entries, path, TimeUnit.NANOSECONDS.toMillis(took), checked, TimeUnit.NANOSECONDS.toMillis(read - start));
+        }
     }
 
     /** Recomputes soon on the core thread, once for a burst of requests (answers of many look-ups). */
@@ -393,7 +400,8 @@ public final class CatalogService {
         }
     }
 
-    private void recompute() {
+    /** @return how many entries were checked again */
+    private int recompute() {
         long start = System.nanoTime();
         Catalog.Result result = catalog.recompute(kindLookup, hostNames::check);
         long took = System.nanoTime() - start;
@@ -414,6 +422,7 @@ public final class CatalogService {
         }
         configured = result.targets();
         publishApplied();
+        return result.checked();
     }
 
     /** Publishes the configured targets with the intervals the resource governor gives them now. */

@@ -19,12 +19,15 @@ import io.sonde.api.Target;
  * delays only itself. When the queue is full, results for that sink are dropped and counted.
  * Producers never wake the thread: it drains the queue, tells the sink to flush, then naps for
  * {@link #NAP_NANOS}, so a thousand results a second cost a few hundred wake-ups, not a thousand.
+ * After {@link #NAPS_BEFORE_SLEEP} naps that found nothing it sleeps until a producer wakes it:
+ * an idle agent costs no wake-ups, and a busy one no producer ever wakes.
  */
 final class SinkWorker {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkWorker.class);
     static final int QUEUE_CAPACITY = 65_536;
     static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    static final int NAPS_BEFORE_SLEEP = 10;
 
     /** Tells a sink that a target is gone; travels in the same queue as results, so in order. */
     private record Removal(Target target) {
@@ -40,6 +43,8 @@ final class SinkWorker {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private volatile boolean running = true;
+    /** Set while the thread sleeps without a deadline: the next producer wakes it. */
+    private final java.util.concurrent.atomic.AtomicBoolean asleep = new java.util.concurrent.atomic.AtomicBoolean();
 
     SinkWorker(ResultSink sink, String name, int capacity) {
         this.sink = sink;
@@ -73,12 +78,20 @@ final class SinkWorker {
             return;
         }
         queue.add(result);
+        wake();
+    }
+
+    private void wake() {
+        if (asleep.get() && asleep.compareAndSet(true, false)) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Never dropped: a lost removal would leave the target's series with the sink for good. */
     void removed(Target target) {
         size.incrementAndGet();
         queue.add(new Removal(target));
+        wake();
     }
 
     void stop() {
@@ -93,6 +106,7 @@ final class SinkWorker {
 
     private void loop() {
         boolean unflushed = false;
+        int emptyNaps = 0;
         while (running) {
             Object item = queue.poll();
             if (item == null) {
@@ -106,9 +120,19 @@ final class SinkWorker {
                         }
                     }
                 }
-                LockSupport.parkNanos(this, NAP_NANOS);
+                if (++emptyNaps < NAPS_BEFORE_SLEEP) {
+                    LockSupport.parkNanos(this, NAP_NANOS);
+                } else {
+                    asleep.set(true); // before the last look: a producer that adds after it sees the flag
+                    if (queue.isEmpty() && running) {
+                        LockSupport.park(this);
+                    }
+                    asleep.set(false);
+                    emptyNaps = 0;
+                }
                 continue;
             }
+            emptyNaps = 0;
             unflushed = true;
             size.decrementAndGet();
             try {

@@ -3,6 +3,7 @@ package io.sonde.plugin.icmp.internal;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -66,6 +67,12 @@ final class Channel implements AutoCloseable {
     private final byte[] sendBuffer = new byte[64];
     private final Thread receiver;
     private volatile boolean running = true;
+    /**
+     * Rounds in flight by their timeout: within one timeout, deadlines come in the order rounds
+     * start, so each queue's head is its next to expire. The receiver ends expired rounds between
+     * reads, so a round costs no timer of its own (no task to schedule, cancel and wake a thread for).
+     */
+    private final Map<Long, java.util.Queue<Round>> deadlines = new ConcurrentHashMap<>();
 
     /**
      * @param forced a mode to use instead of detecting one (for tests), or null
@@ -192,6 +199,38 @@ final class Channel implements AutoCloseable {
         return -1;
     }
 
+    /** Ends {@code round} at its deadline (the receiver's sweep), unless it finishes before. */
+    void expireAt(Round round, long timeoutNanos) {
+        round.deadline = System.nanoTime() + timeoutNanos;
+        deadlines.computeIfAbsent(timeoutNanos, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(round);
+    }
+
+    /**
+     * Ends the rounds whose deadline passed.
+     *
+     * @return milliseconds the receiver may wait for a reply before the next sweep is due
+     */
+    long sweep(long now) {
+        long wait = WAIT_MS;
+        for (Map.Entry<Long, java.util.Queue<Round>> e : deadlines.entrySet()) {
+            java.util.Queue<Round> q = e.getValue();
+            for (Round r; (r = q.peek()) != null;) {
+                if (r.finished()) {
+                    q.poll();
+                } else if (r.deadline - now <= 0) {
+                    q.poll();
+                    r.finishNow();
+                } else {
+                    wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(r.deadline - now) + 1);
+                    break;
+                }
+            }
+            // a round that starts while the receiver waits expires no sooner than its timeout from now
+            wait = Math.min(wait, Math.max(1, TimeUnit.NANOSECONDS.toMillis(e.getKey()) / 4));
+        }
+        return wait;
+    }
+
     /** Forgets the requests of a finished round. */
     void forget(Round round) {
         for (int seq : round.sequences()) {
@@ -206,13 +245,14 @@ final class Channel implements AutoCloseable {
         while (running) {
             NativeSocket s = socket;
             if (s == null || !s.isOpen()) {
-                sleep(WAIT_MS);
+                sleep(sweep(System.nanoTime()));
                 continue;
             }
             try {
                 // take what is ready, asking poll() again rather than reading until EAGAIN: through
                 // JNA each EAGAIN is an exception, dearer than the system call
-                for (int ready = s.await(WAIT_MS), n = 0; ready != 0 && n < 1024; ready = s.await(0), n++) {
+                long wait = sweep(System.nanoTime());
+                for (int ready = s.await((int) wait), n = 0; ready != 0 && n < 1024; ready = s.await(0), n++) {
                     if ((ready & NativeSocket.READABLE) != 0) {
                         Received r = s.receive(buffer, false);
                         if (r != null) {

@@ -78,8 +78,12 @@ final class IcmpEngine implements AutoCloseable {
                 round.finishNow();
                 return round.future;
             }
-            case PING -> process[0] = PingCommand.start(round, interval, timeout);
+            case PING -> {
+                process[0] = PingCommand.start(round, interval, timeout);
+                timer[0] = clock.schedule(round::finishNow, deadline, TimeUnit.NANOSECONDS);
+            }
             default -> {
+                ch.expireAt(round, deadline); // the channel's receiver ends it at its deadline
                 ch.send(round, 0);
                 for (int i = 1; i < count; i++) {
                     int index = i;
@@ -87,7 +91,6 @@ final class IcmpEngine implements AutoCloseable {
                 }
             }
         }
-        timer[0] = clock.schedule(round::finishNow, deadline, TimeUnit.NANOSECONDS);
         return round.future;
     }
 

@@ -37,6 +37,13 @@ final class Round {
         finisher = f;
     }
 
+    /** When the round's timeout ends it, by {@link System#nanoTime()}; set by the channel that sweeps it. */
+    volatile long deadline;
+
+    boolean finished() {
+        return finished.get();
+    }
+
     /** Ends the round now (every reply is in, or the deadline came); later calls do nothing. */
     void finishNow() {
         if (finished.compareAndSet(false, true)) {

@@ -39,6 +39,8 @@ final class Tracer implements AutoCloseable {
     private final ScheduledThreadPoolExecutor clock;
     private final Thread receiver;
     private volatile boolean running = true;
+    /** The tick that sends, running only while a trace is in flight (guarded by {@link #idle}). */
+    private java.util.concurrent.ScheduledFuture<?> ticking;
 
     Tracer() {
         clock = new ScheduledThreadPoolExecutor(1, r -> {
@@ -46,7 +48,6 @@ final class Tracer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        clock.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
         receiver = new Thread(this::receive, "sonde-traceroute-receive");
         receiver.setDaemon(true);
         receiver.start();
@@ -72,6 +73,9 @@ final class Tracer implements AutoCloseable {
         });
         active.add(t);
         synchronized (idle) {
+            if (ticking == null && running) {
+                ticking = clock.scheduleWithFixedDelay(this::tick, 0, TICK_MS, TimeUnit.MILLISECONDS);
+            }
             idle.notifyAll();
         }
         return t.future;
@@ -100,6 +104,12 @@ final class Tracer implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("traceroute to {} failed", t.address, e);
                 end(t);
+            }
+        }
+        synchronized (idle) {
+            if (active.isEmpty() && ticking != null) {
+                ticking.cancel(false); // nothing in flight: no wake-ups until the next trace
+                ticking = null;
             }
         }
     }
