@@ -688,7 +688,7 @@ def edit(args):
     try:
         a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') + sample(m, 'sonde_targets{state="backoff",}') == n,
                    seconds=180, poll=0.5)
-        log = os.path.join(a.home, "log", "sonde.log")
+        log = a.log.name  # the console: bin/sonde logs there
         applied = []
         for r in range(args.edits):
             before = open(log).read().count("target entries from")

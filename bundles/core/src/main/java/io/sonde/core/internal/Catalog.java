@@ -225,17 +225,22 @@ final class Catalog {
             ProberKind kind = kindText == null || kindText.isBlank() ? null : kinds.kind(TargetValidator.canonicalKind(kindText));
             long proberId = kind == null ? -1 : kind.serviceId();
             Checked c = checked.get(e.key());
-            String source = e.source();
             // an entry that only moved in its file keeps its check; a problem's message names its place anew
+            // (the place is text built only where it is needed: a file may hold 10,000 entries)
+            String source = c != null && c.result().outcome().ok() ? c.source() : e.source();
             if (c == null || c.prober() != proberId || !c.defaults().equals(d)
                     || (!c.result().outcome().ok() && !c.source().equals(source))
                     || !(c.raw() == e.raw() || c.raw().equals(e.raw()))) {
+                source = e.source();
                 c = new Checked(e.raw(), d, source, proberId,
                         TargetValidator.check(e.raw(), e.fallbackName(), d, source, e.origin(), kinds));
                 rechecked++;
             }
             nextChecked.put(e.key(), c);
             TargetValidator.Outcome o = TargetValidator.lookUp(c.result(), source, hostCheck);
+            if (o.state() == TargetValidator.State.INVALID && c.result().outcome().ok()) {
+                o = TargetValidator.lookUp(c.result(), e.source(), hostCheck); // its host failed: name its place as it is now
+            }
             switch (o.state()) {
                 case OK -> {
                     candidates.put(e.key(), o.target());
@@ -262,11 +267,13 @@ final class Catalog {
             }
         }
         Map<String, Entry> byKey = new HashMap<>();
-        all.forEach(e -> byKey.put(e.key(), e));
         for (Map.Entry<String, Target> c : candidates.entrySet()) {
             String name = c.getValue().name();
             String winner = owner.get(name);
             if (!winner.equals(c.getKey())) {
+                if (byKey.isEmpty()) {
+                    all.forEach(e -> byKey.put(e.key(), e)); // only when two entries claim a name
+                }
                 problems.put(c.getKey(), new ConfigProblem(byKey.get(c.getKey()).source(), "name",
                         "'" + name + "' is already used by " + byKey.get(winner).source()));
             }

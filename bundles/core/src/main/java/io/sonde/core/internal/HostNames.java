@@ -57,6 +57,9 @@ final class HostNames {
     private record Known(InetAddress[] addresses, String failure, long until) {
     }
 
+    /** The verdict on address literals, which the JDK parses without any name service. */
+    static final Check LITERALS = (host, ipVersion) -> verdict(host, literal(host), ipVersion);
+
     private final Lookup lookup;
     private final LongSupplier clockMs;
     private final Executor lookups;

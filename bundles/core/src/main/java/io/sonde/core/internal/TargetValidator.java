@@ -269,8 +269,13 @@ final class TargetValidator {
             }
             return new Checked(Outcome.invalid(problems), null);
         }
-        return new Checked(new Outcome(State.OK, target, List.of(), prober.serviceId()),
-                schema == null ? null : form.lookupName(host));
+        Outcome ok = new Outcome(State.OK, target, List.of(), prober.serviceId());
+        String lookupName = schema == null ? null : form.lookupName(host);
+        if (lookupName != null && HostNames.isLiteral(lookupName)) {
+            // an address needs no name service and its verdict never changes: decided once, kept with the entry
+            return new Checked(lookUp(new Checked(ok, lookupName), source, HostNames.LITERALS), null);
+        }
+        return new Checked(ok, lookupName);
     }
 
     /** The kind's own keys against its schema, by the schema's one rule, and the port it may need. */

@@ -12,12 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.MalformedJsonException;
 
 /**
  * A bulk target list in the Latency Probe's format:
@@ -45,81 +43,142 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
         }
     }
 
+    /**
+     * Reads the file in one streaming pass (no JSON tree in between: a file may hold 10,000 entries
+     * and is read again at every change of one of them).
+     */
     static TargetsFile read(Path path) throws Unusable {
         String source = path.toString();
-        JsonElement root;
-        try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            root = JsonParser.parseReader(reader);
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8); JsonReader reader = new JsonReader(r)) {
+            reader.setStrictness(com.google.gson.Strictness.STRICT);
+            JsonToken top = reader.peek();
+            if (top != JsonToken.BEGIN_OBJECT) {
+                throw new Unusable(new ConfigProblem(source, null,
+                        "must hold a JSON object {\"targets\": [...]}, not " + describe(reader, top)));
+            }
+            reader.beginObject();
+            Object interval = null;
+            Object timeout = null;
+            List<Map<String, Object>> entries = null;
+            while (reader.hasNext()) {
+                String name = reader.nextName();
+                switch (name) {
+                    case "probe_interval_ms" -> interval = value(reader);
+                    case "default_timeout_ms" -> timeout = value(reader);
+                    case "targets" -> {
+                        if (reader.peek() != JsonToken.BEGIN_ARRAY) {
+                            throw new Unusable(new ConfigProblem(source, "targets", "must be an array, not "
+                                    + describe(reader, reader.peek())));
+                        }
+                        entries = new ArrayList<>();
+                        reader.beginArray();
+                        while (reader.hasNext()) {
+                            if (reader.peek() == JsonToken.BEGIN_OBJECT) {
+                                entries.add(entry(reader));
+                            } else {
+                                reader.skipValue(); // not an object: kept as null, reported by its position
+                                entries.add(null);
+                            }
+                        }
+                        reader.endArray();
+                    }
+                    default -> reader.skipValue();
+                }
+            }
+            reader.endObject();
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new Unusable(new ConfigProblem(source, null, "is not valid JSON: more after the object at "
+                        + reader.getPath()));
+            }
+            if (entries == null) {
+                throw new Unusable(new ConfigProblem(source, "targets", "missing; the file needs a \"targets\" array"));
+            }
+            return new TargetsFile(interval, timeout, entries);
         } catch (NoSuchFileException e) {
             throw new Unusable(new ConfigProblem(source, null, "no such file"));
+        } catch (MalformedJsonException | IllegalStateException | NumberFormatException | java.io.EOFException e) {
+            throw new Unusable(new ConfigProblem(source, null, "is not valid JSON: " + e.getMessage()));
         } catch (IOException e) {
             throw new Unusable(new ConfigProblem(source, null, "cannot be read: " + e));
-        } catch (JsonParseException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new Unusable(new ConfigProblem(source, null, "is not valid JSON: " + cause.getMessage()));
         }
-        if (!root.isJsonObject()) {
-            throw new Unusable(new ConfigProblem(source, null,
-                    "must hold a JSON object {\"targets\": [...]}, not " + describe(root)));
-        }
-        JsonObject object = root.getAsJsonObject();
-        JsonElement targets = object.get("targets");
-        if (targets == null || !targets.isJsonArray()) {
-            throw new Unusable(new ConfigProblem(source, "targets",
-                    targets == null ? "missing; the file needs a \"targets\" array" : "must be an array, not " + describe(targets)));
-        }
-        JsonArray array = targets.getAsJsonArray();
-        List<Map<String, Object>> entries = new ArrayList<>(array.size());
-        for (JsonElement element : array) {
-            entries.add(element.isJsonObject() ? toMap(element.getAsJsonObject()) : null);
-        }
-        return new TargetsFile(value(object.get("probe_interval_ms")), value(object.get("default_timeout_ms")), entries);
     }
 
-    private static Map<String, Object> toMap(JsonObject object) {
+    /** One copy of each key and kind, which repeat in every entry (cheaper than String.intern, and bounded). */
+    private static final Map<String, String> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String shared(String s) {
+        String known = SHARED.get(s);
+        if (known != null) {
+            return known;
+        }
+        if (SHARED.size() < 4096) {
+            known = SHARED.putIfAbsent(s, s);
+        }
+        return known == null ? s : known;
+    }
+
+    private static Map<String, Object> entry(JsonReader reader) throws IOException {
         Map<String, Object> map = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : object.entrySet()) {
-            // keys and kinds repeat in every entry: one copy each, not one per target
-            Object v = value(e.getValue());
+        reader.beginObject();
+        while (reader.hasNext()) {
+            String key = shared(reader.nextName());
+            Object v = value(reader);
             if (v != null) { // null is as good as absent
-                map.put(e.getKey().intern(), "kind".equals(e.getKey()) && v instanceof String k ? k.intern() : v);
+                map.put(key, "kind".equals(key) && v instanceof String k ? shared(k) : v);
             }
         }
+        reader.endObject();
         return Map.copyOf(map); // compact: a file may hold 10,000 of these
     }
 
-    /** JSON value to a string, a number, a list or {@code null}; objects stay as JSON text. */
-    private static Object value(JsonElement element) {
-        if (element == null || element.isJsonNull()) {
-            return null;
-        }
-        if (element.isJsonPrimitive()) {
-            JsonPrimitive p = element.getAsJsonPrimitive();
-            if (p.isNumber()) {
-                BigDecimal d = p.getAsBigDecimal();
+    /** A JSON value as a string, a whole number (Long), another number (Double), a list or {@code null}; objects as JSON text. */
+    private static Object value(JsonReader reader) throws IOException {
+        switch (reader.peek()) {
+            case NULL -> {
+                reader.nextNull();
+                return null;
+            }
+            case NUMBER -> {
+                String n = reader.nextString();
                 try {
-                    return d.longValueExact();
-                } catch (ArithmeticException e) {
-                    return d.doubleValue();
+                    return Long.parseLong(n);
+                } catch (NumberFormatException e) {
+                    BigDecimal d = new BigDecimal(n);
+                    try {
+                        return d.longValueExact();
+                    } catch (ArithmeticException notWhole) {
+                        return d.doubleValue();
+                    }
                 }
             }
-            return p.getAsString();
+            case BOOLEAN -> {
+                return Boolean.toString(reader.nextBoolean());
+            }
+            case STRING -> {
+                return reader.nextString();
+            }
+            case BEGIN_ARRAY -> {
+                List<Object> list = new ArrayList<>();
+                reader.beginArray();
+                while (reader.hasNext()) {
+                    list.add(value(reader));
+                }
+                reader.endArray();
+                return list;
+            }
+            default -> {
+                return JsonParser.parseReader(reader).toString(); // an object: kept as its text
+            }
         }
-        if (element.isJsonArray()) {
-            List<Object> list = new ArrayList<>();
-            element.getAsJsonArray().forEach(v -> list.add(value(v)));
-            return list;
-        }
-        return element.toString();
     }
 
-    private static String describe(JsonElement e) {
-        if (e.isJsonArray()) {
-            return "an array";
-        }
-        if (e.isJsonNull()) {
-            return "null";
-        }
-        return e.isJsonObject() ? "an object" : "the value " + e;
+    private static String describe(JsonReader reader, JsonToken token) throws IOException {
+        return switch (token) {
+            case BEGIN_ARRAY -> "an array";
+            case NULL -> "null";
+            case BEGIN_OBJECT -> "an object";
+            case STRING -> "the value \"" + reader.nextString() + "\"";
+            default -> "the value " + reader.nextString();
+        };
     }
 }

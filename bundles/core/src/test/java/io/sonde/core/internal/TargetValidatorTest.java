@@ -326,17 +326,19 @@ public class TargetValidatorTest {
         assertEquals("ip_version", p.key());
         assertTrue(p.reason(), p.reason().contains("neither 4 nor 6"));
         raw.put("ip_version", 6);
+        raw.put("host", "::1");
         assertEquals("6", validate(raw).target().option("ip_version", null));
     }
 
     @Test
     public void theHostCheckSpeaksForTheHostAndSeesTheIpVersion() {
         Map<String, Object> raw = tcp();
+        raw.put("host", "v4only.sonde.test");
         raw.put("ip_version", "6");
         int[] asked = new int[1];
         TargetValidator.Outcome o = validate(raw, (host, v) -> {
             asked[0] = v;
-            return new HostNames.Answer(false, "'" + host + "' is an IPv4 address but ip_version is 6");
+            return new HostNames.Answer(false, "'" + host + "' has no IPv6 address");
         });
         assertEquals(6, asked[0]);
         assertEquals("host", o.problems().get(0).key());
@@ -347,18 +349,20 @@ public class TargetValidatorTest {
     public void theHostOfAnUrlIsChecked() {
         Map<String, Object> raw = tcp();
         raw.put("kind", "http");
-        raw.put("host", "https://[::1]:8443/health");
+        raw.put("host", "https://health.sonde.test:8443/health");
         String[] asked = new String[1];
         assertTrue(validate(raw, (host, v) -> {
             asked[0] = host;
             return HostNames.Answer.OK;
         }).ok());
-        assertEquals("::1", asked[0]);
+        assertEquals("health.sonde.test", asked[0]);
     }
 
     @Test
     public void aHostBeingLookedUpWaits() {
-        TargetValidator.Outcome o = validate(tcp(), (host, v) -> HostNames.Answer.PENDING);
+        Map<String, Object> raw = tcp();
+        raw.put("host", "slow.sonde.test");
+        TargetValidator.Outcome o = validate(raw, (host, v) -> HostNames.Answer.PENDING);
         assertEquals(TargetValidator.State.RESOLVING, o.state());
         assertEquals(List.of(), o.problems());
     }
@@ -385,5 +389,18 @@ public class TargetValidatorTest {
         assertTrue(validate(raw).ok());
         raw.put("header.", "x");
         assertTrue(onlyProblem(raw).message(), onlyProblem(raw).message().contains("key 'header.' is not known for kind http"));
+    }
+
+    @Test
+    public void anAddressIsJudgedOnceWithoutTheNameService() {
+        Map<String, Object> raw = tcp();
+        raw.put("ip_version", "6");
+        HostNames.Check never = (host, v) -> {
+            throw new AssertionError("asked about " + host);
+        };
+        TargetValidator.Outcome o = validate(raw, never);
+        assertEquals("'127.0.0.1' is an IPv4 address but ip_version is 6", o.problems().get(0).reason());
+        raw.put("ip_version", "4");
+        assertTrue(validate(raw, never).ok());
     }
 }
