@@ -43,12 +43,11 @@ public class PluginsIT {
     @Test
     public void deletedProberStopsProbingAndItsReturnResumesIt() throws Exception {
         Files.delete(plugin);
-        agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
-                && value(p, "sonde_targets{state=\"active\",}") == 0.0);
-        Thread.sleep(500); // a probe in flight when the prober went still reports ("the TCP prober stopped")
-        String m = agent.metrics();
+        // a probe in flight when the prober went still reports ("the TCP prober stopped"); then none starts
+        String m = agent.awaitMetrics(p -> value(p, "sonde_targets{state=\"no_prober\",}") == 1.0
+                && value(p, "sonde_targets{state=\"active\",}") == 0.0 && value(p, "sonde_probes_in_flight") == 0.0);
         double stalled = value(m, "probe_total{target=\"self\",kind=\"tcp\"}");
-        Thread.sleep(1500); // three intervals of the self target
+        Thread.sleep(1500); // three intervals of the self target: proving that nothing happens takes waiting
         assertEquals(stalled, value(agent.metrics(), "probe_total{target=\"self\",kind=\"tcp\"}"), 0);
 
         restorePlugin();

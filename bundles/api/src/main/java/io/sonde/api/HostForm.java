@@ -80,6 +80,26 @@ public enum HostForm {
         }
     }
 
+    /**
+     * @param host a host name or address, without brackets
+     * @return whether it is an IPv4 or IPv6 address literal, which resolves without the name service
+     */
+    public static boolean isAddress(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
+    }
+
     private static String unbracket(String h) {
         return h.length() > 1 && h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
     }

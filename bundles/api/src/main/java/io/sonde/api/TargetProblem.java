@@ -15,4 +15,10 @@ public record TargetProblem(String key, String reason) {
     public TargetProblem {
         Objects.requireNonNull(reason, "reason");
     }
+
+    /** @return {@code key 'count': reason}, or the reason alone for the entry as a whole: as the agent says it */
+    @Override
+    public String toString() {
+        return key == null ? reason : "key '" + key + "': " + reason;
+    }
 }

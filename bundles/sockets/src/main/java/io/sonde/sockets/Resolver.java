@@ -95,19 +95,7 @@ public final class Resolver implements AutoCloseable {
 
     /** True for an IPv4 or IPv6 address literal, which resolves without a lookup. */
     public static boolean isLiteral(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
+        return io.sonde.api.HostForm.isAddress(host);
     }
 
     /** Stops; the look-ups still queued fail at once, saying so, instead of timing out later. */

@@ -200,18 +200,6 @@ final class HostNames {
 
     /** An IPv4 or IPv6 address literal, which the JDK parses without a lookup. */
     static boolean isLiteral(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
+        return io.sonde.api.HostForm.isAddress(host);
     }
 }

@@ -20,7 +20,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -57,8 +56,6 @@ import io.sonde.api.TargetSchema;
  */
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true"})
 public final class DnsProber implements Prober {
-
-    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private final String pluginName;
     private final String pluginVersion;
@@ -221,7 +218,7 @@ public final class DnsProber implements Prober {
     }
 
     static boolean isLiteral(String host) {
-        return host.indexOf(':') >= 0 || IPV4_LITERAL.matcher(host).matches();
+        return HostForm.isAddress(host);
     }
 
     private static String source(Target target) {

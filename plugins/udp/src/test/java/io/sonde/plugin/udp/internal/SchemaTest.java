@@ -25,16 +25,11 @@ public class SchemaTest {
                 Set.of(), options, "etc/io.sonde.target-t.cfg");
     }
 
-    private static String only(Map<String, String> options) {
-        List<TargetProblem> p = SCHEMA.problems("udp", options);
-        assertEquals(p.toString(), 1, p.size());
-        return (p.get(0).key() == null ? "" : p.get(0).key() + ": ") + p.get(0).reason();
-    }
 
     @Test
     public void sizeIsBounded() {
         assertEquals(List.of(), SCHEMA.problems("udp", Map.of("size", "1400")));
-        assertEquals("size: 10 is out of range (24-65000)", only(Map.of("size", "10")));
+        assertEquals("[key 'size': 10 is out of range (24-65000)]", SCHEMA.problems("udp", Map.of("size", "10")).toString());
         assertEquals(64, UdpProber.SIZE.intValue(target("h", Map.of(), 1000)));
         assertTrue(SCHEMA.portRequired());
         assertEquals(HostForm.NAME, SCHEMA.host());
