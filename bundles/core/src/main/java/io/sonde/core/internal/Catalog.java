@@ -62,7 +62,7 @@ final class Catalog {
     }
 
     /** An entry as last checked, with what it was checked against: reused while none of it changed. */
-    private record Checked(Map<String, ?> raw, TargetValidator.Defaults defaults, String source, long prober,
+    private record Checked(Map<String, ?> raw, String kind, TargetValidator.Defaults defaults, String source, long prober,
             TargetValidator.Checked result) {
     }
 
@@ -221,10 +221,16 @@ final class Catalog {
                 continue;
             }
             TargetValidator.Defaults d = e.fromFile() && fileDefaults != null ? fileDefaults : agentDefaults;
-            String kindText = TargetValidator.text(e.raw().get("kind"));
-            ProberKind kind = kindText == null || kindText.isBlank() ? null : kinds.kind(TargetValidator.canonicalKind(kindText));
-            long proberId = kind == null ? -1 : kind.serviceId();
             Checked c = checked.get(e.key());
+            String kindName;
+            if (c != null && c.raw() == e.raw()) {
+                kindName = c.kind(); // the same entry as last time (the targets file's reader keeps unchanged ones)
+            } else {
+                String kindText = TargetValidator.text(e.raw().get("kind"));
+                kindName = kindText == null || kindText.isBlank() ? null : TargetValidator.canonicalKind(kindText);
+            }
+            ProberKind kind = kindName == null ? null : kinds.kind(kindName);
+            long proberId = kind == null ? -1 : kind.serviceId();
             // an entry that only moved in its file keeps its check; a problem's message names its place anew
             // (the place is text built only where it is needed: a file may hold 10,000 entries)
             String source = c != null && c.result().outcome().ok() ? c.source() : e.source();
@@ -232,7 +238,7 @@ final class Catalog {
                     || (!c.result().outcome().ok() && !c.source().equals(source))
                     || !(c.raw() == e.raw() || c.raw().equals(e.raw()))) {
                 source = e.source();
-                c = new Checked(e.raw(), d, source, proberId,
+                c = new Checked(e.raw(), kindName, d, source, proberId,
                         TargetValidator.check(e.raw(), e.fallbackName(), d, source, e.origin(), kinds));
                 rechecked++;
             }

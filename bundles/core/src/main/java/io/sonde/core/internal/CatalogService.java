@@ -97,6 +97,7 @@ public final class CatalogService {
     private static final long SAMPLE_MS = 5000;
     private ScheduledFuture<?> pendingPublish;
     private Path targetsFile;
+    private TargetsFile.Memo targetsMemo = new TargetsFile.Memo();
     private Object targetsFileStamp;
     private ScheduledFuture<?> fileWatch;
     private final BundleContext context;
@@ -331,6 +332,7 @@ public final class CatalogService {
         }
         if (!Objects.equals(path, targetsFile)) {
             targetsFile = path;
+            targetsMemo = new TargetsFile.Memo();
             targetsFileStamp = null;
             if (fileWatch != null) {
                 fileWatch.cancel(false);
@@ -370,7 +372,7 @@ public final class CatalogService {
         long start = System.nanoTime();
         int entries = -1;
         try {
-            TargetsFile parsed = TargetsFile.read(path);
+            TargetsFile parsed = TargetsFile.read(path, targetsMemo);
             catalog.setFile(path.toString(), parsed);
             entries = parsed.entries().size();
         } catch (TargetsFile.Unusable e) {

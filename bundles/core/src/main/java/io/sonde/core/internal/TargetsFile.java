@@ -44,12 +44,77 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
     }
 
     /**
-     * Reads the file in one streaming pass (no JSON tree in between: a file may hold 10,000 entries
-     * and is read again at every change of one of them).
+     * The entries of the last read, by the hash and length of their text: an entry whose text did
+     * not change is not parsed again, and keeps its map (so the catalog sees the same object and
+     * checks nothing). One per targets file; only the core's thread uses it.
      */
+    static final class Memo {
+        private record Key(long hash, int length) {
+        }
+
+        private Map<Key, Map<String, Object>> entries = Map.of();
+    }
+
+    /** Reads the file with nothing remembered. */
     static TargetsFile read(Path path) throws Unusable {
+        return read(path, new Memo());
+    }
+
+    /**
+     * Reads the file: one streaming pass checks the whole document (and gives the file-wide
+     * settings), a scan finds each entry's text, and only entries whose text is not in {@code memo}
+     * are parsed. A file of 10,000 entries with one edited parses one.
+     */
+    static TargetsFile read(Path path, Memo memo) throws Unusable {
         String source = path.toString();
-        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8); JsonReader reader = new JsonReader(r)) {
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new Unusable(new ConfigProblem(source, null, "no such file"));
+        } catch (IOException e) {
+            throw new Unusable(new ConfigProblem(source, null, "cannot be read: " + e));
+        }
+        TargetsFile shape = parse(text, source, false);
+        List<int[]> spans = EntrySpans.of(text);
+        if (spans == null || spans.size() != shape.entries().size()) {
+            memo.entries = Map.of(); // a document the scan does not follow (escaped keys, say): parsed whole
+            return parse(text, source, true);
+        }
+        Map<Memo.Key, Map<String, Object>> next = new java.util.HashMap<>(spans.size() * 2);
+        List<Map<String, Object>> entries = new ArrayList<>(spans.size());
+        for (int[] span : spans) {
+            if (text.charAt(span[0]) != '{') {
+                entries.add(null); // not an object: kept as null, reported by its position
+                continue;
+            }
+            Memo.Key key = new Memo.Key(EntrySpans.hash(text, span[0], span[1]), span[1] - span[0]);
+            Map<String, Object> entry = memo.entries.get(key);
+            if (entry == null) {
+                entry = next.get(key);
+            }
+            if (entry == null) {
+                try (JsonReader reader = new JsonReader(new java.io.StringReader(text.substring(span[0], span[1])))) {
+                    reader.setStrictness(com.google.gson.Strictness.STRICT);
+                    entry = entry(reader);
+                } catch (IOException | RuntimeException e) { // checked by the first pass: cannot happen
+                    memo.entries = Map.of();
+                    return parse(text, source, true);
+                }
+            }
+            next.put(key, entry);
+            entries.add(entry);
+        }
+        memo.entries = next;
+        return new TargetsFile(shape.intervalMs(), shape.timeoutMs(), entries);
+    }
+
+    /**
+     * One streaming pass over the document: its shape checked, its settings read, and with
+     * {@code entriesToo} its entries; without, each entry is skipped and stands as {@code null}.
+     */
+    private static TargetsFile parse(String text, String source, boolean entriesToo) throws Unusable {
+        try (Reader r = new java.io.StringReader(text); JsonReader reader = new JsonReader(r)) {
             reader.setStrictness(com.google.gson.Strictness.STRICT);
             JsonToken top = reader.peek();
             if (top != JsonToken.BEGIN_OBJECT) {
@@ -73,7 +138,7 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
                         entries = new ArrayList<>();
                         reader.beginArray();
                         while (reader.hasNext()) {
-                            if (reader.peek() == JsonToken.BEGIN_OBJECT) {
+                            if (entriesToo && reader.peek() == JsonToken.BEGIN_OBJECT) {
                                 entries.add(entry(reader));
                             } else {
                                 reader.skipValue(); // not an object: kept as null, reported by its position
@@ -94,8 +159,6 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
                 throw new Unusable(new ConfigProblem(source, "targets", "missing; the file needs a \"targets\" array"));
             }
             return new TargetsFile(interval, timeout, entries);
-        } catch (NoSuchFileException e) {
-            throw new Unusable(new ConfigProblem(source, null, "no such file"));
         } catch (MalformedJsonException | IllegalStateException | NumberFormatException | java.io.EOFException e) {
             throw new Unusable(new ConfigProblem(source, null, "is not valid JSON: " + e.getMessage()));
         } catch (IOException e) {

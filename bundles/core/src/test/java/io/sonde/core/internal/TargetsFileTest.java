@@ -85,4 +85,39 @@ public class TargetsFileTest {
         TargetsFile f = TargetsFile.read(write(sb.append("]}").toString()));
         assertEquals(10_000, f.entries().size());
     }
+
+    @Test
+    public void anEntryWhoseTextDidNotChangeIsNotParsedAgainAndKeepsItsMap() throws Exception {
+        String a = "{\"name\": \"a\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 1}";
+        String b = "{\"name\": \"b\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 2}";
+        Path p = write("{\"targets\": [" + a + ", " + b + "]}");
+        TargetsFile.Memo memo = new TargetsFile.Memo();
+        TargetsFile first = TargetsFile.read(p, memo);
+        Files.writeString(p, "{\"probe_interval_ms\": 1000, \"targets\": [" + a + ", " + b.replace("2}", "3}") + ", 7]}");
+        TargetsFile second = TargetsFile.read(p, memo);
+        assertTrue("the unchanged entry is the same object", first.entries().get(0) == second.entries().get(0));
+        assertEquals(3L, second.entries().get(1).get("port"));
+        assertNull("not an object: kept by its position", second.entries().get(2));
+        assertEquals(1000L, second.intervalMs());
+    }
+
+    @Test
+    public void theScanFindsTheSameEntriesAsTheParserInAnAwkwardDocument() throws Exception {
+        String doc = "{ \"comment\": \"a ] and a } and a \\\" inside\", \"nested\": {\"targets\": [1, 2]},\n"
+                + "  \"targets\" : [ {\"name\": \"x,]}\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 5, \"tags\": [\"a\", [\"b\"]]}\n"
+                + "  , null , \"text\", {\"name\": \"y\", \"kind\":\"udp\",\"host\":\"::1\",\"port\":7,\"size\":1.5e2} ],\n"
+                + "  \"default_timeout_ms\": 500 }";
+        Path p = write(doc);
+        TargetsFile scanned = TargetsFile.read(p, new TargetsFile.Memo());
+        assertEquals(4, scanned.entries().size());
+        assertEquals("x,]}", scanned.entries().get(0).get("name"));
+        assertEquals(List.of("a", List.of("b")), scanned.entries().get(0).get("tags"));
+        assertNull(scanned.entries().get(1));
+        assertNull(scanned.entries().get(2));
+        assertEquals(150L, scanned.entries().get(3).get("size"));
+        assertEquals(500L, scanned.timeoutMs());
+        // a key written with escapes: not followed by the scan, the whole document is parsed instead
+        Files.writeString(p, "{\"t\\u0061rgets\": [{\"name\": \"z\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 9}]}");
+        assertEquals("z", TargetsFile.read(p, new TargetsFile.Memo()).entries().get(0).get("name"));
+    }
 }
