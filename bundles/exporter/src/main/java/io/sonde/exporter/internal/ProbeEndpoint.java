@@ -170,8 +170,7 @@ final class ProbeEndpoint implements AutoCloseable {
             f.create(settings(m, placeholder(schema), timeout(m, null), schema), m.source());
             return null;
         } catch (IllegalArgumentException e) {
-            return e.getMessage().startsWith(m.source()) ? e.getMessage().replace(m.source() + " (placeholder target)", m.source())
-                    : e.getMessage();
+            return e.getMessage();
         }
     }
 

@@ -132,13 +132,15 @@ final class ProbeJob implements Runnable {
         if (result.isSuccessful()) {
             failures = 0;
             if (backoffPeriod > 0) {
+                long stretched = backoffPeriod;
                 backoffPeriod = 0;
                 LOG.info("Target {} answers again: back to its interval of {} ms", target.name(), target.interval().toMillis());
                 // the next turn comes at its own interval, not at the end of the stretched one
                 if (nextRun != null && !cancelled) {
                     nextRun.cancel(false);
                     long now = System.nanoTime();
-                    planned = Plan.next(planned, now, period);
+                    // planned is the stretched next turn; the grid goes on from the turn that just succeeded
+                    planned = Plan.next(planned - stretched, now, period);
                     nextRun = scheduler.timer.schedule(this, planned - now, TimeUnit.NANOSECONDS);
                 }
             }

@@ -308,4 +308,28 @@ public class SchedulerTest {
         assertEquals(0, scheduler.state().backoff());
         assertEquals(1, scheduler.state().active());
     }
+
+    @Test
+    public void afterBackoffTheNextTurnComesAtTheTargetsOwnIntervalNotTheStretchedOne() throws Exception {
+        addSink(sink, "rec");
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        addProber("k", t -> CompletableFuture.completedFuture(up.get() ? ok(t) : failed(t)));
+        scheduler.targetsChanged(List.of(failing("down", Map.of("backoff_after", "1", "backoff_max_ms", "60000"))));
+        // fails until two probes lie 1.6 s apart: the interval of 50 ms stretched 32 times
+        long previous = sink.next().startedAt().toEpochMilli();
+        for (long gap = 0; gap < 1600;) {
+            long at = sink.next().startedAt().toEpochMilli();
+            gap = at - previous;
+            previous = at;
+        }
+        up.set(true);
+        ProbeResult success = sink.next();
+        while (!success.isSuccessful()) {
+            success = sink.next();
+        }
+        ProbeResult after = sink.next();
+        long gap = after.startedAt().toEpochMilli() - success.startedAt().toEpochMilli();
+        assertTrue("the turn after the success came " + gap + " ms later; its own interval is 50 ms, the stretched one 3.2 s",
+                gap < 1000);
+    }
 }
