@@ -81,6 +81,24 @@ public enum HostForm {
     }
 
     /**
+     * @param host      the name the addresses are of, for the message
+     * @param all       the addresses the name service gave, in its order
+     * @param ipVersion 4 or 6 to take only addresses of that family ({@link Target#ipVersion()}), 0 for any
+     * @return the first address of the family
+     * @throws java.net.UnknownHostException saying that {@code host} has no address of the family
+     */
+    public static java.net.InetAddress pick(String host, java.net.InetAddress[] all, int ipVersion)
+            throws java.net.UnknownHostException {
+        for (java.net.InetAddress a : all) {
+            if (ipVersion == 0 || (ipVersion == 4 && a instanceof java.net.Inet4Address)
+                    || (ipVersion == 6 && a instanceof java.net.Inet6Address)) {
+                return a;
+            }
+        }
+        throw new java.net.UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
+    }
+
+    /**
      * @param host a host name or address, without brackets
      * @return whether it is an IPv4 or IPv6 address literal, which resolves without the name service
      */

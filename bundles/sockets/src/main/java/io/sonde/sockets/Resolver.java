@@ -1,7 +1,5 @@
 package io.sonde.sockets;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -42,7 +40,7 @@ public final class Resolver implements AutoCloseable {
     public CompletableFuture<InetAddress> resolve(String host, int ipVersion) {
         if (isLiteral(host)) {
             try {
-                return CompletableFuture.completedFuture(pick(host, InetAddress.getAllByName(host), ipVersion));
+                return CompletableFuture.completedFuture(io.sonde.api.HostForm.pick(host, InetAddress.getAllByName(host), ipVersion));
             } catch (UnknownHostException e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -74,7 +72,7 @@ public final class Resolver implements AutoCloseable {
                 return;
             }
             try {
-                result.complete(pick(host, InetAddress.getAllByName(host), ipVersion));
+                result.complete(io.sonde.api.HostForm.pick(host, InetAddress.getAllByName(host), ipVersion));
             } catch (UnknownHostException e) {
                 result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "'"));
             } catch (RuntimeException e) {
@@ -83,15 +81,6 @@ public final class Resolver implements AutoCloseable {
         }
     }
 
-    private static InetAddress pick(String host, InetAddress[] all, int ipVersion) throws UnknownHostException {
-        for (InetAddress a : all) {
-            if (ipVersion == 0 || (ipVersion == 4 && a instanceof Inet4Address)
-                    || (ipVersion == 6 && a instanceof Inet6Address)) {
-                return a;
-            }
-        }
-        throw new UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
-    }
 
     /** True for an IPv4 or IPv6 address literal, which resolves without a lookup. */
     public static boolean isLiteral(String host) {

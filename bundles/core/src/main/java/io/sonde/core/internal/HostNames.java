@@ -13,6 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
+import io.sonde.api.HostForm;
+
 /**
  * Checks at configuration time that a target's host has an address (of the family its
  * {@code ip_version} asks for), so that a misspelt name or an IPv6 literal on an IPv4-only target
@@ -82,7 +84,7 @@ final class HostNames {
 
     /** @return the verdict on {@code host} for {@code ipVersion} (4, 6 or 0 for any); never blocks */
     Answer check(String host, int ipVersion) {
-        if (isLiteral(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
+        if (HostForm.isAddress(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
             return verdict(host, literal(host), ipVersion);
         }
         Known k = known.get(host);
@@ -99,10 +101,10 @@ final class HostNames {
      */
     CompletableFuture<InetAddress> address(String host, int ipVersion) {
         CompletableFuture<InetAddress> result = new CompletableFuture<>();
-        boolean literal = isLiteral(host);
+        boolean literal = HostForm.isAddress(host);
         Runnable task = () -> {
             try {
-                result.complete(pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
+                result.complete(HostForm.pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
             } catch (UnknownHostException e) {
                 result.completeExceptionally(literal || e.getMessage() != null && e.getMessage().startsWith("'")
                         ? e : new UnknownHostException("cannot resolve '" + host + "'"));
@@ -122,15 +124,6 @@ final class HostNames {
         return result;
     }
 
-    /** The first of {@code all} of the family asked for (0: any). */
-    static InetAddress pick(String host, InetAddress[] all, int ipVersion) throws UnknownHostException {
-        for (InetAddress a : all) {
-            if (ipVersion == 0 || (ipVersion == 4 && a instanceof Inet4Address) || (ipVersion == 6 && a instanceof Inet6Address)) {
-                return a;
-            }
-        }
-        throw new UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
-    }
 
     private void ask(String host) {
         if (asking.putIfAbsent(host, Boolean.TRUE) != null) {
@@ -193,13 +186,9 @@ final class HostNames {
             return Answer.OK;
         }
         String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
-        return new Answer(false, isLiteral(host)
+        return new Answer(false, HostForm.isAddress(host)
                 ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
                 : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")");
     }
 
-    /** An IPv4 or IPv6 address literal, which the JDK parses without a lookup. */
-    static boolean isLiteral(String host) {
-        return io.sonde.api.HostForm.isAddress(host);
-    }
 }

@@ -2,8 +2,6 @@ package io.sonde.plugin.dns.internal;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
@@ -109,7 +107,7 @@ public final class DnsProber implements Prober {
             return CompletableFuture.completedFuture(p.failed(FailureReason.ERROR, source(target) + e.getMessage()));
         }
         int ipVersion = target.ipVersion();
-        CompletableFuture<InetAddress> address = isLiteral(target.host())
+        CompletableFuture<InetAddress> address = HostForm.isAddress(target.host())
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> lookup(target.host(), ipVersion), lookups);
         CompletableFuture<PluginResult> result = new CompletableFuture<>();
@@ -206,19 +204,10 @@ public final class DnsProber implements Prober {
 
     private static InetAddress lookup(String host, int ipVersion) {
         try {
-            for (InetAddress a : InetAddress.getAllByName(host)) {
-                if (ipVersion == 0 || (ipVersion == 4 && a instanceof Inet4Address) || (ipVersion == 6 && a instanceof Inet6Address)) {
-                    return a;
-                }
-            }
-            throw new CompletionException(new UnknownHostException(host + " has no IPv" + ipVersion + " address"));
+            return HostForm.pick(host, InetAddress.getAllByName(host), ipVersion);
         } catch (UnknownHostException e) {
             throw new CompletionException(e);
         }
-    }
-
-    static boolean isLiteral(String host) {
-        return HostForm.isAddress(host);
     }
 
     private static String source(Target target) {
