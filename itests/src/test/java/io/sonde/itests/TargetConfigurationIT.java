@@ -105,6 +105,23 @@ public class TargetConfigurationIT extends AgentTestSupport {
     }
 
     @Test
+    public void badAgentSettingsAreNamedAndTheOnesInForceStay() throws Exception {
+        int open = openPort();
+        target("steady", "name", "steady", "kind", "tcp", "host", "127.0.0.1", "port", String.valueOf(open),
+                "interval_ms", "200", "timeout_ms", "100");
+        String m0 = awaitMetrics(m -> value(m, "probe_success{target=\"steady\",kind=\"tcp\"}") == 1.0);
+        double errors = value(m0, "sonde_config_errors_total");
+        // through ConfigAdmin and Declarative Services' typed configuration: two values that are no
+        // numbers (the typed getters refuse them) and a backoff setting the rule refuses
+        agentConfig("probe_interval_ms", "soon", "max_cpu_percent", "lots", "backoff", "sometimes");
+        awaitMetrics(m -> value(m, "sonde_config_errors_total") == errors + 3);
+        long before = (long) value(metrics(), "probe_total{target=\"steady\",kind=\"tcp\"}");
+        String m = awaitMetrics(p -> value(p, "probe_total{target=\"steady\",kind=\"tcp\"}") > before + 2);
+        assertEquals(0.0, value(m, "sonde_resource_throttled{resource=\"cpu\",}"), 0);
+        assertEquals(1.0, value(m, "probe_success{target=\"steady\",kind=\"tcp\"}"), 0);
+    }
+
+    @Test
     public void targetsFileIsLoadedReloadedAndSurvivesBadJson() throws Exception {
         int open = openPort();
         File file = File.createTempFile("targets", ".json");
