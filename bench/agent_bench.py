@@ -2,6 +2,7 @@
 """Whole-process benchmarks of the built Sonde agent (distribution/target/sonde).
 
     python3 bench/agent_bench.py launch [--runs 7]
+    python3 bench/agent_bench.py layers [--runs 3] [--idle-seconds 15]
     python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
@@ -24,6 +25,8 @@ http:   N HTTP targets on a loopback server, a fresh connection per probe: the a
         one URL every 100 ms against curl's time_total, medians compared.
 uplink: N TCP targets without and then with the uplink to a server (bench/server_bench.py's), alternated
         over rounds in one run: the uplink's CPU and RSS cost, skipped turns, sink drops.
+layers: idle RSS of a sleeping JVM with the launcher's flags, then of the agent built up bundle by
+        bundle (framework, SCR and ConfigAdmin, core, exporter, uplink, plugins): where the memory goes.
 probe:  the peer mode's load against Sonde's /probe and then blackbox_exporter's, in one run: CPU per
         probe, RSS, and the request latency a scraper sees.
 
@@ -59,9 +62,14 @@ def free_port():
 class Agent:
     """A copy of the distribution, started with bin/sonde, exporter on a free loopback port."""
 
-    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None):
+    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None, keep=None):
         self.home = tempfile.mkdtemp(prefix="sonde-bench-")
         shutil.copytree(DIST, self.home, dirs_exist_ok=True, symlinks=True)
+        if keep is not None:  # only the bundles whose file name starts with one of these
+            for d in ("system", "plugins"):
+                for jar in os.listdir(os.path.join(self.home, d)):
+                    if jar.endswith(".jar") and not jar.startswith(tuple(keep)):
+                        os.remove(os.path.join(self.home, d, jar))
         self.port = free_port()
         etc = os.path.join(self.home, "etc")
         if uplink:
@@ -233,6 +241,79 @@ def launch(args):
           f"(min {min(firsts):.3f}, max {max(firsts):.3f}) over {len(firsts)} runs")
     print(f"idle RSS, one target, after {args.idle_seconds} s: median {statistics.median(rss):.1f} MB "
           f"(min {min(rss):.1f}, max {max(rss):.1f})")
+
+
+# The platform built up bundle by bundle, each layer with everything above it (file name prefixes).
+LAYERS = [
+    ("the Felix framework, no bundle", []),
+    ("+ SCR, ConfigAdmin, FileInstall", ["org.apache.felix.", "org.osgi."]),
+    ("+ api, core, scheduler, sockets (JNA, Gson, simpleclient)",
+     ["io.sonde.api", "io.sonde.core", "io.sonde.scheduler", "io.sonde.sockets", "jna", "gson", "simpleclient-",
+      "simpleclient_common", "simpleclient_tracer"]),
+    ("+ exporter (Jetty, simpleclient_hotspot)", ["io.sonde.exporter", "jetty-", "simpleclient_hotspot"]),
+    ("+ uplink, wire: the platform without plugins", ["io.sonde.uplink", "io.sonde.wire"]),
+    ("+ the six plugins (tcp, udp, icmp, traceroute, http, dns with dnsjava): as shipped", ["io.sonde.plugin.", "dnsjava"]),
+]
+
+
+def bare_jvm(flags, seconds):
+    """A JVM with the launcher's flags that only sleeps: the floor under everything."""
+    src = tempfile.mkdtemp(prefix="sonde-bench-jvm-")
+    try:
+        with open(os.path.join(src, "Sleep.java"), "w") as f:
+            f.write("public class Sleep { public static void main(String[] a) throws Exception "
+                    "{ Thread.sleep(600_000); } }")
+        subprocess.run(["javac", "-d", src, os.path.join(src, "Sleep.java")], check=True)
+        proc = subprocess.Popen(["java"] + flags + ["-cp", src, "Sleep"])
+        try:
+            time.sleep(seconds)
+            return proc_rss_mb(proc.pid), loaded_classes(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+
+
+def loaded_classes(pid):
+    out = subprocess.run(["jcmd", str(pid), "PerfCounter.print"], capture_output=True, text=True).stdout
+    counters = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+    return sum(int(counters.get(c, "0")) for c in ("java.cls.loadedClasses", "java.cls.sharedLoadedClasses")) - \
+        sum(int(counters.get(c, "0")) for c in ("java.cls.unloadedClasses", "java.cls.sharedUnloadedClasses"))
+
+
+def layers(args):
+    """Idle RSS of the agent built up layer by layer, rounds alternating through the layers."""
+    with open(os.path.join(DIST, "bin", "sonde")) as f:
+        text = f.read()
+    flags = text.split('DEFAULT_JAVA_OPTS="', 1)[1].split('"', 1)[0].replace("\\\n", " ").split()
+    rss = {name: [] for name, _ in [("a JVM that sleeps, the launcher's flags", None)] + LAYERS}
+    classes = dict.fromkeys(rss, 0)
+    for r in range(args.runs):
+        name = "a JVM that sleeps, the launcher's flags"
+        mb, n = bare_jvm(flags, args.idle_seconds)
+        rss[name].append(mb)
+        classes[name] = n
+        keep = []
+        for name, prefixes in LAYERS:
+            keep = keep + prefixes
+            a = Agent(keep=keep)
+            try:
+                time.sleep(args.idle_seconds)
+                rss[name].append(a.rss_mb())
+                classes[name] = loaded_classes(a.proc.pid)
+            finally:
+                a.stop()
+        print(json.dumps({"round": r + 1, "rss_mb": {k: round(v[-1], 1) for k, v in rss.items()}}), flush=True)
+    print()
+    print(f"| layer | idle RSS after {args.idle_seconds} s (median of {args.runs}) | more than the layer above | classes loaded |")
+    print("|---|---:|---:|---:|")
+    before = None
+    for name, values in rss.items():
+        m = statistics.median(values)
+        more = "" if before is None else f"{m - before:+.1f} MB"
+        print(f"| {name} | {m:.1f} MB ({min(values):.1f}-{max(values):.1f}) | {more} | {classes[name]:,} |")
+        before = m
 
 
 def scale(args):
@@ -759,6 +840,9 @@ def main():
     h.add_argument("--interval-ms", type=int, default=10000)
     h.add_argument("--seconds", type=int, default=60)
     h.add_argument("--overhead-seconds", type=int, default=30)
+    y = sub.add_parser("layers")
+    y.add_argument("--runs", type=int, default=3)
+    y.add_argument("--idle-seconds", type=int, default=15)
     e = sub.add_parser("edit")
     e.add_argument("--targets", type=int, default=10000)
     e.add_argument("--interval-ms", type=int, default=10000)
@@ -768,7 +852,7 @@ def main():
     if not os.path.exists(os.path.join(DIST, "bin", "sonde")):
         sys.exit("build first: mvn -B -q package -DskipTests")
     {"launch": launch, "scale": scale, "peer": peer, "probe": probe, "icmp": icmp, "traceroute": traceroute, "http": http,
-     "uplink": uplink, "edit": edit}[args.cmd](args)
+     "uplink": uplink, "edit": edit, "layers": layers}[args.cmd](args)
     if getattr(args, "with_peer", False):
         print()
         peer(args)
