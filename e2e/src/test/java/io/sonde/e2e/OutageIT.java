@@ -4,13 +4,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 import org.junit.Test;
-
-import com.google.gson.JsonObject;
 
 /**
  * Nothing lost, nothing twice: the server goes away (SIGKILL) while results flow, the agent is
@@ -59,19 +55,8 @@ public class OutageIT {
             server.launch();
 
             // everything arrives; then the targets stop and the last results drain
-            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") < 200 && AgentProcess.value(m, "sonde_uplink_up ") == 1);
-            agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-outage\n");
-            Thread.sleep(2000);
-            UplinkIT.awaitDrained(agent);
-
-            List<JsonObject> results = server.results("e2e-outage", null);
-            UplinkIT.assertIdentitiesContiguous(results);
-            Set<String> epochs = new HashSet<>();
-            for (JsonObject r : results) {
-                epochs.add(r.get("epoch").getAsString());
-            }
-            assertEquals("one spool, one epoch, across the kill", Set.of(epoch), epochs);
-            assertTrue("results: " + results.size(), results.size() > 3000);
+            assertEquals("one spool, one epoch, across the kill", Set.of(epoch),
+                    UplinkIT.stopAndCheckEverythingArrived(agent, server, "e2e-outage", 3000));
             // what the server saw twice it stored once
             String metrics = server.get("/metrics").body();
             assertTrue(metrics, metrics.contains("sonde_server_ingested_results_total"));

@@ -66,15 +66,21 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts the server (again) on its home and waits until it answers /healthz. */
     void launch() throws Exception {
+        launchUnwaited();
+        awaitHealthy();
+    }
+
+    /** Starts the server (again) on its home without waiting for it to be healthy. */
+    void launchUnwaited() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/sonde-server").toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(console.toFile()));
         pb.environment().remove("SONDE_SERVER_HOME");
         process = pb.start();
-        awaitHealthy();
     }
 
-    private void awaitHealthy() throws Exception {
+    /** Waits until the server answers /healthz with 200. */
+    void awaitHealthy() throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {

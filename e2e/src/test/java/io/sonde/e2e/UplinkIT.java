@@ -33,6 +33,29 @@ public class UplinkIT {
         agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") == 0 && AgentProcess.value(m, "sonde_uplink_up ") == 1);
     }
 
+    /**
+     * Once the backlog is nearly sent: stops the agent's targets, waits until the last results are
+     * acknowledged, and checks that every (agent, epoch) the server has is whole, once, and at
+     * least {@code atLeast} results long in all.
+     *
+     * @return the epochs the server has of the agent
+     */
+    static java.util.Set<String> stopAndCheckEverythingArrived(AgentProcess agent, ServerProcess server, String agentId, int atLeast)
+            throws Exception {
+        agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") < 200 && AgentProcess.value(m, "sonde_uplink_up ") == 1);
+        agent.write("etc/io.sonde.agent.cfg", "agent_id = " + agentId + "\n");
+        Thread.sleep(2000);
+        awaitDrained(agent);
+        List<JsonObject> results = server.results(agentId, null);
+        assertIdentitiesContiguous(results);
+        org.junit.Assert.assertTrue("results: " + results.size(), results.size() > atLeast);
+        java.util.Set<String> epochs = new java.util.HashSet<>();
+        for (JsonObject r : results) {
+            epochs.add(r.get("epoch").getAsString());
+        }
+        return epochs;
+    }
+
     @Test
     public void enrolledAgentDeliversEveryResultItMeasuredOnce() throws Exception {
         try (ServerProcess server = ServerProcess.start("");

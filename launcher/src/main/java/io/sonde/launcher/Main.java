@@ -44,9 +44,11 @@ public final class Main {
 
     /**
      * Packages the framework exports from the class path: SLF4J, whose java.util.logging binding
-     * sits beside it in system/boot/. Keep in step with -runsystempackages in bndrun/agent.bndrun.
+     * sits beside it in system/boot/; org.slf4j also as 1.7.36, because its 2.0 API is the 1.7 one
+     * for callers and bundles such as HikariCP import {@code [1.6,2)}. Keep in step with
+     * -runsystempackages in bndrun/agent.bndrun and bndrun/server.bndrun.
      */
-    static final String SYSTEM_PACKAGES = "org.slf4j;version=2.0.17,org.slf4j.event;version=2.0.17,"
+    static final String SYSTEM_PACKAGES = "org.slf4j;version=2.0.17,org.slf4j;version=1.7.36,org.slf4j.event;version=2.0.17,"
             + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17";
 
     /** How long a stop may take before the JVM exits anyway. */

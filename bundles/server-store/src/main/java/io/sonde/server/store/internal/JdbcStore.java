@@ -1,15 +1,10 @@
-package io.sonde.server.store.h2.internal;
+package io.sonde.server.store.internal;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -21,10 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
-import org.h2.jdbcx.JdbcConnectionPool;
-import org.h2.jdbcx.JdbcDataSource;
+import javax.sql.DataSource;
 
 import com.google.gson.JsonObject;
 
@@ -40,39 +33,28 @@ import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireResult;
 
 /**
- * The embedded store: H2 files under {@code data/store/}. Identities are normalized (agents,
- * epochs and series are small tables; a result row holds their numbers), a result's id is its
- * epoch's number and its sequence packed in one {@code BIGINT} primary key, so that a batch sent
- * twice is found by one range read and stored once.
+ * The SQL store, the same for every database: identities are normalized (agents, epochs and
+ * series are small tables; a result row holds their numbers), a result's id is its epoch's number
+ * and its sequence packed in one {@code BIGINT}, so that a batch sent twice is found by one range
+ * read and stored once. What differs between databases (schema, bulk writes, size, the mode) is
+ * the {@link Dialect}'s.
+ *
+ * <p>The schema is migrated on first use, not at construction: a database that is not there yet
+ * makes every call fail as unavailable (503) until it is, and then the first call migrates it. A
+ * schema newer than this server knows is refused, for good, with the reason in every answer.
  */
-final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
+final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
-    static final int SCHEMA_VERSION = 1;
     /** A sequence number takes the low 40 bits of a result id; the epoch's number the rest. */
     static final int SEQ_BITS = 40;
     static final long MAX_SEQ = (1L << SEQ_BITS) - 1;
 
-    private static final String[] SCHEMA = {
-        "CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS agent (id INT AUTO_INCREMENT PRIMARY KEY, agent_id VARCHAR(200) NOT NULL UNIQUE,"
-                + " tags VARCHAR(4000) NOT NULL, version VARCHAR(100), credential_hash BINARY(32) UNIQUE,"
-                + " enrolled_at BIGINT, last_seen BIGINT, revoked_at BIGINT, spool_records BIGINT DEFAULT 0 NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS enrollment_token (id BIGINT AUTO_INCREMENT PRIMARY KEY, token_hash BINARY(32) NOT NULL UNIQUE,"
-                + " tags VARCHAR(4000) NOT NULL, expires_at BIGINT NOT NULL, single_use BOOLEAN NOT NULL,"
-                + " uses INT DEFAULT 0 NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS epoch (id INT AUTO_INCREMENT PRIMARY KEY, agent INT NOT NULL, epoch VARCHAR(64) NOT NULL,"
-                + " UNIQUE (agent, epoch))",
-        "CREATE TABLE IF NOT EXISTS series (id INT AUTO_INCREMENT PRIMARY KEY, agent INT NOT NULL, target VARCHAR(256) NOT NULL,"
-                + " kind VARCHAR(64) NOT NULL, UNIQUE (agent, target, kind))",
-        // started_ms: the start to the millisecond; outcome: response time in microseconds, failure code
-        // and the start's microseconds within its millisecond, packed (Row); packets: sent << 16 | received
-        "CREATE TABLE IF NOT EXISTS result (rid BIGINT PRIMARY KEY, series INT NOT NULL, started_ms BIGINT NOT NULL,"
-                + " outcome BIGINT NOT NULL, packets INT, error VARCHAR(1000), details VARBINARY(1048576))",
-        "CREATE INDEX IF NOT EXISTS result_series_time ON result (series, started_ms)",
-    };
-
-    private final JdbcConnectionPool pool;
-    private final Path dir;
+    private final DataSource pool;
+    private final Dialect dialect;
+    private final AutoCloseable closer;
+    private final Object migration = new Object();
+    private volatile boolean migrated;
+    private volatile String refusal; // a schema this server must not touch
     private final Map<String, Integer> agentIds = new ConcurrentHashMap<>();
     private final Map<Integer, String> agentNames = new ConcurrentHashMap<>();
     private final Map<String, Integer> epochIds = new ConcurrentHashMap<>();
@@ -80,72 +62,121 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
     private final Map<String, Integer> seriesIds = new ConcurrentHashMap<>();
     private final Map<Integer, String[]> seriesNames = new ConcurrentHashMap<>();
 
-    private H2Store(JdbcConnectionPool pool, Path dir) {
+    /**
+     * @param pool    connections to the database
+     * @param dialect what this database does its own way
+     * @param closer  closes the pool (and the database, where it is embedded)
+     */
+    JdbcStore(DataSource pool, Dialect dialect, AutoCloseable closer) {
         this.pool = pool;
-        this.dir = dir;
+        this.dialect = dialect;
+        this.closer = closer;
     }
 
-    /** Opens (creating, migrating) the store in {@code dir}. */
-    static H2Store open(Path dir, int poolSize) throws SQLException {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new SQLException("cannot create " + dir + ": " + e.getMessage(), e);
+    /** @return why this server must not use the database (a newer schema), or null */
+    String refusal() {
+        return refusal;
+    }
+
+    /** @return the dialect, which says the mode and where the data is */
+    Dialect dialect() {
+        return dialect;
+    }
+
+    /**
+     * Brings the schema to the version this server knows, in one transaction, one server at a
+     * time. Done by the first call that gets a connection; callable earlier to fail fast.
+     *
+     * @throws SQLException if the database cannot be reached, or its schema is newer than known
+     */
+    void migrate() throws SQLException {
+        try (Connection c = connection()) {
+            // connection() migrated it
         }
-        JdbcDataSource ds = new JdbcDataSource();
-        // WRITE_DELAY=0: a commit is on disk (in the OS) before the batch is acknowledged, so a
-        // server killed right after an acknowledgement has the batch; a kill before the
-        // acknowledgement makes the agent send it again, and it is found and not stored twice
-        ds.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
-        ds.setUser("sonde");
-        ds.setPassword("");
-        JdbcConnectionPool pool = JdbcConnectionPool.create(ds);
-        pool.setMaxConnections(poolSize);
-        H2Store store = new H2Store(pool, dir);
-        store.migrate();
-        return store;
     }
 
-    private void migrate() throws SQLException {
-        try (Connection c = connection(); Statement s = c.createStatement()) {
+    private void migrate(Connection c) throws SQLException {
+        synchronized (migration) {
+            if (migrated) {
+                return;
+            }
+            boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
-            for (String ddl : SCHEMA) {
-                s.execute(ddl);
-            }
-            int version = 0;
-            try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
-                if (rs.next()) {
-                    version = rs.getInt(1);
+            try (Statement s = c.createStatement()) {
+                dialect.lockForMigration(s);
+                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
+                int version = 0;
+                try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                    if (rs.next()) {
+                        version = rs.getInt(1);
+                    }
                 }
-            }
-            if (version > SCHEMA_VERSION) {
+                if (version > dialect.schemaVersion()) {
+                    c.rollback();
+                    refusal = "the store " + dialect.where() + " has schema version " + version
+                            + ", newer than this server knows (" + dialect.schemaVersion()
+                            + "); run a newer server, it is never migrated down";
+                    throw new SQLException(refusal);
+                }
+                for (int v = version + 1; v <= dialect.schemaVersion(); v++) {
+                    for (String statement : dialect.migration(v, s)) {
+                        s.execute(statement);
+                    }
+                    s.execute("INSERT INTO schema_version VALUES (" + v + ")");
+                }
+                c.commit();
+                migrated = true;
+            } catch (SQLException e) {
                 c.rollback();
-                throw new SQLException("the store in " + dir + " has schema version " + version
-                        + ", newer than this server knows (" + SCHEMA_VERSION + "); run a newer server, it is never migrated down");
+                throw e;
+            } finally {
+                c.setAutoCommit(auto);
             }
-            if (version < SCHEMA_VERSION) {
-                s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
-            }
-            c.commit();
         }
     }
 
-    /** A pooled connection; a closed store is a store failure (503), not a crash. */
+    /** A pooled connection to a migrated schema; a closed or absent database is a store failure (503), not a crash. */
     private Connection connection() throws SQLException {
+        if (refusal != null) {
+            throw new SQLException(refusal);
+        }
+        Connection c;
         try {
-            return pool.getConnection();
+            c = pool.getConnection();
         } catch (IllegalStateException e) {
             throw new SQLException("the store is closed", e);
         }
+        if (!migrated) {
+            try {
+                migrate(c);
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+        }
+        return c;
     }
 
     @Override
     public void close() {
-        pool.dispose(); // the last connection closed closes the database
+        try {
+            closer.close();
+        } catch (Exception e) {
+            // closing a pool whose database went away: nothing more to do
+        }
     }
 
+    /** A store failure that says why: the pool's "timed out" names the database's own answer, where there is one. */
     private static StoreException unavailable(SQLException e) {
-        return new StoreException(StoreException.Kind.UNAVAILABLE, "the store failed: " + e.getMessage(), e);
+        String message = e.getMessage();
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {
+            message += " (" + root.getMessage() + ")";
+        }
+        return new StoreException(StoreException.Kind.UNAVAILABLE, "the store failed: " + message, e);
     }
 
     private static StoreException refused(String message) {
@@ -400,6 +431,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             try (Connection c = connection()) {
                 c.setAutoCommit(true);
+                dialect.prepare(c, results);
                 int agent = agentPk(c, agentId);
                 int epochPk = identity(c, epochIds, epochNames, agent + "/" + epoch, "epoch",
                         new String[] {"agent", "epoch"}, new Object[] {agent, epoch});
@@ -449,48 +481,28 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
                 }
             }
         }
-        int stored = 0;
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO result (rid, series, started_ms, outcome, packets, error, details)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-            for (int i = 0; i < results.size(); i++) {
-                WireResult r = results.get(i);
-                long rid = base | r.seq();
-                if (!existing.add(rid)) {
-                    continue; // stored before, or twice in this batch
-                }
-                long us = micros(r.startedAt());
-                p.setLong(1, rid);
-                p.setInt(2, series[i]);
-                p.setLong(3, Math.floorDiv(us, 1000));
-                p.setLong(4, Row.outcome(Math.round(r.responseTimeSeconds() * 1e6),
-                        r.success() ? 0 : WireResult.FAILURE_REASONS.indexOf(r.failureReason()) + 1, (int) Math.floorMod(us, 1000)));
-                JsonObject d = r.details();
-                int sent = count(d, "sent");
-                int received = count(d, "received");
-                if (sent < 0 || received < 0) {
-                    p.setNull(5, Types.INTEGER);
-                } else {
-                    p.setInt(5, Row.packets(sent, received));
-                }
-                if (r.error() == null) {
-                    p.setNull(6, Types.VARCHAR);
-                } else {
-                    p.setString(6, r.error().length() > 1000 ? r.error().substring(0, 1000) : r.error());
-                }
-                byte[] details = DetailsCodec.encode(d);
-                if (details == null) {
-                    p.setNull(7, Types.VARBINARY);
-                } else {
-                    p.setBytes(7, details);
-                }
-                p.addBatch();
-                stored++;
+        List<Dialect.ResultRow> rows = new ArrayList<>(results.size());
+        for (int i = 0; i < results.size(); i++) {
+            WireResult r = results.get(i);
+            long rid = base | r.seq();
+            if (!existing.add(rid)) {
+                continue; // stored before, or twice in this batch
             }
-            if (stored > 0) {
-                p.executeBatch();
-            }
+            long us = micros(r.startedAt());
+            JsonObject d = r.details();
+            int sent = count(d, "sent");
+            int received = count(d, "received");
+            String error = r.error() == null ? null
+                    : (r.error().length() <= 1000 ? r.error() : r.error().substring(0, 1000)).replace('\0', '\uFFFD'); // no SQL text holds NUL
+            rows.add(new Dialect.ResultRow(rid, series[i], Math.floorDiv(us, 1000),
+                    Row.outcome(Math.round(r.responseTimeSeconds() * 1e6),
+                            r.success() ? 0 : WireResult.FAILURE_REASONS.indexOf(r.failureReason()) + 1, (int) Math.floorMod(us, 1000)),
+                    sent < 0 || received < 0 ? null : Row.packets(sent, received), error, DetailsCodec.encode(d)));
         }
-        return stored;
+        if (!rows.isEmpty()) {
+            dialect.write(c, rows);
+        }
+        return rows.size();
     }
 
     /** A packet count from the details, or -1 where there is none. */
@@ -791,11 +803,7 @@ final class H2Store implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public long sizeBytes() {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".db")).mapToLong(p -> p.toFile().length()).sum();
-        } catch (IOException e) {
-            return -1;
-        }
+        return dialect.sizeBytes(pool);
     }
 
     @Override

@@ -1,10 +1,10 @@
-package io.sonde.server.store.h2.internal;
+package io.sonde.server.store.internal;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-/** The store keys of {@code etc/io.sonde.server.cfg} that the embedded store reads. */
-@ObjectClassDefinition(name = "Sonde server store (H2)", description = "The embedded store under data/store/")
+/** The store keys of {@code etc/io.sonde.server.cfg}. */
+@ObjectClassDefinition(name = "Sonde server store", description = "Embedded H2 under data/store/, or PostgreSQL")
 public @interface StoreConfig {
 
     /** The server's configuration PID. */
@@ -15,4 +15,16 @@ public @interface StoreConfig {
 
     @AttributeDefinition(description = "Most connections to the embedded database")
     int h2__pool__size() default 8;
+
+    @AttributeDefinition(description = "PostgreSQL: the JDBC URL, e.g. jdbc:postgresql://db.example:5432/sonde")
+    String jdbc__url() default "";
+
+    @AttributeDefinition(description = "PostgreSQL: the user")
+    String user() default "sonde";
+
+    @AttributeDefinition(description = "PostgreSQL: a file holding the password (relative to the server's home), never the password itself")
+    String password__file() default "";
+
+    @AttributeDefinition(description = "PostgreSQL: most connections of this server instance")
+    int pg__pool__size() default 8;
 }

@@ -1,11 +1,9 @@
-package io.sonde.server.store.h2.internal;
+package io.sonde.server.store.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,25 +26,32 @@ import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireResult;
 
-public class H2StoreTest {
+/**
+ * The store's contract: every store (embedded H2, PostgreSQL) runs these tests unchanged, each
+ * test on a database of its own. A subclass says how to open the store and reach its database.
+ */
+public abstract class StoreContract {
 
-    private static final Instant T0 = Instant.parse("2026-12-01T00:00:00Z");
-    private Path dir;
-    private H2Store store;
+    static final Instant T0 = Instant.parse("2026-12-01T00:00:00Z");
+    JdbcStore store;
+
+    /** @return the store on this test's database, opened again on the same data at each call */
+    protected abstract JdbcStore open() throws Exception;
+
+    /** Runs one statement on this test's database directly, the store closed. */
+    protected abstract void sql(String statement) throws Exception;
 
     @Before
-    public void setUp() throws Exception {
-        dir = Files.createTempDirectory("h2store");
-        store = H2Store.open(dir, 4);
+    public void enrollAnAgent() throws Exception {
+        store = open();
         store.createEnrollmentToken(hash(1), List.of("eu"), T0.plusSeconds(3600), false, T0);
         store.enroll(hash(1), "a1", List.of("edge"), "0.1.0", hash(100), T0);
     }
 
     @After
-    public void tearDown() throws Exception {
-        store.close();
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    public void closeTheStore() {
+        if (store != null) {
+            store.close();
         }
     }
 
@@ -198,21 +203,101 @@ public class H2StoreTest {
     public void reopensWithWhatWasStoredAndRefusesANewerSchema() throws Exception {
         store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true)));
         store.close();
-        store = H2Store.open(dir, 2);
+        store = open();
         assertEquals(1, store.resultCount());
         assertEquals(0, store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true))));
         store.close();
-        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath(), "sonde", "");
-                var s = c.createStatement()) {
-            s.execute("INSERT INTO schema_version VALUES (99)");
-            s.execute("SHUTDOWN");
-        }
+        store = null;
+        sql("INSERT INTO schema_version VALUES (99)");
+        JdbcStore newer = null;
         try {
-            H2Store.open(dir, 2);
+            newer = open();
+            newer.migrate();
             fail("opened a newer schema");
         } catch (java.sql.SQLException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("schema version 99, newer than this server knows"));
+        } finally {
+            if (newer != null) {
+                try {
+                    newer.check();
+                    fail("a refused schema answered");
+                } catch (StoreException e) {
+                    assertEquals(StoreException.Kind.UNAVAILABLE, e.kind());
+                    assertTrue(e.getMessage(), e.getMessage().contains("never migrated down"));
+                }
+                newer.close();
+            }
         }
-        store = H2Store.open(dir.resolve("fresh"), 2); // for tearDown
+    }
+
+    @Test
+    public void awkwardNamesAndTextsAreStoredAndFoundAsTheyAre() throws Exception {
+        String quote = "x'; DROP TABLE result; --";
+        String wide = "名前 ünï 🚀 \\ \t";
+        String longest = "n".repeat(255) + "é";
+        String wildcard = "%";
+        List<String> names = List.of(quote, wide, longest, wildcard, "_");
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            batch.add(new WireResult(i + 1, names.get(i), "tcp", T0.plusSeconds(i), false, "refused",
+                    "tab\tnewline\nback\\slash quote' nul\0 end " + names.get(i), 0.5, null));
+        }
+        assertEquals(names.size(), store.ingest("a1", "e1", batch));
+        for (int i = 0; i < names.size(); i++) {
+            List<StoredResult> found = store.results(new ResultQuery("a1", names.get(i), T0, T0.plusSeconds(60), 10, null)).items();
+            assertEquals(names.get(i), 1, found.size());
+            assertEquals(names.get(i), found.get(0).result().target());
+            assertEquals("tab\tnewline\nback\\slash quote' nul\uFFFD end " + names.get(i), found.get(0).result().error());
+            assertEquals(1, store.series(new SeriesQuery("a1", names.get(i), T0, T0.plusSeconds(60), Duration.ofMinutes(1)))
+                    .get(0).count());
+        }
+        assertEquals("a name with wildcards is a name, not a pattern", 1,
+                store.results(new ResultQuery(null, "%", T0, T0.plusSeconds(60), 10, null)).items().size());
+        assertEquals(names.size(), store.resultCount());
+    }
+
+    @Test
+    public void copiesOfABatchSentAtOnceAreStoredOnce() throws Exception {
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 2000; i++) {
+            batch.add(result(i, "t" + (i % 7), T0.plusMillis(40L * i), 0.001, true));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Integer>> stored = new ArrayList<>();
+            for (int copy = 0; copy < 4; copy++) {
+                stored.add(pool.submit(() -> store.ingest("a1", "e1", batch)));
+            }
+            int sum = 0;
+            for (java.util.concurrent.Future<Integer> f : stored) {
+                sum += f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertEquals("each result counted new once over all copies", 2000, sum);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(2000, store.resultCount());
+    }
+
+    @Test
+    public void theTimeZoneOfTheServerChangesNothing() throws Exception {
+        java.util.TimeZone before = java.util.TimeZone.getDefault();
+        try {
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Pacific/Chatham")); // +13:45 in December
+            store.close();
+            store = open();
+            store.ingest("a1", "e1", List.of(result(1, "t", T0.minusMillis(1), 0.001, true), result(2, "t", T0, 0.002, true)));
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/St_Johns")); // -03:30
+            store.close();
+            store = open();
+            List<SeriesStep> days = store.series(new SeriesQuery("a1", "t", T0.minusSeconds(86_400), T0.plusSeconds(86_400),
+                    Duration.ofDays(1)));
+            assertEquals("steps of a day start at midnight UTC", List.of(T0.minusSeconds(86_400), T0),
+                    days.stream().map(SeriesStep::start).toList());
+            assertEquals(T0.minusMillis(1), store.results(new ResultQuery("a1", "t", T0.minusSeconds(1), T0, 10, null))
+                    .items().get(0).result().startedAt());
+        } finally {
+            java.util.TimeZone.setDefault(before);
+        }
     }
 }

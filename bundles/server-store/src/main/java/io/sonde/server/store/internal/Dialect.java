@@ -1,0 +1,90 @@
+package io.sonde.server.store.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import io.sonde.wire.WireResult;
+
+/** What one database does its own way; everything else is {@link JdbcStore}'s. */
+interface Dialect {
+
+    /**
+     * One result row as stored.
+     *
+     * @param rid       epoch number and sequence, packed
+     * @param series    the series' number
+     * @param startedMs the start, to the millisecond
+     * @param outcome   response time, failure code and the start's microseconds, packed
+     * @param packets   sent and received, packed, or null where the kind has no packets
+     * @param error     the error text, or null
+     * @param details   the kind's details, encoded, or null
+     */
+    record ResultRow(long rid, int series, long startedMs, long outcome, Integer packets, String error, byte[] details) {
+    }
+
+    /** @return where the data is, for messages: a directory or a JDBC URL without credentials */
+    String where();
+
+    /** @return the schema version this server knows */
+    int schemaVersion();
+
+    /** Makes other servers wait while this one migrates (inside the migration's transaction). */
+    void lockForMigration(Statement s) throws SQLException;
+
+    /**
+     * @param version the version to reach, one above the database's
+     * @param s       a statement in the migration's transaction, to look at the database
+     * @return the statements that bring the schema from version - 1 to version
+     */
+    List<String> migration(int version, Statement s) throws SQLException;
+
+    /**
+     * Readies the database for a batch, on the connection the batch will be written with, before
+     * its transaction begins (PostgreSQL: makes the partitions of its days).
+     */
+    default void prepare(Connection c, List<WireResult> results) throws SQLException {
+    }
+
+    /** Writes rows not stored before, in the caller's transaction. */
+    void write(Connection c, List<ResultRow> rows) throws SQLException;
+
+    /** @return bytes the store takes, or -1 if unknown */
+    long sizeBytes(DataSource pool);
+
+    /** @return the statements of a migration file under migrations/, split at lines ending in ';' */
+    static List<String> statements(String resource) {
+        try (InputStream in = Dialect.class.getResourceAsStream("migrations/" + resource)) {
+            if (in == null) {
+                throw new IllegalStateException("migration " + resource + " is missing from the bundle");
+            }
+            List<String> out = new ArrayList<>();
+            StringBuilder current = new StringBuilder();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String t = line.strip();
+                if (t.isEmpty() || t.startsWith("--")) {
+                    continue;
+                }
+                current.append(line).append('\n');
+                if (t.endsWith(";")) {
+                    String statement = current.toString().strip();
+                    out.add(statement.substring(0, statement.length() - 1));
+                    current.setLength(0);
+                }
+            }
+            if (!current.toString().isBlank()) {
+                out.add(current.toString().strip());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read migration " + resource, e);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.sonde.server.store.internal;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.sql.DataSource;
+
+import org.postgresql.PGConnection;
+
+import io.sonde.wire.WireResult;
+
+/**
+ * PostgreSQL: results partitioned by day (declarative partitioning), or a TimescaleDB hypertable
+ * where the extension is installed in the database when the schema is made. Rows go in with
+ * {@code COPY}; a migration holds an advisory lock, so that of several servers starting at once
+ * one migrates and the others wait and find it done.
+ */
+final class PostgresDialect implements Dialect {
+
+    static final int SCHEMA_VERSION = 1;
+    /** The advisory lock key of migrations ("sonde" in ASCII, one number for every server of the database). */
+    static final long MIGRATION_LOCK = 0x736f6e6465L;
+    static final long DAY_MS = 86_400_000L;
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
+
+    /** How the results are kept. */
+    enum Mode {
+        PARTITIONED("declarative partitioning"),
+        TIMESCALEDB("TimescaleDB");
+
+        final String description;
+
+        Mode(String description) {
+            this.description = description;
+        }
+    }
+
+    private final String where;
+    private final Set<Long> days = ConcurrentHashMap.newKeySet(); // partitions known to exist
+    private volatile Mode mode;
+
+    /** @param jdbcUrl where the database is (any password in it is left out of messages) */
+    PostgresDialect(String jdbcUrl) {
+        this.where = "at " + withoutSecrets(jdbcUrl);
+    }
+
+    /** @return the URL without a {@code password} parameter */
+    static String withoutSecrets(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)([?&;]password=)[^&;]*", "$1***");
+    }
+
+    @Override
+    public String where() {
+        return where;
+    }
+
+    @Override
+    public int schemaVersion() {
+        return SCHEMA_VERSION;
+    }
+
+    @Override
+    public void lockForMigration(Statement s) throws SQLException {
+        s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
+    }
+
+    @Override
+    public List<String> migration(int version, Statement s) throws SQLException {
+        List<String> out = new ArrayList<>(Dialect.statements("postgres-" + version + ".sql"));
+        if (version == 1) {
+            out.addAll(Dialect.statements("postgres-1-" + (timescaleVersion(s) == null ? "partitioned" : "timescaledb") + ".sql"));
+        }
+        return out;
+    }
+
+    /** @return the TimescaleDB extension's version in this database, or null without it */
+    static String timescaleVersion(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /** @return how the results are kept, read from the database once it is migrated */
+    Mode mode(Connection c) throws SQLException {
+        Mode m = mode;
+        if (m == null) {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid"
+                            + " WHERE c.oid = to_regclass('result')")) {
+                m = rs.next() ? Mode.PARTITIONED : Mode.TIMESCALEDB;
+            }
+            mode = m;
+        }
+        return m;
+    }
+
+    /** @return what the server says at start: the database's version and the mode */
+    String describe(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version")) {
+            rs.next();
+            String server = "PostgreSQL " + rs.getString(1).split(" ")[0];
+            Mode m = mode(c);
+            return server + ", " + (m == Mode.TIMESCALEDB ? "TimescaleDB " + timescaleVersion(s) : m.description);
+        }
+    }
+
+    /** Makes the partitions of the days the batch has that are not there yet: before the writer's transaction reads anything. */
+    @Override
+    public void prepare(Connection c, List<WireResult> results) throws SQLException {
+        if (mode(c) != Mode.PARTITIONED) {
+            return; // TimescaleDB makes its chunks itself
+        }
+        Set<Long> wanted = new TreeSet<>();
+        for (WireResult r : results) {
+            long day = Math.floorDiv(r.startedAt().toEpochMilli(), DAY_MS);
+            if (!days.contains(day)) {
+                wanted.add(day);
+            }
+        }
+        for (long day : wanted) {
+            partition(c, day);
+        }
+    }
+
+    @Override
+    public void write(Connection c, List<ResultRow> rows) throws SQLException {
+        StringBuilder text = new StringBuilder(rows.size() * 48);
+        for (ResultRow r : rows) {
+            text.append(r.rid()).append('\t').append(r.series()).append('\t').append(r.startedMs()).append('\t')
+                    .append(r.outcome()).append('\t');
+            if (r.packets() == null) {
+                text.append("\\N");
+            } else {
+                text.append(r.packets().intValue());
+            }
+            text.append('\t');
+            if (r.error() == null) {
+                text.append("\\N");
+            } else {
+                escape(text, r.error());
+            }
+            text.append('\t');
+            if (r.details() == null) {
+                text.append("\\N");
+            } else {
+                text.append("\\\\x");
+                hex(text, r.details());
+            }
+            text.append('\n');
+        }
+        try {
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn(
+                    "COPY result (rid, series, started_ms, outcome, packets, error, details) FROM STDIN",
+                    new ByteArrayInputStream(text.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new SQLException("cannot send the rows: " + e.getMessage(), "08006", e);
+        }
+    }
+
+    /** COPY's text format: backslash, tab, newline and carriage return are escaped. */
+    static void escape(StringBuilder out, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> out.append(ch);
+            }
+        }
+    }
+
+    private static void hex(StringBuilder out, byte[] bytes) {
+        for (byte b : bytes) {
+            out.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        }
+    }
+
+    /**
+     * Makes the day's partition in its own short transaction: as a table of its own first, then
+     * attached, which takes only a SHARE UPDATE EXCLUSIVE lock on the results (CREATE TABLE ...
+     * PARTITION OF would take an ACCESS EXCLUSIVE one and queue every reader and writer behind a
+     * long query). Its CHECK constraint spares the attach a scan. Of servers racing, one makes it.
+     */
+    void partition(Connection c, long day) throws SQLException {
+        String name = "result_p" + DAY.format(Instant.ofEpochMilli(day * DAY_MS));
+        long from = day * DAY_MS;
+        long to = from + DAY_MS;
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL lock_timeout = '10s'");
+            s.execute("SELECT pg_advisory_xact_lock(" + (MIGRATION_LOCK + 1) + ")");
+            boolean exists;
+            try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    + " WHERE i.inhparent = to_regclass('result') AND c.relname = '" + name + "'")) {
+                exists = rs.next();
+            }
+            if (!exists) {
+                s.execute("CREATE TABLE IF NOT EXISTS " + name + " (LIKE result INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
+                        + " CHECK (started_ms >= " + from + " AND started_ms < " + to + "))");
+                s.execute("ALTER TABLE result ATTACH PARTITION " + name + " FOR VALUES FROM (" + from + ") TO (" + to + ")");
+            }
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+        days.add(day);
+    }
+
+    @Override
+    public long sizeBytes(DataSource pool) {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_database_size(current_database())")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpResponse;
+
+import org.junit.Test;
+
+import io.sonde.server.store.internal.PostgresCluster;
+
+/**
+ * The server on a real PostgreSQL: the database crashes while results flow, the server is killed
+ * and started again while the database is still away, then the database comes back. The server
+ * stays up throughout, says why it cannot store, reconnects by itself, and in the end every result
+ * is stored once.
+ */
+public class PostgresStoreIT {
+
+    @Test
+    public void aDatabaseThatGoesAwayLosesNothing() throws Exception {
+        try (PostgresCluster db = PostgresCluster.start()) {
+            String url = db.newDatabase();
+            try (ServerProcess server = ServerProcess.start("store = postgres\njdbc_url = " + url + "\nuser = " + PostgresCluster.USER
+                    + "\npassword_file = " + db.passwordFile() + "\n");
+                    AgentProcess agent = AgentProcess.start();
+                    CountingListener listener = new CountingListener()) {
+                assertTrue(server.log(), server.log().contains("declarative partitioning"));
+                agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-pg\n");
+                agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "batch_max_results = 500\n"));
+                agent.awaitLogLine("Enrolled with");
+                StringBuilder targets = new StringBuilder("{\"targets\": [");
+                for (int i = 0; i < 20; i++) {
+                    targets.append(i == 0 ? "" : ",").append("{\"name\": \"t").append(i)
+                            .append("\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": ").append(listener.port())
+                            .append(", \"interval_ms\": 100, \"timeout_ms\": 90}");
+                }
+                agent.write("etc/targets.json", targets.append("]}").toString());
+                agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-pg\ntargets_file = etc/targets.json\n");
+                agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") > 300);
+
+                // the database crashes: ingest answers 503, the agent spools, /healthz says why
+                db.stopServer("immediate");
+                agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") > 600);
+                HttpResponse<String> health = server.get("/healthz");
+                assertEquals(health.body(), 503, health.statusCode());
+                assertTrue(health.body(), health.body().contains("\"store\":\"the store failed"));
+                assertTrue("the server stays up", server.alive());
+
+                // the server dies too, and starts while the database is still away
+                server.kill();
+                server.launchUnwaited();
+                long deadline = System.nanoTime() + ServerProcess.PATIENCE.toNanos();
+                while (!server.log().contains("cannot be used yet") && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertTrue(server.log(), server.log().contains("cannot be used yet"));
+                assertTrue(server.alive());
+
+                // the database comes back: the server finds it by itself and the backlog drains
+                db.startServer();
+                server.awaitHealthy();
+                assertEquals(1, UplinkIT.stopAndCheckEverythingArrived(agent, server, "e2e-pg", 1000).size());
+                assertTrue(server.log(), server.log().contains("Store: PostgreSQL 15"));
+            }
+        }
+    }
+}
