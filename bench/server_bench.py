@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process benchmarks of the built Sonde server (distribution/target/sonde-server).
 
-    python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10]
+    python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10] [--store h2,postgres]
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
@@ -10,7 +10,8 @@ ingest: a load generator simulating many agents (each enrolled through the API w
         rate, the server's CPU (utime+stime from /proc, in cores) and RSS, the store's size and its
         bytes per stored result. Results are spread over the last 7 days; one target of one agent
         ("hot", every 10 s for 7 days) is then asked for with /api/v1/series at 5-minute steps,
-        20 times: the median and p90 latency.
+        20 times: the median and p90 latency. --store runs it on each store in turn: PostgreSQL is a
+        throw-away cluster (initdb, pg_ctl; fsync on) whose CPU is reported beside the server's.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -107,6 +108,73 @@ class Server:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+class Postgres:
+    """A throw-away PostgreSQL cluster (initdb, pg_ctl) on a free loopback port; as nobody when run as root."""
+
+    def __init__(self):
+        bins = [os.path.join("/usr/lib/postgresql", v, "bin") for v in ("17", "16", "15")]
+        self.bin = next((b for b in bins if os.access(os.path.join(b, "initdb"), os.X_OK)), None)
+        if self.bin is None:
+            sys.exit("PostgreSQL is not installed (Debian package postgresql)")
+        self.dir = tempfile.mkdtemp(prefix="sonde-bench-pg-")
+        self.port = free_port()
+        self.password = "bench-" + os.urandom(6).hex()
+        with open(os.path.join(self.dir, "pw"), "w") as f:
+            f.write(self.password + "\n")
+        self.root = os.geteuid() == 0
+        if self.root:
+            subprocess.run(["chown", "-R", "nobody:nogroup", self.dir], check=True)
+        self.pg("initdb", "-D", self.data(), "-U", "sonde", "-E", "UTF8", "--locale=C", "--auth=scram-sha-256",
+                "--pwfile=" + os.path.join(self.dir, "pw"))
+        # a server of this size would get about this much memory; the rest stays the default (fsync on)
+        self.pg("pg_ctl", "-D", self.data(), "-l", os.path.join(self.dir, "log"), "-w", "-o",
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB", "start")
+        self.pg("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "sonde", "-d", "postgres", "-qc", "CREATE DATABASE sonde",
+                env={"PGPASSWORD": self.password})
+
+    def data(self):
+        return os.path.join(self.dir, "data")
+
+    def pg(self, tool, *args, env=None):
+        cmd = (["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] if self.root else []) + \
+            [os.path.join(self.bin, tool)] + list(args)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, **(env or {})), timeout=120)
+
+    def config(self):
+        return (f"store = postgres\njdbc_url = jdbc:postgresql://127.0.0.1:{self.port}/sonde\nuser = sonde\n"
+                f"password_file = {os.path.join(self.dir, 'pw')}\n")
+
+    def pids(self):
+        with open(os.path.join(self.data(), "postmaster.pid")) as f:
+            master = int(f.readline())
+        out = [master]
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                            out.append(int(d))
+                except OSError:
+                    pass
+        return out
+
+    def cpu(self):
+        """CPU seconds of the postmaster and its children now running (the pool's backends live as long as the run)."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                total += proc_cpu(pid)
+            except OSError:
+                pass
+        return total
+
+    def close(self):
+        try:
+            self.pg("pg_ctl", "-D", self.data(), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def enroll(server, count):
     status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["bench"]}))
     token = json.loads(body)["token"]
@@ -174,8 +242,19 @@ def iso(t):
 
 
 def ingest(args):
+    for store in args.store.split(","):
+        db = Postgres() if store == "postgres" else None
+        try:
+            ingest_into(args, store, db)
+        finally:
+            if db:
+                db.close()
+        print()
+
+
+def ingest_into(args, store, db):
     millions = [int(m) for m in args.millions.split(",")]
-    server = Server(f"max_in_flight = {args.senders + 1}\n")
+    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else ""))
     try:
         creds = enroll(server, args.agents)
         gen = Generator(args.agents, args.batch, time.time())
@@ -232,23 +311,25 @@ def ingest(args):
         senders = [threading.Thread(target=send, daemon=True) for _ in range(args.senders)]
         for t in producers + senders:
             t.start()
-        print(f"# ingest: {args.agents} agents, batches of {args.batch}, {args.senders} senders, {args.producers} producers")
-        print("| stored | rate (results/s) | server CPU (cores) | server RSS (MB) | store (MB) | bytes/result |")
-        print("|---|---|---|---|---|---|")
+        print(f"# ingest into {store}: {args.agents} agents, batches of {args.batch}, {args.senders} senders, {args.producers} producers")
+        print("| stored | rate (results/s) | server CPU (cores) | database CPU (cores) | server RSS (MB) | store (MB) | bytes/result |")
+        print("|---|---|---|---|---|---|---|")
         rows = []
-        last_n, last_t, last_cpu = 0, time.time(), proc_cpu(server.proc.pid)
+        db_cpu = db.cpu if db else (lambda: 0.0)
+        last_n, last_t, last_cpu, last_db = 0, time.time(), proc_cpu(server.proc.pid), db_cpu()
         deadline = time.time() + args.max_seconds
         for m in millions:
             target = m * 1_000_000
             while stored[0] < target and time.time() < deadline and not errors:
                 time.sleep(0.5)
-            n, t, cpu = stored[0], time.time(), proc_cpu(server.proc.pid)
+            n, t, cpu, dbc = stored[0], time.time(), proc_cpu(server.proc.pid), db_cpu()
             rate = (n - last_n) / (t - last_t)
-            size = store_bytes(server.home)
-            row = (n, rate, (cpu - last_cpu) / (t - last_t), proc_rss_mb(server.proc.pid), size / 1e6, size / max(1, n))
+            size = store_bytes(server)
+            row = (n, rate, (cpu - last_cpu) / (t - last_t), (dbc - last_db) / (t - last_t), proc_rss_mb(server.proc.pid),
+                   size / 1e6, size / max(1, n))
             rows.append(row)
-            print("| %d | %.0f | %.2f | %.0f | %.0f | %.1f |" % row, flush=True)
-            last_n, last_t, last_cpu = n, t, cpu
+            print("| %d | %.0f | %.2f | %.2f | %.0f | %.0f | %.1f |" % row, flush=True)
+            last_n, last_t, last_cpu, last_db = n, t, cpu, dbc
         stop.set()
         with qlock:
             qlock.notify_all()
@@ -258,18 +339,24 @@ def ingest(args):
             print("errors:", errors[:5])
         # the store's size once everything is written out
         time.sleep(2)
-        size = store_bytes(server.home)
+        size = store_bytes(server)
         print(f"store after the load: {size / 1e6:.0f} MB for {stored[0]} results: {size / max(1, stored[0]):.1f} bytes per result")
         query(server)
-        server.stop()
-        size = store_bytes(server.home)
-        print(f"store after a clean stop (H2 compacts its file on close): {size / 1e6:.0f} MB, {size / max(1, stored[0]):.1f} bytes per result")
+        if db is None:
+            server.stop()
+            size = store_bytes(server)
+            print(f"store after a clean stop (H2 compacts its file on close): {size / 1e6:.0f} MB, "
+                  f"{size / max(1, stored[0]):.1f} bytes per result")
     finally:
         server.clean()
 
 
-def store_bytes(home):
-    d = os.path.join(home, "data", "store")
+def store_bytes(server):
+    """The store's own figure (H2: its files; PostgreSQL: the database's size), or H2's files once the server is stopped."""
+    if server.proc.poll() is None:
+        status, body = server.request("GET", "/metrics", auth=None)
+        return metric(body.decode(), "sonde_server_store_bytes")
+    d = os.path.join(server.home, "data", "store")
     return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".db"))
 
 
@@ -395,6 +482,7 @@ def main():
     i.add_argument("--producers", type=int, default=1)
     i.add_argument("--millions", default="1,10")
     i.add_argument("--max-seconds", type=int, default=1800)
+    i.add_argument("--store", default="h2,postgres", help="the stores to load, one after the other in this run")
     r = sub.add_parser("replay")
     r.add_argument("--targets", type=int, default=2000)
     r.add_argument("--interval-ms", type=int, default=1000)

@@ -50,12 +50,12 @@ public final class WireCodec {
                 in.nextNull();
                 return null;
             }
-            String path = in.getPreviousPath();
             String text = in.nextString();
             try {
                 return Instant.parse(text);
             } catch (DateTimeParseException e) {
-                throw new JsonParseException(path + ": '" + abbreviate(text) + "' is not an RFC 3339 time");
+                // the path of the value just read: asked for only when it is wrong (it costs a string per value)
+                throw new JsonParseException(in.getPreviousPath() + ": '" + abbreviate(text) + "' is not an RFC 3339 time");
             }
         }
     };

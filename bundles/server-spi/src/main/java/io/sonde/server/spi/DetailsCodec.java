@@ -1,6 +1,5 @@
 package io.sonde.server.spi;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -56,7 +55,7 @@ public final class DetailsCodec {
         if (details == null || details.size() == 0) {
             return null;
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(32);
+        Out out = new Out();
         out.write(VERSION);
         writeObject(out, details);
         return out.toByteArray();
@@ -75,7 +74,7 @@ public final class DetailsCodec {
         return readObject(in);
     }
 
-    private static void writeObject(ByteArrayOutputStream out, JsonObject o) {
+    private static void writeObject(Out out, JsonObject o) {
         varint(out, o.size());
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {
             Integer code = CODES.get(e.getKey());
@@ -89,7 +88,7 @@ public final class DetailsCodec {
         }
     }
 
-    private static void write(ByteArrayOutputStream out, JsonElement v) {
+    private static void write(Out out, JsonElement v) {
         if (v == null || v.isJsonNull()) {
             out.write(NULL);
         } else if (v.isJsonObject()) {
@@ -122,9 +121,49 @@ public final class DetailsCodec {
         }
     }
 
-    private static void number(ByteArrayOutputStream out, JsonPrimitive p) {
+    /** @return whether the text is a whole number as JSON writes it: -?(0|[1-9][0-9]*) */
+    static boolean isInteger(String text) {
+        int i = text.startsWith("-") ? 1 : 0;
+        if (i == text.length() || (text.charAt(i) == '0' && text.length() > i + 1)) {
+            return false;
+        }
+        for (; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A growing byte array without the locks of ByteArrayOutputStream: the encoder runs once a stored result. */
+    private static final class Out {
+        private byte[] bytes = new byte[48];
+        private int length;
+
+        void write(int b) {
+            if (length == bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, length * 2);
+            }
+            bytes[length++] = (byte) b;
+        }
+
+        void write(byte[] b, int offset, int n) {
+            if (length + n > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(length * 2, length + n));
+            }
+            System.arraycopy(b, offset, bytes, length, n);
+            length += n;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(bytes, length);
+        }
+    }
+
+    private static void number(Out out, JsonPrimitive p) {
         String text = p.getAsNumber().toString();
-        if (text.matches("-?(0|[1-9][0-9]*)")) {
+        if (isInteger(text)) {
             try {
                 long v = Long.parseLong(text);
                 out.write(INT);
@@ -159,35 +198,45 @@ public final class DetailsCodec {
         }
     }
 
-    private static void numberText(ByteArrayOutputStream out, String text) {
+    private static void numberText(Out out, String text) {
         out.write(NUMBER_TEXT);
         string(out, text);
     }
 
+    /** @return the four bytes of a dotted IPv4 address written as Java and inet_ntop write it (no leading zeros), or null */
     private static byte[] ipv4(String s) {
         if (s.length() < 7 || s.length() > 15) {
             return null;
         }
-        String[] parts = s.split("\\.", -1);
-        if (parts.length != 4) {
-            return null;
-        }
         byte[] b = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String p = parts[i];
-            if (!p.matches("0|[1-9][0-9]{0,2}")) {
+        int part = 0;
+        int value = -1;
+        int digits = 0;
+        for (int i = 0; i <= s.length(); i++) {
+            char c = i < s.length() ? s.charAt(i) : '.';
+            if (c == '.') {
+                if (digits == 0 || part == 4) {
+                    return null;
+                }
+                b[part++] = (byte) value;
+                value = -1;
+                digits = 0;
+            } else if (c >= '0' && c <= '9') {
+                if (value == 0 || ++digits > 3) {
+                    return null; // a leading zero, or too long
+                }
+                value = (value < 0 ? 0 : value * 10) + (c - '0');
+                if (value > 255) {
+                    return null;
+                }
+            } else {
                 return null;
             }
-            int v = Integer.parseInt(p);
-            if (v > 255) {
-                return null;
-            }
-            b[i] = (byte) v;
         }
-        return b;
+        return part == 4 ? b : null;
     }
 
-    private static void string(ByteArrayOutputStream out, String s) {
+    private static void string(Out out, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         varint(out, b.length);
         out.write(b, 0, b.length);
@@ -197,7 +246,7 @@ public final class DetailsCodec {
         return (v << 1) ^ (v >> 63);
     }
 
-    private static void varint(ByteArrayOutputStream out, long v) {
+    private static void varint(Out out, long v) {
         while ((v & ~0x7FL) != 0) {
             out.write((int) ((v & 0x7F) | 0x80));
             v >>>= 7;

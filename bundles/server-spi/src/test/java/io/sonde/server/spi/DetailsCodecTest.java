@@ -75,4 +75,14 @@ public class DetailsCodecTest {
             assertEquals(parsed.toString(), DetailsCodec.decode(DetailsCodec.encode(parsed)).toString());
         }
     }
+
+    @Test
+    public void wholeNumbersAreTheOnesJsonWritesSo() {
+        for (String yes : new String[] {"0", "7", "-0", "-12", "9223372036854775808"}) {
+            org.junit.Assert.assertTrue(yes, DetailsCodec.isInteger(yes));
+        }
+        for (String no : new String[] {"", "-", "01", "-01", "1.0", "1e3", "+1", "1-"}) {
+            org.junit.Assert.assertFalse(no, DetailsCodec.isInteger(no));
+        }
+    }
 }

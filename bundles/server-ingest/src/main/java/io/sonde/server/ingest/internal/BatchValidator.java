@@ -64,53 +64,103 @@ final class BatchValidator {
         long previous = 0;
         for (int i = 0; i < results.size(); i++) {
             WireResult r = results.get(i);
-            String at = "results[" + i + "]";
             if (r == null) {
-                throw invalid(at + ": null");
+                throw invalid(at(i) + ": null");
             }
             if (r.seq() < 1 || r.seq() > MAX_SEQ) {
-                throw invalid(at + ".seq: " + r.seq() + " is not a sequence number (1 to " + MAX_SEQ + ")");
+                throw invalid(at(i) + ".seq: " + r.seq() + " is not a sequence number (1 to " + MAX_SEQ + ")");
             }
             if (r.seq() <= previous) {
-                throw invalid(at + ".seq: " + r.seq() + " does not rise above the one before (" + previous + ")");
+                throw invalid(at(i) + ".seq: " + r.seq() + " does not rise above the one before (" + previous + ")");
             }
             previous = r.seq();
             if (r.target() == null || r.target().isEmpty() || r.target().length() > MAX_TARGET) {
-                throw invalid(at + ".target: " + (r.target() == null || r.target().isEmpty() ? "missing"
+                throw invalid(at(i) + ".target: " + (r.target() == null || r.target().isEmpty() ? "missing"
                         : r.target().length() + " characters, at most " + MAX_TARGET));
             }
+            int control = controlAt(r.target());
+            if (control >= 0) {
+                throw invalid(at(i) + ".target: a control character (U+" + String.format(java.util.Locale.ROOT, "%04X",
+                        (int) r.target().charAt(control)) + ") at position " + (control + 1) + "; a target's name is text");
+            }
             if (r.kind() == null || !kinds.contains(r.kind())) {
-                throw invalid(at + ".kind: " + (r.kind() == null ? "missing" : "'" + WireCodec.abbreviate(r.kind())
+                throw invalid(at(i) + ".kind: " + (r.kind() == null ? "missing" : "'" + WireCodec.abbreviate(r.kind())
                         + "' is not a kind this server knows (" + String.join(", ", new java.util.TreeSet<>(kinds))
                         + "; add third-party kinds to extra_kinds in io.sonde.server.cfg)"));
             }
             if (r.startedAt() == null) {
-                throw invalid(at + ".started_at: missing");
+                throw invalid(at(i) + ".started_at: missing");
             }
             if (r.startedAt().isAfter(latest)) {
-                throw invalid(at + ".started_at: " + r.startedAt() + " is more than " + maxFuture.toSeconds()
+                throw invalid(at(i) + ".started_at: " + r.startedAt() + " is more than " + maxFuture.toSeconds()
                         + " s in the future (the server's time is " + now + "); check the agent's clock");
             }
             if (r.startedAt().isBefore(earliest)) {
-                throw invalid(at + ".started_at: " + r.startedAt() + " is older than " + maxAge.toDays() + " days");
+                throw invalid(at(i) + ".started_at: " + r.startedAt() + " is older than " + maxAge.toDays() + " days");
             }
             if (r.success() && r.failureReason() != null) {
-                throw invalid(at + ".failure_reason: a successful result has none");
+                throw invalid(at(i) + ".failure_reason: a successful result has none");
             }
             if (!r.success() && (r.failureReason() == null || !WireResult.FAILURE_REASONS.contains(r.failureReason()))) {
-                throw invalid(at + ".failure_reason: " + (r.failureReason() == null ? "missing on a failed result"
+                throw invalid(at(i) + ".failure_reason: " + (r.failureReason() == null ? "missing on a failed result"
                         : "'" + WireCodec.abbreviate(r.failureReason()) + "' is not one of " + WireResult.FAILURE_REASONS));
             }
             double rt = r.responseTimeSeconds();
             if (!Double.isFinite(rt) || rt < 0 || rt > MAX_RESPONSE_SECONDS) {
-                throw invalid(at + ".response_time_seconds: " + rt + " is not a response time (0 to " + (int) MAX_RESPONSE_SECONDS + " s)");
+                throw invalid(at(i) + ".response_time_seconds: " + rt + " is not a response time (0 to " + (int) MAX_RESPONSE_SECONDS + " s)");
             }
             if (r.error() != null && r.error().length() > MAX_ERROR) {
-                throw invalid(at + ".error: " + r.error().length() + " characters, at most " + MAX_ERROR);
+                throw invalid(at(i) + ".error: " + r.error().length() + " characters, at most " + MAX_ERROR);
             }
-            if (r.details() != null && r.details().toString().length() > MAX_DETAILS) {
-                throw invalid(at + ".details: larger than " + MAX_DETAILS + " bytes");
+            if (r.details() != null && jsonLength(r.details(), MAX_DETAILS) > MAX_DETAILS) {
+                throw invalid(at(i) + ".details: larger than " + MAX_DETAILS + " bytes");
             }
         }
+    }
+
+    private static String at(int i) {
+        return "results[" + i + "]";
+    }
+
+    /** @return the index of the first control character (C0, DEL, C1), or -1 */
+    static int controlAt(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isISOControl(s.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The length of the element written as JSON without spaces, counted without writing it (a
+     * string's escapes left out), and no further than just past {@code limit}.
+     */
+    static long jsonLength(com.google.gson.JsonElement e, long limit) {
+        if (e.isJsonObject()) {
+            long n = e.getAsJsonObject().size() == 0 ? 2 : 1; // braces, and a comma after each entry but the last
+            for (java.util.Map.Entry<String, com.google.gson.JsonElement> m : e.getAsJsonObject().entrySet()) {
+                n += m.getKey().length() + 4 + jsonLength(m.getValue(), limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        if (e.isJsonArray()) {
+            long n = e.getAsJsonArray().isEmpty() ? 2 : 1;
+            for (com.google.gson.JsonElement x : e.getAsJsonArray()) {
+                n += 1 + jsonLength(x, limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        if (e.isJsonPrimitive()) {
+            com.google.gson.JsonPrimitive p = e.getAsJsonPrimitive();
+            return p.isString() ? p.getAsString().length() + 2 : p.getAsString().length();
+        }
+        return 4; // null
     }
 }

@@ -63,6 +63,23 @@ public class BatchValidatorTest {
         refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, Double.NaN, null)), "NaN is not a response time");
         refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, 4000, null)), "4000.0 is not a response time");
         refused(batch(new WireResult(1, "t", "tcp", NOW, false, "error", "e".repeat(5000), 0, null)), "results[0].error: 5000 characters");
+        refused(batch(ok(1), new WireResult(2, "a\u0000b", "tcp", NOW, true, null, null, 0, null)),
+                "results[1].target: a control character (U+0000) at position 2");
+        refused(batch(new WireResult(1, "tab\there", "tcp", NOW, true, null, null, 0, null)), "(U+0009) at position 4");
+        com.google.gson.JsonObject big = new com.google.gson.JsonObject();
+        com.google.gson.JsonArray list = new com.google.gson.JsonArray();
+        for (int i = 0; i < 7000; i++) {
+            list.add("0123456789");
+        }
+        big.add("hops", list);
+        refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, 0, big)), "results[0].details: larger than 65536 bytes");
+    }
+
+    @Test
+    public void detailsAreMeasuredAsTheirJson() {
+        com.google.gson.JsonObject d = com.google.gson.JsonParser.parseString(
+                "{\"a\":[1,2.5,\"x\",null,true,{\"b\":\"\"}],\"c\":{}}").getAsJsonObject();
+        assertEquals(d.toString().length(), BatchValidator.jsonLength(d, Long.MAX_VALUE));
     }
 
     @Test

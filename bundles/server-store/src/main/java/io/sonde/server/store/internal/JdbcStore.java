@@ -507,8 +507,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     /** A packet count from the details, or -1 where there is none. */
     private static int count(JsonObject d, String key) {
-        if (d != null && d.has(key) && d.get(key).isJsonPrimitive() && d.get(key).getAsJsonPrimitive().isNumber()) {
-            return Math.max(0, Math.min(0xFFFF, d.get(key).getAsInt()));
+        com.google.gson.JsonElement v = d == null ? null : d.get(key);
+        if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
+            return Math.max(0, Math.min(0xFFFF, v.getAsInt()));
         }
         return -1;
     }
