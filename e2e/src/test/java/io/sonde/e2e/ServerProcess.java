@@ -53,8 +53,26 @@ final class ServerProcess implements AutoCloseable {
 
     /** Copies the distribution, sets its port and extra settings ({@code key = value} lines), starts it. */
     static ServerProcess start(String extraConfig) throws Exception {
+        return start(extraConfig, null);
+    }
+
+    /**
+     * Starts another instance of {@code first}'s server: its own home and port, the same settings
+     * ({@code extraConfig}, which names the shared database), and {@code first}'s CA, certificate
+     * and admin token, as an operator copies them to each instance.
+     */
+    static ServerProcess startBeside(ServerProcess first, String extraConfig) throws Exception {
+        return start(extraConfig, first);
+    }
+
+    private static ServerProcess start(String extraConfig, ServerProcess first) throws Exception {
         Path home = Files.createTempDirectory("sonde-server-e2e-");
         AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
+        if (first != null) {
+            Files.createDirectories(home.resolve("data"));
+            AgentProcess.run("cp", "-a", first.home.resolve("data/tls").toString(), first.home.resolve("data/admin.token").toString(),
+                    home.resolve("data").toString());
+        }
         int port = AgentProcess.freePort();
         Files.writeString(home.resolve("etc/io.sonde.server.cfg"),
                 "port = " + port + "\nbind = 127.0.0.1\nstore = h2\n" + extraConfig);

@@ -81,10 +81,17 @@ public final class Uplink implements ResultSink {
     private static final class Failure extends Exception {
         private static final long serialVersionUID = 1L;
         final long retryAfterMs;
+        /** The server refuses this agent: every instance would say the same. */
+        final boolean refused;
 
         Failure(String message, long retryAfterMs) {
+            this(message, retryAfterMs, false);
+        }
+
+        Failure(String message, long retryAfterMs, boolean refused) {
             super(message);
             this.retryAfterMs = retryAfterMs;
+            this.refused = refused;
         }
     }
 
@@ -93,7 +100,10 @@ public final class Uplink implements ResultSink {
     private final ServiceRegistration<Collector> metricsRegistration;
     private final Thread sender;
     private final Path stateDir;
-    private final URI server;
+    private final List<URI> servers; // instances of one server over one database: any of them will do
+    private volatile URI server; // the one in use, the sender's
+    private int failuresInARow;
+    private final java.util.Set<URI> warned = new java.util.HashSet<>(); // instances that failed since the last success
     private final HttpClient http;
     private final java.util.concurrent.ExecutorService httpExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "sonde-uplink-http");
@@ -123,10 +133,10 @@ public final class Uplink implements ResultSink {
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
-        URI url = null;
+        List<URI> urls = List.of();
         HttpClient client = null;
         try {
-            url = serverUrl(config.server__url());
+            urls = serverUrls(config.server__url());
             String caFile = config.server__ca__file().strip();
             SSLContext tls = ServerTrust.context(config.server__ca__sha256(), caFile.isEmpty() ? null : home.resolve(caFile));
             // one thread of its own for the client's work: the sender waits for each exchange anyway
@@ -136,20 +146,42 @@ public final class Uplink implements ResultSink {
             // results are still spooled: they go out once the configuration is mended
             LOG.error("Configuration error: {}: {}; results are kept in the spool until it is mended", source, e.getMessage());
         }
-        this.server = url;
+        this.servers = urls;
+        this.server = urls.isEmpty() ? null : urls.get(0);
         this.http = client;
         this.sender = new Thread(this::run, "sonde-uplink");
         this.sender.setDaemon(true);
         if (http != null) {
-            LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)", server, identity.agentId(),
+            LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)",
+                    servers.size() == 1 ? server : servers + " (in turn when one cannot be used)", identity.agentId(),
                     spool.epoch(), spool.records());
             sender.start();
         }
     }
 
-    static URI serverUrl(String text) {
+    /** @return the URLs of {@code server_url}: one, or several comma-separated, each once */
+    static List<URI> serverUrls(String text) {
+        java.util.LinkedHashSet<URI> out = new java.util.LinkedHashSet<>();
+        for (String part : text.split(",")) {
+            if (!part.isBlank()) {
+                out.add(serverUrl(part));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("key 'server_url': no URL given");
+        }
+        return List.copyOf(out);
+    }
+
+    /** @return the servers as one text, as the credential keeps them */
+    private String serversText() {
+        return servers.stream().map(URI::toString).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    static URI serverUrl(String given) {
+        String text = given.strip();
         try {
-            URI u = new URI(text.strip());
+            URI u = new URI(text);
             if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
                 throw new IllegalArgumentException("key 'server_url': '" + text + "' is not an https:// URL with a host");
             }
@@ -218,10 +250,18 @@ public final class Uplink implements ResultSink {
                 backoff = 0;
             } catch (Failure f) {
                 metrics.up = false;
-                if (!f.getMessage().equals(lastProblem)) {
-                    LOG.warn("Uplink to {}: {}; results are spooled ({} waiting) and sent when it works again",
-                            server, f.getMessage(), spool.records());
-                    lastProblem = f.getMessage();
+                String problem = server + ": " + f.getMessage();
+                if (!problem.equals(lastProblem) && (servers.size() == 1 || warned.add(server))) {
+                    LOG.warn("Uplink to {}; results are spooled ({} waiting) and sent when it works again", problem, spool.records());
+                }
+                lastProblem = problem;
+                failuresInARow++;
+                if (servers.size() > 1 && !f.refused) {
+                    // another instance of the same server: try it at once, and back off only once all of them failed
+                    server = servers.get(failuresInARow % servers.size());
+                    if (failuresInARow % servers.size() != 0) {
+                        continue;
+                    }
                 }
                 backoff = backoff == 0 ? BACKOFF_FIRST_MS : Math.min(BACKOFF_MAX_MS, backoff * 2);
                 long wait = f.retryAfterMs > 0 ? f.retryAfterMs
@@ -240,6 +280,8 @@ public final class Uplink implements ResultSink {
             LOG.info("Uplink to {} works again; {} results waiting", server, spool.records());
         }
         lastProblem = null;
+        warned.clear();
+        failuresInARow = 0;
         metrics.up = true;
     }
 
@@ -278,7 +320,7 @@ public final class Uplink implements ResultSink {
         }
         String why = message(r);
         if (status == 401 || status == 403) {
-            throw new Failure("the server refuses this agent (" + status + ": " + why + ")", 0);
+            throw new Failure("the server refuses this agent (" + status + ": " + why + ")", 0, true);
         }
         if (status == 413 || status == 400 || status == 422) {
             if (batch.size() > 1) { // find the result it refuses: halve until it is alone
@@ -319,7 +361,7 @@ public final class Uplink implements ResultSink {
     private Credential enroll() throws Failure, IOException {
         String token = config.enrollment__token().strip();
         if (token.isEmpty()) {
-            throw new Failure("this agent has no credential and io.sonde.uplink has no enrollment_token", 30_000);
+            throw new Failure("this agent has no credential and io.sonde.uplink has no enrollment_token", 30_000, true);
         }
         EnrollRequest req = new EnrollRequest(WireCodec.SCHEMA, token, identity.agentId(), identity.tags(), version);
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/enroll"))
@@ -332,7 +374,7 @@ public final class Uplink implements ResultSink {
         if (e == null || e.credential() == null || e.agentId() == null) {
             throw new Failure("the server's answer to the enrollment has no credential", 0);
         }
-        Credential c = new Credential(server.toString(), e.agentId(), e.credential());
+        Credential c = new Credential(serversText(), e.agentId(), e.credential());
         saveCredential(c);
         LOG.info("Enrolled with {} as agent {} (tags {}); the credential is kept in {}", server, e.agentId(), e.tags(),
                 stateDir.resolve(CREDENTIAL_FILE));
@@ -348,7 +390,7 @@ public final class Uplink implements ResultSink {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(s))));
         if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new Failure("the server refuses this agent (" + r.statusCode() + ": " + message(r) + ")", 0);
+            throw new Failure("the server refuses this agent (" + r.statusCode() + ": " + message(r) + ")", 0, true);
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
@@ -419,8 +461,10 @@ public final class Uplink implements ResultSink {
         }
         try {
             Credential c = WireCodec.gson().fromJson(Files.readString(file), Credential.class);
-            if (c == null || c.credential() == null || !server.toString().equals(c.serverUrl())
-                    || !identity.agentId().equals(c.agentId())) {
+            // made with this list of instances, or with one of them (before the others were listed)
+            boolean ours = c != null && (serversText().equals(c.serverUrl())
+                    || servers.stream().anyMatch(u -> u.toString().equals(c.serverUrl())));
+            if (c == null || c.credential() == null || !ours || !identity.agentId().equals(c.agentId())) {
                 LOG.info("The kept credential is for another server or agent id; enrolling again");
                 return null;
             }

@@ -14,7 +14,8 @@ public @interface UplinkConfig {
     /** The configuration PID. */
     String PID = "io.sonde.uplink";
 
-    @AttributeDefinition(description = "The server's base URL, https://host:8443")
+    @AttributeDefinition(description = "The server's base URL, https://host:8443; or several instances of one server, comma-separated,"
+            + " tried in turn when one cannot be used")
     String server__url();
 
     @AttributeDefinition(description = "Token of first contact, made by an administrator; not needed once enrolled")
