@@ -56,6 +56,23 @@ interface Dialect {
     /** Writes rows not stored before, in the caller's transaction. */
     void write(Connection c, List<ResultRow> rows) throws SQLException;
 
+    /**
+     * Drops the results that started before {@code dayLimitMs}, a UTC midnight.
+     *
+     * @return how many results were dropped
+     */
+    long dropBefore(Connection c, long dayLimitMs) throws SQLException;
+
+    /**
+     * Takes or keeps the lead among the servers of this database (one runs the jobs: retention).
+     *
+     * @return whether this server leads now
+     */
+    boolean lead(DataSource pool);
+
+    /** Gives the lead up, for another server to take. */
+    void resign();
+
     /** @return bytes the store takes, or -1 if unknown */
     long sizeBytes(DataSource pool);
 

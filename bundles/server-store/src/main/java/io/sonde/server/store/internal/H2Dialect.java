@@ -99,6 +99,33 @@ final class H2Dialect implements Dialect {
         }
     }
 
+    /** In slices, so that a large drop does not hold one transaction over everything it deletes. */
+    @Override
+    public long dropBefore(Connection c, long dayLimitMs) throws SQLException {
+        long dropped = 0;
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM result WHERE started_ms < ? LIMIT 50000")) {
+            p.setLong(1, dayLimitMs);
+            for (int slice = 0; slice < 1_000_000; slice++) {
+                int n = p.executeUpdate();
+                dropped += n;
+                if (n == 0) {
+                    break;
+                }
+            }
+        }
+        return dropped;
+    }
+
+    /** Embedded: one server has the files, and it leads. */
+    @Override
+    public boolean lead(DataSource pool) {
+        return true;
+    }
+
+    @Override
+    public void resign() {
+    }
+
     @Override
     public long sizeBytes(DataSource pool) {
         try (Stream<Path> files = Files.list(dir)) {

@@ -157,8 +157,30 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return c;
     }
 
+    /**
+     * Drops the results of every UTC day that ended {@code keep} before {@code now}: results are
+     * kept at least that long, and go by whole days.
+     *
+     * @return how many were dropped
+     */
+    long dropOlderThan(java.time.Duration keep, Instant now) throws StoreException {
+        long day = 86_400_000L;
+        long limit = Math.floorDiv(now.minus(keep).toEpochMilli(), day) * day;
+        try (Connection c = connection()) {
+            return dialect.dropBefore(c, limit);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /** @return whether this server leads the servers of its database now (takes the lead if it is free) */
+    boolean lead() {
+        return migrated && dialect.lead(pool);
+    }
+
     @Override
     public void close() {
+        dialect.resign();
         try {
             closer.close();
         } catch (Exception e) {

@@ -48,7 +48,11 @@ final class PostgresDialect implements Dialect {
         }
     }
 
+    /** The advisory lock of the lead among servers. */
+    static final long LEAD_LOCK = MIGRATION_LOCK + 2;
+
     private final String where;
+    private Connection leader; // holds the lead's lock, guarded by this
     private final Set<Long> days = ConcurrentHashMap.newKeySet(); // partitions known to exist
     private volatile Mode mode;
 
@@ -223,6 +227,90 @@ final class PostgresDialect implements Dialect {
             c.setAutoCommit(auto);
         }
         days.add(day);
+    }
+
+    /**
+     * Partitioned: the partitions of whole days before the limit are detached (CONCURRENTLY: no
+     * lock that would stop readers or writers) and dropped. TimescaleDB: its chunks before the limit.
+     */
+    @Override
+    public long dropBefore(Connection c, long dayLimitMs) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(true); // DETACH ... CONCURRENTLY runs outside a transaction block
+        try (Statement s = c.createStatement()) {
+            if (mode(c) == Mode.TIMESCALEDB) {
+                long n;
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM result WHERE started_ms < " + dayLimitMs)) {
+                    rs.next();
+                    n = rs.getLong(1);
+                }
+                s.execute("SELECT drop_chunks('result', older_than => " + dayLimitMs + "::BIGINT)");
+                return n;
+            }
+            List<String> old = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    + " WHERE i.inhparent = to_regclass('result') ORDER BY c.relname")) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    if (name.matches("result_p[0-9]{8}") && dayOf(name) * DAY_MS + DAY_MS <= dayLimitMs) {
+                        old.add(name);
+                    }
+                }
+            }
+            long dropped = 0;
+            for (String name : old) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + name)) {
+                    rs.next();
+                    dropped += rs.getLong(1);
+                }
+                s.execute("ALTER TABLE result DETACH PARTITION " + name + " CONCURRENTLY");
+                s.execute("DROP TABLE " + name);
+                days.remove(dayOf(name));
+            }
+            return dropped;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    private static long dayOf(String partition) {
+        return java.time.LocalDate.parse(partition.substring("result_p".length()), DateTimeFormatter.BASIC_ISO_DATE).toEpochDay();
+    }
+
+    /** The lead is a session advisory lock on a connection of its own: it goes when this server or its connection dies. */
+    @Override
+    public synchronized boolean lead(DataSource pool) {
+        try {
+            if (leader != null && leader.isValid(2)) {
+                return true;
+            }
+            resign();
+            Connection c = pool.getConnection();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + LEAD_LOCK + ")")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    leader = c;
+                    return true;
+                }
+            }
+            c.close();
+            return false;
+        } catch (SQLException e) {
+            resign();
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized void resign() {
+        if (leader != null) {
+            try {
+                leader.close(); // the pool resets the session, and the lock goes with it
+            } catch (SQLException e) {
+                // a connection that is gone took the lock with it
+            }
+            leader = null;
+        }
     }
 
     @Override

@@ -27,4 +27,7 @@ public @interface StoreConfig {
 
     @AttributeDefinition(description = "PostgreSQL: most connections of this server instance")
     int pg__pool__size() default 8;
+
+    @AttributeDefinition(description = "Days raw results are kept at least; they are dropped by whole UTC days (1 or more)")
+    int retention__raw__days() default 30;
 }

@@ -47,12 +47,20 @@ public final class StoreService {
     private static final Logger LOG = LoggerFactory.getLogger(StoreService.class);
     /** Seconds between attempts to reach and migrate PostgreSQL while it cannot be used. */
     static final int RETRY_SECONDS = 5;
+    /** Seconds between tries for the lead: a server that dies leaves it to another within this. */
+    static final int LEAD_SECONDS = 15;
+    /** The retention job's period, on the leading server. */
+    static final long RETENTION_PERIOD_MS = 3_600_000L;
 
     private final BundleContext context;
     private final Path home;
     private String settings; // what the open store was made from
     private JdbcStore store;
     private ScheduledExecutorService connector;
+    private final ScheduledExecutorService jobs;
+    private volatile int retentionDays;
+    private volatile boolean leading;
+    private long nextRetention; // the jobs thread's
     private ServiceRegistration<Store> registration;
     private ServiceRegistration<Collector> metrics;
 
@@ -60,12 +68,27 @@ public final class StoreService {
     public StoreService(BundleContext context, StoreConfig config) throws SQLException {
         this.context = context;
         this.home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        this.jobs = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sonde-store-jobs");
+            t.setDaemon(true);
+            return t;
+        });
         modified(config);
+        jobs.scheduleWithFixedDelay(this::jobs, LEAD_SECONDS, LEAD_SECONDS, TimeUnit.SECONDS);
     }
 
     /** Other keys of the server's configuration change nothing here; the store keys open another store. */
     @Modified
     synchronized void modified(StoreConfig config) throws SQLException {
+        if (config.retention__raw__days() < 1) {
+            LOG.error("Store: etc/{}.cfg: key 'retention_raw_days': {} is not a number of days (1 or more); keeping {}",
+                    StoreConfig.PID, config.retention__raw__days(), retentionDays == 0 ? 30 : retentionDays);
+        } else {
+            retentionDays = config.retention__raw__days();
+        }
+        if (retentionDays == 0) {
+            retentionDays = 30;
+        }
         String kind = config.store().strip();
         String now = switch (kind) {
             case "h2" -> "h2|" + config.h2__pool__size();
@@ -159,19 +182,60 @@ public final class StoreService {
         }
     }
 
+    /** On the jobs thread: takes or keeps the lead, and where it leads runs the retention job when it is due. */
+    private void jobs() {
+        JdbcStore s;
+        synchronized (this) {
+            s = store;
+        }
+        if (s == null) {
+            return;
+        }
+        boolean lead = s.lead();
+        if (lead != leading) {
+            leading = lead;
+            LOG.info(lead ? "Store: this server leads the servers of its database and runs the retention job"
+                    : "Store: this server no longer leads (another does, or the database is away)");
+        }
+        long now = System.currentTimeMillis();
+        if (!lead || now < nextRetention) {
+            return;
+        }
+        nextRetention = now + RETENTION_PERIOD_MS;
+        try {
+            long t0 = System.nanoTime();
+            long dropped = s.dropOlderThan(java.time.Duration.ofDays(retentionDays), java.time.Instant.ofEpochMilli(now));
+            if (dropped > 0) {
+                LOG.info("Store: retention dropped {} raw results older than {} days in {} ms", dropped, retentionDays,
+                        (System.nanoTime() - t0) / 1_000_000);
+            }
+        } catch (io.sonde.server.spi.StoreException e) {
+            LOG.warn("Store: the retention job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
+            nextRetention = now; // again at the next turn
+        }
+    }
+
     private void register(JdbcStore s) {
         store = s;
         registration = context.registerService(Store.class, s, null);
         metrics = context.registerService(Collector.class, new Collector() {
             @Override
             public List<MetricFamilySamples> collect() {
-                return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()));
+                return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
+                        new GaugeMetricFamily("sonde_server_store_leader",
+                                "1 where this server leads the servers of its database (runs the retention job)", leading ? 1 : 0));
             }
         }, null);
     }
 
     @Deactivate
-    synchronized void deactivate() {
+    void stop() {
+        jobs.shutdownNow();
+        deactivate();
+    }
+
+    private synchronized void deactivate() {
+        leading = false;
         if (connector != null) {
             connector.shutdownNow();
             connector = null;

@@ -2,6 +2,7 @@ package io.sonde.server.store.internal;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
+import org.junit.Test;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -53,5 +54,21 @@ public class PostgresStoreTest extends StoreContract {
     @Override
     protected void sql(String statement) throws Exception {
         cluster.sql(url, statement);
+    }
+
+    @Test
+    public void oneServerOfADatabaseLeadsAndAnotherTakesOverWhenItGoes() throws Exception {
+        JdbcStore other = open(url);
+        try {
+            other.migrate();
+            org.junit.Assert.assertTrue(store.lead());
+            org.junit.Assert.assertTrue("keeps it", store.lead());
+            org.junit.Assert.assertFalse(other.lead());
+            store.close(); // as a server that stops or dies: its session ends
+            store = null;
+            org.junit.Assert.assertTrue(other.lead());
+        } finally {
+            other.close();
+        }
     }
 }

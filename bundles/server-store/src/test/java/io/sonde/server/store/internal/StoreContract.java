@@ -300,4 +300,24 @@ public abstract class StoreContract {
             java.util.TimeZone.setDefault(before);
         }
     }
+
+    @Test
+    public void retentionDropsWholeDaysOlderThanItKeeps() throws Exception {
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 120; i++) { // one result an hour for five days: T0 - 120 h to T0 - 1 h
+            batch.add(result(i, "t", T0.minus(Duration.ofHours(121 - i)), 0.001, true));
+        }
+        assertEquals(120, store.ingest("a1", "e1", batch));
+        // keep 2 days at T0 + 6 h: T0 - 42 h is in the day that starts at T0 - 48 h, which stays; the three before go
+        long dropped = store.dropOlderThan(Duration.ofDays(2), T0.plus(Duration.ofHours(6)));
+        assertEquals("the results of the three days before T0 - 48 h", 72, dropped);
+        List<StoredResult> left = store.results(new ResultQuery("a1", "t", T0.minus(Duration.ofDays(10)), T0.plusSeconds(1), 1000, null))
+                .items();
+        assertEquals(48, left.size());
+        assertEquals(T0.minus(Duration.ofDays(2)), left.get(0).result().startedAt());
+        assertEquals(0, store.dropOlderThan(Duration.ofDays(2), T0.plus(Duration.ofHours(6))));
+        assertEquals("a dropped day takes new results again (a late agent)", 1,
+                store.ingest("a1", "e1", List.of(result(121, "t", T0.minus(Duration.ofDays(4)), 0.001, true))));
+        assertEquals(49, store.resultCount());
+    }
 }
