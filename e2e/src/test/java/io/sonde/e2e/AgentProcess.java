@@ -262,6 +262,16 @@ final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** Runs a command to its end (a minute at most) and returns what it wrote, failing if it did not exit with {@code exit}. */
+    static String output(int exit, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != exit) {
+            throw new AssertionError(List.of(command) + " did not exit with " + exit + ": " + out);
+        }
+        return out;
+    }
+
     static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).inheritIO().start();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -1,0 +1,88 @@
+package io.sonde.server.store.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.ResultQuery;
+import io.sonde.server.spi.StoredResult;
+import io.sonde.wire.WireResult;
+
+/** An embedded store copied into PostgreSQL answers as it did, and its agents and tokens go on working. */
+public class CopyStoreTest {
+
+    static PostgresCluster cluster;
+
+    @BeforeClass
+    public static void startCluster() throws Exception {
+        cluster = PostgresCluster.start();
+    }
+
+    @AfterClass
+    public static void stopCluster() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    public void everythingKeepsItsIdentity() throws Exception {
+        Instant t0 = StoreContract.T0;
+        Path dir = Files.createTempDirectory("h2copy");
+        JdbcStore h2 = H2Dialect.open(dir, 2);
+        h2.createEnrollmentToken(StoreContract.hash(1), List.of("eu"), t0.plusSeconds(3600), false, t0);
+        h2.enroll(StoreContract.hash(1), "a1", List.of("edge"), "0.1.0", StoreContract.hash(100), t0);
+        h2.enroll(StoreContract.hash(1), "a2", List.of(), "0.1.0", StoreContract.hash(101), t0);
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 120_000; i++) { // several days, several chunks of the copy
+            batch.add(StoreContract.result(i, "t" + (i % 3), t0.minus(Duration.ofSeconds(4 * i)), 0.0001 * (i % 100), i % 11 != 0));
+        }
+        h2.ingest("a1", "e1", batch);
+        h2.ingest("a2", "e9", batch.subList(0, 10));
+        List<StoredResult> before = h2.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
+                .items();
+        List<AgentRecord> agents = h2.agents();
+        h2.close();
+
+        String url = cluster.newDatabase();
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(url);
+        ds.setUser(PostgresCluster.USER);
+        ds.setPassword(PostgresCluster.PASSWORD);
+        String said = CopyStore.copy(dir, ds, url);
+        assertTrue(said, said.contains("120010 results") && said.contains("2 agent rows"));
+
+        JdbcStore pg = PostgresStoreTest.open(url);
+        try {
+            assertEquals(agents, pg.agents());
+            assertEquals(before, pg.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
+                    .items());
+            assertEquals("a1", pg.agentByCredential(StoreContract.hash(100)).orElseThrow().agentId());
+            assertEquals("what was stored is known", 0, pg.ingest("a1", "e1", batch.subList(0, 1000)));
+            assertEquals(1, pg.ingest("a1", "e1", List.of(StoreContract.result(120_001, "t0", t0, 0.001, true))));
+            pg.enroll(StoreContract.hash(1), "a3", List.of(), "0.1.0", StoreContract.hash(102), t0); // the token and the sequences go on
+            pg.createEnrollmentToken(StoreContract.hash(2), List.of(), t0.plusSeconds(60), true, t0);
+        } finally {
+            pg.close();
+        }
+        try {
+            CopyStore.copy(dir, ds, url);
+            fail("copied into a store that has data");
+        } catch (IllegalStateException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("is not empty"));
+        }
+    }
+}
