@@ -272,6 +272,16 @@ final class AgentProcess implements AutoCloseable {
         return out;
     }
 
+    /** @return the exit code of a command run to its end (a minute at most) */
+    static int exitCode(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(List.of(command) + " did not end in a minute");
+        }
+        return p.exitValue();
+    }
+
     static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).inheritIO().start();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

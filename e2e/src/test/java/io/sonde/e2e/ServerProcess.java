@@ -53,7 +53,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** Copies the distribution, sets its port and extra settings ({@code key = value} lines), starts it. */
     static ServerProcess start(String extraConfig) throws Exception {
-        return start(extraConfig, null);
+        return start(extraConfig, home -> { });
     }
 
     /**
@@ -62,17 +62,32 @@ final class ServerProcess implements AutoCloseable {
      * and admin token, as an operator copies them to each instance.
      */
     static ServerProcess startBeside(ServerProcess first, String extraConfig) throws Exception {
-        return start(extraConfig, first);
-    }
-
-    private static ServerProcess start(String extraConfig, ServerProcess first) throws Exception {
-        Path home = Files.createTempDirectory("sonde-server-e2e-");
-        AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
-        if (first != null) {
+        return start(extraConfig, home -> {
             Files.createDirectories(home.resolve("data"));
             AgentProcess.run("cp", "-a", first.home.resolve("data/tls").toString(), first.home.resolve("data/admin.token").toString(),
                     home.resolve("data").toString());
-        }
+        });
+    }
+
+    /** A fresh server home with {@code backup} restored into it by bin/sonde-server-store, started. */
+    static ServerProcess restored(Path backup) throws Exception {
+        return start("", home -> {
+            String said = AgentProcess.output(0, home.resolve("bin/sonde-server-store").toString(), "restore", backup.toString());
+            if (!said.startsWith("Restored ")) {
+                throw new AssertionError(said);
+            }
+        });
+    }
+
+    /** What is done to a new home before its server starts. */
+    private interface Preparation {
+        void into(Path home) throws Exception;
+    }
+
+    private static ServerProcess start(String extraConfig, Preparation prepare) throws Exception {
+        Path home = Files.createTempDirectory("sonde-server-e2e-");
+        AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
+        prepare.into(home);
         int port = AgentProcess.freePort();
         Files.writeString(home.resolve("etc/io.sonde.server.cfg"),
                 "port = " + port + "\nbind = 127.0.0.1\nstore = h2\n" + extraConfig);

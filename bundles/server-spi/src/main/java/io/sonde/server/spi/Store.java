@@ -62,4 +62,17 @@ public interface Store {
 
     /** Asks the database something trivial. @throws StoreException if it cannot answer */
     void check() throws StoreException;
+
+    /**
+     * Writes a consistent copy of the whole store to one new file in {@code dir} while the store
+     * goes on serving.
+     *
+     * @return the file written
+     * @throws StoreException {@link StoreException.Kind#REFUSED} where the database is backed up by
+     *                        its own tools (PostgreSQL: pg_dump, pg_basebackup)
+     */
+    default java.nio.file.Path backup(java.nio.file.Path dir) throws StoreException {
+        throw new StoreException(StoreException.Kind.REFUSED,
+                "this store is backed up with its database's own tools (PostgreSQL: pg_dump or pg_basebackup; see the README)", null);
+    }
 }

@@ -1,11 +1,11 @@
 /**
  * The Sonde server's service contracts between its bundles: the {@link io.sonde.server.spi.Store}
- * (H2, later PostgreSQL), {@link io.sonde.server.spi.ResultIngest}, the authenticated
+ * (H2, PostgreSQL), {@link io.sonde.server.spi.ResultIngest}, the authenticated
  * {@link io.sonde.server.spi.Principal} of a request, and {@link io.sonde.server.spi.Api}, the one
  * way every servlet answers.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.sonde.server.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -20,7 +20,7 @@ import java.util.Properties;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * {@code bin/sonde-server-copy-store}: copies an embedded store (data/store/) into the PostgreSQL
+ * {@code bin/sonde-server-store copy-to-postgres}: copies an embedded store (data/store/) into the PostgreSQL
  * database that etc/io.sonde.server.cfg names, with the server stopped. Everything keeps its
  * identity: agents keep their credentials and go on sending, results keep their ids, so nothing an
  * agent sends again is stored twice. The copy is one transaction on PostgreSQL: cut short, it
@@ -33,17 +33,6 @@ public final class CopyStore {
     static final int CHUNK = 50_000;
 
     private CopyStore() {
-    }
-
-    /** @param args the server's home, or none for {@code sonde.home} */
-    public static void main(String[] args) {
-        Path home = Path.of(args.length > 0 ? args[0] : System.getProperty("sonde.home", ".")).toAbsolutePath();
-        try {
-            System.out.println(copy(home));
-        } catch (SQLException | IOException | IllegalStateException e) {
-            System.err.println("sonde-server-copy-store: " + e.getMessage());
-            System.exit(1);
-        }
     }
 
     /** Copies {@code home}'s embedded store into its configured PostgreSQL database. @return what was copied */

@@ -73,6 +73,15 @@ interface Dialect {
     /** Gives the lead up, for another server to take. */
     void resign();
 
+    /**
+     * Writes a consistent copy of the store to {@code file} while it serves.
+     *
+     * @return false where the database is backed up by its own tools
+     */
+    default boolean backup(Connection c, java.nio.file.Path file) throws SQLException {
+        return false;
+    }
+
     /** @return bytes the store takes, or -1 if unknown */
     long sizeBytes(DataSource pool);
 

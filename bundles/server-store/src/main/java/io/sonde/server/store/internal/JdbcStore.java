@@ -173,6 +173,27 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    @Override
+    public java.nio.file.Path backup(java.nio.file.Path dir) throws StoreException {
+        String name = "store-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(Instant.now()) + ".zip";
+        java.nio.file.Path file = dir.resolve(name);
+        try (Connection c = connection()) {
+            java.nio.file.Files.createDirectories(dir);
+            if (java.nio.file.Files.exists(file)) {
+                throw refused("a backup named " + name + " is being written or was written this second; try again in a second");
+            }
+            if (!dialect.backup(c, file)) {
+                return io.sonde.server.spi.Store.super.backup(dir);
+            }
+            return file;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        } catch (java.io.IOException e) {
+            throw new StoreException(StoreException.Kind.UNAVAILABLE, "cannot write to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     /** @return whether this server leads the servers of its database now (takes the lead if it is free) */
     boolean lead() {
         return migrated && dialect.lead(pool);
