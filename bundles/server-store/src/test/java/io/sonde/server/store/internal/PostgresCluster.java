@@ -110,6 +110,37 @@ public final class PostgresCluster implements AutoCloseable {
         return dir.resolve("pwfile");
     }
 
+    /** {@code pg_dump --format=custom} of a database (a consistent snapshot, the database serving meanwhile) into {@code file}. */
+    public void dump(String database, Path file) throws IOException, InterruptedException {
+        tool("pg_dump", "--format=custom", "--file=" + file, database);
+    }
+
+    /** {@code pg_restore} of a dump into a new database; @return the new database's URL */
+    public String restore(Path dump) throws IOException, InterruptedException, SQLException {
+        String url = newDatabase();
+        tool("pg_restore", "--exit-on-error", "--dbname=" + url.substring(url.lastIndexOf('/') + 1), dump.toString());
+        return url;
+    }
+
+    /** Runs a client tool of the cluster's as its user, with the password from the environment. */
+    private void tool(String name, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(bin.resolve(name).toString(), "-h", "127.0.0.1", "-p", String.valueOf(port),
+                "-U", USER));
+        command.addAll(Arrays.asList(args));
+        File out = File.createTempFile("sonde-pg", ".out");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out);
+            pb.environment().put("PGPASSWORD", PASSWORD);
+            Process p = pb.start();
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " failed: " + Files.readString(out.toPath(), StandardCharsets.UTF_8));
+            }
+        } finally {
+            out.delete();
+        }
+    }
+
     /** Runs one statement on a database. */
     public void sql(String url, String statement) throws SQLException {
         try (Connection c = DriverManager.getConnection(url, USER, PASSWORD); Statement s = c.createStatement()) {
