@@ -4,6 +4,11 @@ import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
+import io.sonde.server.spi.StoreException;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -69,6 +74,63 @@ public class PostgresStoreTest extends StoreContract {
             org.junit.Assert.assertTrue(other.lead());
         } finally {
             other.close();
+        }
+    }
+
+    /** More callers than connections while the database is slow: they are told it is unavailable (503), none hangs, it recovers. */
+    @Test
+    public void anExhaustedPoolAnswersUnavailableAndRecovers() throws Exception {
+        store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true)));
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(url);
+        ds.setUser(PostgresCluster.USER);
+        ds.setPassword(PostgresCluster.PASSWORD);
+        HikariConfig hc = new HikariConfig();
+        hc.setDataSource(ds);
+        hc.setMaximumPoolSize(2);
+        hc.setConnectionTimeout(500);
+        HikariDataSource pool = new HikariDataSource(hc);
+        JdbcStore small = new JdbcStore(pool, new PostgresDialect(url), pool::close);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try (java.sql.Connection blocker = java.sql.DriverManager.getConnection(url, PostgresCluster.USER, PostgresCluster.PASSWORD);
+                java.sql.Statement s = blocker.createStatement()) {
+            small.migrate();
+            blocker.setAutoCommit(false);
+            s.execute("LOCK TABLE epoch IN ACCESS EXCLUSIVE MODE"); // every ingest waits for it
+            List<java.util.concurrent.Future<Integer>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                long seq = 10 + i;
+                calls.add(callers.submit(() -> small.ingest("a1", "e" + seq, List.of(result(seq, "t", T0, 0.001, true)))));
+            }
+            int unavailable = 0;
+            for (int i = 0; i < 8; i++) { // two hold the connections and wait for the lock; the others are told in 0.5 s
+                try {
+                    calls.get(i).get(3, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    org.junit.Assert.assertTrue(e.getCause() instanceof StoreException);
+                    org.junit.Assert.assertEquals(StoreException.Kind.UNAVAILABLE, ((StoreException) e.getCause()).kind());
+                    org.junit.Assert.assertTrue(e.getCause().getMessage(), e.getCause().getMessage().contains("Connection is not available"));
+                    unavailable++;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // one of the two holding a connection
+                }
+            }
+            org.junit.Assert.assertEquals("all but the two holding a connection", 6, unavailable);
+            blocker.rollback();
+            int stored = 0;
+            for (java.util.concurrent.Future<Integer> f : calls) {
+                try {
+                    stored += f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // told unavailable: an agent sends it again
+                }
+            }
+            org.junit.Assert.assertEquals("the two that waited for the lock", 2, stored);
+            org.junit.Assert.assertEquals("it works again", 1, small.ingest("a1", "e99", List.of(result(99, "t", T0, 0.001, true))));
+            org.junit.Assert.assertEquals(1 + stored + 1, store.resultCount());
+        } finally {
+            callers.shutdownNow();
+            small.close();
         }
     }
 }
