@@ -80,4 +80,50 @@ public class PostgresStoreIT {
             }
         }
     }
+
+    /**
+     * The server is SIGKILLed in the middle of its first migration (blocked, with three tables
+     * made, on a table name another session is making): the migration leaves nothing behind, and
+     * the next start migrates the database whole.
+     */
+    @Test
+    public void aMigrationCutShortByAKillIsDoneWholeNextTime() throws Exception {
+        try (PostgresCluster db = PostgresCluster.start()) {
+            String url = db.newDatabase();
+            try (java.sql.Connection other = java.sql.DriverManager.getConnection(url, PostgresCluster.USER, PostgresCluster.PASSWORD);
+                    java.sql.Statement s = other.createStatement();
+                    java.sql.Connection watch = java.sql.DriverManager.getConnection(url, PostgresCluster.USER, PostgresCluster.PASSWORD);
+                    java.sql.Statement w = watch.createStatement()) { // its own: one transaction sees one snapshot of pg_stat_activity
+                other.setAutoCommit(false);
+                s.execute("CREATE TABLE series (x INT)"); // not committed: the server's CREATE TABLE series waits for it
+                try (ServerProcess server = ServerProcess.startUnwaited("store = postgres\njdbc_url = " + url + "\nuser = "
+                        + PostgresCluster.USER + "\npassword_file = " + db.passwordFile() + "\n")) {
+                    long deadline = System.nanoTime() + ServerProcess.PATIENCE.toNanos();
+                    boolean waiting = false;
+                    while (!waiting && System.nanoTime() < deadline) {
+                        try (java.sql.ResultSet rs = w.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                + " AND query LIKE 'CREATE TABLE series%'")) {
+                            rs.next();
+                            waiting = rs.getInt(1) > 0;
+                        }
+                        Thread.sleep(100);
+                    }
+                    assertTrue("the migration did not reach CREATE TABLE series", waiting);
+                    server.kill();
+                    other.rollback();
+                    try (java.sql.ResultSet rs = w.executeQuery("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")) {
+                        rs.next();
+                        assertEquals("nothing of the cut migration stays", 0, rs.getInt(1));
+                    }
+                    server.launch();
+                    assertTrue(server.log(), server.log().contains("schema version 1"));
+                }
+                try (java.sql.ResultSet rs = w.executeQuery("SELECT count(*), max(version) FROM schema_version")) {
+                    rs.next();
+                    assertEquals(1, rs.getInt(1));
+                    assertEquals(1, rs.getInt(2));
+                }
+            }
+        }
+    }
 }

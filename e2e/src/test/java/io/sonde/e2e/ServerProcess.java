@@ -79,6 +79,23 @@ final class ServerProcess implements AutoCloseable {
         });
     }
 
+    /** Like {@link #start(String)}, but returns once the process runs, healthy or not. */
+    static ServerProcess startUnwaited(String extraConfig) throws Exception {
+        Path home = Files.createTempDirectory("sonde-server-e2e-");
+        AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
+        ServerProcess s = new ServerProcess(home, configure(home, extraConfig));
+        s.launchUnwaited();
+        return s;
+    }
+
+    private static int configure(Path home, String extraConfig) throws IOException {
+        int port = AgentProcess.freePort();
+        Files.writeString(home.resolve("etc/io.sonde.server.cfg"),
+                "port = " + port + "\nbind = 127.0.0.1\nstore = h2\n" + extraConfig);
+        Files.createDirectories(home.resolve("log"));
+        return port;
+    }
+
     /** What is done to a new home before its server starts. */
     private interface Preparation {
         void into(Path home) throws Exception;
@@ -88,11 +105,7 @@ final class ServerProcess implements AutoCloseable {
         Path home = Files.createTempDirectory("sonde-server-e2e-");
         AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
         prepare.into(home);
-        int port = AgentProcess.freePort();
-        Files.writeString(home.resolve("etc/io.sonde.server.cfg"),
-                "port = " + port + "\nbind = 127.0.0.1\nstore = h2\n" + extraConfig);
-        Files.createDirectories(home.resolve("log"));
-        ServerProcess s = new ServerProcess(home, port);
+        ServerProcess s = new ServerProcess(home, configure(home, extraConfig));
         s.launch();
         return s;
     }
