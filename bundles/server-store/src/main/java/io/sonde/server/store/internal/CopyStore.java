@@ -30,6 +30,8 @@ public final class CopyStore {
 
     /** The small tables, in the order their references need; each has a serial id. */
     static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series");
+    /** The rollups and the hours waiting for them, copied as they are (keyed, no serial id). */
+    static final List<String> ROLLUP_TABLES = List.of("rollup", "rollup_dirty");
     static final int CHUNK = 50_000;
 
     private CopyStore() {
@@ -88,11 +90,14 @@ public final class CopyStore {
             try {
                 List<String> counts = new ArrayList<>();
                 for (String t : TABLES) {
-                    counts.add(copyTable(from, to, t) + " " + t.replace('_', ' ') + " rows");
+                    counts.add(copyTable(from, to, t, "id") + " " + t.replace('_', ' ') + " rows");
                     try (Statement s = to.createStatement()) {
                         s.execute("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), GREATEST(1, (SELECT MAX(id) FROM " + t
                                 + ")), (SELECT MAX(id) FROM " + t + ") IS NOT NULL)");
                     }
+                }
+                for (String t : ROLLUP_TABLES) {
+                    counts.add(copyTable(from, to, t, "1") + " " + t.replace('_', ' ') + " rows");
                 }
                 long results = copyResults(from, to, dialect);
                 to.commit();
@@ -119,9 +124,9 @@ public final class CopyStore {
         }
     }
 
-    private static long copyTable(Connection from, Connection to, String table) throws SQLException {
+    private static long copyTable(Connection from, Connection to, String table, String order) throws SQLException {
         long n = 0;
-        try (Statement s = from.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table + " ORDER BY id")) {
+        try (Statement s = from.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table + " ORDER BY " + order)) {
             ResultSetMetaData md = rs.getMetaData();
             List<String> columns = new ArrayList<>();
             for (int i = 1; i <= md.getColumnCount(); i++) {

@@ -53,6 +53,14 @@ interface Dialect {
     default void prepare(Connection c, List<WireResult> results) throws SQLException {
     }
 
+    /**
+     * Lists (series, hour) in rollup_dirty, a row that is there already left as it is, in the
+     * writer's transaction.
+     *
+     * @param keys series << 32 | hour number, sorted
+     */
+    void markDirty(Connection c, java.util.SortedSet<Long> keys) throws SQLException;
+
     /** Writes rows not stored before, in the caller's transaction. */
     void write(Connection c, List<ResultRow> rows) throws SQLException;
 

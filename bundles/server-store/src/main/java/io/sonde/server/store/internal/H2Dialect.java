@@ -19,7 +19,7 @@ import org.h2.jdbcx.JdbcDataSource;
 /** The embedded store: H2 files under {@code data/store/}. */
 final class H2Dialect implements Dialect {
 
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
 
     private final Path dir;
 
@@ -71,6 +71,18 @@ final class H2Dialect implements Dialect {
     @Override
     public List<String> migration(int version, Statement s) {
         return Dialect.statements("h2-" + version + ".sql");
+    }
+
+    @Override
+    public void markDirty(Connection c, java.util.SortedSet<Long> keys) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("MERGE INTO rollup_dirty (series, hour_ms) KEY (series, hour_ms) VALUES (?, ?)")) {
+            for (long k : keys) {
+                p.setInt(1, (int) (k >>> 32));
+                p.setLong(2, (k & 0xFFFFFFFFL) * JdbcStore.HOUR_MS);
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
     }
 
     @Override

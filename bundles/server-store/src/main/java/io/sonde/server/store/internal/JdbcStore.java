@@ -61,6 +61,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private final Map<Integer, String> epochNames = new ConcurrentHashMap<>();
     private final Map<String, Integer> seriesIds = new ConcurrentHashMap<>();
     private final Map<Integer, String[]> seriesNames = new ConcurrentHashMap<>();
+    /** Open hours this server listed in rollup_dirty (series << 32 | hour), and until when that holds. */
+    private final Map<Long, Long> openHoursListed = new ConcurrentHashMap<>();
+    private long marks; // a count to prune by, not exact under races
 
     /**
      * @param pool    connections to the database
@@ -544,8 +547,165 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
         if (!rows.isEmpty()) {
             dialect.write(c, rows);
+            markDirty(c, rows);
         }
         return rows.size();
+    }
+
+    static final long MINUTE_MS = 60_000L;
+    static final long HOUR_MS = 3_600_000L;
+
+    /** The rollup job leaves an hour alone until this long after its end: late results of an open hour are the rule. */
+    static final long CLOSE_MS = 5 * MINUTE_MS;
+    /** A server forgets that it listed an open hour this long after the hour's end: the servers' clocks may differ by 4 minutes. */
+    static final long LISTED_MS = MINUTE_MS;
+
+    /**
+     * Lists the hours of each series that the rows change, for the rollup job; in the writer's
+     * transaction. An hour that is still open is listed once per server: the job does not touch it
+     * before {@link #CLOSE_MS} after its end, and this server forgets it {@link #LISTED_MS} after it.
+     */
+    private void markDirty(Connection c, List<Dialect.ResultRow> rows) throws SQLException {
+        long now = System.currentTimeMillis();
+        java.util.TreeSet<Long> keys = new java.util.TreeSet<>(); // series << 32 | hour: sorted, so that writers lock in one order
+        for (Dialect.ResultRow r : rows) {
+            long hour = Math.floorDiv(r.startedMs(), HOUR_MS);
+            long key = (long) r.series() << 32 | hour;
+            if (!openHoursListed.containsKey(key)) {
+                keys.add(key);
+            }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        dialect.markDirty(c, keys);
+        for (long key : keys) {
+            long end = ((key & 0xFFFFFFFFL) + 1) * HOUR_MS;
+            if (end + LISTED_MS > now) {
+                openHoursListed.put(key, end + LISTED_MS);
+            }
+        }
+        if (openHoursListed.size() > 100_000 || ++marks % 1000 == 0) {
+            openHoursListed.values().removeIf(until -> until <= now);
+        }
+    }
+
+    /**
+     * Rolls up closed hours whose raw results changed: their minutes and the hour are made again
+     * from the raw results, in one transaction an hour. An hour is closed {@link #CLOSE_MS} after
+     * its end at {@code now}; until then queries sum it up from the raw results. Hours older than
+     * {@code rawKeptFrom} have no raw results left to make them from: their rollups stay as they are.
+     *
+     * @return the hours rolled up
+     */
+    int rollUp(int maxHours, Instant rawKeptFrom, Instant now) throws StoreException {
+        try (Connection c = connection()) {
+            List<long[]> dirty = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT series, hour_ms FROM rollup_dirty WHERE hour_ms <= ? ORDER BY hour_ms, series LIMIT ?")) {
+                p.setLong(1, now.toEpochMilli() - HOUR_MS - CLOSE_MS); // closed hours only
+                p.setInt(2, maxHours);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        dirty.add(new long[] {rs.getInt(1), rs.getLong(2)});
+                    }
+                }
+            }
+            int done = 0;
+            c.setAutoCommit(false);
+            try {
+                for (long[] d : dirty) {
+                    int series = (int) d[0];
+                    long hour = d[1];
+                    int taken;
+                    try (PreparedStatement p = c.prepareStatement("DELETE FROM rollup_dirty WHERE series = ? AND hour_ms = ?")) {
+                        p.setInt(1, series);
+                        p.setLong(2, hour);
+                        taken = p.executeUpdate();
+                    }
+                    if (taken == 1 && hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
+                        rollUpHour(c, series, hour);
+                        done++;
+                    }
+                    c.commit();
+                }
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            return done;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private void rollUpHour(Connection c, int series, long hour) throws SQLException {
+        Summary whole = new Summary();
+        java.util.TreeMap<Long, Summary> minutes = new java.util.TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
+            p.setInt(1, series);
+            p.setLong(2, hour);
+            p.setLong(3, hour + HOUR_MS);
+            p.setFetchSize(10_000);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long outcome = rs.getLong(2);
+                    int packets = rs.getInt(3);
+                    boolean hasCounts = !rs.wasNull();
+                    Summary m = minutes.computeIfAbsent(Math.floorDiv(rs.getLong(1), MINUTE_MS) * MINUTE_MS, k -> new Summary());
+                    m.add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
+                }
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "DELETE FROM rollup WHERE series = ? AND start_ms >= ? AND start_ms < ? AND resolution_s IN (60, 3600)")) {
+            p.setInt(1, series);
+            p.setLong(2, hour);
+            p.setLong(3, hour + HOUR_MS);
+            p.executeUpdate();
+        }
+        if (minutes.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup (resolution_s, series, start_ms, count, failures, sent, received,"
+                + " min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (Map.Entry<Long, Summary> m : minutes.entrySet()) {
+                whole.merge(m.getValue());
+                bindRollup(p, 60, series, m.getKey(), m.getValue());
+            }
+            bindRollup(p, 3600, series, hour, whole);
+            p.executeBatch();
+        }
+    }
+
+    private static void bindRollup(PreparedStatement p, int resolution, int series, long startMs, Summary s) throws SQLException {
+        p.setInt(1, resolution);
+        p.setInt(2, series);
+        p.setLong(3, startMs);
+        p.setLong(4, s.count);
+        p.setLong(5, s.failures);
+        p.setObject(6, s.packets ? s.sent : null, java.sql.Types.BIGINT);
+        p.setObject(7, s.packets ? s.received : null, java.sql.Types.BIGINT);
+        byte[] sketch = s.sketchBytes();
+        p.setObject(8, sketch == null ? null : s.minUs, java.sql.Types.BIGINT);
+        p.setObject(9, sketch == null ? null : s.maxUs, java.sql.Types.BIGINT);
+        p.setBytes(10, sketch);
+        p.addBatch();
+    }
+
+    /** Drops the rollups of a resolution that started {@code keep} before {@code now}. @return rows dropped */
+    long dropRollupsOlderThan(int resolutionS, java.time.Duration keep, Instant now) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("DELETE FROM rollup WHERE resolution_s = ? AND start_ms < ?")) {
+            p.setInt(1, resolutionS);
+            p.setLong(2, now.minus(keep).toEpochMilli());
+            return p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     /** A packet count from the details, or -1 where there is none. */
@@ -729,8 +889,107 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return ChronoUnit.MICROS.between(Instant.EPOCH, t);
     }
 
+    /**
+     * Steps of whole minutes come from the rollups (hour rollups for steps of whole hours), merged
+     * sketches giving the percentiles; hours whose raw results changed since they were rolled up
+     * are summed up from the raw results in the same way, so the answer is never stale. Shorter
+     * steps, and steps that are no whole minutes, are exact from the raw results. A step of the
+     * rollups holds the minutes (hours) that start in it: a range ends at the end of its last one.
+     */
     @Override
     public List<SeriesStep> series(SeriesQuery q) throws StoreException {
+        long stepMs = q.step().toMillis();
+        if (stepMs >= MINUTE_MS && stepMs % MINUTE_MS == 0 && q.step().toNanos() % 1_000_000 == 0) {
+            return seriesFromRollups(q, stepMs, stepMs % HOUR_MS == 0 ? 3600 : 60);
+        }
+        return seriesFromRaw(q);
+    }
+
+    private List<SeriesStep> seriesFromRollups(SeriesQuery q, long stepMs, int resolution) throws StoreException {
+        long fromMs = Math.floorDiv(q.from().toEpochMilli(), stepMs) * stepMs;
+        long toMs = q.to().toEpochMilli();
+        try (Connection c = connection()) {
+            int[] series = seriesOf(c, q.agentId(), q.target());
+            if (series.length == 0 || toMs <= fromMs) {
+                return List.of();
+            }
+            java.util.Set<Long> dirty = new HashSet<>(); // series << 32 | hour
+            try (PreparedStatement p = c.prepareStatement("SELECT series, hour_ms FROM rollup_dirty WHERE series IN ("
+                    + inList(series.length) + ") AND hour_ms >= ? AND hour_ms < ?")) {
+                int i = bind(p, series);
+                p.setLong(i++, Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS);
+                p.setLong(i, toMs);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        dirty.add((long) rs.getInt(1) << 32 | Math.floorDiv(rs.getLong(2), HOUR_MS));
+                    }
+                }
+            }
+            java.util.TreeMap<Long, Summary> steps = new java.util.TreeMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT series, start_ms, count, failures, sent, received, min_us, max_us, sketch"
+                    + " FROM rollup WHERE resolution_s = ? AND series IN (" + inList(series.length) + ") AND start_ms >= ? AND start_ms < ?")) {
+                p.setInt(1, resolution);
+                int i = bind(p, series, 2);
+                p.setLong(i++, fromMs);
+                p.setLong(i, toMs);
+                p.setFetchSize(10_000);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        long start = rs.getLong(2);
+                        if (dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) {
+                            continue; // changed since: from the raw results below
+                        }
+                        Summary s = Summary.of(rs.getLong(3), rs.getLong(4), (Long) rs.getObject(5, Long.class),
+                                (Long) rs.getObject(6, Long.class), (Long) rs.getObject(7, Long.class), (Long) rs.getObject(8, Long.class),
+                                rs.getBytes(9));
+                        steps.computeIfAbsent(Math.floorDiv(start, stepMs) * stepMs, k -> new Summary()).merge(s);
+                    }
+                }
+            }
+            if (!dirty.isEmpty()) {
+                try (PreparedStatement p = c.prepareStatement(
+                        "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
+                    for (long d : dirty) {
+                        long hour = (d & 0xFFFFFFFFL) * HOUR_MS;
+                        p.setInt(1, (int) (d >>> 32));
+                        p.setLong(2, Math.max(hour, fromMs));
+                        // the units that start before the range's end, whole, as the rollups have them
+                        p.setLong(3, Math.min(hour + HOUR_MS, Math.floorDiv(toMs - 1, resolution * 1000L) * resolution * 1000L
+                                + resolution * 1000L));
+                        try (ResultSet rs = p.executeQuery()) {
+                            while (rs.next()) {
+                                long outcome = rs.getLong(2);
+                                int packets = rs.getInt(3);
+                                boolean hasCounts = !rs.wasNull();
+                                steps.computeIfAbsent(Math.floorDiv(rs.getLong(1), stepMs) * stepMs, k -> new Summary())
+                                        .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
+                            }
+                        }
+                    }
+                }
+            }
+            List<SeriesStep> out = new ArrayList<>(steps.size());
+            steps.forEach((start, s) -> out.add(s.step(start * 1000)));
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static int bind(PreparedStatement p, int[] series) throws SQLException {
+        return bind(p, series, 1);
+    }
+
+    /** Binds the series numbers from parameter {@code first} on. @return the next parameter */
+    private static int bind(PreparedStatement p, int[] series, int first) throws SQLException {
+        int i = first;
+        for (int s : series) {
+            p.setInt(i++, s);
+        }
+        return i;
+    }
+
+    private List<SeriesStep> seriesFromRaw(SeriesQuery q) throws StoreException {
         long stepUs = q.step().toNanos() / 1000;
         long fromUs = Math.floorDiv(micros(q.from()), stepUs) * stepUs;
         long toUs = micros(q.to());

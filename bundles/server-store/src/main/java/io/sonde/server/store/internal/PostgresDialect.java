@@ -30,7 +30,7 @@ import io.sonde.wire.WireResult;
  */
 final class PostgresDialect implements Dialect {
 
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
     /** The advisory lock key of migrations ("sonde" in ASCII, one number for every server of the database). */
     static final long MIGRATION_LOCK = 0x736f6e6465L;
     static final long DAY_MS = 86_400_000L;
@@ -136,6 +136,24 @@ final class PostgresDialect implements Dialect {
         }
         for (long day : wanted) {
             partition(c, day);
+        }
+    }
+
+    /** One statement for all of them: two arrays unnested. */
+    @Override
+    public void markDirty(Connection c, java.util.SortedSet<Long> keys) throws SQLException {
+        Integer[] series = new Integer[keys.size()];
+        Long[] hours = new Long[keys.size()];
+        int i = 0;
+        for (long k : keys) {
+            series[i] = (int) (k >>> 32);
+            hours[i++] = (k & 0xFFFFFFFFL) * JdbcStore.HOUR_MS;
+        }
+        try (java.sql.PreparedStatement p = c.prepareStatement("INSERT INTO rollup_dirty (series, hour_ms)"
+                + " SELECT * FROM unnest(?::INT[], ?::BIGINT[]) ON CONFLICT DO NOTHING")) {
+            p.setArray(1, c.createArrayOf("int4", series));
+            p.setArray(2, c.createArrayOf("int8", hours));
+            p.executeUpdate();
         }
     }
 

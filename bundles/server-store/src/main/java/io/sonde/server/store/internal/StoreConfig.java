@@ -30,4 +30,10 @@ public @interface StoreConfig {
 
     @AttributeDefinition(description = "Days raw results are kept at least; they are dropped by whole UTC days (1 or more)")
     int retention__raw__days() default 30;
+
+    @AttributeDefinition(description = "Days the 1-minute rollups are kept (1 or more)")
+    int retention__1m__days() default 90;
+
+    @AttributeDefinition(description = "Days the 1-hour rollups are kept (1 or more)")
+    int retention__1h__days() default 730;
 }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -59,6 +60,8 @@ public final class StoreService {
     private ScheduledExecutorService connector;
     private final ScheduledExecutorService jobs;
     private volatile int retentionDays;
+    private volatile int minuteDays;
+    private volatile int hourDays;
     private volatile boolean leading;
     private long nextRetention; // the jobs thread's
     private ServiceRegistration<Store> registration;
@@ -80,15 +83,9 @@ public final class StoreService {
     /** Other keys of the server's configuration change nothing here; the store keys open another store. */
     @Modified
     synchronized void modified(StoreConfig config) throws SQLException {
-        if (config.retention__raw__days() < 1) {
-            LOG.error("Store: etc/{}.cfg: key 'retention_raw_days': {} is not a number of days (1 or more); keeping {}",
-                    StoreConfig.PID, config.retention__raw__days(), retentionDays == 0 ? 30 : retentionDays);
-        } else {
-            retentionDays = config.retention__raw__days();
-        }
-        if (retentionDays == 0) {
-            retentionDays = 30;
-        }
+        retentionDays = days("retention_raw_days", config.retention__raw__days(), retentionDays, 30);
+        minuteDays = days("retention_1m_days", config.retention__1m__days(), minuteDays, 90);
+        hourDays = days("retention_1h_days", config.retention__1h__days(), hourDays, 730);
         String kind = config.store().strip();
         String now = switch (kind) {
             case "h2" -> "h2|" + config.h2__pool__size();
@@ -182,6 +179,16 @@ public final class StoreService {
         }
     }
 
+    /** @return the configured days if they are a number of days, else (saying so) those in force or the default */
+    private static int days(String key, int configured, int inForce, int fallback) {
+        if (configured >= 1) {
+            return configured;
+        }
+        int keep = inForce == 0 ? fallback : inForce;
+        LOG.error("Store: etc/{}.cfg: key '{}': {} is not a number of days (1 or more); keeping {}", StoreConfig.PID, key, configured, keep);
+        return keep;
+    }
+
     /** On the jobs thread: takes or keeps the lead, and where it leads runs the retention job when it is due. */
     private void jobs() {
         JdbcStore s;
@@ -194,20 +201,34 @@ public final class StoreService {
         boolean lead = s.lead();
         if (lead != leading) {
             leading = lead;
-            LOG.info(lead ? "Store: this server leads the servers of its database and runs the retention job"
+            LOG.info(lead ? "Store: this server leads the servers of its database and runs the rollup and retention jobs"
                     : "Store: this server no longer leads (another does, or the database is away)");
         }
         long now = System.currentTimeMillis();
-        if (!lead || now < nextRetention) {
+        if (!lead) {
+            return;
+        }
+        try {
+            Instant rawFrom = Instant.ofEpochMilli(now).minus(java.time.Duration.ofDays(retentionDays));
+            for (int round = 0; round < 100 && s.rollUp(500, rawFrom, Instant.ofEpochMilli(now)) > 0; round++) {
+                // a backlog of changed hours: on until it is done (bounded)
+            }
+        } catch (io.sonde.server.spi.StoreException e) {
+            LOG.warn("Store: the rollup job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
+        }
+        if (now < nextRetention) {
             return;
         }
         nextRetention = now + RETENTION_PERIOD_MS;
         try {
             long t0 = System.nanoTime();
-            long dropped = s.dropOlderThan(java.time.Duration.ofDays(retentionDays), java.time.Instant.ofEpochMilli(now));
-            if (dropped > 0) {
-                LOG.info("Store: retention dropped {} raw results older than {} days in {} ms", dropped, retentionDays,
-                        (System.nanoTime() - t0) / 1_000_000);
+            Instant at = Instant.ofEpochMilli(now);
+            long dropped = s.dropOlderThan(java.time.Duration.ofDays(retentionDays), at);
+            long minutes = s.dropRollupsOlderThan(60, java.time.Duration.ofDays(minuteDays), at);
+            long hours = s.dropRollupsOlderThan(3600, java.time.Duration.ofDays(hourDays), at);
+            if (dropped + minutes + hours > 0) {
+                LOG.info("Store: retention dropped {} raw results (kept {} days), {} 1-minute and {} 1-hour rollups (kept {} and {} days)"
+                        + " in {} ms", dropped, retentionDays, minutes, hours, minuteDays, hourDays, (System.nanoTime() - t0) / 1_000_000);
             }
         } catch (io.sonde.server.spi.StoreException e) {
             LOG.warn("Store: the retention job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
@@ -223,7 +244,7 @@ public final class StoreService {
             public List<MetricFamilySamples> collect() {
                 return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
                         new GaugeMetricFamily("sonde_server_store_leader",
-                                "1 where this server leads the servers of its database (runs the retention job)", leading ? 1 : 0));
+                                "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0));
             }
         }, null);
     }

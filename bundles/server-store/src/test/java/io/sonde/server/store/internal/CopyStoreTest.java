@@ -52,9 +52,14 @@ public class CopyStoreTest {
         }
         h2.ingest("a1", "e1", batch);
         h2.ingest("a2", "e9", batch.subList(0, 10));
+        h2.rollUp(10_000, t0.minus(Duration.ofDays(60)), t0.plus(Duration.ofDays(10))); // the hours rolled up, then one waits again
+        h2.ingest("a1", "e2", List.of(StoreContract.result(1, "t1", t0.minus(Duration.ofHours(30)), 0.5, true)));
         List<StoredResult> before = h2.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                 .items();
         List<AgentRecord> agents = h2.agents();
+        io.sonde.server.spi.SeriesQuery hourly = new io.sonde.server.spi.SeriesQuery("a1", null, t0.minus(Duration.ofDays(6)),
+                t0, Duration.ofHours(1));
+        List<io.sonde.server.spi.SeriesStep> hours = h2.series(hourly);
         h2.close();
 
         String url = cluster.newDatabase();
@@ -63,11 +68,12 @@ public class CopyStoreTest {
         ds.setUser(PostgresCluster.USER);
         ds.setPassword(PostgresCluster.PASSWORD);
         String said = CopyStore.copy(dir, ds, url);
-        assertTrue(said, said.contains("120010 results") && said.contains("2 agent rows"));
+        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows"));
 
         JdbcStore pg = PostgresStoreTest.open(url);
         try {
             assertEquals(agents, pg.agents());
+            assertEquals("the rollups came along, and the hour waiting for one", hours, pg.series(hourly));
             assertEquals(before, pg.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                     .items());
             assertEquals("a1", pg.agentByCredential(StoreContract.hash(100)).orElseThrow().agentId());

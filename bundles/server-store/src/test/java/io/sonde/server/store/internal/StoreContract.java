@@ -162,30 +162,14 @@ public abstract class StoreContract {
     }
 
     @Test
-    public void seriesStepsHaveExactPercentilesAndLoss() throws Exception {
-        Random random = new Random(7);
-        List<WireResult> batch = new ArrayList<>();
-        List<List<Double>> perStep = new ArrayList<>();
-        for (int s = 0; s < 3; s++) {
-            perStep.add(new ArrayList<>());
-        }
-        for (int i = 1; i <= 3000; i++) {
-            Instant at = T0.plusMillis(i * 59L); // 3 one-minute steps
-            double rt = Math.round(random.nextDouble() * 100_000) / 1e6;
-            boolean ok = i % 50 != 0;
-            batch.add(result(i, "t", at, rt, ok));
-            if (ok) {
-                perStep.get((int) (i * 59L / 60_000)).add(rt);
-            }
-        }
-        store.ingest("a1", "e1", batch);
-        List<SeriesStep> steps = store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(180), Duration.ofMinutes(1)));
-        assertEquals(3, steps.size());
-        for (int s = 0; s < 3; s++) {
+    public void stepsUnderAMinuteHaveExactPercentilesAndLoss() throws Exception {
+        List<List<Double>> perStep = threeMinutes(30_000);
+        List<SeriesStep> steps = store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(180), Duration.ofSeconds(30)));
+        assertEquals(6, steps.size());
+        for (int s = 0; s < 6; s++) {
             List<Double> rts = perStep.get(s);
-            rts.sort(null);
             SeriesStep step = steps.get(s);
-            assertEquals(T0.plusSeconds(60L * s), step.start());
+            assertEquals(T0.plusSeconds(30L * s), step.start());
             assertEquals(rts.get(0), step.min(), 1e-9);
             assertEquals(rts.get(rts.size() - 1), step.max(), 1e-9);
             assertEquals(rts.get((int) Math.ceil(0.5 * rts.size()) - 1), step.p50(), 1e-9);
@@ -197,6 +181,125 @@ public abstract class StoreContract {
         SeriesStep empty = store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(1), Duration.ofSeconds(10))).get(0);
         assertEquals(16, empty.count());
         assertTrue(store.series(new SeriesQuery("a1", "none", T0, T0.plusSeconds(1), Duration.ofSeconds(10))).isEmpty());
+    }
+
+    /** 3,000 results over three minutes, one in 50 failed; @return the successful response times per step, sorted */
+    private List<List<Double>> threeMinutes(long stepMs) throws Exception {
+        Random random = new Random(7);
+        List<WireResult> batch = new ArrayList<>();
+        List<List<Double>> perStep = new ArrayList<>();
+        for (int s = 0; s < 180_000 / stepMs; s++) {
+            perStep.add(new ArrayList<>());
+        }
+        for (int i = 1; i <= 3000; i++) {
+            Instant at = T0.plusMillis(i * 59L);
+            double rt = Math.round(random.nextDouble() * 100_000) / 1e6;
+            boolean ok = i % 50 != 0;
+            batch.add(result(i, "t", at, rt, ok));
+            if (ok) {
+                perStep.get((int) (i * 59L / stepMs)).add(rt);
+            }
+        }
+        store.ingest("a1", "e1", batch);
+        perStep.forEach(l -> l.sort(null));
+        return perStep;
+    }
+
+    /** A percentile from a sketch: within 1 % of a response time at the exact rank or next to it. */
+    static void assertNear(String what, List<Double> sorted, double q, double value) {
+        int rank = (int) Math.ceil(q * sorted.size()) - 1;
+        for (int r = Math.max(0, rank - 1); r <= Math.min(sorted.size() - 1, rank + 1); r++) {
+            if (Math.abs(value - sorted.get(r)) <= 0.01 * sorted.get(r) + 1e-6) {
+                return;
+            }
+        }
+        fail(what + ": " + value + " is not within 1 % of the response times about rank " + (rank + 1) + " ("
+                + sorted.subList(Math.max(0, rank - 1), Math.min(sorted.size(), rank + 2)) + ")");
+    }
+
+    @Test
+    public void minuteStepsComeFromSketchesWithinOnePercentBeforeAndAfterTheRollup() throws Exception {
+        List<List<Double>> perStep = threeMinutes(60_000);
+        SeriesQuery q = new SeriesQuery("a1", "t", T0, T0.plusSeconds(180), Duration.ofMinutes(1));
+        List<SeriesStep> fresh = store.series(q); // the hour is dirty: summed up from the raw results
+        assertEquals(1, store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10))));
+        assertEquals(0, store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10))));
+        List<SeriesStep> rolled = store.series(q); // from the stored rollups
+        assertEquals("the same from the raw results and from the rollups", fresh, rolled);
+        assertEquals(3, rolled.size());
+        for (int s = 0; s < 3; s++) {
+            List<Double> rts = perStep.get(s);
+            SeriesStep step = rolled.get(s);
+            assertEquals(T0.plusSeconds(60L * s), step.start());
+            assertEquals("min is exact", rts.get(0), step.min(), 1e-9);
+            assertEquals("max is exact", rts.get(rts.size() - 1), step.max(), 1e-9);
+            assertNear("p50", rts, 0.5, step.p50());
+            assertNear("p90", rts, 0.9, step.p90());
+            assertNear("p99", rts, 0.99, step.p99());
+            assertEquals(step.count() - step.failures(), rts.size());
+            assertEquals((double) step.failures() / (4 * step.count()), step.loss(), 1e-9);
+        }
+        // a late result into the rolled-up hour: seen at once, and the same once rolled up again
+        store.ingest("a1", "e2", List.of(result(1, "t", T0.plusSeconds(61), 5.0, true)));
+        List<SeriesStep> late = store.series(q);
+        assertEquals(rolled.get(1).count() + 1, late.get(1).count());
+        assertEquals(5.0, late.get(1).max(), 1e-9);
+        assertEquals(1, store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10))));
+        assertEquals(late, store.series(q));
+        // five minutes a step: the minutes merged
+        SeriesStep five = store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(300), Duration.ofMinutes(5))).get(0);
+        assertEquals(3001, five.count());
+        List<Double> all = new ArrayList<>();
+        perStep.forEach(all::addAll);
+        all.add(5.0);
+        all.sort(null);
+        assertNear("p90 of five minutes", all, 0.9, five.p90());
+    }
+
+    @Test
+    public void hourAndDayStepsMergeHourRollupsOverDays() throws Exception {
+        Random random = new Random(11);
+        List<WireResult> batch = new ArrayList<>();
+        List<Double> day1 = new ArrayList<>();
+        for (int i = 1; i <= 4320; i++) { // three days, one a minute, log-normal response times
+            Instant at = T0.plus(Duration.ofMinutes(i - 1));
+            double rt = Math.round(Math.exp(random.nextGaussian() * 0.8 - 6) * 1e6) / 1e6;
+            batch.add(result(i, "t", at, rt, true));
+            if (i > 1440 && i <= 2880) {
+                day1.add(rt);
+            }
+        }
+        store.ingest("a1", "e1", batch);
+        assertEquals(72, store.rollUp(1000, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10))));
+        List<SeriesStep> hours = store.series(new SeriesQuery("a1", "t", T0, T0.plus(Duration.ofDays(3)), Duration.ofHours(1)));
+        assertEquals(72, hours.size());
+        hours.forEach(h -> assertEquals(60, h.count()));
+        List<SeriesStep> days = store.series(new SeriesQuery("a1", "t", T0, T0.plus(Duration.ofDays(3)), Duration.ofDays(1)));
+        assertEquals(3, days.size());
+        day1.sort(null);
+        SeriesStep d = days.get(1);
+        assertEquals(T0.plus(Duration.ofDays(1)), d.start());
+        assertEquals(1440, d.count());
+        assertEquals(day1.get(0), d.min(), 1e-9);
+        assertEquals(day1.get(1439), d.max(), 1e-9);
+        assertNear("p50 of a day of 24 merged hours", day1, 0.5, d.p50());
+        assertNear("p99 of a day of 24 merged hours", day1, 0.99, d.p99());
+    }
+
+    @Test
+    public void rollupsAreKeptAsLongAsTheirResolutionSays() throws Exception {
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 48; i++) {
+            batch.add(result(i, "t", T0.plus(Duration.ofHours(i - 1)), 0.001, true));
+        }
+        store.ingest("a1", "e1", batch);
+        store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10)));
+        assertEquals("a minute each hour", 24, store.dropRollupsOlderThan(60, Duration.ofDays(1), T0.plus(Duration.ofDays(2))));
+        assertEquals(0, store.dropRollupsOlderThan(3600, Duration.ofDays(3), T0.plus(Duration.ofDays(2))));
+        assertEquals("the first day's minutes are gone", 0, store.series(new SeriesQuery("a1", "t", T0, T0.plus(Duration.ofDays(1)),
+                Duration.ofMinutes(1))).size());
+        assertEquals("its hours stay", 24, store.series(new SeriesQuery("a1", "t", T0, T0.plus(Duration.ofDays(1)),
+                Duration.ofHours(1))).size());
     }
 
     @Test
@@ -319,5 +422,16 @@ public abstract class StoreContract {
         assertEquals("a dropped day takes new results again (a late agent)", 1,
                 store.ingest("a1", "e1", List.of(result(121, "t", T0.minus(Duration.ofDays(4)), 0.001, true))));
         assertEquals(49, store.resultCount());
+    }
+
+    @Test
+    public void anOpenHourIsLeftToTheRawResultsUntilItIsClosed() throws Exception {
+        Instant now = T0.plus(Duration.ofMinutes(30));
+        store.ingest("a1", "e1", List.of(result(1, "t", T0.plusSeconds(60), 0.002, true), result(2, "t", T0.plusSeconds(120), 0.004, true)));
+        assertEquals("the hour is open", 0, store.rollUp(100, T0.minus(Duration.ofDays(30)), now));
+        assertEquals(2, store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(3600), Duration.ofHours(1))).get(0).count());
+        assertEquals("5 minutes after its end it is closed", 1,
+                store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofMinutes(65))));
+        assertEquals(2, store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(3600), Duration.ofHours(1))).get(0).count());
     }
 }
