@@ -2,6 +2,7 @@
 """Whole-process benchmarks of the built Sonde server (distribution/target/sonde-server).
 
     python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10] [--store h2,postgres]
+    python3 bench/server_bench.py series [--agents 8] [--targets 10] [--days 30] [--store h2,postgres]
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
@@ -12,6 +13,9 @@ ingest: a load generator simulating many agents (each enrolled through the API w
         ("hot", every 10 s for 7 days) is then asked for with /api/v1/series at 5-minute steps,
         20 times: the median and p90 latency. --store runs it on each store in turn: PostgreSQL is a
         throw-away cluster (initdb, pg_ctl; fsync on) whose CPU is reported beside the server's.
+series: 8 agents x 10 targets, each agent's results in time order every 10 s for 30 days (20.7 M),
+        then waits for the leader's rollups and asks for one target over 30 days at 1-hour steps
+        and 24 hours at 1-minute steps, 20 times each; bytes per raw result and per rollup row.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -241,6 +245,145 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"
 
 
+def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors):
+    """A sender: takes (agent, gzip body) from the queue and posts it until acknowledged (429/503: again)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
+    while not stop.is_set():
+        with qlock:
+            while not queue and not stop.is_set():
+                qlock.wait(0.5)
+            if stop.is_set():
+                break
+            a, body = queue.pop(0)
+            qlock.notify_all()
+        for attempt in range(20):
+            try:
+                status, data = server.request("POST", f"/api/v1/agents/bench-{a:04d}/results", body, auth=creds[a],
+                                              headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, conn=conn)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
+                continue
+            if status == 200:
+                with count_lock:
+                    stored[0] += json.loads(data)["accepted"]
+                break
+            if status in (429, 503):
+                time.sleep(0.05)
+                continue
+            errors.append((status, data[:200]))
+            break
+    conn.close()
+
+
+def series(args):
+    """A realistic stream (each agent's results in time order, every 10 s) of 20 M results, then the rollups, then queries."""
+    for store in args.store.split(","):
+        db = Postgres() if store == "postgres" else None
+        try:
+            series_into(args, store, db)
+        finally:
+            if db:
+                db.close()
+        print()
+
+
+def series_into(args, store, db):
+    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else ""))
+    try:
+        creds = enroll(server, args.agents)
+        end = (int(time.time()) // 3600) * 3600 - 3600  # the last hour closed by the time the load is in
+        start = end - args.days * DAY
+        rounds = args.days * DAY // 10
+        per_batch = args.batch // args.targets
+        batches = [(a, r0) for r0 in range(0, rounds, per_batch) for a in range(args.agents)]
+        total = args.agents * args.targets * rounds
+        queue, qlock, stop, stored, count_lock, errors = [], threading.Condition(), threading.Event(), [0], threading.Lock(), []
+
+        def body(a, r0):
+            parts = []
+            for r in range(r0, min(rounds, r0 + per_batch)):
+                ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start + r * 10)) + "Z"
+                for k in range(args.targets):
+                    seq = r * args.targets + k + 1
+                    ok = (seq * 7919) % 97 != 0
+                    rt = 0.0004 + ((seq * 7919 + a * 31) % 2000) / 1e6 + (0.02 if (seq * 13) % 101 == 0 else 0)
+                    parts.append('{"seq":%d,"target":"t%d","kind":"icmp","started_at":"%s","success":%s,%s'
+                                 '"response_time_seconds":%.6f,"details":{"sent":3,"received":%d}}'
+                                 % (seq, k, ts, "true" if ok else "false", "" if ok else '"failure_reason":"timeout",', rt,
+                                    3 if ok else 2))
+            doc = '{"schema":1,"agent_id":"bench-%04d","epoch":"series%04d","results":[%s]}' % (a, a, ",".join(parts))
+            return gzip.compress(doc.encode(), compresslevel=1)
+
+        def produce():
+            for a, r0 in batches:
+                b = body(a, r0)
+                with qlock:
+                    while len(queue) >= args.senders * 2 and not stop.is_set():
+                        qlock.wait(0.5)
+                    if stop.is_set():
+                        return
+                    queue.append((a, b))
+                    qlock.notify_all()
+
+        senders = [threading.Thread(target=send_batches, args=(server, creds, queue, qlock, stop, stored, count_lock, errors),
+                                    daemon=True) for _ in range(args.senders)]
+        producer = threading.Thread(target=produce, daemon=True)
+        t0, cpu0 = time.time(), proc_cpu(server.proc.pid)
+        for t in senders + [producer]:
+            t.start()
+        deadline = time.time() + args.max_seconds
+        while stored[0] < total and time.time() < deadline and not errors:
+            time.sleep(1)
+        t1, cpu1 = time.time(), proc_cpu(server.proc.pid)
+        stop.set()
+        with qlock:
+            qlock.notify_all()
+        for t in senders + [producer]:
+            t.join(30)
+        if errors:
+            print("errors:", errors[:5])
+        print(f"# series on {store}: {args.agents} agents x {args.targets} targets every 10 s for {args.days} days: "
+              f"{stored[0]:,} of {total:,} results in {t1 - t0:.0f} s ({stored[0] / (t1 - t0):,.0f} results/s, "
+              f"server {(cpu1 - cpu0) / (t1 - t0):.2f} cores)")
+        before = store_bytes(server)
+        # the leader rolls up every closed hour; wait until a whole job turn finds nothing left
+        r0, w0 = time.time(), None
+        while time.time() - r0 < args.max_seconds:
+            m = server.request("GET", "/metrics", auth=None)[1].decode()
+            if metric(m, "sonde_server_rollup_backlog") == 0 and metric(m, "sonde_server_rolled_up_hours_total") > 0:
+                w0 = w0 or time.time()
+                if time.time() - w0 > 20:
+                    break
+            else:
+                w0 = None
+            time.sleep(2)
+        m = server.request("GET", "/metrics", auth=None)[1].decode()
+        hours = metric(m, "sonde_server_rolled_up_hours_total")
+        after = store_bytes(server)
+        rows = hours * 61
+        print(f"rollups: {hours:,.0f} hours rolled up in {time.time() - r0 - 20:.0f} s; the store grew by "
+              f"{(after - before) / 1e6:.0f} MB for {rows:,.0f} rollup rows: {(after - before) / max(1, rows):.0f} bytes a row; "
+              f"raw: {before / max(1, stored[0]):.0f} bytes a result")
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+        for label, frm, step in (("30 days at 1-hour steps", end - 30 * DAY, "1h"), ("24 hours at 1-minute steps", end - DAY, "1m")):
+            path = "/api/v1/series?agent=bench-0000&target=t3&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end))
+            times, n = [], 0
+            for i in range(22):
+                q0 = time.perf_counter()
+                status, b = server.request("GET", path, conn=conn)
+                assert status == 200, b
+                if i >= 2:
+                    times.append(time.perf_counter() - q0)
+                n = len(json.loads(b)["items"])
+            times.sort()
+            print(f"series, one target over {label} ({n} steps), {stored[0]:,} results stored: median "
+                  f"{statistics.median(times) * 1000:.0f} ms, p90 {times[int(0.9 * len(times)) - 1] * 1000:.0f} ms")
+        conn.close()
+    finally:
+        server.clean()
+
+
 def ingest(args):
     for store in args.store.split(","):
         db = Postgres() if store == "postgres" else None
@@ -279,33 +422,7 @@ def ingest_into(args, store, db):
                     qlock.notify_all()
 
         def send():
-            conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
-            while not stop.is_set():
-                with qlock:
-                    while not queue and not stop.is_set():
-                        qlock.wait(0.5)
-                    if stop.is_set():
-                        break
-                    a, body = queue.pop(0)
-                    qlock.notify_all()
-                for attempt in range(20):
-                    try:
-                        status, data = server.request("POST", f"/api/v1/agents/bench-{a:04d}/results", body, auth=creds[a],
-                                                      headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, conn=conn)
-                    except (OSError, http.client.HTTPException) as e:
-                        conn.close()
-                        conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
-                        continue
-                    if status == 200:
-                        with count_lock:
-                            stored[0] += json.loads(data)["accepted"]
-                        break
-                    if status in (429, 503):
-                        time.sleep(0.05)
-                        continue
-                    errors.append((status, data[:200]))
-                    break
-            conn.close()
+            send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors)
 
         producers = [threading.Thread(target=produce, daemon=True) for _ in range(args.producers)]
         senders = [threading.Thread(target=send, daemon=True) for _ in range(args.senders)]
@@ -488,8 +605,16 @@ def main():
     r.add_argument("--interval-ms", type=int, default=1000)
     r.add_argument("--results", type=int, default=720000)
     r.add_argument("--max-seconds", type=int, default=1200)
+    q = sub.add_parser("series")
+    q.add_argument("--agents", type=int, default=8)
+    q.add_argument("--targets", type=int, default=10)
+    q.add_argument("--days", type=int, default=30)
+    q.add_argument("--batch", type=int, default=5000)
+    q.add_argument("--senders", type=int, default=3)
+    q.add_argument("--max-seconds", type=int, default=1200)
+    q.add_argument("--store", default="h2,postgres")
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay}[args.mode](args)
+    {"ingest": ingest, "replay": replay, "series": series}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ public class StoreCopyIT {
             String command = server.home.resolve("bin/sonde-server-store").toString();
             String said = AgentProcess.output(0, command, "copy-to-postgres");
             assertTrue(said, said.startsWith("Copied 1 agent rows, 1 enrollment token rows, 1 epoch rows, "));
-            long copied = Long.parseLong(said.replaceAll("(?s).*series rows, (\\d+) results.*", "$1"));
+            long copied = Long.parseLong(said.replaceAll("(?s).* (\\d+) results from .*", "$1"));
             assertTrue(said, copied > 100);
             assertTrue("a second copy is refused", AgentProcess.output(1, command, "copy-to-postgres").contains("is not empty"));
 

@@ -57,6 +57,14 @@ public interface Store {
     /** @return results stored */
     long resultCount() throws StoreException;
 
+    /**
+     * @return results stored, as cheaply as the database can say it: for metrics scraped every few
+     *         seconds (PostgreSQL: the planner's estimate, not a count of millions of rows)
+     */
+    default long resultCountEstimate() throws StoreException {
+        return resultCount();
+    }
+
     /** @return bytes the store takes on disk, or -1 if unknown */
     long sizeBytes();
 

@@ -96,7 +96,8 @@ public final class MetricsServlet extends HttpServlet {
             agents.addMetric(List.of("offline"), offline);
             agents.addMetric(List.of("revoked"), revoked);
             families.add(agents);
-            families.add(new GaugeMetricFamily("sonde_server_stored_results", "Results in the store", store.resultCount()));
+            families.add(new GaugeMetricFamily("sonde_server_stored_results",
+                    "Results in the store (PostgreSQL: the planner's estimate)", store.resultCountEstimate()));
             families.add(new GaugeMetricFamily("sonde_server_store_up", "1 when the store answers", 1));
         } catch (StoreException e) {
             families.add(new GaugeMetricFamily("sonde_server_store_up", "1 when the store answers", 0));

@@ -90,6 +90,11 @@ interface Dialect {
         return false;
     }
 
+    /** @return a cheap figure of the results stored, or -1 where only a count can say */
+    default long resultEstimate(Connection c) throws SQLException {
+        return -1;
+    }
+
     /** @return bytes the store takes, or -1 if unknown */
     long sizeBytes(DataSource pool);
 

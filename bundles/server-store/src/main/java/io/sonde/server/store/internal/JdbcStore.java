@@ -596,7 +596,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * its end at {@code now}; until then queries sum it up from the raw results. Hours older than
      * {@code rawKeptFrom} have no raw results left to make them from: their rollups stay as they are.
      *
-     * @return the hours rolled up
+     * @return the hours taken from the list (rolled up, or too old to be)
      */
     int rollUp(int maxHours, Instant rawKeptFrom, Instant now) throws StoreException {
         try (Connection c = connection()) {
@@ -611,7 +611,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     }
                 }
             }
-            int done = 0;
             c.setAutoCommit(false);
             try {
                 for (long[] d : dirty) {
@@ -625,7 +624,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     }
                     if (taken == 1 && hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
                         rollUpHour(c, series, hour);
-                        done++;
                     }
                     c.commit();
                 }
@@ -635,7 +633,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-            return done;
+            return dirty.size();
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -1099,6 +1097,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM result")) {
             rs.next();
             return rs.getLong(1);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public long resultCountEstimate() throws StoreException {
+        try (Connection c = connection()) {
+            long estimate = dialect.resultEstimate(c);
+            return estimate >= 0 ? estimate : resultCount();
         } catch (SQLException e) {
             throw unavailable(e);
         }

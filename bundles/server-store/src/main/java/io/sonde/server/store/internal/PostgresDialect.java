@@ -331,6 +331,18 @@ final class PostgresDialect implements Dialect {
         }
     }
 
+    /** The planner's row estimates of the partitions (kept by autovacuum's analyze), or TimescaleDB's. */
+    @Override
+    public long resultEstimate(Connection c) throws SQLException {
+        String sql = mode(c) == Mode.TIMESCALEDB ? "SELECT approximate_row_count('result')"
+                : "SELECT COALESCE(SUM(GREATEST(c.reltuples, 0)), 0)::BIGINT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                        + " WHERE i.inhparent = to_regclass('result')";
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Override
     public long sizeBytes(DataSource pool) {
         try (Connection c = pool.getConnection(); Statement s = c.createStatement();

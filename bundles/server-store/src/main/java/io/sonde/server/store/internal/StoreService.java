@@ -50,6 +50,8 @@ public final class StoreService {
     static final int RETRY_SECONDS = 5;
     /** Seconds between tries for the lead: a server that dies leaves it to another within this. */
     static final int LEAD_SECONDS = 15;
+    /** Hours one round of the rollup job takes at most. */
+    static final int ROLLUP_HOURS = 500;
     /** The retention job's period, on the leading server. */
     static final long RETENTION_PERIOD_MS = 3_600_000L;
 
@@ -63,6 +65,8 @@ public final class StoreService {
     private volatile int minuteDays;
     private volatile int hourDays;
     private volatile boolean leading;
+    private volatile boolean backlog;
+    private final java.util.concurrent.atomic.AtomicLong rolledUp = new java.util.concurrent.atomic.AtomicLong();
     private long nextRetention; // the jobs thread's
     private ServiceRegistration<Store> registration;
     private ServiceRegistration<Collector> metrics;
@@ -210,9 +214,12 @@ public final class StoreService {
         }
         try {
             Instant rawFrom = Instant.ofEpochMilli(now).minus(java.time.Duration.ofDays(retentionDays));
-            for (int round = 0; round < 100 && s.rollUp(500, rawFrom, Instant.ofEpochMilli(now)) > 0; round++) {
-                // a backlog of changed hours: on until it is done (bounded)
+            int n = ROLLUP_HOURS;
+            for (int round = 0; round < 100 && n == ROLLUP_HOURS; round++) { // a backlog: on until it is done (bounded)
+                n = s.rollUp(ROLLUP_HOURS, rawFrom, Instant.ofEpochMilli(now));
+                rolledUp.addAndGet(n);
             }
+            backlog = n == ROLLUP_HOURS;
         } catch (io.sonde.server.spi.StoreException e) {
             LOG.warn("Store: the rollup job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
         }
@@ -244,7 +251,11 @@ public final class StoreService {
             public List<MetricFamilySamples> collect() {
                 return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
                         new GaugeMetricFamily("sonde_server_store_leader",
-                                "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0));
+                                "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
+                        new GaugeMetricFamily("sonde_server_rollup_backlog",
+                                "1 while the rollup job's last turn left closed hours for the next", backlog ? 1 : 0),
+                        new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up_hours",
+                                "Hours of a series rolled up by this server", rolledUp.get()));
             }
         }, null);
     }

@@ -133,4 +133,17 @@ public class PostgresStoreTest extends StoreContract {
             small.close();
         }
     }
+
+    @Test
+    public void theCountForMetricsIsThePlannersEstimate() throws Exception {
+        List<io.sonde.wire.WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 3000; i++) {
+            batch.add(result(i, "t", T0.minus(java.time.Duration.ofMinutes(i)), 0.001, true)); // three days: three partitions
+        }
+        store.ingest("a1", "e1", batch);
+        sql("ANALYZE result");
+        long estimate = store.resultCountEstimate();
+        org.junit.Assert.assertTrue("estimate " + estimate, estimate >= 2700 && estimate <= 3300);
+        org.junit.Assert.assertEquals(3000, store.resultCount());
+    }
 }

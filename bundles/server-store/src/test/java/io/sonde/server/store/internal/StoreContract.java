@@ -108,6 +108,7 @@ public abstract class StoreContract {
         assertEquals(50, store.ingest("a1", "e1", List.of(batch.get(3), result(101, "t", T0, 0.1, true))) + 49);
         assertEquals("another epoch is another identity", 100, store.ingest("a1", "e2", batch));
         assertEquals(201, store.resultCount());
+        assertTrue("an estimate, never below zero", store.resultCountEstimate() >= 0);
     }
 
     @Test
