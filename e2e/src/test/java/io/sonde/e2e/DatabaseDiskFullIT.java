@@ -44,13 +44,7 @@ public class DatabaseDiskFullIT {
                     agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-disk\n");
                     agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), ""));
                     agent.awaitLogLine("Enrolled with");
-                    StringBuilder targets = new StringBuilder("{\"targets\": [");
-                    for (int i = 0; i < 40; i++) {
-                        targets.append(i == 0 ? "" : ",").append("{\"name\": \"t").append(i)
-                                .append("\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": ").append(listener.port())
-                                .append(", \"interval_ms\": 50, \"timeout_ms\": 45}");
-                    }
-                    agent.write("etc/targets.json", targets.append("]}").toString());
+                    agent.write("etc/targets.json", UplinkIT.targetsFile(40, listener.port(), 50));
                     agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-disk\ntargets_file = etc/targets.json\n");
 
                     // the disk fills: ingest is refused as unavailable, and says why

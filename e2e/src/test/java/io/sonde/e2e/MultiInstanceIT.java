@@ -31,13 +31,7 @@ public class MultiInstanceIT {
                         .replace("server_url = " + a.url(), "server_url = " + a.url() + ", " + b.url());
                 agent.write("etc/io.sonde.uplink.cfg", uplink);
                 agent.awaitLogLine("Enrolled with");
-                StringBuilder targets = new StringBuilder("{\"targets\": [");
-                for (int i = 0; i < 20; i++) {
-                    targets.append(i == 0 ? "" : ",").append("{\"name\": \"t").append(i)
-                            .append("\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": ").append(listener.port())
-                            .append(", \"interval_ms\": 100, \"timeout_ms\": 90}");
-                }
-                agent.write("etc/targets.json", targets.append("]}").toString());
+                agent.write("etc/targets.json", UplinkIT.targetsFile(20, listener.port(), 100));
                 agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-multi\ntargets_file = etc/targets.json\n");
                 double acked = waitAcked(agent, 300);
 

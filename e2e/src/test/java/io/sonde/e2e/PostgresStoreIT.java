@@ -30,13 +30,7 @@ public class PostgresStoreIT {
                 agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-pg\n");
                 agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "batch_max_results = 500\n"));
                 agent.awaitLogLine("Enrolled with");
-                StringBuilder targets = new StringBuilder("{\"targets\": [");
-                for (int i = 0; i < 20; i++) {
-                    targets.append(i == 0 ? "" : ",").append("{\"name\": \"t").append(i)
-                            .append("\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": ").append(listener.port())
-                            .append(", \"interval_ms\": 100, \"timeout_ms\": 90}");
-                }
-                agent.write("etc/targets.json", targets.append("]}").toString());
+                agent.write("etc/targets.json", UplinkIT.targetsFile(20, listener.port(), 100));
                 agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-pg\ntargets_file = etc/targets.json\n");
                 agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") > 300);
 

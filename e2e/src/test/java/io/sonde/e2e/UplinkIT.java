@@ -28,6 +28,17 @@ public class UplinkIT {
                 + Math.min(1000, intervalMs - 10) + "\n";
     }
 
+    /** @return a targets file of {@code n} tcp targets t0.. on the listener's port, each every {@code intervalMs} */
+    static String targetsFile(int n, int port, int intervalMs) {
+        StringBuilder targets = new StringBuilder("{\"targets\": [");
+        for (int i = 0; i < n; i++) {
+            targets.append(i == 0 ? "" : ",").append("{\"name\": \"t").append(i).append("\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\",")
+                    .append(" \"port\": ").append(port).append(", \"interval_ms\": ").append(intervalMs)
+                    .append(", \"timeout_ms\": ").append(intervalMs - intervalMs / 10).append("}");
+        }
+        return targets.append("]}").toString();
+    }
+
     /** Waits until the agent's spool is empty and the server has acknowledged everything. */
     static void awaitDrained(AgentProcess agent) throws Exception {
         agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_spool_records ") == 0 && AgentProcess.value(m, "sonde_uplink_up ") == 1);

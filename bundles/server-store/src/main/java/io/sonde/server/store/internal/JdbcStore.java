@@ -923,27 +923,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     }
                 }
             }
-            java.util.TreeMap<Long, Summary> steps = new java.util.TreeMap<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT series, start_ms, count, failures, sent, received, min_us, max_us, sketch"
-                    + " FROM rollup WHERE resolution_s = ? AND series IN (" + inList(series.length) + ") AND start_ms >= ? AND start_ms < ?")) {
-                p.setInt(1, resolution);
-                int i = bind(p, series, 2);
-                p.setLong(i++, fromMs);
-                p.setLong(i, toMs);
-                p.setFetchSize(10_000);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        long start = rs.getLong(2);
-                        if (dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) {
-                            continue; // changed since: from the raw results below
-                        }
-                        Summary s = Summary.of(rs.getLong(3), rs.getLong(4), (Long) rs.getObject(5, Long.class),
-                                (Long) rs.getObject(6, Long.class), (Long) rs.getObject(7, Long.class), (Long) rs.getObject(8, Long.class),
-                                rs.getBytes(9));
-                        steps.computeIfAbsent(Math.floorDiv(start, stepMs) * stepMs, k -> new Summary()).merge(s);
-                    }
-                }
-            }
+            // the changed hours first, from the raw results: few (the open hour, late results)
+            java.util.TreeMap<Long, Summary> fromRaw = new java.util.TreeMap<>();
             if (!dirty.isEmpty()) {
                 try (PreparedStatement p = c.prepareStatement(
                         "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
@@ -959,18 +940,66 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                                 long outcome = rs.getLong(2);
                                 int packets = rs.getInt(3);
                                 boolean hasCounts = !rs.wasNull();
-                                steps.computeIfAbsent(Math.floorDiv(rs.getLong(1), stepMs) * stepMs, k -> new Summary())
+                                fromRaw.computeIfAbsent(Math.floorDiv(rs.getLong(1), stepMs) * stepMs, k -> new Summary())
                                         .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                             }
                         }
                     }
                 }
             }
-            List<SeriesStep> out = new ArrayList<>(steps.size());
-            steps.forEach((start, s) -> out.add(s.step(start * 1000)));
+            // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
+            List<SeriesStep> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT series, start_ms, count, failures, sent, received, min_us, max_us, sketch"
+                    + " FROM rollup WHERE resolution_s = ? AND series IN (" + inList(series.length) + ") AND start_ms >= ? AND start_ms < ?"
+                    + " ORDER BY start_ms")) {
+                p.setInt(1, resolution);
+                int i = bind(p, series, 2);
+                p.setLong(i++, fromMs);
+                p.setLong(i, toMs);
+                p.setFetchSize(10_000);
+                long current = Long.MIN_VALUE;
+                Summary step = null;
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        long start = rs.getLong(2);
+                        if (dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) {
+                            continue; // changed since: from the raw results above
+                        }
+                        long key = Math.floorDiv(start, stepMs) * stepMs;
+                        if (key != current) {
+                            emit(out, fromRaw, current, step);
+                            current = key;
+                            step = new Summary(false);
+                        }
+                        step.merge(Summary.of(rs.getLong(3), rs.getLong(4), (Long) rs.getObject(5, Long.class),
+                                (Long) rs.getObject(6, Long.class), (Long) rs.getObject(7, Long.class), (Long) rs.getObject(8, Long.class),
+                                rs.getBytes(9)));
+                    }
+                }
+                emit(out, fromRaw, current, step);
+                emit(out, fromRaw, Long.MAX_VALUE, null);
+            }
             return out;
         } catch (SQLException e) {
             throw unavailable(e);
+        }
+    }
+
+    /**
+     * Adds the steps made only of changed hours that come before {@code key}, then the step at
+     * {@code key} with the changed hours' share of it.
+     */
+    private static void emit(List<SeriesStep> out, java.util.TreeMap<Long, Summary> fromRaw, long key, Summary step) {
+        while (!fromRaw.isEmpty() && fromRaw.firstKey() < key) {
+            Map.Entry<Long, Summary> e = fromRaw.pollFirstEntry();
+            out.add(e.getValue().step(e.getKey() * 1000));
+        }
+        if (step != null) {
+            Summary raw = fromRaw.remove(key);
+            if (raw != null) {
+                step.merge(raw);
+            }
+            out.add(step.step(key * 1000));
         }
     }
 
@@ -1076,7 +1105,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
 
         SeriesStep step() {
-            double loss = packets && sent > 0 ? (double) (sent - received) / sent : (double) failures / count;
+            double loss = Summary.loss(packets, sent, received, failures, count);
             if (n == 0) {
                 return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss, null, null, null, null, null);
             }

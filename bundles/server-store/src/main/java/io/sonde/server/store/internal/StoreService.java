@@ -218,8 +218,8 @@ public final class StoreService {
             for (int round = 0; round < 100 && n == ROLLUP_HOURS; round++) { // a backlog: on until it is done (bounded)
                 n = s.rollUp(ROLLUP_HOURS, rawFrom, Instant.ofEpochMilli(now));
                 rolledUp.addAndGet(n);
+                backlog = n == ROLLUP_HOURS; // seen while the turn works through it
             }
-            backlog = n == ROLLUP_HOURS;
         } catch (io.sonde.server.spi.StoreException e) {
             LOG.warn("Store: the rollup job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
         }
@@ -253,7 +253,7 @@ public final class StoreService {
                         new GaugeMetricFamily("sonde_server_store_leader",
                                 "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
                         new GaugeMetricFamily("sonde_server_rollup_backlog",
-                                "1 while the rollup job's last turn left closed hours for the next", backlog ? 1 : 0),
+                                "1 while the rollup job works through more closed hours than one round takes", backlog ? 1 : 0),
                         new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up_hours",
                                 "Hours of a series rolled up by this server", rolledUp.get()));
             }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
+import org.HdrHistogram.Histogram;
 import org.HdrHistogram.PackedHistogram;
 
 import io.sonde.server.spi.SeriesStep;
@@ -28,7 +29,21 @@ final class Summary {
     boolean packets;
     long minUs = Long.MAX_VALUE;
     long maxUs = Long.MIN_VALUE;
-    private PackedHistogram sketch; // made on the first success
+    private final boolean packed;
+    private Histogram sketch; // made on the first success
+
+    /** A summary whose sketch is packed: its memory follows the values it holds (many of them at once). */
+    Summary() {
+        this(true);
+    }
+
+    /**
+     * @param packed a packed sketch (small, slower to merge into), or a plain one (26 KB, fast): for
+     *               the one summary a query merges many stored ones into
+     */
+    Summary(boolean packed) {
+        this.packed = packed;
+    }
 
     /** Adds one result. */
     void add(long rtUs, boolean success, int sentPackets, int receivedPackets) {
@@ -64,10 +79,9 @@ final class Summary {
         }
     }
 
-    /** Packed: its memory follows the values it holds (a minute of one target: a few hundred bytes), not the range. */
-    private PackedHistogram histogram() {
+    private Histogram histogram() {
         if (sketch == null) {
-            sketch = new PackedHistogram(1, HIGHEST_US, DIGITS);
+            sketch = packed ? new PackedHistogram(1, HIGHEST_US, DIGITS) : new Histogram(1, HIGHEST_US, DIGITS);
         }
         return sketch;
     }
@@ -85,9 +99,9 @@ final class Summary {
         return out;
     }
 
-    /** @return a summary read back from its stored columns */
+    /** @return a summary read back from its stored columns, its sketch plain (to be merged and dropped) */
     static Summary of(long count, long failures, Long sent, Long received, Long minUs, Long maxUs, byte[] sketch) {
-        Summary s = new Summary();
+        Summary s = new Summary(false);
         s.count = count;
         s.failures = failures;
         if (sent != null) {
@@ -97,7 +111,7 @@ final class Summary {
         }
         if (sketch != null) {
             try {
-                s.sketch = PackedHistogram.decodeFromByteBuffer(ByteBuffer.wrap(sketch), HIGHEST_US);
+                s.sketch = Histogram.decodeFromByteBuffer(ByteBuffer.wrap(sketch), HIGHEST_US);
             } catch (RuntimeException e) {
                 throw new IllegalStateException("a stored sketch does not decode: " + e.getMessage(), e);
             }
@@ -109,12 +123,17 @@ final class Summary {
 
     /** @return the step as the API gives it, percentiles from the sketch */
     SeriesStep step(long startUs) {
-        double loss = packets && sent > 0 ? (double) (sent - received) / sent : count == 0 ? 0 : (double) failures / count;
+        double loss = loss(packets, sent, received, failures, count);
         Instant start = Instant.EPOCH.plus(startUs, ChronoUnit.MICROS);
         if (sketch == null) {
             return new SeriesStep(start, count, failures, loss, null, null, null, null, null);
         }
         return new SeriesStep(start, count, failures, loss, minUs / 1e6, maxUs / 1e6, quantile(50), quantile(90), quantile(99));
+    }
+
+    /** The one rule of loss: lost packets over sent ones where the kind sends packets (ping), else failures over probes. */
+    static double loss(boolean packets, long sent, long received, long failures, long count) {
+        return packets && sent > 0 ? (double) (sent - received) / sent : count == 0 ? 0 : (double) failures / count;
     }
 
     /** A percentile of the sketch, inside the exact min and max. */

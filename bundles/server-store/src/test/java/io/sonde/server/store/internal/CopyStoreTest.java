@@ -24,18 +24,14 @@ import io.sonde.wire.WireResult;
 /** An embedded store copied into PostgreSQL answers as it did, and its agents and tokens go on working. */
 public class CopyStoreTest {
 
-    static PostgresCluster cluster;
-
     @BeforeClass
     public static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
+        PostgresStoreTest.startCluster();
     }
 
     @AfterClass
     public static void stopCluster() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
+        PostgresStoreTest.stopCluster();
     }
 
     @Test
@@ -62,11 +58,8 @@ public class CopyStoreTest {
         List<io.sonde.server.spi.SeriesStep> hours = h2.series(hourly);
         h2.close();
 
-        String url = cluster.newDatabase();
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(url);
-        ds.setUser(PostgresCluster.USER);
-        ds.setPassword(PostgresCluster.PASSWORD);
+        String url = PostgresStoreTest.cluster.newDatabase();
+        PGSimpleDataSource ds = PostgresStoreTest.cluster.dataSource(url);
         String said = CopyStore.copy(dir, ds, url);
         assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows"));
 

@@ -106,6 +106,15 @@ public final class PostgresCluster implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
     }
 
+    /** @return a data source of the database at {@code url}, as the cluster's user */
+    public org.postgresql.ds.PGSimpleDataSource dataSource(String url) {
+        org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+        ds.setURL(url);
+        ds.setUser(USER);
+        ds.setPassword(PASSWORD);
+        return ds;
+    }
+
     public Path passwordFile() {
         return dir.resolve("pwfile");
     }

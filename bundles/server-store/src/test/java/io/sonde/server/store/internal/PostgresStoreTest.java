@@ -12,7 +12,6 @@ import io.sonde.server.spi.StoreException;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** The store contract on PostgreSQL: a real cluster for the class, a database of its own per test. */
 public class PostgresStoreTest extends StoreContract {
@@ -42,18 +41,18 @@ public class PostgresStoreTest extends StoreContract {
 
     /** Opens the store as the service does, on a pool of its own. */
     static JdbcStore open(String url) {
-        PostgresDialect dialect = new PostgresDialect(url);
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(url);
-        ds.setUser(PostgresCluster.USER);
-        ds.setPassword(PostgresCluster.PASSWORD);
+        return open(url, 6, 3000);
+    }
+
+    /** Opens the store on a pool of {@code size} connections that waits {@code timeoutMs} for one. */
+    static JdbcStore open(String url, int size, long timeoutMs) {
         HikariConfig hc = new HikariConfig();
-        hc.setDataSource(ds);
-        hc.setMaximumPoolSize(6);
-        hc.setConnectionTimeout(3000);
+        hc.setDataSource(cluster.dataSource(url));
+        hc.setMaximumPoolSize(size);
+        hc.setConnectionTimeout(timeoutMs);
         hc.setInitializationFailTimeout(-1);
         HikariDataSource pool = new HikariDataSource(hc);
-        return new JdbcStore(pool, dialect, pool::close);
+        return new JdbcStore(pool, new PostgresDialect(url), pool::close);
     }
 
     @Override
@@ -81,16 +80,7 @@ public class PostgresStoreTest extends StoreContract {
     @Test
     public void anExhaustedPoolAnswersUnavailableAndRecovers() throws Exception {
         store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true)));
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(url);
-        ds.setUser(PostgresCluster.USER);
-        ds.setPassword(PostgresCluster.PASSWORD);
-        HikariConfig hc = new HikariConfig();
-        hc.setDataSource(ds);
-        hc.setMaximumPoolSize(2);
-        hc.setConnectionTimeout(500);
-        HikariDataSource pool = new HikariDataSource(hc);
-        JdbcStore small = new JdbcStore(pool, new PostgresDialect(url), pool::close);
+        JdbcStore small = open(url, 2, 500);
         java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
         try (java.sql.Connection blocker = java.sql.DriverManager.getConnection(url, PostgresCluster.USER, PostgresCluster.PASSWORD);
                 java.sql.Statement s = blocker.createStatement()) {
