@@ -351,7 +351,7 @@ def series_into(args, store, db):
         r0, w0 = time.time(), None
         while time.time() - r0 < args.max_seconds:
             m = server.request("GET", "/metrics", auth=None)[1].decode()
-            if metric(m, "sonde_server_rollup_backlog") == 0 and metric(m, "sonde_server_rolled_up_hours_total") > 0:
+            if metric(m, "sonde_server_rollup_backlog") == 0 and metric(m, "sonde_server_rolled_up_total") > 0:
                 w0 = w0 or time.time()
                 if time.time() - w0 > 20:
                     break
@@ -359,7 +359,7 @@ def series_into(args, store, db):
                 w0 = None
             time.sleep(2)
         m = server.request("GET", "/metrics", auth=None)[1].decode()
-        hours = metric(m, "sonde_server_rolled_up_hours_total")
+        hours = metric(m, "sonde_server_rolled_up_total")
         after = store_bytes(server)
         rows = hours * 61
         print(f"rollups: {hours:,.0f} hours rolled up in {time.time() - r0 - 20:.0f} s; the store grew by "

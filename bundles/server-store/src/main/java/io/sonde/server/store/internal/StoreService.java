@@ -254,8 +254,8 @@ public final class StoreService {
                                 "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
                         new GaugeMetricFamily("sonde_server_rollup_backlog",
                                 "1 while the rollup job works through more closed hours than one round takes", backlog ? 1 : 0),
-                        new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up_hours",
-                                "Hours of a series rolled up by this server", rolledUp.get()));
+                        new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up",
+                                "(series, hour) pairs rolled up by this server", rolledUp.get()));
             }
         }, null);
     }
