@@ -81,9 +81,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** Like {@link #start(String)}, but returns once the process runs, healthy or not. */
     static ServerProcess startUnwaited(String extraConfig) throws Exception {
-        Path home = Files.createTempDirectory("sonde-server-e2e-");
-        AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
-        ServerProcess s = new ServerProcess(home, configure(home, extraConfig));
+        ServerProcess s = create(extraConfig, home -> { });
         s.launchUnwaited();
         return s;
     }
@@ -102,12 +100,17 @@ final class ServerProcess implements AutoCloseable {
     }
 
     private static ServerProcess start(String extraConfig, Preparation prepare) throws Exception {
+        ServerProcess s = create(extraConfig, prepare);
+        s.launch();
+        return s;
+    }
+
+    /** A new home: the distribution copied, prepared, configured on a free port; not started. */
+    private static ServerProcess create(String extraConfig, Preparation prepare) throws Exception {
         Path home = Files.createTempDirectory("sonde-server-e2e-");
         AgentProcess.run("cp", "-a", distribution() + "/.", home.toString());
         prepare.into(home);
-        ServerProcess s = new ServerProcess(home, configure(home, extraConfig));
-        s.launch();
-        return s;
+        return new ServerProcess(home, configure(home, extraConfig));
     }
 
     /** Starts the server (again) on its home and waits until it answers /healthz. */
