@@ -658,12 +658,17 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
             }
         }
-        try (PreparedStatement p = c.prepareStatement(
-                "DELETE FROM rollup WHERE series = ? AND start_ms >= ? AND start_ms < ? AND resolution_s IN (60, 3600)")) {
-            p.setInt(1, series);
-            p.setLong(2, hour);
-            p.setLong(3, hour + HOUR_MS);
-            p.executeUpdate();
+        // one resolution at a time: with resolution_s IN (60, 3600) H2 reads the whole key range of
+        // both resolutions and filters it, so each hour cost as much as all the rollups made before it
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM rollup WHERE resolution_s = ? AND series = ? AND start_ms >= ? AND start_ms < ?")) {
+            for (int resolution : new int[] {60, 3600}) {
+                p.setInt(1, resolution);
+                p.setInt(2, series);
+                p.setLong(3, hour);
+                p.setLong(4, hour + HOUR_MS);
+                p.addBatch();
+            }
+            p.executeBatch();
         }
         if (minutes.isEmpty()) {
             return;
@@ -803,8 +808,44 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return name;
     }
 
-    private static String inList(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    /** Up to this many series a query is one select a series (see {@link #perSeries}). */
+    static final int UNION_MAX = 64;
+
+    /**
+     * One select a series, joined with UNION ALL: a target seen from several agents has several
+     * series, and H2 uses an index only up to the first column it compares with a list ({@code
+     * series IN (...)} read every row of each series and filtered the time range row by row).
+     * Above {@link #UNION_MAX} series (a listing of many targets, which reads most of them anyway)
+     * one select with the list. {@code branch} is a select with {@code series = ?} as its first
+     * parameter; {@code tail} (ORDER BY, LIMIT) applies to the whole. Bind with {@link #bindPerSeries}.
+     */
+    static String perSeries(int n, String branch, String tail) {
+        String selects = n > UNION_MAX
+                ? "(" + branch.replace("series = ?", "series IN (" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")") + ")"
+                : String.join(" UNION ALL ", java.util.Collections.nCopies(n, "(" + branch + ")"));
+        // a derived table: PostgreSQL takes no ORDER BY after a select that has its own
+        return tail.isEmpty() ? selects : "SELECT * FROM (" + selects + ") AS per_series" + tail;
+    }
+
+    /** Binds the series and the branch's other parameters as {@link #perSeries} placed them, then the tail's. */
+    static void bindPerSeries(PreparedStatement p, int[] series, long[] branch, long... tail) throws SQLException {
+        int i = 1;
+        for (int s : series) {
+            p.setInt(i++, s);
+            if (series.length <= UNION_MAX) {
+                for (long v : branch) {
+                    p.setLong(i++, v);
+                }
+            }
+        }
+        if (series.length > UNION_MAX) {
+            for (long v : branch) {
+                p.setLong(i++, v);
+            }
+        }
+        for (long v : tail) {
+            p.setLong(i++, v);
+        }
     }
 
     @Override
@@ -826,9 +867,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 return new Page<>(List.of(), null);
             }
             // coarse to the millisecond in SQL, exact in here; the order is by millisecond, then identity
-            String sql = "SELECT rid, series, started_ms, outcome, error, details FROM result WHERE series IN ("
-                    + inList(series.length) + ") AND started_ms >= ? AND started_ms <= ?"
-                    + " AND (started_ms > ? OR (started_ms = ? AND rid > ?)) ORDER BY started_ms, rid LIMIT ?";
+            String sql = perSeries(series.length, "SELECT rid, series, started_ms, outcome, error, details FROM result"
+                    + " WHERE series = ? AND started_ms >= ? AND started_ms <= ? AND (started_ms > ? OR (started_ms = ? AND rid > ?))"
+                    + " ORDER BY started_ms, rid LIMIT ?", " ORDER BY started_ms, rid LIMIT ?");
             long fromUs = micros(q.from());
             long toUs = micros(q.to());
             List<StoredResult> items = new ArrayList<>();
@@ -838,16 +879,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             while (more && items.size() < q.limit()) {
                 more = false;
                 try (PreparedStatement p = c.prepareStatement(sql)) {
-                    int i = 1;
-                    for (int s : series) {
-                        p.setInt(i++, s);
-                    }
-                    p.setLong(i++, Math.floorDiv(fromUs, 1000));
-                    p.setLong(i++, Math.floorDiv(toUs - 1, 1000));
-                    p.setLong(i++, afterMs);
-                    p.setLong(i++, afterMs);
-                    p.setLong(i++, afterRid);
-                    p.setInt(i, q.limit() + 1);
+                    bindPerSeries(p, series, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000), afterMs, afterMs, afterRid,
+                        q.limit() + 1}, q.limit() + 1);
                     int rows = 0;
                     try (ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
@@ -912,11 +945,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 return List.of();
             }
             java.util.Set<Long> dirty = new HashSet<>(); // series << 32 | hour
-            try (PreparedStatement p = c.prepareStatement("SELECT series, hour_ms FROM rollup_dirty WHERE series IN ("
-                    + inList(series.length) + ") AND hour_ms >= ? AND hour_ms < ?")) {
-                int i = bind(p, series);
-                p.setLong(i++, Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS);
-                p.setLong(i, toMs);
+            try (PreparedStatement p = c.prepareStatement(perSeries(series.length,
+                    "SELECT series, hour_ms FROM rollup_dirty WHERE series = ? AND hour_ms >= ? AND hour_ms < ?", ""))) {
+                bindPerSeries(p, series, new long[] {Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS, toMs});
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
                         dirty.add((long) rs.getInt(1) << 32 | Math.floorDiv(rs.getLong(2), HOUR_MS));
@@ -949,13 +980,10 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
             List<SeriesStep> out = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT series, start_ms, count, failures, sent, received, min_us, max_us, sketch"
-                    + " FROM rollup WHERE resolution_s = ? AND series IN (" + inList(series.length) + ") AND start_ms >= ? AND start_ms < ?"
-                    + " ORDER BY start_ms")) {
-                p.setInt(1, resolution);
-                int i = bind(p, series, 2);
-                p.setLong(i++, fromMs);
-                p.setLong(i, toMs);
+            try (PreparedStatement p = c.prepareStatement(perSeries(series.length, "SELECT series, start_ms, count, failures, sent, received,"
+                    + " min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution + " AND series = ? AND start_ms >= ? AND start_ms < ?",
+                    " ORDER BY start_ms"))) {
+                bindPerSeries(p, series, new long[] {fromMs, toMs});
                 p.setFetchSize(10_000);
                 long current = Long.MIN_VALUE;
                 Summary step = null;
@@ -1003,18 +1031,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    private static int bind(PreparedStatement p, int[] series) throws SQLException {
-        return bind(p, series, 1);
-    }
-
-    /** Binds the series numbers from parameter {@code first} on. @return the next parameter */
-    private static int bind(PreparedStatement p, int[] series, int first) throws SQLException {
-        int i = first;
-        for (int s : series) {
-            p.setInt(i++, s);
-        }
-        return i;
-    }
 
     private List<SeriesStep> seriesFromRaw(SeriesQuery q) throws StoreException {
         long stepUs = q.step().toNanos() / 1000;
@@ -1025,18 +1041,13 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             if (series.length == 0) {
                 return List.of();
             }
-            String sql = "SELECT started_ms, outcome, packets FROM result WHERE series IN (" + inList(series.length)
-                    + ") AND started_ms >= ? AND started_ms <= ?" + (series.length == 1 ? " ORDER BY started_ms" : "");
+            String sql = perSeries(series.length, "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ?"
+                    + " AND started_ms <= ?", series.length == 1 ? " ORDER BY started_ms" : "");
             List<SeriesStep> out = new ArrayList<>();
             StepAccumulator acc = null;
             java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
             try (PreparedStatement p = c.prepareStatement(sql)) {
-                int i = 1;
-                for (int s : series) {
-                    p.setInt(i++, s);
-                }
-                p.setLong(i++, Math.floorDiv(fromUs, 1000));
-                p.setLong(i, Math.floorDiv(toUs - 1, 1000));
+                bindPerSeries(p, series, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000)});
                 p.setFetchSize(10_000);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {

@@ -258,6 +258,77 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aTargetSeenFromSeveralAgentsIsOneSeriesOfAllOfThem() throws Exception {
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        store.enroll(hash(1), "a3", List.of(), "v", hash(102), T0);
+        List<Double> all = new ArrayList<>();
+        for (int a = 1; a <= 3; a++) {
+            List<WireResult> batch = new ArrayList<>();
+            for (int i = 1; i <= 120; i++) { // two minutes, an agent's results a second apart, the agents' interleaved
+                double rt = 0.001 * a + 0.00001 * i;
+                batch.add(result(i, "t", T0.plusMillis(1000L * (i - 1) + 300L * a), rt, true));
+                all.add(rt);
+            }
+            store.ingest("a" + a, "e1", batch);
+        }
+        store.ingest("a1", "e1", List.of(result(121, "other", T0.plusSeconds(5), 9.0, true)));
+        all.sort(null);
+        List<SeriesStep> raw = store.series(new SeriesQuery(null, "t", T0, T0.plusSeconds(120), Duration.ofSeconds(30)));
+        assertEquals(4, raw.size());
+        raw.forEach(s -> assertEquals(90, s.count()));
+        SeriesQuery minutes = new SeriesQuery(null, "t", T0, T0.plusSeconds(120), Duration.ofMinutes(1));
+        List<SeriesStep> fresh = store.series(minutes);
+        assertEquals(2, fresh.size());
+        assertEquals(180, fresh.get(0).count());
+        assertEquals(all.get(0), fresh.get(0).min(), 1e-9);
+        assertEquals(all.get(all.size() - 1), fresh.get(1).max(), 1e-9);
+        assertEquals("a (series, hour) pair each", 4, store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10))));
+        assertEquals("the same from the rollups of the three", fresh, store.series(minutes));
+        assertEquals(1, store.series(new SeriesQuery("a2", "t", T0, T0.plusSeconds(120), Duration.ofMinutes(2))).size());
+        assertEquals(120, store.series(new SeriesQuery("a2", "t", T0, T0.plusSeconds(120), Duration.ofMinutes(2))).get(0).count());
+        // paged across the three in time order, each result once
+        List<StoredResult> paged = new ArrayList<>();
+        String after = null;
+        for (int pages = 0; pages < 100; pages++) {
+            Page<StoredResult> p = store.results(new ResultQuery(null, "t", T0, T0.plusSeconds(120), 7, after));
+            paged.addAll(p.items());
+            after = p.next();
+            if (after == null) {
+                break;
+            }
+        }
+        assertEquals(360, paged.size());
+        for (int i = 1; i < paged.size(); i++) {
+            assertTrue("in time order at " + i, !paged.get(i).result().startedAt().isBefore(paged.get(i - 1).result().startedAt()));
+        }
+        assertEquals(360, paged.stream().map(r -> r.agentId() + "/" + r.result().seq()).distinct().count());
+    }
+
+    @Test
+    public void aListingOfMoreSeriesThanOneQueryUnitesIsWholeAndInOrder() throws Exception {
+        int targets = JdbcStore.UNION_MAX + 6;
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= targets * 3; i++) {
+            batch.add(result(i, "t" + (i % targets), T0.plusMillis(10L * i), 0.001, true));
+        }
+        store.ingest("a1", "e1", batch);
+        List<StoredResult> paged = new ArrayList<>();
+        String after = null;
+        for (int pages = 0; pages < 100; pages++) {
+            Page<StoredResult> p = store.results(new ResultQuery("a1", null, T0, T0.plusSeconds(60), 50, after));
+            paged.addAll(p.items());
+            after = p.next();
+            if (after == null) {
+                break;
+            }
+        }
+        assertEquals(targets * 3, paged.size());
+        for (int i = 0; i < paged.size(); i++) {
+            assertEquals(i + 1, paged.get(i).result().seq());
+        }
+    }
+
+    @Test
     public void hourAndDayStepsMergeHourRollupsOverDays() throws Exception {
         Random random = new Random(11);
         List<WireResult> batch = new ArrayList<>();
