@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.EnrollmentToken;
 import io.sonde.server.spi.Store;
@@ -44,7 +45,6 @@ public final class EnrollmentServlet extends HttpServlet {
     static final long MAX_BODY = 64 * 1024;
     static final Duration DEFAULT_EXPIRY = Duration.ofHours(24);
     static final Duration MAX_EXPIRY = Duration.ofDays(366);
-    static final String TAG = "[A-Za-z0-9][A-Za-z0-9_.:/=-]{0,99}";
     static final String AGENT_ID = "[A-Za-z0-9][A-Za-z0-9_.-]{0,199}";
 
     /** The body of a token request. */
@@ -83,7 +83,7 @@ public final class EnrollmentServlet extends HttpServlet {
         LinkedHashSet<String> out = new LinkedHashSet<>();
         for (int i = 0; i < tags.size(); i++) {
             String t = tags.get(i);
-            if (t == null || !t.matches(TAG)) {
+            if (!AgentSelector.isTag(t)) {
                 throw new WireException(WireException.Problem.INVALID, field + "[" + i + "]: '"
                         + (t == null ? "null" : WireCodec.abbreviate(t)) + "' is not a tag (letters, digits, _ . : / = -; at most 100)");
             }
