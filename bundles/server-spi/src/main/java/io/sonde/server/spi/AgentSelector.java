@@ -170,39 +170,21 @@ public final class AgentSelector {
             }
         }
 
-        record And(List<Node> parts) implements Node {
+        /** AND ({@code all}) or OR of its parts: AND binds with strength 1, OR with 0. */
+        record Junction(boolean all, List<Node> parts) implements Node {
             public boolean matches(Collection<String> tags) {
                 for (Node n : parts) {
-                    if (!n.matches(tags)) {
-                        return false;
+                    if (n.matches(tags) != all) {
+                        return !all;
                     }
                 }
-                return true;
+                return all;
             }
 
             public String text(int outer) {
-                String s = parts.stream().map(n -> n.text(1)).collect(Collectors.joining(" AND "));
-                return outer > 1 ? "(" + s + ")" : s;
-            }
-
-            public void collect(List<String> out) {
-                parts.forEach(n -> n.collect(out));
-            }
-        }
-
-        record Or(List<Node> parts) implements Node {
-            public boolean matches(Collection<String> tags) {
-                for (Node n : parts) {
-                    if (n.matches(tags)) {
-                        return true;
-                    }
-                }
-                return false;
-            }
-
-            public String text(int outer) {
-                String s = parts.stream().map(n -> n.text(0)).collect(Collectors.joining(" OR "));
-                return outer > 0 ? "(" + s + ")" : s;
+                int own = all ? 1 : 0;
+                String s = parts.stream().map(n -> n.text(own)).collect(Collectors.joining(all ? " AND " : " OR "));
+                return outer > own ? "(" + s + ")" : s;
             }
 
             public void collect(List<String> out) {
@@ -285,7 +267,7 @@ public final class AgentSelector {
                 next();
                 parts.add(and(depth));
             }
-            return parts.size() == 1 ? parts.get(0) : new Node.Or(flatten(parts, Node.Or.class));
+            return parts.size() == 1 ? parts.get(0) : new Node.Junction(false, flatten(parts, false));
         }
 
         Node and(int depth) {
@@ -295,7 +277,7 @@ public final class AgentSelector {
                 next();
                 parts.add(not(depth));
             }
-            return parts.size() == 1 ? parts.get(0) : new Node.And(flatten(parts, Node.And.class));
+            return parts.size() == 1 ? parts.get(0) : new Node.Junction(true, flatten(parts, true));
         }
 
         Node not(int depth) {
@@ -325,11 +307,11 @@ public final class AgentSelector {
         }
 
         /** (a AND b) AND c is a AND b AND c: one canonical form, so equal selectors are equal. */
-        private static List<Node> flatten(List<Node> parts, Class<? extends Node> type) {
+        private static List<Node> flatten(List<Node> parts, boolean all) {
             List<Node> out = new ArrayList<>();
             for (Node n : parts) {
-                if (type.isInstance(n)) {
-                    out.addAll(n instanceof Node.And a ? a.parts() : ((Node.Or) n).parts());
+                if (n instanceof Node.Junction j && j.all() == all) {
+                    out.addAll(j.parts());
                 } else {
                     out.add(n);
                 }
