@@ -11,7 +11,7 @@
  * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

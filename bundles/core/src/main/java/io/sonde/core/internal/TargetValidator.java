@@ -2,19 +2,15 @@ package io.sonde.core.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-import io.sonde.api.Backoff;
 import io.sonde.api.ConfigSource;
 import io.sonde.api.HostForm;
 import io.sonde.api.Target;
-import io.sonde.api.TargetOption;
+import io.sonde.api.TargetKeys;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
 
@@ -29,8 +25,8 @@ import io.sonde.api.TargetSchema;
  */
 final class TargetValidator {
 
-    static final long MIN_INTERVAL_MS = 10;
-    static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
+    static final long MIN_INTERVAL_MS = TargetKeys.MIN_INTERVAL_MS;
+    static final long MAX_INTERVAL_MS = TargetKeys.MAX_INTERVAL_MS;
 
     /** The keys every target has, whatever its kind; all others are the kind's. */
     static final List<String> GENERIC_KEYS = TargetSchema.GENERIC_KEYS;
@@ -122,99 +118,19 @@ final class TargetValidator {
      */
     static Checked check(Map<String, ?> raw, String fallbackName, Defaults defaults, String source, String origin,
             ProberKind.Lookup kinds) {
+        TargetKeys.Generic generic = TargetKeys.check(raw, fallbackName, defaults.interval().toMillis());
         List<ConfigProblem> problems = new ArrayList<>();
-
-        String name = text(raw.get("name"));
-        if (name == null || name.isBlank()) {
-            name = fallbackName;
+        for (TargetProblem p : generic.problems()) {
+            problems.add(new ConfigProblem(source, p.key(), p.reason()));
         }
-        if (name == null || name.isBlank()) {
-            problems.add(new ConfigProblem(source, "name", "missing; every target needs a unique name"));
-        } else {
-            name = name.strip();
-            if (!name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
-                problems.add(new ConfigProblem(source, "name", "contains control characters"));
-            }
-        }
-
-        String kind = text(raw.get("kind"));
-        if (kind == null || kind.isBlank()) {
-            problems.add(new ConfigProblem(source, "kind", "missing; the probe type, for example icmp, tcp or http"));
-            kind = null;
-        } else {
-            kind = canonicalKind(kind);
-        }
-
-        String host = text(raw.get("host"));
-        if (host == null || host.isBlank()) {
-            problems.add(new ConfigProblem(source, "host", "missing"));
-            host = null;
-        } else {
-            host = host.strip();
-        }
-
-        int port = 0;
-        Object rawPort = raw.get("port");
-        if (!isAbsent(rawPort)) {
-            Long p = whole(rawPort, "port", source, problems);
-            if (p != null) {
-                if (p < 1 || p > 65535) {
-                    problems.add(new ConfigProblem(source, "port", p + " is not a port number (1-65535)"));
-                } else {
-                    port = p.intValue();
-                }
-            }
-        }
-
-        Duration interval = defaults.interval();
-        Object rawInterval = raw.get("interval_ms");
-        if (!isAbsent(rawInterval)) {
-            Long ms = whole(rawInterval, "interval_ms", source, problems);
-            if (ms != null) {
-                if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-                    problems.add(new ConfigProblem(source, "interval_ms",
-                            ms + " is out of range (" + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS + ")"));
-                } else {
-                    interval = Duration.ofMillis(ms);
-                }
-            }
-        }
-
-        Duration timeout = defaults.timeout().compareTo(interval) > 0 ? interval : defaults.timeout();
-        Object rawTimeout = raw.get("timeout_ms");
-        if (!isAbsent(rawTimeout)) {
-            Long ms = whole(rawTimeout, "timeout_ms", source, problems);
-            if (ms != null) {
-                if (ms < 1) {
-                    problems.add(new ConfigProblem(source, "timeout_ms", ms + " must be at least 1"));
-                } else if (ms > interval.toMillis()) {
-                    problems.add(new ConfigProblem(source, "timeout_ms", ms
-                            + " exceeds the interval (" + interval.toMillis() + " ms); a probe must end before the next one starts"));
-                } else {
-                    timeout = Duration.ofMillis(ms);
-                }
-            }
-        }
-
-        Set<String> tags = tags(raw.get("tags"));
-
-        Object rawVersion = raw.get(Target.IP_VERSION);
-        if (!isAbsent(rawVersion)) {
-            String v = text(rawVersion).strip();
-            if (!v.equals("4") && !v.equals("6")) {
-                problems.add(new ConfigProblem(source, Target.IP_VERSION, "'" + v + "' is neither 4 nor 6"));
-            }
-        }
-
-        for (TargetOption o : Backoff.KEYS) {
-            Object v = raw.get(o.name());
-            if (!isAbsent(v)) {
-                String problem = o.problem(text(v).strip());
-                if (problem != null) {
-                    problems.add(new ConfigProblem(source, o.name(), problem));
-                }
-            }
-        }
+        String name = generic.name();
+        String kind = generic.kind();
+        String host = generic.host();
+        int port = generic.port();
+        Duration interval = generic.intervalMs() != null ? Duration.ofMillis(generic.intervalMs()) : defaults.interval();
+        Duration timeout = generic.timeoutMs() != null ? Duration.ofMillis(generic.timeoutMs())
+                : defaults.timeout().compareTo(interval) > 0 ? interval : defaults.timeout();
+        Set<String> tags = generic.tags();
 
         Map<String, String> options = new LinkedHashMap<>();
         defaults.backoff().forEach((key, value) -> {
@@ -295,63 +211,23 @@ final class TargetValidator {
     }
 
     private static boolean isAbsent(Object value) {
-        return value == null || (value instanceof String s && s.isBlank());
+        return TargetKeys.isAbsent(value);
     }
 
-    /** Parses a whole number from a string or number; records a problem and returns null otherwise. */
+    /** Parses a whole number from a string or number ({@link TargetKeys#whole}); records a problem and returns null otherwise. */
     static Long whole(Object value, String key, String source, List<ConfigProblem> problems) {
-        if (value instanceof Number n) {
-            double d = n.doubleValue();
-            if (d != Math.rint(d) || Double.isInfinite(d)) {
-                problems.add(new ConfigProblem(source, key, "'" + value + "' is not a whole number"));
-                return null;
-            }
-            return n.longValue();
-        }
-        String s = String.valueOf(value).strip();
-        try {
-            return Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            problems.add(new ConfigProblem(source, key, "'" + s + "' is not a whole number"));
-            return null;
-        }
+        List<TargetProblem> found = new ArrayList<>(1);
+        Long n = TargetKeys.whole(value, key, found);
+        found.forEach(p -> problems.add(new ConfigProblem(source, p.key(), p.reason())));
+        return n;
     }
 
     static String text(Object value) {
-        if (value == null) {
-            return null;
-        }
-        if (value instanceof String s) {
-            return s;
-        }
-        if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-            return Long.toString(n.longValue());
-        }
-        return String.valueOf(value);
+        return TargetKeys.text(value);
     }
 
     /** Tags from a comma-separated string, a collection or an array. */
     static Set<String> tags(Object value) {
-        Set<String> tags = new LinkedHashSet<>();
-        if (value instanceof Collection<?> c) {
-            c.forEach(v -> addTag(tags, String.valueOf(v)));
-        } else if (value instanceof Object[] a) {
-            for (Object v : a) {
-                addTag(tags, String.valueOf(v));
-            }
-        } else if (value != null) {
-            for (String part : String.valueOf(value).split(",")) {
-                addTag(tags, part);
-            }
-        }
-        return tags;
+        return TargetKeys.tags(value);
     }
-
-    private static void addTag(Set<String> tags, String tag) {
-        String t = tag.strip();
-        if (!t.isEmpty()) {
-            tags.add(t);
-        }
-    }
-
 }

@@ -1,0 +1,227 @@
+package io.sonde.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The generic keys of a target description ({@link TargetSchema#GENERIC_KEYS}) and their one rule:
+ * what the agent checks for every target, whatever its kind, and what a server checks before it
+ * hands a target to agents. The kind's own keys are its {@link TargetSchema}'s. Pure: nothing is
+ * probed or looked up.
+ *
+ * @since 1.4
+ */
+public final class TargetKeys {
+
+    /** The shortest interval a target may set. */
+    public static final long MIN_INTERVAL_MS = 10;
+
+    /** The longest interval a target may set: a day. */
+    public static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
+
+    private TargetKeys() {
+    }
+
+    /**
+     * The generic keys of one description as read, and what is wrong with them.
+     *
+     * @param name       the name, stripped; {@code null} if missing
+     * @param kind       the kind, {@link Target#canonicalKind canonical}; {@code null} if missing
+     * @param host       the host, stripped; {@code null} if missing
+     * @param port       the port, 0 where none (or a bad one) is set
+     * @param intervalMs the interval set, {@code null} where none (or a bad one) is set
+     * @param timeoutMs  the timeout set, {@code null} where none (or a bad one) is set
+     * @param tags       the tags
+     * @param problems   what is wrong, each with its key; empty when nothing is
+     */
+    public record Generic(String name, String kind, String host, int port, Long intervalMs, Long timeoutMs, Set<String> tags,
+            List<TargetProblem> problems) {
+        /** Copies the collections. */
+        public Generic {
+            tags = Collections.unmodifiableSet(new LinkedHashSet<>(tags));
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /**
+     * Reads and checks the generic keys: name (or {@code fallbackName}), kind and host present,
+     * no control characters in the name, port 1–65535, interval {@value #MIN_INTERVAL_MS} ms to a
+     * day, timeout at least 1 ms and within the interval in force, ip_version 4 or 6, and
+     * {@link Backoff}'s keys.
+     *
+     * @param raw               the description's keys and values: strings, numbers or lists
+     * @param fallbackName      the name where the description has none (from a file name), or {@code null}
+     * @param defaultIntervalMs the interval of a target that sets none, or {@code null} where it is
+     *                          not known here (a server: the agent's setting): then a timeout is
+     *                          checked against an interval the description sets, and only then
+     * @return the keys read and the problems found
+     */
+    public static Generic check(Map<String, ?> raw, String fallbackName, Long defaultIntervalMs) {
+        List<TargetProblem> problems = new ArrayList<>();
+
+        String name = text(raw.get("name"));
+        if (name == null || name.isBlank()) {
+            name = fallbackName;
+        }
+        if (name == null || name.isBlank()) {
+            problems.add(new TargetProblem("name", "missing; every target needs a unique name"));
+            name = null;
+        } else {
+            name = name.strip();
+            if (!name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+                problems.add(new TargetProblem("name", "contains control characters"));
+            }
+        }
+
+        String kind = text(raw.get("kind"));
+        if (kind == null || kind.isBlank()) {
+            problems.add(new TargetProblem("kind", "missing; the probe type, for example icmp, tcp or http"));
+            kind = null;
+        } else {
+            kind = Target.canonicalKind(kind);
+        }
+
+        String host = text(raw.get("host"));
+        if (host == null || host.isBlank()) {
+            problems.add(new TargetProblem("host", "missing"));
+            host = null;
+        } else {
+            host = host.strip();
+        }
+
+        int port = 0;
+        Object rawPort = raw.get("port");
+        if (!isAbsent(rawPort)) {
+            Long p = whole(rawPort, "port", problems);
+            if (p != null) {
+                if (p < 1 || p > 65535) {
+                    problems.add(new TargetProblem("port", p + " is not a port number (1-65535)"));
+                } else {
+                    port = p.intValue();
+                }
+            }
+        }
+
+        Long interval = null;
+        Object rawInterval = raw.get("interval_ms");
+        if (!isAbsent(rawInterval)) {
+            Long ms = whole(rawInterval, "interval_ms", problems);
+            if (ms != null) {
+                if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+                    problems.add(new TargetProblem("interval_ms", ms + " is out of range (" + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS + ")"));
+                } else {
+                    interval = ms;
+                }
+            }
+        }
+        Long inForce = interval != null ? interval : defaultIntervalMs;
+
+        Long timeout = null;
+        Object rawTimeout = raw.get("timeout_ms");
+        if (!isAbsent(rawTimeout)) {
+            Long ms = whole(rawTimeout, "timeout_ms", problems);
+            if (ms != null) {
+                if (ms < 1) {
+                    problems.add(new TargetProblem("timeout_ms", ms + " must be at least 1"));
+                } else if (inForce != null && ms > inForce) {
+                    problems.add(new TargetProblem("timeout_ms", ms + " exceeds the interval (" + inForce
+                            + " ms); a probe must end before the next one starts"));
+                } else {
+                    timeout = ms;
+                }
+            }
+        }
+
+        Object rawVersion = raw.get(Target.IP_VERSION);
+        if (!isAbsent(rawVersion)) {
+            String v = text(rawVersion).strip();
+            if (!v.equals("4") && !v.equals("6")) {
+                problems.add(new TargetProblem(Target.IP_VERSION, "'" + v + "' is neither 4 nor 6"));
+            }
+        }
+
+        for (TargetOption o : Backoff.KEYS) {
+            Object v = raw.get(o.name());
+            if (!isAbsent(v)) {
+                String problem = o.problem(text(v).strip());
+                if (problem != null) {
+                    problems.add(new TargetProblem(o.name(), problem));
+                }
+            }
+        }
+        return new Generic(name, kind, host, port, interval, timeout, tags(raw.get("tags")), problems);
+    }
+
+    /** @return whether a value counts as not set: absent, or blank text */
+    public static boolean isAbsent(Object value) {
+        return value == null || (value instanceof String s && s.isBlank());
+    }
+
+    /**
+     * Reads a whole number from text or a number.
+     *
+     * @param problems where a value that is no whole number is recorded, under {@code key}
+     * @return the number, or {@code null} when it is none
+     */
+    public static Long whole(Object value, String key, List<TargetProblem> problems) {
+        if (value instanceof Number n) {
+            double d = n.doubleValue();
+            if (d != Math.rint(d) || Double.isInfinite(d)) {
+                problems.add(new TargetProblem(key, "'" + value + "' is not a whole number"));
+                return null;
+            }
+            return n.longValue();
+        }
+        String s = String.valueOf(value).strip();
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            problems.add(new TargetProblem(key, "'" + s + "' is not a whole number"));
+            return null;
+        }
+    }
+
+    /** @return a value as text: whole numbers without a fraction, {@code null} for {@code null} */
+    public static String text(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof String s) {
+            return s;
+        }
+        if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+            return Long.toString(n.longValue());
+        }
+        return String.valueOf(value);
+    }
+
+    /** @return tags from a comma-separated text, a collection or an array, stripped, blanks left out, in order */
+    public static Set<String> tags(Object value) {
+        Set<String> tags = new LinkedHashSet<>();
+        if (value instanceof Collection<?> c) {
+            c.forEach(v -> addTag(tags, String.valueOf(v)));
+        } else if (value instanceof Object[] a) {
+            for (Object v : a) {
+                addTag(tags, String.valueOf(v));
+            }
+        } else if (value != null) {
+            for (String part : String.valueOf(value).split(",")) {
+                addTag(tags, part);
+            }
+        }
+        return tags;
+    }
+
+    private static void addTag(Set<String> tags, String tag) {
+        String t = tag.strip();
+        if (!t.isEmpty()) {
+            tags.add(t);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.sonde.api;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.Test;
+
+public class TargetKeysTest {
+
+    static List<String> problems(Map<String, ?> raw, Long defaultIntervalMs) {
+        return TargetKeys.check(raw, null, defaultIntervalMs).problems().stream().map(TargetProblem::toString).toList();
+    }
+
+    @Test
+    public void aGoodDescriptionIsReadAsWritten() {
+        TargetKeys.Generic g = TargetKeys.check(Map.of("name", " web ", "kind", "TCP", "host", " 127.0.0.1 ", "port", 443,
+                "interval_ms", "1000", "timeout_ms", 500.0, "tags", List.of("eu", " edge ", ""), "ip_version", 4), null, 5000L);
+        assertEquals(List.of(), g.problems());
+        assertEquals("web", g.name());
+        assertEquals("tcp", g.kind());
+        assertEquals("127.0.0.1", g.host());
+        assertEquals(443, g.port());
+        assertEquals(Long.valueOf(1000), g.intervalMs());
+        assertEquals(Long.valueOf(500), g.timeoutMs());
+        assertEquals(Set.of("eu", "edge"), g.tags());
+    }
+
+    @Test
+    public void eachGenericKeyIsNamedWithWhatIsWrong() {
+        assertEquals(List.of("key 'name': missing; every target needs a unique name",
+                "key 'kind': missing; the probe type, for example icmp, tcp or http", "key 'host': missing"), problems(Map.of(), 5000L));
+        assertEquals(List.of("key 'port': 70000 is not a port number (1-65535)", "key 'interval_ms': 'soon' is not a whole number",
+                "key 'ip_version': '5' is neither 4 nor 6"),
+                problems(Map.of("name", "a", "kind", "tcp", "host", "h", "port", "70000", "interval_ms", "soon", "ip_version", "5"), 5000L));
+        assertEquals(List.of("key 'interval_ms': 5 is out of range (10-86400000)", "key 'timeout_ms': 0 must be at least 1"),
+                problems(Map.of("name", "a", "kind", "tcp", "host", "h", "interval_ms", 5, "timeout_ms", 0), 5000L));
+        assertEquals(List.of("key 'name': contains control characters"), problems(Map.of("name", "a\u0007", "kind", "tcp", "host", "h"), 5000L));
+        assertTrue(problems(Map.of("name", "a", "kind", "tcp", "host", "h", "backoff", "sometimes"), 5000L).get(0).startsWith("key 'backoff': "));
+    }
+
+    /** A server does not know an agent's default interval: a timeout is held against an interval the description sets. */
+    @Test
+    public void aTimeoutIsCheckedAgainstTheIntervalInForceOrOnlyTheOneSetWhereTheDefaultIsUnknown() {
+        Map<String, Object> longTimeout = Map.of("name", "a", "kind", "tcp", "host", "h", "timeout_ms", 8000);
+        assertEquals(List.of("key 'timeout_ms': 8000 exceeds the interval (5000 ms); a probe must end before the next one starts"),
+                problems(longTimeout, 5000L));
+        assertEquals(List.of(), problems(longTimeout, null));
+        assertEquals(1, problems(Map.of("name", "a", "kind", "tcp", "host", "h", "timeout_ms", 8000, "interval_ms", 2000), null).size());
+        TargetKeys.Generic bad = TargetKeys.check(longTimeout, null, 5000L);
+        assertNull("a bad timeout is not read", bad.timeoutMs());
+        assertEquals("the file's name stands in for a missing one", "from-file",
+                TargetKeys.check(Map.of("kind", "tcp", "host", "h"), "from-file", null).name());
+    }
+}
