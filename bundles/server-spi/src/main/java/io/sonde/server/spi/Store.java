@@ -54,6 +54,20 @@ public interface Store {
     /** Per step statistics of response times; steps without results are left out. */
     List<SeriesStep> series(SeriesQuery query) throws StoreException;
 
+    /**
+     * Stores a definition, replacing the one of its type and name if there is one; several server
+     * instances may store the same one at once.
+     *
+     * @return whether it replaced one
+     */
+    boolean putDefinition(Definition definition) throws StoreException;
+
+    /** @return false if there was no such definition */
+    boolean deleteDefinition(String type, String name) throws StoreException;
+
+    /** @return the definitions of a type, by name */
+    List<Definition> definitions(String type) throws StoreException;
+
     /** @return results stored */
     long resultCount() throws StoreException;
 

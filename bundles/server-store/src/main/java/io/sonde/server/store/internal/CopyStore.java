@@ -30,8 +30,8 @@ public final class CopyStore {
 
     /** The small tables, in the order their references need; each has a serial id. */
     static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series");
-    /** The rollups and the hours waiting for them, copied as they are (keyed, no serial id). */
-    static final List<String> ROLLUP_TABLES = List.of("rollup", "rollup_dirty");
+    /** The rollups, the hours waiting for them and the definitions, copied as they are (keyed, no serial id). */
+    static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "definition");
     static final int CHUNK = 50_000;
 
     private CopyStore() {
@@ -96,7 +96,7 @@ public final class CopyStore {
                                 + ")), (SELECT MAX(id) FROM " + t + ") IS NOT NULL)");
                     }
                 }
-                for (String t : ROLLUP_TABLES) {
+                for (String t : KEYED_TABLES) {
                     counts.add(copyTable(from, to, t, "1") + " " + t.replace('_', ' ') + " rows");
                 }
                 long results = copyResults(from, to, dialect);

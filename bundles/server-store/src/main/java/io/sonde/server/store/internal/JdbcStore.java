@@ -22,6 +22,7 @@ import javax.sql.DataSource;
 import com.google.gson.JsonObject;
 
 import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.DetailsCodec;
 import io.sonde.server.spi.EnrollmentToken;
 import io.sonde.server.spi.Page;
@@ -362,6 +363,66 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             List<AgentRecord> out = new ArrayList<>();
             while (rs.next()) {
                 out.add(agent(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean putDefinition(Definition d) throws StoreException {
+        try (Connection c = connection()) {
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE definition SET body = ?, updated_at = ? WHERE type = ? AND name = ?")) {
+                    p.setString(1, d.body());
+                    p.setLong(2, d.updatedAt().toEpochMilli());
+                    p.setString(3, d.type());
+                    p.setString(4, d.name());
+                    if (p.executeUpdate() == 1) {
+                        return true;
+                    }
+                }
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO definition (type, name, body, updated_at) VALUES (?, ?, ?, ?)")) {
+                    p.setString(1, d.type());
+                    p.setString(2, d.name());
+                    p.setString(3, d.body());
+                    p.setLong(4, d.updatedAt().toEpochMilli());
+                    p.executeUpdate();
+                    return false;
+                } catch (SQLException e) {
+                    if (!"23505".equals(e.getSQLState())) { // unique violation: another instance stored it meanwhile
+                        throw e;
+                    }
+                }
+            }
+            throw new SQLException("definition " + d.type() + " '" + d.name() + "' changed under three tries to store it");
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean deleteDefinition(String type, String name) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM definition WHERE type = ? AND name = ?")) {
+            p.setString(1, type);
+            p.setString(2, name);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<Definition> definitions(String type) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT name, body, updated_at FROM definition WHERE type = ? ORDER BY name")) {
+            p.setString(1, type);
+            List<Definition> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Definition(type, rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
+                }
             }
             return out;
         } catch (SQLException e) {

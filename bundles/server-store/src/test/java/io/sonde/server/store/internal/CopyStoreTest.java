@@ -56,16 +56,19 @@ public class CopyStoreTest {
         io.sonde.server.spi.SeriesQuery hourly = new io.sonde.server.spi.SeriesQuery("a1", null, t0.minus(Duration.ofDays(6)),
                 t0, Duration.ofHours(1));
         List<io.sonde.server.spi.SeriesStep> hours = h2.series(hourly);
+        io.sonde.server.spi.Definition mesh = new io.sonde.server.spi.Definition("mesh", "eu", "{\"members\":\"eu\"}", t0);
+        h2.putDefinition(mesh);
         h2.close();
 
         String url = PostgresStoreTest.cluster.newDatabase();
         PGSimpleDataSource ds = PostgresStoreTest.cluster.dataSource(url);
         String said = CopyStore.copy(dir, ds, url);
-        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows"));
+        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows, 1 definition rows"));
 
         JdbcStore pg = PostgresStoreTest.open(url);
         try {
             assertEquals(agents, pg.agents());
+            assertEquals("the definitions came along", List.of(mesh), pg.definitions("mesh"));
             assertEquals("the rollups came along, and the hour waiting for one", hours, pg.series(hourly));
             assertEquals(before, pg.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                     .items());

@@ -18,6 +18,7 @@ import org.junit.Test;
 import com.google.gson.JsonObject;
 
 import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.Page;
 import io.sonde.server.spi.ResultQuery;
 import io.sonde.server.spi.SeriesQuery;
@@ -325,6 +326,49 @@ public abstract class StoreContract {
         assertEquals(targets * 3, paged.size());
         for (int i = 0; i < paged.size(); i++) {
             assertEquals(i + 1, paged.get(i).result().seq());
+        }
+    }
+
+    @Test
+    public void definitionsAreKeptByTypeAndNameAndReplacedWhole() throws Exception {
+        String awkward = "o'clock; DROP TABLE definition; -- \u00e9t\u00e9 \ud83d\udce1 %_";
+        assertEquals(false, store.putDefinition(new Definition("target", "web", "{\"host\":\"a\"}", T0)));
+        assertEquals(false, store.putDefinition(new Definition("target", awkward, "{\"note\":\"" + awkward + "\"}", T0)));
+        assertEquals(false, store.putDefinition(new Definition("mesh", "web", "{\"members\":\"*\"}", T0)));
+        assertEquals(true, store.putDefinition(new Definition("target", "web", "{\"host\":\"b\"}", T0.plusSeconds(5))));
+        String big = "{\"x\":\"" + "y".repeat(200_000) + "\"}";
+        store.putDefinition(new Definition("target", "z".repeat(200), big, T0));
+        List<Definition> targets = store.definitions("target");
+        assertEquals(List.of(awkward, "web", "z".repeat(200)), targets.stream().map(Definition::name).toList());
+        assertEquals(new Definition("target", "web", "{\"host\":\"b\"}", T0.plusSeconds(5)), targets.get(1));
+        assertEquals("{\"note\":\"" + awkward + "\"}", targets.get(0).body());
+        assertEquals(big, targets.get(2).body());
+        assertEquals("a type of its own", 1, store.definitions("mesh").size());
+        assertTrue(store.deleteDefinition("target", awkward));
+        assertEquals(false, store.deleteDefinition("target", awkward));
+        assertEquals(2, store.definitions("target").size());
+        store.close();
+        store = open();
+        assertEquals("kept across a restart", 2, store.definitions("target").size());
+    }
+
+    @Test
+    public void definitionsStoredAtOnceFromManyCallersEndAsOne() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> calls = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                int n = i;
+                calls.add(pool.submit(() -> store.putDefinition(new Definition("target", "same", "{\"n\":" + n + "}", T0))));
+            }
+            int created = 0;
+            for (java.util.concurrent.Future<Boolean> f : calls) {
+                created += f.get() ? 0 : 1;
+            }
+            assertEquals("made once, replaced by the others", 1, created);
+            assertEquals(1, store.definitions("target").size());
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -1,0 +1,30 @@
+package io.sonde.server.spi;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
+ * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
+ *
+ * @param type      {@link #TARGET} or {@link #MESH}
+ * @param name      unique within its type
+ * @param body      the definition, a JSON object
+ * @param updatedAt when it was last stored
+ */
+public record Definition(String type, String name, String body, Instant updatedAt) {
+
+    /** A target definition's type. */
+    public static final String TARGET = "target";
+
+    /** A mesh definition's type. */
+    public static final String MESH = "mesh";
+
+    /** Requires every field. */
+    public Definition {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(updatedAt, "updatedAt");
+    }
+}

@@ -1,0 +1,4 @@
+-- Definitions (version 3): what the operator keeps on the server for the agents, targets by tag
+-- and meshes, each as the JSON text the server checked before storing it. type: target or mesh.
+CREATE TABLE definition (type VARCHAR(16) NOT NULL, name VARCHAR(200) NOT NULL,
+    body TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (type, name));
