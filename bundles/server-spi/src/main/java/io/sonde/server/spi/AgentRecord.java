@@ -13,9 +13,16 @@ import java.util.List;
  * @param lastSeen     when it was last heard from, or null
  * @param revokedAt    when it was revoked, or null
  * @param spoolRecords results waiting in its spool at its last report
+ * @param address      the address it last reached the server from (where its mesh peers probe it), or null
  */
 public record AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen,
-        Instant revokedAt, long spoolRecords) {
+        Instant revokedAt, long spoolRecords, String address) {
+
+    /** An agent whose address is not known. */
+    public AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen, Instant revokedAt,
+            long spoolRecords) {
+        this(agentId, tags, version, enrolledAt, lastSeen, revokedAt, spoolRecords, null);
+    }
 
     /** Takes an immutable copy of the tags. */
     public AgentRecord {

@@ -38,8 +38,12 @@ public interface Store {
     /** Refuses the agent's credential from now on. @return false if there is no such agent */
     boolean revokeAgent(String agentId, Instant now) throws StoreException;
 
-    /** Records that the agent was heard from, and its version if given. */
-    void touch(String agentId, Instant now, String version, long spoolRecords) throws StoreException;
+    /**
+     * Records that the agent was heard from, and its version if given.
+     *
+     * @param address the address it reached the server from, or null to keep the one known
+     */
+    void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException;
 
     /**
      * Stores results of one agent and spool epoch, each identity once, all or nothing.

@@ -112,6 +112,7 @@ public final class AgentsServlet extends HttpServlet {
         m.put("enrolled_at", a.enrolledAt() == null ? null : a.enrolledAt().toString());
         m.put("revoked", a.revokedAt() != null);
         m.put("spool_records", a.spoolRecords());
+        m.put("address", a.address());
         return m;
     }
 
@@ -157,13 +158,13 @@ public final class AgentsServlet extends HttpServlet {
         try {
             if (p[1].equals("results")) {
                 BatchAck ack = ingest.ingest(p[0], request.getInputStream(), Api.isGzip(request));
-                store.touch(p[0], Instant.now(), null, 0);
+                store.touch(p[0], Instant.now(), null, 0, request.getRemoteAddr());
                 Api.json(response, 200, ack);
             } else {
                 AgentStatus s = Api.read(request, 64 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
                 store.touch(p[0], Instant.now(), s.version() == null ? "" : WireCodec.abbreviate(s.version()),
-                        Math.max(0, s.spoolRecords()));
+                        Math.max(0, s.spoolRecords()), request.getRemoteAddr());
                 response.setStatus(204);
             }
         } catch (WireException e) {

@@ -339,7 +339,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     private static AgentRecord agent(ResultSet rs) throws SQLException {
         return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
-                instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"));
+                instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"),
+                rs.getString("address"));
     }
 
     @Override
@@ -444,19 +445,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
-    public void touch(String agentId, Instant now, String version, long spoolRecords) throws StoreException {
+    public void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException {
         try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement(version == null
-                        ? "UPDATE agent SET last_seen = ? WHERE agent_id = ?"
-                        : "UPDATE agent SET last_seen = ?, version = ?, spool_records = ? WHERE agent_id = ?")) {
-            p.setLong(1, now.toEpochMilli());
-            if (version == null) {
-                p.setString(2, agentId);
-            } else {
-                p.setString(2, version);
-                p.setLong(3, spoolRecords);
-                p.setString(4, agentId);
+                PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address)"
+                        + (version == null ? "" : ", version = ?, spool_records = ?") + " WHERE agent_id = ?")) {
+            int i = 1;
+            p.setLong(i++, now.toEpochMilli());
+            p.setString(i++, address);
+            if (version != null) {
+                p.setString(i++, version);
+                p.setLong(i++, spoolRecords);
             }
+            p.setString(i, agentId);
             p.executeUpdate();
         } catch (SQLException e) {
             throw unavailable(e);

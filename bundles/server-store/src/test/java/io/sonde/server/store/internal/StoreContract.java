@@ -330,6 +330,21 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void anAgentKeepsTheLastAddressItCameFrom() throws Exception {
+        assertEquals(null, store.agents().get(0).address());
+        store.touch("a1", T0.plusSeconds(1), null, 0, "127.0.0.7");
+        assertEquals("127.0.0.7", store.agents().get(0).address());
+        store.touch("a1", T0.plusSeconds(2), "0.2.0", 5, null);
+        AgentRecord a = store.agents().get(0);
+        assertEquals("kept where none is given", "127.0.0.7", a.address());
+        assertEquals("0.2.0", a.version());
+        assertEquals(5, a.spoolRecords());
+        assertEquals(T0.plusSeconds(2), a.lastSeen());
+        store.touch("a1", T0.plusSeconds(3), "0.2.0", 0, "::1");
+        assertEquals("::1", store.agentByCredential(hash(100)).orElseThrow().address());
+    }
+
+    @Test
     public void definitionsAreKeptByTypeAndNameAndReplacedWhole() throws Exception {
         String awkward = "o'clock; DROP TABLE definition; -- \u00e9t\u00e9 \ud83d\udce1 %_";
         assertEquals(false, store.putDefinition(new Definition("target", "web", "{\"host\":\"a\"}", T0)));

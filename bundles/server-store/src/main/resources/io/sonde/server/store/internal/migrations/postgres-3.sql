@@ -2,3 +2,5 @@
 -- and meshes, each as the JSON text the server checked before storing it. type: target or mesh.
 CREATE TABLE definition (type VARCHAR(16) NOT NULL, name VARCHAR(200) NOT NULL,
     body TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (type, name));
+-- the address an agent last reached the server from: where its mesh peers probe it
+ALTER TABLE agent ADD COLUMN address VARCHAR(100);
