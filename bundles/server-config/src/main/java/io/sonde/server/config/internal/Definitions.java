@@ -1,0 +1,251 @@
+package io.sonde.server.config.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+
+import io.sonde.api.Target;
+import io.sonde.api.TargetKeys;
+import io.sonde.api.TargetProblem;
+import io.sonde.server.spi.AgentSelector;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * What the API takes as a target definition and as a mesh, checked whole before it is stored: the
+ * server's checks are the agent's generic ones ({@link TargetKeys}) and the selector grammar; a
+ * kind's own keys are its plugin's, checked by the agents, which report what they refuse. Each
+ * check returns the definition in its canonical form, the one stored and handed out.
+ */
+final class Definitions {
+
+    /** A definition's name: a path segment, at most 200 characters, no control characters. */
+    static final int MAX_NAME = 200;
+
+    /** A kind's key: what a .cfg file may hold, at most 100 characters. */
+    private static final String KEY = "[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}";
+
+    /** The longest text value taken. */
+    static final int MAX_VALUE = 4096;
+
+    /** Keys of a target definition, beyond the target's own. */
+    static final String AGENTS = "agents";
+
+    /** The keys a mesh sets for each of its targets: not the operator's. */
+    private static final Set<String> SET_BY_MESH = Set.of("name", "kind", "host", AGENTS, "tags");
+
+    /** The keys of a mesh itself. */
+    static final List<String> MESH_KEYS = List.of("name", "members", "kinds", "fanout", "interval_ms");
+
+    /** Kinds one mesh may probe its peers with. */
+    static final int MAX_KINDS = 8;
+
+    private Definitions() {
+    }
+
+    static WireException invalid(String message) {
+        return new WireException(WireException.Problem.INVALID, message);
+    }
+
+    /** Checks a definition's name, from the path, against the body's, if it has one. */
+    static void checkName(String name, JsonObject body) throws WireException {
+        if (name == null || name.isBlank() || name.length() > MAX_NAME || name.contains("/")
+                || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            throw invalid("name: '" + WireCodec.abbreviate(String.valueOf(name))
+                    + "' is not a name (1-200 characters, no '/', no control characters)");
+        }
+        JsonElement inBody = body.get("name");
+        if (inBody != null && !inBody.isJsonNull() && !(inBody.isJsonPrimitive() && name.equals(inBody.getAsString()))) {
+            throw invalid("name: '" + WireCodec.abbreviate(inBody.toString()) + "' differs from the name in the path, '" + name + "'");
+        }
+    }
+
+    /**
+     * @param name the target's name, from the path
+     * @param body its keys: those of a .cfg target, and {@code agents}, the selector of the agents that probe it
+     * @return the canonical definition: name, agents, then the keys as given
+     * @throws WireException naming the field at fault
+     */
+    static JsonObject target(String name, JsonObject body) throws WireException {
+        checkName(name, body);
+        JsonObject out = new JsonObject();
+        out.addProperty("name", name);
+        out.addProperty(AGENTS, selector(body, AGENTS).toString());
+        Map<String, Object> keys = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : body.entrySet()) {
+            String key = e.getKey();
+            if (key.equals("name") || key.equals(AGENTS) || e.getValue().isJsonNull()) {
+                continue;
+            }
+            Object value = value(key, e.getValue(), key);
+            keys.put(key, value);
+            out.add(key, e.getValue());
+        }
+        keys.put("name", name);
+        problems(TargetKeys.check(keys, name, null).problems(), "");
+        return out;
+    }
+
+    /**
+     * @param name the mesh's name, from the path
+     * @param body {@code members} (a selector), {@code kinds} (a list of kinds, or each kind with
+     *             its own keys), {@code fanout} (peers each member probes, or {@code all}),
+     *             {@code interval_ms} (the kinds' interval where they set none)
+     * @return the canonical mesh: kinds as an object of each kind's keys
+     * @throws WireException naming the field at fault
+     */
+    static JsonObject mesh(String name, JsonObject body) throws WireException {
+        checkName(name, body);
+        for (String key : body.keySet()) {
+            if (!MESH_KEYS.contains(key)) {
+                throw invalid(key + ": not a mesh setting (" + String.join(", ", MESH_KEYS) + "; a kind's keys go in kinds)");
+            }
+        }
+        JsonObject out = new JsonObject();
+        out.addProperty("name", name);
+        out.addProperty("members", selector(body, "members").toString());
+        JsonElement fanout = body.get("fanout");
+        if (fanout == null || fanout.isJsonNull()) {
+            throw invalid("fanout: missing; the peers each member probes (1 or more), or all for a full mesh");
+        }
+        if (fanout.isJsonPrimitive() && fanout.getAsJsonPrimitive().isString() && fanout.getAsString().strip().equalsIgnoreCase("all")) {
+            out.addProperty("fanout", "all");
+        } else {
+            Long k = fanout.isJsonPrimitive() ? TargetKeys.whole(fanout.getAsJsonPrimitive().isNumber() ? fanout.getAsNumber()
+                    : fanout.getAsString(), "fanout", new ArrayList<>()) : null;
+            if (k == null || k < 1 || k > PeerPlan.MAX_MEMBERS) {
+                throw invalid("fanout: " + WireCodec.abbreviate(fanout.toString()) + " is neither a number of peers (1 or more) nor all");
+            }
+            out.addProperty("fanout", k);
+        }
+        Long interval = null;
+        JsonElement rawInterval = body.get("interval_ms");
+        if (rawInterval != null && !rawInterval.isJsonNull()) {
+            List<TargetProblem> found = new ArrayList<>();
+            interval = TargetKeys.whole(value("interval_ms", rawInterval, "interval_ms"), "interval_ms", found);
+            problems(found, "");
+            out.addProperty("interval_ms", interval);
+        }
+        JsonElement kinds = body.get("kinds");
+        JsonObject perKind = new JsonObject();
+        if (kinds != null && kinds.isJsonArray()) {
+            for (int i = 0; i < kinds.getAsJsonArray().size(); i++) {
+                JsonElement k = kinds.getAsJsonArray().get(i);
+                if (!k.isJsonPrimitive() || !k.getAsJsonPrimitive().isString()) {
+                    throw invalid("kinds[" + i + "]: " + WireCodec.abbreviate(k.toString()) + " is not a kind");
+                }
+                perKind.add(k.getAsString(), new JsonObject());
+            }
+        } else if (kinds != null && kinds.isJsonObject()) {
+            for (Map.Entry<String, JsonElement> e : kinds.getAsJsonObject().entrySet()) {
+                if (!e.getValue().isJsonObject() && !e.getValue().isJsonNull()) {
+                    throw invalid("kinds." + e.getKey() + ": the kind's keys, as an object ({} for none)");
+                }
+                perKind.add(e.getKey(), e.getValue().isJsonNull() ? new JsonObject() : e.getValue());
+            }
+        } else {
+            throw invalid("kinds: missing; the kinds the members probe each other with, e.g. [\"icmp\", \"tcp\"], or each with its keys");
+        }
+        if (perKind.size() == 0 || perKind.size() > MAX_KINDS) {
+            throw invalid("kinds: " + perKind.size() + " kinds; a mesh probes with 1 to " + MAX_KINDS);
+        }
+        JsonObject canonicalKinds = new JsonObject();
+        for (Map.Entry<String, JsonElement> e : perKind.entrySet()) {
+            String kind = Target.canonicalKind(e.getKey());
+            String at = "kinds." + e.getKey();
+            if (!e.getKey().matches(KEY)) {
+                throw invalid(at + ": '" + WireCodec.abbreviate(e.getKey()) + "' is not a kind");
+            }
+            if (canonicalKinds.has(kind)) {
+                throw invalid(at + ": " + kind + " is named twice");
+            }
+            Map<String, Object> keys = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonElement> k : e.getValue().getAsJsonObject().entrySet()) {
+                if (SET_BY_MESH.contains(k.getKey())) {
+                    throw invalid(at + "." + k.getKey() + ": set by the mesh (the name, the kind, and the peer as host)");
+                }
+                if (!k.getValue().isJsonNull()) {
+                    keys.put(k.getKey(), value(k.getKey(), k.getValue(), at + "." + k.getKey()));
+                }
+            }
+            if (interval != null && !keys.containsKey("interval_ms")) {
+                keys.put("interval_ms", interval);
+            }
+            Map<String, Object> asTarget = new LinkedHashMap<>(keys);
+            asTarget.put("name", name);
+            asTarget.put("kind", kind);
+            asTarget.put("host", "peer.invalid"); // the peer's address, known when documents are made
+            problems(TargetKeys.check(asTarget, name, null).problems(), at + ".");
+            JsonObject settings = new JsonObject();
+            keys.forEach((k, v) -> settings.add(k, v instanceof Number n ? new JsonPrimitive(n) : new JsonPrimitive(String.valueOf(v))));
+            canonicalKinds.add(kind, settings);
+        }
+        out.add("kinds", canonicalKinds);
+        return out;
+    }
+
+    /** @return the selector in {@code field}, parsed; a missing or bad one is an error naming the field */
+    static AgentSelector selector(JsonObject body, String field) throws WireException {
+        JsonElement e = body.get(field);
+        if (e == null || e.isJsonNull()) {
+            throw invalid(field + ": missing; a selector of agents by tag, e.g. eu AND NOT edge, or * for every agent");
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw invalid(field + ": " + WireCodec.abbreviate(e.toString()) + " is not a selector (a text, e.g. eu AND NOT edge)");
+        }
+        try {
+            return AgentSelector.parse(e.getAsString());
+        } catch (AgentSelector.ParseException ex) {
+            throw invalid(field + ": " + ex.getMessage());
+        }
+    }
+
+    /** A target key's value as the agent reads .cfg values: text, numbers, booleans; tags also as a list. */
+    private static Object value(String key, JsonElement v, String at) throws WireException {
+        if (!key.matches(KEY)) {
+            throw invalid(at + ": '" + WireCodec.abbreviate(key) + "' is not a key (letters, digits, _ . : -)");
+        }
+        if (v.isJsonPrimitive()) {
+            JsonPrimitive p = v.getAsJsonPrimitive();
+            if (p.isNumber()) {
+                return p.getAsNumber();
+            }
+            String s = p.getAsString();
+            if (s.length() > MAX_VALUE) {
+                throw invalid(at + ": " + s.length() + " characters, at most " + MAX_VALUE);
+            }
+            return s;
+        }
+        if (v.isJsonArray() && key.equals("tags")) {
+            List<String> tags = new ArrayList<>();
+            JsonArray a = v.getAsJsonArray();
+            for (int i = 0; i < a.size(); i++) {
+                if (!a.get(i).isJsonPrimitive()) {
+                    throw invalid(at + "[" + i + "]: " + WireCodec.abbreviate(a.get(i).toString()) + " is not a tag");
+                }
+                tags.add(a.get(i).getAsString());
+            }
+            return tags;
+        }
+        throw invalid(at + ": " + (v.isJsonArray() ? "a list" : "an object") + " is not a setting (text, a number or true/false"
+                + (key.equals("tags") ? "" : "; lists only for tags") + ")");
+    }
+
+    /** Throws the problems as one error, each with its key ({@code prefix} before it). */
+    private static void problems(List<TargetProblem> problems, String prefix) throws WireException {
+        if (!problems.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            for (TargetProblem p : problems) {
+                parts.add(p.key() == null ? p.reason() : prefix + p.key() + ": " + p.reason());
+            }
+            throw invalid(String.join("; ", parts));
+        }
+    }
+}
