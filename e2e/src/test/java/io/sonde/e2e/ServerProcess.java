@@ -193,9 +193,16 @@ final class ServerProcess implements AutoCloseable {
                 .header("Content-Type", "application/json"), adminToken());
     }
 
-    /** A request with any bearer token (or none) and a raw body. */
+    /** A POST with any bearer token (or none) and a raw body. */
     HttpResponse<String> post(String path, String bearer, byte[] body, String... headers) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        return request("POST", path, bearer, body, headers);
+    }
+
+    /** Any request with any bearer token (or none), a raw body (or none) and headers, name and value in turn. */
+    HttpResponse<String> request(String method, String path, String bearer, byte[] body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         for (int i = 0; i + 1 < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }

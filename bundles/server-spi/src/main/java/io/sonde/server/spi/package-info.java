@@ -2,8 +2,9 @@
  * The Sonde server's service contracts between its bundles: the {@link io.sonde.server.spi.Store}
  * (H2, PostgreSQL), {@link io.sonde.server.spi.ResultIngest}, the authenticated
  * {@link io.sonde.server.spi.Principal} of a request, {@link io.sonde.server.spi.Api}, the one
- * way every servlet answers, and {@link io.sonde.server.spi.AgentSelector}, the one grammar that
- * selects agents by their tags.
+ * way every servlet answers, {@link io.sonde.server.spi.AgentSelector}, the one grammar that
+ * selects agents by their tags, and {@link io.sonde.server.spi.AgentConfigs}, the agents'
+ * configuration documents.
  */
 @Export
 @Version("1.2.0")

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
@@ -19,10 +20,13 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.sonde.server.spi.AgentConfigs;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Principal;
@@ -36,6 +40,7 @@ import io.sonde.wire.WireException;
 
 /**
  * The agents: {@code GET /api/v1/agents} and {@code GET|DELETE /api/v1/agents/{id}} (admin);
+ * {@code GET /api/v1/agents/{id}/config} (admin, or the agent itself);
  * {@code POST /api/v1/agents/{id}/results} and {@code .../status} (the agent itself).
  */
 @Component(service = Servlet.class, configurationPid = ServerConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -48,12 +53,64 @@ public final class AgentsServlet extends HttpServlet {
     private final transient Store store;
     private final transient ResultIngest ingest;
     private final Duration offlineAfter;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private transient volatile AgentConfigs configs;
 
     @Activate
     public AgentsServlet(@Reference Store store, @Reference ResultIngest ingest, ServerConfig config) {
         this.store = store;
         this.ingest = ingest;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
+    }
+
+    /**
+     * {@code GET /api/v1/agents/{id}/config} (the admin, or the agent itself): the agent's
+     * configuration document, its version as the entity tag ({@code If-None-Match} answered 304),
+     * gzip where the client takes it.
+     */
+    private void config(String agentId, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Principal who = Api.principal(request);
+        if (who == null || !(who.admin() || who.isAgent(agentId))) {
+            Api.error(response, who == null ? 401 : 403, who == null ? "a credential is needed"
+                    : "this credential may not read the configuration of agent '" + WireCodec.abbreviate(agentId) + "'");
+            return;
+        }
+        AgentConfigs documents = configs;
+        if (documents == null) {
+            response.setHeader("Retry-After", "5");
+            Api.error(response, 503, "the configuration service is not running");
+            return;
+        }
+        try {
+            Optional<AgentConfigs.Document> doc = documents.document(agentId);
+            if (doc.isEmpty()) {
+                Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
+                return;
+            }
+            String etag = "\"" + doc.get().version() + "\"";
+            response.setHeader("ETag", etag);
+            response.setHeader("Cache-Control", "no-cache");
+            String match = request.getHeader("If-None-Match");
+            if (match != null && (match.strip().equals(etag) || match.strip().equals("W/" + etag))) {
+                response.setStatus(304);
+                return;
+            }
+            byte[] body = doc.get().json().getBytes(StandardCharsets.UTF_8);
+            String accept = request.getHeader("Accept-Encoding");
+            if (accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("gzip")) {
+                body = WireCodec.gzip(body);
+                response.setHeader("Content-Encoding", "gzip");
+            }
+            response.setStatus(200);
+            response.setContentType("application/json");
+            response.setCharacterEncoding("UTF-8");
+            response.setContentLength(body.length);
+            try (java.io.OutputStream out = response.getOutputStream()) {
+                out.write(body);
+            }
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
     }
 
     /** @return {id} and the rest of the path after /api/v1/agents, or null for the list itself */
@@ -69,10 +126,14 @@ public final class AgentsServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String[] p = parts(request);
+        if (p != null && p[1].equals("config")) {
+            config(p[0], request, response);
+            return;
+        }
         if (!Api.requireAdmin(request, response)) {
             return;
         }
-        String[] p = parts(request);
         try {
             Instant now = Instant.now();
             if (p == null) {

@@ -1,0 +1,53 @@
+package io.sonde.server.config.internal;
+
+import java.util.Optional;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.sonde.server.spi.AgentConfigs;
+import io.sonde.server.spi.Definition;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+
+/**
+ * The agents' documents, from a {@link ConfigModel} made again from the store at most every
+ * {@value #REFRESH_MS} ms (so a change stored by another server instance, a new agent or a new
+ * address reaches the documents within that), and at once after a change made here.
+ */
+@Component(service = {AgentConfigs.class, ConfigService.class})
+public final class ConfigService implements AgentConfigs {
+
+    /** How long a model serves before it is made again from the store. */
+    static final long REFRESH_MS = 2000;
+
+    private final Store store;
+    private ConfigModel model;
+    private long madeAt;
+
+    @Activate
+    public ConfigService(@Reference Store store) {
+        this.store = store;
+    }
+
+    /** @return the model of now: made again if older than {@link #REFRESH_MS} or after a change */
+    synchronized ConfigModel model() throws StoreException {
+        long now = System.nanoTime();
+        if (model == null || now - madeAt > REFRESH_MS * 1_000_000) {
+            model = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
+            madeAt = now;
+        }
+        return model;
+    }
+
+    /** Makes the next model from the store: a definition changed here. */
+    synchronized void changed() {
+        model = null;
+    }
+
+    @Override
+    public Optional<Document> document(String agentId) throws StoreException {
+        return model().document(agentId);
+    }
+}

@@ -1,0 +1,197 @@
+package io.sonde.server.config.internal;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.sonde.server.spi.AgentSelector;
+import io.sonde.server.spi.Api;
+import io.sonde.server.spi.Definition;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * Targets by tag and meshes (admin): {@code GET /api/v1/targets}, {@code GET|PUT|DELETE
+ * /api/v1/targets/{name}}, and the same under {@code /api/v1/meshes}; a mesh's {@code GET} shows
+ * its members and peers as planned now. A definition is checked whole ({@link Definitions}) and
+ * stored in its canonical form; a bad one is answered 400 naming the field.
+ */
+@Component(service = Servlet.class)
+@HttpWhiteboardServletPattern({"/api/v1/targets", "/api/v1/targets/*", "/api/v1/meshes", "/api/v1/meshes/*"})
+public final class DefinitionsServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(DefinitionsServlet.class);
+
+    /** The largest definition taken. */
+    static final int MAX_BODY = 64 * 1024;
+    /** Target definitions the server keeps at most: a document bound the agents can take. */
+    static final int MAX_TARGETS = 50_000;
+    /** Meshes the server keeps at most. */
+    static final int MAX_MESHES = 100;
+
+    private final transient Store store;
+    private final transient ConfigService configs;
+
+    @Activate
+    public DefinitionsServlet(@Reference Store store, @Reference ConfigService configs) {
+        this.store = store;
+        this.configs = configs;
+    }
+
+    /** @return the type the path is about */
+    private static String type(HttpServletRequest request) {
+        return request.getServletPath().endsWith("/meshes") ? Definition.MESH : Definition.TARGET;
+    }
+
+    /** @return the name in the path, or null for the list */
+    private static String name(HttpServletRequest request) {
+        String info = request.getPathInfo();
+        if (info == null || info.equals("/")) {
+            return null;
+        }
+        return URLDecoder.decode(info.substring(1), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String type = type(request);
+        String name = name(request);
+        try {
+            List<Object> items = new ArrayList<>();
+            for (Definition d : store.definitions(type)) {
+                if (name == null) {
+                    items.add(view(d, false));
+                } else if (d.name().equals(name)) {
+                    Api.json(response, 200, view(d, true));
+                    return;
+                }
+            }
+            if (name == null) {
+                Api.json(response, 200, Map.of("items", items));
+            } else {
+                Api.error(response, 404, "no " + type + " named '" + WireCodec.abbreviate(name) + "'");
+            }
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    /** A definition as the API shows it: its body, when it changed, and for a mesh its plan of now. */
+    private Map<String, Object> view(Definition d, boolean withPeers) throws StoreException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
+        body.entrySet().forEach(e -> m.put(e.getKey(), e.getValue()));
+        m.put("updated_at", d.updatedAt().toString());
+        if (d.type().equals(Definition.MESH)) {
+            ConfigModel.Mesh mesh = configs.model().mesh(d.name());
+            if (mesh != null) {
+                Map<String, Object> plan = new LinkedHashMap<>();
+                plan.put("members", mesh.members().size());
+                plan.put("fanout", mesh.plan().fanout());
+                plan.put("probed_by_min", mesh.plan().minInDegree());
+                plan.put("probed_by_max", mesh.plan().maxInDegree());
+                if (withPeers) {
+                    plan.put("peers", mesh.plan().peers());
+                }
+                m.put("plan", plan);
+            }
+        }
+        return m;
+    }
+
+    @Override
+    protected void doPut(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String type = type(request);
+        String name = name(request);
+        if (name == null) {
+            Api.error(response, 405, "PUT a " + type + " at its own path, /api/v1/" + type + "s/{name}");
+            return;
+        }
+        try {
+            JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
+            if (body == null) {
+                throw Definitions.invalid("the body: a JSON object is needed");
+            }
+            JsonObject checked = type.equals(Definition.MESH) ? Definitions.mesh(name, body) : Definitions.target(name, body);
+            List<Definition> existing = store.definitions(type);
+            boolean known = existing.stream().anyMatch(d -> d.name().equals(name));
+            int limit = type.equals(Definition.MESH) ? MAX_MESHES : MAX_TARGETS;
+            if (!known && existing.size() >= limit) {
+                Api.error(response, 409, "the server keeps at most " + limit + " " + type + " definitions; delete one first");
+                return;
+            }
+            if (type.equals(Definition.MESH)) {
+                int fanout = ConfigModel.fanout(checked);
+                int members = configs.model().count(AgentSelector.parse(checked.get("members").getAsString()));
+                if (fanout != PeerPlan.ALL && members > 0 && fanout >= members) {
+                    throw Definitions.invalid("fanout: " + fanout + " peers, but '" + checked.get("members").getAsString() + "' takes "
+                            + members + " agent" + (members == 1 ? "" : "s") + " now: at most " + (members - 1)
+                            + " others to probe; use all for a full mesh");
+                }
+            }
+            boolean replaced = store.putDefinition(new Definition(type, name, checked.toString(), Instant.now()));
+            configs.changed();
+            LOG.info("{} '{}' {}", type.equals(Definition.MESH) ? "Mesh" : "Target", name, replaced ? "replaced" : "defined");
+            Map<String, Object> shown = new LinkedHashMap<>();
+            checked.entrySet().forEach(e -> shown.put(e.getKey(), e.getValue()));
+            Api.json(response, replaced ? 200 : 201, shown);
+        } catch (WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    @Override
+    protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String type = type(request);
+        String name = name(request);
+        if (name == null) {
+            Api.error(response, 405, "DELETE a " + type + " at its own path, /api/v1/" + type + "s/{name}");
+            return;
+        }
+        try {
+            if (store.deleteDefinition(type, name)) {
+                configs.changed();
+                LOG.info("{} '{}' deleted", type.equals(Definition.MESH) ? "Mesh" : "Target", name);
+                response.setStatus(204);
+            } else {
+                Api.error(response, 404, "no " + type + " named '" + WireCodec.abbreviate(name) + "'");
+            }
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+}

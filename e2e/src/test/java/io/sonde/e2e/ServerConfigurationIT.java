@@ -1,0 +1,193 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * Targets by tag and meshes through the built server's API, and the documents each agent gets:
+ * only the targets its tags select, its mesh peers at the addresses they reached the server from,
+ * a version to ask with (304 when unchanged), and every bad definition refused naming its field.
+ */
+public class ServerConfigurationIT {
+
+    private static ServerProcess server;
+    private static final Map<String, String> credentials = new HashMap<>();
+
+    @BeforeClass
+    public static void start() throws Exception {
+        server = ServerProcess.start("");
+        // three groups: eu (one of them at the edge), us, and an agent of both
+        enroll("cfg-eu-1", "eu");
+        enroll("cfg-eu-2", "eu");
+        enroll("cfg-eu-edge", "eu", "edge");
+        enroll("cfg-us-1", "us");
+        enroll("cfg-both", "eu", "us");
+        for (String id : List.of("cfg-eu-1", "cfg-eu-2", "cfg-eu-edge", "cfg-us-1")) { // cfg-both has not reported yet
+            HttpResponse<String> r = server.post("/api/v1/agents/" + id + "/status", credentials.get(id),
+                    "{\"schema\":1,\"version\":\"test\",\"spool_records\":0}".getBytes(StandardCharsets.UTF_8));
+            assertEquals(r.body(), 204, r.statusCode());
+        }
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        server.close();
+    }
+
+    static void enroll(String id, String... tags) throws Exception {
+        String token = server.enrollmentToken("{\"single_use\": true, \"tags\": [\"" + String.join("\",\"", tags) + "\"]}");
+        HttpResponse<String> r = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + token
+                + "\",\"agent_id\":\"" + id + "\",\"version\":\"test\"}").getBytes(StandardCharsets.UTF_8));
+        assertEquals(r.body(), 200, r.statusCode());
+        credentials.put(id, JsonParser.parseString(r.body()).getAsJsonObject().get("credential").getAsString());
+    }
+
+    static HttpResponse<String> put(String path, String json) throws Exception {
+        return server.admin("PUT", path, json);
+    }
+
+    static HttpResponse<String> document(String id, String... headers) throws Exception {
+        return server.request("GET", "/api/v1/agents/" + id + "/config", credentials.get(id), null, headers);
+    }
+
+    static Set<String> targetNames(HttpResponse<String> doc) {
+        Set<String> names = new TreeSet<>();
+        for (JsonElement e : server.json(doc).getAsJsonArray("targets")) {
+            names.add(e.getAsJsonObject().get("name").getAsString());
+        }
+        return names;
+    }
+
+    @Test
+    public void targetsByTagReachOnlyTheAgentsTheirSelectorTakes() throws Exception {
+        HttpResponse<String> made = put("/api/v1/targets/cfg-web", "{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":9,"
+                + "\"agents\":\"eu and not edge\",\"interval_ms\":10000}");
+        assertEquals(made.body(), 201, made.statusCode());
+        assertEquals("eu AND NOT edge", server.json(made).get("agents").getAsString());
+        assertEquals(201, put("/api/v1/targets/cfg-dns", "{\"kind\":\"dns\",\"host\":\"127.0.0.1\",\"agents\":\"us\"}").statusCode());
+        HttpResponse<String> eu = document("cfg-eu-1");
+        assertEquals(eu.body(), 200, eu.statusCode());
+        assertEquals(Set.of("cfg-web"), targetNames(eu));
+        JsonObject web = server.json(eu).getAsJsonArray("targets").get(0).getAsJsonObject();
+        assertTrue("the selector stays on the server: " + web, !web.has("agents"));
+        assertEquals(Set.of(), targetNames(document("cfg-eu-edge")));
+        assertEquals(Set.of("cfg-dns"), targetNames(document("cfg-us-1")));
+        assertEquals(Set.of("cfg-dns", "cfg-web"), targetNames(document("cfg-both")));
+
+        // unchanged: 304 on its version; changed: a new version at once
+        String etag = eu.headers().firstValue("ETag").orElseThrow();
+        assertEquals("\"" + server.json(eu).get("version").getAsString() + "\"", etag);
+        assertEquals(304, document("cfg-eu-1", "If-None-Match", etag).statusCode());
+        assertEquals(200, put("/api/v1/targets/cfg-web", "{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":10,"
+                + "\"agents\":\"eu and not edge\"}").statusCode());
+        HttpResponse<String> changed = document("cfg-eu-1", "If-None-Match", etag);
+        assertEquals(200, changed.statusCode());
+        assertNotEquals(etag, changed.headers().firstValue("ETag").orElseThrow());
+        assertEquals("gzip where the agent takes it", "gzip",
+                document("cfg-eu-1", "Accept-Encoding", "gzip").headers().firstValue("Content-Encoding").orElse(""));
+
+        // listed, shown, deleted
+        List<String> listed = new ArrayList<>();
+        server.json(server.admin("GET", "/api/v1/targets", null)).getAsJsonArray("items")
+                .forEach(e -> listed.add(e.getAsJsonObject().get("name").getAsString()));
+        assertTrue(listed.toString(), listed.containsAll(List.of("cfg-dns", "cfg-web")));
+        assertEquals(10, server.json(server.admin("GET", "/api/v1/targets/cfg-web", null)).get("port").getAsInt());
+        assertEquals(204, server.admin("DELETE", "/api/v1/targets/cfg-dns", null).statusCode());
+        assertEquals(404, server.admin("DELETE", "/api/v1/targets/cfg-dns", null).statusCode());
+        assertEquals(404, server.admin("GET", "/api/v1/targets/cfg-dns", null).statusCode());
+        assertEquals(Set.of(), targetNames(document("cfg-us-1")));
+    }
+
+    @Test
+    public void aBadDefinitionIsRefusedNamingItsFieldAndNothingChanges() throws Exception {
+        String[][] cases = {
+            {"/api/v1/targets/cfg-bad", "{\"kind\":\"tcp\",\"host\":\"h\",\"port\":9,\"agents\":\"eu AND (us\"}",
+                "agents: at column 11: expected AND, OR or ')' to close the '(' at column 8, found the end"},
+            {"/api/v1/targets/cfg-bad", "{\"kind\":\"tcp\",\"host\":\"h\",\"port\":99999,\"agents\":\"eu\"}", "port: 99999 is not a port number"},
+            {"/api/v1/targets/cfg-bad", "{\"kind\":\"tcp\",\"port\":9,\"agents\":\"eu\"}", "host: missing"},
+            {"/api/v1/targets/cfg-bad", "{\"kind\":\"tcp\",\"host\":\"h\",\"agents\":\"eu\",\"count\":[1]}", "count: a list is not a setting"},
+            {"/api/v1/targets/cfg-bad", "[1, 2]", ""},
+            {"/api/v1/targets/cfg-bad", "{\"kind\":", ""},
+            {"/api/v1/meshes/cfg-bad", "{\"members\":\"eu\",\"kinds\":[\"icmp\"],\"fanout\":9}", "fanout: 9 peers, but 'eu' takes 4 agents now"},
+            {"/api/v1/meshes/cfg-bad", "{\"members\":\"eu\",\"kinds\":{\"tcp\":{\"host\":\"x\"}},\"fanout\":1}", "kinds.tcp.host: set by the mesh"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = put(c[0], c[1]);
+            assertEquals(c[1] + ": " + r.body(), 400, r.statusCode());
+            assertTrue(c[1] + ": " + r.body(), server.json(r).get("error").getAsString().contains(c[2]));
+        }
+        assertEquals(404, server.admin("GET", "/api/v1/targets/cfg-bad", null).statusCode());
+        assertEquals(404, server.admin("GET", "/api/v1/meshes/cfg-bad", null).statusCode());
+        // only the admin defines; an agent reads only its own document
+        HttpResponse<String> asAgent = server.request("PUT", "/api/v1/targets/cfg-x", credentials.get("cfg-eu-1"),
+                "{\"kind\":\"tcp\",\"host\":\"h\",\"port\":9,\"agents\":\"*\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(403, asAgent.statusCode());
+        assertEquals(403, server.request("GET", "/api/v1/agents/cfg-us-1/config", credentials.get("cfg-eu-1"), null).statusCode());
+        assertEquals(401, server.request("GET", "/api/v1/agents/cfg-us-1/config", null, null).statusCode());
+        assertEquals(404, server.admin("GET", "/api/v1/agents/nobody/config", null).statusCode());
+    }
+
+    @Test
+    public void aMeshGivesEachMemberItsPeersAtTheirAddresses() throws Exception {
+        HttpResponse<String> made = put("/api/v1/meshes/cfg-eu", "{\"members\":\"eu\",\"kinds\":{\"icmp\":{},\"tcp\":{\"port\":7}},"
+                + "\"fanout\":2,\"interval_ms\":30000}");
+        assertEquals(made.body(), 201, made.statusCode());
+        JsonObject shown = server.json(server.admin("GET", "/api/v1/meshes/cfg-eu", null));
+        JsonObject plan = shown.getAsJsonObject("plan");
+        assertEquals(4, plan.get("members").getAsInt());
+        assertEquals(2, plan.get("fanout").getAsInt());
+        JsonObject peers = plan.getAsJsonObject("peers");
+        assertEquals(Set.of("cfg-both", "cfg-eu-1", "cfg-eu-2", "cfg-eu-edge"), peers.keySet());
+        for (String member : peers.keySet()) {
+            List<String> mine = new ArrayList<>();
+            peers.getAsJsonArray(member).forEach(p -> mine.add(p.getAsString()));
+            assertEquals(2, mine.size());
+            JsonObject doc = server.json(document(member));
+            JsonObject view = doc.getAsJsonArray("meshes").get(0).getAsJsonObject();
+            assertEquals("cfg-eu", view.get("name").getAsString());
+            Set<String> reachable = new TreeSet<>();
+            view.getAsJsonArray("peers").forEach(p -> reachable.add(p.getAsString()));
+            Set<String> waiting = new TreeSet<>();
+            view.getAsJsonArray("waiting").forEach(p -> waiting.add(p.getAsString()));
+            assertEquals("cfg-both has no address yet", mine.contains("cfg-both") ? Set.of("cfg-both") : Set.of(), waiting);
+            for (JsonElement e : doc.getAsJsonArray("targets")) {
+                JsonObject t = e.getAsJsonObject();
+                if (!t.get("name").getAsString().startsWith("mesh/")) {
+                    continue;
+                }
+                JsonObject labels = t.getAsJsonObject("labels");
+                assertTrue(t.toString(), reachable.contains(labels.get("peer").getAsString()));
+                assertEquals("mesh/cfg-eu/" + t.get("kind").getAsString() + "/" + labels.get("peer").getAsString(), t.get("name").getAsString());
+                assertEquals("the address it reached the server from", "127.0.0.1", t.get("host").getAsString());
+                assertEquals(30000, t.get("interval_ms").getAsInt());
+                if (t.get("kind").getAsString().equals("tcp")) {
+                    assertEquals(7, t.get("port").getAsInt());
+                }
+            }
+            assertEquals("two kinds a reachable peer", 2 * reachable.size(),
+                    doc.getAsJsonArray("targets").asList().stream().filter(t -> t.getAsJsonObject().get("name").getAsString()
+                            .startsWith("mesh/")).count());
+        }
+        assertEquals("not a member: no mesh", 0, server.json(document("cfg-us-1")).getAsJsonArray("meshes").size());
+        assertEquals(204, server.admin("DELETE", "/api/v1/meshes/cfg-eu", null).statusCode());
+        assertEquals(0, server.json(document("cfg-eu-1")).getAsJsonArray("meshes").size());
+    }
+}
