@@ -50,6 +50,7 @@ final class ConfigModel {
     private final Map<String, Mesh> meshes = new LinkedHashMap<>();
     private final Map<String, AgentRecord> agents = new LinkedHashMap<>();
     private final Map<String, AgentConfigs.Document> documents = new ConcurrentHashMap<>();
+    private final List<String> unreadable = new ArrayList<>();
 
     /**
      * @param targets the target definitions, as stored (checked when stored)
@@ -62,21 +63,36 @@ final class ConfigModel {
                 this.agents.put(a.agentId(), a);
             }
         }
+        // each definition on its own: one this server cannot read (a newer server's) is left out and said, not fatal
         for (Definition d : targets) {
-            JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
-            this.targets.add(new TargetDef(body, AgentSelector.parse(body.get(Definitions.AGENTS).getAsString())));
+            try {
+                JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
+                this.targets.add(new TargetDef(body, AgentSelector.parse(body.get(Definitions.AGENTS).getAsString())));
+            } catch (RuntimeException e) {
+                unreadable.add("target '" + d.name() + "': " + e);
+            }
         }
         for (Definition d : meshes) {
-            JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
-            AgentSelector members = AgentSelector.parse(body.get("members").getAsString());
-            List<String> ids = new ArrayList<>();
-            for (AgentRecord a : this.agents.values()) {
-                if (members.matches(a.tags())) {
-                    ids.add(a.agentId());
+            try {
+                JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
+                AgentSelector members = AgentSelector.parse(body.get("members").getAsString());
+                List<String> ids = new ArrayList<>();
+                for (AgentRecord a : this.agents.values()) {
+                    if (members.matches(a.tags())) {
+                        ids.add(a.agentId());
+                    }
                 }
+                body.getAsJsonObject("kinds").entrySet().forEach(k -> k.getValue().getAsJsonObject());
+                this.meshes.put(d.name(), new Mesh(body, ids, PeerPlan.of(d.name(), ids, fanout(body))));
+            } catch (RuntimeException e) {
+                unreadable.add("mesh '" + d.name() + "': " + e);
             }
-            this.meshes.put(d.name(), new Mesh(body, ids, PeerPlan.of(d.name(), ids, fanout(body))));
         }
+    }
+
+    /** @return the stored definitions this model could not read, each with why: left out of every document */
+    List<String> unreadable() {
+        return unreadable;
     }
 
     /** @return the fan-out a mesh definition asks for, {@link PeerPlan#ALL} for all */

@@ -6,6 +6,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.sonde.server.spi.AgentConfigs;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.Store;
@@ -19,11 +22,14 @@ import io.sonde.server.spi.StoreException;
 @Component(service = {AgentConfigs.class, ConfigService.class})
 public final class ConfigService implements AgentConfigs {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigService.class);
+
     /** How long a model serves before it is made again from the store. */
     static final long REFRESH_MS = 2000;
 
     private final Store store;
     private ConfigModel model;
+    private java.util.List<String> unreadable = java.util.List.of(); // said once while it stays so
     private long madeAt;
 
     @Activate
@@ -37,6 +43,10 @@ public final class ConfigService implements AgentConfigs {
         if (model == null || now - madeAt > REFRESH_MS * 1_000_000) {
             model = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
             madeAt = now;
+            if (!model.unreadable().equals(unreadable)) {
+                unreadable = model.unreadable();
+                unreadable.forEach(u -> LOG.error("Configuration: the stored {} is left out of every document", u));
+            }
         }
         return model;
     }

@@ -1,0 +1,62 @@
+package io.sonde.server.config.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.Test;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.Definition;
+
+public class ConfigModelTest {
+
+    static final Instant T0 = Instant.parse("2026-12-01T00:00:00Z");
+
+    static AgentRecord agent(String id, String address, String... tags) {
+        return new AgentRecord(id, List.of(tags), "v", T0, T0, null, 0, address);
+    }
+
+    static Definition target(String name, String body) {
+        return new Definition(Definition.TARGET, name, body, T0);
+    }
+
+    static JsonObject doc(ConfigModel m, String id) {
+        return JsonParser.parseString(m.document(id).orElseThrow().json()).getAsJsonObject();
+    }
+
+    @Test
+    public void theSameDefinitionsAndAgentsMakeTheSameDocumentsEverywhere() {
+        List<Definition> targets = List.of(target("web", "{\"name\":\"web\",\"agents\":\"eu\",\"kind\":\"tcp\",\"host\":\"h\",\"port\":1}"));
+        List<Definition> meshes = List.of(new Definition(Definition.MESH, "m",
+                "{\"name\":\"m\",\"members\":\"*\",\"fanout\":1,\"kinds\":{\"icmp\":{}}}", T0));
+        List<AgentRecord> agents = List.of(agent("a", "127.0.0.2", "eu"), agent("b", "127.0.0.3"), agent("c", null, "eu"));
+        ConfigModel one = new ConfigModel(targets, meshes, agents);
+        ConfigModel two = new ConfigModel(targets, meshes, List.of(agents.get(2), agents.get(0), agents.get(1)));
+        for (String id : List.of("a", "b", "c")) {
+            assertEquals(one.document(id), two.document(id));
+        }
+        assertNotEquals(one.document("a").orElseThrow().version(), one.document("c").orElseThrow().version());
+        assertTrue("an unknown agent has none", one.document("x").isEmpty());
+        AgentRecord revoked = new AgentRecord("r", List.of("eu"), "v", T0, T0, T0, 0, "127.0.0.9");
+        assertTrue("nor has a revoked one", new ConfigModel(targets, meshes, List.of(revoked)).document("r").isEmpty());
+    }
+
+    @Test
+    public void aStoredDefinitionThisServerCannotReadIsLeftOutNotFatal() {
+        List<Definition> targets = List.of(target("good", "{\"name\":\"good\",\"agents\":\"*\",\"kind\":\"tcp\",\"host\":\"h\",\"port\":1}"),
+                target("newer", "{\"name\":\"newer\",\"selector\":{\"any\":[\"eu\"]}}"), target("garbage", "not json"));
+        List<Definition> meshes = List.of(new Definition(Definition.MESH, "odd", "{\"name\":\"odd\",\"members\":\"*\",\"fanout\":1,\"kinds\":[1]}", T0));
+        ConfigModel m = new ConfigModel(targets, meshes, List.of(agent("a", "127.0.0.2")));
+        assertEquals(1, doc(m, "a").getAsJsonArray("targets").size());
+        assertEquals(3, m.unreadable().size());
+        assertTrue(m.unreadable().toString(), m.unreadable().get(0).startsWith("target 'newer': "));
+        assertTrue(m.unreadable().toString(), m.unreadable().get(2).startsWith("mesh 'odd': "));
+    }
+}
