@@ -23,4 +23,12 @@ public interface AgentConfigs {
 
     /** @return the agent's document; empty for an agent that is not known or was revoked */
     Optional<Document> document(String agentId) throws StoreException;
+
+    /**
+     * @return the version of the agent's document, as cheaply as it can be had (an agent that asks
+     *         with the version it has gets 304 without a document being made)
+     */
+    default Optional<String> version(String agentId) throws StoreException {
+        return document(agentId).map(Document::version);
+    }
 }

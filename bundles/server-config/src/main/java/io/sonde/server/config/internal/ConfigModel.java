@@ -15,6 +15,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 
 import io.sonde.server.spi.AgentConfigs;
 import io.sonde.server.spi.AgentRecord;
@@ -33,7 +34,16 @@ final class ConfigModel {
     /** Where a mesh target's name starts: definitions cannot hold a '/', so no target clashes with one. */
     static final String MESH_PREFIX = "mesh/";
 
-    record TargetDef(JsonObject body, AgentSelector agents) {
+    /** A target definition: its selector, and its entry in documents, serialized once. */
+    record TargetDef(AgentSelector agents, String entry) {
+    }
+
+    /** The targets of every agent with one set of tags: their entries joined, and a digest of them. */
+    private record TargetsPart(String entries, byte[] digest) {
+    }
+
+    /** What an agent's document holds beside the targets of its tags; kept per agent (small). */
+    private record Skeleton(String version, TargetsPart targets, String meshEntries, String meshViews) {
     }
 
     /**
@@ -49,7 +59,8 @@ final class ConfigModel {
     private final List<TargetDef> targets = new ArrayList<>();
     private final Map<String, Mesh> meshes = new LinkedHashMap<>();
     private final Map<String, AgentRecord> agents = new LinkedHashMap<>();
-    private final Map<String, AgentConfigs.Document> documents = new ConcurrentHashMap<>();
+    private final Map<List<String>, TargetsPart> byTags = new ConcurrentHashMap<>();
+    private final Map<String, Skeleton> skeletons = new ConcurrentHashMap<>();
     private final List<String> unreadable = new ArrayList<>();
 
     /**
@@ -67,7 +78,9 @@ final class ConfigModel {
         for (Definition d : targets) {
             try {
                 JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
-                this.targets.add(new TargetDef(body, AgentSelector.parse(body.get(Definitions.AGENTS).getAsString())));
+                AgentSelector selector = AgentSelector.parse(body.get(Definitions.AGENTS).getAsString());
+                body.remove(Definitions.AGENTS);
+                this.targets.add(new TargetDef(selector, body.toString()));
             } catch (RuntimeException e) {
                 unreadable.add("target '" + d.name() + "': " + e);
             }
@@ -117,24 +130,55 @@ final class ConfigModel {
         return n;
     }
 
+    /** @return the version of the agent's document, without making the document; empty for an agent not known or revoked */
+    Optional<String> version(String agentId) {
+        return skeleton(agentId).map(Skeleton::version);
+    }
+
     /** @return the agent's document; empty for an agent not known or revoked */
     Optional<AgentConfigs.Document> document(String agentId) {
+        return skeleton(agentId).map(k -> {
+            StringBuilder doc = new StringBuilder(k.targets().entries().length() + k.meshEntries().length() + k.meshViews().length() + 200);
+            doc.append("{\"schema\":").append(WireCodec.SCHEMA).append(",\"agent_id\":").append(new JsonPrimitive(agentId))
+                    .append(",\"version\":\"").append(k.version()).append("\",\"targets\":[").append(k.targets().entries());
+            if (!k.targets().entries().isEmpty() && !k.meshEntries().isEmpty()) {
+                doc.append(',');
+            }
+            doc.append(k.meshEntries()).append("],\"meshes\":").append(k.meshViews()).append('}');
+            return new AgentConfigs.Document(k.version(), doc.toString());
+        });
+    }
+
+    private Optional<Skeleton> skeleton(String agentId) {
         AgentRecord agent = agents.get(agentId);
         if (agent == null) {
             return Optional.empty();
         }
-        return Optional.of(documents.computeIfAbsent(agentId, id -> make(agent)));
+        return Optional.of(skeletons.computeIfAbsent(agentId, id -> skeleton(agent)));
     }
 
-    private AgentConfigs.Document make(AgentRecord agent) {
-        JsonArray out = new JsonArray();
-        for (TargetDef t : targets) {
-            if (t.agents().matches(agent.tags())) {
-                JsonObject entry = t.body().deepCopy();
-                entry.remove(Definitions.AGENTS);
-                out.add(entry);
+    /** The targets of agents with these tags: worked out once per set of tags, most agents share theirs. */
+    private TargetsPart targetsFor(List<String> tags) {
+        List<String> key = tags.stream().sorted().toList();
+        return byTags.computeIfAbsent(key, k -> {
+            java.util.Set<String> set = new java.util.HashSet<>(k);
+            StringBuilder entries = new StringBuilder();
+            for (TargetDef t : targets) {
+                if (t.agents().matches(set)) {
+                    if (entries.length() > 0) {
+                        entries.append(',');
+                    }
+                    entries.append(t.entry());
+                }
             }
-        }
+            String text = entries.toString();
+            return new TargetsPart(text, sha256(text.getBytes(StandardCharsets.UTF_8)));
+        });
+    }
+
+    private Skeleton skeleton(AgentRecord agent) {
+        TargetsPart targets = targetsFor(agent.tags());
+        JsonArray out = new JsonArray();
         JsonArray meshViews = new JsonArray();
         for (Map.Entry<String, Mesh> m : meshes.entrySet()) {
             List<String> peers = m.getValue().plan().peers().get(agent.agentId());
@@ -170,26 +214,26 @@ final class ConfigModel {
             view.add("waiting", waiting);
             meshViews.add(view);
         }
-        JsonObject doc = new JsonObject();
-        doc.addProperty("schema", WireCodec.SCHEMA);
-        doc.addProperty("agent_id", agent.agentId());
-        doc.add("targets", out);
-        doc.add("meshes", meshViews);
-        String version = version(doc.toString());
-        JsonObject versioned = new JsonObject();
-        versioned.addProperty("schema", WireCodec.SCHEMA);
-        versioned.addProperty("agent_id", agent.agentId());
-        versioned.addProperty("version", version);
-        versioned.add("targets", out);
-        versioned.add("meshes", meshViews);
-        return new AgentConfigs.Document(version, versioned.toString());
+        String meshEntries = out.isEmpty() ? "" : out.toString().substring(1, out.toString().length() - 1);
+        String views = meshViews.toString();
+        // the version: of the agent, its targets (by their digest) and its mesh part; the same wherever it is made
+        MessageDigest d = digest();
+        d.update(agent.agentId().getBytes(StandardCharsets.UTF_8));
+        d.update((byte) 0);
+        d.update(targets.digest());
+        d.update(meshEntries.getBytes(StandardCharsets.UTF_8));
+        d.update((byte) 0);
+        d.update(views.getBytes(StandardCharsets.UTF_8));
+        return new Skeleton(HexFormat.of().formatHex(d.digest(), 0, 16), targets, meshEntries, views);
     }
 
-    /** @return the first 16 bytes of the SHA-256 of the content, in hex */
-    static String version(String content) {
+    private static byte[] sha256(byte[] bytes) {
+        return digest().digest(bytes);
+    }
+
+    private static MessageDigest digest() {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 16);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no SHA-256", e);
         }

@@ -60,4 +60,9 @@ public final class ConfigService implements AgentConfigs {
     public Optional<Document> document(String agentId) throws StoreException {
         return model().document(agentId);
     }
+
+    @Override
+    public Optional<String> version(String agentId) throws StoreException {
+        return model().version(agentId);
+    }
 }

@@ -43,6 +43,24 @@ public class ConfigModelTest {
             assertEquals(one.document(id), two.document(id));
         }
         assertNotEquals(one.document("a").orElseThrow().version(), one.document("c").orElseThrow().version());
+        // the document as assembled: whole JSON, its version the one asked for alone, its entries where they belong
+        JsonObject a = doc(one, "a");
+        assertEquals(one.version("a").orElseThrow(), a.get("version").getAsString());
+        assertEquals("a", a.get("agent_id").getAsString());
+        JsonObject view = a.getAsJsonArray("meshes").get(0).getAsJsonObject();
+        assertEquals("one peer, reachable or waiting", 1, view.getAsJsonArray("peers").size() + view.getAsJsonArray("waiting").size());
+        assertEquals("web, and an icmp target for a reachable peer", 1 + view.getAsJsonArray("peers").size(),
+                a.getAsJsonArray("targets").size());
+        assertEquals("web", a.getAsJsonArray("targets").get(0).getAsJsonObject().get("name").getAsString());
+        assertTrue(!a.getAsJsonArray("targets").get(0).getAsJsonObject().has("agents"));
+        JsonObject b = doc(one, "b"); // no target of its tags: only its mesh part
+        assertEquals(1, b.getAsJsonArray("meshes").size());
+        assertTrue(b.getAsJsonArray("targets").size() <= 1);
+        ConfigModel noMesh = new ConfigModel(targets, List.of(), agents);
+        assertEquals("[]", doc(noMesh, "b").getAsJsonArray("targets").toString());
+        assertEquals(1, doc(noMesh, "a").getAsJsonArray("targets").size());
+        AgentRecord quoted = agent("q\"uote", "127.0.0.4", "eu");
+        assertEquals("q\"uote", doc(new ConfigModel(targets, meshes, List.of(quoted)), "q\"uote").get("agent_id").getAsString());
         assertTrue("an unknown agent has none", one.document("x").isEmpty());
         AgentRecord revoked = new AgentRecord("r", List.of("eu"), "v", T0, T0, T0, 0, "127.0.0.9");
         assertTrue("nor has a revoked one", new ConfigModel(targets, meshes, List.of(revoked)).document("r").isEmpty());

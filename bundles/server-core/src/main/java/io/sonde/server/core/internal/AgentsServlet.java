@@ -82,19 +82,24 @@ public final class AgentsServlet extends HttpServlet {
             return;
         }
         try {
+            String match = request.getHeader("If-None-Match");
+            if (match != null) { // the agent has a version: the version alone may answer
+                Optional<String> version = documents.version(agentId);
+                String etag = version.map(v -> "\"" + v + "\"").orElse(null);
+                if (etag != null && (match.strip().equals(etag) || match.strip().equals("W/" + etag))) {
+                    response.setHeader("ETag", etag);
+                    response.setHeader("Cache-Control", "no-cache");
+                    response.setStatus(304);
+                    return;
+                }
+            }
             Optional<AgentConfigs.Document> doc = documents.document(agentId);
             if (doc.isEmpty()) {
                 Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
                 return;
             }
-            String etag = "\"" + doc.get().version() + "\"";
-            response.setHeader("ETag", etag);
+            response.setHeader("ETag", "\"" + doc.get().version() + "\"");
             response.setHeader("Cache-Control", "no-cache");
-            String match = request.getHeader("If-None-Match");
-            if (match != null && (match.strip().equals(etag) || match.strip().equals("W/" + etag))) {
-                response.setStatus(304);
-                return;
-            }
             byte[] body = doc.get().json().getBytes(StandardCharsets.UTF_8);
             String accept = request.getHeader("Accept-Encoding");
             if (accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("gzip")) {
