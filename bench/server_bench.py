@@ -4,6 +4,7 @@
     python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10] [--store h2,postgres]
     python3 bench/server_bench.py series [--agents 8] [--targets 10] [--days 30] [--store h2,postgres]
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
+    python3 bench/server_bench.py configs [--agents 10000] [--targets 1000] [--meshes 20] [--seconds 15]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
         credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
@@ -16,6 +17,10 @@ ingest: a load generator simulating many agents (each enrolled through the API w
 series: 8 agents x 10 targets, each agent's results in time order every 10 s for 30 days (20.7 M),
         then waits for the leader's rollups and asks for one target over 30 days at 1-hour steps
         and 24 hours at 1-minute steps, 20 times each; bytes per raw result and per rollup row.
+configs: N agents enrolled in three groups, each reporting once (its address), 1,000 targets by tag and 20
+        meshes (fan-out 10, icmp + tcp) defined through the API; then every agent's document asked for once
+        (the time to the last), and wrk asking one agent's unchanged document with its version (304) and
+        without (200, gzip) for --seconds each: requests/s and the server's CPU. wrk runs on the same cores.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -589,6 +594,71 @@ def replay(args):
         server.clean()
 
 
+def configs(args):
+    """Documents for many agents: made once for all, then served unchanged (304) and whole (200)."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("configs needs wrk (apt-get install wrk)")
+    server = Server("")
+    try:
+        groups = ["eu", "us", "ap"]
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+        tokens = {}
+        for g in groups:
+            status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": [g]}), conn=conn)
+            tokens[g] = json.loads(body)["token"]
+        creds = []
+        t0 = time.time()
+        for i in range(args.agents):
+            agent_tags = [f"site=s{i % args.meshes}"] + (["edge"] if i % 10 == 0 else [])
+            status, body = server.request("POST", "/api/v1/enroll", json.dumps(
+                {"schema": 1, "enrollment_token": tokens[groups[i % 3]], "agent_id": f"bench-{i:05d}", "tags": agent_tags,
+                 "version": "bench"}), auth=None, conn=conn)
+            assert status == 200, body
+            creds.append(json.loads(body)["credential"])
+            status, _ = server.request("POST", f"/api/v1/agents/bench-{i:05d}/status",
+                                       '{"schema":1,"version":"bench","spool_records":0}', auth=creds[-1], conn=conn)
+            assert status == 204
+        print(f"# configs: {args.agents:,} agents enrolled and reported in {time.time() - t0:.0f} s")
+        for i in range(args.targets):
+            selector = [groups[i % 3], groups[i % 3] + " AND NOT edge", f"site=s{i % args.meshes} OR edge", "*"][i % 4]
+            status, body = server.request("PUT", f"/api/v1/targets/t{i}", json.dumps(
+                {"kind": "tcp", "host": "127.0.0.1", "port": 1000 + i, "interval_ms": 10000, "agents": selector}), conn=conn)
+            assert status == 201, body
+        for m in range(args.meshes):
+            status, body = server.request("PUT", f"/api/v1/meshes/m{m}", json.dumps(
+                {"members": "eu" if m == 0 else f"site=s{m}", "fanout": 10, "interval_ms": 30000,
+                 "kinds": {"icmp": {}, "tcp": {"port": 7}}}), conn=conn)
+            assert status == 201, body
+        cpu0, t0 = proc_cpu(server.proc.pid), time.time()
+        sizes, etag = [], None
+        for i in range(args.agents):
+            status, body = server.request("GET", f"/api/v1/agents/bench-{i:05d}/config", auth=creds[i], conn=conn)
+            assert status == 200, body
+            sizes.append(len(body))
+            if i == 0:
+                etag = '"%s"' % json.loads(body)["version"]
+        took = time.time() - t0
+        print(f"every agent's document asked for once, one after another on one connection: {took:.1f} s "
+              f"({args.agents / took:,.0f} documents/s, server {(proc_cpu(server.proc.pid) - cpu0) / took:.2f} cores); "
+              f"median document {statistics.median(sizes):,.0f} bytes")
+        conn.close()
+        url = f"https://127.0.0.1:{server.port}/api/v1/agents/bench-00000/config"
+        for label, headers in (("unchanged, If-None-Match (304)", ["-H", f"If-None-Match: {etag}"]),
+                               ("whole document, gzip (200)", ["-H", "Accept-Encoding: gzip"])):
+            cpu0, t0 = proc_cpu(server.proc.pid), time.time()
+            out = subprocess.run([wrk, "-t2", "-c32", f"-d{args.seconds}s", "-H", f"Authorization: Bearer {creds[0]}"] + headers + [url],
+                                 capture_output=True, text=True, timeout=args.seconds + 60).stdout
+            took = time.time() - t0
+            rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+            codes = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            latency = re.search(r"Latency\s+(\S+)", out).group(1)
+            print(f"{label}: {rate:,.0f} requests/s, mean latency {latency}, server {(proc_cpu(server.proc.pid) - cpu0) / took:.2f} cores"
+                  + (f", {codes.group(1)} answers not 2xx/3xx" if codes else ""))
+    finally:
+        server.clean()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -613,8 +683,13 @@ def main():
     q.add_argument("--senders", type=int, default=3)
     q.add_argument("--max-seconds", type=int, default=1200)
     q.add_argument("--store", default="h2,postgres")
+    c = sub.add_parser("configs")
+    c.add_argument("--agents", type=int, default=10_000)
+    c.add_argument("--targets", type=int, default=1000)
+    c.add_argument("--meshes", type=int, default=20)
+    c.add_argument("--seconds", type=int, default=15)
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay, "series": series}[args.mode](args)
+    {"ingest": ingest, "replay": replay, "series": series, "configs": configs}[args.mode](args)
 
 
 if __name__ == "__main__":
