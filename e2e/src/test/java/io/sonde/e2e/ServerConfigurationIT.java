@@ -33,7 +33,7 @@ public class ServerConfigurationIT {
 
     @BeforeClass
     public static void start() throws Exception {
-        server = ServerProcess.start("");
+        server = ServerProcess.start("offline_after_s = 5\n"); // an agent silent 5 s is offline: the matrix marks it
         // three groups: eu (one of them at the edge), us, and an agent of both
         enroll("cfg-eu-1", "eu");
         enroll("cfg-eu-2", "eu");
@@ -143,6 +143,83 @@ public class ServerConfigurationIT {
         assertEquals(403, server.request("GET", "/api/v1/agents/cfg-us-1/config", credentials.get("cfg-eu-1"), null).statusCode());
         assertEquals(401, server.request("GET", "/api/v1/agents/cfg-us-1/config", null, null).statusCode());
         assertEquals(404, server.admin("GET", "/api/v1/agents/nobody/config", null).statusCode());
+    }
+
+    static void status(String id) throws Exception {
+        HttpResponse<String> r = server.post("/api/v1/agents/" + id + "/status", credentials.get(id),
+                "{\"schema\":1,\"version\":\"test\",\"spool_records\":0}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(r.body(), 204, r.statusCode());
+    }
+
+    static String result(long seq, String target, java.time.Instant at, boolean ok, double rt) {
+        return "{\"seq\":" + seq + ",\"target\":\"" + target + "\",\"kind\":\"icmp\",\"started_at\":\"" + at + "\",\"success\":" + ok
+                + (ok ? "" : ",\"failure_reason\":\"timeout\"") + ",\"response_time_seconds\":" + rt + "}";
+    }
+
+    @Test
+    public void theMatrixShowsEachPairAndMarksAgentsThatAreDownAsSuch() throws Exception {
+        assertEquals(201, put("/api/v1/meshes/cfg-mx", "{\"members\":\"eu\",\"kinds\":[\"icmp\",\"tcp\"],\"fanout\":\"all\"}").statusCode());
+        // cfg-eu-1 measured cfg-eu-2 ten times (1 to 10 ms) and cfg-eu-edge five times, each lost
+        java.time.Instant t = java.time.Instant.now().minusSeconds(60);
+        List<String> results = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            results.add(result(i, "mesh/cfg-mx/icmp/cfg-eu-2", t.plusSeconds(4L * i), true, 0.001 * i));
+        }
+        for (int i = 11; i <= 15; i++) {
+            results.add(result(i, "mesh/cfg-mx/icmp/cfg-eu-edge", t.plusSeconds(4L * (i - 10)), false, 1.0));
+        }
+        HttpResponse<String> sent = server.post("/api/v1/agents/cfg-eu-1/results", credentials.get("cfg-eu-1"),
+                ("{\"schema\":1,\"agent_id\":\"cfg-eu-1\",\"epoch\":\"mx\",\"results\":[" + String.join(",", results) + "]}")
+                        .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertEquals(sent.body(), 200, sent.statusCode());
+        // cfg-eu-edge and cfg-both fall silent: offline after 5 s; cfg-eu-1 and cfg-eu-2 keep talking
+        JsonObject matrix = null;
+        for (int round = 0; round < 40; round++) {
+            status("cfg-eu-1");
+            status("cfg-eu-2");
+            matrix = server.json(server.admin("GET", "/api/v1/meshes/cfg-mx/matrix", null));
+            if (cell(matrix, "cfg-both", "cfg-eu-1").get("state").getAsString().equals("source_offline")
+                    && cell(matrix, "cfg-eu-1", "cfg-eu-edge").get("state").getAsString().equals("destination_offline")) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        assertEquals("icmp", matrix.get("kind").getAsString());
+        assertEquals(4, matrix.getAsJsonArray("members").size());
+        assertEquals("4 members, 3 peers each", 12, matrix.getAsJsonArray("cells").size());
+        JsonObject good = cell(matrix, "cfg-eu-1", "cfg-eu-2");
+        assertEquals(10, good.get("count").getAsInt());
+        assertEquals(0.0, good.get("loss").getAsDouble(), 1e-9);
+        assertEquals(0.005, good.get("median_seconds").getAsDouble(), 0.0001);
+        assertEquals("up", good.get("state").getAsString());
+        JsonObject lost = cell(matrix, "cfg-eu-1", "cfg-eu-edge");
+        assertEquals(5, lost.get("count").getAsInt());
+        assertEquals(1.0, lost.get("loss").getAsDouble(), 1e-9);
+        assertEquals("a destination that is down is not loss of the path", "destination_offline", lost.get("state").getAsString());
+        assertEquals("source_offline", cell(matrix, "cfg-both", "cfg-eu-1").get("state").getAsString());
+        JsonObject silent = cell(matrix, "cfg-eu-2", "cfg-eu-1");
+        assertEquals(0, silent.get("count").getAsInt());
+        assertTrue(silent.get("loss").isJsonNull());
+        assertEquals("no_data", silent.get("state").getAsString());
+        assertEquals("tcp", server.json(server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?kind=tcp", null)).get("kind").getAsString());
+        HttpResponse<String> badKind = server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?kind=http", null);
+        assertEquals(400, badKind.statusCode());
+        assertTrue(badKind.body(), badKind.body().contains("kind: 'http' is not one of the mesh's kinds"));
+        assertEquals(400, server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?from=yesterday", null).statusCode());
+        assertEquals(400, server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?from=2026-12-02T10:00:00Z&to=2026-12-01T10:00:00Z", null)
+                .statusCode());
+        assertEquals(404, server.admin("GET", "/api/v1/meshes/nothing/matrix", null).statusCode());
+        assertEquals(204, server.admin("DELETE", "/api/v1/meshes/cfg-mx", null).statusCode());
+    }
+
+    static JsonObject cell(JsonObject matrix, String source, String destination) {
+        for (JsonElement e : matrix.getAsJsonArray("cells")) {
+            JsonObject c = e.getAsJsonObject();
+            if (c.get("source").getAsString().equals(source) && c.get("destination").getAsString().equals(destination)) {
+                return c;
+            }
+        }
+        throw new AssertionError("no cell " + source + " -> " + destination + " in " + matrix);
     }
 
     @Test

@@ -18,6 +18,14 @@ import java.util.List;
 public record AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen,
         Instant revokedAt, long spoolRecords, String address) {
 
+    /** Seconds without a word from an agent after which it counts as offline, unless the server is told otherwise. */
+    public static final int DEFAULT_OFFLINE_AFTER_S = 60;
+
+    /** @return whether the agent is online: not revoked, and heard from within {@code offlineAfter} of {@code now} */
+    public boolean online(Instant now, java.time.Duration offlineAfter) {
+        return revokedAt == null && lastSeen != null && lastSeen.isAfter(now.minus(offlineAfter));
+    }
+
     /** An agent whose address is not known. */
     public AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen, Instant revokedAt,
             long spoolRecords) {

@@ -3,6 +3,7 @@ package io.sonde.server.config.internal;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +17,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.slf4j.Logger;
@@ -24,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Definition;
@@ -35,10 +38,11 @@ import io.sonde.wire.WireException;
 /**
  * Targets by tag and meshes (admin): {@code GET /api/v1/targets}, {@code GET|PUT|DELETE
  * /api/v1/targets/{name}}, and the same under {@code /api/v1/meshes}; a mesh's {@code GET} shows
- * its members and peers as planned now. A definition is checked whole ({@link Definitions}) and
+ * its members and peers as planned now, and {@code GET /api/v1/meshes/{name}/matrix} its
+ * source × destination grid ({@link MeshMatrix}). A definition is checked whole ({@link Definitions}) and
  * stored in its canonical form; a bad one is answered 400 naming the field.
  */
-@Component(service = Servlet.class)
+@Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @HttpWhiteboardServletPattern({"/api/v1/targets", "/api/v1/targets/*", "/api/v1/meshes", "/api/v1/meshes/*"})
 public final class DefinitionsServlet extends HttpServlet {
 
@@ -52,13 +56,20 @@ public final class DefinitionsServlet extends HttpServlet {
     /** Meshes the server keeps at most. */
     static final int MAX_MESHES = 100;
 
+    /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
+    @interface Offline {
+        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
+    }
+
     private final transient Store store;
     private final transient ConfigService configs;
+    private final Duration offlineAfter;
 
     @Activate
-    public DefinitionsServlet(@Reference Store store, @Reference ConfigService configs) {
+    public DefinitionsServlet(@Reference Store store, @Reference ConfigService configs, Offline offline) {
         this.store = store;
         this.configs = configs;
+        this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
     }
 
     /** @return the type the path is about */
@@ -82,6 +93,10 @@ public final class DefinitionsServlet extends HttpServlet {
         }
         String type = type(request);
         String name = name(request);
+        if (type.equals(Definition.MESH) && name != null && name.endsWith("/matrix")) {
+            matrix(name.substring(0, name.length() - "/matrix".length()), request, response);
+            return;
+        }
         try {
             List<Object> items = new ArrayList<>();
             for (Definition d : store.definitions(type)) {
@@ -99,6 +114,57 @@ public final class DefinitionsServlet extends HttpServlet {
             }
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
+        }
+    }
+
+    /**
+     * {@code GET /api/v1/meshes/{name}/matrix?from=&to=&kind=}: source × destination over the range
+     * (default the last 15 minutes; kind: the mesh's first).
+     */
+    private void matrix(String name, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            ConfigModel.Mesh mesh = configs.model().mesh(name);
+            if (mesh == null) {
+                Api.error(response, 404, "no mesh named '" + WireCodec.abbreviate(name) + "'");
+                return;
+            }
+            Instant now = Instant.now();
+            Instant to = time(request, "to", now);
+            Instant from = time(request, "from", to.minus(MeshMatrix.DEFAULT_RANGE));
+            if (!from.isBefore(to)) {
+                throw Definitions.invalid("from: " + from + " is not before to (" + to + ")");
+            }
+            if (Duration.between(from, to).compareTo(Duration.ofDays(400)) > 0) {
+                throw Definitions.invalid("from: the range is longer than 400 days");
+            }
+            JsonObject kinds = mesh.body().getAsJsonObject("kinds");
+            String kind = request.getParameter("kind");
+            if (kind == null) {
+                kind = kinds.keySet().iterator().next();
+            } else if (!kinds.has(kind)) {
+                throw Definitions.invalid("kind: '" + WireCodec.abbreviate(kind) + "' is not one of the mesh's kinds " + kinds.keySet());
+            }
+            Map<String, AgentRecord> agents = new java.util.HashMap<>();
+            for (AgentRecord a : store.agents()) {
+                agents.put(a.agentId(), a);
+            }
+            Api.json(response, 200, MeshMatrix.of(store, name, mesh, kind, from, to, agents, now, offlineAfter));
+        } catch (WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    private static Instant time(HttpServletRequest request, String name, Instant otherwise) throws WireException {
+        String text = request.getParameter(name);
+        if (text == null || text.isBlank()) {
+            return otherwise;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(text.strip()).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw Definitions.invalid(name + ": '" + WireCodec.abbreviate(text) + "' is not an RFC 3339 time");
         }
     }
 

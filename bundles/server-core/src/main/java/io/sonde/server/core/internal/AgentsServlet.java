@@ -183,7 +183,7 @@ public final class AgentsServlet extends HttpServlet {
     }
 
     boolean online(AgentRecord a, Instant now) {
-        return a.revokedAt() == null && a.lastSeen() != null && a.lastSeen().isAfter(now.minus(offlineAfter));
+        return a.online(now, offlineAfter);
     }
 
     @Override

@@ -82,11 +82,12 @@ public final class MetricsServlet extends HttpServlet {
             long online = 0;
             long offline = 0;
             long revoked = 0;
-            Instant limit = Instant.now().minusMillis(offlineAfterMs);
+            Instant now = Instant.now();
+            java.time.Duration offlineAfter = java.time.Duration.ofMillis(offlineAfterMs);
             for (AgentRecord a : store.agents()) {
                 if (a.revokedAt() != null) {
                     revoked++;
-                } else if (a.lastSeen() != null && a.lastSeen().isAfter(limit)) {
+                } else if (a.online(now, offlineAfter)) {
                     online++;
                 } else {
                     offline++;

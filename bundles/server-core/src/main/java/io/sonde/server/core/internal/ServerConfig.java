@@ -26,5 +26,5 @@ public @interface ServerConfig {
     String tls__names() default "";
 
     @AttributeDefinition(description = "Seconds without a word from an agent after which it counts as offline")
-    int offline__after__s() default 60;
+    int offline__after__s() default io.sonde.server.spi.AgentRecord.DEFAULT_OFFLINE_AFTER_S;
 }

@@ -1,0 +1,92 @@
+package io.sonde.server.config.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.SeriesQuery;
+import io.sonde.server.spi.SeriesStep;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+
+/**
+ * A mesh as a source × destination grid over a time range, the view perfSONAR's MaDDash made
+ * familiar: per planned pair, from the results the source stored for its target of the peer
+ * ({@code mesh/<mesh>/<kind>/<peer>}), the count, loss and median latency over the range, and the
+ * state of the last {@link #LAST} of it. An agent that is offline is marked as such, so a dead
+ * vantage point is not read as loss on its paths.
+ */
+final class MeshMatrix {
+
+    /** The stretch at the end of the range that the state of a cell is taken from. */
+    static final Duration LAST = Duration.ofMinutes(2);
+
+    /** The range when none is asked for: the last 15 minutes. */
+    static final Duration DEFAULT_RANGE = Duration.ofMinutes(15);
+
+    private MeshMatrix() {
+    }
+
+    /**
+     * @param kind         the kind whose targets are shown
+     * @param agents       the agents by id (for online and offline)
+     * @param offlineAfter the server's offline rule
+     * @return the matrix as the API shows it
+     */
+    static Map<String, Object> of(Store store, String meshName, ConfigModel.Mesh mesh, String kind, Instant from, Instant to,
+            Map<String, AgentRecord> agents, Instant now, Duration offlineAfter) throws StoreException {
+        // one step over the whole range, of whole minutes so that it comes from the rollups where it is long
+        Instant start = Instant.ofEpochMilli(Math.floorDiv(from.toEpochMilli(), 60_000L) * 60_000L);
+        Duration step = Duration.ofMinutes(Math.max(1, (Duration.between(start, to).toMillis() + 59_999) / 60_000));
+        Instant lastFrom = to.minus(LAST).isAfter(from) ? to.minus(LAST) : from;
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (String m : mesh.members()) {
+            AgentRecord a = agents.get(m);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("agent_id", m);
+            row.put("online", a != null && a.online(now, offlineAfter));
+            members.add(row);
+        }
+        List<Map<String, Object>> cells = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : mesh.plan().peers().entrySet()) {
+            String source = e.getKey();
+            boolean sourceOnline = agents.containsKey(source) && agents.get(source).online(now, offlineAfter);
+            for (String peer : e.getValue()) {
+                String target = ConfigModel.MESH_PREFIX + meshName + "/" + kind + "/" + peer;
+                Map<String, Object> cell = new LinkedHashMap<>();
+                cell.put("source", source);
+                cell.put("destination", peer);
+                List<SeriesStep> all = store.series(new SeriesQuery(source, target, start, to, step));
+                SeriesStep s = all.isEmpty() ? null : all.get(0);
+                cell.put("count", s == null ? 0 : s.count());
+                cell.put("loss", s == null ? null : s.loss());
+                cell.put("median_seconds", s == null ? null : s.p50());
+                String state;
+                if (!sourceOnline) {
+                    state = "source_offline";
+                } else if (!(agents.containsKey(peer) && agents.get(peer).online(now, offlineAfter))) {
+                    state = "destination_offline";
+                } else {
+                    List<SeriesStep> last = store.series(new SeriesQuery(source, target, lastFrom, to, Duration.between(lastFrom, to)));
+                    long n = last.stream().mapToLong(SeriesStep::count).sum();
+                    long failed = last.stream().mapToLong(SeriesStep::failures).sum();
+                    state = n == 0 ? "no_data" : failed == n ? "down" : failed > 0 ? "degraded" : "up";
+                }
+                cell.put("state", state);
+                cells.add(cell);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("mesh", meshName);
+        out.put("kind", kind);
+        out.put("from", from.toString());
+        out.put("to", to.toString());
+        out.put("members", members);
+        out.put("cells", cells);
+        return out;
+    }
+}
