@@ -110,7 +110,7 @@ public final class DefinitionsServlet extends HttpServlet {
             if (name == null) {
                 Api.json(response, 200, Map.of("items", items));
             } else {
-                Api.error(response, 404, "no " + type + " named '" + WireCodec.abbreviate(name) + "'");
+                notFound(response, type, name);
             }
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
@@ -125,7 +125,7 @@ public final class DefinitionsServlet extends HttpServlet {
         try {
             ConfigModel.Mesh mesh = configs.model().mesh(name);
             if (mesh == null) {
-                Api.error(response, 404, "no mesh named '" + WireCodec.abbreviate(name) + "'");
+                notFound(response, Definition.MESH, name);
                 return;
             }
             Instant now = Instant.now();
@@ -191,17 +191,37 @@ public final class DefinitionsServlet extends HttpServlet {
         return m;
     }
 
+    /**
+     * The admin's change of one definition: answers (and returns null) unless the request is the
+     * admin's and names a definition.
+     */
+    private static String changed(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return null;
+        }
+        String name = name(request);
+        if (name == null) {
+            String type = type(request);
+            Api.error(response, 405, request.getMethod() + " a " + type + " at its own path, /api/v1/" + type + "s/{name}");
+        }
+        return name;
+    }
+
+    private static void notFound(HttpServletResponse response, String type, String name) throws IOException {
+        Api.error(response, 404, "no " + type + " named '" + WireCodec.abbreviate(name) + "'");
+    }
+
+    private static String label(String type) {
+        return type.equals(Definition.MESH) ? "Mesh" : "Target";
+    }
+
     @Override
     protected void doPut(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!Api.requireAdmin(request, response)) {
+        String name = changed(request, response);
+        if (name == null) {
             return;
         }
         String type = type(request);
-        String name = name(request);
-        if (name == null) {
-            Api.error(response, 405, "PUT a " + type + " at its own path, /api/v1/" + type + "s/{name}");
-            return;
-        }
         try {
             JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
             if (body == null) {
@@ -226,7 +246,7 @@ public final class DefinitionsServlet extends HttpServlet {
             }
             boolean replaced = store.putDefinition(new Definition(type, name, checked.toString(), Instant.now()));
             configs.changed();
-            LOG.info("{} '{}' {}", type.equals(Definition.MESH) ? "Mesh" : "Target", name, replaced ? "replaced" : "defined");
+            LOG.info("{} '{}' {}", label(type), name, replaced ? "replaced" : "defined");
             Map<String, Object> shown = new LinkedHashMap<>();
             checked.entrySet().forEach(e -> shown.put(e.getKey(), e.getValue()));
             Api.json(response, replaced ? 200 : 201, shown);
@@ -239,22 +259,18 @@ public final class DefinitionsServlet extends HttpServlet {
 
     @Override
     protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!Api.requireAdmin(request, response)) {
+        String name = changed(request, response);
+        if (name == null) {
             return;
         }
         String type = type(request);
-        String name = name(request);
-        if (name == null) {
-            Api.error(response, 405, "DELETE a " + type + " at its own path, /api/v1/" + type + "s/{name}");
-            return;
-        }
         try {
             if (store.deleteDefinition(type, name)) {
                 configs.changed();
-                LOG.info("{} '{}' deleted", type.equals(Definition.MESH) ? "Mesh" : "Target", name);
+                LOG.info("{} '{}' deleted", label(type), name);
                 response.setStatus(204);
             } else {
-                Api.error(response, 404, "no " + type + " named '" + WireCodec.abbreviate(name) + "'");
+                notFound(response, type, name);
             }
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
