@@ -68,6 +68,22 @@ public class ServerConfigurationIT {
         return server.request("GET", "/api/v1/agents/" + id + "/config", credentials.get(id), null, headers);
     }
 
+    /** The agent's document once it is no longer {@code version}: a change reaches it within a moment (bounded wait). */
+    static HttpResponse<String> changedDocument(String id, String etag) throws Exception {
+        for (int i = 0; i < 50; i++) {
+            HttpResponse<String> r = document(id, "If-None-Match", etag);
+            if (r.statusCode() != 304) {
+                return r;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the document of " + id + " did not change from " + etag + " in 5 s");
+    }
+
+    static String etag(String id) throws Exception {
+        return document(id).headers().firstValue("ETag").orElseThrow();
+    }
+
     static Set<String> targetNames(HttpResponse<String> doc) {
         Set<String> names = new TreeSet<>();
         for (JsonElement e : server.json(doc).getAsJsonArray("targets")) {
@@ -78,11 +94,16 @@ public class ServerConfigurationIT {
 
     @Test
     public void targetsByTagReachOnlyTheAgentsTheirSelectorTakes() throws Exception {
+        String before = etag("cfg-both");
         HttpResponse<String> made = put("/api/v1/targets/cfg-web", "{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":9,"
                 + "\"agents\":\"eu and not edge\",\"interval_ms\":10000}");
         assertEquals(made.body(), 201, made.statusCode());
         assertEquals("eu AND NOT edge", server.json(made).get("agents").getAsString());
         assertEquals(201, put("/api/v1/targets/cfg-dns", "{\"kind\":\"dns\",\"host\":\"127.0.0.1\",\"agents\":\"us\"}").statusCode());
+        changedDocument("cfg-both", before);
+        for (int i = 0; i < 50 && targetNames(document("cfg-both")).size() < 2; i++) { // both changes in
+            Thread.sleep(100);
+        }
         HttpResponse<String> eu = document("cfg-eu-1");
         assertEquals(eu.body(), 200, eu.statusCode());
         assertEquals(Set.of("cfg-web"), targetNames(eu));
@@ -98,7 +119,7 @@ public class ServerConfigurationIT {
         assertEquals(304, document("cfg-eu-1", "If-None-Match", etag).statusCode());
         assertEquals(200, put("/api/v1/targets/cfg-web", "{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":10,"
                 + "\"agents\":\"eu and not edge\"}").statusCode());
-        HttpResponse<String> changed = document("cfg-eu-1", "If-None-Match", etag);
+        HttpResponse<String> changed = changedDocument("cfg-eu-1", etag);
         assertEquals(200, changed.statusCode());
         assertNotEquals(etag, changed.headers().firstValue("ETag").orElseThrow());
         assertEquals("gzip where the agent takes it", "gzip",
@@ -110,10 +131,11 @@ public class ServerConfigurationIT {
                 .forEach(e -> listed.add(e.getAsJsonObject().get("name").getAsString()));
         assertTrue(listed.toString(), listed.containsAll(List.of("cfg-dns", "cfg-web")));
         assertEquals(10, server.json(server.admin("GET", "/api/v1/targets/cfg-web", null)).get("port").getAsInt());
+        String us = etag("cfg-us-1");
         assertEquals(204, server.admin("DELETE", "/api/v1/targets/cfg-dns", null).statusCode());
         assertEquals(404, server.admin("DELETE", "/api/v1/targets/cfg-dns", null).statusCode());
         assertEquals(404, server.admin("GET", "/api/v1/targets/cfg-dns", null).statusCode());
-        assertEquals(Set.of(), targetNames(document("cfg-us-1")));
+        assertEquals(Set.of(), targetNames(changedDocument("cfg-us-1", us)));
     }
 
     @Test
@@ -224,6 +246,7 @@ public class ServerConfigurationIT {
 
     @Test
     public void aMeshGivesEachMemberItsPeersAtTheirAddresses() throws Exception {
+        String before = etag("cfg-eu-1");
         HttpResponse<String> made = put("/api/v1/meshes/cfg-eu", "{\"members\":\"eu\",\"kinds\":{\"icmp\":{},\"tcp\":{\"port\":7}},"
                 + "\"fanout\":2,\"interval_ms\":30000}");
         assertEquals(made.body(), 201, made.statusCode());
@@ -232,6 +255,7 @@ public class ServerConfigurationIT {
         assertEquals(4, plan.get("members").getAsInt());
         assertEquals(2, plan.get("fanout").getAsInt());
         JsonObject peers = plan.getAsJsonObject("peers");
+        changedDocument("cfg-eu-1", before);
         assertEquals(Set.of("cfg-both", "cfg-eu-1", "cfg-eu-2", "cfg-eu-edge"), peers.keySet());
         for (String member : peers.keySet()) {
             List<String> mine = new ArrayList<>();
@@ -264,7 +288,8 @@ public class ServerConfigurationIT {
                             .startsWith("mesh/")).count());
         }
         assertEquals("not a member: no mesh", 0, server.json(document("cfg-us-1")).getAsJsonArray("meshes").size());
+        String withMesh = etag("cfg-eu-1");
         assertEquals(204, server.admin("DELETE", "/api/v1/meshes/cfg-eu", null).statusCode());
-        assertEquals(0, server.json(document("cfg-eu-1")).getAsJsonArray("meshes").size());
+        assertEquals(0, server.json(changedDocument("cfg-eu-1", withMesh)).getAsJsonArray("meshes").size());
     }
 }

@@ -72,6 +72,12 @@ public interface Store {
     /** @return the definitions of a type, by name */
     List<Definition> definitions(String type) throws StoreException;
 
+    /** @return the definition of a type and name, if there is one */
+    Optional<Definition> definition(String type, String name) throws StoreException;
+
+    /** @return how many definitions of a type there are */
+    int definitionCount(String type) throws StoreException;
+
     /** @return results stored */
     long resultCount() throws StoreException;
 

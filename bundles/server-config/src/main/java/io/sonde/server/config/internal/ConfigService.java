@@ -15,9 +15,10 @@ import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 
 /**
- * The agents' documents, from a {@link ConfigModel} made again from the store at most every
+ * The agents' documents, from a {@link ConfigModel} made again from the store every
  * {@value #REFRESH_MS} ms (so a change stored by another server instance, a new agent or a new
- * address reaches the documents within that), and at once after a change made here.
+ * address reaches the documents within that), and within {@value #CHANGED_MS} ms of a change
+ * made here.
  */
 @Component(service = {AgentConfigs.class, ConfigService.class})
 public final class ConfigService implements AgentConfigs {
@@ -27,8 +28,12 @@ public final class ConfigService implements AgentConfigs {
     /** How long a model serves before it is made again from the store. */
     static final long REFRESH_MS = 2000;
 
+    /** How soon after the last a model is made again once a change made here asks for it: many changes in a row make few models. */
+    static final long CHANGED_MS = 250;
+
     private final Store store;
     private ConfigModel model;
+    private boolean stale;
     private java.util.List<String> unreadable = java.util.List.of(); // said once while it stays so
     private long madeAt;
 
@@ -37,10 +42,20 @@ public final class ConfigService implements AgentConfigs {
         this.store = store;
     }
 
-    /** @return the model of now: made again if older than {@link #REFRESH_MS} or after a change */
-    synchronized ConfigModel model() throws StoreException {
+    /** @return the model for documents: made again if older than {@link #REFRESH_MS}, or {@link #CHANGED_MS} after a change here */
+    ConfigModel model() throws StoreException {
+        return model(false);
+    }
+
+    /** @return the model with every change made here in it: for the admin, who looks right after a change */
+    ConfigModel fresh() throws StoreException {
+        return model(true);
+    }
+
+    private synchronized ConfigModel model(boolean fresh) throws StoreException {
         long now = System.nanoTime();
-        if (model == null || now - madeAt > REFRESH_MS * 1_000_000) {
+        if (model == null || now - madeAt > REFRESH_MS * 1_000_000 || (stale && (fresh || now - madeAt > CHANGED_MS * 1_000_000))) {
+            stale = false;
             model = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
             madeAt = now;
             if (!model.unreadable().equals(unreadable)) {
@@ -51,9 +66,9 @@ public final class ConfigService implements AgentConfigs {
         return model;
     }
 
-    /** Makes the next model from the store: a definition changed here. */
+    /** A definition changed here: the model is made again within {@link #CHANGED_MS}. */
     synchronized void changed() {
-        model = null;
+        stale = true;
     }
 
     @Override

@@ -98,20 +98,20 @@ public final class DefinitionsServlet extends HttpServlet {
             return;
         }
         try {
+            if (name != null) {
+                java.util.Optional<Definition> d = store.definition(type, name);
+                if (d.isPresent()) {
+                    Api.json(response, 200, view(d.get(), true));
+                } else {
+                    notFound(response, type, name);
+                }
+                return;
+            }
             List<Object> items = new ArrayList<>();
             for (Definition d : store.definitions(type)) {
-                if (name == null) {
-                    items.add(view(d, false));
-                } else if (d.name().equals(name)) {
-                    Api.json(response, 200, view(d, true));
-                    return;
-                }
+                items.add(view(d, false));
             }
-            if (name == null) {
-                Api.json(response, 200, Map.of("items", items));
-            } else {
-                notFound(response, type, name);
-            }
+            Api.json(response, 200, Map.of("items", items));
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }
@@ -123,7 +123,7 @@ public final class DefinitionsServlet extends HttpServlet {
      */
     private void matrix(String name, HttpServletRequest request, HttpServletResponse response) throws IOException {
         try {
-            ConfigModel.Mesh mesh = configs.model().mesh(name);
+            ConfigModel.Mesh mesh = configs.fresh().mesh(name);
             if (mesh == null) {
                 notFound(response, Definition.MESH, name);
                 return;
@@ -175,7 +175,7 @@ public final class DefinitionsServlet extends HttpServlet {
         body.entrySet().forEach(e -> m.put(e.getKey(), e.getValue()));
         m.put("updated_at", d.updatedAt().toString());
         if (d.type().equals(Definition.MESH)) {
-            ConfigModel.Mesh mesh = configs.model().mesh(d.name());
+            ConfigModel.Mesh mesh = configs.fresh().mesh(d.name());
             if (mesh != null) {
                 Map<String, Object> plan = new LinkedHashMap<>();
                 plan.put("members", mesh.members().size());
@@ -228,16 +228,14 @@ public final class DefinitionsServlet extends HttpServlet {
                 throw Definitions.invalid("the body: a JSON object is needed");
             }
             JsonObject checked = type.equals(Definition.MESH) ? Definitions.mesh(name, body) : Definitions.target(name, body);
-            List<Definition> existing = store.definitions(type);
-            boolean known = existing.stream().anyMatch(d -> d.name().equals(name));
             int limit = type.equals(Definition.MESH) ? MAX_MESHES : MAX_TARGETS;
-            if (!known && existing.size() >= limit) {
+            if (store.definitionCount(type) >= limit && store.definition(type, name).isEmpty()) {
                 Api.error(response, 409, "the server keeps at most " + limit + " " + type + " definitions; delete one first");
                 return;
             }
             if (type.equals(Definition.MESH)) {
                 int fanout = ConfigModel.fanout(checked);
-                int members = configs.model().count(AgentSelector.parse(checked.get("members").getAsString()));
+                int members = configs.fresh().count(AgentSelector.parse(checked.get("members").getAsString()));
                 if (fanout != PeerPlan.ALL && members > 0 && fanout >= members) {
                     throw Definitions.invalid("fanout: " + fanout + " peers, but '" + checked.get("members").getAsString() + "' takes "
                             + members + " agent" + (members == 1 ? "" : "s") + " now: at most " + (members - 1)

@@ -415,6 +415,34 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
+    public Optional<Definition> definition(String type, String name) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT body, updated_at FROM definition WHERE type = ? AND name = ?")) {
+            p.setString(1, type);
+            p.setString(2, name);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(new Definition(type, name, rs.getString(1), Instant.ofEpochMilli(rs.getLong(2))))
+                        : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public int definitionCount(String type) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM definition WHERE type = ?")) {
+            p.setString(1, type);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
     public List<Definition> definitions(String type) throws StoreException {
         try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement("SELECT name, body, updated_at FROM definition WHERE type = ? ORDER BY name")) {

@@ -359,6 +359,12 @@ public abstract class StoreContract {
         assertEquals("{\"note\":\"" + awkward + "\"}", targets.get(0).body());
         assertEquals(big, targets.get(2).body());
         assertEquals("a type of its own", 1, store.definitions("mesh").size());
+        assertEquals(3, store.definitionCount("target"));
+        assertEquals(1, store.definitionCount("mesh"));
+        assertEquals(0, store.definitionCount("rollout"));
+        assertEquals(java.util.Optional.of(targets.get(1)), store.definition("target", "web"));
+        assertEquals(java.util.Optional.empty(), store.definition("mesh", awkward));
+        assertEquals(awkward, store.definition("target", awkward).orElseThrow().name());
         assertTrue(store.deleteDefinition("target", awkward));
         assertEquals(false, store.deleteDefinition("target", awkward));
         assertEquals(2, store.definitions("target").size());
