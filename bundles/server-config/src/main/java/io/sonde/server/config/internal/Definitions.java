@@ -128,9 +128,11 @@ final class Definitions {
         Long interval = null;
         JsonElement rawInterval = body.get("interval_ms");
         if (rawInterval != null && !rawInterval.isJsonNull()) {
-            List<TargetProblem> found = new ArrayList<>();
-            interval = TargetKeys.whole(value("interval_ms", rawInterval, "interval_ms"), "interval_ms", found);
-            problems(found, "");
+            // the mesh's own key, by the targets' rule: a bad one is named here, not in each kind
+            TargetKeys.Generic read = TargetKeys.check(Map.of("name", name, "kind", "mesh", "host", "peer.invalid",
+                    "interval_ms", value("interval_ms", rawInterval, "interval_ms")), name, null);
+            problems(read.problems(), "");
+            interval = read.intervalMs();
             out.addProperty("interval_ms", interval);
         }
         JsonElement kinds = body.get("kinds");

@@ -95,5 +95,13 @@ public class DefinitionsTest {
                 "count: not a mesh setting");
         refused(() -> Definitions.mesh("m", json("{\"members\":\"eu\",\"kinds\":[\"icmp\"],\"fanout\":3,\"interval_ms\":\"often\"}")),
                 "interval_ms: 'often' is not a whole number");
+        // the mesh's own interval is named as the operator wrote it, not under each kind
+        try {
+            Definitions.mesh("m", json("{\"members\":\"eu\",\"kinds\":[\"icmp\"],\"fanout\":3,\"interval_ms\":5}"));
+            fail("accepted an interval of 5 ms");
+        } catch (WireException e) {
+            assertEquals("interval_ms: 5 is out of range (10-86400000)", e.getMessage());
+        }
+
     }
 }
