@@ -88,14 +88,8 @@ final class ConfigModel {
         for (Definition d : meshes) {
             try {
                 JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
-                AgentSelector members = AgentSelector.parse(body.get("members").getAsString());
-                List<String> ids = new ArrayList<>();
-                for (AgentRecord a : this.agents.values()) {
-                    if (members.matches(a.tags())) {
-                        ids.add(a.agentId());
-                    }
-                }
-                body.getAsJsonObject("kinds").entrySet().forEach(k -> k.getValue().getAsJsonObject());
+                List<String> ids = selected(AgentSelector.parse(body.get("members").getAsString()));
+                body.getAsJsonObject("kinds").entrySet().forEach(k -> k.getValue().getAsJsonObject()); // each kind's keys an object, or unreadable
                 this.meshes.put(d.name(), new Mesh(body, ids, PeerPlan.of(d.name(), ids, fanout(body))));
             } catch (RuntimeException e) {
                 unreadable.add("mesh '" + d.name() + "': " + e);
@@ -119,15 +113,15 @@ final class ConfigModel {
         return meshes.get(name);
     }
 
-    /** @return how many agents a selector takes now (revoked ones left out) */
-    int count(AgentSelector selector) {
-        int n = 0;
+    /** @return the agents a selector takes now (revoked ones left out), by id */
+    List<String> selected(AgentSelector selector) {
+        List<String> ids = new ArrayList<>();
         for (AgentRecord a : agents.values()) {
             if (selector.matches(a.tags())) {
-                n++;
+                ids.add(a.agentId());
             }
         }
-        return n;
+        return ids;
     }
 
     /** @return the version of the agent's document, without making the document; empty for an agent not known or revoked */

@@ -235,7 +235,7 @@ public final class DefinitionsServlet extends HttpServlet {
             }
             if (type.equals(Definition.MESH)) {
                 int fanout = ConfigModel.fanout(checked);
-                int members = configs.fresh().count(AgentSelector.parse(checked.get("members").getAsString()));
+                int members = configs.fresh().selected(AgentSelector.parse(checked.get("members").getAsString())).size();
                 if (fanout != PeerPlan.ALL && members > 0 && fanout >= members) {
                     throw Definitions.invalid("fanout: " + fanout + " peers, but '" + checked.get("members").getAsString() + "' takes "
                             + members + " agent" + (members == 1 ? "" : "s") + " now: at most " + (members - 1)
