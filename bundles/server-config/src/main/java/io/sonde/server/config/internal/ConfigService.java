@@ -34,6 +34,7 @@ public final class ConfigService implements AgentConfigs {
     private final Store store;
     private ConfigModel model;
     private boolean stale;
+    private boolean building;
     private java.util.List<String> unreadable = java.util.List.of(); // said once while it stays so
     private long madeAt;
 
@@ -52,18 +53,44 @@ public final class ConfigService implements AgentConfigs {
         return model(true);
     }
 
-    private synchronized ConfigModel model(boolean fresh) throws StoreException {
-        long now = System.nanoTime();
-        if (model == null || now - madeAt > REFRESH_MS * 1_000_000 || (stale && (fresh || now - madeAt > CHANGED_MS * 1_000_000))) {
-            stale = false;
-            model = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
-            madeAt = now;
-            if (!model.unreadable().equals(unreadable)) {
-                unreadable = model.unreadable();
-                unreadable.forEach(u -> LOG.error("Configuration: the stored {} is left out of every document", u));
+    /**
+     * The model of now. The next one is made outside the lock: while one request makes it (reading
+     * every definition and agent), the others are answered from the model in hand; only a caller
+     * that needs the change made here ({@code fresh}), or the first, waits for a model of its own.
+     */
+    private ConfigModel model(boolean fresh) throws StoreException {
+        ConfigModel current;
+        long start;
+        synchronized (this) {
+            start = System.nanoTime();
+            boolean due = model == null || start - madeAt > REFRESH_MS * 1_000_000
+                    || (stale && (fresh || start - madeAt > CHANGED_MS * 1_000_000));
+            if (!due || (building && model != null && !fresh)) {
+                return model;
+            }
+            current = model;
+            building = true;
+            stale = false; // a change from here on makes it stale again
+        }
+        ConfigModel next = null;
+        try {
+            next = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
+            return next;
+        } finally {
+            synchronized (this) {
+                building = false;
+                if (next == null) {
+                    stale = true; // the store failed: the next request tries again
+                } else if (model == current || start - madeAt >= 0) { // a newer model made meanwhile stays
+                    model = next;
+                    madeAt = start;
+                    if (!next.unreadable().equals(unreadable)) {
+                        unreadable = next.unreadable();
+                        unreadable.forEach(u -> LOG.error("Configuration: the stored {} is left out of every document", u));
+                    }
+                }
             }
         }
-        return model;
     }
 
     /** A definition changed here: the model is made again within {@link #CHANGED_MS}. */
