@@ -51,10 +51,15 @@ public class PostgresStoreIT {
                 }
                 assertTrue(server.log(), server.log().contains("cannot be used yet"));
                 assertTrue(server.alive());
+                // an agent's document waits for the database too: 503 with Retry-After (the agent keeps the one it has)
+                HttpResponse<String> doc = server.admin("GET", "/api/v1/agents/e2e-pg/config", null);
+                assertEquals(doc.body(), 503, doc.statusCode());
+                assertTrue(doc.headers().firstValue("Retry-After").isPresent());
 
                 // the database comes back: the server finds it by itself and the backlog drains
                 db.startServer();
                 server.awaitHealthy();
+                assertEquals("and is there once the database is back", 200, server.admin("GET", "/api/v1/agents/e2e-pg/config", null).statusCode());
                 agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1);
                 double ackedBeforeDump = AgentProcess.value(agent.metrics(), "sonde_uplink_acked_total ");
                 java.nio.file.Path dump = java.nio.file.Files.createTempFile("sonde-e2e", ".dump");
