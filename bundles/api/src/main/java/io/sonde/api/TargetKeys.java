@@ -155,7 +155,61 @@ public final class TargetKeys {
                 }
             }
         }
-        return new Generic(name, kind, host, port, interval, timeout, tags(raw.get("tags")), problems);
+        Set<String> tags = tags(raw.get("tags"));
+        Object rawLabels = raw.get(LABELS);
+        if (!isAbsent(rawLabels)) {
+            labels(rawLabels, tags, problems);
+        }
+        return new Generic(name, kind, host, port, interval, timeout, tags, problems);
+    }
+
+    /** The generic key of a target's labels, each kept as a tag {@code key=value}. @since 1.5 */
+    public static final String LABELS = "labels";
+
+    /** Most labels one target may carry. @since 1.5 */
+    public static final int MAX_LABELS = 16;
+
+    private static final java.util.regex.Pattern LABEL_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+
+    /**
+     * Reads {@value #LABELS}: an object of names and texts (from JSON), a map, or {@code a=1,b=2}
+     * text (from a {@code .cfg} file); each label is added to {@code tags} as {@code name=value}.
+     */
+    private static void labels(Object raw, Set<String> tags, List<TargetProblem> problems) {
+        Map<String, Object> pairs = new java.util.LinkedHashMap<>();
+        if (raw instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> pairs.put(String.valueOf(k), v));
+        } else if (raw instanceof String s) {
+            for (String part : s.split(",")) {
+                if (part.isBlank()) {
+                    continue;
+                }
+                int eq = part.indexOf('=');
+                if (eq < 0) {
+                    problems.add(new TargetProblem(LABELS, "'" + part.strip() + "' is not name=value"));
+                    return;
+                }
+                pairs.put(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
+            }
+        } else {
+            problems.add(new TargetProblem(LABELS, "must be an object of names and texts, or name=value,name=value"));
+            return;
+        }
+        if (pairs.size() > MAX_LABELS) {
+            problems.add(new TargetProblem(LABELS, pairs.size() + " labels, at most " + MAX_LABELS));
+            return;
+        }
+        for (Map.Entry<String, Object> e : pairs.entrySet()) {
+            String value = e.getValue() instanceof String || e.getValue() instanceof Number ? text(e.getValue()).strip() : null;
+            if (!LABEL_NAME.matcher(e.getKey()).matches()) {
+                problems.add(new TargetProblem(LABELS, "'" + e.getKey() + "' is not a label name (a letter or _, then letters, digits, _)"));
+            } else if (value == null || value.isEmpty() || value.length() > 200
+                    || !value.chars().allMatch(c -> c >= 0x20 && c != 0x7f && c != ',')) {
+                problems.add(new TargetProblem(LABELS + "." + e.getKey(), "must be a text of 1-200 characters without ',' or control characters"));
+            } else {
+                tags.add(e.getKey() + "=" + value);
+            }
+        }
     }
 
     /** @return whether a value counts as not set: absent, or blank text */

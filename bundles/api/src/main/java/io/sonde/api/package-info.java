@@ -8,10 +8,11 @@
  * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
  * {@link io.sonde.api.TargetFactory}. The agent's own identity is the service
  * {@link io.sonde.api.AgentIdentity}. A prober declares its kind's own keys in a
- * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against.
+ * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against. The
+ * server's document for the agent is the service {@link io.sonde.api.RemoteConfig} (since 1.5).
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,5 +1,7 @@
 package io.sonde.wire;
 
+import java.util.List;
+
 /**
  * What an agent reports about itself now and then: {@code POST /api/v1/agents/{agent_id}/status}.
  *
@@ -7,6 +9,38 @@ package io.sonde.wire;
  * @param version            the agent's version
  * @param spoolRecords       results waiting in the spool
  * @param spoolOldestSeconds age of the oldest of them, 0 when none wait
+ * @param configVersion      the version of the server's configuration document the agent applies, or
+ *                           null when it has none (since 1.1)
+ * @param configSource       where that document came from: {@code server}, or {@code server-cache}
+ *                           when the agent runs on the copy it kept (since 1.1)
+ * @param configRejected     the document's entries the agent refused, each with why; at most
+ *                           {@link #MAX_REJECTED} (since 1.1)
+ * @param address            the address the agent's peers reach it at, as configured
+ *                           ({@code advertise_address}), or null: then the server takes the one the
+ *                           agent connects from (since 1.1)
  */
-public record AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
+public record AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
+        String configSource, List<Rejected> configRejected, String address) {
+
+    /** Most refused entries one status carries: the count beyond it is in the last one's reason. */
+    public static final int MAX_REJECTED = 100;
+
+    /**
+     * An entry of the configuration document the agent did not take.
+     *
+     * @param name   the entry's target name, or its place in the document
+     * @param reason why
+     */
+    public record Rejected(String name, String reason) {
+    }
+
+    /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
+    public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
+        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null);
+    }
+
+    /** Takes an immutable copy of the refused entries; none when absent. */
+    public AgentStatus {
+        configRejected = configRejected == null ? List.of() : List.copyOf(configRejected);
+    }
 }

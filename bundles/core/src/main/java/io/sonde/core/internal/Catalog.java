@@ -24,6 +24,8 @@ import io.sonde.api.Target;
 final class Catalog {
 
     private static final String FILE_KEY = "targets_file";
+    /** The key prefix of the server document's entries: they yield to local ones. */
+    private static final String SERVER = "server:";
     private static final String AGENT_KEY = "agent";
 
     /**
@@ -34,7 +36,17 @@ final class Catalog {
             String duplicateOf) {
 
         boolean fromFile() {
-            return index >= 0;
+            return index >= 0 && !fromServer();
+        }
+
+        boolean fromServer() {
+            return key.startsWith(SERVER);
+        }
+
+        /** The entry's name as written, or its place in its document when it has none. */
+        String nameOrPlace() {
+            String name = raw == null ? null : TargetValidator.text(raw.get("name"));
+            return name == null || name.isBlank() ? "targets[" + index + "]" : name.strip();
         }
 
         /** Where the entry is, for messages: built when asked, a file may hold 10,000 entries. */
@@ -58,7 +70,7 @@ final class Catalog {
      * @param checked        entries checked again in this recompute (the others had not changed)
      */
     record Result(List<Target> targets, List<String> newProblems, int invalidEntries, int noProber, int resolving,
-            int checked) {
+            int checked, List<io.sonde.api.RemoteConfig.Rejected> serverRejected) {
     }
 
     /** An entry as last checked, with what it was checked against: reused while none of it changed. */
@@ -68,6 +80,7 @@ final class Catalog {
 
     private final Map<String, Entry> configurations = new TreeMap<>();
     private List<Entry> fileEntries = List.of();
+    private List<Entry> serverEntries = List.of();
     private TargetValidator.Defaults fileDefaults;
     private TargetValidator.Defaults agentDefaults =
             new TargetValidator.Defaults(Duration.ofMillis(5000), Duration.ofMillis(3000));
@@ -82,6 +95,11 @@ final class Catalog {
     /** Adds or replaces the target configuration {@code pid}. */
     void putConfiguration(String pid, Map<String, ?> raw, String source, String fallbackName) {
         configurations.put("cfg:" + pid, new Entry("cfg:" + pid, raw, fallbackName, source, -1, null));
+    }
+
+    /** @return whether any target configuration of {@code etc/} is there */
+    boolean hasConfigurations() {
+        return !configurations.isEmpty();
     }
 
     void removeConfiguration(String pid) {
@@ -143,23 +161,38 @@ final class Catalog {
             return; // bad file-wide settings: the file is unusable, the previous one stays
         }
         fileDefaults = d;
+        fileEntries = entries("file:", source, file);
+        globalProblems.remove(FILE_KEY);
+    }
+
+    /** The entries of a document of targets, each keyed by its name (or place) under {@code prefix}. */
+    private static List<Entry> entries(String prefix, String source, TargetsFile file) {
         List<Entry> entries = new ArrayList<>(file.entries().size());
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < file.entries().size(); i++) {
             Map<String, Object> raw = file.entries().get(i);
             String name = raw == null ? null : TargetValidator.text(raw.get("name"));
             if (raw == null) {
-                entries.add(new Entry("file:#" + i, null, null, source, i, null));
+                entries.add(new Entry(prefix + "#" + i, null, null, source, i, null));
             } else if (name == null || name.isBlank()) {
-                entries.add(new Entry("file:#" + i, raw, null, source, i, null));
+                entries.add(new Entry(prefix + "#" + i, raw, null, source, i, null));
             } else if (!seen.add(name.strip())) {
-                entries.add(new Entry("file:" + name.strip() + "#" + i, raw, null, source, i, name.strip()));
+                entries.add(new Entry(prefix + name.strip() + "#" + i, raw, null, source, i, name.strip()));
             } else {
-                entries.add(new Entry("file:" + name.strip(), raw, null, source, i, null));
+                entries.add(new Entry(prefix + name.strip(), raw, null, source, i, null));
             }
         }
-        fileEntries = entries;
-        globalProblems.remove(FILE_KEY);
+        return entries;
+    }
+
+    /** Takes the server's document: its entries replace the previous document's. */
+    void setServer(String source, TargetsFile document) {
+        serverEntries = entries(SERVER, source, document);
+    }
+
+    /** No server document is in force any more. */
+    void clearServer() {
+        serverEntries = List.of();
     }
 
     /** The targets file could not be used; its previous entries stay in force. */
@@ -204,15 +237,17 @@ final class Catalog {
      * @param hostCheck the verdict on a target's host
      */
     Result recompute(ProberKind.Lookup kinds, HostNames.Check hostCheck) {
-        List<Entry> all = new ArrayList<>(configurations.size() + fileEntries.size());
+        List<Entry> all = new ArrayList<>(configurations.size() + fileEntries.size() + serverEntries.size());
         all.addAll(configurations.values());
         all.addAll(fileEntries);
+        all.addAll(serverEntries); // last: a name defined here and locally is the local one's
 
         Map<String, Target> candidates = new LinkedHashMap<>();
         Map<String, Long> candidateProber = new HashMap<>();
         Map<String, ConfigProblem> problems = new LinkedHashMap<>();
         Map<String, Checked> nextChecked = new HashMap<>(all.size() * 2);
         int noProber = 0;
+        Map<String, String> noProberServer = new LinkedHashMap<>();
         int resolving = 0;
         int rechecked = 0;
         for (Entry e : all) {
@@ -253,23 +288,38 @@ final class Catalog {
                     candidateProber.put(e.key(), o.prober());
                 }
                 case INVALID -> problems.put(e.key(), join(o.problems()));
-                case NO_PROBER -> noProber++;
+                case NO_PROBER -> {
+                    noProber++;
+                    if (e.fromServer()) {
+                        noProberServer.put(e.nameOrPlace(), "no_prober: no installed plugin registers probe.type=" + kindName);
+                    }
+                }
                 case RESOLVING -> resolving++;
             }
         }
         checked = nextChecked;
 
-        // A name belongs to the entry whose last good target holds it, else to the first claimant.
+        // A name belongs to the entry whose last good target holds it, else to the first claimant;
+        // a local entry (etc/, the targets file) always before the server's
         Map<String, String> previousOwner = new HashMap<>();
         good.forEach((key, t) -> previousOwner.put(t.name(), key));
         Map<String, String> owner = new HashMap<>();
-        for (Map.Entry<String, Target> c : candidates.entrySet()) {
-            String name = c.getValue().name();
-            String prev = previousOwner.get(name);
-            if (prev != null && candidates.containsKey(prev) && candidates.get(prev).name().equals(name)) {
-                owner.put(name, prev);
-            } else {
-                owner.putIfAbsent(name, c.getKey());
+        for (boolean server : new boolean[] {false, true}) {
+            for (Map.Entry<String, Target> c : candidates.entrySet()) {
+                if (c.getKey().startsWith(SERVER) != server) {
+                    continue;
+                }
+                String name = c.getValue().name();
+                String prev = previousOwner.get(name);
+                if (server && owner.containsKey(name) && !owner.get(name).startsWith(SERVER)) {
+                    continue; // a local entry holds it
+                }
+                if (prev != null && prev.startsWith(SERVER) == server && candidates.containsKey(prev)
+                        && candidates.get(prev).name().equals(name)) {
+                    owner.put(name, prev);
+                } else {
+                    owner.putIfAbsent(name, c.getKey());
+                }
             }
         }
         Map<String, Entry> byKey = new HashMap<>();
@@ -280,8 +330,10 @@ final class Catalog {
                 if (byKey.isEmpty()) {
                     all.forEach(e -> byKey.put(e.key(), e)); // only when two entries claim a name
                 }
+                boolean yields = c.getKey().startsWith(SERVER) && !winner.startsWith(SERVER);
                 problems.put(c.getKey(), new ConfigProblem(byKey.get(c.getKey()).source(), "name",
-                        "'" + name + "' is already used by " + byKey.get(winner).source()));
+                        "'" + name + "' is already used by " + byKey.get(winner).source()
+                                + (yields ? "; the local definition is in force" : "")));
             }
         }
 
@@ -335,7 +387,18 @@ final class Catalog {
                 fresh.add(message);
             }
         }
-        return new Result(List.copyOf(ordered.values()), fresh, problems.size(), noProber, resolving, rechecked);
+        List<io.sonde.api.RemoteConfig.Rejected> serverRejected = new ArrayList<>();
+        if (!serverEntries.isEmpty()) {
+            for (Entry e : serverEntries) {
+                ConfigProblem p = problems.get(e.key());
+                if (p != null) {
+                    serverRejected.add(new io.sonde.api.RemoteConfig.Rejected(e.nameOrPlace(), p.message()));
+                }
+            }
+            noProberServer.forEach((name, why) -> serverRejected.add(new io.sonde.api.RemoteConfig.Rejected(name, why)));
+        }
+        return new Result(List.copyOf(ordered.values()), fresh, problems.size(), noProber, resolving, rechecked,
+                List.copyOf(serverRejected));
     }
 
     private static ConfigProblem join(List<ConfigProblem> problems) {

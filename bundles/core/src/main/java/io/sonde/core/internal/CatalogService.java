@@ -157,6 +157,65 @@ public final class CatalogService {
         }
     }
 
+    /** The server's document in force, and what was last reported of it (core thread). */
+    private io.sonde.api.RemoteConfig remote;
+    private io.sonde.api.RemoteConfig.Document remoteDocument;
+    private TargetsFile.Memo remoteMemo = new TargetsFile.Memo();
+    private String reportedVersion;
+    private List<io.sonde.api.RemoteConfig.Rejected> reportedRejected;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void setRemoteConfig(io.sonde.api.RemoteConfig config) {
+        submit(() -> applyRemote(config));
+    }
+
+    void updatedRemoteConfig(io.sonde.api.RemoteConfig config) {
+        submit(() -> applyRemote(config));
+    }
+
+    void unsetRemoteConfig(io.sonde.api.RemoteConfig config) {
+        submit(() -> {
+            if (remote == config) {
+                remote = null;
+                remoteDocument = null;
+                remoteMemo = new TargetsFile.Memo();
+                reportedVersion = null;
+                catalog.clearServer();
+                LOG.info("The server's configuration document is no longer in force (the uplink stopped); its targets are removed");
+                recompute();
+            }
+        });
+    }
+
+    /** Takes the server's document in force now: its targets replace the previous document's. */
+    private void applyRemote(io.sonde.api.RemoteConfig config) {
+        io.sonde.api.RemoteConfig.Document doc = config.document();
+        if (doc == null || (config == remote && doc.equals(remoteDocument))) {
+            return;
+        }
+        boolean sameText = remoteDocument != null && config == remote && remoteDocument.json().equals(doc.json());
+        remote = config;
+        remoteDocument = doc;
+        if (sameText) {
+            recompute(); // the origin changed (the server confirmed the kept copy): the metric says so
+            return;
+        }
+        long start = System.nanoTime();
+        try {
+            TargetsFile parsed = TargetsFile.of(doc.json(), "server document " + doc.version(), remoteMemo);
+            catalog.setServer("server document", parsed); // not its version: a target that did not change stays equal
+            int checked = recompute();
+            LOG.info("Applied the server's configuration document {} ({}): {} target entries in {} ms ({} checked again)",
+                    doc.version(), doc.origin(), parsed.entries().size(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), checked);
+        } catch (TargetsFile.Unusable e) {
+            metrics.configError();
+            LOG.warn("Configuration error: {}; the previous server document stays in force", e.problem().message());
+            config.applied(reportedVersion, List.of(new io.sonde.api.RemoteConfig.Rejected("targets", e.problem().message())));
+        }
+    }
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(TargetListener listener) {
         listeners.add(listener);
@@ -423,6 +482,18 @@ public final class CatalogService {
             LOG.warn("... and {} more configuration errors in this change", shown - 100);
         }
         configured = result.targets();
+        metrics.sources(catalog.hasConfigurations(), targetsFile != null, remoteDocument == null ? null : remoteDocument.origin(),
+                result.serverRejected().size());
+        if (remote != null && remoteDocument != null && (!remoteDocument.version().equals(reportedVersion)
+                || !result.serverRejected().equals(reportedRejected))) {
+            reportedVersion = remoteDocument.version();
+            reportedRejected = result.serverRejected();
+            try {
+                remote.applied(reportedVersion, reportedRejected);
+            } catch (RuntimeException e) {
+                LOG.warn("Reporting the applied configuration document to the uplink failed", e);
+            }
+        }
         publishApplied();
         return result.checked();
     }

@@ -24,6 +24,18 @@ final class CoreMetrics extends Collector {
     private volatile boolean memoryThrottled;
     private volatile int shedLevel;
     private volatile List<String> agent = List.of("", "");
+    private volatile boolean etc;
+    private volatile boolean targetsFile;
+    private volatile String server;
+    private volatile int serverRejected;
+
+    /** The sources of targets in force: {@code server} is the origin of the server's document, or null. */
+    void sources(boolean etcEntries, boolean file, String serverOrigin, int rejected) {
+        etc = etcEntries;
+        targetsFile = file;
+        server = serverOrigin;
+        serverRejected = rejected;
+    }
 
     /** The agent's identity, for {@code sonde_agent_info}. */
     void agent(String agentId, String tags) {
@@ -76,6 +88,17 @@ final class CoreMetrics extends Collector {
         throttled.addMetric(List.of("memory"), memoryThrottled ? 1 : 0);
         GaugeMetricFamily shed = new GaugeMetricFamily("sonde_resource_shed_level",
                 "How far the agent sheds load under its ceilings: 0 none, 8 every interval doubled, 32 at most (x16)", shedLevel);
-        return List.of(errors, targets, apply, throttled, shed, info);
+        GaugeMetricFamily sources = new GaugeMetricFamily("sonde_config_source",
+                "1 for each source of targets in force: etc (io.sonde.target files), targets_file, server (the server's document),"
+                        + " server-cache (its copy kept on disk, while the server has sent none since the start)",
+                List.of("source"));
+        sources.addMetric(List.of("etc"), etc ? 1 : 0);
+        sources.addMetric(List.of("targets_file"), targetsFile ? 1 : 0);
+        sources.addMetric(List.of(io.sonde.api.RemoteConfig.SERVER), io.sonde.api.RemoteConfig.SERVER.equals(server) ? 1 : 0);
+        sources.addMetric(List.of(io.sonde.api.RemoteConfig.SERVER_CACHE),
+                io.sonde.api.RemoteConfig.SERVER_CACHE.equals(server) ? 1 : 0);
+        GaugeMetricFamily rejected = new GaugeMetricFamily("sonde_config_server_rejected",
+                "Entries of the server's configuration document this agent refuses now (reported to the server)", serverRejected);
+        return List.of(errors, targets, apply, throttled, shed, info, sources, rejected);
     }
 }

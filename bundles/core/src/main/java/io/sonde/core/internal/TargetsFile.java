@@ -75,6 +75,17 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
         } catch (IOException e) {
             throw new Unusable(new ConfigProblem(source, null, "cannot be read: " + e));
         }
+        return of(text, source, memo);
+    }
+
+    /**
+     * Reads a document of this shape from its text: the targets file's, or the server's
+     * configuration document (whose other fields are skipped).
+     *
+     * @param source where the text is from, for messages
+     * @param memo   the entries of the last read of this source
+     */
+    static TargetsFile of(String text, String source, Memo memo) throws Unusable {
         TargetsFile shape = parse(text, source, false);
         List<int[]> spans = EntrySpans.of(text);
         if (spans == null || spans.size() != shape.entries().size()) {
@@ -185,13 +196,29 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
         reader.beginObject();
         while (reader.hasNext()) {
             String key = shared(reader.nextName());
-            Object v = value(reader);
+            Object v = io.sonde.api.TargetKeys.LABELS.equals(key) && reader.peek() == JsonToken.BEGIN_OBJECT
+                    ? labels(reader) : value(reader);
             if (v != null) { // null is as good as absent
                 map.put(key, "kind".equals(key) && v instanceof String k ? shared(k) : v);
             }
         }
         reader.endObject();
         return Map.copyOf(map); // compact: a file may hold 10,000 of these
+    }
+
+    /** The labels object of an entry, as a map of its values (checked by the generic keys' rule). */
+    private static Map<String, Object> labels(JsonReader reader) throws IOException {
+        Map<String, Object> map = new LinkedHashMap<>();
+        reader.beginObject();
+        while (reader.hasNext()) {
+            String name = reader.nextName();
+            Object v = value(reader);
+            if (v != null) {
+                map.put(name, v);
+            }
+        }
+        reader.endObject();
+        return map;
     }
 
     /** A JSON value as a string, a whole number (Long), another number (Double), a list or {@code null}; objects as JSON text. */

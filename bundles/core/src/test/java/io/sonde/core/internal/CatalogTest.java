@@ -244,4 +244,87 @@ public class CatalogTest {
         catalog.putConfiguration("p3", bad, "bad.cfg", null);
         assertEquals(List.of("bad.cfg: key 'backoff_max_ms': 1 is out of range (10-86400000)"), recompute().newProblems());
     }
+
+    // --- the server's document, a third source ---
+
+    private static TargetsFile document(String json) throws TargetsFile.Unusable {
+        return TargetsFile.of(json, "server document", new TargetsFile.Memo());
+    }
+
+    @Test
+    public void aNameDefinedLocallyAndByTheServerIsTheLocalOneAndTheConflictIsReported() throws Exception {
+        catalog.putConfiguration("p1", tcp("shared", 1), "shared.cfg", null);
+        catalog.setServer("server document", document("{\"schema\":1,\"version\":\"v1\",\"targets\":["
+                + "{\"name\":\"shared\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":2},"
+                + "{\"name\":\"only-server\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":3}]}"));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("shared", "only-server"), names(r));
+        assertEquals(1, r.targets().get(0).port());
+        assertEquals(1, r.serverRejected().size());
+        assertEquals("shared", r.serverRejected().get(0).name());
+        assertTrue(r.serverRejected().get(0).reason(), r.serverRejected().get(0).reason()
+                .contains("'shared' is already used by shared.cfg; the local definition is in force"));
+
+        // the server had it first: a local definition made later still wins
+        catalog.removeConfiguration("p1");
+        r = recompute();
+        assertEquals(2, r.targets().stream().filter(t -> t.name().equals("shared")).findFirst().orElseThrow().port());
+        assertEquals(List.of(), r.serverRejected());
+        catalog.putConfiguration("p1", tcp("shared", 5), "shared.cfg", null);
+        r = recompute();
+        assertEquals(5, r.targets().stream().filter(t -> t.name().equals("shared")).findFirst().orElseThrow().port());
+        assertEquals(1, r.serverRejected().size());
+    }
+
+    @Test
+    public void theServersEntriesAreReportedByNameWithTheirReasonsAndUnknownKindsAsNoProber() throws Exception {
+        catalog.setServer("server document", document("{\"schema\":1,\"version\":\"v1\",\"targets\":["
+                + "{\"name\":\"bad-port\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":70000},"
+                + "{\"name\":\"future\",\"kind\":\"quic\",\"host\":\"127.0.0.1\"},"
+                + "{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1},"
+                + "{\"name\":\"good\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":4,\"closee\":\"fin\"},"
+                + "{\"name\":\"fine\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":4}]}"));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("fine"), names(r));
+        Map<String, String> why = new HashMap<>();
+        r.serverRejected().forEach(x -> why.put(x.name(), x.reason()));
+        assertEquals(why.toString(), 4, why.size());
+        assertTrue(why.get("bad-port"), why.get("bad-port").startsWith("server document targets[0] \"bad-port\": key 'port': 70000"));
+        assertEquals("no_prober: no installed plugin registers probe.type=quic", why.get("future"));
+        assertTrue(why.get("targets[2]"), why.get("targets[2]").contains("key 'name': missing"));
+        assertTrue(why.get("good"), why.get("good").contains("closee") && why.get("good").contains("close"));
+    }
+
+    @Test
+    public void aTargetThatDidNotChangeInANewDocumentStaysTheSameTarget() throws Exception {
+        TargetsFile.Memo memo = new TargetsFile.Memo();
+        String a = "{\"name\":\"a\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1}";
+        catalog.setServer("server document", TargetsFile.of("{\"version\":\"v1\",\"targets\":[" + a + "]}", "v1", memo));
+        Target before = recompute().targets().get(0);
+        catalog.setServer("server document", TargetsFile.of("{\"version\":\"v2\",\"targets\":[" + a
+                + ",{\"name\":\"b\",\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":2}]}", "v2", memo));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("a", "b"), names(r));
+        assertEquals(before, r.targets().get(0));
+        assertEquals(1, r.checked()); // only the new entry
+        catalog.clearServer();
+        assertEquals(List.of(), names(recompute()));
+    }
+
+    @Test
+    public void labelsAreCarriedAsNameValueTags() throws Exception {
+        catalog.setServer("server document", document("{\"version\":\"v1\",\"targets\":["
+                + "{\"name\":\"mesh/m/tcp/b\",\"kind\":\"tcp\",\"host\":\"127.0.0.2\",\"port\":9,"
+                + "\"labels\":{\"mesh\":\"m\",\"peer\":\"b\"}},"
+                + "{\"name\":\"bad\",\"kind\":\"tcp\",\"host\":\"127.0.0.2\",\"port\":9,\"labels\":{\"1x\":\"m\"}}]}"));
+        Catalog.Result r = recompute();
+        assertEquals(List.of("mesh/m/tcp/b"), names(r));
+        assertEquals(java.util.Set.of("mesh=m", "peer=b"), r.targets().get(0).tags());
+        assertTrue(r.serverRejected().get(0).reason(), r.serverRejected().get(0).reason().contains("'1x' is not a label name"));
+        // in a .cfg file: name=value text
+        Map<String, Object> raw = tcp("c", 1);
+        raw.put("labels", "site=ams, rack=4");
+        catalog.putConfiguration("p", raw, "c.cfg", null);
+        assertTrue(recompute().targets().stream().anyMatch(t -> t.tags().equals(java.util.Set.of("site=ams", "rack=4"))));
+    }
 }

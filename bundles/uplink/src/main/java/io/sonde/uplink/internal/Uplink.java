@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,6 +46,7 @@ import io.prometheus.client.Collector;
 import io.sonde.api.AgentIdentity;
 import io.sonde.api.ConfigSource;
 import io.sonde.api.ProbeResult;
+import io.sonde.api.RemoteConfig;
 import io.sonde.api.ResultSink;
 import io.sonde.wire.AgentStatus;
 import io.sonde.wire.BatchAck;
@@ -117,12 +120,27 @@ public final class Uplink implements ResultSink {
     private Credential credential;
     private String lastProblem;
     private int batchLimit;
+    private final BundleContext context;
+    private final ConfigDocuments documents;
+    /** The server's document in force, and where it came from; null until there is one. */
+    private volatile RemoteConfig.Document inForce;
+    private ServiceRegistration<RemoteConfig> configRegistration;
+    /** What the core made of the document: sent with the next status. */
+    private volatile Applied applied;
+    private volatile boolean statusDue;
+    private String lastConfigProblem;
+    private long nextConfig;
+
+    /** The core's report on a document. */
+    private record Applied(String version, List<RemoteConfig.Rejected> rejected) {
+    }
 
     @Activate
     public Uplink(BundleContext context, UplinkConfig config, Map<String, Object> properties,
             @Reference AgentIdentity identity) throws IOException {
         this.config = config;
         this.identity = identity;
+        this.context = context;
         this.version = context.getBundle().getVersion().toString();
         Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
         this.stateDir = home.resolve("data").resolve("state");
@@ -151,6 +169,8 @@ public final class Uplink implements ResultSink {
         this.http = client;
         this.sender = new Thread(this::run, "sonde-uplink");
         this.sender.setDaemon(true);
+        this.documents = new ConfigDocuments(stateDir);
+        loadKeptDocument();
         if (http != null) {
             LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)",
                     servers.size() == 1 ? server : servers + " (in turn when one cannot be used)", identity.agentId(),
@@ -200,6 +220,12 @@ public final class Uplink implements ResultSink {
             sender.interrupt();
             sender.join(3000);
         }
+        synchronized (this) {
+            if (configRegistration != null) {
+                configRegistration.unregister();
+                configRegistration = null;
+            }
+        }
         metricsRegistration.unregister();
         httpExecutor.shutdownNow();
         spool.close();
@@ -234,7 +260,12 @@ public final class Uplink implements ResultSink {
                 if (credential == null) {
                     credential = enroll();
                 }
-                if (now >= nextStatus) {
+                if (now >= nextConfig) {
+                    nextConfig = now + Math.max(1, config.config__poll__s()) * 1000L;
+                    fetchConfig();
+                }
+                if (now >= nextStatus || statusDue) {
+                    statusDue = false;
                     sendStatus();
                     nextStatus = now + Math.max(1, config.status__interval__s()) * 1000L;
                 }
@@ -242,7 +273,9 @@ public final class Uplink implements ResultSink {
                 if (batch.isEmpty()) {
                     healthy();
                     backoff = 0;
-                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MS));
+                    if (!statusDue) {
+                        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MS));
+                    }
                     continue;
                 }
                 upload(batch);
@@ -383,8 +416,13 @@ public final class Uplink implements ResultSink {
 
     private void sendStatus() throws Failure {
         long oldest = spool.oldestMillis();
+        Applied a = applied;
+        RemoteConfig.Document doc = inForce;
+        String advertise = config.advertise__address().strip();
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
-                oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0);
+                oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
+                a == null ? null : a.version(), doc == null ? null : doc.origin(),
+                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise);
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")
@@ -394,6 +432,123 @@ public final class Uplink implements ResultSink {
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
+        }
+    }
+
+    /**
+     * Asks the server for this agent's document, naming the one in force: an unchanged one is a 304
+     * and nothing more. A document that is not good (not JSON, another agent's, another schema) is
+     * reported and the one in force stays; so does a server that answers without one.
+     */
+    private void fetchConfig() throws Failure {
+        RemoteConfig.Document now = inForce;
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/config"))
+                .header("Authorization", "Bearer " + credential.credential())
+                .header("Accept-Encoding", "gzip");
+        if (now != null) {
+            request.header("If-None-Match", "\"" + now.version() + "\"");
+        }
+        HttpResponse<byte[]> r = exchange(request.GET());
+        int status = r.statusCode();
+        if (status == 304 && now != null) {
+            if (!RemoteConfig.SERVER.equals(now.origin())) {
+                LOG.info("The server confirms the kept configuration document {}", now.version());
+                take(new RemoteConfig.Document(now.version(), now.json(), RemoteConfig.SERVER), false);
+            }
+            configProblem(null);
+            return;
+        }
+        if (status == 401 || status == 403) {
+            throw new Failure("the server refuses this agent (" + status + ": " + message(r) + ")", 0, true);
+        }
+        if (status != 200) {
+            configProblem("the server answered " + status + " for this agent's configuration document: " + message(r));
+            return;
+        }
+        ConfigDocuments.Document doc;
+        try {
+            boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.strip().equalsIgnoreCase("gzip")).orElse(false);
+            java.io.InputStream body = new ByteArrayInputStream(r.body());
+            doc = ConfigDocuments.check(gzip ? new java.util.zip.GZIPInputStream(body) : body, credential.agentId());
+        } catch (WireException | IOException e) {
+            metrics.configRefused.incrementAndGet();
+            configProblem("the server's configuration document is refused, the one in force stays"
+                    + (now == null ? "" : " (" + now.version() + ")") + ": " + e.getMessage());
+            return;
+        }
+        configProblem(null);
+        if (now != null && now.version().equals(doc.version()) && now.json().equals(doc.json())) {
+            if (!RemoteConfig.SERVER.equals(now.origin())) {
+                take(new RemoteConfig.Document(now.version(), now.json(), RemoteConfig.SERVER), false);
+            }
+            return;
+        }
+        try {
+            documents.save(doc);
+        } catch (IOException e) {
+            LOG.warn("Cannot keep the configuration document in {} ({}); it is applied, but a start without the server"
+                    + " will not have it", documents.cacheFile(), e.toString());
+        }
+        LOG.info("Configuration document {} from the server{}", doc.version(), now == null ? "" : " (was " + now.version() + ")");
+        take(new RemoteConfig.Document(doc.version(), doc.json(), RemoteConfig.SERVER), true);
+    }
+
+    /** Logs a problem with the configuration document once, and that it is over. */
+    private void configProblem(String problem) {
+        if (problem != null && !problem.equals(lastConfigProblem)) {
+            LOG.warn("{}", problem);
+        }
+        lastConfigProblem = problem;
+    }
+
+    /** The document kept on disk, in force at once: the server may be away for a while. */
+    private void loadKeptDocument() {
+        try {
+            ConfigDocuments.Document kept = documents.load(identity.agentId());
+            if (kept != null) {
+                LOG.info("Running on the configuration document kept in {} (version {}) until the server sends one",
+                        documents.cacheFile(), kept.version());
+                take(new RemoteConfig.Document(kept.version(), kept.json(), RemoteConfig.SERVER_CACHE), true);
+            }
+        } catch (IOException e) {
+            metrics.configRefused.incrementAndGet();
+            LOG.warn("The kept configuration document {} is unusable and ignored ({}); waiting for the server's",
+                    documents.cacheFile(), e.getMessage());
+        }
+    }
+
+    /** Puts {@code doc} in force: the service's properties say its version, the core reads it. */
+    private synchronized void take(RemoteConfig.Document doc, boolean changed) {
+        inForce = doc;
+        if (!running) {
+            return;
+        }
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(RemoteConfig.VERSION, doc.version());
+        props.put(RemoteConfig.ORIGIN, doc.origin());
+        if (configRegistration == null) {
+            configRegistration = context.registerService(RemoteConfig.class, new Held(), props);
+        } else {
+            configRegistration.setProperties(props);
+        }
+        if (!changed) {
+            statusDue = true; // the source changed: the server hears it at once
+        }
+    }
+
+    /** The service: the document in force, and the core's report on it. */
+    private final class Held implements RemoteConfig {
+
+        @Override
+        public Document document() {
+            return inForce;
+        }
+
+        @Override
+        public void applied(String appliedVersion, List<Rejected> rejected) {
+            applied = new Applied(appliedVersion, List.copyOf(rejected));
+            statusDue = true;
+            LockSupport.unpark(sender);
         }
     }
 

@@ -41,4 +41,11 @@ public @interface UplinkConfig {
 
     @AttributeDefinition(description = "Seconds between two status reports")
     int status__interval__s() default 15;
+
+    @AttributeDefinition(description = "Seconds between two requests for this agent's configuration document (an unchanged one"
+            + " costs the server a 304): a change reaches the agent within this time")
+    int config__poll__s() default 5;
+
+    @AttributeDefinition(description = "The address mesh peers reach this agent at; empty: the address it connects to the server from")
+    String advertise__address() default "";
 }
