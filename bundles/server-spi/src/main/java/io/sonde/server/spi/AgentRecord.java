@@ -13,10 +13,35 @@ import java.util.List;
  * @param lastSeen     when it was last heard from, or null
  * @param revokedAt    when it was revoked, or null
  * @param spoolRecords results waiting in its spool at its last report
- * @param address      the address it last reached the server from (where its mesh peers probe it), or null
+ * @param address      where its mesh peers probe it: the address it advertises, else the one it last
+ *                     reached the server from; or null
+ * @param config       what it last said of the server's configuration document, or null when it said
+ *                     nothing (since 1.3)
  */
 public record AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen,
-        Instant revokedAt, long spoolRecords, String address) {
+        Instant revokedAt, long spoolRecords, String address, ConfigReport config) {
+
+    /**
+     * What an agent said of its configuration document.
+     *
+     * @param version    the version it applies, or null when it has none
+     * @param source     {@code server}, or {@code server-cache} when it runs on its kept copy
+     * @param rejected   the entries it refuses, each with why
+     * @param reportedAt when it said so
+     * @since 1.3
+     */
+    public record ConfigReport(String version, String source, List<io.sonde.wire.AgentStatus.Rejected> rejected, Instant reportedAt) {
+        /** Takes an immutable copy of the entries. */
+        public ConfigReport {
+            rejected = rejected == null ? List.of() : List.copyOf(rejected);
+        }
+    }
+
+    /** An agent that said nothing of its configuration. */
+    public AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen, Instant revokedAt,
+            long spoolRecords, String address) {
+        this(agentId, tags, version, enrolledAt, lastSeen, revokedAt, spoolRecords, address, null);
+    }
 
     /** Seconds without a word from an agent after which it counts as offline, unless the server is told otherwise. */
     public static final int DEFAULT_OFFLINE_AFTER_S = 60;
@@ -29,7 +54,7 @@ public record AgentRecord(String agentId, List<String> tags, String version, Ins
     /** An agent whose address is not known. */
     public AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen, Instant revokedAt,
             long spoolRecords) {
-        this(agentId, tags, version, enrolledAt, lastSeen, revokedAt, spoolRecords, null);
+        this(agentId, tags, version, enrolledAt, lastSeen, revokedAt, spoolRecords, null, null);
     }
 
     /** Takes an immutable copy of the tags. */

@@ -46,6 +46,14 @@ public interface Store {
     void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException;
 
     /**
+     * Keeps what an agent said of its configuration document, in place of what it said before.
+     *
+     * @param report the version it applies, where it came from, what it refuses
+     * @since 1.3
+     */
+    void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException;
+
+    /**
      * Stores results of one agent and spool epoch, each identity once, all or nothing.
      *
      * @return how many were new; the rest were stored before

@@ -43,7 +43,7 @@ final class ConfigModel {
     }
 
     /** What an agent's document holds beside the targets of its tags; kept per agent (small). */
-    private record Skeleton(String version, TargetsPart targets, String meshEntries, String meshViews) {
+    private record Skeleton(String version, TargetsPart targets, String meshEntries, String meshViews, String responder) {
     }
 
     /**
@@ -102,6 +102,18 @@ final class ConfigModel {
         return unreadable;
     }
 
+    /** The kinds that probe a peer's responder at the mesh's responder port, where the kind sets no port. */
+    static final java.util.Set<String> RESPONDER_KINDS = java.util.Set.of("tcp", "udp");
+
+    /** The responder port of a mesh that sets none. */
+    static final int DEFAULT_RESPONDER_PORT = 9199;
+
+    /** @return the port the members' responders listen on for a mesh */
+    static int responderPort(JsonObject mesh) {
+        JsonElement p = mesh.get("responder_port");
+        return p == null || p.isJsonNull() ? DEFAULT_RESPONDER_PORT : p.getAsInt();
+    }
+
     /** @return the fan-out a mesh definition asks for, {@link PeerPlan#ALL} for all */
     static int fanout(JsonObject mesh) {
         JsonElement f = mesh.get("fanout");
@@ -138,7 +150,11 @@ final class ConfigModel {
             if (!k.targets().entries().isEmpty() && !k.meshEntries().isEmpty()) {
                 doc.append(',');
             }
-            doc.append(k.meshEntries()).append("],\"meshes\":").append(k.meshViews()).append('}');
+            doc.append(k.meshEntries()).append("],\"meshes\":").append(k.meshViews());
+            if (!k.responder().isEmpty()) {
+                doc.append(",\"responder\":").append(k.responder());
+            }
+            doc.append('}');
             return new AgentConfigs.Document(k.version(), doc.toString());
         });
     }
@@ -174,11 +190,14 @@ final class ConfigModel {
         TargetsPart targets = targetsFor(agent.tags());
         JsonArray out = new JsonArray();
         JsonArray meshViews = new JsonArray();
+        java.util.TreeSet<Integer> responderPorts = new java.util.TreeSet<>();
         for (Map.Entry<String, Mesh> m : meshes.entrySet()) {
             List<String> peers = m.getValue().plan().peers().get(agent.agentId());
             if (peers == null) {
                 continue;
             }
+            int responderPort = responderPort(m.getValue().body());
+            responderPorts.add(responderPort); // a member is probed by its peers: its responder answers them
             JsonArray reachable = new JsonArray();
             JsonArray waiting = new JsonArray();
             JsonObject kinds = m.getValue().body().getAsJsonObject("kinds");
@@ -194,6 +213,9 @@ final class ConfigModel {
                     entry.addProperty("name", MESH_PREFIX + m.getKey() + "/" + k.getKey() + "/" + peer);
                     entry.addProperty("kind", k.getKey());
                     entry.addProperty("host", address);
+                    if (RESPONDER_KINDS.contains(k.getKey()) && !k.getValue().getAsJsonObject().has("port")) {
+                        entry.addProperty("port", responderPort); // the peer's responder
+                    }
                     k.getValue().getAsJsonObject().entrySet().forEach(e -> entry.add(e.getKey(), e.getValue()));
                     JsonObject labels = new JsonObject();
                     labels.addProperty("mesh", m.getKey());
@@ -210,6 +232,14 @@ final class ConfigModel {
         }
         String meshEntries = out.isEmpty() ? "" : out.toString().substring(1, out.toString().length() - 1);
         String views = meshViews.toString();
+        String responder = "";
+        if (!responderPorts.isEmpty()) {
+            JsonObject r = new JsonObject();
+            JsonArray ports = new JsonArray();
+            responderPorts.forEach(ports::add);
+            r.add("ports", ports);
+            responder = r.toString();
+        }
         // the version: of the agent, its targets (by their digest) and its mesh part; the same wherever it is made
         MessageDigest d = digest();
         d.update(agent.agentId().getBytes(StandardCharsets.UTF_8));
@@ -218,7 +248,9 @@ final class ConfigModel {
         d.update(meshEntries.getBytes(StandardCharsets.UTF_8));
         d.update((byte) 0);
         d.update(views.getBytes(StandardCharsets.UTF_8));
-        return new Skeleton(HexFormat.of().formatHex(d.digest(), 0, 16), targets, meshEntries, views);
+        d.update((byte) 0);
+        d.update(responder.getBytes(StandardCharsets.UTF_8));
+        return new Skeleton(HexFormat.of().formatHex(d.digest(), 0, 16), targets, meshEntries, views, responder);
     }
 
     private static byte[] sha256(byte[] bytes) {

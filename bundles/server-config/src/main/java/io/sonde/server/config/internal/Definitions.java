@@ -39,10 +39,10 @@ final class Definitions {
     static final String AGENTS = "agents";
 
     /** The keys a mesh sets for each of its targets: not the operator's. */
-    private static final Set<String> SET_BY_MESH = Set.of("name", "kind", "host", AGENTS, "tags");
+    private static final Set<String> SET_BY_MESH = Set.of("name", "kind", "host", AGENTS, "tags", TargetKeys.LABELS);
 
     /** The keys of a mesh itself. */
-    static final List<String> MESH_KEYS = List.of("name", "members", "kinds", "fanout", "interval_ms");
+    static final List<String> MESH_KEYS = List.of("name", "members", "kinds", "fanout", "interval_ms", "responder_port");
 
     /** Kinds one mesh may probe its peers with. */
     static final int MAX_KINDS = 8;
@@ -124,6 +124,16 @@ final class Definitions {
                 throw invalid("fanout: " + WireCodec.abbreviate(fanout.toString()) + " is neither a number of peers (1 or more) nor all");
             }
             out.addProperty("fanout", k);
+        }
+        JsonElement rawPort = body.get("responder_port");
+        if (rawPort != null && !rawPort.isJsonNull()) {
+            Long port = rawPort.isJsonPrimitive() ? TargetKeys.whole(rawPort.getAsJsonPrimitive().isNumber() ? rawPort.getAsNumber()
+                    : rawPort.getAsString(), "responder_port", new ArrayList<>()) : null;
+            if (port == null || port < 1 || port > 65535) {
+                throw invalid("responder_port: " + WireCodec.abbreviate(rawPort.toString())
+                        + " is not a port number (1-65535); the members' responders listen there");
+            }
+            out.addProperty("responder_port", port);
         }
         Long interval = null;
         JsonElement rawInterval = body.get("interval_ms");

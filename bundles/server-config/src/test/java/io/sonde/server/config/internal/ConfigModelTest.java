@@ -77,4 +77,25 @@ public class ConfigModelTest {
         assertTrue(m.unreadable().toString(), m.unreadable().get(0).startsWith("target 'newer': "));
         assertTrue(m.unreadable().toString(), m.unreadable().get(2).startsWith("mesh 'odd': "));
     }
+
+    @Test
+    public void membersRunAResponderAndTcpAndUdpProbeItAtTheMeshPortWhereTheKindSetsNone() {
+        List<Definition> meshes = List.of(
+                new Definition(Definition.MESH, "m", "{\"name\":\"m\",\"members\":\"eu\",\"fanout\":\"all\",\"responder_port\":7001,"
+                        + "\"kinds\":{\"icmp\":{},\"tcp\":{},\"udp\":{\"port\":7}}}", T0),
+                new Definition(Definition.MESH, "n", "{\"name\":\"n\",\"members\":\"eu\",\"fanout\":\"all\",\"kinds\":{\"tcp\":{}}}", T0));
+        List<AgentRecord> agents = List.of(agent("a", "127.0.0.2", "eu"), agent("b", "127.0.0.3", "eu"), agent("c", "127.0.0.4"));
+        ConfigModel model = new ConfigModel(List.of(), meshes, agents);
+        JsonObject a = doc(model, "a");
+        assertEquals("[7001," + ConfigModel.DEFAULT_RESPONDER_PORT + "]", a.getAsJsonObject("responder").getAsJsonArray("ports").toString());
+        java.util.Map<String, JsonObject> byName = new java.util.HashMap<>();
+        a.getAsJsonArray("targets").forEach(t -> byName.put(t.getAsJsonObject().get("name").getAsString(), t.getAsJsonObject()));
+        assertEquals(byName.keySet().toString(), 4, byName.size());
+        assertTrue(!byName.get("mesh/m/icmp/b").has("port"));
+        assertEquals(7001, byName.get("mesh/m/tcp/b").get("port").getAsInt());
+        assertEquals(7, byName.get("mesh/m/udp/b").get("port").getAsInt());
+        assertEquals(ConfigModel.DEFAULT_RESPONDER_PORT, byName.get("mesh/n/tcp/b").get("port").getAsInt());
+        assertEquals("{\"mesh\":\"m\",\"peer\":\"b\"}", byName.get("mesh/m/tcp/b").get("labels").toString());
+        assertTrue("not a member: no responder", !doc(model, "c").has("responder"));
+    }
 }

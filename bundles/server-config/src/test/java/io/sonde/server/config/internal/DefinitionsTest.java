@@ -104,4 +104,14 @@ public class DefinitionsTest {
         }
 
     }
+
+    @Test
+    public void aMeshResponderPortIsAPortAndLabelsAreTheMeshs() throws WireException {
+        assertEquals(7001, Definitions.mesh("m", json("{\"members\":\"*\",\"kinds\":[\"tcp\"],\"fanout\":2,\"responder_port\":\"7001\"}"))
+                .get("responder_port").getAsInt());
+        refused(() -> Definitions.mesh("m", json("{\"members\":\"*\",\"kinds\":[\"tcp\"],\"fanout\":2,\"responder_port\":0}")),
+                "responder_port: 0 is not a port number");
+        refused(() -> Definitions.mesh("m", json("{\"members\":\"*\",\"kinds\":{\"tcp\":{\"labels\":\"a=b\"}},\"fanout\":2}")),
+                "kinds.tcp.labels: set by the mesh");
+    }
 }

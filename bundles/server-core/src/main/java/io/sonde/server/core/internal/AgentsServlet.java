@@ -142,9 +142,19 @@ public final class AgentsServlet extends HttpServlet {
         try {
             Instant now = Instant.now();
             if (p == null) {
+                String staleOnly = request.getParameter("stale");
+                if (staleOnly != null && !staleOnly.equals("true") && !staleOnly.equals("false")) {
+                    Api.error(response, 400, "stale: '" + WireCodec.abbreviate(staleOnly) + "' is neither true nor false");
+                    return;
+                }
                 List<Map<String, Object>> items = new ArrayList<>();
                 for (AgentRecord a : store.agents()) {
-                    items.add(view(a, now));
+                    Map<String, Object> v = view(a, now);
+                    @SuppressWarnings("unchecked")
+                    boolean stale = (Boolean) ((Map<String, Object>) v.get("config")).get("stale");
+                    if (staleOnly == null || stale == staleOnly.equals("true")) {
+                        items.add(v);
+                    }
                 }
                 Map<String, Object> page = new LinkedHashMap<>();
                 page.put("items", items);
@@ -168,6 +178,89 @@ public final class AgentsServlet extends HttpServlet {
         }
     }
 
+    /** An advertised address: an IP address or a host name, as peers are to probe it. */
+    static String address(String given) throws WireException {
+        String a = given.strip();
+        if (a.length() > 253 || !a.matches("[A-Za-z0-9.:_%\\[\\]-]+")) {
+            throw new WireException(WireException.Problem.INVALID, "address: '" + WireCodec.abbreviate(a)
+                    + "' is neither an IP address nor a host name (advertise_address in the agent's etc/io.sonde.uplink.cfg)");
+        }
+        return a.startsWith("[") && a.endsWith("]") ? a.substring(1, a.length() - 1) : a;
+    }
+
+    /** What the status says of the configuration, bounded: names and reasons cut, at most so many entries. */
+    private static AgentRecord.ConfigReport report(AgentStatus s, Instant now) throws WireException {
+        if (s.configSource() != null && !s.configSource().equals("server") && !s.configSource().equals("server-cache")) {
+            throw new WireException(WireException.Problem.INVALID, "config_source: '" + WireCodec.abbreviate(s.configSource())
+                    + "' is neither server nor server-cache");
+        }
+        List<AgentStatus.Rejected> rejected = new ArrayList<>();
+        for (AgentStatus.Rejected r : s.configRejected()) {
+            if (rejected.size() == AgentStatus.MAX_REJECTED) {
+                break;
+            }
+            if (r == null) {
+                continue;
+            }
+            rejected.add(new AgentStatus.Rejected(cut(r.name(), 200), cut(r.reason(), 1000)));
+        }
+        return new AgentRecord.ConfigReport(s.configVersion() == null ? null : cut(s.configVersion(), 200), s.configSource(),
+                rejected, now);
+    }
+
+    private static String cut(String text, int max) {
+        return text == null ? "" : text.length() <= max ? text : text.substring(0, max - 3) + "...";
+    }
+
+    /**
+     * What the agent applies against what the server has for it: stale when the versions differ,
+     * and why as far as the server can tell.
+     */
+    private Map<String, Object> configView(AgentRecord a, Instant now) {
+        AgentConfigs documents = configs;
+        String current = null;
+        if (documents != null && a.revokedAt() == null) {
+            try {
+                current = documents.version(a.agentId()).orElse(null);
+            } catch (StoreException e) {
+                current = null; // the store is away: nothing to compare with
+            }
+        }
+        AgentRecord.ConfigReport r = a.config();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("current", current);
+        m.put("applied", r == null ? null : r.version());
+        m.put("source", r == null ? null : r.source());
+        m.put("reported_at", r == null ? null : r.reportedAt().toString());
+        boolean stale = current != null && (r == null || !current.equals(r.version()));
+        m.put("stale", stale);
+        String why = null;
+        if (stale) {
+            if (!online(a, now)) {
+                why = "offline since " + (a.lastSeen() == null ? "it enrolled" : a.lastSeen().toString())
+                        + ": it runs on what it had then";
+            } else if (r == null) {
+                why = "has not reported a configuration document (an agent before 0.1, or it has not fetched one yet)";
+            } else if ("server-cache".equals(r.source())) {
+                why = "runs on its kept copy " + r.version() + ": it cannot fetch its document from the server";
+            } else {
+                why = "applies " + r.version() + "; the new document reaches it at its next poll";
+            }
+        }
+        m.put("stale_reason", why);
+        List<Map<String, String>> rejected = new ArrayList<>();
+        if (r != null) {
+            for (AgentStatus.Rejected x : r.rejected()) {
+                Map<String, String> e = new LinkedHashMap<>();
+                e.put("name", x.name());
+                e.put("reason", x.reason());
+                rejected.add(e);
+            }
+        }
+        m.put("rejected", rejected);
+        return m;
+    }
+
     Map<String, Object> view(AgentRecord a, Instant now) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("agent_id", a.agentId());
@@ -179,6 +272,7 @@ public final class AgentsServlet extends HttpServlet {
         m.put("revoked", a.revokedAt() != null);
         m.put("spool_records", a.spoolRecords());
         m.put("address", a.address());
+        m.put("config", configView(a, now));
         return m;
     }
 
@@ -224,13 +318,18 @@ public final class AgentsServlet extends HttpServlet {
         try {
             if (p[1].equals("results")) {
                 BatchAck ack = ingest.ingest(p[0], request.getInputStream(), Api.isGzip(request));
-                store.touch(p[0], Instant.now(), null, 0, request.getRemoteAddr());
+                store.touch(p[0], Instant.now(), null, 0, null); // the address is the status's to say
                 Api.json(response, 200, ack);
             } else {
-                AgentStatus s = Api.read(request, 64 * 1024, AgentStatus.class);
+                AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
-                store.touch(p[0], Instant.now(), s.version() == null ? "" : WireCodec.abbreviate(s.version()),
-                        Math.max(0, s.spoolRecords()), request.getRemoteAddr());
+                String address = s.address() == null || s.address().isBlank() ? request.getRemoteAddr() : address(s.address());
+                Instant now = Instant.now();
+                store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
+                        Math.max(0, s.spoolRecords()), address);
+                if (s.configVersion() != null || s.configSource() != null) {
+                    store.reportConfig(p[0], report(s, now));
+                }
                 response.setStatus(204);
             }
         } catch (WireException e) {

@@ -338,9 +338,43 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     private static AgentRecord agent(ResultSet rs) throws SQLException {
+        Instant configAt = instant(rs, "config_at");
+        AgentRecord.ConfigReport config = configAt == null ? null : new AgentRecord.ConfigReport(rs.getString("config_version"),
+                rs.getString("config_source"), rejected(rs.getString("config_rejected")), configAt);
         return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
                 instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"),
-                rs.getString("address"));
+                rs.getString("address"), config);
+    }
+
+    /** The refused entries as stored: a JSON list; unreadable text (cannot be written so) reads as none. */
+    private static List<io.sonde.wire.AgentStatus.Rejected> rejected(String json) {
+        if (json == null || json.isEmpty()) {
+            return List.of();
+        }
+        try {
+            io.sonde.wire.AgentStatus.Rejected[] list = io.sonde.wire.WireCodec.gson().fromJson(json,
+                    io.sonde.wire.AgentStatus.Rejected[].class);
+            return list == null ? List.of() : List.of(list);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("UPDATE agent SET config_version = ?, config_source = ?, config_rejected = ?,"
+                        + " config_at = ? WHERE agent_id = ?")) {
+            p.setString(1, report.version());
+            p.setString(2, report.source());
+            p.setString(3, report.rejected().isEmpty() ? null
+                    : new String(io.sonde.wire.WireCodec.json(report.rejected()), java.nio.charset.StandardCharsets.UTF_8));
+            p.setLong(4, report.reportedAt().toEpochMilli());
+            p.setString(5, agentId);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     @Override

@@ -345,6 +345,25 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void anAgentsConfigurationReportReplacesTheLastOne() throws Exception {
+        assertEquals("nothing said yet", null, store.agents().get(0).config());
+        String awkward = "o'clock \"quoted\" \u00e9t\u00e9 \ud83d\udce1 %_\n";
+        store.reportConfig("a1", new AgentRecord.ConfigReport("v1", "server-cache",
+                List.of(new io.sonde.wire.AgentStatus.Rejected("web", awkward), new io.sonde.wire.AgentStatus.Rejected("targets[3]", "x")),
+                T0.plusSeconds(5)));
+        AgentRecord.ConfigReport r = store.agents().get(0).config();
+        assertEquals("v1", r.version());
+        assertEquals("server-cache", r.source());
+        assertEquals(T0.plusSeconds(5), r.reportedAt());
+        assertEquals(List.of(new io.sonde.wire.AgentStatus.Rejected("web", awkward), new io.sonde.wire.AgentStatus.Rejected("targets[3]", "x")),
+                r.rejected());
+        store.reportConfig("a1", new AgentRecord.ConfigReport("v2", "server", List.of(), T0.plusSeconds(6)));
+        r = store.agentByCredential(hash(100)).orElseThrow().config();
+        assertEquals("v2", r.version());
+        assertEquals(List.of(), r.rejected());
+    }
+
+    @Test
     public void definitionsAreKeptByTypeAndNameAndReplacedWhole() throws Exception {
         String awkward = "o'clock; DROP TABLE definition; -- \u00e9t\u00e9 \ud83d\udce1 %_";
         assertEquals(false, store.putDefinition(new Definition("target", "web", "{\"host\":\"a\"}", T0)));
