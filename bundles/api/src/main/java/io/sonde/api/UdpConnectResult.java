@@ -16,4 +16,16 @@ public record UdpConnectResult(
         FailureReason failureReason,
         String errorMessage,
         InetSocketAddress address) implements ProbeResult {
+
+    /**
+     * The first bytes of every datagram the udp kind sends: the magic, then a sequence number and
+     * a nonce (8 bytes each, big-endian), then padding up to the target's size. An echo server
+     * sends it back unchanged; the agent's responder echoes only datagrams that start so.
+     *
+     * @since 1.5
+     */
+    public static final String ECHO_MAGIC = "SONDE-UD";
+
+    /** The shortest datagram of the udp kind: the magic, the sequence and the nonce. @since 1.5 */
+    public static final int ECHO_MIN_BYTES = 24;
 }
