@@ -57,6 +57,16 @@ final class AgentProcess implements AutoCloseable {
      * them, e.g. {@code +net_raw}; none if null) when {@code namespace} is given. Needs root.
      */
     static AgentProcess start(String namespace, String capabilities) throws IOException, InterruptedException {
+        return start(namespace, capabilities, java.util.Map.of());
+    }
+
+    /** As {@link #start()}, with {@code files} (path under the home, content) written before it starts. */
+    static AgentProcess start(java.util.Map<String, String> files) throws IOException, InterruptedException {
+        return start(null, null, files);
+    }
+
+    private static AgentProcess start(String namespace, String capabilities, java.util.Map<String, String> files)
+            throws IOException, InterruptedException {
         Path home = Files.createTempDirectory("sonde-e2e-");
         run("cp", "-a", distribution() + "/.", home.toString());
         int port = freePort();
@@ -65,6 +75,9 @@ final class AgentProcess implements AutoCloseable {
         Files.writeString(self, Files.readString(self).replace("port = 9100", "port = " + port)
                 .replace("interval_ms = 5000", "interval_ms = 500").replace("timeout_ms = 1000", "timeout_ms = 400"));
         Files.createDirectories(home.resolve("log"));
+        for (java.util.Map.Entry<String, String> f : files.entrySet()) {
+            Files.writeString(home.resolve(f.getKey()), f.getValue());
+        }
         AgentProcess agent = new AgentProcess(home, port, home.resolve("log/console.log"), namespace, capabilities);
         if (namespace != null) {
             run("chown", "-R", "65534:65534", home.toString());

@@ -98,13 +98,28 @@ public final class ConfigService implements AgentConfigs {
         stale = true;
     }
 
+    /**
+     * An agent the model does not hold may have enrolled since it was made (the callers are that
+     * agent, or the admin): the model is made again, at most every {@link #CHANGED_MS}, before the
+     * agent is taken as not known.
+     */
     @Override
     public Optional<Document> document(String agentId) throws StoreException {
-        return model().document(agentId);
+        Optional<Document> doc = model().document(agentId);
+        if (doc.isEmpty()) {
+            changed();
+            doc = model().document(agentId);
+        }
+        return doc;
     }
 
     @Override
     public Optional<String> version(String agentId) throws StoreException {
-        return model().version(agentId);
+        Optional<String> version = model().version(agentId);
+        if (version.isEmpty()) {
+            changed();
+            version = model().version(agentId);
+        }
+        return version;
     }
 }
