@@ -292,4 +292,74 @@ public class ServerConfigurationIT {
         assertEquals(204, server.admin("DELETE", "/api/v1/meshes/cfg-eu", null).statusCode());
         assertEquals(0, server.json(changedDocument("cfg-eu-1", withMesh)).getAsJsonArray("meshes").size());
     }
+
+    static HttpResponse<String> statusOf(String id, String json) throws Exception {
+        return server.post("/api/v1/agents/" + id + "/status", credentials.get(id), json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static JsonObject configOf(String id) throws Exception {
+        return server.agent(id).getAsJsonObject("config");
+    }
+
+    @Test
+    public void whatAnAgentAppliesIsShownAndAStaleOneSaysWhy() throws Exception {
+        String current = server.json(document("cfg-us-1")).get("version").getAsString();
+        // behind: it says it applies an older document
+        assertEquals(204, statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"spool_records\":0,\"config_version\":\"older\","
+                + "\"config_source\":\"server\",\"config_rejected\":[{\"name\":\"web\",\"reason\":\"key 'port': 70000 is not a port\"}]}")
+                .statusCode());
+        JsonObject c = configOf("cfg-us-1");
+        assertEquals(current, c.get("current").getAsString());
+        assertEquals("older", c.get("applied").getAsString());
+        assertTrue(c.get("stale").getAsBoolean());
+        assertTrue(c.toString(), c.get("stale_reason").getAsString().contains("applies older; the new document reaches it at its next poll"));
+        assertEquals("key 'port': 70000 is not a port", c.getAsJsonArray("rejected").get(0).getAsJsonObject().get("reason").getAsString());
+        assertTrue(listedIds("?stale=true").contains("cfg-us-1"));
+        assertTrue(!listedIds("?stale=false").contains("cfg-us-1"));
+        // on its kept copy: said so
+        statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"config_version\":\"older\",\"config_source\":\"server-cache\"}");
+        assertTrue(configOf("cfg-us-1").get("stale_reason").getAsString().contains("runs on its kept copy older"));
+        // up to date, with its advertised address
+        assertEquals(204, statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"config_version\":\"" + current
+                + "\",\"config_source\":\"server\",\"address\":\"127.0.0.99\"}").statusCode());
+        c = configOf("cfg-us-1");
+        assertTrue(!c.get("stale").getAsBoolean());
+        assertTrue(c.get("stale_reason").isJsonNull());
+        assertEquals(0, c.getAsJsonArray("rejected").size());
+        assertEquals("127.0.0.99", server.agent("cfg-us-1").get("address").getAsString());
+        // an agent that never said, and is silent: stale, and why
+        assertTrue(configOf("cfg-both").toString(), configOf("cfg-both").get("stale_reason").getAsString().contains("offline since"));
+
+        // bad reports: refused naming the field, nothing kept
+        HttpResponse<String> r = statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"config_version\":\"x\",\"config_source\":\"disk\"}");
+        assertEquals(400, r.statusCode());
+        assertTrue(r.body(), r.body().contains("config_source: 'disk' is neither server nor server-cache"));
+        r = statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"address\":\"10.0.0.1; rm -rf /\"}");
+        assertEquals(400, r.statusCode());
+        assertTrue(r.body(), r.body().contains("address: '10.0.0.1; rm -rf /' is neither an IP address nor a host name"));
+        r = statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"config_rejected\":{\"web\":\"bad\"}}");
+        assertEquals(400, r.statusCode());
+        assertEquals(current, configOf("cfg-us-1").get("applied").getAsString());
+        assertEquals("127.0.0.99", server.agent("cfg-us-1").get("address").getAsString());
+        assertEquals(400, server.admin("GET", "/api/v1/agents?stale=maybe", null).statusCode());
+        // a long list is cut at 100 entries, each reason at 1,000 characters
+        StringBuilder many = new StringBuilder("{\"schema\":1,\"version\":\"test\",\"config_version\":\"" + current
+                + "\",\"config_source\":\"server\",\"config_rejected\":[");
+        for (int i = 0; i < 150; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"name\":\"t").append(i).append("\",\"reason\":\"").append("x".repeat(2000)).append("\"}");
+        }
+        assertEquals(204, statusOf("cfg-us-1", many.append("]}").toString()).statusCode());
+        c = configOf("cfg-us-1");
+        assertEquals(100, c.getAsJsonArray("rejected").size());
+        assertEquals(1000, c.getAsJsonArray("rejected").get(0).getAsJsonObject().get("reason").getAsString().length());
+        statusOf("cfg-us-1", "{\"schema\":1,\"version\":\"test\",\"config_version\":\"" + current + "\",\"config_source\":\"server\"}");
+    }
+
+    static Set<String> listedIds(String query) throws Exception {
+        Set<String> ids = new TreeSet<>();
+        for (JsonElement e : server.json(server.admin("GET", "/api/v1/agents" + query, null)).getAsJsonArray("items")) {
+            ids.add(e.getAsJsonObject().get("agent_id").getAsString());
+        }
+        return ids;
+    }
 }

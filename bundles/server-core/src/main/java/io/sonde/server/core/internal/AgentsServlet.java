@@ -323,12 +323,14 @@ public final class AgentsServlet extends HttpServlet {
             } else {
                 AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
+                // checked whole before anything of it is kept
                 String address = s.address() == null || s.address().isBlank() ? request.getRemoteAddr() : address(s.address());
                 Instant now = Instant.now();
+                AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
                 store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
                         Math.max(0, s.spoolRecords()), address);
-                if (s.configVersion() != null || s.configSource() != null) {
-                    store.reportConfig(p[0], report(s, now));
+                if (report != null) {
+                    store.reportConfig(p[0], report);
                 }
                 response.setStatus(204);
             }
