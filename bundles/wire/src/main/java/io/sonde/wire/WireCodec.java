@@ -106,7 +106,7 @@ public final class WireCodec {
         try {
             InputStream in = new Bounded(body, maxBytes, "the request body");
             if (gzip) {
-                in = new Bounded(new GZIPInputStream(in, 8192), maxBytes, "the uncompressed document");
+                in = new Bounded(new Gunzip(in), maxBytes, "the uncompressed document");
             }
             try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
                 T doc = GSON.fromJson(reader, type);
@@ -129,6 +129,15 @@ public final class WireCodec {
     private static WireException problem(IOException e) {
         if (e instanceof TooLarge) {
             return new WireException(WireException.Problem.TOO_LARGE, e.getMessage());
+        }
+        if (e instanceof Truncated) {
+            return new WireException(WireException.Problem.MALFORMED, e.getMessage());
+        }
+        if (e instanceof com.google.gson.stream.MalformedJsonException) {
+            String m = String.valueOf(e.getMessage());
+            String lenient = "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ";
+            return new WireException(WireException.Problem.MALFORMED, m.startsWith(lenient)
+                    ? "malformed JSON " + m.substring(lenient.length()) : "malformed JSON: " + message(e));
         }
         if (e instanceof ZipException) {
             return new WireException(WireException.Problem.MALFORMED,
@@ -207,6 +216,34 @@ public final class WireCodec {
             count += n;
             if (count > max) {
                 throw new TooLarge(what + " is larger than " + max + " bytes");
+            }
+        }
+    }
+
+    /**
+     * A gzip body cut short. Not an {@link java.io.EOFException}: Gson takes one at the start of a
+     * document for an empty body, and a cut body is not an empty one.
+     */
+    private static final class Truncated extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Truncated() {
+            super("the body ends early (truncated gzip)");
+        }
+    }
+
+    /** gzip, whose end of input before the end of its stream is {@link Truncated}. */
+    private static final class Gunzip extends GZIPInputStream {
+        Gunzip(InputStream in) throws IOException {
+            super(in, 8192);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (java.io.EOFException e) {
+                throw new Truncated();
             }
         }
     }

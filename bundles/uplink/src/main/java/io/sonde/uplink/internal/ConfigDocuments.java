@@ -57,15 +57,16 @@ final class ConfigDocuments {
      * Checks a document the server sent: JSON of this schema, for {@code agentId}, with a version,
      * its {@code targets} a list of objects within {@link #MAX_TARGETS}.
      *
-     * @param body    the document, uncompressed, at most {@link #MAX_BYTES}
+     * @param body    the document, at most {@link #MAX_BYTES} uncompressed
+     * @param gzip    whether the body is gzip
      * @param agentId the agent this is
      * @return the document
      * @throws WireException saying what is wrong with it
      */
-    static Document check(InputStream body, String agentId) throws WireException {
+    static Document check(InputStream body, boolean gzip, String agentId) throws WireException {
         JsonObject doc;
         try {
-            doc = WireCodec.read(body, false, MAX_BYTES, JsonObject.class);
+            doc = WireCodec.read(body, gzip, MAX_BYTES, JsonObject.class);
         } catch (WireException e) {
             throw e;
         } catch (RuntimeException e) { // a JSON value that is not an object

@@ -468,9 +468,8 @@ public final class Uplink implements ResultSink {
         ConfigDocuments.Document doc;
         try {
             boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.strip().equalsIgnoreCase("gzip")).orElse(false);
-            java.io.InputStream body = new ByteArrayInputStream(r.body());
-            doc = ConfigDocuments.check(gzip ? new java.util.zip.GZIPInputStream(body) : body, credential.agentId());
-        } catch (WireException | IOException e) {
+            doc = ConfigDocuments.check(new ByteArrayInputStream(r.body()), gzip, credential.agentId());
+        } catch (WireException e) {
             metrics.configRefused.incrementAndGet();
             configProblem("the server's configuration document is refused, the one in force stays"
                     + (now == null ? "" : " (" + now.version() + ")") + ": " + e.getMessage());

@@ -23,7 +23,7 @@ public class ConfigDocumentsTest {
     public TemporaryFolder tmp = new TemporaryFolder();
 
     static ConfigDocuments.Document check(String json) throws WireException {
-        return ConfigDocuments.check(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), "a1");
+        return ConfigDocuments.check(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), false, "a1");
     }
 
     static void refused(String json, String why) {
@@ -39,7 +39,16 @@ public class ConfigDocumentsTest {
     public void aDocumentIsTakenOnlyWholeForThisAgentAndSchema() throws Exception {
         ConfigDocuments.Document d = check("{\"schema\":1,\"agent_id\":\"a1\",\"version\":\"v1\",\"targets\":[],\"extra\":{\"x\":1}}");
         assertEquals("v1", d.version());
-        refused("<html>502 Bad Gateway</html>", "malformed JSON");
+        refused("<html>502 Bad Gateway</html>", "malformed JSON at line 1 column 1 path $");
+        byte[] gz = io.sonde.wire.WireCodec.gzip("{\"schema\":1,\"agent_id\":\"a1\",\"version\":\"v1\",\"targets\":[]}"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals("v1", ConfigDocuments.check(new ByteArrayInputStream(gz), true, "a1").version());
+        try {
+            ConfigDocuments.check(new ByteArrayInputStream(java.util.Arrays.copyOf(gz, gz.length / 2)), true, "a1");
+            fail("a cut gzip body was taken");
+        } catch (WireException e) {
+            assertEquals("the body ends early (truncated gzip)", e.getMessage());
+        }
         refused("[1,2]", "malformed JSON");
         refused("", "empty");
         refused("{\"schema\":1,\"agent_id\":\"a1\",\"version\":\"v1\",\"targets\":[", "ends early");
