@@ -235,6 +235,16 @@ final class Definitions {
             }
             return s;
         }
+        if (v.isJsonObject() && key.equals(TargetKeys.LABELS)) {
+            Map<String, Object> labels = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonElement> e : v.getAsJsonObject().entrySet()) {
+                if (!e.getValue().isJsonPrimitive()) {
+                    throw invalid(at + "." + e.getKey() + ": a label is a text");
+                }
+                labels.put(e.getKey(), e.getValue().getAsString());
+            }
+            return labels;
+        }
         if (v.isJsonArray() && key.equals("tags")) {
             List<String> tags = new ArrayList<>();
             JsonArray a = v.getAsJsonArray();
@@ -247,7 +257,7 @@ final class Definitions {
             return tags;
         }
         throw invalid(at + ": " + (v.isJsonArray() ? "a list" : "an object") + " is not a setting (text, a number or true/false"
-                + (key.equals("tags") ? "" : "; lists only for tags") + ")");
+                + (key.equals("tags") ? "" : "; lists only for tags, objects only for labels") + ")");
     }
 
     /** Throws the problems as one error, each with its key ({@code prefix} before it). */

@@ -113,5 +113,12 @@ public class DefinitionsTest {
                 "responder_port: 0 is not a port number");
         refused(() -> Definitions.mesh("m", json("{\"members\":\"*\",\"kinds\":{\"tcp\":{\"labels\":\"a=b\"}},\"fanout\":2}")),
                 "kinds.tcp.labels: set by the mesh");
+        // a target's own labels: an object of texts, by the agents' rule
+        assertEquals("{\"site\":\"ams\"}", Definitions.target("web", json("{\"kind\":\"tcp\",\"host\":\"h\",\"port\":1,\"agents\":\"*\","
+                + "\"labels\":{\"site\":\"ams\"}}")).get("labels").toString());
+        refused(() -> Definitions.target("web", json("{\"kind\":\"tcp\",\"host\":\"h\",\"port\":1,\"agents\":\"*\",\"labels\":{\"9\":\"x\"}}")),
+                "labels: '9' is not a label name");
+        refused(() -> Definitions.target("web", json("{\"kind\":\"tcp\",\"host\":\"h\",\"port\":1,\"agents\":\"*\",\"labels\":{\"a\":[1]}}")),
+                "labels.a: a label is a text");
     }
 }

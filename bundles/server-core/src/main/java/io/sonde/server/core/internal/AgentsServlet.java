@@ -239,8 +239,9 @@ public final class AgentsServlet extends HttpServlet {
             if (!online(a, now)) {
                 why = "offline since " + (a.lastSeen() == null ? "it enrolled" : a.lastSeen().toString())
                         + ": it runs on what it had then";
-            } else if (r == null) {
-                why = "has not reported a configuration document (an agent before 0.1, or it has not fetched one yet)";
+            } else if (r == null || r.version() == null) {
+                why = "has not reported applying a configuration document (it has not fetched one yet, or it is older than"
+                        + " configuration by the server)";
             } else if ("server-cache".equals(r.source())) {
                 why = "runs on its kept copy " + r.version() + ": it cannot fetch its document from the server";
             } else {
