@@ -54,6 +54,31 @@ public interface Store {
     void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException;
 
     /**
+     * Stores a release and its jar, once: the same release again changes nothing.
+     *
+     * @param release its manifest, checked by the caller
+     * @param jar     its bytes, {@code release.size()} of them
+     * @return false when this release was already there, byte for byte
+     * @throws StoreException {@link StoreException.Kind#REFUSED} when its version is there with other bytes
+     * @since 1.3
+     */
+    boolean putRelease(Release release, java.io.InputStream jar) throws StoreException;
+
+    /** @return every release, by symbolic name and version @since 1.3 */
+    List<Release> releases() throws StoreException;
+
+    /** @return one release, without its jar @since 1.3 */
+    Optional<Release> release(String symbolicName, String version) throws StoreException;
+
+    /**
+     * Copies a release's jar to {@code out}, streamed.
+     *
+     * @return false when there is no such release
+     * @since 1.3
+     */
+    boolean copyReleaseJar(String symbolicName, String version, java.io.OutputStream out) throws StoreException, java.io.IOException;
+
+    /**
      * Stores results of one agent and spool epoch, each identity once, all or nothing.
      *
      * @return how many were new; the rest were stored before

@@ -30,8 +30,8 @@ public final class CopyStore {
 
     /** The small tables, in the order their references need; each has a serial id. */
     static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series");
-    /** The rollups, the hours waiting for them and the definitions, copied as they are (keyed, no serial id). */
-    static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "definition");
+    /** The rollups, the hours waiting for them, the definitions and the releases, copied as they are (keyed, no serial id). */
+    static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "definition", "release");
     static final int CHUNK = 50_000;
 
     private CopyStore() {
@@ -134,12 +134,19 @@ public final class CopyStore {
             }
             try (PreparedStatement p = to.prepareStatement("INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES ("
                     + String.join(", ", Collections.nCopies(columns.size(), "?")) + ")")) {
+                // a table of jars (the bundle repository) goes one row at a time: a chunk of them would not fit in memory
+                int chunk = table.equals("release") ? 1 : CHUNK;
                 while (rs.next()) {
                     for (int i = 1; i <= columns.size(); i++) {
-                        p.setObject(i, rs.getObject(i));
+                        Object v = rs.getObject(i);
+                        if (v instanceof java.sql.Blob b) { // H2's BLOB into PostgreSQL's BYTEA, not a large object
+                            p.setBytes(i, b.getBytes(1, (int) b.length()));
+                        } else {
+                            p.setObject(i, v);
+                        }
                     }
                     p.addBatch();
-                    if (++n % CHUNK == 0) {
+                    if (++n % chunk == 0) {
                         p.executeBatch();
                     }
                 }

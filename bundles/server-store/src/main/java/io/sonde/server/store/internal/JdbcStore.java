@@ -22,6 +22,7 @@ import javax.sql.DataSource;
 import com.google.gson.JsonObject;
 
 import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.Release;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.DetailsCodec;
 import io.sonde.server.spi.EnrollmentToken;
@@ -357,6 +358,108 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             return list == null ? List.of() : List.of(list);
         } catch (RuntimeException e) {
             return List.of();
+        }
+    }
+
+    // --- the bundle repository ---
+
+    @Override
+    public boolean putRelease(Release r, java.io.InputStream jar) throws StoreException {
+        try (Connection c = connection()) {
+            Optional<Release> there = release(c, r.symbolicName(), r.version());
+            if (there.isPresent()) {
+                return sameOrRefused(there.get(), r);
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO release (symbolic_name, version, sha256, size, manifest, jar,"
+                    + " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                p.setString(1, r.symbolicName());
+                p.setString(2, r.version());
+                p.setString(3, r.sha256());
+                p.setLong(4, r.size());
+                p.setString(5, r.manifest());
+                p.setBinaryStream(6, jar, r.size());
+                p.setLong(7, r.uploadedAt().toEpochMilli());
+                p.executeUpdate();
+                return true;
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // another instance stored it meanwhile
+                return sameOrRefused(release(c, r.symbolicName(), r.version()).orElseThrow(() -> e), r);
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static boolean sameOrRefused(Release there, Release r) throws StoreException {
+        if (there.sha256().equals(r.sha256())) {
+            return false;
+        }
+        throw new StoreException(StoreException.Kind.REFUSED, r.symbolicName() + " " + r.version()
+                + " is in the repository with other bytes (SHA-256 " + there.sha256() + "): a version is released once;"
+                + " sign a higher one", null);
+    }
+
+    @Override
+    public List<Release> releases() throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT symbolic_name, version, sha256, size, manifest, uploaded_at FROM release"
+                        + " ORDER BY symbolic_name, version");
+                ResultSet rs = p.executeQuery()) {
+            List<Release> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(release(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public Optional<Release> release(String symbolicName, String version) throws StoreException {
+        try (Connection c = connection()) {
+            return release(c, symbolicName, version);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static Optional<Release> release(Connection c, String symbolicName, String version) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT symbolic_name, version, sha256, size, manifest, uploaded_at FROM release"
+                + " WHERE symbolic_name = ? AND version = ?")) {
+            p.setString(1, symbolicName);
+            p.setString(2, version);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(release(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Release release(ResultSet rs) throws SQLException {
+        return new Release(rs.getString(1), rs.getString(2), rs.getString(3).strip(), rs.getLong(4), rs.getString(5),
+                Instant.ofEpochMilli(rs.getLong(6)));
+    }
+
+    @Override
+    public boolean copyReleaseJar(String symbolicName, String version, java.io.OutputStream out) throws StoreException, java.io.IOException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT jar FROM release WHERE symbolic_name = ? AND version = ?")) {
+            p.setString(1, symbolicName);
+            p.setString(2, version);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                try (java.io.InputStream in = rs.getBinaryStream(1)) {
+                    in.transferTo(out);
+                }
+                return true;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
         }
     }
 

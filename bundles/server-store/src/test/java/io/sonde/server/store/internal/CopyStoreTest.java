@@ -58,17 +58,26 @@ public class CopyStoreTest {
         List<io.sonde.server.spi.SeriesStep> hours = h2.series(hourly);
         io.sonde.server.spi.Definition mesh = new io.sonde.server.spi.Definition("mesh", "eu", "{\"members\":\"eu\"}", t0);
         h2.putDefinition(mesh);
+        byte[] jar = new byte[300_000];
+        new java.util.Random(7).nextBytes(jar);
+        io.sonde.server.spi.Release release = new io.sonde.server.spi.Release("io.sonde.plugin.tcp", "0.2.0", "ab".repeat(32), jar.length,
+                "{\"signed\":true}", t0);
+        h2.putRelease(release, new java.io.ByteArrayInputStream(jar));
         h2.close();
 
         String url = PostgresStoreTest.cluster.newDatabase();
         PGSimpleDataSource ds = PostgresStoreTest.cluster.dataSource(url);
         String said = CopyStore.copy(dir, ds, url);
-        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows, 1 definition rows"));
+        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows, 1 definition rows, 1 release rows"));
 
         JdbcStore pg = PostgresStoreTest.open(url);
         try {
             assertEquals(agents, pg.agents());
             assertEquals("the definitions came along", List.of(mesh), pg.definitions("mesh"));
+            assertEquals("the releases came along", List.of(release), pg.releases());
+            java.io.ByteArrayOutputStream copied = new java.io.ByteArrayOutputStream();
+            assertTrue(pg.copyReleaseJar("io.sonde.plugin.tcp", "0.2.0", copied));
+            assertTrue("and their jars, byte for byte", java.util.Arrays.equals(jar, copied.toByteArray()));
             assertEquals("the rollups came along, and the hour waiting for one", hours, pg.series(hourly));
             assertEquals(before, pg.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                     .items());

@@ -364,6 +364,27 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aReleaseIsStoredOnceAndItsJarComesBackByteForByte() throws Exception {
+        byte[] jar = new byte[2_000_000];
+        new java.util.Random(1).nextBytes(jar);
+        io.sonde.server.spi.Release r = new io.sonde.server.spi.Release("io.sonde.plugin.tcp", "0.2.0", "0f".repeat(32), jar.length,
+                "{\"symbolic_name\":\"io.sonde.plugin.tcp\"}", T0);
+        assertTrue(store.putRelease(r, new java.io.ByteArrayInputStream(jar)));
+        assertEquals("the same again changes nothing", false, store.putRelease(r, new java.io.ByteArrayInputStream(jar)));
+        refused(() -> store.putRelease(new io.sonde.server.spi.Release(r.symbolicName(), r.version(), "1f".repeat(32), 3, "{}", T0),
+                new java.io.ByteArrayInputStream(new byte[3])), "is in the repository with other bytes");
+        io.sonde.server.spi.Release newer = new io.sonde.server.spi.Release(r.symbolicName(), "0.10.0", "2f".repeat(32), 1, "{}", T0);
+        assertTrue(store.putRelease(newer, new java.io.ByteArrayInputStream(new byte[] {42})));
+        assertEquals(List.of(newer, r), store.releases()); // by name and version as text
+        assertEquals(r, store.release("io.sonde.plugin.tcp", "0.2.0").orElseThrow());
+        assertTrue(store.release("io.sonde.plugin.tcp", "0.3.0").isEmpty());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        assertTrue(store.copyReleaseJar("io.sonde.plugin.tcp", "0.2.0", out));
+        assertTrue(java.util.Arrays.equals(jar, out.toByteArray()));
+        assertEquals(false, store.copyReleaseJar("io.sonde.plugin.tcp", "0.3.0", new java.io.ByteArrayOutputStream()));
+    }
+
+    @Test
     public void definitionsAreKeptByTypeAndNameAndReplacedWhole() throws Exception {
         String awkward = "o'clock; DROP TABLE definition; -- \u00e9t\u00e9 \ud83d\udce1 %_";
         assertEquals(false, store.putDefinition(new Definition("target", "web", "{\"host\":\"a\"}", T0)));

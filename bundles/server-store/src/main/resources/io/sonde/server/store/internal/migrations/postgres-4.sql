@@ -5,3 +5,8 @@ ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_version VARCHAR(200);
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_source VARCHAR(32);
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_rejected TEXT;
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_at BIGINT;
+-- The bundle repository: each release's signed manifest and its jar, once per symbolic name and
+-- version; every server instance serves them from here.
+CREATE TABLE IF NOT EXISTS release (symbolic_name VARCHAR(255) NOT NULL, version VARCHAR(100) NOT NULL,
+    sha256 CHAR(64) NOT NULL, size BIGINT NOT NULL, manifest TEXT NOT NULL, jar BYTEA NOT NULL,
+    uploaded_at BIGINT NOT NULL, PRIMARY KEY (symbolic_name, version));
