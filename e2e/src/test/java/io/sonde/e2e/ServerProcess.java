@@ -273,6 +273,18 @@ final class ServerProcess implements AutoCloseable {
         return Files.exists(console) ? Files.readString(console, StandardCharsets.UTF_8) : "";
     }
 
+    /** Waits (at most {@link #PATIENCE}) for a log line holding every one of {@code parts}. */
+    void awaitLogLine(String... parts) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (log().lines().anyMatch(l -> java.util.Arrays.stream(parts).allMatch(l::contains))) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no log line with " + java.util.List.of(parts) + "; log:\n" + log());
+    }
+
     boolean alive() {
         return process != null && process.isAlive();
     }

@@ -1,0 +1,235 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * The server's bundle repository as a release owner uses it: keys made and a real plugin of a
+ * higher version signed with the distribution's {@code bin/sonde-release}, uploaded with curl as
+ * multipart, listed, and served to an agent whole or from a byte on; and every bad upload refused
+ * before anything is stored, saying why.
+ */
+public class BundleRepositoryIT {
+
+    private static ServerProcess server;
+    private static Path work;
+    private static String agentCredential;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        server = ServerProcess.start("");
+        work = Files.createTempDirectory("sonde-release-");
+        String said = AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "keygen", work.resolve("owner").toString());
+        Matcher key = Pattern.compile("trusted_keys = (\\S+)").matcher(said);
+        assertTrue(said, key.find());
+        AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "keygen", work.resolve("stranger").toString());
+        Files.writeString(server.home.resolve("etc/io.sonde.server.repository.cfg"), "trusted_keys = " + key.group(1) + "\n");
+        server.awaitLogLine("Bundle repository: trusts release keys");
+        String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
+        HttpResponse<String> r = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + token
+                + "\",\"agent_id\":\"fetcher\",\"version\":\"test\"}").getBytes(StandardCharsets.UTF_8));
+        agentCredential = JsonParser.parseString(r.body()).getAsJsonObject().get("credential").getAsString();
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        server.close();
+        AgentProcess.run("rm", "-rf", work.toString());
+    }
+
+    /** The distribution's tcp plugin, built again with {@code version}: the same classes, a higher Bundle-Version. */
+    static Path plugin(String version) throws Exception {
+        Path out = Files.createTempDirectory(work, "build-").resolve("io.sonde.plugin.tcp-" + version + ".jar"); // each build its own
+        try (JarFile in = new JarFile(AgentProcess.distribution().resolve("plugins/io.sonde.plugin.tcp.jar").toFile())) {
+            Manifest m = new Manifest(in.getManifest());
+            m.getMainAttributes().putValue("Bundle-Version", version);
+            try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
+                for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
+                    JarEntry entry = e.nextElement();
+                    if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
+                        continue;
+                    }
+                    jar.putNextEntry(new JarEntry(entry.getName()));
+                    try (InputStream data = in.getInputStream(entry)) {
+                        data.transferTo(jar);
+                    }
+                    jar.closeEntry();
+                }
+            }
+        }
+        return out;
+    }
+
+    static Path sign(String owner, Path jar) throws Exception {
+        AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "sign", "--key",
+                work.resolve(owner).resolve("release.key").toString(), jar.toString());
+        return jar.resolveSibling(jar.getFileName() + ".manifest.json");
+    }
+
+    /** Uploads with curl, as the README shows; @return the status line's code and the body */
+    static String[] upload(Path manifest, Path jar, String... extra) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("curl", "-s", "-o", "-", "-w", "\n%{http_code}",
+                "--cacert", server.home.resolve("data/tls/ca.pem").toString(), "-H", "Authorization: Bearer " + server.adminToken()));
+        if (manifest != null) {
+            cmd.addAll(java.util.List.of("-F", "manifest=@" + manifest));
+        }
+        if (jar != null) {
+            cmd.addAll(java.util.List.of("-F", "jar=@" + jar));
+        }
+        cmd.addAll(java.util.List.of(extra));
+        cmd.add(server.url() + "/api/v1/bundles");
+        String out = AgentProcess.output(0, cmd.toArray(new String[0]));
+        int nl = out.lastIndexOf('\n');
+        return new String[] {out.substring(nl + 1).strip(), out.substring(0, nl)};
+    }
+
+    static void refused(String status, String why, Path manifest, Path jar, String... extra) throws Exception {
+        String[] r = upload(manifest, jar, extra);
+        assertEquals(r[1], status, r[0]);
+        assertTrue(r[1], r[1].contains(why));
+    }
+
+    @Test
+    public void aSignedPluginIsStoredOnceListedAndServedWholeOrFromAByteOn() throws Exception {
+        Path jar = plugin("0.1.7");
+        Path manifest = sign("owner", jar);
+        String[] r = upload(manifest, jar);
+        assertEquals(r[1], "201", r[0]);
+        JsonObject stored = JsonParser.parseString(r[1]).getAsJsonObject();
+        assertEquals("io.sonde.plugin.tcp", stored.get("symbolic_name").getAsString());
+        assertEquals("0.1.7", stored.get("version").getAsString());
+        assertEquals("the same again: nothing new", "200", upload(manifest, jar)[0]);
+        server.awaitLogLine("Release io.sonde.plugin.tcp 0.1.7 stored");
+
+        HttpResponse<String> list = server.admin("GET", "/api/v1/bundles", null);
+        assertTrue(list.body(), list.body().contains("\"version\":\"0.1.7\""));
+        // an agent fetches the manifest as signed and the jar, whole and resumed
+        HttpResponse<String> m = server.request("GET", "/api/v1/bundles/io.sonde.plugin.tcp/0.1.7", agentCredential, null);
+        assertEquals(200, m.statusCode());
+        assertEquals(Files.readString(manifest).strip(), m.body());
+        byte[] bytes = Files.readAllBytes(jar);
+        HttpResponse<byte[]> whole = bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar");
+        assertEquals(200, whole.statusCode());
+        assertArrayEquals(bytes, whole.body());
+        HttpResponse<byte[]> rest = bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", "Range", "bytes=1000-");
+        assertEquals(206, rest.statusCode());
+        assertEquals("bytes 1000-" + (bytes.length - 1) + "/" + bytes.length, rest.headers().firstValue("Content-Range").orElseThrow());
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 1000, bytes.length), rest.body());
+        assertEquals(416, bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", "Range", "bytes=" + bytes.length + "-").statusCode());
+        assertEquals(404, bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.9.9/jar").statusCode());
+        assertEquals(401, server.request("GET", "/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", null, null).statusCode());
+        assertEquals("agents fetch, only the admin lists", 403, server.request("GET", "/api/v1/bundles", agentCredential, null).statusCode());
+    }
+
+    static HttpResponse<byte[]> bytes(String path, String... headers) throws Exception {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + path))
+                .header("Authorization", "Bearer " + agentCredential);
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return ServerProcess.client(server.home.resolve("data/tls/ca.pem")).send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    public void everyBadReleaseIsRefusedBeforeAnythingIsStored() throws Exception {
+        Path jar = plugin("0.2.1");
+        Path manifest = sign("owner", jar);
+        JsonObject good = JsonParser.parseString(Files.readString(manifest)).getAsJsonObject();
+
+        // unsigned
+        JsonObject unsigned = good.deepCopy();
+        unsigned.remove("signature");
+        refused("400", "the manifest is not signed", write("unsigned.json", unsigned), jar);
+        // signed by a key the server does not trust
+        Path strangers = sign("stranger", plugin("0.2.1"));
+        refused("400", "which is not a trusted release key", strangers, jar);
+        // the owner's signature, but the manifest's fields changed after
+        JsonObject bumped = good.deepCopy();
+        bumped.addProperty("version", "0.2.2");
+        refused("400", "does not verify", write("bumped.json", bumped), jar);
+        // a valid signature over other bytes: another build's jar
+        Path other = plugin("0.2.9");
+        refused("400", "the jar has", manifest, other);
+        // cut short
+        Path cut = work.resolve("cut.jar");
+        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(jar), (int) Files.size(jar) / 2));
+        refused("400", "(cut short)", manifest, cut);
+        // the same length, one byte changed
+        Path flipped = work.resolve("flipped.jar");
+        byte[] b = Files.readAllBytes(jar);
+        b[b.length / 3] ^= 1;
+        Files.write(flipped, b);
+        refused("400", "other bytes than those signed", manifest, flipped);
+        // a manifest over the limit
+        JsonObject huge = good.deepCopy();
+        huge.addProperty("padding", "x".repeat(20_000));
+        refused("413", "manifest: ", write("huge.json", huge), jar);
+        // parts missing, not multipart, garbage manifest
+        refused("400", "jar: missing", manifest, null);
+        refused("400", "manifest: missing", null, jar);
+        Files.writeString(work.resolve("garbage.json"), "<html>");
+        refused("400", "manifest: malformed JSON", work.resolve("garbage.json"), jar);
+        HttpResponse<String> plain = server.admin("POST", "/api/v1/bundles", "{}");
+        assertEquals(415, plain.statusCode());
+        assertTrue(plain.body(), plain.body().contains("multipart/form-data with the parts manifest and jar"));
+
+        // nothing of it was stored; then the good one is, and its version is taken for good
+        assertTrue(!server.admin("GET", "/api/v1/bundles", null).body().contains("0.2.1"));
+        assertEquals("201", upload(manifest, jar)[0]);
+        Path again = plugin("0.2.1");
+        appendEntry(again); // the same bundle and version, other bytes
+        refused("409", "is in the repository with other bytes", sign("owner", again), again);
+        assertTrue(!server.log().contains(Files.readString(work.resolve("owner/release.key")).lines().skip(1).findFirst().orElseThrow()));
+    }
+
+    static Path write(String name, JsonObject json) throws Exception {
+        Path p = work.resolve(name);
+        Files.writeString(p, json.toString());
+        return p;
+    }
+
+    /** Makes a jar other bytes of the same bundle and version: one entry more. */
+    static void appendEntry(Path jar) throws Exception {
+        Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
+        try (JarFile in = new JarFile(jar.toFile()); OutputStream file = Files.newOutputStream(tmp);
+                JarOutputStream out = new JarOutputStream(file, in.getManifest())) {
+            for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
+                JarEntry entry = e.nextElement();
+                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
+                    continue;
+                }
+                out.putNextEntry(new JarEntry(entry.getName()));
+                try (InputStream data = in.getInputStream(entry)) {
+                    data.transferTo(out);
+                }
+                out.closeEntry();
+            }
+            out.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
+            out.write("rebuilt".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
