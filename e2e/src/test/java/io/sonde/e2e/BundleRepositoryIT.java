@@ -232,4 +232,44 @@ public class BundleRepositoryIT {
         }
         Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
+
+    @Test
+    public void aRolloutOfAStoredReleaseReachesTheDocumentsOfTheAgentsItTakes() throws Exception {
+        Path jar = plugin("0.3.0");
+        assertEquals("201", upload(sign("owner", jar), jar)[0]);
+        HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/tcp-030", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.3.0\","
+                + "\"agents\":\"lab\"}");
+        assertEquals(r.body(), 201, r.statusCode());
+        HttpResponse<String> doc = server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null);
+        JsonObject b = JsonParser.parseString(doc.body()).getAsJsonObject().getAsJsonArray("bundles").get(0).getAsJsonObject();
+        assertEquals("io.sonde.plugin.tcp", b.get("symbolic_name").getAsString());
+        assertEquals("0.3.0", b.get("version").getAsString());
+        assertEquals(ReleaseSha.of(jar), b.get("sha256").getAsString());
+        assertEquals("active", b.get("state").getAsString());
+        JsonObject shown = server.json(server.admin("GET", "/api/v1/rollouts/tcp-030", null));
+        assertEquals(1, shown.get("agents_taken").getAsInt());
+        assertEquals("fetcher", shown.getAsJsonArray("taken").get(0).getAsString());
+        // paused, then gone
+        assertEquals(200, server.admin("PUT", "/api/v1/rollouts/tcp-030", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.3.0\","
+                + "\"agents\":\"lab\",\"state\":\"paused\"}").statusCode());
+        HttpResponse<String> bad = server.admin("PUT", "/api/v1/rollouts/nothing", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"7.0.0\","
+                + "\"agents\":\"lab\"}");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("version: the repository has no release io.sonde.plugin.tcp 7.0.0"));
+        assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/tcp-030", null).statusCode());
+        for (int i = 0; i < 50; i++) {
+            if (!server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null).body().contains("\"bundles\"")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the rollout's bundle stayed in the document");
+    }
+
+    /** The SHA-256 of a file, as the manifest has it. */
+    static final class ReleaseSha {
+        static String of(Path file) throws Exception {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        }
+    }
 }

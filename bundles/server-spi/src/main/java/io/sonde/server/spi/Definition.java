@@ -7,7 +7,7 @@ import java.util.Objects;
  * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
  * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
  *
- * @param type      {@link #TARGET} or {@link #MESH}
+ * @param type      {@link #TARGET}, {@link #MESH} or {@link #ROLLOUT}
  * @param name      unique within its type
  * @param body      the definition, a JSON object
  * @param updatedAt when it was last stored
@@ -19,6 +19,9 @@ public record Definition(String type, String name, String body, Instant updatedA
 
     /** A mesh definition's type. */
     public static final String MESH = "mesh";
+
+    /** A rollout's type: which version of a bundle which agents should run. @since 1.3 */
+    public static final String ROLLOUT = "rollout";
 
     /** Requires every field. */
     public Definition {

@@ -43,7 +43,8 @@ final class ConfigModel {
     }
 
     /** What an agent's document holds beside the targets of its tags; kept per agent (small). */
-    private record Skeleton(String version, TargetsPart targets, String meshEntries, String meshViews, String responder) {
+    private record Skeleton(String version, TargetsPart targets, String meshEntries, String meshViews, String responder,
+            String bundles) {
     }
 
     /**
@@ -69,6 +70,31 @@ final class ConfigModel {
      * @param agents  the agents
      */
     ConfigModel(List<Definition> targets, List<Definition> meshes, List<AgentRecord> agents) {
+        this(targets, meshes, List.of(), List.of(), agents);
+    }
+
+    /**
+     * A rollout as planned now.
+     *
+     * @param name    its name
+     * @param body    its definition
+     * @param release the release it names
+     * @param agents  the agents it takes now: selected, and within its percentage
+     */
+    record Rollout(String name, JsonObject body, io.sonde.server.spi.Release release, List<String> agents) {
+        String state() {
+            return body.get("state").getAsString();
+        }
+    }
+
+    private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
+
+    /**
+     * @param rollouts the rollout definitions, as stored
+     * @param releases the releases in the repository, for the rollouts' SHA-256 and size
+     */
+    ConfigModel(List<Definition> targets, List<Definition> meshes, List<Definition> rollouts, List<io.sonde.server.spi.Release> releases,
+            List<AgentRecord> agents) {
         for (AgentRecord a : agents) {
             if (a.revokedAt() == null) {
                 this.agents.put(a.agentId(), a);
@@ -95,6 +121,52 @@ final class ConfigModel {
                 unreadable.add("mesh '" + d.name() + "': " + e);
             }
         }
+        readRollouts(rollouts, releases);
+    }
+
+    private void readRollouts(List<Definition> definitions, List<io.sonde.server.spi.Release> releases) {
+        Map<String, io.sonde.server.spi.Release> byId = new java.util.HashMap<>();
+        releases.forEach(r -> byId.put(r.symbolicName() + "\u0000" + r.version(), r));
+        for (Definition d : definitions) {
+            try {
+                JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
+                io.sonde.server.spi.Release release = byId.get(body.get("bundle").getAsString() + "\u0000" + body.get("version").getAsString());
+                if (release == null) {
+                    throw new IllegalStateException("no release " + body.get("bundle").getAsString() + " " + body.get("version").getAsString());
+                }
+                int percent = body.get("percent").getAsInt();
+                List<String> taken = new ArrayList<>();
+                for (String id : selected(AgentSelector.parse(body.get("agents").getAsString()))) {
+                    if (inCanary(d.name(), id, percent)) {
+                        taken.add(id);
+                    }
+                }
+                this.rollouts.put(d.name(), new Rollout(d.name(), body, release, taken));
+            } catch (RuntimeException e) {
+                unreadable.add("rollout '" + d.name() + "': " + e);
+            }
+        }
+    }
+
+    /**
+     * @return whether an agent is within the first {@code percent} of a rollout: by a hash of the two
+     *         names, so the same agents stay in as the percentage grows, on every server instance
+     */
+    static boolean inCanary(String rollout, String agentId, int percent) {
+        if (percent >= 100) {
+            return true;
+        }
+        byte[] h = sha256((rollout + "\u0000" + agentId).getBytes(StandardCharsets.UTF_8));
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (h[i] & 0xff);
+        }
+        return Long.remainderUnsigned(v, 10_000) < percent * 100L;
+    }
+
+    /** @return the rollout as planned now, or null */
+    Rollout rollout(String name) {
+        return rollouts.get(name);
     }
 
     /** @return the stored definitions this model could not read, each with why: left out of every document */
@@ -153,6 +225,9 @@ final class ConfigModel {
             doc.append(k.meshEntries()).append("],\"meshes\":").append(k.meshViews());
             if (!k.responder().isEmpty()) {
                 doc.append(",\"responder\":").append(k.responder());
+            }
+            if (!k.bundles().isEmpty()) {
+                doc.append(",\"bundles\":").append(k.bundles());
             }
             doc.append('}');
             return new AgentConfigs.Document(k.version(), doc.toString());
@@ -250,7 +325,45 @@ final class ConfigModel {
         d.update(views.getBytes(StandardCharsets.UTF_8));
         d.update((byte) 0);
         d.update(responder.getBytes(StandardCharsets.UTF_8));
-        return new Skeleton(HexFormat.of().formatHex(d.digest(), 0, 16), targets, meshEntries, views, responder);
+        String bundles = bundles(agent.agentId());
+        if (!bundles.isEmpty()) { // (documents without rollouts keep the versions they had)
+            d.update((byte) 0);
+            d.update(bundles.getBytes(StandardCharsets.UTF_8));
+        }
+        return new Skeleton(HexFormat.of().formatHex(d.digest(), 0, 16), targets, meshEntries, views, responder, bundles);
+    }
+
+    /**
+     * @return the bundle versions the agent's rollouts name, one per bundle (of several rollouts of
+     *         one bundle, the highest version's), as JSON; empty when none
+     */
+    private String bundles(String agentId) {
+        Map<String, Rollout> byBundle = new java.util.TreeMap<>();
+        for (Rollout r : rollouts.values()) {
+            if (!r.agents().contains(agentId)) {
+                continue;
+            }
+            Rollout other = byBundle.get(r.release().symbolicName());
+            if (other == null || org.osgi.framework.Version.parseVersion(r.release().version())
+                    .compareTo(org.osgi.framework.Version.parseVersion(other.release().version())) > 0) {
+                byBundle.put(r.release().symbolicName(), r);
+            }
+        }
+        if (byBundle.isEmpty()) {
+            return "";
+        }
+        JsonArray out = new JsonArray();
+        for (Rollout r : byBundle.values()) {
+            JsonObject b = new JsonObject();
+            b.addProperty("symbolic_name", r.release().symbolicName());
+            b.addProperty("version", r.release().version());
+            b.addProperty("sha256", r.release().sha256());
+            b.addProperty("size", r.release().size());
+            b.addProperty("rollout", r.name());
+            b.addProperty("state", r.state());
+            out.add(b);
+        }
+        return out.toString();
     }
 
     private static byte[] sha256(byte[] bytes) {

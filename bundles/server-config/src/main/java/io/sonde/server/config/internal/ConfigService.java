@@ -74,7 +74,8 @@ public final class ConfigService implements AgentConfigs {
         }
         ConfigModel next = null;
         try {
-            next = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH), store.agents());
+            next = new ConfigModel(store.definitions(Definition.TARGET), store.definitions(Definition.MESH),
+                    store.definitions(Definition.ROLLOUT), store.releases(), store.agents());
             return next;
         } finally {
             synchronized (this) {

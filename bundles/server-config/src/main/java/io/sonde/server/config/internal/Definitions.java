@@ -203,6 +203,62 @@ final class Definitions {
         return out;
     }
 
+    /** The keys of a rollout. */
+    static final List<String> ROLLOUT_KEYS = List.of("name", "bundle", "version", "agents", "percent", "state");
+
+    /** A rollout's states: agents install it; hold where they are; go back to what they ran before it. */
+    static final List<String> ROLLOUT_STATES = List.of("active", "paused", "rolled_back");
+
+    /**
+     * @param name the rollout's name, from the path
+     * @param body {@code bundle} (a symbolic name), {@code version}, {@code agents} (a selector),
+     *             {@code percent} (1-100 of the agents selected, 100 when absent), {@code state}
+     *             ({@code active} when absent, {@code paused}, {@code rolled_back})
+     * @return the canonical rollout
+     * @throws WireException naming the field at fault
+     */
+    static JsonObject rollout(String name, JsonObject body) throws WireException {
+        checkName(name, body);
+        for (String key : body.keySet()) {
+            if (!ROLLOUT_KEYS.contains(key)) {
+                throw invalid(key + ": not a rollout setting (" + String.join(", ", ROLLOUT_KEYS) + ")");
+            }
+        }
+        JsonObject out = new JsonObject();
+        out.addProperty("name", name);
+        for (String key : List.of("bundle", "version")) {
+            JsonElement v = body.get(key);
+            if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isBlank()
+                    || v.getAsString().length() > 255) {
+                throw invalid(key + ": missing; the " + (key.equals("bundle") ? "bundle's symbolic name" : "version to run")
+                        + ", as the repository has it (GET /api/v1/bundles)");
+            }
+            out.addProperty(key, v.getAsString().strip());
+        }
+        out.addProperty("agents", selector(body, "agents").toString());
+        int percent = 100;
+        JsonElement p = body.get("percent");
+        if (p != null && !p.isJsonNull()) {
+            Long n = p.isJsonPrimitive() ? TargetKeys.whole(p.getAsJsonPrimitive().isNumber() ? p.getAsNumber() : p.getAsString(),
+                    "percent", new ArrayList<>()) : null;
+            if (n == null || n < 1 || n > 100) {
+                throw invalid("percent: " + WireCodec.abbreviate(p.toString()) + " is not a percentage of the agents selected (1-100)");
+            }
+            percent = n.intValue();
+        }
+        out.addProperty("percent", percent);
+        String state = "active";
+        JsonElement st = body.get("state");
+        if (st != null && !st.isJsonNull()) {
+            state = st.isJsonPrimitive() ? st.getAsString().strip().toLowerCase(java.util.Locale.ROOT) : "";
+            if (!ROLLOUT_STATES.contains(state)) {
+                throw invalid("state: " + WireCodec.abbreviate(st.toString()) + " is not one of " + String.join(", ", ROLLOUT_STATES));
+            }
+        }
+        out.addProperty("state", state);
+        return out;
+    }
+
     /** @return the selector in {@code field}, parsed; a missing or bad one is an error naming the field */
     static AgentSelector selector(JsonObject body, String field) throws WireException {
         JsonElement e = body.get(field);

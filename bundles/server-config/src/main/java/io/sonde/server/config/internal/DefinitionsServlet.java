@@ -43,7 +43,8 @@ import io.sonde.wire.WireException;
  * stored in its canonical form; a bad one is answered 400 naming the field.
  */
 @Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
-@HttpWhiteboardServletPattern({"/api/v1/targets", "/api/v1/targets/*", "/api/v1/meshes", "/api/v1/meshes/*"})
+@HttpWhiteboardServletPattern({"/api/v1/targets", "/api/v1/targets/*", "/api/v1/meshes", "/api/v1/meshes/*", "/api/v1/rollouts",
+    "/api/v1/rollouts/*"})
 public final class DefinitionsServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -55,6 +56,8 @@ public final class DefinitionsServlet extends HttpServlet {
     static final int MAX_TARGETS = 50_000;
     /** Meshes the server keeps at most. */
     static final int MAX_MESHES = 100;
+    /** Most rollouts the server keeps. */
+    static final int MAX_ROLLOUTS = 200;
 
     /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
     @interface Offline {
@@ -74,7 +77,8 @@ public final class DefinitionsServlet extends HttpServlet {
 
     /** @return the type the path is about */
     private static String type(HttpServletRequest request) {
-        return request.getServletPath().endsWith("/meshes") ? Definition.MESH : Definition.TARGET;
+        String path = request.getServletPath();
+        return path.endsWith("/meshes") ? Definition.MESH : path.endsWith("/rollouts") ? Definition.ROLLOUT : Definition.TARGET;
     }
 
     /** @return the name in the path, or null for the list */
@@ -174,6 +178,16 @@ public final class DefinitionsServlet extends HttpServlet {
         JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
         body.entrySet().forEach(e -> m.put(e.getKey(), e.getValue()));
         m.put("updated_at", d.updatedAt().toString());
+        if (d.type().equals(Definition.ROLLOUT)) {
+            ConfigModel.Rollout r = configs.fresh().rollout(d.name());
+            if (r != null) {
+                m.put("sha256", r.release().sha256());
+                m.put("agents_taken", r.agents().size());
+                if (withPeers) {
+                    m.put("taken", r.agents());
+                }
+            }
+        }
         if (d.type().equals(Definition.MESH)) {
             ConfigModel.Mesh mesh = configs.fresh().mesh(d.name());
             if (mesh != null) {
@@ -212,7 +226,7 @@ public final class DefinitionsServlet extends HttpServlet {
     }
 
     private static String label(String type) {
-        return type.equals(Definition.MESH) ? "Mesh" : "Target";
+        return type.equals(Definition.MESH) ? "Mesh" : type.equals(Definition.ROLLOUT) ? "Rollout" : "Target";
     }
 
     @Override
@@ -227,8 +241,14 @@ public final class DefinitionsServlet extends HttpServlet {
             if (body == null) {
                 throw Definitions.invalid("the body: a JSON object is needed");
             }
-            JsonObject checked = type.equals(Definition.MESH) ? Definitions.mesh(name, body) : Definitions.target(name, body);
-            int limit = type.equals(Definition.MESH) ? MAX_MESHES : MAX_TARGETS;
+            JsonObject checked = type.equals(Definition.MESH) ? Definitions.mesh(name, body)
+                    : type.equals(Definition.ROLLOUT) ? Definitions.rollout(name, body) : Definitions.target(name, body);
+            int limit = type.equals(Definition.MESH) ? MAX_MESHES : type.equals(Definition.ROLLOUT) ? MAX_ROLLOUTS : MAX_TARGETS;
+            if (type.equals(Definition.ROLLOUT)
+                    && store.release(checked.get("bundle").getAsString(), checked.get("version").getAsString()).isEmpty()) {
+                throw Definitions.invalid("version: the repository has no release " + checked.get("bundle").getAsString() + " "
+                        + checked.get("version").getAsString() + " (upload it signed first: POST /api/v1/bundles)");
+            }
             if (store.definitionCount(type) >= limit && store.definition(type, name).isEmpty()) {
                 Api.error(response, 409, "the server keeps at most " + limit + " " + type + " definitions; delete one first");
                 return;

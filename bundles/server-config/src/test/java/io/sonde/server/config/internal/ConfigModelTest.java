@@ -98,4 +98,55 @@ public class ConfigModelTest {
         assertEquals("{\"mesh\":\"m\",\"peer\":\"b\"}", byName.get("mesh/m/tcp/b").get("labels").toString());
         assertTrue("not a member: no responder", !doc(model, "c").has("responder"));
     }
+
+    static Definition rollout(String name, String body) {
+        return new Definition(Definition.ROLLOUT, name, body, T0);
+    }
+
+    static io.sonde.server.spi.Release release(String version) {
+        return new io.sonde.server.spi.Release("io.sonde.plugin.tcp", version, version.replace(".", "").repeat(64).substring(0, 64), 1000,
+                "{}", T0);
+    }
+
+    @Test
+    public void rolloutsNameTheirBundleVersionToTheAgentsTheyTakeAndTheHighestWins() {
+        List<AgentRecord> agents = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            agents.add(agent("a" + i, null, i % 2 == 0 ? "eu" : "us"));
+        }
+        List<io.sonde.server.spi.Release> releases = List.of(release("0.1.7"), release("0.1.10"));
+        List<Definition> rollouts = List.of(
+                rollout("eu-all", "{\"name\":\"eu-all\",\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.7\",\"agents\":\"eu\","
+                        + "\"percent\":100,\"state\":\"active\"}"),
+                rollout("canary", "{\"name\":\"canary\",\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.10\",\"agents\":\"*\","
+                        + "\"percent\":25,\"state\":\"paused\"}"),
+                rollout("gone", "{\"name\":\"gone\",\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"9.9.9\",\"agents\":\"*\","
+                        + "\"percent\":100,\"state\":\"active\"}"));
+        ConfigModel m = new ConfigModel(List.of(), List.of(), rollouts, releases, agents);
+        assertEquals(List.of("rollout 'gone': java.lang.IllegalStateException: no release io.sonde.plugin.tcp 9.9.9"), m.unreadable());
+        int canary = m.rollout("canary").agents().size();
+        assertTrue("about a quarter of 200: " + canary, canary >= 30 && canary <= 70);
+        assertEquals(100, m.rollout("eu-all").agents().size());
+        for (AgentRecord a : agents) {
+            JsonObject d = doc(m, a.agentId());
+            boolean inCanary = m.rollout("canary").agents().contains(a.agentId());
+            boolean eu = a.tags().contains("eu");
+            if (!inCanary && !eu) {
+                assertTrue("no rollout, no bundles: " + d, !d.has("bundles"));
+                continue;
+            }
+            JsonObject b = d.getAsJsonArray("bundles").get(0).getAsJsonObject();
+            assertEquals(1, d.getAsJsonArray("bundles").size());
+            assertEquals("0.1.10 is higher than 0.1.7 (not as text)", inCanary ? "0.1.10" : "0.1.7", b.get("version").getAsString());
+            assertEquals(inCanary ? "paused" : "active", b.get("state").getAsString());
+            assertEquals(1000, b.get("size").getAsLong());
+        }
+        // the same agents stay in as the percentage grows
+        ConfigModel wider = new ConfigModel(List.of(), List.of(), List.of(rollout("canary", rollouts.get(1).body().replace("25", "50"))),
+                releases, agents);
+        assertTrue(wider.rollout("canary").agents().containsAll(m.rollout("canary").agents()));
+        // and a document without rollouts keeps the version it had
+        assertEquals(new ConfigModel(List.of(), List.of(), agents).version("a1"),
+                new ConfigModel(List.of(), List.of(), List.of(), releases, agents).version("a1"));
+    }
 }

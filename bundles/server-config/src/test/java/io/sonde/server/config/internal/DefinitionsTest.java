@@ -121,4 +121,22 @@ public class DefinitionsTest {
         refused(() -> Definitions.target("web", json("{\"kind\":\"tcp\",\"host\":\"h\",\"port\":1,\"agents\":\"*\",\"labels\":{\"a\":[1]}}")),
                 "labels.a: a label is a text");
     }
+
+    @Test
+    public void aRolloutNamesABundleVersionAgentsAPercentageAndAState() throws WireException {
+        assertEquals(json("{\"name\":\"r\",\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.7\",\"agents\":\"eu\","
+                + "\"percent\":100,\"state\":\"active\"}"),
+                Definitions.rollout("r", json("{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.7\",\"agents\":\"eu\"}")));
+        assertEquals("paused", Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"percent\":\"50\","
+                + "\"state\":\"PAUSED\"}")).get("state").getAsString());
+        refused(() -> Definitions.rollout("r", json("{\"version\":\"1\",\"agents\":\"*\"}")), "bundle: missing");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"agents\":\"*\"}")), "version: missing");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"eu AND\"}")), "agents: ");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"percent\":0}")),
+                "percent: 0 is not a percentage");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"state\":\"on\"}")),
+                "state: \"on\" is not one of active, paused, rolled_back");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"when\":1}")),
+                "when: not a rollout setting");
+    }
 }
