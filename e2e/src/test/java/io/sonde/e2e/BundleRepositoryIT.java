@@ -248,10 +248,37 @@ public class BundleRepositoryIT {
         assertEquals("active", b.get("state").getAsString());
         JsonObject shown = server.json(server.admin("GET", "/api/v1/rollouts/tcp-030", null));
         assertEquals(1, shown.get("agents_taken").getAsInt());
-        assertEquals("fetcher", shown.getAsJsonArray("taken").get(0).getAsString());
-        // paused, then gone
-        assertEquals(200, server.admin("PUT", "/api/v1/rollouts/tcp-030", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.3.0\","
-                + "\"agents\":\"lab\",\"state\":\"paused\"}").statusCode());
+        assertEquals("fetcher", shown.getAsJsonArray("agents_status").get(0).getAsJsonObject().get("agent_id").getAsString());
+        assertEquals("pending", shown.getAsJsonArray("agents_status").get(0).getAsJsonObject().get("state").getAsString());
+
+        // the agent's updater reports: under its health watch, then failed: the rollout is paused by itself
+        String version = JsonParser.parseString(doc.body()).getAsJsonObject().get("version").getAsString();
+        assertEquals(204, update(version, "watching", null).statusCode());
+        for (int i = 0; i < 50 && !shown.getAsJsonObject("states").has("watching"); i++) { // the agents' states: within 2 s
+            Thread.sleep(100);
+            shown = server.json(server.admin("GET", "/api/v1/rollouts/tcp-030", null));
+        }
+        assertEquals(shown.toString(), 1, shown.getAsJsonObject("states").get("watching").getAsInt());
+        assertEquals("active", shown.get("state").getAsString());
+        HttpResponse<String> badState = update(version, "exploded", null);
+        assertEquals(400, badState.statusCode());
+        assertTrue(badState.body(), badState.body().contains("updates[0].state: 'exploded' is not one of"));
+        assertEquals(204, update(version, "failed", "the bundle did not resolve: missing io.sonde.api [2.0,3)").statusCode());
+        JsonObject paused = null;
+        for (int i = 0; i < 50; i++) {
+            server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null); // the agents' polls drive the check
+            paused = server.json(server.admin("GET", "/api/v1/rollouts/tcp-030", null));
+            if (paused.get("state").getAsString().equals("paused")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals("paused", paused.get("state").getAsString());
+        assertTrue(paused.toString(), paused.get("paused_reason").getAsString().contains("failed on 1 of its 1 agents (100 %, max_failed_percent 20)"));
+        assertEquals("the bundle did not resolve: missing io.sonde.api [2.0,3)",
+                paused.getAsJsonArray("agents_status").get(0).getAsJsonObject().get("reason").getAsString());
+        server.awaitLogLine("Rollout 'tcp-030' of io.sonde.plugin.tcp 0.3.0 paused: failed on 1 of its 1 agents");
+        assertTrue(server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null).body().contains("\"state\":\"paused\""));
         HttpResponse<String> bad = server.admin("PUT", "/api/v1/rollouts/nothing", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"7.0.0\","
                 + "\"agents\":\"lab\"}");
         assertEquals(400, bad.statusCode());
@@ -264,6 +291,14 @@ public class BundleRepositoryIT {
             Thread.sleep(100);
         }
         throw new AssertionError("the rollout's bundle stayed in the document");
+    }
+
+    /** The fetcher's status, saying what its updater did with tcp-030. */
+    static HttpResponse<String> update(String configVersion, String state, String reason) throws Exception {
+        return server.post("/api/v1/agents/fetcher/status", agentCredential, ("{\"schema\":1,\"version\":\"test\",\"config_version\":\""
+                + configVersion + "\",\"config_source\":\"server\",\"updates\":[{\"symbolic_name\":\"io.sonde.plugin.tcp\","
+                + "\"version\":\"0.3.0\",\"rollout\":\"tcp-030\",\"state\":\"" + state + "\""
+                + (reason == null ? "" : ",\"reason\":\"" + reason + "\"") + "}]}").getBytes(StandardCharsets.UTF_8));
     }
 
     /** The SHA-256 of a file, as the manifest has it. */

@@ -18,9 +18,11 @@ import java.util.List;
  * @param address            the address the agent's peers reach it at, as configured
  *                           ({@code advertise_address}), or null: then the server takes the one the
  *                           agent connects from (since 1.1)
+ * @param updates            what the agent's updater did with the document's bundles, one entry per
+ *                           bundle it acted on; at most {@link #MAX_REJECTED} (since 1.1)
  */
 public record AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
-        String configSource, List<Rejected> configRejected, String address) {
+        String configSource, List<Rejected> configRejected, String address, List<Update> updates) {
 
     /** Most refused entries one status carries: the count beyond it is in the last one's reason. */
     public static final int MAX_REJECTED = 100;
@@ -34,13 +36,30 @@ public record AgentStatus(int schema, String version, long spoolRecords, double 
     public record Rejected(String name, String reason) {
     }
 
-    /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
-    public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
-        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null);
+    /**
+     * What the updater did with one bundle of the document.
+     *
+     * @param symbolicName the bundle
+     * @param version      the version the rollout names
+     * @param rollout      the rollout's name
+     * @param state        {@code downloading}, {@code installing}, {@code watching} (installed, under
+     *                     its health watch), {@code healthy}, {@code failed} (rolled back or refused)
+     * @param reason       why it failed; null otherwise
+     */
+    public record Update(String symbolicName, String version, String rollout, String state, String reason) {
     }
 
-    /** Takes an immutable copy of the refused entries; none when absent. */
+    /** The states of an {@link Update}. */
+    public static final List<String> UPDATE_STATES = List.of("downloading", "installing", "watching", "healthy", "failed");
+
+    /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
+    public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
+        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null, List.of());
+    }
+
+    /** Takes immutable copies of the lists; none when absent. */
     public AgentStatus {
         configRejected = configRejected == null ? List.of() : List.copyOf(configRejected);
+        updates = updates == null ? List.of() : List.copyOf(updates);
     }
 }

@@ -28,12 +28,20 @@ public record AgentRecord(String agentId, List<String> tags, String version, Ins
      * @param source     {@code server}, or {@code server-cache} when it runs on its kept copy
      * @param rejected   the entries it refuses, each with why
      * @param reportedAt when it said so
+     * @param updates    what its updater did with the document's bundles
      * @since 1.3
      */
-    public record ConfigReport(String version, String source, List<io.sonde.wire.AgentStatus.Rejected> rejected, Instant reportedAt) {
-        /** Takes an immutable copy of the entries. */
+    public record ConfigReport(String version, String source, List<io.sonde.wire.AgentStatus.Rejected> rejected, Instant reportedAt,
+            List<io.sonde.wire.AgentStatus.Update> updates) {
+        /** Takes immutable copies of the lists. */
         public ConfigReport {
             rejected = rejected == null ? List.of() : List.copyOf(rejected);
+            updates = updates == null ? List.of() : List.copyOf(updates);
+        }
+
+        /** A report without updates. */
+        public ConfigReport(String version, String source, List<io.sonde.wire.AgentStatus.Rejected> rejected, Instant reportedAt) {
+            this(version, source, rejected, reportedAt, List.of());
         }
     }
 

@@ -422,7 +422,7 @@ public final class Uplink implements ResultSink {
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
                 a == null ? null : a.version(), doc == null ? null : doc.origin(),
-                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise);
+                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, List.of());
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")

@@ -169,6 +169,34 @@ final class ConfigModel {
         return rollouts.get(name);
     }
 
+    /** @return every rollout as planned now */
+    java.util.Collection<Rollout> rollouts() {
+        return rollouts.values();
+    }
+
+    /**
+     * @return each agent the rollout takes, with what its updater last said of this rollout's version:
+     *         its update (state and reason), or a {@code pending} one when it said nothing of it yet
+     */
+    Map<String, io.sonde.wire.AgentStatus.Update> progress(Rollout r) {
+        Map<String, io.sonde.wire.AgentStatus.Update> out = new LinkedHashMap<>();
+        for (String id : r.agents()) {
+            AgentRecord a = agents.get(id);
+            io.sonde.wire.AgentStatus.Update found = null;
+            if (a != null && a.config() != null) {
+                for (io.sonde.wire.AgentStatus.Update u : a.config().updates()) {
+                    if (r.name().equals(u.rollout()) && r.release().version().equals(u.version())
+                            && r.release().symbolicName().equals(u.symbolicName())) {
+                        found = u;
+                    }
+                }
+            }
+            out.put(id, found != null ? found : new io.sonde.wire.AgentStatus.Update(r.release().symbolicName(), r.release().version(),
+                    r.name(), "pending", null));
+        }
+        return out;
+    }
+
     /** @return the stored definitions this model could not read, each with why: left out of every document */
     List<String> unreadable() {
         return unreadable;

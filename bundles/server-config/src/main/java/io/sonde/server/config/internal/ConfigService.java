@@ -45,7 +45,9 @@ public final class ConfigService implements AgentConfigs {
 
     /** @return the model for documents: made again if older than {@link #REFRESH_MS}, or {@link #CHANGED_MS} after a change here */
     ConfigModel model() throws StoreException {
-        return model(false);
+        ConfigModel m = model(false);
+        stopFailingRollouts();
+        return m;
     }
 
     /** @return the model with every change made here in it: for the admin, who looks right after a change */
@@ -84,10 +86,53 @@ public final class ConfigService implements AgentConfigs {
                     stale = true; // the store failed: the next request tries again
                 } else if (model == current || start - madeAt >= 0) { // a newer model made meanwhile stays
                     model = next;
+                    canariesToStop = next;
                     madeAt = start;
                     if (!next.unreadable().equals(unreadable)) {
                         unreadable = next.unreadable();
                         unreadable.forEach(u -> LOG.error("Configuration: the stored {} is left out of every document", u));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A model whose rollouts are still to be checked against their failure bound. */
+    private ConfigModel canariesToStop;
+
+    /**
+     * Pauses every active rollout whose agents failed at or over its {@code max_failed_percent}, saying
+     * why in the rollout ({@code paused_reason}) and the log. Done by whichever instance sees it first;
+     * another instance doing the same writes the same.
+     */
+    private void stopFailingRollouts() {
+        ConfigModel m;
+        synchronized (this) {
+            m = canariesToStop;
+            canariesToStop = null;
+        }
+        if (m == null) {
+            return;
+        }
+        for (ConfigModel.Rollout r : m.rollouts()) {
+            if (!r.state().equals("active") || r.agents().isEmpty()) {
+                continue;
+            }
+            long failed = m.progress(r).values().stream().filter(u -> u.state().equals("failed")).count();
+            int bound = r.body().has("max_failed_percent") ? r.body().get("max_failed_percent").getAsInt() : 20;
+            if (failed > 0 && failed * 100 >= (long) bound * r.agents().size()) {
+                com.google.gson.JsonObject body = r.body().deepCopy();
+                body.addProperty("state", "paused");
+                String why = "failed on " + failed + " of its " + r.agents().size() + " agents (" + (failed * 100 / r.agents().size())
+                        + " %, max_failed_percent " + bound + ")";
+                body.addProperty("paused_reason", why);
+                try {
+                    store.putDefinition(new Definition(Definition.ROLLOUT, r.name(), body.toString(), java.time.Instant.now()));
+                    changed();
+                    LOG.warn("Rollout '{}' of {} {} paused: {}", r.name(), r.release().symbolicName(), r.release().version(), why);
+                } catch (StoreException e) {
+                    synchronized (this) {
+                        canariesToStop = m; // tried again with the next request
                     }
                 }
             }

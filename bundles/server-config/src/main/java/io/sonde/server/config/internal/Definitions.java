@@ -204,7 +204,7 @@ final class Definitions {
     }
 
     /** The keys of a rollout. */
-    static final List<String> ROLLOUT_KEYS = List.of("name", "bundle", "version", "agents", "percent", "state");
+    static final List<String> ROLLOUT_KEYS = List.of("name", "bundle", "version", "agents", "percent", "state", "max_failed_percent");
 
     /** A rollout's states: agents install it; hold where they are; go back to what they ran before it. */
     static final List<String> ROLLOUT_STATES = List.of("active", "paused", "rolled_back");
@@ -256,6 +256,18 @@ final class Definitions {
             }
         }
         out.addProperty("state", state);
+        int maxFailed = 20;
+        JsonElement mf = body.get("max_failed_percent");
+        if (mf != null && !mf.isJsonNull()) {
+            Long n = mf.isJsonPrimitive() ? TargetKeys.whole(mf.getAsJsonPrimitive().isNumber() ? mf.getAsNumber() : mf.getAsString(),
+                    "max_failed_percent", new ArrayList<>()) : null;
+            if (n == null || n < 1 || n > 100) {
+                throw invalid("max_failed_percent: " + WireCodec.abbreviate(mf.toString())
+                        + " is not a percentage (1-100) of the agents taken that may fail before the rollout is paused");
+            }
+            maxFailed = n.intValue();
+        }
+        out.addProperty("max_failed_percent", maxFailed);
         return out;
     }
 

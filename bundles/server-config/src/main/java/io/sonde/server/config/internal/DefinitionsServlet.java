@@ -183,8 +183,20 @@ public final class DefinitionsServlet extends HttpServlet {
             if (r != null) {
                 m.put("sha256", r.release().sha256());
                 m.put("agents_taken", r.agents().size());
+                Map<String, io.sonde.wire.AgentStatus.Update> progress = configs.fresh().progress(r);
+                Map<String, Integer> counts = new java.util.TreeMap<>();
+                progress.values().forEach(u -> counts.merge(u.state(), 1, Integer::sum));
+                m.put("states", counts);
                 if (withPeers) {
-                    m.put("taken", r.agents());
+                    List<Map<String, Object>> agents = new ArrayList<>();
+                    progress.forEach((id, u) -> {
+                        Map<String, Object> a = new LinkedHashMap<>();
+                        a.put("agent_id", id);
+                        a.put("state", u.state());
+                        a.put("reason", u.reason());
+                        agents.add(a);
+                    });
+                    m.put("agents_status", agents);
                 }
             }
         }

@@ -125,7 +125,7 @@ public class DefinitionsTest {
     @Test
     public void aRolloutNamesABundleVersionAgentsAPercentageAndAState() throws WireException {
         assertEquals(json("{\"name\":\"r\",\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.7\",\"agents\":\"eu\","
-                + "\"percent\":100,\"state\":\"active\"}"),
+                + "\"percent\":100,\"state\":\"active\",\"max_failed_percent\":20}"),
                 Definitions.rollout("r", json("{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.1.7\",\"agents\":\"eu\"}")));
         assertEquals("paused", Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"percent\":\"50\","
                 + "\"state\":\"PAUSED\"}")).get("state").getAsString());
@@ -136,6 +136,8 @@ public class DefinitionsTest {
                 "percent: 0 is not a percentage");
         refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"state\":\"on\"}")),
                 "state: \"on\" is not one of active, paused, rolled_back");
+        refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"max_failed_percent\":101}")),
+                "max_failed_percent: 101 is not a percentage");
         refused(() -> Definitions.rollout("r", json("{\"bundle\":\"b\",\"version\":\"1\",\"agents\":\"*\",\"when\":1}")),
                 "when: not a rollout setting");
     }

@@ -204,8 +204,23 @@ public final class AgentsServlet extends HttpServlet {
             }
             rejected.add(new AgentStatus.Rejected(cut(r.name(), 200), cut(r.reason(), 1000)));
         }
+        List<AgentStatus.Update> updates = new ArrayList<>();
+        for (AgentStatus.Update u : s.updates()) {
+            if (updates.size() == AgentStatus.MAX_REJECTED) {
+                break;
+            }
+            if (u == null) {
+                continue;
+            }
+            if (u.state() == null || !AgentStatus.UPDATE_STATES.contains(u.state())) {
+                throw new WireException(WireException.Problem.INVALID, "updates[" + updates.size() + "].state: '"
+                        + WireCodec.abbreviate(String.valueOf(u.state())) + "' is not one of " + String.join(", ", AgentStatus.UPDATE_STATES));
+            }
+            updates.add(new AgentStatus.Update(cut(u.symbolicName(), 255), cut(u.version(), 100), cut(u.rollout(), 200), u.state(),
+                    u.reason() == null ? null : cut(u.reason(), 1000)));
+        }
         return new AgentRecord.ConfigReport(s.configVersion() == null ? null : cut(s.configVersion(), 200), s.configSource(),
-                rejected, now);
+                rejected, now, updates);
     }
 
     private static String cut(String text, int max) {
@@ -259,6 +274,7 @@ public final class AgentsServlet extends HttpServlet {
             }
         }
         m.put("rejected", rejected);
+        m.put("updates", r == null ? List.of() : r.updates());
         return m;
     }
 

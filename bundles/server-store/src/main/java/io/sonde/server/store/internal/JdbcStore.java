@@ -341,20 +341,20 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private static AgentRecord agent(ResultSet rs) throws SQLException {
         Instant configAt = instant(rs, "config_at");
         AgentRecord.ConfigReport config = configAt == null ? null : new AgentRecord.ConfigReport(rs.getString("config_version"),
-                rs.getString("config_source"), rejected(rs.getString("config_rejected")), configAt);
+                rs.getString("config_source"), list(rs.getString("config_rejected"), io.sonde.wire.AgentStatus.Rejected[].class), configAt,
+                list(rs.getString("config_updates"), io.sonde.wire.AgentStatus.Update[].class));
         return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
                 instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"),
                 rs.getString("address"), config);
     }
 
-    /** The refused entries as stored: a JSON list; unreadable text (cannot be written so) reads as none. */
-    private static List<io.sonde.wire.AgentStatus.Rejected> rejected(String json) {
+    /** A list as stored: JSON; unreadable text (cannot be written so) reads as none. */
+    private static <T> List<T> list(String json, Class<T[]> type) {
         if (json == null || json.isEmpty()) {
             return List.of();
         }
         try {
-            io.sonde.wire.AgentStatus.Rejected[] list = io.sonde.wire.WireCodec.gson().fromJson(json,
-                    io.sonde.wire.AgentStatus.Rejected[].class);
+            T[] list = io.sonde.wire.WireCodec.gson().fromJson(json, type);
             return list == null ? List.of() : List.of(list);
         } catch (RuntimeException e) {
             return List.of();
@@ -467,13 +467,15 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     public void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException {
         try (Connection c = connection();
                 PreparedStatement p = c.prepareStatement("UPDATE agent SET config_version = ?, config_source = ?, config_rejected = ?,"
-                        + " config_at = ? WHERE agent_id = ?")) {
+                        + " config_at = ?, config_updates = ? WHERE agent_id = ?")) {
             p.setString(1, report.version());
             p.setString(2, report.source());
             p.setString(3, report.rejected().isEmpty() ? null
                     : new String(io.sonde.wire.WireCodec.json(report.rejected()), java.nio.charset.StandardCharsets.UTF_8));
             p.setLong(4, report.reportedAt().toEpochMilli());
-            p.setString(5, agentId);
+            p.setString(5, report.updates().isEmpty() ? null
+                    : new String(io.sonde.wire.WireCodec.json(report.updates()), java.nio.charset.StandardCharsets.UTF_8));
+            p.setString(6, agentId);
             p.executeUpdate();
         } catch (SQLException e) {
             throw unavailable(e);

@@ -357,10 +357,14 @@ public abstract class StoreContract {
         assertEquals(T0.plusSeconds(5), r.reportedAt());
         assertEquals(List.of(new io.sonde.wire.AgentStatus.Rejected("web", awkward), new io.sonde.wire.AgentStatus.Rejected("targets[3]", "x")),
                 r.rejected());
-        store.reportConfig("a1", new AgentRecord.ConfigReport("v2", "server", List.of(), T0.plusSeconds(6)));
+        assertEquals(List.of(), r.updates());
+        List<io.sonde.wire.AgentStatus.Update> updates = List.of(new io.sonde.wire.AgentStatus.Update("io.sonde.plugin.tcp", "0.2.0",
+                "canary", "failed", awkward));
+        store.reportConfig("a1", new AgentRecord.ConfigReport("v2", "server", List.of(), T0.plusSeconds(6), updates));
         r = store.agentByCredential(hash(100)).orElseThrow().config();
         assertEquals("v2", r.version());
         assertEquals(List.of(), r.rejected());
+        assertEquals(updates, r.updates());
     }
 
     @Test

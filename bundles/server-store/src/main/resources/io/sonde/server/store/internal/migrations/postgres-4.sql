@@ -5,6 +5,8 @@ ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_version VARCHAR(200);
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_source VARCHAR(32);
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_rejected TEXT;
 ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_at BIGINT;
+-- what its updater did with the bundles of its document: a JSON list of {symbolic_name, version, rollout, state, reason}
+ALTER TABLE agent ADD COLUMN IF NOT EXISTS config_updates TEXT;
 -- The bundle repository: each release's signed manifest and its jar, once per symbolic name and
 -- version; every server instance serves them from here.
 CREATE TABLE IF NOT EXISTS release (symbolic_name VARCHAR(255) NOT NULL, version VARCHAR(100) NOT NULL,
