@@ -5,6 +5,7 @@
     python3 bench/server_bench.py series [--agents 8] [--targets 10] [--days 30] [--store h2,postgres]
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
     python3 bench/server_bench.py configs [--agents 10000] [--targets 1000] [--meshes 20] [--seconds 15]
+    python3 bench/server_bench.py bundles [--agents 1000] [--mb 1] [--seconds 20]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
         credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
@@ -21,6 +22,10 @@ configs: N agents enrolled in three groups, each reporting once (its address), 1
         meshes (fan-out 10, icmp + tcp) defined through the API; then every agent's document asked for once
         (the time to the last), and wrk asking one agent's unchanged document with its version (304) and
         without (200, gzip) for --seconds each: requests/s and the server's CPU. wrk runs on the same cores.
+bundles: a signed bundle of --mb megabytes (keys and signature made with the distribution's
+        bin/sonde-release) uploaded to the repository, then fetched by --agents simulated agents at once
+        (wrk, one connection each, for --seconds): requests/s, MB/s, and the server's RSS sampled every
+        0.2 s before and during (a server that held each download in memory would grow by agents x size).
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -659,6 +664,85 @@ def configs(args):
         server.clean()
 
 
+def bundle_jar(path, megabytes):
+    """A bundle jar of about `megabytes`: a manifest and one stored (uncompressed) entry of random bytes."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nBundle-ManifestVersion: 2\r\n"
+                   "Bundle-SymbolicName: io.sonde.bench.payload\r\nBundle-Version: 1.0.0\r\n\r\n")
+        z.writestr("payload.bin", os.urandom(int(megabytes * 1024 * 1024)))
+
+
+def bundles(args):
+    """Many agents fetching one bundle at once: streamed from the instance's disk copy, memory flat."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("bundles needs wrk (apt-get install wrk)")
+    import resource
+    server = Server("")
+    work = tempfile.mkdtemp(prefix="sonde-bench-bundles-")
+    try:
+        release = os.path.join(server.home, "bin", "sonde-release")
+        said = subprocess.run([release, "keygen", os.path.join(work, "keys")], capture_output=True, text=True, check=True).stdout
+        key = re.search(r"trusted_keys = (\S+)", said).group(1)
+        with open(os.path.join(server.home, "etc", "io.sonde.server.repository.cfg"), "w") as f:
+            f.write(f"trusted_keys = {key}\n")
+        jar = os.path.join(work, "payload.jar")
+        bundle_jar(jar, args.mb)
+        subprocess.run([release, "sign", "--key", os.path.join(work, "keys", "release.key"), jar], check=True, capture_output=True)
+        deadline = time.time() + 30
+        while True:  # the repository takes the new key (its configuration file) within a moment
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                                  os.path.join(server.home, "data", "tls", "ca.pem"), "-H", "Authorization: Bearer " + server.admin(),
+                                  "-F", f"manifest=@{jar}.manifest.json", "-F", f"jar=@{jar}",
+                                  f"https://127.0.0.1:{server.port}/api/v1/bundles"], capture_output=True, text=True).stdout
+            if out in ("200", "201"):
+                break
+            if time.time() > deadline:
+                raise RuntimeError("upload answered " + out)
+            time.sleep(0.5)
+        status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["bench"]}))
+        token = json.loads(body)["token"]
+        status, body = server.request("POST", "/api/v1/enroll", json.dumps(
+            {"schema": 1, "enrollment_token": token, "agent_id": "fetcher", "tags": [], "version": "bench"}), auth=None)
+        cred = json.loads(body)["credential"]
+        url = f"https://127.0.0.1:{server.port}/api/v1/bundles/io.sonde.bench.payload/1.0.0/jar"
+        status, data = server.request("GET", url.split(str(server.port), 1)[1], auth=cred)  # the instance's disk copy is made
+        assert status == 200 and len(data) == os.path.getsize(jar), status
+        time.sleep(2)
+        idle = proc_rss_mb(server.proc.pid)
+        samples, stop = [], threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                samples.append(proc_rss_mb(server.proc.pid))
+                time.sleep(0.2)
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+
+        def more_files():
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.agents * 2 + 64)), hard))
+        cpu0, t0 = proc_cpu(server.proc.pid), time.time()
+        out = subprocess.run([wrk, "-t2", f"-c{args.agents}", f"-d{args.seconds}s", "--timeout", "30s",
+                              "-H", f"Authorization: Bearer {cred}", url], capture_output=True, text=True,
+                             timeout=args.seconds + 120, preexec_fn=more_files).stdout
+        took = time.time() - t0
+        stop.set()
+        t.join()
+        rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+        transfer = re.search(r"Transfer/sec:\s+(\S+)", out).group(1)
+        codes = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errors = re.search(r"Socket errors: (.*)", out)
+        print(f"bundles: {args.agents:,} agents fetching one {os.path.getsize(jar) / 1048576:.1f} MB bundle at once for {args.seconds} s:"
+              f" {rate:,.0f} downloads/s, {transfer}/s, server {(proc_cpu(server.proc.pid) - cpu0) / took:.2f} cores;"
+              f" RSS idle {idle:.0f} MB, during: median {statistics.median(samples):.0f} MB, max {max(samples):.0f} MB"
+              + (f"; {codes.group(1)} answers not 2xx" if codes else "") + (f"; socket errors: {errors.group(1)}" if errors else ""))
+    finally:
+        server.clean()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -688,8 +772,12 @@ def main():
     c.add_argument("--targets", type=int, default=1000)
     c.add_argument("--meshes", type=int, default=20)
     c.add_argument("--seconds", type=int, default=15)
+    b = sub.add_parser("bundles")
+    b.add_argument("--agents", type=int, default=1000)
+    b.add_argument("--mb", type=float, default=1)
+    b.add_argument("--seconds", type=int, default=20)
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay, "series": series, "configs": configs}[args.mode](args)
+    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles}[args.mode](args)
 
 
 if __name__ == "__main__":

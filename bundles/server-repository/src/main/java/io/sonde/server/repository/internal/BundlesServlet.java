@@ -309,7 +309,17 @@ public final class BundlesServlet extends HttpServlet {
             response.setHeader("Content-Range", "bytes " + from + "-" + to + "/" + size);
         }
         response.setContentLengthLong(to - from + 1);
-        try (var ch = java.nio.channels.FileChannel.open(file); OutputStream out = response.getOutputStream()) {
+        try (var ch = java.nio.channels.FileChannel.open(file)) {
+            copy(ch, from, to, response);
+        } catch (IOException e) {
+            // the agent went away mid-download (it resumes from where it got to): nothing to report, nothing to log at length
+            LOG.debug("Download of {} {} cut off: {}", r.symbolicName(), r.version(), e.toString());
+        }
+    }
+
+    /** Writes bytes {@code from..to} of the file to the response, 64 KiB at a time. */
+    private static void copy(java.nio.channels.FileChannel ch, long from, long to, HttpServletResponse response) throws IOException {
+        try (OutputStream out = response.getOutputStream()) {
             InputStream in = java.nio.channels.Channels.newInputStream(ch.position(from));
             byte[] buf = new byte[64 * 1024];
             long left = to - from + 1;
