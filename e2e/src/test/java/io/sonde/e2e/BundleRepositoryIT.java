@@ -65,21 +65,31 @@ public class BundleRepositoryIT {
         try (JarFile in = new JarFile(AgentProcess.distribution().resolve("plugins/io.sonde.plugin.tcp.jar").toFile())) {
             Manifest m = new Manifest(in.getManifest());
             m.getMainAttributes().putValue("Bundle-Version", version);
-            try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
-                for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
-                    JarEntry entry = e.nextElement();
-                    if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
-                        continue;
-                    }
-                    jar.putNextEntry(new JarEntry(entry.getName()));
-                    try (InputStream data = in.getInputStream(entry)) {
-                        data.transferTo(jar);
-                    }
-                    jar.closeEntry();
-                }
-            }
+            copy(in, m, out, false);
         }
         return out;
+    }
+
+    /** Writes {@code in}'s entries under manifest {@code m} to {@code out}, and one entry more if asked. */
+    static void copy(JarFile in, Manifest m, Path out, boolean extraEntry) throws Exception {
+        try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
+            for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
+                JarEntry entry = e.nextElement();
+                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
+                    continue;
+                }
+                jar.putNextEntry(new JarEntry(entry.getName()));
+                try (InputStream data = in.getInputStream(entry)) {
+                    data.transferTo(jar);
+                }
+                jar.closeEntry();
+            }
+            if (extraEntry) {
+                jar.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
+                jar.write("rebuilt".getBytes(StandardCharsets.UTF_8));
+                jar.closeEntry();
+            }
+        }
     }
 
     static Path sign(String owner, Path jar) throws Exception {
@@ -213,22 +223,8 @@ public class BundleRepositoryIT {
     /** Makes a jar other bytes of the same bundle and version: one entry more. */
     static void appendEntry(Path jar) throws Exception {
         Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
-        try (JarFile in = new JarFile(jar.toFile()); OutputStream file = Files.newOutputStream(tmp);
-                JarOutputStream out = new JarOutputStream(file, in.getManifest())) {
-            for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
-                JarEntry entry = e.nextElement();
-                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
-                    continue;
-                }
-                out.putNextEntry(new JarEntry(entry.getName()));
-                try (InputStream data = in.getInputStream(entry)) {
-                    data.transferTo(out);
-                }
-                out.closeEntry();
-            }
-            out.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
-            out.write("rebuilt".getBytes(StandardCharsets.UTF_8));
-            out.closeEntry();
+        try (JarFile in = new JarFile(jar.toFile())) {
+            copy(in, in.getManifest(), tmp, true);
         }
         Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }

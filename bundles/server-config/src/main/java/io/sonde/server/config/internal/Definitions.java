@@ -103,11 +103,7 @@ final class Definitions {
      */
     static JsonObject mesh(String name, JsonObject body) throws WireException {
         checkName(name, body);
-        for (String key : body.keySet()) {
-            if (!MESH_KEYS.contains(key)) {
-                throw invalid(key + ": not a mesh setting (" + String.join(", ", MESH_KEYS) + "; a kind's keys go in kinds)");
-            }
-        }
+        onlyKeys(body, MESH_KEYS, "mesh", "; a kind's keys go in kinds");
         JsonObject out = new JsonObject();
         out.addProperty("name", name);
         out.addProperty("members", selector(body, "members").toString());
@@ -125,15 +121,9 @@ final class Definitions {
             }
             out.addProperty("fanout", k);
         }
-        JsonElement rawPort = body.get("responder_port");
-        if (rawPort != null && !rawPort.isJsonNull()) {
-            Long port = rawPort.isJsonPrimitive() ? TargetKeys.whole(rawPort.getAsJsonPrimitive().isNumber() ? rawPort.getAsNumber()
-                    : rawPort.getAsString(), "responder_port", new ArrayList<>()) : null;
-            if (port == null || port < 1 || port > 65535) {
-                throw invalid("responder_port: " + WireCodec.abbreviate(rawPort.toString())
-                        + " is not a port number (1-65535); the members' responders listen there");
-            }
-            out.addProperty("responder_port", port);
+        if (body.has("responder_port") && !body.get("responder_port").isJsonNull()) {
+            out.addProperty("responder_port", whole(body, "responder_port", 1, 65535, 0,
+                    "a port number (1-65535); the members' responders listen there"));
         }
         Long interval = null;
         JsonElement rawInterval = body.get("interval_ms");
@@ -219,11 +209,7 @@ final class Definitions {
      */
     static JsonObject rollout(String name, JsonObject body) throws WireException {
         checkName(name, body);
-        for (String key : body.keySet()) {
-            if (!ROLLOUT_KEYS.contains(key)) {
-                throw invalid(key + ": not a rollout setting (" + String.join(", ", ROLLOUT_KEYS) + ")");
-            }
-        }
+        onlyKeys(body, ROLLOUT_KEYS, "rollout", "");
         JsonObject out = new JsonObject();
         out.addProperty("name", name);
         for (String key : List.of("bundle", "version")) {
@@ -236,17 +222,7 @@ final class Definitions {
             out.addProperty(key, v.getAsString().strip());
         }
         out.addProperty("agents", selector(body, "agents").toString());
-        int percent = 100;
-        JsonElement p = body.get("percent");
-        if (p != null && !p.isJsonNull()) {
-            Long n = p.isJsonPrimitive() ? TargetKeys.whole(p.getAsJsonPrimitive().isNumber() ? p.getAsNumber() : p.getAsString(),
-                    "percent", new ArrayList<>()) : null;
-            if (n == null || n < 1 || n > 100) {
-                throw invalid("percent: " + WireCodec.abbreviate(p.toString()) + " is not a percentage of the agents selected (1-100)");
-            }
-            percent = n.intValue();
-        }
-        out.addProperty("percent", percent);
+        out.addProperty("percent", whole(body, "percent", 1, 100, 100, "a percentage of the agents selected (1-100)"));
         String state = "active";
         JsonElement st = body.get("state");
         if (st != null && !st.isJsonNull()) {
@@ -256,19 +232,35 @@ final class Definitions {
             }
         }
         out.addProperty("state", state);
-        int maxFailed = 20;
-        JsonElement mf = body.get("max_failed_percent");
-        if (mf != null && !mf.isJsonNull()) {
-            Long n = mf.isJsonPrimitive() ? TargetKeys.whole(mf.getAsJsonPrimitive().isNumber() ? mf.getAsNumber() : mf.getAsString(),
-                    "max_failed_percent", new ArrayList<>()) : null;
-            if (n == null || n < 1 || n > 100) {
-                throw invalid("max_failed_percent: " + WireCodec.abbreviate(mf.toString())
-                        + " is not a percentage (1-100) of the agents taken that may fail before the rollout is paused");
-            }
-            maxFailed = n.intValue();
-        }
-        out.addProperty("max_failed_percent", maxFailed);
+        out.addProperty("max_failed_percent", whole(body, "max_failed_percent", 1, 100, 20,
+                "a percentage (1-100) of the agents taken that may fail before the rollout is paused"));
         return out;
+    }
+
+    /** Refuses a key of {@code body} not in {@code keys}, naming it and what a {@code what} takes. */
+    private static void onlyKeys(JsonObject body, List<String> keys, String what, String hint) throws WireException {
+        for (String key : body.keySet()) {
+            if (!keys.contains(key)) {
+                throw invalid(key + ": not a " + what + " setting (" + String.join(", ", keys) + hint + ")");
+            }
+        }
+    }
+
+    /**
+     * @return the whole number in {@code key} within {@code min..max}, {@code absent} when the key is
+     *         missing; anything else an error saying it is not {@code what}
+     */
+    private static int whole(JsonObject body, String key, int min, int max, int absent, String what) throws WireException {
+        JsonElement v = body.get(key);
+        if (v == null || v.isJsonNull()) {
+            return absent;
+        }
+        Long n = v.isJsonPrimitive() ? TargetKeys.whole(v.getAsJsonPrimitive().isNumber() ? v.getAsNumber() : v.getAsString(), key,
+                new ArrayList<>()) : null;
+        if (n == null || n < min || n > max) {
+            throw invalid(key + ": " + WireCodec.abbreviate(v.toString()) + " is not " + what);
+        }
+        return n.intValue();
     }
 
     /** @return the selector in {@code field}, parsed; a missing or bad one is an error naming the field */
