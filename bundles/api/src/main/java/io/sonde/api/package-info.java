@@ -9,7 +9,8 @@
  * {@link io.sonde.api.TargetFactory}. The agent's own identity is the service
  * {@link io.sonde.api.AgentIdentity}. A prober declares its kind's own keys in a
  * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against. The
- * server's document for the agent is the service {@link io.sonde.api.RemoteConfig} (since 1.5).
+ * server's document for the agent is the service {@link io.sonde.api.RemoteConfig}, the files its server serves
+ * {@link io.sonde.api.ServerFiles} (both since 1.5).
  */
 @Export
 @Version("1.5.0")

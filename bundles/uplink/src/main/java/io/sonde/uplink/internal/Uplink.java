@@ -101,6 +101,8 @@ public final class Uplink implements ResultSink {
     private final Spool spool;
     private final UplinkMetrics metrics;
     private final ServiceRegistration<Collector> metricsRegistration;
+    private final FileFetcher files;
+    private final ServiceRegistration<io.sonde.api.ServerFiles> filesRegistration;
     private final Thread sender;
     private final Path stateDir;
     private final List<URI> servers; // instances of one server over one database: any of them will do
@@ -117,7 +119,7 @@ public final class Uplink implements ResultSink {
     private final AgentIdentity identity;
     private final String version;
     private volatile boolean running = true;
-    private Credential credential;
+    private volatile Credential credential;
     private String lastProblem;
     private int batchLimit;
     private final BundleContext context;
@@ -171,6 +173,12 @@ public final class Uplink implements ResultSink {
         this.sender.setDaemon(true);
         this.documents = new ConfigDocuments(stateDir);
         loadKeptDocument();
+        this.files = http == null ? null : new FileFetcher(http, () -> {
+            Credential c = credential;
+            URI s = server;
+            return c == null || s == null ? null : new FileFetcher.Endpoint(s, c.credential());
+        }, Duration.ofSeconds(30));
+        this.filesRegistration = files == null ? null : context.registerService(io.sonde.api.ServerFiles.class, files, null);
         if (http != null) {
             LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)",
                     servers.size() == 1 ? server : servers + " (in turn when one cannot be used)", identity.agentId(),
@@ -225,6 +233,10 @@ public final class Uplink implements ResultSink {
                 configRegistration.unregister();
                 configRegistration = null;
             }
+        }
+        if (filesRegistration != null) {
+            filesRegistration.unregister();
+            files.close();
         }
         metricsRegistration.unregister();
         httpExecutor.shutdownNow();
