@@ -4,19 +4,11 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Enumeration;
-import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -35,18 +27,15 @@ public class BundleRepositoryIT {
 
     private static ServerProcess server;
     private static Path work;
+    private static Releases releases;
     private static String agentCredential;
 
     @BeforeClass
     public static void start() throws Exception {
         server = ServerProcess.start("");
-        work = Files.createTempDirectory("sonde-release-");
-        String said = AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "keygen", work.resolve("owner").toString());
-        Matcher key = Pattern.compile("trusted_keys = (\\S+)").matcher(said);
-        assertTrue(said, key.find());
-        AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "keygen", work.resolve("stranger").toString());
-        Files.writeString(server.home.resolve("etc/io.sonde.server.repository.cfg"), "trusted_keys = " + key.group(1) + "\n");
-        server.awaitLogLine("Bundle repository: trusts release keys");
+        releases = new Releases(server);
+        work = releases.work;
+        releases.trust("owner");
         String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
         HttpResponse<String> r = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + token
                 + "\",\"agent_id\":\"fetcher\",\"version\":\"test\"}").getBytes(StandardCharsets.UTF_8));
@@ -56,63 +45,19 @@ public class BundleRepositoryIT {
     @AfterClass
     public static void stop() throws Exception {
         server.close();
-        AgentProcess.run("rm", "-rf", work.toString());
+        releases.close();
     }
 
-    /** The distribution's tcp plugin, built again with {@code version}: the same classes, a higher Bundle-Version. */
     static Path plugin(String version) throws Exception {
-        Path out = Files.createTempDirectory(work, "build-").resolve("io.sonde.plugin.tcp-" + version + ".jar"); // each build its own
-        try (JarFile in = new JarFile(AgentProcess.distribution().resolve("plugins/io.sonde.plugin.tcp.jar").toFile())) {
-            Manifest m = new Manifest(in.getManifest());
-            m.getMainAttributes().putValue("Bundle-Version", version);
-            copy(in, m, out, false);
-        }
-        return out;
-    }
-
-    /** Writes {@code in}'s entries under manifest {@code m} to {@code out}, and one entry more if asked. */
-    static void copy(JarFile in, Manifest m, Path out, boolean extraEntry) throws Exception {
-        try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
-            for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
-                JarEntry entry = e.nextElement();
-                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
-                    continue;
-                }
-                jar.putNextEntry(new JarEntry(entry.getName()));
-                try (InputStream data = in.getInputStream(entry)) {
-                    data.transferTo(jar);
-                }
-                jar.closeEntry();
-            }
-            if (extraEntry) {
-                jar.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
-                jar.write("rebuilt".getBytes(StandardCharsets.UTF_8));
-                jar.closeEntry();
-            }
-        }
+        return releases.plugin(version, java.util.Map.of());
     }
 
     static Path sign(String owner, Path jar) throws Exception {
-        AgentProcess.output(0, server.home.resolve("bin/sonde-release").toString(), "sign", "--key",
-                work.resolve(owner).resolve("release.key").toString(), jar.toString());
-        return jar.resolveSibling(jar.getFileName() + ".manifest.json");
+        return releases.sign(owner, jar);
     }
 
-    /** Uploads with curl, as the README shows; @return the status line's code and the body */
     static String[] upload(Path manifest, Path jar, String... extra) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("curl", "-s", "-o", "-", "-w", "\n%{http_code}",
-                "--cacert", server.home.resolve("data/tls/ca.pem").toString(), "-H", "Authorization: Bearer " + server.adminToken()));
-        if (manifest != null) {
-            cmd.addAll(java.util.List.of("-F", "manifest=@" + manifest));
-        }
-        if (jar != null) {
-            cmd.addAll(java.util.List.of("-F", "jar=@" + jar));
-        }
-        cmd.addAll(java.util.List.of(extra));
-        cmd.add(server.url() + "/api/v1/bundles");
-        String out = AgentProcess.output(0, cmd.toArray(new String[0]));
-        int nl = out.lastIndexOf('\n');
-        return new String[] {out.substring(nl + 1).strip(), out.substring(0, nl)};
+        return releases.upload(manifest, jar, extra);
     }
 
     static void refused(String status, String why, Path manifest, Path jar, String... extra) throws Exception {
@@ -224,7 +169,7 @@ public class BundleRepositoryIT {
     static void appendEntry(Path jar) throws Exception {
         Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
         try (JarFile in = new JarFile(jar.toFile())) {
-            copy(in, in.getManifest(), tmp, true);
+            Releases.copy(in, in.getManifest(), tmp, true);
         }
         Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }

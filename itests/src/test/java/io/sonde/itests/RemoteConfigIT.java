@@ -50,6 +50,11 @@ public class RemoteConfigIT extends AgentTestSupport {
         }
 
         @Override
+        public void updated(List<BundleUpdate> updates) {
+            reports.add("updates " + updates);
+        }
+
+        @Override
         public void applied(String version, List<Rejected> rejected) {
             reports.add(version + " " + rejected);
         }

@@ -52,6 +52,26 @@ public interface RemoteConfig {
     void applied(String version, List<Rejected> rejected);
 
     /**
+     * What the agent's updater did with the document's bundles, reported to the server with the
+     * agent's status; each call replaces the last.
+     *
+     * @param updates one entry per bundle the updater acted on
+     */
+    void updated(List<BundleUpdate> updates);
+
+    /**
+     * What the updater did with one bundle of the document.
+     *
+     * @param symbolicName the bundle
+     * @param version      the version its rollout names
+     * @param rollout      the rollout
+     * @param state        {@code downloading}, {@code installing}, {@code watching}, {@code healthy} or {@code failed}
+     * @param reason       why it failed, or null
+     */
+    record BundleUpdate(String symbolicName, String version, String rollout, String state, String reason) {
+    }
+
+    /**
      * An entry of the document the agent did not take.
      *
      * @param name   the entry's target name, or its place ({@code targets[3]}) when it has none

@@ -130,6 +130,8 @@ public final class Uplink implements ResultSink {
     /** What the core made of the document: sent with the next status. */
     private volatile Applied applied;
     private volatile boolean statusDue;
+    /** What the updater did with the document's bundles: sent with every status. */
+    private volatile List<AgentStatus.Update> updates = List.of();
     private String lastConfigProblem;
     private long nextConfig;
 
@@ -434,7 +436,7 @@ public final class Uplink implements ResultSink {
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
                 a == null ? null : a.version(), doc == null ? null : doc.origin(),
-                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, List.of());
+                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, updates);
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")
@@ -553,6 +555,19 @@ public final class Uplink implements ResultSink {
         @Override
         public Document document() {
             return inForce;
+        }
+
+        @Override
+        public void updated(List<BundleUpdate> list) {
+            List<AgentStatus.Update> out = new java.util.ArrayList<>();
+            for (BundleUpdate u : list) {
+                if (out.size() < AgentStatus.MAX_REJECTED) {
+                    out.add(new AgentStatus.Update(u.symbolicName(), u.version(), u.rollout(), u.state(), u.reason()));
+                }
+            }
+            updates = List.copyOf(out);
+            statusDue = true;
+            LockSupport.unpark(sender);
         }
 
         @Override

@@ -1,0 +1,130 @@
+package io.sonde.e2e;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A release owner beside a built server: key pairs made with the distribution's
+ * {@code bin/sonde-release} (owner, stranger), plugins built again with other versions and
+ * headers, signed with it, uploaded with curl as the README shows.
+ */
+final class Releases implements AutoCloseable {
+
+    final ServerProcess server;
+    final Path work;
+
+    Releases(ServerProcess server) throws Exception {
+        this.server = server;
+        this.work = Files.createTempDirectory("sonde-release-");
+        for (String owner : List.of("owner", "stranger")) {
+            AgentProcess.output(0, tool(), "keygen", work.resolve(owner).toString());
+        }
+    }
+
+    private String tool() {
+        return server.home.resolve("bin/sonde-release").toString();
+    }
+
+    /** @return the public key of {@code owner}, base64, as the .cfg files take it */
+    String publicKey(String owner) throws Exception {
+        return Files.readString(work.resolve(owner).resolve("release.pub")).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    }
+
+    /** Makes the server trust the keys of {@code owners}, and waits for it to say so. */
+    void trust(String... owners) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (String o : owners) {
+            keys.add(publicKey(o));
+        }
+        Files.writeString(server.home.resolve("etc/io.sonde.server.repository.cfg"), "trusted_keys = " + String.join(",", keys) + "\n");
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        Pattern trusted = Pattern.compile("trusts release keys \\[([^\\]]*)\\]");
+        while (System.nanoTime() < deadline) {
+            Matcher m = trusted.matcher(server.log());
+            String last = null;
+            while (m.find()) {
+                last = m.group(1);
+            }
+            if (last != null && last.split(",").length == owners.length) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the server did not take the trusted keys; log:\n" + server.log());
+    }
+
+    /** The distribution's tcp plugin built again with {@code version} and {@code headers} set: the same classes. */
+    Path plugin(String version, Map<String, String> headers) throws Exception {
+        Path out = Files.createTempDirectory(work, "build-").resolve("io.sonde.plugin.tcp-" + version + ".jar"); // each build its own
+        try (JarFile in = new JarFile(AgentProcess.distribution().resolve("plugins/io.sonde.plugin.tcp.jar").toFile())) {
+            Manifest m = new Manifest(in.getManifest());
+            m.getMainAttributes().putValue("Bundle-Version", version);
+            headers.forEach((k, v) -> m.getMainAttributes().putValue(k, v));
+            copy(in, m, out, false);
+        }
+        return out;
+    }
+
+    /** Writes {@code in}'s entries under manifest {@code m} to {@code out}, and one entry more if asked. */
+    static void copy(JarFile in, Manifest m, Path out, boolean extraEntry) throws Exception {
+        try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
+            for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
+                JarEntry entry = e.nextElement();
+                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
+                    continue;
+                }
+                jar.putNextEntry(new JarEntry(entry.getName()));
+                try (InputStream data = in.getInputStream(entry)) {
+                    data.transferTo(jar);
+                }
+                jar.closeEntry();
+            }
+            if (extraEntry) {
+                jar.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
+                jar.write("rebuilt".getBytes(StandardCharsets.UTF_8));
+                jar.closeEntry();
+            }
+        }
+    }
+
+    /** Signs {@code jar} with {@code owner}'s key; @return the manifest written beside it */
+    Path sign(String owner, Path jar) throws Exception {
+        AgentProcess.output(0, tool(), "sign", "--key", work.resolve(owner).resolve("release.key").toString(), jar.toString());
+        return jar.resolveSibling(jar.getFileName() + ".manifest.json");
+    }
+
+    /** Uploads with curl; @return the status code and the body */
+    String[] upload(Path manifest, Path jar, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-o", "-", "-w", "\n%{http_code}",
+                "--cacert", server.home.resolve("data/tls/ca.pem").toString(), "-H", "Authorization: Bearer " + server.adminToken()));
+        if (manifest != null) {
+            cmd.addAll(List.of("-F", "manifest=@" + manifest));
+        }
+        if (jar != null) {
+            cmd.addAll(List.of("-F", "jar=@" + jar));
+        }
+        cmd.addAll(List.of(extra));
+        cmd.add(server.url() + "/api/v1/bundles");
+        String out = AgentProcess.output(0, cmd.toArray(new String[0]));
+        int nl = out.lastIndexOf('\n');
+        return new String[] {out.substring(nl + 1).strip(), out.substring(0, nl)};
+    }
+
+    @Override
+    public void close() throws Exception {
+        AgentProcess.run("rm", "-rf", work.toString());
+    }
+}

@@ -1,0 +1,139 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Test;
+import org.junit.runners.MethodSorters;
+
+import com.google.gson.JsonObject;
+
+/**
+ * The built agent's updater against the built server: a real newer build of the tcp plugin rolled
+ * out, verified against the key the agent pins, installed and found healthy while its target goes
+ * on being probed; a build that does not start rolled back by itself within the watch (and the
+ * rollout paused by the server); a release signed by a key the server trusts but the agent does not
+ * pin, and a downgrade, refused before anything is installed.
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class UpdaterIT {
+
+    private static ServerProcess server;
+    private static Releases releases;
+    private static AgentProcess agent;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        server = ServerProcess.start("");
+        releases = new Releases(server);
+        releases.trust("owner", "stranger"); // the server takes both; the agent pins the owner's alone
+        String token = server.enrollmentToken("{\"tags\": [\"canary\"]}");
+        agent = AgentProcess.start(Map.of(
+                "etc/io.sonde.agent.cfg", "agent_id = updated\n",
+                "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n"),
+                "etc/io.sonde.updater.cfg", "public_key = " + releases.publicKey("owner") + "\nhealth_watch_s = 5\nstart_timeout_s = 8\n"));
+        int open = agent.openPort();
+        agent.write("etc/io.sonde.target-web.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open + "\ninterval_ms = 300\n");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitLogLine("Enrolled with");
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        server.close();
+        releases.close();
+    }
+
+    static void rollout(String name, String version) throws Exception {
+        HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/" + name, "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\""
+                + version + "\",\"agents\":\"canary\"}");
+        assertEquals(r.body(), 201, r.statusCode());
+    }
+
+    static void release(String owner, String version, Map<String, String> headers) throws Exception {
+        java.nio.file.Path jar = releases.plugin(version, headers);
+        String[] r = releases.upload(releases.sign(owner, jar), jar);
+        assertEquals(r[1], "201", r[0]);
+    }
+
+    /** Waits (60 s at most) for the rollout to show the agent in {@code state}; @return the agent's entry */
+    static JsonObject awaitState(String rollout, String state) throws Exception {
+        JsonObject last = null;
+        for (int i = 0; i < 600; i++) {
+            last = server.json(server.admin("GET", "/api/v1/rollouts/" + rollout, null));
+            JsonObject a = last.getAsJsonArray("agents_status").get(0).getAsJsonObject();
+            if (a.get("state").getAsString().equals(state)) {
+                return a;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("rollout " + rollout + " never showed " + state + ": " + last + "\nagent log:\n" + agent.log());
+    }
+
+    @Test
+    public void a_aSignedNewerPluginIsInstalledWatchedAndHealthyWhileItsTargetGoesOn() throws Exception {
+        release("owner", "0.1.7", Map.of());
+        rollout("tcp-017", "0.1.7");
+        awaitState("tcp-017", "healthy");
+        agent.awaitLogLine("Installed io.sonde.plugin.tcp 0.1.7 in place of");
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.1.7 is healthy after its 5 s watch");
+        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
+                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+    }
+
+    @Test
+    public void b_aBuildThatDoesNotStartIsRolledBackByItselfAndTheRolloutPaused() throws Exception {
+        release("owner", "0.1.8", Map.of("Bundle-Activator", "io.sonde.plugin.tcp.internal.NoSuchActivator"));
+        long t0 = System.nanoTime();
+        rollout("tcp-018", "0.1.8");
+        JsonObject a = awaitState("tcp-018", "failed");
+        long took = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("FIGURE rollout of a build that does not start -> rolled back and reported: " + took + " ms");
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: did not start within 8 s"));
+        assertTrue("within 60 s of the install: " + took, took < 60_000);
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.1.8 is rolled back");
+        // the previous version probes again
+        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
+                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        JsonObject r = null;
+        for (int i = 0; i < 100; i++) {
+            r = server.json(server.admin("GET", "/api/v1/rollouts/tcp-018", null));
+            if (r.get("state").getAsString().equals("paused")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals("paused", r.get("state").getAsString());
+        assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/tcp-018", null).statusCode());
+    }
+
+    @Test
+    public void c_aKeyTheAgentDoesNotPinAndADowngradeAreRefusedBeforeAnythingIsInstalled() throws Exception {
+        release("stranger", "0.1.9", Map.of());
+        rollout("tcp-019", "0.1.9");
+        JsonObject a = awaitState("tcp-019", "failed");
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("the release manifest is refused: signed by key")
+                && a.get("reason").getAsString().contains("which is not a trusted release key"));
+        assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/tcp-019", null).statusCode());
+
+        // a lower version than the agent runs, with no other rollout of the bundle over it
+        assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/tcp-017", null).statusCode());
+        release("owner", "0.1.5", Map.of());
+        rollout("tcp-015", "0.1.5");
+        a = awaitState("tcp-015", "failed");
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("a downgrade not asked for: this agent runs 0.1.7"));
+        assertEquals(0, agent.countLogLines("Installed io.sonde.plugin.tcp 0.1.9"));
+        assertEquals(0, agent.countLogLines("Installed io.sonde.plugin.tcp 0.1.5"));
+    }
+}
