@@ -76,7 +76,8 @@ public class UpdaterIT {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("rollout " + rollout + " never showed " + state + ": " + last + "\nagent log:\n" + agent.log());
+        throw new AssertionError("rollout " + rollout + " never showed " + state + ": " + last + "\nthe agent as the server has it: "
+                + server.agent("updated") + "\nagent log:\n" + agent.log());
     }
 
     @Test
@@ -135,5 +136,19 @@ public class UpdaterIT {
         assertTrue(a.toString(), a.get("reason").getAsString().contains("a downgrade not asked for: this agent runs 0.1.7"));
         assertEquals(0, agent.countLogLines("Installed io.sonde.plugin.tcp 0.1.9"));
         assertEquals(0, agent.countLogLines("Installed io.sonde.plugin.tcp 0.1.5"));
+    }
+
+    @Test
+    public void d_killedDuringTheHealthWatchTheAgentComesUpOnTheNewVersionAndFinishesTheWatch() throws Exception {
+        server.admin("DELETE", "/api/v1/rollouts/tcp-015", null);
+        release("owner", "0.1.10", Map.of());
+        rollout("tcp-0110", "0.1.10");
+        awaitState("tcp-0110", "watching");
+        agent.kill(); // SIGKILL under the watch
+        agent.launch();
+        agent.awaitLogLine("The update of io.sonde.plugin.tcp to 0.1.10 was under its health watch when the agent stopped");
+        awaitState("tcp-0110", "healthy");
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.1.10 is healthy after its 5 s watch");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
     }
 }

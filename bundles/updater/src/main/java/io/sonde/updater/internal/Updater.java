@@ -480,7 +480,6 @@ public final class Updater implements ResultSink {
         state.failed.put(key, why);
         save();
         report(name, version, rollout, "failed", why);
-        LOG.warn("Update of {} to {} refused: {}", name, version, why);
     }
 
     private void report(String name, String version, String rollout, String st, String reason) {
@@ -489,6 +488,11 @@ public final class Updater implements ResultSink {
             return;
         }
         reports.put(name, u);
+        if ("failed".equals(st)) {
+            LOG.warn("Update of {} to {} refused: {}", name, version, reason);
+        } else {
+            LOG.debug("Update of {} to {}: {}", name, version, st);
+        }
         RemoteConfig r = remote;
         if (r != null) {
             r.updated(List.copyOf(reports.values()));

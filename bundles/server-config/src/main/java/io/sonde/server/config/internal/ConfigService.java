@@ -127,6 +127,11 @@ public final class ConfigService implements AgentConfigs {
                         + " %, max_failed_percent " + bound + ")";
                 body.addProperty("paused_reason", why);
                 try {
+                    // only the rollout this model saw: one deleted or changed since is not brought back paused
+                    java.util.Optional<Definition> now = store.definition(Definition.ROLLOUT, r.name());
+                    if (now.isEmpty() || !com.google.gson.JsonParser.parseString(now.get().body()).equals(r.body())) {
+                        continue;
+                    }
                     store.putDefinition(new Definition(Definition.ROLLOUT, r.name(), body.toString(), java.time.Instant.now()));
                     changed();
                     LOG.warn("Rollout '{}' of {} {} paused: {}", r.name(), r.release().symbolicName(), r.release().version(), why);

@@ -78,8 +78,10 @@ public class HttpProberTest {
         HttpGetResult r = probe(plain("/slow"), 5000);
         assertTrue(r.errorMessage(), r.isSuccessful());
         Duration processing = r.phases().get("processing");
-        assertTrue(processing.toString(), processing.toMillis() >= TestServers.SLOW_MS);
-        assertTrue("the wait is not in transfer: " + r.phases(), r.phases().get("transfer").toMillis() < TestServers.SLOW_MS);
+        // the request's last byte is timed when its write returns, which may be a moment after the server has it: most of the
+        // server's wait, not to the millisecond (it came out at 297 of 300 ms in a busy CI run)
+        assertTrue(processing.toString(), processing.toMillis() >= TestServers.SLOW_MS * 8 / 10);
+        assertTrue("the wait is not in transfer: " + r.phases(), r.phases().get("transfer").compareTo(processing) < 0);
     }
 
     @Test
