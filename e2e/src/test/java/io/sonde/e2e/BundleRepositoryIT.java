@@ -181,7 +181,14 @@ public class BundleRepositoryIT {
         HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/tcp-030", "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\"0.3.0\","
                 + "\"agents\":\"lab\"}");
         assertEquals(r.body(), 201, r.statusCode());
-        HttpResponse<String> doc = server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null);
+        HttpResponse<String> doc = null;
+        for (int i = 0; i < 50; i++) { // the documents follow a change within 250 ms
+            doc = server.request("GET", "/api/v1/agents/fetcher/config", agentCredential, null);
+            if (doc.body().contains("\"bundles\"")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
         JsonObject b = JsonParser.parseString(doc.body()).getAsJsonObject().getAsJsonArray("bundles").get(0).getAsJsonObject();
         assertEquals("io.sonde.plugin.tcp", b.get("symbolic_name").getAsString());
         assertEquals("0.3.0", b.get("version").getAsString());
