@@ -316,7 +316,9 @@ public final class Updater implements ResultSink {
             Files.createDirectories(work);
             Files.deleteIfExists(manifestFile);
             f.fetch(base, manifestFile, ReleaseManifest.MAX_BYTES);
-            m = WireCodec.read(Files.newInputStream(manifestFile), false, ReleaseManifest.MAX_BYTES, ReleaseManifest.class);
+            try (java.io.InputStream in = Files.newInputStream(manifestFile)) {
+                m = WireCodec.read(in, false, ReleaseManifest.MAX_BYTES, ReleaseManifest.class);
+            }
             m.verify(List.of(pinned));
             if (!m.symbolicName().equals(name) || !m.version().equals(version) || !m.sha256().equals(text(entry, "sha256"))
                     || m.size() != size) {
