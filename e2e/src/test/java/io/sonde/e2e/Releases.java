@@ -68,8 +68,22 @@ final class Releases implements AutoCloseable {
 
     /** The distribution's tcp plugin built again with {@code version} and {@code headers} set: the same classes. */
     Path plugin(String version, Map<String, String> headers) throws Exception {
-        Path out = Files.createTempDirectory(work, "build-").resolve("io.sonde.plugin.tcp-" + version + ".jar"); // each build its own
-        try (JarFile in = new JarFile(AgentProcess.distribution().resolve("plugins/io.sonde.plugin.tcp.jar").toFile())) {
+        return rebuild("plugins/io.sonde.plugin.tcp.jar", version, headers);
+    }
+
+    /** The agent distribution's platform bundle named {@code symbolicName} (in system/) built again, as {@link #plugin}. */
+    Path platform(String symbolicName, String version, Map<String, String> headers) throws Exception {
+        try (var jars = Files.list(AgentProcess.distribution().resolve("system"))) {
+            String jar = jars.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(symbolicName + "-")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + symbolicName + " in the distribution's system/"));
+            return rebuild("system/" + jar, version, headers);
+        }
+    }
+
+    private Path rebuild(String jarInDistribution, String version, Map<String, String> headers) throws Exception {
+        String name = Path.of(jarInDistribution).getFileName().toString().replaceAll("(-[0-9][^/]*)?\\.jar$", "");
+        Path out = Files.createTempDirectory(work, "build-").resolve(name + "-" + version + ".jar"); // each build its own
+        try (JarFile in = new JarFile(AgentProcess.distribution().resolve(jarInDistribution).toFile())) {
             Manifest m = new Manifest(in.getManifest());
             m.getMainAttributes().putValue("Bundle-Version", version);
             headers.forEach((k, v) -> m.getMainAttributes().putValue(k, v));
@@ -121,6 +135,47 @@ final class Releases implements AutoCloseable {
         String out = AgentProcess.output(0, cmd.toArray(new String[0]));
         int nl = out.lastIndexOf('\n');
         return new String[] {out.substring(nl + 1).strip(), out.substring(0, nl)};
+    }
+
+    /** Declares the rollout {@code name} of {@code bundle} {@code version} to the agents {@code selector} takes. */
+    void rollout(String name, String bundle, String version, String selector, String more) throws Exception {
+        java.net.http.HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/" + name, "{\"bundle\":\"" + bundle
+                + "\",\"version\":\"" + version + "\",\"agents\":\"" + selector + "\"" + more + "}");
+        if (r.statusCode() != 201 && r.statusCode() != 200) {
+            throw new AssertionError("PUT rollout " + name + ": " + r.statusCode() + " " + r.body());
+        }
+    }
+
+    /** Builds, signs and uploads {@code jar} as {@code owner}. */
+    void release(String owner, Path jar) throws Exception {
+        String[] r = upload(sign(owner, jar), jar);
+        if (!r[0].equals("201")) {
+            throw new AssertionError("upload of " + jar + ": " + r[0] + " " + r[1]);
+        }
+    }
+
+    /**
+     * Waits ({@code seconds} at most) for the rollout to show {@code agent} in {@code state};
+     * @return the agent's entry
+     */
+    com.google.gson.JsonObject awaitState(String rollout, String agent, String state, int seconds,
+            java.util.concurrent.Callable<String> context) throws Exception {
+        com.google.gson.JsonObject last = null;
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            last = server.json(server.admin("GET", "/api/v1/rollouts/" + rollout, null));
+            if (last.has("agents_status")) {
+                for (var e : last.getAsJsonArray("agents_status")) {
+                    com.google.gson.JsonObject a = e.getAsJsonObject();
+                    if (a.get("agent_id").getAsString().equals(agent) && a.get("state").getAsString().equals(state)) {
+                        return a;
+                    }
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("rollout " + rollout + " never showed " + agent + " " + state + " in " + seconds + " s: " + last
+                + "\nthe agent as the server has it: " + server.agent(agent) + "\n" + context.call());
     }
 
     @Override

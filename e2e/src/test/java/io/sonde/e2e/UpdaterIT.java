@@ -3,7 +3,6 @@ package io.sonde.e2e;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.net.http.HttpResponse;
 import java.util.Map;
 
 import org.junit.AfterClass;
@@ -54,30 +53,16 @@ public class UpdaterIT {
     }
 
     static void rollout(String name, String version) throws Exception {
-        HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/" + name, "{\"bundle\":\"io.sonde.plugin.tcp\",\"version\":\""
-                + version + "\",\"agents\":\"canary\"}");
-        assertEquals(r.body(), 201, r.statusCode());
+        releases.rollout(name, "io.sonde.plugin.tcp", version, "canary", "");
     }
 
     static void release(String owner, String version, Map<String, String> headers) throws Exception {
-        java.nio.file.Path jar = releases.plugin(version, headers);
-        String[] r = releases.upload(releases.sign(owner, jar), jar);
-        assertEquals(r[1], "201", r[0]);
+        releases.release(owner, releases.plugin(version, headers));
     }
 
     /** Waits (60 s at most) for the rollout to show the agent in {@code state}; @return the agent's entry */
     static JsonObject awaitState(String rollout, String state) throws Exception {
-        JsonObject last = null;
-        for (int i = 0; i < 600; i++) {
-            last = server.json(server.admin("GET", "/api/v1/rollouts/" + rollout, null));
-            JsonObject a = last.getAsJsonArray("agents_status").get(0).getAsJsonObject();
-            if (a.get("state").getAsString().equals(state)) {
-                return a;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("rollout " + rollout + " never showed " + state + ": " + last + "\nthe agent as the server has it: "
-                + server.agent("updated") + "\nagent log:\n" + agent.log());
+        return releases.awaitState(rollout, "updated", state, 60, () -> "agent log:\n" + agent.log());
     }
 
     @Test

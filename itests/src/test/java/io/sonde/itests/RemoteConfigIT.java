@@ -58,6 +58,11 @@ public class RemoteConfigIT extends AgentTestSupport {
         public void applied(String version, List<Rejected> rejected) {
             reports.add(version + " " + rejected);
         }
+
+        @Override
+        public long delivered() {
+            return 0;
+        }
     }
 
     static Dictionary<String, Object> props(RemoteConfig.Document doc) {

@@ -63,12 +63,39 @@ public final class Main {
         System.setProperty("sonde.home", home.toString());
         long t0 = System.nanoTime();
 
+        UpdateGuard guard = new UpdateGuard(home);
+        java.util.concurrent.atomic.AtomicReference<Framework> running = new java.util.concurrent.atomic.AtomicReference<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Framework f = running.get();
+            if (f != null) {
+                stop(f, name);
+            }
+        }, "sonde-shutdown"));
+        java.util.concurrent.atomic.AtomicBoolean restart = new java.util.concurrent.atomic.AtomicBoolean();
+        watchGuard(guard, running, restart);
+        // a restart for the guard starts a fresh framework from system/, as a new process would
+        for (int restarts = 0;; restarts++) {
+            guard.beforeStart(System.currentTimeMillis(), restarts == 0);
+            Framework framework = launch(home, name, t0);
+            running.set(framework);
+            FrameworkEvent event = framework.waitForStop(0);
+            if (!restart.getAndSet(false) || restarts >= MAX_RESTARTS) {
+                System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
+            }
+            LOG.info("Restarting the Sonde " + name + "'s framework");
+            t0 = System.nanoTime();
+        }
+    }
+
+    /** Restarts of the framework in one process, after which one more ends the process instead. */
+    static final int MAX_RESTARTS = 100;
+
+    /** Creates the framework, installs and starts every bundle in system/. */
+    private static Framework launch(Path home, String name, long t0) throws Exception {
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
                 .newFramework(frameworkProperties(home));
         framework.init();
-
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework, name), "sonde-shutdown"));
 
         BundleContext context = framework.getBundleContext();
         List<Bundle> toStart = new ArrayList<>();
@@ -99,10 +126,37 @@ public final class Main {
         LOG.info(String.format("Sonde %s started in %d ms, %d ms after the JVM (home %s)", name,
                 (System.nanoTime() - t0) / 1_000_000,
                 System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));
-
-        FrameworkEvent event = framework.waitForStop(0);
-        System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
+        return framework;
     }
+
+    /**
+     * Every {@value #GUARD_CHECK_MS} ms: when a guarded update's time is up, or the updater asks for
+     * its rollback, the framework restarts and the guard puts the previous jar back first.
+     */
+    private static void watchGuard(UpdateGuard guard, java.util.concurrent.atomic.AtomicReference<Framework> running,
+            java.util.concurrent.atomic.AtomicBoolean restart) {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(GUARD_CHECK_MS);
+                    Framework f = running.get();
+                    if (f != null && f.getState() == Bundle.ACTIVE && guard.due(System.currentTimeMillis())) {
+                        LOG.warning("A guarded update is to be rolled back: restarting the framework");
+                        restart.set(true);
+                        f.stop();
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (BundleException | RuntimeException e) {
+                    LOG.log(Level.WARNING, "Update guard: " + e, e);
+                }
+            }
+        }, "sonde-update-guard");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static final long GUARD_CHECK_MS = 2000;
 
     /**
      * Extenders (SCR) and the configuration machinery start first, then bundles that register

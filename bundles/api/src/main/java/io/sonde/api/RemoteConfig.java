@@ -60,6 +60,14 @@ public interface RemoteConfig {
     void updated(List<BundleUpdate> updates);
 
     /**
+     * @return when (epoch milliseconds) the server last took a batch of this agent's results from
+     *         the uplink that registered this service, 0 when it has taken none yet: the updater's
+     *         proof that an update left the uplink delivering
+     * @since 1.6
+     */
+    long delivered();
+
+    /**
      * What the updater did with one bundle of the document.
      *
      * @param symbolicName the bundle

@@ -10,10 +10,11 @@
  * {@link io.sonde.api.AgentIdentity}. A prober declares its kind's own keys in a
  * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against. The
  * server's document for the agent is the service {@link io.sonde.api.RemoteConfig}, the files its server serves
- * {@link io.sonde.api.ServerFiles} (both since 1.5).
+ * {@link io.sonde.api.ServerFiles} (both since 1.5); when the uplink last delivered,
+ * {@link io.sonde.api.RemoteConfig#delivered()} (since 1.6).
  */
 @Export
-@Version("1.5.0")
+@Version("1.6.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

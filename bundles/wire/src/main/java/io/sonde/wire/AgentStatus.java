@@ -49,8 +49,12 @@ public record AgentStatus(int schema, String version, long spoolRecords, double 
     public record Update(String symbolicName, String version, String rollout, String state, String reason) {
     }
 
-    /** The states of an {@link Update}. */
-    public static final List<String> UPDATE_STATES = List.of("downloading", "installing", "watching", "healthy", "failed");
+    /**
+     * The states of an {@link Update}: {@code staged} waits for the next start of the agent,
+     * {@code rolled_back} is back on the version before, as its rollout asked.
+     */
+    public static final List<String> UPDATE_STATES = List.of("downloading", "staged", "installing", "watching", "healthy", "failed",
+            "rolled_back");
 
     /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
     public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -54,14 +55,23 @@ import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
 /**
- * Installs the plugin versions the server's rollouts name: downloaded through the uplink
- * (resumed when cut), the manifest verified against the key pinned in this agent's own
- * configuration and the jar against the manifest, then put in place of the plugin's jar in
- * {@code plugins/} at once (FileInstall updates the bundle). For {@code health_watch_s} after, the
- * new version must start, its components be satisfied and the kinds it probes go on succeeding
- * where they did before; otherwise the previous jar goes back by itself and that version is never
- * tried again here. Its state is kept in {@code data/state/updater.json}, so a kill mid-watch
- * resumes the watch at the next start. One update at a time, on one thread.
+ * Installs the bundle versions the server's rollouts name: downloaded through the uplink (resumed
+ * when cut), the manifest verified against the key pinned in this agent's own configuration and the
+ * jar against the manifest, then put in place at once:
+ * <ul>
+ * <li>a plugin: its jar in {@code plugins/} replaced in one step (FileInstall updates the bundle);</li>
+ * <li>a platform bundle in {@code system/} (core, scheduler, exporter, uplink, this updater...): its
+ * jar replaced, the bundle updated and refreshed, under the launcher's guard
+ * ({@code data/updates/guard.properties}), which puts the previous jar back by itself if this
+ * updater does not find the new version healthy in time;</li>
+ * <li>the sockets bundle, never swapped while it runs: staged for the launcher to put in place at the
+ * next start, and guarded from then on.</li>
+ * </ul>
+ * For {@code health_watch_s} after, the new version must start, its components be satisfied, the
+ * kinds that were succeeding go on succeeding and the uplink go on delivering; otherwise the
+ * previous version goes back by itself and that version is never tried again here. Its state is kept
+ * in {@code data/state/updater.json}, so a kill at any step ends in the old version or in the new
+ * one under watch. One install at a time, on one thread.
  */
 @Component(configurationPid = UpdaterConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = ResultSink.class,
         property = "sink.name=updater")
@@ -73,23 +83,62 @@ public final class Updater implements ResultSink {
     static final long CHECK_MS = 30_000;
     /** How long before an install a kind's last success counts as "it was working". */
     static final long WORKING_MS = 120_000;
+    /** The launcher's guard of a platform update, and its report of what it rolled back (see the launcher's UpdateGuard). */
+    static final String GUARD_FILE = "guard.properties";
+    static final String ROLLED_BACK_FILE = "rolled-back.properties";
 
-    /** What the updater keeps across restarts: versions that failed here, and the update under watch. */
+    /** Where a bundle's jar is, and so how it is replaced. */
+    enum Place {
+        /** plugins/: FileInstall updates the bundle when its jar changes */
+        PLUGIN,
+        /** system/: updated and refreshed in the framework, under the launcher's guard */
+        PLATFORM,
+        /** system/, never swapped while it runs: staged for the next start */
+        STAGED
+    }
+
+    /** Bundles whose jar is only replaced at the next start of the agent. */
+    static final Set<String> STAGED_BUNDLES = Set.of("io.sonde.sockets");
+
+    /**
+     * What the updater keeps across restarts: versions that failed here, the update under watch or
+     * staged, and per bundle the jar its last healthy update replaced (what a rolled-back rollout
+     * goes back to).
+     */
     static final class State {
         Map<String, String> failed = new TreeMap<>();
         Watch watch;
+        Watch staged;
+        Map<String, Kept> kept = new TreeMap<>();
     }
 
-    /** An installed version under its health watch. */
-    record Watch(String symbolicName, String version, String rollout, String plugin, String previous, List<String> kinds) {
+    /** A bundle's previous version, kept. */
+    record Kept(String version, String jar) {
+    }
+
+    /**
+     * An installed version under its health watch (or staged for the next start).
+     *
+     * @param file       the bundle's jar
+     * @param previous   the copy of the jar it replaced
+     * @param from       the version it replaced
+     * @param kinds      the kinds that succeeded before and must succeed again
+     * @param delivering whether the uplink delivered before, and so must again
+     * @param back       an operator's rollback to the kept version, not an update
+     */
+    record Watch(String symbolicName, String version, String rollout, Place place, String file, String previous, String from,
+            List<String> kinds, boolean delivering, boolean back) {
     }
 
     private final BundleContext context;
+    /** The framework's, taken at the start: this bundle's context is gone once the updater updates itself. */
+    private final org.osgi.framework.wiring.FrameworkWiring wiring;
     private final UpdaterConfig config;
     private final PublicKey pinned;
     private final Path home;
     private final Path stateFile;
     private final Path work;
+    private final Path guardFile;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sonde-updater");
         t.setDaemon(true);
@@ -105,14 +154,18 @@ public final class Updater implements ResultSink {
     private long watchStarted;
     private long activeSince;
     private boolean watchReported;
+    /** A rollback handed to the launcher: the framework restarts. */
+    private boolean handedOver;
 
     @Activate
     public Updater(BundleContext context, UpdaterConfig config) {
         this.context = context;
         this.config = config;
+        this.wiring = context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class);
         this.home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), ".")).toAbsolutePath();
         this.stateFile = home.resolve("data/state").resolve(STATE_FILE);
         this.work = home.resolve("data/updates");
+        this.guardFile = work.resolve(GUARD_FILE);
         PublicKey key = null;
         if (!config.public__key().isBlank()) {
             try {
@@ -189,28 +242,81 @@ public final class Updater implements ResultSink {
 
     // --- the updater's thread ---
 
-    /** Reads the kept state; an update that was under watch when the agent stopped is watched again, or undone. */
+    /**
+     * Reads the kept state and settles what the last run left: a rollback the launcher made is
+     * reported, a staged version that took effect at this start is watched, an update under watch is
+     * watched again, or tried again when it never got in place.
+     */
     private void start() {
         try {
             if (Files.exists(stateFile)) {
                 State s = WireCodec.gson().fromJson(Files.readString(stateFile), State.class);
                 if (s != null) {
                     state = s;
-                    if (state.failed == null) {
-                        state.failed = new TreeMap<>();
-                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("The updater's state {} is unreadable ({}); starting without it", stateFile, e.toString());
         }
+        if (state.failed == null) {
+            state.failed = new TreeMap<>();
+        }
+        if (state.kept == null) {
+            state.kept = new TreeMap<>();
+        }
+        Properties rolledBack = properties(work.resolve(ROLLED_BACK_FILE));
+        if (rolledBack != null) {
+            String name = rolledBack.getProperty("bundle", "");
+            String version = rolledBack.getProperty("version", "");
+            String rollout = "";
+            for (Watch w : new Watch[] {state.watch, state.staged}) {
+                if (w != null && w.symbolicName().equals(name) && w.version().equals(version)) {
+                    rollout = w.rollout();
+                }
+            }
+            if (state.watch != null && state.watch.symbolicName().equals(name)) {
+                state.watch = null;
+            }
+            if (state.staged != null && state.staged.symbolicName().equals(name)) {
+                state.staged = null;
+            }
+            LOG.warn("{} {} was rolled back by the launcher: {}", name, version, rolledBack.getProperty("reason"));
+            fail(name + "@" + version, name, version, rollout, "rolled back: " + rolledBack.getProperty("reason"));
+            deleteQuietly(work.resolve(ROLLED_BACK_FILE));
+        }
+        Watch staged = state.staged;
+        if (staged != null) {
+            Bundle b = find(staged.symbolicName());
+            if (b != null && b.getVersion().equals(Version.parseVersion(staged.version()))) {
+                LOG.info("The staged update of {} to {} took effect at this start: watching it for {} s", staged.symbolicName(),
+                        staged.version(), config.health__watch__s());
+                state.watch = staged;
+                state.staged = null;
+                save();
+            } else if (!Files.exists(guardFile)) {
+                LOG.warn("The staged update of {} to {} is gone: it is tried again", staged.symbolicName(), staged.version());
+                state.staged = null;
+                save();
+            } else {
+                report(staged.symbolicName(), staged.version(), staged.rollout(), "staged", "takes effect at the next start of the agent");
+            }
+        }
         Watch w = state.watch;
         if (w != null) {
-            LOG.info("The update of {} to {} was under its health watch when the agent stopped: watching it again", w.symbolicName(),
-                    w.version());
-            watchStarted = System.currentTimeMillis();
-            activeSince = 0;
-            report(w.symbolicName(), w.version(), w.rollout(), "watching", null);
+            String onDisk = jarVersion(Path.of(w.file()));
+            if (w.from().equals(onDisk) && !w.version().equals(onDisk)) {
+                LOG.info("The update of {} to {} was not in place when the agent stopped: it is tried again", w.symbolicName(), w.version());
+                state.watch = null;
+                if (w.place() == Place.PLATFORM) {
+                    deleteQuietly(guardFile);
+                }
+                save();
+            } else {
+                LOG.info("The update of {} to {} is under its health watch: watching it from this start", w.symbolicName(), w.version());
+                watchStarted = System.currentTimeMillis();
+                activeSince = 0;
+                report(w.symbolicName(), w.version(), w.rollout(), "watching", null);
+            }
         }
     }
 
@@ -257,7 +363,13 @@ public final class Updater implements ResultSink {
         String name = text(entry, "symbolic_name");
         String version = text(entry, "version");
         String rollout = text(entry, "rollout");
-        if (!"active".equals(text(entry, "state")) || name.isEmpty() || version.isEmpty()) {
+        if (name.isEmpty() || version.isEmpty()) {
+            return false;
+        }
+        if ("rolled_back".equals(text(entry, "state"))) {
+            return goBack(name, version, rollout);
+        }
+        if (!"active".equals(text(entry, "state"))) {
             return false;
         }
         String key = name + "@" + version;
@@ -291,9 +403,21 @@ public final class Updater implements ResultSink {
             report(name, version, rollout, "failed", "a downgrade not asked for: this agent runs " + b.getVersion());
             return false;
         }
-        Path plugin = pluginFile(b);
-        if (plugin == null) {
-            report(name, version, rollout, "failed", "a platform bundle (" + b.getLocation() + "): this agent updates plugins in plugins/ only");
+        Place place = place(b);
+        if (place == null) {
+            report(name, version, rollout, "failed", b.getBundleId() == 0
+                    ? "the OSGi framework (system/boot/) is updated with the distribution, not by the updater"
+                    : "installed from " + b.getLocation() + ", neither plugins/ nor system/: not the updater's to replace");
+            return false;
+        }
+        Watch staged = state.staged;
+        if (staged != null && place != Place.PLUGIN) {
+            if (staged.symbolicName().equals(name) && staged.version().equals(version)) {
+                report(name, version, rollout, "staged", "takes effect at the next start of the agent");
+            } else {
+                report(name, version, rollout, "downloading", "waiting: " + staged.symbolicName() + " " + staged.version()
+                        + " is staged for the next start of the agent");
+            }
             return false;
         }
         long max = Math.max(1, config.max__bundle__mb()) * 1024L * 1024L;
@@ -342,7 +466,38 @@ public final class Updater implements ResultSink {
         } catch (IOException ex) {
             return downloadProblem(key, name, version, rollout, ex);
         }
-        return install(b, plugin, jar, name, version, rollout);
+        return install(b, place, jar, name, version, rollout, false);
+    }
+
+    /**
+     * A rollout rolled back: an agent that runs its version goes back to the version that update
+     * replaced, kept here since; @return whether an install began
+     */
+    private boolean goBack(String name, String version, String rollout) {
+        Bundle b = find(name);
+        if (b == null) {
+            return false;
+        }
+        if (!b.getVersion().equals(Version.parseVersion(version))) {
+            report(name, version, rollout, "rolled_back", "runs " + b.getVersion());
+            return false;
+        }
+        Kept k = state.kept.get(name);
+        Place place = place(b);
+        if (k == null || !Files.isRegularFile(Path.of(k.jar())) || place == null || place == Place.STAGED && state.staged != null) {
+            report(name, version, rollout, "failed", "cannot roll back: the version before " + version + " is not kept on this agent");
+            return false;
+        }
+        Path jar = work.resolve(name + "-" + k.version() + ".jar");
+        try {
+            Files.createDirectories(work);
+            Files.copy(Path.of(k.jar()), jar, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            report(name, version, rollout, "failed", "cannot roll back: " + e);
+            return false;
+        }
+        LOG.info("Rollout '{}' is rolled back: {} goes back from {} to {}", rollout, name, version, k.version());
+        return install(b, place, jar, name, k.version(), rollout, true);
     }
 
     /** A 404 or a jar too long fails the version; anything else is tried again at the next check. */
@@ -356,36 +511,107 @@ public final class Updater implements ResultSink {
         return false;
     }
 
-    private boolean install(Bundle b, Path plugin, Path jar, String name, String version, String rollout) {
+    /** @return whether an install began (false for one staged) */
+    private boolean install(Bundle b, Place place, Path jar, String name, String version, String rollout, boolean back) {
+        Path file = place == Place.PLUGIN ? pluginFile(b) : systemFile(b);
         try {
-            Path previous = work.resolve("previous").resolve(plugin.getFileName());
+            Path previous = work.resolve("previous").resolve(file.getFileName());
             Files.createDirectories(previous.getParent());
-            Files.copy(plugin, previous, StandardCopyOption.REPLACE_EXISTING);
-            List<String> kinds = new ArrayList<>();
+            Files.copy(file, previous, StandardCopyOption.REPLACE_EXISTING);
             long now = System.currentTimeMillis();
-            for (String kind : kinds(b)) {
-                AtomicLong last = lastSuccess.get(kind);
-                if (last != null && now - last.get() < WORKING_MS) {
-                    kinds.add(kind); // it worked before: it must work after
+            List<String> kinds = new ArrayList<>();
+            for (Map.Entry<String, AtomicLong> e : lastSuccess.entrySet()) {
+                // a plugin answers for its own kinds, a platform bundle for every kind that worked
+                if (now - e.getValue().get() < WORKING_MS && (place != Place.PLUGIN || kinds(b).contains(e.getKey()))) {
+                    kinds.add(e.getKey());
                 }
             }
-            state.watch = new Watch(name, version, rollout, plugin.toString(), previous.toString(), kinds);
+            java.util.Collections.sort(kinds);
+            RemoteConfig r = remote;
+            boolean delivering = r != null && now - r.delivered() < WORKING_MS;
+            Watch w = new Watch(name, version, rollout, place, file.toString(), previous.toString(), b.getVersion().toString(), kinds,
+                    delivering, back);
+            if (place == Place.STAGED) {
+                Path staged = work.resolve("staged").resolve(file.getFileName());
+                Files.createDirectories(staged.getParent());
+                Files.copy(jar, staged, StandardCopyOption.REPLACE_EXISTING);
+                Files.deleteIfExists(jar);
+                guard(w, staged, null);
+                state.staged = w;
+                save();
+                report(name, version, rollout, "staged", "takes effect at the next start of the agent");
+                LOG.info("Staged {} {} in place of {}: it takes effect at the next start of the agent", name, version, b.getVersion());
+                return false;
+            }
+            state.watch = w;
             save();
+            if (place == Place.PLATFORM) {
+                guard(w, null, null);
+            }
             report(name, version, rollout, "installing", null);
-            replace(jar, plugin);
+            replace(jar, file);
             Files.deleteIfExists(jar);
             watchStarted = System.currentTimeMillis();
             activeSince = 0;
             watchReported = false;
-            LOG.info("Installed {} {} in place of {} ({}); watching it for {} s{}", name, version, b.getVersion(), plugin,
-                    config.health__watch__s(), kinds.isEmpty() ? "" : ": " + kinds + " must go on succeeding");
+            LOG.info("Installed {} {} in place of {} ({}); watching it for {} s{}{}", name, version, b.getVersion(), file,
+                    config.health__watch__s(), kinds.isEmpty() ? "" : ": " + kinds + " must go on succeeding",
+                    delivering ? (kinds.isEmpty() ? ": " : ", ") + "the uplink must go on delivering" : "");
+            if (place == Place.PLATFORM) {
+                refresh(b);
+            }
             return true;
         } catch (IOException ex) {
             state.watch = null;
             save();
+            deleteQuietly(guardFile);
             report(name, version, rollout, "failed", "could not be put in place: " + ex);
             return false;
         }
+    }
+
+    /**
+     * Updates the bundle from its (replaced) jar and refreshes it and what is wired to it, on a
+     * thread of its own: the bundle may be this updater, which stops on the way.
+     */
+    private void refresh(Bundle b) {
+        Thread t = new Thread(() -> {
+            try {
+                b.update();
+                wiring.refreshBundles(List.of(b));
+            } catch (org.osgi.framework.BundleException | IllegalStateException e) {
+                // the watch sees the bundle not active, and rolls it back
+                LOG.warn("Updating {} from its new jar: {}", b.getSymbolicName(), e.toString());
+            }
+        }, "sonde-updater-refresh");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Writes the launcher's guard of a platform update: until it is deleted, the launcher puts the
+     * previous jar back when the deadline passes, the agent starts too often on it, or a rollback is
+     * asked for (see the launcher's UpdateGuard for the keys).
+     */
+    private void guard(Watch w, Path staged, String rollback) throws IOException {
+        long window = (config.start__timeout__s() + config.health__watch__s() + 30L) * 1000L;
+        Properties g = new Properties();
+        g.setProperty("bundle", w.symbolicName());
+        g.setProperty("version", w.version());
+        g.setProperty("file", w.file());
+        g.setProperty("previous", w.previous());
+        g.setProperty("window_ms", Long.toString(window));
+        g.setProperty("deadline", staged == null ? Long.toString(System.currentTimeMillis() + window) : "0");
+        g.setProperty("starts", "0");
+        if (staged != null) {
+            g.setProperty("staged", staged.toString());
+        }
+        if (rollback != null) {
+            g.setProperty("rollback", rollback);
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        g.store(out, "Sonde update guard, written by the updater");
+        writeSynced(guardFile, out.toByteArray());
     }
 
     /** Puts {@code from} at {@code to} in one step: written beside it, then renamed over it. */
@@ -395,10 +621,13 @@ public final class Updater implements ResultSink {
         Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** Watches the installed version: started, components satisfied, its kinds succeeding; healthy after the watch. */
+    /**
+     * Watches the installed version: started, components satisfied, its kinds succeeding, the uplink
+     * delivering; healthy after the watch.
+     */
     private void tick() {
         Watch w = state.watch;
-        if (w == null) {
+        if (w == null || handedOver) {
             return;
         }
         try {
@@ -435,23 +664,62 @@ public final class Updater implements ResultSink {
                     return;
                 }
             }
+            RemoteConfig r = remote;
+            if (w.delivering() && (r == null || r.delivered() <= activeSince)) {
+                rollBack(w, "the uplink delivered no results in the " + config.health__watch__s()
+                        + " s after the install (it did before it)");
+                return;
+            }
+            if (w.place() == Place.PLATFORM || w.place() == Place.STAGED) {
+                Files.deleteIfExists(guardFile); // first: a guard left behind would roll a healthy version back
+            }
+            Path kept = work.resolve("kept").resolve(w.symbolicName() + ".jar");
+            if (w.back()) {
+                state.kept.remove(w.symbolicName());
+                deleteQuietly(kept);
+            } else {
+                Files.createDirectories(kept.getParent());
+                Files.move(Path.of(w.previous()), kept, StandardCopyOption.REPLACE_EXISTING);
+                state.kept.put(w.symbolicName(), new Kept(w.from(), kept.toString()));
+            }
             state.watch = null;
             save();
             deleteQuietly(Path.of(w.previous()));
-            report(w.symbolicName(), w.version(), w.rollout(), "healthy", null);
-            LOG.info("{} {} is healthy after its {} s watch", w.symbolicName(), w.version(), config.health__watch__s());
-        } catch (RuntimeException e) {
+            if (w.back()) {
+                report(w.symbolicName(), w.version(), w.rollout(), "rolled_back", "back on " + w.version());
+                LOG.info("{} is back on {}, as rollout '{}' asked", w.symbolicName(), w.version(), w.rollout());
+            } else {
+                report(w.symbolicName(), w.version(), w.rollout(), "healthy", null);
+                LOG.info("{} {} is healthy after its {} s watch", w.symbolicName(), w.version(), config.health__watch__s());
+            }
+        } catch (IOException | RuntimeException e) {
             LOG.warn("Updater watch: {}", e.toString());
         }
     }
 
+    /**
+     * Puts the previous version back: a plugin's jar at once; a platform bundle through the
+     * launcher, which puts its jar back while the framework restarts.
+     */
     private void rollBack(Watch w, String why) {
         String key = w.symbolicName() + "@" + w.version();
-        try {
-            replace(Path.of(w.previous()), Path.of(w.plugin()));
-            LOG.warn("{} {} is rolled back: {}", w.symbolicName(), w.version(), why);
-        } catch (IOException e) {
-            LOG.error("{} {} failed ({}) and could not be rolled back: {}", w.symbolicName(), w.version(), why, e.toString());
+        if (w.place() != Place.PLUGIN) {
+            try {
+                guard(w, null, why);
+                LOG.warn("{} {} is rolled back: {}; the framework restarts on the previous version", w.symbolicName(), w.version(), why);
+                handedOver = true; // the launcher restarts the framework; the next start reports the rollback
+                return;
+            } catch (IOException e) {
+                LOG.error("{} {} failed ({}) and could not be handed to the launcher to roll back: {}", w.symbolicName(), w.version(), why,
+                        e.toString());
+            }
+        } else {
+            try {
+                replace(Path.of(w.previous()), Path.of(w.file()));
+                LOG.warn("{} {} is rolled back: {}", w.symbolicName(), w.version(), why);
+            } catch (IOException e) {
+                LOG.error("{} {} failed ({}) and could not be rolled back: {}", w.symbolicName(), w.version(), why, e.toString());
+            }
         }
         state.watch = null;
         fail(key, w.symbolicName(), w.version(), w.rollout(), "rolled back: " + why);
@@ -503,15 +771,46 @@ public final class Updater implements ResultSink {
 
     private void save() {
         try {
-            Files.createDirectories(stateFile.getParent());
-            Path tmp = stateFile.resolveSibling(STATE_FILE + ".tmp");
-            Files.write(tmp, WireCodec.json(state));
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, stateFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            writeSynced(stateFile, WireCodec.json(state));
         } catch (IOException e) {
             LOG.error("Cannot keep the updater's state in {}: {}", stateFile, e.toString());
+        }
+    }
+
+    /** Writes {@code bytes} beside {@code file}, synced, then renames it over: a reader sees the old file or the new, whole. */
+    private static void writeSynced(Path file, byte[] bytes) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, bytes);
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** @return the file's properties, or null when there is none or it cannot be read */
+    private static Properties properties(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        Properties p = new Properties();
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            p.load(in);
+            return p;
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warn("Unreadable {}: {}", file, e.toString());
+            return null;
+        }
+    }
+
+    /** @return the Bundle-Version in the jar's manifest, "" when it has none or cannot be read */
+    private static String jarVersion(Path jar) {
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            java.util.jar.Manifest m = f.getManifest();
+            String v = m == null ? null : m.getMainAttributes().getValue(org.osgi.framework.Constants.BUNDLE_VERSION);
+            return v == null ? "" : Version.parseVersion(v).toString();
+        } catch (IOException | IllegalArgumentException e) {
+            return "";
         }
     }
 
@@ -522,6 +821,34 @@ public final class Updater implements ResultSink {
             }
         }
         return null;
+    }
+
+    /** @return where the bundle's jar is, and so how it is replaced; null: not the updater's to replace */
+    private Place place(Bundle b) {
+        if (b.getBundleId() == 0) {
+            return null;
+        }
+        if (pluginFile(b) != null) {
+            return Place.PLUGIN;
+        }
+        if (systemFile(b) != null) {
+            return STAGED_BUNDLES.contains(b.getSymbolicName()) ? Place.STAGED : Place.PLATFORM;
+        }
+        return null;
+    }
+
+    /** @return the bundle's jar when it is a platform bundle (installed by the launcher from system/), else null */
+    private Path systemFile(Bundle b) {
+        String location = b.getLocation();
+        if (!location.startsWith("reference:")) {
+            return null;
+        }
+        try {
+            Path p = Path.of(new URI(location.substring("reference:".length())));
+            return p.getParent() != null && p.getParent().equals(home.resolve("system")) && Files.isRegularFile(p) ? p : null;
+        } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return null;
+        }
     }
 
     /** @return the bundle's jar when it is a plugin (installed from plugins/), else null */

@@ -132,6 +132,8 @@ public final class Uplink implements ResultSink {
     private volatile boolean statusDue;
     /** What the updater did with the document's bundles: sent with every status. */
     private volatile List<AgentStatus.Update> updates = List.of();
+    /** When the server last took a batch (epoch ms), 0: none since start. */
+    private volatile long delivered;
     private String lastConfigProblem;
     private long nextConfig;
 
@@ -357,6 +359,7 @@ public final class Uplink implements ResultSink {
             metrics.batchSeconds.observe((System.nanoTime() - t0) / 1e9);
             BatchAck ack = readOr(r, BatchAck.class, null);
             spool.ack(last);
+            delivered = System.currentTimeMillis();
             metrics.acked.addAndGet(batch.size());
             batchLimit = Math.min(Math.max(1, config.batch__max__results()), batchLimit * 2);
             if (ack != null && ack.accepted() + ack.duplicates() != batch.size()) {
@@ -568,6 +571,11 @@ public final class Uplink implements ResultSink {
             updates = List.copyOf(out);
             statusDue = true;
             LockSupport.unpark(sender);
+        }
+
+        @Override
+        public long delivered() {
+            return delivered;
         }
 
         @Override
