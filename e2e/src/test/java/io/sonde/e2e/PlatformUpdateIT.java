@@ -124,7 +124,7 @@ public class PlatformUpdateIT {
         stillProbing();
         releases.rollout("scheduler-014", "io.sonde.scheduler", "0.1.4", "platform", ",\"state\":\"rolled_back\"");
         JsonObject a = awaitState("scheduler-014", "rolled_back", 60);
-        assertTrue(a.toString(), a.get("reason").getAsString().contains("back on 0.1.0."));
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("0.1.0."));
         agent.awaitLogLine("io.sonde.scheduler is back on 0.1.0.", "as rollout 'scheduler-014' asked");
         stillProbing();
         assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/scheduler-014", null).statusCode());

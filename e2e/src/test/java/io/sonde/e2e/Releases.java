@@ -81,6 +81,11 @@ final class Releases implements AutoCloseable {
     }
 
     private Path rebuild(String jarInDistribution, String version, Map<String, String> headers) throws Exception {
+        return rebuild(work, jarInDistribution, version, headers);
+    }
+
+    /** The agent distribution's {@code jarInDistribution} built again in {@code work} with {@code version} and {@code headers} set. */
+    static Path rebuild(Path work, String jarInDistribution, String version, Map<String, String> headers) throws Exception {
         String name = Path.of(jarInDistribution).getFileName().toString().replaceAll("(-[0-9][^/]*)?\\.jar$", "");
         Path out = Files.createTempDirectory(work, "build-").resolve(name + "-" + version + ".jar"); // each build its own
         try (JarFile in = new JarFile(AgentProcess.distribution().resolve(jarInDistribution).toFile())) {

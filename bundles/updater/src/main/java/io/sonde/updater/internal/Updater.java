@@ -479,7 +479,7 @@ public final class Updater implements ResultSink {
             return false;
         }
         if (!b.getVersion().equals(Version.parseVersion(version))) {
-            report(name, version, rollout, "rolled_back", "runs " + b.getVersion());
+            report(name, version, rollout, "rolled_back", "runs " + b.getVersion() + ", not " + version);
             return false;
         }
         Kept k = state.kept.get(name);
