@@ -135,12 +135,7 @@ final class ConfigModel {
                     throw new IllegalStateException("no release " + body.get("bundle").getAsString() + " " + body.get("version").getAsString());
                 }
                 int percent = body.get("percent").getAsInt();
-                List<String> taken = new ArrayList<>();
-                for (String id : selected(AgentSelector.parse(body.get("agents").getAsString()))) {
-                    if (inCanary(d.name(), id, percent)) {
-                        taken.add(id);
-                    }
-                }
+                List<String> taken = canary(d.name(), selected(AgentSelector.parse(body.get("agents").getAsString())), percent);
                 this.rollouts.put(d.name(), new Rollout(d.name(), body, release, taken));
             } catch (RuntimeException e) {
                 unreadable.add("rollout '" + d.name() + "': " + e);
@@ -149,19 +144,27 @@ final class ConfigModel {
     }
 
     /**
-     * @return whether an agent is within the first {@code percent} of a rollout: by a hash of the two
-     *         names, so the same agents stay in as the percentage grows, on every server instance
+     * @return the agents a rollout takes of those selected: {@code percent} of them, rounded up, in
+     *         the order of a hash of the rollout's and the agent's names, so that the same agents stay
+     *         in as the percentage grows, on every server instance
      */
-    static boolean inCanary(String rollout, String agentId, int percent) {
+    static List<String> canary(String rollout, java.util.Collection<String> selected, int percent) {
+        List<String> ordered = new ArrayList<>(selected);
         if (percent >= 100) {
-            return true;
+            return ordered;
         }
-        byte[] h = sha256((rollout + "\u0000" + agentId).getBytes(StandardCharsets.UTF_8));
-        long v = 0;
-        for (int i = 0; i < 8; i++) {
-            v = (v << 8) | (h[i] & 0xff);
+        Map<String, Long> rank = new java.util.HashMap<>();
+        for (String id : ordered) {
+            byte[] h = sha256((rollout + "\u0000" + id).getBytes(StandardCharsets.UTF_8));
+            long v = 0;
+            for (int i = 0; i < 8; i++) {
+                v = (v << 8) | (h[i] & 0xff);
+            }
+            rank.put(id, v);
         }
-        return Long.remainderUnsigned(v, 10_000) < percent * 100L;
+        ordered.sort(java.util.Comparator.comparing((String id) -> rank.get(id), Long::compareUnsigned).thenComparing(id -> id));
+        int n = (int) ((ordered.size() * (long) percent + 99) / 100);
+        return new ArrayList<>(ordered.subList(0, n));
     }
 
     /** @return the rollout as planned now, or null */

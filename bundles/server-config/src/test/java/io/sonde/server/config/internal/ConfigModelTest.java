@@ -125,7 +125,7 @@ public class ConfigModelTest {
         ConfigModel m = new ConfigModel(List.of(), List.of(), rollouts, releases, agents);
         assertEquals(List.of("rollout 'gone': java.lang.IllegalStateException: no release io.sonde.plugin.tcp 9.9.9"), m.unreadable());
         int canary = m.rollout("canary").agents().size();
-        assertTrue("about a quarter of 200: " + canary, canary >= 30 && canary <= 70);
+        assertEquals("a quarter of 200", 50, canary);
         assertEquals(100, m.rollout("eu-all").agents().size());
         for (AgentRecord a : agents) {
             JsonObject d = doc(m, a.agentId());
@@ -145,6 +145,9 @@ public class ConfigModelTest {
         ConfigModel wider = new ConfigModel(List.of(), List.of(), List.of(rollout("canary", rollouts.get(1).body().replace("25", "50"))),
                 releases, agents);
         assertTrue(wider.rollout("canary").agents().containsAll(m.rollout("canary").agents()));
+        assertEquals(100, wider.rollout("canary").agents().size());
+        assertEquals("rounded up: 1 % of 3 agents is one", List.of(1, 2, 3), List.of(1, 50, 67).stream()
+                .map(p -> ConfigModel.canary("r", List.of("x", "y", "z"), p).size()).toList());
         // and a document without rollouts keeps the version it had
         assertEquals(new ConfigModel(List.of(), List.of(), agents).version("a1"),
                 new ConfigModel(List.of(), List.of(), List.of(), releases, agents).version("a1"));
