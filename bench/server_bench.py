@@ -673,6 +673,133 @@ def bundle_jar(path, megabytes):
         z.writestr("payload.bin", os.urandom(int(megabytes * 1024 * 1024)))
 
 
+def release_keys(server, work):
+    """A release key pair made with the server's bin/sonde-release, trusted by the server; returns the public key."""
+    release = os.path.join(server.home, "bin", "sonde-release")
+    said = subprocess.run([release, "keygen", os.path.join(work, "keys")], capture_output=True, text=True, check=True).stdout
+    key = re.search(r"trusted_keys = (\S+)", said).group(1)
+    with open(os.path.join(server.home, "etc", "io.sonde.server.repository.cfg"), "w") as f:
+        f.write(f"trusted_keys = {key}\n")
+    return key
+
+
+def upload_release(server, work, jar):
+    """Signs `jar` with the key release_keys made and uploads it, as the README shows."""
+    release = os.path.join(server.home, "bin", "sonde-release")
+    subprocess.run([release, "sign", "--key", os.path.join(work, "keys", "release.key"), jar], check=True, capture_output=True)
+    deadline = time.time() + 30
+    while True:  # the repository takes the new key (its configuration file) within a moment
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                              os.path.join(server.home, "data", "tls", "ca.pem"), "-H", "Authorization: Bearer " + server.admin(),
+                              "-F", f"manifest=@{jar}.manifest.json", "-F", f"jar=@{jar}",
+                              f"https://127.0.0.1:{server.port}/api/v1/bundles"], capture_output=True, text=True).stdout
+        if out in ("200", "201"):
+            return
+        if time.time() > deadline:
+            raise RuntimeError("upload answered " + out)
+        time.sleep(0.5)
+
+
+def rebuilt_plugin(jar, out, version):
+    """The distribution's plugin `jar` again, as `version`: the same classes, another Bundle-Version."""
+    import zipfile
+    with zipfile.ZipFile(jar) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "META-INF/MANIFEST.MF":
+                data = re.sub(rb"Bundle-Version: [^\r\n]+", b"Bundle-Version: " + version.encode(), data)
+            dst.writestr(item, data)
+
+
+def update(args):
+    """One plugin updated on an agent probing many targets: the gap in each kind's stored results."""
+    from agent_bench import Agent, sample
+    from datetime import datetime
+    server = Server("")
+    work = tempfile.mkdtemp(prefix="sonde-bench-update-")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4096)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                c, _ = listener.accept()
+                c.close()
+            except OSError:
+                pass
+    threading.Thread(target=accept, daemon=True).start()
+    agent = None
+    try:
+        key = release_keys(server, work)
+        jar = os.path.join(work, "io.sonde.plugin.tcp-9.0.0.jar")
+        rebuilt_plugin(os.path.join(AGENT_DIST, "plugins", "io.sonde.plugin.tcp.jar"), jar, "9.0.0")
+        upload_release(server, work, jar)
+        status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["bench"]}))
+        token = json.loads(body)["token"]
+        half = args.targets // 2
+        targets = ([{"name": f"t{i}", "kind": "tcp", "host": "127.0.0.1", "port": port} for i in range(half)]
+                   + [{"name": f"i{i}", "kind": "icmp", "host": "127.0.0.1", "count": 1} for i in range(args.targets - half)])
+        agent = Agent(targets, interval_ms=args.interval_ms, uplink=(
+            f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
+            f"server_ca_file = {os.path.join(server.home, 'data', 'tls', 'ca.pem')}\nconfig_poll_s = 1\n"))
+        with open(os.path.join(agent.home, "etc", "io.sonde.updater.cfg"), "w") as f:
+            f.write(f"public_key = {key}\nhealth_watch_s = {args.watch}\n")
+        agent.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
+        time.sleep(args.settle)
+        t_put = time.time()
+        status, body = server.request("PUT", "/api/v1/rollouts/bench", json.dumps(
+            {"bundle": "io.sonde.plugin.tcp", "version": "9.0.0", "agents": "bench"}))
+        assert status == 201, body
+        deadline = time.time() + args.watch + 120
+        while True:
+            status, body = server.request("GET", "/api/v1/rollouts/bench")
+            states = json.loads(body).get("states", {})
+            if states.get("healthy") == 1:
+                break
+            if states.get("failed") or time.time() > deadline:
+                raise RuntimeError("the update did not end healthy: " + body.decode())
+            time.sleep(0.5)
+        t_healthy = time.time()
+        time.sleep(args.settle)
+        t_end = time.time()
+        times = {}
+        after, conn = None, http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+        for _ in range(10_000):
+            q = f"/api/v1/results?from={iso(t_put - args.settle)}&to={iso(t_end)}&limit=10000" + (f"&after={after}" if after else "")
+            status, body = server.request("GET", q, conn=conn)
+            page = json.loads(body)
+            for r in page["items"]:
+                times.setdefault((r["kind"], r["target"]), []).append(
+                    datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")).timestamp())
+            after = page["next"]
+            if not after:
+                break
+        conn.close()
+        interval = args.interval_ms / 1000
+        for kind in ("tcp", "icmp"):
+            gaps = []
+            for (k, _), ts in times.items():
+                if k == kind and len(ts) > 1:
+                    ts.sort()
+                    gaps.append(max(b - a for a, b in zip(ts, ts[1:])) - interval)
+            gaps.sort()
+            print(f"update: {kind}: {len(gaps)} targets, results from {args.settle} s before the rollout to {args.settle} s after"
+                  f" healthy; the longest wait between two results beyond the {interval:.0f} s interval: median {statistics.median(gaps):.2f} s,"
+                  f" p99 {gaps[int(len(gaps) * 0.99) - 1]:.2f} s, max {gaps[-1]:.2f} s")
+        print(f"update: rollout to healthy {t_healthy - t_put:.1f} s (health watch {args.watch} s)")
+    finally:
+        stop.set()
+        if agent:
+            agent.stop()
+        server.clean()
+        listener.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def bundles(args):
     """Many agents fetching one bundle at once: streamed from the instance's disk copy, memory flat."""
     wrk = shutil.which("wrk")
@@ -682,25 +809,10 @@ def bundles(args):
     server = Server("")
     work = tempfile.mkdtemp(prefix="sonde-bench-bundles-")
     try:
-        release = os.path.join(server.home, "bin", "sonde-release")
-        said = subprocess.run([release, "keygen", os.path.join(work, "keys")], capture_output=True, text=True, check=True).stdout
-        key = re.search(r"trusted_keys = (\S+)", said).group(1)
-        with open(os.path.join(server.home, "etc", "io.sonde.server.repository.cfg"), "w") as f:
-            f.write(f"trusted_keys = {key}\n")
         jar = os.path.join(work, "payload.jar")
         bundle_jar(jar, args.mb)
-        subprocess.run([release, "sign", "--key", os.path.join(work, "keys", "release.key"), jar], check=True, capture_output=True)
-        deadline = time.time() + 30
-        while True:  # the repository takes the new key (its configuration file) within a moment
-            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
-                                  os.path.join(server.home, "data", "tls", "ca.pem"), "-H", "Authorization: Bearer " + server.admin(),
-                                  "-F", f"manifest=@{jar}.manifest.json", "-F", f"jar=@{jar}",
-                                  f"https://127.0.0.1:{server.port}/api/v1/bundles"], capture_output=True, text=True).stdout
-            if out in ("200", "201"):
-                break
-            if time.time() > deadline:
-                raise RuntimeError("upload answered " + out)
-            time.sleep(0.5)
+        release_keys(server, work)
+        upload_release(server, work, jar)
         status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["bench"]}))
         token = json.loads(body)["token"]
         status, body = server.request("POST", "/api/v1/enroll", json.dumps(
@@ -776,8 +888,13 @@ def main():
     b.add_argument("--agents", type=int, default=1000)
     b.add_argument("--mb", type=float, default=1)
     b.add_argument("--seconds", type=int, default=20)
+    u = sub.add_parser("update")
+    u.add_argument("--targets", type=int, default=1000)
+    u.add_argument("--interval-ms", type=int, default=1000)
+    u.add_argument("--watch", type=int, default=20)
+    u.add_argument("--settle", type=int, default=20)
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles}[args.mode](args)
+    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles, "update": update}[args.mode](args)
 
 
 if __name__ == "__main__":
