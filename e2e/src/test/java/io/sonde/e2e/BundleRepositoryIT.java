@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.jar.JarFile;
 
 import org.junit.AfterClass;
@@ -169,7 +170,7 @@ public class BundleRepositoryIT {
     static void appendEntry(Path jar) throws Exception {
         Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
         try (JarFile in = new JarFile(jar.toFile())) {
-            Releases.copy(in, in.getManifest(), tmp, true);
+            Releases.copy(in, in.getManifest(), tmp, Map.of("NOTICE-rebuilt.txt", "rebuilt".getBytes(StandardCharsets.UTF_8)));
         }
         Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }

@@ -20,7 +20,8 @@ import com.google.gson.JsonObject;
  * updating itself; a core that does not start, rolled back through the launcher's guard; a broken
  * updater, which cannot watch itself, rolled back by the launcher at its deadline; a rollout rolled
  * back by the operator; the sockets bundle staged, applied at the next start, and a broken one rolled
- * back at the start that applied it; an agent SIGKILLed right after a platform jar was swapped.
+ * back at the start that applied it; an agent SIGKILLed right after a platform jar was swapped; an
+ * uplink build that is active but delivers nothing, rolled back.
  * Probing goes on through each.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
@@ -170,6 +171,28 @@ public class PlatformUpdateIT {
         agent.launch();
         awaitState("exporter-017", "healthy", 90);
         agent.awaitLogLine("io.sonde.exporter 0.1.7 is healthy after its 5 s watch");
+        stillProbing();
+    }
+
+    @Test
+    public void h_anUplinkThatStopsDeliveringIsRolledBack() throws Exception {
+        String xml = "OSGI-INF/io.sonde.uplink.internal.Uplink.xml";
+        String component;
+        try (java.util.jar.JarFile in = new java.util.jar.JarFile(releases.platform("io.sonde.uplink", "0.0.0", Map.of()).toFile())) {
+            component = new String(in.getInputStream(in.getEntry(xml)).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        // a build that looks for its configuration under another PID: active, and delivering nothing
+        component = component.replace("configuration-pid=\"io.sonde.uplink\"", "configuration-pid=\"io.sonde.uplink.elsewhere\"");
+        String system;
+        try (var jars = Files.list(AgentProcess.distribution().resolve("system"))) {
+            system = jars.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("io.sonde.uplink-")).findFirst().orElseThrow();
+        }
+        releases.release("owner", releases.withEntries("system/" + system, "0.1.8", Map.of(xml,
+                component.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        releases.rollout("uplink-018", "io.sonde.uplink", "0.1.8", "platform", "");
+        JsonObject a = awaitState("uplink-018", "failed", 90);
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: the uplink delivered no results"));
+        agent.awaitLogLine("Rolled back io.sonde.uplink 0.1.8 to the jar it replaced");
         stillProbing();
     }
 }

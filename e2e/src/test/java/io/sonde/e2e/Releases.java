@@ -84,6 +84,37 @@ final class Releases implements AutoCloseable {
         return rebuild(work, jarInDistribution, version, headers);
     }
 
+    /**
+     * The agent distribution's {@code jarInDistribution} built again as {@code version}, with
+     * {@code entries} put in (replacing those of the same name): a build that behaves otherwise.
+     */
+    Path withEntries(String jarInDistribution, String version, Map<String, byte[]> entries) throws Exception {
+        Path out = Files.createTempDirectory(work, "build-").resolve("rebuilt-" + version + ".jar");
+        try (JarFile in = new JarFile(AgentProcess.distribution().resolve(jarInDistribution).toFile())) {
+            Manifest m = new Manifest(in.getManifest());
+            m.getMainAttributes().putValue("Bundle-Version", version);
+            copy(in, m, out, entries);
+        }
+        return out;
+    }
+
+    /** @return the class file of {@code source} (one public class {@code className}), compiled against the agent's API */
+    byte[] compile(String className, String source) throws Exception {
+        Path dir = Files.createTempDirectory(work, "javac-");
+        Path src = dir.resolve(className.substring(className.lastIndexOf('.') + 1) + ".java");
+        Files.writeString(src, source);
+        String api;
+        try (var jars = Files.list(AgentProcess.distribution().resolve("system"))) {
+            api = jars.filter(p -> p.getFileName().toString().startsWith("io.sonde.api-")).findFirst().orElseThrow().toString();
+        }
+        int rc = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "--release", "17", "-cp", api, "-d",
+                dir.toString(), src.toString());
+        if (rc != 0) {
+            throw new AssertionError("javac failed on " + src);
+        }
+        return Files.readAllBytes(dir.resolve(className.replace('.', '/') + ".class"));
+    }
+
     /** The agent distribution's {@code jarInDistribution} built again in {@code work} with {@code version} and {@code headers} set. */
     static Path rebuild(Path work, String jarInDistribution, String version, Map<String, String> headers) throws Exception {
         String name = Path.of(jarInDistribution).getFileName().toString().replaceAll("(-[0-9][^/]*)?\\.jar$", "");
@@ -92,17 +123,17 @@ final class Releases implements AutoCloseable {
             Manifest m = new Manifest(in.getManifest());
             m.getMainAttributes().putValue("Bundle-Version", version);
             headers.forEach((k, v) -> m.getMainAttributes().putValue(k, v));
-            copy(in, m, out, false);
+            copy(in, m, out, Map.of());
         }
         return out;
     }
 
-    /** Writes {@code in}'s entries under manifest {@code m} to {@code out}, and one entry more if asked. */
-    static void copy(JarFile in, Manifest m, Path out, boolean extraEntry) throws Exception {
+    /** Writes {@code in}'s entries under manifest {@code m} to {@code out}, {@code entries} in place of those of their names. */
+    static void copy(JarFile in, Manifest m, Path out, Map<String, byte[]> entries) throws Exception {
         try (OutputStream file = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(file, m)) {
             for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements();) {
                 JarEntry entry = e.nextElement();
-                if (entry.getName().equals(JarFile.MANIFEST_NAME)) {
+                if (entry.getName().equals(JarFile.MANIFEST_NAME) || entries.containsKey(entry.getName())) {
                     continue;
                 }
                 jar.putNextEntry(new JarEntry(entry.getName()));
@@ -111,9 +142,9 @@ final class Releases implements AutoCloseable {
                 }
                 jar.closeEntry();
             }
-            if (extraEntry) {
-                jar.putNextEntry(new JarEntry("NOTICE-rebuilt.txt"));
-                jar.write("rebuilt".getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                jar.putNextEntry(new JarEntry(e.getKey()));
+                jar.write(e.getValue());
                 jar.closeEntry();
             }
         }

@@ -18,7 +18,9 @@ import com.google.gson.JsonObject;
  * out, verified against the key the agent pins, installed and found healthy while its target goes
  * on being probed; a build that does not start rolled back by itself within the watch (and the
  * rollout paused by the server); a release signed by a key the server trusts but the agent does not
- * pin, and a downgrade, refused before anything is installed.
+ * pin, and a downgrade, refused before anything is installed; an agent SIGKILLed during the watch;
+ * a build whose prober never answers (compiled by the test), rolled back because its kind stopped
+ * succeeding.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class UpdaterIT {
@@ -131,9 +133,38 @@ public class UpdaterIT {
         awaitState("tcp-0110", "watching");
         agent.kill(); // SIGKILL under the watch
         agent.launch();
-        agent.awaitLogLine("The update of io.sonde.plugin.tcp to 0.1.10 was under its health watch when the agent stopped");
+        agent.awaitLogLine("The update of io.sonde.plugin.tcp to 0.1.10 is under its health watch: watching it from this start");
         awaitState("tcp-0110", "healthy");
         agent.awaitLogLine("io.sonde.plugin.tcp 0.1.10 is healthy after its 5 s watch");
         agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+    }
+
+    @Test
+    public void e_aBuildWhoseProberHangsEveryProbeIsRolledBack() throws Exception {
+        server.admin("DELETE", "/api/v1/rollouts/tcp-0110", null);
+        String cls = "io.sonde.plugin.tcp.internal.HangingProber";
+        byte[] prober = releases.compile(cls, "package io.sonde.plugin.tcp.internal;\n"
+                + "public class HangingProber implements io.sonde.api.Prober {\n"
+                + "  public java.util.concurrent.CompletionStage<? extends io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {\n"
+                + "    return new java.util.concurrent.CompletableFuture<io.sonde.api.ProbeResult>(); // never answers\n"
+                + "  }\n"
+                + "}\n");
+        String xml = "OSGI-INF/io.sonde.plugin.tcp.internal.TcpProber.xml";
+        String component = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.4.0\" name=\"io.sonde.plugin.tcp.internal.TcpProber\">\n"
+                + "  <property name=\"probe.type\" type=\"String\" value=\"tcp\"/>\n"
+                + "  <service><provide interface=\"io.sonde.api.Prober\"/></service>\n"
+                + "  <implementation class=\"" + cls + "\"/>\n"
+                + "</scr:component>\n";
+        java.nio.file.Path jar = releases.withEntries("plugins/io.sonde.plugin.tcp.jar", "0.1.11", Map.of(
+                cls.replace('.', '/') + ".class", prober, xml, component.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        releases.release("owner", jar);
+        rollout("tcp-0111", "0.1.11");
+        JsonObject a = awaitState("tcp-0111", "failed");
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: no tcp probe succeeded in the 5 s after the install"));
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.1.11 is rolled back");
+        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
+                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
     }
 }
