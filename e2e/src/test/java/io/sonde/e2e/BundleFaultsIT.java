@@ -29,7 +29,8 @@ import io.sonde.wire.WireCodec;
  * is not a bundle, a bundle of another name than its manifest's, a manifest over the size bound, a
  * manifest whose jar is a 404, a release over {@code max_bundle_mb}, and a version that failed asked
  * for again. Each is refused before anything is installed, with a log line and a status to the
- * server naming why, and the tcp target is probed throughout by the plugin that was there.
+ * server naming why, and the tcp target is probed throughout by the plugin that was there. And a
+ * good release whose download the agent is SIGKILLed in the middle of: resumed where it stopped.
  */
 public class BundleFaultsIT {
 
@@ -205,5 +206,51 @@ public class BundleFaultsIT {
         agent.awaitMetrics(x -> AgentProcess.value(x, "probe_total{target=\"good\",kind=\"tcp\"}") > before + 3
                 && AgentProcess.value(x, "probe_success{target=\"good\",kind=\"tcp\"}") == 1);
         assertTrue(agent.alive());
+    }
+
+    @Test
+    public void killedMidDownloadTheAgentResumesWhereItStoppedAndInstalls() throws Exception {
+        Path jar = build("0.3.0", Map.of());
+        byte[] whole = Files.readAllBytes(jar);
+        ReleaseManifest m = signed(TCP, "0.3.0", ReleaseManifest.sha256(jar), whole.length, owner);
+        String base = "/api/v1/bundles/" + TCP + "/0.3.0";
+        server.files.put(base, new FakeServer.Answer(200, WireCodec.json(m)));
+        java.util.List<String> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch halfSent = new java.util.concurrent.CountDownLatch(1);
+        int half = whole.length / 2;
+        server.handlers.put(base + "/jar", x -> {
+            String range = x.getRequestHeaders().getFirst("Range");
+            ranges.add(String.valueOf(range));
+            x.getResponseHeaders().add("Content-Type", "application/java-archive");
+            if (range == null) { // the first half, then nothing: the agent is killed meanwhile
+                x.sendResponseHeaders(200, whole.length);
+                x.getResponseBody().write(whole, 0, half);
+                x.getResponseBody().flush();
+                halfSent.countDown();
+                try {
+                    Thread.sleep(20_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            int from = Integer.parseInt(range.replaceAll("bytes=(\\d+)-.*", "$1"));
+            x.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (whole.length - 1) + "/" + whole.length);
+            x.sendResponseHeaders(206, whole.length - from);
+            x.getResponseBody().write(whole, from, whole.length - from);
+        });
+        serve("v1", m);
+        assertTrue("the first half was sent", halfSent.await(60, java.util.concurrent.TimeUnit.SECONDS));
+        Path partial = agent.home.resolve("data/updates/" + TCP + "-0.3.0.jar");
+        for (int i = 0; i < 100 && (!Files.exists(partial) || Files.size(partial) < half); i++) {
+            Thread.sleep(100);
+        }
+        agent.kill(); // mid-download
+        assertEquals("what came is kept", half, Files.size(partial));
+        agent.launch();
+        agent.awaitLogLine("Installed io.sonde.plugin.tcp 0.3.0 in place of");
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.3.0 is healthy after its 5 s watch");
+        assertEquals("one whole request, then the rest from where it stopped: " + ranges, "bytes=" + half + "-", ranges.get(ranges.size() - 1));
+        agent.awaitMetrics(x -> AgentProcess.value(x, "probe_success{target=\"good\",kind=\"tcp\"}") == 1);
     }
 }

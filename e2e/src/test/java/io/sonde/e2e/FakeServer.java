@@ -41,10 +41,13 @@ final class FakeServer implements AutoCloseable {
     final Path dir;
     final String agentId;
     private final HttpsServer server;
+    private final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
     /** What the configuration document request is answered with now. */
     volatile Answer answer = Answer.json(404, "{\"error\":\"no document yet\"}");
     /** Other paths and their answers. */
     final Map<String, Answer> files = new ConcurrentHashMap<>();
+    /** Paths answered by a handler of the test's own (before {@link #files}). */
+    final Map<String, com.sun.net.httpserver.HttpHandler> handlers = new ConcurrentHashMap<>();
     /** Every path asked for, in order. */
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<JsonObject> statuses = new CopyOnWriteArrayList<>();
@@ -70,6 +73,7 @@ final class FakeServer implements AutoCloseable {
         server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
         server.setHttpsConfigurator(new HttpsConfigurator(tls));
         server.createContext("/", this::handle);
+        server.setExecutor(threads); // a handler that stalls on purpose holds up no other request
         server.start();
     }
 
@@ -82,6 +86,7 @@ final class FakeServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop(0);
+        threads.shutdownNow();
         AgentProcess.run("rm", "-rf", dir.toString());
     }
 
@@ -102,6 +107,8 @@ final class FakeServer implements AutoCloseable {
                 reply(x, Answer.json(200, "{\"schema\":1,\"accepted\":" + batch.getAsJsonArray("results").size() + ",\"duplicates\":0}"));
             } else if (path.equals(agent + "/config")) {
                 reply(x, answer);
+            } else if (handlers.containsKey(path)) {
+                handlers.get(path).handle(x);
             } else {
                 reply(x, files.getOrDefault(path, Answer.json(404, "{\"error\":\"no such resource\"}")));
             }
