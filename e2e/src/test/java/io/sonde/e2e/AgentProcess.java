@@ -186,6 +186,13 @@ final class AgentProcess implements AutoCloseable {
         throw new AssertionError("condition not met within " + PATIENCE + "; last /metrics:\n" + last + "\nlog:\n" + log());
     }
 
+    /** Waits for the tcp target {@code target} to be probed {@code rounds} times more, the last with success. */
+    void awaitProbing(String target, int rounds) throws Exception {
+        String total = "probe_total{target=\"" + target + "\",kind=\"tcp\"}";
+        double before = value(metrics(), total);
+        awaitMetrics(m -> value(m, total) > before + rounds - 1 && value(m, "probe_success{target=\"" + target + "\",kind=\"tcp\"}") == 1);
+    }
+
     /** Waits for a log line containing every one of {@code parts}; returns it. */
     String awaitLogLine(String... parts) throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();

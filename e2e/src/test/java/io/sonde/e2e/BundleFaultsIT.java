@@ -202,9 +202,7 @@ public class BundleFaultsIT {
 
         // through all of it: nothing installed, the plugin that was there probing
         assertEquals(0, agent.countLogLines("Installed io.sonde.plugin.tcp"));
-        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"good\",kind=\"tcp\"}");
-        agent.awaitMetrics(x -> AgentProcess.value(x, "probe_total{target=\"good\",kind=\"tcp\"}") > before + 3
-                && AgentProcess.value(x, "probe_success{target=\"good\",kind=\"tcp\"}") == 1);
+        agent.awaitProbing("good", 4);
         assertTrue(agent.alive());
     }
 

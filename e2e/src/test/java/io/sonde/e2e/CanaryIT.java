@@ -40,17 +40,7 @@ public class CanaryIT {
         String core = server.enrollmentToken("{\"tags\": [\"core\"]}");
         for (int i = 1; i <= 7; i++) {
             String id = i <= 6 ? "edge-" + i : "core-1";
-            AgentProcess a = AgentProcess.start(Map.of(
-                    "etc/io.sonde.agent.cfg", "agent_id = " + id + "\n",
-                    "etc/io.sonde.uplink.cfg", server.uplinkConfig(i <= 6 ? edge : core, "config_poll_s = 1\n"),
-                    "etc/io.sonde.updater.cfg", "public_key = " + releases.publicKey("owner") + "\nhealth_watch_s = 5\nstart_timeout_s = 8\n"));
-            agents.put(id, a);
-            int open = a.openPort();
-            a.write("etc/io.sonde.target-web.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open + "\ninterval_ms = 500\n");
-        }
-        for (AgentProcess a : agents.values()) {
-            a.awaitLogLine("Enrolled with");
-            a.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+            agents.put(id, releases.updatableAgent(id, i <= 6 ? edge : core, 500));
         }
     }
 
@@ -100,9 +90,7 @@ public class CanaryIT {
         }
         assertTrue(!taken.contains("core-1"));
         for (AgentProcess a : agents.values()) {
-            double before = AgentProcess.value(a.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-            a.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before
-                    && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+            a.awaitProbing("web", 1);
         }
     }
 
@@ -136,9 +124,7 @@ public class CanaryIT {
             if (a.countLogLines("Installed io.sonde.plugin.tcp 0.3.1") > 0) {
                 a.awaitLogLine("io.sonde.plugin.tcp 0.3.1 is rolled back");
             }
-            double before = AgentProcess.value(a.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-            a.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 2
-                    && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+            a.awaitProbing("web", 3);
         }
     }
 }

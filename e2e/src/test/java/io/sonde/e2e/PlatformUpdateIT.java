@@ -38,14 +38,7 @@ public class PlatformUpdateIT {
         releases = new Releases(server);
         releases.trust("owner");
         String token = server.enrollmentToken("{\"tags\": [\"platform\"]}");
-        agent = AgentProcess.start(Map.of(
-                "etc/io.sonde.agent.cfg", "agent_id = " + ID + "\n",
-                "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n"),
-                "etc/io.sonde.updater.cfg", "public_key = " + releases.publicKey("owner") + "\nhealth_watch_s = 5\nstart_timeout_s = 8\n"));
-        int open = agent.openPort();
-        agent.write("etc/io.sonde.target-web.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open + "\ninterval_ms = 300\n");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
-        agent.awaitLogLine("Enrolled with");
+        agent = releases.updatableAgent(ID, token, 300);
     }
 
     @AfterClass
@@ -67,9 +60,7 @@ public class PlatformUpdateIT {
 
     /** The tcp target goes on being probed, with success. */
     static void stillProbing() throws Exception {
-        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
-                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitProbing("web", 4);
     }
 
     @Test

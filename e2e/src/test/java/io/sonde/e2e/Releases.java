@@ -173,6 +173,23 @@ final class Releases implements AutoCloseable {
         return new String[] {out.substring(nl + 1).strip(), out.substring(0, nl)};
     }
 
+    /**
+     * Starts an agent {@code id} enrolled with the server by {@code token}, pinning the owner's key
+     * (a 5 s watch, 8 s to start), asking for its document every second, probing the tcp target
+     * {@code web} every {@code intervalMs}; returns once it probes and has enrolled.
+     */
+    AgentProcess updatableAgent(String id, String token, int intervalMs) throws Exception {
+        AgentProcess agent = AgentProcess.start(Map.of(
+                "etc/io.sonde.agent.cfg", "agent_id = " + id + "\n",
+                "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n"),
+                "etc/io.sonde.updater.cfg", "public_key = " + publicKey("owner") + "\nhealth_watch_s = 5\nstart_timeout_s = 8\n"));
+        int open = agent.openPort();
+        agent.write("etc/io.sonde.target-web.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open + "\ninterval_ms = " + intervalMs + "\n");
+        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitLogLine("Enrolled with");
+        return agent;
+    }
+
     /** Declares the rollout {@code name} of {@code bundle} {@code version} to the agents {@code selector} takes. */
     void rollout(String name, String bundle, String version, String selector, String more) throws Exception {
         java.net.http.HttpResponse<String> r = server.admin("PUT", "/api/v1/rollouts/" + name, "{\"bundle\":\"" + bundle

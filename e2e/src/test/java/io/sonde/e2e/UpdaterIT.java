@@ -19,8 +19,7 @@ import com.google.gson.JsonObject;
  * on being probed; a build that does not start rolled back by itself within the watch (and the
  * rollout paused by the server); a release signed by a key the server trusts but the agent does not
  * pin, and a downgrade, refused before anything is installed; an agent SIGKILLed during the watch;
- * a build whose prober never answers (compiled by the test), rolled back because its kind stopped
- * succeeding.
+ * builds whose prober never answers or whose component throws (compiled by the test), rolled back.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class UpdaterIT {
@@ -35,14 +34,7 @@ public class UpdaterIT {
         releases = new Releases(server);
         releases.trust("owner", "stranger"); // the server takes both; the agent pins the owner's alone
         String token = server.enrollmentToken("{\"tags\": [\"canary\"]}");
-        agent = AgentProcess.start(Map.of(
-                "etc/io.sonde.agent.cfg", "agent_id = updated\n",
-                "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n"),
-                "etc/io.sonde.updater.cfg", "public_key = " + releases.publicKey("owner") + "\nhealth_watch_s = 5\nstart_timeout_s = 8\n"));
-        int open = agent.openPort();
-        agent.write("etc/io.sonde.target-web.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open + "\ninterval_ms = 300\n");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
-        agent.awaitLogLine("Enrolled with");
+        agent = releases.updatableAgent("updated", token, 300);
     }
 
     @AfterClass
@@ -74,9 +66,7 @@ public class UpdaterIT {
         awaitState("tcp-017", "healthy");
         agent.awaitLogLine("Installed io.sonde.plugin.tcp 0.1.7 in place of");
         agent.awaitLogLine("io.sonde.plugin.tcp 0.1.7 is healthy after its 5 s watch");
-        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
-                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitProbing("web", 4);
     }
 
     @Test
@@ -91,9 +81,7 @@ public class UpdaterIT {
         assertTrue("within 60 s of the install: " + took, took < 60_000);
         agent.awaitLogLine("io.sonde.plugin.tcp 0.1.8 is rolled back");
         // the previous version probes again
-        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
-                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitProbing("web", 4);
         JsonObject r = null;
         for (int i = 0; i < 100; i++) {
             r = server.json(server.admin("GET", "/api/v1/rollouts/tcp-018", null));
@@ -139,32 +127,49 @@ public class UpdaterIT {
         agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
     }
 
-    @Test
-    public void e_aBuildWhoseProberHangsEveryProbeIsRolledBack() throws Exception {
-        server.admin("DELETE", "/api/v1/rollouts/tcp-0110", null);
-        String cls = "io.sonde.plugin.tcp.internal.HangingProber";
+    /** The tcp plugin built again as {@code version} with its prober replaced by {@code body}, a class compiled here. */
+    static java.nio.file.Path withProber(String version, String className, String body) throws Exception {
+        String cls = "io.sonde.plugin.tcp.internal." + className;
         byte[] prober = releases.compile(cls, "package io.sonde.plugin.tcp.internal;\n"
-                + "public class HangingProber implements io.sonde.api.Prober {\n"
-                + "  public java.util.concurrent.CompletionStage<? extends io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {\n"
-                + "    return new java.util.concurrent.CompletableFuture<io.sonde.api.ProbeResult>(); // never answers\n"
-                + "  }\n"
-                + "}\n");
-        String xml = "OSGI-INF/io.sonde.plugin.tcp.internal.TcpProber.xml";
+                + "public class " + className + " implements io.sonde.api.Prober {\n" + body + "}\n");
         String component = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.4.0\" name=\"io.sonde.plugin.tcp.internal.TcpProber\">\n"
                 + "  <property name=\"probe.type\" type=\"String\" value=\"tcp\"/>\n"
                 + "  <service><provide interface=\"io.sonde.api.Prober\"/></service>\n"
                 + "  <implementation class=\"" + cls + "\"/>\n"
                 + "</scr:component>\n";
-        java.nio.file.Path jar = releases.withEntries("plugins/io.sonde.plugin.tcp.jar", "0.1.11", Map.of(
-                cls.replace('.', '/') + ".class", prober, xml, component.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        releases.release("owner", jar);
+        return releases.withEntries("plugins/io.sonde.plugin.tcp.jar", version, Map.of(cls.replace('.', '/') + ".class", prober,
+                "OSGI-INF/io.sonde.plugin.tcp.internal.TcpProber.xml", component.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    public void e_aBuildWhoseProberHangsEveryProbeIsRolledBack() throws Exception {
+        server.admin("DELETE", "/api/v1/rollouts/tcp-0110", null);
+        releases.release("owner", withProber("0.1.11", "HangingProber", ""
+                + "  public java.util.concurrent.CompletionStage<? extends io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {\n"
+                + "    return new java.util.concurrent.CompletableFuture<io.sonde.api.ProbeResult>(); // never answers\n"
+                + "  }\n"));
         rollout("tcp-0111", "0.1.11");
         JsonObject a = awaitState("tcp-0111", "failed");
         assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: no tcp probe succeeded in the 5 s after the install"));
         agent.awaitLogLine("io.sonde.plugin.tcp 0.1.11 is rolled back");
-        double before = AgentProcess.value(agent.metrics(), "probe_total{target=\"web\",kind=\"tcp\"}");
-        agent.awaitMetrics(m -> AgentProcess.value(m, "probe_total{target=\"web\",kind=\"tcp\"}") > before + 3
-                && AgentProcess.value(m, "probe_success{target=\"web\",kind=\"tcp\"}") == 1);
+        agent.awaitProbing("web", 4);
+    }
+
+    @Test
+    public void f_aBuildWhoseComponentThrowsIsRolledBack() throws Exception {
+        releases.release("owner", withProber("0.1.12", "ThrowingProber", ""
+                + "  public ThrowingProber() {\n"
+                + "    throw new IllegalStateException(\"this build cannot start\");\n"
+                + "  }\n"
+                + "  public java.util.concurrent.CompletionStage<? extends io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {\n"
+                + "    throw new UnsupportedOperationException();\n"
+                + "  }\n"));
+        rollout("tcp-0112", "0.1.12");
+        JsonObject a = awaitState("tcp-0112", "failed");
+        assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: component io.sonde.plugin.tcp.internal.TcpProber failed"
+                + " to activate") || a.get("reason").getAsString().contains("rolled back: no tcp probe succeeded"));
+        agent.awaitLogLine("io.sonde.plugin.tcp 0.1.12 is rolled back");
+        agent.awaitProbing("web", 4);
     }
 }
