@@ -156,6 +156,8 @@ public final class Updater implements ResultSink {
     private boolean watchReported;
     /** A rollback handed to the launcher: the framework restarts. */
     private boolean handedOver;
+    /** The watch's checks, once a second while there is a watch; none otherwise. */
+    private java.util.concurrent.ScheduledFuture<?> ticks;
 
     @Activate
     public Updater(BundleContext context, UpdaterConfig config) {
@@ -177,7 +179,6 @@ public final class Updater implements ResultSink {
         this.pinned = key;
         thread.execute(this::start);
         thread.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
-        thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
     }
 
     @Deactivate
@@ -315,6 +316,7 @@ public final class Updater implements ResultSink {
                 LOG.info("The update of {} to {} is under its health watch: watching it from this start", w.symbolicName(), w.version());
                 watchStarted = System.currentTimeMillis();
                 activeSince = 0;
+                ticking(true);
                 report(w.symbolicName(), w.version(), w.rollout(), "watching", null);
             }
         }
@@ -554,6 +556,7 @@ public final class Updater implements ResultSink {
             watchStarted = System.currentTimeMillis();
             activeSince = 0;
             watchReported = false;
+            ticking(true);
             LOG.info("Installed {} {} in place of {} ({}); watching it for {} s{}{}", name, version, b.getVersion(), file,
                     config.health__watch__s(), kinds.isEmpty() ? "" : ": " + kinds + " must go on succeeding",
                     delivering ? (kinds.isEmpty() ? ": " : ", ") + "the uplink must go on delivering" : "");
@@ -614,6 +617,16 @@ public final class Updater implements ResultSink {
         writeSynced(guardFile, out.toByteArray());
     }
 
+    /** Starts or stops the watch's checks. */
+    private void ticking(boolean on) {
+        if (on && ticks == null) {
+            ticks = thread.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        } else if (!on && ticks != null) {
+            ticks.cancel(false);
+            ticks = null;
+        }
+    }
+
     /** Puts {@code from} at {@code to} in one step: written beside it, then renamed over it. */
     private static void replace(Path from, Path to) throws IOException {
         Path tmp = to.resolveSibling("." + to.getFileName() + ".update");
@@ -628,6 +641,7 @@ public final class Updater implements ResultSink {
     private void tick() {
         Watch w = state.watch;
         if (w == null || handedOver) {
+            ticking(false);
             return;
         }
         try {
