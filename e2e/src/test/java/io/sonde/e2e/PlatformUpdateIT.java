@@ -21,7 +21,8 @@ import com.google.gson.JsonObject;
  * updater, which cannot watch itself, rolled back by the launcher at its deadline; a rollout rolled
  * back by the operator; the sockets bundle staged, applied at the next start, and a broken one rolled
  * back at the start that applied it; an agent SIGKILLed right after a platform jar was swapped; an
- * uplink build that is active but delivers nothing, rolled back.
+ * uplink build that is active but delivers nothing, rolled back; the framework's own jar staged and
+ * put in place at the next start, before the launcher loads it.
  * Probing goes on through each.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
@@ -184,6 +185,22 @@ public class PlatformUpdateIT {
         JsonObject a = awaitState("uplink-018", "failed", 90);
         assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: the uplink delivered no results"));
         agent.awaitLogLine("Rolled back io.sonde.uplink 0.1.8 to the jar it replaced");
+        stillProbing();
+    }
+
+    @Test
+    public void i_theFrameworkIsStagedAndTakesEffectAtTheNextStart() throws Exception {
+        // Felix takes its version from Felix.properties as well as from its manifest: a release changes both
+        releases.release("owner", releases.withEntries("system/boot/org.apache.felix.framework.jar", "7.0.6",
+                Map.of("org/apache/felix/framework/Felix.properties", "felix.version=7.0.6\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        releases.rollout("framework-706", "org.apache.felix.framework", "7.0.6", "platform", "");
+        awaitState("framework-706", "staged", 60);
+        agent.awaitLogLine("Staged org.apache.felix.framework 7.0.6 in place of 7.0.5");
+        assertTrue(agent.terminate(Duration.ofSeconds(20)));
+        agent.launch();
+        agent.awaitLogLine("Applied the staged update of org.apache.felix.framework 7.0.6");
+        awaitState("framework-706", "healthy", 60);
+        agent.awaitLogLine("org.apache.felix.framework 7.0.6 is healthy after its 5 s watch");
         stillProbing();
     }
 }

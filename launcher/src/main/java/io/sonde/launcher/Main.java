@@ -58,6 +58,15 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        run(args, false);
+    }
+
+    /**
+     * Runs the framework until it stops for good.
+     *
+     * @param guarded whether {@link Boot} already acted on the update guard for this process
+     */
+    static void run(String[] args, boolean guarded) throws Exception {
         String name = System.getProperty("sonde.name", "agent");
         Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath().normalize();
         System.setProperty("sonde.home", home.toString());
@@ -75,7 +84,9 @@ public final class Main {
         watchGuard(guard, running, restart);
         // a restart for the guard starts a fresh framework from system/, as a new process would
         for (int restarts = 0;; restarts++) {
-            guard.beforeStart(System.currentTimeMillis(), restarts == 0);
+            if (restarts > 0 || !guarded) {
+                guard.beforeStart(System.currentTimeMillis(), restarts == 0);
+            }
             Framework framework = launch(home, name, t0);
             running.set(framework);
             FrameworkEvent event = framework.waitForStop(0);

@@ -139,7 +139,9 @@ final class UpdateGuard {
         String what = g.getProperty("bundle", "?") + " " + g.getProperty("version", "?");
         if (Files.isRegularFile(previous)) {
             copy(previous, file);
-            LOG.warning("Rolled back " + what + " to the jar it replaced (" + file + "): " + why);
+            boolean boot = file.getParent() != null && file.getParent().getFileName().toString().equals("boot");
+            LOG.warning("Rolled back " + what + " to the jar it replaced (" + file + "): " + why
+                    + (boot ? "; this process keeps the classes it loaded, the jar takes effect at the next start" : ""));
         } else {
             LOG.severe("Cannot roll back " + what + ": the previous jar " + previous + " is missing; " + file + " stays");
         }

@@ -64,8 +64,8 @@ import io.sonde.wire.WireException;
  * jar replaced, the bundle updated and refreshed, under the launcher's guard
  * ({@code data/updates/guard.properties}), which puts the previous jar back by itself if this
  * updater does not find the new version healthy in time;</li>
- * <li>the sockets bundle, never swapped while it runs: staged for the launcher to put in place at the
- * next start, and guarded from then on.</li>
+ * <li>the sockets bundle and the framework ({@code system/boot/}), never swapped while they run:
+ * staged for the launcher to put in place at the next start, and guarded from then on.</li>
  * </ul>
  * For {@code health_watch_s} after, the new version must start, its components be satisfied, the
  * kinds that were succeeding go on succeeding and the uplink go on delivering; otherwise the
@@ -97,7 +97,7 @@ public final class Updater implements ResultSink {
         STAGED
     }
 
-    /** Bundles whose jar is only replaced at the next start of the agent. */
+    /** Bundles whose jar is only replaced at the next start of the agent (and the framework's). */
     static final Set<String> STAGED_BUNDLES = Set.of("io.sonde.sockets");
 
     /**
@@ -303,6 +303,13 @@ public final class Updater implements ResultSink {
             }
         }
         Watch w = state.watch;
+        if (w != null && (w.file() == null || w.place() == null || w.from() == null || w.kinds() == null)) {
+            LOG.warn("The update of {} to {} under watch was kept by an older updater without what this one needs: it is not watched",
+                    w.symbolicName(), w.version());
+            state.watch = null;
+            save();
+            w = null;
+        }
         if (w != null) {
             String onDisk = jarVersion(Path.of(w.file()));
             if (w.from().equals(onDisk) && !w.version().equals(onDisk)) {
@@ -387,14 +394,14 @@ public final class Updater implements ResultSink {
             report(name, version, rollout, "failed", "'" + version + "' is not a bundle version");
             return false;
         }
+        if (state.failed.containsKey(key)) { // (the framework, rolled back, runs it until the next start)
+            report(name, version, rollout, "failed", state.failed.get(key) + " (not tried again; a newer version will be)");
+            return false;
+        }
         if (b.getVersion().equals(desired)) {
             if (reports.get(name) == null || !"healthy".equals(reports.get(name).state())) {
                 report(name, version, rollout, "healthy", null);
             }
-            return false;
-        }
-        if (state.failed.containsKey(key)) {
-            report(name, version, rollout, "failed", state.failed.get(key) + " (not tried again; a newer version will be)");
             return false;
         }
         if (pinned == null) {
@@ -408,7 +415,7 @@ public final class Updater implements ResultSink {
         Place place = place(b);
         if (place == null) {
             report(name, version, rollout, "failed", b.getBundleId() == 0
-                    ? "the OSGi framework (system/boot/) is updated with the distribution, not by the updater"
+                    ? "the OSGi framework is not in " + frameworkJar() + ": not the updater's to replace"
                     : "installed from " + b.getLocation() + ", neither plugins/ nor system/: not the updater's to replace");
             return false;
         }
@@ -839,8 +846,8 @@ public final class Updater implements ResultSink {
 
     /** @return where the bundle's jar is, and so how it is replaced; null: not the updater's to replace */
     private Place place(Bundle b) {
-        if (b.getBundleId() == 0) {
-            return null;
+        if (b.getBundleId() == 0) { // the framework: on the launcher's class path, replaced before the next start
+            return Files.isRegularFile(frameworkJar()) ? Place.STAGED : null;
         }
         if (pluginFile(b) != null) {
             return Place.PLUGIN;
@@ -851,8 +858,16 @@ public final class Updater implements ResultSink {
         return null;
     }
 
+    /** @return the framework's jar, on the launcher's class path */
+    private Path frameworkJar() {
+        return home.resolve("system/boot/org.apache.felix.framework.jar");
+    }
+
     /** @return the bundle's jar when it is a platform bundle (installed by the launcher from system/), else null */
     private Path systemFile(Bundle b) {
+        if (b.getBundleId() == 0) {
+            return frameworkJar();
+        }
         String location = b.getLocation();
         if (!location.startsWith("reference:")) {
             return null;
