@@ -77,9 +77,14 @@ final class FakeServer implements AutoCloseable {
         server.start();
     }
 
+    /** @return the server's base URL */
+    String url() {
+        return "https://127.0.0.1:" + server.getAddress().getPort();
+    }
+
     /** @return the uplink's configuration for this server, with {@code extra} lines */
     String uplinkConfig(String extra) {
-        return "server_url = https://127.0.0.1:" + server.getAddress().getPort() + "\nenrollment_token = t\n"
+        return "server_url = " + url() + "\nenrollment_token = t\n"
                 + "server_ca_file = " + dir.resolve("ca.pem") + "\n" + extra;
     }
 
