@@ -527,11 +527,13 @@ public final class Updater implements ResultSink {
             Path previous = work.resolve("previous").resolve(file.getFileName());
             Files.createDirectories(previous.getParent());
             Files.copy(file, previous, StandardCopyOption.REPLACE_EXISTING);
+            sync(previous); // what a rollback, the launcher's included, puts back
             long now = System.currentTimeMillis();
             List<String> kinds = new ArrayList<>();
+            Set<String> own = place == Place.PLUGIN ? kinds(b) : null;
             for (Map.Entry<String, AtomicLong> e : lastSuccess.entrySet()) {
                 // a plugin answers for its own kinds, a platform bundle for every kind that worked
-                if (now - e.getValue().get() < WORKING_MS && (place != Place.PLUGIN || kinds(b).contains(e.getKey()))) {
+                if (now - e.getValue().get() < WORKING_MS && (own == null || own.contains(e.getKey()))) {
                     kinds.add(e.getKey());
                 }
             }
@@ -634,10 +636,11 @@ public final class Updater implements ResultSink {
         }
     }
 
-    /** Puts {@code from} at {@code to} in one step: written beside it, then renamed over it. */
+    /** Puts {@code from} at {@code to} in one step: written beside it, synced, then renamed over it. */
     private static void replace(Path from, Path to) throws IOException {
         Path tmp = to.resolveSibling("." + to.getFileName() + ".update");
         Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+        sync(tmp);
         Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -803,10 +806,15 @@ public final class Updater implements ResultSink {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, bytes);
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+        sync(tmp);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Forces the file's bytes to disk: a rename over another file must not leave an empty one after a power cut. */
+    private static void sync(Path file) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
             ch.force(true);
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** @return the file's properties, or null when there is none or it cannot be read */
