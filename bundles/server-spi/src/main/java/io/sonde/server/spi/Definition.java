@@ -7,7 +7,7 @@ import java.util.Objects;
  * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
  * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
  *
- * @param type      {@link #TARGET}, {@link #MESH} or {@link #ROLLOUT}
+ * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE} or {@link #SILENCE}
  * @param name      unique within its type
  * @param body      the definition, a JSON object
  * @param updatedAt when it was last stored
@@ -22,6 +22,10 @@ public record Definition(String type, String name, String body, Instant updatedA
 
     /** A rollout's type: which version of a bundle which agents should run. @since 1.3 */
     public static final String ROLLOUT = "rollout";
+    /** An alert rule's type. @since 1.4 */
+    public static final String ALERT_RULE = "alert-rule";
+    /** A silence's type: alerts it matches notify no one while it lasts. @since 1.4 */
+    public static final String SILENCE = "silence";
 
     /** Requires every field. */
     public Definition {

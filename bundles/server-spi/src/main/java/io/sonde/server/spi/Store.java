@@ -111,6 +111,62 @@ public interface Store {
     /** @return how many definitions of a type there are */
     int definitionCount(String type) throws StoreException;
 
+    /**
+     * @return whether this server leads the servers of its database now: the one that runs the
+     *         jobs that must run once (alert evaluation and notification); an embedded store always
+     * @since 1.4
+     */
+    default boolean leads() {
+        return true;
+    }
+
+    /**
+     * Per agent and target, what its results that started in [{@code from}, {@code to}) say.
+     *
+     * @since 1.4
+     */
+    List<SeriesWindow> window(Instant from, Instant to) throws StoreException;
+
+    /** @return the latest result of an agent for a target, if it has one @since 1.4 */
+    Optional<StoredResult> latest(String agentId, String target) throws StoreException;
+
+    /** @return every alert's state, by rule and subject @since 1.4 */
+    List<AlertState> alertStates() throws StoreException;
+
+    /** Keeps an alert's state in place of the one before. @since 1.4 */
+    void putAlertState(AlertState state) throws StoreException;
+
+    /** Forgets an alert's state. @since 1.4 */
+    void deleteAlertState(String rule, String subject) throws StoreException;
+
+    /**
+     * Queues a message for a receiver in the outbox, due at once.
+     *
+     * @return its id
+     * @since 1.4
+     */
+    long enqueue(String receiver, String payload, Instant now) throws StoreException;
+
+    /** @return messages not delivered and due at {@code now}, oldest first, at most {@code limit} @since 1.4 */
+    List<Notification> dueNotifications(Instant now, int limit) throws StoreException;
+
+    /** Records that a message was delivered. @since 1.4 */
+    void notificationSent(long id, Instant at) throws StoreException;
+
+    /**
+     * Records a failed delivery.
+     *
+     * @param next when to try again; {@link Instant#MAX} gives the message up
+     * @since 1.4
+     */
+    void notificationFailed(long id, int attempts, Instant next, String error) throws StoreException;
+
+    /** @return the latest messages, newest first, at most {@code limit} @since 1.4 */
+    List<Notification> notifications(int limit) throws StoreException;
+
+    /** @return messages waiting for delivery (not given up) @since 1.4 */
+    long pendingNotifications() throws StoreException;
+
     /** @return results stored */
     long resultCount() throws StoreException;
 

@@ -27,6 +27,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardFilterPat
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.sonde.server.spi.Secrets;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Principal;

@@ -21,6 +21,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.sonde.server.spi.Secrets;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;

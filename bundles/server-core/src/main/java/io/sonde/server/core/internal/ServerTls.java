@@ -45,6 +45,7 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import io.sonde.server.spi.Secrets;
 
 /**
  * The server's TLS material: the operator's PEM certificate and key, or else a CA of the server's

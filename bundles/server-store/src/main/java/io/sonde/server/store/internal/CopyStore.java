@@ -28,10 +28,10 @@ import org.postgresql.ds.PGSimpleDataSource;
  */
 public final class CopyStore {
 
-    /** The small tables, in the order their references need; each has a serial id. */
-    static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series");
-    /** The rollups, the hours waiting for them, the definitions and the releases, copied as they are (keyed, no serial id). */
-    static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "definition", "release");
+    /** The small tables (and the outbox), in the order their references need; each has a serial id. */
+    static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series", "outbox");
+    /** The rollups, the hours waiting for them, the definitions, the releases and the alerts' states, copied as they are (keyed, no serial id). */
+    static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "definition", "release", "alert_state");
     static final int CHUNK = 50_000;
 
     private CopyStore() {

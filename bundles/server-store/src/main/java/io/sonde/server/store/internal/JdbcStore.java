@@ -1144,6 +1144,260 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    @Override
+    public List<io.sonde.server.spi.SeriesWindow> window(Instant from, Instant to) throws StoreException {
+        long fromUs = micros(from);
+        long toUs = micros(to);
+        try (Connection c = connection();
+                // per series through its (series, started_ms) index: no scan of the result table
+                PreparedStatement p = c.prepareStatement("SELECT r.series, r.started_ms, r.outcome, r.packets FROM series s"
+                        + " JOIN result r ON r.series = s.id AND r.started_ms >= ? AND r.started_ms <= ?")) {
+            p.setLong(1, Math.floorDiv(fromUs, 1000));
+            p.setLong(2, Math.floorDiv(toUs - 1, 1000));
+            p.setFetchSize(10_000);
+            Map<Integer, Summary> by = new java.util.TreeMap<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long outcome = rs.getLong(3);
+                    long us = Row.startedUs(rs.getLong(2), outcome);
+                    if (us < fromUs || us >= toUs) {
+                        continue;
+                    }
+                    int packets = rs.getInt(4);
+                    boolean hasCounts = !rs.wasNull();
+                    by.computeIfAbsent(rs.getInt(1), k -> new Summary())
+                            .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
+                }
+            }
+            List<io.sonde.server.spi.SeriesWindow> out = new ArrayList<>(by.size());
+            for (Map.Entry<Integer, Summary> e : by.entrySet()) {
+                String[] name = seriesName(c, e.getKey());
+                SeriesStep st = e.getValue().step(fromUs);
+                out.add(new io.sonde.server.spi.SeriesWindow(name[0], name[1], name[2], st.count(), st.failures(), st.loss(), st.p50(),
+                        st.p90(), st.p99()));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public Optional<StoredResult> latest(String agentId, String target) throws StoreException {
+        try (Connection c = connection()) {
+            int[] series = seriesOf(c, agentId, target);
+            StoredResult best = null;
+            for (int one : series) {
+                try (PreparedStatement p = c.prepareStatement("SELECT rid, started_ms, outcome, error, details FROM result WHERE series = ?"
+                        + " ORDER BY started_ms DESC, rid DESC LIMIT 1")) {
+                    p.setInt(1, one);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next()) {
+                            continue;
+                        }
+                        long rid = rs.getLong(1);
+                        long outcome = rs.getLong(3);
+                        int failure = Row.failure(outcome);
+                        String[] name = seriesName(c, one);
+                        WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
+                                Instant.EPOCH.plus(Row.startedUs(rs.getLong(2), outcome), ChronoUnit.MICROS), failure == 0,
+                                failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(4), Row.rtUs(outcome) / 1e6,
+                                DetailsCodec.decode(rs.getBytes(5)));
+                        if (best == null || r.startedAt().isAfter(best.result().startedAt())) {
+                            best = new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r);
+                        }
+                    }
+                }
+            }
+            return Optional.ofNullable(best);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.AlertState> alertStates() throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT rule, subject, state, since_ms, val, fired_ms,"
+                + " notified_ms, resolved_ms, detail FROM alert_state ORDER BY rule, subject")) {
+            List<io.sonde.server.spi.AlertState> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    double v = rs.getDouble(5);
+                    if (rs.wasNull()) {
+                        v = Double.NaN;
+                    }
+                    out.add(new io.sonde.server.spi.AlertState(rs.getString(1), rs.getString(2), rs.getString(3),
+                            Instant.ofEpochMilli(rs.getLong(4)), v, instant(rs, 6), instant(rs, 7),
+                            instant(rs, 8), rs.getString(9)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        long ms = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
+    }
+
+    private static void setInstant(PreparedStatement p, int index, Instant t) throws SQLException {
+        if (t == null) {
+            p.setNull(index, java.sql.Types.BIGINT);
+        } else {
+            p.setLong(index, t.toEpochMilli());
+        }
+    }
+
+    @Override
+    public void putAlertState(io.sonde.server.spi.AlertState a) throws StoreException {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement d = c.prepareStatement("DELETE FROM alert_state WHERE rule = ? AND subject = ?")) {
+                    d.setString(1, a.rule());
+                    d.setString(2, a.subject());
+                    d.executeUpdate();
+                }
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO alert_state (rule, subject, state, since_ms, val, fired_ms,"
+                        + " notified_ms, resolved_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    p.setString(1, a.rule());
+                    p.setString(2, a.subject());
+                    p.setString(3, a.state());
+                    p.setLong(4, a.since().toEpochMilli());
+                    if (Double.isFinite(a.value())) {
+                        p.setDouble(5, a.value());
+                    } else {
+                        p.setNull(5, java.sql.Types.DOUBLE);
+                    }
+                    setInstant(p, 6, a.firedAt());
+                    setInstant(p, 7, a.notifiedAt());
+                    setInstant(p, 8, a.resolvedAt());
+                    p.setString(9, a.detail().length() > 4000 ? a.detail().substring(0, 4000) : a.detail());
+                    p.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void deleteAlertState(String rule, String subject) throws StoreException {
+        try (Connection c = connection(); PreparedStatement d = c.prepareStatement("DELETE FROM alert_state WHERE rule = ? AND subject = ?")) {
+            d.setString(1, rule);
+            d.setString(2, subject);
+            d.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public long enqueue(String receiver, String payload, Instant now) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("INSERT INTO outbox (receiver, payload, created_ms,"
+                + " attempts, next_ms) VALUES (?, ?, ?, 0, ?)", new String[] {"id"})) {
+            p.setString(1, receiver);
+            p.setString(2, payload);
+            p.setLong(3, now.toEpochMilli());
+            p.setLong(4, now.toEpochMilli());
+            p.executeUpdate();
+            try (ResultSet keys = p.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static final String OUTBOX_COLUMNS = "id, receiver, payload, created_ms, attempts, next_ms, sent_ms, last_error";
+
+    private static List<io.sonde.server.spi.Notification> notifications(PreparedStatement p) throws SQLException {
+        List<io.sonde.server.spi.Notification> out = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                long next = rs.getLong(6);
+                out.add(new io.sonde.server.spi.Notification(rs.getLong(1), rs.getString(2), rs.getString(3),
+                        Instant.ofEpochMilli(rs.getLong(4)), rs.getInt(5), next == Long.MAX_VALUE ? Instant.MAX : Instant.ofEpochMilli(next),
+                        instant(rs, 7), rs.getString(8)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<io.sonde.server.spi.Notification> dueNotifications(Instant now, int limit) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT " + OUTBOX_COLUMNS
+                + " FROM outbox WHERE sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?")) {
+            p.setLong(1, now.toEpochMilli());
+            p.setInt(2, limit);
+            return notifications(p);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void notificationSent(long id, Instant at) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("UPDATE outbox SET sent_ms = ? WHERE id = ?")) {
+            p.setLong(1, at.toEpochMilli());
+            p.setLong(2, id);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void notificationFailed(long id, int attempts, Instant next, String error) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("UPDATE outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE id = ?")) {
+            p.setInt(1, attempts);
+            p.setLong(2, next.equals(Instant.MAX) ? Long.MAX_VALUE : next.toEpochMilli());
+            p.setString(3, error == null ? null : error.length() > 1000 ? error.substring(0, 1000) : error);
+            p.setLong(4, id);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.Notification> notifications(int limit) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT " + OUTBOX_COLUMNS + " FROM outbox ORDER BY id DESC LIMIT ?")) {
+            p.setInt(1, limit);
+            return notifications(p);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public long pendingNotifications() throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM outbox WHERE sent_ms IS NULL AND next_ms < ?")) {
+            p.setLong(1, Long.MAX_VALUE);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean leads() {
+        return lead();
+    }
+
     private static long micros(Instant t) {
         return ChronoUnit.MICROS.between(Instant.EPOCH, t);
     }

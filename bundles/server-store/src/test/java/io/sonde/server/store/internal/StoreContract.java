@@ -418,6 +418,78 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aWindowSumsUpEachAgentsResultsPerTargetAndTheLatestIsAtHand() throws Exception {
+        List<WireResult> rs = new ArrayList<>();
+        for (int i = 0; i < 10; i++) { // gw: one a second, every third failed (3 of 4 packets back)
+            rs.add(result(i + 1, "gw", T0.plusSeconds(i), 0.010 + i * 0.001, i % 3 != 0));
+        }
+        rs.add(new WireResult(11, "web", "tcp", T0.plusSeconds(3), true, null, null, 0.002, null));
+        rs.add(new WireResult(12, "web", "tcp", T0.plusSeconds(30), false, "refused", "refused", 0, null));
+        store.ingest("a1", "e1", rs);
+        List<io.sonde.server.spi.SeriesWindow> w = store.window(T0.plusSeconds(2), T0.plusSeconds(10));
+        assertEquals(2, w.size());
+        io.sonde.server.spi.SeriesWindow gw = w.stream().filter(x -> x.target().equals("gw")).findFirst().orElseThrow();
+        assertEquals("a1", gw.agentId());
+        assertEquals("icmp", gw.kind());
+        assertEquals("seconds 2 to 9", 8, gw.count());
+        assertEquals("3, 6, 9", 3, gw.failures());
+        assertEquals(3.0 / 32, gw.loss(), 1e-9);
+        assertEquals(0.015, gw.p50(), 0.0005);
+        io.sonde.server.spi.SeriesWindow web = w.stream().filter(x -> x.target().equals("web")).findFirst().orElseThrow();
+        assertEquals(1, web.count());
+        assertEquals(0, web.failures());
+        assertEquals(List.of(), store.window(T0.plusSeconds(40), T0.plusSeconds(50)));
+        StoredResult latest = store.latest("a1", "web").orElseThrow();
+        assertEquals(12, latest.result().seq());
+        assertEquals("refused", latest.result().failureReason());
+        assertEquals(java.util.Optional.empty(), store.latest("a1", "nothing"));
+    }
+
+    @Test
+    public void alertStatesAreKeptPerRuleAndSubject() throws Exception {
+        io.sonde.server.spi.AlertState a = new io.sonde.server.spi.AlertState("web-down", "web", "firing", T0, 2,
+                T0.plusSeconds(30), T0.plusSeconds(31), null, "down from a1, a2");
+        store.putAlertState(a);
+        store.putAlertState(new io.sonde.server.spi.AlertState("web-down", "api", "pending", T0, Double.NaN, null, null, null, null));
+        store.putAlertState(new io.sonde.server.spi.AlertState("web-down", "web", "ok", T0.plusSeconds(60), 0, null, T0.plusSeconds(31),
+                T0.plusSeconds(60), ""));
+        List<io.sonde.server.spi.AlertState> all = store.alertStates();
+        assertEquals(2, all.size());
+        assertEquals("api", all.get(0).subject());
+        assertTrue(Double.isNaN(all.get(0).value()));
+        assertEquals(null, all.get(0).firedAt());
+        assertEquals("ok", all.get(1).state());
+        assertEquals(T0.plusSeconds(60), all.get(1).resolvedAt());
+        store.deleteAlertState("web-down", "api");
+        store.close();
+        store = open();
+        assertEquals("kept across a restart", List.of("web"), store.alertStates().stream().map(io.sonde.server.spi.AlertState::subject).toList());
+    }
+
+    @Test
+    public void theOutboxGivesDueMessagesInOrderUntilSentOrGivenUp() throws Exception {
+        long first = store.enqueue("{\"webhook\":\"http://127.0.0.1:1/\"}", "{\"n\":1}", T0);
+        long second = store.enqueue("{\"webhook\":\"http://127.0.0.1:1/\"}", "{\"n\":2}", T0);
+        long third = store.enqueue("{\"alertmanager\":\"http://127.0.0.1:2/\"}", "[]", T0.plusSeconds(5));
+        assertTrue(first < second && second < third);
+        assertEquals(List.of(first, second), store.dueNotifications(T0, 10).stream().map(io.sonde.server.spi.Notification::id).toList());
+        store.notificationFailed(first, 1, T0.plusSeconds(7), "connection refused");
+        assertEquals(List.of(second, third), store.dueNotifications(T0.plusSeconds(5), 10).stream().map(io.sonde.server.spi.Notification::id).toList());
+        store.notificationSent(second, T0.plusSeconds(5));
+        store.notificationFailed(third, 9, Instant.MAX, "gave up");
+        List<io.sonde.server.spi.Notification> due = store.dueNotifications(T0.plusSeconds(10), 10);
+        assertEquals(1, due.size());
+        assertEquals(first, due.get(0).id());
+        assertEquals(1, due.get(0).attempts());
+        assertEquals("connection refused", due.get(0).lastError());
+        assertEquals(1, store.pendingNotifications());
+        List<io.sonde.server.spi.Notification> recent = store.notifications(10);
+        assertEquals(List.of(third, second, first), recent.stream().map(io.sonde.server.spi.Notification::id).toList());
+        assertTrue(recent.get(0).abandoned());
+        assertEquals(T0.plusSeconds(5), recent.get(1).sentAt());
+    }
+
+    @Test
     public void definitionsStoredAtOnceFromManyCallersEndAsOne() throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
         try {

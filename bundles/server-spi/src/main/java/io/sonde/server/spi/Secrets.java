@@ -1,4 +1,4 @@
-package io.sonde.server.core.internal;
+package io.sonde.server.spi;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +11,8 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 
-/** Making, hashing and keeping secrets: tokens are random, stored only as SHA-256, files 0600. */
-final class Secrets {
+/** Making, hashing and keeping the server's secrets, one way for every bundle: tokens are random, stored only as SHA-256, files 0600. @since 1.4 */
+public final class Secrets {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -20,13 +20,13 @@ final class Secrets {
     }
 
     /** @return a new random token: {@code prefix} then 32 random bytes, base64url */
-    static String token(String prefix) {
+    public static String token(String prefix) {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
-    static byte[] sha256(String secret) {
+    public static byte[] sha256(String secret) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
@@ -35,7 +35,7 @@ final class Secrets {
     }
 
     /** Writes {@code content} to {@code file} readable by the owner only, atomically. */
-    static void writePrivate(Path file, byte[] content) throws IOException {
+    public static void writePrivate(Path file, byte[] content) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
