@@ -1,0 +1,454 @@
+package io.sonde.server.alerts.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.server.spi.AgentConfigs;
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.AlertState;
+import io.sonde.server.spi.Definition;
+import io.sonde.server.spi.Notification;
+import io.sonde.server.spi.ResultQuery;
+import io.sonde.server.spi.Secrets;
+import io.sonde.server.spi.SeriesWindow;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.server.spi.StoredResult;
+
+/**
+ * Evaluates the alert rules every {@code alert_eval_s} seconds and delivers what the outbox holds
+ * every second, both on the one server that leads the servers of its database (so each alert is
+ * sent once however many servers there are), both from the store (so another server carries on
+ * where this one stopped). A receiver that fails is tried again with a growing pause, up to a day;
+ * its later messages wait, so that it gets them in order.
+ */
+@Component(service = AlertService.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        immediate = true)
+public final class AlertService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AlertService.class);
+    /** A message not delivered within this is given up, and counted. */
+    static final Duration GIVE_UP = Duration.ofDays(1);
+    /** The longest pause between two tries of a message. */
+    static final long MAX_BACKOFF_S = 300;
+    /** How long a resolved alert stays listed. */
+    static final Duration KEEP_RESOLVED = Duration.ofDays(1);
+    /** How often a firing alert is sent again to an Alertmanager, which otherwise resolves it after its resolve_timeout. */
+    static final Duration ALERTMANAGER_REFRESH = Duration.ofMinutes(1);
+    /** Most alert rules kept. */
+    static final int MAX_RULES = 1000;
+
+    /** The server's configuration keys read here ({@code etc/io.sonde.server.cfg}). */
+    @interface Config {
+        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
+
+        int alert__eval__s() default 10;
+
+        String alert__webhook__key__file() default "data/alerts/webhook.key";
+    }
+
+    private final Store store;
+    private final Notifier notifier;
+    private final Duration offlineAfter;
+    private final ScheduledExecutorService threads;
+    private final ServiceRegistration<Collector> metrics;
+    private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>(); // "kind|outcome"
+    private final AtomicLong evaluations = new AtomicLong();
+    private volatile double lastEvaluationSeconds;
+    private volatile Map<String, Long> byState = Map.of();
+    private volatile boolean leading;
+    private Instant lastRefresh = Instant.EPOCH; // the evaluator's
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile AgentConfigs configs;
+
+    @Activate
+    public AlertService(BundleContext context, @Reference Store store, Config config) throws IOException {
+        this.store = store;
+        this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
+        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())));
+        this.threads = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "sonde-alerts");
+            t.setDaemon(true);
+            return t;
+        });
+        int every = Math.max(1, config.alert__eval__s());
+        threads.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), every, every, TimeUnit.SECONDS);
+        threads.scheduleWithFixedDelay(() -> guarded("delivery", this::deliver), 1, 1, TimeUnit.SECONDS);
+        metrics = context.registerService(Collector.class, new Collector() {
+            @Override
+            public List<MetricFamilySamples> collect() {
+                return AlertService.this.collect();
+            }
+        }, null);
+        LOG.info("Alerts: rules evaluated every {} s; webhooks signed with the key in {}", every, config.alert__webhook__key__file());
+    }
+
+    @Deactivate
+    void deactivate() {
+        metrics.unregister();
+        threads.shutdownNow();
+        try {
+            threads.awaitTermination(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The webhook key: made at first start (32 random bytes, 0600), never logged. */
+    static byte[] webhookKey(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            Secrets.writePrivate(file, (Secrets.token("") + "\n").getBytes(StandardCharsets.US_ASCII));
+            LOG.info("Alerts: a webhook signing key was written to {} (mode 0600); give it to your webhook receivers", file);
+        }
+        String k = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (k.length() < 16) {
+            throw new IOException(file + ": the webhook key is shorter than 16 characters");
+        }
+        return k.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private interface Job {
+        void run() throws Exception;
+    }
+
+    private void guarded(String what, Job job) {
+        try {
+            boolean lead = store.leads();
+            if (lead != leading) {
+                leading = lead;
+                LOG.info(lead ? "Alerts: this server evaluates the alert rules and sends the notifications"
+                        : "Alerts: another server of this database evaluates the alert rules");
+            }
+            if (lead) {
+                job.run();
+            }
+        } catch (StoreException e) {
+            LOG.warn("Alerts: {} postponed: {}", what, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception | LinkageError e) {
+            LOG.error("Alerts: {} failed", what, e);
+        }
+    }
+
+    /** @return the rules as stored, each checked again (a stored rule that no longer parses is skipped, with a log line) */
+    List<AlertRule> rules() throws StoreException {
+        List<AlertRule> out = new ArrayList<>();
+        for (Definition d : store.definitions(Definition.ALERT_RULE)) {
+            try {
+                out.add(AlertRule.parse(d.name(), JsonParser.parseString(d.body()).getAsJsonObject()));
+            } catch (Exception e) {
+                LOG.warn("Alerts: stored rule '{}' is skipped: {}", d.name(), e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    List<Silence> silences() throws StoreException {
+        List<Silence> out = new ArrayList<>();
+        for (Definition d : store.definitions(Definition.SILENCE)) {
+            try {
+                out.add(Silence.fromJson(JsonParser.parseString(d.body()).getAsJsonObject()));
+            } catch (RuntimeException e) {
+                LOG.warn("Alerts: stored silence '{}' is skipped: {}", d.name(), e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    static boolean silenced(List<Silence> silences, AlertRule rule, String subject, Instant now) {
+        for (Silence s : silences) {
+            if (s.activeAt(now) && s.matches(rule.name(), subject, rule.severity())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One round: every rule, every subject, the states kept and the notifications queued. */
+    void evaluate() throws StoreException {
+        long t0 = System.nanoTime();
+        Instant now = Instant.now();
+        List<AlertRule> rules = rules();
+        List<Silence> silences = silences();
+        Map<String, AgentRecord> agents = new HashMap<>();
+        for (AgentRecord a : store.agents()) {
+            agents.put(a.agentId(), a);
+        }
+        Map<String, List<String>> targetTags = new HashMap<>();
+        for (Definition d : store.definitions(Definition.TARGET)) {
+            JsonElement tags = JsonParser.parseString(d.body()).getAsJsonObject().get("tags");
+            List<String> list = new ArrayList<>();
+            if (tags != null && tags.isJsonArray()) {
+                tags.getAsJsonArray().forEach(t -> list.add(t.getAsString()));
+            }
+            targetTags.put(d.name(), list);
+        }
+        Map<String, Map<String, AlertState>> states = new HashMap<>();
+        for (AlertState s : store.alertStates()) {
+            states.computeIfAbsent(s.rule(), k -> new HashMap<>()).put(s.subject(), s);
+        }
+        Map<Duration, List<SeriesWindow>> windows = new HashMap<>();
+        Observe.Lookup lookup = lookup(now);
+        Map<String, Long> tally = new HashMap<>();
+        boolean refresh = !now.isBefore(lastRefresh.plus(ALERTMANAGER_REFRESH));
+        Set<String> ruleNames = new HashSet<>();
+        for (AlertRule rule : rules) {
+            ruleNames.add(rule.name());
+            Map<String, AlertState> before = states.getOrDefault(rule.name(), Map.of());
+            List<Observation> seen;
+            if (rule.type().aboutTargets) {
+                List<SeriesWindow> w = windows.get(rule.window());
+                if (w == null) {
+                    w = store.window(now.minus(rule.window()), now);
+                    windows.put(rule.window(), w);
+                }
+                seen = Observe.targets(rule, w, agents, targetTags, before.keySet(), now, offlineAfter, lookup);
+            } else {
+                seen = Observe.agents(rule, agents, now, offlineAfter, lookup);
+            }
+            Set<String> subjects = new HashSet<>();
+            for (Observation o : seen) {
+                subjects.add(o.subject());
+                AlertState prev = before.get(o.subject());
+                StateMachine.Step step = StateMachine.next(rule, prev, o, now, silenced(silences, rule, o.subject(), now));
+                AlertState next = step.next();
+                tally.merge(next.state(), 1L, Long::sum);
+                if (prev == null && next.state().equals(StateMachine.OK)) {
+                    continue; // nothing to remember
+                }
+                if (next.state().equals(StateMachine.OK) && (next.resolvedAt() == null || next.resolvedAt().isBefore(now.minus(KEEP_RESOLVED)))) {
+                    store.deleteAlertState(rule.name(), o.subject());
+                    continue;
+                }
+                if (!next.equals(prev)) {
+                    store.putAlertState(next);
+                }
+                if (step.event() != StateMachine.Event.NONE) {
+                    queue(rule, next, step.event(), o.summary(), now);
+                } else if (refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
+                    refreshAlertmanagers(rule, next, o.summary());
+                }
+            }
+            for (String gone : before.keySet()) {
+                if (!subjects.contains(gone)) {
+                    store.deleteAlertState(rule.name(), gone); // an agent revoked, a target no rule takes any more
+                }
+            }
+        }
+        for (Map.Entry<String, Map<String, AlertState>> e : states.entrySet()) {
+            if (!ruleNames.contains(e.getKey())) {
+                for (String subject : e.getValue().keySet()) {
+                    store.deleteAlertState(e.getKey(), subject); // its rule was deleted
+                }
+            }
+        }
+        if (refresh) {
+            lastRefresh = now;
+        }
+        byState = tally;
+        evaluations.incrementAndGet();
+        lastEvaluationSeconds = (System.nanoTime() - t0) / 1e9;
+    }
+
+    private Observe.Lookup lookup(Instant now) {
+        return new Observe.Lookup() {
+            @Override
+            public Optional<StoredResult> latest(String agentId, String target) {
+                try {
+                    return store.latest(agentId, target);
+                } catch (StoreException e) {
+                    return Optional.empty();
+                }
+            }
+
+            @Override
+            public List<StoredResult> lastHour(String agentId, String target) {
+                List<StoredResult> out = new ArrayList<>();
+                String after = null;
+                try {
+                    for (int page = 0; page < 20; page++) {
+                        io.sonde.server.spi.Page<StoredResult> p = store.results(new ResultQuery(agentId, target, now.minus(Duration.ofHours(1)),
+                                now, 1000, after));
+                        out.addAll(p.items());
+                        after = p.next();
+                        if (after == null) {
+                            break;
+                        }
+                    }
+                } catch (StoreException e) {
+                    // as far as it got
+                }
+                return out;
+            }
+
+            @Override
+            public Optional<String> configVersion(String agentId) {
+                AgentConfigs c = configs;
+                try {
+                    return c == null ? Optional.empty() : c.version(agentId);
+                } catch (StoreException e) {
+                    return Optional.empty();
+                }
+            }
+        };
+    }
+
+    private void queue(AlertRule rule, AlertState s, StateMachine.Event event, String summary, Instant now) throws StoreException {
+        String payload = Notifier.payload(rule, s, event, summary).toString();
+        for (AlertRule.Receiver r : rule.receivers()) {
+            store.enqueue(r.key(), payload, now);
+        }
+        LOG.info("Alerts: {} {} for {}: {}", rule.name(), event.name().toLowerCase(java.util.Locale.ROOT), s.subject(), summary);
+    }
+
+    /** A firing alert, sent again straight to the rule's Alertmanagers (best effort): they resolve what they stop hearing of. */
+    private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary) {
+        for (AlertRule.Receiver r : rule.receivers()) {
+            if (r.kind().equals("alertmanager")) {
+                try {
+                    notifier.send(r, 0, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary).toString());
+                } catch (IOException e) {
+                    LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Sends what is due, in order per receiver: one that fails holds its later messages back until its next try. */
+    void deliver() throws StoreException, InterruptedException {
+        Instant now = Instant.now();
+        Set<String> held = new HashSet<>();
+        for (Notification n : store.dueNotifications(now, 200)) {
+            if (held.contains(n.receiver())) {
+                continue;
+            }
+            AlertRule.Receiver r;
+            try {
+                r = AlertRule.Receiver.fromKey(n.receiver());
+            } catch (RuntimeException e) {
+                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "not a receiver: " + n.receiver());
+                continue;
+            }
+            try {
+                notifier.send(r, n.id(), n.payload());
+                store.notificationSent(n.id(), Instant.now());
+                count(r.kind(), "sent");
+                LOG.info("Alerts: delivered notification {} to {}{}", n.id(), r.where(), n.attempts() > 0 ? " at try " + (n.attempts() + 1) : "");
+            } catch (IOException e) {
+                held.add(n.receiver());
+                int attempts = n.attempts() + 1;
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                if (now.isAfter(n.createdAt().plus(GIVE_UP))) {
+                    store.notificationFailed(n.id(), attempts, Instant.MAX, "given up after " + attempts + " tries: " + why);
+                    count(r.kind(), "abandoned");
+                    LOG.error("Alerts: notification {} to {} given up after {} tries in {}: {}", n.id(), r.where(), attempts, GIVE_UP, why);
+                } else {
+                    long pause = Math.min(MAX_BACKOFF_S, 1L << Math.min(attempts, 20));
+                    store.notificationFailed(n.id(), attempts, now.plusSeconds(pause), why);
+                    count(r.kind(), "failed");
+                    LOG.warn("Alerts: notification {} to {} failed ({}), try {} in {} s", n.id(), r.where(), why, attempts + 1, pause);
+                }
+            }
+        }
+    }
+
+    private void count(String kind, String outcome) {
+        counts.computeIfAbsent(kind + "|" + outcome, k -> new AtomicLong()).incrementAndGet();
+    }
+
+    private List<Collector.MetricFamilySamples> collect() {
+        CounterMetricFamily sent = new CounterMetricFamily("sonde_server_notifications_total",
+                "Notification deliveries by receiver kind and outcome: sent, failed (tried again later), abandoned", List.of("receiver", "outcome"));
+        for (String kind : List.of("webhook", "alertmanager")) {
+            for (String outcome : List.of("sent", "failed", "abandoned")) {
+                AtomicLong c = counts.get(kind + "|" + outcome);
+                sent.addMetric(List.of(kind, outcome), c == null ? 0 : c.get());
+            }
+        }
+        GaugeMetricFamily alerts = new GaugeMetricFamily("sonde_server_alerts", "Alerts by state at the last evaluation", List.of("state"));
+        Map<String, Long> s = byState;
+        for (String state : List.of(StateMachine.OK, StateMachine.PENDING, StateMachine.FIRING, StateMachine.RESOLVING, StateMachine.NODATA)) {
+            alerts.addMetric(List.of(state), s.getOrDefault(state, 0L));
+        }
+        List<Collector.MetricFamilySamples> out = new ArrayList<>(List.of(sent, alerts,
+                new CounterMetricFamily("sonde_server_alert_evaluations_total", "Evaluations of the alert rules run by this server",
+                        evaluations.get()),
+                new GaugeMetricFamily("sonde_server_alert_evaluation_seconds", "How long the last evaluation of the alert rules took",
+                        lastEvaluationSeconds),
+                new GaugeMetricFamily("sonde_server_alert_leader", "1 if this server evaluates the alert rules and sends the notifications",
+                        leading ? 1 : 0)));
+        return out;
+    }
+
+    /** @return a rule's subjects and states, for the API */
+    List<AlertState> states() throws StoreException {
+        return store.alertStates();
+    }
+
+    /** @return the Observation summary a state keeps at the start of its detail */
+    static JsonObject view(AlertState s, AlertRule rule, boolean silenced) {
+        JsonObject o = new JsonObject();
+        o.addProperty("rule", s.rule());
+        if (rule != null) {
+            o.addProperty("type", rule.type().id);
+            o.addProperty("severity", rule.severity());
+        }
+        o.addProperty("subject", s.subject());
+        boolean resolved = s.state().equals(StateMachine.OK) && s.resolvedAt() != null;
+        o.addProperty("state", resolved ? "resolved" : s.state());
+        o.addProperty("since", s.since().toString());
+        o.addProperty("value", Double.isFinite(s.value()) ? s.value() : null);
+        o.addProperty("fired_at", s.firedAt() == null ? null : s.firedAt().toString());
+        o.addProperty("notified_at", s.notifiedAt() == null ? null : s.notifiedAt().toString());
+        o.addProperty("resolved_at", s.resolvedAt() == null ? null : s.resolvedAt().toString());
+        o.addProperty("silenced", silenced);
+        o.addProperty("detail", s.detail());
+        return o;
+    }
+
+    Store store() {
+        return store;
+    }
+}

@@ -1,0 +1,257 @@
+package io.sonde.server.alerts.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.SeriesWindow;
+import io.sonde.server.spi.StoredResult;
+
+/**
+ * Turns what the store holds into one {@link Observation} per subject of a rule. A target's
+ * vantage agents are those the rule selects that are online; each says bad or not by the rule's
+ * threshold, and the rule's condition holds when at least {@code min_vantage} of them say bad. A
+ * target none of them has results for is {@code nodata}, never down.
+ */
+final class Observe {
+
+    /** What the store is asked beyond the window: per (agent, target). */
+    interface Lookup {
+        /** @return the agent's latest result for the target */
+        Optional<StoredResult> latest(String agentId, String target);
+
+        /** @return the agent's results for the target over the last hour, oldest first */
+        List<StoredResult> lastHour(String agentId, String target);
+
+        /** @return the version of the agent's configuration document now, if the server makes one for it */
+        Optional<String> configVersion(String agentId);
+    }
+
+    /** One vantage agent's figure: whether it is past the threshold, past the recovery threshold. */
+    private record Vantage(String agentId, double value, boolean bad, boolean stillBad, String text) {
+    }
+
+    private Observe() {
+    }
+
+    /** @return whether the rule takes this target, by name or by its tags (as the target definitions have them) */
+    static boolean takes(AlertRule rule, String target, Map<String, List<String>> targetTags) {
+        if (!rule.target().equals("*")) {
+            return rule.target().equals(target);
+        }
+        if (rule.targets() == null) {
+            return true;
+        }
+        List<String> tags = targetTags.get(target);
+        return tags != null && rule.targets().matches(tags);
+    }
+
+    static List<Observation> targets(AlertRule rule, List<SeriesWindow> windows, Map<String, AgentRecord> agents,
+            Map<String, List<String>> targetTags, Set<String> known, Instant now, Duration offlineAfter, Lookup lookup) {
+        Map<String, List<SeriesWindow>> byTarget = new TreeMap<>();
+        for (SeriesWindow w : windows) {
+            if (takes(rule, w.target(), targetTags)) {
+                byTarget.computeIfAbsent(w.target(), k -> new ArrayList<>()).add(w);
+            }
+        }
+        Set<String> subjects = new TreeSet<>(byTarget.keySet());
+        subjects.addAll(known);
+        List<Observation> out = new ArrayList<>();
+        for (String target : subjects) {
+            List<Vantage> vantages = new ArrayList<>();
+            int offline = 0;
+            for (SeriesWindow w : byTarget.getOrDefault(target, List.of())) {
+                AgentRecord a = agents.get(w.agentId());
+                if (a == null || !rule.agents().matches(a.tags())) {
+                    continue;
+                }
+                if (!a.online(now, offlineAfter)) {
+                    offline++;
+                    continue;
+                }
+                Vantage v = vantage(rule, w, lookup, now);
+                if (v != null) {
+                    vantages.add(v);
+                }
+            }
+            if (vantages.isEmpty()) {
+                if (byTarget.containsKey(target) || known.contains(target)) {
+                    out.add(Observation.noData(target, offline > 0 ? "its vantage agents are offline"
+                            : "no vantage agent has results for it in the last " + AlertRule.text(rule.window())));
+                }
+                continue;
+            }
+            out.add(combine(rule, target, vantages));
+        }
+        return out;
+    }
+
+    /** @return the vantage's figure, or null where the rule has nothing to say of this kind of result */
+    private static Vantage vantage(AlertRule rule, SeriesWindow w, Lookup lookup, Instant now) {
+        switch (rule.type()) {
+            case TARGET_DOWN -> {
+                boolean down = w.count() > 0 && w.failures() == w.count();
+                return new Vantage(w.agentId(), down ? 1 : 0, down, down,
+                        w.agentId() + (down ? " down (" + w.count() + " of " + w.count() + " failed)" : " up (" + (w.count() - w.failures())
+                                + " of " + w.count() + " succeeded)"));
+            }
+            case LOSS -> {
+                double pct = w.loss() * 100;
+                return new Vantage(w.agentId(), pct, pct > rule.threshold(), pct > rule.recovery(),
+                        w.agentId() + " " + String.format(Locale.ROOT, "%.1f %%", pct));
+            }
+            case LATENCY -> {
+                Double s = switch (rule.percentile()) {
+                    case 50 -> w.p50();
+                    case 99 -> w.p99();
+                    default -> w.p90();
+                };
+                if (s == null) {
+                    return null; // nothing succeeded: a matter for target_down
+                }
+                double ms = s * 1000;
+                return new Vantage(w.agentId(), ms, ms > rule.threshold(), ms > rule.recovery(),
+                        w.agentId() + " p" + rule.percentile() + " " + String.format(Locale.ROOT, "%.1f ms", ms));
+            }
+            case TLS_EXPIRY -> {
+                Optional<StoredResult> r = lookup.latest(w.agentId(), w.target());
+                if (r.isEmpty() || !r.get().details().has("cert_expiry")) {
+                    return null; // not TLS
+                }
+                double days;
+                try {
+                    days = (Instant.parse(r.get().details().get("cert_expiry").getAsString()).toEpochMilli() - now.toEpochMilli()) / 86_400_000.0;
+                } catch (RuntimeException e) {
+                    return null;
+                }
+                return new Vantage(w.agentId(), days, days < rule.threshold(), days < rule.recovery(),
+                        w.agentId() + " " + String.format(Locale.ROOT, "%.1f days", days));
+            }
+            case ROUTE_CHANGE -> {
+                if (!w.kind().equals("traceroute")) {
+                    return null;
+                }
+                int changes = routeChanges(lookup.lastHour(w.agentId(), w.target()));
+                return new Vantage(w.agentId(), changes, changes > rule.threshold(), changes > rule.recovery(),
+                        w.agentId() + " " + changes + " changes");
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** @return how often the path (the hops' addresses; a hop that did not answer is taken as last known) changed from one result to the next */
+    static int routeChanges(List<StoredResult> results) {
+        List<String> before = null;
+        int changes = 0;
+        for (StoredResult r : results) {
+            JsonElement hops = r.details().get("hops");
+            if (hops == null || !hops.isJsonArray()) {
+                continue;
+            }
+            List<String> path = new ArrayList<>();
+            for (JsonElement h : (JsonArray) hops) {
+                JsonElement a = h.getAsJsonObject().get("address");
+                path.add(a == null || a.isJsonNull() ? null : a.getAsString());
+            }
+            if (before != null && !samePath(before, path)) {
+                changes++;
+            } else if (before != null) {
+                for (int i = 0; i < path.size(); i++) {
+                    if (path.get(i) == null) {
+                        path.set(i, before.get(i)); // the hop as last known, so that a silent hop does not hide a change
+                    }
+                }
+            }
+            before = path;
+        }
+        return changes;
+    }
+
+    private static boolean samePath(List<String> a, List<String> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != null && b.get(i) != null && !a.get(i).equals(b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Observation combine(AlertRule rule, String target, List<Vantage> vantages) {
+        boolean lowIsBad = rule.type() == AlertRule.Type.TLS_EXPIRY;
+        vantages.sort(Comparator.comparingDouble(Vantage::value));
+        if (!lowIsBad) {
+            java.util.Collections.reverse(vantages); // worst first
+        }
+        long bad = vantages.stream().filter(Vantage::bad).count();
+        long stillBad = vantages.stream().filter(Vantage::stillBad).count();
+        int x = rule.minVantage();
+        double value = vantages.get(Math.min(x, vantages.size()) - 1).value();
+        String counts = bad + " of " + vantages.size() + " vantage agents" + (x > 1 ? ", " + x + " needed" : "");
+        String summary = switch (rule.type()) {
+            case TARGET_DOWN -> target + " is down from " + counts;
+            case LOSS -> target + " loses " + String.format(Locale.ROOT, "%.1f", value) + " % of its packets (" + counts + " over "
+                    + fmt(rule.threshold()) + " %)";
+            case LATENCY -> target + ": p" + rule.percentile() + " latency " + String.format(Locale.ROOT, "%.1f", value) + " ms (" + counts
+                    + " over " + fmt(rule.threshold()) + " ms)";
+            case TLS_EXPIRY -> "the certificate of " + target + " expires in " + String.format(Locale.ROOT, "%.1f", value) + " days";
+            case ROUTE_CHANGE -> "the path to " + target + " changed " + (long) value + " times in the last hour (" + counts + ")";
+            default -> target;
+        };
+        if (rule.type() == AlertRule.Type.TARGET_DOWN) {
+            value = bad;
+        }
+        return new Observation(target, false, bad >= x, stillBad >= x, value, summary,
+                String.join("; ", vantages.stream().map(Vantage::text).toList()));
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    /** Agent rules: offline, or not applying the configuration document the server makes for it now. */
+    static List<Observation> agents(AlertRule rule, Map<String, AgentRecord> agents, Instant now, Duration offlineAfter, Lookup lookup) {
+        List<Observation> out = new ArrayList<>();
+        for (AgentRecord a : agents.values()) {
+            if (a.revokedAt() != null || !rule.agents().matches(a.tags())) {
+                continue;
+            }
+            boolean online = a.online(now, offlineAfter);
+            if (rule.type() == AlertRule.Type.AGENT_OFFLINE) {
+                double seconds = a.lastSeen() == null ? Double.NaN : (now.toEpochMilli() - a.lastSeen().toEpochMilli()) / 1000.0;
+                String seen = a.lastSeen() == null ? "never heard from" : "last heard from " + a.lastSeen();
+                out.add(new Observation(a.agentId(), false, !online, !online, seconds,
+                        "agent " + a.agentId() + (online ? " is online" : " is offline"), seen));
+                continue;
+            }
+            if (!online) {
+                out.add(Observation.noData(a.agentId(), "the agent is offline"));
+                continue;
+            }
+            Optional<String> expected = lookup.configVersion(a.agentId());
+            String applied = a.config() == null ? null : a.config().version();
+            boolean stale = expected.isPresent() && !expected.get().equals(applied);
+            out.add(new Observation(a.agentId(), false, stale, stale, stale ? 1 : 0,
+                    "agent " + a.agentId() + (stale ? " does not apply its current configuration" : " applies its current configuration"),
+                    "applies " + (applied == null ? "none" : applied) + (expected.isPresent() ? ", the server's is " + expected.get() : "")
+                            + (a.config() != null && a.config().source() != null ? " (from " + a.config().source() + ")" : "")));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,118 @@
+package io.sonde.server.alerts.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.Test;
+
+import com.google.gson.JsonParser;
+
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.SeriesWindow;
+import io.sonde.server.spi.StoredResult;
+import io.sonde.wire.WireResult;
+
+/** Vantage agents: x of N, offline ones left out, no data never down; agent rules; route changes. */
+public class ObserveTest {
+
+    static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");
+    static final Duration OFFLINE = Duration.ofSeconds(60);
+
+    static AgentRecord agent(String id, boolean online, String... tags) {
+        return new AgentRecord(id, List.of(tags), "0.1.0", NOW.minusSeconds(3600), online ? NOW.minusSeconds(5) : NOW.minusSeconds(600), null, 0,
+                null);
+    }
+
+    static SeriesWindow down(String agent, String target) {
+        return new SeriesWindow(agent, target, "tcp", 5, 5, 1, null, null, null);
+    }
+
+    static SeriesWindow up(String agent, String target) {
+        return new SeriesWindow(agent, target, "tcp", 5, 0, 0, 0.002, 0.004, 0.005);
+    }
+
+    static final Observe.Lookup NONE = new Observe.Lookup() {
+        @Override
+        public Optional<StoredResult> latest(String agentId, String target) {
+            return Optional.empty();
+        }
+
+        @Override
+        public List<StoredResult> lastHour(String agentId, String target) {
+            return List.of();
+        }
+
+        @Override
+        public Optional<String> configVersion(String agentId) {
+            return Optional.of("v2");
+        }
+    };
+
+    @Test
+    public void xOfNVantageAgentsAndOfflineOnesLeftOut() throws Exception {
+        AlertRule r = AlertRule.parse("down", JsonParser.parseString("{\"type\":\"target_down\",\"target\":\"web\",\"min_vantage\":2}").getAsJsonObject());
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true), "a2", agent("a2", true), "a3", agent("a3", false));
+        Observation two = Observe.targets(r, List.of(down("a1", "web"), down("a2", "web"), up("a1", "api")), agents, Map.of(), Set.of(), NOW, OFFLINE,
+                NONE).get(0);
+        assertEquals("web", two.subject());
+        assertTrue(two.bad());
+        assertEquals(2.0, two.value(), 0);
+        assertEquals("web is down from 2 of 2 vantage agents, 2 needed", two.summary());
+        Observation one = Observe.targets(r, List.of(down("a1", "web"), down("a3", "web")), agents, Map.of(), Set.of(), NOW, OFFLINE, NONE).get(0);
+        assertTrue("one online agent sees it down, the other is offline: not down", !one.bad() && !one.nodata());
+        Observation none = Observe.targets(r, List.of(down("a3", "web")), agents, Map.of(), Set.of(), NOW, OFFLINE, NONE).get(0);
+        assertTrue(none.nodata());
+        assertEquals("its vantage agents are offline", none.detail());
+        Observation gone = Observe.targets(r, List.of(), agents, Map.of(), Set.of("web"), NOW, OFFLINE, NONE).get(0);
+        assertTrue("a subject it had, without results now", gone.nodata());
+    }
+
+    @Test
+    public void aTagSelectorTakesTheTargetsWithThoseTags() throws Exception {
+        AlertRule r = AlertRule.parse("down", JsonParser.parseString("{\"type\":\"target_down\",\"target\":\"*\",\"targets\":\"core\"}").getAsJsonObject());
+        List<Observation> o = Observe.targets(r, List.of(down("a1", "web"), down("a1", "db"), down("a1", "local")), Map.of("a1", agent("a1", true)),
+                Map.of("web", List.of("edge"), "db", List.of("core")), Set.of(), NOW, OFFLINE, NONE);
+        assertEquals(List.of("db"), o.stream().map(Observation::subject).toList());
+    }
+
+    @Test
+    public void agentRules() throws Exception {
+        AlertRule off = AlertRule.parse("off", JsonParser.parseString("{\"type\":\"agent_offline\",\"agents\":\"edge\"}").getAsJsonObject());
+        List<Observation> o = Observe.agents(off, Map.of("a1", agent("a1", true, "edge"), "a2", agent("a2", false, "edge"), "a3", agent("a3", false)),
+                NOW, OFFLINE, NONE);
+        assertEquals(2, o.size());
+        assertTrue(o.stream().anyMatch(x -> x.subject().equals("a2") && x.bad() && x.value() == 600));
+        assertTrue(o.stream().anyMatch(x -> x.subject().equals("a1") && !x.bad()));
+        AlertRule stale = AlertRule.parse("stale", JsonParser.parseString("{\"type\":\"config_stale\"}").getAsJsonObject());
+        AgentRecord applies = new AgentRecord("a1", List.of(), "v", NOW, NOW, null, 0, null,
+                new AgentRecord.ConfigReport("v1", "server-cache", List.of(), NOW));
+        Observation s = Observe.agents(stale, Map.of("a1", applies), NOW, OFFLINE, NONE).get(0);
+        assertTrue(s.bad());
+        assertEquals("applies v1, the server's is v2 (from server-cache)", s.detail());
+    }
+
+    static StoredResult trace(String... hops) {
+        com.google.gson.JsonObject d = new com.google.gson.JsonObject();
+        com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+        for (String h : hops) {
+            com.google.gson.JsonObject hop = new com.google.gson.JsonObject();
+            hop.add("address", h == null ? com.google.gson.JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(h));
+            a.add(hop);
+        }
+        d.add("hops", a);
+        return new StoredResult("a1", "e", new WireResult(1, "path", "traceroute", NOW, true, null, null, 0.01, d));
+    }
+
+    @Test
+    public void routeChangesCountPathsThatDifferAHopThatDidNotAnswerMatchingAny() {
+        assertEquals(2, Observe.routeChanges(List.of(trace("10.0.0.1", "10.0.1.1"), trace("10.0.0.1", null), trace("10.0.0.1", "10.0.2.1"),
+                trace("10.0.0.1", "10.0.2.1"), trace("10.0.0.1", "10.0.2.1", "10.0.3.1"))));
+    }
+}
