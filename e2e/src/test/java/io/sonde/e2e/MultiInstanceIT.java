@@ -3,6 +3,10 @@ package io.sonde.e2e;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+
 import org.junit.Test;
 
 import io.sonde.server.store.internal.PostgresCluster;
@@ -51,6 +55,93 @@ public class MultiInstanceIT {
                 assertEquals(1, UplinkIT.stopAndCheckEverythingArrived(agent, a, "e2e-multi", 1500).size());
             }
         }
+    }
+
+    /**
+     * Two instances evaluate nothing twice: only the leader evaluates the alert rules and sends, so
+     * a target that goes down is told once; the leader is SIGKILLed the moment its firing
+     * notification arrives, and the other instance, taking the lead, carries the alert on from the
+     * store and sends its resolution, once. A delivery the dead leader had not marked sent is sent
+     * again with the same id (at least once; once for a receiver that drops duplicates by id).
+     */
+    @Test
+    public void eachAlertIsSentOnceAndTheNextLeaderCarriesItOn() throws Exception {
+        try (PostgresCluster db = PostgresCluster.start()) {
+            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
+                    + "\npassword_file = " + db.passwordFile() + "\nalert_eval_s = 1\n";
+            try (ServerProcess a = ServerProcess.start(store);
+                    ServerProcess b = ServerProcess.startBeside(a, store);
+                    AlertingIT.Target target = new AlertingIT.Target();
+                    AlertingIT.Webhook webhook = new AlertingIT.Webhook(
+                            Files.readString(a.home.resolve("data/alerts/webhook.key")).strip().getBytes(StandardCharsets.UTF_8));
+                    AgentProcess agent = AgentProcess.start()) {
+                assertEquals(201, a.admin("PUT", "/api/v1/targets/web", "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": "
+                        + target.port + ", \"interval_ms\": 500, \"timeout_ms\": 400, \"agents\": \"*\"}").statusCode());
+                assertEquals(201, b.admin("PUT", "/api/v1/alert-rules/web-down", "{\"type\": \"target_down\", \"target\": \"web\","
+                        + " \"for\": \"2s\", \"recover_for\": \"2s\", \"window\": \"3s\", \"notify\": [{\"webhook\": \"" + webhook.url() + "\"}]}")
+                        .statusCode());
+                agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-alerts\n");
+                agent.write("etc/io.sonde.uplink.cfg", a.uplinkConfig(a.enrollmentToken("{}"), "config_poll_s = 1\n")
+                        .replace("server_url = " + a.url(), "server_url = " + a.url() + ", " + b.url()));
+                for (int i = 0; i < 600 && a.results("e2e-alerts", "web").isEmpty(); i++) {
+                    Thread.sleep(100);
+                }
+                awaitAlertLeader(a, b);
+                ServerProcess leader = a.get("/metrics").body().contains("sonde_server_alert_leader 1.0") ? a : b;
+                ServerProcess other = leader == a ? b : a;
+                target.down();
+                awaitDeliveries(webhook, List.of("firing web"));
+                leader.kill();
+                awaitAlertLeader(other);
+                target.up();
+                for (int i = 0; i < 900 && !webhook.of("web-down").contains("resolved web"); i++) {
+                    Thread.sleep(100);
+                }
+                Thread.sleep(4000);
+                // the leader is killed the moment the firing arrives: it may not have marked it sent, and
+                // then the next leader sends it again under the same X-Sonde-Delivery, which a receiver drops
+                assertEquals("once each, from whichever led; deliveries " + webhook.deliveries + "\n" + alertLines(a) + alertLines(b),
+                        List.of("firing web", "resolved web"), webhook.distinct("web-down"));
+                assertTrue("a notification made twice: " + webhook.deliveries, webhook.of("web-down").size() <= 3);
+                assertEquals(List.of(), webhook.refused);
+            }
+        }
+    }
+
+    private static String alertLines(ServerProcess s) throws java.io.IOException {
+        StringBuilder out = new StringBuilder();
+        for (String line : s.log().split("\n")) {
+            if (line.contains("Alerts:")) {
+                out.append(s.url()).append(' ').append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    private static void awaitDeliveries(AlertingIT.Webhook webhook, List<String> expected) throws InterruptedException {
+        for (int i = 0; i < 900 && !webhook.distinct("web-down").equals(expected); i++) {
+            Thread.sleep(100);
+        }
+        assertEquals(expected, webhook.distinct("web-down"));
+    }
+
+    /** Waits (a minute at most) until one of the servers evaluates the alert rules; fails if two do. */
+    private static void awaitAlertLeader(ServerProcess... servers) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            int leading = 0;
+            for (ServerProcess s : servers) {
+                if (s.get("/metrics").body().contains("sonde_server_alert_leader 1.0")) {
+                    leading++;
+                }
+            }
+            assertTrue("two servers evaluate the alert rules", leading <= 1);
+            if (leading == 1) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("no server evaluated the alert rules within a minute");
     }
 
     /** Waits (a minute at most) until one of the servers says it leads; fails if two do. */

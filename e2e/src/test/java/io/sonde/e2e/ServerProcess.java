@@ -65,6 +65,7 @@ final class ServerProcess implements AutoCloseable {
         return start(extraConfig, home -> {
             Files.createDirectories(home.resolve("data"));
             AgentProcess.run("cp", "-a", first.home.resolve("data/tls").toString(), first.home.resolve("data/admin.token").toString(),
+                    first.home.resolve("data/alerts").toString(),
                     home.resolve("data").toString());
         });
     }

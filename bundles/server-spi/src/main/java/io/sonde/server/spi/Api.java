@@ -82,6 +82,19 @@ public final class Api {
         }
     }
 
+    /**
+     * @return the name after the servlet's path ({@code /api/v1/targets/{name}}), decoded, or null
+     *         for the path itself (the list)
+     * @since 1.4
+     */
+    public static String pathName(HttpServletRequest request) {
+        String info = request.getPathInfo();
+        if (info == null || info.equals("/")) {
+            return null;
+        }
+        return java.net.URLDecoder.decode(info.substring(1), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** @return the principal the authentication filter found, or null */
     public static Principal principal(HttpServletRequest request) {
         Object p = request.getAttribute(Principal.ATTRIBUTE);

@@ -259,12 +259,15 @@ public final class AlertService {
                     store.deleteAlertState(rule.name(), o.subject());
                     continue;
                 }
+                // queued before the state is kept: a server that dies between the two sends it again
+                // rather than never (the next leader finds the state not yet told)
+                if (step.event() != StateMachine.Event.NONE) {
+                    queue(rule, next, step.event(), o.summary(), now);
+                }
                 if (!next.equals(prev)) {
                     store.putAlertState(next);
                 }
-                if (step.event() != StateMachine.Event.NONE) {
-                    queue(rule, next, step.event(), o.summary(), now);
-                } else if (refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
+                if (step.event() == StateMachine.Event.NONE && refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
                     refreshAlertmanagers(rule, next, o.summary());
                 }
             }

@@ -1,8 +1,6 @@
 package io.sonde.server.alerts.internal;
 
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -62,11 +60,7 @@ public final class AlertsServlet extends HttpServlet {
     }
 
     private static String name(HttpServletRequest request) {
-        String info = request.getPathInfo();
-        if (info == null || info.equals("/")) {
-            return null;
-        }
-        return URLDecoder.decode(info.substring(1), StandardCharsets.UTF_8);
+        return Api.pathName(request);
     }
 
     @Override

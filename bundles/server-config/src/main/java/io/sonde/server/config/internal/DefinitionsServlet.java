@@ -1,8 +1,6 @@
 package io.sonde.server.config.internal;
 
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -83,11 +81,7 @@ public final class DefinitionsServlet extends HttpServlet {
 
     /** @return the name in the path, or null for the list */
     private static String name(HttpServletRequest request) {
-        String info = request.getPathInfo();
-        if (info == null || info.equals("/")) {
-            return null;
-        }
-        return URLDecoder.decode(info.substring(1), StandardCharsets.UTF_8);
+        return Api.pathName(request);
     }
 
     @Override
