@@ -101,13 +101,29 @@ public final class Api {
         return p instanceof Principal pr ? pr : null;
     }
 
+    /**
+     * Answers 401/403 and returns false unless the request may read what the dashboard shows: an
+     * administrator's or a user's (a viewer's too), never an agent's.
+     *
+     * @since 1.4
+     */
+    public static boolean requireRead(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Principal p = principal(request);
+        if (p != null && p.mayRead()) {
+            return true;
+        }
+        error(response, p == null ? 401 : 403, p == null ? "a credential is needed" : "an agent's credential does not read this");
+        return false;
+    }
+
     /** Answers 403 and returns false unless the request is the admin's. */
     public static boolean requireAdmin(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Principal p = principal(request);
         if (p != null && p.admin()) {
             return true;
         }
-        error(response, p == null ? 401 : 403, p == null ? "a credential is needed" : "this needs the admin credential");
+        error(response, p == null ? 401 : 403, p == null ? "a credential is needed"
+                : p.user() != null ? "user '" + p.user() + "' is a viewer: changes need the admin role" : "this needs the admin credential");
         return false;
     }
 }

@@ -147,8 +147,12 @@ public interface Store {
      */
     long enqueue(String receiver, String payload, Instant now) throws StoreException;
 
-    /** @return messages not delivered and due at {@code now}, oldest first, at most {@code limit} @since 1.4 */
-    List<Notification> dueNotifications(Instant now, int limit) throws StoreException;
+    /**
+     * @return messages not delivered and not given up, oldest first, at most {@code limit}, due or not
+     *         (a receiver's messages go in order: one not due holds back the later ones)
+     * @since 1.4
+     */
+    List<Notification> undeliveredNotifications(int limit) throws StoreException;
 
     /** Records that a message was delivered. @since 1.4 */
     void notificationSent(long id, Instant at) throws StoreException;
@@ -166,6 +170,36 @@ public interface Store {
 
     /** @return messages waiting for delivery (not given up) @since 1.4 */
     long pendingNotifications() throws StoreException;
+
+    /** Stores a user in place of the one of that name. @since 1.4 */
+    void putUser(User user) throws StoreException;
+
+    /** @return the user of that name @since 1.4 */
+    Optional<User> user(String name) throws StoreException;
+
+    /** @return every user, by name @since 1.4 */
+    List<User> users() throws StoreException;
+
+    /** Deletes a user and every session and token of theirs. @return false if there was none @since 1.4 */
+    boolean deleteUser(String name) throws StoreException;
+
+    /** Keeps a user's session or token by the SHA-256 of its secret. @since 1.4 */
+    void putUserCredential(byte[] hash, UserCredential credential) throws StoreException;
+
+    /** @return the session or token whose secret has this hash, expired or not @since 1.4 */
+    Optional<UserCredential> userCredential(byte[] hash) throws StoreException;
+
+    /** @return a user's sessions and tokens @since 1.4 */
+    List<UserCredential> userCredentials(String user) throws StoreException;
+
+    /** Forgets a session or token by its id. @return false if there was none @since 1.4 */
+    boolean deleteUserCredential(String id) throws StoreException;
+
+    /** Forgets the sessions and tokens that expired before {@code now}. @return how many @since 1.4 */
+    int dropExpiredUserCredentials(Instant now) throws StoreException;
+
+    /** @return every (agent, target, kind) that has results @since 1.4 */
+    List<SeriesName> seriesNames() throws StoreException;
 
     /** @return results stored */
     long resultCount() throws StoreException;

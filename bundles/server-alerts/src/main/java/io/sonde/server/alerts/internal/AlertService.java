@@ -363,8 +363,12 @@ public final class AlertService {
     void deliver() throws StoreException, InterruptedException {
         Instant now = Instant.now();
         Set<String> held = new HashSet<>();
-        for (Notification n : store.dueNotifications(now, 200)) {
+        for (Notification n : store.undeliveredNotifications(500)) {
             if (held.contains(n.receiver())) {
+                continue;
+            }
+            if (n.nextAt().isAfter(now)) {
+                held.add(n.receiver()); // not due: neither are the later ones of its receiver
                 continue;
             }
             AlertRule.Receiver r;

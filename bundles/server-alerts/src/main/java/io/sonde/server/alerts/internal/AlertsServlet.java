@@ -65,7 +65,7 @@ public final class AlertsServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!Api.requireAdmin(request, response)) {
+        if (!Api.requireRead(request, response)) {
             return;
         }
         String path = request.getServletPath();

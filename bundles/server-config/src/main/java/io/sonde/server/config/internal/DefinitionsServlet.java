@@ -86,7 +86,7 @@ public final class DefinitionsServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!Api.requireAdmin(request, response)) {
+        if (!Api.requireRead(request, response)) {
             return;
         }
         String type = type(request);

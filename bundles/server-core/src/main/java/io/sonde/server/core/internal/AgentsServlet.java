@@ -70,7 +70,7 @@ public final class AgentsServlet extends HttpServlet {
      */
     private void config(String agentId, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Principal who = Api.principal(request);
-        if (who == null || !(who.admin() || who.isAgent(agentId))) {
+        if (who == null || !(who.mayRead() || who.isAgent(agentId))) {
             Api.error(response, who == null ? 401 : 403, who == null ? "a credential is needed"
                     : "this credential may not read the configuration of agent '" + WireCodec.abbreviate(agentId) + "'");
             return;
@@ -136,7 +136,7 @@ public final class AgentsServlet extends HttpServlet {
             config(p[0], request, response);
             return;
         }
-        if (!Api.requireAdmin(request, response)) {
+        if (!Api.requireRead(request, response)) {
             return;
         }
         try {

@@ -35,13 +35,15 @@ import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 
 /**
- * The one authentication of the API: a bearer credential, the admin token (kept in
- * {@code data/admin.token}, 0600, made at first start) or an agent's. It puts the
+ * The one authentication of the API and the dashboard: a bearer credential (the admin token, kept
+ * in {@code data/admin.token}, 0600, made at first start; a user's API token; an agent's) or a
+ * dashboard session's cookie, whose changes must carry its CSRF token. It puts the
  * {@link Principal} into the request; what a principal may do, each endpoint decides. Only
- * enrollment and the API's description are open.
+ * enrollment, logging in, the login page and the dashboard's assets, and the API's description
+ * are open; a dashboard page without a session redirects to the login page.
  */
-@Component(service = Filter.class)
-@HttpWhiteboardFilterPattern("/api/*")
+@Component(service = {Filter.class, Authenticator.class})
+@HttpWhiteboardFilterPattern({"/api/*", "/ui/*"})
 public final class Authenticator implements Filter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
@@ -79,9 +81,43 @@ public final class Authenticator implements Filter {
         metrics.unregister();
     }
 
+    /** The cookie of a dashboard session. */
+    static final String COOKIE = "sonde_session";
+    /** The header every change made with a session must carry, with the session's CSRF token. */
+    static final String CSRF_HEADER = "X-CSRF-Token";
+    /** The request attribute with the session a request carries (its CSRF token, for the session API). */
+    static final String SESSION_ATTRIBUTE = "io.sonde.server.session";
+    /** An API token's prefix: it says the token is a user's, not an agent's. */
+    static final String USER_TOKEN_PREFIX = "sonde_user_";
+    /** The dashboard's name for the admin token. */
+    static final String ADMIN_USER = "admin";
+
     static boolean isOpen(String method, String path) {
-        return ("POST".equals(method) && "/api/v1/enroll".equals(path))
-                || ("GET".equals(method) && ("/api/v1/openapi.json".equals(path) || path.startsWith("/api/docs")));
+        return ("POST".equals(method) && ("/api/v1/enroll".equals(path) || "/api/v1/session".equals(path)))
+                || ("GET".equals(method) && ("/api/v1/openapi.json".equals(path) || path.startsWith("/api/docs")
+                        || "/ui/login".equals(path) || path.startsWith("/ui/assets/") || path.startsWith("/ui/vendor/")));
+    }
+
+    static boolean isChange(String method) {
+        return !("GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method));
+    }
+
+    /** @return the session cookie's value, or null */
+    static String sessionCookie(HttpServletRequest request) {
+        jakarta.servlet.http.Cookie[] cookies = request.getCookies();
+        if (cookies != null) {
+            for (jakarta.servlet.http.Cookie c : cookies) {
+                if (COOKIE.equals(c.getName()) && c.getValue() != null && !c.getValue().isBlank()) {
+                    return c.getValue();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** @return whether the admin token is this secret */
+    boolean isAdminToken(String secret) {
+        return MessageDigest.isEqual(Secrets.sha256(secret), adminHash);
     }
 
     @Override
@@ -89,13 +125,23 @@ public final class Authenticator implements Filter {
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
         String path = request.getRequestURI();
+        boolean page = path.equals("/ui") || path.startsWith("/ui/");
         String header = request.getHeader("Authorization");
+        String cookie = sessionCookie(request);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            if (cookie != null) {
+                session(cookie, request, response, chain, page);
+                return;
+            }
             if (isOpen(request.getMethod(), path)) {
                 chain.doFilter(req, res);
                 return;
             }
-            refuse(response, "a bearer credential is needed (Authorization: Bearer ...)");
+            if (page) {
+                response.sendRedirect("/ui/login");
+                return;
+            }
+            refuse(response, "a bearer credential is needed (Authorization: Bearer ...), or a dashboard session");
             return;
         }
         String secret = header.substring(7).strip();
@@ -111,23 +157,84 @@ public final class Authenticator implements Filter {
             Api.error(response, 503, "the store is not available yet");
             return;
         }
-        Optional<AgentRecord> agent;
         try {
-            agent = s.agentByCredential(hash);
+            if (secret.startsWith(USER_TOKEN_PREFIX)) {
+                Principal p = user(s, hash, io.sonde.server.spi.UserCredential.TOKEN, request);
+                if (p == null) {
+                    refuse(response, "the API token is not known, or expired, or its user was deleted");
+                    return;
+                }
+                request.setAttribute(Principal.ATTRIBUTE, p);
+                chain.doFilter(req, res);
+                return;
+            }
+            Optional<AgentRecord> agent = s.agentByCredential(hash);
+            if (agent.isEmpty()) {
+                refuse(response, "the credential is not known");
+                return;
+            }
+            if (agent.get().revokedAt() != null) {
+                refuse(response, "agent '" + agent.get().agentId() + "' was revoked at " + agent.get().revokedAt());
+                return;
+            }
+            request.setAttribute(Principal.ATTRIBUTE, new Principal(false, agent.get().agentId()));
         } catch (StoreException e) {
             Api.storeFailed(response, e, 401);
             return;
         }
-        if (agent.isEmpty()) {
-            refuse(response, "the credential is not known");
-            return;
-        }
-        if (agent.get().revokedAt() != null) {
-            refuse(response, "agent '" + agent.get().agentId() + "' was revoked at " + agent.get().revokedAt());
-            return;
-        }
-        request.setAttribute(Principal.ATTRIBUTE, new Principal(false, agent.get().agentId()));
         chain.doFilter(req, res);
+    }
+
+    /** @return the principal of a user's session or token with this hash, or null if there is none, it expired, or its user is gone */
+    private Principal user(Store s, byte[] hash, String kind, HttpServletRequest request) throws StoreException {
+        Optional<io.sonde.server.spi.UserCredential> c = s.userCredential(hash);
+        if (c.isEmpty() || !c.get().kind().equals(kind) || !c.get().expiresAt().isAfter(java.time.Instant.now())) {
+            return null;
+        }
+        request.setAttribute(SESSION_ATTRIBUTE, c.get());
+        if (c.get().user().equals(ADMIN_USER)) {
+            return new Principal(true, null, ADMIN_USER); // logged in with the admin token
+        }
+        return s.user(c.get().user()).map(Principal::user).orElse(null);
+    }
+
+    /** A request with a session cookie: known and not expired, and a change carries its CSRF token. */
+    private void session(String cookie, HttpServletRequest request, HttpServletResponse response, FilterChain chain, boolean page)
+            throws IOException, ServletException {
+        Store s = store;
+        if (s == null) {
+            response.setHeader("Retry-After", "5");
+            Api.error(response, 503, "the store is not available yet");
+            return;
+        }
+        Principal p;
+        try {
+            p = user(s, Secrets.sha256(cookie), io.sonde.server.spi.UserCredential.SESSION, request);
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 401);
+            return;
+        }
+        if (p == null) {
+            if (isOpen(request.getMethod(), request.getRequestURI())) { // a login over an old session
+                chain.doFilter(request, response);
+            } else if (page) {
+                response.sendRedirect("/ui/login");
+            } else {
+                refuse(response, "the session is not known or expired: log in again");
+            }
+            return;
+        }
+        if (isChange(request.getMethod())) {
+            io.sonde.server.spi.UserCredential c = (io.sonde.server.spi.UserCredential) request.getAttribute(SESSION_ATTRIBUTE);
+            String sent = request.getHeader(CSRF_HEADER);
+            if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8), c.csrf().getBytes(StandardCharsets.UTF_8))) {
+                failures.incrementAndGet();
+                Api.error(response, 403, "a change made with a session needs its CSRF token in the " + CSRF_HEADER + " header");
+                return;
+            }
+        }
+        request.setAttribute(Principal.ATTRIBUTE, p);
+        chain.doFilter(request, response);
     }
 
     private void refuse(HttpServletResponse response, String why) throws IOException {

@@ -34,7 +34,7 @@ import io.sonde.wire.WireResult;
  * {@code GET /api/v1/series} (per step: count, failures, loss, min, max, p50, p90, p99).
  */
 @Component(service = Servlet.class)
-@HttpWhiteboardServletPattern({"/api/v1/results", "/api/v1/series"})
+@HttpWhiteboardServletPattern({"/api/v1/results", "/api/v1/series", "/api/v1/observed"})
 public final class QueryServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -52,13 +52,17 @@ public final class QueryServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!Api.requireAdmin(request, response)) {
+        if (!Api.requireRead(request, response)) {
             return;
         }
         Params p = new Params(request.getParameterMap());
         try {
             Instant now = Instant.now();
             Instant to = p.time("to", now);
+            if ("/api/v1/observed".equals(request.getServletPath())) {
+                observed(response);
+                return;
+            }
             if ("/api/v1/results".equals(request.getServletPath())) {
                 Instant from = p.time("from", to.minus(Duration.ofHours(1)));
                 checkRange(from, to);
@@ -94,6 +98,27 @@ public final class QueryServlet extends HttpServlet {
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }
+    }
+
+    /** {@code GET /api/v1/observed}: every target that has results, with its kinds and the agents that measure it. */
+    @SuppressWarnings("unchecked")
+    private void observed(HttpServletResponse response) throws IOException, StoreException {
+        Map<String, Map<String, Object>> byTarget = new java.util.TreeMap<>();
+        for (io.sonde.server.spi.SeriesName n : store.seriesNames()) {
+            Map<String, Object> t = byTarget.computeIfAbsent(n.target(), k -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("target", k);
+                m.put("kinds", new java.util.TreeSet<String>());
+                m.put("agents", new java.util.TreeSet<String>());
+                return m;
+            });
+            ((java.util.Set<String>) t.get("kinds")).add(n.kind());
+            ((java.util.Set<String>) t.get("agents")).add(n.agentId());
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("items", new ArrayList<>(byTarget.values()));
+        body.put("next", null);
+        Api.json(response, 200, body);
     }
 
     private static void checkRange(Instant from, Instant to) throws WireException {

@@ -1332,10 +1332,10 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
-    public List<io.sonde.server.spi.Notification> dueNotifications(Instant now, int limit) throws StoreException {
+    public List<io.sonde.server.spi.Notification> undeliveredNotifications(int limit) throws StoreException {
         try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT " + OUTBOX_COLUMNS
-                + " FROM outbox WHERE sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?")) {
-            p.setLong(1, now.toEpochMilli());
+                + " FROM outbox WHERE sent_ms IS NULL AND next_ms < ? ORDER BY id LIMIT ?")) {
+            p.setLong(1, Long.MAX_VALUE);
             p.setInt(2, limit);
             return notifications(p);
         } catch (SQLException e) {
@@ -1388,6 +1388,173 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 rs.next();
                 return rs.getLong(1);
             }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void putUser(io.sonde.server.spi.User u) throws StoreException {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement d = c.prepareStatement("DELETE FROM app_user WHERE name = ?")) {
+                    d.setString(1, u.name());
+                    d.executeUpdate();
+                }
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO app_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)")) {
+                    p.setString(1, u.name());
+                    p.setString(2, u.role());
+                    p.setString(3, u.passwordHash());
+                    p.setLong(4, u.createdAt().toEpochMilli());
+                    p.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static List<io.sonde.server.spi.User> users(PreparedStatement p) throws SQLException {
+        List<io.sonde.server.spi.User> out = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                out.add(new io.sonde.server.spi.User(rs.getString(1), rs.getString(2), rs.getString(3), Instant.ofEpochMilli(rs.getLong(4))));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<io.sonde.server.spi.User> user(String name) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT name, role, password_hash, created_at FROM app_user WHERE name = ?")) {
+            p.setString(1, name);
+            return users(p).stream().findFirst();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.User> users() throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT name, role, password_hash, created_at FROM app_user ORDER BY name")) {
+            return users(p);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean deleteUser(String name) throws StoreException {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement d = c.prepareStatement("DELETE FROM user_credential WHERE user_name = ?");
+                    PreparedStatement u = c.prepareStatement("DELETE FROM app_user WHERE name = ?")) {
+                d.setString(1, name);
+                d.executeUpdate();
+                u.setString(1, name);
+                boolean gone = u.executeUpdate() > 0;
+                c.commit();
+                return gone;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void putUserCredential(byte[] hash, io.sonde.server.spi.UserCredential u) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("INSERT INTO user_credential (hash, id, user_name, kind,"
+                + " label, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            p.setBytes(1, hash);
+            p.setString(2, u.id());
+            p.setString(3, u.user());
+            p.setString(4, u.kind());
+            p.setString(5, u.label());
+            p.setString(6, u.csrf());
+            p.setLong(7, u.createdAt().toEpochMilli());
+            p.setLong(8, u.expiresAt().toEpochMilli());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static final String CREDENTIAL_COLUMNS = "id, user_name, kind, label, csrf, created_at, expires_at";
+
+    private static List<io.sonde.server.spi.UserCredential> credentials(PreparedStatement p) throws SQLException {
+        List<io.sonde.server.spi.UserCredential> out = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                out.add(new io.sonde.server.spi.UserCredential(rs.getString(1).strip(), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7))));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<io.sonde.server.spi.UserCredential> userCredential(byte[] hash) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT " + CREDENTIAL_COLUMNS + " FROM user_credential WHERE hash = ?")) {
+            p.setBytes(1, hash);
+            return credentials(p).stream().findFirst();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.UserCredential> userCredentials(String user) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT " + CREDENTIAL_COLUMNS
+                + " FROM user_credential WHERE user_name = ? ORDER BY created_at, id")) {
+            p.setString(1, user);
+            return credentials(p);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean deleteUserCredential(String id) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM user_credential WHERE id = ?")) {
+            p.setString(1, id);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public int dropExpiredUserCredentials(Instant now) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM user_credential WHERE expires_at < ?")) {
+            p.setLong(1, now.toEpochMilli());
+            return p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.SeriesName> seriesNames() throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement(
+                "SELECT a.agent_id, s.target, s.kind FROM series s JOIN agent a ON a.id = s.agent ORDER BY s.target, a.agent_id, s.kind")) {
+            List<io.sonde.server.spi.SeriesName> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new io.sonde.server.spi.SeriesName(rs.getString(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+            return out;
         } catch (SQLException e) {
             throw unavailable(e);
         }

@@ -467,17 +467,18 @@ public abstract class StoreContract {
     }
 
     @Test
-    public void theOutboxGivesDueMessagesInOrderUntilSentOrGivenUp() throws Exception {
+    public void theOutboxKeepsMessagesInOrderUntilSentOrGivenUp() throws Exception {
         long first = store.enqueue("{\"webhook\":\"http://127.0.0.1:1/\"}", "{\"n\":1}", T0);
         long second = store.enqueue("{\"webhook\":\"http://127.0.0.1:1/\"}", "{\"n\":2}", T0);
         long third = store.enqueue("{\"alertmanager\":\"http://127.0.0.1:2/\"}", "[]", T0.plusSeconds(5));
         assertTrue(first < second && second < third);
-        assertEquals(List.of(first, second), store.dueNotifications(T0, 10).stream().map(io.sonde.server.spi.Notification::id).toList());
+        assertEquals(List.of(first, second, third), store.undeliveredNotifications(10).stream().map(io.sonde.server.spi.Notification::id).toList());
+        assertEquals(List.of(first), store.undeliveredNotifications(1).stream().map(io.sonde.server.spi.Notification::id).toList());
         store.notificationFailed(first, 1, T0.plusSeconds(7), "connection refused");
-        assertEquals(List.of(second, third), store.dueNotifications(T0.plusSeconds(5), 10).stream().map(io.sonde.server.spi.Notification::id).toList());
+        assertEquals(T0.plusSeconds(7), store.undeliveredNotifications(10).get(0).nextAt());
         store.notificationSent(second, T0.plusSeconds(5));
         store.notificationFailed(third, 9, Instant.MAX, "gave up");
-        List<io.sonde.server.spi.Notification> due = store.dueNotifications(T0.plusSeconds(10), 10);
+        List<io.sonde.server.spi.Notification> due = store.undeliveredNotifications(10);
         assertEquals(1, due.size());
         assertEquals(first, due.get(0).id());
         assertEquals(1, due.get(0).attempts());
@@ -487,6 +488,33 @@ public abstract class StoreContract {
         assertEquals(List.of(third, second, first), recent.stream().map(io.sonde.server.spi.Notification::id).toList());
         assertTrue(recent.get(0).abandoned());
         assertEquals(T0.plusSeconds(5), recent.get(1).sentAt());
+    }
+
+    @Test
+    public void usersAndTheirSessionsAndTokens() throws Exception {
+        store.putUser(new io.sonde.server.spi.User("ana", "viewer", "h1", T0));
+        store.putUser(new io.sonde.server.spi.User("bo", "admin", "h2", T0));
+        store.putUser(new io.sonde.server.spi.User("ana", "admin", "h3", T0.plusSeconds(1)));
+        assertEquals(List.of("ana", "bo"), store.users().stream().map(io.sonde.server.spi.User::name).toList());
+        assertEquals("admin", store.user("ana").orElseThrow().role());
+        assertEquals("h3", store.user("ana").orElseThrow().passwordHash());
+        io.sonde.server.spi.UserCredential session = new io.sonde.server.spi.UserCredential(io.sonde.server.spi.UserCredential.idOf(hash(7)), "ana",
+                "session", null, "csrf-1", T0, T0.plusSeconds(3600));
+        store.putUserCredential(hash(7), session);
+        store.putUserCredential(hash(8), new io.sonde.server.spi.UserCredential(io.sonde.server.spi.UserCredential.idOf(hash(8)), "ana", "token",
+                "ci", null, T0, T0.plusSeconds(10)));
+        assertEquals(session, store.userCredential(hash(7)).orElseThrow());
+        assertEquals(2, store.userCredentials("ana").size());
+        assertEquals(1, store.dropExpiredUserCredentials(T0.plusSeconds(60)));
+        assertEquals(java.util.Optional.empty(), store.userCredential(hash(8)));
+        assertTrue(store.deleteUserCredential(session.id()));
+        store.putUserCredential(hash(9), new io.sonde.server.spi.UserCredential(io.sonde.server.spi.UserCredential.idOf(hash(9)), "bo", "session",
+                null, "c", T0, T0.plusSeconds(3600)));
+        assertTrue(store.deleteUser("bo"));
+        assertEquals("a user's sessions go with them", java.util.Optional.empty(), store.userCredential(hash(9)));
+        assertEquals(false, store.deleteUser("bo"));
+        store.ingest("a1", "e1", List.of(result(1, "gw", T0, 0.01, true)));
+        assertEquals(List.of(new io.sonde.server.spi.SeriesName("a1", "gw", "icmp")), store.seriesNames());
     }
 
     @Test

@@ -1,0 +1,41 @@
+package io.sonde.server.spi;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What a user holds to be known again, stored by the SHA-256 of its secret: a dashboard session
+ * (a cookie, with the CSRF token every change it makes must carry) or an API token for scripts.
+ *
+ * @param id        its public id: the first bytes of the hash, hex (to list and revoke it)
+ * @param user      whose it is
+ * @param kind      {@link #SESSION} or {@link #TOKEN}
+ * @param label     for a token, what it is for; for a session, empty
+ * @param csrf      for a session, the token its changes carry; for a token, empty
+ * @param createdAt when it was made
+ * @param expiresAt when it stops working
+ * @since 1.4
+ */
+public record UserCredential(String id, String user, String kind, String label, String csrf, Instant createdAt, Instant expiresAt) {
+
+    /** A dashboard session. */
+    public static final String SESSION = "session";
+    /** An API token. */
+    public static final String TOKEN = "token";
+
+    /** Requires id, user, kind and the times. */
+    public UserCredential {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(createdAt, "createdAt");
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        label = label == null ? "" : label;
+        csrf = csrf == null ? "" : csrf;
+    }
+
+    /** @return the public id of the credential whose secret has this hash */
+    public static String idOf(byte[] hash) {
+        return java.util.HexFormat.of().formatHex(hash, 0, 8);
+    }
+}

@@ -1,0 +1,272 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Test;
+import org.junit.runners.MethodSorters;
+
+import com.google.gson.JsonObject;
+
+/**
+ * The dashboard in a real headless Chromium against the built server with real stored data: two
+ * built agents probe a TCP target and trace the path to a loopback address. A viewer logs in,
+ * opens the fleet, a target's smoke charts (all agents and each one), zooms a chart with the
+ * mouse, follows a link, opens the alerts; the data the charts hold is checked, and screenshots
+ * are written to target/screenshots/. Then what must be refused is: pages and API calls without a
+ * session, changes by a viewer, changes without the CSRF token, and markup in a hostile target's
+ * and rule's names, which is shown as text.
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class DashboardIT {
+
+    static final String HOSTILE = "<img src=x onerror=\"window.__xss=1\">";
+    static final Path SHOTS = Path.of("target/screenshots").toAbsolutePath();
+
+    private static ServerProcess server;
+    private static final Map<String, AgentProcess> agents = new LinkedHashMap<>();
+    private static AlertingIT.Target web;
+    private static Browser browser;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        server = ServerProcess.start("alert_eval_s = 2\nmax_age_days = 400\nretention_raw_days = 400\n");
+        web = new AlertingIT.Target();
+        ok(server.admin("PUT", "/api/v1/targets/web", "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + web.port
+                + ", \"interval_ms\": 500, \"agents\": \"*\"}"));
+        ok(server.admin("PUT", "/api/v1/targets/path", "{\"kind\": \"traceroute\", \"host\": \"127.0.0.1\", \"interval_ms\": 2000, \"agents\": \"*\"}"));
+        ok(server.admin("PUT", "/api/v1/targets/" + java.net.URLEncoder.encode(HOSTILE, "UTF-8").replace("+", "%20"),
+                "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + web.port + ", \"interval_ms\": 1000, \"agents\": \"*\"}"));
+        ok(server.admin("PUT", "/api/v1/alert-rules/web-down", "{\"type\": \"target_down\", \"target\": \"web\", \"for\": \"2s\", \"window\": \"3s\"}"));
+        ok(server.admin("PUT", "/api/v1/alert-rules/" + java.net.URLEncoder.encode(HOSTILE, "UTF-8").replace("+", "%20"),
+                "{\"type\": \"agent_offline\", \"for\": \"5s\"}"));
+        ok(server.admin("PUT", "/api/v1/users/vera", "{\"password\": \"a viewer's password\", \"role\": \"viewer\"}"));
+        String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
+        for (String id : List.of("vantage-a", "vantage-b")) {
+            agents.put(id, AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = " + id + "\n",
+                    "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n"))));
+        }
+        for (String id : agents.keySet()) {
+            for (String t : List.of("web", "path")) {
+                for (int i = 0; i < 600 && server.results(id, t).isEmpty(); i++) {
+                    Thread.sleep(100);
+                }
+            }
+        }
+        history("history-1", 0);
+        history("history-2", 3);
+        Thread.sleep(3000); // a few more results of the agents'
+        browser = Browser.start();
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (browser != null) {
+            browser.close();
+        }
+        for (AgentProcess a : agents.values()) {
+            a.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (web != null) {
+            web.close();
+        }
+    }
+
+    /**
+     * A year of stored results of "shop" from one more vantage agent, sent through the real ingest
+     * as an agent sends them: one an hour until six hours ago, then one every 10 s; a daily swing
+     * of latency, a step up in the last two hours, and now and then a lost packet.
+     */
+    static void history(String agent, int offsetMs) throws Exception {
+        String credential = SecurityIT.enroll(server, agent);
+        java.time.Instant now = java.time.Instant.now();
+        List<String> batch = new java.util.ArrayList<>();
+        java.util.Random random = new java.util.Random(agent.hashCode());
+        long seq = 0;
+        java.time.Instant t = now.minus(java.time.Duration.ofDays(365));
+        while (t.isBefore(now.minusSeconds(5))) {
+            double hours = (now.getEpochSecond() - t.getEpochSecond()) / 3600.0;
+            double ms = 18 + offsetMs + 6 * Math.sin(2 * Math.PI * (t.getEpochSecond() % 86400) / 86400.0) + random.nextDouble() * 4
+                    + (hours < 2 ? 12 : 0);
+            int received = random.nextInt(40) == 0 ? 3 : 5;
+            batch.add("{\"seq\":" + (++seq) + ",\"target\":\"shop\",\"kind\":\"icmp\",\"started_at\":\"" + t + "\",\"success\":true,"
+                    + "\"response_time_seconds\":" + (ms / 1000) + ",\"details\":{\"sent\":5,\"received\":" + received + "}}");
+            if (batch.size() == 2000) {
+                post(agent, credential, batch);
+            }
+            t = t.plusSeconds(hours > 6 ? 3600 : 10);
+        }
+        post(agent, credential, batch);
+    }
+
+    private static void post(String agent, String credential, List<String> results) throws Exception {
+        String json = "{\"schema\":1,\"agent_id\":\"" + agent + "\",\"epoch\":\"h1\",\"results\":[" + String.join(",", results) + "]}";
+        HttpResponse<String> r = server.post("/api/v1/agents/" + agent + "/results", credential, json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "application/json");
+        assertEquals(r.body(), 200, r.statusCode());
+        results.clear();
+    }
+
+    static void ok(HttpResponse<String> r) {
+        assertTrue(r.statusCode() + " " + r.body(), r.statusCode() / 100 == 2);
+    }
+
+    @Test
+    public void a_withoutASessionThePageLeadsToTheLoginAndAWrongPasswordIsSaid() throws Exception {
+        browser.open(server.url() + "/");
+        browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
+        browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = 'wrong password';"
+                + " document.getElementById('login').requestSubmit(); true");
+        browser.await("the refusal", 20, "document.getElementById('login-error').textContent.length > 0");
+        assertEquals("the user or the password is wrong", browser.text("document.getElementById('login-error').textContent"));
+        browser.screenshot(SHOTS.resolve("login.png"));
+    }
+
+    @Test
+    public void b_aViewerLogsInAndSeesTheFleet() throws Exception {
+        browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = \"a viewer's password\";"
+                + " document.getElementById('login').requestSubmit(); true");
+        browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
+        assertEquals("vera (viewer)", browser.text("document.getElementById('who').textContent"));
+        assertEquals("4", browser.text("document.getElementById('count-agents').textContent"));
+        assertEquals("[\"history-1\",\"history-2\",\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll("
+                + "'#agents tbody tr')].map(r => r.dataset.agent))").getAsString());
+        assertTrue(browser.text("document.querySelector('#agents tbody').innerText"), browser.text("document.querySelector('#agents tbody')"
+                + ".innerText").contains("lab"));
+        browser.screenshot(SHOTS.resolve("fleet.png"));
+    }
+
+    @Test
+    public void c_aTargetsSmokeChartsHoldItsStoredSteps() throws Exception {
+        browser.eval("location.hash = '#/target/shop?range=1h'; true");
+        browser.await("the charts", 30, "window.__sonde.view === 'target' && window.__sonde.charts.length === 3");
+        JsonObject all = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        assertTrue(all.toString(), all.get("agent").isJsonNull());
+        assertEquals(all.toString(), 10, all.get("step").getAsInt());
+        assertTrue(all.toString(), all.get("points").getAsInt() >= 350);
+        assertTrue("medians drawn: " + all, all.get("medians").getAsInt() >= 350);
+        assertTrue("steps with loss: " + all, all.get("losses").getAsInt() > 0);
+        // what the chart holds is what the API says for the same range and step
+        String from = java.time.Instant.ofEpochSecond(all.get("from").getAsLong()).toString();
+        String to = java.time.Instant.ofEpochSecond(all.get("to").getAsLong()).toString();
+        int steps = server.json(server.admin("GET", "/api/v1/series?target=shop&step=10s&from=" + from + "&to=" + to, null))
+                .getAsJsonArray("items").size();
+        assertEquals(steps, all.get("points").getAsInt());
+        assertEquals("[\"history-1\",\"history-2\"]", browser.eval("JSON.stringify(window.__sonde.charts.slice(1).map(c => c.agent))").getAsString());
+        System.out.println("FIGURE dashboard smoke chart, 1 hour at 10 s: " + all.get("points") + " steps, fetched in " + all.get("fetchMs")
+                + " ms, drawn in " + all.get("renderMs") + " ms");
+        browser.screenshot(SHOTS.resolve("target.png"));
+    }
+
+    @Test
+    public void c_aYearAtHourlyStepsIsDrawnFromTheRollups() throws Exception {
+        browser.eval("location.hash = '#/target/shop?range=1y&agents=overlay'; true");
+        browser.await("the year's chart", 60, "window.__sonde.view === 'target' && window.__sonde.charts.length === 1");
+        JsonObject year = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        assertEquals(year.toString(), 3600, year.get("step").getAsInt());
+        assertTrue(year.toString(), year.get("points").getAsInt() >= 8700);
+        System.out.println("FIGURE dashboard smoke chart, 1 year at 1 h: " + year.get("points") + " steps, fetched in " + year.get("fetchMs")
+                + " ms, drawn in " + year.get("renderMs") + " ms");
+        browser.screenshot(SHOTS.resolve("target-year.png"));
+    }
+
+    @Test
+    public void d_draggingOverAChartZoomsIn() throws Exception {
+        JsonObject before = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        JsonObject box = browser.eval("(() => { const r = document.querySelector('#chart-all .u-over').getBoundingClientRect();"
+                + " return {x: r.x, y: r.y, w: r.width, h: r.height}; })()").getAsJsonObject();
+        double y = box.get("y").getAsDouble() + box.get("h").getAsDouble() / 2;
+        double x0 = box.get("x").getAsDouble();
+        double w = box.get("w").getAsDouble();
+        browser.drag(x0 + w * 0.90, y, x0 + w * 0.99, y);
+        browser.await("the zoomed chart", 30, "location.hash.includes('from=') && window.__sonde.view === 'target' && window.__sonde.charts.length >= 1");
+        JsonObject after = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        long span = after.get("to").getAsLong() - after.get("from").getAsLong();
+        assertTrue("zoomed to " + after + " from " + before, span < (before.get("to").getAsLong() - before.get("from").getAsLong()) / 5);
+        assertTrue(after.toString(), after.get("from").getAsLong() > before.get("from").getAsLong());
+    }
+
+    @Test
+    public void e_theTargetsListLinksToATargetAndThePathIsShown() throws Exception {
+        browser.eval("location.hash = '#/targets'; true");
+        browser.await("the targets", 30, "window.__sonde.view === 'targets'");
+        browser.eval("[...document.querySelectorAll('a.target-link')].find(a => a.textContent === 'path').click(); true");
+        browser.await("the path's page", 30, "window.__sonde.view === 'target' && document.getElementById('path')");
+        assertEquals("path", browser.text("document.getElementById('target-name').textContent"));
+        assertTrue(browser.text("document.getElementById('path').innerText"), browser.text("document.getElementById('path').innerText").contains("127.0.0.1"));
+        browser.screenshot(SHOTS.resolve("path.png"));
+    }
+
+    @Test
+    public void f_alertsAreListed() throws Exception {
+        web.down();
+        browser.eval("location.hash = '#/alerts'; true");
+        browser.await("the alerts", 30, "window.__sonde.view === 'alerts'");
+        for (int i = 0; i < 30 && !browser.text("document.getElementById('alerts').innerText").contains("web-down"); i++) {
+            Thread.sleep(1000);
+            browser.eval("window.dispatchEvent(new HashChangeEvent('hashchange')); true");
+            browser.await("the alerts", 30, "window.__sonde.view === 'alerts'");
+        }
+        assertTrue(browser.text("document.getElementById('alerts').innerText"), browser.text("document.getElementById('alerts').innerText")
+                .contains("web-down"));
+        assertTrue(browser.text("document.getElementById('rules').innerText").contains("target_down"));
+        browser.screenshot(SHOTS.resolve("alerts.png"));
+        web.up();
+    }
+
+    @Test
+    public void g_aViewerChangesNothingAndAChangeWithoutItsCsrfTokenIsRefused() throws Exception {
+        String noCsrf = browser.text("fetch('/api/v1/targets/x', {method: 'PUT', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},"
+                + " body: '{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1,\"agents\":\"*\"}'}).then(r => r.status + ' ' + r.statusText)");
+        assertTrue(noCsrf, noCsrf.startsWith("403"));
+        String viewer = browser.text("fetch('/api/v1/session').then(r => r.json()).then(s => fetch('/api/v1/targets/x', {method: 'PUT',"
+                + " credentials: 'same-origin', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf},"
+                + " body: '{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1,\"agents\":\"*\"}'})).then(r => r.text().then(t => r.status + ' ' + t))");
+        assertTrue(viewer, viewer.startsWith("403") && viewer.contains("viewer"));
+        assertEquals(404, server.admin("GET", "/api/v1/targets/x", null).statusCode());
+        for (String path : List.of("/api/v1/agents", "/api/v1/observed", "/api/v1/alerts", "/api/v1/series?target=web", "/api/v1/users")) {
+            assertEquals(path, 401, server.get(path).statusCode());
+        }
+        HttpResponse<String> page = server.get("/ui/");
+        assertEquals(302, page.statusCode());
+        assertEquals("/ui/login", page.headers().firstValue("Location").orElse("").replaceFirst("^https://[^/]+", ""));
+        assertEquals(200, server.get("/ui/login").statusCode());
+        String policy = server.get("/ui/login").headers().firstValue("Content-Security-Policy").orElse("");
+        assertTrue(policy, policy.contains("script-src 'self'"));
+    }
+
+    @Test
+    public void h_hostileNamesAreShownAsText() throws Exception {
+        browser.eval("location.hash = '#/targets'; true");
+        browser.await("the hostile target listed", 60, "window.__sonde.view === 'targets' && document.getElementById('targets').innerText.includes('<img')"
+                + " || (window.dispatchEvent(new HashChangeEvent('hashchange')), false)");
+        browser.eval("[...document.querySelectorAll('a.target-link')].find(a => a.textContent.startsWith('<img')).click(); true");
+        browser.await("its page", 30, "window.__sonde.view === 'target'");
+        assertEquals(HOSTILE, browser.text("document.getElementById('target-name').textContent"));
+        browser.eval("location.hash = '#/alerts'; true");
+        browser.await("the alerts", 30, "window.__sonde.view === 'alerts'");
+        assertTrue(browser.text("document.getElementById('rules').innerText").contains(HOSTILE));
+        assertEquals("no markup of theirs ran", "undefined", browser.text("typeof window.__xss"));
+        assertEquals(0, browser.eval("document.querySelectorAll('#view img').length").getAsInt());
+    }
+
+    @Test
+    public void i_loggingOutEndsTheSession() throws Exception {
+        browser.eval("location.hash = '#/logout'; true");
+        browser.await("the login page", 30, "location.pathname === '/ui/login'");
+        String status = browser.text("fetch('/api/v1/agents', {credentials: 'same-origin'}).then(r => String(r.status))");
+        assertEquals("401", status);
+    }
+}
