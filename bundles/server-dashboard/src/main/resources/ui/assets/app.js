@@ -333,9 +333,148 @@ async function alerts(/** @type {HTMLElement} */ view) {
         }}, 'end') : ''))))));
 }
 
+// ---- Configuration (admin) -------------------------------------------------------------------
+
+const KINDS = {
+  targets: {path: '/api/v1/targets', label: 'Target', template: {kind: 'tcp', host: 'example.net', port: 443, interval_ms: 5000, agents: '*', tags: []}},
+  meshes: {path: '/api/v1/meshes', label: 'Mesh', template: {members: '*', kinds: ['icmp'], fanout: 'all', interval_ms: 30000}},
+  'alert-rules': {path: '/api/v1/alert-rules', label: 'Alert rule', template: {type: 'target_down', target: '*', for: '1m', notify: []}},
+};
+
+/** A definition's editor: its name and its JSON, checked by the API, whose error is shown as it is. */
+function editor(/** @type {string} */ type, /** @type {any} */ existing) {
+  const k = /** @type {any} */ (KINDS)[type];
+  const body = existing ? {...existing} : k.template;
+  delete body.name; delete body.updated_at; delete body.sha256; delete body.agents_taken; delete body.states; delete body.agents_status; delete body.peers;
+  const name = h('input', {class: 'input', id: 'def-name', placeholder: 'name', value: existing ? existing.name : ''});
+  const text = h('textarea', {class: 'textarea is-family-monospace', id: 'def-body', rows: 8});
+  text.textContent = JSON.stringify(body, null, 2);
+  const result = h('p', {class: 'help', id: 'def-result'});
+  const preview = h('p', {class: 'help', id: 'def-preview'});
+  const save = async () => {
+    result.className = 'help';
+    result.textContent = '';
+    try {
+      const n = /** @type {HTMLInputElement} */ (name).value;
+      const json = JSON.parse(/** @type {HTMLTextAreaElement} */ (text).value);
+      await api(k.path + '/' + encodeURIComponent(n), {method: 'PUT', body: JSON.stringify(json)});
+      result.className = 'help is-success';
+      result.textContent = k.label + ' ' + n + ' saved';
+      setTimeout(route, 600);
+    } catch (e) {
+      result.className = 'help is-danger';
+      result.textContent = String(/** @type {any} */ (e).message || e);
+    }
+  };
+  const showPreview = async () => {
+    try {
+      const json = JSON.parse(/** @type {HTMLTextAreaElement} */ (text).value);
+      const selector = json.agents || json.members || '*';
+      const agents = (await api('/api/v1/agents?selector=' + encodeURIComponent(selector))).items;
+      preview.className = 'help';
+      preview.textContent = '"' + selector + '" takes ' + agents.length + ' agent' + (agents.length === 1 ? '' : 's') + ' now: '
+        + agents.map((/** @type {any} */ a) => a.agent_id).join(', ');
+    } catch (e) {
+      preview.className = 'help is-danger';
+      preview.textContent = String(/** @type {any} */ (e).message || e);
+    }
+  };
+  return h('div', {class: 'box', id: 'editor'},
+    h('h3', {class: 'title is-6'}, (existing ? 'Edit ' : 'New ') + k.label.toLowerCase()),
+    h('div', {class: 'field'}, name), h('div', {class: 'field'}, text),
+    h('div', {class: 'buttons'}, h('button', {class: 'button is-primary', id: 'def-save', onclick: save}, 'Save'),
+      h('button', {class: 'button', id: 'def-preview-button', onclick: showPreview}, 'Which agents?')),
+    result, preview);
+}
+
+async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ type, /** @type {URLSearchParams} */ q) {
+  const tabs = [['targets', 'Targets'], ['meshes', 'Meshes'], ['alert-rules', 'Alert rules'], ['tokens', 'Enrollment tokens'], ['agents', 'Agents'], ['users', 'Users']];
+  const current = type || 'targets';
+  view.append(h('h1', {class: 'title'}, 'Configuration'),
+    h('div', {class: 'tabs'}, h('ul', {}, ...tabs.map(([id, label]) => h('li', {class: id === current ? 'is-active' : ''}, h('a', {href: '#/settings/' + id}, label))))));
+  if (/** @type {any} */ (KINDS)[current]) {
+    const k = /** @type {any} */ (KINDS)[current];
+    const items = (await api(k.path)).items;
+    const editing = q.get('edit');
+    view.append(editor(current, editing ? items.find((/** @type {any} */ d) => d.name === editing) : null),
+      h('table', {class: 'table is-fullwidth is-narrow', id: 'definitions'},
+        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Definition'), h('th', {}, ''))),
+        h('tbody', {}, ...items.map((/** @type {any} */ d) => h('tr', {'data-name': d.name},
+          h('td', {}, d.name),
+          h('td', {class: 'is-family-monospace is-size-7'}, JSON.stringify(Object.fromEntries(Object.entries(d).filter(([key]) => key !== 'name' && key !== 'updated_at')))),
+          h('td', {}, h('div', {class: 'buttons'},
+            h('a', {class: 'button is-small', href: '#/settings/' + current + '?edit=' + encodeURIComponent(d.name)}, 'edit'),
+            h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
+              if (!confirm('Delete ' + k.label.toLowerCase() + ' ' + d.name + '?')) return;
+              await api(k.path + '/' + encodeURIComponent(d.name), {method: 'DELETE'}).catch(showError);
+              route();
+            }}, 'delete'))))))));
+    return;
+  }
+  if (current === 'tokens') {
+    const items = (await api('/api/v1/enrollment-tokens')).items;
+    const tagsInput = h('input', {class: 'input', id: 'token-tags', placeholder: 'tags, comma separated'});
+    const single = h('input', {type: 'checkbox', id: 'token-single'});
+    const shown = h('div', {id: 'token-shown'});
+    view.append(h('div', {class: 'box'},
+      h('div', {class: 'field'}, tagsInput), h('label', {class: 'checkbox'}, single, ' single use'),
+      h('div', {class: 'buttons mt-2'}, h('button', {class: 'button is-primary', id: 'token-create', onclick: async () => {
+        try {
+          const tagList = /** @type {HTMLInputElement} */ (tagsInput).value.split(',').map((t) => t.trim()).filter((t) => t);
+          const t = await api('/api/v1/enrollment-tokens', {method: 'POST', body: JSON.stringify({tags: tagList, single_use: /** @type {HTMLInputElement} */ (single).checked})});
+          const code = h('code', {id: 'token-secret'}, t.token);
+          shown.replaceChildren(h('div', {class: 'notification is-warning'}, 'Copy the token now: it is shown once. ', code, ' ',
+            h('button', {class: 'button is-small', onclick: () => navigator.clipboard && navigator.clipboard.writeText(t.token)}, 'copy')));
+        } catch (e) { showError(e); }
+      }}, 'New enrollment token')), shown),
+      h('table', {class: 'table is-fullwidth is-narrow', id: 'tokens'},
+        h('thead', {}, h('tr', {}, ...['Id', 'Tags', 'Expires', 'Single use', ''].map((c) => h('th', {}, c)))),
+        h('tbody', {}, ...items.map((/** @type {any} */ t) => h('tr', {'data-id': t.id}, h('td', {}, t.id), h('td', {}, tags(t.tags)),
+          h('td', {}, new Date(t.expires_at).toLocaleString()), h('td', {}, t.single_use ? 'yes' : 'no'),
+          h('td', {}, h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
+            await api('/api/v1/enrollment-tokens/' + t.id, {method: 'DELETE'}).catch(showError);
+            route();
+          }}, 'revoke')))))));
+    return;
+  }
+  if (current === 'agents') {
+    const items = (await api('/api/v1/agents')).items;
+    view.append(h('table', {class: 'table is-fullwidth is-narrow', id: 'agent-admin'},
+      h('thead', {}, h('tr', {}, ...['Agent', 'Tags', 'State', ''].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...items.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id}, h('td', {}, a.agent_id), h('td', {}, tags(a.tags)),
+        h('td', {}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline'),
+        h('td', {}, a.revoked ? '' : h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
+          if (!confirm('Revoke agent ' + a.agent_id + '? Its credential stops working.')) return;
+          await api('/api/v1/agents/' + encodeURIComponent(a.agent_id), {method: 'DELETE'}).catch(showError);
+          route();
+        }}, 'revoke')))))));
+    return;
+  }
+  const users = (await api('/api/v1/users')).items;
+  const uname = h('input', {class: 'input', id: 'user-name', placeholder: 'name'});
+  const upass = h('input', {class: 'input', id: 'user-password', type: 'password', placeholder: 'password (10 characters or more)'});
+  const urole = h('select', {id: 'user-role'}, h('option', {value: 'viewer'}, 'viewer'), h('option', {value: 'admin'}, 'admin'));
+  const uresult = h('p', {class: 'help', id: 'user-result'});
+  view.append(h('div', {class: 'box'}, h('div', {class: 'field is-grouped'}, uname, upass, h('div', {class: 'select'}, urole),
+    h('button', {class: 'button is-primary', id: 'user-save', onclick: async () => {
+      try {
+        await api('/api/v1/users/' + encodeURIComponent(/** @type {HTMLInputElement} */ (uname).value), {method: 'PUT',
+          body: JSON.stringify({password: /** @type {HTMLInputElement} */ (upass).value, role: /** @type {HTMLSelectElement} */ (urole).value})});
+        route();
+      } catch (e) { uresult.className = 'help is-danger'; uresult.textContent = String(/** @type {any} */ (e).message || e); }
+    }}, 'Save user')), uresult),
+    h('table', {class: 'table is-narrow', id: 'users'}, h('tbody', {}, ...users.map((/** @type {any} */ u) => h('tr', {},
+      h('td', {}, u.name), h('td', {}, u.role), h('td', {}, h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
+        if (!confirm('Delete user ' + u.name + '?')) return;
+        await api('/api/v1/users/' + encodeURIComponent(u.name), {method: 'DELETE'}).catch(showError);
+        route();
+      }}, 'delete')))))));
+}
+
 // ---- Routing ---------------------------------------------------------------------------------
 
 async function route() {
+  const t0 = performance.now();
   const view = /** @type {HTMLElement} */ (document.getElementById('view'));
   const [path, query] = (location.hash.substring(1) || '/fleet').split('?');
   const q = new URLSearchParams(query || '');
@@ -352,6 +491,7 @@ async function route() {
       case 'meshes': await meshes(view); break;
       case 'mesh': await mesh(view, parts[1]); break;
       case 'alerts': await alerts(view); break;
+      case 'settings': await settings(view, parts[1], q); break;
       case 'logout':
         await api('/api/v1/session', {method: 'DELETE'});
         location.assign('/ui/login');
@@ -359,6 +499,8 @@ async function route() {
       default: await fleet(view, q);
     }
     state.view = parts[0] || 'fleet';
+    state.ms = Math.round(performance.now() - t0); // this view: its requests and its drawing
+    state.sinceNavigation = Math.round(performance.now()); // from the page's navigation start
   } catch (e) {
     showError(e);
     state.view = 'error';
@@ -367,5 +509,6 @@ async function route() {
 
 session = await api('/api/v1/session');
 /** @type {HTMLElement} */ (document.getElementById('who')).textContent = session ? session.user + ' (' + session.role + ')' : '';
+/** @type {HTMLElement} */ (document.getElementById('nav-settings')).classList.toggle('is-hidden', !session || session.role !== 'admin');
 window.addEventListener('hashchange', route);
 await route();

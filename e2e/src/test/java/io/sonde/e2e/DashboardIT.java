@@ -90,6 +90,10 @@ public class DashboardIT {
      * of latency, a step up in the last two hours, and now and then a lost packet.
      */
     static void history(String agent, int offsetMs) throws Exception {
+        history(server, agent, offsetMs);
+    }
+
+    static void history(ServerProcess server, String agent, int offsetMs) throws Exception {
         String credential = SecurityIT.enroll(server, agent);
         java.time.Instant now = java.time.Instant.now();
         List<String> batch = new java.util.ArrayList<>();
@@ -104,14 +108,14 @@ public class DashboardIT {
             batch.add("{\"seq\":" + (++seq) + ",\"target\":\"shop\",\"kind\":\"icmp\",\"started_at\":\"" + t + "\",\"success\":true,"
                     + "\"response_time_seconds\":" + (ms / 1000) + ",\"details\":{\"sent\":5,\"received\":" + received + "}}");
             if (batch.size() == 2000) {
-                post(agent, credential, batch);
+                post(server, agent, credential, batch);
             }
             t = t.plusSeconds(hours > 6 ? 3600 : 10);
         }
-        post(agent, credential, batch);
+        post(server, agent, credential, batch);
     }
 
-    private static void post(String agent, String credential, List<String> results) throws Exception {
+    static void post(ServerProcess server, String agent, String credential, List<String> results) throws Exception {
         String json = "{\"schema\":1,\"agent_id\":\"" + agent + "\",\"epoch\":\"h1\",\"results\":[" + String.join(",", results) + "]}";
         HttpResponse<String> r = server.post("/api/v1/agents/" + agent + "/results", credential, json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "Content-Type", "application/json");
@@ -268,5 +272,53 @@ public class DashboardIT {
         browser.await("the login page", 30, "location.pathname === '/ui/login'");
         String status = browser.text("fetch('/api/v1/agents', {credentials: 'same-origin'}).then(r => String(r.status))");
         assertEquals("401", status);
+    }
+
+    @Test
+    public void j_anAdminConfiguresTargetsAndTokensWithTheApisOwnChecks() throws Exception {
+        browser.open(server.url() + "/ui/login");
+        browser.eval("document.getElementById('user').value = 'admin'; document.getElementById('password').value = '" + server.adminToken()
+                + "'; document.getElementById('login').requestSubmit(); true");
+        browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
+        assertEquals("false", browser.text("String(document.getElementById('nav-settings').classList.contains('is-hidden'))"));
+        browser.eval("window.confirm = () => true; location.hash = '#/settings/targets'; true");
+        browser.await("the targets' configuration", 30, "window.__sonde.view === 'settings' && document.getElementById('def-body')");
+        String bad = "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 99999, \"agents\": \"lab\"}";
+        browser.eval("document.getElementById('def-name').value = 'db'; document.getElementById('def-body').value = '" + bad
+                + "'; document.getElementById('def-save').click(); true");
+        browser.await("the API's refusal", 30, "document.getElementById('def-result').textContent.length > 0");
+        HttpResponse<String> api = server.admin("PUT", "/api/v1/targets/db", bad);
+        assertEquals(400, api.statusCode());
+        assertEquals("the same message as the API's", server.json(api).get("error").getAsString(),
+                browser.text("document.getElementById('def-result').textContent"));
+        browser.eval("document.getElementById('def-preview-button').click(); true");
+        browser.await("the preview", 30, "document.getElementById('def-preview').textContent.length > 0");
+        assertEquals("\"lab\" takes 2 agents now: vantage-a, vantage-b", browser.text("document.getElementById('def-preview').textContent"));
+        browser.eval("document.getElementById('def-body').value = document.getElementById('def-body').value.replace('99999', '5432');"
+                + " document.getElementById('def-save').click(); true");
+        browser.await("the new target listed", 30, "document.querySelector('#definitions tr[data-name=\"db\"]')");
+        assertEquals(200, server.admin("GET", "/api/v1/targets/db", null).statusCode());
+        browser.eval("document.querySelector('#definitions tr[data-name=\"db\"] button').click(); true");
+        browser.await("deleted", 30, "window.__sonde.view === 'settings' && !document.querySelector('#definitions tr[data-name=\"db\"]')");
+        assertEquals(404, server.admin("GET", "/api/v1/targets/db", null).statusCode());
+
+        browser.eval("location.hash = '#/settings/tokens'; true");
+        browser.await("the tokens", 30, "window.__sonde.view === 'settings' && document.getElementById('token-create')");
+        browser.eval("document.getElementById('token-tags').value = 'edge, fra1'; document.getElementById('token-create').click(); true");
+        browser.await("the token, once", 30, "document.getElementById('token-secret')");
+        String secret = browser.text("document.getElementById('token-secret').textContent");
+        assertTrue(secret, secret.length() > 20);
+        browser.screenshot(SHOTS.resolve("settings-tokens.png"));
+        browser.eval("location.hash = '#/settings/agents'; true");
+        browser.eval("location.hash = '#/settings/tokens'; true");
+        browser.await("the tokens again", 30, "window.__sonde.view === 'settings' && document.querySelectorAll('#tokens tbody tr').length >= 2");
+        assertEquals("never shown again", "false", browser.text("String(document.body.innerText.includes('" + secret + "'))"));
+        int before = browser.eval("document.querySelectorAll('#tokens tbody tr').length").getAsInt();
+        browser.eval("[...document.querySelectorAll('#tokens tbody tr')].pop().querySelector('button').click(); true");
+        browser.await("revoked", 30, "window.__sonde.view === 'settings' && document.querySelectorAll('#tokens tbody tr').length === " + (before - 1));
+        HttpResponse<String> refused = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + secret
+                + "\",\"agent_id\":\"late\",\"version\":\"test\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("a revoked token enrolls no one: " + refused.body(), 401, refused.statusCode());
+        assertTrue(refused.body(), refused.body().contains("the enrollment token is not known"));
     }
 }

@@ -171,6 +171,12 @@ public interface Store {
     /** @return messages waiting for delivery (not given up) @since 1.4 */
     long pendingNotifications() throws StoreException;
 
+    /** @return every enrollment token not expired, by id (never their secrets) @since 1.4 */
+    List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException;
+
+    /** Makes an enrollment token stop working. @return false if there was none @since 1.4 */
+    boolean deleteEnrollmentToken(long id) throws StoreException;
+
     /** Stores a user in place of the one of that name. @since 1.4 */
     void putUser(User user) throws StoreException;
 

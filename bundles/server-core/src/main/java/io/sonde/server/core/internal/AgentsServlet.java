@@ -147,8 +147,21 @@ public final class AgentsServlet extends HttpServlet {
                     Api.error(response, 400, "stale: '" + WireCodec.abbreviate(staleOnly) + "' is neither true nor false");
                     return;
                 }
+                io.sonde.server.spi.AgentSelector selector = io.sonde.server.spi.AgentSelector.ALL;
+                String selectorText = request.getParameter("selector");
+                if (selectorText != null) {
+                    try {
+                        selector = io.sonde.server.spi.AgentSelector.parse(selectorText);
+                    } catch (io.sonde.server.spi.AgentSelector.ParseException e) {
+                        Api.error(response, 400, "selector: " + e.getMessage());
+                        return;
+                    }
+                }
                 List<Map<String, Object>> items = new ArrayList<>();
                 for (AgentRecord a : store.agents()) {
+                    if (!selector.matches(a.tags())) {
+                        continue; // the preview of a selector: the agents it takes now
+                    }
                     Map<String, Object> v = view(a, now);
                     @SuppressWarnings("unchecked")
                     boolean stale = (Boolean) ((Map<String, Object>) v.get("config")).get("stale");

@@ -38,7 +38,7 @@ import io.sonde.wire.WireException;
  * {@code POST /api/v1/enroll} (open): an agent presents such a token once and gets its own credential.
  */
 @Component(service = Servlet.class)
-@HttpWhiteboardServletPattern({"/api/v1/enroll", "/api/v1/enrollment-tokens"})
+@HttpWhiteboardServletPattern({"/api/v1/enroll", "/api/v1/enrollment-tokens", "/api/v1/enrollment-tokens/*"})
 public final class EnrollmentServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -57,6 +57,46 @@ public final class EnrollmentServlet extends HttpServlet {
     @Activate
     public EnrollmentServlet(@Reference Store store) {
         this.store = store;
+    }
+
+    /** {@code GET /api/v1/enrollment-tokens} (admin): the tokens that still work, never their secrets. */
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!"/api/v1/enrollment-tokens".equals(request.getServletPath()) || !Api.requireAdmin(request, response)) {
+            if ("/api/v1/enroll".equals(request.getServletPath())) {
+                Api.error(response, 405, "POST to /api/v1/enroll");
+            }
+            return;
+        }
+        try {
+            List<Map<String, Object>> items = new java.util.ArrayList<>();
+            for (io.sonde.server.spi.EnrollmentToken t : store.enrollmentTokens(java.time.Instant.now())) {
+                items.add(Map.of("id", t.id(), "tags", t.tags(), "expires_at", t.expiresAt().toString(), "single_use", t.singleUse(),
+                        "created_at", t.createdAt().toString()));
+            }
+            Api.json(response, 200, Map.of("items", items));
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    /** {@code DELETE /api/v1/enrollment-tokens/{id}} (admin): the token stops working; agents enrolled with it keep their credentials. */
+    @Override
+    protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String id = Api.pathName(request);
+        try {
+            if (id == null || !id.matches("[0-9]{1,18}") || !store.deleteEnrollmentToken(Long.parseLong(id))) {
+                Api.error(response, 404, "no enrollment token " + WireCodec.abbreviate(String.valueOf(id)));
+                return;
+            }
+            LOG.info("Enrollment token {} revoked", id);
+            response.setStatus(204);
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
     }
 
     @Override

@@ -1394,6 +1394,37 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
+    public List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT id, tags, expires_at, single_use, uses, created_at"
+                + " FROM enrollment_token WHERE expires_at > ? ORDER BY id")) {
+            p.setLong(1, now.toEpochMilli());
+            List<EnrollmentToken> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getBoolean(4) && rs.getInt(5) > 0) {
+                        continue; // used up
+                    }
+                    out.add(new EnrollmentToken(rs.getLong(1), splitTags(rs.getString(2)), Instant.ofEpochMilli(rs.getLong(3)), rs.getBoolean(4),
+                            Instant.ofEpochMilli(rs.getLong(6))));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean deleteEnrollmentToken(long id) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM enrollment_token WHERE id = ?")) {
+            p.setLong(1, id);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
     public void putUser(io.sonde.server.spi.User u) throws StoreException {
         try (Connection c = connection()) {
             c.setAutoCommit(false);

@@ -515,6 +515,20 @@ public abstract class StoreContract {
         assertEquals(false, store.deleteUser("bo"));
         store.ingest("a1", "e1", List.of(result(1, "gw", T0, 0.01, true)));
         assertEquals(List.of(new io.sonde.server.spi.SeriesName("a1", "gw", "icmp")), store.seriesNames());
+        io.sonde.server.spi.EnrollmentToken once = store.createEnrollmentToken(hash(20), List.of("x"), T0.plusSeconds(60), true, T0);
+        io.sonde.server.spi.EnrollmentToken gone = store.createEnrollmentToken(hash(21), List.of(), T0.plusSeconds(60), false, T0);
+        assertEquals("the one of @Before, and the new ones", 3, store.enrollmentTokens(T0).size());
+        store.enroll(hash(20), "a9", List.of(), "v", hash(120), T0);
+        assertTrue(store.deleteEnrollmentToken(gone.id()));
+        assertEquals("used up and deleted ones are not listed", 1, store.enrollmentTokens(T0).size());
+        assertEquals(false, store.deleteEnrollmentToken(gone.id()));
+        assertEquals(once.id() - 1, store.enrollmentTokens(T0).get(0).id());
+        try {
+            store.enroll(hash(21), "a10", List.of(), "v", hash(121), T0);
+            fail("a deleted token enrolled");
+        } catch (StoreException e) {
+            assertEquals(StoreException.Kind.REFUSED, e.kind());
+        }
     }
 
     @Test
