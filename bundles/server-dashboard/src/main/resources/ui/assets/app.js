@@ -212,6 +212,32 @@ async function smoke(/** @type {HTMLElement} */ box, /** @type {string} */ targe
   return chart;
 }
 
+const PALETTE = ['#1565c0', '#2e7d32', '#c62828', '#8e24aa', '#ef6c00', '#00838f', '#6d4c41', '#5e35b1', '#9e9d24', '#ad1457'];
+
+/** Each vantage agent's median on one chart, a colour each: where one agent differs from the others. */
+async function overlayChart(/** @type {HTMLElement} */ box, /** @type {string} */ target, /** @type {string[]} */ agents,
+  /** @type {number} */ from, /** @type {number} */ to, /** @type {number} */ width) {
+  const step = stepFor(to - from);
+  const t0 = performance.now();
+  const parts = await Promise.all(agents.map(async (a) => {
+    const q = new URLSearchParams({target, agent: a, step: step + 's', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString()});
+    const items = (await api('/api/v1/series?' + q)).items;
+    return [items.map((/** @type {any} */ x) => Date.parse(x.start) / 1000), items.map((/** @type {any} */ x) => x.p50 === null ? null : x.p50 * 1000)];
+  }));
+  const t1 = performance.now();
+  const data = uPlot.join(/** @type {any} */ (parts));
+  /** @type {(value?: any) => void} */ let drawn = () => {};
+  const first = new Promise((resolve) => { drawn = resolve; });
+  box.replaceChildren();
+  new uPlot({width, height: 260, scales: {x: {time: true, min: from, max: to}}, cursor: {drag: {x: true, y: false}},
+    series: [{}, ...agents.map((a, i) => ({label: a, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false}))],
+    axes: [{}, {label: 'ms (median)'}], hooks: {draw: [() => drawn()]}}, data, box);
+  await first;
+  const record = {target, agent: '*', agents, from, to, step, points: data[0].length, fetchMs: Math.round(t1 - t0), renderMs: Math.round(performance.now() - t1)};
+  state.charts.push(record);
+  box.dataset.points = String(data[0].length);
+}
+
 /** @returns the times at which the traceroute path changed, and the latest path */
 async function pathOf(/** @type {string} */ target, /** @type {number} */ from, /** @type {number} */ to) {
   const q = new URLSearchParams({target, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
@@ -244,7 +270,7 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
     h('h1', {class: 'title', id: 'target-name'}, name),
     h('p', {class: 'subtitle is-6'}, observed ? observed.kinds.join(', ') + ' from ' + agents.join(', ') : 'no results yet'),
     h('div', {class: 'buttons has-addons', id: 'ranges'}, ...RANGES.map(([r]) => link({range: String(r), agents: overlay ? 'overlay' : 'side'}, String(r), !q.get('from') && r === range))),
-    h('div', {class: 'buttons has-addons'}, link({range, agents: 'side'}, 'per agent, side by side', !overlay), link({range, agents: 'overlay'}, 'all agents together', overlay)),
+    h('div', {class: 'buttons has-addons'}, link({range, agents: 'side'}, 'per agent, side by side', !overlay), link({range, agents: 'overlay'}, 'per agent, overlaid', overlay)),
     h('p', {class: 'legend-loss is-size-7 mb-2'}, 'median coloured by loss: ', h('span', {class: 'loss-0'}, '0'), h('span', {class: 'loss-1'}, '≤ 5 %'),
       h('span', {class: 'loss-2'}, '≤ 20 %'), h('span', {class: 'loss-3'}, '> 20 %'), ' · dashed red: route changed · drag to zoom'));
   const path = observed && observed.kinds.includes('traceroute') ? await pathOf(name, from, to) : {changes: [], latest: null, traces: 0};
@@ -252,6 +278,11 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   const main = h('div', {class: 'chart box', id: 'chart-all'});
   view.append(h('h2', {class: 'title is-5'}, 'All vantage agents'), main);
   await smoke(main, name, null, from, to, path.changes, width);
+  if (overlay && agents.length > 1) {
+    const box = h('div', {class: 'chart box', id: 'chart-overlay'});
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Each vantage agent\'s median, overlaid'), box);
+    await overlayChart(box, name, agents, from, to, width);
+  }
   if (!overlay && agents.length > 1) {
     const grid = h('div', {class: 'charts-per-agent', id: 'charts-per-agent'});
     view.append(h('h2', {class: 'title is-5 mt-4'}, 'Per vantage agent'), grid);
@@ -297,7 +328,7 @@ async function mesh(/** @type {HTMLElement} */ view, /** @type {string} */ name)
     if (!c || c.count === 0) return h('td', {class: 'cell-none'}, '—');
     const cls = c.loss > 0.05 ? 'cell-bad' : c.loss > 0 ? 'cell-warn' : 'cell-ok';
     const text = (c.median_seconds === null ? '—' : (c.median_seconds * 1000).toFixed(1) + ' ms') + ' · ' + Math.round(c.loss * 100) + ' %';
-    return h('td', {class: cls}, h('a', {href: '#/target/' + encodeURIComponent(d) + '?agents=side', title: s + ' → ' + d}, text));
+    return h('td', {class: cls}, h('a', {href: '#/target/' + encodeURIComponent(c.target), title: s + ' → ' + d, class: 'pair-link'}, text));
   };
   view.append(h('h1', {class: 'title'}, 'Mesh ' + name), h('p', {class: 'subtitle is-6'}, m.kind + ', ' + new Date(m.from).toLocaleString() + ' to ' + new Date(m.to).toLocaleString()),
     h('table', {class: 'table matrix', id: 'matrix'},
@@ -439,9 +470,21 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
   }
   if (current === 'agents') {
     const items = (await api('/api/v1/agents')).items;
+    const tagEditor = (/** @type {any} */ a) => {
+      const input = h('input', {class: 'input is-small agent-tags', value: a.tags.join(', ')});
+      const said = h('span', {class: 'help is-danger agent-tags-error'});
+      return h('div', {class: 'field has-addons'}, h('div', {class: 'control'}, input), h('div', {class: 'control'},
+        h('button', {class: 'button is-small agent-tags-save', onclick: async () => {
+          try {
+            const list = /** @type {HTMLInputElement} */ (input).value.split(',').map((t) => t.trim()).filter((t) => t);
+            await api('/api/v1/agents/' + encodeURIComponent(a.agent_id) + '/tags', {method: 'PUT', body: JSON.stringify({tags: list})});
+            route();
+          } catch (e) { said.textContent = String(/** @type {any} */ (e).message || e); }
+        }}, 'save tags')), said);
+    };
     view.append(h('table', {class: 'table is-fullwidth is-narrow', id: 'agent-admin'},
       h('thead', {}, h('tr', {}, ...['Agent', 'Tags', 'State', ''].map((c) => h('th', {}, c)))),
-      h('tbody', {}, ...items.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id}, h('td', {}, a.agent_id), h('td', {}, tags(a.tags)),
+      h('tbody', {}, ...items.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id}, h('td', {}, a.agent_id), h('td', {}, a.revoked ? tags(a.tags) : tagEditor(a)),
         h('td', {}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline'),
         h('td', {}, a.revoked ? '' : h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
           if (!confirm('Revoke agent ' + a.agent_id + '? Its credential stops working.')) return;

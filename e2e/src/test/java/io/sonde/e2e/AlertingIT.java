@@ -313,6 +313,14 @@ public class AlertingIT {
             }
             return false;
         });
+        // grouped by alertname, as its route says, for its one receiver
+        JsonArray groups = JsonParser.parseString(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + alertmanagerPort + "/api/v2/alerts/groups")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).getAsJsonArray();
+        JsonObject group = groups.get(0).getAsJsonObject();
+        assertEquals(groups.toString(), "web-down", group.getAsJsonObject("labels").get("alertname").getAsString());
+        assertEquals("sink", group.getAsJsonObject("receiver").get("name").getAsString());
+        assertEquals(1, group.getAsJsonArray("alerts").size());
         long up = System.nanoTime();
         target.up();
         await("the resolved notification", 40, () -> webhook.of("web-down").contains("resolved web"));

@@ -49,6 +49,7 @@ public class DashboardIT {
         ok(server.admin("PUT", "/api/v1/alert-rules/web-down", "{\"type\": \"target_down\", \"target\": \"web\", \"for\": \"2s\", \"window\": \"3s\"}"));
         ok(server.admin("PUT", "/api/v1/alert-rules/" + java.net.URLEncoder.encode(HOSTILE, "UTF-8").replace("+", "%20"),
                 "{\"type\": \"agent_offline\", \"for\": \"5s\"}"));
+        ok(server.admin("PUT", "/api/v1/meshes/lab", "{\"members\": \"lab\", \"kinds\": [\"icmp\"], \"fanout\": \"all\", \"interval_ms\": 1000}"));
         ok(server.admin("PUT", "/api/v1/users/vera", "{\"password\": \"a viewer's password\", \"role\": \"viewer\"}"));
         String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
         for (String id : List.of("vantage-a", "vantage-b")) {
@@ -116,6 +117,9 @@ public class DashboardIT {
     }
 
     static void post(ServerProcess server, String agent, String credential, List<String> results) throws Exception {
+        if (results.isEmpty()) {
+            return;
+        }
         String json = "{\"schema\":1,\"agent_id\":\"" + agent + "\",\"epoch\":\"h1\",\"results\":[" + String.join(",", results) + "]}";
         HttpResponse<String> r = server.post("/api/v1/agents/" + agent + "/results", credential, json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "Content-Type", "application/json");
@@ -177,8 +181,11 @@ public class DashboardIT {
     @Test
     public void c_aYearAtHourlyStepsIsDrawnFromTheRollups() throws Exception {
         browser.eval("location.hash = '#/target/shop?range=1y&agents=overlay'; true");
-        browser.await("the year's chart", 60, "window.__sonde.view === 'target' && window.__sonde.charts.length === 1");
+        browser.await("the year's charts", 60, "window.__sonde.view === 'target' && window.__sonde.charts.length === 2");
         JsonObject year = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        JsonObject overlaid = browser.eval("window.__sonde.charts[1]").getAsJsonObject();
+        assertEquals(overlaid.toString(), "[\"history-1\",\"history-2\"]", overlaid.get("agents").toString());
+        assertTrue(overlaid.toString(), overlaid.get("points").getAsInt() >= 8700);
         assertEquals(year.toString(), 3600, year.get("step").getAsInt());
         assertTrue(year.toString(), year.get("points").getAsInt() >= 8700);
         System.out.println("FIGURE dashboard smoke chart, 1 year at 1 h: " + year.get("points") + " steps, fetched in " + year.get("fetchMs")
@@ -319,6 +326,37 @@ public class DashboardIT {
         HttpResponse<String> refused = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + secret
                 + "\",\"agent_id\":\"late\",\"version\":\"test\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         assertEquals("a revoked token enrolls no one: " + refused.body(), 401, refused.statusCode());
+
+        browser.eval("location.hash = '#/settings/agents'; true");
+        browser.await("the agents", 30, "window.__sonde.view === 'settings' && document.querySelector('#agent-admin tr[data-agent=\"vantage-b\"] .agent-tags')");
+        browser.eval("(() => { const row = document.querySelector('#agent-admin tr[data-agent=\"vantage-b\"]');"
+                + " row.querySelector('.agent-tags').value = 'lab, <b>'; row.querySelector('.agent-tags-save').click(); return true; })()");
+        browser.await("the refusal", 30, "document.querySelector('#agent-admin tr[data-agent=\"vantage-b\"] .agent-tags-error').textContent.length > 0");
+        assertEquals("tags[1]: '<b>' is not a tag (letters, digits, _ . : / = -; at most 100)",
+                browser.text("document.querySelector('#agent-admin tr[data-agent=\"vantage-b\"] .agent-tags-error').textContent"));
+        browser.eval("(() => { const row = document.querySelector('#agent-admin tr[data-agent=\"vantage-b\"]');"
+                + " row.querySelector('.agent-tags').value = 'lab, fra1'; row.querySelector('.agent-tags-save').click(); return true; })()");
+        for (int i = 0; i < 100 && !server.agent("vantage-b").get("tags").toString().contains("fra1"); i++) {
+            Thread.sleep(100);
+        }
+        assertEquals("[\"lab\",\"fra1\"]", server.agent("vantage-b").get("tags").toString());
         assertTrue(refused.body(), refused.body().contains("the enrollment token is not known"));
+    }
+
+    @Test
+    public void k_aMeshMatrixLinksToThePairsChart() throws Exception {
+        browser.eval("location.hash = '#/meshes'; true");
+        browser.await("the meshes", 30, "window.__sonde.view === 'meshes'");
+        browser.eval("[...document.querySelectorAll('#view a')].find(a => a.textContent === 'lab').click(); true");
+        browser.await("the matrix with results", 60, "window.__sonde.view === 'mesh' && document.querySelectorAll('#matrix a.pair-link').length === 2"
+                + " || (window.__sonde.view === 'mesh' && window.dispatchEvent(new HashChangeEvent('hashchange')), false)");
+        assertEquals("[\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll('#matrix tbody th')].map(t => t.textContent))")
+                .getAsString());
+        browser.screenshot(SHOTS.resolve("mesh.png"));
+        browser.eval("document.querySelector('#matrix a.pair-link[title=\"vantage-a → vantage-b\"]').click(); true");
+        browser.await("the pair's chart", 30, "window.__sonde.view === 'target' && window.__sonde.charts.length >= 1");
+        assertEquals("mesh/lab/icmp/vantage-b", browser.text("document.getElementById('target-name').textContent"));
+        assertEquals("vantage-a", browser.text("window.__sonde.charts.length === 1 ? 'vantage-a' : 'more'"));
+        assertTrue(browser.eval("window.__sonde.charts[0].points").getAsInt() >= 1);
     }
 }

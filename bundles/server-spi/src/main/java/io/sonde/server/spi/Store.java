@@ -171,6 +171,9 @@ public interface Store {
     /** @return messages waiting for delivery (not given up) @since 1.4 */
     long pendingNotifications() throws StoreException;
 
+    /** Gives an agent these tags in place of its own. @return false if there is no such agent @since 1.4 */
+    boolean setAgentTags(String agentId, List<String> tags) throws StoreException;
+
     /** @return every enrollment token not expired, by id (never their secrets) @since 1.4 */
     List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException;
 

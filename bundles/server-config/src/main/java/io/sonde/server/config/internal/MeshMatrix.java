@@ -60,6 +60,7 @@ final class MeshMatrix {
                 Map<String, Object> cell = new LinkedHashMap<>();
                 cell.put("source", source);
                 cell.put("destination", peer);
+                cell.put("target", target); // the pair's results are this target's, the source's
                 List<SeriesStep> all = store.series(new SeriesQuery(source, target, start, to, step));
                 SeriesStep s = all.isEmpty() ? null : all.get(0);
                 cell.put("count", s == null ? 0 : s.count());

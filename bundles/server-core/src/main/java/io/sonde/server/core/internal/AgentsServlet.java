@@ -310,6 +310,38 @@ public final class AgentsServlet extends HttpServlet {
         return a.online(now, offlineAfter);
     }
 
+    /** {@code PUT /api/v1/agents/{id}/tags} (admin): {@code {"tags": [...]}} in place of the agent's tags; its documents follow within seconds. */
+    @Override
+    protected void doPut(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String[] p = parts(request);
+        if (p == null || !p[1].equals("tags")) {
+            Api.error(response, 405, "PUT an agent's tags at /api/v1/agents/{agent_id}/tags");
+            return;
+        }
+        try {
+            record Tags(List<String> tags) {
+            }
+            Tags body = Api.read(request, 64 * 1024, Tags.class);
+            if (body == null || body.tags() == null) {
+                throw new io.sonde.wire.WireException(io.sonde.wire.WireException.Problem.INVALID, "tags: missing (a list, maybe empty)");
+            }
+            List<String> tags = EnrollmentServlet.tags(body.tags(), "tags");
+            if (!store.setAgentTags(p[0], tags)) {
+                Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
+                return;
+            }
+            LOG.info("Agent '{}' tagged {}", p[0], tags);
+            Api.json(response, 200, Map.of("agent_id", p[0], "tags", tags));
+        } catch (io.sonde.wire.WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
     @Override
     protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (!Api.requireAdmin(request, response)) {

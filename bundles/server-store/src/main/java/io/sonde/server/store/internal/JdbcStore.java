@@ -1289,13 +1289,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void deleteAlertState(String rule, String subject) throws StoreException {
-        try (Connection c = connection(); PreparedStatement d = c.prepareStatement("DELETE FROM alert_state WHERE rule = ? AND subject = ?")) {
-            d.setString(1, rule);
-            d.setString(2, subject);
-            d.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        update("DELETE FROM alert_state WHERE rule = ? AND subject = ?", rule, subject);
     }
 
     @Override
@@ -1345,27 +1339,14 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void notificationSent(long id, Instant at) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("UPDATE outbox SET sent_ms = ? WHERE id = ?")) {
-            p.setLong(1, at.toEpochMilli());
-            p.setLong(2, id);
-            p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        update("UPDATE outbox SET sent_ms = ? WHERE id = ?", at.toEpochMilli(), id);
     }
 
     @Override
     public void notificationFailed(long id, int attempts, Instant next, String error) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("UPDATE outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE id = ?")) {
-            p.setInt(1, attempts);
-            p.setLong(2, next.equals(Instant.MAX) ? Long.MAX_VALUE : next.toEpochMilli());
-            p.setString(3, error == null ? null : error.length() > 1000 ? error.substring(0, 1000) : error);
-            p.setLong(4, id);
-            p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        update("UPDATE outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE id = ?", attempts,
+                next.equals(Instant.MAX) ? Long.MAX_VALUE : next.toEpochMilli(),
+                error == null ? null : error.length() > 1000 ? error.substring(0, 1000) : error, id);
     }
 
     @Override
@@ -1414,14 +1395,26 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    @Override
-    public boolean deleteEnrollmentToken(long id) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM enrollment_token WHERE id = ?")) {
-            p.setLong(1, id);
-            return p.executeUpdate() > 0;
+    /** Runs one statement that changes rows, its parameters in order. @return the rows changed */
+    private int update(String sql, Object... parameters) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                p.setObject(i + 1, parameters[i]);
+            }
+            return p.executeUpdate();
         } catch (SQLException e) {
             throw unavailable(e);
         }
+    }
+
+    @Override
+    public boolean setAgentTags(String agentId, List<String> tags) throws StoreException {
+        return update("UPDATE agent SET tags = ? WHERE agent_id = ?", joinTags(tags), agentId) > 0;
+    }
+
+    @Override
+    public boolean deleteEnrollmentToken(long id) throws StoreException {
+        return update("DELETE FROM enrollment_token WHERE id = ?", id) > 0;
     }
 
     @Override
@@ -1557,22 +1550,12 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public boolean deleteUserCredential(String id) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM user_credential WHERE id = ?")) {
-            p.setString(1, id);
-            return p.executeUpdate() > 0;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return update("DELETE FROM user_credential WHERE id = ?", id) > 0;
     }
 
     @Override
     public int dropExpiredUserCredentials(Instant now) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM user_credential WHERE expires_at < ?")) {
-            p.setLong(1, now.toEpochMilli());
-            return p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return update("DELETE FROM user_credential WHERE expires_at < ?", now.toEpochMilli());
     }
 
     @Override

@@ -522,6 +522,9 @@ public abstract class StoreContract {
         assertTrue(store.deleteEnrollmentToken(gone.id()));
         assertEquals("used up and deleted ones are not listed", 1, store.enrollmentTokens(T0).size());
         assertEquals(false, store.deleteEnrollmentToken(gone.id()));
+        assertTrue(store.setAgentTags("a1", List.of("core", "fra1")));
+        assertEquals(List.of("core", "fra1"), store.agentByCredential(hash(100)).orElseThrow().tags());
+        assertEquals(false, store.setAgentTags("nobody", List.of()));
         assertEquals(once.id() - 1, store.enrollmentTokens(T0).get(0).id());
         try {
             store.enroll(hash(21), "a10", List.of(), "v", hash(121), T0);
