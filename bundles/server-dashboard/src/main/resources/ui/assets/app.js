@@ -27,8 +27,12 @@ function h(tag, attrs = {}, ...children) {
   return e;
 }
 
-/** @param {string} path @param {RequestInit} [init] */
-async function api(path, init = {}) {
+/**
+ * Asks the API. A change refused for its CSRF token (the session was replaced: a login in another
+ * tab) is tried once more with the token of the session the cookie now holds.
+ * @param {string} path @param {RequestInit} [init] @param {boolean} [again]
+ */
+async function api(path, init = {}, again = false) {
   const headers = /** @type {Record<string, string>} */ ({...(init.headers || {})});
   if (init.method && init.method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf;
   if (init.body) headers['Content-Type'] = 'application/json';
@@ -38,6 +42,10 @@ async function api(path, init = {}) {
     throw new Error('not logged in');
   }
   const body = r.status === 204 ? null : await r.json().catch(() => null);
+  if (r.status === 403 && !again && body && String(body.error).includes('CSRF token')) {
+    session = await api('/api/v1/session');
+    return api(path, init, true);
+  }
   if (!r.ok) throw new Error((body && body.error) || (r.status + ' ' + r.statusText));
   return body;
 }

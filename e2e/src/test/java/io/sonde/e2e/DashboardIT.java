@@ -288,6 +288,10 @@ public class DashboardIT {
                 + "'; document.getElementById('login').requestSubmit(); true");
         browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
         assertEquals("false", browser.text("String(document.getElementById('nav-settings').classList.contains('is-hidden'))"));
+        assertEquals("logging in again over a live session needs no CSRF token", "200", browser.text("fetch('/api/v1/session', {method: 'POST',"
+                + " credentials: 'same-origin', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({user: 'admin', password: '"
+                + server.adminToken() + "'})}).then(r => String(r.status))"));
+        // the page still holds the first session's CSRF token: its first change is refused, and it takes the new session's and tries again
         browser.eval("window.confirm = () => true; location.hash = '#/settings/targets'; true");
         browser.await("the targets' configuration", 30, "window.__sonde.view === 'settings' && document.getElementById('def-body')");
         String bad = "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 99999, \"agents\": \"lab\"}";
