@@ -254,6 +254,10 @@ public class DashboardIT {
         assertEquals(302, page.statusCode());
         assertEquals("/ui/login", page.headers().firstValue("Location").orElse("").replaceFirst("^https://[^/]+", ""));
         assertEquals(200, server.get("/ui/login").statusCode());
+        for (String sly : List.of("/ui/assets/../", "/ui/vendor/../", "/ui/assets/../../api/v1/agents", "/api/docs/../v1/agents")) {
+            HttpResponse<String> r = server.get(sly);
+            assertTrue(sly + " answered " + r.statusCode() + " " + r.body(), r.statusCode() == 302 || r.statusCode() == 401 || r.statusCode() == 400);
+        }
         String policy = server.get("/ui/login").headers().firstValue("Content-Security-Policy").orElse("");
         assertTrue(policy, policy.contains("script-src 'self'"));
     }

@@ -124,13 +124,14 @@ public final class Authenticator implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
-        String path = request.getRequestURI();
+        // the path as the servlets see it: decoded and with its dot segments resolved, never the raw one
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
         boolean page = path.equals("/ui") || path.startsWith("/ui/");
         String header = request.getHeader("Authorization");
         String cookie = sessionCookie(request);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             if (cookie != null) {
-                session(cookie, request, response, chain, page);
+                session(cookie, path, request, response, chain, page);
                 return;
             }
             if (isOpen(request.getMethod(), path)) {
@@ -199,7 +200,7 @@ public final class Authenticator implements Filter {
     }
 
     /** A request with a session cookie: known and not expired, and a change carries its CSRF token. */
-    private void session(String cookie, HttpServletRequest request, HttpServletResponse response, FilterChain chain, boolean page)
+    private void session(String cookie, String path, HttpServletRequest request, HttpServletResponse response, FilterChain chain, boolean page)
             throws IOException, ServletException {
         Store s = store;
         if (s == null) {
@@ -215,7 +216,7 @@ public final class Authenticator implements Filter {
             return;
         }
         if (p == null) {
-            if (isOpen(request.getMethod(), request.getRequestURI())) { // a login over an old session
+            if (isOpen(request.getMethod(), path)) { // a login over an old session
                 chain.doFilter(request, response);
             } else if (page) {
                 response.sendRedirect("/ui/login");
@@ -224,7 +225,7 @@ public final class Authenticator implements Filter {
             }
             return;
         }
-        if (isChange(request.getMethod()) && !isOpen(request.getMethod(), request.getRequestURI())) { // logging in again needs none
+        if (isChange(request.getMethod()) && !isOpen(request.getMethod(), path)) { // logging in again needs none
             io.sonde.server.spi.UserCredential c = (io.sonde.server.spi.UserCredential) request.getAttribute(SESSION_ATTRIBUTE);
             String sent = request.getHeader(CSRF_HEADER);
             if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8), c.csrf().getBytes(StandardCharsets.UTF_8))) {
