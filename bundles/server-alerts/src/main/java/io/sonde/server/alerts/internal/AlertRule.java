@@ -113,11 +113,6 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
     static final Set<String> SEVERITIES = Set.of("info", "warning", "critical");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
-    /** @return whether the rule is about this subject's alerts resolving as the condition goes away (not TLS: up is good) */
-    boolean higherIsWorse() {
-        return type != Type.TLS_EXPIRY;
-    }
-
     static WireException invalid(String message) {
         return new WireException(WireException.Problem.INVALID, message);
     }

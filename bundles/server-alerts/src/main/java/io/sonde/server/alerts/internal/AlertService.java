@@ -434,7 +434,7 @@ public final class AlertService {
         return store.alertStates();
     }
 
-    /** @return the Observation summary a state keeps at the start of its detail */
+    /** @return an alert as the API shows it: a resolved one (ok with a resolution) as {@code resolved} */
     static JsonObject view(AlertState s, AlertRule rule, boolean silenced) {
         JsonObject o = new JsonObject();
         o.addProperty("rule", s.rule());
@@ -455,6 +455,7 @@ public final class AlertService {
         return o;
     }
 
+    /** @return the store it evaluates from, for the API's servlet */
     Store store() {
         return store;
     }
