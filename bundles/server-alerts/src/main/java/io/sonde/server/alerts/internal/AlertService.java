@@ -231,6 +231,7 @@ public final class AlertService {
         Map<String, Long> tally = new HashMap<>();
         boolean refresh = !now.isBefore(lastRefresh.plus(ALERTMANAGER_REFRESH));
         Set<String> ruleNames = new HashSet<>();
+        Set<String> unreachable = new HashSet<>(); // Alertmanagers that failed a refresh this round
         for (AlertRule rule : rules) {
             ruleNames.add(rule.name());
             Map<String, AlertState> before = states.getOrDefault(rule.name(), Map.of());
@@ -268,7 +269,7 @@ public final class AlertService {
                     store.putAlertState(next);
                 }
                 if (step.event() == StateMachine.Event.NONE && refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
-                    refreshAlertmanagers(rule, next, o.summary());
+                    refreshAlertmanagers(rule, next, o.summary(), unreachable);
                 }
             }
             for (String gone : before.keySet()) {
@@ -344,12 +345,13 @@ public final class AlertService {
     }
 
     /** A firing alert, sent again straight to the rule's Alertmanagers (best effort): they resolve what they stop hearing of. */
-    private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary) {
+    private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary, Set<String> unreachable) {
         for (AlertRule.Receiver r : rule.receivers()) {
-            if (r.kind().equals("alertmanager")) {
+            if (r.kind().equals("alertmanager") && !unreachable.contains(r.url())) {
                 try {
                     notifier.send(r, 0, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary).toString());
                 } catch (IOException e) {
+                    unreachable.add(r.url()); // not again this round: a receiver that is down does not hold the evaluation up per alert
                     LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
