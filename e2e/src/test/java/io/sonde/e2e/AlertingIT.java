@@ -284,7 +284,7 @@ public class AlertingIT {
     @Test
     public void a_firesAfterItsForAndResolvesAfterRecoveryOnceEachSignedAndAlertmanagerShowsIt() throws Exception {
         rule("web-down", "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 2, \"for\": \"4s\", \"recover_for\": \"3s\","
-                + " \"window\": \"3s\", \"severity\": \"critical\", \"notify\": [{\"webhook\": \"" + webhook.url() + "\"},"
+                + " \"window\": \"5s\", \"severity\": \"critical\", \"notify\": [{\"webhook\": \"" + webhook.url() + "\"},"
                 + " {\"alertmanager\": \"http://127.0.0.1:" + alertmanagerPort + "\"}]}");
         Thread.sleep(3000);
         assertEquals("up: nothing", List.of(), webhook.of("web-down"));
@@ -293,7 +293,7 @@ public class AlertingIT {
         await("pending", 20, () -> alert("web-down") != null && alert("web-down").get("state").getAsString().equals("pending"));
         long firing = await("the firing notification", 40, () -> webhook.of("web-down").contains("firing web"));
         long afterDown = (System.nanoTime() - down) / 1_000_000;
-        System.out.println("FIGURE target down -> firing notification: " + afterDown + " ms (for 4s, window 3s)");
+        System.out.println("FIGURE target down -> firing notification: " + afterDown + " ms (for 4s, window 5s)");
         assertTrue("fired " + afterDown + " ms after the target went down, before its for of 4 s", afterDown >= 4000);
         JsonObject a = alert("web-down");
         assertEquals("firing", a.get("state").getAsString());
@@ -344,7 +344,7 @@ public class AlertingIT {
     @Test
     public void b_aFlappingTargetPagesNoOne() throws Exception {
         int before = webhook.received.size();
-        for (int i = 0; i < 8; i++) { // down 1.5 s, up 1.5 s: never down for the whole 3 s window, never for 4 s
+        for (int i = 0; i < 8; i++) { // down 1.5 s, up 1.5 s: never down for the whole 5 s window, never for 4 s
             target.down();
             Thread.sleep(1500);
             target.up();
@@ -357,7 +357,7 @@ public class AlertingIT {
     @Test
     public void c_aReceiverThatIsDownGetsEveryNotificationOnceInOrderWhenItIsBack() throws Exception {
         rule("web-down", "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 2, \"for\": \"2s\", \"recover_for\": \"2s\","
-                + " \"window\": \"3s\", \"notify\": [{\"webhook\": \"" + webhook.url() + "\"}]}");
+                + " \"window\": \"5s\", \"notify\": [{\"webhook\": \"" + webhook.url() + "\"}]}");
         int before = webhook.of("web-down").size();
         webhook.stop();
         target.down();
@@ -397,7 +397,7 @@ public class AlertingIT {
 
     @Test
     public void e_xOfNVantageAgentsWithOneOfflineAndNoDataWhenAllAre() throws Exception {
-        rule("web-down-1", "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 1, \"for\": \"2s\", \"window\": \"3s\","
+        rule("web-down-1", "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 1, \"for\": \"2s\", \"window\": \"5s\","
                 + " \"notify\": [{\"webhook\": \"" + webhook.url() + "\"}]}");
         agents.get("vantage-2").kill();
         await("vantage-2 offline", 30, () -> !server.agent("vantage-2").get("online").getAsBoolean());
