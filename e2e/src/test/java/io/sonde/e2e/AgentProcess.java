@@ -33,6 +33,8 @@ final class AgentProcess implements AutoCloseable {
     private final String capabilities;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<ServerSocket> listeners = new ArrayList<>();
+    /** Environment variables the agent starts with, besides this process's. */
+    private final java.util.Map<String, String> environment = new java.util.HashMap<>();
 
     private AgentProcess(Path home, int port, Path console, String namespace, String capabilities) {
         this.home = home;
@@ -48,7 +50,7 @@ final class AgentProcess implements AutoCloseable {
 
     /** Copies the distribution, points its exporter and self target at a free port, starts it. */
     static AgentProcess start() throws IOException, InterruptedException {
-        return start(null, null);
+        return start((String) null, null);
     }
 
     /**
@@ -65,8 +67,19 @@ final class AgentProcess implements AutoCloseable {
         return start(null, null, files);
     }
 
+    /** As {@link #start(java.util.Map)}, started with the environment variables {@code env} too. */
+    static AgentProcess start(java.util.Map<String, String> files, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
+        return start(null, null, files, env);
+    }
+
     private static AgentProcess start(String namespace, String capabilities, java.util.Map<String, String> files)
             throws IOException, InterruptedException {
+        return start(namespace, capabilities, files, java.util.Map.of());
+    }
+
+    private static AgentProcess start(String namespace, String capabilities, java.util.Map<String, String> files,
+            java.util.Map<String, String> env) throws IOException, InterruptedException {
         Path home = Files.createTempDirectory("sonde-e2e-");
         run("cp", "-a", distribution() + "/.", home.toString());
         int port = freePort();
@@ -82,6 +95,7 @@ final class AgentProcess implements AutoCloseable {
         if (namespace != null) {
             run("chown", "-R", "65534:65534", home.toString());
         }
+        agent.environment.putAll(env);
         agent.launch();
         return agent;
     }
@@ -105,6 +119,7 @@ final class AgentProcess implements AutoCloseable {
         Path hosts = home.resolve("etc/hosts.e2e");
         Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n127.0.0.1 other.sonde.test\n");
         pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
+        pb.environment().putAll(environment);
         process = pb.start();
     }
 

@@ -82,6 +82,11 @@ public final class Main {
         }, "sonde-shutdown"));
         java.util.concurrent.atomic.AtomicBoolean restart = new java.util.concurrent.atomic.AtomicBoolean();
         watchGuard(guard, running, restart);
+        String logging = System.getProperty("java.util.logging.config.file");
+        new Reload(logging == null ? home.resolve("etc").resolve("logging.properties") : Path.of(logging)).start(() -> {
+            Framework f = running.get();
+            return f == null ? null : f.getBundleContext();
+        });
         // a restart for the guard starts a fresh framework from system/, as a new process would
         for (int restarts = 0;; restarts++) {
             if (restarts > 0 || !guarded) {

@@ -66,7 +66,11 @@ import io.sonde.api.TargetSchema;
 public final class CatalogService {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
+    /** How often the targets file is looked at, unless CONFIG_POLL_INTERVAL_SECONDS (the Latency Probe's) says. */
     private static final long FILE_POLL_MS = 1000;
+    /** The Latency Probe's environment: its targets file, when {@code targets_file} names none, and how often to read it. */
+    static final String TARGET_CONFIG_ENV = "TARGET_CONFIG";
+    static final String POLL_ENV = "CONFIG_POLL_INTERVAL_SECONDS";
     private static final long PUBLISH_DELAY_MS = 20;
     /** Names looked up at once: a list of slow names waits here, never on the core thread. */
     private static final int LOOKUP_THREADS = 4;
@@ -129,7 +133,15 @@ public final class CatalogService {
         factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetConfigurations(), factoryProps);
         factoryService = context.registerService(TargetFactory.class, new Factory(), null);
         metricsRegistration = context.registerService(Collector.class, metrics, null);
+        Dictionary<String, Object> reloadProps = new Hashtable<>();
+        reloadProps.put("sonde.reload", "targets file"); // the launcher runs it on SIGHUP
+        reloadRegistration = context.registerService(Runnable.class, () -> submit(() -> {
+            targetsFileStamp = null;
+            checkTargetsFile();
+        }), reloadProps);
     }
+
+    private final ServiceRegistration<Runnable> reloadRegistration;
 
     @Modified
     void modified(AgentConfig config, Map<String, Object> properties) {
@@ -146,6 +158,7 @@ public final class CatalogService {
             identity = null;
         }
         factoryRegistration.unregister();
+        reloadRegistration.unregister();
         factoryService.unregister();
         metricsRegistration.unregister();
         executor.shutdownNow();
@@ -381,6 +394,9 @@ public final class CatalogService {
                 Math.max(0, ConfigSource.typed(config::max__cpu__percent, "max_cpu_percent", 0.0, source, problem)),
                 Math.max(0, ConfigSource.typed(config::max__memory__mb, "max_memory_mb", 0L, source, problem))));
         String file = config.targets__file().strip();
+        if (file.isEmpty() && System.getenv(TARGET_CONFIG_ENV) != null) {
+            file = System.getenv(TARGET_CONFIG_ENV).strip();
+        }
         Path path = null;
         if (!file.isEmpty()) {
             path = Path.of(file);
@@ -400,13 +416,69 @@ public final class CatalogService {
             if (path == null) {
                 catalog.clearFile();
             } else {
-                fileWatch = executor.scheduleWithFixedDelay(() -> submit(this::checkTargetsFile), FILE_POLL_MS,
-                        FILE_POLL_MS, TimeUnit.MILLISECONDS);
+                long poll = pollMs(problem);
+                fileWatch = executor.scheduleWithFixedDelay(() -> submit(this::checkTargetsFile), poll, poll,
+                        TimeUnit.MILLISECONDS);
                 checkTargetsFile();
                 return; // checkTargetsFile recomputed
             }
         }
         recompute();
+    }
+
+    /** The targets file's watch period: {@value #POLL_ENV} seconds (1 to 3600) when set, else a second. */
+    private static long pollMs(java.util.function.Consumer<String> problem) {
+        String v = System.getenv(POLL_ENV);
+        if (v == null || v.isBlank()) {
+            return FILE_POLL_MS;
+        }
+        try {
+            long s = Long.parseLong(v.strip());
+            if (s >= 1 && s <= 3600) {
+                return s * 1000;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        problem.accept("environment variable " + POLL_ENV + ": '" + v + "' is not a number of seconds from 1 to 3600;"
+                + " the targets file is looked at every second");
+        return FILE_POLL_MS;
+    }
+
+    /** Sonde's loggers, while the targets file's log_level sets their level (held: JUL keeps loggers weakly). */
+    private java.util.logging.Logger fileLevelLogger;
+    private java.util.logging.Level levelBeforeFile;
+    private Object appliedLogLevel;
+
+    /** Applies the targets file's {@code log_level} to Sonde's loggers, or puts back the level it replaced. */
+    private void applyLogLevel(Path path, Object value) {
+        if (java.util.Objects.equals(value, appliedLogLevel)) {
+            return;
+        }
+        appliedLogLevel = value;
+        if (value == null) {
+            if (fileLevelLogger != null) {
+                fileLevelLogger.setLevel(levelBeforeFile);
+                LOG.info("{} no longer sets log_level: Sonde's loggers are back to {}", path,
+                        levelBeforeFile == null ? "etc/logging.properties" : levelBeforeFile);
+                fileLevelLogger = null;
+            }
+            return;
+        }
+        java.util.logging.Level level;
+        try {
+            level = TargetsFile.logLevel(value);
+        } catch (IllegalArgumentException e) {
+            metrics.configError();
+            LOG.warn("Configuration error: {}: key 'log_level': {}; the level in force stays", path, e.getMessage());
+            return;
+        }
+        if (fileLevelLogger == null) {
+            fileLevelLogger = java.util.logging.Logger.getLogger("io.sonde");
+            levelBeforeFile = fileLevelLogger.getLevel();
+        }
+        fileLevelLogger.setLevel(level);
+        LOG.info("Sonde's loggers log at {} ({} from {})", level, value, path);
     }
 
     /** Reloads the targets file when its size, time or identity changed. */
@@ -434,6 +506,7 @@ public final class CatalogService {
             TargetsFile parsed = TargetsFile.read(path, targetsMemo);
             catalog.setFile(path.toString(), parsed);
             entries = parsed.entries().size();
+            applyLogLevel(path, parsed.logLevel());
         } catch (TargetsFile.Unusable e) {
             catalog.fileUnusable(e.problem());
         }

@@ -25,8 +25,32 @@ import com.google.gson.stream.MalformedJsonException;
  * @param timeoutMs  file-wide timeout, or {@code null} to use the agent's
  * @param entries    the raw target entries, in file order; an entry that is not a JSON object is
  *                   kept as {@code null} so that it can be reported by its position
+ * @param logLevel   the Latency Probe's {@code log_level} (its logging's level names), or {@code null}
  */
-record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>> entries) {
+record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>> entries, Object logLevel) {
+
+    TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>> entries) {
+        this(intervalMs, timeoutMs, entries, null);
+    }
+
+    /**
+     * The level of Sonde's loggers that {@code log_level} names: DEBUG, INFO, WARNING (or WARN),
+     * ERROR, CRITICAL as the Latency Probe (Python's logging) has them, any case; or TRACE.
+     *
+     * @throws IllegalArgumentException with the reason, for any other value
+     */
+    static java.util.logging.Level logLevel(Object value) {
+        String name = value instanceof String s ? s.strip().toUpperCase(java.util.Locale.ROOT) : String.valueOf(value);
+        return switch (name) {
+            case "TRACE" -> java.util.logging.Level.FINEST;
+            case "DEBUG" -> java.util.logging.Level.FINE;
+            case "INFO" -> java.util.logging.Level.INFO;
+            case "WARNING", "WARN" -> java.util.logging.Level.WARNING;
+            case "ERROR", "CRITICAL" -> java.util.logging.Level.SEVERE;
+            default -> throw new IllegalArgumentException("'" + value + "' is no level; use one of DEBUG, INFO, WARNING, ERROR,"
+                    + " CRITICAL (or TRACE)");
+        };
+    }
 
     /** The file cannot be used at all; {@link #problem()} says why. */
     static final class Unusable extends Exception {
@@ -117,7 +141,7 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
             entries.add(entry);
         }
         memo.entries = next;
-        return new TargetsFile(shape.intervalMs(), shape.timeoutMs(), entries);
+        return new TargetsFile(shape.intervalMs(), shape.timeoutMs(), entries, shape.logLevel());
     }
 
     /**
@@ -135,12 +159,14 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
             reader.beginObject();
             Object interval = null;
             Object timeout = null;
+            Object logLevel = null;
             List<Map<String, Object>> entries = null;
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 switch (name) {
                     case "probe_interval_ms" -> interval = value(reader);
                     case "default_timeout_ms" -> timeout = value(reader);
+                    case "log_level" -> logLevel = value(reader);
                     case "targets" -> {
                         if (reader.peek() != JsonToken.BEGIN_ARRAY) {
                             throw new Unusable(new ConfigProblem(source, "targets", "must be an array, not "
@@ -169,7 +195,7 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
             if (entries == null) {
                 throw new Unusable(new ConfigProblem(source, "targets", "missing; the file needs a \"targets\" array"));
             }
-            return new TargetsFile(interval, timeout, entries);
+            return new TargetsFile(interval, timeout, entries, logLevel);
         } catch (MalformedJsonException | IllegalStateException | NumberFormatException | java.io.EOFException e) {
             throw new Unusable(new ConfigProblem(source, null, "is not valid JSON: " + e.getMessage()));
         } catch (IOException e) {

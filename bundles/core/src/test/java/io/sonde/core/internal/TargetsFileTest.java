@@ -44,6 +44,22 @@ public class TargetsFileTest {
     }
 
     @Test
+    public void theLatencyProbesLogLevelIsReadAndItsNamesMapToLevels() throws Exception {
+        TargetsFile f = TargetsFile.read(write("{\"log_level\": \"debug\", \"targets\": []}"));
+        assertEquals("debug", f.logLevel());
+        assertEquals(java.util.logging.Level.FINE, TargetsFile.logLevel(f.logLevel()));
+        assertEquals(java.util.logging.Level.WARNING, TargetsFile.logLevel("WARN"));
+        assertEquals(java.util.logging.Level.SEVERE, TargetsFile.logLevel(" Critical "));
+        assertNull(TargetsFile.read(write("{\"targets\": []}")).logLevel());
+        try {
+            TargetsFile.logLevel("LOUD");
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertEquals("'LOUD' is no level; use one of DEBUG, INFO, WARNING, ERROR, CRITICAL (or TRACE)", e.getMessage());
+        }
+    }
+
+    @Test
     public void unparsableJsonSaysWhere() throws Exception {
         Path p = write("{\"targets\": [ {\"name\": \"a\",, } ]}");
         try {

@@ -134,7 +134,8 @@ final class ProbeJob implements Runnable {
             if (backoffPeriod > 0) {
                 long stretched = backoffPeriod;
                 backoffPeriod = 0;
-                LOG.info("Target {} answers again: back to its interval of {} ms", target.name(), target.interval().toMillis());
+                aboutTarget(() -> LOG.info("Target {} answers again: back to its interval of {} ms", target.name(),
+                        target.interval().toMillis()));
                 // the next turn comes at its own interval, not at the end of the stretched one
                 if (nextRun != null && !cancelled) {
                     nextRun.cancel(false);
@@ -150,11 +151,20 @@ final class ProbeJob implements Runnable {
         long stretched = Backoff.interval(target, failures).toNanos();
         if (stretched > period) {
             if (backoffPeriod == 0) {
-                LOG.info("Target {} failed {} times in a row ({}): probed at doubling intervals up to {} ms until it answers",
-                        target.name(), failures, result.failureReason() == null ? "?" : result.failureReason().label(),
-                        Backoff.MAX_MS.longValue(target));
+                long n = failures;
+                aboutTarget(() -> LOG.info("Target {} failed {} times in a row ({}): probed at doubling intervals up to {} ms"
+                        + " until it answers", target.name(), n, result.failureReason() == null ? "?" : result.failureReason().label(),
+                        Backoff.MAX_MS.longValue(target)));
             }
             backoffPeriod = stretched;
+        }
+    }
+
+    /** Logs with the target's name and kind as structured fields (the JSON log lines carry them). */
+    private void aboutTarget(Runnable log) {
+        try (org.slf4j.MDC.MDCCloseable t = org.slf4j.MDC.putCloseable("target", target.name());
+                org.slf4j.MDC.MDCCloseable k = org.slf4j.MDC.putCloseable("kind", target.kind())) {
+            log.run();
         }
     }
 
