@@ -48,7 +48,7 @@ public final class Main {
      * for callers and bundles such as HikariCP import {@code [1.6,2)}. Keep in step with
      * -runsystempackages in bndrun/agent.bndrun and bndrun/server.bndrun.
      */
-    static final String SYSTEM_PACKAGES = "org.slf4j;version=2.0.17,org.slf4j;version=1.7.36,org.slf4j.event;version=2.0.17,"
+    public static final String SYSTEM_PACKAGES = "org.slf4j;version=2.0.17,org.slf4j;version=1.7.36,org.slf4j.event;version=2.0.17,"
             + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17";
 
     /** How long a stop may take before the JVM exits anyway. */
@@ -108,15 +108,37 @@ public final class Main {
 
     /** Creates the framework, installs and starts every bundle in system/. */
     private static Framework launch(Path home, String name, long t0) throws Exception {
-        Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
+        Framework framework = launch(home, home.resolve("system"), symbolicName -> true, Map.of());
+        LOG.info(String.format("Sonde %s started in %d ms, %d ms after the JVM (home %s)", name,
+                (System.nanoTime() - t0) / 1_000_000,
+                System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));
+        return framework;
+    }
+
+    /**
+     * Creates and starts a framework on {@code home} (its cache under data/, FileInstall on its etc/)
+     * with the bundles of {@code system} whose symbolic name {@code install} accepts; for programs
+     * that embed Sonde's probes (they leave out the exporter and the uplink, and share io.sonde.api
+     * from their class path through {@code properties}).
+     *
+     * @param properties framework properties over the defaults
+     */
+    public static Framework launch(Path home, Path system, java.util.function.Predicate<String> install,
+            Map<String, String> properties) throws Exception {
+        Map<String, String> p = frameworkProperties(home);
+        p.putAll(properties);
+        Framework framework = ServiceLoader.load(FrameworkFactory.class, Main.class.getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
-                .newFramework(frameworkProperties(home));
+                .newFramework(p);
         framework.init();
 
         BundleContext context = framework.getBundleContext();
         List<Bundle> toStart = new ArrayList<>();
-        for (Path jar : bundles(home.resolve("system"))) {
+        for (Path jar : bundles(system)) {
             try {
+                if (!install.test(symbolicName(jar))) {
+                    continue;
+                }
                 // reference: the framework reads the jar where it is instead of copying it to data/
                 Bundle b = context.installBundle("reference:" + jar.toUri());
                 if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
@@ -139,10 +161,18 @@ public final class Main {
                 LOG.log(Level.SEVERE, "Cannot start system bundle " + b.getSymbolicName() + ": " + e.getMessage(), e);
             }
         }
-        LOG.info(String.format("Sonde %s started in %d ms, %d ms after the JVM (home %s)", name,
-                (System.nanoTime() - t0) / 1_000_000,
-                System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));
         return framework;
+    }
+
+    /** The bundle symbolic name of a jar, without its attributes; {@code null} when it has none. */
+    static String symbolicName(Path jar) {
+        try (JarFile f = new JarFile(jar.toFile())) {
+            Manifest m = f.getManifest();
+            String bsn = m == null ? null : m.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
+            return bsn == null ? null : bsn.split(";", 2)[0].strip();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**

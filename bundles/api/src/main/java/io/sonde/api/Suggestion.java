@@ -2,8 +2,13 @@ package io.sonde.api;
 
 import java.util.Collection;
 
-/** The known word closest to a misspelt one, for "did you mean" hints. */
-final class Suggestion {
+/**
+ * The known word closest to a misspelt one, for "did you mean" hints: the one rule the agent, its
+ * tools and the server's checks share.
+ *
+ * @since 1.7
+ */
+public final class Suggestion {
 
     private Suggestion() {
     }
@@ -13,7 +18,7 @@ final class Suggestion {
      *         substitution or swap of neighbours counts one; at most 2, and less than a third of the
      *         word), the closest first; {@code null} if none is that close
      */
-    static String closest(String word, Collection<String> candidates) {
+    public static String closest(String word, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         int limit = Math.min(2, Math.max(1, word.length() / 3));

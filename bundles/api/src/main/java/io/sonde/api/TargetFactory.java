@@ -49,4 +49,20 @@ public interface TargetFactory {
      */
     record Resolved(Target target, InetAddress address) {
     }
+
+    /**
+     * Checks a targets file (the Latency Probe's JSON format, as {@code targets_file} names it) by
+     * the agent's own rules, as the agent would check it on reading it: the document's shape, every
+     * entry with the prober of its kind, names used twice, the file-wide settings. For tools that
+     * check files before a rollout.
+     *
+     * @param json   the file's text
+     * @param source where the text is from (a path), at the start of every problem
+     * @return the problems, each naming the source, the entry or key and the reason; empty when the
+     *         agent would take every entry. An entry of a kind no installed plugin serves is one.
+     * @since 1.7
+     */
+    default java.util.List<String> check(String json, String source) {
+        throw new UnsupportedOperationException("this core does not check whole files");
+    }
 }

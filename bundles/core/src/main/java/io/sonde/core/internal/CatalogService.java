@@ -338,6 +338,38 @@ public final class CatalogService {
         }
 
         @Override
+        public List<String> check(String json, String source) {
+            TargetsFile parsed;
+            try {
+                parsed = TargetsFile.of(json, source, new TargetsFile.Memo());
+            } catch (TargetsFile.Unusable e) {
+                return List.of(e.problem().message());
+            }
+            List<String> problems = new ArrayList<>();
+            if (parsed.logLevel() != null) {
+                try {
+                    TargetsFile.logLevel(parsed.logLevel());
+                } catch (IllegalArgumentException e) {
+                    problems.add(source + ": key 'log_level': " + e.getMessage());
+                }
+            }
+            Catalog alone = new Catalog(); // the rules of the agent's catalog, on this file only
+            alone.setFile(source, parsed);
+            Catalog.Result result = alone.recompute(kindLookup, HostNames.Check.NONE);
+            problems.addAll(result.newProblems());
+            for (int i = 0; i < parsed.entries().size(); i++) { // the agent waits for these; a check names them
+                Map<String, Object> raw = parsed.entries().get(i);
+                String kind = raw == null ? null : TargetValidator.text(raw.get("kind"));
+                if (kind != null && !kind.isBlank() && kinds.get(TargetValidator.canonicalKind(kind)) == null) {
+                    String name = TargetValidator.text(raw.get("name"));
+                    problems.add(source + " targets[" + i + "]" + (name == null ? "" : " \"" + name.strip() + "\"")
+                            + ": key 'kind': no installed plugin registers probe.type=" + TargetValidator.canonicalKind(kind));
+                }
+            }
+            return problems;
+        }
+
+        @Override
         public CompletionStage<Resolved> resolve(Target target) {
             ProberKind kind = kinds.get(target.kind());
             HostForm form = kind == null || kind.schema() == null ? HostForm.NAME : kind.schema().host();

@@ -1,0 +1,184 @@
+package io.sonde.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+
+import io.sonde.api.ProbeResult;
+import io.sonde.embed.Monitor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sonde-cli probe}: probes a host now with the agent's own plugins, no running agent needed.
+ */
+@Command(name = "probe", mixinStandardHelpOptions = true,
+        description = {"Probes HOST now with the agent's installed plugin of KIND (tcp, icmp, traceroute, http, udp, dns, or a"
+                + " plugin's own) and prints each result and a summary; with --watch, a live table (mtr-style for"
+                + " traceroute) refreshed in place until q.",
+                "Exit code 0: every probe succeeded; 1: some failed; 2: a wrong command line or no plugin for KIND."},
+        footer = {"", "Examples:", "  sonde-cli probe tcp 127.0.0.1 --port 22 --count 5",
+                "  sonde-cli probe icmp 192.0.2.1 --set count=5 --watch", "  sonde-cli probe traceroute 192.0.2.1 --watch"})
+final class ProbeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "KIND", description = "The probe kind")
+    String kind;
+
+    @Parameters(index = "1", paramLabel = "HOST", description = "Host name or address (a URL for http)")
+    String host;
+
+    @Option(names = {"-p", "--port"}, description = "Port, for kinds that need one")
+    Integer port;
+
+    @Option(names = {"-c", "--count"}, defaultValue = "3", description = "Probes to send (default ${DEFAULT-VALUE}); with --watch, until q")
+    int count;
+
+    @Option(names = {"-i", "--interval"}, defaultValue = "1000", paramLabel = "MS", description = "Milliseconds between probes (default ${DEFAULT-VALUE})")
+    long intervalMs;
+
+    @Option(names = {"-t", "--timeout"}, paramLabel = "MS", description = "Milliseconds a probe may take (default: the kind's, at most the interval)")
+    Long timeoutMs;
+
+    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "A key of the kind, as in a target file (repeatable): --set count=5")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @Option(names = {"-w", "--watch"}, description = "A live table refreshed in place; q quits")
+    boolean watch;
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (count < 1 || intervalMs < 10) {
+            err.println("--count must be at least 1 and --interval at least 10 ms");
+            return 2;
+        }
+        Map<String, Object> target = new LinkedHashMap<>(settings);
+        target.put("name", "cli");
+        target.put("kind", kind);
+        target.put("host", host);
+        if (port != null) {
+            target.put("port", port);
+        }
+        target.put("interval_ms", intervalMs);
+        if (timeoutMs != null) {
+            target.put("timeout_ms", timeoutMs);
+        }
+        target.put("backoff", "off");
+        try (Monitor monitor = Monitor.start(SondeCli.home())) {
+            if (!monitor.awaitKind(kind, Duration.ofSeconds(10))) {
+                err.println("No installed plugin probes kind '" + kind + "'; installed: " + String.join(", ", monitor.kinds())
+                        + " (plugins from " + SondeCli.home().resolve("plugins") + ")");
+                return 2;
+            }
+            List<String> problems = monitor.check(target, "probe " + kind + " " + host);
+            if (!problems.isEmpty()) {
+                problems.forEach(err::println);
+                return 2;
+            }
+            LinkedBlockingQueue<ProbeResult> results = new LinkedBlockingQueue<>();
+            try (AutoCloseable s = monitor.subscribe(results::add)) {
+                monitor.add(target);
+                return watch ? watch(monitor, results, out) : count(results, out, err);
+            }
+        }
+    }
+
+    /** Prints each result as it comes, then the summary table. */
+    private int count(LinkedBlockingQueue<ProbeResult> results, PrintWriter out, PrintWriter err) throws InterruptedException {
+        Stats stats = new Stats();
+        List<String[]> lines = new ArrayList<>();
+        lines.add(new String[] {"#", "Time", "Result", "Time ms", "Detail"});
+        long wait = intervalMs + (timeoutMs == null ? 30_000 : timeoutMs) + 5_000;
+        int failed = 0;
+        for (int i = 1; i <= count; i++) {
+            ProbeResult r = results.poll(wait, TimeUnit.MILLISECONDS);
+            if (r == null) {
+                err.println("No result within " + wait + " ms");
+                return 1;
+            }
+            stats.add(r);
+            failed += r.isSuccessful() ? 0 : 1;
+            lines.add(new String[] {Integer.toString(i), TIME.format(r.startedAt()), r.isSuccessful() ? "ok" : r.failureReason().label(),
+                    String.format("%.2f", r.responseTime().toNanos() / 1e6), r.isSuccessful() ? detail(r) : r.errorMessage()});
+        }
+        out.println(Stats.render(lines));
+        out.print(stats.table());
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** What a successful result says beyond its time, briefly. */
+    private static String detail(ProbeResult r) {
+        if (r instanceof io.sonde.api.PingResult p) {
+            return p.received() + "/" + p.sent() + " replies from " + (p.address() == null ? "?" : p.address().getHostAddress());
+        }
+        if (r instanceof io.sonde.api.TracerouteResult t) {
+            return t.hops().size() + " hops" + (t.reached() ? ", reached" : ", not reached");
+        }
+        return "";
+    }
+
+    /** The live table, redrawn after every result and on resize; q (or Ctrl-C) ends it. */
+    private int watch(Monitor monitor, LinkedBlockingQueue<ProbeResult> results, PrintWriter fallback) throws Exception {
+        Stats stats = new Stats();
+        try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
+            org.jline.terminal.Attributes saved = terminal.enterRawMode();
+            PrintWriter w = terminal.writer();
+            try {
+                w.print("\033[?25l"); // cursor hidden
+                draw(w, stats);
+                while (true) {
+                    int c = terminal.reader().read(100);
+                    if (c == 'q' || c == 'Q' || c == 3 || c == -1) {
+                        break;
+                    }
+                    boolean changed = false;
+                    for (ProbeResult r; (r = results.poll()) != null;) {
+                        stats.add(r);
+                        changed = true;
+                    }
+                    if (changed) {
+                        draw(w, stats);
+                    }
+                }
+            } finally {
+                w.print("\033[?25h\n");
+                w.flush();
+                terminal.setAttributes(saved);
+            }
+        }
+        return 0;
+    }
+
+    private void draw(PrintWriter w, Stats stats) {
+        StringBuilder b = new StringBuilder("\033[H\033[2J");
+        b.append("sonde-cli probe ").append(kind).append(' ').append(host).append(port == null ? "" : ":" + port)
+                .append("   every ").append(intervalMs).append(" ms   ").append(stats.results()).append(" results   q quits\r\n\r\n");
+        b.append(stats.table().replace("\n", "\r\n"));
+        if (stats.lastError() != null) {
+            b.append("\r\nlast: ").append(stats.lastError()).append("\r\n");
+        }
+        w.print(b);
+        w.flush();
+    }
+}

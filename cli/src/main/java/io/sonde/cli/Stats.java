@@ -1,0 +1,127 @@
+package io.sonde.cli;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.sonde.api.PingResult;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.TracerouteResult;
+
+/**
+ * The rows of an mtr-style table, kept over every result of one target: a row per hop for
+ * traceroute, a row for the target otherwise. Each row counts what was sent and answered, and the
+ * round-trip times: last, average, best, worst, standard deviation (Welford's running form).
+ */
+final class Stats {
+
+    /** One row: a hop or the target. */
+    static final class Row {
+        final String label;
+        long sent;
+        long received;
+        double last = Double.NaN;
+        double mean;
+        double m2;
+        double best = Double.POSITIVE_INFINITY;
+        double worst = Double.NEGATIVE_INFINITY;
+
+        Row(String label) {
+            this.label = label;
+        }
+
+        void sample(Duration rtt) {
+            double ms = rtt.toNanos() / 1e6;
+            received++;
+            last = ms;
+            double delta = ms - mean;
+            mean += delta / received;
+            m2 += delta * (ms - mean);
+            best = Math.min(best, ms);
+            worst = Math.max(worst, ms);
+        }
+
+        double lossPercent() {
+            return sent == 0 ? 0 : 100.0 * (sent - Math.min(received, sent)) / sent;
+        }
+
+        double stddev() {
+            return received < 2 ? 0 : Math.sqrt(m2 / (received - 1));
+        }
+    }
+
+    private final Map<String, Row> rows = new LinkedHashMap<>();
+    private long results;
+    private String lastError;
+
+    /** Counts one result in. */
+    synchronized void add(ProbeResult r) {
+        results++;
+        lastError = r.isSuccessful() ? null : r.failureReason().label() + ": " + r.errorMessage();
+        if (r instanceof TracerouteResult t) {
+            for (TracerouteResult.Hop hop : t.hops()) {
+                String label = String.format("%2d. %s", hop.ttl(), hop.address() == null ? "???" : hop.address().getHostAddress());
+                Row row = rows.computeIfAbsent(label, Row::new);
+                row.sent += hop.sent();
+                hop.rtts().forEach(row::sample);
+            }
+            return;
+        }
+        Row row = rows.computeIfAbsent(r.target().host() + (r.target().port() > 0 ? ":" + r.target().port() : ""), Row::new);
+        if (r instanceof PingResult p) {
+            row.sent += p.sent();
+            p.rtts().forEach(row::sample);
+        } else {
+            row.sent++;
+            if (r.isSuccessful()) {
+                row.sample(r.responseTime());
+            }
+        }
+    }
+
+    synchronized long results() {
+        return results;
+    }
+
+    synchronized String lastError() {
+        return lastError;
+    }
+
+    /** The table: Host, Loss%, Sent, Last, Avg, Best, Worst, StDev (milliseconds). */
+    synchronized String table() {
+        List<String[]> lines = new ArrayList<>();
+        lines.add(new String[] {"Host", "Loss%", "Sent", "Last", "Avg", "Best", "Worst", "StDev"});
+        for (Row r : rows.values()) {
+            boolean any = r.received > 0;
+            lines.add(new String[] {r.label, String.format("%.1f%%", r.lossPercent()), Long.toString(r.sent),
+                    any ? ms(r.last) : "-", any ? ms(r.mean) : "-", any ? ms(r.best) : "-", any ? ms(r.worst) : "-",
+                    any ? ms(r.stddev()) : "-"});
+        }
+        return render(lines);
+    }
+
+    private static String ms(double v) {
+        return String.format("%.2f", v);
+    }
+
+    /** Columns padded to their widest cell; the first left-aligned, the others right-aligned. */
+    static String render(List<String[]> lines) {
+        int[] width = new int[lines.get(0).length];
+        for (String[] l : lines) {
+            for (int i = 0; i < l.length; i++) {
+                width[i] = Math.max(width[i], l[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] l : lines) {
+            for (int i = 0; i < l.length; i++) {
+                String cell = i == 0 ? String.format("%-" + width[i] + "s", l[i]) : String.format("%" + width[i] + "s", l[i]);
+                b.append(i == 0 ? "" : "  ").append(cell);
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+}
