@@ -145,7 +145,7 @@ final class ProbeCommand implements Callable<Integer> {
             org.jline.terminal.Attributes saved = terminal.enterRawMode();
             PrintWriter w = terminal.writer();
             try {
-                w.print("\033[?25l"); // cursor hidden
+                w.print("\033[?1049h\033[?25l"); // the alternate screen, as full-screen programs use; cursor hidden
                 draw(w, stats);
                 while (true) {
                     int c = terminal.reader().read(100);
@@ -162,11 +162,13 @@ final class ProbeCommand implements Callable<Integer> {
                     }
                 }
             } finally {
-                w.print("\033[?25h\n");
+                w.print("\033[?25h\033[?1049l");
                 w.flush();
                 terminal.setAttributes(saved);
             }
         }
+        fallback.print(stats.table()); // the last table stays on the terminal, as mtr's report does
+        fallback.flush();
         return 0;
     }
 
