@@ -69,6 +69,9 @@ public final class Monitor implements AutoCloseable {
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private final List<Consumer<? super ProbeResult>> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, ProbeResult> latest = new ConcurrentHashMap<>();
+    /** The names of the targets added and not removed: results of others are not handed on. */
+    private final Set<String> added = ConcurrentHashMap.newKeySet();
+    private final Set<Object> failedListeners = ConcurrentHashMap.newKeySet();
     /** The targets added, in order, as their settings. */
     private final Map<String, Map<String, Object>> targets = new LinkedHashMap<>();
     /** The targets in force now, by name (from the core). */
@@ -84,13 +87,18 @@ public final class Monitor implements AutoCloseable {
         registrations.add(context.registerService(ResultSink.class, new ResultSink() {
             @Override
             public void accept(ProbeResult result) {
+                if (!added.contains(result.target().name())) {
+                    return; // removed while it was probed
+                }
                 latest.put(result.target().name(), result);
                 for (Consumer<? super ProbeResult> l : listeners) {
                     try {
                         l.accept(result);
                     } catch (RuntimeException e) {
-                        java.util.logging.Logger.getLogger(Monitor.class.getName())
-                                .log(java.util.logging.Level.WARNING, "A result listener failed", e);
+                        if (failedListeners.add(l)) { // once per listener: it may fail for every result
+                            java.util.logging.Logger.getLogger(Monitor.class.getName()).log(java.util.logging.Level.WARNING,
+                                    "A result listener failed (said once per listener)", e);
+                        }
                     }
                 }
             }
@@ -255,6 +263,7 @@ public final class Monitor implements AutoCloseable {
         Map<String, Object> entry = new LinkedHashMap<>(settings);
         synchronized (targets) {
             targets.put(target.name(), entry);
+            added.add(target.name());
             writeTargets();
         }
         awaitInForce(() -> inForce.containsKey(target.name()), "target " + target.name() + " added");
@@ -273,6 +282,8 @@ public final class Monitor implements AutoCloseable {
             if (targets.remove(name) == null) {
                 return false;
             }
+            added.remove(name);
+            latest.remove(name);
             writeTargets();
         }
         awaitInForce(() -> !inForce.containsKey(name), "target " + name + " removed");
