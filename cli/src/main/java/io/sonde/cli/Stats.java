@@ -106,21 +106,30 @@ final class Stats {
         return String.format("%.2f", v);
     }
 
-    /** Columns padded to their widest cell; the first left-aligned, the others right-aligned. */
+    /** Columns padded to their widest cell; columns of numbers right-aligned, others left-aligned. */
     static String render(List<String[]> lines) {
-        int[] width = new int[lines.get(0).length];
-        for (String[] l : lines) {
+        int columns = lines.get(0).length;
+        int[] width = new int[columns];
+        boolean[] numeric = new boolean[columns];
+        java.util.Arrays.fill(numeric, true);
+        for (int row = 0; row < lines.size(); row++) {
+            String[] l = lines.get(row);
             for (int i = 0; i < l.length; i++) {
                 width[i] = Math.max(width[i], l[i].length());
+                if (row > 0 && !l[i].matches("-|-?[0-9][0-9.]*%?")) {
+                    numeric[i] = false;
+                }
             }
         }
+        numeric[0] = lines.size() > 1 && numeric[0];
         StringBuilder b = new StringBuilder();
         for (String[] l : lines) {
+            StringBuilder line = new StringBuilder();
             for (int i = 0; i < l.length; i++) {
-                String cell = i == 0 ? String.format("%-" + width[i] + "s", l[i]) : String.format("%" + width[i] + "s", l[i]);
-                b.append(i == 0 ? "" : "  ").append(cell);
+                String cell = numeric[i] ? String.format("%" + width[i] + "s", l[i]) : String.format("%-" + width[i] + "s", l[i]);
+                line.append(i == 0 ? "" : "  ").append(cell);
             }
-            b.append('\n');
+            b.append(line.toString().stripTrailing()).append('\n');
         }
         return b.toString();
     }

@@ -139,6 +139,56 @@ public final class CatalogService {
             targetsFileStamp = null;
             checkTargetsFile();
         }), reloadProps);
+        Dictionary<String, Object> statusProps = new Hashtable<>();
+        statusProps.put(io.sonde.api.StatusReport.SECTION, "config");
+        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, statusProps);
+    }
+
+    private final ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+
+    /** The configuration in force, for GET /status: asked of the core thread, which owns it. */
+    private Map<String, Object> status() {
+        CompletableFuture<Map<String, Object>> answer = new CompletableFuture<>();
+        submit(() -> {
+            Map<String, Object> s = new java.util.LinkedHashMap<>();
+            AgentIdentity id = identity;
+            s.put("agent_id", id == null ? null : id.agentId());
+            s.put("tags", id == null ? List.of() : id.tags());
+            s.put("etc_targets", catalog.hasConfigurations());
+            s.put("targets_file", targetsFile == null ? null : targetsFile.toString());
+            Map<String, Object> doc = null;
+            if (remoteDocument != null) {
+                doc = new java.util.LinkedHashMap<>();
+                doc.put("version", remoteDocument.version());
+                doc.put("origin", String.valueOf(remoteDocument.origin()));
+            }
+            s.put("server_document", doc);
+            s.put("config_errors_total", metrics.configErrors());
+            List<Map<String, Object>> targets = new ArrayList<>();
+            for (Target t : published == null ? List.<Target>of() : published) {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("name", t.name());
+                m.put("kind", t.kind());
+                m.put("host", t.host());
+                m.put("port", t.port());
+                m.put("interval_ms", t.interval().toMillis());
+                m.put("source", t.source());
+                targets.add(m);
+            }
+            s.put("targets", targets);
+            s.put("entries_invalid", metrics.invalidEntries());
+            s.put("entries_no_prober", metrics.noProberEntries());
+            s.put("entries_resolving", metrics.resolvingEntries());
+            answer.complete(s);
+        });
+        try {
+            return answer.get(2, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return Map.of("error", "the core did not answer within 2 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.of("error", "interrupted");
+        }
     }
 
     private final ServiceRegistration<Runnable> reloadRegistration;
@@ -159,6 +209,7 @@ public final class CatalogService {
         }
         factoryRegistration.unregister();
         reloadRegistration.unregister();
+        statusRegistration.unregister();
         factoryService.unregister();
         metricsRegistration.unregister();
         executor.shutdownNow();

@@ -46,6 +46,22 @@ final class CoreMetrics extends Collector {
         configErrors.incrementAndGet();
     }
 
+    long configErrors() {
+        return configErrors.get();
+    }
+
+    int invalidEntries() {
+        return invalid.get();
+    }
+
+    int noProberEntries() {
+        return noProber.get();
+    }
+
+    int resolvingEntries() {
+        return resolving.get();
+    }
+
     /** The entries that are not targets now, by why. */
     void entries(int invalidEntries, int noProberEntries, int resolvingEntries) {
         invalid.set(invalidEntries);

@@ -127,6 +127,7 @@ public final class Exporter implements ResultSink {
         } else {
             probes.limit(limit);
         }
+        statusRemote = config.status__remote();
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
         InetSocketAddress wanted = InetSocketAddress.createUnresolved(bind, port);
         if (wanted.equals(listening)) {
@@ -188,6 +189,41 @@ public final class Exporter implements ResultSink {
 
     void removeCollector(Collector collector) {
         contributed.remove(collector);
+    }
+
+    /** The sections of GET /status, by name. */
+    private final Map<String, io.sonde.api.StatusReport> reports = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addStatusReport(io.sonde.api.StatusReport report, Map<String, Object> properties) {
+        reports.put(String.valueOf(properties.getOrDefault(io.sonde.api.StatusReport.SECTION, "unnamed")), report);
+    }
+
+    void removeStatusReport(io.sonde.api.StatusReport report, Map<String, Object> properties) {
+        reports.remove(String.valueOf(properties.getOrDefault(io.sonde.api.StatusReport.SECTION, "unnamed")), report);
+    }
+
+    /** Whether /status answers askers other than this host ({@code status_remote}). */
+    private volatile boolean statusRemote;
+
+    /** GET /status: the agent's own sections, the last result of every target, then each bundle's report. */
+    private String status() {
+        Map<String, Object> doc = new java.util.LinkedHashMap<>();
+        Map<String, Object> agent = new java.util.LinkedHashMap<>();
+        agent.put("version", version);
+        agent.put("java_version", System.getProperty("java.version"));
+        agent.put("uptime_seconds", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
+        agent.put("now", java.time.Instant.now().toString());
+        doc.put("agent", agent);
+        doc.put("results", probeMetrics.lastResults());
+        reports.forEach((name, report) -> {
+            try {
+                doc.put(name, report.status());
+            } catch (RuntimeException e) {
+                doc.put(name, Map.of("error", String.valueOf(e)));
+            }
+        });
+        return new com.google.gson.GsonBuilder().serializeNulls().setPrettyPrinting().create().toJson(doc) + "\n";
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -262,9 +298,21 @@ public final class Exporter implements ResultSink {
                 }
                 case "/probe" -> probes.handle(request, response, callback);
                 case "/healthz" -> ProbeEndpoint.text(response, callback, HttpStatus.OK_200, "ok");
+                case "/status" -> {
+                    java.net.SocketAddress peer = request.getConnectionMetaData().getRemoteSocketAddress();
+                    if (!statusRemote && !(peer instanceof InetSocketAddress a && a.getAddress() != null
+                            && a.getAddress().isLoopbackAddress())) {
+                        ProbeEndpoint.text(response, callback, HttpStatus.FORBIDDEN_403, "/status answers this host only;"
+                                + " set status_remote = true in etc/" + ExporterConfig.PID + ".cfg to open it");
+                    } else {
+                        byte[] body = status().getBytes(StandardCharsets.UTF_8);
+                        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+                        response.write(true, java.nio.ByteBuffer.wrap(HttpMethod.HEAD.is(method) ? new byte[0] : body), callback);
+                    }
+                }
                 case "/" -> ProbeEndpoint.text(response, callback, HttpStatus.OK_200, "Sonde agent " + version
                         + "\n/metrics  Prometheus metrics\n/probe?target=...&module=...  one probe, in blackbox_exporter's names\n"
-                        + "/healthz  liveness");
+                        + "/status  what the agent does (this host only, unless status_remote)\n/healthz  liveness");
                 default -> ProbeEndpoint.text(response, callback, HttpStatus.NOT_FOUND_404, "not found: " + path);
             }
             return true;

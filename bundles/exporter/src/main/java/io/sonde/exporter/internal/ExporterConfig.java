@@ -18,4 +18,8 @@ public @interface ExporterConfig {
 
     @AttributeDefinition(description = "Most probes that /probe runs at once; more get 503 (1-1000)")
     int probe__concurrency() default 16;
+
+    @AttributeDefinition(description = "Whether GET /status (targets, results, uplink, updater) answers other hosts too;"
+            + " by default only askers on loopback")
+    boolean status__remote() default false;
 }

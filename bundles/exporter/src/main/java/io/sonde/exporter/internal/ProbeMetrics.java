@@ -61,6 +61,7 @@ final class ProbeMetrics {
         Http http;
         // third-party kinds: the numbers of the last PluginResult, by metric name
         Map<String, Double> plugin;
+        ProbeResult last;
 
         Series(Target t) {
             kind = t.kind();
@@ -92,6 +93,7 @@ final class ProbeMetrics {
         }
         synchronized (s) {
             s.total++;
+            s.last = result;
             if (result instanceof PingResult ping) {
                 // every reply is a latency sample; loss is sent minus received
                 s.packetsSent = Math.max(0, s.packetsSent) + ping.sent();
@@ -143,6 +145,28 @@ final class ProbeMetrics {
                 }
             }
         }
+    }
+
+    /** The last result of each target, with its count of probes, for GET /status. */
+    Map<String, Object> lastResults() {
+        Map<String, Object> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, Series> e : series.entrySet()) {
+            Series s = e.getValue();
+            synchronized (s) {
+                if (s.last == null) {
+                    continue;
+                }
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("at", s.last.startedAt() == null ? null : s.last.startedAt().toString());
+                m.put("success", s.last.isSuccessful());
+                m.put("reason", s.last.isSuccessful() ? null : s.last.failureReason().label());
+                m.put("message", s.last.errorMessage());
+                m.put("seconds", s.last.responseTime() == null ? null : s.last.responseTime().toNanos() / 1e9);
+                m.put("probes", s.total);
+                out.put(e.getKey(), m);
+            }
+        }
+        return out;
     }
 
     /** Families this class writes itself: a plugin's number never takes one of these names. */

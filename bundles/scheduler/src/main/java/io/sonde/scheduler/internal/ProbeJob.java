@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -120,6 +121,12 @@ final class ProbeJob implements Runnable {
         if (probe != null) {
             probe.start();
         }
+    }
+
+    /** This target's state for GET /status: active or backoff, failures in a row, the interval in force. */
+    synchronized Map<String, Object> status() {
+        return Map.of("state", backoffPeriod > 0 ? "backoff" : "active", "failures_in_a_row", failures,
+                "interval_ms", TimeUnit.NANOSECONDS.toMillis(backoffPeriod > 0 ? backoffPeriod : period));
     }
 
     /** @return whether the target is probed at a stretched interval because it keeps failing */

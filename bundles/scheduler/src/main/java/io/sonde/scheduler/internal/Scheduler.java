@@ -58,6 +58,24 @@ public final class Scheduler implements TargetListener {
     public Scheduler(BundleContext context) {
         this();
         metricsRegistration = context.registerService(Collector.class, metrics, null);
+        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        props.put(io.sonde.api.StatusReport.SECTION, "scheduler");
+        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
+    }
+
+    private ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+
+    /** Each scheduled target's state (active or backoff) and consecutive failures, for GET /status. */
+    Map<String, Object> status() {
+        List<ProbeJob> all;
+        synchronized (jobs) {
+            all = new ArrayList<>(jobs.values());
+        }
+        Map<String, Object> targets = new java.util.TreeMap<>();
+        for (ProbeJob job : all) {
+            targets.put(job.target.name(), job.status());
+        }
+        return Map.of("targets", targets, "probes_in_flight", inFlight.size());
     }
 
     /** A scheduler outside OSGi, for tests: its metrics are not registered. */
@@ -118,6 +136,9 @@ public final class Scheduler implements TargetListener {
     void deactivate() {
         if (metricsRegistration != null) {
             metricsRegistration.unregister();
+        }
+        if (statusRegistration != null) {
+            statusRegistration.unregister();
         }
         List<ProbeJob> all;
         synchronized (jobs) {

@@ -179,11 +179,62 @@ public final class Updater implements ResultSink {
         this.pinned = key;
         thread.execute(this::start);
         thread.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
+        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        props.put(io.sonde.api.StatusReport.SECTION, "updater");
+        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
     }
+
+    private final org.osgi.framework.ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
 
     @Deactivate
     void deactivate() {
+        statusRegistration.unregister();
         thread.shutdownNow();
+    }
+
+    /** The pinned key, the update under watch or staged, failed versions and the last reports, for GET /status. */
+    private Map<String, Object> status() {
+        java.util.concurrent.Future<Map<String, Object>> answer;
+        try {
+            answer = thread.submit(() -> {
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("public_key_pinned", pinned != null);
+                s.put("watching", watch(state.watch));
+                s.put("staged", watch(state.staged));
+                s.put("failed_versions", new TreeMap<>(state.failed));
+                List<Object> out = new java.util.ArrayList<>();
+                for (RemoteConfig.BundleUpdate u : reports.values()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("bundle", u.symbolicName());
+                    m.put("version", u.version());
+                    m.put("rollout", u.rollout());
+                    m.put("state", u.state());
+                    m.put("reason", u.reason());
+                    out.add(m);
+                }
+                s.put("reports", out);
+                return s;
+            });
+            return answer.get(2, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException | java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException e) {
+            return Map.of("error", "the updater did not answer within 2 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.of("error", "interrupted");
+        }
+    }
+
+    private static Map<String, Object> watch(Watch w) {
+        if (w == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("bundle", w.symbolicName());
+        m.put("version", w.version());
+        m.put("from", w.from());
+        m.put("rollout", w.rollout());
+        return m;
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)

@@ -101,6 +101,40 @@ public final class Uplink implements ResultSink {
     private final Spool spool;
     private final UplinkMetrics metrics;
     private final ServiceRegistration<Collector> metricsRegistration;
+    private final ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+
+    /** The server, the last exchange, the spool and the document in force, for GET /status. */
+    private Map<String, Object> status() {
+        Map<String, Object> s = new java.util.LinkedHashMap<>();
+        URI current = server;
+        s.put("server", current == null ? null : current.toString());
+        s.put("enrolled", credential != null);
+        s.put("up", metrics.up);
+        s.put("last_problem", metrics.up ? null : lastProblem);
+        long when = delivered;
+        s.put("last_delivery", when == 0 ? null : java.time.Instant.ofEpochMilli(when).toString());
+        Map<String, Object> sp = new java.util.LinkedHashMap<>();
+        sp.put("records", spool.records());
+        sp.put("bytes", spool.bytes());
+        long oldest = spool.oldestMillis();
+        sp.put("oldest", oldest == Long.MAX_VALUE ? null : java.time.Instant.ofEpochMilli(oldest).toString());
+        sp.put("dropped", new java.util.TreeMap<>(spool.dropped()));
+        s.put("spool", sp);
+        RemoteConfig.Document doc = inForce;
+        s.put("config_document", doc == null ? null : Map.of("version", doc.version(), "origin", String.valueOf(doc.origin())));
+        List<Object> ups = new java.util.ArrayList<>();
+        for (AgentStatus.Update u : updates) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("bundle", u.symbolicName());
+            m.put("version", u.version());
+            m.put("rollout", u.rollout());
+            m.put("state", u.state());
+            m.put("reason", u.reason());
+            ups.add(m);
+        }
+        s.put("updates", ups);
+        return s;
+    }
     private final FileFetcher files;
     private final ServiceRegistration<io.sonde.api.ServerFiles> filesRegistration;
     private final Thread sender;
@@ -120,7 +154,7 @@ public final class Uplink implements ResultSink {
     private final String version;
     private volatile boolean running = true;
     private volatile Credential credential;
-    private String lastProblem;
+    private volatile String lastProblem;
     private int batchLimit;
     private final BundleContext context;
     private final ConfigDocuments documents;
@@ -155,6 +189,9 @@ public final class Uplink implements ResultSink {
                 TimeUnit.HOURS.toMillis(Math.max(1, config.spool__max__age__h())), System::currentTimeMillis);
         this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
+        java.util.Dictionary<String, Object> statusProps = new java.util.Hashtable<>();
+        statusProps.put(io.sonde.api.StatusReport.SECTION, "uplink");
+        this.statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         List<URI> urls = List.of();
@@ -243,6 +280,7 @@ public final class Uplink implements ResultSink {
             files.close();
         }
         metricsRegistration.unregister();
+        statusRegistration.unregister();
         httpExecutor.shutdownNow();
         spool.close();
     }
