@@ -91,8 +91,8 @@ record Metatype(Map<String, Map<String, Key>> byPid) {
             NodeList objects = d.getElementsByTagName("Object");
             for (int k = 0; k < objects.getLength(); k++) {
                 Map<String, Key> keys = ocds.get(((Element) objects.item(k)).getAttribute("ocdref"));
-                if (keys != null && !pid.isEmpty()) {
-                    byPid.put(pid, keys);
+                if (keys != null && !pid.isEmpty()) { // several components may read one PID: their keys together
+                    byPid.computeIfAbsent(pid, p -> new LinkedHashMap<>()).putAll(keys);
                 }
             }
         }

@@ -60,6 +60,7 @@ import io.sonde.server.spi.StoredResult;
  */
 @Component(service = AlertService.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
+@org.osgi.service.metatype.annotations.Designate(ocd = AlertService.Config.class)
 public final class AlertService {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertService.class);
@@ -75,11 +76,16 @@ public final class AlertService {
     static final int MAX_RULES = 1000;
 
     /** The server's configuration keys read here ({@code etc/io.sonde.server.cfg}). */
+    @org.osgi.service.metatype.annotations.ObjectClassDefinition(name = "Sonde server: alerts",
+            description = "How often the alert rules are evaluated, and the key that signs webhooks")
     @interface Config {
+        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Seconds without contact after which an agent is offline")
         int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
 
+        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Seconds between two evaluations of the alert rules", min = "1")
         int alert__eval__s() default 10;
 
+        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "The HMAC key of webhook signatures; made at first start when missing")
         String alert__webhook__key__file() default "data/alerts/webhook.key";
     }
 
