@@ -182,7 +182,7 @@ public class CliIT {
             String after = AgentProcess.output(0, "tmux", "capture-pane", "-p", "-t", session);
             assertTrue("the last table stays: " + after, after.contains("1. 127.0.0.1"));
         } finally {
-            AgentProcess.exitCode("tmux", "kill-session", "-t", session);
+            ShellIT.end(session);
             AgentProcess.run("rm", "-rf", home.toString());
         }
     }

@@ -109,6 +109,24 @@ public final class Main {
     /** Creates the framework, installs and starts every bundle in system/. */
     private static Framework launch(Path home, String name, long t0) throws Exception {
         Framework framework = launch(home, home.resolve("system"), symbolicName -> true, Map.of());
+        if (Boolean.getBoolean("sonde.shell") && Files.isDirectory(home.resolve("system").resolve("shell"))) { // the operator's Gogo shell on this console: SONDE_SHELL=true
+            List<Bundle> shell = new ArrayList<>();
+            for (Path jar : bundles(home.resolve("system").resolve("shell"))) {
+                try {
+                    shell.add(framework.getBundleContext().installBundle("reference:" + jar.toUri()));
+                } catch (BundleException e) {
+                    LOG.log(Level.SEVERE, "Cannot install the shell's bundle " + jar + ": " + e.getMessage(), e);
+                }
+            }
+            for (Bundle b : shell) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    LOG.log(Level.SEVERE, "Cannot start the shell's bundle " + b.getSymbolicName() + ": " + e.getMessage(), e);
+                }
+            }
+            LOG.info("The Gogo shell is on this console: sonde:status, sonde:targets, help");
+        }
         LOG.info(String.format("Sonde %s started in %d ms, %d ms after the JVM (home %s)", name,
                 (System.nanoTime() - t0) / 1_000_000,
                 System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime(), home));

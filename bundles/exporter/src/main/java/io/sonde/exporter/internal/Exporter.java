@@ -84,6 +84,9 @@ public final class Exporter implements ResultSink {
         version = context.getBundle().getVersion().toString();
         probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
+        java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
+        resultsProps.put(io.sonde.api.StatusReport.SECTION, "results");
+        resultsRegistration = context.registerService(io.sonde.api.StatusReport.class, probeMetrics::lastResults, resultsProps);
         http = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sonde-http-control");
             t.setDaemon(true);
@@ -168,8 +171,12 @@ public final class Exporter implements ResultSink {
         }
     }
 
+    /** The last result of every target, a section of /status (and of the shell's sonde:status). */
+    private final org.osgi.framework.ServiceRegistration<io.sonde.api.StatusReport> resultsRegistration;
+
     @Deactivate
     void deactivate() {
+        resultsRegistration.unregister();
         probes.close();
         http.shutdownNow();
         try {
@@ -215,7 +222,7 @@ public final class Exporter implements ResultSink {
         agent.put("uptime_seconds", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
         agent.put("now", java.time.Instant.now().toString());
         doc.put("agent", agent);
-        doc.put("results", probeMetrics.lastResults());
+        doc.put("results", probeMetrics.lastResults()); // first, though the section is reported like the others
         reports.forEach((name, report) -> {
             try {
                 doc.put(name, report.status());

@@ -148,7 +148,7 @@ final class ProbeMetrics {
     }
 
     /** The last result of each target, with its count of probes, for GET /status. */
-    Map<String, Object> lastResults() {
+    Map<String, Object> lastResults() { // a StatusReport's answer
         Map<String, Object> out = new java.util.TreeMap<>();
         for (Map.Entry<String, Series> e : series.entrySet()) {
             Series s = e.getValue();
