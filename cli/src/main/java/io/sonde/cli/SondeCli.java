@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
  * probed is not right (the output says what), 2 a wrong command line or a failure to run.
  */
 @Command(name = "sonde-cli", mixinStandardHelpOptions = true, versionProvider = SondeCli.Version.class,
-        description = "Probe now, check configuration files, see what a running agent does, change log levels. SONDE_HOME names the agent's directory.",
-        subcommands = {ProbeCommand.class, ValidateCommand.class, StatusCommand.class, LogLevelCommand.class,
+        description = "Probe now, check configuration files, see what a running agent does, change log levels, drive the server. SONDE_HOME names the agent's directory.",
+        subcommands = {ProbeCommand.class, ValidateCommand.class, StatusCommand.class, LogLevelCommand.class, ServerCommand.class,
                 CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class})
 public final class SondeCli {
 

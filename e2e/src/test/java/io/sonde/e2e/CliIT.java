@@ -223,7 +223,7 @@ public class CliIT {
     @Test
     public void everyCommandHasHelpAWrongCommandLineSaysWhatAndCompletionLoads() throws Exception {
         Path home = AgentProcess.distribution();
-        for (String command : List.of("probe", "validate", "status", "log-level")) {
+        for (String command : List.of("probe", "validate", "status", "log-level", "server")) {
             Run help = cli(home, command, "--help");
             assertEquals(help.out(), 0, help.exit());
             assertTrue(help.out(), help.out().startsWith("Usage: sonde-cli " + command));
@@ -231,7 +231,7 @@ public class CliIT {
         }
         Run top = cli(home, "--help");
         assertEquals(0, top.exit());
-        for (String command : List.of("probe", "validate", "status", "log-level", "generate-completion")) {
+        for (String command : List.of("probe", "validate", "status", "log-level", "server", "generate-completion")) {
             assertTrue(top.out(), top.out().contains("  " + command));
         }
         Run wrong = cli(home, "probe", "tcp", "127.0.0.1", "--colour", "red");

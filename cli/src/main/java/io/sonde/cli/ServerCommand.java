@@ -1,0 +1,630 @@
+package io.sonde.cli;
+
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sonde-cli server ...}: the server's REST API from the terminal. The credential comes from
+ * SONDE_TOKEN, SONDE_TOKEN_FILE or --token-file (on the server's host: its data/admin.token), never
+ * from the command line.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"The Sonde server's API: agents, enrollment tokens, definitions (targets, meshes, alert rules) applied"
+                + " from files, bundles and rollouts, alerts and silences.",
+                "Server: --server or SONDE_SERVER (default https://127.0.0.1 at the port of etc/io.sonde.server.cfg). Trust:"
+                        + " --ca-file or SONDE_CA_FILE (default data/tls/ca.pem here). Credential: SONDE_TOKEN, SONDE_TOKEN_FILE"
+                        + " or --token-file (default data/admin.token here).",
+                "Exit code 0: done; 1: the server refused (its reason is printed) or is unreachable; 2: a wrong command line."},
+        footer = {"", "Examples:", "  export SONDE_SERVER=https://sonde.example.internal:8443 SONDE_CA_FILE=ca.pem SONDE_TOKEN_FILE=~/.sonde-token",
+                "  sonde-cli server agents list --selector 'eu AND NOT edge'", "  sonde-cli server tokens create --tag eu --single-use",
+                "  sonde-cli server diff fleet.yaml && sonde-cli server apply fleet.yaml",
+                "  sonde-cli server bundles upload my-plugin-1.2.0.jar",
+                "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
+                "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance"},
+        subcommands = {ServerCommand.Agents.class, ServerCommand.Tokens.class, ServerCommand.Apply.class, ServerCommand.Diff.class,
+                ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Alerts.class, ServerCommand.Silences.class})
+final class ServerCommand {
+
+    @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "The server, https://host:port")
+    URI server;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT, description = "A file holding the admin or API token")
+    Path tokenFile;
+
+    @Option(names = "--ca-file", paramLabel = "PEM", scope = ScopeType.INHERIT, description = "The CA the server's certificate is trusted by")
+    Path caFile;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", scope = ScopeType.INHERIT, description = "table (default) or json")
+    StatusCommand.Output output;
+
+    static final Gson PRETTY = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+
+    /** Refused whatever it holds, and never echoed: a token on the command line is in every user's ps. */
+    @Option(names = "--token", hidden = true, scope = ScopeType.INHERIT)
+    String tokenOnTheLine;
+
+    ServerApi api() throws java.io.IOException {
+        return ServerApi.of(server, tokenFile, caFile);
+    }
+
+    /** A command of the group: runs against the API, prints, maps refusals to exit code 1. */
+    abstract static class Sub implements Callable<Integer> {
+        @ParentCommand
+        Object parent;
+
+        @Spec
+        CommandSpec spec;
+
+        ServerCommand root() {
+            Object p = parent;
+            while (!(p instanceof ServerCommand)) {
+                p = ((Sub) p).parent;
+            }
+            return (ServerCommand) p;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            if (root().tokenOnTheLine != null) {
+                spec.commandLine().getErr().println("--token is not taken: a token on the command line is seen by every user of"
+                        + " this host. Use SONDE_TOKEN, SONDE_TOKEN_FILE or --token-file.");
+                return 2;
+            }
+            try {
+                run(root().api(), out);
+                out.flush();
+                return 0;
+            } catch (ServerApi.Refused e) {
+                spec.commandLine().getErr().println(e.getMessage());
+                return 1;
+            } catch (java.io.IOException e) {
+                spec.commandLine().getErr().println(e.getMessage());
+                return 1;
+            }
+        }
+
+        abstract void run(ServerApi api, PrintWriter out) throws Exception;
+
+        boolean json() {
+            return root().output == StatusCommand.Output.json;
+        }
+
+        /** A list answer ({@code items}) as a table of {@code columns}, or as JSON. */
+        void list(JsonElement answer, PrintWriter out, String... columns) {
+            if (json()) {
+                out.println(PRETTY.toJson(answer));
+                return;
+            }
+            JsonArray items = answer != null && answer.isJsonObject() && answer.getAsJsonObject().has("items")
+                    ? answer.getAsJsonObject().getAsJsonArray("items") : new JsonArray();
+            List<String[]> rows = new ArrayList<>();
+            rows.add(columns);
+            for (JsonElement e : items) {
+                JsonObject o = e.getAsJsonObject();
+                String[] row = new String[columns.length];
+                for (int i = 0; i < columns.length; i++) {
+                    row[i] = text(o.get(columns[i]));
+                }
+                rows.add(row);
+            }
+            out.print(Stats.render(rows));
+            out.println(items.size() + (items.size() == 1 ? " item" : " items"));
+        }
+
+        /** One object, as {@code key: value} lines or as JSON. */
+        void show(JsonElement answer, PrintWriter out) {
+            if (json() || answer == null || !answer.isJsonObject()) {
+                out.println(PRETTY.toJson(answer));
+                return;
+            }
+            for (Map.Entry<String, JsonElement> e : answer.getAsJsonObject().entrySet()) {
+                out.println(e.getKey() + ": " + text(e.getValue()));
+            }
+        }
+
+        static String text(JsonElement e) {
+            if (e == null || e.isJsonNull()) {
+                return "-";
+            }
+            if (e.isJsonArray()) {
+                List<String> parts = new ArrayList<>();
+                e.getAsJsonArray().forEach(x -> parts.add(text(x)));
+                return String.join(",", parts);
+            }
+            return e.isJsonPrimitive() ? e.getAsString() : e.toString();
+        }
+    }
+
+    @Command(name = "agents", mixinStandardHelpOptions = true, description = "Enrolled agents: list, show one, revoke one",
+            subcommands = {Agents.List.class, Agents.Show.class, Agents.Revoke.class})
+    static final class Agents extends Sub {
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/agents"), out, LIST_COLUMNS);
+        }
+
+        static final String[] LIST_COLUMNS = {"agent_id", "online", "version", "tags", "last_seen", "spool_records", "revoked"};
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Every agent, or those a selector takes")
+        static final class List extends Sub {
+            @Option(names = "--selector", paramLabel = "SELECTOR", description = "Tags: eu AND NOT edge")
+            String selector;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/agents" + (selector == null ? "" : "?selector=" + ServerApi.encode(selector))), out, LIST_COLUMNS);
+            }
+        }
+
+        @Command(name = "show", mixinStandardHelpOptions = true, description = "One agent")
+        static final class Show extends Sub {
+            @Parameters(paramLabel = "AGENT_ID")
+            String id;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                show(api.get("/api/v1/agents/" + ServerApi.encode(id)), out);
+            }
+        }
+
+        @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Refuses the agent's requests from now on")
+        static final class Revoke extends Sub {
+            @Parameters(paramLabel = "AGENT_ID")
+            String id;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/agents/" + ServerApi.encode(id), null);
+                out.println("Revoked agent " + id);
+            }
+        }
+    }
+
+    @Command(name = "tokens", mixinStandardHelpOptions = true, description = "Enrollment tokens: create, list, revoke",
+            subcommands = {Tokens.Create.class, Tokens.List.class, Tokens.Revoke.class})
+    static final class Tokens extends Sub {
+        static final String[] LIST_COLUMNS = {"id", "tags", "expires_at", "single_use"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/enrollment-tokens"), out, LIST_COLUMNS);
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true,
+                description = "Makes a token for agents to enroll with; it is shown once, here")
+        static final class Create extends Sub {
+            @Option(names = "--tag", paramLabel = "TAG", description = "A tag the agents enrolled with it get (repeatable)")
+            java.util.List<String> tags = new ArrayList<>();
+
+            @Option(names = "--expires", paramLabel = "RFC3339", description = "When it expires (default: the server's)")
+            String expires;
+
+            @Option(names = "--single-use", description = "Good for one enrollment only")
+            boolean singleUse;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("tags", tags);
+                if (expires != null) {
+                    body.put("expires_at", expires);
+                }
+                body.put("single_use", singleUse);
+                JsonElement r = api.send("POST", "/api/v1/enrollment-tokens", new Gson().toJson(body));
+                if (json()) {
+                    out.println(PRETTY.toJson(r));
+                } else {
+                    JsonObject o = r.getAsJsonObject();
+                    out.println(o.get("token").getAsString());
+                    spec.commandLine().getErr().println("Enrollment token " + text(o.get("id")) + ", tags " + text(o.get("tags"))
+                            + ", expires " + text(o.get("expires_at")) + ": shown once; put it in the agents' etc/io.sonde.uplink.cfg"
+                            + " as enrollment_token");
+                }
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "The tokens not expired or revoked")
+        static final class List extends Sub {
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/enrollment-tokens"), out, LIST_COLUMNS);
+            }
+        }
+
+        @Command(name = "revoke", mixinStandardHelpOptions = true, description = "No agent enrolls with it any more")
+        static final class Revoke extends Sub {
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/enrollment-tokens/" + ServerApi.encode(id), null);
+                out.println("Revoked enrollment token " + id);
+            }
+        }
+    }
+
+    /** The kinds of definitions a file may hold: its key, and the API's collection. */
+    static final Map<String, String> COLLECTIONS = Map.of("targets", "targets", "meshes", "meshes", "alert_rules", "alert-rules");
+
+    /**
+     * The definitions of YAML or JSON files: {@code targets:}, {@code meshes:}, {@code alert_rules:},
+     * each a map of names to bodies as the API takes them. A file that is not that says where.
+     */
+    static Map<String, Map<String, JsonObject>> definitions(java.util.List<Path> files) throws java.io.IOException {
+        Map<String, Map<String, JsonObject>> all = new TreeMap<>();
+        Gson gson = new Gson();
+        for (Path f : files) {
+            Object doc;
+            try {
+                String text = Files.readString(f, StandardCharsets.UTF_8);
+                doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+                        new org.yaml.snakeyaml.LoaderOptions())).load(text); // JSON is YAML too
+            } catch (org.yaml.snakeyaml.error.YAMLException e) {
+                throw new java.io.IOException(f + ": not YAML or JSON: " + e.getMessage().replace('\n', ' '));
+            }
+            if (!(doc instanceof Map<?, ?> map)) {
+                throw new java.io.IOException(f + ": must hold a map with targets:, meshes: or alert_rules:");
+            }
+            for (Map.Entry<?, ?> section : map.entrySet()) {
+                String key = String.valueOf(section.getKey());
+                if (!COLLECTIONS.containsKey(key)) {
+                    throw new java.io.IOException(f + ": key '" + key + "': not one of targets, meshes, alert_rules");
+                }
+                if (!(section.getValue() instanceof Map<?, ?> named)) {
+                    throw new java.io.IOException(f + ": " + key + ": must map names to definitions");
+                }
+                for (Map.Entry<?, ?> d : named.entrySet()) {
+                    if (!(d.getValue() instanceof Map<?, ?>)) {
+                        throw new java.io.IOException(f + ": " + key + "." + d.getKey() + ": must be a map of the definition's keys");
+                    }
+                    JsonObject body = gson.toJsonTree(d.getValue()).getAsJsonObject();
+                    Map<String, JsonObject> into = all.computeIfAbsent(key, k -> new TreeMap<>());
+                    if (into.put(String.valueOf(d.getKey()), body) != null) {
+                        throw new java.io.IOException(f + ": " + key + "." + d.getKey() + ": defined twice");
+                    }
+                }
+            }
+        }
+        return all;
+    }
+
+    /** What applying would change: one line per definition, +, ~ (with the keys), - (with --prune), = unchanged. */
+    static java.util.List<String[]> plan(ServerApi api, Map<String, Map<String, JsonObject>> wanted, boolean prune) throws Exception {
+        java.util.List<String[]> plan = new ArrayList<>();
+        for (Map.Entry<String, Map<String, JsonObject>> section : wanted.entrySet()) {
+            String collection = COLLECTIONS.get(section.getKey());
+            for (Map.Entry<String, JsonObject> d : section.getValue().entrySet()) {
+                JsonElement now = api.find("/api/v1/" + collection + "/" + ServerApi.encode(d.getKey()));
+                if (now == null) {
+                    plan.add(new String[] {"+", collection, d.getKey(), ""});
+                    continue;
+                }
+                java.util.List<String> changed = new ArrayList<>();
+                JsonObject current = now.getAsJsonObject();
+                for (String k : d.getValue().keySet()) {
+                    if (!covers(d.getValue().get(k), current.get(k))) {
+                        changed.add(k);
+                    }
+                }
+                plan.add(new String[] {changed.isEmpty() ? "=" : "~", collection, d.getKey(), String.join(", ", changed)});
+            }
+            if (prune) {
+                JsonElement all = api.get("/api/v1/" + collection);
+                for (JsonElement e : all.getAsJsonObject().getAsJsonArray("items")) {
+                    String name = e.getAsJsonObject().get("name").getAsString();
+                    if (!section.getValue().containsKey(name)) {
+                        plan.add(new String[] {"-", collection, name, ""});
+                    }
+                }
+            }
+        }
+        return plan;
+    }
+
+    /**
+     * Whether the server's value is what the file gives: numbers by value (1 and 1.0 alike), objects
+     * by the keys the file gives (the server fills the others with its defaults), lists item by item.
+     */
+    static boolean covers(JsonElement file, JsonElement server) {
+        if (file == null || server == null || file.isJsonNull() || server.isJsonNull()) {
+            return (file == null || file.isJsonNull()) == (server == null || server.isJsonNull());
+        }
+        if (file.isJsonPrimitive() && server.isJsonPrimitive() && file.getAsJsonPrimitive().isNumber()
+                && server.getAsJsonPrimitive().isNumber()) {
+            return file.getAsBigDecimal().compareTo(server.getAsBigDecimal()) == 0;
+        }
+        if (file.isJsonObject() && server.isJsonObject()) {
+            for (Map.Entry<String, JsonElement> e : file.getAsJsonObject().entrySet()) {
+                if (!covers(e.getValue(), server.getAsJsonObject().get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (file.isJsonArray() && server.isJsonArray() && file.getAsJsonArray().size() == server.getAsJsonArray().size()) {
+            for (int i = 0; i < file.getAsJsonArray().size(); i++) {
+                if (!covers(file.getAsJsonArray().get(i), server.getAsJsonArray().get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return file.equals(server);
+    }
+
+    @Command(name = "diff", mixinStandardHelpOptions = true,
+            description = {"Shows what apply would change: + new, ~ changed (and which keys), - deleted (with --prune), = the same.",
+                    "Exit code 0: nothing would change; 3: something would; 1: refused or unreachable."})
+    static final class Diff extends Sub {
+        @Parameters(paramLabel = "FILE", arity = "1..*", description = "YAML or JSON files with targets:, meshes:, alert_rules:")
+        java.util.List<Path> files;
+
+        @Option(names = "--prune", description = "Also list definitions on the server that the files do not have")
+        boolean prune;
+
+        private boolean changes;
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            java.util.List<String[]> plan = plan(api, definitions(files), prune);
+            changes = plan.stream().anyMatch(p -> !p[0].equals("="));
+            for (String[] p : plan) {
+                out.println(p[0] + " " + p[1] + "/" + p[2] + (p[3].isEmpty() ? "" : ": " + p[3]));
+            }
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            int exit = super.call();
+            return exit == 0 && changes ? 3 : exit;
+        }
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true,
+            description = "Makes the server's definitions what the files say: new and changed ones are put, unchanged ones"
+                    + " left alone (applying twice changes nothing), and with --prune the others of their kinds deleted.")
+    static final class Apply extends Sub {
+        @Parameters(paramLabel = "FILE", arity = "1..*", description = "YAML or JSON files with targets:, meshes:, alert_rules:")
+        java.util.List<Path> files;
+
+        @Option(names = "--prune", description = "Delete definitions of the files' kinds that the files do not have")
+        boolean prune;
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            Map<String, Map<String, JsonObject>> wanted = definitions(files);
+            int changed = 0;
+            for (String[] p : plan(api, wanted, prune)) {
+                String path = "/api/v1/" + p[1] + "/" + ServerApi.encode(p[2]);
+                switch (p[0]) {
+                    case "+", "~" -> {
+                        String section = COLLECTIONS.entrySet().stream().filter(e -> e.getValue().equals(p[1])).findFirst().orElseThrow().getKey();
+                        api.send("PUT", path, wanted.get(section).get(p[2]).toString());
+                        out.println((p[0].equals("+") ? "created " : "changed ") + p[1] + "/" + p[2]);
+                        changed++;
+                    }
+                    case "-" -> {
+                        api.send("DELETE", path, null);
+                        out.println("deleted " + p[1] + "/" + p[2]);
+                        changed++;
+                    }
+                    default -> {
+                        // the same already
+                    }
+                }
+            }
+            out.println(changed == 0 ? "Nothing to change" : changed + (changed == 1 ? " change" : " changes") + " applied");
+        }
+    }
+
+    @Command(name = "bundles", mixinStandardHelpOptions = true,
+            description = "Signed bundle releases: list, upload (sign with bin/sonde-release, on the release key's machine)",
+            subcommands = {Bundles.List.class, Bundles.Upload.class})
+    static final class Bundles extends Sub {
+        static final String[] COLUMNS = {"symbolic_name", "version", "size", "sha256", "uploaded_at"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/bundles"), out, COLUMNS);
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "The releases the server holds")
+        static final class List extends Sub {
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/bundles"), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "upload", mixinStandardHelpOptions = true,
+                description = "Uploads a signed release: the jar and its manifest (default: JAR.manifest.json, as sonde-release writes it)")
+        static final class Upload extends Sub {
+            @Parameters(paramLabel = "JAR")
+            Path jar;
+
+            @Option(names = "--manifest", paramLabel = "FILE")
+            Path manifest;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                Path m = manifest != null ? manifest : jar.resolveSibling(jar.getFileName() + ".manifest.json");
+                for (Path p : new Path[] {jar, m}) {
+                    if (!Files.isReadable(p)) {
+                        throw new java.io.IOException(p + " does not exist or cannot be read");
+                    }
+                }
+                JsonElement r = api.upload("/api/v1/bundles", new String[][] {{"manifest", m.getFileName().toString()},
+                        {"jar", jar.getFileName().toString()}}, new byte[][] {Files.readAllBytes(m), Files.readAllBytes(jar)});
+                show(r, out);
+            }
+        }
+    }
+
+    @Command(name = "rollouts", mixinStandardHelpOptions = true,
+            description = "Which version of a bundle which agents run: list, set, status, delete",
+            subcommands = {Rollouts.List.class, Rollouts.Set.class, Rollouts.Status.class, Rollouts.Delete.class})
+    static final class Rollouts extends Sub {
+        static final String[] COLUMNS = {"name", "bundle", "version", "agents", "percent", "state"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/rollouts"), out, COLUMNS);
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Every rollout")
+        static final class List extends Sub {
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/rollouts"), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "set", mixinStandardHelpOptions = true, description = "Creates or changes a rollout")
+        static final class Set extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Option(names = "--bundle", required = true, paramLabel = "SYMBOLIC_NAME")
+            String bundle;
+
+            @Option(names = "--version", required = true, paramLabel = "VERSION")
+            String version;
+
+            @Option(names = "--agents", defaultValue = "*", paramLabel = "SELECTOR", description = "Default: every agent")
+            String agents;
+
+            @Option(names = "--percent", defaultValue = "100", description = "The canary share of those agents (default 100)")
+            int percent;
+
+            @Option(names = "--max-failed-percent", paramLabel = "P", description = "Pause when this share of agents failed")
+            Integer maxFailed;
+
+            @Option(names = "--state", paramLabel = "STATE", description = "active or paused")
+            String state;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("bundle", bundle);
+                body.put("version", version);
+                body.put("agents", agents);
+                body.put("percent", percent);
+                if (maxFailed != null) {
+                    body.put("max_failed_percent", maxFailed);
+                }
+                if (state != null) {
+                    body.put("state", state);
+                }
+                show(api.send("PUT", "/api/v1/rollouts/" + ServerApi.encode(name), new Gson().toJson(body)), out);
+            }
+        }
+
+        @Command(name = "status", mixinStandardHelpOptions = true, description = "A rollout and each agent's state in it")
+        static final class Status extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                show(api.get("/api/v1/rollouts/" + ServerApi.encode(name)), out);
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Ends a rollout (agents keep what they run)")
+        static final class Delete extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/rollouts/" + ServerApi.encode(name), null);
+                out.println("Deleted rollout " + name);
+            }
+        }
+    }
+
+    @Command(name = "alerts", mixinStandardHelpOptions = true, description = "Alerts: pending, firing, resolving, nodata, and resolved in the last day")
+    static final class Alerts extends Sub {
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/alerts"), out, "rule", "subject", "state", "severity", "since", "value");
+        }
+    }
+
+    @Command(name = "silences", mixinStandardHelpOptions = true, description = "Silences: list, add, delete",
+            subcommands = {Silences.List.class, Silences.Add.class, Silences.Delete.class})
+    static final class Silences extends Sub {
+        static final String[] COLUMNS = {"id", "matchers", "starts_at", "ends_at", "comment"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/silences"), out, COLUMNS);
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Silences in force or to come")
+        static final class List extends Sub {
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/silences"), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "add", mixinStandardHelpOptions = true, description = "Holds back the alerts the matchers take")
+        static final class Add extends Sub {
+            @Option(names = "--match", required = true, paramLabel = "KEY=PATTERN", description = "rule=web-*, subject=..., severity=... (repeatable)")
+            Map<String, String> matchers;
+
+            @Option(names = "--duration", defaultValue = "2h", description = "How long (default 2h): 30m, 2h, 1d")
+            String duration;
+
+            @Option(names = "--comment", defaultValue = "", description = "Why")
+            String comment;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("matchers", matchers);
+                body.put("duration", duration);
+                body.put("comment", comment);
+                show(api.send("POST", "/api/v1/silences", new Gson().toJson(body)), out);
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Ends a silence")
+        static final class Delete extends Sub {
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/silences/" + ServerApi.encode(id), null);
+                out.println("Deleted silence " + id);
+            }
+        }
+    }
+}
