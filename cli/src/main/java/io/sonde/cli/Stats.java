@@ -121,7 +121,7 @@ final class Stats {
                 }
             }
         }
-        numeric[0] = lines.size() > 1 && numeric[0];
+        numeric[0] = false; // the label: host names and addresses look like numbers too
         StringBuilder b = new StringBuilder();
         for (String[] l : lines) {
             StringBuilder line = new StringBuilder();

@@ -1,0 +1,65 @@
+package io.sonde.cli;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.PingResult;
+import io.sonde.api.Target;
+import io.sonde.api.TracerouteResult;
+
+public class StatsTest {
+
+    private static final Target TARGET = new Target("t", "icmp", "192.0.2.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(1),
+            java.util.Set.of(), Map.of(), "test");
+
+    private static Duration ms(double v) {
+        return Duration.ofNanos((long) (v * 1e6));
+    }
+
+    @Test
+    public void pingRowsCountEveryPacketAndKeepRunningStatistics() throws Exception {
+        Stats s = new Stats();
+        InetAddress a = InetAddress.getByName("192.0.2.1");
+        s.add(new PingResult(TARGET, Instant.now(), ms(2), null, null, a, 3, List.of(ms(1), ms(2), ms(3)), 0, 64));
+        s.add(new PingResult(TARGET, Instant.now(), ms(5), FailureReason.TIMEOUT, "1 of 3 lost", a, 3, List.of(ms(4), ms(5)), 0, 64));
+        String table = s.table();
+        // 6 sent, 5 received: 16.7 % loss; last 5, avg 3, best 1, worst 5, sample stddev of 1..5 = 1.58
+        assertTrue(table, table.matches("(?s)Host +Loss% +Sent +Last +Avg +Best +Worst +StDev\n192\\.0\\.2\\.1 +16\\.7% +6 +5\\.00 +3\\.00 +1\\.00 +5\\.00 +1\\.58\n"));
+        assertEquals(2, s.results());
+        assertEquals("timeout: 1 of 3 lost", s.lastError());
+    }
+
+    @Test
+    public void tracerouteRowsAreHopsWithUnansweredOnesAsQuestionMarks() throws Exception {
+        Stats s = new Stats();
+        InetAddress hop1 = InetAddress.getByName("198.18.0.2");
+        InetAddress dst = InetAddress.getByName("198.18.3.2");
+        for (int round = 0; round < 2; round++) {
+            s.add(new TracerouteResult(TARGET, Instant.now(), ms(3), null, null, dst, List.of(
+                    new TracerouteResult.Hop(1, hop1, List.of(ms(1), ms(1)), 2),
+                    new TracerouteResult.Hop(2, null, List.of(), 2),
+                    new TracerouteResult.Hop(3, dst, List.of(ms(3)), 2)), true));
+        }
+        String[] lines = s.table().split("\n");
+        assertEquals(4, lines.length);
+        assertTrue(lines[1], lines[1].matches(" 1\\. 198\\.18\\.0\\.2 +0\\.0% +4 +1\\.00 .*"));
+        assertTrue(lines[2], lines[2].matches(" 2\\. \\?\\?\\? +100\\.0% +4 +- +- +- +- +-"));
+        assertTrue(lines[3], lines[3].matches(" 3\\. 198\\.18\\.3\\.2 +50\\.0% +4 +3\\.00 .*"));
+    }
+
+    @Test
+    public void numbersAlignRightAndTextLeft() {
+        String t = Stats.render(List.of(new String[] {"name", "ms", "state"}, new String[] {"a", "1.5", "ok"},
+                new String[] {"longer", "10.25", "backoff"}));
+        assertEquals("name       ms  state\na         1.5  ok\nlonger  10.25  backoff\n", t);
+    }
+}

@@ -1,0 +1,50 @@
+package io.sonde.cli;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+public class ValidateTest {
+
+    private static final Metatype.Key PORT = new Metatype.Key("port", "Integer", "1", "65535", List.of());
+    private static final Metatype.Key RATIO = new Metatype.Key("max_cpu_percent", "Double", "0", "", List.of());
+    private static final Metatype.Key MODE = new Metatype.Key("backoff", "String", "", "", List.of("on", "off"));
+    private static final Metatype.Key FLAG = new Metatype.Key("status_remote", "Boolean", "", "", List.of());
+
+    @Test
+    public void valuesAreCheckedByTheirDeclaredTypeBoundsAndOptions() {
+        assertNull(Metatype.check(PORT, " 9100 "));
+        assertEquals("'0' is below the least value, 1", Metatype.check(PORT, "0"));
+        assertEquals("'70000' is above the greatest value, 65535", Metatype.check(PORT, "70000"));
+        assertEquals("'fast' is not a whole number", Metatype.check(PORT, "fast"));
+        assertEquals("'-1' is below the least value, 0", Metatype.check(RATIO, "-1"));
+        assertEquals("'x' is not a number", Metatype.check(RATIO, "x"));
+        assertNull(Metatype.check(MODE, "off"));
+        assertEquals("'maybe' is not one of on, off", Metatype.check(MODE, "maybe"));
+        assertEquals("'yes' is not true or false", Metatype.check(FLAG, "yes"));
+        assertNull(Metatype.check(FLAG, "TRUE"));
+    }
+
+    @Test
+    public void aFilesPidIsFileInstallsReading() {
+        assertEquals("io.sonde.agent", ValidateCommand.pid(Path.of("etc/io.sonde.agent.cfg")));
+        assertEquals("io.sonde.target", ValidateCommand.pid(Path.of("io.sonde.target-web-1.cfg")));
+    }
+
+    @Test
+    public void unknownKeysGetTheClosestDeclaredOneAndOpenPidsTakeAnyKey() {
+        Metatype m = new Metatype(Map.of("io.sonde.exporter", Map.of("port", PORT, "bind", MODE),
+                "io.sonde.probe.module", Map.of("prober", MODE)));
+        assertEquals(List.of("x.cfg: key 'prot': unknown to io.sonde.exporter; did you mean 'port'?"),
+                ValidateCommand.checkCfg(Path.of("x.cfg"), "io.sonde.exporter", Map.of("prot", "1"), m));
+        assertEquals(List.of(), ValidateCommand.checkCfg(Path.of("m.cfg"), "io.sonde.probe.module", Map.of("count", "3"), m));
+        assertEquals(List.of("y.cfg: no component of the agent reads PID io.sonde.exportr; did you mean io.sonde.exporter?"),
+                ValidateCommand.checkCfg(Path.of("y.cfg"), "io.sonde.exportr", Map.of(), m));
+        assertEquals(List.of(), ValidateCommand.checkCfg(Path.of("z.cfg"), "org.apache.felix.fileinstall", Map.of("a", "b"), m));
+    }
+}
