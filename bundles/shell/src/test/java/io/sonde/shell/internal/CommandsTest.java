@@ -15,20 +15,27 @@ public class CommandsTest {
         return Map.of("status.section", name);
     }
 
+    private static Map<String, Object> row(String name, String kind) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("kind", kind);
+        return m;
+    }
+
     @Test
     public void targetsAreJoinedByNameWithWhatOtherSectionsKeepOfThem() {
         Commands c = new Commands();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("agent_id", "a1");
-        config.put("targets", List.of(Map.of("name", "web", "kind", "tcp"), Map.of("name", "dns", "kind", "dns")));
+        config.put("targets", List.of(row("web", "tcp"), row("dns", "dns")));
         c.addReport(() -> config, section("config"));
         c.addReport(() -> Map.of("targets", Map.of("web", Map.of("state", "backoff"))), section("scheduler"));
         c.addReport(() -> Map.of("web", Map.of("success", false)), section("results"));
         String table = c.targets();
         String[] lines = table.split("\n");
         assertEquals(table, 3, lines.length);
-        assertTrue(table, lines[0].matches("name +kind +state +success"));
-        assertTrue(table, lines[1].matches("web +tcp +backoff +false"));
+        assertTrue(table, lines[0].matches("name +kind +success +state")); // sections by name: results, then scheduler
+        assertTrue(table, lines[1].matches("web +tcp +false +backoff"));
         assertTrue(table, lines[2].matches("dns +dns +- +-"));
     }
 
