@@ -247,9 +247,15 @@ final class AgentProcess implements AutoCloseable {
 
     /** A loopback listener that accepts and closes connections until the agent is closed. */
     int openPort() throws IOException {
+        ServerSocket s = acceptor();
+        listeners.add(s);
+        return s.getLocalPort();
+    }
+
+    /** A loopback listener that accepts and closes connections until it is closed: a TCP target that answers. */
+    static ServerSocket acceptor() throws IOException {
         ServerSocket s = new ServerSocket();
         s.bind(new InetSocketAddress("127.0.0.1", 0), 200);
-        listeners.add(s);
         Thread t = new Thread(() -> {
             try {
                 while (!s.isClosed()) {
@@ -261,7 +267,7 @@ final class AgentProcess implements AutoCloseable {
         }, "e2e-acceptor");
         t.setDaemon(true);
         t.start();
-        return s.getLocalPort();
+        return s;
     }
 
     static int freePort() throws IOException {

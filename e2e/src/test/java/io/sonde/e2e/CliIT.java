@@ -113,18 +113,7 @@ public class CliIT {
     @Test
     public void probePrintsEachResultAndATableWithoutARunningAgent() throws Exception {
         Path home = copy();
-        try (java.net.ServerSocket open = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (!open.isClosed()) {
-                        open.accept().close();
-                    }
-                } catch (java.io.IOException e) {
-                    // closed
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+        try (java.net.ServerSocket open = AgentProcess.acceptor()) {
             Run ok = cli(home, "probe", "tcp", "127.0.0.1", "--port", Integer.toString(open.getLocalPort()), "--count", "4",
                     "--interval", "100");
             assertEquals(ok.out(), 0, ok.exit());

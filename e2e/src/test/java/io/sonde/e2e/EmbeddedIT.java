@@ -30,7 +30,7 @@ public class EmbeddedIT {
 
     @Test
     public void aMonitorProbesWhatItIsGivenAndForgetsWhatIsRemoved() throws Exception {
-        try (java.net.ServerSocket open = listener()) {
+        try (java.net.ServerSocket open = AgentProcess.acceptor()) {
             Path work = Files.createTempDirectory("sonde-embedded-");
             try (Monitor monitor = Monitor.start(AgentProcess.distribution(), work)) {
                 assertTrue(monitor.awaitKind("tcp", java.time.Duration.ofSeconds(10)));
@@ -98,7 +98,7 @@ public class EmbeddedIT {
         String classpath = String.join(":", dist.resolve("lib/sonde-embed.jar").toString(), dist.resolve("system/boot/*").toString(),
                 jar(dist.resolve("system"), "io.sonde.api-"), jar(dist.resolve("system"), "gson-"));
         Path classes = Files.createTempDirectory("sonde-example-");
-        try (java.net.ServerSocket open = listener()) {
+        try (java.net.ServerSocket open = AgentProcess.acceptor()) {
             String javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
             AgentProcess.output(0, javac, "-d", classes.toString(), "-cp", classpath, source.toString());
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -121,22 +121,6 @@ public class EmbeddedIT {
         }
         assertEquals(found.toString(), 1, found.size());
         return found.get(0).toString();
-    }
-
-    private static java.net.ServerSocket listener() throws Exception {
-        java.net.ServerSocket open = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            try {
-                while (!open.isClosed()) {
-                    open.accept().close();
-                }
-            } catch (java.io.IOException e) {
-                // closed
-            }
-        });
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return open;
     }
 
     private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {

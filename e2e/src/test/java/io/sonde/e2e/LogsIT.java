@@ -177,19 +177,8 @@ public class LogsIT {
     public void sighupRereadsTheTargetsFileThatTheLatencyProbesEnvironmentNames() throws Exception {
         int port;
         Path targets = Files.createTempFile("sonde-e2e-targets-", ".json");
-        try (java.net.ServerSocket open = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        try (java.net.ServerSocket open = AgentProcess.acceptor()) {
             port = open.getLocalPort();
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (!open.isClosed()) {
-                        open.accept().close();
-                    }
-                } catch (java.io.IOException e) {
-                    // closed
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
             String one = "{\"name\": \"one\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + port + ", \"interval_ms\": 300}";
             String two = "{\"name\": \"two\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + port + ", \"interval_ms\": 300}";
             Files.writeString(targets, "{\"log_level\": \"info\", \"targets\": [" + one + "]}");
