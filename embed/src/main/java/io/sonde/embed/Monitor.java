@@ -209,6 +209,11 @@ public final class Monitor implements AutoCloseable {
                 last = state.toString();
                 since = now;
             } else if (now - since > (fromPlugins >= jars ? SETTLED_MS : PLUGINS_QUIET_MS) * 1_000_000L) {
+                for (String kind : kinds()) { // the core takes each prober on its own thread: wait until it has
+                    while (!coreKnows(kind) && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                    }
+                }
                 return;
             }
             Thread.sleep(25);
@@ -357,13 +362,19 @@ public final class Monitor implements AutoCloseable {
      */
     public boolean awaitKind(String kind, Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (!kinds().contains(kind)) {
+        while (!kinds().contains(kind) || !coreKnows(kind)) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
             Thread.sleep(20);
         }
         return true;
+    }
+
+    /** Whether the core checks targets of {@code kind} with its prober yet (it learns of probers on its own thread). */
+    private boolean coreKnows(String kind) {
+        String probe = GSON.toJson(Map.of("targets", List.of(Map.of("name", "probe", "kind", kind))));
+        return factory().check(probe, "probe").stream().noneMatch(p -> p.contains("no installed plugin registers probe.type="));
     }
 
     @Override
