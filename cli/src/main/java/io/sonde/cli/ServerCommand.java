@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:", "  export SONDE_SERVER=https://sonde.example.internal:8443 SONDE_CA_FILE=ca.pem SONDE_TOKEN_FILE=~/.sonde-token",
                 "  sonde-cli server agents list --selector 'eu AND NOT edge'", "  sonde-cli server tokens create --tag eu --single-use",
                 "  sonde-cli server diff fleet.yaml && sonde-cli server apply fleet.yaml",
+                "  sonde-cli server bundles sign --key ~/sonde-release/release.key my-plugin-1.2.0.jar",
                 "  sonde-cli server bundles upload my-plugin-1.2.0.jar",
                 "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
                 "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance"},
@@ -443,8 +444,8 @@ final class ServerCommand {
     }
 
     @Command(name = "bundles", mixinStandardHelpOptions = true,
-            description = "Signed bundle releases: list, upload (sign with bin/sonde-release, on the release key's machine)",
-            subcommands = {Bundles.List.class, Bundles.Upload.class})
+            description = "Signed bundle releases: sign (on the release key's machine), upload, list",
+            subcommands = {Bundles.List.class, Bundles.Sign.class, Bundles.Upload.class})
     static final class Bundles extends Sub {
         static final String[] COLUMNS = {"symbolic_name", "version", "size", "sha256", "uploaded_at"};
 
@@ -458,6 +459,36 @@ final class ServerCommand {
             @Override
             void run(ServerApi api, PrintWriter out) throws Exception {
                 list(api.get("/api/v1/bundles"), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "sign", mixinStandardHelpOptions = true,
+                description = "Signs a bundle jar with the release key (as bin/sonde-release sign): writes JAR.manifest.json."
+                        + " Needs no server; keep the key off the servers.")
+        static final class Sign implements Callable<Integer> {
+            @Spec
+            CommandSpec spec;
+
+            @Option(names = "--key", required = true, paramLabel = "release.key")
+            Path key;
+
+            @Option(names = "--pub", paramLabel = "release.pub", description = "Default: release.pub beside the key")
+            Path pub;
+
+            @Parameters(paramLabel = "JAR")
+            Path jar;
+
+            @Override
+            public Integer call() {
+                try {
+                    spec.commandLine().getOut().println(io.sonde.wire.internal.ReleaseCommand.sign(key, pub, jar));
+                    spec.commandLine().getOut().flush();
+                    return 0;
+                } catch (java.io.IOException | java.security.GeneralSecurityException | io.sonde.wire.WireException
+                        | IllegalArgumentException e) {
+                    spec.commandLine().getErr().println("sign: " + e.getMessage());
+                    return 1;
+                }
             }
         }
 

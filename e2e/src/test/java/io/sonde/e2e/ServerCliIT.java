@@ -162,7 +162,14 @@ public class ServerCliIT {
         try (Releases releases = new Releases(server)) {
             releases.trust("owner");
             Path jar = releases.plugin("0.1.1", Map.of());
-            releases.sign("owner", jar);
+            CliIT.Run signed = cli(Map.of(), "server", "bundles", "sign", "--key", releases.work.resolve("owner/release.key").toString(),
+                    jar.toString());
+            assertEquals(signed.out(), 0, signed.exit());
+            assertTrue(Files.exists(jar.resolveSibling(jar.getFileName() + ".manifest.json")));
+            CliIT.Run badKey = cli(Map.of(), "server", "bundles", "sign", "--key", releases.work.resolve("owner/release.pub").toString(),
+                    "--pub", releases.work.resolve("owner/release.pub").toString(), jar.toString());
+            assertEquals(badKey.out(), 1, badKey.exit());
+            assertTrue(badKey.out(), badKey.out().startsWith("sign: " + releases.work.resolve("owner/release.pub") + " is not an Ed25519 private key"));
             CliIT.Run up = admin("server", "bundles", "upload", jar.toString());
             assertEquals(up.out(), 0, up.exit());
             assertTrue(up.out(), up.out().contains("io.sonde.plugin.tcp"));

@@ -42,6 +42,14 @@ public class ShellIT {
         AgentProcess.exitCode("tmux", "kill-session", "-t", session);
     }
 
+    /** A tmux session ended on close (resources close in reverse: this one before the home it runs in). */
+    private record Session(String name) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            end(name);
+        }
+    }
+
     private static String screen(String session) throws Exception {
         return AgentProcess.output(0, "tmux", "capture-pane", "-p", "-J", "-S", "-200", "-t", session);
     }
@@ -70,8 +78,9 @@ public class ShellIT {
     public void theAgentsShellShowsItsTargetsAndStatus() throws Exception {
         assumeTrue("tmux is not installed; CI installs it", new File("/usr/bin/tmux").canExecute() || System.getenv("CI") != null);
         String session = "sonde-shell-" + ProcessHandle.current().pid();
+        // resources close in reverse order: the session (and what runs in it) ends before the home is deleted
         try (AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.target-closed.cfg", "kind = tcp\nhost = 127.0.0.1\nport = "
-                + AgentProcess.freePort() + "\ninterval_ms = 200\ntimeout_ms = 200\n"))) {
+                + AgentProcess.freePort() + "\ninterval_ms = 200\ntimeout_ms = 200\n")); Session ended = new Session(session)) {
             agent.awaitMetrics(m -> m.contains("sonde_targets{state=\"backoff\",} 1.0"));
             assertFalse("no shell unless asked for", agent.log().contains("Welcome to Apache Felix Gogo"));
             assertTrue(agent.terminate(java.time.Duration.ofSeconds(15)));
@@ -89,8 +98,6 @@ public class ShellIT {
                     "  public_key_pinned: false\n", "results\n"}) {
                 assertTrue(line + " in:\n" + status, status.contains(line));
             }
-        } finally {
-            end(session);
         }
     }
 
@@ -98,7 +105,7 @@ public class ShellIT {
     public void theServersShellShowsItsTargetDefinitionsAndAgents() throws Exception {
         assumeTrue("tmux is not installed; CI installs it", new File("/usr/bin/tmux").canExecute() || System.getenv("CI") != null);
         String session = "sonde-server-shell-" + ProcessHandle.current().pid();
-        try (ServerProcess server = ServerProcess.start("")) {
+        try (ServerProcess server = ServerProcess.start(""); Session ended = new Session(session)) {
             HttpResponse<String> put = server.admin("PUT", "/api/v1/targets/web",
                     "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 8080, \"agents\": \"eu\"}");
             assertEquals(put.body(), 201, put.statusCode());
@@ -112,8 +119,6 @@ public class ShellIT {
             assertTrue(status, status.contains("server\n  version: "));
             assertTrue(status, status.contains("  store: ok\n"));
             assertTrue(status, status.contains("  agents: 0\n"));
-        } finally {
-            end(session);
         }
     }
 }

@@ -71,10 +71,6 @@ public final class ReleaseCommand {
             if (key == null || jar == null) {
                 return null;
             }
-            if (pub == null) {
-                String name = key.getFileName().toString();
-                pub = key.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4) : name) + ".pub");
-            }
             return sign(key, pub, jar);
         }
         return null;
@@ -100,7 +96,18 @@ public final class ReleaseCommand {
                 + "\nand pin it on each agent, in etc/io.sonde.updater.cfg:\n  public_key = " + b64;
     }
 
-    static String sign(Path keyFile, Path pubFile, Path jar) throws IOException, GeneralSecurityException, WireException {
+    /**
+     * Signs {@code jar} with the private key of {@code keyFile} (its public key from {@code pubFile}, or when
+     * that is null from the {@code .pub} file beside the key), writing
+     * {@code <jar>.manifest.json}; for bin/sonde-release and sonde-cli, which have this jar on their class path.
+     *
+     * @return what was done
+     */
+    public static String sign(Path keyFile, Path pubFile, Path jar) throws IOException, GeneralSecurityException, WireException {
+        if (pubFile == null) {
+            String name = keyFile.getFileName().toString();
+            pubFile = keyFile.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4) : name) + ".pub");
+        }
         PrivateKey key;
         try {
             key = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(
