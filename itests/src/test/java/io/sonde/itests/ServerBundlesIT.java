@@ -42,6 +42,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
@@ -208,5 +209,22 @@ public class ServerBundlesIT {
         Store again = await(Store.class, true);
         awaitStatus(http, health, 200);
         assertEquals("the store's files are kept", 1, again.resultCount());
+
+        // a part of the server stopped (as while it starts): health names it, its paths answer 404 whatever the method
+        Bundle config = Arrays.stream(context.getBundles()).filter(b -> "io.sonde.server.config".equals(b.getSymbolicName()))
+                .findFirst().orElseThrow();
+        config.stop();
+        HttpResponse<String> partial = awaitStatus(http, health, 503);
+        assertTrue(partial.body(), partial.body().contains("\"starting\":[\"bundle io.sonde.server.config is not started\""));
+        URI target = URI.create("https://127.0.0.1:" + port + "/api/v1/targets/web");
+        HttpRequest put = HttpRequest.newBuilder(target).header("Authorization", "Bearer " + admin)
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 8080, \"agents\": \"*\"}")).build();
+        HttpResponse<String> absent = http.send(put, HttpResponse.BodyHandlers.ofString());
+        assertEquals(absent.body(), 404, absent.statusCode());
+        assertTrue(absent.body(), absent.body().contains("no such path"));
+        config.start();
+        assertTrue(awaitStatus(http, health, 200).body().contains("\"status\":\"ok\""));
+        HttpResponse<String> created = http.send(put, HttpResponse.BodyHandlers.ofString());
+        assertEquals(created.body(), 201, created.statusCode());
     }
 }

@@ -2,6 +2,7 @@ package io.sonde.server.core.internal;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.servlet.Servlet;
@@ -9,10 +10,13 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import io.sonde.server.spi.Api;
@@ -20,7 +24,10 @@ import io.sonde.server.spi.ResultIngest;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 
-/** {@code /healthz}: 200 when the store answers and ingest is there, else 503 saying what is missing. */
+/**
+ * {@code /healthz}: 200 when every part of the server has started, the store answers and ingest is there; else 503 saying
+ * what is missing. A deployment may send requests once it says ok: no path of the API is still on its way.
+ */
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/healthz")
 public final class HealthServlet extends HttpServlet {
@@ -31,6 +38,13 @@ public final class HealthServlet extends HttpServlet {
     private transient volatile Store store;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile ResultIngest ingest;
+
+    private final transient Readiness readiness;
+
+    @Activate
+    public HealthServlet(BundleContext context, @Reference ServiceComponentRuntime scr) {
+        this.readiness = new Readiness(context, scr);
+    }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -54,6 +68,11 @@ public final class HealthServlet extends HttpServlet {
             body.put("ingest", "not available");
         } else {
             body.put("ingest", "ok");
+        }
+        List<String> waiting = readiness.waiting();
+        if (!waiting.isEmpty()) {
+            ok = false;
+            body.put("starting", waiting);
         }
         body.put("status", ok ? "ok" : "unavailable");
         Api.json(response, ok ? 200 : 503, body);
