@@ -427,21 +427,9 @@ public final class Monitor implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }
-        BundleContext context = framework.getBundleContext();
-        try {
-            for (ServiceReference<Runnable> ref : context.getServiceReferences(Runnable.class, "(sonde.reload=*)")) {
-                Runnable r = context.getService(ref);
-                if (r != null) {
-                    try {
-                        r.run();
-                    } finally {
-                        context.ungetService(ref);
-                    }
-                }
-            }
-        } catch (InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        io.sonde.launcher.Main.reload(framework.getBundleContext(), (name, e) -> {
+            throw new IllegalStateException("Re-reading " + name + " failed: " + e.getMessage(), e);
+        });
     }
 
     private void awaitInForce(java.util.function.BooleanSupplier done, String what) {

@@ -134,6 +134,15 @@ public final class Main {
     }
 
     /**
+     * What SIGHUP does to the framework's services: runs each reload service (a {@link Runnable} with the property
+     * {@code sonde.reload}, e.g. the core re-reading its targets file) now; a failing one goes to {@code failed} with what it
+     * re-reads, and the rest run still.
+     */
+    public static void reload(BundleContext context, java.util.function.BiConsumer<String, RuntimeException> failed) {
+        Reload.reloads(context, failed);
+    }
+
+    /**
      * Creates and starts a framework on {@code home} (its cache under data/, FileInstall on its etc/)
      * with the bundles of {@code system} whose symbolic name {@code install} accepts; for programs
      * that embed Sonde's probes (they leave out the exporter and the uplink, and share io.sonde.api

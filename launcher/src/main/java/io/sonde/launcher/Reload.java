@@ -65,6 +65,18 @@ final class Reload {
             return;
         }
         try {
+            reloads(context, (name, e) -> LOG.log(Level.WARNING, "Re-reading " + name + " failed: " + e, e));
+        } catch (IllegalStateException e) {
+            // the framework is stopping
+        }
+    }
+
+    /**
+     * Runs every service registered as {@link Runnable} with {@value #RELOAD_PROPERTY}, each once; a failing one is handed to
+     * {@code failed} with the property's value (what it re-reads), and the rest run still.
+     */
+    static void reloads(BundleContext context, java.util.function.BiConsumer<String, RuntimeException> failed) {
+        try {
             for (ServiceReference<Runnable> ref : context.getServiceReferences(Runnable.class, "(" + RELOAD_PROPERTY + "=*)")) {
                 Runnable r = context.getService(ref);
                 if (r == null) {
@@ -73,15 +85,13 @@ final class Reload {
                 try {
                     r.run();
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "Re-reading " + ref.getProperty(RELOAD_PROPERTY) + " failed: " + e, e);
+                    failed.accept(String.valueOf(ref.getProperty(RELOAD_PROPERTY)), e);
                 } finally {
                     context.ungetService(ref);
                 }
             }
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
-        } catch (IllegalStateException e) {
-            // the framework is stopping
         }
     }
 
