@@ -2,7 +2,6 @@ package io.sonde.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +54,7 @@ final class ValidateCommand implements Callable<Integer> {
                 try (var s = Files.list(p)) {
                     s.filter(f -> f.toString().endsWith(".cfg") || f.toString().endsWith(".json")).sorted().forEach(files::add);
                 }
-            } else if (Files.exists(p)) {
+            } else if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 files.add(p);
             } else {
                 err.println(p + ": no such file or directory");
@@ -109,7 +108,11 @@ final class ValidateCommand implements Callable<Integer> {
             try (Monitor monitor = Monitor.start(home)) {
                 targetConfigs.forEach((f, props) -> problems.addAll(monitor.check(props, f.toString())));
                 for (Path f : targetsFiles) {
-                    problems.addAll(monitor.check(Files.readString(f, StandardCharsets.UTF_8), f.toString()));
+                    try {
+                        problems.addAll(monitor.check(text(f), f.toString()));
+                    } catch (IOException e) {
+                        problems.add(f + ": cannot be read: " + e.getMessage());
+                    }
                 }
             }
         }
@@ -133,16 +136,29 @@ final class ValidateCommand implements Callable<Integer> {
     /** A .cfg file as FileInstall reads it (Java properties). */
     static Map<String, String> properties(Path file) throws IOException {
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(r);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new IOException("not UTF-8 text", e);
-        }
+        p.load(new java.io.StringReader(text(file)));
         Map<String, String> map = new LinkedHashMap<>();
         for (String k : p.stringPropertyNames()) {
             map.put(k, p.getProperty(k));
         }
         return map;
+    }
+
+    /** A file's text as UTF-8; what keeps it from being read said plainly (the path is the caller's to name). */
+    static String text(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException("is a directory, not a file");
+        }
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException("not UTF-8 text", e);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException(Files.isSymbolicLink(file) ? "a link to " + Files.readSymbolicLink(file) + ", which does not exist"
+                    : "no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException("permission denied", e);
+        }
     }
 
     /** Checks a .cfg file of a component against its declared keys. */

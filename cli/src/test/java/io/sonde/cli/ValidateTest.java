@@ -3,13 +3,20 @@ package io.sonde.cli;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 
 public class ValidateTest {
+
+    @Rule
+    public TemporaryFolder dir = new TemporaryFolder();
 
     private static final Metatype.Key PORT = new Metatype.Key("port", "Integer", "1", "65535", List.of());
     private static final Metatype.Key RATIO = new Metatype.Key("max_cpu_percent", "Double", "0", "", List.of());
@@ -46,5 +53,28 @@ public class ValidateTest {
         assertEquals(List.of("y.cfg: no component of the agent reads PID io.sonde.exportr; did you mean io.sonde.exporter?"),
                 ValidateCommand.checkCfg(Path.of("y.cfg"), "io.sonde.exportr", Map.of(), m));
         assertEquals(List.of(), ValidateCommand.checkCfg(Path.of("z.cfg"), "org.apache.felix.fileinstall", Map.of("a", "b"), m));
+    }
+
+    @Test
+    public void aFileThatCannotBeReadIsSaidWhy() throws IOException {
+        Path folder = dir.newFolder("io.sonde.agent.cfg").toPath();
+        assertEquals("is a directory, not a file", reason(folder));
+        Path link = Files.createSymbolicLink(dir.getRoot().toPath().resolve("io.sonde.exporter.cfg"), Path.of("/nonexistent/x.cfg"));
+        assertEquals("a link to /nonexistent/x.cfg, which does not exist", reason(link));
+        assertEquals("no such file", reason(dir.getRoot().toPath().resolve("gone.json")));
+        Path latin1 = dir.newFile("targets.json").toPath();
+        Files.write(latin1, new byte[] {'{', '"', (byte) 0xe9, '"', '}'});
+        assertEquals("not UTF-8 text", reason(latin1));
+        Files.writeString(latin1, "port = 9100\n");
+        assertEquals(Map.of("port", "9100"), ValidateCommand.properties(latin1));
+    }
+
+    private static String reason(Path file) {
+        try {
+            ValidateCommand.text(file);
+            throw new AssertionError(file + " was read");
+        } catch (IOException e) {
+            return e.getMessage();
+        }
     }
 }

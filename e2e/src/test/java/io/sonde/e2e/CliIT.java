@@ -75,6 +75,9 @@ public class CliIT {
                     """);
             Files.writeString(bad.resolve("cut.json"), "{\"targets\": [");
             Files.writeString(bad.resolve("array.json"), "[1, 2]");
+            Files.write(bad.resolve("latin1.json"), new byte[] {'{', '"', (byte) 0xe9, '"', ':', '1', '}'});
+            Files.createDirectories(bad.resolve("io.sonde.responder.cfg"));
+            Files.createSymbolicLink(bad.resolve("io.sonde.updater.cfg"), bad.resolve("moved-away.cfg"));
             Run r = cli(home, "validate", bad.toString());
             assertEquals(r.out(), 1, r.exit());
             String b = bad.toString();
@@ -94,10 +97,13 @@ public class CliIT {
                     b + "/targets.json targets[4] \"d\": key 'colour'",
                     b + "/targets.json targets[5]",
                     b + "/cut.json: is not valid JSON",
-                    b + "/array.json: must hold a JSON object")) {
+                    b + "/array.json: must hold a JSON object",
+                    b + "/latin1.json: cannot be read: not UTF-8 text",
+                    b + "/io.sonde.responder.cfg: cannot be read: is a directory, not a file",
+                    b + "/io.sonde.updater.cfg: cannot be read: a link to " + b + "/moved-away.cfg, which does not exist")) {
                 assertTrue("missing: " + expected + "\nin:\n" + r.out(), r.out().contains(expected));
             }
-            assertTrue(r.out(), r.out().contains("8 files checked, 16 problems"));
+            assertTrue(r.out(), r.out().contains("11 files checked, 19 problems"));
 
             Run one = cli(home, "validate", bad.resolve("io.sonde.target-web.cfg").toString());
             assertEquals(one.out(), 1, one.exit());
