@@ -78,6 +78,22 @@ public class EmbeddedIT {
     }
 
     @Test
+    public void aJarInPluginsThatIsNoBundleLeavesTheOtherPluginsWorking() throws Exception {
+        Path copy = Files.createTempDirectory("sonde-embedded-dist-");
+        try (java.net.ServerSocket open = AgentProcess.acceptor()) {
+            AgentProcess.run("cp", "-a", AgentProcess.distribution() + "/.", copy.toString());
+            Files.writeString(copy.resolve("plugins/half-copied-1.0.jar"), "PK, and then nothing");
+            try (Monitor monitor = Monitor.start(copy)) {
+                assertTrue(monitor.kinds().toString(), monitor.kinds().containsAll(List.of("tcp", "icmp", "traceroute", "http", "udp", "dns")));
+                monitor.add(Map.of("name", "web", "kind", "tcp", "host", "127.0.0.1", "port", open.getLocalPort(), "interval_ms", 100));
+                await(() -> monitor.latest("web").map(ProbeResult::isSuccessful).orElse(false));
+            }
+        } finally {
+            AgentProcess.run("rm", "-rf", copy.toString());
+        }
+    }
+
+    @Test
     public void aDirectoryThatIsNoDistributionIsRefusedWithTheReason() throws Exception {
         Path empty = Files.createTempDirectory("sonde-not-a-distribution-");
         try {
