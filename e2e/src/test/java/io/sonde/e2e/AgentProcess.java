@@ -118,8 +118,9 @@ final class AgentProcess implements AutoCloseable {
         // names come from a hosts file of the test's own: no name server is ever asked
         Path hosts = home.resolve("etc/hosts.e2e");
         Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n198.18.0.77 v4only.sonde.test\n127.0.0.1 other.sonde.test\n");
-        pb.environment().put("JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
         pb.environment().putAll(environment);
+        // a test's own JAVA_OPTS come after the hosts file, which every agent here gets
+        pb.environment().put("JAVA_OPTS", ("-Djdk.net.hosts.file=" + hosts + " " + environment.getOrDefault("JAVA_OPTS", "")).strip());
         process = pb.start();
     }
 

@@ -220,4 +220,33 @@ public class LogsIT {
             Files.deleteIfExists(targets);
         }
     }
+
+    @Test
+    public void sighupAppliesEtcAtOnceNewChangedAndDeletedFiles() throws Exception {
+        try (java.net.ServerSocket open = AgentProcess.acceptor();
+                // FileInstall reads etc/ when the agent starts and then every ten minutes: only SIGHUP is quicker
+                AgentProcess agent = AgentProcess.start(Map.of(), Map.of("JAVA_OPTS", "-Dfelix.fileinstall.poll=600000"))) {
+            agent.awaitMetrics(m -> m.contains("probe_success{target=\"self\""));
+            agent.write("etc/io.sonde.target-extra.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + open.getLocalPort()
+                    + "\ninterval_ms = 200\n");
+            Thread.sleep(2500);
+            assertFalse("not read before SIGHUP", agent.metrics().contains("target=\"extra\""));
+
+            AgentProcess.run("kill", "-HUP", Long.toString(agent.pid()));
+            agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"extra\",kind=\"tcp\"}") == 1);
+
+            // changed: to a port nobody listens on
+            agent.write("etc/io.sonde.target-extra.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + AgentProcess.freePort()
+                    + "\ninterval_ms = 200\nbackoff = off\n");
+            AgentProcess.run("kill", "-HUP", Long.toString(agent.pid()));
+            agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"extra\",kind=\"tcp\"}") == 0);
+
+            // deleted: its configuration goes, and the target with it
+            Files.delete(agent.home.resolve("etc/io.sonde.target-extra.cfg"));
+            AgentProcess.run("kill", "-HUP", Long.toString(agent.pid()));
+            agent.awaitMetrics(m -> !m.contains("target=\"extra\""));
+            assertTrue(agent.alive());
+            assertFalse(agent.log(), agent.log().contains("Re-reading etc/:"));
+        }
+    }
 }

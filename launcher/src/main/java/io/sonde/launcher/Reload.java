@@ -15,8 +15,8 @@ import org.osgi.framework.ServiceReference;
  * Re-reading configuration while the program runs. {@code etc/logging.properties} is watched
  * (levels per logger change live; handler settings take a restart) and re-read at once on SIGHUP;
  * SIGHUP also runs every service registered as {@link Runnable} with the property
- * {@value #RELOAD_PROPERTY} (the agent's core re-reads its targets file with it; FileInstall
- * reads {@code etc/*.cfg} on its own within a second).
+ * {@value #RELOAD_PROPERTY} (the agent's core re-reads its targets file with one, and hands
+ * {@code etc/*.cfg} to FileInstall's installer with another, besides FileInstall's own watch).
  */
 final class Reload {
 
