@@ -3,6 +3,7 @@ package io.sonde.e2e;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 import static org.junit.Assume.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -247,6 +248,38 @@ public class LogsIT {
             agent.awaitMetrics(m -> !m.contains("target=\"extra\""));
             assertTrue(agent.alive());
             assertFalse(agent.log(), agent.log().contains("Re-reading etc/:"));
+        }
+    }
+
+    @Test
+    public void sighupAppliesTheServersEtcToo() throws Exception {
+        ServerProcess server = ServerProcess.prepared("");
+        server.environment.put("JAVA_OPTS", "-Dfelix.fileinstall.poll=600000");
+        try (server) {
+            server.launch();
+            int moved = AgentProcess.freePort();
+            Files.writeString(server.home.resolve("etc/io.sonde.server.cfg"), "port = " + moved + "\nbind = 127.0.0.1\nstore = h2\n");
+            java.net.http.HttpClient http = ServerProcess.client(server.home.resolve("data/tls/ca.pem"));
+            java.net.URI health = java.net.URI.create("https://127.0.0.1:" + moved + "/healthz");
+            Thread.sleep(2500);
+            try {
+                http.send(java.net.http.HttpRequest.newBuilder(health).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                fail("the new port answers before SIGHUP");
+            } catch (java.io.IOException e) {
+                // not read yet: FileInstall looks again in ten minutes
+            }
+            AgentProcess.run("kill", "-HUP", Long.toString(server.pid()));
+            long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+            int status = 0;
+            while (status != 200 && System.nanoTime() < deadline) {
+                try {
+                    status = http.send(java.net.http.HttpRequest.newBuilder(health).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                } catch (java.io.IOException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals(server.log(), 200, status);
         }
     }
 }

@@ -38,6 +38,8 @@ final class ServerProcess implements AutoCloseable {
     final int port;
     private final Path console;
     private Process process;
+    /** Set before {@link #launch()}: added to the server's environment (JAVA_OPTS, say). */
+    final java.util.Map<String, String> environment = new java.util.HashMap<>();
     private HttpClient http;
     private String fingerprint;
 
@@ -78,6 +80,15 @@ final class ServerProcess implements AutoCloseable {
                 throw new AssertionError(said);
             }
         });
+    }
+
+    /** A new home configured as {@link #start(String)} does, not started: set {@link #environment}, then {@link #launch()}. */
+    static ServerProcess prepared(String extraConfig) throws Exception {
+        return create(extraConfig, home -> { });
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     /** Like {@link #start(String)}, but returns once the process runs, healthy or not. */
@@ -126,6 +137,7 @@ final class ServerProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(console.toFile()));
         pb.environment().remove("SONDE_SERVER_HOME");
+        pb.environment().putAll(environment);
         process = pb.start();
     }
 

@@ -57,9 +57,12 @@ public final class Monitor implements AutoCloseable {
     static final Duration APPLY_WAIT = Duration.ofSeconds(15);
     /** How long {@link #start} waits for the core and the plugins. */
     static final Duration START_WAIT = Duration.ofSeconds(30);
-    /** The agent's platform bundles a monitor leaves out: its network face, and the API it shares from the class path. */
+    /**
+     * The agent's platform bundles a monitor leaves out: its network face, SIGHUP's etc/ re-read, and the API it shares
+     * from the class path.
+     */
     static final Set<String> LEFT_OUT = Set.of("io.sonde.api", "io.sonde.exporter", "io.sonde.uplink", "io.sonde.updater",
-            "io.sonde.responder");
+            "io.sonde.responder", "io.sonde.reload");
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private final Framework framework;

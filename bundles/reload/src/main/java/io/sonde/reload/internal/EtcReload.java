@@ -1,4 +1,4 @@
-package io.sonde.core.internal;
+package io.sonde.reload.internal;
 
 import java.io.File;
 import java.io.IOException;
