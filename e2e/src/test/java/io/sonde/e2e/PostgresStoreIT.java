@@ -40,6 +40,7 @@ public class PostgresStoreIT {
                 HttpResponse<String> health = server.get("/healthz");
                 assertEquals(health.body(), 503, health.statusCode());
                 assertTrue(health.body(), health.body().contains("\"store\":\"the store failed"));
+                assertEquals("not ready, but alive: no reason to restart it", 200, server.get("/livez").statusCode());
                 assertTrue("the server stays up", server.alive());
 
                 // the server dies too, and starts while the database is still away

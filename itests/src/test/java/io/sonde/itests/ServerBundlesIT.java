@@ -216,6 +216,9 @@ public class ServerBundlesIT {
         config.stop();
         HttpResponse<String> partial = awaitStatus(http, health, 503);
         assertTrue(partial.body(), partial.body().contains("\"starting\":[\"bundle io.sonde.server.config is not started\""));
+        HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/livez")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("alive though not ready: " + live.body(), 200, live.statusCode());
         URI target = URI.create("https://127.0.0.1:" + port + "/api/v1/targets/web");
         HttpRequest put = HttpRequest.newBuilder(target).header("Authorization", "Bearer " + admin)
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 8080, \"agents\": \"*\"}")).build();

@@ -26,10 +26,12 @@ import io.sonde.server.spi.StoreException;
 
 /**
  * {@code /healthz}: 200 when every part of the server has started, the store answers and ingest is there; else 503 saying
- * what is missing. A deployment may send requests once it says ok: no path of the API is still on its way.
+ * what is missing. A deployment may send requests once it says ok: no path of the API is still on its way. It is a
+ * readiness check: a server whose database is away says 503 and waits for it, and restarting it would not help.
+ * {@code /livez} says only that the server answers requests, for a liveness check.
  */
 @Component(service = Servlet.class)
-@HttpWhiteboardServletPattern("/healthz")
+@HttpWhiteboardServletPattern({"/healthz", "/livez"})
 public final class HealthServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -48,6 +50,10 @@ public final class HealthServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getRequestURI().equals("/livez")) {
+            Api.json(response, 200, Map.of("status", "ok"));
+            return;
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         boolean ok = true;
         Store s = store;

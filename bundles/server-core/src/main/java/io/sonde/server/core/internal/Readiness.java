@@ -12,8 +12,8 @@ import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 /**
- * Whether every part of the server has started: each Sonde bundle active, each of their enabled components satisfied or
- * active. Until then a request may reach a path whose servlet is not there yet, so {@code /healthz} does not say ok.
+ * Whether every part of the server has started: each Sonde bundle of system/ active, each of their enabled components
+ * satisfied or active. Until then a request may reach a path whose servlet is not there yet, so {@code /healthz} does not say ok.
  */
 final class Readiness {
 
@@ -33,7 +33,9 @@ final class Readiness {
         List<Bundle> ours = new ArrayList<>();
         for (Bundle b : context.getBundles()) {
             String name = b.getSymbolicName();
-            if (name == null || !name.startsWith(PREFIX) || b.getHeaders("").get(Constants.FRAGMENT_HOST) != null) {
+            // the server's own bundles from system/; a plugin an operator dropped in does not hold the server back
+            if (name == null || !name.startsWith(PREFIX) || !b.getLocation().contains("/system/")
+                    || b.getHeaders("").get(Constants.FRAGMENT_HOST) != null) {
                 continue;
             }
             if (b.getState() == Bundle.ACTIVE) {
