@@ -185,6 +185,45 @@ public class DeploymentIT {
         }
     }
 
+    /**
+     * etc/ as Kubernetes mounts a ConfigMap: each file a link through ..data into a timestamped
+     * directory, and an update swaps ..data in one rename. The agent follows the swap, and a key
+     * the ConfigMap no longer has takes its target away.
+     */
+    @Test
+    public void anEtcMountedFromAConfigMapIsFollowedThroughItsSwaps() throws Exception {
+        try (java.net.ServerSocket open = AgentProcess.acceptor(); AgentProcess agent = AgentProcess.start()) {
+            Path etc = agent.home.resolve("etc");
+            String file = "io.sonde.target-cm.cfg";
+            configMapVersion(etc, "..2026_12_03_10_00_00.1", file, "kind = tcp\nhost = 127.0.0.1\nport = " + open.getLocalPort()
+                    + "\ninterval_ms = 200\n");
+            Files.createSymbolicLink(etc.resolve(file), Path.of("..data", file));
+            agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"cm\",kind=\"tcp\"}") == 1);
+
+            // the ConfigMap changes: a new directory, ..data swapped to it, the old one removed
+            configMapVersion(etc, "..2026_12_03_10_05_00.2", file, "kind = tcp\nhost = 127.0.0.1\nport = " + AgentProcess.freePort()
+                    + "\ninterval_ms = 200\nbackoff = off\n");
+            AgentProcess.run("rm", "-rf", etc.resolve("..2026_12_03_10_00_00.1").toString());
+            agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"cm\",kind=\"tcp\"}") == 0);
+
+            // the key is gone from the ConfigMap: its link goes, and the target with it
+            Files.delete(etc.resolve(file));
+            agent.awaitMetrics(m -> !m.contains("target=\"cm\""));
+            assertEquals("the mount's own entries are nobody's configuration", 0, AgentProcess.output(0,
+                    agent.home.resolve("bin/sonde-cli").toString(), "validate").lines().filter(l -> l.contains("..")).count());
+        }
+    }
+
+    /** Writes one version of a ConfigMap's directory and points ..data at it in one rename, as the kubelet does. */
+    private static void configMapVersion(Path etc, String version, String file, String content) throws Exception {
+        Files.createDirectories(etc.resolve(version));
+        Files.writeString(etc.resolve(version).resolve(file), content);
+        Path next = etc.resolve("..data_tmp");
+        Files.deleteIfExists(next);
+        Files.createSymbolicLink(next, Path.of(version));
+        Files.move(next, etc.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Test
     public void theDockerfilesBuildFromTheDistributionsAsANonRootUserWithAHealthcheck() throws Exception {
         Path context = AgentProcess.distribution().normalize().getParent(); // distribution/target, the build context
