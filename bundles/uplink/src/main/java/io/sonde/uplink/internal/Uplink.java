@@ -122,18 +122,7 @@ public final class Uplink implements ResultSink {
         s.put("spool", sp);
         RemoteConfig.Document doc = inForce;
         s.put("config_document", doc == null ? null : Map.of("version", doc.version(), "origin", String.valueOf(doc.origin())));
-        List<Object> ups = new java.util.ArrayList<>();
-        for (AgentStatus.Update u : updates) {
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
-            m.put("bundle", u.symbolicName());
-            m.put("version", u.version());
-            m.put("rollout", u.rollout());
-            m.put("state", u.state());
-            m.put("reason", u.reason());
-            ups.add(m);
-        }
-        s.put("updates", ups);
-        return s;
+        return s; // the bundle updates it reports to the server are the updater's section's own "reports"
     }
     private final FileFetcher files;
     private final ServiceRegistration<io.sonde.api.ServerFiles> filesRegistration;
