@@ -14,6 +14,28 @@ public interface ResultSink {
     void accept(ProbeResult result);
 
     /**
+     * One completed probe, with when its target is probed next. The scheduler calls this one; a
+     * sink that has no use for the schedule implements {@link #accept(ProbeResult)} only.
+     *
+     * @param result one completed probe
+     * @param next   when the target is probed next, and whether it is backed off
+     * @since 1.8
+     */
+    default void accept(ProbeResult result, NextProbe next) {
+        accept(result);
+    }
+
+    /**
+     * @return completed once the sink takes results and what it serves is up (the exporter: once
+     *         its port listens, or it has given up trying at first): a scheduler told to await the
+     *         sink starts probing then. At once by default.
+     * @since 1.8
+     */
+    default java.util.concurrent.CompletionStage<Void> ready() {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * Called when a target is no longer configured, so a sink can forget what it kept about it.
      *
      * @param target the removed target, as it was last configured

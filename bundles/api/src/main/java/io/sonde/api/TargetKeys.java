@@ -146,7 +146,7 @@ public final class TargetKeys {
             }
         }
 
-        for (TargetOption o : Backoff.KEYS) {
+        for (TargetOption o : java.util.stream.Stream.concat(Backoff.KEYS.stream(), Health.KEYS.stream()).toList()) {
             Object v = raw.get(o.name());
             if (!isAbsent(v)) {
                 String problem = o.problem(text(v).strip());

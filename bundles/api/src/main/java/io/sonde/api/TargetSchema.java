@@ -22,7 +22,8 @@ public record TargetSchema(HostForm host, boolean portRequired, List<TargetOptio
 
     /** The keys every target has, whatever its kind, checked by the agent itself ({@link Backoff}'s among them). */
     public static final List<String> GENERIC_KEYS = List.of("name", "kind", "host", "port", "interval_ms", "timeout_ms",
-            "tags", Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms", TargetKeys.LABELS);
+            "tags", Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms", TargetKeys.LABELS,
+            "degraded_loss_percent", "degraded_latency_ms");
 
     /** Requires a host form; refuses two options of one name. */
     public TargetSchema {

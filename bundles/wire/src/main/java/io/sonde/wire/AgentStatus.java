@@ -20,9 +20,19 @@ import java.util.List;
  *                           agent connects from (since 1.1)
  * @param updates            what the agent's updater did with the document's bundles, one entry per
  *                           bundle it acted on; at most {@link #MAX_REJECTED} (since 1.1)
+ * @param kinds              the probe kinds the agent runs, each with the options its targets take
+ *                           (the plugin's {@code TargetSchema} as JSON), or null when it does not
+ *                           say: the server checks definitions against them (since 1.2)
  */
 public record AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
-        String configSource, List<Rejected> configRejected, String address, List<Update> updates) {
+        String configSource, List<Rejected> configRejected, String address, List<Update> updates,
+        com.google.gson.JsonObject kinds) {
+
+    /** A status that does not announce kinds (as agents before 1.2 send). */
+    public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
+            String configSource, List<Rejected> configRejected, String address, List<Update> updates) {
+        this(schema, version, spoolRecords, spoolOldestSeconds, configVersion, configSource, configRejected, address, updates, null);
+    }
 
     /** Most refused entries one status carries: the count beyond it is in the last one's reason. */
     public static final int MAX_REJECTED = 100;
@@ -58,7 +68,7 @@ public record AgentStatus(int schema, String version, long spoolRecords, double 
 
     /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
     public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
-        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null, List.of());
+        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null, List.of(), null);
     }
 
     /** Takes immutable copies of the lists; none when absent. */

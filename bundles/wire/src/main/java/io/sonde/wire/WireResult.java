@@ -19,6 +19,10 @@ import com.google.gson.JsonObject;
  * @param error                 the failure's message, or {@code null}
  * @param responseTimeSeconds   the response time (of a failure: the time until it was known)
  * @param details               the kind's own measurements (ping RTTs, hops, HTTP phases, plugin data)
+ * @param nextProbe             when the agent probes the target next, or null from an agent that
+ *                              does not say: the result stands until then (since 1.2)
+ * @param backoff               whether the agent probes the target less often because it keeps
+ *                              failing (since 1.2)
  */
 public record WireResult(
         long seq,
@@ -29,7 +33,15 @@ public record WireResult(
         String failureReason,
         String error,
         double responseTimeSeconds,
-        JsonObject details) {
+        JsonObject details,
+        Instant nextProbe,
+        boolean backoff) {
+
+    /** A result that says nothing of the next probe (as agents before 1.2 send). */
+    public WireResult(long seq, String target, String kind, Instant startedAt, boolean success, String failureReason, String error,
+            double responseTimeSeconds, JsonObject details) {
+        this(seq, target, kind, startedAt, success, failureReason, error, responseTimeSeconds, details, null, false);
+    }
 
     /**
      * Every failure reason a result may carry, in the order of their codes (a reason's code is its

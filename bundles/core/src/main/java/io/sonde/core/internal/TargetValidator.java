@@ -44,7 +44,8 @@ final class TargetValidator {
     }
 
     /** Generic keys that stay in {@link Target#options()}, for the scheduler and the probers to read. */
-    private static final Set<String> CARRIED = Set.of(Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms");
+    private static final Set<String> CARRIED = Set.of(Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms",
+            "degraded_loss_percent", "degraded_latency_ms");
 
     /** Where an entry stands. */
     enum State {

@@ -61,7 +61,7 @@ import io.sonde.api.Target;
  * Endpoints: {@code /metrics}, {@code /healthz}.
  */
 @Component(service = ResultSink.class, configurationPid = ExporterConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = "sink.name=exporter")
 @Designate(ocd = ExporterConfig.class)
 public final class Exporter implements ResultSink {
 
@@ -79,9 +79,17 @@ public final class Exporter implements ResultSink {
     private ServerConnector connector; // on the http thread only
     private InetSocketAddress listening; // guarded by DS: activate and modified do not overlap
 
+    /** This agent's home, for GET /status and the listener's state file; null outside a distribution. */
+    private final java.nio.file.Path home;
+
+    /** Where this home's agent says whether its exporter listens, and where: sonde-cli status reads it. */
+    static final String STATE_FILE = "data/state/exporter.json";
+
     @Activate
     public Exporter(BundleContext context, ExporterConfig config, Map<String, Object> properties) {
         version = context.getBundle().getVersion().toString();
+        String h = context.getProperty("sonde.home");
+        home = h == null ? null : java.nio.file.Path.of(h).toAbsolutePath().normalize();
         probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
         java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
@@ -149,15 +157,29 @@ public final class Exporter implements ResultSink {
         });
     }
 
+    /** Completed once the listener first listened, or first failed to: the scheduler's first probes wait for it. */
+    private final java.util.concurrent.CompletableFuture<Void> firstStart = new java.util.concurrent.CompletableFuture<>();
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> ready() {
+        return firstStart;
+    }
+
     /** Starts the listener; if the port is taken, says so once and tries again every few seconds. */
     private void start(String bind, String port, boolean first) {
         try {
             server.start();
             LOG.info("Serving /metrics on http://{}:{}/metrics", bind, connector.getLocalPort());
+            listenerState(true, bind, connector.getLocalPort(), null);
+            firstStart.complete(null);
         } catch (Exception e) {
+            firstStart.complete(null); // probing starts all the same: this agent runs without /metrics until the port is free
             if (first) {
-                LOG.error("Cannot listen on {}:{} ({}); retrying every {} s. Set 'port' or 'bind' in etc/{}.cfg",
+                LOG.error("Cannot listen on {}:{} ({}): this agent serves no /metrics and no /status until it can; retrying every {} s."
+                        + " Another process (another agent?) holds the port: set 'port' or 'bind' in etc/{}.cfg",
                         bind, port, e.getMessage(), RETRY_SECONDS, ExporterConfig.PID);
+                listenerState(false, bind, Integer.parseInt(port), "cannot listen on " + bind + ":" + port + ": "
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             }
             try {
                 server.stop();
@@ -176,6 +198,13 @@ public final class Exporter implements ResultSink {
 
     @Deactivate
     void deactivate() {
+        if (home != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(home.resolve(STATE_FILE)); // no listener of this home's any more
+            } catch (java.io.IOException e) {
+                LOG.debug("Cannot delete {}", STATE_FILE, e);
+            }
+        }
         resultsRegistration.unregister();
         probes.close();
         http.shutdownNow();
@@ -213,6 +242,34 @@ public final class Exporter implements ResultSink {
     /** Whether /status answers askers other than this host ({@code status_remote}). */
     private volatile boolean statusRemote;
 
+    /**
+     * Writes {@link #STATE_FILE}: whether the listener listens, where, and this process's id, so that
+     * {@code sonde-cli status} asks this home's agent, or says why it cannot, rather than another
+     * agent that holds the port.
+     */
+    private void listenerState(boolean up, String bind, int port, String error) {
+        if (home == null) {
+            return;
+        }
+        Map<String, Object> doc = new java.util.LinkedHashMap<>();
+        doc.put("listening", up);
+        doc.put("url", "http://" + (bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind.contains(":") ? "[" + bind + "]" : bind)
+                + ":" + port);
+        doc.put("error", error);
+        doc.put("pid", ProcessHandle.current().pid());
+        doc.put("home", home.toString());
+        doc.put("at", java.time.Instant.now().toString());
+        java.nio.file.Path file = home.resolve(STATE_FILE);
+        try {
+            java.nio.file.Files.createDirectories(file.getParent());
+            java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            java.nio.file.Files.writeString(tmp, new com.google.gson.GsonBuilder().serializeNulls().create().toJson(doc) + "\n");
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cannot write {}: {}", file, e.toString());
+        }
+    }
+
     /** GET /status: the agent's own sections, the last result of every target, then each bundle's report. */
     private String status() {
         Map<String, Object> doc = new java.util.LinkedHashMap<>();
@@ -221,6 +278,8 @@ public final class Exporter implements ResultSink {
         agent.put("java_version", System.getProperty("java.version"));
         agent.put("uptime_seconds", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
         agent.put("now", java.time.Instant.now().toString());
+        agent.put("home", home == null ? null : home.toString());
+        agent.put("pid", ProcessHandle.current().pid());
         doc.put("agent", agent);
         doc.put("results", null); // its place: first after the agent's own, filled below like every other section
         reports.forEach((name, report) -> {
@@ -254,6 +313,11 @@ public final class Exporter implements ResultSink {
     @Override
     public void accept(ProbeResult result) {
         probeMetrics.record(result);
+    }
+
+    @Override
+    public void accept(ProbeResult result, io.sonde.api.NextProbe next) {
+        probeMetrics.record(result, next);
     }
 
     @Override

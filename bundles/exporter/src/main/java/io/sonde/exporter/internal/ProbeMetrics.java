@@ -62,6 +62,8 @@ final class ProbeMetrics {
         // third-party kinds: the numbers of the last PluginResult, by metric name
         Map<String, Double> plugin;
         ProbeResult last;
+        io.sonde.api.Health.State state; // by the health model, from the last result; null before it
+        java.time.Instant since; // when the last run of results in that state began
 
         Series(Target t) {
             kind = t.kind();
@@ -86,6 +88,11 @@ final class ProbeMetrics {
     private final Map<String, Series> series = new ConcurrentHashMap<>();
 
     void record(ProbeResult result) {
+        record(result, null);
+    }
+
+    /** @param next when the scheduler probes the target next, or null when it did not say */
+    void record(ProbeResult result, io.sonde.api.NextProbe next) {
         Target t = result.target();
         Series s = series.get(t.name());
         if (s == null || !s.kind.equals(t.kind())) {
@@ -128,6 +135,15 @@ final class ProbeMetrics {
             if (result instanceof PluginResult p) {
                 s.plugin = pluginValues(p);
             }
+            double loss = result instanceof PingResult ping && ping.sent() > 0 ? (ping.sent() - ping.received()) / (double) ping.sent()
+                    : Double.NaN;
+            io.sonde.api.Health.State state = io.sonde.api.Health.of(result.isSuccessful(), loss,
+                    result.responseTime() == null ? Double.NaN : result.responseTime().toNanos() / 1e9, thresholds(t),
+                    next != null && next.backoff());
+            if (state != s.state) {
+                s.since = result.startedAt();
+            }
+            s.state = state;
             if (result.isSuccessful()) {
                 if (!(result instanceof PingResult)) {
                     observe(s, result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9);
@@ -163,6 +179,8 @@ final class ProbeMetrics {
                 m.put("message", s.last.errorMessage());
                 m.put("seconds", s.last.responseTime() == null ? null : s.last.responseTime().toNanos() / 1e9);
                 m.put("probes", s.total);
+                m.put("state", s.state == null ? null : s.state.label());
+                m.put("since", s.since == null ? null : s.since.toString());
                 out.put(e.getKey(), m);
             }
         }
@@ -175,7 +193,7 @@ final class ProbeMetrics {
             "probe_packets_received_total", "probe_jitter_seconds", "probe_rtt_stddev_seconds", "probe_http_duration_seconds",
             "probe_http_status_code", "probe_http_response_body_bytes", "probe_tls_cert_expiry_timestamp_seconds",
             "probe_http_version_info", "probe_traceroute_hops", "probe_traceroute_route_hash",
-            "probe_traceroute_route_changes_total");
+            "probe_traceroute_route_changes_total", "sonde_target_state");
     private static final java.util.regex.Pattern METRIC_PART = java.util.regex.Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
 
     /**
@@ -223,6 +241,15 @@ final class ProbeMetrics {
         }
         s.buckets[b]++;
         s.latencySum += seconds;
+    }
+
+    /** @return the target's thresholds; a target that was not checked (none reaches here) has none */
+    private static io.sonde.api.Health.Thresholds thresholds(Target t) {
+        try {
+            return io.sonde.api.Health.Thresholds.of(t);
+        } catch (IllegalArgumentException e) {
+            return io.sonde.api.Health.Thresholds.NONE;
+        }
     }
 
     void remove(Target t) {
@@ -281,6 +308,12 @@ final class ProbeMetrics {
                 }
             });
         }
+        family(w, line, "sonde_target_state", "gauge",
+                "The target's state by the health model (up, degraded, down, backoff), 1 for the state it is in", (s, l) -> {
+                    if (s.state != null) {
+                        l.append("sonde_target_state{").append(s.labels).append(",state=\"").append(s.state.label()).append("\"} 1\n");
+                    }
+                });
         family(w, line, "probe_success", "gauge", "1 if the last probe succeeded, else 0", (s, l) -> {
             if (s.success >= 0) {
                 put(l, "probe_success", s, s.success);

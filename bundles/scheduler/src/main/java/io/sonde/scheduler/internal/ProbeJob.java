@@ -46,6 +46,12 @@ final class ProbeJob implements Runnable {
         this.planned = firstRun;
     }
 
+    /** Schedules the first run at {@code firstRun} (nano time) rather than when the job was made. */
+    synchronized void startAt(long firstRun) {
+        planned = firstRun;
+        start();
+    }
+
     /** Schedules the first run. */
     synchronized void start() {
         if (!cancelled) {
@@ -127,6 +133,11 @@ final class ProbeJob implements Runnable {
     synchronized Map<String, Object> status() {
         return Map.of("state", backoffPeriod > 0 ? "backoff" : "active", "failures_in_a_row", failures,
                 "interval_ms", TimeUnit.NANOSECONDS.toMillis(backoffPeriod > 0 ? backoffPeriod : period));
+    }
+
+    /** @return when the next turn starts, and whether the target is backed off; holds the lock */
+    private io.sonde.api.NextProbe next() {
+        return new io.sonde.api.NextProbe(Instant.now().plusNanos(Math.max(0, planned - System.nanoTime())), backoffPeriod > 0);
     }
 
     /** @return whether the target is probed at a stretched interval because it keeps failing */
@@ -305,7 +316,7 @@ final class ProbeJob implements Runnable {
                 inFlight = null;
                 if (!cancelled) {
                     counted(result);
-                    scheduler.deliver(result);
+                    scheduler.deliver(result, next());
                 }
             }
         }

@@ -54,9 +54,38 @@ public final class Scheduler implements TargetListener {
     private static final long WATCHDOG_PERIOD_MS = 500;
     private static final int MAX_TIMER_THREADS = 4;
 
+    /**
+     * The framework property naming the sinks (their {@code sink.name}) the first probes wait for:
+     * the agent's {@code bin/sonde} names the exporter, so that a target on the agent's own metrics
+     * port is not probed before that port listens, and no first result misses a sink that is on its
+     * way. At most {@link #AWAIT_SINKS_MS} after the scheduler starts, probing starts whatever came.
+     */
+    static final String AWAIT_SINKS = "sonde.scheduler.await_sinks";
+    static final long AWAIT_SINKS_MS = 10_000;
+    /** The sinks still awaited; empty once probing may start. Guarded by {@link #jobs}. */
+    private final java.util.Set<String> awaited = new java.util.HashSet<>();
+    /** Jobs made while sinks were awaited, started when they are there. Guarded by {@link #jobs}. */
+    private final List<ProbeJob> held = new ArrayList<>();
+
     @Activate
     public Scheduler(BundleContext context) {
         this();
+        String await = context.getProperty(AWAIT_SINKS);
+        if (await != null && !await.isBlank()) {
+            synchronized (jobs) {
+                for (String name : await.split(",")) {
+                    if (!name.isBlank()) {
+                        awaited.add(name.strip());
+                    }
+                }
+                for (ResultSink sink : sinks.keySet()) {
+                    awaited.remove(sinkNames.get(sink));
+                }
+            }
+            if (!awaited.isEmpty()) {
+                timer.schedule(() -> openGate("not all came within " + AWAIT_SINKS_MS + " ms"), AWAIT_SINKS_MS, TimeUnit.MILLISECONDS);
+            }
+        }
         metricsRegistration = context.registerService(Collector.class, metrics, null);
         java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
         props.put(io.sonde.api.StatusReport.SECTION, "scheduler");
@@ -198,7 +227,11 @@ public final class Scheduler implements TargetListener {
             for (Target t : fresh) {
                 ProbeJob job = jobs.get(t.name());
                 if (job != null && job.target == t) {
-                    job.start();
+                    if (awaited.isEmpty()) {
+                        job.start();
+                    } else {
+                        held.add(job);
+                    }
                 }
             }
         }
@@ -271,9 +304,62 @@ public final class Scheduler implements TargetListener {
         Object name = properties.getOrDefault(Constants.SERVICE_PID, properties.get("component.name"));
         String label = name != null ? String.valueOf(name) : sink.getClass().getName();
         sinks.put(sink, new SinkWorker(sink, label, SinkWorker.QUEUE_CAPACITY));
+        Object sinkName = properties.get("sink.name");
+        if (sinkName != null) {
+            String n = String.valueOf(sinkName);
+            sinkNames.put(sink, n);
+            boolean awaitedOne;
+            synchronized (jobs) {
+                awaitedOne = awaited.contains(n);
+            }
+            if (awaitedOne) {
+                java.util.concurrent.CompletionStage<Void> ready;
+                try {
+                    ready = sink.ready();
+                } catch (RuntimeException e) {
+                    ready = java.util.concurrent.CompletableFuture.completedFuture(null);
+                }
+                ready.whenComplete((v, e) -> {
+                    boolean open;
+                    synchronized (jobs) {
+                        open = awaited.remove(n) && awaited.isEmpty();
+                    }
+                    if (open) {
+                        openGate("every awaited sink is ready");
+                    }
+                });
+            }
+        }
+    }
+
+    /** The sinks' names ({@code sink.name}), for the start's wait. */
+    private final Map<ResultSink, String> sinkNames = new ConcurrentHashMap<>();
+
+    /** Starts the jobs held for the awaited sinks, spread over their intervals as at any start. */
+    private void openGate(String why) {
+        List<ProbeJob> start;
+        synchronized (jobs) {
+            if (!awaited.isEmpty()) {
+                LOG.warn("Probing starts without the sinks {}: {}", awaited, why);
+            }
+            awaited.clear();
+            start = new ArrayList<>(held);
+            held.clear();
+            long now = System.nanoTime();
+            for (int i = 0; i < start.size(); i++) {
+                ProbeJob job = start.get(i);
+                if (jobs.get(job.target.name()) == job) {
+                    job.startAt(Plan.align(now + Plan.firstDelay(i, start.size(), job.target.interval().toNanos())));
+                }
+            }
+        }
+        if (!start.isEmpty()) {
+            LOG.info("Probing starts: {} targets ({})", start.size(), why);
+        }
     }
 
     void removeSink(ResultSink sink) {
+        sinkNames.remove(sink);
         SinkWorker w = sinks.remove(sink);
         if (w != null) {
             w.stop();
@@ -285,10 +371,10 @@ public final class Scheduler implements TargetListener {
         return list == null ? null : list.get(0);
     }
 
-    void deliver(ProbeResult result) {
+    void deliver(ProbeResult result, io.sonde.api.NextProbe next) {
         results.increment();
         for (SinkWorker w : sinks.values()) {
-            w.offer(result);
+            w.offer(result, next);
         }
     }
 

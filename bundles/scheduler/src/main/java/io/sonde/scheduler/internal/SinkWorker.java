@@ -10,6 +10,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.sonde.api.NextProbe;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.ResultSink;
 import io.sonde.api.Target;
@@ -31,6 +32,10 @@ final class SinkWorker {
 
     /** Tells a sink that a target is gone; travels in the same queue as results, so in order. */
     private record Removal(Target target) {
+    }
+
+    /** A result with the schedule of its target's next probe. */
+    private record Scheduled(ProbeResult result, NextProbe next) {
     }
 
     private final ResultSink sink;
@@ -71,13 +76,13 @@ final class SinkWorker {
         return delivered.get();
     }
 
-    void offer(ProbeResult result) {
+    void offer(ProbeResult result, NextProbe next) {
         if (size.incrementAndGet() > capacity) {
             size.decrementAndGet();
             dropped.incrementAndGet();
             return;
         }
-        queue.add(result);
+        queue.add(new Scheduled(result, next));
         wake();
     }
 
@@ -139,7 +144,8 @@ final class SinkWorker {
                 if (item instanceof Removal r) {
                     sink.targetRemoved(r.target());
                 } else {
-                    sink.accept((ProbeResult) item);
+                    Scheduled r = (Scheduled) item;
+                    sink.accept(r.result(), r.next());
                     delivered.incrementAndGet();
                 }
             } catch (RuntimeException | LinkageError e) {

@@ -33,13 +33,22 @@ final class ResultEncoder {
     }
 
     static WireResult toWire(long seq, ProbeResult r) {
+        return toWire(seq, r, null);
+    }
+
+    /** @param next when the target is probed next, or null when the scheduler did not say */
+    static WireResult toWire(long seq, ProbeResult r, io.sonde.api.NextProbe next) {
         return new WireResult(seq, r.target().name(), r.target().kind(), r.startedAt(), r.isSuccessful(),
                 r.isSuccessful() ? null : r.failureReason().label(), r.isSuccessful() ? null : r.errorMessage(),
-                seconds(r.responseTime()), details(r));
+                seconds(r.responseTime()), details(r), next == null ? null : next.at(), next != null && next.backoff());
     }
 
     static byte[] encode(long seq, ProbeResult r) {
-        return WireCodec.json(toWire(seq, r));
+        return encode(seq, r, null);
+    }
+
+    static byte[] encode(long seq, ProbeResult r, io.sonde.api.NextProbe next) {
+        return WireCodec.json(toWire(seq, r, next));
     }
 
     static JsonObject details(ProbeResult r) {
