@@ -160,6 +160,41 @@ public final class Uplink implements ResultSink {
     private String lastConfigProblem;
     private long nextConfig;
 
+    /** The probe kinds installed, each with its prober: announced to the server with every status. */
+    private final Map<String, io.sonde.api.Prober> kinds = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    @org.osgi.service.component.annotations.Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC)
+    void addProber(io.sonde.api.Prober prober, Map<String, Object> props) {
+        Object kind = props.get(io.sonde.api.Prober.PROBE_TYPE);
+        if (kind != null) {
+            kinds.put(io.sonde.api.Target.canonicalKind(kind.toString()), prober);
+        }
+    }
+
+    void removeProber(io.sonde.api.Prober prober, Map<String, Object> props) {
+        Object kind = props.get(io.sonde.api.Prober.PROBE_TYPE);
+        if (kind != null) {
+            kinds.remove(io.sonde.api.Target.canonicalKind(kind.toString()), prober);
+        }
+    }
+
+    /** @return the kinds installed and the options each takes, as the status announces them */
+    private com.google.gson.JsonObject kindSchemas() {
+        com.google.gson.JsonObject out = new com.google.gson.JsonObject();
+        kinds.forEach((kind, prober) -> {
+            try {
+                io.sonde.api.TargetSchema schema = prober.schema();
+                if (schema != null) {
+                    out.add(kind, WireCodec.gson().toJsonTree(schema));
+                }
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("The {} prober's schema cannot be announced: {}", kind, e.toString());
+            }
+        });
+        return out;
+    }
+
     /** The core's report on a document. */
     private record Applied(String version, List<RemoteConfig.Rejected> rejected) {
     }
@@ -276,7 +311,13 @@ public final class Uplink implements ResultSink {
 
     @Override
     public void accept(ProbeResult result) {
-        spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result));
+        accept(result, null);
+    }
+
+    /** Spools the result with when its target is probed next: the server counts a backed-off target as down until then. */
+    @Override
+    public void accept(ProbeResult result, io.sonde.api.NextProbe next) {
+        spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result, next));
     }
 
     /** The sink's queue ran dry: what it appended goes to disk in one write. */
@@ -466,7 +507,8 @@ public final class Uplink implements ResultSink {
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
                 a == null ? null : a.version(), doc == null ? null : doc.origin(),
-                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, updates);
+                a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, updates,
+                kindSchemas());
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")
@@ -616,23 +658,59 @@ public final class Uplink implements ResultSink {
     private HttpResponse<byte[]> exchange(HttpRequest.Builder request) throws Failure {
         try {
             return http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (SSLHandshakeException e) {
-            throw new Failure("TLS refused: " + rootMessage(e), 0);
         } catch (IOException e) {
-            throw new Failure("cannot reach the server: " + rootMessage(e), 0);
+            throw new Failure(describe(e, server, REQUEST_TIMEOUT), 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Failure("stopping", 0);
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+    /**
+     * @return what went wrong with an exchange, in words and with the server's address:
+     *         {@code cannot reach the server: connection refused (127.0.0.1:8443)}, never a bare
+     *         exception's name
+     */
+    static String describe(IOException e, URI server, Duration timeout) {
+        String at = server == null ? "?" : server.getHost() + ":" + (server.getPort() < 0 ? 443 : server.getPort());
+        Throwable root = e;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            root = t;
+            if (t instanceof javax.net.ssl.SSLException) {
+                break; // its message is the one that says what TLS refused
+            }
         }
-        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return t instanceof java.net.ConnectException ? "connection refused" : m;
+        String m = root.getMessage() == null ? "" : root.getMessage();
+        if (root instanceof javax.net.ssl.SSLException) {
+            if (m.contains("No subject alternative") || m.contains("No name matching")) {
+                return "TLS refused: the server's certificate is not made out to '" + (server == null ? "?" : server.getHost())
+                        + "' (" + m + "); add that name to tls_names in the server's etc/io.sonde.server.cfg, or use a name it has in"
+                        + " server_url";
+            }
+            if (m.contains("PKIX") || m.contains("certification path") || m.contains("pinned")) {
+                return "TLS refused: the server's certificate is not from the pinned CA (server_ca_sha256 or server_ca_file in"
+                        + " etc/io.sonde.uplink.cfg): " + m + " (" + at + ")";
+            }
+            return "TLS refused: " + (m.isEmpty() ? root.getClass().getSimpleName() : m) + " (" + at + ")";
+        }
+        String what;
+        if (root instanceof java.net.ConnectException) {
+            what = m.toLowerCase(java.util.Locale.ROOT).contains("timed out") ? "the connection timed out" : "connection refused";
+        } else if (root instanceof java.net.http.HttpConnectTimeoutException) {
+            what = "no connection within the connect timeout";
+        } else if (root instanceof java.net.http.HttpTimeoutException) {
+            what = "no answer within " + timeout.toSeconds() + " s";
+        } else if (root instanceof java.net.UnknownHostException || root instanceof java.nio.channels.UnresolvedAddressException) {
+            what = "the name " + (server == null ? "?" : server.getHost()) + " does not resolve";
+        } else if (root instanceof java.net.NoRouteToHostException) {
+            what = "no route to the host";
+        } else if (root instanceof java.nio.channels.ClosedChannelException || root instanceof java.io.EOFException
+                || m.contains("Connection reset") || m.contains("closed")) {
+            what = "the connection was closed before an answer came";
+        } else {
+            what = m.isEmpty() ? root.getClass().getSimpleName() : m;
+        }
+        return "cannot reach the server: " + what + " (" + at + ")";
     }
 
     private URI endpoint(String path) {
