@@ -239,4 +239,23 @@ public interface Store {
         throw new StoreException(StoreException.Kind.REFUSED,
                 "this store is backed up with its database's own tools (PostgreSQL: pg_dump or pg_basebackup; see the README)", null);
     }
+
+    /**
+     * @return the latest word of each agent on each target it has results for (one per series),
+     *         kept by {@link #ingest} in the results' own transaction
+     * @since 1.5
+     */
+    List<TargetState> targetStates() throws StoreException;
+
+    /**
+     * Keeps what an agent announced of the probe kinds it runs.
+     *
+     * @param agentId the agent
+     * @param kinds   its kinds and their option schemas, as a JSON object (kind to schema)
+     * @since 1.5
+     */
+    void reportKinds(String agentId, String kinds) throws StoreException;
+
+    /** @return each agent's announced kinds (JSON, as {@link #reportKinds} was given), by agent id @since 1.5 */
+    java.util.Map<String, String> announcedKinds() throws StoreException;
 }

@@ -233,6 +233,7 @@ public final class AlertService {
             states.computeIfAbsent(s.rule(), k -> new HashMap<>()).put(s.subject(), s);
         }
         Map<Duration, List<SeriesWindow>> windows = new HashMap<>();
+        List<io.sonde.server.spi.FleetHealth.TargetHealth> health = null; // for target_down rules, once per evaluation
         Observe.Lookup lookup = lookup(now);
         Map<String, Long> tally = new HashMap<>();
         boolean refresh = !now.isBefore(lastRefresh.plus(ALERTMANAGER_REFRESH));
@@ -242,7 +243,13 @@ public final class AlertService {
             ruleNames.add(rule.name());
             Map<String, AlertState> before = states.getOrDefault(rule.name(), Map.of());
             List<Observation> seen;
-            if (rule.type().aboutTargets) {
+            if (rule.type() == AlertRule.Type.TARGET_DOWN) {
+                if (health == null) {
+                    health = io.sonde.server.spi.FleetHealth.compute(store.targetStates(), agents, store.definitions(Definition.TARGET),
+                            List.of(), now, offlineAfter);
+                }
+                seen = Observe.targetsDown(rule, health, agents, targetTags, before.keySet());
+            } else if (rule.type().aboutTargets) {
                 List<SeriesWindow> w = windows.get(rule.window());
                 if (w == null) {
                     w = store.window(now.minus(rule.window()), now);

@@ -201,14 +201,37 @@ public final class AlertsServlet extends HttpServlet {
                 return;
             }
             JsonObject canonical = rule.json();
+            String warning = unknownTarget(rule);
             boolean replaced = store.putDefinition(new Definition(Definition.ALERT_RULE, name, canonical.toString(), Instant.now()));
             LOG.info("Alert rule '{}' {}", name, replaced ? "replaced" : "defined");
-            Api.json(response, replaced ? 200 : 201, canonical);
+            JsonObject shown = canonical.deepCopy();
+            if (warning != null) {
+                shown.addProperty("warning", warning);
+            }
+            Api.json(response, replaced ? 200 : 201, shown);
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }
+    }
+
+    /**
+     * @return a warning when the rule names a target that neither a definition nor a result has:
+     *         taken all the same, since a target an agent configures locally appears only with its
+     *         first result; null otherwise
+     */
+    private String unknownTarget(AlertRule rule) throws StoreException {
+        if (!rule.type().aboutTargets || rule.target().equals("*") || store.definition(Definition.TARGET, rule.target()).isPresent()) {
+            return null;
+        }
+        for (io.sonde.server.spi.SeriesName n : store.seriesNames()) {
+            if (n.target().equals(rule.target())) {
+                return null;
+            }
+        }
+        return "no target definition or result names '" + rule.target() + "' yet: the rule shows no state until one does"
+                + " (a target an agent configures in its own files appears with its first result)";
     }
 
     @Override

@@ -98,6 +98,50 @@ final class Observe {
         return out;
     }
 
+    /**
+     * A target_down rule by the health model ({@link io.sonde.server.spi.FleetHealth}): a vantage
+     * agent says down while its latest result failed and stands (a backed-off target stays down
+     * until its next probe is due), up while it succeeded; agents that are offline, overdue or
+     * refuse the target say nothing. No agent saying anything is {@code nodata}.
+     */
+    static List<Observation> targetsDown(AlertRule rule, List<io.sonde.server.spi.FleetHealth.TargetHealth> health,
+            Map<String, AgentRecord> agents, Map<String, List<String>> targetTags, Set<String> known) {
+        List<Observation> out = new ArrayList<>();
+        for (io.sonde.server.spi.FleetHealth.TargetHealth t : health) {
+            if (!takes(rule, t.target(), targetTags) && !known.contains(t.target())) {
+                continue;
+            }
+            List<Vantage> vantages = new ArrayList<>();
+            int silent = 0;
+            String why = null;
+            for (io.sonde.server.spi.FleetHealth.Vantage v : t.vantages()) {
+                AgentRecord a = agents.get(v.agentId());
+                if (a == null || !rule.agents().matches(a.tags())) {
+                    continue;
+                }
+                io.sonde.api.Health.State st = v.state();
+                if (st == io.sonde.api.Health.State.UNKNOWN || st == io.sonde.api.Health.State.REFUSED
+                        || st == io.sonde.api.Health.State.NO_PROBER) {
+                    silent++;
+                    why = why == null ? v.agentId() + ": " + v.reason() : why;
+                    continue;
+                }
+                boolean down = st.isDown();
+                vantages.add(new Vantage(v.agentId(), down ? 1 : 0, down, down, v.agentId() + " " + st.label()
+                        + (v.since() == null ? "" : " since " + v.since()) + (down && v.reason() != null ? " (" + v.reason() + ")" : "")));
+            }
+            if (vantages.isEmpty()) {
+                if (silent > 0 || known.contains(t.target()) || takes(rule, t.target(), targetTags)) {
+                    out.add(Observation.noData(t.target(), silent == 0 ? "no vantage agent probes it"
+                            : "no vantage agent has a standing result for it (" + why + ")"));
+                }
+                continue;
+            }
+            out.add(combine(rule, t.target(), vantages));
+        }
+        return out;
+    }
+
     /** @return the vantage's figure, or null where the rule has nothing to say of this kind of result */
     private static Vantage vantage(AlertRule rule, SeriesWindow w, Lookup lookup, Instant now) {
         switch (rule.type()) {

@@ -94,6 +94,51 @@ final class Definitions {
     }
 
     /**
+     * Checks a target definition's own keys against its kind's options as the agents announce them
+     * (the same check the agents apply: {@link io.sonde.api.TargetSchema#problems}).
+     *
+     * @param checked  the definition, in its canonical form
+     * @param schemas  each announced kind's schema
+     * @return a warning when no agent announces the kind (its keys are then checked by the agents
+     *         that take it, which report what they refuse), else null
+     * @throws WireException naming each key at fault
+     */
+    static String kindOptions(JsonObject checked, Map<String, io.sonde.api.TargetSchema> schemas) throws WireException {
+        JsonElement k = checked.get("kind");
+        String kind = k == null || !k.isJsonPrimitive() ? null : Target.canonicalKind(k.getAsString());
+        if (kind == null) {
+            return null; // TargetKeys named it missing already
+        }
+        io.sonde.api.TargetSchema schema = schemas.get(kind);
+        if (schema == null) {
+            return "no agent has announced the kind '" + kind + "' (announced: " + (schemas.isEmpty() ? "none yet"
+                    : String.join(", ", schemas.keySet())) + "); its own keys are checked by the agents that take it";
+        }
+        Map<String, String> options = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : checked.entrySet()) {
+            if (e.getKey().equals(AGENTS) || !e.getValue().isJsonPrimitive()) {
+                continue;
+            }
+            java.util.Optional<io.sonde.api.TargetOption> o = schema.option(e.getKey());
+            // a file is the agent's, not the server's: its name is checked where it is read
+            boolean file = o.isPresent() && o.get().type() == io.sonde.api.TargetOption.Type.FILE;
+            options.put(e.getKey(), file ? "" : e.getValue().getAsString().strip());
+        }
+        List<TargetProblem> found = new ArrayList<>();
+        for (TargetProblem p : schema.problems(kind, options)) {
+            java.util.Optional<io.sonde.api.TargetOption> o = p.key() == null ? java.util.Optional.empty() : schema.option(p.key());
+            if (o.isEmpty() || o.get().type() != io.sonde.api.TargetOption.Type.FILE || !options.containsKey(p.key())) {
+                found.add(p);
+            }
+        }
+        problems(found, "");
+        if (schema.portRequired() && !options.containsKey("port")) {
+            throw invalid("port: missing; " + kind + " targets need a port");
+        }
+        return null;
+    }
+
+    /**
      * @param name the mesh's name, from the path
      * @param body {@code members} (a selector), {@code kinds} (a list of kinds, or each kind with
      *             its own keys), {@code fanout} (peers each member probes, or {@code all}),

@@ -167,11 +167,42 @@ public final class DefinitionsServlet extends HttpServlet {
     }
 
     /** A definition as the API shows it: its body, when it changed, and for a mesh its plan of now. */
+    /** @return the agents that refuse the target {@code name}, each with why (the first {@code max} of them) */
+    private List<Map<String, Object>> refusedBy(String name, int max) throws StoreException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (AgentRecord a : refusals()) {
+            for (io.sonde.wire.AgentStatus.Rejected r : a.config().rejected()) {
+                if (name.equals(r.name()) && out.size() < max) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("agent_id", a.agentId());
+                    m.put("reason", r.reason());
+                    m.put("reported_at", a.config().reportedAt().toString());
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** @return the agents (not revoked) whose last report refuses some entry; read once per request */
+    private List<AgentRecord> refusals() throws StoreException {
+        List<AgentRecord> out = new ArrayList<>();
+        for (AgentRecord a : store.agents()) {
+            if (a.revokedAt() == null && a.config() != null && !a.config().rejected().isEmpty()) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
     private Map<String, Object> view(Definition d, boolean withPeers) throws StoreException {
         Map<String, Object> m = new LinkedHashMap<>();
         JsonObject body = JsonParser.parseString(d.body()).getAsJsonObject();
         body.entrySet().forEach(e -> m.put(e.getKey(), e.getValue()));
         m.put("updated_at", d.updatedAt().toString());
+        if (d.type().equals(Definition.TARGET)) {
+            m.put("refused_by", refusedBy(d.name(), withPeers ? Integer.MAX_VALUE : 10));
+        }
         if (d.type().equals(Definition.ROLLOUT)) {
             ConfigModel.Rollout r = configs.fresh().rollout(d.name());
             if (r != null) {
@@ -249,6 +280,10 @@ public final class DefinitionsServlet extends HttpServlet {
             }
             JsonObject checked = type.equals(Definition.MESH) ? Definitions.mesh(name, body)
                     : type.equals(Definition.ROLLOUT) ? Definitions.rollout(name, body) : Definitions.target(name, body);
+            String warning = null;
+            if (type.equals(Definition.TARGET)) {
+                warning = Definitions.kindOptions(checked, io.sonde.server.spi.AnnouncedKinds.merge(store.announcedKinds().values()));
+            }
             int limit = type.equals(Definition.MESH) ? MAX_MESHES : type.equals(Definition.ROLLOUT) ? MAX_ROLLOUTS : MAX_TARGETS;
             if (type.equals(Definition.ROLLOUT)
                     && store.release(checked.get("bundle").getAsString(), checked.get("version").getAsString()).isEmpty()) {
@@ -273,6 +308,9 @@ public final class DefinitionsServlet extends HttpServlet {
             LOG.info("{} '{}' {}", label(type), name, replaced ? "replaced" : "defined");
             Map<String, Object> shown = new LinkedHashMap<>();
             checked.entrySet().forEach(e -> shown.put(e.getKey(), e.getValue()));
+            if (warning != null) {
+                shown.put("warning", warning);
+            }
             Api.json(response, replaced ? 200 : 201, shown);
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());

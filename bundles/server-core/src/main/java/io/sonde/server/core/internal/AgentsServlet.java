@@ -298,6 +298,7 @@ public final class AgentsServlet extends HttpServlet {
         m.put("version", a.version());
         m.put("last_seen", a.lastSeen() == null ? null : a.lastSeen().toString());
         m.put("online", online(a, now));
+        m.put("refused", a.config() == null ? 0 : a.config().rejected().size());
         m.put("enrolled_at", a.enrolledAt() == null ? null : a.enrolledAt().toString());
         m.put("revoked", a.revokedAt() != null);
         m.put("spool_records", a.spoolRecords());
@@ -389,10 +390,14 @@ public final class AgentsServlet extends HttpServlet {
                 String address = s.address() == null || s.address().isBlank() ? request.getRemoteAddr() : address(s.address());
                 Instant now = Instant.now();
                 AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
+                String kinds = s.kinds() == null ? null : io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString();
                 store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
                         Math.max(0, s.spoolRecords()), address);
                 if (report != null) {
                     store.reportConfig(p[0], report);
+                }
+                if (kinds != null) {
+                    store.reportKinds(p[0], kinds);
                 }
                 response.setStatus(204);
             }

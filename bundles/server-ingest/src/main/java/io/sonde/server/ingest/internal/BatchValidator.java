@@ -98,6 +98,10 @@ final class BatchValidator {
             if (r.startedAt().isBefore(earliest)) {
                 throw invalid(at(i) + ".started_at: " + r.startedAt() + " is older than " + maxAge.toDays() + " days");
             }
+            if (r.nextProbe() != null && (r.nextProbe().isBefore(r.startedAt())
+                    || r.nextProbe().isAfter(r.startedAt().plus(java.time.Duration.ofDays(2))))) {
+                throw invalid(at(i) + ".next_probe: " + r.nextProbe() + " is not within two days after started_at (" + r.startedAt() + ")");
+            }
             if (r.success() && r.failureReason() != null) {
                 throw invalid(at(i) + ".failure_reason: a successful result has none");
             }

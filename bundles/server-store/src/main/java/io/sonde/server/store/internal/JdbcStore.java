@@ -756,12 +756,14 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
         }
         List<Dialect.ResultRow> rows = new ArrayList<>(results.size());
+        boolean[] fresh = new boolean[results.size()];
         for (int i = 0; i < results.size(); i++) {
             WireResult r = results.get(i);
             long rid = base | r.seq();
             if (!existing.add(rid)) {
                 continue; // stored before, or twice in this batch
             }
+            fresh[i] = true;
             long us = micros(r.startedAt());
             JsonObject d = r.details();
             int sent = count(d, "sent");
@@ -776,8 +778,159 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         if (!rows.isEmpty()) {
             dialect.write(c, rows);
             markDirty(c, rows);
+            keepStates(c, results, series, fresh);
         }
         return rows.size();
+    }
+
+    /** What one batch says of one series, in the order of the results' starts. */
+    private static final class StateStep {
+        WireResult last;
+        long firstOfRun; // start of the trailing run of the last result's outcome, within the batch
+        boolean oneOutcome = true; // every result of the batch for the series has the last one's outcome
+        WireResult lastFailure;
+    }
+
+    /**
+     * Keeps {@code target_state}: per series the newest result's outcome, since when it holds (a
+     * run carried on from what was stored when the batch only continues it), the next probe and
+     * the newest failure. A batch of older results (a spool sent late) does not move a newer state.
+     */
+    private void keepStates(Connection c, List<WireResult> results, int[] series, boolean[] fresh) throws SQLException {
+        Map<Integer, StateStep> steps = new java.util.HashMap<>();
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            if (fresh[i]) {
+                order.add(i); // a result stored before said its word then
+            }
+        }
+        order.sort(java.util.Comparator.comparing(i -> results.get(i).startedAt()));
+        for (int i : order) {
+            WireResult r = results.get(i);
+            StateStep st = steps.computeIfAbsent(series[i], k -> new StateStep());
+            long at = r.startedAt().toEpochMilli();
+            if (st.last == null || st.last.success() != r.success()) {
+                if (st.last != null) {
+                    st.oneOutcome = false;
+                }
+                st.firstOfRun = at;
+            }
+            st.last = r;
+            if (!r.success()) {
+                st.lastFailure = r;
+            }
+        }
+        StringBuilder in = new StringBuilder();
+        for (int id : steps.keySet()) {
+            in.append(in.length() == 0 ? "" : ",").append(id);
+        }
+        Map<Integer, long[]> stored = new java.util.HashMap<>(); // series -> last_ms, success, since_ms
+        try (Statement q = c.createStatement();
+                ResultSet rs = q.executeQuery("SELECT series, last_ms, success, since_ms FROM target_state WHERE series IN (" + in + ")")) {
+            while (rs.next()) {
+                stored.put(rs.getInt(1), new long[] {rs.getLong(2), rs.getBoolean(3) ? 1 : 0, rs.getLong(4)});
+            }
+        }
+        String set = "last_ms = ?, success = ?, reason = ?, error = ?, since_ms = ?, next_ms = ?, backoff = ?,"
+                + " failure_ms = COALESCE(?, failure_ms), failure_reason = COALESCE(?, failure_reason), failure_error = COALESCE(?, failure_error)";
+        try (PreparedStatement update = c.prepareStatement("UPDATE target_state SET " + set + " WHERE series = ?");
+                PreparedStatement insert = c.prepareStatement("INSERT INTO target_state (last_ms, success, reason, error, since_ms, next_ms,"
+                        + " backoff, failure_ms, failure_reason, failure_error, series) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            boolean updates = false;
+            boolean inserts = false;
+            for (Map.Entry<Integer, StateStep> e : steps.entrySet()) {
+                StateStep st = e.getValue();
+                long[] was = stored.get(e.getKey());
+                long last = st.last.startedAt().toEpochMilli();
+                if (was != null && was[0] > last) {
+                    continue; // a late batch: the stored state is newer
+                }
+                long since = was != null && st.oneOutcome && (was[1] == 1) == st.last.success() ? was[2] : st.firstOfRun;
+                PreparedStatement p = was == null ? insert : update;
+                p.setLong(1, last);
+                p.setBoolean(2, st.last.success());
+                p.setString(3, st.last.failureReason());
+                p.setString(4, clip(st.last.error()));
+                p.setLong(5, since);
+                if (st.last.nextProbe() == null) {
+                    p.setNull(6, java.sql.Types.BIGINT);
+                } else {
+                    p.setLong(6, st.last.nextProbe().toEpochMilli());
+                }
+                p.setBoolean(7, st.last.backoff());
+                if (st.lastFailure == null) {
+                    p.setNull(8, java.sql.Types.BIGINT);
+                    p.setNull(9, java.sql.Types.VARCHAR);
+                    p.setNull(10, java.sql.Types.VARCHAR);
+                } else {
+                    p.setLong(8, st.lastFailure.startedAt().toEpochMilli());
+                    p.setString(9, st.lastFailure.failureReason());
+                    p.setString(10, clip(st.lastFailure.error()));
+                }
+                p.setInt(11, e.getKey());
+                p.addBatch();
+                updates |= was != null;
+                inserts |= was == null;
+            }
+            if (updates) {
+                update.executeBatch();
+            }
+            if (inserts) {
+                insert.executeBatch();
+            }
+        }
+    }
+
+    private static String clip(String error) {
+        return error == null ? null : (error.length() <= 1000 ? error : error.substring(0, 1000)).replace('\0', '\uFFFD');
+    }
+
+    @Override
+    public List<io.sonde.server.spi.TargetState> targetStates() throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement(
+                "SELECT a.agent_id, s.target, s.kind, t.last_ms, t.success, t.reason, t.error, t.since_ms, t.next_ms, t.backoff,"
+                        + " t.failure_ms, t.failure_reason, t.failure_error FROM target_state t JOIN series s ON s.id = t.series"
+                        + " JOIN agent a ON a.id = s.agent");
+                ResultSet rs = p.executeQuery()) {
+            List<io.sonde.server.spi.TargetState> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new io.sonde.server.spi.TargetState(rs.getString(1), rs.getString(2), rs.getString(3),
+                        Instant.ofEpochMilli(rs.getLong(4)), rs.getBoolean(5), rs.getString(6), rs.getString(7),
+                        Instant.ofEpochMilli(rs.getLong(8)), instant(rs, "next_ms"), rs.getBoolean(10), instant(rs, "failure_ms"),
+                        rs.getString(12), rs.getString(13)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void reportKinds(String agentId, String kinds) throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("UPDATE agent SET kinds = ? WHERE agent_id = ? AND (kinds IS NULL OR kinds <> ?)")) {
+            p.setString(1, kinds);
+            p.setString(2, agentId);
+            p.setString(3, kinds);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public Map<String, String> announcedKinds() throws StoreException {
+        try (Connection c = connection();
+                PreparedStatement p = c.prepareStatement("SELECT agent_id, kinds FROM agent WHERE kinds IS NOT NULL AND revoked_at IS NULL");
+                ResultSet rs = p.executeQuery()) {
+            Map<String, String> out = new java.util.TreeMap<>();
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getString(2));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     static final long MINUTE_MS = 60_000L;

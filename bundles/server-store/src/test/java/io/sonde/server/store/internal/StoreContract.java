@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.junit.After;
@@ -96,6 +97,67 @@ public abstract class StoreContract {
             assertEquals(StoreException.Kind.REFUSED, e.kind());
             assertTrue(e.getMessage(), e.getMessage().contains(text));
         }
+    }
+
+    private io.sonde.server.spi.TargetState state(String target) throws Exception {
+        for (io.sonde.server.spi.TargetState s : store.targetStates()) {
+            if (s.target().equals(target)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    public void ingestKeepsEachTargetsLatestWordWithSinceWhenAndItsNextProbe() throws Exception {
+        WireResult ok1 = result(1, "t", T0, 0.001, true);
+        WireResult ok2 = result(2, "t", T0.plusSeconds(5), 0.001, true);
+        WireResult down1 = new WireResult(3, "t", "icmp", T0.plusSeconds(10), false, "timeout", "no reply", 1, new JsonObject(),
+                T0.plusSeconds(15), false);
+        WireResult down2 = new WireResult(4, "t", "icmp", T0.plusSeconds(15), false, "refused", "port closed", 1, new JsonObject(),
+                T0.plusSeconds(55), true);
+        store.ingest("a1", "e1", List.of(ok1, ok2));
+        io.sonde.server.spi.TargetState s = state("t");
+        assertTrue(s.success());
+        assertEquals(T0, s.since());
+        assertEquals(T0.plusSeconds(5), s.lastAt());
+        assertEquals(null, s.nextProbe());
+        assertEquals(null, s.failureAt());
+        // a run of failures across two batches: since is the first of them
+        store.ingest("a1", "e1", List.of(down1));
+        store.ingest("a1", "e1", List.of(down2));
+        s = state("t");
+        assertEquals("a1", s.agentId());
+        assertEquals("icmp", s.kind());
+        assertEquals(false, s.success());
+        assertEquals(T0.plusSeconds(10), s.since());
+        assertEquals("refused", s.reason());
+        assertEquals("port closed", s.error());
+        assertEquals(T0.plusSeconds(55), s.nextProbe());
+        assertTrue(s.backoff());
+        assertEquals(T0.plusSeconds(15), s.failureAt());
+        // a batch sent again, and an older result arriving late, move nothing
+        store.ingest("a1", "e1", List.of(down1));
+        store.ingest("a1", "e2", List.of(result(1, "t", T0.plusSeconds(12), 0.001, true)));
+        assertEquals(s, state("t"));
+        // up again: since moves to the first success; the last failure is kept
+        store.ingest("a1", "e1", List.of(result(5, "t", T0.plusSeconds(60), 0.001, true), result(6, "t", T0.plusSeconds(65), 0.001, true)));
+        s = state("t");
+        assertTrue(s.success());
+        assertEquals(T0.plusSeconds(60), s.since());
+        assertEquals(T0.plusSeconds(15), s.failureAt());
+        assertEquals("port closed", s.failureError());
+        assertEquals(1, store.targetStates().size());
+    }
+
+    @Test
+    public void announcedKindsAreKeptPerAgent() throws Exception {
+        assertEquals(Map.of(), store.announcedKinds());
+        store.reportKinds("a1", "{\"tcp\":{}}");
+        store.reportKinds("a1", "{\"tcp\":{}}");
+        assertEquals(Map.of("a1", "{\"tcp\":{}}"), store.announcedKinds());
+        store.revokeAgent("a1", T0);
+        assertEquals("a revoked agent announces nothing", Map.of(), store.announcedKinds());
     }
 
     @Test

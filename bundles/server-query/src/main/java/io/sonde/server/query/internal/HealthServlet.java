@@ -1,0 +1,261 @@
+package io.sonde.server.query.internal;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+import io.sonde.api.Health;
+import io.sonde.server.spi.AgentRecord;
+import io.sonde.server.spi.AgentSelector;
+import io.sonde.server.spi.Api;
+import io.sonde.server.spi.Definition;
+import io.sonde.server.spi.FleetHealth;
+import io.sonde.server.spi.Store;
+import io.sonde.server.spi.StoreException;
+import io.sonde.wire.WireException;
+
+/**
+ * What is broken now: {@code GET /api/v1/health} lists every target with its overall state by
+ * the health model ({@link FleetHealth}), since when, from how many of its vantage agents, its
+ * latest failure and the loss and median latency of the last window, worst first, filtered by
+ * {@code state}, {@code tag} (the target's), {@code agents} (a selector of vantage agents) and
+ * {@code target} (a part of its name), paged by {@code limit} and {@code after}.
+ * {@code GET /api/v1/health/{target}} is one target with each agent's state.
+ */
+@Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@HttpWhiteboardServletPattern({"/api/v1/health", "/api/v1/health/*"})
+public final class HealthServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HealthServlet.class);
+    static final int MAX_LIMIT = 50_000;
+    /** How long one computation of the fleet's health serves requests with the same window. */
+    static final long CACHE_MS = 2000;
+    /**
+     * How long the window's loss and latency (a scan of every result in it, the costly part) serve
+     * the computations: the states are read anew every {@link #CACHE_MS}, the figures beside them
+     * at most this old.
+     */
+    static final long WINDOW_CACHE_MS = 10_000;
+
+    /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
+    @interface Offline {
+        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
+    }
+
+    private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets) {
+    }
+
+    private record Window(long atMs, Duration window, List<io.sonde.server.spi.SeriesWindow> series) {
+    }
+
+    private final transient Store store;
+    private final Duration offlineAfter;
+    private transient volatile Computed last;
+    private transient volatile Window lastWindow;
+
+    @Activate
+    public HealthServlet(@Reference Store store, Offline offline) {
+        this.store = store;
+        this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireRead(request, response)) {
+            return;
+        }
+        try {
+            Params p = new Params(request.getParameterMap());
+            Duration window = p.duration("window", Duration.ofMinutes(1));
+            if (window.compareTo(Duration.ofSeconds(10)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
+                throw Params.bad("window", window.toSeconds() + " s is not between 10 s and 1 h");
+            }
+            String one = Api.pathName(request);
+            List<FleetHealth.TargetHealth> all = compute(window);
+            if (one != null) {
+                for (FleetHealth.TargetHealth t : all) {
+                    if (t.target().equals(one)) {
+                        Api.json(response, 200, view(t, true));
+                        return;
+                    }
+                }
+                Api.error(response, 404, "no target '" + one + "': it has neither a definition nor results");
+                return;
+            }
+            Set<Health.State> states = states(p.text("state"));
+            String tag = p.text("tag");
+            String part = p.text("target");
+            AgentSelector agents = null;
+            String selector = p.text("agents");
+            if (selector != null) {
+                try {
+                    agents = AgentSelector.parse(selector);
+                } catch (AgentSelector.ParseException e) {
+                    throw Params.bad("agents", e.getMessage());
+                }
+            }
+            Map<String, AgentRecord> byId = agents == null ? Map.of() : agentsById();
+            int limit = p.integer("limit", 500, 1, MAX_LIMIT);
+            String perAgent = p.text("per_agent");
+            if (perAgent != null && !perAgent.equals("true") && !perAgent.equals("false")) {
+                throw Params.bad("per_agent", "'" + io.sonde.wire.WireCodec.abbreviate(perAgent) + "' is neither true nor false");
+            }
+            boolean withAgents = !"false".equals(perAgent);
+            int after = p.integer("after", 0, 0, Integer.MAX_VALUE);
+            List<FleetHealth.TargetHealth> chosen = new ArrayList<>();
+            Map<Health.State, Integer> summary = new EnumMap<>(Health.State.class);
+            for (FleetHealth.TargetHealth t : all) {
+                if (tag != null && !t.tags().contains(tag) || part != null && !t.target().contains(part)) {
+                    continue;
+                }
+                if (agents != null) {
+                    AgentSelector sel = agents;
+                    if (t.vantages().stream().noneMatch(v -> byId.containsKey(v.agentId()) && sel.matches(byId.get(v.agentId()).tags()))) {
+                        continue;
+                    }
+                }
+                summary.merge(t.overall().state(), 1, Integer::sum);
+                if (states == null || states.contains(t.overall().state())) {
+                    chosen.add(t);
+                }
+            }
+            List<Map<String, Object>> items = new ArrayList<>();
+            for (int i = after; i < chosen.size() && items.size() < limit; i++) {
+                items.add(view(chosen.get(i), withAgents));
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("items", items);
+            body.put("next", after + items.size() < chosen.size() ? Integer.toString(after + items.size()) : null);
+            body.put("total", chosen.size());
+            Map<String, Integer> counts = new LinkedHashMap<>();
+            for (Health.State s : Health.State.values()) {
+                counts.put(s.label(), summary.getOrDefault(s, 0));
+            }
+            body.put("summary", counts);
+            body.put("window_seconds", window.toSeconds());
+            Api.json(response, 200, body);
+        } catch (WireException e) {
+            Api.error(response, 400, e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    /** @return the states named in {@code text} (a comma list; {@code down} takes backoff with it), or null for every state */
+    static Set<Health.State> states(String text) throws WireException {
+        if (text == null) {
+            return null;
+        }
+        Set<Health.State> out = EnumSet.noneOf(Health.State.class);
+        for (String s : text.split(",")) {
+            Health.State st = Health.State.of(s);
+            if (st == null) {
+                throw Params.bad("state", "'" + io.sonde.wire.WireCodec.abbreviate(s.strip()) + "' is not a state ("
+                        + String.join(", ", java.util.Arrays.stream(Health.State.values()).map(Health.State::label).toList()) + ")");
+            }
+            out.add(st);
+            if (st == Health.State.DOWN) {
+                out.add(Health.State.BACKOFF);
+            }
+        }
+        return out;
+    }
+
+    private Map<String, AgentRecord> agentsById() throws StoreException {
+        Map<String, AgentRecord> agents = new HashMap<>();
+        for (AgentRecord a : store.agents()) {
+            agents.put(a.agentId(), a);
+        }
+        return agents;
+    }
+
+    private List<FleetHealth.TargetHealth> compute(Duration window) throws StoreException {
+        long now = System.currentTimeMillis();
+        Computed c = last;
+        if (c != null && c.window().equals(window) && now - c.atMs() < CACHE_MS && now >= c.atMs()) {
+            return c.targets();
+        }
+        Instant at = Instant.ofEpochMilli(now);
+        long t0 = System.nanoTime();
+        List<io.sonde.server.spi.TargetState> states = store.targetStates();
+        long t1 = System.nanoTime();
+        Window w = lastWindow;
+        if (w == null || !w.window().equals(window) || now - w.atMs() >= WINDOW_CACHE_MS || now < w.atMs()) {
+            w = new Window(now, window, store.window(at.minus(window), at));
+            lastWindow = w;
+        }
+        List<io.sonde.server.spi.SeriesWindow> recent = w.series();
+        long t2 = System.nanoTime();
+        List<FleetHealth.TargetHealth> targets = FleetHealth.compute(states, agentsById(), store.definitions(Definition.TARGET), recent, at,
+                offlineAfter);
+        long t3 = System.nanoTime();
+        LOG.debug("Health of {} targets: states {} ms, window {} ms, rule {} ms", targets.size(), (t1 - t0) / 1_000_000,
+                (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+        last = new Computed(now, window, targets);
+        return targets;
+    }
+
+    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target", t.target());
+        m.put("kind", t.kind());
+        m.put("state", t.overall().state().label());
+        m.put("text", t.overall().text());
+        m.put("since", t.since() == null ? null : t.since().toString());
+        m.put("affected", t.overall().affected());
+        m.put("vantages", t.overall().vantages());
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        t.overall().counts().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> counts.put(e.getKey().label(), e.getValue()));
+        m.put("counts", counts);
+        m.put("defined", t.defined());
+        m.put("tags", t.tags());
+        Map<String, Object> failure = null;
+        if (t.lastFailureAt() != null) {
+            failure = new LinkedHashMap<>();
+            failure.put("at", t.lastFailureAt().toString());
+            failure.put("reason", t.lastReason());
+            failure.put("error", t.lastError());
+        }
+        m.put("last_failure", failure);
+        m.put("loss", Double.isNaN(t.loss()) ? null : t.loss());
+        m.put("p50_seconds", Double.isNaN(t.p50()) ? null : t.p50());
+        if (withAgents) {
+            List<Map<String, Object>> agents = new ArrayList<>();
+            for (FleetHealth.Vantage v : t.vantages()) {
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("agent_id", v.agentId());
+                a.put("state", v.state().label());
+                a.put("since", v.since() == null ? null : v.since().toString());
+                a.put("reason", v.reason());
+                a.put("last_at", v.lastAt() == null ? null : v.lastAt().toString());
+                a.put("next_probe", v.nextProbe() == null ? null : v.nextProbe().toString());
+                a.put("loss", Double.isNaN(v.loss()) ? null : v.loss());
+                a.put("p50_seconds", Double.isNaN(v.p50()) ? null : v.p50());
+                agents.add(a);
+            }
+            m.put("agents", agents);
+        }
+        return m;
+    }
+}

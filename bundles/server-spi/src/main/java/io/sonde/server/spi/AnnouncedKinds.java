@@ -1,0 +1,93 @@
+package io.sonde.server.spi;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.sonde.api.TargetSchema;
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * The probe kinds agents announce with their status, each with the options its targets take: the
+ * server checks a target definition against the schema of its kind as the agents that run it know
+ * it, so that a misspelt key is a 400 at {@code PUT}, not a refusal by every agent later.
+ *
+ * @since 1.5
+ */
+public final class AnnouncedKinds {
+
+    /** Most kinds one agent announces. */
+    public static final int MAX_KINDS = 200;
+
+    private AnnouncedKinds() {
+    }
+
+    /**
+     * @param kinds what a status carries: kind to schema
+     * @return the same, each schema read back as the agent's API reads it
+     * @throws WireException naming the kind whose schema is not one
+     */
+    public static JsonObject check(JsonObject kinds) throws WireException {
+        if (kinds.size() > MAX_KINDS) {
+            throw new WireException(WireException.Problem.INVALID, "kinds: " + kinds.size() + " kinds, at most " + MAX_KINDS);
+        }
+        for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
+            if (!e.getKey().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+                throw new WireException(WireException.Problem.INVALID, "kinds: '" + WireCodec.abbreviate(e.getKey()) + "' is not a kind");
+            }
+            if (schema(e.getValue()) == null) {
+                throw new WireException(WireException.Problem.INVALID, "kinds." + e.getKey() + ": not a target schema (host, port_required, options)");
+            }
+        }
+        return kinds;
+    }
+
+    /** @return the schema, or null when the element is not one */
+    static TargetSchema schema(JsonElement e) {
+        if (e == null || !e.isJsonObject()) {
+            return null;
+        }
+        try {
+            return WireCodec.gson().fromJson(e, TargetSchema.class);
+        } catch (RuntimeException ex) {
+            return null;
+        }
+    }
+
+    /**
+     * @param announced each agent's announcement ({@link Store#announcedKinds}), as JSON text
+     * @return each kind's schema as the agents announce it (where several differ, the one the most
+     *         agents announce, so that a newer plugin on one agent does not decide alone)
+     */
+    public static Map<String, TargetSchema> merge(Collection<String> announced) {
+        Map<String, Map<String, Integer>> votes = new TreeMap<>();
+        Map<String, TargetSchema> schemas = new TreeMap<>();
+        for (String json : announced) {
+            JsonObject kinds;
+            try {
+                kinds = JsonParser.parseString(json).getAsJsonObject();
+            } catch (RuntimeException e) {
+                continue;
+            }
+            for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
+                TargetSchema s = schema(e.getValue());
+                if (s != null) {
+                    String text = e.getValue().toString();
+                    votes.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).merge(text, 1, Integer::sum);
+                    schemas.putIfAbsent(e.getKey() + "\u0000" + text, s);
+                }
+            }
+        }
+        Map<String, TargetSchema> out = new TreeMap<>();
+        votes.forEach((kind, byText) -> {
+            String best = byText.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            out.put(kind, schemas.get(kind + "\u0000" + best));
+        });
+        return out;
+    }
+}
