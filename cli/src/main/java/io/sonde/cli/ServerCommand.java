@@ -168,7 +168,7 @@ final class ServerCommand {
             list(api.get("/api/v1/agents"), out, LIST_COLUMNS);
         }
 
-        static final String[] LIST_COLUMNS = {"agent_id", "online", "version", "tags", "last_seen", "spool_records", "revoked"};
+        static final String[] LIST_COLUMNS = {"agent_id", "online", "version", "tags", "last_seen", "spool_records", "refused", "revoked"};
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Every agent, or those a selector takes")
         static final class List extends Sub {
@@ -396,6 +396,11 @@ final class ServerCommand {
             changes = plan.stream().anyMatch(p -> !p[0].equals("="));
             for (String[] p : plan) {
                 out.println(p[0] + " " + p[1] + "/" + p[2] + (p[3].isEmpty() ? "" : ": " + p[3]));
+                if (p[1].equals("targets") && !p[0].equals("+")) {
+                    for (String line : refusals(api, p[2])) {
+                        out.println("  " + line + " (as the server has it now)");
+                    }
+                }
             }
         }
 
@@ -407,8 +412,10 @@ final class ServerCommand {
     }
 
     @Command(name = "apply", mixinStandardHelpOptions = true,
-            description = "Makes the server's definitions what the files say: new and changed ones are put, unchanged ones"
-                    + " left alone (applying twice changes nothing), and with --prune the others of their kinds deleted.")
+            description = {"Makes the server's definitions what the files say: new and changed ones are put, unchanged ones"
+                    + " left alone (applying twice changes nothing), and with --prune the others of their kinds deleted.",
+                    "Then waits (--wait, 10 s) until the online agents apply the new configuration and reports the targets they refuse.",
+                    "Exit code 0: applied; 1: refused by the server or unreachable; 4: applied, and agents refuse some of it."})
     static final class Apply extends Sub {
         @Parameters(paramLabel = "FILE", arity = "1..*", description = "YAML or JSON files with targets:, meshes:, alert_rules:")
         java.util.List<Path> files;
@@ -416,17 +423,30 @@ final class ServerCommand {
         @Option(names = "--prune", description = "Delete definitions of the files' kinds that the files do not have")
         boolean prune;
 
+        @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "10",
+                description = "How long to wait for the agents to take the new definitions before reporting what they refuse (0: do not wait)")
+        int waitSeconds;
+
+        private boolean refusedByAgents;
+
         @Override
         void run(ServerApi api, PrintWriter out) throws Exception {
             Map<String, Map<String, JsonObject>> wanted = definitions(files);
             int changed = 0;
+            java.util.List<String> targets = new ArrayList<>();
             for (String[] p : plan(api, wanted, prune)) {
                 String path = "/api/v1/" + p[1] + "/" + ServerApi.encode(p[2]);
                 switch (p[0]) {
                     case "+", "~" -> {
                         String section = COLLECTIONS.entrySet().stream().filter(e -> e.getValue().equals(p[1])).findFirst().orElseThrow().getKey();
-                        api.send("PUT", path, wanted.get(section).get(p[2]).toString());
+                        JsonElement answer = api.send("PUT", path, wanted.get(section).get(p[2]).toString());
                         out.println((p[0].equals("+") ? "created " : "changed ") + p[1] + "/" + p[2]);
+                        if (answer != null && answer.isJsonObject() && answer.getAsJsonObject().has("warning")) {
+                            out.println("  warning: " + answer.getAsJsonObject().get("warning").getAsString());
+                        }
+                        if (p[1].equals("targets")) {
+                            targets.add(p[2]);
+                        }
                         changed++;
                     }
                     case "-" -> {
@@ -440,7 +460,56 @@ final class ServerCommand {
                 }
             }
             out.println(changed == 0 ? "Nothing to change" : changed + (changed == 1 ? " change" : " changes") + " applied");
+            if (!targets.isEmpty() && waitSeconds > 0) {
+                out.flush();
+                awaitAgents(api, waitSeconds);
+            }
+            for (String t : targets) {
+                for (String line : refusals(api, t)) {
+                    out.println(line);
+                    refusedByAgents = true;
+                }
+            }
         }
+
+        @Override
+        public Integer call() throws Exception {
+            int exit = super.call();
+            return exit == 0 && refusedByAgents ? 4 : exit;
+        }
+    }
+
+    /** Waits until no online agent is stale (each applies the server's newest document for it), {@code seconds} at most. */
+    static void awaitAgents(ServerApi api, int seconds) throws Exception {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        for (int i = 0; i < seconds * 4 + 1; i++) {
+            boolean stale = false;
+            for (JsonElement e : api.get("/api/v1/agents").getAsJsonObject().getAsJsonArray("items")) {
+                JsonObject a = e.getAsJsonObject();
+                JsonElement config = a.get("config");
+                if (a.get("online").getAsBoolean() && config != null && config.isJsonObject()
+                        && config.getAsJsonObject().get("stale").getAsBoolean()) {
+                    stale = true;
+                }
+            }
+            if (!stale || System.nanoTime() > end) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    /** @return a line per agent that refuses the target definition {@code name}: who and why */
+    static java.util.List<String> refusals(ServerApi api, String name) throws Exception {
+        java.util.List<String> out = new ArrayList<>();
+        JsonElement d = api.find("/api/v1/targets/" + ServerApi.encode(name));
+        if (d != null && d.isJsonObject() && d.getAsJsonObject().has("refused_by")) {
+            for (JsonElement r : d.getAsJsonObject().getAsJsonArray("refused_by")) {
+                JsonObject o = r.getAsJsonObject();
+                out.add("refused: targets/" + name + " by agent " + o.get("agent_id").getAsString() + ": " + o.get("reason").getAsString());
+            }
+        }
+        return out;
     }
 
     @Command(name = "bundles", mixinStandardHelpOptions = true,

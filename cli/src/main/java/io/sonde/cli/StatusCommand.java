@@ -49,7 +49,18 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        URI base = agent != null ? agent : URI.create("http://127.0.0.1:" + localPort());
+        URI base = agent;
+        Path home = SondeCli.home().toAbsolutePath().normalize();
+        if (base == null) {
+            // the agent of this home says where it listens, or why it does not
+            JsonObject state = listenerState(home);
+            if (state != null && !bool(state, "listening")) {
+                err.println("The agent of " + home + " (process " + text(state, "pid") + ") serves no /status: " + text(state, "error")
+                        + ". Set 'port' or 'bind' in its etc/io.sonde.exporter.cfg.");
+                return 1;
+            }
+            base = state != null ? URI.create(text(state, "url")) : URI.create("http://127.0.0.1:" + localPort());
+        }
         URI uri = base.resolve("/status");
         HttpResponse<String> r;
         try {
@@ -64,11 +75,6 @@ final class StatusCommand implements Callable<Integer> {
             err.println(uri + " answered " + r.statusCode() + ": " + r.body().strip());
             return 1;
         }
-        if (output == Output.json) {
-            out.print(r.body());
-            out.flush();
-            return 0;
-        }
         JsonObject doc;
         try {
             doc = JsonParser.parseString(r.body()).getAsJsonObject();
@@ -76,9 +82,38 @@ final class StatusCommand implements Callable<Integer> {
             err.println(uri + " answered what is not a status document: " + e.getMessage());
             return 1;
         }
+        String answeringHome = text(obj(doc, "agent"), "home");
+        if (agent == null && !answeringHome.equals("-") && !Path.of(answeringHome).equals(home)) {
+            err.println("The agent answering at " + base + " is the one of " + answeringHome + ", not of " + home
+                    + ": this home's agent is not running, or does not listen there (--agent URL to ask another)");
+            return 1;
+        }
+        if (output == Output.json) {
+            out.print(r.body());
+            out.flush();
+            return 0;
+        }
         out.print(render(doc, Instant.now()));
         out.flush();
         return 0;
+    }
+
+    /**
+     * @return what the running agent of {@code home} wrote of its listener (data/state/exporter.json),
+     *         or null when there is none or its process is gone
+     */
+    static JsonObject listenerState(Path home) {
+        Path file = home.resolve("data/state/exporter.json");
+        try {
+            if (!Files.isRegularFile(file)) {
+                return null;
+            }
+            JsonObject state = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            long pid = state.get("pid").getAsLong();
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) ? state : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null; // unreadable: ask the configured port
+        }
     }
 
     /** The port in the agent's etc/io.sonde.exporter.cfg, or 9100. */
@@ -161,19 +196,17 @@ final class StatusCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"Target", "Kind", "Host", "State", "Last result", "Time ms", "Probes", "Source"});
         JsonObject results = obj(doc, "results");
-        JsonObject scheduled = obj(obj(doc, "scheduler"), "targets");
         JsonElement targets = config.get("targets");
         if (targets != null && targets.isJsonArray()) {
             for (JsonElement e : targets.getAsJsonArray()) {
                 JsonObject t = e.getAsJsonObject();
                 String name = text(t, "name");
                 JsonObject last = obj(results, name);
-                JsonObject sched = obj(scheduled, name);
                 long port = (long) num(t, "port");
                 String result = last.size() == 0 ? "none yet"
                         : (bool(last, "success") ? "ok" : text(last, "reason")) + " " + ago(text(last, "at"), now);
                 rows.add(new String[] {name, text(t, "kind"), text(t, "host") + (port > 0 ? ":" + port : ""),
-                        sched.size() == 0 ? "-" : text(sched, "state"), result,
+                        last.size() == 0 || !last.has("state") || last.get("state").isJsonNull() ? "unknown" : text(last, "state"), result,
                         last.size() == 0 || last.get("seconds").isJsonNull() ? "-" : String.format("%.2f", num(last, "seconds") * 1000),
                         last.size() == 0 ? "0" : Long.toString((long) num(last, "probes")), text(t, "source")});
             }
