@@ -92,7 +92,7 @@ async function fleet(/** @type {HTMLElement} */ view, /** @type {URLSearchParams
     h('table', {class: 'table is-fullwidth is-striped', id: 'agents'},
       h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Version', 'Tags', 'Last seen', 'Config', 'Spool'].map((c) => h('th', {}, c)))),
       h('tbody', {}, ...shown.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id},
-        h('td', {}, a.agent_id),
+        h('td', {}, h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'agent-link'}, a.agent_id)),
         h('td', {}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline')),
         h('td', {}, a.version || ''),
         h('td', {}, tags(a.tags)),
@@ -103,15 +103,143 @@ async function fleet(/** @type {HTMLElement} */ view, /** @type {URLSearchParams
 
 // ---- Targets and the smoke chart ------------------------------------------------------------
 
-async function targets(/** @type {HTMLElement} */ view) {
-  const observed = (await api('/api/v1/observed')).items;
+/** The health model's states, worst first, with their colours: one table for the README, the help and every view. */
+const STATES = /** @type {Record<string, {colour: string, meaning: string}>} */ ({
+  down: {colour: 'is-danger', meaning: 'the latest probe failed'},
+  backoff: {colour: 'is-danger', meaning: 'down, probed less often until it answers'},
+  degraded: {colour: 'is-warning', meaning: "answers, with loss or latency past the target's thresholds"},
+  refused: {colour: 'is-warning is-light', meaning: 'the agent refused the definition'},
+  no_prober: {colour: 'is-warning is-light', meaning: 'no installed plugin probes its kind'},
+  unknown: {colour: 'is-dark', meaning: 'no result: the agent is offline, has not probed it yet, or is overdue'},
+  up: {colour: 'is-success', meaning: 'the latest probe succeeded within the thresholds'},
+});
+
+function stateTag(/** @type {string} */ st, /** @type {string} */ title = '') {
+  return h('span', {class: 'tag state-' + st + ' ' + ((STATES[st] || {}).colour || ''), title: title || (STATES[st] || {}).meaning}, st);
+}
+
+function pct(/** @type {number|null} */ loss) {
+  return loss === null || loss === undefined ? '—' : (loss * 100).toFixed(1) + ' %';
+}
+
+function ms(/** @type {number|null} */ seconds) {
+  return seconds === null || seconds === undefined ? '—' : (seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1) + ' ms';
+}
+
+/** @returns the agents in the target's overall state (down takes backoff with it) */
+function affected(/** @type {any} */ t) {
+  const down = (/** @type {string} */ st) => st === 'down' || st === 'backoff';
+  return (t.agents || []).filter((/** @type {any} */ a) => down(t.state) ? down(a.state) : a.state === t.state).map((/** @type {any} */ a) => a.agent_id);
+}
+
+function reasonOf(/** @type {any} */ t) {
+  const names = affected(t);
+  const bad = (t.agents || []).filter((/** @type {any} */ a) => names.includes(a.agent_id) && a.reason);
+  return bad.length ? bad[0].reason : (t.last_failure ? t.last_failure.reason + ': ' + (t.last_failure.error || '') : '');
+}
+
+function stateHelp() {
+  return h('details', {class: 'box', id: 'state-help'}, h('summary', {}, 'What the states mean'),
+    h('table', {class: 'table is-narrow'}, h('tbody', {}, ...Object.entries(STATES).map(([k, v]) => h('tr', {}, h('td', {}, stateTag(k)), h('td', {}, v.meaning))))));
+}
+
+// ---- Now: what is broken ----------------------------------------------------------------------
+
+/** Rows of the landing page's list of broken targets; the grid shows twice as many, worst first. */
+const NOW_ROWS = 250;
+
+async function now(/** @type {HTMLElement} */ view) {
+  const [alertList, health] = await Promise.all([api('/api/v1/alerts'), api('/api/v1/health?limit=' + NOW_ROWS * 2)]);
+  const active = alertList.items.filter((/** @type {any} */ a) => a.state === 'firing' || a.state === 'pending');
+  active.sort((/** @type {any} */ a, /** @type {any} */ b) => (a.state === 'firing' ? 0 : 1) - (b.state === 'firing' ? 0 : 1));
+  const broken = health.items.filter((/** @type {any} */ t) => t.state !== 'up');
+  const stat = (/** @type {string} */ label, /** @type {number} */ n, /** @type {string} */ id, /** @type {string} */ colour) =>
+    h('div', {class: 'level-item has-text-centered'}, h('div', {}, h('p', {class: 'heading'}, label), h('p', {class: 'title ' + colour, id}, n)));
+  const sum = health.summary;
+  const notUp = health.total - sum.up;
+  view.append(
+    h('h1', {class: 'title'}, 'What is broken now'),
+    h('nav', {class: 'level box'},
+      stat('firing', active.filter((/** @type {any} */ a) => a.state === 'firing').length, 'count-firing', 'has-text-danger'),
+      stat('down', sum.down + sum.backoff, 'count-down', 'has-text-danger'),
+      stat('degraded', sum.degraded, 'count-degraded', 'has-text-warning-dark'),
+      stat('refused', sum.refused + sum.no_prober, 'count-refused', ''),
+      stat('unknown', sum.unknown, 'count-unknown', ''),
+      stat('up', sum.up, 'count-up', 'has-text-success')),
+    h('h2', {class: 'title is-5'}, 'Alerts firing and pending'),
+    active.length === 0 ? h('p', {class: 'mb-4', id: 'no-alerts'}, 'No alert is firing or pending.')
+      : h('table', {class: 'table is-fullwidth', id: 'active-alerts'},
+        h('thead', {}, h('tr', {}, ...['State', 'Rule', 'Subject', 'Since', 'Detail'].map((c) => h('th', {}, c)))),
+        h('tbody', {}, ...active.map((/** @type {any} */ a) => h('tr', {},
+          h('td', {}, h('span', {class: 'tag ' + (a.state === 'firing' ? 'is-danger' : 'is-warning')}, a.state)),
+          h('td', {}, a.rule), h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(a.subject)}, a.subject)),
+          h('td', {title: a.since || ''}, ago(a.since)), h('td', {}, a.detail))))),
+    h('h2', {class: 'title is-5'}, 'Targets not up, worst first'),
+    broken.length === 0 ? h('p', {class: 'mb-4', id: 'all-up'}, 'Every target is up from every vantage agent that knows it.')
+      : h('table', {class: 'table is-fullwidth', id: 'broken'},
+        h('thead', {}, h('tr', {}, ...['State', 'Target', 'Since', 'From', 'Reason'].map((c) => h('th', {}, c)))),
+        h('tbody', {}, ...broken.slice(0, NOW_ROWS).map((/** @type {any} */ t) => h('tr', {'data-target': t.target},
+          h('td', {}, stateTag(t.state)),
+          h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target)}, t.target), ' ', h('span', {class: 'tag is-light'}, t.kind || '')),
+          h('td', {title: t.since || ''}, ago(t.since)),
+          h('td', {}, t.text, ': ', affected(t).join(', ')),
+          h('td', {class: 'reason'}, reasonOf(t)))))),
+    notUp > NOW_ROWS ? h('p', {class: 'mb-4'}, h('a', {href: '#/targets'}, (notUp - NOW_ROWS) + ' more targets not up')) : null,
+    h('h2', {class: 'title is-5'}, 'Targets × agents'),
+    grid(health.items),
+    health.total > health.items.length ? h('p', {}, 'The ', health.items.length, ' worst of ', health.total, ' targets; ', h('a', {href: '#/targets'}, 'every target'), '.') : null,
+    stateHelp());
+}
+
+/** A compact targets × agents grid: one coloured cell per (target, agent), its state in its title. */
+function grid(/** @type {any[]} */ items) {
+  const agentIds = [...new Set(items.flatMap((t) => (t.agents || []).map((/** @type {any} */ a) => a.agent_id)))].sort();
+  if (items.length === 0) return h('p', {}, 'No target has a definition or a result yet.');
+  return h('div', {class: 'state-grid-box'}, h('table', {class: 'state-grid', id: 'state-grid'},
+    h('thead', {}, h('tr', {}, h('th', {}, ''), ...agentIds.map((a) => h('th', {class: 'agent', title: a}, a)))),
+    h('tbody', {}, ...items.map((t) => {
+      const by = Object.fromEntries((t.agents || []).map((/** @type {any} */ a) => [a.agent_id, a]));
+      return h('tr', {}, h('th', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target)}, t.target)),
+        ...agentIds.map((a) => by[a] ? h('td', {class: 'cell state-' + by[a].state, title: a + ': ' + by[a].state + (by[a].reason ? ' (' + by[a].reason + ')' : '')}) : h('td', {class: 'cell'})));
+    }))));
+}
+
+// ---- Targets ----------------------------------------------------------------------------------
+
+async function targets(/** @type {HTMLElement} */ view, /** @type {URLSearchParams} */ q) {
+  const filter = new URLSearchParams();
+  if (q.get('state')) filter.set('state', q.get('state') || '');
+  if (q.get('tag')) filter.set('tag', q.get('tag') || '');
+  filter.set('limit', '50000');
+  filter.set('per_agent', 'false');
+  const health = await api('/api/v1/health?' + filter);
+  const sortBy = q.get('sort') || 'state';
+  const keyOf = (/** @type {any} */ t) => sortBy === 'loss' ? -(t.loss ?? -1) : sortBy === 'latency' ? -(t.p50_seconds ?? -1) : sortBy === 'target' ? t.target : 0;
+  const items = sortBy === 'state' ? health.items : [...health.items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const go = (/** @type {Record<string, string>} */ change) => {
+    const next = new URLSearchParams(q);
+    for (const [k, v] of Object.entries(change)) { if (v) next.set(k, v); else next.delete(k); }
+    location.hash = '#/targets?' + next;
+  };
+  const stateSelect = h('select', {id: 'state-filter', onchange: (/** @type {Event} */ e) => go({state: /** @type {HTMLSelectElement} */ (e.target).value})},
+    h('option', {value: ''}, 'every state'), ...Object.keys(STATES).map((s) => h('option', {value: s, selected: q.get('state') === s}, s)));
+  const tagInput = h('input', {class: 'input', id: 'target-tag-filter', placeholder: 'filter by tag', value: q.get('tag') || ''});
+  tagInput.addEventListener('change', () => go({tag: /** @type {HTMLInputElement} */ (tagInput).value}));
+  const head = (/** @type {string} */ label, /** @type {string} */ key) => h('th', {}, h('a', {href: '#', class: 'sort', onclick: (/** @type {Event} */ e) => { e.preventDefault(); go({sort: key}); }}, label + (sortBy === key ? ' ▾' : '')));
   view.append(h('h1', {class: 'title'}, 'Targets'),
+    h('div', {class: 'field is-grouped'}, h('div', {class: 'control'}, h('div', {class: 'select'}, stateSelect)), h('div', {class: 'control'}, tagInput)),
     h('table', {class: 'table is-fullwidth is-striped', id: 'targets'},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Target'), h('th', {}, 'Kinds'), h('th', {}, 'Vantage agents'))),
-      h('tbody', {}, ...observed.map((/** @type {any} */ t) => h('tr', {},
+      h('thead', {}, h('tr', {}, head('State', 'state'), head('Target', 'target'), h('th', {}, 'Kind'), head('Loss', 'loss'), head('Median', 'latency'),
+        h('th', {}, 'Since'), h('th', {}, 'Vantage agents'))),
+      h('tbody', {}, ...items.map((/** @type {any} */ t) => h('tr', {'data-target': t.target},
+        h('td', {}, stateTag(t.state)),
         h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target), class: 'target-link'}, t.target)),
-        h('td', {}, t.kinds.join(', ')),
-        h('td', {}, t.agents.join(', ')))))));
+        h('td', {}, t.kind || ''),
+        h('td', {class: 'loss'}, pct(t.loss)),
+        h('td', {class: 'median'}, ms(t.p50_seconds)),
+        h('td', {title: t.since || ''}, ago(t.since)),
+        h('td', {}, t.text))))),
+    stateHelp());
 }
 
 const RANGES = [['1h', 3600], ['6h', 21600], ['24h', 86400], ['7d', 604800], ['30d', 2592000], ['1y', 31536000]];
@@ -131,32 +259,57 @@ function lossColour(/** @type {number|null} */ loss) {
   return '#c62828';
 }
 
-/**
- * A smoke chart: the range from shortest to longest response time shaded light, the 50th to 90th
- * percentile darker, the median drawn over them coloured by loss; route changes marked as
- * vertical lines. Dragging over it zooms in (the finer data is fetched).
- */
-async function smoke(/** @type {HTMLElement} */ box, /** @type {string} */ target, /** @type {string|null} */ agent,
-  /** @type {number} */ from, /** @type {number} */ to, /** @type {number[]} */ changes, /** @type {number} */ width) {
+/** The steps of a target's series (one agent's, or all), in ms, with loss and the failed share of each step. */
+async function seriesOf(/** @type {string} */ target, /** @type {string|null} */ agent, /** @type {number} */ from, /** @type {number} */ to) {
   const step = stepFor(to - from);
   const q = new URLSearchParams({target, step: step + 's', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString()});
   if (agent) q.set('agent', agent);
   const t0 = performance.now();
   const items = (await api('/api/v1/series?' + q)).items;
-  const xs = [], min = [], p50 = [], p90 = [], max = [], loss = [];
+  const d = {step, fetchMs: 0, xs: /** @type {number[]} */ ([]), min: /** @type {(number|null)[]} */ ([]), p50: /** @type {(number|null)[]} */ ([]),
+    p90: /** @type {(number|null)[]} */ ([]), max: /** @type {(number|null)[]} */ ([]), loss: /** @type {(number|null)[]} */ ([]),
+    failed: /** @type {number[]} */ ([]), top: 0};
   for (const s of items) {
-    xs.push(Date.parse(s.start) / 1000);
-    min.push(s.min === null ? null : s.min * 1000);
-    p50.push(s.p50 === null ? null : s.p50 * 1000);
-    p90.push(s.p90 === null ? null : s.p90 * 1000);
-    max.push(s.max === null ? null : s.max * 1000);
-    loss.push(s.loss);
+    d.xs.push(Date.parse(s.start) / 1000);
+    d.min.push(s.min === null ? null : s.min * 1000);
+    d.p50.push(s.p50 === null ? null : s.p50 * 1000);
+    d.p90.push(s.p90 === null ? null : s.p90 * 1000);
+    d.max.push(s.max === null ? null : s.max * 1000);
+    d.loss.push(s.loss);
+    d.failed.push(s.count > 0 ? s.failures / s.count : 0);
+    if (s.max !== null) d.top = Math.max(d.top, s.max * 1000);
   }
+  d.fetchMs = Math.round(performance.now() - t0);
+  return d;
+}
+
+/**
+ * A smoke chart: the range from shortest to longest response time shaded light, the 50th to 90th
+ * percentile darker, the median drawn over them coloured by loss; steps where every probe failed as
+ * red bands (lighter where some did), with the reason written over a range where nothing answered;
+ * route changes marked as vertical lines. Dragging over it zooms in (the finer data is fetched).
+ */
+async function smoke(/** @type {HTMLElement} */ box, /** @type {string} */ target, /** @type {string|null} */ agent,
+  /** @type {number} */ from, /** @type {number} */ to, /** @type {number[]} */ changes, /** @type {number} */ width,
+  /** @type {{data?: any, yMax?: number, reason?: string}} */ extra = {}) {
+  const yMax = extra.yMax || 0;
+  const downReason = extra.reason || '';
+  const d = extra.data || await seriesOf(target, agent, from, to);
+  const {xs, min, p50, p90, max, loss, failed, step} = d;
   const t1 = performance.now();
   box.replaceChildren();
+  const answered = p50.some((v) => v !== null);
   const drawMedian = (/** @type {uPlot} */ u) => {
     const ctx = u.ctx;
     ctx.save();
+    // down: red bands over the steps whose probes failed, the whole step wide
+    for (let i = 0; i < xs.length; i++) {
+      if (!failed[i]) continue;
+      const x0 = u.valToPos(xs[i], 'x', true);
+      const x1 = u.valToPos(xs[i] + step, 'x', true);
+      ctx.fillStyle = failed[i] >= 1 ? 'rgba(241,70,104,0.35)' : 'rgba(241,70,104,0.12)';
+      ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height);
+    }
     ctx.lineWidth = 2 * devicePixelRatio;
     for (let i = 1; i < xs.length; i++) {
       if (p50[i] === null || p50[i - 1] === null) continue;
@@ -176,20 +329,33 @@ async function smoke(/** @type {HTMLElement} */ box, /** @type {string} */ targe
       ctx.lineTo(x, u.bbox.top + u.bbox.height);
       ctx.stroke();
     }
+    if (!answered) {
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#a0153e';
+      ctx.font = (14 * devicePixelRatio) + 'px sans-serif';
+      ctx.textAlign = 'center';
+      const text = xs.length && failed.some((f) => f > 0) ? 'no answer in this range' + (downReason ? ': ' + downReason : '') : 'no results in this range';
+      ctx.fillText(text, u.bbox.left + u.bbox.width / 2, u.bbox.top + u.bbox.height / 2);
+    }
     ctx.restore();
   };
   /** @type {(value?: any) => void} */ let drawn = () => {};
   const first = new Promise((resolve) => { drawn = resolve; });
+  const ms = (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms';
+  const top = yMax || d.top || 1;
   const opts = {
     width, height: 300,
-    scales: {x: {time: true, min: from, max: to}},
+    scales: {x: {time: true, min: from, max: to}, y: {range: (/** @type {any} */ u, /** @type {number} */ lo, /** @type {number} */ hi) => [0, yMax ? yMax * 1.05 : Math.max(hi || 0, top) * 1.05]},
+      loss: {range: [0, 100]}},
     cursor: {drag: {x: true, y: false}},
     series: [
       {},
-      {label: 'min', stroke: 'rgba(0,0,0,0)', value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'},
-      {label: 'median', stroke: 'rgba(0,0,0,0)', value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'},
-      {label: 'p90', stroke: 'rgba(0,0,0,0)', value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'},
-      {label: 'max', stroke: 'rgba(0,0,0,0)', value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'},
+      {label: 'min', stroke: 'rgba(0,0,0,0)', value: ms},
+      {label: 'median', stroke: 'rgba(0,0,0,0)', value: ms},
+      {label: 'p90', stroke: 'rgba(0,0,0,0)', value: ms},
+      {label: 'max', stroke: 'rgba(0,0,0,0)', value: ms},
+      {label: 'loss', scale: 'loss', stroke: 'rgba(0,0,0,0)', points: {show: false},
+        value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(1) + ' %'},
     ],
     bands: [{series: [4, 1], fill: 'rgba(96,96,96,0.18)'}, {series: [3, 2], fill: 'rgba(64,64,64,0.40)'}],
     axes: [{}, {label: 'ms'}],
@@ -206,21 +372,24 @@ async function smoke(/** @type {HTMLElement} */ box, /** @type {string} */ targe
       }],
     },
   };
-  const chart = new uPlot(opts, [xs, min, p50, p90, max], box);
+  const chart = new uPlot(opts, [xs, min, p50, p90, max, loss.map((l) => l === null ? null : l * 100)], box);
   await first; // uPlot draws in a microtask after it is made: the time to the end of the first drawing
   const t2 = performance.now();
-  const record = {target, agent, from, to, step, points: xs.length, fetchMs: Math.round(t1 - t0), renderMs: Math.round(t2 - t1),
-    medians: p50.filter((v) => v !== null).length, losses: loss.filter((v) => v > 0).length};
+  const record = {target, agent, from, to, step, points: xs.length, fetchMs: d.fetchMs, renderMs: Math.round(t2 - t1),
+    medians: p50.filter((v) => v !== null).length, losses: loss.filter((v) => v !== null && v > 0).length,
+    downSteps: failed.filter((f) => f >= 1).length, yMax: yMax || null};
   state.charts.push(record);
   box.dataset.points = String(xs.length);
   box.dataset.step = String(step);
   box.dataset.from = String(from);
   box.dataset.to = String(to);
   box.dataset.renderMs = String(record.renderMs);
+  box.dataset.downSteps = String(record.downSteps);
   return chart;
 }
 
-const PALETTE = ['#1565c0', '#2e7d32', '#c62828', '#8e24aa', '#ef6c00', '#00838f', '#6d4c41', '#5e35b1', '#9e9d24', '#ad1457'];
+/** Agents' colours: none of them a loss colour (green, blue, purple, red) nor grey. */
+const PALETTE = ['#ef6c00', '#00838f', '#6d4c41', '#f9a825', '#37474f', '#9e9d24', '#d81b60', '#0097a7', '#795548', '#ff7043'];
 
 /** Each vantage agent's median on one chart, a colour each: where one agent differs from the others. */
 async function overlayChart(/** @type {HTMLElement} */ box, /** @type {string} */ target, /** @type {string[]} */ agents,
@@ -252,15 +421,47 @@ async function pathOf(/** @type {string} */ target, /** @type {number} */ from, 
   const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => r.kind === 'traceroute');
   /** @type {Record<string, string>} */ const last = {};
   const changes = [];
+  /** @type {Record<string, number[]>} */ const changesByAgent = {};
+  /** @type {Record<string, any>} */ const byAgent = {};
   let latest = null;
   for (const r of items) {
     const hops = (r.details.hops || []).map((/** @type {any} */ x) => x.address || '*');
     const key = hops.join(' ');
-    if (last[r.agent_id] !== undefined && last[r.agent_id] !== key) changes.push(Date.parse(r.started_at) / 1000);
+    if (last[r.agent_id] !== undefined && last[r.agent_id] !== key) {
+      changes.push(Date.parse(r.started_at) / 1000);
+      (changesByAgent[r.agent_id] = changesByAgent[r.agent_id] || []).push(Date.parse(r.started_at) / 1000);
+    }
     last[r.agent_id] = key;
     latest = r;
+    byAgent[r.agent_id] = r;
   }
-  return {changes, latest, traces: items.length};
+  return {changes, latest, traces: items.length, byAgent, changesByAgent};
+}
+
+/** @returns the start of the first step with a result in the last {@code seconds}, or null */
+async function firstData(/** @type {string} */ name, /** @type {number} */ now, /** @type {number} */ seconds) {
+  const d = await seriesOf(name, null, now - seconds, now);
+  for (let i = 0; i < d.xs.length; i++) {
+    if (d.p50[i] !== null || d.failed[i] > 0) return d.xs[i];
+  }
+  return null;
+}
+
+/** The target's state by the health model, each agent's, and the alerts about it. */
+function healthBox(/** @type {any} */ t, /** @type {any[]} */ about) {
+  if (!t) return h('div', {class: 'box', id: 'target-health'}, 'No state: no definition and no result names this target.');
+  return h('div', {class: 'box', id: 'target-health'},
+    h('p', {class: 'mb-2'}, stateTag(t.state), ' ', h('strong', {id: 'target-state-text'}, t.text), t.since ? ' since ' + new Date(t.since).toLocaleString() + ' (' + ago(t.since) + ')' : '',
+      t.loss !== null ? ' · loss ' + pct(t.loss) : '', t.p50_seconds !== null ? ' · median ' + ms(t.p50_seconds) : ''),
+    t.last_failure ? h('p', {class: 'mb-2', id: 'last-error'}, 'Last failure ', ago(t.last_failure.at), ': ', h('code', {}, t.last_failure.reason), ' ', t.last_failure.error || '') : null,
+    about.length ? h('p', {class: 'mb-2', id: 'target-alerts'}, 'Alerts: ', ...about.map((a) => h('span', {class: 'tag mr-1 ' + (a.state === 'firing' ? 'is-danger' : a.state === 'pending' ? 'is-warning' : 'is-light'), title: a.detail || ''}, a.rule + ': ' + a.state))) : null,
+    h('table', {class: 'table is-narrow is-fullwidth', id: 'target-agents'},
+      h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Since', 'Reason', 'Last probe', 'Next probe'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...(t.agents || []).map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id},
+        h('td', {}, h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id)}, a.agent_id)), h('td', {}, stateTag(a.state)),
+        h('td', {title: a.since || ''}, a.since ? ago(a.since) : '—'), h('td', {}, a.reason || ''),
+        h('td', {title: a.last_at || ''}, a.last_at ? ago(a.last_at) : '—'),
+        h('td', {title: a.next_probe || ''}, a.next_probe ? new Date(a.next_probe).toLocaleTimeString() : '—'))))));
 }
 
 async function target(/** @type {HTMLElement} */ view, /** @type {string} */ name, /** @type {URLSearchParams} */ q) {
@@ -268,24 +469,39 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   const range = q.get('range') || '6h';
   const seconds = (RANGES.find((r) => r[0] === range) || RANGES[1])[1];
   const to = Number(q.get('to')) || now;
-  const from = Number(q.get('from')) || to - /** @type {number} */ (seconds);
+  let from = Number(q.get('from')) || to - /** @type {number} */ (seconds);
   const overlay = q.get('agents') === 'overlay';
-  const observed = (await api('/api/v1/observed')).items.find((/** @type {any} */ t) => t.target === name);
+  const [observedList, health, alertList] = await Promise.all([api('/api/v1/observed'),
+    api('/api/v1/health/' + encodeURIComponent(name)).catch(() => null), api('/api/v1/alerts')]);
+  const observed = observedList.items.find((/** @type {any} */ t) => t.target === name);
   const agents = observed ? observed.agents : [];
+  let fitted = false;
+  if (!q.get('from') && !q.get('range') && observed) {
+    // the default range fits the data there is: two minutes of results are not a sliver of six hours
+    const first = await firstData(name, now, /** @type {number} */ (seconds));
+    if (first !== null && now - first < seconds / 4) {
+      from = Math.max(now - /** @type {number} */ (seconds), Math.floor(first - Math.max(60, (now - first) * 0.1)));
+      from = Math.min(from, now - 600);
+      fitted = true;
+    }
+  }
+  const reason = health && health.last_failure ? health.last_failure.reason + ': ' + (health.last_failure.error || '') : '';
   const link = (/** @type {Record<string,string>} */ p, /** @type {string} */ label, /** @type {boolean} */ active) =>
     h('a', {class: 'button is-small' + (active ? ' is-link' : ''), href: '#/target/' + encodeURIComponent(name) + '?' + new URLSearchParams(p)}, label);
   view.append(
     h('h1', {class: 'title', id: 'target-name'}, name),
     h('p', {class: 'subtitle is-6'}, observed ? observed.kinds.join(', ') + ' from ' + agents.join(', ') : 'no results yet'),
-    h('div', {class: 'buttons has-addons', id: 'ranges'}, ...RANGES.map(([r]) => link({range: String(r), agents: overlay ? 'overlay' : 'side'}, String(r), !q.get('from') && r === range))),
+    healthBox(health, alertList.items.filter((/** @type {any} */ a) => a.subject === name)),
+    h('div', {class: 'buttons has-addons', id: 'ranges'}, ...RANGES.map(([r]) => link({range: String(r), agents: overlay ? 'overlay' : 'side'}, String(r), !q.get('from') && !fitted && r === range))),
     h('div', {class: 'buttons has-addons'}, link({range, agents: 'side'}, 'per agent, side by side', !overlay), link({range, agents: 'overlay'}, 'per agent, overlaid', overlay)),
+    fitted ? h('p', {class: 'is-size-7 mb-2', id: 'fitted'}, 'Showing the ', Math.round((now - from) / 60), ' minutes that have results; pick a range above for more.') : null,
     h('p', {class: 'legend-loss is-size-7 mb-2'}, 'median coloured by loss: ', h('span', {class: 'loss-0'}, '0'), h('span', {class: 'loss-1'}, '≤ 5 %'),
-      h('span', {class: 'loss-2'}, '≤ 20 %'), h('span', {class: 'loss-3'}, '> 20 %'), ' · dashed red: route changed · drag to zoom'));
-  const path = observed && observed.kinds.includes('traceroute') ? await pathOf(name, from, to) : {changes: [], latest: null, traces: 0};
+      h('span', {class: 'loss-2'}, '≤ 20 %'), h('span', {class: 'loss-3'}, '> 20 %'), ' · red band: every probe failed (light: some) · dashed red: route changed · drag to zoom'));
+  const path = observed && observed.kinds.includes('traceroute') ? await pathOf(name, from, to) : {changes: [], latest: null, traces: 0, byAgent: {}};
   const width = Math.max(400, view.clientWidth - 48);
   const main = h('div', {class: 'chart box', id: 'chart-all'});
   view.append(h('h2', {class: 'title is-5'}, 'All vantage agents'), main);
-  await smoke(main, name, null, from, to, path.changes, width);
+  await smoke(main, name, null, from, to, path.changes, width, {reason});
   if (overlay && agents.length > 1) {
     const box = h('div', {class: 'chart box', id: 'chart-overlay'});
     view.append(h('h2', {class: 'title is-5 mt-4'}, 'Each vantage agent\'s median, overlaid'), box);
@@ -293,19 +509,25 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   }
   if (!overlay && agents.length > 1) {
     const grid = h('div', {class: 'charts-per-agent', id: 'charts-per-agent'});
-    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Per vantage agent'), grid);
-    for (const a of agents) {
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Per vantage agent (one scale)'), grid);
+    // every agent's chart on one y scale, so that a glance compares them
+    const data = await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to)));
+    const yMax = Math.max(1, ...data.map((d) => d.top));
+    for (let i = 0; i < agents.length; i++) {
+      const a = agents[i];
       const box = h('div', {class: 'chart box', 'data-agent': a});
-      grid.append(h('div', {}, h('p', {class: 'has-text-weight-semibold'}, a), box));
-      await smoke(box, name, a, from, to, path.changes, Math.max(300, Math.floor((view.clientWidth - 16) / 2) - 48));
+      const word = health && (health.agents || []).find((/** @type {any} */ x) => x.agent_id === a);
+      grid.append(h('div', {}, h('p', {class: 'has-text-weight-semibold'}, h('a', {href: '#/agent/' + encodeURIComponent(a)}, a), ' ', word ? stateTag(word.state) : ''), box));
+      await smoke(box, name, a, from, to, path.changes, Math.max(300, Math.floor((view.clientWidth - 16) / 2) - 48),
+        {data: data[i], yMax, reason: word && word.reason ? word.reason : reason});
     }
   }
-  if (path.latest) {
-    const hops = path.latest.details.hops || [];
-    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Path from ' + path.latest.agent_id + ' at ' + new Date(path.latest.started_at).toLocaleString()),
-      h('p', {class: 'mb-2', id: 'route-changes'}, path.changes.length + ' route change' + (path.changes.length === 1 ? '' : 's') + ' in this range',
-        ...path.changes.slice(-5).map((c) => h('span', {class: 'route-change ml-2'}, new Date(c * 1000).toLocaleTimeString()))),
-      h('table', {class: 'table is-narrow', id: 'path'},
+  for (const latest of Object.values(path.byAgent || {})) {
+    const hops = latest.details.hops || [];
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Path from ' + latest.agent_id + ' at ' + new Date(latest.started_at).toLocaleString()),
+      h('p', {class: 'mb-2 route-changes'}, (path.changesByAgent[latest.agent_id] || []).length + ' route change' + ((path.changesByAgent[latest.agent_id] || []).length === 1 ? '' : 's') + ' in this range',
+        ...(path.changesByAgent[latest.agent_id] || []).slice(-5).map((/** @type {number} */ c) => h('span', {class: 'route-change ml-2'}, new Date(c * 1000).toLocaleTimeString()))),
+      h('table', {class: 'table is-narrow path', 'data-agent': latest.agent_id},
         h('thead', {}, h('tr', {}, h('th', {}, 'Hop'), h('th', {}, 'Address'), h('th', {}, 'Loss'), h('th', {}, 'Latency'))),
         h('tbody', {}, ...hops.map((/** @type {any} */ x) => {
           const rtts = (x.rtts || []).filter((/** @type {any} */ v) => v !== null);
@@ -314,6 +536,34 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
           return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'), h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
         }))));
   }
+}
+
+// ---- An agent ---------------------------------------------------------------------------------
+
+async function agentPage(/** @type {HTMLElement} */ view, /** @type {string} */ id) {
+  const [a, health] = await Promise.all([api('/api/v1/agents/' + encodeURIComponent(id)), api('/api/v1/health?limit=50000')]);
+  const mine = health.items.map((/** @type {any} */ t) => [t, (t.agents || []).find((/** @type {any} */ x) => x.agent_id === id)])
+    .filter((/** @type {any} */ p) => p[1]);
+  const c = a.config || {};
+  view.append(h('h1', {class: 'title', id: 'agent-name'}, id),
+    h('p', {class: 'subtitle is-6'}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline'),
+      ' version ', a.version || '?', ' · last seen ', ago(a.last_seen), ' · ', tags(a.tags)),
+    h('div', {class: 'box', id: 'agent-facts'},
+      h('p', {}, 'Configuration applied: ', h('code', {}, c.applied || 'none'), c.current ? ' (the server\'s: ' + c.current + ')' : '',
+        c.stale ? h('span', {class: 'tag is-warning ml-2', title: c.stale_reason || ''}, 'stale') : ''),
+      c.stale_reason ? h('p', {}, c.stale_reason) : null,
+      h('p', {}, 'Spool: ', String(a.spool_records), ' results waiting'),
+      (c.updates || []).length ? h('p', {}, 'Updates: ', ...(c.updates || []).map((/** @type {any} */ u) => h('span', {class: 'tag is-light mr-1', title: u.reason || ''}, u.symbolic_name + ' ' + u.version + ': ' + u.state))) : null),
+    h('h2', {class: 'title is-5'}, 'Refused entries'),
+    (c.rejected || []).length === 0 ? h('p', {class: 'mb-4', id: 'no-refused'}, 'None: the agent takes every entry of its configuration.')
+      : h('table', {class: 'table is-fullwidth', id: 'refused'}, h('thead', {}, h('tr', {}, h('th', {}, 'Entry'), h('th', {}, 'Why'))),
+        h('tbody', {}, ...c.rejected.map((/** @type {any} */ r) => h('tr', {}, h('td', {}, r.name), h('td', {}, r.reason))))),
+    h('h2', {class: 'title is-5'}, 'Its targets, worst first'),
+    h('table', {class: 'table is-fullwidth is-striped', id: 'agent-targets'},
+      h('thead', {}, h('tr', {}, ...['State', 'Target', 'Since', 'Reason', 'Loss', 'Median'].map((x) => h('th', {}, x)))),
+      h('tbody', {}, ...mine.map((/** @type {any} */ [t, w]) => h('tr', {'data-target': t.target},
+        h('td', {}, stateTag(w.state)), h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target)}, t.target)),
+        h('td', {title: w.since || ''}, w.since ? ago(w.since) : '—'), h('td', {}, w.reason || ''), h('td', {}, pct(w.loss)), h('td', {}, ms(w.p50_seconds)))))));
 }
 
 // ---- Meshes ----------------------------------------------------------------------------------
@@ -527,7 +777,7 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
 async function route() {
   const t0 = performance.now();
   const view = /** @type {HTMLElement} */ (document.getElementById('view'));
-  const [path, query] = (location.hash.substring(1) || '/fleet').split('?');
+  const [path, query] = (location.hash.substring(1) || '/now').split('?');
   const q = new URLSearchParams(query || '');
   const parts = path.split('/').slice(1).map(decodeURIComponent);
   view.replaceChildren();
@@ -537,7 +787,9 @@ async function route() {
   for (const a of document.querySelectorAll('.navbar-start .navbar-item')) a.classList.toggle('is-active', a.id === 'nav-' + parts[0]);
   try {
     switch (parts[0]) {
-      case 'targets': await targets(view); break;
+      case 'targets': await targets(view, q); break;
+      case 'fleet': await fleet(view, q); break;
+      case 'agent': await agentPage(view, parts.slice(1).join('/')); break;
       case 'target': await target(view, parts.slice(1).join('/'), q); break;
       case 'meshes': await meshes(view); break;
       case 'mesh': await mesh(view, parts[1]); break;
@@ -547,9 +799,9 @@ async function route() {
         await api('/api/v1/session', {method: 'DELETE'});
         location.assign('/ui/login');
         return;
-      default: await fleet(view, q);
+      default: await now(view);
     }
-    state.view = parts[0] || 'fleet';
+    state.view = parts[0] || 'now';
     state.ms = Math.round(performance.now() - t0); // this view: its requests and its drawing
     state.sinceNavigation = Math.round(performance.now()); // from the page's navigation start
   } catch (e) {

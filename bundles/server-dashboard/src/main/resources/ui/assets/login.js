@@ -12,7 +12,7 @@ form.addEventListener('submit', async (event) => {
     body: JSON.stringify({user, password}),
   });
   if (r.ok) {
-    location.assign('/ui/#/fleet');
+    location.assign('/ui/#/now');
   } else {
     const body = await r.json().catch(() => ({error: r.statusText}));
     error.textContent = body.error || ('refused: ' + r.status);

@@ -15,7 +15,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 
 /**
  * The dashboard's pages: {@code /ui} leads to {@code /ui/}, the application (its
- * views chosen by the URL's fragment: {@code #/fleet}, {@code #/target/web}, ...), and
+ * views chosen by the URL's fragment: {@code #/now}, {@code #/fleet}, {@code #/target/web}, ...), and
  * {@code /ui/login}. The pages are plain HTML loading ES modules from {@code /ui/assets/}; every
  * datum comes from the API with the session's cookie, and is put into the page as text, never as
  * markup. A content security policy allows scripts and styles from the server only.
