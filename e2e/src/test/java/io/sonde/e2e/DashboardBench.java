@@ -61,7 +61,7 @@ public class DashboardBench {
             browser.open(server.url() + "/ui/login");
             browser.eval("document.getElementById('user').value = 'admin'; document.getElementById('password').value = '" + server.adminToken()
                     + "'; document.getElementById('login').requestSubmit(); true");
-            browser.await("the fleet", 60, "window.__sonde && window.__sonde.view === 'fleet'");
+            browser.await("the landing page", 60, "window.__sonde && window.__sonde.view === 'now'");
             System.out.println("rollup backlog at the start: " + server.get("/metrics").body().lines()
                     .filter(l -> l.startsWith("sonde_server_rollup_backlog")).findFirst().orElse("?"));
             for (int run = 0; run < 3; run++) {

@@ -43,6 +43,9 @@ public class DashboardIT {
         web = new AlertingIT.Target();
         ok(server.admin("PUT", "/api/v1/targets/web", "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + web.port
                 + ", \"interval_ms\": 500, \"agents\": \"*\"}"));
+        // a target nothing answers: a loopback port no one listens on
+        ok(server.admin("PUT", "/api/v1/targets/dead", "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + AgentProcess.freePort()
+                + ", \"interval_ms\": 500, \"agents\": \"*\"}"));
         ok(server.admin("PUT", "/api/v1/targets/path", "{\"kind\": \"traceroute\", \"host\": \"127.0.0.1\", \"interval_ms\": 2000, \"agents\": \"*\"}"));
         ok(server.admin("PUT", "/api/v1/targets/" + java.net.URLEncoder.encode(HOSTILE, "UTF-8").replace("+", "%20"),
                 "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": " + web.port + ", \"interval_ms\": 1000, \"agents\": \"*\"}"));
@@ -146,8 +149,31 @@ public class DashboardIT {
     public void b_aViewerLogsInAndSeesTheFleet() throws Exception {
         browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = \"a viewer's password\";"
                 + " document.getElementById('login').requestSubmit(); true");
-        browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
+        browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
         assertEquals("vera (viewer)", browser.text("document.getElementById('who').textContent"));
+        // what is broken comes first: the dead target, down from both agents that probe it, with the reason
+        String first = browser.text("document.querySelector('#broken tbody tr').dataset.target");
+        assertEquals("dead", first);
+        String row = browser.text("document.querySelector('#broken tbody tr').innerText");
+        assertTrue(row, row.contains("down from 2 of 2") || row.contains("backoff"));
+        assertTrue(row, browser.text("document.querySelector('#broken tbody tr .reason').textContent").startsWith("refused"));
+        assertTrue(browser.text("document.getElementById('count-down').textContent"), Integer.parseInt(browser.text(
+                "document.getElementById('count-down').textContent")) >= 1);
+        // the grid: a red cell for each agent on dead, a green one on web
+        assertEquals(2, browser.eval("document.querySelectorAll('#state-grid tr td.state-down, #state-grid tr td.state-backoff').length").getAsInt());
+        assertTrue(browser.eval("document.querySelectorAll('#state-grid td.state-up').length").getAsInt() >= 2);
+        browser.screenshot(SHOTS.resolve("now.png"));
+        browser.eval("location.hash = '#/targets'; true");
+        browser.await("the targets", 30, "window.__sonde.view === 'targets'");
+        assertEquals("dead", browser.text("document.querySelector('#targets tbody tr').dataset.target"));
+        assertEquals("100.0 %", browser.text("document.querySelector('#targets tbody tr .loss').textContent"));
+        browser.screenshot(SHOTS.resolve("targets.png"));
+        browser.eval("location.hash = '#/targets?state=up'; true");
+        browser.await("the targets that are up", 30, "window.__sonde.view === 'targets' && location.hash.includes('state=up')"
+                + " && document.querySelector('#targets tbody tr')");
+        assertEquals("up", browser.text("[...new Set([...document.querySelectorAll('#targets tbody tr td:first-child')].map(c => c.textContent))].join()"));
+        browser.eval("location.hash = '#/fleet'; true");
+        browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
         assertEquals("4", browser.text("document.getElementById('count-agents').textContent"));
         assertEquals("[\"history-1\",\"history-2\",\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll("
                 + "'#agents tbody tr')].map(r => r.dataset.agent))").getAsString());
@@ -176,6 +202,37 @@ public class DashboardIT {
         System.out.println("FIGURE dashboard smoke chart, 1 hour at 10 s: " + all.get("points") + " steps, fetched in " + all.get("fetchMs")
                 + " ms, drawn in " + all.get("renderMs") + " ms");
         browser.screenshot(SHOTS.resolve("target.png"));
+    }
+
+    @Test
+    public void c_aDownTargetsPageShowsRedBandsAndTheReasonNeverAnEmptyChart() throws Exception {
+        browser.eval("location.hash = '#/target/dead'; true");
+        browser.await("the dead target's charts", 30, "window.__sonde.view === 'target' && window.__sonde.charts.length === 3");
+        // its results are a few minutes old: the range fits them, not six hours
+        assertTrue(browser.text("document.getElementById('fitted').textContent"), browser.text("document.getElementById('fitted').textContent")
+                .startsWith("Showing the "));
+        JsonObject all = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
+        assertTrue(all.toString(), all.get("to").getAsLong() - all.get("from").getAsLong() <= 3600);
+        assertEquals(all.toString(), 0, all.get("medians").getAsInt());
+        assertTrue("red bands where every probe failed: " + all, all.get("downSteps").getAsInt() >= 1);
+        // the per-agent charts share one scale
+        JsonObject a = browser.eval("window.__sonde.charts[1]").getAsJsonObject();
+        JsonObject b = browser.eval("window.__sonde.charts[2]").getAsJsonObject();
+        assertEquals(a.get("yMax").toString(), b.get("yMax").toString());
+        // the state, since when, from where, and why
+        String health = browser.text("document.getElementById('target-health').innerText");
+        assertTrue(health, health.contains("down from 2 of 2"));
+        assertTrue(health, browser.text("document.getElementById('last-error').innerText").contains("refused"));
+        assertEquals(2, browser.eval("document.querySelectorAll('#target-agents td .state-backoff, #target-agents td .state-down').length").getAsInt());
+        browser.screenshot(SHOTS.resolve("target-down.png"));
+        // an agent's page, one click away
+        browser.eval("document.querySelector('#target-agents tr[data-agent=\"vantage-a\"] a').click(); true");
+        browser.await("the agent's page", 30, "window.__sonde.view === 'agent'");
+        assertEquals("vantage-a", browser.text("document.getElementById('agent-name').textContent"));
+        assertEquals("dead", browser.text("document.querySelector('#agent-targets tbody tr').dataset.target"));
+        assertTrue(browser.text("document.getElementById('agent-facts').innerText"), browser.text("document.getElementById('agent-facts').innerText")
+                .contains("Configuration applied"));
+        browser.screenshot(SHOTS.resolve("agent.png"));
     }
 
     @Test
@@ -214,9 +271,13 @@ public class DashboardIT {
         browser.eval("location.hash = '#/targets'; true");
         browser.await("the targets", 30, "window.__sonde.view === 'targets'");
         browser.eval("[...document.querySelectorAll('a.target-link')].find(a => a.textContent === 'path').click(); true");
-        browser.await("the path's page", 30, "window.__sonde.view === 'target' && document.getElementById('path')");
+        browser.await("the path's page", 30, "window.__sonde.view === 'target' && document.querySelector('table.path')");
         assertEquals("path", browser.text("document.getElementById('target-name').textContent"));
-        assertTrue(browser.text("document.getElementById('path').innerText"), browser.text("document.getElementById('path').innerText").contains("127.0.0.1"));
+        // each agent's own path
+        assertEquals("[\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll('table.path')].map(t => t.dataset.agent).sort())")
+                .getAsString());
+        String path = browser.text("document.querySelector('table.path').innerText");
+        assertTrue(path, path.contains("127.0.0.1"));
         browser.screenshot(SHOTS.resolve("path.png"));
     }
 
@@ -290,7 +351,7 @@ public class DashboardIT {
         browser.open(server.url() + "/ui/login");
         browser.eval("document.getElementById('user').value = 'admin'; document.getElementById('password').value = '" + server.adminToken()
                 + "'; document.getElementById('login').requestSubmit(); true");
-        browser.await("the fleet", 30, "window.__sonde && window.__sonde.view === 'fleet'");
+        browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
         assertEquals("false", browser.text("String(document.getElementById('nav-settings').classList.contains('is-hidden'))"));
         assertEquals("logging in again over a live session needs no CSRF token", "200", browser.text("fetch('/api/v1/session', {method: 'POST',"
                 + " credentials: 'same-origin', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({user: 'admin', password: '"

@@ -80,7 +80,7 @@ public class ServerCliIT {
     public void agentsAreListedShownAndRevoked() throws Exception {
         CliIT.Run list = admin("server", "agents");
         assertEquals(list.out(), 0, list.exit());
-        assertTrue(list.out(), list.out().matches("(?s)agent_id +online +version +tags +last_seen +spool_records +revoked\ncli-1 +true .* eu .*\n1 item\n"));
+        assertTrue(list.out(), list.out().matches("(?s)agent_id +online +version +tags +last_seen +spool_records +refused +revoked\ncli-1 +true .* eu .*\n1 item\n"));
         CliIT.Run selected = admin("server", "agents", "list", "--selector", "NOT eu");
         assertTrue(selected.out(), selected.out().endsWith("0 items\n"));
         CliIT.Run badSelector = admin("server", "agents", "list", "--selector", "eu AND (");
@@ -155,6 +155,27 @@ public class ServerCliIT {
         Files.writeString(bad, "{\"checks\": {}}");
         CliIT.Run unknown = admin("server", "diff", bad.toString());
         assertTrue(unknown.out(), unknown.out().startsWith(bad + ": key 'checks': not one of targets, meshes, alert_rules"));
+    }
+
+    @Test
+    public void definitionsTheAgentsRefuseAreReportedByApplyDiffAndTheServer() throws Exception {
+        // a CA file the server cannot check (it is the agents'): taken by the server, refused by the agent that lacks it
+        Path file = work.resolve("refused.yaml");
+        Files.writeString(file, "targets:\n  secure: {kind: http, host: \"https://127.0.0.1:" + agent.port
+                + "/\", ca_file: /nonexistent/ca.pem, agents: eu}\n");
+        CliIT.Run apply = admin("server", "apply", "--wait", "60", file.toString());
+        assertEquals(apply.out(), 4, apply.exit());
+        assertTrue(apply.out(), apply.out().matches("(?s)created targets/secure\n1 change applied\nrefused: targets/secure by agent cli-1: .*"
+                + "/nonexistent/ca\\.pem.*"));
+        CliIT.Run diff = admin("server", "diff", file.toString());
+        assertEquals(diff.out(), 0, diff.exit());
+        assertTrue(diff.out(), diff.out().startsWith("= targets/secure\n  refused: targets/secure by agent cli-1: "));
+        JsonObject health = server.json(server.admin("GET", "/api/v1/health/secure", null));
+        assertEquals(health.toString(), "refused", health.get("state").getAsString());
+        assertEquals(health.toString(), "cli-1", health.getAsJsonArray("agents").get(0).getAsJsonObject().get("agent_id").getAsString());
+        CliIT.Run agents = admin("server", "agents");
+        assertTrue(agents.out(), agents.out().matches("(?s).*\ncli-1 +true .* 1 +false\n.*"));
+        assertEquals(204, server.admin("DELETE", "/api/v1/targets/secure", null).statusCode());
     }
 
     @Test

@@ -45,7 +45,7 @@ public class StatusIT {
             assertTrue(r.out(), r.out().matches("(?s).*Uplink   " + java.util.regex.Pattern.quote(server.url())
                     + "/? up, enrolled, last delivery \\d+s ago; spool \\d+ results, \\d+ bytes.*"));
             assertTrue(r.out(), r.out().matches("(?s).*\nclosed +tcp +127\\.0\\.0\\.1:\\d+ +backoff +refused \\d+s ago +[\\d.]+ +\\d+ .*"));
-            assertTrue(r.out(), r.out().matches("(?s).*\nself +tcp +127\\.0\\.0\\.1:" + agent.port + " +active +ok \\d+s ago .*"));
+            assertTrue(r.out(), r.out().matches("(?s).*\nself +tcp +127\\.0\\.0\\.1:" + agent.port + " +up +ok \\d+s ago .*"));
 
             CliIT.Run json = status(agent, "--output", "json");
             JsonObject doc = JsonParser.parseString(json.out()).getAsJsonObject();
