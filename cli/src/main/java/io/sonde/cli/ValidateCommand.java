@@ -40,7 +40,6 @@ final class ValidateCommand implements Callable<Integer> {
     List<Path> paths = new ArrayList<>();
 
     /** The PIDs whose files may carry keys their component does not declare (a kind's own keys). */
-    private static final Set<String> OPEN_KEYS = Set.of("io.sonde.target", "io.sonde.probe.module");
 
     @Override
     public Integer call() throws Exception {
@@ -163,7 +162,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     /** Checks a .cfg file of a component against its declared keys. */
     static List<String> checkCfg(Path file, String pid, Map<String, String> props, Metatype metatype) {
-        Map<String, Metatype.Key> keys = metatype.byPid().get(pid);
+        Map<String, io.sonde.api.ConfigCheck.Key> keys = metatype.byPid().get(pid);
         List<String> problems = new ArrayList<>();
         if (keys == null) {
             if (pid.startsWith("io.sonde.")) {
@@ -173,23 +172,13 @@ final class ValidateCommand implements Callable<Integer> {
             }
             return problems; // a file of the platform's own (FileInstall, logging): not ours to judge
         }
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(props).entrySet()) {
-            String key = e.getKey();
-            if (key.startsWith("felix.fileinstall.") || key.startsWith("service.")) {
-                continue;
-            }
-            Metatype.Key declared = keys.get(key);
-            if (declared == null) {
-                if (!OPEN_KEYS.contains(pid)) {
-                    String hint = io.sonde.api.Suggestion.closest(key, keys.keySet());
-                    problems.add(file + ": key '" + key + "': unknown to " + pid
-                            + (hint == null ? "" : "; did you mean '" + hint + "'?"));
-                }
-                continue;
-            }
-            String reason = Metatype.check(declared, e.getValue());
-            if (reason != null) {
-                problems.add(file + ": key '" + key + "': " + reason);
+        for (String p : io.sonde.api.ConfigCheck.problems(pid, props, keys)) {
+            problems.add(file + ": " + p);
+        }
+        if (pid.equals("io.sonde.uplink")) {
+            // what the uplink itself refuses, by its own rules
+            for (String p : io.sonde.wire.UplinkSettings.problems(props)) {
+                problems.add(file + ": " + p);
             }
         }
         return problems;

@@ -66,9 +66,23 @@ public final class ConfigSource {
         try {
             return value.get();
         } catch (RuntimeException e) {
-            problems.accept(source + ": key '" + key + "': " + e.getMessage() + "; using " + fallback);
+            problems.accept(source + ": key '" + key + "': " + words(e) + "; using " + fallback);
             return fallback;
         }
+    }
+
+    /** @return why DS could not convert a value, in words ({@code 'fast' is not a whole number}), not the exception's text */
+    static String words(RuntimeException e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t && !(t instanceof NumberFormatException)) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        if (t instanceof NumberFormatException) {
+            java.util.regex.Matcher quoted = java.util.regex.Pattern.compile("For input string: \"(.*)\"").matcher(m);
+            return (quoted.find() ? "'" + quoted.group(1) + "'" : "the value") + " is not a number";
+        }
+        return m;
     }
 
     /** @return whether ConfigAdmin, FileInstall, DS or the framework added {@code key} to a configuration */

@@ -71,12 +71,7 @@ final class ServerTrust extends X509ExtendedTrustManager {
     }
 
     static byte[] parseFingerprint(String text) {
-        String hex = text.replace(":", "").replace(" ", "").strip().toLowerCase(Locale.ROOT);
-        if (!hex.matches("[0-9a-f]{64}")) {
-            throw new IllegalArgumentException("key 'server_ca_sha256': '" + text
-                    + "' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
-        }
-        return HexFormat.of().parseHex(hex);
+        return io.sonde.wire.UplinkSettings.fingerprint(text);
     }
 
     /** @return the fingerprint as the server logs it: upper-case hex pairs joined by colons */

@@ -5,7 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -254,16 +253,7 @@ public final class Uplink implements ResultSink {
 
     /** @return the URLs of {@code server_url}: one, or several comma-separated, each once */
     static List<URI> serverUrls(String text) {
-        java.util.LinkedHashSet<URI> out = new java.util.LinkedHashSet<>();
-        for (String part : text.split(",")) {
-            if (!part.isBlank()) {
-                out.add(serverUrl(part));
-            }
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException("key 'server_url': no URL given");
-        }
-        return List.copyOf(out);
+        return io.sonde.wire.UplinkSettings.serverUrls(text);
     }
 
     /** @return the servers as one text, as the credential keeps them */
@@ -272,17 +262,7 @@ public final class Uplink implements ResultSink {
     }
 
     static URI serverUrl(String given) {
-        String text = given.strip();
-        try {
-            URI u = new URI(text);
-            if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
-                throw new IllegalArgumentException("key 'server_url': '" + text + "' is not an https:// URL with a host");
-            }
-            String s = u.toString();
-            return URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("key 'server_url': '" + text + "' is not a URL: " + e.getMessage());
-        }
+        return io.sonde.wire.UplinkSettings.serverUrl(given);
     }
 
     @Deactivate
