@@ -291,7 +291,8 @@ final class Catalog {
                 case NO_PROBER -> {
                     noProber++;
                     if (e.fromServer()) {
-                        noProberServer.put(e.nameOrPlace(), "no_prober: no installed plugin registers probe.type=" + kindName);
+                        noProberServer.put(e.nameOrPlace(), io.sonde.api.Health.State.NO_PROBER.label() + ": no installed plugin registers probe.type="
+                                + kindName);
                     }
                 }
                 case RESOLVING -> resolving++;

@@ -183,7 +183,9 @@ public final class FleetHealth {
         if (a.config() != null) {
             for (io.sonde.wire.AgentStatus.Rejected r : a.config().rejected()) {
                 if (target.equals(r.name())) {
-                    return new Vantage(a.agentId(), State.REFUSED, a.config().reportedAt(), r.reason(), lastAt, next, loss, p50);
+                    // the agent names an entry of a kind it has no plugin for so: no_prober, not refused
+                    State st = r.reason() != null && r.reason().startsWith(State.NO_PROBER.label() + ":") ? State.NO_PROBER : State.REFUSED;
+                    return new Vantage(a.agentId(), st, a.config().reportedAt(), r.reason(), lastAt, next, loss, p50);
                 }
             }
         }

@@ -87,6 +87,18 @@ public class FleetHealthTest {
     }
 
     @Test
+    public void anEntryOfAKindAnAgentHasNoPluginForIsNoProberNotRefused() {
+        AgentRecord.ConfigReport held = new AgentRecord.ConfigReport("v1", "server",
+                List.of(new AgentStatus.Rejected("ntp", "no_prober: no installed plugin registers probe.type=ntp")), NOW);
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", NOW, held));
+        Definition def = new Definition(Definition.TARGET, "ntp", "{\"name\":\"ntp\",\"agents\":\"*\",\"kind\":\"ntp\",\"host\":\"h\"}", NOW);
+        FleetHealth.TargetHealth t = FleetHealth.compute(List.of(), agents, List.of(def), List.of(), NOW, OFFLINE_AFTER).get(0);
+        assertEquals(State.NO_PROBER, t.overall().state());
+        assertEquals("no_prober from 1 of 1", t.overall().text());
+        assertEquals("ntp", t.kind());
+    }
+
+    @Test
     public void listsAreWorstFirst() {
         Map<String, AgentRecord> agents = Map.of("a1", agent("a1", NOW, null));
         List<TargetState> states = List.of(ok("a1", "b-up", NOW, NOW, NOW.plusSeconds(5)),

@@ -90,7 +90,12 @@ public final class HealthServlet extends HttpServlet {
             if (window.compareTo(Duration.ofSeconds(10)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
                 throw Params.bad("window", window.toSeconds() + " s is not between 10 s and 1 h");
             }
-            String one = Api.pathName(request);
+            String one;
+            try {
+                one = Api.pathName(request);
+            } catch (IllegalArgumentException e) {
+                throw Params.bad("target", "the path's name is not URL-encoded text: " + e.getMessage());
+            }
             List<FleetHealth.TargetHealth> all = compute(window);
             if (one != null) {
                 for (FleetHealth.TargetHealth t : all) {
