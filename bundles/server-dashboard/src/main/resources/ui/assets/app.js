@@ -393,14 +393,10 @@ const PALETTE = ['#ef6c00', '#00838f', '#6d4c41', '#f9a825', '#37474f', '#9e9d24
 
 /** Each vantage agent's median on one chart, a colour each: where one agent differs from the others. */
 async function overlayChart(/** @type {HTMLElement} */ box, /** @type {string} */ target, /** @type {string[]} */ agents,
-  /** @type {number} */ from, /** @type {number} */ to, /** @type {number} */ width) {
+  /** @type {number} */ from, /** @type {number} */ to, /** @type {number} */ width, /** @type {any[]} */ perAgent) {
   const step = stepFor(to - from);
   const t0 = performance.now();
-  const parts = await Promise.all(agents.map(async (a) => {
-    const q = new URLSearchParams({target, agent: a, step: step + 's', from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString()});
-    const items = (await api('/api/v1/series?' + q)).items;
-    return [items.map((/** @type {any} */ x) => Date.parse(x.start) / 1000), items.map((/** @type {any} */ x) => x.p50 === null ? null : x.p50 * 1000)];
-  }));
+  const parts = perAgent.map((d) => [d.xs, d.p50]);
   const t1 = performance.now();
   const data = uPlot.join(/** @type {any} */ (parts));
   /** @type {(value?: any) => void} */ let drawn = () => {};
@@ -423,6 +419,7 @@ async function pathOf(/** @type {string} */ target, /** @type {number} */ from, 
   const changes = [];
   /** @type {Record<string, number[]>} */ const changesByAgent = {};
   /** @type {Record<string, any>} */ const byAgent = {};
+  /** @type {Record<string, {times: number[], byTtl: Record<number, (number|null)[]>}>} */ const hopRtts = {};
   let latest = null;
   for (const r of items) {
     const hops = (r.details.hops || []).map((/** @type {any} */ x) => x.address || '*');
@@ -434,8 +431,21 @@ async function pathOf(/** @type {string} */ target, /** @type {number} */ from, 
     last[r.agent_id] = key;
     latest = r;
     byAgent[r.agent_id] = r;
+    // each hop's mean RTT, per agent, over time: what the path is made of, not the trace's duration
+    const per = hopRtts[r.agent_id] = hopRtts[r.agent_id] || {times: [], byTtl: /** @type {Record<number, (number|null)[]>} */ ({})};
+    const i = per.times.length;
+    per.times.push(Date.parse(r.started_at) / 1000);
+    for (const x of (r.details.hops || [])) {
+      const rtts = (x.rtts || []).filter((/** @type {any} */ v) => v !== null);
+      const series = per.byTtl[x.ttl] = per.byTtl[x.ttl] || [];
+      while (series.length < i) series.push(null);
+      series.push(rtts.length ? rtts.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0) / rtts.length * 1000 : null);
+    }
   }
-  return {changes, latest, traces: items.length, byAgent, changesByAgent};
+  for (const per of Object.values(hopRtts)) {
+    for (const series of Object.values(per.byTtl)) while (series.length < per.times.length) series.push(null);
+  }
+  return {changes, latest, traces: items.length, byAgent, changesByAgent, hopRtts};
 }
 
 /** @returns the start of the first step with a result in the last {@code seconds}, or null */
@@ -445,6 +455,38 @@ async function firstData(/** @type {string} */ name, /** @type {number} */ now, 
     if (d.p50[i] !== null || d.failed[i] > 0) return d.xs[i];
   }
   return null;
+}
+
+/**
+ * A strip per agent over the range: each step coloured by what its probes said (green: every one
+ * answered, light red: some failed, red: every one failed, grey: no result).
+ */
+function timeline(/** @type {string[]} */ agents, /** @type {any[]} */ data, /** @type {number} */ from, /** @type {number} */ to,
+  /** @type {number} */ width) {
+  const box = h('div', {class: 'box', id: 'state-timeline'});
+  const labelWidth = 140;
+  const w = Math.max(200, width - labelWidth - 32);
+  agents.forEach((a, i) => {
+    const d = data[i];
+    const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', {width: String(w), height: '14', class: 'timeline', 'data-agent': a}));
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    ctx.fillStyle = '#e8e8e8';
+    ctx.fillRect(0, 0, w, 14);
+    let down = 0;
+    for (let k = 0; k < d.xs.length; k++) {
+      const x0 = (d.xs[k] - from) / (to - from) * w;
+      const x1 = (d.xs[k] + d.step - from) / (to - from) * w;
+      const answered = d.p50[k] !== null;
+      if (!answered && !d.failed[k]) continue;
+      ctx.fillStyle = d.failed[k] >= 1 ? '#f14668' : d.failed[k] > 0 ? '#f9a3b5' : '#48c78e';
+      if (d.failed[k] >= 1) down++;
+      ctx.fillRect(Math.floor(x0), 0, Math.max(1, Math.ceil(x1 - x0)), 14);
+    }
+    canvas.dataset.downSteps = String(down);
+    box.append(h('div', {class: 'timeline-row'}, h('span', {class: 'timeline-agent'}, h('a', {href: '#/agent/' + encodeURIComponent(a)}, a)), canvas));
+  });
+  box.append(h('p', {class: 'is-size-7'}, 'green: every probe answered · light red: some failed · red: every one failed · grey: no result'));
+  return box;
 }
 
 /** The target's state by the health model, each agent's, and the alerts about it. */
@@ -499,19 +541,24 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
       h('span', {class: 'loss-2'}, '≤ 20 %'), h('span', {class: 'loss-3'}, '> 20 %'), ' · red band: every probe failed (light: some) · dashed red: route changed · drag to zoom'));
   const path = observed && observed.kinds.includes('traceroute') ? await pathOf(name, from, to) : {changes: [], latest: null, traces: 0, byAgent: {}};
   const width = Math.max(400, view.clientWidth - 48);
+  // each agent's own series, once: the state timeline and the per-agent charts share them
+  const perAgent = agents.length ? await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to))) : [];
+  if (agents.length) {
+    view.append(h('h2', {class: 'title is-5'}, 'State over time, per agent'), timeline(agents, perAgent, from, to, width));
+  }
   const main = h('div', {class: 'chart box', id: 'chart-all'});
   view.append(h('h2', {class: 'title is-5'}, 'All vantage agents'), main);
   await smoke(main, name, null, from, to, path.changes, width, {reason});
   if (overlay && agents.length > 1) {
     const box = h('div', {class: 'chart box', id: 'chart-overlay'});
     view.append(h('h2', {class: 'title is-5 mt-4'}, 'Each vantage agent\'s median, overlaid'), box);
-    await overlayChart(box, name, agents, from, to, width);
+    await overlayChart(box, name, agents, from, to, width, perAgent);
   }
   if (!overlay && agents.length > 1) {
     const grid = h('div', {class: 'charts-per-agent', id: 'charts-per-agent'});
     view.append(h('h2', {class: 'title is-5 mt-4'}, 'Per vantage agent (one scale)'), grid);
     // every agent's chart on one y scale, so that a glance compares them
-    const data = await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to)));
+    const data = perAgent;
     const yMax = Math.max(1, ...data.map((d) => d.top));
     for (let i = 0; i < agents.length; i++) {
       const a = agents[i];
@@ -521,6 +568,21 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
       await smoke(box, name, a, from, to, path.changes, Math.max(300, Math.floor((view.clientWidth - 16) / 2) - 48),
         {data: data[i], yMax, reason: word && word.reason ? word.reason : reason});
     }
+  }
+  for (const [agentId, per] of Object.entries(path.hopRtts || {})) {
+    const ttls = Object.keys(per.byTtl).map(Number).sort((a, b) => a - b);
+    if (per.times.length < 2 || ttls.length === 0) continue;
+    const box = h('div', {class: 'chart box hop-chart', 'data-agent': agentId});
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'RTT of each hop from ' + agentId), box);
+    /** @type {(value?: any) => void} */ let drawn = () => {};
+    const first = new Promise((resolve) => { drawn = resolve; });
+    new uPlot({width, height: 260, scales: {x: {time: true, min: from, max: to}},
+      series: [{}, ...ttls.map((t, i) => ({label: 'hop ' + t, stroke: PALETTE[i % PALETTE.length], width: 1.5,
+        value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'}))],
+      axes: [{}, {label: 'ms'}], hooks: {draw: [() => drawn()]}},
+    /** @type {any} */ ([per.times, ...ttls.map((t) => per.byTtl[t])]), box);
+    await first;
+    state.charts.push({target: name, agent: agentId, hops: ttls.length, points: per.times.length, kind: 'hops'});
   }
   for (const latest of Object.values(path.byAgent || {})) {
     const hops = latest.details.hops || [];

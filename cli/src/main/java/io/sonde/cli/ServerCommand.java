@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
                 "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
                 "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance"},
         subcommands = {ServerCommand.Agents.class, ServerCommand.Tokens.class, ServerCommand.Apply.class, ServerCommand.Diff.class,
-                ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Alerts.class, ServerCommand.Silences.class})
+                ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Health.class, ServerCommand.Alerts.class,
+                ServerCommand.Silences.class})
 final class ServerCommand {
 
     @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "The server, https://host:port")
@@ -665,6 +666,53 @@ final class ServerCommand {
                 api.send("DELETE", "/api/v1/rollouts/" + ServerApi.encode(name), null);
                 out.println("Deleted rollout " + name);
             }
+        }
+    }
+
+    @Command(name = "health", mixinStandardHelpOptions = true,
+            description = {"What is down, since when, from where: every target by the health model, worst first;"
+                    + " with a TARGET, each agent's word on it.",
+                    "States: down, backoff (down, probed less often), degraded, refused, no_prober, unknown, up."},
+            footer = {"", "Examples:", "  sonde-cli server health --state down", "  sonde-cli server health web"})
+    static final class Health extends Sub {
+        @Parameters(paramLabel = "TARGET", arity = "0..1", description = "One target: its state from each agent")
+        String target;
+
+        @Option(names = "--state", paramLabel = "STATES", description = "Only targets in these states (a comma list; down takes backoff)")
+        String state;
+
+        @Option(names = "--tag", paramLabel = "TAG", description = "Only targets whose definition has this tag")
+        String tag;
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            if (target != null) {
+                JsonElement one = api.get("/api/v1/health/" + ServerApi.encode(target));
+                if (json()) {
+                    out.println(PRETTY.toJson(one));
+                    return;
+                }
+                JsonObject t = one.getAsJsonObject();
+                out.println(t.get("target").getAsString() + ": " + t.get("text").getAsString() + (t.get("since").isJsonNull() ? ""
+                        : " since " + t.get("since").getAsString()));
+                JsonElement f = t.get("last_failure");
+                if (f != null && f.isJsonObject()) {
+                    out.println("last failure " + text(f.getAsJsonObject().get("at")) + ": " + text(f.getAsJsonObject().get("reason")) + " "
+                            + text(f.getAsJsonObject().get("error")));
+                }
+                JsonObject rows = new JsonObject();
+                rows.add("items", t.get("agents"));
+                list(rows, out, "agent_id", "state", "since", "reason", "next_probe");
+                return;
+            }
+            StringBuilder q = new StringBuilder("/api/v1/health?limit=50000&per_agent=false");
+            if (state != null) {
+                q.append("&state=").append(ServerApi.encode(state));
+            }
+            if (tag != null) {
+                q.append("&tag=").append(ServerApi.encode(tag));
+            }
+            list(api.get(q.toString()), out, "target", "kind", "state", "text", "since");
         }
     }
 
