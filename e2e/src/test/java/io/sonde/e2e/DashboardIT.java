@@ -215,6 +215,11 @@ public class DashboardIT {
         assertTrue(all.toString(), all.get("to").getAsLong() - all.get("from").getAsLong() <= 3600);
         assertEquals(all.toString(), 0, all.get("medians").getAsInt());
         assertTrue("red bands where every probe failed: " + all, all.get("downSteps").getAsInt() >= 1);
+        // a state timeline per agent, red where its probes failed
+        assertEquals("[\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll('#state-timeline canvas')]"
+                + ".map(c => c.dataset.agent))").getAsString());
+        assertTrue(browser.eval("Math.min(...[...document.querySelectorAll('#state-timeline canvas')].map(c => Number(c.dataset.downSteps)))")
+                .getAsInt() >= 1);
         // the per-agent charts share one scale
         JsonObject a = browser.eval("window.__sonde.charts[1]").getAsJsonObject();
         JsonObject b = browser.eval("window.__sonde.charts[2]").getAsJsonObject();
@@ -278,6 +283,14 @@ public class DashboardIT {
                 .getAsString());
         String path = browser.text("document.querySelector('table.path').innerText");
         assertTrue(path, path.contains("127.0.0.1"));
+        // each agent's hops' RTT over time, not the trace's duration
+        JsonObject hops = browser.eval("window.__sonde.charts.filter(c => c.kind === 'hops').map(c => ({agent: c.agent, hops: c.hops,"
+                + " points: c.points})).reduce((o, c) => (o[c.agent] = c, o), {})").getAsJsonObject();
+        assertEquals(hops.toString(), java.util.Set.of("vantage-a", "vantage-b"), hops.keySet());
+        for (String a : hops.keySet()) {
+            assertTrue(hops.toString(), hops.getAsJsonObject(a).get("hops").getAsInt() >= 1);
+            assertTrue(hops.toString(), hops.getAsJsonObject(a).get("points").getAsInt() >= 2);
+        }
         browser.screenshot(SHOTS.resolve("path.png"));
     }
 

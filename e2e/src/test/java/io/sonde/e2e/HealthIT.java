@@ -187,6 +187,17 @@ public class HealthIT {
             assertEquals(400, bad.statusCode());
             assertTrue(bad.body(), bad.body().contains("parameter 'state': 'broken' is not a state (down, backoff, degraded, refused, no_prober, unknown, up)"));
             assertEquals(404, server.admin("GET", "/api/v1/health/no-such-target", null).statusCode());
+            // bad input is a 400 naming the parameter, never a 5xx; no credential is a 401, an agent's a 403
+            for (String q : List.of("?limit=0", "?limit=x", "?after=-1", "?window=1s", "?window=2h", "?per_agent=maybe",
+                    "?agents=eu%20AND%20(", "?x=%ff")) {
+                HttpResponse<String> r = server.admin("GET", "/api/v1/health" + q, null);
+                assertTrue(q + " " + r.statusCode() + " " + r.body(), r.statusCode() == 400 || q.equals("?x=%ff") && r.statusCode() == 200);
+            }
+            HttpResponse<String> badPath = server.admin("GET", "/api/v1/health/%zz", null);
+            assertEquals(badPath.body(), 400, badPath.statusCode());
+            assertEquals(401, server.get("/api/v1/health").statusCode());
+            String agentCredential = SecurityIT.enroll(server, "health-reader");
+            assertEquals(403, server.request("GET", "/api/v1/health", agentCredential, null).statusCode());
         } finally {
             open.close();
             server.admin("DELETE", "/api/v1/targets/shop-api", null);

@@ -175,6 +175,16 @@ public class ServerCliIT {
         assertEquals(health.toString(), "cli-1", health.getAsJsonArray("agents").get(0).getAsJsonObject().get("agent_id").getAsString());
         CliIT.Run agents = admin("server", "agents");
         assertTrue(agents.out(), agents.out().matches("(?s).*\ncli-1 +true .* 1 +false\n.*"));
+        // the health model from the command line: the list, and one target's word from each agent
+        CliIT.Run refusedOnly = admin("server", "health", "--state", "refused");
+        assertEquals(refusedOnly.out(), 0, refusedOnly.exit());
+        assertTrue(refusedOnly.out(), refusedOnly.out().matches("(?s)target +kind +state +text +since\nsecure +http +refused +refused from 1 of 1 .*\n1 item\n"));
+        CliIT.Run one = admin("server", "health", "secure");
+        assertTrue(one.out(), one.out().startsWith("secure: refused from 1 of 1"));
+        assertTrue(one.out(), one.out().matches("(?s).*\ncli-1 +refused .*/nonexistent/ca\\.pem.*"));
+        CliIT.Run badState = admin("server", "health", "--state", "sideways");
+        assertEquals(badState.out(), 1, badState.exit());
+        assertTrue(badState.out(), badState.out().contains("'sideways' is not a state"));
         assertEquals(204, server.admin("DELETE", "/api/v1/targets/secure", null).statusCode());
     }
 
