@@ -50,6 +50,13 @@ async function api(path, init = {}, again = false) {
   return body;
 }
 
+/** Appends to {@code parent} what is there of {@code children}: a null stands for something not shown, never the text "null". */
+function put(/** @type {HTMLElement} */ parent, /** @type {...(Node|string|null|undefined)} */ ...children) {
+  for (const c of children) {
+    if (c !== null && c !== undefined) parent.append(c);
+  }
+}
+
 function showError(/** @type {any} */ e) {
   const box = /** @type {HTMLElement} */ (document.getElementById('error'));
   box.textContent = e ? String(e.message || e) : '';
@@ -132,6 +139,13 @@ function affected(/** @type {any} */ t) {
   return (t.agents || []).filter((/** @type {any} */ a) => down(t.state) ? down(a.state) : a.state === t.state).map((/** @type {any} */ a) => a.agent_id);
 }
 
+/** @returns the agents in the target's state, in few words: all of them, or the first five and how many more */
+function fromWhom(/** @type {any} */ t) {
+  const names = affected(t);
+  if (names.length > 3 && names.length === t.vantages) return 'every vantage agent';
+  return names.length > 5 ? names.slice(0, 5).join(', ') + ' and ' + (names.length - 5) + ' more' : names.join(', ');
+}
+
 function reasonOf(/** @type {any} */ t) {
   const names = affected(t);
   const bad = (t.agents || []).filter((/** @type {any} */ a) => names.includes(a.agent_id) && a.reason);
@@ -157,7 +171,7 @@ async function now(/** @type {HTMLElement} */ view) {
     h('div', {class: 'level-item has-text-centered'}, h('div', {}, h('p', {class: 'heading'}, label), h('p', {class: 'title ' + colour, id}, n)));
   const sum = health.summary;
   const notUp = health.total - sum.up;
-  view.append(
+  put(view,
     h('h1', {class: 'title'}, 'What is broken now'),
     h('nav', {class: 'level box'},
       stat('firing', active.filter((/** @type {any} */ a) => a.state === 'firing').length, 'count-firing', 'has-text-danger'),
@@ -182,7 +196,7 @@ async function now(/** @type {HTMLElement} */ view) {
           h('td', {}, stateTag(t.state)),
           h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target)}, t.target), ' ', h('span', {class: 'tag is-light'}, t.kind || '')),
           h('td', {title: t.since || ''}, ago(t.since)),
-          h('td', {}, t.text, ': ', affected(t).join(', ')),
+          h('td', {}, t.text, ': ', fromWhom(t)),
           h('td', {class: 'reason'}, reasonOf(t)))))),
     notUp > NOW_ROWS ? h('p', {class: 'mb-4'}, h('a', {href: '#/targets'}, (notUp - NOW_ROWS) + ' more targets not up')) : null,
     h('h2', {class: 'title is-5'}, 'Targets × agents'),
@@ -530,7 +544,7 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   const reason = health && health.last_failure ? health.last_failure.reason + ': ' + (health.last_failure.error || '') : '';
   const link = (/** @type {Record<string,string>} */ p, /** @type {string} */ label, /** @type {boolean} */ active) =>
     h('a', {class: 'button is-small' + (active ? ' is-link' : ''), href: '#/target/' + encodeURIComponent(name) + '?' + new URLSearchParams(p)}, label);
-  view.append(
+  put(view,
     h('h1', {class: 'title', id: 'target-name'}, name),
     h('p', {class: 'subtitle is-6'}, observed ? observed.kinds.join(', ') + ' from ' + agents.join(', ') : 'no results yet'),
     healthBox(health, alertList.items.filter((/** @type {any} */ a) => a.subject === name)),
@@ -607,7 +621,7 @@ async function agentPage(/** @type {HTMLElement} */ view, /** @type {string} */ 
   const mine = health.items.map((/** @type {any} */ t) => [t, (t.agents || []).find((/** @type {any} */ x) => x.agent_id === id)])
     .filter((/** @type {any} */ p) => p[1]);
   const c = a.config || {};
-  view.append(h('h1', {class: 'title', id: 'agent-name'}, id),
+  put(view, h('h1', {class: 'title', id: 'agent-name'}, id),
     h('p', {class: 'subtitle is-6'}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline'),
       ' version ', a.version || '?', ' · last seen ', ago(a.last_seen), ' · ', tags(a.tags)),
     h('div', {class: 'box', id: 'agent-facts'},

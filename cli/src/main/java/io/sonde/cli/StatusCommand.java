@@ -206,7 +206,7 @@ final class StatusCommand implements Callable<Integer> {
                 String result = last.size() == 0 ? "none yet"
                         : (bool(last, "success") ? "ok" : text(last, "reason")) + " " + ago(text(last, "at"), now);
                 rows.add(new String[] {name, text(t, "kind"), text(t, "host") + (port > 0 ? ":" + port : ""),
-                        last.size() == 0 || !last.has("state") || last.get("state").isJsonNull() ? "unknown" : text(last, "state"), result,
+                        last.size() == 0 || !last.has("health") || last.get("health").isJsonNull() ? "unknown" : text(last, "health"), result,
                         last.size() == 0 || last.get("seconds").isJsonNull() ? "-" : String.format("%.2f", num(last, "seconds") * 1000),
                         last.size() == 0 ? "0" : Long.toString((long) num(last, "probes")), text(t, "source")});
             }

@@ -47,7 +47,7 @@ public class AgentTruthIT {
     @Test
     public void anAgentWithoutItsPortSaysSoAndStatusDoesNotReportAnotherAgent() throws Exception {
         try (AgentProcess first = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = first\n"))) {
-            first.awaitProbing("self", 1);
+            first.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"self\",kind=\"tcp\"}") == 1);
             AgentProcess second = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = second\n"));
             try {
                 // the second agent is given the first one's port
@@ -62,14 +62,15 @@ public class AgentTruthIT {
                 CliIT.Run own = CliIT.cli(first.home, "status");
                 assertEquals(own.out(), 0, own.exit());
                 assertTrue(own.out(), own.out().startsWith("Agent    first "));
+                // the second agent stops; its home's files name the first one's port, where the first answers: not taken for it
+                assertTrue(second.terminate(java.time.Duration.ofSeconds(15)));
+                CliIT.Run stopped = CliIT.cli(second.home, "status");
+                assertEquals(stopped.out(), 1, stopped.exit());
+                assertTrue(stopped.out(), stopped.out().startsWith("The agent answering at http://127.0.0.1:" + first.port + " is the one of "
+                        + first.home.toRealPath() + ", not of " + second.home.toRealPath()));
             } finally {
                 second.close();
             }
-            // no agent runs on the second home any more; the first answers on the port its files name: not taken for it
-            CliIT.Run stopped = CliIT.cli(second.home, "status");
-            assertEquals(stopped.out(), 1, stopped.exit());
-            assertTrue(stopped.out(), stopped.out().startsWith("The agent answering at http://127.0.0.1:" + first.port + " is the one of "
-                    + first.home.toRealPath() + ", not of " + second.home.toRealPath()));
         }
     }
 }

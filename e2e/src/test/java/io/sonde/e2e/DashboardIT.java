@@ -1,6 +1,7 @@
 package io.sonde.e2e;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.net.http.HttpResponse;
@@ -162,6 +163,7 @@ public class DashboardIT {
         // the grid: a red cell for each agent on dead, a green one on web
         assertEquals(2, browser.eval("document.querySelectorAll('#state-grid tr td.state-down, #state-grid tr td.state-backoff').length").getAsInt());
         assertTrue(browser.eval("document.querySelectorAll('#state-grid td.state-up').length").getAsInt() >= 2);
+        assertFalse("nothing shows the text null", browser.text("document.getElementById('view').innerText").contains("null"));
         browser.screenshot(SHOTS.resolve("now.png"));
         browser.eval("location.hash = '#/targets'; true");
         browser.await("the targets", 30, "window.__sonde.view === 'targets'");
@@ -229,6 +231,7 @@ public class DashboardIT {
         assertTrue(health, health.contains("down from 2 of 2"));
         assertTrue(health, browser.text("document.getElementById('last-error').innerText").contains("refused"));
         assertEquals(2, browser.eval("document.querySelectorAll('#target-agents td .state-backoff, #target-agents td .state-down').length").getAsInt());
+        assertFalse("nothing shows the text null", browser.text("document.getElementById('view').innerText").contains("null"));
         browser.screenshot(SHOTS.resolve("target-down.png"));
         // an agent's page, one click away
         browser.eval("document.querySelector('#target-agents tr[data-agent=\"vantage-a\"] a').click(); true");
@@ -258,7 +261,7 @@ public class DashboardIT {
     @Test
     public void d_draggingOverAChartZoomsIn() throws Exception {
         JsonObject before = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
-        JsonObject box = browser.eval("(() => { const r = document.querySelector('#chart-all .u-over').getBoundingClientRect();"
+        JsonObject box = browser.eval("(() => { document.querySelector('#chart-all').scrollIntoView(); const r = document.querySelector('#chart-all .u-over').getBoundingClientRect();"
                 + " return {x: r.x, y: r.y, w: r.width, h: r.height}; })()").getAsJsonObject();
         double y = box.get("y").getAsDouble() + box.get("h").getAsDouble() / 2;
         double x0 = box.get("x").getAsDouble();

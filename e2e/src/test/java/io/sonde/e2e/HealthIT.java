@@ -22,9 +22,9 @@ import com.google.gson.JsonObject;
 
 /**
  * The health model end to end, the built server with two built agents: a target on a closed port
- * under backoff (the shipped defaults' ratios, shortened: interval 250 ms, stretched up to 60 times
- * that, 15 s; a rule window of 3 s, a fifth of the stretch, as the default minute is of the
- * default 5 minutes) stays down for every consumer — the health API, the agents' /metrics and a
+ * under backoff (the shipped defaults' ratios, shortened twenty times: interval 250 ms for 5 s,
+ * stretched up to 60 times that, 15 s for 5 minutes; the rule's window 3 s for a minute and its
+ * for 3 s for a minute; 45 s of outage for 15 minutes) stays down for every consumer — the health API, the agents' /metrics and a
  * target_down rule that stays firing from 2 of 2 the whole time and never goes to nodata — and
  * resolves once a probe says it answers. Definitions are checked at PUT against the options the
  * agents announce.
@@ -61,7 +61,7 @@ public class HealthIT {
                         + " \"backoff_max_ms\": 15000, \"agents\": \"*\", \"tags\": [\"shop\"]}");
         assertEquals(put.body(), 201, put.statusCode());
         HttpResponse<String> rule = server.admin("PUT", "/api/v1/alert-rules/web-down",
-                "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 2, \"for\": \"1s\", \"window\": \"3s\"}");
+                "{\"type\": \"target_down\", \"target\": \"web\", \"min_vantage\": 2, \"for\": \"3s\", \"window\": \"3s\"}");
         assertEquals(rule.body(), 201, rule.statusCode());
         String token = server.enrollmentToken("{\"tags\": [\"edge\"]}");
         for (String id : List.of("vantage-1", "vantage-2")) {
@@ -191,10 +191,10 @@ public class HealthIT {
             for (String q : List.of("?limit=0", "?limit=x", "?after=-1", "?window=1s", "?window=2h", "?per_agent=maybe",
                     "?agents=eu%20AND%20(", "?x=%ff")) {
                 HttpResponse<String> r = server.admin("GET", "/api/v1/health" + q, null);
-                assertTrue(q + " " + r.statusCode() + " " + r.body(), r.statusCode() == 400 || q.equals("?x=%ff") && r.statusCode() == 200);
+                assertEquals(q + " " + r.body(), 400, r.statusCode());
             }
-            HttpResponse<String> badPath = server.admin("GET", "/api/v1/health/%zz", null);
-            assertEquals(badPath.body(), 400, badPath.statusCode());
+            HttpResponse<String> oddPath = server.admin("GET", "/api/v1/health/%ff", null);
+            assertEquals(oddPath.body(), 400, oddPath.statusCode()); // Jetty's own answer to a path that is not UTF-8
             assertEquals(401, server.get("/api/v1/health").statusCode());
             String agentCredential = SecurityIT.enroll(server, "health-reader");
             assertEquals(403, server.request("GET", "/api/v1/health", agentCredential, null).statusCode());
@@ -253,7 +253,7 @@ public class HealthIT {
         });
         JsonObject h = health("web");
         assertEquals(h.toString(), "down from 1 of 1", h.get("text").getAsString());
-        assertEquals(h.toString(), 1, h.getAsJsonObject("counts").get("unknown").getAsInt());
+        assertEquals(h.toString(), 1, h.get("vantages").getAsInt());
         target.up();
     }
 }

@@ -73,16 +73,18 @@ public final class ConfigSource {
 
     /** @return why DS could not convert a value, in words ({@code 'fast' is not a whole number}), not the exception's text */
     static String words(RuntimeException e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t && !(t instanceof NumberFormatException)) {
-            t = t.getCause();
+        // DS wraps the conversion's NumberFormatException, sometimes only as text in its message
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage();
+            java.util.regex.Matcher quoted = java.util.regex.Pattern.compile("For input string: \"(.*?)\"").matcher(m);
+            if (quoted.find()) {
+                return "'" + quoted.group(1) + "' is not a number";
+            }
+            if (t instanceof NumberFormatException) {
+                return "the value is not a number";
+            }
         }
-        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        if (t instanceof NumberFormatException) {
-            java.util.regex.Matcher quoted = java.util.regex.Pattern.compile("For input string: \"(.*)\"").matcher(m);
-            return (quoted.find() ? "'" + quoted.group(1) + "'" : "the value") + " is not a number";
-        }
-        return m;
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** @return whether ConfigAdmin, FileInstall, DS or the framework added {@code key} to a configuration */

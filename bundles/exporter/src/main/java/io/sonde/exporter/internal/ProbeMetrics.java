@@ -179,8 +179,9 @@ final class ProbeMetrics {
                 m.put("message", s.last.errorMessage());
                 m.put("seconds", s.last.responseTime() == null ? null : s.last.responseTime().toNanos() / 1e9);
                 m.put("probes", s.total);
-                m.put("state", s.state == null ? null : s.state.label());
-                m.put("since", s.since == null ? null : s.since.toString());
+                // "health", not "state": the scheduler's section has its own state (active or backoff) per target
+                m.put("health", s.state == null ? null : s.state.label());
+                m.put("health_since", s.since == null ? null : s.since.toString());
                 out.put(e.getKey(), m);
             }
         }

@@ -84,8 +84,15 @@ public final class HealthServlet extends HttpServlet {
         if (!Api.requireRead(request, response)) {
             return;
         }
+        Map<String, String[]> query;
         try {
-            Params p = new Params(request.getParameterMap());
+            query = request.getParameterMap();
+        } catch (RuntimeException e) {
+            Api.error(response, 400, "the query is not URL-encoded UTF-8 text: " + e.getMessage());
+            return;
+        }
+        try {
+            Params p = new Params(query);
             Duration window = p.duration("window", Duration.ofMinutes(1));
             if (window.compareTo(Duration.ofSeconds(10)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
                 throw Params.bad("window", window.toSeconds() + " s is not between 10 s and 1 h");
