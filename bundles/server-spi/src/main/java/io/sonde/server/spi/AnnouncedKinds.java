@@ -10,7 +10,6 @@ import com.google.gson.JsonParser;
 
 import io.sonde.api.TargetSchema;
 import io.sonde.wire.WireCodec;
-import io.sonde.wire.WireException;
 
 /**
  * The probe kinds agents announce with their status, each with the options its targets take: the
@@ -29,22 +28,20 @@ public final class AnnouncedKinds {
 
     /**
      * @param kinds what a status carries: kind to schema
-     * @return the same, each schema read back as the agent's API reads it
-     * @throws WireException naming the kind whose schema is not one
+     * @return the kinds whose name and schema are good, at most {@link #MAX_KINDS}: one odd plugin
+     *         leaves its kind unannounced, it does not cost the agent its status
      */
-    public static JsonObject check(JsonObject kinds) throws WireException {
-        if (kinds.size() > MAX_KINDS) {
-            throw new WireException(WireException.Problem.INVALID, "kinds: " + kinds.size() + " kinds, at most " + MAX_KINDS);
-        }
+    public static JsonObject check(JsonObject kinds) {
+        JsonObject out = new JsonObject();
         for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
-            if (!e.getKey().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
-                throw new WireException(WireException.Problem.INVALID, "kinds: '" + WireCodec.abbreviate(e.getKey()) + "' is not a kind");
+            if (out.size() == MAX_KINDS) {
+                break;
             }
-            if (schema(e.getValue()) == null) {
-                throw new WireException(WireException.Problem.INVALID, "kinds." + e.getKey() + ": not a target schema (host, port_required, options)");
+            if (e.getKey().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}") && schema(e.getValue()) != null) {
+                out.add(e.getKey(), e.getValue());
             }
         }
-        return kinds;
+        return out;
     }
 
     /** @return the schema, or null when the element is not one */

@@ -99,6 +99,15 @@ public class FleetHealthTest {
     }
 
     @Test
+    public void anOddKindLeavesItselfUnannouncedNotTheOthers() {
+        com.google.gson.JsonObject kinds = com.google.gson.JsonParser.parseString("{\"tcp\": {\"host\": \"NAME\", \"port_required\": true,"
+                + " \"options\": []}, \"bad kind!\": {\"host\": \"NAME\"}, \"odd\": {\"host\": \"NOT_A_FORM\"}}").getAsJsonObject();
+        assertEquals(java.util.Set.of("tcp"), AnnouncedKinds.check(kinds).keySet());
+        io.sonde.api.TargetSchema tcp = AnnouncedKinds.merge(List.of(AnnouncedKinds.check(kinds).toString())).get("tcp");
+        assertTrue(tcp.portRequired());
+    }
+
+    @Test
     public void listsAreWorstFirst() {
         Map<String, AgentRecord> agents = Map.of("a1", agent("a1", NOW, null));
         List<TargetState> states = List.of(ok("a1", "b-up", NOW, NOW, NOW.plusSeconds(5)),

@@ -248,7 +248,7 @@ public final class AlertService {
                     health = io.sonde.server.spi.FleetHealth.compute(store.targetStates(), agents, store.definitions(Definition.TARGET),
                             List.of(), now, offlineAfter);
                 }
-                seen = Observe.targetsDown(rule, health, agents, targetTags, before.keySet());
+                seen = Observe.targetsDown(rule, health, agents, targetTags);
             } else if (rule.type().aboutTargets) {
                 List<SeriesWindow> w = windows.get(rule.window());
                 if (w == null) {

@@ -105,11 +105,11 @@ final class Observe {
      * refuse the target say nothing. No agent saying anything is {@code nodata}.
      */
     static List<Observation> targetsDown(AlertRule rule, List<io.sonde.server.spi.FleetHealth.TargetHealth> health,
-            Map<String, AgentRecord> agents, Map<String, List<String>> targetTags, Set<String> known) {
+            Map<String, AgentRecord> agents, Map<String, List<String>> targetTags) {
         List<Observation> out = new ArrayList<>();
         for (io.sonde.server.spi.FleetHealth.TargetHealth t : health) {
-            if (!takes(rule, t.target(), targetTags) && !known.contains(t.target())) {
-                continue;
+            if (!takes(rule, t.target(), targetTags)) {
+                continue; // a target the rule no longer takes: its state goes
             }
             List<Vantage> vantages = new ArrayList<>();
             int silent = 0;
@@ -131,10 +131,8 @@ final class Observe {
                         + (v.since() == null ? "" : " since " + v.since()) + (down && v.reason() != null ? " (" + v.reason() + ")" : "")));
             }
             if (vantages.isEmpty()) {
-                if (silent > 0 || known.contains(t.target()) || takes(rule, t.target(), targetTags)) {
-                    out.add(Observation.noData(t.target(), silent == 0 ? "no vantage agent probes it"
-                            : "no vantage agent has a standing result for it (" + why + ")"));
-                }
+                out.add(Observation.noData(t.target(), silent == 0 ? "no vantage agent probes it"
+                        : "no vantage agent has a standing result for it (" + why + ")"));
                 continue;
             }
             out.add(combine(rule, t.target(), vantages));

@@ -74,6 +74,37 @@ public class ObserveTest {
         assertTrue("a subject it had, without results now", gone.nodata());
     }
 
+    static io.sonde.server.spi.TargetState failing(String agent, boolean backoff, Instant next) {
+        return new io.sonde.server.spi.TargetState(agent, "web", "tcp", NOW.minusSeconds(120), false, "refused", "closed", NOW.minusSeconds(900),
+                next, backoff, NOW.minusSeconds(120), "refused", "closed");
+    }
+
+    @Test
+    public void targetDownByTheHealthModelCountsABackedOffAgentAsDownUntilItsNextProbe() throws Exception {
+        AlertRule r = AlertRule.parse("down", JsonParser.parseString("{\"type\":\"target_down\",\"target\":\"web\",\"min_vantage\":2,"
+                + "\"agents\":\"eu\"}").getAsJsonObject());
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true, "eu"), "a2", agent("a2", true, "eu"), "a3", agent("a3", true, "us"));
+        // nothing for two minutes from either, but each backs off and probes again in three: down from 2 of 2, not nodata
+        List<io.sonde.server.spi.TargetState> states = List.of(failing("a1", true, NOW.plusSeconds(180)), failing("a2", true, NOW.plusSeconds(180)),
+                failing("a3", false, NOW.plusSeconds(5)));
+        List<io.sonde.server.spi.FleetHealth.TargetHealth> health = io.sonde.server.spi.FleetHealth.compute(states, agents, List.of(), List.of(),
+                NOW, OFFLINE);
+        Observation o = Observe.targetsDown(r, health, agents, Map.of()).get(0);
+        assertTrue(o.bad());
+        assertEquals("web is down from 2 of 2 vantage agents, 2 needed", o.summary());
+        assertEquals(2.0, o.value(), 0);
+        assertTrue(o.detail(), o.detail().contains("a1 backoff since " + NOW.minusSeconds(900) + " (refused: closed)"));
+        // overdue: the next probe was due long ago and nothing came: no standing result, nodata
+        states = List.of(failing("a1", true, NOW.minusSeconds(100)), failing("a2", true, NOW.minusSeconds(100)));
+        health = io.sonde.server.spi.FleetHealth.compute(states, agents, List.of(), List.of(), NOW, OFFLINE);
+        Observation overdue = Observe.targetsDown(r, health, agents, Map.of()).get(0);
+        assertTrue(overdue.nodata());
+        assertTrue(overdue.detail(), overdue.detail().startsWith("no vantage agent has a standing result for it (a1: no result since "));
+        // a rule that does not take the target says nothing of it
+        AlertRule other = AlertRule.parse("api", JsonParser.parseString("{\"type\":\"target_down\",\"target\":\"api\"}").getAsJsonObject());
+        assertEquals(List.of(), Observe.targetsDown(other, health, agents, Map.of()));
+    }
+
     @Test
     public void aTagSelectorTakesTheTargetsWithThoseTags() throws Exception {
         AlertRule r = AlertRule.parse("down", JsonParser.parseString("{\"type\":\"target_down\",\"target\":\"*\",\"targets\":\"core\"}").getAsJsonObject());
