@@ -94,10 +94,11 @@ async function fleet(/** @type {HTMLElement} */ view, /** @type {URLSearchParams
       stat('online', count((a) => a.online && !a.revoked), 'count-online'),
       stat('offline', count((a) => !a.online && !a.revoked), 'count-offline'),
       stat('stale config', count((a) => a.config && a.config.stale), 'count-stale'),
+      stat('refusing entries', count((a) => a.refused > 0), 'count-refusing'),
       stat('revoked', count((a) => a.revoked), 'count-revoked')),
     h('div', {class: 'field'}, filter),
     h('table', {class: 'table is-fullwidth is-striped', id: 'agents'},
-      h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Version', 'Tags', 'Last seen', 'Config', 'Spool'].map((c) => h('th', {}, c)))),
+      h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Version', 'Tags', 'Last seen', 'Config', 'Refused', 'Spool'].map((c) => h('th', {}, c)))),
       h('tbody', {}, ...shown.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id},
         h('td', {}, h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'agent-link'}, a.agent_id)),
         h('td', {}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline')),
@@ -105,6 +106,8 @@ async function fleet(/** @type {HTMLElement} */ view, /** @type {URLSearchParams
         h('td', {}, tags(a.tags)),
         h('td', {title: a.last_seen || ''}, ago(a.last_seen)),
         h('td', {}, a.config && a.config.applied ? (a.config.stale ? h('span', {class: 'tag is-warning', title: a.config.stale_reason || ''}, 'stale') : 'current') : '—'),
+        h('td', {class: 'refused'}, a.refused ? h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'tag is-warning',
+          title: (a.config.rejected || []).map((/** @type {any} */ r) => r.name + ': ' + r.reason).join('\n')}, a.refused + ' refused') : '0'),
         h('td', {}, a.spool_records))))));
 }
 
