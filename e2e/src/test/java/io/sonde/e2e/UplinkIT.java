@@ -176,4 +176,27 @@ public class UplinkIT {
             }
         }
     }
+
+    @Test
+    public void theUplinkGetsEveryResultFromTheFirstProbeOfAStart() throws Exception {
+        try (ServerProcess server = ServerProcess.start("");
+                AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-first\n",
+                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "")))) {
+            // the scheduler waited for the uplink's sink as well as the exporter's: none of the first results passed it by
+            String m = agent.awaitMetrics(x -> AgentProcess.value(x, "sonde_results_total ") >= 5
+                    && AgentProcess.value(x, "sonde_sink_results_total{sink=\"io.sonde.uplink\",} ") >= 5);
+            double produced = AgentProcess.value(m, "sonde_results_total ");
+            double spooled = AgentProcess.value(m, "sonde_sink_results_total{sink=\"io.sonde.uplink\",} ");
+            assertTrue(m, produced - spooled <= 1); // at most the one in flight between the two counters
+            assertTrue(agent.log(), agent.log().matches("(?s).*Probing starts: \\d+ targets \\(once its sinks were ready: exporter, uplink\\).*"));
+            assertTrue(agent.log(), !agent.log().contains("Probing starts without the sinks"));
+            // and the server holds them from sequence 1 on
+            List<JsonObject> results = server.results("e2e-first", "self");
+            for (int i = 0; i < 100 && results.isEmpty(); i++) {
+                Thread.sleep(100);
+                results = server.results("e2e-first", "self");
+            }
+            assertEquals(results.toString(), 1, results.stream().mapToLong(r -> r.get("seq").getAsLong()).min().orElse(-1));
+        }
+    }
 }

@@ -64,6 +64,8 @@ public final class Scheduler implements TargetListener {
     static final long AWAIT_SINKS_MS = 10_000;
     /** The sinks still awaited; empty once probing may start. Guarded by {@link #jobs}. */
     private final java.util.Set<String> awaited = new java.util.HashSet<>();
+    /** The sinks the first probes waited for, for the log. */
+    private String awaitedAtStart = "";
     /** Jobs made while sinks were awaited, started when they are there. Guarded by {@link #jobs}. */
     private final List<ProbeJob> held = new ArrayList<>();
 
@@ -78,6 +80,7 @@ public final class Scheduler implements TargetListener {
                         awaited.add(name.strip());
                     }
                 }
+                awaitedAtStart = String.join(", ", new java.util.TreeSet<>(awaited));
                 for (ResultSink sink : sinks.keySet()) {
                     awaited.remove(sinkNames.get(sink));
                 }
@@ -325,7 +328,7 @@ public final class Scheduler implements TargetListener {
                         open = awaited.remove(n) && awaited.isEmpty();
                     }
                     if (open) {
-                        openGate("every awaited sink is ready");
+                        openGate("once its sinks were ready: " + awaitedAtStart);
                     }
                 });
             }
