@@ -113,8 +113,25 @@ public final class ConfigFilesCheck implements ConfigurationListener {
         }
     }
 
+    /** The declared keys and the bundles (id and last change) they were read from: read again only when those change. */
+    private volatile Map.Entry<List<String>, Map<String, Map<String, ConfigCheck.Key>>> declaredCache;
+
     /** @return the keys every installed bundle declares per PID, from their MetaType documents */
     private Map<String, Map<String, ConfigCheck.Key>> declared() {
+        List<String> bundles = new java.util.ArrayList<>();
+        for (Bundle b : context.getBundles()) {
+            bundles.add(b.getBundleId() + "@" + b.getLastModified());
+        }
+        Map.Entry<List<String>, Map<String, Map<String, ConfigCheck.Key>>> cached = declaredCache;
+        if (cached != null && cached.getKey().equals(bundles)) {
+            return cached.getValue();
+        }
+        Map<String, Map<String, ConfigCheck.Key>> byPid = readDeclared();
+        declaredCache = Map.entry(bundles, byPid);
+        return byPid;
+    }
+
+    private Map<String, Map<String, ConfigCheck.Key>> readDeclared() {
         Map<String, Map<String, ConfigCheck.Key>> byPid = new HashMap<>();
         for (Bundle b : context.getBundles()) {
             java.util.Enumeration<URL> docs;

@@ -62,7 +62,7 @@ public final class HealthServlet extends HttpServlet {
         int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
     }
 
-    private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets) {
+    private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets, Map<String, AgentRecord> agents) {
     }
 
     private record Window(long atMs, Duration window, List<io.sonde.server.spi.SeriesWindow> series) {
@@ -103,7 +103,8 @@ public final class HealthServlet extends HttpServlet {
             } catch (IllegalArgumentException e) {
                 throw Params.bad("target", "the path's name is not URL-encoded text: " + e.getMessage());
             }
-            List<FleetHealth.TargetHealth> all = compute(window);
+            Computed computed = compute(window);
+            List<FleetHealth.TargetHealth> all = computed.targets();
             if (one != null) {
                 for (FleetHealth.TargetHealth t : all) {
                     if (t.target().equals(one)) {
@@ -111,7 +112,7 @@ public final class HealthServlet extends HttpServlet {
                         return;
                     }
                 }
-                Api.error(response, 404, "no target '" + one + "': it has neither a definition nor results");
+                Api.error(response, 404, "no target '" + io.sonde.wire.WireCodec.abbreviate(one) + "': it has neither a definition nor results");
                 return;
             }
             Set<Health.State> states = states(p.text("state"));
@@ -126,7 +127,7 @@ public final class HealthServlet extends HttpServlet {
                     throw Params.bad("agents", e.getMessage());
                 }
             }
-            Map<String, AgentRecord> byId = agents == null ? Map.of() : agentsById();
+            Map<String, AgentRecord> byId = computed.agents(); // the agents the states were computed with: one read
             int limit = p.integer("limit", 500, 1, MAX_LIMIT);
             String perAgent = p.text("per_agent");
             if (perAgent != null && !perAgent.equals("true") && !perAgent.equals("false")) {
@@ -201,11 +202,11 @@ public final class HealthServlet extends HttpServlet {
         return agents;
     }
 
-    private List<FleetHealth.TargetHealth> compute(Duration window) throws StoreException {
+    private Computed compute(Duration window) throws StoreException {
         long now = System.currentTimeMillis();
         Computed c = last;
         if (c != null && c.window().equals(window) && now - c.atMs() < CACHE_MS && now >= c.atMs()) {
-            return c.targets();
+            return c;
         }
         Instant at = Instant.ofEpochMilli(now);
         long t0 = System.nanoTime();
@@ -218,13 +219,15 @@ public final class HealthServlet extends HttpServlet {
         }
         List<io.sonde.server.spi.SeriesWindow> recent = w.series();
         long t2 = System.nanoTime();
-        List<FleetHealth.TargetHealth> targets = FleetHealth.compute(states, agentsById(), store.definitions(Definition.TARGET), recent, at,
+        Map<String, AgentRecord> agents = agentsById();
+        List<FleetHealth.TargetHealth> targets = FleetHealth.compute(states, agents, store.definitions(Definition.TARGET), recent, at,
                 offlineAfter);
         long t3 = System.nanoTime();
         LOG.debug("Health of {} targets: states {} ms, window {} ms, rule {} ms", targets.size(), (t1 - t0) / 1_000_000,
                 (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
-        last = new Computed(now, window, targets);
-        return targets;
+        Computed computed = new Computed(now, window, targets, Map.copyOf(agents));
+        last = computed;
+        return computed;
     }
 
     static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents) {
