@@ -161,8 +161,8 @@ final class ServerCommand {
         }
     }
 
-    @Command(name = "agents", mixinStandardHelpOptions = true, description = "Enrolled agents: list, show one, revoke one",
-            subcommands = {Agents.List.class, Agents.Show.class, Agents.Revoke.class})
+    @Command(name = "agents", mixinStandardHelpOptions = true, description = "Enrolled agents: list, show one, reset or revoke one",
+            subcommands = {Agents.List.class, Agents.Show.class, Agents.Reset.class, Agents.Revoke.class})
     static final class Agents extends Sub {
         @Override
         void run(ServerApi api, PrintWriter out) throws Exception {
@@ -193,6 +193,20 @@ final class ServerCommand {
             }
         }
 
+        @Command(name = "reset", mixinStandardHelpOptions = true, description = "Ends the agent's credential now; it enrolls again under"
+                + " its id with an enrollment token, keeping its spool (a lost or stolen credential, a host rebuilt)")
+        static final class Reset extends Sub {
+            @Parameters(paramLabel = "AGENT_ID")
+            String id;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("POST", "/api/v1/agents/" + ServerApi.encode(id) + "/reset", "{}");
+                out.println("Reset agent " + id + ": its credential no longer works; give it an enrollment token (enrollment_token in its"
+                        + " etc/io.sonde.uplink.cfg) and it enrolls again, keeping its spool");
+            }
+        }
+
         @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Refuses the agent's requests from now on")
         static final class Revoke extends Sub {
             @Parameters(paramLabel = "AGENT_ID")
@@ -209,7 +223,7 @@ final class ServerCommand {
     @Command(name = "tokens", mixinStandardHelpOptions = true, description = "Enrollment tokens: create, list, revoke",
             subcommands = {Tokens.Create.class, Tokens.List.class, Tokens.Revoke.class})
     static final class Tokens extends Sub {
-        static final String[] LIST_COLUMNS = {"id", "tags", "expires_at", "single_use"};
+        static final String[] LIST_COLUMNS = {"id", "tags", "expires_at", "single_use", "agent_tags"};
 
         @Override
         void run(ServerApi api, PrintWriter out) throws Exception {
@@ -228,6 +242,10 @@ final class ServerCommand {
             @Option(names = "--single-use", description = "Good for one enrollment only")
             boolean singleUse;
 
+            @Option(names = "--agent-tags", description = "Agents enrolling with it may add tags of their own (their tags key);"
+                    + " without it an agent asking for tags the token does not give is refused")
+            boolean agentTags;
+
             @Override
             void run(ServerApi api, PrintWriter out) throws Exception {
                 Map<String, Object> body = new LinkedHashMap<>();
@@ -236,6 +254,7 @@ final class ServerCommand {
                     body.put("expires_at", expires);
                 }
                 body.put("single_use", singleUse);
+                body.put("agent_tags", agentTags);
                 JsonElement r = api.send("POST", "/api/v1/enrollment-tokens", new Gson().toJson(body));
                 if (json()) {
                     out.println(PRETTY.toJson(r));

@@ -59,7 +59,7 @@ public class FleetIT {
     @BeforeClass
     public static void start() throws Exception {
         server = ServerProcess.start("offline_after_s = 8\n");
-        String token = server.enrollmentToken("{\"tags\": [\"fleet\"]}");
+        String token = server.enrollmentToken("{\"tags\": [\"fleet\"], \"agent_tags\": true}");
         localPort = AgentProcess.freePort();
         for (int i = 1; i <= AGENTS; i++) {
             // every agent of a group but the first at the edge of it

@@ -35,7 +35,7 @@ public class StatusIT {
                         "etc/io.sonde.agent.cfg", "agent_id = status-1\ntags = edge,lab\n",
                         "etc/io.sonde.target-closed.cfg", "kind = tcp\nhost = 127.0.0.1\nport = " + AgentProcess.freePort()
                                 + "\ninterval_ms = 200\ntimeout_ms = 200\n",
-                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "")))) {
+                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{\"agent_tags\": true}"), "")))) {
             agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1
                     && m.contains("sonde_targets{state=\"backoff\",} 1.0"));
             CliIT.Run r = status(agent);

@@ -75,7 +75,7 @@ public class UplinkIT {
                 CountingListener l2 = new CountingListener();
                 CountingListener l3 = new CountingListener()) {
             agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-a1\ntags = rack1\n");
-            String token = server.enrollmentToken("{\"tags\": [\"e2e\", \"site=lab\"]}");
+            String token = server.enrollmentToken("{\"tags\": [\"e2e\", \"site=lab\"], \"agent_tags\": true}");
             agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(token, ""));
             agent.awaitLogLine("Enrolled with " + server.url() + " as agent e2e-a1");
             // targets come after the uplink: what is measured before it exists is not for the server

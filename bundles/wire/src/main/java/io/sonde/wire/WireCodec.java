@@ -168,9 +168,36 @@ public final class WireCodec {
                 + (schema == 0 ? "is missing" : schema + " is not known") + " (this side speaks " + SCHEMA + ")");
     }
 
-    /** @return {@code text} cut to 64 characters for messages */
+    /** @return {@code text} cut to 64 characters for messages and logs, its control characters escaped */
     public static String abbreviate(String text) {
-        return text.length() <= 64 ? text : text.substring(0, 61) + "...";
+        String t = text.length() <= 64 ? text : text.substring(0, 61) + "...";
+        for (int i = 0; i < t.length(); i++) {
+            if (Character.isISOControl(t.charAt(i)) || t.charAt(i) == '\u2028' || t.charAt(i) == '\u2029') {
+                return escapeControls(t);
+            }
+        }
+        return t;
+    }
+
+    /** Control characters as escapes (a newline as backslash n, others as backslash u and four hex digits): a quoted input never forges a log line or a terminal's state. */
+    private static String escapeControls(String t) {
+        StringBuilder b = new StringBuilder(t.length() + 16);
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
     }
 
     private static String message(Throwable e) {

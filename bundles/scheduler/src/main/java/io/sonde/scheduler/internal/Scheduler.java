@@ -68,16 +68,33 @@ public final class Scheduler implements TargetListener {
     private String awaitedAtStart = "";
     /** Jobs made while sinks were awaited, started when they are there. Guarded by {@link #jobs}. */
     private final List<ProbeJob> held = new ArrayList<>();
+    /** The configured sinks ({@link #AWAIT_SINKS}): while one is away (its component restarting), its results wait for it. */
+    private final java.util.Set<String> configured = ConcurrentHashMap.newKeySet();
+    /** Results for configured sinks that are away, by sink name, oldest first. */
+    private final Map<String, SinkHold> holds = new ConcurrentHashMap<>();
+    /** Delivery reads; a sink coming or going writes, so a result reaches either the sink or its hold, once. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock sinkLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /** How long results wait for a configured sink that went away; then they are dropped and counted. */
+    static final long HOLD_MS = 60_000;
 
     @Activate
     public Scheduler(BundleContext context) {
         this();
-        String await = context.getProperty(AWAIT_SINKS);
+        awaitSinks(context.getProperty(AWAIT_SINKS));
+        metricsRegistration = context.registerService(Collector.class, metrics, null);
+        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        props.put(io.sonde.api.StatusReport.SECTION, "scheduler");
+        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
+    }
+
+    /** Names the configured sinks (comma-separated {@code sink.name}s): the first probes wait for them, and their results wait while they restart. */
+    void awaitSinks(String await) {
         if (await != null && !await.isBlank()) {
             synchronized (jobs) {
                 for (String name : await.split(",")) {
                     if (!name.isBlank()) {
                         awaited.add(name.strip());
+                        configured.add(name.strip());
                     }
                 }
                 awaitedAtStart = String.join(", ", new java.util.TreeSet<>(awaited));
@@ -89,10 +106,6 @@ public final class Scheduler implements TargetListener {
                 timer.schedule(() -> openGate("not all came within " + AWAIT_SINKS_MS + " ms"), AWAIT_SINKS_MS, TimeUnit.MILLISECONDS);
             }
         }
-        metricsRegistration = context.registerService(Collector.class, metrics, null);
-        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.api.StatusReport.SECTION, "scheduler");
-        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
     }
 
     private ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
@@ -166,6 +179,7 @@ public final class Scheduler implements TargetListener {
 
     @Deactivate
     void deactivate() {
+        stopping = true;
         if (metricsRegistration != null) {
             metricsRegistration.unregister();
         }
@@ -181,6 +195,7 @@ public final class Scheduler implements TargetListener {
         timer.shutdownNow();
         watchdog.interrupt();
         probers.values().forEach(list -> list.forEach(ProberSlot::close));
+        stopping = true;
         sinks.values().forEach(SinkWorker::stop);
         try {
             timer.awaitTermination(2, TimeUnit.SECONDS);
@@ -223,8 +238,14 @@ public final class Scheduler implements TargetListener {
             }
         }
         stopped.forEach(ProbeJob::cancel);
-        for (Target t : removedFromSinks) {
-            sinks.values().forEach(w -> w.removed(t));
+        sinkLock.readLock().lock();
+        try {
+            for (Target t : removedFromSinks) {
+                sinks.values().forEach(w -> w.removed(t));
+                holds.values().forEach(h -> h.removed(t));
+            }
+        } finally {
+            sinkLock.readLock().unlock();
         }
         synchronized (jobs) {
             for (Target t : fresh) {
@@ -306,8 +327,20 @@ public final class Scheduler implements TargetListener {
     void addSink(ResultSink sink, Map<String, Object> properties) {
         Object name = properties.getOrDefault(Constants.SERVICE_PID, properties.get("component.name"));
         String label = name != null ? String.valueOf(name) : sink.getClass().getName();
-        sinks.put(sink, new SinkWorker(sink, label, SinkWorker.QUEUE_CAPACITY));
         Object sinkName = properties.get("sink.name");
+        SinkWorker worker = new SinkWorker(sink, label, SinkWorker.QUEUE_CAPACITY);
+        sinkLock.writeLock().lock();
+        try {
+            SinkHold hold = sinkName == null ? null : holds.remove(String.valueOf(sinkName));
+            if (hold != null) {
+                int n = hold.handTo(worker);
+                LOG.info("Result sink {} is back: the {} results held for it while it was away follow{}", sinkName, n,
+                        hold.dropped() > 0 ? " (" + hold.dropped() + " older ones were dropped)" : "");
+            }
+            sinks.put(sink, worker);
+        } finally {
+            sinkLock.writeLock().unlock();
+        }
         if (sinkName != null) {
             String n = String.valueOf(sinkName);
             sinkNames.put(sink, n);
@@ -362,12 +395,33 @@ public final class Scheduler implements TargetListener {
     }
 
     void removeSink(ResultSink sink) {
-        sinkNames.remove(sink);
-        SinkWorker w = sinks.remove(sink);
+        String name = sinkNames.remove(sink);
+        SinkWorker w;
+        sinkLock.writeLock().lock();
+        try {
+            w = sinks.remove(sink);
+            if (w != null && name != null && configured.contains(name) && !stopping) {
+                // a configured sink restarting (its configuration changed): what it had not taken, and what comes, waits for it
+                SinkHold hold = holds.computeIfAbsent(name, n -> new SinkHold(n, SinkWorker.QUEUE_CAPACITY, System.nanoTime()));
+                hold.addAll(w.stopAndDrain());
+                LOG.info("Result sink {} went away: its results wait for it up to {} s", name, HOLD_MS / 1000);
+                return;
+            }
+        } finally {
+            sinkLock.writeLock().unlock();
+        }
         if (w != null) {
             w.stop();
         }
     }
+
+    /** @return the results dropped from holds of sinks that did not come back in time, by sink name */
+    Map<String, Long> holdDrops() {
+        return Map.copyOf(holdDrops);
+    }
+
+    private final Map<String, Long> holdDrops = new ConcurrentHashMap<>();
+    private volatile boolean stopping;
 
     ProberSlot proberFor(String kind) {
         List<ProberSlot> list = probers.get(kind);
@@ -376,8 +430,32 @@ public final class Scheduler implements TargetListener {
 
     void deliver(ProbeResult result, io.sonde.api.NextProbe next) {
         results.increment();
-        for (SinkWorker w : sinks.values()) {
-            w.offer(result, next);
+        sinkLock.readLock().lock();
+        try {
+            for (SinkWorker w : sinks.values()) {
+                w.offer(result, next);
+            }
+            if (!holds.isEmpty()) {
+                hold(result, next);
+            }
+        } finally {
+            sinkLock.readLock().unlock();
+        }
+    }
+
+    private void hold(ProbeResult result, io.sonde.api.NextProbe next) {
+        long now = System.nanoTime();
+        for (SinkHold h : holds.values()) {
+            if (now - h.since() > TimeUnit.MILLISECONDS.toNanos(HOLD_MS)) {
+                if (holds.remove(h.name(), h)) {
+                    long lost = h.size() + h.dropped();
+                    holdDrops.merge(h.name(), lost, Long::sum);
+                    LOG.warn("Result sink {} did not come back within {} s: the {} results held for it are dropped", h.name(),
+                            HOLD_MS / 1000, lost);
+                }
+                continue;
+            }
+            h.add(result, next);
         }
     }
 
@@ -397,6 +475,6 @@ public final class Scheduler implements TargetListener {
                 }
             }
         }
-        return new SchedulerMetrics.State(active, backoff, noProber, List.copyOf(sinks.values()), results.sum());
+        return new SchedulerMetrics.State(active, backoff, noProber, List.copyOf(sinks.values()), results.sum(), holdDrops());
     }
 }

@@ -17,7 +17,7 @@ final class SchedulerMetrics extends Collector {
     static final String SKIP_LATE = "late";
 
     /** Counts of targets by state, and the sinks, supplied by the scheduler at collection time. */
-    record State(int active, int backoff, int noProber, List<SinkWorker> sinks, long results) {
+    record State(int active, int backoff, int noProber, List<SinkWorker> sinks, long results, java.util.Map<String, Long> holdDrops) {
     }
 
     private final Histogram lateness = Histogram.build("sonde_scheduler_lateness_seconds",
@@ -81,6 +81,11 @@ final class SchedulerMetrics extends Collector {
         out.add(dropped);
         out.add(failures);
         out.add(accepted);
+        CounterMetricFamily held = new CounterMetricFamily("sonde_sink_held_dropped_total",
+                "Results held for a configured sink (sonde.scheduler.await_sinks) that went away and did not come back in time",
+                List.of("sink"));
+        s.holdDrops().forEach((name, n) -> held.addMetric(List.of(name), n));
+        out.add(held);
         out.add(new CounterMetricFamily("sonde_results_total", "Probe results produced and fanned out to the sinks", s.results()));
         return out;
     }

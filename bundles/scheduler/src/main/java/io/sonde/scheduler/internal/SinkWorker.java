@@ -1,5 +1,6 @@
 package io.sonde.scheduler.internal;
 
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +32,11 @@ final class SinkWorker {
     static final int NAPS_BEFORE_SLEEP = 10;
 
     /** Tells a sink that a target is gone; travels in the same queue as results, so in order. */
-    private record Removal(Target target) {
+    record Removal(Target target) {
     }
 
     /** A result with the schedule of its target's next probe. */
-    private record Scheduled(ProbeResult result, NextProbe next) {
+    record Scheduled(ProbeResult result, NextProbe next) {
     }
 
     private final ResultSink sink;
@@ -97,6 +98,24 @@ final class SinkWorker {
         size.incrementAndGet();
         queue.add(new Removal(target));
         wake();
+    }
+
+    /** Takes an item a hold kept (a result or a removal), in its order, before any new one. */
+    void enqueue(Object item) {
+        size.incrementAndGet();
+        queue.add(item);
+        wake();
+    }
+
+    /** Stops the thread and hands back what the sink had not taken yet, in order. */
+    List<Object> stopAndDrain() {
+        stop();
+        List<Object> rest = new java.util.ArrayList<>();
+        for (Object item; (item = queue.poll()) != null;) {
+            size.decrementAndGet();
+            rest.add(item);
+        }
+        return rest;
     }
 
     void stop() {

@@ -80,6 +80,47 @@ public class SchedulerTest {
     }
 
     @Test
+    public void aConfiguredSinkThatRestartsGetsEveryResultProducedWhileItWasAway() throws Exception {
+        scheduler.awaitSinks("uplink");
+        Recorder first = new Recorder();
+        scheduler.addSink(first, Map.of("component.name", "io.sonde.uplink", "sink.name", "uplink"));
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        Target t = target("a", "k", 10, 500);
+        scheduler.targetsChanged(List.of(t));
+        first.next();
+        scheduler.removeSink(first); // its component restarts: a configuration change
+        long atRemoval = scheduler.state().results();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (scheduler.state().results() < atRemoval + 20 && System.nanoTime() < deadline) {
+            Thread.sleep(10); // results are produced while no sink named uplink is there
+        }
+        assertTrue(scheduler.state().results() >= atRemoval + 20);
+        Recorder second = new Recorder();
+        scheduler.addSink(second, Map.of("component.name", "io.sonde.uplink", "sink.name", "uplink"));
+        second.next();
+        scheduler.targetsChanged(List.of());
+        assertNotNull("the removal arrives after every result, in order", second.removed.poll(10, TimeUnit.SECONDS));
+        long produced = scheduler.state().results();
+        assertEquals("every result reached one of the two, once", produced, first.results.size() + second.results.size() + 2); // each gave one to next()
+        assertEquals(Map.of(), scheduler.holdDrops());
+    }
+
+    @Test
+    public void anUnconfiguredSinkThatGoesIsNotWaitedFor() throws Exception {
+        Recorder first = new Recorder();
+        scheduler.addSink(first, Map.of("component.name", "x", "sink.name", "other"));
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        scheduler.targetsChanged(List.of(target("a", "k", 10, 500)));
+        first.next();
+        scheduler.removeSink(first);
+        Recorder second = new Recorder();
+        scheduler.addSink(second, Map.of("component.name", "x", "sink.name", "other"));
+        ProbeResult r = second.next();
+        assertTrue("what came while it was away is not replayed: a fresh result", !r.startedAt().isBefore(Instant.now().minusSeconds(5)));
+        assertEquals(Map.of(), scheduler.holdDrops());
+    }
+
+    @Test
     public void probesRepeatOnTheInterval() throws Exception {
         addSink(sink, "rec");
         addProber("k", t -> CompletableFuture.completedFuture(ok(t)));

@@ -77,6 +77,10 @@ public final class Api {
         if (e.kind() == StoreException.Kind.UNAVAILABLE) {
             response.setHeader("Retry-After", "5");
             error(response, 503, e.getMessage());
+        } else if (e.kind() == StoreException.Kind.CONFLICT) {
+            error(response, 409, e.getMessage());
+        } else if (e.kind() == StoreException.Kind.FORBIDDEN) {
+            error(response, 403, e.getMessage());
         } else {
             error(response, refusedStatus, e.getMessage());
         }

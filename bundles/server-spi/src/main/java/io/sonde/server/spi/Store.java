@@ -2,6 +2,7 @@ package io.sonde.server.spi;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
@@ -15,19 +16,69 @@ import io.sonde.wire.WireResult;
 @ProviderType
 public interface Store {
 
-    /** Creates an enrollment token from the hash of its secret. */
-    EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse, Instant now)
-            throws StoreException;
+    /** Creates an enrollment token from the hash of its secret, giving its own tags only. */
+    default EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse, Instant now)
+            throws StoreException {
+        return createEnrollmentToken(tokenHash, tags, expiresAt, singleUse, false, now);
+    }
+
+    /**
+     * Creates an enrollment token from the hash of its secret.
+     *
+     * @param agentTags whether agents enrolling with it may add tags of their own
+     * @since 1.6
+     */
+    EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse, boolean agentTags,
+            Instant now) throws StoreException;
+
+    /** Enrolls an agent that proves no identity: {@link #enroll(byte[], String, List, String, byte[], boolean, Instant)} unproven. */
+    default AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash, Instant now)
+            throws StoreException {
+        return enroll(tokenHash, agentId, tags, version, credentialHash, false, now);
+    }
 
     /**
      * Enrolls an agent atomically: checks the token (known, not expired, not used up), records its
-     * use, and creates the agent or gives it a new credential.
+     * use, and creates the agent or gives it a new credential. Enrollment never takes over an
+     * identity: an agent id that exists, is not revoked and holds a credential enrolls again only
+     * when the request proves it holds that credential ({@code proven}) or after an admin's
+     * {@link #resetAgentCredential}. The agent's tags are the token's; the request's own tags only
+     * where the token allows them ({@link EnrollmentToken#agentTags}), else a request for tags the
+     * token does not give is refused.
      *
-     * @return the agent as now stored, with the token's tags added to its own
-     * @throws StoreException with {@link StoreException.Kind#REFUSED} for a bad token or a revoked agent
+     * @param proven whether the request carries the agent's current credential
+     * @return the agent as now stored
+     * @throws StoreException {@link StoreException.Kind#REFUSED} for a bad token or a revoked agent,
+     *                        {@link StoreException.Kind#CONFLICT} for an id enrolled already,
+     *                        {@link StoreException.Kind#FORBIDDEN} for tags the token does not give
+     * @since 1.6 (proven; before, any token replaced an existing agent's credential)
      */
-    AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash, Instant now)
-            throws StoreException;
+    AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash, boolean proven,
+            Instant now) throws StoreException;
+
+    /**
+     * An admin's reset of an agent's credential: the credential stops working at once, and the next
+     * enrollment under the id (with a valid token) gives the agent a new one; its results, spool
+     * epochs and tags stay.
+     *
+     * @return false if there is no such agent
+     * @since 1.6
+     */
+    boolean resetAgentCredential(String agentId) throws StoreException;
+
+    /**
+     * @return the sequence counts of an agent's spool epochs, the newest epoch first (empty for an
+     *         agent that sent nothing)
+     * @since 1.6
+     */
+    List<EpochCount> epochCounts(String agentId) throws StoreException;
+
+    /**
+     * @return per agent with any, the results it numbered and the server never got (the sum of
+     *         {@link EpochCount#gaps()} over its epochs); agents without gaps are not listed
+     * @since 1.6
+     */
+    Map<String, Long> resultGaps() throws StoreException;
 
     /** @return the agent whose credential has this hash, revoked or not */
     Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException;

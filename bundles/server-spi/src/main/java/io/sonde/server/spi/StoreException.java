@@ -10,7 +10,11 @@ public final class StoreException extends Exception {
         /** The request is not acceptable (a bad token, a revoked agent): 4xx. */
         REFUSED,
         /** The database cannot be used now; try again later: 503. */
-        UNAVAILABLE
+        UNAVAILABLE,
+        /** The request clashes with what is stored (an agent id enrolled already): 409. @since 1.6 */
+        CONFLICT,
+        /** The request asks for more than its credential grants (tags an enrollment token does not give): 403. @since 1.6 */
+        FORBIDDEN
     }
 
     private final Kind kind;

@@ -14,9 +14,13 @@ import java.util.Objects;
  * @param csrf      for a session, the token its changes carry; for a token, empty
  * @param createdAt when it was made
  * @param expiresAt when it stops working
+ * @param origin    what it was made from: a fingerprint of the user's password hash, or of the
+ *                  admin token ({@link #originOf}); a credential whose origin changed (a new
+ *                  password, a rotated admin token) no longer works. Empty: made before 1.6, works no more
  * @since 1.4
  */
-public record UserCredential(String id, String user, String kind, String label, String csrf, Instant createdAt, Instant expiresAt) {
+public record UserCredential(String id, String user, String kind, String label, String csrf, Instant createdAt, Instant expiresAt,
+        String origin) {
 
     /** A dashboard session. */
     public static final String SESSION = "session";
@@ -32,6 +36,20 @@ public record UserCredential(String id, String user, String kind, String label, 
         Objects.requireNonNull(expiresAt, "expiresAt");
         label = label == null ? "" : label;
         csrf = csrf == null ? "" : csrf;
+        origin = origin == null ? "" : origin;
+    }
+
+    /** A credential of no known origin (it works no more). */
+    public UserCredential(String id, String user, String kind, String label, String csrf, Instant createdAt, Instant expiresAt) {
+        this(id, user, kind, label, csrf, createdAt, expiresAt, "");
+    }
+
+    /**
+     * @return the fingerprint of a secret's stored form (a password's hash, the admin token's
+     *         SHA-256 in hex) that credentials made from it carry: hex of SHA-256, 16 bytes @since 1.6
+     */
+    public static String originOf(String storedForm) {
+        return java.util.HexFormat.of().formatHex(Secrets.sha256(storedForm), 0, 16);
     }
 
     /** @return the public id of the credential whose secret has this hash */

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * spool that reopens with every complete record and without the torn one.
  *
  * <p>Files: {@code epoch} (the random id of this spool, made when it is created), {@code acked}
- * (the highest sequence number the server has acknowledged), and segments
+ * (the highest sequence number the server has acknowledged), {@link SequenceFile sequence} (the
+ * numbers given and reserved: a number is given once, ever, so a result lost in a crash leaves a
+ * gap the server counts), and segments
  * {@code <first sequence, 20 digits>.seg}. A record is {@code length (4) | crc32c (4) | seq (8) |
  * time (8) | payload}, little-endian, the checksum over everything after it. Sequence numbers rise by
  * one per appended record across segments.
@@ -52,6 +54,10 @@ final class Spool implements Closeable {
     static final String DROP_AGE = "age";
     static final String DROP_CORRUPT = "corrupt";
     static final String DROP_REJECTED = "rejected";
+    /** Results given a sequence number and not written when the agent was killed: the server sees their numbers missing. */
+    static final String DROP_CRASH = "crash";
+    /** Sequence numbers reserved ahead, synced to disk once per block: a number is never given twice, even after a power loss. */
+    static final long RESERVE_BLOCK = 4096;
 
     /** One record read back. */
     record Record(long seq, long timeMillis, byte[] payload) {
@@ -86,7 +92,7 @@ final class Spool implements Closeable {
     private final String epoch;
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private final Map<String, AtomicLong> dropped = Map.of(DROP_FULL, new AtomicLong(), DROP_AGE, new AtomicLong(),
-            DROP_CORRUPT, new AtomicLong(), DROP_REJECTED, new AtomicLong());
+            DROP_CORRUPT, new AtomicLong(), DROP_REJECTED, new AtomicLong(), DROP_CRASH, new AtomicLong());
     private final CRC32C crc = new CRC32C();
     /** Records appended and not yet written: one write for all of them. */
     private byte[] pending = new byte[64 * 1024];
@@ -155,6 +161,7 @@ final class Spool implements Closeable {
             Files.delete(p);
         }
         Files.deleteIfExists(dir.resolve("acked"));
+        Files.deleteIfExists(dir.resolve("sequence")); // a new epoch numbers from 1
         if (lost > 0) {
             dropped.get(DROP_CORRUPT).addAndGet(lost);
         }
@@ -197,6 +204,7 @@ final class Spool implements Closeable {
                 LOG.warn("Spool {}: segment {} is corrupt after sequence {}; {} results in it dropped", dir,
                         p.getFileName(), seg.lastSeq, lost);
             } else if (last && seg.truncated) {
+                tornTail = true;
                 dropped.get(DROP_CORRUPT).incrementAndGet(); // the record a kill tore: one
             }
             if (expected >= 0 && first != expected && first > expected) {
@@ -210,10 +218,25 @@ final class Spool implements Closeable {
             segments.put(first, seg);
             totalBytes += seg.size;
         }
-        nextSeq = Math.max(acked + 1, expected < 0 ? 1 : expected);
+        long written = Math.max(acked + 1, expected < 0 ? 1 : expected);
+        sequence = SequenceFile.open(dir.resolve("sequence"), RESERVE_BLOCK);
+        long given = sequence.next();
+        nextSeq = Math.max(written, given);
+        if (given > written) {
+            long lost = given - written - (tornTail ? 1 : 0); // the torn record is counted as corrupt
+            if (lost > 0) {
+                dropped.get(DROP_CRASH).addAndGet(lost);
+            }
+            LOG.warn("Spool {}: sequence {} to {} went to results not written before the agent stopped ({}); they are lost and the"
+                    + " server counts the gap", dir, written, given - 1, sequence.cleanStop() ? "a clean stop" : "killed, or the machine failed");
+        }
+        sequence.start(nextSeq);
         updateOldest();
         enforceAge();
     }
+
+    private SequenceFile sequence;
+    private boolean tornTail;
 
     /** Reads a segment through, truncating it after its last good record. */
     private Segment scan(Path p, long first) throws IOException {
@@ -324,13 +347,14 @@ final class Spool implements Closeable {
         pendingNewest = Math.max(pendingNewest, timeMillis);
         totalBytes += length;
         nextSeq = seq + 1;
+        sequence.given(nextSeq);
         return seq;
     }
 
     /**
      * Writes the buffered records to the active segment. On a write error (a full disk) the oldest
      * segment is dropped and the write tried once more; if that fails too, the buffered records are
-     * dropped and counted, and their sequence numbers given again (nobody saw them).
+     * dropped and counted, and their sequence numbers stay used (the server counts them as a gap).
      */
     synchronized void flush() {
         if (pendingCount == 0) {
@@ -357,8 +381,7 @@ final class Spool implements Closeable {
         }
         dropped.get(DROP_FULL).addAndGet(pendingCount);
         totalBytes -= pendingLength;
-        nextSeq = pendingFirstSeq;
-        clearPending();
+        clearPending(); // their numbers are not given again: the server counts them missing, as they are
     }
 
     private void clearPending() {
@@ -598,7 +621,8 @@ final class Spool implements Closeable {
     /** @return results dropped since open, by reason */
     Map<String, Long> dropped() {
         return Map.of(DROP_FULL, dropped.get(DROP_FULL).get(), DROP_AGE, dropped.get(DROP_AGE).get(),
-                DROP_CORRUPT, dropped.get(DROP_CORRUPT).get(), DROP_REJECTED, dropped.get(DROP_REJECTED).get());
+                DROP_CORRUPT, dropped.get(DROP_CORRUPT).get(), DROP_REJECTED, dropped.get(DROP_REJECTED).get(),
+                DROP_CRASH, dropped.get(DROP_CRASH).get());
     }
 
     /** Counts results the server refused for good, which are acknowledged to get past them. */
@@ -633,6 +657,9 @@ final class Spool implements Closeable {
         flush();
         sync();
         closeActive();
+        if (sequence != null) {
+            sequence.close(nextSeq);
+        }
     }
 
     private static void writeAtomically(Path file, byte[] content) throws IOException {

@@ -127,6 +127,8 @@ public final class Uplink implements ResultSink {
     private final ServiceRegistration<io.sonde.api.ServerFiles> filesRegistration;
     private final Thread sender;
     private final Path stateDir;
+    /** The file this configuration came from (FileInstall), or null. */
+    private final Path configFile;
     private final List<URI> servers; // instances of one server over one database: any of them will do
     private volatile URI server; // the one in use, the sender's
     private int failuresInARow;
@@ -217,6 +219,7 @@ public final class Uplink implements ResultSink {
         this.statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
+        this.configFile = configFile(properties);
         List<URI> urls = List.of();
         HttpClient client = null;
         try {
@@ -250,6 +253,85 @@ public final class Uplink implements ResultSink {
             sender.start();
         }
     }
+
+    /** @return the file FileInstall read this configuration from, or null when it came otherwise */
+    private static Path configFile(Map<String, Object> properties) {
+        Object f = properties.get("felix.fileinstall.filename");
+        if (f == null) {
+            return null;
+        }
+        try {
+            return Path.of(URI.create(String.valueOf(f)));
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return null;
+        }
+    }
+
+    /**
+     * After an enrollment the token is of no more use to this agent, and anyone who reads the file
+     * (or the framework's copy of the configuration) could enroll agents with it while it is valid:
+     * its line leaves the configuration file (FileInstall then drops it from the framework's copy).
+     */
+    private void forgetEnrollmentToken() {
+        Path file = configFile;
+        if (file == null || !Files.isRegularFile(file)) {
+            if (!config.enrollment__token().isBlank()) {
+                LOG.warn("Enrolled: remove enrollment_token from the configuration {}: it is not needed any more, and it enrolls agents"
+                        + " while it is valid", UplinkConfig.PID);
+            }
+            return;
+        }
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            List<String> kept = lines.stream().filter(l -> !l.strip().matches("enrollment[_.]token\\s*[=:].*")).toList();
+            if (kept.size() == lines.size()) {
+                return;
+            }
+            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.write(tmp, kept, StandardCharsets.UTF_8);
+            try {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the default permissions
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            LOG.info("Enrolled: the enrollment token is used once, and is removed from {} (and so from the framework's copy of the"
+                    + " configuration)", file);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Enrolled: remove enrollment_token from {} yourself ({}): it is not needed any more, and it enrolls agents while"
+                    + " it is valid", file, e.toString());
+        }
+    }
+
+    /**
+     * The server answered 401 to this agent's credential: an admin reset or revoked it. Said once,
+     * clearly; with an enrollment token in the configuration the agent enrolls again under its id
+     * (the spool and its epoch stay, so nothing measured meanwhile is lost).
+     */
+    private Failure lockedOut(int status, String why) {
+        boolean canEnroll = !config.enrollment__token().isBlank();
+        String problem = "the server refuses this agent's credential (" + status + ": " + why + ")";
+        if (!problem.equals(lockedOutSaid)) {
+            lockedOutSaid = problem;
+            LOG.error("Uplink: {}. An admin reset or revoked it. Results stay in the spool ({} waiting) and are sent once the agent is"
+                    + " enrolled again: {}", problem, spool.records(), canEnroll ? "enrolling again with the enrollment_token configured"
+                    : "an admin makes an enrollment token (after POST /api/v1/agents/" + identity.agentId()
+                            + "/reset if it was not reset) and sets enrollment_token in etc/io.sonde.uplink.cfg");
+        }
+        if (canEnroll && status == 401) {
+            credential = null;
+            try {
+                Files.deleteIfExists(stateDir.resolve(CREDENTIAL_FILE));
+            } catch (IOException e) {
+                LOG.warn("Cannot delete the refused credential {}: {}", stateDir.resolve(CREDENTIAL_FILE), e.toString());
+            }
+            return new Failure(problem + "; enrolling again", 1000, true);
+        }
+        return new Failure(problem, 0, true);
+    }
+
+    private volatile String lockedOutSaid;
 
     /** @return the URLs of {@code server_url}: one, or several comma-separated, each once */
     static List<URI> serverUrls(String text) {
@@ -418,7 +500,7 @@ public final class Uplink implements ResultSink {
         }
         String why = message(r);
         if (status == 401 || status == 403) {
-            throw new Failure("the server refuses this agent (" + status + ": " + why + ")", 0, true);
+            throw lockedOut(status, why);
         }
         if (status == 413 || status == 400 || status == 422) {
             if (batch.size() > 1) { // find the result it refuses: halve until it is alone
@@ -476,6 +558,8 @@ public final class Uplink implements ResultSink {
         saveCredential(c);
         LOG.info("Enrolled with {} as agent {} (tags {}); the credential is kept in {}", server, e.agentId(), e.tags(),
                 stateDir.resolve(CREDENTIAL_FILE));
+        lockedOutSaid = null;
+        forgetEnrollmentToken();
         return c;
     }
 
@@ -494,7 +578,7 @@ public final class Uplink implements ResultSink {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(s))));
         if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new Failure("the server refuses this agent (" + r.statusCode() + ": " + message(r) + ")", 0, true);
+            throw lockedOut(r.statusCode(), message(r));
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
@@ -525,7 +609,7 @@ public final class Uplink implements ResultSink {
             return;
         }
         if (status == 401 || status == 403) {
-            throw new Failure("the server refuses this agent (" + status + ": " + message(r) + ")", 0, true);
+            throw lockedOut(status, message(r));
         }
         if (status != 200) {
             configProblem("the server answered " + status + " for this agent's configuration document: " + message(r));

@@ -45,7 +45,8 @@ final class UplinkMetrics extends Collector {
         out.add(new GaugeMetricFamily("sonde_spool_oldest_seconds", "Age of the oldest result waiting in the spool, 0 if none",
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, clock.getAsLong() - oldest) / 1000.0));
         CounterMetricFamily dropped = new CounterMetricFamily("sonde_spool_dropped_total",
-                "Results dropped from the spool: full (bound or disk), age, corrupt (found so at open), rejected (refused by the server for good)",
+                "Results dropped from the spool: full (bound or disk), age, corrupt (found so at open), rejected (refused by the server for good),"
+                        + " crash (numbered, not written when the agent was killed)",
                 List.of("reason"));
         for (Map.Entry<String, Long> e : new java.util.TreeMap<>(spool.dropped()).entrySet()) {
             dropped.addMetric(List.of(e.getKey()), e.getValue());

@@ -121,8 +121,63 @@ public class SpoolTest {
         try (Spool s = open(1 << 20)) {
             assertEquals(List.of(1L, 2L), seqs(s.read(10, 1 << 20)));
             assertEquals(1L, (long) s.dropped().get("corrupt"));
-            assertEquals("the torn record's number is given again: the server never saw it", 3, append(s, now.get(), "new"));
-            assertEquals(List.of(1L, 2L, 3L), seqs(s.read(10, 1 << 20)));
+            assertEquals("the torn record's number is never given again: the server sees it missing", 4, append(s, now.get(), "new"));
+            assertEquals(List.of(1L, 2L, 4L), seqs(s.read(10, 1 << 20)));
+            assertEquals("the torn one is counted once, as corrupt", 0L, (long) s.dropped().get("crash"));
+        }
+    }
+
+    @Test
+    public void aKillLosesTheUnwrittenResultsAndTheirNumbersStayUsed() throws IOException {
+        Spool killed = open(1 << 20);
+        for (int i = 0; i < 5; i++) {
+            append(killed, now.get(), "written" + i);
+        }
+        killed.flush();
+        for (int i = 0; i < 3; i++) {
+            append(killed, now.get(), "in the buffer" + i); // 6, 7, 8: given, never written
+        }
+        // the process dies here: no flush, no close (its memory map is the kernel's, as after a SIGKILL)
+        try (Spool s = open(1 << 20)) {
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L), seqs(s.read(10, 1 << 20)));
+            assertEquals(3L, (long) s.dropped().get("crash"));
+            assertEquals("numbering goes on after the last number given", 9, append(s, now.get(), "after"));
+        }
+    }
+
+    @Test
+    public void afterAMachineFailureNumberingGoesOnAfterTheReservation() throws IOException {
+        try (Spool s = open(1 << 20)) {
+            append(s, now.get(), "one");
+            append(s, now.get(), "two");
+        }
+        // another boot, and no clean stop recorded: what was in memory may be gone, only the synced reservation is sure
+        Path seq = dir.resolve("sequence");
+        byte[] b = Files.readAllBytes(seq);
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, 0);
+        byte[] other = String.format("%-36s", "00000000-0000-0000-0000-000000000000").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(other, 0, b, 24, 36);
+        Files.write(seq, b);
+        try (Spool s = open(1 << 20)) {
+            long next = append(s, now.get(), "three");
+            assertEquals("the reservation made at the first number: 1 + a block", 1 + Spool.RESERVE_BLOCK, next);
+            assertEquals(Spool.RESERVE_BLOCK - 2, (long) s.dropped().get("crash"));
+        }
+    }
+
+    @Test
+    public void aCleanStopGivesTheExactNextNumberEvenAfterAnotherBoot() throws IOException {
+        try (Spool s = open(1 << 20)) {
+            append(s, now.get(), "one");
+        }
+        Path seq = dir.resolve("sequence");
+        byte[] b = Files.readAllBytes(seq);
+        byte[] other = String.format("%-36s", "00000000-0000-0000-0000-000000000000").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(other, 0, b, 24, 36);
+        Files.write(seq, b);
+        try (Spool s = open(1 << 20)) {
+            assertEquals(2, append(s, now.get(), "two"));
+            assertEquals(0L, (long) s.dropped().get("crash"));
         }
     }
 

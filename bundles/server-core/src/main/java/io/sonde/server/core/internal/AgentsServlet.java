@@ -181,7 +181,9 @@ public final class AgentsServlet extends HttpServlet {
             }
             for (AgentRecord a : store.agents()) {
                 if (a.agentId().equals(p[0])) {
-                    Api.json(response, 200, view(a, now));
+                    Map<String, Object> v = view(a, now);
+                    v.put("sequence", sequence(store.epochCounts(a.agentId())));
+                    Api.json(response, 200, v);
                     return;
                 }
             }
@@ -307,6 +309,26 @@ public final class AgentsServlet extends HttpServlet {
         return m;
     }
 
+    /** What the server stored of the agent's numbered results, per spool epoch: every missing number is a lost result. */
+    static Map<String, Object> sequence(List<io.sonde.server.spi.EpochCount> epochs) {
+        long gaps = 0;
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (io.sonde.server.spi.EpochCount e : epochs) {
+            gaps += e.gaps();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", e.epoch());
+            m.put("first_seq", e.firstSeq());
+            m.put("max_seq", e.maxSeq());
+            m.put("stored", e.stored());
+            m.put("gaps", e.gaps());
+            items.add(m);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("gaps", gaps);
+        m.put("epochs", items);
+        return m;
+    }
+
     boolean online(AgentRecord a, Instant now) {
         return a.online(now, offlineAfter);
     }
@@ -365,9 +387,46 @@ public final class AgentsServlet extends HttpServlet {
         }
     }
 
+    /**
+     * {@code POST /api/v1/agents/{id}/reset} (admin): the agent's credential stops working at once;
+     * the agent (or a new host under its id) enrolls again with an enrollment token and keeps its
+     * results, tags and spool. For a lost or stolen credential, or an agent locked out.
+     */
+    private void reset(String agentId, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        try {
+            Optional<AgentRecord> a = store.agents().stream().filter(x -> x.agentId().equals(agentId)).findFirst();
+            if (a.isEmpty()) {
+                Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
+                return;
+            }
+            if (a.get().revokedAt() != null) {
+                Api.error(response, 409, "agent '" + WireCodec.abbreviate(agentId) + "' was revoked at " + a.get().revokedAt()
+                        + ": a revoked id never enrolls again");
+                return;
+            }
+            store.resetAgentCredential(agentId);
+            LOG.info("Agent '{}': credential reset by an admin; it enrolls again with an enrollment token", WireCodec.abbreviate(agentId));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("agent_id", agentId);
+            m.put("reset", true);
+            m.put("next", "the agent's credential no longer works: give it an enrollment token (enrollment_token in its"
+                    + " etc/io.sonde.uplink.cfg) and it enrolls again under its id, keeping its spool");
+            Api.json(response, 200, m);
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String[] p = parts(request);
+        if (p != null && p[1].equals("reset")) {
+            reset(p[0], request, response);
+            return;
+        }
         if (p == null || !(p[1].equals("results") || p[1].equals("status"))) {
             Api.error(response, 404, "no such resource: POST " + request.getRequestURI());
             return;

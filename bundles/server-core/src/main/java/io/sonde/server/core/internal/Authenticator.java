@@ -98,6 +98,27 @@ public final class Authenticator implements Filter {
                         || "/ui/login".equals(path) || path.startsWith("/ui/assets/") || path.startsWith("/ui/vendor/")));
     }
 
+    /**
+     * @return whether a browser's request comes from one of the server's own pages: no Origin header
+     *         (not a browser's cross-site request), or an Origin with the host the request was sent to
+     */
+    static boolean sameOrigin(HttpServletRequest request) {
+        String origin = request.getHeader("Origin");
+        if (origin == null) {
+            return true;
+        }
+        try {
+            java.net.URI o = new java.net.URI(origin.strip());
+            if (o.getScheme() == null || o.getHost() == null) {
+                return false; // "null": a sandboxed or file page
+            }
+            // the host only: behind a proxy that ends TLS the scheme and port the server sees are not the page's
+            return o.getHost().equalsIgnoreCase(request.getServerName());
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
+    }
+
     static boolean isChange(String method) {
         return !("GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method));
     }
@@ -113,6 +134,11 @@ public final class Authenticator implements Filter {
             }
         }
         return null;
+    }
+
+    /** @return the origin credentials made by the admin (logged in with the admin token) carry: a rotated token ends them */
+    String adminOrigin() {
+        return io.sonde.server.spi.UserCredential.originOf(java.util.HexFormat.of().formatHex(adminHash));
     }
 
     /** @return whether the admin token is this secret */
@@ -162,7 +188,8 @@ public final class Authenticator implements Filter {
             if (secret.startsWith(USER_TOKEN_PREFIX)) {
                 Principal p = user(s, hash, io.sonde.server.spi.UserCredential.TOKEN, request);
                 if (p == null) {
-                    refuse(response, "the API token is not known, or expired, or its user was deleted");
+                    refuse(response, "the API token is not known, or expired, or its user was deleted, or their password (or the admin"
+                            + " token it was made with) changed since");
                     return;
                 }
                 request.setAttribute(Principal.ATTRIBUTE, p);
@@ -192,11 +219,21 @@ public final class Authenticator implements Filter {
         if (c.isEmpty() || !c.get().kind().equals(kind) || !c.get().expiresAt().isAfter(java.time.Instant.now())) {
             return null;
         }
-        request.setAttribute(SESSION_ATTRIBUTE, c.get());
+        String origin = c.get().origin();
         if (c.get().user().equals(ADMIN_USER)) {
+            if (!MessageDigest.isEqual(origin.getBytes(StandardCharsets.US_ASCII), adminOrigin().getBytes(StandardCharsets.US_ASCII))) {
+                return null; // made with an admin token that was rotated since
+            }
+            request.setAttribute(SESSION_ATTRIBUTE, c.get());
             return new Principal(true, null, ADMIN_USER); // logged in with the admin token
         }
-        return s.user(c.get().user()).map(Principal::user).orElse(null);
+        Optional<io.sonde.server.spi.User> u = s.user(c.get().user());
+        if (u.isEmpty() || !MessageDigest.isEqual(origin.getBytes(StandardCharsets.US_ASCII),
+                io.sonde.server.spi.UserCredential.originOf(u.get().passwordHash()).getBytes(StandardCharsets.US_ASCII))) {
+            return null; // the user is gone, or their password changed since
+        }
+        request.setAttribute(SESSION_ATTRIBUTE, c.get());
+        return Principal.user(u.get());
     }
 
     /** A request with a session cookie: known and not expired, and a change carries its CSRF token. */
@@ -221,8 +258,14 @@ public final class Authenticator implements Filter {
             } else if (page) {
                 response.sendRedirect("/ui/login");
             } else {
-                refuse(response, "the session is not known or expired: log in again");
+                refuse(response, "the session is not known or expired (or the password it was made with changed): log in again");
             }
+            return;
+        }
+        if (isChange(request.getMethod()) && !sameOrigin(request)) {
+            failures.incrementAndGet();
+            Api.error(response, 403, "a change from another site (Origin " + io.sonde.wire.WireCodec.abbreviate(request.getHeader("Origin"))
+                    + ") is refused");
             return;
         }
         if (isChange(request.getMethod()) && !isOpen(request.getMethod(), path)) { // logging in again needs none

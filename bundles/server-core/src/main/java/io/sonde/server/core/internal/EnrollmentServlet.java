@@ -49,7 +49,7 @@ public final class EnrollmentServlet extends HttpServlet {
     static final String AGENT_ID = "[A-Za-z0-9][A-Za-z0-9_.-]{0,199}";
 
     /** The body of a token request. */
-    record TokenRequest(List<String> tags, String expiresAt, Boolean singleUse) {
+    record TokenRequest(List<String> tags, String expiresAt, Boolean singleUse, Boolean agentTags) {
     }
 
     private final transient Store store;
@@ -72,7 +72,7 @@ public final class EnrollmentServlet extends HttpServlet {
             List<Map<String, Object>> items = new java.util.ArrayList<>();
             for (io.sonde.server.spi.EnrollmentToken t : store.enrollmentTokens(java.time.Instant.now())) {
                 items.add(Map.of("id", t.id(), "tags", t.tags(), "expires_at", t.expiresAt().toString(), "single_use", t.singleUse(),
-                        "created_at", t.createdAt().toString()));
+                        "created_at", t.createdAt().toString(), "agent_tags", t.agentTags()));
             }
             Api.json(response, 200, Map.of("items", items));
         } catch (StoreException e) {
@@ -154,11 +154,13 @@ public final class EnrollmentServlet extends HttpServlet {
         }
         List<String> tags = tags(req.tags(), "tags");
         boolean single = Boolean.TRUE.equals(req.singleUse());
+        boolean agentTags = Boolean.TRUE.equals(req.agentTags());
         String secret = Secrets.token("sonde_enroll_");
-        EnrollmentToken t = store.createEnrollmentToken(Secrets.sha256(secret), tags, expires, single, now);
-        LOG.info("Enrollment token {} made: tags {}, expires {}, single use {}", t.id(), tags, expires, single);
+        EnrollmentToken t = store.createEnrollmentToken(Secrets.sha256(secret), tags, expires, single, agentTags, now);
+        LOG.info("Enrollment token {} made: tags {}, expires {}, single use {}, agents may add tags {}", t.id(), tags, expires, single,
+                agentTags);
         Api.json(response, 201, Map.of("token", secret, "id", t.id(), "tags", tags, "expires_at", expires.toString(),
-                "single_use", single));
+                "single_use", single, "agent_tags", agentTags));
     }
 
     private void enroll(HttpServletRequest request, HttpServletResponse response)
@@ -174,21 +176,32 @@ public final class EnrollmentServlet extends HttpServlet {
         }
         String version = req.version() == null ? "" : WireCodec.abbreviate(req.version());
         List<String> tags = tags(req.tags(), "tags");
+        // re-enrolling an existing id proves possession: its current credential as the bearer (the filter checked it)
+        io.sonde.server.spi.Principal who = Api.principal(request);
+        boolean proven = who != null && who.isAgent(req.agentId());
+        if (who != null && !proven) {
+            Api.error(response, 403, "the credential sent is not agent '" + WireCodec.abbreviate(req.agentId())
+                    + "''s: enroll with none, or with the agent's own");
+            return;
+        }
         String credential = Secrets.token("sonde_agent_");
         AgentRecord a;
         try {
             a = store.enroll(Secrets.sha256(req.enrollmentToken().strip()), req.agentId(), tags, version,
-                    Secrets.sha256(credential), Instant.now());
+                    Secrets.sha256(credential), proven, Instant.now());
         } catch (StoreException e) {
-            if (e.kind() == StoreException.Kind.REFUSED) {
+            if (e.kind() != StoreException.Kind.UNAVAILABLE) {
                 LOG.warn("Enrollment of agent '{}' from {} refused: {}", req.agentId(), request.getRemoteAddr(), e.getMessage());
+            }
+            if (e.kind() == StoreException.Kind.REFUSED) {
                 response.setHeader("WWW-Authenticate", "Bearer realm=\"sonde\"");
                 Api.error(response, 401, e.getMessage());
                 return;
             }
             throw e;
         }
-        LOG.info("Agent '{}' enrolled from {} (version {}, tags {})", a.agentId(), request.getRemoteAddr(), version, a.tags());
+        LOG.info("Agent '{}' {} from {} (version {}, tags {})", a.agentId(), proven ? "enrolled again (proved its credential)" : "enrolled",
+                request.getRemoteAddr(), version, a.tags());
         Api.json(response, 200, new EnrollResponse(WireCodec.SCHEMA, a.agentId(), credential, a.tags()));
     }
 }

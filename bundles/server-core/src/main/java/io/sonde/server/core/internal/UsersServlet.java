@@ -3,8 +3,6 @@ package io.sonde.server.core.internal;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
@@ -48,15 +46,13 @@ public final class UsersServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(UsersServlet.class);
     static final Duration SESSION = Duration.ofHours(12);
     static final int MIN_PASSWORD = 10;
-    static final int MAX_FAILURES = 5;
-    static final Duration LOCKOUT = Duration.ofMinutes(1);
     private static final String NAME = "[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}";
     /** A hash to check against when the user is not known, so that an unknown name takes as long as a wrong password. */
     private static final String DUMMY = Secrets.hashPassword("not a password of anyone");
 
     private final transient Store store;
     private final transient Authenticator authenticator;
-    private final transient Map<String, long[]> failures = new ConcurrentHashMap<>(); // name -> {count, first failure ms}
+    private final transient LoginThrottle throttle = new LoginThrottle();
 
     @Activate
     public UsersServlet(@Reference Store store, @Reference Authenticator authenticator) {
@@ -96,36 +92,52 @@ public final class UsersServlet extends HttpServlet {
     }
 
     private void login(HttpServletRequest request, HttpServletResponse response) throws IOException, WireException, StoreException {
+        // no cross-site login: a form cannot send JSON, and a browser says where a page came from
+        String type = request.getContentType();
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).strip().startsWith("application/json")) {
+            Api.error(response, 415, "log in with a JSON body (Content-Type: application/json), not "
+                    + (type == null ? "no Content-Type" : "'" + WireCodec.abbreviate(type) + "'"));
+            return;
+        }
+        if (!Authenticator.sameOrigin(request)) {
+            Api.error(response, 403, "a login from another site (Origin " + WireCodec.abbreviate(request.getHeader("Origin"))
+                    + ") is refused");
+            return;
+        }
         JsonObject body = body(request);
         String name = text(body, "user");
         String password = text(body, "password");
-        long now = System.currentTimeMillis();
-        long[] f = failures.get(name);
-        if (f != null && f[0] >= MAX_FAILURES && now - f[1] < LOCKOUT.toMillis()) {
-            response.setHeader("Retry-After", Long.toString(LOCKOUT.toSeconds()));
-            Api.error(response, 429, "too many failed logins for '" + WireCodec.abbreviate(name) + "': wait a minute");
+        String source = request.getRemoteAddr();
+        long wait = throttle.attempt(source, name, System.currentTimeMillis());
+        if (wait > 0) {
+            long seconds = Math.max(1, (wait + 999) / 1000);
+            response.setHeader("Retry-After", Long.toString(seconds));
+            Api.error(response, 429, "too many failed logins for '" + WireCodec.abbreviate(name) + "' from " + source + ": try again in "
+                    + seconds + " s");
             return;
         }
         String role;
+        String origin;
         if (name.equals(Authenticator.ADMIN_USER)) {
             role = authenticator.isAdminToken(password) ? User.ADMIN : null;
+            origin = authenticator.adminOrigin();
         } else {
             java.util.Optional<User> u = store.user(name);
             boolean ok = Secrets.verifyPassword(password, u.map(User::passwordHash).orElse(DUMMY)) && u.isPresent();
             role = ok ? u.get().role() : null;
+            origin = u.map(x -> UserCredential.originOf(x.passwordHash())).orElse("");
         }
         if (role == null) {
-            failures.compute(name, (k, v) -> v == null || now - v[1] >= LOCKOUT.toMillis() ? new long[] {1, now} : new long[] {v[0] + 1, v[1]});
             LOG.warn("Login refused for '{}' from {}", WireCodec.abbreviate(name), request.getRemoteAddr());
             Api.error(response, 401, "the user or the password is wrong");
             return;
         }
-        failures.remove(name);
+        throttle.succeeded(source, name);
         String secret = Secrets.token("sonde_session_");
         byte[] hash = Secrets.sha256(secret);
         Instant at = Instant.now();
         UserCredential session = new UserCredential(UserCredential.idOf(hash), name, UserCredential.SESSION, "", Secrets.token(""), at,
-                at.plus(SESSION));
+                at.plus(SESSION), origin);
         store.putUserCredential(hash, session);
         store.dropExpiredUserCredentials(at);
         response.addHeader("Set-Cookie", Authenticator.COOKIE + "=" + secret + "; Path=/; Max-Age=" + SESSION.toSeconds()
@@ -166,7 +178,11 @@ public final class UsersServlet extends HttpServlet {
         String secret = Secrets.token(Authenticator.USER_TOKEN_PREFIX);
         byte[] hash = Secrets.sha256(secret);
         Instant at = Instant.now();
-        UserCredential t = new UserCredential(UserCredential.idOf(hash), p.user(), UserCredential.TOKEN, label, "", at, at.plus(Duration.ofDays(days)));
+        // a token made with a session or a token carries that credential's origin: it ends with the password (or admin token) it came from
+        Object from = request.getAttribute(Authenticator.SESSION_ATTRIBUTE);
+        String origin = from instanceof UserCredential u ? u.origin() : "";
+        UserCredential t = new UserCredential(UserCredential.idOf(hash), p.user(), UserCredential.TOKEN, label, "", at, at.plus(Duration.ofDays(days)),
+                origin);
         store.putUserCredential(hash, t);
         LOG.info("User '{}' made API token {} ({})", p.user(), t.id(), label);
         JsonObject o = token(t);
@@ -259,10 +275,17 @@ public final class UsersServlet extends HttpServlet {
             }
             boolean replaced = store.user(name).isPresent();
             store.putUser(new User(name, role, Secrets.hashPassword(password), Instant.now()));
-            LOG.info("User '{}' {} as {}", name, replaced ? "changed" : "made", role);
+            int ended = 0;
+            if (replaced) { // their sessions and tokens came from the old password: they end (checked on use, and removed here)
+                for (UserCredential c : store.userCredentials(name)) {
+                    ended += store.deleteUserCredential(c.id()) ? 1 : 0;
+                }
+            }
+            LOG.info("User '{}' {} as {}{}", name, replaced ? "changed" : "made", role, ended > 0 ? "; " + ended + " sessions and tokens ended" : "");
             JsonObject o = new JsonObject();
             o.addProperty("name", name);
             o.addProperty("role", role);
+            o.addProperty("credentials_ended", ended);
             Api.json(response, replaced ? 200 : 201, o);
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());

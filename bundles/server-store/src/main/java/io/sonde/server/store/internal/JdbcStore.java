@@ -252,19 +252,20 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse,
-            Instant now) throws StoreException {
+            boolean agentTags, Instant now) throws StoreException {
         try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("INSERT INTO enrollment_token (token_hash, tags, expires_at, single_use, created_at)"
-                        + " VALUES (?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+                PreparedStatement p = c.prepareStatement("INSERT INTO enrollment_token (token_hash, tags, expires_at, single_use, created_at,"
+                        + " agent_tags) VALUES (?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
             p.setBytes(1, tokenHash);
             p.setString(2, joinTags(tags));
             p.setLong(3, expiresAt.toEpochMilli());
             p.setBoolean(4, singleUse);
             p.setLong(5, now.toEpochMilli());
+            p.setBoolean(6, agentTags);
             p.executeUpdate();
             try (ResultSet rs = p.getGeneratedKeys()) {
                 rs.next();
-                return new EnrollmentToken(rs.getLong(1), tags, expiresAt, singleUse, now);
+                return new EnrollmentToken(rs.getLong(1), tags, expiresAt, singleUse, now, agentTags);
             }
         } catch (SQLException e) {
             throw unavailable(e);
@@ -273,13 +274,14 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash,
-            Instant now) throws StoreException {
+            boolean proven, Instant now) throws StoreException {
         try (Connection c = connection()) {
             c.setAutoCommit(false);
             try {
                 List<String> tokenTags;
+                boolean agentTags;
                 try (PreparedStatement p = c.prepareStatement(
-                        "SELECT id, tags, expires_at, single_use, uses FROM enrollment_token WHERE token_hash = ? FOR UPDATE")) {
+                        "SELECT id, tags, expires_at, single_use, uses, agent_tags FROM enrollment_token WHERE token_hash = ? FOR UPDATE")) {
                     p.setBytes(1, tokenHash);
                     try (ResultSet rs = p.executeQuery()) {
                         if (!rs.next()) {
@@ -292,29 +294,49 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                             throw refused("the enrollment token was for one use and has been used");
                         }
                         tokenTags = splitTags(rs.getString("tags"));
+                        agentTags = rs.getBoolean("agent_tags");
                         try (PreparedStatement u = c.prepareStatement("UPDATE enrollment_token SET uses = uses + 1 WHERE id = ?")) {
                             u.setLong(1, rs.getLong("id"));
                             u.executeUpdate();
                         }
                     }
                 }
-                Set<String> all = new LinkedHashSet<>(tags);
-                all.addAll(tokenTags);
-                List<String> merged = List.copyOf(all);
+                Set<String> granted = new HashSet<>(tokenTags);
+                if (!agentTags) {
+                    List<String> beyond = tags.stream().filter(t -> !granted.contains(t)).toList();
+                    if (!beyond.isEmpty()) {
+                        throw new StoreException(StoreException.Kind.FORBIDDEN, "tags " + beyond + " are not the enrollment token's ("
+                                + tokenTags + "): an agent gets its token's tags; make a token with these tags, or one with agent_tags"
+                                + " true to let agents add their own", null);
+                    }
+                }
                 Instant revoked = null;
                 boolean exists = false;
-                try (PreparedStatement p = c.prepareStatement("SELECT revoked_at FROM agent WHERE agent_id = ? FOR UPDATE")) {
+                boolean holdsCredential = false;
+                List<String> kept = List.of();
+                try (PreparedStatement p = c.prepareStatement("SELECT revoked_at, credential_hash, tags FROM agent WHERE agent_id = ? FOR UPDATE")) {
                     p.setString(1, agentId);
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next()) {
                             exists = true;
                             revoked = instant(rs, "revoked_at");
+                            holdsCredential = rs.getBytes("credential_hash") != null;
+                            kept = splitTags(rs.getString("tags"));
                         }
                     }
                 }
                 if (revoked != null) {
                     throw refused("agent '" + agentId + "' was revoked at " + revoked + " and cannot enroll again under this id");
                 }
+                if (holdsCredential && !proven) {
+                    throw new StoreException(StoreException.Kind.CONFLICT, "agent '" + agentId + "' is enrolled already: enrolling it again"
+                            + " needs its current credential (Authorization: Bearer ...) or an admin's reset (POST /api/v1/agents/"
+                            + agentId + "/reset, sonde-cli server agents reset " + agentId + ")", null);
+                }
+                Set<String> all = new LinkedHashSet<>(kept); // a new credential, not a new agent: what the admin tagged it with stays
+                all.addAll(tags);
+                all.addAll(tokenTags);
+                List<String> merged = List.copyOf(all);
                 String sql = exists
                         ? "UPDATE agent SET tags = ?, version = ?, credential_hash = ?, enrolled_at = ?, last_seen = ? WHERE agent_id = ?"
                         : "INSERT INTO agent (tags, version, credential_hash, enrolled_at, last_seen, agent_id) VALUES (?, ?, ?, ?, ?, ?)";
@@ -336,6 +358,45 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         } catch (SQLException e) {
             throw unavailable(e);
         }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.EpochCount> epochCounts(String agentId) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT e.epoch, e.first_seq, e.max_seq, e.stored"
+                + " FROM epoch e JOIN agent a ON a.id = e.agent WHERE a.agent_id = ? ORDER BY e.id DESC")) {
+            p.setString(1, agentId);
+            List<io.sonde.server.spi.EpochCount> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long first = rs.getLong(2);
+                    out.add(new io.sonde.server.spi.EpochCount(rs.getString(1), rs.wasNull() ? null : first, rs.getLong(3), rs.getLong(4)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public Map<String, Long> resultGaps() throws StoreException {
+        try (Connection c = connection(); Statement q = c.createStatement();
+                ResultSet rs = q.executeQuery("SELECT a.agent_id, SUM(e.max_seq - e.first_seq + 1 - e.stored) FROM epoch e JOIN agent a"
+                        + " ON a.id = e.agent WHERE e.first_seq IS NOT NULL AND e.max_seq >= e.first_seq AND e.max_seq - e.first_seq + 1 > e.stored"
+                        + " GROUP BY a.agent_id ORDER BY a.agent_id")) {
+            Map<String, Long> out = new java.util.LinkedHashMap<>();
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public boolean resetAgentCredential(String agentId) throws StoreException {
+        return update("UPDATE agent SET credential_hash = NULL WHERE agent_id = ?", agentId) > 0;
     }
 
     private static AgentRecord agent(ResultSet rs) throws SQLException {
@@ -779,8 +840,35 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             dialect.write(c, rows);
             markDirty(c, rows);
             keepStates(c, results, series, fresh);
+            countSequence(c, epochPk, rows);
         }
         return rows.size();
+    }
+
+    /**
+     * Counts the sequence numbers newly stored for an epoch, in the results' transaction: the
+     * lowest, the highest and how many, so that {@code max - first + 1 - stored} is the number of
+     * results the server never got (a loss, wherever it happened).
+     */
+    private static void countSequence(Connection c, int epochPk, List<Dialect.ResultRow> rows) throws SQLException {
+        long mask = (1L << SEQ_BITS) - 1;
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (Dialect.ResultRow r : rows) {
+            long seq = r.rid() & mask;
+            min = Math.min(min, seq);
+            max = Math.max(max, seq);
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE epoch SET stored = stored + ?, max_seq = CASE WHEN max_seq < ? THEN ? ELSE"
+                + " max_seq END, first_seq = CASE WHEN first_seq IS NULL OR first_seq > ? THEN ? ELSE first_seq END WHERE id = ?")) {
+            p.setLong(1, rows.size());
+            p.setLong(2, max);
+            p.setLong(3, max);
+            p.setLong(4, min);
+            p.setLong(5, min);
+            p.setInt(6, epochPk);
+            p.executeUpdate();
+        }
     }
 
     /** What one batch says of one series, in the order of the results' starts. */
@@ -1529,8 +1617,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT id, tags, expires_at, single_use, uses, created_at"
-                + " FROM enrollment_token WHERE expires_at > ? ORDER BY id")) {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT id, tags, expires_at, single_use, uses, created_at,"
+                + " agent_tags FROM enrollment_token WHERE expires_at > ? ORDER BY id")) {
             p.setLong(1, now.toEpochMilli());
             List<EnrollmentToken> out = new ArrayList<>();
             try (ResultSet rs = p.executeQuery()) {
@@ -1539,7 +1627,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         continue; // used up
                     }
                     out.add(new EnrollmentToken(rs.getLong(1), splitTags(rs.getString(2)), Instant.ofEpochMilli(rs.getLong(3)), rs.getBoolean(4),
-                            Instant.ofEpochMilli(rs.getLong(6))));
+                            Instant.ofEpochMilli(rs.getLong(6)), rs.getBoolean(7)));
                 }
             }
             return out;
@@ -1651,7 +1739,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public void putUserCredential(byte[] hash, io.sonde.server.spi.UserCredential u) throws StoreException {
         try (Connection c = connection(); PreparedStatement p = c.prepareStatement("INSERT INTO user_credential (hash, id, user_name, kind,"
-                + " label, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " label, csrf, created_at, expires_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setBytes(1, hash);
             p.setString(2, u.id());
             p.setString(3, u.user());
@@ -1660,20 +1748,21 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             p.setString(6, u.csrf());
             p.setLong(7, u.createdAt().toEpochMilli());
             p.setLong(8, u.expiresAt().toEpochMilli());
+            p.setString(9, u.origin());
             p.executeUpdate();
         } catch (SQLException e) {
             throw unavailable(e);
         }
     }
 
-    private static final String CREDENTIAL_COLUMNS = "id, user_name, kind, label, csrf, created_at, expires_at";
+    private static final String CREDENTIAL_COLUMNS = "id, user_name, kind, label, csrf, created_at, expires_at, origin";
 
     private static List<io.sonde.server.spi.UserCredential> credentials(PreparedStatement p) throws SQLException {
         List<io.sonde.server.spi.UserCredential> out = new ArrayList<>();
         try (ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
                 out.add(new io.sonde.server.spi.UserCredential(rs.getString(1).strip(), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7))));
+                        rs.getString(5), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)), rs.getString(8)));
             }
         }
         return out;

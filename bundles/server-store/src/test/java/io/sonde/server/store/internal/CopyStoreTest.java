@@ -39,7 +39,7 @@ public class CopyStoreTest {
         Instant t0 = StoreContract.T0;
         Path dir = Files.createTempDirectory("h2copy");
         JdbcStore h2 = H2Dialect.open(dir, 2);
-        h2.createEnrollmentToken(StoreContract.hash(1), List.of("eu"), t0.plusSeconds(3600), false, t0);
+        h2.createEnrollmentToken(StoreContract.hash(1), List.of("eu"), t0.plusSeconds(3600), false, true, t0);
         h2.enroll(StoreContract.hash(1), "a1", List.of("edge"), "0.1.0", StoreContract.hash(100), t0);
         h2.enroll(StoreContract.hash(1), "a2", List.of(), "0.1.0", StoreContract.hash(101), t0);
         List<WireResult> batch = new ArrayList<>();
@@ -63,6 +63,9 @@ public class CopyStoreTest {
         io.sonde.server.spi.Release release = new io.sonde.server.spi.Release("io.sonde.plugin.tcp", "0.2.0", "ab".repeat(32), jar.length,
                 "{\"signed\":true}", t0);
         h2.putRelease(release, new java.io.ByteArrayInputStream(jar));
+        List<io.sonde.server.spi.EpochCount> counts = h2.epochCounts("a1");
+        assertEquals(List.of(new io.sonde.server.spi.EpochCount("e2", 1L, 1, 1), new io.sonde.server.spi.EpochCount("e1", 1L, 120_000, 120_000)),
+                counts);
         h2.close();
 
         String url = PostgresStoreTest.cluster.newDatabase();
@@ -73,6 +76,7 @@ public class CopyStoreTest {
         JdbcStore pg = PostgresStoreTest.open(url);
         try {
             assertEquals(agents, pg.agents());
+            assertEquals("the sequence counts came along", counts, pg.epochCounts("a1"));
             assertEquals("the definitions came along", List.of(mesh), pg.definitions("mesh"));
             assertEquals("the releases came along", List.of(release), pg.releases());
             java.io.ByteArrayOutputStream copied = new java.io.ByteArrayOutputStream();

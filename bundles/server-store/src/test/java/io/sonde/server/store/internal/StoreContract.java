@@ -1,6 +1,7 @@
 package io.sonde.server.store.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -46,7 +47,7 @@ public abstract class StoreContract {
     @Before
     public void enrollAnAgent() throws Exception {
         store = open();
-        store.createEnrollmentToken(hash(1), List.of("eu"), T0.plusSeconds(3600), false, T0);
+        store.createEnrollmentToken(hash(1), List.of("eu"), T0.plusSeconds(3600), false, true, T0);
         store.enroll(hash(1), "a1", List.of("edge"), "0.1.0", hash(100), T0);
     }
 
@@ -83,6 +84,68 @@ public abstract class StoreContract {
         assertTrue(store.revokeAgent("a1", T0));
         refused(() -> store.enroll(hash(1), "a1", List.of(), "v", hash(105), T0), "was revoked");
         assertTrue(store.agentByCredential(hash(100)).orElseThrow().revokedAt() != null);
+    }
+
+    @Test
+    public void enrollmentNeverTakesOverAnIdentityNorGivesTagsTheTokenDoesNot() throws Exception {
+        store.createEnrollmentToken(hash(4), List.of("edge"), T0.plusSeconds(60), false, T0); // agents get its tags only
+        // a token holder claims the enrolled agent a1: refused, and a1 keeps its credential and tags
+        StoreException e = refusedAs(() -> store.enroll(hash(4), "a1", List.of(), "evil", hash(110), T0), StoreException.Kind.CONFLICT);
+        assertTrue(e.getMessage(), e.getMessage().contains("agent 'a1' is enrolled already") && e.getMessage().contains("/reset"));
+        assertEquals("a1", store.agentByCredential(hash(100)).orElseThrow().agentId());
+        assertTrue(store.agentByCredential(hash(110)).isEmpty());
+        assertEquals(List.of("edge", "eu"), store.agentByCredential(hash(100)).orElseThrow().tags());
+        // tags beyond the token's: refused, and the token's use is not spent
+        e = refusedAs(() -> store.enroll(hash(4), "b1", List.of("edge", "admin"), "v", hash(111), T0), StoreException.Kind.FORBIDDEN);
+        assertTrue(e.getMessage(), e.getMessage().contains("[admin]") && e.getMessage().contains("agent_tags"));
+        assertEquals(List.of("edge"), store.enroll(hash(4), "b1", List.of("edge"), "v", hash(111), T0).tags());
+        // the agent itself, proving its credential, enrolls again: a new credential, its tags kept
+        AgentRecord again = store.enroll(hash(4), "a1", List.of(), "v2", hash(112), true, T0.plusSeconds(1));
+        assertEquals(List.of("edge", "eu"), again.tags());
+        assertTrue(store.agentByCredential(hash(100)).isEmpty());
+        assertEquals("a1", store.agentByCredential(hash(112)).orElseThrow().agentId());
+        // an admin's reset: the credential dies at once, and the next enrollment under the id takes it
+        assertTrue(store.resetAgentCredential("a1"));
+        assertFalse(store.resetAgentCredential("nobody"));
+        assertTrue(store.agentByCredential(hash(112)).isEmpty());
+        assertEquals(List.of("edge", "eu"), store.enroll(hash(4), "a1", List.of(), "v3", hash(113), T0.plusSeconds(2)).tags());
+        assertEquals("a1", store.agentByCredential(hash(113)).orElseThrow().agentId());
+        assertEquals(true, store.enrollmentTokens(T0).stream().filter(t -> t.id() > 0).anyMatch(io.sonde.server.spi.EnrollmentToken::agentTags));
+    }
+
+    static StoreException refusedAs(Call call, StoreException.Kind kind) throws Exception {
+        try {
+            call.run();
+            fail("accepted");
+            return null;
+        } catch (StoreException e) {
+            assertEquals(e.getMessage(), kind, e.kind());
+            return e;
+        }
+    }
+
+    @Test
+    public void everySequenceNumberMissingIsCountedAsAGapPerEpoch() throws Exception {
+        Instant at = T0.plusSeconds(5);
+        assertEquals(2, store.ingest("a1", "e1", List.of(result(1, "t", at, 0.01, true), result(2, "t", at.plusSeconds(1), 0.01, true))));
+        assertEquals(2, store.ingest("a1", "e1", List.of(result(5, "t", at.plusSeconds(4), 0.01, true), result(6, "t", at.plusSeconds(5), 0.01, true))));
+        List<io.sonde.server.spi.EpochCount> counts = store.epochCounts("a1");
+        assertEquals(1, counts.size());
+        assertEquals(new io.sonde.server.spi.EpochCount("e1", 1L, 6, 4), counts.get(0));
+        assertEquals("3 and 4 never came", 2, counts.get(0).gaps());
+        assertEquals(java.util.Map.of("a1", 2L), store.resultGaps());
+        // a copy sent again changes nothing; a late one fills its gap
+        assertEquals(0, store.ingest("a1", "e1", List.of(result(2, "t", at.plusSeconds(1), 0.01, true))));
+        assertEquals(1, store.ingest("a1", "e1", List.of(result(3, "t", at.plusSeconds(2), 0.01, true), result(3, "t", at.plusSeconds(2), 0.01, true))));
+        assertEquals(1, store.epochCounts("a1").get(0).gaps());
+        // a new epoch counts from 1: its first results lost are a gap too
+        assertEquals(1, store.ingest("a1", "e2", List.of(result(4, "t", at.plusSeconds(9), 0.01, true))));
+        assertEquals(List.of("e2", "e1"), store.epochCounts("a1").stream().map(io.sonde.server.spi.EpochCount::epoch).toList());
+        assertEquals("4 in e1, 1 to 3 in e2", 4L, (long) store.resultGaps().get("a1"));
+        store.close();
+        store = open();
+        assertEquals("kept across a restart", 4L, (long) store.resultGaps().get("a1"));
+        assertEquals(List.of(), store.epochCounts("nobody"));
     }
 
     interface Call {
