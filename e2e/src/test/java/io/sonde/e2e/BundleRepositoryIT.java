@@ -94,6 +94,11 @@ public class BundleRepositoryIT {
         assertEquals("bytes 1000-" + (bytes.length - 1) + "/" + bytes.length, rest.headers().firstValue("Content-Range").orElseThrow());
         assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 1000, bytes.length), rest.body());
         assertEquals(416, bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", "Range", "bytes=" + bytes.length + "-").statusCode());
+        // a number beyond a long: 416 with the JSON error, not a 500 (found by an outside review)
+        HttpResponse<byte[]> huge = bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", "Range", "bytes=99999999999999999999-");
+        assertEquals(416, huge.statusCode());
+        assertTrue(new String(huge.body(), StandardCharsets.UTF_8).contains("is not one range within the " + bytes.length + " bytes"));
+        assertEquals(416, bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", "Range", "bytes=-99999999999999999999").statusCode());
         assertEquals(404, bytes("/api/v1/bundles/io.sonde.plugin.tcp/0.9.9/jar").statusCode());
         assertEquals(401, server.request("GET", "/api/v1/bundles/io.sonde.plugin.tcp/0.1.7/jar", null, null).statusCode());
         assertEquals("agents fetch, only the admin lists", 403, server.request("GET", "/api/v1/bundles", agentCredential, null).statusCode());
@@ -106,6 +111,48 @@ public class BundleRepositoryIT {
             b.header(headers[i], headers[i + 1]);
         }
         return ServerProcess.client(server.home.resolve("data/tls/ca.pem")).send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * A jar signed by a trusted key whose manifest inflates to 300 MB (300 kB on the wire) took the
+     * server's heap whole (found by an outside review): the manifest is inflated within a bound.
+     */
+    @Test
+    public void aSignedJarWhoseManifestInflatesToHundredsOfMegabytesIsRefusedAndTheServerLives() throws Exception {
+        Path bomb = Files.createTempDirectory(work, "bomb-").resolve("io.sonde.plugin.tcp-0.3.3.jar");
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(Files.newOutputStream(bomb))) {
+            z.setLevel(9);
+            z.putNextEntry(new java.util.zip.ZipEntry("META-INF/MANIFEST.MF"));
+            z.write("Manifest-Version: 1.0\r\nBundle-SymbolicName: io.sonde.plugin.tcp\r\nBundle-Version: 0.3.3\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] line = ("X-Padding: " + "a".repeat(60) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] block = new byte[line.length * 16_384];
+            for (int i = 0; i < 16_384; i++) {
+                System.arraycopy(line, 0, block, i * line.length, line.length);
+            }
+            for (long written = 0; written < 300L << 20; written += block.length) {
+                z.write(block);
+            }
+            z.closeEntry();
+        }
+        assertTrue("small on the wire: " + Files.size(bomb), Files.size(bomb) < 2 << 20);
+        // signed as the tool would, but without reading the jar's manifest (the tool refuses such a jar too)
+        Path keys = work.resolve("owner");
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("Ed25519").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(
+                java.util.Base64.getDecoder().decode(Files.readString(keys.resolve("release.key")).replaceAll("-----[A-Z ]+-----", "")
+                        .replaceAll("\\s", ""))));
+        java.security.PublicKey pub = io.sonde.wire.ReleaseManifest.publicKey(Files.readString(keys.resolve("release.pub")));
+        io.sonde.wire.ReleaseManifest unsigned = new io.sonde.wire.ReleaseManifest(1, "io.sonde.plugin.tcp", "0.3.3",
+                io.sonde.wire.ReleaseManifest.sha256(bomb), Files.size(bomb), io.sonde.wire.ReleaseManifest.keyId(pub), null);
+        java.security.Signature sig = java.security.Signature.getInstance("Ed25519");
+        sig.initSign(key);
+        sig.update(unsigned.signedBytes());
+        Path manifest = bomb.resolveSibling("bomb.manifest.json");
+        Files.writeString(manifest, io.sonde.wire.WireCodec.gson().toJson(new io.sonde.wire.ReleaseManifest(1, unsigned.symbolicName(),
+                unsigned.version(), unsigned.sha256(), unsigned.size(), unsigned.keyId(), java.util.Base64.getEncoder().encodeToString(sig.sign()))));
+        refused("400", "META-INF/MANIFEST.MF inflates to more than 1048576 bytes", manifest, bomb);
+        assertEquals(200, server.get("/healthz").statusCode());
+        assertTrue(!server.admin("GET", "/api/v1/bundles", null).body().contains("0.3.3"));
     }
 
     @Test

@@ -138,7 +138,7 @@ public class SecurityIT {
             agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), ""));
             agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 1);
             assertEquals(204, server.admin("DELETE", "/api/v1/agents/sec-revoked", null).statusCode());
-            agent.awaitLogLine("the server refuses this agent (401: agent 'sec-revoked' was revoked");
+            agent.awaitLogLine("the server refuses this agent's credential (401: agent 'sec-revoked' was revoked", "Results stay in the spool");
             agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 0 && AgentProcess.value(m, "sonde_spool_records ") >= 2);
             assertTrue(Files.exists(agent.home.resolve("data/spool/epoch")));
         }

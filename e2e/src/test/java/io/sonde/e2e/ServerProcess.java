@@ -170,6 +170,11 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static HttpClient client(Path caPem) throws Exception {
+        return HttpClient.newBuilder().sslContext(sslContext(caPem)).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** A TLS context that trusts this CA only. */
+    static SSLContext sslContext(Path caPem) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         try (InputStream in = Files.newInputStream(caPem)) {
@@ -179,7 +184,35 @@ final class ServerProcess implements AutoCloseable {
         tmf.init(ks);
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
+        return ctx;
+    }
+
+    /**
+     * One HTTP/1.1 request sent from a given loopback source address (127.0.0.2 is another host to
+     * the server): {@code [status, body]}.
+     */
+    String[] requestFrom(String source, String method, String path, String contentType, String body, String... headers) throws Exception {
+        javax.net.ssl.SSLSocketFactory f = sslContext(home.resolve("data/tls/ca.pem")).getSocketFactory();
+        byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) f.createSocket(java.net.InetAddress.getByName("127.0.0.1"), port,
+                java.net.InetAddress.getByName(source), 0)) {
+            s.setSoTimeout(30_000);
+            StringBuilder req = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n");
+            if (contentType != null) {
+                req.append("Content-Type: ").append(contentType).append("\r\n");
+            }
+            for (int i = 0; i + 1 < headers.length; i += 2) {
+                req.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+            }
+            req.append("Content-Length: ").append(bytes.length).append("\r\n\r\n");
+            s.getOutputStream().write(req.toString().getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String status = all.substring(9, 12);
+            int start = all.indexOf("\r\n\r\n");
+            return new String[] {status, start < 0 ? "" : all.substring(start + 4)};
+        }
     }
 
     String url() {

@@ -16,7 +16,6 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HexFormat;
-import java.util.jar.JarInputStream;
 import java.util.jar.Manifest;
 
 /**
@@ -146,10 +145,24 @@ public record ReleaseManifest(int schema, String symbolicName, String version, S
      * @throws WireException when the jar has none (not a jar, or not a bundle)
      */
     public static String[] bundleIdentity(Path jar) throws IOException, WireException {
-        Manifest m;
-        try (InputStream in = Files.newInputStream(jar); JarInputStream j = new JarInputStream(in)) {
-            m = j.getManifest();
-        } catch (IOException | SecurityException e) {
+        Manifest m = null;
+        // the manifest is inflated within a bound: a crafted jar whose manifest inflates to gigabytes stops here
+        try (InputStream in = Files.newInputStream(jar); java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(in)) {
+            for (int i = 0; i < 3 && m == null; i++) { // where jars keep it: first, or after META-INF/
+                java.util.zip.ZipEntry e = z.getNextEntry();
+                if (e == null) {
+                    break;
+                }
+                if (e.getName().equalsIgnoreCase(java.util.jar.JarFile.MANIFEST_NAME)) {
+                    byte[] bytes = z.readNBytes(MAX_JAR_MANIFEST + 1);
+                    if (bytes.length > MAX_JAR_MANIFEST) {
+                        throw invalid("the jar's " + java.util.jar.JarFile.MANIFEST_NAME + " inflates to more than " + MAX_JAR_MANIFEST
+                                + " bytes");
+                    }
+                    m = new Manifest(new java.io.ByteArrayInputStream(bytes));
+                }
+            }
+        } catch (IOException | SecurityException | IllegalArgumentException e) {
             throw invalid("not a jar: " + e.getMessage());
         }
         String name = m == null ? null : m.getMainAttributes().getValue("Bundle-SymbolicName");
@@ -159,6 +172,9 @@ public record ReleaseManifest(int schema, String symbolicName, String version, S
         String version = m.getMainAttributes().getValue("Bundle-Version");
         return new String[] {name.split(";")[0].strip(), version == null ? "0.0.0" : version.strip()};
     }
+
+    /** The most a bundle's META-INF/MANIFEST.MF may inflate to. @since 1.3 */
+    public static final int MAX_JAR_MANIFEST = 1 << 20;
 
     /** @return the SHA-256 of a file, lower-case hex */
     public static String sha256(Path file) throws IOException {

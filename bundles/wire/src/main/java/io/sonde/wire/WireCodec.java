@@ -67,7 +67,59 @@ public final class WireCodec {
             .setStrictness(Strictness.STRICT)
             .create();
 
+    /** Counts each result of a batch against the batch's bound in values, and reads its details bounded. */
+    private static final com.google.gson.TypeAdapterFactory COUNTED_RESULTS = new com.google.gson.TypeAdapterFactory() {
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> TypeAdapter<T> create(Gson gson, com.google.gson.reflect.TypeToken<T> type) {
+            if (type.getRawType() != WireResult.class) {
+                return null;
+            }
+            TypeAdapter<T> delegate = gson.getDelegateAdapter(this, type);
+            return new TypeAdapter<T>() {
+                @Override
+                public void write(JsonWriter out, T value) throws IOException {
+                    delegate.write(out, value);
+                }
+
+                @Override
+                public T read(JsonReader in) throws IOException {
+                    String at = in.getPath();
+                    com.google.gson.JsonElement tree = BoundedJson.result(in);
+                    try {
+                        return delegate.fromJsonTree(tree);
+                    } catch (JsonParseException e) {
+                        // the tree's paths start at the result: say where in the batch
+                        throw new JsonParseException(String.valueOf(message(e)).replace("path $", "path " + at), e);
+                    }
+                }
+            };
+        }
+    };
+
+    private static final Gson BATCH_GSON = GSON.newBuilder()
+            .registerTypeAdapterFactory(COUNTED_RESULTS)
+            .create();
+
     private WireCodec() {
+    }
+
+    /**
+     * Reads a result batch within bounds checked while it is parsed, not after: {@code maxBytes}
+     * before and after decompression, each result's details at most
+     * {@link WireResult#MAX_DETAILS_BYTES} of JSON and 16 levels deep, and the whole batch at most
+     * {@code maxValues} JSON values (what the tree costs in memory follows from it). Beyond a bound:
+     * {@link WireException.Problem#TOO_LARGE}, naming where the read stopped.
+     *
+     * @since 1.3
+     */
+    public static ResultBatch readBatch(InputStream body, boolean gzip, long maxBytes, long maxValues) throws WireException {
+        BoundedJson.begin(maxValues);
+        try {
+            return read(body, gzip, maxBytes, ResultBatch.class, BATCH_GSON);
+        } finally {
+            BoundedJson.end();
+        }
     }
 
     /** @return the Gson instance with this protocol's conventions, for documents of its users' own */
@@ -103,18 +155,24 @@ public final class WireCodec {
      * @throws WireException when the body is not such a document, or too large
      */
     public static <T> T read(InputStream body, boolean gzip, long maxBytes, Class<T> type) throws WireException {
+        return read(body, gzip, maxBytes, type, GSON);
+    }
+
+    private static <T> T read(InputStream body, boolean gzip, long maxBytes, Class<T> type, Gson gson) throws WireException {
         try {
             InputStream in = new Bounded(body, maxBytes, "the request body");
             if (gzip) {
                 in = new Bounded(new Gunzip(in), maxBytes, "the uncompressed document");
             }
             try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-                T doc = GSON.fromJson(reader, type);
+                T doc = gson.fromJson(reader, type);
                 if (doc == null) {
                     throw new WireException(WireException.Problem.MALFORMED, "the body is empty, a JSON object was expected");
                 }
                 return doc;
             }
+        } catch (BoundedJson.Exceeded e) {
+            throw new WireException(WireException.Problem.TOO_LARGE, e.getMessage());
         } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
             // Gson wraps the reader's own failures (too large, not gzip) in a JsonIOException
             if (e.getCause() instanceof IOException io) {

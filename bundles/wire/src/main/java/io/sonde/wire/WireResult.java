@@ -37,6 +37,9 @@ public record WireResult(
         Instant nextProbe,
         boolean backoff) {
 
+    /** The most JSON a result's details may be: a server reads no more of them. @since 1.3 */
+    public static final int MAX_DETAILS_BYTES = 64 * 1024;
+
     /** A result that says nothing of the next probe (as agents before 1.2 send). */
     public WireResult(long seq, String target, String kind, Instant startedAt, boolean success, String failureReason, String error,
             double responseTimeSeconds, JsonObject details) {

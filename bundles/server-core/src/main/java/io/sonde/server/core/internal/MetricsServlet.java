@@ -97,6 +97,12 @@ public final class MetricsServlet extends HttpServlet {
             agents.addMetric(List.of("offline"), offline);
             agents.addMetric(List.of("revoked"), revoked);
             families.add(agents);
+            io.prometheus.client.CounterMetricFamily gaps = new io.prometheus.client.CounterMetricFamily("sonde_server_result_gaps_total",
+                    "Results an agent numbered that the server never stored (sequence numbers missing in its spool epochs): each is a"
+                            + " loss, on the agent (spool full or old, killed before writing) or on the way; agents without any are not listed",
+                    List.of("agent"));
+            store.resultGaps().forEach((agent, n) -> gaps.addMetric(List.of(agent), n));
+            families.add(gaps);
             families.add(new GaugeMetricFamily("sonde_server_stored_results",
                     "Results in the store (PostgreSQL: the planner's estimate)", store.resultCountEstimate()));
             families.add(new GaugeMetricFamily("sonde_server_store_up", "1 when the store answers", 1));

@@ -21,7 +21,7 @@ final class BatchValidator {
     static final long MAX_SEQ = (1L << 40) - 1;
     static final int MAX_TARGET = 256;
     static final int MAX_ERROR = 4096;
-    static final int MAX_DETAILS = 64 * 1024;
+    static final int MAX_DETAILS = io.sonde.wire.WireResult.MAX_DETAILS_BYTES;
     static final double MAX_RESPONSE_SECONDS = 3600;
     static final String EPOCH = "[A-Za-z0-9_-]{1,64}";
 

@@ -1,5 +1,6 @@
 package io.sonde.server.ingest.internal;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +68,7 @@ public final class Ingest implements ResultIngest {
         this.validator = new BatchValidator(Set.copyOf(kinds), Math.max(1, config.max__batch__results()),
                 Duration.ofSeconds(Math.max(0, config.max__future__s())), Duration.ofDays(Math.max(1, config.max__age__days())));
         this.slots = new Semaphore(Math.max(1, config.max__in__flight()));
+        this.maxValues = maxValues(Runtime.getRuntime().maxMemory(), Math.max(1, config.max__in__flight()));
         for (String r : List.of("malformed", "too_large", "schema", "invalid", "busy", "unavailable")) {
             rejected.labels(r);
         }
@@ -82,6 +84,37 @@ public final class Ingest implements ResultIngest {
             }
         };
         this.metrics = context.registerService(Collector.class, all, null);
+    }
+
+    /** What one JSON value of a parsed batch costs on the heap, at worst (a short key, its entry, a number). */
+    static final long BYTES_PER_VALUE = 160;
+    /** The share of the heap the batches in flight may take at once. */
+    static final double HEAP_SHARE = 0.5;
+
+    /**
+     * @return the values one batch may hold so that {@code inFlight} batches at their worst fit in
+     *         {@link #HEAP_SHARE} of the heap: a bigger one is a 413, and the agent halves its batches
+     */
+    static long maxValues(long maxHeap, int inFlight) {
+        return Math.max(10_000, (long) (maxHeap * HEAP_SHARE) / inFlight / BYTES_PER_VALUE);
+    }
+
+    private final long maxValues;
+
+    /**
+     * Reads and drops what is left of a refused body, up to its bound: the sender then reads the
+     * answer saying why, instead of a connection closed under its upload. Costs time, not memory.
+     */
+    static void drain(InputStream body, long max) {
+        byte[] buf = new byte[8192];
+        long left = max;
+        try {
+            for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0;) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the sender went: nothing to answer
+        }
     }
 
     @Deactivate
@@ -100,11 +133,12 @@ public final class Ingest implements ResultIngest {
         }
         if (!got) {
             rejected.labels("busy").inc();
+            drain(body, Math.max(1024, config.max__batch__bytes()));
             throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After");
         }
         long t0 = System.nanoTime();
         try {
-            ResultBatch batch = WireCodec.read(body, gzip, Math.max(1024, config.max__batch__bytes()), ResultBatch.class);
+            ResultBatch batch = WireCodec.readBatch(body, gzip, Math.max(1024, config.max__batch__bytes()), maxValues);
             validator.validate(batch, agentId, Instant.now());
             int stored = store.ingest(agentId, batch.epoch(), batch.results());
             int dup = batch.results().size() - stored;
@@ -114,6 +148,7 @@ public final class Ingest implements ResultIngest {
             return new BatchAck(WireCodec.SCHEMA, stored, dup);
         } catch (WireException e) {
             rejected.labels(e.problem().label()).inc();
+            drain(body, Math.max(1024, config.max__batch__bytes()));
             throw e;
         } catch (StoreException e) {
             rejected.labels(e.kind() == StoreException.Kind.UNAVAILABLE ? "unavailable" : "invalid").inc();

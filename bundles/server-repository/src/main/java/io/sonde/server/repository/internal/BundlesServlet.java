@@ -286,13 +286,17 @@ public final class BundlesServlet extends HttpServlet {
             Matcher m = RANGE.matcher(range.strip());
             boolean ok = m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty());
             if (ok) {
-                if (m.group(1).isEmpty()) { // the last n bytes
-                    from = Math.max(0, size - Long.parseLong(m.group(2)));
-                } else {
-                    from = Long.parseLong(m.group(1));
-                    to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+                try {
+                    if (m.group(1).isEmpty()) { // the last n bytes
+                        from = Math.max(0, size - Long.parseLong(m.group(2)));
+                    } else {
+                        from = Long.parseLong(m.group(1));
+                        to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+                    }
+                    ok = from <= to && from < size;
+                } catch (NumberFormatException e) {
+                    ok = false; // beyond any length: not within the jar
                 }
-                ok = from <= to && from < size;
             }
             if (!ok) {
                 response.setHeader("Content-Range", "bytes */" + size);
