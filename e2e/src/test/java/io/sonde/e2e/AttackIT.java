@@ -51,6 +51,13 @@ public class AttackIT {
                 "Content-Type", "application/json");
     }
 
+    static HttpResponse<String> enrollOn(ServerProcess server, String token, String id) throws Exception {
+        HttpResponse<String> r = server.post("/api/v1/enroll", null, ("{\"schema\":1,\"enrollment_token\":\"" + token + "\",\"agent_id\":\""
+                + id + "\",\"version\":\"test\"}").getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertEquals(r.body(), 200, r.statusCode());
+        return r;
+    }
+
     static String credential(HttpResponse<String> r) {
         assertEquals(r.body(), 200, r.statusCode());
         return JsonParser.parseString(r.body()).getAsJsonObject().get("credential").getAsString();
@@ -261,6 +268,49 @@ public class AttackIT {
         HttpResponse<String> own = server.post("/api/v1/session", null, body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json",
                 "Origin", "https://127.0.0.1:" + server.port);
         assertEquals(own.body(), 200, own.statusCode());
+    }
+
+    /**
+     * Hole 5: the store and backup files were 0644, answers carried no HSTS and swagger-ui no CSP,
+     * and a query string that is not UTF-8 was a 500.
+     */
+    @Test
+    public void theServersFilesAreItsOwnAndItsAnswersSayHowToTreatThem() throws Exception {
+        assertEquals(200, server.admin("POST", "/api/v1/admin/backup", "{}").statusCode() / 100 * 100);
+        List<String> open = new ArrayList<>();
+        try (java.util.stream.Stream<java.nio.file.Path> all = Files.walk(server.home.resolve("data"))) {
+            all.forEach(p -> {
+                try {
+                    java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+                    if (perms.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+                        open.add(server.home.relativize(p) + " " + java.nio.file.attribute.PosixFilePermissions.toString(perms));
+                    }
+                } catch (java.io.IOException e) {
+                    // gone meanwhile (a temporary file)
+                }
+            });
+        }
+        assertEquals("readable by the server's user only", List.of(), open);
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(server.home.resolve("data"))));
+
+        for (String path : List.of("/healthz", "/api/v1/agents", "/ui/login", "/api/docs/index.html")) {
+            HttpResponse<String> r = server.request("GET", path, server.adminToken(), null);
+            assertEquals(path, "max-age=31536000", r.headers().firstValue("Strict-Transport-Security").orElse(null));
+            assertEquals(path, "nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null));
+        }
+        HttpResponse<String> docs = server.get("/api/docs/index.html");
+        assertEquals(200, docs.statusCode());
+        String csp = docs.headers().firstValue("Content-Security-Policy").orElse("");
+        assertTrue(csp, csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
+
+        String[] bad = server.requestFrom("127.0.0.1", "GET", "/api/v1/agents?x=%ff", null, null, "Authorization", "Bearer " + server.adminToken());
+        assertEquals(bad[1], "400", bad[0]);
+        assertTrue(bad[1], bad[1].contains("the query string: its percent escapes are not UTF-8"));
+        HttpResponse<String> far = server.admin("GET", "/api/v1/results?from=0&to=9999999999", null);
+        assertEquals(far.body(), 200, far.statusCode());
+        far = server.admin("GET", "/api/v1/results?from=99999999999999999", null);
+        assertEquals(far.body(), 400, far.statusCode());
+        assertTrue(far.body(), far.body().contains("parameter 'from': '99999999999999999' is not an RFC 3339 time or Unix seconds"));
     }
 
     static byte[] gzip(String json) throws Exception {

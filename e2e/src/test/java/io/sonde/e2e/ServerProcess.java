@@ -208,10 +208,26 @@ final class ServerProcess implements AutoCloseable {
             s.getOutputStream().write(req.toString().getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().write(bytes);
             s.getOutputStream().flush();
-            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             String status = all.substring(9, 12);
             int start = all.indexOf("\r\n\r\n");
-            return new String[] {status, start < 0 ? "" : all.substring(start + 4)};
+            String head = start < 0 ? all : all.substring(0, start);
+            String answer = start < 0 ? "" : all.substring(start + 4);
+            if (head.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+                StringBuilder b = new StringBuilder();
+                int at = 0;
+                while (at < answer.length()) {
+                    int nl = answer.indexOf("\r\n", at);
+                    int size = Integer.parseInt(answer.substring(at, nl).split(";")[0].strip(), 16);
+                    if (size == 0) {
+                        break;
+                    }
+                    b.append(answer, nl + 2, nl + 2 + size);
+                    at = nl + 2 + size + 2;
+                }
+                answer = b.toString();
+            }
+            return new String[] {status, new String(answer.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8)};
         }
     }
 

@@ -48,7 +48,66 @@ public final class Api {
      * @throws WireException when it is not such a document
      */
     public static <T> T read(HttpServletRequest request, long maxBytes, Class<T> type) throws IOException, WireException {
-        return WireCodec.read(request.getInputStream(), isGzip(request), maxBytes, type);
+        java.io.InputStream in = request.getInputStream();
+        T doc;
+        try {
+            doc = WireCodec.read(in, isGzip(request), maxBytes, type);
+        } catch (WireException e) {
+            drain(in, DRAIN_BYTES); // the sender reads why, not a connection closed under its upload
+            throw e;
+        }
+        String nul = nulAt(doc);
+        if (nul != null) {
+            throw new WireException(WireException.Problem.INVALID, nul + ": holds a NUL character (\\u0000), which no text here takes");
+        }
+        return doc;
+    }
+
+    /** The most of a refused body read to answer it: beyond, the connection closes. */
+    static final long DRAIN_BYTES = 1 << 20;
+
+    /** Reads and drops what is left of a request body, up to {@code max} bytes. @since 1.6 */
+    public static void drain(java.io.InputStream body, long max) {
+        byte[] buf = new byte[8192];
+        long left = max;
+        try {
+            for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0;) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the sender went
+        }
+    }
+
+    /** @return where a document read from JSON holds a NUL character in a text (no database takes one), or null */
+    private static String nulAt(Object doc) {
+        com.google.gson.JsonElement tree = doc instanceof com.google.gson.JsonElement e ? e : WireCodec.gson().toJsonTree(doc);
+        return nulAt(tree, "$");
+    }
+
+    private static String nulAt(com.google.gson.JsonElement e, String at) {
+        if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+            return e.getAsString().indexOf('\0') >= 0 ? at : null;
+        }
+        if (e.isJsonArray()) {
+            for (int i = 0; i < e.getAsJsonArray().size(); i++) {
+                String found = nulAt(e.getAsJsonArray().get(i), at + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        } else if (e.isJsonObject()) {
+            for (java.util.Map.Entry<String, com.google.gson.JsonElement> m : e.getAsJsonObject().entrySet()) {
+                if (m.getKey().indexOf('\0') >= 0) {
+                    return at + "." + WireCodec.abbreviate(m.getKey());
+                }
+                String found = nulAt(m.getValue(), at + "." + m.getKey());
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /** @return whether the request body is gzip by its Content-Encoding; other encodings are refused */
@@ -62,6 +121,39 @@ public final class Api {
         }
         throw new WireException(WireException.Problem.MALFORMED,
                 "Content-Encoding '" + WireCodec.abbreviate(encoding) + "' is not supported (gzip or none)");
+    }
+
+    /** The earliest time a request may name. @since 1.6 */
+    public static final java.time.Instant EARLIEST = java.time.Instant.parse("1970-01-01T00:00:00Z");
+    /** The latest time a request may name: every computation on times within stays within a long of microseconds. @since 1.6 */
+    public static final java.time.Instant LATEST = java.time.Instant.parse("9999-12-31T23:59:59Z");
+
+    /**
+     * Reads a time a request names: RFC 3339 (any offset) or Unix seconds, between
+     * {@link #EARLIEST} and {@link #LATEST}.
+     *
+     * @param name what it is, for the error (a parameter or a field)
+     * @throws WireException naming it, for anything else
+     * @since 1.6
+     */
+    public static java.time.Instant time(String name, String text) throws WireException {
+        String v = text.strip();
+        java.time.Instant t;
+        try {
+            t = java.time.OffsetDateTime.parse(v).toInstant();
+        } catch (java.time.DateTimeException e) {
+            try {
+                t = java.time.Instant.ofEpochSecond(Long.parseLong(v));
+            } catch (NumberFormatException | java.time.DateTimeException n) {
+                throw new WireException(WireException.Problem.INVALID, name + ": '" + WireCodec.abbreviate(v)
+                        + "' is not an RFC 3339 time or Unix seconds");
+            }
+        }
+        if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+            throw new WireException(WireException.Problem.INVALID, name + ": " + WireCodec.abbreviate(v) + " is not between " + EARLIEST
+                    + " and " + LATEST);
+        }
+        return t;
     }
 
     /** The status a wrong document is answered with. */

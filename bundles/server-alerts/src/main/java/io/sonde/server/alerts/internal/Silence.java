@@ -76,7 +76,7 @@ record Silence(String id, Map<String, String> matchers, Instant startsAt, Instan
             if (body.has("ends_at")) {
                 throw AlertRule.invalid("duration: give ends_at or duration, not both");
             }
-            ends = starts.plus(AlertRule.duration("duration", body.get("duration").getAsString()));
+            ends = starts.plus(AlertRule.duration("duration", text(body, "duration")));
         } else {
             ends = instant(body, "ends_at", null);
             if (ends == null) {
@@ -89,11 +89,20 @@ record Silence(String id, Map<String, String> matchers, Instant startsAt, Instan
         if (ends.isAfter(now.plus(java.time.Duration.ofDays(366)))) {
             throw AlertRule.invalid("ends_at: " + ends + " is more than a year away");
         }
-        String comment = body.has("comment") && !body.get("comment").isJsonNull() ? body.get("comment").getAsString() : "";
+        String comment = body.has("comment") && !body.get("comment").isJsonNull() ? text(body, "comment") : "";
         if (comment.length() > 1000) {
             throw AlertRule.invalid("comment: longer than 1000 characters");
         }
         return new Silence(id, matchers, starts, ends, comment, now);
+    }
+
+    /** @return a text field's value, or an error naming it */
+    private static String text(JsonObject body, String key) throws WireException {
+        JsonElement e = body.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw AlertRule.invalid(key + ": " + (e == null ? "missing" : WireCodec.abbreviate(e.toString()) + " is not a text"));
+        }
+        return e.getAsString();
     }
 
     private static Instant instant(JsonObject body, String key, Instant fallback) throws WireException {

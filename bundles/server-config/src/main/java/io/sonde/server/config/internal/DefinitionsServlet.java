@@ -159,11 +159,7 @@ public final class DefinitionsServlet extends HttpServlet {
         if (text == null || text.isBlank()) {
             return otherwise;
         }
-        try {
-            return java.time.OffsetDateTime.parse(text.strip()).toInstant();
-        } catch (java.time.format.DateTimeParseException e) {
-            throw Definitions.invalid(name + ": '" + WireCodec.abbreviate(text) + "' is not an RFC 3339 time");
-        }
+        return Api.time(name, text);
     }
 
     /** A definition as the API shows it: its body, when it changed, and for a mesh its plan of now. */

@@ -119,6 +119,40 @@ public final class Authenticator implements Filter {
         }
     }
 
+    /**
+     * @return what is wrong with a query string's encoding (a percent escape that is not two hex
+     *         digits, bytes that are not UTF-8), or null: every parameter a servlet reads decodes
+     */
+    static String queryProblem(String query) {
+        if (query == null || query.indexOf('%') < 0) {
+            return null;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(query.length());
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= query.length() || Character.digit(query.charAt(i + 1), 16) < 0 || Character.digit(query.charAt(i + 2), 16) < 0) {
+                    return "'" + io.sonde.wire.WireCodec.abbreviate(query.substring(i, Math.min(query.length(), i + 3)))
+                            + "' at " + i + " is not a percent escape (% and two hex digits)";
+                }
+                bytes.write(Character.digit(query.charAt(i + 1), 16) * 16 + Character.digit(query.charAt(i + 2), 16));
+                i += 2;
+            } else if (c == '&' || c == '=') {
+                bytes.write('&'); // a boundary: an escape sequence does not run over it
+            } else {
+                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+            }
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes.toByteArray()));
+            return null;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return "its percent escapes are not UTF-8";
+        }
+    }
+
     static boolean isChange(String method) {
         return !("GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method));
     }
@@ -150,6 +184,11 @@ public final class Authenticator implements Filter {
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
+        String badQuery = queryProblem(request.getQueryString());
+        if (badQuery != null) {
+            Api.error(response, 400, "the query string: " + badQuery);
+            return;
+        }
         // the path as the servlets see it: decoded and with its dot segments resolved, never the raw one
         String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
         boolean page = path.equals("/ui") || path.startsWith("/ui/");

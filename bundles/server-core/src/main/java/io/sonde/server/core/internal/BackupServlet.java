@@ -52,6 +52,12 @@ public final class BackupServlet extends HttpServlet {
         long t0 = System.nanoTime();
         try {
             Path file = store.backup(dir);
+            try { // the whole store: the server's user's alone, whatever umask it was started with
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             LOG.info("Backup of the store written to {} ({} bytes, {} ms)", file, Files.size(file), ms);
             Map<String, Object> body = new LinkedHashMap<>();

@@ -101,22 +101,6 @@ public final class Ingest implements ResultIngest {
 
     private final long maxValues;
 
-    /**
-     * Reads and drops what is left of a refused body, up to its bound: the sender then reads the
-     * answer saying why, instead of a connection closed under its upload. Costs time, not memory.
-     */
-    static void drain(InputStream body, long max) {
-        byte[] buf = new byte[8192];
-        long left = max;
-        try {
-            for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0;) {
-                left -= n;
-            }
-        } catch (IOException e) {
-            // the sender went: nothing to answer
-        }
-    }
-
     @Deactivate
     void deactivate() {
         metrics.unregister();
@@ -133,7 +117,7 @@ public final class Ingest implements ResultIngest {
         }
         if (!got) {
             rejected.labels("busy").inc();
-            drain(body, Math.max(1024, config.max__batch__bytes()));
+            io.sonde.server.spi.Api.drain(body, Math.max(1024, config.max__batch__bytes()));
             throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After");
         }
         long t0 = System.nanoTime();
@@ -148,7 +132,7 @@ public final class Ingest implements ResultIngest {
             return new BatchAck(WireCodec.SCHEMA, stored, dup);
         } catch (WireException e) {
             rejected.labels(e.problem().label()).inc();
-            drain(body, Math.max(1024, config.max__batch__bytes()));
+            io.sonde.server.spi.Api.drain(body, Math.max(1024, config.max__batch__bytes()));
             throw e;
         } catch (StoreException e) {
             rejected.labels(e.kind() == StoreException.Kind.UNAVAILABLE ? "unavailable" : "invalid").inc();

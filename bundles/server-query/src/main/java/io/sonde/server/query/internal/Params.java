@@ -2,7 +2,6 @@ package io.sonde.server.query.internal;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 
@@ -46,13 +45,9 @@ final class Params {
             return fallback;
         }
         try {
-            return Instant.parse(v);
-        } catch (DateTimeParseException e) {
-            try {
-                return Instant.ofEpochSecond(Long.parseLong(v));
-            } catch (NumberFormatException n) {
-                throw bad(name, "'" + WireCodec.abbreviate(v) + "' is not an RFC 3339 time or Unix seconds");
-            }
+            return io.sonde.server.spi.Api.time(name, v);
+        } catch (WireException e) {
+            throw new WireException(WireException.Problem.INVALID, "parameter '" + e.getMessage().replaceFirst(":", "':"));
         }
     }
 

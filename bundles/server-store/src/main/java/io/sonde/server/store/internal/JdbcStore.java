@@ -1822,7 +1822,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     private static long micros(Instant t) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, t);
+        // not ChronoUnit.MICROS.between: it goes through nanoseconds, which a long holds only up to 2262
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1000);
     }
 
     /**
