@@ -313,6 +313,45 @@ public class AttackIT {
         assertTrue(far.body(), far.body().contains("parameter 'from': '99999999999999999' is not an RFC 3339 time or Unix seconds"));
     }
 
+    static int statusWith(String credential, String agent, String address) throws Exception {
+        return server.post("/api/v1/agents/" + agent + "/status", credential, ("{\"schema\":1,\"spool_records\":0" + (address == null ? ""
+                : ",\"address\":\"" + address + "\"") + "}").getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json").statusCode();
+    }
+
+    /**
+     * Hole 5: an agent could report any address, and its mesh peers were told to probe it. Now it
+     * must be an address or a host name, the server shows where it came from, and an admin may pin it.
+     */
+    @Test
+    public void anAdvertisedAddressIsCheckedShownWithItsSourceAndAnAdminMayPinIt() throws Exception {
+        String c = credential(enroll(server.enrollmentToken("{}"), "addr-1", null, null));
+        HttpResponse<String> bad = server.post("/api/v1/agents/addr-1/status", c, "{\"schema\":1,\"spool_records\":0,\"address\":\"a..b\"}"
+                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertEquals(bad.body(), 400, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("address: 'a..b' is neither an IP address nor a host name"));
+        assertEquals(204, statusWith(c, "addr-1", "10.9.8.7"));
+        JsonObject a = server.agent("addr-1");
+        assertEquals("10.9.8.7", a.get("address").getAsString());
+        assertEquals("advertised", a.get("address_source").getAsString());
+        assertEquals(204, statusWith(c, "addr-1", null));
+        assertEquals("127.0.0.1", server.agent("addr-1").get("address").getAsString());
+        assertEquals("connection", server.agent("addr-1").get("address_source").getAsString());
+
+        HttpResponse<String> pin = server.admin("PUT", "/api/v1/agents/addr-1/address", "{\"address\": \"10.1.1.1\"}");
+        assertEquals(pin.body(), 200, pin.statusCode());
+        assertEquals(204, statusWith(c, "addr-1", "10.9.8.7"));
+        a = server.agent("addr-1");
+        assertEquals("the pin holds whatever the agent says", "10.1.1.1", a.get("address").getAsString());
+        assertEquals("pinned", a.get("address_source").getAsString());
+        assertEquals(400, server.admin("PUT", "/api/v1/agents/addr-1/address", "{\"address\": \"not an address\"}").statusCode());
+        assertEquals(404, server.admin("PUT", "/api/v1/agents/nobody/address", "{\"address\": null}").statusCode());
+        assertEquals(403, server.request("PUT", "/api/v1/agents/addr-1/address", c, "{\"address\": null}".getBytes(StandardCharsets.UTF_8),
+                "Content-Type", "application/json").statusCode());
+        assertEquals(200, server.admin("PUT", "/api/v1/agents/addr-1/address", "{\"address\": null}").statusCode());
+        assertEquals("10.9.8.7", server.agent("addr-1").get("address").getAsString());
+        assertEquals("advertised", server.agent("addr-1").get("address_source").getAsString());
+    }
+
     static byte[] gzip(String json) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(out)) {

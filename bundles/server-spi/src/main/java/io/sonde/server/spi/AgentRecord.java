@@ -19,7 +19,20 @@ import java.util.List;
  *                     nothing (since 1.3)
  */
 public record AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen,
-        Instant revokedAt, long spoolRecords, String address, ConfigReport config) {
+        Instant revokedAt, long spoolRecords, String address, ConfigReport config, String addressSource) {
+
+    /** The address was the agent's own word ({@code advertise_address}). @since 1.6 */
+    public static final String ADVERTISED = "advertised";
+    /** The address is the one the agent last reached the server from. @since 1.6 */
+    public static final String CONNECTION = "connection";
+    /** An admin set the address; what the agent says is not taken. @since 1.6 */
+    public static final String PINNED = "pinned";
+
+    /** An agent whose address's source is not known (stored before 1.6). */
+    public AgentRecord(String agentId, List<String> tags, String version, Instant enrolledAt, Instant lastSeen, Instant revokedAt,
+            long spoolRecords, String address, ConfigReport config) {
+        this(agentId, tags, version, enrolledAt, lastSeen, revokedAt, spoolRecords, address, config, null);
+    }
 
     /**
      * What an agent said of its configuration document.

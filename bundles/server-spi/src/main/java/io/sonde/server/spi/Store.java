@@ -94,7 +94,27 @@ public interface Store {
      *
      * @param address the address it reached the server from, or null to keep the one known
      */
-    void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException;
+    default void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException {
+        touch(agentId, now, version, spoolRecords, address, address == null ? null : AgentRecord.CONNECTION);
+    }
+
+    /**
+     * Records that the agent was heard from, and its version if given.
+     *
+     * @param address       the address peers are to reach it at, or null to keep the one known
+     * @param addressSource where the address came from: {@link AgentRecord#ADVERTISED} or {@link AgentRecord#CONNECTION}
+     * @since 1.6
+     */
+    void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource) throws StoreException;
+
+    /**
+     * An admin's address for an agent, in place of what it says or connects from (its mesh peers
+     * probe it there); null takes the agent's own again.
+     *
+     * @return false if there is no such agent
+     * @since 1.6
+     */
+    boolean pinAgentAddress(String agentId, String address) throws StoreException;
 
     /**
      * Keeps what an agent said of its configuration document, in place of what it said before.

@@ -61,7 +61,10 @@ public final class AgentsServlet extends HttpServlet {
         this.store = store;
         this.ingest = ingest;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
+        this.advertised = config.advertised__addresses();
     }
+
+    private final boolean advertised;
 
     /**
      * {@code GET /api/v1/agents/{id}/config} (the admin, or the agent itself): the agent's
@@ -196,11 +199,45 @@ public final class AgentsServlet extends HttpServlet {
     /** An advertised address: an IP address or a host name, as peers are to probe it. */
     static String address(String given) throws WireException {
         String a = given.strip();
-        if (a.length() > 253 || !a.matches("[A-Za-z0-9.:_%\\[\\]-]+")) {
+        if (a.startsWith("[") && a.endsWith("]")) {
+            a = a.substring(1, a.length() - 1);
+        }
+        if (!isAddress(a)) {
             throw new WireException(WireException.Problem.INVALID, "address: '" + WireCodec.abbreviate(a)
                     + "' is neither an IP address nor a host name (advertise_address in the agent's etc/io.sonde.uplink.cfg)");
         }
-        return a.startsWith("[") && a.endsWith("]") ? a.substring(1, a.length() - 1) : a;
+        return a;
+    }
+
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}");
+    private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+
+    /** @return whether the text is an IPv4 or IPv6 literal or a host name (RFC 1123), resolving nothing */
+    static boolean isAddress(String a) {
+        if (a.isEmpty() || a.length() > 253) {
+            return false;
+        }
+        if (a.indexOf(':') >= 0) { // IPv6, maybe with a zone
+            String ip = a.indexOf('%') >= 0 ? a.substring(0, a.indexOf('%')) : a;
+            if (!ip.matches("[0-9A-Fa-f:.]+") || ip.indexOf(":::") >= 0) {
+                return false;
+            }
+            try {
+                return java.net.InetAddress.getByName(ip) instanceof java.net.Inet6Address || ip.contains(".");
+            } catch (java.net.UnknownHostException e) {
+                return false; // a literal is parsed, never looked up: this is a malformed one
+            }
+        }
+        if (a.matches("[0-9.]+")) {
+            return IPV4.matcher(a).matches();
+        }
+        String name = a.endsWith(".") ? a.substring(0, a.length() - 1) : a;
+        for (String label : name.split("\\.", -1)) {
+            if (!LABEL.matcher(label).matches()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What the status says of the configuration, bounded: names and reasons cut, at most so many entries. */
@@ -305,6 +342,7 @@ public final class AgentsServlet extends HttpServlet {
         m.put("revoked", a.revokedAt() != null);
         m.put("spool_records", a.spoolRecords());
         m.put("address", a.address());
+        m.put("address_source", a.addressSource());
         m.put("config", configView(a, now));
         return m;
     }
@@ -340,8 +378,12 @@ public final class AgentsServlet extends HttpServlet {
             return;
         }
         String[] p = parts(request);
+        if (p != null && p[1].equals("address")) {
+            pinAddress(p[0], request, response);
+            return;
+        }
         if (p == null || !p[1].equals("tags")) {
-            Api.error(response, 405, "PUT an agent's tags at /api/v1/agents/{agent_id}/tags");
+            Api.error(response, 405, "PUT an agent's tags at /api/v1/agents/{agent_id}/tags, or its address at .../address");
             return;
         }
         try {
@@ -359,6 +401,36 @@ public final class AgentsServlet extends HttpServlet {
             LOG.info("Agent '{}' tagged {}", p[0], tags);
             Api.json(response, 200, Map.of("agent_id", p[0], "tags", tags));
         } catch (io.sonde.wire.WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    /**
+     * {@code PUT /api/v1/agents/{id}/address} (admin): {@code {"address": "10.0.0.5"}} pins the
+     * address the agent's mesh peers probe it at, whatever it says or connects from;
+     * {@code {"address": null}} takes the agent's own again.
+     */
+    private void pinAddress(String agentId, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            com.google.gson.JsonObject body = Api.read(request, 4096, com.google.gson.JsonObject.class);
+            com.google.gson.JsonElement e = body == null ? null : body.get("address");
+            if (body == null || !body.has("address") || !(e.isJsonNull() || e.isJsonPrimitive() && e.getAsJsonPrimitive().isString())) {
+                throw new WireException(WireException.Problem.INVALID, "address: an IP address or a host name, or null to unpin");
+            }
+            String pin = e.isJsonNull() ? null : address(e.getAsString());
+            if (!store.pinAgentAddress(agentId, pin)) {
+                Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
+                return;
+            }
+            LOG.info("Agent '{}': address {}", WireCodec.abbreviate(agentId), pin == null ? "unpinned" : "pinned to " + pin);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("agent_id", agentId);
+            m.put("address", pin);
+            m.put("address_source", pin == null ? null : AgentRecord.PINNED);
+            Api.json(response, 200, m);
+        } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
@@ -446,12 +518,13 @@ public final class AgentsServlet extends HttpServlet {
                 AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
                 // checked whole before anything of it is kept
-                String address = s.address() == null || s.address().isBlank() ? request.getRemoteAddr() : address(s.address());
+                boolean own = advertised && s.address() != null && !s.address().isBlank();
+                String address = own ? address(s.address()) : request.getRemoteAddr();
                 Instant now = Instant.now();
                 AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
                 String kinds = s.kinds() == null ? null : io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString();
                 store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
-                        Math.max(0, s.spoolRecords()), address);
+                        Math.max(0, s.spoolRecords()), address, own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION);
                 if (report != null) {
                     store.reportConfig(p[0], report);
                 }

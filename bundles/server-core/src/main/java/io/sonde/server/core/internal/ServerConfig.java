@@ -25,6 +25,10 @@ public @interface ServerConfig {
     @AttributeDefinition(description = "Further host names and addresses for the certificate the server makes, comma-separated")
     String tls__names() default "";
 
+    @AttributeDefinition(description = "Whether an agent's advertise_address is taken as the address its mesh peers probe; false: the"
+            + " address it connects from, always (an admin may still pin one: PUT /api/v1/agents/{id}/address)")
+    boolean advertised__addresses() default true;
+
     @AttributeDefinition(description = "Seconds without a word from an agent after which it counts as offline")
     int offline__after__s() default io.sonde.server.spi.AgentRecord.DEFAULT_OFFLINE_AFTER_S;
 }

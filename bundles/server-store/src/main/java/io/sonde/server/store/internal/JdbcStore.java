@@ -395,6 +395,17 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
+    public boolean pinAgentAddress(String agentId, String address) throws StoreException {
+        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("UPDATE agent SET address_pin = ? WHERE agent_id = ?")) {
+            p.setString(1, address);
+            p.setString(2, agentId);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
     public boolean resetAgentCredential(String agentId) throws StoreException {
         return update("UPDATE agent SET credential_hash = NULL WHERE agent_id = ?", agentId) > 0;
     }
@@ -406,7 +417,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 list(rs.getString("config_updates"), io.sonde.wire.AgentStatus.Update[].class));
         return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
                 instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"),
-                rs.getString("address"), config);
+                rs.getString("address_pin") != null ? rs.getString("address_pin") : rs.getString("address"), config,
+                rs.getString("address_pin") != null ? AgentRecord.PINNED : rs.getString("address_source"));
     }
 
     /** A list as stored: JSON; unreadable text (cannot be written so) reads as none. */
@@ -673,13 +685,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
-    public void touch(String agentId, Instant now, String version, long spoolRecords, String address) throws StoreException {
+    public void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource)
+            throws StoreException {
         try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address)"
+                PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address),"
+                        + " address_source = COALESCE(?, address_source)"
                         + (version == null ? "" : ", version = ?, spool_records = ?") + " WHERE agent_id = ?")) {
             int i = 1;
             p.setLong(i++, now.toEpochMilli());
             p.setString(i++, address);
+            p.setString(i++, address == null ? null : addressSource);
             if (version != null) {
                 p.setString(i++, version);
                 p.setLong(i++, spoolRecords);
