@@ -103,6 +103,7 @@ public final class Exporter implements ResultSink {
         // Building Jetty loads a few hundred classes: do it beside the framework's start, not in it.
         http.execute(this::build);
         modified(config, properties);
+        http.scheduleWithFixedDelay(this::watchWebConfig, 5, 5, TimeUnit.SECONDS);
     }
 
     private void build() {
@@ -139,22 +140,107 @@ public final class Exporter implements ResultSink {
             probes.limit(limit);
         }
         statusRemote = config.status__remote();
+        try {
+            Networks allow = Networks.parse(config.probe__allow());
+            probes.allow(allow);
+            if (!allow.any()) {
+                LOG.info("/probe reaches {} only", allow);
+            }
+        } catch (IllegalArgumentException e) {
+            configError(source + ": key 'probe_allow': " + e.getMessage() + "; /probe probes nothing until it is mended");
+            probes.allow(Networks.parse("0.0.0.0/32")); // closed, not open: a list meant to narrow must not widen
+        }
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
+        String webFile = config.web__config__file().strip();
+        webConfigFile = webFile.isEmpty() ? null : home == null ? java.nio.file.Path.of(webFile) : home.resolve(webFile);
         InetSocketAddress wanted = InetSocketAddress.createUnresolved(bind, port);
-        if (wanted.equals(listening)) {
+        String webStamp = WebConfig.stamp(webConfigFile);
+        if (wanted.equals(listening) && java.util.Objects.equals(webStamp, listeningWeb)) {
             return;
         }
         listening = wanted;
+        restart(bind, wanted.getPort(), source);
+    }
+
+    /** The web configuration file, or null; and the stamp of the files it was read from when the listener last started. */
+    private volatile java.nio.file.Path webConfigFile;
+    private volatile String listeningWeb;
+    /** The web configuration in force: TLS and the users who may ask; null for plain HTTP without login. */
+    private volatile WebConfig web;
+
+    /** Starts the listener (again) with the web configuration as its files say now. */
+    private void restart(String bind, int port, String source) {
+        java.nio.file.Path file = webConfigFile;
+        listeningWeb = WebConfig.stamp(file);
         http.execute(() -> {
             try {
                 server.stop();
             } catch (Exception e) {
                 LOG.warn("Stopping the HTTP listener failed", e);
             }
+            WebConfig w = null;
+            if (file != null) {
+                try {
+                    w = WebConfig.read(file);
+                } catch (IllegalArgumentException e) {
+                    web = null;
+                    configError(source + ": key 'web_config_file': " + e.getMessage()
+                            + "; the agent serves nothing over HTTP until it is mended (it does not fall back to no TLS or no login)");
+                    listenerState(false, bind, port, "web configuration: " + e.getMessage());
+                    firstStart.complete(null);
+                    return;
+                }
+            }
+            web = w;
+            server.removeConnector(connector);
+            connector = w == null || w.tls() == null ? new ServerConnector(server, 1, 1) : new ServerConnector(server, 1, 1, ssl(w.tls()));
+            connector.setReuseAddress(true);
             connector.setHost(bind);
-            connector.setPort(wanted.getPort());
-            start(bind, String.valueOf(wanted.getPort()), true);
+            connector.setPort(port);
+            server.addConnector(connector);
+            if (w != null) {
+                LOG.info("Web configuration {}: {}, {}", file, w.tls() == null ? "plain HTTP" : "HTTPS (" + w.tls().clientAuth() + ")",
+                        w.needsLogin() ? "basic auth" : "no login");
+            }
+            start(bind, String.valueOf(port), true);
         });
+    }
+
+    private static org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl(WebConfig.Tls tls) {
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server f = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        f.setKeyStore(tls.keyStore());
+        f.setKeyStorePassword(new String(tls.password()));
+        f.setKeyManagerPassword(new String(tls.password()));
+        if (tls.clientCas() != null) {
+            f.setTrustStore(tls.clientCas());
+        }
+        switch (tls.clientAuth()) {
+            case "RequireAnyClientCert", "RequireAndVerifyClientCert" -> f.setNeedClientAuth(true);
+            case "RequestClientCert", "VerifyClientCertIfGiven" -> f.setWantClientAuth(true);
+            default -> { }
+        }
+        if (tls.minVersion() != null || tls.maxVersion() != null) {
+            List<String> versions = new java.util.ArrayList<>();
+            for (String v : List.of("TLSv1.2", "TLSv1.3")) {
+                if ((tls.minVersion() == null || v.compareTo(tls.minVersion()) >= 0) && (tls.maxVersion() == null || v.compareTo(tls.maxVersion()) <= 0)) {
+                    versions.add(v);
+                }
+            }
+            f.setIncludeProtocols(versions.toArray(new String[0]));
+        }
+        f.setSniRequired(false);
+        f.setEndpointIdentificationAlgorithm(null);
+        return f;
+    }
+
+    /** Every few seconds: the web configuration's files changed (a renewed certificate, a new user)? The listener takes them. */
+    private void watchWebConfig() {
+        java.nio.file.Path file = webConfigFile;
+        InetSocketAddress at = listening;
+        if (file != null && at != null && !java.util.Objects.equals(WebConfig.stamp(file), listeningWeb)) {
+            LOG.info("Web configuration {} changed: the listener takes it", file);
+            restart(at.getHostString(), at.getPort(), "configuration " + ExporterConfig.PID);
+        }
     }
 
     /** Completed once the listener first listened, or first failed to: the scheduler's first probes wait for it. */
@@ -253,7 +339,8 @@ public final class Exporter implements ResultSink {
         }
         Map<String, Object> doc = new java.util.LinkedHashMap<>();
         doc.put("listening", up);
-        doc.put("url", "http://" + (bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind.contains(":") ? "[" + bind + "]" : bind)
+        WebConfig w = web;
+        doc.put("url", (w != null && w.tls() != null ? "https://" : "http://") + (bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind.contains(":") ? "[" + bind + "]" : bind)
                 + ":" + port);
         doc.put("error", error);
         doc.put("pid", ProcessHandle.current().pid());
@@ -355,6 +442,12 @@ public final class Exporter implements ResultSink {
                 return true;
             }
             String path = Request.getPathInContext(request);
+            WebConfig w = web;
+            if (w != null && w.needsLogin() && !w.allows(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"sonde\"");
+                ProbeEndpoint.text(response, callback, HttpStatus.UNAUTHORIZED_401, "a user and password of the web configuration are needed");
+                return true;
+            }
             switch (path) {
                 case "/metrics" -> {
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, TextFormat.CONTENT_TYPE_004);

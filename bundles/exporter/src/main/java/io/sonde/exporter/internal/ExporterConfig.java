@@ -19,6 +19,15 @@ public @interface ExporterConfig {
     @AttributeDefinition(description = "Most probes that /probe runs at once; more get 503 (1-1000)")
     int probe__concurrency() default 16;
 
+    @AttributeDefinition(description = "A web configuration file in the Prometheus exporter-toolkit format (--web.config.file of"
+            + " node_exporter and blackbox_exporter): tls_server_config (HTTPS) and basic_auth_users (bcrypt); relative to the"
+            + " agent's home; empty: plain HTTP, no login")
+    String web__config__file() default "";
+
+    @AttributeDefinition(description = "The networks /probe may reach, CIDR blocks comma-separated (10.0.0.0/8, fd00::/8); empty:"
+            + " every address. A target outside them gets 403 and no packet")
+    String probe__allow() default "";
+
     @AttributeDefinition(description = "Whether GET /status (targets, results, uplink, updater) answers other hosts too;"
             + " by default only askers on loopback")
     boolean status__remote() default false;

@@ -132,6 +132,13 @@ final class ProbeEndpoint implements AutoCloseable {
         return limit;
     }
 
+    /** The networks /probe may reach ({@code probe_allow}); every one by default. */
+    private volatile Networks allowed = Networks.ANY;
+
+    void allow(Networks networks) {
+        allowed = networks;
+    }
+
     void limit(int limit) {
         if (limit != this.limit) {
             this.limit = limit;
@@ -439,6 +446,12 @@ final class ProbeEndpoint implements AutoCloseable {
                     }
                     address = r.address();
                     resolved = r.target();
+                    Networks allow = allowed;
+                    if (!allow.any() && (r.address() == null || !allow.allows(r.address()))) {
+                        deny(target.host() + (r.address() == null ? " (no address to check)" : " (" + r.address().getHostAddress() + ")")
+                                + " is not in probe_allow (" + allow + ")");
+                        return;
+                    }
                     calls.execute(this::probe);
                 });
             } catch (RuntimeException e) { // shutting down
@@ -459,6 +472,20 @@ final class ProbeEndpoint implements AutoCloseable {
                 LOG.warn("Prober of kind '{}' failed on /probe target {}", target.kind(), target.name(), e);
                 answer(null, "the prober failed: " + e);
             }
+        }
+
+        /** The target is not to be probed from here: 403, and nothing sent to it. */
+        private void deny(String why) {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            permit.release();
+            prober.close();
+            java.util.concurrent.ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
+            text(response, callback, HttpStatus.FORBIDDEN_403, "probe refused: " + why);
         }
 
         private void answer(ProbeResult result, String failure) {
