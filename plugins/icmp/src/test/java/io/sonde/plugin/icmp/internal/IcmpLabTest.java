@@ -35,8 +35,8 @@ public class IcmpLabTest {
 
     @BeforeClass
     public static void labUp() throws Exception {
-        Assume.assumeTrue("the lab needs root", IcmpEngineTest.root());
-        Assume.assumeTrue("the lab needs ip", new File("/usr/sbin/ip").canExecute() || new File("/sbin/ip").canExecute());
+        Assume.assumeTrue("the lab needs root", IcmpEngineTest.root() || System.getenv("CI") != null);
+        Assume.assumeTrue("the lab needs ip", new File("/usr/sbin/ip").canExecute() || new File("/sbin/ip").canExecute() || System.getenv("CI") != null);
         run("up");
         up = true;
         engine = new IcmpEngine(Mode.RAW);
@@ -116,7 +116,7 @@ public class IcmpLabTest {
      */
     @Test
     public void rttsAgreeWithFping() throws Exception {
-        Assume.assumeTrue("fping is not installed", new File("/usr/bin/fping").canExecute());
+        Assume.assumeTrue("fping is not installed", new File("/usr/bin/fping").canExecute() || System.getenv("CI") != null);
         ping("198.18.3.2", 1000, 1, 5000); // a running agent's code is compiled: warm it as one would be
         java.util.Map<String, double[]> medians = new java.util.HashMap<>();
         for (String host : List.of("198.18.3.2", "198.18.7.1")) {

@@ -43,11 +43,11 @@ public class TracerouteLabTest {
     public static void labUp() throws Exception {
         boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
                 .findFirst().orElse("").split("\\s+")[1].equals("0");
-        Assume.assumeTrue("the lab needs root (network namespaces)", root);
-        Assume.assumeTrue("the lab needs ip and nft", new File("/usr/sbin/ip").canExecute() || new File("/sbin/ip").canExecute());
+        Assume.assumeTrue("the lab needs root (network namespaces)", root || System.getenv("CI") != null);
+        Assume.assumeTrue("the lab needs ip and nft", new File("/usr/sbin/ip").canExecute() || new File("/sbin/ip").canExecute() || System.getenv("CI") != null);
         String out = run(LAB.toString(), "up");
         up = true;
-        Assume.assumeTrue("lab did not come up: " + out, out != null);
+        Assume.assumeTrue("lab did not come up: " + out, out != null || System.getenv("CI") != null);
         tracer = new Tracer();
     }
 
@@ -109,7 +109,7 @@ public class TracerouteLabTest {
     @Test
     public void sameHopsAsTraceroute() throws Exception {
         Assume.assumeTrue("traceroute(8) is not installed", new File("/usr/sbin/traceroute").canExecute()
-                || new File("/usr/bin/traceroute").canExecute());
+                || new File("/usr/bin/traceroute").canExecute() || System.getenv("CI") != null);
         for (String host : List.of("198.18.3.2", "198.18.7.1", "fd00:18:3::2", "fd00:18:7::5")) {
             String out = run("traceroute", host.contains(":") ? "-6" : "-4", "-n", "-q", "1", "-w", "1", "-m", "10", host);
             List<String> theirs = new ArrayList<>();
