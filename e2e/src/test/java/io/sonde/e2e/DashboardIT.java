@@ -324,6 +324,22 @@ public class DashboardIT {
                 + " body: '{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1,\"agents\":\"*\"}'})).then(r => r.text().then(t => r.status + ' ' + t))");
         assertTrue(viewer, viewer.startsWith("403") && viewer.contains("viewer"));
         assertEquals(404, server.admin("GET", "/api/v1/targets/x", null).statusCode());
+        // the CSRF check itself, from a session that may change things: an admin's, without the token, then with it
+        String admin = browser.text("fetch('/api/v1/session', {method: 'POST', credentials: 'same-origin', headers: {'Content-Type':"
+                + " 'application/json'}, body: JSON.stringify({user: 'admin', password: '" + server.adminToken() + "'})})"
+                + ".then(r => r.json()).then(s => s.role)");
+        assertEquals("admin", admin);
+        String adminNoCsrf = browser.text("fetch('/api/v1/targets/x', {method: 'PUT', credentials: 'same-origin', headers: {'Content-Type':"
+                + " 'application/json'}, body: '{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1,\"agents\":\"*\"}'})"
+                + ".then(r => r.text().then(t => r.status + ' ' + t))");
+        assertTrue(adminNoCsrf, adminNoCsrf.startsWith("403")
+                && adminNoCsrf.contains("a change made with a session needs its CSRF token in the X-CSRF-Token header"));
+        assertEquals(404, server.admin("GET", "/api/v1/targets/x", null).statusCode());
+        String adminCsrf = browser.text("fetch('/api/v1/session').then(r => r.json()).then(s => fetch('/api/v1/targets/x', {method: 'PUT',"
+                + " credentials: 'same-origin', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf},"
+                + " body: '{\"kind\":\"tcp\",\"host\":\"127.0.0.1\",\"port\":1,\"agents\":\"*\"}'})).then(r => r.status + '')");
+        assertEquals("with its token the same change is made", "201", adminCsrf);
+        assertEquals(204, server.admin("DELETE", "/api/v1/targets/x", null).statusCode());
         for (String path : List.of("/api/v1/agents", "/api/v1/observed", "/api/v1/alerts", "/api/v1/series?target=web", "/api/v1/users")) {
             assertEquals(path, 401, server.get(path).statusCode());
         }

@@ -333,6 +333,7 @@ public final class Scheduler implements TargetListener {
         try {
             SinkHold hold = sinkName == null ? null : holds.remove(String.valueOf(sinkName));
             if (hold != null) {
+                worker.carry(hold.delivered());
                 int n = hold.handTo(worker);
                 LOG.info("Result sink {} is back: the {} results held for it while it was away follow{}", sinkName, n,
                         hold.dropped() > 0 ? " (" + hold.dropped() + " older ones were dropped)" : "");
@@ -404,6 +405,7 @@ public final class Scheduler implements TargetListener {
                 // a configured sink restarting (its configuration changed): what it had not taken, and what comes, waits for it
                 SinkHold hold = holds.computeIfAbsent(name, n -> new SinkHold(n, SinkWorker.QUEUE_CAPACITY, System.nanoTime()));
                 hold.addAll(w.stopAndDrain());
+                hold.delivered(w.delivered());
                 LOG.info("Result sink {} went away: its results wait for it up to {} s", name, HOLD_MS / 1000);
                 return;
             }

@@ -18,6 +18,8 @@ final class SinkHold {
     private final long since;
     private final ArrayDeque<Object> items = new ArrayDeque<>();
     private long dropped;
+    /** What the sink had taken before it went away (its count goes on when it is back). */
+    private long delivered;
 
     SinkHold(String name, int capacity, long sinceNanos) {
         this.name = name;
@@ -47,6 +49,14 @@ final class SinkHold {
 
     synchronized void removed(io.sonde.api.Target target) {
         put(new SinkWorker.Removal(target));
+    }
+
+    synchronized void delivered(long before) {
+        delivered = before;
+    }
+
+    synchronized long delivered() {
+        return delivered;
     }
 
     synchronized void addAll(List<Object> queued) {

@@ -77,6 +77,11 @@ final class SinkWorker {
         return delivered.get();
     }
 
+    /** Goes on counting from what the sink took before it restarted: one count per sink, not per instance. */
+    void carry(long deliveredBefore) {
+        delivered.addAndGet(deliveredBefore);
+    }
+
     void offer(ProbeResult result, NextProbe next) {
         if (size.incrementAndGet() > capacity) {
             size.decrementAndGet();
