@@ -103,6 +103,8 @@ public class SchedulerTest {
         long produced = scheduler.state().results();
         assertEquals("every result reached one of the two, once", produced, first.results.size() + second.results.size() + 2); // each gave one to next()
         assertEquals(Map.of(), scheduler.holdDrops());
+        assertEquals("the sink's count goes on across its restart", produced,
+                scheduler.state().sinks().stream().filter(w -> w.name().equals("io.sonde.uplink")).findFirst().orElseThrow().delivered());
     }
 
     @Test
