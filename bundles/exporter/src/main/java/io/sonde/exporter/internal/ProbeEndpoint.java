@@ -474,10 +474,10 @@ final class ProbeEndpoint implements AutoCloseable {
             }
         }
 
-        /** The target is not to be probed from here: 403, and nothing sent to it. */
-        private void deny(String why) {
+        /** @return whether this call is the one that answers: it lets go of the permit, the prober and the deadline */
+        private boolean finish() {
             if (!answered.compareAndSet(false, true)) {
-                return;
+                return false;
             }
             permit.release();
             prober.close();
@@ -485,18 +485,19 @@ final class ProbeEndpoint implements AutoCloseable {
             if (d != null) {
                 d.cancel(false);
             }
-            text(response, callback, HttpStatus.FORBIDDEN_403, "probe refused: " + why);
+            return true;
+        }
+
+        /** The target is not to be probed from here: 403, and nothing sent to it. */
+        private void deny(String why) {
+            if (finish()) {
+                text(response, callback, HttpStatus.FORBIDDEN_403, "probe refused: " + why);
+            }
         }
 
         private void answer(ProbeResult result, String failure) {
-            if (!answered.compareAndSet(false, true)) {
+            if (!finish()) {
                 return;
-            }
-            permit.release();
-            prober.close();
-            java.util.concurrent.ScheduledFuture<?> d = deadline;
-            if (d != null) {
-                d.cancel(false);
             }
             CompletableFuture<? extends ProbeResult> f = running;
             if (f != null && !f.isDone()) {
