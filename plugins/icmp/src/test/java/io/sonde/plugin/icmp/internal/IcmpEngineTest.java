@@ -53,7 +53,7 @@ public class IcmpEngineTest {
             assertEquals(64, r.replyTtl());
             assertEquals(0, r.duplicates());
             for (Duration d : r.rtts()) {
-                assertTrue("rtt " + d, !d.isNegative() && d.toMillis() < 1000);
+                assertTrue("rtt " + d + " within the round's timeout", !d.isNegative() && d.toMillis() < 2000);
             }
             assertTrue(r.min().compareTo(r.max()) <= 0);
         }
