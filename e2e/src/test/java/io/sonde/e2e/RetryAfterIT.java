@@ -59,7 +59,12 @@ public class RetryAfterIT {
         server.setHttpsConfigurator(new HttpsConfigurator(ctx));
         server.createContext("/api/v1/enroll", e -> answer(e, 200, "{\"schema\":1,\"agent_id\":\"e2e-busy\",\"credential\":\"c\",\"tags\":[]}", null));
         server.createContext("/api/v1/agents/e2e-busy/status", e -> answer(e, 204, null, null));
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
         server.createContext("/api/v1/agents/e2e-busy/results", e -> {
+            if (!armed.get()) { // until the uplink that enrolled has started again without the token it used
+                answer(e, 200, "{\"schema\":1,\"accepted\":1,\"duplicates\":0}", null);
+                return;
+            }
             attempts.add(System.nanoTime());
             switch (answered.getAndIncrement()) {
                 case 0 -> answer(e, 429, "{\"error\":\"busy\"}", "3");
@@ -72,7 +77,15 @@ public class RetryAfterIT {
             agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-busy\n");
             agent.write("etc/io.sonde.uplink.cfg", "server_url = https://127.0.0.1:" + server.getAddress().getPort()
                     + "\nenrollment_token = t\nserver_ca_sha256 = " + pin + "\n");
-            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 1);
+            // the token is used once: the uplink takes the file without it (a new uplink); then the server says it is busy
+            agent.awaitLogLine("the enrollment token is used once");
+            long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+            while (agent.countLogLines("Uplink to https://127.0.0.1:" + server.getAddress().getPort() + " as agent e2e-busy") < 2
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            armed.set(true);
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 1 && attempts.size() >= 3);
             assertTrue(attempts.size() >= 3);
             double first = (attempts.get(1) - attempts.get(0)) / 1e9;
             double second = (attempts.get(2) - attempts.get(1)) / 1e9;

@@ -103,7 +103,7 @@ public class ServerCliIT {
         CliIT.Run list = admin("server", "tokens", "list");
         assertFalse("the secret is not listed", list.out().contains(token));
         String id = made.out().replaceAll("(?s).*Enrollment token (\\S+),.*", "$1");
-        assertTrue(list.out(), list.out().matches("(?s).*\n *" + id + " +lab +\\S+ +true\n.*"));
+        assertTrue(list.out(), list.out().matches("(?s).*\n *" + id + " +lab +\\S+ +true +false\n.*"));
         CliIT.Run revoked = admin("server", "tokens", "revoke", id);
         assertEquals(revoked.out(), 0, revoked.exit());
         assertFalse(admin("server", "tokens", "list").out().matches("(?s).*\n *" + id + " +lab .*"));

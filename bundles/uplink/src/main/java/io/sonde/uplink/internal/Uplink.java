@@ -312,8 +312,8 @@ public final class Uplink implements ResultSink {
     private Failure lockedOut(int status, String why) {
         boolean canEnroll = !config.enrollment__token().isBlank();
         String problem = "the server refuses this agent's credential (" + status + ": " + why + ")";
-        if (!problem.equals(lockedOutSaid)) {
-            lockedOutSaid = problem;
+        if (!(problem + canEnroll).equals(lockedOutSaid)) {
+            lockedOutSaid = problem + canEnroll;
             LOG.error("Uplink: {}. An admin reset or revoked it. Results stay in the spool ({} waiting) and are sent once the agent is"
                     + " enrolled again: {}", problem, spool.records(), canEnroll ? "enrolling again with the enrollment_token configured"
                     : "an admin makes an enrollment token (after POST /api/v1/agents/" + identity.agentId()
