@@ -452,6 +452,7 @@ final class ServerCommand {
         @Override
         void run(ServerApi api, PrintWriter out) throws Exception {
             Map<String, Map<String, JsonObject>> wanted = definitions(files);
+            Map<String, String> before = waitSeconds > 0 ? documents(api) : Map.of();
             int changed = 0;
             java.util.List<String> targets = new ArrayList<>();
             for (String[] p : plan(api, wanted, prune)) {
@@ -482,7 +483,7 @@ final class ServerCommand {
             out.println(changed == 0 ? "Nothing to change" : changed + (changed == 1 ? " change" : " changes") + " applied");
             if (!targets.isEmpty() && waitSeconds > 0) {
                 out.flush();
-                awaitAgents(api, waitSeconds);
+                awaitAgents(api, waitSeconds, before);
             }
             for (String t : targets) {
                 for (String line : refusals(api, t)) {
@@ -499,20 +500,47 @@ final class ServerCommand {
         }
     }
 
-    /** Waits until no online agent is stale (each applies the server's newest document for it), {@code seconds} at most. */
-    static void awaitAgents(ServerApi api, int seconds) throws Exception {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
+    /** @return the server's document version for each agent now */
+    static Map<String, String> documents(ServerApi api) throws Exception {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (JsonElement e : api.get("/api/v1/agents").getAsJsonObject().getAsJsonArray("items")) {
+            JsonObject a = e.getAsJsonObject();
+            JsonElement config = a.get("config");
+            JsonElement current = config != null && config.isJsonObject() ? config.getAsJsonObject().get("current") : null;
+            out.put(a.get("agent_id").getAsString(), current == null || current.isJsonNull() ? "" : current.getAsString());
+        }
+        return out;
+    }
+
+    /** How long the server may take to make the agents' new documents after a change. */
+    static final long DOCUMENTS_MS = 3000;
+
+    /**
+     * Waits, {@code seconds} at most, until the server has made the new documents (some agent's
+     * document differs from {@code before}, or {@link #DOCUMENTS_MS} passed: a change no agent
+     * takes changes none) and no online agent is stale (each applies its newest document).
+     */
+    static void awaitAgents(ServerApi api, int seconds, Map<String, String> before) throws Exception {
+        long start = System.nanoTime();
+        long end = start + seconds * 1_000_000_000L;
         for (int i = 0; i < seconds * 4 + 1; i++) {
             boolean stale = false;
+            boolean made = System.nanoTime() - start > DOCUMENTS_MS * 1_000_000L;
             for (JsonElement e : api.get("/api/v1/agents").getAsJsonObject().getAsJsonArray("items")) {
                 JsonObject a = e.getAsJsonObject();
                 JsonElement config = a.get("config");
-                if (a.get("online").getAsBoolean() && config != null && config.isJsonObject()
-                        && config.getAsJsonObject().get("stale").getAsBoolean()) {
+                if (config == null || !config.isJsonObject()) {
+                    continue;
+                }
+                JsonElement current = config.getAsJsonObject().get("current");
+                if (current != null && !current.isJsonNull() && !current.getAsString().equals(before.get(a.get("agent_id").getAsString()))) {
+                    made = true;
+                }
+                if (a.get("online").getAsBoolean() && config.getAsJsonObject().get("stale").getAsBoolean()) {
                     stale = true;
                 }
             }
-            if (!stale || System.nanoTime() > end) {
+            if (made && !stale || System.nanoTime() > end) {
                 return;
             }
             Thread.sleep(250);
