@@ -262,9 +262,9 @@ public class AttackIT {
         assertTrue(form.body(), form.body().contains("log in with a JSON body (Content-Type: application/json), not 'text/plain'"));
         assertFalse(form.headers().firstValue("Set-Cookie").isPresent());
         HttpResponse<String> evil = server.post("/api/v1/session", null, body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json",
-                "Origin", "https://evil.example");
+                "Origin", "https://evil.sonde.test");
         assertEquals(evil.body(), 403, evil.statusCode());
-        assertTrue(evil.body(), evil.body().contains("a login from another site (Origin https://evil.example) is refused"));
+        assertTrue(evil.body(), evil.body().contains("a login from another site (Origin https://evil.sonde.test) is refused"));
         HttpResponse<String> own = server.post("/api/v1/session", null, body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json",
                 "Origin", "https://127.0.0.1:" + server.port);
         assertEquals(own.body(), 200, own.statusCode());

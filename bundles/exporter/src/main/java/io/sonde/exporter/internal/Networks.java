@@ -53,13 +53,11 @@ final class Networks {
             }
             String ip = b.contains("/") ? b.substring(0, b.indexOf('/')) : b;
             if (!ip.matches("[0-9A-Fa-f:.]+") || !(ip.contains(".") || ip.contains(":"))) {
-                throw new IllegalArgumentException("'" + b + "' is not a network (10.0.0.0/8, fd00::/8, 192.0.2.7)");
+                throw new IllegalArgumentException("'" + b + "' is not a network (10.0.0.0/8, fd00::/8, 198.18.0.7)");
             }
-            byte[] net;
-            try {
-                net = InetAddress.getByName(ip).getAddress(); // a literal: parsed, never looked up
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("'" + b + "' is not a network (10.0.0.0/8, fd00::/8, 192.0.2.7)");
+            byte[] net = literal(ip);
+            if (net == null) {
+                throw new IllegalArgumentException("'" + b + "' is not a network (10.0.0.0/8, fd00::/8, 198.18.0.7)");
             }
             int bits = net.length * 8;
             if (b.contains("/")) {
@@ -78,6 +76,26 @@ final class Networks {
             out.add(new Block(net, bits, b));
         }
         return new Networks(List.copyOf(out), String.join(", ", out.stream().map(Block::text).toList()));
+    }
+
+    private static final java.util.regex.Pattern IPV4 =
+            java.util.regex.Pattern.compile("(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}");
+
+    /** @return the bytes of an IP literal, or null; never a name look-up (an IPv4 text that is not a literal would be one) */
+    static byte[] literal(String ip) {
+        if (ip.indexOf(':') < 0) {
+            if (!IPV4.matcher(ip).matches()) {
+                return null;
+            }
+            String[] p = ip.split("\\.");
+            return new byte[] {(byte) Integer.parseInt(p[0]), (byte) Integer.parseInt(p[1]), (byte) Integer.parseInt(p[2]),
+                    (byte) Integer.parseInt(p[3])};
+        }
+        try {
+            return InetAddress.getByName(ip).getAddress(); // with a ':' only an IPv6 literal is taken, never a name
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     /** @return whether every address is allowed */

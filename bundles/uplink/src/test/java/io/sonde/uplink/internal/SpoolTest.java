@@ -166,6 +166,23 @@ public class SpoolTest {
     }
 
     @Test
+    public void aSequenceFileThatIsNotOursNumbersOnAfterTheRecordsKept() throws IOException {
+        try (Spool s = open(1 << 20)) {
+            append(s, now.get(), "one");
+            append(s, now.get(), "two");
+        }
+        Files.write(dir.resolve("sequence"), "garbage".getBytes(StandardCharsets.US_ASCII));
+        try (Spool s = open(1 << 20)) {
+            assertEquals(List.of(1L, 2L), seqs(s.read(10, 1 << 20)));
+            assertEquals(3, append(s, now.get(), "three"));
+            assertEquals(0L, (long) s.dropped().get("crash"));
+        }
+        try (Spool s = open(1 << 20)) {
+            assertEquals("and the file is whole again", 4, append(s, now.get(), "four"));
+        }
+    }
+
+    @Test
     public void aCleanStopGivesTheExactNextNumberEvenAfterAnotherBoot() throws IOException {
         try (Spool s = open(1 << 20)) {
             append(s, now.get(), "one");

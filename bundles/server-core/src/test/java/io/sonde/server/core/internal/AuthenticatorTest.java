@@ -20,11 +20,11 @@ public class AuthenticatorTest {
 
     @Test
     public void onlyTheServersOwnHostIsTheSameOrigin() {
-        assertEquals(true, Authenticator.sameOrigin(request(null, "sonde.example")));
-        assertEquals(true, Authenticator.sameOrigin(request("https://sonde.example:8443", "sonde.example")));
-        assertEquals(false, Authenticator.sameOrigin(request("https://evil.example", "sonde.example")));
-        assertEquals(false, Authenticator.sameOrigin(request("null", "sonde.example")));
-        assertEquals(false, Authenticator.sameOrigin(request("https://sonde.example.evil.example", "sonde.example")));
+        assertEquals(true, Authenticator.sameOrigin(request(null, "server.sonde.test")));
+        assertEquals(true, Authenticator.sameOrigin(request("https://server.sonde.test:8443", "server.sonde.test")));
+        assertEquals(false, Authenticator.sameOrigin(request("https://evil.sonde.test", "server.sonde.test")));
+        assertEquals(false, Authenticator.sameOrigin(request("null", "server.sonde.test")));
+        assertEquals(false, Authenticator.sameOrigin(request("https://server.sonde.test.evil.sonde.test", "server.sonde.test")));
     }
 
     private static jakarta.servlet.http.HttpServletRequest request(String origin, String host) {
