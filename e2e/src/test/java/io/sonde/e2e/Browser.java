@@ -9,12 +9,14 @@ import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -184,11 +186,36 @@ final class Browser implements AutoCloseable {
     @Override
     public void close() throws IOException, InterruptedException {
         socket.abort();
+        // Chromium's helpers (zygote, renderers, crash handler) may outlive the main process for a
+        // moment and still write into the profile: stop each of them by the handle we started.
+        List<ProcessHandle> helpers = process.descendants().collect(Collectors.toList());
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+        for (ProcessHandle h : helpers) {
+            h.destroyForcibly();
+        }
+        for (ProcessHandle h : helpers) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // reported below if the profile cannot be removed
+            }
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                AgentProcess.run("rm", "-rf", profile.toString());
+                return;
+            } catch (IOException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+                Thread.sleep(500);
+            }
+        }
+    }
         AgentProcess.run("rm", "-rf", profile.toString());
     }
 }
