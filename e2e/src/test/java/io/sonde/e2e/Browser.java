@@ -216,6 +216,4 @@ final class Browser implements AutoCloseable {
             }
         }
     }
-        AgentProcess.run("rm", "-rf", profile.toString());
-    }
 }
