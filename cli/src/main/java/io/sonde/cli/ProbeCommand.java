@@ -16,6 +16,7 @@ import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 
 import io.sonde.api.ProbeResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.embed.Monitor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,15 +128,47 @@ final class ProbeCommand implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    /** What a successful result says beyond its time, briefly. */
-    private static String detail(ProbeResult r) {
-        if (r instanceof io.sonde.api.PingResult p) {
-            return p.received() + "/" + p.sent() + " replies from " + (p.address() == null ? "?" : p.address().getHostAddress());
+    /**
+     * What a successful result says beyond its time, briefly, for any kind by the roles of its
+     * values: replies of requests sent, hops of a path, the answer code, the address, a
+     * certificate's expiry, and the names of its true flags.
+     */
+    static String detail(ProbeResult r) {
+        ResultSchema schema = r.schema();
+        Map<String, Object> values = r.values();
+        List<String> parts = new ArrayList<>();
+        double sent = role(schema, values, ResultSchema.Role.SENT);
+        double received = role(schema, values, ResultSchema.Role.RECEIVED);
+        Object address = schema.withRole(ResultSchema.Role.ADDRESS).map(v -> values.get(v.name())).orElse(null);
+        if (!Double.isNaN(sent) && !Double.isNaN(received)) {
+            parts.add((long) received + "/" + (long) sent + " replies from " + (address == null ? "?" : ResultSchema.text(address)));
+            address = null;
         }
-        if (r instanceof io.sonde.api.TracerouteResult t) {
-            return t.hops().size() + " hops" + (t.reached() ? ", reached" : ", not reached");
+        double hops = role(schema, values, ResultSchema.Role.PATH);
+        if (!Double.isNaN(hops)) {
+            parts.add((long) hops + " hops");
         }
-        return "";
+        double status = role(schema, values, ResultSchema.Role.STATUS_CODE);
+        if (!Double.isNaN(status)) {
+            parts.add("status " + (long) status);
+        }
+        if (address != null) {
+            parts.add(ResultSchema.text(address));
+        }
+        Object expiry = schema.withRole(ResultSchema.Role.CERT_EXPIRY).map(v -> values.get(v.name())).orElse(null);
+        if (expiry != null) {
+            parts.add("certificate until " + expiry);
+        }
+        for (ResultSchema.Value v : schema.values()) {
+            if (!v.local() && v.type() == ResultSchema.Type.BOOLEAN && Boolean.TRUE.equals(values.get(v.name()))) {
+                parts.add(v.name());
+            }
+        }
+        return String.join(", ", parts);
+    }
+
+    private static double role(ResultSchema schema, Map<String, Object> values, ResultSchema.Role role) {
+        return schema.withRole(role).map(v -> ResultSchema.number(values.get(v.name()))).orElse(Double.NaN);
     }
 
     /** The live table, redrawn after every result and on resize; q (or Ctrl-C) ends it. */

@@ -6,13 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.sonde.api.PingResult;
 import io.sonde.api.ProbeResult;
-import io.sonde.api.TracerouteResult;
+import io.sonde.api.ResultSchema;
 
 /**
- * The rows of an mtr-style table, kept over every result of one target: a row per hop for
- * traceroute, a row for the target otherwise. Each row counts what was sent and answered, and the
+ * The rows of an mtr-style table, kept over every result of one target: a row per hop for a kind
+ * whose results have a path, a row for the target otherwise. Each row counts what was sent and answered, and the
  * round-trip times: last, average, best, worst, standard deviation (Welford's running form).
  */
 final class Stats {
@@ -56,27 +55,51 @@ final class Stats {
     private long results;
     private String lastError;
 
-    /** Counts one result in. */
+    /**
+     * Counts one result in, whatever its kind, by the roles of its values: a row per hop for a
+     * kind with a path, else a row for the target, its samples the replies' round-trip times when
+     * the kind has them, else the response time of each successful probe.
+     */
     synchronized void add(ProbeResult r) {
         results++;
         lastError = r.isSuccessful() ? null : r.failureReason().label() + ": " + r.errorMessage();
-        if (r instanceof TracerouteResult t) {
-            for (TracerouteResult.Hop hop : t.hops()) {
-                String label = String.format("%2d. %s", hop.ttl(), hop.address() == null ? "???" : hop.address().getHostAddress());
-                Row row = rows.computeIfAbsent(label, Row::new);
-                row.sent += hop.sent();
-                hop.rtts().forEach(row::sample);
+        ResultSchema schema = r.schema();
+        Map<String, Object> values = r.values();
+        Object path = schema.withRole(ResultSchema.Role.PATH).map(v -> values.get(v.name())).orElse(null);
+        if (path instanceof List<?> hops) {
+            for (Object o : hops) {
+                if (o instanceof Map<?, ?> hop) {
+                    Object address = hop.get("address");
+                    String label = String.format("%2d. %s", (int) ResultSchema.number(hop.get("ttl")),
+                            address == null ? "???" : ResultSchema.text(address));
+                    Row row = rows.computeIfAbsent(label, Row::new);
+                    double sent = ResultSchema.number(hop.get("sent"));
+                    row.sent += Double.isNaN(sent) ? 0 : (long) sent;
+                    samples(row, hop.get("rtts"));
+                }
             }
             return;
         }
         Row row = rows.computeIfAbsent(r.target().host() + (r.target().port() > 0 ? ":" + r.target().port() : ""), Row::new);
-        if (r instanceof PingResult p) {
-            row.sent += p.sent();
-            p.rtts().forEach(row::sample);
+        Object samples = schema.withRole(ResultSchema.Role.LATENCY_SAMPLES).map(v -> values.get(v.name())).orElse(null);
+        double sent = schema.withRole(ResultSchema.Role.SENT).map(v -> ResultSchema.number(values.get(v.name()))).orElse(Double.NaN);
+        if (samples instanceof List<?> && !Double.isNaN(sent)) {
+            row.sent += (long) sent;
+            samples(row, samples);
         } else {
             row.sent++;
             if (r.isSuccessful()) {
                 row.sample(r.responseTime());
+            }
+        }
+    }
+
+    private static void samples(Row row, Object rtts) {
+        if (rtts instanceof List<?> list) {
+            for (Object rtt : list) {
+                if (rtt instanceof Duration d) {
+                    row.sample(d);
+                }
             }
         }
     }

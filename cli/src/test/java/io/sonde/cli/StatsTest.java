@@ -12,13 +12,15 @@ import java.util.Map;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.PingResult;
 import io.sonde.api.Target;
 import io.sonde.api.TracerouteResult;
 
 public class StatsTest {
 
-    private static final Target TARGET = new Target("t", "icmp", "192.0.2.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(1),
+    private static final Target TARGET = new Target("t", "icmp", "198.18.0.1", 0, Duration.ofSeconds(1), Duration.ofSeconds(1),
             java.util.Set.of(), Map.of(), "test");
 
     private static Duration ms(double v) {
@@ -28,12 +30,12 @@ public class StatsTest {
     @Test
     public void pingRowsCountEveryPacketAndKeepRunningStatistics() throws Exception {
         Stats s = new Stats();
-        InetAddress a = InetAddress.getByName("192.0.2.1");
+        InetAddress a = InetAddress.getByName("198.18.0.1");
         s.add(new PingResult(TARGET, Instant.now(), ms(2), null, null, a, 3, List.of(ms(1), ms(2), ms(3)), 0, 64));
         s.add(new PingResult(TARGET, Instant.now(), ms(5), FailureReason.TIMEOUT, "1 of 3 lost", a, 3, List.of(ms(4), ms(5)), 0, 64));
         String table = s.table();
         // 6 sent, 5 received: 16.7 % loss; last 5, avg 3, best 1, worst 5, sample stddev of 1..5 = 1.58
-        assertTrue(table, table.matches("(?s)Host +Loss% +Sent +Last +Avg +Best +Worst +StDev\n192\\.0\\.2\\.1 +16\\.7% +6 +5\\.00 +3\\.00 +1\\.00 +5\\.00 +1\\.58\n"));
+        assertTrue(table, table.matches("(?s)Host +Loss% +Sent +Last +Avg +Best +Worst +StDev\n198\\.18\\.0\\.1 +16\\.7% +6 +5\\.00 +3\\.00 +1\\.00 +5\\.00 +1\\.58\n"));
         assertEquals(2, s.results());
         assertEquals("timeout: 1 of 3 lost", s.lastError());
     }
@@ -61,5 +63,32 @@ public class StatsTest {
         String t = Stats.render(List.of(new String[] {"name", "ms", "state"}, new String[] {"a", "1.5", "ok"},
                 new String[] {"longer", "10.25", "backoff"}));
         assertEquals("name       ms  state\na         1.5  ok\nlonger  10.25  backoff\n", t);
+    }
+
+    @Test
+    public void aKindNoModuleKnowsIsCountedByTheRolesOfItsValues() {
+        ResultSchema schema = new ResultSchema("1", List.of(
+                ResultSchema.Value.of("route", ResultSchema.Type.HOPS, "", ResultSchema.Role.PATH, "the path"),
+                ResultSchema.Value.of("code", ResultSchema.Type.NUMBER, "", ResultSchema.Role.STATUS_CODE, "the code"),
+                ResultSchema.Value.of("secure", ResultSchema.Type.BOOLEAN, "", null, "whether")), List.of(), List.of());
+        Map<String, Object> hop1 = new java.util.LinkedHashMap<>();
+        hop1.put("ttl", 1);
+        hop1.put("address", "198.18.0.9");
+        hop1.put("sent", 3);
+        hop1.put("rtts", List.of(ms(2), ms(4)));
+        Map<String, Object> hop2 = new java.util.LinkedHashMap<>();
+        hop2.put("ttl", 2);
+        hop2.put("address", null);
+        hop2.put("sent", 3);
+        hop2.put("rtts", List.of());
+        MeasuredResult r = MeasuredResult.success(TARGET, Instant.now(), ms(5), schema,
+                Map.of("route", List.of(hop1, hop2), "code", 250, "secure", true));
+        Stats s = new Stats();
+        s.add(r);
+        String[] lines = s.table().split("\n");
+        assertEquals(3, lines.length);
+        assertTrue(lines[1], lines[1].matches(" 1\\. 198\\.18\\.0\\.9 +33\\.3% +3 +4\\.00 +3\\.00 .*"));
+        assertTrue(lines[2], lines[2].matches(" 2\\. \\?\\?\\? +100\\.0% +3 .*"));
+        assertEquals("2 hops, status 250, secure", ProbeCommand.detail(r));
     }
 }

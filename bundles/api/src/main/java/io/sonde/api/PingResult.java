@@ -1,5 +1,7 @@
 package io.sonde.api;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,5 +83,56 @@ public record PingResult(
             sum += Math.abs(rtts.get(i).toNanos() - rtts.get(i - 1).toNanos());
         }
         return Duration.ofNanos(sum / (rtts.size() - 1));
+    }
+
+    /** ICMP's values and families, as its plugin describes them. @since 1.9 */
+    public static final ResultSchema SCHEMA = new ResultSchema("1", List.of(
+            ResultSchema.Value.of("address", ResultSchema.Type.ADDRESS, "", ResultSchema.Role.ADDRESS, "the resolved address"),
+            ResultSchema.Value.of("sent", ResultSchema.Type.NUMBER, "packets", ResultSchema.Role.SENT, "echo requests sent"),
+            ResultSchema.Value.of("received", ResultSchema.Type.NUMBER, "packets", ResultSchema.Role.RECEIVED, "echo replies received"),
+            ResultSchema.Value.of("rtts", ResultSchema.Type.DURATIONS, "seconds", ResultSchema.Role.LATENCY_SAMPLES,
+                    "round-trip time of every reply, in order of sequence number"),
+            ResultSchema.Value.of("duplicates", ResultSchema.Type.NUMBER, "packets", ResultSchema.Role.NONE, "replies received more than once"),
+            ResultSchema.Value.of("reply_ttl", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "TTL or hop limit of the last reply"),
+            ResultSchema.Value.local("jitter", ResultSchema.Type.DURATION, "seconds", "mean difference between consecutive round-trip times"),
+            ResultSchema.Value.local("stddev", ResultSchema.Type.DURATION, "seconds", "standard deviation of the round-trip times")),
+            List.of(ResultSchema.Family.of("probe_packets_sent_total", ResultSchema.Sample.COUNTER, "ICMP echo requests sent", "sent"),
+                    ResultSchema.Family.of("probe_packets_received_total", ResultSchema.Sample.COUNTER,
+                            "ICMP echo replies received (duplicates not counted)", "received"),
+                    ResultSchema.Family.of("probe_jitter_seconds", ResultSchema.Sample.GAUGE,
+                            "Mean difference between consecutive round-trip times of the last round", "jitter"),
+                    ResultSchema.Family.of("probe_rtt_stddev_seconds", ResultSchema.Sample.GAUGE,
+                            "Standard deviation of the round-trip times of the last round", "stddev")),
+            List.of(ResultSchema.Family.labelled("probe_icmp_duration_seconds", ResultSchema.Sample.GAUGE,
+                    "Duration of icmp request by phase", "phase", "resolve", "@lookup|0", "rtt", "rtts.0",
+                    "setup", "0"), // one socket shared by all probes: nothing to set up
+                    ResultSchema.Family.of("probe_icmp_reply_hop_limit", ResultSchema.Sample.GAUGE,
+                            "Replied packet hop limit (TTL for ipv4)", "reply_ttl")));
+
+    @Override
+    public ResultSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public Map<String, Object> values() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        if (address != null) {
+            v.put("address", address);
+        }
+        v.put("sent", sent);
+        v.put("received", received());
+        v.put("rtts", rtts);
+        if (duplicates > 0) {
+            v.put("duplicates", duplicates);
+        }
+        if (replyTtl >= 0) {
+            v.put("reply_ttl", replyTtl);
+        }
+        if (sent > 0) {
+            v.put("jitter", jitter());
+            v.put("stddev", stddev());
+        }
+        return v;
     }
 }

@@ -7,7 +7,8 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The outcome of one probe of one target. Implemented by the result records of this package only;
- * a third-party prober returns a {@link PluginResult}.
+ * a prober returns a {@link MeasuredResult} with its kind's {@link ResultSchema} (or one of the
+ * records of this package, each of which carries its kind's schema).
  */
 @ProviderType
 public interface ProbeResult {
@@ -33,5 +34,25 @@ public interface ProbeResult {
     /** @return {@code true} if the probe succeeded */
     default boolean isSuccessful() {
         return failureReason() == null;
+    }
+
+    /**
+     * @return what the values of this result are, and the metric families the kind wants from
+     *         them; {@link ResultSchema#NONE} for a result with only the standard measurements
+     * @since 1.9
+     */
+    default ResultSchema schema() {
+        return ResultSchema.NONE;
+    }
+
+    /**
+     * @return the measured values by name, as {@link #schema()} declares them: numbers, booleans,
+     *         texts, {@link java.time.Duration}s, {@link Instant}s, {@link java.net.InetAddress}es,
+     *         and lists and maps of them; absent when not measured. Readers never need the
+     *         result's type.
+     * @since 1.9
+     */
+    default java.util.Map<String, Object> values() {
+        return java.util.Map.of();
     }
 }

@@ -64,4 +64,17 @@ public interface Prober {
     default List<TargetProblem> check(Target target) {
         return List.of();
     }
+
+    /**
+     * Declares what the kind's results hold and which metric families it wants: the agent
+     * announces it to its server with the kinds it runs, and every reader downstream works from
+     * it. The results this prober completes carry the same schema ({@link ProbeResult#schema()}).
+     *
+     * @return the kind's result schema; {@link ResultSchema#NONE}, the default, for a kind whose
+     *         results have only the standard measurements
+     * @since 1.9
+     */
+    default ResultSchema resultSchema() {
+        return ResultSchema.NONE;
+    }
 }

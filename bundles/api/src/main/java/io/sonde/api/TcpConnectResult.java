@@ -16,4 +16,28 @@ public record TcpConnectResult(
         FailureReason failureReason,
         String errorMessage,
         InetSocketAddress address) implements ProbeResult {
+
+    /** TCP's values and families, as its plugin describes them. @since 1.9 */
+    public static final ResultSchema SCHEMA = new ResultSchema("1", java.util.List.of(
+            ResultSchema.Value.of("address", ResultSchema.Type.ADDRESS, "", ResultSchema.Role.ADDRESS, "the address probed"),
+            ResultSchema.Value.of("port", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "the port probed"),
+            ResultSchema.Value.local("failed_due_to_regex", ResultSchema.Type.BOOLEAN, "", "always false: no exchange is checked")),
+            java.util.List.of(), java.util.List.of(ResultSchema.Family.of("probe_failed_due_to_regex",
+                    ResultSchema.Sample.GAUGE, "Indicates if probe failed due to regex", "failed_due_to_regex")));
+
+    @Override
+    public ResultSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public java.util.Map<String, Object> values() {
+        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
+        if (address != null && address.getAddress() != null) {
+            v.put("address", address.getAddress());
+            v.put("port", address.getPort());
+        }
+        v.put("failed_due_to_regex", false);
+        return v;
+    }
 }

@@ -1,5 +1,8 @@
 package io.sonde.api;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,5 +45,50 @@ public record TracerouteResult(
         public Hop {
             rtts = rtts == null ? List.of() : List.copyOf(rtts);
         }
+    }
+
+    /** Traceroute's values and families, as its plugin describes them. @since 1.9 */
+    public static final ResultSchema SCHEMA = new ResultSchema("1", List.of(
+            ResultSchema.Value.of("address", ResultSchema.Type.ADDRESS, "", ResultSchema.Role.ADDRESS, "the resolved destination"),
+            ResultSchema.Value.of("reached", ResultSchema.Type.BOOLEAN, "", ResultSchema.Role.NONE, "whether the destination answered"),
+            ResultSchema.Value.of("hops", ResultSchema.Type.HOPS, "", ResultSchema.Role.PATH, "every hop, nearest first"),
+            ResultSchema.Value.local("route_hash", ResultSchema.Type.NUMBER, "", "CRC-32 of the hop addresses in order")),
+            List.of(ResultSchema.Family.of("probe_traceroute_hops", ResultSchema.Sample.GAUGE,
+                    "Hops of the last trace, the destination included when reached", "hops"),
+                    ResultSchema.Family.of("probe_traceroute_route_hash", ResultSchema.Sample.GAUGE,
+                            "CRC-32 of the hop addresses of the last trace: changes when the path does", "route_hash"),
+                    ResultSchema.Family.of("probe_traceroute_route_changes_total", ResultSchema.Sample.CHANGES,
+                            "Traces whose path differed from the trace before", "route_hash")),
+            List.of(ResultSchema.Family.of("probe_traceroute_hops", ResultSchema.Sample.GAUGE,
+                    "Hops of the trace, the destination included when reached", "hops")));
+
+    @Override
+    public ResultSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public Map<String, Object> values() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        if (address != null) {
+            v.put("address", address);
+        }
+        v.put("reached", reached);
+        List<Map<String, Object>> list = new ArrayList<>(hops.size());
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        for (Hop h : hops) {
+            Map<String, Object> hop = new LinkedHashMap<>();
+            String a = h.address() == null ? null : h.address().getHostAddress();
+            hop.put("ttl", h.ttl());
+            hop.put("address", a);
+            hop.put("sent", h.sent());
+            hop.put("rtts", h.rtts());
+            list.add(hop);
+            crc.update((a == null ? "*" : a).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            crc.update(',');
+        }
+        v.put("hops", list);
+        v.put("route_hash", crc.getValue());
+        return v;
     }
 }

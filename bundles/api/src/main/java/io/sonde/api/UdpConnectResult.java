@@ -28,4 +28,25 @@ public record UdpConnectResult(
 
     /** The shortest datagram of the udp kind: the magic, the sequence and the nonce. @since 1.5 */
     public static final int ECHO_MIN_BYTES = 24;
+
+    /** UDP's values and families, as its plugin describes them. @since 1.9 */
+    public static final ResultSchema SCHEMA = new ResultSchema("1", java.util.List.of(
+            ResultSchema.Value.of("address", ResultSchema.Type.ADDRESS, "", ResultSchema.Role.ADDRESS, "the address probed"),
+            ResultSchema.Value.of("port", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "the port probed")),
+            java.util.List.of(), java.util.List.of());
+
+    @Override
+    public ResultSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public java.util.Map<String, Object> values() {
+        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
+        if (address != null && address.getAddress() != null) {
+            v.put("address", address.getAddress());
+            v.put("port", address.getPort());
+        }
+        return v;
+    }
 }

@@ -14,7 +14,7 @@
  * {@link io.sonde.api.RemoteConfig#delivered()} (since 1.6).
  */
 @Export
-@Version("1.8.0")
+@Version("1.9.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

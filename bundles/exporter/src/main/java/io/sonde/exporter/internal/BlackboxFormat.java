@@ -2,22 +2,18 @@ package io.sonde.exporter.internal;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import io.sonde.api.FailureReason;
-import io.sonde.api.HttpGetResult;
-import io.sonde.api.PingResult;
-import io.sonde.api.PluginResult;
 import io.sonde.api.ProbeResult;
-import io.sonde.api.TracerouteResult;
+import io.sonde.api.ResultSchema;
 
 /**
  * The answer of {@code /probe} in blackbox_exporter's metric names, families sorted by name as it
- * sorts them, so that dashboards and alerts written for it keep working.
+ * sorts them, so that dashboards and alerts written for it keep working: the endpoint's own
+ * families, then those the kind's {@link ResultSchema#probeMetrics()} declares.
  */
 final class BlackboxFormat {
 
@@ -25,8 +21,6 @@ final class BlackboxFormat {
     record OnDemand(String kind, ProbeResult result, double lookupSeconds, InetAddress address, double durationSeconds) {
     }
 
-    /** 0001-01-01T00:00:00Z in Unix seconds. */
-    static final long GO_ZERO_TIME = -62_135_596_800L;
 
     private final Map<String, List<String>> samples = new TreeMap<>();
     private final Map<String, String> help = new TreeMap<>();
@@ -64,74 +58,36 @@ final class BlackboxFormat {
         if (r == null) {
             return;
         }
-        if (r instanceof HttpGetResult h) {
-            http(h, p.lookupSeconds());
-        } else if (r instanceof PingResult ping) {
-            icmp(ping, p.lookupSeconds());
-        } else if (r instanceof TracerouteResult trace) {
-            gauge("probe_traceroute_hops", "Hops of the trace, the destination included when reached", trace.hops().size());
-        } else if (r instanceof PluginResult plugin) {
-            plugin(plugin, p.lookupSeconds());
-        } else if ("tcp".equals(p.kind())) {
-            gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex", 0);
-        }
-    }
-
-    private void http(HttpGetResult h, double lookup) {
-        String phases = "probe_http_duration_seconds";
-        help.put(phases, "Duration of http request by phase, summed over all redirects");
-        double resolve = lookup >= 0 ? lookup : seconds(h.phases().get("dns"));
-        add(phases, phases + "{phase=\"connect\"} " + number(seconds(h.phases().get("connect"))));
-        add(phases, phases + "{phase=\"processing\"} " + number(seconds(h.phases().get("processing"))));
-        add(phases, phases + "{phase=\"resolve\"} " + number(resolve));
-        add(phases, phases + "{phase=\"tls\"} " + number(seconds(h.phases().get("tls"))));
-        add(phases, phases + "{phase=\"transfer\"} " + number(seconds(h.phases().get("transfer"))));
-        gauge("probe_http_status_code", "Response HTTP status code", h.statusCode());
-        gauge("probe_http_content_length", "Length of http content response", h.bodySize());
-        gauge("probe_http_uncompressed_body_length", "Length of uncompressed response body", h.bodySize());
-        gauge("probe_http_ssl", "Indicates if SSL was used for the final redirect", h.tlsVersion() != null ? 1 : 0);
-        gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex",
-                h.failureReason() == FailureReason.BODY_MISMATCH ? 1 : 0);
-        gauge("probe_http_version", "Returns the version of HTTP of the probe response",
-                h.httpVersion() == null ? 0 : httpVersion(h.httpVersion()));
-        if (h.certExpiry() != null) {
-            gauge("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", h.certExpiry().getEpochSecond());
-            // the earliest expiry of the verified chain; without verification there is none, and
-            // blackbox_exporter then says Go's zero time, which dashboards may test for
-            boolean verified = !Boolean.parseBoolean(h.target().option("insecure_skip_verify", "false"));
-            gauge("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp",
-                    verified ? h.certExpiry().getEpochSecond() : GO_ZERO_TIME);
-        }
-        if (h.tlsVersion() != null) {
-            help.put("probe_tls_version_info", "Returns the TLS version used or NaN when unknown");
-            add("probe_tls_version_info", "probe_tls_version_info{version=\"" + tlsVersion(h.tlsVersion()) + "\"} 1");
-        }
-    }
-
-    private void icmp(PingResult ping, double lookup) {
-        String phases = "probe_icmp_duration_seconds";
-        help.put(phases, "Duration of icmp request by phase");
-        add(phases, phases + "{phase=\"resolve\"} " + number(Math.max(0, lookup)));
-        if (!ping.rtts().isEmpty()) {
-            add(phases, phases + "{phase=\"rtt\"} " + number(seconds(ping.rtts().get(0))));
-        }
-        add(phases, phases + "{phase=\"setup\"} 0"); // one socket shared by all probes: nothing to set up
-        if (ping.replyTtl() > 0) {
-            gauge("probe_icmp_reply_hop_limit", "Replied packet hop limit (TTL for ipv4)", ping.replyTtl());
-        }
-    }
-
-    private void plugin(PluginResult plugin, double lookup) {
-        String kind = plugin.target().kind();
-        if ("dns".equals(kind)) {
-            String phases = "probe_dns_duration_seconds";
-            help.put(phases, "Duration of DNS request by phase");
-            add(phases, phases + "{phase=\"request\"} " + number(seconds(plugin.responseTime())));
-            add(phases, phases + "{phase=\"resolve\"} " + number(Math.max(0, lookup)));
-        }
-        for (Map.Entry<String, Double> e : ProbeMetrics.pluginValues(plugin).entrySet()) {
-            if (!samples.containsKey(e.getKey())) { // the endpoint's own measurement wins
-                gauge(e.getKey(), "Reported by the " + kind + " plugin", e.getValue());
+        // the kind's own families, as its schema declares them
+        Map<String, Object> values = r.values();
+        for (ResultSchema.Family f : r.schema().probeMetrics()) {
+            if (samples.containsKey(f.name())) {
+                continue; // the endpoint's own measurement wins
+            }
+            help.put(f.name(), f.help());
+            if (f.type() == ResultSchema.Sample.INFO) {
+                StringBuilder line = new StringBuilder(f.name()).append('{');
+                boolean first = true;
+                for (Map.Entry<String, String> l : f.sources().entrySet()) {
+                    String v = ResultSchema.text(ResultSchema.find(values, l.getValue(), r, p.lookupSeconds()));
+                    if (first && v == null) {
+                        break;
+                    }
+                    line.append(first ? "" : ",").append(l.getKey()).append("=\"").append(v == null ? "" : ProbeMetrics.escape(v))
+                            .append('"');
+                    first = false;
+                }
+                if (!first) {
+                    add(f.name(), line.append("} 1").toString());
+                }
+                continue;
+            }
+            for (Map.Entry<String, String> source : f.sources().entrySet()) {
+                double v = ResultSchema.number(ResultSchema.find(values, source.getValue(), r, p.lookupSeconds()));
+                if (!Double.isNaN(v)) {
+                    add(f.name(), f.name() + (f.label() == null ? "" : "{" + f.label() + "=\"" + ProbeMetrics.escape(source.getKey())
+                            + "\"}") + " " + number(v));
+                }
             }
         }
     }
@@ -155,24 +111,8 @@ final class BlackboxFormat {
         return h & 0xffffffffL;
     }
 
-    /** "HTTP/1.1" as 1.1, "HTTP/2" as 2. */
-    static double httpVersion(String version) {
-        String v = version.startsWith("HTTP/") ? version.substring(5) : version;
-        try {
-            return Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
 
-    /** The JDK's "TLSv1.3" in Go's words, "TLS 1.3". */
-    static String tlsVersion(String jdk) {
-        return jdk.startsWith("TLSv") ? "TLS " + jdk.substring(4) : jdk;
-    }
 
-    private static double seconds(Duration d) {
-        return d == null ? 0 : d.toNanos() / 1e9;
-    }
 
     private static String number(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {

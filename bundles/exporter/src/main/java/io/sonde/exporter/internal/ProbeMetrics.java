@@ -2,26 +2,28 @@ package io.sonde.exporter.internal;
 
 import java.io.IOException;
 import java.io.Writer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
-import java.time.Duration;
-
 import io.sonde.api.FailureReason;
-import io.sonde.api.HttpGetResult;
-import io.sonde.api.PingResult;
-import io.sonde.api.PluginResult;
-import io.sonde.api.TracerouteResult;
 import io.sonde.api.ProbeResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
 
 /**
  * The per-target probe metrics of DESIGN.md, kept compactly and written straight to the
- * exposition. With 10,000 targets these are 230,000 samples: simpleclient's generic children would
- * cost about 1.5 KB a target and allocate an object per sample at every scrape, so these families
- * are stored as plain counters per target (about 300 bytes) and written without intermediate
- * objects. Every other family goes through simpleclient.
+ * exposition, for any kind: the standard families every kind has, and the families each kind's
+ * {@link ResultSchema} asks for, projected from its results' values. With 10,000 targets these are
+ * about 230,000 samples: simpleclient's generic children would cost about 1.5 KB a target and
+ * allocate an object per sample at every scrape, so each target keeps its numbers in one array
+ * laid out by its kind's compiled schema, written without intermediate objects. Every other family
+ * goes through simpleclient.
  */
 final class ProbeMetrics {
 
@@ -38,6 +40,99 @@ final class ProbeMetrics {
         }
     }
 
+    /**
+     * A kind's result schema laid out for recording: each family's samples get consecutive slots
+     * of a target's number array (a changes family two: the last value and the count), an info
+     * family's labels consecutive slots of its text array.
+     */
+    static final class Compiled {
+        final ResultSchema schema;
+        final ResultSchema.Family[] families;
+        final String[][] sources;
+        final String[][] labelParts; // per family and sample: ,label="value" (or ,name=" for info labels)
+        final int[] offset;
+        final int numbers;
+        final int texts;
+        final String samples; // the value with role LATENCY_SAMPLES, or null
+        final String sent;
+        final String received;
+
+        Compiled(ResultSchema schema) {
+            this.schema = schema;
+            List<ResultSchema.Family> fs = schema.metrics();
+            families = fs.toArray(new ResultSchema.Family[0]);
+            sources = new String[families.length][];
+            labelParts = new String[families.length][];
+            offset = new int[families.length];
+            int n = 0;
+            int t = 0;
+            for (int i = 0; i < families.length; i++) {
+                ResultSchema.Family f = families[i];
+                sources[i] = f.sources().values().toArray(new String[0]);
+                labelParts[i] = new String[sources[i].length];
+                int j = 0;
+                for (String key : f.sources().keySet()) {
+                    labelParts[i][j++] = f.type() == ResultSchema.Sample.INFO ? "," + key + "=\""
+                            : f.label() == null ? "" : "," + f.label() + "=\"" + escape(key) + "\"";
+                }
+                if (f.type() == ResultSchema.Sample.INFO) {
+                    offset[i] = t;
+                    t += sources[i].length;
+                } else {
+                    offset[i] = n;
+                    n += f.type() == ResultSchema.Sample.CHANGES ? 2 : sources[i].length;
+                }
+            }
+            numbers = n;
+            texts = t;
+            samples = schema.withRole(ResultSchema.Role.LATENCY_SAMPLES).map(ResultSchema.Value::name).orElse(null);
+            sent = schema.withRole(ResultSchema.Role.SENT).map(ResultSchema.Value::name).orElse(null);
+            received = schema.withRole(ResultSchema.Role.RECEIVED).map(ResultSchema.Value::name).orElse(null);
+        }
+
+        /** Records one result's values into a target's arrays. */
+        void record(ProbeResult r, Map<String, Object> values, double[] number, String[] text) {
+            for (int i = 0; i < families.length; i++) {
+                String[] src = sources[i];
+                int o = offset[i];
+                switch (families[i].type()) {
+                    case GAUGE -> {
+                        for (int j = 0; j < src.length; j++) {
+                            number[o + j] = ResultSchema.number(ResultSchema.find(values, src[j], r, -1));
+                        }
+                    }
+                    case COUNTER -> {
+                        for (int j = 0; j < src.length; j++) {
+                            double x = ResultSchema.number(ResultSchema.find(values, src[j], r, -1));
+                            if (!Double.isNaN(x)) {
+                                number[o + j] = Double.isNaN(number[o + j]) ? x : number[o + j] + x;
+                            }
+                        }
+                    }
+                    case CHANGES -> {
+                        double x = ResultSchema.number(ResultSchema.find(values, src[0], r, -1));
+                        if (!Double.isNaN(x)) {
+                            if (Double.isNaN(number[o + 1])) {
+                                number[o + 1] = 0;
+                            } else if (x != number[o]) {
+                                number[o + 1]++;
+                            }
+                            number[o] = x;
+                        }
+                    }
+                    case INFO -> {
+                        for (int j = 0; j < src.length; j++) {
+                            text[o + j] = ResultSchema.text(ResultSchema.find(values, src[j], r, -1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Compiled schemas by schema (equal schemas share one); a series keeps its own and asks here only when it changes. */
+    private final Map<ResultSchema, Compiled> compiled = new ConcurrentHashMap<>();
+
     /** Everything known of one target; guarded by itself. */
     private static final class Series {
         final String kind;
@@ -48,19 +143,9 @@ final class ProbeMetrics {
         long total;
         long timeouts;
         int success = -1; // -1: no probe yet
-        // ICMP rounds only; packetsSent < 0 until the first
-        long packetsSent = -1;
-        long packetsReceived;
-        double jitter;
-        double stddev;
-        // traceroute only; hops < 0 until the first trace
-        int hops = -1;
-        long routeHash;
-        long routeChanges;
-        // HTTP only, from the first request on
-        Http http;
-        // third-party kinds: the numbers of the last PluginResult, by metric name
-        Map<String, Double> plugin;
+        Compiled schema; // the kind's, from its first result on
+        double[] numbers; // by the schema's layout; NaN: absent
+        String[] texts;
         ProbeResult last;
         io.sonde.api.Health.State state; // by the health model, from the last result; null before it
         java.time.Instant since; // when the last run of results in that state began
@@ -70,19 +155,6 @@ final class ProbeMetrics {
             labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
         }
     }
-
-    /** The last HTTP answer of a target. */
-    private static final class Http {
-        final double[] phases = new double[PHASES.length];
-        int status;
-        long bodySize;
-        String version;
-        String tls;
-        double certExpiry = -1;
-        double leafExpiry = -1;
-    }
-
-    static final String[] PHASES = {"dns", "connect", "tls", "processing", "transfer"};
 
     /** By target name (names are unique among targets); a name that changes kind gets a new series. */
     private final Map<String, Series> series = new ConcurrentHashMap<>();
@@ -98,45 +170,40 @@ final class ProbeMetrics {
         if (s == null || !s.kind.equals(t.kind())) {
             s = series.compute(t.name(), (k, old) -> old != null && old.kind.equals(t.kind()) ? old : new Series(t));
         }
+        ResultSchema schema = result.schema();
+        Map<String, Object> values = result.values();
         synchronized (s) {
+            if (s.schema == null || s.schema.schema != schema) {
+                Compiled c = compiled.computeIfAbsent(schema, Compiled::new);
+                if (s.schema != c) { // a new kind's first result, or its plugin changed what it measures
+                    s.schema = c;
+                    s.numbers = new double[c.numbers];
+                    java.util.Arrays.fill(s.numbers, Double.NaN);
+                    s.texts = new String[c.texts];
+                }
+            }
+            Compiled c = s.schema;
             s.total++;
             s.last = result;
-            if (result instanceof PingResult ping) {
-                // every reply is a latency sample; loss is sent minus received
-                s.packetsSent = Math.max(0, s.packetsSent) + ping.sent();
-                s.packetsReceived += ping.received();
-                for (Duration rtt : ping.rtts()) {
-                    observe(s, rtt.toNanos() / 1e9);
+            c.record(result, values, s.numbers, s.texts);
+            double loss = Double.NaN;
+            if (c.sent != null && c.received != null) {
+                double sent = ResultSchema.number(values.get(c.sent));
+                double received = ResultSchema.number(values.get(c.received));
+                if (sent > 0) {
+                    loss = (sent - Math.min(sent, received)) / sent;
                 }
-                s.jitter = ping.jitter().toNanos() / 1e9;
-                s.stddev = ping.stddev().toNanos() / 1e9;
             }
-            if (result instanceof TracerouteResult trace) {
-                long hash = routeHash(trace);
-                if (s.hops >= 0 && hash != s.routeHash) {
-                    s.routeChanges++;
+            boolean sampled = false;
+            if (c.samples != null && values.get(c.samples) instanceof List<?> rtts) {
+                // every reply is a latency sample
+                sampled = true;
+                for (Object rtt : rtts) {
+                    if (rtt instanceof Duration d) {
+                        observe(s, d.toNanos() / 1e9);
+                    }
                 }
-                s.routeHash = hash;
-                s.hops = trace.hops().size();
             }
-            if (result instanceof HttpGetResult h) {
-                Http x = s.http == null ? (s.http = new Http()) : s.http;
-                for (int i = 0; i < PHASES.length; i++) {
-                    Duration d = h.phases().get(PHASES[i]);
-                    x.phases[i] = d == null ? 0 : d.toNanos() / 1e9;
-                }
-                x.status = h.statusCode();
-                x.bodySize = h.bodySize();
-                x.version = h.httpVersion();
-                x.tls = h.tlsVersion();
-                x.certExpiry = h.certExpiry() == null ? -1 : h.certExpiry().getEpochSecond();
-                x.leafExpiry = h.leafCertExpiry() == null ? -1 : h.leafCertExpiry().getEpochSecond();
-            }
-            if (result instanceof PluginResult p) {
-                s.plugin = pluginValues(p);
-            }
-            double loss = result instanceof PingResult ping && ping.sent() > 0 ? (ping.sent() - ping.received()) / (double) ping.sent()
-                    : Double.NaN;
             io.sonde.api.Health.State state = io.sonde.api.Health.of(result.isSuccessful(), loss,
                     result.responseTime() == null ? Double.NaN : result.responseTime().toNanos() / 1e9, thresholds(t),
                     next != null && next.backoff());
@@ -145,7 +212,7 @@ final class ProbeMetrics {
             }
             s.state = state;
             if (result.isSuccessful()) {
-                if (!(result instanceof PingResult)) {
+                if (!sampled) {
                     observe(s, result.responseTime() == null ? 0 : result.responseTime().toNanos() / 1e9);
                 }
                 s.success = 1;
@@ -188,53 +255,6 @@ final class ProbeMetrics {
         return out;
     }
 
-    /** Families this class writes itself: a plugin's number never takes one of these names. */
-    private static final java.util.Set<String> OWN_FAMILIES = java.util.Set.of("probe_latency_seconds", "probe_total",
-            "probe_timeout_total", "probe_failure_total", "probe_success", "probe_packets_sent_total",
-            "probe_packets_received_total", "probe_jitter_seconds", "probe_rtt_stddev_seconds", "probe_http_duration_seconds",
-            "probe_http_status_code", "probe_http_response_body_bytes", "probe_tls_cert_expiry_timestamp_seconds",
-            "probe_http_version_info", "probe_traceroute_hops", "probe_traceroute_route_hash",
-            "probe_traceroute_route_changes_total", "sonde_target_state");
-    private static final java.util.regex.Pattern METRIC_PART = java.util.regex.Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-
-    /**
-     * The numbers (and booleans, as 1 and 0) of a plugin's result data, each named
-     * {@code probe_<kind>_<key>}; keys that are not valid in a metric name are left out.
-     */
-    static Map<String, Double> pluginValues(PluginResult p) {
-        Map<String, Double> values = new java.util.TreeMap<>();
-        String kind = p.target().kind().replace('-', '_').replace('.', '_');
-        if (!METRIC_PART.matcher(kind).matches()) {
-            return values;
-        }
-        for (Map.Entry<String, Object> e : p.data().entrySet()) {
-            Object v = e.getValue();
-            double value;
-            if (v instanceof Number n) {
-                value = n.doubleValue();
-            } else if (v instanceof Boolean b) {
-                value = b ? 1 : 0;
-            } else {
-                continue;
-            }
-            String name = "probe_" + kind + "_" + e.getKey();
-            if (METRIC_PART.matcher(e.getKey()).matches() && !OWN_FAMILIES.contains(name)) {
-                values.put(name, value);
-            }
-        }
-        return values;
-    }
-
-    /** A number that changes when the path does: CRC-32 of the hop addresses in order. */
-    static long routeHash(TracerouteResult trace) {
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        for (TracerouteResult.Hop h : trace.hops()) {
-            crc.update((h.address() == null ? "*" : h.address().getHostAddress()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            crc.update(',');
-        }
-        return crc.getValue();
-    }
-
     private static void observe(Series s, double seconds) {
         int b = 0;
         while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]) {
@@ -257,7 +277,15 @@ final class ProbeMetrics {
         series.computeIfPresent(t.name(), (k, s) -> s.kind.equals(t.kind()) ? null : s);
     }
 
-    /** Writes the five probe families in the text format, version 0.0.4. */
+    /** One family as the kinds declare it: its first declaration's type and help, and every kind's declaration of it. */
+    private record Declared(ResultSchema.Family first, List<Compiled> kinds, List<Integer> index) {
+    }
+
+    /**
+     * Writes the standard families and every family the kinds of the targets ask for, in the text
+     * format, version 0.0.4. A family two kinds declare is written once, under its first
+     * declaration (kinds in name order); a declaration of another type under the same name is left out.
+     */
     void write(Writer w) throws IOException {
         if (series.isEmpty()) {
             return;
@@ -285,30 +313,7 @@ final class ProbeMetrics {
                 }
             }
         });
-        if (series.values().stream().anyMatch(x -> x.packetsSent >= 0)) {
-            icmp(w, line);
-        }
-        if (series.values().stream().anyMatch(x -> x.hops >= 0)) {
-            traceroute(w, line);
-        }
-        if (series.values().stream().anyMatch(x -> x.http != null)) {
-            http(w, line);
-        }
-        java.util.SortedSet<String> pluginFamilies = new java.util.TreeSet<>();
-        for (Series x : series.values()) {
-            Map<String, Double> values = x.plugin;
-            if (values != null) {
-                pluginFamilies.addAll(values.keySet());
-            }
-        }
-        for (String name : pluginFamilies) {
-            family(w, line, name, "gauge", "Reported by the plugin of this kind with its last result", (s, l) -> {
-                Double v = s.plugin == null ? null : s.plugin.get(name);
-                if (v != null) {
-                    put(l, name, s, v.doubleValue());
-                }
-            });
-        }
+        declared(w, line);
         family(w, line, "sonde_target_state", "gauge",
                 "The target's state by the health model (up, degraded, down, backoff), 1 for the state it is in", (s, l) -> {
                     if (s.state != null) {
@@ -322,90 +327,94 @@ final class ProbeMetrics {
         });
     }
 
-    /** The ICMP families, for the targets that have had a round. */
-    private void icmp(Writer w, StringBuilder line) throws IOException {
-        family(w, line, "probe_packets_sent_total", "counter", "ICMP echo requests sent", (s, l) -> {
-            if (s.packetsSent >= 0) {
-                put(l, "probe_packets_sent_total", s, s.packetsSent);
+    /** The families the kinds declare, each written once, its targets grouped by kind. */
+    private void declared(Writer w, StringBuilder line) throws IOException {
+        Map<Compiled, List<Series>> byKind = new IdentityHashMap<>();
+        Map<Compiled, String> kindName = new IdentityHashMap<>();
+        for (Series s : series.values()) {
+            Compiled c;
+            synchronized (s) {
+                c = s.schema;
             }
-        });
-        family(w, line, "probe_packets_received_total", "counter", "ICMP echo replies received (duplicates not counted)",
-                (s, l) -> {
-                    if (s.packetsSent >= 0) {
-                        put(l, "probe_packets_received_total", s, s.packetsReceived);
+            if (c != null && c.families.length > 0) {
+                byKind.computeIfAbsent(c, k -> new ArrayList<>()).add(s);
+                kindName.merge(c, s.kind, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+            }
+        }
+        if (byKind.isEmpty()) {
+            return;
+        }
+        List<Compiled> kinds = new ArrayList<>(byKind.keySet());
+        kinds.sort((a, b) -> kindName.get(a).compareTo(kindName.get(b)));
+        Map<String, Declared> families = new LinkedHashMap<>();
+        for (Compiled c : kinds) {
+            for (int i = 0; i < c.families.length; i++) {
+                ResultSchema.Family f = c.families[i];
+                Declared d = families.computeIfAbsent(f.name(), n -> new Declared(f, new ArrayList<>(), new ArrayList<>()));
+                if (d.first().type() == f.type() && java.util.Objects.equals(d.first().label(), f.label())) {
+                    d.kinds().add(c);
+                    d.index().add(i);
+                }
+            }
+        }
+        for (Declared d : families.values()) {
+            ResultSchema.Family f = d.first();
+            header(w, f.name(), f.type() == ResultSchema.Sample.COUNTER || f.type() == ResultSchema.Sample.CHANGES ? "counter"
+                    : "gauge", f.help());
+            for (int k = 0; k < d.kinds().size(); k++) {
+                Compiled c = d.kinds().get(k);
+                int i = d.index().get(k);
+                for (Series s : byKind.get(c)) {
+                    line.setLength(0);
+                    synchronized (s) {
+                        if (s.schema == c) {
+                            samples(line, s, c, i);
+                        }
                     }
-                });
-        family(w, line, "probe_jitter_seconds", "gauge",
-                "Mean difference between consecutive round-trip times of the last round", (s, l) -> {
-                    if (s.packetsSent >= 0) {
-                        put(l, "probe_jitter_seconds", s, s.jitter);
-                    }
-                });
-        family(w, line, "probe_rtt_stddev_seconds", "gauge", "Standard deviation of the round-trip times of the last round",
-                (s, l) -> {
-                    if (s.packetsSent >= 0) {
-                        put(l, "probe_rtt_stddev_seconds", s, s.stddev);
-                    }
-                });
+                    w.append(line);
+                }
+            }
+        }
     }
 
-    /** The HTTP families, for the targets that have had a request. */
-    private void http(Writer w, StringBuilder line) throws IOException {
-        family(w, line, "probe_http_duration_seconds", "gauge",
-                "Duration of each phase of the last request, redirects added up", (s, l) -> {
-                    for (int i = 0; s.http != null && i < PHASES.length; i++) {
-                        l.append("probe_http_duration_seconds{").append(s.labels).append(",phase=\"").append(PHASES[i])
-                                .append("\"} ").append(s.http.phases[i]).append('\n');
+    /** Appends the samples of family {@code i} of a target's kind: none for values it has not measured. */
+    private static void samples(StringBuilder l, Series s, Compiled c, int i) {
+        ResultSchema.Family f = c.families[i];
+        int o = c.offset[i];
+        String[] parts = c.labelParts[i];
+        switch (f.type()) {
+            case INFO -> {
+                if (s.texts[o] != null) {
+                    l.append(f.name()).append('{').append(s.labels);
+                    for (int j = 0; j < parts.length; j++) {
+                        String v = s.texts[o + j];
+                        l.append(parts[j]).append(v == null ? "" : escape(v)).append('"');
                     }
-                });
-        family(w, line, "probe_http_status_code", "gauge", "Status code of the last response, 0 if none came", (s, l) -> {
-            if (s.http != null) {
-                put(l, "probe_http_status_code", s, s.http.status);
+                    l.append("} 1\n");
+                }
             }
-        });
-        family(w, line, "probe_http_response_body_bytes", "gauge", "Body bytes of the last response", (s, l) -> {
-            if (s.http != null) {
-                put(l, "probe_http_response_body_bytes", s, s.http.bodySize);
+            case CHANGES -> {
+                if (!Double.isNaN(s.numbers[o + 1])) {
+                    number(l.append(f.name()).append('{').append(s.labels).append("} "), s.numbers[o + 1]).append('\n');
+                }
             }
-        });
-        String expiry = "probe_tls_cert_expiry_timestamp_seconds";
-        family(w, line, expiry, "gauge", "When the earliest-expiring certificate of the chain expires"
-                + " (cert=\"earliest\") and the server's own (cert=\"leaf\"), Unix time", (s, l) -> {
-                    if (s.http != null && s.http.certExpiry >= 0) {
-                        l.append(expiry).append('{').append(s.labels).append(",cert=\"earliest\"} ")
-                                .append((long) s.http.certExpiry).append('\n');
-                        l.append(expiry).append('{').append(s.labels).append(",cert=\"leaf\"} ")
-                                .append((long) s.http.leafExpiry).append('\n');
+            default -> {
+                for (int j = 0; j < parts.length; j++) {
+                    double v = s.numbers[o + j];
+                    if (!Double.isNaN(v)) {
+                        number(l.append(f.name()).append('{').append(s.labels).append(parts[j]).append("} "), v).append('\n');
                     }
-                });
-        family(w, line, "probe_http_version_info", "gauge", "Protocol and TLS version of the last response", (s, l) -> {
-            if (s.http != null && s.http.version != null) {
-                l.append("probe_http_version_info{").append(s.labels).append(",version=\"").append(escape(s.http.version))
-                        .append("\",tls_version=\"").append(s.http.tls == null ? "" : escape(s.http.tls)).append("\"} 1\n");
+                }
             }
-        });
+        }
     }
 
-    /** The traceroute families, for the targets that have had a trace. */
-    private void traceroute(Writer w, StringBuilder line) throws IOException {
-        family(w, line, "probe_traceroute_hops", "gauge", "Hops of the last trace, the destination included when reached",
-                (s, l) -> {
-                    if (s.hops >= 0) {
-                        put(l, "probe_traceroute_hops", s, s.hops);
-                    }
-                });
-        family(w, line, "probe_traceroute_route_hash", "gauge",
-                "CRC-32 of the hop addresses of the last trace: changes when the path does", (s, l) -> {
-                    if (s.hops >= 0) {
-                        put(l, "probe_traceroute_route_hash", s, s.routeHash);
-                    }
-                });
-        family(w, line, "probe_traceroute_route_changes_total", "counter",
-                "Traces whose path differed from the trace before", (s, l) -> {
-                    if (s.hops >= 0) {
-                        put(l, "probe_traceroute_route_changes_total", s, s.routeChanges);
-                    }
-                });
+    /** A whole number as one, anything else as Java writes a double (Prometheus reads both). */
+    static StringBuilder number(StringBuilder l, double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return l.append((long) v);
+        }
+        return l.append(v);
     }
 
     /**

@@ -23,6 +23,8 @@ import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.GaugeMetricFamily;
 import io.sonde.api.FailureReason;
 import io.sonde.api.ProbeFailure;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
 import io.sonde.api.TcpConnectResult;
 
@@ -157,7 +159,7 @@ public class MetricsOutputTest {
         recordHttp("web");
         String out = render(List.of());
         assertTrue(out, out.contains("probe_http_duration_seconds{target=\"web\",kind=\"http\",phase=\"processing\"} 0.3\n"));
-        assertTrue(out, out.contains("probe_http_duration_seconds{target=\"web\",kind=\"http\",phase=\"dns\"} 0.0\n"));
+        assertTrue(out, out.contains("probe_http_duration_seconds{target=\"web\",kind=\"http\",phase=\"dns\"} 0\n"));
         assertTrue(out, out.contains("probe_http_status_code{target=\"web\",kind=\"http\"} 200\n"));
         assertTrue(out, out.contains("probe_tls_cert_expiry_timestamp_seconds{target=\"web\",kind=\"http\",cert=\"earliest\"} 1900000000\n"));
         assertTrue(out, out.contains("probe_tls_cert_expiry_timestamp_seconds{target=\"web\",kind=\"http\",cert=\"leaf\"} 1900000100\n"));
@@ -165,32 +167,74 @@ public class MetricsOutputTest {
         assertTrue(out, out.contains("probe_latency_seconds_count{target=\"web\",kind=\"http\"} 1\n"));
     }
 
-    private void recordDns(String name, Map<String, Object> data) {
-        Target t = new Target(name, "dns", "127.0.0.1", 53, Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Set.of(), Map.of("query", "localhost"), "test");
-        metrics.record(new io.sonde.api.PluginResult(t, Instant.now(), Duration.ofMillis(1), null, null, "io.sonde.plugin.dns",
-                "1.0.0", data));
+    /** A kind no module of the agent knows, described only by its schema. */
+    static final ResultSchema ACME = new ResultSchema("2", List.of(
+            ResultSchema.Value.of("answers", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "answers"),
+            ResultSchema.Value.of("handshake", ResultSchema.Type.DURATION, "seconds", ResultSchema.Role.NONE, "h"),
+            ResultSchema.Value.of("not_after", ResultSchema.Type.TIMESTAMP, "", ResultSchema.Role.CERT_EXPIRY, "e"),
+            ResultSchema.Value.of("phases", ResultSchema.Type.DURATION_MAP, "seconds", ResultSchema.Role.PHASES, "p"),
+            ResultSchema.Value.of("cipher", ResultSchema.Type.TEXT, "", ResultSchema.Role.NONE, "c"),
+            ResultSchema.Value.of("bytes", ResultSchema.Type.NUMBER, "bytes", ResultSchema.Role.NONE, "b"),
+            ResultSchema.Value.of("path_id", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "i")),
+            List.of(ResultSchema.Family.of("probe_acme_answers", ResultSchema.Sample.GAUGE, "Answers of the last probe", "answers"),
+                    ResultSchema.Family.of("probe_acme_handshake_seconds", ResultSchema.Sample.GAUGE, "Handshake", "handshake"),
+                    ResultSchema.Family.of("probe_acme_expiry_timestamp_seconds", ResultSchema.Sample.GAUGE, "Expiry", "not_after"),
+                    ResultSchema.Family.labelled("probe_acme_phase_seconds", ResultSchema.Sample.GAUGE, "Phases", "phase",
+                            "open", "phases.open", "talk", "phases.talk"),
+                    ResultSchema.Family.info("probe_acme_info", "Cipher", "cipher", "cipher"),
+                    ResultSchema.Family.of("probe_acme_bytes_total", ResultSchema.Sample.COUNTER, "Bytes", "bytes"),
+                    ResultSchema.Family.of("probe_acme_path_changes_total", ResultSchema.Sample.CHANGES, "Changes", "path_id")),
+            List.of());
+
+    private void recordAcme(String name, Map<String, Object> values) {
+        Target t = new Target(name, "acme", "127.0.0.1", 5, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                Set.of(), Map.of(), "test");
+        metrics.record(MeasuredResult.success(t, Instant.now(), Duration.ofMillis(1), ACME, values));
     }
 
     @Test
-    public void pluginNumbersBecomeGaugesNamedAfterKindAndKey() throws Exception {
-        recordDns("resolver", Map.of("answer_rrs", 2, "lookup_time_seconds", 0.25, "tcp_fallback", true,
-                "address", "127.0.0.1", "bad key", 1, "success", 7));
-        recordDns("other", Map.of("answer_rrs", 0));
+    public void aKindNoModuleKnowsGetsTheFamiliesItsSchemaDeclares() throws Exception {
+        recordAcme("a1", Map.of("answers", 2, "handshake", Duration.ofMillis(250), "not_after", Instant.ofEpochSecond(1_900_000_000),
+                "phases", Map.of("open", Duration.ofMillis(1), "talk", Duration.ofMillis(3)), "cipher", "X_\"Y", "bytes", 10,
+                "path_id", 7));
+        recordAcme("a2", Map.of("answers", 0, "bytes", 5));
+        recordAcme("a1", Map.of("answers", 3, "bytes", 20, "path_id", 7, "cipher", "X_\"Y"));
+        recordAcme("a1", Map.of("answers", 3, "bytes", 1, "path_id", 8, "cipher", "X_\"Y"));
         String out = render(List.of());
-        assertTrue(out, out.contains("# TYPE probe_dns_answer_rrs gauge\n"));
-        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"resolver\",kind=\"dns\"} 2.0\n"));
-        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"other\",kind=\"dns\"} 0.0\n"));
-        assertTrue(out, out.contains("probe_dns_lookup_time_seconds{target=\"resolver\",kind=\"dns\"} 0.25\n"));
-        assertTrue(out, out.contains("probe_dns_tcp_fallback{target=\"resolver\",kind=\"dns\"} 1.0\n"));
-        assertTrue(out, out.contains("probe_dns_success{target=\"resolver\",kind=\"dns\"} 7.0\n"));
-        assertFalse(out, out.contains("address"));
-        assertFalse(out, out.contains("bad key"));
-        // the newest result replaces the numbers of the one before
-        recordDns("resolver", Map.of("answer_rrs", 1));
+        assertTrue(out, out.contains("# TYPE probe_acme_answers gauge\n"));
+        assertTrue(out, out.contains("probe_acme_answers{target=\"a1\",kind=\"acme\"} 3\n"));
+        assertTrue(out, out.contains("probe_acme_answers{target=\"a2\",kind=\"acme\"} 0\n"));
+        // the newest result replaces the gauges of the one before: no handshake, no expiry, no phases now
+        assertFalse(out, out.contains("probe_acme_handshake_seconds{target=\"a1\""));
+        assertFalse(out, out.contains("probe_acme_phase_seconds{target=\"a1\""));
+        assertTrue(out, out.contains("probe_acme_info{target=\"a1\",kind=\"acme\",cipher=\"X_\\\"Y\"} 1\n"));
+        assertTrue(out, out.contains("# TYPE probe_acme_bytes_total counter\n"));
+        assertTrue(out, out.contains("probe_acme_bytes_total{target=\"a1\",kind=\"acme\"} 31\n"));
+        assertTrue(out, out.contains("probe_acme_bytes_total{target=\"a2\",kind=\"acme\"} 5\n"));
+        assertTrue(out, out.contains("probe_acme_path_changes_total{target=\"a1\",kind=\"acme\"} 1\n"));
+        assertFalse(out, out.contains("probe_acme_path_changes_total{target=\"a2\""));
+        assertEquals(out, 1, out.split("# TYPE probe_acme_answers ", -1).length - 1);
+        recordAcme("a3", Map.of("handshake", Duration.ofMillis(250), "not_after", Instant.ofEpochSecond(1_900_000_000),
+                "phases", Map.of("open", Duration.ofMillis(1), "talk", Duration.ofMillis(3))));
         out = render(List.of());
-        assertTrue(out, out.contains("probe_dns_answer_rrs{target=\"resolver\",kind=\"dns\"} 1.0\n"));
-        assertFalse(out, out.contains("probe_dns_lookup_time_seconds{target=\"resolver\""));
+        assertTrue(out, out.contains("probe_acme_handshake_seconds{target=\"a3\",kind=\"acme\"} 0.25\n"));
+        assertTrue(out, out.contains("probe_acme_expiry_timestamp_seconds{target=\"a3\",kind=\"acme\"} 1900000000\n"));
+        assertTrue(out, out.contains("probe_acme_phase_seconds{target=\"a3\",kind=\"acme\",phase=\"open\"} 0.001\n"));
+        assertTrue(out, out.contains("probe_acme_phase_seconds{target=\"a3\",kind=\"acme\",phase=\"talk\"} 0.003\n"));
+        assertFalse(out, out.contains("probe_acme_info{target=\"a3\""));
+    }
+
+    @Test
+    public void aSchemaCannotTakeAStandardFamilyOrAReservedLabel() {
+        IllegalArgumentException e = org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> new ResultSchema("1",
+                List.of(), List.of(ResultSchema.Family.of("probe_success", ResultSchema.Sample.GAUGE, "x", "a")), List.of()));
+        assertTrue(e.getMessage(), e.getMessage().contains("probe_success"));
+        e = org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> ResultSchema.Family.labelled("probe_x",
+                ResultSchema.Sample.GAUGE, "x", "target", "a", "b"));
+        assertTrue(e.getMessage(), e.getMessage().contains("'target'"));
+        e = org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> ResultSchema.Value.of("Bad-Name",
+                ResultSchema.Type.NUMBER, "", null, ""));
+        assertTrue(e.getMessage(), e.getMessage().contains("'Bad-Name'"));
     }
 
     @Test
@@ -215,7 +259,7 @@ public class MetricsOutputTest {
             metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(i), FailureReason.DNS, "x", null));
         }
         recordHttp("web");
-        recordDns("resolver", Map.of("answer_rrs", 2, "lookup_time_seconds", 0.25, "rcode", 0));
+        recordAcme("acme1", Map.of("answers", 2, "bytes", 3, "cipher", "c", "phases", Map.of("open", Duration.ofMillis(1))));
         String out = render(List.of(targets("active", 50), targets("invalid", 0)));
         Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectErrorStream(true).start();
         p.getOutputStream().write(out.getBytes(StandardCharsets.UTF_8));

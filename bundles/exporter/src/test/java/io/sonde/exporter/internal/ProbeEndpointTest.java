@@ -22,7 +22,8 @@ import org.junit.Test;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HttpGetResult;
 import io.sonde.api.PingResult;
-import io.sonde.api.PluginResult;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
 import io.sonde.api.TcpConnectResult;
 
@@ -141,14 +142,18 @@ public class ProbeEndpointTest {
         assertTrue(tcp, tcp.contains("probe_success 0\n"));
         assertTrue(tcp, tcp.contains("probe_failed_due_to_regex 0\n"));
 
-        PluginResult dns = new PluginResult(target("dns", "127.0.0.1"), Instant.now(), Duration.ofMillis(2), null, null,
-                "io.sonde.plugin.dns", "1", Map.of("answer_rrs", 2, "authority_rrs", 0, "additional_rrs", 0,
-                        "query_succeeded", 1, "lookup_time_seconds", 0.0, "address", "127.0.0.1"));
+        ResultSchema schema = new ResultSchema("1", List.of(
+                ResultSchema.Value.of("answer_rrs", ResultSchema.Type.NUMBER, "", null, "answers")),
+                List.of(), List.of(ResultSchema.Family.of("probe_dns_answer_rrs", ResultSchema.Sample.GAUGE, "Answers", "answer_rrs"),
+                        ResultSchema.Family.labelled("probe_dns_duration_seconds", ResultSchema.Sample.GAUGE, "By phase", "phase",
+                                "request", "@response_time", "resolve", "@lookup|0")));
+        MeasuredResult dns = MeasuredResult.success(target("dns", "127.0.0.1"), Instant.now(), Duration.ofMillis(2), schema,
+                Map.of("answer_rrs", 2));
         String d = BlackboxFormat.write(new BlackboxFormat.OnDemand("dns", dns, 0.0001, InetAddress.getByName("127.0.0.1"), 0.003));
         assertTrue(d, d.contains("probe_dns_answer_rrs 2\n"));
-        assertTrue(d, d.contains("probe_dns_query_succeeded 1\n"));
         assertTrue(d, d.contains("probe_dns_duration_seconds{phase=\"request\"} 0.002\n"));
-        assertTrue(d, d.contains("probe_dns_lookup_time_seconds 1.0E-4\n")); // the endpoint's own look-up, not the plugin's
+        assertTrue(d, d.contains("probe_dns_duration_seconds{phase=\"resolve\"} 1.0E-4\n"));
+        assertTrue(d, d.contains("probe_dns_lookup_time_seconds 1.0E-4\n")); // the endpoint's own look-up
         assertEquals(d, 1, d.split("# TYPE probe_dns_lookup_time_seconds", -1).length - 1);
 
         String unresolved = BlackboxFormat.write(new BlackboxFormat.OnDemand("http", null, 0.004, null, 0.004));

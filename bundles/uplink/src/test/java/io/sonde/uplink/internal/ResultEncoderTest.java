@@ -15,6 +15,8 @@ import org.junit.Test;
 import com.google.gson.JsonObject;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.PingResult;
 import io.sonde.api.PluginResult;
 import io.sonde.api.Target;
@@ -71,5 +73,32 @@ public class ResultEncoderTest {
         assertEquals(3, d.get("answers").getAsInt());
         assertEquals("NaN", d.get("nan").getAsString());
         assertEquals(true, d.get("ok").getAsBoolean());
+    }
+
+    @Test
+    public void aPingsDetailsAreWhatTheServerHasAlwaysStoredAndNoLocalFigure() throws Exception {
+        PingResult p = new PingResult(T, AT, Duration.ofMillis(2), null, null, InetAddress.getByName("127.0.0.1"), 3,
+                List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64);
+        assertEquals("{\"address\":\"127.0.0.1\",\"sent\":3,\"received\":2,\"rtts\":[0.001,0.003],\"reply_ttl\":64}",
+                ResultEncoder.toWire(1, p).details().toString());
+    }
+
+    @Test
+    public void aKindNoModuleKnowsIsEncodedFromItsValuesLeavingOutWhatStaysOnTheAgent() {
+        ResultSchema schema = new ResultSchema("3", List.of(
+                ResultSchema.Value.of("handshake", ResultSchema.Type.DURATION, "seconds", ResultSchema.Role.NONE, "h"),
+                ResultSchema.Value.of("not_after", ResultSchema.Type.TIMESTAMP, "", ResultSchema.Role.CERT_EXPIRY, "e"),
+                ResultSchema.Value.local("days_left", ResultSchema.Type.NUMBER, "days", "d")), List.of(), List.of());
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("handshake", Duration.ofMillis(12));
+        values.put("not_after", Instant.parse("2027-01-02T03:04:05Z"));
+        values.put("days_left", 28);
+        values.put("chain", List.of(Map.of("subject", "CN=a"), Map.of("subject", "CN=b")));
+        MeasuredResult r = MeasuredResult.success(new Target("t", "tlsx", "127.0.0.1", 443, Duration.ofSeconds(1),
+                Duration.ofMillis(900), null, null, "test"), AT, Duration.ofMillis(12), schema, values);
+        WireResult w = ResultEncoder.toWire(4, r);
+        assertEquals("tlsx", w.kind());
+        assertEquals("{\"handshake\":0.012,\"not_after\":\"2027-01-02T03:04:05Z\",\"chain\":[{\"subject\":\"CN=a\"},"
+                + "{\"subject\":\"CN=b\"}]}", w.details().toString());
     }
 }
