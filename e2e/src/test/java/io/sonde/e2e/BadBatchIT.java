@@ -82,8 +82,8 @@ public class BadBatchIT {
         refused(batch("e1", result(5, ""), result(4, "")), 400, "results[1].seq: 4 does not rise above the one before (5)");
         refused(batch("e1", ok, result(2, "").replaceAll("\"started_at\":\"[^\"]+\"", "\"started_at\":\"" + Instant.now().plusSeconds(3 * 86400) + "\"")),
                 400, "results[1].started_at");
-        refused(batch("e1", ok, result(2, "").replace("\"kind\":\"tcp\"", "\"kind\":\"warp\"")), 400,
-                "results[1].kind: 'warp' is not a kind this server knows");
+        refused(batch("e1", ok, result(2, "").replace("\"kind\":\"tcp\"", "\"kind\":\"Warp Drive\"")), 400,
+                "results[1].kind: 'Warp Drive' is not a kind's name");
         refused(batch("e1", ok, result(2, ",\"error\":\"" + "x".repeat(2_000_000) + "\"")), 413, "larger than 1048576 bytes");
         refused(batch("e1", ok, result(2, ",\"error\":\"" + "x".repeat(5000) + "\"")), 400, "results[1].error: 5000 characters, at most 4096");
         refused(batch("e1", ok, result(2, "").replace("\"target\":\"t\"", "\"target\":\"" + "y".repeat(300) + "\"")), 400,

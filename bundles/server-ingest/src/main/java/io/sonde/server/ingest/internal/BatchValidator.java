@@ -3,7 +3,6 @@ package io.sonde.server.ingest.internal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 import io.sonde.wire.ResultBatch;
 import io.sonde.wire.WireCodec;
@@ -16,8 +15,13 @@ import io.sonde.wire.WireResult;
  */
 final class BatchValidator {
 
-    /** Kinds of the probe plugins that ship with the agent. */
-    static final Set<String> BUILT_IN_KINDS = Set.of("icmp", "traceroute", "tcp", "udp", "http", "dns");
+    /**
+     * What a kind's name is: the agent's kinds are lower case ({@code Target.canonicalKind}), and
+     * the server takes any kind an agent runs, built in or installed since; nothing else is asked
+     * of a kind's name, so that a plugin dropped into an agent loses none of its results.
+     */
+    static final String KIND = "[a-z0-9][a-z0-9_.-]{0,63}";
+    private static final java.util.regex.Pattern KIND_PATTERN = java.util.regex.Pattern.compile(KIND);
     static final long MAX_SEQ = (1L << 40) - 1;
     static final int MAX_TARGET = 256;
     static final int MAX_ERROR = 4096;
@@ -25,13 +29,11 @@ final class BatchValidator {
     static final double MAX_RESPONSE_SECONDS = 3600;
     static final String EPOCH = "[A-Za-z0-9_-]{1,64}";
 
-    private final Set<String> kinds;
     private final int maxResults;
     private final Duration maxFuture;
     private final Duration maxAge;
 
-    BatchValidator(Set<String> kinds, int maxResults, Duration maxFuture, Duration maxAge) {
-        this.kinds = kinds;
+    BatchValidator(int maxResults, Duration maxFuture, Duration maxAge) {
         this.maxResults = maxResults;
         this.maxFuture = maxFuture;
         this.maxAge = maxAge;
@@ -83,10 +85,9 @@ final class BatchValidator {
                 throw invalid(at(i) + ".target: a control character (U+" + String.format(java.util.Locale.ROOT, "%04X",
                         (int) r.target().charAt(control)) + ") at position " + (control + 1) + "; a target's name is text");
             }
-            if (r.kind() == null || !kinds.contains(r.kind())) {
+            if (r.kind() == null || !KIND_PATTERN.matcher(r.kind()).matches()) {
                 throw invalid(at(i) + ".kind: " + (r.kind() == null ? "missing" : "'" + WireCodec.abbreviate(r.kind())
-                        + "' is not a kind this server knows (" + String.join(", ", new java.util.TreeSet<>(kinds))
-                        + "; add third-party kinds to extra_kinds in io.sonde.server.cfg)"));
+                        + "' is not a kind's name (1 to 64 of a-z, 0-9, _, . and -, starting with a letter or digit)"));
             }
             if (r.startedAt() == null) {
                 throw invalid(at(i) + ".started_at: missing");

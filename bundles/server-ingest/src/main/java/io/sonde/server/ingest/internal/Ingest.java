@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -39,6 +37,8 @@ import io.sonde.wire.WireException;
 @Designate(ocd = IngestConfig.class)
 public final class Ingest implements ResultIngest {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Ingest.class);
+
     /** How long a batch waits for a free slot before it is turned away. */
     static final long SLOT_WAIT_MS = 200;
 
@@ -59,13 +59,11 @@ public final class Ingest implements ResultIngest {
     public Ingest(BundleContext context, IngestConfig config, @Reference Store store) {
         this.store = store;
         this.config = config;
-        Set<String> kinds = new HashSet<>(BatchValidator.BUILT_IN_KINDS);
-        for (String k : config.extra__kinds().split(",")) {
-            if (!k.isBlank()) {
-                kinds.add(k.strip());
-            }
+        if (!config.extra__kinds().isBlank()) {
+            LOG.warn("extra_kinds ({}) in io.sonde.server.cfg is no longer needed and is ignored: the server takes the results of"
+                    + " any kind its agents run", config.extra__kinds());
         }
-        this.validator = new BatchValidator(Set.copyOf(kinds), Math.max(1, config.max__batch__results()),
+        this.validator = new BatchValidator(Math.max(1, config.max__batch__results()),
                 Duration.ofSeconds(Math.max(0, config.max__future__s())), Duration.ofDays(Math.max(1, config.max__age__days())));
         this.slots = new Semaphore(Math.max(1, config.max__in__flight()));
         this.maxValues = maxValues(Runtime.getRuntime().maxMemory(), Math.max(1, config.max__in__flight()));

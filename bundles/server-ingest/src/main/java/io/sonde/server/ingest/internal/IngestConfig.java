@@ -19,7 +19,7 @@ public @interface IngestConfig {
     @AttributeDefinition(description = "Batches being stored at once; beyond it requests are answered 429")
     int max__in__flight() default 4;
 
-    @AttributeDefinition(description = "Probe kinds of third-party plugins the server takes besides the built-in ones, comma-separated")
+    @AttributeDefinition(description = "No longer used (ignored, with a warning): the server takes the results of any kind its agents run")
     String extra__kinds() default "";
 
     @AttributeDefinition(description = "Seconds a result may lie in the future (agent clocks differ)")

@@ -18,7 +18,7 @@ import io.sonde.wire.WireResult;
 public class BatchValidatorTest {
 
     private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
-    private final BatchValidator v = new BatchValidator(java.util.Set.of("tcp", "icmp", "x.plugin"), 100,
+    private final BatchValidator v = new BatchValidator(100,
             Duration.ofMinutes(10), Duration.ofDays(90));
 
     private static WireResult ok(long seq) {
@@ -45,6 +45,13 @@ public class BatchValidatorTest {
     }
 
     @Test
+    public void anyKindAnAgentRunsIsTakenBuiltInOrNot() throws Exception {
+        for (String kind : List.of("icmp", "tls", "grpc", "io.example.smtp", "ntp-offset", "k8s_api")) {
+            v.validate(batch(new WireResult(1, "t", kind, NOW.minusSeconds(5), true, null, null, 0.001, null)), "a", NOW);
+        }
+    }
+
+    @Test
     public void everyRuleNamesItsField() {
         refused(new ResultBatch(3, "a", "e", List.of(ok(1))), "schema 3 is newer");
         refused(new ResultBatch(1, "b", "e", List.of(ok(1))), "agent_id: 'b' is not the agent of the URL");
@@ -54,7 +61,9 @@ public class BatchValidatorTest {
         refused(batch(ok(0)), "results[0].seq: 0 is not a sequence number");
         refused(batch(ok(1), ok(1)), "results[1].seq: 1 does not rise above the one before (1)");
         refused(batch(ok(1), new WireResult(2, null, "tcp", NOW, true, null, null, 0, null)), "results[1].target: missing");
-        refused(batch(new WireResult(1, "t", "udp", NOW, true, null, null, 0, null)), "results[0].kind: 'udp' is not a kind this server knows");
+        refused(batch(new WireResult(1, "t", "Warp Drive", NOW, true, null, null, 0, null)), "results[0].kind: 'Warp Drive' is not a kind's name");
+        refused(batch(new WireResult(1, "t", "x".repeat(65), NOW, true, null, null, 0, null)), "is not a kind's name (1 to 64");
+        refused(batch(new WireResult(1, "t", null, NOW, true, null, null, 0, null)), "results[0].kind: missing");
         refused(batch(new WireResult(1, "t", "tcp", null, true, null, null, 0, null)), "results[0].started_at: missing");
         refused(batch(new WireResult(1, "t", "tcp", NOW.plusSeconds(601), true, null, null, 0, null)), "more than 600 s in the future");
         refused(batch(new WireResult(1, "t", "tcp", NOW.minus(Duration.ofDays(91)), true, null, null, 0, null)), "older than 90 days");
