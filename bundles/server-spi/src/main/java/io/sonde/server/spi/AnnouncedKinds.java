@@ -87,4 +87,60 @@ public final class AnnouncedKinds {
         });
         return out;
     }
+
+    /**
+     * @param announced each agent's announcement ({@link Store#announcedKinds}), as JSON text
+     * @return each kind's result schema as the agents announce it (where several differ, the one
+     *         the most agents announce); a kind whose agents announce no good schema is absent
+     * @since 1.7
+     */
+    public static Map<String, io.sonde.api.ResultSchema> results(Collection<String> announced) {
+        Map<String, Map<String, Integer>> votes = new TreeMap<>();
+        Map<String, io.sonde.api.ResultSchema> schemas = new java.util.HashMap<>();
+        for (String json : announced) {
+            JsonObject kinds;
+            try {
+                kinds = JsonParser.parseString(json).getAsJsonObject();
+            } catch (RuntimeException e) {
+                continue;
+            }
+            for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
+                JsonElement results = e.getValue().isJsonObject() ? e.getValue().getAsJsonObject().get("results") : null;
+                io.sonde.api.ResultSchema s = resultSchema(results);
+                if (s != null) {
+                    String text = results.toString();
+                    votes.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).merge(text, 1, Integer::sum);
+                    schemas.putIfAbsent(e.getKey() + "\u0000" + text, s);
+                }
+            }
+        }
+        Map<String, io.sonde.api.ResultSchema> out = new TreeMap<>();
+        votes.forEach((kind, byText) -> {
+            String best = byText.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            out.put(kind, schemas.get(kind + "\u0000" + best));
+        });
+        return out;
+    }
+
+    /** @return the result schema, or null when the element is not a good one (its own checks refuse it) */
+    static io.sonde.api.ResultSchema resultSchema(JsonElement e) {
+        if (e == null || !e.isJsonObject()) {
+            return null;
+        }
+        try {
+            return WireCodec.gson().fromJson(e, io.sonde.api.ResultSchema.class);
+        } catch (RuntimeException ex) {
+            return null;
+        }
+    }
+
+    /**
+     * @param schema a kind's result schema, or null
+     * @param role   a role
+     * @return the name of the kind's first value with that role, or null
+     * @since 1.7
+     */
+    public static String valueWith(io.sonde.api.ResultSchema schema, io.sonde.api.ResultSchema.Role role) {
+        return schema == null ? null : schema.withRole(role).map(io.sonde.api.ResultSchema.Value::name).orElse(null);
+    }
 }

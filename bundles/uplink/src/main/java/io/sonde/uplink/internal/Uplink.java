@@ -170,24 +170,39 @@ public final class Uplink implements ResultSink {
         Object kind = props.get(io.sonde.api.Prober.PROBE_TYPE);
         if (kind != null) {
             kinds.put(io.sonde.api.Target.canonicalKind(kind.toString()), prober);
+            kindsChanged();
+        }
+    }
+
+    /** A kind came or went: the server hears of it with a status now, before the kind's first results are read. */
+    private void kindsChanged() {
+        statusDue = true;
+        Thread s = sender;
+        if (s != null) {
+            LockSupport.unpark(s);
         }
     }
 
     void removeProber(io.sonde.api.Prober prober, Map<String, Object> props) {
         Object kind = props.get(io.sonde.api.Prober.PROBE_TYPE);
         if (kind != null) {
-            kinds.remove(io.sonde.api.Target.canonicalKind(kind.toString()), prober);
+            if (kinds.remove(io.sonde.api.Target.canonicalKind(kind.toString()), prober)) {
+                kindsChanged();
+            }
         }
     }
 
-    /** @return the kinds installed and the options each takes, as the status announces them */
+    /** @return the kinds installed, the options each takes and what its results hold, as the status announces them */
     private com.google.gson.JsonObject kindSchemas() {
         com.google.gson.JsonObject out = new com.google.gson.JsonObject();
         kinds.forEach((kind, prober) -> {
             try {
                 io.sonde.api.TargetSchema schema = prober.schema();
                 if (schema != null) {
-                    out.add(kind, WireCodec.gson().toJsonTree(schema));
+                    com.google.gson.JsonObject k = WireCodec.gson().toJsonTree(schema).getAsJsonObject();
+                    // what its results hold and mean, so that the server and the dashboard read any kind by the roles of its values
+                    k.add("results", WireCodec.gson().toJsonTree(prober.resultSchema()));
+                    out.add(kind, k);
                 }
             } catch (RuntimeException | LinkageError e) {
                 LOG.warn("The {} prober's schema cannot be announced: {}", kind, e.toString());

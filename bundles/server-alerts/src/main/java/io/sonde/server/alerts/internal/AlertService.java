@@ -337,6 +337,20 @@ public final class AlertService {
                 return out;
             }
 
+            private Map<String, io.sonde.api.ResultSchema> schemas;
+
+            @Override
+            public io.sonde.api.ResultSchema schema(String kind) {
+                if (schemas == null) { // read once an evaluation, when a rule asks
+                    try {
+                        schemas = io.sonde.server.spi.AnnouncedKinds.results(store.announcedKinds().values());
+                    } catch (StoreException e) {
+                        schemas = Map.of();
+                    }
+                }
+                return schemas.get(kind);
+            }
+
             @Override
             public Optional<String> configVersion(String agentId) {
                 AgentConfigs c = configs;

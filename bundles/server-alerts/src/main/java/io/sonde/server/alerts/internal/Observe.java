@@ -37,6 +37,14 @@ final class Observe {
 
         /** @return the version of the agent's configuration document now, if the server makes one for it */
         Optional<String> configVersion(String agentId);
+
+        /** @return the kind's result schema as its agents announce it, or null when none did */
+        io.sonde.api.ResultSchema schema(String kind);
+    }
+
+    /** @return the name of the kind's value with that role, or null */
+    private static String valueWith(Lookup lookup, String kind, io.sonde.api.ResultSchema.Role role) {
+        return io.sonde.server.spi.AnnouncedKinds.valueWith(lookup.schema(kind), role);
     }
 
     /** One vantage agent's figure: whether it is past the threshold, past the recovery threshold. */
@@ -168,13 +176,17 @@ final class Observe {
                         w.agentId() + " p" + rule.percentile() + " " + String.format(Locale.ROOT, "%.1f ms", ms));
             }
             case TLS_EXPIRY -> {
+                String expiry = valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.CERT_EXPIRY);
+                if (expiry == null) {
+                    return null; // the kind's results have no certificate
+                }
                 Optional<StoredResult> r = lookup.latest(w.agentId(), w.target());
-                if (r.isEmpty() || !r.get().details().has("cert_expiry")) {
-                    return null; // not TLS
+                if (r.isEmpty() || !r.get().details().has(expiry)) {
+                    return null; // no certificate in this one (plain HTTP)
                 }
                 double days;
                 try {
-                    days = (Instant.parse(r.get().details().get("cert_expiry").getAsString()).toEpochMilli() - now.toEpochMilli()) / 86_400_000.0;
+                    days = (Instant.parse(r.get().details().get(expiry).getAsString()).toEpochMilli() - now.toEpochMilli()) / 86_400_000.0;
                 } catch (RuntimeException e) {
                     return null;
                 }
@@ -182,10 +194,11 @@ final class Observe {
                         w.agentId() + " " + String.format(Locale.ROOT, "%.1f days", days));
             }
             case ROUTE_CHANGE -> {
-                if (!w.kind().equals("traceroute")) {
-                    return null;
+                String path = valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.PATH);
+                if (path == null) {
+                    return null; // the kind's results have no path
                 }
-                int changes = routeChanges(lookup.lastHour(w.agentId(), w.target()));
+                int changes = routeChanges(lookup.lastHour(w.agentId(), w.target()), path);
                 return new Vantage(w.agentId(), changes, changes > rule.threshold(), changes > rule.recovery(),
                         w.agentId() + " " + changes + " changes");
             }
@@ -196,11 +209,11 @@ final class Observe {
     }
 
     /** @return how often the path (the hops' addresses; a hop that did not answer is taken as last known) changed from one result to the next */
-    static int routeChanges(List<StoredResult> results) {
+    static int routeChanges(List<StoredResult> results, String pathValue) {
         List<String> before = null;
         int changes = 0;
         for (StoredResult r : results) {
-            JsonElement hops = r.details().get("hops");
+            JsonElement hops = r.details().get(pathValue);
             if (hops == null || !hops.isJsonArray()) {
                 continue;
             }

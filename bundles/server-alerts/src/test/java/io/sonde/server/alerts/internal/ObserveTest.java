@@ -53,6 +53,11 @@ public class ObserveTest {
         public Optional<String> configVersion(String agentId) {
             return Optional.of("v2");
         }
+
+        @Override
+        public io.sonde.api.ResultSchema schema(String kind) {
+            return null;
+        }
     };
 
     @Test
@@ -144,6 +149,65 @@ public class ObserveTest {
     @Test
     public void routeChangesCountPathsThatDifferAHopThatDidNotAnswerMatchingAny() {
         assertEquals(2, Observe.routeChanges(List.of(trace("10.0.0.1", "10.0.1.1"), trace("10.0.0.1", null), trace("10.0.0.1", "10.0.2.1"),
-                trace("10.0.0.1", "10.0.2.1"), trace("10.0.0.1", "10.0.2.1", "10.0.3.1"))));
+                trace("10.0.0.1", "10.0.2.1"), trace("10.0.0.1", "10.0.2.1", "10.0.3.1")), "hops"));
+    }
+
+    /** A kind no module of the server knows, with a path under a name of its own and a certificate. */
+    static final io.sonde.api.ResultSchema MTRX = new io.sonde.api.ResultSchema("1", List.of(
+            io.sonde.api.ResultSchema.Value.of("route", io.sonde.api.ResultSchema.Type.HOPS, "", io.sonde.api.ResultSchema.Role.PATH, "p"),
+            io.sonde.api.ResultSchema.Value.of("valid_until", io.sonde.api.ResultSchema.Type.TIMESTAMP, "",
+                    io.sonde.api.ResultSchema.Role.CERT_EXPIRY, "e")), List.of(), List.of());
+
+    static Observe.Lookup announcing(List<StoredResult> hour) {
+        return new Observe.Lookup() {
+            @Override
+            public Optional<StoredResult> latest(String agentId, String target) {
+                return Optional.of(hour.get(hour.size() - 1));
+            }
+
+            @Override
+            public List<StoredResult> lastHour(String agentId, String target) {
+                return hour;
+            }
+
+            @Override
+            public Optional<String> configVersion(String agentId) {
+                return Optional.empty();
+            }
+
+            @Override
+            public io.sonde.api.ResultSchema schema(String kind) {
+                return kind.equals("mtrx") ? MTRX : null;
+            }
+        };
+    }
+
+    static StoredResult mtrx(String expiry, String... hops) {
+        com.google.gson.JsonObject d = trace(hops).details();
+        d.add("route", d.remove("hops"));
+        d.addProperty("valid_until", expiry);
+        return new StoredResult("a1", "e", new WireResult(1, "path", "mtrx", NOW, true, null, null, 0.01, d));
+    }
+
+    @Test
+    public void routeChangesAndCertificateExpiryOfAnyKindByTheRolesItsAgentsAnnounce() throws Exception {
+        String soon = NOW.plus(java.time.Duration.ofDays(3)).toString();
+        List<StoredResult> hour = List.of(mtrx(soon, "198.18.0.1", "198.18.1.1"), mtrx(soon, "198.18.0.1", "198.18.2.1"),
+                mtrx(soon, "198.18.0.1", "198.18.1.1"));
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true));
+        AlertRule route = AlertRule.parse("route", JsonParser.parseString("{\"type\":\"route_change\",\"target\":\"path\",\"threshold\":1}")
+                .getAsJsonObject());
+        SeriesWindow w = new SeriesWindow("a1", "path", "mtrx", 3, 0, 0, 0.002, 0.004, 0.005);
+        Observation o = Observe.targets(route, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0);
+        assertTrue(o.summary(), o.bad());
+        assertEquals(2.0, o.value(), 0);
+        AlertRule expiry = AlertRule.parse("cert", JsonParser.parseString("{\"type\":\"tls_expiry\",\"target\":\"path\",\"threshold\":14}")
+                .getAsJsonObject());
+        Observation e = Observe.targets(expiry, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0);
+        assertTrue(e.summary(), e.bad());
+        assertEquals(3.0, e.value(), 0.01);
+        // the same results from a kind nobody announced: neither rule has anything to say of them
+        SeriesWindow other = new SeriesWindow("a1", "path", "other", 3, 0, 0, 0.002, 0.004, 0.005);
+        assertTrue(Observe.targets(route, List.of(other), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0).nodata());
     }
 }

@@ -57,6 +57,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private final Object migration = new Object();
     private volatile boolean migrated;
     private volatile String refusal; // a schema this server must not touch
+    private final KindRoles roles = new KindRoles(this::announcedKinds);
     private final Map<String, Integer> agentIds = new ConcurrentHashMap<>();
     private final Map<Integer, String> agentNames = new ConcurrentHashMap<>();
     private final Map<String, Integer> epochIds = new ConcurrentHashMap<>();
@@ -778,6 +779,11 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         if (results.isEmpty()) {
             return 0;
         }
+        // which values hold each kind's packet counts: read before a connection is held, it may need one
+        Map<String, KindRoles.Counts> counts = new java.util.HashMap<>();
+        for (WireResult r : results) {
+            counts.computeIfAbsent(r.kind(), roles::of);
+        }
         for (int attempt = 0; ; attempt++) {
             try (Connection c = connection()) {
                 c.setAutoCommit(true);
@@ -796,7 +802,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
                 c.setAutoCommit(false);
                 try {
-                    int stored = insert(c, epochPk, results, series);
+                    int stored = insert(c, epochPk, results, series, counts);
                     c.commit();
                     return stored;
                 } catch (SQLException e) {
@@ -813,7 +819,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    private int insert(Connection c, int epochPk, List<WireResult> results, int[] series) throws SQLException {
+    private int insert(Connection c, int epochPk, List<WireResult> results, int[] series, Map<String, KindRoles.Counts> counts)
+            throws SQLException {
         long base = (long) epochPk << SEQ_BITS;
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
@@ -842,8 +849,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             fresh[i] = true;
             long us = micros(r.startedAt());
             JsonObject d = r.details();
-            int sent = count(d, "sent");
-            int received = count(d, "received");
+            KindRoles.Counts names = counts.get(r.kind());
+            int sent = names.sent() == null ? -1 : count(d, names.sent());
+            int received = names.received() == null ? -1 : count(d, names.received());
             String error = r.error() == null ? null
                     : (r.error().length() <= 1000 ? r.error() : r.error().substring(0, 1000)).replace('\0', '\uFFFD'); // no SQL text holds NUL
             rows.add(new Dialect.ResultRow(rid, series[i], Math.floorDiv(us, 1000),
@@ -1015,7 +1023,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             p.setString(1, kinds);
             p.setString(2, agentId);
             p.setString(3, kinds);
-            p.executeUpdate();
+            if (p.executeUpdate() > 0) {
+                roles.changed();
+            }
         } catch (SQLException e) {
             throw unavailable(e);
         }

@@ -224,6 +224,31 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void lossOfAnyKindComesFromTheValuesItsAgentsAnnounceAsSentAndReceived() throws Exception {
+        io.sonde.api.ResultSchema schema = new io.sonde.api.ResultSchema("1", List.of(
+                io.sonde.api.ResultSchema.Value.of("queries_out", io.sonde.api.ResultSchema.Type.NUMBER, "", io.sonde.api.ResultSchema.Role.SENT, "q"),
+                io.sonde.api.ResultSchema.Value.of("answers_in", io.sonde.api.ResultSchema.Type.NUMBER, "", io.sonde.api.ResultSchema.Role.RECEIVED, "a")),
+                List.of(), List.of());
+        com.google.gson.JsonObject kind = new com.google.gson.JsonObject();
+        kind.add("results", io.sonde.wire.WireCodec.gson().toJsonTree(schema));
+        com.google.gson.JsonObject kinds = new com.google.gson.JsonObject();
+        kinds.add("ntpx", kind);
+        store.reportKinds("a1", kinds.toString());
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            JsonObject d = new JsonObject();
+            d.addProperty("queries_out", 5);
+            d.addProperty("answers_in", i <= 2 ? 0 : 5); // two rounds lost everything: 10 of 50
+            d.addProperty("sent", 1); // a value of the kind's own that happens to be named so: not its count
+            batch.add(new WireResult(i, "clock", "ntpx", T0.plusSeconds(i), i > 2, i > 2 ? null : "timeout", null, 0.01, d));
+        }
+        assertEquals(10, store.ingest("a1", "e1", batch));
+        SeriesStep step = store.series(new SeriesQuery("a1", "clock", T0, T0.plusSeconds(60), Duration.ofSeconds(60))).get(0);
+        assertEquals(10, step.count());
+        assertEquals(10.0 / 50, step.loss(), 1e-9);
+    }
+
+    @Test
     public void aBatchSentTwiceIsStoredOnce() throws Exception {
         List<WireResult> batch = new ArrayList<>();
         for (int i = 1; i <= 100; i++) {
