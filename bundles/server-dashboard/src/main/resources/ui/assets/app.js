@@ -428,10 +428,34 @@ async function overlayChart(/** @type {HTMLElement} */ box, /** @type {string} *
   box.dataset.points = String(data[0].length);
 }
 
-/** @returns the times at which the traceroute path changed, and the latest path */
-async function pathOf(/** @type {string} */ target, /** @type {number} */ from, /** @type {number} */ to) {
+/** @type {{at: number, schemas: Promise<Record<string, any>>} | null} */
+let kindsRead = null;
+
+/** @returns each kind's result schema as its agents announce it (GET /api/v1/kinds), read at most once a minute */
+function resultSchemas() {
+  if (!kindsRead || Date.now() - kindsRead.at > 60_000) {
+    kindsRead = {at: Date.now(), schemas: api('/api/v1/kinds').then((/** @type {any} */ b) => {
+      /** @type {Record<string, any>} */ const out = {};
+      for (const k of b.items) if (k.results) out[k.kind] = k.results;
+      return out;
+    }).catch(() => ({}))};
+  }
+  return kindsRead.schemas;
+}
+
+/** @returns the name of the value with that role in a kind's result schema, or null */
+function valueWith(/** @type {any} */ schema, /** @type {string} */ role) {
+  const v = schema && (schema.values || []).find((/** @type {any} */ x) => x.role === role);
+  return v ? v.name : null;
+}
+
+/**
+ * @param {Record<string, string>} pathKinds the kinds whose results have a path (role PATH), each with its value's name
+ * @returns the times at which the path changed, and the latest path
+ */
+async function pathOf(/** @type {string} */ target, /** @type {number} */ from, /** @type {number} */ to, pathKinds) {
   const q = new URLSearchParams({target, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
-  const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => r.kind === 'traceroute');
+  const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => pathKinds[r.kind] !== undefined);
   /** @type {Record<string, string>} */ const last = {};
   const changes = [];
   /** @type {Record<string, number[]>} */ const changesByAgent = {};
@@ -439,7 +463,7 @@ async function pathOf(/** @type {string} */ target, /** @type {number} */ from, 
   /** @type {Record<string, {times: number[], byTtl: Record<number, (number|null)[]>}>} */ const hopRtts = {};
   let latest = null;
   for (const r of items) {
-    const hops = (r.details.hops || []).map((/** @type {any} */ x) => x.address || '*');
+    const hops = (r.details[pathKinds[r.kind]] || []).map((/** @type {any} */ x) => x.address || '*');
     const key = hops.join(' ');
     if (last[r.agent_id] !== undefined && last[r.agent_id] !== key) {
       changes.push(Date.parse(r.started_at) / 1000);
@@ -452,7 +476,7 @@ async function pathOf(/** @type {string} */ target, /** @type {number} */ from, 
     const per = hopRtts[r.agent_id] = hopRtts[r.agent_id] || {times: [], byTtl: /** @type {Record<number, (number|null)[]>} */ ({})};
     const i = per.times.length;
     per.times.push(Date.parse(r.started_at) / 1000);
-    for (const x of (r.details.hops || [])) {
+    for (const x of (r.details[pathKinds[r.kind]] || [])) {
       const rtts = (x.rtts || []).filter((/** @type {any} */ v) => v !== null);
       const series = per.byTtl[x.ttl] = per.byTtl[x.ttl] || [];
       while (series.length < i) series.push(null);
@@ -556,7 +580,14 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
     fitted ? h('p', {class: 'is-size-7 mb-2', id: 'fitted'}, 'Showing the ', Math.round((now - from) / 60), ' minutes that have results; pick a range above for more.') : null,
     h('p', {class: 'legend-loss is-size-7 mb-2'}, 'median coloured by loss: ', h('span', {class: 'loss-0'}, '0'), h('span', {class: 'loss-1'}, '≤ 5 %'),
       h('span', {class: 'loss-2'}, '≤ 20 %'), h('span', {class: 'loss-3'}, '> 20 %'), ' · red band: every probe failed (light: some) · dashed red: route changed · drag to zoom'));
-  const path = observed && observed.kinds.includes('traceroute') ? await pathOf(name, from, to) : {changes: [], latest: null, traces: 0, byAgent: {}};
+  // the path view for any kind whose results have a path, by the role its agents announce
+  const schemas = await resultSchemas();
+  /** @type {Record<string, string>} */ const pathKinds = {};
+  for (const k of (observed ? observed.kinds : [])) {
+    const v = valueWith(schemas[k], 'PATH');
+    if (v) pathKinds[k] = v;
+  }
+  const path = Object.keys(pathKinds).length ? await pathOf(name, from, to, pathKinds) : {changes: [], latest: null, traces: 0, byAgent: {}};
   const width = Math.max(400, view.clientWidth - 48);
   // each agent's own series, once: the state timeline and the per-agent charts share them
   const perAgent = agents.length ? await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to))) : [];
@@ -602,7 +633,7 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
     state.charts.push({target: name, agent: agentId, hops: ttls.length, points: per.times.length, kind: 'hops'});
   }
   for (const latest of Object.values(path.byAgent || {})) {
-    const hops = latest.details.hops || [];
+    const hops = latest.details[pathKinds[latest.kind]] || [];
     view.append(h('h2', {class: 'title is-5 mt-4'}, 'Path from ' + latest.agent_id + ' at ' + new Date(latest.started_at).toLocaleString()),
       h('p', {class: 'mb-2 route-changes'}, (path.changesByAgent[latest.agent_id] || []).length + ' route change' + ((path.changesByAgent[latest.agent_id] || []).length === 1 ? '' : 's') + ' in this range',
         ...(path.changesByAgent[latest.agent_id] || []).slice(-5).map((/** @type {number} */ c) => h('span', {class: 'route-change ml-2'}, new Date(c * 1000).toLocaleTimeString()))),
