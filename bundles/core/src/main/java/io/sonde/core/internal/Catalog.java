@@ -70,7 +70,11 @@ final class Catalog {
      * @param checked        entries checked again in this recompute (the others had not changed)
      */
     record Result(List<Target> targets, List<String> newProblems, int invalidEntries, int noProber, int resolving,
-            int checked, List<io.sonde.api.RemoteConfig.Rejected> serverRejected) {
+            int checked, List<io.sonde.api.RemoteConfig.Rejected> serverRejected, List<Held> newlyHeld) {
+    }
+
+    /** An entry that began to wait for a plugin of its kind: where it is, its name, the kind. */
+    record Held(String source, String name, String kind) {
     }
 
     /** An entry as last checked, with what it was checked against: reused while none of it changed. */
@@ -90,6 +94,8 @@ final class Catalog {
     /** The prober that checked each good target: a target checked by one prober does not outlive it by another. */
     private Map<String, Long> goodProber = new HashMap<>();
     private Map<String, Checked> checked = new HashMap<>();
+    /** The entries that waited for a plugin at the last recompute, by key: each is said once as it begins to wait. */
+    private java.util.Set<String> held = java.util.Set.of();
     private final Map<String, String> reported = new HashMap<>();
 
     /** Adds or replaces the target configuration {@code pid}. */
@@ -248,6 +254,8 @@ final class Catalog {
         Map<String, Checked> nextChecked = new HashMap<>(all.size() * 2);
         int noProber = 0;
         Map<String, String> noProberServer = new LinkedHashMap<>();
+        java.util.Set<String> nowHeld = new java.util.HashSet<>();
+        List<Held> newlyHeld = new ArrayList<>();
         int resolving = 0;
         int rechecked = 0;
         for (Entry e : all) {
@@ -290,6 +298,10 @@ final class Catalog {
                 case INVALID -> problems.put(e.key(), join(o.problems()));
                 case NO_PROBER -> {
                     noProber++;
+                    nowHeld.add(e.key());
+                    if (!held.contains(e.key())) {
+                        newlyHeld.add(new Held(e.source(), e.nameOrPlace(), kindName));
+                    }
                     if (e.fromServer()) {
                         noProberServer.put(e.nameOrPlace(), io.sonde.api.Health.State.NO_PROBER.label() + ": no installed plugin registers probe.type="
                                 + kindName);
@@ -299,6 +311,7 @@ final class Catalog {
             }
         }
         checked = nextChecked;
+        held = nowHeld;
 
         // A name belongs to the entry whose last good target holds it, else to the first claimant;
         // a local entry (etc/, the targets file) always before the server's
@@ -399,7 +412,7 @@ final class Catalog {
             noProberServer.forEach((name, why) -> serverRejected.add(new io.sonde.api.RemoteConfig.Rejected(name, why)));
         }
         return new Result(List.copyOf(ordered.values()), fresh, problems.size(), noProber, resolving, rechecked,
-                List.copyOf(serverRejected));
+                List.copyOf(serverRejected), List.copyOf(newlyHeld));
     }
 
     private static ConfigProblem join(List<ConfigProblem> problems) {

@@ -603,6 +603,18 @@ public final class CatalogService {
         }
     }
 
+    /** @return the kinds installed now, in name order, for messages */
+    private String installedKinds() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        kinds.forEach((k, v) -> {
+            if (v != null) {
+                names.add(k);
+            }
+        });
+        java.util.Collections.sort(names);
+        return names.isEmpty() ? "none" : String.join(", ", names);
+    }
+
     /** Recomputes soon on the core thread, once for a burst of requests (answers of many look-ups). */
     private void recomputeSoon() {
         if (recomputeQueued.compareAndSet(false, true)) {
@@ -636,6 +648,16 @@ public final class CatalogService {
         }
         if (shown > 100) {
             LOG.warn("... and {} more configuration errors in this change", shown - 100);
+        }
+        int heldShown = 0;
+        for (Catalog.Held h : result.newlyHeld()) {
+            if (heldShown++ < 100) {
+                LOG.warn("{}: target '{}' waits: no installed plugin provides kind '{}' (installed: {}); it is probed once one does",
+                        h.source(), h.name(), h.kind(), installedKinds());
+            }
+        }
+        if (heldShown > 100) {
+            LOG.warn("... and {} more targets wait for a plugin of their kind", heldShown - 100);
         }
         configured = result.targets();
         metrics.sources(catalog.hasConfigurations(), targetsFile != null, remoteDocument == null ? null : remoteDocument.origin(),

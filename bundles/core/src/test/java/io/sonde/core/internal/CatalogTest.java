@@ -144,6 +144,9 @@ public class CatalogTest {
         assertEquals(1, r.noProber());
         assertEquals(0, r.invalidEntries());
         assertEquals(List.of(), r.newProblems());
+        // said once, with its file, name and kind, as it begins to wait; not again while it waits
+        assertEquals(List.of(new Catalog.Held("g.cfg", "g", "gopher")), r.newlyHeld());
+        assertEquals(List.of(), recompute().newlyHeld());
 
         // the plugin comes, and does not know the key: now it is an error, named with the file
         kinds.put("gopher", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true), null);
