@@ -3,7 +3,7 @@
 
     python3 bench/agent_bench.py launch [--runs 7]
     python3 bench/agent_bench.py layers [--runs 3] [--idle-seconds 15]
-    python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
+    python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60] [--dist A,B --rounds 2]
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
@@ -62,9 +62,9 @@ def free_port():
 class Agent:
     """A copy of the distribution, started with bin/sonde, exporter on a free loopback port."""
 
-    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None, keep=None):
+    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None, keep=None, dist=None):
         self.home = tempfile.mkdtemp(prefix="sonde-bench-")
-        shutil.copytree(DIST, self.home, dirs_exist_ok=True, symlinks=True)
+        shutil.copytree(dist or DIST, self.home, dirs_exist_ok=True, symlinks=True)
         if keep is not None:  # only the bundles whose file name starts with one of these
             for d in ("system", "plugins"):
                 for jar in os.listdir(os.path.join(self.home, d)):
@@ -318,26 +318,31 @@ def layers(args):
 
 def scale(args):
     listeners = Listeners(args.addresses)
+    dists = args.dist.split(",") if args.dist else [DIST]
     rows = []
     try:
         for n in [int(x) for x in args.targets.split(",")]:
             targets = [{"name": f"t{i}", "kind": "tcp", "host": listeners.addresses[i % len(listeners.addresses)],
                         "port": listeners.port, "close": args.close}
                        for i in range(n)]
-            a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts)
-            try:
-                row = measure_scale(a, n, args)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
-            finally:
-                a.stop()
+            for rnd in range(args.rounds):
+                for d in dists:  # the builds alternate, so that the machine's drift falls on each alike
+                    a = Agent(targets=targets, interval_ms=args.interval_ms, java_opts=args.java_opts, dist=d)
+                    try:
+                        row = measure_scale(a, n, args)
+                        row["dist"] = d
+                        row["round"] = rnd + 1
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+                    finally:
+                        a.stop()
     finally:
         listeners.close()
     print()
-    print("| targets | CPU % of one core | RSS MB (peak) | lateness p99 | skipped turns | probes/s | /metrics render ms (median) | /metrics size KB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| build | targets | CPU % of one core | RSS MB (peak) | lateness p99 | skipped turns | probes/s | /metrics render ms (median) | /metrics size KB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | ≤ {r['lateness_p99_le_ms']:g} ms "
+        print(f"| {r['dist']} #{r['round']} | {r['targets']:,} | {r['cpu_pct']:.1f} | {r['rss_mb']:.0f} | ≤ {r['lateness_p99_le_ms']:g} ms "
               f"| {r['skipped']} of {r['turns']} | {r['probes_per_s']:.0f} | {r['render_ms_median']:.0f} | {r['metrics_kb']:,} |")
 
 
@@ -808,6 +813,8 @@ def main():
                    help="then run the same targets through prometheus-blackbox-exporter (the peer mode)")
     s.add_argument("--close", default="fin", choices=["fin", "reset"], help="the TCP targets' close option")
     s.add_argument("--java-opts", default=None, help="extra JVM options, after the launcher's defaults")
+    s.add_argument("--dist", default=None, help="distributions to compare, comma-separated (default: this build's)")
+    s.add_argument("--rounds", type=int, default=1, help="times each distribution is measured, alternating")
     q = sub.add_parser("peer")
     q.add_argument("--targets", default="100,1000,10000")
     q.add_argument("--interval-ms", type=int, default=10000)

@@ -78,10 +78,23 @@ final class AgentProcess implements AutoCloseable {
         return start(namespace, capabilities, files, java.util.Map.of());
     }
 
+    /** Starts an agent whose home lacks the distribution's files {@code removed} (for example a plugin to deploy later). */
+    static AgentProcess startWithout(java.util.Map<String, String> files, String... removed) throws IOException, InterruptedException {
+        return start(null, null, files, java.util.Map.of(), List.of(removed));
+    }
+
     private static AgentProcess start(String namespace, String capabilities, java.util.Map<String, String> files,
             java.util.Map<String, String> env) throws IOException, InterruptedException {
+        return start(namespace, capabilities, files, env, List.of());
+    }
+
+    private static AgentProcess start(String namespace, String capabilities, java.util.Map<String, String> files,
+            java.util.Map<String, String> env, List<String> removed) throws IOException, InterruptedException {
         Path home = Files.createTempDirectory("sonde-e2e-");
         run("cp", "-a", distribution() + "/.", home.toString());
+        for (String r : removed) {
+            Files.delete(home.resolve(r));
+        }
         int port = freePort();
         Files.writeString(home.resolve("etc/io.sonde.exporter.cfg"), "port = " + port + "\nbind = 127.0.0.1\n");
         Path self = home.resolve("etc/io.sonde.target-self.cfg");

@@ -1,0 +1,281 @@
+package io.sonde.e2e;
+
+import static io.sonde.e2e.AgentProcess.value;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+import org.junit.After;
+import org.junit.Test;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+/**
+ * A kind the server has never seen, hot-deployed into an agent connected to a running server:
+ * the tls plugin's jar dropped into plugins/ of an agent that started without it. With no server
+ * setting touched, its results are stored (every one the target saw, none refused or dropped),
+ * its kind and result schema are listed, its own families are in the agent's /metrics, a
+ * certificate-expiry rule fires on it by the role its schema gives, the dashboard charts it in
+ * Chromium, and sonde-cli probes it.
+ */
+public class NewKindIT {
+
+    private static final String TLS_JAR = "plugins/io.sonde.plugin.tls.jar";
+
+    private ServerProcess server;
+    private AgentProcess agent;
+    private Browser browser;
+    private TlsTarget target;
+    private Path keys;
+
+    @After
+    public void stop() throws Exception {
+        if (browser != null) {
+            browser.close();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (target != null) {
+            target.close();
+        }
+        if (keys != null) {
+            AgentProcess.run("rm", "-rf", keys.toString());
+        }
+    }
+
+    @Test
+    public void aKindDroppedIntoAConnectedAgentIsStoredListedCountedAlertedAndCharted() throws Exception {
+        keys = Files.createTempDirectory("sonde-e2e-tls");
+        target = new TlsTarget(keys);
+        server = ServerProcess.start("alert_eval_s = 2\n");
+        ok(server.admin("PUT", "/api/v1/users/vera", "{\"password\": \"a viewer's password\", \"role\": \"viewer\"}"));
+        // defined before any agent runs the kind: taken, with a warning that no agent announced it
+        HttpResponse<String> put = server.admin("PUT", "/api/v1/targets/secure", "{\"kind\": \"tls\", \"host\": \"127.0.0.1\", \"port\": "
+                + target.port() + ", \"interval_ms\": 500, \"timeout_ms\": 450, \"insecure_skip_verify\": \"true\", \"agents\": \"*\"}");
+        assertEquals(put.body(), 201, put.statusCode());
+        ok(server.admin("PUT", "/api/v1/alert-rules/secure-cert", "{\"type\": \"tls_expiry\", \"target\": \"secure\", \"threshold\": 60,"
+                + " \"for\": \"1s\"}"));
+        String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
+        agent = AgentProcess.startWithout(Map.of("etc/io.sonde.agent.cfg", "agent_id = a1\n",
+                "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n")), TLS_JAR);
+
+        // the agent runs, announces its kinds, and holds the target it has no plugin for, saying so once
+        await("the agent's kinds at the server", 60, () -> kinds().has("tcp"));
+        assertTrue(kinds().toString(), !kinds().has("tls"));
+        String held = agent.awaitLogLine("target 'secure' waits: no installed plugin provides kind 'tls'");
+        assertTrue(held, held.contains("installed: ") && held.contains("tcp"));
+        assertEquals(0, target.connections.get());
+
+        // the plugin is dropped in, as an operator copies it
+        Path staged = agent.home.resolve("plugins/.tls.jar.part");
+        Files.copy(AgentProcess.distribution().resolve(TLS_JAR), staged);
+        Files.move(staged, agent.home.resolve(TLS_JAR), StandardCopyOption.ATOMIC_MOVE);
+
+        // stored
+        await("results of the new kind stored", 60, () -> server.results("a1", "secure").size() >= 10);
+        JsonObject first = server.results("a1", "secure").get(0);
+        assertEquals("tls", first.get("kind").getAsString());
+        assertTrue(first.toString(), first.get("success").getAsBoolean());
+        JsonObject details = first.getAsJsonObject("details");
+        assertEquals("TLSv1.3", details.get("protocol").getAsString());
+        assertEquals("CN=sonde-e2e", details.get("leaf_subject").getAsString());
+        assertTrue(details.toString(), details.has("cert_expiry") && details.getAsJsonObject("phases").has("handshake"));
+        assertTrue("what stays on the agent is not sent: " + details, !details.has("protocol_go") && !details.has("verified_chain_expiry"));
+
+        // listed, with its result schema
+        JsonObject tls = kinds().getAsJsonObject("tls");
+        assertEquals(List.of("a1"), List.of(tls.getAsJsonArray("agents").get(0).getAsString()));
+        String roles = tls.getAsJsonObject("results").getAsJsonArray("values").toString();
+        assertTrue(roles, roles.contains("\"name\":\"cert_expiry\"") && roles.contains("\"role\":\"CERT_EXPIRY\""));
+
+        // counted: the kind's own families in the agent's /metrics
+        String m = agent.awaitMetrics(p -> value(p, "probe_tls_verified{target=\"secure\",kind=\"tls\"}") == 0.0);
+        assertTrue(m, m.contains("probe_tls_info{target=\"secure\",kind=\"tls\",version=\"TLSv1.3\",cipher=\"TLS_"));
+        double leaf = value(m, "probe_tls_cert_expiry_timestamp_seconds{target=\"secure\",kind=\"tls\",cert=\"leaf\"}");
+        double in30days = System.currentTimeMillis() / 1000.0 + 30 * 86400;
+        assertTrue(leaf + " is about 30 days ahead", Math.abs(leaf - in30days) < 2 * 86400);
+        assertTrue(m, value(m, "probe_tls_duration_seconds{target=\"secure\",kind=\"tls\",phase=\"handshake\"}") > 0);
+        AgentProcess.promtool(m);
+
+        // alerted: 30 days left, the rule says 60
+        await("the certificate-expiry rule firing on the new kind", 60, () -> {
+            JsonObject a = alert("secure-cert");
+            return a != null && "firing".equals(a.get("state").getAsString());
+        });
+        assertTrue(alert("secure-cert").toString(), alert("secure-cert").toString().contains("days"));
+
+        // charted
+        browser = Browser.start();
+        browser.open(server.url() + "/");
+        browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
+        browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = \"a viewer's password\";"
+                + " document.getElementById('login').requestSubmit(); true");
+        browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+        browser.eval("location.hash = '#/target/secure?range=1h'; true");
+        browser.await("the new kind's charts", 30, "window.__sonde.view === 'target'"
+                + " && window.__sonde.charts.some((c) => c.target === 'secure' && c.points > 0)");
+        assertEquals("tls from a1", browser.text("document.getElementById('target-name').nextElementSibling.textContent"));
+        browser.screenshot(DashboardIT.SHOTS.resolve("new-kind-target.png"));
+
+        // sonde-cli probe knows it from the same plugins
+        CliIT.Run cli = CliIT.cli(agent.home, "probe", "tls", "127.0.0.1", "--port", Integer.toString(target.port()), "--set",
+                "insecure_skip_verify=true", "-c", "2", "-i", "200");
+        assertEquals(cli.out(), 0, cli.exit());
+        assertTrue(cli.out(), cli.out().contains("certificate until "));
+
+        // nothing refused or dropped: every handshake the target completed is a stored successful result. The
+        // target closes its port (not withdrawn: a probe in flight at a withdrawal is dropped by design); the agent
+        // goes on probing and is refused, and the handshakes in flight at the closing end and are stored
+        target.close();
+        int cliHandshakes = 2;
+        try {
+            await("every measured result stored", 60, () -> {
+                List<JsonObject> all = server.results("a1", "secure");
+                long ok = all.stream().filter(r -> r.get("success").getAsBoolean()).count();
+                boolean refusedSince = all.stream().anyMatch(r -> "refused".equals(r.has("failure_reason") && !r.get("failure_reason").isJsonNull()
+                        ? r.get("failure_reason").getAsString() : null));
+                return refusedSince && ok == target.handshakes.get() - cliHandshakes && value(agent.metrics(), "sonde_spool_records") == 0;
+            });
+        } catch (AssertionError e) {
+            List<JsonObject> all = server.results("a1", "secure");
+            long ok = all.stream().filter(r -> r.get("success").getAsBoolean()).count();
+            throw new AssertionError(e.getMessage() + ": the target completed " + (target.handshakes.get() - cliHandshakes)
+                    + " handshakes with the agent (" + (target.connections.get() - cliHandshakes) + " connections), the server has "
+                    + ok + " successful results of " + all.size() + "; spool " + value(agent.metrics(), "sonde_spool_records"));
+        }
+        long stored = server.results("a1", "secure").stream().filter(r -> r.get("success").getAsBoolean()).count();
+        Thread.sleep(2000); // and it stays so: nothing was still on its way
+        assertEquals(stored, server.results("a1", "secure").stream().filter(r -> r.get("success").getAsBoolean()).count());
+        assertEquals(stored, target.handshakes.get() - cliHandshakes);
+        String serverMetrics = server.get("/metrics").body();
+        for (String reason : List.of("malformed", "too_large", "schema", "invalid")) {
+            assertEquals(reason, 0.0, value(serverMetrics, "sonde_server_rejected_batches_total{reason=\"" + reason + "\",}"), 0);
+        }
+        String agentMetrics = agent.metrics();
+        for (String reason : List.of("age", "corrupt", "crash", "full", "rejected")) {
+            assertEquals(reason, 0.0, value(agentMetrics, "sonde_spool_dropped_total{reason=\"" + reason + "\",}"), 0);
+        }
+    }
+
+    private JsonObject kinds() throws Exception {
+        JsonObject out = new JsonObject();
+        for (JsonElement e : server.json(server.admin("GET", "/api/v1/kinds", null)).getAsJsonArray("items")) {
+            out.add(e.getAsJsonObject().get("kind").getAsString(), e);
+        }
+        return out;
+    }
+
+    private JsonObject alert(String rule) throws Exception {
+        for (JsonElement e : server.json(server.admin("GET", "/api/v1/alerts", null)).getAsJsonArray("items")) {
+            if (e.getAsJsonObject().get("rule").getAsString().equals(rule)) {
+                return e.getAsJsonObject();
+            }
+        }
+        return null;
+    }
+
+    private static void ok(HttpResponse<String> r) {
+        assertTrue(r.statusCode() + " " + r.body(), r.statusCode() / 100 == 2);
+    }
+
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(String what, int seconds, Check check) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            if (check.holds()) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(what + " within " + seconds + " s");
+    }
+
+    /** A TLS server on 127.0.0.1 with a 30-day certificate keytool made; counts the connections it accepts and the handshakes it completes (the ground truth). */
+    static final class TlsTarget implements AutoCloseable {
+        final AtomicInteger connections = new AtomicInteger();
+        final AtomicInteger handshakes = new AtomicInteger();
+        private final ServerSocket socket;
+        private final SSLContext context;
+
+        TlsTarget(Path dir) throws Exception {
+            Path ks = dir.resolve("tls.p12");
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            AgentProcess.run(keytool, "-genkeypair", "-alias", "s", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=sonde-e2e",
+                    "-ext", "SAN=ip:127.0.0.1", "-validity", "30", "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(ks)) {
+                store.load(in, "changeit".toCharArray());
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, "changeit".toCharArray());
+            context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), null, null);
+            socket = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+            Thread t = new Thread(this::accept, "e2e-tls-target");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        private void accept() {
+            while (!socket.isClosed()) {
+                try {
+                    Socket s = socket.accept();
+                    connections.incrementAndGet();
+                    Thread t = new Thread(() -> serve(s), "e2e-tls-conn");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void serve(Socket s) {
+            try (s) {
+                s.setSoTimeout(10_000);
+                SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(s, null, s.getPort(), true);
+                tls.setUseClientMode(false);
+                tls.startHandshake();
+                handshakes.incrementAndGet();
+                tls.getInputStream().read();
+            } catch (IOException e) {
+                // the prober closes after its handshake
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
