@@ -449,6 +449,46 @@ function valueWith(/** @type {any} */ schema, /** @type {string} */ role) {
   return v ? v.name : null;
 }
 
+/** @returns a value of a result as people read it, by the type and unit its kind's schema gives it */
+function shown(/** @type {any} */ v, /** @type {any} */ decl) {
+  if (v === null || v === undefined) return '—';
+  switch (decl.type) {
+    case 'DURATION': return (v * 1000).toFixed(2) + ' ms';
+    case 'TIMESTAMP': {
+      const days = (Date.parse(v) - Date.now()) / 86_400_000;
+      return new Date(v).toLocaleString() + (Number.isFinite(days) ? ' (' + (days >= 0 ? 'in ' + days.toFixed(1) + ' days' : Math.abs(days).toFixed(1) + ' days ago') + ')' : '');
+    }
+    case 'DURATION_MAP': return Object.entries(v).map(([k, x]) => k + ' ' + (Number(x) * 1000).toFixed(2) + ' ms').join(' · ');
+    case 'DURATIONS': return v.length + ' × ' + v.map((/** @type {number} */ x) => (x * 1000).toFixed(2)).join(', ') + ' ms';
+    case 'HOPS': return v.length + ' hops';
+    case 'BOOLEAN': return v ? 'yes' : 'no';
+    case 'NUMBER': return String(v) + (decl.unit ? ' ' + decl.unit : '');
+    default: return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+}
+
+/** @returns per agent, the times of its results and each phase's duration in ms (the value with role PHASES of each kind) */
+function phasesOf(/** @type {any[]} */ items, /** @type {Record<string, string>} */ phaseKinds) {
+  /** @type {Record<string, {times: number[], byPhase: Record<string, (number|null)[]>}>} */ const out = {};
+  for (const r of items) {
+    const name = phaseKinds[r.kind];
+    const phases = name ? r.details[name] : null;
+    if (!phases || typeof phases !== 'object') continue;
+    const per = out[r.agent_id] = out[r.agent_id] || {times: [], byPhase: {}};
+    const i = per.times.length;
+    per.times.push(Date.parse(r.started_at) / 1000);
+    for (const [k, v] of Object.entries(phases)) {
+      const series = per.byPhase[k] = per.byPhase[k] || [];
+      while (series.length < i) series.push(null);
+      series.push(typeof v === 'number' ? v * 1000 : null);
+    }
+  }
+  for (const per of Object.values(out)) {
+    for (const series of Object.values(per.byPhase)) while (series.length < per.times.length) series.push(null);
+  }
+  return out;
+}
+
 /**
  * @param {Record<string, string>} pathKinds the kinds whose results have a path (role PATH), each with its value's name
  * @returns the times at which the path changed, and the latest path
@@ -645,6 +685,50 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
           const avg = rtts.length ? rtts.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0) / rtts.length * 1000 : null;
           return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'), h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
         }))));
+  }
+  await kindViews(view, name, observed ? observed.kinds : [], schemas, from, to, width);
+}
+
+/**
+ * What every kind's results say beyond latency and loss, drawn from the roles and types its agents
+ * announce (GET /api/v1/kinds), for any kind: a chart of each phase over time for a kind with
+ * phase timings, and each agent's last result, value by value, with the kind's own words.
+ */
+async function kindViews(/** @type {HTMLElement} */ view, /** @type {string} */ name, /** @type {string[]} */ kinds,
+  /** @type {Record<string, any>} */ schemas, /** @type {number} */ from, /** @type {number} */ to, /** @type {number} */ width) {
+  const described = kinds.filter((k) => schemas[k] && (schemas[k].values || []).some((/** @type {any} */ v) => !v.local));
+  if (!described.length) return;
+  const q = new URLSearchParams({target: name, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
+  const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => described.includes(r.kind));
+  /** @type {Record<string, string>} */ const phaseKinds = {};
+  for (const k of described) {
+    const v = valueWith(schemas[k], 'PHASES');
+    if (v) phaseKinds[k] = v;
+  }
+  for (const [agentId, per] of Object.entries(phasesOf(items, phaseKinds))) {
+    const phases = Object.keys(per.byPhase);
+    if (per.times.length < 2 || !phases.length) continue;
+    const box = h('div', {class: 'chart box phase-chart', 'data-agent': agentId});
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Each phase of a probe from ' + agentId), box);
+    /** @type {(value?: any) => void} */ let drawn = () => {};
+    const first = new Promise((resolve) => { drawn = resolve; });
+    new uPlot({width, height: 240, scales: {x: {time: true, min: from, max: to}},
+      series: [{}, ...phases.map((p, i) => ({label: p, stroke: PALETTE[i % PALETTE.length], width: 1.5,
+        value: (/** @type {any} */ u, /** @type {number|null} */ v) => v === null ? '—' : v.toFixed(2) + ' ms'}))],
+      axes: [{}, {label: 'ms'}], hooks: {draw: [() => drawn()]}},
+    /** @type {any} */ ([per.times, ...phases.map((p) => per.byPhase[p])]), box);
+    await first;
+    state.charts.push({target: name, agent: agentId, phases: phases.length, points: per.times.length, kind: 'phases'});
+  }
+  /** @type {Record<string, any>} */ const last = {};
+  for (const r of items) last[r.agent_id + '\u0000' + r.kind] = r;
+  for (const r of Object.values(last)) {
+    const declared = (schemas[r.kind].values || []).filter((/** @type {any} */ v) => !v.local && r.details[v.name] !== undefined && v.role !== 'PATH');
+    if (!declared.length) continue;
+    view.append(h('h2', {class: 'title is-5 mt-4'}, 'Last ' + r.kind + ' result from ' + r.agent_id + ' at ' + new Date(r.started_at).toLocaleString()),
+      h('table', {class: 'table is-narrow last-values', 'data-agent': r.agent_id, 'data-kind': r.kind},
+        h('tbody', {}, ...declared.map((/** @type {any} */ v) => h('tr', {'data-value': v.name},
+          h('th', {title: v.help}, v.name), h('td', {}, shown(r.details[v.name], v)), h('td', {class: 'has-text-grey is-size-7'}, v.help))))));
   }
 }
 

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * constant; {@code a|b} takes the first source present. A list's number is its size, a duration's
  * its seconds, an instant's its Unix time in seconds, a boolean's 1 or 0.
  *
- * <p>Every kind gets the standard families without declaring them ({@link #STANDARD_FAMILIES}):
+ * <p>Every kind gets the standard families without declaring them ({@link #STANDARD_FAMILIES}, and
+ * in {@code /probe} {@link #PROBE_FAMILIES}):
  * latency (of the values with role {@link Role#LATENCY_SAMPLES} when the kind has them, else of
  * the response time of successful probes), probes, timeouts, failures by reason, success and the
  * health state.
@@ -46,10 +47,13 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
     /** The schema of a kind that declares none: results with no declared values, only the standard families. */
     public static final ResultSchema NONE = new ResultSchema("0", List.of(), List.of(), List.of());
 
-    /** Families every kind has, written by the exporter itself: a plugin's family never takes one of these names. */
+    /** Families of {@code /metrics} every kind has, written by the exporter itself: no kind's family takes one of these names. */
     public static final Set<String> STANDARD_FAMILIES = Set.of("probe_latency_seconds", "probe_total", "probe_timeout_total",
-            "probe_failure_total", "probe_success", "sonde_target_state", "probe_duration_seconds",
-            "probe_dns_lookup_time_seconds", "probe_ip_protocol", "probe_ip_addr_hash");
+            "probe_failure_total", "probe_success", "sonde_target_state");
+
+    /** Families of {@code /probe} the endpoint writes itself, as blackbox_exporter does: no kind's probe family takes one of these names. */
+    public static final Set<String> PROBE_FAMILIES = Set.of("probe_success", "probe_duration_seconds", "probe_dns_lookup_time_seconds",
+            "probe_ip_protocol", "probe_ip_addr_hash");
 
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
     private static final Pattern METRIC = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]{0,127}");
@@ -226,8 +230,9 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
         }
         for (List<Family> families : List.of(metrics, probeMetrics)) {
             Set<String> seen = new HashSet<>();
+            Set<String> reserved = families == metrics ? STANDARD_FAMILIES : PROBE_FAMILIES;
             for (Family f : families) {
-                if (STANDARD_FAMILIES.contains(f.name())) {
+                if (reserved.contains(f.name())) {
                     throw new IllegalArgumentException("family " + f.name() + " is one of the standard families every kind has");
                 }
                 if (!seen.add(f.name())) {

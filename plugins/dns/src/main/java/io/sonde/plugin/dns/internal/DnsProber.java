@@ -9,7 +9,6 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 
-import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -33,7 +31,8 @@ import org.xbill.DNS.SimpleResolver;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
-import io.sonde.api.PluginResult;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetProblem;
@@ -46,8 +45,8 @@ import io.sonde.api.TargetSchema;
  * default NOERROR) and, with {@code expect_answer}, an answer record matching it. The other keys are
  * those of {@link DnsQuery}; {@code ip_version} (4 or 6) picks the server's address family.
  *
- * <p>The result is a {@link PluginResult} whose numeric data the exporter shows as
- * {@code probe_dns_<key>}: {@code rcode}, {@code answer_rrs}, {@code authority_rrs},
+ * <p>The result is a {@link MeasuredResult} of the values {@link DnsResults} describes, which the
+ * exporter shows as {@code probe_dns_<value>}: {@code rcode}, {@code answer_rrs}, {@code authority_rrs},
  * {@code additional_rrs}, {@code query_succeeded} (1 if any answer came), {@code tcp_fallback}
  * (1 if UDP came back truncated), {@code lookup_time_seconds} (finding the server's address),
  * {@code serial} (for an SOA answer). {@code address} is the server address asked.
@@ -55,8 +54,6 @@ import io.sonde.api.TargetSchema;
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true"})
 public final class DnsProber implements Prober {
 
-    private final String pluginName;
-    private final String pluginVersion;
     /** Looks up server names, which can block; literals never come here. */
     private final ExecutorService lookups = Executors.newFixedThreadPool(2, r -> {
         Thread t = new Thread(r, "sonde-dns-lookup");
@@ -65,13 +62,7 @@ public final class DnsProber implements Prober {
     });
 
     @Activate
-    public DnsProber(BundleContext context) {
-        this(context.getBundle().getSymbolicName(), context.getBundle().getVersion().toString());
-    }
-
-    DnsProber(String pluginName, String pluginVersion) {
-        this.pluginName = pluginName;
-        this.pluginVersion = pluginVersion;
+    public DnsProber() {
     }
 
     @Deactivate
@@ -82,6 +73,11 @@ public final class DnsProber implements Prober {
     /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, DnsQuery.QUERY, DnsQuery.QUERY_TYPE,
             DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION);
+
+    @Override
+    public ResultSchema resultSchema() {
+        return DnsResults.SCHEMA;
+    }
 
     /** What the agent checks every dns target against before it is probed. */
     @Override
@@ -96,7 +92,7 @@ public final class DnsProber implements Prober {
     }
 
     @Override
-    public CompletionStage<PluginResult> probe(Target target) {
+    public CompletionStage<MeasuredResult> probe(Target target) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         Probe p = new Probe(target, startedAt, start);
@@ -110,7 +106,7 @@ public final class DnsProber implements Prober {
         CompletableFuture<InetAddress> address = HostForm.isAddress(target.host())
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> lookup(target.host(), ipVersion), lookups);
-        CompletableFuture<PluginResult> result = new CompletableFuture<>();
+        CompletableFuture<MeasuredResult> result = new CompletableFuture<>();
         address.whenComplete((a, e) -> {
             try {
                 InetAddress server = a != null ? a : e == null ? InetAddress.getByName(target.host()) : null;
@@ -131,7 +127,7 @@ public final class DnsProber implements Prober {
     }
 
     /** Sends the query; a truncated answer over UDP is asked again over TCP, in the time left. */
-    private void send(Probe p, DnsQuery query, boolean tcp, CompletableFuture<PluginResult> result) {
+    private void send(Probe p, DnsQuery query, boolean tcp, CompletableFuture<MeasuredResult> result) {
         Duration left = p.target.timeout().minusNanos(System.nanoTime() - p.start);
         if (left.isNegative() || left.isZero()) {
             result.complete(p.failed(FailureReason.TIMEOUT, "no answer from " + p.server + " within "
@@ -160,7 +156,7 @@ public final class DnsProber implements Prober {
         });
     }
 
-    private PluginResult answered(Probe p, DnsQuery query, Message response) {
+    private MeasuredResult answered(Probe p, DnsQuery query, Message response) {
         Map<String, Object> data = p.data();
         data.put("query_succeeded", 1);
         data.put("rcode", response.getRcode());
@@ -181,11 +177,11 @@ public final class DnsProber implements Prober {
             mismatch = "no answer record matches '" + query.expectAnswer().pattern() + "' (" + Rcode.string(response.getRcode())
                     + ", " + response.getSection(Section.ANSWER).size() + " answer records)";
         }
-        return new PluginResult(p.target, p.startedAt, Duration.ofNanos(System.nanoTime() - p.start), reason,
-                mismatch, pluginName, pluginVersion, data);
+        return new MeasuredResult(p.target, p.startedAt, Duration.ofNanos(System.nanoTime() - p.start), reason,
+                mismatch, DnsResults.SCHEMA, data);
     }
 
-    private PluginResult failure(Probe p, Throwable cause, boolean tcp) {
+    private MeasuredResult failure(Probe p, Throwable cause, boolean tcp) {
         String via = (tcp ? "tcp " : "udp ") + p.server;
         if (cause instanceof TimeoutException || cause instanceof SocketTimeoutException) {
             return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
@@ -230,7 +226,7 @@ public final class DnsProber implements Prober {
         }
 
         Map<String, Object> data() {
-            Map<String, Object> data = new HashMap<>();
+            Map<String, Object> data = new java.util.LinkedHashMap<>();
             data.put("lookup_time_seconds", lookup / 1e9);
             data.put("tcp_fallback", tcpFallback ? 1 : 0);
             data.put("query_succeeded", 0);
@@ -238,14 +234,14 @@ public final class DnsProber implements Prober {
                 data.put(section, 0); // no answer, no records
             }
             if (server != null) {
-                data.put("address", server.getAddress().getHostAddress());
+                data.put("address", server.getAddress());
             }
             return data;
         }
 
-        PluginResult failed(FailureReason reason, String message) {
-            return new PluginResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
-                    pluginName, pluginVersion, data());
+        MeasuredResult failed(FailureReason reason, String message) {
+            return new MeasuredResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
+                    DnsResults.SCHEMA, data());
         }
     }
 }

@@ -20,7 +20,7 @@ import org.junit.Test;
 import org.xbill.DNS.Rcode;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.PluginResult;
+import io.sonde.api.MeasuredResult;
 import io.sonde.api.Target;
 import io.sonde.plugin.dns.testing.TestDnsServer;
 
@@ -41,7 +41,7 @@ public class DnsProberTest {
         for (int i = 0; i < 40; i++) { // about 4 KB: more than UDP carries, with or without EDNS
             server.add("big.example.test.", "TXT", "\"" + "record " + i + " " + "x".repeat(80) + "\"");
         }
-        prober = new DnsProber("io.sonde.plugin.dns", "0.0.0.test");
+        prober = new DnsProber();
     }
 
     @After
@@ -50,26 +50,26 @@ public class DnsProberTest {
         server.close();
     }
 
-    private PluginResult probe(String host, int port, Map<String, String> options) throws Exception {
+    private MeasuredResult probe(String host, int port, Map<String, String> options) throws Exception {
         Target t = new Target("dns-test", "dns", host, port, Duration.ofSeconds(5), Duration.ofMillis(1500), Set.of(),
                 options, "etc/io.sonde.target-dns-test.cfg");
         return prober.probe(t).toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
 
-    private PluginResult probe(Map<String, String> options) throws Exception {
+    private MeasuredResult probe(Map<String, String> options) throws Exception {
         return probe("127.0.0.1", server.port(), options);
     }
 
     @Test
     public void answersAnAQueryOverUdp() throws Exception {
-        PluginResult r = probe(Map.of("query", "www.example.test"));
+        MeasuredResult r = probe(Map.of("query", "www.example.test"));
         assertNull(r.errorMessage(), r.failureReason());
-        assertEquals(1, r.data().get("answer_rrs"));
-        assertEquals(0, r.data().get("rcode"));
-        assertEquals(1, r.data().get("query_succeeded"));
-        assertEquals(0, r.data().get("tcp_fallback"));
-        assertEquals("127.0.0.1", r.data().get("address"));
-        assertEquals("io.sonde.plugin.dns", r.pluginName());
+        assertEquals(1, r.values().get("answer_rrs"));
+        assertEquals(0, r.values().get("rcode"));
+        assertEquals(1, r.values().get("query_succeeded"));
+        assertEquals(0, r.values().get("tcp_fallback"));
+        assertEquals(java.net.InetAddress.getByName("127.0.0.1"), r.values().get("address"));
+        assertEquals(DnsResults.SCHEMA, r.schema());
         assertEquals(1, server.udpQueries());
         assertEquals(0, server.tcpQueries());
         assertTrue(r.responseTime().toNanos() > 0);
@@ -77,52 +77,52 @@ public class DnsProberTest {
 
     @Test
     public void queryTypeAndAnswerMatch() throws Exception {
-        PluginResult aaaa = probe(Map.of("query", "www.example.test.", "query_type", "aaaa", "expect_answer", "2001:db8:0:0:0:0:0:10"));
+        MeasuredResult aaaa = probe(Map.of("query", "www.example.test.", "query_type", "aaaa", "expect_answer", "2001:db8:0:0:0:0:0:10"));
         assertNull(aaaa.errorMessage(), aaaa.failureReason());
-        PluginResult mx = probe(Map.of("query", "example.test", "query_type", "MX", "expect_answer", "mail\\.example"));
+        MeasuredResult mx = probe(Map.of("query", "example.test", "query_type", "MX", "expect_answer", "mail\\.example"));
         assertNull(mx.errorMessage(), mx.failureReason());
-        PluginResult wrong = probe(Map.of("query", "www.example.test", "expect_answer", "192\\.0\\.2\\.99"));
+        MeasuredResult wrong = probe(Map.of("query", "www.example.test", "expect_answer", "192\\.0\\.2\\.99"));
         assertEquals(FailureReason.BODY_MISMATCH, wrong.failureReason());
         assertTrue(wrong.errorMessage(), wrong.errorMessage().contains("192\\.0\\.2\\.99"));
-        assertEquals(1, wrong.data().get("answer_rrs"));
+        assertEquals(1, wrong.values().get("answer_rrs"));
     }
 
     @Test
     public void soaSerialIsReported() throws Exception {
-        PluginResult r = probe(Map.of("query", "example.test", "query_type", "SOA"));
+        MeasuredResult r = probe(Map.of("query", "example.test", "query_type", "SOA"));
         assertNull(r.errorMessage(), r.failureReason());
-        assertEquals(2026112201L, r.data().get("serial"));
+        assertEquals(2026112201L, r.values().get("serial"));
     }
 
     @Test
     public void responseCodesAreCheckedAgainstExpectRcode() throws Exception {
-        PluginResult nx = probe(Map.of("query", "nothing.example.test"));
+        MeasuredResult nx = probe(Map.of("query", "nothing.example.test"));
         assertEquals(FailureReason.STATUS, nx.failureReason());
         assertEquals("rcode NXDOMAIN, expected NOERROR", nx.errorMessage());
-        assertEquals(Rcode.NXDOMAIN, nx.data().get("rcode"));
-        assertEquals(1, nx.data().get("query_succeeded"));
+        assertEquals(Rcode.NXDOMAIN, nx.values().get("rcode"));
+        assertEquals(1, nx.values().get("query_succeeded"));
 
-        PluginResult expected = probe(Map.of("query", "nothing.example.test", "expect_rcode", "nxdomain, NOERROR"));
+        MeasuredResult expected = probe(Map.of("query", "nothing.example.test", "expect_rcode", "nxdomain, NOERROR"));
         assertNull(expected.errorMessage(), expected.failureReason());
 
-        PluginResult servfail = probe(Map.of("query", "broken.example.test"));
+        MeasuredResult servfail = probe(Map.of("query", "broken.example.test"));
         assertEquals(FailureReason.STATUS, servfail.failureReason());
         assertEquals("rcode SERVFAIL, expected NOERROR", servfail.errorMessage());
     }
 
     @Test
     public void aTruncatedUdpAnswerIsAskedAgainOverTcp() throws Exception {
-        PluginResult r = probe(Map.of("query", "big.example.test", "query_type", "TXT"));
+        MeasuredResult r = probe(Map.of("query", "big.example.test", "query_type", "TXT"));
         assertNull(r.errorMessage(), r.failureReason());
-        assertEquals(40, r.data().get("answer_rrs"));
-        assertEquals(1, r.data().get("tcp_fallback"));
+        assertEquals(40, r.values().get("answer_rrs"));
+        assertEquals(1, r.values().get("tcp_fallback"));
         assertEquals(1, server.udpQueries());
         assertEquals(1, server.tcpQueries());
     }
 
     @Test
     public void tcpOnly() throws Exception {
-        PluginResult r = probe(Map.of("query", "www.example.test", "transport", "tcp"));
+        MeasuredResult r = probe(Map.of("query", "www.example.test", "transport", "tcp"));
         assertNull(r.errorMessage(), r.failureReason());
         assertEquals(0, server.udpQueries());
         assertEquals(1, server.tcpQueries());
@@ -132,10 +132,10 @@ public class DnsProberTest {
     public void aSilentServerTimesOutWithinTheTimeout() throws Exception {
         server.silent(true);
         long start = System.nanoTime();
-        PluginResult r = probe(Map.of("query", "www.example.test"));
+        MeasuredResult r = probe(Map.of("query", "www.example.test"));
         assertEquals(FailureReason.TIMEOUT, r.failureReason());
         assertTrue(r.errorMessage(), r.errorMessage().contains("no answer from udp /127.0.0.1:" + server.port() + " within 1500 ms"));
-        assertEquals(0, r.data().get("query_succeeded"));
+        assertEquals(0, r.values().get("query_succeeded"));
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
     }
 
@@ -145,24 +145,24 @@ public class DnsProberTest {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             port = s.getLocalPort();
         }
-        PluginResult udp = probe("127.0.0.1", port, Map.of("query", "www.example.test"));
+        MeasuredResult udp = probe("127.0.0.1", port, Map.of("query", "www.example.test"));
         assertEquals(udp.errorMessage(), FailureReason.REFUSED, udp.failureReason());
         assertEquals("udp /127.0.0.1:" + port + " refused: ICMP port unreachable", udp.errorMessage());
-        PluginResult tcp = probe("127.0.0.1", port, Map.of("query", "www.example.test", "transport", "tcp"));
+        MeasuredResult tcp = probe("127.0.0.1", port, Map.of("query", "www.example.test", "transport", "tcp"));
         assertEquals(tcp.errorMessage(), FailureReason.REFUSED, tcp.failureReason());
     }
 
     @Test
     public void aServerNameIsLookedUpAndTimed() throws Exception {
-        PluginResult r = probe("localhost", server.port(), Map.of("query", "www.example.test", "ip_version", "4"));
+        MeasuredResult r = probe("localhost", server.port(), Map.of("query", "www.example.test", "ip_version", "4"));
         assertNull(r.errorMessage(), r.failureReason());
-        assertEquals("127.0.0.1", r.data().get("address"));
-        assertTrue((Double) r.data().get("lookup_time_seconds") > 0);
+        assertEquals(java.net.InetAddress.getByName("127.0.0.1"), r.values().get("address"));
+        assertTrue((Double) r.values().get("lookup_time_seconds") > 0);
     }
 
     /** What the agent says of a target's keys: the schema's check, then the plugin's own. */
     private List<io.sonde.api.TargetProblem> problems(Map<String, String> options) {
-        DnsProber prober = new DnsProber("io.sonde.plugin.dns", "1.0.0");
+        DnsProber prober = new DnsProber();
         List<io.sonde.api.TargetProblem> found = new java.util.ArrayList<>(prober.schema().problems("dns", options));
         if (found.isEmpty()) {
             found.addAll(prober.check(new Target("dns-test", "dns", "127.0.0.1", server.port(), Duration.ofSeconds(10),
