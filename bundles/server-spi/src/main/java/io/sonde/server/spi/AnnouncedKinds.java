@@ -62,30 +62,11 @@ public final class AnnouncedKinds {
      *         agents announce, so that a newer plugin on one agent does not decide alone)
      */
     public static Map<String, TargetSchema> merge(Collection<String> announced) {
-        Map<String, Map<String, Integer>> votes = new TreeMap<>();
-        Map<String, TargetSchema> schemas = new TreeMap<>();
-        for (String json : announced) {
-            JsonObject kinds;
-            try {
-                kinds = JsonParser.parseString(json).getAsJsonObject();
-            } catch (RuntimeException e) {
-                continue;
-            }
-            for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
-                TargetSchema s = schema(e.getValue());
-                if (s != null) {
-                    String text = e.getValue().toString();
-                    votes.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).merge(text, 1, Integer::sum);
-                    schemas.putIfAbsent(e.getKey() + "\u0000" + text, s);
-                }
-            }
-        }
-        Map<String, TargetSchema> out = new TreeMap<>();
-        votes.forEach((kind, byText) -> {
-            String best = byText.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-            out.put(kind, schemas.get(kind + "\u0000" + best));
-        });
-        return out;
+        return vote(announced, kind -> {
+            JsonObject options = kind.deepCopy();
+            options.remove("results"); // the options alone: agents that differ only in their results' schema agree here
+            return options;
+        }, AnnouncedKinds::schema);
     }
 
     /**
@@ -95,8 +76,17 @@ public final class AnnouncedKinds {
      * @since 1.7
      */
     public static Map<String, io.sonde.api.ResultSchema> results(Collection<String> announced) {
+        return vote(announced, kind -> kind.get("results"), AnnouncedKinds::resultSchema);
+    }
+
+    /**
+     * Each kind's part of the announcements, read by {@code read}, by majority: the text most
+     * agents announce wins; a part that does not read is no vote.
+     */
+    private static <T> Map<String, T> vote(Collection<String> announced, java.util.function.Function<JsonObject, JsonElement> part,
+            java.util.function.Function<JsonElement, T> read) {
         Map<String, Map<String, Integer>> votes = new TreeMap<>();
-        Map<String, io.sonde.api.ResultSchema> schemas = new java.util.HashMap<>();
+        Map<String, T> parsed = new java.util.HashMap<>();
         for (String json : announced) {
             JsonObject kinds;
             try {
@@ -105,19 +95,19 @@ public final class AnnouncedKinds {
                 continue;
             }
             for (Map.Entry<String, JsonElement> e : kinds.entrySet()) {
-                JsonElement results = e.getValue().isJsonObject() ? e.getValue().getAsJsonObject().get("results") : null;
-                io.sonde.api.ResultSchema s = resultSchema(results);
-                if (s != null) {
-                    String text = results.toString();
+                JsonElement p = e.getValue().isJsonObject() ? part.apply(e.getValue().getAsJsonObject()) : null;
+                T t = p == null ? null : read.apply(p);
+                if (t != null) {
+                    String text = p.toString();
                     votes.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).merge(text, 1, Integer::sum);
-                    schemas.putIfAbsent(e.getKey() + "\u0000" + text, s);
+                    parsed.putIfAbsent(e.getKey() + "\u0000" + text, t);
                 }
             }
         }
-        Map<String, io.sonde.api.ResultSchema> out = new TreeMap<>();
+        Map<String, T> out = new TreeMap<>();
         votes.forEach((kind, byText) -> {
             String best = byText.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-            out.put(kind, schemas.get(kind + "\u0000" + best));
+            out.put(kind, parsed.get(kind + "\u0000" + best));
         });
         return out;
     }
