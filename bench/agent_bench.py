@@ -494,7 +494,8 @@ class Blackbox:
 
 def uplink(args):
     """The same N TCP targets without and with the uplink to a running server, alternated
-    args.rounds times in one run: the uplink's CPU and RSS cost, and that nothing is skipped."""
+    args.rounds times in one run: the uplink's CPU and RSS cost, and that nothing is skipped. With
+    --dist A,B each build is measured so, alternating: the uplink's cost (on less off) compared."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import server_bench
     server = server_bench.Server()
@@ -502,38 +503,43 @@ def uplink(args):
     n = args.targets
     targets = [{"name": f"t{i}", "kind": "tcp", "host": listeners.addresses[i % len(listeners.addresses)], "port": listeners.port}
                for i in range(n)]
-    rows = {"off": [], "on": []}
+    dists = args.dist.split(",") if args.dist else [DIST]
+    rows = {(d, mode): [] for d in dists for mode in ("off", "on")}
     try:
         _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({}))
         token = json.loads(body)["token"]
         for r in range(args.rounds):
-            for mode in ("off", "on"):
-                cfg = None
-                if mode == "on":
-                    cfg = (f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
-                           f"server_ca_sha256 = {server.fingerprint()}\n")
-                a = Agent(targets=targets, interval_ms=args.interval_ms, uplink=cfg)
-                try:
-                    row = measure_scale(a, n, args)
+            for d in dists:
+                for mode in ("off", "on"):
+                    cfg = None
                     if mode == "on":
-                        m = a.metrics()
-                        row["acked"] = sample(m, "sonde_uplink_acked_total")
-                        row["spool_records"] = sample(m, "sonde_spool_records")
-                        row["sink_dropped"] = total(m, "sonde_sink_dropped_total")
-                    rows[mode].append(row)
-                    print(mode, json.dumps(row), flush=True)
-                finally:
-                    a.stop()
+                        cfg = (f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
+                               f"server_ca_sha256 = {server.fingerprint()}\n")
+                    a = Agent(targets=targets, interval_ms=args.interval_ms, uplink=cfg, dist=d)
+                    try:
+                        row = measure_scale(a, n, args)
+                        if mode == "on":
+                            m = a.metrics()
+                            row["acked"] = sample(m, "sonde_uplink_acked_total")
+                            row["spool_records"] = sample(m, "sonde_spool_records")
+                            row["sink_dropped"] = total(m, "sonde_sink_dropped_total")
+                        rows[(d, mode)].append(row)
+                        print(d, mode, json.dumps(row), flush=True)
+                    finally:
+                        a.stop()
     finally:
         listeners.close()
         server.clean()
     print()
-    print("| uplink | CPU % of one core (median) | RSS MB (peak, median) | skipped turns | lateness p99 |")
-    print("|---|---:|---:|---:|---:|")
-    for mode in ("off", "on"):
-        rs = rows[mode]
-        print(f"| {mode} | {statistics.median(r['cpu_pct'] for r in rs):.1f} | {statistics.median(r['rss_mb'] for r in rs):.0f} "
+    print("| build | uplink | CPU % of one core (median) | RSS MB (peak, median) | skipped turns | lateness p99 |")
+    print("|---|---|---:|---:|---:|---:|")
+    for (d, mode), rs in rows.items():
+        print(f"| {d} | {mode} | {statistics.median(r['cpu_pct'] for r in rs):.1f} | {statistics.median(r['rss_mb'] for r in rs):.0f} "
               f"| {sum(r['skipped'] for r in rs)} | ≤ {max(r['lateness_p99_le_ms'] for r in rs):g} ms |")
+    for d in dists:
+        cost = statistics.median(r['cpu_pct'] for r in rows[(d, "on")]) - statistics.median(r['cpu_pct'] for r in rows[(d, "off")])
+        print(f"uplink cost, {d}: {cost:.1f} % of one core for {n * 1000 / args.interval_ms:.0f} results/s"
+              f" = {cost / 100 * 1e6 / (n * 1000 / args.interval_ms):.1f} µs of CPU per result")
 
 
 def peer(args):
@@ -842,6 +848,7 @@ def main():
     u.add_argument("--rounds", type=int, default=2)
     u.add_argument("--warmup", type=int, default=60, help="seconds before the window: past the JIT's first compilations")
     u.add_argument("--addresses", type=int, default=100)
+    u.add_argument("--dist", default=None, help="distributions to compare, comma-separated (default: this build's)")
     h = sub.add_parser("http")
     h.add_argument("--targets", type=int, default=1000)
     h.add_argument("--interval-ms", type=int, default=10000)

@@ -31,6 +31,16 @@ public interface Prober {
     String PROBE_ASYNC = "probe.async";
 
     /**
+     * Service property, {@code Integer}: what one probe of the kind costs the agent, relative to a
+     * TCP connect (1): an ICMP round of a few echoes about 3, a TLS handshake or an HTTP request
+     * about 10, a traceroute about 30. An agent over its CPU or memory ceiling stretches the
+     * intervals of the dearest kinds first. Without it a kind is taken as dear.
+     *
+     * @since 1.9
+     */
+    String PROBE_COST = "probe.cost";
+
+    /**
      * Starts one probe of {@code target}. Must not block on the network.
      *
      * @param target the target to measure, already validated

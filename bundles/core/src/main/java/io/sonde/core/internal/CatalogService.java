@@ -355,7 +355,7 @@ public final class CatalogService {
                 LOG.warn("The {} prober of {} declares no keys (built for io.sonde.api before 1.3): its targets' own keys"
                         + " are passed on unchecked", kind, bundle);
             }
-            next.put(kind, new ProberKind(top.prober(), schema, topId, bundle));
+            next.put(kind, new ProberKind(top.prober(), schema, topId, bundle, ProberKind.cost(top.ref().getProperty(Prober.PROBE_COST))));
             if (before != null) {
                 LOG.info("Kind {} is now served by {} (service {}); its targets are checked again", kind, bundle, topId);
             }
@@ -678,7 +678,11 @@ public final class CatalogService {
 
     /** Publishes the configured targets with the intervals the resource governor gives them now. */
     private void publishApplied() {
-        List<Target> next = governor.apply(configured);
+        Map<String, ProberKind> known = kinds;
+        List<Target> next = governor.apply(configured, kind -> {
+            ProberKind k = known.get(kind);
+            return k == null ? ProberKind.UNKNOWN_COST : k.cost();
+        });
         if (!next.equals(published)) {
             published = next;
             schedulePublish();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 import io.sonde.api.Target;
 
@@ -12,7 +13,7 @@ import io.sonde.api.Target;
  * Keeps the agent under its ceilings ({@code max_cpu_percent}, {@code max_memory_mb}) by shedding
  * load in a fixed order rather than falling behind on every target: each sample over a ceiling
  * raises the shed level by one, each sample under {@value #LOW_WATER_PERCENT} % of every ceiling
- * lowers it by one. At level {@code n} the targets, in {@link #ORDER}, are stretched an eighth at
+ * lowers it by one. At level {@code n} the targets, in {@link #order}, are stretched an eighth at
  * a time: the first eighth's intervals double, then the second's, ...; after all of them, the
  * first eighth's double again, up to {@value #MAX_LEVEL} levels ({@code x16}). Timeouts stay as
  * they are. Not thread-safe: the core's thread owns it.
@@ -26,18 +27,16 @@ final class ResourceGovernor {
     private static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
 
     /**
-     * The order targets are stretched in: the dearest probes first (a traceroute is dozens of
-     * packets, an HTTP probe a TLS handshake, a TCP connect one round trip), and within a kind the
-     * most frequent first.
+     * The order targets are stretched in: the dearest probes first, by what each kind's plugin says
+     * one costs ({@link io.sonde.api.Prober#PROBE_COST}: a traceroute is dozens of packets, an HTTP
+     * probe a TLS handshake, a TCP connect one round trip; a kind that does not say is taken as
+     * dear), and within a kind the most frequent first.
      */
-    static final List<String> KIND_COST = List.of("traceroute", "http", "dns", "icmp", "udp", "tcp");
-    static final Comparator<Target> ORDER = Comparator
-            .comparingInt((Target t) -> {
-                int i = KIND_COST.indexOf(t.kind());
-                return i < 0 ? 0 : i; // a plugin's kind: cost unknown, taken as dear
-            })
-            .thenComparing(Target::interval)
-            .thenComparing(Target::name);
+    static Comparator<Target> order(ToIntFunction<String> costOfKind) {
+        return Comparator.comparingInt((Target t) -> -costOfKind.applyAsInt(t.kind()))
+                .thenComparing(Target::interval)
+                .thenComparing(Target::name);
+    }
 
     /** One sample of the agent's own use. */
     record Usage(double cpuPercent, long residentBytes) {
@@ -105,13 +104,16 @@ final class ResourceGovernor {
         return new Change(cpu, mem, level != before);
     }
 
-    /** @return {@code targets} with the intervals the shed level gives; the same list at level 0 */
-    List<Target> apply(List<Target> targets) {
+    /**
+     * @param costOfKind what one probe of a kind costs ({@link ProberKind#cost()})
+     * @return {@code targets} with the intervals the shed level gives; the same list at level 0
+     */
+    List<Target> apply(List<Target> targets, ToIntFunction<String> costOfKind) {
         if (level == 0 || targets.isEmpty()) {
             return targets;
         }
         List<Target> ordered = new ArrayList<>(targets);
-        ordered.sort(ORDER);
+        ordered.sort(order(costOfKind));
         Map<Target, Integer> position = new java.util.IdentityHashMap<>();
         for (int i = 0; i < ordered.size(); i++) {
             position.put(ordered.get(i), i);

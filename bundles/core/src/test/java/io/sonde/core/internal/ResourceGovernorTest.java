@@ -22,6 +22,13 @@ public class ResourceGovernorTest {
         return new Target(name, kind, "127.0.0.1", 1, Duration.ofMillis(intervalMs), Duration.ofMillis(100), Set.of(), Map.of(), "x");
     }
 
+    /** What the plugins of these kinds declare as probe.cost; "gopher" says nothing. */
+    private static final Map<String, Integer> COSTS = Map.of("tcp", 1, "http", 10, "traceroute", 30);
+
+    private static int cost(String kind) {
+        return COSTS.getOrDefault(kind, ProberKind.UNKNOWN_COST);
+    }
+
     private static final ResourceGovernor.Usage HOT = new ResourceGovernor.Usage(50, 10L << 20);
     private static final ResourceGovernor.Usage COOL = new ResourceGovernor.Usage(1, 10L << 20);
 
@@ -36,17 +43,17 @@ public class ResourceGovernorTest {
         targets.add(t("slow-http", "http", 5000));
         ResourceGovernor g = new ResourceGovernor();
         g.ceilings(new ResourceGovernor.Ceilings(10, 0));
-        assertSame("no shedding under the ceiling", targets, g.apply(targets));
+        assertSame("no shedding under the ceiling", targets, g.apply(targets, ResourceGovernorTest::cost));
 
         ResourceGovernor.Change c = g.sample(HOT);
         assertTrue(c.cpuOver() && c.levelChanged());
         assertEquals(1, g.level());
-        List<Target> out = g.apply(targets); // 11 targets: the first eighth is one target, the traceroute
+        List<Target> out = g.apply(targets, ResourceGovernorTest::cost); // 11 targets: the first eighth is one target, the traceroute
         assertEquals(120_000, interval(out, "trace"));
         assertEquals(500, interval(out, "fast-http"));
         g.sample(HOT);
         g.sample(HOT);
-        out = g.apply(targets); // three eighths: 4 targets, traceroute, the two http (fastest first), a tcp
+        out = g.apply(targets, ResourceGovernorTest::cost); // three eighths: 4 targets, traceroute, the two http (fastest first), a tcp
         assertEquals(1000, interval(out, "fast-http"));
         assertEquals(10_000, interval(out, "slow-http"));
         assertEquals(2000, interval(out, "tcp0"));
@@ -56,7 +63,7 @@ public class ResourceGovernorTest {
             g.sample(HOT);
         }
         assertEquals(ResourceGovernor.MAX_LEVEL, g.level());
-        assertEquals("x16 at most", 16_000, interval(g.apply(targets), "tcp7"));
+        assertEquals("x16 at most", 16_000, interval(g.apply(targets, ResourceGovernorTest::cost), "tcp7"));
 
         // under the ceiling but above the low water mark: holds; well under: comes down a level a sample
         g.sample(new ResourceGovernor.Usage(9, 0));
@@ -64,6 +71,27 @@ public class ResourceGovernorTest {
         assertFalse(g.cpuOver());
         g.sample(COOL);
         assertEquals(ResourceGovernor.MAX_LEVEL - 1, g.level());
+    }
+
+    @Test
+    public void aKindWhosePluginSaysNoCostIsTakenAsDearAndAStatedCostOrdersIt() {
+        List<Target> targets = new ArrayList<>(List.of(t("tcp", "tcp", 1000), t("trace", "traceroute", 1000),
+                t("gopher", "gopher", 1000), t("web", "http", 1000)));
+        ResourceGovernor g = new ResourceGovernor();
+        g.ceilings(new ResourceGovernor.Ceilings(10, 0));
+        for (int i = 0; i < 4; i++) {
+            g.sample(HOT); // half: two of four
+        }
+        List<Target> out = g.apply(targets, ResourceGovernorTest::cost);
+        assertEquals(2000, interval(out, "gopher"));
+        assertEquals(2000, interval(out, "trace"));
+        assertEquals(1000, interval(out, "web"));
+        assertEquals(1000, interval(out, "tcp"));
+        assertEquals(ProberKind.UNKNOWN_COST, ProberKind.cost(null));
+        assertEquals(ProberKind.UNKNOWN_COST, ProberKind.cost("dear"));
+        assertEquals(ProberKind.UNKNOWN_COST, ProberKind.cost(0));
+        assertEquals(30, ProberKind.cost(30));
+        assertEquals(10, ProberKind.cost(" 10 "));
     }
 
     @Test

@@ -51,7 +51,8 @@ import io.sonde.api.TargetSchema;
  * (1 if UDP came back truncated), {@code lookup_time_seconds} (finding the server's address),
  * {@code serial} (for an SOA answer). {@code address} is the server address asked.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true"})
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true",
+        Prober.PROBE_COST + ":Integer=3"})
 public final class DnsProber implements Prober {
 
     /** Looks up server names, which can block; literals never come here. */

@@ -29,7 +29,8 @@ import io.sonde.sockets.Resolver;
  * on this prober's threads, as many at a time as {@link #THREADS}; a probe the scheduler gives up
  * on has its connection closed.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=http", Prober.PROBE_ASYNC + ":Boolean=true"})
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=http", Prober.PROBE_ASYNC + ":Boolean=true",
+        Prober.PROBE_COST + ":Integer=10"})
 public final class HttpProber implements Prober {
 
     /** Exchanges in progress at most; a slow server holds one until its timeout. */

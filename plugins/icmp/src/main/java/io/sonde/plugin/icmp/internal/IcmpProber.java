@@ -32,7 +32,8 @@ import io.sonde.sockets.Resolver;
  * apart (default 100), IPv4 and IPv6; the target's timeout bounds the whole round. Uses unprivileged datagram sockets where the system allows,
  * raw sockets with privilege, or the system's ping; says at start which.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=icmp", Prober.PROBE_ASYNC + ":Boolean=true"})
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=icmp", Prober.PROBE_ASYNC + ":Boolean=true",
+        Prober.PROBE_COST + ":Integer=3"})
 public final class IcmpProber implements Prober {
 
     private static final Logger LOG = LoggerFactory.getLogger(IcmpProber.class);

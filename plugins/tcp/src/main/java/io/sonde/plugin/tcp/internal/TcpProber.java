@@ -30,7 +30,8 @@ import io.sonde.sockets.Resolver;
  * a TIME_WAIT socket on this host for a minute; {@code reset} ends it with a reset, which leaves
  * none (cheaper at thousands of probes a second) but shows as a reset connection on the peer.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tcp", Prober.PROBE_ASYNC + ":Boolean=true"})
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tcp", Prober.PROBE_ASYNC + ":Boolean=true",
+        Prober.PROBE_COST + ":Integer=1"})
 public final class TcpProber implements Prober {
 
     /** Target option: how to end the connection. */

@@ -46,7 +46,7 @@ import io.sonde.api.TargetSchema;
  * a probe fails at once naming the limit), each bounded by the target's timeout; a cancelled
  * probe closes its socket.
  */
-@Component(service = Prober.class, property = Prober.PROBE_TYPE + "=tls")
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tls", Prober.PROBE_COST + ":Integer=10"})
 public final class TlsProber implements Prober {
 
     static final int MAX_THREADS = 64;

@@ -24,7 +24,8 @@ import io.sonde.sockets.Resolver;
  * answers from the socket error queue). Keys: {@code max_hops} (default 30), {@code queries} per
  * hop (default 3), {@code hop_timeout_ms} (default 1000), {@code port} (default 33434).
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=traceroute", Prober.PROBE_ASYNC + ":Boolean=true"})
+@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=traceroute", Prober.PROBE_ASYNC + ":Boolean=true",
+        Prober.PROBE_COST + ":Integer=30"})
 public final class TracerouteProber implements Prober {
 
     static final TargetOption MAX_HOPS = TargetOption.integer("max_hops", 30, 1, 255, "The farthest hop (TTL) probed");
