@@ -38,10 +38,12 @@ import io.sonde.wire.WireException;
  * @param repeat     how often its receivers are told again while it fires
  * @param severity   {@code info}, {@code warning} or {@code critical}
  * @param receivers  its receivers (the key notify)
+ * @param value      a value rule's value: a name of the kind's results ({@code days_left}, or {@code phases.handshake}); else null
+ * @param below      whether a value rule is bad below its threshold (else above)
  */
 record AlertRule(String name, Type type, String target, AgentSelector targets, AgentSelector agents, Duration pending,
         Duration recoverFor, Duration window, double threshold, double recovery, int percentile, int minVantage, Duration repeat,
-        String severity, List<Receiver> receivers) {
+        String severity, List<Receiver> receivers, String value, boolean below) {
 
     /** What a rule watches, and in which unit its threshold is. */
     enum Type {
@@ -50,6 +52,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         LATENCY("latency", null, "ms", true),
         TLS_EXPIRY("tls_expiry", 14.0, "days", true),
         ROUTE_CHANGE("route_change", 3.0, "changes in an hour", true),
+        VALUE("value", null, "the value's own unit", true),
         AGENT_OFFLINE("agent_offline", null, "", false),
         CONFIG_STALE("config_stale", null, "", false);
 
@@ -66,7 +69,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
 
         boolean takesThreshold() {
-            return this == LOSS || this == LATENCY || this == TLS_EXPIRY || this == ROUTE_CHANGE;
+            return this == LOSS || this == LATENCY || this == TLS_EXPIRY || this == ROUTE_CHANGE || this == VALUE;
         }
 
         static Type of(String id) {
@@ -109,7 +112,9 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
     static final int MAX_NAME = 200;
     static final int MAX_RECEIVERS = 10;
     static final List<String> KEYS = List.of("name", "type", "target", "targets", "agents", "for", "recover_for", "window", "threshold",
-            "recovery", "percentile", "min_vantage", "repeat", "severity", "notify");
+            "recovery", "percentile", "min_vantage", "repeat", "severity", "notify", "value", "below");
+    /** A value's name in a result's details, or an entry of a map value: {@code days_left}, {@code phases.handshake}. */
+    static final java.util.regex.Pattern VALUE_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,62}(\\.[A-Za-z0-9_-]{1,64})?");
     static final Set<String> SEVERITIES = Set.of("info", "warning", "critical");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
@@ -258,11 +263,31 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         if (type == Type.LOSS && threshold != null && threshold > 100) {
             throw invalid("threshold: " + threshold + " is not a share of packets (0 to 100 %)");
         }
+        String value = null;
+        boolean below = false;
+        if (type == Type.VALUE) {
+            value = string(body, "value", null);
+            if (value == null || !VALUE_NAME.matcher(value).matches()) {
+                throw invalid("value: " + (value == null ? "missing: the name of a value of the target's kind, as GET /api/v1/kinds lists"
+                        + " them (days_left, or phases.handshake for an entry of a map)" : "'" + WireCodec.abbreviate(value)
+                        + "' is not a value's name (lower case, digits and _, and .entry for a map's)"));
+            }
+            JsonElement b = body.get("below");
+            if (b != null && !b.isJsonNull()) {
+                if (!b.isJsonPrimitive() || !b.getAsJsonPrimitive().isBoolean()) {
+                    throw invalid("below: not true or false (true: bad below the threshold; false, the default: above)");
+                }
+                below = b.getAsBoolean();
+            }
+        } else if (body.has("value") || body.has("below")) {
+            throw invalid((body.has("value") ? "value" : "below") + ": only a value rule has one");
+        }
         if (recovery == null) {
             recovery = threshold;
         }
-        if (threshold != null && (type == Type.TLS_EXPIRY ? recovery < threshold : recovery > threshold)) {
-            throw invalid("recovery: " + recovery + " must be " + (type == Type.TLS_EXPIRY ? "at or above" : "at or below") + " the threshold, "
+        boolean lowIsBad = type == Type.TLS_EXPIRY || below;
+        if (threshold != null && (lowIsBad ? recovery < threshold : recovery > threshold)) {
+            throw invalid("recovery: " + recovery + " must be " + (lowIsBad ? "at or above" : "at or below") + " the threshold, "
                     + threshold + " (it is where the alert resolves)");
         }
         int percentile = 90;
@@ -311,7 +336,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
         return new AlertRule(name, type, type.aboutTargets ? target : null, targets, selector(body, "agents"), pending, recoverFor, window,
                 threshold == null ? Double.NaN : threshold, recovery == null ? Double.NaN : recovery, percentile, minVantage, repeat, severity,
-                List.copyOf(notify));
+                List.copyOf(notify), value, below);
     }
 
     private static Receiver receiver(String where, JsonElement e) throws WireException {
@@ -363,6 +388,10 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
         if (type == Type.LATENCY) {
             o.addProperty("percentile", percentile);
+        }
+        if (type == Type.VALUE) {
+            o.addProperty("value", value);
+            o.addProperty("below", below);
         }
         if (type.aboutTargets) {
             o.addProperty("min_vantage", minVantage);

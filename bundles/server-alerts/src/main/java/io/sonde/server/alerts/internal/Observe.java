@@ -193,6 +193,17 @@ final class Observe {
                 return new Vantage(w.agentId(), days, days < rule.threshold(), days < rule.recovery(),
                         w.agentId() + " " + String.format(Locale.ROOT, "%.1f days", days));
             }
+            case VALUE -> {
+                Optional<StoredResult> r = lookup.latest(w.agentId(), w.target());
+                double v = r.isEmpty() ? Double.NaN : number(r.get().details(), rule.value());
+                if (Double.isNaN(v)) {
+                    return null; // the kind's results do not have it, or this one did not measure it
+                }
+                boolean bad = rule.below() ? v < rule.threshold() : v > rule.threshold();
+                boolean stillBad = rule.below() ? v < rule.recovery() : v > rule.recovery();
+                return new Vantage(w.agentId(), v, bad, stillBad, w.agentId() + " " + rule.value() + " "
+                        + String.format(Locale.ROOT, "%.6g", v));
+            }
             case ROUTE_CHANGE -> {
                 String path = valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.PATH);
                 if (path == null) {
@@ -205,6 +216,40 @@ final class Observe {
             default -> {
                 return null;
             }
+        }
+    }
+
+    /**
+     * @return the number a result's value is (a number, a boolean as 1 or 0, an ISO-8601 time as
+     *         Unix seconds, a list as its size; {@code name.entry} for an entry of a map), or NaN
+     */
+    static double number(com.google.gson.JsonObject details, String value) {
+        int dot = value.indexOf('.');
+        JsonElement e = details.get(dot < 0 ? value : value.substring(0, dot));
+        if (dot >= 0) {
+            e = e != null && e.isJsonObject() ? e.getAsJsonObject().get(value.substring(dot + 1)) : null;
+        }
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        if (e.isJsonArray()) {
+            return e.getAsJsonArray().size();
+        }
+        if (!e.isJsonPrimitive()) {
+            return Double.NaN;
+        }
+        com.google.gson.JsonPrimitive p = e.getAsJsonPrimitive();
+        if (p.isNumber()) {
+            return p.getAsDouble();
+        }
+        if (p.isBoolean()) {
+            return p.getAsBoolean() ? 1 : 0;
+        }
+        try {
+            Instant t = Instant.parse(p.getAsString());
+            return t.getEpochSecond() + t.getNano() / 1e9;
+        } catch (java.time.format.DateTimeParseException ex) {
+            return Double.NaN;
         }
     }
 
@@ -249,7 +294,7 @@ final class Observe {
     }
 
     private static Observation combine(AlertRule rule, String target, List<Vantage> vantages) {
-        boolean lowIsBad = rule.type() == AlertRule.Type.TLS_EXPIRY;
+        boolean lowIsBad = rule.type() == AlertRule.Type.TLS_EXPIRY || rule.below();
         vantages.sort(Comparator.comparingDouble(Vantage::value));
         if (!lowIsBad) {
             java.util.Collections.reverse(vantages); // worst first
@@ -267,6 +312,8 @@ final class Observe {
                     + " over " + fmt(rule.threshold()) + " ms)";
             case TLS_EXPIRY -> "the certificate of " + target + " expires in " + String.format(Locale.ROOT, "%.1f", value) + " days";
             case ROUTE_CHANGE -> "the path to " + target + " changed " + (long) value + " times in the last hour (" + counts + ")";
+            case VALUE -> target + ": " + rule.value() + " " + String.format(Locale.ROOT, "%.6g", value) + " (" + counts
+                    + (rule.below() ? " under " : " over ") + fmt(rule.threshold()) + ")";
             default -> target;
         };
         if (rule.type() == AlertRule.Type.TARGET_DOWN) {

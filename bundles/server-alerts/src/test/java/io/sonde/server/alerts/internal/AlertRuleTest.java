@@ -55,6 +55,13 @@ public class AlertRuleTest {
         refused("{\"type\":\"loss\",\"target\":\"web\",\"threshold\":120}", "threshold: 120.0 is not a share");
         refused("{\"type\":\"loss\",\"target\":\"web\",\"threshold\":10,\"recovery\":20}", "recovery: 20.0 must be at or below");
         refused("{\"type\":\"tls_expiry\",\"target\":\"web\",\"threshold\":14,\"recovery\":7}", "recovery: 7.0 must be at or above");
+        refused("{\"type\":\"value\",\"target\":\"web\",\"threshold\":1}", "value: missing: the name of a value");
+        refused("{\"type\":\"value\",\"target\":\"web\",\"value\":\"Bad Name\",\"threshold\":1}", "value: 'Bad Name' is not a value's name");
+        refused("{\"type\":\"value\",\"target\":\"web\",\"value\":\"days\"}", "threshold: missing: the value limit");
+        refused("{\"type\":\"value\",\"target\":\"web\",\"value\":\"days\",\"threshold\":5,\"below\":\"yes\"}", "below: not true or false");
+        refused("{\"type\":\"value\",\"target\":\"web\",\"value\":\"days\",\"threshold\":5,\"below\":true,\"recovery\":4}",
+                "recovery: 4.0 must be at or above");
+        refused("{\"type\":\"loss\",\"target\":\"web\",\"value\":\"days\"}", "value: only a value rule has one");
         refused("{\"type\":\"target_down\",\"target\":\"web\",\"for\":\"5 minutes\"}", "for: '5 minutes' is not a duration");
         refused("{\"type\":\"target_down\",\"target\":\"web\",\"window\":\"1s\"}", "window: '1s' is out of range");
         refused("{\"type\":\"target_down\",\"target\":\"web\",\"threshold\":3}", "threshold: a target_down rule has none");

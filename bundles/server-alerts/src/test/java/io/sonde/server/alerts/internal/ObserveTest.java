@@ -210,4 +210,33 @@ public class ObserveTest {
         SeriesWindow other = new SeriesWindow("a1", "path", "other", 3, 0, 0, 0.002, 0.004, 0.005);
         assertTrue(Observe.targets(route, List.of(other), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0).nodata());
     }
+
+    @Test
+    public void aValueRuleWatchesAnyNamedValueOfAnyKindAboveOrBelowItsThreshold() throws Exception {
+        com.google.gson.JsonObject d = new com.google.gson.JsonObject();
+        d.addProperty("offset_seconds", 0.35);
+        com.google.gson.JsonObject phases = new com.google.gson.JsonObject();
+        phases.addProperty("handshake", 0.004);
+        d.add("phases", phases);
+        d.addProperty("verified", false);
+        List<StoredResult> hour = List.of(new StoredResult("a1", "e", new WireResult(1, "clock", "ntpx", NOW, true, null, null, 0.01, d)));
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true));
+        SeriesWindow w = new SeriesWindow("a1", "clock", "ntpx", 3, 0, 0, 0.002, 0.004, 0.005);
+        AlertRule offset = AlertRule.parse("offset", JsonParser.parseString(
+                "{\"type\":\"value\",\"target\":\"clock\",\"value\":\"offset_seconds\",\"threshold\":0.1}").getAsJsonObject());
+        Observation o = Observe.targets(offset, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0);
+        assertTrue(o.summary(), o.bad());
+        assertEquals(0.35, o.value(), 1e-9);
+        assertEquals("clock: offset_seconds 0.350000 (1 of 1 vantage agents over 0.1)", o.summary());
+        AlertRule handshake = AlertRule.parse("hs", JsonParser.parseString(
+                "{\"type\":\"value\",\"target\":\"clock\",\"value\":\"phases.handshake\",\"threshold\":0.01}").getAsJsonObject());
+        assertTrue(!Observe.targets(handshake, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0).bad());
+        AlertRule verified = AlertRule.parse("v", JsonParser.parseString(
+                "{\"type\":\"value\",\"target\":\"clock\",\"value\":\"verified\",\"threshold\":1,\"below\":true}").getAsJsonObject());
+        assertTrue(Observe.targets(verified, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0).bad());
+        AlertRule absent = AlertRule.parse("x", JsonParser.parseString(
+                "{\"type\":\"value\",\"target\":\"clock\",\"value\":\"no_such\",\"threshold\":1}").getAsJsonObject());
+        assertTrue("a value the results do not have: nothing to say", Observe.targets(absent, List.of(w), agents, Map.of(), Set.of(), NOW,
+                OFFLINE, announcing(hour)).get(0).nodata());
+    }
 }
