@@ -78,6 +78,11 @@ public class NewKindIT {
         assertEquals(put.body(), 201, put.statusCode());
         ok(server.admin("PUT", "/api/v1/alert-rules/secure-cert", "{\"type\": \"tls_expiry\", \"target\": \"secure\", \"threshold\": 60,"
                 + " \"for\": \"1s\"}"));
+        // a threshold on a value only this kind has: the handshake's own phase, in seconds (a loopback handshake takes far less)
+        ok(server.admin("PUT", "/api/v1/alert-rules/secure-slow", "{\"type\": \"value\", \"target\": \"secure\", \"value\": \"phases.handshake\","
+                + " \"threshold\": 5, \"for\": \"1s\"}"));
+        ok(server.admin("PUT", "/api/v1/alert-rules/secure-unverified", "{\"type\": \"value\", \"target\": \"secure\", \"value\": \"verified\","
+                + " \"threshold\": 1, \"below\": true, \"for\": \"1s\"}"));
         String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
         agent = AgentProcess.startWithout(Map.of("etc/io.sonde.agent.cfg", "agent_id = a1\n",
                 "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n")), TLS_JAR);
@@ -126,6 +131,26 @@ public class NewKindIT {
             return a != null && "firing".equals(a.get("state").getAsString());
         });
         assertTrue(alert("secure-cert").toString(), alert("secure-cert").toString().contains("days"));
+        await("the value rule on the chain's verification firing (insecure_skip_verify: not verified)", 60, () -> {
+            JsonObject a = alert("secure-unverified");
+            return a != null && "firing".equals(a.get("state").getAsString());
+        });
+        JsonObject slow = alert("secure-slow");
+        assertTrue("a fast handshake does not fire: " + slow, slow == null || !"firing".equals(slow.get("state").getAsString()));
+
+        // a series of any value of the kind
+        JsonObject series = server.json(server.admin("GET", "/api/v1/series?target=secure&value=phases.handshake&step=10s&from="
+                + java.time.Instant.now().minusSeconds(600), null));
+        long counted = 0;
+        for (JsonElement e : series.getAsJsonArray("items")) {
+            JsonObject step = e.getAsJsonObject();
+            counted += step.get("count").getAsLong();
+            assertTrue(step.toString(), step.get("p50").getAsDouble() > 0 && step.get("p50").getAsDouble() < 5);
+        }
+        assertTrue(series.toString(), counted >= 10);
+        HttpResponse<String> badValue = server.admin("GET", "/api/v1/series?target=secure&value=Not%20A%20Name", null);
+        assertEquals(badValue.body(), 400, badValue.statusCode());
+        assertTrue(badValue.body(), badValue.body().contains("is not a value's name"));
 
         // charted
         browser = Browser.start();

@@ -113,8 +113,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
     static final int MAX_RECEIVERS = 10;
     static final List<String> KEYS = List.of("name", "type", "target", "targets", "agents", "for", "recover_for", "window", "threshold",
             "recovery", "percentile", "min_vantage", "repeat", "severity", "notify", "value", "below");
-    /** A value's name in a result's details, or an entry of a map value: {@code days_left}, {@code phases.handshake}. */
-    static final java.util.regex.Pattern VALUE_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,62}(\\.[A-Za-z0-9_-]{1,64})?");
+
     static final Set<String> SEVERITIES = Set.of("info", "warning", "critical");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
@@ -267,7 +266,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         boolean below = false;
         if (type == Type.VALUE) {
             value = string(body, "value", null);
-            if (value == null || !VALUE_NAME.matcher(value).matches()) {
+            if (value == null || !io.sonde.server.spi.ResultValues.NAME.matcher(value).matches()) {
                 throw invalid("value: " + (value == null ? "missing: the name of a value of the target's kind, as GET /api/v1/kinds lists"
                         + " them (days_left, or phases.handshake for an entry of a map)" : "'" + WireCodec.abbreviate(value)
                         + "' is not a value's name (lower case, digits and _, and .entry for a map's)"));

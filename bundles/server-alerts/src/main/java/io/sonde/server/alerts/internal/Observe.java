@@ -195,7 +195,7 @@ final class Observe {
             }
             case VALUE -> {
                 Optional<StoredResult> r = lookup.latest(w.agentId(), w.target());
-                double v = r.isEmpty() ? Double.NaN : number(r.get().details(), rule.value());
+                double v = r.isEmpty() ? Double.NaN : io.sonde.server.spi.ResultValues.number(r.get().details(), rule.value());
                 if (Double.isNaN(v)) {
                     return null; // the kind's results do not have it, or this one did not measure it
                 }
@@ -216,40 +216,6 @@ final class Observe {
             default -> {
                 return null;
             }
-        }
-    }
-
-    /**
-     * @return the number a result's value is (a number, a boolean as 1 or 0, an ISO-8601 time as
-     *         Unix seconds, a list as its size; {@code name.entry} for an entry of a map), or NaN
-     */
-    static double number(com.google.gson.JsonObject details, String value) {
-        int dot = value.indexOf('.');
-        JsonElement e = details.get(dot < 0 ? value : value.substring(0, dot));
-        if (dot >= 0) {
-            e = e != null && e.isJsonObject() ? e.getAsJsonObject().get(value.substring(dot + 1)) : null;
-        }
-        if (e == null || e.isJsonNull()) {
-            return Double.NaN;
-        }
-        if (e.isJsonArray()) {
-            return e.getAsJsonArray().size();
-        }
-        if (!e.isJsonPrimitive()) {
-            return Double.NaN;
-        }
-        com.google.gson.JsonPrimitive p = e.getAsJsonPrimitive();
-        if (p.isNumber()) {
-            return p.getAsDouble();
-        }
-        if (p.isBoolean()) {
-            return p.getAsBoolean() ? 1 : 0;
-        }
-        try {
-            Instant t = Instant.parse(p.getAsString());
-            return t.getEpochSecond() + t.getNano() / 1e9;
-        } catch (java.time.format.DateTimeParseException ex) {
-            return Double.NaN;
         }
     }
 

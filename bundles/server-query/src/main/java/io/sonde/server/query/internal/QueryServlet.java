@@ -31,7 +31,8 @@ import io.sonde.wire.WireResult;
 
 /**
  * What was stored: {@code GET /api/v1/results} (raw results with their identity, paged) and
- * {@code GET /api/v1/series} (per step: count, failures, loss, min, max, p50, p90, p99).
+ * {@code GET /api/v1/series} (per step: count, failures, loss, min, max, p50, p90, p99; or, with {@code value}, a
+ * named value of any kind's results per step).
  */
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern({"/api/v1/results", "/api/v1/series", "/api/v1/observed"})
@@ -87,6 +88,11 @@ public final class QueryServlet extends HttpServlet {
                 if (Duration.between(from, to).dividedBy(step) > MAX_STEPS) {
                     throw Params.bad("step", "the range holds more than " + MAX_STEPS + " steps; take a longer step");
                 }
+                String value = p.text("value");
+                if (value != null) {
+                    valueSeries(response, p.text("agent"), target, value, from, to, step);
+                    return;
+                }
                 List<SeriesStep> steps = store.series(new SeriesQuery(p.text("agent"), target, from, to, step));
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("items", steps.stream().map(QueryServlet::view).toList());
@@ -98,6 +104,66 @@ public final class QueryServlet extends HttpServlet {
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }
+    }
+
+    /** Most results a series of a value reads: the raw results are read, not the rollups. */
+    static final int MAX_VALUE_RESULTS = 200_000;
+
+    /**
+     * {@code GET /api/v1/series?value=<name>}: a named value of the target kind's results (any kind:
+     * a name its result schema declares, or {@code name.entry} of a map), per step: how many
+     * results had it, its min, max and percentiles. Read from the raw results, at most
+     * {@value #MAX_VALUE_RESULTS} of them: a longer range is a 400 that says so.
+     */
+    private void valueSeries(HttpServletResponse response, String agent, String target, String value, Instant from, Instant to,
+            Duration step) throws IOException, StoreException, WireException {
+        if (!io.sonde.server.spi.ResultValues.NAME.matcher(value).matches()) {
+            throw Params.bad("value", "'" + io.sonde.wire.WireCodec.abbreviate(value)
+                    + "' is not a value's name (lower case, digits and _, and .entry for a map's)");
+        }
+        long stepMs = step.toMillis();
+        java.util.TreeMap<Long, List<Double>> byStep = new java.util.TreeMap<>();
+        String after = null;
+        int read = 0;
+        do {
+            Page<StoredResult> page = store.results(new ResultQuery(agent, target, from, to, MAX_LIMIT, after));
+            for (StoredResult r : page.items()) {
+                double v = io.sonde.server.spi.ResultValues.number(r.details(), value);
+                if (!Double.isNaN(v)) {
+                    long start = Math.floorDiv(r.result().startedAt().toEpochMilli(), stepMs) * stepMs;
+                    byStep.computeIfAbsent(start, k -> new ArrayList<>()).add(v);
+                }
+            }
+            read += page.items().size();
+            after = page.next();
+            if (after != null && read >= MAX_VALUE_RESULTS) {
+                throw Params.bad("from", "the range holds more than " + MAX_VALUE_RESULTS + " results of '" + io.sonde.wire.WireCodec.abbreviate(target)
+                        + "'; a value's series is read from them: take a shorter range or one agent");
+            }
+        } while (after != null);
+        List<Map<String, Object>> items = new ArrayList<>(byStep.size());
+        byStep.forEach((start, values) -> {
+            values.sort(Double::compare);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("start", Instant.ofEpochMilli(start).toString());
+            m.put("count", values.size());
+            m.put("min", values.get(0));
+            m.put("max", values.get(values.size() - 1));
+            m.put("p50", rank(values, 0.5));
+            m.put("p90", rank(values, 0.9));
+            m.put("p99", rank(values, 0.99));
+            items.add(m);
+        });
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("value", value);
+        body.put("items", items);
+        body.put("next", null);
+        Api.json(response, 200, body);
+    }
+
+    /** The nearest-rank percentile of sorted values, as the store's series take it. */
+    static double rank(List<Double> sorted, double q) {
+        return sorted.get(Math.max(0, (int) Math.ceil(q * sorted.size()) - 1));
     }
 
     /** {@code GET /api/v1/observed}: every target that has results, with its kinds and the agents that measure it. */
