@@ -58,4 +58,17 @@ public class AnnouncedKindsTest {
         assertTrue(AnnouncedKinds.merge(List.of(bad)).containsKey("tlsx"));
         assertFalse(AnnouncedKinds.results(List.of(announcement(null))).containsKey("tlsx"));
     }
+
+    @Test
+    public void agentsThatDifferOnlyInTheirResultsSchemaAgreeOnTheOptions() {
+        ResultSchema older = new ResultSchema("0", List.of(), List.of(), List.of());
+        // two agents with the same options and two versions of the results' schema, one with other options
+        JsonObject other = WireCodec.gson().toJsonTree(TargetSchema.of(HostForm.NAME, false)).getAsJsonObject();
+        other.add("results", WireCodec.gson().toJsonTree(TLS));
+        JsonObject all = new JsonObject();
+        all.add("tlsx", other);
+        Map<String, TargetSchema> options = AnnouncedKinds.merge(List.of(announcement(older), announcement(TLS),
+                AnnouncedKinds.check(all).toString()));
+        assertEquals("the options two of three announce", TargetSchema.of(HostForm.NAME, true), options.get("tlsx"));
+    }
 }
