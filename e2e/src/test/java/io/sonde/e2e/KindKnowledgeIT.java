@@ -1,0 +1,107 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.Test;
+
+/**
+ * A kind belongs to its plugin: no main code outside {@code plugins/} (and the API, whose built-in
+ * result records carry their kinds' schemas until they move into their plugins) names a kind or a
+ * kind's result type. The kinds are the folders of {@code plugins/}, so a new plugin is checked
+ * as soon as it exists. The few places that do name one are listed below, each with why; a new
+ * one fails this test with its file and line.
+ */
+public class KindKnowledgeIT {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    /** The result records of the built-in kinds, still in the API. */
+    private static final List<String> RESULT_TYPES = List.of("PingResult", "TracerouteResult", "HttpGetResult", "TcpConnectResult",
+            "UdpConnectResult");
+
+    /** file (from the root) and what it names, with why it may. */
+    private static final Map<String, String> ALLOWED = Map.ofEntries(
+            Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"tcp\"",
+                    "the responder answers TCP connects: its own protocol's label, not a kind"),
+            Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"udp\"",
+                    "the responder echoes UDP: its own protocol's label, not a kind"),
+            Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java UdpConnectResult",
+                    "the responder speaks the udp kind's echo format (its magic and length), shared through the API"),
+            Map.entry("bundles/server-config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"tcp\"",
+                    "a mesh's kinds that probe the peers' responders (TCP and UDP echo) get the responder's port"),
+            Map.entry("bundles/server-config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"udp\"",
+                    "a mesh's kinds that probe the peers' responders (TCP and UDP echo) get the responder's port"),
+            Map.entry("bundles/server-spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"dns\"",
+                    "a phase's name in the stored details' key dictionary (append-only: stored data refers to it)"),
+            Map.entry("bundles/server-spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"tls\"",
+                    "a phase's name in the stored details' key dictionary (append-only: stored data refers to it)"),
+            Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/AlertRule.java \"http\"",
+                    "a receiver URL's scheme"),
+            Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"dns\"", "a failure reason"),
+            Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"tls\"", "a failure reason"),
+            Map.entry("bundles/server-core/src/main/java/io/sonde/server/core/internal/HttpsListener.java \"tls\"",
+                    "the server's own TLS material's folder"),
+            Map.entry("bundles/server-dashboard/src/main/resources/ui/assets/app.js 'tcp'",
+                    "the example a new target definition starts from in the editor"),
+            Map.entry("bundles/server-dashboard/src/main/resources/ui/assets/app.js 'icmp'",
+                    "the example a new mesh definition starts from in the editor"));
+
+    @Test
+    public void noModuleOutsideThePluginsNamesAKindOrAKindsResultType() throws IOException {
+        List<String> kinds = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(ROOT.resolve("plugins"))) {
+            dirs.filter(d -> Files.isRegularFile(d.resolve("pom.xml"))).forEach(d -> kinds.add(d.getFileName().toString()));
+        }
+        assertTrue(kinds.toString(), kinds.containsAll(List.of("tcp", "icmp", "traceroute", "http", "udp", "dns", "tls", "websocket")));
+        String names = String.join("|", kinds);
+        Pattern java = Pattern.compile("\"(" + names + ")\"|\\b(" + String.join("|", RESULT_TYPES) + ")\\b");
+        Pattern js = Pattern.compile("'(" + names + ")'|\"(" + names + ")\"");
+        List<String> found = new ArrayList<>();
+        TreeSet<String> used = new TreeSet<>();
+        for (String tree : List.of("bundles", "cli", "embed", "launcher")) {
+            try (Stream<Path> files = Files.walk(ROOT.resolve(tree))) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    String rel = ROOT.relativize(f).toString();
+                    boolean main = rel.contains("/src/main/");
+                    boolean javaFile = rel.endsWith(".java");
+                    boolean jsFile = rel.endsWith(".js") && !rel.contains("/vendor/") && !rel.contains("webjars");
+                    if (!main || rel.startsWith("bundles/api/") || !(javaFile || jsFile)) {
+                        continue;
+                    }
+                    List<String> lines = Files.readAllLines(f);
+                    for (int i = 0; i < lines.size(); i++) {
+                        String line = lines.get(i).strip();
+                        if (line.startsWith("*") || line.startsWith("//") || line.startsWith("/*")) {
+                            continue; // documentation may give examples
+                        }
+                        Matcher m = (javaFile ? java : js).matcher(line);
+                        while (m.find()) {
+                            String what = m.group(1) != null ? m.group(0) : m.group(2) != null && javaFile ? m.group(2) : m.group(0);
+                            String key = rel + " " + what;
+                            if (ALLOWED.containsKey(key)) {
+                                used.add(key);
+                            } else {
+                                found.add(rel + ":" + (i + 1) + ": " + what + "  — " + line);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals("kinds named outside their plugins (a kind's values are read by their roles, from its result schema):\n"
+                + String.join("\n", found), List.of(), found);
+        assertEquals("exceptions listed here that no longer occur: drop them", new TreeSet<>(ALLOWED.keySet()), used);
+    }
+}
