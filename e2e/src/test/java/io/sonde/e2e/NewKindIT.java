@@ -110,6 +110,9 @@ public class NewKindIT {
         assertTrue(details.toString(), details.has("cert_expiry") && details.getAsJsonObject("phases").has("handshake"));
         assertTrue("what stays on the agent is not sent: " + details, !details.has("protocol_go") && !details.has("verified_chain_expiry"));
 
+        // every prober announces the schema its results carry (else the scheduler says so)
+        assertEquals(agent.log(), 0, agent.countLogLines("announces a result schema"));
+
         // listed, with its result schema
         JsonObject tls = kinds().getAsJsonObject("tls");
         assertEquals(List.of("a1"), List.of(tls.getAsJsonArray("agents").get(0).getAsString()));

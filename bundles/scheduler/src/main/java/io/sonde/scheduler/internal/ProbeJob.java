@@ -297,6 +297,10 @@ final class ProbeJob implements Runnable {
         /** Delivers the first outcome; later ones are ignored. */
         private void finish(ProbeResult result) {
             if (claim()) {
+                String mismatch = slot.schemaMismatch(result);
+                if (mismatch != null) {
+                    LOG.warn(mismatch);
+                }
                 deliver(result);
             }
         }

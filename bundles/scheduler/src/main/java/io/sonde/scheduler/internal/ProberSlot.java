@@ -30,6 +30,8 @@ final class ProberSlot {
     static final long STUCK_CALL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final java.util.concurrent.atomic.AtomicInteger slowCalls = new java.util.concurrent.atomic.AtomicInteger();
+    /** Whether a result's schema was compared with the one the prober announces: once a slot. */
+    private final java.util.concurrent.atomic.AtomicBoolean schemaCompared = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Whether the scheduler calls {@link Prober#probe} on its own thread; cleared if it blocks. */
     private volatile boolean inline;
@@ -105,5 +107,32 @@ final class ProberSlot {
 
     void close() {
         executor.shutdownNow();
+    }
+
+    /**
+     * Compares the first result's schema with the one the prober announces (what the server and
+     * the dashboard read its values by): a prober whose results describe themselves otherwise gets
+     * its values read wrongly everywhere but on this agent.
+     *
+     * @return what is wrong, said once a slot; null when they agree or it was said before
+     */
+    String schemaMismatch(io.sonde.api.ProbeResult result) {
+        if (result instanceof io.sonde.api.ProbeFailure || !schemaCompared.compareAndSet(false, true)) {
+            return null; // a failure the scheduler made itself carries no schema of the kind
+        }
+        io.sonde.api.ResultSchema announced;
+        try {
+            announced = prober.resultSchema();
+        } catch (RuntimeException | LinkageError e) {
+            return "the " + kind + " prober fails to give its result schema: " + e;
+        }
+        io.sonde.api.ResultSchema carried = result.schema();
+        if (carried.equals(announced)) {
+            return null;
+        }
+        return "the " + kind + " prober announces a result schema (version " + announced.version() + ", " + announced.values().size()
+                + " values) other than the one its results carry (version " + carried.version() + ", " + carried.values().size()
+                + " values): the server and the dashboard read its values by the announced one; its plugin should return the same"
+                + " from resultSchema()";
     }
 }

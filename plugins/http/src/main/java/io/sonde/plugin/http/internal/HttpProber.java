@@ -57,6 +57,12 @@ public final class HttpProber implements Prober {
         resolver.close();
     }
 
+    /** What its results hold, announced to the server with the kind: the record's own schema. */
+    @Override
+    public io.sonde.api.ResultSchema resultSchema() {
+        return io.sonde.api.HttpGetResult.SCHEMA;
+    }
+
     @Override
     public TargetSchema schema() {
         return Request.SCHEMA;

@@ -89,6 +89,12 @@ public final class IcmpProber implements Prober {
         engine.close();
     }
 
+    /** What its results hold, announced to the server with the kind: the record's own schema. */
+    @Override
+    public io.sonde.api.ResultSchema resultSchema() {
+        return io.sonde.api.PingResult.SCHEMA;
+    }
+
     @Override
     public TargetSchema schema() {
         return SCHEMA;

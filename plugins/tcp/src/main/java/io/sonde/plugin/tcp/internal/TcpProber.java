@@ -54,6 +54,12 @@ public final class TcpProber implements Prober {
         connector.close();
     }
 
+    /** What its results hold, announced to the server with the kind: the record's own schema. */
+    @Override
+    public io.sonde.api.ResultSchema resultSchema() {
+        return io.sonde.api.TcpConnectResult.SCHEMA;
+    }
+
     @Override
     public TargetSchema schema() {
         return SCHEMA;

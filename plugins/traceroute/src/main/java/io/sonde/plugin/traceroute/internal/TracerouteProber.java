@@ -48,6 +48,12 @@ public final class TracerouteProber implements Prober {
         tracer.close();
     }
 
+    /** What its results hold, announced to the server with the kind: the record's own schema. */
+    @Override
+    public io.sonde.api.ResultSchema resultSchema() {
+        return io.sonde.api.TracerouteResult.SCHEMA;
+    }
+
     @Override
     public TargetSchema schema() {
         return SCHEMA;

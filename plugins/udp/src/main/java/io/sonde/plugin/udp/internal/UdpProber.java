@@ -50,6 +50,12 @@ public final class UdpProber implements Prober {
         echoer.close();
     }
 
+    /** What its results hold, announced to the server with the kind: the record's own schema. */
+    @Override
+    public io.sonde.api.ResultSchema resultSchema() {
+        return io.sonde.api.UdpConnectResult.SCHEMA;
+    }
+
     @Override
     public TargetSchema schema() {
         return SCHEMA;
