@@ -62,7 +62,7 @@ def free_port():
 class Agent:
     """A copy of the distribution, started with bin/sonde, exporter on a free loopback port."""
 
-    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None, keep=None, dist=None):
+    def __init__(self, targets=None, interval_ms=10000, java_opts=None, uplink=None, keep=None, dist=None, agent_id=None):
         self.home = tempfile.mkdtemp(prefix="sonde-bench-")
         shutil.copytree(dist or DIST, self.home, dirs_exist_ok=True, symlinks=True)
         if keep is not None:  # only the bundles whose file name starts with one of these
@@ -89,6 +89,12 @@ class Agent:
             agent_cfg = os.path.join(etc, "io.sonde.agent.cfg")
             with open(agent_cfg) as f:
                 text = f.read().replace("targets_file =", "targets_file = etc/targets.json", 1)
+            with open(agent_cfg, "w") as f:
+                f.write(text)
+        if agent_id:  # each run its own identity: a server refuses a second enrollment of an enrolled id
+            agent_cfg = os.path.join(etc, "io.sonde.agent.cfg")
+            with open(agent_cfg) as f:
+                text = f.read().replace("\nagent_id =\n", f"\nagent_id = {agent_id}\n", 1)
             with open(agent_cfg, "w") as f:
                 f.write(text)
         env = dict(os.environ)
@@ -515,12 +521,15 @@ def uplink(args):
                     if mode == "on":
                         cfg = (f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
                                f"server_ca_sha256 = {server.fingerprint()}\n")
-                    a = Agent(targets=targets, interval_ms=args.interval_ms, uplink=cfg, dist=d)
+                    a = Agent(targets=targets, interval_ms=args.interval_ms, uplink=cfg, dist=d,
+                              agent_id=f"bench-{dists.index(d)}-{mode}-{r}")
                     try:
                         row = measure_scale(a, n, args)
                         if mode == "on":
                             m = a.metrics()
                             row["acked"] = sample(m, "sonde_uplink_acked_total")
+                            if not row["acked"]:
+                                raise SystemExit(f"the uplink of {d} delivered nothing: see {a.home}/console.log")
                             row["spool_records"] = sample(m, "sonde_spool_records")
                             row["sink_dropped"] = total(m, "sonde_sink_dropped_total")
                         rows[(d, mode)].append(row)

@@ -65,9 +65,17 @@ public record PingResult(
         if (rtts.size() < 2) {
             return Duration.ZERO;
         }
-        double mean = rtts.stream().mapToLong(Duration::toNanos).average().orElse(0);
-        double var = rtts.stream().mapToDouble(d -> (d.toNanos() - mean) * (d.toNanos() - mean)).sum() / rtts.size();
-        return Duration.ofNanos(Math.round(Math.sqrt(var)));
+        double sum = 0;
+        for (Duration d : rtts) {
+            sum += d.toNanos();
+        }
+        double mean = sum / rtts.size();
+        double var = 0;
+        for (Duration d : rtts) {
+            double x = d.toNanos() - mean;
+            var += x * x;
+        }
+        return Duration.ofNanos(Math.round(Math.sqrt(var / rtts.size())));
     }
 
     /**

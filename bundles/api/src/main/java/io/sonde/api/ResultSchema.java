@@ -263,6 +263,65 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
     }
 
     /**
+     * A family's source, read from a result: what {@link #source(String)} makes of its text once,
+     * so that a reader of many results does not parse it at each.
+     */
+    @FunctionalInterface
+    public interface Source {
+        /**
+         * @param values a result's values
+         * @param result the result, for {@code @response_time}
+         * @param lookup the look-up's seconds for {@code @lookup}, negative for none
+         * @return what the source names, or null when absent
+         */
+        Object read(Map<String, ?> values, ProbeResult result, double lookup);
+    }
+
+    /** @return the source a family's text names, parsed: a name, {@code name.key}, {@code name.N}, {@code @...}, a number, {@code a|b} */
+    public static Source source(String text) {
+        int bar = text.indexOf('|');
+        if (bar >= 0) {
+            Source first = source(text.substring(0, bar));
+            Source second = source(text.substring(bar + 1));
+            return (v, r, l) -> {
+                Object o = first.read(v, r, l);
+                return o != null ? o : second.read(v, r, l);
+            };
+        }
+        if (text.isEmpty()) {
+            return (v, r, l) -> null;
+        }
+        char c = text.charAt(0);
+        if (c >= '0' && c <= '9') {
+            Double constant = Double.valueOf(text);
+            return (v, r, l) -> constant;
+        }
+        if (text.equals("@response_time")) {
+            return (v, r, l) -> r == null ? null : r.responseTime();
+        }
+        if (text.equals("@lookup")) {
+            return (v, r, l) -> l >= 0 ? Double.valueOf(l) : null;
+        }
+        int dot = text.indexOf('.');
+        if (dot < 0) {
+            return (v, r, l) -> v.get(text);
+        }
+        String name = text.substring(0, dot);
+        String key = text.substring(dot + 1);
+        int index = !key.isEmpty() && key.length() < 9 && key.chars().allMatch(Character::isDigit) ? Integer.parseInt(key) : -1;
+        return (v, r, l) -> {
+            Object outer = v.get(name);
+            if (outer instanceof Map<?, ?> m) {
+                return m.get(key);
+            }
+            if (index >= 0 && outer instanceof List<?> list) {
+                return index < list.size() ? list.get(index) : null;
+            }
+            return null;
+        };
+    }
+
+    /**
      * @param values    a result's values
      * @param source    a source as a family names it
      * @param result    the result, for {@code @response_time}
@@ -270,38 +329,7 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
      * @return what the source names, or null when absent
      */
     public static Object find(Map<String, ?> values, String source, ProbeResult result, double lookup) {
-        int bar = source.indexOf('|');
-        if (bar >= 0) {
-            Object first = find(values, source.substring(0, bar), result, lookup);
-            return first != null ? first : find(values, source.substring(bar + 1), result, lookup);
-        }
-        if (source.isEmpty()) {
-            return null;
-        }
-        char c = source.charAt(0);
-        if (c >= '0' && c <= '9') {
-            return Double.valueOf(source);
-        }
-        if (source.equals("@response_time")) {
-            return result == null ? null : result.responseTime();
-        }
-        if (source.equals("@lookup")) {
-            return lookup >= 0 ? Double.valueOf(lookup) : null;
-        }
-        int dot = source.indexOf('.');
-        if (dot < 0) {
-            return values.get(source);
-        }
-        Object outer = values.get(source.substring(0, dot));
-        String key = source.substring(dot + 1);
-        if (outer instanceof Map<?, ?> m) {
-            return m.get(key);
-        }
-        if (outer instanceof List<?> l && !key.isEmpty() && key.chars().allMatch(Character::isDigit) && key.length() < 9) {
-            int i = Integer.parseInt(key);
-            return i < l.size() ? l.get(i) : null;
-        }
-        return null;
+        return source(source).read(values, result, lookup);
     }
 
     /** @return the number a value shows as, or NaN for none (absent, text) */

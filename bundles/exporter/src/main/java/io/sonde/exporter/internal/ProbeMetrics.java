@@ -48,7 +48,7 @@ final class ProbeMetrics {
     static final class Compiled {
         final ResultSchema schema;
         final ResultSchema.Family[] families;
-        final String[][] sources;
+        final ResultSchema.Source[][] sources;
         final String[][] labelParts; // per family and sample: ,label="value" (or ,name=" for info labels)
         final int[] offset;
         final int numbers;
@@ -56,19 +56,21 @@ final class ProbeMetrics {
         final String samples; // the value with role LATENCY_SAMPLES, or null
         final String sent;
         final String received;
+        /** Whether anything here reads a result's values: a kind with no family and no role read needs none made. */
+        final boolean readsValues;
 
         Compiled(ResultSchema schema) {
             this.schema = schema;
             List<ResultSchema.Family> fs = schema.metrics();
             families = fs.toArray(new ResultSchema.Family[0]);
-            sources = new String[families.length][];
+            sources = new ResultSchema.Source[families.length][];
             labelParts = new String[families.length][];
             offset = new int[families.length];
             int n = 0;
             int t = 0;
             for (int i = 0; i < families.length; i++) {
                 ResultSchema.Family f = families[i];
-                sources[i] = f.sources().values().toArray(new String[0]);
+                sources[i] = f.sources().values().stream().map(ResultSchema::source).toArray(ResultSchema.Source[]::new);
                 labelParts[i] = new String[sources[i].length];
                 int j = 0;
                 for (String key : f.sources().keySet()) {
@@ -88,29 +90,30 @@ final class ProbeMetrics {
             samples = schema.withRole(ResultSchema.Role.LATENCY_SAMPLES).map(ResultSchema.Value::name).orElse(null);
             sent = schema.withRole(ResultSchema.Role.SENT).map(ResultSchema.Value::name).orElse(null);
             received = schema.withRole(ResultSchema.Role.RECEIVED).map(ResultSchema.Value::name).orElse(null);
+            readsValues = families.length > 0 || samples != null || (sent != null && received != null);
         }
 
         /** Records one result's values into a target's arrays. */
         void record(ProbeResult r, Map<String, Object> values, double[] number, String[] text) {
             for (int i = 0; i < families.length; i++) {
-                String[] src = sources[i];
+                ResultSchema.Source[] src = sources[i];
                 int o = offset[i];
                 switch (families[i].type()) {
                     case GAUGE -> {
                         for (int j = 0; j < src.length; j++) {
-                            number[o + j] = ResultSchema.number(ResultSchema.find(values, src[j], r, -1));
+                            number[o + j] = ResultSchema.number(src[j].read(values, r, -1));
                         }
                     }
                     case COUNTER -> {
                         for (int j = 0; j < src.length; j++) {
-                            double x = ResultSchema.number(ResultSchema.find(values, src[j], r, -1));
+                            double x = ResultSchema.number(src[j].read(values, r, -1));
                             if (!Double.isNaN(x)) {
                                 number[o + j] = Double.isNaN(number[o + j]) ? x : number[o + j] + x;
                             }
                         }
                     }
                     case CHANGES -> {
-                        double x = ResultSchema.number(ResultSchema.find(values, src[0], r, -1));
+                        double x = ResultSchema.number(src[0].read(values, r, -1));
                         if (!Double.isNaN(x)) {
                             if (Double.isNaN(number[o + 1])) {
                                 number[o + 1] = 0;
@@ -122,7 +125,7 @@ final class ProbeMetrics {
                     }
                     case INFO -> {
                         for (int j = 0; j < src.length; j++) {
-                            text[o + j] = ResultSchema.text(ResultSchema.find(values, src[j], r, -1));
+                            text[o + j] = ResultSchema.text(src[j].read(values, r, -1));
                         }
                     }
                 }
@@ -143,7 +146,7 @@ final class ProbeMetrics {
         long total;
         long timeouts;
         int success = -1; // -1: no probe yet
-        Compiled schema; // the kind's, from its first result on
+        volatile Compiled schema; // the kind's, from its first result on (read without the lock to skip making unread values)
         double[] numbers; // by the schema's layout; NaN: absent
         String[] texts;
         ProbeResult last;
@@ -171,7 +174,8 @@ final class ProbeMetrics {
             s = series.compute(t.name(), (k, old) -> old != null && old.kind.equals(t.kind()) ? old : new Series(t));
         }
         ResultSchema schema = result.schema();
-        Map<String, Object> values = result.values();
+        Compiled known = s.schema; // read without the lock: only to know whether the values are wanted
+        Map<String, Object> values = known != null && known.schema == schema && !known.readsValues ? Map.of() : result.values();
         synchronized (s) {
             if (s.schema == null || s.schema.schema != schema) {
                 Compiled c = compiled.computeIfAbsent(schema, Compiled::new);

@@ -52,14 +52,35 @@ final class ResultEncoder {
      */
     static JsonObject details(ProbeResult r) {
         JsonObject d = new JsonObject();
-        ResultSchema schema = r.schema();
+        java.util.Set<String> local = localValues(r.schema());
         for (Map.Entry<String, Object> e : r.values().entrySet()) {
-            ResultSchema.Value declared = schema.value(e.getKey()).orElse(null);
-            if (e.getValue() != null && (declared == null || !declared.local())) {
+            if (e.getValue() != null && !local.contains(e.getKey())) {
                 d.add(e.getKey(), value(e.getValue()));
             }
         }
         return d;
+    }
+
+    /** The names of each schema's values that stay on the agent, by schema (the same object for every result of a kind). */
+    private static final Map<ResultSchema, java.util.Set<String>> LOCAL = new java.util.IdentityHashMap<>();
+
+    private static java.util.Set<String> localValues(ResultSchema schema) {
+        synchronized (LOCAL) {
+            java.util.Set<String> names = LOCAL.get(schema);
+            if (names == null) {
+                if (LOCAL.size() >= 256) {
+                    LOCAL.clear(); // a plugin that makes a schema per result: kept bounded, read again
+                }
+                names = new java.util.HashSet<>();
+                for (ResultSchema.Value v : schema.values()) {
+                    if (v.local()) {
+                        names.add(v.name());
+                    }
+                }
+                LOCAL.put(schema, names);
+            }
+            return names;
+        }
     }
 
     private static JsonElement value(Object v) {

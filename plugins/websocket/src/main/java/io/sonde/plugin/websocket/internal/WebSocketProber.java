@@ -172,11 +172,17 @@ public final class WebSocketProber implements Prober {
         Reader reader = new Reader();
         long[] sentAt = new long[1];
         CompletableFuture<WebSocket> open = builder.buildAsync(URI.create(target.host()), reader);
-        result.whenComplete((r, e) -> { // done or cancelled by the scheduler: let go of the socket
-            open.cancel(true);
-            open.thenAccept(WebSocket::abort);
+        result.whenComplete((r, e) -> { // done or cancelled by the scheduler: let go of the socket, now or once it opens
+            open.whenComplete((ws, f) -> {
+                if (ws != null) {
+                    ws.abort();
+                }
+            });
         });
-        open.orTimeout(target.timeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((ws, e) -> {
+        open.whenComplete((ws, e) -> { // the builder's connect timeout bounds the opening handshake: no socket is left behind
+            if (result.isDone()) {
+                return; // cancelled by the scheduler meanwhile
+            }
             if (e != null) {
                 result.complete(failed(target, startedAt, start, e, values, phases));
                 return;
