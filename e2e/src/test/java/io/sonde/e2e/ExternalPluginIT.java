@@ -3,11 +3,12 @@ package io.sonde.e2e;
 import static io.sonde.e2e.AgentProcess.value;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static io.sonde.e2e.NewKindIT.await;
+import static io.sonde.e2e.NewKindIT.ok;
 
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -139,24 +140,5 @@ public class ExternalPluginIT {
             p.destroyForcibly();
         }
         assertTrue("mvn " + String.join(" ", args) + " in " + dir + ":\n" + out, done && p.exitValue() == 0);
-    }
-
-    private static void ok(HttpResponse<String> r) {
-        assertTrue(r.statusCode() + " " + r.body(), r.statusCode() / 100 == 2);
-    }
-
-    interface Check {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(String what, int seconds, Check check) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < end) {
-            if (check.holds()) {
-                return;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError(what + " within " + seconds + " s");
     }
 }

@@ -241,7 +241,7 @@ public class NewKindIT {
         return null;
     }
 
-    private static void ok(HttpResponse<String> r) {
+    static void ok(HttpResponse<String> r) {
         assertTrue(r.statusCode() + " " + r.body(), r.statusCode() / 100 == 2);
     }
 
@@ -249,7 +249,8 @@ public class NewKindIT {
         boolean holds() throws Exception;
     }
 
-    private static void await(String what, int seconds, Check check) throws Exception {
+    /** Waits for {@code check}, a quarter of a second at a time, at most {@code seconds}. */
+    static void await(String what, int seconds, Check check) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < end) {
             if (check.holds()) {

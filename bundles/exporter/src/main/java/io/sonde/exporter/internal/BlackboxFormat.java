@@ -115,6 +115,9 @@ final class BlackboxFormat {
 
 
     private static String number(double v) {
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "+Inf" : "-Inf";
+        }
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);
         }

@@ -413,8 +413,11 @@ final class ProbeMetrics {
         }
     }
 
-    /** A whole number as one, anything else as Java writes a double (Prometheus reads both). */
+    /** A whole number as one, an infinity as the text format writes it, anything else as Java writes a double. */
     static StringBuilder number(StringBuilder l, double v) {
+        if (Double.isInfinite(v)) {
+            return l.append(v > 0 ? "+Inf" : "-Inf"); // a plugin's value: Java's "Infinity" would spoil the whole scrape
+        }
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return l.append((long) v);
         }

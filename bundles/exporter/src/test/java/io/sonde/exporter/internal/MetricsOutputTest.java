@@ -222,6 +222,11 @@ public class MetricsOutputTest {
         assertTrue(out, out.contains("probe_acme_phase_seconds{target=\"a3\",kind=\"acme\",phase=\"open\"} 0.001\n"));
         assertTrue(out, out.contains("probe_acme_phase_seconds{target=\"a3\",kind=\"acme\",phase=\"talk\"} 0.003\n"));
         assertFalse(out, out.contains("probe_acme_info{target=\"a3\""));
+        // an infinite value is written as the text format writes it, never as Java's "Infinity"
+        recordAcme("a4", Map.of("answers", Double.POSITIVE_INFINITY, "handshake", Duration.ofMillis(1)));
+        out = render(List.of());
+        assertTrue(out, out.contains("probe_acme_answers{target=\"a4\",kind=\"acme\"} +Inf\n"));
+        assertFalse(out, out.contains("Infinity"));
     }
 
     @Test

@@ -24,7 +24,8 @@ public final class ResultValues {
 
     /**
      * @return the number the value is: a number, a boolean as 1 or 0, an ISO-8601 time as Unix
-     *         seconds, a list as its size; NaN when the result does not have it or it is text
+     *         seconds, a list as its size; NaN when the result does not have it, it is text or it
+     *         is not finite
      */
     public static double number(JsonObject details, String name) {
         if (details == null) {
@@ -46,7 +47,8 @@ public final class ResultValues {
         }
         JsonPrimitive p = e.getAsJsonPrimitive();
         if (p.isNumber()) {
-            return p.getAsDouble();
+            double d = p.getAsDouble();
+            return Double.isFinite(d) ? d : Double.NaN; // 1e400 is no number anyone can chart or compare
         }
         if (p.isBoolean()) {
             return p.getAsBoolean() ? 1 : 0;
