@@ -490,12 +490,26 @@ function phasesOf(/** @type {any[]} */ items, /** @type {Record<string, string>}
 }
 
 /**
- * @param {Record<string, string>} pathKinds the kinds whose results have a path (role PATH), each with its value's name
- * @returns the times at which the path changed, and the latest path
+ * @returns a function that gives the target's raw results in the range (at most 5,000), asked of the
+ * API once however many views of the page read them
  */
-async function pathOf(/** @type {string} */ target, /** @type {number} */ from, /** @type {number} */ to, pathKinds) {
-  const q = new URLSearchParams({target, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
-  const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => pathKinds[r.kind] !== undefined);
+function resultsOnce(/** @type {string} */ target, /** @type {number} */ from, /** @type {number} */ to) {
+  /** @type {Promise<any[]> | null} */ let asked = null;
+  return () => {
+    if (!asked) {
+      const q = new URLSearchParams({target, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
+      asked = api('/api/v1/results?' + q).then((/** @type {any} */ b) => b.items);
+    }
+    return asked;
+  };
+}
+
+/**
+ * @param {Record<string, string>} pathKinds the kinds whose results have a path (role PATH), each with its value's name
+ * @returns from the target's results, the times at which the path changed, and the latest path
+ */
+async function pathOf(/** @type {() => Promise<any[]>} */ results, pathKinds) {
+  const items = (await results()).filter((/** @type {any} */ r) => pathKinds[r.kind] !== undefined);
   /** @type {Record<string, string>} */ const last = {};
   const changes = [];
   /** @type {Record<string, number[]>} */ const changesByAgent = {};
@@ -627,7 +641,8 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
     const v = valueWith(schemas[k], 'PATH');
     if (v) pathKinds[k] = v;
   }
-  const path = Object.keys(pathKinds).length ? await pathOf(name, from, to, pathKinds) : {changes: [], latest: null, traces: 0, byAgent: {}};
+  const results = resultsOnce(name, from, to);
+  const path = Object.keys(pathKinds).length ? await pathOf(results, pathKinds) : {changes: [], latest: null, traces: 0, byAgent: {}};
   const width = Math.max(400, view.clientWidth - 48);
   // each agent's own series, once: the state timeline and the per-agent charts share them
   const perAgent = agents.length ? await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to))) : [];
@@ -686,7 +701,7 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
           return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'), h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
         }))));
   }
-  await kindViews(view, name, observed ? observed.kinds : [], schemas, from, to, width);
+  await kindViews(view, name, observed ? observed.kinds : [], schemas, results, from, to, width);
 }
 
 /**
@@ -695,11 +710,11 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
  * phase timings, and each agent's last result, value by value, with the kind's own words.
  */
 async function kindViews(/** @type {HTMLElement} */ view, /** @type {string} */ name, /** @type {string[]} */ kinds,
-  /** @type {Record<string, any>} */ schemas, /** @type {number} */ from, /** @type {number} */ to, /** @type {number} */ width) {
+  /** @type {Record<string, any>} */ schemas, /** @type {() => Promise<any[]>} */ results, /** @type {number} */ from,
+  /** @type {number} */ to, /** @type {number} */ width) {
   const described = kinds.filter((k) => schemas[k] && (schemas[k].values || []).some((/** @type {any} */ v) => !v.local));
   if (!described.length) return;
-  const q = new URLSearchParams({target: name, from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), limit: '5000'});
-  const items = (await api('/api/v1/results?' + q)).items.filter((/** @type {any} */ r) => described.includes(r.kind));
+  const items = (await results()).filter((/** @type {any} */ r) => described.includes(r.kind));
   /** @type {Record<string, string>} */ const phaseKinds = {};
   for (const k of described) {
     const v = valueWith(schemas[k], 'PHASES');
