@@ -188,6 +188,11 @@ public class WebSocketProberTest {
     public void wssVerifiesTheServerUnlessToldNotTo() throws Exception {
         MeasuredResult untrusted = probe(target("wss://127.0.0.1:" + tlsPort + "/echo"));
         assertEquals(untrusted.errorMessage(), FailureReason.TLS, untrusted.failureReason());
+        Path notPem = dir.resolve("not.pem");
+        Files.writeString(notPem, "not a certificate\n");
+        MeasuredResult badCa = probe(target("wss://127.0.0.1:" + tlsPort + "/echo", "ca_file", notPem.toString()));
+        assertEquals(FailureReason.TLS, badCa.failureReason());
+        assertTrue(badCa.errorMessage(), badCa.errorMessage().startsWith("ca_file " + notPem + " cannot be used"));
         MeasuredResult skipped = probe(target("wss://127.0.0.1:" + tlsPort + "/echo", "insecure_skip_verify", "true"));
         assertNull(skipped.errorMessage(), skipped.failureReason());
         assertTrue(phases(skipped).containsKey("echo"));
