@@ -19,12 +19,12 @@ import java.util.jar.JarFile;
  *
  * @param byPid the declared keys of each PID and factory PID
  */
-record Metatype(Map<String, Map<String, io.sonde.api.ConfigCheck.Key>> byPid) {
+record Metatype(Map<String, Map<String, io.sonde.agent.spi.ConfigCheck.Key>> byPid) {
 
 
     /** Reads the metatype of every jar in the given directories. */
     static Metatype of(Path... dirs) throws IOException {
-        Map<String, Map<String, io.sonde.api.ConfigCheck.Key>> byPid = new HashMap<>();
+        Map<String, Map<String, io.sonde.agent.spi.ConfigCheck.Key>> byPid = new HashMap<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 continue;
@@ -38,7 +38,7 @@ record Metatype(Map<String, Map<String, io.sonde.api.ConfigCheck.Key>> byPid) {
                     for (JarEntry e : java.util.Collections.list(f.entries())) {
                         if (e.getName().startsWith("OSGI-INF/metatype/") && e.getName().endsWith(".xml")) {
                             try (InputStream in = f.getInputStream(e)) {
-                                io.sonde.api.ConfigCheck.read(in, byPid);
+                                io.sonde.agent.spi.ConfigCheck.read(in, byPid);
                             }
                         }
                     }

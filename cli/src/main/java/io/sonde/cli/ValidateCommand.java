@@ -162,17 +162,17 @@ final class ValidateCommand implements Callable<Integer> {
 
     /** Checks a .cfg file of a component against its declared keys. */
     static List<String> checkCfg(Path file, String pid, Map<String, String> props, Metatype metatype) {
-        Map<String, io.sonde.api.ConfigCheck.Key> keys = metatype.byPid().get(pid);
+        Map<String, io.sonde.agent.spi.ConfigCheck.Key> keys = metatype.byPid().get(pid);
         List<String> problems = new ArrayList<>();
         if (keys == null) {
             if (pid.startsWith("io.sonde.")) {
-                String hint = io.sonde.api.Suggestion.closest(pid, metatype.byPid().keySet());
+                String hint = io.sonde.api.TargetSchema.closest(pid, metatype.byPid().keySet());
                 problems.add(file + ": no component of the agent reads PID " + pid
                         + (hint == null ? "" : "; did you mean " + hint + "?"));
             }
             return problems; // a file of the platform's own (FileInstall, logging): not ours to judge
         }
-        for (String p : io.sonde.api.ConfigCheck.problems(pid, props, keys)) {
+        for (String p : io.sonde.agent.spi.ConfigCheck.problems(pid, props, keys)) {
             problems.add(file + ": " + p);
         }
         if (pid.equals("io.sonde.uplink")) {

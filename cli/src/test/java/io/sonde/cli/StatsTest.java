@@ -14,9 +14,9 @@ import org.junit.Test;
 import io.sonde.api.FailureReason;
 import io.sonde.api.MeasuredResult;
 import io.sonde.api.ResultSchema;
-import io.sonde.api.PingResult;
+import io.sonde.plugin.icmp.internal.PingResult;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
+import io.sonde.plugin.traceroute.internal.TracerouteResult;
 
 public class StatsTest {
 

@@ -18,23 +18,23 @@ public class ValidateTest {
     @Rule
     public TemporaryFolder dir = new TemporaryFolder();
 
-    private static final io.sonde.api.ConfigCheck.Key PORT = new io.sonde.api.ConfigCheck.Key("port", "Integer", "1", "65535", List.of());
-    private static final io.sonde.api.ConfigCheck.Key RATIO = new io.sonde.api.ConfigCheck.Key("max_cpu_percent", "Double", "0", "", List.of());
-    private static final io.sonde.api.ConfigCheck.Key MODE = new io.sonde.api.ConfigCheck.Key("backoff", "String", "", "", List.of("on", "off"));
-    private static final io.sonde.api.ConfigCheck.Key FLAG = new io.sonde.api.ConfigCheck.Key("status_remote", "Boolean", "", "", List.of());
+    private static final io.sonde.agent.spi.ConfigCheck.Key PORT = new io.sonde.agent.spi.ConfigCheck.Key("port", "Integer", "1", "65535", List.of());
+    private static final io.sonde.agent.spi.ConfigCheck.Key RATIO = new io.sonde.agent.spi.ConfigCheck.Key("max_cpu_percent", "Double", "0", "", List.of());
+    private static final io.sonde.agent.spi.ConfigCheck.Key MODE = new io.sonde.agent.spi.ConfigCheck.Key("backoff", "String", "", "", List.of("on", "off"));
+    private static final io.sonde.agent.spi.ConfigCheck.Key FLAG = new io.sonde.agent.spi.ConfigCheck.Key("status_remote", "Boolean", "", "", List.of());
 
     @Test
     public void valuesAreCheckedByTheirDeclaredTypeBoundsAndOptions() {
-        assertNull(io.sonde.api.ConfigCheck.check(PORT, " 9100 "));
-        assertEquals("'0' is below the least value, 1", io.sonde.api.ConfigCheck.check(PORT, "0"));
-        assertEquals("'70000' is above the greatest value, 65535", io.sonde.api.ConfigCheck.check(PORT, "70000"));
-        assertEquals("'fast' is not a whole number", io.sonde.api.ConfigCheck.check(PORT, "fast"));
-        assertEquals("'-1' is below the least value, 0", io.sonde.api.ConfigCheck.check(RATIO, "-1"));
-        assertEquals("'x' is not a number", io.sonde.api.ConfigCheck.check(RATIO, "x"));
-        assertNull(io.sonde.api.ConfigCheck.check(MODE, "off"));
-        assertEquals("'maybe' is not one of on, off", io.sonde.api.ConfigCheck.check(MODE, "maybe"));
-        assertEquals("'yes' is not true or false", io.sonde.api.ConfigCheck.check(FLAG, "yes"));
-        assertNull(io.sonde.api.ConfigCheck.check(FLAG, "TRUE"));
+        assertNull(io.sonde.agent.spi.ConfigCheck.check(PORT, " 9100 "));
+        assertEquals("'0' is below the least value, 1", io.sonde.agent.spi.ConfigCheck.check(PORT, "0"));
+        assertEquals("'70000' is above the greatest value, 65535", io.sonde.agent.spi.ConfigCheck.check(PORT, "70000"));
+        assertEquals("'fast' is not a whole number", io.sonde.agent.spi.ConfigCheck.check(PORT, "fast"));
+        assertEquals("'-1' is below the least value, 0", io.sonde.agent.spi.ConfigCheck.check(RATIO, "-1"));
+        assertEquals("'x' is not a number", io.sonde.agent.spi.ConfigCheck.check(RATIO, "x"));
+        assertNull(io.sonde.agent.spi.ConfigCheck.check(MODE, "off"));
+        assertEquals("'maybe' is not one of on, off", io.sonde.agent.spi.ConfigCheck.check(MODE, "maybe"));
+        assertEquals("'yes' is not true or false", io.sonde.agent.spi.ConfigCheck.check(FLAG, "yes"));
+        assertNull(io.sonde.agent.spi.ConfigCheck.check(FLAG, "TRUE"));
     }
 
     @Test
@@ -80,7 +80,7 @@ public class ValidateTest {
 
     @Test
     public void theUplinksOwnRulesAreValidatedByTheUplinksCode() {
-        io.sonde.api.ConfigCheck.Key text = new io.sonde.api.ConfigCheck.Key("server_url", "String", "", "", List.of());
+        io.sonde.agent.spi.ConfigCheck.Key text = new io.sonde.agent.spi.ConfigCheck.Key("server_url", "String", "", "", List.of());
         Metatype m = new Metatype(Map.of("io.sonde.uplink", Map.of("server_url", text, "server_ca_sha256", text)));
         assertEquals(List.of("u.cfg: key 'server_url': 'http://127.0.0.1:8443' is not an https:// URL with a host",
                 "u.cfg: key 'server_ca_sha256': 'A9:4A:8F:E5:CC:B1:9B:A6:1C:4C:08:73:D3:91:E9:87:98:2F:BB:D3' is not a SHA-256 fingerprint (64 hex digits, colons allowed;"

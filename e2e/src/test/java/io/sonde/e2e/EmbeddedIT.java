@@ -112,7 +112,8 @@ public class EmbeddedIT {
         assertTrue(Files.readAllLines(source).size() < 50);
         Path dist = AgentProcess.distribution();
         String classpath = String.join(":", dist.resolve("lib/sonde-embed.jar").toString(), dist.resolve("system/boot/*").toString(),
-                jar(dist.resolve("system"), "io.sonde.api-"), jar(dist.resolve("system"), "gson-"));
+                jar(dist.resolve("system"), "io.sonde.api-"), jar(dist.resolve("system"), "io.sonde.agent.spi-"),
+                jar(dist.resolve("system"), "gson-"));
         Path classes = Files.createTempDirectory("sonde-example-");
         try (java.net.ServerSocket open = AgentProcess.acceptor()) {
             String javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();

@@ -64,8 +64,10 @@ public class ExternalPluginIT {
         try (var jars = Files.list(AgentProcess.distribution().resolve("system"))) {
             api = jars.filter(p -> p.getFileName().toString().startsWith("io.sonde.api-")).findFirst().orElseThrow();
         }
+        String released = api.getFileName().toString().replaceAll("^io\\.sonde\\.api-(.*)\\.jar$", "$1");
+        assertEquals("the contract a distribution ships is a release", "2.0.0", released);
         mvn(EXAMPLE.getParent(), "install:install-file", "-Dfile=" + api, "-DgroupId=io.sonde", "-DartifactId=io.sonde.api",
-                "-Dversion=0.1.0-SNAPSHOT", "-Dpackaging=jar");
+                "-Dversion=" + released, "-Dpackaging=jar");
         AgentProcess.run("cp", "-a", EXAMPLE.toString(), work.resolve("smtp-plugin").toString());
         mvn(work.resolve("smtp-plugin"), "-o", "package");
         Path jar = work.resolve("smtp-plugin/target/sonde-smtp-probe-1.0.0.jar");

@@ -28,10 +28,10 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
 import io.sonde.api.ProbeResult;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
-import io.sonde.api.TargetFactory;
-import io.sonde.api.TargetListener;
+import io.sonde.agent.spi.TargetFactory;
+import io.sonde.agent.spi.TargetListener;
 
 /**
  * Sonde's probes inside any Java program: targets in (the keys of the agent's files), results out,
@@ -47,7 +47,8 @@ import io.sonde.api.TargetListener;
  * }</pre>
  *
  * <p>Underneath runs an OSGi framework with the distribution's bundles; the caller needs the
- * {@code io.sonde.api} jar on its class path (its result types are the caller's own classes) and
+ * {@code io.sonde.api} and {@code io.sonde.agent.spi} jars on its class path (its result types and
+ * the sink it registers are the caller's own classes) and
  * sees nothing else of it. Thread-safe; listeners are called on the scheduler's sink thread, in
  * the order each target's results completed.
  */
@@ -58,10 +59,10 @@ public final class Monitor implements AutoCloseable {
     /** How long {@link #start} waits for the core and the plugins. */
     static final Duration START_WAIT = Duration.ofSeconds(30);
     /**
-     * The agent's platform bundles a monitor leaves out: its network face, SIGHUP's etc/ re-read, and the API it shares
-     * from the class path.
+     * The agent's platform bundles a monitor leaves out: its network face, SIGHUP's etc/ re-read, and the probe contract
+     * and agent SPI it shares from the class path.
      */
-    static final Set<String> LEFT_OUT = Set.of("io.sonde.api", "io.sonde.exporter", "io.sonde.uplink", "io.sonde.updater",
+    static final Set<String> LEFT_OUT = Set.of("io.sonde.api", "io.sonde.agent.spi", "io.sonde.exporter", "io.sonde.uplink", "io.sonde.updater",
             "io.sonde.responder", "io.sonde.reload");
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
@@ -158,7 +159,8 @@ public final class Monitor implements AutoCloseable {
         try {
             framework = io.sonde.launcher.Main.launch(work, system, name -> name != null && !LEFT_OUT.contains(name),
                     Map.of(org.osgi.framework.Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
-                            io.sonde.launcher.Main.SYSTEM_PACKAGES + ",io.sonde.api;version=" + apiVersion(),
+                            io.sonde.launcher.Main.SYSTEM_PACKAGES + ",io.sonde.api;version=" + exportedVersion(io.sonde.api.Prober.class)
+                                    + ",io.sonde.agent.spi;version=" + exportedVersion(ResultSink.class),
                             "sonde.home", work.toString()));
         } catch (Exception e) {
             throw new IOException("Cannot start the probes' framework from " + dist + ": " + e.getMessage(), e);
@@ -228,14 +230,18 @@ public final class Monitor implements AutoCloseable {
     /** Plugins unchanged this long, some jars not bundles: settled as they are. */
     static final long PLUGINS_QUIET_MS = 3000;
 
-    /** The version of io.sonde.api on the caller's class path (its jar's export), which the plugins import. */
-    static String apiVersion() throws IOException {
-        java.net.URL where = io.sonde.api.Prober.class.getProtectionDomain().getCodeSource().getLocation();
+    /**
+     * The version of a shared package on the caller's class path (its jar's export), which the bundles import:
+     * io.sonde.api's for the plugins, io.sonde.agent.spi's for the core and scheduler.
+     */
+    static String exportedVersion(Class<?> of) throws IOException {
+        String pkg = of.getPackageName();
+        java.net.URL where = of.getProtectionDomain().getCodeSource().getLocation();
         Path jar;
         try {
             jar = Path.of(where.toURI());
         } catch (java.net.URISyntaxException | IllegalArgumentException e) {
-            throw new IOException("io.sonde.api comes from " + where + ", not a jar or directory", e);
+            throw new IOException(pkg + " comes from " + where + ", not a jar or directory", e);
         }
         java.util.jar.Manifest manifest;
         if (Files.isDirectory(jar)) {
@@ -249,9 +255,9 @@ public final class Monitor implements AutoCloseable {
         }
         String exports = manifest == null ? null : manifest.getMainAttributes().getValue("Export-Package");
         java.util.regex.Matcher m = exports == null ? null
-                : java.util.regex.Pattern.compile("io\\.sonde\\.api;[^,]*version=\"?([0-9.]+)").matcher(exports);
+                : java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(pkg) + ";[^,]*version=\"?([0-9.]+)").matcher(exports);
         if (m == null || !m.find()) {
-            throw new IOException(jar + " does not export io.sonde.api with a version: not the Sonde API bundle");
+            throw new IOException(jar + " does not export " + pkg + " with a version: not the Sonde bundle of that package");
         }
         return m.group(1);
     }

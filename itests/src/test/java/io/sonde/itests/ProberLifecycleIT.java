@@ -61,9 +61,9 @@ public class ProberLifecycleIT extends AgentTestSupport {
         return context.registerService(io.sonde.api.Prober.class, new io.sonde.api.Prober() {
             @Override
             public java.util.concurrent.CompletionStage<io.sonde.api.ProbeResult> probe(io.sonde.api.Target t) {
-                return java.util.concurrent.CompletableFuture.completedFuture(new io.sonde.api.TcpConnectResult(t,
+                return java.util.concurrent.CompletableFuture.completedFuture(io.sonde.api.MeasuredResult.failure(t,
                         java.time.Instant.now(), java.time.Duration.ofMillis(1), io.sonde.api.FailureReason.ERROR,
-                        "the ranked test prober", null));
+                        "the ranked test prober", io.sonde.api.ResultSchema.NONE, java.util.Map.of()));
             }
 
             @Override

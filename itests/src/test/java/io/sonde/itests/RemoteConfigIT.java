@@ -22,7 +22,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.ServiceRegistration;
 
-import io.sonde.api.RemoteConfig;
+import io.sonde.agent.spi.RemoteConfig;
 
 /**
  * The server's document as the uplink hands it over, in a real framework: the core takes its

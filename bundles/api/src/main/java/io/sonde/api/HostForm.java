@@ -80,43 +80,6 @@ public enum HostForm {
         }
     }
 
-    /**
-     * @param host      the name the addresses are of, for the message
-     * @param all       the addresses the name service gave, in its order
-     * @param ipVersion 4 or 6 to take only addresses of that family ({@link Target#ipVersion()}), 0 for any
-     * @return the first address of the family
-     * @throws java.net.UnknownHostException saying that {@code host} has no address of the family
-     */
-    public static java.net.InetAddress pick(String host, java.net.InetAddress[] all, int ipVersion)
-            throws java.net.UnknownHostException {
-        for (java.net.InetAddress a : all) {
-            if (ipVersion == 0 || (ipVersion == 4 && a instanceof java.net.Inet4Address)
-                    || (ipVersion == 6 && a instanceof java.net.Inet6Address)) {
-                return a;
-            }
-        }
-        throw new java.net.UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
-    }
-
-    /**
-     * @param host a host name or address, without brackets
-     * @return whether it is an IPv4 or IPv6 address literal, which resolves without the name service
-     */
-    public static boolean isAddress(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
-    }
 
     private static String unbracket(String h) {
         return h.length() > 1 && h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;

@@ -6,6 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
+import io.sonde.api.internal.Suggestion;
+
 /**
  * What a kind accepts in a target's configuration beyond the generic keys ({@code name},
  * {@code kind}, {@code host}, {@code port}, {@code interval_ms}, {@code timeout_ms}, {@code tags},
@@ -20,9 +22,9 @@ import java.util.Set;
  */
 public record TargetSchema(HostForm host, boolean portRequired, List<TargetOption> options) {
 
-    /** The keys every target has, whatever its kind, checked by the agent itself ({@link Backoff}'s among them). */
+    /** The keys every target has, whatever its kind, checked by the agent itself (its backoff, labels and health thresholds among them). */
     public static final List<String> GENERIC_KEYS = List.of("name", "kind", "host", "port", "interval_ms", "timeout_ms",
-            "tags", Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms", TargetKeys.LABELS,
+            "tags", Target.IP_VERSION, "backoff", "backoff_after", "backoff_max_ms", "labels",
             "degraded_loss_percent", "degraded_latency_ms");
 
     /** Requires a host form; refuses two options of one name. */
@@ -85,6 +87,18 @@ public record TargetSchema(HostForm host, boolean portRequired, List<TargetOptio
             }
         }
         return problems;
+    }
+
+    /**
+     * The known key a misspelt one most likely meant, by the rule every Sonde check uses for its
+     * "did you mean" hints (an insertion, deletion, substitution or swap of neighbours counts one;
+     * at most 2, and less than a third of the word).
+     *
+     * @return the closest of {@code known}, or {@code null} if none is that close
+     * @since 2.0
+     */
+    public static String closest(String key, java.util.Collection<String> known) {
+        return Suggestion.closest(key, known);
     }
 
     private String unknown(String kind, String key) {

@@ -1,20 +1,22 @@
 /**
- * The contract between the Sonde agent and its probe plugins.
+ * The probe contract: what a probe plugin builds against, and nothing else.
  *
  * <p>A probe plugin registers a {@link io.sonde.api.Prober} service with the service property
- * {@value io.sonde.api.Prober#PROBE_TYPE}; the scheduler hands it {@link io.sonde.api.Target}s and
- * fans the {@link io.sonde.api.ProbeResult}s it completes out to every
- * {@link io.sonde.api.ResultSink}. Targets reach the scheduler through
- * {@link io.sonde.api.TargetListener}. Bundles that probe on request make their targets with
- * {@link io.sonde.api.TargetFactory}. The agent's own identity is the service
- * {@link io.sonde.api.AgentIdentity}. A prober declares its kind's own keys in a
- * {@link io.sonde.api.TargetSchema} (since 1.3), which the core checks every target against. The
- * server's document for the agent is the service {@link io.sonde.api.RemoteConfig}, the files its server serves
- * {@link io.sonde.api.ServerFiles} (both since 1.5); when the uplink last delivered,
- * {@link io.sonde.api.RemoteConfig#delivered()} (since 1.6).
+ * {@value io.sonde.api.Prober#PROBE_TYPE}. The agent hands it {@link io.sonde.api.Target}s checked
+ * against the options its kind declares ({@link io.sonde.api.TargetSchema},
+ * {@link io.sonde.api.TargetOption}, {@link io.sonde.api.HostForm}); the prober completes a
+ * {@link io.sonde.api.ProbeResult} for each probe, usually a {@link io.sonde.api.MeasuredResult}
+ * whose values its {@link io.sonde.api.ResultSchema} describes (names, types, units, roles, and
+ * the Prometheus families wanted). Everything downstream — the exporter, the uplink, the server,
+ * the dashboard, alerts and the CLI — works from those two schemas alone.
+ *
+ * <p>2.0 is the contract split out of the 1.x package: the agent's own services moved to
+ * {@code io.sonde.agent.spi}, the built-in kinds' result records into their plugins,
+ * {@code HostForm.pick} and {@code isAddress} to the sockets bundle's {@code Resolver}, and the
+ * deprecated {@code PluginResult} is gone. Migration: docs/plugins.md.
  */
 @Export
-@Version("1.9.0")
+@Version("2.0.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

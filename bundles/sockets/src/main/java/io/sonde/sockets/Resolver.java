@@ -40,7 +40,7 @@ public final class Resolver implements AutoCloseable {
     public CompletableFuture<InetAddress> resolve(String host, int ipVersion) {
         if (isLiteral(host)) {
             try {
-                return CompletableFuture.completedFuture(io.sonde.api.HostForm.pick(host, InetAddress.getAllByName(host), ipVersion));
+                return CompletableFuture.completedFuture(pick(host, InetAddress.getAllByName(host), ipVersion));
             } catch (UnknownHostException e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -72,19 +72,13 @@ public final class Resolver implements AutoCloseable {
                 return;
             }
             try {
-                result.complete(io.sonde.api.HostForm.pick(host, InetAddress.getAllByName(host), ipVersion));
+                result.complete(pick(host, InetAddress.getAllByName(host), ipVersion));
             } catch (UnknownHostException e) {
                 result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "'"));
             } catch (RuntimeException e) {
                 result.completeExceptionally(new UnknownHostException("cannot resolve '" + host + "': " + e));
             }
         }
-    }
-
-
-    /** True for an IPv4 or IPv6 address literal, which resolves without a lookup. */
-    public static boolean isLiteral(String host) {
-        return io.sonde.api.HostForm.isAddress(host);
     }
 
     /** Stops; the look-ups still queued fail at once, saying so, instead of timing out later. */
@@ -95,5 +89,43 @@ public final class Resolver implements AutoCloseable {
                 l.result.completeExceptionally(new UnknownHostException("the prober is stopping"));
             }
         }
+    }
+
+    /**
+     * @param host      the name the addresses are of, for the message
+     * @param all       the addresses the name service gave, in its order
+     * @param ipVersion 4 or 6 to take only addresses of that family (a target's {@code ip_version}), 0 for any
+     * @return the first address of the family
+     * @throws java.net.UnknownHostException saying that {@code host} has no address of the family
+     */
+    public static java.net.InetAddress pick(String host, java.net.InetAddress[] all, int ipVersion)
+            throws java.net.UnknownHostException {
+        for (java.net.InetAddress a : all) {
+            if (ipVersion == 0 || (ipVersion == 4 && a instanceof java.net.Inet4Address)
+                    || (ipVersion == 6 && a instanceof java.net.Inet6Address)) {
+                return a;
+            }
+        }
+        throw new java.net.UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
+    }
+
+    /**
+     * @param host a host name or address, without brackets
+     * @return whether it is an IPv4 or IPv6 address literal, which resolves without the name service
+     */
+    public static boolean isLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 }

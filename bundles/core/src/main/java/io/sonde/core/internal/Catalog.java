@@ -70,7 +70,7 @@ final class Catalog {
      * @param checked        entries checked again in this recompute (the others had not changed)
      */
     record Result(List<Target> targets, List<String> newProblems, int invalidEntries, int noProber, int resolving,
-            int checked, List<io.sonde.api.RemoteConfig.Rejected> serverRejected, List<Held> newlyHeld) {
+            int checked, List<io.sonde.agent.spi.RemoteConfig.Rejected> serverRejected, List<Held> newlyHeld) {
     }
 
     /** An entry that began to wait for a plugin of its kind: where it is, its name, the kind. */
@@ -132,7 +132,7 @@ final class Catalog {
         }
         Map<String, String> differing = new java.util.TreeMap<>();
         List<ConfigProblem> problems = new ArrayList<>();
-        for (io.sonde.api.TargetOption o : io.sonde.api.Backoff.KEYS) {
+        for (io.sonde.api.TargetOption o : io.sonde.agent.spi.Backoff.KEYS) {
             String v = backoff.get(o.name());
             if (v == null || v.isBlank()) {
                 continue;
@@ -303,7 +303,7 @@ final class Catalog {
                         newlyHeld.add(new Held(e.source(), e.nameOrPlace(), kindName));
                     }
                     if (e.fromServer()) {
-                        noProberServer.put(e.nameOrPlace(), io.sonde.api.Health.State.NO_PROBER.label() + ": no installed plugin registers probe.type="
+                        noProberServer.put(e.nameOrPlace(), io.sonde.agent.spi.Health.State.NO_PROBER.label() + ": no installed plugin registers probe.type="
                                 + kindName);
                     }
                 }
@@ -401,15 +401,15 @@ final class Catalog {
                 fresh.add(message);
             }
         }
-        List<io.sonde.api.RemoteConfig.Rejected> serverRejected = new ArrayList<>();
+        List<io.sonde.agent.spi.RemoteConfig.Rejected> serverRejected = new ArrayList<>();
         if (!serverEntries.isEmpty()) {
             for (Entry e : serverEntries) {
                 ConfigProblem p = problems.get(e.key());
                 if (p != null) {
-                    serverRejected.add(new io.sonde.api.RemoteConfig.Rejected(e.nameOrPlace(), p.message()));
+                    serverRejected.add(new io.sonde.agent.spi.RemoteConfig.Rejected(e.nameOrPlace(), p.message()));
                 }
             }
-            noProberServer.forEach((name, why) -> serverRejected.add(new io.sonde.api.RemoteConfig.Rejected(name, why)));
+            noProberServer.forEach((name, why) -> serverRejected.add(new io.sonde.agent.spi.RemoteConfig.Rejected(name, why)));
         }
         return new Result(List.copyOf(ordered.values()), fresh, problems.size(), noProber, resolving, rechecked,
                 List.copyOf(serverRejected), List.copyOf(newlyHeld));

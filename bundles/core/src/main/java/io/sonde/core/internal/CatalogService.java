@@ -44,13 +44,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.Collector;
-import io.sonde.api.AgentIdentity;
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.AgentIdentity;
+import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
-import io.sonde.api.TargetFactory;
-import io.sonde.api.TargetListener;
+import io.sonde.agent.spi.TargetFactory;
+import io.sonde.agent.spi.TargetListener;
 import io.sonde.api.TargetSchema;
 
 /**
@@ -62,7 +62,7 @@ import io.sonde.api.TargetSchema;
 @Designate(ocd = AgentConfig.class)
 // registered by hand (it changes with the configuration), announced for the resolver
 @org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
-        attribute = "objectClass:List<String>=\"io.sonde.api.AgentIdentity\"", uses = AgentIdentity.class)
+        attribute = "objectClass:List<String>=\"io.sonde.agent.spi.AgentIdentity\"", uses = AgentIdentity.class)
 public final class CatalogService {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
@@ -140,11 +140,11 @@ public final class CatalogService {
             checkTargetsFile();
         }), reloadProps);
         Dictionary<String, Object> statusProps = new Hashtable<>();
-        statusProps.put(io.sonde.api.StatusReport.SECTION, "config");
-        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, statusProps);
+        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "config");
+        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
     }
 
-    private final ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     /** The configuration in force, for GET /status: asked of the core thread, which owns it. */
     private Map<String, Object> status() {
@@ -222,23 +222,23 @@ public final class CatalogService {
     }
 
     /** The server's document in force, and what was last reported of it (core thread). */
-    private io.sonde.api.RemoteConfig remote;
-    private io.sonde.api.RemoteConfig.Document remoteDocument;
+    private io.sonde.agent.spi.RemoteConfig remote;
+    private io.sonde.agent.spi.RemoteConfig.Document remoteDocument;
     private TargetsFile.Memo remoteMemo = new TargetsFile.Memo();
     private String reportedVersion;
-    private List<io.sonde.api.RemoteConfig.Rejected> reportedRejected;
+    private List<io.sonde.agent.spi.RemoteConfig.Rejected> reportedRejected;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
-    void setRemoteConfig(io.sonde.api.RemoteConfig config) {
+    void setRemoteConfig(io.sonde.agent.spi.RemoteConfig config) {
         submit(() -> applyRemote(config));
     }
 
-    void updatedRemoteConfig(io.sonde.api.RemoteConfig config) {
+    void updatedRemoteConfig(io.sonde.agent.spi.RemoteConfig config) {
         submit(() -> applyRemote(config));
     }
 
-    void unsetRemoteConfig(io.sonde.api.RemoteConfig config) {
+    void unsetRemoteConfig(io.sonde.agent.spi.RemoteConfig config) {
         submit(() -> {
             if (remote == config) {
                 remote = null;
@@ -253,8 +253,8 @@ public final class CatalogService {
     }
 
     /** Takes the server's document in force now: its targets replace the previous document's. */
-    private void applyRemote(io.sonde.api.RemoteConfig config) {
-        io.sonde.api.RemoteConfig.Document doc = config.document();
+    private void applyRemote(io.sonde.agent.spi.RemoteConfig config) {
+        io.sonde.agent.spi.RemoteConfig.Document doc = config.document();
         if (doc == null || (config == remote && doc.equals(remoteDocument))) {
             return;
         }
@@ -276,7 +276,7 @@ public final class CatalogService {
         } catch (TargetsFile.Unusable e) {
             metrics.configError();
             LOG.warn("Configuration error: {}; the previous server document stays in force", e.problem().message());
-            config.applied(reportedVersion, List.of(new io.sonde.api.RemoteConfig.Rejected("targets", e.problem().message())));
+            config.applied(reportedVersion, List.of(new io.sonde.agent.spi.RemoteConfig.Rejected("targets", e.problem().message())));
         }
     }
 
@@ -462,9 +462,9 @@ public final class CatalogService {
         Map<String, String> backoff = new HashMap<>();
         backoff.put("backoff", config.backoff());
         backoff.put("backoff_after", String.valueOf(ConfigSource.typed(config::backoff__after, "backoff_after",
-                Long.parseLong(io.sonde.api.Backoff.AFTER.defaultValue()), source, problem)));
+                Long.parseLong(io.sonde.agent.spi.Backoff.AFTER.defaultValue()), source, problem)));
         backoff.put("backoff_max_ms", String.valueOf(ConfigSource.typed(config::backoff__max__ms, "backoff_max_ms",
-                Long.parseLong(io.sonde.api.Backoff.MAX_MS.defaultValue()), source, problem)));
+                Long.parseLong(io.sonde.agent.spi.Backoff.MAX_MS.defaultValue()), source, problem)));
         catalog.setAgentDefaults(
                 ConfigSource.typed(config::probe__interval__ms, "probe_interval_ms", now.interval().toMillis(), source, problem),
                 ConfigSource.typed(config::default__timeout__ms, "default_timeout_ms", now.timeout().toMillis(), source, problem),

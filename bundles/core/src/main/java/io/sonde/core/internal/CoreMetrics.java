@@ -110,9 +110,9 @@ final class CoreMetrics extends Collector {
                 List.of("source"));
         sources.addMetric(List.of("etc"), etc ? 1 : 0);
         sources.addMetric(List.of("targets_file"), targetsFile ? 1 : 0);
-        sources.addMetric(List.of(io.sonde.api.RemoteConfig.SERVER), io.sonde.api.RemoteConfig.SERVER.equals(server) ? 1 : 0);
-        sources.addMetric(List.of(io.sonde.api.RemoteConfig.SERVER_CACHE),
-                io.sonde.api.RemoteConfig.SERVER_CACHE.equals(server) ? 1 : 0);
+        sources.addMetric(List.of(io.sonde.agent.spi.RemoteConfig.SERVER), io.sonde.agent.spi.RemoteConfig.SERVER.equals(server) ? 1 : 0);
+        sources.addMetric(List.of(io.sonde.agent.spi.RemoteConfig.SERVER_CACHE),
+                io.sonde.agent.spi.RemoteConfig.SERVER_CACHE.equals(server) ? 1 : 0);
         GaugeMetricFamily rejected = new GaugeMetricFamily("sonde_config_server_rejected",
                 "Entries of the server's configuration document this agent refuses now (reported to the server)", serverRejected);
         return List.of(errors, targets, apply, throttled, shed, info, sources, rejected);

@@ -13,7 +13,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
-import io.sonde.api.HostForm;
 
 /**
  * Checks at configuration time that a target's host has an address (of the family its
@@ -84,7 +83,7 @@ final class HostNames {
 
     /** @return the verdict on {@code host} for {@code ipVersion} (4, 6 or 0 for any); never blocks */
     Answer check(String host, int ipVersion) {
-        if (HostForm.isAddress(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
+        if (io.sonde.sockets.Resolver.isLiteral(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
             return verdict(host, literal(host), ipVersion);
         }
         Known k = known.get(host);
@@ -101,10 +100,10 @@ final class HostNames {
      */
     CompletableFuture<InetAddress> address(String host, int ipVersion) {
         CompletableFuture<InetAddress> result = new CompletableFuture<>();
-        boolean literal = HostForm.isAddress(host);
+        boolean literal = io.sonde.sockets.Resolver.isLiteral(host);
         Runnable task = () -> {
             try {
-                result.complete(HostForm.pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
+                result.complete(io.sonde.sockets.Resolver.pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
             } catch (UnknownHostException e) {
                 result.completeExceptionally(literal || e.getMessage() != null && e.getMessage().startsWith("'")
                         ? e : new UnknownHostException("cannot resolve '" + host + "'"));
@@ -186,7 +185,7 @@ final class HostNames {
             return Answer.OK;
         }
         String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
-        return new Answer(false, HostForm.isAddress(host)
+        return new Answer(false, io.sonde.sockets.Resolver.isLiteral(host)
                 ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
                 : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")");
     }

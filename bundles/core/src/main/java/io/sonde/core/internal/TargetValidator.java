@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.HostForm;
 import io.sonde.api.Target;
-import io.sonde.api.TargetKeys;
+import io.sonde.agent.spi.TargetKeys;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
 
@@ -188,7 +188,7 @@ final class TargetValidator {
         }
         Outcome ok = new Outcome(State.OK, target, List.of(), prober.serviceId());
         String lookupName = schema == null ? null : form.lookupName(host);
-        if (lookupName != null && HostForm.isAddress(lookupName)) {
+        if (lookupName != null && io.sonde.sockets.Resolver.isLiteral(lookupName)) {
             // an address needs no name service and its verdict never changes: decided once, kept with the entry
             return new Checked(lookUp(new Checked(ok, lookupName), source, HostNames.LITERALS), null);
         }

@@ -222,7 +222,7 @@ record TargetsFile(Object intervalMs, Object timeoutMs, List<Map<String, Object>
         reader.beginObject();
         while (reader.hasNext()) {
             String key = shared(reader.nextName());
-            Object v = io.sonde.api.TargetKeys.LABELS.equals(key) && reader.peek() == JsonToken.BEGIN_OBJECT
+            Object v = io.sonde.agent.spi.TargetKeys.LABELS.equals(key) && reader.peek() == JsonToken.BEGIN_OBJECT
                     ? labels(reader) : value(reader);
             if (v != null) { // null is as good as absent
                 map.put(key, "kind".equals(key) && v instanceof String k ? shared(k) : v);

@@ -48,11 +48,11 @@ import io.prometheus.client.hotspot.GarbageCollectorExports;
 import io.prometheus.client.hotspot.MemoryPoolsExports;
 import io.prometheus.client.hotspot.StandardExports;
 import io.prometheus.client.hotspot.ThreadExports;
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
-import io.sonde.api.TargetFactory;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.TargetFactory;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
 
 /**
@@ -93,8 +93,8 @@ public final class Exporter implements ResultSink {
         probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
         java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
-        resultsProps.put(io.sonde.api.StatusReport.SECTION, "results");
-        resultsRegistration = context.registerService(io.sonde.api.StatusReport.class, probeMetrics::lastResults, resultsProps);
+        resultsProps.put(io.sonde.agent.spi.StatusReport.SECTION, "results");
+        resultsRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, probeMetrics::lastResults, resultsProps);
         http = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sonde-http-control");
             t.setDaemon(true);
@@ -280,7 +280,7 @@ public final class Exporter implements ResultSink {
     }
 
     /** The last result of every target, a section of /status (and of the shell's sonde:status). */
-    private final org.osgi.framework.ServiceRegistration<io.sonde.api.StatusReport> resultsRegistration;
+    private final org.osgi.framework.ServiceRegistration<io.sonde.agent.spi.StatusReport> resultsRegistration;
 
     @Deactivate
     void deactivate() {
@@ -314,15 +314,15 @@ public final class Exporter implements ResultSink {
     }
 
     /** The sections of GET /status, by name. */
-    private final Map<String, io.sonde.api.StatusReport> reports = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final Map<String, io.sonde.agent.spi.StatusReport> reports = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addStatusReport(io.sonde.api.StatusReport report, Map<String, Object> properties) {
-        reports.put(String.valueOf(properties.getOrDefault(io.sonde.api.StatusReport.SECTION, "unnamed")), report);
+    void addStatusReport(io.sonde.agent.spi.StatusReport report, Map<String, Object> properties) {
+        reports.put(String.valueOf(properties.getOrDefault(io.sonde.agent.spi.StatusReport.SECTION, "unnamed")), report);
     }
 
-    void removeStatusReport(io.sonde.api.StatusReport report, Map<String, Object> properties) {
-        reports.remove(String.valueOf(properties.getOrDefault(io.sonde.api.StatusReport.SECTION, "unnamed")), report);
+    void removeStatusReport(io.sonde.agent.spi.StatusReport report, Map<String, Object> properties) {
+        reports.remove(String.valueOf(properties.getOrDefault(io.sonde.agent.spi.StatusReport.SECTION, "unnamed")), report);
     }
 
     /** Whether /status answers askers other than this host ({@code status_remote}). */
@@ -403,7 +403,7 @@ public final class Exporter implements ResultSink {
     }
 
     @Override
-    public void accept(ProbeResult result, io.sonde.api.NextProbe next) {
+    public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         probeMetrics.record(result, next);
     }
 

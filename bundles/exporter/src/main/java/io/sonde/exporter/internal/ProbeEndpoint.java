@@ -32,7 +32,7 @@ import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
-import io.sonde.api.TargetFactory;
+import io.sonde.agent.spi.TargetFactory;
 import io.sonde.api.TargetSchema;
 
 /**

@@ -150,7 +150,7 @@ final class ProbeMetrics {
         double[] numbers; // by the schema's layout; NaN: absent
         String[] texts;
         ProbeResult last;
-        io.sonde.api.Health.State state; // by the health model, from the last result; null before it
+        io.sonde.agent.spi.Health.State state; // by the health model, from the last result; null before it
         java.time.Instant since; // when the last run of results in that state began
 
         Series(Target t) {
@@ -167,7 +167,7 @@ final class ProbeMetrics {
     }
 
     /** @param next when the scheduler probes the target next, or null when it did not say */
-    void record(ProbeResult result, io.sonde.api.NextProbe next) {
+    void record(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         Target t = result.target();
         Series s = series.get(t.name());
         if (s == null || !s.kind.equals(t.kind())) {
@@ -208,7 +208,7 @@ final class ProbeMetrics {
                     }
                 }
             }
-            io.sonde.api.Health.State state = io.sonde.api.Health.of(result.isSuccessful(), loss,
+            io.sonde.agent.spi.Health.State state = io.sonde.agent.spi.Health.of(result.isSuccessful(), loss,
                     result.responseTime() == null ? Double.NaN : result.responseTime().toNanos() / 1e9, thresholds(t),
                     next != null && next.backoff());
             if (state != s.state) {
@@ -269,11 +269,11 @@ final class ProbeMetrics {
     }
 
     /** @return the target's thresholds; a target that was not checked (none reaches here) has none */
-    private static io.sonde.api.Health.Thresholds thresholds(Target t) {
+    private static io.sonde.agent.spi.Health.Thresholds thresholds(Target t) {
         try {
-            return io.sonde.api.Health.Thresholds.of(t);
+            return io.sonde.agent.spi.Health.Thresholds.of(t);
         } catch (IllegalArgumentException e) {
-            return io.sonde.api.Health.Thresholds.NONE;
+            return io.sonde.agent.spi.Health.Thresholds.NONE;
         }
     }
 

@@ -10,12 +10,12 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.Target;
 
 /**
  * One module of {@code /probe}, from one factory configuration; the endpoint checks it when used,
- * through the core's {@link io.sonde.api.TargetFactory}, by the rules of a configured target: the
+ * through the core's {@link io.sonde.agent.spi.TargetFactory}, by the rules of a configured target: the
  * kind's aliases, its keys and the framework's keys are the core's to know.
  */
 @Component(service = ProbeModule.class, configurationPid = ProbeModuleConfig.PID,

@@ -26,7 +26,7 @@ import io.sonde.api.ProbeFailure;
 import io.sonde.api.MeasuredResult;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
-import io.sonde.api.TcpConnectResult;
+import io.sonde.plugin.tcp.internal.TcpConnectResult;
 
 public class MetricsOutputTest {
 
@@ -112,9 +112,9 @@ public class MetricsOutputTest {
     public void icmpRoundsCountPacketsAndEveryReply() throws Exception {
         Target t = new Target("lo", "icmp", "127.0.0.1", 0, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of(),
                 Map.of(), "test");
-        metrics.record(new io.sonde.api.PingResult(t, Instant.now(), Duration.ofMillis(2), null, null, null, 3,
+        metrics.record(new io.sonde.plugin.icmp.internal.PingResult(t, Instant.now(), Duration.ofMillis(2), null, null, null, 3,
                 List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64));
-        metrics.record(new io.sonde.api.PingResult(t, Instant.now(), Duration.ZERO, FailureReason.TIMEOUT, "lost",
+        metrics.record(new io.sonde.plugin.icmp.internal.PingResult(t, Instant.now(), Duration.ZERO, FailureReason.TIMEOUT, "lost",
                 null, 3, List.of(), 0, -1));
         String out = render(List.of());
         assertTrue(out, out.contains("probe_packets_sent_total{target=\"lo\",kind=\"icmp\"} 6"));
@@ -132,12 +132,12 @@ public class MetricsOutputTest {
         java.net.InetAddress a = java.net.InetAddress.getByName("198.18.0.2");
         java.net.InetAddress b = java.net.InetAddress.getByName("198.18.1.2");
         java.net.InetAddress d = java.net.InetAddress.getByName("198.18.3.2");
-        List<io.sonde.api.TracerouteResult.Hop> path1 = List.of(new io.sonde.api.TracerouteResult.Hop(1, a, List.of(), 3),
-                new io.sonde.api.TracerouteResult.Hop(2, d, List.of(), 3));
-        List<io.sonde.api.TracerouteResult.Hop> path2 = List.of(new io.sonde.api.TracerouteResult.Hop(1, b, List.of(), 3),
-                new io.sonde.api.TracerouteResult.Hop(2, d, List.of(), 3));
-        for (List<io.sonde.api.TracerouteResult.Hop> p : List.of(path1, path1, path2)) {
-            metrics.record(new io.sonde.api.TracerouteResult(t, Instant.now(), Duration.ofMillis(5), null, null, d, p, true));
+        List<io.sonde.plugin.traceroute.internal.TracerouteResult.Hop> path1 = List.of(new io.sonde.plugin.traceroute.internal.TracerouteResult.Hop(1, a, List.of(), 3),
+                new io.sonde.plugin.traceroute.internal.TracerouteResult.Hop(2, d, List.of(), 3));
+        List<io.sonde.plugin.traceroute.internal.TracerouteResult.Hop> path2 = List.of(new io.sonde.plugin.traceroute.internal.TracerouteResult.Hop(1, b, List.of(), 3),
+                new io.sonde.plugin.traceroute.internal.TracerouteResult.Hop(2, d, List.of(), 3));
+        for (List<io.sonde.plugin.traceroute.internal.TracerouteResult.Hop> p : List.of(path1, path1, path2)) {
+            metrics.record(new io.sonde.plugin.traceroute.internal.TracerouteResult(t, Instant.now(), Duration.ofMillis(5), null, null, d, p, true));
         }
         String out = render(List.of());
         assertTrue(out, out.contains("probe_traceroute_hops{target=\"tr\",kind=\"traceroute\"} 2"));
@@ -150,7 +150,7 @@ public class MetricsOutputTest {
                 Set.of(), Map.of(), "test");
         Map<String, Duration> phases = Map.of("dns", Duration.ZERO, "connect", Duration.ofMillis(1), "tls",
                 Duration.ofMillis(3), "processing", Duration.ofMillis(300), "transfer", Duration.ofMillis(2));
-        metrics.record(new io.sonde.api.HttpGetResult(t, Instant.now(), Duration.ofMillis(306), null, null, 200, phases,
+        metrics.record(new io.sonde.plugin.http.internal.HttpGetResult(t, Instant.now(), Duration.ofMillis(306), null, null, 200, phases,
                 42, "HTTP/1.1", "TLSv1.3", Instant.ofEpochSecond(1_900_000_000), Instant.ofEpochSecond(1_900_000_100)));
     }
 

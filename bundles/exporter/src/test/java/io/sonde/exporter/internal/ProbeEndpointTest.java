@@ -20,12 +20,12 @@ import org.junit.Assume;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.HttpGetResult;
-import io.sonde.api.PingResult;
+import io.sonde.plugin.http.internal.HttpGetResult;
+import io.sonde.plugin.icmp.internal.PingResult;
 import io.sonde.api.MeasuredResult;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
-import io.sonde.api.TcpConnectResult;
+import io.sonde.plugin.tcp.internal.TcpConnectResult;
 
 /** How /probe reads its request and writes its answer, without a server. */
 public class ProbeEndpointTest {

@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.sonde.api.HttpGetResult;
-import io.sonde.api.PingResult;
+import io.sonde.plugin.http.internal.HttpGetResult;
+import io.sonde.plugin.icmp.internal.PingResult;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
-import io.sonde.api.TcpConnectResult;
-import io.sonde.api.TracerouteResult;
+import io.sonde.plugin.tcp.internal.TcpConnectResult;
+import io.sonde.plugin.traceroute.internal.TracerouteResult;
 
 /**
  * What /metrics costs to record and to write with 10,000 targets of four kinds (4,000 tcp, 3,000

@@ -23,8 +23,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.sonde.api.ConfigCheck;
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.ConfigCheck;
+import io.sonde.agent.spi.ConfigSource;
 
 /**
  * Checks every configuration of a Sonde PID the running agent or server is given (its

@@ -43,8 +43,7 @@ import com.google.gson.JsonParser;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
-import io.sonde.api.RemoteConfig;
-import io.sonde.api.UdpConnectResult;
+import io.sonde.agent.spi.RemoteConfig;
 
 /**
  * What mesh peers probe: on each port the server's document asks for (its meshes'
@@ -62,7 +61,12 @@ public final class Responder {
     static final int MAX_PORTS = 8;
     /** How often ports that could not be opened are tried again. */
     static final long RETRY_MS = 30_000;
-    private static final byte[] MAGIC = UdpConnectResult.ECHO_MAGIC.getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The echo protocol's request, as the udp plugin sends it (its UdpConnectResult keeps the same two constants, the
+     * client's side of one wire format): a magic of 8 ASCII bytes, and at least 24 bytes.
+     */
+    private static final byte[] MAGIC = "SONDE-UD".getBytes(StandardCharsets.US_ASCII);
+    private static final int ECHO_MIN_BYTES = 24;
 
     /** The listeners of one port. */
     private record Port(DatagramChannel udp, ServerSocketChannel tcp) {
@@ -356,7 +360,7 @@ public final class Responder {
 
     /** @return whether the datagram is one of the udp kind's */
     static boolean isProbe(ByteBuffer b) {
-        if (b.remaining() < UdpConnectResult.ECHO_MIN_BYTES) {
+        if (b.remaining() < ECHO_MIN_BYTES) {
             return false;
         }
         for (int i = 0; i < MAGIC.length; i++) {

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.After;
 import org.junit.Test;
 
-import io.sonde.api.RemoteConfig;
+import io.sonde.agent.spi.RemoteConfig;
 
 /** Real sockets on loopback: the responder as peers and strangers meet it. */
 public class ResponderTest {

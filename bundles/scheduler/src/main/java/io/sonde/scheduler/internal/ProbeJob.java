@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.sonde.api.Backoff;
+import io.sonde.agent.spi.Backoff;
 import io.sonde.api.FailureReason;
 import io.sonde.api.ProbeFailure;
 import io.sonde.api.ProbeResult;
@@ -136,8 +136,8 @@ final class ProbeJob implements Runnable {
     }
 
     /** @return when the next turn starts, and whether the target is backed off; holds the lock */
-    private io.sonde.api.NextProbe next() {
-        return new io.sonde.api.NextProbe(Instant.now().plusNanos(Math.max(0, planned - System.nanoTime())), backoffPeriod > 0);
+    private io.sonde.agent.spi.NextProbe next() {
+        return new io.sonde.agent.spi.NextProbe(Instant.now().plusNanos(Math.max(0, planned - System.nanoTime())), backoffPeriod > 0);
     }
 
     /** @return whether the target is probed at a stretched interval because it keeps failing */

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 import io.prometheus.client.Collector;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
-import io.sonde.api.TargetListener;
+import io.sonde.agent.spi.TargetListener;
 
 /**
  * Runs every target on its interval with the {@link Prober} of its kind and hands each result to
@@ -83,8 +83,8 @@ public final class Scheduler implements TargetListener {
         awaitSinks(context.getProperty(AWAIT_SINKS));
         metricsRegistration = context.registerService(Collector.class, metrics, null);
         java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.api.StatusReport.SECTION, "scheduler");
-        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
+        props.put(io.sonde.agent.spi.StatusReport.SECTION, "scheduler");
+        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
     }
 
     /** Names the configured sinks (comma-separated {@code sink.name}s): the first probes wait for them, and their results wait while they restart. */
@@ -108,7 +108,7 @@ public final class Scheduler implements TargetListener {
         }
     }
 
-    private ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+    private ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     /** Each scheduled target's state (active or backoff) and consecutive failures, for GET /status. */
     Map<String, Object> status() {
@@ -430,7 +430,7 @@ public final class Scheduler implements TargetListener {
         return list == null ? null : list.get(0);
     }
 
-    void deliver(ProbeResult result, io.sonde.api.NextProbe next) {
+    void deliver(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         results.increment();
         sinkLock.readLock().lock();
         try {
@@ -445,7 +445,7 @@ public final class Scheduler implements TargetListener {
         }
     }
 
-    private void hold(ProbeResult result, io.sonde.api.NextProbe next) {
+    private void hold(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         long now = System.nanoTime();
         for (SinkHold h : holds.values()) {
             if (now - h.since() > TimeUnit.MILLISECONDS.toNanos(HOLD_MS)) {

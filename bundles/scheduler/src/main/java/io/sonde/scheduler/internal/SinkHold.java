@@ -3,7 +3,7 @@ package io.sonde.scheduler.internal;
 import java.util.ArrayDeque;
 import java.util.List;
 
-import io.sonde.api.NextProbe;
+import io.sonde.agent.spi.NextProbe;
 import io.sonde.api.ProbeResult;
 
 /**

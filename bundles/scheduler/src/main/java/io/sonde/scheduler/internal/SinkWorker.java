@@ -11,9 +11,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.sonde.api.NextProbe;
+import io.sonde.agent.spi.NextProbe;
 import io.sonde.api.ProbeResult;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
 
 /**

@@ -21,10 +21,11 @@ import org.junit.After;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.PluginResult;
+import io.sonde.api.MeasuredResult;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
 
 /**
@@ -47,7 +48,7 @@ public class SchedulerTest {
     }
 
     private static ProbeResult ok(Target t) {
-        return new PluginResult(t, Instant.now(), Duration.ofMillis(1), null, null, "test", "1", Map.of());
+        return MeasuredResult.success(t, Instant.now(), Duration.ofMillis(1), ResultSchema.NONE, Map.of());
     }
 
     private void addProber(String kind, Prober p) {
@@ -308,7 +309,7 @@ public class SchedulerTest {
     }
 
     private static ProbeResult failed(Target t) {
-        return new PluginResult(t, Instant.now(), Duration.ofMillis(1), FailureReason.REFUSED, "refused", "test", "1", Map.of());
+        return MeasuredResult.failure(t, Instant.now(), Duration.ofMillis(1), FailureReason.REFUSED, "refused", ResultSchema.NONE, Map.of());
     }
 
     @Test

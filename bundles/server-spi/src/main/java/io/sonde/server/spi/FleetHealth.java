@@ -16,8 +16,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import io.sonde.api.Health;
-import io.sonde.api.Health.State;
+import io.sonde.agent.spi.Health;
+import io.sonde.agent.spi.Health.State;
 
 /**
  * The server's side of the health model: each target's state from each of its vantage agents

@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * The latest word of one agent on one target, as ingest keeps it: what the health model
- * ({@link io.sonde.api.Health}, {@link FleetHealth}) starts from.
+ * ({@link io.sonde.agent.spi.Health}, {@link FleetHealth}) starts from.
  *
  * @param agentId       the vantage agent
  * @param target        the target

@@ -10,7 +10,7 @@ import java.util.Map;
 
 import org.junit.Test;
 
-import io.sonde.api.Health.State;
+import io.sonde.agent.spi.Health.State;
 import io.sonde.wire.AgentStatus;
 
 public class FleetHealthTest {

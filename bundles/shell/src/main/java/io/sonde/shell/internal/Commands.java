@@ -13,7 +13,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
-import io.sonde.api.StatusReport;
+import io.sonde.agent.spi.StatusReport;
 
 /**
  * The Gogo shell's {@code sonde:status} and {@code sonde:targets}, in the agent and the server

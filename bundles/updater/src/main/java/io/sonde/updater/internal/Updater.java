@@ -47,9 +47,9 @@ import com.google.gson.JsonParser;
 
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
-import io.sonde.api.RemoteConfig;
-import io.sonde.api.ResultSink;
-import io.sonde.api.ServerFiles;
+import io.sonde.agent.spi.RemoteConfig;
+import io.sonde.agent.spi.ResultSink;
+import io.sonde.agent.spi.ServerFiles;
 import io.sonde.wire.ReleaseManifest;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
@@ -180,11 +180,11 @@ public final class Updater implements ResultSink {
         thread.execute(this::start);
         thread.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
         java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.api.StatusReport.SECTION, "updater");
-        statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, props);
+        props.put(io.sonde.agent.spi.StatusReport.SECTION, "updater");
+        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
     }
 
-    private final org.osgi.framework.ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+    private final org.osgi.framework.ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     @Deactivate
     void deactivate() {

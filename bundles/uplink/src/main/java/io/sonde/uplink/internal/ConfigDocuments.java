@@ -161,11 +161,11 @@ final class ConfigDocuments {
     }
 
     /** @return the entries refused, as a status carries them: at most {@link io.sonde.wire.AgentStatus#MAX_REJECTED} */
-    static List<io.sonde.wire.AgentStatus.Rejected> bounded(List<io.sonde.api.RemoteConfig.Rejected> rejected) {
+    static List<io.sonde.wire.AgentStatus.Rejected> bounded(List<io.sonde.agent.spi.RemoteConfig.Rejected> rejected) {
         int max = io.sonde.wire.AgentStatus.MAX_REJECTED;
         List<io.sonde.wire.AgentStatus.Rejected> out = new java.util.ArrayList<>(Math.min(max, rejected.size()));
         for (int i = 0; i < rejected.size() && i < max; i++) {
-            io.sonde.api.RemoteConfig.Rejected r = rejected.get(i);
+            io.sonde.agent.spi.RemoteConfig.Rejected r = rejected.get(i);
             String reason = i == max - 1 && rejected.size() > max
                     ? r.reason() + " (and " + (rejected.size() - max) + " more entries refused)" : r.reason();
             out.add(new io.sonde.wire.AgentStatus.Rejected(r.name(), reason));

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.sonde.api.ServerFiles;
+import io.sonde.agent.spi.ServerFiles;
 
 /**
  * Fetches a file the server serves to agents, resuming what a cut download left: asks for the

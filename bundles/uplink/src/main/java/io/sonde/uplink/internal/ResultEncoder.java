@@ -31,7 +31,7 @@ final class ResultEncoder {
     }
 
     /** @param next when the target is probed next, or null when the scheduler did not say */
-    static WireResult toWire(long seq, ProbeResult r, io.sonde.api.NextProbe next) {
+    static WireResult toWire(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next) {
         return new WireResult(seq, r.target().name(), r.target().kind(), r.startedAt(), r.isSuccessful(),
                 r.isSuccessful() ? null : r.failureReason().label(), r.isSuccessful() ? null : r.errorMessage(),
                 seconds(r.responseTime()), details(r), next == null ? null : next.at(), next != null && next.backoff());
@@ -41,7 +41,7 @@ final class ResultEncoder {
         return encode(seq, r, null);
     }
 
-    static byte[] encode(long seq, ProbeResult r, io.sonde.api.NextProbe next) {
+    static byte[] encode(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next) {
         return WireCodec.json(toWire(seq, r, next));
     }
 

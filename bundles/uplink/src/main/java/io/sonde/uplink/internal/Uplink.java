@@ -42,11 +42,11 @@ import org.slf4j.LoggerFactory;
 import com.google.gson.stream.JsonWriter;
 
 import io.prometheus.client.Collector;
-import io.sonde.api.AgentIdentity;
-import io.sonde.api.ConfigSource;
+import io.sonde.agent.spi.AgentIdentity;
+import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.ProbeResult;
-import io.sonde.api.RemoteConfig;
-import io.sonde.api.ResultSink;
+import io.sonde.agent.spi.RemoteConfig;
+import io.sonde.agent.spi.ResultSink;
 import io.sonde.wire.AgentStatus;
 import io.sonde.wire.BatchAck;
 import io.sonde.wire.EnrollRequest;
@@ -100,7 +100,7 @@ public final class Uplink implements ResultSink {
     private final Spool spool;
     private final UplinkMetrics metrics;
     private final ServiceRegistration<Collector> metricsRegistration;
-    private final ServiceRegistration<io.sonde.api.StatusReport> statusRegistration;
+    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     /** The server, the last exchange, the spool and the document in force, for GET /status. */
     private Map<String, Object> status() {
@@ -124,7 +124,7 @@ public final class Uplink implements ResultSink {
         return s; // the bundle updates it reports to the server are the updater's section's own "reports"
     }
     private final FileFetcher files;
-    private final ServiceRegistration<io.sonde.api.ServerFiles> filesRegistration;
+    private final ServiceRegistration<io.sonde.agent.spi.ServerFiles> filesRegistration;
     private final Thread sender;
     private final Path stateDir;
     /** The file this configuration came from (FileInstall), or null. */
@@ -230,8 +230,8 @@ public final class Uplink implements ResultSink {
         this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
         java.util.Dictionary<String, Object> statusProps = new java.util.Hashtable<>();
-        statusProps.put(io.sonde.api.StatusReport.SECTION, "uplink");
-        this.statusRegistration = context.registerService(io.sonde.api.StatusReport.class, this::status, statusProps);
+        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "uplink");
+        this.statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         this.configFile = configFile(properties);
@@ -260,7 +260,7 @@ public final class Uplink implements ResultSink {
             URI s = server;
             return c == null || s == null ? null : new FileFetcher.Endpoint(s, c.credential());
         }, Duration.ofSeconds(30));
-        this.filesRegistration = files == null ? null : context.registerService(io.sonde.api.ServerFiles.class, files, null);
+        this.filesRegistration = files == null ? null : context.registerService(io.sonde.agent.spi.ServerFiles.class, files, null);
         if (http != null) {
             LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)",
                     servers.size() == 1 ? server : servers + " (in turn when one cannot be used)", identity.agentId(),
@@ -393,7 +393,7 @@ public final class Uplink implements ResultSink {
 
     /** Spools the result with when its target is probed next: the server counts a backed-off target as down until then. */
     @Override
-    public void accept(ProbeResult result, io.sonde.api.NextProbe next) {
+    public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result, next));
     }
 

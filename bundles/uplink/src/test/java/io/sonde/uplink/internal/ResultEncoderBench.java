@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.sonde.api.HttpGetResult;
-import io.sonde.api.PingResult;
+import io.sonde.plugin.http.internal.HttpGetResult;
+import io.sonde.plugin.icmp.internal.PingResult;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Target;
-import io.sonde.api.TcpConnectResult;
-import io.sonde.api.TracerouteResult;
+import io.sonde.plugin.tcp.internal.TcpConnectResult;
+import io.sonde.plugin.traceroute.internal.TracerouteResult;
 
 /**
  * What the uplink's encoding of one result costs (to its wire JSON), by kind: ns per result,

@@ -17,10 +17,9 @@ import com.google.gson.JsonObject;
 import io.sonde.api.FailureReason;
 import io.sonde.api.MeasuredResult;
 import io.sonde.api.ResultSchema;
-import io.sonde.api.PingResult;
-import io.sonde.api.PluginResult;
+import io.sonde.plugin.icmp.internal.PingResult;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
+import io.sonde.plugin.traceroute.internal.TracerouteResult;
 import io.sonde.wire.WireResult;
 
 public class ResultEncoderTest {
@@ -63,16 +62,6 @@ public class ResultEncoderTest {
         assertEquals(2, d.getAsJsonArray("hops").size());
         assertEquals("127.0.0.1", d.getAsJsonArray("hops").get(1).getAsJsonObject().get("address").getAsString());
         assertNull(ResultEncoder.toWire(1, t).failureReason());
-    }
-
-    @Test
-    public void pluginDataBecomesJson() {
-        PluginResult p = new PluginResult(T, AT, Duration.ofMillis(1), null, null, "io.x", "1.0",
-                Map.of("answers", 3, "nan", Double.NaN, "ok", true, "name", "x"));
-        JsonObject d = ResultEncoder.toWire(1, p).details().getAsJsonObject("data");
-        assertEquals(3, d.get("answers").getAsInt());
-        assertEquals("NaN", d.get("nan").getAsString());
-        assertEquals(true, d.get("ok").getAsBoolean());
     }
 
     @Test

@@ -127,9 +127,9 @@ final class Observe {
                 if (a == null || !rule.agents().matches(a.tags())) {
                     continue;
                 }
-                io.sonde.api.Health.State st = v.state();
-                if (st == io.sonde.api.Health.State.UNKNOWN || st == io.sonde.api.Health.State.REFUSED
-                        || st == io.sonde.api.Health.State.NO_PROBER) {
+                io.sonde.agent.spi.Health.State st = v.state();
+                if (st == io.sonde.agent.spi.Health.State.UNKNOWN || st == io.sonde.agent.spi.Health.State.REFUSED
+                        || st == io.sonde.agent.spi.Health.State.NO_PROBER) {
                     silent++;
                     why = why == null ? v.agentId() + ": " + v.reason() : why;
                     continue;

@@ -12,7 +12,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
 import io.sonde.api.Target;
-import io.sonde.api.TargetKeys;
+import io.sonde.agent.spi.TargetKeys;
 import io.sonde.api.TargetProblem;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.wire.WireCodec;

@@ -18,7 +18,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import io.sonde.api.StatusReport;
+import io.sonde.agent.spi.StatusReport;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.Store;

@@ -23,7 +23,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
-import io.sonde.api.Health;
+import io.sonde.agent.spi.Health;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;

@@ -104,7 +104,7 @@ public final class DnsProber implements Prober {
             return CompletableFuture.completedFuture(p.failed(FailureReason.ERROR, source(target) + e.getMessage()));
         }
         int ipVersion = target.ipVersion();
-        CompletableFuture<InetAddress> address = HostForm.isAddress(target.host())
+        CompletableFuture<InetAddress> address = io.sonde.sockets.Resolver.isLiteral(target.host())
                 ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.supplyAsync(() -> lookup(target.host(), ipVersion), lookups);
         CompletableFuture<MeasuredResult> result = new CompletableFuture<>();
@@ -201,7 +201,7 @@ public final class DnsProber implements Prober {
 
     private static InetAddress lookup(String host, int ipVersion) {
         try {
-            return HostForm.pick(host, InetAddress.getAllByName(host), ipVersion);
+            return io.sonde.sockets.Resolver.pick(host, InetAddress.getAllByName(host), ipVersion);
         } catch (UnknownHostException e) {
             throw new CompletionException(e);
         }

@@ -34,7 +34,6 @@ import javax.net.ssl.SSLSocket;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
-import io.sonde.api.HttpGetResult;
 import io.sonde.api.Target;
 import io.sonde.sockets.Resolver;
 

@@ -16,7 +16,6 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.HttpGetResult;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetProblem;
@@ -60,7 +59,7 @@ public final class HttpProber implements Prober {
     /** What its results hold, announced to the server with the kind: the record's own schema. */
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
-        return io.sonde.api.HttpGetResult.SCHEMA;
+        return HttpGetResult.SCHEMA;
     }
 
     @Override

@@ -19,7 +19,6 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.HttpGetResult;
 import io.sonde.api.Target;
 
 /** Real HTTP and HTTPS servers on loopback: phases, status, body, redirects, trust and its failures. */

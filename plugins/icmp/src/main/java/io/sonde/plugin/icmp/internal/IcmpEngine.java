@@ -11,7 +11,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.sonde.api.PingResult;
 import io.sonde.api.Target;
 import io.sonde.sockets.Family;
 

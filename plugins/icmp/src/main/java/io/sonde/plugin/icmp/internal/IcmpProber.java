@@ -21,7 +21,6 @@ import io.sonde.api.TargetOption;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
-import io.sonde.api.PingResult;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.sockets.Family;
@@ -92,7 +91,7 @@ public final class IcmpProber implements Prober {
     /** What its results hold, announced to the server with the kind: the record's own schema. */
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
-        return io.sonde.api.PingResult.SCHEMA;
+        return PingResult.SCHEMA;
     }
 
     @Override

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.PingResult;
 import io.sonde.api.Target;
 
 /** The echo requests of one probe of one target, and what came back. */

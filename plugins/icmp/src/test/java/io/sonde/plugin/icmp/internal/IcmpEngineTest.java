@@ -21,7 +21,6 @@ import org.junit.Assume;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.PingResult;
 import io.sonde.api.Target;
 import io.sonde.sockets.Family;
 import io.sonde.sockets.NativeSocket;

@@ -18,7 +18,6 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.PingResult;
 
 /**
  * ICMP through the router chain of lab/router-chain.sh (namespaces of its own, 198.18.0.0/15 and

@@ -15,7 +15,6 @@ import org.osgi.service.component.annotations.Deactivate;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
-import io.sonde.api.TcpConnectResult;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetSchema;
@@ -57,7 +56,7 @@ public final class TcpProber implements Prober {
     /** What its results hold, announced to the server with the kind: the record's own schema. */
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
-        return io.sonde.api.TcpConnectResult.SCHEMA;
+        return TcpConnectResult.SCHEMA;
     }
 
     @Override

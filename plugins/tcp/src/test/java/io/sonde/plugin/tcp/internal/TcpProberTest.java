@@ -26,7 +26,6 @@ import org.junit.Assume;
 import org.junit.Test;
 
 import io.sonde.api.FailureReason;
-import io.sonde.api.TcpConnectResult;
 import io.sonde.api.Target;
 
 /** Real sockets on loopback: open, closed and saturated ports, IPv4 and IPv6. */

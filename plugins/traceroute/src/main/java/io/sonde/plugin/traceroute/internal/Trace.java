@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
 import io.sonde.sockets.NativeSocket;
 
 /**

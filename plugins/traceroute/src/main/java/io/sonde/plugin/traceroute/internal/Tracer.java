@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
 import io.sonde.sockets.Family;
 import io.sonde.sockets.NativeException;
 import io.sonde.sockets.NativeSocket;

@@ -16,7 +16,6 @@ import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -51,7 +50,7 @@ public final class TracerouteProber implements Prober {
     /** What its results hold, announced to the server with the kind: the record's own schema. */
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
-        return io.sonde.api.TracerouteResult.SCHEMA;
+        return TracerouteResult.SCHEMA;
     }
 
     @Override

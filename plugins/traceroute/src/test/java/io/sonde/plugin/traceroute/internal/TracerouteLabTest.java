@@ -25,7 +25,6 @@ import org.junit.Test;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.Target;
-import io.sonde.api.TracerouteResult;
 
 /**
  * Traces through a chain of three routers in network namespaces this test creates

@@ -29,7 +29,7 @@ final class Echoer implements AutoCloseable {
     record Outcome(Duration elapsed, FailureReason failure, String message) {
     }
 
-    static final byte[] MAGIC = io.sonde.api.UdpConnectResult.ECHO_MAGIC.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static final byte[] MAGIC = UdpConnectResult.ECHO_MAGIC.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final class Echo {
         final InetSocketAddress to;
@@ -171,7 +171,7 @@ final class Echoer implements AutoCloseable {
                 }
                 long now = System.nanoTime();
                 buffer.flip();
-                if (n >= io.sonde.api.UdpConnectResult.ECHO_MIN_BYTES && matches(buffer, e.sequence, e.nonce)) {
+                if (n >= UdpConnectResult.ECHO_MIN_BYTES && matches(buffer, e.sequence, e.nonce)) {
                     e.future.complete(new Outcome(Duration.ofNanos(now - e.sentAt), null, null));
                     e.close();
                     return;

@@ -17,7 +17,6 @@ import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetSchema;
-import io.sonde.api.UdpConnectResult;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -53,7 +52,7 @@ public final class UdpProber implements Prober {
     /** What its results hold, announced to the server with the kind: the record's own schema. */
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
-        return io.sonde.api.UdpConnectResult.SCHEMA;
+        return UdpConnectResult.SCHEMA;
     }
 
     @Override

@@ -23,7 +23,6 @@ import org.junit.Test;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.Target;
-import io.sonde.api.UdpConnectResult;
 
 /** Real UDP on loopback: an echo server, a closed port, a silent one and one that answers wrongly. */
 public class UdpProberTest {

@@ -1,12 +1,10 @@
-package io.sonde.api;
+package io.sonde.api.internal;
 
 import java.util.Collection;
 
 /**
  * The known word closest to a misspelt one, for "did you mean" hints: the one rule the agent, its
- * tools and the server's checks share.
- *
- * @since 1.7
+ * tools and the server's checks share; public as {@link io.sonde.api.TargetSchema#closest}.
  */
 public final class Suggestion {
 

@@ -1,4 +1,6 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.TargetProblem;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;

@@ -1,4 +1,9 @@
-package io.sonde.api;
+package io.sonde.plugin.http.internal;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.ProbeResult;
+import io.sonde.api.ResultSchema;
+import io.sonde.api.Target;
 
 import java.util.List;
 import java.util.LinkedHashMap;

@@ -1,4 +1,7 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.ProbeResult;
+import io.sonde.api.Target;
 
 import org.osgi.annotation.versioning.ConsumerType;
 

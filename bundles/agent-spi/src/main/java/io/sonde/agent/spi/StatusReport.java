@@ -1,4 +1,4 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
 
 import java.util.Map;
 

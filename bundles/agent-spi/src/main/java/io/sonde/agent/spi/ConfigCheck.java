@@ -1,4 +1,4 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -108,7 +108,7 @@ public final class ConfigCheck {
             Key declared = keys.get(key);
             if (declared == null) {
                 if (!OPEN_PIDS.contains(pid)) {
-                    String hint = Suggestion.closest(key, keys.keySet());
+                    String hint = io.sonde.api.TargetSchema.closest(key, keys.keySet());
                     problems.add("key '" + key + "': unknown to " + pid + (hint == null ? "" : "; did you mean '" + hint + "'?"));
                 }
                 continue;

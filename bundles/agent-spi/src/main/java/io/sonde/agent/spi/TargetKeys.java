@@ -1,4 +1,9 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
+import io.sonde.api.TargetProblem;
+import io.sonde.api.TargetSchema;
 
 import java.time.Duration;
 import java.util.ArrayList;

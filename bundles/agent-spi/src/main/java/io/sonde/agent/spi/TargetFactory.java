@@ -1,4 +1,8 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.HostForm;
+import io.sonde.api.Target;
 
 import java.net.InetAddress;
 import java.util.Map;

@@ -1,4 +1,6 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.TargetSchema;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
@@ -9,7 +11,7 @@ import java.util.Map;
 
 import org.junit.Test;
 
-import io.sonde.api.Health.State;
+import io.sonde.agent.spi.Health.State;
 
 public class HealthTest {
 

@@ -1,4 +1,6 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.Target;
 
 import java.util.Collection;
 

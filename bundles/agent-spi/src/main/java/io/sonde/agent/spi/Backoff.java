@@ -1,4 +1,7 @@
-package io.sonde.api;
+package io.sonde.agent.spi;
+
+import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
 
 import java.time.Duration;
 import java.util.List;
