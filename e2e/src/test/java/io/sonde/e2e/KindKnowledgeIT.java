@@ -32,6 +32,11 @@ public class KindKnowledgeIT {
 
     /** file (from the root) and what it names, with why it may. */
     private static final Map<String, String> ALLOWED = Map.ofEntries(
+            Map.entry("bundles/api/src/main/java/io/sonde/api/Target.java \"tcp\"",
+                    "the aliases users have written in their files since 1.0 (tcpconnect = tcp, echo = udp), kept so those files read"),
+            Map.entry("bundles/api/src/main/java/io/sonde/api/Target.java \"udp\"",
+                    "the aliases users have written in their files since 1.0 (tcpconnect = tcp, echo = udp), kept so those files read"),
+            Map.entry("bundles/api/src/main/java/io/sonde/api/HostForm.java \"http\"", "the scheme of the URL host form"),
             Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"tcp\"",
                     "the responder answers TCP connects: its own protocol's label, not a kind"),
             Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"udp\"",
@@ -61,7 +66,7 @@ public class KindKnowledgeIT {
         try (Stream<Path> dirs = Files.list(ROOT.resolve("plugins"))) {
             dirs.filter(d -> Files.isRegularFile(d.resolve("pom.xml"))).forEach(d -> kinds.add(d.getFileName().toString()));
         }
-        assertTrue(kinds.toString(), kinds.containsAll(List.of("tcp", "icmp", "traceroute", "http", "udp", "dns", "tls", "websocket")));
+        assertTrue(kinds.toString(), kinds.containsAll(List.of("tcp", "icmp", "traceroute", "http", "udp", "dns", "tls", "websocket", "grpc")));
         String names = String.join("|", kinds);
         Pattern java = Pattern.compile("\"(" + names + ")\"|\\b(" + String.join("|", RESULT_TYPES) + ")\\b");
         Pattern js = Pattern.compile("'(" + names + ")'|\"(" + names + ")\"");
@@ -130,7 +135,7 @@ public class KindKnowledgeIT {
                 }
             }
         }
-        assertTrue("plugin sources found: " + files, files > 40);
+        assertTrue("plugin sources found: " + files, files > 25);
         assertEquals("plugins reaching past the probe contract:\n" + String.join("\n", found), List.of(), found);
     }
 }
