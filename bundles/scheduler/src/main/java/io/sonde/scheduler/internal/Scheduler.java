@@ -430,8 +430,9 @@ public final class Scheduler implements TargetListener {
         return list == null ? null : list.get(0);
     }
 
-    void deliver(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
+    void deliver(ProbeResult made, io.sonde.agent.spi.NextProbe next) {
         results.increment();
+        ProbeResult result = SharedResult.of(made); // its values made once, whichever sinks read them
         sinkLock.readLock().lock();
         try {
             for (SinkWorker w : sinks.values()) {

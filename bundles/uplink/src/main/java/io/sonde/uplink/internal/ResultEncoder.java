@@ -61,26 +61,33 @@ final class ResultEncoder {
         return d;
     }
 
-    /** The names of each schema's values that stay on the agent, by schema (the same object for every result of a kind). */
-    private static final Map<ResultSchema, java.util.Set<String>> LOCAL = new java.util.IdentityHashMap<>();
+    /**
+     * The names of each schema's values that stay on the agent, by schema (the same object for every
+     * result of a kind): a map copied on each new schema and read without a lock.
+     */
+    private static volatile Map<ResultSchema, java.util.Set<String>> local = new java.util.IdentityHashMap<>();
 
     private static java.util.Set<String> localValues(ResultSchema schema) {
-        synchronized (LOCAL) {
-            java.util.Set<String> names = LOCAL.get(schema);
-            if (names == null) {
-                if (LOCAL.size() >= 256) {
-                    LOCAL.clear(); // a plugin that makes a schema per result: kept bounded, read again
+        java.util.Set<String> names = local.get(schema);
+        return names != null ? names : addLocalValues(schema);
+    }
+
+    private static synchronized java.util.Set<String> addLocalValues(ResultSchema schema) {
+        java.util.Set<String> names = local.get(schema);
+        if (names == null) {
+            names = new java.util.HashSet<>();
+            for (ResultSchema.Value v : schema.values()) {
+                if (v.local()) {
+                    names.add(v.name());
                 }
-                names = new java.util.HashSet<>();
-                for (ResultSchema.Value v : schema.values()) {
-                    if (v.local()) {
-                        names.add(v.name());
-                    }
-                }
-                LOCAL.put(schema, names);
             }
-            return names;
+            // a plugin that makes a schema per result: kept bounded, read again
+            Map<ResultSchema, java.util.Set<String>> next = local.size() >= 256 ? new java.util.IdentityHashMap<>()
+                    : new java.util.IdentityHashMap<>(local);
+            next.put(schema, names);
+            local = next;
         }
+        return names;
     }
 
     private static JsonElement value(Object v) {
