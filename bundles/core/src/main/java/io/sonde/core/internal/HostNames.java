@@ -83,7 +83,7 @@ final class HostNames {
 
     /** @return the verdict on {@code host} for {@code ipVersion} (4, 6 or 0 for any); never blocks */
     Answer check(String host, int ipVersion) {
-        if (io.sonde.sockets.Resolver.isLiteral(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
+        if (isLiteral(host)) { // the JDK parses a literal, no name service: not worth its memory at 10,000 targets
             return verdict(host, literal(host), ipVersion);
         }
         Known k = known.get(host);
@@ -100,10 +100,10 @@ final class HostNames {
      */
     CompletableFuture<InetAddress> address(String host, int ipVersion) {
         CompletableFuture<InetAddress> result = new CompletableFuture<>();
-        boolean literal = io.sonde.sockets.Resolver.isLiteral(host);
+        boolean literal = isLiteral(host);
         Runnable task = () -> {
             try {
-                result.complete(io.sonde.sockets.Resolver.pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
+                result.complete(pick(host, literal ? InetAddress.getAllByName(host) : lookup.all(host), ipVersion));
             } catch (UnknownHostException e) {
                 result.completeExceptionally(literal || e.getMessage() != null && e.getMessage().startsWith("'")
                         ? e : new UnknownHostException("cannot resolve '" + host + "'"));
@@ -185,9 +185,42 @@ final class HostNames {
             return Answer.OK;
         }
         String found = Arrays.stream(k.addresses()).map(InetAddress::getHostAddress).collect(Collectors.joining(", "));
-        return new Answer(false, io.sonde.sockets.Resolver.isLiteral(host)
+        return new Answer(false, isLiteral(host)
                 ? "'" + host + "' is an IPv" + (ipVersion == 4 ? 6 : 4) + " address but ip_version is " + ipVersion
                 : "'" + host + "' has no IPv" + ipVersion + " address (it resolves to " + found + ")");
     }
 
+
+    /*
+     * The rules of io.sonde.sockets.Resolver, kept here too: the core does not depend on the native
+     * sockets bundle (a broken one must not take the targets down with it).
+     */
+
+    /** @return the first of {@code all} of the IP version (0: any); fails naming the host when none is */
+    static InetAddress pick(String host, InetAddress[] all, int ipVersion) throws java.net.UnknownHostException {
+        for (InetAddress a : all) {
+            if (ipVersion == 0 || (ipVersion == 4 && a instanceof java.net.Inet4Address)
+                    || (ipVersion == 6 && a instanceof java.net.Inet6Address)) {
+                return a;
+            }
+        }
+        throw new java.net.UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
+    }
+
+    /** @return whether {@code host} is an IPv4 or IPv6 address literal, which resolves without the name service */
+    static boolean isLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
+    }
 }

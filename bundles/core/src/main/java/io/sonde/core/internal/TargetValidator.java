@@ -188,7 +188,7 @@ final class TargetValidator {
         }
         Outcome ok = new Outcome(State.OK, target, List.of(), prober.serviceId());
         String lookupName = schema == null ? null : form.lookupName(host);
-        if (lookupName != null && io.sonde.sockets.Resolver.isLiteral(lookupName)) {
+        if (lookupName != null && HostNames.isLiteral(lookupName)) {
             // an address needs no name service and its verdict never changes: decided once, kept with the entry
             return new Checked(lookUp(new Checked(ok, lookupName), source, HostNames.LITERALS), null);
         }
