@@ -19,16 +19,25 @@ public final class Api {
     private Api() {
     }
 
-    /** Writes {@code document} as JSON with {@code status}. */
+    /** Writes {@code document} as JSON with {@code status}; an error closes the connection (its request's body may be unread). */
     public static void json(HttpServletResponse response, int status, Object document) throws IOException {
+        json(response, status, document, status >= 400);
+    }
+
+    /**
+     * Writes {@code document} as JSON with {@code status}.
+     *
+     * @param close whether the connection ends with this answer: when the request's body may be
+     *              left unread, the client must not send its next request on it
+     * @since 1.8
+     */
+    public static void json(HttpServletResponse response, int status, Object document, boolean close) throws IOException {
         byte[] body = GSON.toJson(document).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         response.setStatus(status);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
         response.setHeader("Cache-Control", "no-store");
-        if (status >= 400) {
-            // the request's body may be left unread: the client must not send its next request on
-            // this connection, or it would find it closed under it
+        if (close) {
             response.setHeader("Connection", "close");
         }
         response.setContentLength(body.length);
@@ -68,14 +77,26 @@ public final class Api {
 
     /** Reads and drops what is left of a request body, up to {@code max} bytes. @since 1.6 */
     public static void drain(java.io.InputStream body, long max) {
+        drained(body, max);
+    }
+
+    /**
+     * Reads and drops what is left of a request body, up to {@code max} bytes.
+     *
+     * @return whether the body was read to its end (not beyond {@code max}, the sender still there)
+     * @since 1.8
+     */
+    public static boolean drained(java.io.InputStream body, long max) {
         byte[] buf = new byte[8192];
         long left = max;
         try {
-            for (int n; left > 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left))) > 0;) {
+            int n = 0;
+            while (left >= 0 && (n = body.read(buf, 0, (int) Math.min(buf.length, left + 1))) > 0) {
                 left -= n;
             }
+            return n < 0 && left >= 0;
         } catch (IOException e) {
-            // the sender went
+            return false; // the sender went
         }
     }
 

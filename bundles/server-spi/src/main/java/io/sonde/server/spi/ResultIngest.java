@@ -26,9 +26,27 @@ public interface ResultIngest {
     final class Busy extends Exception {
         private static final long serialVersionUID = 1L;
 
-        /** @param message what is full */
+        private final boolean bodyRead;
+
+        /** @param message what is full; the body may be left unread */
         public Busy(String message) {
+            this(message, false);
+        }
+
+        /**
+         * @param message  what is full
+         * @param bodyRead whether the request's body was read to its end, so that the connection can
+         *                 carry the sender's next request (back-pressure then costs no new connection)
+         * @since 1.8
+         */
+        public Busy(String message, boolean bodyRead) {
             super(message);
+            this.bodyRead = bodyRead;
+        }
+
+        /** @return whether the request's body was read to its end @since 1.8 */
+        public boolean bodyRead() {
+            return bodyRead;
         }
     }
 }

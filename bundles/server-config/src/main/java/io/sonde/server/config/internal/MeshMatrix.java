@@ -39,9 +39,10 @@ final class MeshMatrix {
      */
     static Map<String, Object> of(Store store, String meshName, ConfigModel.Mesh mesh, String kind, Instant from, Instant to,
             Map<String, AgentRecord> agents, Instant now, Duration offlineAfter) throws StoreException {
-        // one step over the whole range, of whole minutes so that it comes from the rollups where it is long
+        // one step over the whole range, from a whole minute so that it comes from the rollups where it is long; the step
+        // starts at the range's start (counted from the epoch, a multiple of the step could split the range in two)
         Instant start = Instant.ofEpochMilli(Math.floorDiv(from.toEpochMilli(), 60_000L) * 60_000L);
-        Duration step = Duration.ofMinutes(Math.max(1, (Duration.between(start, to).toMillis() + 59_999) / 60_000));
+        Instant end = Instant.ofEpochMilli(Math.floorDiv(to.toEpochMilli() + 59_999, 60_000L) * 60_000L); // whole minutes: the rollups
         Instant lastFrom = to.minus(LAST).isAfter(from) ? to.minus(LAST) : from;
         List<Map<String, Object>> members = new ArrayList<>();
         for (String m : mesh.members()) {
@@ -61,7 +62,7 @@ final class MeshMatrix {
                 cell.put("source", source);
                 cell.put("destination", peer);
                 cell.put("target", target); // the pair's results are this target's, the source's
-                List<SeriesStep> all = store.series(new SeriesQuery(source, target, start, to, step));
+                List<SeriesStep> all = store.series(SeriesQuery.whole(source, target, start, end.isAfter(start) ? end : start.plusSeconds(60)));
                 SeriesStep s = all.isEmpty() ? null : all.get(0);
                 cell.put("count", s == null ? 0 : s.count());
                 cell.put("loss", s == null ? null : s.loss());

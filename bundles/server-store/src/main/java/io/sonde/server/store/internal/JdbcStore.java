@@ -1867,8 +1867,19 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return seriesFromRaw(q);
     }
 
+    /** Where a query's steps are counted from, in ms: the epoch, or its {@code from} when it asks so. */
+    private static long originMs(SeriesQuery q) {
+        return q.fromAligned() ? q.from().toEpochMilli() : 0;
+    }
+
+    /** The start of the step {@code t} falls in, steps of {@code step} counted from {@code origin} (any one unit). */
+    private static long stepStart(long t, long origin, long step) {
+        return origin + Math.floorDiv(t - origin, step) * step;
+    }
+
     private List<SeriesStep> seriesFromRollups(SeriesQuery q, long stepMs, int resolution) throws StoreException {
-        long fromMs = Math.floorDiv(q.from().toEpochMilli(), stepMs) * stepMs;
+        long originMs = originMs(q);
+        long fromMs = stepStart(q.from().toEpochMilli(), originMs, stepMs);
         long toMs = q.to().toEpochMilli();
         try (Connection c = connection()) {
             int[] series = seriesOf(c, q.agentId(), q.target());
@@ -1902,7 +1913,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                                 long outcome = rs.getLong(2);
                                 int packets = rs.getInt(3);
                                 boolean hasCounts = !rs.wasNull();
-                                fromRaw.computeIfAbsent(Math.floorDiv(rs.getLong(1), stepMs) * stepMs, k -> new Summary())
+                                fromRaw.computeIfAbsent(stepStart(rs.getLong(1), originMs, stepMs), k -> new Summary())
                                         .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                             }
                         }
@@ -1924,7 +1935,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         if (dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) {
                             continue; // changed since: from the raw results above
                         }
-                        long key = Math.floorDiv(start, stepMs) * stepMs;
+                        long key = stepStart(start, originMs, stepMs);
                         if (key != current) {
                             emit(out, fromRaw, current, step);
                             current = key;
@@ -1965,7 +1976,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     private List<SeriesStep> seriesFromRaw(SeriesQuery q) throws StoreException {
         long stepUs = q.step().toNanos() / 1000;
-        long fromUs = Math.floorDiv(micros(q.from()), stepUs) * stepUs;
+        long originUs = originMs(q) * 1000;
+        long fromUs = stepStart(micros(q.from()), originUs, stepUs);
         long toUs = micros(q.to());
         try (Connection c = connection()) {
             int[] series = seriesOf(c, q.agentId(), q.target());
@@ -1987,7 +1999,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         if (t < fromUs || t >= toUs) {
                             continue;
                         }
-                        long start = Math.floorDiv(t, stepUs) * stepUs;
+                        long start = stepStart(t, originUs, stepUs);
                         if (unordered != null) {
                             acc = unordered.computeIfAbsent(start, StepAccumulator::new);
                         } else if (acc == null || acc.startUs != start) {

@@ -456,6 +456,32 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aRangeAskedAsOneStepIsOneStepWhereverTheEpochsMultiplesFall() throws Exception {
+        // a range of 16 minutes from a minute that is 10 minutes past a multiple of 16 minutes since the epoch: counted from
+        // the epoch, its steps would split it at minute 6 (the mesh matrix read only the first of them)
+        long sixteen = Duration.ofMinutes(16).toMillis();
+        Instant from = Instant.ofEpochMilli(Math.floorDiv(T0.toEpochMilli(), sixteen) * sixteen + Duration.ofMinutes(10).toMillis());
+        Instant to = from.plus(Duration.ofMinutes(16));
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) { // one a minute, across the epoch's multiple at minute 6
+            batch.add(result(i, "w", from.plusSeconds(60L * i - 30), 0.001 * i, i % 4 != 0));
+        }
+        store.ingest("a1", "e1", batch);
+        assertEquals("counted from the epoch: two steps", 2,
+                store.series(new SeriesQuery(null, "w", from, to, Duration.ofMinutes(16))).size());
+        for (SeriesQuery q : List.of(SeriesQuery.whole(null, "w", from, to), SeriesQuery.whole(null, "w", from, to.minusMillis(1)))) {
+            List<SeriesStep> whole = store.series(q); // whole minutes from the rollups' path, and a raw, exact one
+            assertEquals(q.toString(), 1, whole.size());
+            assertEquals(from, whole.get(0).start());
+            assertEquals(12, whole.get(0).count());
+            assertEquals(3, whole.get(0).failures());
+            assertEquals(0.001, whole.get(0).min(), 1e-9);
+        }
+        store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10)));
+        assertEquals("from the rollups too", 12, store.series(SeriesQuery.whole(null, "w", from, to)).get(0).count());
+    }
+
+    @Test
     public void aListingOfMoreSeriesThanOneQueryUnitesIsWholeAndInOrder() throws Exception {
         int targets = JdbcStore.UNION_MAX + 6;
         List<WireResult> batch = new ArrayList<>();
