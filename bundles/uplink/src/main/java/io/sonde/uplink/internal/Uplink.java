@@ -458,7 +458,7 @@ public final class Uplink implements ResultSink {
                     }
                 }
                 backoff = backoff == 0 ? BACKOFF_FIRST_MS : Math.min(BACKOFF_MAX_MS, backoff * 2);
-                long wait = f.retryAfterMs > 0 ? f.retryAfterMs
+                long wait = f.retryAfterMs > 0 ? afterRetryAfter(f.retryAfterMs, ThreadLocalRandom.current().nextDouble())
                         : (long) (backoff * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
                 sleep(wait);
             } catch (IOException | RuntimeException e) {
@@ -814,6 +814,16 @@ public final class Uplink implements ResultSink {
             return e.error();
         }
         return WireCodec.abbreviate(new String(r.body(), StandardCharsets.UTF_8).strip());
+    }
+
+    /**
+     * How long to wait when the server said Retry-After: never sooner, and up to half as long again,
+     * so that the agents a busy server turned away together do not all come back in the same instant.
+     *
+     * @param random a number in [0, 1)
+     */
+    static long afterRetryAfter(long retryAfterMs, double random) {
+        return retryAfterMs + (long) (retryAfterMs * 0.5 * random);
     }
 
     /** Retry-After in seconds, bounded to 1 s .. 10 min; 0 when absent or not a number. */

@@ -537,7 +537,8 @@ public final class AgentsServlet extends HttpServlet {
             Api.error(response, Api.status(e), e.getMessage());
         } catch (ResultIngest.Busy e) {
             response.setHeader("Retry-After", "1");
-            Api.error(response, 429, e.getMessage());
+            // the connection stays when the body was read: the agent sends again on it, after Retry-After (and its jitter)
+            Api.json(response, 429, new io.sonde.wire.ErrorDocument(e.getMessage()), !e.bodyRead());
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }

@@ -115,8 +115,10 @@ public final class Ingest implements ResultIngest {
         }
         if (!got) {
             rejected.labels("busy").inc();
-            io.sonde.server.spi.Api.drain(body, Math.max(1024, config.max__batch__bytes()));
-            throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After");
+            // read to its end (within the batch bound), so that the agent's next request takes the same connection:
+            // back-pressure that closed it would make every refused agent pay a new TLS key exchange
+            boolean read = io.sonde.server.spi.Api.drained(body, Math.max(1024, config.max__batch__bytes()));
+            throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After", read);
         }
         long t0 = System.nanoTime();
         try {

@@ -1,0 +1,175 @@
+package io.sonde.e2e;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLSocket;
+
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * Back-pressure that costs no connection: a server with every ingest slot taken answers a batch
+ * 429 with Retry-After after reading its body, and keeps the connection, so that the agent's next
+ * request goes on the same TLS session instead of a new key exchange (closing it fed the overload
+ * it was meant to relieve). A body beyond the batch bound is not read to its end: that answer
+ * closes the connection, saying so.
+ */
+public class BackPressureIT {
+
+    private ServerProcess server;
+
+    @After
+    public void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    public void aBusyServerKeepsTheConnectionOfABatchItRead() throws Exception {
+        server = ServerProcess.start("max_in_flight = 1\nmax_batch_bytes = 65536\n");
+        String token = server.enrollmentToken("{}");
+        String credential = AttackIT.credential(AttackIT.enrollOn(server, token, "bp-1"));
+        try (SSLSocket holder = socket()) {
+            // the one slot, held: a batch whose body has not all come
+            String head = "POST /api/v1/agents/bp-1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + credential
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+            holder.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            holder.getOutputStream().write("{\"schema\":1,".getBytes(StandardCharsets.US_ASCII));
+            holder.getOutputStream().flush();
+
+            byte[] batch = ("{\"schema\":1,\"epoch\":\"e\",\"results\":[]}" + " ".repeat(2000)).getBytes(StandardCharsets.US_ASCII);
+            SSLSocket agent = null;
+            try {
+                Answer busy = null;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (busy == null && System.nanoTime() < end) { // until the holder's request has the slot
+                    if (agent == null) {
+                        agent = socket();
+                    }
+                    Answer a = send(agent, "POST", "/api/v1/agents/bp-1/results", credential, batch);
+                    if (a.status() == 429) {
+                        busy = a;
+                    } else {
+                        // taken before the holder had the slot (and refused as a batch): a new connection for the next try
+                        agent.close();
+                        agent = null;
+                        Thread.sleep(100);
+                    }
+                }
+                assertTrue("answered 429 while the slot was held", busy != null);
+                assertEquals(busy.toString(), "1", busy.header("retry-after"));
+                assertTrue(busy.body(), busy.body().contains("batches in hand; send again after Retry-After"));
+                assertEquals("no Connection: close", null, busy.header("connection"));
+                // the same connection carries the next requests
+                Answer next = send(agent, "POST", "/api/v1/agents/bp-1/results", credential, batch);
+                assertEquals(next.toString(), 429, next.status());
+                assertEquals(null, next.header("connection"));
+                Answer health = send(agent, "GET", "/healthz", null, null);
+                assertEquals(health.toString(), 200, health.status());
+            } finally {
+                if (agent != null) {
+                    agent.close();
+                }
+            }
+
+            // a body beyond the bound is not read to its end: that answer ends the connection, and says so
+            try (SSLSocket big = socket()) {
+                Answer a = send(big, "POST", "/api/v1/agents/bp-1/results", credential, new byte[200_000]);
+                assertEquals(a.toString(), 429, a.status());
+                assertEquals("close", a.header("connection"));
+            }
+        }
+        String metrics = server.get("/metrics").body();
+        assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_rejected_batches_total{reason=\"busy\",}") >= 3);
+    }
+
+    private SSLSocket socket() throws Exception {
+        SSLSocket s = (SSLSocket) ServerProcess.sslContext(server.home.resolve("data/tls/ca.pem")).getSocketFactory()
+                .createSocket(InetAddress.getByName("127.0.0.1"), port());
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    private int port() {
+        return Integer.parseInt(server.url().replaceAll(".*:(\\d+)/?$", "$1"));
+    }
+
+    record Answer(int status, String head, String body) {
+        String header(String name) {
+            for (String line : head.split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).strip().toLowerCase(Locale.ROOT).equals(name)) {
+                    return line.substring(colon + 1).strip();
+                }
+            }
+            return null;
+        }
+
+        boolean closes() {
+            return "close".equalsIgnoreCase(header("connection"));
+        }
+    }
+
+    /** One HTTP/1.1 request on a connection kept open, and its answer read to its end (by length or chunks). */
+    private static Answer send(SSLSocket s, String method, String path, String bearer, byte[] body) throws IOException {
+        StringBuilder req = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        if (bearer != null) {
+            req.append("Authorization: Bearer ").append(bearer).append("\r\n");
+        }
+        if (body != null) {
+            req.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
+        }
+        req.append("\r\n");
+        OutputStream out = s.getOutputStream();
+        out.write(req.toString().getBytes(StandardCharsets.US_ASCII));
+        if (body != null) {
+            try {
+                out.write(body);
+            } catch (IOException e) {
+                // the server answered and closed before the whole body went: its answer is still there to read
+            }
+        }
+        out.flush();
+        InputStream in = s.getInputStream();
+        String head = line(in, "\r\n\r\n");
+        Answer a = new Answer(Integer.parseInt(head.substring(9, 12)), head, "");
+        String length = a.header("content-length");
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (length != null) {
+            b.write(in.readNBytes(Integer.parseInt(length)));
+        } else if ("chunked".equalsIgnoreCase(a.header("transfer-encoding"))) {
+            for (int size; (size = Integer.parseInt(line(in, "\r\n").split(";")[0].strip(), 16)) > 0;) {
+                b.write(in.readNBytes(size));
+                line(in, "\r\n");
+            }
+            line(in, "\r\n");
+        }
+        return new Answer(a.status(), head, b.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String line(InputStream in, String end) throws IOException {
+        StringBuilder b = new StringBuilder();
+        while (!b.toString().endsWith(end)) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("the connection ended after: " + b);
+            }
+            b.append((char) c);
+            if (b.length() > 65536) {
+                throw new IOException("no end of line in 64 KiB");
+            }
+        }
+        return b.substring(0, b.length() - end.length());
+    }
+}
