@@ -110,14 +110,18 @@ final class ResultEncoder {
         if (v instanceof InetAddress a) {
             return new JsonPrimitive(a.getHostAddress());
         }
-        if (v instanceof List<?> list) {
-            JsonArray a = new JsonArray();
-            list.forEach(x -> a.add(value(x)));
+        if (v instanceof List<?> list) { // loops, not forEach: a traceroute has a list and a map per hop
+            JsonArray a = new JsonArray(list.size());
+            for (Object x : list) {
+                a.add(value(x));
+            }
             return a;
         }
         if (v instanceof Map<?, ?> map) {
             JsonObject o = new JsonObject();
-            map.forEach((k, x) -> o.add(String.valueOf(k), value(x)));
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                o.add(String.valueOf(e.getKey()), value(e.getValue()));
+            }
             return o;
         }
         return new JsonPrimitive(String.valueOf(v));

@@ -94,29 +94,43 @@ public final class GrpcProber implements Prober {
     private final Map<String, Trust> trust = new ConcurrentHashMap<>();
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Resolver resolver = new Resolver("sonde-grpc-lookup", 4);
-    private final EventLoopGroup loop;
-    private final ThreadPoolExecutor offload;
+    /** Netty's threads and grpc-java's offload pool, made at the first probe: an agent with no grpc target pays nothing. */
+    private record Threads(EventLoopGroup loop, ThreadPoolExecutor offload) {
+    }
 
-    public GrpcProber() {
-        AtomicInteger n = new AtomicInteger();
-        loop = new NioEventLoopGroup(EVENT_LOOP_THREADS, r -> {
-            Thread t = new Thread(r, "sonde-grpc-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        AtomicInteger m = new AtomicInteger();
-        offload = new ThreadPoolExecutor(0, 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "sonde-grpc-offload-" + m.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+    private Threads threads;
+    private boolean stopped;
+
+    private synchronized Threads threads() {
+        if (stopped) {
+            throw new IllegalStateException("the grpc prober is stopping");
+        }
+        if (threads == null) {
+            AtomicInteger n = new AtomicInteger();
+            EventLoopGroup loop = new NioEventLoopGroup(EVENT_LOOP_THREADS, r -> {
+                Thread t = new Thread(r, "sonde-grpc-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            AtomicInteger m = new AtomicInteger();
+            ThreadPoolExecutor offload = new ThreadPoolExecutor(0, 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "sonde-grpc-offload-" + m.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
+            threads = new Threads(loop, offload);
+        }
+        return threads;
     }
 
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
+        stopped = true;
         resolver.close();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        offload.shutdownNow();
+        if (threads != null) {
+            threads.loop().shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            threads.offload().shutdownNow();
+        }
     }
 
     @Override
@@ -181,12 +195,13 @@ public final class GrpcProber implements Prober {
         String name = SERVER_NAME.value(target);
         String authority = (name == null || name.isBlank() ? (host.indexOf(':') >= 0 ? "[" + host + "]" : host) : name.strip())
                 + ":" + target.port();
+        Threads own = threads();
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress(address, target.port()))
                 .overrideAuthority(authority)
-                .eventLoopGroup(loop)
+                .eventLoopGroup(own.loop())
                 .channelType(NioSocketChannel.class)
                 .directExecutor()
-                .offloadExecutor(offload)
+                .offloadExecutor(own.offload())
                 .proxyDetector(a -> null)
                 .disableRetry()
                 .disableServiceConfigLookUp()

@@ -82,15 +82,17 @@ public record TracerouteResult(
         List<Map<String, Object>> list = new ArrayList<>(hops.size());
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         for (Hop h : hops) {
-            Map<String, Object> hop = new LinkedHashMap<>();
-            String a = h.address() == null ? null : h.address().getHostAddress();
+            Map<String, Object> hop = new LinkedHashMap<>(8);
+            InetAddress address = h.address();
             hop.put("ttl", h.ttl());
-            hop.put("address", a);
+            hop.put("address", address == null ? null : address.getHostAddress());
             hop.put("sent", h.sent());
             hop.put("rtts", h.rtts());
             list.add(hop);
-            crc.update((a == null ? "*" : a).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            crc.update(',');
+            if (address != null) { // the address's bytes, a silent hop none: a change of either is a new route
+                crc.update(address.getAddress());
+            }
+            crc.update(address == null ? 0 : 1);
         }
         v.put("hops", list);
         v.put("route_hash", crc.getValue());
