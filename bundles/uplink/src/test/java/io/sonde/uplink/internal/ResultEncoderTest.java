@@ -90,4 +90,50 @@ public class ResultEncoderTest {
         assertEquals("{\"handshake\":0.012,\"not_after\":\"2027-01-02T03:04:05Z\",\"chain\":[{\"subject\":\"CN=a\"},"
                 + "{\"subject\":\"CN=b\"}]}", w.details().toString());
     }
+
+    /** What the encoder writes straight from a result is byte for byte what Gson writes for the same wire document. */
+    @Test
+    public void theStreamedDocumentIsTheOneGsonWouldWrite() throws Exception {
+        ResultSchema schema = new ResultSchema("1", List.of(
+                ResultSchema.Value.of("odd", ResultSchema.Type.NUMBER, "", ResultSchema.Role.NONE, "o"),
+                ResultSchema.Value.of("text", ResultSchema.Type.TEXT, "", ResultSchema.Role.NONE, "t"),
+                ResultSchema.Value.of("phases", ResultSchema.Type.DURATION_MAP, "seconds", ResultSchema.Role.PHASES, "p"),
+                ResultSchema.Value.of("when", ResultSchema.Type.TIMESTAMP, "", ResultSchema.Role.NONE, "w"),
+                ResultSchema.Value.of("hops", ResultSchema.Type.HOPS, "", ResultSchema.Role.PATH, "h")), List.of(), List.of());
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("odd", Double.NaN);
+        values.put("text", "<a href='x'>é \u2028 \" \\ \u0001</a>");
+        values.put("phases", Map.of("connect", Duration.ofNanos(1234567)));
+        values.put("when", Instant.parse("2027-01-02T03:04:05.123456789Z"));
+        Map<String, Object> silent = new java.util.LinkedHashMap<>();
+        silent.put("ttl", 2);
+        silent.put("address", null);
+        silent.put("rtts", List.of());
+        Map<String, Object> hop = new java.util.LinkedHashMap<>();
+        hop.put("ttl", 1);
+        hop.put("rtts", List.of(Duration.ofMillis(1), 0.5f, Long.MAX_VALUE));
+        values.put("hops", List.of(hop, silent));
+        io.sonde.agent.spi.NextProbe next = new io.sonde.agent.spi.NextProbe(Instant.parse("2026-12-01T10:00:10Z"), true);
+        List<io.sonde.api.ProbeResult> results = List.of(
+                MeasuredResult.success(T, AT, Duration.ofMillis(3), schema, values),
+                MeasuredResult.failure(T, AT, Duration.ofMillis(3), FailureReason.ERROR, null, schema, Map.of()),
+                MeasuredResult.failure(T, AT, Duration.ZERO, FailureReason.TLS, "bad \"chain\"", ResultSchema.NONE, Map.of()),
+                new PingResult(T, AT, Duration.ofMillis(2), null, null, InetAddress.getByName("::1"), 3,
+                        List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64));
+        for (io.sonde.api.ProbeResult r : results) {
+            for (io.sonde.agent.spi.NextProbe n : java.util.Arrays.asList(null, next)) {
+                byte[] streamed = ResultEncoder.encode(42, r, n);
+                WireResult read = io.sonde.wire.WireCodec.gson().fromJson(new String(streamed, java.nio.charset.StandardCharsets.UTF_8),
+                        WireResult.class);
+                assertEquals(new String(io.sonde.wire.WireCodec.json(read), java.nio.charset.StandardCharsets.UTF_8),
+                        new String(streamed, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        String first = new String(ResultEncoder.encode(42, results.get(0), next), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals("{\"seq\":42,\"target\":\"p\",\"kind\":\"icmp\",\"started_at\":\"2026-12-01T10:00:00.000123Z\",\"success\":true,"
+                + "\"response_time_seconds\":0.003,\"details\":{\"odd\":\"NaN\",\"text\":\"<a href='x'>é \\u2028 \\\" \\\\ \\u0001</a>\","
+                + "\"phases\":{\"connect\":0.001234567},\"when\":\"2027-01-02T03:04:05.123456789Z\",\"hops\":[{\"ttl\":1,"
+                + "\"rtts\":[0.001,0.5,9223372036854775807]},{\"ttl\":2,\"rtts\":[]}]},\"next_probe\":\"2026-12-01T10:00:10Z\","
+                + "\"backoff\":true}", first);
+    }
 }
