@@ -180,7 +180,7 @@ public final class GrpcProber implements Prober {
             values.put("address", address);
             values.put("port", target.port());
             try {
-                check(target, startedAt, t0, address, trustManager, values, result);
+                check(target, startedAt, t0, address, trustManager, values, phases, result);
             } catch (SSLException | RuntimeException e) {
                 result.complete(MeasuredResult.failure(target, startedAt, Duration.ofNanos(System.nanoTime() - t0), FailureReason.ERROR,
                         "cannot set up the call: " + e, GrpcResults.SCHEMA, values));
@@ -190,7 +190,7 @@ public final class GrpcProber implements Prober {
     }
 
     private void check(Target target, Instant startedAt, long t0, InetAddress address, X509TrustManager trustManager,
-            Map<String, Object> values, CompletableFuture<MeasuredResult> result) throws SSLException {
+            Map<String, Object> values, Map<String, Duration> phases, CompletableFuture<MeasuredResult> result) throws SSLException {
         String host = target.host();
         String name = SERVER_NAME.value(target);
         String authority = (name == null || name.isBlank() ? (host.indexOf(':') >= 0 ? "[" + host + "]" : host) : name.strip())
@@ -216,16 +216,13 @@ public final class GrpcProber implements Prober {
         ManagedChannel channel = builder.build();
         result.whenComplete((r, e) -> channel.shutdownNow()); // done, or cancelled by the scheduler's timeout
         HealthCheck.run(channel, SERVICE.value(target), target.timeout(), t0, (outcome) -> {
-            Map<String, Object> v = values;
-            @SuppressWarnings("unchecked")
-            Map<String, Duration> phases = (Map<String, Duration>) v.get("phases");
             if (outcome.readyNanos() > 0) {
                 phases.put("connect", Duration.ofNanos(outcome.readyNanos() - outcome.connectFromNanos()));
                 phases.put("check", Duration.ofNanos(outcome.doneNanos() - outcome.readyNanos()));
             }
-            tlsValues(outcome.session(), v);
+            tlsValues(outcome.session(), values);
             Duration took = Duration.ofNanos(outcome.doneNanos() - t0);
-            result.complete(judge(target, startedAt, took, outcome.status(), outcome.servingStatus(), v));
+            result.complete(judge(target, startedAt, took, outcome.status(), outcome.servingStatus(), values));
         });
     }
 
