@@ -212,7 +212,14 @@ final class AgentProcess implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("condition not met within " + PATIENCE + "; last /metrics:\n" + last + "\nlog:\n" + log());
+        // the warnings first and Sonde's own series only: a CI report keeps the head of a long message
+        String log = log();
+        String warnings = log.lines().filter(l -> l.contains(" WARNING ") || l.contains(" SEVERE ") || l.contains("Exception"))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        String own = last == null ? null : last.lines().filter(l -> l.startsWith("sonde_") || l.startsWith("probe_"))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        throw new AssertionError("condition not met within " + PATIENCE + "; warnings in the log:\n" + warnings
+                + "\nlast /metrics, sonde_ and probe_ series:\n" + own + "\nlog:\n" + log);
     }
 
     /** Waits for the tcp target {@code target} to be probed {@code rounds} times more, the last with success. */

@@ -188,6 +188,7 @@ public final class Main {
                 LOG.log(Level.SEVERE, "Cannot start system bundle " + b.getSymbolicName() + ": " + e.getMessage(), e);
             }
         }
+        BundleKeeper.watch(framework); // what fails to start for a moment (FileInstall's plugins too) is started again
         return framework;
     }
 
