@@ -129,7 +129,19 @@ public final class WireCodec {
 
     /** @return {@code document} as UTF-8 JSON */
     public static byte[] json(Object document) {
-        return GSON.toJson(document).getBytes(StandardCharsets.UTF_8);
+        return text(GSON, document).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * @return {@code document} as JSON text by {@code gson}, written into a StringBuilder: Gson's
+     *         {@code toJson(Object)} writes into a StringWriter, whose buffer takes a lock for every
+     *         piece (a third of the time of a small document)
+     * @since 1.4
+     */
+    public static String text(Gson gson, Object document) {
+        StringBuilder out = new StringBuilder(256);
+        gson.toJson(document, document == null ? Object.class : document.getClass(), out);
+        return out.toString();
     }
 
     /** @return {@code raw} gzip-compressed */

@@ -32,7 +32,7 @@ public final class Api {
      * @since 1.8
      */
     public static void json(HttpServletResponse response, int status, Object document, boolean close) throws IOException {
-        byte[] body = GSON.toJson(document).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = io.sonde.wire.WireCodec.text(GSON, document).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         response.setStatus(status);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");

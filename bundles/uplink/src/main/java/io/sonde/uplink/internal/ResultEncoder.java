@@ -41,8 +41,124 @@ final class ResultEncoder {
         return encode(seq, r, null);
     }
 
+    /**
+     * The wire JSON of a result, written straight from the result and its values: byte for byte
+     * what Gson writes for {@link #toWire} (the same writer settings: nulls in objects left out, no
+     * HTML escaping), without the document tree in between.
+     */
     static byte[] encode(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next) {
-        return WireCodec.json(toWire(seq, r, next));
+        Text text = new Text(256);
+        try (com.google.gson.stream.JsonWriter w = WireCodec.gson().newJsonWriter(text)) {
+            boolean ok = r.isSuccessful();
+            w.beginObject();
+            w.name("seq").value(seq);
+            w.name("target").value(r.target().name());
+            w.name("kind").value(r.target().kind());
+            w.name("started_at").value(r.startedAt() == null ? null : r.startedAt().toString());
+            w.name("success").value(ok);
+            w.name("failure_reason").value(ok ? null : r.failureReason().label());
+            w.name("error").value(ok ? null : r.errorMessage());
+            w.name("response_time_seconds").value(seconds(r.responseTime()));
+            w.name("details").beginObject();
+            java.util.Set<String> local = localValues(r.schema());
+            for (Map.Entry<String, Object> e : r.values().entrySet()) {
+                if (e.getValue() != null && !local.contains(e.getKey())) {
+                    write(w.name(e.getKey()), e.getValue());
+                }
+            }
+            w.endObject();
+            w.name("next_probe").value(next == null ? null : next.at().toString());
+            w.name("backoff").value(next != null && next.backoff());
+            w.endObject();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A writer into a StringBuilder: a StringWriter's buffer takes a lock for every piece the JSON writer hands it. */
+    private static final class Text extends java.io.Writer {
+        private final StringBuilder b;
+
+        Text(int capacity) {
+            b = new StringBuilder(capacity);
+        }
+
+        @Override
+        public void write(char[] c, int off, int len) {
+            b.append(c, off, len);
+        }
+
+        @Override
+        public void write(int c) {
+            b.append((char) c);
+        }
+
+        @Override
+        public void write(String s, int off, int len) {
+            b.append(s, off, off + len);
+        }
+
+        @Override
+        public java.io.Writer append(CharSequence s) {
+            b.append(s);
+            return this;
+        }
+
+        @Override
+        public java.io.Writer append(char c) {
+            b.append(c);
+            return this;
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public String toString() {
+            return b.toString();
+        }
+    }
+
+    /** One value as {@link #value} turns it into JSON, written at once. */
+    private static void write(com.google.gson.stream.JsonWriter w, Object v) throws java.io.IOException {
+        if (v == null) {
+            w.nullValue();
+        } else if (v instanceof Number n) {
+            double x = n.doubleValue();
+            if (Double.isFinite(x)) {
+                w.value(n);
+            } else {
+                w.value(String.valueOf(n));
+            }
+        } else if (v instanceof Boolean b) {
+            w.value(b.booleanValue());
+        } else if (v instanceof Duration t) {
+            w.value(seconds(t));
+        } else if (v instanceof Instant t) {
+            w.value(t.toString());
+        } else if (v instanceof InetAddress a) {
+            w.value(a.getHostAddress());
+        } else if (v instanceof List<?> list) {
+            w.beginArray();
+            for (Object x : list) {
+                write(w, x);
+            }
+            w.endArray();
+        } else if (v instanceof Map<?, ?> map) {
+            w.beginObject();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                write(w.name(String.valueOf(e.getKey())), e.getValue());
+            }
+            w.endObject();
+        } else {
+            w.value(String.valueOf(v));
+        }
     }
 
     /**
