@@ -6,6 +6,7 @@
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
     python3 bench/server_bench.py configs [--agents 10000] [--targets 1000] [--meshes 20] [--seconds 15]
     python3 bench/server_bench.py bundles [--agents 1000] [--mb 1] [--seconds 20]
+    python3 bench/server_bench.py fleet [--agents 1000,2500] [--seconds 300] [--warmup 60] [--store h2]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
         credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
@@ -26,6 +27,12 @@ bundles: a signed bundle of --mb megabytes (keys and signature made with the dis
         bin/sonde-release) uploaded to the repository, then fetched by --agents simulated agents at once
         (wrk, one connection each, for --seconds): requests/s, MB/s, and the server's RSS sampled every
         0.2 s before and during (a server that held each download in memory would grow by agents x size).
+fleet:  N simulated agents (bench/fleet, Java: each its own TLS connection, the agent's protocol at its
+        pace: a batch about every second, the configuration every 5 s, the status every 15 s with the
+        kinds a real agent announces, 10 tcp targets every 10 s) for --seconds after --warmup: per
+        endpoint p50/p99, answers by status, results offered and acknowledged, backlog, the server's
+        CPU and RSS, the generator's own CPU, the alert evaluation's time, and the admin views'
+        latency at that size (fleet list, health). --agents 1000,2500 runs each size on a fresh server.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -60,11 +67,11 @@ DAY = 86400
 
 
 class Server:
-    """A copy of the server distribution on a free loopback port."""
+    """A copy of the server distribution (this build's, or `dist`) on a free loopback port."""
 
-    def __init__(self, extra=""):
+    def __init__(self, extra="", dist=None):
         self.home = tempfile.mkdtemp(prefix="sonde-server-bench-")
-        shutil.copytree(SERVER_DIST, self.home, dirs_exist_ok=True, symlinks=True)
+        shutil.copytree(dist or SERVER_DIST, self.home, dirs_exist_ok=True, symlinks=True)
         self.port = free_port()
         with open(os.path.join(self.home, "etc", "io.sonde.server.cfg"), "w") as f:
             f.write(f"port = {self.port}\nbind = 127.0.0.1\nstore = h2\n{extra}")
@@ -855,6 +862,103 @@ def bundles(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+FLEET = os.path.join(ROOT, "bench", "fleet")
+
+
+def announced_kinds(server, token):
+    """The kinds object a real agent of this build announces in its status: one agent is started
+    against the server until GET /api/v1/kinds lists what it runs."""
+    import agent_bench
+    a = agent_bench.Agent(uplink=(f"server_url = https://127.0.0.1:{server.port}\nenrollment_token = {token}\n"
+                                  f"server_ca_sha256 = {server.fingerprint()}\n"), agent_id="fleet-announcer")
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            _, body = server.request("GET", "/api/v1/kinds")
+            items = json.loads(body).get("items", [])
+            if len(items) >= 5:
+                kinds = {}
+                for k in items:
+                    o = dict(k["options"] or {})
+                    o["results"] = k["results"]
+                    kinds[k["kind"]] = o
+                return kinds
+            time.sleep(1)
+        raise RuntimeError("the announcing agent's kinds never reached the server; see " + a.home)
+    finally:
+        a.stop()
+
+
+def server_metric(server, name):
+    _, body = server.request("GET", "/metrics")
+    return metric(body.decode(), name)
+
+
+def fleet(args):
+    subprocess.run(["mvn", "-B", "-q", "-f", os.path.join(FLEET, "pom.xml"), "package", "-DskipTests"], check=True, timeout=900)
+    cp = os.path.join(FLEET, "target", "classes") + ":" + os.path.join(FLEET, "target", "lib", "*")
+    rows = []
+    dists = args.dist.split(",") if args.dist else [SERVER_DIST]
+    runs = [(store, n, d) for _ in range(args.rounds) for store in args.store.split(",")
+            for n in [int(x) for x in args.agents.split(",")] for d in dists]
+    for store, n, dist in runs:
+        if True:
+            db = Postgres() if store == "postgres" else None
+            server = Server(db.config() if db else "", dist=dist)
+            try:
+                _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
+                token = json.loads(body)["token"]
+                kinds_file = os.path.join(server.home, "kinds.json")
+                with open(kinds_file, "w") as f:
+                    json.dump(announced_kinds(server, token), f)
+                views = {"fleet list": [], "health": []}
+                stop = threading.Event()
+
+                def sample_views():  # the admin's views while the fleet runs, once every 10 s
+                    while not stop.wait(10):
+                        for name, path in (("fleet list", "/api/v1/agents"), ("health", "/api/v1/health")):
+                            t = time.monotonic()
+                            status, _ = server.request("GET", path)
+                            views[name].append(((time.monotonic() - t) * 1000, status))
+                sampler = threading.Thread(target=sample_views, daemon=True)
+                sim = subprocess.Popen(["java", "-Xmx2g", "-cp", cp, "io.sonde.bench.fleet.FleetSim", "--port", str(server.port),
+                                        "--ca", os.path.join(server.home, "data", "tls", "ca.pem"), "--token", token,
+                                        "--agents", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+                                        "--server-pid", str(server.proc.pid), "--kinds", kinds_file],
+                                       stdout=subprocess.PIPE, text=True)
+                sampler.start()
+                out, _ = sim.communicate(timeout=args.seconds + args.warmup + 3600)
+                stop.set()
+                if sim.returncode != 0:
+                    raise RuntimeError(f"the simulator ended with {sim.returncode}")
+                row = json.loads(out.strip().splitlines()[-1])
+                row["store"] = store
+                row["dist"] = dist
+                row["alert_evaluation_s"] = server_metric(server, "sonde_server_alert_evaluation_seconds")
+                for name, samples in views.items():
+                    ms = sorted(m for m, _ in samples)
+                    row[name + " ms"] = {"median": round(statistics.median(ms), 1) if ms else None,
+                                         "max": round(ms[-1], 1) if ms else None,
+                                         "not 200": sum(1 for _, st in samples if st != 200)}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            finally:
+                server.clean()
+                if db:
+                    db.close()
+    print()
+    print("| build | store | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
+          "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | fleet list ms | health ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
+        print(f"| {r['dist']} | {r['store']} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
+              f"| {r['server_cores']:.2f} | {r['server_rss_mb_max']} | {r['generator_cores']:.2f} "
+              f"| {r['results'].get('p50_ms')} / {r['results'].get('p99_ms')} | {r['config'].get('p99_ms')} | {r['status'].get('p99_ms')} "
+              f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
+              f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) |")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -884,6 +988,13 @@ def main():
     c.add_argument("--targets", type=int, default=1000)
     c.add_argument("--meshes", type=int, default=20)
     c.add_argument("--seconds", type=int, default=15)
+    fl = sub.add_parser("fleet")
+    fl.add_argument("--agents", default="1000,2500")
+    fl.add_argument("--seconds", type=int, default=300)
+    fl.add_argument("--warmup", type=int, default=60)
+    fl.add_argument("--store", default="h2")
+    fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
+    fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
     b = sub.add_parser("bundles")
     b.add_argument("--agents", type=int, default=1000)
     b.add_argument("--mb", type=float, default=1)
@@ -894,7 +1005,8 @@ def main():
     u.add_argument("--watch", type=int, default=20)
     u.add_argument("--settle", type=int, default=20)
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles, "update": update}[args.mode](args)
+    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles, "update": update,
+     "fleet": fleet}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -227,6 +228,64 @@ public class UplinkIT {
                 results = server.results("e2e-first", "self");
             }
             assertEquals(results.toString(), 1, results.stream().mapToLong(r -> r.get("seq").getAsLong()).min().orElse(-1));
+        }
+    }
+
+    /**
+     * The server sets the agents' pace: a batch every {@code batch_interval_s} (a full one at once)
+     * instead of one a second, and the version of the agent's document with every answer, so that an
+     * agent that asks for its document once an hour still takes a new one at its next batch. Nothing
+     * is lost for it: every connection a target took is one stored success.
+     */
+    @Test
+    public void theAgentSendsAtTheServersPaceAndLearnsOfANewDocumentFromTheAnswers() throws Exception {
+        try (ServerProcess server = ServerProcess.start("batch_interval_s = 3\n");
+                CountingListener l1 = new CountingListener();
+                CountingListener l2 = new CountingListener();
+                CountingListener pushed = new CountingListener();
+                AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-pace\n",
+                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{\"tags\": [\"pace\"]}"),
+                                "config_poll_s = 3600\n")))) {
+            agent.awaitLogLine("Enrolled with " + server.url() + " as agent e2e-pace");
+            agent.write("etc/io.sonde.target-t0.cfg", targetCfg("t0", l1.port(), 100));
+            agent.write("etc/io.sonde.target-t1.cfg", targetCfg("t1", l2.port(), 150));
+            awaitAgent(server, "e2e-pace");
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 20);
+            double batches0 = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ");
+            double acked0 = AgentProcess.value(agent.metrics(), "sonde_uplink_acked_total ");
+            Thread.sleep(9000); // about 150 results: 9 batches at one a second, 3 or 4 at the server's pace
+            double batches = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ") - batches0;
+            double acked = AgentProcess.value(agent.metrics(), "sonde_uplink_acked_total ") - acked0;
+            assertTrue("batches in 9 s at a 3 s pace: " + batches + " (" + acked + " results)", batches >= 1 && batches <= 5);
+            assertTrue("results still flow: " + acked, acked >= 40);
+
+            // a target defined on the server: the agent asks for its document only because an answer named a new version
+            HttpResponse<String> put = server.admin("PUT", "/api/v1/targets/pushed", "{\"kind\": \"tcp\", \"host\": \"127.0.0.1\","
+                    + " \"port\": " + pushed.port() + ", \"interval_ms\": 200, \"agents\": \"pace\"}");
+            assertTrue(put.statusCode() + " " + put.body(), put.statusCode() == 201 || put.statusCode() == 200);
+            agent.awaitMetrics(m -> AgentProcess.value(m, "probe_success{target=\"pushed\",kind=\"tcp\"} ") == 1);
+            assertTrue(agent.log(), agent.log().matches("(?s).*Configuration document \\S+ from the server \\(was .*"));
+
+            for (String t : List.of("t0", "t1")) {
+                Files.delete(agent.home.resolve("etc/io.sonde.target-" + t + ".cfg"));
+            }
+            assertEquals(204, server.admin("DELETE", "/api/v1/targets/pushed", null).statusCode());
+            agent.awaitMetrics(m -> !m.contains("target=\"pushed\"")); // learnt from an answer too
+            Thread.sleep(2500); // the targets stop; their last results reach the spool
+            awaitDrained(agent);
+            Map<String, long[]> stored = new HashMap<>();
+            for (JsonObject r : server.results("e2e-pace", null)) {
+                stored.computeIfAbsent(r.get("target").getAsString(), k -> new long[2])[r.get("success").getAsBoolean() ? 0 : 1]++;
+            }
+            Map<String, CountingListener> targets = Map.of("t0", l1, "t1", l2, "pushed", pushed);
+            for (Map.Entry<String, CountingListener> t : targets.entrySet()) {
+                long[] c = stored.getOrDefault(t.getKey(), new long[2]);
+                long accepted = t.getValue().accepted.get();
+                // the one probe in flight when its target went is dropped by the scheduler by design
+                assertTrue(t.getKey() + ": " + accepted + " connections, " + c[0] + " stored successes",
+                        c[0] > 5 && (c[0] == accepted || c[0] == accepted - 1));
+                assertEquals(t.getKey() + " failed probes", 0, c[1]);
+            }
         }
     }
 }

@@ -108,6 +108,20 @@ public interface Store {
     void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource) throws StoreException;
 
     /**
+     * Records when each agent was last heard from, all in one write: a time older than the one
+     * stored changes nothing (instances over one store each write what they heard). Unknown agents
+     * are skipped.
+     *
+     * @param lastSeen agent id to the time it was last heard from
+     * @since 1.9
+     */
+    default void seen(java.util.Map<String, Instant> lastSeen) throws StoreException {
+        for (java.util.Map.Entry<String, Instant> e : lastSeen.entrySet()) {
+            touch(e.getKey(), e.getValue(), null, 0, null);
+        }
+    }
+
+    /**
      * An admin's address for an agent, in place of what it says or connects from (its mesh peers
      * probe it there); null takes the agent's own again.
      *

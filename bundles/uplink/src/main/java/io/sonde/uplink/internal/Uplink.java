@@ -160,6 +160,21 @@ public final class Uplink implements ResultSink {
     private volatile long delivered;
     private String lastConfigProblem;
     private long nextConfig;
+    /** The cadence the server asks for (ms between batches unless a full one waits); 0: as soon as there are results. */
+    private long batchIntervalMs;
+    /** No batch before this (epoch ms), unless a full one waits. */
+    private long nextBatchAt;
+    /** When an acknowledgement last said the version of this agent's document (epoch ms), 0: never. */
+    private long versionToldAt;
+
+    /**
+     * How often the document is asked for while the server says its version with every batch: the
+     * version tells of a change within a batch's time, this only catches what it cannot (a document
+     * of the same version the cache kept wrongly, a server that stopped saying).
+     */
+    static final long TOLD_CONFIG_POLL_MS = 60_000;
+    /** How long a version the server said stands for the poll, after which the agent polls at its own pace again. */
+    static final long VERSION_TOLD_FOR_MS = 120_000;
 
     /** The probe kinds installed, each with its prober: announced to the server with every status. */
     private final Map<String, io.sonde.api.Prober> kinds = new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -422,7 +437,7 @@ public final class Uplink implements ResultSink {
                     credential = enroll();
                 }
                 if (now >= nextConfig) {
-                    nextConfig = now + Math.max(1, config.config__poll__s()) * 1000L;
+                    nextConfig = now + configPollMs(Math.max(1, config.config__poll__s()) * 1000L, now - versionToldAt);
                     fetchConfig();
                 }
                 if (now >= nextStatus || statusDue) {
@@ -430,12 +445,15 @@ public final class Uplink implements ResultSink {
                     sendStatus();
                     nextStatus = now + Math.max(1, config.status__interval__s()) * 1000L;
                 }
-                List<Spool.Record> batch = spool.read(batchLimit, Math.max(1024, config.batch__max__bytes()));
+                // at the server's cadence, or at once when a full batch waits
+                boolean due = now >= nextBatchAt || spool.records() >= batchLimit;
+                List<Spool.Record> batch = due ? spool.read(batchLimit, Math.max(1024, config.batch__max__bytes())) : List.of();
                 if (batch.isEmpty()) {
                     healthy();
                     backoff = 0;
                     if (!statusDue) {
-                        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MS));
+                        long idle = due ? IDLE_POLL_MS : Math.max(1, Math.min(IDLE_POLL_MS, nextBatchAt - now));
+                        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(idle));
                     }
                     continue;
                 }
@@ -507,6 +525,7 @@ public final class Uplink implements ResultSink {
             delivered = System.currentTimeMillis();
             metrics.acked.addAndGet(batch.size());
             batchLimit = Math.min(Math.max(1, config.batch__max__results()), batchLimit * 2);
+            told(ack, System.currentTimeMillis());
             if (ack != null && ack.accepted() + ack.duplicates() != batch.size()) {
                 LOG.warn("The server acknowledged {} new and {} known results for a batch of {} (up to {})",
                         ack.accepted(), ack.duplicates(), batch.size(), last);
@@ -529,6 +548,28 @@ public final class Uplink implements ResultSink {
             return;
         }
         throw new Failure("results answered " + status + ": " + why, retryAfter(r));
+    }
+
+    /** What an acknowledgement says beside the count: the cadence, and whether the document changed. */
+    private void told(BatchAck ack, long now) {
+        batchIntervalMs = ack == null ? 0 : Math.max(0, Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ack.batchIntervalMs()));
+        nextBatchAt = now + batchIntervalMs;
+        if (ack != null && ack.configVersion() != null) {
+            versionToldAt = now;
+            RemoteConfig.Document held = inForce;
+            if (held == null || !ack.configVersion().equals(held.version()) || !RemoteConfig.SERVER.equals(held.origin())) {
+                nextConfig = 0; // another document, or one not confirmed by the server yet: ask for it now
+            }
+        }
+    }
+
+    /**
+     * @param ownMs   the configured poll ({@code config_poll_s})
+     * @param sinceMs how long ago an acknowledgement last said the document's version
+     * @return the time to the next request for the document
+     */
+    static long configPollMs(long ownMs, long sinceMs) {
+        return sinceMs >= 0 && sinceMs < VERSION_TOLD_FOR_MS ? Math.max(ownMs, TOLD_CONFIG_POLL_MS) : ownMs;
     }
 
     private byte[] batchBody(List<Spool.Record> batch) throws IOException {

@@ -19,6 +19,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -62,6 +63,45 @@ public final class AgentsServlet extends HttpServlet {
         this.ingest = ingest;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
         this.advertised = config.advertised__addresses();
+        this.lastSeen = new LastSeen(store, offlineAfter.toMillis());
+    }
+
+    /** When each agent's batches were last heard, written together. */
+    private final transient LastSeen lastSeen;
+    /** The configuration report each agent last made to this instance and it wrote, its time left out. */
+    private final transient Map<String, AgentRecord.ConfigReport> reported = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The SHA-256 of the kinds each agent last announced to this instance and it wrote. */
+    private final transient Map<String, byte[]> announced = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static byte[] sha256(String text) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has it
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        lastSeen.close();
+    }
+
+    /**
+     * The answer to a stored batch, with the cadence bounded by a third of the "offline after"
+     * time (an agent that sends is never taken for offline) and the version of the agent's
+     * configuration document, so that it asks for the document only when it changed.
+     */
+    private BatchAck answer(String agentId, BatchAck ack) {
+        String version = null;
+        AgentConfigs documents = configs;
+        if (documents != null) {
+            try {
+                version = documents.version(agentId).orElse(null);
+            } catch (StoreException e) {
+                version = null; // the agent asks for its document as it always did
+            }
+        }
+        return ack.with(Math.min(ack.batchIntervalMs(), offlineAfter.toMillis() / 3), version);
     }
 
     private final boolean advertised;
@@ -480,6 +520,8 @@ public final class AgentsServlet extends HttpServlet {
                 return;
             }
             store.resetAgentCredential(agentId);
+            reported.remove(agentId); // what it says after enrolling again is written again
+            announced.remove(agentId);
             LOG.info("Agent '{}': credential reset by an admin; it enrolls again with an enrollment token", WireCodec.abbreviate(agentId));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("agent_id", agentId);
@@ -512,8 +554,8 @@ public final class AgentsServlet extends HttpServlet {
         try {
             if (p[1].equals("results")) {
                 BatchAck ack = ingest.ingest(p[0], request.getInputStream(), Api.isGzip(request));
-                store.touch(p[0], Instant.now(), null, 0, null); // the address is the status's to say
-                Api.json(response, 200, ack);
+                lastSeen.heard(p[0], System.currentTimeMillis()); // written with the others' within seconds
+                Api.json(response, 200, answer(p[0], ack));
             } else {
                 AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
@@ -522,14 +564,22 @@ public final class AgentsServlet extends HttpServlet {
                 String address = own ? address(s.address()) : request.getRemoteAddr();
                 Instant now = Instant.now();
                 AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
-                String kinds = s.kinds() == null ? null : io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString();
+                // what an agent announces every 15 s mostly did not change: checked and written only when it did
+                byte[] announcement = s.kinds() == null ? null : sha256(s.kinds().toString());
+                boolean newKinds = announcement != null && !java.util.Arrays.equals(announcement, announced.get(p[0]));
+                String kinds = newKinds ? io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString() : null;
+                AgentRecord.ConfigReport said = report == null ? null : new AgentRecord.ConfigReport(report.version(), report.source(),
+                        report.rejected(), Instant.EPOCH, report.updates());
+                boolean newReport = said != null && !said.equals(reported.get(p[0]));
                 store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
                         Math.max(0, s.spoolRecords()), address, own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION);
-                if (report != null) {
-                    store.reportConfig(p[0], report);
+                if (newReport) {
+                    store.reportConfig(p[0], report); // its time is when the agent began to report it
+                    reported.put(p[0], said);
                 }
-                if (kinds != null) {
+                if (newKinds) {
                     store.reportKinds(p[0], kinds);
+                    announced.put(p[0], announcement);
                 }
                 response.setStatus(204);
             }

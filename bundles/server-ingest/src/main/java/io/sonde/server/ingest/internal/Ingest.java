@@ -99,6 +99,12 @@ public final class Ingest implements ResultIngest {
 
     private final long maxValues;
 
+    /** @return the cadence an agent is told, in ms: the configured one, twice it when every batch slot is taken */
+    static long interval(int seconds, boolean crowded) {
+        long ms = Math.max(0, seconds) * 1000L * (crowded ? 2 : 1);
+        return Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ms);
+    }
+
     @Deactivate
     void deactivate() {
         metrics.unregister();
@@ -124,12 +130,13 @@ public final class Ingest implements ResultIngest {
         try {
             ResultBatch batch = WireCodec.readBatch(body, gzip, Math.max(1024, config.max__batch__bytes()), maxValues);
             validator.validate(batch, agentId, Instant.now());
+            boolean crowded = slots.availablePermits() == 0; // every slot taken: the agents are told to come less often
             int stored = store.ingest(agentId, batch.epoch(), batch.results());
             int dup = batch.results().size() - stored;
             ingested.inc(stored);
             duplicates.inc(dup);
             latency.observe((System.nanoTime() - t0) / 1e9);
-            return new BatchAck(WireCodec.SCHEMA, stored, dup);
+            return new BatchAck(WireCodec.SCHEMA, stored, dup, interval(config.batch__interval__s(), crowded), null);
         } catch (WireException e) {
             rejected.labels(e.problem().label()).inc();
             io.sonde.server.spi.Api.drain(body, Math.max(1024, config.max__batch__bytes()));

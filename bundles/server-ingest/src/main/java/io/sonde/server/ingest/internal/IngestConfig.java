@@ -22,6 +22,10 @@ public @interface IngestConfig {
     @AttributeDefinition(description = "No longer used (ignored, with a warning): the server takes the results of any kind its agents run")
     String extra__kinds() default "";
 
+    @AttributeDefinition(description = "Seconds an agent waits between two batches unless a full one waits (0: it sends as soon as it has"
+            + " results); twice that while every batch slot is taken. Fewer, larger batches: the server's cost is per request")
+    int batch__interval__s() default 5;
+
     @AttributeDefinition(description = "Seconds a result may lie in the future (agent clocks differ)")
     int max__future__s() default 600;
 

@@ -707,6 +707,33 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    @Override
+    public void seen(Map<String, Instant> lastSeen) throws StoreException {
+        if (lastSeen.isEmpty()) {
+            return;
+        }
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE agent SET last_seen = ? WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ?)")) {
+                for (Map.Entry<String, Instant> e : new java.util.TreeMap<>(lastSeen).entrySet()) { // one order: no deadlock between instances
+                    long ms = e.getValue().toEpochMilli();
+                    p.setLong(1, ms);
+                    p.setString(2, e.getKey());
+                    p.setLong(3, ms);
+                    p.addBatch();
+                }
+                p.executeBatch();
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
     // --- results ---
 
     private int agentPk(Connection c, String agentId) throws SQLException, StoreException {

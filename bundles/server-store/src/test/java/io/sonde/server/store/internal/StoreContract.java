@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import org.junit.After;
 import org.junit.Before;
@@ -518,6 +519,32 @@ public abstract class StoreContract {
         assertEquals(T0.plusSeconds(2), a.lastSeen());
         store.touch("a1", T0.plusSeconds(3), "0.2.0", 0, "::1");
         assertEquals("::1", store.agentByCredential(hash(100)).orElseThrow().address());
+    }
+
+    @Test
+    public void lastSeenTimesAreWrittenTogetherAndNeverGoBack() throws Exception {
+        store.createEnrollmentToken(hash(5), List.of(), T0.plusSeconds(3600), true, true, T0);
+        store.enroll(hash(5), "a2", List.of(), "v", hash(120), T0);
+        store.touch("a1", T0.plusSeconds(10), "0.2.0", 5, "127.0.0.7");
+        Map<String, Instant> heard = new java.util.LinkedHashMap<>();
+        heard.put("a1", T0.plusSeconds(4)); // older than what a status wrote: kept as it is
+        heard.put("a2", T0.plusSeconds(7));
+        heard.put("nobody", T0.plusSeconds(8)); // not known: skipped
+        store.seen(heard);
+        Map<String, AgentRecord> byId = new java.util.HashMap<>();
+        for (AgentRecord a : store.agents()) {
+            byId.put(a.agentId(), a);
+        }
+        assertEquals(Set.of("a1", "a2"), byId.keySet());
+        assertEquals(T0.plusSeconds(10), byId.get("a1").lastSeen());
+        assertEquals("the rest of what a status said stays", "127.0.0.7", byId.get("a1").address());
+        assertEquals(5, byId.get("a1").spoolRecords());
+        assertEquals(T0.plusSeconds(7), byId.get("a2").lastSeen());
+        store.seen(Map.of("a1", T0.plusSeconds(12), "a2", T0.plusSeconds(6)));
+        for (AgentRecord a : store.agents()) {
+            assertEquals(a.agentId(), a.agentId().equals("a1") ? T0.plusSeconds(12) : T0.plusSeconds(7), a.lastSeen());
+        }
+        store.seen(Map.of()); // nothing to write: no statement
     }
 
     @Test

@@ -1,0 +1,474 @@
+package io.sonde.bench.fleet;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+import org.eclipse.jetty.client.BufferingResponseListener;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * A fleet of simulated agents against a running Sonde server, each speaking the agent's protocol at
+ * the agent's pace over <b>its own TLS connection</b> (one Jetty destination per agent, by request
+ * tag, at most one connection each): enrolled with a token, then a gzip batch of the results it has
+ * about every second ({@code IDLE_POLL_MS}) or at the pace the server's answers ask (a full batch at
+ * once), its configuration document every 5 s with the version it holds ({@code If-None-Match}) or,
+ * while the answers name the document's version, when it changed and once a minute, its status
+ * every 15 s (with the kinds a real agent announces): what the agent of this build does.
+ * Each agent has {@code --targets} tcp targets probed every {@code --interval} s at random phases;
+ * a batch in flight holds the next one back, as the agent's one sender does. A 429 or 503 is waited
+ * out as the agent does (Retry-After plus up to 50 % jitter); results are kept until acknowledged,
+ * so the backlog is what the fleet produced and the server has not taken yet.
+ *
+ * <p>Reported as one JSON line at the end, for the measured window after the warm-up: requests,
+ * p50/p99/max per endpoint, answers by status, results produced, acknowledged (new and duplicate)
+ * and waiting, the server's CPU (cores) and RSS sampled from /proc, and this generator's own CPU.
+ *
+ * <pre>
+ * java -cp target/classes:target/lib/* io.sonde.bench.fleet.FleetSim --port P --ca ca.pem --token T
+ *      --agents 1000 --seconds 300 --warmup 60 --server-pid PID [--status status.json] [--prefix fleet]
+ * </pre>
+ */
+public final class FleetSim {
+
+    static final Gson GSON = new Gson();
+
+    enum Endpoint { RESULTS, CONFIG, STATUS }
+
+    /** Latencies in microseconds of the measured window, and answers by status. */
+    static final class Stats {
+        final int[][] micros = new int[Endpoint.values().length][];
+        final AtomicInteger[] count = new AtomicInteger[Endpoint.values().length];
+        final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
+
+        Stats(int capacity) {
+            for (Endpoint e : Endpoint.values()) {
+                micros[e.ordinal()] = new int[capacity];
+                count[e.ordinal()] = new AtomicInteger();
+            }
+        }
+
+        void record(Endpoint e, long nanos, int status) {
+            int i = count[e.ordinal()].getAndIncrement();
+            if (i < micros[e.ordinal()].length) {
+                micros[e.ordinal()][i] = (int) Math.min(Integer.MAX_VALUE, nanos / 1000);
+            }
+            statuses.computeIfAbsent(e.name().toLowerCase() + " " + status, k -> new LongAdder()).increment();
+        }
+
+        Map<String, Object> summary(Endpoint e) {
+            int n = Math.min(count[e.ordinal()].get(), micros[e.ordinal()].length);
+            int[] v = Arrays.copyOf(micros[e.ordinal()], n);
+            Arrays.sort(v);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("requests", count[e.ordinal()].get());
+            m.put("p50_ms", n == 0 ? null : v[n / 2] / 1000.0);
+            m.put("p99_ms", n == 0 ? null : v[Math.min(n - 1, (int) (n * 0.99))] / 1000.0);
+            m.put("max_ms", n == 0 ? null : v[n - 1] / 1000.0);
+            return m;
+        }
+    }
+
+    /** One simulated agent. */
+    final class Agent {
+        final String id;
+        final String credential;
+        final String epoch = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        final int[] phase;
+        final List<String> pending = new ArrayList<>(); // results not acknowledged yet, oldest first
+        long seq;
+        boolean batchInFlight;
+        long notBefore; // after a 429/503: no batch before this (ms)
+        String configVersion;
+        int tick;
+        long nextBatchAt; // the server's cadence: no batch before this unless a full one waits
+        long toldAt; // when an answer last named the document's version
+        long lastConfigAsk;
+
+        Agent(String id, String credential) {
+            this.id = id;
+            this.credential = credential;
+            this.phase = new int[targets];
+            for (int i = 0; i < targets; i++) {
+                phase[i] = ThreadLocalRandom.current().nextInt(interval);
+            }
+        }
+
+        /** Once a second: the results of the targets due this second, then a batch if none is in flight. */
+        void second() {
+            int s = tick++;
+            long now = System.currentTimeMillis();
+            String started = Instant.ofEpochMilli(now).toString();
+            synchronized (this) {
+                for (int i = 0; i < targets; i++) {
+                    if (s % interval == phase[i]) {
+                        seq++;
+                        double rt = 0.0002 + ThreadLocalRandom.current().nextInt(3000) / 1e6;
+                        pending.add("{\"seq\":" + seq + ",\"target\":\"t" + i + "\",\"kind\":\"tcp\",\"started_at\":\"" + started
+                                + "\",\"success\":true,\"response_time_seconds\":" + rt
+                                + ",\"details\":{\"address\":\"127.0.0.1\",\"port\":443,\"failed_due_to_regex\":false}"
+                                + ",\"next_probe\":\"" + Instant.ofEpochMilli(now + interval * 1000L) + "\",\"backoff\":false}");
+                        produced.incrementAndGet();
+                    }
+                }
+                if (batchInFlight || pending.isEmpty() || now < notBefore || (now < nextBatchAt && pending.size() < 5000)) {
+                    return;
+                }
+                batchInFlight = true;
+            }
+            sendBatch();
+        }
+
+        void sendBatch() {
+            List<String> batch;
+            synchronized (this) {
+                batch = new ArrayList<>(pending.subList(0, Math.min(pending.size(), 5000)));
+            }
+            byte[] body = gzip("{\"schema\":1,\"agent_id\":\"" + id + "\",\"epoch\":\"" + epoch + "\",\"results\":["
+                    + String.join(",", batch) + "]}");
+            long t0 = System.nanoTime();
+            request("/api/v1/agents/" + id + "/results", HttpMethod.POST)
+                    .headers(h -> h.put(HttpHeader.CONTENT_ENCODING, "gzip"))
+                    .body(new BytesRequestContent("application/json", body))
+                    .send(new BufferingResponseListener(1 << 20) {
+                        @Override
+                        public void onComplete(Result r) {
+                            int status = r.isFailed() ? 0 : r.getResponse().getStatus();
+                            measured(Endpoint.RESULTS, System.nanoTime() - t0, status);
+                            synchronized (Agent.this) {
+                                batchInFlight = false;
+                                if (status == 200) {
+                                    pending.subList(0, batch.size()).clear();
+                                    JsonObject ack = JsonParser.parseString(getContentAsString()).getAsJsonObject();
+                                    accepted.addAndGet(ack.get("accepted").getAsLong());
+                                    duplicates.addAndGet(ack.get("duplicates").getAsLong());
+                                    long now = System.currentTimeMillis();
+                                    // as the agent: the server's pace, and its document asked for when the answer names another version
+                                    long interval = ack.has("batch_interval_ms") ? ack.get("batch_interval_ms").getAsLong() : 0;
+                                    nextBatchAt = now + Math.max(0, Math.min(60_000, interval));
+                                    if (ack.has("config_version") && !ack.get("config_version").isJsonNull()) {
+                                        toldAt = now;
+                                        if (!ack.get("config_version").getAsString().equals(configVersion)) {
+                                            lastConfigAsk = 0;
+                                            clockRef.execute(Agent.this::fetchConfig);
+                                        }
+                                    }
+                                } else {
+                                    notBefore = System.currentTimeMillis() + waitAfter(r);
+                                }
+                            }
+                        }
+                    });
+        }
+
+        /** Every 5 s, as config_poll_s; once a minute while the answers name the document's version. */
+        void pollConfig() {
+            long now = System.currentTimeMillis();
+            if (now - toldAt < 120_000 && now - lastConfigAsk < 60_000) {
+                return;
+            }
+            fetchConfig();
+        }
+
+        void fetchConfig() {
+            lastConfigAsk = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            Request q = request("/api/v1/agents/" + id + "/config", HttpMethod.GET)
+                    .headers(h -> h.put(HttpHeader.ACCEPT_ENCODING, "gzip"));
+            String held = configVersion;
+            if (held != null) {
+                q.headers(h -> h.put(HttpHeader.IF_NONE_MATCH, "\"" + held + "\""));
+            }
+            q.send(new BufferingResponseListener(4 << 20) {
+                @Override
+                public void onComplete(Result r) {
+                    int status = r.isFailed() ? 0 : r.getResponse().getStatus();
+                    measured(Endpoint.CONFIG, System.nanoTime() - t0, status);
+                    if (status == 200) {
+                        String etag = r.getResponse().getHeaders().get(HttpHeader.ETAG);
+                        configVersion = etag == null ? null : etag.replace("\"", "").replace("W/", "");
+                    }
+                }
+            });
+        }
+
+        void sendStatus() {
+            long t0 = System.nanoTime();
+            String body = "{\"schema\":1,\"version\":\"fleet-sim\",\"spool_records\":" + pendingCount() + ",\"spool_oldest_seconds\":0.0,"
+                    + (configVersion == null ? "" : "\"config_version\":\"" + configVersion + "\",\"config_source\":\"server\",")
+                    + "\"config_rejected\":[],\"updates\":[],\"kinds\":" + kinds + "}";
+            request("/api/v1/agents/" + id + "/status", HttpMethod.POST)
+                    .body(new BytesRequestContent("application/json", body.getBytes(StandardCharsets.UTF_8)))
+                    .send(new BufferingResponseListener(1 << 16) {
+                        @Override
+                        public void onComplete(Result r) {
+                            measured(Endpoint.STATUS, System.nanoTime() - t0, r.isFailed() ? 0 : r.getResponse().getStatus());
+                        }
+                    });
+        }
+
+        synchronized int pendingCount() {
+            return pending.size();
+        }
+
+        Request request(String path, HttpMethod method) {
+            return client.newRequest("https://127.0.0.1:" + port + path).tag(id).method(method)
+                    .headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential)).timeout(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** How long the agent waits after a refused batch: Retry-After with up to 50 % more, else 1 to 2 s. */
+    static long waitAfter(Result r) {
+        String after = r.isFailed() ? null : r.getResponse().getHeaders().get(HttpHeader.RETRY_AFTER);
+        long base = 1000;
+        if (after != null) {
+            try {
+                base = Long.parseLong(after.strip()) * 1000;
+            } catch (NumberFormatException e) {
+                base = 1000;
+            }
+        }
+        return base + (long) (base * 0.5 * ThreadLocalRandom.current().nextDouble());
+    }
+
+    static byte[] gzip(String text) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(text.length() / 4 + 64);
+        try (GZIPOutputStream z = new GZIPOutputStream(bytes, 8192) {
+            {
+                def.setLevel(Deflater.BEST_SPEED); // as the agent's uplink
+            }
+        }) {
+            z.write(text.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    final int port;
+    final int targets;
+    final int interval;
+    final String kinds;
+    final HttpClient client;
+    final AtomicLong produced = new AtomicLong();
+    final AtomicLong accepted = new AtomicLong();
+    final AtomicLong duplicates = new AtomicLong();
+    volatile Stats stats = new Stats(16);
+    volatile boolean measuring;
+    volatile java.util.concurrent.Executor clockRef = Runnable::run;
+
+    FleetSim(int port, Path ca, int targets, int interval, String kinds) throws Exception {
+        this.port = port;
+        this.targets = targets;
+        this.interval = interval;
+        this.kinds = kinds;
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(ca)) {
+            trust.setCertificateEntry("sonde-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        SslContextFactory.Client tls = new SslContextFactory.Client();
+        tls.setTrustStore(trust);
+        ClientConnector connector = new ClientConnector();
+        connector.setSslContextFactory(tls);
+        connector.setSelectors(1);
+        QueuedThreadPool pool = new QueuedThreadPool(16, 4);
+        pool.setName("fleet");
+        connector.setExecutor(pool);
+        client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        client.setExecutor(pool);
+        client.setMaxConnectionsPerDestination(1); // one connection per agent, as the agent's one HttpClient has
+        client.setMaxRequestsQueuedPerDestination(64);
+        client.setIdleTimeout(120_000);
+        client.setFollowRedirects(false);
+        client.setUserAgentField(null);
+        client.start();
+    }
+
+    void measured(Endpoint e, long nanos, int status) {
+        if (measuring) {
+            stats.record(e, nanos, status);
+        }
+    }
+
+    /** Enrolls {@code n} agents with {@code token}, 16 at a time; @return id → credential */
+    Map<String, String> enroll(String token, String prefix, int n) throws Exception {
+        Map<String, String> creds = new ConcurrentHashMap<>();
+        java.util.concurrent.ExecutorService workers = Executors.newFixedThreadPool(16);
+        CountDownLatch done = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            String id = String.format("%s-%05d", prefix, i);
+            workers.execute(() -> {
+                try {
+                    String body = "{\"schema\":1,\"enrollment_token\":\"" + token + "\",\"agent_id\":\"" + id
+                            + "\",\"tags\":[\"fleet\"],\"version\":\"fleet-sim\"}";
+                    ContentResponse r = client.newRequest("https://127.0.0.1:" + port + "/api/v1/enroll").method(HttpMethod.POST)
+                            .body(new BytesRequestContent("application/json", body.getBytes(StandardCharsets.UTF_8)))
+                            .timeout(60, TimeUnit.SECONDS).send();
+                    if (r.getStatus() != 200) {
+                        throw new IllegalStateException("enrollment of " + id + ": " + r.getStatus() + " " + r.getContentAsString());
+                    }
+                    creds.put(id, JsonParser.parseString(r.getContentAsString()).getAsJsonObject().get("credential").getAsString());
+                } catch (Exception e) {
+                    System.err.println(e);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        if (!done.await(30, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("enrollment took over 30 minutes");
+        }
+        workers.shutdown();
+        if (creds.size() != n) {
+            throw new IllegalStateException("enrolled " + creds.size() + " of " + n);
+        }
+        return creds;
+    }
+
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    static long rssKb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return 0;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        int agents = Integer.parseInt(a.getOrDefault("agents", "1000"));
+        int seconds = Integer.parseInt(a.getOrDefault("seconds", "300"));
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "60"));
+        long serverPid = Long.parseLong(a.getOrDefault("server-pid", "0"));
+        String kinds = a.containsKey("kinds") ? Files.readString(Path.of(a.get("kinds"))).strip() : "{}";
+        FleetSim sim = new FleetSim(Integer.parseInt(a.get("port")), Path.of(a.get("ca")),
+                Integer.parseInt(a.getOrDefault("targets", "10")), Integer.parseInt(a.getOrDefault("interval", "10")), kinds);
+        long e0 = System.nanoTime();
+        Map<String, String> creds = sim.enroll(a.get("token"), a.getOrDefault("prefix", "fleet"), agents);
+        System.err.printf("enrolled %d agents in %.1f s%n", agents, (System.nanoTime() - e0) / 1e9);
+
+        ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
+        sim.clockRef = clock;
+        List<Agent> fleet = new ArrayList<>();
+        for (Map.Entry<String, String> c : creds.entrySet()) {
+            Agent ag = sim.new Agent(c.getKey(), c.getValue());
+            fleet.add(ag);
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            clock.scheduleAtFixedRate(ag::second, rnd.nextInt(1000), 1000, TimeUnit.MILLISECONDS);
+            clock.scheduleAtFixedRate(ag::pollConfig, rnd.nextInt(5000), 5000, TimeUnit.MILLISECONDS);
+            clock.scheduleAtFixedRate(ag::sendStatus, rnd.nextInt(15000), 15000, TimeUnit.MILLISECONDS);
+        }
+        Thread.sleep(warmup * 1000L);
+        // the measured window
+        int capacity = (int) Math.min(50_000_000L, (long) agents * (seconds + 5) * 2);
+        sim.stats = new Stats(capacity);
+        long produced0 = sim.produced.get();
+        long accepted0 = sim.accepted.get();
+        long dup0 = sim.duplicates.get();
+        long self0 = cpuTicks(ProcessHandle.current().pid());
+        long server0 = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        long t0 = System.nanoTime();
+        sim.measuring = true;
+        List<Long> rss = new ArrayList<>();
+        List<Long> backlog = new ArrayList<>();
+        for (int s = 0; s < seconds; s += 5) {
+            Thread.sleep(Math.min(5, seconds - s) * 1000L);
+            if (serverPid > 0) {
+                rss.add(rssKb(serverPid));
+            }
+            backlog.add(fleet.stream().mapToLong(Agent::pendingCount).sum());
+        }
+        sim.measuring = false;
+        double wall = (System.nanoTime() - t0) / 1e9;
+        long self1 = cpuTicks(ProcessHandle.current().pid());
+        long server1 = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("agents", agents);
+        out.put("seconds", Math.round(wall));
+        out.put("results_per_s_offered", (sim.produced.get() - produced0) / wall);
+        out.put("results_per_s_acknowledged", (sim.accepted.get() - accepted0 + sim.duplicates.get() - dup0) / wall);
+        out.put("duplicates", sim.duplicates.get() - dup0);
+        out.put("server_cores", serverPid > 0 ? (server1 - server0) / 100.0 / wall : null);
+        out.put("server_rss_mb_max", rss.isEmpty() ? null : rss.stream().mapToLong(Long::longValue).max().getAsLong() / 1024);
+        out.put("generator_cores", (self1 - self0) / 100.0 / wall);
+        out.put("backlog_max", backlog.stream().mapToLong(Long::longValue).max().orElse(0));
+        out.put("backlog_end", backlog.isEmpty() ? 0 : backlog.get(backlog.size() - 1));
+        for (Endpoint e : Endpoint.values()) {
+            out.put(e.name().toLowerCase(), sim.stats.summary(e));
+        }
+        Map<String, Long> statuses = new java.util.TreeMap<>();
+        sim.stats.statuses.forEach((k, v) -> statuses.put(k, v.sum()));
+        out.put("answers", statuses);
+        // drain: stop producing, let what is pending go, then say what was never acknowledged
+        clock.shutdownNow();
+        long drainEnd = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < drainEnd && fleet.stream().anyMatch(ag -> ag.pendingCount() > 0)) {
+            for (Agent ag : fleet) {
+                boolean go;
+                synchronized (ag) {
+                    go = !ag.batchInFlight && !ag.pending.isEmpty() && System.currentTimeMillis() >= ag.notBefore;
+                    if (go) {
+                        ag.batchInFlight = true;
+                    }
+                }
+                if (go) {
+                    ag.sendBatch();
+                }
+            }
+            Thread.sleep(500);
+        }
+        out.put("produced_total", sim.produced.get());
+        out.put("acknowledged_total", sim.accepted.get() + sim.duplicates.get());
+        out.put("accepted_total", sim.accepted.get());
+        out.put("never_acknowledged", fleet.stream().mapToLong(Agent::pendingCount).sum());
+        System.out.println(GSON.toJson(out));
+        sim.client.stop();
+        System.exit(0);
+    }
+}
