@@ -918,13 +918,16 @@ def fleet(args):
                     while not stop.wait(10):
                         for name, path in (("fleet list", "/api/v1/agents"), ("health", "/api/v1/health")):
                             t = time.monotonic()
-                            status, _ = server.request("GET", path)
+                            try:
+                                status, _ = server.request("GET", path)
+                            except (OSError, http.client.HTTPException):  # a timeout (60 s) is an answer too: counted
+                                status = 0
                             views[name].append(((time.monotonic() - t) * 1000, status))
                 sampler = threading.Thread(target=sample_views, daemon=True)
                 sim = subprocess.Popen(["java", "-Xmx2g", "-cp", cp, "io.sonde.bench.fleet.FleetSim", "--port", str(server.port),
                                         "--ca", os.path.join(server.home, "data", "tls", "ca.pem"), "--token", token,
                                         "--agents", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
-                                        "--server-pid", str(server.proc.pid), "--kinds", kinds_file],
+                                        "--server-pid", str(server.proc.pid), "--kinds", kinds_file, "--ramp", str(args.ramp)],
                                        stdout=subprocess.PIPE, text=True)
                 sampler.start()
                 out, _ = sim.communicate(timeout=args.seconds + args.warmup + 3600)
@@ -993,6 +996,7 @@ def main():
     fl.add_argument("--seconds", type=int, default=300)
     fl.add_argument("--warmup", type=int, default=60)
     fl.add_argument("--store", default="h2")
+    fl.add_argument("--ramp", type=int, default=0, help="seconds over which the agents start one after another (0: all at once)")
     fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
     b = sub.add_parser("bundles")

@@ -105,7 +105,12 @@ public final class FleetSim {
         }
     }
 
-    /** One simulated agent. */
+    /**
+     * One simulated agent: one sender, one request at a time, as the agent's uplink thread — its
+     * document when due, then its status when due, then a batch when one is due (the server's pace,
+     * or a full one); a failed exchange (an answer other than the expected, none within 10 s) pauses
+     * it for Retry-After plus up to half as long again, else 1 s doubling to 30 s with jitter.
+     */
     final class Agent {
         final String id;
         final String credential;
@@ -113,13 +118,15 @@ public final class FleetSim {
         final int[] phase;
         final List<String> pending = new ArrayList<>(); // results not acknowledged yet, oldest first
         long seq;
-        boolean batchInFlight;
-        long notBefore; // after a 429/503: no batch before this (ms)
-        String configVersion;
         int tick;
+        boolean busy; // a request of this agent is in flight
+        long pauseUntil; // after a failure
+        long backoff;
+        long nextConfig;
+        long nextStatus;
         long nextBatchAt; // the server's cadence: no batch before this unless a full one waits
         long toldAt; // when an answer last named the document's version
-        long lastConfigAsk;
+        String configVersion;
 
         Agent(String id, String credential) {
             this.id = id;
@@ -128,9 +135,12 @@ public final class FleetSim {
             for (int i = 0; i < targets; i++) {
                 phase[i] = ThreadLocalRandom.current().nextInt(interval);
             }
+            long now = System.currentTimeMillis();
+            nextConfig = now + ThreadLocalRandom.current().nextInt(5000);
+            nextStatus = now + ThreadLocalRandom.current().nextInt(15000);
         }
 
-        /** Once a second: the results of the targets due this second, then a batch if none is in flight. */
+        /** Once a second: the results of the targets due this second, then the sender's next step. */
         void second() {
             int s = tick++;
             long now = System.currentTimeMillis();
@@ -147,12 +157,61 @@ public final class FleetSim {
                         produced.incrementAndGet();
                     }
                 }
-                if (batchInFlight || pending.isEmpty() || now < notBefore || (now < nextBatchAt && pending.size() < 5000)) {
+            }
+            step();
+        }
+
+        /** The sender's next exchange, if none is in flight and one is due. */
+        void step() {
+            if (!running) {
+                return;
+            }
+            int what;
+            synchronized (this) {
+                long now = System.currentTimeMillis();
+                if (busy || now < pauseUntil) {
                     return;
                 }
-                batchInFlight = true;
+                if (now >= nextConfig && producing) {
+                    nextConfig = now + (now - toldAt < 120_000 ? 60_000 : 5_000);
+                    what = 0;
+                } else if (now >= nextStatus && producing) {
+                    nextStatus = now + 15_000;
+                    what = 1;
+                } else if (!pending.isEmpty() && (now >= nextBatchAt || pending.size() >= 5000)) {
+                    what = 2;
+                } else {
+                    return;
+                }
+                busy = true;
             }
-            sendBatch();
+            if (what == 0) {
+                fetchConfig();
+            } else if (what == 1) {
+                sendStatus();
+            } else {
+                sendBatch();
+            }
+        }
+
+        /** An exchange ended: the next one at once, or a pause after a failure. */
+        void done(boolean ok, Result r) {
+            synchronized (this) {
+                busy = false;
+                if (ok) {
+                    backoff = 0;
+                } else {
+                    backoff = backoff == 0 ? 1000 : Math.min(30_000, backoff * 2);
+                    String after = r.isFailed() ? null : r.getResponse().getHeaders().get(HttpHeader.RETRY_AFTER);
+                    double j = ThreadLocalRandom.current().nextDouble();
+                    long wait = after != null && after.strip().matches("\\d{1,6}") ? (long) (Long.parseLong(after.strip()) * 1000 * (1 + 0.5 * j))
+                            : (long) (backoff * (0.5 + 0.5 * j));
+                    pauseUntil = System.currentTimeMillis() + wait;
+                }
+            }
+            if (ok) {
+                step();
+            }
         }
 
         void sendBatch() {
@@ -171,43 +230,30 @@ public final class FleetSim {
                         public void onComplete(Result r) {
                             int status = r.isFailed() ? 0 : r.getResponse().getStatus();
                             measured(Endpoint.RESULTS, System.nanoTime() - t0, status);
-                            synchronized (Agent.this) {
-                                batchInFlight = false;
-                                if (status == 200) {
+                            if (status == 200) {
+                                JsonObject ack = JsonParser.parseString(getContentAsString()).getAsJsonObject();
+                                synchronized (Agent.this) {
                                     pending.subList(0, batch.size()).clear();
-                                    JsonObject ack = JsonParser.parseString(getContentAsString()).getAsJsonObject();
                                     accepted.addAndGet(ack.get("accepted").getAsLong());
                                     duplicates.addAndGet(ack.get("duplicates").getAsLong());
                                     long now = System.currentTimeMillis();
                                     // as the agent: the server's pace, and its document asked for when the answer names another version
-                                    long interval = ack.has("batch_interval_ms") ? ack.get("batch_interval_ms").getAsLong() : 0;
-                                    nextBatchAt = now + Math.max(0, Math.min(60_000, interval));
+                                    long pace = ack.has("batch_interval_ms") ? ack.get("batch_interval_ms").getAsLong() : 0;
+                                    nextBatchAt = now + Math.max(0, Math.min(60_000, pace));
                                     if (ack.has("config_version") && !ack.get("config_version").isJsonNull()) {
                                         toldAt = now;
                                         if (!ack.get("config_version").getAsString().equals(configVersion)) {
-                                            lastConfigAsk = 0;
-                                            clockRef.execute(Agent.this::fetchConfig);
+                                            nextConfig = 0;
                                         }
                                     }
-                                } else {
-                                    notBefore = System.currentTimeMillis() + waitAfter(r);
                                 }
                             }
+                            done(status == 200, r);
                         }
                     });
         }
 
-        /** Every 5 s, as config_poll_s; once a minute while the answers name the document's version. */
-        void pollConfig() {
-            long now = System.currentTimeMillis();
-            if (now - toldAt < 120_000 && now - lastConfigAsk < 60_000) {
-                return;
-            }
-            fetchConfig();
-        }
-
         void fetchConfig() {
-            lastConfigAsk = System.currentTimeMillis();
             long t0 = System.nanoTime();
             Request q = request("/api/v1/agents/" + id + "/config", HttpMethod.GET)
                     .headers(h -> h.put(HttpHeader.ACCEPT_ENCODING, "gzip"));
@@ -224,6 +270,8 @@ public final class FleetSim {
                         String etag = r.getResponse().getHeaders().get(HttpHeader.ETAG);
                         configVersion = etag == null ? null : etag.replace("\"", "").replace("W/", "");
                     }
+                    // as the agent: a document it cannot get is a problem it reports, not a failure of the exchange
+                    done(status != 0 && status != 401 && status != 403, r);
                 }
             });
         }
@@ -238,7 +286,9 @@ public final class FleetSim {
                     .send(new BufferingResponseListener(1 << 16) {
                         @Override
                         public void onComplete(Result r) {
-                            measured(Endpoint.STATUS, System.nanoTime() - t0, r.isFailed() ? 0 : r.getResponse().getStatus());
+                            int status = r.isFailed() ? 0 : r.getResponse().getStatus();
+                            measured(Endpoint.STATUS, System.nanoTime() - t0, status);
+                            done(status == 200 || status == 204, r);
                         }
                     });
         }
@@ -249,22 +299,8 @@ public final class FleetSim {
 
         Request request(String path, HttpMethod method) {
             return client.newRequest("https://127.0.0.1:" + port + path).tag(id).method(method)
-                    .headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential)).timeout(60, TimeUnit.SECONDS);
+                    .headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential)).timeout(10, TimeUnit.SECONDS);
         }
-    }
-
-    /** How long the agent waits after a refused batch: Retry-After with up to 50 % more, else 1 to 2 s. */
-    static long waitAfter(Result r) {
-        String after = r.isFailed() ? null : r.getResponse().getHeaders().get(HttpHeader.RETRY_AFTER);
-        long base = 1000;
-        if (after != null) {
-            try {
-                base = Long.parseLong(after.strip()) * 1000;
-            } catch (NumberFormatException e) {
-                base = 1000;
-            }
-        }
-        return base + (long) (base * 0.5 * ThreadLocalRandom.current().nextDouble());
     }
 
     static byte[] gzip(String text) {
@@ -291,7 +327,9 @@ public final class FleetSim {
     final AtomicLong duplicates = new AtomicLong();
     volatile Stats stats = new Stats(16);
     volatile boolean measuring;
-    volatile java.util.concurrent.Executor clockRef = Runnable::run;
+    /** Whether the agents still probe (and poll and report); after the window they only send what they hold. */
+    volatile boolean producing = true;
+    volatile boolean running = true;
 
     FleetSim(int port, Path ca, int targets, int interval, String kinds) throws Exception {
         this.port = port;
@@ -385,6 +423,7 @@ public final class FleetSim {
         int agents = Integer.parseInt(a.getOrDefault("agents", "1000"));
         int seconds = Integer.parseInt(a.getOrDefault("seconds", "300"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "60"));
+        int ramp = Integer.parseInt(a.getOrDefault("ramp", "0"));
         long serverPid = Long.parseLong(a.getOrDefault("server-pid", "0"));
         String kinds = a.containsKey("kinds") ? Files.readString(Path.of(a.get("kinds"))).strip() : "{}";
         FleetSim sim = new FleetSim(Integer.parseInt(a.get("port")), Path.of(a.get("ca")),
@@ -394,15 +433,18 @@ public final class FleetSim {
         System.err.printf("enrolled %d agents in %.1f s%n", agents, (System.nanoTime() - e0) / 1e9);
 
         ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
-        sim.clockRef = clock;
         List<Agent> fleet = new ArrayList<>();
         for (Map.Entry<String, String> c : creds.entrySet()) {
             Agent ag = sim.new Agent(c.getKey(), c.getValue());
             fleet.add(ag);
             ThreadLocalRandom rnd = ThreadLocalRandom.current();
-            clock.scheduleAtFixedRate(ag::second, rnd.nextInt(1000), 1000, TimeUnit.MILLISECONDS);
-            clock.scheduleAtFixedRate(ag::pollConfig, rnd.nextInt(5000), 5000, TimeUnit.MILLISECONDS);
-            clock.scheduleAtFixedRate(ag::sendStatus, rnd.nextInt(15000), 15000, TimeUnit.MILLISECONDS);
+            // --ramp s: the agents start one after another over that time (a fleet coming up), else all within a second (a server restarted under its fleet)
+            long start = ramp * 1000L * fleet.size() / Math.max(1, agents) + rnd.nextInt(1000);
+            synchronized (ag) {
+                ag.nextConfig += start;
+                ag.nextStatus += start;
+            }
+            clock.scheduleAtFixedRate(ag::second, start, 1000, TimeUnit.MILLISECONDS);
         }
         Thread.sleep(warmup * 1000L);
         // the measured window
@@ -445,24 +487,15 @@ public final class FleetSim {
         Map<String, Long> statuses = new java.util.TreeMap<>();
         sim.stats.statuses.forEach((k, v) -> statuses.put(k, v.sum()));
         out.put("answers", statuses);
-        // drain: stop producing, let what is pending go, then say what was never acknowledged
+        // drain: no more probing, polling or reporting; what the agents hold goes, at the server's pace
         clock.shutdownNow();
-        long drainEnd = System.currentTimeMillis() + 120_000;
+        sim.producing = false;
+        long drainEnd = System.currentTimeMillis() + 180_000;
         while (System.currentTimeMillis() < drainEnd && fleet.stream().anyMatch(ag -> ag.pendingCount() > 0)) {
-            for (Agent ag : fleet) {
-                boolean go;
-                synchronized (ag) {
-                    go = !ag.batchInFlight && !ag.pending.isEmpty() && System.currentTimeMillis() >= ag.notBefore;
-                    if (go) {
-                        ag.batchInFlight = true;
-                    }
-                }
-                if (go) {
-                    ag.sendBatch();
-                }
-            }
+            fleet.forEach(Agent::step);
             Thread.sleep(500);
         }
+        sim.running = false;
         out.put("produced_total", sim.produced.get());
         out.put("acknowledged_total", sim.accepted.get() + sim.duplicates.get());
         out.put("accepted_total", sim.accepted.get());

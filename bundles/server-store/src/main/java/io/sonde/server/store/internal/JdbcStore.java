@@ -1045,23 +1045,49 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void reportKinds(String agentId, String kinds) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("UPDATE agent SET kinds = ? WHERE agent_id = ? AND (kinds IS NULL OR kinds <> ?)")) {
-            p.setString(1, kinds);
-            p.setString(2, agentId);
-            p.setString(3, kinds);
-            if (p.executeUpdate() > 0) {
-                roles.changed();
+        String hash = sha256Hex(kinds);
+        try (Connection c = connection()) {
+            // each distinct announcement once (most agents make the same); a twin written at the same moment by another instance is the same
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO announcement (hash, kinds) SELECT ?, ? WHERE NOT EXISTS"
+                    + " (SELECT 1 FROM announcement WHERE hash = ?)")) {
+                p.setString(1, hash);
+                p.setString(2, kinds);
+                p.setString(3, hash);
+                p.executeUpdate();
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE agent SET kinds_hash = ? WHERE agent_id = ? AND (kinds_hash IS NULL OR kinds_hash <> ?)")) {
+                p.setString(1, hash);
+                p.setString(2, agentId);
+                p.setString(3, hash);
+                if (p.executeUpdate() > 0) {
+                    roles.changed();
+                }
             }
         } catch (SQLException e) {
             throw unavailable(e);
         }
     }
 
+    /** @return the SHA-256 of the text's UTF-8 bytes in lower-case hex, as the version 9 migration wrote it */
+    static String sha256Hex(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has it
+        }
+    }
+
     @Override
     public Map<String, String> announcedKinds() throws StoreException {
         try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT agent_id, kinds FROM agent WHERE kinds IS NOT NULL AND revoked_at IS NULL");
+                PreparedStatement p = c.prepareStatement("SELECT a.agent_id, k.kinds FROM agent a JOIN announcement k ON k.hash = a.kinds_hash"
+                        + " WHERE a.revoked_at IS NULL");
                 ResultSet rs = p.executeQuery()) {
             Map<String, String> out = new java.util.TreeMap<>();
             while (rs.next()) {

@@ -225,6 +225,34 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void announcedKindsAreKeptOncePerDistinctAnnouncementAndMigratedFromTheAgentsRow() throws Exception {
+        store.createEnrollmentToken(hash(6), List.of(), T0.plusSeconds(3600), true, true, T0);
+        store.enroll(hash(6), "a2", List.of(), "v", hash(121), T0);
+        String same = "{\"tcp\":{\"options\":[]}}";
+        store.reportKinds("a1", same);
+        store.reportKinds("a2", same);
+        assertEquals(Map.of("a1", same, "a2", same), store.announcedKinds());
+        store.reportKinds("a2", "{\"icmp\":{}}");
+        assertEquals(Map.of("a1", same, "a2", "{\"icmp\":{}}"), store.announcedKinds());
+
+        // a store of version 8 kept them in the agent's row: version 9 moves them, hashed as the server hashes them
+        String old = "{\"udp\":{\"é\":1}}";
+        store.close();
+        sql("DELETE FROM schema_version WHERE version = 9");
+        sql("ALTER TABLE agent ADD COLUMN kinds VARCHAR(100000)");
+        sql("UPDATE agent SET kinds = '" + old + "', kinds_hash = NULL");
+        sql("DELETE FROM announcement");
+        store = open();
+        assertEquals(Map.of("a1", old, "a2", old), store.announcedKinds());
+        try {
+            sql("INSERT INTO announcement (hash, kinds) VALUES ('" + JdbcStore.sha256Hex(old) + "', 'a twin')");
+            fail("the migration's hash is not the one the server makes");
+        } catch (java.sql.SQLException e) {
+            assertEquals("23505", e.getSQLState());
+        }
+    }
+
+    @Test
     public void lossOfAnyKindComesFromTheValuesItsAgentsAnnounceAsSentAndReceived() throws Exception {
         io.sonde.api.ResultSchema schema = new io.sonde.api.ResultSchema("1", List.of(
                 io.sonde.api.ResultSchema.Value.of("queries_out", io.sonde.api.ResultSchema.Type.NUMBER, "", io.sonde.api.ResultSchema.Role.SENT, "q"),
