@@ -904,7 +904,7 @@ def fleet(args):
     for store, n, dist in runs:
         if True:
             db = Postgres() if store == "postgres" else None
-            server = Server(db.config() if db else "", dist=dist)
+            server = Server((db.config() if db else "") + "batch_interval_s = 5\n", dist=dist)
             try:
                 _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
                 token = json.loads(body)["token"]
