@@ -73,14 +73,6 @@ public final class AgentsServlet extends HttpServlet {
     /** The SHA-256 of the kinds each agent last announced to this instance and it wrote. */
     private final transient Map<String, byte[]> announced = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private static byte[] sha256(String text) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has it
-        }
-    }
-
     @Deactivate
     void deactivate() {
         lastSeen.close();
@@ -565,7 +557,7 @@ public final class AgentsServlet extends HttpServlet {
                 Instant now = Instant.now();
                 AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
                 // what an agent announces every 15 s mostly did not change: checked and written only when it did
-                byte[] announcement = s.kinds() == null ? null : sha256(s.kinds().toString());
+                byte[] announcement = s.kinds() == null ? null : io.sonde.server.spi.Secrets.sha256(s.kinds().toString());
                 boolean newKinds = announcement != null && !java.util.Arrays.equals(announcement, announced.get(p[0]));
                 String kinds = newKinds ? io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString() : null;
                 AgentRecord.ConfigReport said = report == null ? null : new AgentRecord.ConfigReport(report.version(), report.source(),

@@ -1075,12 +1075,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     /** @return the SHA-256 of the text's UTF-8 bytes in lower-case hex, as the version 9 migration wrote it */
     static String sha256Hex(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has it
-        }
+        return java.util.HexFormat.of().formatHex(io.sonde.server.spi.Secrets.sha256(text));
     }
 
     @Override
