@@ -177,7 +177,7 @@ public class NewKindIT {
 
         // sonde-cli probe knows it from the same plugins
         CliIT.Run cli = CliIT.cli(agent.home, "probe", "tls", "127.0.0.1", "--port", Integer.toString(target.port()), "--set",
-                "insecure_skip_verify=true", "-c", "2", "-i", "200");
+                "insecure_skip_verify=true", "-c", "2", "-i", "3000", "-t", "3000"); // a cold JVM's first TLS handshake can take longer than 200 ms
         assertEquals(cli.out(), 0, cli.exit());
         assertTrue(cli.out(), cli.out().contains("certificate until "));
 
