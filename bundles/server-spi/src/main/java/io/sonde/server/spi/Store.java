@@ -122,6 +122,31 @@ public interface Store {
     }
 
     /**
+     * What an agent said between two writes: when it was last heard from and, when a status told
+     * it, the results waiting in its spool.
+     *
+     * @param at           when it was heard from
+     * @param spoolRecords results waiting in its spool, or -1 when it did not say (a result batch)
+     * @since 1.10
+     */
+    record Heard(Instant at, long spoolRecords) {
+    }
+
+    /**
+     * Records what each agent said since the last write, all in one write: a time older than the
+     * one stored changes nothing, its spool count neither (instances over one store each write
+     * what they heard). Unknown agents are skipped. This default keeps the times only.
+     *
+     * @param heard agent id to what it said last
+     * @since 1.10
+     */
+    default void heard(java.util.Map<String, Heard> heard) throws StoreException {
+        java.util.Map<String, Instant> times = new java.util.HashMap<>();
+        heard.forEach((id, h) -> times.put(id, h.at()));
+        seen(times);
+    }
+
+    /**
      * An admin's address for an agent, in place of what it says or connects from (its mesh peers
      * probe it there); null takes the agent's own again.
      *

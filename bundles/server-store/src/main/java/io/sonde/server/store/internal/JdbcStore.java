@@ -75,6 +75,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      */
     JdbcStore(DataSource pool, Dialect dialect, AutoCloseable closer) {
         this.pool = pool;
+        this.waitMs = pool instanceof com.zaxxer.hikari.HikariDataSource h ? Math.max(1, h.getConnectionTimeout()) : 3000;
         this.dialect = dialect;
         this.closer = closer;
     }
@@ -709,21 +710,48 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void seen(Map<String, Instant> lastSeen) throws StoreException {
-        if (lastSeen.isEmpty()) {
+        Map<String, Heard> heard = new java.util.HashMap<>(lastSeen.size() * 2);
+        lastSeen.forEach((id, at) -> heard.put(id, new Heard(at, -1)));
+        heard(heard);
+    }
+
+    @Override
+    public void heard(Map<String, Heard> heard) throws StoreException {
+        if (heard.isEmpty()) {
             return;
         }
         try (Connection c = connection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement p = c.prepareStatement(
-                    "UPDATE agent SET last_seen = ? WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ?)")) {
-                for (Map.Entry<String, Instant> e : new java.util.TreeMap<>(lastSeen).entrySet()) { // one order: no deadlock between instances
-                    long ms = e.getValue().toEpochMilli();
-                    p.setLong(1, ms);
-                    p.setString(2, e.getKey());
-                    p.setLong(3, ms);
-                    p.addBatch();
+            // the spool count goes with the time that told it: a newer word from another instance stays
+            try (PreparedStatement time = c.prepareStatement(
+                    "UPDATE agent SET last_seen = ? WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ?)");
+                    PreparedStatement both = c.prepareStatement("UPDATE agent SET last_seen = ?, spool_records = ?"
+                            + " WHERE agent_id = ? AND (last_seen IS NULL OR last_seen <= ?)")) {
+                boolean times = false;
+                boolean spools = false;
+                for (Map.Entry<String, Heard> e : new java.util.TreeMap<>(heard).entrySet()) { // one order: no deadlock between instances
+                    long ms = e.getValue().at().toEpochMilli();
+                    if (e.getValue().spoolRecords() < 0) {
+                        time.setLong(1, ms);
+                        time.setString(2, e.getKey());
+                        time.setLong(3, ms);
+                        time.addBatch();
+                        times = true;
+                    } else {
+                        both.setLong(1, ms);
+                        both.setLong(2, e.getValue().spoolRecords());
+                        both.setString(3, e.getKey());
+                        both.setLong(4, ms);
+                        both.addBatch();
+                        spools = true;
+                    }
                 }
-                p.executeBatch();
+                if (times) {
+                    time.executeBatch();
+                }
+                if (spools) {
+                    both.executeBatch();
+                }
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();
@@ -801,43 +829,188 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return id;
     }
 
+    /** The most results one shared transaction takes: a group stays about as quick to write as one big batch. */
+    static final int GROUP_RESULTS = 20_000;
+
+    /** A batch waiting to be written, and once written, what became of it. */
+    private static final class Pending {
+        final String agentId;
+        final String epoch;
+        final List<WireResult> results;
+        final Map<String, KindRoles.Counts> counts = new java.util.HashMap<>();
+        boolean done; // under group's lock
+        int stored;
+        Throwable failure;
+
+        Pending(String agentId, String epoch, List<WireResult> results) {
+            this.agentId = agentId;
+            this.epoch = epoch;
+            this.results = results;
+        }
+    }
+
+    /** The batches waiting, and whether one caller writes now; guarded by itself. */
+    private final java.util.ArrayDeque<Pending> group = new java.util.ArrayDeque<>();
+    private boolean writing;
+    /** How long a batch waits for the writes before it: as long as a caller would wait for a pooled connection. */
+    private final long waitMs;
+    private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong committedBatches = new java.util.concurrent.atomic.AtomicLong();
+
+    /** @return transactions that stored batches, and the batches they stored: their ratio is the batches per commit */
+    long[] commits() {
+        return new long[] {commits.get(), committedBatches.get()};
+    }
+
+    /**
+     * Group commit: batches that arrive together share one transaction and one commit. The first
+     * caller to find nobody writing takes every batch waiting (up to {@link #GROUP_RESULTS}
+     * results, its own among them), writes them in one transaction and hands each caller its
+     * count after the commit; the callers that came meanwhile wait for it and the next takes what
+     * is waiting then. No caller hears of a batch before it is committed. A group that fails is
+     * rolled back and each of its batches written alone, so that one batch's fault is its own.
+     */
     @Override
     public int ingest(String agentId, String epoch, List<WireResult> results) throws StoreException {
         if (results.isEmpty()) {
             return 0;
         }
+        Pending me = new Pending(agentId, epoch, results);
         // which values hold each kind's packet counts: read before a connection is held, it may need one
-        Map<String, KindRoles.Counts> counts = new java.util.HashMap<>();
         for (WireResult r : results) {
-            counts.computeIfAbsent(r.kind(), roles::of);
+            me.counts.computeIfAbsent(r.kind(), roles::of);
         }
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + waitMs * 1_000_000;
+        synchronized (group) {
+            group.add(me);
+        }
+        try {
+            while (true) {
+                List<Pending> mine = new ArrayList<>();
+                synchronized (group) {
+                    while (!me.done && writing) {
+                        long left = (deadline - System.nanoTime()) / 1_000_000;
+                        if (left <= 0 && group.remove(me)) {
+                            // as long as a caller waits for a pooled connection: the database is slow or locked, the agent sends again
+                            throw new StoreException(StoreException.Kind.UNAVAILABLE, "the store failed: the batch waited "
+                                    + waitMs + " ms for the write before it to end (the database is slow or locked)", null);
+                        }
+                        try {
+                            group.wait(Math.max(0, left)); // taken by a writer (left <= 0): answered when written
+                        } catch (InterruptedException e) {
+                            interrupted = true; // a batch taken by a writer is answered when written, never left half-way
+                        }
+                    }
+                    if (me.done) {
+                        break;
+                    }
+                    writing = true;
+                    int n = 0;
+                    while (!group.isEmpty() && (mine.isEmpty() || n + group.peek().results.size() <= GROUP_RESULTS)) {
+                        Pending p = group.poll();
+                        n += p.results.size();
+                        mine.add(p);
+                    }
+                }
+                try {
+                    write(mine);
+                } finally {
+                    synchronized (group) {
+                        writing = false;
+                        for (Pending p : mine) {
+                            if (!p.done) { // a fault write() did not expect: nobody is left waiting for ever
+                                p.failure = new IllegalStateException("the batch was not written");
+                                p.done = true;
+                            }
+                        }
+                        group.notifyAll();
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (me.failure instanceof StoreException e) {
+            throw e;
+        } else if (me.failure instanceof RuntimeException e) {
+            throw e;
+        } else if (me.failure instanceof Error e) {
+            throw e;
+        }
+        return me.stored;
+    }
+
+    /** Writes a group in one transaction, else each of its batches alone; every one of them is done after. */
+    private void write(List<Pending> batches) {
+        int[] stored = null;
+        Throwable failure = null;
+        try {
+            stored = writeTogether(batches);
+        } catch (StoreException | RuntimeException e) {
+            failure = e;
+        }
+        if (stored == null && batches.size() > 1) {
+            for (Pending p : batches) {
+                write(List.of(p));
+            }
+            return;
+        }
+        synchronized (group) {
+            for (int i = 0; i < batches.size(); i++) {
+                Pending p = batches.get(i);
+                if (stored != null) {
+                    p.stored = stored[i];
+                } else {
+                    p.failure = failure;
+                }
+                p.done = true;
+            }
+        }
+    }
+
+    /** @return each batch's count of results not stored before, all of them committed in one transaction */
+    private int[] writeTogether(List<Pending> batches) throws StoreException {
         for (int attempt = 0; ; attempt++) {
             try (Connection c = connection()) {
                 c.setAutoCommit(true);
-                dialect.prepare(c, results);
-                int agent = agentPk(c, agentId);
-                int epochPk = identity(c, epochIds, epochNames, agent + "/" + epoch, "epoch",
-                        new String[] {"agent", "epoch"}, new Object[] {agent, epoch});
-                epochNames.putIfAbsent(epochPk, epoch);
-                int[] series = new int[results.size()];
-                for (int i = 0; i < results.size(); i++) {
-                    WireResult r = results.get(i);
-                    String key = agent + "/" + r.kind() + "/" + r.target();
-                    series[i] = identity(c, seriesIds, seriesNames, key, "series",
-                            new String[] {"agent", "target", "kind"}, new Object[] {agent, r.target(), r.kind()});
-                    seriesNames.putIfAbsent(series[i], new String[] {agentId, r.target(), r.kind()});
+                int[][] series = new int[batches.size()][];
+                int[] epochs = new int[batches.size()];
+                for (int b = 0; b < batches.size(); b++) {
+                    Pending p = batches.get(b);
+                    dialect.prepare(c, p.results);
+                    int agent = agentPk(c, p.agentId);
+                    epochs[b] = identity(c, epochIds, epochNames, agent + "/" + p.epoch, "epoch",
+                            new String[] {"agent", "epoch"}, new Object[] {agent, p.epoch});
+                    epochNames.putIfAbsent(epochs[b], p.epoch);
+                    series[b] = new int[p.results.size()];
+                    for (int i = 0; i < p.results.size(); i++) {
+                        WireResult r = p.results.get(i);
+                        String key = agent + "/" + r.kind() + "/" + r.target();
+                        series[b][i] = identity(c, seriesIds, seriesNames, key, "series",
+                                new String[] {"agent", "target", "kind"}, new Object[] {agent, r.target(), r.kind()});
+                        seriesNames.putIfAbsent(series[b][i], new String[] {p.agentId, r.target(), r.kind()});
+                    }
                 }
                 c.setAutoCommit(false);
                 try {
-                    int stored = insert(c, epochPk, results, series, counts);
+                    int[] stored = new int[batches.size()];
+                    for (int b = 0; b < batches.size(); b++) {
+                        Pending p = batches.get(b);
+                        stored[b] = insert(c, epochs[b], p.results, series[b], p.counts);
+                    }
                     c.commit();
+                    commits.incrementAndGet();
+                    committedBatches.addAndGet(batches.size());
                     return stored;
                 } catch (SQLException e) {
                     c.rollback();
                     throw e;
                 }
             } catch (SQLException e) {
-                // a concurrent copy of the same batch won the race: read again what exists
+                // a concurrent copy of the same batch (another server of the database) won the race: read again what exists
                 if ("23505".equals(e.getSQLState()) && attempt < 3) {
                     continue;
                 }

@@ -249,7 +249,12 @@ public final class StoreService {
         metrics = context.registerService(Collector.class, new Collector() {
             @Override
             public List<MetricFamilySamples> collect() {
+                long[] commits = s.commits();
                 return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
+                        new io.prometheus.client.CounterMetricFamily("sonde_server_store_commits",
+                                "Transactions that stored result batches (concurrent batches share one)", commits[0]),
+                        new io.prometheus.client.CounterMetricFamily("sonde_server_store_committed_batches",
+                                "Result batches those transactions stored", commits[1]),
                         new GaugeMetricFamily("sonde_server_store_leader",
                                 "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
                         new GaugeMetricFamily("sonde_server_rollup_backlog",

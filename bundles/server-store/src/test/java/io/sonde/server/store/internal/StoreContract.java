@@ -576,6 +576,33 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aStatusSpoolCountIsWrittenWithItsTimeAndNeverOverANewerWord() throws Exception {
+        store.createEnrollmentToken(hash(5), List.of(), T0.plusSeconds(3600), true, true, T0);
+        store.enroll(hash(5), "a2", List.of(), "v", hash(120), T0);
+        store.touch("a1", T0.plusSeconds(10), "1.0", 5, "127.0.0.7");
+        store.heard(Map.of("a1", new io.sonde.server.spi.Store.Heard(T0.plusSeconds(20), 40), // a newer status: time and count
+                "a2", new io.sonde.server.spi.Store.Heard(T0.plusSeconds(3), -1), // a batch: the time only
+                "nobody", new io.sonde.server.spi.Store.Heard(T0.plusSeconds(3), 2)));
+        Map<String, AgentRecord> byId = new java.util.HashMap<>();
+        for (AgentRecord a : store.agents()) {
+            byId.put(a.agentId(), a);
+        }
+        assertEquals(T0.plusSeconds(20), byId.get("a1").lastSeen());
+        assertEquals(40, byId.get("a1").spoolRecords());
+        assertEquals("1.0", byId.get("a1").version());
+        assertEquals("127.0.0.7", byId.get("a1").address());
+        assertEquals(T0.plusSeconds(3), byId.get("a2").lastSeen());
+        assertEquals(0, byId.get("a2").spoolRecords());
+        // another instance's older word: neither its time nor its count
+        store.heard(Map.of("a1", new io.sonde.server.spi.Store.Heard(T0.plusSeconds(15), 99)));
+        AgentRecord a1 = store.agents().stream().filter(a -> a.agentId().equals("a1")).findFirst().orElseThrow();
+        assertEquals(T0.plusSeconds(20), a1.lastSeen());
+        assertEquals(40, a1.spoolRecords());
+        store.heard(Map.of("a1", new io.sonde.server.spi.Store.Heard(T0.plusSeconds(20), 0))); // told at the same time: taken
+        assertEquals(0, store.agents().stream().filter(a -> a.agentId().equals("a1")).findFirst().orElseThrow().spoolRecords());
+    }
+
+    @Test
     public void anAgentsConfigurationReportReplacesTheLastOne() throws Exception {
         assertEquals("nothing said yet", null, store.agents().get(0).config());
         String awkward = "o'clock \"quoted\" \u00e9t\u00e9 \ud83d\udce1 %_\n";
@@ -909,6 +936,113 @@ public abstract class StoreContract {
             pool.shutdownNow();
         }
         assertEquals(2000, store.resultCount());
+    }
+
+    @Test
+    public void concurrentBatchesShareCommitsAndEachCallerHearsOfItsOwn() throws Exception {
+        int agents = 8;
+        int batches = 40;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(agents);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        store.createEnrollmentToken(hash(5), List.of(), T0.plusSeconds(3600), false, true, T0);
+        for (int a = 0; a < agents; a++) {
+            if (a != 1) { // a1 is enrolled already
+                store.enroll(hash(5), "a" + a, List.of(), "v", hash(200 + a), T0);
+            }
+        }
+        long[] before = store.commits();
+        try {
+            List<java.util.concurrent.Future<List<Integer>>> calls = new ArrayList<>();
+            for (int a = 0; a < agents; a++) {
+                String agent = "a" + a;
+                calls.add(pool.submit(() -> {
+                    go.await();
+                    List<Integer> counts = new ArrayList<>();
+                    for (int b = 0; b < batches; b++) {
+                        List<WireResult> batch = new ArrayList<>();
+                        for (int i = 1; i <= 5; i++) {
+                            int seq = b * 5 + i;
+                            batch.add(result(seq, "t" + (i % 3), T0.plusSeconds(seq), 0.001 * i, i % 4 != 0));
+                        }
+                        if (b % 10 == 9) {
+                            batch.add(batch.get(0)); // a result sent twice in a batch is stored once
+                        }
+                        counts.add(store.ingest(agent, "e1", batch));
+                        if (b % 10 == 9) {
+                            counts.add(store.ingest(agent, "e1", batch.subList(0, 3))); // a batch sent again: nothing new
+                        }
+                    }
+                    return counts;
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<List<Integer>> f : calls) {
+                List<Integer> counts = f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(batches + batches / 10, counts.size());
+                for (int i = 0; i < counts.size(); i++) {
+                    boolean again = (i + 1) % 11 == 0;
+                    assertEquals("call " + i + ": what this caller's batch added, not another's", again ? 0 : 5, (int) counts.get(i));
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(agents * batches * 5L, store.resultCount());
+        for (int a = 0; a < agents; a++) {
+            int back = 0;
+            for (String t : List.of("t0", "t1", "t2")) {
+                back += store.results(new ResultQuery("a" + a, t, T0, T0.plusSeconds(batches * 5 + 1), 1000, null)).items().size();
+            }
+            assertEquals("a" + a + "'s results, each once", batches * 5, back);
+        }
+        long[] after = store.commits();
+        long written = after[1] - before[1];
+        long commits = after[0] - before[0];
+        assertEquals("every batch that stored something is in a commit", agents * (batches + batches / 10), written);
+        assertTrue("concurrent batches shared commits: " + commits + " commits for " + written + " batches", commits < written);
+    }
+
+    @Test
+    public void aBatchThatCannotBeStoredFailsAloneAmongConcurrentOnes() throws Exception {
+        int agents = 6;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(agents);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        String tooLong = "x".repeat(300); // the series' target column holds 256
+        store.createEnrollmentToken(hash(5), List.of(), T0.plusSeconds(3600), false, true, T0);
+        for (int a = 0; a < agents; a++) {
+            if (a != 1) { // a1 is enrolled already
+                store.enroll(hash(5), "a" + a, List.of(), "v", hash(200 + a), T0);
+            }
+        }
+        try {
+            List<java.util.concurrent.Future<String>> calls = new ArrayList<>();
+            for (int a = 0; a < agents; a++) {
+                String agent = "a" + a;
+                boolean bad = a == 2;
+                calls.add(pool.submit(() -> {
+                    go.await();
+                    StringBuilder said = new StringBuilder();
+                    for (int b = 0; b < 20; b++) {
+                        List<WireResult> batch = List.of(result(2 * b + 1, "t", T0.plusSeconds(b), 0.001, true),
+                                result(2 * b + 2, bad && b % 5 == 4 ? tooLong : "u", T0.plusSeconds(b), 0.002, true));
+                        try {
+                            said.append(store.ingest(agent, "e1", batch));
+                        } catch (StoreException e) {
+                            said.append('!');
+                        }
+                    }
+                    return said.toString();
+                }));
+            }
+            go.countDown();
+            for (int a = 0; a < agents; a++) {
+                String said = calls.get(a).get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals("a" + a, a == 2 ? "2222!2222!2222!2222!" : "2".repeat(20), said);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals("the faulty batches stored nothing, every other one everything", (agents - 1) * 40 + 16 * 2, store.resultCount());
     }
 
     @Test
