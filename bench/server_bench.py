@@ -899,6 +899,10 @@ def fleet(args):
     cp = os.path.join(FLEET, "target", "classes") + ":" + os.path.join(FLEET, "target", "lib", "*")
     rows = []
     dists = args.dist.split(",") if args.dist else [SERVER_DIST]
+    status_kinds = args.status_kinds.split(",")
+    if len(status_kinds) == 1:
+        status_kinds = status_kinds * len(dists)
+    kinds_of = dict(zip(dists, status_kinds))
     runs = [(store, n, d) for _ in range(args.rounds) for store in args.store.split(",")
             for n in [int(x) for x in args.agents.split(",")] for d in dists]
     for store, n, dist in runs:
@@ -927,7 +931,8 @@ def fleet(args):
                 sim = subprocess.Popen(["java", "-Xmx2g", "-cp", cp, "io.sonde.bench.fleet.FleetSim", "--port", str(server.port),
                                         "--ca", os.path.join(server.home, "data", "tls", "ca.pem"), "--token", token,
                                         "--agents", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
-                                        "--server-pid", str(server.proc.pid), "--kinds", kinds_file, "--ramp", str(args.ramp)],
+                                        "--server-pid", str(server.proc.pid), "--kinds", kinds_file, "--ramp", str(args.ramp),
+                                        "--status-kinds", kinds_of[dist]],
                                        stdout=subprocess.PIPE, text=True)
                 sampler.start()
                 out, _ = sim.communicate(timeout=args.seconds + args.warmup + 3600)
@@ -938,6 +943,9 @@ def fleet(args):
                 row["store"] = store
                 row["dist"] = dist
                 row["alert_evaluation_s"] = server_metric(server, "sonde_server_alert_evaluation_seconds")
+                commits = server_metric(server, "sonde_server_store_commits_total")
+                batches = server_metric(server, "sonde_server_store_committed_batches_total")
+                row["batches_per_commit"] = round(batches / commits, 2) if commits > 0 and batches > 0 else None  # NaN: not counted
                 for name, samples in views.items():
                     ms = sorted(m for m, _ in samples)
                     row[name + " ms"] = {"median": round(statistics.median(ms), 1) if ms else None,
@@ -951,14 +959,16 @@ def fleet(args):
                     db.close()
     print()
     print("| build | store | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
-          "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | fleet list ms | health ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
+          "| fleet list ms | health ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
         print(f"| {r['dist']} | {r['store']} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
               f"| {r['server_cores']:.2f} | {r['server_rss_mb_max']} | {r['generator_cores']:.2f} "
               f"| {r['results'].get('p50_ms')} / {r['results'].get('p99_ms')} | {r['config'].get('p99_ms')} | {r['status'].get('p99_ms')} "
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
+              f"| {r.get('batches_per_commit')} "
               f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) |")
 
 
@@ -998,6 +1008,8 @@ def main():
     fl.add_argument("--store", default="h2")
     fl.add_argument("--ramp", type=int, default=0, help="seconds over which the agents start one after another (0: all at once)")
     fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
+    fl.add_argument("--status-kinds", default="hash", help="per distribution (comma-separated, or one for all): hash, statuses name"
+                    " the kinds by their hash as agents of wire 1.5 do; full, every status carries them, as agents before")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
     b = sub.add_parser("bundles")
     b.add_argument("--agents", type=int, default=1000)

@@ -288,4 +288,64 @@ public class UplinkIT {
             }
         }
     }
+
+    /** @return the server's count of statuses that carried the agents' kinds so ({@code full}, {@code hash}, {@code asked}) */
+    private static double statuses(ServerProcess server, String kinds) throws Exception {
+        double v = AgentProcess.value(server.get("/metrics").body(), "sonde_server_agent_statuses_total{kinds=\"" + kinds + "\",} ");
+        return Double.isNaN(v) ? 0 : v;
+    }
+
+    /** @return the agents the server lists as running {@code kind} */
+    private static List<String> runningKind(ServerProcess server, String kind) throws Exception {
+        for (com.google.gson.JsonElement e : server.json(server.admin("GET", "/api/v1/kinds", null)).getAsJsonArray("items")) {
+            if (e.getAsJsonObject().get("kind").getAsString().equals(kind)) {
+                List<String> who = new ArrayList<>();
+                e.getAsJsonObject().getAsJsonArray("agents").forEach(a -> who.add(a.getAsString()));
+                return who;
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * The kinds an agent runs (tens of KB of schemas) go to the server once, then every status names
+     * them by their hash: again in full when a plugin goes, and when a restarted server, which no
+     * longer holds them, answers a status by asking for them.
+     */
+    @Test
+    public void theAgentsKindsGoInFullOnlyWhenTheyChangeOrTheServerAsks() throws Exception {
+        try (ServerProcess server = ServerProcess.start("");
+                AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-kinds\n",
+                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "status_interval_s = 1\n")))) {
+            awaitAgent(server, "e2e-kinds");
+            NewKindIT.await("dns and tcp listed for the agent", 30, () -> runningKind(server, "dns").contains("e2e-kinds")
+                    && runningKind(server, "tcp").contains("e2e-kinds"));
+            NewKindIT.await("statuses that name the kinds by their hash", 30, () -> statuses(server, "hash") >= 2);
+            // in full as the plugins started (each new kind is news), then by their hash only while they stay
+            double full = statuses(server, "full");
+            double hash = statuses(server, "hash");
+            assertTrue(full >= 1);
+            NewKindIT.await("three more statuses", 30, () -> statuses(server, "hash") >= hash + 3);
+            assertEquals("no status in full while the kinds stay", full, statuses(server, "full"), 0);
+            assertEquals(0, statuses(server, "asked"), 0);
+
+            // a plugin goes: its kind is gone from the server's list at the next status, the only other one in full
+            Files.move(agent.home.resolve("plugins/io.sonde.plugin.dns.jar"), agent.home.resolve("io.sonde.plugin.dns.jar"));
+            NewKindIT.await("dns no longer listed for the agent", 30, () -> !runningKind(server, "dns").contains("e2e-kinds"));
+            double after = statuses(server, "hash");
+            NewKindIT.await("two more statuses", 30, () -> statuses(server, "hash") >= after + 2);
+            assertEquals(full + 1, statuses(server, "full"), 0);
+            assertTrue(runningKind(server, "tcp").contains("e2e-kinds"));
+
+            // the server restarts and holds no hash: the first status that names one is asked to come again in full, at once
+            server.kill();
+            server.launch();
+            NewKindIT.await("statuses named by their hash after the restart", 60, () -> statuses(server, "hash") >= 2);
+            assertEquals("asked once", 1, statuses(server, "asked"), 0);
+            assertEquals("sent once in full on asking", 1, statuses(server, "full"), 0);
+            assertEquals(List.of(), runningKind(server, "dns").stream().filter("e2e-kinds"::equals).toList());
+            assertTrue(runningKind(server, "tcp").contains("e2e-kinds"));
+            assertEquals("no status refused", 0, agent.countLogLines("status answered"));
+        }
+    }
 }

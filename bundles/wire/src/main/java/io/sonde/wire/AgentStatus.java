@@ -22,16 +22,30 @@ import java.util.List;
  *                           bundle it acted on; at most {@link #MAX_REJECTED} (since 1.1)
  * @param kinds              the probe kinds the agent runs, each with the options its targets take
  *                           (the plugin's {@code TargetSchema} as JSON), or null when it does not
- *                           say: the server checks definitions against them (since 1.2)
+ *                           say: the server checks definitions against them (since 1.2); absent
+ *                           while the server holds them under {@code kindsHash}
+ * @param kindsHash          the SHA-256 (hex) of the kinds as the agent writes them, sent with every
+ *                           status: the kinds themselves (tens of KB) go only when they changed or
+ *                           when the server answers that it does not hold them ({@link StatusAck});
+ *                           null from agents before 1.5 (since 1.5)
  */
 public record AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
         String configSource, List<Rejected> configRejected, String address, List<Update> updates,
-        com.google.gson.JsonObject kinds) {
+        com.google.gson.JsonObject kinds, String kindsHash) {
+
+    /** A status without the kinds' hash (as agents before 1.5 send). */
+    public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
+            String configSource, List<Rejected> configRejected, String address, List<Update> updates,
+            com.google.gson.JsonObject kinds) {
+        this(schema, version, spoolRecords, spoolOldestSeconds, configVersion, configSource, configRejected, address, updates, kinds,
+                null);
+    }
 
     /** A status that does not announce kinds (as agents before 1.2 send). */
     public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds, String configVersion,
             String configSource, List<Rejected> configRejected, String address, List<Update> updates) {
-        this(schema, version, spoolRecords, spoolOldestSeconds, configVersion, configSource, configRejected, address, updates, null);
+        this(schema, version, spoolRecords, spoolOldestSeconds, configVersion, configSource, configRejected, address, updates, null,
+                null);
     }
 
     /** Most refused entries one status carries: the count beyond it is in the last one's reason. */
@@ -68,7 +82,7 @@ public record AgentStatus(int schema, String version, long spoolRecords, double 
 
     /** A status of an agent that says nothing of its configuration (as agents before 1.1 send). */
     public AgentStatus(int schema, String version, long spoolRecords, double spoolOldestSeconds) {
-        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null, List.of(), null);
+        this(schema, version, spoolRecords, spoolOldestSeconds, null, null, List.of(), null, List.of(), null, null);
     }
 
     /** Takes immutable copies of the lists; none when absent. */

@@ -50,7 +50,8 @@ import com.google.gson.JsonParser;
  * about every second ({@code IDLE_POLL_MS}) or at the pace the server's answers ask (a full batch at
  * once), its configuration document every 5 s with the version it holds ({@code If-None-Match}) or,
  * while the answers name the document's version, when it changed and once a minute, its status
- * every 15 s (with the kinds a real agent announces): what the agent of this build does.
+ * every 15 s (with the kinds a real agent announces the first time and when the server asks for
+ * them, by their hash otherwise): what the agent of this build does.
  * Each agent has {@code --targets} tcp targets probed every {@code --interval} s at random phases;
  * a batch in flight holds the next one back, as the agent's one sender does. A 429 or 503 is waited
  * out as the agent does (Retry-After plus up to 50 % jitter); results are kept until acknowledged,
@@ -63,6 +64,7 @@ import com.google.gson.JsonParser;
  * <pre>
  * java -cp target/classes:target/lib/* io.sonde.bench.fleet.FleetSim --port P --ca ca.pem --token T
  *      --agents 1000 --seconds 300 --warmup 60 --server-pid PID [--status status.json] [--prefix fleet]
+ *      [--status-kinds hash|full]   (full: the kinds in every status, as agents before wire 1.5)
  * </pre>
  */
 public final class FleetSim {
@@ -127,6 +129,7 @@ public final class FleetSim {
         long nextBatchAt; // the server's cadence: no batch before this unless a full one waits
         long toldAt; // when an answer last named the document's version
         String configVersion;
+        boolean kindsHeard; // the server took this agent's kinds in full: statuses name them by their hash
 
         Agent(String id, String credential) {
             this.id = id;
@@ -278,9 +281,11 @@ public final class FleetSim {
 
         void sendStatus() {
             long t0 = System.nanoTime();
+            boolean full = fullKinds || !kindsHeard;
             String body = "{\"schema\":1,\"version\":\"fleet-sim\",\"spool_records\":" + pendingCount() + ",\"spool_oldest_seconds\":0.0,"
                     + (configVersion == null ? "" : "\"config_version\":\"" + configVersion + "\",\"config_source\":\"server\",")
-                    + "\"config_rejected\":[],\"updates\":[],\"kinds\":" + kinds + "}";
+                    + "\"config_rejected\":[],\"updates\":[]" + (full ? ",\"kinds\":" + kinds : "")
+                    + (fullKinds ? "" : ",\"kinds_hash\":\"" + kindsHash + "\"") + "}";
             request("/api/v1/agents/" + id + "/status", HttpMethod.POST)
                     .body(new BytesRequestContent("application/json", body.getBytes(StandardCharsets.UTF_8)))
                     .send(new BufferingResponseListener(1 << 16) {
@@ -288,6 +293,14 @@ public final class FleetSim {
                         public void onComplete(Result r) {
                             int status = r.isFailed() ? 0 : r.getResponse().getStatus();
                             measured(Endpoint.STATUS, System.nanoTime() - t0, status);
+                            if (status == 200 && getContentAsString().contains("\"kinds_wanted\":true") && !full) {
+                                synchronized (Agent.this) { // as the agent: in full, at once
+                                    kindsHeard = false;
+                                    nextStatus = 0;
+                                }
+                            } else if ((status == 200 || status == 204) && full) {
+                                kindsHeard = true;
+                            }
                             done(status == 200 || status == 204, r);
                         }
                     });
@@ -321,6 +334,9 @@ public final class FleetSim {
     final int targets;
     final int interval;
     final String kinds;
+    final String kindsHash;
+    /** Statuses carry the kinds in full every time, as agents before wire 1.5 do (to measure servers before it). */
+    final boolean fullKinds;
     final HttpClient client;
     final AtomicLong produced = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
@@ -331,11 +347,14 @@ public final class FleetSim {
     volatile boolean producing = true;
     volatile boolean running = true;
 
-    FleetSim(int port, Path ca, int targets, int interval, String kinds) throws Exception {
+    FleetSim(int port, Path ca, int targets, int interval, String kinds, boolean fullKinds) throws Exception {
         this.port = port;
         this.targets = targets;
         this.interval = interval;
         this.kinds = kinds;
+        this.kindsHash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(kinds.getBytes(StandardCharsets.UTF_8)));
+        this.fullKinds = fullKinds;
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(ca)) {
@@ -427,7 +446,8 @@ public final class FleetSim {
         long serverPid = Long.parseLong(a.getOrDefault("server-pid", "0"));
         String kinds = a.containsKey("kinds") ? Files.readString(Path.of(a.get("kinds"))).strip() : "{}";
         FleetSim sim = new FleetSim(Integer.parseInt(a.get("port")), Path.of(a.get("ca")),
-                Integer.parseInt(a.getOrDefault("targets", "10")), Integer.parseInt(a.getOrDefault("interval", "10")), kinds);
+                Integer.parseInt(a.getOrDefault("targets", "10")), Integer.parseInt(a.getOrDefault("interval", "10")), kinds,
+                a.getOrDefault("status-kinds", "hash").equals("full"));
         long e0 = System.nanoTime();
         Map<String, String> creds = sim.enroll(a.get("token"), a.getOrDefault("prefix", "fleet"), agents);
         System.err.printf("enrolled %d agents in %.1f s%n", agents, (System.nanoTime() - e0) / 1e9);

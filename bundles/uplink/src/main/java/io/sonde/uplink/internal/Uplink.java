@@ -619,16 +619,22 @@ public final class Uplink implements ResultSink {
         return c;
     }
 
+    /** The hash of the kinds the server last took in full from this agent: statuses name them by it until they change. */
+    private String kindsHeard;
+
     private void sendStatus() throws Failure {
         long oldest = spool.oldestMillis();
         Applied a = applied;
         RemoteConfig.Document doc = inForce;
         String advertise = config.advertise__address().strip();
+        com.google.gson.JsonObject kinds = kindSchemas();
+        String kindsHash = sha256(WireCodec.json(kinds));
+        boolean full = !kindsHash.equals(kindsHeard); // tens of KB, sent only when the server may not hold them
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
                 a == null ? null : a.version(), doc == null ? null : doc.origin(),
                 a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, updates,
-                kindSchemas());
+                full ? kinds : null, kindsHash);
         HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")
@@ -638,6 +644,34 @@ public final class Uplink implements ResultSink {
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
+        }
+        if (statusAck(r).kindsWanted() && !full) {
+            kindsHeard = null; // the server (restarted, or another instance) does not hold them: the next status, at once
+            statusDue = true;
+        } else if (full) {
+            kindsHeard = kindsHash;
+        }
+    }
+
+    /** @return the server's answer to a status; one that says nothing asks for nothing (a 204, servers before 1.5) */
+    private static io.sonde.wire.StatusAck statusAck(HttpResponse<byte[]> r) {
+        if (r.statusCode() != 200 || r.body() == null || r.body().length == 0) {
+            return new io.sonde.wire.StatusAck(WireCodec.SCHEMA, false);
+        }
+        try {
+            io.sonde.wire.StatusAck a = WireCodec.gson().fromJson(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8),
+                    io.sonde.wire.StatusAck.class);
+            return a == null ? new io.sonde.wire.StatusAck(WireCodec.SCHEMA, false) : a;
+        } catch (RuntimeException e) {
+            return new io.sonde.wire.StatusAck(WireCodec.SCHEMA, false);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
         }
     }
 

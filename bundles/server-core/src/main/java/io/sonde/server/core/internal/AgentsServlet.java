@@ -58,23 +58,52 @@ public final class AgentsServlet extends HttpServlet {
     private transient volatile AgentConfigs configs;
 
     @Activate
-    public AgentsServlet(@Reference Store store, @Reference ResultIngest ingest, ServerConfig config) {
+    public AgentsServlet(org.osgi.framework.BundleContext context, @Reference Store store, @Reference ResultIngest ingest,
+            ServerConfig config) {
         this.store = store;
+        for (String k : List.of("full", "hash", "asked", "none")) {
+            statuses.labels(k);
+        }
+        this.metrics = context.registerService(io.prometheus.client.Collector.class, statuses, null);
         this.ingest = ingest;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
         this.advertised = config.advertised__addresses();
         this.lastSeen = new LastSeen(store, offlineAfter.toMillis());
     }
 
-    /** When each agent's batches were last heard, written together. */
+    /** When each agent was last heard and what its status said of its spool, written together. */
     private final transient LastSeen lastSeen;
     /** The configuration report each agent last made to this instance and it wrote, its time left out. */
     private final transient Map<String, AgentRecord.ConfigReport> reported = new java.util.concurrent.ConcurrentHashMap<>();
     /** The SHA-256 of the kinds each agent last announced to this instance and it wrote. */
     private final transient Map<String, byte[]> announced = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The hash each agent gave the kinds it last announced to this instance in full: its statuses then name them by it. */
+    private final transient Map<String, String> announcedAs = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What each agent's status last told this instance of itself and it wrote (version, address), and when. */
+    private final transient Map<String, Told> told = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** An agent's version and address as a status said them, and when they were written. */
+    private record Told(String version, String address, String source, long writtenAt) {
+        boolean same(Told o) {
+            return version.equals(o.version) && java.util.Objects.equals(address, o.address) && source.equals(o.source);
+        }
+    }
+
+    /**
+     * How long a version and address this instance wrote stand before a status writes them again
+     * though they did not change: another instance over the same store may have written others.
+     */
+    static final long TOLD_FOR_MS = 300_000;
+
+    /** Statuses by what they said of the agent's kinds: in full, by their hash, by a hash this instance asked to be resent, nothing. */
+    private final transient io.prometheus.client.Counter statuses = io.prometheus.client.Counter.build("sonde_server_agent_statuses_total",
+            "Agent statuses, by what they carried of the agent's kinds: full, hash (held here), asked (sent again in full at once),"
+                    + " none").labelNames("kinds").create();
+    private final transient org.osgi.framework.ServiceRegistration<io.prometheus.client.Collector> metrics;
 
     @Deactivate
     void deactivate() {
+        metrics.unregister();
         lastSeen.close();
     }
 
@@ -514,6 +543,8 @@ public final class AgentsServlet extends HttpServlet {
             store.resetAgentCredential(agentId);
             reported.remove(agentId); // what it says after enrolling again is written again
             announced.remove(agentId);
+            announcedAs.remove(agentId);
+            told.remove(agentId);
             LOG.info("Agent '{}': credential reset by an admin; it enrolls again with an enrollment token", WireCodec.abbreviate(agentId));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("agent_id", agentId);
@@ -551,6 +582,13 @@ public final class AgentsServlet extends HttpServlet {
             } else {
                 AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
                 WireCodec.checkSchema(s.schema(), "status");
+                if (s.kindsHash() != null && !s.kindsHash().matches("[0-9a-f]{64}")) {
+                    Api.error(response, 400, "status: kinds_hash must be a SHA-256 in 64 lower-case hex digits, not '"
+                            + WireCodec.abbreviate(s.kindsHash()) + "'");
+                    return;
+                }
+                // the kinds named by their hash only, and this instance does not hold them under it: asked for
+                boolean kindsWanted = s.kinds() == null && s.kindsHash() != null && !s.kindsHash().equals(announcedAs.get(p[0]));
                 // checked whole before anything of it is kept
                 boolean own = advertised && s.address() != null && !s.address().isBlank();
                 String address = own ? address(s.address()) : request.getRemoteAddr();
@@ -563,8 +601,16 @@ public final class AgentsServlet extends HttpServlet {
                 AgentRecord.ConfigReport said = report == null ? null : new AgentRecord.ConfigReport(report.version(), report.source(),
                         report.rejected(), Instant.EPOCH, report.updates());
                 boolean newReport = said != null && !said.equals(reported.get(p[0]));
-                store.touch(p[0], now, s.version() == null ? "" : WireCodec.abbreviate(s.version()),
-                        Math.max(0, s.spoolRecords()), address, own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION);
+                Told t = new Told(s.version() == null ? "" : WireCodec.abbreviate(s.version()), address,
+                        own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION, now.toEpochMilli());
+                Told before = told.get(p[0]);
+                if (before != null && before.same(t) && t.writtenAt() - before.writtenAt() < TOLD_FOR_MS) {
+                    // nothing but its time and spool changed: written with the others' within seconds
+                    lastSeen.heard(p[0], now.toEpochMilli(), Math.max(0, s.spoolRecords()));
+                } else {
+                    store.touch(p[0], now, t.version(), Math.max(0, s.spoolRecords()), address, t.source());
+                    told.put(p[0], t);
+                }
                 if (newReport) {
                     store.reportConfig(p[0], report); // its time is when the agent began to report it
                     reported.put(p[0], said);
@@ -573,7 +619,15 @@ public final class AgentsServlet extends HttpServlet {
                     store.reportKinds(p[0], kinds);
                     announced.put(p[0], announcement);
                 }
-                response.setStatus(204);
+                if (s.kinds() != null && s.kindsHash() != null) {
+                    announcedAs.put(p[0], s.kindsHash());
+                }
+                statuses.labels(s.kinds() != null ? "full" : kindsWanted ? "asked" : s.kindsHash() != null ? "hash" : "none").inc();
+                if (kindsWanted) {
+                    Api.json(response, 200, new io.sonde.wire.StatusAck(WireCodec.SCHEMA, true));
+                } else {
+                    response.setStatus(204);
+                }
             }
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());

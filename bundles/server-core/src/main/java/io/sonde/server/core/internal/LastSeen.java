@@ -12,9 +12,9 @@ import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 
 /**
- * When each agent was last heard from by a result batch, kept in memory and written to the store
- * every {@code period} in one statement for all of them, instead of one write per batch (9 % of
- * a loaded server's CPU went to those). The period is at most a fifth of the server's "offline
+ * When each agent was last heard from (a result batch, a status) and the spool count its last
+ * status told, kept in memory and written to the store every {@code period} in one statement for
+ * all of them, instead of one write per request (9 % of a loaded server's CPU went to those). The period is at most a fifth of the server's "offline
  * after" time, so an agent that sends is never shown offline for it; what is not written yet is
  * written when the server stops, and kept for the next write when the store fails.
  */
@@ -26,7 +26,8 @@ final class LastSeen implements AutoCloseable {
     static final long MAX_PERIOD_MS = 5000;
 
     private final Store store;
-    private final Map<String, Long> heard = new ConcurrentHashMap<>();
+    /** By agent: {when, spool records told then or -1}. */
+    private final Map<String, long[]> heard = new ConcurrentHashMap<>();
     private final ScheduledExecutorService writer;
     private volatile String lastProblem;
 
@@ -48,7 +49,19 @@ final class LastSeen implements AutoCloseable {
 
     /** The agent was heard from at {@code ms}. */
     void heard(String agentId, long ms) {
-        heard.merge(agentId, ms, Math::max);
+        heard(agentId, ms, -1);
+    }
+
+    /** The agent's status at {@code ms} said {@code spoolRecords} results wait in its spool (-1: it did not say). */
+    void heard(String agentId, long ms, long spoolRecords) {
+        heard.merge(agentId, new long[] {ms, spoolRecords}, LastSeen::newer);
+    }
+
+    /** The newest time of two, with the spool count told last. */
+    static long[] newer(long[] a, long[] b) {
+        long at = Math.max(a[0], b[0]);
+        long spool = a[1] < 0 ? b[1] : b[1] < 0 ? a[1] : a[0] > b[0] ? a[1] : b[1];
+        return new long[] {at, spool};
     }
 
     /** @return how many agents are waiting to be written */
@@ -61,24 +74,24 @@ final class LastSeen implements AutoCloseable {
         if (heard.isEmpty()) {
             return 0;
         }
-        Map<String, Long> taken = new HashMap<>();
+        Map<String, long[]> taken = new HashMap<>();
         for (String id : heard.keySet()) {
-            Long ms = heard.remove(id);
-            if (ms != null) {
-                taken.put(id, ms);
+            long[] h = heard.remove(id);
+            if (h != null) {
+                taken.put(id, h);
             }
         }
-        Map<String, Instant> times = new HashMap<>(taken.size() * 2);
-        taken.forEach((id, ms) -> times.put(id, Instant.ofEpochMilli(ms)));
+        Map<String, Store.Heard> times = new HashMap<>(taken.size() * 2);
+        taken.forEach((id, h) -> times.put(id, new Store.Heard(Instant.ofEpochMilli(h[0]), h[1])));
         try {
-            store.seen(times);
+            store.heard(times);
             if (lastProblem != null) {
                 LOG.info("Agents' last-seen times are written again ({} agents)", times.size());
                 lastProblem = null;
             }
             return times.size();
         } catch (StoreException | RuntimeException e) {
-            taken.forEach(this::heard); // the next write takes them, with anything newer
+            taken.forEach((id, h) -> heard(id, h[0], h[1])); // the next write takes them, with anything newer
             String problem = e.getMessage();
             if (!String.valueOf(problem).equals(lastProblem)) {
                 LOG.warn("The agents' last-seen times ({} agents) cannot be written now; kept for the next write: {}", taken.size(),
