@@ -181,7 +181,9 @@ public class AlertingIT {
 
     @BeforeClass
     public static void start() throws Exception {
-        server = ServerProcess.start("offline_after_s = 6\nalert_eval_s = 1\n");
+        // the rules here count seconds (a 5 s window, a flap every 1.5 s): the agents send as soon as they have results, as a
+        // pace of seconds would be as long as the rules' timings (README: for and window well above batch_interval_s)
+        server = ServerProcess.start("offline_after_s = 6\nalert_eval_s = 1\nbatch_interval_s = 0\n");
         target = new Target();
         // the target, defined on the server for every agent: one probe every 500 ms
         HttpResponse<String> put = server.admin("PUT", "/api/v1/targets/web",

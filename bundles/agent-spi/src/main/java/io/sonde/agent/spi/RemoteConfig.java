@@ -68,6 +68,16 @@ public interface RemoteConfig {
     long delivered();
 
     /**
+     * @return the longest the uplink now waits between two batches, in milliseconds: the pace the
+     *         server asks for; 0 when it sends as soon as it has results. The updater's watch waits
+     *         that long for a delivery before it calls the uplink stopped.
+     * @since 1.1
+     */
+    default long batchIntervalMs() {
+        return 0;
+    }
+
+    /**
      * What the updater did with one bundle of the document.
      *
      * @param symbolicName the bundle

@@ -741,8 +741,14 @@ public final class Updater implements ResultSink {
             }
             RemoteConfig r = remote;
             if (w.delivering() && (r == null || r.delivered() <= activeSince)) {
-                rollBack(w, "the uplink delivered no results in the " + config.health__watch__s()
-                        + " s after the install (it did before it)");
+                // the uplink sends at the server's pace: its next batch may be that far off, and the one after it proves it
+                long pace = r == null ? 0 : Math.max(0, r.batchIntervalMs());
+                if (now - activeSince < config.health__watch__s() * 1000L + 2 * pace) {
+                    return;
+                }
+                rollBack(w, "the uplink delivered no results in the " + (config.health__watch__s() * 1000L + 2 * pace) / 1000
+                        + " s after the install (it did before it" + (pace > 0 ? "; the server's pace is a batch every " + pace / 1000.0
+                                + " s" : "") + ")");
                 return;
             }
             if (w.place() == Place.PLATFORM || w.place() == Place.STAGED) {

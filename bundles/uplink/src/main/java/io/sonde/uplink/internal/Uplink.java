@@ -161,7 +161,7 @@ public final class Uplink implements ResultSink {
     private String lastConfigProblem;
     private long nextConfig;
     /** The cadence the server asks for (ms between batches unless a full one waits); 0: as soon as there are results. */
-    private long batchIntervalMs;
+    private volatile long batchIntervalMs;
     /** No batch before this (epoch ms), unless a full one waits. */
     private long nextBatchAt;
     /** When an acknowledgement last said the version of this agent's document (epoch ms), 0: never. */
@@ -799,6 +799,11 @@ public final class Uplink implements ResultSink {
         @Override
         public long delivered() {
             return delivered;
+        }
+
+        @Override
+        public long batchIntervalMs() {
+            return batchIntervalMs;
         }
 
         @Override

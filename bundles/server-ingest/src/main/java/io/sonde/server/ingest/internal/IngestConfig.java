@@ -23,9 +23,9 @@ public @interface IngestConfig {
     String extra__kinds() default "";
 
     @AttributeDefinition(description = "Seconds an agent waits between two batches unless a full one waits (0: it sends as soon as it has"
-            + " results, the default until an update's health watch allows for the pace); twice that while every batch slot is taken."
-            + " Fewer, larger batches: the server's cost is per request (5 carries a fleet several times larger)")
-    int batch__interval__s() default 0;
+            + " results); twice that while every batch slot is taken. Fewer, larger batches: the server's cost is per request (5 carries"
+            + " a fleet several times larger than 0)")
+    int batch__interval__s() default 5;
 
     @AttributeDefinition(description = "Seconds a result may lie in the future (agent clocks differ)")
     int max__future__s() default 600;
