@@ -296,17 +296,19 @@ def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors):
 def series(args):
     """A realistic stream (each agent's results in time order, every 10 s) of 20 M results, then the rollups, then queries."""
     for store in args.store.split(","):
-        db = Postgres() if store == "postgres" else None
-        try:
-            series_into(args, store, db)
-        finally:
-            if db:
-                db.close()
-        print()
+        for dist in (args.dist.split(",") if args.dist else [SERVER_DIST]):
+            db = Postgres() if store == "postgres" else None
+            try:
+                print(f"# {dist}")
+                series_into(args, store, db, dist)
+            finally:
+                if db:
+                    db.close()
+            print()
 
 
-def series_into(args, store, db):
-    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else ""))
+def series_into(args, store, db, dist=None):
+    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else ""), dist=dist or SERVER_DIST)
     try:
         creds = enroll(server, args.agents)
         end = (int(time.time()) // 3600) * 3600 - 3600  # the last hour closed by the time the load is in
@@ -396,6 +398,20 @@ def series_into(args, store, db):
             times.sort()
             print(f"series, one target over {label} ({n} steps), {stored[0]:,} results stored: median "
                   f"{statistics.median(times) * 1000:.0f} ms, p90 {times[int(0.9 * len(times)) - 1] * 1000:.0f} ms")
+        # a mesh's view: one target from every agent that probes it, the last hour at 10 s steps (raw) and a day at 1 minute
+        for label, frm, step in (("the last hour at 10-second steps", end - 3600, "10s"), ("24 hours at 1-minute steps", end - DAY, "1m")):
+            path = "/api/v1/series?target=t0&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end))
+            times, n = [], 0
+            for i in range(12):
+                q0 = time.perf_counter()
+                status, b = server.request("GET", path, conn=conn)
+                assert status == 200, b
+                if i >= 2:
+                    times.append(time.perf_counter() - q0)
+                n = len(json.loads(b)["items"])
+            times.sort()
+            print(f"series, one target from all {args.agents} agents over {label} ({n} steps): median "
+                  f"{statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
         conn.close()
     finally:
         server.clean()
@@ -996,6 +1012,7 @@ def main():
     q.add_argument("--senders", type=int, default=3)
     q.add_argument("--max-seconds", type=int, default=1200)
     q.add_argument("--store", default="h2,postgres")
+    q.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     c = sub.add_parser("configs")
     c.add_argument("--agents", type=int, default=10_000)
     c.add_argument("--targets", type=int, default=1000)

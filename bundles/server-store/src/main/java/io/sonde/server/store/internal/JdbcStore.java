@@ -1534,6 +1534,19 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * one select with the list. {@code branch} is a select with {@code series = ?} as its first
      * parameter; {@code tail} (ORDER BY, LIMIT) applies to the whole. Bind with {@link #bindPerSeries}.
      */
+    /**
+     * @return the series in parts of at most {@link #UNION_MAX}: a query of a target seen from more
+     *         agents (a mesh of hundreds) is one {@link #perSeries} union a part, each read by its
+     *         index, instead of one list that reads every row of every series
+     */
+    static List<int[]> parts(int[] series) {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < series.length; i += UNION_MAX) {
+            out.add(Arrays.copyOfRange(series, i, Math.min(series.length, i + UNION_MAX)));
+        }
+        return out;
+    }
+
     static String perSeries(int n, String branch, String tail) {
         String selects = n > UNION_MAX
                 ? "(" + branch.replace("series = ?", "series IN (" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")") + ")"
@@ -2143,19 +2156,31 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
             List<SeriesStep> out = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement(perSeries(series.length, "SELECT series, start_ms, count, failures, sent, received,"
-                    + " min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution + " AND series = ? AND start_ms >= ? AND start_ms < ?",
-                    " ORDER BY start_ms"))) {
-                bindPerSeries(p, series, new long[] {fromMs, toMs});
-                p.setFetchSize(10_000);
+            // each part in time order, merged as they go (a mesh's target has several parts): one step in hand
+            List<PreparedStatement> statements = new ArrayList<>();
+            java.util.PriorityQueue<long[]> heads = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(h -> h[0]));
+            List<ResultSet> sets = new ArrayList<>();
+            try {
+                for (int[] part : parts(series)) {
+                    PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
+                            + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
+                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
+                    statements.add(p);
+                    bindPerSeries(p, part, new long[] {fromMs, toMs});
+                    p.setFetchSize(10_000);
+                    ResultSet rs = p.executeQuery();
+                    sets.add(rs);
+                    if (rs.next()) {
+                        heads.add(new long[] {rs.getLong(2), sets.size() - 1});
+                    }
+                }
                 long current = Long.MIN_VALUE;
                 Summary step = null;
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        long start = rs.getLong(2);
-                        if (dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) {
-                            continue; // changed since: from the raw results above
-                        }
+                while (!heads.isEmpty()) {
+                    long[] head = heads.poll();
+                    ResultSet rs = sets.get((int) head[1]);
+                    long start = head[0];
+                    if (!dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) { // else changed since: from the raw results
                         long key = stepStart(start, originMs, stepMs);
                         if (key != current) {
                             emit(out, fromRaw, current, step);
@@ -2166,9 +2191,19 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                                 (Long) rs.getObject(6, Long.class), (Long) rs.getObject(7, Long.class), (Long) rs.getObject(8, Long.class),
                                 rs.getBytes(9)));
                     }
+                    if (rs.next()) {
+                        heads.add(new long[] {rs.getLong(2), head[1]});
+                    }
                 }
                 emit(out, fromRaw, current, step);
                 emit(out, fromRaw, Long.MAX_VALUE, null);
+            } finally {
+                for (ResultSet rs : sets) {
+                    rs.close();
+                }
+                for (PreparedStatement p : statements) {
+                    p.close();
+                }
             }
             return out;
         } catch (SQLException e) {
@@ -2205,34 +2240,36 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             if (series.length == 0) {
                 return List.of();
             }
-            String sql = perSeries(series.length, "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ?"
-                    + " AND started_ms <= ?", series.length == 1 ? " ORDER BY started_ms" : "");
             List<SeriesStep> out = new ArrayList<>();
             StepAccumulator acc = null;
             java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
-            try (PreparedStatement p = c.prepareStatement(sql)) {
-                bindPerSeries(p, series, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000)});
-                p.setFetchSize(10_000);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        long outcome = rs.getLong(2);
-                        long t = Row.startedUs(rs.getLong(1), outcome);
-                        if (t < fromUs || t >= toUs) {
-                            continue;
-                        }
-                        long start = stepStart(t, originUs, stepUs);
-                        if (unordered != null) {
-                            acc = unordered.computeIfAbsent(start, StepAccumulator::new);
-                        } else if (acc == null || acc.startUs != start) {
-                            if (acc != null) {
-                                out.add(acc.step());
+            for (int[] part : parts(series)) {
+                String sql = perSeries(part.length, "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ?"
+                        + " AND started_ms <= ?", series.length == 1 ? " ORDER BY started_ms" : "");
+                try (PreparedStatement p = c.prepareStatement(sql)) {
+                    bindPerSeries(p, part, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000)});
+                    p.setFetchSize(10_000);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            long outcome = rs.getLong(2);
+                            long t = Row.startedUs(rs.getLong(1), outcome);
+                            if (t < fromUs || t >= toUs) {
+                                continue;
                             }
-                            acc = new StepAccumulator(start);
+                            long start = stepStart(t, originUs, stepUs);
+                            if (unordered != null) {
+                                acc = unordered.computeIfAbsent(start, StepAccumulator::new);
+                            } else if (acc == null || acc.startUs != start) {
+                                if (acc != null) {
+                                    out.add(acc.step());
+                                }
+                                acc = new StepAccumulator(start);
+                            }
+                            int packets = rs.getInt(3);
+                            boolean hasCounts = !rs.wasNull();
+                            acc.add((int) Math.min(Integer.MAX_VALUE, Row.rtUs(outcome)), Row.failure(outcome) == 0,
+                                    hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                         }
-                        int packets = rs.getInt(3);
-                        boolean hasCounts = !rs.wasNull();
-                        acc.add((int) Math.min(Integer.MAX_VALUE, Row.rtUs(outcome)), Row.failure(outcome) == 0,
-                                hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                     }
                 }
             }

@@ -484,6 +484,50 @@ public abstract class StoreContract {
         assertEquals(360, paged.stream().map(r -> r.agentId() + "/" + r.result().seq()).distinct().count());
     }
 
+    /** A mesh's target seen from more agents than one union takes ({@link JdbcStore#UNION_MAX}): read in parts, merged in time order. */
+    @Test
+    public void aTargetSeenFromHundredsOfAgentsIsOneSeriesOfAllOfThem() throws Exception {
+        int agents = 2 * JdbcStore.UNION_MAX + 22;
+        store.createEnrollmentToken(hash(6), List.of(), T0.plusSeconds(3600), false, true, T0);
+        List<Double> all = new ArrayList<>();
+        for (int a = 1; a <= agents; a++) {
+            if (a > 1) {
+                store.enroll(hash(6), "a" + a, List.of(), "v", hash(100 + a), T0); // 102 .. 250, each its own
+            }
+        }
+        for (int a = 1; a <= agents; a++) {
+            List<WireResult> batch = new ArrayList<>();
+            for (int i = 1; i <= 120; i++) { // two minutes, a result every second from each agent, the agents' interleaved
+                double rt = 0.0001 * a + 0.000001 * i;
+                batch.add(result(i, "mesh", T0.plusMillis(1000L * (i - 1) + 3L * a), rt, i % 10 != 0));
+                if (i % 10 != 0) {
+                    all.add(rt);
+                }
+            }
+            store.ingest("a" + a, "e1", batch);
+        }
+        // an older result far outside the range: each part reads its series' range by the index, and only the range
+        store.ingest("a1", "e1", List.of(result(500, "mesh", T0.minus(Duration.ofDays(2)), 9.0, true)));
+        all.sort(null);
+        List<SeriesStep> raw = store.series(new SeriesQuery(null, "mesh", T0, T0.plusSeconds(120), Duration.ofSeconds(30)));
+        assertEquals(4, raw.size());
+        raw.forEach(st -> assertEquals(agents * 30L, st.count()));
+        raw.forEach(st -> assertEquals(agents * 3L, st.failures()));
+        SeriesQuery minutes = new SeriesQuery(null, "mesh", T0, T0.plusSeconds(120), Duration.ofMinutes(1));
+        List<SeriesStep> fresh = store.series(minutes);
+        assertEquals(2, fresh.size());
+        assertEquals(agents * 60L, fresh.get(0).count());
+        assertEquals(all.get(0), fresh.get(0).min(), 1e-9);
+        assertEquals(all.get(all.size() - 1), fresh.get(1).max(), 1e-9);
+        store.rollUp(10_000, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofDays(10)));
+        assertEquals("the same from the rollups of every part", fresh, store.series(minutes));
+        List<SeriesStep> day = store.series(new SeriesQuery(null, "mesh", T0.minus(Duration.ofDays(3)), T0.plusSeconds(120),
+                Duration.ofHours(1)));
+        assertEquals("the old result's hour and the two minutes' hour", 2, day.size());
+        assertEquals(1, day.get(0).count());
+        assertEquals(agents * 120L, day.get(1).count());
+    }
+
     @Test
     public void aRangeAskedAsOneStepIsOneStepWhereverTheEpochsMultiplesFall() throws Exception {
         // a range of 16 minutes from a minute that is 10 minutes past a multiple of 16 minutes since the epoch: counted from
