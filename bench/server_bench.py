@@ -386,7 +386,7 @@ def series_into(args, store, db, dist=None):
               f"raw: {before / max(1, stored[0]):.0f} bytes a result")
         conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
         for label, frm, step in (("30 days at 1-hour steps", end - 30 * DAY, "1h"), ("24 hours at 1-minute steps", end - DAY, "1m")):
-            path = "/api/v1/series?agent=bench-0000&target=t3&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end))
+            path = "/api/v1/series?agent=bench-0000&target=t%d&step=%s&from=%s&to=%s" % (min(3, args.targets - 1), step, iso(frm), iso(end))
             times, n = [], 0
             for i in range(22):
                 q0 = time.perf_counter()
