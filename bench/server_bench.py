@@ -385,31 +385,26 @@ def series_into(args, store, db, dist=None):
               f"{(after - before) / 1e6:.0f} MB for {rows:,.0f} rollup rows: {(after - before) / max(1, rows):.0f} bytes a row; "
               f"raw: {before / max(1, stored[0]):.0f} bytes a result")
         conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
-        for label, frm, step in (("30 days at 1-hour steps", end - 30 * DAY, "1h"), ("24 hours at 1-minute steps", end - DAY, "1m")):
-            path = "/api/v1/series?agent=bench-0000&target=t%d&step=%s&from=%s&to=%s" % (min(3, args.targets - 1), step, iso(frm), iso(end))
+
+        def timed(path, rounds):  # the query's times after two to warm up, sorted, and its steps
             times, n = [], 0
-            for i in range(22):
+            for i in range(rounds + 2):
                 q0 = time.perf_counter()
                 status, b = server.request("GET", path, conn=conn)
                 assert status == 200, b
                 if i >= 2:
                     times.append(time.perf_counter() - q0)
                 n = len(json.loads(b)["items"])
-            times.sort()
+            return sorted(times), n
+
+        for label, frm, step in (("30 days at 1-hour steps", end - 30 * DAY, "1h"), ("24 hours at 1-minute steps", end - DAY, "1m")):
+            times, n = timed("/api/v1/series?agent=bench-0000&target=t%d&step=%s&from=%s&to=%s"
+                             % (min(3, args.targets - 1), step, iso(frm), iso(end)), 20)
             print(f"series, one target over {label} ({n} steps), {stored[0]:,} results stored: median "
                   f"{statistics.median(times) * 1000:.0f} ms, p90 {times[int(0.9 * len(times)) - 1] * 1000:.0f} ms")
         # a mesh's view: one target from every agent that probes it, the last hour at 10 s steps (raw) and a day at 1 minute
         for label, frm, step in (("the last hour at 10-second steps", end - 3600, "10s"), ("24 hours at 1-minute steps", end - DAY, "1m")):
-            path = "/api/v1/series?target=t0&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end))
-            times, n = [], 0
-            for i in range(12):
-                q0 = time.perf_counter()
-                status, b = server.request("GET", path, conn=conn)
-                assert status == 200, b
-                if i >= 2:
-                    times.append(time.perf_counter() - q0)
-                n = len(json.loads(b)["items"])
-            times.sort()
+            times, n = timed("/api/v1/series?target=t0&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end)), 10)
             print(f"series, one target from all {args.agents} agents over {label} ({n} steps): median "
                   f"{statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
         conn.close()
