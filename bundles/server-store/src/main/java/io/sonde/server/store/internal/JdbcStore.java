@@ -722,36 +722,23 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
         try (Connection c = connection()) {
             c.setAutoCommit(false);
-            // the spool count goes with the time that told it: a newer word from another instance stays
-            try (PreparedStatement time = c.prepareStatement(
-                    "UPDATE agent SET last_seen = ? WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ?)");
-                    PreparedStatement both = c.prepareStatement("UPDATE agent SET last_seen = ?, spool_records = ?"
-                            + " WHERE agent_id = ? AND (last_seen IS NULL OR last_seen <= ?)")) {
-                boolean times = false;
-                boolean spools = false;
-                for (Map.Entry<String, Heard> e : new java.util.TreeMap<>(heard).entrySet()) { // one order: no deadlock between instances
+            // one statement, the agents in one order: no deadlock between instances writing the same agents. The spool count
+            // goes with the time that told it: taken at a time no older than the one stored, a newer word (another instance's) stays
+            try (PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, spool_records = CASE WHEN ? >= 0 THEN ?"
+                    + " ELSE spool_records END WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ? OR (last_seen = ? AND ? >= 0))")) {
+                for (Map.Entry<String, Heard> e : new java.util.TreeMap<>(heard).entrySet()) {
                     long ms = e.getValue().at().toEpochMilli();
-                    if (e.getValue().spoolRecords() < 0) {
-                        time.setLong(1, ms);
-                        time.setString(2, e.getKey());
-                        time.setLong(3, ms);
-                        time.addBatch();
-                        times = true;
-                    } else {
-                        both.setLong(1, ms);
-                        both.setLong(2, e.getValue().spoolRecords());
-                        both.setString(3, e.getKey());
-                        both.setLong(4, ms);
-                        both.addBatch();
-                        spools = true;
-                    }
+                    long spool = e.getValue().spoolRecords();
+                    p.setLong(1, ms);
+                    p.setLong(2, spool);
+                    p.setLong(3, spool);
+                    p.setString(4, e.getKey());
+                    p.setLong(5, ms);
+                    p.setLong(6, ms);
+                    p.setLong(7, spool);
+                    p.addBatch();
                 }
-                if (times) {
-                    time.executeBatch();
-                }
-                if (spools) {
-                    both.executeBatch();
-                }
+                p.executeBatch();
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();
