@@ -65,10 +65,21 @@ public class ResponderTest {
         };
     }
 
+    /**
+     * @return a loopback port free for UDP and for TCP both, as the responder takes each port for
+     *         both (a port free for UDP only, taken by another process's TCP connection, left the
+     *         responder not listening on it once)
+     */
     static int freePort() throws Exception {
-        try (DatagramSocket d = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            return d.getLocalPort();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (java.net.ServerSocket t = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                    DatagramSocket d = new DatagramSocket(t.getLocalPort(), InetAddress.getLoopbackAddress())) {
+                return t.getLocalPort();
+            } catch (java.net.BindException e) {
+                // taken for UDP: another
+            }
         }
+        throw new IllegalStateException("no loopback port free for UDP and TCP in 50 attempts");
     }
 
     static byte[] probe(int size, long seq) {
