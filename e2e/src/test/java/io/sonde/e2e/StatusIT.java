@@ -38,11 +38,18 @@ public class StatusIT {
                         "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{\"agent_tags\": true}"), "")))) {
             agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1
                     && m.contains("sonde_targets{state=\"backoff\",} 1.0"));
+            // the uplink may start again as the agent's settings arrive (its document then from its cache until it asks the
+            // server): what status shows once it has delivered and taken the server's document is awaited, at most 30 s
             CliIT.Run r = status(agent);
+            for (int i = 0; i < 60 && !(r.out().contains(" up, enrolled, last delivery") && r.out().contains(" (server); ")); i++) {
+                Thread.sleep(500);
+                r = status(agent);
+            }
             assertEquals(r.out(), 0, r.exit());
             assertTrue(r.out(), r.out().matches("(?s)Agent +status-1  version \\S+, up \\d+s, tags edge,lab\n.*"));
-            assertTrue(r.out(), r.out().matches("(?s).*\nConfig   etc/, server document [0-9a-f]+ \\(server\\); 0 config errors since start\n.*"));
-            assertTrue(r.out(), r.out().matches("(?s).*Uplink   " + java.util.regex.Pattern.quote(server.url())
+            assertTrue(r.out() + "\nagent log:\n" + agent.log(),
+                    r.out().matches("(?s).*\nConfig   etc/, server document [0-9a-f]+ \\(server\\); 0 config errors since start\n.*"));
+            assertTrue(r.out() + "\nagent log:\n" + agent.log(), r.out().matches("(?s).*Uplink   " + java.util.regex.Pattern.quote(server.url())
                     + "/? up, enrolled, last delivery \\d+s ago; spool \\d+ results, \\d+ bytes.*"));
             assertTrue(r.out(), r.out().matches("(?s).*\nclosed +tcp +127\\.0\\.0\\.1:\\d+ +backoff +refused \\d+s ago +[\\d.]+ +\\d+ .*"));
             assertTrue(r.out(), r.out().matches("(?s).*\nself +tcp +127\\.0\\.0\\.1:" + agent.port + " +up +ok \\d+s ago .*"));

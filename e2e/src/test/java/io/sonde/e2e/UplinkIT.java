@@ -322,10 +322,18 @@ public class UplinkIT {
                     && runningKind(server, "tcp").contains("e2e-kinds"));
             NewKindIT.await("statuses that name the kinds by their hash", 30, () -> statuses(server, "hash") >= 2);
             // in full as the plugins started (each new kind is news), then by their hash only while they stay
+            // (the uplink may start again as the agent's settings arrive, and a new one announces in full once): three
+            // statuses in a row by their hash, at most five tries
             double full = statuses(server, "full");
-            double hash = statuses(server, "hash");
+            for (int tries = 0; tries < 5; tries++) {
+                full = statuses(server, "full");
+                double hash = statuses(server, "hash");
+                NewKindIT.await("three more statuses", 30, () -> statuses(server, "hash") >= hash + 3);
+                if (statuses(server, "full") == full) {
+                    break;
+                }
+            }
             assertTrue(full >= 1);
-            NewKindIT.await("three more statuses", 30, () -> statuses(server, "hash") >= hash + 3);
             assertEquals("no status in full while the kinds stay", full, statuses(server, "full"), 0);
             assertEquals(0, statuses(server, "asked"), 0);
 
@@ -337,7 +345,11 @@ public class UplinkIT {
             assertEquals(full + 1, statuses(server, "full"), 0);
             assertTrue(runningKind(server, "tcp").contains("e2e-kinds"));
 
+            assertEquals("no status refused: " + agent.log().lines().filter(l -> l.contains("status answered")).toList(), 0,
+                    agent.countLogLines("status answered"));
+
             // the server restarts and holds no hash: the first status that names one is asked to come again in full, at once
+            // (while it starts, an exchange may be refused: the agent backs off and sends again)
             server.kill();
             server.launch();
             NewKindIT.await("statuses named by their hash after the restart", 60, () -> statuses(server, "hash") >= 2);
@@ -345,7 +357,6 @@ public class UplinkIT {
             assertEquals("sent once in full on asking", 1, statuses(server, "full"), 0);
             assertEquals(List.of(), runningKind(server, "dns").stream().filter("e2e-kinds"::equals).toList());
             assertTrue(runningKind(server, "tcp").contains("e2e-kinds"));
-            assertEquals("no status refused", 0, agent.countLogLines("status answered"));
         }
     }
 }

@@ -82,8 +82,8 @@ public final class AgentsServlet extends HttpServlet {
     /** What each agent's status last told this instance of itself and it wrote (version, address), and when. */
     private final transient Map<String, Told> told = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** An agent's version and address as a status said them, and when they were written. */
-    private record Told(String version, String address, String source, long writtenAt) {
+    /** An agent's version and address as a status said them, when they were written, and when it last said them. */
+    private record Told(String version, String address, String source, long writtenAt, long heardAt) {
         boolean same(Told o) {
             return version.equals(o.version) && java.util.Objects.equals(address, o.address) && source.equals(o.source);
         }
@@ -601,12 +601,16 @@ public final class AgentsServlet extends HttpServlet {
                 AgentRecord.ConfigReport said = report == null ? null : new AgentRecord.ConfigReport(report.version(), report.source(),
                         report.rejected(), Instant.EPOCH, report.updates());
                 boolean newReport = said != null && !said.equals(reported.get(p[0]));
+                long ms = now.toEpochMilli();
                 Told t = new Told(s.version() == null ? "" : WireCodec.abbreviate(s.version()), address,
-                        own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION, now.toEpochMilli());
+                        own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION, ms, ms);
                 Told before = told.get(p[0]);
-                if (before != null && before.same(t) && t.writtenAt() - before.writtenAt() < TOLD_FOR_MS) {
+                // an agent silent for half its offline time may be listed offline now: written at once, so it is listed back
+                if (before != null && before.same(t) && ms - before.writtenAt() < TOLD_FOR_MS
+                        && ms - before.heardAt() < offlineAfter.toMillis() / 2) {
                     // nothing but its time and spool changed: written with the others' within seconds
-                    lastSeen.heard(p[0], now.toEpochMilli(), Math.max(0, s.spoolRecords()));
+                    lastSeen.heard(p[0], ms, Math.max(0, s.spoolRecords()));
+                    told.put(p[0], new Told(before.version(), before.address(), before.source(), before.writtenAt(), ms));
                 } else {
                     store.touch(p[0], now, t.version(), Math.max(0, s.spoolRecords()), address, t.source());
                     told.put(p[0], t);

@@ -74,8 +74,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * @param closer  closes the pool (and the database, where it is embedded)
      */
     JdbcStore(DataSource pool, Dialect dialect, AutoCloseable closer) {
+        this(pool, dialect, closer, 3000);
+    }
+
+    /**
+     * @param waitMs how long a caller waits for a pooled connection: a batch waits as long for the
+     *               writes before it (group commit) before it is told the store is unavailable
+     */
+    JdbcStore(DataSource pool, Dialect dialect, AutoCloseable closer, long waitMs) {
         this.pool = pool;
-        this.waitMs = pool instanceof com.zaxxer.hikari.HikariDataSource h ? Math.max(1, h.getConnectionTimeout()) : 3000;
+        this.waitMs = Math.max(1, waitMs);
         this.dialect = dialect;
         this.closer = closer;
     }

@@ -148,7 +148,7 @@ public final class StoreService {
         hc.setValidationTimeout(1000);
         hc.setInitializationFailTimeout(-1); // start without the database; connect when it is there
         HikariDataSource pool = new HikariDataSource(hc);
-        JdbcStore s = new JdbcStore(pool, dialect, pool::close);
+        JdbcStore s = new JdbcStore(pool, dialect, pool::close, hc.getConnectionTimeout());
         register(s);
         LOG.info("Store: PostgreSQL {}, user {}; connecting", dialect.where(), config.user().strip());
         connector = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -52,7 +52,7 @@ public class PostgresStoreTest extends StoreContract {
         hc.setConnectionTimeout(timeoutMs);
         hc.setInitializationFailTimeout(-1);
         HikariDataSource pool = new HikariDataSource(hc);
-        return new JdbcStore(pool, new PostgresDialect(url), pool::close);
+        return new JdbcStore(pool, new PostgresDialect(url), pool::close, hc.getConnectionTimeout());
     }
 
     @Override
