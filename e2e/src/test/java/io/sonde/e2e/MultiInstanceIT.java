@@ -145,7 +145,7 @@ public class MultiInstanceIT {
     }
 
     /** Waits (a minute at most) until one of the servers says it leads; fails if two do. */
-    private static void awaitLeader(ServerProcess... servers) throws Exception {
+    static void awaitLeader(ServerProcess... servers) throws Exception {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             int leading = 0;
