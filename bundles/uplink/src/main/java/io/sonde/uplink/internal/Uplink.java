@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 import com.google.gson.stream.JsonWriter;
 
 import io.prometheus.client.Collector;
+import io.sonde.spool.Spool;
 import io.sonde.agent.spi.AgentIdentity;
 import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.ProbeResult;

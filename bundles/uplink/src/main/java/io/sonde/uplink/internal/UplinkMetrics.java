@@ -9,6 +9,7 @@ import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
 import io.prometheus.client.Histogram;
+import io.sonde.spool.Spool;
 
 /** The uplink's and the spool's self-metrics, served by the exporter through the Collector whiteboard. */
 final class UplinkMetrics extends Collector {

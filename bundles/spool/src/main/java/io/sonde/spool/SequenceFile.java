@@ -1,4 +1,4 @@
-package io.sonde.uplink.internal;
+package io.sonde.spool;
 
 import java.io.IOException;
 import java.nio.ByteOrder;

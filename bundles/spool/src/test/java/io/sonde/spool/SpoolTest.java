@@ -1,4 +1,4 @@
-package io.sonde.uplink.internal;
+package io.sonde.spool;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;

@@ -1,4 +1,4 @@
-package io.sonde.uplink.internal;
+package io.sonde.spool;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -27,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's durable store-and-forward queue of results, in {@code data/spool/}: an append-only
+ * A durable store-and-forward queue (the agent's results in {@code data/spool/}, the server's
+ * remote write in {@code data/remote-write/}): an append-only
  * log in segment files, each record checksummed, so that a process killed at any moment leaves a
  * spool that reopens with every complete record and without the torn one.
  *
@@ -44,23 +45,23 @@ import org.slf4j.LoggerFactory;
  * as dropped ({@code full}, {@code age}). A full disk is treated like a full spool. Thread-safe: one
  * appender and one reader may work at once.
  */
-final class Spool implements Closeable {
+public final class Spool implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
-    static final int HEADER = 24;
+    public static final int HEADER = 24;
     /** No record is bigger: a length beyond it is a torn or corrupt header. */
-    static final int MAX_RECORD = 1 << 20;
-    static final String DROP_FULL = "full";
-    static final String DROP_AGE = "age";
-    static final String DROP_CORRUPT = "corrupt";
-    static final String DROP_REJECTED = "rejected";
+    public static final int MAX_RECORD = 1 << 20;
+    public static final String DROP_FULL = "full";
+    public static final String DROP_AGE = "age";
+    public static final String DROP_CORRUPT = "corrupt";
+    public static final String DROP_REJECTED = "rejected";
     /** Results given a sequence number and not written when the agent was killed: the server sees their numbers missing. */
-    static final String DROP_CRASH = "crash";
+    public static final String DROP_CRASH = "crash";
     /** Sequence numbers reserved ahead, synced to disk once per block: a number is never given twice, even after a power loss. */
-    static final long RESERVE_BLOCK = 4096;
+    public static final long RESERVE_BLOCK = 4096;
 
     /** One record read back. */
-    record Record(long seq, long timeMillis, byte[] payload) {
+    public record Record(long seq, long timeMillis, byte[] payload) {
     }
 
     /** What is known of one segment file without reading it. */
@@ -128,7 +129,7 @@ final class Spool implements Closeable {
      * Opens the spool in {@code dir}, creating it if needed; checks every record and drops a torn
      * or corrupt tail (counted as {@code corrupt}).
      */
-    static Spool open(Path dir, long maxBytes, long maxAgeMillis, LongSupplier clock) throws IOException {
+    public static Spool open(Path dir, long maxBytes, long maxAgeMillis, LongSupplier clock) throws IOException {
         Files.createDirectories(dir);
         Path epochFile = dir.resolve("epoch");
         String epoch = null;
@@ -291,7 +292,7 @@ final class Spool implements Closeable {
     }
 
     /** @return the random id of this spool */
-    String epoch() {
+    public String epoch() {
         return epoch;
     }
 
@@ -305,7 +306,7 @@ final class Spool implements Closeable {
      * @param payload    makes the payload for the sequence number the record gets
      * @return the record's sequence number, or -1 if it was dropped
      */
-    synchronized long append(long timeMillis, LongFunction<byte[]> payload) {
+    public synchronized long append(long timeMillis, LongFunction<byte[]> payload) {
         long seq = nextSeq;
         byte[] body = payload.apply(seq);
         int length = HEADER + body.length;
@@ -356,7 +357,7 @@ final class Spool implements Closeable {
      * segment is dropped and the write tried once more; if that fails too, the buffered records are
      * dropped and counted, and their sequence numbers stay used (the server counts them as a gap).
      */
-    synchronized void flush() {
+    public synchronized void flush() {
         if (pendingCount == 0) {
             return;
         }
@@ -475,7 +476,7 @@ final class Spool implements Closeable {
     }
 
     /** Drops what is too old now; called now and then, also when nothing is appended. */
-    synchronized void maintain() {
+    public synchronized void maintain() {
         flush();
         enforceAge();
     }
@@ -486,7 +487,7 @@ final class Spool implements Closeable {
      * @param maxRecords most records to return
      * @param maxBytes   most payload bytes to return (at least one record is returned)
      */
-    synchronized List<Record> read(int maxRecords, long maxBytes) throws IOException {
+    public synchronized List<Record> read(int maxRecords, long maxBytes) throws IOException {
         flush();
         List<Record> out = new ArrayList<>();
         long from = acked + 1;
@@ -544,7 +545,7 @@ final class Spool implements Closeable {
     }
 
     /** The server has stored everything up to and including {@code seq}. */
-    synchronized void ack(long seq) throws IOException {
+    public synchronized void ack(long seq) throws IOException {
         if (seq <= acked) {
             return;
         }
@@ -590,7 +591,7 @@ final class Spool implements Closeable {
     }
 
     /** @return results waiting to be acknowledged */
-    synchronized long records() {
+    public synchronized long records() {
         long n = pendingCount;
         for (Segment seg : segments.values()) {
             n += Math.max(0, seg.lastSeq - Math.max(acked, seg.firstSeq - 1));
@@ -599,39 +600,39 @@ final class Spool implements Closeable {
     }
 
     /** @return bytes on disk */
-    synchronized long bytes() {
+    public synchronized long bytes() {
         return totalBytes;
     }
 
     /** @return measuring time of the oldest unacknowledged result, or {@link Long#MAX_VALUE} if none */
-    synchronized long oldestMillis() {
+    public synchronized long oldestMillis() {
         return records() == 0 ? Long.MAX_VALUE : Math.min(oldestUnackedMillis, pendingOldest);
     }
 
     /** @return the sequence number the next record gets */
-    synchronized long nextSeq() {
+    public synchronized long nextSeq() {
         return nextSeq;
     }
 
     /** @return the highest acknowledged sequence number */
-    synchronized long acked() {
+    public synchronized long acked() {
         return acked;
     }
 
     /** @return results dropped since open, by reason */
-    Map<String, Long> dropped() {
+    public Map<String, Long> dropped() {
         return Map.of(DROP_FULL, dropped.get(DROP_FULL).get(), DROP_AGE, dropped.get(DROP_AGE).get(),
                 DROP_CORRUPT, dropped.get(DROP_CORRUPT).get(), DROP_REJECTED, dropped.get(DROP_REJECTED).get(),
                 DROP_CRASH, dropped.get(DROP_CRASH).get());
     }
 
     /** Counts results the server refused for good, which are acknowledged to get past them. */
-    void rejected(long count) {
+    public void rejected(long count) {
         dropped.get(DROP_REJECTED).addAndGet(count);
     }
 
     /** Forces the active segment to disk (a kill loses nothing already written; a power cut would). */
-    synchronized void sync() {
+    public synchronized void sync() {
         if (active != null) {
             try {
                 active.force(false);
