@@ -15,12 +15,15 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.Counter;
 import io.prometheus.client.Histogram;
 import io.sonde.server.spi.ResultIngest;
+import io.sonde.server.spi.ResultListener;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.BatchAck;
@@ -54,6 +57,10 @@ public final class Ingest implements ResultIngest {
     private final Histogram latency = Histogram.build("sonde_server_ingest_seconds",
             "Time to read, check and store one batch").buckets(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).create();
     private final ServiceRegistration<Collector> metrics;
+    /** Told of every stored batch (remote write); a listener that throws is counted and the batch still acknowledged. */
+    private final List<ResultListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Counter listenerFailures = Counter.build("sonde_server_result_listener_failures_total",
+            "Batches a result listener (remote write) failed to take; the batch is stored all the same").create();
 
     @Activate
     public Ingest(BundleContext context, IngestConfig config, @Reference Store store) {
@@ -78,6 +85,7 @@ public final class Ingest implements ResultIngest {
                 out.addAll(duplicates.collect());
                 out.addAll(rejected.collect());
                 out.addAll(latency.collect());
+                out.addAll(listenerFailures.collect());
                 return out;
             }
         };
@@ -103,6 +111,15 @@ public final class Ingest implements ResultIngest {
     static long interval(int seconds, boolean crowded) {
         long ms = Math.max(0, seconds) * 1000L * (crowded ? 2 : 1);
         return Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ms);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addListener(ResultListener listener) {
+        listeners.add(listener);
+    }
+
+    void removeListener(ResultListener listener) {
+        listeners.remove(listener);
     }
 
     @Deactivate
@@ -134,6 +151,15 @@ public final class Ingest implements ResultIngest {
             int stored = store.ingest(agentId, batch.epoch(), batch.results());
             int dup = batch.results().size() - stored;
             ingested.inc(stored);
+            for (ResultListener l : listeners) {
+                try {
+                    l.stored(agentId, batch.results());
+                } catch (RuntimeException e) {
+                    listenerFailures.inc();
+                    LOG.warn("{} failed to take a batch of {} ({} results): {}", l.getClass().getSimpleName(), agentId,
+                            batch.results().size(), e.toString());
+                }
+            }
             duplicates.inc(dup);
             latency.observe((System.nanoTime() - t0) / 1e9);
             return new BatchAck(WireCodec.SCHEMA, stored, dup, interval(config.batch__interval__s(), crowded), null);

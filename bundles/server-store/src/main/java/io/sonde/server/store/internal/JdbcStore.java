@@ -21,6 +21,7 @@ import javax.sql.DataSource;
 
 import com.google.gson.JsonObject;
 
+import io.sonde.server.spi.KindRoles;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.Release;
 import io.sonde.server.spi.Definition;
@@ -1045,8 +1046,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             long us = micros(r.startedAt());
             JsonObject d = r.details();
             KindRoles.Counts names = counts.get(r.kind());
-            int sent = names.sent() == null ? -1 : count(d, names.sent());
-            int received = names.received() == null ? -1 : count(d, names.received());
+            int sent = names.sent(d);
+            int received = names.received(d);
             String error = r.error() == null ? null
                     : (r.error().length() <= 1000 ? r.error() : r.error().substring(0, 1000)).replace('\0', '\uFFFD'); // no SQL text holds NUL
             rows.add(new Dialect.ResultRow(rid, series[i], Math.floorDiv(us, 1000),
@@ -1422,14 +1423,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     /** A packet count from the details, or -1 where there is none. */
-    private static int count(JsonObject d, String key) {
-        com.google.gson.JsonElement v = d == null ? null : d.get(key);
-        if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
-            return Math.max(0, Math.min(0xFFFF, v.getAsInt()));
-        }
-        return -1;
-    }
-
     /** The packed columns of a result row: fewer columns, fewer bytes per row. */
     static final class Row {
         private Row() {

@@ -1,11 +1,9 @@
-package io.sonde.server.store.internal;
+package io.sonde.server.spi;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.sonde.api.ResultSchema;
-import io.sonde.server.spi.AnnouncedKinds;
-import io.sonde.server.spi.StoreException;
 
 /**
  * Which value of each kind's results holds the requests sent and the replies received, by the
@@ -14,22 +12,42 @@ import io.sonde.server.spi.StoreException;
  * without knowing one. Read from the announcements again when this instance hears one or meets a
  * kind it has no word on (at most every {@link #REREAD_MS}, so that several instances over one
  * database learn of each other's announcements).
+ *
+ * @since 1.11 (the store's own before)
  */
-final class KindRoles {
+public final class KindRoles {
 
     /** The names of a kind's sent and received values, null where it has none. */
-    record Counts(String sent, String received) {
+    public record Counts(String sent, String received) {
         /**
          * For a kind nobody announced yet (its first results may come before the status that
          * announces it): values named {@code sent} and {@code received}, where a result has them.
          */
-        static final Counts UNANNOUNCED = new Counts("sent", "received");
+        public static final Counts UNANNOUNCED = new Counts("sent", "received");
+
+        /** @return the requests sent of this result's details, within 0..65535; -1 when the kind or the result has none */
+        public int sent(com.google.gson.JsonObject details) {
+            return count(details, sent);
+        }
+
+        /** @return the replies received of this result's details, within 0..65535; -1 when the kind or the result has none */
+        public int received(com.google.gson.JsonObject details) {
+            return count(details, received);
+        }
+
+        private static int count(com.google.gson.JsonObject details, String key) {
+            com.google.gson.JsonElement v = details == null || key == null ? null : details.get(key);
+            if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
+                return Math.max(0, Math.min(0xFFFF, v.getAsInt()));
+            }
+            return -1;
+        }
     }
 
-    static final long REREAD_MS = 10_000;
+    public static final long REREAD_MS = 10_000;
 
     /** Where the announcements are read from. */
-    interface Source {
+    public interface Source {
         Map<String, String> announcedKinds() throws StoreException;
     }
 
@@ -38,12 +56,13 @@ final class KindRoles {
     private final Map<String, Long> unknownSince = new ConcurrentHashMap<>();
     private volatile long readAt = Long.MIN_VALUE / 2;
 
-    KindRoles(Source source) {
+    /** @param source where the announcements are read from (the store's {@link Store#announcedKinds()}) */
+    public KindRoles(Source source) {
         this.source = source;
     }
 
     /** @return the names of the kind's counts; {@link Counts#UNANNOUNCED} for a kind nobody announced */
-    Counts of(String kind) {
+    public Counts of(String kind) {
         Counts c = byKind.get(kind);
         if (c != null) {
             return c;
@@ -57,7 +76,7 @@ final class KindRoles {
     }
 
     /** An agent announced its kinds: read them all again at the next look. */
-    void changed() {
+    public void changed() {
         readAt = Long.MIN_VALUE / 2;
     }
 
