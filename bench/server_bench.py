@@ -6,7 +6,7 @@
     python3 bench/server_bench.py replay [--targets 2000] [--interval-ms 1000] [--results 720000]
     python3 bench/server_bench.py configs [--agents 10000] [--targets 1000] [--meshes 20] [--seconds 15]
     python3 bench/server_bench.py bundles [--agents 1000] [--mb 1] [--seconds 20]
-    python3 bench/server_bench.py fleet [--agents 1000,2500] [--seconds 300] [--warmup 60] [--store h2]
+    python3 bench/server_bench.py fleet [--agents 1000,2500] [--seconds 300] [--warmup 60] [--store h2] [--remote-write off,on]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
         credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
@@ -69,12 +69,15 @@ DAY = 86400
 class Server:
     """A copy of the server distribution (this build's, or `dist`) on a free loopback port."""
 
-    def __init__(self, extra="", dist=None):
+    def __init__(self, extra="", dist=None, files=None):
         self.home = tempfile.mkdtemp(prefix="sonde-server-bench-")
         shutil.copytree(dist or SERVER_DIST, self.home, dirs_exist_ok=True, symlinks=True)
         self.port = free_port()
         with open(os.path.join(self.home, "etc", "io.sonde.server.cfg"), "w") as f:
             f.write(f"port = {self.port}\nbind = 127.0.0.1\nstore = h2\n{extra}")
+        for name, content in (files or {}).items():  # more of etc/, say io.sonde.server.remotewrite.cfg
+            with open(os.path.join(self.home, name), "w") as f:
+                f.write(content)
         self.proc = None
         self.start()
 
@@ -900,6 +903,38 @@ def announced_kinds(server, token):
         a.stop()
 
 
+class Prometheus:
+    """A real Prometheus (Debian's) with its remote-write receiver on, scraping nothing, on a free loopback port."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sonde-prometheus-bench-")
+        self.port = free_port()
+        with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
+            f.write("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        self.proc = subprocess.Popen(["prometheus", "--config.file=" + os.path.join(self.dir, "prometheus.yml"),
+                                      "--storage.tsdb.path=" + os.path.join(self.dir, "data"), f"--web.listen-address=127.0.0.1:{self.port}",
+                                      "--web.enable-remote-write-receiver"],
+                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "prometheus.log"), "w"))
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/-/ready")
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("prometheus did not start; see " + self.dir)
+
+    def write_url(self):
+        return f"http://127.0.0.1:{self.port}/api/v1/write"
+
+    def close(self):
+        terminate(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def server_metric(server, name):
     _, body = server.request("GET", "/metrics")
     return metric(body.decode(), name)
@@ -914,12 +949,14 @@ def fleet(args):
     if len(status_kinds) == 1:
         status_kinds = status_kinds * len(dists)
     kinds_of = dict(zip(dists, status_kinds))
-    runs = [(store, n, d) for _ in range(args.rounds) for store in args.store.split(",")
-            for n in [int(x) for x in args.agents.split(",")] for d in dists]
-    for store, n, dist in runs:
+    runs = [(store, n, d, rw) for _ in range(args.rounds) for store in args.store.split(",")
+            for n in [int(x) for x in args.agents.split(",")] for d in dists for rw in args.remote_write.split(",")]
+    for store, n, dist, rw in runs:
         if True:
             db = Postgres() if store == "postgres" else None
-            server = Server((db.config() if db else "") + "batch_interval_s = 5\n", dist=dist)
+            prom = Prometheus() if rw == "on" else None  # every stored result forwarded to it, in the same run
+            files = {"etc/io.sonde.server.remotewrite.cfg": f"url = {prom.write_url()}\n"} if prom else None
+            server = Server((db.config() if db else "") + "batch_interval_s = 5\n", dist=dist, files=files)
             try:
                 _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
                 token = json.loads(body)["token"]
@@ -953,6 +990,10 @@ def fleet(args):
                 row = json.loads(out.strip().splitlines()[-1])
                 row["store"] = store
                 row["dist"] = dist
+                row["remote_write"] = rw
+                if prom:
+                    row["remote_write_sent"] = server_metric(server, "sonde_server_remote_write_sent_results_total")
+                    row["remote_write_backlog"] = server_metric(server, "sonde_server_remote_write_backlog_results")
                 row["alert_evaluation_s"] = server_metric(server, "sonde_server_alert_evaluation_seconds")
                 commits = server_metric(server, "sonde_server_store_commits_total")
                 batches = server_metric(server, "sonde_server_store_committed_batches_total")
@@ -968,14 +1009,17 @@ def fleet(args):
                 server.clean()
                 if db:
                     db.close()
+                if prom:
+                    prom.close()
     print()
-    print("| build | store | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
+    print("| build | store | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
           "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
           "| fleet list ms | health ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
-        print(f"| {r['dist']} | {r['store']} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
+        rw = "off" if r["remote_write"] == "off" else f"sent {r['remote_write_sent']:.0f}, waiting {r['remote_write_backlog']:.0f}"
+        print(f"| {r['dist']} | {r['store']} | {rw} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
               f"| {r['server_cores']:.2f} | {r['server_rss_mb_max']} | {r['generator_cores']:.2f} "
               f"| {r['results'].get('p50_ms')} / {r['results'].get('p99_ms')} | {r['config'].get('p99_ms')} | {r['status'].get('p99_ms')} "
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
@@ -1023,6 +1067,8 @@ def main():
     fl.add_argument("--status-kinds", default="hash", help="per distribution (comma-separated, or one for all): hash, statuses name"
                     " the kinds by their hash as agents of wire 1.5 do; full, every status carries them, as agents before")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
+    fl.add_argument("--remote-write", default="off", help="off, on or both (off,on): with on, a real Prometheus takes every stored"
+                    " result through remote write, in the same run")
     b = sub.add_parser("bundles")
     b.add_argument("--agents", type=int, default=1000)
     b.add_argument("--mb", type=float, default=1)

@@ -13,7 +13,7 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 /**
  * Whether every part of the server has started: each Sonde bundle of system/ active, each of their enabled components
- * satisfied or active. Until then a request may reach a path whose servlet is not there yet, so {@code /healthz} does not say ok.
+ * satisfied or active (but for one that runs only when its configuration file exists and there is none). Until then a request may reach a path whose servlet is not there yet, so {@code /healthz} does not say ok.
  */
 final class Readiness {
 
@@ -51,7 +51,8 @@ final class Readiness {
             for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
                 String what = "component " + d.name.substring(d.name.lastIndexOf('.') + 1) + " of " + d.bundle.symbolicName;
                 switch (c.state) {
-                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> waiting.add(what + " waits for its configuration");
+                    // a part that runs only when configured (remote write, without its etc/ file) is off, not waited for
+                    case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> { }
                     case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> waiting.add(what + " waits for "
                             + String.join(", ", Arrays.stream(c.unsatisfiedReferences).map(r -> r.name).toList()));
                     case ComponentConfigurationDTO.FAILED_ACTIVATION -> waiting.add(what + " failed to activate"
