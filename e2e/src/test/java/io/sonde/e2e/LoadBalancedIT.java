@@ -128,8 +128,9 @@ public class LoadBalancedIT {
                 }
                 System.out.println("FIGURE load balanced: stored successes/connections " + figures + "instances ingested before the"
                         + " second kill " + (long) before[0] + ", " + (long) before[1]);
-                assertTrue("the agents went on through both other instances: " + before[0] + ", " + before[1],
-                        ingested(survivor) > 0);
+                // after the first kill every agent had 300 more results acknowledged, stored by the two instances left
+                assertTrue("the instances left took the agents' batches: " + before[0] + " + " + before[1],
+                        before[0] + before[1] >= AGENTS * 300 - AGENTS * 200);
             } finally {
                 for (int i = open.size() - 1; i >= 0; i--) {
                     open.get(i).close();
