@@ -983,6 +983,15 @@ def fleet(args):
                                         "--status-kinds", kinds_of[dist]],
                                        stdout=subprocess.PIPE, text=True)
                 sampler.start()
+                db_window = []
+
+                def sample_db():  # the database's CPU over about the simulator's window (it enrolls, then warms up)
+                    if not stop.wait(args.warmup + 6):
+                        c0, t0 = db.cpu(), time.monotonic()
+                        if not stop.wait(args.seconds):
+                            db_window.append((db.cpu() - c0) / (time.monotonic() - t0))
+                if db:
+                    threading.Thread(target=sample_db, daemon=True).start()
                 out, _ = sim.communicate(timeout=args.seconds + args.warmup + 3600)
                 stop.set()
                 if sim.returncode != 0:
@@ -991,6 +1000,7 @@ def fleet(args):
                 row["store"] = store
                 row["dist"] = dist
                 row["remote_write"] = rw
+                row["database_cores"] = round(db_window[0], 2) if db_window else None
                 if prom:
                     row["remote_write_sent"] = server_metric(server, "sonde_server_remote_write_sent_results_total")
                     row["remote_write_backlog"] = server_metric(server, "sonde_server_remote_write_backlog_results")
@@ -1012,14 +1022,14 @@ def fleet(args):
                 if prom:
                     prom.close()
     print()
-    print("| build | store | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
+    print("| build | store | database cores | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
           "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
           "| fleet list ms | health ms |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
         rw = "off" if r["remote_write"] == "off" else f"sent {r['remote_write_sent']:.0f}, waiting {r['remote_write_backlog']:.0f}"
-        print(f"| {r['dist']} | {r['store']} | {rw} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
+        print(f"| {r['dist']} | {r['store']} | {r['database_cores'] if r['database_cores'] is not None else '–'} | {rw} | {r['agents']} | {r['results_per_s_offered']:.0f} / {r['results_per_s_acknowledged']:.0f} "
               f"| {r['server_cores']:.2f} | {r['server_rss_mb_max']} | {r['generator_cores']:.2f} "
               f"| {r['results'].get('p50_ms')} / {r['results'].get('p99_ms')} | {r['config'].get('p99_ms')} | {r['status'].get('p99_ms')} "
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "

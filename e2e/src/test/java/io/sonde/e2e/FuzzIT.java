@@ -161,7 +161,8 @@ public class FuzzIT {
                             + "\",\"agent_id\":\"fuzz-2\",\"tags\":[\"fuzz\"],\"version\":\"1\"}"),
                     new Endpoint("POST", "/api/v1/agents/fuzz-1/status", agent, "{\"schema\":1,\"version\":\"1\",\"spool_records\":3,"
                             + "\"spool_oldest_seconds\":1.5,\"config_version\":\"v1\",\"config_source\":\"server\",\"config_rejected\":"
-                            + "[{\"name\":\"a\",\"reason\":\"b\"}],\"address\":\"127.0.0.1\",\"updates\":[],\"kinds\":{}}"),
+                            + "[{\"name\":\"a\",\"reason\":\"b\"}],\"address\":\"127.0.0.1\",\"updates\":[],\"kinds\":{},"
+                            + "\"kinds_hash\":\"" + "ab".repeat(32) + "\"}"),
                     new Endpoint("POST", "/api/v1/agents/fuzz-1/results", agent, "{\"schema\":1,\"agent_id\":\"fuzz-1\",\"epoch\":\"e1\","
                             + "\"results\":[{\"seq\":1,\"target\":\"t\",\"kind\":\"tcp\",\"started_at\":\"" + now + "\",\"success\":false,"
                             + "\"failure_reason\":\"refused\",\"error\":\"x\",\"response_time_seconds\":0.1,\"details\":{\"sent\":1},"
@@ -183,6 +184,17 @@ public class FuzzIT {
                     new Endpoint("POST", "/api/v1/agents/fuzz-1/reset", "admin", "{}"),
                     new Endpoint("POST", "/api/v1/bundles", "admin", "{\"not\":\"multipart\"}", "Content-Type",
                             "multipart/form-data; boundary=xyz"));
+            // a status naming its kinds by a hash: one that is no SHA-256 is refused, naming the field; one the server does not
+            // hold is answered with a request for the kinds themselves
+            HttpResponse<String> badHash = server.post("/api/v1/agents/fuzz-1/status", agent,
+                    "{\"schema\":1,\"version\":\"1\",\"kinds_hash\":\"ABC\"}".getBytes(StandardCharsets.UTF_8), "Content-Type", json);
+            assertEquals(badHash.body(), 400, badHash.statusCode());
+            assertTrue(badHash.body(), badHash.body().contains("kinds_hash must be a SHA-256 in 64 lower-case hex digits, not 'ABC'"));
+            HttpResponse<String> unknownHash = server.post("/api/v1/agents/fuzz-1/status", agent,
+                    ("{\"schema\":1,\"version\":\"1\",\"kinds_hash\":\"" + "0f".repeat(32) + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "Content-Type", json);
+            assertEquals(unknownHash.body(), 200, unknownHash.statusCode());
+            assertTrue(unknownHash.body(), server.json(unknownHash).get("kinds_wanted").getAsBoolean());
             int sent = 0;
             long seed = 25;
             for (Endpoint ep : endpoints) {

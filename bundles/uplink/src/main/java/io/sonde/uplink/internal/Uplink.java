@@ -192,6 +192,7 @@ public final class Uplink implements ResultSink {
 
     /** A kind came or went: the server hears of it with a status now, before the kind's first results are read. */
     private void kindsChanged() {
+        kindsGeneration.incrementAndGet();
         statusDue = true;
         Thread s = sender;
         if (s != null) {
@@ -622,14 +623,34 @@ public final class Uplink implements ResultSink {
 
     /** The hash of the kinds the server last took in full from this agent: statuses name them by it until they change. */
     private String kindsHeard;
+    /** Rises with every kind that comes or goes. */
+    private final java.util.concurrent.atomic.AtomicLong kindsGeneration = new java.util.concurrent.atomic.AtomicLong();
+    /** The kinds' schemas and their hash as of a generation: built again only when a kind came or went, not at every status. */
+    private record Announcement(long generation, com.google.gson.JsonObject kinds, String hash) {
+    }
+
+    private Announcement announcement;
+
+    /** @return the kinds as they are now, from the cache while no kind came or went since it was made */
+    private Announcement announcement() {
+        long generation = kindsGeneration.get();
+        Announcement a = announcement;
+        if (a == null || a.generation() != generation) {
+            com.google.gson.JsonObject kinds = kindSchemas(); // a kind that comes meanwhile raises the generation: made again next time
+            a = new Announcement(generation, kinds, sha256(WireCodec.json(kinds)));
+            announcement = a;
+        }
+        return a;
+    }
 
     private void sendStatus() throws Failure {
         long oldest = spool.oldestMillis();
         Applied a = applied;
         RemoteConfig.Document doc = inForce;
         String advertise = config.advertise__address().strip();
-        com.google.gson.JsonObject kinds = kindSchemas();
-        String kindsHash = sha256(WireCodec.json(kinds));
+        Announcement announced = announcement();
+        com.google.gson.JsonObject kinds = announced.kinds();
+        String kindsHash = announced.hash();
         boolean full = !kindsHash.equals(kindsHeard); // tens of KB, sent only when the server may not hold them
         AgentStatus s = new AgentStatus(WireCodec.SCHEMA, version, spool.records(),
                 oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0,
@@ -646,7 +667,7 @@ public final class Uplink implements ResultSink {
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
         }
-        if (statusAck(r).kindsWanted() && !full) {
+        if (statusAck(r.statusCode(), r.body()).kindsWanted() && !full) {
             kindsHeard = null; // the server (restarted, or another instance) does not hold them: the next status, at once
             statusDue = true;
         } else if (full) {
@@ -654,13 +675,17 @@ public final class Uplink implements ResultSink {
         }
     }
 
-    /** @return the server's answer to a status; one that says nothing asks for nothing (a 204, servers before 1.5) */
-    private static io.sonde.wire.StatusAck statusAck(HttpResponse<byte[]> r) {
-        if (r.statusCode() != 200 || r.body() == null || r.body().length == 0) {
+    /**
+     * @return the server's answer to a status; one that says nothing asks for nothing (a 204, servers
+     *         before 1.5), and neither does one that is not a StatusAck (the status was taken: a
+     *         server's odd answer is no reason to send the kinds again and again)
+     */
+    static io.sonde.wire.StatusAck statusAck(int status, byte[] body) {
+        if (status != 200 || body == null || body.length == 0) {
             return new io.sonde.wire.StatusAck(WireCodec.SCHEMA, false);
         }
         try {
-            io.sonde.wire.StatusAck a = WireCodec.gson().fromJson(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8),
+            io.sonde.wire.StatusAck a = WireCodec.gson().fromJson(new String(body, java.nio.charset.StandardCharsets.UTF_8),
                     io.sonde.wire.StatusAck.class);
             return a == null ? new io.sonde.wire.StatusAck(WireCodec.SCHEMA, false) : a;
         } catch (RuntimeException e) {

@@ -75,10 +75,15 @@ public final class AgentsServlet extends HttpServlet {
     private final transient LastSeen lastSeen;
     /** The configuration report each agent last made to this instance and it wrote, its time left out. */
     private final transient Map<String, AgentRecord.ConfigReport> reported = new java.util.concurrent.ConcurrentHashMap<>();
-    /** The SHA-256 of the kinds each agent last announced to this instance and it wrote. */
-    private final transient Map<String, byte[]> announced = new java.util.concurrent.ConcurrentHashMap<>();
-    /** The hash each agent gave the kinds it last announced to this instance in full: its statuses then name them by it. */
-    private final transient Map<String, String> announcedAs = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The kinds an agent last announced in full to this instance: {@code stored}, the SHA-256 of what
+     * was written (a status that carries the same is not written again); {@code as}, the hash the
+     * agent gave them (its later statuses name them by it), or null from an agent before wire 1.5.
+     */
+    private record Announced(byte[] stored, String as) {
+    }
+
+    private final transient Map<String, Announced> announced = new java.util.concurrent.ConcurrentHashMap<>();
     /** What each agent's status last told this instance of itself and it wrote (version, address), and when. */
     private final transient Map<String, Told> told = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -543,7 +548,6 @@ public final class AgentsServlet extends HttpServlet {
             store.resetAgentCredential(agentId);
             reported.remove(agentId); // what it says after enrolling again is written again
             announced.remove(agentId);
-            announcedAs.remove(agentId);
             told.remove(agentId);
             LOG.info("Agent '{}': credential reset by an admin; it enrolls again with an enrollment token", WireCodec.abbreviate(agentId));
             Map<String, Object> m = new LinkedHashMap<>();
@@ -588,7 +592,8 @@ public final class AgentsServlet extends HttpServlet {
                     return;
                 }
                 // the kinds named by their hash only, and this instance does not hold them under it: asked for
-                boolean kindsWanted = s.kinds() == null && s.kindsHash() != null && !s.kindsHash().equals(announcedAs.get(p[0]));
+                Announced was = announced.get(p[0]);
+                boolean kindsWanted = s.kinds() == null && s.kindsHash() != null && (was == null || !s.kindsHash().equals(was.as()));
                 // checked whole before anything of it is kept
                 boolean own = advertised && s.address() != null && !s.address().isBlank();
                 String address = own ? address(s.address()) : request.getRemoteAddr();
@@ -596,7 +601,7 @@ public final class AgentsServlet extends HttpServlet {
                 AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
                 // what an agent announces every 15 s mostly did not change: checked and written only when it did
                 byte[] announcement = s.kinds() == null ? null : io.sonde.server.spi.Secrets.sha256(s.kinds().toString());
-                boolean newKinds = announcement != null && !java.util.Arrays.equals(announcement, announced.get(p[0]));
+                boolean newKinds = announcement != null && (was == null || !java.util.Arrays.equals(announcement, was.stored()));
                 String kinds = newKinds ? io.sonde.server.spi.AnnouncedKinds.check(s.kinds()).toString() : null;
                 AgentRecord.ConfigReport said = report == null ? null : new AgentRecord.ConfigReport(report.version(), report.source(),
                         report.rejected(), Instant.EPOCH, report.updates());
@@ -621,10 +626,9 @@ public final class AgentsServlet extends HttpServlet {
                 }
                 if (newKinds) {
                     store.reportKinds(p[0], kinds);
-                    announced.put(p[0], announcement);
                 }
-                if (s.kinds() != null && s.kindsHash() != null) {
-                    announcedAs.put(p[0], s.kindsHash());
+                if (announcement != null) {
+                    announced.put(p[0], new Announced(announcement, s.kindsHash() != null ? s.kindsHash() : was == null ? null : was.as()));
                 }
                 statuses.labels(s.kinds() != null ? "full" : kindsWanted ? "asked" : s.kindsHash() != null ? "hash" : "none").inc();
                 if (kindsWanted) {

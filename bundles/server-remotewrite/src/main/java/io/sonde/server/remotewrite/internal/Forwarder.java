@@ -40,6 +40,8 @@ final class Forwarder implements AutoCloseable {
     /** Series whose last queued time is remembered; beyond, the memory starts again (a repeat may then be refused, counted). */
     static final int MAX_SERIES = 1_000_000;
     static final long BACKOFF_MIN_MS = 500;
+    /** A request that is not full goes at most this often (a full one at once): agents' small batches travel together. */
+    static final long SEND_INTERVAL_MS = 1000;
     static final long BACKOFF_MAX_MS = 30_000;
 
     private final URI url;
@@ -139,6 +141,7 @@ final class Forwarder implements AutoCloseable {
     /** The sender: takes the queue's oldest results, a request at a time, until stopped. */
     private void drain() {
         long backoff = BACKOFF_MIN_MS;
+        long lastSend = 0;
         while (running) {
             try {
                 List<Spool.Record> batch = spool.read(perSend, MAX_REQUEST_BYTES);
@@ -149,6 +152,12 @@ final class Forwarder implements AutoCloseable {
                     }
                     continue;
                 }
+                long early = lastSend + SEND_INTERVAL_MS - System.currentTimeMillis();
+                if (batch.size() < perSend && early > 0) {
+                    Thread.sleep(early); // a request not full waits for what comes within the interval: one request, not one per batch
+                    continue;
+                }
+                lastSend = System.currentTimeMillis();
                 if (send(batch, 0, batch.size())) {
                     if (failing) {
                         failing = false;
