@@ -42,6 +42,8 @@ final class Forwarder implements AutoCloseable {
     static final long BACKOFF_MIN_MS = 500;
     /** A request that is not full goes at most this often (a full one at once): agents' small batches travel together. */
     static final long SEND_INTERVAL_MS = 1000;
+    /** How often the queue is forced to disk, as the agent's spool is. */
+    static final long SYNC_MS = 1000;
     static final long BACKOFF_MAX_MS = 30_000;
 
     private final URI url;
@@ -142,8 +144,14 @@ final class Forwarder implements AutoCloseable {
     private void drain() {
         long backoff = BACKOFF_MIN_MS;
         long lastSend = 0;
+        long lastSync = 0;
         while (running) {
             try {
+                long now = System.currentTimeMillis();
+                if (now - lastSync >= SYNC_MS) {
+                    lastSync = now;
+                    spool.sync(); // what a batch flushed survives a kill at once, and a power cut from here on
+                }
                 List<Spool.Record> batch = spool.read(perSend, MAX_REQUEST_BYTES);
                 if (batch.isEmpty()) {
                     spool.maintain();
