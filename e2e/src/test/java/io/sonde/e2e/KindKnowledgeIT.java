@@ -51,6 +51,8 @@ public class KindKnowledgeIT {
                     "a phase's name in the stored details' key dictionary (append-only: stored data refers to it)"),
             Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/AlertRule.java \"http\"",
                     "a receiver URL's scheme"),
+            Map.entry("bundles/server-remotewrite/src/main/java/io/sonde/server/remotewrite/internal/RemoteWrite.java \"http\"",
+                    "a remote-write receiver URL's scheme"),
             Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"dns\"", "a failure reason"),
             Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"tls\"", "a failure reason"),
             Map.entry("bundles/server-core/src/main/java/io/sonde/server/core/internal/HttpsListener.java \"tls\"",
