@@ -174,7 +174,7 @@ final class Forwarder implements AutoCloseable {
                     backoff = BACKOFF_MIN_MS;
                 } else {
                     spool.maintain(); // the age bound holds while the receiver is away
-                    Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+                    pause(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
                     backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
                 }
             } catch (InterruptedException e) {
@@ -182,12 +182,25 @@ final class Forwarder implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Remote write: the queue in data/remote-write could not be read: {}", e.toString());
                 try {
-                    Thread.sleep(backoff);
+                    pause(backoff);
                 } catch (InterruptedException stop) {
                     return;
                 }
                 backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
             }
+        }
+    }
+
+    /**
+     * Waits {@code ms}, forcing the queue to disk every {@link #SYNC_MS} meanwhile: while the receiver
+     * is away the queue grows, and the backoff (up to {@link #BACKOFF_MAX_MS}) must not leave what
+     * the batches wrote unforced that long.
+     */
+    private void pause(long ms) throws InterruptedException {
+        long end = System.currentTimeMillis() + ms;
+        for (long left = ms; left > 0; left = end - System.currentTimeMillis()) {
+            Thread.sleep(Math.min(left, SYNC_MS));
+            spool.sync();
         }
     }
 
