@@ -56,6 +56,11 @@ public final class HealthServlet extends HttpServlet {
      * at most this old.
      */
     static final long WINDOW_CACHE_MS = 10_000;
+    /**
+     * Figures older than {@link #WINDOW_CACHE_MS} but younger than this serve a request while one
+     * thread reads them anew: at ten thousand agents the scan takes longer than a view may.
+     */
+    static final long WINDOW_STALE_MS = 60_000;
 
     /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
     @interface Offline {
@@ -72,11 +77,23 @@ public final class HealthServlet extends HttpServlet {
     private final Duration offlineAfter;
     private transient volatile Computed last;
     private transient volatile Window lastWindow;
+    /** Reads a window's figures anew in the background, one at a time. */
+    private final transient java.util.concurrent.ExecutorService refresher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sonde-health-window");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Activate
     public HealthServlet(@Reference Store store, Offline offline) {
         this.store = store;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
+    }
+
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        refresher.shutdownNow();
     }
 
     @Override
@@ -213,9 +230,24 @@ public final class HealthServlet extends HttpServlet {
         List<io.sonde.server.spi.TargetState> states = store.targetStates();
         long t1 = System.nanoTime();
         Window w = lastWindow;
-        if (w == null || !w.window().equals(window) || now - w.atMs() >= WINDOW_CACHE_MS || now < w.atMs()) {
+        if (w == null || !w.window().equals(window) || now - w.atMs() >= WINDOW_STALE_MS || now < w.atMs()) {
             w = new Window(now, window, store.window(at.minus(window), at));
             lastWindow = w;
+        } else if (now - w.atMs() >= WINDOW_CACHE_MS && refreshing.compareAndSet(false, true)) {
+            try {
+                refresher.execute(() -> {
+                    try {
+                        long at2 = System.currentTimeMillis();
+                        lastWindow = new Window(at2, window, store.window(Instant.ofEpochMilli(at2).minus(window), Instant.ofEpochMilli(at2)));
+                    } catch (StoreException | RuntimeException e) {
+                        LOG.debug("The health window was not read anew: {}", e.toString()); // tried again at the next request
+                    } finally {
+                        refreshing.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                refreshing.set(false); // deactivated
+            }
         }
         List<io.sonde.server.spi.SeriesWindow> recent = w.series();
         long t2 = System.nanoTime();

@@ -1653,7 +1653,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     }
                     int packets = rs.getInt(4);
                     boolean hasCounts = !rs.wasNull();
-                    by.computeIfAbsent(rs.getInt(1), k -> new Summary())
+                    by.computeIfAbsent(rs.getInt(1), k -> Summary.exact())
                             .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                 }
             }

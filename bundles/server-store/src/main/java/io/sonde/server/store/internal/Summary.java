@@ -31,6 +31,10 @@ final class Summary {
     long maxUs = Long.MIN_VALUE;
     private final boolean packed;
     private Histogram sketch; // made on the first success
+    /** The response times themselves, for an exact summary (a window of raw results): no sketch then. */
+    private long[] values;
+    private int n;
+    private boolean sorted;
 
     /** A summary whose sketch is packed: its memory follows the values it holds (many of them at once). */
     Summary() {
@@ -43,6 +47,17 @@ final class Summary {
      */
     Summary(boolean packed) {
         this.packed = packed;
+    }
+
+    /**
+     * @return a summary of a few raw results that keeps their response times and reads exact
+     *         percentiles (nearest rank): recording into a sketch costs more than the handful of
+     *         values of one series in a window, and cannot be stored or merged
+     */
+    static Summary exact() {
+        Summary s = new Summary(false);
+        s.values = new long[8];
+        return s;
     }
 
     /** Adds one result. */
@@ -60,11 +75,22 @@ final class Summary {
         long v = Math.max(1, Math.min(HIGHEST_US, rtUs));
         minUs = Math.min(minUs, rtUs);
         maxUs = Math.max(maxUs, rtUs);
+        if (values != null) {
+            if (n == values.length) {
+                values = java.util.Arrays.copyOf(values, n * 2);
+            }
+            values[n++] = v;
+            sorted = false;
+            return;
+        }
         histogram().recordValue(v);
     }
 
     /** Adds another summary's results. */
     void merge(Summary other) {
+        if (values != null || other.values != null) {
+            throw new IllegalStateException("an exact summary is neither merged nor merged into");
+        }
         count += other.count;
         failures += other.failures;
         if (other.packets) {
@@ -88,6 +114,9 @@ final class Summary {
 
     /** @return the sketch as stored (HdrHistogram's own encoding, zero runs packed), or null without a success */
     byte[] sketchBytes() {
+        if (values != null) {
+            throw new IllegalStateException("an exact summary has no sketch to store");
+        }
         if (sketch == null) {
             return null;
         }
@@ -125,7 +154,7 @@ final class Summary {
     SeriesStep step(long startUs) {
         double loss = loss(packets, sent, received, failures, count);
         Instant start = Instant.EPOCH.plus(startUs, ChronoUnit.MICROS);
-        if (sketch == null) {
+        if (sketch == null && n == 0) {
             return new SeriesStep(start, count, failures, loss, null, null, null, null, null);
         }
         return new SeriesStep(start, count, failures, loss, minUs / 1e6, maxUs / 1e6, quantile(50), quantile(90), quantile(99));
@@ -138,7 +167,16 @@ final class Summary {
 
     /** A percentile of the sketch, inside the exact min and max. */
     private double quantile(double percentile) {
-        long v = sketch.getValueAtPercentile(percentile);
+        long v;
+        if (values != null) {
+            if (!sorted) {
+                java.util.Arrays.sort(values, 0, n);
+                sorted = true;
+            }
+            v = values[(int) Math.max(0, Math.min(n - 1, Math.ceil(percentile / 100 * n) - 1))]; // nearest rank, as the sketch reads
+        } else {
+            v = sketch.getValueAtPercentile(percentile);
+        }
         return Math.max(minUs, Math.min(maxUs, v)) / 1e6;
     }
 }

@@ -47,6 +47,42 @@ public class SummaryTest {
     }
 
     @Test
+    public void anExactSummaryReadsTheNearestRankAndAgreesWithTheSketch() {
+        Random r = new Random(5);
+        for (int size : new int[] {1, 2, 5, 6, 37, 360, 5000}) {
+            Summary exact = Summary.exact();
+            Summary sketch = new Summary();
+            List<Long> all = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                long us = 1 + (long) Math.exp(r.nextGaussian() * 1.5 + 8);
+                boolean ok = i % 7 != 3;
+                exact.add(us, ok, 4, ok ? 4 : 1);
+                sketch.add(us, ok, 4, ok ? 4 : 1);
+                if (ok) {
+                    all.add(us);
+                }
+            }
+            all.sort(null);
+            SeriesStep e = exact.step(0);
+            SeriesStep k = sketch.step(0);
+            assertEquals(size, e.count());
+            assertEquals(k.failures(), e.failures());
+            assertEquals(k.loss(), e.loss(), 1e-12);
+            for (double[] pq : new double[][] {{50, e.p50(), k.p50()}, {90, e.p90(), k.p90()}, {99, e.p99(), k.p99()}}) {
+                int rank = (int) Math.ceil(pq[0] / 100 * all.size()); // nearest rank, 1-based
+                assertEquals(size + " values, p" + pq[0], all.get(rank - 1) / 1e6, pq[1], 1e-12);
+                assertEquals(size + " values, p" + pq[0] + " within the sketch's 1 %", pq[2], pq[1], pq[2] * 0.01);
+            }
+            assertEquals(all.get(0) / 1e6, e.min(), 1e-12);
+            assertEquals(all.get(all.size() - 1) / 1e6, e.max(), 1e-12);
+        }
+        Summary none = Summary.exact();
+        none.add(50, false, -1, 0);
+        assertEquals("no success, no times", null, none.step(0).p50());
+        assertEquals(1.0, none.step(0).loss(), 1e-12);
+    }
+
+    @Test
     public void failuresAndPacketsAreCountedAndASummaryWithoutSuccessesHasNoTimes() {
         Summary s = new Summary();
         s.add(100, false, 3, 0);
