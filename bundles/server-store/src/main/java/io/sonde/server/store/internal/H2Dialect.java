@@ -43,9 +43,17 @@ final class H2Dialect implements Dialect {
         ds.setPassword("");
         JdbcConnectionPool pool = JdbcConnectionPool.create(ds);
         pool.setMaxConnections(poolSize);
-        JdbcStore store = new JdbcStore(pool, new H2Dialect(dir), pool::dispose); // the last connection closes the database
+        H2Housekeeping[] housekeeping = {null};
+        // the last connection closes the database: the housekeeping ends before
+        JdbcStore store = new JdbcStore(pool, new H2Dialect(dir), () -> {
+            if (housekeeping[0] != null) {
+                housekeeping[0].close();
+            }
+            pool.dispose();
+        });
         try {
             store.migrate();
+            housekeeping[0] = H2Housekeeping.start(pool);
         } catch (SQLException e) {
             store.close();
             throw e;
