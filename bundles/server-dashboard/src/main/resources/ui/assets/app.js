@@ -50,6 +50,20 @@ async function api(path, init = {}, again = false) {
   return body;
 }
 
+/** Every item of a paged list: its pages in turn, following {@code next} (at most 1,000 pages). */
+async function apiAll(/** @type {string} */ path) {
+  /** @type {any[]} */
+  const items = [];
+  let after = null;
+  for (let page = 0; page < 1000; page++) {
+    const body = await api(path + (after === null ? '' : (path.includes('?') ? '&' : '?') + 'after=' + encodeURIComponent(after)));
+    items.push(...body.items);
+    if (body.next === null || body.next === undefined) break;
+    after = body.next;
+  }
+  return items;
+}
+
 /** Appends to {@code parent} what is there of {@code children}: a null stands for something not shown, never the text "null". */
 function put(/** @type {HTMLElement} */ parent, /** @type {...(Node|string|null|undefined)} */ ...children) {
   for (const c of children) {
@@ -79,37 +93,64 @@ function tags(/** @type {string[]} */ list) {
 // ---- Fleet -----------------------------------------------------------------------------------
 
 async function fleet(/** @type {HTMLElement} */ view, /** @type {URLSearchParams} */ q) {
-  const agents = (await api('/api/v1/agents')).items;
   const tag = q.get('tag') || '';
-  const shown = agents.filter((/** @type {any} */ a) => !tag || a.tags.includes(tag));
-  const count = (/** @type {(a: any) => boolean} */ f) => agents.filter(f).length;
+  const size = Math.min(10000, Math.max(1, parseInt(q.get('limit') || '', 10) || FLEET_PAGE));
+  const path = '/api/v1/agents?limit=' + size + (tag ? '&selector=' + encodeURIComponent(tag) : '');
+  const first = await api(path);
   const filter = h('input', {class: 'input', id: 'tag-filter', placeholder: 'filter by tag', value: tag});
   filter.addEventListener('change', () => { location.hash = '#/fleet' + (/** @type {HTMLInputElement} */ (filter).value ? '?tag=' + encodeURIComponent(/** @type {HTMLInputElement} */ (filter).value) : ''); });
   const stat = (/** @type {string} */ label, /** @type {number} */ n, /** @type {string} */ id) =>
     h('div', {class: 'level-item has-text-centered'}, h('div', {}, h('p', {class: 'heading'}, label), h('p', {class: 'title', id}, n)));
+  const row = (/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id},
+    h('td', {}, h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'agent-link'}, a.agent_id)),
+    h('td', {}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline')),
+    h('td', {}, a.version || ''),
+    h('td', {}, tags(a.tags)),
+    h('td', {title: a.last_seen || ''}, ago(a.last_seen)),
+    h('td', {}, a.config && a.config.applied ? (a.config.stale ? h('span', {class: 'tag is-warning', title: a.config.stale_reason || ''}, 'stale') : 'current') : '—'),
+    h('td', {class: 'refused'}, a.refused ? h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'tag is-warning',
+      title: (a.config.rejected || []).map((/** @type {any} */ r) => r.name + ': ' + r.reason).join('\n')}, a.refused + ' refused') : '0'),
+    h('td', {}, a.spool_records));
+  const body = h('tbody', {}, ...first.items.map(row));
+  const shown = h('p', {class: 'help', id: 'agents-shown'});
+  const more = h('button', {class: 'button is-small', id: 'agents-more'}, 'Show ' + size + ' more');
+  let next = first.next;
+  let count = first.items.length;
+  const tell = () => {
+    shown.textContent = count === first.total ? count + ' agents' : count + ' of ' + first.total + ' agents shown';
+    more.classList.toggle('is-hidden', next === null);
+  };
+  more.addEventListener('click', async () => {
+    try {
+      const page = await api(path + '&after=' + encodeURIComponent(next));
+      page.items.forEach((/** @type {any} */ a) => body.append(row(a)));
+      count += page.items.length;
+      next = page.next;
+      tell();
+    } catch (e) {
+      showError(e);
+    }
+  });
+  tell();
+  const s = first.summary;
   view.append(
     h('h1', {class: 'title'}, 'Fleet'),
     h('nav', {class: 'level box'},
-      stat('agents', agents.length, 'count-agents'),
-      stat('online', count((a) => a.online && !a.revoked), 'count-online'),
-      stat('offline', count((a) => !a.online && !a.revoked), 'count-offline'),
-      stat('stale config', count((a) => a.config && a.config.stale), 'count-stale'),
-      stat('refusing entries', count((a) => a.refused > 0), 'count-refusing'),
-      stat('revoked', count((a) => a.revoked), 'count-revoked')),
+      stat('agents', first.total, 'count-agents'),
+      stat('online', s.online, 'count-online'),
+      stat('offline', s.offline, 'count-offline'),
+      stat('stale config', s.stale, 'count-stale'),
+      stat('refusing entries', s.refusing, 'count-refusing'),
+      stat('revoked', s.revoked, 'count-revoked')),
     h('div', {class: 'field'}, filter),
     h('table', {class: 'table is-fullwidth is-striped', id: 'agents'},
       h('thead', {}, h('tr', {}, ...['Agent', 'State', 'Version', 'Tags', 'Last seen', 'Config', 'Refused', 'Spool'].map((c) => h('th', {}, c)))),
-      h('tbody', {}, ...shown.map((/** @type {any} */ a) => h('tr', {'data-agent': a.agent_id},
-        h('td', {}, h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'agent-link'}, a.agent_id)),
-        h('td', {}, h('span', {class: 'tag ' + (a.revoked ? 'is-dark' : a.online ? 'is-success' : 'is-danger')}, a.revoked ? 'revoked' : a.online ? 'online' : 'offline')),
-        h('td', {}, a.version || ''),
-        h('td', {}, tags(a.tags)),
-        h('td', {title: a.last_seen || ''}, ago(a.last_seen)),
-        h('td', {}, a.config && a.config.applied ? (a.config.stale ? h('span', {class: 'tag is-warning', title: a.config.stale_reason || ''}, 'stale') : 'current') : '—'),
-        h('td', {class: 'refused'}, a.refused ? h('a', {href: '#/agent/' + encodeURIComponent(a.agent_id), class: 'tag is-warning',
-          title: (a.config.rejected || []).map((/** @type {any} */ r) => r.name + ': ' + r.reason).join('\n')}, a.refused + ' refused') : '0'),
-        h('td', {}, a.spool_records))))));
+      body),
+    shown, more);
 }
+
+/** Agents one page of the fleet view shows, and each "more" adds, unless the view's {@code limit} says. */
+const FLEET_PAGE = 500;
 
 // ---- Targets and the smoke chart ------------------------------------------------------------
 
@@ -868,10 +909,10 @@ function editor(/** @type {string} */ type, /** @type {any} */ existing) {
     try {
       const json = JSON.parse(/** @type {HTMLTextAreaElement} */ (text).value);
       const selector = json.agents || json.members || '*';
-      const agents = (await api('/api/v1/agents?selector=' + encodeURIComponent(selector))).items;
+      const page = await api('/api/v1/agents?limit=50&selector=' + encodeURIComponent(selector));
       preview.className = 'help';
-      preview.textContent = '"' + selector + '" takes ' + agents.length + ' agent' + (agents.length === 1 ? '' : 's') + ' now: '
-        + agents.map((/** @type {any} */ a) => a.agent_id).join(', ');
+      preview.textContent = '"' + selector + '" takes ' + page.total + ' agent' + (page.total === 1 ? '' : 's') + ' now: '
+        + page.items.map((/** @type {any} */ a) => a.agent_id).join(', ') + (page.next === null ? '' : ', …');
     } catch (e) {
       preview.className = 'help is-danger';
       preview.textContent = String(/** @type {any} */ (e).message || e);
@@ -936,7 +977,7 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
     return;
   }
   if (current === 'agents') {
-    const items = (await api('/api/v1/agents')).items;
+    const items = await apiAll('/api/v1/agents');
     const tagEditor = (/** @type {any} */ a) => {
       const input = h('input', {class: 'input is-small agent-tags', value: a.tags.join(', ')});
       const said = h('span', {class: 'help is-danger agent-tags-error'});

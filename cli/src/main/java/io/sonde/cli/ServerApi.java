@@ -21,6 +21,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
@@ -136,6 +137,31 @@ final class ServerApi {
 
     JsonElement get(String path) throws IOException, InterruptedException, Refused {
         return send("GET", path, null, null);
+    }
+
+    /** The most pages {@link #all} follows: a server that never ends a list ends it here. */
+    static final int MAX_PAGES = 10_000;
+
+    /**
+     * @return every page of a paged list ({@code items}, {@code next}) as one {@code {"items": [...]}},
+     *         following {@code next} as {@code after}
+     */
+    JsonObject all(String path) throws IOException, InterruptedException, Refused {
+        com.google.gson.JsonArray items = new com.google.gson.JsonArray();
+        String after = null;
+        for (int page = 0; page < MAX_PAGES; page++) {
+            JsonObject body = get(path + (after == null ? "" : (path.indexOf('?') >= 0 ? "&" : "?") + "after=" + encode(after)))
+                    .getAsJsonObject();
+            items.addAll(body.getAsJsonArray("items"));
+            JsonElement next = body.get("next");
+            if (next == null || next.isJsonNull()) {
+                JsonObject out = new JsonObject();
+                out.add("items", items);
+                return out;
+            }
+            after = next.getAsString();
+        }
+        throw new IOException(path + ": the list did not end within " + MAX_PAGES + " pages");
     }
 
     /** GET that answers {@code null} for 404. */

@@ -166,7 +166,7 @@ final class ServerCommand {
     static final class Agents extends Sub {
         @Override
         void run(ServerApi api, PrintWriter out) throws Exception {
-            list(api.get("/api/v1/agents"), out, LIST_COLUMNS);
+            list(api.all("/api/v1/agents"), out, LIST_COLUMNS);
         }
 
         static final String[] LIST_COLUMNS = {"agent_id", "online", "version", "tags", "last_seen", "spool_records", "refused", "revoked"};
@@ -178,7 +178,7 @@ final class ServerCommand {
 
             @Override
             void run(ServerApi api, PrintWriter out) throws Exception {
-                list(api.get("/api/v1/agents" + (selector == null ? "" : "?selector=" + ServerApi.encode(selector))), out, LIST_COLUMNS);
+                list(api.all("/api/v1/agents" + (selector == null ? "" : "?selector=" + ServerApi.encode(selector))), out, LIST_COLUMNS);
             }
         }
 
@@ -503,7 +503,7 @@ final class ServerCommand {
     /** @return the server's document version for each agent now */
     static Map<String, String> documents(ServerApi api) throws Exception {
         Map<String, String> out = new java.util.HashMap<>();
-        for (JsonElement e : api.get("/api/v1/agents").getAsJsonObject().getAsJsonArray("items")) {
+        for (JsonElement e : api.all("/api/v1/agents").getAsJsonArray("items")) {
             JsonObject a = e.getAsJsonObject();
             JsonElement config = a.get("config");
             JsonElement current = config != null && config.isJsonObject() ? config.getAsJsonObject().get("current") : null;
@@ -526,7 +526,7 @@ final class ServerCommand {
         for (int i = 0; i < seconds * 4 + 1; i++) {
             boolean stale = false;
             boolean made = System.nanoTime() - start > DOCUMENTS_MS * 1_000_000L;
-            for (JsonElement e : api.get("/api/v1/agents").getAsJsonObject().getAsJsonArray("items")) {
+            for (JsonElement e : api.all("/api/v1/agents").getAsJsonArray("items")) {
                 JsonObject a = e.getAsJsonObject();
                 JsonElement config = a.get("config");
                 if (config == null || !config.isJsonObject()) {

@@ -182,6 +182,19 @@ public class DashboardIT {
         assertTrue(browser.text("document.querySelector('#agents tbody').innerText"), browser.text("document.querySelector('#agents tbody')"
                 + ".innerText").contains("lab"));
         browser.screenshot(SHOTS.resolve("fleet.png"));
+        // paged: three a page, the counts over all four, the fourth on "more"
+        browser.eval("location.hash = '#/fleet?limit=3'; true");
+        browser.await("the fleet's first page", 30, "window.__sonde.view === 'fleet' && location.hash.includes('limit=3')"
+                + " && document.querySelectorAll('#agents tbody tr').length === 3");
+        assertEquals("4", browser.text("document.getElementById('count-agents').textContent"));
+        assertEquals("3 of 4 agents shown", browser.text("document.getElementById('agents-shown').textContent"));
+        browser.screenshot(SHOTS.resolve("fleet-paged.png"));
+        browser.eval("document.getElementById('agents-more').click(); true");
+        browser.await("the next page", 30, "document.querySelectorAll('#agents tbody tr').length === 4");
+        assertEquals("[\"history-1\",\"history-2\",\"vantage-a\",\"vantage-b\"]", browser.eval("JSON.stringify([...document.querySelectorAll("
+                + "'#agents tbody tr')].map(r => r.dataset.agent))").getAsString());
+        assertEquals("4 agents", browser.text("document.getElementById('agents-shown').textContent"));
+        assertEquals("no page left", "true", browser.text("String(document.getElementById('agents-more').classList.contains('is-hidden'))"));
     }
 
     @Test

@@ -362,4 +362,69 @@ public class ServerConfigurationIT {
         }
         return ids;
     }
+
+    @Test
+    public void theAgentListIsPagedInIdOrderWithItsTotalAndSummaryOverEveryPage() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            ids.add(String.format("page-%02d", i));
+        }
+        for (String id : ids) {
+            enroll(id, "paged");
+        }
+        assertEquals(204, server.admin("DELETE", "/api/v1/agents/page-07", null).statusCode());
+        List<String> seen = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        String after = null;
+        for (int page = 0; page < 10; page++) {
+            JsonObject body = server.json(server.admin("GET", "/api/v1/agents?selector=paged&limit=10"
+                    + (after == null ? "" : "&after=" + after), null));
+            assertEquals(23, body.get("total").getAsInt());
+            body.getAsJsonArray("items").forEach(e -> seen.add(e.getAsJsonObject().get("agent_id").getAsString()));
+            sizes.add(body.getAsJsonArray("items").size());
+            if (body.get("next").isJsonNull()) {
+                break;
+            }
+            after = body.get("next").getAsString();
+            assertEquals("next names the page's last agent", seen.get(seen.size() - 1), after);
+        }
+        assertEquals(List.of(10, 10, 3), sizes);
+        assertEquals("every agent once, in id order", ids, seen);
+        // the summary counts every agent the query takes, not the page's
+        JsonObject whole = server.json(server.admin("GET", "/api/v1/agents?selector=paged&limit=10000", null));
+        JsonObject summary = whole.getAsJsonObject("summary");
+        int online = 0;
+        int offline = 0;
+        int revoked = 0;
+        for (JsonElement e : whole.getAsJsonArray("items")) {
+            JsonObject a = e.getAsJsonObject();
+            if (a.get("revoked").getAsBoolean()) {
+                revoked++;
+            } else if (a.get("online").getAsBoolean()) {
+                online++;
+            } else {
+                offline++;
+            }
+        }
+        assertEquals(1, revoked);
+        assertEquals(revoked, summary.get("revoked").getAsInt());
+        assertEquals(online, summary.get("online").getAsInt());
+        assertEquals(offline, summary.get("offline").getAsInt());
+        assertEquals(22, online + offline);
+        assertEquals(summary.toString(), 0, summary.get("refusing").getAsInt());
+        JsonObject one = server.json(server.admin("GET", "/api/v1/agents?selector=paged&limit=1", null));
+        assertEquals("a page of one has the whole query's summary", summary, one.getAsJsonObject("summary"));
+        assertEquals("page-00", one.get("next").getAsString());
+        // past the last, and after an id that is no agent's: the order still holds
+        JsonObject past = server.json(server.admin("GET", "/api/v1/agents?selector=paged&after=page-22", null));
+        assertEquals(0, past.getAsJsonArray("items").size());
+        assertTrue(past.get("next").isJsonNull());
+        JsonObject between = server.json(server.admin("GET", "/api/v1/agents?selector=paged&limit=2&after=page-10x", null));
+        assertEquals("page-11", between.getAsJsonArray("items").get(0).getAsJsonObject().get("agent_id").getAsString());
+        for (String bad : List.of("0", "-3", "10001", "ten", "1e3")) {
+            HttpResponse<String> r = server.admin("GET", "/api/v1/agents?limit=" + bad, null);
+            assertEquals(bad, 400, r.statusCode());
+            assertTrue(r.body(), r.body().contains("limit: '" + bad + "' is not a whole number from 1 to 10000"));
+        }
+    }
 }

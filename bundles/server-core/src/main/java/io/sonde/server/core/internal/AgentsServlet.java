@@ -226,21 +226,52 @@ public final class AgentsServlet extends HttpServlet {
                         return;
                     }
                 }
+                int limit;
+                try {
+                    limit = pageLimit(request.getParameter("limit"));
+                } catch (WireException e) {
+                    Api.error(response, 400, e.getMessage());
+                    return;
+                }
+                String after = request.getParameter("after"); // the last agent id of the page before: the next page starts past it
+                List<AgentRecord> all = new ArrayList<>(store.agents());
+                all.sort(java.util.Comparator.comparing(AgentRecord::agentId)); // one order on every database, the cursor's
                 List<Map<String, Object>> items = new ArrayList<>();
-                for (AgentRecord a : store.agents()) {
+                Map<String, Integer> summary = new LinkedHashMap<>();
+                for (String k : List.of("online", "offline", "stale", "refusing", "revoked")) {
+                    summary.put(k, 0);
+                }
+                int total = 0;
+                String next = null;
+                for (AgentRecord a : all) {
                     if (!selector.matches(a.tags())) {
                         continue; // the preview of a selector: the agents it takes now
                     }
                     Map<String, Object> v = view(a, now);
                     @SuppressWarnings("unchecked")
                     boolean stale = (Boolean) ((Map<String, Object>) v.get("config")).get("stale");
-                    if (staleOnly == null || stale == staleOnly.equals("true")) {
+                    if (staleOnly != null && stale != staleOnly.equals("true")) {
+                        continue;
+                    }
+                    total++;
+                    boolean revoked = a.revokedAt() != null;
+                    summary.merge(revoked ? "revoked" : (Boolean) v.get("online") ? "online" : "offline", 1, Integer::sum);
+                    summary.merge("stale", stale ? 1 : 0, Integer::sum);
+                    summary.merge("refusing", (Integer) v.get("refused") > 0 ? 1 : 0, Integer::sum);
+                    if (after != null && a.agentId().compareTo(after) <= 0) {
+                        continue;
+                    }
+                    if (items.size() < limit) {
                         items.add(v);
+                    } else if (next == null) {
+                        next = (String) items.get(items.size() - 1).get("agent_id");
                     }
                 }
                 Map<String, Object> page = new LinkedHashMap<>();
                 page.put("items", items);
-                page.put("next", null);
+                page.put("next", next);
+                page.put("total", total);
+                page.put("summary", summary);
                 Api.json(response, 200, page);
                 return;
             }
@@ -260,6 +291,27 @@ public final class AgentsServlet extends HttpServlet {
         } catch (StoreException e) {
             Api.storeFailed(response, e, 400);
         }
+    }
+
+    /** The agents one page of the list holds unless {@code limit} says otherwise, and the most it may say. */
+    static final int DEFAULT_PAGE = 1000;
+    static final int MAX_PAGE = 10_000;
+
+    /** @return the page size {@code limit} asks for */
+    static int pageLimit(String text) throws WireException {
+        if (text == null) {
+            return DEFAULT_PAGE;
+        }
+        try {
+            int n = Integer.parseInt(text.strip());
+            if (n >= 1 && n <= MAX_PAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new WireException(WireException.Problem.INVALID, "limit: '" + WireCodec.abbreviate(text) + "' is not a whole number from 1 to "
+                + MAX_PAGE);
     }
 
     /** An advertised address: an IP address or a host name, as peers are to probe it. */

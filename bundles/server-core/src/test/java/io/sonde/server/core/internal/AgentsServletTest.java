@@ -19,4 +19,19 @@ public class AgentsServletTest {
             assertEquals(bad, false, AgentsServlet.isAddress(bad));
         }
     }
+
+    @Test
+    public void aPageLimitIsAWholeNumberFromOneToTheMost() throws Exception {
+        assertEquals(AgentsServlet.DEFAULT_PAGE, AgentsServlet.pageLimit(null));
+        assertEquals(1, AgentsServlet.pageLimit("1"));
+        assertEquals(10_000, AgentsServlet.pageLimit(" 10000 "));
+        for (String bad : List.of("", "0", "-1", "10001", "1.5", "x", "99999999999")) {
+            try {
+                AgentsServlet.pageLimit(bad);
+                org.junit.Assert.fail(bad);
+            } catch (io.sonde.wire.WireException e) {
+                assertEquals("limit: '" + bad + "' is not a whole number from 1 to 10000", e.getMessage());
+            }
+        }
+    }
 }
