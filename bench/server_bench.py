@@ -966,8 +966,14 @@ def fleet(args):
                 views = {"fleet list": [], "health": []}
                 stop = threading.Event()
 
+                sizes = []  # the H2 file's size every 30 s: whether it levels off
+
                 def sample_views():  # the admin's views while the fleet runs, once every 10 s
+                    started = time.monotonic()
                     while not stop.wait(10):
+                        mv = os.path.join(server.home, "data", "store", "sonde.mv.db")
+                        if store == "h2" and os.path.exists(mv) and (not sizes or time.monotonic() - started >= 30 * len(sizes)):
+                            sizes.append(round(os.path.getsize(mv) / 1e6))
                         for name, path in (("fleet list", "/api/v1/agents"), ("health", "/api/v1/health")):
                             t = time.monotonic()
                             try:
@@ -1005,6 +1011,12 @@ def fleet(args):
                     row["remote_write_sent"] = server_metric(server, "sonde_server_remote_write_sent_results_total")
                     row["remote_write_backlog"] = server_metric(server, "sonde_server_remote_write_backlog_results")
                 row["alert_evaluation_s"] = server_metric(server, "sonde_server_alert_evaluation_seconds")
+                if store == "h2":  # what the results take on disk: the store's file over the results it holds
+                    size = os.path.getsize(os.path.join(server.home, "data", "store", "sonde.mv.db"))
+                    held = server_metric(server, "sonde_server_ingested_results_total")
+                    row["store_mb"] = round(size / 1e6, 1)
+                    row["bytes_per_result"] = round(size / held) if held > 0 else None
+                    row["store_mb_every_30s"] = sizes
                 commits = server_metric(server, "sonde_server_store_commits_total")
                 batches = server_metric(server, "sonde_server_store_committed_batches_total")
                 row["batches_per_commit"] = round(batches / commits, 2) if commits > 0 and batches > 0 else None  # NaN: not counted
@@ -1024,8 +1036,8 @@ def fleet(args):
     print()
     print("| build | store | database cores | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
           "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
-          "| fleet list ms | health ms |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| fleet list ms | health ms | store MB (bytes per result) |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
         rw = "off" if r["remote_write"] == "off" else f"sent {r['remote_write_sent']:.0f}, waiting {r['remote_write_backlog']:.0f}"
@@ -1034,7 +1046,8 @@ def fleet(args):
               f"| {r['results'].get('p50_ms')} / {r['results'].get('p99_ms')} | {r['config'].get('p99_ms')} | {r['status'].get('p99_ms')} "
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
               f"| {r.get('batches_per_commit')} "
-              f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) |")
+              f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) "
+              f"| {str(r['store_mb']) + ' (' + str(r['bytes_per_result']) + ')' if r.get('store_mb') is not None else '–'} |")
 
 
 def main():
