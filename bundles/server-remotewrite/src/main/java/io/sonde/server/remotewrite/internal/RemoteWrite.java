@@ -136,7 +136,7 @@ public final class RemoteWrite implements ResultListener {
         }
     }
 
-    private static String authorization(Path home, RemoteWriteConfig config, String where) throws IOException {
+    static String authorization(Path home, RemoteWriteConfig config, String where) throws IOException {
         if (!config.bearer__token__file().isBlank()) {
             return "Bearer " + secret(home, config.bearer__token__file(), where + ": bearer_token_file");
         }
@@ -161,7 +161,7 @@ public final class RemoteWrite implements ResultListener {
         }
     }
 
-    private static SSLContext trusting(Path pem, String where) throws IOException, GeneralSecurityException {
+    static SSLContext trusting(Path pem, String where) throws IOException, GeneralSecurityException {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         int i = 0;
@@ -171,6 +171,8 @@ public final class RemoteWrite implements ResultListener {
             }
         } catch (java.nio.file.NoSuchFileException e) {
             throw new IllegalArgumentException(where + ": ca_file: " + pem + " does not exist");
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException(where + ": ca_file: " + pem + " is not PEM certificates: " + e.getMessage());
         }
         if (i == 0) {
             throw new IllegalArgumentException(where + ": ca_file: " + pem + " holds no PEM certificate");
