@@ -845,9 +845,25 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    /**
+     * While batches arrive at least this often a second (in this second or the one before), the writer waits up to {@link #LINGER_MS}
+     * for {@link #LINGER_BATCHES} of them before it commits: a commit's cost is mostly its own
+     * (H2 writes and compresses every page it changed, PostgreSQL flushes its log), not its
+     * batches', and agents' batches are small. Below that rate nobody waits.
+     */
+    static final int LINGER_RATE = 50;
+    static final long LINGER_MS = 10;
+    /** As many as the server takes at once by default ({@code max_in_flight}): more would not come while it waits. */
+    static final int LINGER_BATCHES = 4;
+
     /** The batches waiting, and whether one caller writes now; guarded by itself. */
     private final java.util.ArrayDeque<Pending> group = new java.util.ArrayDeque<>();
     private boolean writing;
+    /** Batches that arrived in the current second and in the one before it; guarded by group. */
+    private long arrivalSecond;
+    private int arrivalsNow;
+    private int arrivalsBefore;
+    private final java.util.concurrent.atomic.AtomicLong lingered = new java.util.concurrent.atomic.AtomicLong();
     /** How long a batch waits for the writes before it: as long as a caller would wait for a pooled connection. */
     private final long waitMs;
     private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
@@ -865,6 +881,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * count after the commit; the callers that came meanwhile wait for it and the next takes what
      * is waiting then. No caller hears of a batch before it is committed. A group that fails is
      * rolled back and each of its batches written alone, so that one batch's fault is its own.
+     * While batches come often, the writer first waits a little for more ({@link #LINGER_MS}).
      */
     @Override
     public int ingest(String agentId, String epoch, List<WireResult> results) throws StoreException {
@@ -880,6 +897,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         long deadline = System.nanoTime() + waitMs * 1_000_000;
         synchronized (group) {
             group.add(me);
+            long second = System.nanoTime() / 1_000_000_000L;
+            if (second != arrivalSecond) {
+                arrivalsBefore = second == arrivalSecond + 1 ? arrivalsNow : 0;
+                arrivalsNow = 0;
+                arrivalSecond = second;
+            }
+            arrivalsNow++;
+            if (writing && group.size() >= LINGER_BATCHES) {
+                group.notifyAll(); // a writer that lingers has what it waits for
+            }
         }
         try {
             while (true) {
@@ -902,6 +929,19 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         break;
                     }
                     writing = true;
+                    if ((arrivalsBefore >= LINGER_RATE || arrivalsNow >= LINGER_RATE) && group.size() < LINGER_BATCHES) {
+                        lingered.incrementAndGet();
+                        long until = System.nanoTime() + LINGER_MS * 1_000_000;
+                        for (long left = LINGER_MS; left > 0 && group.size() < LINGER_BATCHES;
+                                left = (until - System.nanoTime()) / 1_000_000) {
+                            try {
+                                group.wait(left);
+                            } catch (InterruptedException e) {
+                                interrupted = true;
+                                break;
+                            }
+                        }
+                    }
                     int n = 0;
                     while (!group.isEmpty() && (mine.isEmpty() || n + group.peek().results.size() <= GROUP_RESULTS)) {
                         Pending p = group.poll();

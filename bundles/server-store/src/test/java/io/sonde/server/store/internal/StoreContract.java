@@ -1047,6 +1047,49 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void batchesArrivingOftenButApartWaitForEachOtherAndShareCommits() throws Exception {
+        int agents = 3;
+        int batches = 300;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(agents);
+        store.createEnrollmentToken(hash(6), List.of(), T0.plusSeconds(3600), false, true, T0);
+        for (int a = 0; a < agents; a++) {
+            store.enroll(hash(6), "paced" + a, List.of(), "v", hash(220 + a), T0);
+        }
+        // as agents send: small batches, each sender one at a time and a few ms apart, so that without
+        // waiting each would find nobody writing and commit alone
+        long[] before = store.commits();
+        try {
+            List<java.util.concurrent.Future<Integer>> calls = new ArrayList<>();
+            for (int a = 0; a < agents; a++) {
+                String agent = "paced" + a;
+                calls.add(pool.submit(() -> {
+                    int stored = 0;
+                    for (int b = 0; b < batches; b++) {
+                        List<WireResult> batch = new ArrayList<>();
+                        for (int i = 1; i <= 3; i++) {
+                            int seq = b * 3 + i;
+                            batch.add(result(seq, "t" + i, T0.plusSeconds(seq), 0.001 * i, true));
+                        }
+                        stored += store.ingest(agent, "e1", batch);
+                        Thread.sleep(3);
+                    }
+                    return stored;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : calls) {
+                assertEquals("each result stored once", batches * 3, (int) f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long[] after = store.commits();
+        long written = after[1] - before[1];
+        long commits = after[0] - before[0];
+        assertEquals(agents * batches, written);
+        assertTrue(commits + " commits for " + written + " batches", written >= 2 * commits);
+    }
+
+    @Test
     public void aBatchThatCannotBeStoredFailsAloneAmongConcurrentOnes() throws Exception {
         int agents = 6;
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(agents);
