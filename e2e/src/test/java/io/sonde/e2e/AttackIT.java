@@ -145,7 +145,13 @@ public class AttackIT {
             List<JsonObject> results = server.results("reset-1", "t");
             long successes = results.stream().filter(r -> r.get("success").getAsBoolean()).count();
             long accepted = target.accepted.get();
-            assertTrue(accepted + " connections, " + successes + " stored", successes == accepted || successes == accepted - 1);
+            // a probe gives up after 90 ms: on a busy machine the connection may complete as it does, counted by the target and
+            // stored as a timeout; every connection is a stored result, the last maybe in flight when the target went
+            long timeouts = results.stream().filter(r -> r.has("failure_reason") && !r.get("failure_reason").isJsonNull()
+                    && r.get("failure_reason").getAsString().equals("timeout")).count();
+            assertEquals("every failure a timeout", results.size() - successes, timeouts);
+            assertTrue(accepted + " connections, " + successes + " successes and " + timeouts + " timeouts stored",
+                    successes <= accepted && accepted <= successes + timeouts + 1);
             UplinkIT.assertIdentitiesContiguous(server.results("reset-1", null));
             JsonObject a = server.json(server.admin("GET", "/api/v1/agents/reset-1", null));
             assertEquals(a.toString(), 0, a.getAsJsonObject("sequence").get("gaps").getAsLong());
