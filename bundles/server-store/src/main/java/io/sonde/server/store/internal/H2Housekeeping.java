@@ -60,14 +60,19 @@ final class H2Housekeeping implements AutoCloseable {
      */
     static MVStore mvStore(DataSource pool) throws SQLException {
         try (Connection c = pool.getConnection()) {
-            Object connection = c.unwrap(org.h2.jdbc.JdbcConnection.class);
+            Object connection;
+            try {
+                connection = c.unwrap(org.h2.jdbc.JdbcConnection.class);
+            } catch (SQLException e) { // not H2's connection: said below, and the store works all the same
+                throw new ReflectiveOperationException("the connection is not H2's: " + e.getMessage(), e);
+            }
             Object session = connection.getClass().getMethod("getSession").invoke(connection); // typed, it would import org.h2.engine
             Object database = session.getClass().getMethod("getDatabase").invoke(session);
             Object store = database.getClass().getMethod("getStore").invoke(database);
             return (MVStore) store.getClass().getMethod("getMvStore").invoke(store);
         } catch (ReflectiveOperationException | ClassCastException | IllegalArgumentException e) {
-            LOG.warn("H2 does not give its file store to be kept compact ({}): the store file grows with garbage; copy it"
-                    + " (sonde-server-store copy) to shrink it", e.toString());
+            LOG.warn("H2 does not give its file store to be kept compact ({}): the store file grows with pages no longer used"
+                    + " (PostgreSQL does not: bin/sonde-server-store copy-to-postgres)", e.toString());
             return null;
         }
     }

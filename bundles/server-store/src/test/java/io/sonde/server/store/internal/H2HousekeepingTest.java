@@ -82,4 +82,20 @@ public class H2HousekeepingTest {
         assertEquals("nothing lost on the way", seq[0], store.epochCounts("agent-0").get(0).stored());
         assertEquals(seq[1], store.epochCounts("agent-1").get(0).stored());
     }
+
+    @Test
+    public void aDatabaseThatIsNotH2sGivesNoFileStoreAndNoFailure() throws Exception {
+        dir = Files.createTempDirectory("h2housekeeping");
+        java.sql.Connection other = (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {java.sql.Connection.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("unwrap")) {
+                        throw new java.sql.SQLException("not a wrapper for " + args[0]);
+                    }
+                    return null; // close
+                });
+        javax.sql.DataSource pool = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (proxy, m, args) -> m.getName().equals("getConnection") ? other : null);
+        assertEquals(null, H2Housekeeping.mvStore(pool));
+        assertEquals("no housekeeping, and the store opens all the same", null, H2Housekeeping.start(pool));
+    }
 }
