@@ -370,15 +370,18 @@ def series_into(args, store, db, dist=None):
               f"server {(cpu1 - cpu0) / (t1 - t0):.2f} cores)")
         before = store_bytes(server)
         # the leader rolls up every closed hour; wait until a whole job turn finds nothing left
-        r0, w0 = time.time(), None
+        # (and then the targets' hours across their agents: one committed at a time, so a count that stands still is done)
+        r0, w0, made = time.time(), None, None
         while time.time() - r0 < args.max_seconds:
             m = server.request("GET", "/metrics", auth=None)[1].decode()
-            if metric(m, "sonde_server_rollup_backlog") == 0 and metric(m, "sonde_server_rolled_up_total") > 0:
+            targets = metric(m, "sonde_server_target_rolled_up_total")
+            if metric(m, "sonde_server_rollup_backlog") == 0 and metric(m, "sonde_server_rolled_up_total") > 0 and (targets == made or targets != targets):  # NaN: a build without them
                 w0 = w0 or time.time()
                 if time.time() - w0 > 20:
                     break
             else:
                 w0 = None
+            made = targets
             time.sleep(2)
         m = server.request("GET", "/metrics", auth=None)[1].decode()
         hours = metric(m, "sonde_server_rolled_up_total")
@@ -410,6 +413,8 @@ def series_into(args, store, db, dist=None):
             times, n = timed("/api/v1/series?target=t0&step=%s&from=%s&to=%s" % (step, iso(frm), iso(end)), 10)
             print(f"series, one target from all {args.agents} agents over {label} ({n} steps): median "
                   f"{statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+        print(f"store after the queries: {store_bytes(server) / 1e6:.0f} MB ({(store_bytes(server) - before) / 1e6:.0f} MB more than"
+              f" after the ingest)")
         conn.close()
     finally:
         server.clean()

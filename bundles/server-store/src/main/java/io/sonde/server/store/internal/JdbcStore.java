@@ -1421,23 +1421,174 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             p.executeBatch();
         }
-        if (minutes.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup (resolution_s, series, start_ms, count, failures, sent, received,"
-                + " min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (Map.Entry<Long, Summary> m : minutes.entrySet()) {
-                whole.merge(m.getValue());
-                bindRollup(p, 60, series, m.getKey(), m.getValue());
+        if (!minutes.isEmpty()) {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup (resolution_s, series, start_ms, count, failures, sent, received,"
+                    + " min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                for (Map.Entry<Long, Summary> m : minutes.entrySet()) {
+                    whole.merge(m.getValue());
+                    p.setInt(2, series);
+                    bindRollup(p, 60, m.getKey(), m.getValue());
+                }
+                p.setInt(2, series);
+                bindRollup(p, 3600, hour, whole);
+                p.executeBatch();
             }
-            bindRollup(p, 3600, series, hour, whole);
-            p.executeBatch();
+        }
+        markTargetHour(c, series, hour);
+    }
+
+    /**
+     * After a series' hour is rolled up, in its transaction: the hour of the series' target across
+     * its series is to be made again, where the target has such rollups. A target that has none and
+     * is now seen from two series or more gets them: every hour its series have rolled up is listed.
+     */
+    private void markTargetHour(Connection c, int series, long hour) throws SQLException {
+        String target = seriesName(c, series)[1];
+        boolean kept;
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
+            p.setString(1, target);
+            try (ResultSet rs = p.executeQuery()) {
+                kept = rs.next();
+            }
+        }
+        if (!kept) {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM series WHERE target = ?")) {
+                p.setString(1, target);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) < 2) {
+                        return; // its series' own rollups are the target's
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup_target (target) VALUES (?)")) {
+                p.setString(1, target);
+                p.executeUpdate();
+            }
+            // every hour any of its series has, this one among them (unless it had no result left)
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO target_rollup_dirty (target, hour_ms) SELECT DISTINCT s.target, r.start_ms"
+                    + " FROM rollup r JOIN series s ON s.id = r.series WHERE s.target = ? AND r.resolution_s = 3600 AND r.start_ms <> ?")) {
+                p.setString(1, target);
+                p.setLong(2, hour);
+                p.executeUpdate();
+            }
+        }
+        // the only writer is the leader's rollup job: delete and insert is the upsert of both dialects
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup_dirty WHERE target = ? AND hour_ms = ?")) {
+            p.setString(1, target);
+            p.setLong(2, hour);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO target_rollup_dirty (target, hour_ms) VALUES (?, ?)")) {
+            p.setString(1, target);
+            p.setLong(2, hour);
+            p.executeUpdate();
         }
     }
 
-    private static void bindRollup(PreparedStatement p, int resolution, int series, long startMs, Summary s) throws SQLException {
+    /**
+     * Makes again the listed hours of targets seen from several series, merged across their series'
+     * rollups (minutes and the hour), in one transaction an hour; only closed hours (their series'
+     * rollups are made by then; an hour a series rolls up again is listed again).
+     *
+     * @return the (target, hour) taken from the list
+     */
+    int rollUpTargets(int maxHours, Instant now) throws StoreException {
+        try (Connection c = connection()) {
+            List<Object[]> listed = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT target, hour_ms FROM target_rollup_dirty WHERE hour_ms <= ? ORDER BY hour_ms, target LIMIT ?")) {
+                p.setLong(1, now.toEpochMilli() - HOUR_MS - CLOSE_MS);
+                p.setInt(2, maxHours);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        listed.add(new Object[] {rs.getString(1), rs.getLong(2)});
+                    }
+                }
+            }
+            c.setAutoCommit(false);
+            try {
+                for (Object[] l : listed) {
+                    String target = (String) l[0];
+                    long hour = (Long) l[1];
+                    try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup_dirty WHERE target = ? AND hour_ms = ?")) {
+                        p.setString(1, target);
+                        p.setLong(2, hour);
+                        if (p.executeUpdate() == 1) {
+                            rollUpTargetHour(c, target, hour);
+                        }
+                    }
+                    c.commit();
+                    targetHours.incrementAndGet();
+                }
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            return listed.size();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong targetHours = new java.util.concurrent.atomic.AtomicLong();
+
+    /** @return the (target, hour) this store rolled up across the target's series, one at a time as they are committed */
+    long targetHoursRolledUp() {
+        return targetHours.get();
+    }
+
+    private void rollUpTargetHour(Connection c, String target, long hour) throws SQLException {
+        int[] series = seriesOf(c, null, target);
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup WHERE resolution_s = ? AND target = ? AND start_ms >= ?"
+                + " AND start_ms < ?")) {
+            for (int resolution : new int[] {60, 3600}) {
+                p.setInt(1, resolution);
+                p.setString(2, target);
+                p.setLong(3, hour);
+                p.setLong(4, hour + HOUR_MS);
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO target_rollup (resolution_s, target, start_ms, count, failures,"
+                + " sent, received, min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (int resolution : new int[] {60, 3600}) {
+                java.util.TreeMap<Long, Summary> merged = new java.util.TreeMap<>();
+                for (int[] part : parts(series)) {
+                    try (PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT start_ms, count, failures, sent, received,"
+                            + " min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
+                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", ""))) {
+                        bindPerSeries(p, part, new long[] {hour, hour + HOUR_MS});
+                        p.setFetchSize(10_000);
+                        try (ResultSet rs = p.executeQuery()) {
+                            while (rs.next()) {
+                                merged.computeIfAbsent(rs.getLong(1), k -> new Summary(false)).merge(stored(rs, 2));
+                            }
+                        }
+                    }
+                }
+                for (Map.Entry<Long, Summary> m : merged.entrySet()) {
+                    insert.setString(2, target);
+                    bindRollup(insert, resolution, m.getKey(), m.getValue());
+                }
+            }
+            insert.executeBatch();
+        }
+    }
+
+    /** @return a rollup's summary from its columns count, failures, sent, received, min_us, max_us, sketch from {@code first} on */
+    private static Summary stored(ResultSet rs, int first) throws SQLException {
+        return Summary.of(rs.getLong(first), rs.getLong(first + 1), (Long) rs.getObject(first + 2, Long.class),
+                (Long) rs.getObject(first + 3, Long.class), (Long) rs.getObject(first + 4, Long.class),
+                (Long) rs.getObject(first + 5, Long.class), rs.getBytes(first + 6));
+    }
+
+    /** Binds a rollup's row but its second parameter (its series or target), and adds it to the batch. */
+    private static void bindRollup(PreparedStatement p, int resolution, long startMs, Summary s) throws SQLException {
         p.setInt(1, resolution);
-        p.setInt(2, series);
         p.setLong(3, startMs);
         p.setLong(4, s.count);
         p.setLong(5, s.failures);
@@ -1450,13 +1601,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         p.addBatch();
     }
 
-    /** Drops the rollups of a resolution that started {@code keep} before {@code now}. @return rows dropped */
+    /** Drops the rollups of a resolution (series and targets) that started {@code keep} before {@code now}. @return rows dropped */
     long dropRollupsOlderThan(int resolutionS, java.time.Duration keep, Instant now) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("DELETE FROM rollup WHERE resolution_s = ? AND start_ms < ?")) {
-            p.setInt(1, resolutionS);
-            p.setLong(2, now.minus(keep).toEpochMilli());
-            return p.executeUpdate();
+        try (Connection c = connection()) {
+            long dropped = 0;
+            for (String table : new String[] {"rollup", "target_rollup"}) { // a target's across its series, kept as long
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM " + table + " WHERE resolution_s = ? AND start_ms < ?")) {
+                    p.setInt(1, resolutionS);
+                    p.setLong(2, now.minus(keep).toEpochMilli());
+                    dropped += p.executeUpdate();
+                }
+            }
+            return dropped;
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -2182,6 +2338,24 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     }
                 }
             }
+            // a target seen from several agents has rollups across them, but for the hours whose series' rollups changed since:
+            // those hours (few: the last ones) are read from the series' rollups, the others from the target's
+            java.util.NavigableSet<Long> stale = q.agentId() == null && q.target() != null && series.length > 1
+                    ? targetStaleHours(c, q.target(), dirty, fromMs, toMs) : null;
+            List<long[]> seriesRanges = new ArrayList<>(); // [from, to) read from the series' rollups
+            if (stale == null) {
+                seriesRanges.add(new long[] {fromMs, toMs});
+            } else {
+                for (long h : stale) {
+                    long a = Math.max(fromMs, h * HOUR_MS);
+                    long b = Math.min(toMs, (h + 1) * HOUR_MS);
+                    if (!seriesRanges.isEmpty() && seriesRanges.get(seriesRanges.size() - 1)[1] == a) {
+                        seriesRanges.get(seriesRanges.size() - 1)[1] = b;
+                    } else if (a < b) {
+                        seriesRanges.add(new long[] {a, b});
+                    }
+                }
+            }
             // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
             List<SeriesStep> out = new ArrayList<>();
             // each part in time order, merged as they go (a mesh's target has several parts): one step in hand
@@ -2189,17 +2363,34 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             java.util.PriorityQueue<long[]> heads = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(h -> h[0]));
             List<ResultSet> sets = new ArrayList<>();
             try {
-                for (int[] part : parts(series)) {
-                    PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
-                            + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
-                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
+                if (stale != null) { // the target's rollups: the first set
+                    PreparedStatement p = c.prepareStatement("SELECT 0, start_ms, count, failures, sent, received, min_us, max_us, sketch"
+                            + " FROM target_rollup WHERE resolution_s = " + resolution + " AND target = ? AND start_ms >= ? AND start_ms < ?"
+                            + " ORDER BY start_ms");
                     statements.add(p);
-                    bindPerSeries(p, part, new long[] {fromMs, toMs});
+                    p.setString(1, q.target());
+                    p.setLong(2, fromMs);
+                    p.setLong(3, toMs);
                     p.setFetchSize(10_000);
                     ResultSet rs = p.executeQuery();
                     sets.add(rs);
                     if (rs.next()) {
-                        heads.add(new long[] {rs.getLong(2), sets.size() - 1});
+                        heads.add(new long[] {rs.getLong(2), 0});
+                    }
+                }
+                for (long[] range : seriesRanges) {
+                    for (int[] part : parts(series)) {
+                        PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
+                                + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
+                                + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
+                        statements.add(p);
+                        bindPerSeries(p, part, range);
+                        p.setFetchSize(10_000);
+                        ResultSet rs = p.executeQuery();
+                        sets.add(rs);
+                        if (rs.next()) {
+                            heads.add(new long[] {rs.getLong(2), sets.size() - 1});
+                        }
                     }
                 }
                 long current = Long.MIN_VALUE;
@@ -2208,16 +2399,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     long[] head = heads.poll();
                     ResultSet rs = sets.get((int) head[1]);
                     long start = head[0];
-                    if (!dirty.contains((long) rs.getInt(1) << 32 | Math.floorDiv(start, HOUR_MS))) { // else changed since: from the raw results
+                    long hour = Math.floorDiv(start, HOUR_MS);
+                    boolean use = stale != null && head[1] == 0
+                            ? !stale.contains(hour) // the target's hour, unless changed since
+                            : !dirty.contains((long) rs.getInt(1) << 32 | hour); // else changed since: from the raw results
+                    if (use) {
                         long key = stepStart(start, originMs, stepMs);
                         if (key != current) {
                             emit(out, fromRaw, current, step);
                             current = key;
                             step = new Summary(false);
                         }
-                        step.merge(Summary.of(rs.getLong(3), rs.getLong(4), (Long) rs.getObject(5, Long.class),
-                                (Long) rs.getObject(6, Long.class), (Long) rs.getObject(7, Long.class), (Long) rs.getObject(8, Long.class),
-                                rs.getBytes(9)));
+                        step.merge(stored(rs, 3));
                     }
                     if (rs.next()) {
                         heads.add(new long[] {rs.getLong(2), head[1]});
@@ -2237,6 +2430,56 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         } catch (SQLException e) {
             throw unavailable(e);
         }
+    }
+
+    /** Most runs of hours a query reads from a target's series' rollups beside the target's own; more, and it reads only theirs. */
+    static final int STALE_RUNS_MAX = 8;
+
+    /**
+     * @param dirty the target's series' hours whose raw results changed since they were rolled up (series << 32 | hour)
+     * @return the hours of {@code [fromMs, toMs)} the target's rollups across its series do not hold as they are now (hour
+     *         numbers), or null where the target has none or too many such hours to read them apart: read its series' rollups
+     */
+    private static java.util.NavigableSet<Long> targetStaleHours(Connection c, String target, Set<Long> dirty, long fromMs, long toMs)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
+            p.setString(1, target);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+            }
+        }
+        java.util.TreeSet<Long> stale = new java.util.TreeSet<>();
+        for (long d : dirty) {
+            stale.add(d & 0xFFFFFFFFL);
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT hour_ms FROM target_rollup_dirty WHERE target = ? AND hour_ms >= ? AND hour_ms < ?")) {
+            p.setString(1, target);
+            p.setLong(2, Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS);
+            p.setLong(3, toMs);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    stale.add(Math.floorDiv(rs.getLong(1), HOUR_MS));
+                }
+            }
+        }
+        // open hours: not rolled up across the series before they close, nor listed until a series' hour is rolled up
+        long now = System.currentTimeMillis();
+        for (long h = Math.floorDiv(now - HOUR_MS - CLOSE_MS, HOUR_MS); h * HOUR_MS < toMs; h++) {
+            if ((h + 1) * HOUR_MS > fromMs) {
+                stale.add(h);
+            }
+        }
+        int runs = 0;
+        Long previous = null;
+        for (long h : stale) {
+            if (previous == null || h != previous + 1) {
+                runs++;
+            }
+            previous = h;
+        }
+        return runs > STALE_RUNS_MAX ? null : stale;
     }
 
     /**

@@ -220,6 +220,11 @@ public final class StoreService {
                 rolledUp.addAndGet(n);
                 backlog = n == ROLLUP_HOURS; // seen while the turn works through it
             }
+            n = ROLLUP_HOURS;
+            for (int round = 0; round < 100 && n == ROLLUP_HOURS; round++) { // then targets across their series' new rollups
+                n = s.rollUpTargets(ROLLUP_HOURS, Instant.ofEpochMilli(now));
+                backlog |= n == ROLLUP_HOURS;
+            }
         } catch (io.sonde.server.spi.StoreException e) {
             LOG.warn("Store: the rollup job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
         }
@@ -260,7 +265,9 @@ public final class StoreService {
                         new GaugeMetricFamily("sonde_server_rollup_backlog",
                                 "1 while the rollup job works through more closed hours than one round takes", backlog ? 1 : 0),
                         new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up",
-                                "(series, hour) pairs rolled up by this server", rolledUp.get()));
+                                "(series, hour) pairs rolled up by this server", rolledUp.get()),
+                        new io.prometheus.client.CounterMetricFamily("sonde_server_target_rolled_up",
+                                "(target, hour) pairs rolled up across the target's series by this server", s.targetHoursRolledUp()));
             }
         }, null);
     }

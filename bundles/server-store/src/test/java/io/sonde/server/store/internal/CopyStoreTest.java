@@ -49,6 +49,7 @@ public class CopyStoreTest {
         h2.ingest("a1", "e1", batch);
         h2.ingest("a2", "e9", batch.subList(0, 10));
         h2.rollUp(10_000, t0.minus(Duration.ofDays(60)), t0.plus(Duration.ofDays(10))); // the hours rolled up, then one waits again
+        h2.rollUpTargets(10_000, t0.plus(Duration.ofDays(10))); // the targets both agents probe, across them
         h2.ingest("a1", "e2", List.of(StoreContract.result(1, "t1", t0.minus(Duration.ofHours(30)), 0.5, true)));
         List<StoredResult> before = h2.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                 .items();
@@ -56,6 +57,9 @@ public class CopyStoreTest {
         io.sonde.server.spi.SeriesQuery hourly = new io.sonde.server.spi.SeriesQuery("a1", null, t0.minus(Duration.ofDays(6)),
                 t0, Duration.ofHours(1));
         List<io.sonde.server.spi.SeriesStep> hours = h2.series(hourly);
+        io.sonde.server.spi.SeriesQuery across = new io.sonde.server.spi.SeriesQuery(null, "t1", t0.minus(Duration.ofDays(6)), t0,
+                Duration.ofMinutes(10));
+        List<io.sonde.server.spi.SeriesStep> acrossSteps = h2.series(across);
         io.sonde.server.spi.Definition mesh = new io.sonde.server.spi.Definition("mesh", "eu", "{\"members\":\"eu\"}", t0);
         h2.putDefinition(mesh);
         byte[] jar = new byte[300_000];
@@ -71,7 +75,9 @@ public class CopyStoreTest {
         String url = PostgresStoreTest.cluster.newDatabase();
         PGSimpleDataSource ds = PostgresStoreTest.cluster.dataSource(url);
         String said = CopyStore.copy(dir, ds, url);
-        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows") && said.contains(" rollup rows, 1 rollup dirty rows, 1 definition rows, 1 release rows"));
+        assertTrue(said, said.contains("120011 results") && said.contains("2 agent rows")
+                && said.matches(".* rollup rows, 1 rollup dirty rows, 3 rollup target rows, [1-9][0-9]* target rollup rows,"
+                        + " 0 target rollup dirty rows, 1 definition rows, 1 release rows.*"));
 
         JdbcStore pg = PostgresStoreTest.open(url);
         try {
@@ -83,6 +89,7 @@ public class CopyStoreTest {
             assertTrue(pg.copyReleaseJar("io.sonde.plugin.tcp", "0.2.0", copied));
             assertTrue("and their jars, byte for byte", java.util.Arrays.equals(jar, copied.toByteArray()));
             assertEquals("the rollups came along, and the hour waiting for one", hours, pg.series(hourly));
+            assertEquals("and the targets' across their agents", acrossSteps, pg.series(across));
             assertEquals(before, pg.results(new ResultQuery(null, null, t0.minus(Duration.ofDays(30)), t0.plusSeconds(1), 200_000, null))
                     .items());
             assertEquals("a1", pg.agentByCredential(StoreContract.hash(100)).orElseThrow().agentId());

@@ -238,7 +238,7 @@ public abstract class StoreContract {
         // a store of version 8 kept them in the agent's row: version 9 moves them, hashed as the server hashes them
         String old = "{\"udp\":{\"é\":1}}";
         store.close();
-        sql("DELETE FROM schema_version WHERE version = 9");
+        sql("DELETE FROM schema_version WHERE version >= 9"); // and the versions after it, run again
         sql("ALTER TABLE agent ADD COLUMN kinds VARCHAR(100000)");
         sql("UPDATE agent SET kinds = '" + old + "', kinds_hash = NULL");
         sql("DELETE FROM announcement");
@@ -526,6 +526,71 @@ public abstract class StoreContract {
         assertEquals("the old result's hour and the two minutes' hour", 2, day.size());
         assertEquals(1, day.get(0).count());
         assertEquals(agents * 120L, day.get(1).count());
+    }
+
+    /**
+     * A target seen from several agents has rollups across them: its closed hours are read from those, the hours whose
+     * series changed since from the series (their rollups, or their raw results where those changed).
+     */
+    @Test
+    public void aTargetsClosedHoursComeFromItsRollupsAcrossItsAgentsAndItsChangedHoursFromItsSeries() throws Exception {
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        store.enroll(hash(1), "a3", List.of(), "v", hash(102), T0);
+        for (int a = 1; a <= 3; a++) {
+            List<WireResult> batch = new ArrayList<>();
+            for (int i = 0; i < 540; i++) { // three hours, a result every 20 s from each agent
+                batch.add(result(i + 1, "x", T0.plusMillis(20_000L * i + 100L * a), 0.001 * a + 0.000001 * i, i % 7 != 0));
+            }
+            store.ingest("a" + a, "e1", batch);
+        }
+        store.ingest("a1", "e1", List.of(result(600, "alone", T0.plusSeconds(30), 0.002, true)));
+        Instant end = T0.plus(Duration.ofHours(3));
+        Instant later = T0.plus(Duration.ofDays(10));
+        SeriesQuery minutes = new SeriesQuery(null, "x", T0, end, Duration.ofMinutes(1));
+        SeriesQuery hours = new SeriesQuery(null, "x", T0, end, Duration.ofHours(1));
+        List<SeriesStep> fresh = store.series(minutes);
+        List<SeriesStep> freshHours = store.series(hours);
+        assertEquals(180, fresh.size());
+        assertEquals(3, freshHours.size());
+        freshHours.forEach(h -> assertEquals(3 * 180L, h.count()));
+        assertEquals("three series' hours and the lone target's", 10, store.rollUp(100, T0.minus(Duration.ofDays(30)), later));
+        assertEquals("listed for the targets, not yet made: from the series' rollups", fresh, store.series(minutes));
+        assertEquals("x's three hours: the lone target has none", 3, store.rollUpTargets(100, later));
+        assertEquals(0, store.rollUpTargets(100, later));
+        assertEquals("from the target's rollups", fresh, store.series(minutes));
+        assertEquals(freshHours, store.series(hours));
+
+        // a late result in the middle hour: that hour from the series until the target's is made again
+        Instant late = T0.plus(Duration.ofMinutes(90)).plusSeconds(5);
+        store.ingest("a2", "e1", List.of(result(1000, "x", late, 0.5, true)));
+        List<SeriesStep> withLate = store.series(minutes);
+        assertEquals(180, withLate.size());
+        for (int m = 0; m < 180; m++) {
+            if (m == 90) {
+                assertEquals(fresh.get(m).count() + 1, withLate.get(m).count());
+                assertEquals(0.5, withLate.get(m).max(), 1e-9);
+            } else {
+                assertEquals("minute " + m, fresh.get(m), withLate.get(m));
+            }
+        }
+        assertEquals(freshHours.get(1).count() + 1, store.series(hours).get(1).count());
+        assertEquals(1, store.rollUp(100, T0.minus(Duration.ofDays(30)), later));
+        assertEquals("the series' rollups made again, the target's not yet", withLate, store.series(minutes));
+        assertEquals(1, store.rollUpTargets(100, later));
+        assertEquals(withLate, store.series(minutes));
+
+        // the series' rollups of the middle hour gone behind the store's back: the target's answer alone
+        long h1 = T0.plus(Duration.ofHours(1)).toEpochMilli();
+        store.close();
+        sql("DELETE FROM rollup WHERE start_ms >= " + h1 + " AND start_ms < " + (h1 + 3_600_000L));
+        store = open();
+        assertEquals("read from the target's rollups", withLate, store.series(minutes));
+        assertEquals("one agent's are its series'", 120, store.series(new SeriesQuery("a1", "x", T0, end, Duration.ofMinutes(1))).size());
+
+        // and the retention drops the target's with the series'
+        assertTrue(store.dropRollupsOlderThan(60, Duration.ofDays(1), T0.plus(Duration.ofDays(2))) >= 2 * 180 + 120);
+        assertEquals(List.of(), store.series(minutes));
+        assertEquals(3, store.series(hours).size());
     }
 
     @Test
