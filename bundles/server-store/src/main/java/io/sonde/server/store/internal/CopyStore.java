@@ -116,7 +116,7 @@ public final class CopyStore {
     private static Connection h2(Path dir) throws SQLException {
         try {
             // ACCESS_MODE_DATA=r: the copy never changes the store it copies
-            return DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath()
+            return DriverManager.getConnection(H2Dialect.url(dir)
                     + ";ACCESS_MODE_DATA=r;IFEXISTS=TRUE", "sonde", "");
         } catch (SQLException e) {
             if (String.valueOf(e.getMessage()).contains("already in use") || String.valueOf(e.getMessage()).contains("locked")) {

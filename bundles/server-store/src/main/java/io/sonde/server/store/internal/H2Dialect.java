@@ -27,6 +27,19 @@ final class H2Dialect implements Dialect {
         this.dir = dir;
     }
 
+    /**
+     * @return the JDBC URL of the store in {@code dir}, without settings. Its file is opened through H2's {@code retry:}
+     *         file system: on a plain FileChannel, a thread interrupted in the middle of H2's I/O (Jetty's threads as it
+     *         stops, a job's executor shut down) closes the file under every thread at work on it; H2 then fails their
+     *         commits ("Reading from file ... failed ... (length -1)"), closes the database and, reopened at once by the
+     *         next connection, may find it empty: acknowledged batches lost (StoreContract
+     *         interruptedWritersLoseNothingAcknowledgedAndLeaveTheStoreWorking). {@code retry:} reopens the file and
+     *         does the operation again instead.
+     */
+    static String url(Path dir) {
+        return "jdbc:h2:retry:" + dir.resolve("sonde").toAbsolutePath();
+    }
+
     /** Opens (creating, migrating) the store in {@code dir}; a schema it must not touch fails here. */
     static JdbcStore open(Path dir, int poolSize) throws SQLException {
         try {
@@ -38,7 +51,7 @@ final class H2Dialect implements Dialect {
         // WRITE_DELAY=0: a commit is on disk (in the OS) before the batch is acknowledged, so a
         // server killed right after an acknowledgement has the batch; a kill before the
         // acknowledgement makes the agent send it again, and it is found and not stored twice
-        ds.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
+        ds.setURL(url(dir) + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE");
         ds.setUser("sonde");
         ds.setPassword("");
         JdbcConnectionPool pool = JdbcConnectionPool.create(ds);

@@ -42,7 +42,7 @@ public class H2HousekeepingTest {
         dir = Files.createTempDirectory("h2housekeeping");
         store = H2Dialect.open(dir, 4);
         JdbcDataSource same = new JdbcDataSource(); // the same database, in this JVM: its one file store
-        same.setURL("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE");
+        same.setURL(H2Dialect.url(dir) + ";DB_CLOSE_ON_EXIT=FALSE");
         same.setUser("sonde");
         same.setPassword("");
         MVStore mv = H2Housekeeping.mvStore(same);

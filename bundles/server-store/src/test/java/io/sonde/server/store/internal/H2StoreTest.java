@@ -23,7 +23,7 @@ public class H2StoreTest extends StoreContract {
 
     @Override
     protected void sql(String statement) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("sonde").toAbsolutePath(), "sonde", "");
+        try (Connection c = DriverManager.getConnection(H2Dialect.url(dir), "sonde", "");
                 Statement s = c.createStatement()) {
             s.execute(statement);
             s.execute("SHUTDOWN");

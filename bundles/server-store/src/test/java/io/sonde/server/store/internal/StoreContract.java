@@ -529,6 +529,76 @@ public abstract class StoreContract {
     }
 
     /**
+     * Threads interrupted while they write (Jetty interrupts its threads as it stops, an executor shut down interrupts its
+     * jobs) must cost at most their own batches, never one acknowledged: on a plain FileChannel an interrupt closes H2's
+     * file under every thread at work on it (a commit then fails with "Reading from file ... failed at ... (length -1)").
+     * Four senders send their batches again until each is acknowledged, as agents do, while their threads are interrupted
+     * at random; every result acknowledged is stored once, before and after a reopen, and the store takes batches after.
+     */
+    @Test
+    public void interruptedWritersLoseNothingAcknowledgedAndLeaveTheStoreWorking() throws Exception {
+        int senders = 4;
+        int batches = 40;
+        for (int a = 2; a <= senders; a++) {
+            store.enroll(hash(1), "a" + a, List.of(), "v", hash(100 + a), T0);
+        }
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
+        int[] acknowledged = new int[senders + 1];
+        List<Thread> threads = new ArrayList<>();
+        for (int a = 1; a <= senders; a++) {
+            int agent = a;
+            threads.add(new Thread(() -> {
+                for (int b = 0; b < batches; b++) {
+                    List<WireResult> batch = new ArrayList<>();
+                    for (int i = 1; i <= 5; i++) {
+                        int seq = b * 5 + i;
+                        batch.add(result(seq, "t" + i, T0.plusSeconds(seq), 0.001 * agent, true));
+                    }
+                    for (int attempt = 0; attempt < 50; attempt++) { // until acknowledged, as an agent's spool does
+                        try {
+                            store.ingest("a" + agent, "e1", batch);
+                            acknowledged[agent] += 5;
+                            break;
+                        } catch (StoreException | RuntimeException e) {
+                            failures.incrementAndGet();
+                        }
+                        Thread.interrupted(); // an agent's next attempt is a new request
+                    }
+                }
+            }, "sender-" + a));
+        }
+        threads.forEach(Thread::start);
+        java.util.Random random = new java.util.Random(7);
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (threads.stream().anyMatch(Thread::isAlive) && System.nanoTime() < end) {
+            Thread t = threads.get(random.nextInt(senders));
+            if (t.isAlive()) {
+                t.interrupt();
+                interrupts.incrementAndGet();
+            }
+            Thread.sleep(1 + random.nextInt(4));
+        }
+        for (Thread t : threads) {
+            t.join(60_000);
+            assertFalse(t.getName(), t.isAlive());
+        }
+        assertTrue("interrupted " + interrupts, interrupts.get() > 10);
+        for (int pass = 0; pass < 2; pass++) {
+            for (int a = 1; a <= senders; a++) {
+                List<StoredResult> stored = store.results(new ResultQuery("a" + a, null, T0, T0.plusSeconds(3600), 10_000, null)).items();
+                assertEquals("a" + a + " after " + failures + " failed attempts, reopened " + pass, batches * 5, acknowledged[a]);
+                assertEquals("a" + a + ", each result once", batches * 5L,
+                        stored.stream().map(r -> r.result().seq()).distinct().count());
+                assertEquals(batches * 5, stored.size());
+            }
+            store.close();
+            store = open();
+        }
+        assertEquals(1, store.ingest("a1", "e1", List.of(result(batches * 5 + 1, "t1", T0, 0.001, true))));
+    }
+
+    /**
      * A target seen from several agents has rollups across them: its closed hours are read from those, the hours whose
      * series changed since from the series (their rollups, or their raw results where those changed).
      */
