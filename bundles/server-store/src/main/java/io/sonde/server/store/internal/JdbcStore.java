@@ -1350,31 +1350,44 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * @return the hours taken from the list (rolled up, or too old to be)
      */
     int rollUp(int maxHours, Instant rawKeptFrom, Instant now) throws StoreException {
+        return takeClosedHours("rollup_dirty", "series", maxHours, now, (c, series, hour) -> {
+            if (hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
+                rollUpHour(c, (Integer) series, hour);
+            }
+        });
+    }
+
+    /** What a rollup job does with one (key, hour) it took from its list, in the transaction that took it. */
+    private interface ListedHour {
+        void make(Connection c, Object key, long hour) throws SQLException;
+    }
+
+    /**
+     * Takes up to {@code maxHours} closed hours from a list ({@code table} of (key, hour_ms)), oldest first, each in a
+     * transaction of its own: taken from the list, then made by {@code job} (an hour listed again meanwhile is made again).
+     *
+     * @return the hours taken
+     */
+    private int takeClosedHours(String table, String key, int maxHours, Instant now, ListedHour job) throws StoreException {
         try (Connection c = connection()) {
-            List<long[]> dirty = new ArrayList<>();
+            List<Object[]> listed = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement(
-                    "SELECT series, hour_ms FROM rollup_dirty WHERE hour_ms <= ? ORDER BY hour_ms, series LIMIT ?")) {
+                    "SELECT " + key + ", hour_ms FROM " + table + " WHERE hour_ms <= ? ORDER BY hour_ms, " + key + " LIMIT ?")) {
                 p.setLong(1, now.toEpochMilli() - HOUR_MS - CLOSE_MS); // closed hours only
                 p.setInt(2, maxHours);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
-                        dirty.add(new long[] {rs.getInt(1), rs.getLong(2)});
+                        listed.add(new Object[] {rs.getObject(1), rs.getLong(2)});
                     }
                 }
             }
             c.setAutoCommit(false);
-            try {
-                for (long[] d : dirty) {
-                    int series = (int) d[0];
-                    long hour = d[1];
-                    int taken;
-                    try (PreparedStatement p = c.prepareStatement("DELETE FROM rollup_dirty WHERE series = ? AND hour_ms = ?")) {
-                        p.setInt(1, series);
-                        p.setLong(2, hour);
-                        taken = p.executeUpdate();
-                    }
-                    if (taken == 1 && hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
-                        rollUpHour(c, series, hour);
+            try (PreparedStatement take = c.prepareStatement("DELETE FROM " + table + " WHERE " + key + " = ? AND hour_ms = ?")) {
+                for (Object[] l : listed) {
+                    take.setObject(1, l[0]);
+                    take.setLong(2, (Long) l[1]);
+                    if (take.executeUpdate() == 1) {
+                        job.make(c, l[0], (Long) l[1]);
                     }
                     c.commit();
                 }
@@ -1384,7 +1397,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-            return dirty.size();
+            return listed.size();
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -1494,43 +1507,10 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      * @return the (target, hour) taken from the list
      */
     int rollUpTargets(int maxHours, Instant now) throws StoreException {
-        try (Connection c = connection()) {
-            List<Object[]> listed = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement(
-                    "SELECT target, hour_ms FROM target_rollup_dirty WHERE hour_ms <= ? ORDER BY hour_ms, target LIMIT ?")) {
-                p.setLong(1, now.toEpochMilli() - HOUR_MS - CLOSE_MS);
-                p.setInt(2, maxHours);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        listed.add(new Object[] {rs.getString(1), rs.getLong(2)});
-                    }
-                }
-            }
-            c.setAutoCommit(false);
-            try {
-                for (Object[] l : listed) {
-                    String target = (String) l[0];
-                    long hour = (Long) l[1];
-                    try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup_dirty WHERE target = ? AND hour_ms = ?")) {
-                        p.setString(1, target);
-                        p.setLong(2, hour);
-                        if (p.executeUpdate() == 1) {
-                            rollUpTargetHour(c, target, hour);
-                        }
-                    }
-                    c.commit();
-                    targetHours.incrementAndGet();
-                }
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-            return listed.size();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return takeClosedHours("target_rollup_dirty", "target", maxHours, now, (c, target, hour) -> {
+            rollUpTargetHour(c, (String) target, hour);
+            targetHours.incrementAndGet();
+        });
     }
 
     private final java.util.concurrent.atomic.AtomicLong targetHours = new java.util.concurrent.atomic.AtomicLong();
