@@ -20,12 +20,14 @@ public class BackupIT {
 
     @Test
     public void aBackupUnderIngestRestoresEveryAcknowledgedResult() throws Exception {
-        try (ServerProcess server = ServerProcess.start("");
+        // plain pages here (h2_compress = false), restored by a server that compresses them: a store reads either
+        try (ServerProcess server = ServerProcess.start("h2_compress = false\n");
                 AgentProcess agent = AgentProcess.start();
                 CountingListener listener = new CountingListener()) {
             agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-backup\n");
             agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "batch_max_results = 50\n"));
             agent.awaitLogLine("Enrolled with");
+            assertTrue(server.log(), server.log().contains("pages not compressed"));
             for (int i = 0; i < 10; i++) {
                 agent.write("etc/io.sonde.target-b" + i + ".cfg", UplinkIT.targetCfg("b" + i, listener.port(), 100));
             }

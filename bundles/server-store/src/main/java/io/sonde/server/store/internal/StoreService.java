@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -72,7 +73,7 @@ public final class StoreService {
     private ServiceRegistration<Collector> metrics;
 
     @Activate
-    public StoreService(BundleContext context, StoreConfig config) throws SQLException {
+    public StoreService(BundleContext context, StoreConfig config, Map<String, Object> properties) throws SQLException {
         this.context = context;
         this.home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
         this.jobs = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -80,19 +81,20 @@ public final class StoreService {
             t.setDaemon(true);
             return t;
         });
-        modified(config);
+        modified(config, properties);
         jobs.scheduleWithFixedDelay(this::jobs, LEAD_SECONDS, LEAD_SECONDS, TimeUnit.SECONDS);
     }
 
     /** Other keys of the server's configuration change nothing here; the store keys open another store. */
     @Modified
-    synchronized void modified(StoreConfig config) throws SQLException {
+    synchronized void modified(StoreConfig config, Map<String, Object> properties) throws SQLException {
+        boolean compress = compress(properties.get("h2_compress"));
         retentionDays = days("retention_raw_days", config.retention__raw__days(), retentionDays, 30);
         minuteDays = days("retention_1m_days", config.retention__1m__days(), minuteDays, 90);
         hourDays = days("retention_1h_days", config.retention__1h__days(), hourDays, 730);
         String kind = config.store().strip();
         String now = switch (kind) {
-            case "h2" -> "h2|" + config.h2__pool__size();
+            case "h2" -> "h2|" + config.h2__pool__size() + "|" + compress;
             case "postgres" -> "postgres|" + config.jdbc__url() + "|" + config.user() + "|" + config.password__file() + "|"
                     + config.pg__pool__size();
             default -> kind;
@@ -105,8 +107,8 @@ public final class StoreService {
         switch (kind) {
             case "h2" -> {
                 Path dir = home.resolve("data").resolve("store");
-                register(H2Dialect.open(dir, Math.max(2, config.h2__pool__size())));
-                LOG.info("Store: embedded H2 in {}", dir);
+                register(H2Dialect.open(dir, Math.max(2, config.h2__pool__size()), compress));
+                LOG.info("Store: embedded H2 in {}, pages {}", dir, compress ? "compressed" : "not compressed");
             }
             case "postgres" -> openPostgres(config);
             default -> LOG.error("Store: etc/{}.cfg: key 'store': '{}' is not a store; use h2 or postgres. No store until then",
@@ -184,6 +186,16 @@ public final class StoreService {
     }
 
     /** @return the configured days if they are a number of days, else (saying so) those in force or the default */
+    /** @return h2_compress as written (true when absent); anything but true or false is said, and the pages stay compressed */
+    static boolean compress(Object value) {
+        String v = value == null ? "true" : String.valueOf(value).strip();
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        LOG.error("Store: etc/{}.cfg: key 'h2_compress': '{}' is neither true nor false; the pages stay compressed", StoreConfig.PID, v);
+        return true;
+    }
+
     private static int days(String key, int configured, int inForce, int fallback) {
         if (configured >= 1) {
             return configured;
