@@ -53,6 +53,7 @@ final class H2Dialect implements Dialect {
      *
      * @param compress LZF pages of up to 64 KB, else plain pages of {@link #PLAIN_PAGE_BYTES}: each small commit rewrites
      *                 the pages it changed whole, so smaller plain pages cost less CPU at a fleet's pacing and take more disk
+     *                 (docs/performance.md, the fifth step)
      */
     static JdbcStore open(Path dir, int poolSize, boolean compress) throws SQLException {
         try {
