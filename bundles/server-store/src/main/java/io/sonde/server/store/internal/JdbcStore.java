@@ -1422,18 +1422,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
             }
         }
-        // one resolution at a time: with resolution_s IN (60, 3600) H2 reads the whole key range of
-        // both resolutions and filters it, so each hour cost as much as all the rollups made before it
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM rollup WHERE resolution_s = ? AND series = ? AND start_ms >= ? AND start_ms < ?")) {
-            for (int resolution : new int[] {60, 3600}) {
-                p.setInt(1, resolution);
-                p.setInt(2, series);
-                p.setLong(3, hour);
-                p.setLong(4, hour + HOUR_MS);
-                p.addBatch();
-            }
-            p.executeBatch();
-        }
+        dropHour(c, "rollup", "series", series, hour);
         if (!minutes.isEmpty()) {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup (resolution_s, series, start_ms, count, failures, sent, received,"
                     + " min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -1457,14 +1446,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      */
     private void markTargetHour(Connection c, int series, long hour) throws SQLException {
         String target = seriesName(c, series)[1];
-        boolean kept;
-        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
-            p.setString(1, target);
-            try (ResultSet rs = p.executeQuery()) {
-                kept = rs.next();
-            }
-        }
-        if (!kept) {
+        if (!hasTargetRollups(c, target)) {
             try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM series WHERE target = ?")) {
                 p.setString(1, target);
                 try (ResultSet rs = p.executeQuery()) {
@@ -1522,17 +1504,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     private void rollUpTargetHour(Connection c, String target, long hour) throws SQLException {
         int[] series = seriesOf(c, null, target);
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup WHERE resolution_s = ? AND target = ? AND start_ms >= ?"
-                + " AND start_ms < ?")) {
-            for (int resolution : new int[] {60, 3600}) {
-                p.setInt(1, resolution);
-                p.setString(2, target);
-                p.setLong(3, hour);
-                p.setLong(4, hour + HOUR_MS);
-                p.addBatch();
-            }
-            p.executeBatch();
-        }
+        dropHour(c, "target_rollup", "target", target, hour);
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO target_rollup (resolution_s, target, start_ms, count, failures,"
                 + " sent, received, min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (int resolution : new int[] {60, 3600}) {
@@ -1556,6 +1528,33 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
             }
             insert.executeBatch();
+        }
+    }
+
+    /** Deletes the minutes and the hour of {@code hour} that {@code table} holds for {@code key} (its column {@code keyColumn}). */
+    private static void dropHour(Connection c, String table, String keyColumn, Object key, long hour) throws SQLException {
+        // one resolution at a time: with resolution_s IN (60, 3600) H2 reads the whole key range of
+        // both resolutions and filters it, so each hour cost as much as all the rollups made before it
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM " + table + " WHERE resolution_s = ? AND " + keyColumn + " = ?"
+                + " AND start_ms >= ? AND start_ms < ?")) {
+            for (int resolution : new int[] {60, 3600}) {
+                p.setInt(1, resolution);
+                p.setObject(2, key);
+                p.setLong(3, hour);
+                p.setLong(4, hour + HOUR_MS);
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
+    }
+
+    /** @return whether the rollup job keeps {@code target}'s rollups across its series (it is seen from two or more) */
+    private static boolean hasTargetRollups(Connection c, String target) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
+            p.setString(1, target);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
         }
     }
 
@@ -2422,13 +2421,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      */
     private static java.util.NavigableSet<Long> targetStaleHours(Connection c, String target, Set<Long> dirty, long fromMs, long toMs)
             throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
-            p.setString(1, target);
-            try (ResultSet rs = p.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-            }
+        if (!hasTargetRollups(c, target)) {
+            return null;
         }
         java.util.TreeSet<Long> stale = new java.util.TreeSet<>();
         for (long d : dirty) {
