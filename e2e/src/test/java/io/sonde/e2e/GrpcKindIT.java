@@ -136,10 +136,17 @@ public class GrpcKindIT {
             JsonObject a = alert("orders-down");
             return a != null && "firing".equals(a.get("state").getAsString());
         });
+        // (on a loaded machine a call may also overrun its 450 ms: a timeout is a failure too, but not the one looked for)
+        await("a NOT_SERVING answer stored as a status failure", 60, () -> server.results("a1", "orders").stream()
+                .anyMatch(r -> !r.get("success").getAsBoolean() && "status".equals(r.get("failure_reason").getAsString())));
         List<JsonObject> failing = server.results("a1", "orders").stream().filter(r -> !r.get("success").getAsBoolean()).toList();
-        assertTrue("failures stored", !failing.isEmpty());
-        assertEquals("status", failing.get(failing.size() - 1).get("failure_reason").getAsString());
-        assertEquals("service 'orders' is NOT_SERVING", failing.get(failing.size() - 1).get("error").getAsString());
+        for (JsonObject f : failing) {
+            String reason = f.get("failure_reason").getAsString();
+            assertTrue(f.toString(), reason.equals("status") || reason.equals("timeout"));
+            if (reason.equals("status")) {
+                assertEquals(f.toString(), "service 'orders' is NOT_SERVING", f.get("error").getAsString());
+            }
+        }
         grpc.set("orders", ServingStatus.SERVING);
         await("the down rule resolved once the service serves again", 60, () -> {
             JsonObject a = alert("orders-down");
