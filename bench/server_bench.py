@@ -7,6 +7,7 @@
     python3 bench/server_bench.py configs [--agents 10000] [--targets 1000] [--meshes 20] [--seconds 15]
     python3 bench/server_bench.py bundles [--agents 1000] [--mb 1] [--seconds 20]
     python3 bench/server_bench.py fleet [--agents 1000,2500] [--seconds 300] [--warmup 60] [--store h2] [--remote-write off,on]
+                                        [--h2-compress true,false]
 
 ingest: a load generator simulating many agents (each enrolled through the API with its own
         credential and spool epoch) posts gzip batches of tcp/icmp results as fast as the server
@@ -31,7 +32,7 @@ fleet:  N simulated agents (bench/fleet, Java: each its own TLS connection, the 
         pace: a batch about every second, the configuration every 5 s, the status every 15 s with the
         kinds a real agent announces, 10 tcp targets every 10 s) for --seconds after --warmup: per
         endpoint p50/p99, answers by status, results offered and acknowledged, backlog, the server's
-        CPU and RSS, the generator's own CPU, the alert evaluation's time, and the admin views'
+        CPU and RSS and its live heap after the window (jcmd), the generator's own CPU, the alert evaluation's time, and the admin views'
         latency at that size (fleet list, health). --agents 1000,2500 runs each size on a fresh server.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
@@ -420,20 +421,32 @@ def series_into(args, store, db, dist=None):
         server.clean()
 
 
+def h2_settings(args, store):
+    """The server settings each run of `store` takes: for H2, one per value of --h2-compress (its pages compressed or plain)."""
+    if store != "h2":
+        return [""]
+    values = args.h2_compress.split(",")
+    bad = [v for v in values if v not in ("true", "false")]
+    if bad:
+        raise SystemExit(f"--h2-compress: {bad[0]!r} is neither true nor false")
+    return [f"h2_compress = {v}\n" for v in values]
+
+
 def ingest(args):
     for store in args.store.split(","):
-        db = Postgres() if store == "postgres" else None
-        try:
-            ingest_into(args, store, db)
-        finally:
-            if db:
-                db.close()
-        print()
+        for setting in h2_settings(args, store):
+            db = Postgres() if store == "postgres" else None
+            try:
+                ingest_into(args, store, db, setting)
+            finally:
+                if db:
+                    db.close()
+            print()
 
 
-def ingest_into(args, store, db):
+def ingest_into(args, store, db, setting=""):
     millions = [int(m) for m in args.millions.split(",")]
-    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else ""))
+    server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else "") + setting)
     try:
         creds = enroll(server, args.agents)
         gen = Generator(args.agents, args.batch, time.time())
@@ -464,7 +477,8 @@ def ingest_into(args, store, db):
         senders = [threading.Thread(target=send, daemon=True) for _ in range(args.senders)]
         for t in producers + senders:
             t.start()
-        print(f"# ingest into {store}: {args.agents} agents, batches of {args.batch}, {args.senders} senders, {args.producers} producers")
+        print(f"# ingest into {store}{' (' + setting.strip() + ')' if setting else ''}: {args.agents} agents, batches of {args.batch},"
+              f" {args.senders} senders, {args.producers} producers")
         print("| stored | rate (results/s) | server CPU (cores) | database CPU (cores) | server RSS (MB) | store (MB) | bytes/result |")
         print("|---|---|---|---|---|---|---|")
         rows = []
@@ -945,6 +959,15 @@ def server_metric(server, name):
     return metric(body.decode(), name)
 
 
+def live_heap_mb(pid):
+    """The server's live heap: the total of a class histogram, which the JVM takes after a full collection (jcmd)."""
+    try:
+        out = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, timeout=120).stdout
+        return round(int(out.strip().splitlines()[-1].split()[2]) / 1e6, 1)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
 def fleet(args):
     subprocess.run(["mvn", "-B", "-q", "-f", os.path.join(FLEET, "pom.xml"), "package", "-DskipTests"], check=True, timeout=900)
     cp = os.path.join(FLEET, "target", "classes") + ":" + os.path.join(FLEET, "target", "lib", "*")
@@ -954,14 +977,15 @@ def fleet(args):
     if len(status_kinds) == 1:
         status_kinds = status_kinds * len(dists)
     kinds_of = dict(zip(dists, status_kinds))
-    runs = [(store, n, d, rw) for _ in range(args.rounds) for store in args.store.split(",")
-            for n in [int(x) for x in args.agents.split(",")] for d in dists for rw in args.remote_write.split(",")]
-    for store, n, dist, rw in runs:
+    runs = [(store, n, d, rw, setting) for _ in range(args.rounds) for store in args.store.split(",")
+            for n in [int(x) for x in args.agents.split(",")] for d in dists for rw in args.remote_write.split(",")
+            for setting in h2_settings(args, store)]
+    for store, n, dist, rw, setting in runs:
         if True:
             db = Postgres() if store == "postgres" else None
             prom = Prometheus() if rw == "on" else None  # every stored result forwarded to it, in the same run
             files = {"etc/io.sonde.server.remotewrite.cfg": f"url = {prom.write_url()}\n"} if prom else None
-            server = Server((db.config() if db else "") + "batch_interval_s = 5\n", dist=dist, files=files)
+            server = Server((db.config() if db else "") + "batch_interval_s = 5\n" + setting, dist=dist, files=files)
             try:
                 _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
                 token = json.loads(body)["token"]
@@ -1008,7 +1032,7 @@ def fleet(args):
                 if sim.returncode != 0:
                     raise RuntimeError(f"the simulator ended with {sim.returncode}")
                 row = json.loads(out.strip().splitlines()[-1])
-                row["store"] = store
+                row["store"] = store + (" (" + setting.strip() + ")" if setting else "")
                 row["dist"] = dist
                 row["remote_write"] = rw
                 row["database_cores"] = round(db_window[0], 2) if db_window else None
@@ -1016,6 +1040,8 @@ def fleet(args):
                     row["remote_write_sent"] = server_metric(server, "sonde_server_remote_write_sent_results_total")
                     row["remote_write_backlog"] = server_metric(server, "sonde_server_remote_write_backlog_results")
                 row["alert_evaluation_s"] = server_metric(server, "sonde_server_alert_evaluation_seconds")
+                # what the heap holds at this size, after the window (the RSS above is what the JVM took: up to -Xmx)
+                row["live_heap_mb"] = live_heap_mb(server.proc.pid)
                 if store == "h2":  # what the results take on disk: the store's file over the results it holds
                     size = os.path.getsize(os.path.join(server.home, "data", "store", "sonde.mv.db"))
                     held = server_metric(server, "sonde_server_ingested_results_total")
@@ -1041,8 +1067,8 @@ def fleet(args):
     print()
     print("| build | store | database cores | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
           "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
-          "| fleet list ms | health ms | store MB (bytes per result) |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| fleet list ms | health ms | store MB (bytes per result) | live heap MB |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
         rw = "off" if r["remote_write"] == "off" else f"sent {r['remote_write_sent']:.0f}, waiting {r['remote_write_backlog']:.0f}"
@@ -1052,7 +1078,8 @@ def fleet(args):
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
               f"| {r.get('batches_per_commit')} "
               f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) "
-              f"| {str(r['store_mb']) + ' (' + str(r['bytes_per_result']) + ')' if r.get('store_mb') is not None else '–'} |")
+              f"| {str(r['store_mb']) + ' (' + str(r['bytes_per_result']) + ')' if r.get('store_mb') is not None else '–'} "
+              f"| {r['live_heap_mb'] if r.get('live_heap_mb') is not None else '–'} |")
 
 
 def main():
@@ -1066,6 +1093,7 @@ def main():
     i.add_argument("--millions", default="1,10")
     i.add_argument("--max-seconds", type=int, default=1800)
     i.add_argument("--store", default="h2,postgres", help="the stores to load, one after the other in this run")
+    i.add_argument("--h2-compress", default="true", help="H2's page compression: true, false, or true,false to run both")
     r = sub.add_parser("replay")
     r.add_argument("--targets", type=int, default=2000)
     r.add_argument("--interval-ms", type=int, default=1000)
@@ -1090,6 +1118,7 @@ def main():
     fl.add_argument("--seconds", type=int, default=300)
     fl.add_argument("--warmup", type=int, default=60)
     fl.add_argument("--store", default="h2")
+    fl.add_argument("--h2-compress", default="true", help="H2's page compression: true, false, or true,false to run both")
     fl.add_argument("--ramp", type=int, default=0, help="seconds over which the agents start one after another (0: all at once)")
     fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     fl.add_argument("--status-kinds", default="hash", help="per distribution (comma-separated, or one for all): hash, statuses name"
