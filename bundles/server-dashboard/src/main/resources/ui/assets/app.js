@@ -791,7 +791,7 @@ async function kindViews(/** @type {HTMLElement} */ view, /** @type {string} */ 
 // ---- An agent ---------------------------------------------------------------------------------
 
 async function agentPage(/** @type {HTMLElement} */ view, /** @type {string} */ id) {
-  const [a, health] = await Promise.all([api('/api/v1/agents/' + encodeURIComponent(id)), api('/api/v1/health?limit=50000')]);
+  const [a, health] = await Promise.all([api('/api/v1/agents/' + encodeURIComponent(id)), api('/api/v1/health?limit=50000&agent=' + encodeURIComponent(id))]);
   const mine = health.items.map((/** @type {any} */ t) => [t, (t.agents || []).find((/** @type {any} */ x) => x.agent_id === id)])
     .filter((/** @type {any} */ p) => p[1]);
   const c = a.config || {};

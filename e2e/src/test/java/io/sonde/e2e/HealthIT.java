@@ -17,6 +17,7 @@ import org.junit.FixMethodOrder;
 import org.junit.Test;
 import org.junit.runners.MethodSorters;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
@@ -180,6 +181,20 @@ public class HealthIT {
             assertEquals("web", downOnly.getAsJsonArray("items").get(0).getAsJsonObject().get("target").getAsString());
             JsonObject tagged = server.json(server.admin("GET", "/api/v1/health?tag=shop", null));
             assertEquals(1, tagged.getAsJsonArray("items").size());
+            // one agent's targets, each with that agent's word alone (an agent's page at ten thousand agents)
+            JsonObject all = server.json(server.admin("GET", "/api/v1/health?limit=100", null));
+            JsonObject mine = server.json(server.admin("GET", "/api/v1/health?limit=100&agent=vantage-1", null));
+            assertEquals(mine.toString(), all.get("total").getAsInt(), mine.get("total").getAsInt());
+            for (JsonElement e : mine.getAsJsonArray("items")) {
+                JsonArray words = e.getAsJsonObject().getAsJsonArray("agents");
+                assertEquals(e.toString(), 1, words.size());
+                assertEquals(e.toString(), "vantage-1", words.get(0).getAsJsonObject().get("agent_id").getAsString());
+            }
+            JsonObject webFromAll = all.getAsJsonArray("items").get(0).getAsJsonObject();
+            assertEquals(webFromAll.toString(), 2, webFromAll.getAsJsonArray("agents").size());
+            JsonObject nobody = server.json(server.admin("GET", "/api/v1/health?agent=no-such-agent", null));
+            assertEquals(nobody.toString(), 0, nobody.get("total").getAsInt());
+            assertEquals(nobody.toString(), 0, nobody.getAsJsonArray("items").size());
             JsonObject page = server.json(server.admin("GET", "/api/v1/health?limit=1", null));
             assertEquals(1, page.getAsJsonArray("items").size());
             assertEquals("1", page.get("next").getAsString());

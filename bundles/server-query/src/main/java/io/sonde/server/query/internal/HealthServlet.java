@@ -38,7 +38,9 @@ import io.sonde.wire.WireException;
  * the health model ({@link FleetHealth}), since when, from how many of its vantage agents, its
  * latest failure and the loss and median latency of the last window, worst first, filtered by
  * {@code state}, {@code tag} (the target's), {@code agents} (a selector of vantage agents) and
- * {@code target} (a part of its name), paged by {@code limit} and {@code after}.
+ * {@code target} (a part of its name) and {@code agent} (one agent: the targets it is a vantage of,
+ * each with its word alone, so an agent's page does not carry every other agent's), paged by
+ * {@code limit} and {@code after}.
  * {@code GET /api/v1/health/{target}} is one target with each agent's state.
  */
 @Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -125,7 +127,7 @@ public final class HealthServlet extends HttpServlet {
             if (one != null) {
                 for (FleetHealth.TargetHealth t : all) {
                     if (t.target().equals(one)) {
-                        Api.json(response, 200, view(t, true));
+                        Api.json(response, 200, view(t, true, null));
                         return;
                     }
                 }
@@ -144,6 +146,7 @@ public final class HealthServlet extends HttpServlet {
                     throw Params.bad("agents", e.getMessage());
                 }
             }
+            String agent = p.text("agent");
             Map<String, AgentRecord> byId = computed.agents(); // the agents the states were computed with: one read
             int limit = p.integer("limit", 500, 1, MAX_LIMIT);
             String perAgent = p.text("per_agent");
@@ -156,6 +159,9 @@ public final class HealthServlet extends HttpServlet {
             Map<Health.State, Integer> summary = new EnumMap<>(Health.State.class);
             for (FleetHealth.TargetHealth t : all) {
                 if (tag != null && !t.tags().contains(tag) || part != null && !t.target().contains(part)) {
+                    continue;
+                }
+                if (agent != null && t.vantages().stream().noneMatch(v -> v.agentId().equals(agent))) {
                     continue;
                 }
                 if (agents != null) {
@@ -171,7 +177,7 @@ public final class HealthServlet extends HttpServlet {
             }
             List<Map<String, Object>> items = new ArrayList<>();
             for (int i = after; i < chosen.size() && items.size() < limit; i++) {
-                items.add(view(chosen.get(i), withAgents));
+                items.add(view(chosen.get(i), withAgents, agent));
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("items", items);
@@ -262,7 +268,8 @@ public final class HealthServlet extends HttpServlet {
         return computed;
     }
 
-    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents) {
+    /** @param onlyAgent when not null, the one agent whose word is listed under {@code agents} */
+    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents, String onlyAgent) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", t.target());
         m.put("kind", t.kind());
@@ -290,6 +297,9 @@ public final class HealthServlet extends HttpServlet {
         if (withAgents) {
             List<Map<String, Object>> agents = new ArrayList<>();
             for (FleetHealth.Vantage v : t.vantages()) {
+                if (onlyAgent != null && !onlyAgent.equals(v.agentId())) {
+                    continue;
+                }
                 Map<String, Object> a = new LinkedHashMap<>();
                 a.put("agent_id", v.agentId());
                 a.put("state", v.state().label());
