@@ -32,8 +32,9 @@ fleet:  N simulated agents (bench/fleet, Java: each its own TLS connection, the 
         pace: a batch about every second, the configuration every 5 s, the status every 15 s with the
         kinds a real agent announces, 10 tcp targets every 10 s) for --seconds after --warmup: per
         endpoint p50/p99, answers by status, results offered and acknowledged, backlog, the server's
-        CPU and RSS and its live heap after the window (jcmd), the generator's own CPU, the alert evaluation's time, and the admin views'
-        latency at that size (fleet list, health). --agents 1000,2500 runs each size on a fresh server.
+        CPU and RSS and its live heap after the window (jcmd), the generator's own CPU, the alert
+        evaluation's time, and the admin views' latency at that size (fleet list, health, one
+        agent's targets). --agents 1000,2500 runs each size on a fresh server.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -992,7 +993,7 @@ def fleet(args):
                 kinds_file = os.path.join(server.home, "kinds.json")
                 with open(kinds_file, "w") as f:
                     json.dump(announced_kinds(server, token), f)
-                views = {"fleet list": [], "health": []}
+                views = {"fleet list": [], "health": [], "agent page": []}
                 stop = threading.Event()
 
                 sizes = []  # the H2 file's size every 30 s: whether it levels off
@@ -1003,7 +1004,8 @@ def fleet(args):
                         mv = os.path.join(server.home, "data", "store", "sonde.mv.db")
                         if store == "h2" and os.path.exists(mv) and (not sizes or time.monotonic() - started >= 30 * len(sizes)):
                             sizes.append(round(os.path.getsize(mv) / 1e6))
-                        for name, path in (("fleet list", "/api/v1/agents"), ("health", "/api/v1/health")):
+                        for name, path in (("fleet list", "/api/v1/agents"), ("health", "/api/v1/health"),
+                                           ("agent page", "/api/v1/health?limit=50000&agent=fleet-00000")):  # one agent's targets
                             t = time.monotonic()
                             try:
                                 status, _ = server.request("GET", path)
@@ -1067,8 +1069,8 @@ def fleet(args):
     print()
     print("| build | store | database cores | remote write | agents | results/s offered / acked | server cores | RSS MB | generator cores | results p50 / p99 ms "
           "| config p99 ms | status p99 ms | not 200 | backlog max / end | never acked | alert eval s | batches per commit "
-          "| fleet list ms | health ms | store MB (bytes per result) | live heap MB |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| fleet list ms | health ms | an agent's targets ms | store MB (bytes per result) | live heap MB |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         bad = sum(v for k, v in r["answers"].items() if k.rsplit(" ", 1)[1] not in ("200", "204", "304"))
         rw = "off" if r["remote_write"] == "off" else f"sent {r['remote_write_sent']:.0f}, waiting {r['remote_write_backlog']:.0f}"
@@ -1078,6 +1080,7 @@ def fleet(args):
               f"| {bad} | {r['backlog_max']} / {r['backlog_end']} | {r['never_acknowledged']} | {r['alert_evaluation_s']} "
               f"| {r.get('batches_per_commit')} "
               f"| {r['fleet list ms']['median']} (max {r['fleet list ms']['max']}) | {r['health ms']['median']} (max {r['health ms']['max']}) "
+              f"| {r['agent page ms']['median']} (max {r['agent page ms']['max']}) "
               f"| {str(r['store_mb']) + ' (' + str(r['bytes_per_result']) + ')' if r.get('store_mb') is not None else '–'} "
               f"| {r['live_heap_mb'] if r.get('live_heap_mb') is not None else '–'} |")
 
