@@ -36,7 +36,8 @@ public final class HttpsListener {
 
     @Activate
     public HttpsListener(BundleContext context, ServerConfig config, Map<String, Object> properties,
-            @Reference ConfigurationAdmin configurationAdmin) throws IOException, GeneralSecurityException {
+            @Reference ConfigurationAdmin configurationAdmin, @Reference ListenerTuning tuning) throws IOException, GeneralSecurityException {
+        // tuning: only that the factory which takes the listener over is there when Jetty starts on the configuration below
         Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
         String cert = config.tls__cert().strip();
         String key = config.tls__key().strip();

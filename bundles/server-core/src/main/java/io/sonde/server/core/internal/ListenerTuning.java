@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * since it started is closed, and its client connects again) and gives back a listener on the same
  * address made of the same TLS and HTTP parts, which Jetty then starts.
  */
-@Component(service = ConnectorFactory.class)
+@Component(service = {ConnectorFactory.class, ListenerTuning.class}) // the second for HttpsListener: registered before it configures Jetty
 public final class ListenerTuning implements ConnectorFactory {
 
     private static final Logger LOG = LoggerFactory.getLogger(ListenerTuning.class);
