@@ -113,7 +113,12 @@ final class ServerProcess implements AutoCloseable {
 
     private static ServerProcess start(String extraConfig, Preparation prepare) throws Exception {
         ServerProcess s = create(extraConfig, prepare);
-        s.launch();
+        try {
+            s.launch();
+        } catch (Exception | AssertionError e) {
+            s.close(); // nobody else holds it: a server left running would outlive the test
+            throw e;
+        }
         return s;
     }
 
