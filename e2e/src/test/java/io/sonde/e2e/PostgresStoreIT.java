@@ -125,4 +125,72 @@ public class PostgresStoreIT {
             }
         }
     }
+
+    /**
+     * read_jdbc_url: the API's reads come from a real streaming standby — while its replay is paused the results the agent
+     * keeps delivering to the primary are not in the API's answers, and appear once it resumes; a read_jdbc_url that is no
+     * PostgreSQL URL is said, with the key, and the primary answers.
+     */
+    @Test
+    public void theApisReadsComeFromTheStandbyThatReadJdbcUrlNames() throws Exception {
+        try (PostgresCluster db = PostgresCluster.start()) {
+            String url = db.newDatabase();
+            try (PostgresCluster standby = db.standby()) {
+                String standbyUrl = standby.url(url.substring(url.lastIndexOf('/') + 1));
+                String store = "store = postgres\njdbc_url = " + url + "\nuser = " + PostgresCluster.USER + "\npassword_file = "
+                        + db.passwordFile() + "\n";
+                try (ServerProcess server = ServerProcess.start(store + "read_jdbc_url = " + standbyUrl + "\n");
+                        AgentProcess agent = AgentProcess.start();
+                        CountingListener listener = new CountingListener()) {
+                    assertTrue(server.log(), server.log().contains("the API's read-only queries (series, results) go to the standby "
+                            + standbyUrl));
+                    agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-standby\n");
+                    agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), ""));
+                    agent.awaitLogLine("Enrolled with");
+                    agent.write("etc/targets.json", UplinkIT.targetsFile(5, listener.port(), 200));
+                    agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-standby\ntargets_file = etc/targets.json\n");
+                    agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") > 50);
+
+                    standby.pauseReplay(true);
+                    int seen = server.results("e2e-standby", null).size();
+                    double acked = AgentProcess.value(agent.metrics(), "sonde_uplink_acked_total ");
+                    agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") > acked + 50);
+                    assertEquals("the paused standby answers: nothing stored since it paused", seen,
+                            server.results("e2e-standby", null).size());
+                    standby.pauseReplay(false);
+                    double now = AgentProcess.value(agent.metrics(), "sonde_uplink_acked_total ");
+                    int after = 0;
+                    for (int i = 0; i < 300 && after < now; i++) {
+                        after = server.results("e2e-standby", null).size();
+                        Thread.sleep(100);
+                    }
+                    assertTrue(after + " results read, " + now + " acknowledged", after >= now && after > seen + 50);
+                    String metrics = server.get("/metrics").body();
+                    assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_store_api_reads_total{database=\"standby\",} ") >= 3);
+                    assertEquals(metrics, 0, AgentProcess.value(metrics, "sonde_server_store_api_reads_total{database=\"primary\",} "), 0);
+
+                    // a read_jdbc_url that is no PostgreSQL URL: said with the key; the primary answers
+                    java.nio.file.Path cfg = server.home.resolve("etc/io.sonde.server.cfg");
+                    java.nio.file.Files.writeString(cfg, java.nio.file.Files.readString(cfg).replace("read_jdbc_url = " + standbyUrl,
+                            "read_jdbc_url = mysql://127.0.0.1/sonde"));
+                    server.awaitLogLine("key 'read_jdbc_url'", "'mysql://127.0.0.1/sonde' is not a PostgreSQL JDBC URL",
+                            "the primary answers the read-only queries");
+                    standby.pauseReplay(true);
+                    double acked2 = AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") > now + 20),
+                            "sonde_uplink_acked_total ");
+                    int read = -1;
+                    for (int i = 0; i < 100 && read < 0; i++) { // the store is opened anew on the changed keys: a moment without
+                        try {
+                            read = server.results("e2e-standby", null).size();
+                        } catch (AssertionError e) {
+                            Thread.sleep(100);
+                        }
+                    }
+                    assertTrue("the primary answers: " + read + " of " + acked2, read >= acked2);
+                    String last = server.get("/metrics").body();
+                    assertTrue(last, AgentProcess.value(last, "sonde_server_store_api_reads_total{database=\"primary\",} ") >= 1);
+                }
+            }
+        }
+    }
 }

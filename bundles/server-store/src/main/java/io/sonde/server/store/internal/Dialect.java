@@ -90,6 +90,15 @@ interface Dialect {
         return false;
     }
 
+    /**
+     * @return true where many series' raw results are read faster one series at a time, each by its own execution of one
+     *         statement, than by one union of per-series selects: an embedded database pays nothing per execution but
+     *         materializes a union; a server pays a round trip for each
+     */
+    default boolean seriesOneAtATime() {
+        return false;
+    }
+
     /** @return a cheap figure of the results stored, or -1 where only a count can say */
     default long resultEstimate(Connection c) throws SQLException {
         return -1;

@@ -191,4 +191,9 @@ final class H2Dialect implements Dialect {
             return -1;
         }
     }
+
+    @Override
+    public boolean seriesOneAtATime() {
+        return true; // a union of 64 selects is materialized whole, each value converted: half of the query's time at 250 series
+    }
 }

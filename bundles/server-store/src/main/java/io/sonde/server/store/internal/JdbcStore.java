@@ -48,11 +48,22 @@ import io.sonde.wire.WireResult;
  */
 final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JdbcStore.class);
+
     /** A sequence number takes the low 40 bits of a result id; the epoch's number the rest. */
     static final int SEQ_BITS = 40;
     static final long MAX_SEQ = (1L << SEQ_BITS) - 1;
 
     private final DataSource pool;
+    /** A standby's connections for the API's read-only queries (series, results), or null: the primary answers them. */
+    private final DataSource standby;
+    /** When the standby failed last (System.nanoTime()), or 0: for {@link #standbyAwayNs} after, the primary answers. */
+    private volatile long standbyFailedAt;
+    /** How long the primary answers the read-only queries after the standby failed one, before the standby is tried again. */
+    volatile long standbyAwayNs = STANDBY_AWAY_S * 1_000_000_000L;
+    private volatile boolean standbyAway;
+    private final java.util.concurrent.atomic.AtomicLong readsByStandby = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong readsByPrimary = new java.util.concurrent.atomic.AtomicLong();
     private final Dialect dialect;
     private final AutoCloseable closer;
     private final Object migration = new Object();
@@ -83,7 +94,13 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
      *               writes before it (group commit) before it is told the store is unavailable
      */
     JdbcStore(DataSource pool, Dialect dialect, AutoCloseable closer, long waitMs) {
+        this(pool, null, dialect, closer, waitMs);
+    }
+
+    /** @param standby a standby's connections for the API's read-only queries, or null */
+    JdbcStore(DataSource pool, DataSource standby, Dialect dialect, AutoCloseable closer, long waitMs) {
         this.pool = pool;
+        this.standby = standby;
         this.waitMs = Math.max(1, waitMs);
         this.dialect = dialect;
         this.closer = closer;
@@ -171,6 +188,53 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
         }
         return c;
+    }
+
+    /** Seconds the primary answers the read-only queries after the standby failed one, before the standby is tried again. */
+    static final int STANDBY_AWAY_S = 30;
+
+
+    /** A read-only query, on whichever database answers it. */
+    private interface Read<T> {
+        T on(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs one of the API's read-only queries on the standby where one is configured and answers, else on the primary: a
+     * standby that cannot give a connection or fails the query (down, promoted away, a query cancelled by its recovery)
+     * leaves them to the primary for {@link #STANDBY_AWAY_S}, and the query is run again there. What a standby answers
+     * may lag the primary by its replication delay.
+     */
+    private <T> T read(Read<T> query) throws SQLException {
+        if (standby != null && refusal == null && migrated
+                && (standbyFailedAt == 0 || System.nanoTime() - standbyFailedAt > standbyAwayNs)) {
+            try (Connection c = standby.getConnection()) {
+                T answer = query.on(c);
+                readsByStandby.incrementAndGet();
+                if (standbyAway) {
+                    standbyAway = false;
+                    LOG.info("Store: the standby answers the read-only queries again");
+                }
+                return answer;
+            } catch (SQLException | RuntimeException e) {
+                standbyFailedAt = System.nanoTime();
+                if (!standbyAway) {
+                    standbyAway = true;
+                    LOG.warn("Store: the standby (read_jdbc_url) failed a read-only query ({}); the primary answers them, the standby"
+                            + " is tried again in {} s", e.getMessage(), standbyAwayNs / 1_000_000_000L);
+                }
+            }
+        }
+        try (Connection c = connection()) {
+            T answer = query.on(c);
+            readsByPrimary.incrementAndGet();
+            return answer;
+        }
+    }
+
+    /** @return the API's read-only queries the standby answered, and those the primary answered */
+    long[] reads() {
+        return new long[] {readsByStandby.get(), readsByPrimary.get()};
     }
 
     /**
@@ -1752,59 +1816,66 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 throw refused("after: '" + q.after() + "' is not a cursor this API gave");
             }
         }
-        try (Connection c = connection()) {
-            int[] series = seriesOf(c, q.agentId(), q.target());
-            if (series.length == 0) {
-                return new Page<>(List.of(), null);
-            }
-            // coarse to the millisecond in SQL, exact in here; the order is by millisecond, then identity
-            String sql = perSeries(series.length, "SELECT rid, series, started_ms, outcome, error, details FROM result"
-                    + " WHERE series = ? AND started_ms >= ? AND started_ms <= ? AND (started_ms > ? OR (started_ms = ? AND rid > ?))"
-                    + " ORDER BY started_ms, rid LIMIT ?", " ORDER BY started_ms, rid LIMIT ?");
-            long fromUs = micros(q.from());
-            long toUs = micros(q.to());
-            List<StoredResult> items = new ArrayList<>();
-            long lastMs = 0;
-            long lastRid = 0;
-            boolean more = true;
-            while (more && items.size() < q.limit()) {
-                more = false;
-                try (PreparedStatement p = c.prepareStatement(sql)) {
-                    bindPerSeries(p, series, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000), afterMs, afterMs, afterRid,
-                        q.limit() + 1}, q.limit() + 1);
-                    int rows = 0;
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            if (items.size() == q.limit()) {
-                                return new Page<>(items, lastMs + "-" + lastRid);
-                            }
-                            rows++;
-                            long rid = rs.getLong(1);
-                            lastMs = rs.getLong(3);
-                            lastRid = rid;
-                            afterMs = lastMs;
-                            afterRid = rid;
-                            long outcome = rs.getLong(4);
-                            long us = Row.startedUs(lastMs, outcome);
-                            if (us < fromUs || us >= toUs) {
-                                continue; // in the first or last millisecond, outside the range
-                            }
-                            String[] name = seriesName(c, rs.getInt(2));
-                            int failure = Row.failure(outcome);
-                            WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
-                                    Instant.EPOCH.plus(us, ChronoUnit.MICROS), failure == 0,
-                                    failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(5),
-                                    Row.rtUs(outcome) / 1e6, DetailsCodec.decode(rs.getBytes(6)));
-                            items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
-                        }
-                    }
-                    more = rows == q.limit() + 1; // rows outside the exact range took places: ask again
-                }
-            }
-            return new Page<>(items, more ? lastMs + "-" + lastRid : null);
+        long fromMs = afterMs;
+        long fromRid = afterRid;
+        try {
+            return read(c -> results(c, q, fromMs, fromRid));
         } catch (SQLException e) {
             throw unavailable(e);
         }
+    }
+
+    /** The page of results after ({@code afterMs}, {@code afterRid}), read on {@code c}. */
+    private Page<StoredResult> results(Connection c, ResultQuery q, long afterMs, long afterRid) throws SQLException {
+        int[] series = seriesOf(c, q.agentId(), q.target());
+        if (series.length == 0) {
+            return new Page<>(List.of(), null);
+        }
+        // coarse to the millisecond in SQL, exact in here; the order is by millisecond, then identity
+        String sql = perSeries(series.length, "SELECT rid, series, started_ms, outcome, error, details FROM result"
+                + " WHERE series = ? AND started_ms >= ? AND started_ms <= ? AND (started_ms > ? OR (started_ms = ? AND rid > ?))"
+                + " ORDER BY started_ms, rid LIMIT ?", " ORDER BY started_ms, rid LIMIT ?");
+        long fromUs = micros(q.from());
+        long toUs = micros(q.to());
+        List<StoredResult> items = new ArrayList<>();
+        long lastMs = 0;
+        long lastRid = 0;
+        boolean more = true;
+        while (more && items.size() < q.limit()) {
+            more = false;
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                bindPerSeries(p, series, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000), afterMs, afterMs, afterRid,
+                    q.limit() + 1}, q.limit() + 1);
+                int rows = 0;
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        if (items.size() == q.limit()) {
+                            return new Page<>(items, lastMs + "-" + lastRid);
+                        }
+                        rows++;
+                        long rid = rs.getLong(1);
+                        lastMs = rs.getLong(3);
+                        lastRid = rid;
+                        afterMs = lastMs;
+                        afterRid = rid;
+                        long outcome = rs.getLong(4);
+                        long us = Row.startedUs(lastMs, outcome);
+                        if (us < fromUs || us >= toUs) {
+                            continue; // in the first or last millisecond, outside the range
+                        }
+                        String[] name = seriesName(c, rs.getInt(2));
+                        int failure = Row.failure(outcome);
+                        WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
+                                Instant.EPOCH.plus(us, ChronoUnit.MICROS), failure == 0,
+                                failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(5),
+                                Row.rtUs(outcome) / 1e6, DetailsCodec.decode(rs.getBytes(6)));
+                        items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
+                    }
+                }
+                more = rows == q.limit() + 1; // rows outside the exact range took places: ask again
+            }
+        }
+        return new Page<>(items, more ? lastMs + "-" + lastRid : null);
     }
 
     @Override
@@ -2258,10 +2329,14 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public List<SeriesStep> series(SeriesQuery q) throws StoreException {
         long stepMs = q.step().toMillis();
-        if (stepMs >= MINUTE_MS && stepMs % MINUTE_MS == 0 && q.step().toNanos() % 1_000_000 == 0) {
-            return seriesFromRollups(q, stepMs, stepMs % HOUR_MS == 0 ? 3600 : 60);
+        try {
+            if (stepMs >= MINUTE_MS && stepMs % MINUTE_MS == 0 && q.step().toNanos() % 1_000_000 == 0) {
+                return read(c -> seriesFromRollups(c, q, stepMs, stepMs % HOUR_MS == 0 ? 3600 : 60));
+            }
+            return read(c -> seriesFromRaw(c, q));
+        } catch (SQLException e) {
+            throw unavailable(e);
         }
-        return seriesFromRaw(q);
     }
 
     /** Where a query's steps are counted from, in ms: the epoch, or its {@code from} when it asks so. */
@@ -2274,141 +2349,137 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return origin + Math.floorDiv(t - origin, step) * step;
     }
 
-    private List<SeriesStep> seriesFromRollups(SeriesQuery q, long stepMs, int resolution) throws StoreException {
+    private List<SeriesStep> seriesFromRollups(Connection c, SeriesQuery q, long stepMs, int resolution) throws SQLException {
         long originMs = originMs(q);
         long fromMs = stepStart(q.from().toEpochMilli(), originMs, stepMs);
         long toMs = q.to().toEpochMilli();
-        try (Connection c = connection()) {
-            int[] series = seriesOf(c, q.agentId(), q.target());
-            if (series.length == 0 || toMs <= fromMs) {
-                return List.of();
-            }
-            java.util.Set<Long> dirty = new HashSet<>(); // series << 32 | hour
-            try (PreparedStatement p = c.prepareStatement(perSeries(series.length,
-                    "SELECT series, hour_ms FROM rollup_dirty WHERE series = ? AND hour_ms >= ? AND hour_ms < ?", ""))) {
-                bindPerSeries(p, series, new long[] {Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS, toMs});
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        dirty.add((long) rs.getInt(1) << 32 | Math.floorDiv(rs.getLong(2), HOUR_MS));
-                    }
+        int[] series = seriesOf(c, q.agentId(), q.target());
+        if (series.length == 0 || toMs <= fromMs) {
+            return List.of();
+        }
+        java.util.Set<Long> dirty = new HashSet<>(); // series << 32 | hour
+        try (PreparedStatement p = c.prepareStatement(perSeries(series.length,
+                "SELECT series, hour_ms FROM rollup_dirty WHERE series = ? AND hour_ms >= ? AND hour_ms < ?", ""))) {
+            bindPerSeries(p, series, new long[] {Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS, toMs});
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    dirty.add((long) rs.getInt(1) << 32 | Math.floorDiv(rs.getLong(2), HOUR_MS));
                 }
             }
-            // the changed hours first, from the raw results: few (the open hour, late results)
-            java.util.TreeMap<Long, Summary> fromRaw = new java.util.TreeMap<>();
-            if (!dirty.isEmpty()) {
-                try (PreparedStatement p = c.prepareStatement(
-                        "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
-                    for (long d : dirty) {
-                        long hour = (d & 0xFFFFFFFFL) * HOUR_MS;
-                        p.setInt(1, (int) (d >>> 32));
-                        p.setLong(2, Math.max(hour, fromMs));
-                        // the units that start before the range's end, whole, as the rollups have them
-                        p.setLong(3, Math.min(hour + HOUR_MS, Math.floorDiv(toMs - 1, resolution * 1000L) * resolution * 1000L
-                                + resolution * 1000L));
-                        try (ResultSet rs = p.executeQuery()) {
-                            while (rs.next()) {
-                                long outcome = rs.getLong(2);
-                                int packets = rs.getInt(3);
-                                boolean hasCounts = !rs.wasNull();
-                                fromRaw.computeIfAbsent(stepStart(rs.getLong(1), originMs, stepMs), k -> new Summary())
-                                        .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
-                            }
+        }
+        // the changed hours first, from the raw results: few (the open hour, late results)
+        java.util.TreeMap<Long, Summary> fromRaw = new java.util.TreeMap<>();
+        if (!dirty.isEmpty()) {
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
+                for (long d : dirty) {
+                    long hour = (d & 0xFFFFFFFFL) * HOUR_MS;
+                    p.setInt(1, (int) (d >>> 32));
+                    p.setLong(2, Math.max(hour, fromMs));
+                    // the units that start before the range's end, whole, as the rollups have them
+                    p.setLong(3, Math.min(hour + HOUR_MS, Math.floorDiv(toMs - 1, resolution * 1000L) * resolution * 1000L
+                            + resolution * 1000L));
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            long outcome = rs.getLong(2);
+                            int packets = rs.getInt(3);
+                            boolean hasCounts = !rs.wasNull();
+                            fromRaw.computeIfAbsent(stepStart(rs.getLong(1), originMs, stepMs), k -> new Summary())
+                                    .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                         }
                     }
                 }
             }
-            // a target seen from several agents has rollups across them, but for the hours whose series' rollups changed since:
-            // those hours (few: the last ones) are read from the series' rollups, the others from the target's
-            java.util.NavigableSet<Long> stale = q.agentId() == null && q.target() != null && series.length > 1
-                    ? targetStaleHours(c, q.target(), dirty, fromMs, toMs) : null;
-            List<long[]> seriesRanges = new ArrayList<>(); // [from, to) read from the series' rollups
-            if (stale == null) {
-                seriesRanges.add(new long[] {fromMs, toMs});
-            } else {
-                for (long h : stale) {
-                    long a = Math.max(fromMs, h * HOUR_MS);
-                    long b = Math.min(toMs, (h + 1) * HOUR_MS);
-                    if (!seriesRanges.isEmpty() && seriesRanges.get(seriesRanges.size() - 1)[1] == a) {
-                        seriesRanges.get(seriesRanges.size() - 1)[1] = b;
-                    } else if (a < b) {
-                        seriesRanges.add(new long[] {a, b});
-                    }
+        }
+        // a target seen from several agents has rollups across them, but for the hours whose series' rollups changed since:
+        // those hours (few: the last ones) are read from the series' rollups, the others from the target's
+        java.util.NavigableSet<Long> stale = q.agentId() == null && q.target() != null && series.length > 1
+                ? targetStaleHours(c, q.target(), dirty, fromMs, toMs) : null;
+        List<long[]> seriesRanges = new ArrayList<>(); // [from, to) read from the series' rollups
+        if (stale == null) {
+            seriesRanges.add(new long[] {fromMs, toMs});
+        } else {
+            for (long h : stale) {
+                long a = Math.max(fromMs, h * HOUR_MS);
+                long b = Math.min(toMs, (h + 1) * HOUR_MS);
+                if (!seriesRanges.isEmpty() && seriesRanges.get(seriesRanges.size() - 1)[1] == a) {
+                    seriesRanges.get(seriesRanges.size() - 1)[1] = b;
+                } else if (a < b) {
+                    seriesRanges.add(new long[] {a, b});
                 }
             }
-            // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
-            List<SeriesStep> out = new ArrayList<>();
-            // each part in time order, merged as they go (a mesh's target has several parts): one step in hand
-            List<PreparedStatement> statements = new ArrayList<>();
-            java.util.PriorityQueue<long[]> heads = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(h -> h[0]));
-            List<ResultSet> sets = new ArrayList<>();
-            try {
-                if (stale != null) { // the target's rollups: the first set
-                    PreparedStatement p = c.prepareStatement("SELECT 0, start_ms, count, failures, sent, received, min_us, max_us, sketch"
-                            + " FROM target_rollup WHERE resolution_s = " + resolution + " AND target = ? AND start_ms >= ? AND start_ms < ?"
-                            + " ORDER BY start_ms");
+        }
+        // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
+        List<SeriesStep> out = new ArrayList<>();
+        // each part in time order, merged as they go (a mesh's target has several parts): one step in hand
+        List<PreparedStatement> statements = new ArrayList<>();
+        java.util.PriorityQueue<long[]> heads = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(h -> h[0]));
+        List<ResultSet> sets = new ArrayList<>();
+        try {
+            if (stale != null) { // the target's rollups: the first set
+                PreparedStatement p = c.prepareStatement("SELECT 0, start_ms, count, failures, sent, received, min_us, max_us, sketch"
+                        + " FROM target_rollup WHERE resolution_s = " + resolution + " AND target = ? AND start_ms >= ? AND start_ms < ?"
+                        + " ORDER BY start_ms");
+                statements.add(p);
+                p.setString(1, q.target());
+                p.setLong(2, fromMs);
+                p.setLong(3, toMs);
+                p.setFetchSize(10_000);
+                ResultSet rs = p.executeQuery();
+                sets.add(rs);
+                if (rs.next()) {
+                    heads.add(new long[] {rs.getLong(2), 0});
+                }
+            }
+            for (long[] range : seriesRanges) {
+                for (int[] part : parts(series)) {
+                    PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
+                            + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
+                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
                     statements.add(p);
-                    p.setString(1, q.target());
-                    p.setLong(2, fromMs);
-                    p.setLong(3, toMs);
+                    bindPerSeries(p, part, range);
                     p.setFetchSize(10_000);
                     ResultSet rs = p.executeQuery();
                     sets.add(rs);
                     if (rs.next()) {
-                        heads.add(new long[] {rs.getLong(2), 0});
+                        heads.add(new long[] {rs.getLong(2), sets.size() - 1});
                     }
-                }
-                for (long[] range : seriesRanges) {
-                    for (int[] part : parts(series)) {
-                        PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
-                                + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
-                                + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
-                        statements.add(p);
-                        bindPerSeries(p, part, range);
-                        p.setFetchSize(10_000);
-                        ResultSet rs = p.executeQuery();
-                        sets.add(rs);
-                        if (rs.next()) {
-                            heads.add(new long[] {rs.getLong(2), sets.size() - 1});
-                        }
-                    }
-                }
-                long current = Long.MIN_VALUE;
-                Summary step = null;
-                while (!heads.isEmpty()) {
-                    long[] head = heads.poll();
-                    ResultSet rs = sets.get((int) head[1]);
-                    long start = head[0];
-                    long hour = Math.floorDiv(start, HOUR_MS);
-                    boolean use = stale != null && head[1] == 0
-                            ? !stale.contains(hour) // the target's hour, unless changed since
-                            : !dirty.contains((long) rs.getInt(1) << 32 | hour); // else changed since: from the raw results
-                    if (use) {
-                        long key = stepStart(start, originMs, stepMs);
-                        if (key != current) {
-                            emit(out, fromRaw, current, step);
-                            current = key;
-                            step = new Summary(false);
-                        }
-                        step.merge(stored(rs, 3));
-                    }
-                    if (rs.next()) {
-                        heads.add(new long[] {rs.getLong(2), head[1]});
-                    }
-                }
-                emit(out, fromRaw, current, step);
-                emit(out, fromRaw, Long.MAX_VALUE, null);
-            } finally {
-                for (ResultSet rs : sets) {
-                    rs.close();
-                }
-                for (PreparedStatement p : statements) {
-                    p.close();
                 }
             }
-            return out;
-        } catch (SQLException e) {
-            throw unavailable(e);
+            long current = Long.MIN_VALUE;
+            Summary step = null;
+            while (!heads.isEmpty()) {
+                long[] head = heads.poll();
+                ResultSet rs = sets.get((int) head[1]);
+                long start = head[0];
+                long hour = Math.floorDiv(start, HOUR_MS);
+                boolean use = stale != null && head[1] == 0
+                        ? !stale.contains(hour) // the target's hour, unless changed since
+                        : !dirty.contains((long) rs.getInt(1) << 32 | hour); // else changed since: from the raw results
+                if (use) {
+                    long key = stepStart(start, originMs, stepMs);
+                    if (key != current) {
+                        emit(out, fromRaw, current, step);
+                        current = key;
+                        step = new Summary(false);
+                    }
+                    step.merge(stored(rs, 3));
+                }
+                if (rs.next()) {
+                    heads.add(new long[] {rs.getLong(2), head[1]});
+                }
+            }
+            emit(out, fromRaw, current, step);
+            emit(out, fromRaw, Long.MAX_VALUE, null);
+        } finally {
+            for (ResultSet rs : sets) {
+                rs.close();
+            }
+            for (PreparedStatement p : statements) {
+                p.close();
+            }
         }
+        return out;
     }
 
     /** Most runs of hours a query reads from a target's series' rollups beside the target's own; more, and it reads only theirs. */
@@ -2475,23 +2546,26 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
 
-    private List<SeriesStep> seriesFromRaw(SeriesQuery q) throws StoreException {
+    private List<SeriesStep> seriesFromRaw(Connection c, SeriesQuery q) throws SQLException {
         long stepUs = q.step().toNanos() / 1000;
         long originUs = originMs(q) * 1000;
         long fromUs = stepStart(micros(q.from()), originUs, stepUs);
         long toUs = micros(q.to());
-        try (Connection c = connection()) {
-            int[] series = seriesOf(c, q.agentId(), q.target());
-            if (series.length == 0) {
-                return List.of();
-            }
-            List<SeriesStep> out = new ArrayList<>();
-            StepAccumulator acc = null;
-            java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
-            for (int[] part : parts(series)) {
-                String sql = perSeries(part.length, "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ?"
-                        + " AND started_ms <= ?", series.length == 1 ? " ORDER BY started_ms" : "");
-                try (PreparedStatement p = c.prepareStatement(sql)) {
+        int[] series = seriesOf(c, q.agentId(), q.target());
+        if (series.length == 0) {
+            return List.of();
+        }
+        List<SeriesStep> out = new ArrayList<>();
+        StepAccumulator acc = null;
+        java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
+        String branch = "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms <= ?";
+        boolean oneAtATime = series.length > 1 && dialect.seriesOneAtATime();
+        List<int[]> parts = oneAtATime ? Arrays.stream(series).mapToObj(s -> new int[] {s}).toList() : parts(series);
+        try (PreparedStatement shared = oneAtATime ? c.prepareStatement(branch) : null) {
+            for (int[] part : parts) {
+                String sql = perSeries(part.length, branch, series.length == 1 ? " ORDER BY started_ms" : "");
+                PreparedStatement p = shared != null ? shared : c.prepareStatement(sql);
+                try {
                     bindPerSeries(p, part, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000)});
                     p.setFetchSize(10_000);
                     try (ResultSet rs = p.executeQuery()) {
@@ -2503,7 +2577,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                             }
                             long start = stepStart(t, originUs, stepUs);
                             if (unordered != null) {
-                                acc = unordered.computeIfAbsent(start, StepAccumulator::new);
+                                if (acc == null || acc.startUs != start) { // one series' rows come in time order: mostly the same
+                                    acc = unordered.computeIfAbsent(start, StepAccumulator::new);
+                                }
                             } else if (acc == null || acc.startUs != start) {
                                 if (acc != null) {
                                     out.add(acc.step());
@@ -2516,17 +2592,19 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                                     hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                         }
                     }
+                } finally {
+                    if (p != shared) {
+                        p.close();
+                    }
                 }
             }
-            if (unordered != null) {
-                unordered.values().forEach(a -> out.add(a.step()));
-            } else if (acc != null) {
-                out.add(acc.step());
-            }
-            return out;
-        } catch (SQLException e) {
-            throw unavailable(e);
         }
+        if (unordered != null) {
+            unordered.values().forEach(a -> out.add(a.step()));
+        } else if (acc != null) {
+            out.add(acc.step());
+        }
+        return out;
     }
 
     /** Collects one step; percentiles are exact (nearest rank) over the step's successful probes. */

@@ -24,6 +24,11 @@ public @interface StoreConfig {
     @AttributeDefinition(description = "PostgreSQL: the JDBC URL, e.g. jdbc:postgresql://db.example:5432/sonde")
     String jdbc__url() default "";
 
+    @AttributeDefinition(description = "PostgreSQL: the JDBC URL of a standby for the API's read-only queries (series, results),"
+            + " same user and password, e.g. jdbc:postgresql://db1:5432,db2:5432/sonde?targetServerType=preferSecondary; empty:"
+            + " the primary answers them. A standby that fails leaves them to the primary for 30 s at a time")
+    String read__jdbc__url() default "";
+
     @AttributeDefinition(description = "PostgreSQL: the user")
     String user() default "sonde";
 

@@ -96,7 +96,7 @@ public final class StoreService {
         String now = switch (kind) {
             case "h2" -> "h2|" + config.h2__pool__size() + "|" + compress;
             case "postgres" -> "postgres|" + config.jdbc__url() + "|" + config.user() + "|" + config.password__file() + "|"
-                    + config.pg__pool__size();
+                    + config.pg__pool__size() + "|" + config.read__jdbc__url();
             default -> kind;
         };
         if (now.equals(settings)) {
@@ -106,6 +106,10 @@ public final class StoreService {
         settings = now;
         switch (kind) {
             case "h2" -> {
+                if (!config.read__jdbc__url().isBlank()) {
+                    LOG.error("Store: etc/{}.cfg: key 'read_jdbc_url' is for store = postgres (a PostgreSQL standby); with H2 it is"
+                            + " not used", StoreConfig.PID);
+                }
                 Path dir = home.resolve("data").resolve("store");
                 register(H2Dialect.open(dir, Math.max(2, config.h2__pool__size()), compress));
                 LOG.info("Store: embedded H2 in {}, pages {}", dir, compress ? "compressed" : "not compressed");
@@ -141,18 +145,21 @@ public final class StoreService {
         ds.setUser(config.user().strip());
         ds.setPassword(password);
         ds.setApplicationName("sonde-server");
-        HikariConfig hc = new HikariConfig();
-        hc.setDataSource(ds);
-        hc.setPoolName("sonde-store");
-        hc.setMaximumPoolSize(Math.max(2, config.pg__pool__size()));
-        hc.setMinimumIdle(1);
-        hc.setConnectionTimeout(3000); // a call waits this long for the database, then answers 503
-        hc.setValidationTimeout(1000);
-        hc.setInitializationFailTimeout(-1); // start without the database; connect when it is there
+        HikariConfig hc = poolConfig("sonde-store", ds, config.pg__pool__size(), 3000); // waits this long, then answers 503
         HikariDataSource pool = new HikariDataSource(hc);
-        JdbcStore s = new JdbcStore(pool, dialect, pool::close, hc.getConnectionTimeout());
+        HikariDataSource standby = standby(config, password);
+        JdbcStore s = new JdbcStore(pool, standby, dialect, () -> {
+            pool.close();
+            if (standby != null) {
+                standby.close();
+            }
+        }, hc.getConnectionTimeout());
         register(s);
         LOG.info("Store: PostgreSQL {}, user {}; connecting", dialect.where(), config.user().strip());
+        if (standby != null) {
+            LOG.info("Store: the API's read-only queries (series, results) go to the standby {}",
+                    PostgresDialect.withoutSecrets(config.read__jdbc__url().strip()));
+        }
         connector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sonde-store-connect");
             t.setDaemon(true);
@@ -160,6 +167,40 @@ public final class StoreService {
         });
         ScheduledExecutorService c = connector;
         c.execute(() -> connect(c, s, dialect, pool, true));
+    }
+
+    private static HikariConfig poolConfig(String name, PGSimpleDataSource ds, int size, long waitMs) {
+        HikariConfig hc = new HikariConfig();
+        hc.setDataSource(ds);
+        hc.setPoolName(name);
+        hc.setMaximumPoolSize(Math.max(2, size));
+        hc.setMinimumIdle(1);
+        hc.setConnectionTimeout(waitMs);
+        hc.setValidationTimeout(1000);
+        hc.setInitializationFailTimeout(-1); // start without the database; connect when it is there
+        return hc;
+    }
+
+    /** @return the pool of the standby that read_jdbc_url names, or null where none is (or it is no PostgreSQL URL: said) */
+    private static HikariDataSource standby(StoreConfig config, String password) {
+        String url = config.read__jdbc__url().strip();
+        if (url.isEmpty()) {
+            return null;
+        }
+        if (!url.startsWith("jdbc:postgresql:")) {
+            LOG.error("Store: etc/{}.cfg: key 'read_jdbc_url': '{}' is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database);"
+                    + " the primary answers the read-only queries", StoreConfig.PID, PostgresDialect.withoutSecrets(url));
+            return null;
+        }
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(url);
+        ds.setUser(config.user().strip());
+        ds.setPassword(password);
+        ds.setApplicationName("sonde-server-reads");
+        // a standby that does not answer costs a read one second, then the primary answers for a while
+        HikariConfig hc = poolConfig("sonde-store-standby", ds, config.pg__pool__size(), 1000);
+        hc.setReadOnly(true);
+        return new HikariDataSource(hc);
     }
 
     /** Reaches and migrates the database, again every few seconds until it works; says so once each way. */
@@ -272,6 +313,7 @@ public final class StoreService {
                                 "Transactions that stored result batches (concurrent batches share one)", commits[0]),
                         new io.prometheus.client.CounterMetricFamily("sonde_server_store_committed_batches",
                                 "Result batches those transactions stored", commits[1]),
+                        reads(s.reads()),
                         new GaugeMetricFamily("sonde_server_store_leader",
                                 "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
                         new GaugeMetricFamily("sonde_server_rollup_backlog",
@@ -282,6 +324,14 @@ public final class StoreService {
                                 "(target, hour) pairs rolled up across the target's series by this server", s.targetHoursRolledUp()));
             }
         }, null);
+    }
+
+    private static Collector.MetricFamilySamples reads(long[] reads) {
+        io.prometheus.client.CounterMetricFamily f = new io.prometheus.client.CounterMetricFamily("sonde_server_store_api_reads",
+                "The API's read-only queries (series, results), by the database that answered them", List.of("database"));
+        f.addMetric(List.of("standby"), reads[0]);
+        f.addMetric(List.of("primary"), reads[1]);
+        return f;
     }
 
     @Deactivate

@@ -67,18 +67,44 @@ public final class PostgresCluster implements AutoCloseable {
         boolean root = "root".equals(System.getProperty("user.name"));
         Path dir = Files.createTempDirectory("sonde-pg");
         Files.writeString(dir.resolve("pwfile"), PASSWORD + "\n");
-        if (root) {
-            run(List.of("chown", "-R", "nobody:nogroup", dir.toString()), false);
-        }
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        PostgresCluster c = new PostgresCluster(bin, dir, port, root);
+        PostgresCluster c = new PostgresCluster(bin, ownedByTheServer(dir, root), freePort(), root);
         c.pg(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", USER, "-E", "UTF8",
                 "--locale=C", "--auth=scram-sha-256", "--pwfile=" + dir.resolve("pwfile"), "--no-sync"));
         c.startServer();
         return c;
+    }
+
+    /**
+     * A streaming standby of this cluster: {@code pg_basebackup} of the running cluster into a new directory (its standby
+     * settings written with it), started on a free port of its own. It follows the primary until it is closed.
+     */
+    public PostgresCluster standby() throws Exception {
+        Path standbyDir = ownedByTheServer(Files.createTempDirectory("sonde-pg-standby"), root);
+        PostgresCluster c = new PostgresCluster(bin, standbyDir, freePort(), root);
+        c.pg(List.of(bin.resolve("pg_basebackup").toString(), "-d", "host=127.0.0.1 port=" + port + " user=" + USER + " password="
+                + PASSWORD, "-D", standbyDir.resolve("data").toString(), "--write-recovery-conf", "--wal-method=stream",
+                "--checkpoint=fast", "--no-sync"));
+        c.startServer();
+        return c;
+    }
+
+    /** Stops (true) or resumes (false) the replay of the primary's changes on this standby: it answers from where it stopped. */
+    public void pauseReplay(boolean pause) throws SQLException {
+        sql(url("postgres"), pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
+    }
+
+    /** @return {@code dir}, given to the user the server runs as where that is not root (PostgreSQL refuses root) */
+    private static Path ownedByTheServer(Path dir, boolean root) throws IOException, InterruptedException {
+        if (root) {
+            run(List.of("chown", "-R", "nobody:nogroup", dir.toString()), false);
+        }
+        return dir;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     /** Starts (again) the stopped server. */

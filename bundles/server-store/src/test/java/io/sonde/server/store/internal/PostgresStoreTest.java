@@ -7,7 +7,11 @@ import org.junit.Test;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.sonde.server.spi.SeriesQuery;
+import io.sonde.server.spi.SeriesStep;
 import io.sonde.server.spi.StoreException;
+import io.sonde.wire.WireResult;
+import java.time.Duration;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -140,5 +144,101 @@ public class PostgresStoreTest extends StoreContract {
         long estimate = store.resultCountEstimate();
         org.junit.Assert.assertTrue("estimate " + estimate, estimate >= 2700 && estimate <= 3300);
         org.junit.Assert.assertEquals(3000, store.resultCount());
+    }
+
+    /**
+     * read_jdbc_url: the API's read-only queries (results, series) are answered by a real streaming standby — shown by
+     * pausing its replay: what the primary stored since is not in their answers until it resumes — and by the primary
+     * when the standby is down, then by the standby again once it is back.
+     */
+    @Test
+    public void theApisReadsGoToTheStandbyAndToThePrimaryWhileTheStandbyIsDown() throws Exception {
+        List<WireResult> first = new ArrayList<>();
+        for (int i = 1; i <= 60; i++) {
+            first.add(result(i, "t", T0.plusSeconds(i), 0.002, true));
+        }
+        org.junit.Assert.assertEquals(60, store.ingest("a1", "e1", first));
+        try (PostgresCluster standby = cluster.standby()) {
+            String standbyUrl = standby.url(url.substring(url.lastIndexOf('/') + 1));
+            HikariConfig hc = new HikariConfig();
+            hc.setDataSource(cluster.dataSource(standbyUrl));
+            hc.setMaximumPoolSize(2);
+            hc.setConnectionTimeout(1000);
+            hc.setInitializationFailTimeout(-1);
+            hc.setReadOnly(true);
+            HikariDataSource reads = new HikariDataSource(hc);
+            HikariConfig pc = new HikariConfig();
+            pc.setDataSource(cluster.dataSource(url));
+            pc.setMaximumPoolSize(3);
+            pc.setConnectionTimeout(3000);
+            pc.setInitializationFailTimeout(-1);
+            HikariDataSource primary = new HikariDataSource(pc);
+            JdbcStore reader = new JdbcStore(primary, reads, new PostgresDialect(url), () -> {
+                primary.close();
+                reads.close();
+            }, 3000);
+            try {
+                reader.standbyAwayNs = 1_000_000_000L;
+                reader.check(); // migrated: reads may go to the standby
+                org.junit.Assert.assertEquals(60, stored(reader));
+                org.junit.Assert.assertEquals("answered by the standby", 0, reader.reads()[1]);
+                org.junit.Assert.assertTrue(reader.reads()[0] >= 1);
+
+                standby.pauseReplay(true);
+                List<WireResult> second = new ArrayList<>();
+                for (int i = 61; i <= 100; i++) {
+                    second.add(result(i, "t", T0.plusSeconds(i), 0.004, i % 10 != 0));
+                }
+                org.junit.Assert.assertEquals(40, store.ingest("a1", "e1", second));
+                org.junit.Assert.assertEquals("the primary has them", 100, store.resultCount());
+                org.junit.Assert.assertEquals("the standby, paused, does not yet", 60, results(reader));
+                org.junit.Assert.assertEquals(60, seriesCount(reader));
+                org.junit.Assert.assertEquals(0, reader.reads()[1]);
+
+                standby.pauseReplay(false);
+                org.junit.Assert.assertEquals(100, stored(reader));
+                org.junit.Assert.assertEquals(4, reader.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(120), Duration.ofSeconds(120)))
+                        .get(0).failures());
+
+                standby.stopServer("immediate");
+                long byPrimary = reader.reads()[1];
+                org.junit.Assert.assertEquals("the primary answers", 100, results(reader));
+                org.junit.Assert.assertEquals(100, seriesCount(reader));
+                org.junit.Assert.assertEquals(byPrimary + 2, reader.reads()[1]);
+
+                standby.startServer();
+                long byStandby = reader.reads()[0];
+                for (int i = 0; i < 300 && reader.reads()[0] == byStandby; i++) { // once the away time passed: at most 30 s
+                    org.junit.Assert.assertEquals(100, results(reader));
+                    Thread.sleep(100);
+                }
+                org.junit.Assert.assertTrue("the standby answers again", reader.reads()[0] > byStandby);
+            } finally {
+                reader.close();
+            }
+        }
+    }
+
+    private static long results(JdbcStore s) throws StoreException {
+        return s.results(new io.sonde.server.spi.ResultQuery("a1", "t", T0, T0.plusSeconds(3600), 1000, null)).items().size();
+    }
+
+    private static long seriesCount(JdbcStore s) throws StoreException {
+        return s.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(120), Duration.ofSeconds(10))).stream()
+                .mapToLong(SeriesStep::count).sum();
+    }
+
+    /** @return the results the store's reads answer, once they stand at what the primary holds (the standby caught up) */
+    private long stored(JdbcStore s) throws Exception {
+        long want = store.resultCount();
+        long n = -1;
+        for (int i = 0; i < 300 && n != want; i++) {
+            n = results(s);
+            if (n != want) {
+                Thread.sleep(100);
+            }
+        }
+        org.junit.Assert.assertEquals(want, seriesCount(s));
+        return n;
     }
 }
