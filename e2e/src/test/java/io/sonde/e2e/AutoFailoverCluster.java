@@ -80,6 +80,11 @@ final class AutoFailoverCluster implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + ports[0] + ",127.0.0.1:" + ports[1] + "/" + DATABASE + "?targetServerType=primary";
     }
 
+    /** @return a URL of both nodes that takes a standby where one is up, else the primary: for the API's reads */
+    String readJdbcUrl() {
+        return jdbcUrl().replace("targetServerType=primary", "targetServerType=preferSecondary");
+    }
+
     /** What {@code pg_autoctl show state} says. */
     String state() {
         try {

@@ -29,7 +29,8 @@ public class DatabaseFailoverIT {
                 CountingListener target = new CountingListener()) {
             // pg_auto_failover's nodes trust loopback connections here: no password file
             Files.writeString(server.home.resolve("etc/io.sonde.server.cfg"), Files.readString(server.home.resolve("etc/io.sonde.server.cfg"))
-                    .replace("store = h2\n", "") + "store = postgres\njdbc_url = " + db.jdbcUrl() + "\nuser = " + AutoFailoverCluster.USER + "\n");
+                    .replace("store = h2\n", "") + "store = postgres\njdbc_url = " + db.jdbcUrl() + "\nuser = " + AutoFailoverCluster.USER + "\n"
+                    + "read_jdbc_url = " + db.readJdbcUrl() + "\n");
             server.launch();
             agent.write("etc/io.sonde.agent.cfg", "agent_id = ha-1\n");
             agent.write("etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), ""));
@@ -38,6 +39,10 @@ public class DatabaseFailoverIT {
             agent.write("etc/io.sonde.agent.cfg", "agent_id = ha-1\ntargets_file = etc/targets.json\n");
             double acked = AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 200),
                     "sonde_uplink_acked_total ");
+
+            assertTrue("read from the standby, which may lag a little", server.results("ha-1", null).size() > acked / 2);
+            assertEquals("the standby answered the API's reads", 1,
+                    AgentProcess.value(server.get("/metrics").body(), "sonde_server_store_api_reads_total{database=\"standby\",} "), 0);
 
             db.kill(1); // the primary's machine dies
             long killedAt = System.nanoTime();
