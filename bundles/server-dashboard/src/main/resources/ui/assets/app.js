@@ -186,8 +186,9 @@ function affected(/** @type {any} */ t) {
 /** @returns the agents in the target's state, in few words: all of them, or the first five and how many more */
 function fromWhom(/** @type {any} */ t) {
   const names = affected(t);
-  if (names.length > 3 && names.length === t.vantages) return 'every vantage agent';
-  return names.length > 5 ? names.slice(0, 5).join(', ') + ' and ' + (names.length - 5) + ' more' : names.join(', ');
+  const n = Math.max(names.length, t.affected || 0); // the list carries the worst agents only; the count is of all
+  if (n > 3 && n === t.vantages) return 'every vantage agent';
+  return n > 5 ? names.slice(0, 5).join(', ') + ' and ' + (n - 5) + ' more' : names.join(', ');
 }
 
 function reasonOf(/** @type {any} */ t) {
@@ -249,11 +250,21 @@ async function now(/** @type {HTMLElement} */ view) {
     stateHelp());
 }
 
+/** Most agents (columns) the grid shows: those that see the most targets broken (neither up nor unknown), then by name. */
+const GRID_AGENTS = 100;
+
 /** A compact targets × agents grid: one coloured cell per (target, agent), its state in its title. */
 function grid(/** @type {any[]} */ items) {
-  const agentIds = [...new Set(items.flatMap((t) => (t.agents || []).map((/** @type {any} */ a) => a.agent_id)))].sort();
+  /** @type {Map<string, number>} */
+  const notUp = new Map();
+  for (const t of items) for (const a of t.agents || []) notUp.set(a.agent_id, (notUp.get(a.agent_id) || 0) + (a.state === 'up' || a.state === 'unknown' ? 0 : 1));
+  const all = [...notUp.keys()].sort((a, b) => (notUp.get(b) || 0) - (notUp.get(a) || 0) || (a < b ? -1 : a > b ? 1 : 0));
+  const agentIds = all.slice(0, GRID_AGENTS).sort();
   if (items.length === 0) return h('p', {}, 'No target has a definition or a result yet.');
-  return h('div', {class: 'state-grid-box'}, h('table', {class: 'state-grid', id: 'state-grid'},
+  const left = all.length - agentIds.length;
+  return h('div', {class: 'state-grid-box'}, left > 0 ? h('p', {class: 'help', id: 'grid-more'}, 'The ' + agentIds.length
+      + ' agents that see the most targets broken; ' + left + ' more agents are not shown.') : null,
+    h('table', {class: 'state-grid', id: 'state-grid'},
     h('thead', {}, h('tr', {}, h('th', {}, ''), ...agentIds.map((a) => h('th', {class: 'agent', title: a}, a)))),
     h('tbody', {}, ...items.map((t) => {
       const by = Object.fromEntries((t.agents || []).map((/** @type {any} */ a) => [a.agent_id, a]));
@@ -1024,13 +1035,18 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
 
 // ---- Routing ---------------------------------------------------------------------------------
 
+/** Counts the routes begun: a view whose requests end after another route began is dropped, not drawn beside it. */
+let routes = 0;
+
 async function route() {
   const t0 = performance.now();
-  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
+  const mine = ++routes;
+  // each route draws into a box of its own; the next route takes it out of the page, so a slow view never lands in another's
+  const view = document.createElement('div');
+  /** @type {HTMLElement} */ (document.getElementById('view')).replaceChildren(view);
   const [path, query] = (location.hash.substring(1) || '/now').split('?');
   const q = new URLSearchParams(query || '');
   const parts = path.split('/').slice(1).map(decodeURIComponent);
-  view.replaceChildren();
   state.charts = [];
   state.view = '';
   showError(null);
@@ -1051,10 +1067,12 @@ async function route() {
         return;
       default: await now(view);
     }
+    if (mine !== routes) return; // another route began meanwhile: it says what the page shows
     state.view = parts[0] || 'now';
     state.ms = Math.round(performance.now() - t0); // this view: its requests and its drawing
     state.sinceNavigation = Math.round(performance.now()); // from the page's navigation start
   } catch (e) {
+    if (mine !== routes) return;
     showError(e);
     state.view = 'error';
   }

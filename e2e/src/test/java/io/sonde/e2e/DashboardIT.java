@@ -473,4 +473,68 @@ public class DashboardIT {
         assertEquals("vantage-a", browser.text("window.__sonde.charts.length === 1 ? 'vantage-a' : 'more'"));
         assertTrue(browser.eval("window.__sonde.charts[0].points").getAsInt() >= 1);
     }
+
+    /**
+     * A target seen from more agents than the page can show: 120 vantage agents (110 find it down), as their batches reach
+     * the server. The list carries its 100 worst agents and says it left 20 out; the landing page names the first five
+     * and counts all the others, and its grid shows the 100 agents with the most targets not up and says how many more.
+     */
+    @Test
+    public void z_aTargetSeenFromMoreAgentsThanThePageShowsIsCountedWhole() throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        for (int a = 0; a < 120; a++) {
+            String id = String.format("wide-%03d", a);
+            String credential = SecurityIT.enroll(server, id);
+            List<String> batch = new java.util.ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                boolean ok = a >= 110;
+                batch.add("{\"seq\":" + (k + 1) + ",\"target\":\"wide\",\"kind\":\"tcp\",\"started_at\":\"" + now.minusSeconds(30 - k * 10)
+                        + "\",\"success\":" + ok + (ok ? "" : ",\"failure_reason\":\"refused\",\"error\":\"connection refused\"")
+                        + ",\"response_time_seconds\":0.001}");
+            }
+            post(server, id, credential, batch);
+        }
+        com.google.gson.JsonObject wide = null;
+        for (int i = 0; i < 100 && (wide == null || wide.get("vantages").getAsInt() < 120); i++) {
+            wide = server.json(server.admin("GET", "/api/v1/health/wide", null));
+            Thread.sleep(100);
+        }
+        assertEquals(wide.toString(), "down from 110 of 120", wide.get("text").getAsString());
+        assertEquals("the one target's view lists every agent", 120, wide.getAsJsonArray("agents").size());
+        com.google.gson.JsonObject list = server.json(server.admin("GET", "/api/v1/health?limit=500&target=wide", null));
+        com.google.gson.JsonObject item = list.getAsJsonArray("items").get(0).getAsJsonObject();
+        assertEquals(100, item.getAsJsonArray("agents").size());
+        assertEquals(20, item.get("agents_omitted").getAsInt());
+        assertEquals("wide-000", item.getAsJsonArray("agents").get(0).getAsJsonObject().get("agent_id").getAsString());
+        assertEquals("down", item.getAsJsonArray("agents").get(99).getAsJsonObject().get("state").getAsString());
+        java.util.Set<String> columns = new java.util.TreeSet<>();
+        for (com.google.gson.JsonElement t : server.json(server.admin("GET", "/api/v1/health?limit=500", null)).getAsJsonArray("items")) {
+            for (com.google.gson.JsonElement a : t.getAsJsonObject().getAsJsonArray("agents")) {
+                columns.add(a.getAsJsonObject().get("agent_id").getAsString());
+            }
+        }
+        assertTrue(columns.toString(), columns.size() > 100);
+
+        browser.eval("location.hash = '#/'; true"); // from the mesh pair's chart, where the test before left it
+        browser.await("the landing page with the wide target", 30, "window.__sonde.view === 'now'"
+                + " && document.querySelector('#broken tr[data-target=\"wide\"]') !== null");
+        String from = browser.text("document.querySelector('#broken tr[data-target=\"wide\"] td:nth-child(4)').textContent");
+        assertEquals("down from 110 of 120: wide-000, wide-001, wide-002, wide-003, wide-004 and 105 more", from);
+        assertEquals("100", browser.text("String(document.querySelectorAll('#state-grid thead th.agent').length)"));
+        assertEquals("The 100 agents that see the most targets broken; " + (columns.size() - 100) + " more agents are not shown.",
+                browser.text("document.getElementById('grid-more').textContent"));
+        // the columns: the agents that see a target down (the dead one's two, the wide one's first 98 by name), not those that
+        // see every target up or have no word yet
+        assertEquals("vantage-a,vantage-b,wide-000,wide-097", browser.text("(() => { const a = [...document.querySelectorAll("
+                + "'#state-grid thead th.agent')].map(t => t.title); return [a[0], a[1], a[2], a[99]].join(); })()"));
+        browser.screenshot(SHOTS.resolve("now-wide.png"));
+
+        // two navigations before the first view's requests are answered: one view is drawn, never the two one under the other
+        browser.eval("location.hash = '#/fleet?x=1'; location.hash = '#/fleet?x=2'; window.dispatchEvent(new HashChangeEvent('hashchange'));"
+                + " true");
+        browser.await("the fleet", 30, "window.__sonde.view === 'fleet' && document.querySelectorAll('#agents tbody tr').length > 100");
+        Thread.sleep(1000); // the other routes' requests, answered by now
+        assertEquals("1", browser.text("String(document.querySelectorAll('#agents').length)"));
+        assertEquals("1", browser.text("String(document.querySelectorAll('#view h1').length)"));
+    }
 }

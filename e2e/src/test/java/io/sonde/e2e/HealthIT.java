@@ -192,6 +192,16 @@ public class HealthIT {
             }
             JsonObject webFromAll = all.getAsJsonArray("items").get(0).getAsJsonObject();
             assertEquals(webFromAll.toString(), 2, webFromAll.getAsJsonArray("agents").size());
+            assertEquals(webFromAll.toString(), 0, webFromAll.get("agents_omitted").getAsInt());
+            // at most per_agent_limit words a target, the worst first, and how many were left out; the counts are of all
+            JsonObject bounded = server.json(server.admin("GET", "/api/v1/health?limit=100&per_agent_limit=1", null))
+                    .getAsJsonArray("items").get(0).getAsJsonObject();
+            assertEquals(bounded.toString(), "web", bounded.get("target").getAsString());
+            assertEquals(bounded.toString(), 1, bounded.getAsJsonArray("agents").size());
+            assertEquals(bounded.toString(), webFromAll.getAsJsonArray("agents").get(0), bounded.getAsJsonArray("agents").get(0));
+            assertEquals(bounded.toString(), 1, bounded.get("agents_omitted").getAsInt());
+            assertEquals(bounded.toString(), webFromAll.get("counts"), bounded.get("counts"));
+            assertEquals(bounded.toString(), 2, bounded.get("vantages").getAsInt());
             JsonObject nobody = server.json(server.admin("GET", "/api/v1/health?agent=no-such-agent", null));
             assertEquals(nobody.toString(), 0, nobody.get("total").getAsInt());
             assertEquals(nobody.toString(), 0, nobody.getAsJsonArray("items").size());
@@ -204,6 +214,7 @@ public class HealthIT {
             assertEquals(404, server.admin("GET", "/api/v1/health/no-such-target", null).statusCode());
             // bad input is a 400 naming the parameter, never a 5xx; no credential is a 401, an agent's a 403
             for (String q : List.of("?limit=0", "?limit=x", "?after=-1", "?window=1s", "?window=2h", "?per_agent=maybe",
+                    "?per_agent_limit=0", "?per_agent_limit=many",
                     "?agents=eu%20AND%20(", "?x=%ff")) {
                 HttpResponse<String> r = server.admin("GET", "/api/v1/health" + q, null);
                 assertEquals(q + " " + r.body(), 400, r.statusCode());

@@ -40,7 +40,9 @@ import io.sonde.wire.WireException;
  * {@code state}, {@code tag} (the target's), {@code agents} (a selector of vantage agents) and
  * {@code target} (a part of its name) and {@code agent} (one agent: the targets it is a vantage of,
  * each with its word alone, so an agent's page does not carry every other agent's), paged by
- * {@code limit} and {@code after}.
+ * {@code limit} and {@code after}. Each target of the list carries at most {@code per_agent_limit}
+ * of its vantage agents' words (100 unless asked), the worst first, and how many it left out: a
+ * target every agent of ten thousand probes does not make the list ten thousand times longer.
  * {@code GET /api/v1/health/{target}} is one target with each agent's state.
  */
 @Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -50,6 +52,8 @@ public final class HealthServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HealthServlet.class);
     static final int MAX_LIMIT = 50_000;
+    /** Vantage agents' words a target carries in the list unless {@code per_agent_limit} says otherwise: the worst first. */
+    static final int PER_AGENT_LIMIT = 100;
     /** How long one computation of the fleet's health serves requests with the same window. */
     static final long CACHE_MS = 2000;
     /**
@@ -127,7 +131,7 @@ public final class HealthServlet extends HttpServlet {
             if (one != null) {
                 for (FleetHealth.TargetHealth t : all) {
                     if (t.target().equals(one)) {
-                        Api.json(response, 200, view(t, true, null));
+                        Api.json(response, 200, view(t, true, null, Integer.MAX_VALUE));
                         return;
                     }
                 }
@@ -154,6 +158,7 @@ public final class HealthServlet extends HttpServlet {
                 throw Params.bad("per_agent", "'" + io.sonde.wire.WireCodec.abbreviate(perAgent) + "' is neither true nor false");
             }
             boolean withAgents = !"false".equals(perAgent);
+            int perAgentLimit = p.integer("per_agent_limit", PER_AGENT_LIMIT, 1, MAX_LIMIT);
             int after = p.integer("after", 0, 0, Integer.MAX_VALUE);
             List<FleetHealth.TargetHealth> chosen = new ArrayList<>();
             Map<Health.State, Integer> summary = new EnumMap<>(Health.State.class);
@@ -177,7 +182,7 @@ public final class HealthServlet extends HttpServlet {
             }
             List<Map<String, Object>> items = new ArrayList<>();
             for (int i = after; i < chosen.size() && items.size() < limit; i++) {
-                items.add(view(chosen.get(i), withAgents, agent));
+                items.add(view(chosen.get(i), withAgents, agent, perAgentLimit));
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("items", items);
@@ -268,8 +273,11 @@ public final class HealthServlet extends HttpServlet {
         return computed;
     }
 
-    /** @param onlyAgent when not null, the one agent whose word is listed under {@code agents} */
-    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents, String onlyAgent) {
+    /**
+     * @param onlyAgent when not null, the one agent whose word is listed under {@code agents}
+     * @param most      most agents listed under {@code agents} (the worst first); {@code agents_omitted} says how many more
+     */
+    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents, String onlyAgent, int most) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", t.target());
         m.put("kind", t.kind());
@@ -296,8 +304,13 @@ public final class HealthServlet extends HttpServlet {
         m.put("p50_seconds", Double.isNaN(t.p50()) ? null : t.p50());
         if (withAgents) {
             List<Map<String, Object>> agents = new ArrayList<>();
+            int omitted = 0;
             for (FleetHealth.Vantage v : t.vantages()) {
                 if (onlyAgent != null && !onlyAgent.equals(v.agentId())) {
+                    continue;
+                }
+                if (agents.size() == most) {
+                    omitted++;
                     continue;
                 }
                 Map<String, Object> a = new LinkedHashMap<>();
@@ -312,6 +325,7 @@ public final class HealthServlet extends HttpServlet {
                 agents.add(a);
             }
             m.put("agents", agents);
+            m.put("agents_omitted", omitted);
         }
         return m;
     }
