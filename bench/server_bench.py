@@ -63,7 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_bench import free_port, proc_cpu, proc_rss_mb, terminate  # noqa: E402  one copy of the process helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER_DIST = os.path.join(ROOT, "distribution", "target", "sonde-server")
+SERVER_DIST = os.environ.get("SONDE_SERVER_DIST") or os.path.join(ROOT, "distribution", "target", "sonde-server")
 AGENT_DIST = os.path.join(ROOT, "distribution", "target", "sonde")
 DAY = 86400
 
@@ -96,7 +96,10 @@ class Server:
             except (OSError, ssl.SSLError, http.client.HTTPException):
                 pass
             time.sleep(0.2)
-        raise RuntimeError("server did not start; see " + self.home)
+        terminate(self.proc)  # never left running behind a failed start
+        with open(os.path.join(self.home, "log", "console.log")) as f:
+            tail = f.read()[-2000:]
+        raise RuntimeError("server did not answer /healthz with 200 within 60 s; see " + self.home + "; its log ends:\n" + tail)
 
     def context(self):
         ctx = ssl.create_default_context(cafile=os.path.join(self.home, "data", "tls", "ca.pem"))
