@@ -62,11 +62,12 @@ public class StoreDiskFullIT {
             assertTrue("stored " + stored + " of " + saw + ": never more", stored <= saw);
             assertTrue("stored " + stored + " of " + saw + ": at most a probe in flight per target missing", saw - stored <= TARGETS);
 
-            // the file the full disk cut short opens again whole: a restart reads every result back
-            int all = server.results("e2e-h2-disk", null).size();
+            // the file the full disk cut short opens again whole: a restart reads every result of the targets back (the agent's
+            // own self target goes on probing meanwhile: not counted)
+            long before = removedTargetsResults(server);
             server.stop();
             server.launch();
-            assertEquals("every result, after a restart", all, server.results("e2e-h2-disk", null).size());
+            assertEquals("the targets' results, after a restart", before, removedTargetsResults(server));
         } finally {
             if (server.alive()) {
                 server.stop(); // the process, then its disk, then its home
@@ -74,5 +75,9 @@ public class StoreDiskFullIT {
             AgentProcess.run("umount", disk.toString());
             server.close();
         }
+    }
+
+    private static long removedTargetsResults(ServerProcess server) throws Exception {
+        return server.results("e2e-h2-disk", null).stream().filter(r -> r.get("target").getAsString().matches("t[0-9]+")).count();
     }
 }
