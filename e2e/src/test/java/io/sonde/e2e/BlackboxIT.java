@@ -112,15 +112,32 @@ public class BlackboxIT {
         while (!ready() && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
-        assertTrue("blackbox_exporter or the agent's dns_nx module did not come up within " + AgentProcess.PATIENCE
-                + "; agent log:\n" + agent.log(), ready());
+        assertTrue("blackbox_exporter or one of the agent's modules " + READY_PROBES.keySet() + " did not come up within "
+                + AgentProcess.PATIENCE + "; agent log:\n" + agent.log(), ready());
     }
 
-    /** Both exporters answer: blackbox_exporter is healthy and the agent's modules are in. */
+    /**
+     * Each module the tests use, with a target it answers 200 for (a closed loopback port where it needs one): the agent
+     * answers 503 for a module whose prober bundle has not started yet, and the plugins start in no fixed order (a CI run
+     * asked for icmp while only dns was in).
+     */
+    private static final Map<String, String> READY_PROBES = Map.of("dns_nx", "127.0.0.1", "dns_test", "127.0.0.1",
+            "dns_soa", "127.0.0.1", "icmp", "127.0.0.1", "tcp_connect", "127.0.0.1:1", "http_2xx", "http://127.0.0.1:1/",
+            "https_insecure", "https://127.0.0.1:1/");
+
+    /** Both exporters answer: blackbox_exporter is healthy and every module the tests use is in. */
     private static boolean ready() {
         try {
-            return get(blackboxPort, "/-/healthy", null).statusCode() == 200
-                    && get(agent.port, "/probe?target=127.0.0.1&module=dns_nx", null).statusCode() == 200;
+            if (get(blackboxPort, "/-/healthy", null).statusCode() != 200) {
+                return false;
+            }
+            for (Map.Entry<String, String> m : READY_PROBES.entrySet()) {
+                if (get(agent.port, "/probe?target=" + URLEncoder.encode(m.getValue(), StandardCharsets.UTF_8) + "&module="
+                        + m.getKey(), null).statusCode() != 200) {
+                    return false;
+                }
+            }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
