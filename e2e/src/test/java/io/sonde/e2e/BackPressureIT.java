@@ -94,6 +94,79 @@ public class BackPressureIT {
         assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_rejected_batches_total{reason=\"busy\",}") >= 3);
     }
 
+    /**
+     * Admission: with max_agent_exchanges exchanges being served, an agent's status or configuration
+     * request is answered 429 at once (before its credential is looked up), with Retry-After and its
+     * connection kept; an admin's request is served all the same; once the exchange that held the
+     * place ends, the same connection is served again.
+     */
+    @Test
+    public void anExchangeBeyondTheAdmissionLimitIsTurnedAwayAtOnceOnItsConnection() throws Exception {
+        server = ServerProcess.start("max_agent_exchanges = 1\nmax_batch_bytes = 65536\n");
+        String token = server.enrollmentToken("{}");
+        String credential = AttackIT.credential(AttackIT.enrollOn(server, token, "adm-1"));
+        byte[] status = "{\"schema\":1,\"version\":\"e2e\",\"spool_records\":0}".getBytes(StandardCharsets.US_ASCII);
+        SSLSocket agent = socket();
+        try {
+            Answer before = send(agent, "GET", "/api/v1/agents/adm-1/config", credential, null);
+            assertEquals("served while nothing else is: " + before, 200, before.status());
+            Answer busy = null;
+            try (SSLSocket holder = socket()) {
+                // the one place, held: a batch whose body has not all come
+                String head = "POST /api/v1/agents/adm-1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + credential
+                        + "\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+                holder.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                holder.getOutputStream().write("{\"schema\":1,".getBytes(StandardCharsets.US_ASCII));
+                holder.getOutputStream().flush();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (busy == null && System.nanoTime() < end) { // until the holder's batch has the place
+                    Answer a = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
+                    assertEquals("the connection stays: " + a, null, a.header("connection"));
+                    if (a.status() == 429) {
+                        busy = a;
+                    } else {
+                        assertTrue(a.toString(), a.status() == 200 || a.status() == 204);
+                        Thread.sleep(50);
+                    }
+                }
+                assertTrue("a status was answered 429 while the batch held the one place", busy != null);
+                assertEquals(busy.toString(), "1", busy.header("retry-after"));
+                assertTrue(busy.body(), busy.body().contains("serving 1 agents' exchanges at once (max_agent_exchanges)"));
+                assertEquals("every answer carries the security headers", "max-age=31536000", busy.header("strict-transport-security"));
+                // the same connection: the configuration is turned away too, an unknown credential as well (no look-up
+                // before admission), and an admin is served
+                Answer config = send(agent, "GET", "/api/v1/agents/adm-1/config", credential, null);
+                assertEquals(config.toString(), 429, config.status());
+                assertEquals(null, config.header("connection"));
+                Answer stranger = send(agent, "POST", "/api/v1/agents/adm-1/status", "not-a-credential", status);
+                assertEquals(stranger.toString(), 429, stranger.status());
+                Answer admin = send(agent, "GET", "/api/v1/agents", server.adminToken(), null);
+                assertEquals(admin.toString(), 200, admin.status());
+                assertTrue(admin.body(), admin.body().contains("\"adm-1\""));
+                String metrics = server.get("/metrics").body();
+                assertEquals(metrics, 1.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
+
+                // the holder's body ends (its batch is refused: it is no JSON), and its place is free again
+                holder.getOutputStream().write(new byte[60000 - "{\"schema\":1,".length()]);
+                holder.getOutputStream().flush();
+                String answer = line(holder.getInputStream(), "\r\n");
+                assertTrue(answer, answer.startsWith("HTTP/1.1 400"));
+            }
+            Answer after = null;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((after == null || after.status() == 429) && System.nanoTime() < end) {
+                after = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
+            }
+            assertTrue("served again on the same connection: " + after, after.status() == 200 || after.status() == 204);
+        } finally {
+            agent.close();
+        }
+        String metrics = server.get("/metrics").body();
+        assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"status\",}") >= 2);
+        assertEquals(metrics, 1.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"config\",}"), 0);
+        assertEquals(metrics, 0.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
+    }
+
     private SSLSocket socket() throws Exception {
         SSLSocket s = (SSLSocket) ServerProcess.sslContext(server.home.resolve("data/tls/ca.pem")).getSocketFactory()
                 .createSocket(InetAddress.getByName("127.0.0.1"), port());

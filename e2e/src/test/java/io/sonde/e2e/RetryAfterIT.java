@@ -72,11 +72,24 @@ public class RetryAfterIT {
                 default -> answer(e, 200, "{\"schema\":1,\"accepted\":1,\"duplicates\":0}", null);
             }
         });
+        // the configuration document: a busy answer is no problem of the document (the agent would report it as one and
+        // ask again at its next poll); it waits as told and asks again
+        List<Long> configAsked = new CopyOnWriteArrayList<>();
+        server.createContext("/api/v1/agents/e2e-busy/config", e -> {
+            if (armed.get()) {
+                configAsked.add(System.nanoTime());
+            }
+            if (armed.get() && configAsked.size() == 1) {
+                answer(e, 429, "{\"error\":\"busy with documents\"}", "2");
+            } else {
+                answer(e, 404, "{\"error\":\"no document here\"}", null);
+            }
+        });
         server.start();
         try (AgentProcess agent = AgentProcess.start()) {
             agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-busy\n");
             agent.write("etc/io.sonde.uplink.cfg", "server_url = https://127.0.0.1:" + server.getAddress().getPort()
-                    + "\nenrollment_token = t\nserver_ca_sha256 = " + pin + "\n");
+                    + "\nenrollment_token = t\nserver_ca_sha256 = " + pin + "\nconfig_poll_s = 1\n");
             // the token is used once: the uplink takes the file without it (a new uplink); then the server says it is busy
             agent.awaitLogLine("the enrollment token is used once");
             long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
@@ -93,6 +106,16 @@ public class RetryAfterIT {
             assertTrue("after the 429 it came back in " + first + " s", first >= 2.9);
             assertTrue("after the 503 it came back in " + second + " s", second >= 1.9);
             agent.awaitLogLine("results answered 429: busy");
+            agent.awaitLogLine("configuration answered 429: busy with documents");
+            long deadline2 = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+            while (configAsked.size() < 2 && System.nanoTime() < deadline2) {
+                Thread.sleep(100);
+            }
+            assertTrue("asked for its configuration again: " + configAsked.size(), configAsked.size() >= 2);
+            double configAgain = (configAsked.get(1) - configAsked.get(0)) / 1e9;
+            assertTrue("after the 429 it asked for its configuration again in " + configAgain + " s", configAgain >= 1.9);
+            assertEquals("a busy server is no problem of the document", 0,
+                    agent.countLogLines("the server answered 429 for this agent's configuration document"));
             assertEquals(1.0, AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1), "sonde_uplink_up "), 0);
         } finally {
             server.stop(0);

@@ -727,6 +727,10 @@ public final class Uplink implements ResultSink {
         if (status == 401 || status == 403) {
             throw lockedOut(status, message(r));
         }
+        if (status == 429 || status == 503) { // busy, or its store away: no problem of the document; ask again after the wait
+            nextConfig = 0;
+            throw new Failure("configuration answered " + status + ": " + message(r), retryAfter(r));
+        }
         if (status != 200) {
             configProblem("the server answered " + status + " for this agent's configuration document: " + message(r));
             return;

@@ -19,7 +19,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardFilterPat
  * (swagger-ui, a third party's page) a Content-Security-Policy of its own that lets it load only
  * from the server, and be framed by no one. The dashboard's pages set their own, stricter policy.
  */
-@Component(service = Filter.class)
+@Component(service = Filter.class, property = "service.ranking:Integer=200") // first: every answer, a refusal too
 @HttpWhiteboardFilterPattern("/*")
 public final class SecurityHeaders implements Filter {
 

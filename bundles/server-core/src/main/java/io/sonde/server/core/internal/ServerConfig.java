@@ -10,6 +10,9 @@ public @interface ServerConfig {
     /** The server's configuration PID. */
     String PID = "io.sonde.server";
 
+    /** Agents' exchanges served at once unless configured. */
+    int DEFAULT_MAX_AGENT_EXCHANGES = 128;
+
     @AttributeDefinition(description = "HTTPS port")
     int port() default 8443;
 
@@ -31,4 +34,8 @@ public @interface ServerConfig {
 
     @AttributeDefinition(description = "Seconds without a word from an agent after which it counts as offline")
     int offline__after__s() default io.sonde.server.spi.AgentRecord.DEFAULT_OFFLINE_AFTER_S;
+
+    @AttributeDefinition(description = "Agents' exchanges (batches, statuses, configuration documents) served at once; one beyond is"
+            + " answered 429 with Retry-After at once and its connection kept, instead of waiting in a queue longer than the agent does")
+    int max__agent__exchanges() default DEFAULT_MAX_AGENT_EXCHANGES;
 }
