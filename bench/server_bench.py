@@ -35,6 +35,11 @@ fleet:  N simulated agents (bench/fleet, Java: each its own TLS connection, the 
         CPU and RSS and its live heap after the window (jcmd), the generator's own CPU, the alert
         evaluation's time, and the admin views' latency at that size (fleet list, health, one
         agent's targets). --agents 1000,2500 runs each size on a fresh server.
+views:  the admin's views at a fleet's size, the fleet seeded rather than simulated: N agents (10,000) enrolled and
+        reporting, each posting its last minute (10 targets every 10 s, a tenth of them seeing t0 down), the first 100
+        a full mesh; then on the idle server the fleet list (first page, and every page), the health list, one target
+        from every agent, one agent's targets, one target's series across all agents, the mesh matrix (median and max
+        of 9 after 2), the alert evaluation's time, RSS and live heap.
 replay: a built agent with N TCP targets spools while its server is down until it holds the wanted
         number of results; the server is started and the time until the spool is empty is measured
         while probing goes on; spool bytes per result are reported.
@@ -71,7 +76,8 @@ DAY = 86400
 class Server:
     """A copy of the server distribution (this build's, or `dist`) on a free loopback port."""
 
-    def __init__(self, extra="", dist=None, files=None):
+    def __init__(self, extra="", dist=None, files=None, cpus=None):
+        self.cpus = cpus  # a taskset CPU list the server runs on (an overload on fewer cores than the machine has)
         self.home = tempfile.mkdtemp(prefix="sonde-server-bench-")
         shutil.copytree(dist or SERVER_DIST, self.home, dirs_exist_ok=True, symlinks=True)
         self.port = free_port()
@@ -86,7 +92,7 @@ class Server:
     def start(self):
         os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
         log = open(os.path.join(self.home, "log", "console.log"), "a")
-        self.proc = subprocess.Popen([os.path.join(self.home, "bin", "sonde-server")], stdout=log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen((["taskset", "-c", self.cpus] if self.cpus else []) + [os.path.join(self.home, "bin", "sonde-server")], stdout=log, stderr=subprocess.STDOUT,
                                      env={k: v for k, v in os.environ.items() if k != "SONDE_SERVER_HOME"})
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -270,7 +276,7 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"
 
 
-def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors):
+def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors, name="bench-%04d"):
     """A sender: takes (agent, gzip body) from the queue and posts it until acknowledged (429/503: again)."""
     conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
     while not stop.is_set():
@@ -283,7 +289,7 @@ def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors):
             qlock.notify_all()
         for attempt in range(20):
             try:
-                status, data = server.request("POST", f"/api/v1/agents/bench-{a:04d}/results", body, auth=creds[a],
+                status, data = server.request("POST", "/api/v1/agents/" + name % a + "/results", body, auth=creds[a],
                                               headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, conn=conn)
             except (OSError, http.client.HTTPException):
                 conn.close()
@@ -989,7 +995,8 @@ def fleet(args):
             db = Postgres() if store == "postgres" else None
             prom = Prometheus() if rw == "on" else None  # every stored result forwarded to it, in the same run
             files = {"etc/io.sonde.server.remotewrite.cfg": f"url = {prom.write_url()}\n"} if prom else None
-            server = Server((db.config() if db else "") + "batch_interval_s = 5\n" + setting, dist=dist, files=files)
+            server = Server((db.config() if db else "") + "batch_interval_s = 5\n" + setting, dist=dist, files=files,
+                            cpus=args.server_cpus)
             try:
                 _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
                 token = json.loads(body)["token"]
@@ -1088,6 +1095,125 @@ def fleet(args):
               f"| {r['live_heap_mb'] if r.get('live_heap_mb') is not None else '–'} |")
 
 
+def views(args):
+    """The admin's views at a fleet's size, the fleet seeded rather than simulated (the generator of N live agents needs the
+    same two cores): N agents enrolled, each reporting a status and posting one batch of its last minute (T targets every 10 s,
+    a tenth of the agents seeing t0 down), the first M of them also a full mesh; then every view timed on the idle server."""
+    for dist in (args.dist.split(",") if args.dist else [SERVER_DIST]):
+        server = Server(f"offline_after_s = 3600\nmax_in_flight = {args.senders + 1}\n", dist=dist)
+        try:
+            conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
+            tokens = {}
+            for tag in ("fleet", "mesh"):
+                status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": [tag]}), conn=conn)
+                tokens[tag] = json.loads(body)["token"]
+            creds, t0 = [], time.time()
+            for i in range(args.agents):
+                status, body = server.request("POST", "/api/v1/enroll", json.dumps(
+                    {"schema": 1, "enrollment_token": tokens["mesh" if i < args.mesh else "fleet"], "agent_id": f"bench-{i:05d}",
+                     "version": "bench"}), auth=None, conn=conn)
+                assert status == 200, body
+                creds.append(json.loads(body)["credential"])
+                status, _ = server.request("POST", f"/api/v1/agents/bench-{i:05d}/status",
+                                           '{"schema":1,"version":"bench","spool_records":0}', auth=creds[-1], conn=conn)
+                assert status == 204
+            print(f"# {dist}: {args.agents:,} agents enrolled and reported in {time.time() - t0:.0f} s")
+            if args.mesh:
+                status, body = server.request("PUT", "/api/v1/meshes/m", json.dumps(
+                    {"members": "mesh", "fanout": "all", "interval_ms": 10000, "kinds": ["icmp"]}), conn=conn)
+                assert status == 201, body
+            conn.close()
+            now = time.time()
+
+            def body(a):
+                parts, seq = [], 0
+                names = [f"t{k}" for k in range(args.targets)]
+                if a < args.mesh:
+                    names += [f"mesh/m/icmp/bench-{p:05d}" for p in range(args.mesh) if p != a]
+                for name in names:
+                    for r in range(6):  # the last minute at 10 s steps
+                        seq += 1
+                        ok = not (name == "t0" and a % 10 == 0)
+                        parts.append('{"seq":%d,"target":"%s","kind":"icmp","started_at":"%s","success":%s,%s'
+                                     '"response_time_seconds":%.6f,"details":{"sent":3,"received":%d}}'
+                                     % (seq, name, iso(now - 60 + r * 10), "true" if ok else "false",
+                                        "" if ok else '"failure_reason":"timeout",', 0.0004 + (seq * 7919 + a) % 2000 / 1e6,
+                                        3 if ok else 0))
+                doc = '{"schema":1,"agent_id":"bench-%05d","epoch":"views%05d","results":[%s]}' % (a, a, ",".join(parts))
+                return gzip.compress(doc.encode(), compresslevel=1)
+
+            queue, qlock, stop, stored, count_lock, errors = [], threading.Condition(), threading.Event(), [0], threading.Lock(), []
+            total = args.agents * args.targets * 6 + args.mesh * (args.mesh - 1) * 6
+
+            def produce():
+                for a in range(args.agents):
+                    b = body(a)
+                    with qlock:
+                        while len(queue) >= args.senders * 2 and not stop.is_set():
+                            qlock.wait(0.5)
+                        if stop.is_set():
+                            return
+                        queue.append((a, b))
+                        qlock.notify_all()
+
+            senders = [threading.Thread(target=send_batches, args=(server, creds, queue, qlock, stop, stored, count_lock, errors,
+                                                                   "bench-%05d"), daemon=True) for _ in range(args.senders)]
+            producer = threading.Thread(target=produce, daemon=True)
+            t0 = time.time()
+            for t in senders + [producer]:
+                t.start()
+            while stored[0] < total and time.time() - t0 < 1200 and not errors:
+                time.sleep(0.5)
+            stop.set()
+            with qlock:
+                qlock.notify_all()
+            for t in senders + [producer]:
+                t.join(30)
+            assert not errors, errors[:3]
+            print(f"seeded {stored[0]:,} of {total:,} results in {time.time() - t0:.0f} s")
+            time.sleep(25)  # the alert rules' evaluation (every 10 s) over the seeded fleet, twice
+            conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=120)
+            rows = []
+            paths = [("fleet list, first page", "/api/v1/agents"),
+                     ("health list (500 worst targets, 100 vantages each)", "/api/v1/health"),
+                     ("one target from every agent", "/api/v1/health/t0"),
+                     ("one agent's targets (its page)", "/api/v1/health?limit=50000&agent=bench-00001"),
+                     ("one target's series, all agents, 5 min at 10 s", "/api/v1/series?target=t1&step=10s&from=%s&to=%s"
+                      % (iso(now - 300), iso(now + 60)))]
+            if args.mesh:
+                paths.append((f"mesh matrix, {args.mesh} members", "/api/v1/meshes/m/matrix"))
+            for label, path in paths:
+                times, size = [], 0
+                for i in range(args.rounds + 2):
+                    q0 = time.perf_counter()
+                    status, b = server.request("GET", path, conn=conn)
+                    assert status == 200, (path, status, b[:300])
+                    if i >= 2:
+                        times.append((time.perf_counter() - q0) * 1000)
+                    size = len(b)
+                times.sort()
+                rows.append((label, statistics.median(times), times[-1], size))
+            # every page of the fleet list, one after another
+            q0, pages, after = time.perf_counter(), 0, None
+            while True:
+                status, b = server.request("GET", "/api/v1/agents" + (f"?after={after}" if after else ""), conn=conn)
+                assert status == 200, b[:300]
+                pages += 1
+                after = json.loads(b).get("next")
+                if not after or pages > args.agents:
+                    break
+            rows.append((f"fleet list, all {pages} pages", (time.perf_counter() - q0) * 1000, None, None))
+            conn.close()
+            alert_s = server_metric(server, "sonde_server_alert_evaluation_seconds")
+            print(f"| view at {args.agents:,} agents x {args.targets} targets | median ms | max ms | bytes |")
+            print("|---|---:|---:|---:|")
+            for label, med, mx, size in rows:
+                print(f"| {label} | {med:.0f} | {'' if mx is None else f'{mx:.0f}'} | {'' if size is None else f'{size:,}'} |")
+            print(f"alert evaluation: {alert_s} s; server RSS {proc_rss_mb(server.proc.pid)} MB, live heap {live_heap_mb(server.proc.pid)} MB")
+        finally:
+            server.clean()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -1129,6 +1255,8 @@ def main():
     fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     fl.add_argument("--status-kinds", default="hash", help="per distribution (comma-separated, or one for all): hash, statuses name"
                     " the kinds by their hash as agents of wire 1.5 do; full, every status carries them, as agents before")
+    fl.add_argument("--server-cpus", default=None, help="a taskset CPU list for the server (say 0: one core), to overload it"
+                    " with fewer agents than its generator needs cores for")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
     fl.add_argument("--remote-write", default="off", help="off, on or both (off,on): with on, a real Prometheus takes every stored"
                     " result through remote write, in the same run")
@@ -1141,8 +1269,15 @@ def main():
     u.add_argument("--interval-ms", type=int, default=1000)
     u.add_argument("--watch", type=int, default=20)
     u.add_argument("--settle", type=int, default=20)
+    v = sub.add_parser("views")
+    v.add_argument("--agents", type=int, default=10_000)
+    v.add_argument("--targets", type=int, default=10)
+    v.add_argument("--mesh", type=int, default=100, help="the first this many agents also form a full mesh")
+    v.add_argument("--senders", type=int, default=3)
+    v.add_argument("--rounds", type=int, default=9)
+    v.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     args = p.parse_args()
-    {"ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles, "update": update,
+    {"views": views, "ingest": ingest, "replay": replay, "series": series, "configs": configs, "bundles": bundles, "update": update,
      "fleet": fleet}[args.mode](args)
 
 
