@@ -223,6 +223,16 @@ public class ServerConfigurationIT {
         assertEquals(0, silent.get("count").getAsInt());
         assertTrue(silent.get("loss").isJsonNull());
         assertEquals("no_data", silent.get("state").getAsString());
+        // a range longer than an hour comes from the rollups pair by pair, a shorter one from the results at once: the same figures
+        JsonObject longer = server.json(server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?from="
+                + java.time.Instant.now().minusSeconds(3 * 3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS), null));
+        JsonObject goodLonger = cell(longer, "cfg-eu-1", "cfg-eu-2");
+        assertEquals(longer.toString(), 10, goodLonger.get("count").getAsInt());
+        assertEquals(0.0, goodLonger.get("loss").getAsDouble(), 1e-9);
+        assertEquals(0.005, goodLonger.get("median_seconds").getAsDouble(), 0.0005);
+        assertEquals(5, cell(longer, "cfg-eu-1", "cfg-eu-edge").get("count").getAsInt());
+        assertEquals(1.0, cell(longer, "cfg-eu-1", "cfg-eu-edge").get("loss").getAsDouble(), 1e-9);
+        assertEquals(0, cell(longer, "cfg-eu-2", "cfg-eu-1").get("count").getAsInt());
         assertEquals("tcp", server.json(server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?kind=tcp", null)).get("kind").getAsString());
         HttpResponse<String> badKind = server.admin("GET", "/api/v1/meshes/cfg-mx/matrix?kind=http", null);
         assertEquals(400, badKind.statusCode());

@@ -237,6 +237,22 @@ public interface Store {
      */
     List<SeriesWindow> window(Instant from, Instant to) throws StoreException;
 
+    /**
+     * Per agent and target whose name begins with {@code targetPrefix} (a mesh's:
+     * {@code mesh/<mesh>/<kind>/}), what its results that started in [{@code from}, {@code to}) say.
+     *
+     * @since 1.12
+     */
+    default List<SeriesWindow> window(String targetPrefix, Instant from, Instant to) throws StoreException {
+        List<SeriesWindow> out = new java.util.ArrayList<>();
+        for (SeriesWindow w : window(from, to)) {
+            if (w.target().startsWith(targetPrefix)) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
     /** @return the latest result of an agent for a target, if it has one @since 1.4 */
     Optional<StoredResult> latest(String agentId, String target) throws StoreException;
 

@@ -1880,14 +1880,23 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public List<io.sonde.server.spi.SeriesWindow> window(Instant from, Instant to) throws StoreException {
+        return window(null, from, to);
+    }
+
+    @Override
+    public List<io.sonde.server.spi.SeriesWindow> window(String targetPrefix, Instant from, Instant to) throws StoreException {
         long fromUs = micros(from);
         long toUs = micros(to);
         try (Connection c = connection();
                 // per series through its (series, started_ms) index: no scan of the result table
                 PreparedStatement p = c.prepareStatement("SELECT r.series, r.started_ms, r.outcome, r.packets FROM series s"
-                        + " JOIN result r ON r.series = s.id AND r.started_ms >= ? AND r.started_ms <= ?")) {
+                        + " JOIN result r ON r.series = s.id AND r.started_ms >= ? AND r.started_ms <= ?"
+                        + (targetPrefix == null ? "" : " WHERE s.target LIKE ? ESCAPE '\\'"))) {
             p.setLong(1, Math.floorDiv(fromUs, 1000));
             p.setLong(2, Math.floorDiv(toUs - 1, 1000));
+            if (targetPrefix != null) {
+                p.setString(3, targetPrefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+            }
             p.setFetchSize(10_000);
             Map<Integer, Summary> by = new java.util.TreeMap<>();
             try (ResultSet rs = p.executeQuery()) {

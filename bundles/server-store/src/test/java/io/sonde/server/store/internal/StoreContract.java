@@ -855,6 +855,32 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aWindowOfTheTargetsOfOnePrefixHoldsThemAloneWhateverTheirNamesHold() throws Exception {
+        // a mesh's targets; LIKE's own characters in a name are letters like the others
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        store.ingest("a1", "e1", List.of(new WireResult(1, "mesh/m_1/icmp/a%b", "icmp", T0.plusSeconds(1), true, null, null, 0.002, null),
+                new WireResult(2, "mesh/m_1/icmp/c", "icmp", T0.plusSeconds(2), false, "timeout", null, 0, null),
+                new WireResult(3, "mesh/mx1/icmp/c", "icmp", T0.plusSeconds(3), true, null, null, 0.003, null),
+                new WireResult(4, "mesh/m_1/icmp/c", "icmp", T0.plusSeconds(30), true, null, null, 0.004, null)));
+        store.ingest("a2", "e1", List.of(new WireResult(1, "mesh/m_1/icmp/a%b", "icmp", T0.plusSeconds(4), true, null, null, 0.005, null),
+                new WireResult(2, "mesh/m\\1/icmp/d", "icmp", T0.plusSeconds(4), true, null, null, 0.005, null)));
+        List<io.sonde.server.spi.SeriesWindow> w = new ArrayList<>(store.window("mesh/m_1/", T0, T0.plusSeconds(10)));
+        w.sort(java.util.Comparator.comparing(io.sonde.server.spi.SeriesWindow::agentId).thenComparing(io.sonde.server.spi.SeriesWindow::target));
+        assertEquals(w.toString(), 3, w.size());
+        assertEquals("a1 mesh/m_1/icmp/a%b 1 0", line(w.get(0)));
+        assertEquals("a1 mesh/m_1/icmp/c 1 1", line(w.get(1)));
+        assertEquals("a2 mesh/m_1/icmp/a%b 1 0", line(w.get(2)));
+        assertEquals(0.002, w.get(0).p50(), 1e-9);
+        assertEquals("a percent sign is no wildcard", List.of(), store.window("mesh/m%", T0, T0.plusSeconds(10)));
+        assertEquals("a backslash is itself", "a2 mesh/m\\1/icmp/d 1 0", line(store.window("mesh/m\\", T0, T0.plusSeconds(10)).get(0)));
+        assertEquals(List.of(), store.window("mesh/m_1/", T0.plusSeconds(40), T0.plusSeconds(50)));
+    }
+
+    private static String line(io.sonde.server.spi.SeriesWindow w) {
+        return w.agentId() + " " + w.target() + " " + w.count() + " " + w.failures();
+    }
+
+    @Test
     public void aWindowSumsUpEachAgentsResultsPerTargetAndTheLatestIsAtHand() throws Exception {
         List<WireResult> rs = new ArrayList<>();
         for (int i = 0; i < 10; i++) { // gw: one a second, every third failed (3 of 4 packets back)
