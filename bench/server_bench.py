@@ -224,6 +224,23 @@ def enroll(server, count):
     return creds
 
 
+def enroll_reporting(server, conn, count, token_of, tags_of=None):
+    """Agents bench-00000.. enrolled one after another on `conn`, each with the token (and tags) its index gives, each reporting
+    a status once (so it has an address and is online); their credentials, in order."""
+    creds = []
+    for i in range(count):
+        doc = {"schema": 1, "enrollment_token": token_of(i), "agent_id": f"bench-{i:05d}", "version": "bench"}
+        if tags_of:
+            doc["tags"] = tags_of(i)
+        status, body = server.request("POST", "/api/v1/enroll", json.dumps(doc), auth=None, conn=conn)
+        assert status == 200, body
+        creds.append(json.loads(body)["credential"])
+        status, _ = server.request("POST", f"/api/v1/agents/bench-{i:05d}/status",
+                                   '{"schema":1,"version":"bench","spool_records":0}', auth=creds[-1], conn=conn)
+        assert status == 204
+    return creds
+
+
 class Generator:
     """Batches of one agent after another; each agent has 10 targets and its own rising sequence."""
 
@@ -662,18 +679,9 @@ def configs(args):
         for g in groups:
             status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": [g]}), conn=conn)
             tokens[g] = json.loads(body)["token"]
-        creds = []
         t0 = time.time()
-        for i in range(args.agents):
-            agent_tags = [f"site=s{i % args.meshes}"] + (["edge"] if i % 10 == 0 else [])
-            status, body = server.request("POST", "/api/v1/enroll", json.dumps(
-                {"schema": 1, "enrollment_token": tokens[groups[i % 3]], "agent_id": f"bench-{i:05d}", "tags": agent_tags,
-                 "version": "bench"}), auth=None, conn=conn)
-            assert status == 200, body
-            creds.append(json.loads(body)["credential"])
-            status, _ = server.request("POST", f"/api/v1/agents/bench-{i:05d}/status",
-                                       '{"schema":1,"version":"bench","spool_records":0}', auth=creds[-1], conn=conn)
-            assert status == 204
+        creds = enroll_reporting(server, conn, args.agents, lambda i: tokens[groups[i % 3]],
+                                 lambda i: [f"site=s{i % args.meshes}"] + (["edge"] if i % 10 == 0 else []))
         print(f"# configs: {args.agents:,} agents enrolled and reported in {time.time() - t0:.0f} s")
         for i in range(args.targets):
             selector = [groups[i % 3], groups[i % 3] + " AND NOT edge", f"site=s{i % args.meshes} OR edge", "*"][i % 4]
@@ -1107,16 +1115,8 @@ def views(args):
             for tag in ("fleet", "mesh"):
                 status, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": [tag]}), conn=conn)
                 tokens[tag] = json.loads(body)["token"]
-            creds, t0 = [], time.time()
-            for i in range(args.agents):
-                status, body = server.request("POST", "/api/v1/enroll", json.dumps(
-                    {"schema": 1, "enrollment_token": tokens["mesh" if i < args.mesh else "fleet"], "agent_id": f"bench-{i:05d}",
-                     "version": "bench"}), auth=None, conn=conn)
-                assert status == 200, body
-                creds.append(json.loads(body)["credential"])
-                status, _ = server.request("POST", f"/api/v1/agents/bench-{i:05d}/status",
-                                           '{"schema":1,"version":"bench","spool_records":0}', auth=creds[-1], conn=conn)
-                assert status == 204
+            t0 = time.time()
+            creds = enroll_reporting(server, conn, args.agents, lambda i: tokens["mesh" if i < args.mesh else "fleet"])
             print(f"# {dist}: {args.agents:,} agents enrolled and reported in {time.time() - t0:.0f} s")
             if args.mesh:
                 status, body = server.request("PUT", "/api/v1/meshes/m", json.dumps(

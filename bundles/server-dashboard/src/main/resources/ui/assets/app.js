@@ -256,9 +256,9 @@ const GRID_AGENTS = 100;
 /** A compact targets × agents grid: one coloured cell per (target, agent), its state in its title. */
 function grid(/** @type {any[]} */ items) {
   /** @type {Map<string, number>} */
-  const notUp = new Map();
-  for (const t of items) for (const a of t.agents || []) notUp.set(a.agent_id, (notUp.get(a.agent_id) || 0) + (a.state === 'up' || a.state === 'unknown' ? 0 : 1));
-  const all = [...notUp.keys()].sort((a, b) => (notUp.get(b) || 0) - (notUp.get(a) || 0) || (a < b ? -1 : a > b ? 1 : 0));
+  const broken = new Map();
+  for (const t of items) for (const a of t.agents || []) broken.set(a.agent_id, (broken.get(a.agent_id) || 0) + (a.state === 'up' || a.state === 'unknown' ? 0 : 1));
+  const all = [...broken.keys()].sort((a, b) => (broken.get(b) || 0) - (broken.get(a) || 0) || (a < b ? -1 : a > b ? 1 : 0));
   const agentIds = all.slice(0, GRID_AGENTS).sort();
   if (items.length === 0) return h('p', {}, 'No target has a definition or a result yet.');
   const left = all.length - agentIds.length;

@@ -40,13 +40,7 @@ public class BackPressureIT {
         server = ServerProcess.start("max_in_flight = 1\nmax_batch_bytes = 65536\n");
         String token = server.enrollmentToken("{}");
         String credential = AttackIT.credential(AttackIT.enrollOn(server, token, "bp-1"));
-        try (SSLSocket holder = socket()) {
-            // the one slot, held: a batch whose body has not all come
-            String head = "POST /api/v1/agents/bp-1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + credential
-                    + "\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
-            holder.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-            holder.getOutputStream().write("{\"schema\":1,".getBytes(StandardCharsets.US_ASCII));
-            holder.getOutputStream().flush();
+        try (SSLSocket holder = halfSentBatch("bp-1", credential)) { // the one slot, held
 
             byte[] batch = ("{\"schema\":1,\"epoch\":\"e\",\"results\":[]}" + " ".repeat(2000)).getBytes(StandardCharsets.US_ASCII);
             SSLSocket agent = null;
@@ -111,13 +105,7 @@ public class BackPressureIT {
             Answer before = send(agent, "GET", "/api/v1/agents/adm-1/config", credential, null);
             assertEquals("served while nothing else is: " + before, 200, before.status());
             Answer busy = null;
-            try (SSLSocket holder = socket()) {
-                // the one place, held: a batch whose body has not all come
-                String head = "POST /api/v1/agents/adm-1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + credential
-                        + "\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
-                holder.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-                holder.getOutputStream().write("{\"schema\":1,".getBytes(StandardCharsets.US_ASCII));
-                holder.getOutputStream().flush();
+            try (SSLSocket holder = halfSentBatch("adm-1", credential)) { // the one place, held
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (busy == null && System.nanoTime() < end) { // until the holder's batch has the place
                     Answer a = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
@@ -147,7 +135,7 @@ public class BackPressureIT {
                 assertEquals(metrics, 1.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
 
                 // the holder's body ends (its batch is refused: it is no JSON), and its place is free again
-                holder.getOutputStream().write(new byte[60000 - "{\"schema\":1,".length()]);
+                holder.getOutputStream().write(new byte[HELD_LENGTH - HELD_START.length()]);
                 holder.getOutputStream().flush();
                 String answer = line(holder.getInputStream(), "\r\n");
                 assertTrue(answer, answer.startsWith("HTTP/1.1 400"));
@@ -165,6 +153,21 @@ public class BackPressureIT {
         assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"status\",}") >= 2);
         assertEquals(metrics, 1.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"config\",}"), 0);
         assertEquals(metrics, 0.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
+    }
+
+    /** What a held batch says of its length, and what of it is sent. */
+    private static final int HELD_LENGTH = 60000;
+    private static final String HELD_START = "{\"schema\":1,";
+
+    /** A connection whose batch for the agent has not all come: the request holds its place on the server until the rest is sent. */
+    private SSLSocket halfSentBatch(String agentId, String credential) throws Exception {
+        SSLSocket holder = socket();
+        String head = "POST /api/v1/agents/" + agentId + "/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + credential
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + HELD_LENGTH + "\r\n\r\n";
+        holder.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+        holder.getOutputStream().write(HELD_START.getBytes(StandardCharsets.US_ASCII));
+        holder.getOutputStream().flush();
+        return holder;
     }
 
     private SSLSocket socket() throws Exception {
