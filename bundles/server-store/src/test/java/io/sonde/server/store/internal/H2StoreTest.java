@@ -56,6 +56,21 @@ public class H2StoreTest extends StoreContract {
                 .items().size());
     }
 
+    /** Each connection keeps the statements of an agent's exchanges parsed: H2's own 8 made it parse most of them anew. */
+    @Test
+    public void theDatabaseKeepsEnoughStatementsParsed() throws Exception {
+        org.h2.jdbcx.JdbcDataSource same = new org.h2.jdbcx.JdbcDataSource(); // the store's own database, in this JVM
+        same.setURL(H2Dialect.url(dir) + ";DB_CLOSE_ON_EXIT=FALSE");
+        same.setUser("sonde");
+        same.setPassword("");
+        try (Connection c = same.getConnection(); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
+                        + " WHERE SETTING_NAME = 'QUERY_CACHE_SIZE'")) {
+            org.junit.Assert.assertTrue("the setting is listed", rs.next());
+            org.junit.Assert.assertEquals(String.valueOf(H2Dialect.QUERY_CACHE_SIZE), rs.getString(1));
+        }
+    }
+
     @After
     public void removeTheDirectory() throws Exception {
         closeTheStore();
