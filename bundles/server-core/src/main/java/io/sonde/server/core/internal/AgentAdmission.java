@@ -38,8 +38,9 @@ import io.sonde.wire.ErrorDocument;
  * exchanges until they take longer than the agents wait (10 s); each that times out costs a new
  * TLS connection, and the key exchanges take the CPU the queue needed: an overload that feeds
  * itself. Turned away, an agent waits as told (and up to half as long again), on the connection it
- * has. The admin's and the dashboard's requests are not counted: they are few, and an operator
- * looking at an overloaded server must see it.
+ * has. The exchanges are known by their method and path, before anyone is: an admin reading an
+ * agent's configuration document counts as one; the admin's and the dashboard's other requests are
+ * not counted (they are few, and an operator looking at an overloaded server must see it).
  *
  * <p>It runs before the {@link Authenticator} (a higher ranking) so that turning one away costs
  * no look-up in the store.
