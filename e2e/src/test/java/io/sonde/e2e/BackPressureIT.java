@@ -104,20 +104,14 @@ public class BackPressureIT {
         try {
             Answer before = send(agent, "GET", "/api/v1/agents/adm-1/config", credential, null);
             assertEquals("served while nothing else is: " + before, 200, before.status());
-            Answer busy = null;
+            awaitInFlight(0); // the configuration's place comes free a moment after its answer
             try (SSLSocket holder = halfSentBatch("adm-1", credential)) { // the one place, held
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (busy == null && System.nanoTime() < end) { // until the holder's batch has the place
-                    Answer a = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
-                    assertEquals("the connection stays: " + a, null, a.header("connection"));
-                    if (a.status() == 429) {
-                        busy = a;
-                    } else {
-                        assertTrue(a.toString(), a.status() == 200 || a.status() == 204);
-                        Thread.sleep(50);
-                    }
-                }
-                assertTrue("a status was answered 429 while the batch held the one place", busy != null);
+                // nothing else is in flight, so the batch is admitted: wait until the server counts it (its metrics are no
+                // exchange), then ask — asking while it arrives could take the place from it
+                awaitInFlight(1);
+                Answer busy = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
+                assertEquals("a status while the batch holds the one place: " + busy, 429, busy.status());
+                assertEquals("the connection stays: " + busy, null, busy.header("connection"));
                 assertEquals(busy.toString(), "1", busy.header("retry-after"));
                 assertTrue(busy.body(), busy.body().contains("serving 1 agents' exchanges at once (max_agent_exchanges)"));
                 assertEquals("every answer carries the security headers", "max-age=31536000", busy.header("strict-transport-security"));
@@ -143,6 +137,9 @@ public class BackPressureIT {
             Answer after = null;
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while ((after == null || after.status() == 429) && System.nanoTime() < end) {
+                if (after != null) {
+                    Thread.sleep(20);
+                }
                 after = send(agent, "POST", "/api/v1/agents/adm-1/status", credential, status);
             }
             assertTrue("served again on the same connection: " + after, after.status() == 200 || after.status() == 204);
@@ -150,9 +147,21 @@ public class BackPressureIT {
             agent.close();
         }
         String metrics = server.get("/metrics").body();
+        // two while the batch held the place; the batch's place comes free a moment after its answer: maybe more
         assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"status\",}") >= 2);
         assertEquals(metrics, 1.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_refused_total{exchange=\"config\",}"), 0);
         assertEquals(metrics, 0.0, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
+    }
+
+    /** Waits until the server counts this many agents' exchanges in flight (its /metrics are none), or fails. */
+    private void awaitInFlight(int n) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String metrics = server.get("/metrics").body();
+        while (AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight ") != n && System.nanoTime() < end) {
+            Thread.sleep(50);
+            metrics = server.get("/metrics").body();
+        }
+        assertEquals(n + " in flight\n" + metrics, n, AgentProcess.value(metrics, "sonde_server_agent_exchanges_in_flight "), 0);
     }
 
     /** What a held batch says of its length, and what of it is sent. */
