@@ -324,6 +324,39 @@ def send_batches(server, creds, queue, qlock, stop, stored, count_lock, errors, 
     conn.close()
 
 
+def post_batches(server, creds, work, body, senders, total, max_seconds, name="bench-%04d"):
+    """Posts body(*w) for every w of `work` (its first item the agent's index into `creds`): one producer makes the bodies a
+    little ahead of `senders` connections (send_batches), until `total` results are stored, a batch is refused, or
+    `max_seconds` pass. Returns (results stored, errors, seconds, the server's cores meanwhile)."""
+    queue, qlock, stop, stored, count_lock, errors = [], threading.Condition(), threading.Event(), [0], threading.Lock(), []
+
+    def produce():
+        for w in work:
+            b = body(*w)
+            with qlock:
+                while len(queue) >= senders * 2 and not stop.is_set():
+                    qlock.wait(0.5)
+                if stop.is_set():
+                    return
+                queue.append((w[0], b))
+                qlock.notify_all()
+
+    threads = [threading.Thread(target=send_batches, args=(server, creds, queue, qlock, stop, stored, count_lock, errors, name),
+                                daemon=True) for _ in range(senders)] + [threading.Thread(target=produce, daemon=True)]
+    t0, cpu0 = time.time(), proc_cpu(server.proc.pid)
+    for t in threads:
+        t.start()
+    while stored[0] < total and time.time() - t0 < max_seconds and not errors:
+        time.sleep(0.5)
+    t1, cpu1 = time.time(), proc_cpu(server.proc.pid)
+    stop.set()
+    with qlock:
+        qlock.notify_all()
+    for t in threads:
+        t.join(30)
+    return stored[0], errors, t1 - t0, (cpu1 - cpu0) / (t1 - t0)
+
+
 def series(args):
     """A realistic stream (each agent's results in time order, every 10 s) of 20 M results, then the rollups, then queries."""
     for store in args.store.split(","):
@@ -348,7 +381,6 @@ def series_into(args, store, db, dist=None):
         per_batch = args.batch // args.targets
         batches = [(a, r0) for r0 in range(0, rounds, per_batch) for a in range(args.agents)]
         total = args.agents * args.targets * rounds
-        queue, qlock, stop, stored, count_lock, errors = [], threading.Condition(), threading.Event(), [0], threading.Lock(), []
 
         def body(a, r0):
             parts = []
@@ -365,37 +397,11 @@ def series_into(args, store, db, dist=None):
             doc = '{"schema":1,"agent_id":"bench-%04d","epoch":"series%04d","results":[%s]}' % (a, a, ",".join(parts))
             return gzip.compress(doc.encode(), compresslevel=1)
 
-        def produce():
-            for a, r0 in batches:
-                b = body(a, r0)
-                with qlock:
-                    while len(queue) >= args.senders * 2 and not stop.is_set():
-                        qlock.wait(0.5)
-                    if stop.is_set():
-                        return
-                    queue.append((a, b))
-                    qlock.notify_all()
-
-        senders = [threading.Thread(target=send_batches, args=(server, creds, queue, qlock, stop, stored, count_lock, errors),
-                                    daemon=True) for _ in range(args.senders)]
-        producer = threading.Thread(target=produce, daemon=True)
-        t0, cpu0 = time.time(), proc_cpu(server.proc.pid)
-        for t in senders + [producer]:
-            t.start()
-        deadline = time.time() + args.max_seconds
-        while stored[0] < total and time.time() < deadline and not errors:
-            time.sleep(1)
-        t1, cpu1 = time.time(), proc_cpu(server.proc.pid)
-        stop.set()
-        with qlock:
-            qlock.notify_all()
-        for t in senders + [producer]:
-            t.join(30)
+        stored, errors, took, cores = post_batches(server, creds, batches, body, args.senders, total, args.max_seconds)
         if errors:
             print("errors:", errors[:5])
         print(f"# series on {store}: {args.agents} agents x {args.targets} targets every 10 s for {args.days} days: "
-              f"{stored[0]:,} of {total:,} results in {t1 - t0:.0f} s ({stored[0] / (t1 - t0):,.0f} results/s, "
-              f"server {(cpu1 - cpu0) / (t1 - t0):.2f} cores)")
+              f"{stored:,} of {total:,} results in {took:.0f} s ({stored / took:,.0f} results/s, server {cores:.2f} cores)")
         before = store_bytes(server)
         # the leader rolls up every closed hour; wait until a whole job turn finds nothing left
         # (and then the targets' hours across their agents: one committed at a time, so a count that stands still is done)
@@ -417,7 +423,7 @@ def series_into(args, store, db, dist=None):
         rows = hours * 61
         print(f"rollups: {hours:,.0f} hours rolled up in {time.time() - r0 - 20:.0f} s; the store grew by "
               f"{(after - before) / 1e6:.0f} MB for {rows:,.0f} rollup rows: {(after - before) / max(1, rows):.0f} bytes a row; "
-              f"raw: {before / max(1, stored[0]):.0f} bytes a result")
+              f"raw: {before / max(1, stored):.0f} bytes a result")
         conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.context(), timeout=60)
 
         def timed(path, rounds):  # the query's times after two to warm up, sorted, and its steps
@@ -434,7 +440,7 @@ def series_into(args, store, db, dist=None):
         for label, frm, step in (("30 days at 1-hour steps", end - 30 * DAY, "1h"), ("24 hours at 1-minute steps", end - DAY, "1m")):
             times, n = timed("/api/v1/series?agent=bench-0000&target=t%d&step=%s&from=%s&to=%s"
                              % (min(3, args.targets - 1), step, iso(frm), iso(end)), 20)
-            print(f"series, one target over {label} ({n} steps), {stored[0]:,} results stored: median "
+            print(f"series, one target over {label} ({n} steps), {stored:,} results stored: median "
                   f"{statistics.median(times) * 1000:.0f} ms, p90 {times[int(0.9 * len(times)) - 1] * 1000:.0f} ms")
         # a mesh's view: one target from every agent that probes it, the last hour at 10 s steps (raw) and a day at 1 minute
         for label, frm, step in (("the last hour at 10-second steps", end - 3600, "10s"), ("24 hours at 1-minute steps", end - DAY, "1m")):
@@ -1142,35 +1148,11 @@ def views(args):
                 doc = '{"schema":1,"agent_id":"bench-%05d","epoch":"views%05d","results":[%s]}' % (a, a, ",".join(parts))
                 return gzip.compress(doc.encode(), compresslevel=1)
 
-            queue, qlock, stop, stored, count_lock, errors = [], threading.Condition(), threading.Event(), [0], threading.Lock(), []
             total = args.agents * args.targets * 6 + args.mesh * (args.mesh - 1) * 6
-
-            def produce():
-                for a in range(args.agents):
-                    b = body(a)
-                    with qlock:
-                        while len(queue) >= args.senders * 2 and not stop.is_set():
-                            qlock.wait(0.5)
-                        if stop.is_set():
-                            return
-                        queue.append((a, b))
-                        qlock.notify_all()
-
-            senders = [threading.Thread(target=send_batches, args=(server, creds, queue, qlock, stop, stored, count_lock, errors,
-                                                                   "bench-%05d"), daemon=True) for _ in range(args.senders)]
-            producer = threading.Thread(target=produce, daemon=True)
-            t0 = time.time()
-            for t in senders + [producer]:
-                t.start()
-            while stored[0] < total and time.time() - t0 < 1200 and not errors:
-                time.sleep(0.5)
-            stop.set()
-            with qlock:
-                qlock.notify_all()
-            for t in senders + [producer]:
-                t.join(30)
+            stored, errors, took, _ = post_batches(server, creds, [(a,) for a in range(args.agents)], body, args.senders, total, 1200,
+                                                   "bench-%05d")
             assert not errors, errors[:3]
-            print(f"seeded {stored[0]:,} of {total:,} results in {time.time() - t0:.0f} s")
+            print(f"seeded {stored:,} of {total:,} results in {took:.0f} s")
             # the rules an operator starts with, over every target and agent: evaluated every 10 s over the seeded fleet
             for name, rule in (("down", {"type": "target_down", "target": "*", "min_vantage": 1}),
                                ("loss", {"type": "loss", "target": "*", "threshold": 5}),
