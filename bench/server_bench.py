@@ -1001,6 +1001,10 @@ def fleet(args):
     if len(status_kinds) == 1:
         status_kinds = status_kinds * len(dists)
     kinds_of = dict(zip(dists, status_kinds))
+    statuses = args.statuses.split(",")
+    if len(statuses) == 1:
+        statuses = statuses * len(dists)
+    statuses_of = dict(zip(dists, statuses))
     runs = [(store, n, d, rw, setting) for _ in range(args.rounds) for store in args.store.split(",")
             for n in [int(x) for x in args.agents.split(",")] for d in dists for rw in args.remote_write.split(",")
             for setting in h2_settings(args, store)]
@@ -1041,7 +1045,7 @@ def fleet(args):
                                         "--ca", os.path.join(server.home, "data", "tls", "ca.pem"), "--token", token,
                                         "--agents", str(n), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
                                         "--server-pid", str(server.proc.pid), "--kinds", kinds_file, "--ramp", str(args.ramp),
-                                        "--status-kinds", kinds_of[dist]],
+                                        "--status-kinds", kinds_of[dist], "--statuses", statuses_of[dist]],
                                        stdout=subprocess.PIPE, text=True)
                 sampler.start()
                 db_window = []
@@ -1249,6 +1253,9 @@ def main():
     fl.add_argument("--dist", default=None, help="server distributions to compare, comma-separated (default: this build's)")
     fl.add_argument("--status-kinds", default="hash", help="per distribution (comma-separated, or one for all): hash, statuses name"
                     " the kinds by their hash as agents of wire 1.5 do; full, every status carries them, as agents before")
+    fl.add_argument("--statuses", default="quiet", help="per distribution (comma-separated, or one for all): quiet, a status"
+                    " only on a change, a server's asking, 15 s without an answered batch or every 5 minutes, each batch telling the"
+                    " spool, as agents of wire 1.6 do; every, one every 15 s, as agents before")
     fl.add_argument("--server-cpus", default=None, help="a taskset CPU list for the server (say 0: one core), to overload it"
                     " with fewer agents than its generator needs cores for")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")

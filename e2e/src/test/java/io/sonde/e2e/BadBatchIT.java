@@ -177,4 +177,70 @@ public class BadBatchIT {
         System.out.println("fuzz: " + cases + " cases, " + accepted + " accepted, none 5xx");
     }
 
+
+    /**
+     * A batch tells the results left in the agent's spool (header {@code Sonde-Spool-Records}), so
+     * that a busy agent need not send a status to tell its backlog: a count that is not one is
+     * refused naming the header and nothing of the batch is stored; a good one is what the agent's
+     * record shows. The answer asks for a status while the server holds none of the agent.
+     */
+    @Test
+    public void aBatchTellsTheSpoolCountAndIsAskedForAStatusUntilTheServerHoldsOne() throws Exception {
+        String c = SecurityIT.enroll(server, "spool-1");
+        String path = "/api/v1/agents/spool-1/results";
+        for (String bad : List.of("4x", "-3", "", "99999999999999999999", "1 2")) {
+            HttpResponse<String> r = server.post(path, c, WireCodec.gzip(batch("s1", result(1, "")).replace("bad-1", "spool-1")
+                    .getBytes(StandardCharsets.UTF_8)), "Content-Encoding", "gzip", "Content-Type", "application/json",
+                    "Sonde-Spool-Records", bad);
+            assertEquals(bad + ": " + r.body(), 400, r.statusCode());
+            assertTrue(r.body(), r.body().contains("header Sonde-Spool-Records: the results left in the spool must be a whole number"));
+        }
+        assertEquals("nothing of a refused batch is stored", 0, server.results("spool-1", null).size());
+
+        HttpResponse<String> first = server.post(path, c, WireCodec.gzip(batch("s1", result(1, "")).replace("bad-1", "spool-1")
+                .getBytes(StandardCharsets.UTF_8)), "Content-Encoding", "gzip", "Content-Type", "application/json",
+                "Sonde-Spool-Records", "42");
+        assertEquals(first.body(), 200, first.statusCode());
+        com.google.gson.JsonObject ack = com.google.gson.JsonParser.parseString(first.body()).getAsJsonObject();
+        assertEquals(1, ack.get("accepted").getAsInt());
+        assertTrue("no status of spool-1 yet: one is asked for: " + first.body(), ack.get("status_wanted").getAsBoolean());
+        awaitSpool("spool-1", 42);
+
+        HttpResponse<String> status = server.post("/api/v1/agents/spool-1/status", c,
+                "{\"schema\":1,\"version\":\"test\",\"spool_records\":5}".getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertEquals(status.body(), 204, status.statusCode());
+        awaitSpool("spool-1", 5);
+        HttpResponse<String> next = server.post(path, c, WireCodec.gzip(batch("s1", result(2, "")).replace("bad-1", "spool-1")
+                .getBytes(StandardCharsets.UTF_8)), "Content-Encoding", "gzip", "Content-Type", "application/json",
+                "Sonde-Spool-Records", "7");
+        assertEquals(next.body(), 200, next.statusCode());
+        assertEquals("the server holds its status now: " + next.body(), false,
+                com.google.gson.JsonParser.parseString(next.body()).getAsJsonObject().get("status_wanted").getAsBoolean());
+        awaitSpool("spool-1", 7);
+        // a batch without the header (an agent before 1.6) leaves the count of the last status or batch
+        HttpResponse<String> old = server.post(path, c, WireCodec.gzip(batch("s1", result(3, "")).replace("bad-1", "spool-1")
+                .getBytes(StandardCharsets.UTF_8)), "Content-Encoding", "gzip", "Content-Type", "application/json");
+        assertEquals(old.body(), 200, old.statusCode());
+        Thread.sleep(6000); // past the last-seen write (every 5 s at most)
+        assertEquals(7, spool("spool-1"));
+        assertEquals(3, server.results("spool-1", null).size());
+    }
+
+    private static long spool(String agent) throws Exception {
+        HttpResponse<String> r = server.admin("GET", "/api/v1/agents/" + agent, null);
+        assertEquals(r.body(), 200, r.statusCode());
+        return com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().get("spool_records").getAsLong();
+    }
+
+    private static void awaitSpool(String agent, long expected) throws Exception {
+        long seen = -1;
+        for (int i = 0; i < 300; i++) { // 30 s
+            seen = spool(agent);
+            if (seen == expected) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals("the spool count the server shows for " + agent, expected, seen);
+    }
 }

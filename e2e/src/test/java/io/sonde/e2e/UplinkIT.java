@@ -289,6 +289,53 @@ public class UplinkIT {
         }
     }
 
+    /** @return every status the server took, however it named the kinds */
+    private static double allStatuses(ServerProcess server) throws Exception {
+        return statuses(server, "full") + statuses(server, "hash") + statuses(server, "asked") + statuses(server, "none");
+    }
+
+    /**
+     * A busy agent's batches say it is alive and what waits in its spool: it sends no status while
+     * nothing in one changed (a fifth of a fleet's requests before), yet a server that holds none
+     * (restarted) asks for one in its answer and gets it at once — not after the agent's status
+     * interval of five minutes.
+     */
+    @Test
+    public void aBusyAgentSendsAStatusOnlyWhenSomethingChangedOrTheServerAsks() throws Exception {
+        try (ServerProcess server = ServerProcess.start("batch_interval_s = 1\n");
+                CountingListener l = new CountingListener();
+                AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-quiet\n",
+                        "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "status_interval_s = 300\n")))) {
+            agent.write("etc/io.sonde.target-t0.cfg", targetCfg("t0", l.port(), 200));
+            awaitAgent(server, "e2e-quiet");
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 20);
+            // the plugins' kinds each made a status as they started: a window of 10 s without one, at most five tries
+            double quietBatches = -1;
+            for (int tries = 0; tries < 5 && quietBatches < 0; tries++) {
+                double s0 = allStatuses(server);
+                double b0 = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ");
+                Thread.sleep(10_000);
+                if (allStatuses(server) == s0) {
+                    quietBatches = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ") - b0;
+                }
+            }
+            assertTrue("10 s without a status while batches flow", quietBatches >= 0);
+            assertTrue("batches in those 10 s at a 1 s pace: " + quietBatches, quietBatches >= 5);
+            JsonObject listed = server.agent("e2e-quiet");
+            assertTrue("online on its batches alone: " + listed, listed.get("online").getAsBoolean());
+
+            // a restarted server holds no status of it: the first answered batch asks, and the status comes at once
+            server.kill();
+            server.launch();
+            NewKindIT.await("a status after the restart", 40, () -> allStatuses(server) >= 1);
+            double ingested = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ");
+            assertTrue("the status came on a batch's answer, minutes before its interval: " + ingested + " batches", ingested >= 1);
+            assertEquals("no status refused: " + agent.log().lines().filter(l2 -> l2.contains("status answered")).toList(), 0,
+                    agent.countLogLines("status answered"));
+            assertTrue("the results still flow", l.accepted.get() > 50);
+        }
+    }
+
     /** @return the server's count of statuses that carried the agents' kinds so ({@code full}, {@code hash}, {@code asked}) */
     private static double statuses(ServerProcess server, String kinds) throws Exception {
         double v = AgentProcess.value(server.get("/metrics").body(), "sonde_server_agent_statuses_total{kinds=\"" + kinds + "\",} ");

@@ -12,4 +12,12 @@ import java.util.List;
  * @param results the results, sequence numbers rising
  */
 public record ResultBatch(int schema, String agentId, String epoch, List<WireResult> results) {
+
+    /**
+     * The request header with the results that stay in the agent's spool once this batch is
+     * stored (a whole number, 0 or more): the agent's backlog as the server shows it, told with
+     * every batch so that a status need not be sent to tell it (since 1.6; absent: the server keeps
+     * the count of the agent's last status).
+     */
+    public static final String SPOOL_HEADER = "Sonde-Spool-Records";
 }

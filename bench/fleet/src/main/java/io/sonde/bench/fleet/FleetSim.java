@@ -50,8 +50,10 @@ import com.google.gson.JsonParser;
  * about every second ({@code IDLE_POLL_MS}) or at the pace the server's answers ask (a full batch at
  * once), its configuration document every 5 s with the version it holds ({@code If-None-Match}) or,
  * while the answers name the document's version, when it changed and once a minute, its status
- * every 15 s (with the kinds a real agent announces the first time and when the server asks for
- * them, by their hash otherwise): what the agent of this build does.
+ * (with the kinds a real agent announces the first time and when the server asks for them, by their
+ * hash otherwise) when its document changed, when a batch's answer asks for one, when no batch was
+ * answered for 15 s and every 5 minutes, each batch telling its spool count: what the agent of this
+ * build does ({@code --statuses every}: every 15 s, as agents before wire 1.6).
  * Each agent has {@code --targets} tcp targets probed every {@code --interval} s at random phases;
  * a batch in flight holds the next one back, as the agent's one sender does. A 429 or 503 is waited
  * out as the agent does (Retry-After plus up to 50 % jitter); results are kept until acknowledged,
@@ -65,6 +67,7 @@ import com.google.gson.JsonParser;
  * java -cp target/classes:target/lib/* io.sonde.bench.fleet.FleetSim --port P --ca ca.pem --token T
  *      --agents 1000 --seconds 300 --warmup 60 --server-pid PID [--status status.json] [--prefix fleet]
  *      [--status-kinds hash|full]   (full: the kinds in every status, as agents before wire 1.5)
+ *      [--statuses quiet|every]     (every: a status every 15 s, as agents before wire 1.6)
  * </pre>
  */
 public final class FleetSim {
@@ -130,6 +133,9 @@ public final class FleetSim {
         long toldAt; // when an answer last named the document's version
         String configVersion;
         boolean kindsHeard; // the server took this agent's kinds in full: statuses name them by their hash
+        long heardAt; // the server last answered a batch or a status
+        long statusSentAt; // the server last took a status (0: never)
+        String statusConfig; // the document's version the last status told
 
         Agent(String id, String credential) {
             this.id = id;
@@ -178,8 +184,9 @@ public final class FleetSim {
                 if (now >= nextConfig && producing) {
                     nextConfig = now + (now - toldAt < 120_000 ? 60_000 : 5_000);
                     what = 0;
-                } else if (now >= nextStatus && producing) {
-                    nextStatus = now + 15_000;
+                } else if (producing && (everyStatus ? now >= nextStatus : now >= nextStatus && (statusSentAt == 0
+                        || now - statusSentAt >= 300_000 || now - heardAt >= 15_000 || !java.util.Objects.equals(configVersion, statusConfig)))) {
+                    nextStatus = everyStatus ? now + 15_000 : 0;
                     what = 1;
                 } else if (!pending.isEmpty() && (now >= nextBatchAt || pending.size() >= 5000)) {
                     what = 2;
@@ -225,8 +232,14 @@ public final class FleetSim {
             byte[] body = gzip("{\"schema\":1,\"agent_id\":\"" + id + "\",\"epoch\":\"" + epoch + "\",\"results\":["
                     + String.join(",", batch) + "]}");
             long t0 = System.nanoTime();
+            long left = pendingCount() - batch.size();
             request("/api/v1/agents/" + id + "/results", HttpMethod.POST)
-                    .headers(h -> h.put(HttpHeader.CONTENT_ENCODING, "gzip"))
+                    .headers(h -> {
+                        h.put(HttpHeader.CONTENT_ENCODING, "gzip");
+                        if (!everyStatus) {
+                            h.put("Sonde-Spool-Records", Long.toString(Math.max(0, left)));
+                        }
+                    })
                     .body(new BytesRequestContent("application/json", body))
                     .send(new BufferingResponseListener(1 << 20) {
                         @Override
@@ -240,6 +253,11 @@ public final class FleetSim {
                                     accepted.addAndGet(ack.get("accepted").getAsLong());
                                     duplicates.addAndGet(ack.get("duplicates").getAsLong());
                                     long now = System.currentTimeMillis();
+                                    heardAt = now;
+                                    if (ack.has("status_wanted") && ack.get("status_wanted").getAsBoolean() && !everyStatus) {
+                                        nextStatus = 0;
+                                        statusSentAt = 0; // as the agent: a status at once
+                                    }
                                     // as the agent: the server's pace, and its document asked for when the answer names another version
                                     long pace = ack.has("batch_interval_ms") ? ack.get("batch_interval_ms").getAsLong() : 0;
                                     nextBatchAt = now + Math.max(0, Math.min(60_000, pace));
@@ -282,6 +300,7 @@ public final class FleetSim {
         void sendStatus() {
             long t0 = System.nanoTime();
             boolean full = fullKinds || !kindsHeard;
+            String told = configVersion;
             String body = "{\"schema\":1,\"version\":\"fleet-sim\",\"spool_records\":" + pendingCount() + ",\"spool_oldest_seconds\":0.0,"
                     + (configVersion == null ? "" : "\"config_version\":\"" + configVersion + "\",\"config_source\":\"server\",")
                     + "\"config_rejected\":[],\"updates\":[]" + (full ? ",\"kinds\":" + kinds : "")
@@ -300,6 +319,12 @@ public final class FleetSim {
                                 }
                             } else if ((status == 200 || status == 204) && full) {
                                 kindsHeard = true;
+                            }
+                            if (status == 200 || status == 204) {
+                                synchronized (Agent.this) {
+                                    statusSentAt = heardAt = System.currentTimeMillis();
+                                    statusConfig = told;
+                                }
                             }
                             done(status == 200 || status == 204, r);
                         }
@@ -337,6 +362,8 @@ public final class FleetSim {
     final String kindsHash;
     /** Statuses carry the kinds in full every time, as agents before wire 1.5 do (to measure servers before it). */
     final boolean fullKinds;
+    /** A status every 15 s whatever changed, as agents before wire 1.6 send (to measure servers before it). */
+    final boolean everyStatus;
     final HttpClient client;
     final AtomicLong produced = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
@@ -347,7 +374,8 @@ public final class FleetSim {
     volatile boolean producing = true;
     volatile boolean running = true;
 
-    FleetSim(int port, Path ca, int targets, int interval, String kinds, boolean fullKinds) throws Exception {
+    FleetSim(int port, Path ca, int targets, int interval, String kinds, boolean fullKinds, boolean everyStatus) throws Exception {
+        this.everyStatus = everyStatus;
         this.port = port;
         this.targets = targets;
         this.interval = interval;
@@ -447,7 +475,7 @@ public final class FleetSim {
         String kinds = a.containsKey("kinds") ? Files.readString(Path.of(a.get("kinds"))).strip() : "{}";
         FleetSim sim = new FleetSim(Integer.parseInt(a.get("port")), Path.of(a.get("ca")),
                 Integer.parseInt(a.getOrDefault("targets", "10")), Integer.parseInt(a.getOrDefault("interval", "10")), kinds,
-                a.getOrDefault("status-kinds", "hash").equals("full"));
+                a.getOrDefault("status-kinds", "hash").equals("full"), a.getOrDefault("statuses", "quiet").equals("every"));
         long e0 = System.nanoTime();
         Map<String, String> creds = sim.enroll(a.get("token"), a.getOrDefault("prefix", "fleet"), agents);
         System.err.printf("enrolled %d agents in %.1f s%n", agents, (System.nanoTime() - e0) / 1e9);

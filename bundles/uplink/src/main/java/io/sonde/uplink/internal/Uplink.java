@@ -424,7 +424,6 @@ public final class Uplink implements ResultSink {
 
     private void run() {
         long backoff = 0;
-        long nextStatus = 0;
         long nextSync = 0;
         credential = loadCredential();
         while (running) {
@@ -442,10 +441,16 @@ public final class Uplink implements ResultSink {
                     nextConfig = now + configPollMs(Math.max(1, config.config__poll__s()) * 1000L, now - versionToldAt);
                     fetchConfig();
                 }
-                if (now >= nextStatus || statusDue) {
+                if (statusDue || statusNeeded(now, statusSentAt, heardAt, Math.max(1, config.status__interval__s()) * 1000L)) {
                     statusDue = false;
-                    sendStatus();
-                    nextStatus = now + Math.max(1, config.status__interval__s()) * 1000L;
+                    try {
+                        sendStatus();
+                    } catch (Failure f) {
+                        statusDue = true; // what it had to say is said after the wait
+                        throw f;
+                    }
+                    statusSentAt = now;
+                    heardAt = now;
                 }
                 // at the server's cadence, or at once when a full batch waits
                 boolean due = now >= nextBatchAt || spool.records() >= batchLimit;
@@ -517,6 +522,7 @@ public final class Uplink implements ResultSink {
                 .header("Authorization", "Bearer " + credential.credential())
                 .header("Content-Type", "application/json")
                 .header("Content-Encoding", "gzip")
+                .header(io.sonde.wire.ResultBatch.SPOOL_HEADER, Long.toString(Math.max(0, spool.records() - batch.size())))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
         long last = batch.get(batch.size() - 1).seq();
         int status = r.statusCode();
@@ -552,8 +558,30 @@ public final class Uplink implements ResultSink {
         throw new Failure("results answered " + status + ": " + why, retryAfter(r));
     }
 
-    /** What an acknowledgement says beside the count: the cadence, and whether the document changed. */
+    /** When this uplink's status was last taken by the server (0: not yet). */
+    private long statusSentAt;
+    /** When the server last answered a batch or a status: it knows the agent is alive. */
+    private long heardAt;
+
+    /**
+     * A status says the agent's version, configuration, updates, kinds and address; a batch already
+     * says it is alive and how many results wait in its spool. So, beside a change (sent at once), a
+     * status goes only when no batch was answered for the status interval (an agent with nothing to
+     * send), every {@link BatchAck#STATUS_REFRESH_MS} (instances over one store), and when the server
+     * asks for one.
+     *
+     * @return whether a status is due without a change
+     */
+    static boolean statusNeeded(long now, long sentAt, long heardAt, long intervalMs) {
+        return sentAt == 0 || now - sentAt >= BatchAck.STATUS_REFRESH_MS || now - heardAt >= intervalMs;
+    }
+
+    /** What an acknowledgement says beside the count: the cadence, whether the document changed, whether a status is wanted. */
     private void told(BatchAck ack, long now) {
+        heardAt = now;
+        if (ack != null && ack.statusWanted()) {
+            statusDue = true;
+        }
         batchIntervalMs = ack == null ? 0 : Math.max(0, Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ack.batchIntervalMs()));
         nextBatchAt = now + batchIntervalMs;
         if (ack != null && ack.configVersion() != null) {

@@ -39,7 +39,8 @@ public @interface UplinkConfig {
     @AttributeDefinition(description = "Most hours a result waits in the spool")
     int spool__max__age__h() default 72;
 
-    @AttributeDefinition(description = "Seconds between two status reports")
+    @AttributeDefinition(description = "Most seconds the agent stays silent: a status report when no batch was answered for"
+            + " this long (a status goes at once when what it reports changes, and every 5 minutes)")
     int status__interval__s() default 15;
 
     @AttributeDefinition(description = "Seconds between two requests for this agent's configuration document (an unchanged one"

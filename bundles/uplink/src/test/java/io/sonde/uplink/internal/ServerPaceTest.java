@@ -28,5 +28,25 @@ public class ServerPaceTest {
                 + "\"config_version\":\"c0ffee\"}", BatchAck.class);
         assertEquals(new BatchAck(1, 3, 1, 5000, "c0ffee"), now);
         assertEquals(new BatchAck(1, 3, 1).with(5000, "c0ffee"), now);
+        assertEquals("an answer before 1.6 asks for no status", false, now.statusWanted());
+        BatchAck asking = WireCodec.gson().fromJson("{\"schema\":1,\"accepted\":3,\"duplicates\":1,\"batch_interval_ms\":5000,"
+                + "\"config_version\":\"c0ffee\",\"status_wanted\":true}", BatchAck.class);
+        assertEquals(new BatchAck(1, 3, 1).with(5000, "c0ffee", true), asking);
+        assertEquals("{\"schema\":1,\"accepted\":3,\"duplicates\":1,\"batch_interval_ms\":5000,\"config_version\":\"c0ffee\","
+                + "\"status_wanted\":true}", new String(WireCodec.json(asking), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** A status goes when nothing else was answered for the interval, every 5 minutes, and first of all; not while batches are answered. */
+    @Test
+    public void aStatusWithoutAChangeGoesOnlyWhenTheAgentWasQuietForItsIntervalOrEveryFiveMinutes() {
+        long t = 1_000_000_000L;
+        assertEquals("the first", true, Uplink.statusNeeded(t, 0, 0, 15_000));
+        assertEquals("batches answered a second ago", false, Uplink.statusNeeded(t, t - 60_000, t - 1000, 15_000));
+        assertEquals("nothing answered for 14.999 s", false, Uplink.statusNeeded(t, t - 60_000, t - 14_999, 15_000));
+        assertEquals("nothing answered for the interval", true, Uplink.statusNeeded(t, t - 60_000, t - 15_000, 15_000));
+        assertEquals("busy, but five minutes since the last status", true,
+                Uplink.statusNeeded(t, t - BatchAck.STATUS_REFRESH_MS, t - 1000, 15_000));
+        assertEquals("busy, a moment before the five minutes", false,
+                Uplink.statusNeeded(t, t - BatchAck.STATUS_REFRESH_MS + 1, t - 1000, 15_000));
     }
 }

@@ -36,6 +36,7 @@ import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.AgentStatus;
 import io.sonde.wire.BatchAck;
+import io.sonde.wire.ResultBatch;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
@@ -127,7 +128,24 @@ public final class AgentsServlet extends HttpServlet {
                 version = null; // the agent asks for its document as it always did
             }
         }
-        return ack.with(Math.min(ack.batchIntervalMs(), offlineAfter.toMillis() / 3), version);
+        // no status of this agent since this instance started (or its credential was reset): asked for one
+        return ack.with(Math.min(ack.batchIntervalMs(), offlineAfter.toMillis() / 3), version, !told.containsKey(agentId));
+    }
+
+    /** @return the spool count a batch's header tells: -1 when there is none, -2 when it is not a count */
+    static long spoolRecords(String header) {
+        if (header == null) {
+            return -1;
+        }
+        String v = header.strip();
+        if (v.isEmpty() || v.length() > 19 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -2;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return -2; // beyond a long
+        }
     }
 
     private final boolean advertised;
@@ -632,8 +650,16 @@ public final class AgentsServlet extends HttpServlet {
         }
         try {
             if (p[1].equals("results")) {
+                String spoolHeader = request.getHeader(ResultBatch.SPOOL_HEADER);
+                long spool = spoolRecords(spoolHeader);
+                if (spool < -1) {
+                    Api.error(response, 400, "header " + ResultBatch.SPOOL_HEADER + ": the results left in the spool must be a whole"
+                            + " number from 0 to " + Long.MAX_VALUE + ", not '" + WireCodec.abbreviate(spoolHeader) + "'");
+                    return;
+                }
                 BatchAck ack = ingest.ingest(p[0], request.getInputStream(), Api.isGzip(request));
-                lastSeen.heard(p[0], System.currentTimeMillis()); // written with the others' within seconds
+                // written with the others' within seconds; the spool count the batch tells, or the last status's
+                lastSeen.heard(p[0], System.currentTimeMillis(), spool);
                 Api.json(response, 200, answer(p[0], ack));
             } else {
                 AgentStatus s = Api.read(request, 512 * 1024, AgentStatus.class);
