@@ -3,6 +3,7 @@ package io.sonde.e2e;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
@@ -55,6 +56,72 @@ public class MultiInstanceIT {
                 assertEquals(1, UplinkIT.stopAndCheckEverythingArrived(agent, a, "e2e-multi", 1500).size());
             }
         }
+    }
+
+    /**
+     * Each instance keeps an agent's credential check (no store look-up per request), yet a
+     * credential revoked or reset through one instance stops working on the other as soon as the
+     * database tells it (PostgreSQL's NOTIFY at the commit): the other instance's next requests are
+     * refused, not those of some later time.
+     */
+    @Test
+    public void aCredentialEndedThroughOneInstanceEndsOnTheOther() throws Exception {
+        try (PostgresCluster db = PostgresCluster.start()) {
+            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
+                    + "\npassword_file = " + db.passwordFile() + "\n";
+            try (ServerProcess a = ServerProcess.start(store);
+                    ServerProcess b = ServerProcess.startBeside(a, store)) {
+                String token = a.enrollmentToken("{}");
+                String revoked = AttackIT.credential(AttackIT.enrollOn(a, token, "mi-revoked"));
+                String reset = AttackIT.credential(AttackIT.enrollOn(a, token, "mi-reset"));
+                // the instances' listeners are up once a check is kept: statuses until one is, on each
+                for (ServerProcess s : List.of(a, b)) {
+                    for (String[] c : List.of(new String[] {revoked, "mi-revoked"}, new String[] {reset, "mi-reset"})) {
+                        NewKindIT.await("a kept check on " + s.url(), 30, () -> {
+                            double kept = kept(s);
+                            assertEquals(204, status(s, c[0], c[1]));
+                            return kept(s) > kept;
+                        });
+                    }
+                }
+                assertEquals(204, b.admin("DELETE", "/api/v1/agents/mi-revoked", null).statusCode());
+                assertEquals("on the instance that revoked it, at once", 401, status(b, revoked, "mi-revoked"));
+                int served = awaitRefused(a, revoked, "mi-revoked");
+                System.out.println("requests the other instance served after the revocation: " + served);
+                assertEquals("the other agent's kept check stays", 204, status(a, reset, "mi-reset"));
+
+                HttpResponse<String> r = a.admin("POST", "/api/v1/agents/mi-reset/reset", "{}");
+                assertEquals(r.body(), 200, r.statusCode());
+                assertEquals(401, status(a, reset, "mi-reset"));
+                awaitRefused(b, reset, "mi-reset");
+            }
+        }
+    }
+
+    private static double kept(ServerProcess s) throws Exception {
+        double v = AgentProcess.value(s.get("/metrics").body(), "sonde_server_agent_credential_checks_total{by=\"kept\",} ");
+        return Double.isNaN(v) ? 0 : v;
+    }
+
+    private static int status(ServerProcess s, String credential, String agent) throws Exception {
+        return s.post("/api/v1/agents/" + agent + "/status", credential, "{\"schema\":1,\"version\":\"e2e\",\"spool_records\":0}"
+                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json").statusCode();
+    }
+
+    /** @return how many requests {@code s} still served with the credential before it refused it (waits up to 30 s) */
+    private static int awaitRefused(ServerProcess s, String credential, String agent) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        int served = 0;
+        while (System.nanoTime() < deadline) {
+            int code = status(s, credential, agent);
+            if (code == 401) {
+                return served;
+            }
+            assertEquals(204, code);
+            served++;
+            Thread.sleep(10);
+        }
+        throw new AssertionError(s.url() + " still takes the ended credential of " + agent + " after 30 s (" + served + " requests)");
     }
 
     /**

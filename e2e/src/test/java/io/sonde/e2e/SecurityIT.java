@@ -116,6 +116,11 @@ public class SecurityIT {
         assertEquals("a cannot write for b", 403, r.statusCode());
         assertTrue(r.body(), r.body().contains("may not write for agent 'sec-b'"));
         assertEquals(200, server.post("/api/v1/agents/sec-b/results", b, batch, "Content-Encoding", "gzip").statusCode());
+        double kept = AgentProcess.value(server.get("/metrics").body(), "sonde_server_agent_credential_checks_total{by=\"kept\",} ");
+        assertEquals("sent again: the check kept", 200, server.post("/api/v1/agents/sec-b/results", b, batch, "Content-Encoding", "gzip")
+                .statusCode());
+        assertEquals(kept + 1, AgentProcess.value(server.get("/metrics").body(), "sonde_server_agent_credential_checks_total{by=\"kept\",} "),
+                0);
         assertEquals(401, server.post("/api/v1/agents/sec-b/results", null, batch, "Content-Encoding", "gzip").statusCode());
         assertEquals(401, server.post("/api/v1/agents/sec-b/results", "sonde_agent_forged", batch, "Content-Encoding", "gzip").statusCode());
         assertEquals("an agent is no admin", 403, server.post("/api/v1/enrollment-tokens", a, "{}".getBytes()).statusCode());
@@ -123,7 +128,7 @@ public class SecurityIT {
 
         assertEquals(204, server.admin("DELETE", "/api/v1/agents/sec-b", null).statusCode());
         r = server.post("/api/v1/agents/sec-b/results", b, batch, "Content-Encoding", "gzip");
-        assertEquals("revoked", 401, r.statusCode());
+        assertEquals("revoked: the kept check goes at once", 401, r.statusCode());
         assertTrue(r.body(), r.body().contains("agent 'sec-b' was revoked"));
         assertEquals(404, server.admin("DELETE", "/api/v1/agents/nobody", null).statusCode());
         assertTrue(server.agent("sec-b").get("revoked").getAsBoolean());

@@ -83,6 +83,20 @@ public interface Store {
     /** @return the agent whose credential has this hash, revoked or not */
     Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException;
 
+    /**
+     * A number that changes whenever an agent's credential may have stopped working — revoked, reset
+     * or replaced by enrolling again —, through this store or through another server over the same
+     * database, as soon as that change is committed (PostgreSQL: told by {@code NOTIFY}). A check of
+     * {@link #agentByCredential} may be kept while it stays the same; -1 while the store cannot
+     * tell (no listener, or its connection lost): then every check asks the store.
+     *
+     * @return the credentials' epoch, or -1
+     * @since 1.13
+     */
+    default long credentialsEpoch() {
+        return -1;
+    }
+
     /** @return every agent, by id */
     List<AgentRecord> agents() throws StoreException;
 

@@ -51,6 +51,17 @@ public final class Authenticator implements Filter {
 
     private final byte[] adminHash;
     private final AtomicLong failures = new AtomicLong();
+
+    /** An agent's credential that worked: taken again while the store's credentials' epoch stays {@code epoch}. */
+    private record Known(Principal principal, long epoch, Store store) {
+    }
+
+    /** The most agents' credentials kept; beyond, all go (and are looked up again). */
+    static final int MAX_KNOWN = 200_000;
+    /** By the credential's SHA-256. */
+    private final java.util.Map<java.nio.ByteBuffer, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong checksKept = new AtomicLong();
+    private final AtomicLong checksLookedUp = new AtomicLong();
     private final org.osgi.framework.ServiceRegistration<io.prometheus.client.Collector> metrics;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -70,8 +81,13 @@ public final class Authenticator implements Filter {
         metrics = context.registerService(io.prometheus.client.Collector.class, new io.prometheus.client.Collector() {
             @Override
             public java.util.List<MetricFamilySamples> collect() {
+                io.prometheus.client.CounterMetricFamily checks = new io.prometheus.client.CounterMetricFamily(
+                        "sonde_server_agent_credential_checks_total", "Agents' credentials checked: from a check kept since no"
+                                + " credential stopped working (kept), or in the store (store)", java.util.List.of("by"));
+                checks.addMetric(java.util.List.of("kept"), checksKept.get());
+                checks.addMetric(java.util.List.of("store"), checksLookedUp.get());
                 return java.util.List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_auth_failures_total",
-                        "API requests refused for a missing, unknown or revoked credential", failures.get()));
+                        "API requests refused for a missing, unknown or revoked credential", failures.get()), checks);
             }
         }, null);
     }
@@ -235,6 +251,17 @@ public final class Authenticator implements Filter {
                 chain.doFilter(req, res);
                 return;
             }
+            // an agent's credential checked a moment ago is taken while no credential stopped working since (the store's epoch)
+            long epoch = s.credentialsEpoch();
+            java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(hash);
+            Known k = epoch < 0 ? null : known.get(key);
+            if (k != null && k.epoch() == epoch && k.store() == s) {
+                checksKept.incrementAndGet();
+                request.setAttribute(Principal.ATTRIBUTE, k.principal());
+                chain.doFilter(req, res);
+                return;
+            }
+            checksLookedUp.incrementAndGet();
             Optional<AgentRecord> agent = s.agentByCredential(hash);
             if (agent.isEmpty()) {
                 refuse(response, "the credential is not known");
@@ -244,7 +271,14 @@ public final class Authenticator implements Filter {
                 refuse(response, "agent '" + agent.get().agentId() + "' was revoked at " + agent.get().revokedAt());
                 return;
             }
-            request.setAttribute(Principal.ATTRIBUTE, new Principal(false, agent.get().agentId()));
+            Principal p = new Principal(false, agent.get().agentId());
+            if (epoch >= 0) { // only credentials that work are kept: unknown ones cannot fill it
+                if (known.size() >= MAX_KNOWN) {
+                    known.clear();
+                }
+                known.put(key, new Known(p, epoch, s));
+            }
+            request.setAttribute(Principal.ATTRIBUTE, p);
         } catch (StoreException e) {
             Api.storeFailed(response, e, 401);
             return;

@@ -82,6 +82,31 @@ interface Dialect {
     void resign();
 
     /**
+     * @return whether other servers may write this database too, so that what they change must be
+     *         heard of ({@link #listen}); an embedded database has this server alone
+     */
+    default boolean shared() {
+        return false;
+    }
+
+    /** In the transaction that revokes, resets or replaces an agent's credential: the other servers are told at its commit. */
+    default void credentialsChanged(Connection c) throws SQLException {
+    }
+
+    /** Asks, on this connection of its own, to be told of the credential changes the servers of the database commit. */
+    default void listen(Connection c) throws SQLException {
+    }
+
+    /** Stops listening on this connection, before it goes back to the pool; a connection that is gone says nothing. */
+    default void unlisten(Connection c) {
+    }
+
+    /** @return how many credential changes were told on the listening connection, waiting up to {@code timeoutMs} for one */
+    default int heard(Connection c, int timeoutMs) throws SQLException {
+        return 0;
+    }
+
+    /**
      * Writes a consistent copy of the store to {@code file} while it serves.
      *
      * @return false where the database is backed up by its own tools

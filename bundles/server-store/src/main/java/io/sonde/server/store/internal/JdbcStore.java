@@ -281,6 +281,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        listening = false;
+        credentials.incrementAndGet();
         dialect.resign();
         try {
             closer.close();
@@ -424,7 +427,13 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     p.setString(6, agentId);
                     p.executeUpdate();
                 }
+                if (exists) {
+                    dialect.credentialsChanged(c); // a new credential: the one it replaces stops working
+                }
                 c.commit();
+                if (exists) {
+                    credentials.incrementAndGet();
+                }
                 return new AgentRecord(agentId, merged, version, now, now, null, 0);
             } catch (StoreException | SQLException e) {
                 c.rollback();
@@ -482,7 +491,111 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public boolean resetAgentCredential(String agentId) throws StoreException {
-        return update("UPDATE agent SET credential_hash = NULL WHERE agent_id = ?", agentId) > 0;
+        return credentialChange("UPDATE agent SET credential_hash = NULL WHERE agent_id = ?", agentId) > 0;
+    }
+
+    // --- the credentials' epoch: a check of a credential may be kept while it stays ---
+
+    private final java.util.concurrent.atomic.AtomicLong credentials = new java.util.concurrent.atomic.AtomicLong();
+    /** Whether the listener hears the other servers' changes now (a database of this server alone needs none). */
+    private volatile boolean listening;
+    private Thread listener; // guarded by this
+    private volatile boolean closed;
+
+    @Override
+    public long credentialsEpoch() {
+        if (!dialect.shared()) {
+            return credentials.get();
+        }
+        if (!listening) {
+            startListener();
+            return -1;
+        }
+        return credentials.get();
+    }
+
+    private synchronized void startListener() {
+        if (listener != null || closed) {
+            return;
+        }
+        listener = new Thread(this::listen, "sonde-store-credentials");
+        listener.setDaemon(true);
+        listener.start();
+    }
+
+    /** How often the listening connection is checked: a connection lost without a word is found within this and its check. */
+    static final int LISTEN_CHECK_MS = 5000;
+
+    /** Hears the credential changes the servers of the database commit, on a connection of its own, until the store closes. */
+    private void listen() {
+        String lastProblem = null;
+        while (!closed) {
+            try (Connection c = pool.getConnection()) {
+                dialect.listen(c);
+                credentials.incrementAndGet(); // what changed while no one listened is not known: every kept check goes
+                listening = true;
+                if (lastProblem != null) {
+                    LOG.info("Store: the servers' credential changes are heard again");
+                    lastProblem = null;
+                }
+                long checked = System.nanoTime();
+                try {
+                    while (!closed) {
+                        if (dialect.heard(c, 1000) > 0) {
+                            credentials.incrementAndGet();
+                        }
+                        if (System.nanoTime() - checked > LISTEN_CHECK_MS * 1_000_000L) {
+                            if (!c.isValid(2)) {
+                                throw new SQLException("the listening connection does not answer");
+                            }
+                            checked = System.nanoTime();
+                        }
+                    }
+                } finally {
+                    listening = false;
+                    dialect.unlisten(c); // the pool's next borrower is not told
+                }
+            } catch (SQLException | RuntimeException e) {
+                listening = false;
+                credentials.incrementAndGet();
+                if (!closed && !String.valueOf(e.getMessage()).equals(lastProblem)) {
+                    LOG.warn("Store: the servers' credential changes are not heard ({}): every agent request's credential is looked"
+                            + " up until they are again", e.getMessage());
+                }
+                lastProblem = String.valueOf(e.getMessage());
+            }
+            listening = false;
+            long end = System.nanoTime() + 1_000_000_000L;
+            while (!closed && System.nanoTime() < end) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000_000L);
+            }
+        }
+    }
+
+    /** Runs a statement that may end a credential, with the other servers told at its commit; then this server's epoch moves. */
+    private int credentialChange(String sql, Object... parameters) throws StoreException {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    p.setObject(i + 1, parameters[i]);
+                }
+                int n = p.executeUpdate();
+                if (n > 0) {
+                    dialect.credentialsChanged(c);
+                }
+                c.commit();
+                if (n > 0) {
+                    credentials.incrementAndGet();
+                }
+                return n;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     private static AgentRecord agent(ResultSet rs) throws SQLException {
@@ -748,15 +861,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public boolean revokeAgent(String agentId, Instant now) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement(
-                        "UPDATE agent SET revoked_at = COALESCE(revoked_at, ?) WHERE agent_id = ?")) {
-            p.setLong(1, now.toEpochMilli());
-            p.setString(2, agentId);
-            return p.executeUpdate() > 0;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return credentialChange("UPDATE agent SET revoked_at = COALESCE(revoked_at, ?) WHERE agent_id = ?", now.toEpochMilli(), agentId) > 0;
     }
 
     @Override

@@ -331,6 +331,48 @@ final class PostgresDialect implements Dialect {
         }
     }
 
+    /** The channel on which servers tell each other of a credential that stopped working. */
+    static final String CREDENTIALS_CHANNEL = "sonde_credentials";
+    /** The application name of the listening connection. */
+    static final String LISTENER_NAME = "sonde-server-credentials";
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public void credentialsChanged(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("NOTIFY " + CREDENTIALS_CHANNEL); // delivered at the commit, and only if it commits
+        }
+    }
+
+    @Override
+    public void listen(Connection c) throws SQLException {
+        c.setAutoCommit(true);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET application_name = '" + LISTENER_NAME + "'"); // as pg_stat_activity shows it
+            s.execute("LISTEN " + CREDENTIALS_CHANNEL);
+        }
+    }
+
+    @Override
+    public void unlisten(Connection c) {
+        try (Statement s = c.createStatement()) {
+            s.execute("UNLISTEN *");
+            s.execute("RESET application_name");
+        } catch (SQLException e) {
+            // a connection that is gone listens no more
+        }
+    }
+
+    @Override
+    public int heard(Connection c, int timeoutMs) throws SQLException {
+        org.postgresql.PGNotification[] n = c.unwrap(PGConnection.class).getNotifications(timeoutMs);
+        return n == null ? 0 : n.length;
+    }
+
     /** The planner's row estimates of the partitions (kept by autovacuum's analyze), or TimescaleDB's. */
     @Override
     public long resultEstimate(Connection c) throws SQLException {

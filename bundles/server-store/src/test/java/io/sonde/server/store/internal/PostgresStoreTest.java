@@ -1,5 +1,7 @@
 package io.sonde.server.store.internal;
 
+import static org.junit.Assert.assertTrue;
+
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -85,6 +87,41 @@ public class PostgresStoreTest extends StoreContract {
      * takes them together once it ends) are told it is unavailable (503) after as long as a caller
      * waits for a pooled connection; none hangs, it recovers.
      */
+    /**
+     * A credential ended through another server of the database moves this server's credentials'
+     * epoch as soon as that commits (NOTIFY); while this server's listening connection is gone the
+     * epoch is not told (-1: every check asks the store), and it comes back moved, since what changed
+     * meanwhile is not known.
+     */
+    @Test
+    public void aCredentialEndedThroughAnotherServerMovesTheEpochAndAListenerLostSaysSo() throws Exception {
+        JdbcStore other = open(url);
+        try {
+            long e0 = awaitEpoch(store);
+            assertTrue(other.revokeAgent("a1", T0));
+            long e1 = e0;
+            for (int i = 0; i < 600 && e1 == e0; i++) { // 30 s
+                Thread.sleep(50);
+                e1 = store.credentialsEpoch();
+            }
+            assertTrue("told of the other server's revocation: " + e0 + " then " + e1, e1 > e0);
+            assertTrue(store.agentByCredential(hash(100)).orElseThrow().revokedAt() != null);
+
+            cluster.sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"
+                    + PostgresDialect.LISTENER_NAME + "'");
+            boolean untold = false;
+            for (int i = 0; i < 600 && !untold; i++) {
+                untold = store.credentialsEpoch() == -1;
+                Thread.sleep(20);
+            }
+            assertTrue("while the listener is gone the epoch is not told", untold);
+            long e2 = awaitEpoch(store);
+            assertTrue("back, and moved: " + e1 + " then " + e2, e2 > e1);
+        } finally {
+            other.close();
+        }
+    }
+
     @Test
     public void anExhaustedPoolAnswersUnavailableAndRecovers() throws Exception {
         store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true)));

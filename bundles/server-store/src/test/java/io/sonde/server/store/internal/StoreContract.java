@@ -72,6 +72,48 @@ public abstract class StoreContract {
         return new WireResult(seq, target, "icmp", at, ok, ok ? null : "timeout", ok ? null : "lost", rt, d);
     }
 
+    /** @return the credentials' epoch once the store can tell it (a shared database's listener is up) */
+    static long awaitEpoch(JdbcStore s) throws InterruptedException {
+        for (int i = 0; i < 600; i++) { // 30 s
+            long e = s.credentialsEpoch();
+            if (e >= 0) {
+                return e;
+            }
+            Thread.sleep(50);
+        }
+        fail("the store never told its credentials' epoch");
+        return -1;
+    }
+
+    /**
+     * The servers keep an agent's credential check while the store's credentials' epoch stays: it
+     * moves with every revocation, reset and new credential of an agent — not with a new agent, nor
+     * a revocation of nobody.
+     */
+    @Test
+    public void theCredentialsEpochMovesWhenACredentialStopsWorking() throws Exception {
+        long e0 = awaitEpoch(store);
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        assertFalse(store.revokeAgent("nobody", T0));
+        assertFalse(store.resetAgentCredential("nobody"));
+        assertEquals("a new agent, and changes to no agent, end no credential", e0, store.credentialsEpoch());
+
+        assertTrue(store.revokeAgent("a2", T0));
+        long e1 = store.credentialsEpoch();
+        assertTrue("revoked: " + e0 + " then " + e1, e1 > e0);
+        assertTrue(store.resetAgentCredential("a1"));
+        long e2 = store.credentialsEpoch();
+        assertTrue("reset: " + e1 + " then " + e2, e2 > e1);
+        store.enroll(hash(1), "a1", List.of(), "v", hash(102), T0); // enrolled again after the reset
+        long e3 = store.credentialsEpoch();
+        assertTrue("a new credential for an agent: " + e2 + " then " + e3, e3 > e2);
+        store.enroll(hash(1), "a1", List.of(), "v", hash(103), true, T0); // renewed with its credential: the old one ends
+        long e4 = store.credentialsEpoch();
+        assertTrue("renewed: " + e3 + " then " + e4, e4 > e3);
+        assertTrue(store.agentByCredential(hash(102)).isEmpty());
+        assertEquals("a1", store.agentByCredential(hash(103)).orElseThrow().agentId());
+    }
+
     @Test
     public void enrollmentRules() throws Exception {
         AgentRecord a = store.agentByCredential(hash(100)).orElseThrow();
