@@ -1202,11 +1202,15 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 c.setAutoCommit(false);
                 try {
                     int[] stored = new int[batches.size()];
+                    List<Dialect.ResultRow> written = new ArrayList<>();
                     for (int b = 0; b < batches.size(); b++) {
                         Pending p = batches.get(b);
-                        stored[b] = insert(c, epochs[b], p.results, series[b], p.counts);
+                        stored[b] = insert(c, epochs[b], p.results, series[b], p.counts, written);
                     }
                     c.commit();
+                    if (keeping) { // before the batches are answered: an agent that has its answer finds its results in the windows
+                        recent.add(written, System.currentTimeMillis());
+                    }
                     commits.incrementAndGet();
                     committedBatches.addAndGet(batches.size());
                     return stored;
@@ -1224,8 +1228,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    private int insert(Connection c, int epochPk, List<WireResult> results, int[] series, Map<String, KindRoles.Counts> counts)
-            throws SQLException {
+    private int insert(Connection c, int epochPk, List<WireResult> results, int[] series, Map<String, KindRoles.Counts> counts,
+            List<Dialect.ResultRow> written) throws SQLException {
         long base = (long) epochPk << SEQ_BITS;
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
@@ -1269,6 +1273,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             markDirty(c, rows);
             keepStates(c, results, series, fresh);
             countSequence(c, epochPk, rows);
+            written.addAll(rows);
         }
         return rows.size();
     }
@@ -1988,10 +1993,102 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return window(null, from, to);
     }
 
+    // --- the recent results kept in memory, for the windows asked every few seconds ---
+
+    private final RecentWindow recent = new RecentWindow();
+    /** Whether committed results go to {@link #recent}: from the first window asked, where this server is the one writer. */
+    private volatile boolean keeping;
+    private final java.util.concurrent.atomic.AtomicLong windowsKept = new java.util.concurrent.atomic.AtomicLong();
+
+    /** @return {windows answered from the results kept in memory, results kept there now} */
+    long[] recentWindows() {
+        return new long[] {windowsKept.get(), recent.kept()};
+    }
+
+    /** From the first window asked: results are kept from now on, and the newest start stored before is read in the background. */
+    private synchronized void keepRecent() {
+        if (keeping || dialect.shared() || closed) {
+            return;
+        }
+        keeping = true;
+        Thread t = new Thread(() -> {
+            for (int attempt = 1; attempt <= 10 && !closed; attempt++) {
+                try {
+                    recent.exactAfter(newestStart());
+                    return;
+                } catch (SQLException | RuntimeException e) {
+                    LOG.debug("Store: the newest result's start was not read ({}); trying again", e.toString());
+                    java.util.concurrent.locks.LockSupport.parkNanos(5_000_000_000L);
+                }
+            }
+            recent.stop(); // every window from the database, as before
+        }, "sonde-store-recent");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** @return the newest start of any result stored, by each series' index (no read of the result table) */
+    private long newestStart() throws SQLException {
+        long newest = Long.MIN_VALUE;
+        try (Connection c = connection()) {
+            List<Integer> ids = new ArrayList<>();
+            try (Statement q = c.createStatement(); ResultSet rs = q.executeQuery("SELECT id FROM series")) {
+                while (rs.next()) {
+                    ids.add(rs.getInt(1));
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT started_ms FROM result WHERE series = ? ORDER BY started_ms DESC LIMIT 1")) {
+                for (int id : ids) {
+                    p.setInt(1, id);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (rs.next()) {
+                            newest = Math.max(newest, rs.getLong(1));
+                        }
+                    }
+                }
+            }
+        }
+        return newest;
+    }
+
+    /** @return whether windows after the results stored before keeping began are answered from memory (for tests) */
+    boolean recentReady() {
+        return recent.window(micros(Instant.now()), micros(Instant.now()) + 1, System.currentTimeMillis(), id -> false) != null;
+    }
+
     @Override
     public List<io.sonde.server.spi.SeriesWindow> window(String targetPrefix, Instant from, Instant to) throws StoreException {
         long fromUs = micros(from);
         long toUs = micros(to);
+        keepRecent();
+        Map<Integer, Summary> kept = keeping ? recent.window(fromUs, toUs, System.currentTimeMillis(), id -> true) : null;
+        if (kept != null) {
+            try (Connection c = connection()) {
+                List<io.sonde.server.spi.SeriesWindow> out = new ArrayList<>(kept.size());
+                for (Map.Entry<Integer, Summary> e : kept.entrySet()) {
+                    String[] name = seriesName(c, e.getKey());
+                    if (targetPrefix != null && !name[1].startsWith(targetPrefix)) {
+                        continue;
+                    }
+                    out.add(seriesWindow(name, e.getValue(), fromUs));
+                }
+                windowsKept.incrementAndGet();
+                return out;
+            } catch (SQLException e) {
+                throw unavailable(e);
+            }
+        }
+        return windowFromDatabase(targetPrefix, fromUs, toUs);
+    }
+
+    private static io.sonde.server.spi.SeriesWindow seriesWindow(String[] name, Summary summary, long fromUs) {
+        SeriesStep st = summary.step(fromUs);
+        return new io.sonde.server.spi.SeriesWindow(name[0], name[1], name[2], st.count(), st.failures(), st.loss(), st.p50(), st.p90(),
+                st.p99());
+    }
+
+    /** The window read from the database, whatever is kept in memory. */
+    List<io.sonde.server.spi.SeriesWindow> windowFromDatabase(String targetPrefix, long fromUs, long toUs) throws StoreException {
         try (Connection c = connection();
                 // per series through its (series, started_ms) index: no scan of the result table
                 PreparedStatement p = c.prepareStatement("SELECT r.series, r.started_ms, r.outcome, r.packets FROM series s"
@@ -2019,10 +2116,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             List<io.sonde.server.spi.SeriesWindow> out = new ArrayList<>(by.size());
             for (Map.Entry<Integer, Summary> e : by.entrySet()) {
-                String[] name = seriesName(c, e.getKey());
-                SeriesStep st = e.getValue().step(fromUs);
-                out.add(new io.sonde.server.spi.SeriesWindow(name[0], name[1], name[2], st.count(), st.failures(), st.loss(), st.p50(),
-                        st.p90(), st.p99()));
+                out.add(seriesWindow(seriesName(c, e.getKey()), e.getValue(), fromUs));
             }
             return out;
         } catch (SQLException e) {

@@ -308,7 +308,12 @@ public final class StoreService {
             @Override
             public List<MetricFamilySamples> collect() {
                 long[] commits = s.commits();
-                return List.of(new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
+                long[] recent = s.recentWindows();
+                return List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_store_windows_from_memory",
+                                "Windows of recent results (the health list's, the alert rules', the mesh matrix's) answered from the"
+                                        + " results kept in memory rather than read from the database", recent[0]),
+                        new GaugeMetricFamily("sonde_server_store_recent_results",
+                                "Results of the last minutes kept in memory for those windows (an embedded store)", recent[1]),new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
                         new io.prometheus.client.CounterMetricFamily("sonde_server_store_commits",
                                 "Transactions that stored result batches (concurrent batches share one)", commits[0]),
                         new io.prometheus.client.CounterMetricFamily("sonde_server_store_committed_batches",
