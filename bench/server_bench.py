@@ -97,8 +97,12 @@ class Server:
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                if self.request("GET", "/healthz", auth=None)[0] == 200:
+                # a short timeout: a connection taken while the listener starts may never be answered
+                probe = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context(), timeout=2)
+                if self.request("GET", "/healthz", auth=None, conn=probe)[0] == 200:
+                    probe.close()
                     return
+                probe.close()
             except (OSError, ssl.SSLError, http.client.HTTPException):
                 pass
             time.sleep(0.2)

@@ -37,8 +37,7 @@ public class DatabaseDiskFullIT {
                     s.execute("CREATE TABLESPACE small LOCATION '" + disk + "'");
                     s.execute("ALTER DATABASE " + name + " SET default_tablespace = small");
                 }
-                try (ServerProcess server = ServerProcess.start("store = postgres\njdbc_url = " + url + "\nuser = " + PostgresCluster.USER
-                        + "\npassword_file = " + db.passwordFile() + "\n");
+                try (ServerProcess server = ServerProcess.start(ServerProcess.postgres(db, url));
                         AgentProcess agent = AgentProcess.start();
                         CountingListener listener = new CountingListener()) {
                     agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-disk\n");

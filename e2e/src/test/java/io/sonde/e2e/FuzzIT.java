@@ -60,8 +60,7 @@ public class FuzzIT {
         if (db == null) {
             db = PostgresCluster.start();
         }
-        return ServerProcess.start("store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
-                + "\npassword_file = " + db.passwordFile() + "\n");
+        return ServerProcess.start(ServerProcess.postgres(db, db.newDatabase()));
     }
 
     /** One request to fuzz: its method, path, who sends it, and a valid body. */

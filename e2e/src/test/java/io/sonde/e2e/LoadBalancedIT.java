@@ -27,8 +27,7 @@ public class LoadBalancedIT {
     @Test
     public void instancesDieBehindTheLoadBalancerAndWhatTheTargetsSawIsStoredOnce() throws Exception {
         try (PostgresCluster db = PostgresCluster.start()) {
-            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
-                    + "\npassword_file = " + db.passwordFile() + "\n";
+            String store = ServerProcess.postgres(db, db.newDatabase());
             List<AutoCloseable> open = new ArrayList<>();
             try {
                 ServerProcess a = ServerProcess.start(store);

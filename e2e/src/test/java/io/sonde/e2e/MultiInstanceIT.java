@@ -24,8 +24,7 @@ public class MultiInstanceIT {
     @Test
     public void anAgentFailsOverBetweenInstancesAndEveryResultIsStoredOnce() throws Exception {
         try (PostgresCluster db = PostgresCluster.start()) {
-            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
-                    + "\npassword_file = " + db.passwordFile() + "\n";
+            String store = ServerProcess.postgres(db, db.newDatabase());
             try (ServerProcess a = ServerProcess.start(store);
                     ServerProcess b = ServerProcess.startBeside(a, store);
                     AgentProcess agent = AgentProcess.start();
@@ -67,8 +66,7 @@ public class MultiInstanceIT {
     @Test
     public void aCredentialEndedThroughOneInstanceEndsOnTheOther() throws Exception {
         try (PostgresCluster db = PostgresCluster.start()) {
-            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
-                    + "\npassword_file = " + db.passwordFile() + "\n";
+            String store = ServerProcess.postgres(db, db.newDatabase());
             try (ServerProcess a = ServerProcess.start(store);
                     ServerProcess b = ServerProcess.startBeside(a, store)) {
                 String token = a.enrollmentToken("{}");
@@ -134,8 +132,7 @@ public class MultiInstanceIT {
     @Test
     public void eachAlertIsSentOnceAndTheNextLeaderCarriesItOn() throws Exception {
         try (PostgresCluster db = PostgresCluster.start()) {
-            String store = "store = postgres\njdbc_url = " + db.newDatabase() + "\nuser = " + PostgresCluster.USER
-                    + "\npassword_file = " + db.passwordFile() + "\nalert_eval_s = 1\n";
+            String store = ServerProcess.postgres(db, db.newDatabase()) + "alert_eval_s = 1\n";
             try (ServerProcess a = ServerProcess.start(store);
                     ServerProcess b = ServerProcess.startBeside(a, store);
                     AlertingIT.Target target = new AlertingIT.Target();

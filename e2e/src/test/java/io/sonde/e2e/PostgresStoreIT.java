@@ -22,8 +22,7 @@ public class PostgresStoreIT {
     public void aDatabaseThatGoesAwayLosesNothing() throws Exception {
         try (PostgresCluster db = PostgresCluster.start()) {
             String url = db.newDatabase();
-            try (ServerProcess server = ServerProcess.start("store = postgres\njdbc_url = " + url + "\nuser = " + PostgresCluster.USER
-                    + "\npassword_file = " + db.passwordFile() + "\n");
+            try (ServerProcess server = ServerProcess.start(ServerProcess.postgres(db, url));
                     AgentProcess agent = AgentProcess.start();
                     CountingListener listener = new CountingListener()) {
                 assertTrue(server.log(), server.log().contains("declarative partitioning"));
@@ -69,8 +68,7 @@ public class PostgresStoreIT {
 
                 String restored = db.restore(dump);
                 java.nio.file.Files.delete(dump);
-                try (ServerProcess other = ServerProcess.start("store = postgres\njdbc_url = " + restored + "\nuser = "
-                        + PostgresCluster.USER + "\npassword_file = " + db.passwordFile() + "\n")) {
+                try (ServerProcess other = ServerProcess.start(ServerProcess.postgres(db, restored))) {
                     java.util.List<com.google.gson.JsonObject> back = other.results("e2e-pg", null);
                     UplinkIT.assertIdentitiesContiguous(back);
                     assertTrue("acknowledged before the dump: " + ackedBeforeDump + ", restored: " + back.size(),
@@ -96,8 +94,7 @@ public class PostgresStoreIT {
                     java.sql.Statement w = watch.createStatement()) { // its own: one transaction sees one snapshot of pg_stat_activity
                 other.setAutoCommit(false);
                 s.execute("CREATE TABLE series (x INT)"); // not committed: the server's CREATE TABLE series waits for it
-                try (ServerProcess server = ServerProcess.startUnwaited("store = postgres\njdbc_url = " + url + "\nuser = "
-                        + PostgresCluster.USER + "\npassword_file = " + db.passwordFile() + "\n")) {
+                try (ServerProcess server = ServerProcess.startUnwaited(ServerProcess.postgres(db, url))) {
                     long deadline = System.nanoTime() + ServerProcess.PATIENCE.toNanos();
                     boolean waiting = false;
                     while (!waiting && System.nanoTime() < deadline) {
@@ -137,8 +134,7 @@ public class PostgresStoreIT {
             String url = db.newDatabase();
             try (PostgresCluster standby = db.standby()) {
                 String standbyUrl = standby.url(url.substring(url.lastIndexOf('/') + 1));
-                String store = "store = postgres\njdbc_url = " + url + "\nuser = " + PostgresCluster.USER + "\npassword_file = "
-                        + db.passwordFile() + "\n";
+                String store = ServerProcess.postgres(db, url);
                 try (ServerProcess server = ServerProcess.start(store + "read_jdbc_url = " + standbyUrl + "\n");
                         AgentProcess agent = AgentProcess.start();
                         CountingListener listener = new CountingListener()) {

@@ -34,9 +34,11 @@ import com.sun.net.httpserver.HttpsServer;
  */
 public class RetryAfterIT {
 
-    @Test
-    public void theUplinkWaitsAsLongAsTheServerAsks() throws Exception {
-        Path dir = Files.createTempDirectory("sonde-retry-after-");
+    /** A server certificate made by keytool in {@code dir}: the TLS context that serves it, and its SHA-256 for the agent to pin. */
+    private record Tls(SSLContext context, String pin) {
+    }
+
+    private static Tls tls(Path dir) throws Exception {
         Process kt = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
                 "-alias", "s", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
                 "-validity", "2", "-keystore", "s.p12", "-storepass", "changeit", "-keypass", "changeit", "-storetype", "PKCS12")
@@ -52,7 +54,15 @@ public class RetryAfterIT {
         kmf.init(ks, "changeit".toCharArray());
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(kmf.getKeyManagers(), null, null);
+        return new Tls(ctx, pin);
+    }
 
+    @Test
+    public void theUplinkWaitsAsLongAsTheServerAsks() throws Exception {
+        Path dir = Files.createTempDirectory("sonde-retry-after-");
+        Tls tls = tls(dir);
+        SSLContext ctx = tls.context();
+        String pin = tls.pin();
         List<Long> attempts = new CopyOnWriteArrayList<>();
         AtomicInteger answered = new AtomicInteger();
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
@@ -116,6 +126,65 @@ public class RetryAfterIT {
             assertTrue("after the 429 it asked for its configuration again in " + configAgain + " s", configAgain >= 1.9);
             assertEquals("a busy server is no problem of the document", 0,
                     agent.countLogLines("the server answered 429 for this agent's configuration document"));
+            assertEquals(1.0, AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1), "sonde_uplink_up "), 0);
+        } finally {
+            server.stop(0);
+            AgentProcess.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    /**
+     * A busy server is not sent statuses to say the agent is alive: they would be turned away as
+     * well, and add to the load. While every batch is answered 429, the agent — whose status
+     * interval is 2 s, and which has results to send — sends no status; once batches are taken, a
+     * quiet agent's statuses come again.
+     */
+    @Test
+    public void anAgentTurnedAwayBusySendsNoStatusesToSayItIsAlive() throws Exception {
+        Path dir = Files.createTempDirectory("sonde-retry-after-");
+        Tls tls = tls(dir);
+        List<Long> statuses = new CopyOnWriteArrayList<>();
+        AtomicInteger batches = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls.context()));
+        server.createContext("/api/v1/enroll", e -> answer(e, 200, "{\"schema\":1,\"agent_id\":\"e2e-quiet-busy\",\"credential\":\"c\",\"tags\":[]}", null));
+        server.createContext("/api/v1/agents/e2e-quiet-busy/status", e -> {
+            statuses.add(System.nanoTime());
+            answer(e, 204, null, null);
+        });
+        server.createContext("/api/v1/agents/e2e-quiet-busy/results", e -> {
+            batches.incrementAndGet();
+            if (busy.get()) {
+                answer(e, 429, "{\"error\":\"busy\"}", "1");
+            } else {
+                answer(e, 200, "{\"schema\":1,\"accepted\":1,\"duplicates\":0}", null);
+            }
+        });
+        server.createContext("/api/v1/agents/e2e-quiet-busy/config", e -> answer(e, 404, "{\"error\":\"no document here\"}", null));
+        server.start();
+        try (CountingListener target = new CountingListener(); AgentProcess agent = AgentProcess.start()) {
+            agent.write("etc/io.sonde.agent.cfg", "agent_id = e2e-quiet-busy\n");
+            agent.write("etc/io.sonde.target-t0.cfg", UplinkIT.targetCfg("t0", target.port(), 200));
+            agent.write("etc/io.sonde.uplink.cfg", "server_url = https://127.0.0.1:" + server.getAddress().getPort()
+                    + "\nenrollment_token = t\nserver_ca_sha256 = " + tls.pin() + "\nstatus_interval_s = 2\n");
+            agent.awaitLogLine("results answered 429: busy");
+            // the statuses of its start (its kinds as the plugins come) settle: a window of 8 s without one, at most five tries
+            int quiet = -1;
+            for (int tries = 0; tries < 5 && quiet < 0; tries++) {
+                int s0 = statuses.size();
+                int b0 = batches.get();
+                Thread.sleep(8000);
+                if (statuses.size() == s0) {
+                    quiet = batches.get() - b0;
+                }
+            }
+            assertTrue("8 s without a status while every batch is turned away busy: " + statuses.size() + " statuses", quiet >= 0);
+            assertTrue("batches were sent (and turned away) meanwhile: " + quiet, quiet >= 3);
+            assertEquals(0, agent.countLogLines("status answered"));
+
+            busy.set(false);
+            agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 5);
             assertEquals(1.0, AgentProcess.value(agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_up ") == 1), "sonde_uplink_up "), 0);
         } finally {
             server.stop(0);

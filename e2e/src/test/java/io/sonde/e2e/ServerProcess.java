@@ -296,6 +296,12 @@ final class ServerProcess implements AutoCloseable {
         return json(r).get("token").getAsString();
     }
 
+    /** The io.sonde.server.store.cfg lines of a server on the PostgreSQL database {@code jdbcUrl} of the throw-away {@code cluster}. */
+    static String postgres(io.sonde.server.store.internal.PostgresCluster cluster, String jdbcUrl) {
+        return "store = postgres\njdbc_url = " + jdbcUrl + "\nuser = " + io.sonde.server.store.internal.PostgresCluster.USER
+                + "\npassword_file = " + cluster.passwordFile() + "\n";
+    }
+
     /** The io.sonde.uplink.cfg that connects an agent to this server with {@code token}. */
     String uplinkConfig(String token, String extra) {
         return "server_url = " + url() + "\nenrollment_token = " + token + "\nserver_ca_sha256 = " + fingerprint + "\n"

@@ -217,6 +217,9 @@ public final class FleetSim {
                     long wait = after != null && after.strip().matches("\\d{1,6}") ? (long) (Long.parseLong(after.strip()) * 1000 * (1 + 0.5 * j))
                             : (long) (backoff * (0.5 + 0.5 * j));
                     pauseUntil = System.currentTimeMillis() + wait;
+                    if (after != null) {
+                        heardAt = System.currentTimeMillis(); // as the agent: a busy server is not sent statuses to say it is alive
+                    }
                 }
             }
             if (ok) {

@@ -468,6 +468,10 @@ public final class Uplink implements ResultSink {
                 healthy();
                 backoff = 0;
             } catch (Failure f) {
+                if (f.retryAfterMs > 0) {
+                    // the server answered, busy: a status to say the agent is alive would be turned away as well
+                    heardAt = System.currentTimeMillis();
+                }
                 metrics.up = false;
                 String problem = server + ": " + f.getMessage();
                 if (!problem.equals(lastProblem) && (servers.size() == 1 || warned.add(server))) {
@@ -560,7 +564,7 @@ public final class Uplink implements ResultSink {
 
     /** When this uplink's status was last taken by the server (0: not yet). */
     private long statusSentAt;
-    /** When the server last answered a batch or a status: it knows the agent is alive. */
+    /** When the server last answered a batch or a status, or said it was busy: no status is needed to say the agent is alive. */
     private long heardAt;
 
     /**
@@ -568,7 +572,8 @@ public final class Uplink implements ResultSink {
      * says it is alive and how many results wait in its spool. So, beside a change (sent at once), a
      * status goes only when no batch was answered for the status interval (an agent with nothing to
      * send), every {@link BatchAck#STATUS_REFRESH_MS} (instances over one store), and when the server
-     * asks for one.
+     * asks for one. A server that answers busy (429, 503 with Retry-After) is not sent statuses to
+     * say the agent is alive: they would be turned away too, and add to its load.
      *
      * @return whether a status is due without a change
      */

@@ -2060,7 +2060,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     public List<io.sonde.server.spi.SeriesWindow> window(String targetPrefix, Instant from, Instant to) throws StoreException {
         long fromUs = micros(from);
         long toUs = micros(to);
-        keepRecent();
+        if (!keeping) {
+            keepRecent();
+        }
         Map<Integer, Summary> kept = keeping ? recent.window(fromUs, toUs, System.currentTimeMillis(), id -> true) : null;
         if (kept != null) {
             try (Connection c = connection()) {
