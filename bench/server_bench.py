@@ -1017,7 +1017,8 @@ def fleet(args):
             db = Postgres() if store == "postgres" else None
             prom = Prometheus() if rw == "on" else None  # every stored result forwarded to it, in the same run
             files = {"etc/io.sonde.server.remotewrite.cfg": f"url = {prom.write_url()}\n"} if prom else None
-            server = Server((db.config() if db else "") + "batch_interval_s = 5\n" + setting, dist=dist, files=files,
+            server = Server((db.config() if db else "") + "batch_interval_s = 5\n" + setting
+                            + "".join(line.strip() + "\n" for line in args.server_config.split(";") if line.strip()), dist=dist, files=files,
                             cpus=args.server_cpus)
             try:
                 _, body = server.request("POST", "/api/v1/enrollment-tokens", json.dumps({"tags": ["fleet"]}))
@@ -1262,6 +1263,8 @@ def main():
                     " spool, as agents of wire 1.6 do; every, one every 15 s, as agents before")
     fl.add_argument("--server-cpus", default=None, help="a taskset CPU list for the server (say 0: one core), to overload it"
                     " with fewer agents than its generator needs cores for")
+    fl.add_argument("--server-config", default="", help="more lines for every server's etc/io.sonde.server.cfg, separated by ';'"
+                    " (say 'max_in_flight = 16')")
     fl.add_argument("--rounds", type=int, default=1, help="times each is measured, alternating")
     fl.add_argument("--remote-write", default="off", help="off, on or both (off,on): with on, a real Prometheus takes every stored"
                     " result through remote write, in the same run")
