@@ -576,10 +576,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private int credentialChange(String sql, Object... parameters) throws StoreException {
         try (Connection c = connection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement p = c.prepareStatement(sql)) {
-                for (int i = 0; i < parameters.length; i++) {
-                    p.setObject(i + 1, parameters[i]);
-                }
+            try (PreparedStatement p = bind(c.prepareStatement(sql), parameters)) {
                 int n = p.executeUpdate();
                 if (n > 0) {
                     dialect.credentialsChanged(c);
@@ -2053,7 +2050,8 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     /** @return whether windows after the results stored before keeping began are answered from memory (for tests) */
     boolean recentReady() {
-        return recent.window(micros(Instant.now()), micros(Instant.now()) + 1, System.currentTimeMillis(), id -> false) != null;
+        long now = System.currentTimeMillis();
+        return recent.answers(now, now);
     }
 
     @Override
@@ -2063,7 +2061,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         if (!keeping) {
             keepRecent();
         }
-        Map<Integer, Summary> kept = keeping ? recent.window(fromUs, toUs, System.currentTimeMillis(), id -> true) : null;
+        Map<Integer, Summary> kept = keeping ? recent.window(fromUs, toUs, System.currentTimeMillis()) : null;
         if (kept != null) {
             try (Connection c = connection()) {
                 List<io.sonde.server.spi.SeriesWindow> out = new ArrayList<>(kept.size());
@@ -2340,11 +2338,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     /** Runs one statement that changes rows, its parameters in order. @return the rows changed */
+    /** @return the statement with its parameters set, in order */
+    private static PreparedStatement bind(PreparedStatement p, Object... parameters) throws SQLException {
+        for (int i = 0; i < parameters.length; i++) {
+            p.setObject(i + 1, parameters[i]);
+        }
+        return p;
+    }
+
     private int update(String sql, Object... parameters) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                p.setObject(i + 1, parameters[i]);
-            }
+        try (Connection c = connection(); PreparedStatement p = bind(c.prepareStatement(sql), parameters)) {
             return p.executeUpdate();
         } catch (SQLException e) {
             throw unavailable(e);

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntPredicate;
 
 /**
  * The results of the last few minutes, kept in memory as they are committed, for the windows the
@@ -23,7 +22,7 @@ final class RecentWindow {
 
     /** How far back results are kept: the health list's minute and the matrix's two, with room. */
     static final long KEEP_MS = 180_000;
-    /** Most results kept: beyond, it stops keeping (and every window is read from the database). */
+    /** Most results kept by default: beyond, it stops keeping (and every window is read from the database). */
     static final long MAX_KEPT = 4_000_000;
 
     /** One series' recent results, in the order they were stored. */
@@ -91,10 +90,20 @@ final class RecentWindow {
     }
 
     private final Map<Integer, Ring> bySeries = new ConcurrentHashMap<>();
+    private final long maxKept;
     private final AtomicLong kept = new AtomicLong();
     /** Windows starting after this are answered here; Long.MAX_VALUE until the newest start stored before is known. */
     private volatile long exactAfterMs = Long.MAX_VALUE;
     private volatile boolean stopped;
+
+    RecentWindow() {
+        this(MAX_KEPT);
+    }
+
+    /** @param maxKept most results kept before it stops keeping */
+    RecentWindow(long maxKept) {
+        this.maxKept = maxKept;
+    }
 
     /** Every result of a committed transaction, new ones only. */
     void add(List<Dialect.ResultRow> rows, long nowMs) {
@@ -118,7 +127,7 @@ final class RecentWindow {
                 return into;
             });
         }
-        if (kept.addAndGet(added) > MAX_KEPT) {
+        if (kept.addAndGet(added) > maxKept) {
             stop();
         }
     }
@@ -142,14 +151,17 @@ final class RecentWindow {
         return stopped;
     }
 
+    /** @return whether a window starting at {@code fromMs} is answered here exactly */
+    boolean answers(long fromMs, long nowMs) {
+        return !stopped && fromMs > exactAfterMs && fromMs >= nowMs - KEEP_MS;
+    }
+
     /**
-     * @param series which series are asked for
      * @return per series, in the order of their ids, what its results that started in [fromUs,
      *         toUs) say; null when this keeper cannot answer exactly
      */
-    Map<Integer, Summary> window(long fromUs, long toUs, long nowMs, IntPredicate series) {
-        long fromMs = Math.floorDiv(fromUs, 1000);
-        if (stopped || fromMs <= exactAfterMs || fromMs < nowMs - KEEP_MS) {
+    Map<Integer, Summary> window(long fromUs, long toUs, long nowMs) {
+        if (!answers(Math.floorDiv(fromUs, 1000), nowMs)) {
             return null;
         }
         Map<Integer, Summary> out = new TreeMap<>();
@@ -160,9 +172,6 @@ final class RecentWindow {
             kept.addAndGet(-ring.evict(oldest));
             if (ring.size() == 0) {
                 empty.add(e.getKey());
-                continue;
-            }
-            if (!series.test(e.getKey())) {
                 continue;
             }
             Summary s = ring.window(fromUs, toUs);
