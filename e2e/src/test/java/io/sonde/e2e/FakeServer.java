@@ -25,7 +25,8 @@ import com.sun.net.httpserver.HttpsServer;
 /**
  * A Sonde server of the test's own, to answer an agent badly on purpose: the JDK's HTTPS server with
  * a self-signed certificate the agent trusts through {@code server_ca_file}. It enrolls the agent
- * {@code agentId}, takes its results and statuses (kept in {@link #statuses}), serves {@link #answer}
+ * {@code agentId}, takes its results (their sequence numbers in {@link #results}) and statuses (kept in
+ * {@link #statuses}, answered with {@link #statusAnswer}), serves {@link #answer}
  * for its configuration document, and what {@link #files} maps a path to for anything else.
  */
 final class FakeServer implements AutoCloseable {
@@ -51,6 +52,12 @@ final class FakeServer implements AutoCloseable {
     /** Every path asked for, in order. */
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<JsonObject> statuses = new CopyOnWriteArrayList<>();
+    /** What a status is answered with now (null: taken, 204). */
+    volatile Answer statusAnswer;
+    /** Whether a batch's answer asks for a status ({@code status_wanted}), as a server holding none of the agent does. */
+    volatile boolean statusWanted;
+    /** The sequence numbers of the results taken, each as often as it came (a result sent twice is there twice). */
+    final List<Long> results = new CopyOnWriteArrayList<>();
 
     FakeServer(String agentId) throws Exception {
         this.agentId = agentId;
@@ -105,11 +112,18 @@ final class FakeServer implements AutoCloseable {
                 reply(x, Answer.json(200, "{\"schema\":1,\"agent_id\":\"" + agentId + "\",\"credential\":\"c-123\",\"tags\":[]}"));
             } else if (path.equals(agent + "/status")) {
                 statuses.add(JsonParser.parseString(new String(body, StandardCharsets.UTF_8)).getAsJsonObject());
-                x.sendResponseHeaders(204, -1);
+                Answer a = statusAnswer;
+                if (a == null) {
+                    x.sendResponseHeaders(204, -1);
+                } else {
+                    reply(x, a);
+                }
             } else if (path.equals(agent + "/results")) {
                 JsonObject batch = JsonParser.parseString(new String(new GZIPInputStream(new java.io.ByteArrayInputStream(body))
                         .readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
-                reply(x, Answer.json(200, "{\"schema\":1,\"accepted\":" + batch.getAsJsonArray("results").size() + ",\"duplicates\":0}"));
+                batch.getAsJsonArray("results").forEach(r -> results.add(r.getAsJsonObject().get("seq").getAsLong()));
+                reply(x, Answer.json(200, "{\"schema\":1,\"accepted\":" + batch.getAsJsonArray("results").size() + ",\"duplicates\":0"
+                        + (statusWanted ? ",\"status_wanted\":true" : "") + "}"));
             } else if (path.equals(agent + "/config")) {
                 reply(x, answer);
             } else if (handlers.containsKey(path)) {

@@ -111,6 +111,7 @@ public final class Uplink implements ResultSink {
         s.put("enrolled", credential != null);
         s.put("up", metrics.up);
         s.put("last_problem", metrics.up ? null : lastProblem);
+        s.put("status_refused", statusRefused);
         long when = delivered;
         s.put("last_delivery", when == 0 ? null : java.time.Instant.ofEpochMilli(when).toString());
         Map<String, Object> sp = new java.util.LinkedHashMap<>();
@@ -441,10 +442,14 @@ public final class Uplink implements ResultSink {
                     nextConfig = now + configPollMs(Math.max(1, config.config__poll__s()) * 1000L, now - versionToldAt);
                     fetchConfig();
                 }
-                if (statusDue || statusNeeded(now, statusSentAt, heardAt, Math.max(1, config.status__interval__s()) * 1000L)) {
+                long statusIntervalMs = Math.max(1, config.status__interval__s()) * 1000L;
+                if (now >= statusHeldUntil && (statusDue || statusNeeded(now, statusSentAt, heardAt, statusIntervalMs))) {
                     statusDue = false;
                     try {
-                        sendStatus();
+                        if (!sendStatus()) { // refused for good: the results go on, the status is tried again after the interval
+                            statusHeldUntil = now + statusIntervalMs;
+                            statusDue = true;
+                        }
                     } catch (Failure f) {
                         statusDue = true; // what it had to say is said after the wait
                         throw f;
@@ -458,8 +463,11 @@ public final class Uplink implements ResultSink {
                 if (batch.isEmpty()) {
                     healthy();
                     backoff = 0;
-                    if (!statusDue) {
+                    if (!statusDue || now < statusHeldUntil) {
                         long idle = due ? IDLE_POLL_MS : Math.max(1, Math.min(IDLE_POLL_MS, nextBatchAt - now));
+                        if (statusDue) {
+                            idle = Math.max(1, Math.min(idle, statusHeldUntil - now));
+                        }
                         LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(idle));
                     }
                     continue;
@@ -676,7 +684,19 @@ public final class Uplink implements ResultSink {
         return a;
     }
 
-    private void sendStatus() throws Failure {
+    /** Statuses are not sent before this time: the server refused the last one for good (0: none refused). */
+    private long statusHeldUntil;
+    /** Why the server refused this agent's last status for good, or null: shown on GET /status. */
+    private volatile String statusRefused;
+
+    /**
+     * Sends this agent's status. A status the server refuses for good (400, 413, 422: it would refuse
+     * the same again) holds nothing back: it is logged once for each reason, shown on GET /status and
+     * counted, and the results go on.
+     *
+     * @return whether the server took it
+     */
+    private boolean sendStatus() throws Failure {
         long oldest = spool.oldestMillis();
         Applied a = applied;
         RemoteConfig.Document doc = inForce;
@@ -697,15 +717,27 @@ public final class Uplink implements ResultSink {
         if (r.statusCode() == 401 || r.statusCode() == 403) {
             throw lockedOut(r.statusCode(), message(r));
         }
+        if (r.statusCode() == 400 || r.statusCode() == 413 || r.statusCode() == 422) {
+            String why = r.statusCode() + ": " + message(r);
+            if (!why.equals(statusRefused)) {
+                LOG.error("The server refused this agent's status for good ({}); results are sent all the same, and the status"
+                        + " is tried again every {} s", why, Math.max(1, config.status__interval__s()));
+            }
+            statusRefused = why;
+            metrics.statusRefused.incrementAndGet();
+            return false;
+        }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
             throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
         }
+        statusRefused = null;
         if (statusAck(r.statusCode(), r.body()).kindsWanted() && !full) {
             kindsHeard = null; // the server (restarted, or another instance) does not hold them: the next status, at once
             statusDue = true;
         } else if (full) {
             kindsHeard = kindsHash;
         }
+        return true;
     }
 
     /**

@@ -20,6 +20,7 @@ final class UplinkMetrics extends Collector {
     final AtomicLong sent = new AtomicLong();
     final AtomicLong acked = new AtomicLong();
     final AtomicLong configRefused = new AtomicLong();
+    final AtomicLong statusRefused = new AtomicLong();
     final Histogram batchSeconds = Histogram.build("sonde_uplink_batch_seconds",
                     "Time of one upload of results, from sending to the server's acknowledgement")
             .buckets(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -40,6 +41,8 @@ final class UplinkMetrics extends Collector {
         out.add(new CounterMetricFamily("sonde_uplink_config_refused_total",
                 "Configuration documents refused as a whole (not JSON, another agent's, another schema), the kept copy too",
                 configRefused.get()));
+        out.add(new CounterMetricFamily("sonde_uplink_status_refused_total",
+                "Statuses the server refused for good (400, 413, 422): the results were sent all the same", statusRefused.get()));
         out.add(new GaugeMetricFamily("sonde_spool_records", "Results in the spool not yet acknowledged by the server", spool.records()));
         out.add(new GaugeMetricFamily("sonde_spool_bytes", "Bytes the spool takes on disk", spool.bytes()));
         long oldest = spool.oldestMillis();
