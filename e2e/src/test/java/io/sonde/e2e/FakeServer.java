@@ -56,6 +56,10 @@ final class FakeServer implements AutoCloseable {
     volatile Answer statusAnswer;
     /** Whether a batch's answer asks for a status ({@code status_wanted}), as a server holding none of the agent does. */
     volatile boolean statusWanted;
+    /** The pace a batch's answer tells (batch_interval_ms), or 0 for none. */
+    volatile long batchIntervalMs;
+    /** The failed results taken. */
+    final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
     /** The sequence numbers of the results taken, each as often as it came (a result sent twice is there twice). */
     final List<Long> results = new CopyOnWriteArrayList<>();
 
@@ -121,9 +125,15 @@ final class FakeServer implements AutoCloseable {
             } else if (path.equals(agent + "/results")) {
                 JsonObject batch = JsonParser.parseString(new String(new GZIPInputStream(new java.io.ByteArrayInputStream(body))
                         .readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
-                batch.getAsJsonArray("results").forEach(r -> results.add(r.getAsJsonObject().get("seq").getAsLong()));
+                batch.getAsJsonArray("results").forEach(r -> {
+                    if (!r.getAsJsonObject().get("success").getAsBoolean()) {
+                        failures.incrementAndGet();
+                    }
+                    results.add(r.getAsJsonObject().get("seq").getAsLong());
+                });
                 reply(x, Answer.json(200, "{\"schema\":1,\"accepted\":" + batch.getAsJsonArray("results").size() + ",\"duplicates\":0"
-                        + (statusWanted ? ",\"status_wanted\":true" : "") + "}"));
+                        + (statusWanted ? ",\"status_wanted\":true" : "")
+                        + (batchIntervalMs > 0 ? ",\"batch_interval_ms\":" + batchIntervalMs : "") + "}"));
             } else if (path.equals(agent + "/config")) {
                 reply(x, answer);
             } else if (handlers.containsKey(path)) {

@@ -289,6 +289,74 @@ public class UplinkIT {
         }
     }
 
+    /**
+     * A larger fleet is told a longer pace (here, at {@code fleet_batch_rate = 1}, 41 agents sending:
+     * 41 s), so that the server takes fewer, larger batches; yet a target that goes down is not left
+     * for the pace: the result that changed its outcome goes at once, with what waited before it.
+     * Every connection the target took is a stored success, each once.
+     */
+    @Test
+    public void aLargeFleetIsPacedLongerYetAChangeIsSentAtOnce() throws Exception {
+        try (ServerProcess server = ServerProcess.start("batch_interval_s = 1\nfleet_batch_rate = 1\noffline_after_s = 300\n")) {
+            // 40 agents of the test's own send a batch each: with the agent below, 41 sending
+            for (int i = 0; i < 40; i++) {
+                String id = "e2e-fleet-" + i;
+                String credential = SecurityIT.enroll(server, id);
+                byte[] batch = io.sonde.wire.WireCodec.gzip(("{\"schema\":1,\"agent_id\":\"" + id + "\",\"epoch\":\"e\",\"results\":"
+                        + "[{\"seq\":1,\"target\":\"t\",\"kind\":\"tcp\",\"started_at\":\"" + java.time.Instant.now()
+                        + "\",\"success\":true,\"response_time_seconds\":0.001}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                HttpResponse<String> r = server.post("/api/v1/agents/" + id + "/results", credential, batch, "Content-Encoding", "gzip");
+                assertEquals(r.body(), 200, r.statusCode());
+            }
+            try (CountingListener target = new CountingListener();
+                    AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-paced\n",
+                            "etc/io.sonde.target-t0.cfg", targetCfg("t0", target.port(), 200),
+                            "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "")))) {
+                agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 1);
+                long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+                String m = server.get("/metrics").body();
+                while (AgentProcess.value(m, "sonde_server_agents_sending ") < 41 && System.nanoTime() < deadline) {
+                    Thread.sleep(500);
+                    m = server.get("/metrics").body();
+                }
+                assertEquals(m, 41, AgentProcess.value(m, "sonde_server_agents_sending "), 0);
+                assertEquals("41 agents at 1 batch a second: 41 s", 41, AgentProcess.value(m, "sonde_server_batch_interval_seconds "), 0);
+
+                // the agent takes the pace: a window of 8 s without a batch while its results wait in the spool (at most five tries)
+                int quiet = -1;
+                for (int tries = 0; tries < 5 && quiet < 0; tries++) {
+                    double b0 = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ");
+                    Thread.sleep(8000);
+                    if (AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ") == b0) {
+                        quiet = tries;
+                    }
+                }
+                assertTrue("8 s without a batch at a 41 s pace", quiet >= 0);
+                double waiting = AgentProcess.value(agent.metrics(), "sonde_spool_records ");
+                assertTrue("results wait for the pace: " + waiting, waiting >= 20);
+                double batches0 = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ");
+
+                // the target goes down: its first failure is sent at once, with the successes that waited before it
+                long saw = target.accepted.get();
+                target.close();
+                long sawAtClose = target.accepted.get();
+                long within = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30); // the pace left is ≥ 33 s
+                List<JsonObject> failed = List.of();
+                while (failed.isEmpty() && System.nanoTime() < within) {
+                    Thread.sleep(200);
+                    failed = server.results("e2e-paced", "t0").stream().filter(r -> !r.get("success").getAsBoolean()).toList();
+                }
+                assertTrue("the failure was stored before the pace came round", !failed.isEmpty());
+                double batches = AgentProcess.value(server.get("/metrics").body(), "sonde_server_ingest_seconds_count ") - batches0;
+                assertTrue("one batch or two for the change: " + batches, batches >= 1 && batches <= 2);
+                long successes = server.results("e2e-paced", "t0").stream().filter(r -> r.get("success").getAsBoolean()).count();
+                assertTrue(saw + " connections before the close", saw >= 20);
+                assertTrue("every connection the target took is a stored success, once: " + successes + " of " + sawAtClose,
+                        successes == sawAtClose || successes == sawAtClose - 1);
+            }
+        }
+    }
+
     /** @return every status the server took, however it named the kinds */
     private static double allStatuses(ServerProcess server) throws Exception {
         return statuses(server, "full") + statuses(server, "hash") + statuses(server, "asked") + statuses(server, "none");

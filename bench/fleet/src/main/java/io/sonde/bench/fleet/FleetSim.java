@@ -135,6 +135,7 @@ public final class FleetSim {
         boolean kindsHeard; // the server took this agent's kinds in full: statuses name them by their hash
         long heardAt; // the server last answered a batch or a status
         long statusSentAt; // the server last took a status (0: never)
+        long pace; // the batch interval the server told last (ms)
         String statusConfig; // the document's version the last status told
 
         Agent(String id, String credential) {
@@ -185,7 +186,7 @@ public final class FleetSim {
                     nextConfig = now + (now - toldAt < 120_000 ? 60_000 : 5_000);
                     what = 0;
                 } else if (producing && (everyStatus ? now >= nextStatus : now >= nextStatus && (statusSentAt == 0
-                        || now - statusSentAt >= 300_000 || now - heardAt >= 15_000 || !java.util.Objects.equals(configVersion, statusConfig)))) {
+                        || now - statusSentAt >= 300_000 || now - heardAt >= Math.max(15_000, 2 * pace) || !java.util.Objects.equals(configVersion, statusConfig)))) {
                     nextStatus = everyStatus ? now + 15_000 : 0;
                     what = 1;
                 } else if (!pending.isEmpty() && (now >= nextBatchAt || pending.size() >= 5000)) {
@@ -263,7 +264,8 @@ public final class FleetSim {
                                     }
                                     // as the agent: the server's pace, and its document asked for when the answer names another version
                                     long pace = ack.has("batch_interval_ms") ? ack.get("batch_interval_ms").getAsLong() : 0;
-                                    nextBatchAt = now + Math.max(0, Math.min(60_000, pace));
+                                    Agent.this.pace = Math.max(0, Math.min(60_000, pace));
+                                    nextBatchAt = now + Agent.this.pace;
                                     if (ack.has("config_version") && !ack.get("config_version").isJsonNull()) {
                                         toldAt = now;
                                         if (!ack.get("config_version").getAsString().equals(configVersion)) {

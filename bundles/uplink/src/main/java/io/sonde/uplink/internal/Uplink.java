@@ -413,6 +413,33 @@ public final class Uplink implements ResultSink {
     @Override
     public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result, next));
+        if (changed(outcomes, result.target().kind() + "/" + result.target().name(), result.isSuccessful())) {
+            changeWaits = true; // spooled above: the sender's next read has it
+            LockSupport.unpark(sender);
+        }
+    }
+
+    /** The most targets whose last outcome is kept; beyond, the outcomes start again (a change is then missed once). */
+    static final int MAX_OUTCOMES = 100_000;
+    /** Each target's last outcome (kind/name: success), to send a change at once rather than at the server's pace. */
+    private final Map<String, Boolean> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A result that changed its target's outcome waits in the spool: the next batch goes now, whatever the pace. */
+    private volatile boolean changeWaits;
+
+    /**
+     * A target that went down (or came back) is what the server must hear first: its alert rules and
+     * health list should not wait for the pace it tells (up to a minute for a large fleet). The first
+     * result of a target is no change (its outcome before is not known here).
+     *
+     * @param outcomes each target's last outcome, updated
+     * @return whether this outcome differs from the target's last one
+     */
+    static boolean changed(Map<String, Boolean> outcomes, String target, boolean success) {
+        if (outcomes.size() >= MAX_OUTCOMES && !outcomes.containsKey(target)) {
+            outcomes.clear();
+        }
+        Boolean before = outcomes.put(target, success);
+        return before != null && before != success;
     }
 
     /** The sink's queue ran dry: what it appended goes to disk in one write. */
@@ -443,7 +470,9 @@ public final class Uplink implements ResultSink {
                     fetchConfig();
                 }
                 long statusIntervalMs = Math.max(1, config.status__interval__s()) * 1000L;
-                if (now >= statusHeldUntil && (statusDue || statusNeeded(now, statusSentAt, heardAt, statusIntervalMs))) {
+                // an agent the server paces beyond the interval is heard from by its batches: no status between two of them
+                long quietMs = Math.max(statusIntervalMs, 2 * batchIntervalMs);
+                if (now >= statusHeldUntil && (statusDue || statusNeeded(now, statusSentAt, heardAt, quietMs))) {
                     statusDue = false;
                     try {
                         if (!sendStatus()) { // refused for good: the results go on, the status is tried again after the interval
@@ -457,8 +486,9 @@ public final class Uplink implements ResultSink {
                     statusSentAt = now;
                     heardAt = now;
                 }
-                // at the server's cadence, or at once when a full batch waits
-                boolean due = now >= nextBatchAt || spool.records() >= batchLimit;
+                // at the server's cadence, or at once when a full batch or a target's change waits
+                boolean due = changeWaits || now >= nextBatchAt || spool.records() >= batchLimit;
+                changeWaits = false; // a change spooled from here on is read by the next round
                 List<Spool.Record> batch = due ? spool.read(batchLimit, Math.max(1024, config.batch__max__bytes())) : List.of();
                 if (batch.isEmpty()) {
                     healthy();

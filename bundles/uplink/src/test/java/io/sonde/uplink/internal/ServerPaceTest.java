@@ -49,4 +49,22 @@ public class ServerPaceTest {
         assertEquals("busy, a moment before the five minutes", false,
                 Uplink.statusNeeded(t, t - BatchAck.STATUS_REFRESH_MS + 1, t - 1000, 15_000));
     }
+
+    /** A result that changes its target's outcome is sent at once; the first of a target, and the same again, wait for the pace. */
+    @Test
+    public void aChangedOutcomeIsSentAtOnce() {
+        java.util.Map<String, Boolean> outcomes = new java.util.HashMap<>();
+        assertEquals("a target's first result", false, Uplink.changed(outcomes, "tcp/a", true));
+        assertEquals(false, Uplink.changed(outcomes, "tcp/a", true));
+        assertEquals("down", true, Uplink.changed(outcomes, "tcp/a", false));
+        assertEquals("still down", false, Uplink.changed(outcomes, "tcp/a", false));
+        assertEquals("another kind's target of the same name is another target", false, Uplink.changed(outcomes, "icmp/a", true));
+        assertEquals("back", true, Uplink.changed(outcomes, "tcp/a", true));
+        for (int i = 0; outcomes.size() < Uplink.MAX_OUTCOMES; i++) {
+            Uplink.changed(outcomes, "tcp/t" + i, true);
+        }
+        assertEquals("a target known before is told at the bound", true, Uplink.changed(outcomes, "tcp/a", false));
+        assertEquals("a new one at the bound: the outcomes start again", false, Uplink.changed(outcomes, "tcp/new", false));
+        assertEquals(1, outcomes.size());
+    }
 }

@@ -86,6 +86,12 @@ public final class Ingest implements ResultIngest {
                 out.addAll(rejected.collect());
                 out.addAll(latency.collect());
                 out.addAll(listenerFailures.collect());
+                int agents = sending.count();
+                out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_agents_sending",
+                        "Agents that sent a batch in the last minute (counted every 5 s)", agents));
+                out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_batch_interval_seconds",
+                        "The pace agents are told now, while a batch slot is free (twice it while every one is taken)",
+                        interval(config.batch__interval__s(), config.fleet__batch__rate(), agents, false) / 1000.0));
                 return out;
             }
         };
@@ -107,11 +113,25 @@ public final class Ingest implements ResultIngest {
 
     private final long maxValues;
 
-    /** @return the cadence an agent is told, in ms: the configured one, twice it when every batch slot is taken */
-    static long interval(int seconds, boolean crowded) {
-        long ms = Math.max(0, seconds) * 1000L * (crowded ? 2 : 1);
-        return Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ms);
+    /**
+     * @param seconds   the configured cadence ({@code batch_interval_s}; 0: an agent sends as soon as it has results)
+     * @param batchRate the batches a second the fleet's pace aims at ({@code fleet_batch_rate}; 0: the configured cadence only)
+     * @param agents    the agents that sent batches lately
+     * @param crowded   whether every batch slot is taken
+     * @return the cadence an agent is told, in ms: the configured one, longer when the fleet at that cadence would send more
+     *         than {@code batchRate} batches a second (a request costs the same for one result as for twenty, and so does
+     *         the store's write of an agent's batch), twice it when every batch slot is taken, at most a minute
+     */
+    static long interval(int seconds, int batchRate, int agents, boolean crowded) {
+        long ms = Math.max(0, seconds) * 1000L;
+        if (ms > 0 && batchRate > 0) {
+            ms = Math.max(ms, (long) Math.ceil(Math.max(0, agents) * 1000.0 / batchRate));
+        }
+        return Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ms * (crowded ? 2 : 1));
     }
+
+    /** The agents that sent batches lately: the fleet the pace is for. */
+    private final SendingAgents sending = new SendingAgents();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(ResultListener listener) {
@@ -162,7 +182,9 @@ public final class Ingest implements ResultIngest {
             }
             duplicates.inc(dup);
             latency.observe((System.nanoTime() - t0) / 1e9);
-            return new BatchAck(WireCodec.SCHEMA, stored, dup, interval(config.batch__interval__s(), crowded), null);
+            int agents = sending.heard(agentId, System.currentTimeMillis());
+            return new BatchAck(WireCodec.SCHEMA, stored, dup,
+                    interval(config.batch__interval__s(), config.fleet__batch__rate(), agents, crowded), null);
         } catch (WireException e) {
             rejected.labels(e.problem().label()).inc();
             io.sonde.server.spi.Api.drain(body, Math.max(1024, config.max__batch__bytes()));

@@ -27,6 +27,11 @@ public @interface IngestConfig {
             + " a fleet several times larger than 0)")
     int batch__interval__s() default 5;
 
+    @AttributeDefinition(description = "The batches a second the agents' pace aims at: while the agents sending (in the last minute)"
+            + " would send more than this at batch_interval_s, each is told to send less often (agents / this, in seconds), and a"
+            + " target whose outcome changed is still sent at once. 0: batch_interval_s alone")
+    int fleet__batch__rate() default 400;
+
     @AttributeDefinition(description = "Seconds a result may lie in the future (agent clocks differ)")
     int max__future__s() default 600;
 
