@@ -220,6 +220,9 @@ public final class FleetSim {
                     pauseUntil = System.currentTimeMillis() + wait;
                     if (after != null) {
                         heardAt = System.currentTimeMillis(); // as the agent: a busy server is not sent statuses to say it is alive
+                        if (toldAt != 0 && !everyStatus) {
+                            toldAt = heardAt; // as the agent: nor asked for its document at the agent's own pace
+                        }
                     }
                 }
             }

@@ -509,6 +509,7 @@ public final class Uplink implements ResultSink {
                 if (f.retryAfterMs > 0) {
                     // the server answered, busy: a status to say the agent is alive would be turned away as well
                     heardAt = System.currentTimeMillis();
+                    versionToldAt = toldAfterBusy(versionToldAt, heardAt);
                 }
                 metrics.up = false;
                 String problem = server + ": " + f.getMessage();
@@ -641,6 +642,18 @@ public final class Uplink implements ResultSink {
      * @param sinceMs how long ago an acknowledgement last said the document's version
      * @return the time to the next request for the document
      */
+    /**
+     * A server that tells the document's version in its answers and now answers busy will tell it
+     * again in the answers to come: the agent does not fall back to asking for its document at its
+     * own pace (every 5 s by default) — every one of those requests would be turned away too, and a
+     * fleet turned away for minutes would multiply the load it is turned away for.
+     *
+     * @return when the version counts as told, after a busy answer at {@code now}
+     */
+    static long toldAfterBusy(long versionToldAt, long now) {
+        return versionToldAt == 0 ? 0 : now;
+    }
+
     static long configPollMs(long ownMs, long sinceMs) {
         return sinceMs >= 0 && sinceMs < VERSION_TOLD_FOR_MS ? Math.max(ownMs, TOLD_CONFIG_POLL_MS) : ownMs;
     }

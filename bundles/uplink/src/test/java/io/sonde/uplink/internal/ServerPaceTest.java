@@ -67,4 +67,14 @@ public class ServerPaceTest {
         assertEquals("a new one at the bound: the outcomes start again", false, Uplink.changed(outcomes, "tcp/new", false));
         assertEquals(1, outcomes.size());
     }
+
+    /** A busy answer keeps the poll slow where answers told the version, and changes nothing where none did. */
+    @Test
+    public void aBusyServerIsNotAskedForTheDocumentAtTheAgentsOwnPace() {
+        long now = 10_000_000;
+        assertEquals("never told: the agent's own pace stays", 0, Uplink.toldAfterBusy(0, now));
+        long told = Uplink.toldAfterBusy(now - 3 * Uplink.VERSION_TOLD_FOR_MS, now);
+        assertEquals(now, told);
+        assertEquals("turned away for minutes: still the slow poll", Uplink.TOLD_CONFIG_POLL_MS, Uplink.configPollMs(5000, now - told));
+    }
 }
