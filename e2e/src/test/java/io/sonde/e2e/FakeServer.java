@@ -58,6 +58,10 @@ final class FakeServer implements AutoCloseable {
     volatile boolean statusWanted;
     /** The pace a batch's answer tells (batch_interval_ms), or 0 for none. */
     volatile long batchIntervalMs;
+    /** Batches still to be turned away busy (429, Retry-After: 1), each counted down. */
+    final java.util.concurrent.atomic.AtomicInteger busyFor = new java.util.concurrent.atomic.AtomicInteger();
+    /** Each batch's count of results, turned away or taken, in order; turned away ones negative. */
+    final List<Integer> batches = new CopyOnWriteArrayList<>();
     /** The failed results taken. */
     final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
     /** The sequence numbers of the results taken, each as often as it came (a result sent twice is there twice). */
@@ -125,6 +129,13 @@ final class FakeServer implements AutoCloseable {
             } else if (path.equals(agent + "/results")) {
                 JsonObject batch = JsonParser.parseString(new String(new GZIPInputStream(new java.io.ByteArrayInputStream(body))
                         .readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+                int size = batch.getAsJsonArray("results").size();
+                if (busyFor.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    batches.add(-size);
+                    reply(x, Answer.json(429, "{\"error\":\"busy\"}", "Retry-After", "1"));
+                    return;
+                }
+                batches.add(size);
                 batch.getAsJsonArray("results").forEach(r -> {
                     if (!r.getAsJsonObject().get("success").getAsBoolean()) {
                         failures.incrementAndGet();

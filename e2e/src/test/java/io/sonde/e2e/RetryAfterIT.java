@@ -192,6 +192,51 @@ public class RetryAfterIT {
         }
     }
 
+    /**
+     * A busy server reads a batch to its end to turn it away: an agent with a backlog would offer the
+     * whole of it at every try. After a 429 the agent's batches are of at most 100 results, doubling
+     * with each one taken; nothing is lost or sent twice (the listener's connections against the
+     * results the server took).
+     */
+    @Test
+    public void afterABusyAnswerTheBatchesAreSmallAndGrowAgain() throws Exception {
+        try (FakeServer server = new FakeServer("busy-small"); CountingListener target = new CountingListener()) {
+            server.busyFor.set(1_000_000);
+            try (AgentProcess agent = AgentProcess.start(java.util.Map.of(
+                    "etc/io.sonde.agent.cfg", "agent_id = busy-small\n",
+                    "etc/io.sonde.target-t0.cfg", UplinkIT.targetCfg("t0", target.port(), 50),
+                    "etc/io.sonde.uplink.cfg", server.uplinkConfig("")))) {
+                // turned away until 300 results wait
+                long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+                while (target.accepted.get() < 300 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertTrue("connections: " + target.accepted.get(), target.accepted.get() >= 300);
+                int refused = server.batches.size();
+                server.busyFor.set(0);
+                agent.awaitMetrics(m -> AgentProcess.value(m, "sonde_uplink_acked_total ") >= 300);
+                List<Integer> sizes = List.copyOf(server.batches);
+                assertTrue("turned away: " + sizes, refused >= 1 && sizes.get(0) < 0);
+                List<Integer> taken = sizes.subList(refused, sizes.size());
+                assertTrue("taken: " + taken, taken.size() >= 2);
+                assertEquals("the first taken after a busy answer: " + sizes, 100, (int) taken.get(0));
+                assertTrue("then larger: " + sizes, taken.get(1) > 100);
+                for (int i = 1; i < refused; i++) {
+                    assertTrue("each try after a busy answer is small: " + sizes, -sizes.get(i) <= 100);
+                }
+
+                long saw = target.accepted.get();
+                deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+                while (new java.util.HashSet<>(server.results).size() < saw && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                java.util.Set<Long> distinct = new java.util.HashSet<>(server.results);
+                assertTrue("every connection the target took reached the server: " + distinct.size() + " of " + saw, distinct.size() >= saw);
+                assertEquals("none twice", server.results.size(), distinct.size());
+            }
+        }
+    }
+
     private static void answer(HttpExchange e, int status, String body, String retryAfter) throws IOException {
         e.getRequestBody().readAllBytes();
         if (retryAfter != null) {

@@ -136,6 +136,7 @@ public final class FleetSim {
         long heardAt; // the server last answered a batch or a status
         long statusSentAt; // the server last took a status (0: never)
         long pace; // the batch interval the server told last (ms)
+        int limit = 5000; // the most results of a batch: as the agent, 100 after one turned away busy, doubled by each taken
         String statusConfig; // the document's version the last status told
 
         Agent(String id, String credential) {
@@ -189,7 +190,7 @@ public final class FleetSim {
                         || now - statusSentAt >= 300_000 || now - heardAt >= Math.max(15_000, 2 * pace) || !java.util.Objects.equals(configVersion, statusConfig)))) {
                     nextStatus = everyStatus ? now + 15_000 : 0;
                     what = 1;
-                } else if (!pending.isEmpty() && (now >= nextBatchAt || pending.size() >= 5000)) {
+                } else if (!pending.isEmpty() && (now >= nextBatchAt || pending.size() >= limit)) {
                     what = 2;
                 } else {
                     return;
@@ -234,7 +235,7 @@ public final class FleetSim {
         void sendBatch() {
             List<String> batch;
             synchronized (this) {
-                batch = new ArrayList<>(pending.subList(0, Math.min(pending.size(), 5000)));
+                batch = new ArrayList<>(pending.subList(0, Math.min(pending.size(), limit)));
             }
             byte[] body = gzip("{\"schema\":1,\"agent_id\":\"" + id + "\",\"epoch\":\"" + epoch + "\",\"results\":["
                     + String.join(",", batch) + "]}");
@@ -253,10 +254,16 @@ public final class FleetSim {
                         public void onComplete(Result r) {
                             int status = r.isFailed() ? 0 : r.getResponse().getStatus();
                             measured(Endpoint.RESULTS, System.nanoTime() - t0, status);
+                            if ((status == 429 || status == 503) && !everyStatus) {
+                                synchronized (Agent.this) {
+                                    limit = Math.min(limit, 100);
+                                }
+                            }
                             if (status == 200) {
                                 JsonObject ack = JsonParser.parseString(getContentAsString()).getAsJsonObject();
                                 synchronized (Agent.this) {
                                     pending.subList(0, batch.size()).clear();
+                                    limit = Math.min(5000, limit * 2);
                                     accepted.addAndGet(ack.get("accepted").getAsLong());
                                     duplicates.addAndGet(ack.get("duplicates").getAsLong());
                                     long now = System.currentTimeMillis();

@@ -598,8 +598,20 @@ public final class Uplink implements ResultSink {
             spool.ack(last);
             return;
         }
+        if (status == 429 || status == 503) {
+            // the server read the whole batch to turn it away: the tries while it is busy are small, and grow again as taken
+            batchLimit = Math.min(batchLimit, BUSY_BATCH_RESULTS);
+        }
         throw new Failure("results answered " + status + ": " + why, retryAfter(r));
     }
+
+    /**
+     * The most results of a batch sent after one was turned away busy; each batch taken doubles the
+     * bound again, up to {@code batch_max_results}. A busy server reads a refused batch to its end (so
+     * that the connection stays): a fleet that keeps offering its whole backlog to a server that
+     * turns it away costs it the backlog's bytes at every try.
+     */
+    static final int BUSY_BATCH_RESULTS = 100;
 
     /** When this uplink's status was last taken by the server (0: not yet). */
     private long statusSentAt;
