@@ -112,9 +112,19 @@ final class SinkWorker {
         wake();
     }
 
-    /** Stops the thread and hands back what the sink had not taken yet, in order. */
+    /**
+     * How long a sink that restarts may take to finish the result in its hands: it goes to the sink
+     * being stopped (an uplink spools it before its spool closes), never to none. A sink held up
+     * behind its own disk (an fsync on a loaded machine) takes more than a second.
+     */
+    static final long DRAIN_WAIT_MS = 30_000;
+
+    /** Stops the thread once the result in its hands is taken, and hands back what the sink had not taken yet, in order. */
     List<Object> stopAndDrain() {
-        stop();
+        stop(DRAIN_WAIT_MS);
+        if (thread.isAlive()) {
+            LOG.warn("Result sink {} did not finish taking a result in {} s; the result may be lost", name, DRAIN_WAIT_MS / 1000);
+        }
         List<Object> rest = new java.util.ArrayList<>();
         for (Object item; (item = queue.poll()) != null;) {
             size.decrementAndGet();
@@ -124,10 +134,14 @@ final class SinkWorker {
     }
 
     void stop() {
+        stop(1000);
+    }
+
+    private void stop(long waitMs) {
         running = false;
         LockSupport.unpark(thread);
         try {
-            thread.join(1000);
+            thread.join(waitMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
