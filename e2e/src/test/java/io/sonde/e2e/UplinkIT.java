@@ -429,7 +429,9 @@ public class UplinkIT {
      */
     @Test
     public void theAgentsKindsGoInFullOnlyWhenTheyChangeOrTheServerAsks() throws Exception {
-        try (ServerProcess server = ServerProcess.start("");
+        // batches as the results come (its target every 5 s), so that statuses come every second between them: an agent
+        // paced beyond its status interval sends none between two batches
+        try (ServerProcess server = ServerProcess.start("batch_interval_s = 0\n");
                 AgentProcess agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = e2e-kinds\n",
                         "etc/io.sonde.uplink.cfg", server.uplinkConfig(server.enrollmentToken("{}"), "status_interval_s = 1\n")))) {
             awaitAgent(server, "e2e-kinds");

@@ -412,9 +412,9 @@ public final class Uplink implements ResultSink {
     /** Spools the result with when its target is probed next: the server counts a backed-off target as down until then. */
     @Override
     public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
-        spool.append(result.startedAt().toEpochMilli(), seq -> ResultEncoder.encode(seq, result, next));
-        if (changed(outcomes, result.target().kind() + "/" + result.target().name(), result.isSuccessful())) {
-            changeWaits = true; // spooled above: the sender's next read has it
+        long seq = spool.append(result.startedAt().toEpochMilli(), s -> ResultEncoder.encode(s, result, next));
+        if (changed(outcomes, result.target().kind() + "/" + result.target().name(), result.isSuccessful()) && seq > changeSeq) {
+            changeSeq = seq; // spooled above: the sender's next read has it
             LockSupport.unpark(sender);
         }
     }
@@ -423,8 +423,11 @@ public final class Uplink implements ResultSink {
     static final int MAX_OUTCOMES = 100_000;
     /** Each target's last outcome (kind/name: success), to send a change at once rather than at the server's pace. */
     private final Map<String, Boolean> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
-    /** A result that changed its target's outcome waits in the spool: the next batch goes now, whatever the pace. */
-    private volatile boolean changeWaits;
+    /**
+     * The newest result that changed its target's outcome: until the server acknowledged it, batches go
+     * one after another, whatever the pace (behind a backlog too, as small batches after a busy answer).
+     */
+    private volatile long changeSeq;
 
     /**
      * A target that went down (or came back) is what the server must hear first: its alert rules and
@@ -487,8 +490,7 @@ public final class Uplink implements ResultSink {
                     heardAt = now;
                 }
                 // at the server's cadence, or at once when a full batch or a target's change waits
-                boolean due = changeWaits || now >= nextBatchAt || spool.records() >= batchLimit;
-                changeWaits = false; // a change spooled from here on is read by the next round
+                boolean due = spool.acked() < changeSeq || now >= nextBatchAt || spool.records() >= batchLimit;
                 List<Spool.Record> batch = due ? spool.read(batchLimit, Math.max(1024, config.batch__max__bytes())) : List.of();
                 if (batch.isEmpty()) {
                     healthy();
