@@ -413,10 +413,20 @@ public final class Uplink implements ResultSink {
     @Override
     public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         long seq = spool.append(result.startedAt().toEpochMilli(), s -> ResultEncoder.encode(s, result, next));
-        if (changed(outcomes, result.target().kind() + "/" + result.target().name(), result.isSuccessful()) && seq > changeSeq) {
+        if (changed(outcomes, outcomeKey(result.target()), result.isSuccessful()) && seq > changeSeq) {
             changeSeq = seq; // spooled above: the sender's next read has it
             LockSupport.unpark(sender);
         }
+    }
+
+    /** A target gone: its last outcome is forgotten (one that comes back starts afresh). */
+    @Override
+    public void targetRemoved(io.sonde.api.Target target) {
+        outcomes.remove(outcomeKey(target));
+    }
+
+    static String outcomeKey(io.sonde.api.Target target) {
+        return target.kind() + "/" + target.name();
     }
 
     /** The most targets whose last outcome is kept; beyond, the outcomes start again (a change is then missed once). */
@@ -589,7 +599,7 @@ public final class Uplink implements ResultSink {
         if (status == 401 || status == 403) {
             throw lockedOut(status, why);
         }
-        if (status == 413 || status == 400 || status == 422) {
+        if (refusedForGood(status)) {
             if (batch.size() > 1) { // find the result it refuses: halve until it is alone
                 batchLimit = Math.max(1, batch.size() / 2);
                 LOG.warn("The server refused a batch of {} results ({}: {}); sending smaller batches", batch.size(), status, why);
@@ -741,6 +751,11 @@ public final class Uplink implements ResultSink {
         return a;
     }
 
+    /** @return whether the server refuses what was sent for good: it would refuse the same again (400, 413, 422) */
+    static boolean refusedForGood(int status) {
+        return status == 400 || status == 413 || status == 422;
+    }
+
     /** Statuses are not sent before this time: the server refused the last one for good (0: none refused). */
     private long statusHeldUntil;
     /** Why the server refused this agent's last status for good, or null: shown on GET /status. */
@@ -774,7 +789,7 @@ public final class Uplink implements ResultSink {
         if (r.statusCode() == 401 || r.statusCode() == 403) {
             throw lockedOut(r.statusCode(), message(r));
         }
-        if (r.statusCode() == 400 || r.statusCode() == 413 || r.statusCode() == 422) {
+        if (refusedForGood(r.statusCode())) {
             String why = r.statusCode() + ": " + message(r);
             if (!why.equals(statusRefused)) {
                 LOG.error("The server refused this agent's status for good ({}); results are sent all the same, and the status"

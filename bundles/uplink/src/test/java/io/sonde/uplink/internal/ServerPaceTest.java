@@ -60,6 +60,18 @@ public class ServerPaceTest {
         assertEquals("still down", false, Uplink.changed(outcomes, "tcp/a", false));
         assertEquals("another kind's target of the same name is another target", false, Uplink.changed(outcomes, "icmp/a", true));
         assertEquals("back", true, Uplink.changed(outcomes, "tcp/a", true));
+        io.sonde.api.Target t = new io.sonde.api.Target("b", "tcp", "127.0.0.1", 1, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofMillis(500), java.util.Set.of(), java.util.Map.of(), "test");
+        assertEquals("tcp/b", Uplink.outcomeKey(t));
+        Uplink.changed(outcomes, Uplink.outcomeKey(t), true);
+        outcomes.remove(Uplink.outcomeKey(t)); // as targetRemoved does
+        assertEquals("a target removed and come back starts afresh", false, Uplink.changed(outcomes, "tcp/b", false));
+        outcomes.remove("tcp/b");
+        assertEquals(true, Uplink.refusedForGood(422));
+        assertEquals(true, Uplink.refusedForGood(400));
+        assertEquals(true, Uplink.refusedForGood(413));
+        assertEquals("busy is not for good", false, Uplink.refusedForGood(429));
+        assertEquals(false, Uplink.refusedForGood(503));
         for (int i = 0; outcomes.size() < Uplink.MAX_OUTCOMES; i++) {
             Uplink.changed(outcomes, "tcp/t" + i, true);
         }
