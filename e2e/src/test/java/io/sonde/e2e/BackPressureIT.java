@@ -37,12 +37,22 @@ public class BackPressureIT {
 
     @Test
     public void aBusyServerKeepsTheConnectionOfABatchItRead() throws Exception {
-        server = ServerProcess.start("max_in_flight = 1\nmax_batch_bytes = 65536\n");
+        // a fleet of one batch a second: a turned-away agent is told to come back when the fleet's round brings its turn again
+        server = ServerProcess.start("max_in_flight = 1\nmax_batch_bytes = 65536\nfleet_batch_rate = 1\n");
         String token = server.enrollmentToken("{}");
         String credential = AttackIT.credential(AttackIT.enrollOn(server, token, "bp-1"));
+        byte[] batch = ("{\"schema\":1,\"epoch\":\"e\",\"results\":[]}" + " ".repeat(2000)).getBytes(StandardCharsets.US_ASCII);
+        String other = AttackIT.credential(AttackIT.enrollOn(server, server.enrollmentToken("{}"), "bp-2"));
+        try (SSLSocket s = socket()) { // another agent of the fleet, heard
+            Answer a = send(s, "POST", "/api/v1/agents/bp-2/results", other,
+                    ("{\"schema\":1,\"agent_id\":\"bp-2\",\"epoch\":\"e\",\"results\":[{\"seq\":1,\"target\":\"t\",\"kind\":\"tcp\","
+                            + "\"started_at\":\"" + java.time.Instant.now() + "\",\"success\":true,\"response_time_seconds\":0.001,"
+                            + "\"details\":{\"address\":\"127.0.0.1\"}}]}").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(a.toString(), 200, a.status());
+        }
+        Thread.sleep(5_500); // the agents sending are counted again every 5 s, at a batch: bp-1's next one counts both
         try (SSLSocket holder = halfSentBatch("bp-1", credential)) { // the one slot, held
 
-            byte[] batch = ("{\"schema\":1,\"epoch\":\"e\",\"results\":[]}" + " ".repeat(2000)).getBytes(StandardCharsets.US_ASCII);
             SSLSocket agent = null;
             try {
                 Answer busy = null;
@@ -62,7 +72,7 @@ public class BackPressureIT {
                     }
                 }
                 assertTrue("answered 429 while the slot was held", busy != null);
-                assertEquals(busy.toString(), "1", busy.header("retry-after"));
+                assertEquals(busy.toString(), "2", busy.header("retry-after")); // two agents sending, one batch a second
                 assertTrue(busy.body(), busy.body().contains("batches in hand; send again after Retry-After"));
                 assertEquals("no Connection: close", null, busy.header("connection"));
                 // the same connection carries the next requests
@@ -86,6 +96,7 @@ public class BackPressureIT {
         }
         String metrics = server.get("/metrics").body();
         assertTrue(metrics, AgentProcess.value(metrics, "sonde_server_rejected_batches_total{reason=\"busy\",}") >= 3);
+        assertEquals(metrics, 2.0, AgentProcess.value(metrics, "sonde_server_agents_sending"), 0.0);
     }
 
     /**

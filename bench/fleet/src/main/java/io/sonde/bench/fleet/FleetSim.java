@@ -382,6 +382,8 @@ public final class FleetSim {
     final HttpClient client;
     final AtomicLong produced = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
+    /** Exchanges answered 429 or 503, from the start (the timeline). */
+    final LongAdder refusedAll = new LongAdder();
     final AtomicLong duplicates = new AtomicLong();
     volatile Stats stats = new Stats(16);
     volatile boolean measuring;
@@ -422,6 +424,9 @@ public final class FleetSim {
     }
 
     void measured(Endpoint e, long nanos, int status) {
+        if (status == 429 || status == 503) {
+            refusedAll.increment();
+        }
         if (measuring) {
             stats.record(e, nanos, status);
         }
@@ -460,6 +465,15 @@ public final class FleetSim {
             throw new IllegalStateException("enrolled " + creds.size() + " of " + n);
         }
         return creds;
+    }
+
+    /** @return the process's CPU ticks so far, 0 for none or once it is gone */
+    static long ticksOf(long pid) {
+        try {
+            return pid > 0 ? cpuTicks(pid) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     static long cpuTicks(long pid) throws IOException {
@@ -509,7 +523,27 @@ public final class FleetSim {
             }
             clock.scheduleAtFixedRate(ag::second, start, 1000, TimeUnit.MILLISECONDS);
         }
-        Thread.sleep(warmup * 1000L);
+        // every 5 s from the fleet's start to the window's end: the results waiting, and the exchanges turned away,
+        // the results produced and acknowledged in those 5 s (where a run goes wrong, and whether it comes back)
+        List<long[]> timeline = new ArrayList<>();
+        long[] last = {0, 0, 0, ticksOf(serverPid)};
+        Runnable sample = () -> {
+            long refused = sim.refusedAll.sum();
+            long produced = sim.produced.get();
+            long acked = sim.accepted.get() + sim.duplicates.get();
+            long ticks = ticksOf(serverPid);
+            // the server's CPU in those 5 s, in hundredths of a core
+            timeline.add(new long[] {fleet.stream().mapToLong(Agent::pendingCount).sum(), refused - last[0], produced - last[1], acked - last[2],
+                    (ticks - last[3]) / 5});
+            last[0] = refused;
+            last[1] = produced;
+            last[2] = acked;
+            last[3] = ticks;
+        };
+        for (int s = 0; s < warmup; s += 5) {
+            Thread.sleep(Math.min(5, warmup - s) * 1000L);
+            sample.run();
+        }
         // the measured window
         int capacity = (int) Math.min(50_000_000L, (long) agents * (seconds + 5) * 2);
         sim.stats = new Stats(capacity);
@@ -528,6 +562,7 @@ public final class FleetSim {
                 rss.add(rssKb(serverPid));
             }
             backlog.add(fleet.stream().mapToLong(Agent::pendingCount).sum());
+            sample.run();
         }
         sim.measuring = false;
         double wall = (System.nanoTime() - t0) / 1e9;
@@ -550,6 +585,7 @@ public final class FleetSim {
         Map<String, Long> statuses = new java.util.TreeMap<>();
         sim.stats.statuses.forEach((k, v) -> statuses.put(k, v.sum()));
         out.put("answers", statuses);
+        out.put("every_5s_backlog_refused_produced_acked_servercentcores", timeline);
         // drain: no more probing, polling or reporting; what the agents hold goes, at the server's pace
         clock.shutdownNow();
         sim.producing = false;

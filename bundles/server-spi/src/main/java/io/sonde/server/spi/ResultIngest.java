@@ -22,7 +22,7 @@ public interface ResultIngest {
      */
     BatchAck ingest(String agentId, InputStream body, boolean gzip) throws WireException, StoreException, Busy;
 
-    /** The server has too many batches in hand: try again after a second or so. */
+    /** The server has too many batches in hand: try again after {@link #retryAfterSeconds()}. */
     final class Busy extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -40,8 +40,24 @@ public interface ResultIngest {
          * @since 1.8
          */
         public Busy(String message, boolean bodyRead) {
+            this(message, bodyRead, 1);
+        }
+
+        /**
+         * @param retryAfterSeconds when to come back (Retry-After), at least 1
+         * @since 1.14
+         */
+        public Busy(String message, boolean bodyRead, int retryAfterSeconds) {
             super(message);
             this.bodyRead = bodyRead;
+            this.retryAfterSeconds = Math.max(1, retryAfterSeconds);
+        }
+
+        private final int retryAfterSeconds;
+
+        /** @return the seconds the sender is told to wait (Retry-After) @since 1.14 */
+        public int retryAfterSeconds() {
+            return retryAfterSeconds;
         }
 
         /** @return whether the request's body was read to its end @since 1.8 */

@@ -170,6 +170,35 @@ public interface Store {
     boolean pinAgentAddress(String agentId, String address) throws StoreException;
 
     /**
+     * What {@link #touch(String, Instant, String, long, String, String)} is given.
+     *
+     * @since 1.14
+     */
+    record Touch(Instant now, String version, long spoolRecords, String address, String addressSource) {
+    }
+
+    /**
+     * Keeps what one status said that changed, as {@link #touch}, {@link #reportConfig} and
+     * {@link #reportKinds} do, in one write where the store can (one commit, not three).
+     *
+     * @param touch  the agent heard from, or null when its time is written with the others'
+     * @param report its document's report, or null when it did not change
+     * @param kinds  its kinds (JSON), or null when they did not change
+     * @since 1.14
+     */
+    default void status(String agentId, Touch touch, AgentRecord.ConfigReport report, String kinds) throws StoreException {
+        if (touch != null) {
+            touch(agentId, touch.now(), touch.version(), touch.spoolRecords(), touch.address(), touch.addressSource());
+        }
+        if (report != null) {
+            reportConfig(agentId, report);
+        }
+        if (kinds != null) {
+            reportKinds(agentId, kinds);
+        }
+    }
+
+    /**
      * Keeps what an agent said of its configuration document, in place of what it said before.
      *
      * @param report the version it applies, where it came from, what it refuses

@@ -689,21 +689,23 @@ public final class AgentsServlet extends HttpServlet {
                         own ? AgentRecord.ADVERTISED : AgentRecord.CONNECTION, ms, ms);
                 Told before = told.get(p[0]);
                 // an agent silent for half its offline time may be listed offline now: written at once, so it is listed back
-                if (before != null && before.same(t) && ms - before.writtenAt() < TOLD_FOR_MS
-                        && ms - before.heardAt() < offlineAfter.toMillis() / 2) {
+                boolean quiet = before != null && before.same(t) && ms - before.writtenAt() < TOLD_FOR_MS
+                        && ms - before.heardAt() < offlineAfter.toMillis() / 2;
+                if (quiet) {
                     // nothing but its time and spool changed: written with the others' within seconds
                     lastSeen.heard(p[0], ms, Math.max(0, s.spoolRecords()));
+                }
+                // what changed, in one write (an agent's first status: its time, its document's report, its kinds); the
+                // report's time is when the agent began to report it
+                store.status(p[0], quiet ? null : new Store.Touch(now, t.version(), Math.max(0, s.spoolRecords()), address, t.source()),
+                        newReport ? report : null, newKinds ? kinds : null);
+                if (quiet) {
                     told.put(p[0], new Told(before.version(), before.address(), before.source(), before.writtenAt(), ms));
                 } else {
-                    store.touch(p[0], now, t.version(), Math.max(0, s.spoolRecords()), address, t.source());
                     told.put(p[0], t);
                 }
                 if (newReport) {
-                    store.reportConfig(p[0], report); // its time is when the agent began to report it
                     reported.put(p[0], said);
-                }
-                if (newKinds) {
-                    store.reportKinds(p[0], kinds);
                 }
                 if (announcement != null) {
                     announced.put(p[0], new Announced(announcement, s.kindsHash() != null ? s.kindsHash() : was == null ? null : was.as()));
@@ -718,7 +720,7 @@ public final class AgentsServlet extends HttpServlet {
         } catch (WireException e) {
             Api.error(response, Api.status(e), e.getMessage());
         } catch (ResultIngest.Busy e) {
-            response.setHeader("Retry-After", "1");
+            response.setHeader("Retry-After", Integer.toString(e.retryAfterSeconds()));
             // the connection stays when the body was read: the agent sends again on it, after Retry-After (and its jitter)
             Api.json(response, 429, new io.sonde.wire.ErrorDocument(e.getMessage()), !e.bodyRead());
         } catch (StoreException e) {

@@ -88,7 +88,7 @@ public final class Ingest implements ResultIngest {
                 out.addAll(listenerFailures.collect());
                 int agents = sending.count();
                 out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_agents_sending",
-                        "Agents that sent a batch in the last minute (counted every 5 s)", agents));
+                        "Agents that sent a batch in the last minute, taken or turned away (counted every 5 s)", agents));
                 out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_batch_interval_seconds",
                         "The pace agents are told now, while a batch slot is free (twice it while every one is taken)",
                         interval(config.batch__interval__s(), config.fleet__batch__rate(), agents, false) / 1000.0));
@@ -130,6 +130,16 @@ public final class Ingest implements ResultIngest {
         return Math.min(BatchAck.MAX_BATCH_INTERVAL_MS, ms * (crowded ? 2 : 1));
     }
 
+    /**
+     * @return the seconds a turned-away agent is told to wait: the time the server takes to hear from every agent of the
+     *         fleet once at {@code batchRate} batches a second, at least 1 (1 without a rate). Each agent told 1 s, 5,000
+     *         agents starting together came back at 4,000 tries a second to a server that took a few hundred batches, and
+     *         the tries took the CPU the batches needed (performance.md, the eleventh step)
+     */
+    static int retryAfter(int agents, int batchRate) {
+        return batchRate <= 0 ? 1 : (int) Math.max(1, Math.min(BatchAck.MAX_BATCH_INTERVAL_MS / 1000, (agents + batchRate - 1L) / batchRate));
+    }
+
     /** The agents that sent batches lately: the fleet the pace is for. */
     private final SendingAgents sending = new SendingAgents();
 
@@ -161,7 +171,10 @@ public final class Ingest implements ResultIngest {
             // read to its end (within the batch bound), so that the agent's next request takes the same connection:
             // back-pressure that closed it would make every refused agent pay a new TLS key exchange
             boolean read = io.sonde.server.spi.Api.drained(body, Math.max(1024, config.max__batch__bytes()));
-            throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After", read);
+            // a turned-away agent is one of the fleet that sends: it comes back when its turn in the fleet's round comes
+            int agents = sending.heard(agentId, System.currentTimeMillis());
+            throw new Busy("the server has " + config.max__in__flight() + " batches in hand; send again after Retry-After", read,
+                    retryAfter(agents, config.fleet__batch__rate()));
         }
         long t0 = System.nanoTime();
         try {

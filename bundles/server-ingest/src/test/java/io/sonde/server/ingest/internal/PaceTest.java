@@ -35,6 +35,22 @@ public class PaceTest {
         assertEquals("a negative count is none", 5000, Ingest.interval(5, 400, -7, false));
     }
 
+    /** A turned-away agent comes back when the fleet's round at the rate set brings its turn again: 1 s for a small fleet. */
+    @Test
+    public void aTurnedAwayAgentWaitsForItsTurnInTheFleet() {
+        assertEquals(1, Ingest.retryAfter(0, 400));
+        assertEquals(1, Ingest.retryAfter(1, 400));
+        assertEquals(1, Ingest.retryAfter(400, 400));
+        assertEquals("rounded up", 2, Ingest.retryAfter(401, 400));
+        assertEquals(7, Ingest.retryAfter(2500, 400));
+        assertEquals(13, Ingest.retryAfter(5000, 400));
+        assertEquals(25, Ingest.retryAfter(10_000, 400));
+        assertEquals("never more than the longest pace", 60, Ingest.retryAfter(1_000_000, 400));
+        assertEquals("no rate set: 1 s", 1, Ingest.retryAfter(10_000, 0));
+        assertEquals(1, Ingest.retryAfter(10_000, -5));
+        assertEquals(2, Ingest.retryAfter(2, 1));
+    }
+
     /** The agents sending are those whose last batch came within a minute, counted every 5 s by one of the callers. */
     @Test
     public void theAgentsSendingAreCountedEveryFiveSeconds() {

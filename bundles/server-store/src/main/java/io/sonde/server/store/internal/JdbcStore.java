@@ -723,9 +723,16 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("UPDATE agent SET config_version = ?, config_source = ?, config_rejected = ?,"
-                        + " config_at = ?, config_updates = ? WHERE agent_id = ?")) {
+        try (Connection c = connection()) {
+            reportConfig(c, agentId, report);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static void reportConfig(Connection c, String agentId, AgentRecord.ConfigReport report) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE agent SET config_version = ?, config_source = ?, config_rejected = ?,"
+                + " config_at = ?, config_updates = ? WHERE agent_id = ?")) {
             p.setString(1, report.version());
             p.setString(2, report.source());
             p.setString(3, report.rejected().isEmpty() ? null
@@ -735,8 +742,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                     : new String(io.sonde.wire.WireCodec.json(report.updates()), java.nio.charset.StandardCharsets.UTF_8));
             p.setString(6, agentId);
             p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
         }
     }
 
@@ -864,10 +869,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource)
             throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address),"
-                        + " address_source = COALESCE(?, address_source)"
-                        + (version == null ? "" : ", version = ?, spool_records = ?") + " WHERE agent_id = ?")) {
+        try (Connection c = connection()) {
+            touch(c, agentId, now, version, spoolRecords, address, addressSource);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static void touch(Connection c, String agentId, Instant now, String version, long spoolRecords, String address,
+            String addressSource) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address),"
+                + " address_source = COALESCE(?, address_source)"
+                + (version == null ? "" : ", version = ?, spool_records = ?") + " WHERE agent_id = ?")) {
             int i = 1;
             p.setLong(i++, now.toEpochMilli());
             p.setString(i++, address);
@@ -878,8 +891,50 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             p.setString(i, agentId);
             p.executeUpdate();
+        }
+    }
+
+    /**
+     * One transaction, one commit, for what a status said: an agent's first status wrote three (its time, its document's
+     * report, its kinds), each a commit of its own, and 5,000 agents starting at once spent a minute on them while their
+     * batches waited behind (performance.md, the eleventh step). Two instances writing the same new announcement at once:
+     * the one that loses writes its parts one by one, as before.
+     */
+    @Override
+    public void status(String agentId, Touch heard, AgentRecord.ConfigReport report, String kinds) throws StoreException {
+        if ((heard == null ? 0 : 1) + (report == null ? 0 : 1) + (kinds == null ? 0 : 1) < 2) {
+            io.sonde.server.spi.Store.super.status(agentId, heard, report, kinds);
+            return;
+        }
+        boolean kindsChanged = false;
+        boolean twin = false;
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try {
+                if (heard != null) {
+                    touch(c, agentId, heard.now(), heard.version(), heard.spoolRecords(), heard.address(), heard.addressSource());
+                }
+                if (report != null) {
+                    reportConfig(c, agentId, report);
+                }
+                kindsChanged = kinds != null && reportKinds(c, agentId, kinds);
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                twin = true;
+            } finally {
+                c.setAutoCommit(true);
+            }
         } catch (SQLException e) {
             throw unavailable(e);
+        }
+        if (twin) {
+            io.sonde.server.spi.Store.super.status(agentId, heard, report, kinds);
+        } else if (kindsChanged) {
+            roles.changed();
         }
     }
 
@@ -1425,31 +1480,40 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public void reportKinds(String agentId, String kinds) throws StoreException {
-        String hash = sha256Hex(kinds);
         try (Connection c = connection()) {
-            // each distinct announcement once (most agents make the same); a twin written at the same moment by another instance is the same
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO announcement (hash, kinds) SELECT ?, ? WHERE NOT EXISTS"
-                    + " (SELECT 1 FROM announcement WHERE hash = ?)")) {
-                p.setString(1, hash);
-                p.setString(2, kinds);
-                p.setString(3, hash);
-                p.executeUpdate();
-            } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState())) {
-                    throw e;
-                }
-            }
-            try (PreparedStatement p = c.prepareStatement(
-                    "UPDATE agent SET kinds_hash = ? WHERE agent_id = ? AND (kinds_hash IS NULL OR kinds_hash <> ?)")) {
-                p.setString(1, hash);
-                p.setString(2, agentId);
-                p.setString(3, hash);
-                if (p.executeUpdate() > 0) {
-                    roles.changed();
-                }
+            if (reportKinds(c, agentId, kinds)) {
+                roles.changed();
             }
         } catch (SQLException e) {
             throw unavailable(e);
+        }
+    }
+
+    /**
+     * @return whether the agent's kinds changed. A twin announcement written at the same moment by another instance is
+     *         passed over on a connection that commits each statement, and thrown (23505) inside a transaction, which
+     *         PostgreSQL would not let go on after it
+     */
+    private static boolean reportKinds(Connection c, String agentId, String kinds) throws SQLException {
+        String hash = sha256Hex(kinds);
+        // each distinct announcement once (most agents make the same); a twin written at the same moment by another instance is the same
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO announcement (hash, kinds) SELECT ?, ? WHERE NOT EXISTS"
+                + " (SELECT 1 FROM announcement WHERE hash = ?)")) {
+            p.setString(1, hash);
+            p.setString(2, kinds);
+            p.setString(3, hash);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            if (!"23505".equals(e.getSQLState()) || !c.getAutoCommit()) {
+                throw e;
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "UPDATE agent SET kinds_hash = ? WHERE agent_id = ? AND (kinds_hash IS NULL OR kinds_hash <> ?)")) {
+            p.setString(1, hash);
+            p.setString(2, agentId);
+            p.setString(3, hash);
+            return p.executeUpdate() > 0;
         }
     }
 

@@ -295,6 +295,69 @@ public abstract class StoreContract {
     }
 
     @Test
+    public void aStatusKeepsWhatChangedInOneWriteAndTwinAnnouncementsAtOnceAreKeptOnce() throws Exception {
+        AgentRecord.ConfigReport report = new AgentRecord.ConfigReport("v9", "server", List.of(), T0.plusSeconds(7), List.of());
+        store.status("a1", new io.sonde.server.spi.Store.Touch(T0.plusSeconds(8), "1.2.3", 17, "198.18.0.9", AgentRecord.ADVERTISED),
+                report, "{\"tcp\":{}}");
+        AgentRecord a1 = store.agents().stream().filter(a -> a.agentId().equals("a1")).findFirst().orElseThrow();
+        assertEquals(T0.plusSeconds(8), a1.lastSeen());
+        assertEquals("1.2.3", a1.version());
+        assertEquals(17, a1.spoolRecords());
+        assertEquals("198.18.0.9", a1.address());
+        assertEquals(AgentRecord.ADVERTISED, a1.addressSource());
+        assertEquals(report, a1.config());
+        assertEquals(Map.of("a1", "{\"tcp\":{}}"), store.announcedKinds());
+        // the report alone: the time and the kinds stay
+        AgentRecord.ConfigReport next = new AgentRecord.ConfigReport("v10", "server", List.of(), T0.plusSeconds(9), List.of());
+        store.status("a1", null, next, null);
+        a1 = store.agents().stream().filter(a -> a.agentId().equals("a1")).findFirst().orElseThrow();
+        assertEquals(next, a1.config());
+        assertEquals(T0.plusSeconds(8), a1.lastSeen());
+        assertEquals(Map.of("a1", "{\"tcp\":{}}"), store.announcedKinds());
+
+        // eight agents starting together, each announcing the same new kinds with its time and report at the same moment:
+        // each agent's kinds kept, the announcement once (a twin write passed over, its status written all the same)
+        store.createEnrollmentToken(hash(7), List.of(), T0.plusSeconds(3600), false, true, T0);
+        for (int i = 2; i <= 9; i++) {
+            store.enroll(hash(7), "a" + i, List.of(), "v", hash(130 + i), T0);
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 10; round++) {
+                String kinds = "{\"k" + round + "\":{}}";
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(8);
+                List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                for (int i = 2; i <= 9; i++) {
+                    String id = "a" + i;
+                    int r = round;
+                    done.add(pool.submit(() -> {
+                        together.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        store.status(id, new io.sonde.server.spi.Store.Touch(T0.plusSeconds(100 + r), "2.0." + r, r, null, null),
+                                new AgentRecord.ConfigReport("c" + r, "server", List.of(), T0.plusSeconds(100 + r), List.of()), kinds);
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                Map<String, String> announced = store.announcedKinds();
+                for (int i = 2; i <= 9; i++) {
+                    assertEquals("round " + round + ", a" + i, kinds, announced.get("a" + i));
+                }
+                for (AgentRecord a : store.agents()) {
+                    if (!a.agentId().equals("a1")) {
+                        assertEquals(a.agentId(), "2.0." + round, a.version());
+                        assertEquals(a.agentId(), T0.plusSeconds(100 + round), a.lastSeen());
+                        assertEquals(a.agentId(), "c" + round, a.config().version());
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     public void lossOfAnyKindComesFromTheValuesItsAgentsAnnounceAsSentAndReceived() throws Exception {
         io.sonde.api.ResultSchema schema = new io.sonde.api.ResultSchema("1", List.of(
                 io.sonde.api.ResultSchema.Value.of("queries_out", io.sonde.api.ResultSchema.Type.NUMBER, "", io.sonde.api.ResultSchema.Role.SENT, "q"),
