@@ -122,6 +122,49 @@ public class PostgresStoreTest extends StoreContract {
         }
     }
 
+    /**
+     * Another instance writes the same new announcement while a status's one transaction inserts it: PostgreSQL lets
+     * that transaction go no further after the unique violation, so it is rolled back and its parts written one by one.
+     */
+    @Test
+    public void aStatusWhoseAnnouncementAnotherInstanceWroteMeanwhileIsWrittenAllTheSame() throws Exception {
+        String kinds = "{\"twin\":{}}";
+        java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (java.sql.Connection other = java.sql.DriverManager.getConnection(url, PostgresCluster.USER, PostgresCluster.PASSWORD);
+                java.sql.PreparedStatement insert = other.prepareStatement("INSERT INTO announcement (hash, kinds) VALUES (?, ?)");
+                java.sql.Statement waiting = other.createStatement()) {
+            other.setAutoCommit(false);
+            insert.setString(1, JdbcStore.sha256Hex(kinds));
+            insert.setString(2, kinds);
+            insert.executeUpdate(); // not committed: the status's insert waits for it
+            java.util.concurrent.Future<?> status = caller.submit(() -> {
+                store.status("a1", new io.sonde.server.spi.Store.Touch(T0.plusSeconds(30), "3.0", 5, null, null),
+                        new io.sonde.server.spi.AgentRecord.ConfigReport("v3", "server", List.of(), T0.plusSeconds(30), List.of()), kinds);
+                return null;
+            });
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            boolean blocked = false;
+            while (!blocked && System.nanoTime() < deadline) {
+                try (java.sql.ResultSet rs = waiting.executeQuery("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")) {
+                    rs.next();
+                    blocked = rs.getLong(1) > 0;
+                }
+                Thread.sleep(50);
+            }
+            org.junit.Assert.assertTrue("the status's insert waits for the other instance's", blocked);
+            org.junit.Assert.assertEquals(false, status.isDone());
+            other.commit();
+            status.get(30, java.util.concurrent.TimeUnit.SECONDS); // no failure
+        } finally {
+            caller.shutdownNow();
+        }
+        org.junit.Assert.assertEquals(kinds, store.announcedKinds().get("a1"));
+        io.sonde.server.spi.AgentRecord a1 = store.agents().stream().filter(a -> a.agentId().equals("a1")).findFirst().orElseThrow();
+        org.junit.Assert.assertEquals(T0.plusSeconds(30), a1.lastSeen());
+        org.junit.Assert.assertEquals("3.0", a1.version());
+        org.junit.Assert.assertEquals("v3", a1.config().version());
+    }
+
     @Test
     public void anExhaustedPoolAnswersUnavailableAndRecovers() throws Exception {
         store.ingest("a1", "e1", List.of(result(1, "t", T0, 0.001, true)));
