@@ -85,10 +85,27 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
     /**
      * Where notifications go.
      *
-     * @param kind {@code webhook} (JSON, signed with HMAC-SHA256) or {@code alertmanager} (its v2 API)
-     * @param url  its URL
+     * @param kind {@code webhook} (JSON, signed with HMAC-SHA256), {@code alertmanager} (its v2 API), or
+     *             {@code receiver}: one defined on the server by name ({@link NamedReceiver})
+     * @param url  its URL, or the name of a {@code receiver}
      */
     record Receiver(String kind, String url) {
+        /** The kind of a receiver named, defined at /api/v1/receivers. */
+        static final String NAMED = "receiver";
+
+        /** @return whether it names a receiver defined on the server */
+        boolean named() {
+            return kind.equals(NAMED);
+        }
+
+        /** @return an inline webhook or Alertmanager as a receiver of the default templates */
+        NamedReceiver inline() throws WireException {
+            JsonObject c = new JsonObject();
+            c.addProperty("type", kind);
+            c.addProperty("url", url);
+            return NamedReceiver.parse("inline", c, null);
+        }
+
         /** @return the receiver as the outbox keeps it: {@code {"webhook": url}} */
         String key() {
             JsonObject o = new JsonObject();
@@ -98,6 +115,9 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
 
         /** @return where it is, for logs and metrics: scheme, host and port, never a path that may hold a secret */
         String where() {
+            if (named()) {
+                return "receiver '" + url + "'";
+            }
             URI u = URI.create(url);
             return kind + " " + u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
         }
@@ -323,7 +343,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         JsonElement n = body.get("notify");
         if (n != null && !n.isJsonNull()) {
             if (!n.isJsonArray()) {
-                throw invalid("notify: not a list of receivers ([{\"webhook\": url} or {\"alertmanager\": url}, ...])");
+                throw invalid("notify: not a list of receivers ([{\"receiver\": name}, {\"webhook\": url} or {\"alertmanager\": url}, ...])");
             }
             JsonArray a = n.getAsJsonArray();
             if (a.size() > MAX_RECEIVERS) {
@@ -340,12 +360,20 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
 
     private static Receiver receiver(String where, JsonElement e) throws WireException {
         if (!e.isJsonObject() || e.getAsJsonObject().size() != 1) {
-            throw invalid(where + ": not a receiver ({\"webhook\": url} or {\"alertmanager\": url})");
+            throw invalid(where + ": not a receiver ({\"receiver\": name}, {\"webhook\": url} or {\"alertmanager\": url})");
         }
         Map.Entry<String, JsonElement> only = e.getAsJsonObject().entrySet().iterator().next();
         String kind = only.getKey();
+        if (kind.equals(Receiver.NAMED)) {
+            JsonElement n = only.getValue();
+            if (!n.isJsonPrimitive() || !n.getAsJsonPrimitive().isString() || n.getAsString().isBlank() || n.getAsString().length() > NamedReceiver.MAX_NAME) {
+                throw invalid(where + ".receiver: not the name of a receiver defined at /api/v1/receivers");
+            }
+            return new Receiver(kind, n.getAsString().strip());
+        }
         if (!kind.equals("webhook") && !kind.equals("alertmanager")) {
-            throw invalid(where + ": '" + WireCodec.abbreviate(kind) + "' is not a receiver (webhook or alertmanager)");
+            throw invalid(where + ": '" + WireCodec.abbreviate(kind) + "' is not a receiver (receiver, webhook or alertmanager; Slack, Teams,"
+                    + " PagerDuty, Opsgenie, Telegram, Discord and email are defined at /api/v1/receivers and named here with {\"receiver\": name})");
         }
         if (!only.getValue().isJsonPrimitive() || !only.getValue().getAsJsonPrimitive().isString()) {
             throw invalid(where + "." + kind + ": not a URL");

@@ -50,6 +50,7 @@ import io.sonde.server.spi.SeriesWindow;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.StoredResult;
+import io.sonde.wire.WireException;
 
 /**
  * Evaluates the alert rules every {@code alert_eval_s} seconds and delivers what the outbox holds
@@ -87,6 +88,12 @@ public final class AlertService {
 
         @org.osgi.service.metatype.annotations.AttributeDefinition(description = "The HMAC key of webhook signatures; made at first start when missing")
         String alert__webhook__key__file() default "data/alerts/webhook.key";
+
+        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "PEM CA certificates trusted for HTTPS and SMTP receivers beside the JDK's (an in-house CA); empty: the JDK's alone")
+        String alert__ca__file() default "";
+
+        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "The server's address as people reach it (https://sonde.example.com): messages link to the target's page there; empty: no link")
+        String public__url() default "";
     }
 
     private final Store store;
@@ -109,7 +116,9 @@ public final class AlertService {
         this.store = store;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
         Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
-        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())));
+        String ca = config.alert__ca__file().strip();
+        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())),
+                Notifier.tls(ca.isEmpty() ? null : home.resolve(ca)), publicUrl(config.public__url()));
         this.threads = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "sonde-alerts");
             t.setDaemon(true);
@@ -136,6 +145,24 @@ public final class AlertService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** @return the public URL checked: empty, or an http(s) URL with a host (else the server does not start, naming the key) */
+    static String publicUrl(String text) {
+        String t = text == null ? "" : text.strip();
+        if (t.isEmpty()) {
+            return t;
+        }
+        java.net.URI u;
+        try {
+            u = new java.net.URI(t);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("public_url: '" + t + "' is not a URL: " + e.getReason());
+        }
+        if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
+            throw new IllegalArgumentException("public_url: '" + t + "' is not an http(s) URL with a host (https://sonde.example.com)");
+        }
+        return t;
     }
 
     /** The webhook key: made at first start (32 random bytes, 0600), never logged. */
@@ -374,17 +401,59 @@ public final class AlertService {
     /** A firing alert, sent again straight to the rule's Alertmanagers (best effort): they resolve what they stop hearing of. */
     private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary, Set<String> unreachable) {
         for (AlertRule.Receiver r : rule.receivers()) {
-            if (r.kind().equals("alertmanager") && !unreachable.contains(r.url())) {
-                try {
-                    notifier.send(r, 0, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary).toString());
-                } catch (IOException e) {
-                    unreachable.add(r.url()); // not again this round: a receiver that is down does not hold the evaluation up per alert
-                    LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+            if (unreachable.contains(r.key())) {
+                continue;
             }
+            try {
+                NamedReceiver n = receiver(r, null);
+                if (n == null || !n.channel().type().equals("alertmanager")) {
+                    continue;
+                }
+                notifier.send(n, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary).toString(), 0);
+            } catch (IOException | StoreException | WireException e) {
+                unreachable.add(r.key()); // not again this round: a receiver that is down does not hold the evaluation up per alert
+                LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * @param cache receivers already read this round, by name (null: none kept)
+     * @return the receiver a rule's entry means: an inline webhook or Alertmanager, or the one defined under its name; null when
+     *         that name is defined no more
+     * @throws WireException when a stored definition no longer parses
+     */
+    NamedReceiver receiver(AlertRule.Receiver r, Map<String, Optional<NamedReceiver>> cache) throws StoreException, WireException {
+        if (!r.named()) {
+            return r.inline();
+        }
+        Optional<NamedReceiver> known = cache == null ? null : cache.get(r.url());
+        if (known == null) {
+            Optional<Definition> d = store.definition(Definition.RECEIVER, r.url());
+            known = d.isEmpty() ? Optional.empty()
+                    : Optional.of(NamedReceiver.parse(r.url(), JsonParser.parseString(d.get().body()).getAsJsonObject(), null));
+            if (cache != null) {
+                cache.put(r.url(), known);
+            }
+        }
+        return known.orElse(null);
+    }
+
+    /**
+     * Sends a test message straight to one receiver, outside the outbox.
+     *
+     * @throws IOException saying why it was not delivered
+     */
+    void test(NamedReceiver receiver) throws IOException, InterruptedException {
+        try {
+            notifier.send(receiver, Message.test(receiver.name(), Instant.now()), 0);
+            count(receiver.channel().type(), "sent");
+        } catch (IOException e) {
+            count(receiver.channel().type(), "failed");
+            throw e;
         }
     }
 
@@ -392,6 +461,7 @@ public final class AlertService {
     void deliver() throws StoreException, InterruptedException {
         Instant now = Instant.now();
         Set<String> held = new HashSet<>();
+        Map<String, Optional<NamedReceiver>> named = new HashMap<>();
         for (Notification n : store.undeliveredNotifications(500)) {
             if (held.contains(n.receiver())) {
                 continue;
@@ -400,17 +470,25 @@ public final class AlertService {
                 held.add(n.receiver()); // not due: neither are the later ones of its receiver
                 continue;
             }
-            AlertRule.Receiver r;
+            AlertRule.Receiver key;
+            NamedReceiver r;
             try {
-                r = AlertRule.Receiver.fromKey(n.receiver());
-            } catch (RuntimeException e) {
-                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "not a receiver: " + n.receiver());
+                key = AlertRule.Receiver.fromKey(n.receiver());
+                r = receiver(key, named);
+            } catch (RuntimeException | WireException e) {
+                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "not a receiver: " + e.getMessage());
+                continue;
+            }
+            if (r == null) {
+                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "given up: " + key.where() + " is no longer defined");
+                count(AlertRule.Receiver.NAMED, "abandoned");
+                LOG.error("Alerts: notification {} given up: {} is no longer defined", n.id(), key.where());
                 continue;
             }
             try {
-                notifier.send(r, n.id(), n.payload());
+                notifier.send(r, n.payload(), n.id());
                 store.notificationSent(n.id(), Instant.now());
-                count(r.kind(), "sent");
+                count(r.channel().type(), "sent");
                 LOG.info("Alerts: delivered notification {} to {}{}", n.id(), r.where(), n.attempts() > 0 ? " at try " + (n.attempts() + 1) : "");
             } catch (IOException e) {
                 held.add(n.receiver());
@@ -418,12 +496,12 @@ public final class AlertService {
                 String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 if (now.isAfter(n.createdAt().plus(GIVE_UP))) {
                     store.notificationFailed(n.id(), attempts, Instant.MAX, "given up after " + attempts + " tries: " + why);
-                    count(r.kind(), "abandoned");
+                    count(r.channel().type(), "abandoned");
                     LOG.error("Alerts: notification {} to {} given up after {} tries in {}: {}", n.id(), r.where(), attempts, GIVE_UP, why);
                 } else {
                     long pause = Math.min(MAX_BACKOFF_S, 1L << Math.min(attempts, 20));
                     store.notificationFailed(n.id(), attempts, now.plusSeconds(pause), why);
-                    count(r.kind(), "failed");
+                    count(r.channel().type(), "failed");
                     LOG.warn("Alerts: notification {} to {} failed ({}), try {} in {} s", n.id(), r.where(), why, attempts + 1, pause);
                 }
             }
@@ -437,7 +515,9 @@ public final class AlertService {
     private List<Collector.MetricFamilySamples> collect() {
         CounterMetricFamily sent = new CounterMetricFamily("sonde_server_notifications_total",
                 "Notification deliveries by receiver kind and outcome: sent, failed (tried again later), abandoned", List.of("receiver", "outcome"));
-        for (String kind : List.of("webhook", "alertmanager")) {
+        List<String> kinds = new ArrayList<>(Channel.ALL.stream().map(Channel::type).toList());
+        kinds.add(AlertRule.Receiver.NAMED); // a receiver named but defined no more
+        for (String kind : kinds) {
             for (String outcome : List.of("sent", "failed", "abandoned")) {
                 AtomicLong c = counts.get(kind + "|" + outcome);
                 sent.addMetric(List.of(kind, outcome), c == null ? 0 : c.get());

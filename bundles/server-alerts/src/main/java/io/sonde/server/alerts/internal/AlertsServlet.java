@@ -196,6 +196,13 @@ public final class AlertsServlet extends HttpServlet {
                 throw AlertRule.invalid("the body: a JSON object is needed");
             }
             AlertRule rule = AlertRule.parse(name, body);
+            for (int i = 0; i < rule.receivers().size(); i++) {
+                AlertRule.Receiver r = rule.receivers().get(i);
+                if (r.named() && store.definition(Definition.RECEIVER, r.url()).isEmpty()) {
+                    throw AlertRule.invalid("notify[" + i + "].receiver: no receiver named '" + WireCodec.abbreviate(r.url())
+                            + "': define it first (PUT /api/v1/receivers/{name})");
+                }
+            }
             if (store.definitionCount(Definition.ALERT_RULE) >= AlertService.MAX_RULES && store.definition(Definition.ALERT_RULE, name).isEmpty()) {
                 Api.error(response, 409, "the server keeps at most " + AlertService.MAX_RULES + " alert rules; delete one first");
                 return;
