@@ -44,10 +44,11 @@ import picocli.CommandLine.Spec;
                 "  sonde-cli server bundles sign --key ~/sonde-release/release.key my-plugin-1.2.0.jar",
                 "  sonde-cli server bundles upload my-plugin-1.2.0.jar",
                 "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
-                "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance"},
+                "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance",
+                "  sonde-cli server receivers set ops-slack --file ops-slack.json && sonde-cli server receivers test ops-slack"},
         subcommands = {ServerCommand.Agents.class, ServerCommand.Tokens.class, ServerCommand.Apply.class, ServerCommand.Diff.class,
                 ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Health.class, ServerCommand.Alerts.class,
-                ServerCommand.Silences.class})
+                ServerCommand.Silences.class, ServerCommand.Receivers.class})
 final class ServerCommand {
 
     @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "The server, https://host:port")
@@ -819,6 +820,89 @@ final class ServerCommand {
             void run(ServerApi api, PrintWriter out) throws Exception {
                 api.send("DELETE", "/api/v1/silences/" + ServerApi.encode(id), null);
                 out.println("Deleted silence " + id);
+            }
+        }
+    }
+
+    @Command(name = "receivers", mixinStandardHelpOptions = true,
+            description = "Notification receivers (Slack, Teams, Discord, PagerDuty, Opsgenie, Telegram, email, webhook, Alertmanager):"
+                    + " list, show, set, test, delete. Their secrets are never shown.",
+            subcommands = {Receivers.List.class, Receivers.Show.class, Receivers.Set.class, Receivers.Test.class, Receivers.Delete.class})
+    static final class Receivers extends Sub {
+        static final String[] COLUMNS = {"name", "type", "secrets_set", "updated_at"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/receivers"), out, COLUMNS);
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Every receiver")
+        static final class List extends Sub {
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/receivers"), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "show", mixinStandardHelpOptions = true, description = "One receiver (its secrets named, not shown)")
+        static final class Show extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                show(api.get("/api/v1/receivers/" + ServerApi.encode(name)), out);
+            }
+        }
+
+        @Command(name = "set", mixinStandardHelpOptions = true,
+                description = "Defines or changes a receiver from a JSON file ({\"type\": \"slack\", \"url\": ...}); a secret the file"
+                        + " leaves out is kept. Keep the file as private as the secret it holds.")
+        static final class Set extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Option(names = "--file", required = true, paramLabel = "JSON", description = "The receiver's definition ('-': standard input)")
+            Path file;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                String body = file.toString().equals("-") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                        : java.nio.file.Files.readString(file);
+                show(api.send("PUT", "/api/v1/receivers/" + ServerApi.encode(name), body), out);
+            }
+        }
+
+        @Command(name = "test", mixinStandardHelpOptions = true,
+                description = "Sends a test message to the receiver now; exit code 1 when it was not delivered, with the receiver's answer")
+        static final class Test extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                JsonElement r = api.send("POST", "/api/v1/receivers/" + ServerApi.encode(name) + "/test", null);
+                JsonObject o = r.getAsJsonObject();
+                if (!o.get("sent").getAsBoolean()) {
+                    throw new ServerApi.Refused(200, "receiver " + name + " (" + text(o.get("where")) + "): not delivered: " + text(o.get("error")));
+                }
+                if (json()) {
+                    out.println(PRETTY.toJson(r));
+                } else {
+                    out.println("Delivered a test to receiver " + name + " (" + text(o.get("where")) + ")");
+                }
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a receiver no alert rule names")
+        static final class Delete extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/receivers/" + ServerApi.encode(name), null);
+                out.println("Deleted receiver " + name);
             }
         }
     }

@@ -242,6 +242,58 @@ public class ServerCliIT {
     }
 
     @Test
+    public void receiversAreSetShownTestedAndDeletedWithoutShowingASecret() throws Exception {
+        // a webhook receiver of the test's own (plain HTTP on loopback) takes the test; a Slack one at a closed port does not
+        java.util.List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 10);
+        hook.createContext("/", x -> {
+            got.add(new String(x.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            x.sendResponseHeaders(204, -1);
+            x.close();
+        });
+        hook.start();
+        Path dir = Files.createTempDirectory("sonde-cli-receivers-");
+        try {
+            Path hookFile = dir.resolve("hook.json");
+            Files.writeString(hookFile, "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:" + hook.getAddress().getPort() + "/sonde\"}");
+            CliIT.Run set = admin("server", "receivers", "set", "cli-hook", "--file", hookFile.toString());
+            assertEquals(set.out(), 0, set.exit());
+            CliIT.Run test = admin("server", "receivers", "test", "cli-hook");
+            assertEquals(test.out(), 0, test.exit());
+            assertTrue(test.out(), test.out().startsWith("Delivered a test to receiver cli-hook (webhook http://127.0.0.1:"));
+            assertEquals(1, got.size());
+            assertTrue(got.get(0), got.get(0).contains("\"summary\":\"A test of receiver cli-hook from Sonde: nothing is wrong\""));
+
+            Path slackFile = dir.resolve("slack.json");
+            String secret = "T0CLI/B0CLI/clisecret0123456789";
+            Files.writeString(slackFile, "{\"type\": \"slack\", \"url\": \"https://127.0.0.1:" + AgentProcess.freePort() + "/services/" + secret + "\"}");
+            assertEquals(0, admin("server", "receivers", "set", "cli-slack", "--file", slackFile.toString()).exit());
+            CliIT.Run list = admin("server", "receivers");
+            assertEquals(list.out(), 0, list.exit());
+            assertTrue(list.out(), list.out().matches("(?s)name +type +secrets_set +updated_at\ncli-hook +webhook +20\\S+\ncli-slack +slack +url .*\n2 items\n"));
+            CliIT.Run show = admin("server", "receivers", "show", "cli-slack");
+            assertFalse("a secret shown: " + show.out(), show.out().contains(secret));
+            assertTrue(show.out(), show.out().contains("secrets_set: url"));
+            CliIT.Run failed = admin("server", "receivers", "test", "cli-slack");
+            assertEquals(failed.out(), 1, failed.exit());
+            assertTrue(failed.out(), failed.out().startsWith("receiver cli-slack (slack https://127.0.0.1:") && failed.out().contains("not delivered: "));
+            CliIT.Run bad = admin("server", "receivers", "set", "cli-bad", "--file", hookFile.toString().replace("hook.json", "missing.json"));
+            assertEquals(bad.out(), 1, bad.exit());
+            Files.writeString(hookFile, "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/x\", \"title\": \"{{mood}}\"}");
+            bad = admin("server", "receivers", "set", "cli-bad", "--file", hookFile.toString());
+            assertEquals(bad.out(), 1, bad.exit());
+            assertTrue(bad.out(), bad.out().startsWith("PUT /api/v1/receivers/cli-bad: 400 title: '{{mood}}' is not a field"));
+            assertEquals(0, admin("server", "receivers", "delete", "cli-slack").exit());
+            assertEquals(0, admin("server", "receivers", "delete", "cli-hook").exit());
+            assertTrue(admin("server", "receivers").out().endsWith("0 items\n"));
+        } finally {
+            hook.stop(0);
+            AgentProcess.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    @Test
     public void credentialsComeFromTheEnvironmentOrAFileNeverTheCommandLine() throws Exception {
         Path tokenFile = work.resolve("token");
         Files.writeString(tokenFile, server.adminToken() + "\n");
