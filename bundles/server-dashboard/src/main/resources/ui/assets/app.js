@@ -889,13 +889,15 @@ const KINDS = {
   targets: {path: '/api/v1/targets', label: 'Target', template: {kind: 'tcp', host: 'example.net', port: 443, interval_ms: 5000, agents: '*', tags: []}},
   meshes: {path: '/api/v1/meshes', label: 'Mesh', template: {members: '*', kinds: ['icmp'], fanout: 'all', interval_ms: 30000}},
   'alert-rules': {path: '/api/v1/alert-rules', label: 'Alert rule', template: {type: 'target_down', target: '*', for: '1m', notify: []}},
+  // a receiver's secrets are never shown: secrets_set names them, and a save that leaves one out keeps it
+  receivers: {path: '/api/v1/receivers', label: 'Receiver', template: {type: 'slack', url: 'https://hooks.slack.com/services/...'}},
 };
 
 /** A definition's editor: its name and its JSON, checked by the API, whose error is shown as it is. */
 function editor(/** @type {string} */ type, /** @type {any} */ existing) {
   const k = /** @type {any} */ (KINDS)[type];
   const body = existing ? {...existing} : k.template;
-  delete body.name; delete body.updated_at; delete body.sha256; delete body.agents_taken; delete body.states; delete body.agents_status; delete body.peers;
+  delete body.name; delete body.updated_at; delete body.secrets_set; delete body.sha256; delete body.agents_taken; delete body.states; delete body.agents_status; delete body.peers;
   const name = h('input', {class: 'input', id: 'def-name', placeholder: 'name', value: existing ? existing.name : ''});
   const text = h('textarea', {class: 'textarea is-family-monospace', id: 'def-body', rows: 8});
   text.textContent = JSON.stringify(body, null, 2);
@@ -933,12 +935,12 @@ function editor(/** @type {string} */ type, /** @type {any} */ existing) {
     h('h3', {class: 'title is-6'}, (existing ? 'Edit ' : 'New ') + k.label.toLowerCase()),
     h('div', {class: 'field'}, name), h('div', {class: 'field'}, text),
     h('div', {class: 'buttons'}, h('button', {class: 'button is-primary', id: 'def-save', onclick: save}, 'Save'),
-      h('button', {class: 'button', id: 'def-preview-button', onclick: showPreview}, 'Which agents?')),
+      type === 'receivers' ? null : h('button', {class: 'button', id: 'def-preview-button', onclick: showPreview}, 'Which agents?')),
     result, preview);
 }
 
 async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ type, /** @type {URLSearchParams} */ q) {
-  const tabs = [['targets', 'Targets'], ['meshes', 'Meshes'], ['alert-rules', 'Alert rules'], ['tokens', 'Enrollment tokens'], ['agents', 'Agents'], ['users', 'Users']];
+  const tabs = [['targets', 'Targets'], ['meshes', 'Meshes'], ['alert-rules', 'Alert rules'], ['receivers', 'Receivers'], ['tokens', 'Enrollment tokens'], ['agents', 'Agents'], ['users', 'Users']];
   const current = type || 'targets';
   view.append(h('h1', {class: 'title'}, 'Configuration'),
     h('div', {class: 'tabs'}, h('ul', {}, ...tabs.map(([id, label]) => h('li', {class: id === current ? 'is-active' : ''}, h('a', {href: '#/settings/' + id}, label))))));
@@ -946,7 +948,21 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
     const k = /** @type {any} */ (KINDS)[current];
     const items = (await api(k.path)).items;
     const editing = q.get('edit');
-    view.append(editor(current, editing ? items.find((/** @type {any} */ d) => d.name === editing) : null),
+    const tested = h('p', {class: 'help', id: 'receiver-test-result'});
+    /** A receiver's "send a test": the server sends one at once and says whether the receiver took it. */
+    const test = async (/** @type {string} */ name) => {
+      tested.className = 'help';
+      tested.textContent = 'Sending a test to ' + name + '…';
+      try {
+        const r = await api(k.path + '/' + encodeURIComponent(name) + '/test', {method: 'POST'});
+        tested.className = 'help ' + (r.sent ? 'is-success' : 'is-danger');
+        tested.textContent = r.sent ? 'Delivered a test to ' + name + ' (' + r.where + ')' : 'Not delivered to ' + name + ' (' + r.where + '): ' + r.error;
+      } catch (e) {
+        tested.className = 'help is-danger';
+        tested.textContent = String(/** @type {any} */ (e).message || e);
+      }
+    };
+    view.append(editor(current, editing ? items.find((/** @type {any} */ d) => d.name === editing) : null), tested,
       h('table', {class: 'table is-fullwidth is-narrow', id: 'definitions'},
         h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Definition'), h('th', {}, ''))),
         h('tbody', {}, ...items.map((/** @type {any} */ d) => h('tr', {'data-name': d.name},
@@ -954,6 +970,7 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
           h('td', {class: 'is-family-monospace is-size-7'}, JSON.stringify(Object.fromEntries(Object.entries(d).filter(([key]) => key !== 'name' && key !== 'updated_at')))),
           h('td', {}, h('div', {class: 'buttons'},
             h('a', {class: 'button is-small', href: '#/settings/' + current + '?edit=' + encodeURIComponent(d.name)}, 'edit'),
+            current === 'receivers' ? h('button', {class: 'button is-small is-info is-light receiver-test', onclick: () => test(d.name)}, 'send a test') : null,
             h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
               if (!confirm('Delete ' + k.label.toLowerCase() + ' ' + d.name + '?')) return;
               await api(k.path + '/' + encodeURIComponent(d.name), {method: 'DELETE'}).catch(showError);

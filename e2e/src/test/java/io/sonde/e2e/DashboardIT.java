@@ -423,6 +423,45 @@ public class DashboardIT {
         browser.await("deleted", 30, "window.__sonde.view === 'settings' && !document.querySelector('#definitions tr[data-name=\"db\"]')");
         assertEquals(404, server.admin("GET", "/api/v1/targets/db", null).statusCode());
 
+        // a receiver: saved with a secret that is never shown again, a test sent from the page to a receiver of the test's own
+        java.util.List<String> hooked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 10);
+        hook.createContext("/", x -> {
+            hooked.add(new String(x.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            x.sendResponseHeaders(204, -1);
+            x.close();
+        });
+        hook.start();
+        try {
+            server.admin("PUT", "/api/v1/receivers/ops-hook", "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:" + hook.getAddress().getPort()
+                    + "/sonde\"}");
+            browser.eval("location.hash = '#/settings/receivers'; true");
+            browser.await("the receivers", 30, "window.__sonde.view === 'settings' && document.querySelector('#definitions tr[data-name=\"ops-hook\"]')");
+            String slack = "{\"type\": \"slack\", \"url\": \"https://127.0.0.1:" + AgentProcess.freePort() + "/services/T0/B0/dashsecret0123456789\"}";
+            browser.eval("document.getElementById('def-name').value = 'ops-slack'; document.getElementById('def-body').value = '" + slack
+                    + "'; document.getElementById('def-save').click(); true");
+            browser.await("the new receiver listed", 30, "document.querySelector('#definitions tr[data-name=\"ops-slack\"]')");
+            assertEquals("the secret is not on the page", "false", browser.text("String(document.body.innerText.includes('dashsecret0123456789'))"));
+            assertTrue(browser.text("document.querySelector('#definitions tr[data-name=\"ops-slack\"]').innerText"),
+                    browser.text("document.querySelector('#definitions tr[data-name=\"ops-slack\"]').innerText").contains("\"secrets_set\":[\"url\"]"));
+            browser.eval("document.querySelector('#definitions tr[data-name=\"ops-hook\"] .receiver-test').click(); true");
+            browser.await("the test's outcome", 30, "document.getElementById('receiver-test-result').textContent.startsWith('Delivered')");
+            assertTrue(browser.text("document.getElementById('receiver-test-result').textContent"),
+                    browser.text("document.getElementById('receiver-test-result').textContent").startsWith("Delivered a test to ops-hook (webhook http://127.0.0.1:"));
+            assertEquals(1, hooked.size());
+            browser.eval("document.querySelector('#definitions tr[data-name=\"ops-slack\"] .receiver-test').click(); true");
+            browser.await("the failed test's outcome", 30, "document.getElementById('receiver-test-result').textContent.startsWith('Not delivered')");
+            String failed = browser.text("document.getElementById('receiver-test-result').textContent");
+            assertTrue(failed, failed.startsWith("Not delivered to ops-slack (slack https://127.0.0.1:") && failed.contains("ConnectException"));
+            assertEquals("is-danger", browser.text("document.getElementById('receiver-test-result').classList.contains('is-danger') ? 'is-danger' : 'no'"));
+            browser.screenshot(SHOTS.resolve("settings-receivers.png"));
+            server.admin("DELETE", "/api/v1/receivers/ops-slack", null);
+            server.admin("DELETE", "/api/v1/receivers/ops-hook", null);
+        } finally {
+            hook.stop(0);
+        }
+
         browser.eval("location.hash = '#/settings/tokens'; true");
         browser.await("the tokens", 30, "window.__sonde.view === 'settings' && document.getElementById('token-create')");
         browser.eval("document.getElementById('token-tags').value = 'edge, fra1'; document.getElementById('token-create').click(); true");

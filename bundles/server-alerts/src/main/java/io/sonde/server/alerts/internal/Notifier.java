@@ -168,7 +168,7 @@ final class Notifier implements Channel.Transport {
 
     /** @return what went wrong in words: the exception's kind and the first message along its causes (the JDK's client often has none) */
     static String describe(Throwable e) {
-        String kind = e.getClass().getSimpleName();
+        String kind = e instanceof java.net.ConnectException ? "could not connect (ConnectException)" : e.getClass().getSimpleName();
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c.getMessage() != null && !c.getMessage().isBlank()) {
                 return kind + ": " + c.getMessage().strip();
