@@ -76,6 +76,8 @@ public class NotificationChannelsIT {
     private static Path mails;
     /** What each provider took, by provider: the path and the document. */
     static final Map<String, List<JsonObject>> taken = new ConcurrentHashMap<>();
+    /** While set, the Slack receiver answers 500, as Slack does in an outage. */
+    static volatile boolean slackDown;
     /** What a provider refused, and why. */
     static final List<String> refused = new CopyOnWriteArrayList<>();
 
@@ -190,7 +192,10 @@ public class NotificationChannelsIT {
             String provider;
             int status;
             String reply;
-            if (path.equals(SLACK_PATH)) {
+            if (path.equals(SLACK_PATH) && slackDown) {
+                answer(x, 500, "{\"error\":\"service unavailable\"}", path);
+                return;
+            } else if (path.equals(SLACK_PATH)) {
                 provider = "slack";
                 problem = slack(doc);
                 status = 200;
@@ -531,6 +536,37 @@ public class NotificationChannelsIT {
             assertTrue(p + " in " + metrics, java.util.regex.Pattern.compile("sonde_server_notifications_total\\{receiver=\"" + p
                     + "\",outcome=\"sent\",?\\} 2\\.0").matcher(metrics).find());
         }
+    }
+
+    @Test
+    public void bb_aReceiverThatFailsGetsItsMessagesInOrderOnceWhenItIsBack() throws Exception {
+        int slack = of("slack").size();
+        int pagerduty = of("pagerduty").size();
+        slackDown = true;
+        try {
+            target.down();
+            await("PagerDuty told of the firing", 60, () -> of("pagerduty").size() >= pagerduty + 1);
+            target.up();
+            await("PagerDuty told of the resolution", 60, () -> of("pagerduty").size() >= pagerduty + 2);
+            JsonObject pending = null;
+            for (JsonElement e : server.json(server.admin("GET", "/api/v1/notifications?limit=50", null)).getAsJsonArray("items")) {
+                JsonObject n = e.getAsJsonObject();
+                if (n.get("receiver").getAsString().equals("receiver 'ops-slack'") && n.get("state").getAsString().equals("pending")) {
+                    pending = n;
+                }
+            }
+            assertTrue("Slack's messages wait", pending != null);
+            assertTrue(pending.toString(), pending.get("last_error").getAsString().startsWith("answered 500"));
+            assertEquals("nothing taken while it fails", slack, of("slack").size());
+        } finally {
+            slackDown = false;
+        }
+        await("Slack gets both once back", 60, () -> of("slack").size() >= slack + 2);
+        Thread.sleep(2000);
+        assertEquals(slack + 2, of("slack").size());
+        assertTrue(of("slack").get(slack).get("text").getAsString(), of("slack").get(slack).get("text").getAsString().startsWith("[firing] web"));
+        assertTrue(of("slack").get(slack + 1).get("text").getAsString(), of("slack").get(slack + 1).get("text").getAsString().startsWith("[resolved] web"));
+        refused.clear(); // the 500s were this test's
     }
 
     @Test
