@@ -653,6 +653,16 @@ function healthBox(/** @type {any} */ t, /** @type {any[]} */ about) {
         h('td', {title: a.next_probe || ''}, a.next_probe ? new Date(a.next_probe).toLocaleTimeString() : '—'))))));
 }
 
+/** The maintenance windows that take a target: open now (their alerts notify no one), or the next opening. */
+function maintenanceBox(/** @type {any[]} */ windows) {
+  const shown = windows.filter((w) => w.next_starts_at);
+  if (shown.length === 0) return null;
+  const when = (/** @type {string} */ t) => new Date(t).toLocaleString();
+  return h('div', {class: 'notification is-info is-light', id: 'maintenance'}, ...shown.map((w) => h('p', {class: 'maintenance-window'},
+    h('strong', {}, 'Maintenance ' + w.name), w.active ? ': open now, until ' + when(w.next_ends_at) + ' — alerts notify no one'
+      : ': next from ' + when(w.next_starts_at) + ' to ' + when(w.next_ends_at), w.comment ? ' (' + w.comment + ')' : '')));
+}
+
 async function target(/** @type {HTMLElement} */ view, /** @type {string} */ name, /** @type {URLSearchParams} */ q) {
   const now = Math.floor(Date.now() / 1000);
   const range = q.get('range') || '6h';
@@ -660,8 +670,9 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   const to = Number(q.get('to')) || now;
   let from = Number(q.get('from')) || to - /** @type {number} */ (seconds);
   const overlay = q.get('agents') === 'overlay';
-  const [observedList, health, alertList] = await Promise.all([api('/api/v1/observed'),
-    api('/api/v1/health/' + encodeURIComponent(name)).catch(() => null), api('/api/v1/alerts')]);
+  const [observedList, health, alertList, windows] = await Promise.all([api('/api/v1/observed'),
+    api('/api/v1/health/' + encodeURIComponent(name)).catch(() => null), api('/api/v1/alerts'),
+    api('/api/v1/maintenance?target=' + encodeURIComponent(name)).catch(() => ({items: []}))]);
   const observed = observedList.items.find((/** @type {any} */ t) => t.target === name);
   const agents = observed ? observed.agents : [];
   let fitted = false;
@@ -681,6 +692,7 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
     h('h1', {class: 'title', id: 'target-name'}, name),
     h('p', {class: 'subtitle is-6'}, observed ? observed.kinds.join(', ') + ' from ' + agents.join(', ') : 'no results yet'),
     healthBox(health, alertList.items.filter((/** @type {any} */ a) => a.subject === name)),
+    maintenanceBox(windows.items),
     h('div', {class: 'buttons has-addons', id: 'ranges'}, ...RANGES.map(([r]) => link({range: String(r), agents: overlay ? 'overlay' : 'side'}, String(r), !q.get('from') && !fitted && r === range))),
     h('div', {class: 'buttons has-addons'}, link({range, agents: 'side'}, 'per agent, side by side', !overlay), link({range, agents: 'overlay'}, 'per agent, overlaid', overlay)),
     fitted ? h('p', {class: 'is-size-7 mb-2', id: 'fitted'}, 'Showing the ', Math.round((now - from) / 60), ' minutes that have results; pick a range above for more.') : null,

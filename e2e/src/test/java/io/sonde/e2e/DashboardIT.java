@@ -199,8 +199,14 @@ public class DashboardIT {
 
     @Test
     public void c_aTargetsSmokeChartsHoldItsStoredSteps() throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        HttpResponse<String> window = server.admin("PUT", "/api/v1/maintenance/shop-patching", "{\"starts_at\": \"" + now.minusSeconds(60)
+                + "\", \"ends_at\": \"" + now.plusSeconds(3600) + "\", \"targets\": \"shop\", \"comment\": \"new disks\"}");
+        assertEquals(window.body(), 201, window.statusCode());
         browser.eval("location.hash = '#/target/shop?range=1h'; true");
         browser.await("the charts", 30, "window.__sonde.view === 'target' && window.__sonde.charts.length === 3");
+        String shown = browser.text("document.getElementById('maintenance').innerText");
+        assertTrue(shown, shown.startsWith("Maintenance shop-patching: open now, until ") && shown.endsWith("— alerts notify no one (new disks)"));
         JsonObject all = browser.eval("window.__sonde.charts[0]").getAsJsonObject();
         assertTrue(all.toString(), all.get("agent").isJsonNull());
         assertEquals(all.toString(), 10, all.get("step").getAsInt());
@@ -217,6 +223,7 @@ public class DashboardIT {
         System.out.println("FIGURE dashboard smoke chart, 1 hour at 10 s: " + all.get("points") + " steps, fetched in " + all.get("fetchMs")
                 + " ms, drawn in " + all.get("renderMs") + " ms");
         browser.screenshot(SHOTS.resolve("target.png"));
+        assertEquals(204, server.admin("DELETE", "/api/v1/maintenance/shop-patching", null).statusCode());
     }
 
     @Test

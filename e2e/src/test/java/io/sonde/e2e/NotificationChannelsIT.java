@@ -542,6 +542,7 @@ public class NotificationChannelsIT {
     public void bb_aReceiverThatFailsGetsItsMessagesInOrderOnceWhenItIsBack() throws Exception {
         int slack = of("slack").size();
         int pagerduty = of("pagerduty").size();
+        int mailed = mails().size();
         slackDown = true;
         try {
             target.down();
@@ -561,7 +562,7 @@ public class NotificationChannelsIT {
         } finally {
             slackDown = false;
         }
-        await("Slack gets both once back", 60, () -> of("slack").size() >= slack + 2);
+        await("Slack gets both once back (and the mail both)", 60, () -> of("slack").size() >= slack + 2 && mails().size() >= mailed + 2);
         Thread.sleep(2000);
         assertEquals(slack + 2, of("slack").size());
         assertTrue(of("slack").get(slack).get("text").getAsString(), of("slack").get(slack).get("text").getAsString().startsWith("[firing] web"));
@@ -570,11 +571,60 @@ public class NotificationChannelsIT {
     }
 
     @Test
+    public void bc_aMaintenanceWindowHoldsNotificationsBackUntilItCloses() throws Exception {
+        // open now, every day, in a zone that is not the machine's: from an hour ago to an hour ahead there (past midnight too)
+        java.time.ZoneId zone = java.time.ZoneId.of("Asia/Kolkata");
+        java.time.format.DateTimeFormatter hhmm = java.time.format.DateTimeFormatter.ofPattern("HH:mm");
+        java.time.LocalTime here = java.time.LocalTime.now(zone);
+        String window = "{\"weekly\": [{\"days\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"], \"from\": \""
+                + here.minusHours(1).format(hhmm) + "\", \"to\": \"" + here.plusHours(1).format(hhmm) + "\"}], \"time_zone\": \"Asia/Kolkata\","
+                + " \"targets\": \"web\", \"rules\": \"web-*\", \"comment\": \"patching\"}";
+        HttpResponse<String> put = server.admin("PUT", "/api/v1/maintenance/patching", window);
+        assertEquals(put.body(), 201, put.statusCode());
+        JsonArray forWeb = server.json(server.admin("GET", "/api/v1/maintenance?target=web", null)).getAsJsonArray("items");
+        assertEquals(1, forWeb.size());
+        assertTrue(forWeb.toString(), forWeb.get(0).getAsJsonObject().get("active").getAsBoolean());
+        assertEquals(0, server.json(server.admin("GET", "/api/v1/maintenance?target=mail", null)).getAsJsonArray("items").size());
+        HttpResponse<String> bad = server.admin("PUT", "/api/v1/maintenance/bad", "{\"weekly\": [{\"days\": [\"mon\"], \"from\": \"9:00\","
+                + " \"to\": \"10:00\"}]}");
+        assertEquals(bad.body(), 400, bad.statusCode());
+        assertTrue(bad.body(), server.json(bad).get("error").getAsString().startsWith("weekly[0].from: '9:00' is not a time of day (HH:MM)"));
+
+        int slack = of("slack").size();
+        int mailed = mails().size();
+        target.down();
+        await("the alert firing, held back by the window", 60, () -> {
+            JsonObject a = alert("web-down");
+            return a != null && a.get("state").getAsString().equals("firing");
+        });
+        JsonObject a = alert("web-down");
+        assertEquals(a.toString(), "patching", a.get("maintenance").getAsString());
+        assertTrue(a.toString(), a.get("silenced").getAsBoolean());
+        Thread.sleep(4000); // several evaluations: nothing is sent while the window is open
+        assertEquals("nothing sent during the window", slack, of("slack").size());
+        assertEquals(204, server.admin("DELETE", "/api/v1/maintenance/patching", null).statusCode());
+        await("the firing sent once the window is gone", 60, () -> of("slack").size() >= slack + 1);
+        assertTrue(of("slack").get(slack).get("text").getAsString(), of("slack").get(slack).get("text").getAsString().startsWith("[firing] web"));
+        target.up();
+        await("the resolution, on Slack and by mail", 60, () -> of("slack").size() >= slack + 2 && mails().size() >= mailed + 2);
+        assertTrue(of("slack").get(slack + 1).get("text").getAsString().startsWith("[resolved] web"));
+    }
+
+    static JsonObject alert(String rule) throws Exception {
+        for (JsonElement e : server.json(server.admin("GET", "/api/v1/alerts", null)).getAsJsonArray("items")) {
+            if (e.getAsJsonObject().get("rule").getAsString().equals(rule)) {
+                return e.getAsJsonObject();
+            }
+        }
+        return null;
+    }
+
+    @Test
     public void c_aTestIsSentAtOnceAndAFailureSaysWhy() throws Exception {
         int before = of("slack").size();
         JsonObject r = server.json(server.admin("POST", "/api/v1/receivers/ops-slack/test", null));
         assertEquals(r.toString(), true, r.get("sent").getAsBoolean());
-        assertEquals(before + 1, of("slack").size());
+        assertEquals(of("slack").stream().map(o -> o.get("text").getAsString()).toList().toString(), before + 1, of("slack").size());
         assertTrue(of("slack").get(before).toString(), of("slack").get(before).get("text").getAsString()
                 .startsWith("[test] A test of receiver ops-slack from Sonde"));
 

@@ -7,7 +7,7 @@ import java.util.Objects;
  * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
  * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
  *
- * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE} or {@link #RECEIVER}
+ * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE}, {@link #RECEIVER} or {@link #MAINTENANCE}
  * @param name      unique within its type
  * @param body      the definition, a JSON object
  * @param updatedAt when it was last stored
@@ -28,6 +28,8 @@ public record Definition(String type, String name, String body, Instant updatedA
     public static final String SILENCE = "silence";
     /** A notification receiver's type: a channel (Slack, PagerDuty, email, ...) alert rules name. Its body holds secrets. @since 1.15 */
     public static final String RECEIVER = "receiver";
+    /** A maintenance window's type: the alerts it covers notify no one while it is open, once or every week. @since 1.15 */
+    public static final String MAINTENANCE = "maintenance";
 
     /** Requires every field. */
     public Definition {

@@ -227,6 +227,55 @@ public final class AlertService {
         return out;
     }
 
+    /** @return the maintenance windows as stored (one that no longer parses is skipped, with a log line) */
+    List<Maintenance> maintenance() throws StoreException {
+        List<Maintenance> out = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Definition d : store.definitions(Definition.MAINTENANCE)) {
+            try {
+                out.add(Maintenance.parse(d.name(), JsonParser.parseString(d.body()).getAsJsonObject(), now));
+            } catch (Exception e) {
+                LOG.warn("Alerts: stored maintenance window '{}' is skipped: {}", d.name(), e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** @return the tags of each target defined on the server, by name */
+    Map<String, List<String>> targetTags() throws StoreException {
+        Map<String, List<String>> targetTags = new HashMap<>();
+        for (Definition d : store.definitions(Definition.TARGET)) {
+            JsonElement tags = JsonParser.parseString(d.body()).getAsJsonObject().get("tags");
+            List<String> list = new ArrayList<>();
+            if (tags != null && tags.isJsonArray()) {
+                tags.getAsJsonArray().forEach(t -> list.add(t.getAsString()));
+            }
+            targetTags.put(d.name(), list);
+        }
+        return targetTags;
+    }
+
+    /** @return the name of an open window that covers an alert of the rule about the subject, or null */
+    static String maintenance(List<Maintenance> windows, AlertRule rule, String subject, Map<String, List<String>> targetTags,
+            Map<String, AgentRecord> agents, Instant now) {
+        for (Maintenance m : windows) {
+            if (!m.openAt(now)) {
+                continue;
+            }
+            List<String> tags;
+            if (rule.type().aboutTargets) {
+                tags = targetTags.getOrDefault(subject, List.of());
+            } else {
+                AgentRecord a = agents.get(subject);
+                tags = a == null ? List.of() : a.tags();
+            }
+            if (m.covers(rule.name(), subject, rule.type().aboutTargets, tags)) {
+                return m.name();
+            }
+        }
+        return null;
+    }
+
     static boolean silenced(List<Silence> silences, AlertRule rule, String subject, Instant now) {
         for (Silence s : silences) {
             if (s.activeAt(now) && s.matches(rule.name(), subject, rule.severity())) {
@@ -242,19 +291,12 @@ public final class AlertService {
         Instant now = Instant.now();
         List<AlertRule> rules = rules();
         List<Silence> silences = silences();
+        List<Maintenance> maintenance = maintenance();
         Map<String, AgentRecord> agents = new HashMap<>();
         for (AgentRecord a : store.agents()) {
             agents.put(a.agentId(), a);
         }
-        Map<String, List<String>> targetTags = new HashMap<>();
-        for (Definition d : store.definitions(Definition.TARGET)) {
-            JsonElement tags = JsonParser.parseString(d.body()).getAsJsonObject().get("tags");
-            List<String> list = new ArrayList<>();
-            if (tags != null && tags.isJsonArray()) {
-                tags.getAsJsonArray().forEach(t -> list.add(t.getAsString()));
-            }
-            targetTags.put(d.name(), list);
-        }
+        Map<String, List<String>> targetTags = targetTags();
         Map<String, Map<String, AlertState>> states = new HashMap<>();
         for (AlertState s : store.alertStates()) {
             states.computeIfAbsent(s.rule(), k -> new HashMap<>()).put(s.subject(), s);
@@ -290,7 +332,9 @@ public final class AlertService {
             for (Observation o : seen) {
                 subjects.add(o.subject());
                 AlertState prev = before.get(o.subject());
-                StateMachine.Step step = StateMachine.next(rule, prev, o, now, silenced(silences, rule, o.subject(), now));
+                boolean held = silenced(silences, rule, o.subject(), now)
+                        || maintenance(maintenance, rule, o.subject(), targetTags, agents, now) != null;
+                StateMachine.Step step = StateMachine.next(rule, prev, o, now, held);
                 AlertState next = step.next();
                 tally.merge(next.state(), 1L, Long::sum);
                 if (prev == null && next.state().equals(StateMachine.OK)) {
@@ -544,7 +588,7 @@ public final class AlertService {
     }
 
     /** @return an alert as the API shows it: a resolved one (ok with a resolution) as {@code resolved} */
-    static JsonObject view(AlertState s, AlertRule rule, boolean silenced) {
+    static JsonObject view(AlertState s, AlertRule rule, boolean silenced, String maintenance) {
         JsonObject o = new JsonObject();
         o.addProperty("rule", s.rule());
         if (rule != null) {
@@ -560,6 +604,7 @@ public final class AlertService {
         o.addProperty("notified_at", s.notifiedAt() == null ? null : s.notifiedAt().toString());
         o.addProperty("resolved_at", s.resolvedAt() == null ? null : s.resolvedAt().toString());
         o.addProperty("silenced", silenced);
+        o.addProperty("maintenance", maintenance);
         o.addProperty("detail", s.detail());
         return o;
     }

@@ -129,12 +129,21 @@ public final class AlertsServlet extends HttpServlet {
             rules.put(r.name(), r);
         }
         List<Silence> silences = alerts.silences();
+        List<Maintenance> windows = alerts.maintenance();
+        Map<String, List<String>> targetTags = windows.isEmpty() ? Map.of() : alerts.targetTags();
+        Map<String, io.sonde.server.spi.AgentRecord> agents = new HashMap<>();
+        if (!windows.isEmpty()) {
+            for (io.sonde.server.spi.AgentRecord a : store.agents()) {
+                agents.put(a.agentId(), a);
+            }
+        }
         Instant now = Instant.now();
         JsonArray items = new JsonArray();
         for (AlertState s : alerts.states()) {
             AlertRule rule = rules.get(s.rule());
             boolean silenced = rule != null && AlertService.silenced(silences, rule, s.subject(), now);
-            JsonObject v = AlertService.view(s, rule, silenced);
+            String maintenance = rule == null ? null : AlertService.maintenance(windows, rule, s.subject(), targetTags, agents, now);
+            JsonObject v = AlertService.view(s, rule, silenced || maintenance != null, maintenance);
             String state = v.get("state").getAsString();
             if (state.equals("ok") || (only != null && !only.equals(state))) {
                 continue;
