@@ -45,10 +45,11 @@ import picocli.CommandLine.Spec;
                 "  sonde-cli server bundles upload my-plugin-1.2.0.jar",
                 "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
                 "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance",
-                "  sonde-cli server receivers set ops-slack --file ops-slack.json && sonde-cli server receivers test ops-slack"},
+                "  sonde-cli server receivers set ops-slack --file ops-slack.json && sonde-cli server receivers test ops-slack",
+                "  sonde-cli server maintenance set db-patching --weekly sat,sun@02:00-04:00 --time-zone Europe/Berlin --targets db"},
         subcommands = {ServerCommand.Agents.class, ServerCommand.Tokens.class, ServerCommand.Apply.class, ServerCommand.Diff.class,
                 ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Health.class, ServerCommand.Alerts.class,
-                ServerCommand.Silences.class, ServerCommand.Receivers.class})
+                ServerCommand.Silences.class, ServerCommand.Maintenance.class, ServerCommand.Receivers.class})
 final class ServerCommand {
 
     @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "The server, https://host:port")
@@ -903,6 +904,103 @@ final class ServerCommand {
             void run(ServerApi api, PrintWriter out) throws Exception {
                 api.send("DELETE", "/api/v1/receivers/" + ServerApi.encode(name), null);
                 out.println("Deleted receiver " + name);
+            }
+        }
+    }
+
+    @Command(name = "maintenance", mixinStandardHelpOptions = true,
+            description = "Maintenance windows: the alerts they cover notify no one while they are open. List, set, delete.",
+            subcommands = {Maintenance.List.class, Maintenance.Set.class, Maintenance.Delete.class})
+    static final class Maintenance extends Sub {
+        static final String[] COLUMNS = {"name", "active", "next_starts_at", "next_ends_at", "targets", "agents", "rules", "comment"};
+
+        @Override
+        void run(ServerApi api, PrintWriter out) throws Exception {
+            list(api.get("/api/v1/maintenance"), out, COLUMNS);
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Every window, open now or not")
+        static final class List extends Sub {
+            @Option(names = "--target", paramLabel = "NAME", description = "Only the windows that take this target")
+            String target;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                list(api.get("/api/v1/maintenance" + (target == null ? "" : "?target=" + ServerApi.encode(target))), out, COLUMNS);
+            }
+        }
+
+        @Command(name = "set", mixinStandardHelpOptions = true,
+                description = "Defines or replaces a window: once (--from and --to) or weekly (--weekly, repeatable)")
+        static final class Set extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Option(names = "--weekly", paramLabel = "DAYS@HH:MM-HH:MM", description = "Days and times, e.g. sat,sun@02:00-04:00 (repeatable)")
+            java.util.List<String> weekly;
+
+            @Option(names = "--time-zone", paramLabel = "ZONE", description = "The zone of --weekly (default UTC): Europe/Berlin")
+            String zone;
+
+            @Option(names = "--from", paramLabel = "TIME", description = "A one-off window's start, RFC 3339: 2026-12-12T20:00:00Z")
+            String from;
+
+            @Option(names = "--to", paramLabel = "TIME", description = "A one-off window's end")
+            String to;
+
+            @Option(names = "--targets", paramLabel = "SELECTOR", description = "Targets by tags and names: 'db OR shop'")
+            String targets;
+
+            @Option(names = "--agents", paramLabel = "SELECTOR", description = "Agents by tags and ids")
+            String agents;
+
+            @Option(names = "--rules", paramLabel = "PATTERN", description = "Rule names, with * (default *)")
+            String rules;
+
+            @Option(names = "--comment", description = "Why")
+            String comment;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                JsonObject body = new JsonObject();
+                if (weekly != null) {
+                    JsonArray a = new JsonArray();
+                    for (String w : weekly) {
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([a-z,]+)@(\\d\\d:\\d\\d)-(\\d\\d:\\d\\d)").matcher(w.strip());
+                        if (!m.matches()) {
+                            throw new ServerApi.Refused(0, "--weekly: '" + w + "' is not DAYS@HH:MM-HH:MM (sat,sun@02:00-04:00)");
+                        }
+                        JsonObject o = new JsonObject();
+                        JsonArray days = new JsonArray();
+                        for (String d : m.group(1).split(",")) {
+                            days.add(d);
+                        }
+                        o.add("days", days);
+                        o.addProperty("from", m.group(2));
+                        o.addProperty("to", m.group(3));
+                        a.add(o);
+                    }
+                    body.add("weekly", a);
+                }
+                for (String[] kv : new String[][] {{"time_zone", zone}, {"starts_at", from}, {"ends_at", to}, {"targets", targets},
+                    {"agents", agents}, {"rules", rules}, {"comment", comment}}) {
+                    if (kv[1] != null) {
+                        body.addProperty(kv[0], kv[1]);
+                    }
+                }
+                show(api.send("PUT", "/api/v1/maintenance/" + ServerApi.encode(name), body.toString()), out);
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a window (its held alerts are sent if they still fire)")
+        static final class Delete extends Sub {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            @Override
+            void run(ServerApi api, PrintWriter out) throws Exception {
+                api.send("DELETE", "/api/v1/maintenance/" + ServerApi.encode(name), null);
+                out.println("Deleted maintenance window " + name);
             }
         }
     }

@@ -294,6 +294,32 @@ public class ServerCliIT {
     }
 
     @Test
+    public void maintenanceWindowsAreSetListedAndDeleted() throws Exception {
+        CliIT.Run set = admin("server", "maintenance", "set", "db-patching", "--weekly", "sat,sun@02:00-04:00", "--weekly", "wed@23:00-01:00",
+                "--time-zone", "Europe/Berlin", "--targets", "db OR shop", "--comment", "patching");
+        assertEquals(set.out(), 0, set.exit());
+        assertTrue(set.out(), set.out().contains("time_zone: Europe/Berlin") && set.out().contains("targets: db OR shop"));
+        JsonObject shown = server.json(server.admin("GET", "/api/v1/maintenance/db-patching", null));
+        assertEquals("[{\"days\":[\"sat\",\"sun\"],\"from\":\"02:00\",\"to\":\"04:00\"},{\"days\":[\"wed\"],\"from\":\"23:00\",\"to\":\"01:00\"}]",
+                shown.get("weekly").toString());
+        CliIT.Run once = admin("server", "maintenance", "set", "move", "--from", "2026-12-12T20:00:00Z", "--to", "2026-12-13T02:00:00Z",
+                "--agents", "fra1");
+        assertEquals(once.out(), 0, once.exit());
+        CliIT.Run list = admin("server", "maintenance", "list", "--target", "shop");
+        assertEquals(list.out(), 0, list.exit());
+        assertTrue(list.out(), list.out().contains("db-patching") && !list.out().contains("move") && list.out().endsWith("1 item\n"));
+        CliIT.Run bad = admin("server", "maintenance", "set", "bad", "--weekly", "sat@2:00-04:00");
+        assertEquals(bad.out(), 1, bad.exit());
+        assertTrue(bad.out(), bad.out().startsWith("--weekly: 'sat@2:00-04:00' is not DAYS@HH:MM-HH:MM"));
+        bad = admin("server", "maintenance", "set", "bad", "--weekly", "someday@02:00-04:00");
+        assertEquals(bad.out(), 1, bad.exit());
+        assertTrue(bad.out(), bad.out().startsWith("PUT /api/v1/maintenance/bad: 400 weekly[0].days: 'someday' is not a day"));
+        assertEquals(0, admin("server", "maintenance", "delete", "db-patching").exit());
+        assertEquals(0, admin("server", "maintenance", "delete", "move").exit());
+        assertTrue(admin("server", "maintenance").out().endsWith("0 items\n"));
+    }
+
+    @Test
     public void credentialsComeFromTheEnvironmentOrAFileNeverTheCommandLine() throws Exception {
         Path tokenFile = work.resolve("token");
         Files.writeString(tokenFile, server.adminToken() + "\n");
