@@ -118,7 +118,7 @@ record Maintenance(String name, String comment, ZoneId zone, Instant startsAt, I
      * @return whether the window covers an alert of that rule about that subject (open or not)
      */
     boolean covers(String rule, String subject, boolean target, Collection<String> tags) {
-        return glob(rules, rule) && coversSubject(subject, target, tags);
+        return Glob.matches(rules, rule) && coversSubject(subject, target, tags);
     }
 
     /** @return whether the window takes that target or agent, whatever the rule */
@@ -133,15 +133,6 @@ record Maintenance(String name, String comment, ZoneId zone, Instant startsAt, I
         List<String> all = new ArrayList<>(tags);
         all.add(subject);
         return s.matches(all);
-    }
-
-    static boolean glob(String pattern, String value) {
-        StringBuilder re = new StringBuilder();
-        String[] parts = pattern.split("\\*", -1);
-        for (int i = 0; i < parts.length; i++) {
-            re.append(i == 0 ? "" : ".*").append(java.util.regex.Pattern.quote(parts[i]));
-        }
-        return java.util.regex.Pattern.compile(re.toString(), java.util.regex.Pattern.DOTALL).matcher(value).matches();
     }
 
     /**

@@ -3,7 +3,6 @@ package io.sonde.server.alerts.internal;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -37,15 +36,7 @@ record Silence(String id, Map<String, String> matchers, Instant startsAt, Instan
 
     private boolean match(String key, String value) {
         String p = matchers.get(key);
-        if (p == null) {
-            return true;
-        }
-        StringBuilder re = new StringBuilder();
-        String[] parts = p.split("\\*", -1);
-        for (int i = 0; i < parts.length; i++) {
-            re.append(i == 0 ? "" : ".*").append(Pattern.quote(parts[i]));
-        }
-        return Pattern.compile(re.toString(), Pattern.DOTALL).matcher(value).matches();
+        return p == null || Glob.matches(p, value);
     }
 
     /** Checks a new silence as the API takes it: {@code matchers}, {@code ends_at} or {@code duration}, optional {@code starts_at}, {@code comment}. */
