@@ -116,9 +116,8 @@ public final class AlertService {
         this.store = store;
         this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
         Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
-        String ca = config.alert__ca__file().strip();
-        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())),
-                Notifier.tls(ca.isEmpty() ? null : home.resolve(ca)), publicUrl(config.public__url()));
+        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())), tls(home, config.alert__ca__file()),
+                publicUrl(config.public__url()));
         this.threads = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "sonde-alerts");
             t.setDaemon(true);
@@ -147,22 +146,38 @@ public final class AlertService {
         }
     }
 
-    /** @return the public URL checked: empty, or an http(s) URL with a host (else the server does not start, naming the key) */
+    /**
+     * @return the public URL checked: empty, or an http(s) URL with a host; a bad one is logged as an error naming the key and
+     *         left out (messages go without links: a typo does not stop the paging)
+     */
     static String publicUrl(String text) {
         String t = text == null ? "" : text.strip();
         if (t.isEmpty()) {
             return t;
         }
-        java.net.URI u;
         try {
-            u = new java.net.URI(t);
+            java.net.URI u = new java.net.URI(t);
+            if (u.getScheme() != null && (u.getScheme().equals("http") || u.getScheme().equals("https")) && u.getHost() != null) {
+                return t;
+            }
         } catch (java.net.URISyntaxException e) {
-            throw new IllegalArgumentException("public_url: '" + t + "' is not a URL: " + e.getReason());
+            // said below
         }
-        if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
-            throw new IllegalArgumentException("public_url: '" + t + "' is not an http(s) URL with a host (https://sonde.example.com)");
+        LOG.error("Alerts: public_url '{}' is not an http(s) URL with a host (https://sonde.example.com): messages go without links", t);
+        return "";
+    }
+
+    /** @return the receivers' TLS context; a CA file that cannot be read is logged as an error naming it, and the JDK's CAs alone used */
+    static javax.net.ssl.SSLContext tls(Path home, String caFile) throws IOException {
+        String ca = caFile == null ? "" : caFile.strip();
+        if (!ca.isEmpty()) {
+            try {
+                return Notifier.tls(home.resolve(ca));
+            } catch (IOException e) {
+                LOG.error("Alerts: alert_ca_file: {}: receivers are checked against the JDK's CAs alone", e.getMessage());
+            }
         }
-        return t;
+        return Notifier.tls(null);
     }
 
     /** The webhook key: made at first start (32 random bytes, 0600), never logged. */
@@ -308,6 +323,7 @@ public final class AlertService {
         boolean refresh = !now.isBefore(lastRefresh.plus(ALERTMANAGER_REFRESH));
         Set<String> ruleNames = new HashSet<>();
         Set<String> unreachable = new HashSet<>(); // Alertmanagers that failed a refresh this round
+        Map<String, Optional<NamedReceiver>> named = new HashMap<>(); // receivers read this round
         for (AlertRule rule : rules) {
             ruleNames.add(rule.name());
             Map<String, AlertState> before = states.getOrDefault(rule.name(), Map.of());
@@ -353,7 +369,7 @@ public final class AlertService {
                     store.putAlertState(next);
                 }
                 if (step.event() == StateMachine.Event.NONE && refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
-                    refreshAlertmanagers(rule, next, o.summary(), unreachable);
+                    refreshAlertmanagers(rule, next, o.summary(), unreachable, named);
                 }
             }
             for (String gone : before.keySet()) {
@@ -443,13 +459,14 @@ public final class AlertService {
     }
 
     /** A firing alert, sent again straight to the rule's Alertmanagers (best effort): they resolve what they stop hearing of. */
-    private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary, Set<String> unreachable) {
+    private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary, Set<String> unreachable,
+            Map<String, Optional<NamedReceiver>> named) {
         for (AlertRule.Receiver r : rule.receivers()) {
             if (unreachable.contains(r.key())) {
                 continue;
             }
             try {
-                NamedReceiver n = receiver(r, null);
+                NamedReceiver n = receiver(r, named);
                 if (n == null || !n.channel().type().equals("alertmanager")) {
                     continue;
                 }
@@ -465,7 +482,7 @@ public final class AlertService {
     }
 
     /**
-     * @param cache receivers already read this round, by name (null: none kept)
+     * @param cache receivers already read this round, by name
      * @return the receiver a rule's entry means: an inline webhook or Alertmanager, or the one defined under its name; null when
      *         that name is defined no more
      * @throws WireException when a stored definition no longer parses
@@ -474,14 +491,12 @@ public final class AlertService {
         if (!r.named()) {
             return r.inline();
         }
-        Optional<NamedReceiver> known = cache == null ? null : cache.get(r.url());
+        Optional<NamedReceiver> known = cache.get(r.url());
         if (known == null) {
             Optional<Definition> d = store.definition(Definition.RECEIVER, r.url());
             known = d.isEmpty() ? Optional.empty()
                     : Optional.of(NamedReceiver.parse(r.url(), JsonParser.parseString(d.get().body()).getAsJsonObject(), null));
-            if (cache != null) {
-                cache.put(r.url(), known);
-            }
+            cache.put(r.url(), known);
         }
         return known.orElse(null);
     }

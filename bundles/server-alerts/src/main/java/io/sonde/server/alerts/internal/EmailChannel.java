@@ -72,6 +72,9 @@ final class EmailChannel implements Channel {
         }
         ChannelKeys.integer(body, "port", tls.equals("tls") ? 465 : tls.equals("starttls") ? 587 : 25, 1, 65535);
         String user = ChannelKeys.string(body, "username", "", 320);
+        if (!user.isEmpty() && tls.equals("none")) {
+            throw AlertRule.invalid("username: a login is never sent over a connection without TLS (tls = none); use starttls or tls");
+        }
         if (!user.isEmpty()) {
             ChannelKeys.string(body, "password", null, 1000);
         } else if (body.has("password") && !body.get("password").isJsonNull()) {

@@ -142,6 +142,8 @@ public class ChannelsTest {
                 "tls: 'ssl3' is not starttls, tls or none");
         refused("{\"type\":\"email\",\"host\":\"127.0.0.1\",\"password\":\"p\",\"from\":\"a@example.test\",\"to\":\"b@example.test\"}",
                 "password: given without a username");
+        refused("{\"type\":\"email\",\"host\":\"127.0.0.1\",\"tls\":\"none\",\"username\":\"u\",\"password\":\"p\",\"from\":\"a@example.test\","
+                + "\"to\":\"b@example.test\"}", "username: a login is never sent over a connection without TLS");
     }
 
     @Test
@@ -253,6 +255,27 @@ public class ChannelsTest {
             fail("ok: false taken as delivered");
         } catch (IOException e) {
             assertEquals("answered ok: false", e.getMessage());
+        }
+    }
+
+    @Test
+    public void aBadPublicUrlOrCaFileLeavesAlertingUp() throws Exception {
+        assertEquals("https://sonde.example.test", AlertService.publicUrl(" https://sonde.example.test "));
+        assertEquals("no links rather than no alerts", "", AlertService.publicUrl("sonde.example.test"));
+        assertEquals("", AlertService.publicUrl("https://"));
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sonde-ca-");
+        try {
+            java.nio.file.Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
+            assertTrue(AlertService.tls(dir, "empty.pem") != null);
+            assertTrue(AlertService.tls(dir, "missing.pem") != null);
+            try {
+                Notifier.tls(dir.resolve("empty.pem"));
+                fail("a CA file without a certificate taken");
+            } catch (IOException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("empty.pem"));
+            }
+        } finally {
+            java.nio.file.Files.walk(dir).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 
