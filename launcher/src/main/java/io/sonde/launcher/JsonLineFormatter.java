@@ -3,7 +3,8 @@ package io.sonde.launcher;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.logging.Formatter;
 import java.util.logging.LogRecord;
@@ -20,11 +21,14 @@ public final class JsonLineFormatter extends Formatter {
     /** The fields every line has; a structured field of the same name is prefixed with {@code mdc_}. */
     private static final java.util.Set<String> OWN = java.util.Set.of("time", "level", "logger", "thread", "message", "error");
 
+    /** Always three digits of milliseconds: {@code Instant.toString()} leaves them out on a whole second, and parsers of a fixed width fail. */
+    static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
     @Override
     public String format(LogRecord record) {
         StringBuilder b = new StringBuilder(256);
         b.append('{');
-        field(b, "time", Instant.ofEpochMilli(record.getMillis()).truncatedTo(ChronoUnit.MILLIS).toString());
+        field(b, "time", TIME.format(Instant.ofEpochMilli(record.getMillis())));
         field(b, "level", record.getLevel().getName());
         field(b, "logger", record.getLoggerName());
         field(b, "thread", Thread.currentThread().getName());
