@@ -70,11 +70,6 @@ interface Channel {
     List<Channel> ALL = List.of(new SlackChannel(), new TeamsChannel(), new DiscordChannel(), new PagerDutyChannel(), new OpsgenieChannel(),
             new TelegramChannel(), new EmailChannel(), new WebhookChannel(), new AlertmanagerChannel());
 
-    /** @return the channels built in */
-    static List<Channel> all() {
-        return ALL;
-    }
-
     /** @return the channel of that type, or null */
     static Channel of(String type) {
         for (Channel c : ALL) {
