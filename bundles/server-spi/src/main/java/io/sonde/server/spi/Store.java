@@ -427,4 +427,30 @@ public interface Store {
 
     /** @return each agent's announced kinds (JSON, as {@link #reportKinds} was given), by agent id @since 1.5 */
     java.util.Map<String, String> announcedKinds() throws StoreException;
+
+    /**
+     * Each target's minutes per state (and each vantage agent's), summed over the days in
+     * [{@code from}, {@code to}) or one row a day, as the uptime job counted them so far
+     * ({@link #uptimeThrough}).
+     *
+     * @param byDay one row per day, else one per target and agent over the range
+     * @since 1.16
+     */
+    default List<Uptime> uptime(Instant from, Instant to, boolean byDay) throws StoreException {
+        return List.of();
+    }
+
+    /**
+     * @return the targets' outages that overlap [{@code from}, {@code to}), minutes down one after
+     *         the other joined across hours and days, by target and start
+     * @since 1.16
+     */
+    default List<Uptime.Outage> outages(Instant from, Instant to) throws StoreException {
+        return List.of();
+    }
+
+    /** @return the end of the last hour the uptime job counted, or null before its first @since 1.16 */
+    default Instant uptimeThrough() throws StoreException {
+        return null;
+    }
 }

@@ -30,10 +30,10 @@ public final class CopyStore {
 
     /** The small tables (and the outbox), in the order their references need; each has a serial id. */
     static final List<String> TABLES = List.of("agent", "enrollment_token", "epoch", "series", "outbox");
-    /** The rollups, the hours waiting for them, the definitions, the releases, the alerts' states and the users with their sessions and tokens, copied as they are (keyed, no serial id). */
+    /** The rollups, the hours waiting for them, the uptime job's days and outages, the definitions, the releases, the alerts' states and the users with their sessions and tokens, copied as they are (keyed, no serial id). */
     static final List<String> KEYED_TABLES = List.of("rollup", "rollup_dirty", "rollup_target", "target_rollup", "target_rollup_dirty",
             "definition", "release", "alert_state", "app_user",
-            "user_credential", "announcement");
+            "user_credential", "announcement", "uptime_day", "outage", "uptime_progress", "uptime_dirty");
     static final int CHUNK = 50_000;
 
     private CopyStore() {

@@ -1588,8 +1588,51 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return takeClosedHours("rollup_dirty", "series", maxHours, now, (c, series, hour) -> {
             if (hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
                 rollUpHour(c, (Integer) series, hour);
+                UptimeJob.rolledUp(c, hour);
             }
         });
+    }
+
+    /**
+     * Counts the targets' minutes per state in the closed hours whose rollups are made, and again
+     * the days whose rollups were made again ({@link UptimeJob}).
+     *
+     * @return the hours counted
+     */
+    int countUptime(int maxHours, Instant now) throws StoreException {
+        try (Connection c = connection()) {
+            return UptimeJob.run(c, maxHours, now.toEpochMilli() - CLOSE_MS);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.Uptime> uptime(Instant from, Instant to, boolean byDay) throws StoreException {
+        try {
+            return read(c -> UptimeJob.read(c, from.toEpochMilli(), to.toEpochMilli(), byDay));
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public List<io.sonde.server.spi.Uptime.Outage> outages(Instant from, Instant to) throws StoreException {
+        try {
+            return read(c -> UptimeJob.outages(c, from.toEpochMilli(), to.toEpochMilli()));
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public Instant uptimeThrough() throws StoreException {
+        try {
+            long next = read(UptimeJob::nextHour);
+            return next < 0 ? null : Instant.ofEpochMilli(next);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     /** What a rollup job does with one (key, hour) it took from its list, in the transaction that took it. */

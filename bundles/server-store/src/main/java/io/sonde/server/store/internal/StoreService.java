@@ -46,6 +46,8 @@ import io.sonde.server.spi.Store;
         attribute = "objectClass:List<String>=\"io.sonde.server.spi.Store\"", uses = Store.class)
 public final class StoreService {
 
+    /** Most hours the uptime job counts in a turn: a day's backlog after an upgrade takes a turn, a week's seven. */
+    static final int UPTIME_HOURS = 24;
     private static final Logger LOG = LoggerFactory.getLogger(StoreService.class);
     /** Seconds between attempts to reach and migrate PostgreSQL while it cannot be used. */
     static final int RETRY_SECONDS = 5;
@@ -278,6 +280,7 @@ public final class StoreService {
                 n = s.rollUpTargets(ROLLUP_HOURS, Instant.ofEpochMilli(now));
                 backlog |= n == ROLLUP_HOURS;
             }
+            s.countUptime(UPTIME_HOURS, Instant.ofEpochMilli(now)); // then the hours' minutes per state, from those rollups
         } catch (io.sonde.server.spi.StoreException e) {
             LOG.warn("Store: the rollup job failed ({}); trying again in {} s", e.getMessage(), LEAD_SECONDS);
         }

@@ -2,6 +2,7 @@ package io.sonde.server.store.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -1449,5 +1450,107 @@ public abstract class StoreContract {
         assertEquals("5 minutes after its end it is closed", 1,
                 store.rollUp(100, T0.minus(Duration.ofDays(30)), T0.plus(Duration.ofMinutes(65))));
         assertEquals(2, store.series(new SeriesQuery("a1", "t", T0, T0.plusSeconds(3600), Duration.ofHours(1))).get(0).count());
+    }
+
+    /** Results of an agent for a target, one at each of the given minutes (seconds 10 into it), failed where {@code down} says. */
+    private void minutes(String agent, String target, Instant hour, int[] minutes, java.util.function.IntPredicate down, double rt,
+            long firstSeq) throws Exception {
+        List<WireResult> batch = new ArrayList<>();
+        for (int i = 0; i < minutes.length; i++) {
+            int m = minutes[i];
+            batch.add(result(firstSeq + i, target, hour.plusSeconds(60L * m + 10), rt, !down.test(m)));
+        }
+        store.ingest(agent, "e1", batch);
+    }
+
+    private static int[] range(int from, int to) {
+        return java.util.stream.IntStream.range(from, to).toArray();
+    }
+
+    /** @return the range's row of a target (agent null: its own) */
+    private io.sonde.server.spi.Uptime uptimeOf(String target, String agent, Instant from, Instant to) throws Exception {
+        for (io.sonde.server.spi.Uptime u : store.uptime(from, to, false)) {
+            if (u.target().equals(target) && java.util.Objects.equals(u.agentId(), agent)) {
+                return u;
+            }
+        }
+        fail("no uptime row for " + target + " / " + agent + " in " + store.uptime(from, to, false));
+        return null;
+    }
+
+    private static void assertMinutes(String what, long up, long degraded, long down, long unknown, io.sonde.server.spi.Uptime u) {
+        assertEquals(what, List.of(up, degraded, down, unknown),
+                List.of(u.upMinutes(), u.degradedMinutes(), u.downMinutes(), u.unknownMinutes()));
+    }
+
+    /**
+     * The uptime job counts each minute by the health model: a target is down in a minute when any
+     * of its agents is down in it, and an agent's minute takes its last result's state while that
+     * stands (a backed-off target's sparse failures keep it down; an agent gone silent is unknown).
+     */
+    @Test
+    public void uptimeCountsEachMinuteByTheHealthModelOverTheAgents() throws Exception {
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        store.enroll(hash(1), "a3", List.of(), "v", hash(102), T0);
+        Instant later = T0.plus(Duration.ofDays(10));
+        // x: a1 every minute of two hours, down in minutes 30-44; a2 every minute, down in 40-49
+        minutes("a1", "x", T0, range(0, 120), m -> m >= 30 && m < 45, 0.01, 1);
+        minutes("a2", "x", T0, range(0, 120), m -> m >= 40 && m < 50, 0.01, 1);
+        // y: down from minute 0, backing off (failures at 0, 2, 6, 14), up again from 30 every minute
+        int[] backoff = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(0, 2, 6, 14),
+                java.util.stream.IntStream.range(30, 120)).toArray();
+        minutes("a3", "y", T0, backoff, m -> m < 30, 0.01, 1);
+        // z: a3 every minute of the first ten, then silent
+        minutes("a3", "z", T0, range(0, 10), m -> false, 0.01, 1000);
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        assertNull("nothing counted yet", store.uptimeThrough());
+        assertEquals(2, store.countUptime(2, later));
+        assertEquals(T0.plus(Duration.ofHours(2)), store.uptimeThrough());
+        Instant day = T0.plus(Duration.ofDays(1));
+
+        assertMinutes("x: down while either agent is", 100, 0, 20, 0, uptimeOf("x", null, T0, day));
+        assertMinutes("x from a1", 105, 0, 15, 0, uptimeOf("x", "a1", T0, day));
+        assertMinutes("x from a2", 110, 0, 10, 0, uptimeOf("x", "a2", T0, day));
+        assertEquals(0.8333, uptimeOf("x", null, T0, day).availability(), 1e-4);
+        assertMinutes("y: down through its backoff's gaps", 90, 0, 30, 0, uptimeOf("y", null, T0, day));
+        // z: its last result (minute 9) stands 3 minutes; unknown after, for the hour its look-back still sees it
+        assertMinutes("z: unknown once its agent is silent", 12, 0, 0, 108, uptimeOf("z", null, T0, day));
+        assertEquals("two outages, one a target", List.of(
+                new io.sonde.server.spi.Uptime.Outage("x", T0.plus(Duration.ofMinutes(30)), T0.plus(Duration.ofMinutes(50))),
+                new io.sonde.server.spi.Uptime.Outage("y", T0, T0.plus(Duration.ofMinutes(30)))), store.outages(T0, day));
+        assertEquals("a day's rows", 1, store.uptime(T0, day, true).stream()
+                .filter(u -> u.target().equals("x") && u.agentId() == null && u.day().equals(T0)).count());
+
+        // results uploaded late (a spool after an outage) for the first hour: the day is counted again, and the outage with them
+        minutes("a2", "x", T0, range(20, 30), m -> true, 0.01, 500);
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        assertEquals("the day counted again: its two hours", 2, store.countUptime(2, later));
+        assertEquals("the hours after wait for the next turn", T0.plus(Duration.ofHours(2)), store.uptimeThrough());
+        assertMinutes("x with a2's late failures", 90, 0, 30, 0, uptimeOf("x", null, T0, day));
+        assertEquals(new io.sonde.server.spi.Uptime.Outage("x", T0.plus(Duration.ofMinutes(20)), T0.plus(Duration.ofMinutes(50))),
+                store.outages(T0, day).get(0));
+    }
+
+    /** A target's degraded thresholds count its slow minutes apart; an outage across midnight is one outage, whichever day is read. */
+    @Test
+    public void uptimeCountsSlowMinutesDegradedAndJoinsAnOutageAcrossMidnight() throws Exception {
+        store.putDefinition(new Definition("target", "slow", "{\"kind\":\"icmp\",\"host\":\"h\",\"degraded_latency_ms\":100}", T0));
+        Instant later = T0.plus(Duration.ofDays(10));
+        minutes("a1", "slow", T0, range(0, 60), m -> false, 0.2, 1);
+        minutes("a1", "slow", T0.plus(Duration.ofHours(1)), range(0, 60), m -> false, 0.05, 100);
+        Instant eve = T0.plus(Duration.ofHours(23));
+        minutes("a1", "night", eve, range(0, 120), m -> m >= 50 && m < 75, 0.01, 1000);
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        assertEquals(25, store.countUptime(25, later));
+        Instant day = T0.plus(Duration.ofDays(1));
+        // and its last result stands two minutes into the third hour, unknown after
+        assertMinutes("slow: degraded while its median passes 100 ms", 62, 60, 0, 58, uptimeOf("slow", null, T0, day));
+        io.sonde.server.spi.Uptime.Outage night = new io.sonde.server.spi.Uptime.Outage("night", eve.plus(Duration.ofMinutes(50)),
+                eve.plus(Duration.ofMinutes(75)));
+        assertEquals("read from the first day", List.of(night), store.outages(T0, day));
+        assertEquals("read from the second day", List.of(night), store.outages(day, day.plus(Duration.ofDays(1))));
+        assertMinutes("the first day", 50, 0, 10, 0, uptimeOf("night", null, T0, day));
+        assertMinutes("the second day", 45, 0, 15, 0, uptimeOf("night", null, day, day.plus(Duration.ofDays(1))));
+        assertMinutes("both days", 95, 0, 25, 0, uptimeOf("night", null, T0, day.plus(Duration.ofDays(1))));
     }
 }
