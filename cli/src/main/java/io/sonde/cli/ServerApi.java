@@ -194,7 +194,25 @@ final class ServerApi {
         return send("POST", path, body.toByteArray(), "multipart/form-data; boundary=" + boundary);
     }
 
+    /** @return the text a GET answers (a CSV export), refused as {@link #get} is */
+    String text(String path) throws IOException, InterruptedException, Refused {
+        return exchange("GET", path, null, null).body();
+    }
+
     private JsonElement send(String method, String path, byte[] body, String type) throws IOException, InterruptedException, Refused {
+        HttpResponse<String> r = exchange(method, path, body, type);
+        return r.body().isBlank() ? null : parsed(r.body());
+    }
+
+    private static JsonElement parsed(String body) {
+        try {
+            return JsonParser.parseString(body);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private HttpResponse<String> exchange(String method, String path, byte[] body, String type) throws IOException, InterruptedException, Refused {
         URI uri = base.resolve(path);
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");
@@ -211,19 +229,12 @@ final class ServerApi {
         } catch (java.net.ConnectException e) {
             throw new IOException("No server answers at " + base + ": set SONDE_SERVER or --server", e);
         }
-        JsonElement json = null;
-        if (!r.body().isBlank()) {
-            try {
-                json = JsonParser.parseString(r.body());
-            } catch (RuntimeException e) {
-                json = null;
-            }
-        }
         if (r.statusCode() >= 400) {
+            JsonElement json = parsed(r.body());
             String error = json != null && json.isJsonObject() && json.getAsJsonObject().has("error")
                     ? json.getAsJsonObject().get("error").getAsString() : r.body().strip();
             throw new Refused(r.statusCode(), method + " " + path + ": " + r.statusCode() + " " + error);
         }
-        return json;
+        return r;
     }
 }

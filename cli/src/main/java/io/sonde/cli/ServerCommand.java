@@ -46,10 +46,13 @@ import picocli.CommandLine.Spec;
                 "  sonde-cli server rollouts set my-plugin --bundle my.plugin --version 1.2.0 --percent 10",
                 "  sonde-cli server silences add --match rule=web-* --duration 2h --comment maintenance",
                 "  sonde-cli server receivers set ops-slack --file ops-slack.json && sonde-cli server receivers test ops-slack",
-                "  sonde-cli server maintenance set db-patching --weekly sat,sun@02:00-04:00 --time-zone Europe/Berlin --targets db"},
+                "  sonde-cli server maintenance set db-patching --weekly sat,sun@02:00-04:00 --time-zone Europe/Berlin --targets db",
+                "  sonde-cli server report --days 7 --by tag && sonde-cli server report --from 2026-11-01 --to 2026-12-01 --csv > november.csv",
+                "  sonde-cli server objectives set shop --targets 'shop-*' --percent 99.9 --days 30 && sonde-cli server report objectives"},
         subcommands = {ServerCommand.Agents.class, ServerCommand.Tokens.class, ServerCommand.Apply.class, ServerCommand.Diff.class,
                 ServerCommand.Bundles.class, ServerCommand.Rollouts.class, ServerCommand.Health.class, ServerCommand.Alerts.class,
-                ServerCommand.Silences.class, ServerCommand.Maintenance.class, ServerCommand.Receivers.class})
+                ServerCommand.Silences.class, ServerCommand.Maintenance.class, ServerCommand.Receivers.class, ReportCommands.Report.class,
+                ReportCommands.Objectives.class})
 final class ServerCommand {
 
     @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "The server, https://host:port")

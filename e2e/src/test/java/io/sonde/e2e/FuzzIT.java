@@ -186,6 +186,8 @@ public class FuzzIT {
                             + "\"chat_id\":-100123,\"url\":\"https://127.0.0.1:9\"}"),
                     new Endpoint("PUT", "/api/v1/maintenance/fz", "admin", "{\"weekly\":[{\"days\":[\"sat\",\"sun\"],\"from\":\"22:00\","
                             + "\"to\":\"02:00\"}],\"time_zone\":\"Europe/Berlin\",\"targets\":\"fuzz OR t\",\"rules\":\"fz*\",\"comment\":\"c\"}"),
+                    new Endpoint("PUT", "/api/v1/objectives/fz", "admin", "{\"targets\":\"fz*\",\"tag\":\"eu\",\"percent\":99.9,"
+                            + "\"days\":30,\"comment\":\"c\"}"),
                     new Endpoint("PUT", "/api/v1/agents/fuzz-1/tags", "admin", "{\"tags\":[\"fuzz\",\"b\"]}"),
                     new Endpoint("POST", "/api/v1/agents/fuzz-1/reset", "admin", "{}"),
                     new Endpoint("POST", "/api/v1/bundles", "admin", "{\"not\":\"multipart\"}", "Content-Type",
@@ -226,7 +228,8 @@ public class FuzzIT {
             List<String> gets = List.of("/api/v1/results", "/api/v1/series?target=t", "/api/v1/agents", "/api/v1/health",
                     "/api/v1/targets", "/api/v1/alerts", "/api/v1/meshes/fz/matrix", "/api/v1/health/t", "/api/v1/observed",
                     "/api/v1/enrollment-tokens", "/api/v1/users", "/api/v1/tokens", "/api/v1/bundles", "/api/v1/rollouts", "/api/v1/receivers",
-                    "/api/v1/maintenance?target=t", "/api/v1/notifications");
+                    "/api/v1/maintenance?target=t", "/api/v1/notifications", "/api/v1/reports/uptime", "/api/v1/reports/uptime/t",
+                    "/api/v1/reports/objectives", "/api/v1/objectives");
             List<String> queries = List.of("from=0&to=9999999999", "from=99999999999999999", "to=-99999999999999999",
                     "to=1970-01-01T00:00:00Z", "to=-999999999-01-01T00:00:00Z", "from=+999999999-12-31T23:59:59Z", "x=%ff", "x=%zz",
                     "limit=99999999999999999999", "limit=-1", "after=%00", "step=99999999999999999d", "step=0", "state=%0d%0a",

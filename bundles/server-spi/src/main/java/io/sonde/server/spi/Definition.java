@@ -7,7 +7,7 @@ import java.util.Objects;
  * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
  * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
  *
- * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE}, {@link #RECEIVER} or {@link #MAINTENANCE}
+ * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE}, {@link #RECEIVER}, {@link #MAINTENANCE} or {@link #OBJECTIVE}
  * @param name      unique within its type
  * @param body      the definition, a JSON object
  * @param updatedAt when it was last stored
@@ -30,6 +30,8 @@ public record Definition(String type, String name, String body, Instant updatedA
     public static final String RECEIVER = "receiver";
     /** A maintenance window's type: the alerts it covers notify no one while it is open, once or every week. @since 1.15 */
     public static final String MAINTENANCE = "maintenance";
+    /** A service level objective's type: the availability a group of targets is to keep over a number of days. @since 1.16 */
+    public static final String OBJECTIVE = "objective";
 
     /** Requires every field. */
     public Definition {

@@ -217,6 +217,24 @@ public final class FleetHealth {
         }
     }
 
+    /**
+     * @return the tags of each target the server defines, by name (a definition that cannot be read has none)
+     * @since 1.16
+     */
+    public static Map<String, List<String>> targetTags(Collection<Definition> definitions) {
+        Map<String, List<String>> out = new HashMap<>();
+        for (Definition d : definitions) {
+            if (Definition.TARGET.equals(d.type())) {
+                try {
+                    out.put(d.name(), tags(JsonParser.parseString(d.body()).getAsJsonObject()));
+                } catch (RuntimeException e) {
+                    out.put(d.name(), List.of());
+                }
+            }
+        }
+        return out;
+    }
+
     private static List<String> tags(JsonObject def) {
         JsonElement t = def.get("tags");
         List<String> out = new ArrayList<>();

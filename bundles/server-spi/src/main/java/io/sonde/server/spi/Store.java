@@ -433,19 +433,21 @@ public interface Store {
      * [{@code from}, {@code to}) or one row a day, as the uptime job counted them so far
      * ({@link #uptimeThrough}).
      *
-     * @param byDay one row per day, else one per target and agent over the range
+     * @param target one target's rows, or null for every target's
+     * @param byDay  one row per day, else one per target and agent over the range
      * @since 1.16
      */
-    default List<Uptime> uptime(Instant from, Instant to, boolean byDay) throws StoreException {
+    default List<Uptime> uptime(Instant from, Instant to, String target, boolean byDay) throws StoreException {
         return List.of();
     }
 
     /**
+     * @param target one target's outages, or null for every target's
      * @return the targets' outages that overlap [{@code from}, {@code to}), minutes down one after
      *         the other joined across hours and days, by target and start
      * @since 1.16
      */
-    default List<Uptime.Outage> outages(Instant from, Instant to) throws StoreException {
+    default List<Uptime.Outage> outages(Instant from, Instant to, String target) throws StoreException {
         return List.of();
     }
 

@@ -258,16 +258,7 @@ public final class AlertService {
 
     /** @return the tags of each target defined on the server, by name */
     Map<String, List<String>> targetTags() throws StoreException {
-        Map<String, List<String>> targetTags = new HashMap<>();
-        for (Definition d : store.definitions(Definition.TARGET)) {
-            JsonElement tags = JsonParser.parseString(d.body()).getAsJsonObject().get("tags");
-            List<String> list = new ArrayList<>();
-            if (tags != null && tags.isJsonArray()) {
-                tags.getAsJsonArray().forEach(t -> list.add(t.getAsString()));
-            }
-            targetTags.put(d.name(), list);
-        }
-        return targetTags;
+        return io.sonde.server.spi.FleetHealth.targetTags(store.definitions(Definition.TARGET));
     }
 
     /** @return the name of an open window that covers an alert of the rule about the subject, or null */

@@ -118,7 +118,7 @@ record Maintenance(String name, String comment, ZoneId zone, Instant startsAt, I
      * @return whether the window covers an alert of that rule about that subject (open or not)
      */
     boolean covers(String rule, String subject, boolean target, Collection<String> tags) {
-        return Glob.matches(rules, rule) && coversSubject(subject, target, tags);
+        return io.sonde.server.spi.Glob.matches(rules, rule) && coversSubject(subject, target, tags);
     }
 
     /** @return whether the window takes that target or agent, whatever the rule */

@@ -36,7 +36,7 @@ record Silence(String id, Map<String, String> matchers, Instant startsAt, Instan
 
     private boolean match(String key, String value) {
         String p = matchers.get(key);
-        return p == null || Glob.matches(p, value);
+        return p == null || io.sonde.server.spi.Glob.matches(p, value);
     }
 
     /** Checks a new silence as the API takes it: {@code matchers}, {@code ends_at} or {@code duration}, optional {@code starts_at}, {@code comment}. */

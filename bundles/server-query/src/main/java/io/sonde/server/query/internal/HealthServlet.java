@@ -27,6 +27,7 @@ import io.sonde.agent.spi.Health;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;
+import io.sonde.server.spi.QueryParams;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.FleetHealth;
 import io.sonde.server.spi.Store;
@@ -115,16 +116,16 @@ public final class HealthServlet extends HttpServlet {
             return;
         }
         try {
-            Params p = new Params(query);
+            QueryParams p = new QueryParams(query);
             Duration window = p.duration("window", Duration.ofMinutes(1));
             if (window.compareTo(Duration.ofSeconds(10)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
-                throw Params.bad("window", window.toSeconds() + " s is not between 10 s and 1 h");
+                throw QueryParams.bad("window", window.toSeconds() + " s is not between 10 s and 1 h");
             }
             String one;
             try {
                 one = Api.pathName(request);
             } catch (IllegalArgumentException e) {
-                throw Params.bad("target", "the path's name is not URL-encoded text: " + e.getMessage());
+                throw QueryParams.bad("target", "the path's name is not URL-encoded text: " + e.getMessage());
             }
             Computed computed = compute(window);
             List<FleetHealth.TargetHealth> all = computed.targets();
@@ -147,7 +148,7 @@ public final class HealthServlet extends HttpServlet {
                 try {
                     agents = AgentSelector.parse(selector);
                 } catch (AgentSelector.ParseException e) {
-                    throw Params.bad("agents", e.getMessage());
+                    throw QueryParams.bad("agents", e.getMessage());
                 }
             }
             String agent = p.text("agent");
@@ -155,7 +156,7 @@ public final class HealthServlet extends HttpServlet {
             int limit = p.integer("limit", 500, 1, MAX_LIMIT);
             String perAgent = p.text("per_agent");
             if (perAgent != null && !perAgent.equals("true") && !perAgent.equals("false")) {
-                throw Params.bad("per_agent", "'" + io.sonde.wire.WireCodec.abbreviate(perAgent) + "' is neither true nor false");
+                throw QueryParams.bad("per_agent", "'" + io.sonde.wire.WireCodec.abbreviate(perAgent) + "' is neither true nor false");
             }
             boolean withAgents = !"false".equals(perAgent);
             int perAgentLimit = p.integer("per_agent_limit", PER_AGENT_LIMIT, 1, MAX_LIMIT);
@@ -211,7 +212,7 @@ public final class HealthServlet extends HttpServlet {
         for (String s : text.split(",")) {
             Health.State st = Health.State.of(s);
             if (st == null) {
-                throw Params.bad("state", "'" + io.sonde.wire.WireCodec.abbreviate(s.strip()) + "' is not a state ("
+                throw QueryParams.bad("state", "'" + io.sonde.wire.WireCodec.abbreviate(s.strip()) + "' is not a state ("
                         + String.join(", ", java.util.Arrays.stream(Health.State.values()).map(Health.State::label).toList()) + ")");
             }
             out.add(st);

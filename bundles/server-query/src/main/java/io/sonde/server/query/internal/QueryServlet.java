@@ -19,6 +19,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import io.sonde.server.spi.Api;
+import io.sonde.server.spi.QueryParams;
 import io.sonde.server.spi.Page;
 import io.sonde.server.spi.ResultQuery;
 import io.sonde.server.spi.SeriesQuery;
@@ -56,7 +57,7 @@ public final class QueryServlet extends HttpServlet {
         if (!Api.requireRead(request, response)) {
             return;
         }
-        Params p = new Params(request.getParameterMap());
+        QueryParams p = new QueryParams(request.getParameterMap());
         try {
             Instant now = Instant.now();
             Instant to = p.time("to", now);
@@ -81,12 +82,12 @@ public final class QueryServlet extends HttpServlet {
                 String target = p.required("target");
                 Duration step = p.duration("step", Duration.ofMinutes(5));
                 if (step.compareTo(MIN_STEP) < 0 || step.compareTo(MAX_STEP) > 0) {
-                    throw Params.bad("step", step.toSeconds() + " s is not between 10 s and 1 day");
+                    throw QueryParams.bad("step", step.toSeconds() + " s is not between 10 s and 1 day");
                 }
                 Instant from = p.time("from", to.minus(Duration.ofDays(1)));
                 checkRange(from, to);
                 if (Duration.between(from, to).dividedBy(step) > MAX_STEPS) {
-                    throw Params.bad("step", "the range holds more than " + MAX_STEPS + " steps; take a longer step");
+                    throw QueryParams.bad("step", "the range holds more than " + MAX_STEPS + " steps; take a longer step");
                 }
                 String value = p.text("value");
                 if (value != null) {
@@ -118,7 +119,7 @@ public final class QueryServlet extends HttpServlet {
     private void valueSeries(HttpServletResponse response, String agent, String target, String value, Instant from, Instant to,
             Duration step) throws IOException, StoreException, WireException {
         if (!io.sonde.server.spi.ResultValues.NAME.matcher(value).matches()) {
-            throw Params.bad("value", "'" + io.sonde.wire.WireCodec.abbreviate(value)
+            throw QueryParams.bad("value", "'" + io.sonde.wire.WireCodec.abbreviate(value)
                     + "' is not a value's name (lower case, digits and _, and .entry for a map's)");
         }
         long stepMs = step.toMillis();
@@ -137,7 +138,7 @@ public final class QueryServlet extends HttpServlet {
             read += page.items().size();
             after = page.next();
             if (after != null && read >= MAX_VALUE_RESULTS) {
-                throw Params.bad("from", "the range holds more than " + MAX_VALUE_RESULTS + " results of '" + io.sonde.wire.WireCodec.abbreviate(target)
+                throw QueryParams.bad("from", "the range holds more than " + MAX_VALUE_RESULTS + " results of '" + io.sonde.wire.WireCodec.abbreviate(target)
                         + "'; a value's series is read from them: take a shorter range or one agent");
             }
         } while (after != null);
@@ -189,7 +190,7 @@ public final class QueryServlet extends HttpServlet {
 
     private static void checkRange(Instant from, Instant to) throws WireException {
         if (!from.isBefore(to)) {
-            throw Params.bad("from", from + " is not before 'to' (" + to + ")");
+            throw QueryParams.bad("from", from + " is not before 'to' (" + to + ")");
         }
     }
 

@@ -1608,18 +1608,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
-    public List<io.sonde.server.spi.Uptime> uptime(Instant from, Instant to, boolean byDay) throws StoreException {
+    public List<io.sonde.server.spi.Uptime> uptime(Instant from, Instant to, String target, boolean byDay) throws StoreException {
         try {
-            return read(c -> UptimeJob.read(c, from.toEpochMilli(), to.toEpochMilli(), byDay));
+            return read(c -> UptimeJob.read(c, from.toEpochMilli(), to.toEpochMilli(), target, byDay));
         } catch (SQLException e) {
             throw unavailable(e);
         }
     }
 
     @Override
-    public List<io.sonde.server.spi.Uptime.Outage> outages(Instant from, Instant to) throws StoreException {
+    public List<io.sonde.server.spi.Uptime.Outage> outages(Instant from, Instant to, String target) throws StoreException {
         try {
-            return read(c -> UptimeJob.outages(c, from.toEpochMilli(), to.toEpochMilli()));
+            return read(c -> UptimeJob.outages(c, from.toEpochMilli(), to.toEpochMilli(), target));
         } catch (SQLException e) {
             throw unavailable(e);
         }

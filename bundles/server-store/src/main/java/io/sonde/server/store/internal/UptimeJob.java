@@ -34,7 +34,7 @@ final class UptimeJob {
     static final long DAY_MS = 86_400_000L;
     /** How far before an hour its series' rollups are read, for the states that stand into it; also the longest a result stands. */
     static final int LOOKBACK_MIN = 60;
-    /** How long a series' first result in the look-back stands, with no gap before it to go by. */
+    /** How long a series' first result in the look-back stands when no other follows it (else the gap to the next tells). */
     static final int FIRST_STANDS_MIN = 5;
     static final int STANDS_AT_LEAST_MIN = 3;
 
@@ -288,6 +288,7 @@ final class UptimeJob {
         int last = -LOOKBACK_MIN; // minute number from the look-back's start of the latest result (none yet: stands for nothing)
         byte lastState = UNKNOWN;
         int stands = 0;
+        boolean onlyOne = false; // whether the one result before this one was the first
         int filled = LOOKBACK_MIN; // the hour's minutes are filled from here
         try (ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
@@ -297,6 +298,10 @@ final class UptimeJob {
                     out = new byte[60];
                     java.util.Arrays.fill(out, UNKNOWN);
                 }
+                if (onlyOne) { // the first result had no gap before it: the gap to this one tells how long it stands
+                    stands = (int) Math.min(LOOKBACK_MIN, Math.max(STANDS_AT_LEAST_MIN, 2L * (m - last) + 1));
+                }
+                onlyOne = first;
                 // the minutes before this one: the last state while it stands
                 for (int k = Math.max(filled, last + 1); k < m && k < LOOKBACK_MIN + 60; k++) {
                     out[k - LOOKBACK_MIN] = k - last < stands ? lastState : UNKNOWN;
@@ -423,16 +428,20 @@ final class UptimeJob {
     }
 
     /** The days' rows in [{@code from}, {@code to}), per day or summed per target and agent (agent null for the target's own). */
-    static List<Uptime> read(Connection c, long from, long to, boolean byDay) throws SQLException {
+    static List<Uptime> read(Connection c, long from, long to, String target, boolean byDay) throws SQLException {
+        String where = " WHERE day_ms >= ? AND day_ms < ?" + (target == null ? "" : " AND target = ?");
         String sql = byDay
-                ? "SELECT target, agent_id, day_ms, up_min, degraded_min, down_min, unknown_min FROM uptime_day"
-                        + " WHERE day_ms >= ? AND day_ms < ? ORDER BY target, agent_id, day_ms"
-                : "SELECT target, agent_id, 0, SUM(up_min), SUM(degraded_min), SUM(down_min), SUM(unknown_min) FROM uptime_day"
-                        + " WHERE day_ms >= ? AND day_ms < ? GROUP BY target, agent_id ORDER BY target, agent_id";
+                ? "SELECT target, agent_id, day_ms, up_min, degraded_min, down_min, unknown_min FROM uptime_day" + where
+                        + " ORDER BY target, agent_id, day_ms"
+                : "SELECT target, agent_id, 0, SUM(up_min), SUM(degraded_min), SUM(down_min), SUM(unknown_min) FROM uptime_day" + where
+                        + " GROUP BY target, agent_id ORDER BY target, agent_id";
         List<Uptime> out = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement(sql)) {
             p.setLong(1, from);
             p.setLong(2, to);
+            if (target != null) {
+                p.setString(3, target);
+            }
             p.setFetchSize(10_000);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
@@ -461,36 +470,39 @@ final class UptimeJob {
     }
 
     /** The outages that overlap [{@code from}, {@code to}), their pieces cut at midnight joined again. */
-    static List<Uptime.Outage> outages(Connection c, long from, long to) throws SQLException {
+    static List<Uptime.Outage> outages(Connection c, long from, long to, String target) throws SQLException {
         List<Uptime.Outage> out = new ArrayList<>();
         // a piece that ends at the range's start may join one after it: read from a day before
         // and one that begins at its end may go on from one inside it
         try (PreparedStatement p = c.prepareStatement("SELECT target, start_ms, end_ms FROM outage WHERE end_ms >= ? AND start_ms <= ?"
-                + " ORDER BY target, start_ms")) {
+                + (target == null ? "" : " AND target = ?") + " ORDER BY target, start_ms")) {
             p.setLong(1, from - DAY_MS);
             p.setLong(2, to);
+            if (target != null) {
+                p.setString(3, target);
+            }
             p.setFetchSize(10_000);
             try (ResultSet rs = p.executeQuery()) {
-                String target = null;
+                String current = null;
                 long start = 0;
                 long end = 0;
                 while (rs.next()) {
                     String t = rs.getString(1);
                     long s = rs.getLong(2);
                     long e = rs.getLong(3);
-                    if (t.equals(target) && s == end) {
+                    if (t.equals(current) && s == end) {
                         end = e;
                         continue;
                     }
-                    if (target != null && end > from && start < to) {
-                        out.add(new Uptime.Outage(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
+                    if (current != null && end > from && start < to) {
+                        out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
                     }
-                    target = t;
+                    current = t;
                     start = s;
                     end = e;
                 }
-                if (target != null && end > from && start < to) {
-                    out.add(new Uptime.Outage(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
+                if (current != null && end > from && start < to) {
+                    out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
                 }
             }
         }
@@ -499,8 +511,10 @@ final class UptimeJob {
                 PreparedStatement on = c.prepareStatement("SELECT end_ms FROM outage WHERE target = ? AND start_ms = ?")) {
             for (int i = 0; i < out.size(); i++) {
                 Uptime.Outage o = out.get(i);
-                long start = follow(back, o.target(), o.start().toEpochMilli());
-                long end = follow(on, o.target(), o.end().toEpochMilli());
+                // only where the read stopped short: a piece before the one read ends before from - DAY_MS, one after begins after to
+                long start = o.start().toEpochMilli() < from - DAY_MS ? follow(back, o.target(), o.start().toEpochMilli())
+                        : o.start().toEpochMilli();
+                long end = o.end().toEpochMilli() > to ? follow(on, o.target(), o.end().toEpochMilli()) : o.end().toEpochMilli();
                 out.set(i, new Uptime.Outage(o.target(), Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
             }
         }

@@ -1469,12 +1469,12 @@ public abstract class StoreContract {
 
     /** @return the range's row of a target (agent null: its own) */
     private io.sonde.server.spi.Uptime uptimeOf(String target, String agent, Instant from, Instant to) throws Exception {
-        for (io.sonde.server.spi.Uptime u : store.uptime(from, to, false)) {
+        for (io.sonde.server.spi.Uptime u : store.uptime(from, to, null, false)) {
             if (u.target().equals(target) && java.util.Objects.equals(u.agentId(), agent)) {
                 return u;
             }
         }
-        fail("no uptime row for " + target + " / " + agent + " in " + store.uptime(from, to, false));
+        fail("no uptime row for " + target + " / " + agent + " in " + store.uptime(from, to, null, false));
         return null;
     }
 
@@ -1517,9 +1517,11 @@ public abstract class StoreContract {
         assertMinutes("z: unknown once its agent is silent", 12, 0, 0, 108, uptimeOf("z", null, T0, day));
         assertEquals("two outages, one a target", List.of(
                 new io.sonde.server.spi.Uptime.Outage("x", T0.plus(Duration.ofMinutes(30)), T0.plus(Duration.ofMinutes(50))),
-                new io.sonde.server.spi.Uptime.Outage("y", T0, T0.plus(Duration.ofMinutes(30)))), store.outages(T0, day));
-        assertEquals("a day's rows", 1, store.uptime(T0, day, true).stream()
-                .filter(u -> u.target().equals("x") && u.agentId() == null && u.day().equals(T0)).count());
+                new io.sonde.server.spi.Uptime.Outage("y", T0, T0.plus(Duration.ofMinutes(30)))), store.outages(T0, day, null));
+        assertEquals("x's rows of the day: its own and its two agents'", java.util.Arrays.asList(null, "a1", "a2"),
+                store.uptime(T0, day, "x", true).stream().filter(u -> u.day().equals(T0)).map(u -> u.agentId()).toList());
+        assertEquals("y's outage alone", List.of(new io.sonde.server.spi.Uptime.Outage("y", T0, T0.plus(Duration.ofMinutes(30)))),
+                store.outages(T0, day, "y"));
 
         // results uploaded late (a spool after an outage) for the first hour: the day is counted again, and the outage with them
         minutes("a2", "x", T0, range(20, 30), m -> true, 0.01, 500);
@@ -1528,7 +1530,7 @@ public abstract class StoreContract {
         assertEquals("the hours after wait for the next turn", T0.plus(Duration.ofHours(2)), store.uptimeThrough());
         assertMinutes("x with a2's late failures", 90, 0, 30, 0, uptimeOf("x", null, T0, day));
         assertEquals(new io.sonde.server.spi.Uptime.Outage("x", T0.plus(Duration.ofMinutes(20)), T0.plus(Duration.ofMinutes(50))),
-                store.outages(T0, day).get(0));
+                store.outages(T0, day, null).get(0));
     }
 
     /** A target's degraded thresholds count its slow minutes apart; an outage across midnight is one outage, whichever day is read. */
@@ -1547,10 +1549,27 @@ public abstract class StoreContract {
         assertMinutes("slow: degraded while its median passes 100 ms", 62, 60, 0, 58, uptimeOf("slow", null, T0, day));
         io.sonde.server.spi.Uptime.Outage night = new io.sonde.server.spi.Uptime.Outage("night", eve.plus(Duration.ofMinutes(50)),
                 eve.plus(Duration.ofMinutes(75)));
-        assertEquals("read from the first day", List.of(night), store.outages(T0, day));
-        assertEquals("read from the second day", List.of(night), store.outages(day, day.plus(Duration.ofDays(1))));
+        assertEquals("read from the first day", List.of(night), store.outages(T0, day, null));
+        assertEquals("read from the second day", List.of(night), store.outages(day, day.plus(Duration.ofDays(1)), "night"));
         assertMinutes("the first day", 50, 0, 10, 0, uptimeOf("night", null, T0, day));
         assertMinutes("the second day", 45, 0, 15, 0, uptimeOf("night", null, day, day.plus(Duration.ofDays(1))));
         assertMinutes("both days", 95, 0, 25, 0, uptimeOf("night", null, T0, day.plus(Duration.ofDays(1))));
+    }
+
+    /** An outage of three days is one outage whichever of its days is read: its pieces are followed back and on across midnights. */
+    @Test
+    public void anOutageOfDaysIsOneOutageReadFromAnyOfItsDays() throws Exception {
+        int[] every10 = java.util.stream.IntStream.range(0, 432).map(i -> i * 10).toArray(); // three days, a result every 10 minutes
+        minutes("a1", "long", T0, every10, m -> true, 0.01, 1);
+        Instant later = T0.plus(Duration.ofDays(10));
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        assertEquals(73, store.countUptime(73, later));
+        // each result stands 21 minutes: the last (minute 4,310) to minute 4,330 included
+        io.sonde.server.spi.Uptime.Outage whole = new io.sonde.server.spi.Uptime.Outage("long", T0, T0.plus(Duration.ofMinutes(4331)));
+        for (int d = 0; d < 4; d++) {
+            Instant from = T0.plus(Duration.ofDays(d));
+            assertEquals("read from day " + d, List.of(whole), store.outages(from, from.plus(Duration.ofDays(1)), "long"));
+        }
+        assertMinutes("the middle day", 0, 0, 1440, 0, uptimeOf("long", null, T0.plus(Duration.ofDays(1)), T0.plus(Duration.ofDays(2))));
     }
 }

@@ -1,4 +1,4 @@
-package io.sonde.server.query.internal;
+package io.sonde.server.spi;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -8,16 +8,22 @@ import java.util.Map;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
-/** Reading query parameters, each error naming the parameter. */
-final class Params {
+/**
+ * Reading a request's query parameters, each error naming the parameter.
+ *
+ * @since 1.16
+ */
+public final class QueryParams {
 
     private final Map<String, String[]> params;
 
-    Params(Map<String, String[]> params) {
+    /** @param params the request's parameter map */
+    public QueryParams(Map<String, String[]> params) {
         this.params = params;
     }
 
-    String text(String name) throws WireException {
+    /** @return the parameter's one value, or null when absent or empty */
+    public String text(String name) throws WireException {
         String[] v = params.get(name);
         if (v == null || v.length == 0 || v[0].isEmpty()) {
             return null;
@@ -31,7 +37,8 @@ final class Params {
         return v[0];
     }
 
-    String required(String name) throws WireException {
+    /** @return the parameter's one value, which must be there */
+    public String required(String name) throws WireException {
         String v = text(name);
         if (v == null) {
             throw bad(name, "missing");
@@ -39,19 +46,21 @@ final class Params {
         return v;
     }
 
-    Instant time(String name, Instant fallback) throws WireException {
+    /** @return the parameter as an RFC 3339 time or Unix seconds, or {@code fallback} when absent */
+    public Instant time(String name, Instant fallback) throws WireException {
         String v = text(name);
         if (v == null) {
             return fallback;
         }
         try {
-            return io.sonde.server.spi.Api.time(name, v);
+            return Api.time(name, v);
         } catch (WireException e) {
             throw new WireException(WireException.Problem.INVALID, "parameter '" + e.getMessage().replaceFirst(":", "':"));
         }
     }
 
-    int integer(String name, int fallback, int min, int max) throws WireException {
+    /** @return the parameter as a whole number from {@code min} to {@code max}, or {@code fallback} when absent */
+    public int integer(String name, int fallback, int min, int max) throws WireException {
         String v = text(name);
         if (v == null) {
             return fallback;
@@ -68,7 +77,7 @@ final class Params {
     }
 
     /** A duration as {@code 300}, {@code 10s}, {@code 5m}, {@code 1h} or {@code 1d}. */
-    Duration duration(String name, Duration fallback) throws WireException {
+    public Duration duration(String name, Duration fallback) throws WireException {
         String v = text(name);
         if (v == null) {
             return fallback;
@@ -90,7 +99,8 @@ final class Params {
         }
     }
 
-    static WireException bad(String name, String why) {
+    /** @return the error of a bad parameter, naming it */
+    public static WireException bad(String name, String why) {
         return new WireException(WireException.Problem.INVALID, "parameter '" + name + "': " + why);
     }
 }
