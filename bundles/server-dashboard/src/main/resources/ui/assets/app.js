@@ -997,6 +997,9 @@ const KINDS = {
   'alert-rules': {path: '/api/v1/alert-rules', label: 'Alert rule', template: {type: 'target_down', target: '*', for: '1m', notify: []}},
   // a receiver's secrets are never shown: secrets_set names them, and a save that leaves one out keeps it
   receivers: {path: '/api/v1/receivers', label: 'Receiver', template: {type: 'slack', url: 'https://hooks.slack.com/services/...'}},
+  objectives: {path: '/api/v1/objectives', label: 'Objective', template: {targets: '*', percent: 99.9, days: 30}},
+  // a status page is public at /status/{name}: it shows the targets its groups select, and nothing else
+  'status-pages': {path: '/api/v1/status-pages', label: 'Status page', template: {title: 'Service status', groups: [{name: 'Services', targets: 'shop'}]}},
 };
 
 /** A definition's editor: its name and its JSON, checked by the API, whose error is shown as it is. */
@@ -1041,12 +1044,12 @@ function editor(/** @type {string} */ type, /** @type {any} */ existing) {
     h('h3', {class: 'title is-6'}, (existing ? 'Edit ' : 'New ') + k.label.toLowerCase()),
     h('div', {class: 'field'}, name), h('div', {class: 'field'}, text),
     h('div', {class: 'buttons'}, h('button', {class: 'button is-primary', id: 'def-save', onclick: save}, 'Save'),
-      type === 'receivers' ? null : h('button', {class: 'button', id: 'def-preview-button', onclick: showPreview}, 'Which agents?')),
+      ['targets', 'meshes', 'alert-rules'].includes(type) ? h('button', {class: 'button', id: 'def-preview-button', onclick: showPreview}, 'Which agents?') : null),
     result, preview);
 }
 
 async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ type, /** @type {URLSearchParams} */ q) {
-  const tabs = [['targets', 'Targets'], ['meshes', 'Meshes'], ['alert-rules', 'Alert rules'], ['receivers', 'Receivers'], ['tokens', 'Enrollment tokens'], ['agents', 'Agents'], ['users', 'Users']];
+  const tabs = [['targets', 'Targets'], ['meshes', 'Meshes'], ['alert-rules', 'Alert rules'], ['receivers', 'Receivers'], ['objectives', 'Objectives'], ['status-pages', 'Status pages'], ['tokens', 'Enrollment tokens'], ['agents', 'Agents'], ['users', 'Users']];
   const current = type || 'targets';
   view.append(h('h1', {class: 'title'}, 'Configuration'),
     h('div', {class: 'tabs'}, h('ul', {}, ...tabs.map(([id, label]) => h('li', {class: id === current ? 'is-active' : ''}, h('a', {href: '#/settings/' + id}, label))))));
@@ -1077,6 +1080,7 @@ async function settings(/** @type {HTMLElement} */ view, /** @type {string} */ t
           h('td', {}, h('div', {class: 'buttons'},
             h('a', {class: 'button is-small', href: '#/settings/' + current + '?edit=' + encodeURIComponent(d.name)}, 'edit'),
             current === 'receivers' ? h('button', {class: 'button is-small is-info is-light receiver-test', onclick: () => test(d.name)}, 'send a test') : null,
+            current === 'status-pages' ? h('a', {class: 'button is-small is-link is-light', href: '/status/' + encodeURIComponent(d.name), target: '_blank', rel: 'noopener'}, 'open') : null,
             h('button', {class: 'button is-small is-danger is-light', onclick: async () => {
               if (!confirm('Delete ' + k.label.toLowerCase() + ' ' + d.name + '?')) return;
               await api(k.path + '/' + encodeURIComponent(d.name), {method: 'DELETE'}).catch(showError);

@@ -7,7 +7,7 @@ import java.util.Objects;
  * Something the operator keeps on the server for the agents: a target by tag ({@link #TARGET}) or
  * a mesh ({@link #MESH}), as the JSON text the server checked before storing it.
  *
- * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE}, {@link #RECEIVER}, {@link #MAINTENANCE} or {@link #OBJECTIVE}
+ * @param type      {@link #TARGET}, {@link #MESH}, {@link #ROLLOUT}, {@link #ALERT_RULE}, {@link #SILENCE}, {@link #RECEIVER}, {@link #MAINTENANCE}, {@link #OBJECTIVE} or {@link #STATUS_PAGE}
  * @param name      unique within its type
  * @param body      the definition, a JSON object
  * @param updatedAt when it was last stored
@@ -32,6 +32,8 @@ public record Definition(String type, String name, String body, Instant updatedA
     public static final String MAINTENANCE = "maintenance";
     /** A service level objective's type: the availability a group of targets is to keep over a number of days. @since 1.16 */
     public static final String OBJECTIVE = "objective";
+    /** A public status page's type: groups of targets shown without login at /status/{name}. @since 1.16 */
+    public static final String STATUS_PAGE = "status-page";
 
     /** Requires every field. */
     public Definition {

@@ -59,10 +59,10 @@ import io.sonde.wire.WireException;
  * where this one stopped). A receiver that fails is tried again with a growing pause, up to a day;
  * its later messages wait, so that it gets them in order.
  */
-@Component(service = AlertService.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(service = {AlertService.class, io.sonde.server.spi.MaintenanceCalendar.class}, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
 @org.osgi.service.metatype.annotations.Designate(ocd = AlertService.Config.class)
-public final class AlertService {
+public final class AlertService implements io.sonde.server.spi.MaintenanceCalendar {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertService.class);
     /** A message not delivered within this is given up, and counted. */
@@ -253,6 +253,19 @@ public final class AlertService {
                 LOG.warn("Alerts: stored maintenance window '{}' is skipped: {}", d.name(), e.getMessage());
             }
         }
+        return out;
+    }
+
+    @Override
+    public List<Opening> openings(String target, List<String> tags, Instant now) throws StoreException {
+        List<Opening> out = new ArrayList<>();
+        for (Maintenance m : maintenance()) {
+            Instant[] c = m.current(now);
+            if (c != null && m.coversSubject(target, true, tags)) {
+                out.add(new Opening(m.name(), !c[0].isAfter(now), c[0], c[1], m.comment()));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Opening::startsAt));
         return out;
     }
 

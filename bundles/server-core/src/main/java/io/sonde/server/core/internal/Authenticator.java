@@ -111,7 +111,8 @@ public final class Authenticator implements Filter {
     static boolean isOpen(String method, String path) {
         return ("POST".equals(method) && ("/api/v1/enroll".equals(path) || "/api/v1/session".equals(path)))
                 || ("GET".equals(method) && ("/api/v1/openapi.json".equals(path) || path.startsWith("/api/docs")
-                        || "/ui/login".equals(path) || path.startsWith("/ui/assets/") || path.startsWith("/ui/vendor/")));
+                        || "/ui/login".equals(path) || path.startsWith("/ui/assets/") || path.startsWith("/ui/vendor/")
+                        || path.startsWith("/status/"))); // the public status pages: they show only what an admin chose
     }
 
     /**

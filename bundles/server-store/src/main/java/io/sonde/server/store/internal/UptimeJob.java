@@ -474,12 +474,14 @@ final class UptimeJob {
         List<Uptime.Outage> out = new ArrayList<>();
         // a piece that ends at the range's start may join one after it: read from a day before
         // and one that begins at its end may go on from one inside it
-        try (PreparedStatement p = c.prepareStatement("SELECT target, start_ms, end_ms FROM outage WHERE end_ms >= ? AND start_ms <= ?"
-                + (target == null ? "" : " AND target = ?") + " ORDER BY target, start_ms")) {
-            p.setLong(1, from - DAY_MS);
+        // (a piece lies within a day: one that ends after from - DAY_MS begins after from - 2 DAY_MS, a bound the indexes take)
+        try (PreparedStatement p = c.prepareStatement("SELECT target, start_ms, end_ms FROM outage WHERE start_ms >= ? AND start_ms <= ?"
+                + " AND end_ms >= ?" + (target == null ? "" : " AND target = ?") + " ORDER BY target, start_ms")) {
+            p.setLong(1, from - 2 * DAY_MS);
             p.setLong(2, to);
+            p.setLong(3, from - DAY_MS);
             if (target != null) {
-                p.setString(3, target);
+                p.setString(4, target);
             }
             p.setFetchSize(10_000);
             try (ResultSet rs = p.executeQuery()) {

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS uptime_day (day_ms BIGINT NOT NULL, target VARCHAR(25
     PRIMARY KEY (day_ms, target, agent_id));
 CREATE TABLE IF NOT EXISTS outage (target VARCHAR(256) NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
     PRIMARY KEY (target, start_ms));
-CREATE INDEX IF NOT EXISTS outage_end ON outage (end_ms);
+CREATE INDEX IF NOT EXISTS outage_start ON outage (start_ms);
+CREATE INDEX IF NOT EXISTS uptime_day_target ON uptime_day (target, day_ms);
 CREATE TABLE IF NOT EXISTS uptime_progress (id INT PRIMARY KEY, next_hour_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS uptime_dirty (day_ms BIGINT PRIMARY KEY);
