@@ -174,6 +174,11 @@ final class ServerProcess implements AutoCloseable {
         throw new AssertionError("the server did not become healthy within " + PATIENCE + "; log:\n" + log());
     }
 
+    /** @return the client the requests of this class go through, trusting the server's CA: for a request they do not make */
+    HttpClient client() {
+        return http;
+    }
+
     static HttpClient client(Path caPem) throws Exception {
         return HttpClient.newBuilder().sslContext(sslContext(caPem)).connectTimeout(Duration.ofSeconds(5)).build();
     }

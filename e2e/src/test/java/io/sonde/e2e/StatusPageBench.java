@@ -44,17 +44,25 @@ public class StatusPageBench {
             DashboardIT.ok(server.admin("PUT", "/api/v1/status-pages/bench", "{\"title\": \"Bench\", \"groups\": [{\"name\": \"All\", \"targets\": \"*\"}]}"));
             HttpResponse<String> page = server.request("GET", "/status/bench", null, null);
             assertEquals(200, page.statusCode());
-            System.out.printf("FIGURE status page of 100 targets: %d bytes of HTML%n", page.body().length());
-            for (String path : List.of("/status/bench", "/status/bench/status.json", "/status/bench/badge/t-5.svg")) {
+            HttpResponse<byte[]> gz = server.client().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + "/status/bench"))
+                    .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+            System.out.printf("FIGURE status page of 100 targets: %d bytes of HTML, %d gzipped%n", page.body().length(), gz.body().length);
+            for (String run : List.of("/status/bench gzip", "/status/bench", "/status/bench/status.json gzip", "/status/bench/badge/t-5.svg")) {
+                String path = run.split(" ")[0];
                 double builds0 = AgentProcess.value(server.get("/metrics").body(), "sonde_server_status_page_builds_total ");
-                String out = AgentProcess.output(0, "wrk", "-t", "2", "-c", "64", "-d", "30s", "--latency", server.url() + path);
+                List<String> wrk = new ArrayList<>(List.of("wrk", "-t", "2", "-c", "64", "-d", "30s", "--latency"));
+                if (run.endsWith("gzip")) {
+                    wrk.addAll(List.of("-H", "Accept-Encoding: gzip")); // as every browser asks
+                }
+                wrk.add(server.url() + path);
+                String out = AgentProcess.output(0, wrk.toArray(new String[0]));
                 double builds = AgentProcess.value(server.get("/metrics").body(), "sonde_server_status_page_builds_total ") - builds0;
                 assertTrue(out, out.contains("Requests/sec"));
                 String rps = out.lines().filter(l -> l.startsWith("Requests/sec")).findFirst().orElse("").replaceAll("\\s+", " ");
                 String p50 = out.lines().filter(l -> l.strip().startsWith("50%")).findFirst().orElse("").strip().replaceAll("\\s+", " ");
                 String p99 = out.lines().filter(l -> l.strip().startsWith("99%")).findFirst().orElse("").strip().replaceAll("\\s+", " ");
                 String errors = out.lines().filter(l -> l.contains("Non-2xx") || l.contains("Socket errors")).reduce("", (x, y) -> x + " " + y.strip());
-                System.out.printf("FIGURE %s: %s, latency %s / %s, %d builds from the store in 30 s%s%n", path, rps, p50, p99, (long) builds,
+                System.out.printf("FIGURE %s: %s, latency %s / %s, %d builds from the store in 30 s%s%n", run, rps, p50, p99, (long) builds,
                         errors.isEmpty() ? "" : " (" + errors.strip() + ")");
             }
         }

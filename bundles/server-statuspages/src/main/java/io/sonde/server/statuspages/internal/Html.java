@@ -2,6 +2,7 @@ package io.sonde.server.statuspages.internal;
 
 import java.util.Locale;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
@@ -11,7 +12,7 @@ final class Html {
     private Html() {
     }
 
-    static final String CSS = """
+    static final String CSS = widths() + """
             :root { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; background: #f7f8fa; }
             body { margin: 0; }
             main { max-width: 56rem; margin: 0 auto; padding: 1rem; }
@@ -25,7 +26,7 @@ final class Html {
             .pct { color: #52606d; font-size: .9rem; }
             .pill { display: inline-block; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; color: #fff; }
             .bar { display: flex; gap: 1px; height: 1.8rem; margin-top: .5rem; }
-            .day { flex: 1 1 0; min-width: 1px; border-radius: 1px; }
+            .day { flex: 1 1 0; min-width: 1px; border-radius: 1px; display: block; }
             .legend { display: flex; justify-content: space-between; color: #7b8794; font-size: .75rem; margin-top: .2rem; }
             ul { padding-left: 1.2rem; } li { margin: .3rem 0; }
             footer { color: #7b8794; font-size: .8rem; margin: 2rem 0 1rem; }
@@ -34,6 +35,15 @@ final class Html {
             .state-down, .state-major_outage, .c-low { background: #d64545; }
             .state-unknown, .c-none { background: #cbd2d9; } .state-unknown { color: #1f2933; }
             """;
+
+    /** @return the widths of cells that stand for several days: .g2 to .g90 (a page's policy allows no style attribute) */
+    private static String widths() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i <= PageModel.DAYS; i++) {
+            b.append(".g").append(i).append("{flex-grow:").append(i).append("}");
+        }
+        return b.append('\n').toString();
+    }
 
     static String escape(String s) {
         StringBuilder b = new StringBuilder(s.length() + 16);
@@ -134,10 +144,23 @@ final class Html {
                         .append(" over 90 days</span><span class=\"pill state-").append(escape(text(t, "state"))).append("\">")
                         .append(escape(text(t, "state"))).append("</span></div><div class=\"bar\">");
                 java.time.LocalDate day = java.time.LocalDate.parse(text(doc, "days_from"));
-                for (JsonElement d : t.getAsJsonArray("days")) {
-                    h.append("<span class=\"day ").append(cell(d)).append("\" title=\"").append(day).append(": ").append(percent(d))
-                            .append("\"></span>");
+                JsonArray days = t.getAsJsonArray("days");
+                for (int i = 0; i < days.size();) {
+                    JsonElement d = days.get(i);
+                    if (d.isJsonNull()) { // days not counted, one after the other: one cell as wide as they are
+                        int run = 1;
+                        while (i + run < days.size() && days.get(i + run).isJsonNull()) {
+                            run++;
+                        }
+                        h.append("<i class=\"day c-none g").append(run).append("\" title=\"").append(day).append(run > 1 ? " to "
+                                + day.plusDays(run - 1) : "").append(": no data\"></i>");
+                        day = day.plusDays(run);
+                        i += run;
+                        continue;
+                    }
+                    h.append("<i class=\"day ").append(cell(d)).append("\" title=\"").append(day).append(": ").append(percent(d)).append("\"></i>");
                     day = day.plusDays(1);
+                    i++;
                 }
                 h.append("</div><div class=\"legend\"><span>90 days ago</span><span>today</span></div></div>");
             }

@@ -41,8 +41,23 @@ final class PageModel {
     record Shown(String target, String state, Double percent30) {
     }
 
-    /** The page built: its document (status.json) and its targets. */
-    record Built(JsonObject document, Map<String, Shown> targets, long builtAtMs) {
+    /** An answer as sent: its bytes, and gzipped for the clients that take it. */
+    record Rendered(byte[] plain, byte[] gzip) {
+
+        static Rendered of(String text) {
+            byte[] plain = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(plain.length / 8 + 64);
+            try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(out)) {
+                gz.write(plain);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e); // into memory: does not happen
+            }
+            return new Rendered(plain, out.toByteArray());
+        }
+    }
+
+    /** The page built: its document (status.json) and its targets, the page and the document rendered once for every request. */
+    record Built(JsonObject document, Map<String, Shown> targets, long builtAtMs, Rendered html, Rendered json) {
     }
 
     private PageModel() {
@@ -161,7 +176,7 @@ final class PageModel {
         maintenance.sort(Comparator.comparing((JsonObject w) -> w.get("starts_at").getAsString()));
         maintenance.forEach(ms::add);
         doc.add("maintenance", ms);
-        return new Built(doc, Map.copyOf(shown), now.toEpochMilli());
+        return new Built(doc, Map.copyOf(shown), now.toEpochMilli(), Rendered.of(Html.page(doc)), Rendered.of(doc.toString()));
     }
 
     /** @return the state a public page says: up, degraded, down or unknown */

@@ -69,9 +69,9 @@ public final class PublicStatusServlet extends HttpServlet {
                 return;
             }
             if (what.isEmpty()) {
-                send(response, "text/html; charset=utf-8", Html.page(built.get().document()), 10);
+                send(request, response, "text/html; charset=utf-8", built.get().html());
             } else if (what.equals("status.json")) {
-                send(response, "application/json", built.get().document().toString(), 10);
+                send(request, response, "application/json", built.get().json());
             } else if (what.startsWith("badge/") && what.endsWith(".svg")) {
                 PageModel.Shown t = built.get().targets().get(what.substring("badge/".length(), what.length() - ".svg".length()));
                 if (t == null) {
@@ -87,6 +87,22 @@ public final class PublicStatusServlet extends HttpServlet {
             response.setHeader("Retry-After", "10");
             send(response, "text/plain; charset=utf-8", "The status page cannot be built now: the server's store does not answer.\n", 0, 503);
         }
+    }
+
+    /** Sends a page's rendering, gzipped where the client takes it. */
+    private static void send(HttpServletRequest request, HttpServletResponse response, String type, PageModel.Rendered r) throws IOException {
+        String accept = request.getHeader("Accept-Encoding");
+        boolean gzip = accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("gzip");
+        byte[] bytes = gzip ? r.gzip() : r.plain();
+        response.setStatus(200);
+        response.setContentType(type);
+        response.setHeader("Cache-Control", "public, max-age=10");
+        response.setHeader("Vary", "Accept-Encoding");
+        if (gzip) {
+            response.setHeader("Content-Encoding", "gzip");
+        }
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
     }
 
     private static void notFound(HttpServletResponse response) throws IOException {

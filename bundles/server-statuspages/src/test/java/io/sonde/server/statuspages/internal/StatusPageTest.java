@@ -67,6 +67,19 @@ public class StatusPageTest {
     }
 
     @Test
+    public void daysNotCountedOneAfterTheOtherAreOneCellAsWideAsThey() {
+        JsonObject doc = json("{\"name\": \"p\", \"title\": \"T\", \"state\": \"operational\", \"updated_at\": \"2026-12-06T10:00:00Z\","
+                + " \"days_from\": \"2026-12-01\", \"incidents\": {\"ongoing\": [], \"past\": []}, \"maintenance\": [], \"groups\": [{\"name\": \"G\","
+                + " \"state\": \"up\", \"targets\": [{\"name\": \"x\", \"state\": \"up\", \"days\": [null, null, null, 100, null, 99.5]}]}]}");
+        String html = Html.page(doc);
+        assertTrue(html, html.contains("<i class=\"day c-none g3\" title=\"2026-12-01 to 2026-12-03: no data\"></i>"
+                + "<i class=\"day c-full\" title=\"2026-12-04: 100.000 %\"></i><i class=\"day c-none g1\" title=\"2026-12-05: no data\"></i>"
+                + "<i class=\"day c-high\" title=\"2026-12-06: 99.500 %\"></i>"));
+        assertTrue(Html.CSS.startsWith(".g1{flex-grow:1}.g2{flex-grow:2}"));
+        assertTrue(Html.CSS.contains(".g90{flex-grow:90}"));
+    }
+
+    @Test
     public void thePageAndTheBadgeShowMarkupAsText() {
         String hostile = "<img src=x onerror=alert(1)>";
         JsonObject doc = json("{\"name\": \"p\", \"title\": \"T\", \"description\": \"\", \"notice\": \"fixed\\nsoon\", \"state\": \"partial_outage\","
@@ -78,8 +91,8 @@ public class StatusPageTest {
         assertFalse(html, html.contains("<img"));
         assertTrue(html, html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assertTrue(html, html.contains("Partial outage"));
-        assertTrue(html, html.contains("class=\"day c-none\" title=\"2026-12-05: no data\""));
-        assertTrue(html, html.contains("class=\"day c-mid\" title=\"2026-12-06: 98.50 %\""));
+        assertTrue(html, html.contains("<i class=\"day c-none g1\" title=\"2026-12-05: no data\"></i>"));
+        assertTrue(html, html.contains("<i class=\"day c-mid\" title=\"2026-12-06: 98.50 %\"></i>"));
         String svg = Html.badge(new PageModel.Shown(hostile, "up", 99.98));
         assertFalse(svg, svg.contains("<img"));
         assertTrue(svg, svg.contains(">up</text>") && svg.contains(">99.98 %</text>") && svg.contains("#2f9e6e"));
