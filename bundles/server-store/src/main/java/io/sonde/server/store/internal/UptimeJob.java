@@ -475,8 +475,11 @@ final class UptimeJob {
         // a piece that ends at the range's start may join one after it: read from a day before
         // and one that begins at its end may go on from one inside it
         // (a piece lies within a day: one that ends after from - DAY_MS begins after from - 2 DAY_MS, a bound the indexes take)
+        record Piece(String target, long start, long end) {
+        }
+        List<Piece> pieces = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT target, start_ms, end_ms FROM outage WHERE start_ms >= ? AND start_ms <= ?"
-                + " AND end_ms >= ?" + (target == null ? "" : " AND target = ?") + " ORDER BY target, start_ms")) {
+                + " AND end_ms >= ?" + (target == null ? "" : " AND target = ?"))) {
             p.setLong(1, from - 2 * DAY_MS);
             p.setLong(2, to);
             p.setLong(3, from - DAY_MS);
@@ -485,28 +488,30 @@ final class UptimeJob {
             }
             p.setFetchSize(10_000);
             try (ResultSet rs = p.executeQuery()) {
-                String current = null;
-                long start = 0;
-                long end = 0;
                 while (rs.next()) {
-                    String t = rs.getString(1);
-                    long s = rs.getLong(2);
-                    long e = rs.getLong(3);
-                    if (t.equals(current) && s == end) {
-                        end = e;
-                        continue;
-                    }
-                    if (current != null && end > from && start < to) {
-                        out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
-                    }
-                    current = t;
-                    start = s;
-                    end = e;
-                }
-                if (current != null && end > from && start < to) {
-                    out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
+                    pieces.add(new Piece(rs.getString(1), rs.getLong(2), rs.getLong(3)));
                 }
             }
+        }
+        // sorted here: a database sorting a month of outages (300,000 at 10,000 targets) may spill them to disk first
+        pieces.sort(java.util.Comparator.comparing(Piece::target).thenComparingLong(Piece::start));
+        String current = null;
+        long start = 0;
+        long end = 0;
+        for (Piece piece : pieces) {
+            if (piece.target().equals(current) && piece.start() == end) {
+                end = piece.end();
+                continue;
+            }
+            if (current != null && end > from && start < to) {
+                out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
+            }
+            current = piece.target();
+            start = piece.start();
+            end = piece.end();
+        }
+        if (current != null && end > from && start < to) {
+            out.add(new Uptime.Outage(current, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
         }
         // an outage that begins or ends at a midnight may have begun days before, or go on days after: its pieces to both ends
         try (PreparedStatement back = c.prepareStatement("SELECT start_ms FROM outage WHERE target = ? AND end_ms = ?");
@@ -514,10 +519,10 @@ final class UptimeJob {
             for (int i = 0; i < out.size(); i++) {
                 Uptime.Outage o = out.get(i);
                 // only where the read stopped short: a piece before the one read ends before from - DAY_MS, one after begins after to
-                long start = o.start().toEpochMilli() < from - DAY_MS ? follow(back, o.target(), o.start().toEpochMilli())
+                long first = o.start().toEpochMilli() < from - DAY_MS ? follow(back, o.target(), o.start().toEpochMilli())
                         : o.start().toEpochMilli();
-                long end = o.end().toEpochMilli() > to ? follow(on, o.target(), o.end().toEpochMilli()) : o.end().toEpochMilli();
-                out.set(i, new Uptime.Outage(o.target(), Instant.ofEpochMilli(start), Instant.ofEpochMilli(end)));
+                long last = o.end().toEpochMilli() > to ? follow(on, o.target(), o.end().toEpochMilli()) : o.end().toEpochMilli();
+                out.set(i, new Uptime.Outage(o.target(), Instant.ofEpochMilli(first), Instant.ofEpochMilli(last)));
             }
         }
         return out;

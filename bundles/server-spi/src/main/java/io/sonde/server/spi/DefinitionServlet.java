@@ -1,0 +1,160 @@
+package io.sonde.server.spi;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Optional;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import io.sonde.wire.WireCodec;
+import io.sonde.wire.WireException;
+
+/**
+ * The API of one type of named definitions, {@code /api/v1/<things>[/{name}]}: read (the list, or
+ * one) by anyone who reads the dashboard, defined (PUT: 201 new, 200 replaced) and deleted (204)
+ * by admins; a bad one is answered 400 naming the key, one past the most kept 409. A type says
+ * what it is, how it is read and checked, and how it is shown.
+ *
+ * @since 1.16
+ */
+@ConsumerType
+public abstract class DefinitionServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    /** @return the store the definitions are kept in */
+    protected abstract Store store();
+
+    /** @return the definitions' type ({@link Definition#OBJECTIVE} ...) */
+    protected abstract String type();
+
+    /** @return what one is called in errors and logs: "objective", "status page" */
+    protected abstract String what();
+
+    /** @return the path of the list: /api/v1/objectives */
+    protected abstract String path();
+
+    /** @return the most bytes a definition's body may have */
+    protected int maxBody() {
+        return 64 * 1024;
+    }
+
+    /** @return the most definitions of the type the server keeps */
+    protected int maxCount() {
+        return 1000;
+    }
+
+    /**
+     * Reads and checks a definition as PUT.
+     *
+     * @return what to store
+     * @throws WireException naming the key, for a bad one
+     */
+    protected abstract JsonObject parse(String name, JsonObject body) throws WireException;
+
+    /** @return a stored definition as GET shows it (by default as stored); null leaves it out of the list */
+    protected JsonElement shown(Definition d, HttpServletRequest request) throws WireException, StoreException {
+        return JsonParser.parseString(d.body());
+    }
+
+    /** Told after a definition was stored ({@code stored} non-null) or deleted (null): logs, caches. */
+    protected void changed(String name, JsonObject stored, boolean replaced) {
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireRead(request, response)) {
+            return;
+        }
+        String name = Api.pathName(request);
+        try {
+            if (name != null) {
+                Optional<Definition> d = store().definition(type(), name);
+                JsonElement shown = d.isEmpty() ? null : shown(d.get(), request);
+                if (shown == null) {
+                    Api.error(response, 404, "no " + what() + " named '" + WireCodec.abbreviate(name) + "'");
+                } else {
+                    Api.json(response, 200, shown);
+                }
+                return;
+            }
+            JsonArray items = new JsonArray();
+            for (Definition d : store().definitions(type())) {
+                JsonElement shown = shown(d, request);
+                if (shown != null) {
+                    items.add(shown);
+                }
+            }
+            JsonObject body = new JsonObject();
+            body.add("items", items);
+            Api.json(response, 200, body);
+        } catch (WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    @Override
+    protected void doPut(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String name = Api.pathName(request);
+        if (name == null) {
+            Api.error(response, 405, "PUT a " + what() + " at its own path, " + path() + "/{name}");
+            return;
+        }
+        try {
+            JsonObject body = Api.read(request, maxBody(), JsonObject.class);
+            if (body == null) {
+                throw new WireException(WireException.Problem.INVALID, "the body: a JSON object is needed");
+            }
+            JsonObject stored = parse(name, body);
+            if (store().definitionCount(type()) >= maxCount() && store().definition(type(), name).isEmpty()) {
+                Api.error(response, 409, "the server keeps at most " + maxCount() + " " + what() + "s; delete one first");
+                return;
+            }
+            Definition d = new Definition(type(), name, stored.toString(), Instant.now());
+            boolean replaced = store().putDefinition(d);
+            changed(name, stored, replaced);
+            JsonElement shown = shown(d, request);
+            Api.json(response, replaced ? 200 : 201, shown == null ? stored : shown);
+        } catch (WireException e) {
+            Api.error(response, Api.status(e), e.getMessage());
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+
+    @Override
+    protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!Api.requireAdmin(request, response)) {
+            return;
+        }
+        String name = Api.pathName(request);
+        if (name == null) {
+            Api.error(response, 405, "DELETE a " + what() + " at " + path() + "/{name}");
+            return;
+        }
+        try {
+            if (!store().deleteDefinition(type(), name)) {
+                Api.error(response, 404, "no " + what() + " named '" + WireCodec.abbreviate(name) + "'");
+                return;
+            }
+            changed(name, null, false);
+            response.setStatus(204);
+        } catch (StoreException e) {
+            Api.storeFailed(response, e, 400);
+        }
+    }
+}
