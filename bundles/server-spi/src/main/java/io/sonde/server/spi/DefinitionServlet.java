@@ -31,26 +31,38 @@ public abstract class DefinitionServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
-    /** @return the store the definitions are kept in */
-    protected abstract Store store();
+    private final transient Store store;
+    private final String type;
+    private final String what;
+    private final String path;
+    private final int maxBody;
+    private final int maxCount;
 
-    /** @return the definitions' type ({@link Definition#OBJECTIVE} ...) */
-    protected abstract String type();
-
-    /** @return what one is called in errors and logs: "objective", "status page" */
-    protected abstract String what();
-
-    /** @return the path of the list: /api/v1/objectives */
-    protected abstract String path();
-
-    /** @return the most bytes a definition's body may have */
-    protected int maxBody() {
-        return 64 * 1024;
+    /**
+     * @param store    where the definitions are kept
+     * @param type     their type ({@link Definition#OBJECTIVE} ...)
+     * @param what     what one is called in errors and logs: "objective", "status page"
+     * @param path     the path of the list: /api/v1/objectives
+     * @param maxBody  the most bytes a definition's body may have
+     * @param maxCount the most definitions of the type the server keeps
+     */
+    protected DefinitionServlet(Store store, String type, String what, String path, int maxBody, int maxCount) {
+        this.store = store;
+        this.type = type;
+        this.what = what;
+        this.path = path;
+        this.maxBody = maxBody;
+        this.maxCount = maxCount;
     }
 
-    /** @return the most definitions of the type the server keeps */
-    protected int maxCount() {
-        return 1000;
+    /** @return the store the definitions are kept in */
+    protected final Store store() {
+        return store;
+    }
+
+    /** @return what one is called in errors and logs */
+    protected final String what() {
+        return what;
     }
 
     /**
@@ -78,7 +90,7 @@ public abstract class DefinitionServlet extends HttpServlet {
         String name = Api.pathName(request);
         try {
             if (name != null) {
-                Optional<Definition> d = store().definition(type(), name);
+                Optional<Definition> d = store().definition(type, name);
                 JsonElement shown = d.isEmpty() ? null : shown(d.get(), request);
                 if (shown == null) {
                     Api.error(response, 404, "no " + what() + " named '" + WireCodec.abbreviate(name) + "'");
@@ -88,7 +100,7 @@ public abstract class DefinitionServlet extends HttpServlet {
                 return;
             }
             JsonArray items = new JsonArray();
-            for (Definition d : store().definitions(type())) {
+            for (Definition d : store().definitions(type)) {
                 JsonElement shown = shown(d, request);
                 if (shown != null) {
                     items.add(shown);
@@ -111,20 +123,20 @@ public abstract class DefinitionServlet extends HttpServlet {
         }
         String name = Api.pathName(request);
         if (name == null) {
-            Api.error(response, 405, "PUT a " + what() + " at its own path, " + path() + "/{name}");
+            Api.error(response, 405, "PUT a " + what() + " at its own path, " + path + "/{name}");
             return;
         }
         try {
-            JsonObject body = Api.read(request, maxBody(), JsonObject.class);
+            JsonObject body = Api.read(request, maxBody, JsonObject.class);
             if (body == null) {
                 throw new WireException(WireException.Problem.INVALID, "the body: a JSON object is needed");
             }
             JsonObject stored = parse(name, body);
-            if (store().definitionCount(type()) >= maxCount() && store().definition(type(), name).isEmpty()) {
-                Api.error(response, 409, "the server keeps at most " + maxCount() + " " + what() + "s; delete one first");
+            if (store().definitionCount(type) >= maxCount && store().definition(type, name).isEmpty()) {
+                Api.error(response, 409, "the server keeps at most " + maxCount + " " + what() + "s; delete one first");
                 return;
             }
-            Definition d = new Definition(type(), name, stored.toString(), Instant.now());
+            Definition d = new Definition(type, name, stored.toString(), Instant.now());
             boolean replaced = store().putDefinition(d);
             changed(name, stored, replaced);
             JsonElement shown = shown(d, request);
@@ -143,11 +155,11 @@ public abstract class DefinitionServlet extends HttpServlet {
         }
         String name = Api.pathName(request);
         if (name == null) {
-            Api.error(response, 405, "DELETE a " + what() + " at " + path() + "/{name}");
+            Api.error(response, 405, "DELETE a " + what() + " at " + path + "/{name}");
             return;
         }
         try {
-            if (!store().deleteDefinition(type(), name)) {
+            if (!store().deleteDefinition(type, name)) {
                 Api.error(response, 404, "no " + what() + " named '" + WireCodec.abbreviate(name) + "'");
                 return;
             }

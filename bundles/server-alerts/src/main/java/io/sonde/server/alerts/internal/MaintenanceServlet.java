@@ -20,7 +20,6 @@ import com.google.gson.JsonParser;
 
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.DefinitionServlet;
-import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.WireException;
 
@@ -39,33 +38,16 @@ public final class MaintenanceServlet extends DefinitionServlet {
     private static final String TAGS = MaintenanceServlet.class.getName() + ".tags";
 
     private final transient AlertService alerts;
-    private final transient Store store;
 
     @Activate
     public MaintenanceServlet(@Reference AlertService alerts) {
+        super(alerts.store(), Definition.MAINTENANCE, "maintenance window", "/api/v1/maintenance", 64 * 1024, 1000);
         this.alerts = alerts;
-        this.store = alerts.store();
     }
 
-    @Override
-    protected Store store() {
-        return store;
-    }
 
-    @Override
-    protected String type() {
-        return Definition.MAINTENANCE;
-    }
 
-    @Override
-    protected String what() {
-        return "maintenance window";
-    }
 
-    @Override
-    protected String path() {
-        return "/api/v1/maintenance";
-    }
 
     @Override
     protected JsonObject parse(String name, JsonObject body) throws WireException {

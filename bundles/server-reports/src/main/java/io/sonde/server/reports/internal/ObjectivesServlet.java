@@ -32,11 +32,9 @@ public final class ObjectivesServlet extends DefinitionServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ObjectivesServlet.class);
 
-    private final transient Store store;
-
     @Activate
     public ObjectivesServlet(@Reference Store store) {
-        this.store = store;
+        super(store, Definition.OBJECTIVE, "objective", "/api/v1/objectives", 16 * 1024, 1000);
     }
 
     /** @return the objectives stored, by name; one that cannot be read (stored by another version) is logged and left out */
@@ -52,30 +50,10 @@ public final class ObjectivesServlet extends DefinitionServlet {
         return out;
     }
 
-    @Override
-    protected Store store() {
-        return store;
-    }
 
-    @Override
-    protected String type() {
-        return Definition.OBJECTIVE;
-    }
 
-    @Override
-    protected String what() {
-        return "objective";
-    }
 
-    @Override
-    protected String path() {
-        return "/api/v1/objectives";
-    }
 
-    @Override
-    protected int maxBody() {
-        return 16 * 1024;
-    }
 
     @Override
     protected JsonObject parse(String name, JsonObject body) throws WireException {

@@ -28,39 +28,18 @@ public final class StatusPagesServlet extends DefinitionServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(StatusPagesServlet.class);
 
-    private final transient Store store;
     private final transient StatusPages pages;
 
     @Activate
     public StatusPagesServlet(@Reference Store store, @Reference StatusPages pages) {
-        this.store = store;
+        super(store, Definition.STATUS_PAGE, "status page", "/api/v1/status-pages", 64 * 1024, 100);
         this.pages = pages;
     }
 
-    @Override
-    protected Store store() {
-        return store;
-    }
 
-    @Override
-    protected String type() {
-        return Definition.STATUS_PAGE;
-    }
 
-    @Override
-    protected String what() {
-        return "status page";
-    }
 
-    @Override
-    protected String path() {
-        return "/api/v1/status-pages";
-    }
 
-    @Override
-    protected int maxCount() {
-        return 100;
-    }
 
     @Override
     protected JsonObject parse(String name, JsonObject body) throws WireException {

@@ -109,11 +109,12 @@ final class UptimeJob {
             int counted = 0;
             Map<String, Health.Thresholds> thresholds = thresholds(c);
             for (long day; counted < maxHours && (day = listedDay(c)) >= 0;) {
+                int taken;
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM uptime_dirty WHERE day_ms = ?")) {
                     p.setLong(1, day);
-                    p.executeUpdate();
+                    taken = p.executeUpdate();
                 }
-                if (day < next) {
+                if (taken == 1 && day < next) { // else another server took it meanwhile (a leader that just lost the lead)
                     forgetDay(c, day);
                     for (long h = day; h < day + DAY_MS && h < next; h += HOUR_MS) {
                         countHour(c, h, thresholds);
@@ -124,12 +125,19 @@ final class UptimeJob {
             }
             while (counted < maxHours && next + HOUR_MS <= closedBefore && !waitsForRollups(c, next)) {
                 countHour(c, next, thresholds);
-                next += HOUR_MS;
-                try (PreparedStatement p = c.prepareStatement("UPDATE uptime_progress SET next_hour_ms = ? WHERE id = 1")) {
-                    p.setLong(1, next);
-                    p.executeUpdate();
+                int moved;
+                try (PreparedStatement p = c.prepareStatement("UPDATE uptime_progress SET next_hour_ms = ? WHERE id = 1 AND next_hour_ms = ?")) {
+                    p.setLong(1, next + HOUR_MS);
+                    p.setLong(2, next);
+                    moved = p.executeUpdate();
+                }
+                if (moved != 1) {
+                    // another server counted this hour meanwhile (two leaders for a moment): its sums stand, not twice
+                    c.rollback();
+                    return counted;
                 }
                 c.commit();
+                next += HOUR_MS;
                 counted++;
             }
             return counted;

@@ -1,5 +1,6 @@
 package io.sonde.server.store.internal;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import org.junit.AfterClass;
@@ -14,6 +15,7 @@ import io.sonde.server.spi.SeriesStep;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.WireResult;
 import java.time.Duration;
+import java.time.Instant;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -64,6 +66,49 @@ public class PostgresStoreTest extends StoreContract {
     @Override
     protected void sql(String statement) throws Exception {
         cluster.sql(url, statement);
+    }
+
+    /**
+     * Two servers that count the same hours at once (a leader that lost the lead while another
+     * took it) count each hour once: the one that moves the progress second undoes its sums.
+     */
+    @Test
+    public void twoServersCountingUptimeAtOnceCountEachHourOnce() throws Exception {
+        List<WireResult> batch = new ArrayList<>();
+        for (int m = 0; m < 600; m++) { // ten hours, a result a minute, down in minutes 30-39 of each hour
+            batch.add(result(m + 1, "web", T0.plusSeconds(60L * m + 5), 0.001, m % 60 < 30 || m % 60 >= 40));
+        }
+        store.ingest("a1", "e1", batch);
+        Instant later = T0.plus(java.time.Duration.ofDays(10));
+        store.rollUp(1000, T0.minus(java.time.Duration.ofDays(30)), later);
+        try (JdbcStore other = open(url)) {
+            java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+            List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
+            for (JdbcStore s : List.of(store, other)) {
+                runs.add(two.submit(() -> {
+                    int n = 0;
+                    for (int i = 0; i < 50 && n < 11; i++) {
+                        try {
+                            n += s.countUptime(1, later);
+                        } catch (io.sonde.server.spi.StoreException e) {
+                            // the other inserted the same row first: this hour is the other's
+                        }
+                    }
+                    return n;
+                }));
+            }
+            int counted = 0;
+            for (java.util.concurrent.Future<Integer> f : runs) {
+                counted += f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            two.shutdown();
+            assertTrue("the hours were counted: " + counted, counted >= 11);
+        }
+        io.sonde.server.spi.Uptime u = store.uptime(T0, T0.plus(java.time.Duration.ofDays(1)), "web", false).stream()
+                .filter(x -> x.agentId() == null).findFirst().orElseThrow();
+        assertEquals("ten hours of ten minutes down, once", 100, u.downMinutes());
+        assertEquals(500 + 2, u.upMinutes());
+        assertEquals(58, u.unknownMinutes());
     }
 
     @Test

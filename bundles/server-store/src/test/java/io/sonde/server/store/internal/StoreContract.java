@@ -1554,7 +1554,22 @@ public abstract class StoreContract {
         assertMinutes("the first day", 50, 0, 10, 0, uptimeOf("night", null, T0, day));
         assertMinutes("the second day", 45, 0, 15, 0, uptimeOf("night", null, day, day.plus(Duration.ofDays(1))));
         assertMinutes("both days", 95, 0, 25, 0, uptimeOf("night", null, T0, day.plus(Duration.ofDays(1))));
+
+        // late failures at 23:58 and 23:59 from a second agent: the last hour of the first day is counted again, and the first
+        // of the next, whose first minutes they stand into
+        store.enroll(hash(1), "a2", List.of(), "v", hash(101), T0);
+        minutes("a2", "night", eve, new int[] {58, 59}, m -> true, 0.01, 1);
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        Instant through = store.uptimeThrough();
+        assertEquals("both days counted again: the first's 24 hours and the second's one", 25, store.countUptime(25, later));
+        assertEquals("and no hour after them yet", through, store.uptimeThrough());
+        assertMinutes("the first day unchanged: a2's failures fall in the outage", 50, 0, 10, 0, uptimeOf("night", null, T0, day));
+        // a2's last failure (minute 59, the first after 58) stands 3 minutes: 00:00 and 00:01 of the second day, inside the outage too
+        assertMinutes("the second day", 45, 0, 15, 0, uptimeOf("night", null, day, day.plus(Duration.ofDays(1))));
+        assertEquals("a2 is a vantage of both days now", 2, store.uptime(T0, day.plus(Duration.ofDays(1)), "night", false).stream()
+                .filter(u -> "a2".equals(u.agentId()) || u.agentId() == null).count());
     }
+
 
     /** An outage of three days is one outage whichever of its days is read: its pieces are followed back and on across midnights. */
     @Test
