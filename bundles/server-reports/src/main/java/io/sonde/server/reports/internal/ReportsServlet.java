@@ -172,7 +172,7 @@ public final class ReportsServlet extends HttpServlet {
     }
 
     private List<UptimeReport.Figures> figures(String by, String part, String tag, Instant from, Instant to) throws StoreException {
-        List<Uptime> rows = store.uptime(from, to, null, false);
+        List<Uptime> rows = new ArrayList<>(store.uptime(from, to, null, false));
         Map<String, List<String>> tags = FleetHealth.targetTags(store.definitions(Definition.TARGET));
         rows.removeIf(u -> part != null && !u.target().contains(part)
                 || tag != null && !tags.getOrDefault(u.target(), List.of()).contains(tag));

@@ -174,8 +174,10 @@ final class UptimeReport {
             }
         }
         long recentDown = 0;
+        java.util.Set<String> coveredTargets = new java.util.HashSet<>();
+        covered.forEach(u -> coveredTargets.add(u.target()));
         for (Uptime.Outage o : lastDay) {
-            if (covered.stream().anyMatch(u -> u.target().equals(o.target()))) {
+            if (coveredTargets.contains(o.target())) {
                 long s = Math.max(o.start().toEpochMilli(), dayFrom.toEpochMilli());
                 long e = Math.min(o.end().toEpochMilli(), through.toEpochMilli());
                 recentDown += Math.max(0, (e - s) / 60_000L);

@@ -1607,6 +1607,25 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
+    /**
+     * Drops the uptime job's days and outages that ended {@code keep} before {@code now} (kept as
+     * long as the hour rollups they could be counted again from).
+     *
+     * @return rows dropped
+     */
+    long dropUptimeOlderThan(java.time.Duration keep, Instant now) throws StoreException {
+        long before = now.minus(keep).toEpochMilli();
+        try (Connection c = connection();
+                PreparedStatement days = c.prepareStatement("DELETE FROM uptime_day WHERE day_ms < ?");
+                PreparedStatement outages = c.prepareStatement("DELETE FROM outage WHERE end_ms < ?")) {
+            days.setLong(1, before - UptimeJob.DAY_MS); // a day's row: once all of the day is past the bound
+            outages.setLong(1, before);
+            return days.executeUpdate() + outages.executeUpdate();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
     @Override
     public List<io.sonde.server.spi.Uptime> uptime(Instant from, Instant to, String target, boolean byDay) throws StoreException {
         try {

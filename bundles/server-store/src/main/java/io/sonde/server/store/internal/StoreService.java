@@ -294,6 +294,7 @@ public final class StoreService {
             long dropped = s.dropOlderThan(java.time.Duration.ofDays(retentionDays), at);
             long minutes = s.dropRollupsOlderThan(60, java.time.Duration.ofDays(minuteDays), at);
             long hours = s.dropRollupsOlderThan(3600, java.time.Duration.ofDays(hourDays), at);
+            s.dropUptimeOlderThan(java.time.Duration.ofDays(hourDays), at); // uptime kept as long as the hours it is counted from
             if (dropped + minutes + hours > 0) {
                 LOG.info("Store: retention dropped {} raw results (kept {} days), {} 1-minute and {} 1-hour rollups (kept {} and {} days)"
                         + " in {} ms", dropped, retentionDays, minutes, hours, minuteDays, hourDays, (System.nanoTime() - t0) / 1_000_000);

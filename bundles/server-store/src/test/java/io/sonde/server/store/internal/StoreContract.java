@@ -1571,6 +1571,22 @@ public abstract class StoreContract {
     }
 
 
+    /** The uptime job's days and outages are kept as long as the hour rollups: those past it are dropped, the others kept. */
+    @Test
+    public void uptimeIsKeptAsLongAsTheHourRollups() throws Exception {
+        minutes("a1", "old", T0, range(0, 60), m -> m >= 10 && m < 20, 0.01, 1);
+        minutes("a1", "new", T0.plus(Duration.ofDays(2)), range(0, 60), m -> m >= 10 && m < 20, 0.01, 100);
+        Instant later = T0.plus(Duration.ofDays(10));
+        store.rollUp(1000, T0.minus(Duration.ofDays(30)), later);
+        store.countUptime(60, later);
+        Instant week = T0.plus(Duration.ofDays(7));
+        assertEquals(2, store.outages(T0, week, null).size());
+        // kept 6 days at T0 + 8 days: the first day (and its outage) is past, the third is not
+        assertEquals("the first day's two rows and its outage", 3, store.dropUptimeOlderThan(Duration.ofDays(6), T0.plus(Duration.ofDays(8))));
+        assertEquals(List.of("new"), store.uptime(T0, week, null, false).stream().map(u -> u.target()).distinct().toList());
+        assertEquals(List.of("new"), store.outages(T0, week, null).stream().map(o -> o.target()).toList());
+    }
+
     /** An outage of three days is one outage whichever of its days is read: its pieces are followed back and on across midnights. */
     @Test
     public void anOutageOfDaysIsOneOutageReadFromAnyOfItsDays() throws Exception {
