@@ -23,6 +23,8 @@ import com.google.gson.JsonObject;
  *                              does not say: the result stands until then (since 1.2)
  * @param backoff               whether the agent probes the target less often because it keeps
  *                              failing (since 1.2)
+ * @param labels                the target's labels when it was probed, by name; null or empty
+ *                              when it has none, or from an agent that does not say (since 1.7)
  */
 public record WireResult(
         long seq,
@@ -35,7 +37,25 @@ public record WireResult(
         double responseTimeSeconds,
         JsonObject details,
         Instant nextProbe,
-        boolean backoff) {
+        boolean backoff,
+        java.util.Map<String, String> labels) {
+
+    /** A result without labels (as agents before 1.7 send). @since 1.7 */
+    public WireResult(long seq, String target, String kind, Instant startedAt, boolean success, String failureReason, String error,
+            double responseTimeSeconds, JsonObject details, Instant nextProbe, boolean backoff) {
+        this(seq, target, kind, startedAt, success, failureReason, error, responseTimeSeconds, details, nextProbe, backoff, null);
+    }
+
+    /** @return the labels, never null @since 1.7 */
+    public java.util.Map<String, String> labelsOrEmpty() {
+        return labels == null ? java.util.Map.of() : labels;
+    }
+
+    /** Most labels a result may carry. @since 1.7 */
+    public static final int MAX_LABELS = 16;
+
+    /** Longest label value a result may carry. @since 1.7 */
+    public static final int MAX_LABEL_VALUE = 200;
 
     /** The most JSON a result's details may be: a server reads no more of them. @since 1.3 */
     public static final int MAX_DETAILS_BYTES = 64 * 1024;
@@ -43,7 +63,7 @@ public record WireResult(
     /** A result that says nothing of the next probe (as agents before 1.2 send). */
     public WireResult(long seq, String target, String kind, Instant startedAt, boolean success, String failureReason, String error,
             double responseTimeSeconds, JsonObject details) {
-        this(seq, target, kind, startedAt, success, failureReason, error, responseTimeSeconds, details, null, false);
+        this(seq, target, kind, startedAt, success, failureReason, error, responseTimeSeconds, details, null, false, null);
     }
 
     /**

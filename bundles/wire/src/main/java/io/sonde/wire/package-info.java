@@ -6,7 +6,7 @@
  * newer major version is refused.
  */
 @Export
-@Version("1.6.0")
+@Version("1.7.0")
 package io.sonde.wire;
 
 import org.osgi.annotation.bundle.Export;

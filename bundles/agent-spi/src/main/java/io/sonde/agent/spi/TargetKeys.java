@@ -161,9 +161,20 @@ public final class TargetKeys {
             }
         }
         Set<String> tags = tags(raw.get("tags"));
+        for (String tag : tags) {
+            int eq = tag.indexOf('=');
+            String problem = eq < 0 ? null : labelNameProblem(tag.substring(0, eq));
+            if (problem != null) {
+                problems.add(new TargetProblem("tags", "'" + tag + "': a tag name=value is a label, and " + problem));
+            }
+        }
         Object rawLabels = raw.get(LABELS);
         if (!isAbsent(rawLabels)) {
             labels(rawLabels, tags, problems);
+        }
+        int labelCount = labels(tags).size();
+        if (labelCount > MAX_LABELS && problems.stream().noneMatch(p -> LABELS.equals(p.key()))) {
+            problems.add(new TargetProblem(LABELS, labelCount + " labels with the tags written name=value, at most " + MAX_LABELS));
         }
         return new Generic(name, kind, host, port, interval, timeout, tags, problems);
     }
@@ -175,6 +186,50 @@ public final class TargetKeys {
     public static final int MAX_LABELS = 16;
 
     private static final java.util.regex.Pattern LABEL_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+
+    /**
+     * Label names a target may not set: the ones the agent's metrics and the server's exports
+     * set themselves, and Prometheus's own ({@code job}, {@code instance}, {@code __*}).
+     *
+     * @since 1.2
+     */
+    public static final Set<String> RESERVED_LABELS = Set.of("target", "kind", "agent", "agent_id", "le", "quantile", "reason",
+            "state", "job", "instance");
+
+    /**
+     * @param name a label name as written
+     * @return what is wrong with it as a target's label name, or null when nothing is
+     * @since 1.2
+     */
+    public static String labelNameProblem(String name) {
+        if (!LABEL_NAME.matcher(name).matches()) {
+            return "'" + name + "' is not a label name (a letter or _, then letters, digits, _; at most 64)";
+        }
+        if (name.startsWith("__") || RESERVED_LABELS.contains(name)) {
+            return "'" + name + "' is a label name Sonde or Prometheus sets itself (" + String.join(", ",
+                    new java.util.TreeSet<>(RESERVED_LABELS)) + ", __*)";
+        }
+        return null;
+    }
+
+    /**
+     * A target's labels: its tags written {@code name=value} (the {@value #LABELS} key keeps each
+     * label so) whose name is a label name.
+     *
+     * @param tags a target's tags
+     * @return the labels by name, in name order
+     * @since 1.2
+     */
+    public static java.util.SortedMap<String, String> labels(Collection<String> tags) {
+        java.util.TreeMap<String, String> labels = new java.util.TreeMap<>();
+        for (String tag : tags) {
+            int eq = tag.indexOf('=');
+            if (eq > 0 && labelNameProblem(tag.substring(0, eq)) == null) {
+                labels.put(tag.substring(0, eq), tag.substring(eq + 1));
+            }
+        }
+        return labels;
+    }
 
     /**
      * Reads {@value #LABELS}: an object of names and texts (from JSON), a map, or {@code a=1,b=2}
@@ -206,8 +261,9 @@ public final class TargetKeys {
         }
         for (Map.Entry<String, Object> e : pairs.entrySet()) {
             String value = e.getValue() instanceof String || e.getValue() instanceof Number ? text(e.getValue()).strip() : null;
-            if (!LABEL_NAME.matcher(e.getKey()).matches()) {
-                problems.add(new TargetProblem(LABELS, "'" + e.getKey() + "' is not a label name (a letter or _, then letters, digits, _)"));
+            String nameProblem = labelNameProblem(e.getKey());
+            if (nameProblem != null) {
+                problems.add(new TargetProblem(LABELS, nameProblem));
             } else if (value == null || value.isEmpty() || value.length() > 200
                     || !value.chars().allMatch(c -> c >= 0x20 && c != 0x7f && c != ',')) {
                 problems.add(new TargetProblem(LABELS + "." + e.getKey(), "must be a text of 1-200 characters without ',' or control characters"));

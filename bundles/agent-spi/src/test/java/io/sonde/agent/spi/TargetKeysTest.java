@@ -58,4 +58,40 @@ public class TargetKeysTest {
         assertEquals("the file's name stands in for a missing one", "from-file",
                 TargetKeys.check(Map.of("kind", "tcp", "host", "h"), "from-file", null).name());
     }
+
+    @Test
+    public void labelsAreTagsNameEqualsValueInNameOrder() {
+        TargetKeys.Generic g = TargetKeys.check(Map.of("name", "a", "kind", "tcp", "host", "h", "tags", "eu, env=prod",
+                "labels", Map.of("team", "db", "site", "fra 1")), null, 5000L);
+        assertEquals(List.of(), g.problems());
+        assertEquals(Set.of("eu", "env=prod", "team=db", "site=fra 1"), g.tags());
+        assertEquals(List.of("env", "site", "team"), List.copyOf(TargetKeys.labels(g.tags()).keySet()));
+        assertEquals("fra 1", TargetKeys.labels(g.tags()).get("site"));
+        assertEquals("the .cfg form", Map.of("a", "1", "b", "x y"), TargetKeys.labels(TargetKeys.check(Map.of("name", "a", "kind", "tcp",
+                "host", "h", "labels", "a=1, b = x y"), null, 5000L).tags()));
+    }
+
+    @Test
+    public void aLabelNameSondeOrPrometheusSetsIsRefusedNamingIt() {
+        for (String reserved : List.of("target", "kind", "agent", "le", "job", "instance", "__meta")) {
+            List<String> p = problems(Map.of("name", "a", "kind", "tcp", "host", "h", "labels", Map.of(reserved, "x")), 5000L);
+            assertEquals(reserved, 1, p.size());
+            assertTrue(p.get(0), p.get(0).startsWith("key 'labels': '" + reserved + "' is a label name Sonde or Prometheus sets itself"));
+        }
+        List<String> tag = problems(Map.of("name", "a", "kind", "tcp", "host", "h", "tags", List.of("kind=x")), 5000L);
+        assertEquals(List.of("key 'tags': 'kind=x': a tag name=value is a label, and 'kind' is a label name Sonde or Prometheus sets itself"
+                + " (agent, agent_id, instance, job, kind, le, quantile, reason, state, target, __*)"), tag);
+        assertEquals(List.of("key 'labels': '9x' is not a label name (a letter or _, then letters, digits, _; at most 64)"),
+                problems(Map.of("name", "a", "kind", "tcp", "host", "h", "labels", Map.of("9x", "1")), 5000L));
+        assertEquals(List.of("key 'labels.a': must be a text of 1-200 characters without ',' or control characters"),
+                problems(Map.of("name", "a", "kind", "tcp", "host", "h", "labels", Map.of("a", "x".repeat(201))), 5000L));
+        Map<String, Object> many = new java.util.HashMap<>();
+        for (int i = 0; i < 17; i++) {
+            many.put("l" + i, "v");
+        }
+        assertEquals(List.of("key 'labels': 17 labels, at most 16"), problems(Map.of("name", "a", "kind", "tcp", "host", "h", "labels", many), 5000L));
+        many.remove("l16");
+        assertEquals("sixteen in labels and one more written as a tag", List.of("key 'labels': 17 labels with the tags written name=value, at most 16"),
+                problems(Map.of("name", "a", "kind", "tcp", "host", "h", "labels", many, "tags", "extra=1"), 5000L));
+    }
 }

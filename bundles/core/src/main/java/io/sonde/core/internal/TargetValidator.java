@@ -169,6 +169,7 @@ final class TargetValidator {
         if (schema != null) {
             checkOptions(schema, kind, options, port, source, problems);
         }
+        checkLabels(prober, kind, tags, source, problems);
         if (!problems.isEmpty()) {
             return new Checked(Outcome.invalid(problems), null);
         }
@@ -193,6 +194,33 @@ final class TargetValidator {
             return new Checked(lookUp(new Checked(ok, lookupName), source, HostNames.LITERALS), null);
         }
         return new Checked(ok, lookupName);
+    }
+
+    /** A label may not be one the kind's own metric families set (a sample would carry the name twice). */
+    private static void checkLabels(ProberKind prober, String kind, Set<String> tags, String source, List<ConfigProblem> problems) {
+        java.util.SortedMap<String, String> labels = TargetKeys.labels(tags);
+        if (labels.isEmpty()) {
+            return;
+        }
+        io.sonde.api.ResultSchema results;
+        try {
+            results = prober.prober().resultSchema();
+        } catch (RuntimeException e) {
+            return; // the exporter does without the kind's families then
+        }
+        if (results == null) {
+            return;
+        }
+        for (io.sonde.api.ResultSchema.Family f : results.metrics()) {
+            Set<String> used = f.type() == io.sonde.api.ResultSchema.Sample.INFO ? f.sources().keySet()
+                    : f.label() == null ? Set.of() : Set.of(f.label());
+            for (String l : used) {
+                if (labels.containsKey(l)) {
+                    problems.add(new ConfigProblem(source, TargetKeys.LABELS + "." + l, "the " + kind + " kind's metric " + f.name()
+                            + " has a label '" + l + "' of its own; name yours otherwise"));
+                }
+            }
+        }
     }
 
     /** The kind's own keys against its schema, by the schema's one rule, and the port it may need. */

@@ -48,6 +48,22 @@ public class TargetValidatorTest {
     }
 
     @Test
+    public void labelsAreTagsAndOneTheKindsMetricsUseIsRefusedNamingIt() {
+        Map<String, Object> raw = tcp();
+        raw.put("labels", "site=fra, team=db");
+        assertEquals(Map.of("site", "fra", "team", "db"), io.sonde.agent.spi.TargetKeys.labels(validate(raw).target().tags()));
+        kinds.put("certs", io.sonde.api.TargetSchema.of(io.sonde.api.HostForm.NAME, true), null, new io.sonde.api.ResultSchema("1",
+                List.of(io.sonde.api.ResultSchema.Value.of("expiry", io.sonde.api.ResultSchema.Type.TIMESTAMP, "", io.sonde.api.ResultSchema.Role.NONE, "e")),
+                List.of(io.sonde.api.ResultSchema.Family.labelled("probe_cert_expiry_seconds", io.sonde.api.ResultSchema.Sample.GAUGE, "h", "cert",
+                        "leaf", "expiry")), List.of()));
+        raw.put("kind", "certs");
+        raw.put("labels", "cert=mine");
+        ConfigProblem p = onlyProblem(raw);
+        assertEquals("labels.cert", p.key());
+        assertEquals("the certs kind's metric probe_cert_expiry_seconds has a label 'cert' of its own; name yours otherwise", p.reason());
+    }
+
+    @Test
     public void validTcpTargetTakesDefaults() {
         Target t = validate(tcp()).target();
         assertEquals("web", t.name());

@@ -45,7 +45,18 @@ final class TestKinds implements ProberKind.Lookup {
 
     /** Registers (or replaces) the prober of {@code kind}; a new service id each time. */
     ProberKind put(String kind, TargetSchema schema, java.util.function.Function<Target, List<TargetProblem>> check) {
+        return put(kind, schema, check, io.sonde.api.ResultSchema.NONE);
+    }
+
+    /** @param results what the kind's results hold and the metric families they make */
+    ProberKind put(String kind, TargetSchema schema, java.util.function.Function<Target, List<TargetProblem>> check,
+            io.sonde.api.ResultSchema results) {
         Prober p = new Prober() {
+            @Override
+            public io.sonde.api.ResultSchema resultSchema() {
+                return results;
+            }
+
             @Override
             public CompletableFuture<ProbeResult> probe(Target target) {
                 throw new AssertionError("not probed here");

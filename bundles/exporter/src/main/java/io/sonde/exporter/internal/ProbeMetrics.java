@@ -139,7 +139,8 @@ final class ProbeMetrics {
     /** Everything known of one target; guarded by itself. */
     private static final class Series {
         final String kind;
-        final String labels; // target="...",kind="..."
+        final String labels; // target="...",kind="..." and the target's own labels, in name order
+        final java.util.Set<String> tags; // the target's, whose labels these are
         final long[] buckets = new long[LATENCY_BUCKETS.length + 1]; // the last one is +Inf only
         long[] failures; // by reason, from the first failure on: most targets never fail
         double latencySum;
@@ -155,7 +156,15 @@ final class ProbeMetrics {
 
         Series(Target t) {
             kind = t.kind();
-            labels = "target=\"" + escape(t.name()) + "\",kind=\"" + escape(t.kind()) + "\"";
+            tags = t.tags();
+            StringBuilder l = new StringBuilder("target=\"").append(escape(t.name())).append("\",kind=\"").append(escape(t.kind())).append('"');
+            io.sonde.agent.spi.TargetKeys.labels(tags).forEach((name, value) -> l.append(',').append(name).append("=\"").append(escape(value)).append('"'));
+            labels = l.toString();
+        }
+
+        /** @return whether this series is the target's: the same kind and tags (so the same labels) */
+        boolean of(Target t) {
+            return kind.equals(t.kind()) && (tags == t.tags() || tags.equals(t.tags()));
         }
     }
 
@@ -170,8 +179,8 @@ final class ProbeMetrics {
     void record(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
         Target t = result.target();
         Series s = series.get(t.name());
-        if (s == null || !s.kind.equals(t.kind())) {
-            s = series.compute(t.name(), (k, old) -> old != null && old.kind.equals(t.kind()) ? old : new Series(t));
+        if (s == null || !s.of(t)) { // a new target, or its kind or labels changed: a new series
+            s = series.compute(t.name(), (k, old) -> old != null && old.of(t) ? old : new Series(t));
         }
         ResultSchema schema = result.schema();
         Compiled known = s.schema; // read without the lock: only to know whether the values are wanted

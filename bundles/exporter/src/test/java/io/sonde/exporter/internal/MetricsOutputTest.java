@@ -93,6 +93,24 @@ public class MetricsOutputTest {
     }
 
     @Test
+    public void aTargetsLabelsAreOnEachOfItsSeriesAndAChangeMakesNewSeries() throws Exception {
+        Target t = new Target("web", "tcp", "h", 1, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of("eu", "team=d\"b", "site=fra"),
+                Map.of(), "test");
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(2), null, null, null));
+        metrics.record(new TcpConnectResult(t, Instant.now(), Duration.ofMillis(2), FailureReason.REFUSED, "no", null));
+        String out = render(List.of());
+        assertTrue(out, out.contains("probe_total{target=\"web\",kind=\"tcp\",site=\"fra\",team=\"d\\\"b\"} 2"));
+        assertTrue(out, out.contains("probe_failure_total{target=\"web\",kind=\"tcp\",site=\"fra\",team=\"d\\\"b\",reason=\"refused\"} 1"));
+        assertTrue(out, out.contains("probe_latency_seconds_bucket{target=\"web\",kind=\"tcp\",site=\"fra\",team=\"d\\\"b\",le=\"+Inf\"} 1"));
+        assertFalse("a plain tag is no label", out.contains("eu"));
+        Target moved = new Target("web", "tcp", "h", 1, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of("site=ams"), Map.of(), "test");
+        metrics.record(new TcpConnectResult(moved, Instant.now(), Duration.ofMillis(2), null, null, null));
+        out = render(List.of());
+        assertTrue(out, out.contains("probe_total{target=\"web\",kind=\"tcp\",site=\"ams\"} 1"));
+        assertFalse("the old labels' series is gone", out.contains("fra"));
+    }
+
+    @Test
     public void histogramIsCumulative() throws Exception {
         Target t = target("h");
         for (long ms : new long[] {0, 1, 3, 20, 20_000}) {

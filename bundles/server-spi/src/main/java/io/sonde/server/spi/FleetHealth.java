@@ -235,9 +235,80 @@ public final class FleetHealth {
         return out;
     }
 
+    /**
+     * The tags selectors take a target by: its definition's tags, and its labels as
+     * {@code name=value} — the definition's, and the ones its agents' results carry (so a target
+     * an agent defines itself is taken by its labels too).
+     *
+     * @param labels the labels the results carry, by target ({@link Store#targetLabels})
+     * @return tags by target name
+     * @since 1.17
+     */
+    public static Map<String, List<String>> targetTags(Collection<Definition> definitions, Map<String, Map<String, String>> labels) {
+        Map<String, List<String>> out = targetTags(definitions);
+        labels.forEach((target, l) -> {
+            List<String> tags = new ArrayList<>(out.getOrDefault(target, List.of()));
+            l.forEach((k, v) -> {
+                if (!tags.contains(k + "=" + v)) {
+                    tags.add(k + "=" + v);
+                }
+            });
+            out.put(target, tags);
+        });
+        return out;
+    }
+
+    /**
+     * A target's labels: its definition's {@code labels}, and the ones its agents' results carry
+     * (the definition's win where they differ: the agents' are the definition's, or older).
+     *
+     * @param labels the labels the results carry, by target ({@link Store#targetLabels})
+     * @return labels by name in name order, by target; targets without labels left out
+     * @since 1.17
+     */
+    public static Map<String, java.util.SortedMap<String, String>> targetLabels(Collection<Definition> definitions,
+            Map<String, Map<String, String>> labels) {
+        Map<String, java.util.SortedMap<String, String>> out = new HashMap<>();
+        labels.forEach((target, l) -> out.put(target, new java.util.TreeMap<>(l)));
+        for (Definition d : definitions) {
+            if (!Definition.TARGET.equals(d.type())) {
+                continue;
+            }
+            try {
+                JsonElement l = JsonParser.parseString(d.body()).getAsJsonObject().get("labels");
+                if (l != null && l.isJsonObject()) {
+                    for (Map.Entry<String, JsonElement> e : l.getAsJsonObject().entrySet()) {
+                        if (e.getValue().isJsonPrimitive()) {
+                            out.computeIfAbsent(d.name(), k -> new java.util.TreeMap<>()).put(e.getKey(), e.getValue().getAsString());
+                        }
+                    }
+                }
+            } catch (RuntimeException e) {
+                // a definition that cannot be read has no labels
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @return {@link #targetTags(Collection, Map)} as the store has them now
+     * @since 1.17
+     */
+    public static Map<String, List<String>> targetTags(Store store) throws StoreException {
+        return targetTags(store.definitions(Definition.TARGET), store.targetLabels());
+    }
+
     private static List<String> tags(JsonObject def) {
         JsonElement t = def.get("tags");
         List<String> out = new ArrayList<>();
+        JsonElement labels = def.get("labels");
+        if (labels != null && labels.isJsonObject()) {
+            labels.getAsJsonObject().entrySet().forEach(e -> {
+                if (e.getValue().isJsonPrimitive()) {
+                    out.add(e.getKey() + "=" + e.getValue().getAsString());
+                }
+            });
+        }
         if (t != null && t.isJsonArray()) {
             t.getAsJsonArray().forEach(e -> out.add(e.getAsString()));
         } else if (t != null && t.isJsonPrimitive()) {

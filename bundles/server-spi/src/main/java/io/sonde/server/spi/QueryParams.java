@@ -37,6 +37,49 @@ public final class QueryParams {
         return v[0];
     }
 
+    /**
+     * Label matchers: the parameter given once per label, each {@code name=value}.
+     *
+     * @return the values wanted by label name, in name order; empty when the parameter is absent
+     * @since 1.17
+     */
+    public java.util.SortedMap<String, String> labels(String name) throws WireException {
+        String[] v = params.get(name);
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+        if (v == null) {
+            return out;
+        }
+        if (v.length > 16) {
+            throw bad(name, "given " + v.length + " times, at most 16");
+        }
+        for (String one : v) {
+            int eq = one.indexOf('=');
+            String label = eq < 0 ? one : one.substring(0, eq);
+            if (eq < 0 || !label.matches("[A-Za-z_][A-Za-z0-9_]{0,63}") || one.length() > 300) {
+                throw bad(name, "'" + io.sonde.wire.WireCodec.abbreviate(one) + "' is not name=value with a label name");
+            }
+            if (out.put(label, one.substring(eq + 1)) != null) {
+                throw bad(name, "'" + label + "' given twice");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @param wanted label matchers ({@link #labels})
+     * @param labels a target's labels
+     * @return whether the target has every label wanted, with its value
+     * @since 1.17
+     */
+    public static boolean matches(Map<String, String> wanted, Map<String, String> labels) {
+        for (Map.Entry<String, String> e : wanted.entrySet()) {
+            if (!e.getValue().equals(labels.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** @return the parameter's one value, which must be there */
     public String required(String name) throws WireException {
         String v = text(name);

@@ -455,4 +455,16 @@ public interface Store {
     default Instant uptimeThrough() throws StoreException {
         return null;
     }
+
+    /**
+     * The labels the agents' results carry for each target (a target's labels on the agent: its
+     * {@code labels} key, a mesh's {@code mesh} and {@code peer}), as each series last had them;
+     * a target probed by several agents has the labels of them all.
+     *
+     * @return labels by name, by target; targets without labels left out
+     * @since 1.17
+     */
+    default java.util.Map<String, java.util.Map<String, String>> targetLabels() throws StoreException {
+        return java.util.Map.of();
+    }
 }

@@ -7,7 +7,7 @@
  * configuration documents.
  */
 @Export
-@Version("1.16.0")
+@Version("1.17.0")
 package io.sonde.server.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -34,7 +34,13 @@ final class ResultEncoder {
     static WireResult toWire(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next) {
         return new WireResult(seq, r.target().name(), r.target().kind(), r.startedAt(), r.isSuccessful(),
                 r.isSuccessful() ? null : r.failureReason().label(), r.isSuccessful() ? null : r.errorMessage(),
-                seconds(r.responseTime()), details(r), next == null ? null : next.at(), next != null && next.backoff());
+                seconds(r.responseTime()), details(r), next == null ? null : next.at(), next != null && next.backoff(), labels(r));
+    }
+
+    /** @return the target's labels, or null when it has none (left out of the JSON) */
+    private static Map<String, String> labels(ProbeResult r) {
+        Map<String, String> labels = io.sonde.agent.spi.TargetKeys.labels(r.target().tags());
+        return labels.isEmpty() ? null : labels;
     }
 
     static byte[] encode(long seq, ProbeResult r) {
@@ -69,6 +75,23 @@ final class ResultEncoder {
             w.endObject();
             w.name("next_probe").value(next == null ? null : next.at().toString());
             w.name("backoff").value(next != null && next.backoff());
+            boolean labelled = false;
+            for (String tag : r.target().tags()) { // a tag name=value is a label: most targets have none, and no map is made for them
+                if (tag.indexOf('=') > 0) {
+                    labelled = true;
+                    break;
+                }
+            }
+            if (labelled) {
+                Map<String, String> labels = io.sonde.agent.spi.TargetKeys.labels(r.target().tags());
+                if (!labels.isEmpty()) {
+                    w.name("labels").beginObject();
+                    for (Map.Entry<String, String> e : labels.entrySet()) {
+                        w.name(e.getKey()).value(e.getValue());
+                    }
+                    w.endObject();
+                }
+            }
             w.endObject();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e); // a StringWriter does not fail

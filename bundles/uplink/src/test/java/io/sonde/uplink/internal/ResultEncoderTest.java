@@ -2,6 +2,7 @@ package io.sonde.uplink.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
 
 import java.net.InetAddress;
 import java.time.Duration;
@@ -135,5 +136,19 @@ public class ResultEncoderTest {
                 + "\"phases\":{\"connect\":0.001234567},\"when\":\"2027-01-02T03:04:05.123456789Z\",\"hops\":[{\"ttl\":1,"
                 + "\"rtts\":[0.001,0.5,9223372036854775807]},{\"ttl\":2,\"rtts\":[]}]},\"next_probe\":\"2026-12-01T10:00:10Z\","
                 + "\"backoff\":true}", first);
+    }
+
+    @Test
+    public void aTargetsLabelsTravelWithEachResultAsGsonWritesThem() throws Exception {
+        io.sonde.api.Target labelled = new io.sonde.api.Target("web", "tcp", "h", 1, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                java.util.Set.of("eu", "team=db", "site=fra", "=odd"), Map.of(), "test");
+        io.sonde.api.ProbeResult r = MeasuredResult.success(labelled, AT, Duration.ofMillis(3), ResultSchema.NONE, Map.of());
+        WireResult w = ResultEncoder.toWire(5, r);
+        assertEquals(Map.of("site", "fra", "team", "db"), w.labels());
+        String streamed = new String(ResultEncoder.encode(5, r, null), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(new String(io.sonde.wire.WireCodec.json(w), java.nio.charset.StandardCharsets.UTF_8), streamed);
+        assertTrue(streamed, streamed.endsWith("\"backoff\":false,\"labels\":{\"site\":\"fra\",\"team\":\"db\"}}"));
+        assertNull("no labels, no key", ResultEncoder.toWire(5, MeasuredResult.success(T, AT, Duration.ofMillis(3), ResultSchema.NONE,
+                Map.of())).labels());
     }
 }

@@ -88,8 +88,30 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
      * @param kind {@code webhook} (JSON, signed with HMAC-SHA256), {@code alertmanager} (its v2 API), or
      *             {@code receiver}: one defined on the server by name ({@link NamedReceiver})
      * @param url  its URL, or the name of a {@code receiver}
+     * @param match the labels an alert's target must have for it to be told (values may be {@code *}
+     *              patterns); empty: every alert of the rule
      */
-    record Receiver(String kind, String url) {
+    record Receiver(String kind, String url, Map<String, String> match) {
+
+        Receiver {
+            match = match == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(match));
+        }
+
+        Receiver(String kind, String url) {
+            this(kind, url, Map.of());
+        }
+
+        /** @return whether an alert whose subject has these labels goes to it */
+        boolean takes(Map<String, String> labels) {
+            for (Map.Entry<String, String> e : match.entrySet()) {
+                String v = labels.get(e.getKey());
+                if (v == null || !io.sonde.server.spi.Glob.matches(e.getValue(), v)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** The kind of a receiver named, defined at /api/v1/receivers. */
         static final String NAMED = "receiver";
 
@@ -359,9 +381,45 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
     }
 
     private static Receiver receiver(String where, JsonElement e) throws WireException {
-        if (!e.isJsonObject() || e.getAsJsonObject().size() != 1) {
-            throw invalid(where + ": not a receiver ({\"receiver\": name}, {\"webhook\": url} or {\"alertmanager\": url})");
+        Map<String, String> match = Map.of();
+        if (e.isJsonObject() && e.getAsJsonObject().has("match") && e.getAsJsonObject().size() == 2) {
+            JsonObject o = e.getAsJsonObject().deepCopy();
+            match = match(where + ".match", o.remove("match"));
+            e = o;
         }
+        if (!e.isJsonObject() || e.getAsJsonObject().size() != 1) {
+            throw invalid(where + ": not a receiver ({\"receiver\": name}, {\"webhook\": url} or {\"alertmanager\": url}, and optionally"
+                    + " \"match\": {label: pattern})");
+        }
+        Receiver r = receiverOnly(where, e);
+        return new Receiver(r.kind(), r.url(), match);
+    }
+
+    /** Most labels one receiver's {@code match} names. */
+    static final int MAX_MATCH = 16;
+
+    private static Map<String, String> match(String where, JsonElement m) throws WireException {
+        if (!m.isJsonObject() || m.getAsJsonObject().isEmpty()) {
+            throw invalid(where + ": an object of label names and patterns is needed ({\"team\": \"db\", \"site\": \"fra*\"})");
+        }
+        if (m.getAsJsonObject().size() > MAX_MATCH) {
+            throw invalid(where + ": " + m.getAsJsonObject().size() + " labels, at most " + MAX_MATCH);
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, JsonElement> x : m.getAsJsonObject().entrySet()) {
+            if (!x.getKey().matches("[A-Za-z_][A-Za-z0-9_]{0,63}")) {
+                throw invalid(where + ": '" + WireCodec.abbreviate(x.getKey()) + "' is not a label name (a letter or _, then letters, digits, _)");
+            }
+            JsonElement v = x.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isEmpty() || v.getAsString().length() > 200) {
+                throw invalid(where + "." + x.getKey() + ": a pattern of 1-200 characters is needed (a value, or with * for any text)");
+            }
+            out.put(x.getKey(), v.getAsString());
+        }
+        return out;
+    }
+
+    private static Receiver receiverOnly(String where, JsonElement e) throws WireException {
         Map.Entry<String, JsonElement> only = e.getAsJsonObject().entrySet().iterator().next();
         String kind = only.getKey();
         if (kind.equals(Receiver.NAMED)) {
@@ -429,6 +487,11 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         for (Receiver r : receivers) {
             JsonObject x = new JsonObject();
             x.addProperty(r.kind(), r.url());
+            if (!r.match().isEmpty()) {
+                JsonObject m = new JsonObject();
+                r.match().forEach(m::addProperty);
+                x.add("match", m);
+            }
             n.add(x);
         }
         o.add("notify", n);

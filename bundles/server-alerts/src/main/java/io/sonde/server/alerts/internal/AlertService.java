@@ -269,9 +269,9 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         return out;
     }
 
-    /** @return the tags of each target defined on the server, by name */
+    /** @return the tags of each target (its definition's, and its labels as name=value), by name */
     Map<String, List<String>> targetTags() throws StoreException {
-        return io.sonde.server.spi.FleetHealth.targetTags(store.definitions(Definition.TARGET));
+        return io.sonde.server.spi.FleetHealth.targetTags(store);
     }
 
     /** @return the name of an open window that covers an alert of the rule about the subject, or null */
@@ -315,7 +315,10 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         for (AgentRecord a : store.agents()) {
             agents.put(a.agentId(), a);
         }
-        Map<String, List<String>> targetTags = targetTags();
+        List<Definition> definitions = store.definitions(Definition.TARGET);
+        Map<String, Map<String, String>> stored = store.targetLabels();
+        Map<String, List<String>> targetTags = io.sonde.server.spi.FleetHealth.targetTags(definitions, stored);
+        Map<String, java.util.SortedMap<String, String>> targetLabels = io.sonde.server.spi.FleetHealth.targetLabels(definitions, stored);
         Map<String, Map<String, AlertState>> states = new HashMap<>();
         for (AlertState s : store.alertStates()) {
             states.computeIfAbsent(s.rule(), k -> new HashMap<>()).put(s.subject(), s);
@@ -367,13 +370,13 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
                 // queued before the state is kept: a server that dies between the two sends it again
                 // rather than never (the next leader finds the state not yet told)
                 if (step.event() != StateMachine.Event.NONE) {
-                    queue(rule, next, step.event(), o.summary(), now);
+                    queue(rule, next, step.event(), o.summary(), now, labels(rule, o.subject(), targetLabels, agents));
                 }
                 if (!next.equals(prev)) {
                     store.putAlertState(next);
                 }
                 if (step.event() == StateMachine.Event.NONE && refresh && next.state().equals(StateMachine.FIRING) && next.notifiedAt() != null) {
-                    refreshAlertmanagers(rule, next, o.summary(), unreachable, named);
+                    refreshAlertmanagers(rule, next, o.summary(), unreachable, named, labels(rule, o.subject(), targetLabels, agents));
                 }
             }
             for (String gone : before.keySet()) {
@@ -454,19 +457,34 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         };
     }
 
-    private void queue(AlertRule rule, AlertState s, StateMachine.Event event, String summary, Instant now) throws StoreException {
-        String payload = Notifier.payload(rule, s, event, summary).toString();
+    /** @return an alert's labels: its target's, or for an agent's alert the agent's tags written name=value */
+    static Map<String, String> labels(AlertRule rule, String subject, Map<String, ? extends Map<String, String>> targetLabels,
+            Map<String, AgentRecord> agents) {
+        if (rule.type().aboutTargets) {
+            Map<String, String> l = targetLabels.get(subject);
+            return l == null ? Map.of() : l;
+        }
+        AgentRecord a = agents.get(subject);
+        return a == null ? Map.of() : io.sonde.agent.spi.TargetKeys.labels(a.tags());
+    }
+
+    /** Queues the message for each receiver of the rule whose {@code match} takes the alert's labels. */
+    private void queue(AlertRule rule, AlertState s, StateMachine.Event event, String summary, Instant now, Map<String, String> labels)
+            throws StoreException {
+        String payload = Notifier.payload(rule, s, event, summary, labels).toString();
         for (AlertRule.Receiver r : rule.receivers()) {
-            store.enqueue(r.key(), payload, now);
+            if (r.takes(labels)) {
+                store.enqueue(r.key(), payload, now);
+            }
         }
         LOG.info("Alerts: {} {} for {}: {}", rule.name(), event.name().toLowerCase(java.util.Locale.ROOT), s.subject(), summary);
     }
 
     /** A firing alert, sent again straight to the rule's Alertmanagers (best effort): they resolve what they stop hearing of. */
     private void refreshAlertmanagers(AlertRule rule, AlertState s, String summary, Set<String> unreachable,
-            Map<String, Optional<NamedReceiver>> named) {
+            Map<String, Optional<NamedReceiver>> named, Map<String, String> labels) {
         for (AlertRule.Receiver r : rule.receivers()) {
-            if (unreachable.contains(r.key())) {
+            if (unreachable.contains(r.key()) || !r.takes(labels)) {
                 continue;
             }
             try {
@@ -474,7 +492,7 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
                 if (n == null || !n.channel().type().equals("alertmanager")) {
                     continue;
                 }
-                notifier.send(n, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary).toString(), 0);
+                notifier.send(n, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary, labels).toString(), 0);
             } catch (IOException | StoreException | WireException e) {
                 unreachable.add(r.key()); // not again this round: a receiver that is down does not hold the evaluation up per alert
                 LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
@@ -23,6 +24,10 @@ final class AlertmanagerChannel extends UrlChannel {
     /** @return the alert as Alertmanager's v2 API takes it: a list of one */
     static JsonArray alerts(JsonObject payload) {
         JsonObject labels = new JsonObject();
+        JsonElement own = payload.get("labels"); // the target's labels, so that Alertmanager routes by them; Sonde's own set after
+        if (own != null && own.isJsonObject()) {
+            own.getAsJsonObject().entrySet().forEach(e -> labels.add(e.getKey(), e.getValue()));
+        }
         labels.addProperty("alertname", payload.get("rule").getAsString());
         labels.addProperty("sonde_rule_type", payload.get("type").getAsString());
         labels.addProperty("severity", payload.get("severity").getAsString());

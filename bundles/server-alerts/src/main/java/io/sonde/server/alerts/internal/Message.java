@@ -27,7 +27,15 @@ record Message(String payload, long delivery, Map<String, String> fields, boolea
 
     /** The fields a template may name, documented in docs/alerts.md. */
     static final List<String> FIELDS = List.of("status", "rule", "type", "severity", "subject", "target", "agent", "summary", "detail",
-            "value", "threshold", "unit", "since", "ended", "link", "server");
+            "value", "threshold", "unit", "since", "ended", "link", "server", "labels");
+
+    /** A template's field of one label: {@code {{labels.site}}}. */
+    static final String LABEL_FIELD = "labels.";
+
+    /** @return whether a template may name the field: one of {@link #FIELDS}, or {@code labels.<a label name>} */
+    static boolean isField(String name) {
+        return FIELDS.contains(name) || name.startsWith(LABEL_FIELD) && name.substring(LABEL_FIELD.length()).matches("[A-Za-z_][A-Za-z0-9_]{0,63}");
+    }
 
     /** The longest dedup key PagerDuty keeps (255); Opsgenie's alias takes 512. */
     static final int MAX_KEY = 255;
@@ -72,6 +80,16 @@ record Message(String payload, long delivery, Map<String, String> fields, boolea
         }
         f.put("since", fired);
         f.put("ended", text(p, "ends_at"));
+        JsonElement labels = p.get("labels");
+        if (labels != null && labels.isJsonObject()) {
+            StringBuilder all = new StringBuilder();
+            for (Map.Entry<String, JsonElement> e : new java.util.TreeMap<>(labels.getAsJsonObject().asMap()).entrySet()) {
+                String v = e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : "";
+                f.put(LABEL_FIELD + e.getKey(), v);
+                all.append(all.length() == 0 ? "" : ", ").append(e.getKey()).append('=').append(v);
+            }
+            f.put("labels", all.toString());
+        }
         String base = publicUrl == null ? "" : publicUrl.strip();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);

@@ -17,6 +17,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Map;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -106,6 +107,11 @@ final class Notifier implements Channel.Transport {
 
     /** @return the document that tells of an alert, as a webhook gets it and as the outbox keeps it */
     static JsonObject payload(AlertRule rule, AlertState s, StateMachine.Event event, String summary) {
+        return payload(rule, s, event, summary, Map.of());
+    }
+
+    /** @param labels the subject's labels (a target's), added as {@code labels} when it has any */
+    static JsonObject payload(AlertRule rule, AlertState s, StateMachine.Event event, String summary, Map<String, String> labels) {
         JsonObject o = new JsonObject();
         o.addProperty("version", 1);
         boolean resolved = event == StateMachine.Event.RESOLVED;
@@ -124,6 +130,11 @@ final class Notifier implements Channel.Transport {
         o.addProperty("starts_at", started == null ? null : started.toString());
         o.addProperty("ends_at", resolved ? s.resolvedAt().toString() : null);
         o.addProperty("fired_at", s.firedAt() == null ? null : s.firedAt().toString());
+        if (!labels.isEmpty()) {
+            JsonObject l = new JsonObject();
+            new java.util.TreeMap<>(labels).forEach(l::addProperty);
+            o.add("labels", l);
+        }
         return o;
     }
 

@@ -58,8 +58,9 @@ final class Template {
                 throw AlertRule.invalid(key + ": '{{' at character " + (open + 1) + " is not closed with '}}'");
             }
             String name = source.substring(open + 2, close).strip();
-            if (!Message.FIELDS.contains(name)) {
-                throw AlertRule.invalid(key + ": '{{" + WireCodec.abbreviate(name) + "}}' is not a field (" + String.join(", ", Message.FIELDS) + ")");
+            if (!Message.isField(name)) {
+                throw AlertRule.invalid(key + ": '{{" + WireCodec.abbreviate(name) + "}}' is not a field (" + String.join(", ", Message.FIELDS)
+                        + ", labels.<name>)");
             }
             if (literal.length() > 0) {
                 parts.add(new Part(literal.toString(), false));

@@ -1,10 +1,13 @@
 package io.sonde.server.alerts.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import org.junit.Test;
 
@@ -109,5 +112,36 @@ public class AlertRuleTest {
         } catch (WireException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("matchers.host: not a matcher"));
         }
+    }
+
+    @Test
+    public void aReceiverMayTakeOnlyAlertsWhoseLabelsMatch() throws Exception {
+        AlertRule r = parse("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"db-pager\",\"match\":{\"team\":\"db\","
+                + "\"site\":\"fra*\"}},{\"webhook\":\"https://127.0.0.1:8443/all\"}]}");
+        AlertRule.Receiver db = r.receivers().get(0);
+        assertEquals(Map.of("team", "db", "site", "fra*"), db.match());
+        assertTrue(db.takes(Map.of("team", "db", "site", "fra2", "env", "prod")));
+        assertFalse("another team", db.takes(Map.of("team", "web", "site", "fra2")));
+        assertFalse("no site", db.takes(Map.of("team", "db")));
+        assertTrue("no match: every alert", r.receivers().get(1).takes(Map.of()));
+        assertEquals("the canonical form keeps the match", r, AlertRule.parse("r", r.json()));
+        assertTrue(r.json().toString(), r.json().toString().contains("{\"receiver\":\"db-pager\",\"match\":{\"site\":\"fra*\",\"team\":\"db\"}}"));
+        refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":{\"a-b\":\"1\"}}]}",
+                "notify[0].match: 'a-b' is not a label name");
+        refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":{\"team\":3}}]}",
+                "notify[0].match.team: a pattern of 1-200 characters is needed");
+        refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":[]}]}",
+                "notify[0].match: an object of label names and patterns is needed");
+        refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"match\":{\"team\":\"db\"}}]}", "notify[0]: 'match' is not a receiver");
+    }
+
+    @Test
+    public void anAlertsLabelsAreItsTargetsOrItsAgentsTagsWrittenNameValue() throws Exception {
+        AlertRule down = parse("{\"type\":\"target_down\",\"target\":\"*\"}");
+        assertEquals(Map.of("site", "fra"), AlertService.labels(down, "web", Map.of("web", Map.of("site", "fra")), Map.of()));
+        assertEquals(Map.of(), AlertService.labels(down, "db", Map.of("web", Map.of("site", "fra")), Map.of()));
+        AlertRule off = parse("{\"type\":\"agent_offline\",\"agents\":\"*\"}");
+        io.sonde.server.spi.AgentRecord a = new io.sonde.server.spi.AgentRecord("a1", List.of("edge", "site=ams"), "1", null, null, null, 0);
+        assertEquals(Map.of("site", "ams"), AlertService.labels(off, "a1", Map.of(), Map.of("a1", a)));
     }
 }

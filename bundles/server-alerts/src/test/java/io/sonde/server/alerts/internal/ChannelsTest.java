@@ -125,6 +125,25 @@ public class ChannelsTest {
     }
 
     @Test
+    public void aTargetsLabelsAreFieldsOfTemplatesAndAlertmanagerLabels() throws Exception {
+        com.google.gson.JsonObject p = JsonParser.parseString(FIRING).getAsJsonObject();
+        com.google.gson.JsonObject labels = new com.google.gson.JsonObject();
+        labels.addProperty("site", "fra");
+        labels.addProperty("team", "db");
+        labels.addProperty("severity", "mine"); // Sonde's own wins in Alertmanager
+        p.add("labels", labels);
+        Message m = Message.of(p.toString(), "", 1);
+        assertEquals("db at fra (severity=mine, site=fra, team=db); none: []",
+                Template.parse("text", "{{labels.team}} at {{labels.site}} ({{labels}}); none: [{{labels.rack}}]").render(m.fields()));
+        refused("{\"type\":\"slack\",\"url\":\"https://hooks.example.test/x\",\"title\":\"{{labels.a-b}}\"}", "title: '{{labels.a-b}}' is not a field");
+        com.google.gson.JsonObject am = AlertmanagerChannel.alerts(p).get(0).getAsJsonObject().getAsJsonObject("labels");
+        assertEquals("fra", am.get("site").getAsString());
+        assertEquals("db", am.get("team").getAsString());
+        assertEquals("critical", am.get("severity").getAsString());
+        assertEquals("web-loss", am.get("alertname").getAsString());
+    }
+
+    @Test
     public void aTemplateNamesOnlyFieldsAndABadOneIsRefusedNamingIt() throws Exception {
         Template t = Template.parse("title", "{{severity}}: {{ target }} is {{status}} {{{{}}literal}}");
         Message m = Message.of(FIRING, "", 1);

@@ -120,6 +120,28 @@ final class BatchValidator {
             if (r.details() != null && jsonLength(r.details(), MAX_DETAILS) > MAX_DETAILS) {
                 throw invalid(at(i) + ".details: larger than " + MAX_DETAILS + " bytes");
             }
+            checkLabels(r, i);
+        }
+    }
+
+    /** A result's labels by the agent's rule for a target's labels: names, Sonde's own names left alone, bounded. */
+    private static void checkLabels(WireResult r, int i) throws WireException {
+        if (r.labels() == null) {
+            return;
+        }
+        if (r.labels().size() > WireResult.MAX_LABELS) {
+            throw invalid(at(i) + ".labels: " + r.labels().size() + " labels, at most " + WireResult.MAX_LABELS);
+        }
+        for (java.util.Map.Entry<String, String> e : r.labels().entrySet()) {
+            String problem = io.sonde.agent.spi.TargetKeys.labelNameProblem(e.getKey());
+            if (problem != null) {
+                throw invalid(at(i) + ".labels: " + WireCodec.abbreviate(problem));
+            }
+            String v = e.getValue();
+            if (v == null || v.isEmpty() || v.length() > WireResult.MAX_LABEL_VALUE || controlAt(v) >= 0) {
+                throw invalid(at(i) + ".labels." + e.getKey() + ": must be a text of 1-" + WireResult.MAX_LABEL_VALUE
+                        + " characters without control characters");
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.Test;
 
@@ -82,6 +83,25 @@ public class BatchValidatorTest {
         }
         big.add("hops", list);
         refused(batch(new WireResult(1, "t", "tcp", NOW, true, null, null, 0, big)), "results[0].details: larger than 65536 bytes");
+    }
+
+    private static WireResult labelled(Map<String, String> labels) {
+        return new WireResult(1, "t", "tcp", NOW, true, null, null, 0, null, null, false, labels);
+    }
+
+    @Test
+    public void labelsAreCheckedByTheAgentsRuleNamingTheLabel() throws Exception {
+        v.validate(batch(labelled(Map.of("site", "fra", "team", "db"))), "a", NOW);
+        refused(batch(labelled(Map.of("target", "x"))), "results[0].labels: 'target' is a label name Sonde or Prometheus sets itself");
+        refused(batch(labelled(Map.of("a-b", "x"))), "results[0].labels: 'a-b' is not a label name");
+        refused(batch(labelled(Map.of("site", ""))), "results[0].labels.site: must be a text of 1-200 characters without control characters");
+        refused(batch(labelled(Map.of("site", "a\u0000b"))), "results[0].labels.site: must be a text of 1-200");
+        refused(batch(labelled(Map.of("site", "x".repeat(201)))), "results[0].labels.site: must be a text of 1-200");
+        Map<String, String> many = new java.util.HashMap<>();
+        for (int i = 0; i < 17; i++) {
+            many.put("l" + i, "v");
+        }
+        refused(batch(labelled(many)), "results[0].labels: 17 labels, at most 16");
     }
 
     @Test

@@ -38,7 +38,8 @@ import io.sonde.wire.WireException;
  * What is broken now: {@code GET /api/v1/health} lists every target with its overall state by
  * the health model ({@link FleetHealth}), since when, from how many of its vantage agents, its
  * latest failure and the loss and median latency of the last window, worst first, filtered by
- * {@code state}, {@code tag} (the target's), {@code agents} (a selector of vantage agents) and
+ * {@code state}, {@code tag} (the target's), {@code label} ({@code name=value}, once per label: the
+ * target's labels), {@code agents} (a selector of vantage agents) and
  * {@code target} (a part of its name) and {@code agent} (one agent: the targets it is a vantage of,
  * each with its word alone, so an agent's page does not carry every other agent's), paged by
  * {@code limit} and {@code after}. Each target of the list carries at most {@code per_agent_limit}
@@ -74,7 +75,8 @@ public final class HealthServlet extends HttpServlet {
         int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
     }
 
-    private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets, Map<String, AgentRecord> agents) {
+    private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets, Map<String, AgentRecord> agents,
+            Map<String, java.util.SortedMap<String, String>> labels) {
     }
 
     private record Window(long atMs, Duration window, List<io.sonde.server.spi.SeriesWindow> series) {
@@ -132,7 +134,7 @@ public final class HealthServlet extends HttpServlet {
             if (one != null) {
                 for (FleetHealth.TargetHealth t : all) {
                     if (t.target().equals(one)) {
-                        Api.json(response, 200, view(t, true, null, Integer.MAX_VALUE));
+                        Api.json(response, 200, view(t, computed.labels(), true, null, Integer.MAX_VALUE));
                         return;
                     }
                 }
@@ -141,6 +143,7 @@ public final class HealthServlet extends HttpServlet {
             }
             Set<Health.State> states = states(p.text("state"));
             String tag = p.text("tag");
+            Map<String, String> label = p.labels("label");
             String part = p.text("target");
             AgentSelector agents = null;
             String selector = p.text("agents");
@@ -164,7 +167,8 @@ public final class HealthServlet extends HttpServlet {
             List<FleetHealth.TargetHealth> chosen = new ArrayList<>();
             Map<Health.State, Integer> summary = new EnumMap<>(Health.State.class);
             for (FleetHealth.TargetHealth t : all) {
-                if (tag != null && !t.tags().contains(tag) || part != null && !t.target().contains(part)) {
+                if (tag != null && !t.tags().contains(tag) || part != null && !t.target().contains(part)
+                        || !label.isEmpty() && !QueryParams.matches(label, computed.labels().getOrDefault(t.target(), EMPTY))) {
                     continue;
                 }
                 if (agent != null && t.vantages().stream().noneMatch(v -> v.agentId().equals(agent))) {
@@ -183,7 +187,7 @@ public final class HealthServlet extends HttpServlet {
             }
             List<Map<String, Object>> items = new ArrayList<>();
             for (int i = after; i < chosen.size() && items.size() < limit; i++) {
-                items.add(view(chosen.get(i), withAgents, agent, perAgentLimit));
+                items.add(view(chosen.get(i), computed.labels(), withAgents, agent, perAgentLimit));
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("items", items);
@@ -264,12 +268,13 @@ public final class HealthServlet extends HttpServlet {
         List<io.sonde.server.spi.SeriesWindow> recent = w.series();
         long t2 = System.nanoTime();
         Map<String, AgentRecord> agents = agentsById();
-        List<FleetHealth.TargetHealth> targets = FleetHealth.compute(states, agents, store.definitions(Definition.TARGET), recent, at,
-                offlineAfter);
+        List<Definition> definitions = store.definitions(Definition.TARGET);
+        List<FleetHealth.TargetHealth> targets = FleetHealth.compute(states, agents, definitions, recent, at, offlineAfter);
+        Map<String, java.util.SortedMap<String, String>> labels = FleetHealth.targetLabels(definitions, store.targetLabels());
         long t3 = System.nanoTime();
         LOG.debug("Health of {} targets: states {} ms, window {} ms, rule {} ms", targets.size(), (t1 - t0) / 1_000_000,
                 (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
-        Computed computed = new Computed(now, window, targets, Map.copyOf(agents));
+        Computed computed = new Computed(now, window, targets, Map.copyOf(agents), labels);
         last = computed;
         return computed;
     }
@@ -278,7 +283,10 @@ public final class HealthServlet extends HttpServlet {
      * @param onlyAgent when not null, the one agent whose word is listed under {@code agents}
      * @param most      most agents listed under {@code agents} (the worst first); {@code agents_omitted} says how many more
      */
-    static Map<String, Object> view(FleetHealth.TargetHealth t, boolean withAgents, String onlyAgent, int most) {
+    private static final java.util.SortedMap<String, String> EMPTY = java.util.Collections.emptySortedMap();
+
+    static Map<String, Object> view(FleetHealth.TargetHealth t, Map<String, java.util.SortedMap<String, String>> labels, boolean withAgents,
+            String onlyAgent, int most) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", t.target());
         m.put("kind", t.kind());
@@ -293,6 +301,7 @@ public final class HealthServlet extends HttpServlet {
         m.put("counts", counts);
         m.put("defined", t.defined());
         m.put("tags", t.tags());
+        m.put("labels", labels.getOrDefault(t.target(), EMPTY));
         Map<String, Object> failure = null;
         if (t.lastFailureAt() != null) {
             failure = new LinkedHashMap<>();

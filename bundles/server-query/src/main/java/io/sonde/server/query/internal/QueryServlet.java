@@ -208,6 +208,7 @@ public final class QueryServlet extends HttpServlet {
         m.put("error", r.error());
         m.put("response_time_seconds", r.responseTimeSeconds());
         m.put("details", s.details());
+        m.put("labels", r.labelsOrEmpty());
         return m;
     }
 

@@ -114,6 +114,7 @@ final class Samples {
     /** One TimeSeries message: its labels sorted by name, as the protocol requires, and one sample. */
     private byte[] series(String name, String agentId, WireResult r, double value, long ts) {
         TreeMap<String, String> labels = new TreeMap<>(external);
+        labels.putAll(r.labelsOrEmpty()); // the target's labels, over the configured ones (as a series' own labels win over external labels)
         labels.put("__name__", name);
         labels.put("agent", agentId);
         labels.put("target", r.target());

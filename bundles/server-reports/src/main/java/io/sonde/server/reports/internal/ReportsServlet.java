@@ -105,7 +105,7 @@ public final class ReportsServlet extends HttpServlet {
             if (format != null && !format.equals("json") && !format.equals("csv")) {
                 throw QueryParams.bad("format", "'" + WireCodec.abbreviate(format) + "' is not json or csv");
             }
-            List<UptimeReport.Figures> rows = figures(by, p.text("target"), p.text("tag"), range[0], range[1]);
+            List<UptimeReport.Figures> rows = figures(by, p.text("target"), p.text("tag"), p.labels("label"), range[0], range[1]);
             if ("csv".equals(format)) {
                 csv(response, by, rows, range);
                 return;
@@ -171,11 +171,14 @@ public final class ReportsServlet extends HttpServlet {
         return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), DAY_MS) * DAY_MS);
     }
 
-    private List<UptimeReport.Figures> figures(String by, String part, String tag, Instant from, Instant to) throws StoreException {
+    private List<UptimeReport.Figures> figures(String by, String part, String tag, Map<String, String> labels, Instant from, Instant to)
+            throws StoreException {
         List<Uptime> rows = new ArrayList<>(store.uptime(from, to, null, false));
-        Map<String, List<String>> tags = FleetHealth.targetTags(store.definitions(Definition.TARGET));
+        Map<String, List<String>> tags = FleetHealth.targetTags(store);
+        List<String> labelTags = labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
         rows.removeIf(u -> part != null && !u.target().contains(part)
-                || tag != null && !tags.getOrDefault(u.target(), List.of()).contains(tag));
+                || tag != null && !tags.getOrDefault(u.target(), List.of()).contains(tag)
+                || !tags.getOrDefault(u.target(), List.of()).containsAll(labelTags));
         if (by.equals("agent")) {
             return UptimeReport.byAgent(rows);
         }
@@ -243,7 +246,7 @@ public final class ReportsServlet extends HttpServlet {
         List<Objective> objectives = ObjectivesServlet.stored(store);
         Instant through = store.uptimeThrough();
         Instant tomorrow = day(now).plus(Duration.ofDays(1));
-        Map<String, List<String>> tags = FleetHealth.targetTags(store.definitions(Definition.TARGET));
+        Map<String, List<String>> tags = FleetHealth.targetTags(store);
         Instant end = through == null ? now : through;
         Instant dayFrom = end.minus(Duration.ofDays(1));
         List<Uptime.Outage> lastDay = objectives.isEmpty() ? List.of() : store.outages(dayFrom, end, null);

@@ -63,9 +63,44 @@ final class PageModel {
     private PageModel() {
     }
 
+    /**
+     * @return the page's groups in order, each with the targets it takes: a group with
+     *         {@code by_label} becomes one group per value of that label among its targets (in the
+     *         values' order, "name: value"; its targets without the label last, "name: other")
+     */
+    static Map<String, List<FleetHealth.TargetHealth>> groups(StatusPage page, List<FleetHealth.TargetHealth> health,
+            Map<String, List<String>> tags, Map<String, java.util.SortedMap<String, String>> labels) {
+        Map<String, List<FleetHealth.TargetHealth>> out = new LinkedHashMap<>();
+        for (StatusPage.Group g : page.groups()) {
+            List<FleetHealth.TargetHealth> taken = new ArrayList<>();
+            for (FleetHealth.TargetHealth t : health) {
+                if (StatusPage.takes(g, t.target(), tags.getOrDefault(t.target(), List.of()))) {
+                    taken.add(t);
+                }
+            }
+            if (g.byLabel() == null) {
+                out.computeIfAbsent(g.name(), k -> new ArrayList<>()).addAll(taken);
+                continue;
+            }
+            java.util.TreeMap<String, List<FleetHealth.TargetHealth>> byValue = new java.util.TreeMap<>();
+            List<FleetHealth.TargetHealth> other = new ArrayList<>();
+            for (FleetHealth.TargetHealth t : taken) {
+                String v = labels.getOrDefault(t.target(), java.util.Collections.emptySortedMap()).get(g.byLabel());
+                (v == null ? other : byValue.computeIfAbsent(v, k -> new ArrayList<>())).add(t);
+            }
+            byValue.forEach((v, ts) -> out.computeIfAbsent(g.name() + ": " + v, k -> new ArrayList<>()).addAll(ts));
+            if (!other.isEmpty()) {
+                out.computeIfAbsent(g.name() + ": other", k -> new ArrayList<>()).addAll(other);
+            }
+        }
+        return out;
+    }
+
     static Built build(StatusPage page, Store store, MaintenanceCalendar calendar, Duration offlineAfter, Instant now) throws StoreException {
         List<Definition> definitions = store.definitions(Definition.TARGET);
-        Map<String, List<String>> tags = FleetHealth.targetTags(definitions);
+        Map<String, Map<String, String>> stored = store.targetLabels();
+        Map<String, List<String>> tags = FleetHealth.targetTags(definitions, stored);
+        Map<String, java.util.SortedMap<String, String>> labels = FleetHealth.targetLabels(definitions, stored);
         Map<String, AgentRecord> agents = new HashMap<>();
         for (AgentRecord a : store.agents()) {
             agents.put(a.agentId(), a);
@@ -83,12 +118,12 @@ final class PageModel {
         int down = 0;
         int degraded = 0;
         int known = 0;
-        for (StatusPage.Group g : page.groups()) {
+        for (Map.Entry<String, List<FleetHealth.TargetHealth>> g : groups(page, health, tags, labels).entrySet()) {
             JsonArray targets = new JsonArray();
             String worst = null;
-            for (FleetHealth.TargetHealth t : health) {
+            for (FleetHealth.TargetHealth t : g.getValue()) {
                 List<String> tTags = tags.getOrDefault(t.target(), List.of());
-                if (!StatusPage.takes(g, t.target(), tTags) || shown.size() >= MAX_TARGETS && !shown.containsKey(t.target())) {
+                if (shown.size() >= MAX_TARGETS && !shown.containsKey(t.target())) {
                     continue;
                 }
                 String state = state(t.overall().state());
@@ -141,7 +176,7 @@ final class PageModel {
                 worst = worse(worst, state);
             }
             JsonObject group = new JsonObject();
-            group.addProperty("name", g.name());
+            group.addProperty("name", g.getKey());
             group.addProperty("state", worst == null ? "unknown" : worst);
             group.add("targets", targets);
             groups.add(group);

@@ -33,8 +33,10 @@ record StatusPage(String name, String title, String description, String notice, 
      *
      * @param name    its heading
      * @param targets which targets: a selector over their tags and names ({@code web OR shop})
+     * @param byLabel a label name: the group is shown as one group per value of that label among
+     *                its targets; or null
      */
-    record Group(String name, AgentSelector targets) {
+    record Group(String name, AgentSelector targets, String byLabel) {
     }
 
     /** Reads and checks a page as PUT: each error names its key. */
@@ -71,14 +73,18 @@ record StatusPage(String name, String title, String description, String notice, 
             }
             JsonObject o = e.getAsJsonObject();
             for (String key : o.keySet()) {
-                if (!key.equals("name") && !key.equals("targets")) {
-                    throw invalid(at + "." + WireCodec.abbreviate(key) + ": not a key of a group (name, targets)");
+                if (!key.equals("name") && !key.equals("targets") && !key.equals("by_label")) {
+                    throw invalid(at + "." + WireCodec.abbreviate(key) + ": not a key of a group (name, targets, by_label)");
                 }
             }
             String groupName = text(o, "name", null, 200, at + ".name");
             String selector = text(o, "targets", null, AgentSelector.MAX_LENGTH, at + ".targets");
+            String byLabel = text(o, "by_label", "", 64, at + ".by_label");
+            if (!byLabel.isEmpty() && !byLabel.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw invalid(at + ".by_label: '" + byLabel + "' is not a label name (a letter or _, then letters, digits, _)");
+            }
             try {
-                groups.add(new Group(groupName, AgentSelector.parse(selector)));
+                groups.add(new Group(groupName, AgentSelector.parse(selector), byLabel.isEmpty() ? null : byLabel));
             } catch (AgentSelector.ParseException x) {
                 throw invalid(at + ".targets: " + x.getMessage());
             }
@@ -135,6 +141,9 @@ record StatusPage(String name, String title, String description, String notice, 
             JsonObject x = new JsonObject();
             x.addProperty("name", g.name());
             x.addProperty("targets", g.targets().toString());
+            if (g.byLabel() != null) {
+                x.addProperty("by_label", g.byLabel());
+            }
             gs.add(x);
         }
         o.add("groups", gs);

@@ -37,6 +37,21 @@ public class StatusPageTest {
     }
 
     @Test
+    public void aGroupMayBeShownPerValueOfALabel() throws Exception {
+        StatusPage p = StatusPage.parse("sites", json("{\"title\": \"Sites\", \"groups\": [{\"name\": \"Web\", \"targets\": \"web\","
+                + " \"by_label\": \"site\"}]}"));
+        assertEquals("site", p.groups().get(0).byLabel());
+        assertEquals("web", p.groups().get(0).targets().toString());
+        assertEquals(p, StatusPage.parse("sites", p.json()));
+        try {
+            StatusPage.parse("sites", json("{\"title\": \"S\", \"groups\": [{\"name\": \"W\", \"targets\": \"web\", \"by_label\": \"a b\"}]}"));
+            org.junit.Assert.fail("took a bad label name");
+        } catch (WireException e) {
+            assertEquals("groups[0].by_label: 'a b' is not a label name (a letter or _, then letters, digits, _)", e.getMessage());
+        }
+    }
+
+    @Test
     public void aBadPageIsRefusedNamingTheKey() {
         Map<String, String> bad = Map.of(
                 "{\"groups\": [{\"name\": \"a\", \"targets\": \"x\"}]}", "title: missing",

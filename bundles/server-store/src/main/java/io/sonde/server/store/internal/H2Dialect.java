@@ -19,7 +19,7 @@ import org.h2.jdbcx.JdbcDataSource;
 /** The embedded store: H2 files under {@code data/store/}. */
 final class H2Dialect implements Dialect {
 
-    static final int SCHEMA_VERSION = 11;
+    static final int SCHEMA_VERSION = 12;
 
     private final Path dir;
 

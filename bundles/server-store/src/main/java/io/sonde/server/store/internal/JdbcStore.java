@@ -9,10 +9,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -1251,6 +1253,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         seriesNames.putIfAbsent(series[b][i], new String[] {p.agentId, r.target(), r.kind()});
                     }
                 }
+                updateLabels(c, batches, series);
                 c.setAutoCommit(false);
                 try {
                     int[] stored = new int[batches.size()];
@@ -1277,6 +1280,113 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
                 throw unavailable(e);
             }
+        }
+    }
+
+    /** The labels each series was last written with here, and when (read again after a minute: another server may have written). */
+    private final Map<Integer, Object[]> seriesLabels = new ConcurrentHashMap<>();
+
+    /** Sets each series' labels to those of its latest result in the batches, where they differ from the stored ones. */
+    private void updateLabels(Connection c, List<Pending> batches, int[][] series) throws SQLException {
+        Map<Integer, String> latest = new HashMap<>();
+        Map<Integer, Long> latestAt = new HashMap<>();
+        for (int b = 0; b < batches.size(); b++) {
+            List<WireResult> results = batches.get(b).results;
+            for (int i = 0; i < results.size(); i++) {
+                WireResult r = results.get(i);
+                long at = r.startedAt().toEpochMilli();
+                Long before = latestAt.get(series[b][i]);
+                if (before == null || at >= before) {
+                    latestAt.put(series[b][i], at);
+                    latest.put(series[b][i], labelText(r.labels()));
+                }
+            }
+        }
+        long now = System.currentTimeMillis();
+        for (Map.Entry<Integer, String> e : latest.entrySet()) {
+            Object[] known = seriesLabels.get(e.getKey());
+            if (known != null && Objects.equals(known[0], e.getValue()) && now - (long) known[1] < 60_000) {
+                continue;
+            }
+            // only where they differ (a late result of a spool is older than the latest stored: its labels may be too, but
+            // the agent sends its spool in order, so the newest upload holds the newest labels)
+            try (PreparedStatement u = c.prepareStatement(e.getValue() == null
+                    ? "UPDATE series SET labels = NULL WHERE id = ? AND labels IS NOT NULL"
+                    : "UPDATE series SET labels = ? WHERE id = ? AND (labels IS NULL OR labels <> ?)")) {
+                if (e.getValue() == null) {
+                    u.setInt(1, e.getKey());
+                } else {
+                    u.setString(1, e.getValue());
+                    u.setInt(2, e.getKey());
+                    u.setString(3, e.getValue());
+                }
+                u.executeUpdate();
+            }
+            seriesLabels.put(e.getKey(), new Object[] {e.getValue(), now});
+        }
+    }
+
+    /** @return labels as stored: lines name=value in name order, or null for none */
+    static String labelText(Map<String, String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        new java.util.TreeMap<>(labels).forEach((k, v) -> b.append(b.length() == 0 ? "" : "\n").append(k).append('=').append(v));
+        return b.toString();
+    }
+
+    /** @return stored labels by name, in name order; empty for none */
+    static Map<String, String> labelMap(String text) {
+        if (text == null || text.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> labels = new java.util.TreeMap<>();
+        for (String line : text.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                labels.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return java.util.Collections.unmodifiableMap(labels);
+    }
+
+    /** @return the stored labels of each of the series, by series (series without labels left out) */
+    private static Map<Integer, Map<String, String>> labelsOf(Connection c, int[] series) throws SQLException {
+        Map<Integer, Map<String, String>> out = new HashMap<>();
+        for (int from = 0; from < series.length; from += 500) {
+            int n = Math.min(500, series.length - from);
+            try (PreparedStatement p = c.prepareStatement("SELECT id, labels FROM series WHERE labels IS NOT NULL AND id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")")) {
+                for (int i = 0; i < n; i++) {
+                    p.setInt(i + 1, series[from + i]);
+                }
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), labelMap(rs.getString(2)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, Map<String, String>> targetLabels() throws StoreException {
+        try (Connection c = connection(); Statement q = c.createStatement();
+                ResultSet rs = q.executeQuery("SELECT target, labels FROM series WHERE labels IS NOT NULL ORDER BY id")) {
+            Map<String, Map<String, String>> out = new HashMap<>();
+            while (rs.next()) { // a target probed by several agents: the labels of them all, the newest series' first
+                Map<String, String> labels = labelMap(rs.getString(2));
+                out.merge(rs.getString(1), labels, (old, add) -> {
+                    Map<String, String> m = new java.util.TreeMap<>(old);
+                    m.putAll(add);
+                    return java.util.Collections.unmodifiableMap(m);
+                });
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
         }
     }
 
@@ -2064,6 +2174,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         if (series.length == 0) {
             return new Page<>(List.of(), null);
         }
+        Map<Integer, Map<String, String>> labels = labelsOf(c, series);
         // coarse to the millisecond in SQL, exact in here; the order is by millisecond, then identity
         String sql = perSeries(series.length, "SELECT rid, series, started_ms, outcome, error, details FROM result"
                 + " WHERE series = ? AND started_ms >= ? AND started_ms <= ? AND (started_ms > ? OR (started_ms = ? AND rid > ?))"
@@ -2101,7 +2212,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
                                 Instant.EPOCH.plus(us, ChronoUnit.MICROS), failure == 0,
                                 failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(5),
-                                Row.rtUs(outcome) / 1e6, DetailsCodec.decode(rs.getBytes(6)));
+                                Row.rtUs(outcome) / 1e6, DetailsCodec.decode(rs.getBytes(6)), null, false, labels.get(rs.getInt(2)));
                         items.add(new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r));
                     }
                 }
@@ -2254,6 +2365,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     public Optional<StoredResult> latest(String agentId, String target) throws StoreException {
         try (Connection c = connection()) {
             int[] series = seriesOf(c, agentId, target);
+            Map<Integer, Map<String, String>> labels = labelsOf(c, series);
             StoredResult best = null;
             for (int one : series) {
                 try (PreparedStatement p = c.prepareStatement("SELECT rid, started_ms, outcome, error, details FROM result WHERE series = ?"
@@ -2270,7 +2382,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         WireResult r = new WireResult(rid & MAX_SEQ, name[1], name[2],
                                 Instant.EPOCH.plus(Row.startedUs(rs.getLong(2), outcome), ChronoUnit.MICROS), failure == 0,
                                 failure == 0 ? null : WireResult.FAILURE_REASONS.get(failure - 1), rs.getString(4), Row.rtUs(outcome) / 1e6,
-                                DetailsCodec.decode(rs.getBytes(5)));
+                                DetailsCodec.decode(rs.getBytes(5)), null, false, labels.get(one));
                         if (best == null || r.startedAt().isAfter(best.result().startedAt())) {
                             best = new StoredResult(name[0], epochName(c, (int) (rid >>> SEQ_BITS)), r);
                         }

@@ -30,7 +30,7 @@ import io.sonde.wire.WireResult;
  */
 final class PostgresDialect implements Dialect {
 
-    static final int SCHEMA_VERSION = 11;
+    static final int SCHEMA_VERSION = 12;
     /** The advisory lock key of migrations ("sonde" in ASCII, one number for every server of the database). */
     static final long MIGRATION_LOCK = 0x736f6e6465L;
     static final long DAY_MS = 86_400_000L;

@@ -8,6 +8,7 @@ import static org.junit.Assert.fail;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -1602,5 +1603,37 @@ public abstract class StoreContract {
             assertEquals("read from day " + d, List.of(whole), store.outages(from, from.plus(Duration.ofDays(1)), "long"));
         }
         assertMinutes("the middle day", 0, 0, 1440, 0, uptimeOf("long", null, T0.plus(Duration.ofDays(1)), T0.plus(Duration.ofDays(2))));
+    }
+
+    static WireResult labelled(long seq, String target, Instant at, Map<String, String> labels) {
+        return new WireResult(seq, target, "tcp", at, true, null, null, 0.001, null, null, false, labels);
+    }
+
+    @Test
+    public void aSeriesKeepsTheLabelsOfItsLatestResultAndResultsAreReadWithThem() throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        store.enroll(hash(1), "a2", List.of(), "0.1.0", hash(101), T0);
+        assertEquals(3, store.ingest("a1", "e1", List.of(labelled(1, "web", now.minusSeconds(30), Map.of("site", "fra", "team", "db")),
+                labelled(2, "web", now.minusSeconds(20), Map.of("site", "fra", "team", "db")), labelled(3, "plain", now.minusSeconds(20), null))));
+        assertEquals(Map.of("web", Map.of("site", "fra", "team", "db")), store.targetLabels());
+        List<StoredResult> read = store.results(new ResultQuery("a1", "web", now.minusSeconds(60), now, 10, null)).items();
+        assertEquals(2, read.size());
+        assertEquals(Map.of("site", "fra", "team", "db"), read.get(0).result().labels());
+        assertEquals(Map.of(), store.results(new ResultQuery("a1", "plain", now.minusSeconds(60), now, 10, null)).items().get(0).result()
+                .labelsOrEmpty());
+        // the labels change on the agent: the series takes the newest, within one batch too
+        assertEquals(2, store.ingest("a1", "e1", List.of(labelled(4, "web", now.minusSeconds(10), Map.of("site", "ams")),
+                labelled(5, "web", now.minusSeconds(5), Map.of("site", "ams", "env", "prod")))));
+        assertEquals(Map.of("site", "ams", "env", "prod"), store.latest("a1", "web").orElseThrow().result().labels());
+        // a second agent's series of the same target: the target has the labels of both
+        assertEquals(1, store.ingest("a2", "e1", List.of(labelled(1, "web", now.minusSeconds(5), Map.of("vantage", "edge")))));
+        assertEquals(Map.of("web", Map.of("site", "ams", "env", "prod", "vantage", "edge")), store.targetLabels());
+        // a store opened again (another server of the database) reads what was stored
+        store.close();
+        store = open();
+        assertEquals(Map.of("site", "ams", "env", "prod"), store.latest("a1", "web").orElseThrow().result().labels());
+        // the labels are removed on the agent: the series has none
+        assertEquals(1, store.ingest("a1", "e1", List.of(labelled(6, "web", now.minusSeconds(1), null))));
+        assertEquals(Map.of("web", Map.of("vantage", "edge")), store.targetLabels());
     }
 }
