@@ -248,9 +248,11 @@ def enroll_reporting(server, conn, count, token_of, tags_of=None):
 class Generator:
     """Batches of one agent after another; each agent has 10 targets and its own rising sequence."""
 
-    def __init__(self, agents, batch, now):
+    def __init__(self, agents, batch, now, labels=0):
         self.agents = agents
         self.batch = batch
+        # each result of t0..t9 and p0..p9 carries this many labels, as an agent sends a labelled target's results
+        self.labels = "" if labels == 0 else ',"labels":{%s}' % ",".join('"label%d":"value-%d"' % (k, k) for k in range(labels))
         self.start = now - 7 * DAY + 60
         self.lock = threading.Lock()
         self.next_agent = 0
@@ -284,11 +286,12 @@ class Generator:
             t = self.start + (seq * 7919 + a * 104729) % span
             if seq % 2:
                 parts.append('{"seq":%d,"target":"t%d","kind":"tcp","started_at":"%s","success":true,"response_time_seconds":%.6f,'
-                             '"details":{"address":"198.18.0.1","port":443}}' % (seq, seq % 10, iso(t), (seq * 31 % 5000) / 1e6 + 0.0001))
+                             '"details":{"address":"198.18.0.1","port":443}%s}' % (seq, seq % 10, iso(t), (seq * 31 % 5000) / 1e6 + 0.0001,
+                                                                                   self.labels))
             else:
                 parts.append('{"seq":%d,"target":"p%d","kind":"icmp","started_at":"%s","success":true,"response_time_seconds":%.6f,'
-                             '"details":{"address":"198.18.0.2","sent":3,"received":3,"rtts":[0.00021,0.00025,0.00023]}}'
-                             % (seq, seq % 10, iso(t), (seq * 17 % 9000) / 1e6 + 0.0002))
+                             '"details":{"address":"198.18.0.2","sent":3,"received":3,"rtts":[0.00021,0.00025,0.00023]}%s}'
+                             % (seq, seq % 10, iso(t), (seq * 17 % 9000) / 1e6 + 0.0002, self.labels))
         doc = '{"schema":1,"agent_id":"bench-%04d","epoch":"bench%04d","results":[%s]}' % (a, a, ",".join(parts))
         return gzip.compress(doc.encode(), compresslevel=1)
 
@@ -486,7 +489,7 @@ def ingest_into(args, store, db, setting=""):
     server = Server(f"max_in_flight = {args.senders + 1}\n" + (db.config() if db else "") + setting)
     try:
         creds = enroll(server, args.agents)
-        gen = Generator(args.agents, args.batch, time.time())
+        gen = Generator(args.agents, args.batch, time.time(), args.labels)
         stored = [0]
         errors = []
         stop = threading.Event()
@@ -1229,6 +1232,7 @@ def main():
     i.add_argument("--max-seconds", type=int, default=1800)
     i.add_argument("--store", default="h2,postgres", help="the stores to load, one after the other in this run")
     i.add_argument("--h2-compress", default="true", help="H2's page compression: true, false, or true,false to run both")
+    i.add_argument("--labels", type=int, default=0, help="labels each result carries (0-16)")
     r = sub.add_parser("replay")
     r.add_argument("--targets", type=int, default=2000)
     r.add_argument("--interval-ms", type=int, default=1000)

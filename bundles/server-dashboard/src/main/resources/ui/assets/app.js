@@ -279,6 +279,7 @@ async function targets(/** @type {HTMLElement} */ view, /** @type {URLSearchPara
   const filter = new URLSearchParams();
   if (q.get('state')) filter.set('state', q.get('state') || '');
   if (q.get('tag')) filter.set('tag', q.get('tag') || '');
+  for (const l of (q.get('label') || '').split(',').map((x) => x.trim()).filter((x) => x)) filter.append('label', l);
   filter.set('limit', '50000');
   filter.set('per_agent', 'false');
   const health = await api('/api/v1/health?' + filter);
@@ -294,15 +295,21 @@ async function targets(/** @type {HTMLElement} */ view, /** @type {URLSearchPara
     h('option', {value: ''}, 'every state'), ...Object.keys(STATES).map((s) => h('option', {value: s, selected: q.get('state') === s}, s)));
   const tagInput = h('input', {class: 'input', id: 'target-tag-filter', placeholder: 'filter by tag', value: q.get('tag') || ''});
   tagInput.addEventListener('change', () => go({tag: /** @type {HTMLInputElement} */ (tagInput).value}));
+  const labelInput = h('input', {class: 'input', id: 'target-label-filter', placeholder: 'filter by labels: site=fra, team=db', value: q.get('label') || ''});
+  labelInput.addEventListener('change', () => go({label: /** @type {HTMLInputElement} */ (labelInput).value}));
+  const labelLinks = (/** @type {Record<string, string>} */ labels) => h('span', {class: 'tags labels'},
+    ...Object.entries(labels || {}).map(([k, v]) => h('a', {class: 'tag is-info is-light label-link', href: '#/targets?' + new URLSearchParams({label: k + '=' + v})}, k + '=' + v)));
   const head = (/** @type {string} */ label, /** @type {string} */ key) => h('th', {}, h('a', {href: '#', class: 'sort', onclick: (/** @type {Event} */ e) => { e.preventDefault(); go({sort: key}); }}, label + (sortBy === key ? ' ▾' : '')));
   view.append(h('h1', {class: 'title'}, 'Targets'),
-    h('div', {class: 'field is-grouped'}, h('div', {class: 'control'}, h('div', {class: 'select'}, stateSelect)), h('div', {class: 'control'}, tagInput)),
+    h('div', {class: 'field is-grouped'}, h('div', {class: 'control'}, h('div', {class: 'select'}, stateSelect)), h('div', {class: 'control'}, tagInput),
+      h('div', {class: 'control is-expanded'}, labelInput)),
+    ...(q.get('label') && !items.length ? [h('p', {class: 'notification is-warning', id: 'no-label-match'}, 'No target has the labels ', q.get('label') || '', '.')] : []),
     h('table', {class: 'table is-fullwidth is-striped', id: 'targets'},
       h('thead', {}, h('tr', {}, head('State', 'state'), head('Target', 'target'), h('th', {}, 'Kind'), head('Loss', 'loss'), head('Median', 'latency'),
         h('th', {}, 'Since'), h('th', {}, 'Vantage agents'))),
       h('tbody', {}, ...items.map((/** @type {any} */ t) => h('tr', {'data-target': t.target},
         h('td', {}, stateTag(t.state)),
-        h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target), class: 'target-link'}, t.target)),
+        h('td', {}, h('a', {href: '#/target/' + encodeURIComponent(t.target), class: 'target-link'}, t.target), ' ', labelLinks(t.labels)),
         h('td', {}, t.kind || ''),
         h('td', {class: 'loss'}, pct(t.loss)),
         h('td', {class: 'median'}, ms(t.p50_seconds)),
@@ -784,6 +791,8 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   put(view,
     h('h1', {class: 'title', id: 'target-name'}, name),
     h('p', {class: 'subtitle is-6'}, observed ? observed.kinds.join(', ') + ' from ' + agents.join(', ') : 'no results yet'),
+    health && Object.keys(health.labels || {}).length ? h('p', {class: 'mb-3', id: 'target-labels'}, 'Labels ', h('span', {class: 'tags labels'},
+      ...Object.entries(health.labels).map(([k, v]) => h('a', {class: 'tag is-info is-light', href: '#/targets?' + new URLSearchParams({label: k + '=' + v})}, k + '=' + v)))) : null,
     healthBox(health, alertList.items.filter((/** @type {any} */ a) => a.subject === name)),
     maintenanceBox(windows.items),
     uptimeBox(uptime),

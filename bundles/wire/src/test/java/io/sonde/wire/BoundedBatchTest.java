@@ -65,6 +65,19 @@ public class BoundedBatchTest {
     }
 
     @Test
+    public void labelsAreReadAsAMapAndAnythingElseIsMalformedWhereItIs() throws Exception {
+        String ok = result(1, "{}");
+        ResultBatch b = read("{\"schema\":1,\"results\":[" + ok.substring(0, ok.length() - 1) + ",\"labels\":{\"site\":\"fra\"}}]}", 1000);
+        assertEquals(java.util.Map.of("site", "fra"), b.results().get(0).labels());
+        for (String bad : new String[] {"[\"site\"]", "{\"site\":{\"x\":1}}", "\"site=fra\""}) {
+            WireException e = refused("{\"schema\":1,\"results\":[" + ok + "," + ok.replace("\"seq\":1", "\"seq\":2").substring(0, ok.length() - 1)
+                    + ",\"labels\":" + bad + "}]}", 10_000);
+            assertEquals(bad, WireException.Problem.MALFORMED, e.problem());
+            assertTrue(bad + ": " + e.getMessage(), e.getMessage().contains("$.results[1].labels"));
+        }
+    }
+
+    @Test
     public void aWrongTypeSaysWhereInTheBatch() {
         WireException e = refused("{\"schema\":1,\"results\":[" + result(1, "{}") + "," + result(2, "{}").replace("\"success\":true",
                 "\"success\":[1]") + "]}", 10_000);

@@ -21,7 +21,7 @@ import io.sonde.plugin.traceroute.internal.TracerouteResult;
  * What /metrics costs to record and to write with 10,000 targets of four kinds (4,000 tcp, 3,000
  * icmp, 2,000 http, 1,000 traceroute): ns per recorded result, ms per rendering, medians of rounds
  * after a warm-up. Not a test (no *Test name): run by bench/metrics_bench.sh, on this build and an
- * older one, in one run.
+ * older one, in one run. Arguments: rounds, a kind or {@code all}, labels per target (0).
  */
 public final class ProbeMetricsBench {
 
@@ -30,12 +30,17 @@ public final class ProbeMetricsBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
-        String only = args.length > 1 ? args[1] : null; // one kind's 10,000 targets alone
+        String only = args.length > 1 && !args[1].equals("all") ? args[1] : null; // one kind's 10,000 targets alone
+        int labels = args.length > 2 ? Integer.parseInt(args[2]) : 0; // each target's labels (site=..., team=..., ...)
         InetAddress a = InetAddress.getByName("127.0.0.1");
         List<ProbeResult> results = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
             String kind = only != null ? only : i < 4000 ? "tcp" : i < 7000 ? "icmp" : i < 9000 ? "http" : "traceroute";
-            Target t = new Target("t" + i, kind, "127.0.0.1", 80, Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(), Map.of(), "bench");
+            Set<String> tags = new java.util.HashSet<>();
+            for (int l = 0; l < labels; l++) {
+                tags.add("label" + l + "=value-" + (i % 50) + "-" + l);
+            }
+            Target t = new Target("t" + i, kind, "127.0.0.1", 80, Duration.ofSeconds(10), Duration.ofSeconds(2), tags, Map.of(), "bench");
             Instant now = Instant.now();
             Duration rt = Duration.ofNanos(200_000 + i);
             results.add(switch (kind) {

@@ -39,8 +39,28 @@ final class ResultEncoder {
 
     /** @return the target's labels, or null when it has none (left out of the JSON) */
     private static Map<String, String> labels(ProbeResult r) {
-        Map<String, String> labels = io.sonde.agent.spi.TargetKeys.labels(r.target().tags());
+        Map<String, String> labels = labelsOf(r.target().tags());
         return labels.isEmpty() ? null : labels;
+    }
+
+    /** The labels of the tag sets seen, so that a result does not sort its target's tags again; emptied past 10,000 sets. */
+    private static final java.util.concurrent.ConcurrentHashMap<java.util.Set<String>, Map<String, String>> LABELS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** @return the labels of a target's tags (its tags written name=value), in name order */
+    static Map<String, String> labelsOf(java.util.Set<String> tags) {
+        if (tags.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> labels = LABELS.get(tags);
+        if (labels == null) {
+            if (LABELS.size() >= 10_000) {
+                LABELS.clear();
+            }
+            labels = java.util.Collections.unmodifiableMap(io.sonde.agent.spi.TargetKeys.labels(tags));
+            LABELS.put(tags, labels);
+        }
+        return labels;
     }
 
     static byte[] encode(long seq, ProbeResult r) {
@@ -75,22 +95,13 @@ final class ResultEncoder {
             w.endObject();
             w.name("next_probe").value(next == null ? null : next.at().toString());
             w.name("backoff").value(next != null && next.backoff());
-            boolean labelled = false;
-            for (String tag : r.target().tags()) { // a tag name=value is a label: most targets have none, and no map is made for them
-                if (tag.indexOf('=') > 0) {
-                    labelled = true;
-                    break;
+            Map<String, String> labels = labelsOf(r.target().tags());
+            if (!labels.isEmpty()) {
+                w.name("labels").beginObject();
+                for (Map.Entry<String, String> e : labels.entrySet()) {
+                    w.name(e.getKey()).value(e.getValue());
                 }
-            }
-            if (labelled) {
-                Map<String, String> labels = io.sonde.agent.spi.TargetKeys.labels(r.target().tags());
-                if (!labels.isEmpty()) {
-                    w.name("labels").beginObject();
-                    for (Map.Entry<String, String> e : labels.entrySet()) {
-                        w.name(e.getKey()).value(e.getValue());
-                    }
-                    w.endObject();
-                }
+                w.endObject();
             }
             w.endObject();
         } catch (java.io.IOException e) {

@@ -19,7 +19,7 @@ import io.sonde.plugin.traceroute.internal.TracerouteResult;
 /**
  * What the uplink's encoding of one result costs (to its wire JSON), by kind: ns per result,
  * median of rounds after a warm-up. Not a test: run by bench/metrics_bench.sh on this build and an
- * older one in one run.
+ * older one in one run. Arguments: rounds, labels per target (0).
  */
 public final class ResultEncoderBench {
 
@@ -28,6 +28,7 @@ public final class ResultEncoderBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+        labels = args.length > 1 ? Integer.parseInt(args[1]) : 0;
         InetAddress a = InetAddress.getByName("127.0.0.1");
         Instant now = Instant.now();
         Duration rt = Duration.ofNanos(234_567);
@@ -58,7 +59,14 @@ public final class ResultEncoderBench {
         System.out.println("encode " + out + "(" + sink % 7 + ")");
     }
 
+    /** Labels of each target (site=..., team=...): the second argument, 0 unless given. */
+    private static int labels;
+
     private static Target t(String kind) {
-        return new Target("t", kind, "127.0.0.1", 80, Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(), Map.of(), "bench");
+        Set<String> tags = new java.util.HashSet<>();
+        for (int l = 0; l < labels; l++) {
+            tags.add("label" + l + "=value-" + l);
+        }
+        return new Target("t", kind, "127.0.0.1", 80, Duration.ofSeconds(10), Duration.ofSeconds(2), tags, Map.of(), "bench");
     }
 }

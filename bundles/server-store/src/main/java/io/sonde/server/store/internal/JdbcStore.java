@@ -1283,7 +1283,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    /** The labels each series was last written with here, and when (read again after a minute: another server may have written). */
+    /** The labels each series was last written with here, and when (written again, if they differ, after ten minutes: another server may have written others). */
     private final Map<Integer, Object[]> seriesLabels = new ConcurrentHashMap<>();
 
     /** Sets each series' labels to those of its latest result in the batches, where they differ from the stored ones. */
@@ -1305,7 +1305,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         long now = System.currentTimeMillis();
         for (Map.Entry<Integer, String> e : latest.entrySet()) {
             Object[] known = seriesLabels.get(e.getKey());
-            if (known != null && Objects.equals(known[0], e.getValue()) && now - (long) known[1] < 60_000) {
+            if (known != null && Objects.equals(known[0], e.getValue()) && now - (long) known[1] < 600_000) {
                 continue;
             }
             // only where they differ (a late result of a spool is older than the latest stored: its labels may be too, but
