@@ -717,16 +717,20 @@ function uptimeBox(/** @type {any} */ u) {
 async function reports(/** @type {HTMLElement} */ view, /** @type {URLSearchParams} */ q) {
   const days = q.get('days') || '30';
   const by = q.get('by') || 'target';
+  const maint = q.get('maintenance') === 'out' && by !== 'agent' ? 'out' : 'in';
   const query = new URLSearchParams({days, by});
+  if (maint === 'out') query.set('exclude_maintenance', 'true');
   const [report, objectives] = await Promise.all([api('/api/v1/reports/uptime?' + query), api('/api/v1/reports/objectives')]);
   const link = (/** @type {Record<string,string>} */ p, /** @type {string} */ label, /** @type {boolean} */ active) =>
-    h('a', {class: 'button is-small' + (active ? ' is-link' : ''), href: '#/reports?' + new URLSearchParams({days, by, ...p})}, label);
+    h('a', {class: 'button is-small' + (active ? ' is-link' : ''), href: '#/reports?' + new URLSearchParams({days, by, maintenance: maint, ...p})}, label);
   put(view, h('h1', {class: 'title'}, 'Uptime'),
     h('p', {class: 'subtitle is-6'}, 'From ', report.from.substring(0, 10), ' to ', report.to.substring(0, 10), ' (UTC days, the last not included), counted through ',
       report.counted_through === 'null' ? 'nothing yet' : report.counted_through),
     h('div', {class: 'buttons has-addons mb-1', id: 'report-days'}, ...['1', '7', '30', '90'].map((d) => link({days: d}, d === '1' ? 'today' : d + ' days', d === days))),
     h('div', {class: 'buttons has-addons', id: 'report-by'}, ...['target', 'agent', 'tag'].map((b) => link({by: b}, 'per ' + b, b === by)),
-      h('a', {class: 'button is-small ml-2', id: 'report-csv', href: '/api/v1/reports/uptime?' + new URLSearchParams({days, by, format: 'csv'})}, 'CSV')));
+      h('a', {class: 'button is-small ml-2', id: 'report-csv', href: '/api/v1/reports/uptime?' + new URLSearchParams([...query.entries(), ['format', 'csv']])}, 'CSV')),
+    by === 'agent' ? null : h('div', {class: 'buttons has-addons', id: 'report-maintenance'}, link({maintenance: 'in'}, 'maintenance counted', maint === 'in'),
+      link({maintenance: 'out'}, 'downtime in maintenance left out', maint === 'out')));
   if (objectives.items.length) {
     view.append(h('h2', {class: 'title is-5'}, 'Objectives'), h('table', {class: 'table is-fullwidth is-narrow', id: 'objectives'},
       h('thead', {}, h('tr', {}, ...['Objective', 'Targets', 'Availability', 'Error budget left', 'Burn rate (last day)', ''].map((c) => h('th', {}, c)))),
@@ -748,7 +752,8 @@ async function reports(/** @type {HTMLElement} */ view, /** @type {URLSearchPara
   }
   const items = [...report.items].sort((a, b) => (a.availability_percent ?? 101) - (b.availability_percent ?? 101));
   const head = by === 'agent' ? ['Agent', 'Targets', 'Availability', 'Down', 'Degraded', 'Unknown']
-    : [by === 'tag' ? 'Tag' : 'Target', ...(by === 'tag' ? ['Targets'] : []), 'Availability', 'Down', 'Degraded', 'Unknown', 'Outages', 'Longest', 'MTTR'];
+    : [by === 'tag' ? 'Tag' : 'Target', ...(by === 'tag' ? ['Targets'] : []), 'Availability', 'Down', 'Degraded', 'Unknown',
+      ...(maint === 'out' ? ['In maintenance'] : []), 'Outages', 'Longest', 'MTTR'];
   view.append(h('table', {class: 'table is-fullwidth is-narrow is-hoverable', id: 'report'},
     h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))),
     h('tbody', {}, ...items.map((/** @type {any} */ r) => h('tr', {'data-key': r[by]},
@@ -756,6 +761,7 @@ async function reports(/** @type {HTMLElement} */ view, /** @type {URLSearchPara
       by === 'target' ? null : h('td', {}, r.targets),
       h('td', {class: 'availability'}, h('span', {class: 'uptime-dot ' + uptimeClass(r.availability_percent)}), ' ', percent(r.availability_percent)),
       h('td', {}, minutes(r.down_minutes)), h('td', {}, minutes(r.degraded_minutes)), h('td', {}, minutes(r.unknown_minutes)),
+      maint === 'out' ? h('td', {class: 'maintenance'}, minutes(r.maintenance_minutes)) : null,
       by === 'agent' ? null : h('td', {}, r.outages + (r.ongoing ? ' (one going on)' : '')),
       by === 'agent' ? null : h('td', {}, r.outages ? minutes(r.longest_outage_minutes) : '—'),
       by === 'agent' ? null : h('td', {}, minutes(r.mttr_minutes)))))));

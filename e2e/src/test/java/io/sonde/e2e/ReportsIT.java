@@ -337,6 +337,63 @@ public class ReportsIT {
     }
 
     @Test
+    public void ga_downtimeInsideAMaintenanceWindowIsLeftOutWhenAsked() throws Exception {
+        // planned work on web in minutes 35-44 (half of its outage, 30-49), and on db over the whole of its own (150-152)
+        DashboardIT.ok(server.admin("PUT", "/api/v1/maintenance/web-work", "{\"starts_at\": \"" + base.plus(Duration.ofMinutes(35))
+                + "\", \"ends_at\": \"" + base.plus(Duration.ofMinutes(45)) + "\", \"targets\": \"web\"}"));
+        DashboardIT.ok(server.admin("PUT", "/api/v1/maintenance/db-work", "{\"starts_at\": \"" + base.plus(Duration.ofMinutes(150))
+                + "\", \"ends_at\": \"" + base.plus(Duration.ofMinutes(155)) + "\", \"targets\": \"db\"}"));
+        JsonObject counted = get("/api/v1/reports/uptime?from=" + day + "&to=" + nextDay);
+        assertFalse(counted.get("maintenance_excluded").getAsBoolean());
+        assertMinutes("web, maintenance counted as it was", 142, 20, 20, 58, item(counted, "target", "web"));
+        JsonObject report = get("/api/v1/reports/uptime?from=" + day + "&to=" + nextDay + "&exclude_maintenance=true");
+        assertTrue(report.get("maintenance_excluded").getAsBoolean());
+        JsonObject web = item(report, "target", "web");
+        assertMinutes("web, its ten minutes in the window apart", 142, 20, 10, 58, web);
+        assertEquals(10, web.get("maintenance_minutes").getAsLong());
+        assertEquals("the outage is partly outside the window: still one", 1, web.get("outages").getAsInt());
+        assertEquals(162.0 / 172 * 100, web.get("availability_percent").getAsDouble(), 1e-3);
+        JsonObject db = item(report, "target", "db");
+        assertEquals(0, db.get("down_minutes").getAsLong());
+        assertEquals(3, db.get("maintenance_minutes").getAsLong());
+        assertEquals("wholly inside the window: no outage", 0, db.get("outages").getAsInt());
+        HttpResponse<String> csv = server.admin("GET", "/api/v1/reports/uptime?from=" + day + "&to=" + nextDay + "&exclude_maintenance=true"
+                + "&format=csv", null);
+        assertTrue(csv.body(), csv.body().startsWith("target,availability_percent,up_minutes,degraded_minutes,down_minutes,unknown_minutes,"
+                + "maintenance_minutes,outages,"));
+        assertTrue(csv.body(), csv.body().contains("\r\nweb,94.186,142,20,10,58,10,1,"));
+        HttpResponse<String> bad = server.admin("GET", "/api/v1/reports/uptime?exclude_maintenance=maybe", null);
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("exclude_maintenance"));
+        DashboardIT.ok(server.admin("PUT", "/api/v1/objectives/web-planned", "{\"targets\": \"w*\", \"percent\": 99, \"days\": 7,"
+                + " \"exclude_maintenance\": true}"));
+        JsonObject planned = item(get("/api/v1/reports/objectives"), "name", "web-planned");
+        assertEquals(172, planned.get("known_minutes").getAsLong());
+        assertEquals(10, planned.get("down_minutes").getAsLong());
+        assertEquals(10, planned.get("maintenance_minutes").getAsLong());
+        assertEquals(1.72 - 10, planned.get("budget_left_minutes").getAsDouble(), 1e-9);
+        JsonObject plain = item(get("/api/v1/reports/objectives"), "name", "web-slo");
+        assertEquals("an objective that does not ask counts it all", 20, plain.get("down_minutes").getAsLong());
+        try (Browser browser = Browser.start()) {
+            browser.open(server.url() + "/");
+            browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
+            browser.eval("document.getElementById('user').value = 'olga'; document.getElementById('password').value = \"a viewer's password\";"
+                    + " document.getElementById('login').requestSubmit(); true");
+            browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+            browser.eval("location.hash = '#/reports?days=7&maintenance=out'; true");
+            browser.await("the report without maintenance", 30, "window.__sonde.view === 'reports' && document.querySelector('#report td.maintenance')");
+            assertEquals("10 min", browser.text("document.querySelector('#report tr[data-key=\"web\"] td.maintenance').textContent"));
+            assertEquals("94.19 %", browser.text("document.querySelector('#report tr[data-key=\"web\"] .availability').textContent").strip());
+            assertTrue(browser.text("document.getElementById('report-csv').href").contains("exclude_maintenance=true"));
+            browser.screenshot(DashboardIT.SHOTS.resolve("reports-maintenance.png"));
+        }
+        for (String w : List.of("web-work", "db-work")) {
+            assertEquals(204, server.admin("DELETE", "/api/v1/maintenance/" + w, null).statusCode());
+        }
+        DashboardIT.ok(server.admin("DELETE", "/api/v1/objectives/web-planned", null));
+    }
+
+    @Test
     public void h_resultsUploadedLaterForACountedHourAreCountedAgain() throws Exception {
         // rep-2's spool brings failures of minutes 60-69 (first hour's end) late: the day is counted again with them
         upload("rep-2", "web", 60, 70, m -> true, m -> false);

@@ -32,4 +32,19 @@ public interface MaintenanceCalendar {
      * @return the openings, under way or next, of the windows that take the target, soonest first
      */
     List<Opening> openings(String target, List<String> tags, Instant now) throws StoreException;
+
+    /**
+     * The stretches of time the windows took each target over a range, past ones included (a
+     * window counts for every opening its definition has, whenever it was written): what an uptime
+     * report leaves out of a target's downtime when asked to.
+     *
+     * @param targets target names, each with its tags (a definition's, and its labels as {@code name=value})
+     * @return by target, the openings of the windows that take it within [{@code from}, {@code to}),
+     *         clipped to the range, in start order; targets no window takes left out
+     * @since 1.17
+     */
+    default java.util.Map<String, List<Opening>> during(java.util.Map<String, List<String>> targets, Instant from, Instant to)
+            throws StoreException {
+        return java.util.Map.of();
+    }
 }

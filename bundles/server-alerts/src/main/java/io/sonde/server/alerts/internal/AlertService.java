@@ -269,6 +269,34 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         return out;
     }
 
+    @Override
+    public Map<String, List<Opening>> during(Map<String, List<String>> targets, Instant from, Instant to) throws StoreException {
+        List<Maintenance> windows = maintenance();
+        Map<String, List<Opening>> out = new HashMap<>();
+        if (windows.isEmpty()) {
+            return out;
+        }
+        Map<String, List<Instant[]>> openings = new HashMap<>(); // each window's, worked out once
+        for (Maintenance m : windows) {
+            openings.put(m.name(), m.between(from, to));
+        }
+        targets.forEach((target, tags) -> {
+            List<Opening> mine = new ArrayList<>();
+            for (Maintenance m : windows) {
+                if (!openings.get(m.name()).isEmpty() && m.coversSubject(target, true, tags)) {
+                    for (Instant[] o : openings.get(m.name())) {
+                        mine.add(new Opening(m.name(), false, o[0], o[1], m.comment()));
+                    }
+                }
+            }
+            if (!mine.isEmpty()) {
+                mine.sort(java.util.Comparator.comparing(Opening::startsAt));
+                out.put(target, mine);
+            }
+        });
+        return out;
+    }
+
     /** @return the tags of each target (its definition's, and its labels as name=value), by name */
     Map<String, List<String>> targetTags() throws StoreException {
         return io.sonde.server.spi.FleetHealth.targetTags(store);

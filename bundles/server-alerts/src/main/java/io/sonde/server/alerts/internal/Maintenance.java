@@ -107,6 +107,28 @@ record Maintenance(String name, String comment, ZoneId zone, Instant startsAt, I
         return next;
     }
 
+    /** @return its openings that overlap [{@code from}, {@code to}), clipped to it, in start order */
+    List<Instant[]> between(Instant from, Instant to) {
+        List<Instant[]> out = new ArrayList<>();
+        if (weekly.isEmpty()) {
+            if (startsAt.isBefore(to) && endsAt.isAfter(from)) {
+                out.add(new Instant[] {startsAt.isBefore(from) ? from : startsAt, endsAt.isAfter(to) ? to : endsAt});
+            }
+            return out;
+        }
+        LocalDate last = to.atZone(zone).toLocalDate();
+        for (LocalDate d = from.atZone(zone).toLocalDate().minusDays(1); !d.isAfter(last); d = d.plusDays(1)) { // the day before: past midnight
+            for (Weekly w : weekly) {
+                Instant[] o = w.on(d, zone);
+                if (o != null && o[0].isBefore(to) && o[1].isAfter(from)) {
+                    out.add(new Instant[] {o[0].isBefore(from) ? from : o[0], o[1].isAfter(to) ? to : o[1]});
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(o -> o[0]));
+        return out;
+    }
+
     boolean openAt(Instant now) {
         Instant[] c = current(now);
         return c != null && !c[0].isAfter(now) && c[1].isAfter(now);

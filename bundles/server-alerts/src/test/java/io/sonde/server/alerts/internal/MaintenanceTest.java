@@ -89,4 +89,20 @@ public class MaintenanceTest {
         refused("{\"weekly\": [{\"days\": [\"mon\"], \"from\": \"01:00\", \"to\": \"02:00\"}], \"targets\": \"shop AND\"}", "targets: ");
         refused("{\"weekly\": [{\"days\": [\"mon\"], \"from\": \"01:00\", \"to\": \"02:00\"}], \"cron\": \"0 2 * * 6\"}", "cron: not a key");
     }
+
+    @Test
+    public void theOpeningsWithinARangeAreClippedToIt() throws Exception {
+        Maintenance weekly = parse("{\"weekly\": [{\"days\": [\"sat\"], \"from\": \"22:00\", \"to\": \"02:00\"}], \"time_zone\": \"Europe/Berlin\"}");
+        // Saturdays 2026-11-28 and 2026-12-05, 21:00-01:00 UTC; the range starts inside the first opening
+        List<Instant[]> o = weekly.between(Instant.parse("2026-11-28T23:00:00Z"), Instant.parse("2026-12-06T00:30:00Z"));
+        assertEquals(2, o.size());
+        assertEquals(Instant.parse("2026-11-28T23:00:00Z"), o.get(0)[0]);
+        assertEquals(Instant.parse("2026-11-29T01:00:00Z"), o.get(0)[1]);
+        assertEquals(Instant.parse("2026-12-05T21:00:00Z"), o.get(1)[0]);
+        assertEquals(Instant.parse("2026-12-06T00:30:00Z"), o.get(1)[1]);
+        Maintenance once = parse("{\"starts_at\": \"2026-12-06T11:00:00Z\", \"ends_at\": \"2026-12-06T13:00:00Z\"}");
+        assertEquals(0, once.between(Instant.parse("2026-12-06T13:00:00Z"), Instant.parse("2026-12-07T00:00:00Z")).size());
+        assertEquals(Instant.parse("2026-12-06T12:00:00Z"), once.between(Instant.parse("2026-12-06T00:00:00Z"),
+                Instant.parse("2026-12-06T12:00:00Z")).get(0)[1]);
+    }
 }

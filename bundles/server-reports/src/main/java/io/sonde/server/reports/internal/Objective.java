@@ -22,10 +22,11 @@ import io.sonde.wire.WireException;
  * @param percent the availability to keep, above 0 and below 100
  * @param days    the rolling window, in days
  * @param comment what it is for, or ""
+ * @param excludeMaintenance whether downtime inside maintenance windows is left out of its figures
  */
-record Objective(String name, String targets, String tag, double percent, int days, String comment) {
+record Objective(String name, String targets, String tag, double percent, int days, String comment, boolean excludeMaintenance) {
 
-    static final List<String> KEYS = List.of("name", "targets", "tag", "percent", "days", "comment");
+    static final List<String> KEYS = List.of("name", "targets", "tag", "percent", "days", "comment", "exclude_maintenance");
     static final int MAX_NAME = 100;
     static final int MAX_DAYS = 400;
 
@@ -74,7 +75,11 @@ record Objective(String name, String targets, String tag, double percent, int da
             }
             days = (int) v;
         }
-        return new Objective(name, targets, tag, percent, days, comment);
+        JsonElement x = body.get("exclude_maintenance");
+        if (x != null && !x.isJsonNull() && !(x.isJsonPrimitive() && x.getAsJsonPrimitive().isBoolean())) {
+            throw invalid("exclude_maintenance: true or false, not " + WireCodec.abbreviate(x.toString()));
+        }
+        return new Objective(name, targets, tag, percent, days, comment, x != null && !x.isJsonNull() && x.getAsBoolean());
     }
 
     private static String text(JsonObject body, String key, String fallback, int max) throws WireException {
@@ -127,6 +132,7 @@ record Objective(String name, String targets, String tag, double percent, int da
         o.addProperty("percent", percent);
         o.addProperty("days", days);
         o.addProperty("comment", comment);
+        o.addProperty("exclude_maintenance", excludeMaintenance);
         return o;
     }
 

@@ -22,11 +22,14 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.FleetHealth;
+import io.sonde.server.spi.MaintenanceCalendar;
 import io.sonde.server.spi.QueryParams;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
@@ -41,7 +44,8 @@ import io.sonde.wire.WireException;
  * mean time to recover per target ({@code by=agent}: per vantage agent, {@code by=tag}: per tag
  * of the targets' definitions) over whole UTC days: {@code from} and {@code to} (a date or a
  * time, to its day; {@code to} not included, a time within a day takes that day), or the last {@code days} (30) to today included;
- * {@code target} (part of the name), {@code tag}, {@code format=csv}.</li>
+ * {@code target} (part of the name), {@code tag}, {@code label} (name=value, repeated), {@code format=csv},
+ * {@code exclude_maintenance=true} (the targets' downtime inside the maintenance windows that take them counted apart).</li>
  * <li>{@code GET /api/v1/reports/uptime/{target}}: one target over the range, a row per day, its
  * agents and its outages.</li>
  * <li>{@code GET /api/v1/reports/objectives}: each objective over its window, the error budget
@@ -57,10 +61,22 @@ public final class ReportsServlet extends HttpServlet {
     static final long DAY_MS = 86_400_000L;
 
     private final transient Store store;
+    private transient volatile MaintenanceCalendar calendar;
 
     @Activate
     public ReportsServlet(@Reference Store store) {
         this.store = store;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void setCalendar(MaintenanceCalendar c) {
+        calendar = c;
+    }
+
+    void unsetCalendar(MaintenanceCalendar c) {
+        if (calendar == c) {
+            calendar = null;
+        }
     }
 
     @Override
@@ -105,9 +121,14 @@ public final class ReportsServlet extends HttpServlet {
             if (format != null && !format.equals("json") && !format.equals("csv")) {
                 throw QueryParams.bad("format", "'" + WireCodec.abbreviate(format) + "' is not json or csv");
             }
-            List<UptimeReport.Figures> rows = figures(by, p.text("target"), p.text("tag"), p.labels("label"), range[0], range[1]);
+            String excluding = p.text("exclude_maintenance");
+            if (excluding != null && !excluding.equals("true") && !excluding.equals("false")) {
+                throw QueryParams.bad("exclude_maintenance", "'" + WireCodec.abbreviate(excluding) + "' is neither true nor false");
+            }
+            boolean exclude = "true".equals(excluding) && !by.equals("agent");
+            List<UptimeReport.Figures> rows = figures(by, p.text("target"), p.text("tag"), p.labels("label"), exclude, range[0], range[1]);
             if ("csv".equals(format)) {
-                csv(response, by, rows, range);
+                csv(response, by, rows, range, exclude);
                 return;
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -115,9 +136,10 @@ public final class ReportsServlet extends HttpServlet {
             body.put("to", range[1].toString());
             body.put("counted_through", String.valueOf(store.uptimeThrough()));
             body.put("by", by);
+            body.put("maintenance_excluded", exclude);
             List<Map<String, Object>> items = new ArrayList<>();
             for (UptimeReport.Figures f : rows) {
-                items.add(UptimeReport.view(by, f, !by.equals("agent")));
+                items.add(UptimeReport.view(by, f, !by.equals("agent"), exclude));
             }
             body.put("items", items);
             Api.json(response, 200, body);
@@ -171,8 +193,8 @@ public final class ReportsServlet extends HttpServlet {
         return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), DAY_MS) * DAY_MS);
     }
 
-    private List<UptimeReport.Figures> figures(String by, String part, String tag, Map<String, String> labels, Instant from, Instant to)
-            throws StoreException {
+    private List<UptimeReport.Figures> figures(String by, String part, String tag, Map<String, String> labels, boolean exclude, Instant from,
+            Instant to) throws StoreException {
         List<Uptime> rows = new ArrayList<>(store.uptime(from, to, null, false));
         Map<String, List<String>> tags = FleetHealth.targetTags(store);
         List<String> labelTags = labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
@@ -182,7 +204,9 @@ public final class ReportsServlet extends HttpServlet {
         if (by.equals("agent")) {
             return UptimeReport.byAgent(rows);
         }
-        List<UptimeReport.Figures> targets = UptimeReport.byTarget(rows, store.outages(from, to, null), store.uptimeThrough());
+        List<Uptime.Outage> outages = store.outages(from, to, null);
+        MaintenanceExclusion figures = exclude ? exclusion(rows, outages, tags, from, to) : MaintenanceExclusion.none(rows, outages);
+        List<UptimeReport.Figures> targets = UptimeReport.byTarget(figures, store.uptimeThrough());
         return by.equals("tag") ? UptimeReport.byTag(targets, tags) : targets;
     }
 
@@ -242,6 +266,18 @@ public final class ReportsServlet extends HttpServlet {
         return body;
     }
 
+    /** @return the rows and outages with the downtime inside the maintenance windows that take each target left out */
+    private MaintenanceExclusion exclusion(List<Uptime> rows, List<Uptime.Outage> outages, Map<String, List<String>> tags, Instant from,
+            Instant to) throws StoreException {
+        MaintenanceCalendar c = calendar;
+        Map<String, List<String>> down = new java.util.HashMap<>(); // only a target with outages has downtime to leave out
+        for (Uptime.Outage o : outages) {
+            down.computeIfAbsent(o.target(), t -> tags.getOrDefault(t, List.of()));
+        }
+        return c == null || down.isEmpty() ? MaintenanceExclusion.none(rows, outages)
+                : MaintenanceExclusion.apply(rows, outages, c.during(down, from, to));
+    }
+
     private Map<String, Object> objectives(Instant now) throws StoreException {
         List<Objective> objectives = ObjectivesServlet.stored(store);
         Instant through = store.uptimeThrough();
@@ -259,7 +295,14 @@ public final class ReportsServlet extends HttpServlet {
                 rows = store.uptime(from, tomorrow, null, false);
                 byWindow.put(o.days(), rows);
             }
-            Map<String, Object> item = UptimeReport.objective(o, rows, tags, lastDay, dayFrom, end);
+            Map<String, Object> item;
+            if (o.excludeMaintenance()) {
+                MaintenanceExclusion window = exclusion(rows, store.outages(from, tomorrow, null), tags, from, tomorrow);
+                MaintenanceExclusion day = exclusion(List.of(), lastDay, tags, dayFrom, end);
+                item = UptimeReport.objective(o, window, tags, day.outages(), dayFrom, end);
+            } else {
+                item = UptimeReport.objective(o, rows, tags, lastDay, dayFrom, end);
+            }
             item.put("from", from.toString());
             item.put("to", tomorrow.toString());
             items.add(item);
@@ -270,14 +313,16 @@ public final class ReportsServlet extends HttpServlet {
         return body;
     }
 
-    private void csv(HttpServletResponse response, String by, List<UptimeReport.Figures> rows, Instant[] range) throws IOException {
+    private void csv(HttpServletResponse response, String by, List<UptimeReport.Figures> rows, Instant[] range, boolean maintenance)
+            throws IOException {
         response.setStatus(200);
         response.setContentType("text/csv; charset=utf-8");
         response.setHeader("Content-Disposition", "attachment; filename=\"sonde-uptime-" + range[0].toString().substring(0, 10) + "-"
                 + range[1].toString().substring(0, 10) + ".csv\"");
         boolean outages = !by.equals("agent");
         try (PrintWriter w = new PrintWriter(new java.io.OutputStreamWriter(response.getOutputStream(), StandardCharsets.UTF_8))) {
-            w.print(by + (by.equals("target") ? "" : ",targets") + ",availability_percent,up_minutes,degraded_minutes,down_minutes,unknown_minutes");
+            w.print(by + (by.equals("target") ? "" : ",targets") + ",availability_percent,up_minutes,degraded_minutes,down_minutes,unknown_minutes"
+                    + (maintenance ? ",maintenance_minutes" : ""));
             w.print(outages ? ",outages,longest_outage_minutes,mttr_minutes\r\n" : "\r\n");
             for (UptimeReport.Figures f : rows) {
                 StringBuilder line = new StringBuilder(csvField(f.key()));
@@ -288,6 +333,9 @@ public final class ReportsServlet extends HttpServlet {
                 Uptime m = f.minutes();
                 line.append(',').append(m.upMinutes()).append(',').append(m.degradedMinutes()).append(',').append(m.downMinutes()).append(',')
                         .append(m.unknownMinutes());
+                if (maintenance) {
+                    line.append(',').append(f.maintenance());
+                }
                 if (outages) {
                     line.append(',').append(f.outages()).append(',').append(f.longest()).append(',').append(number(UptimeReport.round(f.mttr())));
                 }

@@ -31,8 +31,13 @@ final class UptimeReport {
      * @param longest  the longest of them in minutes, whole (before and after the range too), 0 without any
      * @param mttr     the mean length in minutes of those that ended, NaN without any
      * @param ongoing  whether one goes on at the end of what is counted
+     * @param maintenance minutes down inside maintenance windows, left out of the minutes (0 unless a report asks)
      */
-    record Figures(String key, int targets, Uptime minutes, int outages, long longest, double mttr, boolean ongoing) {
+    record Figures(String key, int targets, Uptime minutes, int outages, long longest, double mttr, boolean ongoing, long maintenance) {
+
+        Figures(String key, int targets, Uptime minutes, int outages, long longest, double mttr, boolean ongoing) {
+            this(key, targets, minutes, outages, longest, mttr, ongoing, 0);
+        }
 
         /** @return availability in percent, NaN with no minute known */
         double percent() {
@@ -47,6 +52,13 @@ final class UptimeReport {
      * @return per target, by name
      */
     static List<Figures> byTarget(List<Uptime> rows, List<Uptime.Outage> outages, Instant through) {
+        return byTarget(MaintenanceExclusion.none(rows, outages), through);
+    }
+
+    /** @param figures the rows and outages, maintenance left out or not */
+    static List<Figures> byTarget(MaintenanceExclusion figures, Instant through) {
+        List<Uptime> rows = figures.rows();
+        List<Uptime.Outage> outages = figures.outages();
         Map<String, List<Uptime.Outage>> byTarget = new HashMap<>();
         for (Uptime.Outage o : outages) {
             byTarget.computeIfAbsent(o.target(), k -> new ArrayList<>()).add(o);
@@ -70,7 +82,8 @@ final class UptimeReport {
                     endedMinutes += o.minutes();
                 }
             }
-            out.add(new Figures(u.target(), 1, u, os.size(), longest, ended == 0 ? Double.NaN : (double) endedMinutes / ended, ongoing));
+            out.add(new Figures(u.target(), 1, u, os.size(), longest, ended == 0 ? Double.NaN : (double) endedMinutes / ended, ongoing,
+                    figures.minutes().getOrDefault(u.target(), 0L)));
         }
         out.sort(Comparator.comparing(Figures::key));
         return out;
@@ -114,8 +127,10 @@ final class UptimeReport {
         double endedMinutes = 0;
         long ended = 0;
         boolean ongoing = false;
+        long maintenance = 0;
         for (Figures f : fs) {
             total = total.plus(f.minutes());
+            maintenance += f.maintenance();
             outages += f.outages();
             longest = Math.max(longest, f.longest());
             long n = f.outages() - (f.ongoing() ? 1 : 0);
@@ -125,11 +140,16 @@ final class UptimeReport {
             }
             ongoing |= f.ongoing();
         }
-        return new Figures(key, fs.size(), total, outages, longest, ended == 0 ? Double.NaN : endedMinutes / ended, ongoing);
+        return new Figures(key, fs.size(), total, outages, longest, ended == 0 ? Double.NaN : endedMinutes / ended, ongoing, maintenance);
     }
 
     /** @return a row as the API shows it, under {@code keyName} ("target", "agent" or "tag") */
     static Map<String, Object> view(String keyName, Figures f, boolean withOutages) {
+        return view(keyName, f, withOutages, false);
+    }
+
+    /** @param maintenance whether maintenance was left out: then its minutes are shown */
+    static Map<String, Object> view(String keyName, Figures f, boolean withOutages, boolean maintenance) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put(keyName, f.key());
         if (!"target".equals(keyName)) {
@@ -140,6 +160,9 @@ final class UptimeReport {
         o.put("degraded_minutes", f.minutes().degradedMinutes());
         o.put("down_minutes", f.minutes().downMinutes());
         o.put("unknown_minutes", f.minutes().unknownMinutes());
+        if (maintenance) {
+            o.put("maintenance_minutes", f.maintenance());
+        }
         if (withOutages) {
             o.put("outages", f.outages());
             o.put("longest_outage_minutes", f.longest());
@@ -165,6 +188,16 @@ final class UptimeReport {
      */
     static Map<String, Object> objective(Objective obj, List<Uptime> rows, Map<String, List<String>> tags, List<Uptime.Outage> lastDay,
             Instant dayFrom, Instant through) {
+        return objective(obj, MaintenanceExclusion.none(rows, List.of()), tags, lastDay, dayFrom, through);
+    }
+
+    /**
+     * @param figures the targets' rows over the window, maintenance left out where the objective asks
+     * @param lastDay the outages of the last day counted (those wholly in maintenance left out where the objective asks)
+     */
+    static Map<String, Object> objective(Objective obj, MaintenanceExclusion figures, Map<String, List<String>> tags,
+            List<Uptime.Outage> lastDay, Instant dayFrom, Instant through) {
+        List<Uptime> rows = figures.rows();
         Uptime total = new Uptime(obj.name(), null, null, 0, 0, 0, 0);
         List<Uptime> covered = new ArrayList<>();
         for (Uptime u : rows) {
@@ -196,6 +229,9 @@ final class UptimeReport {
         o.put("known_minutes", total.knownMinutes());
         o.put("down_minutes", total.downMinutes());
         o.put("unknown_minutes", total.unknownMinutes());
+        if (obj.excludeMaintenance()) {
+            o.put("maintenance_minutes", figures.of(coveredTargets));
+        }
         o.put("budget_minutes", round(budget));
         o.put("budget_left_minutes", round(budget - total.downMinutes()));
         o.put("budget_left_percent", budget == 0 ? null : round((budget - total.downMinutes()) / budget * 100));

@@ -172,4 +172,32 @@ public class UptimeReportTest {
         assertEquals("'=HYPERLINK(1)", ReportsServlet.csvField("=HYPERLINK(1)"));
         assertEquals("\"'=1,2\"", ReportsServlet.csvField("=1,2"));
     }
+
+    private static io.sonde.server.spi.MaintenanceCalendar.Opening window(int fromMinute, int toMinute) {
+        return new io.sonde.server.spi.MaintenanceCalendar.Opening("w", false, T0.plus(Duration.ofMinutes(fromMinute)),
+                T0.plus(Duration.ofMinutes(toMinute)), "");
+    }
+
+    @Test
+    public void downtimeInsideMaintenanceIsCountedApartAndAnOutageWhollyInsideIsNone() {
+        Instant through = T0.plus(Duration.ofMinutes(1000));
+        List<Uptime> rows = List.of(row("web", null, 900, 30, 60, 10), row("web", "a1", 940, 0, 50, 10), row("db", null, 990, 0, 10, 0));
+        List<Uptime.Outage> outages = List.of(outage("web", 10, 20), outage("web", 100, 130), outage("web", 980, 1000), outage("db", 0, 10));
+        // web: the first outage wholly inside two overlapping openings, 15 of the second's 30 minutes; db: no window
+        MaintenanceExclusion x = MaintenanceExclusion.apply(rows, outages, Map.of("web", List.of(window(5, 15), window(12, 25), window(115, 200))));
+        assertEquals(Map.of("web", 25L), x.minutes());
+        List<UptimeReport.Figures> fs = UptimeReport.byTarget(x, through);
+        UptimeReport.Figures web = fs.get(1);
+        assertEquals(35, web.minutes().downMinutes());
+        assertEquals(25, web.maintenance());
+        assertEquals("up and degraded over the minutes known less those in maintenance", 930.0 / 965 * 100, web.percent(), 1e-9);
+        assertEquals("the outage wholly inside is none", 2, web.outages());
+        assertEquals(30, web.longest());
+        assertEquals("an agent's row is its own: left as it is", 50, x.rows().get(1).downMinutes());
+        assertEquals(10, fs.get(0).minutes().downMinutes());
+        Map<String, Object> view = UptimeReport.view("target", web, true, true);
+        assertEquals(25L, view.get("maintenance_minutes"));
+        assertEquals(25L, UptimeReport.sum("all", fs).maintenance());
+        assertEquals("nothing asked, nothing left out", 60, UptimeReport.byTarget(rows, outages, through).get(1).minutes().downMinutes());
+    }
 }

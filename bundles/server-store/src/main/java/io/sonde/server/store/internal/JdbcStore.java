@@ -1253,9 +1253,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         seriesNames.putIfAbsent(series[b][i], new String[] {p.agentId, r.target(), r.kind()});
                     }
                 }
-                updateLabels(c, batches, series);
                 c.setAutoCommit(false);
                 try {
+                    Map<Integer, Object[]> labelled = updateLabels(c, batches, series); // with the results: one commit
                     int[] stored = new int[batches.size()];
                     List<Dialect.ResultRow> written = new ArrayList<>();
                     for (int b = 0; b < batches.size(); b++) {
@@ -1263,6 +1263,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                         stored[b] = insert(c, epochs[b], p.results, series[b], p.counts, written);
                     }
                     c.commit();
+                    seriesLabels.putAll(labelled);
                     if (keeping) { // before the batches are answered: an agent that has its answer finds its results in the windows
                         recent.add(written, System.currentTimeMillis());
                     }
@@ -1286,34 +1287,37 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     /** The labels each series was last written with here, and when (written again, if they differ, after ten minutes: another server may have written others). */
     private final Map<Integer, Object[]> seriesLabels = new ConcurrentHashMap<>();
 
-    /** Sets each series' labels to those of its latest result in the batches, where they differ from the stored ones. */
-    private void updateLabels(Connection c, List<Pending> batches, int[][] series) throws SQLException {
-        Map<Integer, String> latest = new HashMap<>();
-        Map<Integer, Long> latestAt = new HashMap<>();
+    /**
+     * Sets each series' labels to those of its latest result in the batches, where they differ from the stored ones.
+     *
+     * @return what {@link #seriesLabels} is to hold once the transaction commits
+     */
+    private Map<Integer, Object[]> updateLabels(Connection c, List<Pending> batches, int[][] series) throws SQLException {
+        Map<Integer, Object[]> written = new HashMap<>();
+        Map<Integer, WireResult> latest = new HashMap<>(); // each series' latest result of the batches
         for (int b = 0; b < batches.size(); b++) {
             List<WireResult> results = batches.get(b).results;
             for (int i = 0; i < results.size(); i++) {
                 WireResult r = results.get(i);
-                long at = r.startedAt().toEpochMilli();
-                Long before = latestAt.get(series[b][i]);
-                if (before == null || at >= before) {
-                    latestAt.put(series[b][i], at);
-                    latest.put(series[b][i], labelText(r.labels()));
+                WireResult before = latest.get(series[b][i]);
+                if (before == null || !r.startedAt().isBefore(before.startedAt())) {
+                    latest.put(series[b][i], r);
                 }
             }
         }
         long now = System.currentTimeMillis();
-        for (Map.Entry<Integer, String> e : latest.entrySet()) {
+        for (Map.Entry<Integer, WireResult> l : latest.entrySet()) {
+            Map.Entry<Integer, String> e = Map.entry(l.getKey(), Objects.requireNonNullElse(labelText(l.getValue().labels()), ""));
             Object[] known = seriesLabels.get(e.getKey());
             if (known != null && Objects.equals(known[0], e.getValue()) && now - (long) known[1] < 600_000) {
                 continue;
             }
             // only where they differ (a late result of a spool is older than the latest stored: its labels may be too, but
             // the agent sends its spool in order, so the newest upload holds the newest labels)
-            try (PreparedStatement u = c.prepareStatement(e.getValue() == null
+            try (PreparedStatement u = c.prepareStatement(e.getValue().isEmpty()
                     ? "UPDATE series SET labels = NULL WHERE id = ? AND labels IS NOT NULL"
                     : "UPDATE series SET labels = ? WHERE id = ? AND (labels IS NULL OR labels <> ?)")) {
-                if (e.getValue() == null) {
+                if (e.getValue().isEmpty()) {
                     u.setInt(1, e.getKey());
                 } else {
                     u.setString(1, e.getValue());
@@ -1322,8 +1326,9 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
                 u.executeUpdate();
             }
-            seriesLabels.put(e.getKey(), new Object[] {e.getValue(), now});
+            written.put(e.getKey(), new Object[] {e.getValue(), now});
         }
+        return written;
     }
 
     /** @return labels as stored: lines name=value in name order, or null for none */
