@@ -735,7 +735,8 @@ async function reports(/** @type {HTMLElement} */ view, /** @type {URLSearchPara
     view.append(h('h2', {class: 'title is-5'}, 'Objectives'), h('table', {class: 'table is-fullwidth is-narrow', id: 'objectives'},
       h('thead', {}, h('tr', {}, ...['Objective', 'Targets', 'Availability', 'Error budget left', 'Burn rate (last day)', ''].map((c) => h('th', {}, c)))),
       h('tbody', {}, ...objectives.items.map((/** @type {any} */ o) => h('tr', {'data-objective': o.name},
-        h('td', {}, h('strong', {}, o.name), ' ', o.percent + ' % over ' + o.days + ' days', h('br'), h('span', {class: 'is-size-7'}, o.targets_pattern + (o.tag ? ' tagged ' + o.tag : ''))),
+        h('td', {}, h('strong', {}, o.name), ' ', o.percent + ' % over ' + o.days + ' days', h('br'), h('span', {class: 'is-size-7'}, o.targets_pattern + (o.tag ? ' tagged ' + o.tag : '')
+          + (o.maintenance_minutes !== undefined ? ' · downtime in maintenance left out (' + minutes(o.maintenance_minutes) + ')' : ''))),
         h('td', {}, o.targets), h('td', {}, percent(o.availability_percent)),
         h('td', {class: 'budget'}, o.budget_left_percent === null ? '—' : o.budget_left_minutes < 0
           ? h('span', {class: 'has-text-danger'}, 'exhausted: ' + minutes(-o.budget_left_minutes) + ' down past the ' + minutes(o.budget_minutes) + ' allowed')
