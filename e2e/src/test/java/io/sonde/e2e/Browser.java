@@ -118,6 +118,18 @@ final class Browser implements AutoCloseable {
         await("the page loaded", 30, "document.readyState === 'complete'");
     }
 
+    /** Opens the server's dashboard, signs in through its login page and waits for the landing page. */
+    void logIn(String serverUrl, String user, String password) throws Exception {
+        open(serverUrl + "/");
+        await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
+        JsonObject p = new JsonObject();
+        p.addProperty("user", user);
+        p.addProperty("password", password);
+        eval("const c = " + p + "; document.getElementById('user').value = c.user; document.getElementById('password').value = c.password;"
+                + " document.getElementById('login').requestSubmit(); true");
+        await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+    }
+
     /** @return the value of a script run in the page (promises awaited), as JSON */
     JsonElement eval(String script) throws Exception {
         JsonObject p = new JsonObject();

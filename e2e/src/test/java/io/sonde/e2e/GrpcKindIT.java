@@ -119,11 +119,7 @@ public class GrpcKindIT {
 
         // charted: its phases over time and its last values, from the roles and types it declared
         browser = Browser.start();
-        browser.open(server.url() + "/");
-        browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
-        browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = \"a viewer's password\";"
-                + " document.getElementById('login').requestSubmit(); true");
-        browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+        browser.logIn(server.url(), "vera", "a viewer's password");
         browser.eval("location.hash = '#/target/orders?range=1h'; true");
         browser.await("the grpc phases chart", 30, "window.__sonde.view === 'target' && window.__sonde.charts.some((c) =>"
                 + " c.kind === 'phases' && c.target === 'orders' && c.phases === 3 && c.points > 1)");

@@ -217,11 +217,7 @@ public class LabelsIT {
         Files.createDirectories(shots);
         DashboardIT.ok(server.admin("PUT", "/api/v1/users/lena", "{\"password\": \"a viewer's password\", \"role\": \"viewer\"}"));
         try (Browser browser = Browser.start()) {
-            browser.open(server.url() + "/");
-            browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
-            browser.eval("document.getElementById('user').value = 'lena'; document.getElementById('password').value = \"a viewer's password\";"
-                    + " document.getElementById('login').requestSubmit(); true");
-            browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+            browser.logIn(server.url(), "lena", "a viewer's password");
             browser.eval("location.hash = '#/targets'; true");
             browser.await("the targets", 30, "window.__sonde.view === 'targets' && document.querySelector('#targets tr[data-target=\"local\"]')");
             assertEquals("[\"site=lab\",\"team=ops\"]", browser.eval("JSON.stringify([...document.querySelectorAll('#targets tr[data-target=\"local\"]"

@@ -157,11 +157,7 @@ public class NewKindIT {
 
         // charted
         browser = Browser.start();
-        browser.open(server.url() + "/");
-        browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
-        browser.eval("document.getElementById('user').value = 'vera'; document.getElementById('password').value = \"a viewer's password\";"
-                + " document.getElementById('login').requestSubmit(); true");
-        browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+        browser.logIn(server.url(), "vera", "a viewer's password");
         browser.eval("location.hash = '#/target/secure?range=1h'; true");
         browser.await("the new kind's charts", 30, "window.__sonde.view === 'target'"
                 + " && window.__sonde.charts.some((c) => c.target === 'secure' && c.points > 0)");

@@ -308,11 +308,7 @@ public class ReportsIT {
         Path shots = DashboardIT.SHOTS;
         Files.createDirectories(shots);
         try (Browser browser = Browser.start()) {
-            browser.open(server.url() + "/");
-            browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
-            browser.eval("document.getElementById('user').value = 'olga'; document.getElementById('password').value = \"a viewer's password\";"
-                    + " document.getElementById('login').requestSubmit(); true");
-            browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+            browser.logIn(server.url(), "olga", "a viewer's password");
             browser.eval("location.hash = '#/reports?days=7'; true");
             browser.await("the uptime report", 30, "window.__sonde.view === 'reports'");
             assertEquals("the worst first", "web", browser.text("document.querySelector('#report tbody tr').dataset.key"));
@@ -375,11 +371,7 @@ public class ReportsIT {
         JsonObject plain = item(get("/api/v1/reports/objectives"), "name", "web-slo");
         assertEquals("an objective that does not ask counts it all", 20, plain.get("down_minutes").getAsLong());
         try (Browser browser = Browser.start()) {
-            browser.open(server.url() + "/");
-            browser.await("the login page", 20, "location.pathname === '/ui/login' && document.getElementById('login')");
-            browser.eval("document.getElementById('user').value = 'olga'; document.getElementById('password').value = \"a viewer's password\";"
-                    + " document.getElementById('login').requestSubmit(); true");
-            browser.await("the landing page", 30, "window.__sonde && window.__sonde.view === 'now'");
+            browser.logIn(server.url(), "olga", "a viewer's password");
             browser.eval("location.hash = '#/reports?days=7&maintenance=out'; true");
             browser.await("the report without maintenance", 30, "window.__sonde.view === 'reports' && document.querySelector('#report td.maintenance')");
             assertEquals("10 min", browser.text("document.querySelector('#report tr[data-key=\"web\"] td.maintenance').textContent"));

@@ -284,6 +284,37 @@ public class StatusPagesIT {
         }
     }
 
+    /** The README's recipe: a page on a domain of its own, HAProxy in front passing that page and nothing else. */
+    @Test
+    public void fa_onADomainOfItsOwnBehindAReverseProxy() throws Exception {
+        int port = AgentProcess.freePort();
+        String config = "global\n    maxconn 256\n"
+                + "defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n"
+                + "frontend status\n    bind 127.0.0.1:" + port + "\n"
+                + "    http-request deny unless { hdr(host) -i status.example.test }\n"
+                + "    http-request set-path /status/shop if { path / }\n"
+                + "    http-request deny unless { path /status/shop } || { path_beg /status/shop/ }\n"
+                + "    default_backend sonde\n"
+                + "backend sonde\n    http-request set-header Host 127.0.0.1\n" // a name of the server's certificate, as Jetty checks
+                + "    server sonde " + server.url().substring("https://".length()) + " ssl verify required ca-file "
+                + server.home.resolve("data/tls/ca.pem") + "\n";
+        try (LoadBalancer proxy = LoadBalancer.start(port, config)) {
+            String base = "http://127.0.0.1:" + port;
+            String page = AgentProcess.output(0, "curl", "-s", "--max-time", "10", "-H", "Host: status.example.test", base + "/");
+            assertTrue(page, page.contains("<h1>Shop status</h1>"));
+            assertTrue("its style sheet is under the page's path: " + page, page.contains("href=\"/status/shop/status.css\""));
+            assertEquals("200", AgentProcess.output(0, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H",
+                    "Host: status.example.test", base + "/status/shop/status.css"));
+            assertTrue(AgentProcess.output(0, "curl", "-s", "--max-time", "10", "-H", "Host: status.example.test", base + "/status/shop/status.json")
+                    .contains("\"title\":\"Shop status\""));
+            for (String[] refused : new String[][] {{"status.example.test", "/api/v1/agents"}, {"status.example.test", "/ui/"},
+                {"status.example.test", "/status/other"}, {"sonde.example.test", "/"}}) {
+                assertEquals(refused[0] + refused[1], "403", AgentProcess.output(0, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                        "--max-time", "10", "-H", "Host: " + refused[0], base + refused[1]));
+            }
+        }
+    }
+
     @Test
     public void g_aDeletedPageIsGoneAtOnce() throws Exception {
         assertEquals(200, anonymous("/status/shop").statusCode());

@@ -61,22 +61,13 @@ public final class ReportsServlet extends HttpServlet {
     static final long DAY_MS = 86_400_000L;
 
     private final transient Store store;
+    /** The maintenance windows, where the alerts bundle offers them: for reports that leave their downtime out. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile MaintenanceCalendar calendar;
 
     @Activate
     public ReportsServlet(@Reference Store store) {
         this.store = store;
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setCalendar(MaintenanceCalendar c) {
-        calendar = c;
-    }
-
-    void unsetCalendar(MaintenanceCalendar c) {
-        if (calendar == c) {
-            calendar = null;
-        }
     }
 
     @Override
