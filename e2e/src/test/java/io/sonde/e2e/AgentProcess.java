@@ -225,7 +225,8 @@ final class AgentProcess implements AutoCloseable {
     /** Waits for the tcp target {@code target} to be probed {@code rounds} times more, the last with success. */
     void awaitProbing(String target, int rounds) throws Exception {
         String total = "probe_total{target=\"" + target + "\",kind=\"tcp\"}";
-        double before = value(metrics(), total);
+        double seen = value(metrics(), total);
+        double before = Double.isNaN(seen) ? 0 : seen; // no series yet (a framework just restarted, nothing probed): from none
         awaitMetrics(m -> value(m, total) > before + rounds - 1 && value(m, "probe_success{target=\"" + target + "\",kind=\"tcp\"}") == 1);
     }
 

@@ -279,12 +279,13 @@ public final class HealthServlet extends HttpServlet {
         return computed;
     }
 
+    private static final java.util.SortedMap<String, String> EMPTY = java.util.Collections.emptySortedMap();
+
     /**
+     * @param labels    the targets' labels, by name
      * @param onlyAgent when not null, the one agent whose word is listed under {@code agents}
      * @param most      most agents listed under {@code agents} (the worst first); {@code agents_omitted} says how many more
      */
-    private static final java.util.SortedMap<String, String> EMPTY = java.util.Collections.emptySortedMap();
-
     static Map<String, Object> view(FleetHealth.TargetHealth t, Map<String, java.util.SortedMap<String, String>> labels, boolean withAgents,
             String onlyAgent, int most) {
         Map<String, Object> m = new LinkedHashMap<>();

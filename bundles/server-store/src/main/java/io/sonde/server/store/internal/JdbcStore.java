@@ -1381,7 +1381,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection(); Statement q = c.createStatement();
                 ResultSet rs = q.executeQuery("SELECT target, labels FROM series WHERE labels IS NOT NULL ORDER BY id")) {
             Map<String, Map<String, String>> out = new HashMap<>();
-            while (rs.next()) { // a target probed by several agents: the labels of them all, the newest series' first
+            while (rs.next()) { // a target probed by several agents: the labels of them all, the newest series' value on a clash
                 Map<String, String> labels = labelMap(rs.getString(2));
                 out.merge(rs.getString(1), labels, (old, add) -> {
                     Map<String, String> m = new java.util.TreeMap<>(old);

@@ -1632,8 +1632,15 @@ public abstract class StoreContract {
         store.close();
         store = open();
         assertEquals(Map.of("site", "ams", "env", "prod"), store.latest("a1", "web").orElseThrow().result().labels());
+        // as many and as long as an agent may send: 16 names of 64 characters, values of 200
+        Map<String, String> most = new java.util.TreeMap<>();
+        for (int i = 0; i < WireResult.MAX_LABELS; i++) {
+            most.put(("l" + (char) ('a' + i)).repeat(32), ("v" + i + "é").repeat(200).substring(0, WireResult.MAX_LABEL_VALUE));
+        }
+        assertEquals(1, store.ingest("a1", "e1", List.of(labelled(7, "long", now.minusSeconds(2), most))));
+        assertEquals(most, store.latest("a1", "long").orElseThrow().result().labels());
         // the labels are removed on the agent: the series has none
-        assertEquals(1, store.ingest("a1", "e1", List.of(labelled(6, "web", now.minusSeconds(1), null))));
-        assertEquals(Map.of("web", Map.of("vantage", "edge")), store.targetLabels());
+        assertEquals(1, store.ingest("a1", "e1", List.of(labelled(8, "web", now.minusSeconds(1), null))));
+        assertEquals(Map.of("vantage", "edge"), store.targetLabels().get("web"));
     }
 }
