@@ -55,8 +55,12 @@ public final class QueryParams {
         for (String one : v) {
             int eq = one.indexOf('=');
             String label = eq < 0 ? one : one.substring(0, eq);
-            if (eq < 0 || !label.matches("[A-Za-z_][A-Za-z0-9_]{0,63}") || one.length() > 300) {
+            if (eq < 0 || one.length() > 300) {
                 throw bad(name, "'" + io.sonde.wire.WireCodec.abbreviate(one) + "' is not name=value with a label name");
+            }
+            String problem = io.sonde.agent.spi.TargetKeys.labelNameProblem(label);
+            if (problem != null) {
+                throw bad(name, io.sonde.wire.WireCodec.abbreviate(problem));
             }
             if (out.put(label, one.substring(eq + 1)) != null) {
                 throw bad(name, "'" + label + "' given twice");

@@ -407,8 +407,9 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
         Map<String, String> out = new java.util.TreeMap<>();
         for (Map.Entry<String, JsonElement> x : m.getAsJsonObject().entrySet()) {
-            if (!x.getKey().matches("[A-Za-z_][A-Za-z0-9_]{0,63}")) {
-                throw invalid(where + ": '" + WireCodec.abbreviate(x.getKey()) + "' is not a label name (a letter or _, then letters, digits, _)");
+            String problem = io.sonde.agent.spi.TargetKeys.labelNameProblem(x.getKey());
+            if (problem != null) { // a label no target can have would never match
+                throw invalid(where + ": " + WireCodec.abbreviate(problem));
             }
             JsonElement v = x.getValue();
             if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isEmpty() || v.getAsString().length() > 200) {

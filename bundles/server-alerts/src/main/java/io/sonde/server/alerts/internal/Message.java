@@ -34,7 +34,7 @@ record Message(String payload, long delivery, Map<String, String> fields, boolea
 
     /** @return whether a template may name the field: one of {@link #FIELDS}, or {@code labels.<a label name>} */
     static boolean isField(String name) {
-        return FIELDS.contains(name) || name.startsWith(LABEL_FIELD) && name.substring(LABEL_FIELD.length()).matches("[A-Za-z_][A-Za-z0-9_]{0,63}");
+        return FIELDS.contains(name) || name.startsWith(LABEL_FIELD) && io.sonde.agent.spi.TargetKeys.labelNameProblem(name.substring(LABEL_FIELD.length())) == null;
     }
 
     /** The longest dedup key PagerDuty keeps (255); Opsgenie's alias takes 512. */

@@ -128,6 +128,8 @@ public class AlertRuleTest {
         assertTrue(r.json().toString(), r.json().toString().contains("{\"receiver\":\"db-pager\",\"match\":{\"site\":\"fra*\",\"team\":\"db\"}}"));
         refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":{\"a-b\":\"1\"}}]}",
                 "notify[0].match: 'a-b' is not a label name");
+        refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":{\"job\":\"1\"}}]}",
+                "notify[0].match: 'job' is a label name Sonde or Prometheus sets itself");
         refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":{\"team\":3}}]}",
                 "notify[0].match.team: a pattern of 1-200 characters is needed");
         refused("{\"type\":\"target_down\",\"target\":\"*\",\"notify\":[{\"receiver\":\"x\",\"match\":[]}]}",

@@ -80,8 +80,9 @@ record StatusPage(String name, String title, String description, String notice, 
             String groupName = text(o, "name", null, 200, at + ".name");
             String selector = text(o, "targets", null, AgentSelector.MAX_LENGTH, at + ".targets");
             String byLabel = text(o, "by_label", "", 64, at + ".by_label");
-            if (!byLabel.isEmpty() && !byLabel.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                throw invalid(at + ".by_label: '" + byLabel + "' is not a label name (a letter or _, then letters, digits, _)");
+            String problem = byLabel.isEmpty() ? null : io.sonde.agent.spi.TargetKeys.labelNameProblem(byLabel);
+            if (problem != null) {
+                throw invalid(at + ".by_label: " + problem);
             }
             try {
                 groups.add(new Group(groupName, AgentSelector.parse(selector), byLabel.isEmpty() ? null : byLabel));

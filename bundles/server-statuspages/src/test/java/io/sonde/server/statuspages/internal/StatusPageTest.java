@@ -47,7 +47,13 @@ public class StatusPageTest {
             StatusPage.parse("sites", json("{\"title\": \"S\", \"groups\": [{\"name\": \"W\", \"targets\": \"web\", \"by_label\": \"a b\"}]}"));
             org.junit.Assert.fail("took a bad label name");
         } catch (WireException e) {
-            assertEquals("groups[0].by_label: 'a b' is not a label name (a letter or _, then letters, digits, _)", e.getMessage());
+            assertEquals("groups[0].by_label: 'a b' is not a label name (a letter or _, then letters, digits, _; at most 64)", e.getMessage());
+        }
+        try {
+            StatusPage.parse("sites", json("{\"title\": \"S\", \"groups\": [{\"name\": \"W\", \"targets\": \"web\", \"by_label\": \"kind\"}]}"));
+            org.junit.Assert.fail("took a label no target has");
+        } catch (WireException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("groups[0].by_label: 'kind' is a label name Sonde or Prometheus sets itself"));
         }
     }
 
