@@ -1307,26 +1307,27 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
         long now = System.currentTimeMillis();
         for (Map.Entry<Integer, WireResult> l : latest.entrySet()) {
-            Map.Entry<Integer, String> e = Map.entry(l.getKey(), Objects.requireNonNullElse(labelText(l.getValue().labels()), ""));
-            Object[] known = seriesLabels.get(e.getKey());
-            if (known != null && Objects.equals(known[0], e.getValue()) && now - (long) known[1] < 600_000) {
+            int id = l.getKey();
+            String text = labelText(l.getValue().labels()); // null: none
+            Object[] known = seriesLabels.get(id);
+            if (known != null && Objects.equals(known[0], text) && now - (long) known[1] < 600_000) {
                 continue;
             }
             // only where they differ (a late result of a spool is older than the latest stored: its labels may be too, but
             // the agent sends its spool in order, so the newest upload holds the newest labels)
-            try (PreparedStatement u = c.prepareStatement(e.getValue().isEmpty()
+            try (PreparedStatement u = c.prepareStatement(text == null
                     ? "UPDATE series SET labels = NULL WHERE id = ? AND labels IS NOT NULL"
                     : "UPDATE series SET labels = ? WHERE id = ? AND (labels IS NULL OR labels <> ?)")) {
-                if (e.getValue().isEmpty()) {
-                    u.setInt(1, e.getKey());
+                if (text == null) {
+                    u.setInt(1, id);
                 } else {
-                    u.setString(1, e.getValue());
-                    u.setInt(2, e.getKey());
-                    u.setString(3, e.getValue());
+                    u.setString(1, text);
+                    u.setInt(2, id);
+                    u.setString(3, text);
                 }
                 u.executeUpdate();
             }
-            written.put(e.getKey(), new Object[] {e.getValue(), now});
+            written.put(id, new Object[] {text, now});
         }
         return written;
     }
