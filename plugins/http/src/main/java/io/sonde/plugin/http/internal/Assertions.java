@@ -1,0 +1,156 @@
+package io.sonde.plugin.http.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+import io.sonde.api.FailureReason;
+import io.sonde.api.Target;
+import io.sonde.api.TargetOption;
+
+/**
+ * What a response must be beyond its status, each failing the probe with a reason and a message
+ * that names the key: about its content ({@code body_mismatch}) — a body that must not match
+ * ({@code body_not_regex}), a header that must match ({@code expect_header.NAME}, absent fails) or
+ * must not ({@code fail_if_header.NAME}), the body's size ({@code min_body_bytes},
+ * {@code max_body_bytes}) — and about its TLS ({@code tls}): the versions taken
+ * ({@code tls_versions}) and the days the chain has left ({@code min_cert_days}). Independent of
+ * how the response was fetched.
+ *
+ * @param bodyNot       a pattern the body must not match, or null
+ * @param headers       by header name (lower case), a pattern one of its values must match
+ * @param notHeaders    by header name (lower case), a pattern none of its values may match
+ * @param minBody       fewest body bytes, 0 for no bound
+ * @param maxBody       most body bytes, 0 for no bound
+ * @param tlsVersions   the TLS versions taken (as the JDK names them: TLSv1.2, TLSv1.3), empty for any
+ * @param minCertDays   the fewest days the earliest certificate of the chain may have left, 0 for no bound
+ */
+record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pattern> notHeaders, long minBody, long maxBody,
+        Set<String> tlsVersions, long minCertDays) {
+
+    static final String EXPECT_HEADER_PREFIX = "expect_header.";
+    static final String FAIL_IF_HEADER_PREFIX = "fail_if_header.";
+
+    static final TargetOption BODY_NOT_REGEX = TargetOption.pattern("body_not_regex",
+            "A regular expression the body must not match (the first 1 MiB is searched)");
+    static final TargetOption EXPECT_HEADER = TargetOption.pattern(EXPECT_HEADER_PREFIX + "*",
+            "A header the response must have with a value matching: expect_header.NAME = regex (.* for present)");
+    static final TargetOption FAIL_IF_HEADER = TargetOption.pattern(FAIL_IF_HEADER_PREFIX + "*",
+            "A header whose value must not match: fail_if_header.NAME = regex (.* for absent)");
+    static final TargetOption MIN_BODY_BYTES = TargetOption.integer("min_body_bytes", 0, 0, Long.MAX_VALUE,
+            "The fewest body bytes the response may have (0: no bound)");
+    static final TargetOption MAX_BODY_BYTES = TargetOption.integer("max_body_bytes", 0, 0, Long.MAX_VALUE,
+            "The most body bytes the response may have (0: no bound)");
+    static final TargetOption TLS_VERSIONS = TargetOption.text("tls_versions", null,
+            "The TLS versions taken, comma-separated: TLSv1.2, TLSv1.3 (default: any the JDK negotiates)");
+    static final TargetOption MIN_CERT_DAYS = TargetOption.integer("min_cert_days", 0, 0, 3650,
+            "The fewest days the earliest certificate of the chain may have left (0: no bound)");
+
+    static final List<TargetOption> OPTIONS = List.of(BODY_NOT_REGEX, EXPECT_HEADER, FAIL_IF_HEADER, MIN_BODY_BYTES, MAX_BODY_BYTES,
+            TLS_VERSIONS, MIN_CERT_DAYS);
+
+    static final Set<String> KNOWN_TLS = Set.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
+
+    /** A response as the assertions see it. */
+    record Response(Map<String, List<String>> headers, byte[] keptBody, long bodySize, String tlsVersion, Instant certExpiry) {
+    }
+
+    /** A failed assertion: why, in words naming the key. */
+    record Verdict(FailureReason reason, String message) {
+    }
+
+    /** @return what is wrong with the target's assertion keys beyond their own types, each with its key */
+    static List<io.sonde.api.TargetProblem> problems(Target t) {
+        List<io.sonde.api.TargetProblem> out = new ArrayList<>();
+        String versions = TLS_VERSIONS.value(t);
+        if (versions != null) {
+            for (String v : versions.split(",")) {
+                if (!KNOWN_TLS.contains(v.strip())) {
+                    out.add(new io.sonde.api.TargetProblem(TLS_VERSIONS.name(), "'" + v.strip() + "' is not one of " + new TreeSet<>(KNOWN_TLS)));
+                }
+            }
+        }
+        long min = MIN_BODY_BYTES.longValue(t);
+        long max = MAX_BODY_BYTES.longValue(t);
+        if (max > 0 && min > max) {
+            out.add(new io.sonde.api.TargetProblem(MIN_BODY_BYTES.name(), min + " is more than max_body_bytes (" + max + ")"));
+        }
+        return out;
+    }
+
+    static Assertions of(Target t, Map<String, Pattern> compiled) {
+        Map<String, Pattern> headers = new LinkedHashMap<>();
+        Map<String, Pattern> notHeaders = new LinkedHashMap<>();
+        t.options().forEach((k, v) -> {
+            if (k.startsWith(EXPECT_HEADER_PREFIX) && k.length() > EXPECT_HEADER_PREFIX.length()) {
+                headers.put(k.substring(EXPECT_HEADER_PREFIX.length()).toLowerCase(Locale.ROOT), compiled.computeIfAbsent(v, Pattern::compile));
+            } else if (k.startsWith(FAIL_IF_HEADER_PREFIX) && k.length() > FAIL_IF_HEADER_PREFIX.length()) {
+                notHeaders.put(k.substring(FAIL_IF_HEADER_PREFIX.length()).toLowerCase(Locale.ROOT), compiled.computeIfAbsent(v, Pattern::compile));
+            }
+        });
+        String bodyNot = BODY_NOT_REGEX.value(t);
+        String versions = TLS_VERSIONS.value(t);
+        Set<String> tls = new TreeSet<>();
+        if (versions != null) {
+            for (String v : versions.split(",")) {
+                tls.add(v.strip());
+            }
+        }
+        return new Assertions(bodyNot == null ? null : compiled.computeIfAbsent(bodyNot, Pattern::compile), Map.copyOf(headers),
+                Map.copyOf(notHeaders), MIN_BODY_BYTES.longValue(t), MAX_BODY_BYTES.longValue(t), Set.copyOf(tls), MIN_CERT_DAYS.longValue(t));
+    }
+
+    /** @return whether the body must be kept to be searched */
+    boolean readsBody() {
+        return bodyNot != null;
+    }
+
+    /** @return the first assertion the response fails, or null when it passes them all */
+    Verdict check(Response r, Instant now) {
+        if (minBody > 0 && r.bodySize() < minBody) {
+            return new Verdict(FailureReason.BODY_MISMATCH, "min_body_bytes: the body has " + r.bodySize() + " bytes, fewer than " + minBody);
+        }
+        if (maxBody > 0 && r.bodySize() > maxBody) {
+            return new Verdict(FailureReason.BODY_MISMATCH, "max_body_bytes: the body has " + r.bodySize() + " bytes, more than " + maxBody);
+        }
+        for (Map.Entry<String, Pattern> h : headers.entrySet()) {
+            List<String> values = r.headers().getOrDefault(h.getKey(), List.of());
+            if (values.stream().noneMatch(v -> h.getValue().matcher(v).find())) {
+                return new Verdict(FailureReason.BODY_MISMATCH, EXPECT_HEADER_PREFIX + h.getKey() + ": " + (values.isEmpty()
+                        ? "the response has no such header" : "no value matches /" + h.getValue().pattern() + "/ (" + cut(values.get(0)) + ")"));
+            }
+        }
+        for (Map.Entry<String, Pattern> h : notHeaders.entrySet()) {
+            for (String v : r.headers().getOrDefault(h.getKey(), List.of())) {
+                if (h.getValue().matcher(v).find()) {
+                    return new Verdict(FailureReason.BODY_MISMATCH, FAIL_IF_HEADER_PREFIX + h.getKey() + ": '" + cut(v) + "' matches /"
+                            + h.getValue().pattern() + "/");
+                }
+            }
+        }
+        if (bodyNot != null && r.keptBody() != null && bodyNot.matcher(new String(r.keptBody(), StandardCharsets.UTF_8)).find()) {
+            return new Verdict(FailureReason.BODY_MISMATCH, "body_not_regex: the body matches /" + bodyNot.pattern() + "/");
+        }
+        if (!tlsVersions.isEmpty() && r.tlsVersion() != null && !tlsVersions.contains(r.tlsVersion())) {
+            return new Verdict(FailureReason.TLS, "tls_versions: " + r.tlsVersion() + " was negotiated, not one of " + tlsVersions);
+        }
+        if (minCertDays > 0 && r.certExpiry() != null && r.certExpiry().isBefore(now.plus(Duration.ofDays(minCertDays)))) {
+            long left = Duration.between(now, r.certExpiry()).toDays();
+            return new Verdict(FailureReason.TLS, "min_cert_days: the chain's earliest certificate expires " + r.certExpiry() + " ("
+                    + (left < 0 ? "expired" : left + " days left") + "), fewer than " + minCertDays);
+        }
+        return null;
+    }
+
+    private static String cut(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+}
