@@ -12,6 +12,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
 import io.sonde.api.FailureReason;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
@@ -22,7 +26,8 @@ import io.sonde.api.TargetOption;
  * ({@code body_not_regex}), a header that must match ({@code expect_header.NAME}, absent fails) or
  * must not ({@code fail_if_header.NAME}), the body's size ({@code min_body_bytes},
  * {@code max_body_bytes}) — and about its TLS ({@code tls}): the versions taken
- * ({@code tls_versions}) and the days the chain has left ({@code min_cert_days}). Independent of
+ * ({@code tls_versions}) and the days the chain has left ({@code min_cert_days}); and conditions on a
+ * JSON body ({@code expect_json}, see {@link JsonCondition}). Independent of
  * how the response was fetched.
  *
  * @param bodyNot       a pattern the body must not match, or null
@@ -32,9 +37,10 @@ import io.sonde.api.TargetOption;
  * @param maxBody       most body bytes, 0 for no bound
  * @param tlsVersions   the TLS versions taken (as the JDK names them: TLSv1.2, TLSv1.3), empty for any
  * @param minCertDays   the fewest days the earliest certificate of the chain may have left, 0 for no bound
+ * @param json          conditions on the body read as JSON ({@code expect_json}), empty for none
  */
 record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pattern> notHeaders, long minBody, long maxBody,
-        Set<String> tlsVersions, long minCertDays) {
+        Set<String> tlsVersions, long minCertDays, List<JsonCondition> json) {
 
     static final String EXPECT_HEADER_PREFIX = "expect_header.";
     static final String FAIL_IF_HEADER_PREFIX = "fail_if_header.";
@@ -54,8 +60,12 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
     static final TargetOption MIN_CERT_DAYS = TargetOption.integer("min_cert_days", 0, 0, 3650,
             "The fewest days the earliest certificate of the chain may have left (0: no bound)");
 
+    static final TargetOption EXPECT_JSON = TargetOption.text("expect_json", null,
+            "Conditions on the JSON body, separated by ';': a JSON Pointer or JSONPath, an operator (== != < <= > >= =~) and a JSON literal,"
+            + " for example $.status == \"UP\"; $.items.length() > 0 (the first 1 MiB is read)");
+
     static final List<TargetOption> OPTIONS = List.of(BODY_NOT_REGEX, EXPECT_HEADER, FAIL_IF_HEADER, MIN_BODY_BYTES, MAX_BODY_BYTES,
-            TLS_VERSIONS, MIN_CERT_DAYS);
+            TLS_VERSIONS, MIN_CERT_DAYS, EXPECT_JSON);
 
     static final Set<String> KNOWN_TLS = Set.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
 
@@ -83,10 +93,18 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
         if (max > 0 && min > max) {
             out.add(new io.sonde.api.TargetProblem(MIN_BODY_BYTES.name(), min + " is more than max_body_bytes (" + max + ")"));
         }
+        String json = EXPECT_JSON.value(t);
+        if (json != null) {
+            try {
+                JsonCondition.parseAll(json);
+            } catch (IllegalArgumentException e) {
+                out.add(new io.sonde.api.TargetProblem(EXPECT_JSON.name(), e.getMessage()));
+            }
+        }
         return out;
     }
 
-    static Assertions of(Target t, Map<String, Pattern> compiled) {
+    static Assertions of(Target t, Map<String, Pattern> compiled, Map<String, List<JsonCondition>> conditions) {
         Map<String, Pattern> headers = new LinkedHashMap<>();
         Map<String, Pattern> notHeaders = new LinkedHashMap<>();
         t.options().forEach((k, v) -> {
@@ -105,12 +123,13 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
             }
         }
         return new Assertions(bodyNot == null ? null : compiled.computeIfAbsent(bodyNot, Pattern::compile), Map.copyOf(headers),
-                Map.copyOf(notHeaders), MIN_BODY_BYTES.longValue(t), MAX_BODY_BYTES.longValue(t), Set.copyOf(tls), MIN_CERT_DAYS.longValue(t));
+                Map.copyOf(notHeaders), MIN_BODY_BYTES.longValue(t), MAX_BODY_BYTES.longValue(t), Set.copyOf(tls), MIN_CERT_DAYS.longValue(t),
+                EXPECT_JSON.value(t) == null ? List.of() : conditions.computeIfAbsent(EXPECT_JSON.value(t), JsonCondition::parseAll));
     }
 
     /** @return whether the body must be kept to be searched */
     boolean readsBody() {
-        return bodyNot != null;
+        return bodyNot != null || !json.isEmpty();
     }
 
     /** @return the first assertion the response fails, or null when it passes them all */
@@ -139,6 +158,12 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
         if (bodyNot != null && r.keptBody() != null && bodyNot.matcher(new String(r.keptBody(), StandardCharsets.UTF_8)).find()) {
             return new Verdict(FailureReason.BODY_MISMATCH, "body_not_regex: the body matches /" + bodyNot.pattern() + "/");
         }
+        if (!json.isEmpty()) {
+            String failed = json(r);
+            if (failed != null) {
+                return new Verdict(FailureReason.BODY_MISMATCH, EXPECT_JSON.name() + ": " + failed);
+            }
+        }
         if (!tlsVersions.isEmpty() && r.tlsVersion() != null && !tlsVersions.contains(r.tlsVersion())) {
             return new Verdict(FailureReason.TLS, "tls_versions: " + r.tlsVersion() + " was negotiated, not one of " + tlsVersions);
         }
@@ -146,6 +171,25 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
             long left = Duration.between(now, r.certExpiry()).toDays();
             return new Verdict(FailureReason.TLS, "min_cert_days: the chain's earliest certificate expires " + r.certExpiry() + " ("
                     + (left < 0 ? "expired" : left + " days left") + "), fewer than " + minCertDays);
+        }
+        return null;
+    }
+
+    private String json(Response r) {
+        if (r.keptBody() == null || r.bodySize() > r.keptBody().length) {
+            return "the body (" + r.bodySize() + " bytes) is longer than the " + Exchange.MATCH_LIMIT + " bytes read as JSON";
+        }
+        JsonElement document;
+        try {
+            document = JsonParser.parseString(new String(r.keptBody(), StandardCharsets.UTF_8));
+        } catch (JsonParseException e) {
+            return "the body is not JSON (" + cut(String.valueOf(e.getMessage())) + ")";
+        }
+        for (JsonCondition c : json) {
+            String failed = c.failure(document);
+            if (failed != null) {
+                return failed;
+            }
         }
         return null;
     }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -21,7 +20,10 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -39,7 +41,8 @@ import io.sonde.sockets.Resolver;
 
 /**
  * One HTTP(S) probe: a fresh connection per request (as blackbox_exporter and curl make them),
- * HTTP/1.1, redirects followed on new connections. Each phase is timed at the event that ends it:
+ * HTTP/1.1, redirects followed on new connections, through an HTTP proxy when the target names one
+ * (HTTPS by a CONNECT tunnel, timed in {@code connect}). Each phase is timed at the event that ends it:
  * {@code dns} when the name is resolved, {@code connect} when the TCP handshake is done, {@code tls}
  * when the TLS handshake is, {@code processing} from the request's last byte written to the
  * response's first byte read, {@code transfer} from there to the body's last byte. Over redirects
@@ -50,8 +53,10 @@ import io.sonde.sockets.Resolver;
  */
 final class Exchange {
 
-    /** Body bytes kept for {@code body_regex}; the rest is counted, not kept. */
+    /** Body bytes kept for {@code body_regex} and the assertions; the rest is counted, not kept. */
     static final int MATCH_LIMIT = 1 << 20;
+    /** Header lines of a response at most. */
+    static final int MAX_HEADERS = 500;
 
     private final Target target;
     private final Request request;
@@ -71,6 +76,9 @@ final class Exchange {
     private Instant leaf;
     private long bodySize;
     private boolean bodyMatched;
+    private byte[] kept;
+    /** The final response's headers by lower-case name. */
+    private final Map<String, List<String>> responseHeaders = new HashMap<>();
 
     Exchange(Target target, Request request, Resolver resolver, Trust trust) {
         this.target = target;
@@ -96,16 +104,29 @@ final class Exchange {
     HttpGetResult run() {
         URI url = request.url();
         String method = request.method();
+        byte[] body;
+        String authorization;
+        try {
+            body = request.bodyBytes();
+            authorization = request.authorization();
+        } catch (IOException e) {
+            return result(FailureReason.ERROR, e.getMessage());
+        }
         try {
             for (int hop = 0; ; hop++) {
-                String location = once(url, method);
-                if (location == null || !request.followRedirects() || hop >= Request.MAX_REDIRECTS) {
+                String location = once(url, method, body, authorization);
+                if (location == null || hop >= request.maxRedirects()) {
                     break;
                 }
-                url = url.resolve(location);
-                if (status == 303) {
-                    method = "GET";
+                URI next = url.resolve(location);
+                if (status == 303 && !method.equals("HEAD") || (status == 301 || status == 302) && method.equals("POST")) {
+                    method = "GET"; // as browsers and Go's client do; 307 and 308 keep the method and the body
+                    body = new byte[0];
                 }
+                if (authorization != null && !sameOrigin(url, next)) {
+                    authorization = null; // credentials go to the host they were written for, not where it sends them
+                }
+                url = next;
             }
         } catch (Failure f) {
             return result(f.reason, f.getMessage());
@@ -118,19 +139,32 @@ final class Exchange {
             return result(FailureReason.BODY_MISMATCH, "the body of " + url + " does not match /"
                     + request.bodyRegex().pattern() + "/");
         }
-        return result(null, null);
+        Assertions.Verdict v = request.assertions().check(new Assertions.Response(responseHeaders, kept, bodySize, tlsVersion,
+                earliest), Instant.now());
+        return v == null ? result(null, null) : result(v.reason(), v.message());
     }
 
-    /** One request on a new connection; returns the redirect location, if the answer is one. */
-    private String once(URI url, String method) throws Failure {
-        String host = HostForm.URL.lookupName(url.toString());
-        int port = request.port(url);
+    private boolean sameOrigin(URI a, URI b) {
+        return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && request.port(a) == request.port(b)
+                && request.tls(a) == request.tls(b);
+    }
+
+    /** One request on a new connection (through the proxy, if there is one for the host); returns the redirect location, if the answer is one. */
+    private String once(URI url, String method, byte[] body, String authorization) throws Failure {
+        String targetHost = HostForm.URL.lookupName(url.toString());
+        int targetPort = request.port(url);
+        boolean proxied = request.proxied(targetHost);
+        String host = proxied ? request.proxy().getHost() : targetHost;
+        int port = proxied ? (request.proxy().getPort() > 0 ? request.proxy().getPort() : 80) : targetPort;
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
         long t0 = System.nanoTime();
         InetAddress address;
         try {
             address = resolver.resolve(host, request.ipVersion()).get(left(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            throw new Failure(FailureReason.DNS, e.getCause().getMessage());
+            throw new Failure(FailureReason.DNS, (proxied ? "proxy_url: " : "") + e.getCause().getMessage());
         } catch (TimeoutException e) {
             throw new Failure(FailureReason.TIMEOUT, "resolving '" + host + "' took longer than the timeout");
         } catch (InterruptedException e) {
@@ -148,15 +182,21 @@ final class Exchange {
             }
             s.setTcpNoDelay(true);
             s.connect(where, millisLeft());
+            if (proxied && request.tls(url)) {
+                tunnel(s, targetHost, targetPort, where);
+            }
             long t2 = System.nanoTime();
             phases[1] += t2 - t1;
             Socket io = s;
             if (request.tls(url)) {
-                io = handshake(s, host, port, address);
+                io = handshake(s, request.serverName() != null ? request.serverName() : targetHost, targetPort);
                 phases[2] += System.nanoTime() - t2;
             }
             OutputStream out = io.getOutputStream();
-            out.write(requestHead(url, method, host, port, address).getBytes(StandardCharsets.ISO_8859_1));
+            boolean absolute = proxied && !request.tls(url);
+            out.write(requestHead(url, method, targetHost, targetPort, body.length, authorization, absolute)
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
             out.flush();
             long t3 = System.nanoTime();
             io.setSoTimeout(millisLeft());
@@ -175,11 +215,12 @@ final class Exchange {
         } catch (SocketTimeoutException e) {
             throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
         } catch (ConnectException e) {
-            throw new Failure(FailureReason.REFUSED, "connecting to " + where + ": " + e.getMessage());
+            throw new Failure(FailureReason.REFUSED, "connecting to " + (proxied ? "the proxy " : "") + where + ": " + e.getMessage());
         } catch (NoRouteToHostException e) {
-            throw new Failure(FailureReason.UNREACHABLE, "connecting to " + where + ": " + e.getMessage());
+            throw new Failure(FailureReason.UNREACHABLE, "connecting to " + (proxied ? "the proxy " : "") + where + ": "
+                    + e.getMessage());
         } catch (SSLException e) {
-            throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + port + " failed: " + tlsReason(e));
+            throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + targetPort + " failed: " + tlsReason(e));
         } catch (IOException e) {
             if (aborted) {
                 throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
@@ -190,12 +231,39 @@ final class Exchange {
         }
     }
 
-    private SSLSocket handshake(Socket s, String host, int port, InetAddress address) throws IOException, Failure {
+    /**
+     * Asks the proxy on {@code s} for a tunnel to {@code host:port} (HTTP CONNECT); the TLS handshake
+     * then goes through it to the target.
+     */
+    private void tunnel(Socket s, String host, int port, InetSocketAddress proxy) throws IOException, Failure {
+        String authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        OutputStream out = s.getOutputStream();
+        out.write(("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\nUser-Agent: Sonde\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        s.setSoTimeout(millisLeft());
+        InputStream in = s.getInputStream(); // unbuffered: nothing past the proxy's answer may be read here
+        String statusLine = line(in);
+        for (String h = line(in); !h.isEmpty(); h = line(in)) {
+            // the proxy's headers say nothing the probe needs
+        }
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[1].equals("200")) {
+            throw new Failure(FailureReason.ERROR, "the proxy " + proxy + " did not open a tunnel to " + authority + ": '"
+                    + statusLine.substring(0, Math.min(80, statusLine.length())) + "'");
+        }
+    }
+
+    private SSLSocket handshake(Socket s, String host, int port) throws IOException, Failure {
         SSLSocket tls;
         try {
-            tls = (SSLSocket) trust.factory(request.caFile(), request.insecure()).createSocket(s, host, port, true);
-        } catch (GeneralSecurityException | IOException e) { // a CA file removed or spoilt since validation
-            throw new Failure(FailureReason.TLS, "ca_file " + request.caFile() + " cannot be used: " + e);
+            tls = (SSLSocket) trust.factory(request.caFile(), request.insecure(), request.certFile(), request.keyFile())
+                    .createSocket(s, host, port, true);
+        } catch (GeneralSecurityException | IOException e) { // a file removed or spoilt since validation
+            String m = String.valueOf(e.getMessage());
+            throw new Failure(FailureReason.TLS, m.startsWith("cert_file") || m.startsWith("key_file") || m.startsWith("ca_file") ? m
+                    : (request.certFile() != null ? "ca_file, cert_file or key_file" : "ca_file " + request.caFile())
+                            + " cannot be used: " + e);
         }
         socket = tls;
         SSLParameters p = tls.getSSLParameters();
@@ -221,14 +289,18 @@ final class Exchange {
         return tls;
     }
 
-    private String requestHead(URI url, String method, String host, int port, InetAddress address) {
+    /** The request's head; in absolute form ({@code GET http://host/path}) for a proxy. */
+    private String requestHead(URI url, String method, String host, int port, int bodyLength, String authorization,
+            boolean absolute) {
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
         if (url.getRawQuery() != null) {
             path += "?" + url.getRawQuery();
         }
         boolean defaultPort = port == (request.tls(url) ? 443 : 80);
-        String hostHeader = (address instanceof Inet6Address && host.indexOf(':') >= 0 ? "[" + host + "]" : host)
-                + (defaultPort ? "" : ":" + port);
+        String hostHeader = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + (defaultPort ? "" : ":" + port);
+        if (absolute) {
+            path = url.getScheme().toLowerCase(Locale.ROOT) + "://" + hostHeader + path;
+        }
         StringBuilder b = new StringBuilder(256).append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Host", hostHeader);
@@ -237,6 +309,13 @@ final class Exchange {
         for (Map.Entry<String, String> h : request.headers().entrySet()) {
             headers.keySet().removeIf(k -> k.equalsIgnoreCase(h.getKey()));
             headers.put(h.getKey(), h.getValue());
+        }
+        if (authorization != null) {
+            headers.put("Authorization", authorization);
+        }
+        if (bodyLength > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+            headers.keySet().removeIf(k -> k.equalsIgnoreCase("Content-Length") || k.equalsIgnoreCase("Transfer-Encoding"));
+            headers.put("Content-Length", Integer.toString(bodyLength));
         }
         headers.put("Connection", "close");
         headers.forEach((k, v) -> b.append(k).append(": ").append(v).append("\r\n"));
@@ -265,13 +344,19 @@ final class Exchange {
             location = null;
             contentLength = -1;
             chunked = false;
+            responseHeaders.clear();
+            int count = 0;
             for (String h = line(in); !h.isEmpty(); h = line(in)) {
                 int colon = h.indexOf(':');
                 if (colon <= 0) {
                     continue;
                 }
+                if (++count > MAX_HEADERS) {
+                    throw new Failure(FailureReason.ERROR, url + " answered with more than " + MAX_HEADERS + " headers");
+                }
                 String name = h.substring(0, colon).strip().toLowerCase(Locale.ROOT);
                 String value = h.substring(colon + 1).strip();
+                responseHeaders.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
                 switch (name) {
                     case "location" -> location = value;
                     case "content-length" -> contentLength = Long.parseLong(value);
@@ -281,7 +366,7 @@ final class Exchange {
             }
         } while (status >= 100 && status < 200 && status != 101);
 
-        ByteArrayOutputStream kept = request.bodyRegex() != null ? new ByteArrayOutputStream() : null;
+        ByteArrayOutputStream kept = request.keepsBody() ? new ByteArrayOutputStream() : null;
         bodySize = 0;
         boolean noBody = method.equals("HEAD") || status == 204 || status == 304;
         if (!noBody) {
@@ -300,7 +385,8 @@ final class Exchange {
             }
         }
         if (kept != null) {
-            bodyMatched = request.bodyRegex().matcher(kept.toString(StandardCharsets.UTF_8)).find();
+            this.kept = kept.toByteArray();
+            bodyMatched = request.bodyRegex() != null && request.bodyRegex().matcher(kept.toString(StandardCharsets.UTF_8)).find();
         }
         boolean redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
         return redirect ? location : null;

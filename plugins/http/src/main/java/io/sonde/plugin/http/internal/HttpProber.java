@@ -69,8 +69,7 @@ public final class HttpProber implements Prober {
 
     @Override
     public List<TargetProblem> check(Target target) {
-        String problem = Request.StatusSet.problem(Request.EXPECT_STATUS.value(target));
-        return problem == null ? List.of() : List.of(new TargetProblem(Request.EXPECT_STATUS.name(), problem));
+        return Request.problems(target);
     }
 
     @Override

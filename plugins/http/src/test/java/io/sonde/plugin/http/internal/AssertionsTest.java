@@ -23,7 +23,7 @@ public class AssertionsTest {
 
     private static Assertions of(Map<String, String> options) {
         return Assertions.of(new Target("t", "http", "http://127.0.0.1/", 0, Duration.ofSeconds(5), Duration.ofSeconds(1), Set.of(), options,
-                "test"), new HashMap<>());
+                "test"), new HashMap<>(), new HashMap<>());
     }
 
     private static Assertions.Response response(String body, String tls, Instant expiry, Map<String, List<String>> headers) {

@@ -222,4 +222,181 @@ public class HttpProberTest {
         assertTrue(openFiles() + " open, " + before + " before", openFiles() <= before + 2);
         assertTrue(probe(plain("/"), 2000).isSuccessful());
     }
+
+    @Test
+    public void methodsWithABodyAndTheirLength() throws Exception {
+        HttpGetResult post = probe(plain("/echo"), 2000, "method", "POST", "body", "{\"q\": 1}", "header.Content-Type",
+                "application/json", "body_regex", "^method=POST authorization=null length=8 body=\\{\"q\": 1\\}$");
+        assertTrue(post.errorMessage(), post.isSuccessful());
+        java.nio.file.Path file = servers.dir.resolve("body.txt");
+        java.nio.file.Files.writeString(file, "from a file");
+        assertTrue(probe(plain("/echo"), 2000, "method", "PUT", "body_file", file.toString(), "body_regex",
+                "^method=PUT .* length=11 body=from a file$").isSuccessful());
+        // a PATCH without a body still says its length; a DELETE or OPTIONS without one says none
+        assertTrue(probe(plain("/echo"), 2000, "method", "patch", "body_regex", "^method=PATCH .* length=0 body=$").isSuccessful());
+        assertTrue(probe(plain("/echo"), 2000, "method", "DELETE", "body_regex", "^method=DELETE .* length=null body=$").isSuccessful());
+        assertTrue(probe(plain("/echo"), 2000, "method", "OPTIONS", "body_regex", "^method=OPTIONS ").isSuccessful());
+        java.nio.file.Files.delete(file);
+        HttpGetResult gone = probe(plain("/echo"), 2000, "method", "PUT", "body_file", file.toString());
+        assertEquals(FailureReason.ERROR, gone.failureReason());
+        assertEquals("body_file " + file + " cannot be read: NoSuchFileException", gone.errorMessage());
+    }
+
+    @Test
+    public void basicAndBearerAuthenticationFromFilesReadAtEachProbe() throws Exception {
+        java.nio.file.Path password = servers.dir.resolve("password");
+        java.nio.file.Files.writeString(password, "s3cret-pw\n");
+        String basic = java.util.Base64.getEncoder().encodeToString("probe:s3cret-pw".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(probe(plain("/echo"), 2000, "basic_auth_user", "probe", "basic_auth_password_file", password.toString(),
+                "body_regex", "authorization=Basic " + basic + " ").isSuccessful());
+        java.nio.file.Path token = servers.dir.resolve("token");
+        java.nio.file.Files.writeString(token, "  tok-1  \n");
+        assertTrue(probe(plain("/echo"), 2000, "bearer_token_file", token.toString(), "body_regex", "authorization=Bearer tok-1 ")
+                .isSuccessful());
+        java.nio.file.Files.writeString(token, "tok-2");
+        HttpGetResult rotated = probe(plain("/echo"), 2000, "bearer_token_file", token.toString(), "body_regex",
+                "authorization=Bearer tok-2 ");
+        assertTrue("a rotated token is taken at the next probe: " + rotated.errorMessage(), rotated.isSuccessful());
+        // a failing probe names what failed, never the secret
+        HttpGetResult failed = probe(plain("/status/401"), 2000, "bearer_token_file", token.toString());
+        assertEquals(FailureReason.STATUS, failed.failureReason());
+        assertTrue(failed.errorMessage(), !failed.errorMessage().contains("tok-2"));
+        java.nio.file.Files.writeString(token, "one\ntwo\n");
+        HttpGetResult twoLines = probe(plain("/echo"), 2000, "bearer_token_file", token.toString());
+        assertEquals(FailureReason.ERROR, twoLines.failureReason());
+        assertEquals("bearer_token_file " + token + " holds more than one line", twoLines.errorMessage());
+        java.nio.file.Files.delete(token);
+        HttpGetResult gone = probe(plain("/echo"), 2000, "bearer_token_file", token.toString());
+        assertEquals("bearer_token_file " + token + " cannot be read: NoSuchFileException", gone.errorMessage());
+    }
+
+    private static String to(String where, int status) {
+        return plain("/to?s=" + status + "&u=" + java.net.URLEncoder.encode(where, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    public void redirectsKeepOrChangeTheMethodAndDropCredentialsForAnotherHost() throws Exception {
+        java.nio.file.Path token = servers.dir.resolve("redirect-token");
+        java.nio.file.Files.writeString(token, "tok-r");
+        // 303 makes a POST a GET without its body; 307 keeps both
+        assertTrue(probe(to("/echo", 303), 2000, "method", "POST", "body", "x", "body_regex", "^method=GET .* body=$").isSuccessful());
+        assertTrue(probe(to("/echo", 307), 2000, "method", "POST", "body", "x", "body_regex", "^method=POST .* length=1 body=x$")
+                .isSuccessful());
+        // the same host keeps the token; another (127.0.0.2) does not get it
+        assertTrue(probe(to("/echo", 302), 2000, "bearer_token_file", token.toString(), "body_regex", "authorization=Bearer tok-r ")
+                .isSuccessful());
+        String elsewhere = TestServers.url(servers.other, "http", "/echo").replace("127.0.0.1", "127.0.0.2");
+        HttpGetResult other = probe(to(elsewhere, 302), 2000, "bearer_token_file", token.toString(), "body_regex",
+                "authorization=null ");
+        assertTrue(other.errorMessage(), other.isSuccessful());
+        // a chain of three redirects: max_redirects = 2 stops at the third, whose 302 is then the answer
+        String chain = to(to(to("/", 302), 302), 302);
+        assertTrue(probe(chain, 2000).isSuccessful());
+        HttpGetResult stopped = probe(chain, 2000, "max_redirects", "2");
+        assertEquals(302, stopped.statusCode());
+        assertEquals(FailureReason.STATUS, stopped.failureReason());
+        assertTrue(probe(chain, 2000, "max_redirects", "2", "expect_status", "302").isSuccessful());
+    }
+
+    @Test
+    public void headerBodyAndSizeAssertionsOnARealResponse() throws Exception {
+        assertTrue(probe(plain("/json"), 2000, "expect_header.X-Version", "^2\\.", "expect_header.content-type", "json",
+                "fail_if_header.Set-Cookie", ".*", "min_body_bytes", "10", "max_body_bytes", "1000").isSuccessful());
+        HttpGetResult missing = probe(plain("/json"), 2000, "expect_header.ETag", ".*");
+        assertEquals(FailureReason.BODY_MISMATCH, missing.failureReason());
+        assertEquals("expect_header.etag: the response has no such header", missing.errorMessage());
+        HttpGetResult cached = probe(plain("/json"), 2000, "fail_if_header.Cache-Control", "no-store");
+        assertEquals("fail_if_header.cache-control: 'no-store' matches /no-store/", cached.errorMessage());
+        HttpGetResult small = probe(plain("/"), 2000, "min_body_bytes", "1000");
+        assertEquals(FailureReason.BODY_MISMATCH, small.failureReason());
+        assertEquals("min_body_bytes: the body has " + TestServers.HELLO.length() + " bytes, fewer than 1000", small.errorMessage());
+        HttpGetResult big = probe(plain("/chunked"), 2000, "max_body_bytes", "100");
+        assertEquals("max_body_bytes: the body has " + 10 * TestServers.HELLO.length() + " bytes, more than 100", big.errorMessage());
+        HttpGetResult maintenance = probe(plain("/"), 2000, "body_not_regex", "hello");
+        assertEquals("body_not_regex: the body matches /hello/", maintenance.errorMessage());
+        // the status is checked first: a 503 says so, not its headers
+        assertEquals(FailureReason.STATUS, probe(plain("/status/503"), 2000, "expect_header.ETag", ".*").failureReason());
+    }
+
+    @Test
+    public void jsonConditionsOnARealBody() throws Exception {
+        HttpGetResult ok = probe(plain("/json"), 2000, "expect_json",
+                "$.status == \"UP\"; $.items.length() > 0; /items/0/up == true; $.version =~ \"^2\\.\"; $.load < 0.5; /a~1b == 1.0;"
+                        + " $['items'][1].name != \"db\"");
+        assertTrue(ok.errorMessage(), ok.isSuccessful());
+        HttpGetResult down = probe(plain("/json"), 2000, "expect_json", "$.status == \"UP\"; $.items[1].up == true");
+        assertEquals(FailureReason.BODY_MISMATCH, down.failureReason());
+        assertEquals("expect_json: '$.items[1].up == true' does not hold: the value is false", down.errorMessage());
+        HttpGetResult absent = probe(plain("/json"), 2000, "expect_json", "$.checks.db");
+        assertEquals("expect_json: '$.checks.db': the body has no value there", absent.errorMessage());
+        HttpGetResult notJson = probe(plain("/"), 2000, "expect_json", "$.status == \"UP\"");
+        assertEquals(FailureReason.BODY_MISMATCH, notJson.failureReason());
+        assertTrue(notJson.errorMessage(), notJson.errorMessage().startsWith("expect_json: the body is not JSON ("));
+    }
+
+    @Test
+    public void tlsVersionAndCertificateDays() throws Exception {
+        String url = TestServers.url(servers.signed, "https", "/");
+        String ca = servers.caPem.toString();
+        HttpGetResult r = probe(url, 5000, "ca_file", ca, "tls_versions", "TLSv1.2");
+        assertEquals(FailureReason.TLS, r.failureReason());
+        assertEquals("tls_versions: TLSv1.3 was negotiated, not one of [TLSv1.2]", r.errorMessage());
+        assertTrue(probe(url, 5000, "ca_file", ca, "tls_versions", "TLSv1.2, TLSv1.3").isSuccessful());
+        // the leaf has 19-20 days left
+        assertTrue(probe(url, 5000, "ca_file", ca, "min_cert_days", "10").isSuccessful());
+        HttpGetResult soon = probe(url, 5000, "ca_file", ca, "min_cert_days", "30");
+        assertEquals(FailureReason.TLS, soon.failureReason());
+        assertTrue(soon.errorMessage(), soon.errorMessage().startsWith("min_cert_days: the chain's earliest certificate expires ")
+                && soon.errorMessage().endsWith(" days left), fewer than 30"));
+    }
+
+    @Test
+    public void aClientCertificateForAServerThatAsksForOne() throws Exception {
+        String url = TestServers.url(servers.mutual, "https", "/");
+        String ca = servers.caPem.toString();
+        HttpGetResult without = probe(url, 5000, "ca_file", ca);
+        assertTrue(without.failureReason() == FailureReason.TLS || without.failureReason() == FailureReason.ERROR);
+        HttpGetResult with = probe(url, 5000, "ca_file", ca, "cert_file", servers.clientCertPem.toString(), "key_file",
+                servers.clientKeyPem.toString());
+        assertNull(with.errorMessage(), with.failureReason());
+        assertEquals(200, with.statusCode());
+    }
+
+    @Test
+    public void aClientKeyTheProberCannotUseIsNamedBeforeAnyProbe() throws Exception {
+        String cert = servers.clientCertPem.toString();
+        java.nio.file.Path rsa = java.nio.file.Files.writeString(servers.dir.resolve("rsa.key"),
+                "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        java.nio.file.Path encrypted = java.nio.file.Files.writeString(servers.dir.resolve("enc.key"),
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+        java.nio.file.Path rsaPkcs8 = java.nio.file.Files.writeString(servers.dir.resolve("rsa8.key"), "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(java.security.KeyPairGenerator.getInstance("RSA").generateKeyPair()
+                        .getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        assertEquals("[key 'key_file': key_file " + rsa + " holds no PKCS #8 key (BEGIN PRIVATE KEY); openssl pkcs8"
+                + " -topk8 -nocrypt converts this one]", prober.check(target(cert, rsa.toString())).toString());
+        assertEquals("[key 'key_file': key_file " + encrypted + " is encrypted; a probe cannot ask for its pass phrase"
+                + " (openssl pkcs8 -topk8 -nocrypt writes it unencrypted)]", prober.check(target(cert, encrypted.toString())).toString());
+        String mismatch = prober.check(target(cert, rsaPkcs8.toString())).toString();
+        assertTrue(mismatch, mismatch.startsWith("[key 'key_file': key_file " + rsaPkcs8 + " holds no key of the"
+                + " algorithm of cert_file's certificate (EC): "));
+        assertEquals("[]", prober.check(target(cert, servers.clientKeyPem.toString())).toString());
+    }
+
+    private static Target target(String cert, String key) {
+        return new Target("t", "http", "https://127.0.0.1/", 0, Duration.ofSeconds(10), Duration.ofSeconds(1), Set.of(),
+                Map.of("cert_file", cert, "key_file", key), "test");
+    }
+
+    @Test
+    public void serverNameOverridesTheNameSentAndChecked() throws Exception {
+        // the certificate names probe.test only: reached at 127.0.0.1, it is taken when server_name says probe.test
+        String url = TestServers.url(servers.named, "https", "/");
+        String ca = servers.caPem.toString();
+        HttpGetResult byAddress = probe(url, 5000, "ca_file", ca);
+        assertEquals(FailureReason.TLS, byAddress.failureReason());
+        assertTrue(byAddress.errorMessage(), byAddress.errorMessage().contains("does not name the host"));
+        HttpGetResult named = probe(url, 5000, "ca_file", ca, "server_name", "probe.test");
+        assertNull(named.errorMessage(), named.failureReason());
+        assertEquals(FailureReason.TLS, probe(url, 5000, "ca_file", ca, "server_name", "other.test").failureReason());
+    }
 }

@@ -27,7 +27,13 @@ import com.sun.net.httpserver.HttpsServer;
  *
  * <p>Paths: {@code /} says hello, {@code /slow} waits {@link #SLOW_MS} before answering,
  * {@code /hang} waits {@link #HANG_MS}, {@code /header} answers 200 to a request with {@code X-Probe: sonde} and
- * 412 to others, {@code /status/N} answers N, {@code /redirect} sends to {@code /}, {@code /chunked} streams its body.
+ * 412 to others, {@code /status/N} answers N, {@code /redirect} sends to {@code /}, {@code /chunked} streams its body,
+ * {@code /echo} answers with the request's method, {@code Authorization} and body, {@code /json} with {@link #JSON}
+ * and headers {@code X-Version: 2.1} and {@code Cache-Control: no-store}, {@code /to?u=URL&s=CODE} redirects to URL
+ * with status CODE.
+ *
+ * <p>{@link #mutual} asks for a client certificate the test CA signed; {@link #clientCertPem} and
+ * {@link #clientKeyPem} hold one, the key in PKCS #8 PEM.
  */
 final class TestServers implements AutoCloseable {
 
@@ -35,6 +41,8 @@ final class TestServers implements AutoCloseable {
     /** How long {@code /hang} waits: far beyond any timeout a test gives. */
     static final long HANG_MS = 10_000;
     static final String HELLO = "hello from the sonde test server";
+    static final String JSON = "{\"status\": \"UP\", \"version\": \"2.1.0\", \"items\": [{\"name\": \"db\", \"up\": true},"
+            + " {\"name\": \"cache\", \"up\": false}], \"load\": 0.25, \"a/b\": 1}";
 
     final Path dir;
     final Path caPem;
@@ -42,6 +50,13 @@ final class TestServers implements AutoCloseable {
     final HttpsServer signed;
     final HttpsServer selfSigned;
     final HttpsServer expired;
+    final HttpsServer mutual;
+    /** A certificate for probe.test only (no address). */
+    final HttpsServer named;
+    /** The same handler on 127.0.0.2: another host for redirects. */
+    final HttpServer other;
+    final Path clientCertPem;
+    final Path clientKeyPem;
     private final List<HttpServer> all = new ArrayList<>();
     private final List<java.util.concurrent.ExecutorService> executors = new ArrayList<>();
 
@@ -56,10 +71,26 @@ final class TestServers implements AutoCloseable {
         keytool("-genkeypair", "-alias", "self", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
                 "-ext", "san=ip:127.0.0.1", "-validity", "30", "-keystore", "self.p12");
 
+        issue("client", "eku=clientAuth", null, "20");
+        issue("named", "san=dns:probe.test", null, "20");
+        clientCertPem = dir.resolve("client.crt");
+        clientKeyPem = dir.resolve("client.key");
+        KeyStore client = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve("client.p12"))) {
+            client.load(in, "changeit".toCharArray());
+        }
+        byte[] pkcs8 = client.getKey("client", "changeit".toCharArray()).getEncoded();
+        Files.writeString(clientKeyPem, "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pkcs8)
+                + "\n-----END PRIVATE KEY-----\n");
+
         plain = serve(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 100));
+        other = serve(HttpServer.create(new InetSocketAddress("127.0.0.2", 0), 100));
         signed = serve(https("signed.p12"));
         selfSigned = serve(https("self.p12"));
         expired = serve(https("expired.p12"));
+        mutual = serve(mutualTls("signed.p12"));
+        named = serve(https("named.p12"));
     }
 
     /** A server key in {@code NAME.p12} with a certificate the CA signed, its chain included. */
@@ -104,6 +135,36 @@ final class TestServers implements AutoCloseable {
         return s;
     }
 
+    /** A server that asks for a client certificate and trusts only the test CA's. */
+    private HttpsServer mutualTls(String store) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve(store))) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(caPem)) {
+            trusted.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 100);
+        s.setHttpsConfigurator(new HttpsConfigurator(context) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                javax.net.ssl.SSLParameters p = context.getDefaultSSLParameters();
+                p.setNeedClientAuth(true);
+                params.setSSLParameters(p);
+            }
+        });
+        return s;
+    }
+
     private <S extends HttpServer> S serve(S s) {
         s.createContext("/", this::handle);
         java.util.concurrent.ExecutorService e = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
@@ -134,6 +195,26 @@ final class TestServers implements AutoCloseable {
             } else if (path.equals("/redirect")) {
                 x.getResponseHeaders().add("Location", "/");
                 status = 302;
+            } else if (path.equals("/echo")) {
+                String auth = x.getRequestHeaders().getFirst("Authorization");
+                String echo = "method=" + x.getRequestMethod() + " authorization=" + auth + " length="
+                        + x.getRequestHeaders().getFirst("Content-Length") + " body="
+                        + new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                hello = echo.getBytes(StandardCharsets.UTF_8);
+            } else if (path.equals("/json")) {
+                hello = JSON.getBytes(StandardCharsets.UTF_8);
+                x.getResponseHeaders().add("Content-Type", "application/json");
+                x.getResponseHeaders().add("X-Version", "2.1");
+                x.getResponseHeaders().add("Cache-Control", "no-store");
+            } else if (path.equals("/to")) {
+                String q = x.getRequestURI().getRawQuery();
+                java.util.Map<String, String> params = new java.util.HashMap<>();
+                for (String kv : q.split("&")) {
+                    String[] p = kv.split("=", 2);
+                    params.put(p[0], java.net.URLDecoder.decode(p[1], StandardCharsets.UTF_8));
+                }
+                x.getResponseHeaders().add("Location", params.get("u"));
+                status = Integer.parseInt(params.getOrDefault("s", "302"));
             } else if (path.equals("/chunked")) {
                 x.sendResponseHeaders(200, 0); // 0: chunked
                 try (OutputStream out = x.getResponseBody()) {
