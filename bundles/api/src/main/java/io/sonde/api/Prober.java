@@ -87,4 +87,25 @@ public interface Prober {
     default ResultSchema resultSchema() {
         return ResultSchema.NONE;
     }
+
+    /**
+     * Reads this kind's section of a prometheus-blackbox-exporter module (the map under {@code http:}
+     * of a module whose {@code prober} is {@code http}), so a blackbox configuration file carries over:
+     * the {@code /probe} endpoint probes the module's targets with the keys returned, checked as any
+     * target's. A key the kind does not take, or takes only in part, must be refused, never ignored.
+     * Must not block or touch the network.
+     *
+     * @param section the section as YAML reads it: maps, lists, strings, numbers and booleans
+     * @return the target keys and values that mean the same, empty for an empty section
+     * @throws IllegalArgumentException naming the first key refused by its path within the section
+     *         ({@code fail_if_header_matches[0].allow_missing: ...}) and why
+     * @since 2.1
+     */
+    default java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> section) {
+        if (section.isEmpty()) {
+            return java.util.Map.of();
+        }
+        throw new IllegalArgumentException(section.keySet().iterator().next()
+                + ": this kind does not read blackbox_exporter module settings");
+    }
 }

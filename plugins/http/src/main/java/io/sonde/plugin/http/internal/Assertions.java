@@ -38,9 +38,10 @@ import io.sonde.api.TargetOption;
  * @param tlsVersions   the TLS versions taken (as the JDK names them: TLSv1.2, TLSv1.3), empty for any
  * @param minCertDays   the fewest days the earliest certificate of the chain may have left, 0 for no bound
  * @param json          conditions on the body read as JSON ({@code expect_json}), empty for none
+ * @param httpVersions  the protocol versions the response may have ({@code http_versions}), empty for any
  */
 record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pattern> notHeaders, long minBody, long maxBody,
-        Set<String> tlsVersions, long minCertDays, List<JsonCondition> json) {
+        Set<String> tlsVersions, long minCertDays, List<JsonCondition> json, Set<String> httpVersions) {
 
     static final String EXPECT_HEADER_PREFIX = "expect_header.";
     static final String FAIL_IF_HEADER_PREFIX = "fail_if_header.";
@@ -64,13 +65,20 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
             "Conditions on the JSON body, separated by ';': a JSON Pointer or JSONPath, an operator (== != < <= > >= =~) and a JSON literal,"
             + " for example $.status == \"UP\"; $.items.length() > 0 (the first 1 MiB is read)");
 
+    static final TargetOption HTTP_VERSIONS = TargetOption.text("http_versions", null,
+            "The protocol versions the response may have, comma-separated: HTTP/1.0, HTTP/1.1 (default: any)");
+
     static final List<TargetOption> OPTIONS = List.of(BODY_NOT_REGEX, EXPECT_HEADER, FAIL_IF_HEADER, MIN_BODY_BYTES, MAX_BODY_BYTES,
-            TLS_VERSIONS, MIN_CERT_DAYS, EXPECT_JSON);
+            TLS_VERSIONS, MIN_CERT_DAYS, EXPECT_JSON, HTTP_VERSIONS);
+
+    /** The versions {@code http_versions} takes: HTTP/2 is named (blackbox modules list it) though this prober speaks 1.1. */
+    static final Set<String> KNOWN_HTTP = Set.of("HTTP/1.0", "HTTP/1.1", "HTTP/2.0");
 
     static final Set<String> KNOWN_TLS = Set.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
 
     /** A response as the assertions see it. */
-    record Response(Map<String, List<String>> headers, byte[] keptBody, long bodySize, String tlsVersion, Instant certExpiry) {
+    record Response(Map<String, List<String>> headers, byte[] keptBody, long bodySize, String tlsVersion, Instant certExpiry,
+            String httpVersion) {
     }
 
     /** A failed assertion: why, in words naming the key. */
@@ -92,6 +100,11 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
         long max = MAX_BODY_BYTES.longValue(t);
         if (max > 0 && min > max) {
             out.add(new io.sonde.api.TargetProblem(MIN_BODY_BYTES.name(), min + " is more than max_body_bytes (" + max + ")"));
+        }
+        for (String v : versions(HTTP_VERSIONS.value(t))) {
+            if (!KNOWN_HTTP.contains(v)) {
+                out.add(new io.sonde.api.TargetProblem(HTTP_VERSIONS.name(), "'" + v + "' is not one of " + new TreeSet<>(KNOWN_HTTP)));
+            }
         }
         String json = EXPECT_JSON.value(t);
         if (json != null) {
@@ -124,7 +137,22 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
         }
         return new Assertions(bodyNot == null ? null : compiled.computeIfAbsent(bodyNot, Pattern::compile), Map.copyOf(headers),
                 Map.copyOf(notHeaders), MIN_BODY_BYTES.longValue(t), MAX_BODY_BYTES.longValue(t), Set.copyOf(tls), MIN_CERT_DAYS.longValue(t),
-                EXPECT_JSON.value(t) == null ? List.of() : conditions.computeIfAbsent(EXPECT_JSON.value(t), JsonCondition::parseAll));
+                EXPECT_JSON.value(t) == null ? List.of() : conditions.computeIfAbsent(EXPECT_JSON.value(t), JsonCondition::parseAll),
+                Set.copyOf(versions(HTTP_VERSIONS.value(t))));
+    }
+
+    /** {@code HTTP/2} is {@code HTTP/2.0}, as blackbox_exporter writes it. */
+    private static List<String> versions(String text) {
+        List<String> out = new ArrayList<>();
+        if (text != null) {
+            for (String v : text.split(",")) {
+                if (!v.isBlank()) {
+                    String s = v.strip().toUpperCase(Locale.ROOT);
+                    out.add(s.equals("HTTP/2") ? "HTTP/2.0" : s);
+                }
+            }
+        }
+        return out;
     }
 
     /** @return whether the body must be kept to be searched */
@@ -134,6 +162,10 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
 
     /** @return the first assertion the response fails, or null when it passes them all */
     Verdict check(Response r, Instant now) {
+        if (!httpVersions.isEmpty() && r.httpVersion() != null && !httpVersions.contains(r.httpVersion())) {
+            return new Verdict(FailureReason.BODY_MISMATCH, HTTP_VERSIONS.name() + ": " + r.httpVersion() + " was answered, not one of "
+                    + new TreeSet<>(httpVersions));
+        }
         if (minBody > 0 && r.bodySize() < minBody) {
             return new Verdict(FailureReason.BODY_MISMATCH, "min_body_bytes: the body has " + r.bodySize() + " bytes, fewer than " + minBody);
         }

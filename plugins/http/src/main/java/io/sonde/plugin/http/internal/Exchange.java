@@ -140,7 +140,7 @@ final class Exchange {
                     + request.bodyRegex().pattern() + "/");
         }
         Assertions.Verdict v = request.assertions().check(new Assertions.Response(responseHeaders, kept, bodySize, tlsVersion,
-                earliest), Instant.now());
+                earliest, version), Instant.now());
         return v == null ? result(null, null) : result(v.reason(), v.message());
     }
 

@@ -72,6 +72,12 @@ public final class HttpProber implements Prober {
         return Request.problems(target);
     }
 
+    /** A blackbox_exporter module's {@code http:} section (see {@link BlackboxModule}). */
+    @Override
+    public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> section) {
+        return BlackboxModule.keys(section);
+    }
+
     @Override
     public CompletionStage<HttpGetResult> probe(Target target) {
         Request request;

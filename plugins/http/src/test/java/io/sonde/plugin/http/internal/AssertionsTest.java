@@ -28,7 +28,7 @@ public class AssertionsTest {
 
     private static Assertions.Response response(String body, String tls, Instant expiry, Map<String, List<String>> headers) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        return new Assertions.Response(headers, b, b.length, tls, expiry);
+        return new Assertions.Response(headers, b, b.length, tls, expiry, "HTTP/1.1");
     }
 
     private static String says(Assertions a, Assertions.Response r, FailureReason reason) {
