@@ -62,11 +62,20 @@ public class BlackboxIT {
 
     private static AgentProcess agent;
     private static Process blackbox;
+    private static int proxyPort;
     private static int blackboxPort;
     private static HttpServer http;
     private static HttpsServer https;
     private static TestDnsServer dns;
+    private static HttpsServer mutual;
+    private static Tinyproxy proxy;
     private static Path work;
+    private static Path config;
+    /** The agent's exporter configuration: /probe takes the modules of the same blackbox.yml as blackbox_exporter. */
+    private static String exporterConfig;
+    /** The password and token the authenticated modules send, read from files by both. */
+    private static final String PASSWORD = "pw-" + Long.toHexString(System.nanoTime());
+    private static final String TOKEN = "tok-" + Long.toHexString(System.nanoTime());
     private static final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -75,6 +84,8 @@ public class BlackboxIT {
         Assume.assumeTrue("prometheus-blackbox-exporter is not installed; CI installs it",
                 new File(BLACKBOX).canExecute() || System.getenv("CI") != null);
         work = Files.createTempDirectory("sonde-blackbox-");
+        proxyPort = AgentProcess.freePort();
+        MODULES = MODULES_TEMPLATE.replace("WORK", work.toString()).replace("PROXY", Integer.toString(proxyPort));
         http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
         http.createContext("/", BlackboxIT::answer);
         http.setExecutor(pool); // a slow answer must not hold up the others
@@ -87,26 +98,20 @@ public class BlackboxIT {
         dns = new TestDnsServer().add("www.example.test.", "A", "192.0.2.10").add("www.example.test.", "A", "192.0.2.11")
                 .add("example.test.", "SOA", "ns.example.test. admin.example.test. 7 3600 600 86400 60");
 
-        Path config = work.resolve("blackbox.yml");
-        Files.writeString(config, String.join("\n",
-                "modules:",
-                "  http_2xx: {prober: http}",
-                "  https_insecure: {prober: http, http: {tls_config: {insecure_skip_verify: true}}}",
-                "  tcp_connect: {prober: tcp}",
-                "  icmp: {prober: icmp}",
-                "  dns_test: {prober: dns, dns: {query_name: www.example.test, query_type: A, transport_protocol: udp}}",
-                "  dns_soa: {prober: dns, dns: {query_name: example.test, query_type: SOA, transport_protocol: udp}}",
-                "  dns_nx: {prober: dns, dns: {query_name: missing.example.test, query_type: A, transport_protocol: udp}}",
-                ""));
+        mutual = mutualTls(work);
+        proxy = Tinyproxy.start(work, proxyPort);
+        Files.writeString(work.resolve("password"), PASSWORD + "\n");
+        Files.writeString(work.resolve("token"), TOKEN + "\n");
+        config = work.resolve("blackbox.yml");
+        Files.writeString(config, MODULES);
         blackboxPort = AgentProcess.freePort();
         blackbox = new ProcessBuilder(BLACKBOX, "--config.file=" + config, "--web.listen-address=127.0.0.1:" + blackboxPort)
                 .redirectErrorStream(true).redirectOutput(work.resolve("blackbox.log").toFile()).start();
 
         agent = AgentProcess.start();
-        agent.write("etc/io.sonde.probe.module-https_insecure.cfg", "prober = http\ninsecure_skip_verify = true\n");
-        agent.write("etc/io.sonde.probe.module-dns_test.cfg", "prober = dns\nquery = www.example.test\nquery_type = A\n");
-        agent.write("etc/io.sonde.probe.module-dns_soa.cfg", "prober = dns\nquery = example.test\nquery_type = SOA\n");
-        agent.write("etc/io.sonde.probe.module-dns_nx.cfg", "prober = dns\nquery = missing.example.test\n");
+        exporterConfig = "port = " + agent.port + "\nbind = 127.0.0.1\nprobe_config_file = " + config + "\n";
+        agent.write("etc/io.sonde.exporter.cfg", exporterConfig);
+        agent.awaitLogLine("/probe modules of " + config);
         agent.awaitMetrics(m -> true);
         long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
         while (!ready() && System.nanoTime() < deadline) {
@@ -123,7 +128,46 @@ public class BlackboxIT {
      */
     private static final Map<String, String> READY_PROBES = Map.of("dns_nx", "127.0.0.1", "dns_test", "127.0.0.1",
             "dns_soa", "127.0.0.1", "icmp", "127.0.0.1", "tcp_connect", "127.0.0.1:1", "http_2xx", "http://127.0.0.1:1/",
-            "https_insecure", "https://127.0.0.1:1/");
+            "https_insecure", "https://127.0.0.1:1/", "http_post", "http://127.0.0.1:1/");
+
+    /**
+     * One blackbox configuration, read by blackbox_exporter and by the agent: the usual modules, and
+     * the http keys a blackbox user has (method, headers, body, authentication from files, redirects,
+     * regular expressions on body and headers, HTTP versions, client certificates, a proxy).
+     */
+    private static final String MODULES_TEMPLATE = String.join("\n",
+            "modules:",
+            "  http_2xx: {prober: http}",
+            "  https_insecure: {prober: http, http: {tls_config: {insecure_skip_verify: true}}}",
+            "  tcp_connect: {prober: tcp}",
+            "  icmp: {prober: icmp}",
+            "  dns_test: {prober: dns, dns: {query_name: www.example.test, query_type: A, transport_protocol: udp}}",
+            "  dns_soa: {prober: dns, dns: {query_name: example.test, query_type: SOA, transport_protocol: udp}}",
+            "  dns_nx: {prober: dns, dns: {query_name: missing.example.test, query_type: A, transport_protocol: udp}}",
+            "  http_post:",
+            "    prober: http",
+            "    timeout: 5s",
+            "    http:",
+            "      method: POST",
+            "      headers: {X-Probe: sonde}",
+            "      body: ping",
+            "      valid_status_codes: [200]",
+            "      fail_if_body_not_matches_regexp: ['^POST ping probe=sonde']",
+            "      fail_if_header_not_matches: [{header: Content-Type, regexp: 'text/plain'}]",
+            "  http_basic: {prober: http, http: {basic_auth: {username: probe, password_file: WORK/password}}}",
+            "  http_bearer: {prober: http, http: {bearer_token_file: WORK/token}}",
+            "  http_no_follow: {prober: http, http: {no_follow_redirects: true, valid_status_codes: [302]}}",
+            "  http_fail_body: {prober: http, http: {fail_if_body_matches_regexp: [maintenance, 'out of order']}}",
+            "  http_fail_header: {prober: http, http: {fail_if_header_matches: [{header: X-Cache, regexp: MISS}]}}",
+            "  http_11: {prober: http, http: {valid_http_versions: [HTTP/1.1]}}",
+            "  http_2_only: {prober: http, http: {valid_http_versions: [HTTP/2.0]}}",
+            "  https_mutual: {prober: http, http: {tls_config: {ca_file: WORK/ca.pem, cert_file: WORK/client.pem, key_file: WORK/client.key}}}",
+            "  https_no_client_cert: {prober: http, http: {tls_config: {ca_file: WORK/ca.pem}}}",
+            "  http_proxy: {prober: http, http: {proxy_url: 'http://127.0.0.1:PROXY'}}",
+            "  https_proxy: {prober: http, http: {proxy_url: 'http://127.0.0.1:PROXY', tls_config: {ca_file: WORK/ca.pem, cert_file: WORK/client.pem, key_file: WORK/client.key}}}",
+            "");
+
+    private static String MODULES;
 
     /** Both exporters answer: blackbox_exporter is healthy and every module the tests use is in. */
     private static boolean ready() {
@@ -155,6 +199,12 @@ public class BlackboxIT {
         if (agent != null) {
             agent.close();
         }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (mutual != null) {
+            mutual.stop(0);
+        }
         if (http != null) {
             http.stop(0);
             https.stop(0);
@@ -176,8 +226,34 @@ public class BlackboxIT {
             }
         }
         byte[] body = ("hello from " + path + "\n").getBytes(StandardCharsets.UTF_8);
+        int status = path.equals("/down") ? 503 : 200;
+        String authorization = x.getRequestHeaders().getFirst("Authorization");
+        switch (path) {
+            case "/echo" -> {
+                body = (x.getRequestMethod() + " " + new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8) + " probe="
+                        + x.getRequestHeaders().getFirst("X-Probe")).getBytes(StandardCharsets.UTF_8);
+                x.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
+            }
+            case "/basic" -> status = ("Basic " + java.util.Base64.getEncoder().encodeToString(("probe:" + PASSWORD)
+                    .getBytes(StandardCharsets.UTF_8))).equals(authorization) ? 200 : 401;
+            case "/bearer" -> status = ("Bearer " + TOKEN).equals(authorization) ? 200 : 401;
+            case "/redirect" -> {
+                x.getResponseHeaders().add("Location", "/ok");
+                status = 302;
+            }
+            case "/maintenance" -> body = "<h1>Down for maintenance</h1>".getBytes(StandardCharsets.UTF_8);
+            case "/cached" -> x.getResponseHeaders().add("X-Cache", "MISS from edge");
+            case "/via" -> { // only what came through the proxy: tinyproxy says so in Via
+                String via = x.getRequestHeaders().getFirst("Via");
+                status = via != null && via.contains("tinyproxy") ? 200 : 403;
+                if (status == 200) {
+                    VIA_PROXY.incrementAndGet();
+                }
+            }
+            default -> { }
+        }
         try {
-            x.sendResponseHeaders(path.equals("/down") ? 503 : 200, body.length);
+            x.sendResponseHeaders(status, body.length);
             try (OutputStream out = x.getResponseBody()) {
                 out.write(body);
             }
@@ -188,8 +264,69 @@ public class BlackboxIT {
         }
     }
 
+    /** Requests to /via that came through the proxy. */
+    static final java.util.concurrent.atomic.AtomicInteger VIA_PROXY = new java.util.concurrent.atomic.AtomicInteger();
+
     /** The answers of /slow finished, each 3 s after its request came. */
     static final java.util.concurrent.atomic.AtomicInteger SLOW_ANSWERED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * A server on 127.0.0.1 that asks for a client certificate: a CA, its server and client
+     * certificates made by openssl in {@code dir} (ca.pem, client.pem, client.key in PKCS #8, as
+     * both exporters read them).
+     */
+    private static HttpsServer mutualTls(Path dir) throws Exception {
+        String d = dir.toString();
+        AgentProcess.output(0, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days",
+                "2", "-subj", "/CN=Sonde e2e CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign",
+                "-keyout", d + "/ca.key", "-out", d + "/ca.pem");
+        for (String name : List.of("server", "client")) {
+            Files.writeString(dir.resolve(name + ".ext"), name.equals("server") ? "subjectAltName=IP:127.0.0.1\n"
+                    : "extendedKeyUsage=clientAuth\n");
+            AgentProcess.output(0, "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=" + (name.equals("server") ? "127.0.0.1" : "sonde-probe"), "-keyout", d + "/" + name + ".key",
+                    "-out", d + "/" + name + ".csr");
+            AgentProcess.output(0, "openssl", "x509", "-req", "-in", d + "/" + name + ".csr", "-CA", d + "/ca.pem", "-CAkey",
+                    d + "/ca.key", "-CAcreateserial", "-days", "2", "-extfile", d + "/" + name + ".ext", "-out", d + "/" + name + ".pem");
+        }
+        java.security.cert.CertificateFactory x509 = java.security.cert.CertificateFactory.getInstance("X.509");
+        java.security.cert.Certificate serverCert;
+        java.security.cert.Certificate ca;
+        try (InputStream in = Files.newInputStream(dir.resolve("server.pem")); InputStream c = Files.newInputStream(dir.resolve("ca.pem"))) {
+            serverCert = x509.generateCertificate(in);
+            ca = x509.generateCertificate(c);
+        }
+        String pem = Files.readString(dir.resolve("server.key"));
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        java.security.PrivateKey key = java.security.KeyFactory.getInstance("EC").generatePrivate(
+                new java.security.spec.PKCS8EncodedKeySpec(der));
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("server", key, "changeit".toCharArray(), new java.security.cert.Certificate[] {serverCert, ca});
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("ca", ca);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trusted);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        s.setHttpsConfigurator(new HttpsConfigurator(ssl) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                javax.net.ssl.SSLParameters p = ssl.getDefaultSSLParameters();
+                p.setNeedClientAuth(true);
+                params.setSSLParameters(p);
+            }
+        });
+        s.createContext("/", BlackboxIT::answer);
+        s.setExecutor(pool);
+        s.start();
+        return s;
+    }
 
     /** A self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
     private static SSLContext selfSigned(Path dir) throws Exception {
@@ -250,6 +387,14 @@ public class BlackboxIT {
 
     /** Asks both, checks names and values; returns Sonde's samples. */
     private static Map<String, Double> compare(String target, String module) throws Exception {
+        return compare(target, module, Set.of());
+    }
+
+    /**
+     * As {@link #compare(String, String)}, the samples {@code differ} checked for presence only: a
+     * value where the two differ by design, each documented in the README's /probe section.
+     */
+    private static Map<String, Double> compare(String target, String module, Set<String> differ) throws Exception {
         String theirs = probe(blackboxPort, target, module);
         String ours = probe(agent.port, target, module);
         AgentProcess.promtool(ours);
@@ -266,7 +411,7 @@ public class BlackboxIT {
             if (NOT_MEASURED.contains(family) || NOT_MEASURED_SAMPLES.contains(e.getKey())) {
                 continue;
             }
-            if (TIMINGS.contains(family)) {
+            if (TIMINGS.contains(family) || differ.contains(e.getKey())) {
                 // every timing sample blackbox_exporter gives, Sonde gives too (its value is its own measurement)
                 assertTrue(module + " " + target + ": Sonde lacks " + e.getKey() + "\nblackbox:\n" + theirs + "\nsonde:\n" + ours,
                         mine != null);
@@ -364,13 +509,13 @@ public class BlackboxIT {
         assertEquals(400, header.statusCode());
         assertEquals("Header X-Prometheus-Scrape-Timeout-Seconds: 'soon' is not a positive number of seconds\n", header.body());
         // a broken module is the configuration's fault: said in the log, counted, and a 500 naming file and key
-        agent.write("etc/io.sonde.probe.module-broken.cfg", "prober = http\nmethod = POST\n");
+        agent.write("etc/io.sonde.probe.module-broken.cfg", "prober = http\nmethod = TRACE\n");
         String logged = agent.awaitLogLine("Configuration error", "io.sonde.probe.module-broken.cfg", "key 'method'");
-        assertTrue(logged, logged.contains("'POST' is not one of GET, HEAD"));
+        assertTrue(logged, logged.contains("'TRACE' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
         HttpResponse<String> broken = get(agent.port, "/probe?target=127.0.0.1&module=broken", null);
         assertEquals(500, broken.statusCode());
         assertTrue(broken.body(), broken.body().startsWith("Module \"broken\" is misconfigured: " + agent.home.toRealPath()
-                .resolve("etc/io.sonde.probe.module-broken.cfg") + ": key 'method': 'POST' is not one of GET, HEAD"));
+                .resolve("etc/io.sonde.probe.module-broken.cfg") + ": key 'method': 'TRACE' is not one of GET, HEAD"));
         Files.delete(agent.home.resolve("etc/io.sonde.probe.module-broken.cfg"));
 
         // a broken escape, which java.net.URI will not even send: written by hand
@@ -396,7 +541,7 @@ public class BlackboxIT {
         assertEquals("the slow server had not answered yet", answeredBefore, SLOW_ANSWERED.get());
 
         // one probe at a time: of two slow requests at once, one is turned away at once
-        agent.write("etc/io.sonde.exporter.cfg", "port = " + agent.port + "\nbind = 127.0.0.1\nprobe_concurrency = 1\n");
+        agent.write("etc/io.sonde.exporter.cfg", exporterConfig + "probe_concurrency = 1\n");
         try {
             boolean refused = false;
             long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
@@ -424,8 +569,111 @@ public class BlackboxIT {
             }
             assertTrue("a second probe at once was never refused", refused);
         } finally {
-            agent.write("etc/io.sonde.exporter.cfg", "port = " + agent.port + "\nbind = 127.0.0.1\n");
+            agent.write("etc/io.sonde.exporter.cfg", exporterConfig);
         }
+    }
+
+    private static String plain(String path) {
+        return "http://127.0.0.1:" + http.getAddress().getPort() + path;
+    }
+
+    /** The http keys of issue 29, as a blackbox module writes them: same file, same target, same verdict and values. */
+    @Test
+    public void httpModuleKeysAgreeWithBlackboxExporter() throws Exception {
+        Map<String, Double> post = compare(plain("/echo"), "http_post");
+        assertEquals(post.toString(), 1, post.get("probe_success"), 0);
+        assertEquals(0, compare(plain("/ok"), "http_post").get("probe_success"), 0); // "hello from /ok" is not the echo
+        assertEquals(1, compare(plain("/basic"), "http_basic").get("probe_success"), 0);
+        assertEquals(0, compare(plain("/bearer"), "http_basic").get("probe_success"), 0);
+        assertEquals(1, compare(plain("/bearer"), "http_bearer").get("probe_success"), 0);
+        // a redirect not followed: blackbox_exporter's Go client closes its body unread (0 bytes), Sonde counts what came
+        Map<String, Double> stay = compare(plain("/redirect"), "http_no_follow", Set.of("probe_http_uncompressed_body_length"));
+        assertEquals(1, stay.get("probe_success"), 0);
+        assertEquals(302, stay.get("probe_http_status_code"), 0);
+        Map<String, Double> maintenance = compare(plain("/maintenance"), "http_fail_body");
+        assertEquals(0, maintenance.get("probe_success"), 0);
+        assertEquals(1, maintenance.get("probe_failed_due_to_regex"), 0);
+        assertEquals(1, compare(plain("/ok"), "http_fail_body").get("probe_success"), 0);
+        Map<String, Double> cached = compare(plain("/cached"), "http_fail_header");
+        assertEquals(0, cached.get("probe_success"), 0);
+        assertEquals(1, cached.get("probe_failed_due_to_regex"), 0);
+        // blackbox_exporter fails a header rule's missing header unless allow_missing says otherwise
+        assertEquals(0, compare(plain("/ok"), "http_fail_header").get("probe_success"), 0);
+        assertEquals(1, compare(plain("/ok"), "http_11").get("probe_success"), 0);
+        Map<String, Double> two = compare(plain("/ok"), "http_2_only");
+        assertEquals(0, two.get("probe_success"), 0);
+        assertEquals("a version is not a regular expression", 0, two.get("probe_failed_due_to_regex"), 0);
+    }
+
+    @Test
+    public void clientCertificatesAgreeWithBlackboxExporter() throws Exception {
+        String url = "https://127.0.0.1:" + mutual.getAddress().getPort() + "/ok";
+        Map<String, Double> with = compare(url, "https_mutual");
+        assertEquals(with.toString(), 1, with.get("probe_success"), 0);
+        assertEquals(1, with.get("probe_http_ssl"), 0);
+        assertEquals(0, compare(url, "https_no_client_cert").get("probe_success"), 0);
+    }
+
+    @Test
+    public void throughAProxyAsBlackboxExporterGoes() throws Exception {
+        // HTTP as absolute requests: the target sees the proxy's Via, and counts what came through it
+        int before = VIA_PROXY.get();
+        Map<String, Double> via = compare(plain("/via"), "http_proxy");
+        assertEquals(via.toString(), 1, via.get("probe_success"), 0);
+        assertEquals("both exporters' requests came through the proxy", before + 2, VIA_PROXY.get());
+        assertEquals("without the proxy /via refuses", 0, compare(plain("/via"), "http_2xx").get("probe_success"), 0);
+        // HTTPS by CONNECT, with a client certificate through the tunnel; the proxy logged each tunnel
+        String target = "127.0.0.1:" + mutual.getAddress().getPort();
+        long tunnels = proxy.tunnelsTo(target);
+        Map<String, Double> tls = compare("https://" + target + "/ok", "https_proxy");
+        assertEquals(tls.toString(), 1, tls.get("probe_success"), 0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (proxy.tunnelsTo(target) < tunnels + 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50); // tinyproxy writes its log line a moment after the tunnel
+        }
+        assertEquals(proxy.log(), tunnels + 2, proxy.tunnelsTo(target));
+    }
+
+    /**
+     * The agent reads the file again when it changes; a module with a key Sonde does not take
+     * answers 500 naming the file and the key's path; a file that no longer parses leaves the
+     * modules read before.
+     */
+    @Test
+    public void aChangedFileIsTakenAndWhatSondeDoesNotDoIsNamed() throws Exception {
+        String loaded = "/probe modules of " + config;
+        long loads;
+        String ok = URLEncoder.encode(plain("/ok"), StandardCharsets.UTF_8);
+        try {
+            long gzipLoads = agent.countLogLines(loaded, "http_gzip");
+            Files.writeString(config, MODULES + "  http_gzip: {prober: http, http: {compression: gzip}}\n");
+            awaitMore(gzipLoads, loaded, "http_gzip");
+            String logged = agent.awaitLogLine("Configuration error", "modules.http_gzip.http.compression");
+            assertTrue(logged, logged.contains(config + ": modules.http_gzip.http.compression: not taken: Sonde asks for the body as it is"));
+            HttpResponse<String> gzip = get(agent.port, "/probe?target=" + ok + "&module=http_gzip", null);
+            assertEquals(gzip.body(), 500, gzip.statusCode());
+            assertEquals("Module \"http_gzip\" is misconfigured: " + config + ": modules.http_gzip.http.compression: not taken: Sonde asks"
+                    + " for the body as it is (no Accept-Encoding)\n", gzip.body());
+            Files.writeString(config, MODULES + "  broken: {prober: http\n");
+            String kept = agent.awaitLogLine("Configuration error", "key 'probe_config_file'", "not YAML");
+            assertTrue(kept, kept.contains("modules read from it before are kept"));
+            assertEquals("the modules read before stay", 500, get(agent.port, "/probe?target=" + ok + "&module=http_gzip", null)
+                    .statusCode());
+        } finally {
+            loads = agent.countLogLines(loaded);
+            Files.writeString(config, MODULES);
+        }
+        awaitMore(loads, loaded);
+        assertEquals(400, get(agent.port, "/probe?target=" + ok + "&module=http_gzip", null).statusCode());
+    }
+
+    /** Waits for more than {@code before} log lines with every one of {@code parts}. */
+    private static void awaitMore(long before, String... parts) throws Exception {
+        long deadline = System.nanoTime() + AgentProcess.PATIENCE.toNanos();
+        while (agent.countLogLines(parts) <= before && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue("no new log line with " + List.of(parts) + ":\n" + agent.log(), agent.countLogLines(parts) > before);
     }
 
     /** A response standing for a connection that failed. */

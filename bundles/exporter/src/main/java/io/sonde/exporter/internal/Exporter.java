@@ -150,6 +150,9 @@ public final class Exporter implements ResultSink {
             configError(source + ": key 'probe_allow': " + e.getMessage() + "; /probe probes nothing until it is mended");
             probes.allow(Networks.parse("0.0.0.0/32")); // closed, not open: a list meant to narrow must not widen
         }
+        String probeFile = config.probe__config__file().strip();
+        probeConfigFile = probeFile.isEmpty() ? null : home == null ? java.nio.file.Path.of(probeFile) : home.resolve(probeFile);
+        readProbeConfig(source);
         String bind = config.bind().strip().isEmpty() ? "0.0.0.0" : config.bind().strip();
         String webFile = config.web__config__file().strip();
         webConfigFile = webFile.isEmpty() ? null : home == null ? java.nio.file.Path.of(webFile) : home.resolve(webFile);
@@ -233,8 +236,51 @@ public final class Exporter implements ResultSink {
         return f;
     }
 
+    /** The blackbox configuration file of /probe, or null; the stamp it was last read at; the modules read from it. */
+    private volatile java.nio.file.Path probeConfigFile;
+    private String probeConfigRead;
+    private List<ProbeModule> fileModules = List.of();
+
+    /**
+     * Reads the blackbox configuration file if it is another file or has changed since it was last
+     * read: its modules replace those read before, all at once; a file that cannot be taken leaves
+     * them as they were, and says why.
+     */
+    private synchronized void readProbeConfig(String source) {
+        java.nio.file.Path file = probeConfigFile;
+        String stamp = file == null ? null : file + "@" + fileStamp(file);
+        if (java.util.Objects.equals(stamp, probeConfigRead)) {
+            return;
+        }
+        probeConfigRead = stamp;
+        List<ProbeModule> read = List.of();
+        if (file != null) {
+            try {
+                read = BlackboxConfig.read(file);
+            } catch (IllegalArgumentException e) {
+                configError(source + ": key 'probe_config_file': " + e.getMessage() + (fileModules.isEmpty() ? ""
+                        : "; the " + fileModules.size() + " modules read from it before are kept"));
+                return;
+            }
+        }
+        fileModules = read;
+        probes.fileModules(read);
+        if (file != null) {
+            LOG.info("/probe modules of {}: {}", file, read.stream().map(ProbeModule::name).toList());
+        }
+    }
+
+    private static String fileStamp(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.getLastModifiedTime(file).toMillis() + "/" + java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            return "unreadable";
+        }
+    }
+
     /** Every few seconds: the web configuration's files changed (a renewed certificate, a new user)? The listener takes them. */
     private void watchWebConfig() {
+        readProbeConfig("configuration " + ExporterConfig.PID);
         java.nio.file.Path file = webConfigFile;
         InetSocketAddress at = listening;
         if (file != null && at != null && !java.util.Objects.equals(WebConfig.stamp(file), listeningWeb)) {

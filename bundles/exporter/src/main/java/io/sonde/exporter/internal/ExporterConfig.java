@@ -24,6 +24,11 @@ public @interface ExporterConfig {
             + " agent's home; empty: plain HTTP, no login")
     String web__config__file() default "";
 
+    @AttributeDefinition(description = "A prometheus-blackbox-exporter configuration file (its --config.file) whose modules /probe"
+            + " takes beside the io.sonde.probe.module configurations, each prober's section read by the kind's plugin; relative to"
+            + " the agent's home, read again when it changes; empty: none")
+    String probe__config__file() default "";
+
     @AttributeDefinition(description = "The networks /probe may reach, CIDR blocks comma-separated (10.0.0.0/8, fd00::/8); empty:"
             + " every address. A target outside them gets 403 and no packet")
     String probe__allow() default "";

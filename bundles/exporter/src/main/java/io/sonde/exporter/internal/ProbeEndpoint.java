@@ -55,6 +55,8 @@ final class ProbeEndpoint implements AutoCloseable {
     static final String DEFAULT_MODULE = "http_2xx";
 
     private final Map<String, ProbeModule> modules = new ConcurrentHashMap<>();
+    /** The modules of the blackbox configuration file, by name: a name there wins over a configuration's. */
+    private volatile Map<String, ProbeModule> fileModules = Map.of();
     private final Probers probers;
     private final ThreadPoolExecutor calls = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> daemon(r, "sonde-probe-call"));
@@ -150,6 +152,7 @@ final class ProbeEndpoint implements AutoCloseable {
         this.factory = factory;
         if (factory != null) {
             modules.values().forEach(this::report);
+            fileModules.values().forEach(this::report);
         }
     }
 
@@ -165,16 +168,20 @@ final class ProbeEndpoint implements AutoCloseable {
             return m.source() + ": key 'prober': missing; the kind of probe, e.g. http, tcp, icmp, dns";
         }
         TargetSchema schema;
+        Map<String, String> options;
         try (Borrowed b = probers.borrow(m.kind())) {
             if (b == null) {
                 return null;
             }
             schema = b.prober().schema();
+            options = m.options(b.prober());
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
         } catch (RuntimeException e) {
             return m.source() + ": the " + m.kind() + " plugin failed to declare its keys: " + e;
         }
         try {
-            f.create(settings(m, placeholder(schema), timeout(m, null), schema), m.source());
+            f.create(settings(m, options, placeholder(schema), timeout(m, null), schema), m.source());
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
@@ -212,6 +219,30 @@ final class ProbeEndpoint implements AutoCloseable {
         modules.remove(m.name(), m);
     }
 
+    /**
+     * Replaces the modules of the blackbox configuration file; a module of the same name as a
+     * configuration's is used instead of it (the distribution ships blackbox_exporter's usual
+     * names, http_2xx and the like, which an operator's file may well define again).
+     */
+    void fileModules(List<ProbeModule> read) {
+        Map<String, ProbeModule> byName = new java.util.LinkedHashMap<>();
+        for (ProbeModule m : read) {
+            byName.put(m.name(), m);
+            ProbeModule shadowed = modules.get(m.name());
+            if (shadowed != null) {
+                LOG.info("/probe module '{}' of {} is used instead of the one of {}", m.name(), m.source(), shadowed.source());
+            }
+        }
+        fileModules = Map.copyOf(byName);
+        byName.values().forEach(this::report);
+    }
+
+    /** @return the module of that name: the blackbox file's, else a configuration's; null if neither has it */
+    private ProbeModule module(String name) {
+        ProbeModule m = fileModules.get(name);
+        return m != null ? m : modules.get(name);
+    }
+
     /** Answers one request; the answer may be written later, from another thread. */
     void handle(Request request, Response response, Callback callback) {
         Fields params;
@@ -242,9 +273,11 @@ final class ProbeEndpoint implements AutoCloseable {
         if (problem == null && (target == null || target.isBlank())) {
             problem = "Target parameter is missing";
         }
-        ProbeModule module = modules.get(moduleName);
+        ProbeModule module = module(moduleName);
         if (problem == null && module == null) {
-            problem = "Unknown module \"" + moduleName + "\"; modules: " + String.join(", ", new TreeSet<>(modules.keySet()));
+            TreeSet<String> names = new TreeSet<>(modules.keySet());
+            names.addAll(fileModules.keySet());
+            problem = "Unknown module \"" + moduleName + "\"; modules: " + String.join(", ", names);
         }
         Duration timeout = null;
         if (problem == null) {
@@ -278,8 +311,16 @@ final class ProbeEndpoint implements AutoCloseable {
         boolean started = false;
         try {
             Target t;
+            Map<String, String> options;
             try {
-                t = f.create(settings(module, target.strip(), timeout, prober.prober().schema()),
+                options = module.options(prober.prober());
+            } catch (IllegalArgumentException e) { // the plugin changed since the check above
+                text(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500, "Module \"" + moduleName + "\" is misconfigured: "
+                        + e.getMessage());
+                return;
+            }
+            try {
+                t = f.create(settings(module, options, target.strip(), timeout, prober.prober().schema()),
                         "target \"" + target.strip() + "\" (module " + moduleName + ")");
             } catch (IllegalArgumentException e) {
                 text(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
@@ -332,12 +373,13 @@ final class ProbeEndpoint implements AutoCloseable {
     }
 
     /**
-     * The settings of the target {@code target} probed with {@code module}.
+     * The settings of the target {@code target} probed with {@code module}, whose kind keys are {@code options}.
      *
      * @throws IllegalArgumentException if {@code target} is not what the kind takes
      */
-    static Map<String, Object> settings(ProbeModule module, String target, Duration timeout, TargetSchema schema) {
-        Map<String, Object> s = new HashMap<>(module.options());
+    static Map<String, Object> settings(ProbeModule module, Map<String, String> options, String target, Duration timeout,
+            TargetSchema schema) {
+        Map<String, Object> s = new HashMap<>(options);
         s.put("name", target);
         s.put("kind", module.kind());
         long ms = Math.max(1, timeout.toMillis());

@@ -32,6 +32,9 @@ public final class ProbeModule {
     private final Map<String, String> options;
     private final String source;
     private final String problem;
+    /** A blackbox_exporter module's section for its prober, read by the kind's plugin when used; null for a configuration's module. */
+    private final Map<String, ?> section;
+    private final String sectionName;
 
     @Activate
     public ProbeModule(ProbeModuleConfig config, Map<String, Object> properties) {
@@ -59,6 +62,20 @@ public final class ProbeModule {
             }
         });
         options = Map.copyOf(o);
+        section = null;
+        sectionName = null;
+    }
+
+    /** A module of a blackbox_exporter configuration file: its prober's section, read by the kind's plugin when used. */
+    ProbeModule(String name, String kind, long timeoutMs, Map<String, ?> section, String source, String sectionName) {
+        this.name = name;
+        this.kind = kind;
+        this.timeoutMs = timeoutMs;
+        this.options = Map.of();
+        this.source = source;
+        this.problem = null;
+        this.section = section;
+        this.sectionName = sectionName;
     }
 
     /** Used in tests. */
@@ -69,6 +86,8 @@ public final class ProbeModule {
         this.options = Map.copyOf(options);
         this.source = source;
         this.problem = null;
+        this.section = null;
+        this.sectionName = null;
     }
 
     String name() {
@@ -85,9 +104,32 @@ public final class ProbeModule {
         return timeoutMs;
     }
 
-    /** The kind's keys: everything but name, prober, timeout_ms and the framework's. */
+    /** The kind's keys: everything but name, prober, timeout_ms and the framework's; empty for a blackbox module. */
     Map<String, String> options() {
         return options;
+    }
+
+    /**
+     * @return the kind's keys of this module: a configuration's as written, a blackbox module's as
+     *         the kind's plugin reads its section
+     * @throws IllegalArgumentException naming the file and the path of a key the plugin refuses
+     */
+    Map<String, String> options(io.sonde.api.Prober prober) {
+        if (section == null) {
+            return options;
+        }
+        try {
+            return prober.blackboxKeys(section);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + "." + sectionName + "." + e.getMessage(), e);
+        } catch (RuntimeException e) { // a plugin's fault, said as such
+            throw new IllegalArgumentException(source + "." + sectionName + ": the " + kind + " plugin failed to read it: " + e, e);
+        }
+    }
+
+    /** @return whether the module comes from a blackbox_exporter configuration file */
+    boolean fromBlackboxFile() {
+        return section != null;
     }
 
     /** The file the module comes from, or its PID. */

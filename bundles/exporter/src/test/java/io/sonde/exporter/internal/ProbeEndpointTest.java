@@ -42,7 +42,7 @@ public class ProbeEndpointTest {
     }
 
     private static Map<String, Object> settings(ProbeModule m, String target, Duration t) {
-        return ProbeEndpoint.settings(m, target, t, schema(m.kind()));
+        return ProbeEndpoint.settings(m, m.options(), target, t, schema(m.kind()));
     }
 
     @Test

@@ -32,8 +32,9 @@ import org.xbill.DNS.SimpleResolver;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
-import io.sonde.api.ResultSchema;
+import io.sonde.api.ModuleSection;
 import io.sonde.api.Prober;
+import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
@@ -81,6 +82,58 @@ public final class DnsProber implements Prober {
     }
 
     /** What the agent checks every dns target against before it is probed. */
+    /**
+     * A blackbox_exporter module's {@code dns:} section: query_name, query_type, transport_protocol,
+     * recursion_desired, valid_rcodes, one validate_answer_rrs.fail_if_none_matches_regexp (what
+     * expect_answer means) and the address-family keys; the other record checks, DNS over TLS,
+     * classes other than IN and a source address are refused.
+     */
+    @Override
+    public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
+        ModuleSection section = ModuleSection.of(raw);
+        section.only("blackbox_exporter's dns prober", java.util.Set.of("query_name", "query_type", "query_class",
+                "transport_protocol", "recursion_desired", "valid_rcodes", "validate_answer_rrs", "preferred_ip_protocol",
+                "ip_protocol_fallback"));
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (section.has("query_name")) {
+            out.put(DnsQuery.QUERY.name(), section.text("query_name"));
+        }
+        if (section.has("query_type")) {
+            out.put(DnsQuery.QUERY_TYPE.name(), section.text("query_type"));
+        }
+        if (section.has("query_class") && !section.text("query_class").equalsIgnoreCase("IN")) {
+            throw section.refuse("query_class", "'" + section.text("query_class") + "' is not taken: Sonde asks class IN");
+        }
+        if (section.has("transport_protocol")) {
+            String t = section.text("transport_protocol");
+            if (!t.equals("udp") && !t.equals("tcp")) {
+                throw section.refuse("transport_protocol", "'" + t + "' is neither udp nor tcp");
+            }
+            out.put(DnsQuery.TRANSPORT.name(), t);
+        }
+        if (section.has("recursion_desired")) {
+            out.put(DnsQuery.RECURSION.name(), Boolean.toString(section.bool("recursion_desired", true)));
+        }
+        java.util.List<String> rcodes = section.texts("valid_rcodes");
+        if (!rcodes.isEmpty()) {
+            out.put(DnsQuery.EXPECT_RCODE.name(), String.join(",", rcodes));
+        }
+        ModuleSection answer = section.section("validate_answer_rrs");
+        answer.only("validate_answer_rrs", java.util.Set.of("fail_if_none_matches_regexp"));
+        java.util.List<String> any = answer.texts("fail_if_none_matches_regexp");
+        if (any.size() > 1) {
+            throw answer.refuse("fail_if_none_matches_regexp", "one pattern is taken, not " + any.size());
+        }
+        if (any.size() == 1) {
+            out.put(DnsQuery.EXPECT_ANSWER.name(), any.get(0));
+        }
+        int ip = section.ipVersion();
+        if (ip != 0) {
+            out.put(Target.IP_VERSION, Integer.toString(ip));
+        }
+        return out;
+    }
+
     @Override
     public TargetSchema schema() {
         return SCHEMA;

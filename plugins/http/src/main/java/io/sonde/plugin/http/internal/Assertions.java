@@ -81,8 +81,16 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
             String httpVersion) {
     }
 
-    /** A failed assertion: why, in words naming the key. */
-    record Verdict(FailureReason reason, String message) {
+    /**
+     * A failed assertion: why, in words naming the key.
+     *
+     * @param regex whether a regular expression on the body or a header failed (blackbox_exporter's probe_failed_due_to_regex)
+     */
+    record Verdict(FailureReason reason, String message, boolean regex) {
+
+        Verdict(FailureReason reason, String message) {
+            this(reason, message, false);
+        }
     }
 
     /** @return what is wrong with the target's assertion keys beyond their own types, each with its key */
@@ -176,19 +184,19 @@ record Assertions(Pattern bodyNot, Map<String, Pattern> headers, Map<String, Pat
             List<String> values = r.headers().getOrDefault(h.getKey(), List.of());
             if (values.stream().noneMatch(v -> h.getValue().matcher(v).find())) {
                 return new Verdict(FailureReason.BODY_MISMATCH, EXPECT_HEADER_PREFIX + h.getKey() + ": " + (values.isEmpty()
-                        ? "the response has no such header" : "no value matches /" + h.getValue().pattern() + "/ (" + cut(values.get(0)) + ")"));
+                        ? "the response has no such header" : "no value matches /" + h.getValue().pattern() + "/ (" + cut(values.get(0)) + ")"), true);
             }
         }
         for (Map.Entry<String, Pattern> h : notHeaders.entrySet()) {
             for (String v : r.headers().getOrDefault(h.getKey(), List.of())) {
                 if (h.getValue().matcher(v).find()) {
                     return new Verdict(FailureReason.BODY_MISMATCH, FAIL_IF_HEADER_PREFIX + h.getKey() + ": '" + cut(v) + "' matches /"
-                            + h.getValue().pattern() + "/");
+                            + h.getValue().pattern() + "/", true);
                 }
             }
         }
         if (bodyNot != null && r.keptBody() != null && bodyNot.matcher(new String(r.keptBody(), StandardCharsets.UTF_8)).find()) {
-            return new Verdict(FailureReason.BODY_MISMATCH, "body_not_regex: the body matches /" + bodyNot.pattern() + "/");
+            return new Verdict(FailureReason.BODY_MISMATCH, "body_not_regex: the body matches /" + bodyNot.pattern() + "/", true);
         }
         if (!json.isEmpty()) {
             String failed = json(r);

@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.sonde.api.ModuleSection;
+import io.sonde.api.Target;
+
 /**
  * The {@code http:} section of a blackbox_exporter module, read into this kind's keys. What Sonde
  * does not do the same way is refused by its path in the section, never dropped: inline secrets
@@ -30,12 +33,16 @@ final class BlackboxModule {
             Map.entry("skip_resolve_phase_with_proxy", "the proxy's own name is resolved in the dns phase"),
             Map.entry("fail_if_ssl", "not supported"),
             Map.entry("fail_if_not_ssl", "not supported; an https:// target fails without TLS"),
+            Map.entry("source_ip_address", "not supported yet"),
             Map.entry("hostname", "set the Host header in headers"));
 
     private static final Set<String> TAKEN = Set.of("valid_status_codes", "valid_http_versions", "method", "headers", "body",
             "body_file", "follow_redirects", "no_follow_redirects", "fail_if_body_matches_regexp", "fail_if_body_not_matches_regexp",
             "fail_if_header_matches", "fail_if_header_not_matches", "basic_auth", "bearer_token_file", "proxy_url", "no_proxy",
-            "tls_config", "ip_protocol", "ip_protocol_fallback");
+            "tls_config", "preferred_ip_protocol", "ip_protocol_fallback");
+
+    private static final Set<String> TLS_KEYS = Set.of("insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name",
+            "min_version", "max_version");
 
     private static final List<String> TLS_ORDER = List.of("TLS10", "TLS11", "TLS12", "TLS13");
 
@@ -45,170 +52,119 @@ final class BlackboxModule {
     /**
      * @throws IllegalArgumentException naming the first key refused by its path within the section
      */
-    static Map<String, String> keys(Map<String, ?> section) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, ?> e : section.entrySet()) {
-            String key = e.getKey();
-            Object v = e.getValue();
+    static Map<String, String> keys(Map<String, ?> raw) {
+        ModuleSection section = ModuleSection.of(raw);
+        for (String key : section.keys()) {
             if (REFUSED.containsKey(key)) {
-                throw new IllegalArgumentException(key + ": not taken: " + REFUSED.get(key));
+                throw section.refuse(key, "not taken: " + REFUSED.get(key));
             }
-            if (!TAKEN.contains(key)) {
-                throw new IllegalArgumentException(key + ": not a key of blackbox_exporter's http prober that Sonde knows");
+        }
+        section.only("blackbox_exporter's http prober", TAKEN);
+        Map<String, String> out = new LinkedHashMap<>();
+        List<String> codes = new ArrayList<>();
+        for (String c : section.texts("valid_status_codes")) {
+            if (!c.strip().matches("[1-5]\\d\\d")) {
+                throw section.refuse("valid_status_codes", "'" + c + "' is not a status code");
             }
-            if (v == null) {
-                continue;
-            }
-            switch (key) {
-                case "valid_status_codes" -> {
-                    List<String> codes = new ArrayList<>();
-                    for (Object c : list(key, v)) {
-                        codes.add(Long.toString(number(key, c)));
-                    }
-                    if (!codes.isEmpty()) {
-                        out.put(Request.EXPECT_STATUS.name(), String.join(",", codes));
-                    }
-                }
-                case "valid_http_versions" -> {
-                    List<String> versions = new ArrayList<>();
-                    for (Object s : list(key, v)) {
-                        versions.add(text(key, s));
-                    }
-                    if (!versions.isEmpty()) {
-                        out.put(Assertions.HTTP_VERSIONS.name(), String.join(",", versions));
-                    }
-                }
-                case "method" -> out.put(Request.METHOD.name(), text(key, v).toUpperCase(Locale.ROOT));
-                case "headers" -> map(key, v).forEach((name, value) -> out.put(Request.HEADER_PREFIX + name, text(key + "." + name, value)));
-                case "body" -> out.put(Request.BODY.name(), text(key, v));
-                case "body_file" -> out.put(Request.BODY_FILE.name(), text(key, v));
-                case "follow_redirects" -> out.put(Request.FOLLOW_REDIRECTS.name(), Boolean.toString(bool(key, v)));
-                case "no_follow_redirects" -> out.put(Request.FOLLOW_REDIRECTS.name(), Boolean.toString(!bool(key, v)));
-                case "fail_if_body_matches_regexp" -> {
-                    List<String> any = regexes(key, v);
-                    if (!any.isEmpty()) {
-                        out.put(Assertions.BODY_NOT_REGEX.name(), any.size() == 1 ? any.get(0) : "(?:" + String.join(")|(?:", any) + ")");
-                    }
-                }
-                case "fail_if_body_not_matches_regexp" -> {
-                    List<String> all = regexes(key, v);
-                    if (all.size() == 1) {
-                        out.put(Request.BODY_REGEX.name(), all.get(0));
-                    } else if (!all.isEmpty()) { // each must match somewhere: lookaheads from the start
-                        StringBuilder b = new StringBuilder("\\A");
-                        all.forEach(r -> b.append("(?=[\\s\\S]*?(?:").append(r).append("))"));
-                        out.put(Request.BODY_REGEX.name(), b.toString());
-                    }
-                }
-                case "fail_if_header_matches", "fail_if_header_not_matches" -> headerRules(key, v, out);
-                case "basic_auth" -> {
-                    Map<String, ?> auth = map(key, v);
-                    for (String k : auth.keySet()) {
-                        if (k.equals("password")) {
-                            throw new IllegalArgumentException(key + ".password: not taken: a password is read from password_file,"
-                                    + " not written in the module");
-                        }
-                        if (!k.equals("username") && !k.equals("password_file")) {
-                            throw new IllegalArgumentException(key + "." + k + ": not a key of basic_auth (username, password_file)");
-                        }
-                    }
-                    if (auth.get("username") != null) {
-                        out.put(Request.BASIC_AUTH_USER.name(), text(key + ".username", auth.get("username")));
-                    }
-                    if (auth.get("password_file") != null) {
-                        out.put(Request.BASIC_AUTH_PASSWORD_FILE.name(), text(key + ".password_file", auth.get("password_file")));
-                    }
-                }
-                case "bearer_token_file" -> out.put(Request.BEARER_TOKEN_FILE.name(), text(key, v));
-                case "proxy_url" -> out.put(Request.PROXY_URL.name(), text(key, v));
-                case "no_proxy" -> out.put(Request.NO_PROXY.name(), text(key, v));
-                case "tls_config" -> tls(key, map(key, v), out);
-                case "ip_protocol" -> {
-                    String p = text(key, v);
-                    if (!p.equals("ip4") && !p.equals("ip6")) {
-                        throw new IllegalArgumentException(key + ": '" + p + "' is neither ip4 nor ip6");
-                    }
-                    if (!Boolean.TRUE.equals(fallback(section))) {
-                        out.put("ip_version", p.substring(2));
-                    }
-                }
-                case "ip_protocol_fallback" -> bool(key, v); // read with ip_protocol
-                default -> throw new IllegalStateException(key);
-            }
+            codes.add(c.strip());
+        }
+        put(out, Request.EXPECT_STATUS.name(), codes.isEmpty() ? null : String.join(",", codes));
+        List<String> versions = section.texts("valid_http_versions");
+        put(out, Assertions.HTTP_VERSIONS.name(), versions.isEmpty() ? null : String.join(",", versions));
+        String method = section.text("method");
+        put(out, Request.METHOD.name(), method == null ? null : method.toUpperCase(Locale.ROOT));
+        ModuleSection headers = section.section("headers");
+        for (String name : headers.keys()) {
+            put(out, Request.HEADER_PREFIX + name, headers.text(name));
+        }
+        put(out, Request.BODY.name(), section.text("body"));
+        put(out, Request.BODY_FILE.name(), section.text("body_file"));
+        if (section.has("follow_redirects")) {
+            out.put(Request.FOLLOW_REDIRECTS.name(), Boolean.toString(section.bool("follow_redirects", true)));
+        }
+        if (section.has("no_follow_redirects")) {
+            out.put(Request.FOLLOW_REDIRECTS.name(), Boolean.toString(!section.bool("no_follow_redirects", false)));
+        }
+        List<String> any = section.texts("fail_if_body_matches_regexp");
+        put(out, Assertions.BODY_NOT_REGEX.name(), any.isEmpty() ? null
+                : any.size() == 1 ? any.get(0) : "(?:" + String.join(")|(?:", any) + ")");
+        List<String> all = section.texts("fail_if_body_not_matches_regexp");
+        if (all.size() == 1) {
+            out.put(Request.BODY_REGEX.name(), all.get(0));
+        } else if (!all.isEmpty()) { // each must match somewhere: lookaheads from the start
+            StringBuilder b = new StringBuilder("\\A");
+            all.forEach(r -> b.append("(?=[\\s\\S]*?(?:").append(r).append("))"));
+            out.put(Request.BODY_REGEX.name(), b.toString());
+        }
+        headerRules(section, "fail_if_header_matches", true, out);
+        headerRules(section, "fail_if_header_not_matches", false, out);
+        ModuleSection auth = section.section("basic_auth");
+        if (auth.has("password")) {
+            throw auth.refuse("password", "not taken: a password is read from password_file, not written in the module");
+        }
+        auth.only("basic_auth", Set.of("username", "password_file"));
+        put(out, Request.BASIC_AUTH_USER.name(), auth.text("username"));
+        put(out, Request.BASIC_AUTH_PASSWORD_FILE.name(), auth.text("password_file"));
+        put(out, Request.BEARER_TOKEN_FILE.name(), section.text("bearer_token_file"));
+        put(out, Request.PROXY_URL.name(), section.text("proxy_url"));
+        put(out, Request.NO_PROXY.name(), section.text("no_proxy"));
+        tls(section.section("tls_config"), out);
+        int ip = section.ipVersion();
+        if (ip != 0) {
+            out.put(Target.IP_VERSION, Integer.toString(ip));
         }
         return out;
     }
 
-    /** {@code ip_protocol_fallback}, true unless the section says false (blackbox_exporter's default). */
-    private static Boolean fallback(Map<String, ?> section) {
-        Object f = section.get("ip_protocol_fallback");
-        return f == null ? Boolean.TRUE : (Boolean) (f instanceof Boolean b ? b : Boolean.valueOf(f.toString()));
+    private static void put(Map<String, String> out, String key, String value) {
+        if (value != null) {
+            out.put(key, value);
+        }
     }
 
-    private static void headerRules(String key, Object v, Map<String, String> out) {
-        boolean failIfMatches = key.equals("fail_if_header_matches");
-        List<?> rules = list(key, v);
-        for (int i = 0; i < rules.size(); i++) {
-            String at = key + "[" + i + "]";
-            Map<String, ?> rule = map(at, rules.get(i));
-            for (String k : rule.keySet()) {
-                if (!Set.of("header", "regexp", "allow_missing").contains(k)) {
-                    throw new IllegalArgumentException(at + "." + k + ": not a key of a header rule (header, regexp, allow_missing)");
-                }
+    private static void headerRules(ModuleSection section, String key, boolean failIfMatches, Map<String, String> out) {
+        for (ModuleSection rule : section.sections(key)) {
+            rule.only("a header rule", Set.of("header", "regexp", "allow_missing"));
+            if (!rule.has("header") || !rule.has("regexp")) {
+                throw rule.refuse(rule.has("header") ? "regexp" : "header", "missing; a header rule needs header and regexp");
             }
-            if (rule.get("header") == null || rule.get("regexp") == null) {
-                throw new IllegalArgumentException(at + ": a header rule needs header and regexp");
-            }
-            String header = text(at + ".header", rule.get("header"));
-            String regexp = text(at + ".regexp", rule.get("regexp"));
-            boolean allowMissing = rule.get("allow_missing") != null && bool(at + ".allow_missing", rule.get("allow_missing"));
+            String header = rule.text("header");
+            String regexp = rule.text("regexp");
+            boolean allowMissing = rule.bool("allow_missing", false);
             if (failIfMatches) {
-                merge(out, Assertions.FAIL_IF_HEADER_PREFIX + header, regexp);
+                String k = Assertions.FAIL_IF_HEADER_PREFIX + header;
+                String before = out.get(k);
+                out.put(k, before == null ? regexp : "(?:" + before + ")|(?:" + regexp + ")");
                 if (!allowMissing) { // blackbox_exporter fails a missing header unless allowed
                     out.putIfAbsent(Assertions.EXPECT_HEADER_PREFIX + header, ".*");
                 }
             } else {
                 if (allowMissing) {
-                    throw new IllegalArgumentException(at + ".allow_missing: true is not taken: expect_header fails a missing header");
+                    throw rule.refuse("allow_missing", "true is not taken: expect_header fails a missing header");
                 }
                 String k = Assertions.EXPECT_HEADER_PREFIX + header;
                 if (out.containsKey(k) && !out.get(k).equals(".*")) {
-                    throw new IllegalArgumentException(at + ": a second rule for " + header + " (Sonde takes one pattern a header must match)");
+                    throw rule.refuse("header", "a second rule for " + header + " (Sonde takes one pattern a header must match)");
                 }
                 out.put(k, regexp);
             }
         }
     }
 
-    private static void merge(Map<String, String> out, String key, String regexp) {
-        String before = out.get(key);
-        out.put(key, before == null ? regexp : "(?:" + before + ")|(?:" + regexp + ")");
-    }
-
-    private static void tls(String key, Map<String, ?> tls, Map<String, String> out) {
-        for (Map.Entry<String, ?> e : tls.entrySet()) {
-            String at = key + "." + e.getKey();
-            Object v = e.getValue();
-            if (v == null) {
-                continue;
-            }
-            switch (e.getKey()) {
-                case "insecure_skip_verify" -> out.put(Request.INSECURE.name(), Boolean.toString(bool(at, v)));
-                case "ca_file" -> out.put(Request.CA_FILE.name(), text(at, v));
-                case "cert_file" -> out.put(Request.CERT_FILE.name(), text(at, v));
-                case "key_file" -> out.put(Request.KEY_FILE.name(), text(at, v));
-                case "server_name" -> out.put(Request.SERVER_NAME.name(), text(at, v));
-                case "min_version", "max_version" -> { } // read together below
-                default -> throw new IllegalArgumentException(at + ": not taken (tls_config takes insecure_skip_verify, ca_file,"
-                        + " cert_file, key_file, server_name, min_version, max_version)");
-            }
+    private static void tls(ModuleSection tls, Map<String, String> out) {
+        tls.only("tls_config", TLS_KEYS);
+        if (tls.has("insecure_skip_verify")) {
+            out.put(Request.INSECURE.name(), Boolean.toString(tls.bool("insecure_skip_verify", false)));
         }
-        if (tls.get("min_version") != null || tls.get("max_version") != null) {
-            int min = tls.get("min_version") == null ? 0 : version(key + ".min_version", tls.get("min_version"));
-            int max = tls.get("max_version") == null ? TLS_ORDER.size() - 1 : version(key + ".max_version", tls.get("max_version"));
+        put(out, Request.CA_FILE.name(), tls.text("ca_file"));
+        put(out, Request.CERT_FILE.name(), tls.text("cert_file"));
+        put(out, Request.KEY_FILE.name(), tls.text("key_file"));
+        put(out, Request.SERVER_NAME.name(), tls.text("server_name"));
+        if (tls.has("min_version") || tls.has("max_version")) {
+            int min = tls.has("min_version") ? version(tls, "min_version") : 0;
+            int max = tls.has("max_version") ? version(tls, "max_version") : TLS_ORDER.size() - 1;
             if (min > max) {
-                throw new IllegalArgumentException(key + ".min_version: " + TLS_ORDER.get(min) + " is above max_version "
-                        + TLS_ORDER.get(max));
+                throw tls.refuse("min_version", TLS_ORDER.get(min) + " is above max_version " + TLS_ORDER.get(max));
             }
             Set<String> taken = new TreeSet<>();
             for (int i = min; i <= max; i++) {
@@ -218,65 +174,11 @@ final class BlackboxModule {
         }
     }
 
-    private static int version(String at, Object v) {
-        int i = TLS_ORDER.indexOf(text(at, v));
+    private static int version(ModuleSection tls, String key) {
+        int i = TLS_ORDER.indexOf(tls.text(key));
         if (i < 0) {
-            throw new IllegalArgumentException(at + ": '" + v + "' is not one of " + String.join(", ", TLS_ORDER));
+            throw tls.refuse(key, "'" + tls.text(key) + "' is not one of " + String.join(", ", TLS_ORDER));
         }
         return i;
-    }
-
-    private static List<String> regexes(String key, Object v) {
-        List<String> out = new ArrayList<>();
-        for (Object r : list(key, v)) {
-            out.add(text(key, r));
-        }
-        return out;
-    }
-
-    private static List<?> list(String key, Object v) {
-        if (v instanceof List<?> l) {
-            return l;
-        }
-        throw new IllegalArgumentException(key + ": a list, not '" + v + "'");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, ?> map(String key, Object v) {
-        if (v instanceof Map<?, ?> m) {
-            for (Object k : m.keySet()) {
-                if (!(k instanceof String)) {
-                    throw new IllegalArgumentException(key + ": key '" + k + "' is not text");
-                }
-            }
-            return (Map<String, ?>) m;
-        }
-        throw new IllegalArgumentException(key + ": a map, not '" + v + "'");
-    }
-
-    private static String text(String key, Object v) {
-        if (v instanceof Map || v instanceof List) {
-            throw new IllegalArgumentException(key + ": a value, not '" + v + "'");
-        }
-        return v.toString();
-    }
-
-    private static long number(String key, Object v) {
-        try {
-            return Long.parseLong(text(key, v).strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": '" + v + "' is not a status code");
-        }
-    }
-
-    private static boolean bool(String key, Object v) {
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        String s = text(key, v);
-        if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(s);
-        }
-        throw new IllegalArgumentException(key + ": '" + v + "' is neither true nor false");
     }
 }

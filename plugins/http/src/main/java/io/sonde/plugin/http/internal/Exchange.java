@@ -137,11 +137,11 @@ final class Exchange {
         }
         if (request.bodyRegex() != null && !bodyMatched) {
             return result(FailureReason.BODY_MISMATCH, "the body of " + url + " does not match /"
-                    + request.bodyRegex().pattern() + "/");
+                    + request.bodyRegex().pattern() + "/", true);
         }
         Assertions.Verdict v = request.assertions().check(new Assertions.Response(responseHeaders, kept, bodySize, tlsVersion,
                 earliest, version), Instant.now());
-        return v == null ? result(null, null) : result(v.reason(), v.message());
+        return v == null ? result(null, null) : result(v.reason(), v.message(), v.regex());
     }
 
     private boolean sameOrigin(URI a, URI b) {
@@ -469,13 +469,17 @@ final class Exchange {
     }
 
     private HttpGetResult result(FailureReason reason, String message) {
+        return result(reason, message, false);
+    }
+
+    private HttpGetResult result(FailureReason reason, String message, boolean regex) {
         Map<String, Duration> p = new LinkedHashMap<>();
         String[] names = {"dns", "connect", "tls", "processing", "transfer"};
         for (int i = 0; i < names.length; i++) {
             p.put(names[i], Duration.ofNanos(phases[i]));
         }
         return new HttpGetResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start), reason, message,
-                status, p, bodySize, version, tlsVersion, earliest, leaf);
+                status, p, bodySize, version, tlsVersion, earliest, leaf, regex);
     }
 
     /** Ends the probe with a reason. */

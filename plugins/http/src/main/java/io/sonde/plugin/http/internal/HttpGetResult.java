@@ -22,6 +22,8 @@ import java.util.Map;
  * @param tlsVersion      negotiated TLS version, or {@code null} for plain HTTP
  * @param certExpiry      earliest expiry in the peer's certificate chain, or {@code null}
  * @param leafCertExpiry  expiry of the peer's own certificate, or {@code null}
+ * @param failedDueToRegex whether a regular expression on the body or a header failed it (blackbox_exporter's
+ *                        {@code probe_failed_due_to_regex}); other content failures (size, JSON, version) are not
  */
 public record HttpGetResult(
         Target target,
@@ -35,11 +37,20 @@ public record HttpGetResult(
         String httpVersion,
         String tlsVersion,
         Instant certExpiry,
-        Instant leafCertExpiry) implements ProbeResult {
+        Instant leafCertExpiry,
+        boolean failedDueToRegex) implements ProbeResult {
 
     /** Takes an immutable copy of the phases. */
     public HttpGetResult {
         phases = phases == null ? Map.of() : Map.copyOf(phases);
+    }
+
+    /** A result whose content failure, if any, was a regular expression's. */
+    public HttpGetResult(Target target, Instant startedAt, Duration responseTime, FailureReason failureReason, String errorMessage,
+            int statusCode, Map<String, Duration> phases, long bodySize, String httpVersion, String tlsVersion, Instant certExpiry,
+            Instant leafCertExpiry) {
+        this(target, startedAt, responseTime, failureReason, errorMessage, statusCode, phases, bodySize, httpVersion, tlsVersion,
+                certExpiry, leafCertExpiry, failureReason == FailureReason.BODY_MISMATCH);
     }
 
     /** 0001-01-01T00:00:00Z, Go's zero time, which blackbox_exporter says for a chain it did not verify. */
@@ -124,8 +135,8 @@ public record HttpGetResult(
                 // not a number: shown as 0
             }
         }
-        v.put("ssl", tlsVersion != null);
-        v.put("failed_due_to_regex", failureReason == FailureReason.BODY_MISMATCH);
+        v.put("ssl", tlsVersion != null && statusCode > 0); // TLS carried an answer (a handshake the server then refused did not)
+        v.put("failed_due_to_regex", failedDueToRegex);
         if (certExpiry != null) {
             boolean verified = !Boolean.parseBoolean(target.option("insecure_skip_verify", "false"));
             v.put("verified_chain_expiry", verified ? certExpiry : GO_ZERO_TIME);

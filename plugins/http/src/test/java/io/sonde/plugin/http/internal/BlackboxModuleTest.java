@@ -50,7 +50,7 @@ public class BlackboxModuleTest {
                 "valid_status_codes: [200, 204]",
                 "valid_http_versions: [HTTP/1.1, HTTP/2.0]",
                 "no_follow_redirects: true",
-                "ip_protocol: ip4",
+                "preferred_ip_protocol: ip4",
                 "ip_protocol_fallback: false")));
         Map<String, String> expected = new TreeMap<>(Map.ofEntries(Map.entry("method", "POST"),
                 Map.entry("header.Content-Type", "application/json"), Map.entry("header.X-Team", "shop"), Map.entry("body", "{\"q\": 1}"),
@@ -90,20 +90,24 @@ public class BlackboxModuleTest {
         assertEquals("enable_http2: not taken: Sonde's http prober speaks HTTP/1.1", refused("enable_http2: true"));
         assertEquals("fail_if_header_not_matches[0].allow_missing: true is not taken: expect_header fails a missing header",
                 refused("fail_if_header_not_matches: [{header: A, regexp: b, allow_missing: true}]"));
-        assertEquals("fail_if_header_matches[1]: a header rule needs header and regexp",
+        assertEquals("fail_if_header_matches[1].regexp: missing; a header rule needs header and regexp",
                 refused("fail_if_header_matches: [{header: A, regexp: b}, {header: C}]"));
         assertEquals("tls_config.min_version: 'TLS14' is not one of TLS10, TLS11, TLS12, TLS13",
                 refused("tls_config: {min_version: TLS14}"));
-        assertEquals("tls_config.renegotiation: not taken (tls_config takes insecure_skip_verify, ca_file, cert_file, key_file,"
-                + " server_name, min_version, max_version)", refused("tls_config: {renegotiation: never}"));
+        assertEquals("tls_config.renegotiation: not a key of tls_config that Sonde takes (ca_file, cert_file, insecure_skip_verify,"
+                + " key_file, max_version, min_version, server_name)", refused("tls_config: {renegotiation: never}"));
         assertEquals("valid_status_codes: 'ok' is not a status code", refused("valid_status_codes: [ok]"));
         assertEquals("headers: a map, not '[a]'", refused("headers: [a]"));
         assertEquals("no_follow_redirects: 'maybe' is neither true nor false", refused("no_follow_redirects: maybe"));
-        assertEquals("ip_protocol: 'ip5' is neither ip4 nor ip6", refused("ip_protocol: ip5"));
-        assertEquals("fail_if_bdy_matches_regexp: not a key of blackbox_exporter's http prober that Sonde knows",
-                refused("fail_if_bdy_matches_regexp: [x]"));
+        assertEquals("preferred_ip_protocol: 'ip5' is neither ip4 nor ip6", refused("preferred_ip_protocol: ip5"));
+        String unknown = refused("fail_if_bdy_matches_regexp: [x]");
+        assertEquals(unknown, true, unknown.startsWith("fail_if_bdy_matches_regexp: not a key of blackbox_exporter's http prober that"
+                + " Sonde takes (basic_auth, bearer_token_file, body, "));
+        assertEquals("basic_auth.user: not a key of basic_auth that Sonde takes (password_file, username)",
+                refused("basic_auth: {user: u}"));
+        assertEquals("headers.X: a value, not '[a]'", refused("headers: {X: [a]}"));
         assertEquals(Map.of(), BlackboxModule.keys(Map.of()));
         // fallback on (blackbox_exporter's default): either address family, as Sonde's default
-        assertEquals(Map.of(), BlackboxModule.keys(yaml("ip_protocol: ip6")));
+        assertEquals(Map.of(), BlackboxModule.keys(yaml("preferred_ip_protocol: ip6")));
     }
 }

@@ -16,13 +16,14 @@ import org.slf4j.LoggerFactory;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
+import io.sonde.api.ModuleSection;
+import io.sonde.api.Prober;
+import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetProblem;
 import io.sonde.api.TargetSchema;
-import io.sonde.api.FailureReason;
-import io.sonde.api.Prober;
-import io.sonde.api.Target;
 import io.sonde.sockets.Family;
 import io.sonde.sockets.Resolver;
 
@@ -92,6 +93,24 @@ public final class IcmpProber implements Prober {
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
         return PingResult.SCHEMA;
+    }
+
+    /**
+     * A blackbox_exporter module's {@code icmp:} section: one echo per probe, as blackbox_exporter
+     * sends, and its address-family keys; payload size, the don't-fragment bit, TTL and source
+     * address are refused until this kind takes them.
+     */
+    @Override
+    public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
+        ModuleSection section = ModuleSection.of(raw);
+        section.only("blackbox_exporter's icmp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback"));
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        out.put(COUNT.name(), "1");
+        int ip = section.ipVersion();
+        if (ip != 0) {
+            out.put(Target.IP_VERSION, Integer.toString(ip));
+        }
+        return out;
     }
 
     @Override

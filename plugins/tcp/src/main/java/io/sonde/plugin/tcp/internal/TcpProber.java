@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
+import io.sonde.api.ModuleSection;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
@@ -57,6 +58,21 @@ public final class TcpProber implements Prober {
     @Override
     public io.sonde.api.ResultSchema resultSchema() {
         return TcpConnectResult.SCHEMA;
+    }
+
+    /**
+     * A blackbox_exporter module's {@code tcp:} section: its address-family keys; query_response,
+     * TLS (the tls kind's job) and source address are refused.
+     */
+    @Override
+    public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
+        ModuleSection section = ModuleSection.of(raw);
+        if (section.has("tls") || section.has("tls_config")) {
+            throw section.refuse(section.has("tls") ? "tls" : "tls_config", "not taken: TLS after connect is the tls kind's (prober: tls)");
+        }
+        section.only("blackbox_exporter's tcp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback"));
+        int ip = section.ipVersion();
+        return ip == 0 ? java.util.Map.of() : java.util.Map.of(Target.IP_VERSION, Integer.toString(ip));
     }
 
     @Override
