@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sonde-cli", mixinStandardHelpOptions = true, versionProvider = SondeCli.Version.class,
         description = "Probe now, check configuration files, see what a running agent does, change log levels, drive the server. SONDE_HOME names the agent's directory.",
-        subcommands = {ProbeCommand.class, ValidateCommand.class, StatusCommand.class, LogLevelCommand.class, ServerCommand.class,
+        subcommands = {ProbeCommand.class, KindsCommand.class, ValidateCommand.class, StatusCommand.class, LogLevelCommand.class, ServerCommand.class,
                 CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class})
 public final class SondeCli {
 

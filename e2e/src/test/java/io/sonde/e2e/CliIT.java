@@ -217,10 +217,40 @@ public class CliIT {
         }
     }
 
+    /**
+     * docs/kinds.md is the reference the plugins declare: written by sonde-cli kinds --markdown
+     * from the built distribution's plugins, so a key added, renamed or described anew without
+     * writing it again fails here.
+     */
+    @Test
+    public void theKindsReferenceIsWhatThePluginsDeclare() throws Exception {
+        Path home = AgentProcess.distribution();
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/sonde-cli").toString(), "kinds", "--markdown")
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove("SONDE_HOME");
+        Process p = pb.start();
+        String markdown = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        Path doc = Path.of("../docs/kinds.md").toAbsolutePath().normalize();
+        assertEquals(doc + " is not what the plugins declare; write it again with: distribution/target/sonde/bin/sonde-cli kinds"
+                + " --markdown > docs/kinds.md", Files.readString(doc), markdown);
+        for (String kind : List.of("dns", "http", "icmp", "tcp", "tls", "traceroute", "udp")) {
+            assertTrue(kind, markdown.contains("\n## " + kind + "\n"));
+        }
+        Run http = cli(home, "kinds", "http");
+        assertEquals(http.out(), 0, http.exit());
+        assertTrue(http.out(), http.out().startsWith("http (host: an http:// or https:// URL)"));
+        assertTrue(http.out(), http.out().contains("expect_json"));
+        Run none = cli(home, "kinds", "gopher");
+        assertEquals(none.out(), 1, none.exit());
+        assertTrue(none.out(), none.out().contains("No installed plugin probes kind 'gopher'; installed: dns, grpc, http, icmp,"));
+    }
+
     @Test
     public void everyCommandHasHelpAWrongCommandLineSaysWhatAndCompletionLoads() throws Exception {
         Path home = AgentProcess.distribution();
-        for (String command : List.of("probe", "validate", "status", "log-level", "server")) {
+        for (String command : List.of("probe", "kinds", "validate", "status", "log-level", "server")) {
             Run help = cli(home, command, "--help");
             assertEquals(help.out(), 0, help.exit());
             assertTrue(help.out(), help.out().startsWith("Usage: sonde-cli " + command));
@@ -228,7 +258,7 @@ public class CliIT {
         }
         Run top = cli(home, "--help");
         assertEquals(0, top.exit());
-        for (String command : List.of("probe", "validate", "status", "log-level", "server", "generate-completion")) {
+        for (String command : List.of("probe", "kinds", "validate", "status", "log-level", "server", "generate-completion")) {
             assertTrue(top.out(), top.out().contains("  " + command));
         }
         Run wrong = cli(home, "probe", "tcp", "127.0.0.1", "--colour", "red");

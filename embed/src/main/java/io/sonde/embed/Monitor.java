@@ -365,6 +365,38 @@ public final class Monitor implements AutoCloseable {
     }
 
     /**
+     * What a probe kind declares of itself: the keys its targets take and what its results hold.
+     *
+     * @param name    the kind
+     * @param options its target schema; null for a plugin that declares none
+     * @param results its result schema
+     */
+    public record KindSchema(String name, io.sonde.api.TargetSchema options, io.sonde.api.ResultSchema results) {
+    }
+
+    /** @return each kind the installed plugins serve with its schemas, by name */
+    public List<KindSchema> schemas() {
+        java.util.Map<String, KindSchema> out = new java.util.TreeMap<>();
+        org.osgi.framework.BundleContext context = framework.getBundleContext();
+        try {
+            for (ServiceReference<io.sonde.api.Prober> r : context.getServiceReferences(io.sonde.api.Prober.class, null)) {
+                Object kind = r.getProperty(io.sonde.api.Prober.PROBE_TYPE);
+                io.sonde.api.Prober p = kind == null ? null : context.getService(r);
+                if (p != null) {
+                    try {
+                        out.putIfAbsent(String.valueOf(kind), new KindSchema(String.valueOf(kind), p.schema(), p.resultSchema()));
+                    } finally {
+                        context.ungetService(r);
+                    }
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return List.copyOf(out.values());
+    }
+
+    /**
      * Waits up to {@code wait} until a plugin serves {@code kind} (plugins start after the core).
      *
      * @return whether one does
