@@ -176,6 +176,16 @@ final class AgentProcess implements AutoCloseable {
         return Files.readString(console, StandardCharsets.UTF_8);
     }
 
+    /** @return the agent's GET /status, as it answers loopback */
+    String status() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException("/status answered " + r.statusCode() + ": " + r.body());
+        }
+        return r.body();
+    }
+
     String metrics() throws IOException, InterruptedException {
         if (namespace != null) { // its loopback is not ours: ask from inside
             Process p = new ProcessBuilder("ip", "netns", "exec", namespace, "curl", "-sf", "--max-time", "10",

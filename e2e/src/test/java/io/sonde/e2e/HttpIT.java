@@ -20,6 +20,10 @@ public class HttpIT {
 
     private static AgentProcess agent;
     private static HttpServer server;
+    /** The token the agent reads from its file; it must never show in the agent's log, /status or /metrics. */
+    private static final String TOKEN = "secret-" + Long.toHexString(System.nanoTime());
+    /** What /api/health says its status is. */
+    private static volatile String HEALTH = "UP";
 
     @BeforeClass
     public static void start() throws Exception {
@@ -27,6 +31,13 @@ public class HttpIT {
         server.createContext("/", x -> {
             byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
             int status = x.getRequestURI().getPath().equals("/down") ? 503 : 200;
+            String auth = x.getRequestHeaders().getFirst("Authorization");
+            if (x.getRequestURI().getPath().equals("/api/health")) {
+                status = ("Bearer " + TOKEN).equals(auth) ? 200 : 401;
+                body = ("{\"status\": \"" + HEALTH + "\", \"checks\": [{\"name\": \"db\"}], \"via\": \""
+                        + x.getRequestHeaders().getFirst("Via") + "\"}").getBytes(StandardCharsets.UTF_8);
+                x.getResponseHeaders().add("Content-Type", "application/json");
+            }
             x.sendResponseHeaders(status, body.length);
             try (OutputStream out = x.getResponseBody()) {
                 out.write(body);
@@ -58,5 +69,50 @@ public class HttpIT {
         for (String name : new String[] {"web", "down"}) {
             Files.delete(agent.home.resolve("etc/io.sonde.target-" + name + ".cfg"));
         }
+    }
+
+    /**
+     * A target with a bearer token from a file, JSON conditions and a real proxy: up while the
+     * document says UP and the request came through tinyproxy, body_mismatch naming the condition
+     * when it says DOWN; the token is in no log line, nor in /status or /metrics.
+     */
+    @Test
+    public void authenticatedJsonHealthThroughAProxyAndTheSecretStaysSecret() throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("sonde-http-proxy-");
+        try (Tinyproxy proxy = Tinyproxy.start(dir, AgentProcess.freePort())) {
+            java.nio.file.Path token = agent.home.resolve("etc/health.token");
+            Files.writeString(token, TOKEN + "\n");
+            int port = server.getAddress().getPort();
+            agent.write("etc/io.sonde.target-health.cfg", "kind = http\nhost = http://127.0.0.1:" + port + "/api/health\n"
+                    + "interval_ms = 1000\ntimeout_ms = 900\nbearer_token_file = " + token + "\nproxy_url = http://127.0.0.1:" + proxy.port
+                    + "\nexpect_json = $.status == \"UP\"; $.checks.length() > 0; $.via =~ \"tinyproxy\"\n"
+                    + "expect_header.Content-Type = ^application/json\n");
+            String health = "probe_success{target=\"health\",kind=\"http\"}";
+            agent.awaitMetrics(m -> value(m, health) == 1.0);
+            HEALTH = "DOWN";
+            String down = agent.awaitMetrics(m -> value(m, "probe_failure_total{target=\"health\",kind=\"http\",reason=\"body_mismatch\"}") >= 1);
+            assertEquals(0, value(down, health), 0);
+            assertEquals("expect_json: '$.status == \"UP\"' does not hold: the value is \"DOWN\"", lastMessage("health"));
+            HEALTH = "UP";
+            agent.awaitMetrics(m -> value(m, health) == 1.0);
+            for (String where : new String[] {agent.log(), agent.status(), agent.metrics()}) {
+                assertTrue("the token leaked", !where.contains(TOKEN));
+            }
+            // a token file gone: an error naming the file, never its content
+            Files.delete(token);
+            String gone = agent.awaitMetrics(m -> value(m, "probe_failure_total{target=\"health\",kind=\"http\",reason=\"error\"}") >= 1);
+            assertEquals(0, value(gone, health), 0);
+            assertEquals("bearer_token_file " + token + " cannot be read: NoSuchFileException", lastMessage("health"));
+        } finally {
+            Files.deleteIfExists(agent.home.resolve("etc/io.sonde.target-health.cfg"));
+            AgentProcess.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    /** The message of the target's last result, as GET /status gives it. */
+    private static String lastMessage(String target) throws Exception {
+        com.google.gson.JsonObject status = com.google.gson.JsonParser.parseString(agent.status()).getAsJsonObject();
+        com.google.gson.JsonElement m = status.getAsJsonObject("results").getAsJsonObject(target).get("message");
+        return m == null || m.isJsonNull() ? null : m.getAsString();
     }
 }
