@@ -121,15 +121,20 @@ final class TestServers implements AutoCloseable {
         }
     }
 
-    private HttpsServer https(String store) throws Exception {
+    /** The key and chain of {@code store}, a PKCS #12 file in {@link #dir}. */
+    private KeyManagerFactory keys(String store) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(dir.resolve(store))) {
             ks.load(in, "changeit".toCharArray());
         }
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "changeit".toCharArray());
+        return kmf;
+    }
+
+    private HttpsServer https(String store) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), null, null);
+        context.init(keys(store).getKeyManagers(), null, null);
         HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 100);
         s.setHttpsConfigurator(new HttpsConfigurator(context));
         return s;
@@ -137,12 +142,7 @@ final class TestServers implements AutoCloseable {
 
     /** A server that asks for a client certificate and trusts only the test CA's. */
     private HttpsServer mutualTls(String store) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(dir.resolve(store))) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "changeit".toCharArray());
+        KeyManagerFactory kmf = keys(store);
         KeyStore trusted = KeyStore.getInstance("PKCS12");
         trusted.load(null, null);
         try (InputStream in = Files.newInputStream(caPem)) {
