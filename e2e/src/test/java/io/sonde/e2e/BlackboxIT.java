@@ -68,6 +68,8 @@ public class BlackboxIT {
     private static HttpsServer https;
     private static TestDnsServer dns;
     private static HttpsServer mutual;
+    /** A line server like SMTP's: a banner, 250 to EHLO, 221 to QUIT and the end; 500 to anything else. */
+    private static ServerSocket smtp;
     private static Tinyproxy proxy;
     private static Path work;
     private static Path config;
@@ -99,6 +101,7 @@ public class BlackboxIT {
                 .add("example.test.", "SOA", "ns.example.test. admin.example.test. 7 3600 600 86400 60");
 
         mutual = mutualTls(work);
+        smtp = lineServer();
         proxy = Tinyproxy.start(work, proxyPort);
         Files.writeString(work.resolve("password"), PASSWORD + "\n");
         Files.writeString(work.resolve("token"), TOKEN + "\n");
@@ -165,6 +168,16 @@ public class BlackboxIT {
             "  https_no_client_cert: {prober: http, http: {tls_config: {ca_file: WORK/ca.pem}}}",
             "  http_proxy: {prober: http, http: {proxy_url: 'http://127.0.0.1:PROXY'}}",
             "  https_proxy: {prober: http, http: {proxy_url: 'http://127.0.0.1:PROXY', tls_config: {ca_file: WORK/ca.pem, cert_file: WORK/client.pem, key_file: WORK/client.key}}}",
+            "  tcp_smtp:",
+            "    prober: tcp",
+            "    tcp:",
+            "      query_response:",
+            "        - expect: '^220 (\\S+) ESMTP'",
+            "        - send: 'EHLO probe'",
+            "        - expect: '^250 '",
+            "        - send: QUIT",
+            "        - expect: '^221'",
+            "  tcp_ssh: {prober: tcp, tcp: {query_response: [{expect: '^SSH-2\\.0-'}]}}",
             "");
 
     private static String MODULES;
@@ -204,6 +217,9 @@ public class BlackboxIT {
         }
         if (mutual != null) {
             mutual.stop(0);
+        }
+        if (smtp != null) {
+            smtp.close();
         }
         if (http != null) {
             http.stop(0);
@@ -269,6 +285,42 @@ public class BlackboxIT {
 
     /** The answers of /slow finished, each 3 s after its request came. */
     static final java.util.concurrent.atomic.AtomicInteger SLOW_ANSWERED = new java.util.concurrent.atomic.AtomicInteger();
+
+    private static ServerSocket lineServer() throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        pool.execute(() -> {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket s = server.accept();
+                    pool.execute(() -> {
+                        try (s) {
+                            s.setSoTimeout(10_000);
+                            OutputStream out = s.getOutputStream();
+                            out.write("220 sonde.test ESMTP ready\r\n".getBytes(StandardCharsets.US_ASCII));
+                            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                                    StandardCharsets.US_ASCII));
+                            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                                SMTP_LINES.add(line);
+                                if (line.equals("QUIT")) {
+                                    out.write("221 bye\r\n".getBytes(StandardCharsets.US_ASCII));
+                                    return;
+                                }
+                                out.write((line.startsWith("EHLO ") ? "250 hello\r\n" : "500 what\r\n").getBytes(StandardCharsets.US_ASCII));
+                            }
+                        } catch (IOException e) {
+                            // the prober closed first
+                        }
+                    });
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        return server;
+    }
+
+    /** The lines the line server read, from every prober. */
+    static final java.util.concurrent.ConcurrentLinkedQueue<String> SMTP_LINES = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * A server on 127.0.0.1 that asks for a client certificate: a CA, its server and client
@@ -603,6 +655,20 @@ public class BlackboxIT {
         Map<String, Double> two = compare(plain("/ok"), "http_2_only");
         assertEquals(0, two.get("probe_success"), 0);
         assertEquals("a version is not a regular expression", 0, two.get("probe_failed_due_to_regex"), 0);
+    }
+
+    /** blackbox_exporter's query_response: the same dialogue from both, each line counted where it arrived. */
+    @Test
+    public void tcpQueryResponseAgreesWithBlackboxExporter() throws Exception {
+        String target = "127.0.0.1:" + smtp.getLocalPort();
+        SMTP_LINES.clear();
+        Map<String, Double> ok = compare(target, "tcp_smtp");
+        assertEquals(ok.toString(), 1, ok.get("probe_success"), 0);
+        assertEquals(0, ok.get("probe_failed_due_to_regex"), 0);
+        assertEquals("both said EHLO and QUIT", List.of("EHLO probe", "QUIT", "EHLO probe", "QUIT"), new ArrayList<>(SMTP_LINES));
+        // the banner is not SSH's: the server waits for a line, both give up at the timeout
+        Map<String, Double> ssh = compare(target, "tcp_ssh");
+        assertEquals(0, ssh.get("probe_success"), 0);
     }
 
     @Test

@@ -22,7 +22,8 @@ import io.sonde.api.TargetSchema;
 import io.sonde.sockets.Resolver;
 
 /**
- * {@code kind=tcp}: the time to establish a TCP connection (SYN to ESTABLISHED), IPv4 or IPv6.
+ * {@code kind=tcp}: the time to establish a TCP connection (SYN to ESTABLISHED), IPv4 or IPv6; or,
+ * with {@code expect.N}/{@code send.N}, a line exchange after it (see {@link Conversation}).
  * Host names are resolved off the selector thread; address literals need no lookup; option
  * {@code ip_version} (4 or 6) keeps to one address family.
  *
@@ -38,20 +39,38 @@ public final class TcpProber implements Prober {
     static final TargetOption CLOSE = TargetOption.choice("close", "fin",
             "How each connection ends: fin (polite; leaves TIME_WAIT on this host) or reset (leaves none)", "fin", "reset");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, CLOSE);
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, CLOSE, Conversation.EXPECT, Conversation.SEND);
+
+    /** Exchanges ({@code expect.N}/{@code send.N}) in progress at most; a connect alone needs no thread. */
+    static final int THREADS = 32;
 
     private final Connector connector;
     private final Resolver resolver = new Resolver("sonde-tcp-resolve", 2);
+    private final java.util.concurrent.ThreadPoolExecutor exchanges;
 
     @Activate
     public TcpProber() throws IOException {
         connector = new Connector("sonde-tcp-connect");
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        exchanges = new java.util.concurrent.ThreadPoolExecutor(THREADS, THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(10_000), r -> {
+                    Thread t = new Thread(r, "sonde-tcp-exchange-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        exchanges.allowCoreThreadTimeOut(true);
     }
 
     @Deactivate
     void deactivate() {
         resolver.close();
         connector.close();
+        exchanges.shutdownNow();
+    }
+
+    @Override
+    public java.util.List<io.sonde.api.TargetProblem> check(Target target) {
+        return Conversation.problems(target);
     }
 
     /** What its results hold, announced to the server with the kind: the record's own schema. */
@@ -61,8 +80,9 @@ public final class TcpProber implements Prober {
     }
 
     /**
-     * A blackbox_exporter module's {@code tcp:} section: its address-family keys; query_response,
-     * TLS (the tls kind's job) and source address are refused.
+     * A blackbox_exporter module's {@code tcp:} section: {@code query_response} (its steps as
+     * {@code expect.N}/{@code send.N}) and the address-family keys; TLS and STARTTLS (the tls kind's
+     * job) and a source address are refused.
      */
     @Override
     public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
@@ -70,9 +90,31 @@ public final class TcpProber implements Prober {
         if (section.has("tls") || section.has("tls_config")) {
             throw section.refuse(section.has("tls") ? "tls" : "tls_config", "not taken: TLS after connect is the tls kind's (prober: tls)");
         }
-        section.only("blackbox_exporter's tcp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback"));
+        section.only("blackbox_exporter's tcp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback",
+                "query_response"));
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        int n = 0;
+        for (ModuleSection step : section.sections("query_response")) {
+            n++;
+            if (step.has("starttls")) {
+                throw step.refuse("starttls", "not taken: STARTTLS is the tls kind's (prober: tls, starttls)");
+            }
+            step.only("a query_response step", java.util.Set.of("expect", "send"));
+            if (step.has("expect")) {
+                out.put(Conversation.EXPECT_PREFIX + n, step.text("expect"));
+            }
+            if (step.has("send")) {
+                out.put(Conversation.SEND_PREFIX + n, Conversation.escape(step.text("send")));
+            }
+        }
+        if (n > Conversation.MAX_STEPS) {
+            throw section.refuse("query_response", n + " steps; at most " + Conversation.MAX_STEPS);
+        }
         int ip = section.ipVersion();
-        return ip == 0 ? java.util.Map.of() : java.util.Map.of(Target.IP_VERSION, Integer.toString(ip));
+        if (ip != 0) {
+            out.put(Target.IP_VERSION, Integer.toString(ip));
+        }
+        return out;
     }
 
     @Override
@@ -105,9 +147,49 @@ public final class TcpProber implements Prober {
         return result;
     }
 
+    /** An exchange after connecting, on a thread of {@link #exchanges}: the socket is closed when the probe is given up. */
+    private void converse(Target target, Instant startedAt, long start, InetSocketAddress address, java.util.List<Conversation.Step> steps,
+            CompletableFuture<TcpConnectResult> result) {
+        java.util.concurrent.atomic.AtomicReference<java.net.Socket> socket = new java.util.concurrent.atomic.AtomicReference<>();
+        result.whenComplete((r, e) -> {
+            java.net.Socket s = socket.get();
+            if (result.isCancelled() && s != null) {
+                try {
+                    s.close();
+                } catch (IOException closing) {
+                    // nothing more to do
+                }
+            }
+        });
+        try {
+            exchanges.execute(() -> {
+                if (!result.isDone()) {
+                    result.complete(Conversation.run(target, startedAt, start, address, steps,
+                            "reset".equals(CLOSE.value(target)), s -> {
+                        socket.set(s);
+                        if (result.isCancelled()) {
+                            try {
+                                s.close();
+                            } catch (IOException closing) {
+                                // nothing more to do
+                            }
+                        }
+                    }));
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.complete(failed(target, startedAt, start, FailureReason.ERROR, "too many TCP exchanges waiting", address));
+        }
+    }
+
     private void connect(Target target, Instant startedAt, long start, InetAddress address,
             CompletableFuture<TcpConnectResult> result) {
         InetSocketAddress socketAddress = new InetSocketAddress(address, target.port());
+        java.util.List<Conversation.Step> steps = Conversation.steps(target);
+        if (!steps.isEmpty()) {
+            converse(target, startedAt, start, socketAddress, steps, result);
+            return;
+        }
         Duration left = target.timeout().minusNanos(System.nanoTime() - start);
         if (left.isNegative() || left.isZero()) {
             result.complete(failed(target, startedAt, start, FailureReason.TIMEOUT,
