@@ -74,7 +74,8 @@ public final class DnsProber implements Prober {
 
     /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, DnsQuery.QUERY, DnsQuery.QUERY_TYPE,
-            DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION);
+            DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
+            DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL);
 
     @Override
     public ResultSchema resultSchema() {
@@ -84,8 +85,9 @@ public final class DnsProber implements Prober {
     /** What the agent checks every dns target against before it is probed. */
     /**
      * A blackbox_exporter module's {@code dns:} section: query_name, query_type, transport_protocol,
-     * recursion_desired, valid_rcodes, one validate_answer_rrs.fail_if_none_matches_regexp (what
-     * expect_answer means) and the address-family keys; the other record checks, DNS over TLS,
+     * recursion_desired, valid_rcodes, validate_answer_rrs' fail_if_matches_regexp (fail_if_answer) and
+     * one fail_if_none_matches_regexp (what expect_answer means) and the address-family keys; the other
+     * record checks, DNS over TLS,
      * classes other than IN and a source address are refused.
      */
     @Override
@@ -119,7 +121,11 @@ public final class DnsProber implements Prober {
             out.put(DnsQuery.EXPECT_RCODE.name(), String.join(",", rcodes));
         }
         ModuleSection answer = section.section("validate_answer_rrs");
-        answer.only("validate_answer_rrs", java.util.Set.of("fail_if_none_matches_regexp"));
+        answer.only("validate_answer_rrs", java.util.Set.of("fail_if_none_matches_regexp", "fail_if_matches_regexp"));
+        java.util.List<String> none = answer.texts("fail_if_matches_regexp");
+        if (!none.isEmpty()) {
+            out.put(DnsQuery.FAIL_IF_ANSWER.name(), none.size() == 1 ? none.get(0) : "(?:" + String.join(")|(?:", none) + ")");
+        }
         java.util.List<String> any = answer.texts("fail_if_none_matches_regexp");
         if (any.size() > 1) {
             throw answer.refuse("fail_if_none_matches_regexp", "one pattern is taken, not " + any.size());
@@ -230,6 +236,8 @@ public final class DnsProber implements Prober {
             reason = FailureReason.BODY_MISMATCH;
             mismatch = "no answer record matches '" + query.expectAnswer().pattern() + "' (" + Rcode.string(response.getRcode())
                     + ", " + response.getSection(Section.ANSWER).size() + " answer records)";
+        } else if ((mismatch = query.answerProblem(response)) != null) {
+            reason = FailureReason.BODY_MISMATCH;
         }
         return new MeasuredResult(p.target, p.startedAt, Duration.ofNanos(System.nanoTime() - p.start), reason,
                 mismatch, DnsResults.SCHEMA, data);

@@ -32,10 +32,13 @@ import io.sonde.api.TargetProblem;
  * against the record in zone-file form ({@code name TTL IN type data}; IPv6 addresses written out in
  * full, {@code 2001:db8:0:0:0:0:0:1});</li>
  * <li>{@code transport}: {@code udp} (default, TCP on truncation) or {@code tcp};</li>
+ * <li>{@code fail_if_answer}, {@code min_answers}, {@code max_answers}, {@code min_ttl},
+ * {@code max_ttl}: what the answer section may not hold;</li>
  * <li>{@code recursion_desired}: {@code true} (default) or {@code false}.</li>
  * </ul>
  */
-record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expectAnswer, boolean tcp, boolean recursion) {
+record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expectAnswer, boolean tcp, boolean recursion,
+        Pattern failIfAnswer, int minAnswers, int maxAnswers, long minTtl, long maxTtl) {
 
     static final TargetOption QUERY = TargetOption.text("query", null,
             "The name to look up, for example example.org; relative names are taken as absolute").asRequired();
@@ -49,6 +52,16 @@ record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expect
             "udp (and TCP again when the answer is truncated) or tcp only", "udp", "tcp");
     static final TargetOption RECURSION = TargetOption.bool("recursion_desired", true,
             "Whether the query asks the server to recurse (the RD flag)");
+    static final TargetOption FAIL_IF_ANSWER = TargetOption.pattern("fail_if_answer",
+            "A regular expression no answer record may contain, in zone-file form");
+    static final TargetOption MIN_ANSWERS = TargetOption.integer("min_answers", 0, 0, 1000,
+            "The fewest records the answer section may have");
+    static final TargetOption MAX_ANSWERS = TargetOption.integer("max_answers", 1000, 0, 1000,
+            "The most records the answer section may have");
+    static final TargetOption MIN_TTL = TargetOption.integer("min_ttl", 0, 0, Integer.MAX_VALUE,
+            "The lowest TTL an answer record may have, seconds");
+    static final TargetOption MAX_TTL = TargetOption.integer("max_ttl", Integer.MAX_VALUE, 0, Integer.MAX_VALUE,
+            "The highest TTL an answer record may have, seconds");
 
     /**
      * Reads the options of {@code target}, which the agent has checked against the schema and
@@ -112,11 +125,23 @@ record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expect
                 answer = Pattern.compile(regex);
             }
         }
+        String notRegex = FAIL_IF_ANSWER.value(target);
+        int minAnswers = MIN_ANSWERS.intValue(target);
+        int maxAnswers = MAX_ANSWERS.intValue(target);
+        if (minAnswers > maxAnswers) {
+            problems.add(new TargetProblem(MIN_ANSWERS.name(), minAnswers + " is more than max_answers (" + maxAnswers + ")"));
+        }
+        long minTtl = MIN_TTL.longValue(target);
+        long maxTtl = MAX_TTL.longValue(target);
+        if (minTtl > maxTtl) {
+            problems.add(new TargetProblem(MIN_TTL.name(), minTtl + " is more than max_ttl (" + maxTtl + ")"));
+        }
         if (!problems.isEmpty()) {
             return null;
         }
         return new DnsQuery(name, type, Set.copyOf(rcodes), answer, TRANSPORT.value(target).equals("tcp"),
-                RECURSION.booleanValue(target));
+                RECURSION.booleanValue(target), notRegex == null ? null : Pattern.compile(notRegex), minAnswers, maxAnswers, minTtl,
+                maxTtl);
     }
 
     /** A new query message (each with its own random id). */
@@ -139,6 +164,37 @@ record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expect
             return "rcode " + Rcode.string(rcode) + ", expected " + expected;
         }
         return null;
+    }
+
+    /**
+     * @return why the answer section fails {@code min_answers}, {@code max_answers}, {@code min_ttl},
+     *         {@code max_ttl} or {@code fail_if_answer}, naming the key; null when it passes them
+     */
+    String answerProblem(Message response) {
+        List<Record> answers = response.getSection(org.xbill.DNS.Section.ANSWER);
+        if (answers.size() < minAnswers) {
+            return MIN_ANSWERS.name() + ": " + answers.size() + " answer records, fewer than " + minAnswers;
+        }
+        if (answers.size() > maxAnswers) {
+            return MAX_ANSWERS.name() + ": " + answers.size() + " answer records, more than " + maxAnswers;
+        }
+        for (Record r : answers) {
+            if (r.getTTL() < minTtl) {
+                return MIN_TTL.name() + ": '" + shown(r) + "' has TTL " + r.getTTL() + ", lower than " + minTtl;
+            }
+            if (r.getTTL() > maxTtl) {
+                return MAX_TTL.name() + ": '" + shown(r) + "' has TTL " + r.getTTL() + ", higher than " + maxTtl;
+            }
+            if (failIfAnswer != null && failIfAnswer.matcher(r.toString()).find()) {
+                return FAIL_IF_ANSWER.name() + ": '" + shown(r) + "' matches /" + failIfAnswer.pattern() + "/";
+            }
+        }
+        return null;
+    }
+
+    /** A record in zone-file form on one line, its tabs as spaces. */
+    private static String shown(Record r) {
+        return r.toString().replace('\t', ' ');
     }
 
     /** @return whether an answer record matches {@code expect_answer} (always, if there is none) */
