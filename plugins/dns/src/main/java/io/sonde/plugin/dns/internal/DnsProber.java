@@ -75,7 +75,8 @@ public final class DnsProber implements Prober {
     /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, DnsQuery.QUERY, DnsQuery.QUERY_TYPE,
             DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
-            DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL);
+            DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL, Dnssec.MODE, Dnssec.TRUST_ANCHOR_FILE,
+            Dnssec.ALLOW_INSECURE);
 
     @Override
     public ResultSchema resultSchema() {
@@ -148,7 +149,9 @@ public final class DnsProber implements Prober {
     /** The checks a key's declaration cannot make: a domain name, a record type, response codes. */
     @Override
     public List<TargetProblem> check(Target target) {
-        return DnsQuery.problems(target);
+        List<TargetProblem> problems = new java.util.ArrayList<>(DnsQuery.problems(target));
+        problems.addAll(Dnssec.problems(target));
+        return problems;
     }
 
     @Override
@@ -194,11 +197,21 @@ public final class DnsProber implements Prober {
                     + p.target.timeout().toMillis() + " ms"));
             return;
         }
-        SimpleResolver resolver = new SimpleResolver(p.server);
-        resolver.setTCP(tcp);
-        resolver.setIgnoreTruncation(true); // a truncated answer comes to us: we ask again over TCP and say so
+        SimpleResolver head = new SimpleResolver(p.server);
+        head.setTCP(tcp);
+        boolean validating = Dnssec.MODE.value(p.target).equals("validate");
+        // a truncated answer comes to us: we ask again over TCP and say so (the validator's own questions retry by themselves)
+        head.setIgnoreTruncation(!validating);
+        head.setTimeout(left);
+        org.xbill.DNS.Resolver resolver;
+        try {
+            resolver = Dnssec.resolver(p.target, head);
+        } catch (IOException e) {
+            result.complete(p.failed(FailureReason.ERROR, e.getMessage()));
+            return;
+        }
         resolver.setTimeout(left);
-        resolver.sendAsync(query.message(), Runnable::run).whenComplete((response, e) -> {
+        resolver.sendAsync(Dnssec.prepare(p.target, query.message()), Runnable::run).whenComplete((response, e) -> {
             if (result.isDone()) {
                 return; // cancelled by the scheduler
             }
@@ -228,7 +241,12 @@ public final class DnsProber implements Prober {
                 data.put("serial", soa.getSerial());
             }
         }
-        String mismatch = query.mismatch(response);
+        Dnssec.Verdict dnssec = Dnssec.verdict(p.target, response);
+        if (dnssec != null) {
+            data.put("dnssec", dnssec.status());
+            data.put("dnssec_status", Dnssec.number(dnssec));
+        }
+        String mismatch = dnssec != null && dnssec.status().equals("bogus") ? Dnssec.failure(p.target, dnssec) : query.mismatch(response);
         FailureReason reason = null;
         if (mismatch != null) {
             reason = FailureReason.STATUS;
@@ -238,6 +256,8 @@ public final class DnsProber implements Prober {
                     + ", " + response.getSection(Section.ANSWER).size() + " answer records)";
         } else if ((mismatch = query.answerProblem(response)) != null) {
             reason = FailureReason.BODY_MISMATCH;
+        } else if ((mismatch = Dnssec.failure(p.target, dnssec)) != null) {
+            reason = FailureReason.STATUS;
         }
         return new MeasuredResult(p.target, p.startedAt, Duration.ofNanos(System.nanoTime() - p.start), reason,
                 mismatch, DnsResults.SCHEMA, data);

@@ -27,9 +27,11 @@ final class DnsResults {
             Value.of("additional_rrs", Type.NUMBER, "", Role.NONE, "records in the additional section"),
             Value.of("serial", Type.NUMBER, "", Role.NONE, "the serial of an SOA answer"),
             Value.of("tcp_fallback", Type.NUMBER, "", Role.NONE, "1 if the UDP answer came truncated and TCP was asked"),
-            Value.of("lookup_time_seconds", Type.NUMBER, "seconds", Role.NONE, "finding the server's address"));
+            Value.of("lookup_time_seconds", Type.NUMBER, "seconds", Role.NONE, "finding the server's address"),
+            Value.of("dnssec", Type.TEXT, "", Role.NONE, "with dnssec on: secure, insecure or bogus"),
+            Value.of("dnssec_status", Type.NUMBER, "", Role.NONE, "with dnssec on: 1 secure, 0 insecure, -1 bogus"));
 
-    static final ResultSchema SCHEMA = new ResultSchema("1", VALUES, families(true), families(false));
+    static final ResultSchema SCHEMA = new ResultSchema("2", VALUES, families(true), families(false));
 
     private DnsResults() {
     }
