@@ -74,7 +74,8 @@ public final class DnsProber implements Prober {
 
     /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, DnsQuery.QUERY, DnsQuery.QUERY_TYPE,
-            DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
+            DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.DOH_PATH, DnsQuery.CA_FILE,
+            DnsQuery.SERVER_NAME, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
             DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL, Dnssec.MODE, Dnssec.TRUST_ANCHOR_FILE,
             Dnssec.ALLOW_INSECURE);
 
@@ -86,9 +87,10 @@ public final class DnsProber implements Prober {
     /** What the agent checks every dns target against before it is probed. */
     /**
      * A blackbox_exporter module's {@code dns:} section: query_name, query_type, transport_protocol,
+     * dns_over_tls with tls_config's ca_file and server_name,
      * recursion_desired, valid_rcodes, validate_answer_rrs' fail_if_matches_regexp (fail_if_answer) and
      * one fail_if_none_matches_regexp (what expect_answer means) and the address-family keys; the other
-     * record checks, DNS over TLS,
+     * record checks,
      * classes other than IN and a source address are refused.
      */
     @Override
@@ -96,7 +98,7 @@ public final class DnsProber implements Prober {
         ModuleSection section = ModuleSection.of(raw);
         section.only("blackbox_exporter's dns prober", java.util.Set.of("query_name", "query_type", "query_class",
                 "transport_protocol", "recursion_desired", "valid_rcodes", "validate_answer_rrs", "preferred_ip_protocol",
-                "ip_protocol_fallback"));
+                "ip_protocol_fallback", "dns_over_tls", "tls_config"));
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         if (section.has("query_name")) {
             out.put(DnsQuery.QUERY.name(), section.text("query_name"));
@@ -113,6 +115,20 @@ public final class DnsProber implements Prober {
                 throw section.refuse("transport_protocol", "'" + t + "' is neither udp nor tcp");
             }
             out.put(DnsQuery.TRANSPORT.name(), t);
+        }
+        if (section.bool("dns_over_tls", false)) {
+            out.put(DnsQuery.TRANSPORT.name(), "tls");
+        }
+        ModuleSection tls = section.section("tls_config");
+        tls.only("tls_config", java.util.Set.of("ca_file", "server_name"));
+        if (!tls.keys().isEmpty() && !section.bool("dns_over_tls", false)) {
+            throw section.refuse("tls_config", "taken with dns_over_tls: true only");
+        }
+        if (tls.has("ca_file")) {
+            out.put(DnsQuery.CA_FILE.name(), tls.text("ca_file"));
+        }
+        if (tls.has("server_name")) {
+            out.put(DnsQuery.SERVER_NAME.name(), tls.text("server_name"));
         }
         if (section.has("recursion_desired")) {
             out.put(DnsQuery.RECURSION.name(), Boolean.toString(section.bool("recursion_desired", true)));
@@ -180,7 +196,11 @@ public final class DnsProber implements Prober {
                             + cause.getMessage()));
                     return;
                 }
-                p.server = new InetSocketAddress(server, target.port() == 0 ? SimpleResolver.DEFAULT_PORT : target.port());
+                p.server = new InetSocketAddress(server, target.port() != 0 ? target.port() : switch (DnsQuery.TRANSPORT.value(target)) {
+                    case "tls" -> 853;
+                    case "https" -> 443;
+                    default -> SimpleResolver.DEFAULT_PORT;
+                });
                 send(p, query, query.tcp(), result);
             } catch (UnknownHostException | RuntimeException x) {
                 result.complete(p.failed(FailureReason.ERROR, String.valueOf(x.getMessage())));
@@ -197,11 +217,23 @@ public final class DnsProber implements Prober {
                     + p.target.timeout().toMillis() + " ms"));
             return;
         }
-        SimpleResolver head = new SimpleResolver(p.server);
-        head.setTCP(tcp);
-        boolean validating = Dnssec.MODE.value(p.target).equals("validate");
-        // a truncated answer comes to us: we ask again over TCP and say so (the validator's own questions retry by themselves)
-        head.setIgnoreTruncation(!validating);
+        String transport = DnsQuery.TRANSPORT.value(p.target);
+        org.xbill.DNS.Resolver head;
+        if (transport.equals("tls")) {
+            String name = DnsQuery.SERVER_NAME.value(p.target);
+            head = EncryptedResolver.tls(p.server, name != null ? name : p.target.host(), DnsQuery.CA_FILE.value(p.target));
+        } else if (transport.equals("https")) {
+            String host = p.target.host().indexOf(':') >= 0 && !p.target.host().startsWith("[") ? "[" + p.target.host() + "]"
+                    : p.target.host();
+            head = EncryptedResolver.https(java.net.URI.create("https://" + host + ":" + p.server.getPort()
+                    + DnsQuery.DOH_PATH.value(p.target)), DnsQuery.CA_FILE.value(p.target));
+        } else {
+            SimpleResolver simple = new SimpleResolver(p.server);
+            simple.setTCP(tcp);
+            // a truncated answer comes to us: we ask again over TCP and say so (the validator's own questions retry by themselves)
+            simple.setIgnoreTruncation(!Dnssec.MODE.value(p.target).equals("validate"));
+            head = simple;
+        }
         head.setTimeout(left);
         org.xbill.DNS.Resolver resolver;
         try {
@@ -264,7 +296,11 @@ public final class DnsProber implements Prober {
     }
 
     private MeasuredResult failure(Probe p, Throwable cause, boolean tcp) {
-        String via = (tcp ? "tcp " : "udp ") + p.server;
+        String transport = DnsQuery.TRANSPORT.value(p.target);
+        String via = (transport.equals("tls") || transport.equals("https") ? transport + " " : tcp ? "tcp " : "udp ") + p.server;
+        if (cause instanceof javax.net.ssl.SSLException || cause instanceof java.security.GeneralSecurityException) {
+            return p.failed(FailureReason.TLS, via + ": " + cause.getMessage());
+        }
         if (cause instanceof TimeoutException || cause instanceof SocketTimeoutException) {
             return p.failed(FailureReason.TIMEOUT, "no answer from " + via + " within " + p.target.timeout().toMillis() + " ms");
         }

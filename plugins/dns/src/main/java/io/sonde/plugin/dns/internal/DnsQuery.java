@@ -49,7 +49,14 @@ record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expect
     static final TargetOption EXPECT_ANSWER = TargetOption.pattern("expect_answer",
             "A regular expression one answer record must contain, in zone-file form");
     static final TargetOption TRANSPORT = TargetOption.choice("transport", "udp",
-            "udp (and TCP again when the answer is truncated) or tcp only", "udp", "tcp");
+            "udp (and TCP again when the answer is truncated), tcp, tls (DNS over TLS, port 853) or https (DNS over HTTPS, port 443)",
+            "udp", "tcp", "tls", "https");
+    static final TargetOption DOH_PATH = TargetOption.text("doh_path", "/dns-query",
+            "The path of DNS over HTTPS: https://HOST:PORT/PATH is asked");
+    static final TargetOption CA_FILE = TargetOption.file("ca_file",
+            "For tls and https: PEM certificates to trust instead of the system's");
+    static final TargetOption SERVER_NAME = TargetOption.text("server_name", null,
+            "For tls: the name sent in TLS and looked for in the server's certificate (default: host)");
     static final TargetOption RECURSION = TargetOption.bool("recursion_desired", true,
             "Whether the query asks the server to recurse (the RD flag)");
     static final TargetOption FAIL_IF_ANSWER = TargetOption.pattern("fail_if_answer",
@@ -124,6 +131,21 @@ record DnsQuery(Name name, int type, Set<Integer> expectedRcodes, Pattern expect
             } else {
                 answer = Pattern.compile(regex);
             }
+        }
+        String transport = TRANSPORT.value(target);
+        boolean encrypted = transport.equals("tls") || transport.equals("https");
+        if (!encrypted && (CA_FILE.value(target) != null || SERVER_NAME.value(target) != null)) {
+            problems.add(new TargetProblem(CA_FILE.value(target) != null ? CA_FILE.name() : SERVER_NAME.name(),
+                    "taken with transport tls or https only"));
+        }
+        if (SERVER_NAME.value(target) != null && transport.equals("https")) {
+            problems.add(new TargetProblem(SERVER_NAME.name(), "not taken with https: the name checked is host's"));
+        }
+        String path = DOH_PATH.value(target);
+        if (!path.startsWith("/") || path.contains(" ") || path.contains("?") || path.contains("#")) {
+            problems.add(new TargetProblem(DOH_PATH.name(), "'" + path + "' is not a path (/dns-query)"));
+        } else if (!path.equals("/dns-query") && !transport.equals("https")) {
+            problems.add(new TargetProblem(DOH_PATH.name(), "taken with transport https only"));
         }
         String notRegex = FAIL_IF_ANSWER.value(target);
         int minAnswers = MIN_ANSWERS.intValue(target);
