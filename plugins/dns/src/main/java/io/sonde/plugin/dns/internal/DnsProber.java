@@ -77,7 +77,7 @@ public final class DnsProber implements Prober {
             DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.DOH_PATH, DnsQuery.CA_FILE,
             DnsQuery.SERVER_NAME, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
             DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL, Dnssec.MODE, Dnssec.TRUST_ANCHOR_FILE,
-            Dnssec.ALLOW_INSECURE);
+            Dnssec.ALLOW_INSECURE, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE);
 
     @Override
     public ResultSchema resultSchema() {
@@ -167,6 +167,15 @@ public final class DnsProber implements Prober {
     public List<TargetProblem> check(Target target) {
         List<TargetProblem> problems = new java.util.ArrayList<>(DnsQuery.problems(target));
         problems.addAll(Dnssec.problems(target));
+        for (TargetProblem p : io.sonde.sockets.Marking.problems(target)) {
+            problems.add(p);
+        }
+        boolean source = io.sonde.sockets.Marking.SOURCE_ADDRESS.value(target) != null
+                || io.sonde.sockets.Marking.SOURCE_INTERFACE.value(target) != null;
+        if (source && DnsQuery.TRANSPORT.value(target).equals("https")) {
+            problems.add(new TargetProblem(io.sonde.sockets.Marking.SOURCE_ADDRESS.value(target) != null ? "source_address"
+                    : "source_interface", "not taken with transport https (the HTTP client picks its own)"));
+        }
         return problems;
     }
 
@@ -218,10 +227,17 @@ public final class DnsProber implements Prober {
             return;
         }
         String transport = DnsQuery.TRANSPORT.value(p.target);
+        InetAddress source;
+        try {
+            source = io.sonde.sockets.Marking.source(p.target, p.server.getAddress());
+        } catch (java.net.SocketException e) {
+            result.complete(p.failed(FailureReason.ERROR, e.getMessage()));
+            return;
+        }
         org.xbill.DNS.Resolver head;
         if (transport.equals("tls")) {
             String name = DnsQuery.SERVER_NAME.value(p.target);
-            head = EncryptedResolver.tls(p.server, name != null ? name : p.target.host(), DnsQuery.CA_FILE.value(p.target));
+            head = EncryptedResolver.tls(p.server, source, name != null ? name : p.target.host(), DnsQuery.CA_FILE.value(p.target));
         } else if (transport.equals("https")) {
             String host = p.target.host().indexOf(':') >= 0 && !p.target.host().startsWith("[") ? "[" + p.target.host() + "]"
                     : p.target.host();
@@ -229,6 +245,9 @@ public final class DnsProber implements Prober {
                     + DnsQuery.DOH_PATH.value(p.target)), DnsQuery.CA_FILE.value(p.target));
         } else {
             SimpleResolver simple = new SimpleResolver(p.server);
+            if (source != null) {
+                simple.setLocalAddress(new InetSocketAddress(source, 0));
+            }
             simple.setTCP(tcp);
             // a truncated answer comes to us: we ask again over TCP and say so (the validator's own questions retry by themselves)
             simple.setIgnoreTruncation(!Dnssec.MODE.value(p.target).equals("validate"));

@@ -52,26 +52,28 @@ final class EncryptedResolver implements org.xbill.DNS.Resolver {
     private static final Map<String, HttpClient> CLIENTS = new ConcurrentHashMap<>();
 
     private final InetSocketAddress server;
+    private final java.net.InetAddress source;
     private final String serverName;
     private final URI url;
     private final String caFile;
     private Duration timeout = Duration.ofSeconds(5);
 
-    private EncryptedResolver(InetSocketAddress server, String serverName, URI url, String caFile) {
+    private EncryptedResolver(InetSocketAddress server, java.net.InetAddress source, String serverName, URI url, String caFile) {
         this.server = server;
+        this.source = source;
         this.serverName = serverName;
         this.url = url;
         this.caFile = caFile;
     }
 
-    /** DNS over TLS to {@code server}, the certificate checked for {@code serverName}. */
-    static EncryptedResolver tls(InetSocketAddress server, String serverName, String caFile) {
-        return new EncryptedResolver(server, serverName, null, caFile);
+    /** DNS over TLS to {@code server} from {@code source} (null: any), the certificate checked for {@code serverName}. */
+    static EncryptedResolver tls(InetSocketAddress server, java.net.InetAddress source, String serverName, String caFile) {
+        return new EncryptedResolver(server, source, serverName, null, caFile);
     }
 
     /** DNS over HTTPS: POSTs to {@code url}. */
     static EncryptedResolver https(URI url, String caFile) {
-        return new EncryptedResolver(null, null, url, caFile);
+        return new EncryptedResolver(null, null, null, url, caFile);
     }
 
     @Override
@@ -91,6 +93,9 @@ final class EncryptedResolver implements org.xbill.DNS.Resolver {
     private Message tls(Message query) throws IOException, GeneralSecurityException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Socket plain = new Socket()) {
+            if (source != null) {
+                plain.bind(new InetSocketAddress(source, 0));
+            }
             plain.connect(server, millisLeft(deadline));
             SSLSocket s = (SSLSocket) context(caFile).getSocketFactory().createSocket(plain, serverName, server.getPort(), true);
             try (s) {

@@ -174,13 +174,26 @@ final class Exchange {
         long t1 = System.nanoTime();
         phases[0] += t1 - t0;
         InetSocketAddress where = new InetSocketAddress(address, port);
-        Socket s = new Socket();
+        Socket s;
+        try {
+            s = io.sonde.sockets.Marking.socket(address);
+        } catch (IOException e) {
+            throw new Failure(FailureReason.ERROR, "opening a socket: " + e.getMessage());
+        }
         socket = s;
         try (s) {
             if (aborted) {
                 throw new Failure(FailureReason.TIMEOUT, "aborted");
             }
             s.setTcpNoDelay(true);
+            int tos = io.sonde.sockets.Marking.trafficClass(target);
+            if (tos >= 0) {
+                s.setTrafficClass(tos);
+            }
+            InetAddress source = io.sonde.sockets.Marking.source(target, address);
+            if (source != null) {
+                s.bind(new InetSocketAddress(source, 0));
+            }
             s.connect(where, millisLeft());
             if (proxied && request.tls(url)) {
                 tunnel(s, targetHost, targetPort, where);
@@ -214,6 +227,9 @@ final class Exchange {
             throw f;
         } catch (SocketTimeoutException e) {
             throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
+        } catch (java.net.BindException e) {
+            throw new Failure(FailureReason.ERROR, "the source address (source_address or source_interface) cannot be used: "
+                    + e.getMessage());
         } catch (ConnectException e) {
             throw new Failure(FailureReason.REFUSED, "connecting to " + (proxied ? "the proxy " : "") + where + ": " + e.getMessage());
         } catch (NoRouteToHostException e) {

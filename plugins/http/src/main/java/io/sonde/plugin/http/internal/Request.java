@@ -83,7 +83,8 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
     private static TargetOption[] options() {
         List<TargetOption> all = new ArrayList<>(List.of(METHOD, HEADER, BODY, BODY_FILE, BASIC_AUTH_USER, BASIC_AUTH_PASSWORD_FILE,
                 BEARER_TOKEN_FILE, EXPECT_STATUS, BODY_REGEX, FOLLOW_REDIRECTS, MAX_REDIRECTS_OPTION, CA_FILE, CERT_FILE, KEY_FILE,
-                SERVER_NAME, INSECURE, PROXY_URL, NO_PROXY));
+                SERVER_NAME, INSECURE, PROXY_URL, NO_PROXY, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE,
+                io.sonde.sockets.Marking.DSCP));
         all.addAll(Assertions.OPTIONS);
         return all.toArray(TargetOption[]::new);
     }
@@ -143,6 +144,7 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
             out.add(new TargetProblem(NO_PROXY.name(), "no_proxy without proxy_url"));
         }
         out.addAll(Assertions.problems(t));
+        out.addAll(io.sonde.sockets.Marking.problems(t));
         return out;
     }
 

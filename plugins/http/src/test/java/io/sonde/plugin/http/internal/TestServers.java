@@ -197,7 +197,8 @@ final class TestServers implements AutoCloseable {
                 status = 302;
             } else if (path.equals("/echo")) {
                 String auth = x.getRequestHeaders().getFirst("Authorization");
-                String echo = "method=" + x.getRequestMethod() + " authorization=" + auth + " length="
+                String echo = "from=" + x.getRemoteAddress().getAddress().getHostAddress() + " method=" + x.getRequestMethod()
+                        + " authorization=" + auth + " length="
                         + x.getRequestHeaders().getFirst("Content-Length") + " body="
                         + new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
                 hello = echo.getBytes(StandardCharsets.UTF_8);

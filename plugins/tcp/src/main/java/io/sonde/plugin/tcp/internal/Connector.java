@@ -56,12 +56,23 @@ final class Connector implements AutoCloseable {
      *              on this host, at the price of a "connection reset" on the peer
      */
     CompletableFuture<Outcome> connect(InetSocketAddress address, Duration timeout, boolean reset) {
+        return connect(address, timeout, reset, null, -1);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, Duration, boolean)}, from {@code source} (null: the
+     * system's choice) with the IP TOS byte {@code trafficClass} (-1: none).
+     */
+    CompletableFuture<Outcome> connect(InetSocketAddress address, Duration timeout, boolean reset, java.net.InetAddress source,
+            int trafficClass) {
         CompletableFuture<Outcome> future = new CompletableFuture<>();
         if (!open) {
             future.complete(new Outcome(Duration.ZERO, FailureReason.ERROR, "the TCP prober is stopping"));
             return future;
         }
         Attempt attempt = new Attempt(address, future, timeout.toNanos(), reset);
+        attempt.source = source;
+        attempt.trafficClass = trafficClass;
         future.whenComplete((o, e) -> {
             if (future.isCancelled()) {
                 attempt.cancelled = true;
@@ -124,10 +135,16 @@ final class Connector implements AutoCloseable {
                 continue;
             }
             try {
-                a.channel = SocketChannel.open();
+                a.channel = io.sonde.sockets.Marking.channel(a.address.getAddress()); // of the family: the mark applies
                 a.channel.configureBlocking(false);
                 if (a.reset) {
                     a.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+                }
+                if (a.trafficClass >= 0) {
+                    a.channel.setOption(StandardSocketOptions.IP_TOS, a.trafficClass);
+                }
+                if (a.source != null) {
+                    a.channel.bind(new InetSocketAddress(a.source, 0));
                 }
                 a.start = System.nanoTime();
                 a.deadline = a.start + a.timeoutNanos;
@@ -196,6 +213,10 @@ final class Connector implements AutoCloseable {
     static Outcome classify(Throwable e, InetSocketAddress address, long elapsedNanos) {
         Duration elapsed = Duration.ofNanos(Math.max(0, elapsedNanos));
         String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof java.net.BindException) {
+            return new Outcome(elapsed, FailureReason.ERROR, "the source address (source_address or source_interface) cannot be used: "
+                    + detail);
+        }
         if (e instanceof ConnectException && detail.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
             return new Outcome(elapsed, FailureReason.REFUSED, "connection to " + address + " refused");
         }
@@ -245,6 +266,8 @@ final class Connector implements AutoCloseable {
         final CompletableFuture<Outcome> future;
         final long timeoutNanos;
         final boolean reset;
+        java.net.InetAddress source;
+        int trafficClass = -1;
         volatile boolean cancelled;
         SocketChannel channel;
         long start;

@@ -142,7 +142,12 @@ final class Conversation {
     static TcpConnectResult run(Target target, Instant startedAt, long start, InetSocketAddress address, List<Step> steps,
             boolean reset, java.util.function.Consumer<Socket> onSocket) {
         long deadline = start + target.timeout().toNanos();
-        Socket socket = new Socket();
+        Socket socket;
+        try {
+            socket = io.sonde.sockets.Marking.socket(address.getAddress());
+        } catch (IOException e) {
+            return result(target, startedAt, start, FailureReason.ERROR, "opening a socket: " + e.getMessage(), address, false);
+        }
         onSocket.accept(socket);
         String at = "connecting";
         Pattern waitingFor = null;
@@ -151,6 +156,14 @@ final class Conversation {
             socket.setTcpNoDelay(true);
             if (reset) {
                 socket.setSoLinger(true, 0);
+            }
+            int tos = io.sonde.sockets.Marking.trafficClass(target);
+            if (tos >= 0) {
+                socket.setTrafficClass(tos);
+            }
+            java.net.InetAddress source = io.sonde.sockets.Marking.source(target, address.getAddress());
+            if (source != null) {
+                socket.bind(new InetSocketAddress(source, 0));
             }
             socket.connect(address, millisLeft(deadline));
             InputStream in = socket.getInputStream();

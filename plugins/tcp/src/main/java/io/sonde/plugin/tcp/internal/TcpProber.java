@@ -19,6 +19,7 @@ import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetSchema;
+import io.sonde.sockets.Marking;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -39,7 +40,8 @@ public final class TcpProber implements Prober {
     static final TargetOption CLOSE = TargetOption.choice("close", "fin",
             "How each connection ends: fin (polite; leaves TIME_WAIT on this host) or reset (leaves none)", "fin", "reset");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, CLOSE, Conversation.EXPECT, Conversation.SEND);
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, CLOSE, Conversation.EXPECT, Conversation.SEND,
+            Marking.SOURCE_ADDRESS, Marking.SOURCE_INTERFACE, Marking.DSCP);
 
     /** Exchanges ({@code expect.N}/{@code send.N}) in progress at most; a connect alone needs no thread. */
     static final int THREADS = 32;
@@ -70,7 +72,9 @@ public final class TcpProber implements Prober {
 
     @Override
     public java.util.List<io.sonde.api.TargetProblem> check(Target target) {
-        return Conversation.problems(target);
+        java.util.List<io.sonde.api.TargetProblem> problems = new java.util.ArrayList<>(Conversation.problems(target));
+        problems.addAll(Marking.problems(target));
+        return problems;
     }
 
     /** What its results hold, announced to the server with the kind: the record's own schema. */
@@ -196,8 +200,15 @@ public final class TcpProber implements Prober {
                     "resolving '" + target.host() + "' used up the timeout", socketAddress));
             return;
         }
+        java.net.InetAddress source;
+        try {
+            source = Marking.source(target, address);
+        } catch (java.net.SocketException e) {
+            result.complete(failed(target, startedAt, start, FailureReason.ERROR, e.getMessage(), socketAddress));
+            return;
+        }
         CompletableFuture<Connector.Outcome> connect = connector.connect(socketAddress, left,
-                "reset".equals(CLOSE.value(target)));
+                "reset".equals(CLOSE.value(target)), source, Marking.trafficClass(target));
         result.whenComplete((r, e) -> {
             if (result.isCancelled()) {
                 connect.cancel(true);

@@ -30,7 +30,7 @@ public class SchemaTest {
     public void closeIsFinOrReset() {
         assertEquals(List.of(), SCHEMA.problems("tcp", Map.of("close", "reset")));
         assertEquals("[key 'close': 'rst' is not one of fin, reset]", SCHEMA.problems("tcp", Map.of("close", "rst")).toString());
-        assertEquals("[key 'count' is not known for kind tcp; its own keys are close, expect.*, send.*]", SCHEMA.problems("tcp", Map.of("count", "5")).toString());
+        assertEquals("[key 'count' is not known for kind tcp; its own keys are close, dscp, expect.*, send.*, source_address, source_interface]", SCHEMA.problems("tcp", Map.of("count", "5")).toString());
         assertEquals("reset", TcpProber.CLOSE.value(target("h", Map.of("close", "Reset"), 1000)));
         assertEquals("fin", TcpProber.CLOSE.value(target("h", Map.of(), 1000)));
         assertEquals(HostForm.NAME, SCHEMA.host());

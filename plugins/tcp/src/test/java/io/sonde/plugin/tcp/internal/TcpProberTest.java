@@ -237,4 +237,39 @@ public class TcpProberTest {
         }
         assertEquals(2000, ok);
     }
+
+    /** The listener sees the connection come from the source the target names, with and without an exchange. */
+    @Test
+    public void sourceAddressIsWhereTheConnectionComesFrom() throws Exception {
+        ServerSocket s = listen("127.0.0.1", 50);
+        java.util.List<InetAddress> peers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread t = new Thread(() -> {
+            while (!s.isClosed()) {
+                try (Socket c = s.accept()) {
+                    peers.add(c.getInetAddress());
+                    c.getOutputStream().write("hello\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        Target connect = new Target("t", "tcp", "127.0.0.1", s.getLocalPort(), Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(),
+                Map.of("source_address", "127.0.0.3", "dscp", "CS6"), "test");
+        assertNull(probe(connect).errorMessage());
+        Target exchange = new Target("t", "tcp", "127.0.0.1", s.getLocalPort(), Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(),
+                Map.of("source_address", "127.0.0.4", "expect.1", "^hello"), "test");
+        assertNull(probe(exchange).errorMessage());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (peers.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(InetAddress.getByName("127.0.0.3"), InetAddress.getByName("127.0.0.4")), peers);
+        Target foreign = new Target("t", "tcp", "127.0.0.1", s.getLocalPort(), Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(),
+                Map.of("source_address", "198.18.250.1"), "test");
+        TcpConnectResult r = probe(foreign);
+        assertEquals(FailureReason.ERROR, r.failureReason());
+        assertTrue(r.errorMessage(), r.errorMessage().startsWith("the source address (source_address or source_interface) cannot be used"));
+    }
 }

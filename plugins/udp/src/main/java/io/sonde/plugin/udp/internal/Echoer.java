@@ -34,6 +34,8 @@ final class Echoer implements AutoCloseable {
     private final class Echo {
         final InetSocketAddress to;
         final int size;
+        java.net.InetAddress source;
+        int trafficClass = -1;
         final long deadline;
         final CompletableFuture<Outcome> future = new CompletableFuture<>();
         long sequence;
@@ -80,7 +82,14 @@ final class Echoer implements AutoCloseable {
     }
 
     CompletableFuture<Outcome> echo(InetSocketAddress to, int size, long deadlineNanos) {
+        return echo(to, size, deadlineNanos, null, -1);
+    }
+
+    /** As {@link #echo(InetSocketAddress, int, long)}, from {@code source} (null: any) with IP TOS {@code trafficClass} (-1: none). */
+    CompletableFuture<Outcome> echo(InetSocketAddress to, int size, long deadlineNanos, java.net.InetAddress source, int trafficClass) {
         Echo e = new Echo(to, Math.max(24, Math.min(65_000, size)), deadlineNanos);
+        e.source = source;
+        e.trafficClass = trafficClass;
         incoming.add(e);
         selector.wakeup();
         return e.future;
@@ -141,6 +150,12 @@ final class Echoer implements AutoCloseable {
                 return;
             }
             e.channel.configureBlocking(false);
+            if (e.trafficClass >= 0) {
+                e.channel.setOption(java.net.StandardSocketOptions.IP_TOS, e.trafficClass);
+            }
+            if (e.source != null) {
+                e.channel.bind(new InetSocketAddress(e.source, 0));
+            }
             e.channel.connect(e.to);
             e.channel.register(selector, SelectionKey.OP_READ, e);
             e.sequence = ++sequences;
@@ -153,6 +168,8 @@ final class Echoer implements AutoCloseable {
             e.channel.write(out);
         } catch (PortUnreachableException x) {
             e.finish(FailureReason.REFUSED, "port unreachable: nothing listens on " + e.to);
+        } catch (java.net.BindException x) {
+            e.finish(FailureReason.ERROR, "the source address (source_address or source_interface) cannot be used: " + x.getMessage());
         } catch (IOException x) {
             e.finish(FailureReason.ERROR, "sending to " + e.to + ": " + x);
         }

@@ -17,6 +17,7 @@ import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetSchema;
+import io.sonde.sockets.Marking;
 import io.sonde.sockets.Resolver;
 
 /**
@@ -33,7 +34,8 @@ public final class UdpProber implements Prober {
     static final TargetOption SIZE = TargetOption.integer("size", 64, 24, 65_000,
             "Bytes of each datagram, sequence number and nonce included");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, SIZE);
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, SIZE, Marking.SOURCE_ADDRESS, Marking.SOURCE_INTERFACE,
+            Marking.DSCP);
 
     private final Resolver resolver = new Resolver("sonde-udp-resolve", 1);
     private final Echoer echoer;
@@ -61,6 +63,11 @@ public final class UdpProber implements Prober {
     }
 
     @Override
+    public java.util.List<io.sonde.api.TargetProblem> check(Target target) {
+        return Marking.problems(target);
+    }
+
+    @Override
     public CompletionStage<UdpConnectResult> probe(Target target) {
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
@@ -78,7 +85,15 @@ public final class UdpProber implements Prober {
                     }
                     InetSocketAddress to = new InetSocketAddress(address, target.port());
                     long deadline = start + target.timeout().toNanos();
-                    CompletableFuture<Echoer.Outcome> echo = echoer.echo(to, size, deadline);
+                    java.net.InetAddress source;
+                    try {
+                        source = Marking.source(target, address);
+                    } catch (java.net.SocketException x) {
+                        result.complete(new UdpConnectResult(target, startedAt, Duration.ofNanos(System.nanoTime() - start),
+                                FailureReason.ERROR, x.getMessage(), to));
+                        return;
+                    }
+                    CompletableFuture<Echoer.Outcome> echo = echoer.echo(to, size, deadline, source, Marking.trafficClass(target));
                     result.whenComplete((r, x) -> {
                         if (result.isCancelled()) {
                             echo.cancel(false);

@@ -175,4 +175,53 @@ public class UdpProberTest {
             return fds.count();
         }
     }
+
+    /** The server sees the datagram come from the source the target names; an address not of this host is named, not sent from. */
+    @Test
+    public void sourceAddressAndInterface() throws Exception {
+        java.util.List<InetAddress> senders = new java.util.concurrent.CopyOnWriteArrayList<>();
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+        servers.add(s);
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[65536];
+            try {
+                while (true) {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    s.receive(p);
+                    senders.add(p.getAddress());
+                    s.send(new DatagramPacket(p.getData(), p.getLength(), p.getSocketAddress()));
+                }
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        }, "test-udp-source");
+        t.setDaemon(true);
+        t.start();
+        int port = s.getLocalPort();
+        UdpConnectResult from2 = probe("127.0.0.1", port, 1000, Map.of("source_address", "127.0.0.2", "dscp", "EF"));
+        assertNull(from2.errorMessage(), from2.failureReason());
+        assertEquals(InetAddress.getByName("127.0.0.2"), senders.get(senders.size() - 1));
+        assertTrue(probe("127.0.0.1", port, 1000, Map.of("source_interface", "lo")).isSuccessful());
+        assertEquals(InetAddress.getByName("127.0.0.1"), senders.get(senders.size() - 1));
+        UdpConnectResult foreign = probe("127.0.0.1", port, 1000, Map.of("source_address", "198.18.250.1"));
+        assertEquals(io.sonde.api.FailureReason.ERROR, foreign.failureReason());
+        assertTrue(foreign.errorMessage(), foreign.errorMessage().startsWith(
+                "the source address (source_address or source_interface) cannot be used: "));
+        UdpConnectResult noSuch = probe("127.0.0.1", port, 1000, Map.of("source_interface", "nosuch0"));
+        assertEquals("source_interface nosuch0: no such interface on this host", noSuch.errorMessage());
+        assertEquals("nothing was sent from a source that cannot be used", 2, senders.size());
+    }
+
+    @Test
+    public void markingKeysAreChecked() {
+        Target t = new Target("u", "udp", "127.0.0.1", 7, Duration.ofSeconds(10), Duration.ofSeconds(1), Set.of(),
+                Map.of("source_address", "::1", "source_interface", "lo", "dscp", "AF44", "ip_version", "4"), "test");
+        assertEquals("[key 'source_address': '::1' is not an IPv4 address, as ip_version asks, key 'source_interface': set source_address"
+                + " or source_interface, not both, key 'dscp': 'AF44' is neither 0-63 nor a DSCP name (EF, AF11-AF43, CS0-CS7, LE, VA)]",
+                prober.check(t).toString());
+        Target ok = new Target("u", "udp", "127.0.0.1", 7, Duration.ofSeconds(10), Duration.ofSeconds(1), Set.of(),
+                Map.of("source_address", "127.0.0.2", "dscp", "46"), "test");
+        assertEquals("[]", prober.check(ok).toString());
+        assertEquals(46 << 2, io.sonde.sockets.Marking.trafficClass(ok));
+    }
 }
