@@ -63,7 +63,10 @@ public class MarkingIT {
                 nft.append("  counter ").append(e.getKey()).append('_').append(c).append(" { }\n");
             }
         }
+        nft.append("  counter icmp_all { }\n  counter icmp_sized { }\n");
         nft.append("  chain input {\n    type filter hook input priority 0; policy accept;\n");
+        // an echo request of 1,200 payload bytes is an IP packet of 1,228
+        nft.append("    icmp type echo-request counter name icmp_all\n    icmp type echo-request ip length 1228 counter name icmp_sized\n");
         for (Map.Entry<String, Integer> e : PORTS.entrySet()) {
             String proto = e.getKey().equals("udp") ? "udp" : "tcp";
             String match = proto + " dport " + e.getValue();
@@ -168,5 +171,19 @@ public class MarkingIT {
         // tcp and http name the address; udp names the interface (which of its two addresses is the system's first: either)
         assertEquals("tcp from " + SOURCE + " " + c, (long) c.get("tcp_all"), (long) c.get("tcp_source"));
         assertEquals("http from " + SOURCE + " " + c, (long) c.get("http_all"), (long) c.get("http_source"));
+    }
+
+    /** size: every echo request the target gets is as long as asked, counted by the kernel that receives it. */
+    @Test
+    public void icmpRequestsAreOfTheSizeAsked() throws Exception {
+        agent.write("etc/io.sonde.target-micmp.cfg", "kind = icmp\nhost = " + PEER + "\ninterval_ms = 500\ntimeout_ms = 400\n"
+                + "count = 2\nsize = 1200\n");
+        agent.awaitMetrics(m -> value(m, "probe_total{target=\"micmp\",kind=\"icmp\"}") >= 2
+                && value(m, "probe_success{target=\"micmp\",kind=\"icmp\"}") == 1);
+        Files.delete(agent.home.resolve("etc/io.sonde.target-micmp.cfg"));
+        Thread.sleep(1000);
+        Map<String, Long> c = counters();
+        assertTrue("echo requests reached the namespace: " + c, c.get("icmp_all") >= 4);
+        assertEquals("every one 1,228 bytes long " + c, c.get("icmp_all"), c.get("icmp_sized"));
     }
 }

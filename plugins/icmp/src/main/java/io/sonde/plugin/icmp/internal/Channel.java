@@ -167,11 +167,13 @@ final class Channel implements AutoCloseable {
         }
         round.sequence(index, seq);
         synchronized (sendBuffer) {
-            int length = IcmpCodec.echoRequest(family, sendBuffer, identifier, seq, round.nonce, index);
+            // a large request gets a buffer of its own: they are few, and the shared one stays small
+            byte[] out = IcmpCodec.HEADER + round.size <= sendBuffer.length ? sendBuffer : new byte[IcmpCodec.HEADER + round.size];
+            int length = IcmpCodec.echoRequest(family, out, identifier, seq, round.nonce, index, round.size);
             round.sent(index); // before: on loopback the reply can be in before send() returns
             try {
                 p.stamp();
-                s.send(sendBuffer, length, round.address, 0);
+                s.send(out, length, round.address, 0);
             } catch (NativeException e) {
                 round.unsent(index);
                 pending.remove(seq);
@@ -241,7 +243,7 @@ final class Channel implements AutoCloseable {
     }
 
     private void receive() {
-        byte[] buffer = new byte[2048];
+        byte[] buffer = new byte[IcmpCodec.HEADER + IcmpCodec.MAX_PAYLOAD + 128]; // a reply as large as a request may be
         while (running) {
             NativeSocket s = socket;
             if (s == null || !s.isOpen()) {

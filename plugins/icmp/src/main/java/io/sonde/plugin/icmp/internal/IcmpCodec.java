@@ -10,6 +10,8 @@ final class IcmpCodec {
 
     static final int HEADER = 8;
     static final int PAYLOAD = 16;
+    /** The largest payload an echo request may carry: what fits in an IPv4 packet. */
+    static final int MAX_PAYLOAD = 65_507 - 8;
 
     /** What a received packet is to us. */
     enum Kind { ECHO_REPLY, UNREACHABLE, OTHER }
@@ -43,6 +45,14 @@ final class IcmpCodec {
      * @return the packet's length
      */
     static int echoRequest(Family f, byte[] out, int identifier, int sequence, long nonce, int index) {
+        return echoRequest(f, out, identifier, sequence, nonce, index, PAYLOAD);
+    }
+
+    /**
+     * As {@link #echoRequest(Family, byte[], int, int, long, int)}, with {@code payload} bytes after
+     * the header ({@link #PAYLOAD} or more): Sonde's 16, then a counting pattern as ping sends.
+     */
+    static int echoRequest(Family f, byte[] out, int identifier, int sequence, long nonce, int index, int payload) {
         out[0] = (byte) echoRequestType(f);
         out[1] = 0;
         out[2] = 0;
@@ -52,7 +62,10 @@ final class IcmpCodec {
         putLong(out, 8, nonce);
         putInt(out, 16, index);
         putInt(out, 20, 0x534f4e44); // "SOND"
-        int length = HEADER + PAYLOAD;
+        int length = HEADER + Math.max(PAYLOAD, payload);
+        for (int i = HEADER + PAYLOAD; i < length; i++) {
+            out[i] = (byte) i;
+        }
         if (f == Family.IPV4) { // the kernel computes ICMPv6 checksums itself, and IPv4 ones on datagram sockets
             putShort(out, 2, checksum(out, 0, length));
         }

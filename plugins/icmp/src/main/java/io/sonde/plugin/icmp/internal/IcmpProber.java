@@ -41,7 +41,11 @@ public final class IcmpProber implements Prober {
     static final TargetOption PACKET_INTERVAL = TargetOption.integer("packet_interval_ms", 100, 1, 60_000,
             "Milliseconds between the requests of a round");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, COUNT, PACKET_INTERVAL);
+    /** Payload bytes after the ICMP header, as ping's -s: Sonde's own 16 and a pattern to fill the rest. */
+    static final TargetOption SIZE = TargetOption.integer("size", IcmpCodec.PAYLOAD, IcmpCodec.PAYLOAD, IcmpCodec.MAX_PAYLOAD,
+            "Payload bytes of each echo request after the 8-byte ICMP header, as ping -s (the IP packet is 28 bytes more over IPv4)");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, COUNT, PACKET_INTERVAL, SIZE);
 
     private final IcmpEngine engine;
     private final Resolver resolver = new Resolver("sonde-icmp-resolve", 1);
@@ -97,15 +101,23 @@ public final class IcmpProber implements Prober {
 
     /**
      * A blackbox_exporter module's {@code icmp:} section: one echo per probe, as blackbox_exporter
-     * sends, and its address-family keys; payload size, the don't-fragment bit, TTL and source
+     * sends, its payload_size and its address-family keys; the don't-fragment bit, TTL and source
      * address are refused until this kind takes them.
      */
     @Override
     public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
         ModuleSection section = ModuleSection.of(raw);
-        section.only("blackbox_exporter's icmp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback"));
+        section.only("blackbox_exporter's icmp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback",
+                "payload_size"));
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         out.put(COUNT.name(), "1");
+        if (section.has("payload_size")) {
+            long size = section.number("payload_size", IcmpCodec.PAYLOAD);
+            if (size < IcmpCodec.PAYLOAD) { // blackbox_exporter pads a smaller payload: Sonde needs its 16 bytes to tell replies apart
+                throw section.refuse("payload_size", size + " is below " + IcmpCodec.PAYLOAD + ", the bytes Sonde's own check takes");
+            }
+            out.put(SIZE.name(), Long.toString(size));
+        }
         int ip = section.ipVersion();
         if (ip != 0) {
             out.put(Target.IP_VERSION, Integer.toString(ip));

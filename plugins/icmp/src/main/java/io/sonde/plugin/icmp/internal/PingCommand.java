@@ -47,6 +47,8 @@ final class PingCommand {
         cmd.add(binary);
         cmd.add(Family.of(round.address) == Family.IPV4 ? "-4" : "-6");
         cmd.add("-n");
+        cmd.add("-s");
+        cmd.add(Integer.toString(round.size));
         cmd.add("-c");
         cmd.add(Integer.toString(round.count));
         cmd.add("-i");

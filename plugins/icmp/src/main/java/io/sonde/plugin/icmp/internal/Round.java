@@ -16,6 +16,8 @@ final class Round {
     final Target target;
     final InetAddress address;
     final int count;
+    /** Payload bytes of each request ({@code size}). */
+    final int size;
     final long nonce;
     final Instant startedAt;
     final CompletableFuture<PingResult> future = new CompletableFuture<>();
@@ -54,6 +56,7 @@ final class Round {
         this.target = target;
         this.address = address;
         this.count = count;
+        this.size = IcmpProber.SIZE.intValue(target);
         this.nonce = nonce;
         this.startedAt = startedAt;
         this.sequences = new int[count];

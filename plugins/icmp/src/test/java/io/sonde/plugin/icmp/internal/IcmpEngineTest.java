@@ -203,4 +203,27 @@ public class IcmpEngineTest {
         assertNull(r.failureReason());
         assertNotEquals(0.0, r.loss(), 0);
     }
+
+    /** size: requests of that many payload bytes go out and their replies are taken, up to a packet loopback carries whole. */
+    @Test
+    public void largeRequestsOnLoopback() throws Exception {
+        Assume.assumeTrue("raw ICMP needs root", root() || System.getenv("CI") != null);
+        try (IcmpEngine engine = new IcmpEngine(Mode.RAW)) {
+            for (int size : new int[] {16, 1472, 9000, 60_000}) {
+                Target t = new Target("big", "icmp", "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(),
+                        Map.of("size", Integer.toString(size)), "test");
+                PingResult r = engine.ping(t, InetAddress.getByName("127.0.0.1"), 2, Duration.ofMillis(10), Duration.ofSeconds(2),
+                        Instant.now()).get(10, TimeUnit.SECONDS);
+                assertEquals(size + ": " + r.errorMessage(), 2, r.received());
+            }
+        }
+        Target t = new Target("big", "icmp", "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofSeconds(2), Set.of(),
+                Map.of("size", "1200"), "test");
+        java.util.List<String> cmd = PingCommand.command("/usr/bin/ping", new Round(t, InetAddress.getByName("127.0.0.1"), 1, 1L,
+                Instant.now()), Duration.ofMillis(100), Duration.ofSeconds(1));
+        assertEquals("1200", cmd.get(cmd.indexOf("-s") + 1));
+        byte[] out = new byte[8 + 40];
+        assertEquals(48, IcmpCodec.echoRequest(io.sonde.sockets.Family.IPV4, out, 7, 1, 42L, 0, 40));
+        assertEquals((byte) 47, out[47]);
+    }
 }
