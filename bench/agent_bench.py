@@ -21,7 +21,8 @@ icmp:   N ICMP targets on loopback addresses, one echo each per interval, then f
         package) with the same list at the same pace: CPU per echo, replies, mean RTT.
 peer:   the same probes through prometheus-blackbox-exporter (Debian package), driven the way
         Prometheus drives it: one /probe request per target per interval; its CPU and RSS.
-http:   N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU; then
+http:   N HTTP targets on a loopback server (a JSON body), a fresh connection per probe: the agent's CPU, with
+        --checks each asserting on the JSON body and a header; then
         one URL every 100 ms against curl's time_total, medians compared.
 uplink: N TCP targets without and then with the uplink to a server (bench/server_bench.py's), alternated
         over rounds in one run: the uplink's CPU and RSS cost, skipped turns, sink drops.
@@ -705,8 +706,9 @@ import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        body = b"ok"
+        body = b'{"status": "UP", "version": "2.1.0", "items": [{"name": "db", "up": true}, {"name": "cache", "up": true}]}'
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
@@ -726,7 +728,10 @@ def http(args):
     server = subprocess.Popen([sys.executable, "-c", HTTP_SERVER], stdout=subprocess.PIPE)
     port = int(server.stdout.readline())
     try:
-        targets = [{"name": f"h{i}", "kind": "http", "host": f"http://127.0.0.1:{port}/t{i}"} for i in range(args.targets)]
+        checks = {"expect_json": '$.status == "UP"; $.items.length() > 0; $.items[0].up == true',
+                  "expect_header.Content-Type": "^application/json", "body_not_regex": "maintenance"} if args.checks else {}
+        targets = [dict({"name": f"h{i}", "kind": "http", "host": f"http://127.0.0.1:{port}/t{i}"}, **checks)
+                   for i in range(args.targets)]
         a = Agent(targets=targets, interval_ms=args.interval_ms)
         try:
             a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
@@ -740,7 +745,8 @@ def http(args):
         finally:
             a.stop()
         print(json.dumps(row), flush=True)
-        print(f"| {args.targets:,} HTTP targets every {args.interval_ms / 1000:g} s | {row['cpu_pct']:.1f} % of one core "
+        print(f"| {args.targets:,} HTTP targets every {args.interval_ms / 1000:g} s{' with checks' if args.checks else ''} "
+              f"| {row['cpu_pct']:.1f} % of one core "
               f"| {row['rss_mb']:.0f} MB | {row['succeeded']:.0f} of {row['probes']:.0f} probes succeeded |")
 
         # overhead against curl: one URL, the agent's per-probe total (sum of its phases) against time_total
@@ -863,6 +869,7 @@ def main():
     h.add_argument("--interval-ms", type=int, default=10000)
     h.add_argument("--seconds", type=int, default=60)
     h.add_argument("--overhead-seconds", type=int, default=30)
+    h.add_argument("--checks", action="store_true", help="each target asserts on the JSON body and a header (issue 29)")
     y = sub.add_parser("layers")
     y.add_argument("--runs", type=int, default=3)
     y.add_argument("--idle-seconds", type=int, default=15)
