@@ -29,6 +29,14 @@ public final class NativeSocket implements Closeable {
     private static final int IP_TTL = 2;
     private static final int IP_RECVERR = 11;
     private static final int IP_RECVTTL = 12;
+    private static final int IP_MTU_DISCOVER = 10;
+    private static final int IPV6_MTU_DISCOVER = 23;
+    /** Path MTU discovery mode: set DF, ignore the path MTU the kernel has cached (probe as is). */
+    public static final int PMTUDISC_PROBE = 3;
+    /** Path MTU discovery mode: set DF, keep within the cached path MTU. */
+    public static final int PMTUDISC_DO = 2;
+    /** Path MTU discovery mode: never set DF. */
+    public static final int PMTUDISC_DONT = 0;
     private static final int IPV6_UNICAST_HOPS = 16;
     private static final int IPV6_RECVERR = 25;
     private static final int IPV6_RECVHOPLIMIT = 51;
@@ -107,6 +115,21 @@ public final class NativeSocket implements Closeable {
             setInt(family.ipLevel, IP_TTL, ttl, "IP_TTL");
         } else {
             setInt(family.ipLevel, IPV6_UNICAST_HOPS, ttl, "IPV6_UNICAST_HOPS");
+        }
+    }
+
+    /**
+     * Sets how packets sent from now on treat fragmentation (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER):
+     * {@link #PMTUDISC_PROBE} sends with the don't-fragment bit whatever the cached path MTU,
+     * {@link #PMTUDISC_DO} with it within the cached MTU, {@link #PMTUDISC_DONT} without it.
+     *
+     * @since 2.2
+     */
+    public void setPathMtuDiscovery(int mode) throws NativeException {
+        if (family == Family.IPV4) {
+            setInt(family.ipLevel, IP_MTU_DISCOVER, mode, "IP_MTU_DISCOVER");
+        } else {
+            setInt(family.ipLevel, IPV6_MTU_DISCOVER, mode, "IPV6_MTU_DISCOVER");
         }
     }
 
@@ -331,9 +354,10 @@ public final class NativeSocket implements Closeable {
                     int origin = control.getByte(data + 4) & 0xff;
                     int icmpType = control.getByte(data + 5) & 0xff;
                     int icmpCode = control.getByte(data + 6) & 0xff;
+                    int info = control.getInt(data + 8);
                     InetAddress offender = cmsgLength >= 16 + 16 + 8
                             ? readAddress(control.share(data + 16), (int) (cmsgLength - 32)) : null;
-                    error = new SocketError(errno, origin, icmpType, icmpCode, offender);
+                    error = new SocketError(errno, origin, icmpType, icmpCode, offender, info);
                 }
                 offset += (cmsgLength + 7) & ~7L;
             }
