@@ -100,7 +100,16 @@ public class UplinkIT {
             assertTrue(a.toString(), a.get("version").getAsString().startsWith("0.1.0"));
             assertEquals("[\"rack1\",\"e2e\",\"site=lab\"]", a.get("tags").toString());
 
-            Thread.sleep(4000); // a few hundred probes
+            // a few dozen probes each, counted on the agent's /metrics: waited for, not slept for (a clean-clone CI run
+            // slept 4 s and found t2, every 200 ms, at 10 stored successes: its targets had started late)
+            agent.awaitMetrics(m -> {
+                for (int i = 0; i < 3; i++) {
+                    if (!(AgentProcess.value(m, "probe_total{target=\"t" + i + "\",kind=\"tcp\"}") >= 15)) {
+                        return false;
+                    }
+                }
+                return true;
+            });
             for (int i = 0; i < 3; i++) {
                 Files.delete(agent.home.resolve("etc/io.sonde.target-t" + i + ".cfg"));
             }
