@@ -204,22 +204,23 @@ public class DnsProberTest {
     /** Record count, TTL bounds and a record that must not be there: each failure names its key and the record. */
     @Test
     public void answerSectionAssertions() throws Exception {
-        // www has one A record with TTL 300; big has many TXT records
-        assertTrue(probe(Map.of("query", "www.example.test", "min_answers", "1", "max_answers", "1", "min_ttl", "60", "max_ttl", "3600",
-                "fail_if_answer", "192\\.0\\.2\\.99")).isSuccessful());
-        MeasuredResult few = probe(Map.of("query", "www.example.test", "min_answers", "2"));
+        // ttl has one A record with TTL 300 (an address of the test ranges: the data of a record, never sent to); big has many
+        server.add("ttl.example.test.", "A", "198.18.0.10");
+        assertTrue(probe(Map.of("query", "ttl.example.test", "min_answers", "1", "max_answers", "1", "min_ttl", "60", "max_ttl", "3600",
+                "fail_if_answer", "198\\.18\\.0\\.99")).isSuccessful());
+        MeasuredResult few = probe(Map.of("query", "ttl.example.test", "min_answers", "2"));
         assertEquals(FailureReason.BODY_MISMATCH, few.failureReason());
         assertEquals("min_answers: 1 answer records, fewer than 2", few.errorMessage());
         MeasuredResult many = probe(Map.of("query", "big.example.test", "query_type", "TXT", "transport", "tcp", "max_answers", "3"));
         assertEquals(FailureReason.BODY_MISMATCH, many.failureReason());
         assertTrue(many.errorMessage(), many.errorMessage().startsWith("max_answers: ") && many.errorMessage().endsWith(", more than 3"));
-        MeasuredResult shortTtl = probe(Map.of("query", "www.example.test", "min_ttl", "600"));
-        assertEquals("min_ttl: 'www.example.test. 300 IN A 192.0.2.10' has TTL 300, lower than 600", shortTtl.errorMessage());
-        MeasuredResult longTtl = probe(Map.of("query", "www.example.test", "max_ttl", "60"));
-        assertEquals("max_ttl: 'www.example.test. 300 IN A 192.0.2.10' has TTL 300, higher than 60", longTtl.errorMessage());
-        MeasuredResult hijacked = probe(Map.of("query", "www.example.test", "fail_if_answer", "192\\.0\\.2\\.10$"));
+        MeasuredResult shortTtl = probe(Map.of("query", "ttl.example.test", "min_ttl", "600"));
+        assertEquals("min_ttl: 'ttl.example.test. 300 IN A 198.18.0.10' has TTL 300, lower than 600", shortTtl.errorMessage());
+        MeasuredResult longTtl = probe(Map.of("query", "ttl.example.test", "max_ttl", "60"));
+        assertEquals("max_ttl: 'ttl.example.test. 300 IN A 198.18.0.10' has TTL 300, higher than 60", longTtl.errorMessage());
+        MeasuredResult hijacked = probe(Map.of("query", "ttl.example.test", "fail_if_answer", "198\\.18\\.0\\.10$"));
         assertEquals(FailureReason.BODY_MISMATCH, hijacked.failureReason());
-        assertEquals("fail_if_answer: 'www.example.test. 300 IN A 192.0.2.10' matches /192\\.0\\.2\\.10$/",
+        assertEquals("fail_if_answer: 'ttl.example.test. 300 IN A 198.18.0.10' matches /198\\.18\\.0\\.10$/",
                 hijacked.errorMessage());
         // the response code comes first: NXDOMAIN is a status failure, not a count
         assertEquals(FailureReason.STATUS, probe(Map.of("query", "missing.example.test", "min_answers", "1")).failureReason());
