@@ -204,25 +204,17 @@ final class Conversation {
                     + " ms" + (waitingFor == null ? "" : last == null ? " (it sent none)" : " (last line: '" + cut(last) + "')"), address,
                     false);
         } catch (IOException e) {
-            TcpConnectResult failed = classify(target, startedAt, start, address, e, at);
-            return failed;
+            return classify(target, startedAt, start, address, e, at); // closed by a probe given up on: nobody reads it
         }
     }
 
     private static TcpConnectResult classify(Target target, Instant startedAt, long start, InetSocketAddress address, IOException e,
             String at) {
-        if (socketClosedByAbort(e)) {
-            return result(target, startedAt, start, FailureReason.TIMEOUT, at + ": given up at the timeout", address, false);
-        }
         if (at.equals("connecting")) {
             Connector.Outcome o = Connector.classify(e, address, System.nanoTime() - start);
             return result(target, startedAt, start, o.failure(), o.message(), address, false);
         }
         return result(target, startedAt, start, FailureReason.ERROR, at + ": " + address + ": " + e.getMessage(), address, false);
-    }
-
-    private static boolean socketClosedByAbort(IOException e) {
-        return "Socket closed".equals(e.getMessage());
     }
 
     /** {@code $1} and {@code ${name}} from the step's match; a {@code $} that names no group stays as written. */
