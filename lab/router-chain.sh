@@ -11,12 +11,14 @@
 #   many destinations   198.18.6.0/24                   every address is dst
 #   20 ms further       198.18.7.0/24   fd00:18:7::/64  dst, through a user-space delay relay in r2
 #   lossy               198.18.8.0/24                   dst, 5 ms further, every 4th packet dropped
+#   two equal-cost paths 198.18.9.0/24  fd00:18:9::/64  r1 spreads flows (by ports) over r2 and r2b,
+#                       a second router beside r2 (198.18.10.2 / fd00:18:10::2), both on to r3
 # Beside the chain, two namespaces with only loopback for ICMP privilege modes:
 # $P-allow where net.ipv4.ping_group_range lets every group open ICMP datagram sockets, and
 # $P-deny where it lets none (the kernel's default).
 set -euo pipefail
 P=${SONDE_LAB_PREFIX:-sonde}
-NS=("$P-r1" "$P-r2" "$P-r3" "$P-dst")
+NS=("$P-r1" "$P-r2" "$P-r3" "$P-dst" "$P-r2b")
 HERE=$(cd "$(dirname "$0")" && pwd)
 RELAY_PID=/run/$P-lab-relay.pid
 
@@ -61,13 +63,30 @@ up() {
         ip -n "$right" addr add fd00:18:$i::2/64 dev a$i nodad
         ip -n "$right" link set a$i up
     done
+    # r1 <-> r2b <-> r3: the second of two equal-cost paths to 198.18.9.0/24
+    ip -n "$P-r1" link add c1 type veth peer name a1 netns "$P-r2b"
+    ip -n "$P-r1" addr add 198.18.10.1/30 dev c1
+    ip -n "$P-r1" addr add fd00:18:10::1/64 dev c1 nodad
+    ip -n "$P-r1" link set c1 up
+    ip -n "$P-r2b" addr add 198.18.10.2/30 dev a1
+    ip -n "$P-r2b" addr add fd00:18:10::2/64 dev a1 nodad
+    ip -n "$P-r2b" link set a1 up
+    ip -n "$P-r2b" link add b2 type veth peer name c2 netns "$P-r3"
+    ip -n "$P-r2b" addr add 198.18.11.1/30 dev b2
+    ip -n "$P-r2b" addr add fd00:18:11::1/64 dev b2 nodad
+    ip -n "$P-r2b" link set b2 up
+    ip -n "$P-r3" addr add 198.18.11.2/30 dev c2
+    ip -n "$P-r3" addr add fd00:18:11::2/64 dev c2 nodad
+    ip -n "$P-r3" link set c2 up
+    ip -n "$P-dst" addr add 198.18.9.0/24 dev lo    # behind two equal-cost paths
+    ip -n "$P-dst" addr add fd00:18:9::1/128 dev lo nodad
     ip -n "$P-dst" addr add 198.18.4.1/32 dev lo
     ip -n "$P-dst" addr add 198.18.6.0/24 dev lo   # many destinations, for benchmarks
     ip -n "$P-dst" addr add 198.18.7.0/24 dev lo   # behind the delay relay
     ip -n "$P-dst" addr add 198.18.8.0/24 dev lo   # behind the lossy relay
     ip -n "$P-dst" addr add fd00:18:4::1/128 dev lo nodad
     ip -n "$P-dst" -6 route add local fd00:18:7::/64 dev lo
-    for ns in "$P-r1" "$P-r2" "$P-r3"; do
+    for ns in "$P-r1" "$P-r2" "$P-r3" "$P-r2b"; do
         ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
         ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
     done
@@ -87,6 +106,15 @@ up() {
     ip -n "$P-r3" route add default via 198.18.3.2
     ip -n "$P-dst" route add default via 198.18.3.1
     ip -n "$P-r3" route add unreachable 198.18.5.0/24
+    # equal-cost multipath at r1, hashed on addresses and ports (policy 1), as routers balance flows
+    ip netns exec "$P-r1" sysctl -qw net.ipv4.fib_multipath_hash_policy=1
+    ip netns exec "$P-r1" sysctl -qw net.ipv6.fib_multipath_hash_policy=1
+    ip -n "$P-r1" route add 198.18.9.0/24 nexthop via 198.18.1.2 nexthop via 198.18.10.2
+    ip -n "$P-r2b" route add 198.18.0.0/30 via 198.18.10.1
+    ip -n "$P-r2b" route add default via 198.18.11.2
+    ip -n "$P-r1" -6 route add fd00:18:9::/64 nexthop via fd00:18:1::2 nexthop via fd00:18:10::2
+    ip -n "$P-r2b" -6 route add fd00:18::/64 via fd00:18:10::1
+    ip -n "$P-r2b" -6 route add default via fd00:18:11::2
     ip -6 route add fd00:18::/32 via fd00:18::2 dev "$P-h0"
     ip -n "$P-r1" -6 route add default via fd00:18:1::2
     ip -n "$P-r2" -6 route add fd00:18::/64 via fd00:18:1::1
@@ -111,8 +139,11 @@ up() {
     ip netns exec "$P-deny" sysctl -qw net.ipv4.ping_group_range="1 0"
     # neighbour discovery along every path now, not in the first test's measurements
     local a
-    for a in 198.18.3.2 198.18.7.1 198.18.8.1 fd00:18:3::2 fd00:18:7::1; do
+    for a in 198.18.3.2 198.18.7.1 198.18.8.1 fd00:18:3::2 fd00:18:7::1 198.18.11.2 fd00:18:11::2 198.18.9.1 fd00:18:9::1; do
         ping -c 1 -W 3 "$a" >/dev/null 2>&1 || true
+    done
+    for a in 198.18.10.1 198.18.11.2 fd00:18:10::1 fd00:18:11::2; do
+        ip netns exec "$P-r2b" ping -c 1 -W 3 "$a" >/dev/null 2>&1 || true
     done
 }
 

@@ -79,7 +79,13 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
         /** a map of names to {@link Duration}s */
         DURATION_MAP,
         /** a list of hops, each a map with {@code ttl}, {@code address} (text or null), {@code sent} and {@code rtts} */
-        HOPS
+        HOPS,
+        /**
+         * the distinct paths several flows took: a list of maps, each with {@code flows} (the numbers
+         * of the flows that took it, a list) and {@code hops} (the address answering at each TTL from
+         * 1, text or null when none did). @since 2.2
+         */
+        PATHS
     }
 
     /** What a value means to a reader that does not know the kind. */
@@ -101,7 +107,9 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
         /** the peer's answer code, for example an HTTP status (type {@link Type#NUMBER}) */
         STATUS_CODE,
         /** the address that was probed (type {@link Type#ADDRESS}) */
-        ADDRESS
+        ADDRESS,
+        /** the distinct paths to the target when probes went on several flows (type {@link Type#PATHS}) @since 2.2 */
+        BRANCHES
     }
 
     /**

@@ -38,6 +38,9 @@ public final class NativeSocket implements Closeable {
     /** Path MTU discovery mode: never set DF. */
     public static final int PMTUDISC_DONT = 0;
     private static final int IPV6_UNICAST_HOPS = 16;
+    private static final int IP_TOS = 1;
+    private static final int IPV6_TCLASS = 67;
+    private static final int EADDRINUSE = 98;
     private static final int IPV6_RECVERR = 25;
     private static final int IPV6_RECVHOPLIMIT = 51;
     private static final int IPV6_HOPLIMIT = 52;
@@ -130,6 +133,50 @@ public final class NativeSocket implements Closeable {
             setInt(family.ipLevel, IP_MTU_DISCOVER, mode, "IP_MTU_DISCOVER");
         } else {
             setInt(family.ipLevel, IPV6_MTU_DISCOVER, mode, "IPV6_MTU_DISCOVER");
+        }
+    }
+
+    /**
+     * Sets the traffic class byte (IPv4 TOS, IPv6 traffic class) of packets sent from now on: the
+     * DSCP shifted left by two.
+     *
+     * @since 2.3
+     */
+    public void setTrafficClass(int trafficClass) throws NativeException {
+        if (family == Family.IPV4) {
+            setInt(family.ipLevel, IP_TOS, trafficClass, "IP_TOS");
+        } else {
+            setInt(family.ipLevel, IPV6_TCLASS, trafficClass, "IPV6_TCLASS");
+        }
+    }
+
+    /**
+     * Binds the socket to a local address and port.
+     *
+     * @param address the source address, of this socket's family, or null for any
+     * @param port    the source port, or 0 for one the kernel picks
+     * @return false when the port is in use (EADDRINUSE), true when bound
+     * @throws NativeException on any other failure (an address this host does not have: EADDRNOTAVAIL)
+     * @since 2.3
+     */
+    public boolean bind(InetAddress address, int port) throws NativeException {
+        InetAddress a = address;
+        try {
+            if (a == null) {
+                a = InetAddress.getByAddress(new byte[family == Family.IPV4 ? 4 : 16]);
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        try (Memory m = new Memory(28)) {
+            int length = writeAddress(m, a, port);
+            LibC.bind(fd(), m, length);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == EADDRINUSE) {
+                return false;
+            }
+            throw error("bind " + a.getHostAddress() + " port " + port, e);
         }
     }
 

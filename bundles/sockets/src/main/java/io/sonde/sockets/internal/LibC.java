@@ -19,6 +19,8 @@ public final class LibC {
 
     public static native int setsockopt(int fd, int level, int name, Pointer value, int length) throws LastErrorException;
 
+    public static native int bind(int fd, Pointer address, int addressLength) throws LastErrorException;
+
     public static native long sendto(int fd, Pointer buffer, long length, int flags, Pointer address, int addressLength)
             throws LastErrorException;
 

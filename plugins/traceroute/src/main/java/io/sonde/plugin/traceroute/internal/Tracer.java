@@ -52,18 +52,47 @@ final class Tracer implements AutoCloseable {
         receiver.start();
     }
 
+    /**
+     * Where a trace's probes come from.
+     *
+     * @param address      the source address, or null for the system's choice
+     * @param port         the source port (the same each round keeps each flow on its path), or 0 for any
+     * @param trafficClass the TOS / traffic class byte, or -1 for none
+     */
+    record Origin(InetAddress address, int port, int trafficClass) {
+        static final Origin ANY = new Origin(null, 0, -1);
+    }
+
     CompletableFuture<TracerouteResult> trace(Target target, InetAddress address, int port, int maxHops, int queries,
-            Duration hopTimeout, Instant startedAt) {
+            int flows, Duration hopTimeout, Instant startedAt, Origin origin) {
         NativeSocket socket;
         try {
             socket = NativeSocket.udp(Family.of(address));
-            socket.enableErrorQueue();
-            socket.enableTimestamps();
         } catch (NativeException e) {
             return CompletableFuture.completedFuture(new TracerouteResult(target, startedAt, Duration.ZERO,
                     FailureReason.ERROR, "cannot open a UDP socket: " + e.getMessage(), address, List.of(), false));
         }
-        Trace t = new Trace(target, address, port, maxHops, queries, hopTimeout,
+        try {
+            socket.enableErrorQueue();
+            socket.enableTimestamps();
+            if (origin.trafficClass() >= 0) {
+                socket.setTrafficClass(origin.trafficClass());
+            }
+            if ((origin.port() > 0 && !socket.bind(origin.address(), origin.port()))) {
+                // the port is someone else's now: this round from another (its flows may take other paths)
+                LOG.debug("traceroute to {}: source port {} in use, another this round", address, origin.port());
+                if (origin.address() != null) {
+                    socket.bind(origin.address(), 0);
+                }
+            } else if (origin.port() == 0 && origin.address() != null) {
+                socket.bind(origin.address(), 0);
+            }
+        } catch (NativeException e) {
+            socket.close();
+            return CompletableFuture.completedFuture(new TracerouteResult(target, startedAt, Duration.ZERO,
+                    FailureReason.ERROR, "cannot set up the UDP socket: " + e.getMessage(), address, List.of(), false));
+        }
+        Trace t = new Trace(target, address, port, maxHops, queries, flows, hopTimeout,
                 ThreadLocalRandom.current().nextLong(), startedAt, socket);
         t.future.whenComplete((r, e) -> {
             if (t.future.isCancelled()) {
@@ -88,10 +117,12 @@ final class Tracer implements AutoCloseable {
                 int ttl = t.nextTtl();
                 if (ttl > 0) {
                     t.socket.setTtl(ttl);
-                    for (int q = 0; q < t.queries; q++) {
-                        byte[] p = Trace.payload(t.nonce, ttl, q);
-                        t.sent(ttl, q, Trace.epochNow());
-                        t.socket.send(p, p.length, t.address, t.port);
+                    for (int q = 0; q < t.slots; q++) { // flow 0's queries first, then one per further flow
+                        if (t.wanted(ttl, q)) {
+                            byte[] p = Trace.payload(t.nonce, ttl, q);
+                            t.sent(ttl, q, Trace.epochNow());
+                            t.socket.send(p, p.length, t.address, t.portOf(q));
+                        }
                     }
                 }
                 if (t.complete(now)) {

@@ -16,12 +16,15 @@ import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
+import io.sonde.sockets.Marking;
 import io.sonde.sockets.Resolver;
 
 /**
  * {@code kind=traceroute}: the path to a host, hop by hop, without privilege (UDP probes, ICMP
  * answers from the socket error queue). Keys: {@code max_hops} (default 30), {@code queries} per
- * hop (default 3), {@code hop_timeout_ms} (default 1000), {@code port} (default 33434).
+ * hop (default 3), {@code hop_timeout_ms} (default 1000), {@code port} (default 33434),
+ * {@code flows} (default 8: destination ports {@code port} to {@code port + flows - 1}, the paths
+ * of equal-cost routes), {@code source_port}, and the marking keys.
  */
 @Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=traceroute", Prober.PROBE_ASYNC + ":Boolean=true",
         Prober.PROBE_COST + ":Integer=30"})
@@ -32,7 +35,16 @@ public final class TracerouteProber implements Prober {
     static final TargetOption HOP_TIMEOUT = TargetOption.integer("hop_timeout_ms", 1000, 1, 60_000,
             "Milliseconds to wait for one hop's answer");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, MAX_HOPS, QUERIES, HOP_TIMEOUT);
+    static final TargetOption FLOWS = TargetOption.integer("flows", 8, 1, 64,
+            "Flows per round, each on a destination port of its own (port, port + 1, ...) and the same every round, "
+                    + "so that equal-cost routes show as distinct paths (Dublin-style); 1: one flow (Paris-style). "
+                    + "Flow 0 sends the queries, every other flow one probe per hop");
+    static final TargetOption SOURCE_PORT = TargetOption.integer("source_port", 0, 0, 65_535,
+            "UDP source port of every probe, the same each round so that a flow keeps its path; "
+                    + "0: one of the target's own from its name, in 34000-39999 (another when it is in use)");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, MAX_HOPS, QUERIES, HOP_TIMEOUT, FLOWS,
+            SOURCE_PORT, Marking.SOURCE_ADDRESS, Marking.SOURCE_INTERFACE, Marking.DSCP);
 
     private final Tracer tracer = new Tracer();
     private final Resolver resolver = new Resolver("sonde-traceroute-resolve", 1);
@@ -59,20 +71,47 @@ public final class TracerouteProber implements Prober {
     }
 
     @Override
+    public List<io.sonde.api.TargetProblem> check(Target target) {
+        List<io.sonde.api.TargetProblem> problems = new java.util.ArrayList<>(Marking.problems(target));
+        int port = target.port() > 0 ? target.port() : 33434;
+        if (port + FLOWS.intValue(target) - 1 > 65_535) {
+            problems.add(new io.sonde.api.TargetProblem("flows", "port " + port + " + " + FLOWS.intValue(target)
+                    + " flows goes past port 65535: lower port or flows"));
+        }
+        return problems;
+    }
+
+    /** @return the target's source port: its own, or one from its name in 34000-39999 */
+    static int sourcePort(Target target) {
+        int p = SOURCE_PORT.intValue(target);
+        return p > 0 ? p : 34_000 + Math.floorMod(target.name().hashCode() * 31 + target.host().hashCode(), 6_000);
+    }
+
+    @Override
     public CompletionStage<TracerouteResult> probe(Target target) {
         Instant startedAt = Instant.now();
         int maxHops = MAX_HOPS.intValue(target);
         int queries = QUERIES.intValue(target);
         Duration hopTimeout = Duration.ofMillis(HOP_TIMEOUT.longValue(target));
         int port = target.port() > 0 ? target.port() : 33434;
+        int flows = FLOWS.intValue(target);
         CompletableFuture<TracerouteResult> result = new CompletableFuture<>();
         resolver.resolve(target.host(), target.ipVersion())
                 .whenComplete((address, e) -> {
                     if (address == null) {
                         result.complete(failed(target, startedAt, (e.getCause() != null ? e.getCause() : e).getMessage()));
                     } else if (!result.isDone()) {
-                        CompletableFuture<TracerouteResult> trace =
-                                tracer.trace(target, address, port, maxHops, queries, hopTimeout, startedAt);
+                        java.net.InetAddress source;
+                        try {
+                            source = Marking.source(target, address);
+                        } catch (java.net.SocketException x) {
+                            result.complete(new TracerouteResult(target, startedAt, Duration.ZERO, FailureReason.ERROR,
+                                    x.getMessage(), address, List.of(), false));
+                            return;
+                        }
+                        CompletableFuture<TracerouteResult> trace = tracer.trace(target, address, port, maxHops, queries,
+                                flows, hopTimeout, startedAt, new Tracer.Origin(source, sourcePort(target),
+                                        Marking.trafficClass(target)));
                         result.whenComplete((r, x) -> trace.cancel(false)); // cancelled by the scheduler: end it
                         trace.whenComplete((r, x) -> result.complete(r));
                     }

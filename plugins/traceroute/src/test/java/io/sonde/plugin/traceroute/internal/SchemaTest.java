@@ -35,4 +35,30 @@ public class SchemaTest {
         assertEquals(30, TracerouteProber.MAX_HOPS.intValue(target("h", Map.of(), 1000)));
         assertTrue(!SCHEMA.portRequired());
     }
+
+    @Test
+    public void flowsSourcePortAndMarkingAreChecked() {
+        assertEquals(List.of(), SCHEMA.problems("traceroute", Map.of("flows", "16", "source_port", "40000", "dscp", "EF")));
+        assertEquals("[key 'flows': 0 is out of range (1-64)]", SCHEMA.problems("traceroute", Map.of("flows", "0")).toString());
+        assertEquals("[key 'flows': 65 is out of range (1-64)]", SCHEMA.problems("traceroute", Map.of("flows", "65")).toString());
+        assertEquals("[key 'source_port': 70000 is out of range (0-65535)]",
+                SCHEMA.problems("traceroute", Map.of("source_port", "70000")).toString());
+        TracerouteProber prober = new TracerouteProber();
+        try {
+            Target high = new Target("t", "traceroute", "h", 65_530, Duration.ofSeconds(60), Duration.ofSeconds(5), Set.of(),
+                    Map.of("flows", "8"), "etc/io.sonde.target-t.cfg");
+            assertEquals(List.of(new TargetProblem("flows", "port 65530 + 8 flows goes past port 65535: lower port or flows")),
+                    prober.check(high));
+            Target bad = target("h", Map.of("dscp", "XX"), 1000);
+            assertEquals("dscp", prober.check(bad).get(0).key());
+            assertEquals(List.of(), prober.check(target("h", Map.of("flows", "8"), 1000)));
+            // the source port is the target's own: the same each round, another for another target
+            assertEquals(TracerouteProber.sourcePort(target("h", Map.of(), 1000)), TracerouteProber.sourcePort(target("h", Map.of(), 1000)));
+            int p = TracerouteProber.sourcePort(target("h", Map.of(), 1000));
+            assertTrue(String.valueOf(p), p >= 34_000 && p < 40_000);
+            assertEquals(40_000, TracerouteProber.sourcePort(target("h", Map.of("source_port", "40000"), 1000)));
+        } finally {
+            prober.deactivate();
+        }
+    }
 }

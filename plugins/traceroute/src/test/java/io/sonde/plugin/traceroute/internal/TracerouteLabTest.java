@@ -81,8 +81,8 @@ public class TracerouteLabTest {
     }
 
     private static TracerouteResult trace(String host, int maxHops, long hopTimeoutMs, long timeoutMs) throws Exception {
-        return tracer.trace(target(host, maxHops, timeoutMs), InetAddress.getByName(host), 33434, maxHops, 3,
-                Duration.ofMillis(hopTimeoutMs), Instant.now()).get(30, TimeUnit.SECONDS);
+        return tracer.trace(target(host, maxHops, timeoutMs), InetAddress.getByName(host), 33434, maxHops, 3, 1,
+                Duration.ofMillis(hopTimeoutMs), Instant.now(), Tracer.Origin.ANY).get(30, TimeUnit.SECONDS);
     }
 
     private static List<String> addresses(TracerouteResult r) {
@@ -177,6 +177,146 @@ public class TracerouteLabTest {
         assertEquals(FailureReason.UNREACHABLE, r.failureReason());
         assertEquals(List.of("198.18.0.2", "198.18.1.2", "198.18.2.2"), addresses(r));
         assertTrue(r.errorMessage(), r.errorMessage().contains("hop 3"));
+    }
+
+    /** Counts, in a router of the lab, the UDP datagrams it forwarded to each destination port of {@code ports}. */
+    private static final class PortCounters implements AutoCloseable {
+        private final String ns;
+
+        PortCounters(String router, int first, int count) throws Exception {
+            this(router, "", first, count);
+        }
+
+        /** @param match what else a counted datagram must match (nft words), or empty */
+        PortCounters(String router, String match, int first, int count) throws Exception {
+            ns = PREFIX + "-" + router;
+            run("ip", "netns", "exec", ns, "nft", "add", "table", "inet", "flows");
+            run("ip", "netns", "exec", ns, "nft", "add chain inet flows counted { type filter hook forward priority 0; policy accept; }");
+            for (int p = first; p < first + count; p++) {
+                run("ip", "netns", "exec", ns, "nft", "add rule inet flows counted " + match + " udp dport " + p + " counter");
+            }
+        }
+
+        /** @return the destination ports the router forwarded at least one datagram to */
+        Set<Integer> ports() throws Exception {
+            Set<Integer> seen = new java.util.TreeSet<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("udp dport (\\d+) counter packets (\\d+)")
+                    .matcher(run("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", "flows", "counted"));
+            while (m.find()) {
+                if (Long.parseLong(m.group(2)) > 0) {
+                    seen.add(Integer.parseInt(m.group(1)));
+                }
+            }
+            return seen;
+        }
+
+        @Override
+        public void close() throws Exception {
+            run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "flows");
+        }
+    }
+
+    private static TracerouteResult traceFlows(String host, int port, int flows, int sourcePort) throws Exception {
+        Target t = new Target("mp-" + host, "traceroute", host, port, Duration.ofSeconds(60), Duration.ofSeconds(8),
+                Set.of(), Map.of("max_hops", "8", "flows", String.valueOf(flows)), "test");
+        return tracer.trace(t, InetAddress.getByName(host), port, 8, 3, flows, Duration.ofMillis(1000), Instant.now(),
+                new Tracer.Origin(null, sourcePort, -1)).get(30, TimeUnit.SECONDS);
+    }
+
+    /** @return each distinct path's hop addresses (text, "*" for none), by the flows that took it */
+    private static Map<Set<Integer>, List<String>> branches(TracerouteResult r) {
+        Map<Set<Integer>, List<String>> out = new java.util.HashMap<>();
+        for (TracerouteResult.FlowPath p : r.paths()) {
+            List<String> hops = new ArrayList<>();
+            for (InetAddress a : p.hops()) {
+                hops.add(a == null ? "*" : a.getHostAddress());
+            }
+            out.put(new java.util.TreeSet<>(p.flows()), hops);
+        }
+        return out;
+    }
+
+    /**
+     * Two equal-cost paths (r1 hashes flows on ports over r2 and r2b): 16 flows show both, each
+     * flow on the path the routers really forwarded it on (their own counters, per destination
+     * port), and the same flows on the same paths the next round (same source port).
+     */
+    @Test
+    public void flowsShowBothEqualCostPathsAsTheRoutersForwardedThem() throws Exception {
+        int port = 33600;
+        int flows = 16;
+        for (String[] family : List.of(new String[] {"198.18.9.1", "198.18.1.2", "198.18.10.2", "198.18.0.2", "198.18.2.2", "198.18.2.2"},
+                // r3 answers IPv6 from the address it was reached on
+                new String[] {"fd00:18:9:0:0:0:0:1", "fd00:18:1:0:0:0:0:2", "fd00:18:10:0:0:0:0:2", "fd00:18:0:0:0:0:0:2",
+                        "fd00:18:2:0:0:0:0:2", "fd00:18:11:0:0:0:0:2"})) {
+            String host = family[0];
+            TracerouteResult r;
+            Set<Integer> viaR2;
+            Set<Integer> viaR2b;
+            try (PortCounters r2 = new PortCounters("r2", port, flows); PortCounters r2b = new PortCounters("r2b", port, flows)) {
+                r = traceFlows(host, port, flows, 34567);
+                viaR2 = r2.ports();
+                viaR2b = r2b.ports();
+            }
+            assertTrue(host + ": " + r.errorMessage(), r.reached());
+            assertEquals(host + " " + viaR2 + " " + viaR2b, flows, viaR2.size() + viaR2b.size()); // each flow on one path
+            assertFalse("every flow went one way: " + viaR2, viaR2.isEmpty() || viaR2b.isEmpty());
+            Map<Set<Integer>, List<String>> paths = branches(r);
+            assertEquals(host + " " + paths, 2, paths.size());
+            Set<Integer> flowsR2 = new java.util.TreeSet<>();
+            Set<Integer> flowsR2b = new java.util.TreeSet<>();
+            viaR2.forEach(p -> flowsR2.add(p - port));
+            viaR2b.forEach(p -> flowsR2b.add(p - port));
+            List<String> a = paths.get(flowsR2);
+            List<String> b = paths.get(flowsR2b);
+            assertTrue(paths + " vs r2 " + flowsR2 + ", r2b " + flowsR2b, a != null && b != null);
+            assertEquals(List.of(family[3], family[1], family[4], host), a);
+            assertEquals(List.of(family[3], family[2], family[5], host), b);
+            // flow 0 sends the queries; its hops are its path's
+            List<String> zero = flowsR2.contains(0) ? a : b;
+            assertEquals(zero, addresses(r));
+            assertEquals(3, r.hops().get(0).sent());
+            // the next round from the same source port: the same flows on the same paths, the same route hash
+            TracerouteResult again = traceFlows(host, port, flows, 34567);
+            assertEquals(host, paths, branches(again));
+            assertEquals(r.values().get("route_hash"), again.values().get("route_hash"));
+            assertEquals(2, r.values().get("path_count"));
+        }
+    }
+
+    @Test
+    public void probesCarryTheDscpAndTheSourcePortAsked() throws Exception {
+        Target t = new Target("dscp", "traceroute", "198.18.3.2", 33800, Duration.ofSeconds(60), Duration.ofSeconds(8),
+                Set.of(), Map.of("dscp", "EF"), "test");
+        Set<Integer> marked;
+        Set<Integer> fromPort;
+        try (PortCounters ef = new PortCounters("r1", "ip dscp ef udp sport 34570", 33800, 2);
+                PortCounters v6 = new PortCounters("r2", "ip6 dscp cs1", 33800, 2)) {
+            TracerouteResult r = tracer.trace(t, InetAddress.getByName("198.18.3.2"), 33800, 8, 3, 2, Duration.ofMillis(1000),
+                    Instant.now(), new Tracer.Origin(null, 34570, io.sonde.sockets.Marking.trafficClass(t))).get(30, TimeUnit.SECONDS);
+            assertTrue(r.errorMessage(), r.reached());
+            Target t6 = new Target("dscp6", "traceroute", "fd00:18:3::2", 33800, Duration.ofSeconds(60), Duration.ofSeconds(8),
+                    Set.of(), Map.of("dscp", "CS1"), "test");
+            TracerouteResult r6 = tracer.trace(t6, InetAddress.getByName("fd00:18:3::2"), 33800, 8, 3, 2, Duration.ofMillis(1000),
+                    Instant.now(), new Tracer.Origin(InetAddress.getByName("fd00:18::1"), 0, io.sonde.sockets.Marking.trafficClass(t6)))
+                    .get(30, TimeUnit.SECONDS);
+            assertTrue(r6.errorMessage(), r6.reached());
+            marked = ef.ports();
+            fromPort = v6.ports();
+        }
+        // both flows' datagrams went through r1 with DSCP EF from source port 34570, the IPv6 ones through r2 as CS1
+        assertEquals(Set.of(33800, 33801), marked);
+        assertEquals(Set.of(33800, 33801), fromPort);
+    }
+
+    @Test
+    public void oneFlowIsOnePathAndNoPathsValue() throws Exception {
+        TracerouteResult r = traceFlows("198.18.9.1", 33700, 1, 34568);
+        assertTrue(r.errorMessage(), r.reached());
+        assertTrue(r.paths().isEmpty());
+        assertFalse(r.values().containsKey("paths"));
+        assertEquals(1, r.values().get("path_count"));
+        assertEquals(4, r.hops().size());
     }
 
     @Test
