@@ -520,6 +520,7 @@ function shown(/** @type {any} */ v, /** @type {any} */ decl) {
     case 'DURATION_MAP': return Object.entries(v).map(([k, x]) => k + ' ' + (Number(x) * 1000).toFixed(2) + ' ms').join(' · ');
     case 'DURATIONS': return v.length + ' × ' + v.map((/** @type {number} */ x) => (x * 1000).toFixed(2)).join(', ') + ' ms';
     case 'HOPS': return v.length + ' hops';
+    case 'PATHS': return v.length + (v.length === 1 ? ' path' : ' distinct paths') + ' of ' + v.reduce((/** @type {number} */ n, /** @type {any} */ p) => n + (p.flows || []).length, 0) + ' flows';
     case 'BOOLEAN': return v ? 'yes' : 'no';
     case 'NUMBER': return String(v) + (decl.unit ? ' ' + decl.unit : '');
     default: return typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -563,11 +564,21 @@ function resultsOnce(/** @type {string} */ target, /** @type {number} */ from, /
   };
 }
 
+/** @returns a result's route as one text: its distinct paths (role BRANCHES) in order when it has several flows, else its path */
+function routeKey(/** @type {any} */ r, /** @type {string} */ pathValue, /** @type {string|undefined} */ branchesValue) {
+  const branches = branchesValue ? r.details[branchesValue] : null;
+  if (branches && branches.length) {
+    return branches.map((/** @type {any} */ b) => (b.hops || []).map((/** @type {any} */ a) => a || '*').join(' ')).sort().join(' | ');
+  }
+  return (r.details[pathValue] || []).map((/** @type {any} */ x) => x.address || '*').join(' ');
+}
+
 /**
  * @param {Record<string, string>} pathKinds the kinds whose results have a path (role PATH), each with its value's name
+ * @param {Record<string, string>} branchKinds the kinds whose results may have several flows' paths (role BRANCHES)
  * @returns from the target's results, the times at which the path changed, and the latest path
  */
-async function pathOf(/** @type {() => Promise<any[]>} */ results, pathKinds) {
+async function pathOf(/** @type {() => Promise<any[]>} */ results, pathKinds, branchKinds = {}) {
   const items = (await results()).filter((/** @type {any} */ r) => pathKinds[r.kind] !== undefined);
   /** @type {Record<string, string>} */ const last = {};
   const changes = [];
@@ -576,8 +587,7 @@ async function pathOf(/** @type {() => Promise<any[]>} */ results, pathKinds) {
   /** @type {Record<string, {times: number[], byTtl: Record<number, (number|null)[]>}>} */ const hopRtts = {};
   let latest = null;
   for (const r of items) {
-    const hops = (r.details[pathKinds[r.kind]] || []).map((/** @type {any} */ x) => x.address || '*');
-    const key = hops.join(' ');
+    const key = routeKey(r, pathKinds[r.kind], branchKinds[r.kind]);
     if (last[r.agent_id] !== undefined && last[r.agent_id] !== key) {
       changes.push(Date.parse(r.started_at) / 1000);
       (changesByAgent[r.agent_id] = changesByAgent[r.agent_id] || []).push(Date.parse(r.started_at) / 1000);
@@ -811,12 +821,15 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
   // the path view for any kind whose results have a path, by the role its agents announce
   const schemas = await resultSchemas();
   /** @type {Record<string, string>} */ const pathKinds = {};
+  /** @type {Record<string, string>} */ const branchKinds = {};
   for (const k of (observed ? observed.kinds : [])) {
     const v = valueWith(schemas[k], 'PATH');
     if (v) pathKinds[k] = v;
+    const b = valueWith(schemas[k], 'BRANCHES');
+    if (b) branchKinds[k] = b;
   }
   const results = resultsOnce(name, from, to);
-  const path = Object.keys(pathKinds).length ? await pathOf(results, pathKinds) : {changes: [], latest: null, traces: 0, byAgent: {}};
+  const path = Object.keys(pathKinds).length ? await pathOf(results, pathKinds, branchKinds) : {changes: [], latest: null, traces: 0, byAgent: {}};
   const width = Math.max(400, view.clientWidth - 48);
   // each agent's own series, once: the state timeline and the per-agent charts share them
   const perAgent = agents.length ? await Promise.all(agents.map((/** @type {string} */ a) => seriesOf(name, a, from, to))) : [];
@@ -874,8 +887,33 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
           const avg = rtts.length ? rtts.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0) / rtts.length * 1000 : null;
           return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'), h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
         }))));
+    const branches = branchKinds[latest.kind] ? latest.details[branchKinds[latest.kind]] || [] : [];
+    if (branches.length > 1) view.append(branchTable(latest.agent_id, branches));
   }
   await kindViews(view, name, observed ? observed.kinds : [], schemas, results, from, to, width);
+}
+
+/**
+ * The distinct paths of a trace on several flows, side by side: a column per path (with the flows
+ * that took it), a row per hop; where the paths part, the addresses are marked.
+ */
+function branchTable(/** @type {string} */ agentId, /** @type {any[]} */ branches) {
+  const ttls = Math.max(...branches.map((/** @type {any} */ b) => (b.hops || []).length));
+  const total = branches.reduce((/** @type {number} */ n, /** @type {any} */ b) => n + (b.flows || []).length, 0);
+  const rows = [];
+  for (let t = 0; t < ttls; t++) {
+    const here = branches.map((/** @type {any} */ b) => (b.hops || [])[t]);
+    const known = here.filter((/** @type {any} */ a) => a);
+    const parted = new Set(known).size > 1 || (known.length > 0 && here.some((/** @type {any} */ a) => a === undefined));
+    rows.push(h('tr', {class: parted ? 'parted' : ''}, h('td', {}, String(t + 1)),
+      ...here.map((/** @type {any} */ a) => h('td', {class: parted && a ? 'branch' : ''}, a === undefined ? '' : a || '*'))));
+  }
+  return h('div', {class: 'branches mb-4', 'data-agent': agentId},
+    h('h3', {class: 'title is-6 mt-3'}, branches.length + ' distinct paths of ' + total + ' flows from ' + agentId),
+    h('table', {class: 'table is-narrow branches'},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Hop'), ...branches.map((/** @type {any} */ b, /** @type {number} */ i) =>
+        h('th', {}, 'Path ' + (i + 1), h('br'), h('span', {class: 'is-size-7 has-text-weight-normal flows'}, 'flows ' + (b.flows || []).join(', ')))))),
+      h('tbody', {}, ...rows)));
 }
 
 /**

@@ -209,7 +209,8 @@ final class Observe {
                 if (path == null) {
                     return null; // the kind's results have no path
                 }
-                int changes = routeChanges(lookup.lastHour(w.agentId(), w.target()), path);
+                int changes = routeChanges(lookup.lastHour(w.agentId(), w.target()), path,
+                        valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.BRANCHES));
                 return new Vantage(w.agentId(), changes, changes > rule.threshold(), changes > rule.recovery(),
                         w.agentId() + " " + changes + " changes");
             }
@@ -221,30 +222,72 @@ final class Observe {
 
     /** @return how often the path (the hops' addresses; a hop that did not answer is taken as last known) changed from one result to the next */
     static int routeChanges(List<StoredResult> results, String pathValue) {
-        List<String> before = null;
+        return routeChanges(results, pathValue, null);
+    }
+
+    /**
+     * @param branchesValue the kind's value with the distinct paths of several flows (role BRANCHES), or null
+     * @return how often the route changed from one result to the next: the path, or with several
+     *         flows the set of distinct paths (a path of one result matching none of the other's, in
+     *         either direction); a hop that did not answer matches any address
+     */
+    static int routeChanges(List<StoredResult> results, String pathValue, String branchesValue) {
+        List<List<String>> before = null;
         int changes = 0;
         for (StoredResult r : results) {
-            JsonElement hops = r.details().get(pathValue);
-            if (hops == null || !hops.isJsonArray()) {
-                continue;
+            JsonElement branches = branchesValue == null ? null : r.details().get(branchesValue);
+            List<List<String>> paths = new ArrayList<>();
+            if (branches != null && branches.isJsonArray() && !((JsonArray) branches).isEmpty()) {
+                for (JsonElement b : (JsonArray) branches) {
+                    JsonElement hops = b.isJsonObject() ? b.getAsJsonObject().get("hops") : null;
+                    if (hops != null && hops.isJsonArray()) {
+                        paths.add(addresses((JsonArray) hops));
+                    }
+                }
+            } else {
+                JsonElement hops = r.details().get(pathValue);
+                if (hops == null || !hops.isJsonArray()) {
+                    continue;
+                }
+                paths.add(addresses((JsonArray) hops));
             }
-            List<String> path = new ArrayList<>();
-            for (JsonElement h : (JsonArray) hops) {
-                JsonElement a = h.getAsJsonObject().get("address");
-                path.add(a == null || a.isJsonNull() ? null : a.getAsString());
-            }
-            if (before != null && !samePath(before, path)) {
+            if (before != null && !(covered(paths, before) && covered(before, paths))) {
                 changes++;
-            } else if (before != null) {
+            } else if (before != null && paths.size() == 1 && before.size() == 1) {
+                List<String> path = paths.get(0);
                 for (int i = 0; i < path.size(); i++) {
                     if (path.get(i) == null) {
-                        path.set(i, before.get(i)); // the hop as last known, so that a silent hop does not hide a change
+                        path.set(i, before.get(0).get(i)); // the hop as last known, so that a silent hop does not hide a change
                     }
                 }
             }
-            before = path;
+            before = paths;
         }
         return changes;
+    }
+
+    /** @return the addresses of a list of hops (objects with an address) or of addresses, null for a silent hop */
+    private static List<String> addresses(JsonArray hops) {
+        List<String> path = new ArrayList<>(hops.size());
+        for (JsonElement h : hops) {
+            JsonElement a = h.isJsonObject() ? h.getAsJsonObject().get("address") : h;
+            path.add(a == null || a.isJsonNull() ? null : a.getAsString());
+        }
+        return path;
+    }
+
+    /** @return whether every path of {@code these} is the same as some path of {@code those} */
+    private static boolean covered(List<List<String>> these, List<List<String>> those) {
+        for (List<String> p : these) {
+            boolean found = false;
+            for (List<String> q : those) {
+                found |= samePath(p, q);
+            }
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean samePath(List<String> a, List<String> b) {

@@ -152,6 +152,38 @@ public class ObserveTest {
                 trace("10.0.0.1", "10.0.2.1"), trace("10.0.0.1", "10.0.2.1", "10.0.3.1")), "hops"));
     }
 
+    /** A trace on several flows: flow 0's hops, and the distinct paths (each a list of addresses). */
+    static StoredResult flows(List<List<String>> paths) {
+        StoredResult r = trace(paths.get(0).toArray(new String[0]));
+        com.google.gson.JsonArray branches = new com.google.gson.JsonArray();
+        int flow = 0;
+        for (List<String> p : paths) {
+            com.google.gson.JsonObject b = new com.google.gson.JsonObject();
+            com.google.gson.JsonArray f = new com.google.gson.JsonArray();
+            f.add(flow++);
+            b.add("flows", f);
+            com.google.gson.JsonArray hops = new com.google.gson.JsonArray();
+            p.forEach(a -> hops.add(a == null ? com.google.gson.JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(a)));
+            b.add("hops", hops);
+            branches.add(b);
+        }
+        r.details().add("paths", branches);
+        return r;
+    }
+
+    @Test
+    public void withSeveralFlowsARouteChangeIsAChangeInTheSetOfPaths() {
+        List<String> a = List.of("198.18.0.2", "198.18.1.2", "198.18.9.1");
+        List<String> b = List.of("198.18.0.2", "198.18.10.2", "198.18.9.1");
+        List<String> c = List.of("198.18.0.2", "198.18.11.2", "198.18.9.1");
+        List<String> silent = java.util.Arrays.asList("198.18.0.2", null, "198.18.9.1");
+        // the same set in another order, a silent hop: no change; b gone, then c new: two changes
+        assertEquals(2, Observe.routeChanges(List.of(flows(List.of(a, b)), flows(List.of(b, a)), flows(List.of(a, silent)),
+                flows(List.of(a, b)), flows(List.of(a)), flows(List.of(a, c))), "hops", "paths"));
+        // the kind's results without the value (one flow): the hops, as before
+        assertEquals(1, Observe.routeChanges(List.of(trace("10.0.0.1", "10.0.1.1"), trace("10.0.0.1", "10.0.2.1")), "hops", "paths"));
+    }
+
     /** A kind no module of the server knows, with a path under a name of its own and a certificate. */
     static final io.sonde.api.ResultSchema MTRX = new io.sonde.api.ResultSchema("1", List.of(
             io.sonde.api.ResultSchema.Value.of("route", io.sonde.api.ResultSchema.Type.HOPS, "", io.sonde.api.ResultSchema.Role.PATH, "p"),
