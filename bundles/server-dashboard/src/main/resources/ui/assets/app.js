@@ -880,12 +880,15 @@ async function target(/** @type {HTMLElement} */ view, /** @type {string} */ nam
       h('p', {class: 'mb-2 route-changes'}, (path.changesByAgent[latest.agent_id] || []).length + ' route change' + ((path.changesByAgent[latest.agent_id] || []).length === 1 ? '' : 's') + ' in this range',
         ...(path.changesByAgent[latest.agent_id] || []).slice(-5).map((/** @type {number} */ c) => h('span', {class: 'route-change ml-2'}, new Date(c * 1000).toLocaleTimeString()))),
       h('table', {class: 'table is-narrow path', 'data-agent': latest.agent_id},
-        h('thead', {}, h('tr', {}, h('th', {}, 'Hop'), h('th', {}, 'Address'), h('th', {}, 'Loss'), h('th', {}, 'Latency'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Hop'), h('th', {}, 'Address'), hops.some((/** @type {any} */ x) => x.asn) ? h('th', {}, 'AS') : null,
+          h('th', {}, 'Loss'), h('th', {}, 'Latency'))),
         h('tbody', {}, ...hops.map((/** @type {any} */ x) => {
           const rtts = (x.rtts || []).filter((/** @type {any} */ v) => v !== null);
           const lossPct = x.sent ? Math.round(100 * (x.sent - rtts.length) / x.sent) : 0;
           const avg = rtts.length ? rtts.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0) / rtts.length * 1000 : null;
-          return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'), h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
+          return h('tr', {}, h('td', {}, x.ttl), h('td', {}, x.address || '*'),
+            hops.some((/** @type {any} */ y) => y.asn) ? h('td', {class: 'asn'}, x.asn ? 'AS' + x.asn + (x.as_name ? ' ' + x.as_name : '') : '') : null,
+            h('td', {}, lossPct + ' %'), h('td', {}, avg === null ? '—' : avg.toFixed(2) + ' ms'));
         }))));
     const branches = branchKinds[latest.kind] ? latest.details[branchKinds[latest.kind]] || [] : [];
     if (branches.length > 1) view.append(branchTable(latest.agent_id, branches));
@@ -906,7 +909,10 @@ function branchTable(/** @type {string} */ agentId, /** @type {any[]} */ branche
     const known = here.filter((/** @type {any} */ a) => a);
     const parted = new Set(known).size > 1 || (known.length > 0 && here.some((/** @type {any} */ a) => a === undefined));
     rows.push(h('tr', {class: parted ? 'parted' : ''}, h('td', {}, String(t + 1)),
-      ...here.map((/** @type {any} */ a) => h('td', {class: parted && a ? 'branch' : ''}, a === undefined ? '' : a || '*'))));
+      ...here.map((/** @type {any} */ a, /** @type {number} */ i) => {
+        const asn = (branches[i].asns || [])[t];
+        return h('td', {class: parted && a ? 'branch' : ''}, a === undefined ? '' : a || '*', asn ? h('span', {class: 'asn is-size-7 ml-1'}, 'AS' + asn) : '');
+      })));
   }
   return h('div', {class: 'branches mb-4', 'data-agent': agentId},
     h('h3', {class: 'title is-6 mt-3'}, branches.length + ' distinct paths of ' + total + ' flows from ' + agentId),

@@ -29,7 +29,10 @@ import com.google.gson.JsonObject;
  * r1 hashes flows over r2 and r2b): a real agent traces 198.18.9.1 on 16 flows for a server
  * definition; the stored results hold both paths and every flow on one of them; the agent's
  * /metrics says 2 paths; the dashboard (Chromium) shows the branches side by side; when r1 loses
- * one of the two routes, the set of paths changes and a route_change rule fires.
+ * one of the two routes, the set of paths changes and a route_change rule fires. The server has an
+ * IP-to-AS table (iptoasn's format, each link of the lab an AS): the API and the dashboard give
+ * each hop its AS, and a one-flow trace whose path moves to r2b fires a new_as rule naming the AS
+ * and the hop.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class MultipathIT {
@@ -46,13 +49,26 @@ public class MultipathIT {
         assumeTrue("the lab's namespaces need root", root || System.getenv("CI") != null);
         lab("up");
         labUp = true;
-        server = ServerProcess.start("alert_eval_s = 2\n");
+        server = ServerProcess.prepared("alert_eval_s = 2\n");
+        // the operator's IP-to-AS table (iptoasn's format), the lab's links each an AS of its own
+        Files.writeString(server.home.resolve("etc/ip2asn-lab.tsv"), "198.18.0.0\t198.18.0.255\t64500\tZZ\tLAB-EDGE\n"
+                + "198.18.1.0\t198.18.1.255\t64501\tZZ\tLAB-R2\n198.18.2.0\t198.18.2.255\t64502\tZZ\tLAB-R3\n"
+                + "198.18.3.0\t198.18.9.255\t64509\tZZ\tLAB-DST\n198.18.10.0\t198.18.11.255\t64510\tZZ\tLAB-R2B\n");
+        Files.writeString(server.home.resolve("etc/io.sonde.asn.cfg"), "file = " + server.home.resolve("etc/ip2asn-lab.tsv") + "\nreload_s = 1\n");
+        server.launch();
         DashboardIT.ok(server.admin("PUT", "/api/v1/targets/paths", "{\"kind\": \"traceroute\", \"host\": \"198.18.9.1\", \"interval_ms\": 2000,"
                 + " \"timeout_ms\": 1900, \"agents\": \"*\", \"flows\": 16, \"max_hops\": 8, \"hop_timeout_ms\": 500}"));
+        DashboardIT.ok(server.admin("PUT", "/api/v1/targets/chain", "{\"kind\": \"traceroute\", \"host\": \"198.18.3.2\", \"interval_ms\": 2000,"
+                + " \"timeout_ms\": 1900, \"agents\": \"*\", \"flows\": 1, \"max_hops\": 8, \"hop_timeout_ms\": 500}"));
+        DashboardIT.ok(server.admin("PUT", "/api/v1/alert-rules/new-as", "{\"type\": \"new_as\", \"target\": \"chain\", \"for\": \"0s\","
+                + " \"window\": \"10s\"}"));
         DashboardIT.ok(server.admin("PUT", "/api/v1/alert-rules/rerouted", "{\"type\": \"route_change\", \"target\": \"paths\", \"threshold\": 0,"
                 + " \"for\": \"0s\"}"));
         String token = server.enrollmentToken("{\"tags\": [\"lab\"]}");
+        // the agent's own table knows the destinations' network by another AS: what an agent sends is kept
         agent = AgentProcess.start(Map.of("etc/io.sonde.agent.cfg", "agent_id = multipath\n",
+                "etc/ip2asn-agent.tsv", "198.18.9.0\t198.18.9.255\t65009\tZZ\tAGENT-DST\n",
+                "etc/io.sonde.asn.cfg", "file = etc/ip2asn-agent.tsv\n",
                 "etc/io.sonde.uplink.cfg", server.uplinkConfig(token, "config_poll_s = 1\n")));
     }
 
@@ -138,7 +154,15 @@ public class MultipathIT {
             assertEquals(stored, columns);
             List<String> parted = List.of(browser.text("[...document.querySelectorAll('table.branches tr.parted td.branch')]"
                     + ".map(t => t.textContent).sort().join(',')").split(","));
-            assertEquals("the hop where the paths part, and only that", List.of("198.18.1.2", "198.18.10.2"), parted);
+            assertEquals("the hop where the paths part, and only that, with its AS", List.of("198.18.1.2AS64501", "198.18.10.2AS64510"), parted);
+            assertEquals("the agent's AS of the destination on every path", "AS65009,AS65009", browser.text(
+                    "[...document.querySelectorAll('table.branches tbody tr:last-child td .asn')].map(t => t.textContent).join(',')"));
+            List<String> asColumn = List.of(browser.text("[...document.querySelectorAll('table.path td.asn')].map(t => t.textContent)"
+                    + ".join(';')").split(";"));
+            assertEquals(asColumn.toString(), 4, asColumn.size());
+            assertEquals("the agent's AS of the destination, the server's of the others",
+                    List.of("AS64500 LAB-EDGE", "AS64502 LAB-R3", "AS65009 AGENT-DST"), List.of(asColumn.get(0), asColumn.get(2), asColumn.get(3)));
+            assertTrue(asColumn.toString(), Set.of("AS64501 LAB-R2", "AS64510 LAB-R2B").contains(asColumn.get(1)));
             String title = browser.text("document.querySelector('div.branches h3').textContent");
             assertEquals("2 distinct paths of 16 flows from multipath", title);
             browser.screenshot(shots.resolve("multipath.png"));
@@ -165,12 +189,60 @@ public class MultipathIT {
     }
 
     private static boolean firing() throws Exception {
+        return firing("rerouted") != null;
+    }
+
+    /** @return the rule's alert when it fires, or null */
+    private static JsonObject firing(String rule) throws Exception {
         for (JsonElement e : server.json(server.admin("GET", "/api/v1/alerts", null)).getAsJsonArray("items")) {
             JsonObject a = e.getAsJsonObject();
-            if (a.get("rule").getAsString().equals("rerouted") && a.get("state").getAsString().equals("firing")) {
-                return true;
+            if (a.get("rule").getAsString().equals(rule) && a.get("state").getAsString().equals("firing")) {
+                return a;
             }
         }
-        return false;
+        return null;
+    }
+
+    /** @return the hops of the latest stored result of a target, each "address ASn" */
+    private static List<String> storedHops(String target) throws Exception {
+        JsonArray items = server.json(server.admin("GET", "/api/v1/results?agent=multipath&target=" + target + "&limit=10000", null))
+                .getAsJsonArray("items");
+        List<String> out = new java.util.ArrayList<>();
+        if (items.isEmpty()) {
+            return out;
+        }
+        for (JsonElement h : items.get(items.size() - 1).getAsJsonObject().getAsJsonObject("details").getAsJsonArray("hops")) {
+            JsonObject o = h.getAsJsonObject();
+            out.add((o.get("address").isJsonNull() ? "*" : o.get("address").getAsString()) + " "
+                    + (o.has("asn") ? "AS" + o.get("asn").getAsLong() + " " + o.get("as_name").getAsString() : "-"));
+        }
+        return out;
+    }
+
+    @Test
+    public void d_aPathThatNowCrossesAnotherAsFiresNewAs() throws Exception {
+        List<String> before = List.of();
+        for (int i = 0; i < 600 && before.size() != 4; i++) {
+            Thread.sleep(100);
+            before = storedHops("chain");
+        }
+        assertEquals("the API gives each hop the AS of the server's table", List.of("198.18.0.2 AS64500 LAB-EDGE",
+                "198.18.1.2 AS64501 LAB-R2", "198.18.2.2 AS64502 LAB-R3", "198.18.3.2 AS64509 LAB-DST"), before);
+        Thread.sleep(4000); // a few traces on the old path: what the hour before crossed
+        assertEquals("nothing new yet: " + server.admin("GET", "/api/v1/alerts", null).body(), null, firing("new-as"));
+        // r1 now sends 198.18.3.0/24 through r2b: a hop of another AS
+        AgentProcess.output(0, "ip", "-n", PREFIX + "-r1", "route", "add", "198.18.3.0/24", "via", "198.18.10.2");
+        JsonObject alert = null;
+        for (int i = 0; i < 600 && alert == null; i++) {
+            Thread.sleep(100);
+            alert = firing("new-as");
+        }
+        assertTrue(server.admin("GET", "/api/v1/alerts", null).body() + "; chain's hops now " + storedHops("chain") + "; the server's log: "
+                + server.log().lines().filter(l -> l.contains("AS table") || l.contains("lert") || l.contains("xception")).toList(), alert != null);
+        String text = alert.toString();
+        assertTrue(text, text.contains("the path to chain crosses 1 AS it did not cross an hour ago"));
+        assertTrue(text, text.contains("multipath crosses AS64510 LAB-R2B at hop 2"));
+        assertEquals(List.of("198.18.0.2 AS64500 LAB-EDGE", "198.18.10.2 AS64510 LAB-R2B", "198.18.2.2 AS64502 LAB-R3",
+                "198.18.3.2 AS64509 LAB-DST"), storedHops("chain"));
     }
 }

@@ -73,6 +73,16 @@ final class ResultEncoder {
      * HTML escaping), without the document tree in between.
      */
     static byte[] encode(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next) {
+        return encode(seq, r, next, null);
+    }
+
+    /**
+     * @param asns the agent's IP-to-AS table (etc/io.sonde.asn.cfg), or null: with one, each hop
+     *             (a map with {@code ttl} and {@code address}) gets {@code asn} and {@code as_name},
+     *             each path (a map with {@code flows} and {@code hops}) {@code asns}, as the server's
+     *             table would give them (io.sonde.asn.HopAsns)
+     */
+    static byte[] encode(long seq, ProbeResult r, io.sonde.agent.spi.NextProbe next, io.sonde.asn.AsnLookup asns) {
         Text text = new Text(256);
         try (com.google.gson.stream.JsonWriter w = WireCodec.gson().newJsonWriter(text)) {
             boolean ok = r.isSuccessful();
@@ -89,7 +99,7 @@ final class ResultEncoder {
             java.util.Set<String> local = localValues(r.schema());
             for (Map.Entry<String, Object> e : r.values().entrySet()) {
                 if (e.getValue() != null && !local.contains(e.getKey())) {
-                    write(w.name(e.getKey()), e.getValue());
+                    write(w.name(e.getKey()), e.getValue(), asns);
                 }
             }
             w.endObject();
@@ -159,8 +169,39 @@ final class ResultEncoder {
         }
     }
 
+    /** A hop's AS, or a path's, by the shapes of the contract's HOPS and PATHS types, when the map has none of its own. */
+    private static void annotate(com.google.gson.stream.JsonWriter w, Map<?, ?> map, io.sonde.asn.AsnLookup asns) throws java.io.IOException {
+        if (map.containsKey("ttl") && map.containsKey("address") && !map.containsKey("asn")) {
+            io.sonde.asn.Origin o = origin(map.get("address"), asns);
+            if (o != null) {
+                w.name("asn").value(o.asn());
+                if (!o.name().isEmpty()) {
+                    w.name("as_name").value(o.name());
+                }
+            }
+        } else if (map.containsKey("flows") && map.get("hops") instanceof List<?> hops && !map.containsKey("asns")) {
+            w.name("asns").beginArray();
+            for (Object a : hops) {
+                io.sonde.asn.Origin o = origin(a, asns);
+                if (o == null) {
+                    w.nullValue();
+                } else {
+                    w.value(o.asn());
+                }
+            }
+            w.endArray();
+        }
+    }
+
+    private static io.sonde.asn.Origin origin(Object address, io.sonde.asn.AsnLookup asns) {
+        if (address instanceof InetAddress a) {
+            return asns.lookup(a);
+        }
+        return address instanceof String text ? io.sonde.asn.HopAsns.origin(new com.google.gson.JsonPrimitive(text), asns) : null;
+    }
+
     /** One value as {@link #value} turns it into JSON, written at once. */
-    private static void write(com.google.gson.stream.JsonWriter w, Object v) throws java.io.IOException {
+    private static void write(com.google.gson.stream.JsonWriter w, Object v, io.sonde.asn.AsnLookup asns) throws java.io.IOException {
         if (v == null) {
             w.nullValue();
         } else if (v instanceof Number n) {
@@ -181,13 +222,16 @@ final class ResultEncoder {
         } else if (v instanceof List<?> list) {
             w.beginArray();
             for (Object x : list) {
-                write(w, x);
+                write(w, x, asns);
             }
             w.endArray();
         } else if (v instanceof Map<?, ?> map) {
             w.beginObject();
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                write(w.name(String.valueOf(e.getKey())), e.getValue());
+                write(w.name(String.valueOf(e.getKey())), e.getValue(), asns);
+            }
+            if (asns != null) {
+                annotate(w, map, asns);
             }
             w.endObject();
         } else {

@@ -233,6 +233,12 @@ public final class Uplink implements ResultSink {
     private record Applied(String version, List<RemoteConfig.Rejected> rejected) {
     }
 
+    /** The agent's own IP-to-AS table (etc/io.sonde.asn.cfg), if it has one: hops and paths are sent with their AS. */
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    private volatile io.sonde.asn.AsnLookup asns;
+
     @Activate
     public Uplink(BundleContext context, UplinkConfig config, Map<String, Object> properties,
             @Reference AgentIdentity identity) throws IOException {
@@ -412,7 +418,7 @@ public final class Uplink implements ResultSink {
     /** Spools the result with when its target is probed next: the server counts a backed-off target as down until then. */
     @Override
     public void accept(ProbeResult result, io.sonde.agent.spi.NextProbe next) {
-        long seq = spool.append(result.startedAt().toEpochMilli(), s -> ResultEncoder.encode(s, result, next));
+        long seq = spool.append(result.startedAt().toEpochMilli(), s -> ResultEncoder.encode(s, result, next, asns));
         if (changed(outcomes, outcomeKey(result.target()), result.isSuccessful()) && seq > changeSeq) {
             changeSeq = seq; // spooled above: the sender's next read has it
             LockSupport.unpark(sender);

@@ -66,6 +66,38 @@ public class ResultEncoderTest {
     }
 
     @Test
+    public void withTheAgentsAsTableHopsAndPathsAreSentWithTheirAs() throws Exception {
+        io.sonde.asn.AsnTable table = io.sonde.asn.AsnTable.read(new java.io.ByteArrayInputStream(
+                "198.18.0.0/24\t64500\n198.18.1.0/24\t64501\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)), "ipasn.dat");
+        io.sonde.asn.AsnLookup asns = new io.sonde.asn.AsnLookup() {
+            @Override
+            public io.sonde.asn.Origin lookup(InetAddress address) {
+                return table.lookup(address);
+            }
+
+            @Override
+            public io.sonde.asn.AsnTable table() {
+                return table;
+            }
+        };
+        InetAddress a = InetAddress.getByName("198.18.0.2");
+        InetAddress b = InetAddress.getByName("198.18.1.2");
+        TracerouteResult t = new TracerouteResult(T, AT, Duration.ofMillis(5), null, null, b,
+                List.of(new TracerouteResult.Hop(1, a, List.of(Duration.ofMillis(1)), 3), new TracerouteResult.Hop(2, null, List.of(), 3),
+                        new TracerouteResult.Hop(3, b, List.of(Duration.ofMillis(2)), 3)), true,
+                List.of(new TracerouteResult.FlowPath(List.of(0, 1), java.util.Arrays.asList(a, null, b))));
+        JsonObject d = com.google.gson.JsonParser.parseString(new String(ResultEncoder.encode(1, t, null, asns),
+                java.nio.charset.StandardCharsets.UTF_8)).getAsJsonObject().getAsJsonObject("details");
+        assertEquals(64500, d.getAsJsonArray("hops").get(0).getAsJsonObject().get("asn").getAsLong());
+        assertTrue(!d.getAsJsonArray("hops").get(1).getAsJsonObject().has("asn"));
+        assertEquals(64501, d.getAsJsonArray("hops").get(2).getAsJsonObject().get("asn").getAsLong());
+        assertEquals("[64500,null,64501]", d.getAsJsonArray("paths").get(0).getAsJsonObject().get("asns").toString());
+        // without a table, no AS anywhere
+        String plain = new String(ResultEncoder.encode(1, t, null, null), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(plain, !plain.contains("asn") && plain.contains("\"address\":\"198.18.1.2\""));
+    }
+
+    @Test
     public void aPingsDetailsAreWhatTheServerHasAlwaysStoredAndNoLocalFigure() throws Exception {
         PingResult p = new PingResult(T, AT, Duration.ofMillis(2), null, null, InetAddress.getByName("127.0.0.1"), 3,
                 List.of(Duration.ofMillis(1), Duration.ofMillis(3)), 0, 64);

@@ -52,6 +52,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         LATENCY("latency", null, "ms", true),
         TLS_EXPIRY("tls_expiry", 14.0, "days", true),
         ROUTE_CHANGE("route_change", 3.0, "changes in an hour", true),
+        NEW_AS("new_as", 0.0, "ASes the path did not cross an hour ago", true),
         VALUE("value", null, "the value's own unit", true),
         AGENT_OFFLINE("agent_offline", null, "", false),
         CONFIG_STALE("config_stale", null, "", false);
@@ -69,7 +70,7 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
 
         boolean takesThreshold() {
-            return this == LOSS || this == LATENCY || this == TLS_EXPIRY || this == ROUTE_CHANGE || this == VALUE;
+            return this == LOSS || this == LATENCY || this == TLS_EXPIRY || this == ROUTE_CHANGE || this == NEW_AS || this == VALUE;
         }
 
         static Type of(String id) {
@@ -268,12 +269,12 @@ record AlertRule(String name, Type type, String target, AgentSelector targets, A
         }
         String typeText = string(body, "type", null);
         if (typeText == null) {
-            throw invalid("type: missing (target_down, loss, latency, tls_expiry, route_change, agent_offline or config_stale)");
+            throw invalid("type: missing (target_down, loss, latency, tls_expiry, route_change, new_as, value, agent_offline or config_stale)");
         }
         Type type = Type.of(typeText);
         if (type == null) {
             throw invalid("type: '" + WireCodec.abbreviate(typeText)
-                    + "' is not a rule type (target_down, loss, latency, tls_expiry, route_change, agent_offline or config_stale)");
+                    + "' is not a rule type (target_down, loss, latency, tls_expiry, route_change, new_as, value, agent_offline or config_stale)");
         }
         String target = string(body, "target", null);
         AgentSelector targets = null;

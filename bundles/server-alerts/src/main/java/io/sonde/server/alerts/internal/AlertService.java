@@ -111,6 +111,11 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile AgentConfigs configs;
 
+    /** The operator's IP-to-AS table, for new_as rules. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    private volatile io.sonde.asn.AsnLookup asns;
+
     @Activate
     public AlertService(BundleContext context, @Reference Store store, Config config) throws IOException {
         this.store = store;
@@ -460,6 +465,11 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
             }
 
             private Map<String, io.sonde.api.ResultSchema> schemas;
+
+            @Override
+            public io.sonde.asn.AsnLookup asns() {
+                return asns;
+            }
 
             @Override
             public io.sonde.api.ResultSchema schema(String kind) {

@@ -14,6 +14,7 @@ import java.util.TreeSet;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.SeriesWindow;
@@ -40,6 +41,11 @@ final class Observe {
 
         /** @return the kind's result schema as its agents announce it, or null when none did */
         io.sonde.api.ResultSchema schema(String kind);
+
+        /** @return the operator's IP-to-AS table, or null when there is none */
+        default io.sonde.asn.AsnLookup asns() {
+            return null;
+        }
     }
 
     /** @return the name of the kind's value with that role, or null */
@@ -214,10 +220,90 @@ final class Observe {
                 return new Vantage(w.agentId(), changes, changes > rule.threshold(), changes > rule.recovery(),
                         w.agentId() + " " + changes + " changes");
             }
+            case NEW_AS -> {
+                io.sonde.asn.AsnLookup asns = lookup.asns();
+                String path = valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.PATH);
+                if (asns == null || path == null) {
+                    return null; // no table, or the kind's results have no path
+                }
+                // the ASes the results of the rule's window cross that none crossed at the start of the hour: the
+                // first window's results (so that the alert holds while the path crosses it, an hour at most)
+                List<StoredResult> hour = lookup.lastHour(w.agentId(), w.target());
+                if (hour.isEmpty()) {
+                    return null;
+                }
+                Instant since = now.minus(rule.window());
+                Instant first = hour.get(0).result().startedAt().plus(rule.window());
+                Instant baselineEnd = first.isBefore(since) ? first : since;
+                String branches = valueWith(lookup, w.kind(), io.sonde.api.ResultSchema.Role.BRANCHES);
+                Map<Long, String> recent = new java.util.LinkedHashMap<>();
+                java.util.Set<Long> before = new java.util.HashSet<>();
+                boolean history = false;
+                for (StoredResult r : hour) {
+                    Instant t = r.result().startedAt();
+                    if (t.isBefore(baselineEnd)) {
+                        before.addAll(crossed(r, path, branches, asns).keySet());
+                        history = true;
+                    } else if (!t.isBefore(since)) {
+                        crossed(r, path, branches, asns).forEach(recent::putIfAbsent);
+                    }
+                }
+                if (recent.isEmpty() && !history) {
+                    return null;
+                }
+                List<String> fresh = new ArrayList<>();
+                if (history) { // with nothing before, nothing is new
+                    recent.forEach((asn, where) -> {
+                        if (!before.contains(asn)) {
+                            fresh.add(where);
+                        }
+                    });
+                }
+                return new Vantage(w.agentId(), fresh.size(), fresh.size() > rule.threshold(), fresh.size() > rule.recovery(),
+                        w.agentId() + (fresh.isEmpty() ? " no new AS" : " crosses " + String.join(", ", fresh)));
+            }
             default -> {
                 return null;
             }
         }
+    }
+
+    /**
+     * @return the ASes a result's path crosses (with several flows, any of its paths), each with
+     *         where it was first seen ({@code AS64530 NAME at hop 3}), in hop order
+     */
+    static Map<Long, String> crossed(StoredResult r, String pathValue, String branchesValue, io.sonde.asn.AsnLookup asns) {
+        // the AS each hop has as the API shows it: its agent's own table's, else the server's
+        JsonObject d = io.sonde.asn.HopAsns.annotate(r.details(), asns);
+        Map<Long, String> out = new java.util.LinkedHashMap<>();
+        JsonElement hops = d.get(pathValue);
+        if (hops != null && hops.isJsonArray()) {
+            int i = 0;
+            for (JsonElement h : (JsonArray) hops) {
+                i++;
+                JsonElement asn = h.isJsonObject() ? h.getAsJsonObject().get("asn") : null;
+                if (asn != null && asn.isJsonPrimitive()) {
+                    JsonElement name = h.getAsJsonObject().get("as_name");
+                    out.putIfAbsent(asn.getAsLong(), "AS" + asn.getAsLong() + (name == null ? "" : " " + name.getAsString()) + " at hop " + i);
+                }
+            }
+        }
+        JsonElement b = branchesValue == null ? null : d.get(branchesValue);
+        if (b != null && b.isJsonArray()) {
+            for (JsonElement p : (JsonArray) b) {
+                JsonElement list = p.isJsonObject() ? p.getAsJsonObject().get("asns") : null;
+                if (list != null && list.isJsonArray()) {
+                    int i = 0;
+                    for (JsonElement asn : (JsonArray) list) {
+                        i++;
+                        if (asn.isJsonPrimitive()) {
+                            out.putIfAbsent(asn.getAsLong(), "AS" + asn.getAsLong() + " at hop " + i);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** @return how often the path (the hops' addresses; a hop that did not answer is taken as last known) changed from one result to the next */
@@ -321,6 +407,8 @@ final class Observe {
                     + " over " + fmt(rule.threshold()) + " ms)";
             case TLS_EXPIRY -> "the certificate of " + target + " expires in " + String.format(Locale.ROOT, "%.1f", value) + " days";
             case ROUTE_CHANGE -> "the path to " + target + " changed " + (long) value + " times in the last hour (" + counts + ")";
+            case NEW_AS -> "the path to " + target + " crosses " + (long) value + (value == 1 ? " AS" : " ASes")
+                    + " it did not cross an hour ago (" + counts + ")";
             case VALUE -> target + ": " + rule.value() + " " + String.format(Locale.ROOT, "%.6g", value) + " (" + counts
                     + (rule.below() ? " under " : " over ") + fmt(rule.threshold()) + ")";
             default -> target;

@@ -16,6 +16,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import io.sonde.server.spi.Api;
@@ -46,6 +49,9 @@ public final class QueryServlet extends HttpServlet {
     static final int MAX_LIMIT = 10_000;
 
     private final transient Store store;
+    /** The operator's IP-to-AS table (etc/io.sonde.asn.cfg), when there is one: hops and paths get their AS. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile transient io.sonde.asn.AsnLookup asns;
 
     @Activate
     public QueryServlet(@Reference Store store) {
@@ -71,8 +77,13 @@ public final class QueryServlet extends HttpServlet {
                 Page<StoredResult> page = store.results(new ResultQuery(p.text("agent"), p.text("target"), from, to,
                         p.integer("limit", 1000, 1, MAX_LIMIT), p.text("after")));
                 List<Map<String, Object>> items = new ArrayList<>(page.items().size());
+                io.sonde.asn.AsnLookup table = asns;
                 for (StoredResult r : page.items()) {
-                    items.add(view(r));
+                    Map<String, Object> v = view(r);
+                    if (table != null) {
+                        v.put("details", io.sonde.asn.HopAsns.annotate(r.details(), table));
+                    }
+                    items.add(v);
                 }
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("items", items);
