@@ -146,8 +146,8 @@ public final class TargetKeys {
         Object rawVersion = raw.get(Target.IP_VERSION);
         if (!isAbsent(rawVersion)) {
             String v = text(rawVersion).strip();
-            if (!v.equals("4") && !v.equals("6")) {
-                problems.add(new TargetProblem(Target.IP_VERSION, "'" + v + "' is neither 4 nor 6"));
+            if (!v.equals("4") && !v.equals("6") && !v.equals(BOTH)) {
+                problems.add(new TargetProblem(Target.IP_VERSION, "'" + v + "' is neither 4 nor 6 nor both"));
             }
         }
 
@@ -177,6 +177,67 @@ public final class TargetKeys {
             problems.add(new TargetProblem(LABELS, labelCount + " labels with the tags written name=value, at most " + MAX_LABELS));
         }
         return new Generic(name, kind, host, port, interval, timeout, tags, problems);
+    }
+
+    /**
+     * {@code ip_version = both}: the target is probed over IPv4 and over IPv6, as two targets named
+     * {@code <name>/ipv4} and {@code <name>/ipv6}, each with the label {@code ip_version} (4 or 6).
+     *
+     * @since 1.3
+     */
+    public static final String BOTH = "both";
+
+    /** The label of each of a dual-stack target's two halves. @since 1.3 */
+    public static final String IP_VERSION_LABEL = "ip_version";
+
+    /**
+     * @param raw a target's keys as written
+     * @return with {@code ip_version = both} and a name, the keys of its IPv4 and its IPv6 halves
+     *         (name, {@code ip_version}, the {@code ip_version} label); else the keys as they are
+     * @since 1.3
+     */
+    public static List<Map<String, Object>> dualStack(Map<String, ?> raw, String fallbackName) {
+        Object v = raw == null ? null : raw.get(Target.IP_VERSION);
+        String name = raw == null ? null : text(raw.get("name"));
+        if (name == null || name.isBlank()) {
+            name = fallbackName;
+        }
+        if (isAbsent(v) || !BOTH.equals(text(v).strip()) || name == null || name.isBlank()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> same = (Map<String, Object>) raw;
+            return java.util.Collections.singletonList(same);
+        }
+        List<Map<String, Object>> halves = new ArrayList<>(2);
+        for (String family : List.of("4", "6")) {
+            Map<String, Object> half = new java.util.LinkedHashMap<>(raw);
+            half.put("name", name.strip() + "/ipv" + family);
+            half.put(Target.IP_VERSION, family);
+            Set<String> tags = new LinkedHashSet<>();
+            for (String t : tags(raw.get("tags"))) {
+                if (!t.startsWith(IP_VERSION_LABEL + "=")) {
+                    tags.add(t);
+                }
+            }
+            tags.add(IP_VERSION_LABEL + "=" + family);
+            half.put("tags", new ArrayList<>(tags));
+            Object labels = raw.get(LABELS); // an ip_version label of the target's own gives way to the half's
+            if (labels instanceof Map<?, ?> m) {
+                Map<Object, Object> kept = new java.util.LinkedHashMap<>(m);
+                kept.remove(IP_VERSION_LABEL);
+                half.put(LABELS, kept);
+            } else if (labels instanceof String text) {
+                List<String> kept = new ArrayList<>();
+                for (String part : text.split(",")) {
+                    int eq = part.indexOf('=');
+                    if (eq < 0 || !part.substring(0, eq).strip().equals(IP_VERSION_LABEL)) {
+                        kept.add(part);
+                    }
+                }
+                half.put(LABELS, String.join(",", kept));
+            }
+            halves.add(half);
+        }
+        return halves;
     }
 
     /** The generic key of a target's labels, each kept as a tag {@code key=value}. @since 1.5 */

@@ -19,7 +19,7 @@
  * their package.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.sonde.agent.spi;
 
 import org.osgi.annotation.bundle.Export;

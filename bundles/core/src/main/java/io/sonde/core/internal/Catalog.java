@@ -152,6 +152,19 @@ final class Catalog {
         globalProblems.remove(AGENT_KEY);
     }
 
+    /** Adds the entry, or with {@code ip_version = both} its IPv4 and IPv6 halves, each an entry of its own. */
+    private static void dualStack(Entry e, List<Entry> into) {
+        List<Map<String, Object>> halves = e.raw() == null ? null : io.sonde.agent.spi.TargetKeys.dualStack(e.raw(), e.fallbackName());
+        if (halves == null || halves.size() == 1) {
+            into.add(e);
+            return;
+        }
+        for (Map<String, Object> half : halves) {
+            String family = String.valueOf(half.get(Target.IP_VERSION));
+            into.add(new Entry(e.key() + "|ipv" + family, half, null, e.origin(), e.index(), e.duplicateOf()));
+        }
+    }
+
     /** The agent's interval and timeout defaults in force. */
     TargetValidator.Defaults agentDefaults() {
         return agentDefaults;
@@ -244,9 +257,11 @@ final class Catalog {
      */
     Result recompute(ProberKind.Lookup kinds, HostNames.Check hostCheck) {
         List<Entry> all = new ArrayList<>(configurations.size() + fileEntries.size() + serverEntries.size());
-        all.addAll(configurations.values());
-        all.addAll(fileEntries);
-        all.addAll(serverEntries); // last: a name defined here and locally is the local one's
+        for (List<Entry> source : List.of(List.copyOf(configurations.values()), fileEntries, serverEntries)) {
+            for (Entry e : source) { // the server's last: a name defined there and locally is the local one's
+                dualStack(e, all);
+            }
+        }
 
         Map<String, Target> candidates = new LinkedHashMap<>();
         Map<String, Long> candidateProber = new HashMap<>();

@@ -35,6 +35,34 @@ public class CatalogTest {
     }
 
     @Test
+    public void bothIpVersionsAreTwoTargetsEachWithItsLabel() {
+        Map<String, Object> raw = tcp("web", 80);
+        raw.put("host", "localhost");
+        raw.put("ip_version", "both");
+        raw.put("tags", "edge, site=fra");
+        catalog.putConfiguration("p1", raw, "web.cfg", null);
+        Catalog.Result r = recompute();
+        assertEquals(List.of("web/ipv4", "web/ipv6"), names(r));
+        assertEquals(4, r.targets().get(0).ipVersion());
+        assertEquals(6, r.targets().get(1).ipVersion());
+        assertEquals(java.util.Set.of("edge", "site=fra", "ip_version=4"), r.targets().get(0).tags());
+        assertEquals(java.util.Set.of("edge", "site=fra", "ip_version=6"), r.targets().get(1).tags());
+        assertEquals(80, r.targets().get(1).port());
+        // a half's name is its own: another entry claiming it later is refused, as any name taken
+        catalog.putConfiguration("p0", tcp("web/ipv6", 81), "other.cfg", null);
+        r = recompute();
+        assertEquals(List.of("web/ipv4", "web/ipv6"), names(r).stream().sorted().toList());
+        assertEquals(80, r.targets().stream().filter(t -> t.name().equals("web/ipv6")).findFirst().get().port());
+        assertEquals(1, r.newProblems().size());
+        assertTrue(r.newProblems().get(0), r.newProblems().get(0).startsWith("other.cfg") && r.newProblems().get(0).contains("web/ipv6"));
+        // back to one family: one target of the name written
+        raw.put("ip_version", "6");
+        catalog.removeConfiguration("p0");
+        catalog.putConfiguration("p1", raw, "web.cfg", null);
+        assertEquals(List.of("web"), names(recompute()));
+    }
+
+    @Test
     public void addChangeRemove() {
         catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
         Catalog.Result r = recompute();
