@@ -55,7 +55,23 @@ final class Channel implements AutoCloseable {
         }
     }
 
+    /**
+     * What the channel's socket sets on every request: the don't-fragment bit, a traffic class
+     * (DSCP), a source address. Targets that ask for the same share a channel.
+     *
+     * @param trafficClass the TOS / traffic class byte, or -1 for none
+     * @param source       the source address, or null for the system's choice
+     */
+    record Options(boolean dontFragment, int trafficClass, java.net.InetAddress source) {
+        static final Options DEFAULT = new Options(false, -1, null);
+
+        boolean isDefault() {
+            return equals(DEFAULT);
+        }
+    }
+
     final Family family;
+    final Options options;
     private final Mode forced;
     private volatile NativeSocket socket;
     private volatile Mode mode;
@@ -78,8 +94,13 @@ final class Channel implements AutoCloseable {
      * @param forced a mode to use instead of detecting one (for tests), or null
      */
     Channel(Family family, Mode forced) {
+        this(family, forced, Options.DEFAULT);
+    }
+
+    Channel(Family family, Mode forced, Options options) {
         this.family = family;
         this.forced = forced;
+        this.options = options;
         open();
         receiver = new Thread(this::receive, "sonde-icmp-receive-" + family.name().toLowerCase(java.util.Locale.ROOT));
         receiver.setDaemon(true);
@@ -130,6 +151,29 @@ final class Channel implements AutoCloseable {
                 s.passOnlyIcmpTypes(IcmpCodec.echoReplyType(family), IcmpCodec.unreachableType(family));
             } catch (NativeException e) {
                 LOG.warn("ICMP socket option not available: {}", e.getMessage());
+            }
+            try { // what targets ask for is no option: a socket that cannot have it is none
+                if (options.dontFragment()) {
+                    s.setPathMtuDiscovery(NativeSocket.PMTUDISC_PROBE);
+                } else if (family == Family.IPV4) {
+                    // without it, no don't-fragment bit at all: a large request is fragmented where it must be, not lost
+                    // once to teach the kernel the path's MTU (Linux's default, IP_PMTUDISC_WANT, sets the bit)
+                    s.setPathMtuDiscovery(NativeSocket.PMTUDISC_DONT);
+                }
+                if (options.trafficClass() >= 0) {
+                    s.setTrafficClass(options.trafficClass());
+                }
+                if (options.source() != null) {
+                    s.bind(options.source(), 0);
+                }
+            } catch (NativeException e) {
+                s.close();
+                socket = null;
+                mode = Mode.NONE;
+                unavailable = "the ICMP socket cannot take the target's " + (options.source() != null ? "source address "
+                        + options.source().getHostAddress() + " (source_address or source_interface)" : "dont_fragment or dscp")
+                        + ": " + e.getMessage();
+                return;
             }
         } else if (forced == null || forced == Mode.PING) {
             if (PingCommand.available(family)) {

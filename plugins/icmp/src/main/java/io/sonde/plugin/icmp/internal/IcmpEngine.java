@@ -21,13 +21,23 @@ import io.sonde.sockets.Family;
  */
 final class IcmpEngine implements AutoCloseable {
 
+    /** Most channels of settings other than the default, each a socket and a thread. */
+    static final int MAX_CHANNELS = 16;
+
     private final Channel v4;
     private final Channel v6;
+    private final Mode forced;
+    /** Channels of targets with a don't-fragment bit, DSCP or source address, by family and settings. */
+    private final java.util.Map<Key, Channel> others = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Key(Family family, Channel.Options options) {
+    }
     private final ScheduledExecutorService clock;
     private final AtomicLong nonces = new AtomicLong(ThreadLocalRandom.current().nextLong());
 
     /** @param forced a mode to use instead of the best available (tests), or null */
     IcmpEngine(Mode forced) {
+        this.forced = forced;
         v4 = new Channel(Family.IPV4, forced);
         v6 = new Channel(Family.IPV6, forced);
         ScheduledThreadPoolExecutor c = new ScheduledThreadPoolExecutor(1, r -> {
@@ -52,13 +62,49 @@ final class IcmpEngine implements AutoCloseable {
     }
 
     /**
+     * @return the channel of the family with these settings: the shared one for the default, else
+     *         one opened for them (kept while the engine runs), or null when {@link #MAX_CHANNELS} are open
+     */
+    Channel channel(Family f, Channel.Options options) {
+        if (options.isDefault()) {
+            return channel(f);
+        }
+        Key key = new Key(f, options);
+        Channel c = others.get(key);
+        if (c != null) {
+            return c;
+        }
+        synchronized (others) {
+            c = others.get(key);
+            if (c == null && others.size() < MAX_CHANNELS) {
+                c = new Channel(f, forced, options);
+                others.put(key, c);
+            }
+            return c;
+        }
+    }
+
+    /**
      * Sends {@code count} echo requests to {@code address}, {@code interval} apart, and takes the
      * replies that arrive within {@code timeout} of the first: the timeout bounds the whole round.
      */
     CompletableFuture<PingResult> ping(Target target, InetAddress address, int count, Duration interval,
             Duration timeout, Instant startedAt) {
-        Channel ch = channel(Family.of(address));
+        return ping(target, address, count, interval, timeout, startedAt, Channel.Options.DEFAULT);
+    }
+
+    /** @param options the don't-fragment bit, DSCP and source address the round's requests go with */
+    CompletableFuture<PingResult> ping(Target target, InetAddress address, int count, Duration interval,
+            Duration timeout, Instant startedAt, Channel.Options options) {
+        Channel ch = channel(Family.of(address), options);
         Round round = new Round(target, address, count, nonces.incrementAndGet(), startedAt);
+        if (ch == null) {
+            round.onFinish(r -> r.result(timeout));
+            round.sendFailed("more than " + MAX_CHANNELS + " distinct sets of dont_fragment, dscp and source address among the"
+                    + " icmp targets (each a socket of its own): use fewer");
+            round.finishNow();
+            return round.future;
+        }
         long deadline = timeout.toNanos();
         Process[] process = new Process[1];
         ScheduledFuture<?>[] timer = new ScheduledFuture<?>[1];
@@ -78,7 +124,7 @@ final class IcmpEngine implements AutoCloseable {
                 return round.future;
             }
             case PING -> {
-                process[0] = PingCommand.start(round, interval, timeout);
+                process[0] = PingCommand.start(round, interval, timeout, options);
                 timer[0] = clock.schedule(round::finishNow, deadline, TimeUnit.NANOSECONDS);
             }
             default -> {
@@ -98,5 +144,6 @@ final class IcmpEngine implements AutoCloseable {
         clock.shutdownNow();
         v4.close();
         v6.close();
+        others.values().forEach(Channel::close);
     }
 }

@@ -45,7 +45,11 @@ public final class IcmpProber implements Prober {
     static final TargetOption SIZE = TargetOption.integer("size", IcmpCodec.PAYLOAD, IcmpCodec.PAYLOAD, IcmpCodec.MAX_PAYLOAD,
             "Payload bytes of each echo request after the 8-byte ICMP header, as ping -s (the IP packet is 28 bytes more over IPv4)");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, COUNT, PACKET_INTERVAL, SIZE);
+    static final TargetOption DONT_FRAGMENT = TargetOption.bool("dont_fragment", false,
+            "Echo requests with the don't-fragment bit (IPv4; IPv6 never fragments on the way): one larger than the path takes fails");
+
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, COUNT, PACKET_INTERVAL, SIZE, DONT_FRAGMENT,
+            io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE, io.sonde.sockets.Marking.DSCP);
 
     private final IcmpEngine engine;
     private final Resolver resolver = new Resolver("sonde-icmp-resolve", 1);
@@ -101,16 +105,22 @@ public final class IcmpProber implements Prober {
 
     /**
      * A blackbox_exporter module's {@code icmp:} section: one echo per probe, as blackbox_exporter
-     * sends, its payload_size and its address-family keys; the don't-fragment bit, TTL and source
-     * address are refused until this kind takes them.
+     * sends, its payload_size, dont_fragment, source_ip_address and its address-family keys; TTL is
+     * refused until this kind takes it.
      */
     @Override
     public java.util.Map<String, String> blackboxKeys(java.util.Map<String, ?> raw) {
         ModuleSection section = ModuleSection.of(raw);
         section.only("blackbox_exporter's icmp prober", java.util.Set.of("preferred_ip_protocol", "ip_protocol_fallback",
-                "payload_size"));
+                "payload_size", "dont_fragment", "source_ip_address"));
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         out.put(COUNT.name(), "1");
+        if (section.has("dont_fragment")) {
+            out.put(DONT_FRAGMENT.name(), Boolean.toString(section.bool("dont_fragment", false)));
+        }
+        if (section.has("source_ip_address")) {
+            out.put(io.sonde.sockets.Marking.SOURCE_ADDRESS.name(), section.text("source_ip_address"));
+        }
         if (section.has("payload_size")) {
             long size = section.number("payload_size", IcmpCodec.PAYLOAD);
             if (size < IcmpCodec.PAYLOAD) { // blackbox_exporter pads a smaller payload: Sonde needs its 16 bytes to tell replies apart
@@ -135,11 +145,12 @@ public final class IcmpProber implements Prober {
     public List<TargetProblem> check(Target target) {
         long count = COUNT.longValue(target);
         long spacing = PACKET_INTERVAL.longValue(target);
+        List<TargetProblem> problems = new java.util.ArrayList<>(io.sonde.sockets.Marking.problems(target));
         if ((count - 1) * spacing >= target.timeout().toMillis()) {
-            return List.of(new TargetProblem(COUNT.name(), count + " requests " + spacing + " ms apart do not fit in the timeout of "
+            problems.add(new TargetProblem(COUNT.name(), count + " requests " + spacing + " ms apart do not fit in the timeout of "
                     + target.timeout().toMillis() + " ms, which bounds the round"));
         }
-        return List.of();
+        return problems;
     }
 
     @Override
@@ -149,7 +160,7 @@ public final class IcmpProber implements Prober {
         Duration interval = Duration.ofMillis(PACKET_INTERVAL.longValue(target));
         CompletableFuture<java.net.InetAddress> resolved = resolver.resolve(target.host(), target.ipVersion());
         if (resolved.isDone() && !resolved.isCompletedExceptionally()) { // an address literal: no hand-over
-            return engine.ping(target, resolved.join(), count, interval, target.timeout(), startedAt);
+            return ping(target, resolved.join(), count, interval, startedAt);
         }
         CompletableFuture<PingResult> result = new CompletableFuture<>();
         resolved.whenComplete((address, e) -> {
@@ -157,8 +168,7 @@ public final class IcmpProber implements Prober {
                 result.complete(failed(target, startedAt, FailureReason.DNS,
                         (e.getCause() != null ? e.getCause() : e).getMessage()).join());
             } else if (!result.isDone()) {
-                CompletableFuture<PingResult> round =
-                        engine.ping(target, address, count, interval, target.timeout(), startedAt);
+                CompletableFuture<PingResult> round = ping(target, address, count, interval, startedAt);
                 result.whenComplete((r, x) -> round.cancel(false)); // cancelled by the scheduler: end the round
                 round.whenComplete((r, x) -> {
                     if (r != null) {
@@ -170,6 +180,19 @@ public final class IcmpProber implements Prober {
             }
         });
         return result;
+    }
+
+    /** A round with the target's don't-fragment bit, DSCP and source address: the default shared socket when it asks for none. */
+    private CompletableFuture<PingResult> ping(Target target, java.net.InetAddress address, int count, Duration interval, Instant startedAt) {
+        java.net.InetAddress source;
+        try {
+            source = io.sonde.sockets.Marking.source(target, address);
+        } catch (java.net.SocketException e) {
+            return failed(target, startedAt, FailureReason.ERROR, e.getMessage());
+        }
+        Channel.Options options = new Channel.Options(DONT_FRAGMENT.booleanValue(target) && address instanceof java.net.Inet4Address,
+                io.sonde.sockets.Marking.trafficClass(target), source);
+        return engine.ping(target, address, count, interval, target.timeout(), startedAt, options);
     }
 
     private static CompletableFuture<PingResult> failed(Target t, Instant startedAt, FailureReason reason, String message) {

@@ -43,6 +43,11 @@ final class PingCommand {
 
     /** The command line for one round. */
     static List<String> command(String binary, Round round, Duration interval, Duration timeout) {
+        return command(binary, round, interval, timeout, Channel.Options.DEFAULT);
+    }
+
+    /** The command line for one round, with the don't-fragment bit (-M do), a TOS (-Q) and a source address (-I). */
+    static List<String> command(String binary, Round round, Duration interval, Duration timeout, Channel.Options options) {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
         cmd.add(Family.of(round.address) == Family.IPV4 ? "-4" : "-6");
@@ -59,12 +64,28 @@ final class PingCommand {
         cmd.add(String.format(Locale.ROOT, "%.3f", Math.max(lastWait / 1e9, 0.001)));
         cmd.add("-w");
         cmd.add(Long.toString(Math.max(1, (long) Math.ceil(timeout.toNanos() / 1e9))));
+        if (options.dontFragment()) {
+            cmd.add("-M");
+            cmd.add("do");
+        }
+        if (options.trafficClass() >= 0) {
+            cmd.add("-Q");
+            cmd.add(Integer.toString(options.trafficClass()));
+        }
+        if (options.source() != null) {
+            cmd.add("-I");
+            cmd.add(options.source().getHostAddress());
+        }
         cmd.add(round.address.getHostAddress());
         return cmd;
     }
 
     /** Starts the round's ping process; its output is parsed into the round when it exits. */
     static Process start(Round round, Duration interval, Duration timeout) {
+        return start(round, interval, timeout, Channel.Options.DEFAULT);
+    }
+
+    static Process start(Round round, Duration interval, Duration timeout, Channel.Options options) {
         String binary = binary();
         if (binary == null) {
             round.sendFailed("no ping binary found in " + PLACES);
@@ -72,7 +93,7 @@ final class PingCommand {
             return null;
         }
         try {
-            Process p = new ProcessBuilder(command(binary, round, interval, timeout)).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(command(binary, round, interval, timeout, options)).redirectErrorStream(true).start();
             p.getOutputStream().close();
             p.onExit().thenAccept(done -> {
                 try {

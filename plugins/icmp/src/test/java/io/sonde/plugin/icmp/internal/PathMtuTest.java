@@ -116,6 +116,48 @@ public class PathMtuTest {
         }
     }
 
+    /** The icmp kind's don't-fragment bit, DSCP and source address, through the same network. */
+    @Test
+    public void anIcmpTargetWithTheDontFragmentBitFailsWhereThePathIsTooSmall() throws Exception {
+        IcmpProber prober = new IcmpProber(null);
+        try {
+            // 1,450 bytes of payload: 1,478 on the wire, more than the 1,400 link takes
+            PingResult fragmented = ping(prober, Map.of("size", "1450"));
+            assertNull(fragmented.errorMessage(), fragmented.failureReason());
+            assertEquals(3, fragmented.received());
+            PingResult whole = ping(prober, Map.of("size", "1450", "dont_fragment", "true"));
+            assertEquals(whole.toString(), 0, whole.received());
+            assertTrue(whole.errorMessage(), whole.failureReason() != null);
+            PingResult fits = ping(prober, Map.of("size", "1372", "dont_fragment", "true")); // 1,400 on the wire
+            assertNull(fits.errorMessage(), fits.failureReason());
+            assertEquals(3, fits.received());
+            // DSCP and the source address, counted by the router
+            sh("ip netns exec " + R1 + " nft add table ip marks",
+                    "ip netns exec " + R1 + " nft add chain ip marks in { type filter hook prerouting priority 0 ; }",
+                    "ip netns exec " + R1 + " nft add rule ip marks in ip saddr 198.19.80.1 ip dscp ef icmp type echo-request counter");
+            try {
+                PingResult marked = ping(prober, Map.of("dscp", "EF", "source_address", "198.19.80.1"));
+                assertNull(marked.errorMessage(), marked.failureReason());
+                Process p = new ProcessBuilder("ip", "netns", "exec", R1, "nft", "list", "table", "ip", "marks").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                p.waitFor(30, TimeUnit.SECONDS);
+                assertTrue(out, out.contains("counter packets 3 "));
+                PingResult elsewhere = ping(prober, Map.of("source_address", "198.18.255.254"));
+                assertEquals(FailureReason.ERROR, elsewhere.failureReason());
+                assertTrue(elsewhere.errorMessage(), elsewhere.errorMessage().contains("source address 198.18.255.254"));
+            } finally {
+                run("ip netns exec " + R1 + " nft delete table ip marks", false);
+            }
+        } finally {
+            prober.deactivate();
+        }
+    }
+
+    private static PingResult ping(IcmpProber prober, Map<String, String> options) throws Exception {
+        Target t = new Target("df", "icmp", "198.19.81.2", 0, Duration.ofSeconds(30), Duration.ofSeconds(3), Set.of(), options, "test");
+        return prober.probe(t).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
     @Test
     public void nothingAnswersAtAnySize() throws Exception {
         MeasuredResult r = discover("198.19.81.99", Map.of("step_timeout_ms", "100"));

@@ -42,4 +42,26 @@ public class SchemaTest {
             p.deactivate();
         }
     }
+
+    @Test
+    public void dontFragmentAndMarkingAreCheckedAndTakenFromABlackboxModule() {
+        assertEquals(List.of(), SCHEMA.problems("icmp", Map.of("dont_fragment", "true", "dscp", "AF41", "source_address", "127.0.0.1")));
+        List<?> bad = SCHEMA.problems("icmp", Map.of("dont_fragment", "maybe"));
+        assertEquals(bad.toString(), 1, bad.size());
+        assertTrue(bad.toString(), bad.toString().contains("dont_fragment"));
+        IcmpProber p = new IcmpProber(null, Mode.NONE);
+        try {
+            assertEquals("dscp", p.check(target("h", Map.of("dscp", "FAST"), 1000)).get(0).key());
+            assertEquals(Map.of("count", "1", "dont_fragment", "true", "source_address", "198.18.0.1", "size", "1000"),
+                    p.blackboxKeys(Map.of("dont_fragment", true, "source_ip_address", "198.18.0.1", "payload_size", 1000)));
+            try {
+                p.blackboxKeys(Map.of("ttl", 3));
+                throw new AssertionError("ttl taken");
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("ttl"));
+            }
+        } finally {
+            p.deactivate();
+        }
+    }
 }
