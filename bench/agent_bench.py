@@ -6,7 +6,7 @@
     python3 bench/agent_bench.py scale [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60] [--dist A,B --rounds 2]
     python3 bench/agent_bench.py peer  [--targets 100,1000,10000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py icmp  [--targets 10000] [--interval-ms 10000] [--seconds 60]
-    python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120]   (root)
+    python3 bench/agent_bench.py traceroute [--targets 1000] [--interval-ms 60000] [--seconds 120] [--flows 8]   (root)
     python3 bench/agent_bench.py http  [--targets 1000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py probe [--targets 1000] [--interval-ms 10000] [--seconds 60]
     python3 bench/agent_bench.py uplink [--targets 10000] [--interval-ms 10000] [--seconds 60] [--rounds 2]
@@ -678,7 +678,7 @@ def traceroute(args):
     try:
         hosts = [f"198.18.6.{1 + i % 254}" for i in range(args.targets)]
         targets = [{"name": f"tr{i}", "kind": "traceroute", "host": h, "max_hops": 8, "hop_timeout_ms": 1000,
-                    "interval_ms": args.interval_ms, "timeout_ms": 5000} for i, h in enumerate(hosts)]
+                    "flows": args.flows, "interval_ms": args.interval_ms, "timeout_ms": 5000} for i, h in enumerate(hosts)]
         a = Agent(targets=targets, interval_ms=args.interval_ms)
         try:
             a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
@@ -688,11 +688,11 @@ def traceroute(args):
             traces = total(m1, "probe_total") - total(m0, "probe_total")
             reached = sum(1 for l in m1.splitlines() if l.startswith("probe_success{") and l.endswith(" 1"))
             hops = [float(l.rsplit(" ", 1)[1]) for l in m1.splitlines() if l.startswith("probe_traceroute_hops{")]
-            row = dict(targets=args.targets, interval_s=args.interval_ms / 1000, traces=traces,
+            row = dict(targets=args.targets, flows=args.flows, interval_s=args.interval_ms / 1000, traces=traces,
                        cpu_pct=100 * cpu / seconds, rss_mb=a.rss_mb(), reached=reached,
                        hops_median=statistics.median(hops) if hops else None)
             print(json.dumps(row))
-            print(f"| {args.targets:,} traceroute targets every {args.interval_ms / 1000:g} s | "
+            print(f"| {args.targets:,} traceroute targets every {args.interval_ms / 1000:g} s, {args.flows} flows | "
                   f"{row['cpu_pct']:.1f} % of one core | {row['rss_mb']:.0f} MB | {reached} reached, median hops "
                   f"{row['hops_median']} |")
         finally:
@@ -856,6 +856,7 @@ def main():
     t.add_argument("--targets", type=int, default=1000)
     t.add_argument("--interval-ms", type=int, default=60000)
     t.add_argument("--seconds", type=int, default=120)
+    t.add_argument("--flows", type=int, default=8, help="flows per trace (8, the default of the kind; 1: one flow, as before 2.2)")
     u = sub.add_parser("uplink")
     u.add_argument("--targets", type=int, default=10000)
     u.add_argument("--interval-ms", type=int, default=10000)

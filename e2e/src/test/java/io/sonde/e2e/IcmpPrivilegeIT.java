@@ -5,10 +5,8 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.AfterClass;
 import org.junit.Assume;
@@ -23,7 +21,6 @@ import org.junit.Test;
  */
 public class IcmpPrivilegeIT {
 
-    private static final Path LAB = Path.of("../lab/router-chain.sh").toAbsolutePath().normalize();
     private static final String PREFIX = "sp" + (ProcessHandle.current().pid() % 100_000);
     private static boolean up;
 
@@ -48,13 +45,7 @@ public class IcmpPrivilegeIT {
     }
 
     private static void lab(String action) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(LAB.toString(), action).redirectErrorStream(true);
-        pb.environment().put("SONDE_LAB_PREFIX", PREFIX);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("lab " + action + " failed: " + out);
-        }
+        RouterChain.run(PREFIX, action);
     }
 
     /** Starts the agent as nobody in {@code namespace}, checks the mode it reports and that loopback answers. */

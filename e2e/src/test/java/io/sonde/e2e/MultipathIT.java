@@ -5,14 +5,12 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -37,7 +35,6 @@ import com.google.gson.JsonObject;
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class MultipathIT {
 
-    private static final Path LAB = Path.of("../lab/router-chain.sh").toAbsolutePath().normalize();
     private static final String PREFIX = "mp" + (ProcessHandle.current().pid() % 100_000);
     private static boolean labUp;
     private static ServerProcess server;
@@ -86,14 +83,7 @@ public class MultipathIT {
     }
 
     private static String lab(String action) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(LAB.toString(), action).redirectErrorStream(true);
-        pb.environment().put("SONDE_LAB_PREFIX", PREFIX);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("lab " + action + " failed: " + out);
-        }
-        return out;
+        return RouterChain.run(PREFIX, action);
     }
 
     /** @return the paths of the latest stored result that has them, each as its hops joined by spaces, by its flows */

@@ -130,12 +130,6 @@ public class StatusIT {
     }
 
     private static void labRun(Path lab, String prefix, String action) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(lab.toString(), action).redirectErrorStream(true);
-        pb.environment().put("SONDE_LAB_PREFIX", prefix);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("lab " + action + " failed: " + out);
-        }
+        RouterChain.run(prefix, action);
     }
 }

@@ -16,4 +16,19 @@ public interface AsnLookup {
 
     /** @return the table in use */
     AsnTable table();
+
+    /** @return a lookup in this table, always (a program's own, a test's) */
+    static AsnLookup of(AsnTable table) {
+        return new AsnLookup() {
+            @Override
+            public Origin lookup(InetAddress address) {
+                return table.lookup(address);
+            }
+
+            @Override
+            public AsnTable table() {
+                return table;
+            }
+        };
+    }
 }

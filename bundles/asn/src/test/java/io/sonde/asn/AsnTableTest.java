@@ -119,17 +119,7 @@ public class AsnTableTest {
     @Test
     public void hopsAndPathsGetTheirAsWhateverTheKind() throws Exception {
         AsnTable t = read("198.18.0.0\t198.18.63.255\t64500\tZZ\tLAB-CORE\n198.18.64.0\t198.18.127.255\t64510\tZZ\t\n");
-        AsnLookup lookup = new AsnLookup() {
-            @Override
-            public Origin lookup(InetAddress address) {
-                return t.lookup(address);
-            }
-
-            @Override
-            public AsnTable table() {
-                return t;
-            }
-        };
+        AsnLookup lookup = AsnLookup.of(t);
         com.google.gson.JsonObject d = com.google.gson.JsonParser.parseString("{\"route\": [{\"ttl\": 1, \"address\": \"198.18.0.2\"},"
                 + " {\"ttl\": 2, \"address\": null}, {\"ttl\": 3, \"address\": \"198.18.64.1\"}, {\"ttl\": 4, \"address\": \"127.0.0.1\"},"
                 + " {\"ttl\": 5, \"address\": \"198.18.64.2\", \"asn\": 65000}],"

@@ -69,17 +69,7 @@ public class ResultEncoderTest {
     public void withTheAgentsAsTableHopsAndPathsAreSentWithTheirAs() throws Exception {
         io.sonde.asn.AsnTable table = io.sonde.asn.AsnTable.read(new java.io.ByteArrayInputStream(
                 "198.18.0.0/24\t64500\n198.18.1.0/24\t64501\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)), "ipasn.dat");
-        io.sonde.asn.AsnLookup asns = new io.sonde.asn.AsnLookup() {
-            @Override
-            public io.sonde.asn.Origin lookup(InetAddress address) {
-                return table.lookup(address);
-            }
-
-            @Override
-            public io.sonde.asn.AsnTable table() {
-                return table;
-            }
-        };
+        io.sonde.asn.AsnLookup asns = io.sonde.asn.AsnLookup.of(table);
         InetAddress a = InetAddress.getByName("198.18.0.2");
         InetAddress b = InetAddress.getByName("198.18.1.2");
         TracerouteResult t = new TracerouteResult(T, AT, Duration.ofMillis(5), null, null, b,

@@ -244,41 +244,9 @@ public class ObserveTest {
         assertTrue(Observe.targets(route, List.of(other), agents, Map.of(), Set.of(), NOW, OFFLINE, announcing(hour)).get(0).nodata());
     }
 
-    /** @return the result as started {@code secondsAgo} before NOW */
-    static StoredResult at(StoredResult r, long secondsAgo) {
-        WireResult w = r.result();
-        return new StoredResult(r.agentId(), r.epoch(), new WireResult(w.seq(), w.target(), w.kind(), NOW.minusSeconds(secondsAgo),
-                w.success(), w.failureReason(), w.error(), w.responseTimeSeconds(), r.details()));
-    }
-
-    @Test
-    public void aNewAsOnThePathIsNamedWithItsHop() throws Exception {
-        io.sonde.asn.AsnTable table = io.sonde.asn.AsnTable.read(new java.io.ByteArrayInputStream(("198.18.0.0\t198.18.0.255\t64500\tZZ\tLAB-A\n"
-                + "198.18.1.0\t198.18.1.255\t64501\tZZ\tLAB-B\n198.18.2.0\t198.18.2.255\t64530\tZZ\tLAB-NEW\n")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8)), "t.tsv");
-        io.sonde.asn.AsnLookup asns = new io.sonde.asn.AsnLookup() {
-            @Override
-            public io.sonde.asn.Origin lookup(java.net.InetAddress address) {
-                return table.lookup(address);
-            }
-
-            @Override
-            public io.sonde.asn.AsnTable table() {
-                return table;
-            }
-        };
-        String later = NOW.plus(java.time.Duration.ofDays(300)).toString();
-        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true));
-        AlertRule rule = AlertRule.parse("as", JsonParser.parseString("{\"type\":\"new_as\",\"target\":\"path\"}").getAsJsonObject());
-        assertEquals(0.0, rule.threshold(), 0);
-        SeriesWindow w = new SeriesWindow("a1", "path", "mtrx", 3, 0, 0, 0.002, 0.004, 0.005);
-        // at the start of the hour through AS64501, now (within the rule's window, 60 s) through AS64530
-        List<StoredResult> hour = List.of(at(mtrx(later, "198.18.0.1", "198.18.1.1", "198.18.9.1"), 3000),
-                at(mtrx(later, "198.18.0.1", null, "198.18.9.1"), 1800), at(mtrx(later, "198.18.0.1", "198.18.2.1", "198.18.9.1"), 30),
-                at(mtrx(later, "198.18.0.1", "198.18.2.1", "198.18.9.1"), 0));
-        Observe.Lookup withTable = new Observe.Lookup() {
-            final Observe.Lookup inner = announcing(hour);
-
+    /** @return {@code inner} with an AS table */
+    static Observe.Lookup withTable(Observe.Lookup inner, io.sonde.asn.AsnLookup asns) {
+        return new Observe.Lookup() {
             @Override
             public Optional<StoredResult> latest(String agentId, String target) {
                 return inner.latest(agentId, target);
@@ -291,7 +259,7 @@ public class ObserveTest {
 
             @Override
             public Optional<String> configVersion(String agentId) {
-                return Optional.empty();
+                return inner.configVersion(agentId);
             }
 
             @Override
@@ -304,6 +272,31 @@ public class ObserveTest {
                 return asns;
             }
         };
+    }
+
+    /** @return the result as started {@code secondsAgo} before NOW */
+    static StoredResult at(StoredResult r, long secondsAgo) {
+        WireResult w = r.result();
+        return new StoredResult(r.agentId(), r.epoch(), new WireResult(w.seq(), w.target(), w.kind(), NOW.minusSeconds(secondsAgo),
+                w.success(), w.failureReason(), w.error(), w.responseTimeSeconds(), r.details()));
+    }
+
+    @Test
+    public void aNewAsOnThePathIsNamedWithItsHop() throws Exception {
+        io.sonde.asn.AsnTable table = io.sonde.asn.AsnTable.read(new java.io.ByteArrayInputStream(("198.18.0.0\t198.18.0.255\t64500\tZZ\tLAB-A\n"
+                + "198.18.1.0\t198.18.1.255\t64501\tZZ\tLAB-B\n198.18.2.0\t198.18.2.255\t64530\tZZ\tLAB-NEW\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)), "t.tsv");
+        io.sonde.asn.AsnLookup asns = io.sonde.asn.AsnLookup.of(table);
+        String later = NOW.plus(java.time.Duration.ofDays(300)).toString();
+        Map<String, AgentRecord> agents = Map.of("a1", agent("a1", true));
+        AlertRule rule = AlertRule.parse("as", JsonParser.parseString("{\"type\":\"new_as\",\"target\":\"path\"}").getAsJsonObject());
+        assertEquals(0.0, rule.threshold(), 0);
+        SeriesWindow w = new SeriesWindow("a1", "path", "mtrx", 3, 0, 0, 0.002, 0.004, 0.005);
+        // at the start of the hour through AS64501, now (within the rule's window, 60 s) through AS64530
+        List<StoredResult> hour = List.of(at(mtrx(later, "198.18.0.1", "198.18.1.1", "198.18.9.1"), 3000),
+                at(mtrx(later, "198.18.0.1", null, "198.18.9.1"), 1800), at(mtrx(later, "198.18.0.1", "198.18.2.1", "198.18.9.1"), 30),
+                at(mtrx(later, "198.18.0.1", "198.18.2.1", "198.18.9.1"), 0));
+        Observe.Lookup withTable = withTable(announcing(hour), asns);
         Observation o = Observe.targets(rule, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, withTable).get(0);
         assertTrue(o.summary(), o.bad());
         assertEquals(1.0, o.value(), 0);
@@ -311,32 +304,7 @@ public class ObserveTest {
         assertEquals("a1 crosses AS64530 LAB-NEW at hop 2", o.detail());
         // the same path all the hour: nothing new
         List<StoredResult> same = List.of(at(mtrx(later, "198.18.0.1", "198.18.2.1"), 3000), at(mtrx(later, "198.18.0.1", "198.18.2.1"), 10));
-        Observation calm = Observe.targets(rule, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, new Observe.Lookup() {
-            @Override
-            public Optional<StoredResult> latest(String agentId, String target) {
-                return Optional.of(same.get(1));
-            }
-
-            @Override
-            public List<StoredResult> lastHour(String agentId, String target) {
-                return same;
-            }
-
-            @Override
-            public Optional<String> configVersion(String agentId) {
-                return Optional.empty();
-            }
-
-            @Override
-            public io.sonde.api.ResultSchema schema(String kind) {
-                return MTRX;
-            }
-
-            @Override
-            public io.sonde.asn.AsnLookup asns() {
-                return asns;
-            }
-        }).get(0);
+        Observation calm = Observe.targets(rule, List.of(w), agents, Map.of(), Set.of(), NOW, OFFLINE, withTable(announcing(same), asns)).get(0);
         assertTrue(calm.summary(), !calm.bad());
         assertEquals("a1 no new AS", calm.detail());
         // without a table the rule has nothing to say
