@@ -147,7 +147,7 @@ public final class TargetKeys {
         if (!isAbsent(rawVersion)) {
             String v = text(rawVersion).strip();
             if (!v.equals("4") && !v.equals("6") && !v.equals(BOTH)) {
-                problems.add(new TargetProblem(Target.IP_VERSION, "'" + v + "' is neither 4 nor 6 nor both"));
+                problems.add(new TargetProblem(Target.IP_VERSION, "'" + v + "' is not 4, 6 or both"));
             }
         }
 

@@ -37,7 +37,7 @@ public class TargetKeysTest {
         assertEquals(List.of("key 'name': missing; every target needs a unique name",
                 "key 'kind': missing; the probe type, for example icmp, tcp or http", "key 'host': missing"), problems(Map.of(), 5000L));
         assertEquals(List.of("key 'port': 70000 is not a port number (1-65535)", "key 'interval_ms': 'soon' is not a whole number",
-                "key 'ip_version': '5' is neither 4 nor 6"),
+                "key 'ip_version': '5' is not 4, 6 or both"),
                 problems(Map.of("name", "a", "kind", "tcp", "host", "h", "port", "70000", "interval_ms", "soon", "ip_version", "5"), 5000L));
         assertEquals(List.of("key 'interval_ms': 5 is out of range (10-86400000)", "key 'timeout_ms': 0 must be at least 1"),
                 problems(Map.of("name", "a", "kind", "tcp", "host", "h", "interval_ms", 5, "timeout_ms", 0), 5000L));

@@ -340,7 +340,7 @@ public class TargetValidatorTest {
         raw.put("ip_version", "5");
         ConfigProblem p = onlyProblem(raw);
         assertEquals("ip_version", p.key());
-        assertTrue(p.reason(), p.reason().contains("neither 4 nor 6"));
+        assertTrue(p.reason(), p.reason().contains("is not 4, 6 or both"));
         raw.put("ip_version", 6);
         raw.put("host", "::1");
         assertEquals("6", validate(raw).target().option("ip_version", null));
