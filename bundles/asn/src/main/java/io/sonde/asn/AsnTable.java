@@ -198,7 +198,7 @@ public final class AsnTable {
 
     private static InetAddress address(String text, String where) throws FormatException {
         String t = text.strip();
-        if (!t.matches("[0-9.]+") && !(t.contains(":") && t.matches("[0-9A-Fa-f:.]+"))) {
+        if (!HopAsns.literal(t)) {
             throw new FormatException(where + ": '" + cut(t) + "' is not an IP address");
         }
         try {

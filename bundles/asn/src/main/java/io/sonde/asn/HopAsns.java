@@ -19,7 +19,16 @@ import com.google.gson.JsonPrimitive;
  */
 public final class HopAsns {
 
+    /** An address literal's characters: IPv4 dotted, or IPv6 with at least one colon. */
+    private static final java.util.regex.Pattern V4 = java.util.regex.Pattern.compile("[0-9.]+");
+    private static final java.util.regex.Pattern V6 = java.util.regex.Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
     private HopAsns() {
+    }
+
+    /** @return whether the text can only be an address literal, so that resolving it asks no name service */
+    static boolean literal(String text) {
+        return !text.isEmpty() && (V4.matcher(text).matches() || V6.matcher(text).matches());
     }
 
     /** @return the details with AS numbers added, a copy; the details themselves when there is nothing to add */
@@ -87,7 +96,7 @@ public final class HopAsns {
             return null;
         }
         String text = address.getAsString();
-        if (text.isEmpty() || !(text.matches("[0-9.]+") || text.matches("[0-9A-Fa-f:.]+") && text.contains(":"))) {
+        if (!literal(text)) {
             return null; // not a literal: never looked up in DNS
         }
         try {

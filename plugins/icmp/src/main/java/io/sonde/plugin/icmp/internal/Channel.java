@@ -76,6 +76,8 @@ final class Channel implements AutoCloseable {
     private volatile NativeSocket socket;
     private volatile Mode mode;
     private volatile String unavailable;
+    /** Whether the last open failed on the target's settings (a source address not on this host yet, say). */
+    private volatile boolean refused;
     private final int identifier = ThreadLocalRandom.current().nextInt(1, 0xffff);
     private final AtomicInteger sequence = new AtomicInteger(ThreadLocalRandom.current().nextInt(0xffff));
     /** Requests awaiting their reply, by sequence number: 16 bits, so at most 65,536 in flight per socket. */
@@ -170,6 +172,7 @@ final class Channel implements AutoCloseable {
                 s.close();
                 socket = null;
                 mode = Mode.NONE;
+                refused = true;
                 unavailable = "the ICMP socket cannot take the target's " + (options.source() != null ? "source address "
                         + options.source().getHostAddress() + " (source_address or source_interface)" : "dont_fragment or dscp")
                         + ": " + e.getMessage();
@@ -182,7 +185,18 @@ final class Channel implements AutoCloseable {
         }
         socket = s;
         mode = m;
+        refused = false;
         unavailable = m == Mode.NONE ? Mode.advice(family, why) : null;
+    }
+
+    /**
+     * Opens the socket again if the target's settings were refused last time: an address that
+     * comes to this host later (an interface coming up) is taken at the next probe.
+     */
+    synchronized void retryIfRefused() {
+        if (refused && socket == null && running) {
+            open();
+        }
     }
 
     /** Closes the socket and opens a new one, after a failure. */

@@ -72,6 +72,7 @@ final class IcmpEngine implements AutoCloseable {
         Key key = new Key(f, options);
         Channel c = others.get(key);
         if (c != null) {
+            c.retryIfRefused();
             return c;
         }
         synchronized (others) {

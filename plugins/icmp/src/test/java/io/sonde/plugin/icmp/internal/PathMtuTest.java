@@ -145,6 +145,18 @@ public class PathMtuTest {
                 PingResult elsewhere = ping(prober, Map.of("source_address", "198.18.255.254"));
                 assertEquals(FailureReason.ERROR, elsewhere.failureReason());
                 assertTrue(elsewhere.errorMessage(), elsewhere.errorMessage().contains("source address 198.18.255.254"));
+                // an address this host does not have yet: refused, then taken at the next probe once it has it
+                PingResult early = ping(prober, Map.of("source_address", "198.19.80.5"));
+                assertEquals(FailureReason.ERROR, early.failureReason());
+                assertTrue(early.errorMessage(), early.errorMessage().contains("source address 198.19.80.5"));
+                sh("ip addr add 198.19.80.5/24 dev smtu0");
+                try {
+                    PingResult later = ping(prober, Map.of("source_address", "198.19.80.5"));
+                    assertNull(later.errorMessage(), later.failureReason());
+                    assertEquals(3, later.received());
+                } finally {
+                    run("ip addr del 198.19.80.5/24 dev smtu0", false);
+                }
             } finally {
                 run("ip netns exec " + R1 + " nft delete table ip marks", false);
             }
