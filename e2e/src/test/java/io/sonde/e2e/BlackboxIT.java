@@ -68,6 +68,9 @@ public class BlackboxIT {
     private static HttpsServer https;
     private static TestDnsServer dns;
     private static HttpsServer mutual;
+    /** A Jetty offering h2 and http/1.1 by ALPN; it records each request's User-Agent and protocol in {@link #H2_SERVED}. */
+    private static org.eclipse.jetty.server.Server jetty;
+    private static final java.util.Queue<String> H2_SERVED = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** A line server like SMTP's: a banner, 250 to EHLO, 221 to QUIT and the end; 500 to anything else. */
     private static ServerSocket smtp;
     private static Tinyproxy proxy;
@@ -93,7 +96,9 @@ public class BlackboxIT {
         http.setExecutor(pool); // a slow answer must not hold up the others
         http.start();
         https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-        https.setHttpsConfigurator(new HttpsConfigurator(selfSigned(work)));
+        SSLContext context = selfSigned(work);
+        https.setHttpsConfigurator(new HttpsConfigurator(context));
+        jetty = http2Server(context);
         https.createContext("/", BlackboxIT::answer);
         https.setExecutor(pool);
         https.start();
@@ -163,6 +168,8 @@ public class BlackboxIT {
             "  http_fail_body: {prober: http, http: {fail_if_body_matches_regexp: [maintenance, 'out of order']}}",
             "  http_fail_header: {prober: http, http: {fail_if_header_matches: [{header: X-Cache, regexp: MISS}]}}",
             "  http_11: {prober: http, http: {valid_http_versions: [HTTP/1.1]}}",
+            "  https_http2_off: {prober: http, http: {enable_http2: false, tls_config: {insecure_skip_verify: true}}}",
+            "  https_2_only: {prober: http, http: {valid_http_versions: [HTTP/2.0], tls_config: {insecure_skip_verify: true}}}",
             "  http_2_only: {prober: http, http: {valid_http_versions: [HTTP/2.0]}}",
             "  https_mutual: {prober: http, http: {tls_config: {ca_file: WORK/ca.pem, cert_file: WORK/client.pem, key_file: WORK/client.key}}}",
             "  https_no_client_cert: {prober: http, http: {tls_config: {ca_file: WORK/ca.pem}}}",
@@ -217,6 +224,9 @@ public class BlackboxIT {
         }
         if (mutual != null) {
             mutual.stop(0);
+        }
+        if (jetty != null) {
+            jetty.stop();
         }
         if (smtp != null) {
             smtp.close();
@@ -381,6 +391,37 @@ public class BlackboxIT {
     }
 
     /** A self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
+    /** Jetty on loopback with {@code context}'s key, offering {@code h2} and {@code http/1.1} by ALPN; answers 200 "ok". */
+    private static org.eclipse.jetty.server.Server http2Server(SSLContext context) throws Exception {
+        org.eclipse.jetty.server.Server server = new org.eclipse.jetty.server.Server();
+        org.eclipse.jetty.server.HttpConfiguration config = new org.eclipse.jetty.server.HttpConfiguration();
+        config.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server tls = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        tls.setSslContext(context);
+        org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory alpn = new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory(
+                "h2", "http/1.1");
+        alpn.setDefaultProtocol("http/1.1");
+        org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(server,
+                new org.eclipse.jetty.server.SslConnectionFactory(tls, alpn.getProtocol()), alpn,
+                new org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory(config),
+                new org.eclipse.jetty.server.HttpConnectionFactory(config));
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new org.eclipse.jetty.server.Handler.Abstract() {
+            @Override
+            public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+                    org.eclipse.jetty.util.Callback callback) {
+                String agent = String.valueOf(request.getHeaders().get("User-Agent"));
+                H2_SERVED.add((agent.startsWith("Sonde") ? "sonde" : "blackbox") + " " + request.getConnectionMetaData().getProtocol());
+                response.getHeaders().put("Content-Type", "text/plain");
+                org.eclipse.jetty.io.Content.Sink.write(response, true, "ok", callback);
+                return true;
+            }
+        });
+        server.start();
+        return server;
+    }
+
     private static SSLContext selfSigned(Path dir) throws Exception {
         Path store = dir.resolve("server.p12");
         AgentProcess.run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "e2e",
@@ -655,6 +696,29 @@ public class BlackboxIT {
         Map<String, Double> two = compare(plain("/ok"), "http_2_only");
         assertEquals(0, two.get("probe_success"), 0);
         assertEquals("a version is not a regular expression", 0, two.get("probe_failed_due_to_regex"), 0);
+    }
+
+    /**
+     * HTTP/2 as blackbox_exporter speaks it: negotiated by ALPN where the server offers it (its default), HTTP/1.1
+     * with {@code enable_http2: false}; {@code valid_http_versions: [HTTP/2.0]} passes on the one and fails on an
+     * HTTP/1.1-only server. The server's own record of each request's protocol is the ground truth.
+     */
+    @Test
+    public void http2AgreesWithBlackboxExporter() throws Exception {
+        String h2 = "https://127.0.0.1:" + ((org.eclipse.jetty.server.ServerConnector) jetty.getConnectors()[0]).getLocalPort() + "/ok";
+        H2_SERVED.clear();
+        Map<String, Double> negotiated = compare(h2, "https_insecure");
+        assertEquals(1, negotiated.get("probe_success"), 0);
+        assertEquals(2, negotiated.get("probe_http_version"), 0);
+        assertEquals(List.of("blackbox HTTP/2.0", "sonde HTTP/2.0"), new ArrayList<>(H2_SERVED));
+        H2_SERVED.clear();
+        Map<String, Double> off = compare(h2, "https_http2_off");
+        assertEquals(1.1, off.get("probe_http_version"), 1e-9);
+        assertEquals(List.of("blackbox HTTP/1.1", "sonde HTTP/1.1"), new ArrayList<>(H2_SERVED));
+        assertEquals(1, compare(h2, "https_2_only").get("probe_success"), 0);
+        Map<String, Double> old = compare("https://127.0.0.1:" + https.getAddress().getPort() + "/ok", "https_2_only");
+        assertEquals(0, old.get("probe_success"), 0);
+        assertEquals(1.1, old.get("probe_http_version"), 1e-9);
     }
 
     /** blackbox_exporter's query_response: the same dialogue from both, each line counted where it arrived. */

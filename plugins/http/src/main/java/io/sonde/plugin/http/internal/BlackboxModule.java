@@ -15,7 +15,7 @@ import io.sonde.api.Target;
  * The {@code http:} section of a blackbox_exporter module, read into this kind's keys. What Sonde
  * does not do the same way is refused by its path in the section, never dropped: inline secrets
  * ({@code basic_auth.password}, {@code bearer_token}: this plugin reads secrets from files only),
- * compression, OAuth 2, HTTP/2 and HTTP/3, proxies from the environment, and the rest listed in
+ * compression, OAuth 2, HTTP/3, proxies from the environment, and the rest listed in
  * {@link #REFUSED}.
  */
 final class BlackboxModule {
@@ -26,8 +26,7 @@ final class BlackboxModule {
             Map.entry("bearer_token", "a token is read from bearer_token_file, not written in the module"),
             Map.entry("authorization", "write basic_auth or bearer_token_file"),
             Map.entry("oauth2", "OAuth 2 is not supported"),
-            Map.entry("enable_http2", "Sonde's http prober speaks HTTP/1.1"),
-            Map.entry("enable_http3", "Sonde's http prober speaks HTTP/1.1"),
+            Map.entry("enable_http3", "Sonde's http prober speaks HTTP/1.1 and HTTP/2, not HTTP/3"),
             Map.entry("proxy_from_environment", "name the proxy in proxy_url"),
             Map.entry("proxy_connect_header", "headers to the proxy are not supported"),
             Map.entry("skip_resolve_phase_with_proxy", "the proxy's own name is resolved in the dns phase"),
@@ -39,7 +38,7 @@ final class BlackboxModule {
     private static final Set<String> TAKEN = Set.of("valid_status_codes", "valid_http_versions", "method", "headers", "body",
             "body_file", "follow_redirects", "no_follow_redirects", "fail_if_body_matches_regexp", "fail_if_body_not_matches_regexp",
             "fail_if_header_matches", "fail_if_header_not_matches", "basic_auth", "bearer_token_file", "proxy_url", "no_proxy",
-            "tls_config", "preferred_ip_protocol", "ip_protocol_fallback");
+            "tls_config", "preferred_ip_protocol", "ip_protocol_fallback", "enable_http2");
 
     private static final Set<String> TLS_KEYS = Set.of("insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name",
             "min_version", "max_version");
@@ -71,6 +70,9 @@ final class BlackboxModule {
         put(out, Request.EXPECT_STATUS.name(), codes.isEmpty() ? null : String.join(",", codes));
         List<String> versions = section.texts("valid_http_versions");
         put(out, Assertions.HTTP_VERSIONS.name(), versions.isEmpty() ? null : String.join(",", versions));
+        if (section.has("enable_http2")) { // blackbox negotiates HTTP/2 over TLS unless told not to, as http_version = auto does
+            out.put(Request.HTTP_VERSION.name(), section.bool("enable_http2", true) ? "auto" : "1.1");
+        }
         String method = section.text("method");
         put(out, Request.METHOD.name(), method == null ? null : method.toUpperCase(Locale.ROOT));
         ModuleSection headers = section.section("headers");

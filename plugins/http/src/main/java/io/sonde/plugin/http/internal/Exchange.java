@@ -41,7 +41,7 @@ import io.sonde.sockets.Resolver;
 
 /**
  * One HTTP(S) probe: a fresh connection per request (as blackbox_exporter and curl make them),
- * HTTP/1.1, redirects followed on new connections, through an HTTP proxy when the target names one
+ * HTTP/1.1 or HTTP/2 ({@link Http2}; by ALPN over TLS, {@code http_version}), redirects followed on new connections, through an HTTP proxy when the target names one
  * (HTTPS by a CONNECT tunnel, timed in {@code connect}). Each phase is timed at the event that ends it:
  * {@code dns} when the name is resolved, {@code connect} when the TCP handshake is done, {@code tls}
  * when the TLS handshake is, {@code processing} from the request's last byte written to the
@@ -205,23 +205,52 @@ final class Exchange {
                 io = handshake(s, request.serverName() != null ? request.serverName() : targetHost, targetPort);
                 phases[2] += System.nanoTime() - t2;
             }
+            boolean h2 = request.tls(url) ? "h2".equals(((SSLSocket) io).getApplicationProtocol()) : "2".equals(request.httpVersion());
+            if (request.tls(url) && "2".equals(request.httpVersion()) && !h2) {
+                String p = ((SSLSocket) io).getApplicationProtocol();
+                throw new Failure(FailureReason.ERROR, "http_version 2: " + url.getHost() + ":" + targetPort
+                        + " did not agree to HTTP/2 in the TLS handshake (ALPN: " + (p == null || p.isEmpty() ? "none" : "'" + p + "'") + ")");
+            }
             OutputStream out = io.getOutputStream();
             boolean absolute = proxied && !request.tls(url);
-            out.write(requestHead(url, method, targetHost, targetPort, body.length, authorization, absolute)
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.write(body);
-            out.flush();
-            long t3 = System.nanoTime();
-            io.setSoTimeout(millisLeft());
-            InputStream in = new BufferedInputStream(io.getInputStream(), 16384);
-            int first = in.read();
-            if (first < 0) {
-                throw new Failure(FailureReason.ERROR, where + " closed the connection without answering");
+            String location;
+            if (h2) {
+                Http2 stream = new Http2(io.getInputStream(), out, url.toString(), request.keepsBody() ? MATCH_LIMIT : 0);
+                Map<String, String> headers = requestHeaders(url, method, targetHost, targetPort, body.length, authorization);
+                String authority = headers.remove("Host");
+                headers.remove("Content-Length"); // HTTP/2 carries it from the request's length
+                stream.send(method, url.getScheme().toLowerCase(Locale.ROOT), authority, pathQuery(url), headers, body);
+                long t3 = System.nanoTime();
+                io.setSoTimeout(millisLeft());
+                Http2.Head head = stream.head();
+                long t4 = System.nanoTime();
+                phases[3] += t4 - t3;
+                version = "HTTP/2.0";
+                status = head.status();
+                responseHeaders.clear();
+                responseHeaders.putAll(head.headers());
+                bodySize = stream.body();
+                keep(stream.kept());
+                phases[4] += System.nanoTime() - t4;
+                List<String> l = responseHeaders.get("location");
+                location = redirect(status) && l != null ? l.get(0) : null;
+            } else {
+                out.write(requestHead(url, method, targetHost, targetPort, body.length, authorization, absolute)
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.write(body);
+                out.flush();
+                long t3 = System.nanoTime();
+                io.setSoTimeout(millisLeft());
+                InputStream in = new BufferedInputStream(io.getInputStream(), 16384);
+                int first = in.read();
+                if (first < 0) {
+                    throw new Failure(FailureReason.ERROR, where + " closed the connection without answering");
+                }
+                long t4 = System.nanoTime();
+                phases[3] += t4 - t3;
+                location = response(in, first, method, url);
+                phases[4] += System.nanoTime() - t4;
             }
-            long t4 = System.nanoTime();
-            phases[3] += t4 - t3;
-            String location = response(in, first, method, url);
-            phases[4] += System.nanoTime() - t4;
             return location;
         } catch (Failure f) {
             throw f;
@@ -236,7 +265,8 @@ final class Exchange {
             throw new Failure(FailureReason.UNREACHABLE, "connecting to " + (proxied ? "the proxy " : "") + where + ": "
                     + e.getMessage());
         } catch (SSLException e) {
-            throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + targetPort + " failed: " + tlsReason(e));
+            throw new Failure(FailureReason.TLS, "TLS with " + url.getHost() + ":" + targetPort + " failed: " + tlsReason(e)
+                    + ("1.1".equals(request.httpVersion()) ? " (http_version 1.1: only http/1.1 was offered by ALPN)" : ""));
         } catch (IOException e) {
             if (aborted) {
                 throw new Failure(FailureReason.TIMEOUT, "no answer from " + url + " within " + target.timeout().toMillis() + " ms");
@@ -283,6 +313,11 @@ final class Exchange {
         }
         socket = tls;
         SSLParameters p = tls.getSSLParameters();
+        p.setApplicationProtocols(switch (request.httpVersion()) {
+            case "1.1" -> new String[] {"http/1.1"};
+            case "2" -> new String[] {"h2"};
+            default -> new String[] {"h2", "http/1.1"};
+        });
         if (!request.insecure()) {
             p.setEndpointIdentificationAlgorithm("HTTPS");
         }
@@ -308,23 +343,38 @@ final class Exchange {
     /** The request's head; in absolute form ({@code GET http://host/path}) for a proxy. */
     private String requestHead(URI url, String method, String host, int port, int bodyLength, String authorization,
             boolean absolute) {
-        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        if (url.getRawQuery() != null) {
-            path += "?" + url.getRawQuery();
-        }
-        boolean defaultPort = port == (request.tls(url) ? 443 : 80);
-        String hostHeader = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + (defaultPort ? "" : ":" + port);
+        String path = pathQuery(url);
+        Map<String, String> headers = requestHeaders(url, method, host, port, bodyLength, authorization);
         if (absolute) {
-            path = url.getScheme().toLowerCase(Locale.ROOT) + "://" + hostHeader + path;
+            path = url.getScheme().toLowerCase(Locale.ROOT) + "://" + authority(url, host, port) + path;
         }
         StringBuilder b = new StringBuilder(256).append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+        headers.put("Connection", "close");
+        headers.forEach((k, v) -> b.append(k).append(": ").append(v).append("\r\n"));
+        return b.append("\r\n").toString();
+    }
+
+    private static String pathQuery(URI url) {
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        return url.getRawQuery() != null ? path + "?" + url.getRawQuery() : path;
+    }
+
+    /** {@code host[:port]}, the port left out where it is the scheme's. */
+    private String authority(URI url, String host, int port) {
+        boolean defaultPort = port == (request.tls(url) ? 443 : 80);
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + (defaultPort ? "" : ":" + port);
+    }
+
+    /** The request's headers, {@code Host} first (the target's own, if it sets one), in both protocols. */
+    private Map<String, String> requestHeaders(URI url, String method, String host, int port, int bodyLength, String authorization) {
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Host", hostHeader);
+        headers.put("Host", authority(url, host, port));
         headers.put("User-Agent", "Sonde");
         headers.put("Accept", "*/*");
         for (Map.Entry<String, String> h : request.headers().entrySet()) {
-            headers.keySet().removeIf(k -> k.equalsIgnoreCase(h.getKey()));
-            headers.put(h.getKey(), h.getValue());
+            String name = h.getKey().equalsIgnoreCase("Host") ? "Host" : h.getKey();
+            headers.keySet().removeIf(k -> k.equalsIgnoreCase(name));
+            headers.put(name, h.getValue());
         }
         if (authorization != null) {
             headers.put("Authorization", authorization);
@@ -333,9 +383,7 @@ final class Exchange {
             headers.keySet().removeIf(k -> k.equalsIgnoreCase("Content-Length") || k.equalsIgnoreCase("Transfer-Encoding"));
             headers.put("Content-Length", Integer.toString(bodyLength));
         }
-        headers.put("Connection", "close");
-        headers.forEach((k, v) -> b.append(k).append(": ").append(v).append("\r\n"));
-        return b.append("\r\n").toString();
+        return headers;
     }
 
     /** Reads status, headers and body; returns the Location of a redirect, else null. */
@@ -400,12 +448,20 @@ final class Exchange {
                 copy(in, Long.MAX_VALUE, kept);
             }
         }
+        keep(kept);
+        return redirect(status) ? location : null;
+    }
+
+    private static boolean redirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    /** Keeps the body's first bytes for the assertions and matches {@code body_regex}. */
+    private void keep(ByteArrayOutputStream kept) {
         if (kept != null) {
             this.kept = kept.toByteArray();
             bodyMatched = request.bodyRegex() != null && request.bodyRegex().matcher(kept.toString(StandardCharsets.UTF_8)).find();
         }
-        boolean redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-        return redirect ? location : null;
     }
 
     private void copy(InputStream in, long n, ByteArrayOutputStream kept) throws IOException {

@@ -37,7 +37,7 @@ import io.sonde.api.TargetSchema;
 record Request(URI url, int port, String method, Map<String, String> headers, StatusSet expect, Pattern bodyRegex,
         int maxRedirects, int ipVersion, String caFile, boolean insecure, String body, String bodyFile, String basicUser,
         String basicPasswordFile, String bearerTokenFile, String serverName, String certFile, String keyFile, URI proxy,
-        List<String> noProxy, Assertions assertions) {
+        List<String> noProxy, String httpVersion, Assertions assertions) {
 
     static final int MAX_REDIRECTS = 10;
     static final String HEADER_PREFIX = "header.";
@@ -77,13 +77,18 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
     static final TargetOption NO_PROXY = TargetOption.text("no_proxy", null,
             "Hosts reached without the proxy, comma-separated: names (a name also covers its subdomains), addresses, or *");
 
+    static final TargetOption HTTP_VERSION = TargetOption.choice("http_version", "auto",
+            "The protocol: auto (HTTP/2 where TLS agrees to it by ALPN, else HTTP/1.1, as browsers, curl and blackbox_exporter do), "
+                    + "1.1 (HTTP/1.1 only), 2 (HTTP/2 only: by ALPN over TLS, by prior knowledge over http://)",
+            "auto", "1.1", "2");
+
     /** {@code kind=http}: a URL, the port optional (it overrides the URL's). */
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.URL, false, options());
 
     private static TargetOption[] options() {
         List<TargetOption> all = new ArrayList<>(List.of(METHOD, HEADER, BODY, BODY_FILE, BASIC_AUTH_USER, BASIC_AUTH_PASSWORD_FILE,
                 BEARER_TOKEN_FILE, EXPECT_STATUS, BODY_REGEX, FOLLOW_REDIRECTS, MAX_REDIRECTS_OPTION, CA_FILE, CERT_FILE, KEY_FILE,
-                SERVER_NAME, INSECURE, PROXY_URL, NO_PROXY, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE,
+                SERVER_NAME, INSECURE, PROXY_URL, NO_PROXY, HTTP_VERSION, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE,
                 io.sonde.sockets.Marking.DSCP));
         all.addAll(Assertions.OPTIONS);
         return all.toArray(TargetOption[]::new);
@@ -143,6 +148,12 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
         if (NO_PROXY.value(t) != null && proxy == null) {
             out.add(new TargetProblem(NO_PROXY.name(), "no_proxy without proxy_url"));
         }
+        if ("2".equals(HTTP_VERSION.value(t)) && proxy != null && proxyProblem(proxy) == null && t.host().regionMatches(true, 0, "http:", 0, 5)) {
+            if (proxied(noProxy(NO_PROXY.value(t)), HostForm.URL.lookupName(t.host()))) {
+                out.add(new TargetProblem(HTTP_VERSION.name(), "HTTP/2 by prior knowledge does not go through an HTTP proxy (proxy_url): "
+                        + "use https:// (a CONNECT tunnel), 1.1 or auto, or no_proxy for the host"));
+            }
+        }
         out.addAll(Assertions.problems(t));
         out.addAll(io.sonde.sockets.Marking.problems(t));
         return out;
@@ -177,28 +188,35 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
         });
         String regex = BODY_REGEX.value(t);
         String proxy = PROXY_URL.value(t);
-        List<String> noProxy = new ArrayList<>();
-        if (NO_PROXY.value(t) != null) {
-            for (String h : NO_PROXY.value(t).split(",")) {
-                if (!h.isBlank()) {
-                    noProxy.add(h.strip().toLowerCase(Locale.ROOT));
-                }
-            }
-        }
         return new Request(url, t.port(), METHOD.value(t), headers, StatusSet.parse(EXPECT_STATUS.value(t)),
                 regex == null ? null : PATTERNS.computeIfAbsent(regex, Pattern::compile),
                 FOLLOW_REDIRECTS.booleanValue(t) ? MAX_REDIRECTS_OPTION.intValue(t) : 0, t.ipVersion(), CA_FILE.value(t),
                 INSECURE.booleanValue(t), BODY.value(t), BODY_FILE.value(t), BASIC_AUTH_USER.value(t),
                 BASIC_AUTH_PASSWORD_FILE.value(t), BEARER_TOKEN_FILE.value(t), SERVER_NAME.value(t), CERT_FILE.value(t),
-                KEY_FILE.value(t), proxy == null ? null : URI.create(proxy), List.copyOf(noProxy),
+                KEY_FILE.value(t), proxy == null ? null : URI.create(proxy), noProxy(NO_PROXY.value(t)), HTTP_VERSION.value(t),
                 Assertions.of(t, PATTERNS, CONDITIONS));
+    }
+
+    /** @return {@code no_proxy}'s entries, lower case */
+    private static List<String> noProxy(String value) {
+        List<String> out = new ArrayList<>();
+        if (value != null) {
+            for (String h : value.split(",")) {
+                if (!h.isBlank()) {
+                    out.add(h.strip().toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** @return whether a request to {@code host} goes through the proxy */
     boolean proxied(String host) {
-        if (proxy == null) {
-            return false;
-        }
+        return proxy != null && proxied(noProxy, host);
+    }
+
+    /** @return whether {@code host} is one the proxy serves, {@code no_proxy} being {@code noProxy} */
+    private static boolean proxied(List<String> noProxy, String host) {
         String h = host.toLowerCase(Locale.ROOT);
         for (String n : noProxy) {
             String bare = n.startsWith(".") ? n.substring(1) : n;

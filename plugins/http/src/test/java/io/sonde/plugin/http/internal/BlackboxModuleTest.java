@@ -87,7 +87,12 @@ public class BlackboxModuleTest {
                 refused("bearer_token: abc"));
         assertEquals("basic_auth.password: not taken: a password is read from password_file, not written in the module",
                 refused("basic_auth: {username: u, password: p}"));
-        assertEquals("enable_http2: not taken: Sonde's http prober speaks HTTP/1.1", refused("enable_http2: true"));
+        assertEquals("enable_http3: not taken: Sonde's http prober speaks HTTP/1.1 and HTTP/2, not HTTP/3",
+                refused("enable_http3: true"));
+        assertEquals("enable_http2: 'sometimes' is neither true nor false", refused("enable_http2: sometimes"));
+        // HTTP/2 as blackbox_exporter takes it: negotiated over TLS unless turned off
+        assertEquals(Map.of("http_version", "auto"), BlackboxModule.keys(yaml("enable_http2: true")));
+        assertEquals(Map.of("http_version", "1.1"), BlackboxModule.keys(yaml("enable_http2: false")));
         assertEquals("fail_if_header_not_matches[0].allow_missing: true is not taken: expect_header fails a missing header",
                 refused("fail_if_header_not_matches: [{header: A, regexp: b, allow_missing: true}]"));
         assertEquals("fail_if_header_matches[1].regexp: missing; a header rule needs header and regexp",
