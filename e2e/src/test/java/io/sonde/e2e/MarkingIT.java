@@ -21,8 +21,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
- * source_address and dscp as the packets carry them: the built agent probes tcp, http and udp
- * targets in a network namespace of the test's own (198.19.77.0/24), where nftables counts, by
+ * source_address and dscp as the packets carry them: the built agent probes tcp, http, udp, dns
+ * (over UDP and TCP), tls and grpc targets in a network namespace of the test's own (198.19.77.0/24), where nftables counts, by
  * port, every packet that arrives, those from the source address asked for, and those marked EF.
  * The ground truth is the kernel's count at the target, not what the agent says it did.
  */
@@ -32,7 +32,10 @@ public class MarkingIT {
     private static final String HOST_IF = "smk0";
     private static final String PEER = "198.19.77.2";
     private static final String SOURCE = "198.19.77.11";
-    private static final Map<String, Integer> PORTS = Map.of("tcp", 7001, "http", 7002, "udp", 7003);
+    private static final Map<String, Integer> PORTS = Map.of("tcp", 7001, "http", 7002, "udp", 7003, "dns", 7004, "dnstcp", 7005,
+            "tls", 7006, "grpc", 7007);
+    /** The ports whose packets are UDP; the others' are TCP. */
+    private static final java.util.Set<String> UDP = java.util.Set.of("udp", "dns");
 
     private static AgentProcess agent;
     private static Process servers;
@@ -68,7 +71,7 @@ public class MarkingIT {
         // an echo request of 1,200 payload bytes is an IP packet of 1,228
         nft.append("    icmp type echo-request counter name icmp_all\n    icmp type echo-request ip length 1228 counter name icmp_sized\n");
         for (Map.Entry<String, Integer> e : PORTS.entrySet()) {
-            String proto = e.getKey().equals("udp") ? "udp" : "tcp";
+            String proto = UDP.contains(e.getKey()) ? "udp" : "tcp";
             String match = proto + " dport " + e.getValue();
             nft.append("    ").append(match).append(" counter name ").append(e.getKey()).append("_all\n");
             nft.append("    ip saddr ").append(SOURCE).append(' ').append(match).append(" counter name ").append(e.getKey()).append("_source\n");
@@ -87,12 +90,33 @@ public class MarkingIT {
                 "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('" + PEER + "', port))",
                 "    while True:",
                 "        d, a = s.recvfrom(65536); s.sendto(d, a)",
+                "def answer(q):", // the query back as an answer with no records: QR set, NOERROR
+                "    return q[:2] + bytes([q[2] | 0x80, q[3] & 0xf0]) + q[4:]",
+                "def dns_udp(port):",
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('" + PEER + "', port))",
+                "    while True:",
+                "        d, a = s.recvfrom(65536); s.sendto(answer(d), a)",
+                "def dns_tcp(port):",
+                "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('" + PEER + "', port)); s.listen(64)",
+                "    while True:",
+                "        c, _ = s.accept()",
+                "        try:",
+                "            n = int.from_bytes(c.recv(2, socket.MSG_WAITALL), 'big'); q = c.recv(n, socket.MSG_WAITALL)",
+                "            a = answer(q); c.sendall(len(a).to_bytes(2, 'big') + a)",
+                "        except Exception:",
+                "            pass",
+                "        c.close()",
                 "class Ok(http.server.BaseHTTPRequestHandler):",
                 "    def do_GET(self):",
                 "        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers(); self.wfile.write(b'ok')",
                 "    def log_message(self, *a): pass",
                 "threading.Thread(target=tcp, args=(" + PORTS.get("tcp") + ",), daemon=True).start()",
                 "threading.Thread(target=udp, args=(" + PORTS.get("udp") + ",), daemon=True).start()",
+                "threading.Thread(target=dns_udp, args=(" + PORTS.get("dns") + ",), daemon=True).start()",
+                "threading.Thread(target=dns_tcp, args=(" + PORTS.get("dnstcp") + ",), daemon=True).start()",
+                // tls and grpc meet a server that accepts and closes: their probes fail, every packet they send is counted
+                "threading.Thread(target=tcp, args=(" + PORTS.get("tls") + ",), daemon=True).start()",
+                "threading.Thread(target=tcp, args=(" + PORTS.get("grpc") + ",), daemon=True).start()",
                 "http.server.ThreadingHTTPServer(('" + PEER + "', " + PORTS.get("http") + "), Ok).serve_forever()",
                 ""));
         servers = new ProcessBuilder("ip", "netns", "exec", NS, "/usr/bin/python3", script.toString()).redirectErrorStream(true)
@@ -152,13 +176,28 @@ public class MarkingIT {
                 + "/\ninterval_ms = 500\ntimeout_ms = 400\nsource_address = " + SOURCE + "\ndscp = 46\n");
         agent.write("etc/io.sonde.target-mudp.cfg", "kind = udp\nhost = " + PEER + "\nport = " + PORTS.get("udp")
                 + "\ninterval_ms = 500\ntimeout_ms = 400\nsource_interface = " + HOST_IF + "\ndscp = ef\n");
-        agent.awaitMetrics(m -> value(m, "probe_total{target=\"mtcp\",kind=\"tcp\"}") >= 3
+        agent.write("etc/io.sonde.target-mdns.cfg", "kind = dns\nhost = " + PEER + "\nport = " + PORTS.get("dns")
+                + "\nquery = example.test\ninterval_ms = 500\ntimeout_ms = 400\nsource_address = " + SOURCE + "\ndscp = EF\n");
+        agent.write("etc/io.sonde.target-mdnstcp.cfg", "kind = dns\nhost = " + PEER + "\nport = " + PORTS.get("dnstcp")
+                + "\nquery = example.test\ntransport = tcp\ninterval_ms = 500\ntimeout_ms = 400\nsource_address = " + SOURCE
+                + "\ndscp = EF\n");
+        agent.write("etc/io.sonde.target-mtls.cfg", "kind = tls\nhost = " + PEER + "\nport = " + PORTS.get("tls")
+                + "\ninterval_ms = 500\ntimeout_ms = 400\nsource_address = " + SOURCE + "\ndscp = EF\n");
+        agent.write("etc/io.sonde.target-mgrpc.cfg", "kind = grpc\nhost = " + PEER + "\nport = " + PORTS.get("grpc")
+                + "\ninterval_ms = 500\ntimeout_ms = 400\nsource_address = " + SOURCE + "\ndscp = EF\n");
+        agent.awaitMetrics(m -> value(m, "probe_total{target=\"mdns\",kind=\"dns\"}") >= 3
+                && value(m, "probe_success{target=\"mdns\",kind=\"dns\"}") == 1
+                && value(m, "probe_total{target=\"mdnstcp\",kind=\"dns\"}") >= 3
+                && value(m, "probe_success{target=\"mdnstcp\",kind=\"dns\"}") == 1
+                && value(m, "probe_total{target=\"mtls\",kind=\"tls\"}") >= 3
+                && value(m, "probe_total{target=\"mgrpc\",kind=\"grpc\"}") >= 3
+                && value(m, "probe_total{target=\"mtcp\",kind=\"tcp\"}") >= 3
                 && value(m, "probe_success{target=\"mtcp\",kind=\"tcp\"}") == 1
                 && value(m, "probe_total{target=\"mhttp\",kind=\"http\"}") >= 3
                 && value(m, "probe_success{target=\"mhttp\",kind=\"http\"}") == 1
                 && value(m, "probe_total{target=\"mudp\",kind=\"udp\"}") >= 3
                 && value(m, "probe_success{target=\"mudp\",kind=\"udp\"}") == 1);
-        for (String name : new String[] {"mtcp", "mhttp", "mudp"}) {
+        for (String name : new String[] {"mtcp", "mhttp", "mudp", "mdns", "mdnstcp", "mtls", "mgrpc"}) {
             Files.delete(agent.home.resolve("etc/io.sonde.target-" + name + ".cfg"));
         }
         Thread.sleep(1000); // probes in flight end; the counters are read once they are still
@@ -168,9 +207,12 @@ public class MarkingIT {
             assertTrue(kind + " reached the namespace: " + c, all >= 3);
             assertEquals(kind + ": every packet marked EF " + c, all, (long) c.get(kind + "_ef"));
         }
-        // tcp and http name the address; udp names the interface (which of its two addresses is the system's first: either)
-        assertEquals("tcp from " + SOURCE + " " + c, (long) c.get("tcp_all"), (long) c.get("tcp_source"));
-        assertEquals("http from " + SOURCE + " " + c, (long) c.get("http_all"), (long) c.get("http_source"));
+        // the others name the address; udp names the interface (which of its two addresses is the system's first: either)
+        for (String kind : PORTS.keySet()) {
+            if (!kind.equals("udp")) {
+                assertEquals(kind + " from " + SOURCE + " " + c, (long) c.get(kind + "_all"), (long) c.get(kind + "_source"));
+            }
+        }
     }
 
     /** size: every echo request the target gets is as long as asked, counted by the kernel that receives it. */

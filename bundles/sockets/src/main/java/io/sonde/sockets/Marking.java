@@ -138,6 +138,24 @@ public final class Marking {
     }
 
     /**
+     * Marks {@code socket} with the target's {@code dscp} and binds it to the target's source, before
+     * it connects to {@code destination}.
+     *
+     * @throws java.net.BindException when the source address is not this host's
+     * @throws SocketException naming the key when the source cannot be found (see {@link #source})
+     */
+    public static void apply(Target t, java.net.Socket socket, InetAddress destination) throws java.io.IOException {
+        int tos = trafficClass(t);
+        if (tos >= 0) {
+            socket.setTrafficClass(tos);
+        }
+        InetAddress source = source(t, destination);
+        if (source != null) {
+            socket.bind(new java.net.InetSocketAddress(source, 0));
+        }
+    }
+
+    /**
      * A blocking TCP socket of {@code destination}'s family: the JDK's own sockets are IPv6 sockets
      * that take IPv4 too, on which a traffic class set marks IPv6 packets only; one of the right
      * family marks what it sends.

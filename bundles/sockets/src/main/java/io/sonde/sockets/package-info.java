@@ -7,7 +7,7 @@
  * freely; closing their sockets is their job.
  */
 @Export
-@Version("2.3.0")
+@Version("2.4.0")
 package io.sonde.sockets;
 
 import org.osgi.annotation.bundle.Export;

@@ -63,13 +63,23 @@ public final class DnsProber implements Prober {
         return t;
     });
 
+    /** Queries of targets with {@code dscp} ({@link MarkedIo}): each holds a thread until its answer or timeout. */
+    private final java.util.concurrent.ThreadPoolExecutor marked = new java.util.concurrent.ThreadPoolExecutor(32, 32, 30,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "sonde-dns-marked");
+                t.setDaemon(true);
+                return t;
+            });
+
     @Activate
     public DnsProber() {
+        marked.allowCoreThreadTimeOut(true);
     }
 
     @Deactivate
     void deactivate() {
         lookups.shutdownNow();
+        marked.shutdownNow();
     }
 
     /** The kind's keys; {@code host} is the server, {@code port} its port (53 if not set). */
@@ -77,7 +87,8 @@ public final class DnsProber implements Prober {
             DnsQuery.EXPECT_RCODE, DnsQuery.EXPECT_ANSWER, DnsQuery.TRANSPORT, DnsQuery.DOH_PATH, DnsQuery.CA_FILE,
             DnsQuery.SERVER_NAME, DnsQuery.RECURSION, DnsQuery.FAIL_IF_ANSWER,
             DnsQuery.MIN_ANSWERS, DnsQuery.MAX_ANSWERS, DnsQuery.MIN_TTL, DnsQuery.MAX_TTL, Dnssec.MODE, Dnssec.TRUST_ANCHOR_FILE,
-            Dnssec.ALLOW_INSECURE, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE);
+            Dnssec.ALLOW_INSECURE, io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE,
+            io.sonde.sockets.Marking.DSCP);
 
     @Override
     public ResultSchema resultSchema() {
@@ -176,6 +187,10 @@ public final class DnsProber implements Prober {
             problems.add(new TargetProblem(io.sonde.sockets.Marking.SOURCE_ADDRESS.value(target) != null ? "source_address"
                     : "source_interface", "not taken with transport https (the HTTP client picks its own)"));
         }
+        if (io.sonde.sockets.Marking.DSCP.value(target) != null && DnsQuery.TRANSPORT.value(target).equals("https")) {
+            problems.add(new TargetProblem(io.sonde.sockets.Marking.DSCP.name(),
+                    "not taken with transport https (the HTTP client's sockets take no mark)"));
+        }
         return problems;
     }
 
@@ -237,7 +252,7 @@ public final class DnsProber implements Prober {
         org.xbill.DNS.Resolver head;
         if (transport.equals("tls")) {
             String name = DnsQuery.SERVER_NAME.value(p.target);
-            head = EncryptedResolver.tls(p.server, source, name != null ? name : p.target.host(), DnsQuery.CA_FILE.value(p.target));
+            head = EncryptedResolver.tls(p.server, p.target, name != null ? name : p.target.host(), DnsQuery.CA_FILE.value(p.target));
         } else if (transport.equals("https")) {
             String host = p.target.host().indexOf(':') >= 0 && !p.target.host().startsWith("[") ? "[" + p.target.host() + "]"
                     : p.target.host();
@@ -247,6 +262,10 @@ public final class DnsProber implements Prober {
             SimpleResolver simple = new SimpleResolver(p.server);
             if (source != null) {
                 simple.setLocalAddress(new InetSocketAddress(source, 0));
+            }
+            int tos = io.sonde.sockets.Marking.trafficClass(p.target);
+            if (tos >= 0) {
+                simple.setIoClientFactory(new MarkedIo(tos, marked));
             }
             simple.setTCP(tcp);
             // a truncated answer comes to us: we ask again over TCP and say so (the validator's own questions retry by themselves)

@@ -52,23 +52,27 @@ final class EncryptedResolver implements org.xbill.DNS.Resolver {
     private static final Map<String, HttpClient> CLIENTS = new ConcurrentHashMap<>();
 
     private final InetSocketAddress server;
-    private final java.net.InetAddress source;
+    /** The target, for its source and mark (DNS over TLS), or null. */
+    private final io.sonde.api.Target target;
     private final String serverName;
     private final URI url;
     private final String caFile;
     private Duration timeout = Duration.ofSeconds(5);
 
-    private EncryptedResolver(InetSocketAddress server, java.net.InetAddress source, String serverName, URI url, String caFile) {
+    private EncryptedResolver(InetSocketAddress server, io.sonde.api.Target target, String serverName, URI url, String caFile) {
         this.server = server;
-        this.source = source;
+        this.target = target;
         this.serverName = serverName;
         this.url = url;
         this.caFile = caFile;
     }
 
-    /** DNS over TLS to {@code server} from {@code source} (null: any), the certificate checked for {@code serverName}. */
-    static EncryptedResolver tls(InetSocketAddress server, java.net.InetAddress source, String serverName, String caFile) {
-        return new EncryptedResolver(server, source, serverName, null, caFile);
+    /**
+     * DNS over TLS to {@code server} from the target's source, marked with its {@code dscp}, the
+     * certificate checked for {@code serverName}.
+     */
+    static EncryptedResolver tls(InetSocketAddress server, io.sonde.api.Target target, String serverName, String caFile) {
+        return new EncryptedResolver(server, target, serverName, null, caFile);
     }
 
     /** DNS over HTTPS: POSTs to {@code url}. */
@@ -92,10 +96,8 @@ final class EncryptedResolver implements org.xbill.DNS.Resolver {
 
     private Message tls(Message query) throws IOException, GeneralSecurityException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Socket plain = new Socket()) {
-            if (source != null) {
-                plain.bind(new InetSocketAddress(source, 0));
-            }
+        try (Socket plain = io.sonde.sockets.Marking.socket(server.getAddress())) {
+            io.sonde.sockets.Marking.apply(target, plain, server.getAddress());
             plain.connect(server, millisLeft(deadline));
             SSLSocket s = (SSLSocket) context(caFile).getSocketFactory().createSocket(plain, serverName, server.getPort(), true);
             try (s) {

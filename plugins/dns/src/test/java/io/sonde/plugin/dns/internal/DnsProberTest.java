@@ -120,6 +120,42 @@ public class DnsProberTest {
         assertEquals(1, server.tcpQueries());
     }
 
+    /**
+     * A target with {@code dscp} goes on sockets of Sonde's own (dnsjava's set no mark): UDP, the fall back to TCP of a
+     * truncated answer, TCP alone, each from the source asked for; silence and a closed port end as without a mark. The
+     * mark itself is counted on the wire by MarkingIT.
+     */
+    @Test
+    public void markedQueriesGoOnSocketsOfTheirOwn() throws Exception {
+        java.net.InetAddress source = java.net.InetAddress.getByName("127.0.0.6");
+        MeasuredResult r = probe(Map.of("query", "www.example.test", "dscp", "EF", "source_address", "127.0.0.6"));
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(1, r.values().get("answer_rrs"));
+        MeasuredResult big = probe(Map.of("query", "big.example.test", "query_type", "TXT", "dscp", "AF41", "source_address",
+                "127.0.0.6"));
+        assertNull(big.errorMessage(), big.failureReason());
+        assertEquals(40, big.values().get("answer_rrs"));
+        assertEquals(1, big.values().get("tcp_fallback"));
+        MeasuredResult tcp = probe(Map.of("query", "www.example.test", "transport", "tcp", "dscp", "46"));
+        assertNull(tcp.errorMessage(), tcp.failureReason());
+        assertEquals(2, server.udpQueries());
+        assertEquals(2, server.tcpQueries());
+        assertEquals(java.util.List.of(source, source, source, java.net.InetAddress.getByName("127.0.0.1")),
+                new java.util.ArrayList<>(server.peers));
+        server.silent(true);
+        MeasuredResult silent = probe(Map.of("query", "www.example.test", "dscp", "EF"));
+        assertEquals(silent.errorMessage(), FailureReason.TIMEOUT, silent.failureReason());
+        int closed;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        MeasuredResult refused = probe("127.0.0.1", closed, Map.of("query", "www.example.test", "dscp", "EF"));
+        assertEquals(refused.errorMessage(), FailureReason.REFUSED, refused.failureReason());
+        java.util.List<io.sonde.api.TargetProblem> https = prober.check(new Target("d", "dns", "127.0.0.1", 443, Duration.ofSeconds(5),
+                Duration.ofSeconds(1), Set.of(), Map.of("query", "example.test", "transport", "https", "dscp", "EF"), "test"));
+        assertEquals("[key 'dscp': not taken with transport https (the HTTP client's sockets take no mark)]", https.toString());
+    }
+
     @Test
     public void tcpOnly() throws Exception {
         MeasuredResult r = probe(Map.of("query", "www.example.test", "transport", "tcp"));

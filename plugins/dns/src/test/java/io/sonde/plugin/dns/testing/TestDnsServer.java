@@ -94,6 +94,9 @@ public final class TestDnsServer implements AutoCloseable {
         return udpQueries.get();
     }
 
+    /** The address each query came from, in order, over either transport. */
+    public final java.util.Queue<java.net.InetAddress> peers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     public int tcpQueries() {
         return tcpQueries.get();
     }
@@ -135,6 +138,7 @@ public final class TestDnsServer implements AutoCloseable {
             try {
                 udp.receive(packet);
                 udpQueries.incrementAndGet();
+                peers.add(packet.getAddress());
                 if (silent) {
                     continue;
                 }
@@ -159,6 +163,7 @@ public final class TestDnsServer implements AutoCloseable {
                 byte[] wire = new byte[in.readUnsignedShort()];
                 in.readFully(wire);
                 tcpQueries.incrementAndGet();
+                peers.add(s.getInetAddress());
                 if (silent) {
                     continue;
                 }

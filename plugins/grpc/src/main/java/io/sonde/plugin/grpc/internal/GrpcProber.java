@@ -86,7 +86,8 @@ public final class GrpcProber implements Prober {
     static final TargetOption INSECURE = TargetOption.bool("insecure_skip_verify", false,
             "With tls: accept a chain that does not verify or name the host (its expiry is still reported)");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, SERVICE, TLS, SERVER_NAME, CA_FILE, INSECURE);
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, SERVICE, TLS, SERVER_NAME, CA_FILE, INSECURE,
+            io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE, io.sonde.sockets.Marking.DSCP);
 
     private record Trust(X509TrustManager manager, String stamp, long checkedAt) {
     }
@@ -189,6 +190,11 @@ public final class GrpcProber implements Prober {
         return result;
     }
 
+    @Override
+    public java.util.List<io.sonde.api.TargetProblem> check(Target target) {
+        return io.sonde.sockets.Marking.problems(target);
+    }
+
     private void check(Target target, Instant startedAt, long t0, InetAddress address, X509TrustManager trustManager,
             Map<String, Object> values, Map<String, Duration> phases, CompletableFuture<MeasuredResult> result) throws SSLException {
         String host = target.host();
@@ -196,10 +202,25 @@ public final class GrpcProber implements Prober {
         String authority = (name == null || name.isBlank() ? (host.indexOf(':') >= 0 ? "[" + host + "]" : host) : name.strip())
                 + ":" + target.port();
         Threads own = threads();
+        InetAddress source;
+        try {
+            source = io.sonde.sockets.Marking.source(target, address);
+        } catch (java.net.SocketException e) {
+            result.complete(MeasuredResult.failure(target, startedAt, Duration.ofNanos(System.nanoTime() - t0), FailureReason.ERROR,
+                    e.getMessage(), GrpcResults.SCHEMA, values));
+            return;
+        }
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress(address, target.port()))
                 .overrideAuthority(authority)
                 .eventLoopGroup(own.loop())
-                .channelType(NioSocketChannel.class)
+                // a channel of the destination's family: on the JDK's dual-stack default a traffic class marks IPv6 only
+                .channelFactory(() -> {
+                    try {
+                        return new NioSocketChannel(io.sonde.sockets.Marking.channel(address));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })
                 .directExecutor()
                 .offloadExecutor(own.offload())
                 .proxyDetector(a -> null)
@@ -208,6 +229,19 @@ public final class GrpcProber implements Prober {
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .maxInboundMetadataSize(MAX_MESSAGE_BYTES)
                 .userAgent("sonde");
+        int tos = io.sonde.sockets.Marking.trafficClass(target);
+        if (tos >= 0) {
+            builder.withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.IP_TOS, tos);
+        }
+        if (source != null) {
+            builder.localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
+                @Override
+                public java.net.SocketAddress createSocketAddress(java.net.SocketAddress remote,
+                        io.grpc.Attributes attrs) {
+                    return new InetSocketAddress(source, 0);
+                }
+            });
+        }
         if (trustManager == null) {
             builder.usePlaintext();
         } else {
@@ -260,7 +294,11 @@ public final class GrpcProber implements Prober {
                 message = "the server does not implement grpc.health.v1.Health (" + describe(status) + ")";
                 break;
             case UNAVAILABLE:
-                if (has(cause, ConnectException.class)) {
+                if (has(cause, java.net.BindException.class)) {
+                    reason = FailureReason.ERROR;
+                    message = "the source address (source_address or source_interface) cannot be used: "
+                            + deepest(cause).getMessage();
+                } else if (has(cause, ConnectException.class)) {
                     reason = FailureReason.REFUSED;
                     message = "connection refused by " + values.get("address") + " port " + target.port();
                 } else if (has(cause, NoRouteToHostException.class)) {
@@ -271,7 +309,7 @@ public final class GrpcProber implements Prober {
                     message = "TLS: " + deepest(cause).getMessage();
                 } else {
                     reason = FailureReason.ERROR;
-                    message = "unavailable: " + describe(status);
+                    message = "unavailable: " + describe(status) + (cause == null ? "" : " (" + deepest(cause) + ")");
                 }
                 break;
             default:

@@ -79,6 +79,27 @@ public class GrpcProberTest {
         return (Map<String, Duration>) r.values().get("phases");
     }
 
+    /** The call goes from the source asked for (the server sees it); a source not this host's fails naming it. */
+    @Test
+    public void theSourceAddressAndMarkAreTaken() throws Exception {
+        try (TestGrpcServer server = new TestGrpcServer(true, null)) {
+            server.set("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+            MeasuredResult r = probe(target(server.port(), 3000, "source_address", "127.0.0.4", "dscp", "AF41"));
+            assertNull(r.errorMessage(), r.failureReason());
+            assertEquals(1, server.peers.size());
+            assertEquals(java.net.InetAddress.getByName("127.0.0.4"),
+                    ((java.net.InetSocketAddress) server.peers.peek()).getAddress());
+            MeasuredResult foreign = probe(target(server.port(), 3000, "source_address", "198.18.255.1"));
+            assertEquals(FailureReason.ERROR, foreign.failureReason());
+            assertTrue(foreign.errorMessage(), foreign.errorMessage().startsWith(
+                    "the source address (source_address or source_interface) cannot be used: "));
+            MeasuredResult nic = probe(target(server.port(), 3000, "source_interface", "no-such-nic0"));
+            assertEquals("source_interface no-such-nic0: no such interface on this host", nic.errorMessage());
+            assertEquals(1, server.calls.get());
+        }
+        assertEquals("dscp", PROBER.check(target(1, 1000, "dscp", "64")).get(0).key());
+    }
+
     @Test
     public void aServingServerIsASuccessWithItsPhasesAndEveryCallReachesIt() throws Exception {
         try (TestGrpcServer server = new TestGrpcServer(true, null)) {

@@ -35,6 +35,8 @@ public final class TestGrpcServer implements AutoCloseable {
     public final HealthStatusManager health = new HealthStatusManager();
     /** Health calls that reached the service: the ground truth of a probe's success. */
     public final AtomicInteger calls = new AtomicInteger();
+    /** The address each call came from, in order. */
+    public final java.util.Queue<java.net.SocketAddress> peers = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Server server;
 
     /**
@@ -47,6 +49,7 @@ public final class TestGrpcServer implements AutoCloseable {
             @Override
             public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
                 calls.incrementAndGet();
+                peers.add(call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
                 return next.startCall(call, headers);
             }
         };

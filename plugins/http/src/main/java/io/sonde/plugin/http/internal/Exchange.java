@@ -186,14 +186,7 @@ final class Exchange {
                 throw new Failure(FailureReason.TIMEOUT, "aborted");
             }
             s.setTcpNoDelay(true);
-            int tos = io.sonde.sockets.Marking.trafficClass(target);
-            if (tos >= 0) {
-                s.setTrafficClass(tos);
-            }
-            InetAddress source = io.sonde.sockets.Marking.source(target, address);
-            if (source != null) {
-                s.bind(new InetSocketAddress(source, 0));
-            }
+            io.sonde.sockets.Marking.apply(target, s, address);
             s.connect(where, millisLeft());
             if (proxied && request.tls(url)) {
                 tunnel(s, targetHost, targetPort, where);

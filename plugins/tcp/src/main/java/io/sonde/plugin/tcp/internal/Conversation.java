@@ -157,14 +157,7 @@ final class Conversation {
             if (reset) {
                 socket.setSoLinger(true, 0);
             }
-            int tos = io.sonde.sockets.Marking.trafficClass(target);
-            if (tos >= 0) {
-                socket.setTrafficClass(tos);
-            }
-            java.net.InetAddress source = io.sonde.sockets.Marking.source(target, address.getAddress());
-            if (source != null) {
-                socket.bind(new InetSocketAddress(source, 0));
-            }
+            io.sonde.sockets.Marking.apply(target, socket, address.getAddress());
             socket.connect(address, millisLeft(deadline));
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();

@@ -76,9 +76,10 @@ final class Handshake {
     MeasuredResult run() {
         try {
             InetAddress address = resolve();
-            Socket socket = new Socket();
+            Socket socket = io.sonde.sockets.Marking.socket(address);
             open.set(socket);
             try (socket) {
+                io.sonde.sockets.Marking.apply(target, socket, address);
                 long t = System.nanoTime();
                 socket.connect(new InetSocketAddress(address, target.port()), (int) Math.max(1, left().toMillis()));
                 phases.put("connect", since(t));
@@ -116,6 +117,9 @@ final class Handshake {
         } catch (SocketTimeoutException e) {
             return result(FailureReason.TIMEOUT, "no answer within " + target.timeout().toMillis() + " ms"
                     + (phases.containsKey("connect") ? " after connecting" : ""));
+        } catch (java.net.BindException e) {
+            return result(FailureReason.ERROR, "the source address (source_address or source_interface) cannot be used: "
+                    + e.getMessage());
         } catch (ConnectException e) {
             return result(left().isNegative() || left().isZero() ? FailureReason.TIMEOUT : FailureReason.REFUSED,
                     "connection to port " + target.port() + " refused or not answered: " + e.getMessage());

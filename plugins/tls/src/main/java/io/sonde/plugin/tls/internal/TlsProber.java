@@ -63,7 +63,8 @@ public final class TlsProber implements Prober {
     static final TargetOption INSECURE = TargetOption.bool("insecure_skip_verify", false,
             "Report a chain that does not verify instead of failing the probe");
 
-    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, STARTTLS, SERVER_NAME, CA_FILE, INSECURE);
+    static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, true, STARTTLS, SERVER_NAME, CA_FILE, INSECURE,
+            io.sonde.sockets.Marking.SOURCE_ADDRESS, io.sonde.sockets.Marking.SOURCE_INTERFACE, io.sonde.sockets.Marking.DSCP);
 
     private record Trust(X509ExtendedTrustManager manager, String stamp, long checkedAt) {
     }
@@ -84,6 +85,11 @@ public final class TlsProber implements Prober {
     @Override
     public TargetSchema schema() {
         return SCHEMA;
+    }
+
+    @Override
+    public java.util.List<io.sonde.api.TargetProblem> check(Target target) {
+        return io.sonde.sockets.Marking.problems(target);
     }
 
     @Override

@@ -33,6 +33,8 @@ final class TestTlsServer implements AutoCloseable {
     private final Mode mode;
     private final Thread acceptor;
     final AtomicInteger handshakes = new AtomicInteger();
+    /** The address each connection came from, in order. */
+    final java.util.Queue<InetAddress> peers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     TestTlsServer(Path keystore, Mode mode) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
@@ -58,6 +60,7 @@ final class TestTlsServer implements AutoCloseable {
         for (int i = 0; i < 1000 && !server.isClosed(); i++) {
             try {
                 Socket s = server.accept();
+                peers.add(s.getInetAddress());
                 Thread t = new Thread(() -> serve(s), "test-tls-conn");
                 t.setDaemon(true);
                 t.start();

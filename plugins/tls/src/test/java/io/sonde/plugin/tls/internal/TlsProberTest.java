@@ -112,6 +112,30 @@ public class TlsProberTest {
         }
     }
 
+    /** The handshake goes from the source asked for (the server sees it); a source not this host's sends nothing. */
+    @Test
+    public void theSourceAddressAndMarkAreTaken() throws Exception {
+        try (TestTlsServer server = new TestTlsServer(valid, TestTlsServer.Mode.TLS)) {
+            MeasuredResult r = probe(target(server.port(), "ca_file", ca, "source_address", "127.0.0.3", "dscp", "EF"));
+            assertNull(r.errorMessage(), r.failureReason());
+            assertEquals(List.of(InetAddress.getByName("127.0.0.3")), new java.util.ArrayList<>(server.peers));
+            MeasuredResult lo = probe(target(server.port(), "ca_file", ca, "source_interface", "lo"));
+            assertNull(lo.errorMessage(), lo.failureReason());
+            MeasuredResult foreign = probe(target(server.port(), "ca_file", ca, "source_address", "198.18.255.1"));
+            assertEquals(FailureReason.ERROR, foreign.failureReason());
+            assertTrue(foreign.errorMessage(), foreign.errorMessage().startsWith(
+                    "the source address (source_address or source_interface) cannot be used: "));
+            MeasuredResult v6 = probe(target(server.port(), "ca_file", ca, "source_address", "::1"));
+            assertEquals(FailureReason.ERROR, v6.failureReason());
+            assertEquals("source_address ::1 is not of the family of 127.0.0.1", v6.errorMessage());
+            assertEquals(2, server.peers.size());
+        }
+        List<TargetProblem> dscp = PROBER.check(target(443, "dscp", "XX"));
+        assertEquals(dscp.toString(), List.of("dscp"), dscp.stream().map(TargetProblem::key).toList());
+        assertEquals("'XX' is neither 0-63 nor a DSCP name (EF, AF11-AF43, CS0-CS7, LE, VA)", dscp.get(0).reason());
+        assertEquals("source_address", PROBER.check(target(443, "source_address", "not-an-address")).get(0).key());
+    }
+
     @Test
     public void aChainTheTrustStoreDoesNotKnowFailsYetSaysWhatItIs() throws Exception {
         try (TestTlsServer server = new TestTlsServer(valid, TestTlsServer.Mode.TLS)) {
