@@ -13,6 +13,8 @@
 #   lossy               198.18.8.0/24                   dst, 5 ms further, every 4th packet dropped
 #   two equal-cost paths 198.18.9.0/24  fd00:18:9::/64  r1 spreads flows (by ports) over r2 and r2b,
 #                       a second router beside r2 (198.18.10.2 / fd00:18:10::2), both on to r3
+#   smaller link        198.18.12.2     fd00:18:12::2   dst behind a link of MTU 1,400 from r3 (replies come
+#                       back on the 1,500 link): r3 says "fragmentation needed" / "packet too big"
 # Beside the chain, two namespaces with only loopback for ICMP privilege modes:
 # $P-allow where net.ipv4.ping_group_range lets every group open ICMP datagram sockets, and
 # $P-deny where it lets none (the kernel's default).
@@ -78,6 +80,16 @@ up() {
     ip -n "$P-r3" addr add 198.18.11.2/30 dev c2
     ip -n "$P-r3" addr add fd00:18:11::2/64 dev c2 nodad
     ip -n "$P-r3" link set c2 up
+    # r3 <-> dst over a second link of MTU 1,400
+    ip -n "$P-r3" link add m3 type veth peer name m4 netns "$P-dst"
+    ip -n "$P-r3" link set m3 mtu 1400
+    ip -n "$P-dst" link set m4 mtu 1400
+    ip -n "$P-r3" addr add 198.18.12.1/30 dev m3
+    ip -n "$P-r3" addr add fd00:18:12::1/64 dev m3 nodad
+    ip -n "$P-r3" link set m3 up
+    ip -n "$P-dst" addr add 198.18.12.2/30 dev m4
+    ip -n "$P-dst" addr add fd00:18:12::2/64 dev m4 nodad
+    ip -n "$P-dst" link set m4 up
     ip -n "$P-dst" addr add 198.18.9.0/24 dev lo    # behind two equal-cost paths
     ip -n "$P-dst" addr add fd00:18:9::1/128 dev lo nodad
     ip -n "$P-dst" addr add 198.18.4.1/32 dev lo
@@ -139,7 +151,8 @@ up() {
     ip netns exec "$P-deny" sysctl -qw net.ipv4.ping_group_range="1 0"
     # neighbour discovery along every path now, not in the first test's measurements
     local a
-    for a in 198.18.3.2 198.18.7.1 198.18.8.1 fd00:18:3::2 fd00:18:7::1 198.18.11.2 fd00:18:11::2 198.18.9.1 fd00:18:9::1; do
+    for a in 198.18.3.2 198.18.7.1 198.18.8.1 fd00:18:3::2 fd00:18:7::1 198.18.11.2 fd00:18:11::2 198.18.9.1 fd00:18:9::1 \
+            198.18.12.2 fd00:18:12::2; do
         ping -c 1 -W 3 "$a" >/dev/null 2>&1 || true
     done
     for a in 198.18.10.1 198.18.11.2 fd00:18:10::1 fd00:18:11::2; do

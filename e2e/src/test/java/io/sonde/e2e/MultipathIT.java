@@ -57,6 +57,10 @@ public class MultipathIT {
                 + " \"timeout_ms\": 1900, \"agents\": \"*\", \"flows\": 16, \"max_hops\": 8, \"hop_timeout_ms\": 500}"));
         DashboardIT.ok(server.admin("PUT", "/api/v1/targets/chain", "{\"kind\": \"traceroute\", \"host\": \"198.18.3.2\", \"interval_ms\": 2000,"
                 + " \"timeout_ms\": 1900, \"agents\": \"*\", \"flows\": 1, \"max_hops\": 8, \"hop_timeout_ms\": 500}"));
+        for (String[] m : new String[][] {{"mtu4", "198.18.12.2"}, {"mtu6", "fd00:18:12::2"}}) {
+            DashboardIT.ok(server.admin("PUT", "/api/v1/targets/" + m[0], "{\"kind\": \"mtu\", \"host\": \"" + m[1]
+                    + "\", \"interval_ms\": 2000, \"timeout_ms\": 1900, \"agents\": \"*\"}"));
+        }
         DashboardIT.ok(server.admin("PUT", "/api/v1/alert-rules/new-as", "{\"type\": \"new_as\", \"target\": \"chain\", \"for\": \"0s\","
                 + " \"window\": \"10s\"}"));
         DashboardIT.ok(server.admin("PUT", "/api/v1/alert-rules/rerouted", "{\"type\": \"route_change\", \"target\": \"paths\", \"threshold\": 0,"
@@ -207,6 +211,33 @@ public class MultipathIT {
                     + (o.has("asn") ? "AS" + o.get("asn").getAsLong() + " " + o.get("as_name").getAsString() : "-"));
         }
         return out;
+    }
+
+    /**
+     * The mtu kind in the built agent, both families: the lab's 1,400-byte link is found, r3 named as the hop that said
+     * so, in the agent's /metrics and in the server's stored results.
+     */
+    @Test
+    public void ab_thePathMtuOfTheSmallerLinkIsMeasuredAndStored() throws Exception {
+        String m = agent.awaitMetrics(p -> p.contains("probe_path_mtu_bytes{target=\"mtu4\",kind=\"mtu\"} 1400")
+                && p.contains("probe_path_mtu_bytes{target=\"mtu6\",kind=\"mtu\"} 1400"));
+        assertTrue(m, m.contains("probe_success{target=\"mtu4\",kind=\"mtu\"} 1"));
+        assertTrue(m, m.contains("probe_success{target=\"mtu6\",kind=\"mtu\"} 1"));
+        for (String[] t : new String[][] {{"mtu4", "198.18.2.2"}, {"mtu6", "fd00:18:2::2"}}) {
+            JsonObject details = null;
+            for (int i = 0; i < 300 && details == null; i++) {
+                JsonArray items = server.json(server.admin("GET", "/api/v1/results?agent=multipath&target=" + t[0] + "&limit=10000", null))
+                        .getAsJsonArray("items");
+                if (!items.isEmpty()) {
+                    details = items.get(items.size() - 1).getAsJsonObject().getAsJsonObject("details");
+                } else {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue(t[0] + " stored", details != null);
+            assertEquals(details.toString(), 1400, details.get("path_mtu").getAsInt());
+            assertEquals(details.toString(), t[1], details.get("limited_by").getAsString());
+        }
     }
 
     @Test

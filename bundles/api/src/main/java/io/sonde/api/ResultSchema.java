@@ -360,14 +360,58 @@ public record ResultSchema(String version, List<Value> values, List<Family> metr
         return Double.NaN;
     }
 
-    /** @return the text a value shows as in a label, or null for none */
+    /**
+     * @return the text a value shows as in a label, or null for none; an IPv6 address in the form
+     *         of RFC 5952 ({@code fd00:18::2}, as ping, traceroute and ip show it), not the JDK's
+     *         {@code fd00:18:0:0:0:0:0:2}
+     */
     public static String text(Object v) {
         if (v == null) {
             return null;
+        }
+        if (v instanceof java.net.Inet6Address a) {
+            return rfc5952(a);
         }
         if (v instanceof InetAddress a) {
             return a.getHostAddress();
         }
         return v.toString();
+    }
+
+    /** Lower-case groups without leading zeros, the longest run of two or more zero groups (the first of equals) as "::". */
+    private static String rfc5952(java.net.Inet6Address a) {
+        byte[] b = a.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = (b[2 * i] & 0xff) << 8 | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        StringBuilder out = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        String host = a.getHostAddress();
+        int scope = host.indexOf('%');
+        return scope >= 0 ? out.append(host, scope, host.length()).toString() : out.toString();
     }
 }

@@ -218,7 +218,7 @@ final class ResultEncoder {
         } else if (v instanceof Instant t) {
             w.value(t.toString());
         } else if (v instanceof InetAddress a) {
-            w.value(a.getHostAddress());
+            w.value(io.sonde.api.ResultSchema.text(a));
         } else if (v instanceof List<?> list) {
             w.beginArray();
             for (Object x : list) {
@@ -302,7 +302,7 @@ final class ResultEncoder {
             return new JsonPrimitive(t.toString());
         }
         if (v instanceof InetAddress a) {
-            return new JsonPrimitive(a.getHostAddress());
+            return new JsonPrimitive(io.sonde.api.ResultSchema.text(a));
         }
         if (v instanceof List<?> list) { // loops, not forEach: a traceroute has a list and a map per hop
             JsonArray a = new JsonArray(list.size());

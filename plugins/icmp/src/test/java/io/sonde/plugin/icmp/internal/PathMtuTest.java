@@ -54,12 +54,21 @@ public class PathMtuTest {
                 "ip -n " + DST + " addr add 198.19.81.2/24 dev smtu3", "ip -n " + DST + " link set smtu3 mtu 1400",
                 "ip -n " + DST + " link set smtu3 up", "ip -n " + DST + " link set lo up",
                 "ip -n " + DST + " route add default via 198.19.81.1",
-                "ip route add 198.19.81.0/24 via 198.19.80.2");
+                "ip route add 198.19.81.0/24 via 198.19.80.2",
+                // the same network in IPv6: fd00:80::/64 to the router, fd00:81::/64 behind the 1,400-byte link
+                "ip netns exec " + R1 + " sysctl -q -w net.ipv6.conf.all.forwarding=1",
+                "ip netns exec " + R1 + " sysctl -q -w net.ipv6.icmp.ratelimit=0",
+                "ip addr add fd00:80::1/64 dev smtu0 nodad",
+                "ip -n " + R1 + " addr add fd00:80::2/64 dev smtu1 nodad",
+                "ip -n " + R1 + " addr add fd00:81::1/64 dev smtu2 nodad",
+                "ip -n " + DST + " addr add fd00:81::2/64 dev smtu3 nodad",
+                "ip -n " + DST + " -6 route add default via fd00:81::1",
+                "ip -6 route add fd00:81::/64 via fd00:80::2");
     }
 
     @AfterClass
     public static void down() throws Exception {
-        for (String c : List.of("ip route del 198.19.81.0/24", "ip netns del " + DST, "ip netns del " + R1, "ip link del smtu0")) {
+        for (String c : List.of("ip route del 198.19.81.0/24", "ip -6 route del fd00:81::/64", "ip netns del " + DST, "ip netns del " + R1, "ip link del smtu0")) {
             run(c, false);
         }
     }
@@ -90,6 +99,20 @@ public class PathMtuTest {
         assertEquals(r.values().toString(), 1400, r.values().get("path_mtu"));
         assertEquals(InetAddress.getByName("198.19.80.2"), r.values().get("limited_by"));
         assertTrue(r.values().toString(), (int) r.values().get("steps") <= 4);
+    }
+
+    /** IPv6: the router's "packet too big" names the MTU and itself, as IPv4's "fragmentation needed". */
+    @Test
+    public void ipv6PacketTooBigNamesTheMtuAndTheRouter() throws Exception {
+        MeasuredResult r = discover("fd00:81::2", Map.of());
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(r.values().toString(), 1400, r.values().get("path_mtu"));
+        assertEquals(InetAddress.getByName("fd00:80::2"), r.values().get("limited_by"));
+        assertTrue(r.values().toString(), (int) r.values().get("steps") <= 4);
+        MeasuredResult router = discover("fd00:80::2", Map.of());
+        assertNull(router.errorMessage(), router.failureReason());
+        assertEquals(1500, router.values().get("path_mtu"));
+        assertNull(router.values().get("limited_by"));
     }
 
     @Test

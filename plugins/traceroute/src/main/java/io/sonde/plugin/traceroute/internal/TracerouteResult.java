@@ -115,7 +115,7 @@ public record TracerouteResult(
             Map<String, Object> hop = new LinkedHashMap<>(8);
             InetAddress address = h.address();
             hop.put("ttl", h.ttl());
-            hop.put("address", address == null ? null : address.getHostAddress());
+            hop.put("address", address == null ? null : ResultSchema.text(address));
             hop.put("sent", h.sent());
             hop.put("rtts", h.rtts());
             list.add(hop);
@@ -137,7 +137,7 @@ public record TracerouteResult(
             List<String> addresses = new ArrayList<>(p.hops().size());
             java.util.zip.CRC32 one = new java.util.zip.CRC32();
             for (InetAddress a : p.hops()) {
-                addresses.add(a == null ? null : a.getHostAddress());
+                addresses.add(a == null ? null : ResultSchema.text(a));
                 if (a != null) {
                     one.update(a.getAddress());
                 }

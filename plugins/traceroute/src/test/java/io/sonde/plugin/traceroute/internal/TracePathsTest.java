@@ -51,7 +51,7 @@ public class TracePathsTest {
     private static List<String> text(List<InetAddress> hops) {
         List<String> out = new ArrayList<>();
         for (InetAddress a : hops) {
-            out.add(a == null ? "*" : a.getHostAddress());
+            out.add(a == null ? "*" : io.sonde.api.ResultSchema.text(a));
         }
         return out;
     }
