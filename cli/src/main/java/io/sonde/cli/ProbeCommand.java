@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = {"Probes HOST now with the agent's installed plugin of KIND (tcp, icmp, traceroute, http, udp, dns, or a"
                 + " plugin's own) and prints each result and a summary; with --watch, a live table (mtr-style for"
-                + " traceroute) refreshed in place until q.",
+                + " traceroute) refreshed in place until q. Hops show their AS where an IP-to-AS table is at hand (--asn).",
                 "Exit code 0: every probe succeeded; 1: some failed; 2: a wrong command line or no plugin for KIND."},
         footer = {"", "Examples:", "  sonde-cli probe tcp 127.0.0.1 --port 22 --count 5",
                 "  sonde-cli probe icmp 192.0.2.1 --set count=5 --watch", "  sonde-cli probe traceroute 192.0.2.1 --watch"})
@@ -63,6 +63,13 @@ final class ProbeCommand implements Callable<Integer> {
     @Option(names = {"-w", "--watch"}, description = "A live table refreshed in place; q quits")
     boolean watch;
 
+    @Option(names = "--asn", paramLabel = "FILE", description = "An IP-to-AS table (pyasn, iptoasn or an MRT RIB dump, gzip or"
+            + " not) for an AS column of the hops; default: the agent's own table (file in etc/io.sonde.asn.cfg), if it has one")
+    java.nio.file.Path asnFile;
+
+    /** The hops' AS table: --asn, else the agent's configured one, else none. */
+    private io.sonde.asn.AsnLookup asns;
+
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
     @Override
@@ -85,6 +92,12 @@ final class ProbeCommand implements Callable<Integer> {
             target.put("timeout_ms", timeoutMs);
         }
         target.put("backoff", "off");
+        try {
+            asns = asnTable();
+        } catch (java.io.IOException | io.sonde.asn.AsnTable.FormatException e) {
+            err.println("The IP-to-AS table cannot be read: " + e.getMessage());
+            return 2;
+        }
         try (Monitor monitor = Monitor.start(SondeCli.home())) {
             if (!monitor.awaitKind(kind, Duration.ofSeconds(10))) {
                 err.println("No installed plugin probes kind '" + kind + "'; installed: " + String.join(", ", monitor.kinds())
@@ -104,9 +117,34 @@ final class ProbeCommand implements Callable<Integer> {
         }
     }
 
+    /** @return the table of --asn, else of the agent's etc/io.sonde.asn.cfg ({@code file}, relative to the home), else null */
+    private io.sonde.asn.AsnLookup asnTable() throws java.io.IOException, io.sonde.asn.AsnTable.FormatException {
+        java.nio.file.Path file = asnFile;
+        if (file == null) {
+            java.nio.file.Path cfg = SondeCli.home().resolve("etc/io.sonde.asn.cfg");
+            if (!java.nio.file.Files.isReadable(cfg)) {
+                return null;
+            }
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader r = java.nio.file.Files.newBufferedReader(cfg)) {
+                p.load(r);
+            }
+            String name = p.getProperty("file");
+            if (name == null || name.isBlank()) {
+                return null;
+            }
+            file = SondeCli.home().resolve(name.strip());
+        }
+        try {
+            return io.sonde.asn.AsnLookup.of(io.sonde.asn.AsnTable.read(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.io.IOException(file + ": no such file", e);
+        }
+    }
+
     /** Prints each result as it comes, then the summary table. */
     private int count(LinkedBlockingQueue<ProbeResult> results, PrintWriter out, PrintWriter err) throws InterruptedException {
-        Stats stats = new Stats();
+        Stats stats = new Stats(asns);
         List<String[]> lines = new ArrayList<>();
         lines.add(new String[] {"#", "Time", "Result", "Time ms", "Detail"});
         long wait = intervalMs + (timeoutMs == null ? 30_000 : timeoutMs) + 5_000;
@@ -173,7 +211,7 @@ final class ProbeCommand implements Callable<Integer> {
 
     /** The live table, redrawn after every result and on resize; q (or Ctrl-C) ends it. */
     private int watch(Monitor monitor, LinkedBlockingQueue<ProbeResult> results, PrintWriter fallback) throws Exception {
-        Stats stats = new Stats();
+        Stats stats = new Stats(asns);
         try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
             org.jline.terminal.Attributes saved = terminal.enterRawMode();
             PrintWriter w = terminal.writer();

@@ -12,13 +12,28 @@ import io.sonde.api.ResultSchema;
 /**
  * The rows of an mtr-style table, kept over every result of one target: a row per hop for a kind
  * whose results have a path, a row for the target otherwise. Each row counts what was sent and answered, and the
- * round-trip times: last, average, best, worst, standard deviation (Welford's running form).
+ * round-trip times: last, average, best, worst, standard deviation (Welford's running form). Given
+ * an IP-to-AS table, hops get an AS column (as {@code mtr -z}).
  */
 final class Stats {
+
+    /** The table hops are looked up in, or null for no AS column. */
+    private final io.sonde.asn.AsnLookup asns;
+
+    Stats() {
+        this(null);
+    }
+
+    /** @param asns where each hop's AS is looked up, or null for no AS column */
+    Stats(io.sonde.asn.AsnLookup asns) {
+        this.asns = asns;
+    }
 
     /** One row: a hop or the target. */
     static final class Row {
         final String label;
+        /** The hop's AS ("AS64500 NAME"), "-" where the table has none, or null for a row that is no hop. */
+        String as;
         long sent;
         long received;
         double last = Double.NaN;
@@ -73,6 +88,11 @@ final class Stats {
                     String label = String.format("%2d. %s", (int) ResultSchema.number(hop.get("ttl")),
                             address == null ? "???" : ResultSchema.text(address));
                     Row row = rows.computeIfAbsent(label, Row::new);
+                    if (asns != null && row.as == null) {
+                        io.sonde.asn.Origin origin = address instanceof java.net.InetAddress a ? asns.lookup(a)
+                                : address == null ? null : io.sonde.asn.HopAsns.origin(new com.google.gson.JsonPrimitive(address.toString()), asns);
+                        row.as = origin == null ? "-" : "AS" + origin.asn() + (origin.name() == null || origin.name().isEmpty() ? "" : " " + origin.name());
+                    }
                     double sent = ResultSchema.number(hop.get("sent"));
                     row.sent += Double.isNaN(sent) ? 0 : (long) sent;
                     samples(row, hop.get("rtts"));
@@ -115,12 +135,22 @@ final class Stats {
     /** The table: Host, Loss%, Sent, Last, Avg, Best, Worst, StDev (milliseconds). */
     synchronized String table() {
         List<String[]> lines = new ArrayList<>();
-        lines.add(new String[] {"Host", "Loss%", "Sent", "Last", "Avg", "Best", "Worst", "StDev"});
+        boolean asColumn = asns != null && rows.values().stream().anyMatch(r -> r.as != null);
+        lines.add(asColumn ? new String[] {"Host", "AS", "Loss%", "Sent", "Last", "Avg", "Best", "Worst", "StDev"}
+                : new String[] {"Host", "Loss%", "Sent", "Last", "Avg", "Best", "Worst", "StDev"});
         for (Row r : rows.values()) {
             boolean any = r.received > 0;
-            lines.add(new String[] {r.label, String.format("%.1f%%", r.lossPercent()), Long.toString(r.sent),
+            String[] cells = {r.label, String.format("%.1f%%", r.lossPercent()), Long.toString(r.sent),
                     any ? ms(r.last) : "-", any ? ms(r.mean) : "-", any ? ms(r.best) : "-", any ? ms(r.worst) : "-",
-                    any ? ms(r.stddev()) : "-"});
+                    any ? ms(r.stddev()) : "-"};
+            if (asColumn) {
+                String[] withAs = new String[cells.length + 1];
+                withAs[0] = cells[0];
+                withAs[1] = r.as == null ? "-" : r.as;
+                System.arraycopy(cells, 1, withAs, 2, cells.length - 1);
+                cells = withAs;
+            }
+            lines.add(cells);
         }
         return render(lines);
     }

@@ -91,4 +91,30 @@ public class StatsTest {
         assertTrue(lines[2], lines[2].matches(" 2\\. \\?\\?\\? +100\\.0% +3 .*"));
         assertEquals("2 hops, status 250, secure", ProbeCommand.detail(r));
     }
+
+    /** With an IP-to-AS table, each hop's AS in a column of its own; a hop the table lacks, or none answered, shows "-". */
+    @Test
+    public void hopsShowTheirAsWhenATableIsGiven() throws Exception {
+        io.sonde.asn.AsnTable table = io.sonde.asn.AsnTable.read(new java.io.ByteArrayInputStream(
+                "198.18.0.0\t198.18.0.255\t64500\tZZ\tLAB-EDGE\n198.18.3.0\t198.18.3.255\t64509\tZZ\tLAB-DST\n"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)), "lab.tsv");
+        Stats s = new Stats(io.sonde.asn.AsnLookup.of(table));
+        InetAddress dst = InetAddress.getByName("198.18.3.2");
+        s.add(new TracerouteResult(TARGET, Instant.now(), ms(3), null, null, dst, List.of(
+                new TracerouteResult.Hop(1, InetAddress.getByName("198.18.0.2"), List.of(ms(1)), 1),
+                new TracerouteResult.Hop(2, InetAddress.getByName("198.18.1.2"), List.of(ms(2)), 1),
+                new TracerouteResult.Hop(3, null, List.of(), 1),
+                new TracerouteResult.Hop(4, dst, List.of(ms(3)), 1)), true));
+        String[] lines = s.table().split("\n");
+        assertTrue(lines[0], lines[0].matches("Host +AS +Loss% +Sent .*"));
+        assertTrue(lines[1], lines[1].matches(" 1\\. 198\\.18\\.0\\.2 +AS64500 LAB-EDGE +0\\.0% +1 .*"));
+        assertTrue(lines[2], lines[2].matches(" 2\\. 198\\.18\\.1\\.2 +- +0\\.0% +1 .*"));
+        assertTrue(lines[3], lines[3].matches(" 3\\. \\?\\?\\? +- +100\\.0% +1 .*"));
+        assertTrue(lines[4], lines[4].matches(" 4\\. 198\\.18\\.3\\.2 +AS64509 LAB-DST +0\\.0% +1 .*"));
+        // without a table, no column
+        Stats plain = new Stats();
+        plain.add(new TracerouteResult(TARGET, Instant.now(), ms(3), null, null, dst, List.of(
+                new TracerouteResult.Hop(1, dst, List.of(ms(1)), 1)), true));
+        assertTrue(plain.table(), plain.table().matches("(?s)Host +Loss% +Sent .*"));
+    }
 }

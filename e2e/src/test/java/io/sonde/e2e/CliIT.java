@@ -147,6 +147,19 @@ public class CliIT {
             Run badKey = cli(home, "probe", "tcp", "127.0.0.1", "--port", "0");
             assertEquals(badKey.out(), 2, badKey.exit());
             assertTrue(badKey.out(), badKey.out().contains("key 'port'"));
+
+            // hops with their AS: from --asn, else from the agent's own table (etc/io.sonde.asn.cfg)
+            Path table = Files.writeString(home.resolve("etc/loop.tsv"), "127.0.0.0\t127.255.255.255\t64512\tZZ\tLOOPBACK-NET\n");
+            Run asn = cli(home, "probe", "traceroute", "127.0.0.1", "--set", "max_hops=3", "-c", "1", "--asn", table.toString());
+            assertEquals(asn.out(), 0, asn.exit());
+            assertTrue(asn.out(), asn.out().matches("(?s).*Host\\s+AS\\s+Loss%.*\n 1\\. 127\\.0\\.0\\.1\\s+AS64512 LOOPBACK-NET\\s+0\\.0%.*"));
+            Files.writeString(home.resolve("etc/io.sonde.asn.cfg"), "file = etc/loop.tsv\n");
+            Run configured = cli(home, "probe", "traceroute", "127.0.0.1", "--set", "max_hops=3", "-c", "1");
+            assertTrue(configured.out(), configured.out().contains("AS64512 LOOPBACK-NET"));
+            Files.writeString(table, "127.0.0.0\t127.255.255.255\tnot-a-number\tZZ\tX\n");
+            Run broken = cli(home, "probe", "traceroute", "127.0.0.1", "-c", "1");
+            assertEquals(broken.out(), 2, broken.exit());
+            assertTrue(broken.out(), broken.out().startsWith("The IP-to-AS table cannot be read: " + table));
         } finally {
             AgentProcess.run("rm", "-rf", home.toString());
         }
