@@ -722,65 +722,129 @@ s.serve_forever()
 """
 
 
+NGINX_CONF = """
+worker_processes 1;
+error_log {dir}/error.log;
+pid {dir}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        ssl_certificate {dir}/cert.pem;
+        ssl_certificate_key {dir}/key.pem;
+        keepalive_timeout 0;
+        default_type application/json;
+        location / {{ return 200 '{{"status": "UP", "version": "2.1.0", "items": [{{"name": "db", "up": true}}, {{"name": "cache", "up": true}}]}}'; }}
+    }}
+}}
+"""
+
+
+def start_nginx(work):
+    """nginx on loopback, TLS with a self-signed certificate, h2 and http/1.1 by ALPN: returns (process, port)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"], check=True, capture_output=True)
+    port = free_port()
+    with open(f"{work}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(dir=work, port=port))
+    proc = subprocess.Popen([nginx, "-p", work, "-c", f"{work}/nginx.conf", "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError("nginx did not listen on " + str(port))
+
+
 def http(args):
     """N HTTP targets on a loopback server, a fresh connection per probe: the agent's CPU. Then one
-    target probed every 100 ms against curl's time_total for the same URL, medians compared."""
-    server = subprocess.Popen([sys.executable, "-c", HTTP_SERVER], stdout=subprocess.PIPE)
-    port = int(server.stdout.readline())
+    target probed every 100 ms against curl's time_total for the same URL, medians compared. With
+    --tls: nginx over TLS offering h2 and http/1.1, each protocol in turn (http_version 1.1, then 2),
+    against curl --http1.1 and --http2."""
+    work = tempfile.mkdtemp(prefix="sonde-bench-http-")
+    if args.tls:
+        server, port = start_nginx(work)
+        runs = [("1.1", "--http1.1"), ("2", "--http2")]
+        scheme = "https"
+    else:
+        server = subprocess.Popen([sys.executable, "-c", HTTP_SERVER], stdout=subprocess.PIPE)
+        port = int(server.stdout.readline())
+        runs = [(None, None)]
+        scheme = "http"
     try:
         checks = {"expect_json": '$.status == "UP"; $.items.length() > 0; $.items[0].up == true',
                   "expect_header.Content-Type": "^application/json", "body_not_regex": "maintenance"} if args.checks else {}
-        targets = [dict({"name": f"h{i}", "kind": "http", "host": f"http://127.0.0.1:{port}/t{i}"}, **checks)
-                   for i in range(args.targets)]
-        a = Agent(targets=targets, interval_ms=args.interval_ms)
-        try:
-            a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
-            time.sleep(args.interval_ms / 1000 + 2)
-            m0, m1, cpu, seconds = a.measure(args.seconds)
+        for version, curl_flag in runs:
+            keys = dict(checks)
+            if version:
+                keys.update({"http_version": version, "ca_file": f"{work}/cert.pem"})
+            label = f" over TLS, HTTP/{version}" if version else ""
+            targets = [dict({"name": f"h{i}", "kind": "http", "host": f"{scheme}://127.0.0.1:{port}/t{i}"}, **keys)
+                       for i in range(args.targets)]
+            a = Agent(targets=targets, interval_ms=args.interval_ms)
+            try:
+                a.wait_for(lambda m: sample(m, 'sonde_targets{state="active",}') == args.targets, seconds=120, poll=0.5)
+                time.sleep(args.interval_ms / 1000 + 2)
+                m0, m1, cpu, seconds = a.measure(args.seconds)
 
-            probes = total(m1, "probe_total") - total(m0, "probe_total")
-            ok = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
-            row = dict(targets=args.targets, cpu_pct=100 * cpu / seconds, rss_mb=a.rss_mb(), probes=probes,
-                       succeeded=ok)
-        finally:
-            a.stop()
-        print(json.dumps(row), flush=True)
-        print(f"| {args.targets:,} HTTP targets every {args.interval_ms / 1000:g} s{' with checks' if args.checks else ''} "
-              f"| {row['cpu_pct']:.1f} % of one core "
-              f"| {row['rss_mb']:.0f} MB | {row['succeeded']:.0f} of {row['probes']:.0f} probes succeeded |")
+                probes = total(m1, "probe_total") - total(m0, "probe_total")
+                ok = total(m1, "probe_latency_seconds_count") - total(m0, "probe_latency_seconds_count")
+                row = dict(targets=args.targets, http_version=version, cpu_pct=100 * cpu / seconds, rss_mb=a.rss_mb(),
+                           probes=probes, succeeded=ok)
+            finally:
+                a.stop()
+            print(json.dumps(row), flush=True)
+            print(f"| {args.targets:,} HTTP targets every {args.interval_ms / 1000:g} s{label}"
+                  f"{' with checks' if args.checks else ''} | {row['cpu_pct']:.1f} % of one core "
+                  f"| {row['rss_mb']:.0f} MB | {row['succeeded']:.0f} of {row['probes']:.0f} probes succeeded |", flush=True)
 
-        # overhead against curl: one URL, the agent's per-probe total (sum of its phases) against time_total
-        url = f"http://127.0.0.1:{port}/one"
-        a = Agent(targets=[{"name": "one", "kind": "http", "host": url, "interval_ms": 100, "timeout_ms": 90}],
-                  interval_ms=100)
-        ours = []
-        try:
-            a.wait_for(lambda m: sample(m, 'probe_total{target="one",kind="http"}') >= 50, seconds=60, poll=0.1)
-            last = None
-            deadline = time.monotonic() + args.overhead_seconds
-            while time.monotonic() < deadline:
-                m = a.metrics()
-                n = sample(m, 'probe_total{target="one",kind="http"}')
-                if n != last:
-                    last = n
-                    ours.append(sum(sample(m, f'probe_http_duration_seconds{{target="one",kind="http",phase="{ph}"}}')
-                                    for ph in ("dns", "connect", "tls", "processing", "transfer")))
+            # overhead against curl: one URL, the agent's per-probe total (sum of its phases) against time_total
+            url = f"{scheme}://127.0.0.1:{port}/one"
+            one = dict({"name": "one", "kind": "http", "host": url, "interval_ms": 100, "timeout_ms": 90}, **keys)
+            a = Agent(targets=[one], interval_ms=100)
+            ours = []
+            try:
+                a.wait_for(lambda m: sample(m, 'probe_total{target="one",kind="http"}') >= 50, seconds=60, poll=0.1)
+                last = None
+                deadline = time.monotonic() + args.overhead_seconds
+                while time.monotonic() < deadline:
+                    m = a.metrics()
+                    n = sample(m, 'probe_total{target="one",kind="http"}')
+                    if n != last:
+                        last = n
+                        ours.append(sum(sample(m, f'probe_http_duration_seconds{{target="one",kind="http",phase="{ph}"}}')
+                                        for ph in ("dns", "connect", "tls", "processing", "transfer")))
+                    time.sleep(0.1)
+                versions = sorted({l.split('version="')[1].split('"')[0] for l in a.metrics().splitlines()
+                                   if l.startswith('probe_http_version_info{') and 'target="one"' in l})
+            finally:
+                a.stop()
+            curl = shutil.which("curl")
+            theirs = []
+            command = [curl, "-s", "-o", "/dev/null", "-w", "%{time_total} %{http_version}"]
+            if version:
+                command += [curl_flag, "--cacert", f"{work}/cert.pem"]
+            seen = set()
+            for _ in range(len(ours)):
+                out = subprocess.run(command + [url], capture_output=True, text=True).stdout.split()
+                theirs.append(float(out[0]))
+                seen.add(out[1])
                 time.sleep(0.1)
-        finally:
-            a.stop()
-        curl = shutil.which("curl")
-        theirs = []
-        for _ in range(len(ours)):
-            out = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{time_total}", url], capture_output=True,
-                                 text=True).stdout
-            theirs.append(float(out))
-            time.sleep(0.1)
-        mo, mt = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
-        print(f"one URL, {len(ours)} probes each: Sonde median {mo:.3f} ms, curl time_total median {mt:.3f} ms, "
-              f"overhead {mo - mt:+.3f} ms")
+            mo, mt = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+            print(f"one URL{label}, {len(ours)} probes each: Sonde median {mo:.3f} ms ({versions}), curl time_total median "
+                  f"{mt:.3f} ms (HTTP {sorted(seen)}), overhead {mo - mt:+.3f} ms", flush=True)
     finally:
         server.terminate()
         server.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def edit(args):
@@ -871,6 +935,7 @@ def main():
     h.add_argument("--seconds", type=int, default=60)
     h.add_argument("--overhead-seconds", type=int, default=30)
     h.add_argument("--checks", action="store_true", help="each target asserts on the JSON body and a header (issue 29)")
+    h.add_argument("--tls", action="store_true", help="nginx over TLS, HTTP/1.1 then HTTP/2 (http_version), each against curl")
     y = sub.add_parser("layers")
     y.add_argument("--runs", type=int, default=3)
     y.add_argument("--idle-seconds", type=int, default=15)

@@ -66,8 +66,7 @@ final class Http2 {
     private final ArrayDeque<Frame> frames = new ArrayDeque<>();
     private final byte[] buffer = new byte[16384];
 
-    /** The peer's limits for what the client sends. */
-    private int maxFrameSize = Frame.DEFAULT_MAX_SIZE;
+    /** The peer's limits for what the client sends (frames stay within 16,384 bytes, which every peer takes). */
     private long connectionWindow = 65535;
     private long streamWindow = 65535;
     private long initialStreamWindow = 65535;
@@ -175,9 +174,15 @@ final class Http2 {
         int offset = 0;
         while (offset < body.length) {
             while (Math.min(connectionWindow, streamWindow) <= 0) { // the peer's windows are full: wait until it opens them
-                handle(next(), false);
+                Frame f = next();
+                if (f instanceof HeadersFrame && ((HeadersFrame) f).getStreamId() == STREAM
+                        || f instanceof DataFrame && ((DataFrame) f).getStreamId() == STREAM) {
+                    frames.addFirst(f); // the server answered before taking the whole body: the answer is what counts
+                    return;
+                }
+                handle(f, false);
             }
-            int n = (int) Math.min(Math.min(body.length - offset, maxFrameSize), Math.min(connectionWindow, streamWindow));
+            int n = (int) Math.min(Math.min(body.length - offset, Frame.DEFAULT_MAX_SIZE), Math.min(connectionWindow, streamWindow));
             boolean last = offset + n == body.length;
             generator.data(acc, new DataFrame(STREAM, ByteBuffer.wrap(body, offset, n), last), n);
             write(acc);
@@ -255,10 +260,6 @@ final class Http2 {
         RetainableByteBuffer.Mutable acc = new RetainableByteBuffer.DynamicCapacity();
         try {
             if (f instanceof SettingsFrame s && !s.isReply()) {
-                Integer size = s.getSettings().get(SettingsFrame.MAX_FRAME_SIZE);
-                if (size != null) {
-                    maxFrameSize = size;
-                }
                 Integer window = s.getSettings().get(SettingsFrame.INITIAL_WINDOW_SIZE);
                 if (window != null) {
                     streamWindow += window - initialStreamWindow;

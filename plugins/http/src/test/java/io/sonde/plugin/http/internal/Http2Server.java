@@ -32,7 +32,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * ({@link #served}), the ground truth of which protocol a probe spoke.
  *
  * <p>Paths: {@code /echo} answers with what it received (protocol, method, authority, headers,
- * body); {@code /json} with {@link TestServers#JSON}; {@code /redirect} sends to {@code /echo};
+ * body); {@code /early} answers 413 without reading the body; {@code /json} with {@link TestServers#JSON}; {@code /redirect} sends to {@code /echo};
  * {@code /status/N} answers N; {@code /big?n=N} answers N bytes.
  */
 final class Http2Server implements AutoCloseable {
@@ -92,6 +92,9 @@ final class Http2Server implements AutoCloseable {
                     + " agent=" + request.getHeaders().get(HttpHeader.USER_AGENT) + " x-test=" + request.getHeaders().get("X-Test")
                     + " authorization=" + request.getHeaders().get(HttpHeader.AUTHORIZATION) + " length="
                     + request.getHeaders().get(HttpHeader.CONTENT_LENGTH) + " body=" + received;
+        } else if (path.equals("/early")) {
+            response.setStatus(413); // answered at once: the request's body is not read
+            body = "too large";
         } else if (path.equals("/json")) {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put("X-Version", "2.1");

@@ -178,6 +178,18 @@ public class Http2Test {
         assertEquals("HTTP/2.0", r.httpVersion());
     }
 
+    /** A server that answers before it took the body (its window stays shut): the answer is read, not waited past. */
+    @Test
+    public void anAnswerBeforeTheWholeBodyIsTheAnswer() throws Exception {
+        Path file = Files.createTempFile(servers.dir, "large", "");
+        Files.write(file, new byte[1 << 20]);
+        HttpGetResult r = probe(tls("/early"), "method", "PUT", "body_file", file.toString(), "expect_status", "413",
+                "body_regex", "\\Atoo large\\z");
+        assertNull(r.errorMessage(), r.failureReason());
+        assertEquals(413, r.statusCode());
+        assertEquals("HTTP/2.0", r.httpVersion());
+    }
+
     @Test
     public void redirectsStatusAndAssertionsWorkOverHttp2() throws Exception {
         HttpGetResult r = probe(tls("/redirect"), "body_regex", "method=GET");
