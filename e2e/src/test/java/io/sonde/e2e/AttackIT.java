@@ -306,6 +306,12 @@ public class AttackIT {
         }
         HttpResponse<String> docs = server.get("/api/docs/index.html");
         assertEquals(200, docs.statusCode());
+        assertTrue(docs.body(), docs.body().contains("swagger-initializer.js"));
+        for (String path : List.of("/api/docs", "/api/docs/")) { // as the README writes it: the page, not an empty listing
+            HttpResponse<String> to = server.get(path);
+            assertEquals(path + " " + to.body(), 302, to.statusCode());
+            assertTrue(path, to.headers().firstValue("Location").orElse("").endsWith("/api/docs/index.html"));
+        }
         String csp = docs.headers().firstValue("Content-Security-Policy").orElse("");
         assertTrue(csp, csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
 

@@ -47,6 +47,37 @@ public class CliIT {
         return home;
     }
 
+    /**
+     * Started from a build tree (a path with target/ in it), both start scripts say that mvn clean deletes the home
+     * with its state; started from elsewhere they say nothing of it. A Java that is not there ends each at once.
+     */
+    @Test
+    public void startScriptsWarnWhenTheirHomeIsInABuildTree() throws Exception {
+        Path tree = Files.createTempDirectory("sonde-tree-");
+        try {
+            Path agent = Files.createDirectories(tree.resolve("distribution/target/sonde"));
+            AgentProcess.run("cp", "-a", AgentProcess.distribution() + "/.", agent.toString());
+            Path server = Files.createDirectories(tree.resolve("distribution/target/sonde-server"));
+            AgentProcess.run("cp", "-a", ServerProcess.distribution() + "/.", server.toString());
+            Path elsewhere = Files.createDirectories(tree.resolve("opt/sonde"));
+            AgentProcess.run("cp", "-a", AgentProcess.distribution() + "/.", elsewhere.toString());
+            for (Path script : List.of(agent.resolve("bin/sonde"), server.resolve("bin/sonde-server"), elsewhere.resolve("bin/sonde"))) {
+                ProcessBuilder pb = new ProcessBuilder(script.toString()).redirectErrorStream(true);
+                pb.environment().remove("SONDE_HOME");
+                pb.environment().remove("SONDE_SERVER_HOME");
+                pb.environment().put("JAVA_HOME", tree.resolve("no-java").toString());
+                Process p = pb.start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(script + " did not end", p.waitFor(60, TimeUnit.SECONDS));
+                assertTrue(out, p.exitValue() != 0);
+                boolean inTree = script.toString().contains("/target/");
+                assertEquals(script + ": " + out, inTree, out.contains("is inside a build tree: 'mvn clean' deletes it with the"));
+            }
+        } finally {
+            AgentProcess.run("rm", "-rf", tree.toString());
+        }
+    }
+
     @Test
     public void validatePassesTheShippedFilesAndNamesFileKeyAndReasonOfEveryBrokenOne() throws Exception {
         Path home = copy();

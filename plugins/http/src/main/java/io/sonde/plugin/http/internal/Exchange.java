@@ -212,6 +212,7 @@ final class Exchange {
                 Map<String, String> headers = requestHeaders(url, method, targetHost, targetPort, body.length, authorization);
                 String authority = headers.remove("Host");
                 headers.remove("Content-Length"); // HTTP/2 carries it from the request's length
+                io.setSoTimeout(millisLeft()); // a body larger than the peer's window waits on its updates
                 stream.send(method, url.getScheme().toLowerCase(Locale.ROOT), authority, pathQuery(url), headers, body);
                 long t3 = System.nanoTime();
                 io.setSoTimeout(millisLeft());
