@@ -19,8 +19,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
  * {@code /api/docs/}, started on that document.
  */
 @Component(service = Servlet.class)
-// "/api/docs/" by itself: the resources would answer an empty listing for the folder
-@HttpWhiteboardServletPattern({"/api/v1/openapi.json", "/api/docs/swagger-initializer.js", "/api/docs", "/api/docs/"})
+@HttpWhiteboardServletPattern({"/api/v1/openapi.json", "/api/docs/swagger-initializer.js", "/api/docs"})
 @HttpWhiteboardResource(pattern = "/api/docs/*", prefix = "/META-INF/resources/webjars/swagger-ui/5.34.1")
 public final class ApiDocs extends HttpServlet {
 
@@ -33,7 +32,7 @@ public final class ApiDocs extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         switch (request.getServletPath()) {
-            case "/api/docs", "/api/docs/" -> response.sendRedirect("/api/docs/index.html");
+            case "/api/docs" -> response.sendRedirect("/api/docs/index.html");
             case "/api/docs/swagger-initializer.js" -> {
                 response.setContentType("application/javascript");
                 response.setCharacterEncoding("UTF-8");
