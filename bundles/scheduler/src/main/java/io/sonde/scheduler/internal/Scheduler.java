@@ -74,6 +74,12 @@ public final class Scheduler implements TargetListener {
     private final Map<String, SinkHold> holds = new ConcurrentHashMap<>();
     /** Delivery reads; a sink coming or going writes, so a result reaches either the sink or its hold, once. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock sinkLock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /**
+     * A sink's service property: {@code true} for a sink that exists because it is configured, whose
+     * going away is its configuration changing (the uplink): its results wait for it as for the
+     * sinks of {@link #AWAIT_SINKS}, also when it was configured after the start.
+     */
+    static final String SINK_HOLD = "sink.hold";
     /** How long results wait for a configured sink that went away; then they are dropped and counted. */
     static final long HOLD_MS = 60_000;
 
@@ -345,6 +351,9 @@ public final class Scheduler implements TargetListener {
         if (sinkName != null) {
             String n = String.valueOf(sinkName);
             sinkNames.put(sink, n);
+            if (Boolean.parseBoolean(String.valueOf(properties.get(SINK_HOLD)))) {
+                configured.add(n); // configured after the start (its file came later): its restarts are held all the same
+            }
             boolean awaitedOne;
             synchronized (jobs) {
                 awaitedOne = awaited.contains(n);

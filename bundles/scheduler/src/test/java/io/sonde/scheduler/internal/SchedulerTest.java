@@ -108,6 +108,35 @@ public class SchedulerTest {
                 scheduler.state().sinks().stream().filter(w -> w.name().equals("io.sonde.uplink")).findFirst().orElseThrow().delivered());
     }
 
+    /**
+     * The uplink configured on a running agent (not awaited at the start) says so with sink.hold: its restarts (its
+     * own removal of a used enrollment token, an operator's edit) lose nothing either.
+     */
+    @Test
+    public void aSinkConfiguredAfterTheStartIsHeldAcrossItsRestartsToo() throws Exception {
+        Recorder first = new Recorder();
+        Map<String, Object> props = Map.of("component.name", "io.sonde.uplink", "sink.name", "uplink", "sink.hold", Boolean.TRUE);
+        scheduler.addSink(first, props);
+        addProber("k", t -> CompletableFuture.completedFuture(ok(t)));
+        scheduler.targetsChanged(List.of(target("a", "k", 10, 500)));
+        first.next();
+        scheduler.removeSink(first);
+        long atRemoval = scheduler.state().results();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (scheduler.state().results() < atRemoval + 20 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(scheduler.state().results() >= atRemoval + 20);
+        Recorder second = new Recorder();
+        scheduler.addSink(second, props);
+        second.next();
+        scheduler.targetsChanged(List.of());
+        assertNotNull(second.removed.poll(10, TimeUnit.SECONDS));
+        long produced = scheduler.state().results();
+        assertEquals("every result reached one of the two, once", produced, first.results.size() + second.results.size() + 2);
+        assertEquals(Map.of(), scheduler.holdDrops());
+    }
+
     @Test
     public void anUnconfiguredSinkThatGoesIsNotWaitedFor() throws Exception {
         Recorder first = new Recorder();

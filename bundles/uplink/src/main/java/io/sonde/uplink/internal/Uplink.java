@@ -63,7 +63,7 @@ import io.sonde.wire.WireException;
  * jitter, honouring Retry-After) while the server cannot be reached.
  */
 @Component(configurationPid = UplinkConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = ResultSink.class, property = "sink.name=uplink")
+        service = ResultSink.class, property = {"sink.name=uplink", "sink.hold:Boolean=true"})
 @Designate(ocd = UplinkConfig.class)
 public final class Uplink implements ResultSink {
 
