@@ -149,7 +149,13 @@ record Request(URI url, int port, String method, Map<String, String> headers, St
             out.add(new TargetProblem(NO_PROXY.name(), "no_proxy without proxy_url"));
         }
         if ("2".equals(HTTP_VERSION.value(t)) && proxy != null && proxyProblem(proxy) == null && t.host().regionMatches(true, 0, "http:", 0, 5)) {
-            if (proxied(noProxy(NO_PROXY.value(t)), HostForm.URL.lookupName(t.host()))) {
+            String host;
+            try {
+                host = HostForm.URL.lookupName(t.host());
+            } catch (IllegalArgumentException e) {
+                host = null; // not a URL: the host's own check says so
+            }
+            if (host != null && proxied(noProxy(NO_PROXY.value(t)), host)) {
                 out.add(new TargetProblem(HTTP_VERSION.name(), "HTTP/2 by prior knowledge does not go through an HTTP proxy (proxy_url): "
                         + "use https:// (a CONNECT tunnel), 1.1 or auto, or no_proxy for the host"));
             }

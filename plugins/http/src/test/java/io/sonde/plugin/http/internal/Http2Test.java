@@ -254,6 +254,8 @@ public class Http2Test {
         assertTrue(proxied.get(0).reason(), proxied.get(0).reason().startsWith("HTTP/2 by prior knowledge does not go through"));
         assertEquals(List.of(), Request.problems(target("http://web.test/", "http_version", "2", "proxy_url",
                 "http://127.0.0.1:3128", "no_proxy", "web.test")));
+        // a host that is no URL is its own check's to name: this one neither throws nor adds a problem
+        assertEquals(List.of(), Request.problems(target("http://bad host/", "http_version", "2", "proxy_url", "http://127.0.0.1:3128")));
         assertEquals(List.of(), Request.problems(target("https://web.test/", "http_version", "2", "proxy_url",
                 "http://127.0.0.1:3128")));
     }
