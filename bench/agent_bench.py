@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-process benchmarks of the built Sonde agent (distribution/target/sonde).
+"""Whole-process benchmarks of the built Sonde agent (dist/target/sonde).
 
     python3 bench/agent_bench.py launch [--runs 7]
     python3 bench/agent_bench.py layers [--runs 3] [--idle-seconds 15]
@@ -50,7 +50,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DIST = os.path.join(ROOT, "distribution", "target", "sonde")
+DIST = os.path.join(ROOT, "dist", "target", "sonde")
 TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-process benchmarks of bin/sonde-cli (distribution/target/sonde), each against the tool an
+"""Whole-process benchmarks of bin/sonde-cli (dist/target/sonde), each against the tool an
 operator would otherwise run, in the same run:
 
     python3 bench/cli_bench.py [--runs 7] [--entries 10000]
@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DIST = os.path.join(ROOT, "distribution", "target", "sonde")
+DIST = os.path.join(ROOT, "dist", "target", "sonde")
 
 
 def wall(cmd, env=None, ok=(0, 1)):

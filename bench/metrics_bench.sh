@@ -17,12 +17,12 @@ roots=("$@")
 gson=$(ls ~/.m2/repository/com/google/code/gson/gson/*/gson-*.jar | grep -v sources | sort -V | tail -1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-benches=(bundles/exporter/src/test/java/io/sonde/exporter/internal/ProbeMetricsBench.java
-         bundles/uplink/src/test/java/io/sonde/uplink/internal/ResultEncoderBench.java)
+benches=(agent/exporter/src/test/java/io/sonde/exporter/internal/ProbeMetricsBench.java
+         agent/uplink/src/test/java/io/sonde/uplink/internal/ResultEncoderBench.java)
 classpath() { # the classes of a build: the contract, the agent SPI where it exists, the exporter, uplink, wire, the plugins' results
-    local r="$1" cp="$1/bundles/api/target/classes:$1/bundles/exporter/target/classes:$1/bundles/uplink/target/classes"
-    cp="$cp:$1/bundles/wire/target/classes"
-    [ -d "$r/bundles/agent-spi/target/classes" ] && cp="$cp:$r/bundles/agent-spi/target/classes"
+    local r="$1" cp="$1/contract/api/target/classes:$1/agent/exporter/target/classes:$1/agent/uplink/target/classes"
+    cp="$cp:$1/contract/wire/target/classes"
+    [ -d "$r/contract/agent-spi/target/classes" ] && cp="$cp:$r/contract/agent-spi/target/classes"
     for p in tcp icmp http traceroute; do
         [ -d "$r/plugins/$p/target/classes" ] && cp="$cp:$r/plugins/$p/target/classes"
     done

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-process benchmarks of the built Sonde server (distribution/target/sonde-server).
+"""Whole-process benchmarks of the built Sonde server (dist/target/sonde-server).
 
     python3 bench/server_bench.py ingest [--agents 1000] [--batch 5000] [--senders 3] [--millions 1,10] [--store h2,postgres]
     python3 bench/server_bench.py series [--agents 8] [--targets 10] [--days 30] [--store h2,postgres]
@@ -68,8 +68,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_bench import free_port, proc_cpu, proc_rss_mb, terminate  # noqa: E402  one copy of the process helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER_DIST = os.environ.get("SONDE_SERVER_DIST") or os.path.join(ROOT, "distribution", "target", "sonde-server")
-AGENT_DIST = os.path.join(ROOT, "distribution", "target", "sonde")
+SERVER_DIST = os.environ.get("SONDE_SERVER_DIST") or os.path.join(ROOT, "dist", "target", "sonde-server")
+AGENT_DIST = os.path.join(ROOT, "dist", "target", "sonde")
 DAY = 86400
 
 

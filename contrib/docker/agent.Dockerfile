@@ -1,5 +1,5 @@
 # The Sonde agent in a container. Build from the project root after mvn -DskipTests verify:
-#   docker build -f contrib/docker/agent.Dockerfile -t sonde-agent:0.1.0 distribution/target
+#   docker build -f contrib/docker/agent.Dockerfile -t sonde-agent:0.1.0 dist/target
 # Run (ICMP as the unprivileged user through datagram sockets, allowed by the sysctl):
 #   docker run -d --name sonde-agent -p 9100:9100 --sysctl net.ipv4.ping_group_range="0 2147483647" \
 #       -v sonde-agent-data:/opt/sonde/data sonde-agent:0.1.0

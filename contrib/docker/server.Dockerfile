@@ -1,5 +1,5 @@
 # The Sonde server in a container. Build from the project root after mvn -DskipTests verify:
-#   docker build -f contrib/docker/server.Dockerfile -t sonde-server:0.1.0 distribution/target
+#   docker build -f contrib/docker/server.Dockerfile -t sonde-server:0.1.0 dist/target
 # Run (H2 in the data volume; the first start writes data/admin.token and its own TLS CA):
 #   docker run -d --name sonde-server -p 8443:8443 -v sonde-server-data:/opt/sonde-server/data sonde-server:0.1.0
 #   docker exec sonde-server cat /opt/sonde-server/data/admin.token

@@ -45,7 +45,7 @@ final class AgentProcess implements AutoCloseable {
     }
 
     static Path distribution() {
-        return Path.of(System.getProperty("sonde.distribution", "../distribution/target/sonde")).toAbsolutePath();
+        return Path.of(System.getProperty("sonde.distribution", "../dist/target/sonde")).toAbsolutePath();
     }
 
     /** Copies the distribution, points its exporter and self target at a free port, starts it. */

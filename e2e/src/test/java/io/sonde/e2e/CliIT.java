@@ -55,9 +55,9 @@ public class CliIT {
     public void startScriptsWarnWhenTheirHomeIsInABuildTree() throws Exception {
         Path tree = Files.createTempDirectory("sonde-tree-");
         try {
-            Path agent = Files.createDirectories(tree.resolve("distribution/target/sonde"));
+            Path agent = Files.createDirectories(tree.resolve("dist/target/sonde"));
             AgentProcess.run("cp", "-a", AgentProcess.distribution() + "/.", agent.toString());
-            Path server = Files.createDirectories(tree.resolve("distribution/target/sonde-server"));
+            Path server = Files.createDirectories(tree.resolve("dist/target/sonde-server"));
             AgentProcess.run("cp", "-a", ServerProcess.distribution() + "/.", server.toString());
             Path elsewhere = Files.createDirectories(tree.resolve("opt/sonde"));
             AgentProcess.run("cp", "-a", AgentProcess.distribution() + "/.", elsewhere.toString());
@@ -277,7 +277,7 @@ public class CliIT {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
         Path doc = Path.of("../docs/kinds.md").toAbsolutePath().normalize();
-        assertEquals(doc + " is not what the plugins declare; write it again with: distribution/target/sonde/bin/sonde-cli kinds"
+        assertEquals(doc + " is not what the plugins declare; write it again with: dist/target/sonde/bin/sonde-cli kinds"
                 + " --markdown > docs/kinds.md", Files.readString(doc), markdown);
         for (String kind : List.of("dns", "http", "icmp", "tcp", "tls", "traceroute", "udp")) {
             assertTrue(kind, markdown.contains("\n## " + kind + "\n"));

@@ -226,7 +226,7 @@ public class DeploymentIT {
 
     @Test
     public void theDockerfilesBuildFromTheDistributionsAsANonRootUserWithAHealthcheck() throws Exception {
-        Path context = AgentProcess.distribution().normalize().getParent(); // distribution/target, the build context
+        Path context = AgentProcess.distribution().normalize().getParent(); // dist/target, the build context
         for (String[] image : new String[][] {{"agent.Dockerfile", "sonde", "9100", "bin/sonde"},
                 {"server.Dockerfile", "sonde-server", "8443", "bin/sonde-server"}}) {
             List<String[]> instructions = instructions(CONTRIB.resolve("docker").resolve(image[0]));

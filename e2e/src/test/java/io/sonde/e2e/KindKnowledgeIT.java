@@ -32,40 +32,40 @@ public class KindKnowledgeIT {
 
     /** file (from the root) and what it names, with why it may. */
     private static final Map<String, String> ALLOWED = Map.ofEntries(
-            Map.entry("bundles/api/src/main/java/io/sonde/api/Target.java \"tcp\"",
+            Map.entry("contract/api/src/main/java/io/sonde/api/Target.java \"tcp\"",
                     "the aliases users have written in their files since 1.0 (tcpconnect = tcp, echo = udp), kept so those files read"),
-            Map.entry("bundles/api/src/main/java/io/sonde/api/Target.java \"udp\"",
+            Map.entry("contract/api/src/main/java/io/sonde/api/Target.java \"udp\"",
                     "the aliases users have written in their files since 1.0 (tcpconnect = tcp, echo = udp), kept so those files read"),
-            Map.entry("bundles/api/src/main/java/io/sonde/api/HostForm.java \"http\"", "the scheme of the URL host form"),
-            Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"tcp\"",
+            Map.entry("contract/api/src/main/java/io/sonde/api/HostForm.java \"http\"", "the scheme of the URL host form"),
+            Map.entry("agent/responder/src/main/java/io/sonde/responder/internal/Responder.java \"tcp\"",
                     "the responder answers TCP connects: its own protocol's label, not a kind"),
-            Map.entry("bundles/responder/src/main/java/io/sonde/responder/internal/Responder.java \"udp\"",
+            Map.entry("agent/responder/src/main/java/io/sonde/responder/internal/Responder.java \"udp\"",
                     "the responder echoes UDP: its own protocol's label, not a kind"),
-            Map.entry("bundles/server-config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"tcp\"",
+            Map.entry("server/config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"tcp\"",
                     "a mesh's kinds that probe the peers' responders (TCP and UDP echo) get the responder's port"),
-            Map.entry("bundles/server-config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"udp\"",
+            Map.entry("server/config/src/main/java/io/sonde/server/config/internal/ConfigModel.java \"udp\"",
                     "a mesh's kinds that probe the peers' responders (TCP and UDP echo) get the responder's port"),
-            Map.entry("bundles/server-spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"dns\"",
+            Map.entry("server/spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"dns\"",
                     "a phase's name in the stored details' key dictionary (append-only: stored data refers to it)"),
-            Map.entry("bundles/server-spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"tls\"",
+            Map.entry("server/spi/src/main/java/io/sonde/server/spi/DetailsCodec.java \"tls\"",
                     "a phase's name in the stored details' key dictionary (append-only: stored data refers to it)"),
-            Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/AlertRule.java \"http\"",
+            Map.entry("server/alerts/src/main/java/io/sonde/server/alerts/internal/AlertRule.java \"http\"",
                     "a receiver URL's scheme"),
-            Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/ChannelKeys.java \"http\"",
+            Map.entry("server/alerts/src/main/java/io/sonde/server/alerts/internal/ChannelKeys.java \"http\"",
                     "a receiver URL's scheme"),
-            Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/AlertService.java \"http\"",
+            Map.entry("server/alerts/src/main/java/io/sonde/server/alerts/internal/AlertService.java \"http\"",
                     "the scheme of public_url, the server's own address"),
-            Map.entry("bundles/server-alerts/src/main/java/io/sonde/server/alerts/internal/EmailChannel.java \"tls\"",
+            Map.entry("server/alerts/src/main/java/io/sonde/server/alerts/internal/EmailChannel.java \"tls\"",
                     "an email receiver's transport security (starttls, tls or none), SMTP's own"),
-            Map.entry("bundles/server-remotewrite/src/main/java/io/sonde/server/remotewrite/internal/RemoteWrite.java \"http\"",
+            Map.entry("server/remotewrite/src/main/java/io/sonde/server/remotewrite/internal/RemoteWrite.java \"http\"",
                     "a remote-write receiver URL's scheme"),
-            Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"dns\"", "a failure reason"),
-            Map.entry("bundles/wire/src/main/java/io/sonde/wire/WireResult.java \"tls\"", "a failure reason"),
-            Map.entry("bundles/server-core/src/main/java/io/sonde/server/core/internal/HttpsListener.java \"tls\"",
+            Map.entry("contract/wire/src/main/java/io/sonde/wire/WireResult.java \"dns\"", "a failure reason"),
+            Map.entry("contract/wire/src/main/java/io/sonde/wire/WireResult.java \"tls\"", "a failure reason"),
+            Map.entry("server/core/src/main/java/io/sonde/server/core/internal/HttpsListener.java \"tls\"",
                     "the server's own TLS material's folder"),
-            Map.entry("bundles/server-dashboard/src/main/resources/ui/assets/app.js 'tcp'",
+            Map.entry("server/dashboard/src/main/resources/ui/assets/app.js 'tcp'",
                     "the example a new target definition starts from in the editor"),
-            Map.entry("bundles/server-dashboard/src/main/resources/ui/assets/app.js 'icmp'",
+            Map.entry("server/dashboard/src/main/resources/ui/assets/app.js 'icmp'",
                     "the example a new mesh definition starts from in the editor"));
 
     @Test
@@ -80,7 +80,7 @@ public class KindKnowledgeIT {
         Pattern js = Pattern.compile("'(" + names + ")'|\"(" + names + ")\"");
         List<String> found = new ArrayList<>();
         TreeSet<String> used = new TreeSet<>();
-        for (String tree : List.of("bundles", "cli", "embed", "launcher")) {
+        for (String tree : List.of("contract", "agent", "server", "platform", "tools")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(tree))) {
                 for (Path f : files.filter(Files::isRegularFile).toList()) {
                     String rel = ROOT.relativize(f).toString();

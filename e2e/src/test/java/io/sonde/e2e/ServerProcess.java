@@ -50,7 +50,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static Path distribution() {
-        return Path.of(System.getProperty("sonde.server.distribution", "../distribution/target/sonde-server")).toAbsolutePath();
+        return Path.of(System.getProperty("sonde.server.distribution", "../dist/target/sonde-server")).toAbsolutePath();
     }
 
     /** Copies the distribution, sets its port and extra settings ({@code key = value} lines), starts it. */

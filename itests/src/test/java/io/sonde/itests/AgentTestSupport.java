@@ -34,7 +34,7 @@ import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
- * The agent's resolved system bundles (from distribution/target/sonde/system) and the TCP plugin in
+ * The agent's resolved system bundles (from dist/target/sonde/system) and the TCP plugin in
  * a real Felix framework; an exporter on a free loopback port; helpers to configure targets and to
  * read /metrics.
  */
@@ -55,7 +55,7 @@ public abstract class AgentTestSupport {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static File distribution() {
-        return new File(System.getProperty("sonde.distribution", "../distribution/target/sonde"));
+        return new File(System.getProperty("sonde.distribution", "../dist/target/sonde"));
     }
 
     static File tcpPlugin() {

@@ -53,7 +53,7 @@ import io.sonde.wire.BatchAck;
 import io.sonde.wire.WireCodec;
 
 /**
- * The server's resolved bundles (distribution/target/sonde-server/system) in a real Felix: the
+ * The server's resolved bundles (dist/target/sonde-server/system) in a real Felix: the
  * HTTPS Whiteboard configured by the server, the H2 store and the ingest as services, the store
  * switched away and back by configuration.
  */
@@ -81,7 +81,7 @@ public class ServerBundlesIT {
 
     @Configuration
     public Option[] config() {
-        File system = new File(System.getProperty("sonde.server.distribution", "../distribution/target/sonde-server"), "system");
+        File system = new File(System.getProperty("sonde.server.distribution", "../dist/target/sonde-server"), "system");
         File[] jars = system.listFiles((d, n) -> n.endsWith(".jar"));
         if (jars == null || jars.length == 0) {
             throw new IllegalStateException("no bundles in " + system + ": build the distribution first");
@@ -171,6 +171,54 @@ public class ServerBundlesIT {
             Thread.sleep(100);
         }
         throw new AssertionError(uri + " did not answer " + status + ": " + (last == null ? "nothing" : last.statusCode() + " " + last.body()));
+    }
+
+    /**
+     * Every servlet of the server's API, as the framework has them registered, is in the OpenAPI document the server serves
+     * (and so in docs/api.md, which lists that document's endpoints): a new one without its description fails here.
+     */
+    @Test
+    public void everyApiServletIsInTheOpenApiDocument() throws Exception {
+        serverConfig(freePort(), "h2");
+        await(Store.class, true);
+        Bundle query = Arrays.stream(context.getBundles()).filter(b -> "io.sonde.server.query".equals(b.getSymbolicName()))
+                .findFirst().orElseThrow();
+        java.util.Set<String> documented;
+        try (InputStream in = query.getEntry("io/sonde/server/query/openapi.json").openStream()) {
+            documented = com.google.gson.JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject()
+                    .getAsJsonObject("paths").keySet();
+        }
+        // the servlets come as their references do: wait until the registered patterns stand still for two seconds
+        java.util.Set<String> patterns = java.util.Set.of();
+        long stillSince = System.nanoTime();
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (System.nanoTime() < deadline && System.nanoTime() - stillSince < 2_000_000_000L) {
+            java.util.Set<String> now = new java.util.TreeSet<>();
+            org.osgi.framework.ServiceReference<?>[] refs = context.getAllServiceReferences("jakarta.servlet.Servlet", null);
+            for (org.osgi.framework.ServiceReference<?> r : refs == null ? new org.osgi.framework.ServiceReference<?>[0] : refs) {
+                Object p = r.getProperty("osgi.http.whiteboard.servlet.pattern");
+                for (Object one : p instanceof String[] a ? a : p == null ? new Object[0] : new Object[] {p}) {
+                    now.add(String.valueOf(one));
+                }
+            }
+            if (!now.equals(patterns)) {
+                patterns = now;
+                stillSince = System.nanoTime();
+            }
+            Thread.sleep(100);
+        }
+        assertTrue("the API's servlets are registered: " + patterns, patterns.contains("/api/v1/results") && patterns.contains("/api/v1/agents/*"));
+        List<String> undocumented = new ArrayList<>();
+        for (String pattern : patterns) {
+            String base = pattern.endsWith("/*") ? pattern.substring(0, pattern.length() - 2) : pattern;
+            if (!base.startsWith("/api/v1/") || base.equals("/api/v1/openapi.json")) {
+                continue;
+            }
+            if (documented.stream().noneMatch(d -> d.equals(base) || d.startsWith(base + "/"))) {
+                undocumented.add(pattern);
+            }
+        }
+        assertEquals("servlets of the API that openapi.json does not describe", List.of(), undocumented);
     }
 
     @Test
