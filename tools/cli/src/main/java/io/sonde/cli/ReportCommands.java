@@ -20,7 +20,7 @@ final class ReportCommands {
                     + " downtime, unknown minutes apart, outages, the longest and the mean time to recover.",
                 "Per target (default), per agent (--by agent) or per tag (--by tag); --csv for a spreadsheet."},
             subcommands = {Report.Objectives.class})
-    static final class Report extends ServerCommand.Sub {
+    static final class Report extends ServerSub {
         @Option(names = "--from", paramLabel = "DATE", description = "The first day, 2026-11-01 (default: --days before --to)")
         String from;
 
@@ -72,7 +72,7 @@ final class ReportCommands {
 
         @Command(name = "objectives", mixinStandardHelpOptions = true,
                 description = "Each objective over its window: availability, error budget left, burn rate over the last day")
-        static final class Objectives extends ServerCommand.Sub {
+        static final class Objectives extends ServerSub {
             @Override
             void run(ServerApi api, PrintWriter out) throws Exception {
                 list(api.get("/api/v1/reports/objectives"), out, "name", "percent", "days", "targets", "availability_percent", "down_minutes",
@@ -84,7 +84,7 @@ final class ReportCommands {
     @Command(name = "objectives", mixinStandardHelpOptions = true,
             description = "Service level objectives: the availability a group of targets is to keep over a number of days. List, set, delete.",
             subcommands = {Objectives.List.class, Objectives.Set.class, Objectives.Delete.class})
-    static final class Objectives extends ServerCommand.Sub {
+    static final class Objectives extends ServerSub {
         static final String[] COLUMNS = {"name", "targets", "tag", "percent", "days", "comment"};
 
         @Override
@@ -93,7 +93,7 @@ final class ReportCommands {
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Every objective")
-        static final class List extends ServerCommand.Sub {
+        static final class List extends ServerSub {
             @Override
             void run(ServerApi api, PrintWriter out) throws Exception {
                 list(api.get("/api/v1/objectives"), out, COLUMNS);
@@ -101,7 +101,7 @@ final class ReportCommands {
         }
 
         @Command(name = "set", mixinStandardHelpOptions = true, description = "Defines or replaces an objective")
-        static final class Set extends ServerCommand.Sub {
+        static final class Set extends ServerSub {
             @Parameters(paramLabel = "NAME")
             String name;
 
@@ -137,7 +137,7 @@ final class ReportCommands {
         }
 
         @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes an objective")
-        static final class Delete extends ServerCommand.Sub {
+        static final class Delete extends ServerSub {
             @Parameters(paramLabel = "NAME")
             String name;
 

@@ -31,7 +31,7 @@ public class DefinitionsTest {
 
     @Test
     public void yamlAndJsonFilesGiveDefinitionsByKindAndName() throws Exception {
-        Map<String, Map<String, JsonObject>> d = ServerCommand.definitions(List.of(
+        Map<String, Map<String, JsonObject>> d = DefinitionCommands.definitions(List.of(
                 file("targets:\n  web: {kind: http, host: 'https://127.0.0.1/', interval_ms: 10000}\n"),
                 file("{\"meshes\": {\"eu\": {\"members\": \"eu\", \"fanout\": 3}}}")));
         assertEquals(10000, d.get("targets").get("web").get("interval_ms").getAsInt());
@@ -54,7 +54,7 @@ public class DefinitionsTest {
 
     private static void expect(List<Path> files, String start) {
         try {
-            ServerCommand.definitions(files);
+            DefinitionCommands.definitions(files);
             fail();
         } catch (IOException e) {
             assertTrue(e.getMessage(), e.getMessage().startsWith(start));
@@ -65,10 +65,10 @@ public class DefinitionsTest {
     public void theServersDefaultsAreNoDifferenceButAGivenKeyThatDiffersIs() {
         JsonObject server = JsonParser.parseString("{\"name\": \"eu\", \"fanout\": 3, \"interval_ms\": 30000,"
                 + " \"kinds\": {\"icmp\": {\"count\": 5, \"interval_ms\": 30000}}, \"updated_at\": \"2026-12-02T00:00:00Z\"}").getAsJsonObject();
-        assertTrue(ServerCommand.covers(JsonParser.parseString("{\"fanout\": 3.0, \"kinds\": {\"icmp\": {\"count\": 5}}}"), server));
-        assertFalse(ServerCommand.covers(JsonParser.parseString("{\"kinds\": {\"icmp\": {\"count\": 7}}}"), server));
-        assertFalse(ServerCommand.covers(JsonParser.parseString("{\"kinds\": {\"tcp\": {}}}"), server));
-        assertTrue(ServerCommand.covers(JsonParser.parseString("[1, {\"a\": 2}]"), JsonParser.parseString("[1, {\"a\": 2, \"b\": 3}]")));
-        assertFalse(ServerCommand.covers(JsonParser.parseString("[1]"), JsonParser.parseString("[1, 2]")));
+        assertTrue(DefinitionCommands.covers(JsonParser.parseString("{\"fanout\": 3.0, \"kinds\": {\"icmp\": {\"count\": 5}}}"), server));
+        assertFalse(DefinitionCommands.covers(JsonParser.parseString("{\"kinds\": {\"icmp\": {\"count\": 7}}}"), server));
+        assertFalse(DefinitionCommands.covers(JsonParser.parseString("{\"kinds\": {\"tcp\": {}}}"), server));
+        assertTrue(DefinitionCommands.covers(JsonParser.parseString("[1, {\"a\": 2}]"), JsonParser.parseString("[1, {\"a\": 2, \"b\": 3}]")));
+        assertFalse(DefinitionCommands.covers(JsonParser.parseString("[1]"), JsonParser.parseString("[1, 2]")));
     }
 }
