@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Turns a target's host into one address, off the caller's thread: probers are called on the
@@ -22,12 +21,7 @@ public final class Resolver implements AutoCloseable {
 
     /** @param name prefix of the threads' names; {@code threads} resolve in parallel */
     public Resolver(String name, int threads) {
-        AtomicInteger n = new AtomicInteger();
-        pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), io.sonde.base.DaemonThreads.numbered(name));
         pool.allowCoreThreadTimeOut(true);
     }
 

@@ -15,7 +15,7 @@ public final class Boot {
     }
 
     public static void main(String[] args) throws Exception {
-        Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath().normalize();
+        Path home = io.sonde.base.Home.ofProcess();
         new UpdateGuard(home).beforeStart(System.currentTimeMillis(), true);
         Main.run(args, true);
     }

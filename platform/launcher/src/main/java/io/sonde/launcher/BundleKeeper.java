@@ -55,7 +55,7 @@ final class BundleKeeper {
     /** Checks every {@link #CHECK_MS} ms on a daemon thread until the framework stops. */
     static void watch(Framework framework) {
         BundleKeeper keeper = new BundleKeeper(framework);
-        Thread t = new Thread(() -> {
+        Thread t = io.sonde.base.DaemonThreads.of("sonde-bundle-keeper", () -> {
             while (framework.getState() == Bundle.STARTING || framework.getState() == Bundle.ACTIVE) {
                 try {
                     Thread.sleep(CHECK_MS);
@@ -66,8 +66,7 @@ final class BundleKeeper {
                     LOG.log(Level.FINE, "Bundle keeper: " + e, e);
                 }
             }
-        }, "sonde-bundle-keeper");
-        t.setDaemon(true);
+        });
         t.start();
     }
 

@@ -188,12 +188,12 @@ public final class LogFileHandler extends Handler {
     }
 
     private static Path configuredFile() {
-        String home = System.getProperty("sonde.home", ".");
+        Path home = io.sonde.base.Home.ofProcess();
         String name = System.getProperty("sonde.name", "agent");
         String configured = LogManager.getLogManager().getProperty(LogFileHandler.class.getName() + ".file");
         Path p = Path.of(configured == null || configured.isBlank()
                 ? "log/" + ("agent".equals(name) ? "sonde" : "sonde-" + name) + ".log" : configured.strip());
-        return p.isAbsolute() ? p : Path.of(home).resolve(p).normalize();
+        return p.isAbsolute() ? p : home.resolve(p).normalize();
     }
 
     private static long longProperty(String key, long fallback) {

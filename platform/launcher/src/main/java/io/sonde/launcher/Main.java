@@ -68,7 +68,7 @@ public final class Main {
      */
     static void run(String[] args, boolean guarded) throws Exception {
         String name = System.getProperty("sonde.name", "agent");
-        Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath().normalize();
+        Path home = io.sonde.base.Home.ofProcess();
         System.setProperty("sonde.home", home.toString());
         long t0 = System.nanoTime();
 
@@ -209,7 +209,7 @@ public final class Main {
      */
     private static void watchGuard(UpdateGuard guard, java.util.concurrent.atomic.AtomicReference<Framework> running,
             java.util.concurrent.atomic.AtomicBoolean restart) {
-        Thread t = new Thread(() -> {
+        Thread t = io.sonde.base.DaemonThreads.of("sonde-update-guard", () -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(GUARD_CHECK_MS);
@@ -225,8 +225,7 @@ public final class Main {
                     LOG.log(Level.WARNING, "Update guard: " + e, e);
                 }
             }
-        }, "sonde-update-guard");
-        t.setDaemon(true);
+        });
         t.start();
     }
 

@@ -36,7 +36,7 @@ final class Reload {
 
     /** Watches the logging file in a daemon thread and handles SIGHUP (where the JVM lets it). */
     void start(java.util.function.Supplier<BundleContext> context) {
-        Thread t = new Thread(() -> {
+        Thread t = io.sonde.base.DaemonThreads.of("sonde-logging-watch", () -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(WATCH_MS);
@@ -47,8 +47,7 @@ final class Reload {
                     LOG.log(Level.WARNING, "Watching " + loggingFile + ": " + e, e);
                 }
             }
-        }, "sonde-logging-watch");
-        t.setDaemon(true);
+        });
         t.start();
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> hangUp(context.get()));

@@ -2,12 +2,9 @@ package io.sonde.launcher;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 import java.util.logging.Logger;
 
@@ -186,27 +183,11 @@ final class UpdateGuard {
 
     /** Writes {@code p} beside {@code file}, synced, then renames it over: a reader sees the old file or the new, whole. */
     static void store(Properties p, Path file) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            p.store(out, "Sonde update guard");
-        }
-        sync(tmp);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(file, out -> p.store(out, "Sonde update guard"), null);
     }
 
     /** Copies {@code from} over {@code to} in one step: written beside it, synced, renamed over it. */
     static void copy(Path from, Path to) throws IOException {
-        Files.createDirectories(to.getParent());
-        Path tmp = to.resolveSibling("." + to.getFileName() + ".swap");
-        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-        sync(tmp);
-        Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static void sync(Path p) throws IOException {
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
+        io.sonde.base.AtomicFiles.copy(from, to);
     }
 }

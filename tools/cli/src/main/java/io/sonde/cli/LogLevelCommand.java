@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -85,9 +84,8 @@ final class LogLevelCommand implements Callable<Integer> {
         if (!remove && !set) {
             next.add(key + " = " + name);
         }
-        Path tmp = file.resolveSibling(".logging.properties.tmp");
-        Files.write(tmp, next, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(file, next.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining())
+                .getBytes(StandardCharsets.UTF_8));
         out.println(remove ? "Removed " + key + " from " + file : "Set " + key + " = " + name + " in " + file);
         out.flush();
         return 0;

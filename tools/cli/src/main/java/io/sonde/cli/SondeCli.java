@@ -18,10 +18,7 @@ public final class SondeCli {
     /** The agent's directory: SONDE_HOME, or the parent of bin/ that started this. */
     static Path home() {
         String home = System.getenv("SONDE_HOME");
-        if (home == null || home.isBlank()) {
-            home = System.getProperty("sonde.home", ".");
-        }
-        return Path.of(home).toAbsolutePath().normalize();
+        return home == null || home.isBlank() ? io.sonde.base.Home.ofProcess() : Path.of(home).toAbsolutePath().normalize();
     }
 
     public static void main(String[] args) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -461,10 +460,9 @@ public final class Monitor implements AutoCloseable {
     /** Writes the targets file in one rename, and has the core read it now. */
     private void writeTargets() {
         Path file = work.resolve("targets.json");
-        Path tmp = work.resolve(".targets.json.tmp");
         try {
-            Files.writeString(tmp, GSON.toJson(Map.of("targets", new ArrayList<>(targets.values()))));
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            io.sonde.base.AtomicFiles.write(file, GSON.toJson(Map.of("targets", new ArrayList<>(targets.values())))
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }

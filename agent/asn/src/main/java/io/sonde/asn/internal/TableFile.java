@@ -50,14 +50,10 @@ public final class TableFile implements AsnLookup {
     @Activate
     public TableFile(BundleContext context, TableConfig config) {
         // a relative file is the agent's or server's home's (sonde.home), as every other file of theirs
-        String home = context == null ? null : context.getProperty("sonde.home");
-        this.file = (home == null ? Path.of(config.file()) : Path.of(home).resolve(config.file())).toAbsolutePath().normalize();
+        java.util.Optional<Path> home = context == null ? java.util.Optional.empty() : io.sonde.base.Home.given(context::getProperty);
+        this.file = home.map(h -> h.resolve(config.file())).orElse(Path.of(config.file())).toAbsolutePath().normalize();
         this.table = AsnTable.EMPTY;
-        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-asn-table");
-            t.setDaemon(true);
-            return t;
-        });
+        this.watcher = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-asn-table"));
         int every = Math.max(1, Math.min(3600, config.reload__s()));
         watcher.scheduleWithFixedDelay(this::look, 0, every, TimeUnit.SECONDS);
         this.metrics = context == null ? null : context.registerService(Collector.class, new Collector() {

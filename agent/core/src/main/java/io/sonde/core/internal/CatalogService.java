@@ -24,7 +24,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -111,17 +110,8 @@ public final class CatalogService {
     @Activate
     public CatalogService(BundleContext context, AgentConfig config, Map<String, Object> properties) {
         this.context = context;
-        executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-core");
-            t.setDaemon(true);
-            return t;
-        });
-        AtomicInteger lookupThreads = new AtomicInteger();
-        lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "sonde-core-lookup-" + lookupThreads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        executor = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-core"));
+        lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), io.sonde.base.DaemonThreads.numbered("sonde-core-lookup"));
         lookups.allowCoreThreadTimeOut(true);
         hostNames = new HostNames(InetAddress::getAllByName, System::currentTimeMillis, lookups, this::recomputeSoon);
         submit(() -> applyAgentConfig(config, properties));
@@ -484,7 +474,7 @@ public final class CatalogService {
         if (!file.isEmpty()) {
             path = Path.of(file);
             if (!path.isAbsolute()) {
-                path = Path.of(System.getProperty("sonde.home", ".")).resolve(path);
+                path = io.sonde.base.Home.ofProcess().resolve(path);
             }
             path = path.normalize();
         }

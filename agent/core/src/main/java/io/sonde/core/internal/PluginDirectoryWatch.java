@@ -47,13 +47,8 @@ public final class PluginDirectoryWatch {
 
     @Activate
     public PluginDirectoryWatch(BundleContext context) {
-        String home = context.getProperty("sonde.home");
-        dir = home == null ? null : Path.of(home, "plugins");
-        executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-plugin-check");
-            t.setDaemon(true);
-            return t;
-        });
+        dir = io.sonde.base.Home.given(context::getProperty).map(home -> home.resolve("plugins")).orElse(null);
+        executor = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-plugin-check"));
         if (dir != null) {
             executor.scheduleWithFixedDelay(this::scan, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
         }

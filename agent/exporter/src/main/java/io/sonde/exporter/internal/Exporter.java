@@ -50,7 +50,6 @@ import io.prometheus.client.hotspot.StandardExports;
 import io.prometheus.client.hotspot.ThreadExports;
 import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.ProbeResult;
-import io.sonde.api.Prober;
 import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
@@ -88,18 +87,13 @@ public final class Exporter implements ResultSink {
     @Activate
     public Exporter(BundleContext context, ExporterConfig config, Map<String, Object> properties) {
         version = context.getBundle().getVersion().toString();
-        String h = context.getProperty("sonde.home");
-        home = h == null ? null : java.nio.file.Path.of(h).toAbsolutePath().normalize();
+        home = io.sonde.base.Home.given(context::getProperty).orElse(null);
         probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
         java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
         resultsProps.put(io.sonde.agent.spi.StatusReport.SECTION, "results");
         resultsRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, probeMetrics::lastResults, resultsProps);
-        http = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-http-control");
-            t.setDaemon(true);
-            return t;
-        });
+        http = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-http-control"));
         // Building Jetty loads a few hundred classes: do it beside the framework's start, not in it.
         http.execute(this::build);
         modified(config, properties);
@@ -394,10 +388,8 @@ public final class Exporter implements ResultSink {
         doc.put("at", java.time.Instant.now().toString());
         java.nio.file.Path file = home.resolve(STATE_FILE);
         try {
-            java.nio.file.Files.createDirectories(file.getParent());
-            java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            java.nio.file.Files.writeString(tmp, new com.google.gson.GsonBuilder().serializeNulls().create().toJson(doc) + "\n");
-            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            io.sonde.base.AtomicFiles.write(file, (new com.google.gson.GsonBuilder().serializeNulls().create().toJson(doc) + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {
             LOG.warn("Cannot write {}: {}", file, e.toString());
         }

@@ -1,8 +1,6 @@
 package io.sonde.exporter.internal;
 
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -432,8 +430,7 @@ final class ProbeEndpoint implements AutoCloseable {
     }
 
     private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
+        Thread t = io.sonde.base.DaemonThreads.of(name, r);
         return t;
     }
 

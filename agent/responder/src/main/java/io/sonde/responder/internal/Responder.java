@@ -100,8 +100,7 @@ public final class Responder {
         this.config = config;
         this.limit = new RateLimit(config.max__per__s(), config.max__per__source__per__s(), System::nanoTime);
         this.selector = Selector.open();
-        this.thread = new Thread(this::loop, "sonde-responder");
-        this.thread.setDaemon(true);
+        this.thread = io.sonde.base.DaemonThreads.of("sonde-responder", this::loop);
         this.thread.start();
         Set<Integer> fromFile = Set.of();
         try {

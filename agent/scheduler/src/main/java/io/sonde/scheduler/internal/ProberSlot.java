@@ -44,13 +44,8 @@ final class ProberSlot {
         this.ranking = ranking;
         this.serviceId = serviceId;
         this.inline = async;
-        AtomicInteger n = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE_CAPACITY), r -> {
-                    Thread t = new Thread(r, "sonde-probe-" + kind + "-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                new ArrayBlockingQueue<>(QUEUE_CAPACITY), io.sonde.base.DaemonThreads.numbered("sonde-probe-" + kind), new ThreadPoolExecutor.AbortPolicy());
         this.executor.allowCoreThreadTimeOut(true);
     }
 

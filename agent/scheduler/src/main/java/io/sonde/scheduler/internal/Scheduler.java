@@ -142,8 +142,7 @@ public final class Scheduler implements TargetListener {
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         metrics = new SchedulerMetrics(this::state);
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
-        watchdog = new Thread(this::watch, "sonde-scheduler-watchdog");
-        watchdog.setDaemon(true);
+        watchdog = io.sonde.base.DaemonThreads.of("sonde-scheduler-watchdog", this::watch);
         watchdog.start();
     }
 

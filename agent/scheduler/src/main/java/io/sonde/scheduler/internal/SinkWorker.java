@@ -56,8 +56,7 @@ final class SinkWorker {
         this.sink = sink;
         this.name = name;
         this.capacity = capacity;
-        this.thread = new Thread(this::loop, "sonde-sink-" + name);
-        this.thread.setDaemon(true);
+        this.thread = io.sonde.base.DaemonThreads.of("sonde-sink-" + name, this::loop);
         this.thread.start();
     }
 

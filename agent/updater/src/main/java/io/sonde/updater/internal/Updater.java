@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -139,11 +138,7 @@ public final class Updater implements ResultSink {
     private final Path stateFile;
     private final Path work;
     private final Path guardFile;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sonde-updater");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-updater"));
     private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
     private volatile RemoteConfig remote;
     private volatile ServerFiles files;
@@ -164,7 +159,7 @@ public final class Updater implements ResultSink {
         this.context = context;
         this.config = config;
         this.wiring = context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class);
-        this.home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), ".")).toAbsolutePath();
+        this.home = io.sonde.base.Home.of(context::getProperty);
         this.stateFile = home.resolve("data/state").resolve(STATE_FILE);
         this.work = home.resolve("data/updates");
         this.guardFile = work.resolve(GUARD_FILE);
@@ -576,9 +571,7 @@ public final class Updater implements ResultSink {
         Path file = place == Place.PLUGIN ? pluginFile(b) : systemFile(b);
         try {
             Path previous = work.resolve("previous").resolve(file.getFileName());
-            Files.createDirectories(previous.getParent());
-            Files.copy(file, previous, StandardCopyOption.REPLACE_EXISTING);
-            sync(previous); // what a rollback, the launcher's included, puts back
+            io.sonde.base.AtomicFiles.copy(file, previous); // what a rollback, the launcher's included, puts back
             long now = System.currentTimeMillis();
             List<String> kinds = new ArrayList<>();
             Set<String> own = place == Place.PLUGIN ? kinds(b) : null;
@@ -638,7 +631,7 @@ public final class Updater implements ResultSink {
      * thread of its own: the bundle may be this updater, which stops on the way.
      */
     private void refresh(Bundle b) {
-        Thread t = new Thread(() -> {
+        Thread t = io.sonde.base.DaemonThreads.of("sonde-updater-refresh", () -> {
             try {
                 b.update();
                 wiring.refreshBundles(List.of(b));
@@ -646,8 +639,7 @@ public final class Updater implements ResultSink {
                 // the watch sees the bundle not active, and rolls it back
                 LOG.warn("Updating {} from its new jar: {}", b.getSymbolicName(), e.toString());
             }
-        }, "sonde-updater-refresh");
-        t.setDaemon(true);
+        });
         t.start();
     }
 
@@ -689,10 +681,7 @@ public final class Updater implements ResultSink {
 
     /** Puts {@code from} at {@code to} in one step: written beside it, synced, then renamed over it. */
     private static void replace(Path from, Path to) throws IOException {
-        Path tmp = to.resolveSibling("." + to.getFileName() + ".update");
-        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-        sync(tmp);
-        Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.copy(from, to);
     }
 
     /**
@@ -860,19 +849,9 @@ public final class Updater implements ResultSink {
 
     /** Writes {@code bytes} beside {@code file}, synced, then renames it over: a reader sees the old file or the new, whole. */
     private static void writeSynced(Path file, byte[] bytes) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        sync(tmp);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(file, bytes);
     }
 
-    /** Forces the file's bytes to disk: a rename over another file must not leave an empty one after a power cut. */
-    private static void sync(Path file) throws IOException {
-        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-    }
 
     /** @return the file's properties, or null when there is none or it cannot be read */
     private static Properties properties(Path file) {

@@ -3,11 +3,8 @@ package io.sonde.uplink.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 import com.google.gson.JsonElement;
@@ -142,22 +139,7 @@ final class ConfigDocuments {
 
     /** Keeps {@code doc} as the last good one: written whole beside the old, synced, renamed over it. */
     void save(Document doc) throws IOException {
-        Files.createDirectories(stateDir);
-        Path tmp = stateDir.resolve(CACHE_FILE + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(doc.json().getBytes(StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
-        Files.move(tmp, cacheFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel dir = FileChannel.open(stateDir, StandardOpenOption.READ)) {
-            dir.force(true); // the rename itself survives a power cut
-        } catch (IOException e) {
-            // not every file system syncs a directory; the rename is atomic either way
-        }
+        io.sonde.base.AtomicFiles.write(cacheFile(), doc.json().getBytes(StandardCharsets.UTF_8));
     }
 
     /** @return the entries refused, as a status carries them: at most {@link io.sonde.wire.AgentStatus#MAX_REJECTED} */

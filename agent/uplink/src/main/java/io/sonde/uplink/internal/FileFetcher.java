@@ -35,11 +35,7 @@ final class FileFetcher implements ServerFiles, AutoCloseable {
     private final Duration timeout;
     /** Watches each download's progress: one that stalls for {@code timeout} is cut off (the client has no read timeout). */
     private final java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-                Thread t = new Thread(r, "sonde-uplink-fetch-watchdog");
-                t.setDaemon(true);
-                return t;
-            });
+            io.sonde.base.DaemonThreads.named("sonde-uplink-fetch-watchdog"));
 
     FileFetcher(HttpClient http, Supplier<Endpoint> endpoint, Duration timeout) {
         this.http = http;

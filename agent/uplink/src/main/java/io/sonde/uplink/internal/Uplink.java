@@ -12,21 +12,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.GZIPOutputStream;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLHandshakeException;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -136,11 +132,7 @@ public final class Uplink implements ResultSink {
     private int failuresInARow;
     private final java.util.Set<URI> warned = new java.util.HashSet<>(); // instances that failed since the last success
     private final HttpClient http;
-    private final java.util.concurrent.ExecutorService httpExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sonde-uplink-http");
-        t.setDaemon(true);
-        return t;
-    });
+    private final java.util.concurrent.ExecutorService httpExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(io.sonde.base.DaemonThreads.named("sonde-uplink-http"));
     private final UplinkConfig config;
     private final AgentIdentity identity;
     private final String version;
@@ -246,7 +238,7 @@ public final class Uplink implements ResultSink {
         this.identity = identity;
         this.context = context;
         this.version = context.getBundle().getVersion().toString();
-        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        Path home = io.sonde.base.Home.of(context::getProperty);
         this.stateDir = home.resolve("data").resolve("state");
         this.batchLimit = Math.max(1, config.batch__max__results());
         this.spool = Spool.open(home.resolve("data").resolve("spool"), Math.max(1, config.spool__max__mb()) * 1024L * 1024L,
@@ -275,8 +267,7 @@ public final class Uplink implements ResultSink {
         this.servers = urls;
         this.server = urls.isEmpty() ? null : urls.get(0);
         this.http = client;
-        this.sender = new Thread(this::run, "sonde-uplink");
-        this.sender.setDaemon(true);
+        this.sender = io.sonde.base.DaemonThreads.of("sonde-uplink", this::run);
         this.documents = new ConfigDocuments(stateDir);
         loadKeptDocument();
         this.files = http == null ? null : new FileFetcher(http, () -> {
@@ -326,15 +317,8 @@ public final class Uplink implements ResultSink {
             if (kept.size() == lines.size()) {
                 return;
             }
-            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.write(tmp, kept, StandardCharsets.UTF_8);
-            try {
-                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: the default permissions
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            io.sonde.base.AtomicFiles.write(file, kept.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining())
+                    .getBytes(StandardCharsets.UTF_8)); // with the permissions it had
             LOG.info("Enrolled: the enrollment token is used once, and is removed from {} (and so from the framework's copy of the"
                     + " configuration)", file);
         } catch (IOException | RuntimeException e) {
@@ -1112,12 +1096,6 @@ public final class Uplink implements ResultSink {
     }
 
     private void saveCredential(Credential c) throws IOException {
-        Files.createDirectories(stateDir);
-        Path file = stateDir.resolve(CREDENTIAL_FILE);
-        Path tmp = stateDir.resolve(CREDENTIAL_FILE + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, WireCodec.json(c));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(stateDir.resolve(CREDENTIAL_FILE), WireCodec.json(c), io.sonde.base.AtomicFiles.OWNER_ONLY);
     }
 }

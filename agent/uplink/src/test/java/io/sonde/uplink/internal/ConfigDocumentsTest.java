@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.Rule;
 import org.junit.Test;
@@ -74,7 +75,9 @@ public class ConfigDocumentsTest {
         ConfigDocuments.Document d = check("{\"schema\":1,\"agent_id\":\"a1\",\"version\":\"v7\",\"targets\":[]}");
         docs.save(d);
         assertEquals(d, docs.load("a1"));
-        assertTrue("no temporary left", !Files.exists(state.resolve(ConfigDocuments.CACHE_FILE + ".tmp")));
+        try (java.util.stream.Stream<Path> left = Files.list(state)) {
+            assertEquals("the kept copy, and no temporary beside it", List.of(state.resolve(ConfigDocuments.CACHE_FILE)), left.toList());
+        }
         try {
             docs.load("another-id");
             fail("another agent's copy was taken");

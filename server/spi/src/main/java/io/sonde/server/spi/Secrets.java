@@ -2,10 +2,7 @@ package io.sonde.server.spi;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -34,14 +31,9 @@ public final class Secrets {
         }
     }
 
-    /** Writes {@code content} to {@code file} readable by the owner only, atomically. */
+    /** Writes {@code content} to {@code file} readable by the owner only, atomically and durably. */
     public static void writePrivate(Path file, byte[] content) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(tmp, content);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(file, content, io.sonde.base.AtomicFiles.OWNER_ONLY);
     }
 
     /** PBKDF2 rounds for a password: slow on purpose (about 0.1 s), and written into each hash so it can rise. */

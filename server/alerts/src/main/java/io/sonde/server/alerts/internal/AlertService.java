@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +31,6 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
@@ -80,9 +78,6 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
     @org.osgi.service.metatype.annotations.ObjectClassDefinition(name = "Sonde server: alerts",
             description = "How often the alert rules are evaluated, and the key that signs webhooks")
     @interface Config {
-        @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Seconds without contact after which an agent is offline")
-        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
-
         @org.osgi.service.metatype.annotations.AttributeDefinition(description = "Seconds between two evaluations of the alert rules", min = "1")
         int alert__eval__s() default 10;
 
@@ -117,17 +112,14 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
     private volatile io.sonde.asn.AsnLookup asns;
 
     @Activate
-    public AlertService(BundleContext context, @Reference Store store, Config config) throws IOException {
+    public AlertService(BundleContext context, @Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline, Config config)
+            throws IOException {
         this.store = store;
-        this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
-        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        this.offlineAfter = offline.offlineAfter();
+        Path home = io.sonde.base.Home.of(context::getProperty);
         this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())), tls(home, config.alert__ca__file()),
                 publicUrl(config.public__url()));
-        this.threads = Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, "sonde-alerts");
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = Executors.newScheduledThreadPool(2, io.sonde.base.DaemonThreads.named("sonde-alerts"));
         int every = Math.max(1, config.alert__eval__s());
         threads.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), every, every, TimeUnit.SECONDS);
         threads.scheduleWithFixedDelay(() -> guarded("delivery", this::deliver), 1, 1, TimeUnit.SECONDS);

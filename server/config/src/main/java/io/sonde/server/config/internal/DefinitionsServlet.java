@@ -15,7 +15,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.slf4j.Logger;
@@ -40,7 +39,7 @@ import io.sonde.wire.WireException;
  * source × destination grid ({@link MeshMatrix}). A definition is checked whole ({@link Definitions}) and
  * stored in its canonical form; a bad one is answered 400 naming the field.
  */
-@Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = Servlet.class)
 @HttpWhiteboardServletPattern({"/api/v1/targets", "/api/v1/targets/*", "/api/v1/meshes", "/api/v1/meshes/*", "/api/v1/rollouts",
     "/api/v1/rollouts/*"})
 public final class DefinitionsServlet extends HttpServlet {
@@ -57,20 +56,15 @@ public final class DefinitionsServlet extends HttpServlet {
     /** Most rollouts the server keeps. */
     static final int MAX_ROLLOUTS = 200;
 
-    /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
-    @interface Offline {
-        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
-    }
-
     private final transient Store store;
     private final transient ConfigService configs;
     private final Duration offlineAfter;
 
     @Activate
-    public DefinitionsServlet(@Reference Store store, @Reference ConfigService configs, Offline offline) {
+    public DefinitionsServlet(@Reference Store store, @Reference ConfigService configs, @Reference io.sonde.server.spi.OfflineRule offline) {
         this.store = store;
         this.configs = configs;
-        this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
+        this.offlineAfter = offline.offlineAfter();
     }
 
     /** @return the type the path is about */

@@ -60,14 +60,14 @@ public final class AgentsServlet extends HttpServlet {
 
     @Activate
     public AgentsServlet(org.osgi.framework.BundleContext context, @Reference Store store, @Reference ResultIngest ingest,
-            ServerConfig config) {
+            @Reference io.sonde.server.spi.OfflineRule offline, ServerConfig config) {
         this.store = store;
         for (String k : List.of("full", "hash", "asked", "none")) {
             statuses.labels(k);
         }
         this.metrics = context.registerService(io.prometheus.client.Collector.class, statuses, null);
         this.ingest = ingest;
-        this.offlineAfter = Duration.ofSeconds(Math.max(1, config.offline__after__s()));
+        this.offlineAfter = offline.offlineAfter();
         this.advertised = config.advertised__addresses();
         this.lastSeen = new LastSeen(store, offlineAfter.toMillis());
     }

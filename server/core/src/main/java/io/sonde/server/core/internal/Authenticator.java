@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -69,7 +68,7 @@ public final class Authenticator implements Filter {
 
     @Activate
     public Authenticator(BundleContext context) throws IOException {
-        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        Path home = io.sonde.base.Home.of(context::getProperty);
         Path file = home.resolve("data").resolve("admin.token");
         if (!Files.exists(file)) {
             Secrets.writePrivate(file, (Secrets.token(ADMIN_PREFIX) + "\n").getBytes(StandardCharsets.US_ASCII));

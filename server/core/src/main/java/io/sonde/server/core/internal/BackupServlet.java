@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
@@ -41,7 +40,7 @@ public final class BackupServlet extends HttpServlet {
     @Activate
     public BackupServlet(BundleContext context, @Reference Store store) {
         this.store = store;
-        this.dir = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), ".")).resolve("data").resolve("backups");
+        this.dir = io.sonde.base.Home.of(context::getProperty).resolve("data").resolve("backups");
     }
 
     @Override

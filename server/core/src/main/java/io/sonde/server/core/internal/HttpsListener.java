@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
-import java.util.Objects;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
@@ -38,7 +37,7 @@ public final class HttpsListener {
     public HttpsListener(BundleContext context, ServerConfig config, Map<String, Object> properties,
             @Reference ConfigurationAdmin configurationAdmin, @Reference ListenerTuning tuning) throws IOException, GeneralSecurityException {
         // tuning: only that the factory which takes the listener over is there when Jetty starts on the configuration below
-        Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        Path home = io.sonde.base.Home.of(context::getProperty);
         String cert = config.tls__cert().strip();
         String key = config.tls__key().strip();
         Object source = properties.getOrDefault("felix.fileinstall.filename", ServerConfig.PID);

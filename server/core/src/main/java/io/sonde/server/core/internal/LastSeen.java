@@ -35,11 +35,7 @@ final class LastSeen implements AutoCloseable {
     LastSeen(Store store, long offlineAfterMs) {
         this.store = store;
         long period = period(offlineAfterMs);
-        this.writer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-last-seen");
-            t.setDaemon(true);
-            return t;
-        });
+        this.writer = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-last-seen"));
         writer.scheduleWithFixedDelay(this::write, period, period, TimeUnit.MILLISECONDS);
     }
 

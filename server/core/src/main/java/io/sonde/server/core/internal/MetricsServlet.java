@@ -18,7 +18,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -40,7 +39,7 @@ import io.sonde.server.spi.StoreException;
  * {@code /metrics}: the server's own metrics in the Prometheus text format: every
  * {@link Collector} service of the server's bundles, the agents by state, and the JVM's.
  */
-@Component(service = Servlet.class, configurationPid = ServerConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/metrics")
 public final class MetricsServlet extends HttpServlet {
 
@@ -52,9 +51,9 @@ public final class MetricsServlet extends HttpServlet {
     private final long offlineAfterMs;
 
     @Activate
-    public MetricsServlet(@Reference Store store, ServerConfig config) {
+    public MetricsServlet(@Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline) {
         this.store = store;
-        this.offlineAfterMs = Math.max(1, config.offline__after__s()) * 1000L;
+        this.offlineAfterMs = offline.offlineAfter().toMillis();
         new StandardExports().register(jvm);
         new MemoryPoolsExports().register(jvm);
         new GarbageCollectorExports().register(jvm);

@@ -10,7 +10,6 @@ import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -28,8 +27,7 @@ import io.sonde.server.spi.StoreException;
  * The server's section of the status the shell's {@code sonde:status} and {@code sonde:targets}
  * show: its version, the store, whether this instance leads, the agents, and the target definitions.
  */
-@Component(property = StatusReport.SECTION + "=server", configurationPid = ServerConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(property = StatusReport.SECTION + "=server")
 public final class ServerStatus implements StatusReport {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -39,9 +37,9 @@ public final class ServerStatus implements StatusReport {
     private final Duration offlineAfter;
 
     @Activate
-    public ServerStatus(BundleContext context, ServerConfig config) {
+    public ServerStatus(BundleContext context, @Reference io.sonde.server.spi.OfflineRule offline) {
         version = context.getBundle().getVersion().toString();
-        offlineAfter = Duration.ofSeconds(config.offline__after__s());
+        offlineAfter = offline.offlineAfter();
     }
 
     @Override

@@ -252,12 +252,13 @@ final class ServerTls {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setKeyEntry("server", key, password.toCharArray(), chain.toArray(new X509Certificate[0]));
-        Path tmp = p12.resolveSibling("server.p12.tmp");
-        Secrets.writePrivate(tmp, new byte[0]);
-        try (var out = Files.newOutputStream(tmp)) {
-            ks.store(out, password.toCharArray());
-        }
-        Files.move(tmp, p12, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.sonde.base.AtomicFiles.write(p12, out -> {
+            try {
+                ks.store(out, password.toCharArray());
+            } catch (GeneralSecurityException e) {
+                throw new IOException("cannot write the key store " + p12 + ": " + e.getMessage(), e);
+            }
+        }, io.sonde.base.AtomicFiles.OWNER_ONLY);
     }
 
     private static KeyPair ecKeyPair() throws GeneralSecurityException {

@@ -19,7 +19,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
@@ -47,7 +46,7 @@ import io.sonde.wire.WireException;
  * target every agent of ten thousand probes does not make the list ten thousand times longer.
  * {@code GET /api/v1/health/{target}} is one target with each agent's state.
  */
-@Component(service = Servlet.class, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = Servlet.class)
 @HttpWhiteboardServletPattern({"/api/v1/health", "/api/v1/health/*"})
 public final class HealthServlet extends HttpServlet {
 
@@ -70,11 +69,6 @@ public final class HealthServlet extends HttpServlet {
      */
     static final long WINDOW_STALE_MS = 60_000;
 
-    /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
-    @interface Offline {
-        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
-    }
-
     private record Computed(long atMs, Duration window, List<FleetHealth.TargetHealth> targets, Map<String, AgentRecord> agents,
             Map<String, java.util.SortedMap<String, String>> labels) {
     }
@@ -87,17 +81,13 @@ public final class HealthServlet extends HttpServlet {
     private transient volatile Computed last;
     private transient volatile Window lastWindow;
     /** Reads a window's figures anew in the background, one at a time. */
-    private final transient java.util.concurrent.ExecutorService refresher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sonde-health-window");
-        t.setDaemon(true);
-        return t;
-    });
+    private final transient java.util.concurrent.ExecutorService refresher = java.util.concurrent.Executors.newSingleThreadExecutor(io.sonde.base.DaemonThreads.named("sonde-health-window"));
     private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Activate
-    public HealthServlet(@Reference Store store, Offline offline) {
+    public HealthServlet(@Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline) {
         this.store = store;
-        this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
+        this.offlineAfter = offline.offlineAfter();
     }
 
     @org.osgi.service.component.annotations.Deactivate

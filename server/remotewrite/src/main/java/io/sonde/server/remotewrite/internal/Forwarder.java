@@ -90,8 +90,7 @@ final class Forwarder implements AutoCloseable {
         for (String code : List.of("2xx", "4xx", "429", "5xx", "error")) {
             requests.put(code, new AtomicLong());
         }
-        this.sender = new Thread(this::drain, "sonde-remote-write");
-        sender.setDaemon(true);
+        this.sender = io.sonde.base.DaemonThreads.of("sonde-remote-write", this::drain);
     }
 
     /** Starts the sender. */

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -79,7 +78,7 @@ public final class RemoteWrite implements ResultListener {
         try {
             URI url = url(config.url(), where);
             Samples samples = new Samples(labels(config.labels(), where));
-            Path home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+            Path home = io.sonde.base.Home.of(context::getProperty);
             String authorization = authorization(home, config, where);
             HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER);
             if (!config.ca__file().isBlank()) {

@@ -84,7 +84,7 @@ public final class BundlesServlet extends HttpServlet {
             }
         }
         this.trusted = List.copyOf(keys);
-        Path home = Path.of(java.util.Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
+        Path home = io.sonde.base.Home.of(context::getProperty);
         this.dir = home.resolve("data").resolve("bundles");
         if (trusted.isEmpty()) {
             LOG.info("Bundle repository: no trusted release key (trusted_keys in etc/{}.cfg): uploads are refused", RepositoryConfig.PID);
@@ -345,21 +345,32 @@ public final class BundlesServlet extends HttpServlet {
         if (Files.exists(file) && Files.size(file) == r.size()) {
             return file;
         }
-        Files.createDirectories(cache);
-        Path tmp = Files.createTempFile(cache, "fetch-", ".tmp");
+        StoreException[] failed = {null};
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                store.copyReleaseJar(r.symbolicName(), r.version(), out);
+            // the jar is checked as it streams: a file whose bytes are not the release's is never in the cache
+            io.sonde.base.AtomicFiles.write(file, out -> {
+                java.security.DigestOutputStream d;
+                try {
+                    d = new java.security.DigestOutputStream(out, java.security.MessageDigest.getInstance("SHA-256"));
+                    store.copyReleaseJar(r.symbolicName(), r.version(), d);
+                } catch (StoreException e) {
+                    failed[0] = e;
+                    throw new IOException(e.getMessage(), e);
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+                String sha = java.util.HexFormat.of().formatHex(d.getMessageDigest().digest());
+                if (!sha.equals(r.sha256())) {
+                    throw new IOException("the stored jar of " + r.symbolicName() + " " + r.version() + " has SHA-256 " + sha + ", not "
+                            + r.sha256());
+                }
+            }, null);
+        } catch (IOException e) {
+            if (failed[0] != null) {
+                throw failed[0];
             }
-            String sha = ReleaseManifest.sha256(tmp);
-            if (!sha.equals(r.sha256())) {
-                throw new IOException("the stored jar of " + r.symbolicName() + " " + r.version() + " has SHA-256 " + sha + ", not "
-                        + r.sha256());
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return file;
-        } finally {
-            Files.deleteIfExists(tmp);
+            throw e;
         }
+        return file;
     }
 }

@@ -33,11 +33,7 @@ final class H2Housekeeping implements AutoCloseable {
 
     private H2Housekeeping(MVStore store) {
         this.store = store;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-h2-housekeeping");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-h2-housekeeping"));
         timer.scheduleWithFixedDelay(this::run, PERIOD_MS, PERIOD_MS, TimeUnit.MILLISECONDS);
     }
 

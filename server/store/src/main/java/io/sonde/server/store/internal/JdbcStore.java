@@ -57,6 +57,12 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     static final long MAX_SEQ = (1L << SEQ_BITS) - 1;
 
     private final DataSource pool;
+    /** The one query shape, on this store's connections; the aggregates that need nothing else of the store have tables of their own. */
+    private final Sql sql = new Sql(this::connection);
+    private final UserTable users = new UserTable(sql);
+    private final AlertTable alerts = new AlertTable(sql);
+    private final DefinitionTable definitions = new DefinitionTable(sql);
+    private final ReleaseTable releases = new ReleaseTable(sql);
     /** A standby's connections for the API's read-only queries (series, results), or null: the primary answers them. */
     private final DataSource standby;
     /** When the standby failed last (System.nanoTime()), or 0: for {@link #standbyAwayNs} after, the primary answers. */
@@ -195,7 +201,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     /** Seconds the primary answers the read-only queries after the standby failed one, before the standby is tried again. */
     static final int STANDBY_AWAY_S = 30;
 
-
     /** A read-only query, on whichever database answers it. */
     private interface Read<T> {
         T on(Connection c) throws SQLException;
@@ -251,7 +256,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection()) {
             return dialect.dropBefore(c, limit);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -270,7 +275,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return file;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         } catch (java.io.IOException e) {
             throw new StoreException(StoreException.Kind.UNAVAILABLE, "cannot write to " + dir + ": " + e.getMessage(), e);
         }
@@ -292,19 +297,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         } catch (Exception e) {
             // closing a pool whose database went away: nothing more to do
         }
-    }
-
-    /** A store failure that says why: the pool's "timed out" names the database's own answer, where there is one. */
-    private static StoreException unavailable(SQLException e) {
-        String message = e.getMessage();
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {
-            message += " (" + root.getMessage() + ")";
-        }
-        return new StoreException(StoreException.Kind.UNAVAILABLE, "the store failed: " + message, e);
     }
 
     private static StoreException refused(String message) {
@@ -348,7 +340,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 return new EnrollmentToken(rs.getLong(1), tags, expiresAt, singleUse, now, agentTags);
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -442,7 +434,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 throw e;
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -460,7 +452,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -476,7 +468,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -487,7 +479,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             p.setString(2, agentId);
             return p.executeUpdate() > 0;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -520,8 +512,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         if (listener != null || closed) {
             return;
         }
-        listener = new Thread(this::listen, "sonde-store-credentials");
-        listener.setDaemon(true);
+        listener = io.sonde.base.DaemonThreads.of("sonde-store-credentials", this::listen);
         listener.start();
     }
 
@@ -578,7 +569,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private int credentialChange(String sql, Object... parameters) throws StoreException {
         try (Connection c = connection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement p = bind(c.prepareStatement(sql), parameters)) {
+            try (PreparedStatement p = Sql.bind(c.prepareStatement(sql), parameters)) {
                 int n = p.executeUpdate();
                 if (n > 0) {
                     dialect.credentialsChanged(c);
@@ -593,7 +584,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 throw e;
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -625,102 +616,22 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
 
     @Override
     public boolean putRelease(Release r, java.io.InputStream jar) throws StoreException {
-        try (Connection c = connection()) {
-            Optional<Release> there = release(c, r.symbolicName(), r.version());
-            if (there.isPresent()) {
-                return sameOrRefused(there.get(), r);
-            }
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO release (symbolic_name, version, sha256, size, manifest, jar,"
-                    + " uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                p.setString(1, r.symbolicName());
-                p.setString(2, r.version());
-                p.setString(3, r.sha256());
-                p.setLong(4, r.size());
-                p.setString(5, r.manifest());
-                p.setBinaryStream(6, jar, r.size());
-                p.setLong(7, r.uploadedAt().toEpochMilli());
-                p.executeUpdate();
-                return true;
-            } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState())) {
-                    throw e;
-                }
-                // another instance stored it meanwhile
-                return sameOrRefused(release(c, r.symbolicName(), r.version()).orElseThrow(() -> e), r);
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static boolean sameOrRefused(Release there, Release r) throws StoreException {
-        if (there.sha256().equals(r.sha256())) {
-            return false;
-        }
-        throw new StoreException(StoreException.Kind.REFUSED, r.symbolicName() + " " + r.version()
-                + " is in the repository with other bytes (SHA-256 " + there.sha256() + "): a version is released once;"
-                + " sign a higher one", null);
+        return releases.put(r, jar);
     }
 
     @Override
     public List<Release> releases() throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT symbolic_name, version, sha256, size, manifest, uploaded_at FROM release"
-                        + " ORDER BY symbolic_name, version");
-                ResultSet rs = p.executeQuery()) {
-            List<Release> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(release(rs));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return releases.all();
     }
 
     @Override
     public Optional<Release> release(String symbolicName, String version) throws StoreException {
-        try (Connection c = connection()) {
-            return release(c, symbolicName, version);
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static Optional<Release> release(Connection c, String symbolicName, String version) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT symbolic_name, version, sha256, size, manifest, uploaded_at FROM release"
-                + " WHERE symbolic_name = ? AND version = ?")) {
-            p.setString(1, symbolicName);
-            p.setString(2, version);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? Optional.of(release(rs)) : Optional.empty();
-            }
-        }
-    }
-
-    private static Release release(ResultSet rs) throws SQLException {
-        return new Release(rs.getString(1), rs.getString(2), rs.getString(3).strip(), rs.getLong(4), rs.getString(5),
-                Instant.ofEpochMilli(rs.getLong(6)));
+        return releases.get(symbolicName, version);
     }
 
     @Override
     public boolean copyReleaseJar(String symbolicName, String version, java.io.OutputStream out) throws StoreException, java.io.IOException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT jar FROM release WHERE symbolic_name = ? AND version = ?")) {
-            p.setString(1, symbolicName);
-            p.setString(2, version);
-            try (ResultSet rs = p.executeQuery()) {
-                if (!rs.next()) {
-                    return false;
-                }
-                try (java.io.InputStream in = rs.getBinaryStream(1)) {
-                    in.transferTo(out);
-                }
-                return true;
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return releases.copyJar(symbolicName, version, out);
     }
 
     @Override
@@ -728,7 +639,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection()) {
             reportConfig(c, agentId, report);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -756,7 +667,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 return rs.next() ? Optional.of(agent(rs)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -771,96 +682,33 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
     @Override
     public boolean putDefinition(Definition d) throws StoreException {
-        try (Connection c = connection()) {
-            for (int attempt = 0; attempt < 3; attempt++) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE definition SET body = ?, updated_at = ? WHERE type = ? AND name = ?")) {
-                    p.setString(1, d.body());
-                    p.setLong(2, d.updatedAt().toEpochMilli());
-                    p.setString(3, d.type());
-                    p.setString(4, d.name());
-                    if (p.executeUpdate() == 1) {
-                        return true;
-                    }
-                }
-                try (PreparedStatement p = c.prepareStatement("INSERT INTO definition (type, name, body, updated_at) VALUES (?, ?, ?, ?)")) {
-                    p.setString(1, d.type());
-                    p.setString(2, d.name());
-                    p.setString(3, d.body());
-                    p.setLong(4, d.updatedAt().toEpochMilli());
-                    p.executeUpdate();
-                    return false;
-                } catch (SQLException e) {
-                    if (!"23505".equals(e.getSQLState())) { // unique violation: another instance stored it meanwhile
-                        throw e;
-                    }
-                }
-            }
-            throw new SQLException("definition " + d.type() + " '" + d.name() + "' changed under three tries to store it");
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return definitions.put(d);
     }
 
     @Override
     public boolean deleteDefinition(String type, String name) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("DELETE FROM definition WHERE type = ? AND name = ?")) {
-            p.setString(1, type);
-            p.setString(2, name);
-            return p.executeUpdate() > 0;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return definitions.delete(type, name);
     }
 
     @Override
     public Optional<Definition> definition(String type, String name) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT body, updated_at FROM definition WHERE type = ? AND name = ?")) {
-            p.setString(1, type);
-            p.setString(2, name);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? Optional.of(new Definition(type, name, rs.getString(1), Instant.ofEpochMilli(rs.getLong(2))))
-                        : Optional.empty();
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return definitions.get(type, name);
     }
 
     @Override
     public int definitionCount(String type) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM definition WHERE type = ?")) {
-            p.setString(1, type);
-            try (ResultSet rs = p.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return definitions.count(type);
     }
 
     @Override
     public List<Definition> definitions(String type) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT name, body, updated_at FROM definition WHERE type = ? ORDER BY name")) {
-            p.setString(1, type);
-            List<Definition> out = new ArrayList<>();
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Definition(type, rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return definitions.all(type);
     }
 
     @Override
@@ -874,7 +722,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection()) {
             touch(c, agentId, now, version, spoolRecords, address, addressSource);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -931,7 +779,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
         if (twin) {
             io.sonde.server.spi.Store.super.status(agentId, heard, report, kinds);
@@ -977,7 +825,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 throw e;
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1279,7 +1127,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 if ("23505".equals(e.getSQLState()) && attempt < 3) {
                     continue;
                 }
-                throw unavailable(e);
+                throw Sql.unavailable(e);
             }
         }
     }
@@ -1392,7 +1240,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1590,7 +1438,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1601,7 +1449,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 roles.changed();
             }
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1650,7 +1498,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1719,7 +1567,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection()) {
             return UptimeJob.run(c, maxHours, now.toEpochMilli() - CLOSE_MS);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1738,7 +1586,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             outages.setLong(1, before);
             return days.executeUpdate() + outages.executeUpdate();
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1747,7 +1595,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try {
             return read(c -> UptimeJob.read(c, from.toEpochMilli(), to.toEpochMilli(), target, byDay));
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1756,7 +1604,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try {
             return read(c -> UptimeJob.outages(c, from.toEpochMilli(), to.toEpochMilli(), target));
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1766,7 +1614,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             long next = read(UptimeJob::nextHour);
             return next < 0 ? null : Instant.ofEpochMilli(next);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -1812,7 +1660,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return listed.size();
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -2006,7 +1854,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return dropped;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -2170,7 +2018,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try {
             return read(c -> results(c, q, fromMs, fromRid));
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -2251,7 +2099,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             return;
         }
         keeping = true;
-        Thread t = new Thread(() -> {
+        Thread t = io.sonde.base.DaemonThreads.of("sonde-store-recent", () -> {
             for (int attempt = 1; attempt <= 10 && !closed; attempt++) {
                 try {
                     recent.exactAfter(newestStart());
@@ -2262,8 +2110,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 }
             }
             recent.stop(); // every window from the database, as before
-        }, "sonde-store-recent");
-        t.setDaemon(true);
+        });
         t.start();
     }
 
@@ -2318,7 +2165,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
                 windowsKept.incrementAndGet();
                 return out;
             } catch (SQLException e) {
-                throw unavailable(e);
+                throw Sql.unavailable(e);
             }
         }
         return windowFromDatabase(targetPrefix, fromUs, toUs);
@@ -2363,7 +2210,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -2397,167 +2244,53 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return Optional.ofNullable(best);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
     @Override
     public List<io.sonde.server.spi.AlertState> alertStates() throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT rule, subject, state, since_ms, val, fired_ms,"
-                + " notified_ms, resolved_ms, detail FROM alert_state ORDER BY rule, subject")) {
-            List<io.sonde.server.spi.AlertState> out = new ArrayList<>();
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    double v = rs.getDouble(5);
-                    if (rs.wasNull()) {
-                        v = Double.NaN;
-                    }
-                    out.add(new io.sonde.server.spi.AlertState(rs.getString(1), rs.getString(2), rs.getString(3),
-                            Instant.ofEpochMilli(rs.getLong(4)), v, instant(rs, 6), instant(rs, 7),
-                            instant(rs, 8), rs.getString(9)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
-        long ms = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
-    }
-
-    private static void setInstant(PreparedStatement p, int index, Instant t) throws SQLException {
-        if (t == null) {
-            p.setNull(index, java.sql.Types.BIGINT);
-        } else {
-            p.setLong(index, t.toEpochMilli());
-        }
+        return alerts.states();
     }
 
     @Override
     public void putAlertState(io.sonde.server.spi.AlertState a) throws StoreException {
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement d = c.prepareStatement("DELETE FROM alert_state WHERE rule = ? AND subject = ?")) {
-                    d.setString(1, a.rule());
-                    d.setString(2, a.subject());
-                    d.executeUpdate();
-                }
-                try (PreparedStatement p = c.prepareStatement("INSERT INTO alert_state (rule, subject, state, since_ms, val, fired_ms,"
-                        + " notified_ms, resolved_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    p.setString(1, a.rule());
-                    p.setString(2, a.subject());
-                    p.setString(3, a.state());
-                    p.setLong(4, a.since().toEpochMilli());
-                    if (Double.isFinite(a.value())) {
-                        p.setDouble(5, a.value());
-                    } else {
-                        p.setNull(5, java.sql.Types.DOUBLE);
-                    }
-                    setInstant(p, 6, a.firedAt());
-                    setInstant(p, 7, a.notifiedAt());
-                    setInstant(p, 8, a.resolvedAt());
-                    p.setString(9, a.detail().length() > 4000 ? a.detail().substring(0, 4000) : a.detail());
-                    p.executeUpdate();
-                }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        alerts.put(a);
     }
 
     @Override
     public void deleteAlertState(String rule, String subject) throws StoreException {
-        update("DELETE FROM alert_state WHERE rule = ? AND subject = ?", rule, subject);
+        alerts.delete(rule, subject);
     }
 
     @Override
     public long enqueue(String receiver, String payload, Instant now) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("INSERT INTO outbox (receiver, payload, created_ms,"
-                + " attempts, next_ms) VALUES (?, ?, ?, 0, ?)", new String[] {"id"})) {
-            p.setString(1, receiver);
-            p.setString(2, payload);
-            p.setLong(3, now.toEpochMilli());
-            p.setLong(4, now.toEpochMilli());
-            p.executeUpdate();
-            try (ResultSet keys = p.getGeneratedKeys()) {
-                keys.next();
-                return keys.getLong(1);
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static final String OUTBOX_COLUMNS = "id, receiver, payload, created_ms, attempts, next_ms, sent_ms, last_error";
-
-    private static List<io.sonde.server.spi.Notification> notifications(PreparedStatement p) throws SQLException {
-        List<io.sonde.server.spi.Notification> out = new ArrayList<>();
-        try (ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                long next = rs.getLong(6);
-                out.add(new io.sonde.server.spi.Notification(rs.getLong(1), rs.getString(2), rs.getString(3),
-                        Instant.ofEpochMilli(rs.getLong(4)), rs.getInt(5), next == Long.MAX_VALUE ? Instant.MAX : Instant.ofEpochMilli(next),
-                        instant(rs, 7), rs.getString(8)));
-            }
-        }
-        return out;
+        return alerts.enqueue(receiver, payload, now);
     }
 
     @Override
     public List<io.sonde.server.spi.Notification> undeliveredNotifications(int limit) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT " + OUTBOX_COLUMNS
-                + " FROM outbox WHERE sent_ms IS NULL AND next_ms < ? ORDER BY id LIMIT ?")) {
-            p.setLong(1, Long.MAX_VALUE);
-            p.setInt(2, limit);
-            return notifications(p);
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return alerts.undelivered(limit);
     }
 
     @Override
     public void notificationSent(long id, Instant at) throws StoreException {
-        update("UPDATE outbox SET sent_ms = ? WHERE id = ?", at.toEpochMilli(), id);
+        alerts.sent(id, at);
     }
 
     @Override
     public void notificationFailed(long id, int attempts, Instant next, String error) throws StoreException {
-        update("UPDATE outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE id = ?", attempts,
-                next.equals(Instant.MAX) ? Long.MAX_VALUE : next.toEpochMilli(),
-                error == null ? null : error.length() > 1000 ? error.substring(0, 1000) : error, id);
+        alerts.failed(id, attempts, next, error);
     }
 
     @Override
     public List<io.sonde.server.spi.Notification> notifications(int limit) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT " + OUTBOX_COLUMNS + " FROM outbox ORDER BY id DESC LIMIT ?")) {
-            p.setInt(1, limit);
-            return notifications(p);
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return alerts.latest(limit);
     }
 
     @Override
     public long pendingNotifications() throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM outbox WHERE sent_ms IS NULL AND next_ms < ?")) {
-            p.setLong(1, Long.MAX_VALUE);
-            try (ResultSet rs = p.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return alerts.pending();
     }
 
     @Override
@@ -2577,177 +2310,63 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    /** Runs one statement that changes rows, its parameters in order. @return the rows changed */
-    /** @return the statement with its parameters set, in order */
-    private static PreparedStatement bind(PreparedStatement p, Object... parameters) throws SQLException {
-        for (int i = 0; i < parameters.length; i++) {
-            p.setObject(i + 1, parameters[i]);
-        }
-        return p;
-    }
-
-    private int update(String sql, Object... parameters) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = bind(c.prepareStatement(sql), parameters)) {
-            return p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
     @Override
     public boolean setAgentTags(String agentId, List<String> tags) throws StoreException {
-        return update("UPDATE agent SET tags = ? WHERE agent_id = ?", joinTags(tags), agentId) > 0;
+        return sql.update("UPDATE agent SET tags = ? WHERE agent_id = ?", joinTags(tags), agentId) > 0;
     }
 
     @Override
     public boolean deleteEnrollmentToken(long id) throws StoreException {
-        return update("DELETE FROM enrollment_token WHERE id = ?", id) > 0;
+        return sql.update("DELETE FROM enrollment_token WHERE id = ?", id) > 0;
     }
 
     @Override
     public void putUser(io.sonde.server.spi.User u) throws StoreException {
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement d = c.prepareStatement("DELETE FROM app_user WHERE name = ?")) {
-                    d.setString(1, u.name());
-                    d.executeUpdate();
-                }
-                try (PreparedStatement p = c.prepareStatement("INSERT INTO app_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)")) {
-                    p.setString(1, u.name());
-                    p.setString(2, u.role());
-                    p.setString(3, u.passwordHash());
-                    p.setLong(4, u.createdAt().toEpochMilli());
-                    p.executeUpdate();
-                }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static List<io.sonde.server.spi.User> users(PreparedStatement p) throws SQLException {
-        List<io.sonde.server.spi.User> out = new ArrayList<>();
-        try (ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                out.add(new io.sonde.server.spi.User(rs.getString(1), rs.getString(2), rs.getString(3), Instant.ofEpochMilli(rs.getLong(4))));
-            }
-        }
-        return out;
+        users.put(u);
     }
 
     @Override
     public Optional<io.sonde.server.spi.User> user(String name) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT name, role, password_hash, created_at FROM app_user WHERE name = ?")) {
-            p.setString(1, name);
-            return users(p).stream().findFirst();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return users.get(name);
     }
 
     @Override
     public List<io.sonde.server.spi.User> users() throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT name, role, password_hash, created_at FROM app_user ORDER BY name")) {
-            return users(p);
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return users.all();
     }
 
     @Override
     public boolean deleteUser(String name) throws StoreException {
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement d = c.prepareStatement("DELETE FROM user_credential WHERE user_name = ?");
-                    PreparedStatement u = c.prepareStatement("DELETE FROM app_user WHERE name = ?")) {
-                d.setString(1, name);
-                d.executeUpdate();
-                u.setString(1, name);
-                boolean gone = u.executeUpdate() > 0;
-                c.commit();
-                return gone;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return users.delete(name);
     }
 
     @Override
     public void putUserCredential(byte[] hash, io.sonde.server.spi.UserCredential u) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("INSERT INTO user_credential (hash, id, user_name, kind,"
-                + " label, csrf, created_at, expires_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            p.setBytes(1, hash);
-            p.setString(2, u.id());
-            p.setString(3, u.user());
-            p.setString(4, u.kind());
-            p.setString(5, u.label());
-            p.setString(6, u.csrf());
-            p.setLong(7, u.createdAt().toEpochMilli());
-            p.setLong(8, u.expiresAt().toEpochMilli());
-            p.setString(9, u.origin());
-            p.executeUpdate();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private static final String CREDENTIAL_COLUMNS = "id, user_name, kind, label, csrf, created_at, expires_at, origin";
-
-    private static List<io.sonde.server.spi.UserCredential> credentials(PreparedStatement p) throws SQLException {
-        List<io.sonde.server.spi.UserCredential> out = new ArrayList<>();
-        try (ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                out.add(new io.sonde.server.spi.UserCredential(rs.getString(1).strip(), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)), rs.getString(8)));
-            }
-        }
-        return out;
+        users.putCredential(hash, u);
     }
 
     @Override
     public Optional<io.sonde.server.spi.UserCredential> userCredential(byte[] hash) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT " + CREDENTIAL_COLUMNS + " FROM user_credential WHERE hash = ?")) {
-            p.setBytes(1, hash);
-            return credentials(p).stream().findFirst();
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return users.credential(hash);
     }
 
     @Override
     public List<io.sonde.server.spi.UserCredential> userCredentials(String user) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT " + CREDENTIAL_COLUMNS
-                + " FROM user_credential WHERE user_name = ? ORDER BY created_at, id")) {
-            p.setString(1, user);
-            return credentials(p);
-        } catch (SQLException e) {
-            throw unavailable(e);
-        }
+        return users.credentials(user);
     }
 
     @Override
     public boolean deleteUserCredential(String id) throws StoreException {
-        return update("DELETE FROM user_credential WHERE id = ?", id) > 0;
+        return users.deleteCredential(id);
     }
 
     @Override
     public int dropExpiredUserCredentials(Instant now) throws StoreException {
-        return update("DELETE FROM user_credential WHERE expires_at < ?", now.toEpochMilli());
+        return users.dropExpiredCredentials(now);
     }
 
     @Override
@@ -2762,7 +2381,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -2792,7 +2411,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             }
             return read(c -> seriesFromRaw(c, q));
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -3002,7 +2621,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-
     private List<SeriesStep> seriesFromRaw(Connection c, SeriesQuery q) throws SQLException {
         long stepUs = q.step().toNanos() / 1000;
         long originUs = originMs(q) * 1000;
@@ -3119,7 +2737,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -3129,7 +2747,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             long estimate = dialect.resultEstimate(c);
             return estimate >= 0 ? estimate : resultCount();
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 
@@ -3143,7 +2761,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try (Connection c = connection(); Statement s = c.createStatement()) {
             s.execute("SELECT 1");
         } catch (SQLException e) {
-            throw unavailable(e);
+            throw Sql.unavailable(e);
         }
     }
 }

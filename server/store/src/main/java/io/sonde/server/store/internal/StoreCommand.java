@@ -30,7 +30,7 @@ public final class StoreCommand {
     }
 
     public static void main(String[] args) {
-        Path home = Path.of(System.getProperty("sonde.home", ".")).toAbsolutePath();
+        Path home = io.sonde.base.Home.ofProcess();
         String command = args.length == 0 ? "" : args[0];
         try {
             String said = switch (command) {

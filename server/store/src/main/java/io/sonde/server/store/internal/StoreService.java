@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,12 +76,8 @@ public final class StoreService {
     @Activate
     public StoreService(BundleContext context, StoreConfig config, Map<String, Object> properties) throws SQLException {
         this.context = context;
-        this.home = Path.of(Objects.requireNonNullElse(context.getProperty("sonde.home"), "."));
-        this.jobs = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-store-jobs");
-            t.setDaemon(true);
-            return t;
-        });
+        this.home = io.sonde.base.Home.of(context::getProperty);
+        this.jobs = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-store-jobs"));
         modified(config, properties);
         jobs.scheduleWithFixedDelay(this::jobs, LEAD_SECONDS, LEAD_SECONDS, TimeUnit.SECONDS);
     }
@@ -162,11 +157,7 @@ public final class StoreService {
             LOG.info("Store: the API's read-only queries (series, results) go to the standby {}",
                     PostgresDialect.withoutSecrets(config.read__jdbc__url().strip()));
         }
-        connector = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sonde-store-connect");
-            t.setDaemon(true);
-            return t;
-        });
+        connector = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-store-connect"));
         ScheduledExecutorService c = connector;
         c.execute(() -> connect(c, s, dialect, pool, true));
     }
