@@ -431,6 +431,10 @@ public final class CatalogService {
             executor.execute(() -> {
                 try {
                     task.run();
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    if (!executor.isShutdown()) {
+                        LOG.error("Applying a configuration change failed", e);
+                    } // else deactivating while the change ran (a short-lived framework: sonde-cli validate): it no longer matters
                 } catch (RuntimeException | LinkageError e) {
                     LOG.error("Applying a configuration change failed", e);
                 }
