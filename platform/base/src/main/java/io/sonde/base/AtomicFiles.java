@@ -99,7 +99,7 @@ public final class AtomicFiles {
     }
 
     /** Forces a directory's entries (a rename, a new file) to disk, where the file system does that. */
-    public static void syncDirectory(Path dir) {
+    private static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | RuntimeException e) {

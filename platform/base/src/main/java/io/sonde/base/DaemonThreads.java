@@ -17,32 +17,20 @@ public final class DaemonThreads {
         AtomicInteger count = new AtomicInteger();
         return task -> {
             int n = count.incrementAndGet();
-            return start(name + (n == 1 ? "" : "-" + n), task, false);
+            return of(name + (n == 1 ? "" : "-" + n), task);
         };
     }
 
     /** @return a factory of daemon threads named {@code prefix-1}, {@code prefix-2}, ... (a pool's) */
     public static ThreadFactory numbered(String prefix) {
         AtomicInteger count = new AtomicInteger();
-        return task -> start(prefix + "-" + count.incrementAndGet(), task, false);
+        return task -> of(prefix + "-" + count.incrementAndGet(), task);
     }
 
     /** @return a daemon thread named {@code name} running {@code task}, not started */
     public static Thread of(String name, Runnable task) {
-        return start(name, task, false);
-    }
-
-    /** @return a daemon thread named {@code name} running {@code task}, started */
-    public static Thread started(String name, Runnable task) {
-        return start(name, task, true);
-    }
-
-    private static Thread start(String name, Runnable task, boolean start) {
         Thread t = new Thread(task, name);
         t.setDaemon(true);
-        if (start) {
-            t.start();
-        }
         return t;
     }
 }

@@ -1,7 +1,6 @@
 package io.sonde.server.spi;
 
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * When an agent counts as offline: not heard from within {@code offline_after_s} of {@code etc/io.sonde.server.cfg}. One
@@ -12,11 +11,6 @@ import java.time.Instant;
  */
 public interface OfflineRule {
 
-    /** @return how long an agent may stay silent and still count as online; at least a second */
+    /** @return how long an agent may stay silent and still count as online ({@link AgentRecord#online}); at least a second */
     Duration offlineAfter();
-
-    /** @return whether {@code agent} is online at {@code now}: not revoked, and heard from within {@link #offlineAfter()} */
-    default boolean online(AgentRecord agent, Instant now) {
-        return agent.online(now, offlineAfter());
-    }
 }
