@@ -302,11 +302,43 @@ final class AgentProcess implements AutoCloseable {
         return s;
     }
 
+    /**
+     * A loopback port nothing listens on, for a process the test starts next. It is taken below the
+     * kernel's ephemeral range: a port the kernel hands out (bind to 0) is also the next source port
+     * of some outgoing connection, and a keep-alive connection of another agent to the server held
+     * one for the whole of a test (CanaryIT, in CI). Each port is handed out once per test JVM.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
+        for (int i = 0; i < PORTS_BELOW_EPHEMERAL; i++) {
+            int port = FIRST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), PORTS_BELOW_EPHEMERAL);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (java.net.BindException taken) {
+                // someone else's: the next one
+            }
         }
+        throw new IOException("no free loopback port between " + FIRST_PORT + " and "
+                + (FIRST_PORT + PORTS_BELOW_EPHEMERAL));
+    }
+
+    private static final int FIRST_PORT = 10000;
+    private static final int PORTS_BELOW_EPHEMERAL = firstEphemeralPort() - FIRST_PORT;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+            new java.util.concurrent.atomic.AtomicInteger((int) (ProcessHandle.current().pid() * 97 % 1000) * 10);
+
+    /** The low end of {@code net.ipv4.ip_local_port_range}; Linux's default when it cannot be read. */
+    private static int firstEphemeralPort() {
+        try {
+            int low = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .trim().split("\\s+")[0]);
+            if (low > FIRST_PORT + 1000) {
+                return low;
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            // the default below
+        }
+        return 32768;
     }
 
     static double value(String metrics, String prefix) {
