@@ -88,7 +88,7 @@ public abstract class DefinitionServlet extends HttpServlet {
             return;
         }
         String name = Api.pathName(request);
-        try {
+        Api.answer(response, () -> {
             if (name != null) {
                 Optional<Definition> d = store().definition(type, name);
                 JsonElement shown = d.isEmpty() ? null : shown(d.get(), request);
@@ -109,11 +109,7 @@ public abstract class DefinitionServlet extends HttpServlet {
             JsonObject body = new JsonObject();
             body.add("items", items);
             Api.json(response, 200, body);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -126,7 +122,7 @@ public abstract class DefinitionServlet extends HttpServlet {
             Api.error(response, 405, "PUT a " + what() + " at its own path, " + path + "/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             JsonObject body = Api.read(request, maxBody, JsonObject.class);
             if (body == null) {
                 throw new WireException(WireException.Problem.INVALID, "the body: a JSON object is needed");
@@ -141,11 +137,7 @@ public abstract class DefinitionServlet extends HttpServlet {
             changed(name, stored, replaced);
             JsonElement shown = shown(d, request);
             Api.json(response, replaced ? 200 : 201, shown == null ? stored : shown);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -158,15 +150,13 @@ public abstract class DefinitionServlet extends HttpServlet {
             Api.error(response, 405, "DELETE a " + what() + " at " + path + "/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             if (!store().deleteDefinition(type, name)) {
                 Api.error(response, 404, "no " + what() + " named '" + WireCodec.abbreviate(name) + "'");
                 return;
             }
             changed(name, null, false);
             response.setStatus(204);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 }

@@ -70,7 +70,7 @@ public final class AlertsServlet extends HttpServlet {
         }
         String path = request.getServletPath();
         String name = name(request);
-        try {
+        Api.answer(response, () -> {
             switch (path) {
                 case "/api/v1/alert-rules" -> {
                     if (name != null) {
@@ -101,9 +101,7 @@ public final class AlertsServlet extends HttpServlet {
                 }
                 default -> notifications(request, response);
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     private static JsonObject items(JsonArray items) {
@@ -199,7 +197,7 @@ public final class AlertsServlet extends HttpServlet {
             Api.error(response, 405, "PUT an alert rule at its own path, /api/v1/alert-rules/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
             if (body == null) {
                 throw AlertRule.invalid("the body: a JSON object is needed");
@@ -225,11 +223,7 @@ public final class AlertsServlet extends HttpServlet {
                 shown.addProperty("warning", warning);
             }
             Api.json(response, replaced ? 200 : 201, shown);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /**
@@ -259,7 +253,7 @@ public final class AlertsServlet extends HttpServlet {
             Api.error(response, 405, "POST a silence to /api/v1/silences; PUT an alert rule at /api/v1/alert-rules/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
             if (body == null) {
                 throw AlertRule.invalid("the body: a JSON object is needed");
@@ -273,11 +267,7 @@ public final class AlertsServlet extends HttpServlet {
             store.putDefinition(new Definition(Definition.SILENCE, id, s.json().toString(), Instant.now()));
             LOG.info("Silence {} until {}: {} ({})", id, s.endsAt(), s.matchers(), s.comment());
             Api.json(response, 201, s.json());
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -292,15 +282,13 @@ public final class AlertsServlet extends HttpServlet {
             return;
         }
         String type = path.equals("/api/v1/silences") ? Definition.SILENCE : Definition.ALERT_RULE;
-        try {
+        Api.answer(response, () -> {
             if (!store.deleteDefinition(type, name)) {
                 Api.error(response, 404, "no " + (type.equals(Definition.SILENCE) ? "silence" : "alert rule") + " '" + WireCodec.abbreviate(name) + "'");
                 return;
             }
             LOG.info("{} '{}' deleted", type.equals(Definition.SILENCE) ? "Silence" : "Alert rule", name);
             response.setStatus(204);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 }

@@ -106,7 +106,7 @@ public final class ReceiversServlet extends HttpServlet {
             Api.error(response, 405, "PUT a receiver at its own path, /api/v1/receivers/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
             if (body == null) {
                 throw AlertRule.invalid("the body: a JSON object is needed");
@@ -121,11 +121,7 @@ public final class ReceiversServlet extends HttpServlet {
             boolean replaced = store.putDefinition(new Definition(Definition.RECEIVER, name, r.config().toString(), Instant.now()));
             LOG.info("Receiver '{}' {}: {}", name, replaced ? "replaced" : "defined", r.channel().where(r.config()));
             Api.json(response, replaced ? 200 : 201, r.shown());
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -180,7 +176,7 @@ public final class ReceiversServlet extends HttpServlet {
             Api.error(response, 405, "DELETE a receiver at /api/v1/receivers/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             List<String> users = new ArrayList<>();
             for (AlertRule rule : alerts.rules()) {
                 if (rule.receivers().stream().anyMatch(r -> r.named() && r.url().equals(name))) {
@@ -198,8 +194,6 @@ public final class ReceiversServlet extends HttpServlet {
             }
             LOG.info("Receiver '{}' deleted", name);
             response.setStatus(204);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 }

@@ -89,7 +89,7 @@ public final class DefinitionsServlet extends HttpServlet {
             matrix(name.substring(0, name.length() - "/matrix".length()), request, response);
             return;
         }
-        try {
+        Api.answer(response, () -> {
             if (name != null) {
                 java.util.Optional<Definition> d = store.definition(type, name);
                 if (d.isPresent()) {
@@ -104,9 +104,7 @@ public final class DefinitionsServlet extends HttpServlet {
                 items.add(view(d, false));
             }
             Api.json(response, 200, Map.of("items", items));
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /**
@@ -114,7 +112,7 @@ public final class DefinitionsServlet extends HttpServlet {
      * (default the last 15 minutes; kind: the mesh's first).
      */
     private void matrix(String name, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        try {
+        Api.answer(response, () -> {
             ConfigModel.Mesh mesh = configs.fresh().mesh(name);
             if (mesh == null) {
                 notFound(response, Definition.MESH, name);
@@ -141,11 +139,7 @@ public final class DefinitionsServlet extends HttpServlet {
                 agents.put(a.agentId(), a);
             }
             Api.json(response, 200, MeshMatrix.of(store, name, mesh, kind, from, to, agents, now, offlineAfter));
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     private static Instant time(HttpServletRequest request, String name, Instant otherwise) throws WireException {
@@ -263,7 +257,7 @@ public final class DefinitionsServlet extends HttpServlet {
             return;
         }
         String type = type(request);
-        try {
+        Api.answer(response, () -> {
             JsonObject body = Api.read(request, MAX_BODY, JsonObject.class);
             if (body == null) {
                 throw Definitions.invalid("the body: a JSON object is needed");
@@ -302,11 +296,7 @@ public final class DefinitionsServlet extends HttpServlet {
                 shown.put("warning", warning);
             }
             Api.json(response, replaced ? 200 : 201, shown);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -316,7 +306,7 @@ public final class DefinitionsServlet extends HttpServlet {
             return;
         }
         String type = type(request);
-        try {
+        Api.answer(response, () -> {
             if (store.deleteDefinition(type, name)) {
                 configs.changed();
                 LOG.info("{} '{}' deleted", label(type), name);
@@ -324,8 +314,6 @@ public final class DefinitionsServlet extends HttpServlet {
             } else {
                 notFound(response, type, name);
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 }

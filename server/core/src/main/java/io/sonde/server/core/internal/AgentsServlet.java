@@ -168,7 +168,7 @@ public final class AgentsServlet extends HttpServlet {
             Api.error(response, 503, "the configuration service is not running");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             String match = request.getHeader("If-None-Match");
             if (match != null) { // the agent has a version: the version alone may answer
                 Optional<String> version = documents.version(agentId);
@@ -200,9 +200,7 @@ public final class AgentsServlet extends HttpServlet {
             try (java.io.OutputStream out = response.getOutputStream()) {
                 out.write(body);
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** @return {id} and the rest of the path after /api/v1/agents, or null for the list itself */
@@ -226,7 +224,7 @@ public final class AgentsServlet extends HttpServlet {
         if (!Api.requireRead(request, response)) {
             return;
         }
-        try {
+        Api.answer(response, () -> {
             Instant now = Instant.now();
             if (p == null) {
                 String staleOnly = request.getParameter("stale");
@@ -306,9 +304,7 @@ public final class AgentsServlet extends HttpServlet {
                 }
             }
             Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** The agents one page of the list holds unless {@code limit} says otherwise, and the most it may say. */
@@ -549,7 +545,7 @@ public final class AgentsServlet extends HttpServlet {
      * {@code {"address": null}} takes the agent's own again.
      */
     private void pinAddress(String agentId, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        try {
+        Api.answer(response, () -> {
             com.google.gson.JsonObject body = Api.read(request, 4096, com.google.gson.JsonObject.class);
             com.google.gson.JsonElement e = body == null ? null : body.get("address");
             if (body == null || !body.has("address") || !(e.isJsonNull() || e.isJsonPrimitive() && e.getAsJsonPrimitive().isString())) {
@@ -566,11 +562,7 @@ public final class AgentsServlet extends HttpServlet {
             m.put("address", pin);
             m.put("address_source", pin == null ? null : AgentRecord.PINNED);
             Api.json(response, 200, m);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -583,16 +575,14 @@ public final class AgentsServlet extends HttpServlet {
             Api.error(response, 405, "DELETE takes one agent: /api/v1/agents/{agent_id}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             if (store.revokeAgent(p[0], Instant.now())) {
                 LOG.info("Agent '{}' revoked", p[0]);
                 response.setStatus(204);
             } else {
                 Api.error(response, 404, "no agent '" + WireCodec.abbreviate(p[0]) + "'");
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /**
@@ -604,7 +594,7 @@ public final class AgentsServlet extends HttpServlet {
         if (!Api.requireAdmin(request, response)) {
             return;
         }
-        try {
+        Api.answer(response, () -> {
             Optional<AgentRecord> a = store.agents().stream().filter(x -> x.agentId().equals(agentId)).findFirst();
             if (a.isEmpty()) {
                 Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
@@ -626,9 +616,7 @@ public final class AgentsServlet extends HttpServlet {
             m.put("next", "the agent's credential no longer works: give it an enrollment token (enrollment_token in its"
                     + " etc/io.sonde.uplink.cfg) and it enrolls again under its id, keeping its spool");
             Api.json(response, 200, m);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override

@@ -68,16 +68,14 @@ public final class EnrollmentServlet extends HttpServlet {
             }
             return;
         }
-        try {
+        Api.answer(response, () -> {
             List<Map<String, Object>> items = new java.util.ArrayList<>();
             for (io.sonde.server.spi.EnrollmentToken t : store.enrollmentTokens(java.time.Instant.now())) {
                 items.add(Map.of("id", t.id(), "tags", t.tags(), "expires_at", t.expiresAt().toString(), "single_use", t.singleUse(),
                         "created_at", t.createdAt().toString(), "agent_tags", t.agentTags()));
             }
             Api.json(response, 200, Map.of("items", items));
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** {@code DELETE /api/v1/enrollment-tokens/{id}} (admin): the token stops working; agents enrolled with it keep their credentials. */
@@ -87,16 +85,14 @@ public final class EnrollmentServlet extends HttpServlet {
             return;
         }
         String id = Api.pathName(request);
-        try {
+        Api.answer(response, () -> {
             if (id == null || !id.matches("[0-9]{1,18}") || !store.deleteEnrollmentToken(Long.parseLong(id))) {
                 Api.error(response, 404, "no enrollment token " + WireCodec.abbreviate(String.valueOf(id)));
                 return;
             }
             LOG.info("Enrollment token {} revoked", id);
             response.setStatus(204);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override

@@ -78,17 +78,13 @@ public final class UsersServlet extends HttpServlet {
 
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        try {
+        Api.answer(response, () -> {
             switch (request.getServletPath()) {
                 case "/api/v1/session" -> login(request, response);
                 case "/api/v1/tokens" -> newToken(request, response);
                 default -> Api.error(response, 405, "POST to /api/v1/session (log in) or /api/v1/tokens (a new API token)");
             }
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     private void login(HttpServletRequest request, HttpServletResponse response) throws IOException, WireException, StoreException {
@@ -202,7 +198,7 @@ public final class UsersServlet extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Principal p = Api.principal(request);
-        try {
+        Api.answer(response, () -> {
             switch (request.getServletPath()) {
                 case "/api/v1/session" -> {
                     Object c = request.getAttribute(Authenticator.SESSION_ATTRIBUTE);
@@ -244,9 +240,7 @@ public final class UsersServlet extends HttpServlet {
                     Api.json(response, 200, o);
                 }
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
@@ -259,7 +253,7 @@ public final class UsersServlet extends HttpServlet {
             Api.error(response, 405, "PUT a user at /api/v1/users/{name}");
             return;
         }
-        try {
+        Api.answer(response, () -> {
             if (!name.matches(NAME) || name.equals(Authenticator.ADMIN_USER)) {
                 throw new WireException(WireException.Problem.INVALID, "name: '" + WireCodec.abbreviate(name) + "' is not a user name (letters, digits, "
                         + "_ . @ -, at most 100; 'admin' is the admin token's)");
@@ -287,18 +281,14 @@ public final class UsersServlet extends HttpServlet {
             o.addProperty("role", role);
             o.addProperty("credentials_ended", ended);
             Api.json(response, replaced ? 200 : 201, o);
-        } catch (WireException e) {
-            Api.error(response, Api.status(e), e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     @Override
     protected void doDelete(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Principal p = Api.principal(request);
         String name = Api.pathName(request);
-        try {
+        Api.answer(response, () -> {
             switch (request.getServletPath()) {
                 case "/api/v1/session" -> {
                     Object c = request.getAttribute(Authenticator.SESSION_ATTRIBUTE);
@@ -332,8 +322,6 @@ public final class UsersServlet extends HttpServlet {
                     response.setStatus(204);
                 }
             }
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 }

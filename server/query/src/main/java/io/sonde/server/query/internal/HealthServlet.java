@@ -107,7 +107,7 @@ public final class HealthServlet extends HttpServlet {
             Api.error(response, 400, "the query is not URL-encoded UTF-8 text: " + e.getMessage());
             return;
         }
-        try {
+        Api.answer(response, () -> {
             QueryParams p = new QueryParams(query);
             Duration window = p.duration("window", Duration.ofMinutes(1));
             if (window.compareTo(Duration.ofSeconds(10)) < 0 || window.compareTo(Duration.ofHours(1)) > 0) {
@@ -190,11 +190,7 @@ public final class HealthServlet extends HttpServlet {
             body.put("summary", counts);
             body.put("window_seconds", window.toSeconds());
             Api.json(response, 200, body);
-        } catch (WireException e) {
-            Api.error(response, 400, e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** @return the states named in {@code text} (a comma list; {@code down} takes backoff with it), or null for every state */

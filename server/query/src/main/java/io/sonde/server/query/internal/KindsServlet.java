@@ -26,7 +26,6 @@ import io.sonde.api.TargetSchema;
 import io.sonde.server.spi.AnnouncedKinds;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Store;
-import io.sonde.server.spi.StoreException;
 import io.sonde.wire.WireCodec;
 
 /**
@@ -53,11 +52,9 @@ public final class KindsServlet extends HttpServlet {
         if (!Api.requireRead(request, response)) {
             return;
         }
-        try {
+        Api.answer(response, () -> {
             Api.json(response, 200, Map.of("items", kinds(store.announcedKinds())));
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** @param announced each agent's announcement, by agent */

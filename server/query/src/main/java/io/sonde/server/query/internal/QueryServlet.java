@@ -64,7 +64,7 @@ public final class QueryServlet extends HttpServlet {
             return;
         }
         QueryParams p = new QueryParams(request.getParameterMap());
-        try {
+        Api.answer(response, () -> {
             Instant now = Instant.now();
             Instant to = p.time("to", now);
             if ("/api/v1/observed".equals(request.getServletPath())) {
@@ -111,11 +111,7 @@ public final class QueryServlet extends HttpServlet {
                 body.put("next", null);
                 Api.json(response, 200, body);
             }
-        } catch (WireException e) {
-            Api.error(response, 400, e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /** Most results a series of a value reads: the raw results are read, not the rollups. */

@@ -75,7 +75,7 @@ public final class ReportsServlet extends HttpServlet {
         if (!Api.requireRead(request, response)) {
             return;
         }
-        try {
+        Api.answer(response, () -> {
             QueryParams p;
             try {
                 p = new QueryParams(request.getParameterMap());
@@ -135,11 +135,7 @@ public final class ReportsServlet extends HttpServlet {
             }
             body.put("items", items);
             Api.json(response, 200, body);
-        } catch (WireException e) {
-            Api.error(response, 400, e.getMessage());
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     /**

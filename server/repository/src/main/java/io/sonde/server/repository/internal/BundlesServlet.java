@@ -217,7 +217,7 @@ public final class BundlesServlet extends HttpServlet {
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String[] p = parts(request);
         Principal who = Api.principal(request);
-        try {
+        Api.answer(response, () -> {
             if (p == null) {
                 if (!Api.requireAdmin(request, response)) {
                     return;
@@ -258,9 +258,7 @@ public final class BundlesServlet extends HttpServlet {
                 return;
             }
             serveJar(r.get(), request, response);
-        } catch (StoreException e) {
-            Api.storeFailed(response, e, 400);
-        }
+        });
     }
 
     private static ReleaseManifest manifest(Release r) {
