@@ -5,12 +5,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Dictionary;
@@ -46,12 +44,11 @@ import io.sonde.agent.spi.RemoteConfig;
 import io.sonde.agent.spi.ResultSink;
 import io.sonde.wire.AgentStatus;
 import io.sonde.wire.BatchAck;
-import io.sonde.wire.EnrollRequest;
-import io.sonde.wire.EnrollResponse;
-import io.sonde.wire.ErrorDocument;
+import io.sonde.uplink.internal.ServerExchange.Failure;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
+// Over 500 lines: one sender thread's state (pace, status due, document in force) kept together; its exchanges (ServerExchange), enrollment (Enrollment), documents (ConfigDocuments) and encoding (ResultEncoder) are apart.
 /**
  * The agent's uplink: every result goes into the durable spool first; a thread of its own enrolls
  * the agent once, then uploads the spool oldest first in gzip batches, removes what the server
@@ -68,31 +65,7 @@ public final class Uplink implements ResultSink {
     static final long BACKOFF_MAX_MS = 30_000;
     static final long IDLE_POLL_MS = 1000;
     static final long SYNC_MS = 1000;
-    /** An exchange that has no answer by then has failed: a silent network must not hold the uplink long. */
-    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
-    static final String CREDENTIAL_FILE = "uplink-credential.json";
 
-    /** What the agent keeps of its enrollment, in data/state/ (0600). */
-    record Credential(String serverUrl, String agentId, String credential) {
-    }
-
-    /** An exchange that did not work; try again after {@code retryAfterMs} (0: the backoff decides). */
-    private static final class Failure extends Exception {
-        private static final long serialVersionUID = 1L;
-        final long retryAfterMs;
-        /** The server refuses this agent: every instance would say the same. */
-        final boolean refused;
-
-        Failure(String message, long retryAfterMs) {
-            this(message, retryAfterMs, false);
-        }
-
-        Failure(String message, long retryAfterMs, boolean refused) {
-            super(message);
-            this.retryAfterMs = retryAfterMs;
-            this.refused = refused;
-        }
-    }
 
     private final Spool spool;
     private final UplinkMetrics metrics;
@@ -102,9 +75,8 @@ public final class Uplink implements ResultSink {
     /** The server, the last exchange, the spool and the document in force, for GET /status. */
     private Map<String, Object> status() {
         Map<String, Object> s = new java.util.LinkedHashMap<>();
-        URI current = server;
-        s.put("server", current == null ? null : current.toString());
-        s.put("enrolled", credential != null);
+        s.put("server", link == null ? null : link.server().toString());
+        s.put("enrolled", enrollment != null && enrollment.credential() != null);
         s.put("up", metrics.up);
         s.put("last_problem", metrics.up ? null : lastProblem);
         s.put("status_refused", statusRefused);
@@ -125,19 +97,15 @@ public final class Uplink implements ResultSink {
     private final ServiceRegistration<io.sonde.agent.spi.ServerFiles> filesRegistration;
     private final Thread sender;
     private final Path stateDir;
-    /** The file this configuration came from (FileInstall), or null. */
-    private final Path configFile;
-    private final List<URI> servers; // instances of one server over one database: any of them will do
-    private volatile URI server; // the one in use, the sender's
-    private int failuresInARow;
-    private final java.util.Set<URI> warned = new java.util.HashSet<>(); // instances that failed since the last success
-    private final HttpClient http;
     private final java.util.concurrent.ExecutorService httpExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(io.sonde.base.DaemonThreads.named("sonde-uplink-http"));
+    /** The server, null while the configuration does not say one that can be used. */
+    private final ServerExchange link;
+    private final Enrollment enrollment;
+    private final java.util.Set<URI> warned = new java.util.HashSet<>(); // instances that failed since the last success
     private final UplinkConfig config;
     private final AgentIdentity identity;
     private final String version;
     private volatile boolean running = true;
-    private volatile Credential credential;
     private volatile String lastProblem;
     private int batchLimit;
     private final BundleContext context;
@@ -250,7 +218,6 @@ public final class Uplink implements ResultSink {
         this.statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
-        this.configFile = configFile(properties);
         List<URI> urls = List.of();
         HttpClient client = null;
         try {
@@ -264,106 +231,27 @@ public final class Uplink implements ResultSink {
             // results are still spooled: they go out once the configuration is mended
             LOG.error("Configuration error: {}: {}; results are kept in the spool until it is mended", source, e.getMessage());
         }
-        this.servers = urls;
-        this.server = urls.isEmpty() ? null : urls.get(0);
-        this.http = client;
+        this.link = client == null || urls.isEmpty() ? null : new ServerExchange(client, urls);
+        this.enrollment = link == null ? null : new Enrollment(config, identity, version, stateDir,
+                properties, link, spool::records);
         this.sender = io.sonde.base.DaemonThreads.of("sonde-uplink", this::run);
         this.documents = new ConfigDocuments(stateDir);
         loadKeptDocument();
-        this.files = http == null ? null : new FileFetcher(http, () -> {
-            Credential c = credential;
-            URI s = server;
-            return c == null || s == null ? null : new FileFetcher.Endpoint(s, c.credential());
+        this.files = link == null ? null : new FileFetcher(client, () -> {
+            Enrollment.Credential c = enrollment.credential();
+            return c == null ? null : new FileFetcher.Endpoint(link.server(), c.credential());
         }, Duration.ofSeconds(30));
         this.filesRegistration = files == null ? null : context.registerService(io.sonde.agent.spi.ServerFiles.class, files, null);
-        if (http != null) {
-            LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)",
-                    servers.size() == 1 ? server : servers + " (in turn when one cannot be used)", identity.agentId(),
+        if (link != null) {
+            LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)", link.named(), identity.agentId(),
                     spool.epoch(), spool.records());
             sender.start();
         }
     }
 
-    /** @return the file FileInstall read this configuration from, or null when it came otherwise */
-    private static Path configFile(Map<String, Object> properties) {
-        Object f = properties.get("felix.fileinstall.filename");
-        if (f == null) {
-            return null;
-        }
-        try {
-            return Path.of(URI.create(String.valueOf(f)));
-        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-            return null;
-        }
-    }
-
-    /**
-     * After an enrollment the token is of no more use to this agent, and anyone who reads the file
-     * (or the framework's copy of the configuration) could enroll agents with it while it is valid:
-     * its line leaves the configuration file (FileInstall then drops it from the framework's copy).
-     */
-    private void forgetEnrollmentToken() {
-        Path file = configFile;
-        if (file == null || !Files.isRegularFile(file)) {
-            if (!config.enrollment__token().isBlank()) {
-                LOG.warn("Enrolled: remove enrollment_token from the configuration {}: it is not needed any more, and it enrolls agents"
-                        + " while it is valid", UplinkConfig.PID);
-            }
-            return;
-        }
-        try {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-            List<String> kept = lines.stream().filter(l -> !l.strip().matches("enrollment[_.]token\\s*[=:].*")).toList();
-            if (kept.size() == lines.size()) {
-                return;
-            }
-            io.sonde.base.AtomicFiles.write(file, kept.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining())
-                    .getBytes(StandardCharsets.UTF_8)); // with the permissions it had
-            LOG.info("Enrolled: the enrollment token is used once, and is removed from {} (and so from the framework's copy of the"
-                    + " configuration)", file);
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Enrolled: remove enrollment_token from {} yourself ({}): it is not needed any more, and it enrolls agents while"
-                    + " it is valid", file, e.toString());
-        }
-    }
-
-    /**
-     * The server answered 401 to this agent's credential: an admin reset or revoked it. Said once,
-     * clearly; with an enrollment token in the configuration the agent enrolls again under its id
-     * (the spool and its epoch stay, so nothing measured meanwhile is lost).
-     */
-    private Failure lockedOut(int status, String why) {
-        boolean canEnroll = !config.enrollment__token().isBlank();
-        String problem = "the server refuses this agent's credential (" + status + ": " + why + ")";
-        if (!(problem + canEnroll).equals(lockedOutSaid)) {
-            lockedOutSaid = problem + canEnroll;
-            LOG.error("Uplink: {}. An admin reset or revoked it. Results stay in the spool ({} waiting) and are sent once the agent is"
-                    + " enrolled again: {}", problem, spool.records(), canEnroll ? "enrolling again with the enrollment_token configured"
-                    : "an admin makes an enrollment token (after POST /api/v1/agents/" + identity.agentId()
-                            + "/reset if it was not reset) and sets enrollment_token in etc/io.sonde.uplink.cfg");
-        }
-        if (canEnroll && status == 401) {
-            credential = null;
-            try {
-                Files.deleteIfExists(stateDir.resolve(CREDENTIAL_FILE));
-            } catch (IOException e) {
-                LOG.warn("Cannot delete the refused credential {}: {}", stateDir.resolve(CREDENTIAL_FILE), e.toString());
-            }
-            return new Failure(problem + "; enrolling again", 1000, true);
-        }
-        return new Failure(problem, 0, true);
-    }
-
-    private volatile String lockedOutSaid;
-
     /** @return the URLs of {@code server_url}: one, or several comma-separated, each once */
     static List<URI> serverUrls(String text) {
         return io.sonde.wire.UplinkSettings.serverUrls(text);
-    }
-
-    /** @return the servers as one text, as the credential keeps them */
-    private String serversText() {
-        return servers.stream().map(URI::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     static URI serverUrl(String given) {
@@ -456,7 +344,7 @@ public final class Uplink implements ResultSink {
     private void run() {
         long backoff = 0;
         long nextSync = 0;
-        credential = loadCredential();
+        enrollment.load();
         while (running) {
             try {
                 long now = System.currentTimeMillis();
@@ -465,9 +353,7 @@ public final class Uplink implements ResultSink {
                     spool.maintain();
                     nextSync = now + SYNC_MS;
                 }
-                if (credential == null) {
-                    credential = enroll();
-                }
+                enrollment.ensure();
                 if (now >= nextConfig) {
                     nextConfig = now + configPollMs(Math.max(1, config.config__poll__s()) * 1000L, now - versionToldAt);
                     fetchConfig();
@@ -514,21 +400,16 @@ public final class Uplink implements ResultSink {
                     versionToldAt = toldAfterBusy(versionToldAt, heardAt);
                 }
                 metrics.up = false;
-                String problem = server + ": " + f.getMessage();
-                if (!problem.equals(lastProblem) && (servers.size() == 1 || warned.add(server))) {
+                String problem = link.server() + ": " + f.getMessage();
+                if (!problem.equals(lastProblem) && (!link.several() || warned.add(link.server()))) {
                     LOG.warn("Uplink to {}; results are spooled ({} waiting) and sent when it works again", problem, spool.records());
                 }
                 lastProblem = problem;
-                failuresInARow++;
-                if (servers.size() > 1 && !f.refused) {
-                    // another instance of the same server: try it at once, and back off only once all of them failed
-                    server = servers.get(failuresInARow % servers.size());
-                    if (failuresInARow % servers.size() != 0) {
-                        continue;
-                    }
+                if (link.failed(f.refused)) {
+                    continue; // another instance of the same server, at once: the backoff only once all of them failed
                 }
                 backoff = backoff == 0 ? BACKOFF_FIRST_MS : Math.min(BACKOFF_MAX_MS, backoff * 2);
-                long wait = f.retryAfterMs > 0 ? afterRetryAfter(f.retryAfterMs, ThreadLocalRandom.current().nextDouble())
+                long wait = f.retryAfterMs > 0 ? ServerExchange.afterRetryAfter(f.retryAfterMs, ThreadLocalRandom.current().nextDouble())
                         : (long) (backoff * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
                 sleep(wait);
             } catch (IOException | RuntimeException e) {
@@ -541,11 +422,11 @@ public final class Uplink implements ResultSink {
 
     private void healthy() {
         if (!metrics.up && lastProblem != null) {
-            LOG.info("Uplink to {} works again; {} results waiting", server, spool.records());
+            LOG.info("Uplink to {} works again; {} results waiting", link.server(), spool.records());
         }
         lastProblem = null;
         warned.clear();
-        failuresInARow = 0;
+        link.worked();
         metrics.up = true;
     }
 
@@ -563,8 +444,8 @@ public final class Uplink implements ResultSink {
         byte[] body = batchBody(batch);
         long t0 = System.nanoTime();
         metrics.sent.addAndGet(batch.size());
-        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/results"))
-                .header("Authorization", "Bearer " + credential.credential())
+        HttpResponse<byte[]> r = link.send(HttpRequest.newBuilder(link.agentEndpoint(credential().agentId(), "results"))
+                .header("Authorization", "Bearer " + credential().credential())
                 .header("Content-Type", "application/json")
                 .header("Content-Encoding", "gzip")
                 .header(io.sonde.wire.ResultBatch.SPOOL_HEADER, Long.toString(Math.max(0, spool.records() - batch.size())))
@@ -573,7 +454,7 @@ public final class Uplink implements ResultSink {
         int status = r.statusCode();
         if (status == 200) {
             metrics.batchSeconds.observe((System.nanoTime() - t0) / 1e9);
-            BatchAck ack = readOr(r, BatchAck.class, null);
+            BatchAck ack = ServerExchange.readOr(r, BatchAck.class, null);
             spool.ack(last);
             delivered = System.currentTimeMillis();
             metrics.acked.addAndGet(batch.size());
@@ -585,11 +466,11 @@ public final class Uplink implements ResultSink {
             }
             return;
         }
-        String why = message(r);
+        String why = ServerExchange.message(r);
         if (status == 401 || status == 403) {
-            throw lockedOut(status, why);
+            throw enrollment.lockedOut(status, why);
         }
-        if (refusedForGood(status)) {
+        if (ServerExchange.refusedForGood(status)) {
             if (batch.size() > 1) { // find the result it refuses: halve until it is alone
                 batchLimit = Math.max(1, batch.size() / 2);
                 LOG.warn("The server refused a batch of {} results ({}: {}); sending smaller batches", batch.size(), status, why);
@@ -604,7 +485,7 @@ public final class Uplink implements ResultSink {
             // the server read the whole batch to turn it away: the tries while it is busy are small, and grow again as taken
             batchLimit = Math.min(batchLimit, BUSY_BATCH_RESULTS);
         }
-        throw new Failure("results answered " + status + ": " + why, retryAfter(r));
+        throw new Failure("results answered " + status + ": " + why, ServerExchange.retryAfter(r));
     }
 
     /**
@@ -682,7 +563,7 @@ public final class Uplink implements ResultSink {
         try (JsonWriter w = new JsonWriter(new OutputStreamWriter(gzip, StandardCharsets.UTF_8))) {
             w.beginObject();
             w.name("schema").value(WireCodec.SCHEMA);
-            w.name("agent_id").value(credential.agentId());
+            w.name("agent_id").value(credential().agentId());
             w.name("epoch").value(spool.epoch());
             w.name("results").beginArray();
             for (Spool.Record rec : batch) {
@@ -692,31 +573,6 @@ public final class Uplink implements ResultSink {
             w.endObject();
         }
         return bytes.toByteArray();
-    }
-
-    private Credential enroll() throws Failure, IOException {
-        String token = config.enrollment__token().strip();
-        if (token.isEmpty()) {
-            throw new Failure("this agent has no credential and io.sonde.uplink has no enrollment_token", 30_000, true);
-        }
-        EnrollRequest req = new EnrollRequest(WireCodec.SCHEMA, token, identity.agentId(), identity.tags(), version);
-        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/enroll"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(req))));
-        if (r.statusCode() != 200) {
-            throw new Failure("enrollment refused (" + r.statusCode() + ": " + message(r) + ")", retryAfter(r));
-        }
-        EnrollResponse e = readOr(r, EnrollResponse.class, null);
-        if (e == null || e.credential() == null || e.agentId() == null) {
-            throw new Failure("the server's answer to the enrollment has no credential", 0);
-        }
-        Credential c = new Credential(serversText(), e.agentId(), e.credential());
-        saveCredential(c);
-        LOG.info("Enrolled with {} as agent {} (tags {}); the credential is kept in {}", server, e.agentId(), e.tags(),
-                stateDir.resolve(CREDENTIAL_FILE));
-        lockedOutSaid = null;
-        forgetEnrollmentToken();
-        return c;
     }
 
     /** The hash of the kinds the server last took in full from this agent: statuses name them by it until they change. */
@@ -739,11 +595,6 @@ public final class Uplink implements ResultSink {
             announcement = a;
         }
         return a;
-    }
-
-    /** @return whether the server refuses what was sent for good: it would refuse the same again (400, 413, 422) */
-    static boolean refusedForGood(int status) {
-        return status == 400 || status == 413 || status == 422;
     }
 
     /** Statuses are not sent before this time: the server refused the last one for good (0: none refused). */
@@ -772,15 +623,15 @@ public final class Uplink implements ResultSink {
                 a == null ? null : a.version(), doc == null ? null : doc.origin(),
                 a == null ? List.of() : ConfigDocuments.bounded(a.rejected()), advertise.isEmpty() ? null : advertise, updates,
                 full ? kinds : null, kindsHash);
-        HttpResponse<byte[]> r = exchange(HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/status"))
-                .header("Authorization", "Bearer " + credential.credential())
+        HttpResponse<byte[]> r = link.send(HttpRequest.newBuilder(link.agentEndpoint(credential().agentId(), "status"))
+                .header("Authorization", "Bearer " + credential().credential())
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.json(s))));
         if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw lockedOut(r.statusCode(), message(r));
+            throw enrollment.lockedOut(r.statusCode(), ServerExchange.message(r));
         }
-        if (refusedForGood(r.statusCode())) {
-            String why = r.statusCode() + ": " + message(r);
+        if (ServerExchange.refusedForGood(r.statusCode())) {
+            String why = r.statusCode() + ": " + ServerExchange.message(r);
             if (!why.equals(statusRefused)) {
                 LOG.error("The server refused this agent's status for good ({}); results are sent all the same, and the status"
                         + " is tried again every {} s", why, Math.max(1, config.status__interval__s()));
@@ -790,7 +641,7 @@ public final class Uplink implements ResultSink {
             return false;
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
-            throw new Failure("status answered " + r.statusCode() + ": " + message(r), retryAfter(r));
+            throw new Failure("status answered " + r.statusCode() + ": " + ServerExchange.message(r), ServerExchange.retryAfter(r));
         }
         statusRefused = null;
         if (statusAck(r.statusCode(), r.body()).kindsWanted() && !full) {
@@ -835,13 +686,13 @@ public final class Uplink implements ResultSink {
      */
     private void fetchConfig() throws Failure {
         RemoteConfig.Document now = inForce;
-        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint("/api/v1/agents/" + path(credential.agentId()) + "/config"))
-                .header("Authorization", "Bearer " + credential.credential())
+        HttpRequest.Builder request = HttpRequest.newBuilder(link.agentEndpoint(credential().agentId(), "config"))
+                .header("Authorization", "Bearer " + credential().credential())
                 .header("Accept-Encoding", "gzip");
         if (now != null) {
             request.header("If-None-Match", "\"" + now.version() + "\"");
         }
-        HttpResponse<byte[]> r = exchange(request.GET());
+        HttpResponse<byte[]> r = link.send(request.GET());
         int status = r.statusCode();
         if (status == 304 && now != null) {
             if (!RemoteConfig.SERVER.equals(now.origin())) {
@@ -852,20 +703,20 @@ public final class Uplink implements ResultSink {
             return;
         }
         if (status == 401 || status == 403) {
-            throw lockedOut(status, message(r));
+            throw enrollment.lockedOut(status, ServerExchange.message(r));
         }
         if (status == 429 || status == 503) { // busy, or its store away: no problem of the document; ask again after the wait
             nextConfig = 0;
-            throw new Failure("configuration answered " + status + ": " + message(r), retryAfter(r));
+            throw new Failure("configuration answered " + status + ": " + ServerExchange.message(r), ServerExchange.retryAfter(r));
         }
         if (status != 200) {
-            configProblem("the server answered " + status + " for this agent's configuration document: " + message(r));
+            configProblem("the server answered " + status + " for this agent's configuration document: " + ServerExchange.message(r));
             return;
         }
         ConfigDocuments.Document doc;
         try {
             boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.strip().equalsIgnoreCase("gzip")).orElse(false);
-            doc = ConfigDocuments.check(new ByteArrayInputStream(r.body()), gzip, credential.agentId());
+            doc = ConfigDocuments.check(new ByteArrayInputStream(r.body()), gzip, credential().agentId());
         } catch (WireException e) {
             metrics.configRefused.incrementAndGet();
             configProblem("the server's configuration document is refused, the one in force stays"
@@ -971,131 +822,8 @@ public final class Uplink implements ResultSink {
         }
     }
 
-    private HttpResponse<byte[]> exchange(HttpRequest.Builder request) throws Failure {
-        try {
-            return http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new Failure(describe(e, server, REQUEST_TIMEOUT), 0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Failure("stopping", 0);
-        }
-    }
-
-    /**
-     * @return what went wrong with an exchange, in words and with the server's address:
-     *         {@code cannot reach the server: connection refused (127.0.0.1:8443)}, never a bare
-     *         exception's name
-     */
-    static String describe(IOException e, URI server, Duration timeout) {
-        String at = server == null ? "?" : server.getHost() + ":" + (server.getPort() < 0 ? 443 : server.getPort());
-        Throwable root = e;
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            root = t;
-            if (t instanceof javax.net.ssl.SSLException) {
-                break; // its message is the one that says what TLS refused
-            }
-        }
-        String m = root.getMessage() == null ? "" : root.getMessage();
-        if (root instanceof javax.net.ssl.SSLException) {
-            if (m.contains("No subject alternative") || m.contains("No name matching")) {
-                return "TLS refused: the server's certificate is not made out to '" + (server == null ? "?" : server.getHost())
-                        + "' (" + m + "); add that name to tls_names in the server's etc/io.sonde.server.cfg, or use a name it has in"
-                        + " server_url";
-            }
-            if (m.contains("PKIX") || m.contains("certification path") || m.contains("pinned")) {
-                return "TLS refused: the server's certificate is not from the pinned CA (server_ca_sha256 or server_ca_file in"
-                        + " etc/io.sonde.uplink.cfg): " + m + " (" + at + ")";
-            }
-            return "TLS refused: " + (m.isEmpty() ? root.getClass().getSimpleName() : m) + " (" + at + ")";
-        }
-        String what;
-        if (root instanceof java.net.ConnectException) {
-            what = m.toLowerCase(java.util.Locale.ROOT).contains("timed out") ? "the connection timed out" : "connection refused";
-        } else if (root instanceof java.net.http.HttpConnectTimeoutException) {
-            what = "no connection within the connect timeout";
-        } else if (root instanceof java.net.http.HttpTimeoutException) {
-            what = "no answer within " + timeout.toSeconds() + " s";
-        } else if (root instanceof java.net.UnknownHostException || root instanceof java.nio.channels.UnresolvedAddressException) {
-            what = "the name " + (server == null ? "?" : server.getHost()) + " does not resolve";
-        } else if (root instanceof java.net.NoRouteToHostException) {
-            what = "no route to the host";
-        } else if (root instanceof java.nio.channels.ClosedChannelException || root instanceof java.io.EOFException
-                || m.contains("Connection reset") || m.contains("closed")) {
-            what = "the connection was closed before an answer came";
-        } else {
-            what = m.isEmpty() ? root.getClass().getSimpleName() : m;
-        }
-        return "cannot reach the server: " + what + " (" + at + ")";
-    }
-
-    private URI endpoint(String path) {
-        return URI.create(server + path);
-    }
-
-    private static String path(String segment) {
-        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    private static <T> T readOr(HttpResponse<byte[]> r, Class<T> type, T fallback) {
-        try {
-            return WireCodec.read(new ByteArrayInputStream(r.body()), false, 1 << 20, type);
-        } catch (WireException e) {
-            return fallback;
-        }
-    }
-
-    private static String message(HttpResponse<byte[]> r) {
-        ErrorDocument e = readOr(r, ErrorDocument.class, null);
-        if (e != null && e.error() != null) {
-            return e.error();
-        }
-        return WireCodec.abbreviate(new String(r.body(), StandardCharsets.UTF_8).strip());
-    }
-
-    /**
-     * How long to wait when the server said Retry-After: never sooner, and up to half as long again,
-     * so that the agents a busy server turned away together do not all come back in the same instant.
-     *
-     * @param random a number in [0, 1)
-     */
-    static long afterRetryAfter(long retryAfterMs, double random) {
-        return retryAfterMs + (long) (retryAfterMs * 0.5 * random);
-    }
-
-    /** Retry-After in seconds, bounded to 1 s .. 10 min; 0 when absent or not a number. */
-    static long retryAfter(HttpResponse<?> r) {
-        return r.headers().firstValue("Retry-After").map(v -> {
-            try {
-                return Math.min(600_000L, Math.max(1000L, Long.parseLong(v.strip()) * 1000L));
-            } catch (NumberFormatException e) {
-                return 0L;
-            }
-        }).orElse(0L);
-    }
-
-    private Credential loadCredential() {
-        Path file = stateDir.resolve(CREDENTIAL_FILE);
-        if (!Files.exists(file)) {
-            return null;
-        }
-        try {
-            Credential c = WireCodec.gson().fromJson(Files.readString(file), Credential.class);
-            // made with this list of instances, or with one of them (before the others were listed)
-            boolean ours = c != null && (serversText().equals(c.serverUrl())
-                    || servers.stream().anyMatch(u -> u.toString().equals(c.serverUrl())));
-            if (c == null || c.credential() == null || !ours || !identity.agentId().equals(c.agentId())) {
-                LOG.info("The kept credential is for another server or agent id; enrolling again");
-                return null;
-            }
-            return c;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("The kept credential {} is unreadable ({}); enrolling again", file, e.getMessage());
-            return null;
-        }
-    }
-
-    private void saveCredential(Credential c) throws IOException {
-        io.sonde.base.AtomicFiles.write(stateDir.resolve(CREDENTIAL_FILE), WireCodec.json(c), io.sonde.base.AtomicFiles.OWNER_ONLY);
+    /** @return the credential in use: the sender's exchanges run after {@link Enrollment#ensure()} */
+    private Enrollment.Credential credential() {
+        return enrollment.credential();
     }
 }

@@ -14,7 +14,7 @@ public class DescribeTest {
     private static final URI SERVER = URI.create("https://127.0.0.1:8443");
 
     private static String describe(IOException e) {
-        return Uplink.describe(e, SERVER, Duration.ofSeconds(30));
+        return ServerExchange.describe(e, SERVER, Duration.ofSeconds(30));
     }
 
     @Test
@@ -47,6 +47,6 @@ public class DescribeTest {
     @Test
     public void anUnknownHostIsNamed() {
         assertEquals("cannot reach the server: the name nowhere.invalid does not resolve (nowhere.invalid:443)",
-                Uplink.describe(new java.net.UnknownHostException("nowhere.invalid"), URI.create("https://nowhere.invalid"), Duration.ofSeconds(30)));
+                ServerExchange.describe(new java.net.UnknownHostException("nowhere.invalid"), URI.create("https://nowhere.invalid"), Duration.ofSeconds(30)));
     }
 }

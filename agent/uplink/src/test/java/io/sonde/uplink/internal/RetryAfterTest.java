@@ -14,10 +14,10 @@ public class RetryAfterTest {
 
     @Test
     public void neverSoonerAndUpToHalfAsLongAgain() {
-        assertEquals(1000, Uplink.afterRetryAfter(1000, 0.0));
-        assertEquals(1250, Uplink.afterRetryAfter(1000, 0.5));
-        assertEquals(1499, Uplink.afterRetryAfter(1000, 0.999));
-        assertEquals(45_000, Uplink.afterRetryAfter(30_000, 1.0));
+        assertEquals(1000, ServerExchange.afterRetryAfter(1000, 0.0));
+        assertEquals(1250, ServerExchange.afterRetryAfter(1000, 0.5));
+        assertEquals(1499, ServerExchange.afterRetryAfter(1000, 0.999));
+        assertEquals(45_000, ServerExchange.afterRetryAfter(30_000, 1.0));
     }
 
     @Test
@@ -27,7 +27,7 @@ public class RetryAfterTest {
         long min = Long.MAX_VALUE;
         long max = 0;
         for (int agent = 0; agent < 1000; agent++) {
-            long wait = Uplink.afterRetryAfter(1000, r.nextDouble());
+            long wait = ServerExchange.afterRetryAfter(1000, r.nextDouble());
             min = Math.min(min, wait);
             max = Math.max(max, wait);
             seconds.add(wait / 50); // 50 ms slots

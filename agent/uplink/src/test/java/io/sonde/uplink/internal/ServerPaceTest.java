@@ -67,11 +67,11 @@ public class ServerPaceTest {
         outcomes.remove(Uplink.outcomeKey(t)); // as targetRemoved does
         assertEquals("a target removed and come back starts afresh", false, Uplink.changed(outcomes, "tcp/b", false));
         outcomes.remove("tcp/b");
-        assertEquals(true, Uplink.refusedForGood(422));
-        assertEquals(true, Uplink.refusedForGood(400));
-        assertEquals(true, Uplink.refusedForGood(413));
-        assertEquals("busy is not for good", false, Uplink.refusedForGood(429));
-        assertEquals(false, Uplink.refusedForGood(503));
+        assertEquals(true, ServerExchange.refusedForGood(422));
+        assertEquals(true, ServerExchange.refusedForGood(400));
+        assertEquals(true, ServerExchange.refusedForGood(413));
+        assertEquals("busy is not for good", false, ServerExchange.refusedForGood(429));
+        assertEquals(false, ServerExchange.refusedForGood(503));
         for (int i = 0; outcomes.size() < Uplink.MAX_OUTCOMES; i++) {
             Uplink.changed(outcomes, "tcp/t" + i, true);
         }
