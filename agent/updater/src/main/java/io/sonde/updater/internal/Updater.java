@@ -1,7 +1,6 @@
 package io.sonde.updater.internal;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,7 +21,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.Version;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -45,14 +42,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import io.sonde.api.ProbeResult;
-import io.sonde.api.Prober;
 import io.sonde.agent.spi.RemoteConfig;
 import io.sonde.agent.spi.ResultSink;
 import io.sonde.agent.spi.ServerFiles;
 import io.sonde.wire.ReleaseManifest;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
+import io.sonde.updater.internal.BundleFiles.Place;
 
+// Over 500 lines: one install's life (choose, download, verify, replace, watch, roll back) over one persisted State; where bundles live is BundleFiles'.
 /**
  * Installs the bundle versions the server's rollouts name: downloaded through the uplink (resumed
  * when cut), the manifest verified against the key pinned in this agent's own configuration and the
@@ -85,19 +83,6 @@ public final class Updater implements ResultSink {
     /** The launcher's guard of a platform update, and its report of what it rolled back (see the launcher's UpdateGuard). */
     static final String GUARD_FILE = "guard.properties";
     static final String ROLLED_BACK_FILE = "rolled-back.properties";
-
-    /** Where a bundle's jar is, and so how it is replaced. */
-    enum Place {
-        /** plugins/: FileInstall updates the bundle when its jar changes */
-        PLUGIN,
-        /** system/: updated and refreshed in the framework, under the launcher's guard */
-        PLATFORM,
-        /** system/, never swapped while it runs: staged for the next start */
-        STAGED
-    }
-
-    /** Bundles whose jar is only replaced at the next start of the agent (and the framework's). */
-    static final Set<String> STAGED_BUNDLES = Set.of("io.sonde.sockets");
 
     /**
      * What the updater keeps across restarts: versions that failed here, the update under watch or
@@ -135,6 +120,7 @@ public final class Updater implements ResultSink {
     private final UpdaterConfig config;
     private final PublicKey pinned;
     private final Path home;
+    private final BundleFiles installed;
     private final Path stateFile;
     private final Path work;
     private final Path guardFile;
@@ -160,6 +146,7 @@ public final class Updater implements ResultSink {
         this.config = config;
         this.wiring = context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class);
         this.home = io.sonde.base.Home.of(context::getProperty);
+        this.installed = new BundleFiles(context, home);
         this.stateFile = home.resolve("data/state").resolve(STATE_FILE);
         this.work = home.resolve("data/updates");
         this.guardFile = work.resolve(GUARD_FILE);
@@ -333,7 +320,7 @@ public final class Updater implements ResultSink {
         }
         Watch staged = state.staged;
         if (staged != null) {
-            Bundle b = find(staged.symbolicName());
+            Bundle b = installed.find(staged.symbolicName());
             if (b != null && b.getVersion().equals(Version.parseVersion(staged.version()))) {
                 LOG.info("The staged update of {} to {} took effect at this start: watching it for {} s", staged.symbolicName(),
                         staged.version(), config.health__watch__s());
@@ -357,7 +344,7 @@ public final class Updater implements ResultSink {
             w = null;
         }
         if (w != null) {
-            String onDisk = jarVersion(Path.of(w.file()));
+            String onDisk = BundleFiles.jarVersion(Path.of(w.file()));
             if (w.from().equals(onDisk) && !w.version().equals(onDisk)) {
                 LOG.info("The update of {} to {} was not in place when the agent stopped: it is tried again", w.symbolicName(), w.version());
                 state.watch = null;
@@ -428,7 +415,7 @@ public final class Updater implements ResultSink {
             return false;
         }
         String key = name + "@" + version;
-        Bundle b = find(name);
+        Bundle b = installed.find(name);
         if (b == null) {
             report(name, version, rollout, "failed", "not installed on this agent (the updater replaces bundles, it does not add them)");
             return false;
@@ -458,10 +445,10 @@ public final class Updater implements ResultSink {
             report(name, version, rollout, "failed", "a downgrade not asked for: this agent runs " + b.getVersion());
             return false;
         }
-        Place place = place(b);
+        Place place = installed.place(b);
         if (place == null) {
             report(name, version, rollout, "failed", b.getBundleId() == 0
-                    ? "the OSGi framework is not in " + frameworkJar() + ": not the updater's to replace"
+                    ? "the OSGi framework is not in " + installed.frameworkJar() + ": not the updater's to replace"
                     : "installed from " + b.getLocation() + ", neither plugins/ nor system/: not the updater's to replace");
             return false;
         }
@@ -529,7 +516,7 @@ public final class Updater implements ResultSink {
      * replaced, kept here since; @return whether an install began
      */
     private boolean goBack(String name, String version, String rollout) {
-        Bundle b = find(name);
+        Bundle b = installed.find(name);
         if (b == null) {
             return false;
         }
@@ -538,7 +525,7 @@ public final class Updater implements ResultSink {
             return false;
         }
         Kept k = state.kept.get(name);
-        Place place = place(b);
+        Place place = installed.place(b);
         if (k == null || !Files.isRegularFile(Path.of(k.jar())) || place == null || place == Place.STAGED && state.staged != null) {
             report(name, version, rollout, "failed", "cannot roll back: the version before " + version + " is not kept on this agent");
             return false;
@@ -568,13 +555,13 @@ public final class Updater implements ResultSink {
 
     /** @return whether an install began (false for one staged) */
     private boolean install(Bundle b, Place place, Path jar, String name, String version, String rollout, boolean back) {
-        Path file = place == Place.PLUGIN ? pluginFile(b) : systemFile(b);
+        Path file = place == Place.PLUGIN ? installed.pluginFile(b) : installed.systemFile(b);
         try {
             Path previous = work.resolve("previous").resolve(file.getFileName());
             io.sonde.base.AtomicFiles.copy(file, previous); // what a rollback, the launcher's included, puts back
             long now = System.currentTimeMillis();
             List<String> kinds = new ArrayList<>();
-            Set<String> own = place == Place.PLUGIN ? kinds(b) : null;
+            Set<String> own = place == Place.PLUGIN ? BundleFiles.kinds(b) : null;
             for (Map.Entry<String, AtomicLong> e : lastSuccess.entrySet()) {
                 // a plugin answers for its own kinds, a platform bundle for every kind that worked
                 if (now - e.getValue().get() < WORKING_MS && (own == null || own.contains(e.getKey()))) {
@@ -696,12 +683,12 @@ public final class Updater implements ResultSink {
         }
         try {
             long now = System.currentTimeMillis();
-            Bundle b = find(w.symbolicName());
+            Bundle b = installed.find(w.symbolicName());
             boolean started = b != null && b.getVersion().equals(Version.parseVersion(w.version())) && b.getState() == Bundle.ACTIVE;
             if (!started) {
                 if (now - watchStarted > config.start__timeout__s() * 1000L) {
                     rollBack(w, "did not start within " + config.start__timeout__s() + " s: " + (b == null ? "no such bundle"
-                            : "version " + b.getVersion() + " in state " + stateName(b.getState())));
+                            : "version " + b.getVersion() + " in state " + BundleFiles.stateName(b.getState())));
                 }
                 return;
             }
@@ -866,98 +853,6 @@ public final class Updater implements ResultSink {
             LOG.warn("Unreadable {}: {}", file, e.toString());
             return null;
         }
-    }
-
-    /** @return the Bundle-Version in the jar's manifest, "" when it has none or cannot be read */
-    private static String jarVersion(Path jar) {
-        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
-            java.util.jar.Manifest m = f.getManifest();
-            String v = m == null ? null : m.getMainAttributes().getValue(org.osgi.framework.Constants.BUNDLE_VERSION);
-            return v == null ? "" : Version.parseVersion(v).toString();
-        } catch (IOException | IllegalArgumentException e) {
-            return "";
-        }
-    }
-
-    private Bundle find(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        return null;
-    }
-
-    /** @return where the bundle's jar is, and so how it is replaced; null: not the updater's to replace */
-    private Place place(Bundle b) {
-        if (b.getBundleId() == 0) { // the framework: on the launcher's class path, replaced before the next start
-            return Files.isRegularFile(frameworkJar()) ? Place.STAGED : null;
-        }
-        if (pluginFile(b) != null) {
-            return Place.PLUGIN;
-        }
-        if (systemFile(b) != null) {
-            return STAGED_BUNDLES.contains(b.getSymbolicName()) ? Place.STAGED : Place.PLATFORM;
-        }
-        return null;
-    }
-
-    /** @return the framework's jar, on the launcher's class path */
-    private Path frameworkJar() {
-        return home.resolve("system/boot/org.apache.felix.framework.jar");
-    }
-
-    /** @return the bundle's jar when it is a platform bundle (installed by the launcher from system/), else null */
-    private Path systemFile(Bundle b) {
-        if (b.getBundleId() == 0) {
-            return frameworkJar();
-        }
-        String location = b.getLocation();
-        if (!location.startsWith("reference:")) {
-            return null;
-        }
-        try {
-            Path p = Path.of(new URI(location.substring("reference:".length())));
-            return p.getParent() != null && p.getParent().equals(home.resolve("system")) && Files.isRegularFile(p) ? p : null;
-        } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-            return null;
-        }
-    }
-
-    /** @return the bundle's jar when it is a plugin (installed from plugins/), else null */
-    private Path pluginFile(Bundle b) {
-        try {
-            Path p = Path.of(new URI(b.getLocation()));
-            return p.getParent() != null && p.getParent().equals(home.resolve("plugins")) && Files.isRegularFile(p) ? p : null;
-        } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-            return null;
-        }
-    }
-
-    /** @return the kinds the bundle's probers serve */
-    private static Set<String> kinds(Bundle b) {
-        Set<String> out = new TreeSet<>();
-        ServiceReference<?>[] refs = b.getRegisteredServices();
-        if (refs != null) {
-            for (ServiceReference<?> r : refs) {
-                Object type = r.getProperty(Prober.PROBE_TYPE);
-                if (type != null) {
-                    out.add(String.valueOf(type));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String stateName(int state) {
-        return switch (state) {
-            case Bundle.INSTALLED -> "INSTALLED (not resolved)";
-            case Bundle.RESOLVED -> "RESOLVED (not started)";
-            case Bundle.STARTING -> "STARTING";
-            case Bundle.STOPPING -> "STOPPING";
-            case Bundle.ACTIVE -> "ACTIVE";
-            default -> String.valueOf(state);
-        };
     }
 
     private static String enc(String segment) {
