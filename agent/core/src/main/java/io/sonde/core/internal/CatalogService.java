@@ -52,6 +52,7 @@ import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.TargetListener;
 import io.sonde.api.TargetSchema;
 
+// Over 500 lines: the one place where the targets of three sources (configurations, targets_file, the server's document) meet and are checked; parsing (TargetConfig, TargetsFile), checking (TargetValidator) and the governor (ResourceGovernor) are apart.
 /**
  * Collects the targets: factory configurations of {@code io.sonde.target} and the agent's
  * {@code targets_file}; validates them and tells every {@link TargetListener} the valid set.

@@ -209,18 +209,6 @@ final class HostNames {
 
     /** @return whether {@code host} is an IPv4 or IPv6 address literal, which resolves without the name service */
     static boolean isLiteral(String host) {
-        if (host.indexOf(':') >= 0) {
-            return true;
-        }
-        int dots = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                dots++;
-            } else if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return dots == 3;
+        return io.sonde.sockets.Resolver.isLiteral(host);
     }
 }

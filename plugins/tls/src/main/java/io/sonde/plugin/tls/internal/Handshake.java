@@ -95,7 +95,7 @@ final class Handshake {
                 t = System.nanoTime();
                 SSLSocket tls = (SSLSocket) context().getSocketFactory().createSocket(socket, serverName(), target.port(), false);
                 SSLParameters p = tls.getSSLParameters();
-                if (!isLiteral(serverName())) {
+                if (!io.sonde.sockets.Resolver.isLiteral(serverName())) {
                     p.setServerNames(List.of(new SNIHostName(serverName())));
                 }
                 p.setEndpointIdentificationAlgorithm("HTTPS"); // the chain must name the host
@@ -158,10 +158,6 @@ final class Handshake {
         }
         String h = target.host();
         return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
-    }
-
-    private static boolean isLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.matches("[0-9.]+");
     }
 
     private Duration left() {
