@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,6 +36,7 @@ import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireResult;
 
+// Over 500 lines: the results' own SQL (ingest and its sequence checks, the windows kept in memory, labels, states, kinds, the results query) on two dialects, and the schema's migration; agents (AgentTable), series steps (SeriesSteps), rollups (Rollups), the credentials' epoch (CredentialsEpoch), users, alerts, definitions and releases are apart.
 /**
  * The SQL store, the same for every database: identities are normalized (agents, epochs and
  * series are small tables; a result row holds their numbers), a result's id is its epoch's number
@@ -63,6 +63,11 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private final AlertTable alerts = new AlertTable(sql);
     private final DefinitionTable definitions = new DefinitionTable(sql);
     private final ReleaseTable releases = new ReleaseTable(sql);
+    private final SeriesSteps seriesSteps;
+    private final Rollups rollups;
+    /** Moves whenever a credential may have ended, here or on another server of the database. */
+    private final CredentialsEpoch credentials;
+    private final AgentTable agentTable;
     /** A standby's connections for the API's read-only queries (series, results), or null: the primary answers them. */
     private final DataSource standby;
     /** When the standby failed last (System.nanoTime()), or 0: for {@link #standbyAwayNs} after, the primary answers. */
@@ -85,8 +90,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     private final Map<String, Integer> seriesIds = new ConcurrentHashMap<>();
     private final Map<Integer, String[]> seriesNames = new ConcurrentHashMap<>();
     /** Open hours this server listed in rollup_dirty (series << 32 | hour), and until when that holds. */
-    private final Map<Long, Long> openHoursListed = new ConcurrentHashMap<>();
-    private long marks; // a count to prune by, not exact under races
 
     /**
      * @param pool    connections to the database
@@ -111,6 +114,10 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         this.standby = standby;
         this.waitMs = Math.max(1, waitMs);
         this.dialect = dialect;
+        this.seriesSteps = new SeriesSteps(dialect);
+        this.rollups = new Rollups(this::connection, dialect, this::seriesName);
+        this.credentials = new CredentialsEpoch(pool::getConnection, dialect);
+        this.agentTable = new AgentTable(this::connection, dialect, credentials);
         this.closer = closer;
     }
 
@@ -289,8 +296,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        listening = false;
-        credentials.incrementAndGet();
+        credentials.close();
         dialect.resign();
         try {
             closer.close();
@@ -299,143 +305,87 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    private static StoreException refused(String message) {
+    static StoreException refused(String message) {
         return new StoreException(StoreException.Kind.REFUSED, message, null);
-    }
-
-    private static String joinTags(List<String> tags) {
-        return String.join(",", tags);
-    }
-
-    private static List<String> splitTags(String tags) {
-        return tags == null || tags.isEmpty() ? List.of() : List.of(tags.split(","));
     }
 
     private static Long millis(Instant t) {
         return t == null ? null : t.toEpochMilli();
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
-    }
-
-    // --- enrollment and agents ---
+    // --- enrollment and agents: AgentTable's ---
 
     @Override
     public EnrollmentToken createEnrollmentToken(byte[] tokenHash, List<String> tags, Instant expiresAt, boolean singleUse,
             boolean agentTags, Instant now) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("INSERT INTO enrollment_token (token_hash, tags, expires_at, single_use, created_at,"
-                        + " agent_tags) VALUES (?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
-            p.setBytes(1, tokenHash);
-            p.setString(2, joinTags(tags));
-            p.setLong(3, expiresAt.toEpochMilli());
-            p.setBoolean(4, singleUse);
-            p.setLong(5, now.toEpochMilli());
-            p.setBoolean(6, agentTags);
-            p.executeUpdate();
-            try (ResultSet rs = p.getGeneratedKeys()) {
-                rs.next();
-                return new EnrollmentToken(rs.getLong(1), tags, expiresAt, singleUse, now, agentTags);
-            }
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
+        return agentTable.createEnrollmentToken(tokenHash, tags, expiresAt, singleUse, agentTags, now);
     }
 
     @Override
     public AgentRecord enroll(byte[] tokenHash, String agentId, List<String> tags, String version, byte[] credentialHash,
             boolean proven, Instant now) throws StoreException {
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            try {
-                List<String> tokenTags;
-                boolean agentTags;
-                try (PreparedStatement p = c.prepareStatement(
-                        "SELECT id, tags, expires_at, single_use, uses, agent_tags FROM enrollment_token WHERE token_hash = ? FOR UPDATE")) {
-                    p.setBytes(1, tokenHash);
-                    try (ResultSet rs = p.executeQuery()) {
-                        if (!rs.next()) {
-                            throw refused("the enrollment token is not known");
-                        }
-                        if (rs.getLong("expires_at") <= now.toEpochMilli()) {
-                            throw refused("the enrollment token expired at " + Instant.ofEpochMilli(rs.getLong("expires_at")));
-                        }
-                        if (rs.getBoolean("single_use") && rs.getInt("uses") > 0) {
-                            throw refused("the enrollment token was for one use and has been used");
-                        }
-                        tokenTags = splitTags(rs.getString("tags"));
-                        agentTags = rs.getBoolean("agent_tags");
-                        try (PreparedStatement u = c.prepareStatement("UPDATE enrollment_token SET uses = uses + 1 WHERE id = ?")) {
-                            u.setLong(1, rs.getLong("id"));
-                            u.executeUpdate();
-                        }
-                    }
-                }
-                Set<String> granted = new HashSet<>(tokenTags);
-                if (!agentTags) {
-                    List<String> beyond = tags.stream().filter(t -> !granted.contains(t)).toList();
-                    if (!beyond.isEmpty()) {
-                        throw new StoreException(StoreException.Kind.FORBIDDEN, "tags " + beyond + " are not the enrollment token's ("
-                                + tokenTags + "): an agent gets its token's tags; make a token with these tags, or one with agent_tags"
-                                + " true to let agents add their own", null);
-                    }
-                }
-                Instant revoked = null;
-                boolean exists = false;
-                boolean holdsCredential = false;
-                List<String> kept = List.of();
-                try (PreparedStatement p = c.prepareStatement("SELECT revoked_at, credential_hash, tags FROM agent WHERE agent_id = ? FOR UPDATE")) {
-                    p.setString(1, agentId);
-                    try (ResultSet rs = p.executeQuery()) {
-                        if (rs.next()) {
-                            exists = true;
-                            revoked = instant(rs, "revoked_at");
-                            holdsCredential = rs.getBytes("credential_hash") != null;
-                            kept = splitTags(rs.getString("tags"));
-                        }
-                    }
-                }
-                if (revoked != null) {
-                    throw refused("agent '" + agentId + "' was revoked at " + revoked + " and cannot enroll again under this id");
-                }
-                if (holdsCredential && !proven) {
-                    throw new StoreException(StoreException.Kind.CONFLICT, "agent '" + agentId + "' is enrolled already: enrolling it again"
-                            + " needs its current credential (Authorization: Bearer ...) or an admin's reset (POST /api/v1/agents/"
-                            + agentId + "/reset, sonde-cli server agents reset " + agentId + ")", null);
-                }
-                Set<String> all = new LinkedHashSet<>(kept); // a new credential, not a new agent: what the admin tagged it with stays
-                all.addAll(tags);
-                all.addAll(tokenTags);
-                List<String> merged = List.copyOf(all);
-                String sql = exists
-                        ? "UPDATE agent SET tags = ?, version = ?, credential_hash = ?, enrolled_at = ?, last_seen = ? WHERE agent_id = ?"
-                        : "INSERT INTO agent (tags, version, credential_hash, enrolled_at, last_seen, agent_id) VALUES (?, ?, ?, ?, ?, ?)";
-                try (PreparedStatement p = c.prepareStatement(sql)) {
-                    p.setString(1, joinTags(merged));
-                    p.setString(2, version);
-                    p.setBytes(3, credentialHash);
-                    p.setLong(4, now.toEpochMilli());
-                    p.setLong(5, now.toEpochMilli());
-                    p.setString(6, agentId);
-                    p.executeUpdate();
-                }
-                if (exists) {
-                    dialect.credentialsChanged(c); // a new credential: the one it replaces stops working
-                }
-                c.commit();
-                if (exists) {
-                    credentials.incrementAndGet();
-                }
-                return new AgentRecord(agentId, merged, version, now, now, null, 0);
-            } catch (StoreException | SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
+        return agentTable.enroll(tokenHash, agentId, tags, version, credentialHash, proven, now);
+    }
+
+    @Override
+    public boolean pinAgentAddress(String agentId, String address) throws StoreException {
+        return agentTable.pinAgentAddress(agentId, address);
+    }
+
+    @Override
+    public boolean resetAgentCredential(String agentId) throws StoreException {
+        return agentTable.resetAgentCredential(agentId);
+    }
+
+    @Override
+    public void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException {
+        agentTable.reportConfig(agentId, report);
+    }
+
+    @Override
+    public Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException {
+        return agentTable.agentByCredential(credentialHash);
+    }
+
+    @Override
+    public List<AgentRecord> agents() throws StoreException {
+        return agentTable.agents();
+    }
+
+    @Override
+    public boolean revokeAgent(String agentId, Instant now) throws StoreException {
+        return agentTable.revokeAgent(agentId, now);
+    }
+
+    @Override
+    public void seen(Map<String, Instant> lastSeen) throws StoreException {
+        agentTable.seen(lastSeen);
+    }
+
+    @Override
+    public void heard(Map<String, Heard> heard) throws StoreException {
+        agentTable.heard(heard);
+    }
+
+    @Override
+    public List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException {
+        return agentTable.enrollmentTokens(now);
+    }
+
+    @Override
+    public boolean setAgentTags(String agentId, List<String> tags) throws StoreException {
+        return agentTable.setAgentTags(agentId, tags);
+    }
+
+    @Override
+    public boolean deleteEnrollmentToken(long id) throws StoreException {
+        return agentTable.deleteEnrollmentToken(id);
+    }
+
+    @Override
+    public void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource)
+            throws StoreException {
+        agentTable.touch(agentId, now, version, spoolRecords, address, addressSource);
     }
 
     @Override
@@ -472,144 +422,13 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         }
     }
 
-    @Override
-    public boolean pinAgentAddress(String agentId, String address) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("UPDATE agent SET address_pin = ? WHERE agent_id = ?")) {
-            p.setString(1, address);
-            p.setString(2, agentId);
-            return p.executeUpdate() > 0;
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
+    // --- the credentials' epoch: CredentialsEpoch's ---
 
-    @Override
-    public boolean resetAgentCredential(String agentId) throws StoreException {
-        return credentialChange("UPDATE agent SET credential_hash = NULL WHERE agent_id = ?", agentId) > 0;
-    }
-
-    // --- the credentials' epoch: a check of a credential may be kept while it stays ---
-
-    private final java.util.concurrent.atomic.AtomicLong credentials = new java.util.concurrent.atomic.AtomicLong();
-    /** Whether the listener hears the other servers' changes now (a database of this server alone needs none). */
-    private volatile boolean listening;
-    private Thread listener; // guarded by this
     private volatile boolean closed;
 
     @Override
     public long credentialsEpoch() {
-        if (!dialect.shared()) {
-            return credentials.get();
-        }
-        if (!listening) {
-            startListener();
-            return -1;
-        }
-        return credentials.get();
-    }
-
-    private synchronized void startListener() {
-        if (listener != null || closed) {
-            return;
-        }
-        listener = io.sonde.base.DaemonThreads.of("sonde-store-credentials", this::listen);
-        listener.start();
-    }
-
-    /** How often the listening connection is checked: a connection lost without a word is found within this and its check. */
-    static final int LISTEN_CHECK_MS = 5000;
-
-    /** Hears the credential changes the servers of the database commit, on a connection of its own, until the store closes. */
-    private void listen() {
-        String lastProblem = null;
-        while (!closed) {
-            try (Connection c = pool.getConnection()) {
-                dialect.listen(c);
-                credentials.incrementAndGet(); // what changed while no one listened is not known: every kept check goes
-                listening = true;
-                if (lastProblem != null) {
-                    LOG.info("Store: the servers' credential changes are heard again");
-                    lastProblem = null;
-                }
-                long checked = System.nanoTime();
-                try {
-                    while (!closed) {
-                        if (dialect.heard(c, 1000) > 0) {
-                            credentials.incrementAndGet();
-                        }
-                        if (System.nanoTime() - checked > LISTEN_CHECK_MS * 1_000_000L) {
-                            if (!c.isValid(2)) {
-                                throw new SQLException("the listening connection does not answer");
-                            }
-                            checked = System.nanoTime();
-                        }
-                    }
-                } finally {
-                    listening = false;
-                    dialect.unlisten(c); // the pool's next borrower is not told
-                }
-            } catch (SQLException | RuntimeException e) {
-                listening = false;
-                credentials.incrementAndGet();
-                if (!closed && !String.valueOf(e.getMessage()).equals(lastProblem)) {
-                    LOG.warn("Store: the servers' credential changes are not heard ({}): every agent request's credential is looked"
-                            + " up until they are again", e.getMessage());
-                }
-                lastProblem = String.valueOf(e.getMessage());
-            }
-            listening = false;
-            long end = System.nanoTime() + 1_000_000_000L;
-            while (!closed && System.nanoTime() < end) {
-                java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000_000L);
-            }
-        }
-    }
-
-    /** Runs a statement that may end a credential, with the other servers told at its commit; then this server's epoch moves. */
-    private int credentialChange(String sql, Object... parameters) throws StoreException {
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement p = Sql.bind(c.prepareStatement(sql), parameters)) {
-                int n = p.executeUpdate();
-                if (n > 0) {
-                    dialect.credentialsChanged(c);
-                }
-                c.commit();
-                if (n > 0) {
-                    credentials.incrementAndGet();
-                }
-                return n;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    private static AgentRecord agent(ResultSet rs) throws SQLException {
-        Instant configAt = instant(rs, "config_at");
-        AgentRecord.ConfigReport config = configAt == null ? null : new AgentRecord.ConfigReport(rs.getString("config_version"),
-                rs.getString("config_source"), list(rs.getString("config_rejected"), io.sonde.wire.AgentStatus.Rejected[].class), configAt,
-                list(rs.getString("config_updates"), io.sonde.wire.AgentStatus.Update[].class));
-        return new AgentRecord(rs.getString("agent_id"), splitTags(rs.getString("tags")), rs.getString("version"),
-                instant(rs, "enrolled_at"), instant(rs, "last_seen"), instant(rs, "revoked_at"), rs.getLong("spool_records"),
-                rs.getString("address_pin") != null ? rs.getString("address_pin") : rs.getString("address"), config,
-                rs.getString("address_pin") != null ? AgentRecord.PINNED : rs.getString("address_source"));
-    }
-
-    /** A list as stored: JSON; unreadable text (cannot be written so) reads as none. */
-    private static <T> List<T> list(String json, Class<T[]> type) {
-        if (json == null || json.isEmpty()) {
-            return List.of();
-        }
-        try {
-            T[] list = io.sonde.wire.WireCodec.gson().fromJson(json, type);
-            return list == null ? List.of() : List.of(list);
-        } catch (RuntimeException e) {
-            return List.of();
-        }
+        return credentials.epoch();
     }
 
     // --- the bundle repository ---
@@ -632,58 +451,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     @Override
     public boolean copyReleaseJar(String symbolicName, String version, java.io.OutputStream out) throws StoreException, java.io.IOException {
         return releases.copyJar(symbolicName, version, out);
-    }
-
-    @Override
-    public void reportConfig(String agentId, AgentRecord.ConfigReport report) throws StoreException {
-        try (Connection c = connection()) {
-            reportConfig(c, agentId, report);
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    private static void reportConfig(Connection c, String agentId, AgentRecord.ConfigReport report) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE agent SET config_version = ?, config_source = ?, config_rejected = ?,"
-                + " config_at = ?, config_updates = ? WHERE agent_id = ?")) {
-            p.setString(1, report.version());
-            p.setString(2, report.source());
-            p.setString(3, report.rejected().isEmpty() ? null
-                    : new String(io.sonde.wire.WireCodec.json(report.rejected()), java.nio.charset.StandardCharsets.UTF_8));
-            p.setLong(4, report.reportedAt().toEpochMilli());
-            p.setString(5, report.updates().isEmpty() ? null
-                    : new String(io.sonde.wire.WireCodec.json(report.updates()), java.nio.charset.StandardCharsets.UTF_8));
-            p.setString(6, agentId);
-            p.executeUpdate();
-        }
-    }
-
-    @Override
-    public Optional<AgentRecord> agentByCredential(byte[] credentialHash) throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT * FROM agent WHERE credential_hash = ?")) {
-            p.setBytes(1, credentialHash);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? Optional.of(agent(rs)) : Optional.empty();
-            }
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    @Override
-    public List<AgentRecord> agents() throws StoreException {
-        try (Connection c = connection();
-                PreparedStatement p = c.prepareStatement("SELECT * FROM agent ORDER BY agent_id");
-                ResultSet rs = p.executeQuery()) {
-            List<AgentRecord> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(agent(rs));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
     }
 
     @Override
@@ -711,39 +478,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return definitions.all(type);
     }
 
-    @Override
-    public boolean revokeAgent(String agentId, Instant now) throws StoreException {
-        return credentialChange("UPDATE agent SET revoked_at = COALESCE(revoked_at, ?) WHERE agent_id = ?", now.toEpochMilli(), agentId) > 0;
-    }
-
-    @Override
-    public void touch(String agentId, Instant now, String version, long spoolRecords, String address, String addressSource)
-            throws StoreException {
-        try (Connection c = connection()) {
-            touch(c, agentId, now, version, spoolRecords, address, addressSource);
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    private static void touch(Connection c, String agentId, Instant now, String version, long spoolRecords, String address,
-            String addressSource) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, address = COALESCE(?, address),"
-                + " address_source = COALESCE(?, address_source)"
-                + (version == null ? "" : ", version = ?, spool_records = ?") + " WHERE agent_id = ?")) {
-            int i = 1;
-            p.setLong(i++, now.toEpochMilli());
-            p.setString(i++, address);
-            p.setString(i++, address == null ? null : addressSource);
-            if (version != null) {
-                p.setString(i++, version);
-                p.setLong(i++, spoolRecords);
-            }
-            p.setString(i, agentId);
-            p.executeUpdate();
-        }
-    }
-
     /**
      * One transaction, one commit, for what a status said: an agent's first status wrote three (its time, its document's
      * report, its kinds), each a commit of its own, and 5,000 agents starting at once spent a minute on them while their
@@ -762,10 +496,10 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             c.setAutoCommit(false);
             try {
                 if (heard != null) {
-                    touch(c, agentId, heard.now(), heard.version(), heard.spoolRecords(), heard.address(), heard.addressSource());
+                    AgentTable.touch(c, agentId, heard.now(), heard.version(), heard.spoolRecords(), heard.address(), heard.addressSource());
                 }
                 if (report != null) {
-                    reportConfig(c, agentId, report);
+                    AgentTable.reportConfig(c, agentId, report);
                 }
                 kindsChanged = kinds != null && reportKinds(c, agentId, kinds);
                 c.commit();
@@ -785,47 +519,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             io.sonde.server.spi.Store.super.status(agentId, heard, report, kinds);
         } else if (kindsChanged) {
             roles.changed();
-        }
-    }
-
-    @Override
-    public void seen(Map<String, Instant> lastSeen) throws StoreException {
-        Map<String, Heard> heard = new java.util.HashMap<>(lastSeen.size() * 2);
-        lastSeen.forEach((id, at) -> heard.put(id, new Heard(at, -1)));
-        heard(heard);
-    }
-
-    @Override
-    public void heard(Map<String, Heard> heard) throws StoreException {
-        if (heard.isEmpty()) {
-            return;
-        }
-        try (Connection c = connection()) {
-            c.setAutoCommit(false);
-            // one statement, the agents in one order: no deadlock between instances writing the same agents. The spool count
-            // goes with the time that told it: taken at a time no older than the one stored, a newer word (another instance's) stays
-            try (PreparedStatement p = c.prepareStatement("UPDATE agent SET last_seen = ?, spool_records = CASE WHEN ? >= 0 THEN ?"
-                    + " ELSE spool_records END WHERE agent_id = ? AND (last_seen IS NULL OR last_seen < ? OR (last_seen = ? AND ? >= 0))")) {
-                for (Map.Entry<String, Heard> e : new java.util.TreeMap<>(heard).entrySet()) {
-                    long ms = e.getValue().at().toEpochMilli();
-                    long spool = e.getValue().spoolRecords();
-                    p.setLong(1, ms);
-                    p.setLong(2, spool);
-                    p.setLong(3, spool);
-                    p.setString(4, e.getKey());
-                    p.setLong(5, ms);
-                    p.setLong(6, ms);
-                    p.setLong(7, spool);
-                    p.addBatch();
-                }
-                p.executeBatch();
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
         }
     }
 
@@ -1433,7 +1126,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
             while (rs.next()) {
                 out.add(new io.sonde.server.spi.TargetState(rs.getString(1), rs.getString(2), rs.getString(3),
                         Instant.ofEpochMilli(rs.getLong(4)), rs.getBoolean(5), rs.getString(6), rs.getString(7),
-                        Instant.ofEpochMilli(rs.getLong(8)), instant(rs, "next_ms"), rs.getBoolean(10), instant(rs, "failure_ms"),
+                        Instant.ofEpochMilli(rs.getLong(8)), AgentTable.instant(rs, "next_ms"), rs.getBoolean(10), AgentTable.instant(rs, "failure_ms"),
                         rs.getString(12), rs.getString(13)));
             }
             return out;
@@ -1510,84 +1203,51 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     /** A server forgets that it listed an open hour this long after the hour's end: the servers' clocks may differ by 4 minutes. */
     static final long LISTED_MS = MINUTE_MS;
 
-    /**
-     * Lists the hours of each series that the rows change, for the rollup job; in the writer's
-     * transaction. An hour that is still open is listed once per server: the job does not touch it
-     * before {@link #CLOSE_MS} after its end, and this server forgets it {@link #LISTED_MS} after it.
-     */
+    // --- the rollup jobs' work: Rollups' ---
+
+    /** @see Rollups#markDirty */
     private void markDirty(Connection c, List<Dialect.ResultRow> rows) throws SQLException {
-        long now = System.currentTimeMillis();
-        java.util.TreeSet<Long> keys = new java.util.TreeSet<>(); // series << 32 | hour: sorted, so that writers lock in one order
-        for (Dialect.ResultRow r : rows) {
-            long hour = Math.floorDiv(r.startedMs(), HOUR_MS);
-            long key = (long) r.series() << 32 | hour;
-            if (!openHoursListed.containsKey(key)) {
-                keys.add(key);
-            }
-        }
-        if (keys.isEmpty()) {
-            return;
-        }
-        dialect.markDirty(c, keys);
-        for (long key : keys) {
-            long end = ((key & 0xFFFFFFFFL) + 1) * HOUR_MS;
-            if (end + LISTED_MS > now) {
-                openHoursListed.put(key, end + LISTED_MS);
-            }
-        }
-        if (openHoursListed.size() > 100_000 || ++marks % 1000 == 0) {
-            openHoursListed.values().removeIf(until -> until <= now);
-        }
+        rollups.markDirty(c, rows);
     }
 
-    /**
-     * Rolls up closed hours whose raw results changed: their minutes and the hour are made again
-     * from the raw results, in one transaction an hour. An hour is closed {@link #CLOSE_MS} after
-     * its end at {@code now}; until then queries sum it up from the raw results. Hours older than
-     * {@code rawKeptFrom} have no raw results left to make them from: their rollups stay as they are.
-     *
-     * @return the hours taken from the list (rolled up, or too old to be)
-     */
+    /** @see Rollups#rollUp */
     int rollUp(int maxHours, Instant rawKeptFrom, Instant now) throws StoreException {
-        return takeClosedHours("rollup_dirty", "series", maxHours, now, (c, series, hour) -> {
-            if (hour + HOUR_MS > rawKeptFrom.toEpochMilli()) {
-                rollUpHour(c, (Integer) series, hour);
-                UptimeJob.rolledUp(c, hour);
-            }
-        });
+        return rollups.rollUp(maxHours, rawKeptFrom, now);
     }
 
-    /**
-     * Counts the targets' minutes per state in the closed hours whose rollups are made, and again
-     * the days whose rollups were made again ({@link UptimeJob}).
-     *
-     * @return the hours counted
-     */
+    /** @see Rollups#countUptime */
     int countUptime(int maxHours, Instant now) throws StoreException {
-        try (Connection c = connection()) {
-            return UptimeJob.run(c, maxHours, now.toEpochMilli() - CLOSE_MS);
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
+        return rollups.countUptime(maxHours, now);
     }
 
-    /**
-     * Drops the uptime job's days and outages that ended {@code keep} before {@code now} (kept as
-     * long as the hour rollups they could be counted again from).
-     *
-     * @return rows dropped
-     */
+    /** @see Rollups#dropUptimeOlderThan */
     long dropUptimeOlderThan(java.time.Duration keep, Instant now) throws StoreException {
-        long before = now.minus(keep).toEpochMilli();
-        try (Connection c = connection();
-                PreparedStatement days = c.prepareStatement("DELETE FROM uptime_day WHERE day_ms < ?");
-                PreparedStatement outages = c.prepareStatement("DELETE FROM outage WHERE end_ms < ?")) {
-            days.setLong(1, before - UptimeJob.DAY_MS); // a day's row: once all of the day is past the bound
-            outages.setLong(1, before);
-            return days.executeUpdate() + outages.executeUpdate();
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
+        return rollups.dropUptimeOlderThan(keep, now);
+    }
+
+    /** @see Rollups#rollUpTargets */
+    int rollUpTargets(int maxHours, Instant now) throws StoreException {
+        return rollups.rollUpTargets(maxHours, now);
+    }
+
+    /** @see Rollups#targetHoursRolledUp */
+    long targetHoursRolledUp() {
+        return rollups.targetHoursRolledUp();
+    }
+
+    /** @see Rollups#dropRollupsOlderThan */
+    long dropRollupsOlderThan(int resolutionS, java.time.Duration keep, Instant now) throws StoreException {
+        return rollups.dropRollupsOlderThan(resolutionS, keep, now);
+    }
+
+    /** @see Rollups#hasTargetRollups */
+    static boolean hasTargetRollups(Connection c, String target) throws SQLException {
+        return Rollups.hasTargetRollups(c, target);
+    }
+
+    /** @see Rollups#stored */
+    static Summary stored(ResultSet rs, int first) throws SQLException {
+        return Rollups.stored(rs, first);
     }
 
     @Override
@@ -1613,246 +1273,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         try {
             long next = read(UptimeJob::nextHour);
             return next < 0 ? null : Instant.ofEpochMilli(next);
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    /** What a rollup job does with one (key, hour) it took from its list, in the transaction that took it. */
-    private interface ListedHour {
-        void make(Connection c, Object key, long hour) throws SQLException;
-    }
-
-    /**
-     * Takes up to {@code maxHours} closed hours from a list ({@code table} of (key, hour_ms)), oldest first, each in a
-     * transaction of its own: taken from the list, then made by {@code job} (an hour listed again meanwhile is made again).
-     *
-     * @return the hours taken
-     */
-    private int takeClosedHours(String table, String key, int maxHours, Instant now, ListedHour job) throws StoreException {
-        try (Connection c = connection()) {
-            List<Object[]> listed = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement(
-                    "SELECT " + key + ", hour_ms FROM " + table + " WHERE hour_ms <= ? ORDER BY hour_ms, " + key + " LIMIT ?")) {
-                p.setLong(1, now.toEpochMilli() - HOUR_MS - CLOSE_MS); // closed hours only
-                p.setInt(2, maxHours);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        listed.add(new Object[] {rs.getObject(1), rs.getLong(2)});
-                    }
-                }
-            }
-            c.setAutoCommit(false);
-            try (PreparedStatement take = c.prepareStatement("DELETE FROM " + table + " WHERE " + key + " = ? AND hour_ms = ?")) {
-                for (Object[] l : listed) {
-                    take.setObject(1, l[0]);
-                    take.setLong(2, (Long) l[1]);
-                    if (take.executeUpdate() == 1) {
-                        job.make(c, l[0], (Long) l[1]);
-                    }
-                    c.commit();
-                }
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-            return listed.size();
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    private void rollUpHour(Connection c, int series, long hour) throws SQLException {
-        Summary whole = new Summary();
-        java.util.TreeMap<Long, Summary> minutes = new java.util.TreeMap<>();
-        try (PreparedStatement p = c.prepareStatement(
-                "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
-            p.setInt(1, series);
-            p.setLong(2, hour);
-            p.setLong(3, hour + HOUR_MS);
-            p.setFetchSize(10_000);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    long outcome = rs.getLong(2);
-                    int packets = rs.getInt(3);
-                    boolean hasCounts = !rs.wasNull();
-                    Summary m = minutes.computeIfAbsent(Math.floorDiv(rs.getLong(1), MINUTE_MS) * MINUTE_MS, k -> new Summary());
-                    m.add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
-                }
-            }
-        }
-        dropHour(c, "rollup", "series", series, hour);
-        if (!minutes.isEmpty()) {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup (resolution_s, series, start_ms, count, failures, sent, received,"
-                    + " min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                for (Map.Entry<Long, Summary> m : minutes.entrySet()) {
-                    whole.merge(m.getValue());
-                    p.setInt(2, series);
-                    bindRollup(p, 60, m.getKey(), m.getValue());
-                }
-                p.setInt(2, series);
-                bindRollup(p, 3600, hour, whole);
-                p.executeBatch();
-            }
-        }
-        markTargetHour(c, series, hour);
-    }
-
-    /**
-     * After a series' hour is rolled up, in its transaction: the hour of the series' target across
-     * its series is to be made again, where the target has such rollups. A target that has none and
-     * is now seen from two series or more gets them: every hour its series have rolled up is listed.
-     */
-    private void markTargetHour(Connection c, int series, long hour) throws SQLException {
-        String target = seriesName(c, series)[1];
-        if (!hasTargetRollups(c, target)) {
-            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM series WHERE target = ?")) {
-                p.setString(1, target);
-                try (ResultSet rs = p.executeQuery()) {
-                    rs.next();
-                    if (rs.getInt(1) < 2) {
-                        return; // its series' own rollups are the target's
-                    }
-                }
-            }
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollup_target (target) VALUES (?)")) {
-                p.setString(1, target);
-                p.executeUpdate();
-            }
-            // every hour any of its series has, this one among them (unless it had no result left)
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO target_rollup_dirty (target, hour_ms) SELECT DISTINCT s.target, r.start_ms"
-                    + " FROM rollup r JOIN series s ON s.id = r.series WHERE s.target = ? AND r.resolution_s = 3600 AND r.start_ms <> ?")) {
-                p.setString(1, target);
-                p.setLong(2, hour);
-                p.executeUpdate();
-            }
-        }
-        // the only writer is the leader's rollup job: delete and insert is the upsert of both dialects
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM target_rollup_dirty WHERE target = ? AND hour_ms = ?")) {
-            p.setString(1, target);
-            p.setLong(2, hour);
-            p.executeUpdate();
-        }
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO target_rollup_dirty (target, hour_ms) VALUES (?, ?)")) {
-            p.setString(1, target);
-            p.setLong(2, hour);
-            p.executeUpdate();
-        }
-    }
-
-    /**
-     * Makes again the listed hours of targets seen from several series, merged across their series'
-     * rollups (minutes and the hour), in one transaction an hour; only closed hours (their series'
-     * rollups are made by then; an hour a series rolls up again is listed again).
-     *
-     * @return the (target, hour) taken from the list
-     */
-    int rollUpTargets(int maxHours, Instant now) throws StoreException {
-        return takeClosedHours("target_rollup_dirty", "target", maxHours, now, (c, target, hour) -> {
-            rollUpTargetHour(c, (String) target, hour);
-            targetHours.incrementAndGet();
-        });
-    }
-
-    private final java.util.concurrent.atomic.AtomicLong targetHours = new java.util.concurrent.atomic.AtomicLong();
-
-    /** @return the (target, hour) this store rolled up across the target's series, one at a time as they are committed */
-    long targetHoursRolledUp() {
-        return targetHours.get();
-    }
-
-    private void rollUpTargetHour(Connection c, String target, long hour) throws SQLException {
-        int[] series = seriesOf(c, null, target);
-        dropHour(c, "target_rollup", "target", target, hour);
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO target_rollup (resolution_s, target, start_ms, count, failures,"
-                + " sent, received, min_us, max_us, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (int resolution : new int[] {60, 3600}) {
-                java.util.TreeMap<Long, Summary> merged = new java.util.TreeMap<>();
-                for (int[] part : parts(series)) {
-                    try (PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT start_ms, count, failures, sent, received,"
-                            + " min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
-                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", ""))) {
-                        bindPerSeries(p, part, new long[] {hour, hour + HOUR_MS});
-                        p.setFetchSize(10_000);
-                        try (ResultSet rs = p.executeQuery()) {
-                            while (rs.next()) {
-                                merged.computeIfAbsent(rs.getLong(1), k -> new Summary(false)).merge(stored(rs, 2));
-                            }
-                        }
-                    }
-                }
-                for (Map.Entry<Long, Summary> m : merged.entrySet()) {
-                    insert.setString(2, target);
-                    bindRollup(insert, resolution, m.getKey(), m.getValue());
-                }
-            }
-            insert.executeBatch();
-        }
-    }
-
-    /** Deletes the minutes and the hour of {@code hour} that {@code table} holds for {@code key} (its column {@code keyColumn}). */
-    private static void dropHour(Connection c, String table, String keyColumn, Object key, long hour) throws SQLException {
-        // one resolution at a time: with resolution_s IN (60, 3600) H2 reads the whole key range of
-        // both resolutions and filters it, so each hour cost as much as all the rollups made before it
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM " + table + " WHERE resolution_s = ? AND " + keyColumn + " = ?"
-                + " AND start_ms >= ? AND start_ms < ?")) {
-            for (int resolution : new int[] {60, 3600}) {
-                p.setInt(1, resolution);
-                p.setObject(2, key);
-                p.setLong(3, hour);
-                p.setLong(4, hour + HOUR_MS);
-                p.addBatch();
-            }
-            p.executeBatch();
-        }
-    }
-
-    /** @return whether the rollup job keeps {@code target}'s rollups across its series (it is seen from two or more) */
-    private static boolean hasTargetRollups(Connection c, String target) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM rollup_target WHERE target = ?")) {
-            p.setString(1, target);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    /** @return a rollup's summary from its columns count, failures, sent, received, min_us, max_us, sketch from {@code first} on */
-    private static Summary stored(ResultSet rs, int first) throws SQLException {
-        return Summary.of(rs.getLong(first), rs.getLong(first + 1), (Long) rs.getObject(first + 2, Long.class),
-                (Long) rs.getObject(first + 3, Long.class), (Long) rs.getObject(first + 4, Long.class),
-                (Long) rs.getObject(first + 5, Long.class), rs.getBytes(first + 6));
-    }
-
-    /** Binds a rollup's row but its second parameter (its series or target), and adds it to the batch. */
-    private static void bindRollup(PreparedStatement p, int resolution, long startMs, Summary s) throws SQLException {
-        p.setInt(1, resolution);
-        p.setLong(3, startMs);
-        p.setLong(4, s.count);
-        p.setLong(5, s.failures);
-        p.setObject(6, s.packets ? s.sent : null, java.sql.Types.BIGINT);
-        p.setObject(7, s.packets ? s.received : null, java.sql.Types.BIGINT);
-        byte[] sketch = s.sketchBytes();
-        p.setObject(8, sketch == null ? null : s.minUs, java.sql.Types.BIGINT);
-        p.setObject(9, sketch == null ? null : s.maxUs, java.sql.Types.BIGINT);
-        p.setBytes(10, sketch);
-        p.addBatch();
-    }
-
-    /** Drops the rollups of a resolution (series and targets) that started {@code keep} before {@code now}. @return rows dropped */
-    long dropRollupsOlderThan(int resolutionS, java.time.Duration keep, Instant now) throws StoreException {
-        try (Connection c = connection()) {
-            long dropped = 0;
-            for (String table : new String[] {"rollup", "target_rollup"}) { // a target's across its series, kept as long
-                try (PreparedStatement p = c.prepareStatement("DELETE FROM " + table + " WHERE resolution_s = ? AND start_ms < ?")) {
-                    p.setInt(1, resolutionS);
-                    p.setLong(2, now.minus(keep).toEpochMilli());
-                    dropped += p.executeUpdate();
-                }
-            }
-            return dropped;
         } catch (SQLException e) {
             throw Sql.unavailable(e);
         }
@@ -1888,7 +1308,7 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     /** Series numbers matching an agent (or any) and a target (or any); empty if none. */
-    private int[] seriesOf(Connection c, String agentId, String target) throws SQLException {
+    static int[] seriesOf(Connection c, String agentId, String target) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT s.id FROM series s JOIN agent a ON a.id = s.agent WHERE 1 = 1");
         if (agentId != null) {
             sql.append(" AND a.agent_id = ?");
@@ -2294,37 +1714,6 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
     }
 
     @Override
-    public List<EnrollmentToken> enrollmentTokens(Instant now) throws StoreException {
-        try (Connection c = connection(); PreparedStatement p = c.prepareStatement("SELECT id, tags, expires_at, single_use, uses, created_at,"
-                + " agent_tags FROM enrollment_token WHERE expires_at > ? ORDER BY id")) {
-            p.setLong(1, now.toEpochMilli());
-            List<EnrollmentToken> out = new ArrayList<>();
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    if (rs.getBoolean(4) && rs.getInt(5) > 0) {
-                        continue; // used up
-                    }
-                    out.add(new EnrollmentToken(rs.getLong(1), splitTags(rs.getString(2)), Instant.ofEpochMilli(rs.getLong(3)), rs.getBoolean(4),
-                            Instant.ofEpochMilli(rs.getLong(6)), rs.getBoolean(7)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw Sql.unavailable(e);
-        }
-    }
-
-    @Override
-    public boolean setAgentTags(String agentId, List<String> tags) throws StoreException {
-        return sql.update("UPDATE agent SET tags = ? WHERE agent_id = ?", joinTags(tags), agentId) > 0;
-    }
-
-    @Override
-    public boolean deleteEnrollmentToken(long id) throws StoreException {
-        return sql.update("DELETE FROM enrollment_token WHERE id = ?", id) > 0;
-    }
-
-    @Override
     public void putUser(io.sonde.server.spi.User u) throws StoreException {
         users.put(u);
     }
@@ -2390,343 +1779,18 @@ final class JdbcStore implements io.sonde.server.spi.Store, AutoCloseable {
         return lead();
     }
 
-    private static long micros(Instant t) {
+    static long micros(Instant t) {
         // not ChronoUnit.MICROS.between: it goes through nanoseconds, which a long holds only up to 2262
         return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1000);
     }
 
-    /**
-     * Steps of whole minutes come from the rollups (hour rollups for steps of whole hours), merged
-     * sketches giving the percentiles; hours whose raw results changed since they were rolled up
-     * are summed up from the raw results in the same way, so the answer is never stale. Shorter
-     * steps, and steps that are no whole minutes, are exact from the raw results. A step of the
-     * rollups holds the minutes (hours) that start in it: a range ends at the end of its last one.
-     */
+    /** The steps of a series query: {@link SeriesSteps} says how they are made. */
     @Override
     public List<SeriesStep> series(SeriesQuery q) throws StoreException {
-        long stepMs = q.step().toMillis();
         try {
-            if (stepMs >= MINUTE_MS && stepMs % MINUTE_MS == 0 && q.step().toNanos() % 1_000_000 == 0) {
-                return read(c -> seriesFromRollups(c, q, stepMs, stepMs % HOUR_MS == 0 ? 3600 : 60));
-            }
-            return read(c -> seriesFromRaw(c, q));
+            return read(c -> seriesSteps.read(c, q));
         } catch (SQLException e) {
             throw Sql.unavailable(e);
-        }
-    }
-
-    /** Where a query's steps are counted from, in ms: the epoch, or its {@code from} when it asks so. */
-    private static long originMs(SeriesQuery q) {
-        return q.fromAligned() ? q.from().toEpochMilli() : 0;
-    }
-
-    /** The start of the step {@code t} falls in, steps of {@code step} counted from {@code origin} (any one unit). */
-    private static long stepStart(long t, long origin, long step) {
-        return origin + Math.floorDiv(t - origin, step) * step;
-    }
-
-    private List<SeriesStep> seriesFromRollups(Connection c, SeriesQuery q, long stepMs, int resolution) throws SQLException {
-        long originMs = originMs(q);
-        long fromMs = stepStart(q.from().toEpochMilli(), originMs, stepMs);
-        long toMs = q.to().toEpochMilli();
-        int[] series = seriesOf(c, q.agentId(), q.target());
-        if (series.length == 0 || toMs <= fromMs) {
-            return List.of();
-        }
-        java.util.Set<Long> dirty = new HashSet<>(); // series << 32 | hour
-        try (PreparedStatement p = c.prepareStatement(perSeries(series.length,
-                "SELECT series, hour_ms FROM rollup_dirty WHERE series = ? AND hour_ms >= ? AND hour_ms < ?", ""))) {
-            bindPerSeries(p, series, new long[] {Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS, toMs});
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    dirty.add((long) rs.getInt(1) << 32 | Math.floorDiv(rs.getLong(2), HOUR_MS));
-                }
-            }
-        }
-        // the changed hours first, from the raw results: few (the open hour, late results)
-        java.util.TreeMap<Long, Summary> fromRaw = new java.util.TreeMap<>();
-        if (!dirty.isEmpty()) {
-            try (PreparedStatement p = c.prepareStatement(
-                    "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms < ?")) {
-                for (long d : dirty) {
-                    long hour = (d & 0xFFFFFFFFL) * HOUR_MS;
-                    p.setInt(1, (int) (d >>> 32));
-                    p.setLong(2, Math.max(hour, fromMs));
-                    // the units that start before the range's end, whole, as the rollups have them
-                    p.setLong(3, Math.min(hour + HOUR_MS, Math.floorDiv(toMs - 1, resolution * 1000L) * resolution * 1000L
-                            + resolution * 1000L));
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            long outcome = rs.getLong(2);
-                            int packets = rs.getInt(3);
-                            boolean hasCounts = !rs.wasNull();
-                            fromRaw.computeIfAbsent(stepStart(rs.getLong(1), originMs, stepMs), k -> new Summary())
-                                    .add(Row.rtUs(outcome), Row.failure(outcome) == 0, hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
-                        }
-                    }
-                }
-            }
-        }
-        // a target seen from several agents has rollups across them, but for the hours whose series' rollups changed since:
-        // those hours (few: the last ones) are read from the series' rollups, the others from the target's
-        java.util.NavigableSet<Long> stale = q.agentId() == null && q.target() != null && series.length > 1
-                ? targetStaleHours(c, q.target(), dirty, fromMs, toMs) : null;
-        List<long[]> seriesRanges = new ArrayList<>(); // [from, to) read from the series' rollups
-        if (stale == null) {
-            seriesRanges.add(new long[] {fromMs, toMs});
-        } else {
-            for (long h : stale) {
-                long a = Math.max(fromMs, h * HOUR_MS);
-                long b = Math.min(toMs, (h + 1) * HOUR_MS);
-                if (!seriesRanges.isEmpty() && seriesRanges.get(seriesRanges.size() - 1)[1] == a) {
-                    seriesRanges.get(seriesRanges.size() - 1)[1] = b;
-                } else if (a < b) {
-                    seriesRanges.add(new long[] {a, b});
-                }
-            }
-        }
-        // then the rollups in time order: one step at a time in hand, its sketch plain and dropped once done
-        List<SeriesStep> out = new ArrayList<>();
-        // each part in time order, merged as they go (a mesh's target has several parts): one step in hand
-        List<PreparedStatement> statements = new ArrayList<>();
-        java.util.PriorityQueue<long[]> heads = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(h -> h[0]));
-        List<ResultSet> sets = new ArrayList<>();
-        try {
-            if (stale != null) { // the target's rollups: the first set
-                PreparedStatement p = c.prepareStatement("SELECT 0, start_ms, count, failures, sent, received, min_us, max_us, sketch"
-                        + " FROM target_rollup WHERE resolution_s = " + resolution + " AND target = ? AND start_ms >= ? AND start_ms < ?"
-                        + " ORDER BY start_ms");
-                statements.add(p);
-                p.setString(1, q.target());
-                p.setLong(2, fromMs);
-                p.setLong(3, toMs);
-                p.setFetchSize(10_000);
-                ResultSet rs = p.executeQuery();
-                sets.add(rs);
-                if (rs.next()) {
-                    heads.add(new long[] {rs.getLong(2), 0});
-                }
-            }
-            for (long[] range : seriesRanges) {
-                for (int[] part : parts(series)) {
-                    PreparedStatement p = c.prepareStatement(perSeries(part.length, "SELECT series, start_ms, count, failures, sent,"
-                            + " received, min_us, max_us, sketch FROM rollup WHERE resolution_s = " + resolution
-                            + " AND series = ? AND start_ms >= ? AND start_ms < ?", " ORDER BY start_ms"));
-                    statements.add(p);
-                    bindPerSeries(p, part, range);
-                    p.setFetchSize(10_000);
-                    ResultSet rs = p.executeQuery();
-                    sets.add(rs);
-                    if (rs.next()) {
-                        heads.add(new long[] {rs.getLong(2), sets.size() - 1});
-                    }
-                }
-            }
-            long current = Long.MIN_VALUE;
-            Summary step = null;
-            while (!heads.isEmpty()) {
-                long[] head = heads.poll();
-                ResultSet rs = sets.get((int) head[1]);
-                long start = head[0];
-                long hour = Math.floorDiv(start, HOUR_MS);
-                boolean use = stale != null && head[1] == 0
-                        ? !stale.contains(hour) // the target's hour, unless changed since
-                        : !dirty.contains((long) rs.getInt(1) << 32 | hour); // else changed since: from the raw results
-                if (use) {
-                    long key = stepStart(start, originMs, stepMs);
-                    if (key != current) {
-                        emit(out, fromRaw, current, step);
-                        current = key;
-                        step = new Summary(false);
-                    }
-                    step.merge(stored(rs, 3));
-                }
-                if (rs.next()) {
-                    heads.add(new long[] {rs.getLong(2), head[1]});
-                }
-            }
-            emit(out, fromRaw, current, step);
-            emit(out, fromRaw, Long.MAX_VALUE, null);
-        } finally {
-            for (ResultSet rs : sets) {
-                rs.close();
-            }
-            for (PreparedStatement p : statements) {
-                p.close();
-            }
-        }
-        return out;
-    }
-
-    /** Most runs of hours a query reads from a target's series' rollups beside the target's own; more, and it reads only theirs. */
-    static final int STALE_RUNS_MAX = 8;
-
-    /**
-     * @param dirty the target's series' hours whose raw results changed since they were rolled up (series << 32 | hour)
-     * @return the hours of {@code [fromMs, toMs)} the target's rollups across its series do not hold as they are now (hour
-     *         numbers), or null where the target has none or too many such hours to read them apart: read its series' rollups
-     */
-    private static java.util.NavigableSet<Long> targetStaleHours(Connection c, String target, Set<Long> dirty, long fromMs, long toMs)
-            throws SQLException {
-        if (!hasTargetRollups(c, target)) {
-            return null;
-        }
-        java.util.TreeSet<Long> stale = new java.util.TreeSet<>();
-        for (long d : dirty) {
-            stale.add(d & 0xFFFFFFFFL);
-        }
-        try (PreparedStatement p = c.prepareStatement("SELECT hour_ms FROM target_rollup_dirty WHERE target = ? AND hour_ms >= ? AND hour_ms < ?")) {
-            p.setString(1, target);
-            p.setLong(2, Math.floorDiv(fromMs, HOUR_MS) * HOUR_MS);
-            p.setLong(3, toMs);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    stale.add(Math.floorDiv(rs.getLong(1), HOUR_MS));
-                }
-            }
-        }
-        // open hours: not rolled up across the series before they close, nor listed until a series' hour is rolled up
-        long now = System.currentTimeMillis();
-        for (long h = Math.floorDiv(now - HOUR_MS - CLOSE_MS, HOUR_MS); h * HOUR_MS < toMs; h++) {
-            if ((h + 1) * HOUR_MS > fromMs) {
-                stale.add(h);
-            }
-        }
-        int runs = 0;
-        Long previous = null;
-        for (long h : stale) {
-            if (previous == null || h != previous + 1) {
-                runs++;
-            }
-            previous = h;
-        }
-        return runs > STALE_RUNS_MAX ? null : stale;
-    }
-
-    /**
-     * Adds the steps made only of changed hours that come before {@code key}, then the step at
-     * {@code key} with the changed hours' share of it.
-     */
-    private static void emit(List<SeriesStep> out, java.util.TreeMap<Long, Summary> fromRaw, long key, Summary step) {
-        while (!fromRaw.isEmpty() && fromRaw.firstKey() < key) {
-            Map.Entry<Long, Summary> e = fromRaw.pollFirstEntry();
-            out.add(e.getValue().step(e.getKey() * 1000));
-        }
-        if (step != null) {
-            Summary raw = fromRaw.remove(key);
-            if (raw != null) {
-                step.merge(raw);
-            }
-            out.add(step.step(key * 1000));
-        }
-    }
-
-    private List<SeriesStep> seriesFromRaw(Connection c, SeriesQuery q) throws SQLException {
-        long stepUs = q.step().toNanos() / 1000;
-        long originUs = originMs(q) * 1000;
-        long fromUs = stepStart(micros(q.from()), originUs, stepUs);
-        long toUs = micros(q.to());
-        int[] series = seriesOf(c, q.agentId(), q.target());
-        if (series.length == 0) {
-            return List.of();
-        }
-        List<SeriesStep> out = new ArrayList<>();
-        StepAccumulator acc = null;
-        java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
-        String branch = "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms <= ?";
-        boolean oneAtATime = series.length > 1 && dialect.seriesOneAtATime();
-        List<int[]> parts = oneAtATime ? Arrays.stream(series).mapToObj(s -> new int[] {s}).toList() : parts(series);
-        try (PreparedStatement shared = oneAtATime ? c.prepareStatement(branch) : null) {
-            for (int[] part : parts) {
-                String sql = perSeries(part.length, branch, series.length == 1 ? " ORDER BY started_ms" : "");
-                PreparedStatement p = shared != null ? shared : c.prepareStatement(sql);
-                try {
-                    bindPerSeries(p, part, new long[] {Math.floorDiv(fromUs, 1000), Math.floorDiv(toUs - 1, 1000)});
-                    p.setFetchSize(10_000);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            long outcome = rs.getLong(2);
-                            long t = Row.startedUs(rs.getLong(1), outcome);
-                            if (t < fromUs || t >= toUs) {
-                                continue;
-                            }
-                            long start = stepStart(t, originUs, stepUs);
-                            if (unordered != null) {
-                                if (acc == null || acc.startUs != start) { // one series' rows come in time order: mostly the same
-                                    acc = unordered.computeIfAbsent(start, StepAccumulator::new);
-                                }
-                            } else if (acc == null || acc.startUs != start) {
-                                if (acc != null) {
-                                    out.add(acc.step());
-                                }
-                                acc = new StepAccumulator(start);
-                            }
-                            int packets = rs.getInt(3);
-                            boolean hasCounts = !rs.wasNull();
-                            acc.add((int) Math.min(Integer.MAX_VALUE, Row.rtUs(outcome)), Row.failure(outcome) == 0,
-                                    hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
-                        }
-                    }
-                } finally {
-                    if (p != shared) {
-                        p.close();
-                    }
-                }
-            }
-        }
-        if (unordered != null) {
-            unordered.values().forEach(a -> out.add(a.step()));
-        } else if (acc != null) {
-            out.add(acc.step());
-        }
-        return out;
-    }
-
-    /** Collects one step; percentiles are exact (nearest rank) over the step's successful probes. */
-    static final class StepAccumulator {
-        final long startUs;
-        long count;
-        long failures;
-        long sent;
-        long received;
-        boolean packets;
-        int[] rts = new int[16];
-        int n;
-
-        StepAccumulator(long startUs) {
-            this.startUs = startUs;
-        }
-
-        void add(int rtUs, boolean success, int sentPackets, int receivedPackets) {
-            count++;
-            if (sentPackets >= 0) {
-                packets = true;
-                sent += sentPackets;
-                received += receivedPackets;
-            }
-            if (!success) {
-                failures++;
-                return;
-            }
-            if (n == rts.length) {
-                rts = Arrays.copyOf(rts, n * 2);
-            }
-            rts[n++] = rtUs;
-        }
-
-        SeriesStep step() {
-            double loss = Summary.loss(packets, sent, received, failures, count);
-            if (n == 0) {
-                return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss, null, null, null, null, null);
-            }
-            Arrays.sort(rts, 0, n);
-            return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss,
-                    rts[0] / 1e6, rts[n - 1] / 1e6, rank(0.5), rank(0.9), rank(0.99));
-        }
-
-        private double rank(double q) {
-            int idx = (int) Math.ceil(q * n) - 1;
-            return rts[Math.max(0, Math.min(n - 1, idx))] / 1e6;
         }
     }
 
