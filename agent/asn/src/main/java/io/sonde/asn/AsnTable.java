@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
+// Over 500 lines: three file formats (pyasn, iptoasn, MRT) read into one flattened range table; the MRT reader alone is a quarter of it.
 /**
  * An IP-to-AS table: for an address, the AS of the most specific prefix or range that holds it.
  * Read from the formats operators have ({@link #read(Path)} tells them apart, gzip-compressed or not):

@@ -25,6 +25,7 @@ import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Over 500 lines: one file format's invariants (append, read, ack, reopen after a crash, bounds) that must change together.
 /**
  * A durable store-and-forward queue (the agent's results in {@code data/spool/}, the server's
  * remote write in {@code data/remote-write/}): an append-only

@@ -32,6 +32,7 @@ import io.sonde.api.Target;
 import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.TargetListener;
 
+// Over 500 lines: the embedding library's whole public face in one class, as its users read it; mostly Javadoc.
 /**
  * Sonde's probes inside any Java program: targets in (the keys of the agent's files), results out,
  * probed by the agent's own core, scheduler and plugins. Nothing of the agent's network face comes

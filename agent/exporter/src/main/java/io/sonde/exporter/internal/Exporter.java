@@ -54,6 +54,7 @@ import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
 
+// Over 500 lines: the HTTP face of the agent (listener, TLS and basic auth of web.yml, /metrics, /healthz, /status) in one Jetty; the metrics are ProbeMetrics' and MetricsWriter's.
 /**
  * Serves Prometheus metrics over HTTP: the probe metrics it keeps from every result, the
  * self-metrics that other bundles register as {@link Collector} services, and JVM basics.

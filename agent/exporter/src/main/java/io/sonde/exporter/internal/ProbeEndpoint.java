@@ -33,6 +33,7 @@ import io.sonde.api.Target;
 import io.sonde.agent.spi.TargetFactory;
 import io.sonde.api.TargetSchema;
 
+// Over 500 lines: blackbox_exporter's /probe contract (module, target forms, scrape timeout, limit, metric names per kind) in one place to compare with theirs.
 /**
  * {@code GET /probe?target=...&module=...}: one probe on request, answered in blackbox_exporter's
  * metric names. The module (a factory configuration) says the kind and its keys; the target is a

@@ -43,6 +43,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+// Over 500 lines: a benchmark program: one simulated agent's whole protocol beside its command line, read top to bottom.
 /**
  * A fleet of simulated agents against a running Sonde server, each speaking the agent's protocol at
  * the agent's pace over <b>its own TLS connection</b> (one Jetty destination per agent, by request

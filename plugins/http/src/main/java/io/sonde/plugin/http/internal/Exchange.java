@@ -39,6 +39,7 @@ import io.sonde.api.HostForm;
 import io.sonde.api.Target;
 import io.sonde.sockets.Resolver;
 
+// Over 500 lines: one HTTP/1.1 exchange framed by hand so each phase is timed at its event (the JDK clients do not report them); HTTP/2 is Http2's.
 /**
  * One HTTP(S) probe: a fresh connection per request (as blackbox_exporter and curl make them),
  * HTTP/1.1 or HTTP/2 ({@link Http2}; by ALPN over TLS, {@code http_version}), redirects followed on new connections, through an HTTP proxy when the target names one

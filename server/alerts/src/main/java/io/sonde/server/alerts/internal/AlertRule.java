@@ -19,6 +19,7 @@ import io.sonde.server.spi.AgentSelector;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
+// Over 500 lines: a record and its one parser, every rule type's keys and defaults checked whole in one place.
 /**
  * An alert rule as the API takes it ({@code PUT /api/v1/alert-rules/{name}}), checked whole by
  * {@link #parse} and kept in its canonical form, every default written out.

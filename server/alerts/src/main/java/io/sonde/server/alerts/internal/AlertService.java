@@ -50,6 +50,7 @@ import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireException;
 
+// Over 500 lines: the leader's two loops (evaluate, deliver) over one outbox and one set of metrics; the rule (AlertRule), state machine (StateMachine), observation (Observe) and channels are apart.
 /**
  * Evaluates the alert rules every {@code alert_eval_s} seconds and delivers what the outbox holds
  * every second, both on the one server that leads the servers of its database (so each alert is

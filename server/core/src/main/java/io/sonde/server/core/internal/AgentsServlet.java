@@ -40,6 +40,7 @@ import io.sonde.wire.ResultBatch;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
+// Over 500 lines: the agent resource's seven endpoints (list, one, delete, reset, address, results, status) under one path and one set of access rules; admission is AgentAdmission's.
 /**
  * The agents: {@code GET /api/v1/agents} and {@code GET|DELETE /api/v1/agents/{id}} (admin);
  * {@code GET /api/v1/agents/{id}/config} (admin, or the agent itself);

@@ -19,6 +19,7 @@ import io.sonde.agent.spi.Health;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.Uptime;
 
+// Over 500 lines: one job's SQL: an hour's minutes per state of the health model, days and outages, on two dialects.
 /**
  * The uptime job, run by the leader after the rollup job: it counts, one closed hour at a time
  * from the 1-minute rollups, each target's minutes per state of the health model and each of its
