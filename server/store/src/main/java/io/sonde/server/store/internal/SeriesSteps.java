@@ -15,8 +15,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -271,8 +269,9 @@ final class SeriesSteps {
             return List.of();
         }
         List<SeriesStep> out = new ArrayList<>();
-        StepAccumulator acc = null;
-        java.util.TreeMap<Long, StepAccumulator> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
+        Summary acc = null; // exact: nearest-rank percentiles of the step's successes
+        long accStart = 0;
+        java.util.TreeMap<Long, Summary> unordered = series.length == 1 ? null : new java.util.TreeMap<>();
         String branch = "SELECT started_ms, outcome, packets FROM result WHERE series = ? AND started_ms >= ? AND started_ms <= ?";
         boolean oneAtATime = series.length > 1 && dialect.seriesOneAtATime();
         List<int[]> parts = oneAtATime ? Arrays.stream(series).mapToObj(s -> new int[] {s}).toList() : parts(series);
@@ -292,18 +291,20 @@ final class SeriesSteps {
                             }
                             long start = stepStart(t, originUs, stepUs);
                             if (unordered != null) {
-                                if (acc == null || acc.startUs != start) { // one series' rows come in time order: mostly the same
-                                    acc = unordered.computeIfAbsent(start, StepAccumulator::new);
+                                if (acc == null || accStart != start) { // one series' rows come in time order: mostly the same
+                                    acc = unordered.computeIfAbsent(start, k -> Summary.exact());
+                                    accStart = start;
                                 }
-                            } else if (acc == null || acc.startUs != start) {
+                            } else if (acc == null || accStart != start) {
                                 if (acc != null) {
-                                    out.add(acc.step());
+                                    out.add(acc.step(accStart));
                                 }
-                                acc = new StepAccumulator(start);
+                                acc = Summary.exact();
+                                accStart = start;
                             }
                             int packets = rs.getInt(3);
                             boolean hasCounts = !rs.wasNull();
-                            acc.add((int) Math.min(Integer.MAX_VALUE, Row.rtUs(outcome)), Row.failure(outcome) == 0,
+                            acc.add(Row.rtUs(outcome), Row.failure(outcome) == 0,
                                     hasCounts ? packets >>> 16 : -1, packets & 0xFFFF);
                         }
                     }
@@ -315,58 +316,10 @@ final class SeriesSteps {
             }
         }
         if (unordered != null) {
-            unordered.values().forEach(a -> out.add(a.step()));
+            unordered.forEach((start, a) -> out.add(a.step(start)));
         } else if (acc != null) {
-            out.add(acc.step());
+            out.add(acc.step(accStart));
         }
         return out;
-    }
-
-    /** Collects one step; percentiles are exact (nearest rank) over the step's successful probes. */
-    static final class StepAccumulator {
-        final long startUs;
-        long count;
-        long failures;
-        long sent;
-        long received;
-        boolean packets;
-        int[] rts = new int[16];
-        int n;
-
-        StepAccumulator(long startUs) {
-            this.startUs = startUs;
-        }
-
-        void add(int rtUs, boolean success, int sentPackets, int receivedPackets) {
-            count++;
-            if (sentPackets >= 0) {
-                packets = true;
-                sent += sentPackets;
-                received += receivedPackets;
-            }
-            if (!success) {
-                failures++;
-                return;
-            }
-            if (n == rts.length) {
-                rts = Arrays.copyOf(rts, n * 2);
-            }
-            rts[n++] = rtUs;
-        }
-
-        SeriesStep step() {
-            double loss = Summary.loss(packets, sent, received, failures, count);
-            if (n == 0) {
-                return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss, null, null, null, null, null);
-            }
-            Arrays.sort(rts, 0, n);
-            return new SeriesStep(Instant.EPOCH.plus(startUs, ChronoUnit.MICROS), count, failures, loss,
-                    rts[0] / 1e6, rts[n - 1] / 1e6, rank(0.5), rank(0.9), rank(0.99));
-        }
-
-        private double rank(double q) {
-            int idx = (int) Math.ceil(q * n) - 1;
-            return rts[Math.max(0, Math.min(n - 1, idx))] / 1e6;
-        }
     }
 }
