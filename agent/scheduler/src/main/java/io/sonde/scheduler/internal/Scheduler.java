@@ -33,8 +33,9 @@ import io.sonde.agent.spi.TargetListener;
  * Runs every target on its interval with the {@link Prober} of its kind and hands each result to
  * every {@link ResultSink}. Knows nothing of protocols.
  */
-@Component(service = TargetListener.class)
-public final class Scheduler implements TargetListener {
+@Component(service = {TargetListener.class, io.sonde.agent.spi.StatusReport.class},
+        property = io.sonde.agent.spi.StatusReport.SECTION + "=scheduler")
+public final class Scheduler implements TargetListener, io.sonde.agent.spi.StatusReport {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
 
@@ -88,9 +89,6 @@ public final class Scheduler implements TargetListener {
         this();
         awaitSinks(context.getProperty(AWAIT_SINKS));
         metricsRegistration = context.registerService(Collector.class, metrics, null);
-        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.agent.spi.StatusReport.SECTION, "scheduler");
-        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
     }
 
     /** Names the configured sinks (comma-separated {@code sink.name}s): the first probes wait for them, and their results wait while they restart. */
@@ -114,10 +112,9 @@ public final class Scheduler implements TargetListener {
         }
     }
 
-    private ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
-
     /** Each scheduled target's state (active or backoff) and consecutive failures, for GET /status. */
-    Map<String, Object> status() {
+    @Override
+    public Map<String, Object> status() {
         List<ProbeJob> all;
         synchronized (jobs) {
             all = new ArrayList<>(jobs.values());
@@ -187,9 +184,6 @@ public final class Scheduler implements TargetListener {
         stopping = true;
         if (metricsRegistration != null) {
             metricsRegistration.unregister();
-        }
-        if (statusRegistration != null) {
-            statusRegistration.unregister();
         }
         List<ProbeJob> all;
         synchronized (jobs) {

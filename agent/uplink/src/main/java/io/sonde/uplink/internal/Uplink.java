@@ -56,9 +56,10 @@ import io.sonde.wire.WireException;
  * jitter, honouring Retry-After) while the server cannot be reached.
  */
 @Component(configurationPid = UplinkConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = ResultSink.class, property = {"sink.name=uplink", "sink.hold:Boolean=true"})
+        service = {ResultSink.class, io.sonde.agent.spi.StatusReport.class},
+        property = {"sink.name=uplink", "sink.hold:Boolean=true", io.sonde.agent.spi.StatusReport.SECTION + "=uplink"})
 @Designate(ocd = UplinkConfig.class)
-public final class Uplink implements ResultSink {
+public final class Uplink implements ResultSink, io.sonde.agent.spi.StatusReport {
 
     private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);
     static final long BACKOFF_FIRST_MS = 1000;
@@ -70,10 +71,10 @@ public final class Uplink implements ResultSink {
     private final Spool spool;
     private final UplinkMetrics metrics;
     private final ServiceRegistration<Collector> metricsRegistration;
-    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     /** The server, the last exchange, the spool and the document in force, for GET /status. */
-    private Map<String, Object> status() {
+    @Override
+    public Map<String, Object> status() {
         Map<String, Object> s = new java.util.LinkedHashMap<>();
         s.put("server", link == null ? null : link.server().toString());
         s.put("enrolled", enrollment != null && enrollment.credential() != null);
@@ -213,9 +214,6 @@ public final class Uplink implements ResultSink {
                 TimeUnit.HOURS.toMillis(Math.max(1, config.spool__max__age__h())), System::currentTimeMillis);
         this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
-        java.util.Dictionary<String, Object> statusProps = new java.util.Hashtable<>();
-        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "uplink");
-        this.statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         List<URI> urls = List.of();
@@ -277,7 +275,6 @@ public final class Uplink implements ResultSink {
             files.close();
         }
         metricsRegistration.unregister();
-        statusRegistration.unregister();
         httpExecutor.shutdownNow();
         spool.close();
     }
