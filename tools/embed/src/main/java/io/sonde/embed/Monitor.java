@@ -184,9 +184,11 @@ public final class Monitor implements AutoCloseable {
 
     /**
      * Waits until FileInstall has started the plugins and their probers are registered: the bundles
-     * from {@code plugins/} and the prober services stay the same for a while, and there are as many
-     * of those bundles as jars there (or the bundles stopped changing for {@value #PLUGINS_QUIET_MS} ms
-     * more: a jar that is no bundle never comes). At most {@link #START_WAIT}.
+     * from {@code plugins/} and the prober services stay the same for a while, there are as many
+     * of those bundles as jars there, and each started one with components has registered a service
+     * (SCR activates them on its own thread, later under load); or the bundles stopped changing for
+     * {@value #PLUGINS_QUIET_MS} ms more: a jar that is no bundle never comes, an unsatisfied component
+     * never registers. At most {@link #START_WAIT}.
      */
     private void awaitPlugins(Path plugins) throws InterruptedException, IOException {
         long jars;
@@ -202,10 +204,15 @@ public final class Monitor implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             StringBuilder state = new StringBuilder();
             int fromPlugins = 0;
+            int pending = 0; // started, with components, none of which has registered its service yet (SCR is busy)
             for (org.osgi.framework.Bundle b : framework.getBundleContext().getBundles()) {
                 if (b.getLocation().startsWith(prefix) || b.getLocation().contains(plugins.toString())) {
                     fromPlugins++;
                     state.append(b.getBundleId()).append(':').append(b.getState()).append(',');
+                    if (b.getState() == org.osgi.framework.Bundle.ACTIVE && b.getHeaders().get("Service-Component") != null
+                            && b.getRegisteredServices() == null) {
+                        pending++;
+                    }
                 }
             }
             state.append(kinds());
@@ -213,7 +220,7 @@ public final class Monitor implements AutoCloseable {
             if (!state.toString().equals(last)) {
                 last = state.toString();
                 since = now;
-            } else if (now - since > (fromPlugins >= jars ? SETTLED_MS : PLUGINS_QUIET_MS) * 1_000_000L) {
+            } else if (now - since > (fromPlugins >= jars && pending == 0 ? SETTLED_MS : PLUGINS_QUIET_MS) * 1_000_000L) {
                 for (String kind : kinds()) { // the core takes each prober on its own thread: wait until it has
                     while (!coreKnows(kind) && System.nanoTime() < deadline) {
                         Thread.sleep(10);
@@ -227,7 +234,7 @@ public final class Monitor implements AutoCloseable {
 
     /** Plugins unchanged this long, all there: settled. */
     static final long SETTLED_MS = 300;
-    /** Plugins unchanged this long, some jars not bundles: settled as they are. */
+    /** Plugins unchanged this long, some jars not bundles or some components not registered (unsatisfied): settled as they are. */
     static final long PLUGINS_QUIET_MS = 3000;
 
     /**
