@@ -367,6 +367,15 @@ public class DashboardIT {
         assertEquals(302, page.statusCode());
         assertEquals("/ui/login", page.headers().firstValue("Location").orElse("").replaceFirst("^https://[^/]+", ""));
         assertEquals(200, server.get("/ui/login").statusCode());
+        // the WebJars' files, where Vendor serves them whatever their versions (the login page needs them before a session)
+        HttpResponse<String> css = server.get("/ui/vendor/bulma/bulma.min.css");
+        assertEquals(200, css.statusCode());
+        assertTrue(css.headers().firstValue("Content-Type").orElse(""), css.headers().firstValue("Content-Type").orElse("").startsWith("text/css"));
+        assertTrue("Bulma's stylesheet", css.body().contains(".button"));
+        HttpResponse<String> uplot = server.get("/ui/vendor/uplot/uPlot.esm.js");
+        assertEquals(200, uplot.statusCode());
+        assertTrue("uPlot's module", uplot.body().contains("export"));
+        assertEquals(200, server.get("/ui/vendor/uplot/uPlot.min.css").statusCode());
         for (String sly : List.of("/ui/assets/../", "/ui/vendor/../", "/ui/assets/../../api/v1/agents", "/api/docs/../v1/agents")) {
             HttpResponse<String> r = server.get(sly);
             assertTrue(sly + " answered " + r.statusCode() + " " + r.body(), r.statusCode() == 302 || r.statusCode() == 401 || r.statusCode() == 400);
