@@ -58,13 +58,12 @@ import io.sonde.api.TargetSchema;
  * {@code targets_file}; validates them and tells every {@link TargetListener} the valid set.
  * Configuration errors are logged once each, counted, and never stop the agent.
  */
-@Component(configurationPid = AgentConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = io.sonde.agent.spi.StatusReport.class, property = io.sonde.agent.spi.StatusReport.SECTION + "=config", immediate = true)
+@Component(configurationPid = AgentConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
 @Designate(ocd = AgentConfig.class)
 // registered by hand (it changes with the configuration), announced for the resolver
 @org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
         attribute = "objectClass:List<String>=\"io.sonde.agent.spi.AgentIdentity\"", uses = AgentIdentity.class)
-public final class CatalogService implements io.sonde.agent.spi.StatusReport {
+public final class CatalogService {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogService.class);
     /** How often the targets file is looked at, unless CONFIG_POLL_INTERVAL_SECONDS (the Latency Probe's) says. */
@@ -131,11 +130,15 @@ public final class CatalogService implements io.sonde.agent.spi.StatusReport {
             targetsFileStamp = null;
             checkTargetsFile();
         }), reloadProps);
+        Dictionary<String, Object> statusProps = new Hashtable<>();
+        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "config");
+        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
     }
 
+    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
+
     /** The configuration in force, for GET /status: asked of the core thread, which owns it. */
-    @Override
-    public Map<String, Object> status() {
+    private Map<String, Object> status() {
         CompletableFuture<Map<String, Object>> answer = new CompletableFuture<>();
         submit(() -> {
             Map<String, Object> s = new java.util.LinkedHashMap<>();
@@ -197,6 +200,7 @@ public final class CatalogService implements io.sonde.agent.spi.StatusReport {
         }
         factoryRegistration.unregister();
         reloadRegistration.unregister();
+        statusRegistration.unregister();
         factoryService.unregister();
         metricsRegistration.unregister();
         executor.shutdownNow();

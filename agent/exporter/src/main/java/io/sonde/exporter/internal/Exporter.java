@@ -91,7 +91,6 @@ public final class Exporter implements ResultSink {
         home = io.sonde.base.Home.given(context::getProperty).orElse(null);
         probes = new ProbeEndpoint(16, configErrors::incrementAndGet, ProbeEndpoint.probers(context));
         registry.register(new SelfMetrics());
-        // by hand: this component gathers the StatusReport sections, and DS would have it reference a service it provides
         java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
         resultsProps.put(io.sonde.agent.spi.StatusReport.SECTION, "results");
         resultsRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, probeMetrics::lastResults, resultsProps);

@@ -70,11 +70,10 @@ import io.sonde.updater.internal.BundleFiles.Place;
  * in {@code data/state/updater.json}, so a kill at any step ends in the old version or in the new
  * one under watch. One install at a time, on one thread.
  */
-@Component(configurationPid = UpdaterConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = {ResultSink.class, io.sonde.agent.spi.StatusReport.class},
-        property = {"sink.name=updater", io.sonde.agent.spi.StatusReport.SECTION + "=updater"}, immediate = true)
+@Component(configurationPid = UpdaterConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = ResultSink.class,
+        property = "sink.name=updater")
 @Designate(ocd = UpdaterConfig.class)
-public final class Updater implements ResultSink, io.sonde.agent.spi.StatusReport {
+public final class Updater implements ResultSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(Updater.class);
     static final String STATE_FILE = "updater.json";
@@ -162,16 +161,21 @@ public final class Updater implements ResultSink, io.sonde.agent.spi.StatusRepor
         this.pinned = key;
         thread.execute(this::start);
         thread.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
+        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        props.put(io.sonde.agent.spi.StatusReport.SECTION, "updater");
+        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
     }
+
+    private final org.osgi.framework.ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     @Deactivate
     void deactivate() {
+        statusRegistration.unregister();
         thread.shutdownNow();
     }
 
     /** The pinned key, the update under watch or staged, failed versions and the last reports, for GET /status. */
-    @Override
-    public Map<String, Object> status() {
+    private Map<String, Object> status() {
         java.util.concurrent.Future<Map<String, Object>> answer;
         try {
             answer = thread.submit(() -> {

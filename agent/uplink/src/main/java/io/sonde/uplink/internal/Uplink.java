@@ -56,10 +56,9 @@ import io.sonde.wire.WireException;
  * jitter, honouring Retry-After) while the server cannot be reached.
  */
 @Component(configurationPid = UplinkConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = {ResultSink.class, io.sonde.agent.spi.StatusReport.class},
-        property = {"sink.name=uplink", "sink.hold:Boolean=true", io.sonde.agent.spi.StatusReport.SECTION + "=uplink"})
+        service = ResultSink.class, property = {"sink.name=uplink", "sink.hold:Boolean=true"})
 @Designate(ocd = UplinkConfig.class)
-public final class Uplink implements ResultSink, io.sonde.agent.spi.StatusReport {
+public final class Uplink implements ResultSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);
     static final long BACKOFF_FIRST_MS = 1000;
@@ -71,10 +70,10 @@ public final class Uplink implements ResultSink, io.sonde.agent.spi.StatusReport
     private final Spool spool;
     private final UplinkMetrics metrics;
     private final ServiceRegistration<Collector> metricsRegistration;
+    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     /** The server, the last exchange, the spool and the document in force, for GET /status. */
-    @Override
-    public Map<String, Object> status() {
+    private Map<String, Object> status() {
         Map<String, Object> s = new java.util.LinkedHashMap<>();
         s.put("server", link == null ? null : link.server().toString());
         s.put("enrolled", enrollment != null && enrollment.credential() != null);
@@ -214,6 +213,10 @@ public final class Uplink implements ResultSink, io.sonde.agent.spi.StatusReport
                 TimeUnit.HOURS.toMillis(Math.max(1, config.spool__max__age__h())), System::currentTimeMillis);
         this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
         this.metricsRegistration = context.registerService(Collector.class, metrics, null);
+        java.util.Dictionary<String, Object> statusProps = new java.util.Hashtable<>();
+        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "uplink");
+        // by hand, not by DS: as a service of this component it would close a cycle with the exporter (docs/architecture.md)
+        this.statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         List<URI> urls = List.of();
@@ -275,6 +278,7 @@ public final class Uplink implements ResultSink, io.sonde.agent.spi.StatusReport
             files.close();
         }
         metricsRegistration.unregister();
+        statusRegistration.unregister();
         httpExecutor.shutdownNow();
         spool.close();
     }
