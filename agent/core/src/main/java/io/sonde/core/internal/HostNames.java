@@ -207,8 +207,24 @@ final class HostNames {
         throw new java.net.UnknownHostException("'" + host + "' has no IPv" + ipVersion + " address");
     }
 
-    /** @return whether {@code host} is an IPv4 or IPv6 address literal, which resolves without the name service */
+    /**
+     * @return whether {@code host} is an IPv4 or IPv6 address literal, which resolves without the name service. The rule of
+     *         the sockets' {@code Resolver.isLiteral}, kept here: the core does not import the sockets bundle, so that a
+     *         broken update of it (staged for the next start) stops the probers that use it and never the core.
+     */
     static boolean isLiteral(String host) {
-        return io.sonde.sockets.Resolver.isLiteral(host);
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 }
