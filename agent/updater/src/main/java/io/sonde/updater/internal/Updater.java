@@ -653,7 +653,7 @@ public final class Updater implements ResultSink {
         }
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         g.store(out, "Sonde update guard, written by the updater");
-        writeSynced(guardFile, out.toByteArray());
+        io.sonde.base.AtomicFiles.write(guardFile, out.toByteArray());
     }
 
     /** Starts or stops the watch's checks. */
@@ -828,17 +828,11 @@ public final class Updater implements ResultSink {
 
     private void save() {
         try {
-            writeSynced(stateFile, WireCodec.json(state));
+            io.sonde.base.AtomicFiles.write(stateFile, WireCodec.json(state));
         } catch (IOException e) {
             LOG.error("Cannot keep the updater's state in {}: {}", stateFile, e.toString());
         }
     }
-
-    /** Writes {@code bytes} beside {@code file}, synced, then renames it over: a reader sees the old file or the new, whole. */
-    private static void writeSynced(Path file, byte[] bytes) throws IOException {
-        io.sonde.base.AtomicFiles.write(file, bytes);
-    }
-
 
     /** @return the file's properties, or null when there is none or it cannot be read */
     private static Properties properties(Path file) {

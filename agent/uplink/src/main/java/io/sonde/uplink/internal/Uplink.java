@@ -255,10 +255,6 @@ public final class Uplink implements ResultSink {
         return io.sonde.wire.UplinkSettings.serverUrls(text);
     }
 
-    static URI serverUrl(String given) {
-        return io.sonde.wire.UplinkSettings.serverUrl(given);
-    }
-
     @Deactivate
     void deactivate() throws InterruptedException {
         running = false;
