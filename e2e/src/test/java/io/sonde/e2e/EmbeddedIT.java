@@ -49,10 +49,13 @@ public class EmbeddedIT {
                 assertTrue(monitor.latest("web").isPresent());
 
                 // the same name again replaces it
-                monitor.add(Map.of("name", "web", "kind", "tcp", "host", "127.0.0.1", "port", AgentProcess.freePort(),
+                int closed = AgentProcess.freePort();
+                Target replaced = monitor.add(Map.of("name", "web", "kind", "tcp", "host", "127.0.0.1", "port", closed,
                         "interval_ms", 100, "backoff", "off"));
+                assertEquals("add returns once the replacement is in force", closed, replaced.port());
                 await(() -> monitor.latest("web").map(r -> !r.isSuccessful()).orElse(false));
                 assertEquals(1, monitor.targets().size());
+                assertFalse("targets are handed to the core, not written to a file", Files.exists(work.resolve("targets.json")));
 
                 // the agent's rules, and its messages
                 try {

@@ -31,6 +31,7 @@ import io.sonde.agent.spi.ResultSink;
 import io.sonde.api.Target;
 import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.TargetListener;
+import io.sonde.agent.spi.TargetSource;
 
 // Over 500 lines: the embedding library's whole public face in one class, as its users read it; mostly Javadoc.
 /**
@@ -113,6 +114,23 @@ public final class Monitor implements AutoCloseable {
             }
         }, null));
         registrations.add(context.registerService(TargetListener.class, (TargetListener) this::targetsChanged, null));
+        source = context.registerService(TargetSource.class, () -> {
+            synchronized (targets) {
+                return List.copyOf(targets.values());
+            }
+        }, sourceProperties(0));
+        registrations.add(source);
+    }
+
+    /** The targets added, handed to the core: it reads them again each time the generation changes. */
+    private final ServiceRegistration<TargetSource> source;
+    private long generation;
+
+    private static java.util.Hashtable<String, Object> sourceProperties(long generation) {
+        java.util.Hashtable<String, Object> p = new java.util.Hashtable<>();
+        p.put(TargetSource.NAME, "monitor");
+        p.put(TargetSource.GENERATION, generation);
+        return p;
     }
 
     /**
@@ -131,7 +149,7 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
-    /** As {@link #start(Path)}, its state (framework cache, targets file) under {@code work}, which is kept. */
+    /** As {@link #start(Path)}, its state (the framework's cache and configuration) under {@code work}, which is kept. */
     public static Monitor start(Path distribution, Path work) throws IOException {
         return start(distribution, work, false);
     }
@@ -151,10 +169,7 @@ public final class Monitor implements AutoCloseable {
                         + "felix.fileinstall.filter = .*\\\\.jar\nfelix.fileinstall.poll = 1000\n"
                         + "felix.fileinstall.noInitialDelay = true\nfelix.fileinstall.bundles.new.start = true\n"
                         + "felix.fileinstall.log.default = jul\n");
-        Path targetsFile = work.resolve("targets.json");
-        Files.writeString(targetsFile, "{\"targets\": []}");
-        Files.writeString(etc.resolve("io.sonde.agent.cfg"), "agent_id = embedded\ntargets_file = "
-                + targetsFile.toString().replace("\\", "\\\\") + "\n");
+        Files.writeString(etc.resolve("io.sonde.agent.cfg"), "agent_id = embedded\n");
         Framework framework;
         try {
             framework = io.sonde.launcher.Main.launch(work, system, name -> name != null && !LEFT_OUT.contains(name),
@@ -282,12 +297,16 @@ public final class Monitor implements AutoCloseable {
     public Target add(Map<String, ?> settings) {
         Target target = factory().create(settings, "target " + settings.get("name"));
         Map<String, Object> entry = new LinkedHashMap<>(settings);
+        Target before = inForce.get(target.name());
+        boolean same;
         synchronized (targets) {
-            targets.put(target.name(), entry);
+            same = entry.equals(targets.put(target.name(), entry));
             added.add(target.name());
-            writeTargets();
+            handOver();
         }
-        awaitInForce(() -> inForce.containsKey(target.name()), "target " + target.name() + " added");
+        // a replacement is in force when the core publishes a new target of the name (the same settings: at once)
+        awaitInForce(() -> inForce.containsKey(target.name()) && (same || before == null || inForce.get(target.name()) != before),
+                "target " + target.name() + (before == null ? " added" : " replaced"));
         return inForce.get(target.name());
     }
 
@@ -305,7 +324,7 @@ public final class Monitor implements AutoCloseable {
             }
             added.remove(name);
             latest.remove(name);
-            writeTargets();
+            handOver();
         }
         awaitInForce(() -> !inForce.containsKey(name), "target " + name + " removed");
         return true;
@@ -465,18 +484,13 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
-    /** Writes the targets file in one rename, and has the core read it now. */
-    private void writeTargets() {
-        Path file = work.resolve("targets.json");
+    /** Tells the core the targets changed: it reads them again on its thread (called holding {@code targets}). */
+    private void handOver() {
         try {
-            io.sonde.base.AtomicFiles.write(file, GSON.toJson(Map.of("targets", new ArrayList<>(targets.values())))
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
+            source.setProperties(sourceProperties(++generation));
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("The monitor is closed", e);
         }
-        io.sonde.launcher.Main.reload(framework.getBundleContext(), (name, e) -> {
-            throw new IllegalStateException("Re-reading " + name + " failed: " + e.getMessage(), e);
-        });
     }
 
     private void awaitInForce(java.util.function.BooleanSupplier done, String what) {

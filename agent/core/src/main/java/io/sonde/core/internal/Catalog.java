@@ -85,6 +85,8 @@ final class Catalog {
     private final Map<String, Entry> configurations = new TreeMap<>();
     private List<Entry> fileEntries = List.of();
     private List<Entry> serverEntries = List.of();
+    /** The entries of each program's {@link io.sonde.agent.spi.TargetSource}, by its key. */
+    private final Map<String, List<Entry>> programs = new TreeMap<>();
     private TargetValidator.Defaults fileDefaults;
     private TargetValidator.Defaults agentDefaults =
             new TargetValidator.Defaults(Duration.ofMillis(5000), Duration.ofMillis(3000));
@@ -204,6 +206,38 @@ final class Catalog {
         return entries;
     }
 
+    /**
+     * Takes the targets a program hands over: they replace what the same source handed before.
+     *
+     * @param key    the source, one key per service
+     * @param source what the source is called in messages
+     * @param raw    its entries, each the keys of a target
+     */
+    void setProgram(String key, String source, List<? extends Map<String, ?>> raw) {
+        List<Entry> entries = new ArrayList<>(raw.size());
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < raw.size(); i++) {
+            Map<String, ?> r = raw.get(i);
+            String name = r == null ? null : TargetValidator.text(r.get("name"));
+            String where = source + (name == null || name.isBlank() ? " target #" + i : " target \"" + name.strip() + "\"");
+            String id = name == null || name.isBlank() || !seen.add(name.strip()) ? "#" + i : name.strip();
+            entries.add(new Entry("program:" + key + ":" + id, r == null ? null : new LinkedHashMap<>(r), null, where, -1, null));
+        }
+        programs.put(key, List.copyOf(entries));
+    }
+
+    /** The program's source is gone: so are its targets. */
+    void removeProgram(String key) {
+        programs.remove(key);
+    }
+
+    /** @return how many entries each program's source hands over now, by key */
+    Map<String, Integer> programEntries() {
+        Map<String, Integer> out = new TreeMap<>();
+        programs.forEach((k, v) -> out.put(k, v.size()));
+        return out;
+    }
+
     /** Takes the server's document: its entries replace the previous document's. */
     void setServer(String source, TargetsFile document) {
         serverEntries = entries(SERVER, source, document);
@@ -256,8 +290,10 @@ final class Catalog {
      * @param hostCheck the verdict on a target's host
      */
     Result recompute(ProberKind.Lookup kinds, HostNames.Check hostCheck) {
-        List<Entry> all = new ArrayList<>(configurations.size() + fileEntries.size() + serverEntries.size());
-        for (List<Entry> source : List.of(List.copyOf(configurations.values()), fileEntries, serverEntries)) {
+        List<Entry> fromPrograms = new ArrayList<>();
+        programs.values().forEach(fromPrograms::addAll);
+        List<Entry> all = new ArrayList<>(configurations.size() + fromPrograms.size() + fileEntries.size() + serverEntries.size());
+        for (List<Entry> source : List.of(List.copyOf(configurations.values()), fromPrograms, fileEntries, serverEntries)) {
             for (Entry e : source) { // the server's last: a name defined there and locally is the local one's
                 dualStack(e, all);
             }

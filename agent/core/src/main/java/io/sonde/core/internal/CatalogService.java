@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,17 +44,17 @@ import org.slf4j.LoggerFactory;
 import io.prometheus.client.Collector;
 import io.sonde.agent.spi.AgentIdentity;
 import io.sonde.agent.spi.ConfigSource;
-import io.sonde.api.HostForm;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.TargetListener;
 import io.sonde.api.TargetSchema;
 
-// Over 500 lines: the one place where the targets of three sources (configurations, targets_file, the server's document) meet and are checked; parsing (TargetConfig, TargetsFile), checking (TargetValidator) and the governor (ResourceGovernor) are apart.
+// Over 500 lines: the one place where the targets of four sources (configurations, programs' TargetSources, targets_file, the server's document) meet, on one thread; parsing (TargetConfig, TargetsFile), checking (TargetValidator, Catalog), targets on request (OnRequestTargets) and the governor (ResourceGovernor) are apart.
 /**
- * Collects the targets: factory configurations of {@code io.sonde.target} and the agent's
- * {@code targets_file}; validates them and tells every {@link TargetListener} the valid set.
+ * Collects the targets: factory configurations of {@code io.sonde.target}, the programs'
+ * {@link io.sonde.agent.spi.TargetSource}s, the agent's {@code targets_file} and the server's
+ * document; validates them and tells every {@link TargetListener} the valid set.
  * Configuration errors are logged once each, counted, and never stop the agent.
  */
 @Component(configurationPid = AgentConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
@@ -74,8 +73,6 @@ public final class CatalogService {
     private static final long PUBLISH_DELAY_MS = 20;
     /** Names looked up at once: a list of slow names waits here, never on the core thread. */
     private static final int LOOKUP_THREADS = 4;
-    private static final TargetValidator.Defaults ON_REQUEST_DEFAULTS =
-            new TargetValidator.Defaults(java.time.Duration.ofMillis(10_000), java.time.Duration.ofMillis(5_000));
 
     private final ScheduledExecutorService executor;
     private final Catalog catalog = new Catalog();
@@ -122,7 +119,7 @@ public final class CatalogService {
         Dictionary<String, Object> factoryProps = new Hashtable<>();
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
         factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetConfigurations(), factoryProps);
-        factoryService = context.registerService(TargetFactory.class, new Factory(), null);
+        factoryService = context.registerService(TargetFactory.class, new OnRequestTargets(kindLookup, hostNames), null);
         metricsRegistration = context.registerService(Collector.class, metrics, null);
         Dictionary<String, Object> reloadProps = new Hashtable<>();
         reloadProps.put("sonde.reload", "targets file"); // the launcher runs it on SIGHUP
@@ -147,6 +144,7 @@ public final class CatalogService {
             s.put("tags", id == null ? List.of() : id.tags());
             s.put("etc_targets", catalog.hasConfigurations());
             s.put("targets_file", targetsFile == null ? null : targetsFile.toString());
+            s.put("program_sources", catalog.programEntries().size());
             Map<String, Object> doc = null;
             if (remoteDocument != null) {
                 doc = new java.util.LinkedHashMap<>();
@@ -271,6 +269,56 @@ public final class CatalogService {
         }
     }
 
+    /** The programs' sources of targets, by their service id, with the generation last read (core thread). */
+    private final Map<Long, Object> programGenerations = new HashMap<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addTargetSource(io.sonde.agent.spi.TargetSource source, Map<String, Object> properties) {
+        submit(() -> applyProgram(source, properties));
+    }
+
+    void updatedTargetSource(io.sonde.agent.spi.TargetSource source, Map<String, Object> properties) {
+        submit(() -> applyProgram(source, properties));
+    }
+
+    void removeTargetSource(io.sonde.agent.spi.TargetSource source, Map<String, Object> properties) {
+        submit(() -> {
+            Long id = (Long) properties.get(Constants.SERVICE_ID);
+            if (programGenerations.remove(id) != null) {
+                catalog.removeProgram(String.valueOf(id));
+                LOG.info("{} is gone: its targets are removed", programName(properties));
+                recompute();
+            }
+        });
+    }
+
+    /** Reads a program's targets when it is new or says (by its generation) that they changed. */
+    private void applyProgram(io.sonde.agent.spi.TargetSource source, Map<String, Object> properties) {
+        Long id = (Long) properties.get(Constants.SERVICE_ID);
+        Object generation = properties.getOrDefault(io.sonde.agent.spi.TargetSource.GENERATION, "");
+        if (programGenerations.containsKey(id) && programGenerations.get(id).equals(generation)) {
+            return;
+        }
+        String name = programName(properties);
+        List<Map<String, ?>> targets;
+        try {
+            targets = List.copyOf(source.targets());
+        } catch (RuntimeException e) { // a program's fault: its previous targets stay
+            metrics.configError();
+            LOG.warn("Configuration error: {} failed to hand over its targets ({}); its previous ones stay in force", name, e.toString());
+            return;
+        }
+        programGenerations.put(id, generation);
+        catalog.setProgram(String.valueOf(id), name, targets);
+        int checked = recompute();
+        LOG.debug("Took {} target entries from {} ({} checked again)", targets.size(), name, checked);
+    }
+
+    private static String programName(Map<String, Object> properties) {
+        Object name = properties.get(io.sonde.agent.spi.TargetSource.NAME);
+        return name == null ? "target source " + properties.get(Constants.SERVICE_ID) : String.valueOf(name);
+    }
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(TargetListener listener) {
         listeners.add(listener);
@@ -357,74 +405,6 @@ public final class CatalogService {
 
     /** The probers now, for the validator. */
     private final ProberKind.Lookup kindLookup = kind -> kinds.get(kind);
-
-    /** {@link TargetFactory}: the rules of configuration files, looked up on request. */
-    private final class Factory implements TargetFactory {
-
-        @Override
-        public Target create(Map<String, ?> settings, String source) {
-            TargetValidator.Outcome outcome = TargetValidator.validate(settings, null, ON_REQUEST_DEFAULTS, source, source,
-                    kindLookup, HostNames.Check.NONE);
-            if (outcome.state() == TargetValidator.State.NO_PROBER) {
-                throw new IllegalArgumentException(source + ": key 'kind': no installed plugin registers probe.type="
-                        + TargetValidator.canonicalKind(TargetValidator.text(settings.get("kind"))));
-            }
-            if (!outcome.problems().isEmpty()) {
-                StringBuilder message = new StringBuilder();
-                for (ConfigProblem p : outcome.problems()) {
-                    message.append(message.length() == 0 ? "" : "; ").append(p.message());
-                }
-                throw new IllegalArgumentException(message.toString());
-            }
-            return outcome.target();
-        }
-
-        @Override
-        public List<String> check(String json, String source) {
-            TargetsFile parsed;
-            try {
-                parsed = TargetsFile.of(json, source, new TargetsFile.Memo());
-            } catch (TargetsFile.Unusable e) {
-                return List.of(e.problem().message());
-            }
-            List<String> problems = new ArrayList<>();
-            if (parsed.logLevel() != null) {
-                try {
-                    TargetsFile.logLevel(parsed.logLevel());
-                } catch (IllegalArgumentException e) {
-                    problems.add(source + ": key 'log_level': " + e.getMessage());
-                }
-            }
-            Catalog alone = new Catalog(); // the rules of the agent's catalog, on this file only
-            alone.setFile(source, parsed);
-            Catalog.Result result = alone.recompute(kindLookup, HostNames.Check.NONE);
-            problems.addAll(result.newProblems());
-            for (int i = 0; i < parsed.entries().size(); i++) { // the agent waits for these; a check names them
-                Map<String, Object> raw = parsed.entries().get(i);
-                String kind = raw == null ? null : TargetValidator.text(raw.get("kind"));
-                if (kind != null && !kind.isBlank() && kinds.get(TargetValidator.canonicalKind(kind)) == null) {
-                    String name = TargetValidator.text(raw.get("name"));
-                    problems.add(source + " targets[" + i + "]" + (name == null ? "" : " \"" + name.strip() + "\"")
-                            + ": key 'kind': no installed plugin registers probe.type=" + TargetValidator.canonicalKind(kind));
-                }
-            }
-            return problems;
-        }
-
-        @Override
-        public CompletionStage<Resolved> resolve(Target target) {
-            ProberKind kind = kinds.get(target.kind());
-            HostForm form = kind == null || kind.schema() == null ? HostForm.NAME : kind.schema().host();
-            String name = form.lookupName(target.host());
-            if (name == null) {
-                return CompletableFuture.completedFuture(new Resolved(target, null));
-            }
-            return hostNames.address(name, target.ipVersion()).thenApply(address -> new Resolved(form == HostForm.NAME
-                    ? new Target(target.name(), target.kind(), address.getHostAddress(), target.port(), target.interval(),
-                            target.timeout(), target.tags(), target.options(), target.source())
-                    : target, address));
-        }
-    }
 
     /** Runs {@code task} on the core thread; a failure is logged, never lost in a future. */
     private void submit(Runnable task) {

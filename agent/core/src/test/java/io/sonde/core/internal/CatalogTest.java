@@ -117,6 +117,30 @@ public class CatalogTest {
     }
 
     @Test
+    public void aProgramsTargetsAreCheckedNamedAndGoWithIt() {
+        catalog.putConfiguration("p1", tcp("a", 1), "a.cfg", null);
+        java.util.List<Map<String, ?>> handed = new java.util.ArrayList<>(List.of(tcp("p", 2), tcp("a", 3), tcp("p", 4), tcp("q", 70000)));
+        catalog.setProgram("7", "monitor", handed);
+        Catalog.Result r = recompute();
+        assertEquals(List.of("a", "p"), names(r));
+        assertEquals(1, r.targets().get(0).port());
+        assertEquals(2, r.targets().get(1).port());
+        assertEquals(java.util.Set.of("monitor target \"a\": key 'name': 'a' is already used by a.cfg",
+                "monitor target \"p\": key 'name': 'p' is already used by monitor target \"p\"",
+                "monitor target \"q\": key 'port': 70000 is not a port number (1-65535)"), java.util.Set.copyOf(r.newProblems()));
+        assertEquals(Map.of("7", 4), catalog.programEntries());
+
+        handed.clear(); // the catalog holds what it was handed, not the program's list
+        assertEquals(List.of("a", "p"), names(recompute()));
+
+        catalog.setProgram("7", "monitor", List.of(tcp("p", 5)));
+        assertEquals(5, recompute().targets().get(1).port());
+        catalog.removeProgram("7");
+        assertEquals(List.of("a"), names(recompute()));
+        assertEquals(Map.of(), catalog.programEntries());
+    }
+
+    @Test
     public void fileEntriesAndDuplicatesWithinTheFile() {
         catalog.setFile("t.json", new TargetsFile(null, null, List.of(tcp("x", 1), tcp("y", 2), tcp("x", 3))));
         Catalog.Result r = recompute();

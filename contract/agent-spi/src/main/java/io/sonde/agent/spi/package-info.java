@@ -3,7 +3,8 @@
  * (they build against {@code io.sonde.api} alone).
  *
  * <p>The scheduler fans every result out to each {@link io.sonde.agent.spi.ResultSink} and hears of
- * targets through {@link io.sonde.agent.spi.TargetListener}; bundles that probe on request make
+ * targets through {@link io.sonde.agent.spi.TargetListener}; a program hands the core targets of its own
+ * as a {@link io.sonde.agent.spi.TargetSource}; bundles that probe on request make
  * their targets with {@link io.sonde.agent.spi.TargetFactory}. The agent's identity is the service
  * {@link io.sonde.agent.spi.AgentIdentity}, the server's document for it
  * {@link io.sonde.agent.spi.RemoteConfig} and the files its server serves
@@ -19,7 +20,7 @@
  * their package.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package io.sonde.agent.spi;
 
 import org.osgi.annotation.bundle.Export;
