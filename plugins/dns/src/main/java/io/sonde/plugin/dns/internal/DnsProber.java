@@ -57,19 +57,11 @@ import io.sonde.api.TargetSchema;
 public final class DnsProber implements Prober {
 
     /** Looks up server names, which can block; literals never come here. */
-    private final ExecutorService lookups = Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "sonde-dns-lookup");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService lookups = Executors.newFixedThreadPool(2, io.sonde.base.DaemonThreads.named("sonde-dns-lookup"));
 
     /** Queries of targets with {@code dscp} ({@link MarkedIo}): each holds a thread until its answer or timeout. */
     private final java.util.concurrent.ThreadPoolExecutor marked = new java.util.concurrent.ThreadPoolExecutor(32, 32, 30,
-            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "sonde-dns-marked");
-                t.setDaemon(true);
-                return t;
-            });
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), io.sonde.base.DaemonThreads.named("sonde-dns-marked"));
 
     @Activate
     public DnsProber() {

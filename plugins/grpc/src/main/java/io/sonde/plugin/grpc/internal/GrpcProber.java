@@ -24,7 +24,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -107,18 +106,9 @@ public final class GrpcProber implements Prober {
             throw new IllegalStateException("the grpc prober is stopping");
         }
         if (threads == null) {
-            AtomicInteger n = new AtomicInteger();
-            EventLoopGroup loop = new NioEventLoopGroup(EVENT_LOOP_THREADS, r -> {
-                Thread t = new Thread(r, "sonde-grpc-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            AtomicInteger m = new AtomicInteger();
-            ThreadPoolExecutor offload = new ThreadPoolExecutor(0, 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "sonde-grpc-offload-" + m.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            }, new ThreadPoolExecutor.CallerRunsPolicy());
+            EventLoopGroup loop = new NioEventLoopGroup(EVENT_LOOP_THREADS, io.sonde.base.DaemonThreads.numbered("sonde-grpc"));
+            ThreadPoolExecutor offload = new ThreadPoolExecutor(0, 16, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                    io.sonde.base.DaemonThreads.numbered("sonde-grpc-offload"), new ThreadPoolExecutor.CallerRunsPolicy());
             threads = new Threads(loop, offload);
         }
         return threads;

@@ -9,7 +9,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -41,12 +40,8 @@ public final class HttpProber implements Prober {
 
     @Activate
     public HttpProber() {
-        AtomicInteger n = new AtomicInteger();
-        pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(20_000), r -> {
-            Thread t = new Thread(r, "sonde-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(20_000),
+                io.sonde.base.DaemonThreads.numbered("sonde-http"));
         pool.allowCoreThreadTimeOut(true);
     }
 

@@ -104,8 +104,7 @@ final class Channel implements AutoCloseable {
         this.forced = forced;
         this.options = options;
         open();
-        receiver = new Thread(this::receive, "sonde-icmp-receive-" + family.name().toLowerCase(java.util.Locale.ROOT));
-        receiver.setDaemon(true);
+        receiver = io.sonde.base.DaemonThreads.of("sonde-icmp-receive-" + family.name().toLowerCase(java.util.Locale.ROOT), this::receive);
         receiver.start();
     }
 

@@ -40,11 +40,7 @@ final class IcmpEngine implements AutoCloseable {
         this.forced = forced;
         v4 = new Channel(Family.IPV4, forced);
         v6 = new Channel(Family.IPV6, forced);
-        ScheduledThreadPoolExecutor c = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sonde-icmp-clock");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledThreadPoolExecutor c = new ScheduledThreadPoolExecutor(1, io.sonde.base.DaemonThreads.named("sonde-icmp-clock"));
         c.setRemoveOnCancelPolicy(true);
         clock = c;
     }

@@ -7,7 +7,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -38,12 +37,8 @@ public final class MtuProber implements Prober {
     private final ThreadPoolExecutor pool;
 
     public MtuProber() {
-        AtomicInteger n = new AtomicInteger();
-        pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1000), r -> {
-            Thread t = new Thread(r, "sonde-mtu-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1000),
+                io.sonde.base.DaemonThreads.numbered("sonde-mtu"));
         pool.allowCoreThreadTimeOut(true);
     }
 

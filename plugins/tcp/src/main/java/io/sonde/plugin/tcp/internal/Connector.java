@@ -42,8 +42,7 @@ final class Connector implements AutoCloseable {
 
     Connector(String name) throws IOException {
         selector = Selector.open();
-        thread = new Thread(this::loop, name);
-        thread.setDaemon(true);
+        thread = io.sonde.base.DaemonThreads.of(name, this::loop);
         thread.start();
     }
 

@@ -53,13 +53,8 @@ public final class TcpProber implements Prober {
     @Activate
     public TcpProber() throws IOException {
         connector = new Connector("sonde-tcp-connect");
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         exchanges = new java.util.concurrent.ThreadPoolExecutor(THREADS, THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
-                new java.util.concurrent.ArrayBlockingQueue<>(10_000), r -> {
-                    Thread t = new Thread(r, "sonde-tcp-exchange-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+                new java.util.concurrent.ArrayBlockingQueue<>(10_000), io.sonde.base.DaemonThreads.numbered("sonde-tcp-exchange"));
         exchanges.allowCoreThreadTimeOut(true);
     }
 

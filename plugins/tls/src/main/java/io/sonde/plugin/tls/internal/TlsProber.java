@@ -16,7 +16,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -70,12 +69,8 @@ public final class TlsProber implements Prober {
     }
 
     private final Map<String, Trust> trust = new ConcurrentHashMap<>();
-    private final AtomicInteger threadNumber = new AtomicInteger();
-    private final ThreadPoolExecutor pool = new ThreadPoolExecutor(0, MAX_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-        Thread t = new Thread(r, "sonde-tls-" + threadNumber.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
+    private final ThreadPoolExecutor pool = new ThreadPoolExecutor(0, MAX_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+            io.sonde.base.DaemonThreads.numbered("sonde-tls"));
 
     @Deactivate
     void deactivate() {

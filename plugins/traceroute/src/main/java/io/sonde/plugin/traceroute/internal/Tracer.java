@@ -42,13 +42,8 @@ final class Tracer implements AutoCloseable {
     private java.util.concurrent.ScheduledFuture<?> ticking;
 
     Tracer() {
-        clock = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sonde-traceroute-send");
-            t.setDaemon(true);
-            return t;
-        });
-        receiver = new Thread(this::receive, "sonde-traceroute-receive");
-        receiver.setDaemon(true);
+        clock = new ScheduledThreadPoolExecutor(1, io.sonde.base.DaemonThreads.named("sonde-traceroute-send"));
+        receiver = io.sonde.base.DaemonThreads.of("sonde-traceroute-receive", this::receive);
         receiver.start();
     }
 

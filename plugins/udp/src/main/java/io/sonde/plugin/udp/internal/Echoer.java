@@ -76,8 +76,7 @@ final class Echoer implements AutoCloseable {
 
     Echoer(String name) throws IOException {
         selector = Selector.open();
-        thread = new Thread(this::loop, name);
-        thread.setDaemon(true);
+        thread = io.sonde.base.DaemonThreads.of(name, this::loop);
         thread.start();
     }
 
