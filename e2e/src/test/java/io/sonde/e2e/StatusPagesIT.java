@@ -6,6 +6,8 @@ import static org.junit.Assert.assertTrue;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -313,6 +315,34 @@ public class StatusPagesIT {
                         "--max-time", "10", "-H", "Host: " + refused[0], base + refused[1]));
             }
         }
+    }
+
+    /**
+     * The page takes the server's offline rule (offline_after_s, 60 s by default): with the agent gone and the rule at
+     * 3 s, its targets are unknown well before a minute has passed.
+     */
+    @Test
+    public void fc_anAgentGoneLongerThanTheServersOfflineRuleLeavesItsTargetsUnknown() throws Exception {
+        assertEquals("up", targetState("shop-api"));
+        agent.kill();
+        Path cfg = server.home.resolve("etc/io.sonde.server.cfg");
+        Files.writeString(cfg, Files.readString(cfg) + "offline_after_s = 3\n");
+        long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos(); // the default rule would keep it up 60 s
+        while (!"unknown".equals(targetState("shop-api")) && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+        assertEquals("unknown", targetState("shop-api"));
+        assertEquals("unknown", targetState("dead"));
+    }
+
+    private static String targetState(String name) throws Exception {
+        JsonObject doc = document();
+        for (JsonElement e : doc.getAsJsonArray("groups").get(0).getAsJsonObject().getAsJsonArray("targets")) {
+            if (e.getAsJsonObject().get("name").getAsString().equals(name)) {
+                return e.getAsJsonObject().get("state").getAsString();
+            }
+        }
+        return null;
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.sonde.server.statuspages.internal;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +9,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -21,7 +19,6 @@ import com.google.gson.JsonParser;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
-import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.Definition;
 import io.sonde.server.spi.MaintenanceCalendar;
 import io.sonde.server.spi.Store;
@@ -33,8 +30,7 @@ import io.sonde.server.spi.StoreException;
  * while the others wait for it), a page that does not exist remembered as long. Its metrics say
  * how many requests the pages answered and how many builds reached the store.
  */
-@Component(service = {StatusPages.class, Collector.class}, configurationPid = "io.sonde.server",
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = {StatusPages.class, Collector.class})
 public final class StatusPages extends Collector {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusPages.class);
@@ -43,17 +39,12 @@ public final class StatusPages extends Collector {
     /** Most names remembered (pages and names that are none): a flood of made-up names empties the memory, not the heap. */
     static final int MAX_REMEMBERED = 1000;
 
-    /** The server's offline rule, from its configuration ({@code etc/io.sonde.server.cfg}). */
-    @interface Offline {
-        int offline__after__s() default AgentRecord.DEFAULT_OFFLINE_AFTER_S;
-    }
-
     /** A page's last build, or that there is no such page ({@code built} null), and when it was looked at. */
     private record Entry(PageModel.Built built, long atMs) {
     }
 
     private final Store store;
-    private final Duration offlineAfter;
+    private final io.sonde.server.spi.OfflineRule offline;
     private volatile MaintenanceCalendar calendar;
     private final Map<String, Entry> pages = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
@@ -61,9 +52,9 @@ public final class StatusPages extends Collector {
     private final AtomicLong builds = new AtomicLong();
 
     @Activate
-    public StatusPages(@Reference Store store, Offline offline) {
+    public StatusPages(@Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline) {
         this.store = store;
-        this.offlineAfter = Duration.ofSeconds(Math.max(1, offline.offline__after__s()));
+        this.offline = offline;
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -98,7 +89,7 @@ public final class StatusPages extends Collector {
             if (d.isPresent()) {
                 try {
                     StatusPage page = StatusPage.parse(name, JsonParser.parseString(d.get().body()).getAsJsonObject());
-                    built = PageModel.build(page, store, calendar, offlineAfter, Instant.ofEpochMilli(now));
+                    built = PageModel.build(page, store, calendar, offline.offlineAfter(), Instant.ofEpochMilli(now));
                 } catch (io.sonde.wire.WireException | RuntimeException x) {
                     LOG.warn("Status page '{}': its stored definition is not read ({}); it answers 404", name, x.getMessage());
                 }
