@@ -63,9 +63,9 @@ public class KindKnowledgeIT {
             Map.entry("contract/wire/src/main/java/io/sonde/wire/WireResult.java \"tls\"", "a failure reason"),
             Map.entry("server/core/src/main/java/io/sonde/server/core/internal/HttpsListener.java \"tls\"",
                     "the server's own TLS material's folder"),
-            Map.entry("server/dashboard/src/main/resources/ui/assets/app.js 'tcp'",
+            Map.entry("server/dashboard/src/main/resources/ui/assets/settings.js 'tcp'",
                     "the example a new target definition starts from in the editor"),
-            Map.entry("server/dashboard/src/main/resources/ui/assets/app.js 'icmp'",
+            Map.entry("server/dashboard/src/main/resources/ui/assets/settings.js 'icmp'",
                     "the example a new mesh definition starts from in the editor"));
 
     @Test
