@@ -2,6 +2,7 @@ package io.sonde.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
@@ -230,6 +231,12 @@ public class ServerBundlesIT {
         assertTrue(awaitStatus(http, health, 200).body().contains("\"status\":\"ok\""));
         Store store = await(Store.class, true);
         ResultIngest ingest = await(ResultIngest.class, true);
+        // the store is registered whole and as each of its parts, the same object: a component takes the part it uses
+        for (Class<?> part : List.of(io.sonde.server.spi.AgentStore.class, io.sonde.server.spi.ResultStore.class,
+                io.sonde.server.spi.DefinitionStore.class, io.sonde.server.spi.ReleaseStore.class, io.sonde.server.spi.AlertStore.class,
+                io.sonde.server.spi.UserStore.class)) {
+            assertSame(part.getName(), store, await(part, true));
+        }
 
         // an agent enrolls over HTTPS; its batch goes through the ingest service into the store
         String admin = Files.readString(home().resolve("data/admin.token")).strip();

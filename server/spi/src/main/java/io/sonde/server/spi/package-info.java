@@ -7,7 +7,7 @@
  * configuration documents, and {@link io.sonde.server.spi.OfflineRule}, when an agent counts as offline.
  */
 @Export
-@Version("1.19.0")
+@Version("1.20.0")
 package io.sonde.server.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -11,7 +11,7 @@ import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.SeriesQuery;
 import io.sonde.server.spi.SeriesStep;
 import io.sonde.server.spi.SeriesWindow;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.ResultStore;
 import io.sonde.server.spi.StoreException;
 
 /**
@@ -50,7 +50,7 @@ final class MeshMatrix {
      * @param offlineAfter the server's offline rule
      * @return the matrix as the API shows it
      */
-    static Map<String, Object> of(Store store, String meshName, ConfigModel.Mesh mesh, String kind, Instant from, Instant to,
+    static Map<String, Object> of(ResultStore store, String meshName, ConfigModel.Mesh mesh, String kind, Instant from, Instant to,
             Map<String, AgentRecord> agents, Instant now, Duration offlineAfter) throws StoreException {
         // one step over the whole range, from a whole minute so that it comes from the rollups where it is long; the step
         // starts at the range's start (counted from the epoch, a multiple of the step could split the range in two)

@@ -26,7 +26,7 @@ import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AgentSelector;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.EnrollmentToken;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.AgentStore;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.EnrollRequest;
 import io.sonde.wire.EnrollResponse;
@@ -52,10 +52,10 @@ public final class EnrollmentServlet extends HttpServlet {
     record TokenRequest(List<String> tags, String expiresAt, Boolean singleUse, Boolean agentTags) {
     }
 
-    private final transient Store store;
+    private final transient AgentStore store;
 
     @Activate
-    public EnrollmentServlet(@Reference Store store) {
+    public EnrollmentServlet(@Reference AgentStore store) {
         this.store = store;
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.sonde.server.spi.AgentStore;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
 
@@ -25,14 +26,14 @@ final class LastSeen implements AutoCloseable {
     /** The longest time between two writes. */
     static final long MAX_PERIOD_MS = 5000;
 
-    private final Store store;
+    private final AgentStore store;
     /** By agent: {when, spool records told then or -1}. */
     private final Map<String, long[]> heard = new ConcurrentHashMap<>();
     private final ScheduledExecutorService writer;
     private volatile String lastProblem;
 
     /** @param offlineAfterMs the server's "offline after" time, a fifth of which bounds the period */
-    LastSeen(Store store, long offlineAfterMs) {
+    LastSeen(AgentStore store, long offlineAfterMs) {
         this.store = store;
         long period = period(offlineAfterMs);
         this.writer = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-last-seen"));

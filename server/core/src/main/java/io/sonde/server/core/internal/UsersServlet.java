@@ -23,7 +23,7 @@ import com.google.gson.JsonObject;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Principal;
 import io.sonde.server.spi.Secrets;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.UserStore;
 import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.User;
 import io.sonde.server.spi.UserCredential;
@@ -50,12 +50,12 @@ public final class UsersServlet extends HttpServlet {
     /** A hash to check against when the user is not known, so that an unknown name takes as long as a wrong password. */
     private static final String DUMMY = Secrets.hashPassword("not a password of anyone");
 
-    private final transient Store store;
+    private final transient UserStore store;
     private final transient Authenticator authenticator;
     private final transient LoginThrottle throttle = new LoginThrottle();
 
     @Activate
-    public UsersServlet(@Reference Store store, @Reference Authenticator authenticator) {
+    public UsersServlet(@Reference UserStore store, @Reference Authenticator authenticator) {
         this.store = store;
         this.authenticator = authenticator;
     }

@@ -24,7 +24,7 @@ import io.prometheus.client.Counter;
 import io.prometheus.client.Histogram;
 import io.sonde.server.spi.ResultIngest;
 import io.sonde.server.spi.ResultListener;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.ResultStore;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.BatchAck;
 import io.sonde.wire.ResultBatch;
@@ -45,7 +45,7 @@ public final class Ingest implements ResultIngest {
     /** How long a batch waits for a free slot before it is turned away. */
     static final long SLOT_WAIT_MS = 200;
 
-    private final Store store;
+    private final ResultStore store;
     private final IngestConfig config;
     private final BatchValidator validator;
     private final Semaphore slots;
@@ -63,7 +63,7 @@ public final class Ingest implements ResultIngest {
             "Batches a result listener (remote write) failed to take; the batch is stored all the same").create();
 
     @Activate
-    public Ingest(BundleContext context, IngestConfig config, @Reference Store store) {
+    public Ingest(BundleContext context, IngestConfig config, @Reference ResultStore store) {
         this.store = store;
         this.config = config;
         if (!config.extra__kinds().isBlank()) {

@@ -25,7 +25,7 @@ import io.sonde.api.ResultSchema;
 import io.sonde.api.TargetSchema;
 import io.sonde.server.spi.AnnouncedKinds;
 import io.sonde.server.spi.Api;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.AgentStore;
 import io.sonde.wire.WireCodec;
 
 /**
@@ -40,10 +40,10 @@ public final class KindsServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
-    private final transient Store store;
+    private final transient AgentStore store;
 
     @Activate
-    public KindsServlet(@Reference Store store) {
+    public KindsServlet(@Reference AgentStore store) {
         this.store = store;
     }
 

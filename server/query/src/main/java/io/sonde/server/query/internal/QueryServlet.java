@@ -27,7 +27,7 @@ import io.sonde.server.spi.Page;
 import io.sonde.server.spi.ResultQuery;
 import io.sonde.server.spi.SeriesQuery;
 import io.sonde.server.spi.SeriesStep;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.ResultStore;
 import io.sonde.server.spi.StoreException;
 import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireException;
@@ -48,13 +48,13 @@ public final class QueryServlet extends HttpServlet {
     static final long MAX_STEPS = 100_000;
     static final int MAX_LIMIT = 10_000;
 
-    private final transient Store store;
+    private final transient ResultStore store;
     /** The operator's IP-to-AS table (etc/io.sonde.asn.cfg), when there is one: hops and paths get their AS. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile transient io.sonde.asn.AsnLookup asns;
 
     @Activate
-    public QueryServlet(@Reference Store store) {
+    public QueryServlet(@Reference ResultStore store) {
         this.store = store;
     }
 

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 import io.sonde.server.spi.Api;
 import io.sonde.server.spi.Principal;
 import io.sonde.server.spi.Release;
-import io.sonde.server.spi.Store;
+import io.sonde.server.spi.ReleaseStore;
 import io.sonde.server.spi.StoreException;
 import io.sonde.wire.ReleaseManifest;
 import io.sonde.wire.WireCodec;
@@ -63,13 +63,13 @@ public final class BundlesServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(BundlesServlet.class);
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
-    private final transient Store store;
+    private final transient ReleaseStore store;
     private final transient List<PublicKey> trusted;
     private final long maxBytes;
     private final transient Path dir;
 
     @Activate
-    public BundlesServlet(BundleContext context, @Reference Store store, RepositoryConfig config) {
+    public BundlesServlet(BundleContext context, @Reference ReleaseStore store, RepositoryConfig config) {
         this.store = store;
         this.maxBytes = Math.max(1, config.max__bundle__mb()) * 1024L * 1024L;
         List<PublicKey> keys = new ArrayList<>();

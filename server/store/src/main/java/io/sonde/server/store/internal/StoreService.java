@@ -40,11 +40,18 @@ import io.sonde.server.spi.Store;
  */
 @Component(configurationPid = StoreConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
 @Designate(ocd = StoreConfig.class)
-// registered by hand (the one configured), announced for the resolver
+// registered by hand (the one configured), announced for the resolver: the whole store and each of its parts
 @org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
-        attribute = "objectClass:List<String>=\"io.sonde.server.spi.Store\"", uses = Store.class)
+        attribute = "objectClass:List<String>=\"io.sonde.server.spi.Store,io.sonde.server.spi.AgentStore,io.sonde.server.spi.ResultStore,"
+                + "io.sonde.server.spi.DefinitionStore,io.sonde.server.spi.ReleaseStore,io.sonde.server.spi.AlertStore,"
+                + "io.sonde.server.spi.UserStore\"", uses = Store.class)
 public final class StoreService {
 
+    /** The store is the whole and each of its parts: a component references what it uses. */
+    static final String[] STORE_SERVICES = {Store.class.getName(), io.sonde.server.spi.AgentStore.class.getName(),
+        io.sonde.server.spi.ResultStore.class.getName(), io.sonde.server.spi.DefinitionStore.class.getName(),
+        io.sonde.server.spi.ReleaseStore.class.getName(), io.sonde.server.spi.AlertStore.class.getName(),
+        io.sonde.server.spi.UserStore.class.getName()};
     /** Most hours the uptime job counts in a turn: a day's backlog after an upgrade takes a turn, a week's seven. */
     static final int UPTIME_HOURS = 24;
     private static final Logger LOG = LoggerFactory.getLogger(StoreService.class);
@@ -70,7 +77,7 @@ public final class StoreService {
     private volatile boolean backlog;
     private final java.util.concurrent.atomic.AtomicLong rolledUp = new java.util.concurrent.atomic.AtomicLong();
     private long nextRetention; // the jobs thread's
-    private ServiceRegistration<Store> registration;
+    private ServiceRegistration<?> registration;
     private ServiceRegistration<Collector> metrics;
 
     @Activate
@@ -298,7 +305,7 @@ public final class StoreService {
 
     private void register(JdbcStore s) {
         store = s;
-        registration = context.registerService(Store.class, s, null);
+        registration = context.registerService(STORE_SERVICES, s, null);
         metrics = context.registerService(Collector.class, new Collector() {
             @Override
             public List<MetricFamilySamples> collect() {
