@@ -65,7 +65,7 @@ public class ExternalPluginIT {
             api = jars.filter(p -> p.getFileName().toString().startsWith("io.sonde.api-")).findFirst().orElseThrow();
         }
         String released = api.getFileName().toString().replaceAll("^io\\.sonde\\.api-(.*)\\.jar$", "$1");
-        assertEquals("the contract a distribution ships is a release", "2.2.0", released);
+        assertEquals("the contract a distribution ships is a release", "2.3.0", released);
         mvn(EXAMPLE.getParent(), "install:install-file", "-Dfile=" + api, "-DgroupId=io.sonde", "-DartifactId=io.sonde.api",
                 "-Dversion=" + released, "-Dpackaging=jar");
         AgentProcess.run("cp", "-a", EXAMPLE.toString(), work.resolve("smtp-plugin").toString());

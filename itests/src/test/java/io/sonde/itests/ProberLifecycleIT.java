@@ -53,6 +53,24 @@ public class ProberLifecycleIT extends AgentTestSupport {
                 && value(p, "probe_total{target=\"web\",kind=\"tcp\"}") > stalled + 1);
     }
 
+    /** The plugin's @ProbeKind(type = "tcp", async = true, cost = 1), as the build wrote it: typed service properties. */
+    @Test
+    public void theTcpProbersPropertiesAreTypedAsItsProbeKindSays() throws Exception {
+        org.osgi.util.tracker.ServiceTracker<io.sonde.api.Prober, io.sonde.api.Prober> tracker = new org.osgi.util.tracker.ServiceTracker<>(
+                context, context.createFilter("(&(objectClass=io.sonde.api.Prober)(probe.type=tcp))"), null);
+        tracker.open();
+        try {
+            assertNotNull(tracker.waitForService(PATIENCE.toMillis()));
+            org.osgi.framework.ServiceReference<io.sonde.api.Prober> ref = tracker.getServiceReference();
+            assertEquals("io.sonde.plugin.tcp", ref.getBundle().getSymbolicName());
+            assertEquals("tcp", ref.getProperty(io.sonde.api.Prober.PROBE_TYPE));
+            assertEquals(Boolean.TRUE, ref.getProperty(io.sonde.api.Prober.PROBE_ASYNC));
+            assertEquals(Integer.valueOf(1), ref.getProperty(io.sonde.api.Prober.PROBE_COST));
+        } finally {
+            tracker.close();
+        }
+    }
+
     /** A tcp prober of the test's, ranked above the plugin's, that knows no keys and fails every probe. */
     private org.osgi.framework.ServiceRegistration<io.sonde.api.Prober> rankedProber() {
         java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();

@@ -16,7 +16,7 @@
  * deprecated {@code PluginResult} is gone. Migration: docs/plugins.md.
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package io.sonde.api;
 
 import org.osgi.annotation.bundle.Export;

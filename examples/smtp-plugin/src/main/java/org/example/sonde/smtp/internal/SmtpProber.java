@@ -34,6 +34,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.ResultSchema.Role;
@@ -51,7 +52,8 @@ import io.sonde.api.TargetSchema;
  * SIZE limit. Every read is bounded (a line 4 KiB, an answer 100 lines) and the whole by the
  * target's timeout.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=smtp", Prober.PROBE_COST + ":Integer=3"})
+@Component(service = Prober.class)
+@ProbeKind(type = "smtp", cost = 3)
 public final class SmtpProber implements Prober {
 
     static final int MAX_LINE = 4096;

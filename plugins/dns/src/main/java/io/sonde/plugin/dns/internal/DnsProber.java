@@ -33,6 +33,7 @@ import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
 import io.sonde.api.ModuleSection;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
@@ -52,8 +53,8 @@ import io.sonde.api.TargetSchema;
  * (1 if UDP came back truncated), {@code lookup_time_seconds} (finding the server's address),
  * {@code serial} (for an SOA answer). {@code address} is the server address asked.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=dns", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=3"})
+@Component(service = Prober.class)
+@ProbeKind(type = "dns", async = true, cost = 3)
 public final class DnsProber implements Prober {
 
     /** Looks up server names, which can block; literals never come here. */

@@ -44,6 +44,7 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
@@ -65,7 +66,8 @@ import io.sonde.sockets.Resolver;
  * (an event loop group of {@value #EVENT_LOOP_THREADS}), ended when the prober goes away. At most
  * {@value #MAX_IN_FLIGHT} checks run at once; beyond, a probe fails at once naming the limit.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=grpc", Prober.PROBE_COST + ":Integer=10"})
+@Component(service = Prober.class)
+@ProbeKind(type = "grpc", cost = 10)
 public final class GrpcProber implements Prober {
 
     static final int EVENT_LOOP_THREADS = 2;

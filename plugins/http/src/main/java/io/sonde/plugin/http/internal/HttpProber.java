@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetProblem;
@@ -27,8 +28,8 @@ import io.sonde.sockets.Resolver;
  * on this prober's threads, as many at a time as {@link #THREADS}; a probe the scheduler gives up
  * on has its connection closed.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=http", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=10"})
+@Component(service = Prober.class)
+@ProbeKind(type = "http", async = true, cost = 10)
 public final class HttpProber implements Prober {
 
     /** Exchanges in progress at most; a slow server holds one until its timeout. */

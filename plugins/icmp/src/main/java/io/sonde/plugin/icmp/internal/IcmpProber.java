@@ -19,6 +19,7 @@ import io.prometheus.client.GaugeMetricFamily;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.ModuleSection;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
@@ -32,8 +33,8 @@ import io.sonde.sockets.Resolver;
  * apart (default 100), IPv4 and IPv6; the target's timeout bounds the whole round. Uses unprivileged datagram sockets where the system allows,
  * raw sockets with privilege, or the system's ping; says at start which.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=icmp", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=3"})
+@Component(service = Prober.class)
+@ProbeKind(type = "icmp", async = true, cost = 3)
 public final class IcmpProber implements Prober {
 
     private static final Logger LOG = LoggerFactory.getLogger(IcmpProber.class);

@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
@@ -24,8 +25,8 @@ import io.sonde.sockets.Resolver;
  * {@code kind=mtu}: path MTU discovery to a host (see {@link PathMtu}), each probe on a socket and a
  * thread of its own; a round of a dozen or more echo requests, so a probe is dear.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=mtu", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=30"})
+@Component(service = Prober.class)
+@ProbeKind(type = "mtu", async = true, cost = 30)
 public final class MtuProber implements Prober {
 
     static final TargetSchema SCHEMA = TargetSchema.of(HostForm.NAME, false, PathMtu.MAX_MTU, PathMtu.STEP_TIMEOUT);

@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.ModuleSection;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
@@ -32,8 +33,8 @@ import io.sonde.sockets.Resolver;
  * a TIME_WAIT socket on this host for a minute; {@code reset} ends it with a reset, which leaves
  * none (cheaper at thousands of probes a second) but shows as a reset connection on the peer.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tcp", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=1"})
+@Component(service = Prober.class)
+@ProbeKind(type = "tcp", async = true, cost = 1)
 public final class TcpProber implements Prober {
 
     /** Target option: how to end the connection. */

@@ -26,6 +26,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.Target;
@@ -45,7 +46,8 @@ import io.sonde.api.TargetSchema;
  * a probe fails at once naming the limit), each bounded by the target's timeout; a cancelled
  * probe closes its socket.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=tls", Prober.PROBE_COST + ":Integer=10"})
+@Component(service = Prober.class)
+@ProbeKind(type = "tls", cost = 10)
 public final class TlsProber implements Prober {
 
     static final int MAX_THREADS = 64;

@@ -14,6 +14,7 @@ import io.sonde.api.HostForm;
 import io.sonde.api.TargetOption;
 import io.sonde.api.TargetSchema;
 import io.sonde.api.FailureReason;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.sockets.Marking;
@@ -26,8 +27,8 @@ import io.sonde.sockets.Resolver;
  * {@code flows} (default 8: destination ports {@code port} to {@code port + flows - 1}, the paths
  * of equal-cost routes), {@code source_port}, and the marking keys.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=traceroute", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=30"})
+@Component(service = Prober.class)
+@ProbeKind(type = "traceroute", async = true, cost = 30)
 public final class TracerouteProber implements Prober {
 
     static final TargetOption MAX_HOPS = TargetOption.integer("max_hops", 30, 1, 255, "The farthest hop (TTL) probed");

@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Deactivate;
 
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.Target;
 import io.sonde.api.TargetOption;
@@ -26,8 +27,8 @@ import io.sonde.sockets.Resolver;
  * is {@code refused}, no answer within the timeout is a timeout, an answer that is not ours is
  * ignored. Option {@code size}: datagram bytes, 24 to 65,000 (default 64).
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=udp", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=1"})
+@Component(service = Prober.class)
+@ProbeKind(type = "udp", async = true, cost = 1)
 public final class UdpProber implements Prober {
 
     /** Target option: the datagram's size. */

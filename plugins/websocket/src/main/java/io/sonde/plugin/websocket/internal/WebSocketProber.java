@@ -47,6 +47,7 @@ import org.osgi.service.component.annotations.Component;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.MeasuredResult;
+import io.sonde.api.ProbeKind;
 import io.sonde.api.Prober;
 import io.sonde.api.ResultSchema;
 import io.sonde.api.ResultSchema.Role;
@@ -68,8 +69,8 @@ import io.sonde.api.TargetSchema;
  * expression the answer must contain; default: the answer is the message), {@code echo},
  * {@code subprotocol}, {@code header.NAME}, {@code ca_file}, {@code insecure_skip_verify}.
  */
-@Component(service = Prober.class, property = {Prober.PROBE_TYPE + "=websocket", Prober.PROBE_ASYNC + ":Boolean=true",
-        Prober.PROBE_COST + ":Integer=10"})
+@Component(service = Prober.class)
+@ProbeKind(type = "websocket", async = true, cost = 10)
 public final class WebSocketProber implements Prober {
 
     /** The most of an answer read: a larger one fails the probe. */
