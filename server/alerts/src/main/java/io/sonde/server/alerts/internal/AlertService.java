@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -58,10 +57,10 @@ import io.sonde.wire.WireException;
  * where this one stopped). A receiver that fails is tried again with a growing pause, up to a day;
  * its later messages wait, so that it gets them in order.
  */
-@Component(service = {AlertService.class, io.sonde.server.spi.MaintenanceCalendar.class}, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(service = {AlertService.class, io.sonde.server.spi.MaintenanceCalendar.class, Collector.class}, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
 @org.osgi.service.metatype.annotations.Designate(ocd = AlertService.Config.class)
-public final class AlertService implements io.sonde.server.spi.MaintenanceCalendar {
+public final class AlertService extends Collector implements io.sonde.server.spi.MaintenanceCalendar {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertService.class);
     /** A message not delivered within this is given up, and counted. */
@@ -96,7 +95,6 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
     private final Notifier notifier;
     private final Duration offlineAfter;
     private final ScheduledExecutorService threads;
-    private final ServiceRegistration<Collector> metrics;
     private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>(); // "kind|outcome"
     private final AtomicLong evaluations = new AtomicLong();
     private volatile double lastEvaluationSeconds;
@@ -124,18 +122,11 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         int every = Math.max(1, config.alert__eval__s());
         threads.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), every, every, TimeUnit.SECONDS);
         threads.scheduleWithFixedDelay(() -> guarded("delivery", this::deliver), 1, 1, TimeUnit.SECONDS);
-        metrics = context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                return AlertService.this.collect();
-            }
-        }, null);
         LOG.info("Alerts: rules evaluated every {} s; webhooks signed with the key in {}", every, config.alert__webhook__key__file());
     }
 
     @Deactivate
     void deactivate() {
-        metrics.unregister();
         threads.shutdownNow();
         try {
             threads.awaitTermination(15, TimeUnit.SECONDS);
@@ -624,7 +615,9 @@ public final class AlertService implements io.sonde.server.spi.MaintenanceCalend
         counts.computeIfAbsent(kind + "|" + outcome, k -> new AtomicLong()).incrementAndGet();
     }
 
-    private List<Collector.MetricFamilySamples> collect() {
+    /** Its metrics, served at the server's /metrics (a Collector service, by DS). */
+    @Override
+    public List<Collector.MetricFamilySamples> collect() {
         CounterMetricFamily sent = new CounterMetricFamily("sonde_server_notifications_total",
                 "Notification deliveries by receiver kind and outcome: sent, failed (tried again later), abandoned", List.of("receiver", "outcome"));
         List<String> kinds = new ArrayList<>(Channel.ALL.stream().map(Channel::type).toList());

@@ -13,12 +13,9 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardFilterPattern;
 import org.slf4j.Logger;
@@ -45,10 +42,10 @@ import io.sonde.wire.ErrorDocument;
  * <p>It runs before the {@link Authenticator} (a higher ranking) so that turning one away costs
  * no look-up in the store.
  */
-@Component(service = Filter.class, configurationPid = ServerConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(service = {Filter.class, Collector.class}, configurationPid = ServerConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         property = "service.ranking:Integer=100")
 @HttpWhiteboardFilterPattern("/api/v1/agents/*")
-public final class AgentAdmission implements Filter {
+public final class AgentAdmission extends Collector implements Filter {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentAdmission.class);
     private static final String PREFIX = "/api/v1/agents/";
@@ -66,24 +63,23 @@ public final class AgentAdmission implements Filter {
     private final AtomicLong[] refused = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
     private final AtomicLong refusedSinceLog = new AtomicLong();
     private final AtomicLong loggedAt = new AtomicLong(System.nanoTime() - LOG_EVERY_NS);
-    private final ServiceRegistration<Collector> metrics;
     private volatile int limit;
 
     @Activate
-    public AgentAdmission(BundleContext context, ServerConfig config) {
+    public AgentAdmission(ServerConfig config) {
         modified(config);
-        metrics = context == null ? null : context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                CounterMetricFamily r = new CounterMetricFamily("sonde_server_agent_exchanges_refused_total",
-                        "Agents' exchanges answered 429 at once: max_agent_exchanges were being served", List.of("exchange"));
-                for (int i = 0; i < EXCHANGES.size(); i++) {
-                    r.addMetric(List.of(EXCHANGES.get(i)), refused[i].get());
-                }
-                return List.of(r, new GaugeMetricFamily("sonde_server_agent_exchanges_in_flight",
-                        "Agents' exchanges being served (at most max_agent_exchanges)", inFlight.get()));
-            }
-        }, null);
+    }
+
+    /** Its metrics, served at the server's /metrics (a Collector service, by DS). */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        CounterMetricFamily r = new CounterMetricFamily("sonde_server_agent_exchanges_refused_total",
+                "Agents' exchanges answered 429 at once: max_agent_exchanges were being served", List.of("exchange"));
+        for (int i = 0; i < EXCHANGES.size(); i++) {
+            r.addMetric(List.of(EXCHANGES.get(i)), refused[i].get());
+        }
+        return List.of(r, new GaugeMetricFamily("sonde_server_agent_exchanges_in_flight",
+                "Agents' exchanges being served (at most max_agent_exchanges)", inFlight.get()));
     }
 
     @Modified
@@ -95,13 +91,6 @@ public final class AgentAdmission implements Filter {
             l = ServerConfig.DEFAULT_MAX_AGENT_EXCHANGES;
         }
         limit = l;
-    }
-
-    @Deactivate
-    void deactivate() {
-        if (metrics != null) {
-            metrics.unregister();
-        }
     }
 
     /**

@@ -60,13 +60,10 @@ public final class AgentsServlet extends HttpServlet {
     private transient volatile AgentConfigs configs;
 
     @Activate
-    public AgentsServlet(org.osgi.framework.BundleContext context, @Reference Store store, @Reference ResultIngest ingest,
-            @Reference io.sonde.server.spi.OfflineRule offline, ServerConfig config) {
+    public AgentsServlet(@Reference Store store, @Reference ResultIngest ingest, @Reference io.sonde.server.spi.OfflineRule offline,
+            @Reference AgentStatusCounts statuses, ServerConfig config) {
         this.store = store;
-        for (String k : List.of("full", "hash", "asked", "none")) {
-            statuses.labels(k);
-        }
-        this.metrics = context.registerService(io.prometheus.client.Collector.class, statuses, null);
+        this.statuses = statuses;
         this.ingest = ingest;
         this.offlineAfter = offline.offlineAfter();
         this.advertised = config.advertised__addresses();
@@ -103,14 +100,10 @@ public final class AgentsServlet extends HttpServlet {
     static final long TOLD_FOR_MS = 300_000;
 
     /** Statuses by what they said of the agent's kinds: in full, by their hash, by a hash this instance asked to be resent, nothing. */
-    private final transient io.prometheus.client.Counter statuses = io.prometheus.client.Counter.build("sonde_server_agent_statuses_total",
-            "Agent statuses, by what they carried of the agent's kinds: full, hash (held here), asked (sent again in full at once),"
-                    + " none").labelNames("kinds").create();
-    private final transient org.osgi.framework.ServiceRegistration<io.prometheus.client.Collector> metrics;
+    private final transient AgentStatusCounts statuses;
 
     @Deactivate
     void deactivate() {
-        metrics.unregister();
         lastSeen.close();
     }
 
@@ -699,7 +692,7 @@ public final class AgentsServlet extends HttpServlet {
                 if (announcement != null) {
                     announced.put(p[0], new Announced(announcement, s.kindsHash() != null ? s.kindsHash() : was == null ? null : was.as()));
                 }
-                statuses.labels(s.kinds() != null ? "full" : kindsWanted ? "asked" : s.kindsHash() != null ? "hash" : "none").inc();
+                statuses.counted(s.kinds() != null ? "full" : kindsWanted ? "asked" : s.kindsHash() != null ? "hash" : "none");
                 if (kindsWanted) {
                     Api.json(response, 200, new io.sonde.wire.StatusAck(WireCodec.SCHEMA, true));
                 } else {

@@ -41,9 +41,9 @@ import io.sonde.server.spi.StoreException;
  * enrollment, logging in, the login page and the dashboard's assets, and the API's description
  * are open; a dashboard page without a session redirects to the login page.
  */
-@Component(service = {Filter.class, Authenticator.class})
+@Component(service = {Filter.class, Authenticator.class, io.prometheus.client.Collector.class})
 @HttpWhiteboardFilterPattern({"/api/*", "/ui/*"})
-public final class Authenticator implements Filter {
+public final class Authenticator extends io.prometheus.client.Collector implements Filter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
     static final String ADMIN_PREFIX = "sonde_admin_";
@@ -61,7 +61,6 @@ public final class Authenticator implements Filter {
     private final java.util.Map<java.nio.ByteBuffer, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong checksKept = new AtomicLong();
     private final AtomicLong checksLookedUp = new AtomicLong();
-    private final org.osgi.framework.ServiceRegistration<io.prometheus.client.Collector> metrics;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile Store store;
@@ -77,23 +76,18 @@ public final class Authenticator implements Filter {
             LOG.info("Admin token: {}", file);
         }
         adminHash = Secrets.sha256(Files.readString(file, StandardCharsets.US_ASCII).strip());
-        metrics = context.registerService(io.prometheus.client.Collector.class, new io.prometheus.client.Collector() {
-            @Override
-            public java.util.List<MetricFamilySamples> collect() {
-                io.prometheus.client.CounterMetricFamily checks = new io.prometheus.client.CounterMetricFamily(
-                        "sonde_server_agent_credential_checks_total", "Agents' credentials checked: from a check kept since no"
-                                + " credential stopped working (kept), or in the store (store)", java.util.List.of("by"));
-                checks.addMetric(java.util.List.of("kept"), checksKept.get());
-                checks.addMetric(java.util.List.of("store"), checksLookedUp.get());
-                return java.util.List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_auth_failures_total",
-                        "API requests refused for a missing, unknown or revoked credential", failures.get()), checks);
-            }
-        }, null);
     }
 
-    @org.osgi.service.component.annotations.Deactivate
-    void deactivate() {
-        metrics.unregister();
+    /** Its metrics, served at the server's /metrics (a Collector service, by DS). */
+    @Override
+    public java.util.List<MetricFamilySamples> collect() {
+        io.prometheus.client.CounterMetricFamily checks = new io.prometheus.client.CounterMetricFamily(
+                "sonde_server_agent_credential_checks_total", "Agents' credentials checked: from a check kept since no"
+                        + " credential stopped working (kept), or in the store (store)", java.util.List.of("by"));
+        checks.addMetric(java.util.List.of("kept"), checksKept.get());
+        checks.addMetric(java.util.List.of("store"), checksLookedUp.get());
+        return java.util.List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_auth_failures_total",
+                "API requests refused for a missing, unknown or revoked credential", failures.get()), checks);
     }
 
     /** The cookie of a dashboard session. */

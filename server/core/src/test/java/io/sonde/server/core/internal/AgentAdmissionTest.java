@@ -36,7 +36,7 @@ public class AgentAdmissionTest {
 
     @Test
     public void beyondTheLimitNoneIsAdmittedUntilOneIsDone() {
-        AgentAdmission a = new AgentAdmission(null, config(Map.of("max__agent__exchanges", 2)));
+        AgentAdmission a = new AgentAdmission(config(Map.of("max__agent__exchanges", 2)));
         assertTrue(a.admit());
         assertTrue(a.admit());
         assertFalse(a.admit());
@@ -52,7 +52,7 @@ public class AgentAdmissionTest {
 
     @Test
     public void aLimitChangedAtRunTimeTakesAtOnceAndABadOneKeepsTheDefault() {
-        AgentAdmission a = new AgentAdmission(null, config(Map.of("max__agent__exchanges", 1)));
+        AgentAdmission a = new AgentAdmission(config(Map.of("max__agent__exchanges", 1)));
         assertTrue(a.admit());
         assertFalse(a.admit());
         a.modified(config(Map.of("max__agent__exchanges", 3)));

@@ -8,12 +8,9 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -36,9 +33,9 @@ import io.sonde.wire.WireException;
  * so memory stays bounded), each read within its byte bound, validated whole, then stored in one
  * transaction: all of a batch or nothing.
  */
-@Component(configurationPid = IngestConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = {ResultIngest.class, Collector.class}, configurationPid = IngestConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = IngestConfig.class)
-public final class Ingest implements ResultIngest {
+public final class Ingest extends Collector implements ResultIngest {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Ingest.class);
 
@@ -56,14 +53,13 @@ public final class Ingest implements ResultIngest {
             "Batches not stored, by reason: malformed, too_large, schema, invalid, busy, unavailable").labelNames("reason").create();
     private final Histogram latency = Histogram.build("sonde_server_ingest_seconds",
             "Time to read, check and store one batch").buckets(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).create();
-    private final ServiceRegistration<Collector> metrics;
     /** Told of every stored batch (remote write); a listener that throws is counted and the batch still acknowledged. */
     private final List<ResultListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Counter listenerFailures = Counter.build("sonde_server_result_listener_failures_total",
             "Batches a result listener (remote write) failed to take; the batch is stored all the same").create();
 
     @Activate
-    public Ingest(BundleContext context, IngestConfig config, @Reference ResultStore store) {
+    public Ingest(IngestConfig config, @Reference ResultStore store) {
         this.store = store;
         this.config = config;
         if (!config.extra__kinds().isBlank()) {
@@ -77,25 +73,24 @@ public final class Ingest implements ResultIngest {
         for (String r : List.of("malformed", "too_large", "schema", "invalid", "busy", "unavailable")) {
             rejected.labels(r);
         }
-        Collector all = new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                List<MetricFamilySamples> out = new java.util.ArrayList<>();
-                out.addAll(ingested.collect());
-                out.addAll(duplicates.collect());
-                out.addAll(rejected.collect());
-                out.addAll(latency.collect());
-                out.addAll(listenerFailures.collect());
-                int agents = sending.count();
-                out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_agents_sending",
-                        "Agents that sent a batch in the last minute, taken or turned away (counted every 5 s)", agents));
-                out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_batch_interval_seconds",
-                        "The pace agents are told now, while a batch slot is free (twice it while every one is taken)",
-                        interval(config.batch__interval__s(), config.fleet__batch__rate(), agents, false) / 1000.0));
-                return out;
-            }
-        };
-        this.metrics = context.registerService(Collector.class, all, null);
+    }
+
+    /** Its metrics, served at the server's /metrics (a Collector service, by DS). */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        List<MetricFamilySamples> out = new java.util.ArrayList<>();
+        out.addAll(ingested.collect());
+        out.addAll(duplicates.collect());
+        out.addAll(rejected.collect());
+        out.addAll(latency.collect());
+        out.addAll(listenerFailures.collect());
+        int agents = sending.count();
+        out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_agents_sending",
+                "Agents that sent a batch in the last minute, taken or turned away (counted every 5 s)", agents));
+        out.add(new io.prometheus.client.GaugeMetricFamily("sonde_server_batch_interval_seconds",
+                "The pace agents are told now, while a batch slot is free (twice it while every one is taken)",
+                interval(config.batch__interval__s(), config.fleet__batch__rate(), agents, false) / 1000.0));
+        return out;
     }
 
     /** What one JSON value of a parsed batch costs on the heap, at worst (a short key, its entry, a number). */
@@ -150,11 +145,6 @@ public final class Ingest implements ResultIngest {
 
     void removeListener(ResultListener listener) {
         listeners.remove(listener);
-    }
-
-    @Deactivate
-    void deactivate() {
-        metrics.unregister();
     }
 
     @Override

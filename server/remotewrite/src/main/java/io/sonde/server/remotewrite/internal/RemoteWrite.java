@@ -20,7 +20,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -48,24 +47,23 @@ import io.sonde.wire.WireResult;
  *
  * <p>Each instance over one database forwards what it stored itself.
  */
-@Component(service = ResultListener.class, immediate = true, configurationPid = RemoteWriteConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {ResultListener.class, Collector.class}, immediate = true, configurationPid = RemoteWriteConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = RemoteWriteConfig.class)
-public final class RemoteWrite implements ResultListener {
+public final class RemoteWrite extends Collector implements ResultListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(RemoteWrite.class);
 
     private final Forwarder forwarder;
-    private final ServiceRegistration<Collector> metrics;
 
     @Activate
     public RemoteWrite(BundleContext context, RemoteWriteConfig config, @Reference Store store) {
         this.forwarder = forwarder(context, config, store);
-        this.metrics = forwarder == null ? null : context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                return forwarder.collect();
-            }
-        }, null);
+    }
+
+    /** The forwarder's metrics, served at the server's /metrics (a Collector service, by DS); none while remote write is off. */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        return forwarder == null ? List.of() : forwarder.collect();
     }
 
     /**
@@ -99,7 +97,6 @@ public final class RemoteWrite implements ResultListener {
     @Deactivate
     void deactivate() throws InterruptedException {
         if (forwarder != null) {
-            metrics.unregister();
             forwarder.close();
         }
     }

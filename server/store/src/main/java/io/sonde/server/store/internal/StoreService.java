@@ -38,14 +38,14 @@ import io.sonde.server.spi.Store;
  * database is not: its calls fail as unavailable (ingest answers 503, agents keep their spool,
  * {@code /healthz} says why) until the database answers, and then the schema is migrated.
  */
-@Component(configurationPid = StoreConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
+@Component(configurationPid = StoreConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = Collector.class, immediate = true)
 @Designate(ocd = StoreConfig.class)
 // registered by hand (the one configured), announced for the resolver: the whole store and each of its parts
 @org.osgi.annotation.bundle.Capability(namespace = "osgi.service",
         attribute = "objectClass:List<String>=\"io.sonde.server.spi.Store,io.sonde.server.spi.AgentStore,io.sonde.server.spi.ResultStore,"
                 + "io.sonde.server.spi.DefinitionStore,io.sonde.server.spi.ReleaseStore,io.sonde.server.spi.AlertStore,"
                 + "io.sonde.server.spi.UserStore\"", uses = Store.class)
-public final class StoreService {
+public final class StoreService extends Collector {
 
     /** The store is the whole and each of its parts: a component references what it uses. */
     static final String[] STORE_SERVICES = {Store.class.getName(), io.sonde.server.spi.AgentStore.class.getName(),
@@ -78,7 +78,8 @@ public final class StoreService {
     private final java.util.concurrent.atomic.AtomicLong rolledUp = new java.util.concurrent.atomic.AtomicLong();
     private long nextRetention; // the jobs thread's
     private ServiceRegistration<?> registration;
-    private ServiceRegistration<Collector> metrics;
+    /** The store registered now, whose figures {@link #collect} gives; null while none is. */
+    private volatile JdbcStore served;
 
     @Activate
     public StoreService(BundleContext context, StoreConfig config, Map<String, Object> properties) throws SQLException {
@@ -306,31 +307,37 @@ public final class StoreService {
     private void register(JdbcStore s) {
         store = s;
         registration = context.registerService(STORE_SERVICES, s, null);
-        metrics = context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                long[] commits = s.commits();
-                long[] recent = s.recentWindows();
-                return List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_store_windows_from_memory",
-                                "Windows of recent results (the health list's, the alert rules', the mesh matrix's) answered from the"
-                                        + " results kept in memory rather than read from the database", recent[0]),
-                        new GaugeMetricFamily("sonde_server_store_recent_results",
-                                "Results of the last minutes kept in memory for those windows (an embedded store)", recent[1]),new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
-                        new io.prometheus.client.CounterMetricFamily("sonde_server_store_commits",
-                                "Transactions that stored result batches (concurrent batches share one)", commits[0]),
-                        new io.prometheus.client.CounterMetricFamily("sonde_server_store_committed_batches",
-                                "Result batches those transactions stored", commits[1]),
-                        reads(s.reads()),
-                        new GaugeMetricFamily("sonde_server_store_leader",
-                                "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
-                        new GaugeMetricFamily("sonde_server_rollup_backlog",
-                                "1 while the rollup job works through more closed hours than one round takes", backlog ? 1 : 0),
-                        new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up",
-                                "(series, hour) pairs rolled up by this server", rolledUp.get()),
-                        new io.prometheus.client.CounterMetricFamily("sonde_server_target_rolled_up",
-                                "(target, hour) pairs rolled up across the target's series by this server", s.targetHoursRolledUp()));
-            }
-        }, null);
+        served = s;
+    }
+
+    /** The served store's metrics, at the server's /metrics (a Collector service, by DS); none while no store is served. */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        JdbcStore s = served;
+        if (s == null) {
+            return List.of();
+        }
+        long[] commits = s.commits();
+        long[] recent = s.recentWindows();
+        return List.of(new io.prometheus.client.CounterMetricFamily("sonde_server_store_windows_from_memory",
+                        "Windows of recent results (the health list's, the alert rules', the mesh matrix's) answered from the"
+                                + " results kept in memory rather than read from the database", recent[0]),
+                new GaugeMetricFamily("sonde_server_store_recent_results",
+                        "Results of the last minutes kept in memory for those windows (an embedded store)", recent[1]),
+                new GaugeMetricFamily("sonde_server_store_bytes", "Bytes the store takes on disk", s.sizeBytes()),
+                new io.prometheus.client.CounterMetricFamily("sonde_server_store_commits",
+                        "Transactions that stored result batches (concurrent batches share one)", commits[0]),
+                new io.prometheus.client.CounterMetricFamily("sonde_server_store_committed_batches",
+                        "Result batches those transactions stored", commits[1]),
+                reads(s.reads()),
+                new GaugeMetricFamily("sonde_server_store_leader",
+                        "1 where this server leads the servers of its database (runs the rollup and retention jobs)", leading ? 1 : 0),
+                new GaugeMetricFamily("sonde_server_rollup_backlog",
+                        "1 while the rollup job works through more closed hours than one round takes", backlog ? 1 : 0),
+                new io.prometheus.client.CounterMetricFamily("sonde_server_rolled_up",
+                        "(series, hour) pairs rolled up by this server", rolledUp.get()),
+                new io.prometheus.client.CounterMetricFamily("sonde_server_target_rolled_up",
+                        "(target, hour) pairs rolled up across the target's series by this server", s.targetHoursRolledUp()));
     }
 
     private static Collector.MetricFamilySamples reads(long[] reads) {
@@ -353,11 +360,10 @@ public final class StoreService {
             connector.shutdownNow();
             connector = null;
         }
+        served = null;
         if (registration != null) {
             registration.unregister();
-            metrics.unregister();
             registration = null;
-            metrics = null;
         }
         if (store != null) {
             store.close();
