@@ -91,15 +91,24 @@ public class TargetSourceIT extends AgentTestSupport {
                     && value(x, "probe_success{target=\"bad\",kind=\"tcp\"}") == 1.0);
             assertEquals(errors + 2, value(m, "sonde_config_errors_total"), 0);
 
+            // a null among the entries is that one entry refused (as a non-object would be), not the hand-over
+            program.targets = java.util.Arrays.asList(tcp("from-program", closed), null, tcp("bad", open), tcp("third", open));
+            reg.setProperties(props(3));
+            m = awaitMetrics(x -> value(x, "probe_success{target=\"third\",kind=\"tcp\"}") == 1.0);
+            assertEquals(errors + 3, value(m, "sonde_config_errors_total"), 0);
+            assertEquals(1.0, value(m, "probe_success{target=\"bad\",kind=\"tcp\"}"), 0);
+
             // a source that fails to answer: counted, its previous targets stay
             program.failure = new IllegalStateException("the program broke");
-            reg.setProperties(props(3));
-            m = awaitMetrics(x -> value(x, "sonde_config_errors_total") == errors + 3);
+            reg.setProperties(props(4));
+            m = awaitMetrics(x -> value(x, "sonde_config_errors_total") == errors + 4);
             assertEquals(1.0, value(m, "probe_success{target=\"bad\",kind=\"tcp\"}"), 0);
+            assertEquals(1.0, value(m, "probe_success{target=\"third\",kind=\"tcp\"}"), 0);
         } finally {
             reg.unregister();
         }
-        String m = awaitMetrics(x -> !x.contains("target=\"from-program\"") && !x.contains("target=\"bad\""));
+        String m = awaitMetrics(x -> !x.contains("target=\"from-program\"") && !x.contains("target=\"bad\"")
+                && !x.contains("target=\"third\""));
         assertEquals(1.0, value(m, "probe_success{target=\"owned\",kind=\"tcp\"}"), 0);
     }
 }

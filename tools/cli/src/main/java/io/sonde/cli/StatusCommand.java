@@ -159,7 +159,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         b.append('\n');
         JsonObject uplink = obj(doc, "uplink");
-        if (uplink.size() == 0) {
+        if (uplink.size() == 0 || (uplink.has("running") && !bool(uplink, "running"))) {
             b.append("Uplink   none (stand-alone: no etc/io.sonde.uplink.cfg)\n");
         } else {
             JsonObject spool = obj(uplink, "spool");

@@ -11,7 +11,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -32,21 +31,21 @@ import io.sonde.asn.Origin;
  * time), on a thread of its own: a file that no longer reads leaves the table read before in use,
  * and says why in the log and in {@code sonde_asn_table_load_failures_total}.
  */
-@Component(configurationPid = TableConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(configurationPid = TableConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = {AsnLookup.class, Collector.class})
 @Designate(ocd = TableConfig.class)
-public final class TableFile implements AsnLookup {
+public final class TableFile extends Collector implements AsnLookup {
 
     private static final Logger LOG = LoggerFactory.getLogger(TableFile.class);
 
     private final Path file;
     private final ScheduledExecutorService watcher;
-    private final ServiceRegistration<Collector> metrics;
     private volatile AsnTable table;
     private volatile long loadedAt;
     private volatile long failures;
     private volatile String stamp = "";
 
-    /** @param context where its metrics go; null: none (tests) */
+    /** @param context where {@code sonde.home} is read; null: none (tests, the file as given) */
     @Activate
     public TableFile(BundleContext context, TableConfig config) {
         // a relative file is the agent's or server's home's (sonde.home), as every other file of theirs
@@ -56,17 +55,17 @@ public final class TableFile implements AsnLookup {
         this.watcher = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-asn-table"));
         int every = Math.max(1, Math.min(3600, config.reload__s()));
         watcher.scheduleWithFixedDelay(this::look, 0, every, TimeUnit.SECONDS);
-        this.metrics = context == null ? null : context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                return List.of(new GaugeMetricFamily("sonde_asn_table_entries", "Prefixes and ranges of the AS table in use",
-                        table.entries()),
-                        new GaugeMetricFamily("sonde_asn_table_loaded_timestamp_seconds",
-                                "When the AS table in use was read (0: none yet)", loadedAt / 1000.0),
-                        new CounterMetricFamily("sonde_asn_table_load_failures_total",
-                                "Times the AS table file was changed and could not be read (the table before stays in use)", failures));
-            }
-        }, null);
+    }
+
+    /** The table's figures, for the agent's or the server's {@code /metrics}. */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        return List.of(new GaugeMetricFamily("sonde_asn_table_entries", "Prefixes and ranges of the AS table in use",
+                table.entries()),
+                new GaugeMetricFamily("sonde_asn_table_loaded_timestamp_seconds",
+                        "When the AS table in use was read (0: none yet)", loadedAt / 1000.0),
+                new CounterMetricFamily("sonde_asn_table_load_failures_total",
+                        "Times the AS table file was changed and could not be read (the table before stays in use)", failures));
     }
 
     /** Reads the file when it is new or changed. */
@@ -127,8 +126,5 @@ public final class TableFile implements AsnLookup {
     @Deactivate
     void deactivate() {
         watcher.shutdownNow();
-        if (metrics != null) {
-            metrics.unregister();
-        }
     }
 }

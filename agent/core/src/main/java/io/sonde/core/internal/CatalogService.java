@@ -41,7 +41,6 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.prometheus.client.Collector;
 import io.sonde.agent.spi.AgentIdentity;
 import io.sonde.agent.spi.ConfigSource;
 import io.sonde.api.Prober;
@@ -76,7 +75,7 @@ public final class CatalogService {
 
     private final ScheduledExecutorService executor;
     private final Catalog catalog = new Catalog();
-    private final CoreMetrics metrics = new CoreMetrics();
+    private final CoreReport report;
     private final Set<TargetListener> listeners = new CopyOnWriteArraySet<>();
     /** Every prober service, by kind (core thread only). */
     private final Map<String, List<ProberService>> probers = new HashMap<>();
@@ -86,7 +85,6 @@ public final class CatalogService {
     private final HostNames hostNames;
     private final AtomicBoolean recomputeQueued = new AtomicBoolean();
     private final ServiceRegistration<ManagedServiceFactory> factoryRegistration;
-    private final ServiceRegistration<Collector> metricsRegistration;
     private final ServiceRegistration<TargetFactory> factoryService;
 
     private List<Target> published;
@@ -106,8 +104,10 @@ public final class CatalogService {
     private ServiceRegistration<AgentIdentity> identityRegistration;
 
     @Activate
-    public CatalogService(BundleContext context, AgentConfig config, Map<String, Object> properties) {
+    public CatalogService(BundleContext context, AgentConfig config, Map<String, Object> properties,
+            @Reference CoreReport report) {
         this.context = context;
+        this.report = report;
         executor = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-core"));
         lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), io.sonde.base.DaemonThreads.numbered("sonde-core-lookup"));
         lookups.allowCoreThreadTimeOut(true);
@@ -120,22 +120,17 @@ public final class CatalogService {
         factoryProps.put(Constants.SERVICE_PID, TargetConfig.FACTORY_PID);
         factoryRegistration = context.registerService(ManagedServiceFactory.class, new TargetConfigurations(), factoryProps);
         factoryService = context.registerService(TargetFactory.class, new OnRequestTargets(kindLookup, hostNames), null);
-        metricsRegistration = context.registerService(Collector.class, metrics, null);
         Dictionary<String, Object> reloadProps = new Hashtable<>();
         reloadProps.put("sonde.reload", "targets file"); // the launcher runs it on SIGHUP
         reloadRegistration = context.registerService(Runnable.class, () -> submit(() -> {
             targetsFileStamp = null;
             checkTargetsFile();
         }), reloadProps);
-        Dictionary<String, Object> statusProps = new Hashtable<>();
-        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "config");
-        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
+        report.attach(this);
     }
 
-    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
-
     /** The configuration in force, for GET /status: asked of the core thread, which owns it. */
-    private Map<String, Object> status() {
+    Map<String, Object> status() {
         CompletableFuture<Map<String, Object>> answer = new CompletableFuture<>();
         submit(() -> {
             Map<String, Object> s = new java.util.LinkedHashMap<>();
@@ -152,7 +147,7 @@ public final class CatalogService {
                 doc.put("origin", String.valueOf(remoteDocument.origin()));
             }
             s.put("server_document", doc);
-            s.put("config_errors_total", metrics.configErrors());
+            s.put("config_errors_total", report.configErrors());
             List<Map<String, Object>> targets = new ArrayList<>();
             for (Target t : published == null ? List.<Target>of() : published) {
                 Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -165,9 +160,9 @@ public final class CatalogService {
                 targets.add(m);
             }
             s.put("targets", targets);
-            s.put("entries_invalid", metrics.invalidEntries());
-            s.put("entries_no_prober", metrics.noProberEntries());
-            s.put("entries_resolving", metrics.resolvingEntries());
+            s.put("entries_invalid", report.invalidEntries());
+            s.put("entries_no_prober", report.noProberEntries());
+            s.put("entries_resolving", report.resolvingEntries());
             answer.complete(s);
         });
         try {
@@ -198,9 +193,8 @@ public final class CatalogService {
         }
         factoryRegistration.unregister();
         reloadRegistration.unregister();
-        statusRegistration.unregister();
+        report.detach(this);
         factoryService.unregister();
-        metricsRegistration.unregister();
         executor.shutdownNow();
         lookups.shutdownNow();
         try {
@@ -263,7 +257,7 @@ public final class CatalogService {
                     doc.version(), doc.origin(), parsed.entries().size(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), checked);
         } catch (TargetsFile.Unusable e) {
-            metrics.configError();
+            report.configError();
             LOG.warn("Configuration error: {}; the previous server document stays in force", e.problem().message());
             config.applied(reportedVersion, List.of(new io.sonde.agent.spi.RemoteConfig.Rejected("targets", e.problem().message())));
         }
@@ -302,9 +296,10 @@ public final class CatalogService {
         String name = programName(properties);
         List<Map<String, ?>> targets;
         try {
-            targets = List.copyOf(source.targets());
+            // a copy that keeps nulls: a null entry is that entry refused by the catalog's rule, not the whole hand-over
+            targets = java.util.Collections.unmodifiableList(new ArrayList<>(source.targets()));
         } catch (RuntimeException e) { // a program's fault: its previous targets stay
-            metrics.configError();
+            report.configError();
             LOG.warn("Configuration error: {} failed to hand over its targets ({}); its previous ones stay in force", name, e.toString());
             return;
         }
@@ -430,7 +425,7 @@ public final class CatalogService {
     private void applyAgentConfig(AgentConfig config, Map<String, Object> properties) {
         String source = ConfigSource.of(properties, "configuration " + AgentConfig.PID);
         java.util.function.Consumer<String> problem = p -> {
-            metrics.configError();
+            report.configError();
             LOG.warn("Configuration error: {}", p);
         };
         TargetValidator.Defaults now = catalog.agentDefaults(); // a value that is no number keeps the one in force
@@ -446,7 +441,7 @@ public final class CatalogService {
                 backoff, source);
         String agentId = config.agent__id().strip().isEmpty() ? hostName() : config.agent__id().strip();
         List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
-        metrics.agent(agentId, String.join(",", tags));
+        report.agent(agentId, String.join(",", tags));
         publishIdentity(new AgentIdentity(agentId, tags));
         applyCeilings(new ResourceGovernor.Ceilings(
                 Math.max(0, ConfigSource.typed(config::max__cpu__percent, "max_cpu_percent", 0.0, source, problem)),
@@ -527,7 +522,7 @@ public final class CatalogService {
         try {
             level = TargetsFile.logLevel(value);
         } catch (IllegalArgumentException e) {
-            metrics.configError();
+            report.configError();
             LOG.warn("Configuration error: {}: key 'log_level': {}; the level in force stays", path, e.getMessage());
             return;
         }
@@ -571,7 +566,7 @@ public final class CatalogService {
         long read = System.nanoTime();
         int checked = recompute();
         long took = System.nanoTime() - start;
-        metrics.recomputed(took); // the whole change: reading, parsing, checking and publishing
+        report.recomputed(took); // the whole change: reading, parsing, checking and publishing
         if (entries >= 0) {
             LOG.info("Read {} target entries from {} and applied them in {} ms ({} checked again, {} ms of it reading)",
                     entries, path, TimeUnit.NANOSECONDS.toMillis(took), checked, TimeUnit.NANOSECONDS.toMillis(read - start));
@@ -609,14 +604,14 @@ public final class CatalogService {
         long start = System.nanoTime();
         Catalog.Result result = catalog.recompute(kindLookup, hostNames::check);
         long took = System.nanoTime() - start;
-        metrics.entries(result.invalidEntries(), result.noProber(), result.resolving());
-        metrics.recomputed(took);
+        report.entries(result.invalidEntries(), result.noProber(), result.resolving());
+        report.recomputed(took);
         if (result.checked() > 0) {
             LOG.debug("Checked {} changed target entries in {} us", result.checked(), took / 1000);
         }
         int shown = 0;
         for (String problem : result.newProblems()) {
-            metrics.configError();
+            report.configError();
             if (shown++ < 100) {
                 LOG.warn("Configuration error: {}", problem);
             }
@@ -635,7 +630,7 @@ public final class CatalogService {
             LOG.warn("... and {} more targets wait for a plugin of their kind", heldShown - 100);
         }
         configured = result.targets();
-        metrics.sources(catalog.hasConfigurations(), targetsFile != null, remoteDocument == null ? null : remoteDocument.origin(),
+        report.sources(catalog.hasConfigurations(), targetsFile != null, remoteDocument == null ? null : remoteDocument.origin(),
                 result.serverRejected().size());
         if (remote != null && remoteDocument != null && (!remoteDocument.version().equals(reportedVersion)
                 || !result.serverRejected().equals(reportedRejected))) {
@@ -674,7 +669,7 @@ public final class CatalogService {
         } else if (!c.any() && resourceSampler != null) {
             resourceSampler.cancel(false);
             resourceSampler = null;
-            metrics.resources(false, false, 0);
+            report.resources(false, false, 0);
             publishApplied();
         }
     }
@@ -706,7 +701,7 @@ public final class CatalogService {
                         u.residentBytes() >> 20);
             }
         }
-        metrics.resources(c.cpuOver(), c.memoryOver(), governor.level());
+        report.resources(c.cpuOver(), c.memoryOver(), governor.level());
         if (c.levelChanged()) {
             LOG.debug("Shed level {} of {}", governor.level(), ResourceGovernor.MAX_LEVEL);
             publishApplied();

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -32,8 +31,8 @@ import io.prometheus.client.CounterMetricFamily;
  * file. Like FileInstall it looks at a file only once it has stopped changing, so a copy still in
  * progress is not reported.
  */
-@Component(service = {})
-public final class PluginDirectoryWatch {
+@Component(service = Collector.class, immediate = true)
+public final class PluginDirectoryWatch extends Collector {
 
     private static final Logger LOG = LoggerFactory.getLogger(PluginDirectoryWatch.class);
     private static final long POLL_MS = 1000;
@@ -43,7 +42,6 @@ public final class PluginDirectoryWatch {
     private final Map<Path, Object> seen = new HashMap<>(); // on the executor only
     private final Set<Object> checked = new HashSet<>(); // on the executor only
     private final AtomicLong errors = new AtomicLong();
-    private final ServiceRegistration<Collector> metrics;
 
     @Activate
     public PluginDirectoryWatch(BundleContext context) {
@@ -52,18 +50,16 @@ public final class PluginDirectoryWatch {
         if (dir != null) {
             executor.scheduleWithFixedDelay(this::scan, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
         }
-        metrics = context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                return List.of(new CounterMetricFamily("sonde_plugin_errors_total",
-                        "Jars in plugins/ that could not be installed, each version of a file once", errors.get()));
-            }
-        }, null);
+    }
+
+    @Override
+    public List<MetricFamilySamples> collect() {
+        return List.of(new CounterMetricFamily("sonde_plugin_errors_total",
+                "Jars in plugins/ that could not be installed, each version of a file once", errors.get()));
     }
 
     @Deactivate
     void deactivate() {
-        metrics.unregister();
         executor.shutdownNow();
     }
 

@@ -58,10 +58,11 @@ import io.sonde.api.Target;
 /**
  * Serves Prometheus metrics over HTTP: the probe metrics it keeps from every result, the
  * self-metrics that other bundles register as {@link Collector} services, and JVM basics.
- * Endpoints: {@code /metrics}, {@code /healthz}.
+ * Endpoints: {@code /metrics}, {@code /healthz}. Immediate: it listens whether or not a scheduler
+ * takes its results (a scheduler restarting, its bundle updated, does not close the port).
  */
 @Component(service = ResultSink.class, configurationPid = ExporterConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = "sink.name=exporter")
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = "sink.name=exporter", immediate = true)
 @Designate(ocd = ExporterConfig.class)
 public final class Exporter implements ResultSink {
 
@@ -93,6 +94,7 @@ public final class Exporter implements ResultSink {
         registry.register(new SelfMetrics());
         java.util.Dictionary<String, Object> resultsProps = new java.util.Hashtable<>();
         resultsProps.put(io.sonde.agent.spi.StatusReport.SECTION, "results");
+        // by hand: the exporter gathers the sections, and as a service of its own component this one would be a reference to itself
         resultsRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, probeMetrics::lastResults, resultsProps);
         http = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-http-control"));
         // Building Jetty loads a few hundred classes: do it beside the framework's start, not in it.

@@ -22,8 +22,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -52,9 +50,10 @@ import io.sonde.agent.spi.RemoteConfig;
  * only datagrams of the udp kind are answered, never one from a responder port (two responders
  * cannot be set to answer each other); answers are rate-limited in all and per source. One thread.
  */
-@Component(configurationPid = ResponderConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
+@Component(configurationPid = ResponderConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        service = Collector.class, immediate = true)
 @Designate(ocd = ResponderConfig.class)
-public final class Responder {
+public final class Responder extends Collector {
 
     private static final Logger LOG = LoggerFactory.getLogger(Responder.class);
     /** Most ports one agent opens for its meshes. */
@@ -81,7 +80,6 @@ public final class Responder {
     private final Map<Integer, Port> open = new HashMap<>(); // the thread's
     private final Set<Integer> failed = new TreeSet<>();
     private final Map<String, java.util.concurrent.atomic.AtomicLong> counts = new java.util.concurrent.ConcurrentHashMap<>();
-    private ServiceRegistration<Collector> metrics;
     private volatile boolean running = true;
     private volatile int listening;
     private Set<Integer> wanted = Set.of(); // the thread's
@@ -90,13 +88,7 @@ public final class Responder {
     private long nextRetry;
 
     @Activate
-    public Responder(BundleContext context, ResponderConfig config) throws IOException {
-        this(config);
-        this.metrics = context.registerService(Collector.class, new Metrics(), null);
-    }
-
-    /** A responder whose metrics are not served (tests). */
-    Responder(ResponderConfig config) throws IOException {
+    public Responder(ResponderConfig config) throws IOException {
         this.config = config;
         this.limit = new RateLimit(config.max__per__s(), config.max__per__source__per__s(), System::nanoTime);
         this.selector = Selector.open();
@@ -117,9 +109,6 @@ public final class Responder {
     @Deactivate
     void deactivate() throws InterruptedException {
         running = false;
-        if (metrics != null) {
-            metrics.unregister();
-        }
         selector.wakeup();
         thread.join(2000);
         for (Port p : open.values()) {
@@ -393,19 +382,17 @@ public final class Responder {
         counts.computeIfAbsent(proto + "\u0000" + outcome, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
     }
 
-    /** {@code sonde_responder_requests_total{proto,outcome}} and {@code sonde_responder_ports}. */
-    private final class Metrics extends Collector {
-        @Override
-        public List<MetricFamilySamples> collect() {
-            CounterMetricFamily requests = new CounterMetricFamily("sonde_responder_requests_total",
-                    "What the responder was sent: udp echoed, tcp accepted, rate_limited (over max_per_s or max_per_source_per_s),"
-                            + " not_probe (a datagram not of the udp kind), loop (from a responder port)",
-                    List.of("proto", "outcome"));
-            new java.util.TreeMap<>(counts).forEach((k, v) -> {
-                String[] p = k.split("\u0000");
-                requests.addMetric(List.of(p[0], p[1]), v.get());
-            });
-            return List.of(requests, new GaugeMetricFamily("sonde_responder_ports", "Ports the responder listens on now", listening));
-        }
+    /** The responder's self-metrics for the exporter's {@code /metrics}: {@code sonde_responder_requests_total{proto,outcome}} and {@code sonde_responder_ports}. */
+    @Override
+    public List<MetricFamilySamples> collect() {
+        CounterMetricFamily requests = new CounterMetricFamily("sonde_responder_requests_total",
+                "What the responder was sent: udp echoed, tcp accepted, rate_limited (over max_per_s or max_per_source_per_s),"
+                        + " not_probe (a datagram not of the udp kind), loop (from a responder port)",
+                List.of("proto", "outcome"));
+        new java.util.TreeMap<>(counts).forEach((k, v) -> {
+            String[] p = k.split("\u0000");
+            requests.addMetric(List.of(p[0], p[1]), v.get());
+        });
+        return List.of(requests, new GaugeMetricFamily("sonde_responder_ports", "Ports the responder listens on now", listening));
     }
 }

@@ -104,9 +104,9 @@ final class ProbeJob implements Runnable {
             if (cancelled) {
                 return;
             }
-            scheduler.metrics.lateness(now - planned);
+            scheduler.report.lateness(now - planned);
             if (inFlight != null) {
-                scheduler.metrics.skipped(SchedulerMetrics.SKIP_OVERLAP, 1);
+                scheduler.report.skipped(SchedulerReport.SKIP_OVERLAP, 1);
             } else {
                 ProberSlot slot = scheduler.proberFor(target.kind());
                 starved = slot == null;
@@ -119,7 +119,7 @@ final class ProbeJob implements Runnable {
             long next = Plan.next(planned, now, p);
             long missed = backoffPeriod > 0 ? 0 : Plan.skippedTurns(planned, next, period);
             if (missed > 0) {
-                scheduler.metrics.skipped(SchedulerMetrics.SKIP_LATE, missed);
+                scheduler.report.skipped(SchedulerReport.SKIP_LATE, missed);
             }
             planned = next;
             nextRun = scheduler.timer.schedule(this, next - System.nanoTime(), TimeUnit.NANOSECONDS);
@@ -200,7 +200,7 @@ final class ProbeJob implements Runnable {
         }
 
         void start() {
-            scheduler.metrics.started();
+            scheduler.report.started();
             scheduler.inFlight.add(this);
             if (done.get()) { // abandoned between the turn's decision and here: its removal may have come first
                 scheduler.inFlight.remove(this);
@@ -274,7 +274,7 @@ final class ProbeJob implements Runnable {
                 scheduler.inFlight.remove(this);
                 cancelStage();
                 inFlight = null;
-                scheduler.metrics.finished();
+                scheduler.report.finished();
             }
         }
 
@@ -315,7 +315,7 @@ final class ProbeJob implements Runnable {
         }
 
         private void deliver(ProbeResult result) {
-            scheduler.metrics.finished();
+            scheduler.report.finished();
             synchronized (ProbeJob.this) {
                 inFlight = null;
                 if (!cancelled) {

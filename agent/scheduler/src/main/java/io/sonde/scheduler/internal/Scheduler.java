@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -22,7 +21,6 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.prometheus.client.Collector;
 import io.sonde.api.ProbeResult;
 import io.sonde.api.Prober;
 import io.sonde.agent.spi.ResultSink;
@@ -39,13 +37,12 @@ public final class Scheduler implements TargetListener {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
 
     final ScheduledThreadPoolExecutor timer;
-    final SchedulerMetrics metrics;
+    final SchedulerReport report;
     private final Map<String, ProbeJob> jobs = new HashMap<>(); // guarded by itself
     private final Map<String, List<ProberSlot>> probers = new ConcurrentHashMap<>();
     private final Map<ResultSink, SinkWorker> sinks = new ConcurrentHashMap<>();
     /** Results produced; beside each sink's accepted count it shows what a sink never saw (absent, or its queue full). */
     private final java.util.concurrent.atomic.LongAdder results = new java.util.concurrent.atomic.LongAdder();
-    private ServiceRegistration<Collector> metricsRegistration;
     /** Probes started and not finished, for the timeout sweep. */
     final java.util.Set<ProbeJob.Probe> inFlight = ConcurrentHashMap.newKeySet();
     /** How often the scheduler looks for probes past their timeout that no prober ended. */
@@ -84,14 +81,10 @@ public final class Scheduler implements TargetListener {
     static final long HOLD_MS = 60_000;
 
     @Activate
-    public Scheduler(BundleContext context) {
-        this();
+    public Scheduler(BundleContext context, @Reference SchedulerReport report) {
+        this(report);
         awaitSinks(context.getProperty(AWAIT_SINKS));
-        metricsRegistration = context.registerService(Collector.class, metrics, null);
-        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.agent.spi.StatusReport.SECTION, "scheduler");
-        // by hand, not by DS: as a service of this component it would close a cycle with the exporter (docs/architecture.md)
-        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
+        report.attach(this);
     }
 
     /** Names the configured sinks (comma-separated {@code sink.name}s): the first probes wait for them, and their results wait while they restart. */
@@ -115,8 +108,6 @@ public final class Scheduler implements TargetListener {
         }
     }
 
-    private ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
-
     /** Each scheduled target's state (active or backoff) and consecutive failures, for GET /status. */
     Map<String, Object> status() {
         List<ProbeJob> all;
@@ -130,8 +121,14 @@ public final class Scheduler implements TargetListener {
         return Map.of("targets", targets, "probes_in_flight", inFlight.size());
     }
 
-    /** A scheduler outside OSGi, for tests: its metrics are not registered. */
+    /** A scheduler outside OSGi, for tests, with a report of its own. */
     Scheduler() {
+        this(new SchedulerReport());
+        report.attach(this);
+    }
+
+    private Scheduler(SchedulerReport report) {
+        this.report = report;
         AtomicInteger n = new AtomicInteger();
         timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sonde-scheduler-" + n.incrementAndGet());
@@ -141,7 +138,6 @@ public final class Scheduler implements TargetListener {
         });
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        metrics = new SchedulerMetrics(this::state);
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         watchdog = io.sonde.base.DaemonThreads.of("sonde-scheduler-watchdog", this::watch);
         watchdog.start();
@@ -186,12 +182,7 @@ public final class Scheduler implements TargetListener {
     @Deactivate
     void deactivate() {
         stopping = true;
-        if (metricsRegistration != null) {
-            metricsRegistration.unregister();
-        }
-        if (statusRegistration != null) {
-            statusRegistration.unregister();
-        }
+        report.detach(this);
         List<ProbeJob> all;
         synchronized (jobs) {
             all = new ArrayList<>(jobs.values());
@@ -472,7 +463,7 @@ public final class Scheduler implements TargetListener {
     }
 
     /** What the scheduler holds now; targets without a prober are the core's to count (no_prober). */
-    SchedulerMetrics.State state() {
+    SchedulerReport.State state() {
         int active = 0;
         int backoff = 0;
         int noProber = 0;
@@ -487,6 +478,6 @@ public final class Scheduler implements TargetListener {
                 }
             }
         }
-        return new SchedulerMetrics.State(active, backoff, noProber, List.copyOf(sinks.values()), results.sum(), holdDrops());
+        return new SchedulerReport.State(active, backoff, noProber, List.copyOf(sinks.values()), results.sum(), holdDrops());
     }
 }

@@ -205,7 +205,7 @@ public class SchedulerTest {
         sink.next();
         sink.next();
         assertEquals(1, maxConcurrent.get());
-        assertTrue(scheduler.metrics.collect().stream()
+        assertTrue(scheduler.report.collect().stream()
                 .filter(f -> f.name.equals("sonde_scheduler_skipped"))
                 .flatMap(f -> f.samples.stream())
                 .anyMatch(s -> s.labelValues.equals(List.of("overlap")) && s.value > 0));
@@ -296,7 +296,7 @@ public class SchedulerTest {
     }
 
     private boolean stateIs(int active, int noProber) {
-        return scheduler.metrics.collect().stream()
+        return scheduler.report.collect().stream()
                 .filter(f -> f.name.equals("sonde_targets"))
                 .flatMap(f -> f.samples.stream())
                 .filter(s -> s.labelValues.get(0).equals("active"))
@@ -323,7 +323,7 @@ public class SchedulerTest {
             assertTrue("the prober was called", entered.await(10, TimeUnit.SECONDS));
             // while it blocks: the core's thread changes the targets, and a scrape runs
             CompletableFuture<Void> change = CompletableFuture.runAsync(() -> scheduler.targetsChanged(List.of()));
-            CompletableFuture<Integer> scrape = CompletableFuture.supplyAsync(() -> scheduler.metrics.collect().size());
+            CompletableFuture<Integer> scrape = CompletableFuture.supplyAsync(() -> scheduler.report.collect().size());
             change.get(10, TimeUnit.SECONDS);
             assertTrue(scrape.get(10, TimeUnit.SECONDS) > 0);
             assertEquals(0, scheduler.state().active());

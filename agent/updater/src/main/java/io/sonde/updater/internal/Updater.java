@@ -68,12 +68,14 @@ import io.sonde.updater.internal.BundleFiles.Place;
  * kinds that were succeeding go on succeeding and the uplink go on delivering; otherwise the
  * previous version goes back by itself and that version is never tried again here. Its state is kept
  * in {@code data/state/updater.json}, so a kill at any step ends in the old version or in the new
- * one under watch. One install at a time, on one thread.
+ * one under watch. One install at a time, on one thread. Immediate: it goes on (and watches an
+ * update of the scheduler) whether or not a scheduler hands it results now.
  */
-@Component(configurationPid = UpdaterConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = ResultSink.class,
-        property = "sink.name=updater")
+@Component(configurationPid = UpdaterConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        service = {ResultSink.class, io.sonde.agent.spi.StatusReport.class},
+        property = {"sink.name=updater", io.sonde.agent.spi.StatusReport.SECTION + "=updater"}, immediate = true)
 @Designate(ocd = UpdaterConfig.class)
-public final class Updater implements ResultSink {
+public final class Updater implements ResultSink, io.sonde.agent.spi.StatusReport {
 
     private static final Logger LOG = LoggerFactory.getLogger(Updater.class);
     static final String STATE_FILE = "updater.json";
@@ -161,21 +163,16 @@ public final class Updater implements ResultSink {
         this.pinned = key;
         thread.execute(this::start);
         thread.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
-        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
-        props.put(io.sonde.agent.spi.StatusReport.SECTION, "updater");
-        statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, props);
     }
-
-    private final org.osgi.framework.ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
 
     @Deactivate
     void deactivate() {
-        statusRegistration.unregister();
         thread.shutdownNow();
     }
 
     /** The pinned key, the update under watch or staged, failed versions and the last reports, for GET /status. */
-    private Map<String, Object> status() {
+    @Override
+    public Map<String, Object> status() {
         java.util.concurrent.Future<Map<String, Object>> answer;
         try {
             answer = thread.submit(() -> {

@@ -35,7 +35,6 @@ import org.slf4j.LoggerFactory;
 
 import com.google.gson.stream.JsonWriter;
 
-import io.prometheus.client.Collector;
 import io.sonde.spool.Spool;
 import io.sonde.agent.spi.AgentIdentity;
 import io.sonde.agent.spi.ConfigSource;
@@ -53,10 +52,11 @@ import io.sonde.wire.WireException;
  * The agent's uplink: every result goes into the durable spool first; a thread of its own enrolls
  * the agent once, then uploads the spool oldest first in gzip batches, removes what the server
  * acknowledges, reports the agent's status now and then, and backs off (exponentially, with
- * jitter, honouring Retry-After) while the server cannot be reached.
+ * jitter, honouring Retry-After) while the server cannot be reached. Immediate: it uploads what is
+ * spooled whether or not a scheduler hands it results now.
  */
 @Component(configurationPid = UplinkConfig.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = ResultSink.class, property = {"sink.name=uplink", "sink.hold:Boolean=true"})
+        service = ResultSink.class, property = {"sink.name=uplink", "sink.hold:Boolean=true"}, immediate = true)
 @Designate(ocd = UplinkConfig.class)
 public final class Uplink implements ResultSink {
 
@@ -68,17 +68,15 @@ public final class Uplink implements ResultSink {
 
 
     private final Spool spool;
-    private final UplinkMetrics metrics;
-    private final ServiceRegistration<Collector> metricsRegistration;
-    private final ServiceRegistration<io.sonde.agent.spi.StatusReport> statusRegistration;
+    private final UplinkReport report;
 
     /** The server, the last exchange, the spool and the document in force, for GET /status. */
-    private Map<String, Object> status() {
+    Map<String, Object> status() {
         Map<String, Object> s = new java.util.LinkedHashMap<>();
         s.put("server", link == null ? null : link.server().toString());
         s.put("enrolled", enrollment != null && enrollment.credential() != null);
-        s.put("up", metrics.up);
-        s.put("last_problem", metrics.up ? null : lastProblem);
+        s.put("up", report.up);
+        s.put("last_problem", report.up ? null : lastProblem);
         s.put("status_refused", statusRefused);
         long when = delivered;
         s.put("last_delivery", when == 0 ? null : java.time.Instant.ofEpochMilli(when).toString());
@@ -201,7 +199,7 @@ public final class Uplink implements ResultSink {
 
     @Activate
     public Uplink(BundleContext context, UplinkConfig config, Map<String, Object> properties,
-            @Reference AgentIdentity identity) throws IOException {
+            @Reference AgentIdentity identity, @Reference UplinkReport report) throws IOException {
         this.config = config;
         this.identity = identity;
         this.context = context;
@@ -211,12 +209,7 @@ public final class Uplink implements ResultSink {
         this.batchLimit = Math.max(1, config.batch__max__results());
         this.spool = Spool.open(home.resolve("data").resolve("spool"), Math.max(1, config.spool__max__mb()) * 1024L * 1024L,
                 TimeUnit.HOURS.toMillis(Math.max(1, config.spool__max__age__h())), System::currentTimeMillis);
-        this.metrics = new UplinkMetrics(spool, System::currentTimeMillis);
-        this.metricsRegistration = context.registerService(Collector.class, metrics, null);
-        java.util.Dictionary<String, Object> statusProps = new java.util.Hashtable<>();
-        statusProps.put(io.sonde.agent.spi.StatusReport.SECTION, "uplink");
-        // by hand, not by DS: as a service of this component it would close a cycle with the exporter (docs/architecture.md)
-        this.statusRegistration = context.registerService(io.sonde.agent.spi.StatusReport.class, this::status, statusProps);
+        this.report = report;
 
         String source = ConfigSource.of(properties, "configuration " + UplinkConfig.PID);
         List<URI> urls = List.of();
@@ -243,6 +236,7 @@ public final class Uplink implements ResultSink {
             return c == null ? null : new FileFetcher.Endpoint(link.server(), c.credential());
         }, Duration.ofSeconds(30));
         this.filesRegistration = files == null ? null : context.registerService(io.sonde.agent.spi.ServerFiles.class, files, null);
+        report.attach(this, spool);
         if (link != null) {
             LOG.info("Uplink to {} as agent {} (spool epoch {}, {} results waiting)", link.named(), identity.agentId(),
                     spool.epoch(), spool.records());
@@ -273,8 +267,7 @@ public final class Uplink implements ResultSink {
             filesRegistration.unregister();
             files.close();
         }
-        metricsRegistration.unregister();
-        statusRegistration.unregister();
+        report.detach(this);
         httpExecutor.shutdownNow();
         spool.close();
     }
@@ -396,7 +389,7 @@ public final class Uplink implements ResultSink {
                     heardAt = System.currentTimeMillis();
                     versionToldAt = toldAfterBusy(versionToldAt, heardAt);
                 }
-                metrics.up = false;
+                report.up = false;
                 String problem = link.server() + ": " + f.getMessage();
                 if (!problem.equals(lastProblem) && (!link.several() || warned.add(link.server()))) {
                     LOG.warn("Uplink to {}; results are spooled ({} waiting) and sent when it works again", problem, spool.records());
@@ -410,7 +403,7 @@ public final class Uplink implements ResultSink {
                         : (long) (backoff * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
                 sleep(wait);
             } catch (IOException | RuntimeException e) {
-                metrics.up = false;
+                report.up = false;
                 LOG.error("Uplink failed; trying again", e);
                 sleep(BACKOFF_MAX_MS);
             }
@@ -418,13 +411,13 @@ public final class Uplink implements ResultSink {
     }
 
     private void healthy() {
-        if (!metrics.up && lastProblem != null) {
+        if (!report.up && lastProblem != null) {
             LOG.info("Uplink to {} works again; {} results waiting", link.server(), spool.records());
         }
         lastProblem = null;
         warned.clear();
         link.worked();
-        metrics.up = true;
+        report.up = true;
     }
 
     private void sleep(long ms) {
@@ -440,7 +433,7 @@ public final class Uplink implements ResultSink {
     private void upload(List<Spool.Record> batch) throws Failure, IOException {
         byte[] body = batchBody(batch);
         long t0 = System.nanoTime();
-        metrics.sent.addAndGet(batch.size());
+        report.sent.addAndGet(batch.size());
         HttpResponse<byte[]> r = link.send(HttpRequest.newBuilder(link.agentEndpoint(credential().agentId(), "results"))
                 .header("Authorization", "Bearer " + credential().credential())
                 .header("Content-Type", "application/json")
@@ -450,11 +443,11 @@ public final class Uplink implements ResultSink {
         long last = batch.get(batch.size() - 1).seq();
         int status = r.statusCode();
         if (status == 200) {
-            metrics.batchSeconds.observe((System.nanoTime() - t0) / 1e9);
+            report.batchSeconds.observe((System.nanoTime() - t0) / 1e9);
             BatchAck ack = ServerExchange.readOr(r, BatchAck.class, null);
             spool.ack(last);
             delivered = System.currentTimeMillis();
-            metrics.acked.addAndGet(batch.size());
+            report.acked.addAndGet(batch.size());
             batchLimit = Math.min(Math.max(1, config.batch__max__results()), batchLimit * 2);
             told(ack, System.currentTimeMillis());
             if (ack != null && ack.accepted() + ack.duplicates() != batch.size()) {
@@ -634,7 +627,7 @@ public final class Uplink implements ResultSink {
                         + " is tried again every {} s", why, Math.max(1, config.status__interval__s()));
             }
             statusRefused = why;
-            metrics.statusRefused.incrementAndGet();
+            report.statusRefused.incrementAndGet();
             return false;
         }
         if (r.statusCode() != 200 && r.statusCode() != 204) {
@@ -715,7 +708,7 @@ public final class Uplink implements ResultSink {
             boolean gzip = r.headers().firstValue("Content-Encoding").map(v -> v.strip().equalsIgnoreCase("gzip")).orElse(false);
             doc = ConfigDocuments.check(new ByteArrayInputStream(r.body()), gzip, credential().agentId());
         } catch (WireException e) {
-            metrics.configRefused.incrementAndGet();
+            report.configRefused.incrementAndGet();
             configProblem("the server's configuration document is refused, the one in force stays"
                     + (now == null ? "" : " (" + now.version() + ")") + ": " + e.getMessage());
             return;
@@ -755,7 +748,7 @@ public final class Uplink implements ResultSink {
                 take(new RemoteConfig.Document(kept.version(), kept.json(), RemoteConfig.SERVER_CACHE), true);
             }
         } catch (IOException e) {
-            metrics.configRefused.incrementAndGet();
+            report.configRefused.incrementAndGet();
             LOG.warn("The kept configuration document {} is unusable and ignored ({}); waiting for the server's",
                     documents.cacheFile(), e.getMessage());
         }

@@ -6,16 +6,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.prometheus.client.Collector;
-import io.prometheus.client.GaugeMetricFamily;
 import io.sonde.api.FailureReason;
 import io.sonde.api.HostForm;
 import io.sonde.api.ModuleSection;
@@ -54,14 +50,14 @@ public final class IcmpProber implements Prober {
 
     private final IcmpEngine engine;
     private final Resolver resolver = new Resolver("sonde-icmp-resolve", 1);
-    private final ServiceRegistration<Collector> metrics;
 
     @Activate
-    public IcmpProber(BundleContext context) {
-        this(context, null);
+    public IcmpProber() {
+        this(null);
     }
 
-    IcmpProber(BundleContext context, Mode forced) {
+    /** @param forced the mode for both families, or null: the best the system allows (tests force one) */
+    IcmpProber(Mode forced) {
         engine = new IcmpEngine(forced);
         for (Family f : Family.values()) {
             Mode m = engine.mode(f);
@@ -75,25 +71,15 @@ public final class IcmpProber implements Prober {
                 });
             }
         }
-        metrics = context == null ? null : context.registerService(Collector.class, new Collector() {
-            @Override
-            public List<MetricFamilySamples> collect() {
-                GaugeMetricFamily f = new GaugeMetricFamily("sonde_icmp_mode",
-                        "How ICMP echo is sent, per address family: datagram, raw, ping or none",
-                        List.of("family", "mode"));
-                for (Family fam : Family.values()) {
-                    f.addMetric(List.of(fam.name().toLowerCase(java.util.Locale.ROOT), engine.mode(fam).label()), 1);
-                }
-                return List.of(f);
-            }
-        }, null);
+    }
+
+    /** @return how echo requests are sent over {@code family} */
+    Mode mode(Family family) {
+        return engine.mode(family);
     }
 
     @Deactivate
     void deactivate() {
-        if (metrics != null) {
-            metrics.unregister();
-        }
         resolver.close();
         engine.close();
     }

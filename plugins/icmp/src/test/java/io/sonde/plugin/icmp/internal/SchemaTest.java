@@ -31,7 +31,7 @@ public class SchemaTest {
         assertEquals(List.of(), SCHEMA.problems("icmp", Map.of("count", "5", "packet_interval_ms", "10")));
         assertEquals("[key 'count': 0 is out of range (1-1000)]", SCHEMA.problems("icmp", Map.of("count", "0")).toString());
         assertEquals("[key 'packet_interval_ms': 'fast' is not a whole number]", SCHEMA.problems("icmp", Map.of("packet_interval_ms", "fast")).toString());
-        IcmpProber p = new IcmpProber(null, Mode.NONE);
+        IcmpProber p = new IcmpProber(Mode.NONE);
         try {
             assertEquals(SCHEMA, p.schema());
             assertEquals(List.of(), p.check(target("h", Map.of("count", "5", "packet_interval_ms", "100"), 1000)));
@@ -49,7 +49,7 @@ public class SchemaTest {
         List<?> bad = SCHEMA.problems("icmp", Map.of("dont_fragment", "maybe"));
         assertEquals(bad.toString(), 1, bad.size());
         assertTrue(bad.toString(), bad.toString().contains("dont_fragment"));
-        IcmpProber p = new IcmpProber(null, Mode.NONE);
+        IcmpProber p = new IcmpProber(Mode.NONE);
         try {
             assertEquals("dscp", p.check(target("h", Map.of("dscp", "FAST"), 1000)).get(0).key());
             assertEquals(Map.of("count", "1", "dont_fragment", "true", "source_address", "198.18.0.1", "size", "1000"),

@@ -1,19 +1,48 @@
 package io.sonde.core.internal;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+
+import org.osgi.service.component.annotations.Component;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
+import io.sonde.agent.spi.StatusReport;
 
 /**
- * The core's self-metrics, registered as a {@link Collector} service for the exporter to serve:
- * {@code sonde_config_errors_total}, the {@code invalid}, {@code no_prober} and {@code resolving}
- * members of {@code sonde_targets}, {@code sonde_config_apply_seconds} and {@code sonde_agent_info}.
+ * What the core reports: its self-metrics, a {@link Collector} for the exporter to serve
+ * ({@code sonde_config_errors_total}, the {@code invalid}, {@code no_prober} and {@code resolving}
+ * members of {@code sonde_targets}, {@code sonde_config_apply_seconds}, {@code sonde_agent_info}),
+ * and the {@code config} section of {@code GET /status}. A component of its own, with no
+ * references, that the {@link CatalogService} feeds: as services of the core's component they
+ * would close a cycle of references through the exporter (it takes them and is a result sink of
+ * the scheduler, a target listener the core takes; docs/architecture.md).
  */
-final class CoreMetrics extends Collector {
+@Component(service = {Collector.class, StatusReport.class, CoreReport.class},
+        property = StatusReport.SECTION + "=config")
+public final class CoreReport extends Collector implements StatusReport {
+
+    /** The core this reports on, or {@code null} while none runs. */
+    private volatile CatalogService host;
+
+    void attach(CatalogService core) {
+        host = core;
+    }
+
+    void detach(CatalogService core) {
+        if (host == core) {
+            host = null;
+        }
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        CatalogService core = host;
+        return core == null ? Map.of("running", false) : core.status();
+    }
 
     private final AtomicLong configErrors = new AtomicLong();
     private final AtomicInteger invalid = new AtomicInteger();

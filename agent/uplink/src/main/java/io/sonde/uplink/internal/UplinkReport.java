@@ -5,17 +5,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.osgi.service.component.annotations.Component;
+
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
 import io.prometheus.client.Histogram;
+import io.sonde.agent.spi.StatusReport;
 import io.sonde.spool.Spool;
 
-/** The uplink's and the spool's self-metrics, served by the exporter through the Collector whiteboard. */
-final class UplinkMetrics extends Collector {
+/**
+ * What the uplink reports: its and its spool's self-metrics (a {@link Collector} the exporter
+ * serves) and the {@code uplink} section of {@code GET /status}. A component of its own, with no
+ * references, that the {@link Uplink} feeds: as services of the uplink's component they would
+ * close a cycle of references through the exporter (it takes them and is, like the uplink, a
+ * result sink of the scheduler; docs/architecture.md). The counters outlive a reconfigured
+ * uplink; with no uplink (none configured) there are no figures and the section says
+ * {@code running: false}.
+ */
+@Component(service = {Collector.class, StatusReport.class, UplinkReport.class},
+        property = StatusReport.SECTION + "=uplink")
+public final class UplinkReport extends Collector implements StatusReport {
 
-    private final Spool spool;
-    private final java.util.function.LongSupplier clock;
+    /** The uplink this reports on and its spool, or {@code null} while none runs. */
+    private volatile Uplink host;
+    private volatile Spool spool;
+    private final java.util.function.LongSupplier clock = System::currentTimeMillis;
     volatile boolean up;
     final AtomicLong sent = new AtomicLong();
     final AtomicLong acked = new AtomicLong();
@@ -26,14 +41,32 @@ final class UplinkMetrics extends Collector {
             .buckets(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
             .create();
 
-    UplinkMetrics(Spool spool, java.util.function.LongSupplier clock) {
-        this.spool = spool;
-        this.clock = clock;
+    void attach(Uplink uplink, Spool itsSpool) {
+        up = false;
+        spool = itsSpool;
+        host = uplink;
+    }
+
+    void detach(Uplink uplink) {
+        if (host == uplink) {
+            host = null;
+            up = false;
+        }
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        Uplink uplink = host;
+        return uplink == null ? Map.of("running", false) : uplink.status();
     }
 
     @Override
     public List<MetricFamilySamples> collect() {
         List<MetricFamilySamples> out = new ArrayList<>();
+        Spool spool = this.spool;
+        if (host == null || spool == null) {
+            return out;
+        }
         out.add(new GaugeMetricFamily("sonde_uplink_up", "1 when the last exchange with the server succeeded", up ? 1 : 0));
         out.add(new CounterMetricFamily("sonde_uplink_sent_total", "Results sent to the server, resent ones again", sent.get()));
         out.add(new CounterMetricFamily("sonde_uplink_acked_total", "Results the server acknowledged as stored", acked.get()));

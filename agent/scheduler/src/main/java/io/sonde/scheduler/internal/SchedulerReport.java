@@ -2,16 +2,27 @@ package io.sonde.scheduler.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.Map;
+
+import org.osgi.service.component.annotations.Component;
 
 import io.prometheus.client.Collector;
 import io.prometheus.client.Counter;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
 import io.prometheus.client.Histogram;
+import io.sonde.agent.spi.StatusReport;
 
-/** The scheduler's self-metrics, served by the exporter through the {@link Collector} whiteboard. */
-final class SchedulerMetrics extends Collector {
+/**
+ * What the scheduler reports: its self-metrics (a {@link Collector}, served by the exporter's
+ * {@code /metrics}) and its section of {@code GET /status}. A component of its own, with no
+ * references, that the {@link Scheduler} feeds: were these services of the scheduler's component,
+ * the exporter, which takes them and is a result sink the scheduler takes, would close a cycle of
+ * references with it (docs/architecture.md). Until a scheduler is attached, the section says so.
+ */
+@Component(service = {Collector.class, StatusReport.class, SchedulerReport.class},
+        property = StatusReport.SECTION + "=scheduler")
+public final class SchedulerReport extends Collector implements StatusReport {
 
     static final String SKIP_OVERLAP = "overlap";
     static final String SKIP_LATE = "late";
@@ -29,12 +40,28 @@ final class SchedulerMetrics extends Collector {
             .labelNames("reason")
             .create();
     private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
-    private final Supplier<State> state;
+    /** The scheduler this reports on, or {@code null} while none runs. */
+    private volatile Scheduler host;
 
-    SchedulerMetrics(Supplier<State> state) {
-        this.state = state;
+    public SchedulerReport() {
         skipped.labels(SKIP_OVERLAP);
         skipped.labels(SKIP_LATE);
+    }
+
+    void attach(Scheduler scheduler) {
+        host = scheduler;
+    }
+
+    void detach(Scheduler scheduler) {
+        if (host == scheduler) {
+            host = null;
+        }
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        Scheduler s = host;
+        return s == null ? Map.of("running", false) : s.status();
     }
 
     void lateness(long nanos) {
@@ -59,7 +86,11 @@ final class SchedulerMetrics extends Collector {
         out.addAll(lateness.collect());
         out.addAll(skipped.collect());
         out.add(new GaugeMetricFamily("sonde_probes_in_flight", "Probes started and not yet finished", inFlight.get()));
-        State s = state.get();
+        Scheduler scheduler = host;
+        if (scheduler == null) {
+            return out;
+        }
+        State s = scheduler.state();
         GaugeMetricFamily targets = new GaugeMetricFamily("sonde_targets",
                 "Targets by state: active (probed), backoff (failing, probed less often), no_prober (no plugin for its kind),"
                         + " resolving (waiting for its host's address), invalid (configuration entries whose current version is rejected)",
