@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,33 +39,26 @@ import io.sonde.server.spi.AgentConfigs;
 import io.sonde.server.spi.AgentRecord;
 import io.sonde.server.spi.AlertState;
 import io.sonde.server.spi.Definition;
-import io.sonde.server.spi.Notification;
-import io.sonde.server.spi.ResultQuery;
 import io.sonde.server.spi.Secrets;
 import io.sonde.server.spi.SeriesWindow;
 import io.sonde.server.spi.Store;
 import io.sonde.server.spi.StoreException;
-import io.sonde.server.spi.StoredResult;
 import io.sonde.wire.WireException;
 
-// Over 500 lines: the leader's two loops (evaluate, deliver) over one outbox and one set of metrics; the rule (AlertRule), state machine (StateMachine), observation (Observe) and channels are apart.
 /**
  * Evaluates the alert rules every {@code alert_eval_s} seconds and delivers what the outbox holds
  * every second, both on the one server that leads the servers of its database (so each alert is
  * sent once however many servers there are), both from the store (so another server carries on
- * where this one stopped). A receiver that fails is tried again with a growing pause, up to a day;
- * its later messages wait, so that it gets them in order.
+ * where this one stopped). The delivery is the {@link Outbox}'s; what a rule observes beyond the
+ * round's windows is read by a {@link StoredLookup}; the maintenance windows are
+ * {@link StoredMaintenance}'s, the server's maintenance calendar.
  */
-@Component(service = {AlertService.class, io.sonde.server.spi.MaintenanceCalendar.class, Collector.class}, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
+@Component(service = {AlertService.class, Collector.class}, configurationPid = "io.sonde.server", configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
 @org.osgi.service.metatype.annotations.Designate(ocd = AlertService.Config.class)
-public final class AlertService extends Collector implements io.sonde.server.spi.MaintenanceCalendar {
+public final class AlertService extends Collector {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertService.class);
-    /** A message not delivered within this is given up, and counted. */
-    static final Duration GIVE_UP = Duration.ofDays(1);
-    /** The longest pause between two tries of a message. */
-    static final long MAX_BACKOFF_S = 300;
     /** How long a resolved alert stays listed. */
     static final Duration KEEP_RESOLVED = Duration.ofDays(1);
     /** How often a firing alert is sent again to an Alertmanager, which otherwise resolves it after its resolve_timeout. */
@@ -92,10 +84,10 @@ public final class AlertService extends Collector implements io.sonde.server.spi
     }
 
     private final Store store;
-    private final Notifier notifier;
+    private final Outbox outbox;
+    private final StoredMaintenance calendar;
     private final Duration offlineAfter;
     private final ScheduledExecutorService threads;
-    private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>(); // "kind|outcome"
     private final AtomicLong evaluations = new AtomicLong();
     private volatile double lastEvaluationSeconds;
     private volatile Map<String, Long> byState = Map.of();
@@ -111,17 +103,18 @@ public final class AlertService extends Collector implements io.sonde.server.spi
     private volatile io.sonde.asn.AsnLookup asns;
 
     @Activate
-    public AlertService(BundleContext context, @Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline, Config config)
-            throws IOException {
+    public AlertService(BundleContext context, @Reference Store store, @Reference io.sonde.server.spi.OfflineRule offline,
+            @Reference StoredMaintenance calendar, Config config) throws IOException {
         this.store = store;
+        this.calendar = calendar;
         this.offlineAfter = offline.offlineAfter();
         Path home = io.sonde.base.Home.of(context::getProperty);
-        this.notifier = new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())), tls(home, config.alert__ca__file()),
-                publicUrl(config.public__url()));
+        this.outbox = new Outbox(store, new Notifier(webhookKey(home.resolve(config.alert__webhook__key__file().strip())),
+                tls(home, config.alert__ca__file()), publicUrl(config.public__url())));
         this.threads = Executors.newScheduledThreadPool(2, io.sonde.base.DaemonThreads.named("sonde-alerts"));
         int every = Math.max(1, config.alert__eval__s());
         threads.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), every, every, TimeUnit.SECONDS);
-        threads.scheduleWithFixedDelay(() -> guarded("delivery", this::deliver), 1, 1, TimeUnit.SECONDS);
+        threads.scheduleWithFixedDelay(() -> guarded("delivery", outbox::deliver), 1, 1, TimeUnit.SECONDS);
         LOG.info("Alerts: rules evaluated every {} s; webhooks signed with the key in {}", every, config.alert__webhook__key__file());
     }
 
@@ -231,59 +224,9 @@ public final class AlertService extends Collector implements io.sonde.server.spi
         return out;
     }
 
-    /** @return the maintenance windows as stored (one that no longer parses is skipped, with a log line) */
+    /** @return the maintenance windows as stored, for the evaluation and the alerts API */
     List<Maintenance> maintenance() throws StoreException {
-        List<Maintenance> out = new ArrayList<>();
-        Instant now = Instant.now();
-        for (Definition d : store.definitions(Definition.MAINTENANCE)) {
-            try {
-                out.add(Maintenance.parse(d.name(), JsonParser.parseString(d.body()).getAsJsonObject(), now));
-            } catch (Exception e) {
-                LOG.warn("Alerts: stored maintenance window '{}' is skipped: {}", d.name(), e.getMessage());
-            }
-        }
-        return out;
-    }
-
-    @Override
-    public List<Opening> openings(String target, List<String> tags, Instant now) throws StoreException {
-        List<Opening> out = new ArrayList<>();
-        for (Maintenance m : maintenance()) {
-            Instant[] c = m.current(now);
-            if (c != null && m.coversSubject(target, true, tags)) {
-                out.add(new Opening(m.name(), !c[0].isAfter(now), c[0], c[1], m.comment()));
-            }
-        }
-        out.sort(java.util.Comparator.comparing(Opening::startsAt));
-        return out;
-    }
-
-    @Override
-    public Map<String, List<Opening>> during(Map<String, List<String>> targets, Instant from, Instant to) throws StoreException {
-        List<Maintenance> windows = maintenance();
-        Map<String, List<Opening>> out = new HashMap<>();
-        if (windows.isEmpty()) {
-            return out;
-        }
-        Map<String, List<Instant[]>> openings = new HashMap<>(); // each window's, worked out once
-        for (Maintenance m : windows) {
-            openings.put(m.name(), m.between(from, to));
-        }
-        targets.forEach((target, tags) -> {
-            List<Opening> mine = new ArrayList<>();
-            for (Maintenance m : windows) {
-                if (!openings.get(m.name()).isEmpty() && m.coversSubject(target, true, tags)) {
-                    for (Instant[] o : openings.get(m.name())) {
-                        mine.add(new Opening(m.name(), false, o[0], o[1], m.comment()));
-                    }
-                }
-            }
-            if (!mine.isEmpty()) {
-                mine.sort(java.util.Comparator.comparing(Opening::startsAt));
-                out.put(target, mine);
-            }
-        });
-        return out;
+        return calendar.windows();
     }
 
     /** @return the tags of each target (its definition's, and its labels as name=value), by name */
@@ -342,7 +285,7 @@ public final class AlertService extends Collector implements io.sonde.server.spi
         }
         Map<Duration, List<SeriesWindow>> windows = new HashMap<>();
         List<io.sonde.server.spi.FleetHealth.TargetHealth> health = null; // for target_down rules, once per evaluation
-        Observe.Lookup lookup = lookup(now);
+        Observe.Lookup lookup = new StoredLookup(store, now, asns, configs);
         Map<String, Long> tally = new HashMap<>();
         boolean refresh = !now.isBefore(lastRefresh.plus(ALERTMANAGER_REFRESH));
         Set<String> ruleNames = new HashSet<>();
@@ -417,68 +360,6 @@ public final class AlertService extends Collector implements io.sonde.server.spi
         lastEvaluationSeconds = (System.nanoTime() - t0) / 1e9;
     }
 
-    private Observe.Lookup lookup(Instant now) {
-        return new Observe.Lookup() {
-            @Override
-            public Optional<StoredResult> latest(String agentId, String target) {
-                try {
-                    return store.latest(agentId, target);
-                } catch (StoreException e) {
-                    return Optional.empty();
-                }
-            }
-
-            @Override
-            public List<StoredResult> lastHour(String agentId, String target) {
-                List<StoredResult> out = new ArrayList<>();
-                String after = null;
-                try {
-                    for (int page = 0; page < 20; page++) {
-                        io.sonde.server.spi.Page<StoredResult> p = store.results(new ResultQuery(agentId, target, now.minus(Duration.ofHours(1)),
-                                now, 1000, after));
-                        out.addAll(p.items());
-                        after = p.next();
-                        if (after == null) {
-                            break;
-                        }
-                    }
-                } catch (StoreException e) {
-                    // as far as it got
-                }
-                return out;
-            }
-
-            private Map<String, io.sonde.api.ResultSchema> schemas;
-
-            @Override
-            public io.sonde.asn.AsnLookup asns() {
-                return asns;
-            }
-
-            @Override
-            public io.sonde.api.ResultSchema schema(String kind) {
-                if (schemas == null) { // read once an evaluation, when a rule asks
-                    try {
-                        schemas = io.sonde.server.spi.AnnouncedKinds.results(store.announcedKinds().values());
-                    } catch (StoreException e) {
-                        schemas = Map.of();
-                    }
-                }
-                return schemas.get(kind);
-            }
-
-            @Override
-            public Optional<String> configVersion(String agentId) {
-                AgentConfigs c = configs;
-                try {
-                    return c == null ? Optional.empty() : c.version(agentId);
-                } catch (StoreException e) {
-                    return Optional.empty();
-                }
-            }
-        };
-    }
-
     /** @return an alert's labels: its target's, or for an agent's alert the agent's tags written name=value */
     static Map<String, String> labels(AlertRule rule, String subject, Map<String, ? extends Map<String, String>> targetLabels,
             Map<String, AgentRecord> agents) {
@@ -510,11 +391,11 @@ public final class AlertService extends Collector implements io.sonde.server.spi
                 continue;
             }
             try {
-                NamedReceiver n = receiver(r, named);
+                NamedReceiver n = outbox.receiver(r, named);
                 if (n == null || !n.channel().type().equals("alertmanager")) {
                     continue;
                 }
-                notifier.send(n, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary, labels).toString(), 0);
+                outbox.send(n, Notifier.payload(rule, s, StateMachine.Event.REPEAT, summary, labels).toString());
             } catch (IOException | StoreException | WireException e) {
                 unreachable.add(r.key()); // not again this round: a receiver that is down does not hold the evaluation up per alert
                 LOG.debug("Alerts: refresh of {} to {} failed: {}", rule.name(), r.where(), e.getMessage());
@@ -526,108 +407,18 @@ public final class AlertService extends Collector implements io.sonde.server.spi
     }
 
     /**
-     * @param cache receivers already read this round, by name
-     * @return the receiver a rule's entry means: an inline webhook or Alertmanager, or the one defined under its name; null when
-     *         that name is defined no more
-     * @throws WireException when a stored definition no longer parses
-     */
-    NamedReceiver receiver(AlertRule.Receiver r, Map<String, Optional<NamedReceiver>> cache) throws StoreException, WireException {
-        if (!r.named()) {
-            return r.inline();
-        }
-        Optional<NamedReceiver> known = cache.get(r.url());
-        if (known == null) {
-            Optional<Definition> d = store.definition(Definition.RECEIVER, r.url());
-            known = d.isEmpty() ? Optional.empty()
-                    : Optional.of(NamedReceiver.parse(r.url(), JsonParser.parseString(d.get().body()).getAsJsonObject(), null));
-            cache.put(r.url(), known);
-        }
-        return known.orElse(null);
-    }
-
-    /**
      * Sends a test message straight to one receiver, outside the outbox.
      *
      * @throws IOException saying why it was not delivered
      */
     void test(NamedReceiver receiver) throws IOException, InterruptedException {
-        try {
-            notifier.send(receiver, Message.test(receiver.name(), Instant.now()), 0);
-            count(receiver.channel().type(), "sent");
-        } catch (IOException e) {
-            count(receiver.channel().type(), "failed");
-            throw e;
-        }
-    }
-
-    /** Sends what is due, in order per receiver: one that fails holds its later messages back until its next try. */
-    void deliver() throws StoreException, InterruptedException {
-        Instant now = Instant.now();
-        Set<String> held = new HashSet<>();
-        Map<String, Optional<NamedReceiver>> named = new HashMap<>();
-        for (Notification n : store.undeliveredNotifications(500)) {
-            if (held.contains(n.receiver())) {
-                continue;
-            }
-            if (n.nextAt().isAfter(now)) {
-                held.add(n.receiver()); // not due: neither are the later ones of its receiver
-                continue;
-            }
-            AlertRule.Receiver key;
-            NamedReceiver r;
-            try {
-                key = AlertRule.Receiver.fromKey(n.receiver());
-                r = receiver(key, named);
-            } catch (RuntimeException | WireException e) {
-                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "not a receiver: " + e.getMessage());
-                continue;
-            }
-            if (r == null) {
-                store.notificationFailed(n.id(), n.attempts() + 1, Instant.MAX, "given up: " + key.where() + " is no longer defined");
-                count(AlertRule.Receiver.NAMED, "abandoned");
-                LOG.error("Alerts: notification {} given up: {} is no longer defined", n.id(), key.where());
-                continue;
-            }
-            try {
-                notifier.send(r, n.payload(), n.id());
-                store.notificationSent(n.id(), Instant.now());
-                count(r.channel().type(), "sent");
-                LOG.info("Alerts: delivered notification {} to {}{}", n.id(), r.where(), n.attempts() > 0 ? " at try " + (n.attempts() + 1) : "");
-            } catch (IOException e) {
-                held.add(n.receiver());
-                int attempts = n.attempts() + 1;
-                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                if (now.isAfter(n.createdAt().plus(GIVE_UP))) {
-                    store.notificationFailed(n.id(), attempts, Instant.MAX, "given up after " + attempts + " tries: " + why);
-                    count(r.channel().type(), "abandoned");
-                    LOG.error("Alerts: notification {} to {} given up after {} tries in {}: {}", n.id(), r.where(), attempts, GIVE_UP, why);
-                } else {
-                    long pause = Math.min(MAX_BACKOFF_S, 1L << Math.min(attempts, 20));
-                    store.notificationFailed(n.id(), attempts, now.plusSeconds(pause), why);
-                    count(r.channel().type(), "failed");
-                    LOG.warn("Alerts: notification {} to {} failed ({}), try {} in {} s", n.id(), r.where(), why, attempts + 1, pause);
-                }
-            }
-        }
-    }
-
-    private void count(String kind, String outcome) {
-        counts.computeIfAbsent(kind + "|" + outcome, k -> new AtomicLong()).incrementAndGet();
+        outbox.test(receiver);
     }
 
     /** Its metrics, served at the server's /metrics (a Collector service, by DS). */
     @Override
     public List<Collector.MetricFamilySamples> collect() {
-        CounterMetricFamily sent = new CounterMetricFamily("sonde_server_notifications_total",
-                "Notification deliveries by receiver kind and outcome: sent, failed (tried again later), abandoned", List.of("receiver", "outcome"));
-        List<String> kinds = new ArrayList<>(Channel.ALL.stream().map(Channel::type).toList());
-        kinds.add(AlertRule.Receiver.NAMED); // a receiver named but defined no more
-        for (String kind : kinds) {
-            for (String outcome : List.of("sent", "failed", "abandoned")) {
-                AtomicLong c = counts.get(kind + "|" + outcome);
-                sent.addMetric(List.of(kind, outcome), c == null ? 0 : c.get());
-            }
-        }
+        CounterMetricFamily sent = outbox.deliveries();
         GaugeMetricFamily alerts = new GaugeMetricFamily("sonde_server_alerts", "Alerts by state at the last evaluation", List.of("state"));
         Map<String, Long> s = byState;
         for (String state : List.of(StateMachine.OK, StateMachine.PENDING, StateMachine.FIRING, StateMachine.RESOLVING, StateMachine.NODATA)) {
