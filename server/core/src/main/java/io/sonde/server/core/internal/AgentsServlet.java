@@ -40,7 +40,7 @@ import io.sonde.wire.ResultBatch;
 import io.sonde.wire.WireCodec;
 import io.sonde.wire.WireException;
 
-// Over 500 lines: the agent resource's seven endpoints (list, one, delete, reset, address, results, status) under one path and one set of access rules; admission is AgentAdmission's.
+// Over 500 lines: the agent resource's seven endpoints (list, one, delete, reset, address, results, status) under one path and one set of access rules; admission is AgentAdmission's, the views AgentView's, the address and configuration checks AgentAddress' and AgentConfigReport's.
 /**
  * The agents: {@code GET /api/v1/agents} and {@code GET|DELETE /api/v1/agents/{id}} (admin);
  * {@code GET /api/v1/agents/{id}/config} (admin, or the agent itself);
@@ -257,7 +257,7 @@ public final class AgentsServlet extends HttpServlet {
                     if (!selector.matches(a.tags())) {
                         continue; // the preview of a selector: the agents it takes now
                     }
-                    Map<String, Object> v = view(a, now);
+                    Map<String, Object> v = AgentView.of(a, now, configs, offlineAfter);
                     @SuppressWarnings("unchecked")
                     boolean stale = (Boolean) ((Map<String, Object>) v.get("config")).get("stale");
                     if (staleOnly != null && stale != staleOnly.equals("true")) {
@@ -291,8 +291,8 @@ public final class AgentsServlet extends HttpServlet {
             }
             for (AgentRecord a : store.agents()) {
                 if (a.agentId().equals(p[0])) {
-                    Map<String, Object> v = view(a, now);
-                    v.put("sequence", sequence(store.epochCounts(a.agentId())));
+                    Map<String, Object> v = AgentView.of(a, now, configs, offlineAfter);
+                    v.put("sequence", AgentView.sequence(store.epochCounts(a.agentId())));
                     Api.json(response, 200, v);
                     return;
                 }
@@ -320,181 +320,6 @@ public final class AgentsServlet extends HttpServlet {
         }
         throw new WireException(WireException.Problem.INVALID, "limit: '" + WireCodec.abbreviate(text) + "' is not a whole number from 1 to "
                 + MAX_PAGE);
-    }
-
-    /** An advertised address: an IP address or a host name, as peers are to probe it. */
-    static String address(String given) throws WireException {
-        String a = given.strip();
-        if (a.startsWith("[") && a.endsWith("]")) {
-            a = a.substring(1, a.length() - 1);
-        }
-        if (!isAddress(a)) {
-            throw new WireException(WireException.Problem.INVALID, "address: '" + WireCodec.abbreviate(a)
-                    + "' is neither an IP address nor a host name (advertise_address in the agent's etc/io.sonde.uplink.cfg)");
-        }
-        return a;
-    }
-
-    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}");
-    private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-
-    /** @return whether the text is an IPv4 or IPv6 literal or a host name (RFC 1123), resolving nothing */
-    static boolean isAddress(String a) {
-        if (a.isEmpty() || a.length() > 253) {
-            return false;
-        }
-        if (a.indexOf(':') >= 0) { // IPv6, maybe with a zone
-            String ip = a.indexOf('%') >= 0 ? a.substring(0, a.indexOf('%')) : a;
-            if (!ip.matches("[0-9A-Fa-f:.]+") || ip.indexOf(":::") >= 0) {
-                return false;
-            }
-            try {
-                return java.net.InetAddress.getByName(ip) instanceof java.net.Inet6Address || ip.contains(".");
-            } catch (java.net.UnknownHostException e) {
-                return false; // a literal is parsed, never looked up: this is a malformed one
-            }
-        }
-        if (a.matches("[0-9.]+")) {
-            return IPV4.matcher(a).matches();
-        }
-        String name = a.endsWith(".") ? a.substring(0, a.length() - 1) : a;
-        for (String label : name.split("\\.", -1)) {
-            if (!LABEL.matcher(label).matches()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** What the status says of the configuration, bounded: names and reasons cut, at most so many entries. */
-    private static AgentRecord.ConfigReport report(AgentStatus s, Instant now) throws WireException {
-        if (s.configSource() != null && !s.configSource().equals("server") && !s.configSource().equals("server-cache")) {
-            throw new WireException(WireException.Problem.INVALID, "config_source: '" + WireCodec.abbreviate(s.configSource())
-                    + "' is neither server nor server-cache");
-        }
-        List<AgentStatus.Rejected> rejected = new ArrayList<>();
-        for (AgentStatus.Rejected r : s.configRejected()) {
-            if (rejected.size() == AgentStatus.MAX_REJECTED) {
-                break;
-            }
-            if (r == null) {
-                continue;
-            }
-            rejected.add(new AgentStatus.Rejected(cut(r.name(), 200), cut(r.reason(), 1000)));
-        }
-        List<AgentStatus.Update> updates = new ArrayList<>();
-        for (AgentStatus.Update u : s.updates()) {
-            if (updates.size() == AgentStatus.MAX_REJECTED) {
-                break;
-            }
-            if (u == null) {
-                continue;
-            }
-            if (u.state() == null || !AgentStatus.UPDATE_STATES.contains(u.state())) {
-                throw new WireException(WireException.Problem.INVALID, "updates[" + updates.size() + "].state: '"
-                        + WireCodec.abbreviate(String.valueOf(u.state())) + "' is not one of " + String.join(", ", AgentStatus.UPDATE_STATES));
-            }
-            updates.add(new AgentStatus.Update(cut(u.symbolicName(), 255), cut(u.version(), 100), cut(u.rollout(), 200), u.state(),
-                    u.reason() == null ? null : cut(u.reason(), 1000)));
-        }
-        return new AgentRecord.ConfigReport(s.configVersion() == null ? null : cut(s.configVersion(), 200), s.configSource(),
-                rejected, now, updates);
-    }
-
-    private static String cut(String text, int max) {
-        return text == null ? "" : text.length() <= max ? text : text.substring(0, max - 3) + "...";
-    }
-
-    /**
-     * What the agent applies against what the server has for it: stale when the versions differ,
-     * and why as far as the server can tell.
-     */
-    private Map<String, Object> configView(AgentRecord a, Instant now) {
-        AgentConfigs documents = configs;
-        String current = null;
-        if (documents != null && a.revokedAt() == null) {
-            try {
-                current = documents.version(a.agentId()).orElse(null);
-            } catch (StoreException e) {
-                current = null; // the store is away: nothing to compare with
-            }
-        }
-        AgentRecord.ConfigReport r = a.config();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("current", current);
-        m.put("applied", r == null ? null : r.version());
-        m.put("source", r == null ? null : r.source());
-        m.put("reported_at", r == null ? null : r.reportedAt().toString());
-        boolean stale = current != null && (r == null || !current.equals(r.version()));
-        m.put("stale", stale);
-        String why = null;
-        if (stale) {
-            if (!online(a, now)) {
-                why = "offline since " + (a.lastSeen() == null ? "it enrolled" : a.lastSeen().toString())
-                        + ": it runs on what it had then";
-            } else if (r == null || r.version() == null) {
-                why = "has not reported applying a configuration document (it has not fetched one yet, or it is older than"
-                        + " configuration by the server)";
-            } else if ("server-cache".equals(r.source())) {
-                why = "runs on its kept copy " + r.version() + ": it cannot fetch its document from the server";
-            } else {
-                why = "applies " + r.version() + "; the new document reaches it at its next poll";
-            }
-        }
-        m.put("stale_reason", why);
-        List<Map<String, String>> rejected = new ArrayList<>();
-        if (r != null) {
-            for (AgentStatus.Rejected x : r.rejected()) {
-                Map<String, String> e = new LinkedHashMap<>();
-                e.put("name", x.name());
-                e.put("reason", x.reason());
-                rejected.add(e);
-            }
-        }
-        m.put("rejected", rejected);
-        m.put("updates", r == null ? List.of() : r.updates());
-        return m;
-    }
-
-    Map<String, Object> view(AgentRecord a, Instant now) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("agent_id", a.agentId());
-        m.put("tags", a.tags());
-        m.put("version", a.version());
-        m.put("last_seen", a.lastSeen() == null ? null : a.lastSeen().toString());
-        m.put("online", online(a, now));
-        m.put("refused", a.config() == null ? 0 : a.config().rejected().size());
-        m.put("enrolled_at", a.enrolledAt() == null ? null : a.enrolledAt().toString());
-        m.put("revoked", a.revokedAt() != null);
-        m.put("spool_records", a.spoolRecords());
-        m.put("address", a.address());
-        m.put("address_source", a.addressSource());
-        m.put("config", configView(a, now));
-        return m;
-    }
-
-    /** What the server stored of the agent's numbered results, per spool epoch: every missing number is a lost result. */
-    static Map<String, Object> sequence(List<io.sonde.server.spi.EpochCount> epochs) {
-        long gaps = 0;
-        List<Map<String, Object>> items = new ArrayList<>();
-        for (io.sonde.server.spi.EpochCount e : epochs) {
-            gaps += e.gaps();
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("epoch", e.epoch());
-            m.put("first_seq", e.firstSeq());
-            m.put("max_seq", e.maxSeq());
-            m.put("stored", e.stored());
-            m.put("gaps", e.gaps());
-            items.add(m);
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("gaps", gaps);
-        m.put("epochs", items);
-        return m;
-    }
-
-    boolean online(AgentRecord a, Instant now) {
-        return a.online(now, offlineAfter);
     }
 
     /** {@code PUT /api/v1/agents/{id}/tags} (admin): {@code {"tags": [...]}} in place of the agent's tags; its documents follow within seconds. */
@@ -545,7 +370,7 @@ public final class AgentsServlet extends HttpServlet {
             if (body == null || !body.has("address") || !(e.isJsonNull() || e.isJsonPrimitive() && e.getAsJsonPrimitive().isString())) {
                 throw new WireException(WireException.Problem.INVALID, "address: an IP address or a host name, or null to unpin");
             }
-            String pin = e.isJsonNull() ? null : address(e.getAsString());
+            String pin = e.isJsonNull() ? null : AgentAddress.of(e.getAsString());
             if (!store.pinAgentAddress(agentId, pin)) {
                 Api.error(response, 404, "no agent '" + WireCodec.abbreviate(agentId) + "'");
                 return;
@@ -656,9 +481,9 @@ public final class AgentsServlet extends HttpServlet {
                 boolean kindsWanted = s.kinds() == null && s.kindsHash() != null && (was == null || !s.kindsHash().equals(was.as()));
                 // checked whole before anything of it is kept
                 boolean own = advertised && s.address() != null && !s.address().isBlank();
-                String address = own ? address(s.address()) : request.getRemoteAddr();
+                String address = own ? AgentAddress.of(s.address()) : request.getRemoteAddr();
                 Instant now = Instant.now();
-                AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? report(s, now) : null;
+                AgentRecord.ConfigReport report = s.configVersion() != null || s.configSource() != null ? AgentConfigReport.of(s, now) : null;
                 // what an agent announces every 15 s mostly did not change: checked and written only when it did
                 byte[] announcement = s.kinds() == null ? null : io.sonde.server.spi.Secrets.sha256(s.kinds().toString());
                 boolean newKinds = announcement != null && (was == null || !java.util.Arrays.equals(announcement, was.stored()));
