@@ -49,7 +49,7 @@ import io.sonde.agent.spi.TargetFactory;
 import io.sonde.agent.spi.TargetListener;
 import io.sonde.api.TargetSchema;
 
-// Over 500 lines: the one place where the targets of four sources (configurations, programs' TargetSources, targets_file, the server's document) meet, on one thread; parsing (TargetConfig, TargetsFile), checking (TargetValidator, Catalog), targets on request (OnRequestTargets) and the governor (ResourceGovernor) are apart.
+// Over 500 lines: the one place where the targets of four sources (configurations, programs' TargetSources, targets_file, the server's document) meet, on one thread; parsing (TargetConfig, TargetsFile), checking (TargetValidator, Catalog), targets on request (OnRequestTargets) the governor (ResourceGovernor, ResourceWatch) and the file's log level (FileLogLevel) are apart.
 /**
  * Collects the targets: factory configurations of {@code io.sonde.target}, the programs'
  * {@link io.sonde.agent.spi.TargetSource}s, the agent's {@code targets_file} and the server's
@@ -90,10 +90,8 @@ public final class CatalogService {
     private List<Target> published;
     /** The targets as configured, before the governor stretches any. */
     private List<Target> configured = List.of();
-    private final ResourceGovernor governor = new ResourceGovernor();
-    private ResourceUsage usage;
-    private ScheduledFuture<?> resourceSampler;
-    private static final long SAMPLE_MS = 5000;
+    /** The ceilings on the agent's CPU and memory, and the sampling that enforces them (core thread). */
+    private final ResourceWatch resources;
     private ScheduledFuture<?> pendingPublish;
     private Path targetsFile;
     private TargetsFile.Memo targetsMemo = new TargetsFile.Memo();
@@ -109,6 +107,7 @@ public final class CatalogService {
         this.context = context;
         this.report = report;
         executor = Executors.newSingleThreadScheduledExecutor(io.sonde.base.DaemonThreads.named("sonde-core"));
+        resources = new ResourceWatch(executor, this::submit, report, this::publishApplied);
         lookups = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), io.sonde.base.DaemonThreads.numbered("sonde-core-lookup"));
         lookups.allowCoreThreadTimeOut(true);
         hostNames = new HostNames(InetAddress::getAllByName, System::currentTimeMillis, lookups, this::recomputeSoon);
@@ -443,7 +442,7 @@ public final class CatalogService {
         List<String> tags = List.copyOf(TargetValidator.tags(config.tags()));
         report.agent(agentId, String.join(",", tags));
         publishIdentity(new AgentIdentity(agentId, tags));
-        applyCeilings(new ResourceGovernor.Ceilings(
+        resources.ceilings(new ResourceGovernor.Ceilings(
                 Math.max(0, ConfigSource.typed(config::max__cpu__percent, "max_cpu_percent", 0.0, source, problem)),
                 Math.max(0, ConfigSource.typed(config::max__memory__mb, "max_memory_mb", 0L, source, problem))));
         String file = config.targets__file().strip();
@@ -498,41 +497,8 @@ public final class CatalogService {
         return FILE_POLL_MS;
     }
 
-    /** Sonde's loggers, while the targets file's log_level sets their level (held: JUL keeps loggers weakly). */
-    private java.util.logging.Logger fileLevelLogger;
-    private java.util.logging.Level levelBeforeFile;
-    private Object appliedLogLevel;
-
-    /** Applies the targets file's {@code log_level} to Sonde's loggers, or puts back the level it replaced. */
-    private void applyLogLevel(Path path, Object value) {
-        if (java.util.Objects.equals(value, appliedLogLevel)) {
-            return;
-        }
-        appliedLogLevel = value;
-        if (value == null) {
-            if (fileLevelLogger != null) {
-                fileLevelLogger.setLevel(levelBeforeFile);
-                LOG.info("{} no longer sets log_level: Sonde's loggers are back to {}", path,
-                        levelBeforeFile == null ? "etc/logging.properties" : levelBeforeFile);
-                fileLevelLogger = null;
-            }
-            return;
-        }
-        java.util.logging.Level level;
-        try {
-            level = TargetsFile.logLevel(value);
-        } catch (IllegalArgumentException e) {
-            report.configError();
-            LOG.warn("Configuration error: {}: key 'log_level': {}; the level in force stays", path, e.getMessage());
-            return;
-        }
-        if (fileLevelLogger == null) {
-            fileLevelLogger = java.util.logging.Logger.getLogger("io.sonde");
-            levelBeforeFile = fileLevelLogger.getLevel();
-        }
-        fileLevelLogger.setLevel(level);
-        LOG.info("Sonde's loggers log at {} ({} from {})", level, value, path);
-    }
+    /** The targets file's log_level, applied to Sonde's loggers (core thread). */
+    private final FileLogLevel fileLogLevel = new FileLogLevel();
 
     /** Reloads the targets file when its size, time or identity changed. */
     private void checkTargetsFile() {
@@ -559,7 +525,9 @@ public final class CatalogService {
             TargetsFile parsed = TargetsFile.read(path, targetsMemo);
             catalog.setFile(path.toString(), parsed);
             entries = parsed.entries().size();
-            applyLogLevel(path, parsed.logLevel());
+            if (!fileLogLevel.apply(path, parsed.logLevel())) {
+                report.configError();
+            }
         } catch (TargetsFile.Unusable e) {
             catalog.fileUnusable(e.problem());
         }
@@ -649,62 +617,13 @@ public final class CatalogService {
     /** Publishes the configured targets with the intervals the resource governor gives them now. */
     private void publishApplied() {
         Map<String, ProberKind> known = kinds;
-        List<Target> next = governor.apply(configured, kind -> {
+        List<Target> next = resources.governor().apply(configured, kind -> {
             ProberKind k = known.get(kind);
             return k == null ? ProberKind.UNKNOWN_COST : k.cost();
         });
         if (!next.equals(published)) {
             published = next;
             schedulePublish();
-        }
-    }
-
-    /** Applies the ceilings; samples the agent's use every few seconds while there is one. */
-    private void applyCeilings(ResourceGovernor.Ceilings c) {
-        governor.ceilings(c);
-        if (c.any() && resourceSampler == null) {
-            usage = new ResourceUsage();
-            resourceSampler = executor.scheduleWithFixedDelay(() -> submit(this::sampleResources), SAMPLE_MS, SAMPLE_MS,
-                    TimeUnit.MILLISECONDS);
-        } else if (!c.any() && resourceSampler != null) {
-            resourceSampler.cancel(false);
-            resourceSampler = null;
-            report.resources(false, false, 0);
-            publishApplied();
-        }
-    }
-
-    private void sampleResources() {
-        ResourceGovernor.Usage u = usage.sample();
-        if (u == null) {
-            return;
-        }
-        boolean cpuBefore = governor.cpuOver();
-        boolean memBefore = governor.memoryOver();
-        ResourceGovernor.Change c = governor.sample(u);
-        ResourceGovernor.Ceilings limits = governor.ceilings();
-        if (c.cpuOver() != cpuBefore) {
-            if (c.cpuOver()) {
-                LOG.warn("The agent uses {}% of a core, over max_cpu_percent = {}: stretching target intervals, dearest first",
-                        String.format(java.util.Locale.ROOT, "%.1f", u.cpuPercent()), limits.cpuPercent());
-            } else {
-                LOG.info("The agent's CPU use is back under max_cpu_percent = {} ({}% of a core)", limits.cpuPercent(),
-                        String.format(java.util.Locale.ROOT, "%.1f", u.cpuPercent()));
-            }
-        }
-        if (c.memoryOver() != memBefore) {
-            if (c.memoryOver()) {
-                LOG.warn("The agent's resident memory is {} MiB, over max_memory_mb = {}: stretching target intervals, dearest first",
-                        u.residentBytes() >> 20, limits.memoryMb());
-            } else {
-                LOG.info("The agent's resident memory is back under max_memory_mb = {} ({} MiB)", limits.memoryMb(),
-                        u.residentBytes() >> 20);
-            }
-        }
-        report.resources(c.cpuOver(), c.memoryOver(), governor.level());
-        if (c.levelChanged()) {
-            LOG.debug("Shed level {} of {}", governor.level(), ResourceGovernor.MAX_LEVEL);
-            publishApplied();
         }
     }
 
