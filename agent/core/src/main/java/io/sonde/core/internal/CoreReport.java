@@ -25,6 +25,20 @@ import io.sonde.agent.spi.StatusReport;
         property = StatusReport.SECTION + "=config")
 public final class CoreReport extends Collector implements StatusReport {
 
+    private final AtomicLong configErrors = new AtomicLong();
+    private final AtomicInteger invalid = new AtomicInteger();
+    private final AtomicInteger noProber = new AtomicInteger();
+    private final AtomicInteger resolving = new AtomicInteger();
+    private final AtomicLong applyNanos = new AtomicLong();
+    private volatile boolean cpuThrottled;
+    private volatile boolean memoryThrottled;
+    private volatile int shedLevel;
+    private volatile List<String> agent = List.of("", "");
+    private volatile boolean etc;
+    private volatile boolean targetsFile;
+    private volatile String server;
+    private volatile int serverRejected;
+
     /** The core this reports on, or {@code null} while none runs. */
     private volatile CatalogService host;
 
@@ -43,20 +57,6 @@ public final class CoreReport extends Collector implements StatusReport {
         CatalogService core = host;
         return core == null ? Map.of("running", false) : core.status();
     }
-
-    private final AtomicLong configErrors = new AtomicLong();
-    private final AtomicInteger invalid = new AtomicInteger();
-    private final AtomicInteger noProber = new AtomicInteger();
-    private final AtomicInteger resolving = new AtomicInteger();
-    private final AtomicLong applyNanos = new AtomicLong();
-    private volatile boolean cpuThrottled;
-    private volatile boolean memoryThrottled;
-    private volatile int shedLevel;
-    private volatile List<String> agent = List.of("", "");
-    private volatile boolean etc;
-    private volatile boolean targetsFile;
-    private volatile String server;
-    private volatile int serverRejected;
 
     /** The sources of targets in force: {@code server} is the origin of the server's document, or null. */
     void sources(boolean etcEntries, boolean file, String serverOrigin, int rejected) {

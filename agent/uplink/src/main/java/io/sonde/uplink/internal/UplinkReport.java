@@ -50,6 +50,7 @@ public final class UplinkReport extends Collector implements StatusReport {
     void detach(Uplink uplink) {
         if (host == uplink) {
             host = null;
+            spool = null; // closed after this
             up = false;
         }
     }
